@@ -343,7 +343,8 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
     for r in &api.root.children {
         for g in &r.children {
             let s = Instant::now();
-            let tokens = e.node_body(g); // the group and all its children, as one file
+            let mut tokens = e.node_body(g); // the group and all its children, as one file
+            tokens.extend(e.models(g));
             t[0] += s.elapsed();
             let s = Instant::now();
             let parsed: syn::File = syn::parse2(tokens).map_err(|e| Error::Internal(e.to_string()))?;
@@ -570,15 +571,41 @@ impl Emitter {
         }
     }
 
-    /// A group file: the group node, and its children declared as modules in their own files.
+    /// A group file: the group node, its shared shapes (`models`), and its children declared as
+    /// modules in their own files.
     fn group_head(&self, node: &Node) -> TokenStream {
         let mut items = self.node_head(node, false);
+        items.extend(self.models(node));
         for c in &node.children {
             let m = ident(&c.module);
             let doc = self.docs(&format!("`{}`", c.url));
             items.extend(quote! { #doc pub mod #m; });
         }
         items
+    }
+
+    /// The group's `models` module: the shapes that several of its types share, each once under
+    /// a neutral name (see [`crate::share`]).
+    fn models(&self, group: &Node) -> TokenStream {
+        let Some((module, models)) = self.aliases.models(group) else {
+            return TokenStream::new();
+        };
+        self.prelude.set(prelude_safe(models.iter().map(|t| t.name.as_str())));
+        let mut body = TokenStream::new();
+        for t in models {
+            body.extend(self.type_def(t, false, &TokenStream::new()));
+        }
+        let m = ident(module);
+        let doc = self.docs(&format!(
+            "Shapes that several operations of `{}` share, each emitted once under a name of its own; the operations' type names are aliases of these.",
+            group.url
+        ));
+        quote! {
+            #doc
+            pub mod #m {
+                #body
+            }
+        }
     }
 
     /// Everything of a node and its descendants (as inline modules): the content of a child file.

@@ -1,25 +1,49 @@
-//! Identical shapes, emitted once. The public description declares every object inline, so the
-//! same shape recurs across operations (an amount, a payer, a `GetRequest { mchid }`): 4,330
-//! structs and enums with about half as many distinct shapes. Within an API group, the first
-//! type of a shape is emitted as usual and every later one as a type alias of it
-//! (`pub type GetResponseAmount = crate::v3::pay::…::PostRequestAmount;`): the same name, fields,
-//! struct literals and patterns for the user, half the types for the compiler.
+//! Identical shapes, emitted once under a neutral name. The public description declares every
+//! object inline, so the same shape recurs across operations (an amount, a payer, a
+//! `GetRequest { mchid }`): ~6,000 structs and enums with about half as many distinct shapes.
+//! Within an API group, a shape that occurs twice or more is emitted once, in the group's
+//! `models` module, under a name of its own (`models::Amount`, `models::PrepayIdResponse`), and
+//! every type of that shape becomes a type alias of it
+//! (`pub type PostRequestAmount = crate::v3::pay::models::Amount;`): every documented name works
+//! in struct literals and patterns, and `Debug`, error messages and rustdoc show the neutral name,
+//! never another operation's.
 //!
 //! Two types share a shape when everything the emitted struct or enum says is the same: fields
 //! (wire and Rust names, types, required or not, where they travel, docs, marks) or variants, and
 //! the shapes of the nested types they use. The type's own description is not part of it: an
 //! alias keeps its own doc. Shared types (`spec/types/`) are already shared and are left alone.
-//! The first type in tree order is the one emitted, so the output is deterministic.
+//!
+//! Names (deterministic: shapes are named in the tree order of their first occurrence, and a
+//! name is taken by the first shape that asks for it):
+//! - a nested type is named after the property that holds it (`amount` → `Amount`); when that is
+//!   taken, `Request`/`Response` + it (`ResponseAmount`), then its whole path
+//!   (`ResponsePromotionDetailGoodsDetail`), then that path numbered (`…2`, `…3`);
+//! - a request or response itself after its fields and side: `MchidRequest`, then
+//!   `MchidSubMchidRequest` (one more field each time), then numbered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::ir::{Api, Node, Ty, TypeDef, TypeKind};
+use crate::naming;
 
-/// The aliases: (node URL, type name) → the path of the emitted type, from the API root
-/// (module names, then the type name).
+/// The module of a group that holds its shared shapes.
+pub const MODELS: &str = "models";
+
+/// The shared shapes of the whole API.
 #[derive(Debug, Default)]
 pub struct Aliases {
+    /// (node URL, type name) → the path of the shared type, from the API root (module names,
+    /// then the type name).
     map: HashMap<(String, String), Vec<String>>,
+    /// Group URL → the module name (`models`, or `models_` beside a URL segment of that name)
+    /// and the shared types to emit in it, in order.
+    models: HashMap<String, (String, Vec<TypeDef>)>,
+}
+
+/// One type of a group, where it is.
+struct Occurrence<'a> {
+    node: &'a Node,
+    def: &'a TypeDef,
 }
 
 impl Aliases {
@@ -28,20 +52,23 @@ impl Aliases {
         let mut out = Aliases::default();
         for root in &api.root.children {
             for group in &root.children {
-                let mut first: HashMap<String, Vec<String>> = HashMap::new();
-                let path = vec![root.module.clone()];
-                out.walk(group, &path, &mut first);
+                out.group(&root.module, group);
             }
         }
         out
     }
 
-    /// The emitted type that `name` of `node` is an alias of, if it is one.
+    /// The shared type that `name` of `node` is an alias of, if it is one.
     pub fn target(&self, node: &Node, name: &str) -> Option<&[String]> {
         self.map.get(&(node.url.clone(), name.to_string())).map(Vec::as_slice)
     }
 
-    /// How many types are aliases.
+    /// The module of a group's shared types and the types, when it has any.
+    pub fn models(&self, group: &Node) -> Option<(&str, &[TypeDef])> {
+        self.models.get(&group.url).map(|(m, defs)| (m.as_str(), defs.as_slice()))
+    }
+
+    /// How many types are aliases of a shared one.
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -51,27 +78,157 @@ impl Aliases {
         self.map.is_empty()
     }
 
-    fn walk(&mut self, node: &Node, parent: &[String], first: &mut HashMap<String, Vec<String>>) {
-        let mut path = parent.to_vec();
-        path.push(node.module.clone());
-        let mut keys: HashMap<&str, String> = HashMap::new();
-        for t in &node.types {
-            let key = shape(t, &node.types, &mut keys);
-            match first.get(&key) {
-                Some(target) => {
-                    self.map.insert((node.url.clone(), t.name.clone()), target.clone());
+    fn group(&mut self, root_module: &str, group: &Node) {
+        // Every type of the group, in tree order, by shape.
+        let mut nodes = Vec::new();
+        walk(group, &mut nodes);
+        let mut order: Vec<String> = Vec::new();
+        let mut by_shape: HashMap<String, Vec<Occurrence<'_>>> = HashMap::new();
+        let mut shape_of: HashMap<(&str, &str), String> = HashMap::new();
+        for node in &nodes {
+            let mut keys: HashMap<&str, String> = HashMap::new();
+            for def in &node.types {
+                let key = shape(def, &node.types, &mut keys);
+                shape_of.insert((node.url.as_str(), def.name.as_str()), key.clone());
+                let list = by_shape.entry(key.clone()).or_default();
+                if list.is_empty() {
+                    order.push(key);
                 }
-                None => {
-                    let mut target = path.clone();
-                    target.push(t.name.clone());
-                    first.insert(key, target);
-                }
+                list.push(Occurrence { node, def });
             }
         }
-        for c in &node.children {
-            self.walk(c, &path, first);
+        // Names, in the order shapes first occur.
+        let module = if group.children.iter().any(|c| c.module == MODELS) { format!("{MODELS}_") } else { MODELS.to_string() };
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut names: HashMap<&str, String> = HashMap::new();
+        for key in &order {
+            let uses = &by_shape[key];
+            if uses.len() < 2 {
+                continue;
+            }
+            let first = &uses[0];
+            let options = candidates(first.def, &first.node.types);
+            let name = options.iter().find(|c| taken.insert((*c).clone())).cloned();
+            let name = name.unwrap_or_else(|| {
+                let base = options.last().expect("at least one candidate");
+                (2..).map(|n| format!("{base}{n}")).find(|c| taken.insert(c.clone())).expect("a free name")
+            });
+            names.insert(key.as_str(), name);
+        }
+        // The shared definitions (nested types renamed to their shared names) and the aliases.
+        let mut models = Vec::new();
+        for key in &order {
+            let Some(name) = names.get(key.as_str()) else { continue };
+            let uses = &by_shape[key];
+            let first = &uses[0];
+            let mut def = first.def.clone();
+            def.name = name.clone();
+            def.description = Some(description(first.def, uses));
+            if let TypeKind::Struct(fields) = &mut def.kind {
+                for f in fields {
+                    rename(&mut f.ty, &|local: &str| {
+                        let k = &shape_of[&(first.node.url.as_str(), local)];
+                        names.get(k.as_str()).cloned()
+                    });
+                }
+            }
+            models.push(def);
+            for u in uses {
+                let path = vec![root_module.to_string(), group.module.clone(), module.clone(), name.clone()];
+                self.map.insert((u.node.url.clone(), u.def.name.clone()), path);
+            }
+        }
+        if !models.is_empty() {
+            self.models.insert(group.url.clone(), (module, models));
         }
     }
+}
+
+fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+    out.push(n);
+    for c in &n.children {
+        walk(c, out);
+    }
+}
+
+/// The request or response an operation type belongs to, and the rest of its name:
+/// `PostResponsePromotionDetail` → (`Response`, `PromotionDetail`).
+fn side(name: &str) -> Option<(&'static str, &str)> {
+    for method in ["Get", "Post", "Put", "Patch", "Delete"] {
+        for side in ["Request", "Response"] {
+            if let Some(rest) = name.strip_prefix(method).and_then(|r| r.strip_prefix(side)) {
+                return Some((side, rest));
+            }
+        }
+    }
+    None
+}
+
+/// The names a shared shape may take, most neutral first (see the module docs).
+fn candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
+    let (side, rest) = side(&def.name).unwrap_or(("", def.name.as_str()));
+    if rest.is_empty() {
+        // A request or response itself: after its fields.
+        let fields: Vec<String> = match &def.kind {
+            TypeKind::Struct(fields) => fields.iter().map(|f| naming::type_name(&f.wire)).collect(),
+            TypeKind::Enum(_) => Vec::new(),
+        };
+        if fields.is_empty() {
+            return vec![format!("Empty{side}")];
+        }
+        return (1..=fields.len()).map(|n| format!("{}{side}", fields[..n].concat())).collect();
+    }
+    let mut out = Vec::new();
+    // The property that holds it (a field of the sibling whose type it is).
+    let holder = siblings.iter().find_map(|t| match &t.kind {
+        TypeKind::Struct(fields) => fields.iter().find(|f| holds(&f.ty, &def.name)).map(|f| naming::type_name(&f.wire)),
+        TypeKind::Enum(_) => None,
+    });
+    if let Some(p) = holder {
+        out.push(p.clone());
+        out.push(format!("{side}{p}"));
+    }
+    out.push(format!("{side}{rest}"));
+    out
+}
+
+fn holds(ty: &Ty, name: &str) -> bool {
+    match ty {
+        Ty::Local(n) => n == name,
+        Ty::Vec(t) => holds(t, name),
+        _ => false,
+    }
+}
+
+fn rename(ty: &mut Ty, to: &dyn Fn(&str) -> Option<String>) {
+    match ty {
+        Ty::Local(n) => {
+            if let Some(shared) = to(n) {
+                *n = shared;
+            }
+        }
+        Ty::Vec(t) => rename(t, to),
+        _ => {}
+    }
+}
+
+/// The doc of a shared type: its own description (unless it is the generated line of one
+/// operation's request or response), then where the shape is used.
+fn description(first: &TypeDef, uses: &[Occurrence<'_>]) -> String {
+    let own = first.description.as_deref().filter(|d| !(d.starts_with("The request of `") || d.starts_with("The response of `")));
+    let mut text = match own {
+        Some(d) => format!("{d}\n\n"),
+        None => String::new(),
+    };
+    const SHOWN: usize = 8;
+    let list: Vec<String> =
+        uses.iter().take(SHOWN).map(|u| format!("`{}` in `{}`", u.def.name, u.node.url)).collect();
+    text.push_str(&format!("Used as {}", list.join(", ")));
+    if uses.len() > SHOWN {
+        text.push_str(&format!(" and {} more", uses.len() - SHOWN));
+    }
+    text.push('.');
+    text
 }
 
 /// The shape of `t` as a string (nested types of the same node by their own shape).

@@ -1,4 +1,5 @@
-//! Types of identical shape within an API group: the first is emitted, later ones are aliases.
+//! Types of identical shape within an API group: one neutral type in the group's `models`, and
+//! every operation's name an alias of it.
 
 use wechatpay_codegen::{generate, Options};
 
@@ -20,14 +21,22 @@ fn op(amount_doc: &str) -> String {
 }
 
 #[test]
-fn same_shape_in_one_group_is_an_alias_of_the_first() {
+fn same_shape_in_one_group_is_one_neutral_type_and_aliases() {
     let text = generated(&[("v3/shop/a.yaml", &op("总金额")), ("v3/shop/b.yaml", &op("总金额"))]);
-    assert!(text.contains("pub struct PostRequestAmount {"), "{text}");
-    assert!(text.contains("pub type PostRequestAmount = crate::v3::shop::a::PostRequestAmount;"), "{text}");
-    assert!(text.contains("pub type PostRequestAmountCurrency = crate::v3::shop::a::PostRequestAmountCurrency;"), "{text}");
-    // The request itself has the same shape too (one field of that shape).
-    assert!(text.contains("pub type PostRequest = crate::v3::shop::a::PostRequest;"), "{text}");
-    assert_eq!(text.matches("pub struct PostRequestAmount {").count(), 1, "{text}");
+    // Emitted once, in the group's `models`, under the name of the property that holds it.
+    assert!(text.contains("pub mod models {"), "{text}");
+    assert_eq!(text.matches("pub struct Amount {").count(), 1, "{text}");
+    assert!(!text.contains("pub struct PostRequestAmount"), "{text}");
+    // Every operation's name is an alias of it, the first one's too.
+    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;").count(), 2, "{text}");
+    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 2, "{text}");
+    // The request itself has the same shape too: named after its field and side.
+    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;").count(), 2, "{text}");
+    // Inside `models`, nested shapes are referred to by their shared names.
+    assert!(text.contains("pub amount: Amount,"), "{text}");
+    assert!(text.contains("pub currency: Option<Currency>,"), "{text}");
+    // The doc says where it is used; the operations' own docs stay on the aliases.
+    assert!(text.contains("Used as `PostRequestAmount` in `/v3/shop/a`, `PostRequestAmount` in `/v3/shop/b`."), "{text}");
 }
 
 #[test]
@@ -37,9 +46,26 @@ fn a_different_doc_or_group_is_a_type_of_its_own() {
     assert_eq!(text.matches("pub struct PostRequestAmount {").count(), 2, "{text}");
     assert!(!text.contains("pub type PostRequestAmount "), "{text}");
     // The enum inside has the same shape in both: still shared.
-    assert!(text.contains("pub type PostRequestAmountCurrency = crate::v3::shop::a::PostRequestAmountCurrency;"), "{text}");
+    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 2, "{text}");
     // Groups are compiled apart (one cargo feature each): nothing is shared across them.
     let text = generated(&[("v3/shop/a.yaml", &op("总金额")), ("v3/mall/b.yaml", &op("总金额"))]);
     assert_eq!(text.matches("pub struct PostRequestAmount {").count(), 2, "{text}");
-    assert!(!text.contains("pub type"), "{text}");
+    assert!(!text.contains("pub type") && !text.contains("mod models"), "{text}");
+}
+
+#[test]
+fn names_that_clash_take_the_side_then_a_number() {
+    // Two shapes of `amount`, each used twice: the first is `Amount`, the second `RequestAmount`.
+    let text = generated(&[
+        ("v3/shop/a.yaml", &op("总金额")),
+        ("v3/shop/b.yaml", &op("总金额")),
+        ("v3/shop/c.yaml", &op("订单金额")),
+        ("v3/shop/d.yaml", &op("订单金额")),
+    ]);
+    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;").count(), 2, "{text}");
+    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::RequestAmount;").count(), 2, "{text}");
+    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;").count(), 2, "{text}");
+    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest2;").count(), 2, "{text}");
+    // All four currencies are one shape.
+    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 4, "{text}");
 }

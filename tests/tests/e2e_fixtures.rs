@@ -183,7 +183,7 @@ async fn routes_that_differ_only_by_placeholder_name_are_both_reachable() {
 }
 
 #[tokio::test]
-async fn a_shape_seen_before_is_an_alias_and_works_like_its_own_type() {
+async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
     use nested::v3::mall::orders::out_order_no::by_out_order_no as put;
     let server = MockServer::start(MockConfig::default()).await;
     let client = nested::Client(inner(&server));
@@ -197,9 +197,12 @@ async fn a_shape_seen_before_is_an_alias_and_works_like_its_own_type() {
         openid: "oid".into(),
         address: Some(put::PutRequestBuyerAddress { city: None, lines: vec!["l1".into()] }),
     };
-    // The alias is the type emitted first (the order's POST), not a copy of it.
+    // Both operations' names are aliases of one neutral type in the group's `models`, and that
+    // is the name `Debug` (and rustdoc) shows, never another operation's.
     let same: &nested::v3::mall::orders::PostRequestBuyer = &buyer;
     assert_eq!(same.openid, "oid");
+    let shared: &nested::v3::mall::models::Buyer = &buyer;
+    assert!(format!("{shared:?}").starts_with("Buyer {"), "{shared:?}");
     let r: put::PutResponse = client
         .v3()
         .mall()

@@ -9,5 +9,101 @@ impl<'a> V3<'a> {
         customs::Customs(self.0.push("customs"))
     }
 }
+/// Shapes that several operations of `/global/v3` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 海关
+    ///
+    /// Used as `GetRequestCustoms` in `/global/v3/customs/orders`, `GetResponseDataCustoms` in `/global/v3/customs/orders`, `PatchRequestCustoms` in `/global/v3/customs/orders`, `PostRequestCustoms` in `/global/v3/customs/orders`, `PostRequestCustoms` in `/global/v3/customs/redeclare`, `PostRequestCustoms` in `/global/v3/customs/verify-certificate`.
+    ///
+    /// A value this client does not know yet is kept as [`Customs::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Customs {
+        /// `GUANGZHOU_ZS`: 广州（总署版）
+        GuangzhouZs,
+        /// `HANGZHOU_ZS`: 杭州（总署版）
+        HangzhouZs,
+        /// `NINGBO`: 宁波
+        Ningbo,
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
+        ZhengzhouBs,
+        /// `CHONGQING`: 重庆
+        Chongqing,
+        /// `SHANGHAI_ZS`: 上海（总署版）
+        ShanghaiZs,
+        /// `SHENZHEN`: 深圳
+        Shenzhen,
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
+        ZhengzhouZhZs,
+        /// `TIANJIN`: 天津
+        Tianjin,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Customs {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
+    /// 报关状态
+    ///
+    /// Used as `GetResponseDataState` in `/global/v3/customs/orders`, `PatchResponseState` in `/global/v3/customs/orders`, `PostResponseState` in `/global/v3/customs/orders`, `PostResponseState` in `/global/v3/customs/redeclare`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PROCESSING`: 申报中
+        Processing,
+        /// `UNDECLARED`: 未申报
+        Undeclared,
+        /// `SUBMITTED`: 已修改未申报
+        Submitted,
+        /// `SUCCESS`: 申报成功
+        Success,
+        /// `FAIL`: 申报失败
+        Fail,
+        /// `EXCEPT`: 海关接口异常
+        Except,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
+    /// 核验机构
+    ///
+    /// Used as `GetResponseVerifyDepartment` in `/global/v3/customs/orders`, `PatchResponseVerifyDepartment` in `/global/v3/customs/orders`, `PostResponseVerifyDepartment` in `/global/v3/customs/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`VerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum VerifyDepartment {
+        /// `UNIONPAY`: 银联
+        Unionpay,
+        /// `NETSUNION`: 网联
+        Netsunion,
+        /// `OTHERS`: 其他
+        Others,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(VerifyDepartment {
+        Unionpay = "UNIONPAY",
+        Netsunion = "NETSUNION",
+        Others = "OTHERS",
+    });
+}
 /// `/global/v3/customs`
 pub mod customs;

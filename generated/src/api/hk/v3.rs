@@ -34,6 +34,913 @@ impl<'a> V3<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/hk/v3` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 业务信息
+    ///
+    /// Used as `PostRequestBusiness` in `/hk/v3/merchants`, `PutRequestBusiness` in `/hk/v3/merchants`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Business {
+        /// 业务类型
+        ///
+        /// Example: `BOTH`
+        pub business_type: BusinessType,
+        /// APP下载链接
+        ///
+        /// Example: `https://download.qq.com`
+        pub app_download: Option<String>,
+        /// 业务网站
+        ///
+        /// Example: `https://www.qq.com`
+        pub website: Option<String>,
+        /// 公众号
+        ///
+        /// Example: `wx8888888888888888`
+        pub office_account: Option<String>,
+        /// 小程序
+        ///
+        /// Example: `wx8888888888888888`
+        pub mini_program: Option<String>,
+        /// 门店地址
+        ///
+        /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
+        pub store_address: Option<String>,
+        /// 门店照片`JSON`格式字符串
+        ///
+        /// Example: `["Media_id1","Media_id2","Media_id3"]`
+        pub store_photos: Option<String>,
+        /// MCC码
+        ///
+        /// Example: `4214`
+        pub mcc: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Business {
+        business_type: "business_type" required,
+        app_download: "app_download" optional,
+        website: "website" optional,
+        office_account: "office_account" optional,
+        mini_program: "mini_program" optional,
+        store_address: "store_address" optional,
+        store_photos: "store_photos" optional,
+        mcc: "mcc" optional,
+    });
+    impl Business {
+        /// A `Business` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `Business { app_download: Some(…), ..Business::new(…) }`.
+        #[inline]
+        pub fn new(business_type: BusinessType) -> Self {
+            Self {
+                business_type,
+                app_download: None,
+                website: None,
+                office_account: None,
+                mini_program: None,
+                store_address: None,
+                store_photos: None,
+                mcc: None,
+            }
+        }
+    }
+    /// 业务类型
+    ///
+    /// Used as `PostRequestBusinessBusinessType` in `/hk/v3/merchants`, `PutRequestBusinessBusinessType` in `/hk/v3/merchants`, `GetResponseBusinessBusinessType` in `/hk/v3/merchants/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`BusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BusinessType {
+        /// `ONLINE`
+        Online,
+        /// `OFFLINE`
+        Offline,
+        /// `BOTH`
+        Both,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BusinessType {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+        Both = "BOTH",
+    });
+    /// 联系人信息
+    ///
+    /// Used as `PostRequestContact` in `/hk/v3/merchants`, `PutRequestContact` in `/hk/v3/merchants`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Contact {
+        /// 联系人名称
+        ///
+        /// Example: `李先生`
+        pub name: String,
+        /// 联系人电话
+        ///
+        /// Example: `075586010000`
+        pub phone: String,
+        /// 联系人邮箱
+        ///
+        /// Example: `test@test.com`
+        pub email: String,
+    }
+    ::wechatpay::runtime::json_object!(Contact {
+        name: "name" required,
+        phone: "phone" required,
+        email: "email" required,
+    });
+    impl Contact {
+        /// A `Contact` of its required fields (`name`, `phone`, `email`).
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            phone: impl Into<String>,
+            email: impl Into<String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                phone: phone.into(),
+                email: email.into(),
+            }
+        }
+    }
+    /// 董事信息
+    ///
+    /// Used as `PostRequestDirector` in `/hk/v3/merchants`, `PutRequestDirector` in `/hk/v3/merchants`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Director {
+        /// 董事姓名
+        ///
+        /// Example: `Bob`
+        pub name: Option<String>,
+        /// 董事证件号
+        ///
+        /// Example: `5555-8888`
+        pub number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Director {
+        name: "name" optional,
+        number: "number" optional,
+    });
+    /// 商户类型
+    ///
+    /// Used as `PostRequestMerchantType` in `/hk/v3/merchants`, `PutRequestMerchantType` in `/hk/v3/merchants`, `GetResponseMerchantType` in `/hk/v3/merchants/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`MerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MerchantType {
+        /// `ENTERPRISE`
+        Enterprise,
+        /// `INDIVIDUAL`
+        Individual,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MerchantType {
+        Enterprise = "ENTERPRISE",
+        Individual = "INDIVIDUAL",
+    });
+    /// 负责人信息
+    ///
+    /// Used as `PostRequestPrincipal` in `/hk/v3/merchants`, `PutRequestPrincipal` in `/hk/v3/merchants`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Principal {
+        /// 负责人姓名
+        ///
+        /// Example: `Bob`
+        pub name: Option<String>,
+        /// 负责人证件号
+        ///
+        /// Example: `5555-8888`
+        pub number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Principal {
+        name: "name" optional,
+        number: "number" optional,
+    });
+    /// 退款金额
+    ///
+    /// Used as `GetResponseDataAmount` in `/hk/v3/refunds`, `GetResponseAmount` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseAmount` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 退款金额
+        ///
+        /// Example: `888`
+        pub refund: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户退款金额
+        ///
+        /// Example: `888`
+        pub payer_refund: Option<i64>,
+        /// 支付币种
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+        /// 汇率
+        pub exchange_rate: Option<ExchangeRate>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        refund: "refund" optional,
+        currency: "currency" optional,
+        payer_refund: "payer_refund" optional,
+        payer_currency: "payer_currency" optional,
+        exchange_rate: "exchange_rate" optional,
+    });
+    /// 汇率
+    ///
+    /// Used as `GetResponseDataAmountExchangeRate` in `/hk/v3/refunds`, `PostResponseAmountExchangeRate` in `/hk/v3/refunds`, `GetResponseAmountExchangeRate` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseAmountExchangeRate` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ExchangeRate {
+        /// 汇率类型
+        ///
+        /// Example: `SETTLEMENT_RATE`
+        pub type_: Option<Type>,
+        /// 汇率值
+        ///
+        /// Example: `8000000`
+        pub rate: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ExchangeRate {
+        type_: "type" optional,
+        rate: "rate" optional,
+    });
+    /// 汇率类型
+    ///
+    /// Used as `GetResponseDataAmountExchangeRateType` in `/hk/v3/refunds`, `PostResponseAmountExchangeRateType` in `/hk/v3/refunds`, `GetResponseAmountExchangeRateType` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseAmountExchangeRateType` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`, `GetResponseAmountExchangeRateType` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseAmountExchangeRateType` in `/hk/v3/transactions/micropay`, `GetResponseAmountExchangeRateType` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `SETTLEMENT_RATE`
+        SettlementRate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        SettlementRate = "SETTLEMENT_RATE",
+    });
+    /// 退款渠道
+    ///
+    /// Used as `GetResponseDataChannel` in `/hk/v3/refunds`, `GetResponseChannel` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseChannel` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Channel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Channel {
+        /// `ORIGINAL`
+        Original,
+        /// `BALANCE`
+        Balance,
+        /// `OTHER_BALANCE`
+        OtherBalance,
+        /// `OTHER_BANKCARD`
+        OtherBankcard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Channel {
+        Original = "ORIGINAL",
+        Balance = "BALANCE",
+        OtherBalance = "OTHER_BALANCE",
+        OtherBankcard = "OTHER_BANKCARD",
+    });
+    /// 退款资金来源
+    ///
+    /// Used as `GetResponseDataFundSource` in `/hk/v3/refunds`, `GetResponseFundSource` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseFundSource` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`
+        RefundSourceUnsettledFunds,
+        /// `REFUND_SOURCE_REchARGE_FUNDS`
+        RefundSourceREchArgeFunds,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FundSource {
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    });
+    /// 优惠范围
+    ///
+    /// Used as `GetResponseDataRefundDetailScope` in `/hk/v3/refunds`, `PostResponseDetailScope` in `/hk/v3/refunds`, `GetResponseDetailScope` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseDetailScope` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`, `GetResponsePromotionDetailScope` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseDetailScope` in `/hk/v3/transactions/micropay`, `GetResponsePromotionDetailScope` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `GLOBAL`
+        Global,
+        /// `SINGLE`
+        Single,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
+    /// 优惠类型
+    ///
+    /// Used as `GetResponseDataRefundDetailType` in `/hk/v3/refunds`, `PostResponseDetailType` in `/hk/v3/refunds`, `GetResponseDetailType` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseDetailType` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`, `GetResponsePromotionDetailType` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseDetailType` in `/hk/v3/transactions/micropay`, `GetResponsePromotionDetailType` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseType {
+        /// `COUPON`
+        Coupon,
+        /// `DISCOUNT`
+        Discount,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseType {
+        Coupon = "COUPON",
+        Discount = "DISCOUNT",
+    });
+    /// 退款状态
+    ///
+    /// Used as `GetResponseDataStatus` in `/hk/v3/refunds`, `GetResponseStatus` in `/hk/v3/refunds/id/{refund_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `SUCCESS`
+        Success,
+        /// `REFUNDCLOSE`
+        Refundclose,
+        /// `PROCESSING`
+        Processing,
+        /// `ABNORMAL`
+        Abnormal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Success = "SUCCESS",
+        Refundclose = "REFUNDCLOSE",
+        Processing = "PROCESSING",
+        Abnormal = "ABNORMAL",
+    });
+    /// 优惠退款详情
+    ///
+    /// Used as `PostResponseDetail` in `/hk/v3/refunds`, `GetResponseDetail` in `/hk/v3/refunds/id/{refund_id}`, `GetResponseDetail` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Detail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<ResponseType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠券退款额
+        ///
+        /// Example: `5`
+        pub refund_amount: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Detail {
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
+        currency: "currency" optional,
+    });
+    /// Used as `GetRequest` in `/hk/v3/refunds/id/{refund_id}`, `GetRequest` in `/hk/v3/refunds/out-refund-no/{out_refund_no}`, `GetRequest` in `/hk/v3/transactions/id/{transaction_id}`, `GetRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidRequest {
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1900000100`
+        pub sp_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidRequest {
+        mchid: query "mchid" required,
+        sub_mchid: query "sub_mchid" required,
+        sp_mchid: query "sp_mchid" required,
+    });
+    impl MchidRequest {
+        /// A `MchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+            }
+        }
+    }
+    /// 订单金额
+    ///
+    /// Used as `PostRequestAmount` in `/hk/v3/transactions/app`, `PostRequestAmount` in `/hk/v3/transactions/jsapi`, `PostRequestAmount` in `/hk/v3/transactions/micropay`, `PostRequestAmount` in `/hk/v3/transactions/mweb`, `PostRequestAmount` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestAmount {
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+        /// 货币类型
+        ///
+        /// Example: `HKD`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestAmount {
+        total: "total" required,
+        currency: "currency" optional,
+    });
+    impl RequestAmount {
+        /// A `RequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `RequestAmount { currency: Some(…), ..RequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
+    /// Used as `PostRequestDetail` in `/hk/v3/transactions/app`, `PostRequestDetail` in `/hk/v3/transactions/jsapi`, `PostRequestDetail` in `/hk/v3/transactions/mweb`, `PostRequestDetail` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        ///
+        /// Example: `wx123`
+        pub receipt_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(RequestDetail {
+        cost_price: "cost_price" optional,
+        receipt_id: "receipt_id" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/app`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/jsapi`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/mweb`, `PostRequestDetailGoodsDetail` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct GoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: String,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhone6s 16G`
+        pub goods_name: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        goods_id: "goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        price: "price" required,
+    });
+    impl GoodsDetail {
+        /// A `GoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `GoodsDetail { wxpay_goods_id: Some(…), ..GoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                price,
+            }
+        }
+    }
+    /// 支付者
+    ///
+    /// Used as `PostRequestPayer` in `/hk/v3/transactions/app`, `PostRequestPayer` in `/hk/v3/transactions/jsapi`, `PostResponsePayer` in `/hk/v3/transactions/micropay`, `PostRequestPayer` in `/hk/v3/transactions/mweb`, `PostRequestPayer` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 用户标识（机构）
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 用户标识（特约商户）
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/hk/v3/transactions/app`, `PostRequestSceneInfo` in `/hk/v3/transactions/jsapi`, `PostRequestSceneInfo` in `/hk/v3/transactions/micropay`, `PostRequestSceneInfo` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        ///
+        /// Example: `128.0.0.1`
+        pub device_ip: Option<String>,
+        /// 用户终端IP
+        ///
+        /// Example: `128.0.0.1`
+        pub payer_client_ip: Option<String>,
+        /// 操作员ID
+        ///
+        /// Example: `123145`
+        pub operator_id: Option<String>,
+        /// 商户门店信息
+        pub store_info: Option<StoreInfo>,
+    }
+    ::wechatpay::runtime::json_object!(SceneInfo {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        payer_client_ip: "payer_client_ip" optional,
+        operator_id: "operator_id" optional,
+        store_info: "store_info" optional,
+    });
+    /// 商户门店信息
+    ///
+    /// Used as `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/app`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/jsapi`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/micropay`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/mweb`, `PostRequestSceneInfoStoreInfo` in `/hk/v3/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreInfo {
+        /// 编号
+        ///
+        /// Example: `0001`
+        pub id: Option<String>,
+        /// 名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: String,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: String,
+    }
+    ::wechatpay::runtime::json_object!(StoreInfo {
+        id: "id" optional,
+        name: "name" required,
+        address: "address" required,
+    });
+    impl StoreInfo {
+        /// A `StoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { id: Some(…), ..StoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                address: address.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/hk/v3/transactions/app`, `PostResponse` in `/hk/v3/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PrepayIdResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+        prepay_id: "prepay_id" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `GetResponseAmount` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponseAmount` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAmount {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: Option<i64>,
+        /// 用户支付金额
+        ///
+        /// Example: `888`
+        pub payer_total: Option<i64>,
+        /// 订单标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户支付币种
+        ///
+        /// Example: `HKD`
+        pub payer_currency: Option<String>,
+        /// 汇率信息
+        pub exchange_rate: Option<ResponseExchangeRate>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAmount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+        exchange_rate: "exchange_rate" optional,
+    });
+    /// 汇率信息
+    ///
+    /// Used as `GetResponseAmountExchangeRate` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseAmountExchangeRate` in `/hk/v3/transactions/micropay`, `GetResponseAmountExchangeRate` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseExchangeRate {
+        /// 汇率类型
+        ///
+        /// Example: `SETTLEMENT_RATE`
+        pub type_: Option<Type>,
+        /// 汇率值
+        ///
+        /// Example: `80000000`
+        pub rate: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseExchangeRate {
+        type_: "type" optional,
+        rate: "rate" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `GetResponsePayer` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePayer` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePayer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 机构用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 子商户用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePayer {
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `GetResponsePromotionDetail` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<ResponseType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠币种
+        ///
+        /// Example: `HKD`
+        pub currency: Option<String>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub activity_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `0`
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `0`
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `5`
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<ResponseGoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        currency: "currency" optional,
+        activity_id: "activity_id" optional,
+        wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+        merchant_contribute_amount: "merchant_contribute_amount" optional,
+        other_contribute_amount: "other_contribute_amount" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `GetResponsePromotionDetailGoodsDetail` in `/hk/v3/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: Option<String>,
+        /// 商品备注
+        ///
+        /// Example: `1001`
+        pub goods_remark: Option<String>,
+        /// 商品优惠金额
+        ///
+        /// Example: `100`
+        pub discount_amount: Option<i64>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品价格
+        ///
+        /// Example: `528800`
+        pub price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseGoodsDetail {
+        goods_id: "goods_id" optional,
+        goods_remark: "goods_remark" optional,
+        discount_amount: "discount_amount" optional,
+        quantity: "quantity" optional,
+        price: "price" optional,
+    });
+    /// 交易状态
+    ///
+    /// Used as `GetResponseTradeState` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseTradeState` in `/hk/v3/transactions/micropay`, `GetResponseTradeState` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeState {
+        /// `SUCCESS`: 支付成功
+        Success,
+        /// `REFUND`: 转入退款
+        Refund,
+        /// `NOTPAY`: 未支付
+        Notpay,
+        /// `CLOSED`: 已关闭
+        Closed,
+        /// `REVOKED`: 已撤销（刷卡支付）
+        Revoked,
+        /// `USERPAYING`: 用户支付中
+        Userpaying,
+        /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
+        Payerror,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeState {
+        Success = "SUCCESS",
+        Refund = "REFUND",
+        Notpay = "NOTPAY",
+        Closed = "CLOSED",
+        Revoked = "REVOKED",
+        Userpaying = "USERPAYING",
+        Payerror = "PAYERROR",
+    });
+    /// 交易类型
+    ///
+    /// Used as `GetResponseTradeType` in `/hk/v3/transactions/id/{transaction_id}`, `PostResponseTradeType` in `/hk/v3/transactions/micropay`, `GetResponseTradeType` in `/hk/v3/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeType {
+        /// `JSAPI`
+        Jsapi,
+        /// `NATIVE`
+        Native,
+        /// `APP`
+        App,
+        /// `MWEB`
+        Mweb,
+        /// `MICROPAY`
+        Micropay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeType {
+        Jsapi = "JSAPI",
+        Native = "NATIVE",
+        App = "APP",
+        Mweb = "MWEB",
+        Micropay = "MICROPAY",
+    });
+    /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/close`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidSubMchidRequest {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: Option<String>,
+        /// 机构商户号
+        ///
+        /// Example: `1230000109`
+        pub sp_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MchidSubMchidRequest {
+        mchid: "mchid" required,
+        sub_mchid: "sub_mchid" optional,
+        sp_mchid: "sp_mchid" optional,
+    });
+    impl MchidSubMchidRequest {
+        /// A `MchidSubMchidRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `MchidSubMchidRequest { sub_mchid: Some(…), ..MchidSubMchidRequest::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sub_mchid: None,
+                sp_mchid: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/hk/v3/transactions/id/{transaction_id}/reverse`, `PostRequest` in `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidSpMchidRequest {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidSpMchidRequest {
+        mchid: "mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+    });
+    impl MchidSpMchidRequest {
+        /// A `MchidSpMchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+}
 /// `/hk/v3/certificates`
 pub mod certificates;
 /// `/hk/v3/merchants`

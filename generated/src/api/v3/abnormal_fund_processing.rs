@@ -9,5 +9,180 @@ impl<'a> AbnormalFundProcessing<'a> {
         receipts::Receipts(self.0.push("receipts"))
     }
 }
+/// Shapes that several operations of `/v3/abnormal-fund-processing` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 在途异常资金付款指令的发起方
+    ///
+    /// Used as `GetResponseInstructionCommander` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseInstructionCommander` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Commander {
+        /// 发起在途异常资金付款请求的角色
+        pub operator: Option<Operator>,
+        /// 微信支付商户号
+        ///
+        /// Example: `990055040`
+        pub mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Commander {
+        operator: "operator" optional,
+        mchid: "mchid" optional,
+    });
+    /// 发起在途异常资金付款请求的角色
+    ///
+    /// Used as `GetResponseInstructionCommanderOperator` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseInstructionCommanderOperator` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `GetResponseCommanderOperator` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Operator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Operator {
+        /// `MERCHANT`
+        Merchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Operator {
+        Merchant = "MERCHANT",
+    });
+    /// 产品名称
+    ///
+    /// Used as `GetResponseProductName` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseProductName` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    ///
+    /// A value this client does not know yet is kept as [`ProductName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ProductName {
+        /// `C2C`
+        C2c,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ProductName {
+        C2c = "C2C",
+    });
+    /// 在途异常资金付款状态
+    ///
+    /// Used as `GetResponseReceiptState` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseReceiptState` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    ///
+    /// A value this client does not know yet is kept as [`ReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReceiptState {
+        /// `RECEIPT_STATE_PENDING`
+        ReceiptStatePending,
+        /// `RECEIPT_STATE_PROGRESS`
+        ReceiptStateProgress,
+        /// `RECEIPT_STATE_COMPLETED`
+        ReceiptStateCompleted,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReceiptState {
+        ReceiptStatePending = "RECEIPT_STATE_PENDING",
+        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
+        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
+    });
+    /// 付款金额信息
+    ///
+    /// Used as `GetResponseTransferAmount` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseTransferAmount` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferAmount {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: Option<i64>,
+        /// 货币类型
+        pub currency: Option<Currency>,
+    }
+    ::wechatpay::runtime::json_object!(TransferAmount {
+        total: "total" optional,
+        currency: "currency" optional,
+    });
+    /// 货币类型
+    ///
+    /// Used as `GetResponseTransferAmountCurrency` in `/v3/abnormal-fund-processing/receipts/{receipt_id}`, `PostResponseTransferAmountCurrency` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    ///
+    /// A value this client does not know yet is kept as [`Currency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Currency {
+        /// `CNY`
+        Cny,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Currency {
+        Cny = "CNY",
+    });
+    /// 收款方
+    ///
+    /// Used as `PostRequestReceiver` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `PostResponseInstructionReceiver` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Receiver {
+        /// 入账用户OpenID
+        ///
+        /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
+        pub openid: Option<String>,
+        /// 商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub appid: Option<String>,
+        /// 入账商户号
+        ///
+        /// Example: `1900001108`
+        pub mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Receiver {
+        openid: "openid" optional,
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+    });
+    /// 付款方式
+    ///
+    /// Used as `PostRequestTransferMode` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `PostResponseInstructionTransferMode` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `GetResponseTransferMode` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferMode {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
+        TransferToOriginalReceiveUser,
+        /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
+        TransferModeToOriginalReceiveMerchant,
+        /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
+        TransferModeToSpecifiedReceiveMerchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferMode {
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+        TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
+        TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
+    });
+    /// 在途异常资金付款指令状态
+    ///
+    /// Used as `PostResponseInstructionInstructionState` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, `GetResponseInstructionState` in `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`InstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum InstructionState {
+        /// `INSTRUCTION_STATE_PENDING`
+        InstructionStatePending,
+        /// `INSTRUCTION_STATE_IN_PROGRESS`
+        InstructionStateInProgress,
+        /// `INSTRUCTION_STATE_CLOSED`
+        InstructionStateClosed,
+        /// `INSTRUCTION_STATE_SUCCESS`
+        InstructionStateSuccess,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(InstructionState {
+        InstructionStatePending = "INSTRUCTION_STATE_PENDING",
+        InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
+        InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
+        InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
+    });
+}
 /// `/v3/abnormal-fund-processing/receipts`
 pub mod receipts;

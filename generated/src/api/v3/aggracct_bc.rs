@@ -9,5 +9,293 @@ impl<'a> AggracctBc<'a> {
         wb_channel::WbChannel(self.0.push("wb-channel"))
     }
 }
+/// Shapes that several operations of `/v3/aggracct-bc` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/aggracct-bc/wb-channel/account/balance`, `GetRequest` in `/v3/aggracct-bc/wb-channel/account/mch_archives`, `GetRequest` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidRequest {
+        /// 微信支付商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900016681`
+        pub mchid: String,
+        /// 额度台账号
+        ///
+        /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+        pub bal_account_no: String,
+        /// 卡号
+        ///
+        /// Query parameter `card_no`. Example: `example_card_no`
+        pub card_no: Option<String>,
+        /// 商户子账户协议号
+        ///
+        /// Query parameter `sgn_no`. Example: `example_sgn_no`
+        pub sgn_no: Option<String>,
+        /// 请求场景
+        ///
+        /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+        pub req_scene: Option<ReqScene>,
+    }
+    ::wechatpay::runtime::json_object!(MchidRequest {
+        mchid: query "mchid" required,
+        bal_account_no: query "bal_account_no" required,
+        card_no: query "card_no" optional,
+        sgn_no: query "sgn_no" optional,
+        req_scene: query "req_scene" optional,
+    });
+    impl MchidRequest {
+        /// A `MchidRequest` with its required fields (`mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `MchidRequest { card_no: Some(…), ..MchidRequest::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                bal_account_no: bal_account_no.into(),
+                card_no: None,
+                sgn_no: None,
+                req_scene: None,
+            }
+        }
+    }
+    /// 请求场景
+    ///
+    /// Used as `GetRequestReqScene` in `/v3/aggracct-bc/wb-channel/account/balance`, `GetRequestReqScene` in `/v3/aggracct-bc/wb-channel/account/mch_archives`, `PostRequestReqScene` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`, `PostRequestReqScene` in `/v3/aggracct-bc/wb-channel/control-orders/punish`, `PostRequestReqScene` in `/v3/aggracct-bc/wb-channel/control-orders/recover`, `PostRequestReqScene` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetRequestReqScene` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReqScene {
+        /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+        SjtConvenientSettlementServiceMerchant,
+        /// `SJT_MICRO_MERCHANT`
+        SjtMicroMerchant,
+        /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
+        WxShopConvenientSettlementServiceMerchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReqScene {
+        SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+        SjtMicroMerchant = "SJT_MICRO_MERCHANT",
+        WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
+    });
+    /// 受益所有人证件类型
+    ///
+    /// Used as `GetResponseBeneficialOwnerBeneficialOwnerIdType` in `/v3/aggracct-bc/wb-channel/account/mch_archives`, `GetResponseLegalRepresentativeLegalRepresentativeIdType` in `/v3/aggracct-bc/wb-channel/account/mch_archives`.
+    ///
+    /// A value this client does not know yet is kept as [`BeneficialOwnerIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BeneficialOwnerIdType {
+        /// `01`
+        V01,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BeneficialOwnerIdType {
+        V01 = "01",
+    });
+    /// 变更类型
+    ///
+    /// Used as `PostRequestChangeScene` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`, `PostResponseChangeScene` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`, `GetResponseChangeScene` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ChangeScene {
+        /// `SUBJECT_INFO_RENAME`
+        SubjectInfoRename,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ChangeScene {
+        SubjectInfoRename = "SUBJECT_INFO_RENAME",
+    });
+    /// 申请单状态
+    ///
+    /// Used as `PostResponseApplicationState` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`, `GetResponseApplicationState` in `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ApplicationState {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ApplicationState {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
+    /// 控制单类型
+    ///
+    /// Used as `GetRequestControlType` in `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`, `GetResponseControlScene` in `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ControlType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ControlType {
+        /// `PUNISH`
+        Punish,
+        /// `RECOVER`
+        Recover,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ControlType {
+        Punish = "PUNISH",
+        Recover = "RECOVER",
+    });
+    /// 管控状态
+    ///
+    /// Used as `GetResponsePunishOrderPunishState` in `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`, `GetResponseRecoverOrderRecoverState` in `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PunishState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PunishState {
+        /// `EXECUTING`
+        Executing,
+        /// `SUCCESS`
+        Success,
+        /// `FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PunishState {
+        Executing = "EXECUTING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
+    /// 特殊减额类型
+    ///
+    /// Used as `PostRequestReductionType` in `/v3/aggracct-bc/wb-channel/special-reduction`, `PostResponseReductionType` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponseReductionType` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReductionType {
+        /// `FINANCIAL_PENALTY`
+        FinancialPenalty,
+        /// `JUDICIAL_DEDUCTION`
+        JudicialDeduction,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReductionType {
+        FinancialPenalty = "FINANCIAL_PENALTY",
+        JudicialDeduction = "JUDICIAL_DEDUCTION",
+    });
+    /// Used as `PostResponse` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponse` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MchidResponse {
+        /// 微信支付商户号
+        ///
+        /// Example: `1900016681`
+        pub mchid: Option<String>,
+        /// 额度台账号
+        ///
+        /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+        pub bal_account_no: Option<String>,
+        /// 特殊减额单号
+        ///
+        /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+        pub out_request_no: Option<String>,
+        /// 特殊减额类型
+        ///
+        /// Example: `JUDICIAL_DEDUCTION`
+        pub reduction_type: Option<ReductionType>,
+        /// 减额金额
+        ///
+        /// Example: `1`
+        pub amount: Option<i64>,
+        /// 处理结果
+        ///
+        /// Example: `SUCCESS`
+        pub state: Option<State>,
+        /// 特殊减额原因
+        ///
+        /// Example: `司法案件号：202508080009`
+        pub reason: Option<String>,
+        /// 微信支付额度变更单号
+        ///
+        /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
+        pub quota_change_no: Option<String>,
+        /// 成功时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub success_time: Option<String>,
+        /// 失败时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub fail_time: Option<String>,
+        /// 失败原因
+        ///
+        /// Example: `BALANCE_NOT_ENOUGH`
+        pub fail_reason: Option<FailReason>,
+    }
+    ::wechatpay::runtime::json_object!(MchidResponse {
+        mchid: "mchid" optional,
+        bal_account_no: "bal_account_no" optional,
+        out_request_no: "out_request_no" optional,
+        reduction_type: "reduction_type" optional,
+        amount: "amount" optional,
+        state: "state" optional,
+        reason: "reason" optional,
+        quota_change_no: "quota_change_no" optional,
+        success_time: "success_time" optional,
+        fail_time: "fail_time" optional,
+        fail_reason: "fail_reason" optional,
+    });
+    /// 失败原因
+    ///
+    /// Used as `PostResponseFailReason` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponseFailReason` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `BALANCE_NOT_ENOUGH`: 余额不足
+        BalanceNotEnough,
+        /// `RECEIPT_NOT_EXIST_CLOSED`: 单据不存在，已关单
+        ReceiptNotExistClosed,
+        /// `TIME_OUT_CLOSED`: 系统异常处理超时，关单
+        TimeOutClosed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+    });
+    /// 处理结果
+    ///
+    /// Used as `PostResponseState` in `/v3/aggracct-bc/wb-channel/special-reduction`, `GetResponseState` in `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
+}
 /// `/v3/aggracct-bc/wb-channel`
 pub mod wb_channel;

@@ -9,5 +9,27 @@ impl<'a> Apply4sub<'a> {
         sub_merchants::SubMerchants(self.0.push("sub_merchants"))
     }
 }
+/// Shapes that several operations of `/v3/apply4sub` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 账户类型
+    ///
+    /// Used as `GetResponseAccountType` in `/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}`, `PostRequestAccountType` in `/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement`, `GetResponseAccountType` in `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `ACCOUNT_TYPE_BUSINESS`
+        AccountTypeBusiness,
+        /// `ACCOUNT_TYPE_PRIVATE`
+        AccountTypePrivate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
+        AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
+    });
+}
 /// `/v3/apply4sub/sub_merchants`
 pub mod sub_merchants;

@@ -9,5 +9,66 @@ impl<'a> Applyment4sub<'a> {
         applyment::Applyment(self.0.push("applyment"))
     }
 }
+/// Shapes that several operations of `/v3/applyment4sub` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`, `GetResponse` in `/v3/applyment4sub/applyment/business_code/{business_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BusinessCodeResponse {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: Option<String>,
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: Option<u64>,
+        /// 特约商户号
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: Option<String>,
+        /// 超级管理员签约链接
+        ///
+        /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
+        pub sign_url: Option<String>,
+        /// `applyment_state`
+        pub applyment_state: Option<crate::types::ApplymentState>,
+        /// 申请状态描述
+        ///
+        /// Example: `审核中`
+        pub applyment_state_msg: Option<String>,
+        /// 驳回原因详情
+        pub audit_detail: Option<Vec<AuditDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(BusinessCodeResponse {
+        business_code: "business_code" optional,
+        applyment_id: "applyment_id" optional,
+        sub_mchid: "sub_mchid" optional,
+        sign_url: "sign_url" optional,
+        applyment_state: "applyment_state" optional,
+        applyment_state_msg: "applyment_state_msg" optional,
+        audit_detail: "audit_detail" optional,
+    });
+    /// Used as `GetResponseAuditDetail` in `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`, `GetResponseAuditDetail` in `/v3/applyment4sub/applyment/business_code/{business_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AuditDetail {
+        /// 字段名
+        ///
+        /// Example: `id_card_copy`
+        pub field: Option<String>,
+        /// 字段名称
+        ///
+        /// Example: `身份证复印件`
+        pub field_name: Option<String>,
+        /// 驳回原因
+        ///
+        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
+        pub reject_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AuditDetail {
+        field: "field" optional,
+        field_name: "field_name" optional,
+        reject_reason: "reject_reason" optional,
+    });
+}
 /// `/v3/applyment4sub/applyment`
 pub mod applyment;

@@ -9,5 +9,351 @@ impl<'a> BankTransfer<'a> {
         batches::Batches(self.0.push("batches"))
     }
 }
+/// Shapes that several operations of `/v3/bank-transfer` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetRequest` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct NeedQueryDetailRequest {
+        /// 是否查询转账明细单
+        ///
+        /// Query parameter `need_query_detail`.
+        pub need_query_detail: bool,
+        /// 请求资源起始位置
+        ///
+        /// Query parameter `offset`.
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        ///
+        /// Query parameter `limit`. Example: `20`
+        pub limit: Option<i64>,
+        /// 明细状态
+        ///
+        /// Query parameter `detail_state`. Example: `FAIL`
+        pub detail_state: Option<DetailState>,
+    }
+    ::wechatpay::runtime::json_object!(NeedQueryDetailRequest {
+        need_query_detail: query "need_query_detail" required,
+        offset: query "offset" optional,
+        limit: query "limit" optional,
+        detail_state: query "detail_state" optional,
+    });
+    impl NeedQueryDetailRequest {
+        /// A `NeedQueryDetailRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `NeedQueryDetailRequest { offset: Some(…), ..NeedQueryDetailRequest::new(…) }`.
+        #[inline]
+        pub fn new(need_query_detail: bool) -> Self {
+            Self {
+                need_query_detail,
+                offset: None,
+                limit: None,
+                detail_state: None,
+            }
+        }
+    }
+    /// 明细状态
+    ///
+    /// Used as `GetRequestDetailState` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetRequestDetailState` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`DetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DetailState {
+        /// `ALL`
+        All,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DetailState {
+        All = "ALL",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
+    /// 批次状态
+    ///
+    /// Used as `GetResponseBatchState` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseBatchState` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`BatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BatchState {
+        /// `ACCEPTED`
+        Accepted,
+        /// `PROCESSING`
+        Processing,
+        /// `FINISHED`
+        Finished,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BatchState {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+        Closed = "CLOSED",
+    });
+    /// 批次关闭原因
+    ///
+    /// Used as `GetResponseCloseReason` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseCloseReason` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`
+        MerchantRevocation,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CloseReason {
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        OverdueClose = "OVERDUE_CLOSE",
+    });
+    /// Used as `GetResponseTransferDetailList` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferDetailList {
+        /// 微信支付明细单号
+        ///
+        /// Example: `1140000071100999991182020050700019500100`
+        pub detail_id: Option<String>,
+        /// 银行明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 明细状态
+        ///
+        /// Example: `SUCCESS`
+        pub detail_state: Option<ResponseDetailState>,
+        /// 明细失败原因
+        ///
+        /// Example: `ACCOUNT_FROZEN`
+        pub fail_reason: Option<FailReason>,
+    }
+    ::wechatpay::runtime::json_object!(TransferDetailList {
+        detail_id: "detail_id" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_state: "detail_state" optional,
+        fail_reason: "fail_reason" optional,
+    });
+    /// 明细状态
+    ///
+    /// Used as `GetResponseTransferDetailListDetailState` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailListDetailState` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseDetailState {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `REFUND`
+        Refund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseDetailState {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Refund = "REFUND",
+    });
+    /// 明细失败原因
+    ///
+    /// Used as `GetResponseTransferDetailListFailReason` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseFailReason` in `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseTransferDetailListFailReason` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`, `GetResponseFailReason` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`
+        AccountFrozen,
+        /// `REAL_NAME_CHECK_FAIL`
+        RealNameCheckFail,
+        /// `NAME_NOT_CORRECT`
+        NameNotCorrect,
+        /// `OPENID_INVALID`
+        OpenidInvalid,
+        /// `TRANSFER_QUOTA_EXCEED`
+        TransferQuotaExceed,
+        /// `DAY_RECEIVED_QUOTA_EXCEED`
+        DayReceivedQuotaExceed,
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`
+        MonthReceivedQuotaExceed,
+        /// `DAY_RECEIVED_COUNT_EXCEED`
+        DayReceivedCountExceed,
+        /// `PRODUCT_AUTH_CHECK_FAIL`
+        ProductAuthCheckFail,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// `ID_CARD_NOT_CORRECT`
+        IdCardNotCorrect,
+        /// `ACCOUNT_NOT_EXIST`
+        AccountNotExist,
+        /// `TRANSFER_RISK`
+        TransferRisk,
+        /// `PAYROLL_CARD_ALREADY_LOGOUT`
+        PayrollCardAlreadyLogout,
+        /// `PAYROLL_CARD_ALREADY_FROZEN`
+        PayrollCardAlreadyFrozen,
+        /// `PAYROLL_CARD_UNAUTHORIZED`
+        PayrollCardUnauthorized,
+        /// `PAYROLL_CARD_USER_NOT_OPEN`
+        PayrollCardUserNotOpen,
+        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
+        PayrollCardNameCardNotMatch,
+        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
+        PayrollCardIdCardNotMatch,
+        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
+        PayrollCardBankcardUnbundling,
+        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
+        BankCardCollectionsAboveQuota,
+        /// `BANK_CARD_ACCOUNT_ABNORMAL`
+        BankCardAccountAbnormal,
+        /// `BANK_CARD_STATUS_ABNORMAL`
+        BankCardStatusAbnormal,
+        /// `BANK_CARD_BANK_INFO_WRONG`
+        BankCardBankInfoWrong,
+        /// `BANK_CARD_CARD_INFO_WRONG`
+        BankCardCardInfoWrong,
+        /// `OTHER_FAIL_REASON_TYPE`
+        OtherFailReasonType,
+        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+        RealnameAccountReceivedQuotaExceed,
+        /// `TRANSFER_REMARK_SET_FAIL`
+        TransferRemarkSetFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        AccountFrozen = "ACCOUNT_FROZEN",
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        OpenidInvalid = "OPENID_INVALID",
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        OverdueClose = "OVERDUE_CLOSE",
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        TransferRisk = "TRANSFER_RISK",
+        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+    });
+    /// 批量转账用途
+    ///
+    /// Used as `GetResponseTransferPurpose` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferPurpose` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferPurpose {
+        /// `GOODSPAYMENT`: 货款
+        Goodspayment,
+        /// `COMMISSION`: 佣金
+        Commission,
+        /// `REFUND`: 退款
+        Refund,
+        /// `REIMBURSEMENT`: 报销
+        Reimbursement,
+        /// `FREIGHT`: 运费
+        Freight,
+        /// `OTHERS`: 其他
+        Others,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferPurpose {
+        Goodspayment = "GOODSPAYMENT",
+        Commission = "COMMISSION",
+        Refund = "REFUND",
+        Reimbursement = "REIMBURSEMENT",
+        Freight = "FREIGHT",
+        Others = "OTHERS",
+    });
+    /// 转账场景
+    ///
+    /// Used as `GetResponseTransferScene` in `/v3/bank-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferScene` in `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseTransferScene` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`, `GetResponseTransferScene` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`
+        OrdinaryTransfer,
+        /// `PAYROLL_CARD_TRANSFER`
+        PayrollCardTransfer,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferScene {
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    });
+    /// 收款账户类型
+    ///
+    /// Used as `GetResponseAccountType` in `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseAccountType` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `WECHATPAY_ACCOUNT`
+        WechatpayAccount,
+        /// `BANK_ACCOUNT`
+        BankAccount,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        WechatpayAccount = "WECHATPAY_ACCOUNT",
+        BankAccount = "BANK_ACCOUNT",
+    });
+    /// 明细状态
+    ///
+    /// Used as `GetResponseDetailState` in `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseDetailState` in `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseDetailState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseDetailState2 {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// `REFUND`
+        Refund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseDetailState2 {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Refund = "REFUND",
+    });
+}
 /// `/v3/bank-transfer/batches`
 pub mod batches;

@@ -23,6 +23,46 @@ impl<'a> Bill<'a> {
         tradebill::Tradebill(self.0.push("tradebill"))
     }
 }
+/// Shapes that several operations of `/v3/bill` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 压缩类型
+    ///
+    /// Used as `GetRequestTarType` in `/v3/bill/fundflowbill`, `GetRequestTarType` in `/v3/bill/sub-merchant-fundflowbill`, `GetRequestTarType` in `/v3/bill/tradebill`.
+    ///
+    /// A value this client does not know yet is kept as [`TarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TarType {
+        /// `GZIP`: 返回格式为.gzip的压缩包账单
+        Gzip,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TarType {
+        Gzip = "GZIP",
+    });
+    /// Used as `GetResponse` in `/v3/bill/fundflowbill`, `GetResponse` in `/v3/bill/tradebill`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct HashTypeResponse {
+        /// 哈希类型
+        ///
+        /// Example: `SHA1`
+        pub hash_type: Option<String>,
+        /// 哈希值
+        ///
+        /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
+        pub hash_value: Option<String>,
+        /// 账单下载地址
+        ///
+        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
+        pub download_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(HashTypeResponse {
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+    });
+}
 /// `/v3/bill/fundflowbill`
 pub mod fundflowbill;
 /// `/v3/bill/sub-merchant-fundflowbill`

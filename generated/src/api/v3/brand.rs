@@ -29,6 +29,1843 @@ impl<'a> Brand<'a> {
         profitsharing::Profitsharing(self.0.push("profitsharing"))
     }
 }
+/// Shapes that several operations of `/v3/brand` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 申请状态
+    ///
+    /// Used as `GetResponseApplymentState` in `/v3/brand/applyments/applyment-id/{applyment_id}`, `GetResponseApplymentState` in `/v3/brand/applyments/business-code/{business_code}`.
+    ///
+    /// A value this client does not know yet is kept as [`ApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ApplymentState {
+        /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
+        ApplymentStateUnknown,
+        /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
+        ApplymentStateUnsubmitted,
+        /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
+        ApplymentStateWaitingValidate,
+        /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
+        ApplymentStateWaitingAudit,
+        /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
+        ApplymentStateWaitingAuth,
+        /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
+        ApplymentStateOpenAccount,
+        /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
+        ApplymentStateFinish,
+        /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
+        ApplymentStateAuditRejected,
+        /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
+        ApplymentStateCanceled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ApplymentState {
+        ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
+        ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
+        ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
+        ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
+        ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
+        ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
+        ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
+        ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    });
+    /// Used as `GetRequest` in `/v3/brand/card/card-configs`, `GetRequest` in `/v3/brand/card/card-configs/preview-url`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BusinessCodeRequest {
+        /// 业务申请编号
+        ///
+        /// Query parameter `business_code`. Example: `1900013511_10000`
+        pub business_code: Option<String>,
+        /// 微信支付申请单号
+        ///
+        /// Query parameter `applyment_id`. Example: `1111111111`
+        pub applyment_id: Option<String>,
+        /// 品牌ID
+        ///
+        /// Query parameter `brand_id`. Example: `120344`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(BusinessCodeRequest {
+        business_code: query "business_code" optional,
+        applyment_id: query "applyment_id" optional,
+        brand_id: query "brand_id" required,
+    });
+    impl BusinessCodeRequest {
+        /// A `BusinessCodeRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `BusinessCodeRequest { business_code: Some(…), ..BusinessCodeRequest::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self {
+                business_code: None,
+                applyment_id: None,
+                brand_id: brand_id.into(),
+            }
+        }
+    }
+    /// 申请单状态
+    ///
+    /// Used as `GetResponseApplymentState` in `/v3/brand/card/card-configs`, `PostResponseApplymentState` in `/v3/brand/card/card-configs/cancel-applyment`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseApplymentState {
+        /// `STATE_UNKNOWN`: 状态未知，非终态
+        StateUnknown,
+        /// `DRAFTING`: 配置中，非终态
+        Drafting,
+        /// `AUDITING`: 审核中，非终态
+        Auditing,
+        /// `AUDIT_REJECTED`: 审核驳回，终态
+        AuditRejected,
+        /// `PENDING_PUBLISH`: 待发布，非终态
+        PendingPublish,
+        /// `PUBLISHED`: 已发布，终态
+        Published,
+        /// `CANCELED`: 已撤销，终态
+        Canceled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseApplymentState {
+        StateUnknown = "STATE_UNKNOWN",
+        Drafting = "DRAFTING",
+        Auditing = "AUDITING",
+        AuditRejected = "AUDIT_REJECTED",
+        PendingPublish = "PENDING_PUBLISH",
+        Published = "PUBLISHED",
+        Canceled = "CANCELED",
+    });
+    /// 发布方式
+    ///
+    /// Used as `PostRequestPublishType` in `/v3/brand/card/card-configs/publish`, `PostResponsePublishType` in `/v3/brand/card/card-configs/publish`.
+    ///
+    /// A value this client does not know yet is kept as [`PublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PublishType {
+        /// `IMMEDIATE_PUBLISH`
+        ImmediatePublish,
+        /// `SCHEDULED_PUBLISH`
+        ScheduledPublish,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PublishType {
+        ImmediatePublish = "IMMEDIATE_PUBLISH",
+        ScheduledPublish = "SCHEDULED_PUBLISH",
+    });
+    /// 交易场景类型
+    ///
+    /// Used as `GetRequestPaymentScene` in `/v3/brand/card/card-links`, `GetResponseActiveLinkListPaymentScene` in `/v3/brand/card/card-links`, `PostRequestPaymentScene` in `/v3/brand/card/card-links`, `PostResponsePaymentScene` in `/v3/brand/card/card-links`, `GetResponsePaymentScene` in `/v3/brand/card/card-links/business-code/{business_code}`, `PostRequestPaymentScene` in `/v3/brand/card/card-links/unbind-card-link`, `PostResponsePaymentScene` in `/v3/brand/card/card-links/unbind-card-link`.
+    ///
+    /// A value this client does not know yet is kept as [`PaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentScene {
+        /// `MINI_PROGRAM`
+        MiniProgram,
+        /// `APP`
+        App,
+        /// `PAYMENT_SCORE`
+        PaymentScore,
+        /// `PAYMENT_CODE`
+        PaymentCode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaymentScene {
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentScore = "PAYMENT_SCORE",
+        PaymentCode = "PAYMENT_CODE",
+    });
+    /// Used as `PostRequest` in `/v3/brand/card/card-links`, `PostResponse` in `/v3/brand/card/card-links`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BusinessCodeBrandIdRequest {
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 交易场景类型
+        ///
+        /// Example: `MINI_PROGRAM`
+        pub payment_scene: PaymentScene,
+        /// 公众账号ID
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `111222333`
+        pub card_link_mchid: Option<String>,
+        /// 服务ID
+        ///
+        /// Example: `00005000000000548218251086296300`
+        pub service_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BusinessCodeBrandIdRequest {
+        business_code: "business_code" required,
+        brand_id: "brand_id" required,
+        payment_scene: "payment_scene" required,
+        appid: "appid" optional,
+        card_link_mchid: "card_link_mchid" optional,
+        service_id: "service_id" optional,
+    });
+    impl BusinessCodeBrandIdRequest {
+        /// A `BusinessCodeBrandIdRequest` with its required fields (`business_code`, `brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `BusinessCodeBrandIdRequest { appid: Some(…), ..BusinessCodeBrandIdRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            brand_id: impl Into<String>,
+            payment_scene: PaymentScene,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                brand_id: brand_id.into(),
+                payment_scene,
+                appid: None,
+                card_link_mchid: None,
+                service_id: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/brand/card/card-links/unbind-card-link`, `PostResponse` in `/v3/brand/card/card-links/unbind-card-link`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdRequest {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 交易场景类型
+        ///
+        /// Example: `MINI_PROGRAM`
+        pub payment_scene: PaymentScene,
+        /// 公众账号ID
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `111222333`
+        pub card_link_mchid: Option<String>,
+        /// 服务ID
+        ///
+        /// Example: `00005000000000548218251086296300`
+        pub service_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdRequest {
+        brand_id: "brand_id" required,
+        payment_scene: "payment_scene" required,
+        appid: "appid" optional,
+        card_link_mchid: "card_link_mchid" optional,
+        service_id: "service_id" optional,
+    });
+    impl BrandIdRequest {
+        /// A `BrandIdRequest` with its required fields (`brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdRequest { appid: Some(…), ..BrandIdRequest::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>, payment_scene: PaymentScene) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                payment_scene,
+                appid: None,
+                card_link_mchid: None,
+                service_id: None,
+            }
+        }
+    }
+    /// 活动状态
+    ///
+    /// Used as `GetRequestActivityState` in `/v3/brand/marketing/shake-activities/activities`, `GetResponseDataActivityState` in `/v3/brand/marketing/shake-activities/activities`.
+    ///
+    /// A value this client does not know yet is kept as [`ActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ActivityState {
+        /// `CREATED`: 已创建
+        Created,
+        /// `DELIVERING`: 投放中
+        Delivering,
+        /// `EXPIRED`: 已过期
+        Expired,
+        /// `PAUSED`: 已暂停
+        Paused,
+        /// `TERMINATED`: 已终止
+        Terminated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ActivityState {
+        Created = "CREATED",
+        Delivering = "DELIVERING",
+        Expired = "EXPIRED",
+        Paused = "PAUSED",
+        Terminated = "TERMINATED",
+    });
+    /// Used as `GetRequestAuditState` in `/v3/brand/marketing/shake-activities/activities`, `GetResponseDataAuditState` in `/v3/brand/marketing/shake-activities/activities`.
+    ///
+    /// A value this client does not know yet is kept as [`AuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuditState {
+        /// `PENDING`
+        Pending,
+        /// `APPROVED`
+        Approved,
+        /// `REJECTED`
+        Rejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuditState {
+        Pending = "PENDING",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
+    });
+    /// 状态
+    ///
+    /// Used as `GetRequestState` in `/v3/brand/partner/card-member/cards`, `GetResponseDataState` in `/v3/brand/partner/card-member/cards`, `PostResponseState` in `/v3/brand/partner/card-member/cards`, `DeleteResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseState` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseState` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `CARD_EFFECTIVE`
+        CardEffective,
+        /// `CARD_INVALID`
+        CardInvalid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        CardEffective = "CARD_EFFECTIVE",
+        CardInvalid = "CARD_INVALID",
+    });
+    /// 储值信息
+    ///
+    /// Used as `GetResponseDataBalanceInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestBalanceInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseBalanceInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseBalanceInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BalanceInformation {
+        /// 储值小程序AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub jump_appid: Option<String>,
+        /// 储值小程序路径
+        ///
+        /// Example: `/pages/balance/balance`
+        pub jump_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BalanceInformation {
+        jump_appid: "jump_appid" optional,
+        jump_path: "jump_path" optional,
+    });
+    /// 会员卡类型
+    ///
+    /// Used as `GetResponseDataCardType` in `/v3/brand/partner/card-member/cards`, `PostRequestCardType` in `/v3/brand/partner/card-member/cards`, `PostResponseCardType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseCardType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseCardType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseCardType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseCardType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, `GetResponseDataCardType` in `/v3/brand/partner/card-member/user-cards` and 6 more.
+    ///
+    /// A value this client does not know yet is kept as [`CardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardType {
+        /// `PURCHASE`
+        Purchase,
+        /// `NORMAL`
+        Normal,
+        /// `BALANCE`
+        Balance,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CardType {
+        Purchase = "PURCHASE",
+        Normal = "NORMAL",
+        Balance = "BALANCE",
+    });
+    /// 会员码跳转信息
+    ///
+    /// Used as `GetResponseDataCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseCodeJumpInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CodeJumpInformation {
+        /// 会员码跳转AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub jump_appid: Option<String>,
+        /// 会员码跳转路径
+        ///
+        /// Example: `/pages/code/code`
+        pub jump_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CodeJumpInformation {
+        jump_appid: "jump_appid" optional,
+        jump_path: "jump_path" optional,
+    });
+    /// 会员卡code分配类型
+    ///
+    /// Used as `GetResponseDataCodeMode` in `/v3/brand/partner/card-member/cards`, `PostRequestCodeMode` in `/v3/brand/partner/card-member/cards`, `PostResponseCodeMode` in `/v3/brand/partner/card-member/cards`, `DeleteResponseCodeMode` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseCodeMode` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseCodeMode` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseCodeMode` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    ///
+    /// A value this client does not know yet is kept as [`CodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CodeMode {
+        /// `SYSTEM_ALLOCATE`: 系统分配
+        SystemAllocate,
+        /// `MERCHANT_ALLOCATE`: 商户预存
+        MerchantAllocate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CodeMode {
+        SystemAllocate = "SYSTEM_ALLOCATE",
+        MerchantAllocate = "MERCHANT_ALLOCATE",
+    });
+    /// 会员码型
+    ///
+    /// Used as `GetResponseDataCodeType` in `/v3/brand/partner/card-member/cards`, `PostRequestCodeType` in `/v3/brand/partner/card-member/cards`, `PostResponseCodeType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseCodeType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseCodeType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseCodeType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseCodeType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    ///
+    /// A value this client does not know yet is kept as [`CodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CodeType {
+        /// `NONE_CODE`: 不显示任何码型
+        NoneCode,
+        /// `BAR_CODE`: 条形码
+        BarCode,
+        /// `QR_CODE`: 二维码
+        QrCode,
+        /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
+        BarCodeAndQrCode,
+        /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
+        JumpMiniProgram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CodeType {
+        NoneCode = "NONE_CODE",
+        BarCode = "BAR_CODE",
+        QrCode = "QR_CODE",
+        BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
+        JumpMiniProgram = "JUMP_MINI_PROGRAM",
+    });
+    /// 积分信息
+    ///
+    /// Used as `GetResponseDataPointsInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestPointsInformation` in `/v3/brand/partner/card-member/cards`, `PostResponsePointsInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestPointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponsePointsInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PointsInformation {
+        /// 积分跳转AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub jump_appid: Option<String>,
+        /// 积分跳转路径
+        ///
+        /// Example: `/pages/points/points`
+        pub jump_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PointsInformation {
+        jump_appid: "jump_appid" optional,
+        jump_path: "jump_path" optional,
+    });
+    /// 付费会员信息
+    ///
+    /// Used as `GetResponseDataPurchaseInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestPurchaseInformation` in `/v3/brand/partner/card-member/cards`, `PostResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestPurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponsePurchaseInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PurchaseInformation {
+        /// 付费会员价格
+        ///
+        /// Example: `100`
+        pub price: Option<i64>,
+        /// 付费会员跳转AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub jump_appid: Option<String>,
+        /// 付费会员跳转路径
+        ///
+        /// Example: `/pages/purchase/purchase`
+        pub jump_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PurchaseInformation {
+        price: "price" optional,
+        jump_appid: "jump_appid" optional,
+        jump_path: "jump_path" optional,
+    });
+    /// 用户开卡信息
+    ///
+    /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UserInformation {
+        /// 平台提供的通用开卡信息字段
+        pub common_field_list: Option<Vec<CommonFieldList>>,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list: Option<Vec<CustomFieldList>>,
+    }
+    ::wechatpay::runtime::json_object!(UserInformation {
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
+    });
+    /// 平台提供的通用开卡信息字段
+    ///
+    /// Used as `GetResponseDataUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate` and 11 more.
+    ///
+    /// A value this client does not know yet is kept as [`CommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CommonFieldList {
+        /// `USER_FORM_FLAG_SEX`: 性别
+        UserFormFlagSex,
+        /// `USER_FORM_FLAG_NAME`: 姓名
+        UserFormFlagName,
+        /// `USER_FORM_FLAG_BIRTHDAY`: 生日
+        UserFormFlagBirthday,
+        /// `USER_FORM_FLAG_ADDRESS`: 地址
+        UserFormFlagAddress,
+        /// `USER_FORM_FLAG_EMAIL`: 邮箱
+        UserFormFlagEmail,
+        /// `USER_FORM_FLAG_CITY`: 城市
+        UserFormFlagCity,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CommonFieldList {
+        UserFormFlagSex = "USER_FORM_FLAG_SEX",
+        UserFormFlagName = "USER_FORM_FLAG_NAME",
+        UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
+        UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
+        UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
+        UserFormFlagCity = "USER_FORM_FLAG_CITY",
+    });
+    /// Used as `GetResponseDataUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CustomFieldList {
+        /// 商户自定义的开卡信息字段类型
+        pub type_: Option<Type>,
+        /// 字段名称
+        ///
+        /// Example: `喜欢的运动`
+        pub name: Option<String>,
+        /// 字段值
+        pub values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(CustomFieldList {
+        type_: "type" optional,
+        name: "name" optional,
+        values: "values" optional,
+    });
+    /// 商户自定义的开卡信息字段类型
+    ///
+    /// Used as `GetResponseDataUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `PostRequestUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `PostResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseUserInformationCustomFieldListType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `CHECK_BOX`: 自定义多选
+        CheckBox,
+        /// `RADIO`: 自定义单选
+        Radio,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        CheckBox = "CHECK_BOX",
+        Radio = "RADIO",
+    });
+    /// 会员卡有效期
+    ///
+    /// Used as `GetResponseDataValidDateInformation` in `/v3/brand/partner/card-member/cards`, `PostResponseValidDateInformation` in `/v3/brand/partner/card-member/cards`, `DeleteResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, `GetResponseDataValidDateInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}` and 5 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ValidDateInformation {
+        /// 有效期类型
+        pub type_: Option<ResponseType>,
+        /// 有效期开始时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2030-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `200`
+        pub available_day_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ValidDateInformation {
+        type_: "type" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+    });
+    /// 有效期类型
+    ///
+    /// Used as `GetResponseDataValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `PostRequestValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `PostResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards`, `DeleteResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}`, `PostResponseValidDateInformationType` in `/v3/brand/partner/card-member/cards/{card_id}/invalidate` and 11 more.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseType {
+        /// `FIX_TIME_RANGE`: 固定时间范围内有效
+        FixTimeRange,
+        /// `FIX_TERM`: 相对时间范围内有效
+        FixTerm,
+        /// `PERMANENT`: 永久有效
+        Permanent,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseType {
+        FixTimeRange = "FIX_TIME_RANGE",
+        FixTerm = "FIX_TERM",
+        Permanent = "PERMANENT",
+    });
+    /// 会员卡有效期
+    ///
+    /// Used as `PostRequestValidDateInformation` in `/v3/brand/partner/card-member/cards`, `PatchRequestValidDateInformation` in `/v3/brand/partner/card-member/cards/{card_id}`, `PatchRequestValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestValidDateInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestDateInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestDateInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestValidDateInformation {
+        /// 有效期类型
+        pub type_: ResponseType,
+        /// 有效期开始时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2030-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `200`
+        pub available_day_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestValidDateInformation {
+        type_: "type" required,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+    });
+    impl RequestValidDateInformation {
+        /// A `RequestValidDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `RequestValidDateInformation { available_begin_time: Some(…), ..RequestValidDateInformation::new(…) }`.
+        #[inline]
+        pub fn new(type_: ResponseType) -> Self {
+            Self {
+                type_,
+                available_begin_time: None,
+                available_end_time: None,
+                available_day_after_receive: None,
+            }
+        }
+    }
+    /// Used as `DeleteRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetRequest` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdRequest2 {
+        /// 品牌id
+        ///
+        /// Query parameter `brand_id`. Example: `1004`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdRequest2 {
+        brand_id: query "brand_id" required,
+    });
+    impl BrandIdRequest2 {
+        /// A `BrandIdRequest2` of its required fields (`brand_id`).
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self { brand_id: brand_id.into() }
+        }
+    }
+    /// Used as `DeleteResponse` in `/v3/brand/partner/card-member/cards/{card_id}`, `GetResponse` in `/v3/brand/partner/card-member/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CardIdResponse {
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 商户AppId
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 会员卡类型
+        pub card_type: Option<CardType>,
+        /// 卡名称
+        ///
+        /// Example: `测试卡`
+        pub card_title: Option<String>,
+        /// 卡背景颜色
+        ///
+        /// Example: `#FFFF00`
+        pub card_color: Option<String>,
+        /// 卡背景图URL
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub card_picture_url: Option<String>,
+        /// 会员卡code分配类型
+        pub code_mode: Option<CodeMode>,
+        /// 会员码型
+        pub code_type: Option<CodeType>,
+        /// 会员码跳转信息
+        pub code_jump_information: Option<CodeJumpInformation>,
+        /// 会员权益
+        ///
+        /// Example: `会员折扣、专属价`
+        pub benefits: Option<String>,
+        /// 回调地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+        pub notify_url: Option<String>,
+        /// 是否置顶
+        pub need_pinned: Option<bool>,
+        /// 是否展示会员等级
+        pub need_display_level: Option<bool>,
+        /// 会员初始等级
+        ///
+        /// Example: `白银会员`
+        pub init_level: Option<String>,
+        /// 服务电话
+        ///
+        /// Example: `010-8877xxxx`
+        pub service_phone: Option<String>,
+        /// 商家法务协议
+        ///
+        /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
+        pub legal_agreement: Option<String>,
+        /// 会员卡有效期
+        pub valid_date_information: Option<ValidDateInformation>,
+        /// 积分信息
+        pub points_information: Option<PointsInformation>,
+        /// 储值信息
+        pub balance_information: Option<BalanceInformation>,
+        /// 付费会员信息
+        pub purchase_information: Option<PurchaseInformation>,
+        /// 用户开卡信息
+        pub user_information: Option<UserInformation>,
+        /// 状态
+        pub state: Option<State>,
+        /// 创建时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CardIdResponse {
+        card_id: "card_id" required,
+        brand_id: "brand_id" required,
+        appid: "appid" optional,
+        card_type: "card_type" optional,
+        card_title: "card_title" optional,
+        card_color: "card_color" optional,
+        card_picture_url: "card_picture_url" optional,
+        code_mode: "code_mode" optional,
+        code_type: "code_type" optional,
+        code_jump_information: "code_jump_information" optional,
+        benefits: "benefits" optional,
+        notify_url: "notify_url" optional,
+        need_pinned: "need_pinned" optional,
+        need_display_level: "need_display_level" optional,
+        init_level: "init_level" optional,
+        service_phone: "service_phone" optional,
+        legal_agreement: "legal_agreement" optional,
+        valid_date_information: "valid_date_information" optional,
+        points_information: "points_information" optional,
+        balance_information: "balance_information" optional,
+        purchase_information: "purchase_information" optional,
+        user_information: "user_information" optional,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+    });
+    impl CardIdResponse {
+        /// A `CardIdResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `CardIdResponse { appid: Some(…), ..CardIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(card_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
+            Self {
+                card_id: card_id.into(),
+                brand_id: brand_id.into(),
+                appid: None,
+                card_type: None,
+                card_title: None,
+                card_color: None,
+                card_picture_url: None,
+                code_mode: None,
+                code_type: None,
+                code_jump_information: None,
+                benefits: None,
+                notify_url: None,
+                need_pinned: None,
+                need_display_level: None,
+                init_level: None,
+                service_phone: None,
+                legal_agreement: None,
+                valid_date_information: None,
+                points_information: None,
+                balance_information: None,
+                purchase_information: None,
+                user_information: None,
+                state: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
+    /// 活动状态
+    ///
+    /// Used as `GetRequestActivityState` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseDataActivityState` in `/v3/brand/partner/card-member/membership-activities`, `PostResponseActivityState` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseActivityState` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PatchResponseActivityState` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponseActivityState` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestActivityState {
+        /// `MEMBERSHIP_ACTIVITY_CREATED`
+        MembershipActivityCreated,
+        /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
+        MembershipActivityEffective,
+        /// `MEMBERSHIP_ACTIVITY_TERMINATED`
+        MembershipActivityTerminated,
+        /// `MEMBERSHIP_ACTIVITY_EXPIRED`
+        MembershipActivityExpired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestActivityState {
+        MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
+        MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
+        MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
+        MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
+    });
+    /// 活动渠道
+    ///
+    /// Used as `GetResponseDataActivityChannel` in `/v3/brand/partner/card-member/membership-activities`, `PostRequestActivityChannel` in `/v3/brand/partner/card-member/membership-activities`, `PostResponseActivityChannel` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseActivityChannel` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PatchResponseActivityChannel` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponseActivityChannel` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`ActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ActivityChannel {
+        /// `MECHANT_APP_COMPONENT`
+        MechantAppComponent,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ActivityChannel {
+        MechantAppComponent = "MECHANT_APP_COMPONENT",
+    });
+    /// Used as `GetResponseDataProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PatchResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ProductCouponStockList {
+        /// 商品券ID
+        ///
+        /// Example: `701138812971763025610907319729`
+        pub product_coupon_id: Option<String>,
+        /// 批次ID
+        ///
+        /// Example: `98065001`
+        pub stock_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ProductCouponStockList {
+        product_coupon_id: "product_coupon_id" optional,
+        stock_id: "stock_id" optional,
+    });
+    /// Used as `GetResponse` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponse` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutRequestNoResponse {
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: Option<String>,
+        /// 活动渠道
+        ///
+        /// Example: `MECHANT_APP_COMPONENT`
+        pub activity_channel: Option<ActivityChannel>,
+        /// 活动主标题
+        ///
+        /// Example: `入会享券`
+        pub title: Option<String>,
+        /// 活动主标题
+        ///
+        /// Example: `5张满减券`
+        pub sub_title: Option<String>,
+        /// 活动开始时间
+        ///
+        /// Example: `2020-01-20T13:29:35.120+08:00`
+        pub begin_time: Option<String>,
+        /// 活动结束时间
+        ///
+        /// Example: `2020-01-29T13:29:35.120+08:00`
+        pub end_time: Option<String>,
+        /// 活动总库存
+        ///
+        /// Example: `1000`
+        pub apply_total: Option<i64>,
+        /// 活动剩余库存
+        ///
+        /// Example: `1000`
+        pub apply_available: Option<i64>,
+        /// 商品券批次列表
+        pub product_coupon_stock_list: Option<Vec<ProductCouponStockList>>,
+        /// 活动ID
+        ///
+        /// Example: `371067`
+        pub activity_id: String,
+        /// 活动状态
+        ///
+        /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
+        pub activity_state: Option<RequestActivityState>,
+        /// 创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub modify_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OutRequestNoResponse {
+        out_request_no: "out_request_no" optional,
+        brand_id: "brand_id" required,
+        card_id: "card_id" optional,
+        activity_channel: "activity_channel" optional,
+        title: "title" optional,
+        sub_title: "sub_title" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        apply_total: "apply_total" optional,
+        apply_available: "apply_available" optional,
+        product_coupon_stock_list: "product_coupon_stock_list" optional,
+        activity_id: "activity_id" required,
+        activity_state: "activity_state" optional,
+        create_time: "create_time" optional,
+        modify_time: "modify_time" optional,
+    });
+    impl OutRequestNoResponse {
+        /// A `OutRequestNoResponse` with its required fields (`brand_id`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `OutRequestNoResponse { out_request_no: Some(…), ..OutRequestNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>, activity_id: impl Into<String>) -> Self {
+            Self {
+                out_request_no: None,
+                brand_id: brand_id.into(),
+                card_id: None,
+                activity_channel: None,
+                title: None,
+                sub_title: None,
+                begin_time: None,
+                end_time: None,
+                apply_total: None,
+                apply_available: None,
+                product_coupon_stock_list: None,
+                activity_id: activity_id.into(),
+                activity_state: None,
+                create_time: None,
+                modify_time: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/brand/partner/card-member/pay-view-tokens`, `PostRequest` in `/v3/brand/partner/card-member/pre-auth-tokens`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdCardIdRequest {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdCardIdRequest {
+        brand_id: "brand_id" required,
+        card_id: "card_id" required,
+        openid: "openid" required,
+    });
+    impl BrandIdCardIdRequest {
+        /// A `BrandIdCardIdRequest` of its required fields (`brand_id`, `card_id`, `openid`).
+        #[inline]
+        pub fn new(
+            brand_id: impl Into<String>,
+            card_id: impl Into<String>,
+            openid: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                card_id: card_id.into(),
+                openid: openid.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/brand/partner/card-member/pay-view-tokens`, `PostResponse` in `/v3/brand/partner/card-member/pre-auth-tokens`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TokenResponse {
+        /// 预授权token
+        ///
+        /// Example: `d2df23f2f4fasf3gws`
+        pub token: Option<String>,
+        /// token 过期时间
+        ///
+        /// Example: `2030-05-20T13:29:35.120+08:00`
+        pub expire_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TokenResponse {
+        token: "token" optional,
+        expire_time: "expire_time" optional,
+    });
+    /// 用户会员卡状态
+    ///
+    /// Used as `GetRequestUserCardState` in `/v3/brand/partner/card-member/user-cards`, `GetResponseDataUserCardState` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostResponseUserCardState` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
+    ///
+    /// A value this client does not know yet is kept as [`UserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UserCardState {
+        /// `UNACTIVATED`
+        Unactivated,
+        /// `EFFECTIVE`
+        Effective,
+        /// `EXPIRED`
+        Expired,
+        /// `INVALID`
+        Invalid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UserCardState {
+        Unactivated = "UNACTIVATED",
+        Effective = "EFFECTIVE",
+        Expired = "EXPIRED",
+        Invalid = "INVALID",
+    });
+    /// 用户开卡时填写的个人信息
+    ///
+    /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseUserInformation {
+        /// 平台提供的通用开卡信息字段
+        pub common_field_list: Option<Vec<ResponseCommonFieldList>>,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list: Option<Vec<ResponseCustomFieldList>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseUserInformation {
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
+    });
+    /// Used as `GetResponseDataUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCommonFieldList {
+        /// 平台提供的通用开卡信息字段
+        pub name: Option<CommonFieldList>,
+        /// 加密的用户开卡时填写的个人信息
+        ///
+        /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+        pub value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCommonFieldList {
+        name: "name" optional,
+        value: "value" optional,
+    });
+    /// Used as `GetResponseDataUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformationCustomFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCustomFieldList {
+        /// 字段名称
+        ///
+        /// Example: `喜欢的运动`
+        pub name: Option<String>,
+        /// 加密的用户选择的字段值列表
+        pub user_chosen_values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCustomFieldList {
+        name: "name" optional,
+        user_chosen_values: "user_chosen_values" optional,
+    });
+    /// Used as `GetResponse` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponse` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct UserCardCodeResponse {
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 卡背景颜色
+        ///
+        /// Example: `#FFFF00`
+        pub card_color: Option<String>,
+        /// 卡背景图URL
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub card_picture_url: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡类型
+        pub card_type: Option<CardType>,
+        /// 加密的手机号
+        ///
+        /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+        pub phone_number: Option<String>,
+        /// 等级
+        ///
+        /// Example: `钻石会员`
+        pub level: Option<String>,
+        /// 会员卡有效期
+        pub valid_date_information: Option<ValidDateInformation>,
+        /// 领取时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub pickup_time: Option<String>,
+        /// 用户开卡时填写的个人信息
+        pub user_information: Option<ResponseUserInformation>,
+        /// 商家数据包
+        ///
+        /// Example: `自定义数据说明`
+        pub attach: Option<String>,
+        /// 用户会员卡状态
+        pub user_card_state: Option<UserCardState>,
+        /// 作废原因
+        ///
+        /// Example: `传入的自定义作废原因`
+        pub invalid_reason: Option<String>,
+        /// 作废时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub invalid_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(UserCardCodeResponse {
+        user_card_code: "user_card_code" required,
+        card_id: "card_id" required,
+        openid: "openid" required,
+        card_color: "card_color" optional,
+        card_picture_url: "card_picture_url" optional,
+        brand_id: "brand_id" required,
+        card_type: "card_type" optional,
+        phone_number: "phone_number" optional,
+        level: "level" optional,
+        valid_date_information: "valid_date_information" optional,
+        pickup_time: "pickup_time" optional,
+        user_information: "user_information" optional,
+        attach: "attach" optional,
+        user_card_state: "user_card_state" optional,
+        invalid_reason: "invalid_reason" optional,
+        invalid_time: "invalid_time" optional,
+    });
+    impl UserCardCodeResponse {
+        /// A `UserCardCodeResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `UserCardCodeResponse { card_color: Some(…), ..UserCardCodeResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            user_card_code: impl Into<String>,
+            card_id: impl Into<String>,
+            openid: impl Into<String>,
+            brand_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                user_card_code: user_card_code.into(),
+                card_id: card_id.into(),
+                openid: openid.into(),
+                card_color: None,
+                card_picture_url: None,
+                brand_id: brand_id.into(),
+                card_type: None,
+                phone_number: None,
+                level: None,
+                valid_date_information: None,
+                pickup_time: None,
+                user_information: None,
+                attach: None,
+                user_card_state: None,
+                invalid_reason: None,
+                invalid_time: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-feeds`, `PostResponse` in `/v3/brand/partner/card-member/user-feeds`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdCardIdUserCardCodeRequest {
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 商家请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 会员动态内容
+        ///
+        /// Example: `15_1200_1`
+        pub cell_message: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdCardIdUserCardCodeRequest {
+        brand_id: "brand_id" required,
+        card_id: "card_id" required,
+        user_card_code: "user_card_code" required,
+        openid: "openid" required,
+        out_request_no: "out_request_no" required,
+        cell_message: "cell_message" required,
+    });
+    impl BrandIdCardIdUserCardCodeRequest {
+        /// A `BrandIdCardIdUserCardCodeRequest` of its required fields (`brand_id`, `card_id`, `user_card_code`, `openid`, `out_request_no`, `cell_message`).
+        #[inline]
+        pub fn new(
+            brand_id: impl Into<String>,
+            card_id: impl Into<String>,
+            user_card_code: impl Into<String>,
+            openid: impl Into<String>,
+            out_request_no: impl Into<String>,
+            cell_message: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                card_id: card_id.into(),
+                user_card_code: user_card_code.into(),
+                openid: openid.into(),
+                out_request_no: out_request_no.into(),
+                cell_message: cell_message.into(),
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`, `PostResponse` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RecordIdRequest {
+        /// 积分兑券ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub record_id: String,
+        /// 积分兑券模板ID
+        ///
+        /// Example: `0Flpo7FqTQ`
+        pub exchange_coupon_template_id: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 积分兑券状态
+        ///
+        /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
+        pub state: RequestState,
+        /// 兑券成功的券code
+        ///
+        /// Example: `123446565767`
+        pub coupon_code: Option<String>,
+        /// 兑券失败原因
+        ///
+        /// Example: `积分不足`
+        pub fail_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RecordIdRequest {
+        record_id: "record_id" required,
+        exchange_coupon_template_id: "exchange_coupon_template_id" required,
+        brand_id: "brand_id" required,
+        card_id: "card_id" required,
+        openid: "openid" required,
+        user_card_code: "user_card_code" required,
+        state: "state" required,
+        coupon_code: "coupon_code" optional,
+        fail_reason: "fail_reason" optional,
+    });
+    impl RecordIdRequest {
+        /// A `RecordIdRequest` with its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`); every optional field is `None`. Set optional ones with struct update syntax: `RecordIdRequest { coupon_code: Some(…), ..RecordIdRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            record_id: impl Into<String>,
+            exchange_coupon_template_id: impl Into<String>,
+            brand_id: impl Into<String>,
+            card_id: impl Into<String>,
+            openid: impl Into<String>,
+            user_card_code: impl Into<String>,
+            state: RequestState,
+        ) -> Self {
+            Self {
+                record_id: record_id.into(),
+                exchange_coupon_template_id: exchange_coupon_template_id.into(),
+                brand_id: brand_id.into(),
+                card_id: card_id.into(),
+                openid: openid.into(),
+                user_card_code: user_card_code.into(),
+                state,
+                coupon_code: None,
+                fail_reason: None,
+            }
+        }
+    }
+    /// 积分兑券状态
+    ///
+    /// Used as `PostRequestState` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`, `PostResponseState` in `/v3/brand/partner/card-member/user-points/exchange-coupon/confirm`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestState {
+        /// `POINT_EXCHANGE_COUPON_SUCCESS`
+        PointExchangeCouponSuccess,
+        /// `POINT_EXCHANGE_COUPON_FAIL`
+        PointExchangeCouponFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestState {
+        PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
+        PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
+    });
+    /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-points/sync`, `PostResponse` in `/v3/brand/partner/card-member/user-points/sync`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutRequestNoRequest {
+        /// 商家请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 品牌ID
+        ///
+        /// Example: `1004`
+        pub brand_id: String,
+        /// 会员卡模板ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 用户标识
+        ///
+        /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+        pub openid: String,
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub user_card_code: String,
+        /// 积分余额
+        ///
+        /// Example: `1000`
+        pub point_balance: i64,
+    }
+    ::wechatpay::runtime::json_object!(OutRequestNoRequest {
+        out_request_no: "out_request_no" required,
+        brand_id: "brand_id" required,
+        card_id: "card_id" required,
+        openid: "openid" required,
+        user_card_code: "user_card_code" required,
+        point_balance: "point_balance" required,
+    });
+    impl OutRequestNoRequest {
+        /// A `OutRequestNoRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `openid`, `user_card_code`, `point_balance`).
+        #[inline]
+        pub fn new(
+            out_request_no: impl Into<String>,
+            brand_id: impl Into<String>,
+            card_id: impl Into<String>,
+            openid: impl Into<String>,
+            user_card_code: impl Into<String>,
+            point_balance: i64,
+        ) -> Self {
+            Self {
+                out_request_no: out_request_no.into(),
+                brand_id: brand_id.into(),
+                card_id: card_id.into(),
+                openid: openid.into(),
+                user_card_code: user_card_code.into(),
+                point_balance,
+            }
+        }
+    }
+    /// 门店状态
+    ///
+    /// Used as `GetRequestStoreState` in `/v3/brand/partner/store/brandstores`, `GetResponseDataStoreState` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreState` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreState` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreState` in `/v3/brand/partner/store/brandstores/{store_id}`, `PostResponseStoreState` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostResponseStoreState` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
+    ///
+    /// A value this client does not know yet is kept as [`StoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StoreState {
+        /// `OPEN`
+        Open,
+        /// `CREATING`
+        Creating,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(StoreState {
+        Open = "OPEN",
+        Creating = "CREATING",
+        Closed = "CLOSED",
+    });
+    /// 审核状态
+    ///
+    /// Used as `GetResponseDataAuditState` in `/v3/brand/partner/store/brandstores`, `PostResponseAuditState` in `/v3/brand/partner/store/brandstores`, `GetResponseAuditState` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseAuditState` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseAuditState {
+        /// `SUCCESS`
+        Success,
+        /// `PROCESSING`
+        Processing,
+        /// `REJECTED`
+        Rejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseAuditState {
+        Success = "SUCCESS",
+        Processing = "PROCESSING",
+        Rejected = "REJECTED",
+    });
+    /// 门店地址信息
+    ///
+    /// Used as `GetResponseDataStoreAddress` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreAddress` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreAddress {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: Option<String>,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: Option<String>,
+        /// 门店地址辅助描述
+        ///
+        /// Example: `地铁A口右侧100米`
+        pub address_complements: Option<String>,
+        /// 门店经度
+        ///
+        /// Example: `112.63484`
+        pub longitude: Option<String>,
+        /// 门店纬度
+        ///
+        /// Example: `37.75464`
+        pub latitude: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreAddress {
+        address_code: "address_code" optional,
+        address_detail: "address_detail" optional,
+        address_complements: "address_complements" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+    });
+    /// 门店基础信息
+    ///
+    /// Used as `GetResponseDataStoreBasics` in `/v3/brand/partner/store/brandstores`, `PostRequestStoreBasics` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreBasics` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchRequestStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreBasics` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreBasics {
+        /// 商家门店编号
+        ///
+        /// Example: `MDL001`
+        pub store_reference_id: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `海岸城店`
+        pub branch_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreBasics {
+        store_reference_id: "store_reference_id" optional,
+        branch_name: "branch_name" optional,
+    });
+    /// 门店经营信息
+    ///
+    /// Used as `GetResponseDataStoreBusiness` in `/v3/brand/partner/store/brandstores`, `PostRequestStoreBusiness` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreBusiness` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchRequestStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreBusiness` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreBusiness {
+        /// 门店服务电话
+        ///
+        /// Example: `0755-86013388`
+        pub service_phone: Option<String>,
+        /// 门店经营时间
+        ///
+        /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
+        pub business_hours: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreBusiness {
+        service_phone: "service_phone" optional,
+        business_hours: "business_hours" optional,
+    });
+    /// Used as `GetResponseDataStoreRecipient` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreRecipient` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreRecipient` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreRecipient` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreRecipient {
+        /// 门店收款商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 门店收款主体
+        ///
+        /// Example: `腾讯科技（深圳）有限公司`
+        pub company_name: Option<String>,
+        /// 收款绑定状态
+        ///
+        /// Example: `CONFIRMED`
+        pub recipient_state: Option<RecipientState>,
+    }
+    ::wechatpay::runtime::json_object!(StoreRecipient {
+        mchid: "mchid" optional,
+        company_name: "company_name" optional,
+        recipient_state: "recipient_state" optional,
+    });
+    /// 收款绑定状态
+    ///
+    /// Used as `GetResponseDataStoreRecipientRecipientState` in `/v3/brand/partner/store/brandstores`, `PostResponseStoreRecipientRecipientState` in `/v3/brand/partner/store/brandstores`, `GetResponseStoreRecipientRecipientState` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponseStoreRecipientRecipientState` in `/v3/brand/partner/store/brandstores/{store_id}`, `PostResponseRecipientState` in `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`.
+    ///
+    /// A value this client does not know yet is kept as [`RecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RecipientState {
+        /// `CONFIRMED`: 门店已绑定此收款商户号
+        Confirmed,
+        /// `ADMIN_REJECTED`: 商户管理员已拒绝
+        AdminRejected,
+        /// `CONFIRMING`: 商户号管理员确认中
+        Confirming,
+        /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
+        TimeoutRejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RecipientState {
+        Confirmed = "CONFIRMED",
+        AdminRejected = "ADMIN_REJECTED",
+        Confirming = "CONFIRMING",
+        TimeoutRejected = "TIMEOUT_REJECTED",
+    });
+    /// 门店地址信息
+    ///
+    /// Used as `PostRequestStoreAddress` in `/v3/brand/partner/store/brandstores`, `PatchRequestStoreAddress` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestStoreAddress {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: String,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: String,
+        /// 门店地址辅助描述
+        ///
+        /// Example: `地铁A口右侧100米`
+        pub address_complements: Option<String>,
+        /// 门店经度
+        ///
+        /// Example: `112.63484`
+        pub longitude: Option<String>,
+        /// 门店纬度
+        ///
+        /// Example: `37.75464`
+        pub latitude: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestStoreAddress {
+        address_code: "address_code" required,
+        address_detail: "address_detail" required,
+        address_complements: "address_complements" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+    });
+    impl RequestStoreAddress {
+        /// A `RequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `RequestStoreAddress { address_complements: Some(…), ..RequestStoreAddress::new(…) }`.
+        #[inline]
+        pub fn new(
+            address_code: impl Into<String>,
+            address_detail: impl Into<String>,
+        ) -> Self {
+            Self {
+                address_code: address_code.into(),
+                address_detail: address_detail.into(),
+                address_complements: None,
+                longitude: None,
+                latitude: None,
+            }
+        }
+    }
+    /// Used as `DeleteRequest` in `/v3/brand/partner/store/brandstores/{store_id}`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostRequest` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdRequest3 {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdRequest3 {
+        brand_id: "brand_id" required,
+    });
+    impl BrandIdRequest3 {
+        /// A `BrandIdRequest3` of its required fields (`brand_id`).
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self { brand_id: brand_id.into() }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/brand/partner/store/brandstores/{store_id}`, `PatchResponse` in `/v3/brand/partner/store/brandstores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdResponse {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+        /// 品牌门店ID
+        ///
+        /// Example: `20488000`
+        pub store_id: String,
+        /// 门店状态
+        ///
+        /// Example: `OPEN`
+        pub store_state: Option<StoreState>,
+        /// 审核状态
+        ///
+        /// Example: `SUCCESS`
+        pub audit_state: Option<ResponseAuditState>,
+        /// 审核失败原因
+        ///
+        /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
+        pub review_reject_reason: Option<String>,
+        /// 门店基础信息
+        pub store_basics: Option<StoreBasics>,
+        /// 门店地址信息
+        pub store_address: Option<StoreAddress>,
+        /// 门店经营信息
+        pub store_business: Option<StoreBusiness>,
+        /// 门店收款信息
+        pub store_recipient: Option<Vec<StoreRecipient>>,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdResponse {
+        brand_id: "brand_id" required,
+        store_id: "store_id" required,
+        store_state: "store_state" optional,
+        audit_state: "audit_state" optional,
+        review_reject_reason: "review_reject_reason" optional,
+        store_basics: "store_basics" optional,
+        store_address: "store_address" optional,
+        store_business: "store_business" optional,
+        store_recipient: "store_recipient" optional,
+    });
+    impl BrandIdResponse {
+        /// A `BrandIdResponse` with its required fields (`brand_id`, `store_id`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdResponse { store_state: Some(…), ..BrandIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>, store_id: impl Into<String>) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                store_id: store_id.into(),
+                store_state: None,
+                audit_state: None,
+                review_reject_reason: None,
+                store_basics: None,
+                store_address: None,
+                store_business: None,
+                store_recipient: None,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/brand/partner/store/brandstores/{store_id}/close`, `PostResponse` in `/v3/brand/partner/store/brandstores/{store_id}/resume`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdStoreIdResponse {
+        /// 品牌ID
+        ///
+        /// Example: `123456789`
+        pub brand_id: String,
+        /// 品牌门店ID
+        ///
+        /// Example: `20488000`
+        pub store_id: Option<String>,
+        /// 门店状态
+        ///
+        /// Example: `CLOSED`
+        pub store_state: Option<StoreState>,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdStoreIdResponse {
+        brand_id: "brand_id" required,
+        store_id: "store_id" optional,
+        store_state: "store_state" optional,
+    });
+    impl BrandIdStoreIdResponse {
+        /// A `BrandIdStoreIdResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `BrandIdStoreIdResponse { store_id: Some(…), ..BrandIdStoreIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                store_id: None,
+                store_state: None,
+            }
+        }
+    }
+    /// 分账失败原因
+    ///
+    /// Used as `GetResponseReceiversFailReason` in `/v3/brand/profitsharing/orders`, `PostResponseReceiversFailReason` in `/v3/brand/profitsharing/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`
+        AccountAbnormal,
+        /// `NO_RELATION`
+        NoRelation,
+        /// `RECEIVER_HIGH_RISK`
+        ReceiverHighRisk,
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+        ReceiverRealNameNotVerified,
+        /// `NO_AUTH`
+        NoAuth,
+        /// `RECEIVER_RECEIPT_LIMIT`
+        ReceiverReceiptLimit,
+        /// `PAYER_ACCOUNT_ABNORMAL`
+        PayerAccountAbnormal,
+        /// `INVALID_REQUEST`
+        InvalidRequest,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
+    /// 分账接收方类型
+    ///
+    /// Used as `GetResponseReceiversType` in `/v3/brand/profitsharing/orders`, `PostRequestReceiversType` in `/v3/brand/profitsharing/orders`, `PostResponseReceiversType` in `/v3/brand/profitsharing/orders`, `PostRequestType` in `/v3/brand/profitsharing/receivers/add`, `PostResponseType` in `/v3/brand/profitsharing/receivers/add`, `PostRequestType` in `/v3/brand/profitsharing/receivers/delete`, `PostResponseType` in `/v3/brand/profitsharing/receivers/delete`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseReceiversType {
+        /// `MERCHANT_ID`
+        MerchantId,
+        /// `PERSONAL_OPENID`
+        PersonalOpenid,
+        /// `PERSONAL_SUB_OPENID`
+        PersonalSubOpenid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseReceiversType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
+    /// 分账单状态
+    ///
+    /// Used as `GetResponseStatus` in `/v3/brand/profitsharing/orders`, `PostResponseStatus` in `/v3/brand/profitsharing/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `PROCESSING`
+        Processing,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
+    /// Used as `PostResponse` in `/v3/brand/profitsharing/receivers/add`, `PostResponse` in `/v3/brand/profitsharing/receivers/delete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandMchidResponse {
+        /// 品牌主商户号
+        ///
+        /// Example: `1900000108`
+        pub brand_mchid: String,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: ResponseReceiversType,
+        /// 分账接收方账号
+        ///
+        /// Example: `1900000109`
+        pub account: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandMchidResponse {
+        brand_mchid: "brand_mchid" required,
+        type_: "type" required,
+        account: "account" required,
+    });
+    impl BrandMchidResponse {
+        /// A `BrandMchidResponse` of its required fields (`brand_mchid`, `type_`, `account`).
+        #[inline]
+        pub fn new(
+            brand_mchid: impl Into<String>,
+            type_: ResponseReceiversType,
+            account: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_mchid: brand_mchid.into(),
+                type_,
+                account: account.into(),
+            }
+        }
+    }
+    /// 回退结果
+    ///
+    /// Used as `GetResponseResult` in `/v3/brand/profitsharing/returnorders`, `PostResponseResult` in `/v3/brand/profitsharing/returnorders`.
+    ///
+    /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Result {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Result {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+    });
+}
 /// `/v3/brand/applyments`
 pub mod applyments;
 /// `/v3/brand/card`

@@ -9,5 +9,60 @@ impl<'a> Capital<'a> {
         capitallhh::Capitallhh(self.0.push("capitallhh"))
     }
 }
+/// Shapes that several operations of `/v3/capital` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/capital/capitallhh/banks/corporate-banking`, `GetRequest` in `/v3/capital/capitallhh/banks/personal-banking`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OffsetRequest {
+        /// 本次查询偏移量
+        ///
+        /// Query parameter `offset`. Example: `0`
+        pub offset: Option<i64>,
+        /// 本次请求最大查询条数
+        ///
+        /// Query parameter `limit`. Example: `200`
+        pub limit: i64,
+    }
+    ::wechatpay::runtime::json_object!(OffsetRequest {
+        offset: query "offset" optional,
+        limit: query "limit" required,
+    });
+    impl OffsetRequest {
+        /// A `OffsetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `OffsetRequest { offset: Some(…), ..OffsetRequest::new(…) }`.
+        #[inline]
+        pub fn new(limit: i64) -> Self {
+            Self { offset: None, limit }
+        }
+    }
+    /// Used as `GetResponseData` in `/v3/capital/capitallhh/banks/corporate-banking`, `GetResponseData` in `/v3/capital/capitallhh/banks/personal-banking`, `GetResponseData` in `/v3/capital/capitallhh/banks/search-banks-by-bank-account`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Data {
+        /// 银行别名
+        ///
+        /// Example: `工商银行深圳前海微众银行`
+        pub bank_alias: Option<String>,
+        /// 银行别名编码
+        ///
+        /// Example: `1000006247`
+        pub bank_alias_code: Option<String>,
+        /// 开户银行
+        ///
+        /// Example: `招商银行其他银行`
+        pub account_bank: Option<String>,
+        /// 开户银行编码
+        ///
+        /// Example: `1001`
+        pub account_bank_code: Option<i64>,
+        /// 是否需要填写支行
+        pub need_bank_branch: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(Data {
+        bank_alias: "bank_alias" optional,
+        bank_alias_code: "bank_alias_code" optional,
+        account_bank: "account_bank" optional,
+        account_bank_code: "account_bank_code" optional,
+        need_bank_branch: "need_bank_branch" optional,
+    });
+}
 /// `/v3/capital/capitallhh`
 pub mod capitallhh;

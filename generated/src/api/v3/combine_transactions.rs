@@ -39,6 +39,409 @@ impl<'a> CombineTransactions<'a> {
         out_trade_no::OutTradeNo(self.0.push("out-trade-no"))
     }
 }
+/// Shapes that several operations of `/v3/combine-transactions` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 实名支付(需单独申请权限)
+    ///
+    /// Used as `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/app`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfoIdentity` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Identity {
+        /// 证件类型
+        pub type_: Type,
+        /// 加密后的证件号
+        ///
+        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub number: String,
+        /// 加密后的姓名
+        ///
+        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub name: String,
+    }
+    ::wechatpay::runtime::json_object!(Identity {
+        type_: "type" required,
+        number: "number" required,
+        name: "name" required,
+    });
+    impl Identity {
+        /// A `Identity` of its required fields (`type_`, `number`, `name`).
+        #[inline]
+        pub fn new(
+            type_: Type,
+            number: impl Into<String>,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                number: number.into(),
+                name: name.into(),
+            }
+        }
+    }
+    /// 证件类型
+    ///
+    /// Used as `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/app`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfoIdentityType` in `/v3/combine-transactions/native`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `IDCARD`
+        Idcard,
+        /// `HONGKONG_MACAO`
+        HongkongMacao,
+        /// `HONGKONG_MACAO_RESIDENT`
+        HongkongMacaoResident,
+        /// `TAIWAN_RESIDENT`
+        TaiwanResident,
+        /// `FOREIGN_RESIDENT`
+        ForeignResident,
+        /// `OVERSEA_PASSPORT`
+        OverseaPassport,
+        /// `PHONE_NUMBER`
+        PhoneNumber,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
+    /// Used as `PostRequestLimitPay` in `/v3/combine-transactions/app`, `PostRequestLimitPay` in `/v3/combine-transactions/h5`, `PostRequestLimitPay` in `/v3/combine-transactions/jsapi`, `PostRequestLimitPay` in `/v3/combine-transactions/native`.
+    ///
+    /// A value this client does not know yet is kept as [`LimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum LimitPay {
+        /// `no_balance`
+        NoBalance,
+        /// `no_debit`
+        NoDebit,
+        /// `balance_only`
+        BalanceOnly,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(LimitPay {
+        NoBalance = "no_balance",
+        NoDebit = "no_debit",
+        BalanceOnly = "balance_only",
+    });
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/v3/combine-transactions/app`, `PostRequestSceneInfo` in `/v3/combine-transactions/jsapi`, `PostRequestSceneInfo` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `POS1:1`
+        pub device_id: Option<String>,
+        /// 用户终端IP
+        ///
+        /// Example: `14.17.22.32`
+        pub payer_client_ip: String,
+    }
+    ::wechatpay::runtime::json_object!(SceneInfo {
+        device_id: "device_id" optional,
+        payer_client_ip: "payer_client_ip" required,
+    });
+    impl SceneInfo {
+        /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+        #[inline]
+        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+            Self {
+                device_id: None,
+                payer_client_ip: payer_client_ip.into(),
+            }
+        }
+    }
+    /// 订单金额
+    ///
+    /// Used as `PostRequestSubOrdersAmount` in `/v3/combine-transactions/app`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/h5`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/jsapi`, `PostRequestSubOrdersAmount` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Amount {
+        /// 标价金额
+        ///
+        /// Example: `100`
+        pub total_amount: i64,
+        /// 标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: String,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total_amount: "total_amount" required,
+        currency: "currency" required,
+    });
+    impl Amount {
+        /// A `Amount` of its required fields (`total_amount`, `currency`).
+        #[inline]
+        pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
+            Self {
+                total_amount,
+                currency: currency.into(),
+            }
+        }
+    }
+    /// 结算信息
+    ///
+    /// Used as `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/app`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/h5`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/jsapi`, `PostRequestSubOrdersSettleInfo` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SettleInfo {
+        /// 是否指定分账
+        pub profit_sharing: Option<bool>,
+        /// 补差金额
+        ///
+        /// Example: `10`
+        pub subsidy_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(SettleInfo {
+        profit_sharing: "profit_sharing" optional,
+        subsidy_amount: "subsidy_amount" optional,
+    });
+    /// 贴息信息(微信分付)
+    ///
+    /// Used as `PostRequestSubsidyInfo` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfo` in `/v3/combine-transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubsidyInfo {
+        /// 贴息详情列表
+        pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyInfo {
+        subsidy_detail: "subsidy_detail" optional,
+    });
+    /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubsidyDetail {
+        /// 贴息方案类型
+        ///
+        /// Example: `PERIOD`
+        pub subsidy_period_type: SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<SubsidyPlan>,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyDetail {
+        subsidy_period_type: "subsidy_period_type" required,
+        subsidy_plan: "subsidy_plan" required,
+    });
+    impl SubsidyDetail {
+        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+        #[inline]
+        pub fn new(
+            subsidy_period_type: SubsidyPeriodType,
+            subsidy_plan: Vec<SubsidyPlan>,
+        ) -> Self {
+            Self {
+                subsidy_period_type,
+                subsidy_plan,
+            }
+        }
+    }
+    /// 贴息方案类型
+    ///
+    /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/combine-transactions/jsapi`.
+    ///
+    /// A value this client does not know yet is kept as [`SubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SubsidyPeriodType {
+        /// `DAILY`: 随时还
+        Daily,
+        /// `PERIOD`: 分期还
+        Period,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SubsidyPeriodType {
+        Daily = "DAILY",
+        Period = "PERIOD",
+    });
+    /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/combine-transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubsidyPlan {
+        /// 贴息期数
+        ///
+        /// Example: `3`
+        ///
+        /// - `3`
+        ///
+        /// - `6`
+        ///
+        /// - `12`
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        ///
+        /// Example: `100`
+        ///
+        /// - `0`
+        ///
+        /// - `100`
+        pub subsidy_percent: i64,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyPlan {
+        subsidy_installment_num: "subsidy_installment_num" required,
+        subsidy_percent: "subsidy_percent" required,
+    });
+    impl SubsidyPlan {
+        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+        #[inline]
+        pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+            Self {
+                subsidy_installment_num,
+                subsidy_percent,
+            }
+        }
+    }
+    /// 交易场景
+    ///
+    /// Used as `PostRequestTradeScenario` in `/v3/combine-transactions/app`, `GetResponseTradeScenario` in `/v3/combine-transactions/id/{combine_transaction_id}`, `PostRequestTradeScenario` in `/v3/combine-transactions/miniprogram`, `GetResponseTradeScenario` in `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeScenario {
+        /// `RECOMMERCE`
+        Recommerce,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeScenario {
+        Recommerce = "RECOMMERCE",
+    });
+    /// 支付者
+    ///
+    /// Used as `PostRequestCombinePayerInfo` in `/v3/combine-transactions/h5`, `PostRequestCombinePayerInfo` in `/v3/combine-transactions/jsapi`, `PostRequestCombinePayerInfo` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CombinePayerInfo {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 用户子标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+        /// 实名支付(需单独申请权限)
+        pub identity: Option<Identity>,
+    }
+    ::wechatpay::runtime::json_object!(CombinePayerInfo {
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        identity: "identity" optional,
+    });
+    /// Used as `PostRequestSubOrders` in `/v3/combine-transactions/h5`, `PostRequestSubOrders` in `/v3/combine-transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubOrders {
+        /// 子单商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 附加数据
+        ///
+        /// Example: `深圳分店`
+        pub attach: String,
+        /// 订单金额
+        pub amount: Amount,
+        /// 商品单商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: String,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 订单优惠标记
+        ///
+        /// Example: `WXG`
+        pub goods_tag: Option<String>,
+        /// 商品描述
+        ///
+        /// Example: `腾讯充值中心-QQ会员充值`
+        pub description: String,
+        /// 结算信息
+        pub settle_info: Option<SettleInfo>,
+        /// 子商户应用ID
+        ///
+        /// Example: `wxd678efh567hg6999`
+        pub sub_appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubOrders {
+        mchid: "mchid" required,
+        attach: "attach" required,
+        amount: "amount" required,
+        out_trade_no: "out_trade_no" required,
+        sub_mchid: "sub_mchid" required,
+        goods_tag: "goods_tag" optional,
+        description: "description" required,
+        settle_info: "settle_info" optional,
+        sub_appid: "sub_appid" optional,
+    });
+    impl SubOrders {
+        /// A `SubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `SubOrders { goods_tag: Some(…), ..SubOrders::new(…) }`.
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            attach: impl Into<String>,
+            amount: Amount,
+            out_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                attach: attach.into(),
+                amount,
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                goods_tag: None,
+                description: description.into(),
+                settle_info: None,
+                sub_appid: None,
+            }
+        }
+    }
+    /// 支付者
+    ///
+    /// Used as `GetResponseCombinePayerInfo` in `/v3/combine-transactions/id/{combine_transaction_id}`, `GetResponseCombinePayerInfo` in `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCombinePayerInfo {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCombinePayerInfo {
+        openid: "openid" optional,
+    });
+    /// 场景信息
+    ///
+    /// Used as `GetResponseSceneInfo` in `/v3/combine-transactions/id/{combine_transaction_id}`, `GetResponseSceneInfo` in `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `POS1:1`
+        pub device_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSceneInfo {
+        device_id: "device_id" optional,
+    });
+    /// Used as `PostResponse` in `/v3/combine-transactions/jsapi`, `PostResponse` in `/v3/combine-transactions/miniprogram`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PrepayIdResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+        prepay_id: "prepay_id" optional,
+    });
+}
 /// `/v3/combine-transactions/app`
 pub mod app;
 /// `/v3/combine-transactions/h5`

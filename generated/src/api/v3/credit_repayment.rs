@@ -9,5 +9,183 @@ impl<'a> CreditRepayment<'a> {
         partner::Partner(self.0.push("partner"))
     }
 }
+/// Shapes that several operations of `/v3/credit-repayment` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 用户实名信息
+    ///
+    /// Used as `PostRequestRealIdentity` in `/v3/credit-repayment/partner/contracts/app-presign`, `PostRequestRealIdentity` in `/v3/credit-repayment/partner/contracts/h5-presign`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RealIdentity {
+        /// 实名验证类型
+        ///
+        /// Example: `REAL_IDENTITY_TYPE_INVALID`
+        pub identity_type: IdentityType,
+        /// 自然人证件号码
+        ///
+        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        pub identity_id: String,
+        /// 自然人姓名
+        ///
+        /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        pub real_name: String,
+    }
+    ::wechatpay::runtime::json_object!(RealIdentity {
+        identity_type: "identity_type" required,
+        identity_id: "identity_id" required,
+        real_name: "real_name" required,
+    });
+    impl RealIdentity {
+        /// A `RealIdentity` of its required fields (`identity_type`, `identity_id`, `real_name`).
+        #[inline]
+        pub fn new(
+            identity_type: IdentityType,
+            identity_id: impl Into<String>,
+            real_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                identity_type,
+                identity_id: identity_id.into(),
+                real_name: real_name.into(),
+            }
+        }
+    }
+    /// 实名验证类型
+    ///
+    /// Used as `PostRequestRealIdentityIdentityType` in `/v3/credit-repayment/partner/contracts/app-presign`, `PostRequestRealIdentityIdentityType` in `/v3/credit-repayment/partner/contracts/h5-presign`.
+    ///
+    /// A value this client does not know yet is kept as [`IdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdentityType {
+        /// `REAL_IDENTITY_TYPE_INVALID`
+        RealIdentityTypeInvalid,
+        /// `REAL_IDENTITY_TYPE_ID_CARD`
+        RealIdentityTypeIdCard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdentityType {
+        RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
+        RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
+    });
+    /// 交易信息
+    ///
+    /// Used as `PostRequestTradeInfo` in `/v3/credit-repayment/partner/contracts/app-presign`, `PostRequestTradeInfo` in `/v3/credit-repayment/partner/contracts/h5-presign`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TradeInfo {
+        /// 商户侧交易单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 还款金额
+        ///
+        /// Example: `10000`
+        pub deduct_amount: i64,
+        /// 产品描述
+        ///
+        /// Example: `信贷还款`
+        pub description: Option<String>,
+        /// 商户数据包
+        ///
+        /// Example: `备注信息`
+        pub attach: Option<String>,
+        /// 商户回调地址
+        ///
+        /// Example: `https://www.test.com`
+        pub notify_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TradeInfo {
+        out_trade_no: "out_trade_no" required,
+        deduct_amount: "deduct_amount" required,
+        description: "description" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+    });
+    impl TradeInfo {
+        /// A `TradeInfo` with its required fields (`out_trade_no`, `deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `TradeInfo { description: Some(…), ..TradeInfo::new(…) }`.
+        #[inline]
+        pub fn new(out_trade_no: impl Into<String>, deduct_amount: i64) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                deduct_amount,
+                description: None,
+                attach: None,
+                notify_url: None,
+            }
+        }
+    }
+    /// 协议状态
+    ///
+    /// Used as `GetResponseContractState` in `/v3/credit-repayment/partner/contracts/{out_contract_code}`, `PostResponseContractInfoContractState` in `/v3/credit-repayment/partner/contracts/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`ContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContractState {
+        /// `CONTRACT_STATE_INVALID`
+        ContractStateInvalid,
+        /// `CONTRACT_STATE_EFFECTIVE`
+        ContractStateEffective,
+        /// `CONTRACT_STATE_TERMINATED`
+        ContractStateTerminated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContractState {
+        ContractStateInvalid = "CONTRACT_STATE_INVALID",
+        ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
+        ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
+    });
+    /// 协议解约方式
+    ///
+    /// Used as `GetResponseContractTerminatedMode` in `/v3/credit-repayment/partner/contracts/{out_contract_code}`, `PostResponseContractInfoContractTerminatedMode` in `/v3/credit-repayment/partner/contracts/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`ContractTerminatedMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContractTerminatedMode {
+        /// `TERMINATION_MODE_INVALID`: 无效值
+        TerminationModeInvalid,
+        /// `TERMINATION_MODE_BY_USER`: 用户解约
+        TerminationModeByUser,
+        /// `TERMINATION_MODE_BY_MERCHANT`: 商户解约
+        TerminationModeByMerchant,
+        /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`: 客服解约
+        TerminationModeByCustomerService,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContractTerminatedMode {
+        TerminationModeInvalid = "TERMINATION_MODE_INVALID",
+        TerminationModeByUser = "TERMINATION_MODE_BY_USER",
+        TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
+        TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
+    });
+    /// 还款单状态
+    ///
+    /// Used as `PostResponseOrderState` in `/v3/credit-repayment/partner/deduct-orders`, `GetResponseOrderState` in `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`OrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum OrderState {
+        /// `DEDUCT_ORDER_STATE_PENDING`: 待处理
+        DeductOrderStatePending,
+        /// `DEDUCT_ORDER_STATE_NOT_PAY`: 待还款
+        DeductOrderStateNotPay,
+        /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`: 还款成功
+        DeductOrderStatePaySuccess,
+        /// `DEDUCT_ORDER_STATE_PAY_FAIL`: 还款失败
+        DeductOrderStatePayFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(OrderState {
+        DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
+        DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
+        DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
+        DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
+    });
+}
 /// `/v3/credit-repayment/partner`
 pub mod partner;

@@ -14,6 +14,114 @@ impl<'a> DiscountCard<'a> {
         orders::Orders(self.0.push("orders"))
     }
 }
+/// Shapes that several operations of `/v3/discount-card` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponseObjectives` in `/v3/discount-card/orders/{out_order_no}`, `GetResponseObjectives` in `/v3/discount-card/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Objectives {
+        /// 目标流水号
+        ///
+        /// Example: `578354545`
+        pub objective_serial_no: Option<String>,
+        /// 先享卡目标ID
+        ///
+        /// Example: `123456`
+        pub objective_id: Option<i64>,
+        /// 目标名称
+        ///
+        /// Example: `一周购买三次商品`
+        pub name: Option<String>,
+        /// 目标单位
+        ///
+        /// Example: `个`
+        pub unit: Option<String>,
+        /// 履约描述
+        ///
+        /// Example: `购买商品`
+        pub performance_description: Option<String>,
+        /// 履约类型
+        pub performance_type: Option<
+            crate::types::PayScoreDiscountCardOrderPerformanceType,
+        >,
+        /// 目标数量
+        ///
+        /// Example: `1`
+        pub count: Option<i64>,
+        /// 履约时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub performance_time: Option<String>,
+        /// 备注说明
+        ///
+        /// Example: `特价商品`
+        pub remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Objectives {
+        objective_serial_no: "objective_serial_no" optional,
+        objective_id: "objective_id" optional,
+        name: "name" optional,
+        unit: "unit" optional,
+        performance_description: "performance_description" optional,
+        performance_type: "performance_type" optional,
+        count: "count" optional,
+        performance_time: "performance_time" optional,
+        remark: "remark" optional,
+    });
+    /// Used as `GetResponseRewards` in `/v3/discount-card/orders/{out_order_no}`, `GetResponseRewards` in `/v3/discount-card/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Rewards {
+        /// 奖励流水号
+        ///
+        /// Example: `578354`
+        pub reward_serial_no: Option<String>,
+        /// 先享卡奖励ID
+        ///
+        /// Example: `123456`
+        pub reward_id: Option<i64>,
+        /// 奖励名称
+        ///
+        /// Example: `八折优惠`
+        pub name: Option<String>,
+        /// 奖励单位
+        ///
+        /// Example: `个`
+        pub unit: Option<String>,
+        /// 奖励描述
+        ///
+        /// Example: `购买商品`
+        pub description: Option<String>,
+        /// 奖励类型
+        pub reward_type: Option<crate::types::PayScoreDiscountCardOrderRewardType>,
+        /// 奖励数量
+        ///
+        /// Example: `1`
+        pub count: Option<i64>,
+        /// 奖励金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 奖励时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub reward_time: Option<String>,
+        /// 备注说明
+        ///
+        /// Example: `特价商品`
+        pub remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Rewards {
+        reward_serial_no: "reward_serial_no" optional,
+        reward_id: "reward_id" optional,
+        name: "name" optional,
+        unit: "unit" optional,
+        description: "description" optional,
+        reward_type: "reward_type" optional,
+        count: "count" optional,
+        amount: "amount" optional,
+        reward_time: "reward_time" optional,
+        remark: "remark" optional,
+    });
+}
 /// `/v3/discount-card/cards`
 pub mod cards;
 /// `/v3/discount-card/orders`

@@ -9,5 +9,132 @@ impl<'a> Ebike<'a> {
         charge::Charge(self.0.push("charge"))
     }
 }
+/// Shapes that several operations of `/v3/ebike` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/ebike/charge/contracts/{contract_id}`, `GetRequest` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetRequest` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest {
+        /// 特约商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// 订单金额信息
+    ///
+    /// Used as `GetResponseAmount` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户实际支付金额
+        pub payer_total: Option<i64>,
+        /// 折扣
+        ///
+        /// Example: `100`
+        pub discount_total: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        currency: "currency" optional,
+        payer_total: "payer_total" optional,
+        discount_total: "discount_total" optional,
+    });
+    /// 设备信息
+    ///
+    /// Used as `GetResponseDeviceInfo` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponseDeviceInfo` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DeviceInfo {
+        /// 充电位设备号
+        ///
+        /// Example: `12343232`
+        pub device_id: Option<String>,
+        /// 商户端设备ip
+        ///
+        /// Example: `123.12.12.123`
+        pub device_ip: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DeviceInfo {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+    });
+    /// 支付者信息
+    ///
+    /// Used as `GetResponsePayer` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 用户在服务商的标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub openid: Option<String>,
+        /// 用户在特约商户的标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `GetResponsePromotionDetail` in `/v3/ebike/charge/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<String>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub activity_id: Option<String>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 微信出资
+        ///
+        /// Example: `1`
+        pub wxpay_contribute: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `1`
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `5`
+        pub other_contribute: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        activity_id: "activity_id" optional,
+        amount: "amount" optional,
+        wxpay_contribute: "wxpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+    });
+}
 /// `/v3/ebike/charge`
 pub mod charge;

@@ -61,6 +61,1045 @@ impl<'a> Ecommerce<'a> {
         subsidies::Subsidies(self.0.push("subsidies"))
     }
 }
+/// Shapes that several operations of `/v3/ecommerce` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 是否提取资金
+    ///
+    /// Used as `PostRequestWithdraw` in `/v3/ecommerce/account/apply-cancel-withdraw`, `GetResponseWithdraw` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseWithdraw` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Withdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Withdraw {
+        /// `APPLY_WITHDRAW`
+        ApplyWithdraw,
+        /// `NOT_APPLY_WITHDRAW`
+        NotApplyWithdraw,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Withdraw {
+        ApplyWithdraw = "APPLY_WITHDRAW",
+        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
+    });
+    /// Used as `GetResponseAccountInfo` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountInfo` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AccountInfo {
+        /// 二级商户号的出款子账户类型
+        pub out_account_type: Option<OutAccountType>,
+        /// 账户金额
+        ///
+        /// Example: `101`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(AccountInfo {
+        out_account_type: "out_account_type" optional,
+        amount: "amount" optional,
+    });
+    /// 二级商户号的出款子账户类型
+    ///
+    /// Used as `GetResponseAccountInfoOutAccountType` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountWithdrawResultOutAccountType` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountInfoOutAccountType` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`, `GetResponseAccountWithdrawResultOutAccountType` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`, `GetResponseAccountInfoOutAccountType` in `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`OutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum OutAccountType {
+        /// `BASIC_ACCOUNT`: 商户的基本户
+        BasicAccount,
+        /// `OPERATE_ACCOUNT`: 商户的运营账户
+        OperateAccount,
+        /// `MARGIN_ACCOUNT`: 商户的保证金户
+        MarginAccount,
+        /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
+        TradeFeeAccount,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(OutAccountType {
+        BasicAccount = "BASIC_ACCOUNT",
+        OperateAccount = "OPERATE_ACCOUNT",
+        MarginAccount = "MARGIN_ACCOUNT",
+        TradeFeeAccount = "TRADE_FEE_ACCOUNT",
+    });
+    /// Used as `GetResponseAccountWithdrawResult` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountWithdrawResult` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AccountWithdrawResult {
+        /// 二级商户号的出款子账户类型
+        ///
+        /// Example: `BASIC_ACCOUNT`
+        pub out_account_type: Option<OutAccountType>,
+        /// 付款状态
+        pub pay_state: Option<PayState>,
+        /// 付款状态描述
+        ///
+        /// Example: `付款成功`
+        pub state_description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AccountWithdrawResult {
+        out_account_type: "out_account_type" optional,
+        pay_state: "pay_state" optional,
+        state_description: "state_description" optional,
+    });
+    /// 付款状态
+    ///
+    /// Used as `GetResponseAccountWithdrawResultPayState` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseAccountWithdrawResultPayState` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayState {
+        /// `PAY_PROCESSING`: 处理中
+        PayProcessing,
+        /// `PAY_SUCCEED`: 付款成功
+        PaySucceed,
+        /// `PAY_FAIL`: 付款失败
+        PayFail,
+        /// `BANK_REFUNDED`: 银行退票
+        BankRefunded,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayState {
+        PayProcessing = "PAY_PROCESSING",
+        PaySucceed = "PAY_SUCCEED",
+        PayFail = "PAY_FAIL",
+        BankRefunded = "BANK_REFUNDED",
+    });
+    /// 注销提现申请单状态
+    ///
+    /// Used as `GetResponseCancelState` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseCancelState` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CancelState {
+        /// `ACCEPTED`: 已受理
+        Accepted,
+        /// `REVIEWING`: 审核中
+        Reviewing,
+        /// `REJECTED`: 审批驳回
+        Rejected,
+        /// `WAITING_MERCHANT_CONFIRM`: 等待商户确认
+        WaitingMerchantConfirm,
+        /// `REVOKED`: 已撤销
+        Revoked,
+        /// `SYSTEM_PROCESSING`: 系统处理中
+        SystemProcessing,
+        /// `CANCELED`: 已注销
+        Canceled,
+        /// `FUND_PROCESSING`: 资金处理中
+        FundProcessing,
+        /// `FINISH`: 注销完成
+        Finish,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CancelState {
+        Accepted = "ACCEPTED",
+        Reviewing = "REVIEWING",
+        Rejected = "REJECTED",
+        WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
+        Revoked = "REVOKED",
+        SystemProcessing = "SYSTEM_PROCESSING",
+        Canceled = "CANCELED",
+        FundProcessing = "FUND_PROCESSING",
+        Finish = "FINISH",
+    });
+    /// 用于引导商户超级管理员确认注销的信息
+    ///
+    /// Used as `GetResponseConfirmCancel` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseConfirmCancel` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ConfirmCancel {
+        /// 确认商户注销的页面url
+        ///
+        /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
+        pub confirm_cancel_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ConfirmCancel {
+        confirm_cancel_url: "confirm_cancel_url" optional,
+    });
+    /// 提现状态
+    ///
+    /// Used as `GetResponseWithdrawState` in `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`, `GetResponseWithdrawState` in `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`WithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum WithdrawState {
+        /// `WITHDRAW_PROCESSING`
+        WithdrawProcessing,
+        /// `WITHDRAW_EXCEPTION`
+        WithdrawException,
+        /// `WITHDRAW_SUCCEED`
+        WithdrawSucceed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(WithdrawState {
+        WithdrawProcessing = "WITHDRAW_PROCESSING",
+        WithdrawException = "WITHDRAW_EXCEPTION",
+        WithdrawSucceed = "WITHDRAW_SUCCEED",
+    });
+    /// 注销状态
+    ///
+    /// Used as `PostResponseCancelState` in `/v3/ecommerce/account/cancel-applications`, `GetResponseCancelState` in `/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseCancelState {
+        /// `REVIEWING`
+        Reviewing,
+        /// `REJECTED`
+        Rejected,
+        /// `CANCEL_SUCCESS`
+        CancelSuccess,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseCancelState {
+        Reviewing = "REVIEWING",
+        Rejected = "REJECTED",
+        CancelSuccess = "CANCEL_SUCCESS",
+    });
+    /// 汇款账户验证信息
+    ///
+    /// Used as `GetResponseAccountValidation` in `/v3/ecommerce/applyments/{applyment_id}`, `GetResponseAccountValidation` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AccountValidation {
+        /// 付款户名
+        pub account_name: Option<String>,
+        /// 付款卡号
+        ///
+        /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
+        pub account_no: Option<String>,
+        /// 汇款金额
+        ///
+        /// Example: `124`
+        pub pay_amount: Option<i64>,
+        /// 收款卡号
+        ///
+        /// Example: `7222223333322332`
+        pub destination_account_number: Option<String>,
+        /// 收款户名
+        ///
+        /// Example: `财付通支付科技有限公司`
+        pub destination_account_name: Option<String>,
+        /// 开户银行
+        ///
+        /// Example: `招商银行威盛大厦支行`
+        pub destination_account_bank: Option<String>,
+        /// 省市信息
+        ///
+        /// Example: `深圳`
+        pub city: Option<String>,
+        /// 备注信息
+        ///
+        /// Example: `入驻账户验证`
+        pub remark: Option<String>,
+        /// 汇款截止时间
+        ///
+        /// Example: `2018-12-10 17:09:01`
+        pub deadline: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AccountValidation {
+        account_name: "account_name" optional,
+        account_no: "account_no" optional,
+        pay_amount: "pay_amount" optional,
+        destination_account_number: "destination_account_number" optional,
+        destination_account_name: "destination_account_name" optional,
+        destination_account_bank: "destination_account_bank" optional,
+        city: "city" optional,
+        remark: "remark" optional,
+        deadline: "deadline" optional,
+    });
+    /// Used as `GetResponseAuditDetail` in `/v3/ecommerce/applyments/{applyment_id}`, `GetResponseAuditDetail` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AuditDetail {
+        /// 参数名称
+        ///
+        /// Example: `id_card_copy`
+        pub param_name: Option<String>,
+        /// 驳回原因
+        ///
+        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
+        pub reject_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AuditDetail {
+        param_name: "param_name" optional,
+        reject_reason: "reject_reason" optional,
+    });
+    /// 签约状态
+    ///
+    /// Used as `GetResponseSignState` in `/v3/ecommerce/applyments/{applyment_id}`, `GetResponseSignState` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`SignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SignState {
+        /// `UNSIGNED`
+        Unsigned,
+        /// `SIGNED`
+        Signed,
+        /// `NOT_SIGNABLE`
+        NotSignable,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SignState {
+        Unsigned = "UNSIGNED",
+        Signed = "SIGNED",
+        NotSignable = "NOT_SIGNABLE",
+    });
+    /// Used as `PostResponse` in `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`, `PostResponse` in `/v3/ecommerce/applyments/`, `PostResponse` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ApplymentIdResponse {
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: Option<i64>,
+        /// 业务申请编号
+        ///
+        /// Example: `APPLYMENT_00000000001`
+        pub out_request_no: String,
+    }
+    ::wechatpay::runtime::json_object!(ApplymentIdResponse {
+        applyment_id: "applyment_id" optional,
+        out_request_no: "out_request_no" required,
+    });
+    impl ApplymentIdResponse {
+        /// A `ApplymentIdResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `ApplymentIdResponse { applyment_id: Some(…), ..ApplymentIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_request_no: impl Into<String>) -> Self {
+            Self {
+                applyment_id: None,
+                out_request_no: out_request_no.into(),
+            }
+        }
+    }
+    /// 账户类型
+    ///
+    /// Used as `PostRequestAccountInfoBankAccountType` in `/v3/ecommerce/applyments/`, `PostRequestAccountInfoBankAccountType` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    ///
+    /// A value this client does not know yet is kept as [`BankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BankAccountType {
+        /// `74`: 对私账户
+        V74,
+        /// `75`: 对公账户
+        V75,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BankAccountType {
+        V74 = "74",
+        V75 = "75",
+    });
+    /// 超级管理员类型
+    ///
+    /// Used as `PostRequestContactInfoContactType` in `/v3/ecommerce/applyments/`, `PostRequestContactInfoContactType` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    ///
+    /// A value this client does not know yet is kept as [`ContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContactType {
+        /// `65`: 经营者/法人
+        V65,
+        /// `66`: 经办人
+        V66,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContactType {
+        V65 = "65",
+        V66 = "66",
+    });
+    /// 金融机构许可证信息
+    ///
+    /// Used as `PostRequestFinanceInstitutionInfo` in `/v3/ecommerce/applyments/`, `PostRequestFinanceInstitutionInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FinanceInstitutionInfo {
+        /// `finance_type`
+        pub finance_type: Option<crate::types::FinanceType>,
+        /// 金融机构许可证图片
+        pub finance_license_pics: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(FinanceInstitutionInfo {
+        finance_type: "finance_type" optional,
+        finance_license_pics: "finance_license_pics" optional,
+    });
+    /// 主体类型
+    ///
+    /// Used as `PostRequestOrganizationType` in `/v3/ecommerce/applyments/`, `PostRequestOrganizationType` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    ///
+    /// A value this client does not know yet is kept as [`OrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum OrganizationType {
+        /// `2401`: 小微商户
+        V2401,
+        /// `2500`: 个人卖家
+        V2500,
+        /// `4`: 个体工商户
+        V4,
+        /// `2`: 企业
+        V2,
+        /// `3`: 事业单位
+        V3,
+        /// `2502`: 政府机关
+        V2502,
+        /// `1708`: 社会组织
+        V1708,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(OrganizationType {
+        V2401 = "2401",
+        V2500 = "2500",
+        V4 = "4",
+        V2 = "2",
+        V3 = "3",
+        V2502 = "2502",
+        V1708 = "1708",
+    });
+    /// 店铺信息
+    ///
+    /// Used as `PostRequestSalesSceneInfo` in `/v3/ecommerce/applyments/`, `PostRequestSalesSceneInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SalesSceneInfo {
+        /// 店铺名称
+        ///
+        /// Example: `爱烧烤`
+        pub store_name: Option<String>,
+        /// 店铺链接
+        ///
+        /// Example: `http://www.qq.com`
+        pub store_url: Option<String>,
+        /// 店铺二维码
+        pub store_qr_code: Option<String>,
+        /// 小程序AppID
+        pub mini_program_sub_appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SalesSceneInfo {
+        store_name: "store_name" optional,
+        store_url: "store_url" optional,
+        store_qr_code: "store_qr_code" optional,
+        mini_program_sub_appid: "mini_program_sub_appid" optional,
+    });
+    /// 结算规则
+    ///
+    /// Used as `PostRequestSettlementInfo` in `/v3/ecommerce/applyments/`, `PostRequestSettlementInfo` in `/v3/ecommerce/applyments/submit-account-hosting-applyment`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SettlementInfo {
+        /// 结算规则ID
+        pub settlement_id: Option<String>,
+        /// 所属行业
+        pub qualification_type: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SettlementInfo {
+        settlement_id: "settlement_id" optional,
+        qualification_type: "qualification_type" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `PostResponseCombinePayerInfo` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseCombinePayerInfo` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CombinePayerInfo {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CombinePayerInfo {
+        openid: "openid" optional,
+    });
+    /// Used as `PostResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubOrders {
+        /// 子单商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 交易类型
+        ///
+        /// Example: `PAP`
+        pub trade_type: Option<String>,
+        /// 交易状态
+        ///
+        /// Example: `SUCCESS`
+        pub trade_state: Option<String>,
+        /// 付款银行
+        ///
+        /// Example: `CMC`
+        pub bank_type: Option<String>,
+        /// 附加数据
+        ///
+        /// Example: `深圳分店`
+        pub attach: Option<String>,
+        /// 支付完成时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub success_time: Option<String>,
+        /// 子单微信订单号
+        ///
+        /// Example: `1009660380201506130728806387`
+        pub transaction_id: Option<String>,
+        /// 子单商户订单号
+        ///
+        /// Example: `20150806125346`
+        pub out_trade_no: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 二级商户appid
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 订单金额
+        pub amount: Option<Amount>,
+    }
+    ::wechatpay::runtime::json_object!(SubOrders {
+        mchid: "mchid" optional,
+        trade_type: "trade_type" optional,
+        trade_state: "trade_state" optional,
+        bank_type: "bank_type" optional,
+        attach: "attach" optional,
+        success_time: "success_time" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        amount: "amount" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `PostResponseSubOrdersAmount` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseSubOrdersAmount` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 标价金额
+        ///
+        /// Example: `100`
+        pub total_amount: Option<i64>,
+        /// 标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 现金支付金额
+        ///
+        /// Example: `10`
+        pub payer_amount: Option<i64>,
+        /// 现金支付币种
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total_amount: "total_amount" optional,
+        currency: "currency" optional,
+        payer_amount: "payer_amount" optional,
+        payer_currency: "payer_currency" optional,
+    });
+    /// 账户类型
+    ///
+    /// Used as `GetRequestAccountType` in `/v3/ecommerce/fund/balance/{sub_mchid}`, `GetResponseAccountType` in `/v3/ecommerce/fund/balance/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `DEPOSIT`
+        Deposit,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        Deposit = "DEPOSIT",
+    });
+    /// 账户类型
+    ///
+    /// Used as `GetRequestAccountType` in `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`, `GetResponseAccountType` in `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestAccountType {
+        /// `BASIC`
+        Basic,
+        /// `DEPOSIT`
+        Deposit,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestAccountType {
+        Basic = "BASIC",
+        Deposit = "DEPOSIT",
+    });
+    /// 出款账户类型
+    ///
+    /// Used as `PostRequestAccountType` in `/v3/ecommerce/fund/withdraw`, `PostResponseAccountType` in `/v3/ecommerce/fund/withdraw`, `GetResponseAccountType` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetResponseAccountType` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestAccountType2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestAccountType2 {
+        /// `BASIC`
+        Basic,
+        /// `OPERATION`
+        Operation,
+        /// `FEES`
+        Fees,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestAccountType2 {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
+    /// Used as `GetRequest` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetRequest` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`, `GetRequest` in `/v3/ecommerce/refunds/{refund_id}/return-advance`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 提现单状态
+    ///
+    /// Used as `GetResponseStatus` in `/v3/ecommerce/fund/withdraw/{withdraw_id}`, `GetResponseStatus` in `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `CREATE_SUCCESS`
+        CreateSuccess,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// `REFUND`
+        Refund,
+        /// `CLOSE`
+        Close,
+        /// `INIT`
+        Init,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        CreateSuccess = "CREATE_SUCCESS",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Refund = "REFUND",
+        Close = "CLOSE",
+        Init = "INIT",
+    });
+    /// 授权状态
+    ///
+    /// Used as `GetResponseAuthState` in `/v3/ecommerce/individual-contracts/{openid}`, `GetResponseAuthState` in `/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthState {
+        /// `AUTHORIZED`
+        Authorized,
+        /// `UNAUTHORIZED`
+        Unauthorized,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuthState {
+        Authorized = "AUTHORIZED",
+        Unauthorized = "UNAUTHORIZED",
+    });
+    /// Used as `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign/app`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`, `PostResponse` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PreEntrustwebIdResponse {
+        /// 预签约id
+        ///
+        /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
+        pub pre_entrustweb_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+        pre_entrustweb_id: "pre_entrustweb_id" optional,
+    });
+    /// 证件类型
+    ///
+    /// Used as `PostRequestCredType` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`, `PostRequestCredType` in `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`.
+    ///
+    /// A value this client does not know yet is kept as [`CredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CredType {
+        /// `ID_CARD`
+        IdCard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CredType {
+        IdCard = "ID_CARD",
+    });
+    /// Used as `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest2 {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest2 {
+        /// A `SubMchidRequest2` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 异常处理状态
+    ///
+    /// Used as `GetResponseAbnormalStatus` in `/v3/ecommerce/profitsharing/orders`, `PostResponseReceiversAbnormalStatus` in `/v3/ecommerce/profitsharing/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`AbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AbnormalStatus {
+        /// `ABNORMAL_PENDING`
+        AbnormalPending,
+        /// `ABNORMAL_FINISHED`
+        AbnormalFinished,
+        /// `ABNORMAL_CLOSED`
+        AbnormalClosed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AbnormalStatus {
+        AbnormalPending = "ABNORMAL_PENDING",
+        AbnormalFinished = "ABNORMAL_FINISHED",
+        AbnormalClosed = "ABNORMAL_CLOSED",
+    });
+    /// 异常处理关单原因
+    ///
+    /// Used as `GetResponseFundsAbnormalClosedReason` in `/v3/ecommerce/profitsharing/orders`, `PostResponseReceiversFundsAbnormalClosedReason` in `/v3/ecommerce/profitsharing/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`FundsAbnormalClosedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FundsAbnormalClosedReason {
+        /// `CLOSED_REASON_TIMEOUT`
+        ClosedReasonTimeout,
+        /// `CLOSED_REASON_RESTRICT_TRANSFER`
+        ClosedReasonRestrictTransfer,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FundsAbnormalClosedReason {
+        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
+        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
+    });
+    /// Used as `GetResponseFundsAbnormalReceivers` in `/v3/ecommerce/profitsharing/orders`, `PostResponseReceiversFundsAbnormalReceivers` in `/v3/ecommerce/profitsharing/orders`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FundsAbnormalReceivers {
+        /// 平台接收异常资金商户号
+        ///
+        /// Example: `1900000001`
+        pub mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(FundsAbnormalReceivers {
+        mchid: "mchid" optional,
+    });
+    /// Used as `PostResponse` in `/v3/ecommerce/profitsharing/receivers/add`, `PostResponse` in `/v3/ecommerce/profitsharing/receivers/delete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TypeResponse {
+        /// 接收方类型
+        pub type_: crate::types::ProfitSharingReceiverType,
+        /// 接收方账号
+        ///
+        /// Example: `190001001`
+        pub account: String,
+    }
+    ::wechatpay::runtime::json_object!(TypeResponse {
+        type_: "type" required,
+        account: "account" required,
+    });
+    impl TypeResponse {
+        /// A `TypeResponse` of its required fields (`type_`, `account`).
+        #[inline]
+        pub fn new(
+            type_: crate::types::ProfitSharingReceiverType,
+            account: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                account: account.into(),
+            }
+        }
+    }
+    /// 出资账户类型
+    ///
+    /// Used as `PostRequestAmountFromAccount` in `/v3/ecommerce/refunds/apply`, `GetResponseAmountFromAccount` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseAmountFromAccount` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`, `PostRequestFromAccount` in `/v3/ecommerce/subsidies/return`.
+    ///
+    /// A value this client does not know yet is kept as [`Account::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Account {
+        /// `AVAILABLE`
+        Available,
+        /// `UNAVAILABLE`
+        Unavailable,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Account {
+        Available = "AVAILABLE",
+        Unavailable = "UNAVAILABLE",
+    });
+    /// 退款出资商户
+    ///
+    /// Used as `PostRequestRefundAccount` in `/v3/ecommerce/refunds/apply`, `PostResponseRefundAccount` in `/v3/ecommerce/refunds/apply`, `GetResponseRefundAccount` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseRefundAccount` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`RefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RefundAccount {
+        /// `REFUND_SOURCE_SUB_MERCHANT`
+        RefundSourceSubMerchant,
+        /// `REFUND_SOURCE_PARTNER_ADVANCE`
+        RefundSourcePartnerAdvance,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RefundAccount {
+        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    });
+    /// Used as `PostResponseAmountFrom` in `/v3/ecommerce/refunds/apply`, `PostResponseAmountFrom` in `/v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct From {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: Option<String>,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(From {
+        account: "account" optional,
+        amount: "amount" optional,
+    });
+    /// Used as `PostResponsePromotionDetail` in `/v3/ecommerce/refunds/apply`, `GetResponsePromotionDetail` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponsePromotionDetail` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠范围
+        pub scope: Option<crate::types::TransactionPromotionScope>,
+        /// 优惠类型
+        pub type_: Option<crate::types::RefundPromotionDetailType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠退款金额
+        ///
+        /// Example: `100`
+        pub refund_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
+    });
+    /// Used as `GetResponse` in `/v3/ecommerce/refunds/{refund_id}/return-advance`, `PostResponse` in `/v3/ecommerce/refunds/{refund_id}/return-advance`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RefundIdResponse {
+        /// 微信退款单号
+        ///
+        /// Example: `50000000382019052709732678859`
+        pub refund_id: String,
+        /// 微信回补单号
+        ///
+        /// Example: `1215562501201407033233368018`
+        pub advance_return_id: Option<String>,
+        /// 垫付回补金额
+        ///
+        /// Example: `888`
+        pub return_amount: Option<i64>,
+        /// 出款方商户号
+        ///
+        /// Example: `1900000109`
+        pub payer_mchid: Option<String>,
+        /// 出款方账户
+        ///
+        /// Example: `BASIC`
+        pub payer_account: Option<String>,
+        /// 入账方商户号
+        ///
+        /// Example: `1900000108`
+        pub payee_mchid: Option<String>,
+        /// 入账方账户
+        ///
+        /// Example: `BASIC`
+        pub payee_account: Option<String>,
+        /// 垫付回补结果
+        ///
+        /// Example: `SUCCESS`
+        pub result: Option<String>,
+        /// 垫付回补完成时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub success_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RefundIdResponse {
+        refund_id: "refund_id" required,
+        advance_return_id: "advance_return_id" optional,
+        return_amount: "return_amount" optional,
+        payer_mchid: "payer_mchid" optional,
+        payer_account: "payer_account" optional,
+        payee_mchid: "payee_mchid" optional,
+        payee_account: "payee_account" optional,
+        result: "result" optional,
+        success_time: "success_time" optional,
+    });
+    impl RefundIdResponse {
+        /// A `RefundIdResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `RefundIdResponse { advance_return_id: Some(…), ..RefundIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(refund_id: impl Into<String>) -> Self {
+            Self {
+                refund_id: refund_id.into(),
+                advance_return_id: None,
+                return_amount: None,
+                payer_mchid: None,
+                payer_account: None,
+                payee_mchid: None,
+                payee_account: None,
+                result: None,
+                success_time: None,
+            }
+        }
+    }
+    /// Used as `GetRequest` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetRequest` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct IndividualAuthIdRequest {
+        /// 商品单个人收款方受理授权ID
+        ///
+        /// Query parameter `individual_auth_id`. Example: `1900000109`
+        pub individual_auth_id: Option<String>,
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(IndividualAuthIdRequest {
+        individual_auth_id: query "individual_auth_id" optional,
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// 退款金额信息
+    ///
+    /// Used as `GetResponseAmount` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseAmount` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAmount {
+        /// 退款金额
+        ///
+        /// Example: `888`
+        pub refund: Option<i64>,
+        /// 退款出资账户及金额
+        pub from: Option<Vec<ResponseFrom>>,
+        /// 用户退款金额
+        ///
+        /// Example: `888`
+        pub payer_refund: Option<i64>,
+        /// 优惠退款金额
+        ///
+        /// Example: `888`
+        pub discount_refund: Option<i64>,
+        /// 退款币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 垫付金额
+        ///
+        /// Example: `888`
+        pub advance: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAmount {
+        refund: "refund" optional,
+        from: "from" optional,
+        payer_refund: "payer_refund" optional,
+        discount_refund: "discount_refund" optional,
+        currency: "currency" optional,
+        advance: "advance" optional,
+    });
+    /// Used as `GetResponseAmountFrom` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseAmountFrom` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseFrom {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: Option<Account>,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseFrom {
+        account: "account" optional,
+        amount: "amount" optional,
+    });
+    /// 资金账户
+    ///
+    /// Used as `GetResponseFundsAccount` in `/v3/ecommerce/refunds/id/{refund_id}`, `GetResponseFundsAccount` in `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FundsAccount {
+        /// `AVAILABLE`
+        Available,
+        /// `UNSETTLED`
+        Unsettled,
+        /// `OPERATION`
+        Operation,
+        /// `BASIC`
+        Basic,
+        /// `ECNY_BASIC`
+        EcnyBasic,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FundsAccount {
+        Available = "AVAILABLE",
+        Unsettled = "UNSETTLED",
+        Operation = "OPERATION",
+        Basic = "BASIC",
+        EcnyBasic = "ECNY_BASIC",
+    });
+}
 /// `/v3/ecommerce/account`
 pub mod account;
 /// `/v3/ecommerce/applyments`

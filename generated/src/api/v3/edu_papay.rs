@@ -24,6 +24,158 @@ impl<'a> EduPapay<'a> {
         user_notifications::UserNotifications(self.0.push("user-notifications"))
     }
 }
+/// Shapes that several operations of `/v3/edu-papay` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 签约信息
+    ///
+    /// Used as `GetResponseContractInformation` in `/v3/edu-papay/contracts/id/{contract_id}`, `GetResponseDataContractInformation` in `/v3/edu-papay/user/{openid}/contracts`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ContractInformation {
+        /// 签约协议号
+        ///
+        /// Example: `wx998877665544wx`
+        pub contract_id: Option<String>,
+        /// 签约状态
+        ///
+        /// Example: `ADD`
+        pub contract_status: Option<String>,
+        /// 签约时间
+        ///
+        /// Example: `2020-03-26T10:43:39+08:00`
+        pub create_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ContractInformation {
+        contract_id: "contract_id" optional,
+        contract_status: "contract_status" optional,
+        create_time: "create_time" optional,
+    });
+    /// Used as `GetRequest` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `GetResponseAmount` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: Option<i64>,
+        /// 用户支付金额
+        ///
+        /// Example: `888`
+        pub payer_total: Option<i64>,
+        /// 折扣
+        ///
+        /// Example: `100`
+        pub discount_total: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        discount_total: "discount_total" optional,
+        currency: "currency" optional,
+    });
+    /// 设备信息
+    ///
+    /// Used as `GetResponseDeviceInformation` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponseDeviceInformation` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DeviceInformation {
+        /// 设备号
+        ///
+        /// Example: `12343232`
+        pub device_id: Option<String>,
+        /// 商户端设备ip
+        ///
+        /// Example: `123.12.12.123`
+        pub device_ip: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DeviceInformation {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `GetResponsePayer` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 服务商APPID下的用户标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub openid: Option<String>,
+        /// 子商户APPID下的用户标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `GetResponsePromotionDetail` in `/v3/edu-papay/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub coupon_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `GLOBALSINGLE`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNTCOUPON`
+        pub type_: Option<String>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub stock_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `100`
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `100`
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `100`
+        pub other_contribute: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+    });
+}
 /// `/v3/edu-papay/contracts`
 pub mod contracts;
 /// `/v3/edu-papay/transactions`

@@ -14,6 +14,27 @@ impl<'a> EduStar<'a> {
         users::Users(self.0.push("users"))
     }
 }
+/// Shapes that several operations of `/v3/edu-star` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/edu-star/users/openid/{wechat_openid}`, `GetRequest` in `/v3/edu-star/users/qq/{qq}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidRequest {
+        /// 商户appid
+        ///
+        /// Query parameter `appid`. Example: `wx998877665544wx`
+        pub appid: String,
+    }
+    ::wechatpay::runtime::json_object!(AppidRequest {
+        appid: query "appid" required,
+    });
+    impl AppidRequest {
+        /// A `AppidRequest` of its required fields (`appid`).
+        #[inline]
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self { appid: appid.into() }
+        }
+    }
+}
 /// `/v3/edu-star/orders`
 pub mod orders;
 /// `/v3/edu-star/users`

@@ -14,6 +14,913 @@ impl<'a> FundApp<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }
 }
+/// Shapes that several operations of `/v3/fund-app` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 批次单状态
+    ///
+    /// Used as `PostResponseBatchState` in `/v3/fund-app/brand-redpacket/brand-merchant-batches`, `GetResponseBatchState` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetResponseBatchState` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`BatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BatchState {
+        /// `WAIT_PAY`: 商户员工确认付款阶段
+        WaitPay,
+        /// `ACCEPTED`: 批次已受理成功
+        Accepted,
+        /// `PROCESSING`: 已开始处理批次内的品牌红包明细单
+        Processing,
+        /// `FINISHED`: 批次内的所有品牌红包明细单都已处理完成
+        Finished,
+        /// `CLOSED`: 可查询具体的批次关闭原因确认
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BatchState {
+        WaitPay = "WAIT_PAY",
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+        Closed = "CLOSED",
+    });
+    /// Used as `GetRequest` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetRequest` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct NeedQueryDetailRequest {
+        /// 是否需要查询品牌红包明细单
+        ///
+        /// Query parameter `need_query_detail`.
+        pub need_query_detail: Option<bool>,
+        /// 品牌红包明细单状态
+        ///
+        /// Query parameter `detail_state`.
+        pub detail_state: Option<DetailState>,
+    }
+    ::wechatpay::runtime::json_object!(NeedQueryDetailRequest {
+        need_query_detail: query "need_query_detail" optional,
+        detail_state: query "detail_state" optional,
+    });
+    /// 品牌红包明细单状态
+    ///
+    /// Used as `GetRequestDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetRequestDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`DetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DetailState {
+        /// `DETAIL_VIEW_ALL`
+        DetailViewAll,
+        /// `DETAIL_VIEW_SUCCESS`
+        DetailViewSuccess,
+        /// `DETAIL_VIEW_FAIL`
+        DetailViewFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DetailState {
+        DetailViewAll = "DETAIL_VIEW_ALL",
+        DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
+        DetailViewFail = "DETAIL_VIEW_FAIL",
+    });
+    /// 品牌红包批次单关闭原因
+    ///
+    /// Used as `GetResponseCloseReason` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetResponseCloseReason` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`
+        MerchantRevocation,
+        /// `SYSTEM_OVERDUE_CLOSE`
+        SystemOverdueClose,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CloseReason {
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
+    });
+    /// Used as `GetResponseDetailList` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetResponseDetailList` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DetailList {
+        /// 微信支付品牌红包明细单号
+        ///
+        /// Example: `1220000071100999991182020050700019500100`
+        pub transfer_detail_no: Option<String>,
+        /// 商家品牌红包明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 品牌红包明细单状态
+        ///
+        /// Example: `DETAIL_SUCCESS`
+        pub detail_state: Option<ResponseDetailState>,
+    }
+    ::wechatpay::runtime::json_object!(DetailList {
+        transfer_detail_no: "transfer_detail_no" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_state: "detail_state" optional,
+    });
+    /// 品牌红包明细单状态
+    ///
+    /// Used as `GetResponseDetailListDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, `GetResponseDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`, `GetResponseDetailListDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`, `GetResponseDetailState` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseDetailState {
+        /// `DETAIL_INIT`: 系统转账校验中
+        DetailInit,
+        /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
+        DetailWaitPay,
+        /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
+        DetailProcessing,
+        /// `DETAIL_SUCCESS`: 发送成功
+        DetailSuccess,
+        /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
+        DetailFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseDetailState {
+        DetailInit = "DETAIL_INIT",
+        DetailWaitPay = "DETAIL_WAIT_PAY",
+        DetailProcessing = "DETAIL_PROCESSING",
+        DetailSuccess = "DETAIL_SUCCESS",
+        DetailFail = "DETAIL_FAIL",
+    });
+    /// 失败原因
+    ///
+    /// Used as `GetResponseFailReason` in `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`, `GetResponseFailReason` in `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`: 该用户账户被冻结
+        AccountFrozen,
+        /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
+        RealNameCheckFail,
+        /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
+        NameNotCorrect,
+        /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
+        OpenidInvalid,
+        /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款区间，核实产品设置是否准确
+        TransferQuotaExceed,
+        /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
+        DayReceivedQuotaExceed,
+        /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
+        DayReceivedCountExceed,
+        /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
+        ProductAuthCheckFail,
+        /// `OVERDUE_CLOSE`: 该笔转账已关闭
+        OverdueClose,
+        /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
+        AccountNotExist,
+        /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
+        TransferRisk,
+        /// `USER_ACCOUNT_LIMIT`: 用户账户收款受限，请引导用户在微信支付查看详情
+        UserAccountLimit,
+        /// `FAIL_REASON_UNKNOWN`: 失败原因未知
+        FailReasonUnknown,
+        /// `PAYER_ACCOUNT_ABNORMAL`: 商户账户付款受限，可前往商户平台获取解除功能限制指引
+        PayerAccountAbnormal,
+        /// `PAYEE_ACCOUNT_ABNORMAL`: 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
+        PayeeAccountAbnormal,
+        /// `USER_RECEIVE_OVERDUE`: 用户逾期未领取
+        UserReceiveOverdue,
+        /// `REMARK_NOT_CORRECT`: 红包备注设置失败，请修改后再试
+        RemarkNotCorrect,
+        /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
+        MerchantReject,
+        /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
+        MerchantNotConfirm,
+        /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
+        BlockB2cUserlimitamountBsruleMonth,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        AccountFrozen = "ACCOUNT_FROZEN",
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        OpenidInvalid = "OPENID_INVALID",
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        OverdueClose = "OVERDUE_CLOSE",
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        TransferRisk = "TRANSFER_RISK",
+        UserAccountLimit = "USER_ACCOUNT_LIMIT",
+        FailReasonUnknown = "FAIL_REASON_UNKNOWN",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+        UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
+        RemarkNotCorrect = "REMARK_NOT_CORRECT",
+        MerchantReject = "MERCHANT_REJECT",
+        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+        BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+    });
+    /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no`, `PostResponse` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StateResponse {
+        /// 申请单状态
+        ///
+        /// Example: `GENERATING`
+        pub state: Option<String>,
+        /// 申请单创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StateResponse {
+        state: "state" optional,
+        create_time: "create_time" optional,
+    });
+    /// Used as `GetResponse` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, `GetResponse` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StateCreateTimeResponse {
+        /// 申请单状态
+        ///
+        /// Example: `GENERATING`
+        pub state: Option<State>,
+        /// 申请单创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 申请单更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 回单文件摘要类型
+        ///
+        /// Example: `SHA256`
+        pub hash_type: Option<HashType>,
+        /// 回单文件摘要值
+        ///
+        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
+        pub hash_value: Option<String>,
+        /// 回单文件下载地址
+        ///
+        /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
+        pub download_url: Option<String>,
+        /// 失败原因
+        ///
+        /// Example: `转账单据不存在`
+        pub fail_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StateCreateTimeResponse {
+        state: "state" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+        fail_reason: "fail_reason" optional,
+    });
+    /// 回单文件摘要类型
+    ///
+    /// Used as `GetResponseHashType` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, `GetResponseHashType` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`, `GetResponseHashType` in `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`, `PostResponseHashType` in `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`.
+    ///
+    /// A value this client does not know yet is kept as [`HashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum HashType {
+        /// `SHA256`
+        Sha256,
+        /// `SM3`
+        Sm3,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(HashType {
+        Sha256 = "SHA256",
+        Sm3 = "SM3",
+    });
+    /// 申请单状态
+    ///
+    /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `GENERATING`
+        Generating,
+        /// `FINISHED`
+        Finished,
+        /// `FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Generating = "GENERATING",
+        Finished = "FINISHED",
+        Failed = "FAILED",
+    });
+    /// 电子回单状态
+    ///
+    /// Used as `GetResponseReceiptState` in `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`, `PostResponseReceiptState` in `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts`.
+    ///
+    /// A value this client does not know yet is kept as [`ReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReceiptState {
+        /// `ACCEPTED`
+        Accepted,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReceiptState {
+        Accepted = "ACCEPTED",
+        Finished = "FINISHED",
+    });
+    /// 预算单状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/charity-budget`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `PENDING`
+        Pending,
+        /// `LOCKED`
+        Locked,
+        /// `FINISHED`
+        Finished,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        Pending = "PENDING",
+        Locked = "LOCKED",
+        Finished = "FINISHED",
+        Closed = "CLOSED",
+    });
+    /// 捐赠状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/charity-transfer-bills`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState2 {
+        /// `ACCEPTED`
+        Accepted,
+        /// `SUCCESS`
+        Success,
+        /// `CLOSE`
+        Close,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState2 {
+        Accepted = "ACCEPTED",
+        Success = "SUCCESS",
+        Close = "CLOSE",
+    });
+    /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponse` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 商户转账单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 申请单状态
+        ///
+        /// Example: `GENERATING`
+        pub state: Option<ResponseState3>,
+        /// 申请单创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 申请单更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 回单文件摘要类型
+        ///
+        /// Example: `SM3`
+        pub hash_type: Option<ResponseHashType>,
+        /// 回单文件摘要值
+        ///
+        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
+        pub hash_value: Option<String>,
+        /// 回单文件下载地址
+        ///
+        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
+        pub download_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" required,
+        out_bill_no: "out_bill_no" required,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+    });
+    impl SubMchidResponse {
+        /// A `SubMchidResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { state: Some(…), ..SubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_bill_no: out_bill_no.into(),
+                state: None,
+                create_time: None,
+                update_time: None,
+                hash_type: None,
+                hash_value: None,
+                download_url: None,
+            }
+        }
+    }
+    /// 回单文件摘要类型
+    ///
+    /// Used as `PostResponseHashType` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponseHashType` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseHashType {
+        /// `SM3`
+        Sm3,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseHashType {
+        Sm3 = "SM3",
+    });
+    /// 申请单状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/electronic-receipts`, `GetResponseState` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState3 {
+        /// `GENERATING`
+        Generating,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState3 {
+        Generating = "GENERATING",
+        Finished = "FINISHED",
+    });
+    /// Used as `GetRequest` in `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`, `GetRequest` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 授权申请单状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`, `GetResponseApplyOrderState` in `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState4::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState4 {
+        /// `INVITED`
+        Invited,
+        /// `PASSED`
+        Passed,
+        /// `REJECTED`
+        Rejected,
+        /// `EXPIRED`
+        Expired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState4 {
+        Invited = "INVITED",
+        Passed = "PASSED",
+        Rejected = "REJECTED",
+        Expired = "EXPIRED",
+    });
+    /// 转账场景ID
+    ///
+    /// Used as `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`, `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`, `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`, `GetResponseTransferSceneId` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, `PostResponseTransferSceneId` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/transfer-bills`, `PostRequestTransferSceneId` in `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`TransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferSceneId {
+        /// `1000`
+        V1000,
+        /// `1002`
+        V1002,
+        /// `1004`
+        V1004,
+        /// `1005`
+        V1005,
+        /// `1009`
+        V1009,
+        /// `1010`
+        V1010,
+        /// `1011`
+        V1011,
+        /// `1013`
+        V1013,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferSceneId {
+        V1000 = "1000",
+        V1002 = "1002",
+        V1004 = "1004",
+        V1005 = "1005",
+        V1009 = "1009",
+        V1010 = "1010",
+        V1011 = "1011",
+        V1013 = "1013",
+    });
+    /// Used as `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-bills/transfer`, `PostRequestTransferSceneReportInfos` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TransferSceneReportInfos {
+        /// 信息类型
+        ///
+        /// Example: `活动名称`
+        pub info_type: String,
+        /// 信息内容
+        ///
+        /// Example: `注册会员有礼`
+        pub info_content: String,
+    }
+    ::wechatpay::runtime::json_object!(TransferSceneReportInfos {
+        info_type: "info_type" required,
+        info_content: "info_content" required,
+    });
+    impl TransferSceneReportInfos {
+        /// A `TransferSceneReportInfos` of its required fields (`info_type`, `info_content`).
+        #[inline]
+        pub fn new(
+            info_type: impl Into<String>,
+            info_content: impl Into<String>,
+        ) -> Self {
+            Self {
+                info_type: info_type.into(),
+                info_content: info_content.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills`, `PostResponse` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidOutBillNoResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 商户单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_bill_no: String,
+        /// 微信转账单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub transfer_bill_no: Option<String>,
+        /// 单据创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 跳转领取页面的package信息
+        ///
+        /// Example: `affffddafdfafddffda==`
+        pub package_info: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidOutBillNoResponse {
+        sub_mchid: "sub_mchid" required,
+        out_bill_no: "out_bill_no" required,
+        transfer_bill_no: "transfer_bill_no" optional,
+        create_time: "create_time" optional,
+        package_info: "package_info" optional,
+    });
+    impl SubMchidOutBillNoResponse {
+        /// A `SubMchidOutBillNoResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidOutBillNoResponse { transfer_bill_no: Some(…), ..SubMchidOutBillNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_bill_no: out_bill_no.into(),
+                transfer_bill_no: None,
+                create_time: None,
+                package_info: None,
+            }
+        }
+    }
+    /// 单据状态
+    ///
+    /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`, `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-bills`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState5::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState5 {
+        /// `ACCEPTED`: 转账已受理
+        Accepted,
+        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
+        Processing,
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
+        WaitUserConfirm,
+        /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
+        Transfering,
+        /// `SUCCESS`: 转账成功
+        Success,
+        /// `FAIL`: 转账失败
+        Fail,
+        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
+        Canceling,
+        /// `CANCELLED`: 转账撤销完成
+        Cancelled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState5 {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Transfering = "TRANSFERING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
+    /// 自动收款授权信息
+    ///
+    /// Used as `PostRequestAuthorizationInfo` in `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`, `PostRequestAuthorizationInfo` in `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AuthorizationInfo {
+        /// 用户展示名称
+        ///
+        /// Example: `wx_123456`
+        pub user_display_name: String,
+        /// 商户侧授权单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_authorization_no: String,
+        /// 自动收款授权结果通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub authorization_notify_url: String,
+    }
+    ::wechatpay::runtime::json_object!(AuthorizationInfo {
+        user_display_name: "user_display_name" required,
+        out_authorization_no: "out_authorization_no" required,
+        authorization_notify_url: "authorization_notify_url" required,
+    });
+    impl AuthorizationInfo {
+        /// A `AuthorizationInfo` of its required fields (`user_display_name`, `out_authorization_no`, `authorization_notify_url`).
+        #[inline]
+        pub fn new(
+            user_display_name: impl Into<String>,
+            out_authorization_no: impl Into<String>,
+            authorization_notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                user_display_name: user_display_name.into(),
+                out_authorization_no: out_authorization_no.into(),
+                authorization_notify_url: authorization_notify_url.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`, `PostResponse` in `/v3/fund-app/mch-transfer/user-confirm-authorization`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutAuthorizationNoResponse {
+        /// 商户侧授权单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_authorization_no: String,
+        /// 单据状态
+        ///
+        /// Example: `WAIT_USER_CONFIRM`
+        pub state: Option<ResponseState6>,
+        /// 单据创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub create_time: Option<String>,
+        /// 跳转领取页面的package信息
+        ///
+        /// Example: `affffddafdfafddffda==`
+        pub package_info: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OutAuthorizationNoResponse {
+        out_authorization_no: "out_authorization_no" required,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        package_info: "package_info" optional,
+    });
+    impl OutAuthorizationNoResponse {
+        /// A `OutAuthorizationNoResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutAuthorizationNoResponse { state: Some(…), ..OutAuthorizationNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_authorization_no: impl Into<String>) -> Self {
+            Self {
+                out_authorization_no: out_authorization_no.into(),
+                state: None,
+                create_time: None,
+                package_info: None,
+            }
+        }
+    }
+    /// 单据状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`, `PostResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState6::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState6 {
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
+        WaitUserConfirm,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState6 {
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    });
+    /// 单据状态
+    ///
+    /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState7::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState7 {
+        /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
+        TakingEffect,
+        /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
+        Closed,
+        /// `WAIT_USER_CONFIRM`
+        WaitUserConfirm,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState7 {
+        TakingEffect = "TAKING_EFFECT",
+        Closed = "CLOSED",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+    });
+    /// 自动收款授权的关闭信息
+    ///
+    /// Used as `PostResponseCloseInfo` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostResponseCloseInfo` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CloseInfo {
+        /// 关闭时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub close_time: Option<String>,
+        /// 自动收款授权的原因
+        ///
+        /// Example: `CLOSE_VIA_MCH_API`
+        pub close_reason: Option<ResponseCloseReason>,
+    }
+    ::wechatpay::runtime::json_object!(CloseInfo {
+        close_time: "close_time" optional,
+        close_reason: "close_reason" optional,
+    });
+    /// 自动收款授权的原因
+    ///
+    /// Used as `PostResponseCloseInfoCloseReason` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostResponseCloseInfoCloseReason` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseCloseReason {
+        /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
+        CloseViaMchApi,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseCloseReason {
+        CloseViaMchApi = "CLOSE_VIA_MCH_API",
+    });
+    /// 单据状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, `PostResponseState` in `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState8::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState8 {
+        /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState8 {
+        Closed = "CLOSED",
+    });
+    /// 单据状态
+    ///
+    /// Used as `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState9::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState9 {
+        /// `ACCEPTED`
+        Accepted,
+        /// `PROCESSING`
+        Processing,
+        /// `WAIT_USER_CONFIRM`
+        WaitUserConfirm,
+        /// `TRANSFERING`
+        Transfering,
+        /// `SUCCESS`
+        Success,
+        /// `FAIL`
+        Fail,
+        /// `CANCELING`
+        Canceling,
+        /// `CANCELLED`
+        Cancelled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState9 {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Transfering = "TRANSFERING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
+    /// 单据状态
+    ///
+    /// Used as `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`, `GetResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`, `PostResponseState` in `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState10::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState10 {
+        /// `ACCEPTED`: 转账已受理
+        Accepted,
+        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
+        Processing,
+        /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
+        WaitUserConfirm,
+        /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
+        Transfering,
+        /// `SUCCESS`: 转账成功
+        Success,
+        /// `FAIL`: 转账失败
+        Fail,
+        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
+        Canceling,
+        /// `CANCELLED`: 转账撤销完成
+        Cancelled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState10 {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Transfering = "TRANSFERING",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
+}
 /// `/v3/fund-app/brand-redpacket`
 pub mod brand_redpacket;
 /// `/v3/fund-app/mch-transfer`

@@ -24,6 +24,31 @@ impl<'a> FundsToOversea<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/funds-to-oversea` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 出境退回状态
+    ///
+    /// Used as `PostResponseState` in `/v3/funds-to-oversea/return/return-orders`, `GetResponseState` in `/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
+}
 /// `/v3/funds-to-oversea/bill-download-url`
 pub mod bill_download_url;
 /// `/v3/funds-to-oversea/orders`

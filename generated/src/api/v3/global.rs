@@ -74,6 +74,1816 @@ impl<'a> Global<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/global` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 海关
+    ///
+    /// Used as `GetRequestCustoms` in `/v3/global/customs/orders`, `GetResponseDataCustoms` in `/v3/global/customs/orders`, `PatchRequestCustoms` in `/v3/global/customs/orders`, `PostRequestCustoms` in `/v3/global/customs/orders`, `PostRequestCustoms` in `/v3/global/customs/redeclare`, `PostRequestCustoms` in `/v3/global/customs/verify-certificate`.
+    ///
+    /// A value this client does not know yet is kept as [`Customs::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Customs {
+        /// `GUANGZHOU_ZS`: 广州（总署版）
+        GuangzhouZs,
+        /// `HANGZHOU_ZS`: 杭州（总署版）
+        HangzhouZs,
+        /// `NINGBO`: 宁波
+        Ningbo,
+        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
+        ZhengzhouBs,
+        /// `CHONGQING`: 重庆
+        Chongqing,
+        /// `SHANGHAI_ZS`: 上海（总署版）
+        ShanghaiZs,
+        /// `SHENZHEN`: 深圳
+        Shenzhen,
+        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
+        ZhengzhouZhZs,
+        /// `TIANJIN`: 天津
+        Tianjin,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Customs {
+        GuangzhouZs = "GUANGZHOU_ZS",
+        HangzhouZs = "HANGZHOU_ZS",
+        Ningbo = "NINGBO",
+        ZhengzhouBs = "ZHENGZHOU_BS",
+        Chongqing = "CHONGQING",
+        ShanghaiZs = "SHANGHAI_ZS",
+        Shenzhen = "SHENZHEN",
+        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+        Tianjin = "TIANJIN",
+    });
+    /// 报关状态
+    ///
+    /// Used as `GetResponseDataState` in `/v3/global/customs/orders`, `PatchResponseState` in `/v3/global/customs/orders`, `PostResponseState` in `/v3/global/customs/orders`, `PostResponseState` in `/v3/global/customs/redeclare`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PROCESSING`: 申报中
+        Processing,
+        /// `UNDECLARED`: 未申报
+        Undeclared,
+        /// `SUBMITTED`: 已修改未申报
+        Submitted,
+        /// `SUCCESS`: 申报成功
+        Success,
+        /// `FAIL`: 申报失败
+        Fail,
+        /// `EXCEPT`: 海关接口异常
+        Except,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Processing = "PROCESSING",
+        Undeclared = "UNDECLARED",
+        Submitted = "SUBMITTED",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Except = "EXCEPT",
+    });
+    /// 核验机构
+    ///
+    /// Used as `GetResponseVerifyDepartment` in `/v3/global/customs/orders`, `PatchResponseVerifyDepartment` in `/v3/global/customs/orders`, `PostResponseVerifyDepartment` in `/v3/global/customs/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`VerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum VerifyDepartment {
+        /// `UNIONPAY`: 银联
+        Unionpay,
+        /// `NETSUNION`: 网联
+        Netsunion,
+        /// `OTHERS`: 其他
+        Others,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(VerifyDepartment {
+        Unionpay = "UNIONPAY",
+        Netsunion = "NETSUNION",
+        Others = "OTHERS",
+    });
+    /// 申请单类型
+    ///
+    /// Used as `PostRequestApplymentType` in `/v3/global/merchant/h5/permission/applications`, `PostResponseApplymentType` in `/v3/global/merchant/h5/permission/applications`, `GetResponseApplymentType` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PatchResponseApplymentType` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ApplymentType {
+        /// `APPLY_FOR_PAYMENT_AUTHORITY`
+        ApplyForPaymentAuthority,
+        /// `APPLY_FOR_RELIEVE_LIMITED`
+        ApplyForRelieveLimited,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ApplymentType {
+        ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
+        ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
+    });
+    /// 限额类型
+    ///
+    /// Used as `PostRequestTransactionLimitType` in `/v3/global/merchant/h5/permission/applications`, `PostResponseTransactionLimitType` in `/v3/global/merchant/h5/permission/applications`, `GetResponseTransactionLimitType` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PatchResponseTransactionLimitType` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransactionLimitType {
+        /// `UN_LAUNCHED_WEBSITE_LIMIT`
+        UnLaunchedWebsiteLimit,
+        /// `NORMAL_LIMIT`
+        NormalLimit,
+        /// `NO_LIMIT`
+        NoLimit,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransactionLimitType {
+        UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
+        NormalLimit = "NORMAL_LIMIT",
+        NoLimit = "NO_LIMIT",
+    });
+    /// 子商户经营网址状态
+    ///
+    /// Used as `PostRequestWebsiteState` in `/v3/global/merchant/h5/permission/applications`, `PostResponseWebsiteState` in `/v3/global/merchant/h5/permission/applications`, `GetResponseWebsiteState` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PatchRequestWebsiteState` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PatchResponseWebsiteState` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PostRequestWebsiteState` in `/v3/global/merchant/h5/permission/domain/applications`, `PostResponseWebsiteState` in `/v3/global/merchant/h5/permission/domain/applications`, `GetResponseWebsiteState` in `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`WebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum WebsiteState {
+        /// `HAS_LAUNCHED`
+        HasLaunched,
+        /// `UN_LAUNCHED`
+        UnLaunched,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(WebsiteState {
+        HasLaunched = "HAS_LAUNCHED",
+        UnLaunched = "UN_LAUNCHED",
+    });
+    /// 申请单状态
+    ///
+    /// Used as `PostResponseApplymentState` in `/v3/global/merchant/h5/permission/applications`, `GetResponseApplymentState` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PatchResponseApplymentState` in `/v3/global/merchant/h5/permission/applications/{applyment_id}`, `PostResponseApplymentState` in `/v3/global/merchant/h5/permission/domain/applications`, `GetResponseApplymentState` in `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`, `PatchResponseApplymentState` in `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ApplymentState {
+        /// `PENDING`
+        Pending,
+        /// `UNDER_REVIEW`
+        UnderReview,
+        /// `APPROVED`
+        Approved,
+        /// `REJECTED`
+        Rejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ApplymentState {
+        Pending = "PENDING",
+        UnderReview = "UNDER_REVIEW",
+        Approved = "APPROVED",
+        Rejected = "REJECTED",
+    });
+    /// Used as `PostRequest` in `/v3/global/merchant-service/complaint-notifications`, `PutRequest` in `/v3/global/merchant-service/complaint-notifications`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct UrlRequest {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
+    ::wechatpay::runtime::json_object!(UrlRequest {
+        url: "url" required,
+    });
+    impl UrlRequest {
+        /// A `UrlRequest` of its required fields (`url`).
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self { url: url.into() }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/global/merchant-service/complaint-notifications`, `PutResponse` in `/v3/global/merchant-service/complaint-notifications`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidResponse {
+        /// 商户号
+        ///
+        /// Example: `1900012181`
+        pub mchid: Option<String>,
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidResponse {
+        mchid: "mchid" optional,
+        url: "url" required,
+    });
+    impl MchidResponse {
+        /// A `MchidResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                url: url.into(),
+            }
+        }
+    }
+    /// 商户语言
+    ///
+    /// Used as `GetRequestMchLanguage` in `/v3/global/merchant-service/complaints`, `GetRequestMchLanguage` in `/v3/global/merchant-service/complaints/{complaint_id}`, `GetRequestMchLanguage` in `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`.
+    ///
+    /// A value this client does not know yet is kept as [`MchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MchLanguage {
+        /// `ZH_CN`: 简体中文
+        ZhCn,
+        /// `ZH_TW`: 台湾繁体中文
+        ZhTw,
+        /// `ZH_HK`: 香港繁体中文
+        ZhHk,
+        /// `EN`: 英语
+        En,
+        /// `JA`: 日语
+        Ja,
+        /// `KO`: 韩语
+        Ko,
+        /// `TH`: 泰语
+        Th,
+        /// `VI`: 越南语
+        Vi,
+        /// `RU`: 俄罗斯语
+        Ru,
+        /// `DE`: 德语
+        De,
+        /// `FR`: 法语
+        Fr,
+        /// `AR`: 阿拉伯语
+        Ar,
+        /// `ES`: 西班牙语
+        Es,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MchLanguage {
+        ZhCn = "ZH_CN",
+        ZhTw = "ZH_TW",
+        ZhHk = "ZH_HK",
+        En = "EN",
+        Ja = "JA",
+        Ko = "KO",
+        Th = "TH",
+        Vi = "VI",
+        Ru = "RU",
+        De = "DE",
+        Fr = "FR",
+        Ar = "AR",
+        Es = "ES",
+    });
+    /// Used as `GetResponseDataComplaintMediaList` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintMediaList` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ComplaintMediaList {
+        /// 媒体文件业务类型
+        ///
+        /// Example: `USER_COMPLAINT_IMAGE`
+        pub media_type: Option<MediaType>,
+        /// 媒体文列表
+        pub media_url: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(ComplaintMediaList {
+        media_type: "media_type" optional,
+        media_url: "media_url" optional,
+    });
+    /// 媒体文件业务类型
+    ///
+    /// Used as `GetResponseDataComplaintMediaListMediaType` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintMediaListMediaType` in `/v3/global/merchant-service/complaints/{complaint_id}`, `GetResponseDataComplaintMediaListMediaType` in `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`.
+    ///
+    /// A value this client does not know yet is kept as [`MediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`
+        UserComplaintImage,
+        /// `OPERATION_IMAGE`
+        OperationImage,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MediaType {
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        OperationImage = "OPERATION_IMAGE",
+    });
+    /// Used as `GetResponseDataComplaintOrderInfo` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintOrderInfo` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ComplaintOrderInfo {
+        /// 微信订单号
+        ///
+        /// Example: `4200000404201909069117582536`
+        pub transaction_id: Option<String>,
+        /// 商户订单号
+        ///
+        /// Example: `20190906154617947762231`
+        pub out_trade_no: Option<String>,
+        /// 结算币种金额
+        ///
+        /// Example: `1000`
+        pub settlement_amount: Option<i64>,
+        /// 结算币种累计已退款金额
+        ///
+        /// Example: `0`
+        pub settlement_refunded_amount: Option<String>,
+        /// 结算币种
+        ///
+        /// Example: `HKD`
+        pub settlement_currency: Option<String>,
+        /// 订单金额
+        ///
+        /// Example: `922`
+        pub payer_amount: Option<i64>,
+        /// 支付币种累计已退款金额
+        ///
+        /// Example: `0`
+        pub payer_refunded_amount: Option<i64>,
+        /// 支付币种
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+        /// 交易时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub trade_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ComplaintOrderInfo {
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        settlement_amount: "settlement_amount" optional,
+        settlement_refunded_amount: "settlement_refunded_amount" optional,
+        settlement_currency: "settlement_currency" optional,
+        payer_amount: "payer_amount" optional,
+        payer_refunded_amount: "payer_refunded_amount" optional,
+        payer_currency: "payer_currency" optional,
+        trade_time: "trade_time" optional,
+    });
+    /// 投诉单状态
+    ///
+    /// Used as `GetResponseDataComplaintState` in `/v3/global/merchant-service/complaints`, `GetResponseComplaintState` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ComplaintState {
+        /// `PENDING`
+        Pending,
+        /// `PROCESSING`
+        Processing,
+        /// `PROCESSED`
+        Processed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ComplaintState {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Processed = "PROCESSED",
+    });
+    /// 优先级
+    ///
+    /// Used as `GetResponseDataPriority` in `/v3/global/merchant-service/complaints`, `GetResponsePriority` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Priority::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Priority {
+        /// `PRIORITY`
+        Priority,
+        /// `GENERAL`
+        General,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Priority {
+        Priority = "PRIORITY",
+        General = "GENERAL",
+    });
+    /// Used as `GetResponseDataServiceOrderInfo` in `/v3/global/merchant-service/complaints`, `GetResponseServiceOrderInfo` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ServiceOrderInfo {
+        /// 微信支付服务订单号
+        ///
+        /// Example: `15646546545165651651`
+        pub order_id: Option<String>,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: Option<String>,
+        /// 支付分服务单状态
+        ///
+        /// Example: `DOING`
+        pub state: Option<ResponseState>,
+    }
+    ::wechatpay::runtime::json_object!(ServiceOrderInfo {
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        state: "state" optional,
+    });
+    /// 支付分服务单状态
+    ///
+    /// Used as `GetResponseDataServiceOrderInfoState` in `/v3/global/merchant-service/complaints`, `GetResponseServiceOrderInfoState` in `/v3/global/merchant-service/complaints/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `DOING`
+        Doing,
+        /// `REVOKED`
+        Revoked,
+        /// `WAITPAY`
+        Waitpay,
+        /// `DONE`
+        Done,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        Doing = "DOING",
+        Revoked = "REVOKED",
+        Waitpay = "WAITPAY",
+        Done = "DONE",
+    });
+    /// Used as `PostRequest` in `/v3/global/merchant-service/images/upload`, `PostRequest` in `/v3/global/merchant-storage/file/upload`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MetaRequest {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
+    ::wechatpay::runtime::json_object!(MetaRequest {
+        meta: "meta" required,
+    });
+    impl MetaRequest {
+        /// A `MetaRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: Meta) -> Self {
+            Self { meta }
+        }
+    }
+    /// 媒体文件元信息`JSON`格式字符串
+    ///
+    /// Used as `PostRequestMeta` in `/v3/global/merchant-service/images/upload`, `PostRequestMeta` in `/v3/global/merchant-storage/file/upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Meta {
+        /// 文件名称
+        pub filename: Option<String>,
+        /// 文件摘要
+        pub sha256: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Meta {
+        filename: "filename" optional,
+        sha256: "sha256" optional,
+    });
+    /// 业务类型
+    ///
+    /// Used as `PostRequestBusinessBusinessType` in `/v3/global/merchants`, `GetResponseBusinessBusinessType` in `/v3/global/merchants/{sub_mchid}`, `PatchRequestBusinessBusinessType` in `/v3/global/merchants/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`BusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BusinessType {
+        /// `ONLINE`
+        Online,
+        /// `OFFLINE`
+        Offline,
+        /// `BOTH`
+        Both,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BusinessType {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+        Both = "BOTH",
+    });
+    /// 联系人信息
+    ///
+    /// Used as `PostRequestContact` in `/v3/global/merchants`, `PatchRequestContact` in `/v3/global/merchants/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Contact {
+        /// 联系人名称
+        ///
+        /// Example: `李先生`
+        pub name: String,
+        /// 联系人电话
+        ///
+        /// Example: `075586010000`
+        pub phone: String,
+        /// 联系人邮箱
+        ///
+        /// Example: `test@test.com`
+        pub email: String,
+    }
+    ::wechatpay::runtime::json_object!(Contact {
+        name: "name" required,
+        phone: "phone" required,
+        email: "email" required,
+    });
+    impl Contact {
+        /// A `Contact` of its required fields (`name`, `phone`, `email`).
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            phone: impl Into<String>,
+            email: impl Into<String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                phone: phone.into(),
+                email: email.into(),
+            }
+        }
+    }
+    /// 董事信息
+    ///
+    /// Used as `PostRequestDirector` in `/v3/global/merchants`, `PatchRequestDirector` in `/v3/global/merchants/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Director {
+        /// 董事姓名
+        ///
+        /// Example: `Bob`
+        pub name: Option<String>,
+        /// 董事证件号
+        ///
+        /// Example: `5555-8888`
+        pub number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Director {
+        name: "name" optional,
+        number: "number" optional,
+    });
+    /// 商户类型
+    ///
+    /// Used as `PostRequestMerchantType` in `/v3/global/merchants`, `GetResponseMerchantType` in `/v3/global/merchants/{sub_mchid}`, `PatchRequestMerchantType` in `/v3/global/merchants/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`MerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MerchantType {
+        /// `ENTERPRISE`
+        Enterprise,
+        /// `INDIVIDUAL`
+        Individual,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MerchantType {
+        Enterprise = "ENTERPRISE",
+        Individual = "INDIVIDUAL",
+    });
+    /// 负责人信息
+    ///
+    /// Used as `PostRequestPrincipal` in `/v3/global/merchants`, `PatchRequestPrincipal` in `/v3/global/merchants/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Principal {
+        /// 负责人姓名
+        ///
+        /// Example: `Bob`
+        pub name: Option<String>,
+        /// 负责人证件号
+        ///
+        /// Example: `5555-8888`
+        pub number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Principal {
+        name: "name" optional,
+        number: "number" optional,
+    });
+    /// H5支付权限状态
+    ///
+    /// Used as `PostResponseH5AuthorizationState` in `/v3/global/merchants`, `GetResponseH5PaymentH5AuthorizationState` in `/v3/global/merchants/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`H5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum H5AuthorizationState {
+        /// `APPROVED`: 已有H5权限
+        Approved,
+        /// `UNAUTHORIZED`: 未获得H5权限，也未申请过H5权限
+        Unauthorized,
+        /// `UNDER_REVIEW`: H5权限申请当前在审核中
+        UnderReview,
+        /// `REJECTED`: H5权限申请被驳回
+        Rejected,
+        /// `UNDER_PUNISHMENT`: 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
+        UnderPunishment,
+        /// `APPLICATION_FAILED`: H5权限申请单创建失败
+        ApplicationFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(H5AuthorizationState {
+        Approved = "APPROVED",
+        Unauthorized = "UNAUTHORIZED",
+        UnderReview = "UNDER_REVIEW",
+        Rejected = "REJECTED",
+        UnderPunishment = "UNDER_PUNISHMENT",
+        ApplicationFailed = "APPLICATION_FAILED",
+    });
+    /// Used as `PostRequest` in `/v3/global/micropay/transactions/id/{transaction_id}/reverse`, `PostRequest` in `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidRequest {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: String,
+        /// 机构商户号
+        ///
+        /// Example: `1900000100`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidRequest {
+        mchid: "mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+    });
+    impl MchidRequest {
+        /// A `MchidRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 订单金额
+    ///
+    /// Used as `PostRequestAmount` in `/v3/global/micropay/transactions/pay`, `PostRequestAmount` in `/v3/global/papay/transactions`, `PostRequestAmount` in `/v3/global/transactions/app`, `PostRequestAmount` in `/v3/global/transactions/jsapi`, `PostRequestAmount` in `/v3/global/transactions/mweb`, `PostRequestAmount` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Amount {
+        /// 总金额
+        ///
+        /// Example: `888`
+        pub total: i64,
+        /// 货币类型
+        ///
+        /// Example: `HKD`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" required,
+        currency: "currency" optional,
+    });
+    impl Amount {
+        /// A `Amount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `Amount { currency: Some(…), ..Amount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/v3/global/micropay/transactions/pay`, `PostRequestSceneInfo` in `/v3/global/transactions/app`, `PostRequestSceneInfo` in `/v3/global/transactions/jsapi`, `PostRequestSceneInfo` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        ///
+        /// Example: `128.0.0.1`
+        pub device_ip: Option<String>,
+        /// 用户终端IP
+        ///
+        /// Example: `128.0.0.1`
+        pub payer_client_ip: Option<String>,
+        /// 操作员ID
+        ///
+        /// Example: `123145`
+        pub operator_id: Option<String>,
+        /// 商户门店信息
+        pub store_info: Option<StoreInfo>,
+    }
+    ::wechatpay::runtime::json_object!(SceneInfo {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        payer_client_ip: "payer_client_ip" optional,
+        operator_id: "operator_id" optional,
+        store_info: "store_info" optional,
+    });
+    /// 商户门店信息
+    ///
+    /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/global/micropay/transactions/pay`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/app`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/jsapi`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/mweb`, `PostRequestSceneInfoStoreInfo` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreInfo {
+        /// 编号
+        ///
+        /// Example: `0001`
+        pub id: Option<String>,
+        /// 名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: String,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: String,
+    }
+    ::wechatpay::runtime::json_object!(StoreInfo {
+        id: "id" optional,
+        name: "name" required,
+        address: "address" required,
+    });
+    impl StoreInfo {
+        /// A `StoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `StoreInfo { id: Some(…), ..StoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                address: address.into(),
+            }
+        }
+    }
+    /// 汇率
+    ///
+    /// Used as `PostResponseAmountExchangeRate` in `/v3/global/micropay/transactions/pay`, `GetResponseAmountExchangeRate` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmountExchangeRate` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmountExchangeRate` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmountExchangeRate` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ExchangeRate {
+        /// 汇率类型
+        ///
+        /// Example: `SETTLEMENT_RATE`
+        pub type_: Option<Type>,
+        /// 汇率值
+        ///
+        /// Example: `80000000`
+        pub rate: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ExchangeRate {
+        type_: "type" optional,
+        rate: "rate" optional,
+    });
+    /// 汇率类型
+    ///
+    /// Used as `PostResponseAmountExchangeRateType` in `/v3/global/micropay/transactions/pay`, `GetResponseAmountExchangeRateType` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmountExchangeRateType` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `SETTLEMENT_RATE`
+        SettlementRate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        SettlementRate = "SETTLEMENT_RATE",
+    });
+    /// 优惠范围
+    ///
+    /// Used as `PostResponseDetailScope` in `/v3/global/micropay/transactions/pay`, `PostResponsePromotionDetailScope` in `/v3/global/papay/transactions`, `GetResponsePromotionDetailScope` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetailScope` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseDataRefundDetailScope` in `/v3/global/refunds`, `PostResponseDetailScope` in `/v3/global/refunds`, `GetResponseDetailScope` in `/v3/global/refunds/id/{refund_id}`, `GetResponseDetailScope` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `GLOBAL`
+        Global,
+        /// `SINGLE`
+        Single,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
+    /// 优惠类型
+    ///
+    /// Used as `PostResponseDetailType` in `/v3/global/micropay/transactions/pay`, `PostResponsePromotionDetailType` in `/v3/global/papay/transactions`, `GetResponsePromotionDetailType` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetailType` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseDataRefundDetailType` in `/v3/global/refunds`, `PostResponseDetailType` in `/v3/global/refunds`, `GetResponseDetailType` in `/v3/global/refunds/id/{refund_id}`, `GetResponseDetailType` in `/v3/global/refunds/out-refund-no/{out_refund_no}` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseType {
+        /// `COUPON`
+        Coupon,
+        /// `DISCOUNT`
+        Discount,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseType {
+        Coupon = "COUPON",
+        Discount = "DISCOUNT",
+    });
+    /// 支付者
+    ///
+    /// Used as `PostResponsePayer` in `/v3/global/micropay/transactions/pay`, `PostRequestPayer` in `/v3/global/transactions/app`, `PostRequestPayer` in `/v3/global/transactions/jsapi`, `PostRequestPayer` in `/v3/global/transactions/mweb`, `PostRequestPayer` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 用户标识（机构）
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 用户标识（特约商户）
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `PostRequest` in `/v3/global/papay/contracts/app-pre-entrust-sign`, `PostRequest` in `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AppidRequest {
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: Option<String>,
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: Option<String>,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub sp_mchid: Option<String>,
+        /// 子商户应用ID
+        ///
+        /// Example: `wxcbda96de0b165484`
+        pub sub_appid: Option<String>,
+        /// 模板ID
+        ///
+        /// Example: `123`
+        pub plan_id: Option<i64>,
+        /// 商户侧签约协议号
+        ///
+        /// Example: `100001256`
+        pub out_contract_code: Option<String>,
+        /// 用户账户展示名称
+        ///
+        /// Example: `张三`
+        pub user_display_name: Option<String>,
+        /// 签约成功通知url
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub success_notify_url: Option<String>,
+        /// 商户appid下的用户标识
+        ///
+        /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
+        pub openid: Option<String>,
+        /// 用户客户端IP
+        ///
+        /// Example: `119.145.83.6`
+        pub user_client_ip: Option<String>,
+        /// 过期时间
+        ///
+        /// Example: `2021-11-20T13:29:35+08:00`
+        pub expired_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AppidRequest {
+        appid: "appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sp_appid: "sp_appid" optional,
+        sp_mchid: "sp_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        plan_id: "plan_id" optional,
+        out_contract_code: "out_contract_code" optional,
+        user_display_name: "user_display_name" optional,
+        success_notify_url: "success_notify_url" optional,
+        openid: "openid" optional,
+        user_client_ip: "user_client_ip" optional,
+        expired_time: "expired_time" optional,
+    });
+    /// Used as `PostResponse` in `/v3/global/papay/contracts/app-pre-entrust-sign`, `PostResponse` in `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SessionIdResponse {
+        /// 委托代扣签约会话id
+        ///
+        /// Example: `201710180325670965`
+        pub session_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SessionIdResponse {
+        session_id: "session_id" optional,
+    });
+    /// Used as `GetResponse` in `/v3/global/papay/contracts/{contract_id}`, `GetResponse` in `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MchidAppidResponse {
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 机构APPID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 机构商户号
+        ///
+        /// Example: `3200000001`
+        pub sp_mchid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: Option<String>,
+        /// 机构appid
+        ///
+        /// Example: `wx8888888888888888`
+        pub sp_appid: Option<String>,
+        /// 子商户应用ID
+        ///
+        /// Example: `wxcbda96de0b165484`
+        pub sub_appid: Option<String>,
+        /// 委托代扣协议ID
+        ///
+        /// Example: `100005698`
+        pub contract_id: Option<String>,
+        /// 模板ID
+        ///
+        /// Example: `123`
+        pub plan_id: Option<i64>,
+        /// 商户侧签约协议号
+        ///
+        /// Example: `100001256`
+        pub out_contract_code: Option<String>,
+        /// 用户账户展示名称
+        ///
+        /// Example: `张三`
+        pub user_display_name: Option<String>,
+        /// 协议状态
+        ///
+        /// Example: `SIGNED`
+        pub state: Option<String>,
+        /// 协议签署时间
+        ///
+        /// Example: `2021-11-20T13:29:35+08:00`
+        pub signed_time: Option<String>,
+        /// 协议签署时间
+        ///
+        /// Example: `2021-11-20T13:29:35+08:00`
+        pub terminated_time: Option<String>,
+        /// 协议解约方式
+        ///
+        /// Example: `USER`
+        pub termination_mode: Option<String>,
+        /// 解约备注
+        ///
+        /// Example: `解约原因`
+        pub termination_note: Option<String>,
+        /// 商户appid下的用户标识
+        ///
+        /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
+        pub openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MchidAppidResponse {
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sp_appid: "sp_appid" optional,
+        sub_appid: "sub_appid" optional,
+        contract_id: "contract_id" optional,
+        plan_id: "plan_id" optional,
+        out_contract_code: "out_contract_code" optional,
+        user_display_name: "user_display_name" optional,
+        state: "state" optional,
+        signed_time: "signed_time" optional,
+        terminated_time: "terminated_time" optional,
+        termination_mode: "termination_mode" optional,
+        termination_note: "termination_note" optional,
+        openid: "openid" optional,
+    });
+    /// Used as `PostResponse` in `/v3/global/papay/contracts/h5-pre-entrust-sign`, `PostResponse` in `/v3/global/papay/contracts/jsapi-pre-entrust-sign`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SignUrlResponse {
+        /// 签约跳转URL
+        ///
+        /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
+        pub sign_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SignUrlResponse {
+        sign_url: "sign_url" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `PostResponsePayer` in `/v3/global/papay/transactions`, `GetResponsePayer` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePayer` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponsePayer` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePayer {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 机构用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 子商户用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePayer {
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `PostResponsePromotionDetail` in `/v3/global/papay/transactions`, `GetResponsePromotionDetail` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<ResponseType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠币种
+        ///
+        /// Example: `HKD`
+        pub currency: Option<String>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub activity_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `0`
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `0`
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `5`
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        currency: "currency" optional,
+        activity_id: "activity_id" optional,
+        wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+        merchant_contribute_amount: "merchant_contribute_amount" optional,
+        other_contribute_amount: "other_contribute_amount" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: Option<String>,
+        /// 商品备注
+        ///
+        /// Example: `1001`
+        pub goods_remark: Option<String>,
+        /// 商品优惠金额
+        ///
+        /// Example: `100`
+        pub discount_amount: Option<i64>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品价格
+        ///
+        /// Example: `528800`
+        pub price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        goods_id: "goods_id" optional,
+        goods_remark: "goods_remark" optional,
+        discount_amount: "discount_amount" optional,
+        quantity: "quantity" optional,
+        price: "price" optional,
+    });
+    /// Used as `GetRequest` in `/v3/global/papay/transactions/{transaction_id}`, `GetRequest` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `PostRequest` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 订单金额
+    ///
+    /// Used as `GetResponseAmount` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseAmount` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAmount {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: Option<i64>,
+        /// 用户支付金额
+        ///
+        /// Example: `888`
+        pub payer_total: Option<i64>,
+        /// 订单标价币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户支付币种
+        ///
+        /// Example: `HKD`
+        pub payer_currency: Option<String>,
+        /// 汇率信息
+        pub exchange_rate: Option<ExchangeRate>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAmount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+        exchange_rate: "exchange_rate" optional,
+    });
+    /// 交易类型
+    ///
+    /// Used as `GetResponseTradeType` in `/v3/global/papay/transactions/{transaction_id}`, `GetResponseTradeType` in `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`, `GetResponseTradeType` in `/v3/global/transactions/id/{transaction_id}`, `GetResponseTradeType` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeType {
+        /// `JSAPI`
+        Jsapi,
+        /// `NATIVE`
+        Native,
+        /// `APP`
+        App,
+        /// `MWEB`
+        Mweb,
+        /// `MICROPAY`
+        Micropay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeType {
+        Jsapi = "JSAPI",
+        Native = "NATIVE",
+        App = "APP",
+        Mweb = "MWEB",
+        Micropay = "MICROPAY",
+    });
+    /// Used as `GetRequest` in `/v3/global/profit-sharing/bill-download-url`, `GetRequest` in `/v3/global/profit-sharing/refunds/bill-download-url`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidBillDateRequest {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 账单日期
+        ///
+        /// Query parameter `bill_date`. Example: `2020-01-01`
+        pub bill_date: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidBillDateRequest {
+        sub_mchid: query "sub_mchid" optional,
+        bill_date: query "bill_date" optional,
+    });
+    /// Used as `GetResponse` in `/v3/global/profit-sharing/bill-download-url`, `GetResponse` in `/v3/global/profit-sharing/refunds/bill-download-url`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DownloadUrlResponse {
+        /// 下载地址
+        ///
+        /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
+        pub download_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DownloadUrlResponse {
+        download_url: "download_url" optional,
+    });
+    /// 分账接收方类型
+    ///
+    /// Used as `PostRequestReceiversType` in `/v3/global/profit-sharing/orders`, `PostResponseReceiversType` in `/v3/global/profit-sharing/orders`, `GetResponseReceiversType` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponseReceiversType` in `/v3/global/profit-sharing/orders/unfreeze`, `DeleteRequestType` in `/v3/global/profit-sharing/receivers`, `PostRequestType` in `/v3/global/profit-sharing/receivers`, `PostResponseType` in `/v3/global/profit-sharing/receivers`, `GetRequestType` in `/v3/global/profit-sharing/receivers/{account}` and 1 more.
+    ///
+    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestType {
+        /// `MERCHANT_ID`
+        MerchantId,
+        /// `PERSONAL_OPENID`
+        PersonalOpenid,
+        /// `PERSONAL_SUB_OPENID`
+        PersonalSubOpenid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestType {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
+    /// Used as `PostResponse` in `/v3/global/profit-sharing/orders`, `GetResponse` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponse` in `/v3/global/profit-sharing/orders/unfreeze`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidResponse {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: Option<String>,
+        /// 分账单状态
+        ///
+        /// Example: `FINISHED`
+        pub state: Option<String>,
+        /// 分账接收方列表
+        pub receivers: Option<Vec<Receivers>>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        receivers: "receivers" optional,
+    });
+    impl SubMchidResponse {
+        /// A `SubMchidResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                state: None,
+                receivers: None,
+            }
+        }
+    }
+    /// Used as `PostResponseReceivers` in `/v3/global/profit-sharing/orders`, `GetResponseReceivers` in `/v3/global/profit-sharing/orders/{out_order_no}`, `PostResponseReceivers` in `/v3/global/profit-sharing/orders/unfreeze`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Receivers {
+        /// 分账币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 分账金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 分账描述
+        ///
+        /// Example: `分给商户1900000110`
+        pub description: Option<String>,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: Option<RequestType>,
+        /// 分账接收方帐号
+        ///
+        /// Example: `1900000109`
+        pub account: Option<String>,
+        /// 分账结果
+        ///
+        /// Example: `SUCCESS`
+        pub result: Option<String>,
+        /// 分账失败原因
+        ///
+        /// Example: `ACCOUNT_ABNORMAL`
+        pub fail_reason: Option<String>,
+        /// 分账创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 分账完成时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub finish_time: Option<String>,
+        /// 分账明细单号
+        ///
+        /// Example: `36011111111111111111111`
+        pub detail_id: Option<String>,
+        /// 分账明细类型
+        pub detail_type: Option<String>,
+        /// 出资方结算币种
+        pub settlement_currency: Option<String>,
+        /// 出资方结算金额
+        pub settlement_amount: Option<i64>,
+        /// 汇率值
+        pub rate: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(Receivers {
+        currency: "currency" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
+        detail_id: "detail_id" optional,
+        detail_type: "detail_type" optional,
+        settlement_currency: "settlement_currency" optional,
+        settlement_amount: "settlement_amount" optional,
+        rate: "rate" optional,
+    });
+    /// 与分账方的关系类型
+    ///
+    /// Used as `PostRequestRelationType` in `/v3/global/profit-sharing/receivers`, `PostResponseRelationType` in `/v3/global/profit-sharing/receivers`, `GetResponseRelationType` in `/v3/global/profit-sharing/receivers/{account}`.
+    ///
+    /// A value this client does not know yet is kept as [`RelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RelationType {
+        /// `SUPPLIER`
+        Supplier,
+        /// `DISTRIBUTOR`
+        Distributor,
+        /// `TAX_SERVICE_PROVIDER`
+        TaxServiceProvider,
+        /// `IT_SERVICE_PROVIDER`
+        ItServiceProvider,
+        /// `CUSTOM`
+        Custom,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RelationType {
+        Supplier = "SUPPLIER",
+        Distributor = "DISTRIBUTOR",
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        Custom = "CUSTOM",
+    });
+    /// Used as `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/amounts`, `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest2 {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// Used as `GetResponse` in `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`, `GetResponse` in `/v3/global/refund/recharge-balance`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RemainingAmountResponse {
+        /// 账户可用余额
+        ///
+        /// Example: `888`
+        pub remaining_amount: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `KHD`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RemainingAmountResponse {
+        remaining_amount: "remaining_amount" optional,
+        currency: "currency" optional,
+    });
+    /// 退款金额
+    ///
+    /// Used as `GetResponseDataAmount` in `/v3/global/refunds`, `GetResponseAmount` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmount` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDataAmount {
+        /// 退款金额
+        ///
+        /// Example: `888`
+        pub refund: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户退款金额
+        ///
+        /// Example: `888`
+        pub payer_refund: Option<i64>,
+        /// 支付币种
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+        /// 汇率
+        pub exchange_rate: Option<ResponseExchangeRate>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDataAmount {
+        refund: "refund" optional,
+        currency: "currency" optional,
+        payer_refund: "payer_refund" optional,
+        payer_currency: "payer_currency" optional,
+        exchange_rate: "exchange_rate" optional,
+    });
+    /// 汇率
+    ///
+    /// Used as `GetResponseDataAmountExchangeRate` in `/v3/global/refunds`, `PostResponseAmountExchangeRate` in `/v3/global/refunds`, `GetResponseAmountExchangeRate` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmountExchangeRate` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseExchangeRate {
+        /// 汇率类型
+        ///
+        /// Example: `SETTLEMENT_RATE`
+        pub type_: Option<ResponseDataAmountExchangeRateType>,
+        /// 汇率值
+        ///
+        /// Example: `8000000`
+        pub rate: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseExchangeRate {
+        type_: "type" optional,
+        rate: "rate" optional,
+    });
+    /// 汇率类型
+    ///
+    /// Used as `GetResponseDataAmountExchangeRateType` in `/v3/global/refunds`, `PostResponseAmountExchangeRateType` in `/v3/global/refunds`, `GetResponseAmountExchangeRateType` in `/v3/global/refunds/id/{refund_id}`, `GetResponseAmountExchangeRateType` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseDataAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseDataAmountExchangeRateType {
+        /// `USERPAYMENT_RATE`
+        UserpaymentRate,
+        /// `SETTLEMENT_RATE`
+        SettlementRate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseDataAmountExchangeRateType {
+        UserpaymentRate = "USERPAYMENT_RATE",
+        SettlementRate = "SETTLEMENT_RATE",
+    });
+    /// 退款渠道
+    ///
+    /// Used as `GetResponseDataChannel` in `/v3/global/refunds`, `GetResponseChannel` in `/v3/global/refunds/id/{refund_id}`, `GetResponseChannel` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Channel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Channel {
+        /// `ORIGINAL`
+        Original,
+        /// `BALANCE`
+        Balance,
+        /// `OTHER_BALANCE`
+        OtherBalance,
+        /// `OTHER_BANKCARD`
+        OtherBankcard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Channel {
+        Original = "ORIGINAL",
+        Balance = "BALANCE",
+        OtherBalance = "OTHER_BALANCE",
+        OtherBankcard = "OTHER_BANKCARD",
+    });
+    /// 退款资金来源
+    ///
+    /// Used as `GetResponseDataFundSource` in `/v3/global/refunds`, `GetResponseFundSource` in `/v3/global/refunds/id/{refund_id}`, `GetResponseFundSource` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FundSource {
+        /// `REFUND_SOURCE_UNSETTLED_FUNDS`
+        RefundSourceUnsettledFunds,
+        /// `REFUND_SOURCE_REchARGE_FUNDS`
+        RefundSourceREchArgeFunds,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FundSource {
+        RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+        RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
+    });
+    /// 退款状态
+    ///
+    /// Used as `GetResponseDataStatus` in `/v3/global/refunds`, `GetResponseStatus` in `/v3/global/refunds/id/{refund_id}`, `GetResponseStatus` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `SUCCESS`
+        Success,
+        /// `REFUNDCLOSE`
+        Refundclose,
+        /// `PROCESSING`
+        Processing,
+        /// `ABNORMAL`
+        Abnormal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Success = "SUCCESS",
+        Refundclose = "REFUNDCLOSE",
+        Processing = "PROCESSING",
+        Abnormal = "ABNORMAL",
+    });
+    /// 优惠退款详情
+    ///
+    /// Used as `PostResponseDetail` in `/v3/global/refunds`, `GetResponseDetail` in `/v3/global/refunds/id/{refund_id}`, `GetResponseDetail` in `/v3/global/refunds/out-refund-no/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Detail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<ResponseType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠券退款额
+        ///
+        /// Example: `5`
+        pub refund_amount: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Detail {
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
+        currency: "currency" optional,
+    });
+    /// Used as `GetRequest` in `/v3/global/refunds/id/{refund_id}`, `GetRequest` in `/v3/global/refunds/out-refund-no/{out_refund_no}`, `GetRequest` in `/v3/global/transactions/id/{transaction_id}`, `GetRequest` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidSubMchidRequest {
+        /// 商户号
+        ///
+        /// Query parameter `mchid`. Example: `1900000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+        /// 机构商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1900000100`
+        pub sp_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidSubMchidRequest {
+        mchid: query "mchid" required,
+        sub_mchid: query "sub_mchid" required,
+        sp_mchid: query "sp_mchid" required,
+    });
+    impl MchidSubMchidRequest {
+        /// A `MchidSubMchidRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+            }
+        }
+    }
+    /// Used as `PostRequestDetail` in `/v3/global/transactions/app`, `PostRequestDetail` in `/v3/global/transactions/jsapi`, `PostRequestDetail` in `/v3/global/transactions/mweb`, `PostRequestDetail` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        ///
+        /// Example: `wx123`
+        pub receipt_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<RequestGoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(RequestDetail {
+        cost_price: "cost_price" optional,
+        receipt_id: "receipt_id" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostRequestDetailGoodsDetail` in `/v3/global/transactions/app`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/jsapi`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/mweb`, `PostRequestDetailGoodsDetail` in `/v3/global/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: String,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhone6s 16G`
+        pub goods_name: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub price: i64,
+    }
+    ::wechatpay::runtime::json_object!(RequestGoodsDetail {
+        goods_id: "goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        price: "price" required,
+    });
+    impl RequestGoodsDetail {
+        /// A `RequestGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoodsDetail { wxpay_goods_id: Some(…), ..RequestGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                price,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/global/transactions/app`, `PostResponse` in `/v3/global/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PrepayIdResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+        prepay_id: "prepay_id" optional,
+    });
+    /// Used as `GetResponsePromotionDetail` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<ResponseType>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠币种
+        ///
+        /// Example: `HKD`
+        pub currency: Option<String>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub activity_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `0`
+        pub wxpay_contribute_amount: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `0`
+        pub merchant_contribute_amount: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `5`
+        pub other_contribute_amount: Option<i64>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePromotionDetail {
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        currency: "currency" optional,
+        activity_id: "activity_id" optional,
+        wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+        merchant_contribute_amount: "merchant_contribute_amount" optional,
+        other_contribute_amount: "other_contribute_amount" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostRequest` in `/v3/global/transactions/id/{transaction_id}/close`, `PostRequest` in `/v3/global/transactions/out-trade-no/{out_trade_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidSubMchidSpMchidRequest {
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: Option<String>,
+        /// 机构商户号
+        ///
+        /// Example: `1230000109`
+        pub sp_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MchidSubMchidSpMchidRequest {
+        mchid: "mchid" required,
+        sub_mchid: "sub_mchid" optional,
+        sp_mchid: "sp_mchid" optional,
+    });
+    impl MchidSubMchidSpMchidRequest {
+        /// A `MchidSubMchidSpMchidRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `MchidSubMchidSpMchidRequest { sub_mchid: Some(…), ..MchidSubMchidSpMchidRequest::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                sub_mchid: None,
+                sp_mchid: None,
+            }
+        }
+    }
+}
 /// `/v3/global/certificates`
 pub mod certificates;
 /// `/v3/global/customs`

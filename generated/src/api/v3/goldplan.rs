@@ -9,5 +9,35 @@ impl<'a> Goldplan<'a> {
         merchants::Merchants(self.0.push("merchants"))
     }
 }
+/// Shapes that several operations of `/v3/goldplan` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostRequest` in `/v3/goldplan/merchants/changecustompagestatus`, `PostResponse` in `/v3/goldplan/merchants/changecustompagestatus`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 子商户ID
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: String,
+        /// `operation_type`
+        pub operation_type: crate::types::OperationType,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: "sub_mchid" required,
+        operation_type: "operation_type" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`, `operation_type`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            operation_type: crate::types::OperationType,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                operation_type,
+            }
+        }
+    }
+}
 /// `/v3/goldplan/merchants`
 pub mod merchants;

@@ -9,5 +9,715 @@ impl<'a> Gov<'a> {
         subsidy::Subsidy(self.0.push("subsidy"))
     }
 }
+/// Shapes that several operations of `/v3/gov` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostRequest` in `/v3/gov/subsidy/audit/cup/invalid`, `PostRequest` in `/v3/gov/subsidy/audit/cup/query`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OrgNoRequest {
+        /// 分公司机构代码
+        pub org_no: String,
+        /// 商户订单号
+        pub mchnt_order_id: String,
+        /// 审核记录上传时间
+        pub upload_time: String,
+    }
+    ::wechatpay::runtime::json_object!(OrgNoRequest {
+        org_no: "org_no" required,
+        mchnt_order_id: "mchnt_order_id" required,
+        upload_time: "upload_time" required,
+    });
+    impl OrgNoRequest {
+        /// A `OrgNoRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`).
+        #[inline]
+        pub fn new(
+            org_no: impl Into<String>,
+            mchnt_order_id: impl Into<String>,
+            upload_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                org_no: org_no.into(),
+                mchnt_order_id: mchnt_order_id.into(),
+                upload_time: upload_time.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/gov/subsidy/audit/cup/invalid`, `PostResponse` in `/v3/gov/subsidy/audit/cup/refund/sync`, `PostResponse` in `/v3/gov/subsidy/audit/cup/update`, `PostResponse` in `/v3/gov/subsidy/audit/cup/upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CodeResponse {
+        /// 响应码
+        ///
+        /// Example: `000000`
+        pub code: Option<String>,
+        /// 响应描述
+        ///
+        /// Example: `成功`
+        pub msg: Option<String>,
+        /// 详细应答码
+        pub sub_code: Option<String>,
+        /// 详细应答码描述
+        pub sub_msg: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CodeResponse {
+        code: "code" optional,
+        msg: "msg" optional,
+        sub_code: "sub_code" optional,
+        sub_msg: "sub_msg" optional,
+    });
+    /// Used as `PostRequest` in `/v3/gov/subsidy/audit/cup/update`, `PostRequest` in `/v3/gov/subsidy/audit/cup/upload`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OrgNoSubMchntCdRequest {
+        /// 分公司机构代码
+        pub org_no: String,
+        /// 店铺编码
+        pub sub_mchnt_cd: String,
+        /// 店铺名称
+        pub sub_mchnt_nm: String,
+        /// 门店名称
+        pub store_nm: Option<String>,
+        /// 线上平台订单号
+        pub online_no: String,
+        /// 商户订单号
+        pub mchnt_order_id: String,
+        /// 审核记录上传时间
+        pub upload_time: String,
+        /// 审核结果通知地址
+        pub notify_url: String,
+        /// 品类
+        pub prod_id: String,
+        /// 能效
+        pub eng_grade: Option<String>,
+        /// 品牌
+        pub brand_nm: String,
+        /// 型号
+        pub prod_model: String,
+        /// 销售方式（线上或线下）
+        pub sales_chnl: Option<String>,
+        /// 电商平台方
+        pub plat_form: String,
+        /// 支付方式类型
+        pub payer_tp: String,
+        /// 收旧订单号
+        pub trade_in_order_id: Option<String>,
+        /// 收旧价格
+        pub trade_in_at: Option<String>,
+        /// 收旧价格是否统计
+        pub is_trade_in: Option<String>,
+        /// 订单金额
+        pub sales_at: String,
+        /// 实付金额
+        pub actual_at: String,
+        /// 交易时间
+        pub trans_tm: String,
+        /// 商户编码
+        pub mchnt_cd: String,
+        /// 商家优惠金额
+        pub mer_sub_at: Option<String>,
+        /// 国补优惠金额
+        pub discount_at: String,
+        /// 其他图片1
+        pub image01: Option<String>,
+        /// 其他图片2
+        pub image02: Option<String>,
+        /// 其他图片3
+        pub image03: Option<String>,
+        /// 其他图片4
+        pub image04: Option<String>,
+        /// 其他图片5
+        pub image05: Option<String>,
+        /// 其他图片6
+        pub image06: Option<String>,
+        /// 其他图片7
+        pub image07: Option<String>,
+        /// 其他图片8
+        pub image08: Option<String>,
+        /// 其他图片9
+        pub image09: Option<String>,
+        /// 其他图片10
+        pub image10: Option<String>,
+        /// 收旧承诺函照片
+        pub commitment_letter_photo: Option<String>,
+        /// 收旧承诺函照片格式
+        pub commitment_letter_photo_format: Option<String>,
+        /// 收旧设备外观照片
+        pub device_photo: Option<String>,
+        /// 收旧设备外观照片格式
+        pub device_photo_format: Option<String>,
+        /// 包含完整外包装及sn码的激活照片
+        pub pack_and_active_photo: Option<String>,
+        /// 商品条码
+        pub bar_code: Option<String>,
+        /// SN码
+        pub sn_code: String,
+        /// IMEI1
+        pub imei1: Option<String>,
+        /// IMEI2
+        pub imei2: Option<String>,
+        /// 能效或水效网备案登记型号
+        pub register_model: Option<String>,
+        /// 能效或水效备案号
+        pub record_number: Option<String>,
+        /// 能效或水效执行的国家标准名称
+        pub eng_grade_standard: Option<String>,
+        /// 发票信息
+        pub invoice_info: InvoiceInfo,
+        /// 物流信息
+        pub track_info: TrackInfo,
+    }
+    ::wechatpay::runtime::json_object!(OrgNoSubMchntCdRequest {
+        org_no: "org_no" required,
+        sub_mchnt_cd: "sub_mchnt_cd" required,
+        sub_mchnt_nm: "sub_mchnt_nm" required,
+        store_nm: "store_nm" optional,
+        online_no: "online_no" required,
+        mchnt_order_id: "mchnt_order_id" required,
+        upload_time: "upload_time" required,
+        notify_url: "notify_url" required,
+        prod_id: "prod_id" required,
+        eng_grade: "eng_grade" optional,
+        brand_nm: "brand_nm" required,
+        prod_model: "prod_model" required,
+        sales_chnl: "sales_chnl" optional,
+        plat_form: "plat_form" required,
+        payer_tp: "payer_tp" required,
+        trade_in_order_id: "trade_in_order_id" optional,
+        trade_in_at: "trade_in_at" optional,
+        is_trade_in: "is_trade_in" optional,
+        sales_at: "sales_at" required,
+        actual_at: "actual_at" required,
+        trans_tm: "trans_tm" required,
+        mchnt_cd: "mchnt_cd" required,
+        mer_sub_at: "mer_sub_at" optional,
+        discount_at: "discount_at" required,
+        image01: "image01" optional,
+        image02: "image02" optional,
+        image03: "image03" optional,
+        image04: "image04" optional,
+        image05: "image05" optional,
+        image06: "image06" optional,
+        image07: "image07" optional,
+        image08: "image08" optional,
+        image09: "image09" optional,
+        image10: "image10" optional,
+        commitment_letter_photo: "commitment_letter_photo" optional,
+        commitment_letter_photo_format: "commitment_letter_photo_format" optional,
+        device_photo: "device_photo" optional,
+        device_photo_format: "device_photo_format" optional,
+        pack_and_active_photo: "pack_and_active_photo" optional,
+        bar_code: "bar_code" optional,
+        sn_code: "sn_code" required,
+        imei1: "imei1" optional,
+        imei2: "imei2" optional,
+        register_model: "register_model" optional,
+        record_number: "record_number" optional,
+        eng_grade_standard: "eng_grade_standard" optional,
+        invoice_info: "invoice_info" required,
+        track_info: "track_info" required,
+    });
+    impl OrgNoSubMchntCdRequest {
+        /// A `OrgNoSubMchntCdRequest` with its required fields (`org_no`, `sub_mchnt_cd`, `sub_mchnt_nm`, `online_no`, `mchnt_order_id`, `upload_time`, `notify_url`, `prod_id`, `brand_nm`, `prod_model`, `plat_form`, `payer_tp`, `sales_at`, `actual_at`, `trans_tm`, `mchnt_cd`, `discount_at`, `sn_code`, `invoice_info`, `track_info`); every optional field is `None`. Set optional ones with struct update syntax: `OrgNoSubMchntCdRequest { store_nm: Some(…), ..OrgNoSubMchntCdRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            org_no: impl Into<String>,
+            sub_mchnt_cd: impl Into<String>,
+            sub_mchnt_nm: impl Into<String>,
+            online_no: impl Into<String>,
+            mchnt_order_id: impl Into<String>,
+            upload_time: impl Into<String>,
+            notify_url: impl Into<String>,
+            prod_id: impl Into<String>,
+            brand_nm: impl Into<String>,
+            prod_model: impl Into<String>,
+            plat_form: impl Into<String>,
+            payer_tp: impl Into<String>,
+            sales_at: impl Into<String>,
+            actual_at: impl Into<String>,
+            trans_tm: impl Into<String>,
+            mchnt_cd: impl Into<String>,
+            discount_at: impl Into<String>,
+            sn_code: impl Into<String>,
+            invoice_info: InvoiceInfo,
+            track_info: TrackInfo,
+        ) -> Self {
+            Self {
+                org_no: org_no.into(),
+                sub_mchnt_cd: sub_mchnt_cd.into(),
+                sub_mchnt_nm: sub_mchnt_nm.into(),
+                store_nm: None,
+                online_no: online_no.into(),
+                mchnt_order_id: mchnt_order_id.into(),
+                upload_time: upload_time.into(),
+                notify_url: notify_url.into(),
+                prod_id: prod_id.into(),
+                eng_grade: None,
+                brand_nm: brand_nm.into(),
+                prod_model: prod_model.into(),
+                sales_chnl: None,
+                plat_form: plat_form.into(),
+                payer_tp: payer_tp.into(),
+                trade_in_order_id: None,
+                trade_in_at: None,
+                is_trade_in: None,
+                sales_at: sales_at.into(),
+                actual_at: actual_at.into(),
+                trans_tm: trans_tm.into(),
+                mchnt_cd: mchnt_cd.into(),
+                mer_sub_at: None,
+                discount_at: discount_at.into(),
+                image01: None,
+                image02: None,
+                image03: None,
+                image04: None,
+                image05: None,
+                image06: None,
+                image07: None,
+                image08: None,
+                image09: None,
+                image10: None,
+                commitment_letter_photo: None,
+                commitment_letter_photo_format: None,
+                device_photo: None,
+                device_photo_format: None,
+                pack_and_active_photo: None,
+                bar_code: None,
+                sn_code: sn_code.into(),
+                imei1: None,
+                imei2: None,
+                register_model: None,
+                record_number: None,
+                eng_grade_standard: None,
+                invoice_info,
+                track_info,
+            }
+        }
+    }
+    /// 发票信息
+    ///
+    /// Used as `PostRequestInvoiceInfo` in `/v3/gov/subsidy/audit/cup/update`, `PostRequestInvoiceInfo` in `/v3/gov/subsidy/audit/cup/upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct InvoiceInfo {
+        /// 发票代码
+        pub invoice_cd: Option<String>,
+        /// 发票号码
+        pub invoice_no: Option<String>,
+        /// 开票日期
+        pub invoice_dt: Option<String>,
+        /// 发票链接
+        pub invoice_link: Option<String>,
+        /// 发票类型
+        pub invoice_tp: Option<String>,
+        /// 发票校验码
+        pub invoice_ck_cd: Option<String>,
+        /// 发票上购买人姓名
+        pub nm: Option<String>,
+        /// 税价合计
+        pub tax: Option<String>,
+        /// 发票税额
+        pub invoice_tax_amt: Option<String>,
+        /// 销售企业名称
+        pub sales_ent_nm: Option<String>,
+        /// 销售方纳税人识别号
+        pub tax_payer: Option<String>,
+        /// 数量
+        pub num: Option<String>,
+        /// 货物或应税劳务服务名称（含型号）
+        pub service_nm: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(InvoiceInfo {
+        invoice_cd: "invoice_cd" optional,
+        invoice_no: "invoice_no" optional,
+        invoice_dt: "invoice_dt" optional,
+        invoice_link: "invoice_link" optional,
+        invoice_tp: "invoice_tp" optional,
+        invoice_ck_cd: "invoice_ck_cd" optional,
+        nm: "nm" optional,
+        tax: "tax" optional,
+        invoice_tax_amt: "invoice_tax_amt" optional,
+        sales_ent_nm: "sales_ent_nm" optional,
+        tax_payer: "tax_payer" optional,
+        num: "num" optional,
+        service_nm: "service_nm" optional,
+    });
+    /// 物流信息
+    ///
+    /// Used as `PostRequestTrackInfo` in `/v3/gov/subsidy/audit/cup/update`, `PostRequestTrackInfo` in `/v3/gov/subsidy/audit/cup/upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TrackInfo {
+        /// 物流单号
+        pub tracking_no: Option<String>,
+        /// 物流公司
+        pub tracking_company: Option<String>,
+        /// 收货省
+        pub usr_prov: Option<String>,
+        /// 收货市
+        pub usr_city: Option<String>,
+        /// 收货区县
+        pub usr_area: Option<String>,
+        /// 收货地址
+        pub usr_addr: Option<String>,
+        /// 物流类型
+        pub tracking_type: Option<String>,
+        /// 提货方式
+        pub delivery_method: Option<String>,
+        /// 发货地址
+        pub shipping_addr: Option<String>,
+        /// 签收时间
+        pub delivery_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TrackInfo {
+        tracking_no: "tracking_no" optional,
+        tracking_company: "tracking_company" optional,
+        usr_prov: "usr_prov" optional,
+        usr_city: "usr_city" optional,
+        usr_area: "usr_area" optional,
+        usr_addr: "usr_addr" optional,
+        tracking_type: "tracking_type" optional,
+        delivery_method: "delivery_method" optional,
+        shipping_addr: "shipping_addr" optional,
+        delivery_time: "delivery_time" optional,
+    });
+    /// 归集状态枚举
+    ///
+    /// Used as `PostResponseCollectState` in `/v3/gov/subsidy/companies/query`, `PostResponseShopOrderListCollectState` in `/v3/gov/subsidy/transactions/query`.
+    ///
+    /// A value this client does not know yet is kept as [`CollectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CollectState {
+        /// `COLLECT_STATE_NOT_COLLECT`: 未归集
+        CollectStateNotCollect,
+        /// `COLLECT_STATE_COLLECTED`: 已归集
+        CollectStateCollected,
+        /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
+        CollectStateCollectionFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CollectState {
+        CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
+        CollectStateCollected = "COLLECT_STATE_COLLECTED",
+        CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
+    });
+    /// 能效等级
+    ///
+    /// Used as `PostRequestEnergyGrade` in `/v3/gov/subsidy/goods/upload`, `PostRequestEnergyGrade` in `/v3/gov/subsidy/n-qualifications/sync`, `PostRequestEnergyGrade` in `/v3/gov/subsidy/qualifications/sync`, `PostRequestEnergyGrade` in `/v3/gov/subsidy/transactions/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`EnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EnergyGrade {
+        /// `FIRST_LEVEL`
+        FirstLevel,
+        /// `SECOND_LEVEL`
+        SecondLevel,
+        /// `ENERGY_GRADE_UNKNOWN`
+        EnergyGradeUnknown,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(EnergyGrade {
+        FirstLevel = "FIRST_LEVEL",
+        SecondLevel = "SECOND_LEVEL",
+        EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
+    });
+    /// 产品类型
+    ///
+    /// Used as `PostRequestProductType` in `/v3/gov/subsidy/goods/upload`, `PostRequestProductType` in `/v3/gov/subsidy/n-qualifications/sync`, `PostRequestProductType` in `/v3/gov/subsidy/qualifications/sync`, `PostRequestProductType` in `/v3/gov/subsidy/sncode/lock`, `PostRequestProductType` in `/v3/gov/subsidy/sncode/unlock`.
+    ///
+    /// A value this client does not know yet is kept as [`ProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ProductType {
+        /// `COMMON_PRODUCT`: 普通产品
+        CommonProduct,
+        /// `AI_PRODUCT`: AI产品
+        AiProduct,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ProductType {
+        CommonProduct = "COMMON_PRODUCT",
+        AiProduct = "AI_PRODUCT",
+    });
+    /// Used as `PostResponse` in `/v3/gov/subsidy/goods/upload`, `PostResponse` in `/v3/gov/subsidy/n-qualifications/sync`, `PostResponse` in `/v3/gov/subsidy/qualifications/passthrough/cancel`, `PostResponse` in `/v3/gov/subsidy/qualifications/passthrough/claim`, `PostResponse` in `/v3/gov/subsidy/qualifications/sync`, `PostResponse` in `/v3/gov/subsidy/sncode/lock`, `PostResponse` in `/v3/gov/subsidy/sncode/unlock`, `PostResponse` in `/v3/gov/subsidy/transactions/sync`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CodeMessageResponse {
+        /// 响应码
+        ///
+        /// Example: `000000`
+        pub code: Option<String>,
+        /// 响应描述
+        ///
+        /// Example: `成功`
+        pub message: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CodeMessageResponse {
+        code: "code" optional,
+        message: "message" optional,
+    });
+    /// 品类状态
+    ///
+    /// Used as `PostRequestCateState` in `/v3/gov/subsidy/n-qualifications/sync`, `PostRequestCateState` in `/v3/gov/subsidy/qualifications/sync`, `PostResponseShopOrderListCateState` in `/v3/gov/subsidy/transactions/query`, `PostRequestCateState` in `/v3/gov/subsidy/transactions/summary/query-day`, `PostRequestCateState` in `/v3/gov/subsidy/transactions/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`CateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CateState {
+        /// `CATE_STATE_REDEEM`: 已核销
+        CateStateRedeem,
+        /// `CATE_STATE_REFUND`: 已退回
+        CateStateRefund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CateState {
+        CateStateRedeem = "CATE_STATE_REDEEM",
+        CateStateRefund = "CATE_STATE_REFUND",
+    });
+    /// 证件类型
+    ///
+    /// Used as `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/n-qualifications/sync`, `GetRequestIdentityDocumentType` in `/v3/gov/subsidy/qualification`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/qualifications/passthrough/cancel`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/qualifications/passthrough/claim`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/qualifications/query`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/qualifications/sync`, `PostRequestIdentityDocumentType` in `/v3/gov/subsidy/transactions/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`IdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdentityDocumentType {
+        /// `ID_DOC_TYPE_ID_CARD`: 身份证号
+        IdDocTypeIdCard,
+        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
+        IdDocTypeMainlandTravelPermitForHkMc,
+        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
+        IdDocTypeMainlandTravelPermitForTw,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdentityDocumentType {
+        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
+        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
+        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
+    });
+    /// 类型(台式、笔记本)，当品类为电脑时必填
+    ///
+    /// Used as `PostRequestPcType` in `/v3/gov/subsidy/n-qualifications/sync`, `PostRequestPcType` in `/v3/gov/subsidy/qualifications/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`PcType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PcType {
+        /// `DESKTOP`
+        Desktop,
+        /// `LAPTOP`
+        Laptop,
+        /// `COMPUTER_TYPE_UNKNOWN`
+        ComputerTypeUnknown,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PcType {
+        Desktop = "DESKTOP",
+        Laptop = "LAPTOP",
+        ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
+    });
+    /// 销售方式
+    ///
+    /// Used as `PostRequestSaleModel` in `/v3/gov/subsidy/n-qualifications/sync`, `PostRequestSaleModel` in `/v3/gov/subsidy/qualifications/sync`, `PostRequestSaleModel` in `/v3/gov/subsidy/transactions/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`SaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SaleModel {
+        /// `SALE_MODEL_ONLINE`
+        SaleModelOnline,
+        /// `SALE_MODEL_OFFLINE`
+        SaleModelOffline,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SaleModel {
+        SaleModelOnline = "SALE_MODEL_ONLINE",
+        SaleModelOffline = "SALE_MODEL_OFFLINE",
+    });
+    /// 资格的状态
+    ///
+    /// Used as `GetResponseState` in `/v3/gov/subsidy/qualification`, `PostResponseQualificationListState` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostResponseQualificationListState` in `/v3/gov/subsidy/qualifications/query`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
+        Unclaimed,
+        /// `UNREDEEMED`: 资格领取了，但是未核销;
+        Unredeemed,
+        /// `REDEEMED`: 资格被核销;
+        Redeemed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Unclaimed = "UNCLAIMED",
+        Unredeemed = "UNREDEEMED",
+        Redeemed = "REDEEMED",
+    });
+    /// Used as `PostRequest` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostRequest` in `/v3/gov/subsidy/qualifications/query`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RealNameRequest {
+        /// 自然人姓名
+        ///
+        /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+        pub real_name: String,
+        /// 自然人证件号
+        ///
+        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+        pub id_card_number: String,
+        /// 手机号
+        ///
+        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+        pub phone_number: String,
+        /// 使用的资格的地区编码
+        ///
+        /// Example: `310100`
+        pub qualification_region_code: i64,
+        /// 证件类型
+        ///
+        /// Example: `ID_DOC_TYPE_ID_CARD`
+        pub identity_document_type: IdentityDocumentType,
+    }
+    ::wechatpay::runtime::json_object!(RealNameRequest {
+        real_name: "real_name" required,
+        id_card_number: "id_card_number" required,
+        phone_number: "phone_number" required,
+        qualification_region_code: "qualification_region_code" required,
+        identity_document_type: "identity_document_type" required,
+    });
+    impl RealNameRequest {
+        /// A `RealNameRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`).
+        #[inline]
+        pub fn new(
+            real_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            phone_number: impl Into<String>,
+            qualification_region_code: i64,
+            identity_document_type: IdentityDocumentType,
+        ) -> Self {
+            Self {
+                real_name: real_name.into(),
+                id_card_number: id_card_number.into(),
+                phone_number: phone_number.into(),
+                qualification_region_code,
+                identity_document_type,
+            }
+        }
+    }
+    /// 区分未领取的原因
+    ///
+    /// Used as `PostResponseQualificationListUnclaimedReason` in `/v3/gov/subsidy/qualifications/passthrough/query`, `PostResponseQualificationListUnclaimedReason` in `/v3/gov/subsidy/qualifications/query`.
+    ///
+    /// A value this client does not know yet is kept as [`UnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UnclaimedReason {
+        /// `REASON_CLAIMED_BY_OTHER_REGION`: 被其它微信侧的其它地区领取了，会返回claimed_region_name
+        ReasonClaimedByOtherRegion,
+        /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`: 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
+        ReasonClaimedByOtherPlatformOrRegion,
+        /// `REASON_UNCLAIMED`: 其它平台、地区也没领取
+        ReasonUnclaimed,
+        /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
+        ReasonClaimedByOtherMode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UnclaimedReason {
+        ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
+        ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
+        ReasonUnclaimed = "REASON_UNCLAIMED",
+        ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+    });
+    /// Used as `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/cancel`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/commit`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/refund`, `PostResponse` in `/v3/gov/subsidy/zhejiang/n-qualifications/confirm`, `PostResponse` in `/v3/gov/subsidy/zhejiang/qualifications/claim`, `PostResponse` in `/v3/gov/subsidy/zhejiang/sncode/unlock`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RespCodeResponse {
+        /// 响应码
+        ///
+        /// Example: `000000`
+        pub resp_code: Option<String>,
+        /// 响应描述
+        ///
+        /// Example: `成功`
+        pub resp_desc: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RespCodeResponse {
+        resp_code: "resp_code" optional,
+        resp_desc: "resp_desc" optional,
+    });
+    /// 销售方式(0-线上/1-线下)
+    ///
+    /// Used as `PostRequestSaleModels` in `/v3/gov/subsidy/zhejiang/authcode/commit`, `PostRequestSaleModels` in `/v3/gov/subsidy/zhejiang/authcode/refund`, `PostRequestDataSaleModels` in `/v3/gov/subsidy/zhejiang/qualifications/sync`, `PostRequestDataStatus` in `/v3/gov/subsidy/zhejiang/qualifications/sync`.
+    ///
+    /// A value this client does not know yet is kept as [`SaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SaleModels {
+        /// `0`
+        V0,
+        /// `1`
+        V1,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SaleModels {
+        V0 = "0",
+        V1 = "1",
+    });
+    /// 证件类型
+    ///
+    /// Used as `PostRequestCertType` in `/v3/gov/subsidy/zhejiang/authcode/issue`, `PostRequestCertType` in `/v3/gov/subsidy/zhejiang/qualifications/claim`.
+    ///
+    /// A value this client does not know yet is kept as [`CertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CertType {
+        /// `1`
+        V1,
+        /// `2`
+        V2,
+        /// `3`
+        V3,
+        /// `4`
+        V4,
+        /// `5`
+        V5,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CertType {
+        V1 = "1",
+        V2 = "2",
+        V3 = "3",
+        V4 = "4",
+        V5 = "5",
+    });
+    /// Used as `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/issue`, `PostResponse` in `/v3/gov/subsidy/zhejiang/qualifications/alter`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RespCodeRespDescResponse {
+        /// 响应码
+        ///
+        /// Example: `000000`
+        pub resp_code: Option<String>,
+        /// 响应描述
+        ///
+        /// Example: `成功`
+        pub resp_desc: Option<String>,
+        /// 品类凭证码
+        ///
+        /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
+        pub auth_code: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RespCodeRespDescResponse {
+        resp_code: "resp_code" optional,
+        resp_desc: "resp_desc" optional,
+        auth_code: "auth_code" optional,
+    });
+}
 /// `/v3/gov/subsidy`
 pub mod subsidy;

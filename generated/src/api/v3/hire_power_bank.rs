@@ -14,6 +14,60 @@ impl<'a> HirePowerBank<'a> {
         user_qualifications::UserQualifications(self.0.push("user-qualifications"))
     }
 }
+/// Shapes that several operations of `/v3/hire-power-bank` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostResponse` in `/v3/hire-power-bank/insurance-orders`, `GetResponse` in `/v3/hire-power-bank/insurance-orders/{out_order_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct OrderIdResponse {
+        /// 租借充电宝隔夜归还保险订单号，唯一标识一笔保险订单
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub order_id: Option<String>,
+        /// 商户创建保险订单时的凭据号
+        ///
+        /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
+        pub out_order_no: Option<String>,
+        /// 微信用户在商户对应appid下的唯一标识
+        ///
+        /// Example: `2323dfsdf342342`
+        pub openid: Option<String>,
+        /// 一笔保险订单对应的最大理赔次数
+        ///
+        /// Example: `3`
+        pub max_claim_count: Option<i64>,
+        /// 一笔保险订单对应的已理赔次数
+        ///
+        /// Example: `1`
+        pub claimed_count: Option<i64>,
+        /// 保险订单领取时间，遵循rfc3339标准格式
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub order_receive_time: Option<String>,
+        /// 保险订单开始时间，遵循rfc3339标准格式
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub order_begin_time: Option<String>,
+        /// 保险订单结束时间，遵循rfc3339标准格式
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub order_end_time: Option<String>,
+        /// 保险订单领取状态
+        ///
+        /// Example: `RECEIVING`
+        pub order_receive_state: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OrderIdResponse {
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        openid: "openid" optional,
+        max_claim_count: "max_claim_count" optional,
+        claimed_count: "claimed_count" optional,
+        order_receive_time: "order_receive_time" optional,
+        order_begin_time: "order_begin_time" optional,
+        order_end_time: "order_end_time" optional,
+        order_receive_state: "order_receive_state" optional,
+    });
+}
 /// `/v3/hire-power-bank/insurance-orders`
 pub mod insurance_orders;
 /// `/v3/hire-power-bank/user-qualifications`

@@ -9,5 +9,198 @@ impl<'a> Inspolicymgr<'a> {
         deduct::Deduct(self.0.push("deduct"))
     }
 }
+/// Shapes that several operations of `/v3/inspolicymgr` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 授权状态
+    ///
+    /// Used as `PostResponseAuthState` in `/v3/inspolicymgr/deduct/authorizations`, `GetResponseAuthState` in `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthState {
+        /// `AUTH_STATE_INIT`
+        AuthStateInit,
+        /// `AUTH_STATE_PENDING`
+        AuthStatePending,
+        /// `AUTH_STATE_GRANTED`
+        AuthStateGranted,
+        /// `AUTH_STATE_DENIED`
+        AuthStateDenied,
+        /// `AUTH_STATE_EXPIRED`
+        AuthStateExpired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuthState {
+        AuthStateInit = "AUTH_STATE_INIT",
+        AuthStatePending = "AUTH_STATE_PENDING",
+        AuthStateGranted = "AUTH_STATE_GRANTED",
+        AuthStateDenied = "AUTH_STATE_DENIED",
+        AuthStateExpired = "AUTH_STATE_EXPIRED",
+    });
+    /// 保障期限类型
+    ///
+    /// Used as `PostRequestCoverageTermType` in `/v3/inspolicymgr/deduct/policies`, `PostResponseCoverageTermType` in `/v3/inspolicymgr/deduct/policies`, `GetResponseCoverageTermType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestCoverageTermType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponseCoverageTermType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CoverageTermType {
+        /// `COVERAGE_TERM_TYPE_FIXED_DATE`
+        CoverageTermTypeFixedDate,
+        /// `COVERAGE_TERM_TYPE_LIFETIME`
+        CoverageTermTypeLifetime,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CoverageTermType {
+        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
+        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
+    });
+    /// 缴费方式
+    ///
+    /// Used as `PostRequestPaymentMethod` in `/v3/inspolicymgr/deduct/policies`, `PostResponsePaymentMethod` in `/v3/inspolicymgr/deduct/policies`, `GetResponsePaymentMethod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestPaymentMethod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponsePaymentMethod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentMethod {
+        /// `PAYMENT_METHOD_OTHER`
+        PaymentMethodOther,
+        /// `PAYMENT_METHOD_PERIOD`
+        PaymentMethodPeriod,
+        /// `PAYMENT_METHOD_LUMP_SUM`
+        PaymentMethodLumpSum,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaymentMethod {
+        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
+        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
+        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
+    });
+    /// 缴费周期
+    ///
+    /// Used as `PostRequestPaymentPeriod` in `/v3/inspolicymgr/deduct/policies`, `PostResponsePaymentPeriod` in `/v3/inspolicymgr/deduct/policies`, `GetResponsePaymentPeriod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestPaymentPeriod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponsePaymentPeriod` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentPeriod {
+        /// `PAYMENT_PERIOD_DAY`
+        PaymentPeriodDay,
+        /// `PAYMENT_PERIOD_WEEK`
+        PaymentPeriodWeek,
+        /// `PAYMENT_PERIOD_BIWEEKLY`
+        PaymentPeriodBiweekly,
+        /// `PAYMENT_PERIOD_MONTH`
+        PaymentPeriodMonth,
+        /// `PAYMENT_PERIOD_QUARTER`
+        PaymentPeriodQuarter,
+        /// `PAYMENT_PERIOD_HALF_YEAR`
+        PaymentPeriodHalfYear,
+        /// `PAYMENT_PERIOD_YEAR`
+        PaymentPeriodYear,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaymentPeriod {
+        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
+        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
+        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
+        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
+        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
+        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
+        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
+    });
+    /// 期交保费模式
+    ///
+    /// Used as `PostRequestPeriodPremiumMode` in `/v3/inspolicymgr/deduct/policies`, `PostResponsePeriodPremiumMode` in `/v3/inspolicymgr/deduct/policies`, `GetResponsePeriodPremiumMode` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestPeriodPremiumMode` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponsePeriodPremiumMode` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PeriodPremiumMode {
+        /// `PERIOD_PREMIUM_MODE_EQUAL`
+        PeriodPremiumModeEqual,
+        /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
+        PeriodPremiumModeFirstDiff,
+        /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
+        PeriodPremiumModeMultiDiff,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PeriodPremiumMode {
+        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
+        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
+        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
+    });
+    /// 保单状态
+    ///
+    /// Used as `PostRequestPolicyState` in `/v3/inspolicymgr/deduct/policies`, `PostResponsePolicyState` in `/v3/inspolicymgr/deduct/policies`, `GetResponsePolicyState` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestPolicyState` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponsePolicyState` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PolicyState {
+        /// `POLICY_STATE_ISSUING`
+        PolicyStateIssuing,
+        /// `POLICY_STATE_APPROVED`
+        PolicyStateApproved,
+        /// `POLICY_STATE_DECLINED`
+        PolicyStateDeclined,
+        /// `POLICY_STATE_INACTIVE`
+        PolicyStateInactive,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PolicyState {
+        PolicyStateIssuing = "POLICY_STATE_ISSUING",
+        PolicyStateApproved = "POLICY_STATE_APPROVED",
+        PolicyStateDeclined = "POLICY_STATE_DECLINED",
+        PolicyStateInactive = "POLICY_STATE_INACTIVE",
+    });
+    /// 保单类型
+    ///
+    /// Used as `PostRequestPolicyType` in `/v3/inspolicymgr/deduct/policies`, `PostResponsePolicyType` in `/v3/inspolicymgr/deduct/policies`, `GetResponsePolicyType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchRequestPolicyType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, `PatchResponsePolicyType` in `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`PolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PolicyType {
+        /// `POLICY_TYPE_OTHER`: 其余险
+        PolicyTypeOther,
+        /// `POLICY_TYPE_MEDICAL`: 医疗险
+        PolicyTypeMedical,
+        /// `POLICY_TYPE_ACCIDENT`: 意外险
+        PolicyTypeAccident,
+        /// `POLICY_TYPE_CRITICAL`: 重疾险
+        PolicyTypeCritical,
+        /// `POLICY_TYPE_CAR`: 车险
+        PolicyTypeCar,
+        /// `POLICY_TYPE_LIFE`: 人寿险
+        PolicyTypeLife,
+        /// `POLICY_TYPE_PROPERTY`: 家财险
+        PolicyTypeProperty,
+        /// `POLICY_TYPE_PET`: 宠物险
+        PolicyTypePet,
+        /// `POLICY_TYPE_ANNUITY`: 年金险
+        PolicyTypeAnnuity,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PolicyType {
+        PolicyTypeOther = "POLICY_TYPE_OTHER",
+        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
+        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
+        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
+        PolicyTypeCar = "POLICY_TYPE_CAR",
+        PolicyTypeLife = "POLICY_TYPE_LIFE",
+        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
+        PolicyTypePet = "POLICY_TYPE_PET",
+        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
+    });
+}
 /// `/v3/inspolicymgr/deduct`
 pub mod deduct;

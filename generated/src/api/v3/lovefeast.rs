@@ -14,6 +14,113 @@ impl<'a> Lovefeast<'a> {
         users::Users(self.0.push("users"))
     }
 }
+/// Shapes that several operations of `/v3/lovefeast` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponseData` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponse` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Data {
+        /// 捐赠订单号
+        pub welfare_trade_id: Option<String>,
+        /// 应用ID
+        pub appid: Option<String>,
+        /// 子商户应用ID
+        pub sub_appid: Option<String>,
+        /// 品牌ID
+        pub brand_id: Option<String>,
+        /// 捐赠来源
+        pub donate_source: Option<DonateSource>,
+        /// 商户订单
+        pub merchant_order: Option<String>,
+        /// 捐赠机构名称
+        pub institution_name: Option<String>,
+        /// 捐赠项目编号
+        pub business_id: Option<String>,
+        /// 捐赠活动名称
+        pub business_name: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 支付者
+        pub payer: Option<Payer>,
+        /// 订单金额
+        pub amount: Option<Amount>,
+        /// 设备编号
+        pub device_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Data {
+        welfare_trade_id: "welfare_trade_id" optional,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        brand_id: "brand_id" optional,
+        donate_source: "donate_source" optional,
+        merchant_order: "merchant_order" optional,
+        institution_name: "institution_name" optional,
+        business_id: "business_id" optional,
+        business_name: "business_name" optional,
+        success_time: "success_time" optional,
+        payer: "payer" optional,
+        amount: "amount" optional,
+        device_id: "device_id" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `GetResponseDataAmount` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponseAmount` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 总金额
+        pub total: Option<i64>,
+        /// 用户支付金额
+        pub payer_total: Option<i64>,
+        /// 货币类型
+        pub currency: Option<String>,
+        /// 用户支付币种
+        pub payer_currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+    });
+    /// 捐赠来源
+    ///
+    /// Used as `GetResponseDataDonateSource` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponseDonateSource` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`DonateSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DonateSource {
+        /// `MINIPROGRAM_PAY`: 一起捐小程序
+        MiniprogramPay,
+        /// `ENTRUST_PAY`: 一块捐插件
+        EntrustPay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DonateSource {
+        MiniprogramPay = "MINIPROGRAM_PAY",
+        EntrustPay = "ENTRUST_PAY",
+    });
+    /// 支付者
+    ///
+    /// Used as `GetResponseDataPayer` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponsePayer` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 用户标识
+        pub openid: Option<String>,
+        /// 用户子标识
+        pub sub_openid: Option<String>,
+        /// 用户头像URL
+        pub avatar: Option<String>,
+        /// 用户昵称
+        pub nickname: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        avatar: "avatar" optional,
+        nickname: "nickname" optional,
+    });
+}
 /// `/v3/lovefeast/brands`
 pub mod brands;
 /// `/v3/lovefeast/users`

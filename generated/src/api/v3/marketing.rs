@@ -73,6 +73,5638 @@ impl<'a> Marketing<'a> {
         withdraw_favor::WithdrawFavor(self.0.push("withdraw-favor"))
     }
 }
+/// Shapes that several operations of `/v3/marketing` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostRequest` in `/v3/marketing/busifavor/coupons/associate`, `PostRequest` in `/v3/marketing/busifavor/coupons/disassociate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StockIdRequest {
+        /// 批次号
+        pub stock_id: String,
+        /// 券code
+        pub coupon_code: String,
+        /// 关联的商户订单号
+        pub out_trade_no: String,
+        /// 商户请求单号
+        pub out_request_no: String,
+    }
+    ::wechatpay::runtime::json_object!(StockIdRequest {
+        stock_id: "stock_id" required,
+        coupon_code: "coupon_code" required,
+        out_trade_no: "out_trade_no" required,
+        out_request_no: "out_request_no" required,
+    });
+    impl StockIdRequest {
+        /// A `StockIdRequest` of its required fields (`stock_id`, `coupon_code`, `out_trade_no`, `out_request_no`).
+        #[inline]
+        pub fn new(
+            stock_id: impl Into<String>,
+            coupon_code: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                stock_id: stock_id.into(),
+                coupon_code: coupon_code.into(),
+                out_trade_no: out_trade_no.into(),
+                out_request_no: out_request_no.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/marketing/busifavor/product-coupons/pre-send`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TokenResponse {
+        /// 预发券token
+        ///
+        /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
+        pub token: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TokenResponse {
+        token: "token" optional,
+    });
+    /// 券code模式
+    ///
+    /// Used as `PostRequestCouponCodeMode` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponCodeMode` in `/v3/marketing/busifavor/stocks/{stock_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`CouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CouponCodeMode {
+        /// `WECHATPAY_MODE`
+        WechatpayMode,
+        /// `MERCHANT_API`
+        MerchantApi,
+        /// `MERCHANT_UPLOAD`
+        MerchantUpload,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CouponCodeMode {
+        WechatpayMode = "WECHATPAY_MODE",
+        MerchantApi = "MERCHANT_API",
+        MerchantUpload = "MERCHANT_UPLOAD",
+    });
+    /// 固定周期有效时间段
+    ///
+    /// Used as `PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailableWeek {
+        /// 可用星期数
+        pub week_day: Option<Vec<i64>>,
+        /// 当天可用时间段
+        pub available_day_time: Option<Vec<AvailableDayTime>>,
+    }
+    ::wechatpay::runtime::json_object!(AvailableWeek {
+        week_day: "week_day" optional,
+        available_day_time: "available_day_time" optional,
+    });
+    /// Used as `PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailableDayTime {
+        /// 当天可用开始时间
+        ///
+        /// Example: `3600`
+        pub begin_time: Option<i64>,
+        /// 当天可用结束时间
+        ///
+        /// Example: `86399`
+        pub end_time: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(AvailableDayTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// Used as `PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct IrregularyAvaliableTime {
+        /// 开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(IrregularyAvaliableTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// 核销方式
+    ///
+    /// Used as `PostRequestCouponUseRuleUseMethod` in `/v3/marketing/busifavor/stocks`, `GetResponseCouponUseRuleUseMethod` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestCouponUseRuleUseMethod` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleUseMethod` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    ///
+    /// A value this client does not know yet is kept as [`UseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UseMethod {
+        /// `OFF_LINE`
+        OffLine,
+        /// `MINI_PROGRAMS`
+        MiniPrograms,
+        /// `SELF_CONSUME`
+        SelfConsume,
+        /// `PAYMENT_CODE`
+        PaymentCode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UseMethod {
+        OffLine = "OFF_LINE",
+        MiniPrograms = "MINI_PROGRAMS",
+        SelfConsume = "SELF_CONSUME",
+        PaymentCode = "PAYMENT_CODE",
+    });
+    /// code展示模式
+    ///
+    /// Used as `PostRequestCustomEntranceCodeDisplayMode` in `/v3/marketing/busifavor/stocks`, `GetResponseCustomEntranceCodeDisplayMode` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestCustomEntranceCodeDisplayMode` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntranceCodeDisplayMode` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    ///
+    /// A value this client does not know yet is kept as [`CodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CodeDisplayMode {
+        /// `NOT_SHOW`
+        NotShow,
+        /// `BARCODE`
+        Barcode,
+        /// `QRCODE`
+        Qrcode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CodeDisplayMode {
+        NotShow = "NOT_SHOW",
+        Barcode = "BARCODE",
+        Qrcode = "QRCODE",
+    });
+    /// 小程序入口
+    ///
+    /// Used as `PostRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks`, `PatchRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MiniProgramsInfo {
+        /// 商家小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub mini_programs_appid: String,
+        /// 商家小程序path
+        ///
+        /// Example: `/path/index/index`
+        pub mini_programs_path: String,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_words: String,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guiding_words: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MiniProgramsInfo {
+        mini_programs_appid: "mini_programs_appid" required,
+        mini_programs_path: "mini_programs_path" required,
+        entrance_words: "entrance_words" required,
+        guiding_words: "guiding_words" optional,
+    });
+    impl MiniProgramsInfo {
+        /// A `MiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `MiniProgramsInfo { guiding_words: Some(…), ..MiniProgramsInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            mini_programs_appid: impl Into<String>,
+            mini_programs_path: impl Into<String>,
+            entrance_words: impl Into<String>,
+        ) -> Self {
+            Self {
+                mini_programs_appid: mini_programs_appid.into(),
+                mini_programs_path: mini_programs_path.into(),
+                entrance_words: entrance_words.into(),
+                guiding_words: None,
+            }
+        }
+    }
+    /// 背景颜色
+    ///
+    /// Used as `PostRequestDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks`, `GetResponseDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `PostRequestStockCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` and 20 more.
+    ///
+    /// A value this client does not know yet is kept as [`BackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BackgroundColor {
+        /// `Color010`
+        Color010,
+        /// `Color020`
+        Color020,
+        /// `Color030`
+        Color030,
+        /// `Color040`
+        Color040,
+        /// `Color050`
+        Color050,
+        /// `Color060`
+        Color060,
+        /// `Color070`
+        Color070,
+        /// `Color080`
+        Color080,
+        /// `Color090`
+        Color090,
+        /// `Color100`
+        Color100,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BackgroundColor {
+        Color010 = "Color010",
+        Color020 = "Color020",
+        Color030 = "Color030",
+        Color040 = "Color040",
+        Color050 = "Color050",
+        Color060 = "Color060",
+        Color070 = "Color070",
+        Color080 = "Color080",
+        Color090 = "Color090",
+        Color100 = "Color100",
+    });
+    /// 视频号相关信息
+    ///
+    /// Used as `PostRequestDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks`, `PatchRequestDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct FinderInfo {
+        /// 视频号ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_id: String,
+        /// 视频号视频ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_video_id: String,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/xxx`
+        pub finder_video_cover_image_url: String,
+    }
+    ::wechatpay::runtime::json_object!(FinderInfo {
+        finder_id: "finder_id" required,
+        finder_video_id: "finder_video_id" required,
+        finder_video_cover_image_url: "finder_video_cover_image_url" required,
+    });
+    impl FinderInfo {
+        /// A `FinderInfo` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+        #[inline]
+        pub fn new(
+            finder_id: impl Into<String>,
+            finder_video_id: impl Into<String>,
+            finder_video_cover_image_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                finder_id: finder_id.into(),
+                finder_video_id: finder_video_id.into(),
+                finder_video_cover_image_url: finder_video_cover_image_url.into(),
+            }
+        }
+    }
+    /// 事件通知配置
+    ///
+    /// Used as `PostRequestNotifyConfig` in `/v3/marketing/busifavor/stocks`, `GetResponseNotifyConfig` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestNotifyConfig` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PostRequestStockNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestNotifyConfig` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 19 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct NotifyConfig {
+        /// 事件通知appid
+        ///
+        /// Example: `wx23232232323`
+        pub notify_appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(NotifyConfig {
+        notify_appid: "notify_appid" optional,
+    });
+    /// 批次类型
+    ///
+    /// Used as `PostRequestStockType` in `/v3/marketing/busifavor/stocks`, `GetResponseStockType` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationStockType` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `PostRequestCombineImageType` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestType` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseType` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` and 10 more.
+    ///
+    /// A value this client does not know yet is kept as [`StockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StockType {
+        /// `NORMAL`
+        Normal,
+        /// `DISCOUNT`
+        Discount,
+        /// `EXCHANGE`
+        Exchange,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(StockType {
+        Normal = "NORMAL",
+        Discount = "DISCOUNT",
+        Exchange = "EXCHANGE",
+    });
+    /// 核销规则
+    ///
+    /// Used as `GetResponseCouponUseRule` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRule` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CouponUseRule {
+        /// 券可核销时间
+        pub coupon_available_time: Option<CouponAvailableTime>,
+        /// 固定面额满减券使用规则
+        pub fixed_normal_coupon: Option<FixedNormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<DiscountCoupon>,
+        /// 换购券使用规则
+        pub exchange_coupon: Option<ExchangeCoupon>,
+        /// 核销方式
+        ///
+        /// Example: `OFF_LINE`
+        pub use_method: Option<UseMethod>,
+        /// 小程序appid
+        ///
+        /// Example: `wx23232232323`
+        pub mini_programs_appid: Option<String>,
+        /// 小程序path
+        ///
+        /// Example: `/path/index/index`
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CouponUseRule {
+        coupon_available_time: "coupon_available_time" optional,
+        fixed_normal_coupon: "fixed_normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+        use_method: "use_method" optional,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `GetResponseCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CouponAvailableTime {
+        /// 开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `3`
+        pub available_day_after_receive: Option<i64>,
+        /// 固定周期有效时间段
+        pub available_week: Option<AvailableWeek>,
+        /// 无规律的有效时间段
+        pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `7`
+        pub wait_days_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(CouponAvailableTime {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+        available_week: "available_week" optional,
+        irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+    });
+    /// 折扣券使用规则
+    ///
+    /// Used as `GetResponseCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DiscountCoupon {
+        /// 折扣比例
+        ///
+        /// Example: `88`
+        pub discount_percent: Option<i64>,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(DiscountCoupon {
+        discount_percent: "discount_percent" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 换购券使用规则
+    ///
+    /// Used as `GetResponseCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ExchangeCoupon {
+        /// 单品换购价
+        ///
+        /// Example: `100`
+        pub exchange_price: Option<i64>,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ExchangeCoupon {
+        exchange_price: "exchange_price" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 固定面额满减券使用规则
+    ///
+    /// Used as `GetResponseCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FixedNormalCoupon {
+        /// 优惠金额
+        ///
+        /// Example: `5`
+        pub discount_amount: Option<i64>,
+        /// 消费门槛
+        ///
+        /// Example: `100`
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(FixedNormalCoupon {
+        discount_amount: "discount_amount" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 自定义入口
+    ///
+    /// Used as `GetResponseCustomEntrance` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntrance` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CustomEntrance {
+        /// 小程序入口
+        pub mini_programs_info: Option<ResponseMiniProgramsInfo>,
+        /// 商户公众号appid
+        ///
+        /// Example: `wx324345hgfhfghfg`
+        pub appid: Option<String>,
+        /// 营销馆id
+        ///
+        /// Example: `233455656`
+        pub hall_id: Option<String>,
+        /// 可用门店id
+        ///
+        /// Example: `233554655`
+        pub store_id: Option<String>,
+        /// code展示模式
+        ///
+        /// Example: `BARCODE`
+        pub code_display_mode: Option<CodeDisplayMode>,
+    }
+    ::wechatpay::runtime::json_object!(CustomEntrance {
+        mini_programs_info: "mini_programs_info" optional,
+        appid: "appid" optional,
+        hall_id: "hall_id" optional,
+        store_id: "store_id" optional,
+        code_display_mode: "code_display_mode" optional,
+    });
+    /// 小程序入口
+    ///
+    /// Used as `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseMiniProgramsInfo {
+        /// 商家小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub mini_programs_appid: Option<String>,
+        /// 商家小程序path
+        ///
+        /// Example: `/path/index/index`
+        pub mini_programs_path: Option<String>,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_words: Option<String>,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guiding_words: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseMiniProgramsInfo {
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+        entrance_words: "entrance_words" optional,
+        guiding_words: "guiding_words" optional,
+    });
+    /// 视频号相关信息
+    ///
+    /// Used as `GetResponseDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `GetResponseDataDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDisplayPatternInfoFinderInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseFinderInfo {
+        /// 视频号ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_id: Option<String>,
+        /// 视频号视频ID
+        ///
+        /// Example: `sph6Rngt2T4RlUf`
+        pub finder_video_id: Option<String>,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/xxx`
+        pub finder_video_cover_image_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseFinderInfo {
+        finder_id: "finder_id" optional,
+        finder_video_id: "finder_video_id" optional,
+        finder_video_cover_image_url: "finder_video_cover_image_url" optional,
+    });
+    /// 券code状态
+    ///
+    /// Used as `GetRequestStatus` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetRequestCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDataCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `SENDED`
+        Sended,
+        /// `USED`
+        Used,
+        /// `EXPIRED`
+        Expired,
+        /// `DELETED`
+        Deleted,
+        /// `DEACTIVATED`
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Sended = "SENDED",
+        Used = "USED",
+        Expired = "EXPIRED",
+        Deleted = "DELETED",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 券code信息
+    ///
+    /// Used as `GetResponseData` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetResponseCodeInformation` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Data {
+        /// 商户上传code
+        pub code: Option<String>,
+        /// 商户上传code分配状态
+        pub code_status: Option<String>,
+        /// 上传时间
+        pub upload_time: Option<String>,
+        /// 被分配时间
+        pub dispatched_time: Option<String>,
+        /// 领券用户的OpenID
+        pub openid: Option<String>,
+        /// 领券用户的UnionID
+        pub unionid: Option<String>,
+        /// 用户券code
+        pub coupon_code: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Data {
+        code: "code" optional,
+        code_status: "code_status" optional,
+        upload_time: "upload_time" optional,
+        dispatched_time: "dispatched_time" optional,
+        openid: "openid" optional,
+        unionid: "unionid" optional,
+        coupon_code: "coupon_code" optional,
+    });
+    /// 核销规则
+    ///
+    /// Used as `GetResponseDataCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCouponUseRule {
+        /// 券可核销时间
+        pub coupon_available_time: Option<ResponseCouponAvailableTime>,
+        /// 固定周期有效时间段
+        pub available_week: Option<ResponseAvailableWeek>,
+        /// `irregulary_avaliable_time`
+        pub irregulary_avaliable_time: Option<Vec<ResponseIrregularyAvaliableTime>>,
+        /// 固定面额满减券使用规则
+        pub fixed_normal_coupon: Option<ResponseFixedNormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<ResponseDiscountCoupon>,
+        /// 换购券使用规则
+        pub exchange_coupon: Option<ResponseExchangeCoupon>,
+        /// `use_method`
+        pub use_method: Option<crate::types::UseMethod>,
+        /// 小程序appid
+        pub mini_programs_appid: Option<String>,
+        /// 小程序path
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCouponUseRule {
+        coupon_available_time: "coupon_available_time" optional,
+        available_week: "available_week" optional,
+        irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+        fixed_normal_coupon: "fixed_normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+        use_method: "use_method" optional,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+    });
+    /// 固定周期有效时间段
+    ///
+    /// Used as `GetResponseDataCouponUseRuleAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAvailableWeek {
+        /// `week_day`
+        pub week_day: Option<Vec<i64>>,
+        /// 当天可用时间段
+        pub available_day_time: Option<Vec<AvailableDayTime>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAvailableWeek {
+        week_day: "week_day" optional,
+        available_day_time: "available_day_time" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `GetResponseDataCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCouponAvailableTime {
+        /// 开始时间
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        pub available_end_time: Option<String>,
+        /// 领取后N天内有效
+        pub available_day_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCouponAvailableTime {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+    });
+    /// 折扣券使用规则
+    ///
+    /// Used as `GetResponseDataCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleDiscountCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDiscountCoupon {
+        /// 折扣比例
+        pub discount_percent: Option<i64>,
+        /// 消费门槛
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDiscountCoupon {
+        discount_percent: "discount_percent" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 换购券使用规则
+    ///
+    /// Used as `GetResponseDataCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleExchangeCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`, `PostRequestCouponUseRuleExchangeCoupon` in `/v3/marketing/favor/coupon-stocks`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseExchangeCoupon {
+        /// 单品换购价
+        pub exchange_price: Option<i64>,
+        /// 消费门槛
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseExchangeCoupon {
+        exchange_price: "exchange_price" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 固定面额满减券使用规则
+    ///
+    /// Used as `GetResponseDataCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleFixedNormalCoupon` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseFixedNormalCoupon {
+        /// 优惠金额
+        pub discount_amount: Option<i64>,
+        /// 消费门槛
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseFixedNormalCoupon {
+        discount_amount: "discount_amount" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// 无规律的有效时间段
+    ///
+    /// Used as `GetResponseDataCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseIrregularyAvaliableTime {
+        /// 开始时间
+        pub begin_time: Option<String>,
+        /// 结束时间
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseIrregularyAvaliableTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// 自定义入口
+    ///
+    /// Used as `GetResponseDataCustomEntrance` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCustomEntrance` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCustomEntrance {
+        /// 小程序入口
+        pub mini_programs_info: Option<ResponseDataCustomEntranceMiniProgramsInfo>,
+        /// 商户公众号appid
+        pub appid: Option<String>,
+        /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
+        pub hall_id: Option<String>,
+        /// 可用门店id
+        pub store_id: Option<String>,
+        /// code展示模式
+        pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCustomEntrance {
+        mini_programs_info: "mini_programs_info" optional,
+        appid: "appid" optional,
+        hall_id: "hall_id" optional,
+        store_id: "store_id" optional,
+        code_display_mode: "code_display_mode" optional,
+    });
+    /// 小程序入口
+    ///
+    /// Used as `GetResponseDataCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDataCustomEntranceMiniProgramsInfo {
+        /// 商家小程序appid
+        pub mini_programs_appid: Option<String>,
+        /// 商家小程序path
+        pub mini_programs_path: Option<String>,
+        /// 入口文案
+        pub entrance_words: Option<String>,
+        /// 引导文案
+        pub guiding_words: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDataCustomEntranceMiniProgramsInfo {
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+        entrance_words: "entrance_words" optional,
+        guiding_words: "guiding_words" optional,
+    });
+    /// 样式信息
+    ///
+    /// Used as `GetResponseDataDisplayPatternInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDisplayPatternInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DisplayPatternInfo {
+        /// 使用须知
+        pub description: Option<String>,
+        /// 商户logo
+        pub merchant_logo_url: Option<String>,
+        /// 商户名称
+        pub merchant_name: Option<String>,
+        /// `background_color`
+        pub background_color: Option<crate::types::BackgroundColor>,
+        /// 券详情图片
+        pub coupon_image_url: Option<String>,
+        /// 视频号相关信息
+        pub finder_info: Option<ResponseFinderInfo>,
+    }
+    ::wechatpay::runtime::json_object!(DisplayPatternInfo {
+        description: "description" optional,
+        merchant_logo_url: "merchant_logo_url" optional,
+        merchant_name: "merchant_name" optional,
+        background_color: "background_color" optional,
+        coupon_image_url: "coupon_image_url" optional,
+        finder_info: "finder_info" optional,
+    });
+    /// Used as `PostRequest` in `/v3/marketing/favor/media/image-upload`, `PostRequest` in `/v3/marketing/partner/product-coupon/media/upload-image`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MetaRequest {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
+    ::wechatpay::runtime::json_object!(MetaRequest {
+        meta: "meta" required,
+    });
+    impl MetaRequest {
+        /// A `MetaRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: Meta) -> Self {
+            Self { meta }
+        }
+    }
+    /// 媒体文件元信息`JSON`格式字符串
+    ///
+    /// Used as `PostRequestMeta` in `/v3/marketing/favor/media/image-upload`, `PostRequestMeta` in `/v3/marketing/partner/product-coupon/media/upload-image`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Meta {
+        /// 文件名称
+        pub filename: Option<String>,
+        /// 文件摘要
+        pub sha256: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Meta {
+        filename: "filename" optional,
+        sha256: "sha256" optional,
+    });
+    /// Used as `PostResponse` in `/v3/marketing/favor/media/image-upload`, `PostResponse` in `/v3/marketing/partner/product-coupon/media/upload-image`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MediaUrlResponse {
+        /// 媒体文件URL地址
+        ///
+        /// Example: `https://qpic.cn/xxx`
+        pub media_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MediaUrlResponse {
+        media_url: "media_url" optional,
+    });
+    /// Used as `GetResponseData` in `/v3/marketing/favor/stocks`, `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseData {
+        /// 批次名称
+        ///
+        /// Example: `微信支付代金券批次`
+        pub stock_name: Option<String>,
+        /// 开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 发放规则
+        pub stock_use_rule: Option<StockUseRule>,
+        /// 是否无资金流
+        pub no_cash: Option<bool>,
+        /// `stock_type`
+        pub stock_type: Option<crate::types::FavorStockType>,
+        /// 批次号
+        pub stock_id: Option<String>,
+        /// 创建批次的商户号
+        pub stock_creator_mchid: Option<String>,
+        /// `status`
+        pub status: Option<crate::types::FavorStockStatus>,
+        /// 使用说明
+        ///
+        /// Example: `微信支付营销`
+        pub description: Option<String>,
+        /// 创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 激活批次的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub start_time: Option<String>,
+        /// 终止批次的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub stop_time: Option<String>,
+        /// 是否单品优惠
+        pub singleitem: Option<bool>,
+        /// 减至批次特定信息
+        pub cut_to_message: Option<CutToMessage>,
+        /// 已发券数量
+        pub distributed_coupons: Option<i64>,
+        /// 业务类型
+        pub business_type: Option<BusinessType>,
+        /// 消费金可用地域
+        pub available_region_list: Option<Vec<AvailableRegionList>>,
+        /// 消费金可用行业
+        ///
+        /// Example: `- 餐饮`
+        pub available_industry_list: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseData {
+        stock_name: "stock_name" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        stock_use_rule: "stock_use_rule" optional,
+        no_cash: "no_cash" optional,
+        stock_type: "stock_type" optional,
+        stock_id: "stock_id" optional,
+        stock_creator_mchid: "stock_creator_mchid" optional,
+        status: "status" optional,
+        description: "description" optional,
+        create_time: "create_time" optional,
+        start_time: "start_time" optional,
+        stop_time: "stop_time" optional,
+        singleitem: "singleitem" optional,
+        cut_to_message: "cut_to_message" optional,
+        distributed_coupons: "distributed_coupons" optional,
+        business_type: "business_type" optional,
+        available_region_list: "available_region_list" optional,
+        available_industry_list: "available_industry_list" optional,
+    });
+    /// Used as `GetResponseDataAvailableRegionList` in `/v3/marketing/favor/stocks`, `GetResponseAvailableRegionList` in `/v3/marketing/favor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailableRegionList {
+        /// 类型
+        pub type_: Option<String>,
+        /// 省
+        pub province: Option<String>,
+        /// 市
+        pub city: Option<String>,
+        /// 区
+        pub district: Option<String>,
+        /// 国家
+        pub country: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AvailableRegionList {
+        type_: "type" optional,
+        province: "province" optional,
+        city: "city" optional,
+        district: "district" optional,
+        country: "country" optional,
+    });
+    /// 业务类型
+    ///
+    /// Used as `GetResponseDataBusinessType` in `/v3/marketing/favor/stocks`, `GetResponseBusinessType` in `/v3/marketing/favor/stocks/{stock_id}`, `GetRequestBusinessType` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseDataBusinessType` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseBusinessType` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`BusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BusinessType {
+        /// `MULTIUSE`
+        Multiuse,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BusinessType {
+        Multiuse = "MULTIUSE",
+    });
+    /// 减至批次特定信息
+    ///
+    /// Used as `GetResponseDataCutToMessage` in `/v3/marketing/favor/stocks`, `GetResponseCutToMessage` in `/v3/marketing/favor/stocks/{stock_id}`, `GetResponseDataCutToMessage` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseCutToMessage` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CutToMessage {
+        /// 可用优惠的商品最高单价
+        pub single_price_max: Option<i64>,
+        /// 减至后的优惠单价
+        pub cut_to_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(CutToMessage {
+        single_price_max: "single_price_max" optional,
+        cut_to_price: "cut_to_price" optional,
+    });
+    /// 发放规则
+    ///
+    /// Used as `GetResponseDataStockUseRule` in `/v3/marketing/favor/stocks`, `GetResponseStockUseRule` in `/v3/marketing/favor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StockUseRule {
+        /// 发放总上限
+        pub max_coupons: Option<i64>,
+        /// 总预算
+        pub max_amount: Option<i64>,
+        /// 单天发放上限金额
+        pub max_amount_by_day: Option<i64>,
+        /// 单个用户可领个数
+        pub max_coupons_per_user: Option<i64>,
+        /// 是否开启自然人限制
+        pub natural_person_limit: Option<bool>,
+        /// api发券防刷
+        pub prevent_api_abuse: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(StockUseRule {
+        max_coupons: "max_coupons" optional,
+        max_amount: "max_amount" optional,
+        max_amount_by_day: "max_amount_by_day" optional,
+        max_coupons_per_user: "max_coupons_per_user" optional,
+        natural_person_limit: "natural_person_limit" optional,
+        prevent_api_abuse: "prevent_api_abuse" optional,
+    });
+    /// Used as `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/pause`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/restart`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/start`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StockCreatorMchidRequest {
+        /// 创建批次的商户号
+        ///
+        /// Example: `8956000`
+        pub stock_creator_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(StockCreatorMchidRequest {
+        stock_creator_mchid: "stock_creator_mchid" required,
+    });
+    impl StockCreatorMchidRequest {
+        /// A `StockCreatorMchidRequest` of its required fields (`stock_creator_mchid`).
+        #[inline]
+        pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
+            Self {
+                stock_creator_mchid: stock_creator_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}/refund-flow`, `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}/use-flow`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UrlResponse {
+        /// 下载链接
+        ///
+        /// Example: `download://example.csv`
+        pub url: Option<String>,
+        /// 安全校验码
+        ///
+        /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
+        pub hash_value: Option<String>,
+        /// 哈希算法类型
+        ///
+        /// Example: `SHA1`
+        pub hash_type: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(UrlResponse {
+        url: "url" optional,
+        hash_value: "hash_value" optional,
+        hash_type: "hash_type" optional,
+    });
+    /// Used as `GetRequest` in `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`, `GetRequest` in `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BillDateRequest {
+        /// 账单日期
+        ///
+        /// Query parameter `bill_date`. Example: `2025-08-09`
+        pub bill_date: String,
+    }
+    ::wechatpay::runtime::json_object!(BillDateRequest {
+        bill_date: query "bill_date" required,
+    });
+    impl BillDateRequest {
+        /// A `BillDateRequest` of its required fields (`bill_date`).
+        #[inline]
+        pub fn new(bill_date: impl Into<String>) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+            }
+        }
+    }
+    /// Used as `GetResponseData` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponse` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseData2 {
+        /// 创建批次的商户号
+        pub stock_creator_mchid: Option<String>,
+        /// 批次号
+        pub stock_id: Option<String>,
+        /// 代金券id
+        pub coupon_id: Option<String>,
+        /// 代金券名称
+        ///
+        /// Example: `微信支付代金券`
+        pub coupon_name: Option<String>,
+        /// `status`
+        pub status: Option<crate::types::FavorCouponStatus>,
+        /// 使用说明
+        ///
+        /// Example: `微信支付营销`
+        pub description: Option<String>,
+        /// 领券时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// `coupon_type`
+        pub coupon_type: Option<crate::types::FavorCouponType>,
+        /// 激活批次的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub start_time: Option<String>,
+        /// 终止批次的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub stop_time: Option<String>,
+        /// 是否单品优惠
+        pub singleitem: Option<bool>,
+        /// 减至批次特定信息
+        pub cut_to_message: Option<CutToMessage>,
+        /// 可用开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 可用结束时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 固定面额满减券使用规则
+        pub normal_coupon_information: Option<NormalCouponInformation>,
+        /// 已实扣代金券核销信息
+        pub consume_information: Option<ConsumeInformation>,
+        /// 剩余金额
+        ///
+        /// Example: `10000`
+        pub available_balance: Option<i64>,
+        /// 业务类型
+        pub business_type: Option<BusinessType>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseData2 {
+        stock_creator_mchid: "stock_creator_mchid" optional,
+        stock_id: "stock_id" optional,
+        coupon_id: "coupon_id" optional,
+        coupon_name: "coupon_name" optional,
+        status: "status" optional,
+        description: "description" optional,
+        create_time: "create_time" optional,
+        coupon_type: "coupon_type" optional,
+        start_time: "start_time" optional,
+        stop_time: "stop_time" optional,
+        singleitem: "singleitem" optional,
+        cut_to_message: "cut_to_message" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        normal_coupon_information: "normal_coupon_information" optional,
+        consume_information: "consume_information" optional,
+        available_balance: "available_balance" optional,
+        business_type: "business_type" optional,
+    });
+    /// 已实扣代金券核销信息
+    ///
+    /// Used as `GetResponseDataConsumeInformation` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseConsumeInformation` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ConsumeInformation {
+        /// 核销时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub consume_time: Option<String>,
+        /// 核销商户号
+        pub consume_mchid: Option<String>,
+        /// 核销商户号
+        pub transaction_id: Option<String>,
+        /// `goods_detail`
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(ConsumeInformation {
+        consume_time: "consume_time" optional,
+        consume_mchid: "consume_mchid" optional,
+        transaction_id: "transaction_id" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// 单品信息
+    ///
+    /// Used as `GetResponseDataConsumeInformationGoodsDetail` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseConsumeInformationGoodsDetail` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `12345`
+        pub goods_id: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品价格
+        ///
+        /// Example: `528800`
+        pub price: Option<i64>,
+        /// 商品优惠金额
+        ///
+        /// Example: `100`
+        pub discount_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        goods_id: "goods_id" optional,
+        quantity: "quantity" optional,
+        price: "price" optional,
+        discount_amount: "discount_amount" optional,
+    });
+    /// 固定面额满减券使用规则
+    ///
+    /// Used as `GetResponseDataNormalCouponInformation` in `/v3/marketing/favor/users/{openid}/coupons`, `GetResponseNormalCouponInformation` in `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct NormalCouponInformation {
+        /// 面额
+        pub coupon_amount: Option<i64>,
+        /// 门槛
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(NormalCouponInformation {
+        coupon_amount: "coupon_amount" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// Used as `PostRequestApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseFailedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ApplyInfos {
+        /// 门店信息
+        pub store_info: Option<StoreInfo>,
+        /// 商品原价
+        pub goods_original_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ApplyInfos {
+        store_info: "store_info" optional,
+        goods_original_price: "goods_original_price" optional,
+    });
+    /// 门店信息
+    ///
+    /// Used as `PostRequestApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseFailedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreInfo {
+        /// 门店ID
+        pub store_id: Option<String>,
+        /// 门店补贴入账商户号
+        pub accounting_merchant_id: Option<String>,
+        /// 门店商户号
+        pub merchant_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreInfo {
+        store_id: "store_id" optional,
+        accounting_merchant_id: "accounting_merchant_id" optional,
+        merchant_id: "merchant_id" optional,
+    });
+    /// Used as `PostRequest` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostRequest` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OrderInformationRequest {
+        /// 订单信息
+        pub order_information: OrderInformation,
+        /// 待锁定的加价购资格ID列表
+        pub qualification_ids: Vec<String>,
+    }
+    ::wechatpay::runtime::json_object!(OrderInformationRequest {
+        order_information: "order_information" required,
+        qualification_ids: "qualification_ids" required,
+    });
+    impl OrderInformationRequest {
+        /// A `OrderInformationRequest` of its required fields (`order_information`, `qualification_ids`).
+        #[inline]
+        pub fn new(
+            order_information: OrderInformation,
+            qualification_ids: Vec<String>,
+        ) -> Self {
+            Self {
+                order_information,
+                qualification_ids,
+            }
+        }
+    }
+    /// 订单信息
+    ///
+    /// Used as `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct OrderInformation {
+        /// 支付订单的微信用户OpenID
+        pub payer_openid: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: Option<String>,
+        /// 订单总金额
+        pub total_fee: Option<i64>,
+        /// 门店ID
+        pub store_id: Option<String>,
+        /// 门店商户号
+        pub store_merchant_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OrderInformation {
+        payer_openid: "payer_openid" optional,
+        out_trade_no: "out_trade_no" optional,
+        total_fee: "total_fee" optional,
+        store_id: "store_id" optional,
+        store_merchant_id: "store_merchant_id" optional,
+    });
+    /// Used as `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ReturnMessageResponse {
+        /// 返回结果文案
+        pub return_message: Option<String>,
+        /// 锁定失败的资格ID列表
+        pub failed_qualification_ids: Option<Vec<String>>,
+        /// 锁定成功的资格ID列表
+        pub succeed_qualification_ids: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(ReturnMessageResponse {
+        return_message: "return_message" optional,
+        failed_qualification_ids: "failed_qualification_ids" optional,
+        succeed_qualification_ids: "succeed_qualification_ids" optional,
+    });
+    /// Used as `DeleteRequestRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `PutRequestRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RepresentativeInfoList {
+        /// 业务代理的OpenID
+        ///
+        /// Example: `oK7fFt8zzEZ909XH-LE2#`
+        pub openid: String,
+    }
+    ::wechatpay::runtime::json_object!(RepresentativeInfoList {
+        openid: "openid" required,
+    });
+    impl RepresentativeInfoList {
+        /// A `RepresentativeInfoList` of its required fields (`openid`).
+        #[inline]
+        pub fn new(openid: impl Into<String>) -> Self {
+            Self { openid: openid.into() }
+        }
+    }
+    /// Used as `DeleteResponseFailedRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `PutResponseFailedRepresentativeInfoList` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative`, `GetResponseData` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FailedRepresentativeInfoList {
+        /// 业务代理的OpenID
+        ///
+        /// Example: `oK7fFt8zzEZ909XH-LE2#`
+        pub openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(FailedRepresentativeInfoList {
+        openid: "openid" optional,
+    });
+    /// Used as `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`, `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OffsetRequest {
+        /// 分页页码
+        ///
+        /// Query parameter `offset`. Example: `0`
+        pub offset: i64,
+        /// 分页大小
+        ///
+        /// Query parameter `limit`. Example: `10`
+        pub limit: i64,
+    }
+    ::wechatpay::runtime::json_object!(OffsetRequest {
+        offset: query "offset" required,
+        limit: query "limit" required,
+    });
+    impl OffsetRequest {
+        /// A `OffsetRequest` of its required fields (`offset`, `limit`).
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self { offset, limit }
+        }
+    }
+    /// Used as `DeleteRequestStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `DeleteResponseFailedStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `GetResponseData` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `PostRequestStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `PostResponseFailedStores` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`, `GetResponse` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Stores {
+        /// 门店编码
+        ///
+        /// Example: `abc_001`
+        pub store_code: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `幸福小店`
+        pub store_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Stores {
+        store_code: "store_code" optional,
+        store_name: "store_name" optional,
+    });
+    /// 活动类型
+    ///
+    /// Used as `GetRequestActivityType` in `/v3/marketing/membercard-activity/activities`, `PostRequestActivityType` in `/v3/marketing/membercard-activity/activities`.
+    ///
+    /// A value this client does not know yet is kept as [`ActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ActivityType {
+        /// `NON_MEMBER_AFTERPAY`
+        NonMemberAfterpay,
+        /// `MEMBER_AFTERPAY`
+        MemberAfterpay,
+        /// `NON_MEMBER_MINIPROGRAM`
+        NonMemberMiniprogram,
+        /// `MEMBER_MINIPROGRAM`
+        MemberMiniprogram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ActivityType {
+        NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
+        MemberAfterpay = "MEMBER_AFTERPAY",
+        NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
+        MemberMiniprogram = "MEMBER_MINIPROGRAM",
+    });
+    /// Used as `GetResponseData` in `/v3/marketing/membercard-activity/activities`, `PostResponse` in `/v3/marketing/membercard-activity/activities`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseData3 {
+        /// 活动ID
+        ///
+        /// Example: `371067`
+        pub activity_id: Option<String>,
+        /// 活动的当前状态
+        ///
+        /// Example: `ONGOING`
+        pub activity_status: Option<String>,
+        /// 创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 会员卡ID
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: Option<String>,
+        /// 活动名称
+        ///
+        /// Example: `良品铺子回馈活动`
+        pub activity_name: Option<String>,
+        /// 活动类型
+        ///
+        /// Example: `NON_MEMBER_AFTERPAY`
+        pub activity_type: Option<String>,
+        /// 活动开始时间
+        ///
+        /// Example: `2020-01-20T13:29:35.120+08:00`
+        pub begin_time: Option<String>,
+        /// 活动结束时间
+        ///
+        /// Example: `2020-01-29T13:29:35.120+08:00`
+        pub end_time: Option<String>,
+        /// 发放时间段
+        pub award_send_period: Option<AwardSendPeriod>,
+        /// 优惠券列表
+        pub stock_list: Option<Vec<StockList>>,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: Option<String>,
+        /// 支付后活动设置
+        pub pay_activity_setting: Option<PayActivitySetting>,
+        /// 支付前会员活动设置
+        pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseData3 {
+        activity_id: "activity_id" optional,
+        activity_status: "activity_status" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        card_id: "card_id" optional,
+        activity_name: "activity_name" optional,
+        activity_type: "activity_type" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        award_send_period: "award_send_period" optional,
+        stock_list: "stock_list" optional,
+        out_request_no: "out_request_no" optional,
+        pay_activity_setting: "pay_activity_setting" optional,
+        miniprogram_activity_setting: "miniprogram_activity_setting" optional,
+    });
+    /// 发放时间段
+    ///
+    /// Used as `GetResponseDataAwardSendPeriod` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriod` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriod` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AwardSendPeriod {
+        /// 指定时间
+        pub award_send_time: Option<Vec<AwardSendTime>>,
+        /// 指定时间段
+        pub award_send_day_time: Option<Vec<AwardSendDayTime>>,
+    }
+    ::wechatpay::runtime::json_object!(AwardSendPeriod {
+        award_send_time: "award_send_time" optional,
+        award_send_day_time: "award_send_day_time" optional,
+    });
+    /// Used as `GetResponseDataAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AwardSendDayTime {
+        /// 每日发放开始时间
+        pub begin_day_time: Option<BeginDayTime>,
+        /// 每日发放结束时间
+        pub end_day_time: Option<BeginDayTime>,
+    }
+    ::wechatpay::runtime::json_object!(AwardSendDayTime {
+        begin_day_time: "begin_day_time" optional,
+        end_day_time: "end_day_time" optional,
+    });
+    /// 每日发放开始时间
+    ///
+    /// Used as `GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`, `GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BeginDayTime {
+        /// 时
+        ///
+        /// Example: `9`
+        pub hours: Option<i64>,
+        /// 分
+        ///
+        /// Example: `34`
+        pub minutes: Option<i64>,
+        /// 秒
+        ///
+        /// Example: `6`
+        pub seconds: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(BeginDayTime {
+        hours: "hours" optional,
+        minutes: "minutes" optional,
+        seconds: "seconds" optional,
+    });
+    /// Used as `GetResponseDataAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities`, `PostResponseAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities`, `GetResponseAwardSendPeriodAwardSendTime` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AwardSendTime {
+        /// 发放开始时间
+        ///
+        /// Example: `2020-01-21T00:00:00.000+08:00`
+        pub begin_time: Option<String>,
+        /// 发放结束时间
+        ///
+        /// Example: `2020-01-27T00:00:00.000+08:00`
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AwardSendTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// 支付前会员活动设置
+    ///
+    /// Used as `GetResponseDataMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostRequestMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostResponseMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities`, `GetResponseMiniprogramActivitySetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MiniprogramActivitySetting {
+        /// 指定领取渠道
+        pub outer_str: Option<Vec<String>>,
+        /// 领奖页面跳转配置
+        pub award_jump_deploy: Option<AwardJumpDeploy>,
+    }
+    ::wechatpay::runtime::json_object!(MiniprogramActivitySetting {
+        outer_str: "outer_str" optional,
+        award_jump_deploy: "award_jump_deploy" optional,
+    });
+    /// 领奖页面跳转配置
+    ///
+    /// Used as `GetResponseDataMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `PostRequestMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `PostResponseMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities`, `GetResponseMiniprogramActivitySettingAwardJumpDeploy` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AwardJumpDeploy {
+        /// 小程序AppID
+        ///
+        /// Example: `wxc0b84a53ed8e8d29`
+        pub mini_program_appid: Option<String>,
+        /// 小程序path
+        ///
+        /// Example: `mall/pages/List`
+        pub mini_program_path: Option<String>,
+        /// 跳转按钮文案
+        ///
+        /// Example: `点击`
+        pub button_text: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AwardJumpDeploy {
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+        button_text: "button_text" optional,
+    });
+    /// 支付后活动设置
+    ///
+    /// Used as `GetResponseDataPayActivitySetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySetting` in `/v3/marketing/membercard-activity/activities`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PayActivitySetting {
+        /// 商户logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: Option<String>,
+        /// 支付结果页活动副标题
+        ///
+        /// Example: `湖南麻辣美食券`
+        pub activity_second_title: Option<String>,
+        /// 活动曝光商户号
+        pub mchid_list: Option<Vec<String>>,
+        /// 激活方式设置
+        pub activate_setting: Option<ActivateSetting>,
+        /// 支付设置
+        pub payment_setting: Option<PaymentSetting>,
+    }
+    ::wechatpay::runtime::json_object!(PayActivitySetting {
+        logo_url: "logo_url" optional,
+        activity_second_title: "activity_second_title" optional,
+        mchid_list: "mchid_list" optional,
+        activate_setting: "activate_setting" optional,
+        payment_setting: "payment_setting" optional,
+    });
+    /// 激活方式设置
+    ///
+    /// Used as `GetResponseDataPayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingActivateSetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ActivateSetting {
+        /// 激活类型
+        ///
+        /// Example: `AUTO_ACTIVATE`
+        pub activate_type: Option<String>,
+        /// 跳转激活的url
+        ///
+        /// Example: `https://w.url.cn/s/Ahz3p2C`
+        pub activate_url: Option<String>,
+        /// 跳转激活的小程序
+        pub activate_miniprogram: Option<ActivateMiniprogram>,
+    }
+    ::wechatpay::runtime::json_object!(ActivateSetting {
+        activate_type: "activate_type" optional,
+        activate_url: "activate_url" optional,
+        activate_miniprogram: "activate_miniprogram" optional,
+    });
+    /// 跳转激活的小程序
+    ///
+    /// Used as `GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingActivateSettingActivateMiniprogram` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ActivateMiniprogram {
+        /// 跳转激活的appid
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub activate_appid: Option<String>,
+        /// 跳转激活的path
+        ///
+        /// Example: `pages/activate/activate`
+        pub activate_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ActivateMiniprogram {
+        activate_appid: "activate_appid" optional,
+        activate_path: "activate_path" optional,
+    });
+    /// 支付设置
+    ///
+    /// Used as `GetResponseDataPayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingPaymentSetting` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PaymentSetting {
+        /// 支付模式
+        pub payment_mode: Option<PaymentMode>,
+        /// 指定银行的简称
+        ///
+        /// Example: `CFT`
+        pub limit_bank: Option<String>,
+        /// 订单优惠标记
+        ///
+        /// Example: `xxx,yyy`
+        pub goods_tags: Option<Vec<::serde_json::Value>>,
+    }
+    ::wechatpay::runtime::json_object!(PaymentSetting {
+        payment_mode: "payment_mode" optional,
+        limit_bank: "limit_bank" optional,
+        goods_tags: "goods_tags" optional,
+    });
+    /// 支付模式
+    ///
+    /// Used as `GetResponseDataPayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities`, `PostResponsePayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities`, `GetResponsePayActivitySettingPaymentSettingPaymentMode` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PaymentMode {
+        /// 支付场景列表
+        ///
+        /// Example: `APP`
+        pub payment_scene_list: Option<Vec<::serde_json::Value>>,
+    }
+    ::wechatpay::runtime::json_object!(PaymentMode {
+        payment_scene_list: "payment_scene_list" optional,
+    });
+    /// Used as `GetResponseDataStockList` in `/v3/marketing/membercard-activity/activities`, `PostResponseStockList` in `/v3/marketing/membercard-activity/activities`, `GetResponseStockList` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StockList {
+        /// 创建批次的商户号
+        ///
+        /// Example: `10000022`
+        pub stock_creator_mchid: Option<String>,
+        /// 券批次ID
+        ///
+        /// Example: `98065001`
+        pub stock_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StockList {
+        stock_creator_mchid: "stock_creator_mchid" optional,
+        stock_id: "stock_id" optional,
+    });
+    /// 每日发放开始时间
+    ///
+    /// Used as `PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime` in `/v3/marketing/membercard-activity/activities`, `PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime` in `/v3/marketing/membercard-activity/activities`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestBeginDayTime {
+        /// 时
+        ///
+        /// Example: `9`
+        pub hours: i64,
+        /// 分
+        ///
+        /// Example: `34`
+        pub minutes: i64,
+        /// 秒
+        ///
+        /// Example: `6`
+        pub seconds: i64,
+    }
+    ::wechatpay::runtime::json_object!(RequestBeginDayTime {
+        hours: "hours" required,
+        minutes: "minutes" required,
+        seconds: "seconds" required,
+    });
+    impl RequestBeginDayTime {
+        /// A `RequestBeginDayTime` of its required fields (`hours`, `minutes`, `seconds`).
+        #[inline]
+        pub fn new(hours: i64, minutes: i64, seconds: i64) -> Self {
+            Self { hours, minutes, seconds }
+        }
+    }
+    /// Used as `GetResponseUserInformationCommonFieldList` in `/v3/marketing/membercard-open/activate-informations/{activate_ticket}`, `GetResponseUserInformationCommonFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CommonFieldList {
+        /// `name`
+        pub name: Option<crate::types::MemberCardUserInformationCommonField>,
+        /// 用户开卡时填写的个人信息
+        ///
+        /// Example: `深圳`
+        pub value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CommonFieldList {
+        name: "name" optional,
+        value: "value" optional,
+    });
+    /// Used as `PatchRequest` in `/v3/marketing/membercard-open/callback`, `PostRequest` in `/v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct NotifyUrlRequest {
+        /// 通知url地址
+        ///
+        /// Example: `https://pay.weixin.qq.com`
+        pub notify_url: String,
+    }
+    ::wechatpay::runtime::json_object!(NotifyUrlRequest {
+        notify_url: "notify_url" required,
+    });
+    impl NotifyUrlRequest {
+        /// A `NotifyUrlRequest` of its required fields (`notify_url`).
+        #[inline]
+        pub fn new(notify_url: impl Into<String>) -> Self {
+            Self {
+                notify_url: notify_url.into(),
+            }
+        }
+    }
+    /// 商户补充声明
+    ///
+    /// Used as `GetResponseDataAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `PostRequestAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `PostResponseAdditionalStatement` in `/v3/marketing/membercard-open/cards`, `GetResponseAdditionalStatement` in `/v3/marketing/membercard-open/cards/{card_id}`, `PatchRequestAdditionalStatement` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AdditionalStatement {
+        /// 标题
+        ///
+        /// Example: `xxx会员卡使用须知`
+        pub title: Option<String>,
+        /// 跳转url
+        ///
+        /// Example: `https://xxx.111.com`
+        pub url: Option<String>,
+        /// 跳转小程序appid
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 跳转小程序path
+        ///
+        /// Example: `pages/statement/statement`
+        pub path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AdditionalStatement {
+        title: "title" optional,
+        url: "url" optional,
+        appid: "appid" optional,
+        path: "path" optional,
+    });
+    /// 储值信息
+    ///
+    /// Used as `GetResponseDataBalanceInformation` in `/v3/marketing/membercard-open/cards`, `PostRequestBalanceInformation` in `/v3/marketing/membercard-open/cards`, `PostResponseBalanceInformation` in `/v3/marketing/membercard-open/cards`, `GetResponseBalanceInformation` in `/v3/marketing/membercard-open/cards/{card_id}`, `PatchRequestBalanceInformation` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BalanceInformation {
+        /// 是否支持储值
+        pub need_balance: Option<bool>,
+        /// 储值小程序appid
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub balance_appid: Option<String>,
+        /// 储值小程序path
+        ///
+        /// Example: `pages/balance/balance`
+        pub balance_path: Option<String>,
+        /// 储值url
+        ///
+        /// Example: `https://xxx.com`
+        pub balance_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BalanceInformation {
+        need_balance: "need_balance" optional,
+        balance_appid: "balance_appid" optional,
+        balance_path: "balance_path" optional,
+        balance_url: "balance_url" optional,
+    });
+    /// 品牌信息
+    ///
+    /// Used as `GetResponseDataBrand` in `/v3/marketing/membercard-open/cards`, `PostResponseBrand` in `/v3/marketing/membercard-open/cards`, `GetResponseBrand` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Brand {
+        /// 品牌id
+        ///
+        /// Example: `1004`
+        pub brand_id: Option<String>,
+        /// 品牌展示名称
+        ///
+        /// Example: `微信支付`
+        pub display_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Brand {
+        brand_id: "brand_id" optional,
+        display_name: "display_name" optional,
+    });
+    /// 有效期
+    ///
+    /// Used as `GetResponseDataDateInformation` in `/v3/marketing/membercard-open/cards`, `PostResponseDateInformation` in `/v3/marketing/membercard-open/cards`, `GetResponseDateInformation` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DateInformation {
+        /// `type`
+        pub type_: Option<crate::types::MemberCardDateInformationType>,
+        /// 有效期开始时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2030-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `200`
+        pub available_day_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(DateInformation {
+        type_: "type" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+    });
+    /// 开卡信息
+    ///
+    /// Used as `GetResponseDataUserInformationForm` in `/v3/marketing/membercard-open/cards`, `PostResponseUserInformationForm` in `/v3/marketing/membercard-open/cards`, `GetResponseUserInformationForm` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UserInformationForm {
+        /// 平台提供的通用开卡信息字段
+        ///
+        /// Example: `- USER_FORM_FLAG_MOBILE`
+        pub common_field_list: Option<
+            Vec<crate::types::MemberCardUserInformationCommonField>,
+        >,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list: Option<Vec<CustomFieldList>>,
+    }
+    ::wechatpay::runtime::json_object!(UserInformationForm {
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
+    });
+    /// Used as `GetResponseDataUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `PostResponseUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `GetResponseUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CustomFieldList {
+        /// `type`
+        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
+        /// 字段名称
+        ///
+        /// Example: `喜欢的运动`
+        pub name: Option<String>,
+        /// `values`
+        pub values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(CustomFieldList {
+        type_: "type" optional,
+        name: "name" optional,
+        values: "values" optional,
+    });
+    /// Used as `PostRequestUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards`, `PatchRequestUserInformationFormCustomFieldList` in `/v3/marketing/membercard-open/cards/{card_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestCustomFieldList {
+        /// `type`
+        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
+        /// 字段名称
+        ///
+        /// Example: `喜欢的运动`
+        pub name: Option<String>,
+        /// 字段值
+        pub values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(RequestCustomFieldList {
+        type_: "type" optional,
+        name: "name" optional,
+        values: "values" optional,
+    });
+    /// Used as `PostRequest` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`, `PostRequest` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutTradeNoRequest {
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 直连商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 会员积分值
+        ///
+        /// Example: `30`
+        pub bonus_value: i64,
+    }
+    ::wechatpay::runtime::json_object!(OutTradeNoRequest {
+        out_trade_no: "out_trade_no" required,
+        mchid: "mchid" required,
+        sub_mchid: "sub_mchid" required,
+        bonus_value: "bonus_value" required,
+    });
+    impl OutTradeNoRequest {
+        /// A `OutTradeNoRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`).
+        #[inline]
+        pub fn new(
+            out_trade_no: impl Into<String>,
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            bonus_value: i64,
+        ) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                mchid: mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                bonus_value,
+            }
+        }
+    }
+    /// 会员专属咨询信息
+    ///
+    /// Used as `PatchRequestGuide` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`, `PatchRequestGuide` in `/v3/marketing/membercard-open/cards/{card_id}/rights`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Guide {
+        /// 联系人名字
+        ///
+        /// Example: `酒店管家-何小明`
+        pub staff_name: Option<String>,
+        /// 联系人头像
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub head_image_url: Option<String>,
+        /// 联系方式
+        ///
+        /// Example: `微信号`
+        pub contact_information_name: Option<String>,
+        /// 联系信息值
+        ///
+        /// Example: `weixin123`
+        pub contact_information_value: Option<String>,
+        /// 联系电话
+        ///
+        /// Example: `0755-12345677`
+        pub phone_number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Guide {
+        staff_name: "staff_name" optional,
+        head_image_url: "head_image_url" optional,
+        contact_information_name: "contact_information_name" optional,
+        contact_information_value: "contact_information_value" optional,
+        phone_number: "phone_number" optional,
+    });
+    /// 跳转小程序
+    ///
+    /// Used as `PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`, `PostRequestJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchRequestJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct JumpMiniprogram {
+        /// 小程序appid
+        ///
+        /// Example: `wx37178d097a6851d8`
+        pub appid: String,
+        /// 小程序path
+        ///
+        /// Example: `pages/index/index`
+        pub path: String,
+    }
+    ::wechatpay::runtime::json_object!(JumpMiniprogram {
+        appid: "appid" required,
+        path: "path" required,
+    });
+    impl JumpMiniprogram {
+        /// A `JumpMiniprogram` of its required fields (`appid`, `path`).
+        #[inline]
+        pub fn new(appid: impl Into<String>, path: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                path: path.into(),
+            }
+        }
+    }
+    /// Used as `PostRequestStateSettingContentTemplateDataFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`, `PostRequestStateSettingMessageTemplateSettingFieldList` in `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct FieldList {
+        /// 内容字段ID
+        ///
+        /// Example: `hotel_name`
+        pub field_id: String,
+        /// 内容字段值
+        ///
+        /// Example: `深圳市南山区滨海路700号`
+        pub field_value: String,
+    }
+    ::wechatpay::runtime::json_object!(FieldList {
+        field_id: "field_id" required,
+        field_value: "field_value" required,
+    });
+    impl FieldList {
+        /// A `FieldList` of its required fields (`field_id`, `field_value`).
+        #[inline]
+        pub fn new(field_id: impl Into<String>, field_value: impl Into<String>) -> Self {
+            Self {
+                field_id: field_id.into(),
+                field_value: field_value.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`, `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/users/import`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CodeResponse {
+        /// 会员卡code
+        ///
+        /// Example: `478515832665`
+        pub code: String,
+    }
+    ::wechatpay::runtime::json_object!(CodeResponse {
+        code: "code" required,
+    });
+    impl CodeResponse {
+        /// A `CodeResponse` of its required fields (`code`).
+        #[inline]
+        pub fn new(code: impl Into<String>) -> Self {
+            Self { code: code.into() }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchResponse` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CardIdResponse {
+        /// 会员卡id
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: String,
+        /// 会员服务项ID
+        ///
+        /// Example: `666`
+        pub service_module_id: String,
+        /// 跳转小程序
+        pub jump_miniprogram: ResponseJumpMiniprogram,
+    }
+    ::wechatpay::runtime::json_object!(CardIdResponse {
+        card_id: "card_id" required,
+        service_module_id: "service_module_id" required,
+        jump_miniprogram: "jump_miniprogram" required,
+    });
+    impl CardIdResponse {
+        /// A `CardIdResponse` of its required fields (`card_id`, `service_module_id`, `jump_miniprogram`).
+        #[inline]
+        pub fn new(
+            card_id: impl Into<String>,
+            service_module_id: impl Into<String>,
+            jump_miniprogram: ResponseJumpMiniprogram,
+        ) -> Self {
+            Self {
+                card_id: card_id.into(),
+                service_module_id: service_module_id.into(),
+                jump_miniprogram,
+            }
+        }
+    }
+    /// 跳转小程序
+    ///
+    /// Used as `PostResponseJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules`, `PatchResponseJumpMiniprogram` in `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseJumpMiniprogram {
+        /// 小程序appid
+        ///
+        /// Example: `wx37178d097a6851d8`
+        pub appid: Option<String>,
+        /// 小程序path
+        ///
+        /// Example: `pages/index/index`
+        pub path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseJumpMiniprogram {
+        appid: "appid" optional,
+        path: "path" optional,
+    });
+    /// 使用模式
+    ///
+    /// Used as `PostRequestUsageMode` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `PostRequestCombineImageUsageMode` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostResponseUserProductCouponListProductCouponUsageMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponUsageMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    ///
+    /// A value this client does not know yet is kept as [`UsageMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UsageMode {
+        /// `SINGLE`
+        Single,
+        /// `PROGRESSIVE_BUNDLE`
+        ProgressiveBundle,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UsageMode {
+        Single = "SINGLE",
+        ProgressiveBundle = "PROGRESSIVE_BUNDLE",
+    });
+    /// Used as `PostResponse` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `PatchResponse` in `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PlanResponse {
+        /// 投放计划详情
+        pub plan: Option<Plan>,
+    }
+    ::wechatpay::runtime::json_object!(PlanResponse {
+        plan: "plan" optional,
+    });
+    /// 投放计划详情
+    ///
+    /// Used as `PostResponsePlan` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `GetResponsePlanList` in `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans`, `PatchResponsePlan` in `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Plan {
+        /// 投放计划ID
+        ///
+        /// Example: `12000`
+        pub plan_id: Option<String>,
+        /// 投放计划名称
+        ///
+        /// Example: `冬季饮料投放`
+        pub plan_name: Option<String>,
+        /// 投放计划状态
+        ///
+        /// Example: `PLAN_CREATED`
+        pub plan_state: Option<PlanState>,
+        /// 开始可用时间
+        ///
+        /// Example: `2025-01-01T00:00:00+08:00`
+        pub delivery_start_time: Option<String>,
+        /// 结束可用时间
+        ///
+        /// Example: `2025-01-01T00:00:00+08:00`
+        pub delivery_end_time: Option<String>,
+        /// 批次ID
+        ///
+        /// Example: `701246876221757924829194755312`
+        pub stock_id: Option<String>,
+        /// 商品券ID
+        ///
+        /// Example: `701146876221757924829193824428`
+        pub product_coupon_id: Option<String>,
+        /// 营销标签
+        ///
+        /// Example: `天天有惊喜`
+        pub recommend_word: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `40016`
+        pub brand_id: Option<String>,
+        /// 总库存
+        ///
+        /// Example: `11000`
+        pub total_count: Option<i64>,
+        /// 单用户限领
+        ///
+        /// Example: `5`
+        pub user_limit: Option<i64>,
+        /// 单日限领
+        ///
+        /// Example: `100`
+        pub daily_limit: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(Plan {
+        plan_id: "plan_id" optional,
+        plan_name: "plan_name" optional,
+        plan_state: "plan_state" optional,
+        delivery_start_time: "delivery_start_time" optional,
+        delivery_end_time: "delivery_end_time" optional,
+        stock_id: "stock_id" optional,
+        product_coupon_id: "product_coupon_id" optional,
+        recommend_word: "recommend_word" optional,
+        brand_id: "brand_id" optional,
+        total_count: "total_count" optional,
+        user_limit: "user_limit" optional,
+        daily_limit: "daily_limit" optional,
+    });
+    /// 投放计划状态
+    ///
+    /// Used as `PostResponsePlanPlanState` in `/v3/marketing/partner/delivery-plan/delivery-plans`, `GetRequestPlanState` in `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans`, `GetResponsePlanListPlanState` in `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans`, `PatchResponsePlanPlanState` in `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`PlanState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PlanState {
+        /// `PLAN_CREATING`: 创建中
+        PlanCreating,
+        /// `PLAN_CREATED`: 创建成功
+        PlanCreated,
+        /// `PLAN_TERMINATING`: 终止中
+        PlanTerminating,
+        /// `PLAN_TERMINATED`: 已终止
+        PlanTerminated,
+        /// `PLAN_EXPIRED`: 已过期
+        PlanExpired,
+        /// `PLAN_DELIVERING`: 投放中
+        PlanDelivering,
+        /// `PLAN_PAUSED`: 已暂停
+        PlanPaused,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PlanState {
+        PlanCreating = "PLAN_CREATING",
+        PlanCreated = "PLAN_CREATED",
+        PlanTerminating = "PLAN_TERMINATING",
+        PlanTerminated = "PLAN_TERMINATED",
+        PlanExpired = "PLAN_EXPIRED",
+        PlanDelivering = "PLAN_DELIVERING",
+        PlanPaused = "PLAN_PAUSED",
+    });
+    /// 折扣券使用规则
+    ///
+    /// Used as `PostRequestCombineImageDiscountCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestDiscountCoupon {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定减免百分比
+        ///
+        /// Example: `20`
+        pub percent_off: i64,
+    }
+    ::wechatpay::runtime::json_object!(RequestDiscountCoupon {
+        threshold: "threshold" required,
+        percent_off: "percent_off" required,
+    });
+    impl RequestDiscountCoupon {
+        /// A `RequestDiscountCoupon` of its required fields (`threshold`, `percent_off`).
+        #[inline]
+        pub fn new(threshold: i64, percent_off: i64) -> Self {
+            Self { threshold, percent_off }
+        }
+    }
+    /// 兑换券使用规则
+    ///
+    /// Used as `PostRequestCombineImageExchangeCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestExchangeCoupon {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定兑换价格
+        ///
+        /// Example: `20`
+        pub exchange_price: i64,
+    }
+    ::wechatpay::runtime::json_object!(RequestExchangeCoupon {
+        threshold: "threshold" required,
+        exchange_price: "exchange_price" required,
+    });
+    impl RequestExchangeCoupon {
+        /// A `RequestExchangeCoupon` of its required fields (`threshold`, `exchange_price`).
+        #[inline]
+        pub fn new(threshold: i64, exchange_price: i64) -> Self {
+            Self { threshold, exchange_price }
+        }
+    }
+    /// 满减券使用规则
+    ///
+    /// Used as `PostRequestCombineImageNormalCoupon` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct NormalCoupon {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: i64,
+        /// 固定减免金额
+        ///
+        /// Example: `1`
+        pub discount_amount: i64,
+    }
+    ::wechatpay::runtime::json_object!(NormalCoupon {
+        threshold: "threshold" required,
+        discount_amount: "discount_amount" required,
+    });
+    impl NormalCoupon {
+        /// A `NormalCoupon` of its required fields (`threshold`, `discount_amount`).
+        #[inline]
+        pub fn new(threshold: i64, discount_amount: i64) -> Self {
+            Self { threshold, discount_amount }
+        }
+    }
+    /// 优惠范围
+    ///
+    /// Used as `PostRequestCombineImageScope` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `PostRequestScope` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseScope` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponScope` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponScope` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` and 7 more.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `ALL`
+        All,
+        /// `SINGLE`
+        Single,
+        /// `CATEGORY`
+        Category,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scope {
+        All = "ALL",
+        Single = "SINGLE",
+        Category = "CATEGORY",
+    });
+    /// 图片生成类型
+    ///
+    /// Used as `PostRequestImageGenerationType` in `/v3/marketing/partner/product-coupon/image-generation-tasks`, `GetRequestImageGenerationType` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`, `GetResponseImageGenerationType` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ImageGenerationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ImageGenerationType {
+        /// `COMBINE_IMAGE`
+        CombineImage,
+        /// `CUT_OUT`
+        CutOut,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ImageGenerationType {
+        CombineImage = "COMBINE_IMAGE",
+        CutOut = "CUT_OUT",
+    });
+    /// 拼图结果
+    ///
+    /// Used as `GetResponseCombineImageResult` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`, `GetResponseCutOutResult` in `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CombineImageResult {
+        /// 生成的图片URL
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
+        pub image_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CombineImageResult {
+        image_url: "image_url" optional,
+    });
+    /// 展示信息
+    ///
+    /// Used as `PostRequestDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DisplayInfo {
+        /// 商品券名称
+        ///
+        /// Example: `全场满100立打8折`
+        pub name: String,
+        /// 商品券图片
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub image_url: String,
+        /// 商品券背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub background_url: String,
+        /// 商品券详情图列表
+        pub detail_image_url_list: Option<Vec<String>>,
+        /// 商品原价
+        ///
+        /// Example: `10000`
+        pub original_price: Option<i64>,
+        /// 套餐组合
+        pub combo_package_list: Option<Vec<ComboPackageList>>,
+    }
+    ::wechatpay::runtime::json_object!(DisplayInfo {
+        name: "name" required,
+        image_url: "image_url" required,
+        background_url: "background_url" required,
+        detail_image_url_list: "detail_image_url_list" optional,
+        original_price: "original_price" optional,
+        combo_package_list: "combo_package_list" optional,
+    });
+    impl DisplayInfo {
+        /// A `DisplayInfo` with its required fields (`name`, `image_url`, `background_url`); every optional field is `None`. Set optional ones with struct update syntax: `DisplayInfo { detail_image_url_list: Some(…), ..DisplayInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            image_url: impl Into<String>,
+            background_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                image_url: image_url.into(),
+                background_url: background_url.into(),
+                detail_image_url_list: None,
+                original_price: None,
+                combo_package_list: None,
+            }
+        }
+    }
+    /// Used as `PostRequestDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ComboPackageList {
+        /// 套餐名
+        ///
+        /// Example: `咖啡2选1`
+        pub name: String,
+        /// 可选单品数量
+        ///
+        /// Example: `3`
+        pub pick_count: i64,
+        /// 单品列表
+        pub choice_list: Vec<ChoiceList>,
+    }
+    ::wechatpay::runtime::json_object!(ComboPackageList {
+        name: "name" required,
+        pick_count: "pick_count" required,
+        choice_list: "choice_list" required,
+    });
+    impl ComboPackageList {
+        /// A `ComboPackageList` of its required fields (`name`, `pick_count`, `choice_list`).
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            pick_count: i64,
+            choice_list: Vec<ChoiceList>,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                pick_count,
+                choice_list,
+            }
+        }
+    }
+    /// Used as `PostRequestDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PatchRequestDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ChoiceList {
+        /// 单品名称
+        ///
+        /// Example: `美式`
+        pub name: String,
+        /// 单品价格
+        ///
+        /// Example: `10000`
+        pub price: i64,
+        /// 单品数量
+        ///
+        /// Example: `2`
+        pub count: i64,
+        /// 单品图片
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub image_url: Option<String>,
+        /// 单品跳转小程序AppID
+        ///
+        /// Example: `wx4fd12345678`
+        pub mini_program_appid: Option<String>,
+        /// 单品跳转小程序路径
+        ///
+        /// Example: `/pages/index/index`
+        pub mini_program_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ChoiceList {
+        name: "name" required,
+        price: "price" required,
+        count: "count" required,
+        image_url: "image_url" optional,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+    });
+    impl ChoiceList {
+        /// A `ChoiceList` with its required fields (`name`, `price`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `ChoiceList { image_url: Some(…), ..ChoiceList::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, price: i64, count: i64) -> Self {
+            Self {
+                name: name.into(),
+                price,
+                count,
+                image_url: None,
+                mini_program_appid: None,
+                mini_program_path: None,
+            }
+        }
+    }
+    /// 多次优惠规则类型
+    ///
+    /// Used as `PostRequestSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `GetResponseUserCouponListProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCouponSequentialUsageInfoType` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `INCREMENTAL`
+        Incremental,
+        /// `EQUAL`
+        Equal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Incremental = "INCREMENTAL",
+        Equal = "EQUAL",
+    });
+    /// 券Code分配模式
+    ///
+    /// Used as `PostRequestStockCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseStockListCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` and 8 more.
+    ///
+    /// A value this client does not know yet is kept as [`RequestCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestCouponCodeMode {
+        /// `WECHATPAY`
+        Wechatpay,
+        /// `UPLOAD`
+        Upload,
+        /// `API_ASSIGN`
+        ApiAssign,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestCouponCodeMode {
+        Wechatpay = "WECHATPAY",
+        Upload = "UPLOAD",
+        ApiAssign = "API_ASSIGN",
+    });
+    /// 用户商品券Code展示模式
+    ///
+    /// Used as `PostRequestStockCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PatchResponseStockListCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoCodeDisplayMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 16 more.
+    ///
+    /// A value this client does not know yet is kept as [`RequestCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestCodeDisplayMode {
+        /// `INVISIBLE`
+        Invisible,
+        /// `BARCODE`
+        Barcode,
+        /// `QRCODE`
+        Qrcode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestCodeDisplayMode {
+        Invisible = "INVISIBLE",
+        Barcode = "BARCODE",
+        Qrcode = "QRCODE",
+    });
+    /// 视频号入口
+    ///
+    /// Used as `PostRequestStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct EntranceFinder {
+        /// 视频号ID
+        ///
+        /// Example: `gh_12345678`
+        pub finder_id: String,
+        /// 视频号视频ID
+        ///
+        /// Example: `UDFsdf24df34dD456Hdf34`
+        pub finder_video_id: String,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub finder_video_cover_image_url: String,
+    }
+    ::wechatpay::runtime::json_object!(EntranceFinder {
+        finder_id: "finder_id" required,
+        finder_video_id: "finder_video_id" required,
+        finder_video_cover_image_url: "finder_video_cover_image_url" required,
+    });
+    impl EntranceFinder {
+        /// A `EntranceFinder` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+        #[inline]
+        pub fn new(
+            finder_id: impl Into<String>,
+            finder_video_id: impl Into<String>,
+            finder_video_cover_image_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                finder_id: finder_id.into(),
+                finder_video_id: finder_video_id.into(),
+                finder_video_cover_image_url: finder_video_cover_image_url.into(),
+            }
+        }
+    }
+    /// 公众号入口
+    ///
+    /// Used as `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct EntranceOfficialAccount {
+        /// 公众号AppID
+        ///
+        /// Example: `wx1234567890`
+        pub appid: String,
+    }
+    ::wechatpay::runtime::json_object!(EntranceOfficialAccount {
+        appid: "appid" required,
+    });
+    impl EntranceOfficialAccount {
+        /// A `EntranceOfficialAccount` of its required fields (`appid`).
+        #[inline]
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self { appid: appid.into() }
+        }
+    }
+    /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct IrregularAvailablePeriodList {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub end_time: String,
+    }
+    ::wechatpay::runtime::json_object!(IrregularAvailablePeriodList {
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
+    });
+    impl IrregularAvailablePeriodList {
+        /// A `IrregularAvailablePeriodList` of its required fields (`begin_time`, `end_time`).
+        #[inline]
+        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
+            Self {
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
+            }
+        }
+    }
+    /// 每周固定可用时间
+    ///
+    /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct WeeklyAvailablePeriod {
+        /// 每周可用星期数
+        pub day_list: Option<Vec<DayList>>,
+        /// 当天可用时间段
+        pub day_period_list: Option<Vec<DayPeriodList>>,
+    }
+    ::wechatpay::runtime::json_object!(WeeklyAvailablePeriod {
+        day_list: "day_list" optional,
+        day_period_list: "day_period_list" optional,
+    });
+    /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` and 30 more.
+    ///
+    /// A value this client does not know yet is kept as [`DayList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DayList {
+        /// `MONDAY`
+        Monday,
+        /// `TUESDAY`
+        Tuesday,
+        /// `WEDNESDAY`
+        Wednesday,
+        /// `THURSDAY`
+        Thursday,
+        /// `FRIDAY`
+        Friday,
+        /// `SATURDAY`
+        Saturday,
+        /// `SUNDAY`
+        Sunday,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DayList {
+        Monday = "MONDAY",
+        Tuesday = "TUESDAY",
+        Wednesday = "WEDNESDAY",
+        Thursday = "THURSDAY",
+        Friday = "FRIDAY",
+        Saturday = "SATURDAY",
+        Sunday = "SUNDAY",
+    });
+    /// Used as `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DayPeriodList {
+        /// 当天可用开始时间
+        ///
+        /// Example: `60`
+        pub begin_time: i64,
+        /// 当天可用结束时间
+        ///
+        /// Example: `86399`
+        pub end_time: i64,
+    }
+    ::wechatpay::runtime::json_object!(DayPeriodList {
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
+    });
+    impl DayPeriodList {
+        /// A `DayPeriodList` of its required fields (`begin_time`, `end_time`).
+        #[inline]
+        pub fn new(begin_time: i64, end_time: i64) -> Self {
+            Self { begin_time, end_time }
+        }
+    }
+    /// 单券使用规则
+    ///
+    /// Used as `PostRequestStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SingleUsageRule {
+        /// 券可核销时间
+        pub coupon_available_period: CouponAvailablePeriod,
+        /// 满减券使用规则
+        pub normal_coupon: Option<NormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<RequestDiscountCoupon>,
+        /// 兑换券使用规则
+        pub exchange_coupon: Option<RequestExchangeCoupon>,
+    }
+    ::wechatpay::runtime::json_object!(SingleUsageRule {
+        coupon_available_period: "coupon_available_period" required,
+        normal_coupon: "normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+    });
+    impl SingleUsageRule {
+        /// A `SingleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `SingleUsageRule { normal_coupon: Some(…), ..SingleUsageRule::new(…) }`.
+        #[inline]
+        pub fn new(coupon_available_period: CouponAvailablePeriod) -> Self {
+            Self {
+                coupon_available_period,
+                normal_coupon: None,
+                discount_coupon: None,
+                exchange_coupon: None,
+            }
+        }
+    }
+    /// 券可核销时间
+    ///
+    /// Used as `PostRequestStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostRequestStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CouponAvailablePeriod {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: String,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: String,
+        /// 生效后N天内有效
+        ///
+        /// Example: `30`
+        pub available_days: Option<i64>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `1`
+        pub wait_days_after_receive: Option<i64>,
+        /// 每周固定可用时间
+        pub weekly_available_period: Option<WeeklyAvailablePeriod>,
+        /// 无规律的可用时间段
+        pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
+        /// 领取后N秒内有效
+        pub available_seconds: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(CouponAvailablePeriod {
+        available_begin_time: "available_begin_time" required,
+        available_end_time: "available_end_time" required,
+        available_days: "available_days" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        weekly_available_period: "weekly_available_period" optional,
+        irregular_available_period_list: "irregular_available_period_list" optional,
+        available_seconds: "available_seconds" optional,
+    });
+    impl CouponAvailablePeriod {
+        /// A `CouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `CouponAvailablePeriod { available_days: Some(…), ..CouponAvailablePeriod::new(…) }`.
+        #[inline]
+        pub fn new(
+            available_begin_time: impl Into<String>,
+            available_end_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                available_begin_time: available_begin_time.into(),
+                available_end_time: available_end_time.into(),
+                available_days: None,
+                wait_days_after_receive: None,
+                weekly_available_period: None,
+                irregular_available_period_list: None,
+                available_seconds: None,
+            }
+        }
+    }
+    /// 发放规则
+    ///
+    /// Used as `PostRequestStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StockSendRule {
+        /// 发放次数总上限
+        ///
+        /// Example: `100000`
+        pub max_count: i64,
+        /// 每日发放次数上限
+        ///
+        /// Example: `100000000`
+        pub max_count_per_day: Option<i64>,
+        /// 每个用户领取次数上限
+        ///
+        /// Example: `5`
+        pub max_count_per_user: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(StockSendRule {
+        max_count: "max_count" required,
+        max_count_per_day: "max_count_per_day" optional,
+        max_count_per_user: "max_count_per_user" optional,
+    });
+    impl StockSendRule {
+        /// A `StockSendRule` with its required fields (`max_count`); every optional field is `None`. Set optional ones with struct update syntax: `StockSendRule { max_count_per_day: Some(…), ..StockSendRule::new(…) }`.
+        #[inline]
+        pub fn new(max_count: i64) -> Self {
+            Self {
+                max_count,
+                max_count_per_day: None,
+                max_count_per_user: None,
+            }
+        }
+    }
+    /// 可用门店范围
+    ///
+    /// Used as `PostRequestStockStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PatchResponseStockListStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListStoreScope` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 16 more.
+    ///
+    /// A value this client does not know yet is kept as [`StoreScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StoreScope {
+        /// `NONE`
+        None,
+        /// `ALL`
+        All,
+        /// `SPECIFIC`
+        Specific,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(StoreScope {
+        None = "NONE",
+        All = "ALL",
+        Specific = "SPECIFIC",
+    });
+    /// 券使用规则展示信息
+    ///
+    /// Used as `PostRequestStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct UsageRuleDisplayInfo {
+        /// 券使用方式列表
+        pub coupon_usage_method_list: Vec<CouponUsageMethodList>,
+        /// 小程序AppID
+        ///
+        /// Example: `wx1234567890`
+        pub mini_program_appid: Option<String>,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/pages/index/product`
+        pub mini_program_path: Option<String>,
+        /// APP的H5跳转路径
+        ///
+        /// Example: `https://weixin.qq.com/jump-to-app`
+        pub app_path: Option<String>,
+        /// 券使用说明
+        ///
+        /// Example: `工作日可用`
+        pub usage_description: String,
+        /// 券可用门店信息
+        pub coupon_available_store_info: Option<CouponAvailableStoreInfo>,
+        /// APP跳转类型
+        ///
+        /// Example: `H5`
+        pub app_jump_type: Option<AppJumpType>,
+        /// 口令链接
+        ///
+        /// Example: `passcode_link.example`
+        pub passcode_link: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(UsageRuleDisplayInfo {
+        coupon_usage_method_list: "coupon_usage_method_list" required,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+        app_path: "app_path" optional,
+        usage_description: "usage_description" required,
+        coupon_available_store_info: "coupon_available_store_info" optional,
+        app_jump_type: "app_jump_type" optional,
+        passcode_link: "passcode_link" optional,
+    });
+    impl UsageRuleDisplayInfo {
+        /// A `UsageRuleDisplayInfo` with its required fields (`coupon_usage_method_list`, `usage_description`); every optional field is `None`. Set optional ones with struct update syntax: `UsageRuleDisplayInfo { mini_program_appid: Some(…), ..UsageRuleDisplayInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            coupon_usage_method_list: Vec<CouponUsageMethodList>,
+            usage_description: impl Into<String>,
+        ) -> Self {
+            Self {
+                coupon_usage_method_list,
+                mini_program_appid: None,
+                mini_program_path: None,
+                app_path: None,
+                usage_description: usage_description.into(),
+                coupon_available_store_info: None,
+                app_jump_type: None,
+                passcode_link: None,
+            }
+        }
+    }
+    /// APP跳转类型
+    ///
+    /// Used as `PostRequestStockUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PatchResponseStockListUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfoAppJumpType` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 15 more.
+    ///
+    /// A value this client does not know yet is kept as [`AppJumpType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AppJumpType {
+        /// `H5`
+        H5,
+        /// `PASSCODE_LINK`
+        PasscodeLink,
+        /// `USAGE_GUIDE`
+        UsageGuide,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AppJumpType {
+        H5 = "H5",
+        PasscodeLink = "PASSCODE_LINK",
+        UsageGuide = "USAGE_GUIDE",
+    });
+    /// 券可用门店信息
+    ///
+    /// Used as `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CouponAvailableStoreInfo {
+        /// 券可用门店描述
+        ///
+        /// Example: `所有门店可用，可使用小程序查看门店列表`
+        pub description: String,
+        /// 小程序AppID
+        ///
+        /// Example: `wx1234567890`
+        pub mini_program_appid: Option<String>,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/pages/index/product`
+        pub mini_program_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CouponAvailableStoreInfo {
+        description: "description" required,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+    });
+    impl CouponAvailableStoreInfo {
+        /// A `CouponAvailableStoreInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `CouponAvailableStoreInfo { mini_program_appid: Some(…), ..CouponAvailableStoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(description: impl Into<String>) -> Self {
+            Self {
+                description: description.into(),
+                mini_program_appid: None,
+                mini_program_path: None,
+            }
+        }
+    }
+    /// Used as `PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 16 more.
+    ///
+    /// A value this client does not know yet is kept as [`CouponUsageMethodList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CouponUsageMethodList {
+        /// `OFFLINE`
+        Offline,
+        /// `MINI_PROGRAM`
+        MiniProgram,
+        /// `APP`
+        App,
+        /// `PAYMENT_CODE`
+        PaymentCode,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CouponUsageMethodList {
+        Offline = "OFFLINE",
+        MiniProgram = "MINI_PROGRAM",
+        App = "APP",
+        PaymentCode = "PAYMENT_CODE",
+    });
+    /// 使用模式
+    ///
+    /// Used as `PostRequestUsageMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseUsageMode` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseUsageMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseUsageMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseUsageMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `GetResponseUserCouponListProductCouponUsageMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponUsageMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCouponUsageMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
+    ///
+    /// A value this client does not know yet is kept as [`RequestUsageMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestUsageMode {
+        /// `SINGLE`
+        Single,
+        /// `SEQUENTIAL`
+        Sequential,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestUsageMode {
+        Single = "SINGLE",
+        Sequential = "SEQUENTIAL",
+    });
+    /// 展示信息
+    ///
+    /// Used as `PostResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDisplayInfo {
+        /// 商品券名称
+        ///
+        /// Example: `全场满100立打8折`
+        pub name: Option<String>,
+        /// 商品券图片
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub image_url: Option<String>,
+        /// 商品券背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub background_url: Option<String>,
+        /// 商品券详情图列表
+        pub detail_image_url_list: Option<Vec<String>>,
+        /// 商品原价
+        ///
+        /// Example: `10000`
+        pub original_price: Option<i64>,
+        /// 套餐组合
+        pub combo_package_list: Option<Vec<ResponseComboPackageList>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDisplayInfo {
+        name: "name" optional,
+        image_url: "image_url" optional,
+        background_url: "background_url" optional,
+        detail_image_url_list: "detail_image_url_list" optional,
+        original_price: "original_price" optional,
+        combo_package_list: "combo_package_list" optional,
+    });
+    /// Used as `PostResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfoComboPackageList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseComboPackageList {
+        /// 套餐名
+        ///
+        /// Example: `咖啡2选1`
+        pub name: Option<String>,
+        /// 可选单品数量
+        ///
+        /// Example: `3`
+        pub pick_count: Option<i64>,
+        /// 单品列表
+        pub choice_list: Option<Vec<ResponseChoiceList>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseComboPackageList {
+        name: "name" optional,
+        pick_count: "pick_count" optional,
+        choice_list: "choice_list" optional,
+    });
+    /// Used as `PostResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponDisplayInfoComboPackageListChoiceList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseChoiceList {
+        /// 单品名称
+        ///
+        /// Example: `美式`
+        pub name: Option<String>,
+        /// 单品价格
+        ///
+        /// Example: `10000`
+        pub price: Option<i64>,
+        /// 单品数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+        /// 单品图片
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub image_url: Option<String>,
+        /// 单品跳转小程序AppID
+        ///
+        /// Example: `wx4fd12345678`
+        pub mini_program_appid: Option<String>,
+        /// 单品跳转小程序路径
+        ///
+        /// Example: `/pages/index/index`
+        pub mini_program_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseChoiceList {
+        name: "name" optional,
+        price: "price" optional,
+        count: "count" optional,
+        image_url: "image_url" optional,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+    });
+    /// 多次优惠模式信息
+    ///
+    /// Used as `PostResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `GetResponseUserCouponListProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProductCouponSequentialUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SequentialUsageInfo {
+        /// 多次优惠规则类型
+        ///
+        /// Example: `INCREMENTAL`
+        pub type_: Option<Type>,
+        /// 可使用次数
+        ///
+        /// Example: `15`
+        pub count: Option<i64>,
+        /// 多次优惠有效天数
+        ///
+        /// Example: `365`
+        pub available_days: Option<i64>,
+        /// 多次优惠使用间隔天数
+        ///
+        /// Example: `0`
+        pub interval_days: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(SequentialUsageInfo {
+        type_: "type" optional,
+        count: "count" optional,
+        available_days: "available_days" optional,
+        interval_days: "interval_days" optional,
+    });
+    /// 单券模式信息
+    ///
+    /// Used as `PostResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponSingleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SingleUsageInfo {
+        /// 满减券使用规则
+        pub normal_coupon: Option<ResponseNormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<ResponseSingleUsageInfoDiscountCoupon>,
+    }
+    ::wechatpay::runtime::json_object!(SingleUsageInfo {
+        normal_coupon: "normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+    });
+    /// 折扣券使用规则
+    ///
+    /// Used as `PostResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSequentialUsageRuleDiscountCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfoDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 38 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSingleUsageInfoDiscountCoupon {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: Option<i64>,
+        /// 固定减免百分比
+        ///
+        /// Example: `20`
+        pub percent_off: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSingleUsageInfoDiscountCoupon {
+        threshold: "threshold" optional,
+        percent_off: "percent_off" optional,
+    });
+    /// 满减券使用规则
+    ///
+    /// Used as `PostResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSequentialUsageRuleNormalCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseSingleUsageInfoNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseStockListProgressiveBundleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` and 38 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseNormalCoupon {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: Option<i64>,
+        /// 固定减免金额
+        ///
+        /// Example: `1`
+        pub discount_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseNormalCoupon {
+        threshold: "threshold" optional,
+        discount_amount: "discount_amount" optional,
+    });
+    /// 商品券状态
+    ///
+    /// Used as `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PatchResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostResponseUserProductCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons` and 5 more.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `AUDITING`
+        Auditing,
+        /// `EFFECTIVE`
+        Effective,
+        /// `DEACTIVATED`
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Auditing = "AUDITING",
+        Effective = "EFFECTIVE",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 用户商品券展示信息
+    ///
+    /// Used as `PostResponseStockCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CouponDisplayInfo {
+        /// 用户商品券Code展示模式
+        ///
+        /// Example: `QRCODE`
+        pub code_display_mode: Option<RequestCodeDisplayMode>,
+        /// 背景颜色
+        ///
+        /// Example: `Color020`
+        pub background_color: Option<BackgroundColor>,
+        /// 小程序入口
+        pub entrance_mini_program: Option<EntranceMiniProgram>,
+        /// 公众号入口
+        pub entrance_official_account: Option<ResponseEntranceOfficialAccount>,
+        /// 视频号入口
+        pub entrance_finder: Option<ResponseEntranceFinder>,
+    }
+    ::wechatpay::runtime::json_object!(CouponDisplayInfo {
+        code_display_mode: "code_display_mode" optional,
+        background_color: "background_color" optional,
+        entrance_mini_program: "entrance_mini_program" optional,
+        entrance_official_account: "entrance_official_account" optional,
+        entrance_finder: "entrance_finder" optional,
+    });
+    /// 视频号入口
+    ///
+    /// Used as `PostResponseStockCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceFinder` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseEntranceFinder {
+        /// 视频号ID
+        ///
+        /// Example: `gh_12345678`
+        pub finder_id: Option<String>,
+        /// 视频号视频ID
+        ///
+        /// Example: `UDFsdf24df34dD456Hdf34`
+        pub finder_video_id: Option<String>,
+        /// 视频号封面图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+        pub finder_video_cover_image_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseEntranceFinder {
+        finder_id: "finder_id" optional,
+        finder_video_id: "finder_video_id" optional,
+        finder_video_cover_image_url: "finder_video_cover_image_url" optional,
+    });
+    /// 小程序入口
+    ///
+    /// Used as `PostResponseStockCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct EntranceMiniProgram {
+        /// 小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub appid: Option<String>,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/path/index/index`
+        pub path: Option<String>,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_wording: Option<String>,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guidance_wording: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(EntranceMiniProgram {
+        appid: "appid" optional,
+        path: "path" optional,
+        entrance_wording: "entrance_wording" optional,
+        guidance_wording: "guidance_wording" optional,
+    });
+    /// 公众号入口
+    ///
+    /// Used as `PostResponseStockCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponDisplayInfoEntranceOfficialAccount` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseEntranceOfficialAccount {
+        /// 公众号AppID
+        ///
+        /// Example: `wx1234567890`
+        pub appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseEntranceOfficialAccount {
+        appid: "appid" optional,
+    });
+    /// 已发放次数
+    ///
+    /// Used as `PostResponseStockSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSentCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SentCountInfo {
+        /// 已发放总次数
+        ///
+        /// Example: `0`
+        pub total_count: Option<i64>,
+        /// 当天已发放次数
+        ///
+        /// Example: `0`
+        pub today_count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(SentCountInfo {
+        total_count: "total_count" optional,
+        today_count: "today_count" optional,
+    });
+    /// 多次优惠使用规则
+    ///
+    /// Used as `PostResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseStockListSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponseSequentialUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`, `GetResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SequentialUsageRule {
+        /// 券可核销时间
+        pub coupon_available_period: Option<ResponseCouponAvailablePeriod>,
+        /// 满减券使用规则
+        pub normal_coupon_list: Option<Vec<ResponseNormalCoupon>>,
+        /// 折扣券使用规则列表
+        pub discount_coupon_list: Option<Vec<ResponseSingleUsageInfoDiscountCoupon>>,
+        /// 兑换券使用规则列表
+        pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
+        /// 多次优惠是否提供首笔特惠
+        pub special_first: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(SequentialUsageRule {
+        coupon_available_period: "coupon_available_period" optional,
+        normal_coupon_list: "normal_coupon_list" optional,
+        discount_coupon_list: "discount_coupon_list" optional,
+        exchange_coupon_list: "exchange_coupon_list" optional,
+        special_first: "special_first" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponseSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`, `GetResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 4 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCouponAvailablePeriod {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: Option<String>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `1`
+        pub wait_days_after_receive: Option<i64>,
+        /// 每周固定可用时间
+        pub weekly_available_period: Option<ResponseWeeklyAvailablePeriod>,
+        /// 无规律的可用时间段
+        pub irregular_available_period_list: Option<
+            Vec<ResponseIrregularAvailablePeriodList>,
+        >,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCouponAvailablePeriod {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        weekly_available_period: "weekly_available_period" optional,
+        irregular_available_period_list: "irregular_available_period_list" optional,
+    });
+    /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseIrregularAvailablePeriodList {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseIrregularAvailablePeriodList {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// 每周固定可用时间
+    ///
+    /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseWeeklyAvailablePeriod {
+        /// 每周可用星期数
+        pub day_list: Option<Vec<DayList>>,
+        /// 当天可用时间段
+        pub day_period_list: Option<Vec<ResponseDayPeriodList>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseWeeklyAvailablePeriod {
+        day_list: "day_list" optional,
+        day_period_list: "day_period_list" optional,
+    });
+    /// Used as `PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDayPeriodList {
+        /// 当天可用开始时间
+        ///
+        /// Example: `60`
+        pub begin_time: Option<i64>,
+        /// 当天可用结束时间
+        ///
+        /// Example: `86399`
+        pub end_time: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDayPeriodList {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// Used as `PostResponseStockSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListSingleUsageRuleExchangeCoupon` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSequentialUsageRuleExchangeCouponList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` and 25 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ExchangeCouponList {
+        /// 门槛金额
+        ///
+        /// Example: `10000`
+        pub threshold: Option<i64>,
+        /// 固定兑换价格
+        ///
+        /// Example: `20`
+        pub exchange_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ExchangeCouponList {
+        threshold: "threshold" optional,
+        exchange_price: "exchange_price" optional,
+    });
+    /// 单券使用规则
+    ///
+    /// Used as `PostResponseStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSingleUsageRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 9 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSingleUsageRule {
+        /// 券可核销时间
+        pub coupon_available_period: Option<
+            ResponseStockSingleUsageRuleCouponAvailablePeriod,
+        >,
+        /// 满减券使用规则
+        pub normal_coupon: Option<ResponseNormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<ResponseSingleUsageInfoDiscountCoupon>,
+        /// 兑换券使用规则
+        pub exchange_coupon: Option<ExchangeCouponList>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSingleUsageRule {
+        coupon_available_period: "coupon_available_period" optional,
+        normal_coupon: "normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `PostResponseStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 9 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseStockSingleUsageRuleCouponAvailablePeriod {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `30`
+        pub available_days: Option<i64>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `1`
+        pub wait_days_after_receive: Option<i64>,
+        /// 每周固定可用时间
+        pub weekly_available_period: Option<ResponseWeeklyAvailablePeriod>,
+        /// 无规律的可用时间段
+        pub irregular_available_period_list: Option<
+            Vec<ResponseIrregularAvailablePeriodList>,
+        >,
+    }
+    ::wechatpay::runtime::json_object!(ResponseStockSingleUsageRuleCouponAvailablePeriod {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_days: "available_days" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        weekly_available_period: "weekly_available_period" optional,
+        irregular_available_period_list: "irregular_available_period_list" optional,
+    });
+    /// 批次状态
+    ///
+    /// Used as `PostResponseStockState` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetRequestState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockListState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseState` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 12 more.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `AUDITING`
+        Auditing,
+        /// `SENDING`
+        Sending,
+        /// `PAUSED`
+        Paused,
+        /// `STOPPED`
+        Stopped,
+        /// `DEACTIVATED`
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        Auditing = "AUDITING",
+        Sending = "SENDING",
+        Paused = "PAUSED",
+        Stopped = "STOPPED",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 发放规则
+    ///
+    /// Used as `PostResponseStockStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseStockSendRule` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseStockSendRule {
+        /// 发放次数总上限
+        ///
+        /// Example: `100000`
+        pub max_count: Option<i64>,
+        /// 每日发放次数上限
+        ///
+        /// Example: `100000000`
+        pub max_count_per_day: Option<i64>,
+        /// 每个用户领取次数上限
+        ///
+        /// Example: `5`
+        pub max_count_per_user: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseStockSendRule {
+        max_count: "max_count" optional,
+        max_count_per_day: "max_count_per_day" optional,
+        max_count_per_user: "max_count_per_user" optional,
+    });
+    /// 券使用规则展示信息
+    ///
+    /// Used as `PostResponseStockUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseUsageRuleDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` and 10 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseUsageRuleDisplayInfo {
+        /// 券使用方式列表
+        pub coupon_usage_method_list: Option<Vec<CouponUsageMethodList>>,
+        /// 小程序AppID
+        ///
+        /// Example: `wx1234567890`
+        pub mini_program_appid: Option<String>,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/pages/index/product`
+        pub mini_program_path: Option<String>,
+        /// APP的H5跳转路径
+        ///
+        /// Example: `https://weixin.qq.com/jump-to-app`
+        pub app_path: Option<String>,
+        /// 券使用说明
+        ///
+        /// Example: `工作日可用`
+        pub usage_description: Option<String>,
+        /// 券可用门店信息
+        pub coupon_available_store_info: Option<ResponseCouponAvailableStoreInfo>,
+        /// APP跳转类型
+        ///
+        /// Example: `H5`
+        pub app_jump_type: Option<AppJumpType>,
+        /// 口令链接
+        ///
+        /// Example: `passcode_link.example`
+        pub passcode_link: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseUsageRuleDisplayInfo {
+        coupon_usage_method_list: "coupon_usage_method_list" optional,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+        app_path: "app_path" optional,
+        usage_description: "usage_description" optional,
+        coupon_available_store_info: "coupon_available_store_info" optional,
+        app_jump_type: "app_jump_type" optional,
+        passcode_link: "passcode_link" optional,
+    });
+    /// 券可用门店信息
+    ///
+    /// Used as `PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` and 11 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCouponAvailableStoreInfo {
+        /// 券可用门店描述
+        ///
+        /// Example: `所有门店可用，可使用小程序查看门店列表`
+        pub description: Option<String>,
+        /// 小程序AppID
+        ///
+        /// Example: `wx1234567890`
+        pub mini_program_appid: Option<String>,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/pages/index/product`
+        pub mini_program_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCouponAvailableStoreInfo {
+        description: "description" optional,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+    });
+    /// Used as `GetRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `GetRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdRequest {
+        /// 品牌ID
+        ///
+        /// Query parameter `brand_id`. Example: `120344`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdRequest {
+        brand_id: query "brand_id" required,
+    });
+    impl BrandIdRequest {
+        /// A `BrandIdRequest` of its required fields (`brand_id`).
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self { brand_id: brand_id.into() }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ProductCouponIdResponse {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: String,
+        /// 商品券状态
+        pub state: Option<State>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+        /// 优惠范围
+        ///
+        /// Example: `ALL`
+        pub scope: Option<Scope>,
+        /// 商品券类型
+        ///
+        /// Example: `NORMAL`
+        pub type_: Option<StockType>,
+        /// 使用模式
+        ///
+        /// Example: `SINGLE`
+        pub usage_mode: Option<RequestUsageMode>,
+        /// 单券模式信息
+        pub single_usage_info: Option<SingleUsageInfo>,
+        /// 多次优惠模式信息
+        pub sequential_usage_info: Option<SequentialUsageInfo>,
+        /// 展示信息
+        pub display_info: Option<ResponseDisplayInfo>,
+        /// 外部商品ID
+        ///
+        /// Example: `Product_1234567890`
+        pub out_product_no: Option<String>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ProductCouponIdResponse {
+        product_coupon_id: "product_coupon_id" required,
+        state: "state" optional,
+        brand_id: "brand_id" required,
+        scope: "scope" optional,
+        type_: "type" optional,
+        usage_mode: "usage_mode" optional,
+        single_usage_info: "single_usage_info" optional,
+        sequential_usage_info: "sequential_usage_info" optional,
+        display_info: "display_info" optional,
+        out_product_no: "out_product_no" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+    });
+    impl ProductCouponIdResponse {
+        /// A `ProductCouponIdResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `ProductCouponIdResponse { state: Some(…), ..ProductCouponIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            product_coupon_id: impl Into<String>,
+            brand_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                product_coupon_id: product_coupon_id.into(),
+                state: None,
+                brand_id: brand_id.into(),
+                scope: None,
+                type_: None,
+                usage_mode: None,
+                single_usage_info: None,
+                sequential_usage_info: None,
+                display_info: None,
+                out_product_no: None,
+                deactivate_request_no: None,
+                deactivate_time: None,
+                deactivate_reason: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdOutRequestNoRequest {
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+        /// 失效请求单号
+        ///
+        /// Example: `34657_20250101_123456`
+        pub out_request_no: String,
+        /// 失效原因
+        ///
+        /// Example: `批次信息有误，重新创建`
+        pub deactivate_reason: String,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdOutRequestNoRequest {
+        brand_id: "brand_id" required,
+        out_request_no: "out_request_no" required,
+        deactivate_reason: "deactivate_reason" required,
+    });
+    impl BrandIdOutRequestNoRequest {
+        /// A `BrandIdOutRequestNoRequest` of its required fields (`brand_id`, `out_request_no`, `deactivate_reason`).
+        #[inline]
+        pub fn new(
+            brand_id: impl Into<String>,
+            out_request_no: impl Into<String>,
+            deactivate_reason: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                out_request_no: out_request_no.into(),
+                deactivate_reason: deactivate_reason.into(),
+            }
+        }
+    }
+    /// 券Code分配模式
+    ///
+    /// Used as `PostRequestStockBundleCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponCodeMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostResponseUserProductCouponListStockCouponCodeMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListStockCouponCodeMode` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestStockBundleCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestStockBundleCouponCodeMode {
+        /// `WECHATPAY`
+        Wechatpay,
+        /// `UPLOAD`
+        Upload,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestStockBundleCouponCodeMode {
+        Wechatpay = "WECHATPAY",
+        Upload = "UPLOAD",
+    });
+    /// 用户商品券展示信息
+    ///
+    /// Used as `PostRequestStockBundleCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestCouponDisplayInfo {
+        /// 用户商品券Code展示模式
+        ///
+        /// Example: `QRCODE`
+        pub code_display_mode: Option<RequestCodeDisplayMode>,
+        /// 背景颜色
+        ///
+        /// Example: `Color020`
+        pub background_color: Option<BackgroundColor>,
+        /// 小程序入口
+        pub entrance_mini_program: Option<RequestEntranceMiniProgram>,
+        /// 公众号入口
+        pub entrance_official_account: Option<EntranceOfficialAccount>,
+        /// 视频号入口
+        pub entrance_finder: Option<EntranceFinder>,
+    }
+    ::wechatpay::runtime::json_object!(RequestCouponDisplayInfo {
+        code_display_mode: "code_display_mode" optional,
+        background_color: "background_color" optional,
+        entrance_mini_program: "entrance_mini_program" optional,
+        entrance_official_account: "entrance_official_account" optional,
+        entrance_finder: "entrance_finder" optional,
+    });
+    /// 小程序入口
+    ///
+    /// Used as `PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchRequestCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostRequestStockCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PatchRequestCouponDisplayInfoEntranceMiniProgram` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestEntranceMiniProgram {
+        /// 小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub appid: String,
+        /// 小程序跳转路径
+        ///
+        /// Example: `/path/index/index`
+        pub path: String,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_wording: String,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guidance_wording: String,
+    }
+    ::wechatpay::runtime::json_object!(RequestEntranceMiniProgram {
+        appid: "appid" required,
+        path: "path" required,
+        entrance_wording: "entrance_wording" required,
+        guidance_wording: "guidance_wording" required,
+    });
+    impl RequestEntranceMiniProgram {
+        /// A `RequestEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`, `guidance_wording`).
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            path: impl Into<String>,
+            entrance_wording: impl Into<String>,
+            guidance_wording: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                path: path.into(),
+                entrance_wording: entrance_wording.into(),
+                guidance_wording: guidance_wording.into(),
+            }
+        }
+    }
+    /// Used as `PostResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostResponseUserProductCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseStockList {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: Option<String>,
+        /// 批次ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_id: Option<String>,
+        /// 备注
+        pub remark: Option<String>,
+        /// 券Code分配模式
+        ///
+        /// Example: `WECHATPAY`
+        pub coupon_code_mode: Option<RequestStockBundleCouponCodeMode>,
+        /// 品牌方预上传的券Code数量信息
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
+        /// 发放规则
+        pub stock_send_rule: Option<ResponseStockSendRule>,
+        /// 多次优惠使用规则
+        pub progressive_bundle_usage_rule: Option<ResponseSingleUsageRule>,
+        /// 批次组信息
+        pub stock_bundle_info: Option<StockBundleInfo>,
+        /// 券使用规则展示信息
+        pub usage_rule_display_info: Option<ResponseUsageRuleDisplayInfo>,
+        /// 用户商品券展示信息
+        pub coupon_display_info: Option<CouponDisplayInfo>,
+        /// 事件通知配置
+        pub notify_config: Option<NotifyConfig>,
+        /// 可用门店范围
+        ///
+        /// Example: `NONE`
+        pub store_scope: Option<StoreScope>,
+        /// 已发放次数
+        pub sent_count_info: Option<SentCountInfo>,
+        /// 批次状态
+        pub state: Option<ResponseState>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseStockList {
+        product_coupon_id: "product_coupon_id" optional,
+        stock_id: "stock_id" optional,
+        remark: "remark" optional,
+        coupon_code_mode: "coupon_code_mode" optional,
+        coupon_code_count_info: "coupon_code_count_info" optional,
+        stock_send_rule: "stock_send_rule" optional,
+        progressive_bundle_usage_rule: "progressive_bundle_usage_rule" optional,
+        stock_bundle_info: "stock_bundle_info" optional,
+        usage_rule_display_info: "usage_rule_display_info" optional,
+        coupon_display_info: "coupon_display_info" optional,
+        notify_config: "notify_config" optional,
+        store_scope: "store_scope" optional,
+        sent_count_info: "sent_count_info" optional,
+        state: "state" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+        brand_id: "brand_id" optional,
+    });
+    /// 品牌方预上传的券Code数量信息
+    ///
+    /// Used as `PostResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `GetResponseStockListCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `PostResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PatchResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponseCouponCodeCountInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` and 10 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CouponCodeCountInfo {
+        /// 已上传的Code总数
+        ///
+        /// Example: `10000`
+        pub total_count: Option<i64>,
+        /// 当前可用的Code
+        ///
+        /// Example: `999`
+        pub available_count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(CouponCodeCountInfo {
+        total_count: "total_count" optional,
+        available_count: "available_count" optional,
+    });
+    /// 批次组信息
+    ///
+    /// Used as `PostResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PatchResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponseStockListStockBundleInfo` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostResponseUserProductCouponListStockStockBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListStockStockBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StockBundleInfo {
+        /// 批次组ID
+        ///
+        /// Example: `712315129419284901`
+        pub stock_bundle_id: Option<String>,
+        /// 批次在批次组内的次序
+        ///
+        /// Example: `0`
+        pub stock_bundle_index: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(StockBundleInfo {
+        stock_bundle_id: "stock_bundle_id" optional,
+        stock_bundle_index: "stock_bundle_index" optional,
+    });
+    /// Used as `PatchResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StockBundleIdResponse {
+        /// 批次组ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_bundle_id: String,
+        /// 批次列表
+        pub stock_list: Option<Vec<ResponseStockList>>,
+    }
+    ::wechatpay::runtime::json_object!(StockBundleIdResponse {
+        stock_bundle_id: "stock_bundle_id" required,
+        stock_list: "stock_list" optional,
+    });
+    impl StockBundleIdResponse {
+        /// A `StockBundleIdResponse` with its required fields (`stock_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `StockBundleIdResponse { stock_list: Some(…), ..StockBundleIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(stock_bundle_id: impl Into<String>) -> Self {
+            Self {
+                stock_bundle_id: stock_bundle_id.into(),
+                stock_list: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostRequest` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BrandIdStoreListRequest {
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+        /// 门店列表
+        pub store_list: Vec<StoreList>,
+    }
+    ::wechatpay::runtime::json_object!(BrandIdStoreListRequest {
+        brand_id: "brand_id" required,
+        store_list: "store_list" required,
+    });
+    impl BrandIdStoreListRequest {
+        /// A `BrandIdStoreListRequest` of its required fields (`brand_id`, `store_list`).
+        #[inline]
+        pub fn new(brand_id: impl Into<String>, store_list: Vec<StoreList>) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                store_list,
+            }
+        }
+    }
+    /// Used as `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostRequestStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreList {
+        /// 门店ID
+        ///
+        /// Example: `100000001`
+        pub store_id: String,
+    }
+    ::wechatpay::runtime::json_object!(StoreList {
+        store_id: "store_id" required,
+    });
+    impl StoreList {
+        /// A `StoreList` of its required fields (`store_id`).
+        #[inline]
+        pub fn new(store_id: impl Into<String>) -> Self {
+            Self { store_id: store_id.into() }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TotalCountResponse {
+        /// 去重后门店总数
+        ///
+        /// Example: `100`
+        pub total_count: Option<i64>,
+        /// 关联成功的门店列表
+        pub success_store_list: Option<Vec<SuccessStoreList>>,
+        /// 关联失败的门店列表
+        pub failed_store_list: Option<Vec<FailedStoreList>>,
+    }
+    ::wechatpay::runtime::json_object!(TotalCountResponse {
+        total_count: "total_count" optional,
+        success_store_list: "success_store_list" optional,
+        failed_store_list: "failed_store_list" optional,
+    });
+    /// Used as `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `PostResponseFailedStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FailedStoreList {
+        /// 门店ID
+        ///
+        /// Example: `100000001`
+        pub store_id: Option<String>,
+        /// 失败错误码
+        pub code: Option<String>,
+        /// 失败错误信息
+        pub message: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(FailedStoreList {
+        store_id: "store_id" optional,
+        code: "code" optional,
+        message: "message" optional,
+    });
+    /// Used as `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, `GetResponseStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`, `PostResponseSuccessStoreList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SuccessStoreList {
+        /// 门店ID
+        ///
+        /// Example: `100000001`
+        pub store_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SuccessStoreList {
+        store_id: "store_id" optional,
+    });
+    /// Used as `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TotalCountSuccessStoreListResponse {
+        /// 去重后门店总数
+        ///
+        /// Example: `100`
+        pub total_count: Option<i64>,
+        /// 取消关联成功的门店列表
+        pub success_store_list: Option<Vec<SuccessStoreList>>,
+        /// 取消关联失败的门店列表
+        pub failed_store_list: Option<Vec<FailedStoreList>>,
+    }
+    ::wechatpay::runtime::json_object!(TotalCountSuccessStoreListResponse {
+        total_count: "total_count" optional,
+        success_store_list: "success_store_list" optional,
+        failed_store_list: "failed_store_list" optional,
+    });
+    /// 更新模式
+    ///
+    /// Used as `PostRequestUpdateMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`, `PostRequestUpdateMode` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`.
+    ///
+    /// A value this client does not know yet is kept as [`UpdateMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UpdateMode {
+        /// `MAX_COUNT`
+        MaxCount,
+        /// `MAX_COUNT_PER_DAY`
+        MaxCountPerDay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UpdateMode {
+        MaxCount = "MAX_COUNT",
+        MaxCountPerDay = "MAX_COUNT_PER_DAY",
+    });
+    /// Used as `GetResponseStockList` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`, `GetResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseStockList2 {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: Option<String>,
+        /// 批次ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_id: Option<String>,
+        /// 备注
+        pub remark: Option<String>,
+        /// 券Code分配模式
+        ///
+        /// Example: `WECHATPAY`
+        pub coupon_code_mode: Option<RequestCouponCodeMode>,
+        /// 品牌方预上传的券Code数量信息
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
+        /// 发放规则
+        pub stock_send_rule: Option<ResponseStockSendRule>,
+        /// 单券使用规则
+        pub single_usage_rule: Option<ResponseSingleUsageRule>,
+        /// 多次优惠使用规则
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
+        /// 券使用规则展示信息
+        pub usage_rule_display_info: Option<ResponseUsageRuleDisplayInfo>,
+        /// 用户商品券展示信息
+        pub coupon_display_info: Option<CouponDisplayInfo>,
+        /// 事件通知配置
+        pub notify_config: Option<NotifyConfig>,
+        /// 可用门店范围
+        ///
+        /// Example: `NONE`
+        pub store_scope: Option<StoreScope>,
+        /// 已发放次数
+        pub sent_count_info: Option<SentCountInfo>,
+        /// 批次状态
+        pub state: Option<ResponseState>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseStockList2 {
+        product_coupon_id: "product_coupon_id" optional,
+        stock_id: "stock_id" optional,
+        remark: "remark" optional,
+        coupon_code_mode: "coupon_code_mode" optional,
+        coupon_code_count_info: "coupon_code_count_info" optional,
+        stock_send_rule: "stock_send_rule" optional,
+        single_usage_rule: "single_usage_rule" optional,
+        sequential_usage_rule: "sequential_usage_rule" optional,
+        usage_rule_display_info: "usage_rule_display_info" optional,
+        coupon_display_info: "coupon_display_info" optional,
+        notify_config: "notify_config" optional,
+        store_scope: "store_scope" optional,
+        sent_count_info: "sent_count_info" optional,
+        state: "state" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+        brand_id: "brand_id" optional,
+    });
+    /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ProductCouponIdStockIdResponse {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: String,
+        /// 批次ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_id: String,
+        /// 备注
+        pub remark: Option<String>,
+        /// 券Code分配模式
+        ///
+        /// Example: `WECHATPAY`
+        pub coupon_code_mode: Option<RequestCouponCodeMode>,
+        /// 品牌方预上传的券Code数量信息
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
+        /// 发放规则
+        pub stock_send_rule: Option<ResponseStockSendRule>,
+        /// 单券使用规则
+        pub single_usage_rule: Option<ResponseSingleUsageRule>,
+        /// 多次优惠使用规则
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
+        /// 券使用规则展示信息
+        pub usage_rule_display_info: Option<ResponseUsageRuleDisplayInfo>,
+        /// 用户商品券展示信息
+        pub coupon_display_info: Option<CouponDisplayInfo>,
+        /// 事件通知配置
+        pub notify_config: Option<NotifyConfig>,
+        /// 可用门店范围
+        ///
+        /// Example: `NONE`
+        pub store_scope: Option<StoreScope>,
+        /// 已发放次数
+        pub sent_count_info: Option<SentCountInfo>,
+        /// 批次状态
+        pub state: Option<ResponseState>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(ProductCouponIdStockIdResponse {
+        product_coupon_id: "product_coupon_id" required,
+        stock_id: "stock_id" required,
+        remark: "remark" optional,
+        coupon_code_mode: "coupon_code_mode" optional,
+        coupon_code_count_info: "coupon_code_count_info" optional,
+        stock_send_rule: "stock_send_rule" optional,
+        single_usage_rule: "single_usage_rule" optional,
+        sequential_usage_rule: "sequential_usage_rule" optional,
+        usage_rule_display_info: "usage_rule_display_info" optional,
+        coupon_display_info: "coupon_display_info" optional,
+        notify_config: "notify_config" optional,
+        store_scope: "store_scope" optional,
+        sent_count_info: "sent_count_info" optional,
+        state: "state" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+        brand_id: "brand_id" required,
+    });
+    impl ProductCouponIdStockIdResponse {
+        /// A `ProductCouponIdStockIdResponse` with its required fields (`product_coupon_id`, `stock_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `ProductCouponIdStockIdResponse { remark: Some(…), ..ProductCouponIdStockIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            product_coupon_id: impl Into<String>,
+            stock_id: impl Into<String>,
+            brand_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                product_coupon_id: product_coupon_id.into(),
+                stock_id: stock_id.into(),
+                remark: None,
+                coupon_code_mode: None,
+                coupon_code_count_info: None,
+                stock_send_rule: None,
+                single_usage_rule: None,
+                sequential_usage_rule: None,
+                usage_rule_display_info: None,
+                coupon_display_info: None,
+                notify_config: None,
+                store_scope: None,
+                sent_count_info: None,
+                state: None,
+                deactivate_request_no: None,
+                deactivate_time: None,
+                deactivate_reason: None,
+                brand_id: brand_id.into(),
+            }
+        }
+    }
+    /// 用户商品券状态
+    ///
+    /// Used as `PostResponseUserProductCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetRequestCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseUserCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`CouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CouponState {
+        /// `CONFIRMING`: 待确认
+        Confirming,
+        /// `PENDING`: 已发放待生效
+        Pending,
+        /// `EFFECTIVE`: 已生效
+        Effective,
+        /// `USED`: 已核销
+        Used,
+        /// `EXPIRED`: 已过期
+        Expired,
+        /// `DELETED`: 已删除
+        Deleted,
+        /// `DEACTIVATED`: 已失效
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CouponState {
+        Confirming = "CONFIRMING",
+        Pending = "PENDING",
+        Effective = "EFFECTIVE",
+        Used = "USED",
+        Expired = "EXPIRED",
+        Deleted = "DELETED",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 用户商品券标签信息
+    ///
+    /// Used as `PostResponseUserProductCouponListCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `PostRequestCouponTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CouponTagInfo {
+        /// 用户商品券标签列表
+        pub coupon_tag_list: Option<Vec<CouponTagList>>,
+        /// 会员标签信息
+        pub member_tag_info: Option<MemberTagInfo>,
+    }
+    ::wechatpay::runtime::json_object!(CouponTagInfo {
+        coupon_tag_list: "coupon_tag_list" optional,
+        member_tag_info: "member_tag_info" optional,
+    });
+    /// Used as `PostResponseUserProductCouponListCouponTagInfoCouponTagList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponTagInfoCouponTagList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `PostRequestCouponTagInfoCouponTagList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    ///
+    /// A value this client does not know yet is kept as [`CouponTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CouponTagList {
+        /// `MEMBER`
+        Member,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CouponTagList {
+        Member = "MEMBER",
+    });
+    /// 会员标签信息
+    ///
+    /// Used as `PostResponseUserProductCouponListCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `PostRequestCouponTagInfoMemberTagInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MemberTagInfo {
+        /// 会员卡模板ID
+        pub member_card_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MemberTagInfo {
+        member_card_id: "member_card_id" optional,
+    });
+    /// 商品券信息
+    ///
+    /// Used as `PostResponseUserProductCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ProductCoupon {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: Option<String>,
+        /// 商品券状态
+        pub state: Option<State>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `ALL`
+        pub scope: Option<Scope>,
+        /// 商品券类型
+        ///
+        /// Example: `NORMAL`
+        pub type_: Option<StockType>,
+        /// 使用模式
+        ///
+        /// Example: `SINGLE`
+        pub usage_mode: Option<UsageMode>,
+        /// 单券模式信息
+        pub single_usage_info: Option<SingleUsageInfo>,
+        /// 多次优惠模式信息
+        pub progressive_bundle_usage_info: Option<ProgressiveBundleUsageInfo>,
+        /// 展示信息
+        pub display_info: Option<ResponseDisplayInfo>,
+        /// 外部商品ID
+        ///
+        /// Example: `Product_1234567890`
+        pub out_product_no: Option<String>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ProductCoupon {
+        product_coupon_id: "product_coupon_id" optional,
+        state: "state" optional,
+        brand_id: "brand_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        usage_mode: "usage_mode" optional,
+        single_usage_info: "single_usage_info" optional,
+        progressive_bundle_usage_info: "progressive_bundle_usage_info" optional,
+        display_info: "display_info" optional,
+        out_product_no: "out_product_no" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+    });
+    /// 多次优惠模式信息
+    ///
+    /// Used as `PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ProgressiveBundleUsageInfo {
+        /// 可使用次数
+        ///
+        /// Example: `15`
+        pub count: Option<i64>,
+        /// 多次优惠使用间隔天数
+        ///
+        /// Example: `0`
+        pub interval_days: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ProgressiveBundleUsageInfo {
+        count: "count" optional,
+        interval_days: "interval_days" optional,
+    });
+    /// 多次优惠使用详情
+    ///
+    /// Used as `PostResponseUserProductCouponListProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSingleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ProgressiveBundleUsageDetail {
+        /// 券核销请求单号
+        ///
+        /// Example: `34657_20250101_123456`
+        pub use_request_no: Option<String>,
+        /// 核销时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub use_time: Option<String>,
+        /// 关联微信支付订单信息
+        pub associated_order_info: Option<AssociatedOrderInfo>,
+        /// 退券请求单号
+        ///
+        /// Example: `MCHRETURN202003101234`
+        pub return_request_no: Option<String>,
+        /// 退券时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub return_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ProgressiveBundleUsageDetail {
+        use_request_no: "use_request_no" optional,
+        use_time: "use_time" optional,
+        associated_order_info: "associated_order_info" optional,
+        return_request_no: "return_request_no" optional,
+        return_time: "return_time" optional,
+    });
+    /// 关联微信支付订单信息
+    ///
+    /// Used as `PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `GetResponseSingleUsageDetailAssociatedOrderInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` and 9 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AssociatedOrderInfo {
+        /// 微信支付单号
+        ///
+        /// Example: `4200000000123456789123456789`
+        pub transaction_id: Option<String>,
+        /// 商户订单号
+        ///
+        /// Example: `trade_no_20250724123456`
+        pub out_trade_no: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `1234567890`
+        pub mchid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1234567890`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AssociatedOrderInfo {
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+    });
+    /// 发券渠道
+    ///
+    /// Used as `PostResponseUserProductCouponListSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `GetResponseUserCouponListSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSendChannel` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    ///
+    /// A value this client does not know yet is kept as [`SendChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SendChannel {
+        /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
+        Api,
+        /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
+        BrandManage,
+        /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
+        MerchantCard,
+        /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
+        Member,
+        /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
+        SmallActivity,
+        /// `RECEIVE_COMPONENT`: 小程序领券组件
+        ReceiveComponent,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SendChannel {
+        Api = "API",
+        BrandManage = "BRAND_MANAGE",
+        MerchantCard = "MERCHANT_CARD",
+        Member = "MEMBER",
+        SmallActivity = "SMALL_ACTIVITY",
+        ReceiveComponent = "RECEIVE_COMPONENT",
+    });
+    /// 用户券组信息
+    ///
+    /// Used as `PostResponseUserProductCouponListUserProductCouponBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListUserProductCouponBundleInfo` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UserProductCouponBundleInfo {
+        /// 用户券组ID
+        ///
+        /// Example: `7123912547109241212489`
+        pub user_coupon_bundle_id: Option<String>,
+        /// 用户券组内索引
+        ///
+        /// Example: `0`
+        pub user_coupon_bundle_index: Option<i64>,
+        /// 总可使用次数
+        ///
+        /// Example: `10`
+        pub total_count: Option<i64>,
+        /// 已使用次数
+        ///
+        /// Example: `3`
+        pub used_count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(UserProductCouponBundleInfo {
+        user_coupon_bundle_id: "user_coupon_bundle_id" optional,
+        user_coupon_bundle_index: "user_coupon_bundle_index" optional,
+        total_count: "total_count" optional,
+        used_count: "used_count" optional,
+    });
+    /// 商品券信息
+    ///
+    /// Used as `GetResponseUserCouponListProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseProductCoupon` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseProductCoupon {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: Option<String>,
+        /// 商品券状态
+        pub state: Option<State>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `ALL`
+        pub scope: Option<Scope>,
+        /// 商品券类型
+        ///
+        /// Example: `NORMAL`
+        pub type_: Option<StockType>,
+        /// 使用模式
+        ///
+        /// Example: `SINGLE`
+        pub usage_mode: Option<RequestUsageMode>,
+        /// 单券模式信息
+        pub single_usage_info: Option<SingleUsageInfo>,
+        /// 多次优惠模式信息
+        pub sequential_usage_info: Option<SequentialUsageInfo>,
+        /// 展示信息
+        pub display_info: Option<ResponseDisplayInfo>,
+        /// 外部商品ID
+        ///
+        /// Example: `Product_1234567890`
+        pub out_product_no: Option<String>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseProductCoupon {
+        product_coupon_id: "product_coupon_id" optional,
+        state: "state" optional,
+        brand_id: "brand_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        usage_mode: "usage_mode" optional,
+        single_usage_info: "single_usage_info" optional,
+        sequential_usage_info: "sequential_usage_info" optional,
+        display_info: "display_info" optional,
+        out_product_no: "out_product_no" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+    });
+    /// 多次优惠使用详情
+    ///
+    /// Used as `GetResponseUserCouponListSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProgressiveBundleUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSequentialUsageDetail` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SequentialUsageDetail {
+        /// 总可使用次数
+        ///
+        /// Example: `10`
+        pub total_count: Option<i64>,
+        /// 已使用次数
+        ///
+        /// Example: `3`
+        pub used_count: Option<i64>,
+        /// 轮次使用详情列表
+        pub detail_item_list: Option<Vec<DetailItemList>>,
+    }
+    ::wechatpay::runtime::json_object!(SequentialUsageDetail {
+        total_count: "total_count" optional,
+        used_count: "used_count" optional,
+        detail_item_list: "detail_item_list" optional,
+    });
+    /// Used as `GetResponseUserCouponListSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProgressiveBundleUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSequentialUsageDetailDetailItemList` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DetailItemList {
+        /// 轮次使用详情状态
+        ///
+        /// Example: `USED`
+        pub detail_state: Option<DetailState>,
+        /// 有效期开始时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub valid_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub valid_end_time: Option<String>,
+        /// 核销请求单号
+        ///
+        /// Example: `MCHUSE202003101234`
+        pub use_request_no: Option<String>,
+        /// 核销时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub use_time: Option<String>,
+        /// 关联微信支付订单信息
+        pub associated_order_info: Option<AssociatedOrderInfo>,
+        /// 退券请求单号
+        ///
+        /// Example: `MCHRETURN202003101234`
+        pub return_request_no: Option<String>,
+        /// 退券时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub return_time: Option<String>,
+        /// 删除时间
+        ///
+        /// Example: `2025-07-20T14:29:35+08:00`
+        pub delete_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DetailItemList {
+        detail_state: "detail_state" optional,
+        valid_begin_time: "valid_begin_time" optional,
+        valid_end_time: "valid_end_time" optional,
+        use_request_no: "use_request_no" optional,
+        use_time: "use_time" optional,
+        associated_order_info: "associated_order_info" optional,
+        return_request_no: "return_request_no" optional,
+        return_time: "return_time" optional,
+        delete_time: "delete_time" optional,
+    });
+    /// 轮次使用详情状态
+    ///
+    /// Used as `GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseProgressiveBundleUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponseSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponseSequentialUsageDetailDetailItemListDetailState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    ///
+    /// A value this client does not know yet is kept as [`DetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DetailState {
+        /// `PENDING`: 待生效，尚未到达可用开始时间
+        Pending,
+        /// `EFFECTIVE`: 已生效，已到达可用开始时间
+        Effective,
+        /// `USED`: 已核销
+        Used,
+        /// `EXPIRED`: 已过期，已超过有效期，不再可用
+        Expired,
+        /// `DELETED`: 已删除，用户主动删除
+        Deleted,
+        /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DetailState {
+        Pending = "PENDING",
+        Effective = "EFFECTIVE",
+        Used = "USED",
+        Expired = "EXPIRED",
+        Deleted = "DELETED",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 批次信息
+    ///
+    /// Used as `GetResponseUserCouponListStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStock` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Stock {
+        /// 商品券ID
+        ///
+        /// Example: `1000000013`
+        pub product_coupon_id: Option<String>,
+        /// 批次ID
+        ///
+        /// Example: `1000000013001`
+        pub stock_id: Option<String>,
+        /// 备注
+        pub remark: Option<String>,
+        /// 券Code分配模式
+        ///
+        /// Example: `WECHATPAY`
+        pub coupon_code_mode: Option<RequestCouponCodeMode>,
+        /// 品牌方预上传的券Code数量信息
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
+        /// 发放规则
+        pub stock_send_rule: Option<ResponseStockSendRule>,
+        /// 单券使用规则
+        pub single_usage_rule: Option<ResponseUserCouponListStockSingleUsageRule>,
+        /// 多次优惠使用规则
+        pub sequential_usage_rule: Option<ResponseSequentialUsageRule>,
+        /// 券使用规则展示信息
+        pub usage_rule_display_info: Option<ResponseUsageRuleDisplayInfo>,
+        /// 用户商品券展示信息
+        pub coupon_display_info: Option<CouponDisplayInfo>,
+        /// 事件通知配置
+        pub notify_config: Option<NotifyConfig>,
+        /// 可用门店范围
+        ///
+        /// Example: `NONE`
+        pub store_scope: Option<StoreScope>,
+        /// 已发放次数
+        pub sent_count_info: Option<SentCountInfo>,
+        /// 批次状态
+        pub state: Option<ResponseState>,
+        /// 失效请求单号
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        pub deactivate_reason: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Stock {
+        product_coupon_id: "product_coupon_id" optional,
+        stock_id: "stock_id" optional,
+        remark: "remark" optional,
+        coupon_code_mode: "coupon_code_mode" optional,
+        coupon_code_count_info: "coupon_code_count_info" optional,
+        stock_send_rule: "stock_send_rule" optional,
+        single_usage_rule: "single_usage_rule" optional,
+        sequential_usage_rule: "sequential_usage_rule" optional,
+        usage_rule_display_info: "usage_rule_display_info" optional,
+        coupon_display_info: "coupon_display_info" optional,
+        notify_config: "notify_config" optional,
+        store_scope: "store_scope" optional,
+        sent_count_info: "sent_count_info" optional,
+        state: "state" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+        brand_id: "brand_id" optional,
+    });
+    /// 多次优惠使用规则
+    ///
+    /// Used as `GetResponseUserCouponListStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSequentialUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSequentialUsageRule {
+        /// 券可核销时间
+        pub coupon_available_period: Option<
+            ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
+        >,
+        /// 满减券使用规则
+        pub normal_coupon_list: Option<Vec<ResponseNormalCoupon>>,
+        /// 折扣券使用规则列表
+        pub discount_coupon_list: Option<Vec<ResponseSingleUsageInfoDiscountCoupon>>,
+        /// 兑换券使用规则列表
+        pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
+        /// 多次优惠是否提供首笔特惠
+        pub special_first: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSequentialUsageRule {
+        coupon_available_period: "coupon_available_period" optional,
+        normal_coupon_list: "normal_coupon_list" optional,
+        discount_coupon_list: "discount_coupon_list" optional,
+        exchange_coupon_list: "exchange_coupon_list" optional,
+        special_first: "special_first" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSequentialUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: Option<String>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `1`
+        pub wait_days_after_receive: Option<i64>,
+        /// 每周固定可用时间
+        pub weekly_available_period: Option<ResponseWeeklyAvailablePeriod>,
+        /// 无规律的可用时间段
+        pub irregular_available_period_list: Option<
+            Vec<ResponseIrregularAvailablePeriodList>,
+        >,
+        /// 领取后N秒内有效
+        ///
+        /// Example: `3600`
+        pub available_seconds: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        weekly_available_period: "weekly_available_period" optional,
+        irregular_available_period_list: "irregular_available_period_list" optional,
+        available_seconds: "available_seconds" optional,
+    });
+    /// 单券使用规则
+    ///
+    /// Used as `GetResponseUserCouponListStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSingleUsageRule` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseUserCouponListStockSingleUsageRule {
+        /// 券可核销时间
+        pub coupon_available_period: Option<
+            ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod,
+        >,
+        /// 满减券使用规则
+        pub normal_coupon: Option<ResponseNormalCoupon>,
+        /// 折扣券使用规则
+        pub discount_coupon: Option<ResponseSingleUsageInfoDiscountCoupon>,
+        /// 兑换券使用规则
+        pub exchange_coupon: Option<ExchangeCouponList>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSingleUsageRule {
+        coupon_available_period: "coupon_available_period" optional,
+        normal_coupon: "normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+    });
+    /// 券可核销时间
+    ///
+    /// Used as `GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseStockSingleUsageRuleCouponAvailablePeriod` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
+        /// 开始时间
+        ///
+        /// Example: `2025-08-01T00:00:00+08:00`
+        pub available_begin_time: Option<String>,
+        /// 结束时间
+        ///
+        /// Example: `2025-08-31T23:59:59+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `30`
+        pub available_days: Option<i64>,
+        /// 领取后N天开始生效
+        ///
+        /// Example: `1`
+        pub wait_days_after_receive: Option<i64>,
+        /// 每周固定可用时间
+        pub weekly_available_period: Option<ResponseWeeklyAvailablePeriod>,
+        /// 无规律的可用时间段
+        pub irregular_available_period_list: Option<
+            Vec<ResponseIrregularAvailablePeriodList>,
+        >,
+        /// 领取后N秒内有效
+        ///
+        /// Example: `3600`
+        pub available_seconds: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_days: "available_days" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        weekly_available_period: "weekly_available_period" optional,
+        irregular_available_period_list: "irregular_available_period_list" optional,
+        available_seconds: "available_seconds" optional,
+    });
+    /// Used as `GetResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`, `PostResponse` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CouponCodeResponse {
+        /// 用户商品券Code
+        ///
+        /// Example: `123446565767`
+        pub coupon_code: String,
+        /// 用户商品券状态
+        ///
+        /// Example: `USED`
+        pub coupon_state: Option<CouponState>,
+        /// 有效期开始时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub valid_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub valid_end_time: Option<String>,
+        /// 领券时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub receive_time: Option<String>,
+        /// 发券请求单号
+        ///
+        /// Example: `MCHSEND202003101234`
+        pub send_request_no: Option<String>,
+        /// 发券渠道
+        ///
+        /// Example: `API`
+        pub send_channel: Option<SendChannel>,
+        /// 确认请求单号
+        ///
+        /// Example: `MCHCONFIRM202003101234`
+        pub confirm_request_no: Option<String>,
+        /// 确认发放时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub confirm_time: Option<String>,
+        /// 失效请求单号
+        ///
+        /// Example: `1002600620019090123143254436`
+        pub deactivate_request_no: Option<String>,
+        /// 失效时间
+        ///
+        /// Example: `2025-07-24T00:00+08:00`
+        pub deactivate_time: Option<String>,
+        /// 失效原因
+        ///
+        /// Example: `商品已下线`
+        pub deactivate_reason: Option<String>,
+        /// 单券使用详情
+        pub single_usage_detail: Option<ProgressiveBundleUsageDetail>,
+        /// 多次优惠使用详情
+        pub sequential_usage_detail: Option<SequentialUsageDetail>,
+        /// 商品券信息
+        pub product_coupon: Option<ResponseProductCoupon>,
+        /// 批次信息
+        pub stock: Option<ResponseStockList2>,
+        /// 自定义附加信息
+        ///
+        /// Example: `example_attach`
+        pub attach: Option<String>,
+        /// 渠道自定义信息
+        ///
+        /// Example: `example_channel_custom_info`
+        pub channel_custom_info: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `120344`
+        pub brand_id: String,
+    }
+    ::wechatpay::runtime::json_object!(CouponCodeResponse {
+        coupon_code: "coupon_code" required,
+        coupon_state: "coupon_state" optional,
+        valid_begin_time: "valid_begin_time" optional,
+        valid_end_time: "valid_end_time" optional,
+        receive_time: "receive_time" optional,
+        send_request_no: "send_request_no" optional,
+        send_channel: "send_channel" optional,
+        confirm_request_no: "confirm_request_no" optional,
+        confirm_time: "confirm_time" optional,
+        deactivate_request_no: "deactivate_request_no" optional,
+        deactivate_time: "deactivate_time" optional,
+        deactivate_reason: "deactivate_reason" optional,
+        single_usage_detail: "single_usage_detail" optional,
+        sequential_usage_detail: "sequential_usage_detail" optional,
+        product_coupon: "product_coupon" optional,
+        stock: "stock" optional,
+        attach: "attach" optional,
+        channel_custom_info: "channel_custom_info" optional,
+        brand_id: "brand_id" required,
+    });
+    impl CouponCodeResponse {
+        /// A `CouponCodeResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `CouponCodeResponse { coupon_state: Some(…), ..CouponCodeResponse::new(…) }`.
+        #[inline]
+        pub fn new(coupon_code: impl Into<String>, brand_id: impl Into<String>) -> Self {
+            Self {
+                coupon_code: coupon_code.into(),
+                coupon_state: None,
+                valid_begin_time: None,
+                valid_end_time: None,
+                receive_time: None,
+                send_request_no: None,
+                send_channel: None,
+                confirm_request_no: None,
+                confirm_time: None,
+                deactivate_request_no: None,
+                deactivate_time: None,
+                deactivate_reason: None,
+                single_usage_detail: None,
+                sequential_usage_detail: None,
+                product_coupon: None,
+                stock: None,
+                attach: None,
+                channel_custom_info: None,
+                brand_id: brand_id.into(),
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/marketing/partnerships/build`, `PostRequest` in `/v3/marketing/partnerships/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct IdempotencyKeyRequest {
+        /// 业务请求幂等值
+        ///
+        /// Header `Idempotency-Key`. Example: `12345`
+        pub idempotency_key: String,
+        /// 合作方信息
+        pub partner: Partner,
+        /// 被授权数据
+        pub authorized_data: AuthorizedData,
+    }
+    ::wechatpay::runtime::json_object!(IdempotencyKeyRequest {
+        idempotency_key: header "Idempotency-Key" required,
+        partner: "partner" required,
+        authorized_data: "authorized_data" required,
+    });
+    impl IdempotencyKeyRequest {
+        /// A `IdempotencyKeyRequest` of its required fields (`idempotency_key`, `partner`, `authorized_data`).
+        #[inline]
+        pub fn new(
+            idempotency_key: impl Into<String>,
+            partner: Partner,
+            authorized_data: AuthorizedData,
+        ) -> Self {
+            Self {
+                idempotency_key: idempotency_key.into(),
+                partner,
+                authorized_data,
+            }
+        }
+    }
+    /// 被授权数据
+    ///
+    /// Used as `PostRequestAuthorizedData` in `/v3/marketing/partnerships/build`, `PostRequestAuthorizedData` in `/v3/marketing/partnerships/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AuthorizedData {
+        /// 授权业务类别
+        pub business_type: RequestBusinessType,
+        /// 授权批次ID
+        ///
+        /// Example: `2433405`
+        pub stock_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AuthorizedData {
+        business_type: "business_type" required,
+        stock_id: "stock_id" optional,
+    });
+    impl AuthorizedData {
+        /// A `AuthorizedData` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `AuthorizedData { stock_id: Some(…), ..AuthorizedData::new(…) }`.
+        #[inline]
+        pub fn new(business_type: RequestBusinessType) -> Self {
+            Self {
+                business_type,
+                stock_id: None,
+            }
+        }
+    }
+    /// 授权业务类别
+    ///
+    /// Used as `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostResponseAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestBusinessType {
+        /// `FAVOR_STOCK`
+        FavorStock,
+        /// `BUSIFAVOR_STOCK`
+        BusifavorStock,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestBusinessType {
+        FavorStock = "FAVOR_STOCK",
+        BusifavorStock = "BUSIFAVOR_STOCK",
+    });
+    /// 合作方信息
+    ///
+    /// Used as `PostRequestPartner` in `/v3/marketing/partnerships/build`, `PostRequestPartner` in `/v3/marketing/partnerships/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Partner {
+        /// 合作方类别
+        pub type_: RequestType,
+        /// 合作方APPID
+        ///
+        /// Example: `wx4e1916a585d1f4e9`
+        pub appid: Option<String>,
+        /// 合作方商户ID
+        ///
+        /// Example: `2480029552`
+        pub merchant_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Partner {
+        type_: "type" required,
+        appid: "appid" optional,
+        merchant_id: "merchant_id" optional,
+    });
+    impl Partner {
+        /// A `Partner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `Partner { appid: Some(…), ..Partner::new(…) }`.
+        #[inline]
+        pub fn new(type_: RequestType) -> Self {
+            Self {
+                type_,
+                appid: None,
+                merchant_id: None,
+            }
+        }
+    }
+    /// 合作方类别
+    ///
+    /// Used as `PostRequestPartnerType` in `/v3/marketing/partnerships/build`, `PostResponsePartnerType` in `/v3/marketing/partnerships/build`, `PostRequestPartnerType` in `/v3/marketing/partnerships/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestType {
+        /// `APPID`
+        Appid,
+        /// `MERCHANT`
+        Merchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestType {
+        Appid = "APPID",
+        Merchant = "MERCHANT",
+    });
+    /// 活动状态
+    ///
+    /// Used as `GetRequestActivityStatus` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityStatus` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ActivityStatus {
+        /// `CREATE_ACT_STATUS`: 已创建
+        CreateActStatus,
+        /// `ONGOING_ACT_STATUS`: 运行中
+        OngoingActStatus,
+        /// `TERMINATE_ACT_STATUS`: 已终止
+        TerminateActStatus,
+        /// `STOP_ACT_STATUS`: 已暂停
+        StopActStatus,
+        /// `OVER_TIME_ACT_STATUS`: 已过期
+        OverTimeActStatus,
+        /// `CREATE_ACT_FAILED`: 创建活动失败
+        CreateActFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ActivityStatus {
+        CreateActStatus = "CREATE_ACT_STATUS",
+        OngoingActStatus = "ONGOING_ACT_STATUS",
+        TerminateActStatus = "TERMINATE_ACT_STATUS",
+        StopActStatus = "STOP_ACT_STATUS",
+        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+        CreateActFailed = "CREATE_ACT_FAILED",
+    });
+    /// 活动基本信息
+    ///
+    /// Used as `GetResponseDataActivityBaseInfo` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfo` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ActivityBaseInfo {
+        /// 活动名称
+        pub activity_name: Option<String>,
+        /// 活动副标题
+        pub activity_second_title: Option<String>,
+        /// 商户logo
+        pub merchant_logo_url: Option<String>,
+        /// `background_color`
+        pub background_color: Option<crate::types::BackgroundColor>,
+        /// 活动开始时间
+        pub begin_time: Option<String>,
+        /// 活动结束时间
+        pub end_time: Option<String>,
+        /// 可用时间段
+        pub available_periods: Option<AvailablePeriods>,
+        /// 商户请求单号
+        pub out_request_no: Option<String>,
+        /// 投放目的
+        pub delivery_purpose: Option<DeliveryPurpose>,
+        /// 商家小程序appid
+        pub mini_programs_appid: Option<String>,
+        /// 商家小程序path
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ActivityBaseInfo {
+        activity_name: "activity_name" optional,
+        activity_second_title: "activity_second_title" optional,
+        merchant_logo_url: "merchant_logo_url" optional,
+        background_color: "background_color" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        available_periods: "available_periods" optional,
+        out_request_no: "out_request_no" optional,
+        delivery_purpose: "delivery_purpose" optional,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+    });
+    /// 可用时间段
+    ///
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailablePeriods {
+        /// 可用时间
+        pub available_time: Option<Vec<AvailableTime>>,
+        /// 每日可用时间
+        pub available_day_time: Option<Vec<ResponseAvailableDayTime>>,
+    }
+    ::wechatpay::runtime::json_object!(AvailablePeriods {
+        available_time: "available_time" optional,
+        available_day_time: "available_day_time" optional,
+    });
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAvailableDayTime {
+        /// 每日可用开始时间
+        pub begin_day_time: Option<String>,
+        /// 每日可用结束时间
+        pub end_day_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAvailableDayTime {
+        begin_day_time: "begin_day_time" optional,
+        end_day_time: "end_day_time" optional,
+    });
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailableTime {
+        /// 可用开始时间
+        pub begin_time: Option<String>,
+        /// 可用结束时间
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AvailableTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// 投放目的
+    ///
+    /// Used as `GetResponseDataActivityBaseInfoDeliveryPurpose` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoDeliveryPurpose` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoDeliveryPurpose` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    ///
+    /// A value this client does not know yet is kept as [`DeliveryPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DeliveryPurpose {
+        /// `OFF_LINE_PAY`: 拉用户回店消费
+        OffLinePay,
+        /// `JUMP_MINI_APP`: 引导用户前往小程序消费
+        JumpMiniApp,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DeliveryPurpose {
+        OffLinePay = "OFF_LINE_PAY",
+        JumpMiniApp = "JUMP_MINI_APP",
+    });
+    /// 活动高级设置
+    ///
+    /// Used as `GetResponseDataAdvancedSetting` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSetting` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AdvancedSetting {
+        /// `delivery_user_category`
+        pub delivery_user_category: Option<crate::types::AwardType>,
+        /// 商家会员appid
+        pub merchant_member_appid: Option<String>,
+        /// 支付模式
+        pub payment_mode: Option<ResponsePaymentMode>,
+        /// 订单优惠标记
+        pub goods_tags: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(AdvancedSetting {
+        delivery_user_category: "delivery_user_category" optional,
+        merchant_member_appid: "merchant_member_appid" optional,
+        payment_mode: "payment_mode" optional,
+        goods_tags: "goods_tags" optional,
+    });
+    /// 支付模式
+    ///
+    /// Used as `GetResponseDataAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePaymentMode {
+        /// 支付场景列表
+        pub payment_scene_list: Option<Vec<PaymentSceneList>>,
+        /// 支付方式信息
+        pub payment_method_information: Option<PaymentMethodInformation>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePaymentMode {
+        payment_scene_list: "payment_scene_list" optional,
+        payment_method_information: "payment_method_information" optional,
+    });
+    /// 支付方式信息
+    ///
+    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PaymentMethodInformation {
+        /// 支付方式
+        pub payment_method: Option<PaymentMethod>,
+        /// 银行简称
+        pub bank_abbreviation: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PaymentMethodInformation {
+        payment_method: "payment_method" optional,
+        bank_abbreviation: "bank_abbreviation" optional,
+    });
+    /// 支付方式
+    ///
+    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    ///
+    /// A value this client does not know yet is kept as [`PaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentMethod {
+        /// `CFT`
+        Cft,
+        /// `SPECIFIC_BANK_CARD`
+        SpecificBankCard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaymentMethod {
+        Cft = "CFT",
+        SpecificBankCard = "SPECIFIC_BANK_CARD",
+    });
+    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    ///
+    /// A value this client does not know yet is kept as [`PaymentSceneList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaymentSceneList {
+        /// `APP_SCENE`
+        AppScene,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaymentSceneList {
+        AppScene = "APP_SCENE",
+    });
+    /// Used as `GetResponseDataAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAwardSendRuleAwardList` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AwardList {
+        /// 代金券批次Id
+        pub stock_id: Option<String>,
+        /// 奖品原始图（大图）
+        pub original_image_url: Option<String>,
+        /// 奖品缩略图（小图）
+        pub thumbnail_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AwardList {
+        stock_id: "stock_id" optional,
+        original_image_url: "original_image_url" optional,
+        thumbnail_url: "thumbnail_url" optional,
+    });
+    /// 发券商户号选项
+    ///
+    /// Used as `GetResponseDataAwardSendRuleFullSendRuleMerchantOption` in `/v3/marketing/paygiftactivity/activities`, `GetResponseDataAwardSendRuleStepSendRuleMerchantOption` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleMerchantOption` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAwardSendRuleMerchantOption` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    ///
+    /// A value this client does not know yet is kept as [`MerchantOption::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MerchantOption {
+        /// `IN_SEVICE_COUPON_MERCHANT`: 在用券商户号
+        InSeviceCouponMerchant,
+        /// `MANUAL_INPUT_MERCHANT`: 手动输入发券商户号
+        ManualInputMerchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MerchantOption {
+        InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
+        ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
+    });
+    /// 发放内容
+    ///
+    /// Used as `GetResponseDataAwardSendRuleFullSendRuleSendContent` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleSendContent` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAwardSendRuleSendContent` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    ///
+    /// A value this client does not know yet is kept as [`SendContent::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SendContent {
+        /// `SINGLE_COUPON`: 单张券
+        SingleCoupon,
+        /// `GIFT_PACKAGE`: 礼包
+        GiftPackage,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SendContent {
+        SingleCoupon = "SINGLE_COUPON",
+        GiftPackage = "GIFT_PACKAGE",
+    });
+    /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
+    ///
+    /// Used as `PostRequestCustomEntranceState` in `/v3/marketing/shopping-receipt/customentrances`, `PostResponseCustomEntranceState` in `/v3/marketing/shopping-receipt/customentrances`, `GetResponseCustomEntranceState` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchRequestCustomEntranceState` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchResponseCustomEntranceState` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`CustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CustomEntranceState {
+        /// `ONLINE`
+        Online,
+        /// `OFFLINE`
+        Offline,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CustomEntranceState {
+        Online = "ONLINE",
+        Offline = "OFFLINE",
+    });
+    /// 自定义入口种类
+    ///
+    /// Used as `PostRequestCustomEntranceType` in `/v3/marketing/shopping-receipt/customentrances`, `PostResponseCustomEntranceType` in `/v3/marketing/shopping-receipt/customentrances`, `GetResponseCustomEntranceType` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchRequestCustomEntranceType` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchResponseCustomEntranceType` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`CustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CustomEntranceType {
+        /// `MERCHANT_ACTIVITY`
+        MerchantActivity,
+        /// `MERCHANT_MINI_PROGRAM`
+        MerchantMiniProgram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CustomEntranceType {
+        MerchantActivity = "MERCHANT_ACTIVITY",
+        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
+    });
+    /// 自定义入口跳转信息
+    ///
+    /// Used as `PostRequestJumpLink` in `/v3/marketing/shopping-receipt/customentrances`, `PatchRequestJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct JumpLink {
+        /// 自定义入口的跳转小程序AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub mini_programs_appid: String,
+        /// 自定义入口跳转小程序的path
+        ///
+        /// Example: `/pages/bonus/bonus`
+        pub mini_programs_path: String,
+    }
+    ::wechatpay::runtime::json_object!(JumpLink {
+        mini_programs_appid: "mini_programs_appid" required,
+        mini_programs_path: "mini_programs_path" required,
+    });
+    impl JumpLink {
+        /// A `JumpLink` of its required fields (`mini_programs_appid`, `mini_programs_path`).
+        #[inline]
+        pub fn new(
+            mini_programs_appid: impl Into<String>,
+            mini_programs_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                mini_programs_appid: mini_programs_appid.into(),
+                mini_programs_path: mini_programs_path.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/marketing/shopping-receipt/customentrances`, `PatchResponse` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CustomEntranceTypeResponse {
+        /// 自定义入口种类
+        ///
+        /// Example: `MERCHANT_ACTIVITY`
+        pub custom_entrance_type: CustomEntranceType,
+        /// 副标题，辅助描述商家活动或商家小程序信息
+        ///
+        /// Example: `双十一8折活动`
+        pub subtitle: String,
+        /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
+        ///
+        /// Example: `https://qpic.cn/xxx`
+        pub goods_thumbnail_url: Option<String>,
+        /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
+        ///
+        /// Example: `ONLINE`
+        pub custom_entrance_state: CustomEntranceState,
+        /// 自定义入口的开始时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub start_time: String,
+        /// 自定义入口的结束时间
+        ///
+        /// Example: `2019-12-31T13:29:35.120+08:00`
+        pub end_time: String,
+        /// 自定义入口的归属品牌ID
+        ///
+        /// Example: `1014`
+        pub brand_id: String,
+        /// 自定义入口创建的时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub create_time: Option<String>,
+        /// 自定义入口修改的时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub modify_time: Option<String>,
+        /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 自定义入口跳转信息
+        pub jump_link: ResponseJumpLink,
+    }
+    ::wechatpay::runtime::json_object!(CustomEntranceTypeResponse {
+        custom_entrance_type: "custom_entrance_type" required,
+        subtitle: "subtitle" required,
+        goods_thumbnail_url: "goods_thumbnail_url" optional,
+        custom_entrance_state: "custom_entrance_state" required,
+        start_time: "start_time" required,
+        end_time: "end_time" required,
+        brand_id: "brand_id" required,
+        create_time: "create_time" optional,
+        modify_time: "modify_time" optional,
+        out_request_no: "out_request_no" required,
+        jump_link: "jump_link" required,
+    });
+    impl CustomEntranceTypeResponse {
+        /// A `CustomEntranceTypeResponse` with its required fields (`custom_entrance_type`, `subtitle`, `custom_entrance_state`, `start_time`, `end_time`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `CustomEntranceTypeResponse { goods_thumbnail_url: Some(…), ..CustomEntranceTypeResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            custom_entrance_type: CustomEntranceType,
+            subtitle: impl Into<String>,
+            custom_entrance_state: CustomEntranceState,
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            brand_id: impl Into<String>,
+            out_request_no: impl Into<String>,
+            jump_link: ResponseJumpLink,
+        ) -> Self {
+            Self {
+                custom_entrance_type,
+                subtitle: subtitle.into(),
+                goods_thumbnail_url: None,
+                custom_entrance_state,
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                brand_id: brand_id.into(),
+                create_time: None,
+                modify_time: None,
+                out_request_no: out_request_no.into(),
+                jump_link,
+            }
+        }
+    }
+    /// 自定义入口跳转信息
+    ///
+    /// Used as `PostResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances`, `GetResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, `PatchResponseJumpLink` in `/v3/marketing/shopping-receipt/customentrances/{brand_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseJumpLink {
+        /// 自定义入口的跳转小程序AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub mini_programs_appid: Option<String>,
+        /// 自定义入口跳转小程序的path
+        ///
+        /// Example: `/pages/bonus/bonus`
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseJumpLink {
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
+    });
+    /// 用户与商家的联系渠道
+    ///
+    /// Used as `PostRequestMetaMerchantContactInformation` in `/v3/marketing/shopping-receipt/shoppingreceipts`, `PostResponseReceiptMerchantContactInformation` in `/v3/marketing/shopping-receipt/shoppingreceipts`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MerchantContactInformation {
+        /// 品牌售后部门的咨询电话。
+        ///
+        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        pub consultation_phone_number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MerchantContactInformation {
+        consultation_phone_number: "consultation_phone_number" optional,
+    });
+    /// Used as `GetResponseData` in `/v3/marketing/weekly-discount/activities`, `GetResponse` in `/v3/marketing/weekly-discount/activities/{activity_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseData4 {
+        /// 活动ID
+        ///
+        /// Example: `111111`
+        pub activity_id: Option<String>,
+        /// 活动名称
+        ///
+        /// Example: `xxx周周惠活动`
+        pub activity_name: Option<String>,
+        /// 活动投放场景
+        ///
+        /// Example: `SCAN_CODE_TO_ORDER`
+        pub activity_scene: Option<String>,
+        /// 活动投放区域编码
+        ///
+        /// Example: `110000`
+        pub activity_area_code: Option<Vec<::serde_json::Value>>,
+        /// 活动指定付款方式
+        ///
+        /// Example: `CCB_DEBIT`
+        pub activity_limit_pay: Option<String>,
+        /// 活动优惠门槛
+        ///
+        /// Example: `100`
+        pub activity_transaction_minimum_amount: Option<i64>,
+        /// 活动优惠金额
+        ///
+        /// Example: `10`
+        pub activity_coupon_amount: Option<i64>,
+        /// 活动可使用周期
+        ///
+        /// Example: `1`
+        pub activity_available_week: Option<Vec<::serde_json::Value>>,
+        /// 活动预算
+        ///
+        /// Example: `100000`
+        pub activity_max_amount: Option<i64>,
+        /// 活动单天预算
+        ///
+        /// Example: `100000`
+        pub activity_max_amount_per_day: Option<i64>,
+        /// 活动开始时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub activity_available_begin_time: Option<String>,
+        /// 活动结束时间
+        ///
+        /// Example: `2018-08-08T10:34:56+08:00`
+        pub activity_available_end_time: Option<String>,
+        /// 活动状态
+        ///
+        /// Example: `APPLYING`
+        pub activity_state: Option<String>,
+        /// 活动备注
+        ///
+        /// Example: `周周惠，每周日，周一独享`
+        pub activity_remark: Option<String>,
+        /// 活动logo
+        ///
+        /// Example: `https://xxx.xxx.xxx.jpg`
+        pub activity_logo: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseData4 {
+        activity_id: "activity_id" optional,
+        activity_name: "activity_name" optional,
+        activity_scene: "activity_scene" optional,
+        activity_area_code: "activity_area_code" optional,
+        activity_limit_pay: "activity_limit_pay" optional,
+        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" optional,
+        activity_coupon_amount: "activity_coupon_amount" optional,
+        activity_available_week: "activity_available_week" optional,
+        activity_max_amount: "activity_max_amount" optional,
+        activity_max_amount_per_day: "activity_max_amount_per_day" optional,
+        activity_available_begin_time: "activity_available_begin_time" optional,
+        activity_available_end_time: "activity_available_end_time" optional,
+        activity_state: "activity_state" optional,
+        activity_remark: "activity_remark" optional,
+        activity_logo: "activity_logo" optional,
+    });
+}
 /// `/v3/marketing/bank`
 pub mod bank;
 /// `/v3/marketing/bank-favor`

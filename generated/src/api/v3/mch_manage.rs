@@ -14,6 +14,195 @@ impl<'a> MchManage<'a> {
         submission_files::SubmissionFiles(self.0.push("submission-files"))
     }
 }
+/// Shapes that several operations of `/v3/mch-manage` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseData` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidResponse {
+        /// 子商户号
+        ///
+        /// Example: `123000110`
+        pub sub_mchid: Option<String>,
+        /// 商户管理记录ID
+        ///
+        /// Example: `M1210999900435123451697535102441`
+        pub manage_record_id: Option<String>,
+        /// 商户管理记录类型
+        ///
+        /// Example: `FUNCTIONAL_LIMIT_RECORD`
+        pub manage_record_type: Option<ManageRecordType>,
+        /// 管控时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub manage_time: Option<String>,
+        /// 管控原因
+        ///
+        /// Example: `涉嫌信用卡套现`
+        pub manage_reason: Option<String>,
+        /// 限制功能
+        ///
+        /// Example: `关闭支付权限，关闭提现权限`
+        pub limit_ability: Option<String>,
+        /// 解除管控方式
+        ///
+        /// Example: `SUBMIT_INFORMATION`
+        pub recover_way: Option<RecoverWay>,
+        /// 是否允许提交资料
+        pub allow_submit: Option<bool>,
+        /// 禁止提交资料原因
+        ///
+        /// Example: `应平台管理要求，此单据不支持申诉`
+        pub forbid_submit_reason: Option<String>,
+        /// 可提交资料开始时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub submit_start_time: Option<String>,
+        /// 可提交资料结束时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub submit_end_time: Option<String>,
+        /// 商户管理记录状态
+        ///
+        /// Example: `PENDING`
+        pub manage_record_state: Option<ManageRecordState>,
+        /// 解除管控时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub recover_time: Option<String>,
+        /// 解除管控原因
+        ///
+        /// Example: `MERCHANT_SUBMIT_RECOVER`
+        pub recover_reason: Option<RecoverReason>,
+        /// 申诉驳回原因
+        ///
+        /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
+        pub reject_reason: Option<String>,
+        /// 可提交资料结束时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub approve_time: Option<String>,
+        /// 要求提交的资料
+        ///
+        /// Example: `{"record_fields":[]}`
+        pub requested_item_info: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" optional,
+        manage_record_id: "manage_record_id" optional,
+        manage_record_type: "manage_record_type" optional,
+        manage_time: "manage_time" optional,
+        manage_reason: "manage_reason" optional,
+        limit_ability: "limit_ability" optional,
+        recover_way: "recover_way" optional,
+        allow_submit: "allow_submit" optional,
+        forbid_submit_reason: "forbid_submit_reason" optional,
+        submit_start_time: "submit_start_time" optional,
+        submit_end_time: "submit_end_time" optional,
+        manage_record_state: "manage_record_state" optional,
+        recover_time: "recover_time" optional,
+        recover_reason: "recover_reason" optional,
+        reject_reason: "reject_reason" optional,
+        approve_time: "approve_time" optional,
+        requested_item_info: "requested_item_info" optional,
+    });
+    /// 商户管理记录状态
+    ///
+    /// Used as `GetResponseManageRecordState` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetRequestManageRecordState` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`, `GetResponseDataManageRecordState` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`ManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ManageRecordState {
+        /// `PENDING`
+        Pending,
+        /// `SUBMITTED`
+        Submitted,
+        /// `EXPIRED`
+        Expired,
+        /// `UNDER_REVIEW`
+        UnderReview,
+        /// `RECOVERED`
+        Recovered,
+        /// `REJECTED`
+        Rejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ManageRecordState {
+        Pending = "PENDING",
+        Submitted = "SUBMITTED",
+        Expired = "EXPIRED",
+        UnderReview = "UNDER_REVIEW",
+        Recovered = "RECOVERED",
+        Rejected = "REJECTED",
+    });
+    /// 商户管理记录类型
+    ///
+    /// Used as `GetResponseManageRecordType` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetRequestManageRecordType` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`, `GetResponseDataManageRecordType` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`ManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ManageRecordType {
+        /// `FUNCTIONAL_LIMIT_RECORD`
+        FunctionalLimitRecord,
+        /// `INVESTIGATE_RECORD`
+        InvestigateRecord,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ManageRecordType {
+        FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
+        InvestigateRecord = "INVESTIGATE_RECORD",
+    });
+    /// 解除管控原因
+    ///
+    /// Used as `GetResponseRecoverReason` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseDataRecoverReason` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`RecoverReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RecoverReason {
+        /// `MERCHANT_SUBMIT_RECOVER`
+        MerchantSubmitRecover,
+        /// `MERCHANT_OPERATE_RECOVER`
+        MerchantOperateRecover,
+        /// `PLATFORM_AUTO_RECOVER`
+        PlatformAutoRecover,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RecoverReason {
+        MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
+        MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
+        PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
+    });
+    /// 解除管控方式
+    ///
+    /// Used as `GetResponseRecoverWay` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseDataRecoverWay` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`RecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`
+        SubmitInformation,
+        /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
+        VerifyInactiveMerchantIdentity,
+        /// `MODIFY_ORGANIZATION_INFORMATION`
+        ModifyOrganizationInformation,
+        /// `OTHER`
+        Other,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RecoverWay {
+        SubmitInformation = "SUBMIT_INFORMATION",
+        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
+        ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
+        Other = "OTHER",
+    });
+}
 /// `/v3/mch-manage/mch-manage-records`
 pub mod mch_manage_records;
 /// `/v3/mch-manage/submission-files`

@@ -9,5 +9,50 @@ impl<'a> MchOperate<'a> {
         risk::Risk(self.0.push("risk"))
     }
 }
+/// Shapes that several operations of `/v3/mch_operate` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`, `GetResponse` in `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct WithdrawlApplyResponse {
+        /// 提现申请单信息
+        pub withdrawl_apply: Option<WithdrawlApply>,
+    }
+    ::wechatpay::runtime::json_object!(WithdrawlApplyResponse {
+        withdrawl_apply: "withdrawl_apply" optional,
+    });
+    /// 提现申请单信息
+    ///
+    /// Used as `GetResponseWithdrawlApply` in `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`, `GetResponseWithdrawlApply` in `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct WithdrawlApply {
+        /// 微信支付提现申请单号
+        ///
+        /// Example: `20220101332222`
+        pub applyment_id: Option<String>,
+        /// 商户提现申请单号
+        ///
+        /// Example: `1234567`
+        pub out_request_no: Option<String>,
+        /// 申请单状态
+        ///
+        /// Example: `SUBMITTED`
+        pub state: Option<String>,
+        /// 失败原因
+        ///
+        /// Example: `银行卡信息有误`
+        pub fail_reason: Option<String>,
+        /// 最后更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub modify_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(WithdrawlApply {
+        applyment_id: "applyment_id" optional,
+        out_request_no: "out_request_no" optional,
+        state: "state" optional,
+        fail_reason: "fail_reason" optional,
+        modify_time: "modify_time" optional,
+    });
+}
 /// `/v3/mch_operate/risk`
 pub mod risk;

@@ -18,6 +18,72 @@ impl<'a> MchOperationManage<'a> {
         merchant_limitations::MerchantLimitations(self.0.push("merchant-limitations"))
     }
 }
+/// Shapes that several operations of `/v3/mch-operation-manage` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 尽调单状态
+    ///
+    /// Used as `GetResponseDueDiligenceState` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostResponseDueDiligenceState` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    ///
+    /// A value this client does not know yet is kept as [`DueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DueDiligenceState {
+        /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
+        DueDiligenceStateCollecting,
+        /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
+        DueDiligenceStateAuditing,
+        /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
+        DueDiligenceStateRejected,
+        /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
+        DueDiligenceStateExpired,
+        /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
+        DueDiligenceStateCancelled,
+        /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
+        DueDiligenceStateFinished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DueDiligenceState {
+        DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
+        DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
+        DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
+        DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
+        DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
+        DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
+    });
+    /// Used as `GetResponseLimitedFunctions` in `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`, `GetResponseRecoverySpecificationsRelateLimitations` in `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`LimitedFunctions::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum LimitedFunctions {
+        /// `NO_TRANSACTION_AND_RECHARGE`: 关闭收单和充值
+        NoTransactionAndRecharge,
+        /// `NO_PAYMENT`: 关闭付款
+        NoPayment,
+        /// `NO_WITHDRAWAL`: 关闭提现
+        NoWithdrawal,
+        /// `NO_REFUND`: 关闭退款
+        NoRefund,
+        /// `NO_TRANSACTION`: 关闭收单
+        NoTransaction,
+        /// `NO_PROFIT_SHARING`: 关闭分账分出
+        NoProfitSharing,
+        /// `NO_PAYMENT_POINT_COMPLETE_ORDER`: 关闭支付分服务结单
+        NoPaymentPointCompleteOrder,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(LimitedFunctions {
+        NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
+        NoPayment = "NO_PAYMENT",
+        NoWithdrawal = "NO_WITHDRAWAL",
+        NoRefund = "NO_REFUND",
+        NoTransaction = "NO_TRANSACTION",
+        NoProfitSharing = "NO_PROFIT_SHARING",
+        NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
+    });
+}
 /// `/v3/mch-operation-manage/enhanced-due-diligence`
 pub mod enhanced_due_diligence;
 /// `/v3/mch-operation-manage/merchant-limitations`

@@ -31,6 +31,132 @@ impl<'a> Mchalterapply<'a> {
         )
     }
 }
+/// Shapes that several operations of `/v3/mchalterapply` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostResponse` in `/v3/mchalterapply/mchcontactalterapplyment`, `PostResponse` in `/v3/mchalterapply/mchsubjectalterapplyment`, `PostResponse` in `/v3/mchalterapply/merchantnamealterapplyment`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ApplyIdResponse {
+        /// 申请单号
+        ///
+        /// Example: `20220617143306000013906025001`
+        pub apply_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ApplyIdResponse {
+        apply_id: "apply_id" optional,
+    });
+    /// Used as `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AuditRejectDetail {
+        /// 参数名称
+        ///
+        /// Example: `ubo_info_list.card_number_0`
+        pub param_name: Option<String>,
+        /// 驳回原因
+        ///
+        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
+        pub reject_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AuditRejectDetail {
+        param_name: "param_name" optional,
+        reject_reason: "reject_reason" optional,
+    });
+    /// 申请单状态
+    ///
+    /// Used as `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `PostResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`, `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `APPLYMENT_STATE_AUDITING`: 审核中
+        ApplymentStateAuditing,
+        /// `APPLYMENT_STATE_REJECTED`: 已驳回
+        ApplymentStateRejected,
+        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
+        ApplymentStateModifing,
+        /// `APPLYMENT_STATE_FINISHED`: 已完成
+        ApplymentStateFinished,
+        /// `APPLYMENT_STATE_CANCELED`: 已作废
+        ApplymentStateCanceled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+    });
+    /// 证件类型
+    ///
+    /// Used as `PostRequestLegalPersonInfoIdDocType` in `/v3/mchalterapply/mchsubjectalterapplyment`, `PostRequestUboInfoListIdDocType` in `/v3/mchalterapply/mchsubjectalterapplyment`.
+    ///
+    /// A value this client does not know yet is kept as [`IdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdDocType {
+        /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
+        IdentificationTypeIdcard,
+        /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
+        IdentificationTypeOverseaPassport,
+        /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
+        IdentificationTypeHongkongPassport,
+        /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
+        IdentificationTypeMacaoPassport,
+        /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
+        IdentificationTypeTaiwanPassport,
+        /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
+        IdentificationTypeForeignResident,
+        /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
+        IdentificationTypeHongkongMacaoResident,
+        /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
+        IdentificationTypeTaiwanResident,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdDocType {
+        IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
+        IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
+        IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
+        IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
+        IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
+        IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
+        IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
+        IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
+    });
+    /// 申请单状态
+    ///
+    /// Used as `GetResponseState` in `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `APPLYMENT_STATE_AUDITING`: 审核中
+        ApplymentStateAuditing,
+        /// `APPLYMENT_STATE_REJECTED`: 已驳回
+        ApplymentStateRejected,
+        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
+        ApplymentStateModifing,
+        /// `APPLYMENT_STATE_FINISHED`: 已完成
+        ApplymentStateFinished,
+        /// `APPLYMENT_STATE_CANCELED`: 已作废
+        ApplymentStateCanceled,
+        /// `APPLYMENT_STATE_EDITTING`: 编辑中
+        ApplymentStateEditting,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
+    });
+}
 /// `/v3/mchalterapply/mchcontactalterapplyment`
 pub mod mchcontactalterapplyment;
 /// `/v3/mchalterapply/mchsubjectalterapplyment`

@@ -14,6 +14,340 @@ impl<'a> MedIns<'a> {
         refunds::Refunds(self.0.push("refunds"))
     }
 }
+/// Shapes that several operations of `/v3/med-ins` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 现金补充类型
+    ///
+    /// Used as `PostRequestCashAddDetailCashAddType` in `/v3/med-ins/orders`, `PostResponseCashAddDetailCashAddType` in `/v3/med-ins/orders`, `GetResponseCashAddDetailCashAddType` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashAddDetailCashAddType` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CashAddType {
+        /// `DEFAULT_ADD_TYPE`
+        DefaultAddType,
+        /// `FREIGHT`
+        Freight,
+        /// `OTHER_MEDICAL_EXPENSES`
+        OtherMedicalExpenses,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CashAddType {
+        DefaultAddType = "DEFAULT_ADD_TYPE",
+        Freight = "FREIGHT",
+        OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
+    });
+    /// 现金减免类型
+    ///
+    /// Used as `PostRequestCashReduceDetailCashReduceType` in `/v3/med-ins/orders`, `PostResponseCashReduceDetailCashReduceType` in `/v3/med-ins/orders`, `GetResponseCashReduceDetailCashReduceType` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashReduceDetailCashReduceType` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CashReduceType {
+        /// `DEFAULT_REDUCE_TYPE`
+        DefaultReduceType,
+        /// `HOSPITAL_REDUCE`
+        HospitalReduce,
+        /// `PHARMACY_DISCOUNT`
+        PharmacyDiscount,
+        /// `DISCOUNT`
+        Discount,
+        /// `PRE_PAYMENT`
+        PrePayment,
+        /// `DEPOSIT_DEDUCTION`
+        DepositDeduction,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CashReduceType {
+        DefaultReduceType = "DEFAULT_REDUCE_TYPE",
+        HospitalReduce = "HOSPITAL_REDUCE",
+        PharmacyDiscount = "PHARMACY_DISCOUNT",
+        Discount = "DISCOUNT",
+        PrePayment = "PRE_PAYMENT",
+        DepositDeduction = "DEPOSIT_DEDUCTION",
+    });
+    /// 混合支付类型
+    ///
+    /// Used as `PostRequestMixPayType` in `/v3/med-ins/orders`, `PostResponseMixPayType` in `/v3/med-ins/orders`, `GetResponseMixPayType` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseMixPayType` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`MixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MixPayType {
+        /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
+        UnknownMixPayType,
+        /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
+        CashOnly,
+        /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
+        InsuranceOnly,
+        /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
+        CashAndInsurance,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MixPayType {
+        UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
+        CashOnly = "CASH_ONLY",
+        InsuranceOnly = "INSURANCE_ONLY",
+        CashAndInsurance = "CASH_AND_INSURANCE",
+    });
+    /// 订单类型
+    ///
+    /// Used as `PostRequestOrderType` in `/v3/med-ins/orders`, `PostResponseOrderType` in `/v3/med-ins/orders`, `GetResponseOrderType` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseOrderType` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`OrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum OrderType {
+        /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
+        UnknownOrderType,
+        /// `REG_PAY`: 挂号支付
+        RegPay,
+        /// `DIAG_PAY`: 诊间支付
+        DiagPay,
+        /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
+        CovidExamPay,
+        /// `IN_HOSP_PAY`: 住院费支付
+        InHospPay,
+        /// `PHARMACY_PAY`: 药店支付
+        PharmacyPay,
+        /// `INSURANCE_PAY`: 保险费支付
+        InsurancePay,
+        /// `INT_REG_PAY`: 互联网医院挂号支付
+        IntRegPay,
+        /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
+        IntReDiagPay,
+        /// `INT_RX_PAY`: 互联网医院处方支付
+        IntRxPay,
+        /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
+        CovidAntigenPay,
+        /// `MED_PAY`: 药费支付
+        MedPay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(OrderType {
+        UnknownOrderType = "UNKNOWN_ORDER_TYPE",
+        RegPay = "REG_PAY",
+        DiagPay = "DIAG_PAY",
+        CovidExamPay = "COVID_EXAM_PAY",
+        InHospPay = "IN_HOSP_PAY",
+        PharmacyPay = "PHARMACY_PAY",
+        InsurancePay = "INSURANCE_PAY",
+        IntRegPay = "INT_REG_PAY",
+        IntReDiagPay = "INT_RE_DIAG_PAY",
+        IntRxPay = "INT_RX_PAY",
+        CovidAntigenPay = "COVID_ANTIGEN_PAY",
+        MedPay = "MED_PAY",
+    });
+    /// 支付人身份信息
+    ///
+    /// Used as `PostRequestPayer` in `/v3/med-ins/orders`, `PostRequestRelative` in `/v3/med-ins/orders`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Payer {
+        /// 真实姓名
+        pub name: String,
+        /// 个人身份ID摘要
+        pub id_digest: String,
+        /// 证件类型
+        ///
+        /// Example: `ID_CARD`
+        pub card_type: CardType,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        name: "name" required,
+        id_digest: "id_digest" required,
+        card_type: "card_type" required,
+    });
+    impl Payer {
+        /// A `Payer` of its required fields (`name`, `id_digest`, `card_type`).
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            id_digest: impl Into<String>,
+            card_type: CardType,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                id_digest: id_digest.into(),
+                card_type,
+            }
+        }
+    }
+    /// 证件类型
+    ///
+    /// Used as `PostRequestPayerCardType` in `/v3/med-ins/orders`, `PostRequestRelativeCardType` in `/v3/med-ins/orders`.
+    ///
+    /// A value this client does not know yet is kept as [`CardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardType {
+        /// `UNKNOWN_USER_CARD_TYPE`: 未知证件类型
+        UnknownUserCardType,
+        /// `ID_CARD`: 身份证
+        IdCard,
+        /// `HOUSEHOLD_REGISTRATION`: 户口本
+        HouseholdRegistration,
+        /// `FOREIGNER_PASSPORT`: 外国人护照
+        ForeignerPassport,
+        /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台湾居民来往大陆通行证
+        MainlandTravelPermitForTw,
+        /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`: 澳门居民往来内地通行证
+        MainlandTravelPermitForMo,
+        /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`: 香港居民往来内地通行证
+        MainlandTravelPermitForHk,
+        /// `FOREIGN_PERMANENT_RESIDENT`: 外国人永久居留证
+        ForeignPermanentResident,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CardType {
+        UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
+        IdCard = "ID_CARD",
+        HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
+        ForeignerPassport = "FOREIGNER_PASSPORT",
+        MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
+        MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
+        MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
+        ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
+    });
+    /// Used as `PostResponseCashAddDetail` in `/v3/med-ins/orders`, `GetResponseCashAddDetail` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashAddDetail` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CashAddDetail {
+        /// 现金补充金额
+        ///
+        /// Example: `2000`
+        pub cash_add_fee: Option<i64>,
+        /// 现金补充类型
+        ///
+        /// Example: `FREIGHT`
+        pub cash_add_type: Option<CashAddType>,
+    }
+    ::wechatpay::runtime::json_object!(CashAddDetail {
+        cash_add_fee: "cash_add_fee" optional,
+        cash_add_type: "cash_add_type" optional,
+    });
+    /// Used as `PostResponseCashReduceDetail` in `/v3/med-ins/orders`, `GetResponseCashReduceDetail` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseCashReduceDetail` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CashReduceDetail {
+        /// 现金减免金额
+        ///
+        /// Example: `10000`
+        pub cash_reduce_fee: Option<i64>,
+        /// 现金减免类型
+        ///
+        /// Example: `DEFAULT_REDUCE_TYPE`
+        pub cash_reduce_type: Option<CashReduceType>,
+    }
+    ::wechatpay::runtime::json_object!(CashReduceDetail {
+        cash_reduce_fee: "cash_reduce_fee" optional,
+        cash_reduce_type: "cash_reduce_type" optional,
+    });
+    /// 混合订单中自费部分的支付状态
+    ///
+    /// Used as `PostResponseMedInsPayStatus` in `/v3/med-ins/orders`, `GetResponseMedInsPayStatus` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseMedInsPayStatus` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`MedInsPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MedInsPayStatus {
+        /// `UNKNOWN_MED_INS_PAY_STATUS`: 未知类型，需报错
+        UnknownMedInsPayStatus,
+        /// `MED_INS_PAY_CREATED`: 等待支付
+        MedInsPayCreated,
+        /// `MED_INS_PAY_SUCCESS`: 支付成功
+        MedInsPaySuccess,
+        /// `MED_INS_PAY_REFUND`: 已退款
+        MedInsPayRefund,
+        /// `MED_INS_PAY_FAIL`: 支付失败
+        MedInsPayFail,
+        /// `NO_MED_INS_PAY`: 订单不含医保部分
+        NoMedInsPay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MedInsPayStatus {
+        UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
+        MedInsPayCreated = "MED_INS_PAY_CREATED",
+        MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
+        MedInsPayRefund = "MED_INS_PAY_REFUND",
+        MedInsPayFail = "MED_INS_PAY_FAIL",
+        NoMedInsPay = "NO_MED_INS_PAY",
+    });
+    /// 医保自费混合订单支付状态
+    ///
+    /// Used as `PostResponseMixPayStatus` in `/v3/med-ins/orders`, `GetResponseMixPayStatus` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseMixPayStatus` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`MixPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MixPayStatus {
+        /// `UNKNOWN_MIX_PAY_STATUS`: 未知类型，需报错
+        UnknownMixPayStatus,
+        /// `MIX_PAY_CREATED`: 等待支付
+        MixPayCreated,
+        /// `MIX_PAY_SUCCESS`: 支付成功
+        MixPaySuccess,
+        /// `MIX_PAY_REFUND`: 自费和医保均已退款
+        MixPayRefund,
+        /// `MIX_PAY_FAIL`: 支付失败
+        MixPayFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MixPayStatus {
+        UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
+        MixPayCreated = "MIX_PAY_CREATED",
+        MixPaySuccess = "MIX_PAY_SUCCESS",
+        MixPayRefund = "MIX_PAY_REFUND",
+        MixPayFail = "MIX_PAY_FAIL",
+    });
+    /// 混合订单中自费部分的支付状态
+    ///
+    /// Used as `PostResponseSelfPayStatus` in `/v3/med-ins/orders`, `GetResponseSelfPayStatus` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponseSelfPayStatus` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`SelfPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SelfPayStatus {
+        /// `UNKNOWN_SELF_PAY_STATUS`: 未知类型，需报错
+        UnknownSelfPayStatus,
+        /// `SELF_PAY_CREATED`: 等待支付
+        SelfPayCreated,
+        /// `SELF_PAY_SUCCESS`: 支付成功
+        SelfPaySuccess,
+        /// `SELF_PAY_REFUND`: 已退款
+        SelfPayRefund,
+        /// `SELF_PAY_FAIL`: 支付失败
+        SelfPayFail,
+        /// `NO_SELF_PAY`: 订单不含自费部分
+        NoSelfPay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SelfPayStatus {
+        UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
+        SelfPayCreated = "SELF_PAY_CREATED",
+        SelfPaySuccess = "SELF_PAY_SUCCESS",
+        SelfPayRefund = "SELF_PAY_REFUND",
+        SelfPayFail = "SELF_PAY_FAIL",
+        NoSelfPay = "NO_SELF_PAY",
+    });
+    /// Used as `GetRequest` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetRequest` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest {
+        /// 医疗机构的商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" optional,
+    });
+}
 /// `/v3/med-ins/orders`
 pub mod orders;
 /// `/v3/med-ins/refunds`

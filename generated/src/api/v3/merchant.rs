@@ -14,6 +14,119 @@ impl<'a> Merchant<'a> {
         media::Media(self.0.push("media"))
     }
 }
+/// Shapes that several operations of `/v3/merchant` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/merchant/fund/balance/{account_type}`, `GetResponse` in `/v3/merchant/fund/dayendbalance/{account_type}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AvailableAmountResponse {
+        /// 可用余额
+        ///
+        /// Example: `100`
+        pub available_amount: Option<i64>,
+        /// 不可用余额
+        ///
+        /// Example: `100`
+        pub pending_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(AvailableAmountResponse {
+        available_amount: "available_amount" optional,
+        pending_amount: "pending_amount" optional,
+    });
+    /// 出款账户类型
+    ///
+    /// Used as `GetResponseAccountType` in `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`, `GetResponseAccountType` in `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `BASIC`
+        Basic,
+        /// `OPERATION`
+        Operation,
+        /// `FEES`
+        Fees,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
+    /// 提现单状态
+    ///
+    /// Used as `GetResponseStatus` in `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`, `GetResponseStatus` in `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `CREATE_SUCCESS`: 受理成功
+        CreateSuccess,
+        /// `SUCCESS`: 提现成功
+        Success,
+        /// `FAIL`: 提现失败
+        Fail,
+        /// `REFUND`: 提现退票
+        Refund,
+        /// `CLOSE`: 关单
+        Close,
+        /// `INIT`: 业务单已创建
+        Init,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        CreateSuccess = "CREATE_SUCCESS",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        Refund = "REFUND",
+        Close = "CLOSE",
+        Init = "INIT",
+    });
+    /// Used as `PostRequest` in `/v3/merchant/media/upload`, `PostRequest` in `/v3/merchant/media/video_upload`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MetaRequest {
+        /// 媒体文件元信息`JSON`格式字符串
+        pub meta: Meta,
+    }
+    ::wechatpay::runtime::json_object!(MetaRequest {
+        meta: "meta" required,
+    });
+    impl MetaRequest {
+        /// A `MetaRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: Meta) -> Self {
+            Self { meta }
+        }
+    }
+    /// 媒体文件元信息`JSON`格式字符串
+    ///
+    /// Used as `PostRequestMeta` in `/v3/merchant/media/upload`, `PostRequestMeta` in `/v3/merchant/media/video_upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Meta {
+        /// 文件名称
+        pub filename: Option<String>,
+        /// 文件摘要
+        pub sha256: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Meta {
+        filename: "filename" optional,
+        sha256: "sha256" optional,
+    });
+    /// Used as `PostResponse` in `/v3/merchant/media/upload`, `PostResponse` in `/v3/merchant/media/video_upload`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MediaIdResponse {
+        /// 媒体文件标识Id
+        ///
+        /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
+        pub media_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MediaIdResponse {
+        media_id: "media_id" optional,
+    });
+}
 /// `/v3/merchant/fund`
 pub mod fund;
 /// `/v3/merchant/media`

@@ -41,6 +41,91 @@ impl<'a> MerchantRiskManage<'a> {
         )
     }
 }
+/// Shapes that several operations of `/v3/merchant-risk-manage` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 处置手段
+    ///
+    /// Used as `GetResponsePunishType` in `/v3/merchant-risk-manage/trade-risk-information`, `PostRequestPunishType` in `/v3/merchant-risk-manage/trade-risk-result`, `PostResponsePunishType` in `/v3/merchant-risk-manage/trade-risk-result`.
+    ///
+    /// A value this client does not know yet is kept as [`PunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PunishType {
+        /// `OTHER_PUNISH`
+        OtherPunish,
+        /// `DISABLE_PAYMENT`
+        DisablePayment,
+        /// `SUSPEND_SETTLEMENT`
+        SuspendSettlement,
+        /// `DISABLE_WITHDRAW`
+        DisableWithdraw,
+        /// `REMOVE_MERCHANTS`
+        RemoveMerchants,
+        /// `ADD_MERCHANTS_BLACKLIST`
+        AddMerchantsBlacklist,
+        /// `REFUND`
+        Refund,
+        /// `FREEZING_FUND_BY_TRANSACTION`
+        FreezingFundByTransaction,
+        /// `FREEZING_FUND_BY_MERCHANTS`
+        FreezingFundByMerchants,
+        /// `BLOCKED_USER`
+        BlockedUser,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PunishType {
+        OtherPunish = "OTHER_PUNISH",
+        DisablePayment = "DISABLE_PAYMENT",
+        SuspendSettlement = "SUSPEND_SETTLEMENT",
+        DisableWithdraw = "DISABLE_WITHDRAW",
+        RemoveMerchants = "REMOVE_MERCHANTS",
+        AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
+        Refund = "REFUND",
+        FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
+        FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
+        BlockedUser = "BLOCKED_USER",
+    });
+    /// 风险类型
+    ///
+    /// Used as `GetResponseRiskType` in `/v3/merchant-risk-manage/trade-risk-information`, `PostRequestRiskType` in `/v3/merchant-risk-manage/trade-risk-result`, `PostResponseRiskType` in `/v3/merchant-risk-manage/trade-risk-result`.
+    ///
+    /// A value this client does not know yet is kept as [`RiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RiskType {
+        /// `OTHER_RISK`
+        OtherRisk,
+        /// `INDUCE_PAYMENT`
+        InducePayment,
+        /// `FRAUD`
+        Fraud,
+        /// `GAMBLING`
+        Gambling,
+        /// `CYBERSEX`
+        Cybersex,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RiskType {
+        OtherRisk = "OTHER_RISK",
+        InducePayment = "INDUCE_PAYMENT",
+        Fraud = "FRAUD",
+        Gambling = "GAMBLING",
+        Cybersex = "CYBERSEX",
+    });
+    /// Used as `GetResponse` in `/v3/merchant-risk-manage/violation-notifications`, `PostRequest` in `/v3/merchant-risk-manage/violation-notifications`, `PostResponse` in `/v3/merchant-risk-manage/violation-notifications`, `PutResponse` in `/v3/merchant-risk-manage/violation-notifications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct NotifyUrlResponse {
+        /// 通知地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(NotifyUrlResponse {
+        notify_url: "notify_url" optional,
+    });
+}
 /// `/v3/merchant-risk-manage/ec-trade-risk`
 pub mod ec_trade_risk;
 /// `/v3/merchant-risk-manage/report-trade-union-information`

@@ -33,6 +33,633 @@ impl<'a> MerchantService<'a> {
         images::Images(self.0.push("images"))
     }
 }
+/// Shapes that several operations of `/v3/merchant-service` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostRequest` in `/v3/merchant-service/complaint-notifications`, `PutRequest` in `/v3/merchant-service/complaint-notifications`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct UrlRequest {
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
+    ::wechatpay::runtime::json_object!(UrlRequest {
+        url: "url" required,
+    });
+    impl UrlRequest {
+        /// A `UrlRequest` of its required fields (`url`).
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self { url: url.into() }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/merchant-service/complaint-notifications`, `PutResponse` in `/v3/merchant-service/complaint-notifications`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidResponse {
+        /// 商户号
+        ///
+        /// Example: `1900012181`
+        pub mchid: Option<String>,
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidResponse {
+        mchid: "mchid" optional,
+        url: "url" required,
+    });
+    impl MchidResponse {
+        /// A `MchidResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                url: url.into(),
+            }
+        }
+    }
+    /// 补充信息
+    ///
+    /// Used as `GetResponseDataAdditionalInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AdditionalInfo {
+        /// 补充信息类型
+        ///
+        /// Example: `SHARE_POWER_TYPE`
+        pub type_: Option<Type>,
+        /// 充电宝投诉相关信息
+        pub share_power_info: Option<SharePowerInfo>,
+    }
+    ::wechatpay::runtime::json_object!(AdditionalInfo {
+        type_: "type" optional,
+        share_power_info: "share_power_info" optional,
+    });
+    /// 充电宝投诉相关信息
+    ///
+    /// Used as `GetResponseDataAdditionalInfoSharePowerInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoSharePowerInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SharePowerInfo {
+        /// 归还时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub return_time: Option<String>,
+        /// 归还地点信息
+        pub return_address_info: Option<ReturnAddressInfo>,
+        /// 是否归还同一柜机
+        ///
+        /// Example: `false`
+        pub is_returned_to_same_machine: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(SharePowerInfo {
+        return_time: "return_time" optional,
+        return_address_info: "return_address_info" optional,
+        is_returned_to_same_machine: "is_returned_to_same_machine" optional,
+    });
+    /// 归还地点信息
+    ///
+    /// Used as `GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ReturnAddressInfo {
+        /// 归还地点
+        ///
+        /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
+        pub return_address: Option<String>,
+        /// 归还地点经度
+        ///
+        /// Example: `113.93535488533665`
+        pub longitude: Option<String>,
+        /// 归还地点纬度
+        ///
+        /// Example: `22.52305518747831`
+        pub latitude: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ReturnAddressInfo {
+        return_address: "return_address" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+    });
+    /// 补充信息类型
+    ///
+    /// Used as `GetResponseDataAdditionalInfoType` in `/v3/merchant-service/complaints-v2`, `GetResponseAdditionalInfoType` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `SHARE_POWER_TYPE`
+        SharePowerType,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        SharePowerType = "SHARE_POWER_TYPE",
+    });
+    /// Used as `GetResponseDataComplaintMediaList` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintMediaList` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ComplaintMediaList {
+        /// 媒体文件业务类型
+        ///
+        /// Example: `USER_COMPLAINT_IMAGE`
+        pub media_type: Option<MediaType>,
+        /// 媒体文列表
+        pub media_url: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(ComplaintMediaList {
+        media_type: "media_type" optional,
+        media_url: "media_url" optional,
+    });
+    /// 媒体文件业务类型
+    ///
+    /// Used as `GetResponseDataComplaintMediaListMediaType` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintMediaListMediaType` in `/v3/merchant-service/complaints-v2/{complaint_id}`, `GetResponseDataComplaintMediaListMediaType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
+    ///
+    /// A value this client does not know yet is kept as [`MediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MediaType {
+        /// `USER_COMPLAINT_IMAGE`
+        UserComplaintImage,
+        /// `OPERATION_IMAGE`
+        OperationImage,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MediaType {
+        UserComplaintImage = "USER_COMPLAINT_IMAGE",
+        OperationImage = "OPERATION_IMAGE",
+    });
+    /// Used as `GetResponseDataComplaintOrderInfo` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintOrderInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ComplaintOrderInfo {
+        /// 微信订单号
+        ///
+        /// Example: `4200000404201909069117582536`
+        pub transaction_id: Option<String>,
+        /// 商户订单号
+        ///
+        /// Example: `20190906154617947762231`
+        pub out_trade_no: Option<String>,
+        /// 订单金额
+        ///
+        /// Example: `3`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ComplaintOrderInfo {
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        amount: "amount" optional,
+    });
+    /// 投诉单状态
+    ///
+    /// Used as `GetResponseDataComplaintState` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintState` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ComplaintState {
+        /// `PENDING`
+        Pending,
+        /// `PROCESSING`
+        Processing,
+        /// `PROCESSED`
+        Processed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ComplaintState {
+        Pending = "PENDING",
+        Processing = "PROCESSING",
+        Processed = "PROCESSED",
+    });
+    /// 问题类型
+    ///
+    /// Used as `GetResponseDataProblemType` in `/v3/merchant-service/complaints-v2`, `GetResponseProblemType` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ProblemType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ProblemType {
+        /// `REFUND`
+        Refund,
+        /// `SERVICE_NOT_WORK`
+        ServiceNotWork,
+        /// `OTHERS`
+        Others,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ProblemType {
+        Refund = "REFUND",
+        ServiceNotWork = "SERVICE_NOT_WORK",
+        Others = "OTHERS",
+    });
+    /// Used as `GetResponseDataUserTagList` in `/v3/merchant-service/complaints-v2`, `GetResponseUserTagList` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`UserTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UserTagList {
+        /// `TRUSTED`
+        Trusted,
+        /// `HIGH_RISK`
+        HighRisk,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UserTagList {
+        Trusted = "TRUSTED",
+        HighRisk = "HIGH_RISK",
+    });
+    /// 按钮
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButton` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtons` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLink` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Button {
+        /// 文本
+        ///
+        /// Example: `example_text`
+        pub text: Option<String>,
+        /// 动作
+        pub action: Option<Action>,
+        /// 失效配置
+        pub invalid_info: Option<InvalidInfo>,
+    }
+    ::wechatpay::runtime::json_object!(Button {
+        text: "text" optional,
+        action: "action" optional,
+        invalid_info: "invalid_info" optional,
+    });
+    /// 动作
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Action {
+        /// 动作类型
+        ///
+        /// Example: `ACTION_TYPE_SEND_MESSAGE`
+        pub action_type: Option<ActionType>,
+        /// 跳转链接
+        ///
+        /// Example: `example_jump_url`
+        pub jump_url: Option<String>,
+        /// 跳转小程序信息
+        pub mini_program_jump_info: Option<MiniProgramJumpInfo>,
+        /// 回复消息内容
+        pub message_info: Option<MessageInfo>,
+        /// 动作id
+        ///
+        /// Example: `example_action_id`
+        pub action_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Action {
+        action_type: "action_type" optional,
+        jump_url: "jump_url" optional,
+        mini_program_jump_info: "mini_program_jump_info" optional,
+        message_info: "message_info" optional,
+        action_id: "action_id" optional,
+    });
+    /// 动作类型
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksButtonActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkActionActionType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`ActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ActionType {
+        /// `ACTION_TYPE_SEND_MESSAGE`
+        ActionTypeSendMessage,
+        /// `ACTION_TYPE_JUMP_URL`
+        ActionTypeJumpUrl,
+        /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
+        ActionTypeJumpMiniProgram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ActionType {
+        ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
+        ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
+        ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
+    });
+    /// 回复消息内容
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MessageInfo {
+        /// 回复的消息内容
+        ///
+        /// Example: `example_content`
+        pub content: Option<String>,
+        /// 自定义透传字段
+        ///
+        /// Example: `example_custom_data`
+        pub custom_data: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MessageInfo {
+        content: "content" optional,
+        custom_data: "custom_data" optional,
+    });
+    /// 跳转小程序信息
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MiniProgramJumpInfo {
+        /// 跳转小程序APPID
+        ///
+        /// Example: `example_appid`
+        pub appid: Option<String>,
+        /// 跳转小程序页面PATH
+        ///
+        /// Example: `example_path`
+        pub path: Option<String>,
+        /// 跳转小程序页面名称
+        ///
+        /// Example: `example_text`
+        pub text: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MiniProgramJumpInfo {
+        appid: "appid" optional,
+        path: "path" optional,
+        text: "text" optional,
+    });
+    /// 按钮布局方式
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonGroupButtonLayout` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksButtonGroupButtonLayout` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`ButtonLayout::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ButtonLayout {
+        /// `LAYOUT_UNKNOWN`
+        LayoutUnknown,
+        /// `LAYOUT_HORIZONTAL`
+        LayoutHorizontal,
+        /// `LAYOUT_VERTICAL`
+        LayoutVertical,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ButtonLayout {
+        LayoutUnknown = "LAYOUT_UNKNOWN",
+        LayoutHorizontal = "LAYOUT_HORIZONTAL",
+        LayoutVertical = "LAYOUT_VERTICAL",
+    });
+    /// 失效配置
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksButtonInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `GetResponseDataNormalMessageBlocksLinkInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksButtonGroupButtonsInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkInvalidInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct InvalidInfo {
+        /// 过期时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub expired_time: Option<String>,
+        /// 是否可以多次点击
+        pub multi_clickable: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(InvalidInfo {
+        expired_time: "expired_time" optional,
+        multi_clickable: "multi_clickable" optional,
+    });
+    /// 图片
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksImage` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksImage` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Image {
+        /// 媒体ID
+        ///
+        /// Example: `example_media_id`
+        pub media_id: Option<String>,
+        /// 图片样式类型
+        ///
+        /// Example: `IMAGE_STYLE_TYPE_NARROW`
+        pub image_style_type: Option<ImageStyleType>,
+    }
+    ::wechatpay::runtime::json_object!(Image {
+        media_id: "media_id" optional,
+        image_style_type: "image_style_type" optional,
+    });
+    /// 图片样式类型
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksImageImageStyleType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksImageImageStyleType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`ImageStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ImageStyleType {
+        /// `IMAGE_STYLE_TYPE_NARROW`
+        ImageStyleTypeNarrow,
+        /// `IMAGE_STYLE_TYPE_WIDE`
+        ImageStyleTypeWide,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ImageStyleType {
+        ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
+        ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
+    });
+    /// 文本
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksText` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksText` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Text {
+        /// 文本
+        ///
+        /// Example: `example_text`
+        pub text: Option<String>,
+        /// 文本颜色
+        ///
+        /// Example: `DEFAULT`
+        pub color: Option<Color>,
+        /// 是否粗体
+        pub is_bold: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(Text {
+        text: "text" optional,
+        color: "color" optional,
+        is_bold: "is_bold" optional,
+    });
+    /// 文本颜色
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksTextColor` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksTextColor` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`Color::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Color {
+        /// `DEFAULT`
+        Default,
+        /// `SECONDARY`
+        Secondary,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Color {
+        Default = "DEFAULT",
+        Secondary = "SECONDARY",
+    });
+    /// 消息块类型
+    ///
+    /// Used as `GetResponseDataNormalMessageBlocksType` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageBlocksType` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseType {
+        /// `TEXT`
+        Text,
+        /// `IMAGE`
+        Image,
+        /// `LINK`
+        Link,
+        /// `FAQ_LIST`
+        FaqList,
+        /// `BUTTON`
+        Button,
+        /// `BUTTON_GROUP`
+        ButtonGroup,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseType {
+        Text = "TEXT",
+        Image = "IMAGE",
+        Link = "LINK",
+        FaqList = "FAQ_LIST",
+        Button = "BUTTON",
+        ButtonGroup = "BUTTON_GROUP",
+    });
+    /// 发送者身份类别
+    ///
+    /// Used as `GetResponseDataNormalMessageSenderIdentity` in `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`, `PostRequestMessageSenderIdentity` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    ///
+    /// A value this client does not know yet is kept as [`SenderIdentity::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SenderIdentity {
+        /// `UNKNOWN`
+        Unknown_,
+        /// `MANUAL`
+        Manual,
+        /// `MACHINE`
+        Machine,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SenderIdentity {
+        Unknown_ = "UNKNOWN",
+        Manual = "MANUAL",
+        Machine = "MACHINE",
+    });
+    /// 按钮
+    ///
+    /// Used as `PostRequestMessageBlocksButton` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtons` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLink` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestButton {
+        /// 文本
+        ///
+        /// Example: `example_text`
+        pub text: Option<String>,
+        /// 动作
+        pub action: Option<RequestAction>,
+        /// 失效配置
+        pub invalid_info: Option<InvalidInfo>,
+    }
+    ::wechatpay::runtime::json_object!(RequestButton {
+        text: "text" optional,
+        action: "action" optional,
+        invalid_info: "invalid_info" optional,
+    });
+    /// 动作
+    ///
+    /// Used as `PostRequestMessageBlocksButtonAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkAction` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestAction {
+        /// 动作类型
+        ///
+        /// Example: `ACTION_TYPE_SEND_MESSAGE`
+        pub action_type: Option<ActionType>,
+        /// 跳转链接
+        ///
+        /// Example: `example_jump_url`
+        pub jump_url: Option<String>,
+        /// 跳转小程序信息
+        pub mini_program_jump_info: Option<RequestMiniProgramJumpInfo>,
+        /// 回复消息内容
+        pub message_info: Option<RequestMessageInfo>,
+        /// 动作id
+        ///
+        /// Example: `example_action_id`
+        pub action_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestAction {
+        action_type: "action_type" optional,
+        jump_url: "jump_url" optional,
+        mini_program_jump_info: "mini_program_jump_info" optional,
+        message_info: "message_info" optional,
+        action_id: "action_id" optional,
+    });
+    /// 回复消息内容
+    ///
+    /// Used as `PostRequestMessageBlocksButtonActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkActionMessageInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestMessageInfo {
+        /// 回复的消息内容
+        ///
+        /// Example: `example_content`
+        pub content: String,
+        /// 自定义透传字段
+        ///
+        /// Example: `example_custom_data`
+        pub custom_data: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestMessageInfo {
+        content: "content" required,
+        custom_data: "custom_data" optional,
+    });
+    impl RequestMessageInfo {
+        /// A `RequestMessageInfo` with its required fields (`content`); every optional field is `None`. Set optional ones with struct update syntax: `RequestMessageInfo { custom_data: Some(…), ..RequestMessageInfo::new(…) }`.
+        #[inline]
+        pub fn new(content: impl Into<String>) -> Self {
+            Self {
+                content: content.into(),
+                custom_data: None,
+            }
+        }
+    }
+    /// 跳转小程序信息
+    ///
+    /// Used as `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`, `PostRequestMessageBlocksLinkActionMiniProgramJumpInfo` in `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestMiniProgramJumpInfo {
+        /// 跳转小程序APPID
+        ///
+        /// Example: `example_appid`
+        pub appid: String,
+        /// 跳转小程序页面PATH
+        ///
+        /// Example: `example_path`
+        pub path: Option<String>,
+        /// 跳转小程序页面名称
+        ///
+        /// Example: `example_text`
+        pub text: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestMiniProgramJumpInfo {
+        appid: "appid" required,
+        path: "path" optional,
+        text: "text" optional,
+    });
+    impl RequestMiniProgramJumpInfo {
+        /// A `RequestMiniProgramJumpInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `RequestMiniProgramJumpInfo { path: Some(…), ..RequestMiniProgramJumpInfo::new(…) }`.
+        #[inline]
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                path: None,
+                text: None,
+            }
+        }
+    }
+}
 /// `/v3/merchant-service/complaint-notifications`
 pub mod complaint_notifications;
 /// `/v3/merchant-service/complaints`

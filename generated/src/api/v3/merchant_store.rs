@@ -9,5 +9,174 @@ impl<'a> MerchantStore<'a> {
         stores::Stores(self.0.push("stores"))
     }
 }
+/// Shapes that several operations of `/v3/merchant-store` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 门店地址信息
+    ///
+    /// Used as `PostRequestStoreAddress` in `/v3/merchant-store/stores`, `PatchRequestStoreAddress` in `/v3/merchant-store/stores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreAddress {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: String,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: String,
+        /// 门店地址辅助描述
+        ///
+        /// Example: `地铁A口右侧100米`
+        pub address_complements: Option<String>,
+        /// 门店经度
+        ///
+        /// Example: `112.63484`
+        pub longitude: Option<String>,
+        /// 门店纬度
+        ///
+        /// Example: `37.75464`
+        pub latitude: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreAddress {
+        address_code: "address_code" required,
+        address_detail: "address_detail" required,
+        address_complements: "address_complements" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+    });
+    impl StoreAddress {
+        /// A `StoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `StoreAddress { address_complements: Some(…), ..StoreAddress::new(…) }`.
+        #[inline]
+        pub fn new(
+            address_code: impl Into<String>,
+            address_detail: impl Into<String>,
+        ) -> Self {
+            Self {
+                address_code: address_code.into(),
+                address_detail: address_detail.into(),
+                address_complements: None,
+                longitude: None,
+                latitude: None,
+            }
+        }
+    }
+    /// 门店基础信息
+    ///
+    /// Used as `PostRequestStoreBasics` in `/v3/merchant-store/stores`, `PatchRequestStoreBasics` in `/v3/merchant-store/stores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreBasics {
+        /// 商家门店编号
+        ///
+        /// Example: `MDL001`
+        pub store_reference_id: Option<String>,
+        /// 品牌名称
+        ///
+        /// Example: `麦当劳`
+        pub brand_name: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `麦当劳`
+        pub store_name: String,
+        /// 分店名称
+        ///
+        /// Example: `海岸城店`
+        pub branch_name: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `1001`
+        pub brand_id: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(StoreBasics {
+        store_reference_id: "store_reference_id" optional,
+        brand_name: "brand_name" optional,
+        store_name: "store_name" required,
+        branch_name: "branch_name" optional,
+        brand_id: "brand_id" optional,
+    });
+    impl StoreBasics {
+        /// A `StoreBasics` with its required fields (`store_name`); every optional field is `None`. Set optional ones with struct update syntax: `StoreBasics { store_reference_id: Some(…), ..StoreBasics::new(…) }`.
+        #[inline]
+        pub fn new(store_name: impl Into<String>) -> Self {
+            Self {
+                store_reference_id: None,
+                brand_name: None,
+                store_name: store_name.into(),
+                branch_name: None,
+                brand_id: None,
+            }
+        }
+    }
+    /// 门店经营信息
+    ///
+    /// Used as `PostRequestStoreBusiness` in `/v3/merchant-store/stores`, `GetResponseStoreBusiness` in `/v3/merchant-store/stores/{store_id}`, `PatchRequestStoreBusiness` in `/v3/merchant-store/stores/{store_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreBusiness {
+        /// 门店服务电话
+        ///
+        /// Example: `0755-86013388`
+        pub service_phone: Option<String>,
+        /// 门店经营时间
+        ///
+        /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
+        pub business_hours: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreBusiness {
+        service_phone: "service_phone" optional,
+        business_hours: "business_hours" optional,
+    });
+    /// Used as `PostRequestStoreRecipient` in `/v3/merchant-store/stores`, `PostRequestStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostRequestStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoreRecipient {
+        /// 门店收款商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 门店收款主体
+        ///
+        /// Example: `腾讯科技（深圳）有限公司`
+        pub company_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreRecipient {
+        mchid: "mchid" required,
+        company_name: "company_name" optional,
+    });
+    impl StoreRecipient {
+        /// A `StoreRecipient` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `StoreRecipient { company_name: Some(…), ..StoreRecipient::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                company_name: None,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostResponse` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FailedStoreRecipientResponse {
+        /// `failed_store_recipient`
+        pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
+    }
+    ::wechatpay::runtime::json_object!(FailedStoreRecipientResponse {
+        failed_store_recipient: "failed_store_recipient" optional,
+    });
+    /// 收款门店信息
+    ///
+    /// Used as `PostResponseFailedStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/bind`, `PostResponseFailedStoreRecipient` in `/v3/merchant-store/stores/{store_id}/recipients/unbind`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FailedStoreRecipient {
+        /// 门店收款商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 绑定当前收款信息失败的原因
+        ///
+        /// Example: `收款商户号与收款主体不一致`
+        pub failed_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(FailedStoreRecipient {
+        mchid: "mchid" optional,
+        failed_reason: "failed_reason" optional,
+    });
+}
 /// `/v3/merchant-store/stores`
 pub mod stores;

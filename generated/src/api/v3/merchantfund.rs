@@ -14,6 +14,50 @@ impl<'a> Merchantfund<'a> {
         partner::Partner(self.0.push("partner"))
     }
 }
+/// Shapes that several operations of `/v3/merchantfund` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 账户类型
+    ///
+    /// Used as `GetRequestAccountType` in `/v3/merchantfund/merchant/income-records`, `GetResponseDataAccountType` in `/v3/merchantfund/merchant/income-records`, `GetRequestAccountType` in `/v3/merchantfund/partner/income-records`, `GetResponseDataAccountType` in `/v3/merchantfund/partner/income-records`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `BASIC`
+        Basic,
+        /// `OPERATION`
+        Operation,
+        /// `FEES`
+        Fees,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
+    /// 银行来账类型
+    ///
+    /// Used as `GetResponseDataIncomeRecordType` in `/v3/merchantfund/merchant/income-records`, `GetResponseDataIncomeRecordType` in `/v3/merchantfund/partner/income-records`.
+    ///
+    /// A value this client does not know yet is kept as [`IncomeRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IncomeRecordType {
+        /// `OFFLINERECHARGE`
+        Offlinerecharge,
+        /// `ENTERPRISEDIRECTREVENUE`
+        Enterprisedirectrevenue,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IncomeRecordType {
+        Offlinerecharge = "OFFLINERECHARGE",
+        Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
+    });
+}
 /// `/v3/merchantfund/merchant`
 pub mod merchant;
 /// `/v3/merchantfund/partner`

@@ -14,6 +14,20 @@ impl<'a> Multiuse<'a> {
         users::Users(self.0.push("users"))
     }
 }
+/// Shapes that several operations of `/v3/multiuse` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/multiuse/stocks/{stock_id}/refund-flow`, `GetResponse` in `/v3/multiuse/stocks/{stock_id}/send-flow`, `GetResponse` in `/v3/multiuse/stocks/{stock_id}/use-flow`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UrlResponse {
+        /// 下载链接
+        ///
+        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
+        pub url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(UrlResponse {
+        url: "url" optional,
+    });
+}
 /// `/v3/multiuse/stocks`
 pub mod stocks;
 /// `/v3/multiuse/users`

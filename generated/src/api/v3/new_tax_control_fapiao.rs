@@ -29,6 +29,413 @@ impl<'a> NewTaxControlFapiao<'a> {
         user_title::UserTitle(self.0.push("user-title"))
     }
 }
+/// Shapes that several operations of `/v3/new-tax-control-fapiao` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 蓝字发票信息
+    ///
+    /// Used as `GetResponseFapiaoInformationBlueFapiao` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseFapiaoInformationRedFapiao` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BlueFapiao {
+        /// 发票代码
+        ///
+        /// Example: `044001911211`
+        pub fapiao_code: Option<String>,
+        /// 发票号码
+        ///
+        /// Example: `12897794`
+        pub fapiao_number: Option<String>,
+        /// 校验码
+        ///
+        /// Example: `69001808340631374774`
+        pub check_code: Option<String>,
+        /// 密码
+        ///
+        /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
+        pub password: Option<String>,
+        /// 开票时间
+        ///
+        /// Example: `2020-07-01T12:00:00+08:00`
+        pub fapiao_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BlueFapiao {
+        fapiao_code: "fapiao_code" optional,
+        fapiao_number: "fapiao_number" optional,
+        check_code: "check_code" optional,
+        password: "password" optional,
+        fapiao_time: "fapiao_time" optional,
+    });
+    /// 开具的发票类型
+    ///
+    /// Used as `GetResponseFapiaoInformationBuyerInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `PostRequestBuyerInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`, `PostRequestBuyerInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestFapiaoInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestBuyerInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestFapiaoInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestBuyerInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestFapiaoInformationFapiaoBillType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` and 3 more.
+    ///
+    /// A value this client does not know yet is kept as [`FapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FapiaoBillType {
+        /// `COMM_FAPIAO`
+        CommFapiao,
+        /// `VAT_FAPIAO`
+        VatFapiao,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FapiaoBillType {
+        CommFapiao = "COMM_FAPIAO",
+        VatFapiao = "VAT_FAPIAO",
+    });
+    /// 购买方类型
+    ///
+    /// Used as `GetResponseFapiaoInformationBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestBuyerInformationType` in `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`, `GetResponseType` in `/v3/new-tax-control-fapiao/user-title`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `INDIVIDUAL`
+        Individual,
+        /// `ORGANIZATION`
+        Organization,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Individual = "INDIVIDUAL",
+        Organization = "ORGANIZATION",
+    });
+    /// 附加信息
+    ///
+    /// Used as `GetResponseFapiaoInformationExtraInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseExtraInformation` in `/v3/new-tax-control-fapiao/merchant/base-information`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ExtraInformation {
+        /// 收款人
+        ///
+        /// Example: `张三`
+        pub payee: Option<String>,
+        /// 复核人
+        ///
+        /// Example: `李四`
+        pub reviewer: Option<String>,
+        /// 开票人
+        ///
+        /// Example: `王五`
+        pub drawer: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ExtraInformation {
+        payee: "payee" optional,
+        reviewer: "reviewer" optional,
+        drawer: "drawer" optional,
+    });
+    /// 税收优惠政策标识
+    ///
+    /// Used as `GetResponseFapiaoInformationItemsTaxPreferMark` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `PostRequestFapiaoCardInformationItemsTaxPreferMark` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`.
+    ///
+    /// A value this client does not know yet is kept as [`TaxPreferMark::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TaxPreferMark {
+        /// `NO_FAVORABLE`: 无优惠
+        NoFavorable,
+        /// `OUTSIDE_VAT`: 不征税
+        OutsideVat,
+        /// `VAT_EXEMPT`: 免税
+        VatExempt,
+        /// `NORMAL_ZERO_RATED`: 普通零税率
+        NormalZeroRated,
+        /// `EXPORT_ZERO_RATED`: 出口零税率
+        ExportZeroRated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TaxPreferMark {
+        NoFavorable = "NO_FAVORABLE",
+        OutsideVat = "OUTSIDE_VAT",
+        VatExempt = "VAT_EXEMPT",
+        NormalZeroRated = "NORMAL_ZERO_RATED",
+        ExportZeroRated = "EXPORT_ZERO_RATED",
+    });
+    /// 销售方信息
+    ///
+    /// Used as `GetResponseFapiaoInformationSellerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseSellerInformation` in `/v3/new-tax-control-fapiao/merchant/base-information`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SellerInformation {
+        /// 名称
+        ///
+        /// Example: `深圳市南山区测试公司`
+        pub name: Option<String>,
+        /// 纳税人识别号
+        ///
+        /// Example: `202003261233701778`
+        pub taxpayer_id: Option<String>,
+        /// 地址
+        ///
+        /// Example: `深圳市南山区深南大道10000号`
+        pub address: Option<String>,
+        /// 电话
+        ///
+        /// Example: `075512345678`
+        pub telephone: Option<String>,
+        /// 开户银行
+        ///
+        /// Example: `测试银行`
+        pub bank_name: Option<String>,
+        /// 银行账号
+        ///
+        /// Example: `62001234567890`
+        pub bank_account: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SellerInformation {
+        name: "name" optional,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+    });
+    /// 发票状态
+    ///
+    /// Used as `GetResponseFapiaoInformationStatus` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, `GetResponseFapiaoDownloadInfoListStatus` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `ISSUE_ACCEPTED`: 开票申请已受理
+        IssueAccepted,
+        /// `ISSUED`: 发票已开具
+        Issued,
+        /// `REVERSE_ACCEPTED`: 冲红申请已受理
+        ReverseAccepted,
+        /// `REVERSED`: 发票已冲红
+        Reversed,
+        /// `ISSUE_FAILED`: 发票开具已失败，数电发票模式特有字段
+        IssueFailed,
+        /// `REVERSE_FAILED`: 发票冲红已失败，数电发票模式特有字段
+        ReverseFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        IssueAccepted = "ISSUE_ACCEPTED",
+        Issued = "ISSUED",
+        ReverseAccepted = "REVERSE_ACCEPTED",
+        Reversed = "REVERSED",
+        IssueFailed = "ISSUE_FAILED",
+        ReverseFailed = "REVERSE_FAILED",
+    });
+    /// 插卡场景
+    ///
+    /// Used as `PostRequestScene` in `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`, `GetRequestScene` in `/v3/new-tax-control-fapiao/user-title`.
+    ///
+    /// A value this client does not know yet is kept as [`Scene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scene {
+        /// `WITH_WECHATPAY`
+        WithWechatpay,
+        /// `WITHOUT_WECHATPAY`
+        WithoutWechatpay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scene {
+        WithWechatpay = "WITH_WECHATPAY",
+        WithoutWechatpay = "WITHOUT_WECHATPAY",
+    });
+    /// 购买方信息
+    ///
+    /// Used as `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestBuyerInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct BuyerInformation {
+        /// 购买方类型
+        ///
+        /// Example: `ORGANIZATION`
+        pub type_: Type,
+        /// 名称
+        ///
+        /// Example: `深圳市南山区测试企业`
+        pub name: String,
+        /// 纳税人识别号
+        ///
+        /// Example: `202003261233701778`
+        pub taxpayer_id: Option<String>,
+        /// 地址
+        ///
+        /// Example: `深圳市南山区深南大道10000号`
+        pub address: Option<String>,
+        /// 电话
+        ///
+        /// Example: `075512345678`
+        pub telephone: Option<String>,
+        /// 开户银行
+        ///
+        /// Example: `测试银行`
+        pub bank_name: Option<String>,
+        /// 银行账号
+        ///
+        /// Example: `62001234567890`
+        pub bank_account: Option<String>,
+        /// 手机号
+        ///
+        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        pub phone: Option<String>,
+        /// 邮箱地址
+        ///
+        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        pub email: Option<String>,
+        /// 订单金额
+        ///
+        /// Example: `1000`
+        pub amount: Option<i64>,
+        /// 商户订单号
+        ///
+        /// Example: `order_20200701_123456`
+        pub out_trade_no: Option<String>,
+        /// 开具的发票类型
+        ///
+        /// Example: `COMM_FAPIAO`
+        pub fapiao_bill_type: Option<FapiaoBillType>,
+        /// 留言信息
+        ///
+        /// Example: `用户留言`
+        pub user_apply_message: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BuyerInformation {
+        type_: "type" required,
+        name: "name" required,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        phone: "phone" optional,
+        email: "email" optional,
+        amount: "amount" optional,
+        out_trade_no: "out_trade_no" optional,
+        fapiao_bill_type: "fapiao_bill_type" optional,
+        user_apply_message: "user_apply_message" optional,
+    });
+    impl BuyerInformation {
+        /// A `BuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `BuyerInformation { taxpayer_id: Some(…), ..BuyerInformation::new(…) }`.
+        #[inline]
+        pub fn new(type_: Type, name: impl Into<String>) -> Self {
+            Self {
+                type_,
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+                phone: None,
+                email: None,
+                amount: None,
+                out_trade_no: None,
+                fapiao_bill_type: None,
+                user_apply_message: None,
+            }
+        }
+    }
+    /// Used as `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestFapiaoInformationTransactionInformation` in `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TransactionInformation {
+        /// 支付渠道
+        ///
+        /// Example: `WECHAT_PAY`
+        pub pay_channel: PayChannel,
+        /// 支付订单号
+        ///
+        /// Example: `4200000008202508080512076713`
+        pub transaction_id: String,
+        /// 支付商户订单号
+        ///
+        /// Example: `order_20200701_123456`
+        pub out_trade_no: Option<String>,
+        /// 交易金额
+        ///
+        /// Example: `382895`
+        pub amount: i64,
+    }
+    ::wechatpay::runtime::json_object!(TransactionInformation {
+        pay_channel: "pay_channel" required,
+        transaction_id: "transaction_id" required,
+        out_trade_no: "out_trade_no" optional,
+        amount: "amount" required,
+    });
+    impl TransactionInformation {
+        /// A `TransactionInformation` with its required fields (`pay_channel`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `TransactionInformation { out_trade_no: Some(…), ..TransactionInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            pay_channel: PayChannel,
+            transaction_id: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                pay_channel,
+                transaction_id: transaction_id.into(),
+                out_trade_no: None,
+                amount,
+            }
+        }
+    }
+    /// 支付渠道
+    ///
+    /// Used as `PostRequestFapiaoInformationTransactionInformationPayChannel` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`, `PostRequestFapiaoInformationTransactionInformationPayChannel` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`, `PostRequestFapiaoInformationTransactionInformationPayChannel` in `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`, `PostRequestFapiaoInformationTransactionInformationPayChannel` in `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`.
+    ///
+    /// A value this client does not know yet is kept as [`PayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayChannel {
+        /// `WECHAT_PAY`
+        WechatPay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayChannel {
+        WechatPay = "WECHAT_PAY",
+    });
+    /// 商户邀请状态
+    ///
+    /// Used as `GetRequestMchInviteStatus` in `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`, `GetResponseMchInviteResultListMchInviteStatus` in `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`.
+    ///
+    /// A value this client does not know yet is kept as [`MchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum MchInviteStatus {
+        /// `MCH_INVITE_SUCC`
+        MchInviteSucc,
+        /// `MCH_INVITE_FAILED`
+        MchInviteFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(MchInviteStatus {
+        MchInviteSucc = "MCH_INVITE_SUCC",
+        MchInviteFailed = "MCH_INVITE_FAILED",
+    });
+    /// 相关链接
+    ///
+    /// Used as `GetResponseLinks` in `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`, `GetResponseLinks` in `/v3/new-tax-control-fapiao/merchant/tax-codes`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Links {
+        /// 下一页链接
+        ///
+        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
+        pub next: Option<String>,
+        /// 上一页链接
+        ///
+        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
+        pub prev: Option<String>,
+        /// 当前链接
+        ///
+        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
+        pub self_: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Links {
+        next: "next" optional,
+        prev: "prev" optional,
+        self_: "self" optional,
+    });
+}
 /// `/v3/new-tax-control-fapiao/card-template`
 pub mod card_template;
 /// `/v3/new-tax-control-fapiao/fapiao-applications`

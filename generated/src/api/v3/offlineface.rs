@@ -29,6 +29,179 @@ impl<'a> Offlineface<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/offlineface` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 签约模式
+    ///
+    /// Used as `GetResponseContractMode` in `/v3/offlineface/contracts/{contract_id}`, `PostRequestContractMode` in `/v3/offlineface/contracts/presign`.
+    ///
+    /// A value this client does not know yet is kept as [`ContractMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContractMode {
+        /// `LIMIT_BANK_CARD`: 指定卡签约
+        LimitBankCard,
+        /// `PRIORITY_BANK_CARD`: 优先卡签约
+        PriorityBankCard,
+        /// `LIMIT_NONE`: 任意卡签约
+        LimitNone,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContractMode {
+        LimitBankCard = "LIMIT_BANK_CARD",
+        PriorityBankCard = "PRIORITY_BANK_CARD",
+        LimitNone = "LIMIT_NONE",
+    });
+    /// 证件信息
+    ///
+    /// Used as `PostRequestFacepayUserIdentification` in `/v3/offlineface/contracts/presign`, `PostRequestLimitBankCardIdentification` in `/v3/offlineface/contracts/presign`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Identification {
+        /// 证件类型
+        pub identification_type: IdentificationType,
+        /// 证件ID
+        pub identification_number: String,
+    }
+    ::wechatpay::runtime::json_object!(Identification {
+        identification_type: "identification_type" required,
+        identification_number: "identification_number" required,
+    });
+    impl Identification {
+        /// A `Identification` of its required fields (`identification_type`, `identification_number`).
+        #[inline]
+        pub fn new(
+            identification_type: IdentificationType,
+            identification_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                identification_type,
+                identification_number: identification_number.into(),
+            }
+        }
+    }
+    /// 证件类型
+    ///
+    /// Used as `PostRequestFacepayUserIdentificationIdentificationType` in `/v3/offlineface/contracts/presign`, `PostRequestLimitBankCardIdentificationIdentificationType` in `/v3/offlineface/contracts/presign`.
+    ///
+    /// A value this client does not know yet is kept as [`IdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdentificationType {
+        /// `IDCARD`
+        Idcard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdentificationType {
+        Idcard = "IDCARD",
+    });
+    /// 重采状态
+    ///
+    /// Used as `GetResponseFaceCollectionsCollectionState` in `/v3/offlineface/face-collections`, `GetResponseCollectionState` in `/v3/offlineface/face-collections/{collection_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`CollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CollectionState {
+        /// `COLLECTION_REQUIRED`: 该刷脸用户需要进行重采
+        CollectionRequired,
+        /// `PHOTO_UPLOADED`: 照片已上传
+        PhotoUploaded,
+        /// `COMPLETE`: 支付用户已经确认照片, 重采结束
+        Complete,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CollectionState {
+        CollectionRequired = "COLLECTION_REQUIRED",
+        PhotoUploaded = "PHOTO_UPLOADED",
+        Complete = "COMPLETE",
+    });
+    /// 货币类型
+    ///
+    /// Used as `PostRequestAmountCurrency` in `/v3/offlineface/transactions`, `PostResponseAmountCurrency` in `/v3/offlineface/transactions`, `GetResponseAmountCurrency` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Currency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Currency {
+        /// `CNY`
+        Cny,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Currency {
+        Cny = "CNY",
+    });
+    /// 金额信息
+    ///
+    /// Used as `PostResponseAmount` in `/v3/offlineface/transactions`, `GetResponseAmount` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 总金额
+        pub total: Option<i64>,
+        /// 货币类型
+        pub currency: Option<Currency>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        currency: "currency" optional,
+    });
+    /// 支付用户信息
+    ///
+    /// Used as `PostResponsePayer` in `/v3/offlineface/transactions`, `GetResponsePayer` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 公众下的openid
+        pub sp_openid: Option<String>,
+        /// 子公众下的openid
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// 支付场景信息
+    ///
+    /// Used as `PostResponseSceneInfo` in `/v3/offlineface/transactions`, `GetResponseSceneInfo` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SceneInfo {
+        /// 设备IP
+        pub device_ip: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SceneInfo {
+        device_ip: "device_ip" optional,
+    });
+    /// 交易类型
+    ///
+    /// Used as `PostResponseTradeType` in `/v3/offlineface/transactions`, `GetResponseTradeType` in `/v3/offlineface/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeType {
+        /// `NATIVE`
+        Native,
+        /// `JSAPI`
+        Jsapi,
+        /// `APP`
+        App,
+        /// `MWEB`
+        Mweb,
+        /// `AUTH`: 行业代扣
+        Auth,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeType {
+        Native = "NATIVE",
+        Jsapi = "JSAPI",
+        App = "APP",
+        Mweb = "MWEB",
+        Auth = "AUTH",
+    });
+}
 /// `/v3/offlineface/authinfo`
 pub mod authinfo;
 /// `/v3/offlineface/contracts`

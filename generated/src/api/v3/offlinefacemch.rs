@@ -14,6 +14,69 @@ impl<'a> Offlinefacemch<'a> {
         tokens::Tokens(self.0.push("tokens"))
     }
 }
+/// Shapes that several operations of `/v3/offlinefacemch` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 职工信息
+    ///
+    /// Used as `GetResponseStaffInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStaffInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StaffInfo {
+        /// 职业
+        pub occupation: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StaffInfo {
+        occupation: "occupation" optional,
+    });
+    /// 用户状态
+    ///
+    /// Used as `GetResponseStatus` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStatus` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `NORMAL`
+        Normal,
+        /// `DISABLED`
+        Disabled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Normal = "NORMAL",
+        Disabled = "DISABLED",
+    });
+    /// 学生信息
+    ///
+    /// Used as `GetResponseStudentInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestStudentInfo` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StudentInfo {
+        /// 班级名
+        pub class_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StudentInfo {
+        class_name: "class_name" optional,
+    });
+    /// 用户类型
+    ///
+    /// Used as `GetResponseUserType` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`, `PatchRequestUserType` in `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`UserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UserType {
+        /// `STUDENT`
+        Student,
+        /// `STUFF`
+        Stuff,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UserType {
+        Student = "STUDENT",
+        Stuff = "STUFF",
+    });
+}
 /// `/v3/offlinefacemch/organizations`
 pub mod organizations;
 /// `/v3/offlinefacemch/tokens`

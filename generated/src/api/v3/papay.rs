@@ -36,6 +36,1091 @@ impl<'a> Papay<'a> {
         sign::Sign(self.0.push("sign"))
     }
 }
+/// Shapes that several operations of `/v3/papay` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `PostResponse` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PolicyPeriodIdResponse {
+        /// 保单的扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+        /// 当前扣费周期的状态
+        ///
+        /// Example: `NO_SCHEDULED`
+        pub policy_period_state: Option<String>,
+        /// 可扣费开始日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_start_date: Option<String>,
+        /// 可扣费结束日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_end_date: Option<String>,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<DeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<DeductAmount>,
+        /// 实际扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_date: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PolicyPeriodIdResponse {
+        policy_period_id: "policy_period_id" required,
+        policy_period_state: "policy_period_state" optional,
+        deduct_start_date: "deduct_start_date" optional,
+        deduct_end_date: "deduct_end_date" optional,
+        scheduled_amount: "scheduled_amount" optional,
+        deduct_amount: "deduct_amount" optional,
+        deduct_date: "deduct_date" optional,
+    });
+    impl PolicyPeriodIdResponse {
+        /// A `PolicyPeriodIdResponse` with its required fields (`policy_period_id`); every optional field is `None`. Set optional ones with struct update syntax: `PolicyPeriodIdResponse { policy_period_state: Some(…), ..PolicyPeriodIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(policy_period_id: i64) -> Self {
+            Self {
+                policy_period_id,
+                policy_period_state: None,
+                deduct_start_date: None,
+                deduct_end_date: None,
+                scheduled_amount: None,
+                deduct_amount: None,
+                deduct_date: None,
+            }
+        }
+    }
+    /// 实际扣费金额
+    ///
+    /// Used as `GetResponseDeductAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `GetResponseScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}`, `PostResponseDeductAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostResponseScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostResponseAmount` in `/v3/papay/insurance-pay/transactions/apply`, `PostResponsePolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`, `GetResponseDataDeductAmount` in `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `GetResponseDataEstimatedDeductAmount` in `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` and 24 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DeductAmount {
+        /// 金额
+        ///
+        /// Example: `1`
+        pub total: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DeductAmount {
+        total: "total" optional,
+        currency: "currency" optional,
+    });
+    /// 预约扣费金额信息
+    ///
+    /// Used as `PostRequestScheduledAmount` in `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, `PostRequestAmount` in `/v3/papay/insurance-pay/transactions/apply`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsEstimatedDeductAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestAmount` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` and 17 more.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ScheduledAmount {
+        /// 金额
+        ///
+        /// Example: `1`
+        pub total: i64,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ScheduledAmount {
+        total: "total" required,
+        currency: "currency" optional,
+    });
+    impl ScheduledAmount {
+        /// A `ScheduledAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `ScheduledAmount { currency: Some(…), ..ScheduledAmount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/papay/insurance-pay/transactions/apply`, `PostResponse` in `/v3/papay/pay/harmony/transactions/apply`, `PostResponse` in `/v3/papay/pay/partner/transactions/apply`, `PostResponse` in `/v3/papay/pay/transactions/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutTradeNoResponse {
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: String,
+        /// 扣费金额信息
+        pub amount: DeductAmount,
+    }
+    ::wechatpay::runtime::json_object!(OutTradeNoResponse {
+        out_trade_no: "out_trade_no" required,
+        amount: "amount" required,
+    });
+    impl OutTradeNoResponse {
+        /// A `OutTradeNoResponse` of its required fields (`out_trade_no`, `amount`).
+        #[inline]
+        pub fn new(out_trade_no: impl Into<String>, amount: DeductAmount) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                amount,
+            }
+        }
+    }
+    /// Used as `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PolicyPeriods {
+        /// 保险扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+    }
+    ::wechatpay::runtime::json_object!(PolicyPeriods {
+        policy_period_id: "policy_period_id" required,
+        estimated_deduct_date: "estimated_deduct_date" required,
+        estimated_deduct_amount: "estimated_deduct_amount" required,
+    });
+    impl PolicyPeriods {
+        /// A `PolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`).
+        #[inline]
+        pub fn new(
+            policy_period_id: i64,
+            estimated_deduct_date: impl Into<String>,
+            estimated_deduct_amount: ScheduledAmount,
+        ) -> Self {
+            Self {
+                policy_period_id,
+                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_amount,
+            }
+        }
+    }
+    /// 委托代扣协议状态
+    ///
+    /// Used as `GetResponseContractState` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractState` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`ContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContractState {
+        /// `SIGNED`
+        Signed,
+        /// `TERMINATED`
+        Terminated,
+        /// `SIGN_FAILED`
+        SignFailed,
+        /// `TO_BE_RENEWED`
+        ToBeRenewed,
+        /// `TERMINATE_PENDING`
+        TerminatePending,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContractState {
+        Signed = "SIGNED",
+        Terminated = "TERMINATED",
+        SignFailed = "SIGN_FAILED",
+        ToBeRenewed = "TO_BE_RENEWED",
+        TerminatePending = "TERMINATE_PENDING",
+    });
+    /// 协议解约信息
+    ///
+    /// Used as `GetResponseContractTerminateInfo` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ContractTerminateInfo {
+        /// 协议解约方式
+        ///
+        /// Example: `USER_TERMINATE`
+        pub contract_termination_mode: Option<ContractTerminationMode>,
+        /// 协议解约时间
+        ///
+        /// Example: `2020-10-10T13:29:35+08:00`
+        pub contract_terminated_time: Option<String>,
+        /// 解约备注
+        ///
+        /// Example: `用户解约`
+        pub contract_termination_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ContractTerminateInfo {
+        contract_termination_mode: "contract_termination_mode" optional,
+        contract_terminated_time: "contract_terminated_time" optional,
+        contract_termination_remark: "contract_termination_remark" optional,
+    });
+    /// 协议解约方式
+    ///
+    /// Used as `GetResponseContractTerminateInfoContractTerminationMode` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfoContractTerminationMode` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`ContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ContractTerminationMode {
+        /// `USER_TERMINATE`
+        UserTerminate,
+        /// `MCH_API_TERMINATE`
+        MchApiTerminate,
+        /// `WEPAY_WEB_TERMINATE`
+        WepayWebTerminate,
+        /// `CUSTOMER_SERVICE_TERMINATE`
+        CustomerServiceTerminate,
+        /// `SYSTEM_TERMINATE`
+        SystemTerminate,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ContractTerminationMode {
+        UserTerminate = "USER_TERMINATE",
+        MchApiTerminate = "MCH_API_TERMINATE",
+        WepayWebTerminate = "WEPAY_WEB_TERMINATE",
+        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
+        SystemTerminate = "SYSTEM_TERMINATE",
+    });
+    /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `PostRequest` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ContractTerminationRemarkRequest {
+        /// 解约备注
+        ///
+        /// Example: `用户解约`
+        pub contract_termination_remark: String,
+    }
+    ::wechatpay::runtime::json_object!(ContractTerminationRemarkRequest {
+        contract_termination_remark: "contract_termination_remark" required,
+    });
+    impl ContractTerminationRemarkRequest {
+        /// A `ContractTerminationRemarkRequest` of its required fields (`contract_termination_remark`).
+        #[inline]
+        pub fn new(contract_termination_remark: impl Into<String>) -> Self {
+            Self {
+                contract_termination_remark: contract_termination_remark.into(),
+            }
+        }
+    }
+    /// 用户实名信息
+    ///
+    /// Used as `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestRealIdentity` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RealIdentity {
+        /// 自然人姓名
+        ///
+        /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        pub real_name: String,
+        /// 自然人身份证号码
+        ///
+        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        pub id_card_number: String,
+        /// 实名验证类型
+        ///
+        /// Example: `ID_CARD`
+        pub identity_type: Option<IdentityType>,
+    }
+    ::wechatpay::runtime::json_object!(RealIdentity {
+        real_name: "real_name" required,
+        id_card_number: "id_card_number" required,
+        identity_type: "identity_type" optional,
+    });
+    impl RealIdentity {
+        /// A `RealIdentity` with its required fields (`real_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `RealIdentity { identity_type: Some(…), ..RealIdentity::new(…) }`.
+        #[inline]
+        pub fn new(
+            real_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                real_name: real_name.into(),
+                id_card_number: id_card_number.into(),
+                identity_type: None,
+            }
+        }
+    }
+    /// 实名验证类型
+    ///
+    /// Used as `PostRequestRealIdentityIdentityType` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`, `PostRequestRealIdentityIdentityType` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestRealIdentityIdentityType` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestRealIdentityIdentityType` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    ///
+    /// A value this client does not know yet is kept as [`IdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdentityType {
+        /// `ID_CARD`
+        IdCard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdentityType {
+        IdCard = "ID_CARD",
+    });
+    /// 跳转控制信息
+    ///
+    /// Used as `PostRequestJumpControl` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestJumpControl` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostRequestJumpControl` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct JumpControl {
+        /// 跳转的应用AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub jump_appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(JumpControl {
+        jump_appid: "jump_appid" optional,
+    });
+    /// Used as `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPolicyPeriods {
+        /// 保险扣费周期编号
+        ///
+        /// Example: `1`
+        pub policy_period_id: i64,
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+        /// 保障详情
+        pub policy_coverage_detail: Option<PolicyCoverageDetail>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPolicyPeriods {
+        policy_period_id: "policy_period_id" required,
+        estimated_deduct_date: "estimated_deduct_date" required,
+        estimated_deduct_amount: "estimated_deduct_amount" required,
+        policy_coverage_detail: "policy_coverage_detail" optional,
+    });
+    impl RequestPolicyPeriods {
+        /// A `RequestPolicyPeriods` with its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPolicyPeriods { policy_coverage_detail: Some(…), ..RequestPolicyPeriods::new(…) }`.
+        #[inline]
+        pub fn new(
+            policy_period_id: i64,
+            estimated_deduct_date: impl Into<String>,
+            estimated_deduct_amount: ScheduledAmount,
+        ) -> Self {
+            Self {
+                policy_period_id,
+                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_amount,
+                policy_coverage_detail: None,
+            }
+        }
+    }
+    /// 保障详情
+    ///
+    /// Used as `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriodsPolicyCoverageDetail` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PolicyCoverageDetail {
+        /// 保单额度
+        ///
+        /// Example: `50000`
+        pub policy_amount: Option<String>,
+        /// 保险条款列表
+        pub policy_clauses: Option<Vec<PolicyClauses>>,
+    }
+    ::wechatpay::runtime::json_object!(PolicyCoverageDetail {
+        policy_amount: "policy_amount" optional,
+        policy_clauses: "policy_clauses" optional,
+    });
+    /// Used as `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PolicyClauses {
+        /// 条款内容
+        ///
+        /// Example: `example_clause_name`
+        pub clause_name: Option<String>,
+        /// 条款额度
+        ///
+        /// Example: `example_clause_quota`
+        pub clause_quota: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PolicyClauses {
+        clause_name: "clause_name" optional,
+        clause_quota: "clause_quota" optional,
+    });
+    /// Used as `PostResponse` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RedirectUrlResponse {
+        /// 拉起微信支付客户端的URL
+        ///
+        /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
+        pub redirect_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RedirectUrlResponse {
+        redirect_url: "redirect_url" optional,
+    });
+    /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidRequest {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 用户在直连商户应用下的用户标示
+        ///
+        /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
+        pub openid: Option<String>,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 被保人的展示名称
+        ///
+        /// Example: `*明`
+        pub insured_display_name: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+        /// 保险保单的开始日期
+        ///
+        /// Example: `2019-11-22`
+        pub policy_start_date: String,
+        /// 保险保单的结束日期
+        ///
+        /// Example: `2020-11-22`
+        pub policy_end_date: String,
+        /// 保单的扣费周期列表
+        pub policy_periods: Vec<RequestPolicyPeriods>,
+        /// 扣费金额信息
+        pub amount: Option<ScheduledAmount>,
+        /// 商户订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub out_trade_no: Option<String>,
+        /// 商品描述
+        ///
+        /// Example: `Image形象店-深圳腾大-QQ公仔`
+        pub description: Option<String>,
+        /// 支付结果通知地址
+        ///
+        /// Example: `https://www.qq.com/`
+        pub transaction_notify_url: Option<String>,
+        /// 商户侧用户标识
+        ///
+        /// Example: `用户昵称`
+        pub out_user_code: Option<String>,
+        /// 订单优惠标记
+        ///
+        /// Example: `DISCOUNTS`
+        pub goods_tag: Option<String>,
+        /// 附加数据
+        ///
+        /// Example: `自定义数据`
+        pub attach: Option<String>,
+        /// 是否自动续保
+        ///
+        /// Example: `true`
+        pub can_auto_insure: Option<bool>,
+        /// 是否自动重新投保
+        ///
+        /// Example: `false`
+        pub can_auto_reinsure: Option<bool>,
+        /// 用户实名信息
+        pub real_identity: Option<RealIdentity>,
+        /// 合并扣费期数
+        ///
+        /// Example: `1`
+        pub combined_deduct_period_count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(AppidRequest {
+        appid: "appid" required,
+        openid: "openid" optional,
+        plan_id: "plan_id" required,
+        out_contract_code: "out_contract_code" required,
+        insured_display_name: "insured_display_name" required,
+        contract_notify_url: "contract_notify_url" required,
+        policy_start_date: "policy_start_date" required,
+        policy_end_date: "policy_end_date" required,
+        policy_periods: "policy_periods" required,
+        amount: "amount" optional,
+        out_trade_no: "out_trade_no" optional,
+        description: "description" optional,
+        transaction_notify_url: "transaction_notify_url" optional,
+        out_user_code: "out_user_code" optional,
+        goods_tag: "goods_tag" optional,
+        attach: "attach" optional,
+        can_auto_insure: "can_auto_insure" optional,
+        can_auto_reinsure: "can_auto_reinsure" optional,
+        real_identity: "real_identity" optional,
+        combined_deduct_period_count: "combined_deduct_period_count" optional,
+    });
+    impl AppidRequest {
+        /// A `AppidRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `AppidRequest { openid: Some(…), ..AppidRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            plan_id: i64,
+            out_contract_code: impl Into<String>,
+            insured_display_name: impl Into<String>,
+            contract_notify_url: impl Into<String>,
+            policy_start_date: impl Into<String>,
+            policy_end_date: impl Into<String>,
+            policy_periods: Vec<RequestPolicyPeriods>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                openid: None,
+                plan_id,
+                out_contract_code: out_contract_code.into(),
+                insured_display_name: insured_display_name.into(),
+                contract_notify_url: contract_notify_url.into(),
+                policy_start_date: policy_start_date.into(),
+                policy_end_date: policy_end_date.into(),
+                policy_periods,
+                amount: None,
+                out_trade_no: None,
+                description: None,
+                transaction_notify_url: None,
+                out_user_code: None,
+                goods_tag: None,
+                attach: None,
+                can_auto_insure: None,
+                can_auto_reinsure: None,
+                real_identity: None,
+                combined_deduct_period_count: None,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PreEntrustwebIdResponse {
+        /// 预签约ID
+        ///
+        /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
+        pub pre_entrustweb_id: Option<String>,
+        /// 跳转签约小程序的AppID
+        ///
+        /// Example: `wxbd687630cd02ce1d`
+        pub redirect_appid: Option<String>,
+        /// 跳转签约小程序的路径
+        ///
+        /// Example: `pages/PwdExemptContract/index`
+        pub redirect_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+        pre_entrustweb_id: "pre_entrustweb_id" optional,
+        redirect_appid: "redirect_appid" optional,
+        redirect_path: "redirect_path" optional,
+    });
+    /// Used as `GetRequest` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`, `GetRequest` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 子商户号商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`, `PostResponse` in `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`, `GetResponse` in `/v3/papay/pay/schedules/contract-id/{contract_id}`, `PostResponse` in `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ScheduleStateResponse {
+        /// 扣费预约的状态
+        ///
+        /// Example: `NO_SCHEDULED`
+        pub schedule_state: Option<String>,
+        /// 可扣费开始日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_start_date: Option<String>,
+        /// 可扣费结束日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_end_date: Option<String>,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<DeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<DeductAmount>,
+        /// 实际扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_date: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ScheduleStateResponse {
+        schedule_state: "schedule_state" optional,
+        deduct_start_date: "deduct_start_date" optional,
+        deduct_end_date: "deduct_end_date" optional,
+        scheduled_amount: "scheduled_amount" optional,
+        deduct_amount: "deduct_amount" optional,
+        deduct_date: "deduct_date" optional,
+    });
+    /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidOpenidRequest {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 用户在直连商户应用下的用户标示
+        ///
+        /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
+        pub openid: Option<String>,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+        /// 商户侧用户标识
+        ///
+        /// Example: `用户A`
+        pub out_user_code: Option<String>,
+        /// 用于预约扣费的预约信息
+        pub deduct_schedule: Option<DeductSchedule>,
+    }
+    ::wechatpay::runtime::json_object!(AppidOpenidRequest {
+        appid: "appid" required,
+        openid: "openid" optional,
+        plan_id: "plan_id" required,
+        out_contract_code: "out_contract_code" required,
+        contract_display_account: "contract_display_account" required,
+        contract_notify_url: "contract_notify_url" required,
+        out_user_code: "out_user_code" optional,
+        deduct_schedule: "deduct_schedule" optional,
+    });
+    impl AppidOpenidRequest {
+        /// A `AppidOpenidRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `AppidOpenidRequest { openid: Some(…), ..AppidOpenidRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            plan_id: i64,
+            out_contract_code: impl Into<String>,
+            contract_display_account: impl Into<String>,
+            contract_notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                openid: None,
+                plan_id,
+                out_contract_code: out_contract_code.into(),
+                contract_display_account: contract_display_account.into(),
+                contract_notify_url: contract_notify_url.into(),
+                out_user_code: None,
+                deduct_schedule: None,
+            }
+        }
+    }
+    /// 用于预约扣费的预约信息
+    ///
+    /// Used as `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequestDeductSchedule` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct DeductSchedule {
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: String,
+        /// 预计的扣费金额
+        pub estimated_deduct_amount: ScheduledAmount,
+        /// 商品描述
+        ///
+        /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
+        pub description: String,
+    }
+    ::wechatpay::runtime::json_object!(DeductSchedule {
+        estimated_deduct_date: "estimated_deduct_date" required,
+        estimated_deduct_amount: "estimated_deduct_amount" required,
+        description: "description" required,
+    });
+    impl DeductSchedule {
+        /// A `DeductSchedule` of its required fields (`estimated_deduct_date`, `estimated_deduct_amount`, `description`).
+        #[inline]
+        pub fn new(
+            estimated_deduct_date: impl Into<String>,
+            estimated_deduct_amount: ScheduledAmount,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                estimated_deduct_date: estimated_deduct_date.into(),
+                estimated_deduct_amount,
+                description: description.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PreEntrustwebIdMiniprogramUsernameResponse {
+        /// 预签约ID
+        ///
+        /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
+        pub pre_entrustweb_id: Option<String>,
+        /// 跳转签约小程序的username
+        ///
+        /// Example: `gh_xxxxxxxxxxxxx`
+        pub miniprogram_username: Option<String>,
+        /// 跳转签约小程序的path
+        ///
+        /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
+        pub miniprogram_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PreEntrustwebIdMiniprogramUsernameResponse {
+        pre_entrustweb_id: "pre_entrustweb_id" optional,
+        miniprogram_username: "miniprogram_username" optional,
+        miniprogram_path: "miniprogram_path" optional,
+    });
+    /// Used as `PostResponse` in `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`, `PostResponse` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RedirectUrlResponse2 {
+        /// 跳转签约流程的URL
+        ///
+        /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
+        pub redirect_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RedirectUrlResponse2 {
+        redirect_url: "redirect_url" optional,
+    });
+    /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpAppidRequest {
+        /// 应用ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sp_appid: String,
+        /// 用户在服务商商户应用下的用户标示
+        ///
+        /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
+        pub sp_openid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 子商户的AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 子商户AppID对应的用户OpenID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_openid: Option<String>,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 签约结果通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub contract_notify_url: String,
+        /// 商户侧用户标识
+        ///
+        /// Example: `用户A`
+        pub out_user_code: Option<String>,
+        /// 用于预约扣费的预约信息
+        pub deduct_schedule: Option<DeductSchedule>,
+    }
+    ::wechatpay::runtime::json_object!(SpAppidRequest {
+        sp_appid: "sp_appid" required,
+        sp_openid: "sp_openid" optional,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        sub_openid: "sub_openid" optional,
+        plan_id: "plan_id" required,
+        out_contract_code: "out_contract_code" required,
+        contract_display_account: "contract_display_account" required,
+        contract_notify_url: "contract_notify_url" required,
+        out_user_code: "out_user_code" optional,
+        deduct_schedule: "deduct_schedule" optional,
+    });
+    impl SpAppidRequest {
+        /// A `SpAppidRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SpAppidRequest { sp_openid: Some(…), ..SpAppidRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            plan_id: i64,
+            out_contract_code: impl Into<String>,
+            contract_display_account: impl Into<String>,
+            contract_notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_openid: None,
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                sub_openid: None,
+                plan_id,
+                out_contract_code: out_contract_code.into(),
+                contract_display_account: contract_display_account.into(),
+                contract_notify_url: contract_notify_url.into(),
+                out_user_code: None,
+                deduct_schedule: None,
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidResponse {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 委托代扣协议ID
+        ///
+        /// Example: `123124412412423431`
+        pub contract_id: Option<String>,
+        /// 商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: Option<String>,
+        /// 委托代扣协议状态
+        ///
+        /// Example: `SIGNED`
+        pub contract_state: Option<String>,
+        /// 协议签署时间
+        ///
+        /// Example: `2020-09-10T13:29:35+08:00`
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间
+        ///
+        /// Example: `2021-09-10T13:29:35+08:00`
+        pub contract_expired_time: Option<String>,
+        /// 用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: Option<String>,
+        /// 协议解约信息
+        pub contract_terminate_info: Option<ResponseContractTerminateInfo>,
+        /// 商户侧用户标识
+        ///
+        /// Example: `用户A`
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息
+        pub deduct_schedule: Option<ResponseDeductSchedule>,
+    }
+    ::wechatpay::runtime::json_object!(MchidResponse {
+        mchid: "mchid" optional,
+        contract_id: "contract_id" optional,
+        appid: "appid" optional,
+        plan_id: "plan_id" required,
+        out_contract_code: "out_contract_code" required,
+        contract_display_account: "contract_display_account" optional,
+        contract_state: "contract_state" optional,
+        contract_signed_time: "contract_signed_time" optional,
+        contract_expired_time: "contract_expired_time" optional,
+        openid: "openid" optional,
+        contract_terminate_info: "contract_terminate_info" optional,
+        out_user_code: "out_user_code" optional,
+        deduct_schedule: "deduct_schedule" optional,
+    });
+    impl MchidResponse {
+        /// A `MchidResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                contract_id: None,
+                appid: None,
+                plan_id,
+                out_contract_code: out_contract_code.into(),
+                contract_display_account: None,
+                contract_state: None,
+                contract_signed_time: None,
+                contract_expired_time: None,
+                openid: None,
+                contract_terminate_info: None,
+                out_user_code: None,
+                deduct_schedule: None,
+            }
+        }
+    }
+    /// 协议解约信息
+    ///
+    /// Used as `GetResponseContractTerminateInfo` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `GetResponseContractTerminateInfo` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseContractTerminateInfo` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseContractTerminateInfo {
+        /// 协议解约方式
+        ///
+        /// Example: `USER_TERMINATE`
+        pub contract_termination_mode: Option<String>,
+        /// 协议解约时间
+        ///
+        /// Example: `2020-10-10T13:29:35+08:00`
+        pub contract_terminated_time: Option<String>,
+        /// 解约备注
+        ///
+        /// Example: `用户解约`
+        pub contract_termination_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseContractTerminateInfo {
+        contract_termination_mode: "contract_termination_mode" optional,
+        contract_terminated_time: "contract_terminated_time" optional,
+        contract_termination_remark: "contract_termination_remark" optional,
+    });
+    /// 预约扣费场景的预约信息
+    ///
+    /// Used as `GetResponseDeductSchedule` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseDeductSchedule` in `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, `GetResponseDeductSchedule` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponseDeductSchedule` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDeductSchedule {
+        /// 预计扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_deduct_date: Option<String>,
+        /// 预计的扣费金额
+        pub estimated_deduct_amount: Option<DeductAmount>,
+        /// 扣费预约状态
+        ///
+        /// Example: `NO_SCHEDULED`
+        pub schedule_state: Option<String>,
+        /// 已预约的扣费金额信息
+        pub scheduled_amount: Option<DeductAmount>,
+        /// 实际扣费金额
+        pub deduct_amount: Option<DeductAmount>,
+        /// 实际扣费的日期
+        ///
+        /// Example: `2019-11-22`
+        pub deduct_date: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDeductSchedule {
+        estimated_deduct_date: "estimated_deduct_date" optional,
+        estimated_deduct_amount: "estimated_deduct_amount" optional,
+        schedule_state: "schedule_state" optional,
+        scheduled_amount: "scheduled_amount" optional,
+        deduct_amount: "deduct_amount" optional,
+        deduct_date: "deduct_date" optional,
+    });
+    /// Used as `GetResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`, `PostResponse` in `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ContractIdResponse {
+        /// 委托代扣协议ID
+        ///
+        /// Example: `123124412412423431`
+        pub contract_id: Option<String>,
+        /// 普通服务商商户号
+        ///
+        /// Example: `1900000109`
+        pub sp_mchid: Option<String>,
+        /// 普通服务商的AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sp_appid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 子商户的AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 委托代扣模板ID
+        ///
+        /// Example: `12535`
+        pub plan_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: Option<String>,
+        /// 委托代扣协议状态
+        ///
+        /// Example: `SIGNED`
+        pub contract_state: Option<String>,
+        /// 协议签署时间
+        ///
+        /// Example: `2020-09-10T13:29:35+08:00`
+        pub contract_signed_time: Option<String>,
+        /// 协议到期时间
+        ///
+        /// Example: `2021-09-10T13:29:35+08:00`
+        pub contract_expired_time: Option<String>,
+        /// 用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub sp_openid: Option<String>,
+        /// 子商户AppID对应的用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub sub_openid: Option<String>,
+        /// 协议解约信息
+        pub contract_terminate_info: Option<ResponseContractTerminateInfo>,
+        /// 商户侧用户标识
+        ///
+        /// Example: `用户A`
+        pub out_user_code: Option<String>,
+        /// 预约扣费场景的预约信息
+        pub deduct_schedule: Option<ResponseDeductSchedule>,
+    }
+    ::wechatpay::runtime::json_object!(ContractIdResponse {
+        contract_id: "contract_id" optional,
+        sp_mchid: "sp_mchid" optional,
+        sp_appid: "sp_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        plan_id: "plan_id" required,
+        out_contract_code: "out_contract_code" required,
+        contract_display_account: "contract_display_account" optional,
+        contract_state: "contract_state" optional,
+        contract_signed_time: "contract_signed_time" optional,
+        contract_expired_time: "contract_expired_time" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+        contract_terminate_info: "contract_terminate_info" optional,
+        out_user_code: "out_user_code" optional,
+        deduct_schedule: "deduct_schedule" optional,
+    });
+    impl ContractIdResponse {
+        /// A `ContractIdResponse` with its required fields (`sub_mchid`, `plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `ContractIdResponse { contract_id: Some(…), ..ContractIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            plan_id: i64,
+            out_contract_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                contract_id: None,
+                sp_mchid: None,
+                sp_appid: None,
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                plan_id,
+                out_contract_code: out_contract_code.into(),
+                contract_display_account: None,
+                contract_state: None,
+                contract_signed_time: None,
+                contract_expired_time: None,
+                sp_openid: None,
+                sub_openid: None,
+                contract_terminate_info: None,
+                out_user_code: None,
+                deduct_schedule: None,
+            }
+        }
+    }
+}
 /// `/v3/papay/contracts`
 pub mod contracts;
 /// `/v3/papay/insurance-pay`

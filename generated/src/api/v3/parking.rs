@@ -9,5 +9,907 @@ impl<'a> Parking<'a> {
         reminders::Reminders(self.0.push("reminders"))
     }
 }
+/// Shapes that several operations of `/v3/parking` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 累计限额模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleAggregateLimitMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleAggregateLimitMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`AggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AggregateLimitMode {
+        /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
+        AggregateLimitModeUnknown,
+        /// `AGGREGATE_LIMIT_MODE_NORMAL`
+        AggregateLimitModeNormal,
+        /// `AGGREGATE_LIMIT_MODE_MIN`
+        AggregateLimitModeMin,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AggregateLimitMode {
+        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
+        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
+        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
+    });
+    /// 计费周期类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleDailyLimitType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleDailyLimitType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDailyLimitType` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`DailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DailyLimitType {
+        /// `DAILY_LIMIT_UNKNOWN`
+        DailyLimitUnknown,
+        /// `DAILY_LIMIT_ROLLING_24H`
+        DailyLimitRolling24h,
+        /// `DAILY_LIMIT_CALENDAR_DAY`
+        DailyLimitCalendarDay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DailyLimitType {
+        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
+        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
+        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
+    });
+    /// 收费模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`ChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ChargeMode {
+        /// `UNKNOWN`
+        Unknown_,
+        /// `INTERVAL`
+        Interval,
+        /// `ONE_TIME`
+        OneTime,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ChargeMode {
+        Unknown_ = "UNKNOWN",
+        Interval = "INTERVAL",
+        OneTime = "ONE_TIME",
+    });
+    /// 日期类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleDurationSegmentRuleDayType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRuleFixedIntervalRuleDayType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRulePreEntryRuleDayType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType` in `/v3/parking/reminders/applications`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType` in `/v3/parking/reminders/applications` and 1 more.
+    ///
+    /// A value this client does not know yet is kept as [`DayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DayType {
+        /// `DAY_TYPE_UNKNOWN`
+        DayTypeUnknown,
+        /// `DAY_TYPE_WEEKDAY`
+        DayTypeWeekday,
+        /// `DAY_TYPE_HOLIDAY`
+        DayTypeHoliday,
+        /// `DAY_TYPE_ALL_DAY`
+        DayTypeAllDay,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DayType {
+        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
+        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
+        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
+        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
+    });
+    /// 车牌类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleDurationSegmentRulePlateType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRuleFixedIntervalRulePlateType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRulePreEntryRulePlateType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType` in `/v3/parking/reminders/applications`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType` in `/v3/parking/reminders/applications` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`PlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PlateType {
+        /// `PLATE_TYPE_UNKNOWN`
+        PlateTypeUnknown,
+        /// `PLATE_TYPE_TEMPORARY`
+        PlateTypeTemporary,
+        /// `PLATE_TYPE_MONTHLY`
+        PlateTypeMonthly,
+        /// `PLATE_TYPE_FREE`
+        PlateTypeFree,
+        /// `PLATE_TYPE_PREPAID`
+        PlateTypePrepaid,
+        /// `PLATE_TYPE_OTHERS`
+        PlateTypeOthers,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PlateType {
+        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
+        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
+        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
+        PlateTypeFree = "PLATE_TYPE_FREE",
+        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
+        PlateTypeOthers = "PLATE_TYPE_OTHERS",
+    });
+    /// 车辆类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType` in `/v3/parking/reminders/application`, `PostRequestParkingLotChargingRulePreEntryRuleVehicleType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType` in `/v3/parking/reminders/applications`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType` in `/v3/parking/reminders/applications` and 2 more.
+    ///
+    /// A value this client does not know yet is kept as [`VehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum VehicleType {
+        /// `VEHICLE_TYPE_UNKNOWN`
+        VehicleTypeUnknown,
+        /// `VEHICLE_TYPE_SMALL`
+        VehicleTypeSmall,
+        /// `VEHICLE_TYPE_LARGE`
+        VehicleTypeLarge,
+        /// `VEHICLE_TYPE_EXTRA_LARGE`
+        VehicleTypeExtraLarge,
+        /// `VEHICLE_TYPE_ALL_TYPE`
+        VehicleTypeAllType,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(VehicleType {
+        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
+        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
+        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
+        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
+        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
+    });
+    /// 收费金额限制类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleFeeLimitType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleFeeLimitType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFeeLimitType` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`FeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FeeLimitType {
+        /// `FEE_LIMIT_UNKNOWN`
+        FeeLimitUnknown,
+        /// `FEE_LIMIT_AGGREGATE`
+        FeeLimitAggregate,
+        /// `FEE_LIMIT_SINGLE`
+        FeeLimitSingle,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FeeLimitType {
+        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
+        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
+        FeeLimitSingle = "FEE_LIMIT_SINGLE",
+    });
+    /// 首次计费时间模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleFirstChargeTimeMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`FirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FirstChargeTimeMode {
+        /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
+        FirstChargeTimeModeUnknown,
+        /// `FIRST_CHARGE_TIME_MODE_ENTER`
+        FirstChargeTimeModeEnter,
+        /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
+        FirstChargeTimeModeAfterFree,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FirstChargeTimeMode {
+        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
+        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
+        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
+    });
+    /// 首段收费模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`FirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FirstDurationMode {
+        /// `FIRST_DURATION_MODE_UNKNOWN`
+        FirstDurationModeUnknown,
+        /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
+        FirstDurationModeOnlyFirstDuration,
+        /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
+        FirstDurationModeEveryFirstDuration,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FirstDurationMode {
+        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
+        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
+        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
+    });
+    /// 免费时段计算方式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`FreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FreePeriodCalculationMode {
+        /// `FREE_PERIOD_CAL_UNKNOWN`
+        FreePeriodCalUnknown,
+        /// `FREE_PERIOD_CAL_CONCURRENT_START`
+        FreePeriodCalConcurrentStart,
+        /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
+        FreePeriodCalSequentialStart,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FreePeriodCalculationMode {
+        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
+        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
+        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
+    });
+    /// 免费时段收取模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`FreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FreePeriodChargingMode {
+        /// `FREE_PERIOD_CHARGING_UNKNOWN`
+        FreePeriodChargingUnknown,
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
+        FreePeriodChargingOncePerEntry,
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
+        FreePeriodChargingOncePer24Hours,
+        /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
+        FreePeriodChargingOncePerCalendarDay,
+        /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
+        FreePeriodChargingCumulativeQuotaCalculation,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FreePeriodChargingMode {
+        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
+        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
+        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
+        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
+        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
+    });
+    /// 节假日模式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleHolidayMode` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleHolidayMode` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleHolidayMode` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`HolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum HolidayMode {
+        /// `HOLIDAY_MODE_UNKNOWN`
+        HolidayModeUnknown,
+        /// `HOLIDAY_MODE_LEGAL_MODY`
+        HolidayModeLegalMody,
+        /// `HOLIDAY_MODE_CALENDAR_MODY`
+        HolidayModeCalendarMody,
+        /// `HOLIDAY_MODE_FINANCIAL_MODY`
+        HolidayModeFinancialMody,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(HolidayMode {
+        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
+        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
+        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
+        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
+    });
+    /// 收费规则类型
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleRuleType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleRuleType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleRuleType` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`RuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RuleType {
+        /// `CHARGING_RULE_UNKNOWN`
+        ChargingRuleUnknown,
+        /// `CHARGING_RULE_FIXED_INTERVAL`
+        ChargingRuleFixedInterval,
+        /// `CHARGING_RULE_SEGMENT`
+        ChargingRuleSegment,
+        /// `CHARGING_RULE_PER_ENTRY`
+        ChargingRulePerEntry,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RuleType {
+        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
+        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
+        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
+        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
+    });
+    /// 不满一小时取整方式
+    ///
+    /// Used as `PostRequestParkingLotChargingRuleTimeRoundingType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotChargingRuleTimeRoundingType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleTimeRoundingType` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`TimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TimeRoundingType {
+        /// `TIME_ROUND_UNKNOWN`
+        TimeRoundUnknown,
+        /// `TIME_ROUND_DOWN`
+        TimeRoundDown,
+        /// `TIME_ROUND_UP`
+        TimeRoundUp,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TimeRoundingType {
+        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
+        TimeRoundDown = "TIME_ROUND_DOWN",
+        TimeRoundUp = "TIME_ROUND_UP",
+    });
+    /// 停车场类型
+    ///
+    /// Used as `PostRequestParkingLotParkingLotType` in `/v3/parking/reminders/application`, `GetResponseApplicationParkingLotParkingLotType` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotParkingLotType` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`ParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ParkingLotType {
+        /// `PARKING_LOT_TYPE_UNKNOWN`
+        ParkingLotTypeUnknown,
+        /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
+        ParkingLotTypeBusinessDistrict,
+        /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
+        ParkingLotTypeOfficeBuilding,
+        /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
+        ParkingLotTypeTransportationHub,
+        /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
+        ParkingLotTypeResidentialArea,
+        /// `PARKING_LOT_TYPE_PARK_AREA`
+        ParkingLotTypeParkArea,
+        /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
+        ParkingLotTypeOtherPublicFacility,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ParkingLotType {
+        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
+        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
+        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
+        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
+        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
+        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
+        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
+    });
+    /// Used as `GetResponseApplication` in `/v3/parking/reminders/application/query`, `GetResponseApplicationList` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Application {
+        /// 停车场进件审核单号
+        ///
+        /// Example: `PLA202604230001`
+        pub parking_lot_audit_no: Option<String>,
+        /// 审核状态
+        ///
+        /// Example: `AUDIT_STATUS_UNKNOWN`
+        pub audit_status: Option<AuditStatus>,
+        /// 提交时间
+        ///
+        /// Example: `1719128975`
+        pub submit_time: Option<i64>,
+        /// `parking_lot`
+        pub parking_lot: Option<ParkingLot>,
+        /// `audit_comment`
+        pub audit_comment: Option<AuditComment>,
+    }
+    ::wechatpay::runtime::json_object!(Application {
+        parking_lot_audit_no: "parking_lot_audit_no" optional,
+        audit_status: "audit_status" optional,
+        submit_time: "submit_time" optional,
+        parking_lot: "parking_lot" optional,
+        audit_comment: "audit_comment" optional,
+    });
+    /// Used as `GetResponseApplicationAuditComment` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListAuditComment` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AuditComment {
+        /// `fields`
+        pub fields: Option<Vec<Fields>>,
+        /// 改进建议
+        ///
+        /// Example: `请补充完整收费告示牌图片`
+        pub recommendation: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AuditComment {
+        fields: "fields" optional,
+        recommendation: "recommendation" optional,
+    });
+    /// Used as `GetResponseApplicationAuditCommentFields` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListAuditCommentFields` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Fields {
+        /// 字段名
+        ///
+        /// Example: `parking_lot_name`
+        pub field: Option<String>,
+        /// 审核意见
+        ///
+        /// Example: `停车场名称不符合规范`
+        pub comment: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Fields {
+        field: "field" optional,
+        comment: "comment" optional,
+    });
+    /// 审核状态
+    ///
+    /// Used as `GetResponseApplicationAuditStatus` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListAuditStatus` in `/v3/parking/reminders/applications`.
+    ///
+    /// A value this client does not know yet is kept as [`AuditStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuditStatus {
+        /// `AUDIT_STATUS_UNKNOWN`
+        AuditStatusUnknown,
+        /// `AUDIT_STATUS_PENDING`
+        AuditStatusPending,
+        /// `AUDIT_STATUS_WITHDRAWN`
+        AuditStatusWithdrawn,
+        /// `AUDIT_STATUS_APPROVED`
+        AuditStatusApproved,
+        /// `AUDIT_STATUS_REJECTED`
+        AuditStatusRejected,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuditStatus {
+        AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
+        AuditStatusPending = "AUDIT_STATUS_PENDING",
+        AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
+        AuditStatusApproved = "AUDIT_STATUS_APPROVED",
+        AuditStatusRejected = "AUDIT_STATUS_REJECTED",
+    });
+    /// Used as `GetResponseApplicationParkingLot` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLot` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ParkingLot {
+        /// 停车场名称
+        ///
+        /// Example: `腾讯大厦停车场`
+        pub parking_lot_name: Option<String>,
+        /// 商户停车场ID
+        ///
+        /// Example: `lot_sz_tencent_001`
+        pub out_parking_lot_id: Option<String>,
+        /// 停车场地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub parking_lot_address: Option<String>,
+        /// 停车场经度
+        ///
+        /// Example: `113.934528`
+        pub longitude: Option<String>,
+        /// 停车场纬度
+        ///
+        /// Example: `22.540503`
+        pub latitude: Option<String>,
+        /// 停车场类型
+        ///
+        /// Example: `PARKING_LOT_TYPE_UNKNOWN`
+        pub parking_lot_type: Option<ParkingLotType>,
+        /// 客服联系电话
+        ///
+        /// Example: `0755-86013388`
+        pub phone_number: Option<String>,
+        /// 收费告示牌url
+        ///
+        /// Example: `https://example.com/parking_sign.jpg`
+        pub parking_sign_url: Option<String>,
+        /// 停车场优惠文案
+        ///
+        /// Example: `- example_notification_text_list`
+        pub notification_text_list: Option<Vec<String>>,
+        /// 商家支付小程序appid
+        ///
+        /// Example: `wx1234567890abcdef`
+        pub payment_mini_prog_appid: Option<String>,
+        /// 商家支付路径
+        ///
+        /// Example: `/pages/pay/index?park_uuid=xxx`
+        pub payment_path: Option<String>,
+        /// 商家停车订单小程序appid
+        ///
+        /// Example: `wx1234567890abcdef`
+        pub parking_order_mini_prog_appid: Option<String>,
+        /// 商家停车订单路径
+        ///
+        /// Example: `/pages/order/index`
+        pub parking_order_path: Option<String>,
+        /// `charging_rule`
+        pub charging_rule: Option<ChargingRule>,
+    }
+    ::wechatpay::runtime::json_object!(ParkingLot {
+        parking_lot_name: "parking_lot_name" optional,
+        out_parking_lot_id: "out_parking_lot_id" optional,
+        parking_lot_address: "parking_lot_address" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+        parking_lot_type: "parking_lot_type" optional,
+        phone_number: "phone_number" optional,
+        parking_sign_url: "parking_sign_url" optional,
+        notification_text_list: "notification_text_list" optional,
+        payment_mini_prog_appid: "payment_mini_prog_appid" optional,
+        payment_path: "payment_path" optional,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" optional,
+        parking_order_path: "parking_order_path" optional,
+        charging_rule: "charging_rule" optional,
+    });
+    /// Used as `GetResponseApplicationParkingLotChargingRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRule` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ChargingRule {
+        /// 收费规则类型
+        ///
+        /// Example: `CHARGING_RULE_UNKNOWN`
+        pub rule_type: Option<RuleType>,
+        /// 收费金额限制类型
+        ///
+        /// Example: `FEE_LIMIT_UNKNOWN`
+        pub fee_limit_type: Option<FeeLimitType>,
+        /// 计费周期类型
+        ///
+        /// Example: `DAILY_LIMIT_UNKNOWN`
+        pub daily_limit_type: Option<DailyLimitType>,
+        /// 不满一小时取整方式
+        ///
+        /// Example: `TIME_ROUND_UNKNOWN`
+        pub time_rounding_type: Option<TimeRoundingType>,
+        /// 入场免费时间
+        ///
+        /// Example: `1`
+        pub free_entry_duration: Option<i64>,
+        /// 出场免费时间
+        ///
+        /// Example: `1`
+        pub free_exit_duration: Option<i64>,
+        /// `fixed_interval_rule`
+        pub fixed_interval_rule: Option<Vec<FixedIntervalRule>>,
+        /// `duration_segment_rule`
+        pub duration_segment_rule: Option<Vec<DurationSegmentRule>>,
+        /// `pre_entry_rule`
+        pub pre_entry_rule: Option<Vec<PreEntryRule>>,
+        /// 节假日模式
+        ///
+        /// Example: `HOLIDAY_MODE_UNKNOWN`
+        pub holiday_mode: Option<HolidayMode>,
+        /// 累计限额模式
+        ///
+        /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
+        pub aggregate_limit_mode: Option<AggregateLimitMode>,
+        /// 首次计费时间模式
+        ///
+        /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
+        pub first_charge_time_mode: Option<FirstChargeTimeMode>,
+    }
+    ::wechatpay::runtime::json_object!(ChargingRule {
+        rule_type: "rule_type" optional,
+        fee_limit_type: "fee_limit_type" optional,
+        daily_limit_type: "daily_limit_type" optional,
+        time_rounding_type: "time_rounding_type" optional,
+        free_entry_duration: "free_entry_duration" optional,
+        free_exit_duration: "free_exit_duration" optional,
+        fixed_interval_rule: "fixed_interval_rule" optional,
+        duration_segment_rule: "duration_segment_rule" optional,
+        pre_entry_rule: "pre_entry_rule" optional,
+        holiday_mode: "holiday_mode" optional,
+        aggregate_limit_mode: "aggregate_limit_mode" optional,
+        first_charge_time_mode: "first_charge_time_mode" optional,
+    });
+    /// Used as `GetResponseApplicationParkingLotChargingRuleDurationSegmentRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DurationSegmentRule {
+        /// 日期类型
+        ///
+        /// Example: `DAY_TYPE_UNKNOWN`
+        pub day_type: Option<DayType>,
+        /// 时段开始时间
+        ///
+        /// Example: `08:00`
+        pub start_time: Option<String>,
+        /// 时段结束时间
+        ///
+        /// Example: `22:00`
+        pub end_time: Option<String>,
+        /// 车辆类型
+        ///
+        /// Example: `VEHICLE_TYPE_UNKNOWN`
+        pub vehicle_type: Option<VehicleType>,
+        /// 车牌类型
+        ///
+        /// Example: `PLATE_TYPE_UNKNOWN`
+        pub plate_type: Option<PlateType>,
+        /// 收费模式
+        ///
+        /// Example: `UNKNOWN`
+        pub charge_mode: Option<ChargeMode>,
+        /// 停车时长起始
+        ///
+        /// Example: `1`
+        pub duration_from: Option<i64>,
+        /// 停车时长结束
+        ///
+        /// Example: `1`
+        pub duration_to: Option<i64>,
+        /// 固定收费金额
+        ///
+        /// Example: `1`
+        pub fixed_amount: Option<i64>,
+        /// 间隔时段
+        ///
+        /// Example: `1`
+        pub interval_min: Option<i64>,
+        /// 间隔收费金额
+        ///
+        /// Example: `1`
+        pub interval_amount: Option<i64>,
+        /// 间隔时段收费封顶
+        ///
+        /// Example: `1`
+        pub interval_max_amount: Option<i64>,
+        /// 单日最大收款金额
+        ///
+        /// Example: `1`
+        pub max_fee_per_day: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(DurationSegmentRule {
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        charge_mode: "charge_mode" optional,
+        duration_from: "duration_from" optional,
+        duration_to: "duration_to" optional,
+        fixed_amount: "fixed_amount" optional,
+        interval_min: "interval_min" optional,
+        interval_amount: "interval_amount" optional,
+        interval_max_amount: "interval_max_amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
+    });
+    /// Used as `GetResponseApplicationParkingLotChargingRuleFixedIntervalRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FixedIntervalRule {
+        /// 日期类型
+        ///
+        /// Example: `DAY_TYPE_UNKNOWN`
+        pub day_type: Option<DayType>,
+        /// 时段开始时间
+        ///
+        /// Example: `08:00`
+        pub start_time: Option<String>,
+        /// 时段结束时间
+        ///
+        /// Example: `22:00`
+        pub end_time: Option<String>,
+        /// 车辆类型
+        ///
+        /// Example: `VEHICLE_TYPE_UNKNOWN`
+        pub vehicle_type: Option<VehicleType>,
+        /// 车牌类型
+        ///
+        /// Example: `PLATE_TYPE_UNKNOWN`
+        pub plate_type: Option<PlateType>,
+        /// 首段收费时长
+        ///
+        /// Example: `1`
+        pub first_duration: Option<i64>,
+        /// 首段收费金额
+        ///
+        /// Example: `1`
+        pub first_amount: Option<i64>,
+        /// 间隔收费时长
+        ///
+        /// Example: `1`
+        pub interval_duration: Option<i64>,
+        /// 间隔收费金额
+        ///
+        /// Example: `1`
+        pub interval_amount: Option<i64>,
+        /// 间隔时段收费封顶
+        ///
+        /// Example: `1`
+        pub interval_max_amount: Option<i64>,
+        /// 单日最大收款金额
+        ///
+        /// Example: `1`
+        pub max_fee_per_day: Option<i64>,
+        /// 免费时段收取模式
+        ///
+        /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
+        pub free_period_charging_mode: Option<FreePeriodChargingMode>,
+        /// 免费时段计算方式
+        ///
+        /// Example: `FREE_PERIOD_CAL_UNKNOWN`
+        pub free_period_calculation_mode: Option<FreePeriodCalculationMode>,
+        /// 新能源是否免停
+        ///
+        /// Example: `false`
+        pub is_green_vehicle_free_parking: Option<bool>,
+        /// 首段收费模式
+        ///
+        /// Example: `FIRST_DURATION_MODE_UNKNOWN`
+        pub first_duration_mode: Option<FirstDurationMode>,
+    }
+    ::wechatpay::runtime::json_object!(FixedIntervalRule {
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        first_duration: "first_duration" optional,
+        first_amount: "first_amount" optional,
+        interval_duration: "interval_duration" optional,
+        interval_amount: "interval_amount" optional,
+        interval_max_amount: "interval_max_amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
+        free_period_charging_mode: "free_period_charging_mode" optional,
+        free_period_calculation_mode: "free_period_calculation_mode" optional,
+        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" optional,
+        first_duration_mode: "first_duration_mode" optional,
+    });
+    /// Used as `GetResponseApplicationParkingLotChargingRulePreEntryRule` in `/v3/parking/reminders/application/query`, `GetResponseApplicationListParkingLotChargingRulePreEntryRule` in `/v3/parking/reminders/applications`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PreEntryRule {
+        /// 日期类型
+        ///
+        /// Example: `DAY_TYPE_UNKNOWN`
+        pub day_type: Option<DayType>,
+        /// 时段开始时间
+        ///
+        /// Example: `08:00`
+        pub start_time: Option<String>,
+        /// 时段结束时间
+        ///
+        /// Example: `22:00`
+        pub end_time: Option<String>,
+        /// 车辆类型
+        ///
+        /// Example: `VEHICLE_TYPE_UNKNOWN`
+        pub vehicle_type: Option<VehicleType>,
+        /// 车牌类型
+        ///
+        /// Example: `PLATE_TYPE_UNKNOWN`
+        pub plate_type: Option<PlateType>,
+        /// 收费金额
+        ///
+        /// Example: `1`
+        pub amount: Option<i64>,
+        /// 单日最大收款金额
+        ///
+        /// Example: `1`
+        pub max_fee_per_day: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PreEntryRule {
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        amount: "amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
+    });
+    /// 车牌颜色
+    ///
+    /// Used as `PostRequestPlateColor` in `/v3/parking/reminders/entry`, `PostRequestPlateColor` in `/v3/parking/reminders/exit`.
+    ///
+    /// A value this client does not know yet is kept as [`PlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PlateColor {
+        /// `PLATE_COLOR_UNKNOWN`
+        PlateColorUnknown,
+        /// `PLATE_COLOR_BLUE`
+        PlateColorBlue,
+        /// `PLATE_COLOR_YELLOW`
+        PlateColorYellow,
+        /// `PLATE_COLOR_BLACK`
+        PlateColorBlack,
+        /// `PLATE_COLOR_WHITE`
+        PlateColorWhite,
+        /// `PLATE_COLOR_GREEN`
+        PlateColorGreen,
+        /// `PLATE_COLOR_YELLOW_GREEN`
+        PlateColorYellowGreen,
+        /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
+        PlateColorAgriculturalYellow,
+        /// `PLATE_COLOR_OTHER`
+        PlateColorOther,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PlateColor {
+        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
+        PlateColorBlue = "PLATE_COLOR_BLUE",
+        PlateColorYellow = "PLATE_COLOR_YELLOW",
+        PlateColorBlack = "PLATE_COLOR_BLACK",
+        PlateColorWhite = "PLATE_COLOR_WHITE",
+        PlateColorGreen = "PLATE_COLOR_GREEN",
+        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
+        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
+        PlateColorOther = "PLATE_COLOR_OTHER",
+    });
+    /// 支付渠道
+    ///
+    /// Used as `PostRequestPayChannel` in `/v3/parking/reminders/exit`, `PostRequestPayChannel` in `/v3/parking/reminders/payment`.
+    ///
+    /// A value this client does not know yet is kept as [`PayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayChannel {
+        /// `PAY_CHANNEL_UNKNOWN`
+        PayChannelUnknown,
+        /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
+        PayChannelWechatPayNotif,
+        /// `PAY_CHANNEL_SCAN_QRCODE`
+        PayChannelScanQrcode,
+        /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
+        PayChannelOfficialAccount,
+        /// `PAY_CHANNEL_MCH_MINI_PROG`
+        PayChannelMchMiniProg,
+        /// `PAY_CHANNEL_OTHERS`
+        PayChannelOthers,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayChannel {
+        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
+        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
+        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
+        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
+        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
+        PayChannelOthers = "PAY_CHANNEL_OTHERS",
+    });
+    /// 支付状态
+    ///
+    /// Used as `PostRequestPayState` in `/v3/parking/reminders/exit`, `PostResponsePayState` in `/v3/parking/reminders/parking-fee`.
+    ///
+    /// A value this client does not know yet is kept as [`PayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayState {
+        /// `PAY_STATUS_UNKNOWN`
+        PayStatusUnknown,
+        /// `PAY_STATUS_UNPAID`
+        PayStatusUnpaid,
+        /// `PAY_STATUS_PAID`
+        PayStatusPaid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayState {
+        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
+        PayStatusUnpaid = "PAY_STATUS_UNPAID",
+        PayStatusPaid = "PAY_STATUS_PAID",
+    });
+    /// 支付类型
+    ///
+    /// Used as `PostRequestPayType` in `/v3/parking/reminders/exit`, `PostRequestPayType` in `/v3/parking/reminders/payment`.
+    ///
+    /// A value this client does not know yet is kept as [`PayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayType {
+        /// `PAY_TYPE_UNKNOWN`
+        PayTypeUnknown,
+        /// `PAY_TYPE_WXPAY`
+        PayTypeWxpay,
+        /// `PAY_TYPE_OTHERS`
+        PayTypeOthers,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayType {
+        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
+        PayTypeWxpay = "PAY_TYPE_WXPAY",
+        PayTypeOthers = "PAY_TYPE_OTHERS",
+    });
+}
 /// `/v3/parking/reminders`
 pub mod reminders;

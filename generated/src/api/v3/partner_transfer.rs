@@ -9,5 +9,101 @@ impl<'a> PartnerTransfer<'a> {
         batches::Batches(self.0.push("batches"))
     }
 }
+/// Shapes that several operations of `/v3/partner-transfer` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 批量转账用途
+    ///
+    /// Used as `PostRequestTransferPurpose` in `/v3/partner-transfer/batches`, `GetResponseTransferPurpose` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferPurpose` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferPurpose {
+        /// `GOODSPAYMENT`
+        Goodspayment,
+        /// `COMMISSION`
+        Commission,
+        /// `REFUND`
+        Refund,
+        /// `REIMBURSEMENT`
+        Reimbursement,
+        /// `FREIGHT`
+        Freight,
+        /// `OTHERS`
+        Others,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferPurpose {
+        Goodspayment = "GOODSPAYMENT",
+        Commission = "COMMISSION",
+        Refund = "REFUND",
+        Reimbursement = "REIMBURSEMENT",
+        Freight = "FREIGHT",
+        Others = "OTHERS",
+    });
+    /// 转账场景
+    ///
+    /// Used as `PostRequestTransferScene` in `/v3/partner-transfer/batches`, `GetResponseTransferScene` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferScene` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TransferScene {
+        /// `ORDINARY_TRANSFER`
+        OrdinaryTransfer,
+        /// `PAYROLL_CARD_TRANSFER`
+        PayrollCardTransfer,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TransferScene {
+        OrdinaryTransfer = "ORDINARY_TRANSFER",
+        PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
+    });
+    /// 批次关闭原因
+    ///
+    /// Used as `GetResponseCloseReason` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseCloseReason` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`
+        MerchantRevocation,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// `PAYER_ACCOUNT_ABNORMAL`
+        PayerAccountAbnormal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CloseReason {
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        OverdueClose = "OVERDUE_CLOSE",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+    });
+    /// Used as `GetResponseTransferDetailList` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferDetailList {
+        /// 微信支付明细单号
+        ///
+        /// Example: `1040000071100999991182020050700019500100`
+        pub detail_id: Option<String>,
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 明细状态
+        ///
+        /// Example: `SUCCESS`
+        pub detail_status: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TransferDetailList {
+        detail_id: "detail_id" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_status: "detail_status" optional,
+    });
+}
 /// `/v3/partner-transfer/batches`
 pub mod batches;

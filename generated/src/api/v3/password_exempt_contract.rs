@@ -9,5 +9,211 @@ impl<'a> PasswordExemptContract<'a> {
         contracts::Contracts(self.0.push("contracts"))
     }
 }
+/// Shapes that several operations of `/v3/password-exempt-contract` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidRequest {
+        /// 商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 回调通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub notify_url: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
+    ::wechatpay::runtime::json_object!(AppidRequest {
+        appid: "appid" required,
+        service_id: "service_id" required,
+        out_contract_code: "out_contract_code" required,
+        notify_url: "notify_url" required,
+        contract_display_account: "contract_display_account" required,
+        openid: "openid" required,
+    });
+    impl AppidRequest {
+        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`).
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            service_id: i64,
+            out_contract_code: impl Into<String>,
+            notify_url: impl Into<String>,
+            contract_display_account: impl Into<String>,
+            openid: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                service_id,
+                out_contract_code: out_contract_code.into(),
+                notify_url: notify_url.into(),
+                contract_display_account: contract_display_account.into(),
+                openid: openid.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`, `PostResponse` in `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PreEntrustwebIdResponse {
+        /// 预签约ID
+        ///
+        /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
+        pub pre_entrustweb_id: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 跳转签约的小程序AppID
+        ///
+        /// Example: `wxbd687630cd02ce1d`
+        pub sign_mp_appid: Option<String>,
+        /// 跳转签约的小程序路径
+        ///
+        /// Example: `pages/PwdExemptContract/index`
+        pub sign_mp_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+        pre_entrustweb_id: "pre_entrustweb_id" optional,
+        mchid: "mchid" optional,
+        service_id: "service_id" required,
+        out_contract_code: "out_contract_code" required,
+        sign_mp_appid: "sign_mp_appid" optional,
+        sign_mp_path: "sign_mp_path" optional,
+    });
+    impl PreEntrustwebIdResponse {
+        /// A `PreEntrustwebIdResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PreEntrustwebIdResponse { pre_entrustweb_id: Some(…), ..PreEntrustwebIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(service_id: i64, out_contract_code: impl Into<String>) -> Self {
+            Self {
+                pre_entrustweb_id: None,
+                mchid: None,
+                service_id,
+                out_contract_code: out_contract_code.into(),
+                sign_mp_appid: None,
+                sign_mp_path: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostRequest` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidServiceIdRequest {
+        /// 商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+        /// 回调通知地址
+        ///
+        /// Example: `https://yourapp.com/notify`
+        pub notify_url: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `微信代扣用户A`
+        pub contract_display_account: String,
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: String,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: String,
+    }
+    ::wechatpay::runtime::json_object!(AppidServiceIdRequest {
+        appid: "appid" required,
+        service_id: "service_id" required,
+        out_contract_code: "out_contract_code" required,
+        notify_url: "notify_url" required,
+        contract_display_account: "contract_display_account" required,
+        prepay_id: "prepay_id" required,
+        openid: "openid" required,
+    });
+    impl AppidServiceIdRequest {
+        /// A `AppidServiceIdRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`).
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            service_id: i64,
+            out_contract_code: impl Into<String>,
+            notify_url: impl Into<String>,
+            contract_display_account: impl Into<String>,
+            prepay_id: impl Into<String>,
+            openid: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                service_id,
+                out_contract_code: out_contract_code.into(),
+                notify_url: notify_url.into(),
+                contract_display_account: contract_display_account.into(),
+                prepay_id: prepay_id.into(),
+                openid: openid.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`, `PostResponse` in `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidResponse {
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 免密支付服务ID
+        ///
+        /// Example: `12535`
+        pub service_id: i64,
+        /// 商户签约协议号
+        ///
+        /// Example: `wxwtdk20200910100000`
+        pub out_contract_code: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidResponse {
+        mchid: "mchid" optional,
+        service_id: "service_id" required,
+        out_contract_code: "out_contract_code" required,
+    });
+    impl MchidResponse {
+        /// A `MchidResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `MchidResponse { mchid: Some(…), ..MchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(service_id: i64, out_contract_code: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                service_id,
+                out_contract_code: out_contract_code.into(),
+            }
+        }
+    }
+}
 /// `/v3/password-exempt-contract/contracts`
 pub mod contracts;

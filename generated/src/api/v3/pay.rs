@@ -24,6 +24,1087 @@ impl<'a> Pay<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/pay` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostResponse` in `/v3/pay/acquiring-bank/transactions/exposure`, `PostResponse` in `/v3/pay/partner/transactions/exposure`, `PostResponse` in `/v3/pay/transactions/exposure`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FqfExposureResponse {
+        /// 是否建议曝光微信分付
+        pub fqf_exposure: Option<bool>,
+        /// 曝光凭证
+        ///
+        /// Example: `Dfkdsf324+-LKFD=`
+        pub market_exposure_token: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(FqfExposureResponse {
+        fqf_exposure: "fqf_exposure" optional,
+        market_exposure_token: "market_exposure_token" optional,
+    });
+    /// 用户ID的类型
+    ///
+    /// Used as `PostRequestUserIdType` in `/v3/pay/instal/exposure`, `PostRequestUserIdUserIdType` in `/v3/pay/instal/partner/exposure`.
+    ///
+    /// A value this client does not know yet is kept as [`UserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UserIdType {
+        /// `UNKNOWN_USER_ID_TYPE`: 未知类型
+        UnknownUserIdType,
+        /// `OPENID`: 普通商户的OpenID
+        Openid,
+        /// `PHONE_NO`: 手机号
+        PhoneNo,
+        /// `SP_OPENID`: 服务商的OpenID
+        SpOpenid,
+        /// `SUB_OPENID`: 子商户的OpenID
+        SubOpenid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UserIdType {
+        UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
+        Openid = "OPENID",
+        PhoneNo = "PHONE_NO",
+        SpOpenid = "SP_OPENID",
+        SubOpenid = "SUB_OPENID",
+    });
+    /// Used as `PostResponse` in `/v3/pay/instal/exposure`, `PostResponse` in `/v3/pay/instal/partner/exposure`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RecommendExposureResponse {
+        /// 是否建议曝光微信分付
+        pub recommend_exposure: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(RecommendExposureResponse {
+        recommend_exposure: "recommend_exposure" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `PostRequestAmount` in `/v3/pay/partner/transactions/app`, `PostRequestAmount` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestAmount` in `/v3/pay/partner/transactions/codepay`, `PostRequestAmount` in `/v3/pay/partner/transactions/h5`, `PostRequestAmount` in `/v3/pay/partner/transactions/jsapi`, `PostRequestAmount` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestAmount` in `/v3/pay/partner/transactions/miniprogram`, `PostRequestAmount` in `/v3/pay/partner/transactions/native` and 7 more.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Amount {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: i64,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" required,
+        currency: "currency" optional,
+    });
+    impl Amount {
+        /// A `Amount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `Amount { currency: Some(…), ..Amount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
+    /// 支付者
+    ///
+    /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/app`, `PostRequestPayer` in `/v3/pay/partner/transactions/h5`, `PostRequestPayer` in `/v3/pay/partner/transactions/native`, `PostRequestPayer` in `/v3/pay/transactions/app`, `PostRequestPayer` in `/v3/pay/transactions/h5`, `PostRequestPayer` in `/v3/pay/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 实名支付(需单独申请权限)
+        pub identity: Option<Identity>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        identity: "identity" optional,
+    });
+    /// 实名支付(需单独申请权限)
+    ///
+    /// Used as `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/app`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/h5`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/jsapi`, `PostRequestPayerIdentity` in `/v3/pay/partner/transactions/native`, `PostRequestPayerIdentity` in `/v3/pay/transactions/app`, `PostRequestPayerIdentity` in `/v3/pay/transactions/h5`, `PostRequestPayerIdentity` in `/v3/pay/transactions/jsapi`, `PostRequestPayerIdentity` in `/v3/pay/transactions/native`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Identity {
+        /// 证件类型
+        pub type_: Type,
+        /// 加密后的证件号
+        ///
+        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub number: String,
+        /// 加密后的姓名
+        ///
+        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        pub name: String,
+    }
+    ::wechatpay::runtime::json_object!(Identity {
+        type_: "type" required,
+        number: "number" required,
+        name: "name" required,
+    });
+    impl Identity {
+        /// A `Identity` of its required fields (`type_`, `number`, `name`).
+        #[inline]
+        pub fn new(
+            type_: Type,
+            number: impl Into<String>,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                number: number.into(),
+                name: name.into(),
+            }
+        }
+    }
+    /// 证件类型
+    ///
+    /// Used as `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/app`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/h5`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/jsapi`, `PostRequestPayerIdentityType` in `/v3/pay/partner/transactions/native`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/app`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/h5`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/jsapi`, `PostRequestPayerIdentityType` in `/v3/pay/transactions/native`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `IDCARD`
+        Idcard,
+        /// `HONGKONG_MACAO`
+        HongkongMacao,
+        /// `HONGKONG_MACAO_RESIDENT`
+        HongkongMacaoResident,
+        /// `TAIWAN_RESIDENT`
+        TaiwanResident,
+        /// `FOREIGN_RESIDENT`
+        ForeignResident,
+        /// `OVERSEA_PASSPORT`
+        OverseaPassport,
+        /// `PHONE_NUMBER`
+        PhoneNumber,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Idcard = "IDCARD",
+        HongkongMacao = "HONGKONG_MACAO",
+        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
+        TaiwanResident = "TAIWAN_RESIDENT",
+        ForeignResident = "FOREIGN_RESIDENT",
+        OverseaPassport = "OVERSEA_PASSPORT",
+        PhoneNumber = "PHONE_NUMBER",
+    });
+    /// 贴息信息(微信分付)
+    ///
+    /// Used as `PostRequestSubsidyInfo` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfo` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfo` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfo` in `/v3/pay/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubsidyInfo {
+        /// 贴息详情列表
+        pub subsidy_detail: Option<Vec<SubsidyDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyInfo {
+        subsidy_detail: "subsidy_detail" optional,
+    });
+    /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubsidyDetail {
+        /// 贴息方案类型
+        ///
+        /// Example: `PERIOD`
+        pub subsidy_period_type: SubsidyPeriodType,
+        /// 贴息方案列表
+        pub subsidy_plan: Vec<SubsidyPlan>,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyDetail {
+        subsidy_period_type: "subsidy_period_type" required,
+        subsidy_plan: "subsidy_plan" required,
+    });
+    impl SubsidyDetail {
+        /// A `SubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+        #[inline]
+        pub fn new(
+            subsidy_period_type: SubsidyPeriodType,
+            subsidy_plan: Vec<SubsidyPlan>,
+        ) -> Self {
+            Self {
+                subsidy_period_type,
+                subsidy_plan,
+            }
+        }
+    }
+    /// 贴息方案类型
+    ///
+    /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType` in `/v3/pay/transactions/jsapi`.
+    ///
+    /// A value this client does not know yet is kept as [`SubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SubsidyPeriodType {
+        /// `DAILY`: 随时还
+        Daily,
+        /// `PERIOD`: 分期还
+        Period,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(SubsidyPeriodType {
+        Daily = "DAILY",
+        Period = "PERIOD",
+    });
+    /// Used as `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` in `/v3/pay/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubsidyPlan {
+        /// 贴息期数
+        ///
+        /// Example: `3`
+        ///
+        /// - `3`
+        ///
+        /// - `6`
+        ///
+        /// - `12`
+        pub subsidy_installment_num: i64,
+        /// 贴息比例
+        ///
+        /// Example: `100`
+        ///
+        /// - `0`
+        ///
+        /// - `100`
+        pub subsidy_percent: i64,
+    }
+    ::wechatpay::runtime::json_object!(SubsidyPlan {
+        subsidy_installment_num: "subsidy_installment_num" required,
+        subsidy_percent: "subsidy_percent" required,
+    });
+    impl SubsidyPlan {
+        /// A `SubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+        #[inline]
+        pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+            Self {
+                subsidy_installment_num,
+                subsidy_percent,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/pay/partner/transactions/app`, `PostResponse` in `/v3/pay/partner/transactions/app-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/jsapi`, `PostResponse` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/miniprogram`, `PostResponse` in `/v3/pay/partner/transactions/scannedpos`, `PostResponse` in `/v3/pay/transactions/app`, `PostResponse` in `/v3/pay/transactions/app-with-contract` and 2 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PrepayIdResponse {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+        prepay_id: "prepay_id" optional,
+    });
+    /// 签约授权信息
+    ///
+    /// Used as `PostRequestContractInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestContractInfo` in `/v3/pay/transactions/app-with-contract`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ContractInfo {
+        /// 模板ID
+        ///
+        /// Example: `3484306348`
+        pub plan_id: String,
+        /// 签约商户号
+        ///
+        /// Example: `1200009811`
+        pub contract_mchid: String,
+        /// 签约AppID
+        ///
+        /// Example: `wxcbda96de0b165486`
+        pub contract_appid: String,
+        /// 签约协议号
+        ///
+        /// Example: `100001256`
+        pub contract_code: String,
+        /// 请求序列号
+        ///
+        /// Example: `1695`
+        pub request_serial: String,
+        /// 用户账户展示名称
+        ///
+        /// Example: `123456`
+        pub contract_display_account: String,
+        /// 签约信息通知URL
+        ///
+        /// Example: `https://yoursite.com`
+        pub contract_notify_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ContractInfo {
+        plan_id: "plan_id" required,
+        contract_mchid: "contract_mchid" required,
+        contract_appid: "contract_appid" required,
+        contract_code: "contract_code" required,
+        request_serial: "request_serial" required,
+        contract_display_account: "contract_display_account" required,
+        contract_notify_url: "contract_notify_url" optional,
+    });
+    impl ContractInfo {
+        /// A `ContractInfo` with its required fields (`plan_id`, `contract_mchid`, `contract_appid`, `contract_code`, `request_serial`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `ContractInfo { contract_notify_url: Some(…), ..ContractInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            plan_id: impl Into<String>,
+            contract_mchid: impl Into<String>,
+            contract_appid: impl Into<String>,
+            contract_code: impl Into<String>,
+            request_serial: impl Into<String>,
+            contract_display_account: impl Into<String>,
+        ) -> Self {
+            Self {
+                plan_id: plan_id.into(),
+                contract_mchid: contract_mchid.into(),
+                contract_appid: contract_appid.into(),
+                contract_code: contract_code.into(),
+                request_serial: request_serial.into(),
+                contract_display_account: contract_display_account.into(),
+                contract_notify_url: None,
+            }
+        }
+    }
+    /// 优惠功能
+    ///
+    /// Used as `PostRequestDetail` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestDetail` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestDetail` in `/v3/pay/transactions/app-with-contract`, `PostRequestDetail` in `/v3/pay/transactions/jsapi-with-contract`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Detail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Vec<GoodsDetail>,
+    }
+    ::wechatpay::runtime::json_object!(Detail {
+        cost_price: "cost_price" optional,
+        invoice_id: "invoice_id" optional,
+        goods_detail: "goods_detail" required,
+    });
+    impl Detail {
+        /// A `Detail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `Detail { cost_price: Some(…), ..Detail::new(…) }`.
+        #[inline]
+        pub fn new(goods_detail: Vec<GoodsDetail>) -> Self {
+            Self {
+                cost_price: None,
+                invoice_id: None,
+                goods_detail,
+            }
+        }
+    }
+    /// Used as `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/app-with-contract`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/jsapi-with-contract`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct GoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: String,
+        /// 微信支付商品编码
+        ///
+        /// Example: `1001`
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        pub goods_name: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        merchant_goods_id: "merchant_goods_id" required,
+        wechatpay_goods_id: "wechatpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        unit_price: "unit_price" required,
+    });
+    impl GoodsDetail {
+        /// A `GoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `GoodsDetail { wechatpay_goods_id: Some(…), ..GoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            quantity: i64,
+            unit_price: i64,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wechatpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                unit_price,
+            }
+        }
+    }
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestSceneInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostRequestSceneInfo` in `/v3/pay/transactions/app-with-contract`, `PostRequestSceneInfo` in `/v3/pay/transactions/jsapi-with-contract`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SceneInfo {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: String,
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户门店信息
+        pub store_info: Option<StoreInfo>,
+    }
+    ::wechatpay::runtime::json_object!(SceneInfo {
+        payer_client_ip: "payer_client_ip" required,
+        device_id: "device_id" optional,
+        store_info: "store_info" optional,
+    });
+    impl SceneInfo {
+        /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+        #[inline]
+        pub fn new(payer_client_ip: impl Into<String>) -> Self {
+            Self {
+                payer_client_ip: payer_client_ip.into(),
+                device_id: None,
+                store_info: None,
+            }
+        }
+    }
+    /// 商户门店信息
+    ///
+    /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/app-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/app-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/transactions/id/{transaction_id}`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/jsapi-with-contract`, `GetResponseSceneInfoStoreInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        pub id: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: Option<String>,
+        /// 地区编码
+        ///
+        /// Example: `440305`
+        pub area_code: Option<String>,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(StoreInfo {
+        id: "id" optional,
+        name: "name" optional,
+        area_code: "area_code" optional,
+        address: "address" optional,
+    });
+    /// 结算信息
+    ///
+    /// Used as `PostRequestSettleInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestSettleInfo` in `/v3/pay/partner/transactions/jsapi-with-contract`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SettleInfo {
+        /// 是否指定分账
+        ///
+        /// Example: `true`
+        pub profit_sharing: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(SettleInfo {
+        profit_sharing: "profit_sharing" optional,
+    });
+    /// 优惠功能
+    ///
+    /// Used as `PostRequestDetail` in `/v3/pay/partner/transactions/codepay`, `PostRequestDetail` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Vec<RequestGoodsDetail>,
+    }
+    ::wechatpay::runtime::json_object!(RequestDetail {
+        cost_price: "cost_price" optional,
+        invoice_id: "invoice_id" optional,
+        goods_detail: "goods_detail" required,
+    });
+    impl RequestDetail {
+        /// A `RequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `RequestDetail { cost_price: Some(…), ..RequestDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_detail: Vec<RequestGoodsDetail>) -> Self {
+            Self {
+                cost_price: None,
+                invoice_id: None,
+                goods_detail,
+            }
+        }
+    }
+    /// Used as `PostRequestDetailGoodsDetail` in `/v3/pay/partner/transactions/codepay`, `PostRequestDetailGoodsDetail` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `1246464644`
+        pub merchant_goods_id: String,
+        /// 微信支付商品编码
+        ///
+        /// Example: `1001`
+        pub wxpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        pub goods_name: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: i64,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: i64,
+    }
+    ::wechatpay::runtime::json_object!(RequestGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        unit_price: "unit_price" required,
+    });
+    impl RequestGoodsDetail {
+        /// A `RequestGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoodsDetail { wxpay_goods_id: Some(…), ..RequestGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            quantity: i64,
+            unit_price: i64,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                unit_price,
+            }
+        }
+    }
+    /// 支付者
+    ///
+    /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/codepay`, `PostRequestPayer` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPayer {
+        /// 授权码
+        ///
+        /// Example: `130061098828009406`
+        pub auth_code: String,
+    }
+    ::wechatpay::runtime::json_object!(RequestPayer {
+        auth_code: "auth_code" required,
+    });
+    impl RequestPayer {
+        /// A `RequestPayer` of its required fields (`auth_code`).
+        #[inline]
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+            }
+        }
+    }
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSceneInfo` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestSceneInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户端设备 IP
+        ///
+        /// Example: `128.0.0.1`
+        pub device_ip: Option<String>,
+        /// 商户门店信息
+        pub store_info: RequestStoreInfo,
+    }
+    ::wechatpay::runtime::json_object!(RequestSceneInfo {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        store_info: "store_info" required,
+    });
+    impl RequestSceneInfo {
+        /// A `RequestSceneInfo` with its required fields (`store_info`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfo { device_id: Some(…), ..RequestSceneInfo::new(…) }`.
+        #[inline]
+        pub fn new(store_info: RequestStoreInfo) -> Self {
+            Self {
+                device_id: None,
+                device_ip: None,
+                store_info,
+            }
+        }
+    }
+    /// 商户门店信息
+    ///
+    /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestStoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        pub id: Option<String>,
+        /// 商家自定义编码
+        ///
+        /// Example: `A1111`
+        pub out_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestStoreInfo {
+        id: "id" optional,
+        out_id: "out_id" optional,
+    });
+    /// 结算信息
+    ///
+    /// Used as `PostRequestSettleInfo` in `/v3/pay/partner/transactions/codepay`, `PostRequestSettleInfo` in `/v3/pay/partner/transactions/scannedpos`, `PostRequestSettleInfo` in `/v3/pay/transactions/app`, `PostRequestSettleInfo` in `/v3/pay/transactions/app-with-contract`, `PostRequestSettleInfo` in `/v3/pay/transactions/codepay`, `PostRequestSettleInfo` in `/v3/pay/transactions/h5`, `PostRequestSettleInfo` in `/v3/pay/transactions/jsapi`, `PostRequestSettleInfo` in `/v3/pay/transactions/jsapi-with-contract` and 1 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestSettleInfo {
+        /// 是否指定分账
+        ///
+        /// Example: `false`
+        pub profit_sharing: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(RequestSettleInfo {
+        profit_sharing: "profit_sharing" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `PostResponseAmount` in `/v3/pay/partner/transactions/codepay`, `PostResponseAmount` in `/v3/pay/transactions/codepay`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAmount {
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total: Option<i64>,
+        /// 用户支付金额
+        ///
+        /// Example: `100`
+        pub payer_total: Option<i64>,
+        /// 订单金额货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户支付货币类型
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAmount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+    });
+    /// Used as `PostResponsePromotionDetail` in `/v3/pay/partner/transactions/codepay`, `GetResponsePromotionDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostResponsePromotionDetail` in `/v3/pay/transactions/codepay`, `GetResponsePromotionDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub coupon_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `GLOBAL`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `CASH`
+        pub type_: Option<String>,
+        /// 优惠券面额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub stock_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `0`
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `0`
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `0`
+        pub other_contribute: Option<i64>,
+        /// 优惠货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<ResponseGoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/codepay`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `PostResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/codepay`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePromotionDetailGoodsDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseGoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `M1006`
+        pub goods_id: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品单价
+        ///
+        /// Example: `100`
+        pub unit_price: Option<i64>,
+        /// 商品优惠金额
+        ///
+        /// Example: `1`
+        pub discount_amount: Option<i64>,
+        /// 商品备注
+        ///
+        /// Example: `商品备注信息`
+        pub goods_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseGoodsDetail {
+        goods_id: "goods_id" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+        discount_amount: "discount_amount" optional,
+        goods_remark: "goods_remark" optional,
+    });
+    /// 场景信息
+    ///
+    /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfo` in `/v3/pay/transactions/h5`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestSceneInfo2 {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: Option<String>,
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户门店信息
+        pub store_info: Option<RequestSceneInfoStoreInfo>,
+        /// `h5_info`
+        pub h5_info: Option<crate::types::H5Info>,
+    }
+    ::wechatpay::runtime::json_object!(RequestSceneInfo2 {
+        payer_client_ip: "payer_client_ip" optional,
+        device_id: "device_id" optional,
+        store_info: "store_info" optional,
+        h5_info: "h5_info" optional,
+    });
+    /// 商户门店信息
+    ///
+    /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/h5`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestSceneInfoStoreInfo {
+        /// 门店编号
+        ///
+        /// Example: `0001`
+        pub id: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `腾讯大厦分店`
+        pub name: String,
+        /// 地区编码
+        ///
+        /// Example: `440305`
+        pub area_code: String,
+        /// 详细地址
+        ///
+        /// Example: `广东省深圳市南山区科技中一道10000号`
+        pub address: String,
+    }
+    ::wechatpay::runtime::json_object!(RequestSceneInfoStoreInfo {
+        id: "id" optional,
+        name: "name" required,
+        area_code: "area_code" required,
+        address: "address" required,
+    });
+    impl RequestSceneInfoStoreInfo {
+        /// A `RequestSceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfoStoreInfo { id: Some(…), ..RequestSceneInfoStoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            area_code: impl Into<String>,
+            address: impl Into<String>,
+        ) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                area_code: area_code.into(),
+                address: address.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/pay/partner/transactions/h5`, `PostResponse` in `/v3/pay/transactions/h5`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct H5UrlResponse {
+        /// 支付跳转链接
+        ///
+        /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
+        pub h5_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(H5UrlResponse {
+        h5_url: "h5_url" optional,
+    });
+    /// Used as `GetRequest` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidRequest {
+        /// 服务商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `1230000109`
+        pub sp_mchid: String,
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidRequest {
+        sp_mchid: query "sp_mchid" required,
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SpMchidRequest {
+        /// A `SpMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+        #[inline]
+        pub fn new(sp_mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 用户支付金额
+    ///
+    /// Used as `GetResponseAmount` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAmount2 {
+        /// 总金额
+        ///
+        /// Example: `100`
+        pub total: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户支付金额
+        ///
+        /// Example: `100`
+        pub payer_total: Option<i64>,
+        /// 用户支付币种
+        ///
+        /// Example: `CNY`
+        pub payer_currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseAmount2 {
+        total: "total" optional,
+        currency: "currency" optional,
+        payer_total: "payer_total" optional,
+        payer_currency: "payer_currency" optional,
+    });
+    /// 优惠功能
+    ///
+    /// Used as `GetResponseDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDetail {
+        /// 订单原价
+        ///
+        /// Example: `608800`
+        pub cost_price: Option<i64>,
+        /// 商品小票ID
+        ///
+        /// Example: `微信123`
+        pub invoice_id: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<ResponseDetailGoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDetail {
+        cost_price: "cost_price" optional,
+        invoice_id: "invoice_id" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `GetResponseDetailGoodsDetail` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseDetailGoodsDetail` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseDetailGoodsDetail` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseDetailGoodsDetail` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDetailGoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `商品编码`
+        pub merchant_goods_id: Option<String>,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhoneX 256G`
+        pub goods_name: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品单价
+        ///
+        /// Example: `828800`
+        pub unit_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" optional,
+        wechatpay_goods_id: "wechatpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `GetResponsePayer` in `/v3/pay/partner/transactions/id/{transaction_id}`, `PostRequestPayer` in `/v3/pay/partner/transactions/jsapi-with-contract`, `GetResponsePayer` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePayer {
+        /// 用户服务标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 用户子标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePayer {
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// 场景信息
+    ///
+    /// Used as `GetResponseSceneInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseSceneInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseSceneInfo` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseSceneInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSceneInfo {
+        /// 用户终端IP
+        ///
+        /// Example: `14.23.150.211`
+        pub payer_client_ip: Option<String>,
+        /// 商户端设备号
+        ///
+        /// Example: `013467007045764`
+        pub device_id: Option<String>,
+        /// 商户门店信息
+        pub store_info: Option<StoreInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSceneInfo {
+        payer_client_ip: "payer_client_ip" optional,
+        device_id: "device_id" optional,
+        store_info: "store_info" optional,
+    });
+    /// 结算信息
+    ///
+    /// Used as `GetResponseSettleInfo` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseSettleInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseSettleInfo {
+        /// 是否指定分账
+        pub profit_sharing: Option<bool>,
+        /// 补差金额
+        ///
+        /// Example: `10`
+        pub subsidy_amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseSettleInfo {
+        profit_sharing: "profit_sharing" optional,
+        subsidy_amount: "subsidy_amount" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `PostRequestPayer` in `/v3/pay/partner/transactions/miniprogram`, `PostRequestPayer` in `/v3/pay/partner/transactions/scannedpos`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestPayer2 {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+        /// 用户子标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPayer2 {
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `PostResponse` in `/v3/pay/partner/transactions/native`, `PostResponse` in `/v3/pay/transactions/native`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CodeUrlResponse {
+        /// 二维码链接
+        ///
+        /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
+        pub code_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CodeUrlResponse {
+        code_url: "code_url" optional,
+    });
+    /// 使用的商户贴息信息(微信分付)
+    ///
+    /// Used as `GetResponseInstallmentInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct InstallmentInfo {
+        /// 是否使用了商户贴息
+        pub use_subsidy: Option<bool>,
+        /// 用户实际选择分期期数
+        ///
+        /// Example: `3`
+        pub selected_installment_number: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(InstallmentInfo {
+        use_subsidy: "use_subsidy" optional,
+        selected_installment_number: "selected_installment_number" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `PostResponsePayer` in `/v3/pay/transactions/codepay`, `GetResponsePayer` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePayer2 {
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePayer2 {
+        openid: "openid" optional,
+    });
+    /// Used as `GetRequest` in `/v3/pay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct MchidRequest {
+        /// 直连商户号
+        ///
+        /// Query parameter `mchid`. Example: `1230000109`
+        pub mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(MchidRequest {
+        mchid: query "mchid" required,
+    });
+    impl MchidRequest {
+        /// A `MchidRequest` of its required fields (`mchid`).
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self { mchid: mchid.into() }
+        }
+    }
+}
 /// `/v3/pay/acquiring-bank`
 pub mod acquiring_bank;
 /// `/v3/pay/instal`

@@ -25,6 +25,99 @@ impl<'a> PayDevices<'a> {
         printers::Printers(self.0.push("printers"))
     }
 }
+/// Shapes that several operations of `/v3/pay-devices` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}`, `PostResponse` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidResponse {
+        /// 子商户
+        ///
+        /// Example: `1900000001`
+        pub sub_mchid: Option<String>,
+        /// 设备sn
+        ///
+        /// Example: `example_device_sn`
+        pub device_sn: String,
+        /// 绑定状态
+        ///
+        /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
+        pub bind_state: Option<BindState>,
+        /// 收款链接url
+        ///
+        /// Example: `URl:weixin://wxpay/s/An4baqw`
+        pub code_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" optional,
+        device_sn: "device_sn" required,
+        bind_state: "bind_state" optional,
+        code_url: "code_url" optional,
+    });
+    impl SubMchidResponse {
+        /// A `SubMchidResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(device_sn: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                device_sn: device_sn.into(),
+                bind_state: None,
+                code_url: None,
+            }
+        }
+    }
+    /// 绑定状态
+    ///
+    /// Used as `GetResponseBindState` in `/v3/pay-devices/open-scenario-speaker/{device_sn}`, `PostResponseBindState` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`, `PostResponseBindState` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`, `PostResponseBindState` in `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`.
+    ///
+    /// A value this client does not know yet is kept as [`BindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BindState {
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
+        OpenScenarioSpeakerBindStateUnbond,
+        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
+        OpenScenarioSpeakerBindStateBinded,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BindState {
+        OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
+        OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
+    });
+    /// Used as `PostRequestTableList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseTableList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TableList {
+        /// Key字段
+        pub key: Option<String>,
+        /// Value值列表
+        pub row_list: Option<Vec<RowList>>,
+    }
+    ::wechatpay::runtime::json_object!(TableList {
+        key: "key" optional,
+        row_list: "row_list" optional,
+    });
+    /// Used as `PostRequestTableListRowList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseTableListRowList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RowList {
+        /// 值列表
+        pub cell_list: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(RowList {
+        cell_list: "cell_list" optional,
+    });
+    /// Used as `PostRequestVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct VariableList {
+        /// Key字段
+        pub key: Option<String>,
+        /// Value值字段
+        pub value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(VariableList {
+        key: "key" optional,
+        value: "value" optional,
+    });
+}
 /// `/v3/pay-devices/open-scenario-speaker`
 pub mod open_scenario_speaker;
 /// `/v3/pay-devices/open-scenario-speakerorder`

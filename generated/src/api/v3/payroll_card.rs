@@ -29,6 +29,129 @@ impl<'a> PayrollCard<'a> {
         wesure::Wesure(self.0.push("wesure"))
     }
 }
+/// Shapes that several operations of `/v3/payroll-card` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 核身状态
+    ///
+    /// Used as `GetResponseDataAuthenticateState` in `/v3/payroll-card/authentications`, `GetResponseAuthenticateState` in `/v3/payroll-card/authentications/{authenticate_number}`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthenticateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthenticateState {
+        /// `AUTHENTICATE_PROCESSING`
+        AuthenticateProcessing,
+        /// `AUTHENTICATE_SUCCESS`
+        AuthenticateSuccess,
+        /// `AUTHENTICATE_FAILED`
+        AuthenticateFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuthenticateState {
+        AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
+        AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
+        AuthenticateFailed = "AUTHENTICATE_FAILED",
+    });
+    /// 核身类型
+    ///
+    /// Used as `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order`, `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order-with-auth`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthenticateType {
+        /// `SIGN_IN`
+        SignIn,
+        /// `INSURANCE`
+        Insurance,
+        /// `CONTRACT`
+        Contract,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AuthenticateType {
+        SignIn = "SIGN_IN",
+        Insurance = "INSURANCE",
+        Contract = "CONTRACT",
+    });
+    /// Used as `PostResponse` in `/v3/payroll-card/authentications/pre-order`, `PostResponse` in `/v3/payroll-card/authentications/pre-order-with-auth`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AuthenticateNumberResponse {
+        /// 商家核身单号
+        ///
+        /// Example: `mcdhehfgisdhfjghed39384564i83`
+        pub authenticate_number: String,
+        /// 用户标识
+        ///
+        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
+        pub openid: String,
+        /// 商户号
+        ///
+        /// Example: `1111111`
+        pub mchid: Option<String>,
+        /// 子商户号
+        ///
+        /// Example: `1111111`
+        pub sub_mchid: String,
+        /// token值
+        ///
+        /// Example: `abcdefghijklmn`
+        pub token: Option<String>,
+        /// token有效时间
+        ///
+        /// Example: `300`
+        pub expires_in: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(AuthenticateNumberResponse {
+        authenticate_number: "authenticate_number" required,
+        openid: "openid" required,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        token: "token" optional,
+        expires_in: "expires_in" optional,
+    });
+    impl AuthenticateNumberResponse {
+        /// A `AuthenticateNumberResponse` with its required fields (`authenticate_number`, `openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `AuthenticateNumberResponse { mchid: Some(…), ..AuthenticateNumberResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            authenticate_number: impl Into<String>,
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                authenticate_number: authenticate_number.into(),
+                openid: openid.into(),
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                token: None,
+                expires_in: None,
+            }
+        }
+    }
+    /// 用工类型
+    ///
+    /// Used as `PostRequestEmploymentType` in `/v3/payroll-card/authentications/pre-order-with-auth`, `PostRequestEmploymentType` in `/v3/payroll-card/tokens`.
+    ///
+    /// A value this client does not know yet is kept as [`EmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EmploymentType {
+        /// `LONG_TERM_EMPLOYMENT`
+        LongTermEmployment,
+        /// `SHORT_TERM_EMPLOYMENT`
+        ShortTermEmployment,
+        /// `COOPERATION_EMPLOYMENT`
+        CooperationEmployment,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(EmploymentType {
+        LongTermEmployment = "LONG_TERM_EMPLOYMENT",
+        ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
+        CooperationEmployment = "COOPERATION_EMPLOYMENT",
+    });
+}
 /// `/v3/payroll-card/authentications`
 pub mod authentications;
 /// `/v3/payroll-card/relations`

@@ -73,6 +73,2886 @@ impl<'a> Payscore<'a> {
         users::Users(self.0.push("users"))
     }
 }
+/// Shapes that several operations of `/v3/payscore` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `PostResponse` in `/v3/payscore/acquiringbank/permissions`, `PostResponse` in `/v3/payscore/partner/permissions`, `PostResponse` in `/v3/payscore/permissions`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ApplyPermissionsTokenResponse {
+        /// 预授权token
+        ///
+        /// Example: `apply_permissions_token`
+        pub apply_permissions_token: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ApplyPermissionsTokenResponse {
+        apply_permissions_token: "apply_permissions_token" optional,
+    });
+    /// Used as `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GoodsDetail {
+        /// 商品编码
+        ///
+        /// Example: `M1006`
+        pub goods_id: Option<String>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub quantity: Option<i64>,
+        /// 商品价格
+        ///
+        /// Example: `1`
+        pub unit_price: Option<i64>,
+        /// 商品优惠金额
+        ///
+        /// Example: `100`
+        pub discount_amount: Option<i64>,
+        /// 商品备注
+        ///
+        /// Example: `商品备注信息`
+        pub goods_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        goods_id: "goods_id" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+        discount_amount: "discount_amount" optional,
+        goods_remark: "goods_remark" optional,
+    });
+    /// 服务位置
+    ///
+    /// Used as `GetResponseLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestLocation` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestLocation` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseLocation` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponseLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `GetResponseLocation` in `/v3/payscore/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete` and 16 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Location {
+        /// 服务开始地点
+        ///
+        /// Example: `嗨客时尚主题展餐厅`
+        pub start_location: Option<String>,
+        /// 服务结束地点
+        ///
+        /// Example: `嗨客时尚主题展餐厅`
+        pub end_location: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Location {
+        start_location: "start_location" optional,
+        end_location: "end_location" optional,
+    });
+    /// Used as `GetResponsePostDiscounts` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponsePostDiscounts` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponsePostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponsePostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` and 12 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostDiscounts {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: Option<String>,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: Option<String>,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 优惠数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PostDiscounts {
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    /// Used as `GetResponsePostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponsePostPayments` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostPayments {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: Option<String>,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 付费金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PostPayments {
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    /// 订单风险金
+    ///
+    /// Used as `GetResponseRiskFund` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseRiskFund` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RiskFund {
+        /// 风险金名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: Option<String>,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RiskFund {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+    });
+    /// 服务时间段
+    ///
+    /// Used as `GetResponseTimeRange` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseTimeRange` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseTimeRange` in `/v3/payscore/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestTimeRange` in `/v3/payscore/serviceorder/direct-complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/direct-complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TimeRange {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `开始租借时间`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `租借结束时间`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TimeRange {
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    /// 服务位置
+    ///
+    /// Used as `PostRequestLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponseLocation` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseLocation` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestLocation` in `/v3/payscore/partner/serviceorder`, `PostResponseLocation` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestLocation {
+        /// 服务开始地点
+        ///
+        /// Example: `嗨客时尚主题展餐厅`
+        pub start_location: Option<String>,
+        /// 预计服务结束地点
+        ///
+        /// Example: `嗨客时尚主题展餐厅`
+        pub end_location: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestLocation {
+        start_location: "start_location" optional,
+        end_location: "end_location" optional,
+    });
+    /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostPayments {
+        /// 付费项目名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostPayments {
+        name: "name" required,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    impl RequestPostPayments {
+        /// A `RequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments { description: Some(…), ..RequestPostPayments::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount: None,
+                count: None,
+            }
+        }
+    }
+    /// Used as `PostResponsePostDiscounts` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePostDiscounts {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: Option<String>,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: Option<String>,
+        /// 优惠数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePostDiscounts {
+        name: "name" optional,
+        description: "description" optional,
+        count: "count" optional,
+    });
+    /// Used as `PostResponsePostPayments` in `/v3/payscore/acquiringbank/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePostPayments {
+        /// 付费项目名称
+        ///
+        /// Example: `就餐费用`
+        pub name: Option<String>,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePostPayments {
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    /// 服务时间段
+    ///
+    /// Used as `PostResponseTimeRange` in `/v3/payscore/acquiringbank/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder`, `PostResponseTimeRange` in `/v3/payscore/partner/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseTimeRange {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `开始租借时间`
+        pub start_time_remark: Option<String>,
+        /// 预计服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 预计服务结束时间备注
+        ///
+        /// Example: `租借结束时间`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseTimeRange {
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    /// Used as `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestPostDiscounts` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`, `PostRequestPostDiscounts` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostDiscounts {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: String,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+        /// 优惠数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostDiscounts {
+        name: "name" required,
+        description: "description" required,
+        amount: "amount" required,
+        count: "count" optional,
+    });
+    impl RequestPostDiscounts {
+        /// A `RequestPostDiscounts` with its required fields (`name`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts { count: Some(…), ..RequestPostDiscounts::new(…) }`.
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            description: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                amount,
+                count: None,
+            }
+        }
+    }
+    /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/direct-complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostPayments2 {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 付费金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostPayments2 {
+        name: "name" required,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    impl RequestPostPayments2 {
+        /// A `RequestPostPayments2` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments2 { description: Some(…), ..RequestPostPayments2::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount: None,
+                count: None,
+            }
+        }
+    }
+    /// 实际服务时间
+    ///
+    /// Used as `PostRequestTimeRange` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`, `PostRequestTimeRange` in `/v3/payscore/partner/serviceorder/direct-complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestTimeRange {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: String,
+        /// 服务开始时间备注
+        ///
+        /// Example: `开始租借时间`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `租借结束时间`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestTimeRange {
+        start_time: "start_time" required,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    impl RequestTimeRange {
+        /// A `RequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `RequestTimeRange { start_time_remark: Some(…), ..RequestTimeRange::new(…) }`.
+        #[inline]
+        pub fn new(start_time: impl Into<String>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                start_time_remark: None,
+                end_time: None,
+                end_time_remark: None,
+            }
+        }
+    }
+    /// 内容信息详情
+    ///
+    /// Used as `PostRequestDetail` in `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`, `PostRequestDetail` in `/v3/payscore/serviceorder/{out_order_no}/sync`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Detail {
+        /// 收款成功时间
+        ///
+        /// Example: `20091225091210`
+        pub paid_time: String,
+    }
+    ::wechatpay::runtime::json_object!(Detail {
+        paid_time: "paid_time" required,
+    });
+    impl Detail {
+        /// A `Detail` of its required fields (`paid_time`).
+        #[inline]
+        pub fn new(paid_time: impl Into<String>) -> Self {
+            Self {
+                paid_time: paid_time.into(),
+            }
+        }
+    }
+    /// 后付费项目
+    ///
+    /// Used as `PostRequestPostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/direct-complete`, `PostResponsePostPayments` in `/v3/payscore/serviceorder/direct-complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestPostPayments3 {
+        /// 付费项目名称
+        ///
+        /// Example: `就餐费用, 服务费`
+        pub name: Option<String>,
+        /// 金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 计费说明
+        ///
+        /// Example: `就餐人均100元，服务费：100/小时`
+        pub description: Option<String>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostPayments3 {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        count: "count" optional,
+    });
+    /// 风险金名称
+    ///
+    /// Used as `PostRequestRiskFundName` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestRiskFundName` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestRiskFundName` in `/v3/payscore/servicepayondeliveryorder`.
+    ///
+    /// A value this client does not know yet is kept as [`Name::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Name {
+        /// `DEPOSIT`: 押金
+        Deposit,
+        /// `ADVANCE`: 预付款
+        Advance,
+        /// `CASH_DEPOSIT`: 保证金
+        CashDeposit,
+        /// `ESTIMATE_ORDER_COST`: 预估订单费用
+        EstimateOrderCost,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Name {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
+    /// 单详跳转链接
+    ///
+    /// Used as `PostRequestShoppingInfoJumpLink` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLink` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLink` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct JumpLink {
+        /// 跳转链接类型
+        pub jump_link_type: Option<JumpLinkType>,
+        /// 小程序跳转AppID
+        pub appid: Option<String>,
+        /// 小程序跳转path
+        pub path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(JumpLink {
+        jump_link_type: "jump_link_type" optional,
+        appid: "appid" optional,
+        path: "path" optional,
+    });
+    /// 跳转链接类型
+    ///
+    /// Used as `PostRequestShoppingInfoJumpLinkJumpLinkType` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLinkJumpLinkType` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestShoppingInfoJumpLinkJumpLinkType` in `/v3/payscore/servicepayondeliveryorder`.
+    ///
+    /// A value this client does not know yet is kept as [`JumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum JumpLinkType {
+        /// `JUMP_LINK_MINI_PROGRAM`
+        JumpLinkMiniProgram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(JumpLinkType {
+        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
+    });
+    /// 服务时间段
+    ///
+    /// Used as `PostRequestTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostRequestTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestTimeRange2 {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `备注1`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `备注2`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestTimeRange2 {
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    /// Used as `PostResponse` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponse` in `/v3/payscore/partner/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutOrderNoResponse {
+        /// 商户订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 服务商公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务商商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: String,
+        /// 子商户公众号ID
+        ///
+        /// Example: `wxd678efh567hg6999`
+        pub sub_appid: Option<String>,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务信息
+        ///
+        /// Example: `XX充电宝`
+        pub service_introduction: String,
+        /// 服务订单状态
+        ///
+        /// Example: `CREATED`
+        pub state: Option<String>,
+        /// 订单状态说明
+        ///
+        /// Example: `MCH_COMPLETE`
+        pub state_description: Option<String>,
+        /// 后付费项目
+        pub post_payments: Option<Vec<ResponsePostPayments2>>,
+        /// 商户优惠
+        pub post_discounts: Option<Vec<PostDiscounts>>,
+        /// 服务风险金
+        pub risk_fund: Option<ResponseRiskFund>,
+        /// 服务时间
+        pub time_range: Option<ResponseTimeRange2>,
+        /// 服务位置
+        pub location: Option<Location>,
+        /// 附加数据
+        ///
+        /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
+        pub attach: Option<String>,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub notify_url: Option<String>,
+        /// 微信支付服务订单号
+        ///
+        /// Example: `0000300001201908301055157220022`
+        pub order_id: Option<String>,
+        /// 跳转微信侧数据包
+        ///
+        /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
+        pub package: Option<String>,
+        /// 先用后付购物详情
+        pub shopping_info: Option<ShoppingInfo>,
+    }
+    ::wechatpay::runtime::json_object!(OutOrderNoResponse {
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        service_introduction: "service_introduction" required,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        order_id: "order_id" optional,
+        package: "package" optional,
+        shopping_info: "shopping_info" optional,
+    });
+    impl OutOrderNoResponse {
+        /// A `OutOrderNoResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `mchid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `OutOrderNoResponse { sub_appid: Some(…), ..OutOrderNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: mchid.into(),
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                service_introduction: service_introduction.into(),
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                order_id: None,
+                package: None,
+                shopping_info: None,
+            }
+        }
+    }
+    /// Used as `PostResponsePostPayments` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequestPostPayments` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`, `PostResponsePostPayments` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponsePostPayments` in `/v3/payscore/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/serviceorder` and 6 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePostPayments2 {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: Option<String>,
+        /// 付费金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePostPayments2 {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        count: "count" optional,
+    });
+    /// 服务风险金
+    ///
+    /// Used as `PostResponseRiskFund` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseRiskFund` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/sync`, `PostResponseRiskFund` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseRiskFund {
+        /// 风险名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: Option<String>,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseRiskFund {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+    });
+    /// 先用后付购物详情
+    ///
+    /// Used as `PostResponseShoppingInfo` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfo` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfo` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ShoppingInfo {
+        /// 实际购物商家公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub real_merchant_appid: Option<String>,
+        /// 单详跳转链接
+        pub jump_link: Option<ResponseJumpLink>,
+        /// 商品列表
+        pub goods: Option<Vec<Goods>>,
+    }
+    ::wechatpay::runtime::json_object!(ShoppingInfo {
+        real_merchant_appid: "real_merchant_appid" optional,
+        jump_link: "jump_link" optional,
+        goods: "goods" optional,
+    });
+    /// Used as `PostResponseShoppingInfoGoods` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfoGoods` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfoGoods` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Goods {
+        /// 商品名称
+        ///
+        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
+        pub name: Option<String>,
+        /// 商品图片链接
+        pub picture: Option<String>,
+        /// 商品单价金额
+        ///
+        /// Example: `550`
+        pub amount: Option<i64>,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub count: Option<i64>,
+        /// 商品品类ID
+        pub category_id: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(Goods {
+        name: "name" optional,
+        picture: "picture" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+        category_id: "category_id" optional,
+    });
+    /// 单详跳转链接
+    ///
+    /// Used as `PostResponseShoppingInfoJumpLink` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseShoppingInfoJumpLink` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostResponseShoppingInfoJumpLink` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseJumpLink {
+        /// 跳转链接类型
+        ///
+        /// Example: `JUMP_LINK_MINI_PROGRAM`
+        pub jump_link_type: Option<String>,
+        /// 小程序跳转AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 小程序跳转path
+        ///
+        /// Example: `/page/order/orderid=PO213412451223`
+        pub path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseJumpLink {
+        jump_link_type: "jump_link_type" optional,
+        appid: "appid" optional,
+        path: "path" optional,
+    });
+    /// 服务时间
+    ///
+    /// Used as `PostResponseTimeRange` in `/v3/payscore/acquiringbank/servicepayondeliveryorder`, `PostResponseTimeRange` in `/v3/payscore/partner/servicepayondeliveryorder`, `GetResponseTimeRange` in `/v3/payscore/serviceorder`, `PostResponseTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/modify`, `PostResponseTimeRange` in `/v3/payscore/serviceorder/{out_order_no}/sync` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseTimeRange2 {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: Option<String>,
+        /// 服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `备注1`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `备注2`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseTimeRange2 {
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    /// 收款成功渠道
+    ///
+    /// Used as `GetResponseCollectionDetailsPaidType` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPaidType` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPaidType` in `/v3/payscore/serviceorder`, `PostResponseCollectionDetailsPaidType` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    ///
+    /// A value this client does not know yet is kept as [`PaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PaidType {
+        /// `NEWTON`
+        Newton,
+        /// `MCH`
+        Mch,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PaidType {
+        Newton = "NEWTON",
+        Mch = "MCH",
+    });
+    /// 优惠类型
+    ///
+    /// Used as `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailType` in `/v3/payscore/serviceorder`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `CASH`
+        Cash,
+        /// `NOCASH`
+        Nocash,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Cash = "CASH",
+        Nocash = "NOCASH",
+    });
+    /// 收款状态
+    ///
+    /// Used as `GetResponseCollectionState` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionState` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionState` in `/v3/payscore/serviceorder`, `PostResponseCollectionState` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `USER_PAYING`
+        UserPaying,
+        /// `USER_PAID`
+        UserPaid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        UserPaying = "USER_PAYING",
+        UserPaid = "USER_PAID",
+    });
+    /// 服务订单状态
+    ///
+    /// Used as `GetResponseState` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseState` in `/v3/payscore/oversea/partner/serviceorder`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `CREATED`: 服务订单已创建
+        Created,
+        /// `DOING`: 服务订单进行中
+        Doing,
+        /// `DONE`: 服务订单已完成
+        Done,
+        /// `REVOKED`: 商户取消服务订单
+        Revoked,
+        /// `EXPIRED`: 服务订单已失效，
+        Expired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        Created = "CREATED",
+        Doing = "DOING",
+        Done = "DONE",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
+    /// 订单状态说明
+    ///
+    /// Used as `GetResponseStateDescription` in `/v3/payscore/oversea/partner/serviceorder`, `PostResponseStateDescription` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseStateDescription` in `/v3/payscore/partner/serviceorder`, `PostResponseStateDescription` in `/v3/payscore/partner/serviceorder`, `GetResponseStateDescription` in `/v3/payscore/serviceorder`, `PostResponseStateDescription` in `/v3/payscore/serviceorder`, `PostResponseStateDescription` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseStateDescription` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    ///
+    /// A value this client does not know yet is kept as [`StateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StateDescription {
+        /// `USER_CONFIRM`
+        UserConfirm,
+        /// `MCH_COMPLETE`
+        MchComplete,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(StateDescription {
+        UserConfirm = "USER_CONFIRM",
+        MchComplete = "MCH_COMPLETE",
+    });
+    /// Used as `PostRequestPostDiscounts` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder`, `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/direct-complete`, `PostRequestPostDiscounts` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostDiscounts2 {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: String,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 优惠数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostDiscounts2 {
+        name: "name" required,
+        description: "description" required,
+        amount: "amount" optional,
+        count: "count" optional,
+    });
+    impl RequestPostDiscounts2 {
+        /// A `RequestPostDiscounts2` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts2 { amount: Some(…), ..RequestPostDiscounts2::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                amount: None,
+                count: None,
+            }
+        }
+    }
+    /// Used as `PostRequestPostPayments` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostRequestPostPayments` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostPayments4 {
+        /// 付费名称
+        ///
+        /// Example: `就餐费用`
+        pub name: String,
+        /// 付费金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostPayments4 {
+        name: "name" required,
+        amount: "amount" optional,
+        description: "description" optional,
+        count: "count" optional,
+    });
+    impl RequestPostPayments4 {
+        /// A `RequestPostPayments4` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostPayments4 { amount: Some(…), ..RequestPostPayments4::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                amount: None,
+                description: None,
+                count: None,
+            }
+        }
+    }
+    /// 服务风险金
+    ///
+    /// Used as `PostRequestRiskFund` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestRiskFund` in `/v3/payscore/serviceorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestRiskFund {
+        /// 风险名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: String,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestRiskFund {
+        name: "name" required,
+        amount: "amount" required,
+        description: "description" optional,
+    });
+    impl RequestRiskFund {
+        /// A `RequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestRiskFund { description: Some(…), ..RequestRiskFund::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+            Self {
+                name: name.into(),
+                amount,
+                description: None,
+            }
+        }
+    }
+    /// 服务时间段
+    ///
+    /// Used as `PostResponseTimeRange` in `/v3/payscore/oversea/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseTimeRange3 {
+        /// 服务开始时间
+        ///
+        /// Example: `2019-11-11T16:24:05+08:00`
+        pub start_time: Option<String>,
+        /// 服务结束时间
+        ///
+        /// Example: `2019-11-11T16:24:05+08:00`
+        pub end_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `备注1`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `备注2`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseTimeRange3 {
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    /// Used as `PostRequest` in `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/cancel`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ServiceIdRequest {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 撤销原因
+        ///
+        /// Example: `用户投诉`
+        pub reason: String,
+    }
+    ::wechatpay::runtime::json_object!(ServiceIdRequest {
+        service_id: "service_id" required,
+        sub_mchid: "sub_mchid" required,
+        reason: "reason" required,
+    });
+    impl ServiceIdRequest {
+        /// A `ServiceIdRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            reason: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                sub_mchid: sub_mchid.into(),
+                reason: reason.into(),
+            }
+        }
+    }
+    /// 先用后付商品信息
+    ///
+    /// Used as `PostRequestShoppingInfo` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostRequestShoppingInfo` in `/v3/payscore/permissions/assess-user-risk-level`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestShoppingInfo {
+        /// 商品列表
+        pub goods: Vec<RequestGoods>,
+    }
+    ::wechatpay::runtime::json_object!(RequestShoppingInfo {
+        goods: "goods" required,
+    });
+    impl RequestShoppingInfo {
+        /// A `RequestShoppingInfo` of its required fields (`goods`).
+        #[inline]
+        pub fn new(goods: Vec<RequestGoods>) -> Self {
+            Self { goods }
+        }
+    }
+    /// Used as `PostRequestShoppingInfoGoods` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostRequestShoppingInfoGoods` in `/v3/payscore/permissions/assess-user-risk-level`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestGoods {
+        /// 商品名称
+        ///
+        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
+        pub name: String,
+        /// 商品图片链接
+        pub picture: String,
+        /// 商品单价金额
+        ///
+        /// Example: `550`
+        pub amount: i64,
+        /// 商品数量
+        ///
+        /// Example: `1`
+        pub count: i64,
+        /// 商品品类ID
+        pub category_id: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(RequestGoods {
+        name: "name" required,
+        picture: "picture" required,
+        amount: "amount" required,
+        count: "count" required,
+        category_id: "category_id" optional,
+    });
+    impl RequestGoods {
+        /// A `RequestGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `RequestGoods { category_id: Some(…), ..RequestGoods::new(…) }`.
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            picture: impl Into<String>,
+            amount: i64,
+            count: i64,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                picture: picture.into(),
+                amount,
+                count,
+                category_id: None,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/payscore/partner/permissions/assess-user-risk-level`, `PostResponse` in `/v3/payscore/permissions/assess-user-risk-level`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ServiceIdResponse {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 授权协议号
+        ///
+        /// Example: `1275342195190894594`
+        pub authorization_code: Option<String>,
+        /// 授权状态
+        ///
+        /// Example: `UNAVAILABLE`
+        pub authorization_state: Option<String>,
+        /// 授权通知地址
+        ///
+        /// Example: `https://www.weixin.com`
+        pub notify_url: Option<String>,
+        /// 最近一次解除授权时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub cancel_authorization_time: Option<String>,
+        /// 最近一次授权成功时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub authorization_success_time: Option<String>,
+        /// 子商户商户号
+        ///
+        /// Example: `1230000109`
+        pub sub_mchid: Option<String>,
+        /// 子商户的公众号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 子商户的用户标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+        /// 用户标签
+        ///
+        /// Example: `A`
+        pub user_label: Option<String>,
+        /// 渠道商商户号
+        ///
+        /// Example: `1230000109`
+        pub channel_id: Option<String>,
+        /// 用户分层
+        ///
+        /// Example: `1`
+        pub user_risk_level: Option<i64>,
+        /// 分层版本
+        ///
+        /// Example: `1`
+        pub risk_level_version: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ServiceIdResponse {
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" optional,
+        openid: "openid" optional,
+        authorization_code: "authorization_code" optional,
+        authorization_state: "authorization_state" optional,
+        notify_url: "notify_url" optional,
+        cancel_authorization_time: "cancel_authorization_time" optional,
+        authorization_success_time: "authorization_success_time" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_openid: "sub_openid" optional,
+        user_label: "user_label" optional,
+        channel_id: "channel_id" optional,
+        user_risk_level: "user_risk_level" optional,
+        risk_level_version: "risk_level_version" optional,
+    });
+    impl ServiceIdResponse {
+        /// A `ServiceIdResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdResponse { mchid: Some(…), ..ServiceIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: None,
+                openid: None,
+                authorization_code: None,
+                authorization_state: None,
+                notify_url: None,
+                cancel_authorization_time: None,
+                authorization_success_time: None,
+                sub_mchid: None,
+                sub_appid: None,
+                sub_openid: None,
+                user_label: None,
+                channel_id: None,
+                user_risk_level: None,
+                risk_level_version: None,
+            }
+        }
+    }
+    /// 收款信息
+    ///
+    /// Used as `GetResponseCollection` in `/v3/payscore/partner/serviceorder`, `GetResponseCollection` in `/v3/payscore/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Collection {
+        /// 收款状态
+        ///
+        /// Example: `USER_PAID`
+        pub state: Option<State>,
+        /// 总收款金额
+        ///
+        /// Example: `50000`
+        pub total_amount: Option<i64>,
+        /// 待收金额
+        ///
+        /// Example: `40000`
+        pub paying_amount: Option<i64>,
+        /// 已收金额
+        ///
+        /// Example: `10000`
+        pub paid_amount: Option<i64>,
+        /// 收款明细列表
+        pub details: Option<Vec<Details>>,
+        /// 收款银行
+        ///
+        /// Example: `example_bank_type`
+        pub bank_type: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Collection {
+        state: "state" optional,
+        total_amount: "total_amount" optional,
+        paying_amount: "paying_amount" optional,
+        paid_amount: "paid_amount" optional,
+        details: "details" optional,
+        bank_type: "bank_type" optional,
+    });
+    /// Used as `GetResponseCollectionDetails` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetails` in `/v3/payscore/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Details {
+        /// 收款序号
+        ///
+        /// Example: `1`
+        pub seq: Option<i64>,
+        /// 单笔收款金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+        /// 收款成功渠道
+        ///
+        /// Example: `NEWTON`
+        pub paid_type: Option<PaidType>,
+        /// 收款成功时间
+        ///
+        /// Example: `20091225091210`
+        pub paid_time: Option<String>,
+        /// 微信支付交易单号
+        ///
+        /// Example: `15646546545165651651`
+        pub transaction_id: Option<String>,
+        /// 优惠功能
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(Details {
+        seq: "seq" optional,
+        amount: "amount" optional,
+        paid_type: "paid_type" optional,
+        paid_time: "paid_time" optional,
+        transaction_id: "transaction_id" optional,
+        promotion_detail: "promotion_detail" optional,
+    });
+    /// Used as `GetResponseCollectionDetailsPromotionDetail` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetail` in `/v3/payscore/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `123456`
+        pub coupon_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品优惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `GLOBAL`
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        ///
+        /// Example: `CASH`
+        pub type_: Option<Type>,
+        /// 优惠券面额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 活动ID
+        ///
+        /// Example: `activity_id`
+        pub stock_id: Option<String>,
+        /// 微信出资
+        ///
+        /// Example: `100`
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `100`
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `100`
+        pub other_contribute: Option<i64>,
+        /// 优惠币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 单品列表
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// 优惠范围
+    ///
+    /// Used as `GetResponseCollectionDetailsPromotionDetailScope` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailScope` in `/v3/payscore/serviceorder`.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `SINGLE`
+        Single,
+        /// `GLOBAL`
+        Global,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scope {
+        Single = "SINGLE",
+        Global = "GLOBAL",
+    });
+    /// 服务订单状态
+    ///
+    /// Used as `GetResponseState` in `/v3/payscore/partner/serviceorder`, `PostResponseState` in `/v3/payscore/partner/serviceorder`, `GetResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseState` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState2 {
+        /// `CREATED`: 商户已创建服务订单
+        Created,
+        /// `DOING`: 服务订单进行中
+        Doing,
+        /// `DONE`: 服务订单完成(终态)
+        Done,
+        /// `REVOKED`: 商户取消服务订单(终态)
+        Revoked,
+        /// `EXPIRED`: 服务订单已失效
+        Expired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState2 {
+        Created = "CREATED",
+        Doing = "DOING",
+        Done = "DONE",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
+    /// 设备信息
+    ///
+    /// Used as `PostRequestDevice` in `/v3/payscore/partner/serviceorder`, `PostRequestDevice` in `/v3/payscore/partner/serviceorder/{out_order_no}/complete`, `PostRequestDevice` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestDevice` in `/v3/payscore/serviceorder`, `PostRequestDevice` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostRequestDevice` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Device {
+        /// 服务开始的设备ID
+        ///
+        /// Example: `HG123456`
+        pub start_device_id: Option<String>,
+        /// 服务结束的设备ID
+        ///
+        /// Example: `HG123456`
+        pub end_device_id: Option<String>,
+        /// 物料URL
+        ///
+        /// Example: `example_materiel_no`
+        pub materiel_no: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Device {
+        start_device_id: "start_device_id" optional,
+        end_device_id: "end_device_id" optional,
+        materiel_no: "materiel_no" optional,
+    });
+    /// 风险金名称
+    ///
+    /// Used as `PostRequestRiskFundName` in `/v3/payscore/partner/serviceorder`, `PostResponseRiskFundName` in `/v3/payscore/partner/serviceorder`, `GetResponseRiskFundName` in `/v3/payscore/serviceorder`, `PostResponseRiskFundName` in `/v3/payscore/serviceorder`, `PostResponseRiskFundName` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseRiskFundName` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestName {
+        /// `DEPOSIT`
+        Deposit,
+        /// `ADVANCE`
+        Advance,
+        /// `CASH_DEPOSIT`
+        CashDeposit,
+        /// `ESTIMATE_ORDER_COST`
+        EstimateOrderCost,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestName {
+        Deposit = "DEPOSIT",
+        Advance = "ADVANCE",
+        CashDeposit = "CASH_DEPOSIT",
+        EstimateOrderCost = "ESTIMATE_ORDER_COST",
+    });
+    /// Used as `PostRequestPostDiscounts` in `/v3/payscore/partner/serviceorder/{out_order_no}/modify`, `PostRequestPostDiscounts` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestPostDiscounts3 {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub name: String,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub description: Option<String>,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: i64,
+        /// 优惠数量
+        ///
+        /// Example: `2`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(RequestPostDiscounts3 {
+        name: "name" required,
+        description: "description" optional,
+        amount: "amount" required,
+        count: "count" optional,
+    });
+    impl RequestPostDiscounts3 {
+        /// A `RequestPostDiscounts3` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestPostDiscounts3 { description: Some(…), ..RequestPostDiscounts3::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount,
+                count: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ServiceIdSubMchidRequest {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 后付费项目
+        pub post_payments: Vec<ResponsePostPayments2>,
+        /// 商户优惠
+        pub post_discounts: Option<Vec<PostDiscounts>>,
+        /// 总金额
+        ///
+        /// Example: `50000`
+        pub total_amount: i64,
+        /// 预计扣费时间
+        ///
+        /// Example: `20231218`
+        pub prepaid_time: String,
+    }
+    ::wechatpay::runtime::json_object!(ServiceIdSubMchidRequest {
+        service_id: "service_id" required,
+        sub_mchid: "sub_mchid" required,
+        post_payments: "post_payments" required,
+        post_discounts: "post_discounts" optional,
+        total_amount: "total_amount" required,
+        prepaid_time: "prepaid_time" required,
+    });
+    impl ServiceIdSubMchidRequest {
+        /// A `ServiceIdSubMchidRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdSubMchidRequest { post_discounts: Some(…), ..ServiceIdSubMchidRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            post_payments: Vec<ResponsePostPayments2>,
+            total_amount: i64,
+            prepaid_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                sub_mchid: sub_mchid.into(),
+                post_payments,
+                post_discounts: None,
+                total_amount,
+                prepaid_time: prepaid_time.into(),
+            }
+        }
+    }
+    /// 订单风险金
+    ///
+    /// Used as `PostRequestRiskFund` in `/v3/payscore/partner/servicepayondeliveryorder`, `PostRequestRiskFund` in `/v3/payscore/servicepayondeliveryorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestRiskFund2 {
+        /// 风险金名称
+        pub name: Name,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestRiskFund2 {
+        name: "name" required,
+        amount: "amount" required,
+        description: "description" optional,
+    });
+    impl RequestRiskFund2 {
+        /// A `RequestRiskFund2` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `RequestRiskFund2 { description: Some(…), ..RequestRiskFund2::new(…) }`.
+        #[inline]
+        pub fn new(name: Name, amount: i64) -> Self {
+            Self {
+                name,
+                amount,
+                description: None,
+            }
+        }
+    }
+    /// Used as `GetRequest` in `/v3/payscore/payafter-orders`, `GetRequest` in `/v3/payscore/smartretail-orders`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ServiceIdOutOrderNoRequest {
+        /// 服务ID
+        ///
+        /// Query parameter `service_id`.
+        pub service_id: Option<String>,
+        /// 商户服务订单号
+        ///
+        /// Query parameter `out_order_no`.
+        pub out_order_no: Option<String>,
+        /// 回跳查询ID
+        ///
+        /// Query parameter `query_id`.
+        pub query_id: Option<String>,
+        /// 公众账号ID
+        ///
+        /// Query parameter `appid`.
+        pub appid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ServiceIdOutOrderNoRequest {
+        service_id: query "service_id" optional,
+        out_order_no: query "out_order_no" optional,
+        query_id: query "query_id" optional,
+        appid: query "appid" optional,
+    });
+    /// Used as `GetResponse` in `/v3/payscore/payafter-orders`, `GetResponse` in `/v3/payscore/smartretail-orders`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AppidResponse {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 商户号
+        pub mchid: Option<String>,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: Option<String>,
+        /// `state`
+        pub state: Option<ResponseState3>,
+        /// 标识用户订单使用情况
+        ///
+        /// - `1`
+        ///
+        /// - `2`
+        pub finish_type: Option<i64>,
+        /// 服务开始时间
+        pub service_start_time: Option<String>,
+        /// 服务结束时间
+        pub service_end_time: Option<String>,
+        /// 实际服务开始时间
+        pub real_service_start_time: Option<String>,
+        /// 实际服务结束时间
+        pub real_service_end_time: Option<String>,
+        /// 支付完成时间
+        pub pay_succ_time: Option<String>,
+        /// 开始使用服务的地点
+        pub service_start_location: Option<String>,
+        /// 预计服务结束的地点
+        pub service_end_location: Option<String>,
+        /// 开始使用服务的地点
+        pub real_service_start_location: Option<String>,
+        /// 预计服务结束的地点
+        pub real_service_end_location: Option<String>,
+        /// 服务信息，用于介绍本订单所提供的服务
+        pub service_introduction: Option<String>,
+        /// 后付费，描述付费项目列表
+        pub fees: Option<Vec<Fees>>,
+        /// 商户优惠，最多包含5条商户优惠
+        pub discounts: Option<Vec<Discounts>>,
+        /// 订单风险金额
+        pub risk_amount: Option<i64>,
+        /// 总金额(大于等于0的数字，单位为分)
+        pub total_amount: Option<i64>,
+        /// 商户自定义说明,可存放本订单所需信息
+        pub attach: Option<String>,
+        /// 用于完结订单时传入,确保订单完结时数据完整
+        pub finish_ticket: Option<String>,
+        /// 结单交易单号
+        pub finish_transaction_id: Option<String>,
+        /// 支付方式
+        pub pay_type: Option<PayType>,
+    }
+    ::wechatpay::runtime::json_object!(AppidResponse {
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+        out_order_no: "out_order_no" optional,
+        service_id: "service_id" optional,
+        state: "state" optional,
+        finish_type: "finish_type" optional,
+        service_start_time: "service_start_time" optional,
+        service_end_time: "service_end_time" optional,
+        real_service_start_time: "real_service_start_time" optional,
+        real_service_end_time: "real_service_end_time" optional,
+        pay_succ_time: "pay_succ_time" optional,
+        service_start_location: "service_start_location" optional,
+        service_end_location: "service_end_location" optional,
+        real_service_start_location: "real_service_start_location" optional,
+        real_service_end_location: "real_service_end_location" optional,
+        service_introduction: "service_introduction" optional,
+        fees: "fees" optional,
+        discounts: "discounts" optional,
+        risk_amount: "risk_amount" optional,
+        total_amount: "total_amount" optional,
+        attach: "attach" optional,
+        finish_ticket: "finish_ticket" optional,
+        finish_transaction_id: "finish_transaction_id" optional,
+        pay_type: "pay_type" optional,
+    });
+    /// Used as `GetResponseDiscounts` in `/v3/payscore/payafter-orders`, `PostRequestDiscounts` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `GetResponseDiscounts` in `/v3/payscore/smartretail-orders`, `PostRequestDiscounts` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Discounts {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub discount_name: Option<String>,
+        /// 商品优惠金额
+        pub discount_amount: Option<i64>,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub discount_desc: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Discounts {
+        discount_name: "discount_name" optional,
+        discount_amount: "discount_amount" optional,
+        discount_desc: "discount_desc" optional,
+    });
+    /// Used as `GetResponseFees` in `/v3/payscore/payafter-orders`, `PostRequestFees` in `/v3/payscore/payafter-orders`, `PostRequestFees` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `GetResponseFees` in `/v3/payscore/smartretail-orders`, `PostRequestFees` in `/v3/payscore/smartretail-orders`, `PostRequestFees` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Fees {
+        /// 付费项目名称
+        pub fee_name: Option<String>,
+        /// 付费项目数量
+        pub fee_count: Option<i64>,
+        /// 付费项目总金额
+        pub fee_amount: Option<i64>,
+        /// 描述计费规则
+        pub fee_desc: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Fees {
+        fee_name: "fee_name" optional,
+        fee_count: "fee_count" optional,
+        fee_amount: "fee_amount" optional,
+        fee_desc: "fee_desc" optional,
+    });
+    /// 支付方式
+    ///
+    /// Used as `GetResponsePayType` in `/v3/payscore/payafter-orders`, `GetResponsePayType` in `/v3/payscore/smartretail-orders`.
+    ///
+    /// A value this client does not know yet is kept as [`PayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PayType {
+        /// `MchChannelPayType`
+        MchChannelPayType,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(PayType {
+        MchChannelPayType = "MchChannelPayType",
+    });
+    /// Used as `GetResponseState` in `/v3/payscore/payafter-orders`, `GetResponseState` in `/v3/payscore/smartretail-orders`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState3 {
+        /// `CREATED`: 商户下单已受理
+        Created,
+        /// `USER_ACCEPTED`: 用户成功使用服务
+        UserAccepted,
+        /// `FINISHED`: 商户完结订单
+        Finished,
+        /// `USER_PAID`: 用户订单支付成功
+        UserPaid,
+        /// `REVOKED`: 商户撤销订单
+        Revoked,
+        /// `EXPIRED`: 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效
+        Expired,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState3 {
+        Created = "CREATED",
+        UserAccepted = "USER_ACCEPTED",
+        Finished = "FINISHED",
+        UserPaid = "USER_PAID",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    });
+    /// Used as `PostRequestDiscounts` in `/v3/payscore/payafter-orders`, `PostRequestDiscounts` in `/v3/payscore/smartretail-orders`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestDiscounts {
+        /// 优惠名称
+        ///
+        /// Example: `满20减1元`
+        pub discount_name: Option<String>,
+        /// 优惠说明
+        ///
+        /// Example: `不与其他优惠叠加`
+        pub discount_desc: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestDiscounts {
+        discount_name: "discount_name" optional,
+        discount_desc: "discount_desc" optional,
+    });
+    /// Used as `PostResponse` in `/v3/payscore/payafter-orders`, `PostResponse` in `/v3/payscore/smartretail-orders`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AppidMchidResponse {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 商户号
+        pub mchid: Option<String>,
+        /// 商户服务订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub out_order_no: Option<String>,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: Option<String>,
+        /// 微信支付服务订单号
+        pub order_id: Option<String>,
+        /// 小程序跳转businessType
+        ///
+        /// Example: `wxpayScoreUse`
+        pub miniprogram_businesstype: Option<String>,
+        /// 小程序跳转appid，在商户小程序跳转到微信侧小程序流程需要用到
+        pub miniprogram_appid: Option<String>,
+        /// 小程序跳转路径
+        pub miniprogram_path: Option<String>,
+        /// 小程序跳转username，在商户APP跳转微信侧小程序流程需要用到
+        pub miniprogram_username: Option<String>,
+        /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
+        pub package: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AppidMchidResponse {
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+        out_order_no: "out_order_no" optional,
+        service_id: "service_id" optional,
+        order_id: "order_id" optional,
+        miniprogram_businesstype: "miniprogram_businesstype" optional,
+        miniprogram_appid: "miniprogram_appid" optional,
+        miniprogram_path: "miniprogram_path" optional,
+        miniprogram_username: "miniprogram_username" optional,
+        package: "package" optional,
+    });
+    /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidRequest {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 取消原因
+        ///
+        /// Example: `用户投诉`
+        pub reason: String,
+    }
+    ::wechatpay::runtime::json_object!(AppidRequest {
+        appid: "appid" required,
+        service_id: "service_id" required,
+        reason: "reason" required,
+    });
+    impl AppidRequest {
+        /// A `AppidRequest` of its required fields (`appid`, `service_id`, `reason`).
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            reason: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                service_id: service_id.into(),
+                reason: reason.into(),
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/serviceorder/{out_order_no}/pay`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/cancel`, `PostResponse` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidMchidOutOrderNoResponse {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 商户服务订单号
+        ///
+        /// Example: `2304203423948239423`
+        pub out_order_no: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 微信支付服务订单号
+        ///
+        /// Example: `15646546545165651651`
+        pub order_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(AppidMchidOutOrderNoResponse {
+        appid: "appid" required,
+        mchid: "mchid" optional,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        order_id: "order_id" optional,
+    });
+    impl AppidMchidOutOrderNoResponse {
+        /// A `AppidMchidOutOrderNoResponse` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `AppidMchidOutOrderNoResponse { mchid: Some(…), ..AppidMchidOutOrderNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: None,
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                order_id: None,
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/payscore/payafter-orders/{out_order_no}/complete`, `PostRequest` in `/v3/payscore/smartretail-orders/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AppidServiceIdRequest {
+        /// 公众账号ID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: String,
+        /// 服务ID
+        ///
+        /// Example: `500001`
+        pub service_id: String,
+        /// 标识用户订单使用情况
+        ///
+        /// - `1`
+        ///
+        /// - `2`
+        pub finish_type: Option<i64>,
+        /// 取消订单的原因
+        pub cancel_reason: Option<String>,
+        /// 实际服务开始时间
+        pub real_service_start_time: Option<String>,
+        /// 服务结束时间
+        pub real_service_end_time: Option<String>,
+        /// 实际结束使用服务的地点
+        pub real_service_end_location: Option<String>,
+        /// 后付费，描述付费项目列表
+        pub fees: Option<Vec<Fees>>,
+        /// 商户优惠，最多包含5条商户优惠
+        pub discounts: Option<Vec<Discounts>>,
+        /// 总金额(大于等于0的数字，单位为分)
+        pub total_amount: Option<i64>,
+        /// 完结凭证
+        pub finish_ticket: Option<String>,
+        /// 是否指定商户分账
+        pub profit_sharing: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(AppidServiceIdRequest {
+        appid: "appid" required,
+        service_id: "service_id" required,
+        finish_type: "finish_type" optional,
+        cancel_reason: "cancel_reason" optional,
+        real_service_start_time: "real_service_start_time" optional,
+        real_service_end_time: "real_service_end_time" optional,
+        real_service_end_location: "real_service_end_location" optional,
+        fees: "fees" optional,
+        discounts: "discounts" optional,
+        total_amount: "total_amount" optional,
+        finish_ticket: "finish_ticket" optional,
+        profit_sharing: "profit_sharing" optional,
+    });
+    impl AppidServiceIdRequest {
+        /// A `AppidServiceIdRequest` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `AppidServiceIdRequest { finish_type: Some(…), ..AppidServiceIdRequest::new(…) }`.
+        #[inline]
+        pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                service_id: service_id.into(),
+                finish_type: None,
+                cancel_reason: None,
+                real_service_start_time: None,
+                real_service_end_time: None,
+                real_service_end_location: None,
+                fees: None,
+                discounts: None,
+                total_amount: None,
+                finish_ticket: None,
+                profit_sharing: None,
+            }
+        }
+    }
+    /// Used as `PostRequestPlanDetailList` in `/v3/payscore/plan/partner/payscore-plans`, `PostRequestPlanDetailList` in `/v3/payscore/plan/payscore-plans`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PlanDetailList {
+        /// 计划明细原支付金额(单位分)
+        ///
+        /// Example: `15000`
+        pub original_price: i64,
+        /// 计划明细优惠说明
+        ///
+        /// Example: `享受九折`
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额(单位分)
+        ///
+        /// Example: `14000`
+        pub actual_price: i64,
+        /// 计划明细名称
+        ///
+        /// Example: `第八节课`
+        pub plan_detail_name: String,
+    }
+    ::wechatpay::runtime::json_object!(PlanDetailList {
+        original_price: "original_price" required,
+        plan_discount_description: "plan_discount_description" optional,
+        actual_price: "actual_price" required,
+        plan_detail_name: "plan_detail_name" required,
+    });
+    impl PlanDetailList {
+        /// A `PlanDetailList` with its required fields (`original_price`, `actual_price`, `plan_detail_name`); every optional field is `None`. Set optional ones with struct update syntax: `PlanDetailList { plan_discount_description: Some(…), ..PlanDetailList::new(…) }`.
+        #[inline]
+        pub fn new(
+            original_price: i64,
+            actual_price: i64,
+            plan_detail_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                original_price,
+                plan_discount_description: None,
+                actual_price,
+                plan_detail_name: plan_detail_name.into(),
+            }
+        }
+    }
+    /// Used as `PostResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans`, `GetResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponsePlanDetailList` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, `PostResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans`, `GetResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponsePlanDetailList` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePlanDetailList {
+        /// 计划明细序号
+        ///
+        /// Example: `1`
+        pub plan_detail_no: Option<i64>,
+        /// 计划明细名称
+        ///
+        /// Example: `第8节课`
+        pub plan_detail_name: Option<String>,
+        /// 计划明细原支付金额(单位分)
+        ///
+        /// Example: `15000`
+        pub original_price: Option<i64>,
+        /// 计划明细优惠说明
+        ///
+        /// Example: `享受九折优惠`
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额(单位分)
+        ///
+        /// Example: `14000`
+        pub actual_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePlanDetailList {
+        plan_detail_no: "plan_detail_no" optional,
+        plan_detail_name: "plan_detail_name" optional,
+        original_price: "original_price" optional,
+        plan_discount_description: "plan_discount_description" optional,
+        actual_price: "actual_price" optional,
+    });
+    /// Used as `GetRequest` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `GetRequest` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest {
+        /// 子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest {
+        /// A `SubMchidRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponse` in `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PlanIdResponse {
+        /// 支付分计划ID
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub plan_id: Option<String>,
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: Option<String>,
+        /// 服务商商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 子商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+        /// 支付分计划名称
+        ///
+        /// Example: `瑜伽课20节`
+        pub plan_name: Option<String>,
+        /// 支付分计划有效期(单位天)
+        ///
+        /// Example: `10`
+        pub plan_duration: Option<i64>,
+        /// 支付分计划状态
+        ///
+        /// Example: `NORMAL`
+        pub plan_state: Option<String>,
+        /// 支付分计划原总金额(单位分)
+        ///
+        /// Example: `15000`
+        pub total_original_price: Option<i64>,
+        /// 支付分计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: Option<i64>,
+        /// 支付分计划实际扣费总金额(单位分)
+        ///
+        /// Example: `140000`
+        pub total_actual_price: Option<i64>,
+        /// 支付分计划明细列表
+        pub plan_detail_list: Option<Vec<ResponsePlanDetailList>>,
+        /// 终止方商户号
+        ///
+        /// Example: `1900000109`
+        pub stop_mchid: Option<String>,
+        /// 终止时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub stop_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PlanIdResponse {
+        plan_id: "plan_id" optional,
+        service_id: "service_id" optional,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        merchant_plan_no: "merchant_plan_no" required,
+        plan_name: "plan_name" optional,
+        plan_duration: "plan_duration" optional,
+        plan_state: "plan_state" optional,
+        total_original_price: "total_original_price" optional,
+        deduction_quantity: "deduction_quantity" optional,
+        total_actual_price: "total_actual_price" optional,
+        plan_detail_list: "plan_detail_list" optional,
+        stop_mchid: "stop_mchid" optional,
+        stop_time: "stop_time" optional,
+    });
+    impl PlanIdResponse {
+        /// A `PlanIdResponse` with its required fields (`sub_mchid`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PlanIdResponse { plan_id: Some(…), ..PlanIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            merchant_plan_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                plan_id: None,
+                service_id: None,
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                appid: None,
+                sub_appid: None,
+                merchant_plan_no: merchant_plan_no.into(),
+                plan_name: None,
+                plan_duration: None,
+                plan_state: None,
+                total_original_price: None,
+                deduction_quantity: None,
+                total_actual_price: None,
+                plan_detail_list: None,
+                stop_mchid: None,
+                stop_time: None,
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}`, `PostResponse` in `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PlanIdServiceIdResponse {
+        /// 支付分计划ID
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub plan_id: Option<String>,
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 商户侧计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_no: String,
+        /// 支付分计划名称
+        ///
+        /// Example: `瑜伽课20节`
+        pub plan_name: Option<String>,
+        /// 支付分计划有效期(单位天)
+        ///
+        /// Example: `10`
+        pub plan_duration: Option<i64>,
+        /// 支付分计划状态
+        ///
+        /// Example: `NORMAL`
+        pub plan_state: Option<String>,
+        /// 支付分计划原总金额(单位分)
+        ///
+        /// Example: `15000`
+        pub total_original_price: Option<i64>,
+        /// 支付分计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: Option<i64>,
+        /// 支付分计划实际扣费总金额(单位分)
+        ///
+        /// Example: `140000`
+        pub total_actual_price: Option<i64>,
+        /// 支付分计划明细列表
+        pub plan_detail_list: Option<Vec<ResponsePlanDetailList>>,
+        /// 终止方商户号
+        ///
+        /// Example: `1900000109`
+        pub stop_mchid: Option<String>,
+        /// 终止时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub stop_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PlanIdServiceIdResponse {
+        plan_id: "plan_id" optional,
+        service_id: "service_id" optional,
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        merchant_plan_no: "merchant_plan_no" required,
+        plan_name: "plan_name" optional,
+        plan_duration: "plan_duration" optional,
+        plan_state: "plan_state" optional,
+        total_original_price: "total_original_price" optional,
+        deduction_quantity: "deduction_quantity" optional,
+        total_actual_price: "total_actual_price" optional,
+        plan_detail_list: "plan_detail_list" optional,
+        stop_mchid: "stop_mchid" optional,
+        stop_time: "stop_time" optional,
+    });
+    impl PlanIdServiceIdResponse {
+        /// A `PlanIdServiceIdResponse` with its required fields (`merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PlanIdServiceIdResponse { plan_id: Some(…), ..PlanIdServiceIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(merchant_plan_no: impl Into<String>) -> Self {
+            Self {
+                plan_id: None,
+                service_id: None,
+                mchid: None,
+                appid: None,
+                merchant_plan_no: merchant_plan_no.into(),
+                plan_name: None,
+                plan_duration: None,
+                plan_state: None,
+                total_original_price: None,
+                deduction_quantity: None,
+                total_actual_price: None,
+                plan_detail_list: None,
+                stop_mchid: None,
+                stop_time: None,
+            }
+        }
+    }
+    /// 服务风险金
+    ///
+    /// Used as `GetResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseRiskFund` in `/v3/payscore/serviceorder/{out_order_no}/modify`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseRiskFund2 {
+        /// 风险名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: Option<RequestName>,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseRiskFund2 {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+    });
+    /// 服务时间段
+    ///
+    /// Used as `PostRequestTimeRange` in `/v3/payscore/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostRequestTimeRange` in `/v3/payscore/sign-plan/serviceorder`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestTimeRange3 {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: String,
+        /// 服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `备注1`
+        pub start_time_remark: Option<String>,
+        /// 服务结束时间备注
+        ///
+        /// Example: `备注2`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestTimeRange3 {
+        start_time: "start_time" required,
+        end_time: "end_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time_remark: "end_time_remark" optional,
+    });
+    impl RequestTimeRange3 {
+        /// A `RequestTimeRange3` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `RequestTimeRange3 { end_time: Some(…), ..RequestTimeRange3::new(…) }`.
+        #[inline]
+        pub fn new(start_time: impl Into<String>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                end_time: None,
+                start_time_remark: None,
+                end_time_remark: None,
+            }
+        }
+    }
+    /// 实际服务位置
+    ///
+    /// Used as `PostRequestLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`, `PostResponseLocation` in `/v3/payscore/serviceorder/{out_order_no}/complete`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestLocation2 {
+        /// 服务结束地点
+        ///
+        /// Example: `嗨客时尚主题展餐厅`
+        pub end_location: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RequestLocation2 {
+        end_location: "end_location" optional,
+    });
+    /// Used as `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ServiceIdPostPaymentsRequest {
+        /// 服务ID
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: String,
+        /// 后付费项目
+        pub post_payments: Vec<ResponsePostPayments2>,
+        /// 商户优惠
+        pub post_discounts: Option<Vec<PostDiscounts>>,
+        /// 总金额
+        ///
+        /// Example: `50000`
+        pub total_amount: i64,
+        /// 预计扣费时间
+        ///
+        /// Example: `20231218`
+        pub prepaid_time: String,
+    }
+    ::wechatpay::runtime::json_object!(ServiceIdPostPaymentsRequest {
+        service_id: "service_id" required,
+        post_payments: "post_payments" required,
+        post_discounts: "post_discounts" optional,
+        total_amount: "total_amount" required,
+        prepaid_time: "prepaid_time" required,
+    });
+    impl ServiceIdPostPaymentsRequest {
+        /// A `ServiceIdPostPaymentsRequest` with its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `ServiceIdPostPaymentsRequest { post_discounts: Some(…), ..ServiceIdPostPaymentsRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            post_payments: Vec<ResponsePostPayments2>,
+            total_amount: i64,
+            prepaid_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                post_payments,
+                post_discounts: None,
+                total_amount,
+                prepaid_time: prepaid_time.into(),
+            }
+        }
+    }
+    /// Used as `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostDiscounts` in `/v3/payscore/sign-plan/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePostDiscounts2 {
+        /// 优惠名称
+        ///
+        /// Example: `享9折优惠`
+        pub name: Option<String>,
+        /// 优惠金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePostDiscounts2 {
+        name: "name" optional,
+        amount: "amount" optional,
+    });
+    /// Used as `PostResponsePostPayments` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponsePostPayments` in `/v3/payscore/sign-plan/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePostPayments3 {
+        /// 付费名称
+        ///
+        /// Example: `瑜伽课程20节`
+        pub name: Option<String>,
+        /// 付费金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费说明
+        ///
+        /// Example: `第6节课`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePostPayments3 {
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+    });
+    /// 服务风险金
+    ///
+    /// Used as `PostResponseRiskFund` in `/v3/payscore/sign-plan/partner/serviceorder`, `PostResponseRiskFund` in `/v3/payscore/sign-plan/serviceorder`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseRiskFund3 {
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseRiskFund3 {
+        amount: "amount" optional,
+    });
+    /// Used as `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/user-sign-plans`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SignPlanDetail {
+        /// 计划明细序号
+        ///
+        /// Example: `1`
+        pub plan_detail_no: i64,
+        /// 商户侧计划明细使用订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_detail_no: String,
+    }
+    ::wechatpay::runtime::json_object!(SignPlanDetail {
+        plan_detail_no: "plan_detail_no" required,
+        merchant_plan_detail_no: "merchant_plan_detail_no" required,
+    });
+    impl SignPlanDetail {
+        /// A `SignPlanDetail` of its required fields (`plan_detail_no`, `merchant_plan_detail_no`).
+        #[inline]
+        pub fn new(
+            plan_detail_no: i64,
+            merchant_plan_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                plan_detail_no,
+                merchant_plan_detail_no: merchant_plan_detail_no.into(),
+            }
+        }
+    }
+    /// Used as `PostResponseSignPlanSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `GetResponseSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponseSignedDetailList` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, `PostResponseSignPlanSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans`, `GetResponseSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponseSignedDetailList` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SignedDetailList {
+        /// 计划明细序号
+        ///
+        /// Example: `1`
+        pub plan_detail_no: Option<i64>,
+        /// 计划明细原支付金额（单位分）
+        ///
+        /// Example: `30000`
+        pub original_price: Option<i64>,
+        /// 计划明细优惠说明
+        ///
+        /// Example: `享9折优惠`
+        pub plan_discount_description: Option<String>,
+        /// 计划明细实际支付金额（单位分）
+        ///
+        /// Example: `27000`
+        pub actual_price: Option<i64>,
+        /// 计划明细状态
+        ///
+        /// Example: `NOT_USED`
+        pub plan_detail_state: Option<String>,
+        /// 计划明细对应的支付分服务单号
+        ///
+        /// Example: `0000300001201908301055157220022`
+        pub order_id: Option<String>,
+        /// 商户侧计划明细使用订单号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_plan_detail_no: Option<String>,
+        /// 计划详情名称
+        ///
+        /// Example: `第一节课`
+        pub plan_detail_name: Option<String>,
+        /// 计划明细对应订单实际支付金额（单位分）
+        ///
+        /// Example: `50000`
+        pub actual_pay_price: Option<i64>,
+        /// 详情使用时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub use_time: Option<String>,
+        /// 详情完成时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub complete_time: Option<String>,
+        /// 详情取消时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub cancel_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SignedDetailList {
+        plan_detail_no: "plan_detail_no" optional,
+        original_price: "original_price" optional,
+        plan_discount_description: "plan_discount_description" optional,
+        actual_price: "actual_price" optional,
+        plan_detail_state: "plan_detail_state" optional,
+        order_id: "order_id" optional,
+        merchant_plan_detail_no: "merchant_plan_detail_no" optional,
+        plan_detail_name: "plan_detail_name" optional,
+        actual_pay_price: "actual_pay_price" optional,
+        use_time: "use_time" optional,
+        complete_time: "complete_time" optional,
+        cancel_time: "cancel_time" optional,
+    });
+    /// Used as `GetResponse` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponse` in `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SignPlanIdResponse {
+        /// 计划签约ID
+        ///
+        /// Example: `01010033210001424338000019876258`
+        pub sign_plan_id: Option<String>,
+        /// 签约计划用户服务商应用下的OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 签约计划用户子商户应用下的OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: Option<String>,
+        /// 服务商商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// 子商户商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 子商户AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub sub_appid: Option<String>,
+        /// 商户侧签约计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_sign_plan_no: String,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub merchant_callback_url: Option<String>,
+        /// 签约所属计划ID
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub plan_id: Option<String>,
+        /// 目前用户进行到的计划详情序号
+        ///
+        /// Example: `2`
+        pub going_detail_no: Option<i64>,
+        /// 计划签约状态
+        ///
+        /// Example: `UNSIGNED`
+        pub sign_state: Option<String>,
+        /// 签约计划取消时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub cancel_sign_time: Option<String>,
+        /// 签约计划取消类型
+        ///
+        /// Example: `NOT_CANCEL`
+        pub cancel_sign_type: Option<String>,
+        /// 签约计划取消原因
+        ///
+        /// Example: `用户放弃课程`
+        pub cancel_reason: Option<String>,
+        /// 签约计划的名称
+        ///
+        /// Example: `瑜伽晨练课10次`
+        pub plan_name: Option<String>,
+        /// 签约计划的过期时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub plan_over_time: Option<String>,
+        /// 签约计划原总金额(单位分)
+        ///
+        /// Example: `150000`
+        pub total_origin_price: Option<i64>,
+        /// 签约计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: Option<i64>,
+        /// 签约计划实际总金额（单位分）
+        ///
+        /// Example: `120000`
+        pub total_actual_price: Option<i64>,
+        /// 签约计划明细列表
+        pub signed_detail_list: Option<Vec<SignedDetailList>>,
+        /// 签约时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub sign_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SignPlanIdResponse {
+        sign_plan_id: "sign_plan_id" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        service_id: "service_id" optional,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        merchant_sign_plan_no: "merchant_sign_plan_no" required,
+        merchant_callback_url: "merchant_callback_url" optional,
+        plan_id: "plan_id" optional,
+        going_detail_no: "going_detail_no" optional,
+        sign_state: "sign_state" optional,
+        cancel_sign_time: "cancel_sign_time" optional,
+        cancel_sign_type: "cancel_sign_type" optional,
+        cancel_reason: "cancel_reason" optional,
+        plan_name: "plan_name" optional,
+        plan_over_time: "plan_over_time" optional,
+        total_origin_price: "total_origin_price" optional,
+        deduction_quantity: "deduction_quantity" optional,
+        total_actual_price: "total_actual_price" optional,
+        signed_detail_list: "signed_detail_list" optional,
+        sign_time: "sign_time" optional,
+    });
+    impl SignPlanIdResponse {
+        /// A `SignPlanIdResponse` with its required fields (`sub_mchid`, `merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `SignPlanIdResponse { sign_plan_id: Some(…), ..SignPlanIdResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            merchant_sign_plan_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sign_plan_id: None,
+                openid: None,
+                sub_openid: None,
+                service_id: None,
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                appid: None,
+                sub_appid: None,
+                merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                merchant_callback_url: None,
+                plan_id: None,
+                going_detail_no: None,
+                sign_state: None,
+                cancel_sign_time: None,
+                cancel_sign_type: None,
+                cancel_reason: None,
+                plan_name: None,
+                plan_over_time: None,
+                total_origin_price: None,
+                deduction_quantity: None,
+                total_actual_price: None,
+                signed_detail_list: None,
+                sign_time: None,
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}`, `PostResponse` in `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SignPlanIdOpenidResponse {
+        /// 计划签约ID
+        ///
+        /// Example: `01010033210001424338000019876258`
+        pub sign_plan_id: Option<String>,
+        /// 签约计划用户应用下的OpenID
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub openid: Option<String>,
+        /// 计划所属服务
+        ///
+        /// Example: `2002000000000558128851361561536`
+        pub service_id: Option<String>,
+        /// 商户号
+        ///
+        /// Example: `1900000109`
+        pub mchid: Option<String>,
+        /// AppID
+        ///
+        /// Example: `wxd678efh567hg6787`
+        pub appid: Option<String>,
+        /// 商户侧签约计划号
+        ///
+        /// Example: `1234323JKHDFE1243252`
+        pub merchant_sign_plan_no: String,
+        /// 商户回调地址
+        ///
+        /// Example: `https://api.test.com`
+        pub merchant_callback_url: Option<String>,
+        /// 签约所属计划ID
+        ///
+        /// Example: `01000033210000324638000000376258`
+        pub plan_id: Option<String>,
+        /// 目前用户进行到的计划详情序号
+        ///
+        /// Example: `2`
+        pub going_detail_no: Option<i64>,
+        /// 计划签约状态
+        ///
+        /// Example: `UNSIGNED`
+        pub sign_state: Option<String>,
+        /// 签约计划取消时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub cancel_sign_time: Option<String>,
+        /// 签约计划取消类型
+        ///
+        /// Example: `NOT_CANCEL`
+        pub cancel_sign_type: Option<String>,
+        /// 签约计划取消原因
+        ///
+        /// Example: `用户放弃课程`
+        pub cancel_reason: Option<String>,
+        /// 签约计划的名称
+        ///
+        /// Example: `瑜伽晨练课10次`
+        pub plan_name: Option<String>,
+        /// 签约计划的过期时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub plan_over_time: Option<String>,
+        /// 签约计划原总金额(单位分)
+        ///
+        /// Example: `150000`
+        pub total_origin_price: Option<i64>,
+        /// 签约计划扣费次数
+        ///
+        /// Example: `10`
+        pub deduction_quantity: Option<i64>,
+        /// 签约计划实际总金额（单位分）
+        ///
+        /// Example: `120000`
+        pub total_actual_price: Option<i64>,
+        /// 签约计划明细列表
+        pub signed_detail_list: Option<Vec<SignedDetailList>>,
+        /// 签约时间
+        ///
+        /// Example: `2021-05-20T13:29:35.120+08:00`
+        pub sign_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SignPlanIdOpenidResponse {
+        sign_plan_id: "sign_plan_id" optional,
+        openid: "openid" optional,
+        service_id: "service_id" optional,
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        merchant_sign_plan_no: "merchant_sign_plan_no" required,
+        merchant_callback_url: "merchant_callback_url" optional,
+        plan_id: "plan_id" optional,
+        going_detail_no: "going_detail_no" optional,
+        sign_state: "sign_state" optional,
+        cancel_sign_time: "cancel_sign_time" optional,
+        cancel_sign_type: "cancel_sign_type" optional,
+        cancel_reason: "cancel_reason" optional,
+        plan_name: "plan_name" optional,
+        plan_over_time: "plan_over_time" optional,
+        total_origin_price: "total_origin_price" optional,
+        deduction_quantity: "deduction_quantity" optional,
+        total_actual_price: "total_actual_price" optional,
+        signed_detail_list: "signed_detail_list" optional,
+        sign_time: "sign_time" optional,
+    });
+    impl SignPlanIdOpenidResponse {
+        /// A `SignPlanIdOpenidResponse` with its required fields (`merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `SignPlanIdOpenidResponse { sign_plan_id: Some(…), ..SignPlanIdOpenidResponse::new(…) }`.
+        #[inline]
+        pub fn new(merchant_sign_plan_no: impl Into<String>) -> Self {
+            Self {
+                sign_plan_id: None,
+                openid: None,
+                service_id: None,
+                mchid: None,
+                appid: None,
+                merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                merchant_callback_url: None,
+                plan_id: None,
+                going_detail_no: None,
+                sign_state: None,
+                cancel_sign_time: None,
+                cancel_sign_type: None,
+                cancel_reason: None,
+                plan_name: None,
+                plan_over_time: None,
+                total_origin_price: None,
+                deduction_quantity: None,
+                total_actual_price: None,
+                signed_detail_list: None,
+                sign_time: None,
+            }
+        }
+    }
+}
 /// `/v3/payscore/acquiringbank`
 pub mod acquiringbank;
 /// `/v3/payscore/merchant-bill`

@@ -19,6 +19,2479 @@ impl<'a> Platsolution<'a> {
         mch_transfer::MchTransfer(self.0.push("mch-transfer"))
     }
 }
+/// Shapes that several operations of `/v3/platsolution` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 充值入账账户
+    ///
+    /// Used as `PostRequestAccountType` in `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`, `PostResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AccountType {
+        /// `BASIC`
+        Basic,
+        /// `OPERATION`
+        Operation,
+        /// `FEES`
+        Fees,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
+    /// 充值金额
+    ///
+    /// Used as `PostRequestRechargeAmount` in `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`, `GetResponseRechargeAmount` in `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`, `PostRequestRechargeAmount` in `/v3/platsolution/ecommerce/recharges/apply`, `GetResponseRechargeAmount` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseRechargeAmount` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RechargeAmount {
+        /// 总金额
+        ///
+        /// Example: `500000`
+        pub amount: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(RechargeAmount {
+        amount: "amount" optional,
+        currency: "currency" optional,
+    });
+    /// 充值状态
+    ///
+    /// Used as `GetResponseRechargeState` in `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`, `GetResponseRechargeState` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseRechargeState` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`RechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RechargeState {
+        /// `SUCCESS`
+        Success,
+        /// `RECHARGING`
+        Recharging,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RechargeState {
+        Success = "SUCCESS",
+        Recharging = "RECHARGING",
+        Closed = "CLOSED",
+    });
+    /// Used as `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts`, `PostResponse` in `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 是否开通成功
+        ///
+        /// Example: `true`
+        pub opened: Option<bool>,
+        /// 成功时间
+        ///
+        /// Example: `2024-08-09T13:29:35.120+08:00`
+        pub success_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" required,
+        opened: "opened" optional,
+        success_time: "success_time" optional,
+    });
+    impl SubMchidResponse {
+        /// A `SubMchidResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { opened: Some(…), ..SubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                opened: None,
+                success_time: None,
+            }
+        }
+    }
+    /// 收款方信息
+    ///
+    /// Used as `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Receiver {
+        /// 转账接收方类型
+        ///
+        /// Example: `TRANSACTION_USER`
+        pub type_: Option<RequestType>,
+        /// 转账接收方订单信息
+        pub transaction_info: Option<TransactionInfo>,
+    }
+    ::wechatpay::runtime::json_object!(Receiver {
+        type_: "type" optional,
+        transaction_info: "transaction_info" optional,
+    });
+    /// 转账接收方订单信息
+    ///
+    /// Used as `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostRequestReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TransactionInfo {
+        /// 交易订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: String,
+        /// 转账接收方订单类型
+        ///
+        /// Example: `WXPAY`
+        pub type_: Option<Type>,
+    }
+    ::wechatpay::runtime::json_object!(TransactionInfo {
+        transaction_id: "transaction_id" required,
+        type_: "type" optional,
+    });
+    impl TransactionInfo {
+        /// A `TransactionInfo` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `TransactionInfo { type_: Some(…), ..TransactionInfo::new(…) }`.
+        #[inline]
+        pub fn new(transaction_id: impl Into<String>) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                type_: None,
+            }
+        }
+    }
+    /// 转账接收方订单类型
+    ///
+    /// Used as `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`, `PostRequestReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfoType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` and 10 more.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `WXPAY`
+        Wxpay,
+        /// `WXVALUE`
+        Wxvalue,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Wxpay = "WXPAY",
+        Wxvalue = "WXVALUE",
+    });
+    /// 转账接收方类型
+    ///
+    /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestType {
+        /// `TRANSACTION_USER`
+        TransactionUser,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestType {
+        TransactionUser = "TRANSACTION_USER",
+    });
+    /// 转账接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ReceiverDetail {
+        /// 转账接收者信息
+        pub receiver: Option<ResponseReceiver>,
+    }
+    ::wechatpay::runtime::json_object!(ReceiverDetail {
+        receiver: "receiver" optional,
+    });
+    /// 转账接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiver {
+        /// 转账接收方类型
+        ///
+        /// Example: `TRANSACTION_USER`
+        pub type_: Option<RequestType>,
+        /// 转账接收方订单信息
+        pub transaction_info: Option<ResponseTransactionInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiver {
+        type_: "type" optional,
+        transaction_info: "transaction_info" optional,
+    });
+    /// 转账接收方订单信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` and 3 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseTransactionInfo {
+        /// 交易订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: Option<String>,
+        /// 转账接收方订单类型
+        ///
+        /// Example: `WXPAY`
+        pub type_: Option<Type>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseTransactionInfo {
+        transaction_id: "transaction_id" optional,
+        type_: "type" optional,
+    });
+    /// 赔付状态
+    ///
+    /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` and 10 more.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `ACCEPTED`: 已受理
+        Accepted,
+        /// `SUCCESS`: 已成功
+        Success,
+        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
+        Closed,
+        /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
+        WaitUserConfirm,
+        /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
+        Canceling,
+        /// `CANCELLED`: 付款撤销完成
+        Cancelled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Accepted = "ACCEPTED",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+        WaitUserConfirm = "WAIT_USER_CONFIRM",
+        Canceling = "CANCELING",
+        Cancelled = "CANCELLED",
+    });
+    /// 关单信息
+    ///
+    /// Used as `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` and 1 more.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CloseInfo {
+        /// 关单时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub close_time: Option<String>,
+        /// 关单原因
+        ///
+        /// Example: `NOT_ENOUGH`
+        pub close_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(CloseInfo {
+        close_time: "close_time" optional,
+        close_reason: "close_reason" optional,
+    });
+    /// 转账接收方类型
+    ///
+    /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` and 5 more.
+    ///
+    /// A value this client does not know yet is kept as [`RequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestReceiverType {
+        /// `MERCHANT`
+        Merchant,
+        /// `TRANSACTION_USER`
+        TransactionUser,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestReceiverType {
+        Merchant = "MERCHANT",
+        TransactionUser = "TRANSACTION_USER",
+    });
+    /// 转账接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetail {
+        /// 转账接收者信息
+        pub receiver: Option<ResponseReceiverDetailReceiver>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetail {
+        receiver: "receiver" optional,
+    });
+    /// 转账接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiver {
+        /// 转账接收方类型
+        ///
+        /// Example: `MERCHANT`
+        pub type_: Option<RequestReceiverType>,
+        /// 转账接收方订单信息
+        pub transaction_info: Option<ResponseTransactionInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver {
+        type_: "type" optional,
+        transaction_info: "transaction_info" optional,
+    });
+    /// Used as `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// 转账接收方商户信息
+    ///
+    /// Used as `PostRequestReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MchInfo {
+        /// 商户号
+        ///
+        /// Example: `1900001108`
+        pub mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MchInfo {
+        mchid: "mchid" optional,
+    });
+    /// 转账接收方类型
+    ///
+    /// Used as `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, `PostRequestReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `PostResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiverType` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestReceiverType2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestReceiverType2 {
+        /// `MERCHANT`
+        Merchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestReceiverType2 {
+        Merchant = "MERCHANT",
+    });
+    /// 转账接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetail2 {
+        /// 转账接收者信息
+        pub receiver: Option<ResponseReceiverDetailReceiver2>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetail2 {
+        receiver: "receiver" optional,
+    });
+    /// 转账接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiver2 {
+        /// 转账接收方类型
+        ///
+        /// Example: `MERCHANT`
+        pub type_: Option<RequestReceiverType2>,
+        /// 转账接收方商户信息
+        pub mch_info: Option<MchInfo>,
+        /// 赔付单信息
+        pub transaction_info: Option<ResponseReceiverDetailReceiverTransactionInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver2 {
+        type_: "type" optional,
+        mch_info: "mch_info" optional,
+        transaction_info: "transaction_info" optional,
+    });
+    /// 赔付单信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`, `GetResponseReceiverDetailReceiverTransactionInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiverTransactionInfo {
+        /// 交易订单号
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub transaction_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiverTransactionInfo {
+        transaction_id: "transaction_id" optional,
+    });
+    /// 转账接收方用户
+    ///
+    /// Used as `PostRequestReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `PostResponseReceiverDetailReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiverUserInfo` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct UserInfo {
+        /// 转账接收方用户 openid
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sp_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(UserInfo {
+        sp_openid: "sp_openid" optional,
+    });
+    /// 转账接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetail3 {
+        /// 转账接收者信息
+        pub receiver: Option<ResponseReceiverDetailReceiver3>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetail3 {
+        receiver: "receiver" optional,
+    });
+    /// 转账接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiver3 {
+        /// 转账接收方订单信息
+        pub transaction_info: Option<ResponseTransactionInfo>,
+        /// 转账接收方用户
+        pub user_info: Option<UserInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver3 {
+        transaction_info: "transaction_info" optional,
+        user_info: "user_info" optional,
+    });
+    /// 赔付用户信息
+    ///
+    /// Used as `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`, `PostRequestReceiver` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestReceiver {
+        /// 转账接收方类型
+        ///
+        /// Example: `MERCHANT`
+        pub type_: Option<RequestReceiverType>,
+        /// 转账接收方订单信息
+        pub transaction_info: Option<TransactionInfo>,
+    }
+    ::wechatpay::runtime::json_object!(RequestReceiver {
+        type_: "type" optional,
+        transaction_info: "transaction_info" optional,
+    });
+    /// 关单信息
+    ///
+    /// Used as `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`, `GetResponseCloseInfo` in `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCloseInfo {
+        /// 关单时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub accept_time: Option<String>,
+        /// 关单原因
+        ///
+        /// Example: `NOT_ENOUGH`
+        pub close_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCloseInfo {
+        accept_time: "accept_time" optional,
+        close_reason: "close_reason" optional,
+    });
+    /// 赔付接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetail4 {
+        /// 赔付接收者信息
+        pub receiver: Option<ResponseReceiverDetailReceiver4>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetail4 {
+        receiver: "receiver" optional,
+    });
+    /// 赔付接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiver4 {
+        /// 赔付接收方类型
+        ///
+        /// Example: `MERCHANT`
+        pub type_: Option<RequestReceiverType2>,
+        /// 赔付接收方商户信息
+        pub mch_info: Option<MchInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver4 {
+        type_: "type" optional,
+        mch_info: "mch_info" optional,
+    });
+    /// 赔付状态
+    ///
+    /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`, `GetResponseState` in `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState {
+        /// `ACCEPTED`: 已受理
+        Accepted,
+        /// `SUCCESS`: 已成功
+        Success,
+        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState {
+        Accepted = "ACCEPTED",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+    });
+    /// 业务类型
+    ///
+    /// Used as `PostRequestBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `PostResponseBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetRequestBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetRequestBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetResponseBusinessType` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`BusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BusinessType {
+        /// `DEPOSIT_COMPENSATION`
+        DepositCompensation,
+        /// `PLATFORM_AFTER_SALES_COMPENSATION`
+        PlatformAfterSalesCompensation,
+        /// `INSURANCE_CLAIM`
+        InsuranceClaim,
+        /// `DEPOSIT_AFTER_SALES_COMPENSATION`
+        DepositAfterSalesCompensation,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BusinessType {
+        DepositCompensation = "DEPOSIT_COMPENSATION",
+        PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
+        InsuranceClaim = "INSURANCE_CLAIM",
+        DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
+    });
+    /// 转账接收方信息
+    ///
+    /// Used as `PostResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetail` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetail5 {
+        /// 转账接收者信息
+        pub receiver: Option<ResponseReceiverDetailReceiver5>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetail5 {
+        receiver: "receiver" optional,
+    });
+    /// 转账接收者信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiver` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseReceiverDetailReceiver5 {
+        /// 转账接收方类型
+        ///
+        /// Example: `MERCHANT`
+        pub type_: Option<RequestReceiverType>,
+        /// 转账接收方商户信息
+        pub mch_info: Option<ResponseMchInfo>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver5 {
+        type_: "type" optional,
+        mch_info: "mch_info" optional,
+    });
+    /// 转账接收方商户信息
+    ///
+    /// Used as `PostResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetResponseReceiverDetailReceiverMchInfo` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseMchInfo {
+        /// 商户号
+        ///
+        /// Example: `1900001108`
+        pub mch_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseMchInfo {
+        mch_id: "mch_id" optional,
+    });
+    /// Used as `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BusinessTypeRequest {
+        /// 业务类型
+        ///
+        /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
+        pub business_type: Option<BusinessType>,
+    }
+    ::wechatpay::runtime::json_object!(BusinessTypeRequest {
+        business_type: query "business_type" optional,
+    });
+    /// Used as `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees`, `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidSpOpenidResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 员工OpenID
+        ///
+        /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
+        pub sp_openid: Option<String>,
+        /// 员工状态
+        pub state: Option<ResponseState2>,
+        /// 添加员工时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 最后更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidSpOpenidResponse {
+        sub_mchid: "sub_mchid" required,
+        sp_openid: "sp_openid" optional,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+    });
+    impl SubMchidSpOpenidResponse {
+        /// A `SubMchidSpOpenidResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpOpenidResponse { sp_openid: Some(…), ..SubMchidSpOpenidResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sp_openid: None,
+                state: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
+    /// 员工状态
+    ///
+    /// Used as `PostResponseState` in `/v3/platsolution/ecommerce/recharge-employees`, `GetResponseEmployeesState` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`, `PostResponseState` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState2::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState2 {
+        /// `EFFECTIVE`
+        Effective,
+        /// `DELETED`
+        Deleted,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState2 {
+        Effective = "EFFECTIVE",
+        Deleted = "DELETED",
+    });
+    /// 充值入账账户
+    ///
+    /// Used as `PostRequestAccountType` in `/v3/platsolution/ecommerce/recharges/apply`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseAccountType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestAccountType {
+        /// `DEPOSIT`
+        Deposit,
+        /// `OPERATION`
+        Operation,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestAccountType {
+        Deposit = "DEPOSIT",
+        Operation = "OPERATION",
+    });
+    /// Used as `PostRequestAvailableRechargeChannels` in `/v3/platsolution/ecommerce/recharges/apply`, `GetResponseAvailableRechargeChannels` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `GetResponseRechargeChannel` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseAvailableRechargeChannels` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`, `PostResponseRechargeChannel` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`AvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AvailableRechargeChannels {
+        /// `BANK_TRANSFER`
+        BankTransfer,
+        /// `QR_RECHARGE`
+        QrRecharge,
+        /// `ONLINE_BANK`
+        OnlineBank,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AvailableRechargeChannels {
+        BankTransfer = "BANK_TRANSFER",
+        QrRecharge = "QR_RECHARGE",
+        OnlineBank = "ONLINE_BANK",
+    });
+    /// 充值场景
+    ///
+    /// Used as `PostRequestRechargeScene` in `/v3/platsolution/ecommerce/recharges/apply`, `GetResponseRechargeScene` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseRechargeScene` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`RechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RechargeScene {
+        /// `ECOMMERCE_DEPOSIT`
+        EcommerceDeposit,
+        /// `ECOMMERCE_PAYMENT`
+        EcommercePayment,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RechargeScene {
+        EcommerceDeposit = "ECOMMERCE_DEPOSIT",
+        EcommercePayment = "ECOMMERCE_PAYMENT",
+    });
+    /// Used as `GetRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostRequest` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest2 {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001121`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest2 {
+        /// A `SubMchidRequest2` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponse` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidResponse {
+        /// 平台商户号
+        ///
+        /// Example: `1900001109`
+        pub sp_mchid: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900001121`
+        pub sub_mchid: String,
+        /// 微信支付充值单号
+        ///
+        /// Example: `172234484162395401`
+        pub recharge_id: Option<String>,
+        /// 商户充值单号
+        ///
+        /// Example: `cz2020042013`
+        pub out_recharge_no: String,
+        /// 充值渠道
+        ///
+        /// Example: `BANK_TRANSFER`
+        pub recharge_channel: Option<AvailableRechargeChannels>,
+        /// 充值入账账户
+        ///
+        /// Example: `DEPOSIT`
+        pub account_type: Option<RequestAccountType>,
+        /// 充值状态
+        ///
+        /// Example: `SUCCESS`
+        pub recharge_state: Option<RechargeState>,
+        /// 充值场景
+        ///
+        /// Example: `ECOMMERCE_DEPOSIT`
+        pub recharge_scene: Option<RechargeScene>,
+        /// 充值状态描述
+        ///
+        /// Example: `超过时间限制，系统自动关闭充值单`
+        pub recharge_state_desc: Option<String>,
+        /// 充值金额
+        pub recharge_amount: Option<RechargeAmount>,
+        /// 转账充值的付款信息
+        pub bank_transfer_info: Option<BankTransferInfo>,
+        /// 扫码充值的付款信息
+        pub qr_recharge_info: Option<QrRechargeInfo>,
+        /// 网银充值的付款信息
+        pub online_bank_recharge_info: Option<OnlineBankRechargeInfo>,
+        /// 受理充值时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub accept_time: Option<String>,
+        /// 充值成功时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub success_time: Option<String>,
+        /// 关闭充值时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub close_time: Option<String>,
+        /// 可用充值渠道列表
+        pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidResponse {
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        recharge_id: "recharge_id" optional,
+        out_recharge_no: "out_recharge_no" required,
+        recharge_channel: "recharge_channel" optional,
+        account_type: "account_type" optional,
+        recharge_state: "recharge_state" optional,
+        recharge_scene: "recharge_scene" optional,
+        recharge_state_desc: "recharge_state_desc" optional,
+        recharge_amount: "recharge_amount" optional,
+        bank_transfer_info: "bank_transfer_info" optional,
+        qr_recharge_info: "qr_recharge_info" optional,
+        online_bank_recharge_info: "online_bank_recharge_info" optional,
+        accept_time: "accept_time" optional,
+        success_time: "success_time" optional,
+        close_time: "close_time" optional,
+        available_recharge_channels: "available_recharge_channels" optional,
+    });
+    impl SpMchidResponse {
+        /// A `SpMchidResponse` with its required fields (`sub_mchid`, `out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidResponse { sp_mchid: Some(…), ..SpMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_recharge_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                sub_mchid: sub_mchid.into(),
+                recharge_id: None,
+                out_recharge_no: out_recharge_no.into(),
+                recharge_channel: None,
+                account_type: None,
+                recharge_state: None,
+                recharge_scene: None,
+                recharge_state_desc: None,
+                recharge_amount: None,
+                bank_transfer_info: None,
+                qr_recharge_info: None,
+                online_bank_recharge_info: None,
+                accept_time: None,
+                success_time: None,
+                close_time: None,
+                available_recharge_channels: None,
+            }
+        }
+    }
+    /// 转账充值的付款信息
+    ///
+    /// Used as `GetResponseBankTransferInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseBankTransferInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BankTransferInfo {
+        /// 转入的银行流水单号
+        ///
+        /// Example: `110240620400046628001252733345`
+        pub bill_no: Option<String>,
+        /// 转账充值附言
+        ///
+        /// Example: `转账充值附言`
+        pub memo: Option<String>,
+        /// 银行转账退回时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub return_time: Option<String>,
+        /// 银行转账退回原因
+        ///
+        /// Example: `银行转账充值金额与申请充值金额不一致`
+        pub return_reason: Option<String>,
+        /// 开户银行名称
+        ///
+        /// Example: `中国银行`
+        pub bank_name: Option<String>,
+        /// 银行卡号后四位
+        ///
+        /// Example: `0722`
+        pub bank_card_tail: Option<String>,
+        /// 银行账户名称
+        ///
+        /// Example: `某某某有限公司`
+        pub bank_account_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BankTransferInfo {
+        bill_no: "bill_no" optional,
+        memo: "memo" optional,
+        return_time: "return_time" optional,
+        return_reason: "return_reason" optional,
+        bank_name: "bank_name" optional,
+        bank_card_tail: "bank_card_tail" optional,
+        bank_account_name: "bank_account_name" optional,
+    });
+    /// 网银充值的付款信息
+    ///
+    /// Used as `GetResponseOnlineBankRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseOnlineBankRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct OnlineBankRechargeInfo {
+        /// 银行交易订单号
+        ///
+        /// Example: `110240620400046628001252733345`
+        pub bill_no: Option<String>,
+        /// 网银充值退回时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub return_time: Option<String>,
+        /// 网银充值退回原因
+        ///
+        /// Example: `银行转账充值金额与申请充值金额不一致`
+        pub return_reason: Option<String>,
+        /// 开户银行名称
+        ///
+        /// Example: `中国银行`
+        pub bank_name: Option<String>,
+        /// 网银类型
+        ///
+        /// Example: `ONLINE_BANK_TYPE_CORPORATE`
+        pub online_bank_type: Option<OnlineBankType>,
+        /// 银行卡号后四位
+        ///
+        /// Example: `0722`
+        pub bank_card_tail: Option<String>,
+        /// 银行账户名称
+        ///
+        /// Example: `某某某有限公司`
+        pub bank_account_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OnlineBankRechargeInfo {
+        bill_no: "bill_no" optional,
+        return_time: "return_time" optional,
+        return_reason: "return_reason" optional,
+        bank_name: "bank_name" optional,
+        online_bank_type: "online_bank_type" optional,
+        bank_card_tail: "bank_card_tail" optional,
+        bank_account_name: "bank_account_name" optional,
+    });
+    /// 网银类型
+    ///
+    /// Used as `GetResponseOnlineBankRechargeInfoOnlineBankType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseOnlineBankRechargeInfoOnlineBankType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`OnlineBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum OnlineBankType {
+        /// `ONLINE_BANK_TYPE_CORPORATE`
+        OnlineBankTypeCorporate,
+        /// `ONLINE_BANK_TYPE_PERSONAL`
+        OnlineBankTypePersonal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(OnlineBankType {
+        OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
+        OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
+    });
+    /// 扫码充值的付款信息
+    ///
+    /// Used as `GetResponseQrRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseQrRechargeInfo` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct QrRechargeInfo {
+        /// 用户OpenID
+        ///
+        /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
+        pub openid: Option<String>,
+        /// 员工类型
+        ///
+        /// Example: `ADMIN`
+        pub employee_type: Option<EmployeeType>,
+    }
+    ::wechatpay::runtime::json_object!(QrRechargeInfo {
+        openid: "openid" optional,
+        employee_type: "employee_type" optional,
+    });
+    /// 员工类型
+    ///
+    /// Used as `GetResponseQrRechargeInfoEmployeeType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`, `PostResponseQrRechargeInfoEmployeeType` in `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`.
+    ///
+    /// A value this client does not know yet is kept as [`EmployeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EmployeeType {
+        /// `ADMIN`
+        Admin,
+        /// `STAFF`
+        Staff,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(EmployeeType {
+        Admin = "ADMIN",
+        Staff = "STAFF",
+    });
+    /// 交易场景
+    ///
+    /// Used as `PostRequestTradeScenario` in `/v3/platsolution/ecommerce/settle/prepay-settle-orders`, `GetResponseTradeScenario` in `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeScenario {
+        /// `RECOMMERCE`
+        Recommerce,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeScenario {
+        Recommerce = "RECOMMERCE",
+    });
+    /// 异常结算批次单处理方式
+    ///
+    /// Used as `PostRequestAbnormalSettleType` in `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`, `PostResponseAbnormalSettleResultAbnormalSettleType` in `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`.
+    ///
+    /// A value this client does not know yet is kept as [`AbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AbnormalSettleType {
+        /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
+        TransferToOriginalReceiveUser,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(AbnormalSettleType {
+        TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
+    });
+    /// Used as `PostResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidSubMchidResponse {
+        /// 收付通平台商户号
+        ///
+        /// Example: `222212131`
+        pub sp_mchid: Option<String>,
+        /// 特约商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 单据状态
+        ///
+        /// Example: `CREATED`
+        pub status: Option<Status>,
+        /// 微信支付提现单号
+        ///
+        /// Example: `12321937198237912739132791732912793127931279317929791239112123`
+        pub withdraw_id: Option<String>,
+        /// 商户提现单号
+        ///
+        /// Example: `20190611222222222200000000012122`
+        pub out_request_no: String,
+        /// 提现金额
+        ///
+        /// Example: `100`
+        pub total_amount: Option<i64>,
+        /// 提现成功金额
+        ///
+        /// Example: `0`
+        pub success_amount: Option<i64>,
+        /// 提现失败金额
+        ///
+        /// Example: `0`
+        pub fail_amount: Option<i64>,
+        /// 提现退票金额
+        ///
+        /// Example: `0`
+        pub refund_amount: Option<i64>,
+        /// 发起提现时间
+        pub create_time: Option<String>,
+        /// 提现状态更新时间
+        pub update_time: Option<String>,
+        /// 失败原因
+        ///
+        /// Example: `卡号错误`
+        pub reason: Option<String>,
+        /// 提现备注
+        ///
+        /// Example: `交易提现`
+        pub remark: Option<String>,
+        /// 银行附言
+        ///
+        /// Example: `微信支付提现`
+        pub bank_memo: Option<String>,
+        /// 出款账户类型
+        ///
+        /// Example: `BASIC`
+        pub account_type: Option<AccountType>,
+        /// 入账银行账号后四位
+        ///
+        /// Example: `1178`
+        pub account_number: Option<String>,
+        /// 入账银行
+        ///
+        /// Example: `招商银行`
+        pub account_bank: Option<String>,
+        /// 入账银行全称（含支行）
+        ///
+        /// Example: `中国工商银行股份有限公司深圳软件园支行`
+        pub bank_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidSubMchidResponse {
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        status: "status" optional,
+        withdraw_id: "withdraw_id" optional,
+        out_request_no: "out_request_no" required,
+        total_amount: "total_amount" optional,
+        success_amount: "success_amount" optional,
+        fail_amount: "fail_amount" optional,
+        refund_amount: "refund_amount" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        reason: "reason" optional,
+        remark: "remark" optional,
+        bank_memo: "bank_memo" optional,
+        account_type: "account_type" optional,
+        account_number: "account_number" optional,
+        account_bank: "account_bank" optional,
+        bank_name: "bank_name" optional,
+    });
+    impl SpMchidSubMchidResponse {
+        /// A `SpMchidSubMchidResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidResponse { sp_mchid: Some(…), ..SpMchidSubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                sub_mchid: sub_mchid.into(),
+                status: None,
+                withdraw_id: None,
+                out_request_no: out_request_no.into(),
+                total_amount: None,
+                success_amount: None,
+                fail_amount: None,
+                refund_amount: None,
+                create_time: None,
+                update_time: None,
+                reason: None,
+                remark: None,
+                bank_memo: None,
+                account_type: None,
+                account_number: None,
+                account_bank: None,
+                bank_name: None,
+            }
+        }
+    }
+    /// 单据状态
+    ///
+    /// Used as `PostResponseStatus` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponseStatus` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `CREATED`
+        Created,
+        /// `PROCESSING`
+        Processing,
+        /// `FINISHED`
+        Finished,
+        /// `ABNORMAL`
+        Abnormal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Status {
+        Created = "CREATED",
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+        Abnormal = "ABNORMAL",
+    });
+    /// Used as `GetRequest` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` and 1 more.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest3 {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest3 {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest3 {
+        /// A `SubMchidRequest3` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidSpAppidRequest {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: String,
+        /// 二级商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 商家批次单号
+        ///
+        /// Example: `sjzz20230223`
+        pub out_batch_no: String,
+        /// 批次名称
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_name: String,
+        /// 批次备注
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_remark: String,
+        /// 转账总金额
+        ///
+        /// Example: `4000000`
+        pub total_amount: i64,
+        /// 转账总笔数
+        ///
+        /// Example: `200`
+        pub total_num: i64,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: String,
+        /// 转账明细列表
+        pub transfer_detail_list: Vec<TransferDetailList>,
+        /// 商户回调地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidSpAppidRequest {
+        sub_mchid: "sub_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        out_batch_no: "out_batch_no" required,
+        batch_name: "batch_name" required,
+        batch_remark: "batch_remark" required,
+        total_amount: "total_amount" required,
+        total_num: "total_num" required,
+        transfer_scene_id: "transfer_scene_id" required,
+        transfer_detail_list: "transfer_detail_list" required,
+        notify_url: "notify_url" required,
+    });
+    impl SubMchidSpAppidRequest {
+        /// A `SubMchidSpAppidRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpAppidRequest { sub_appid: Some(…), ..SubMchidSpAppidRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: i64,
+            total_num: i64,
+            transfer_scene_id: impl Into<String>,
+            transfer_detail_list: Vec<TransferDetailList>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                total_amount,
+                total_num,
+                transfer_scene_id: transfer_scene_id.into(),
+                transfer_detail_list,
+                notify_url: notify_url.into(),
+            }
+        }
+    }
+    /// Used as `PostRequestTransferDetailList` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `PostRequestTransferDetailList` in `/v3/platsolution/mch-transfer/batches/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TransferDetailList {
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: String,
+        /// 转账金额
+        ///
+        /// Example: `200000`
+        pub transfer_amount: i64,
+        /// 转账备注
+        ///
+        /// Example: `2023年2月报销`
+        pub transfer_remark: String,
+        /// 微信转账预约单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub reservation_id: String,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: String,
+    }
+    ::wechatpay::runtime::json_object!(TransferDetailList {
+        out_detail_no: "out_detail_no" required,
+        transfer_amount: "transfer_amount" required,
+        transfer_remark: "transfer_remark" required,
+        reservation_id: "reservation_id" required,
+        openid: "openid" required,
+    });
+    impl TransferDetailList {
+        /// A `TransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `reservation_id`, `openid`).
+        #[inline]
+        pub fn new(
+            out_detail_no: impl Into<String>,
+            transfer_amount: i64,
+            transfer_remark: impl Into<String>,
+            reservation_id: impl Into<String>,
+            openid: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_detail_no: out_detail_no.into(),
+                transfer_amount,
+                transfer_remark: transfer_remark.into(),
+                reservation_id: reservation_id.into(),
+                openid: openid.into(),
+            }
+        }
+    }
+    /// 批次状态
+    ///
+    /// Used as `PostResponseBatchState` in `/v3/platsolution/insurance/mch-transfer/batches/apply`, `GetResponseTransferBatchBatchState` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatchBatchState` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`BatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum BatchState {
+        /// `ACCEPTED`
+        Accepted,
+        /// `PROCESSING`
+        Processing,
+        /// `COMPLETED`
+        Completed,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(BatchState {
+        Accepted = "ACCEPTED",
+        Processing = "PROCESSING",
+        Completed = "COMPLETED",
+        Closed = "CLOSED",
+    });
+    /// Used as `GetResponse` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponse` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferBatchResponse {
+        /// 转账批次单
+        pub transfer_batch: Option<TransferBatch>,
+        /// 转账明细单列表
+        pub data: Option<Vec<Data>>,
+        /// 请求资源起始位置
+        ///
+        /// Example: `0`
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        ///
+        /// Example: `20`
+        pub limit: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(TransferBatchResponse {
+        transfer_batch: "transfer_batch" optional,
+        data: "data" optional,
+        offset: "offset" optional,
+        limit: "limit" optional,
+    });
+    /// Used as `GetResponseData` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseData` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Data {
+        /// 商家转账明细单号
+        ///
+        /// Example: `132000011085109987515042023022300246521006`
+        pub detail_id: Option<String>,
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 明细状态
+        ///
+        /// Example: `INIT`
+        pub detail_state: Option<DetailState>,
+    }
+    ::wechatpay::runtime::json_object!(Data {
+        detail_id: "detail_id" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_state: "detail_state" optional,
+    });
+    /// 明细状态
+    ///
+    /// Used as `GetResponseDataDetailState` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseDetailState` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseDataDetailState` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`, `GetResponseDetailState` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`DetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DetailState {
+        /// `INIT`: 系统转账校验中
+        Init,
+        /// `ALL`: 全部
+        All,
+        /// `WAIT_PAY`: 待确认
+        WaitPay,
+        /// `SUCCESS`: 转账成功
+        Success,
+        /// `FAIL`: 转账失败
+        Fail,
+        /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
+        BankRefund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(DetailState {
+        Init = "INIT",
+        All = "ALL",
+        WaitPay = "WAIT_PAY",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        BankRefund = "BANK_REFUND",
+    });
+    /// 转账批次单
+    ///
+    /// Used as `GetResponseTransferBatch` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferBatch {
+        /// 商家批次单号
+        ///
+        /// Example: `sjzz20230223`
+        pub out_batch_no: Option<String>,
+        /// 商家转账批次单号
+        ///
+        /// Example: `131000011085109987515042023022300246500006`
+        pub batch_id: Option<String>,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 二级商户应用ID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 批次状态
+        ///
+        /// Example: `ACCEPTED`
+        pub batch_state: Option<BatchState>,
+        /// 批次名称
+        ///
+        /// Example: `2023年2月深圳分部转账单`
+        pub batch_name: Option<String>,
+        /// 批次备注
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_remark: Option<String>,
+        /// 批次关闭原因
+        ///
+        /// Example: `MERCHANT_REVOCATION`
+        pub close_reason: Option<CloseReason>,
+        /// 转账总金额
+        ///
+        /// Example: `4000000`
+        pub total_amount: Option<i64>,
+        /// 转账总笔数
+        ///
+        /// Example: `200`
+        pub total_num: Option<i64>,
+        /// 批次创建时间
+        ///
+        /// Example: `2023-02-23T13:29:35+08:00`
+        pub create_time: Option<String>,
+        /// 转账成功金额
+        ///
+        /// Example: `3900000`
+        pub success_amount: Option<i64>,
+        /// 转账成功笔数
+        ///
+        /// Example: `199`
+        pub success_num: Option<i64>,
+        /// 转账失败金额
+        ///
+        /// Example: `100000`
+        pub failed_amount: Option<i64>,
+        /// 转账失败笔数
+        ///
+        /// Example: `1`
+        pub failed_num: Option<i64>,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TransferBatch {
+        out_batch_no: "out_batch_no" optional,
+        batch_id: "batch_id" optional,
+        sp_appid: "sp_appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        batch_state: "batch_state" optional,
+        batch_name: "batch_name" optional,
+        batch_remark: "batch_remark" optional,
+        close_reason: "close_reason" optional,
+        total_amount: "total_amount" optional,
+        total_num: "total_num" optional,
+        create_time: "create_time" optional,
+        success_amount: "success_amount" optional,
+        success_num: "success_num" optional,
+        failed_amount: "failed_amount" optional,
+        failed_num: "failed_num" optional,
+        transfer_scene_id: "transfer_scene_id" optional,
+    });
+    /// 批次关闭原因
+    ///
+    /// Used as `GetResponseTransferBatchCloseReason` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatchCloseReason` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CloseReason {
+        /// `MERCHANT_REVOCATION`
+        MerchantRevocation,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CloseReason {
+        MerchantRevocation = "MERCHANT_REVOCATION",
+        OverdueClose = "OVERDUE_CLOSE",
+    });
+    /// 明细失败原因
+    ///
+    /// Used as `GetResponseFailReason` in `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseFailReason` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`: 该用户账户被冻结
+        AccountFrozen,
+        /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
+        RealNameCheckFail,
+        /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
+        NameNotCorrect,
+        /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
+        OpenidInvalid,
+        /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款额度，核实产品设置是否准确
+        TransferQuotaExceed,
+        /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
+        DayReceivedQuotaExceed,
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`: 超过用户单月收款额度，核实产品设置是否准确
+        MonthReceivedQuotaExceed,
+        /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
+        DayReceivedCountExceed,
+        /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
+        ProductAuthCheckFail,
+        /// `OVERDUE_CLOSE`: 超过系统重试期，系统自动关闭
+        OverdueClose,
+        /// `ID_CARD_NOT_CORRECT`: 收款人身份证校验不通过，请核实信息
+        IdCardNotCorrect,
+        /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
+        AccountNotExist,
+        /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
+        TransferRisk,
+        /// `PAYROLL_CARD_ALREADY_LOGOUT`: 该用户的务工卡已经注销
+        PayrollCardAlreadyLogout,
+        /// `PAYROLL_CARD_ALREADY_FROZEN`: 该用户的务工卡已经被冻结
+        PayrollCardAlreadyFrozen,
+        /// `PAYROLL_CARD_UNAUTHORIZED`: 该用户的务工卡未授权该商户
+        PayrollCardUnauthorized,
+        /// `PAYROLL_CARD_USER_NOT_OPEN`: 该用户没有开通务工卡
+        PayrollCardUserNotOpen,
+        /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`: 务工卡实名和用户实名不一致
+        PayrollCardNameCardNotMatch,
+        /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`: 务工卡身份证和用户身份证不一致
+        PayrollCardIdCardNotMatch,
+        /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`: 务工卡所选银行卡已解绑
+        PayrollCardBankcardUnbundling,
+        /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`: 银行卡属二/三类卡，达到收款限额无法入账
+        BankCardCollectionsAboveQuota,
+        /// `BANK_CARD_ACCOUNT_ABNORMAL`: 银行卡已被销户、冻结、作废、挂失等致无法入账
+        BankCardAccountAbnormal,
+        /// `BANK_CARD_STATUS_ABNORMAL`: 银行卡状态异常，无法入账
+        BankCardStatusAbnormal,
+        /// `BANK_CARD_BANK_INFO_WRONG`: 登记的银行名称或分支行信息有误
+        BankCardBankInfoWrong,
+        /// `BANK_CARD_CARD_INFO_WRONG`: 银行卡户名或卡号有误
+        BankCardCardInfoWrong,
+        /// `OTHER_FAIL_REASON_TYPE`: 其它失败原因
+        OtherFailReasonType,
+        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`: 请引导用户在微信支付查看详情
+        RealnameAccountReceivedQuotaExceed,
+        /// `RECEIVE_ACCOUNT_NOT_PERMMIT`: 请在产品设置中调整，添加该用户为收款人
+        ReceiveAccountNotPermmit,
+        /// `PAYEE_ACCOUNT_ABNORMAL`: 请联系用户完善其在微信支付的身份信息以继续收款
+        PayeeAccountAbnormal,
+        /// `PAYER_ACCOUNT_ABNORMAL`: 可前往商户平台获取解除功能限制指引
+        PayerAccountAbnormal,
+        /// `TRANSFER_REMARK_SET_FAIL`: 转账备注设置失败，请调整后重新再试
+        TransferRemarkSetFail,
+        /// `TRANSFER_SCENE_INVALID`: 该转账场景暂不可用，请确认转账场景ID是否正确
+        TransferSceneInvalid,
+        /// `TRANSFER_SCENE_UNAVAILABLE`: 你尚未获取该转账场景，请确认转账场景ID是否正确
+        TransferSceneUnavailable,
+        /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`: 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
+        ReceiveAccountNotConfigure,
+        /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
+        BlockB2cUserlimitamountBsruleMonth,
+        /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`: 用户账户存在风险收款受限，本月不支持继续向该用户付款
+        BlockB2cUserlimitamountMonth,
+        /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
+        MerchantReject,
+        /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
+        MerchantNotConfirm,
+        /// `BANK_CARD_PARAM_ERROR`: 用户收款卡错误，请核实信息
+        BankCardParamError,
+        /// `BANK_CARD_TYPE_NOT_SUPPORTED`: 用户收款卡类型非储值卡，不支持转账
+        BankCardTypeNotSupported,
+        /// `RESERVATION_STATE_INVALID`: 预约转账单状态异常，请检查
+        ReservationStateInvalid,
+        /// `EXCEEDED_ESTIMATED_AMOUNT`: 转账金额超过预约金额范围，请检查
+        ExceededEstimatedAmount,
+        /// `RESERVATION_INFO_NOT_MATCH`: 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
+        ReservationInfoNotMatch,
+        /// `RESERVATION_SCENE_NOT_MATCH`: 该预约单的转账场景与发起转账时传入的不同，请检查
+        ReservationSceneNotMatch,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        AccountFrozen = "ACCOUNT_FROZEN",
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        OpenidInvalid = "OPENID_INVALID",
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        OverdueClose = "OVERDUE_CLOSE",
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        TransferRisk = "TRANSFER_RISK",
+        PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
+        PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
+        PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
+        PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
+        PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
+        PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
+        PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
+        BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
+        BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
+        BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
+        BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
+        BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+        TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+        ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+        BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+        BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+        MerchantReject = "MERCHANT_REJECT",
+        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
+        BankCardParamError = "BANK_CARD_PARAM_ERROR",
+        BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
+        ReservationStateInvalid = "RESERVATION_STATE_INVALID",
+        ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
+        ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
+        ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
+    });
+    /// 电子回单状态
+    ///
+    /// Used as `GetResponseReceiptState` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}`, `PostResponseReceiptState` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `GetResponseReceiptState` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`, `PostResponseReceiptState` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`.
+    ///
+    /// A value this client does not know yet is kept as [`ReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReceiptState {
+        /// `ACCEPTED`
+        Accepted,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReceiptState {
+        Accepted = "ACCEPTED",
+        Finished = "FINISHED",
+    });
+    /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest4 {
+        /// 二级商户号
+        ///
+        /// Example: `1900102208`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest4 {
+        sub_mchid: "sub_mchid" required,
+    });
+    impl SubMchidRequest4 {
+        /// A `SubMchidRequest4` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`, `GetRequest` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidNeedQueryDetailRequest {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900102208`
+        pub sub_mchid: String,
+        /// 是否查询转账明细单
+        ///
+        /// Query parameter `need_query_detail`.
+        pub need_query_detail: bool,
+        /// 请求资源起始位置
+        ///
+        /// Query parameter `offset`.
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        ///
+        /// Query parameter `limit`.
+        pub limit: Option<i64>,
+        /// 明细状态
+        ///
+        /// Query parameter `detail_state`. Example: `ALL`
+        pub detail_state: Option<RequestDetailState>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidNeedQueryDetailRequest {
+        sub_mchid: query "sub_mchid" required,
+        need_query_detail: query "need_query_detail" required,
+        offset: query "offset" optional,
+        limit: query "limit" optional,
+        detail_state: query "detail_state" optional,
+    });
+    impl SubMchidNeedQueryDetailRequest {
+        /// A `SubMchidNeedQueryDetailRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidNeedQueryDetailRequest { offset: Some(…), ..SubMchidNeedQueryDetailRequest::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>, need_query_detail: bool) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                need_query_detail,
+                offset: None,
+                limit: None,
+                detail_state: None,
+            }
+        }
+    }
+    /// 明细状态
+    ///
+    /// Used as `GetRequestDetailState` in `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`, `GetRequestDetailState` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestDetailState {
+        /// `ALL`: 全部
+        All,
+        /// `WAIT_PAY`: 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
+        WaitPay,
+        /// `SUCCESS`: 转账成功
+        Success,
+        /// `FAIL`: 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
+        Fail,
+        /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户。
+        BankRefund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestDetailState {
+        All = "ALL",
+        WaitPay = "WAIT_PAY",
+        Success = "SUCCESS",
+        Fail = "FAIL",
+        BankRefund = "BANK_REFUND",
+    });
+    /// Used as `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidSpAppidSubAppidRequest {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: String,
+        /// 二级商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: String,
+        /// 预计最晚转账日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_date: String,
+        /// 预计最大转账金额
+        ///
+        /// Example: `400000`
+        pub estimated_max_amount: Option<i64>,
+        /// 准确转账金额
+        ///
+        /// Example: `100000`
+        pub exact_amount: Option<i64>,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: Option<String>,
+        /// 收款用户姓名
+        ///
+        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        pub user_real_name: Option<String>,
+        /// 预约备注
+        ///
+        /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
+        pub reserve_remark: String,
+        /// 商户回调地址
+        ///
+        /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+        pub notify_url: String,
+        /// 场景报备信息
+        pub scene_report_data: Option<SceneReportData>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidSpAppidSubAppidRequest {
+        sub_mchid: "sub_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        out_reservation_no: "out_reservation_no" required,
+        transfer_scene_id: "transfer_scene_id" required,
+        estimated_date: "estimated_date" required,
+        estimated_max_amount: "estimated_max_amount" optional,
+        exact_amount: "exact_amount" optional,
+        openid: "openid" optional,
+        user_real_name: "user_real_name" optional,
+        reserve_remark: "reserve_remark" required,
+        notify_url: "notify_url" required,
+        scene_report_data: "scene_report_data" optional,
+    });
+    impl SubMchidSpAppidSubAppidRequest {
+        /// A `SubMchidSpAppidSubAppidRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidSpAppidSubAppidRequest { sub_appid: Some(…), ..SubMchidSpAppidSubAppidRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            out_reservation_no: impl Into<String>,
+            transfer_scene_id: impl Into<String>,
+            estimated_date: impl Into<String>,
+            reserve_remark: impl Into<String>,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                out_reservation_no: out_reservation_no.into(),
+                transfer_scene_id: transfer_scene_id.into(),
+                estimated_date: estimated_date.into(),
+                estimated_max_amount: None,
+                exact_amount: None,
+                openid: None,
+                user_real_name: None,
+                reserve_remark: reserve_remark.into(),
+                notify_url: notify_url.into(),
+                scene_report_data: None,
+            }
+        }
+    }
+    /// 场景报备信息
+    ///
+    /// Used as `PostRequestSceneReportData` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequestSceneReportData` in `/v3/platsolution/mch-transfer/reservation/apply`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SceneReportData {
+        /// 保险保单报备信息
+        pub insurance_policy: Option<InsurancePolicy>,
+    }
+    ::wechatpay::runtime::json_object!(SceneReportData {
+        insurance_policy: "insurance_policy" optional,
+    });
+    /// 保险保单报备信息
+    ///
+    /// Used as `PostRequestSceneReportDataInsurancePolicy` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostRequestSceneReportDataInsurancePolicy` in `/v3/platsolution/mch-transfer/reservation/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct InsurancePolicy {
+        /// 保险产品备案编号
+        ///
+        /// Example: `40058541257`
+        pub product_registration_no: String,
+        /// 保险单号
+        ///
+        /// Example: `202301011651`
+        pub policy_no: String,
+        /// 保险名称
+        ///
+        /// Example: `养老保险`
+        pub name: String,
+        /// 取现单号
+        ///
+        /// Example: `202310410941`
+        pub withdrawal_no: Option<String>,
+        /// 理赔单号
+        ///
+        /// Example: `202310410941`
+        pub claim_no: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(InsurancePolicy {
+        product_registration_no: "product_registration_no" required,
+        policy_no: "policy_no" required,
+        name: "name" required,
+        withdrawal_no: "withdrawal_no" optional,
+        claim_no: "claim_no" optional,
+    });
+    impl InsurancePolicy {
+        /// A `InsurancePolicy` with its required fields (`product_registration_no`, `policy_no`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `InsurancePolicy { withdrawal_no: Some(…), ..InsurancePolicy::new(…) }`.
+        #[inline]
+        pub fn new(
+            product_registration_no: impl Into<String>,
+            policy_no: impl Into<String>,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                product_registration_no: product_registration_no.into(),
+                policy_no: policy_no.into(),
+                name: name.into(),
+                withdrawal_no: None,
+                claim_no: None,
+            }
+        }
+    }
+    /// Used as `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/apply`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidOutReservationNoResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+        /// 微信转账预约单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub reservation_id: Option<String>,
+        /// 预约记录受理时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub accept_time: Option<String>,
+        /// 预约记录状态
+        ///
+        /// Example: `ACCEPTED`
+        pub state: Option<ResponseState3>,
+        /// 跳转微信支付用户确认预约页的package信息
+        ///
+        /// Example: `affffddafdfafddffda==`
+        pub package_info: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidOutReservationNoResponse {
+        sub_mchid: "sub_mchid" required,
+        out_reservation_no: "out_reservation_no" required,
+        reservation_id: "reservation_id" optional,
+        accept_time: "accept_time" optional,
+        state: "state" optional,
+        package_info: "package_info" optional,
+    });
+    impl SubMchidOutReservationNoResponse {
+        /// A `SubMchidOutReservationNoResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidOutReservationNoResponse { reservation_id: Some(…), ..SubMchidOutReservationNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_reservation_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_reservation_no: out_reservation_no.into(),
+                reservation_id: None,
+                accept_time: None,
+                state: None,
+                package_info: None,
+            }
+        }
+    }
+    /// 预约记录状态
+    ///
+    /// Used as `PostResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/apply`, `GetResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseState` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`, `PostResponseState` in `/v3/platsolution/mch-transfer/reservation/apply`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseState3::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseState3 {
+        /// `ACCEPTED`
+        Accepted,
+        /// `CONFIRMED`
+        Confirmed,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseState3 {
+        Accepted = "ACCEPTED",
+        Confirmed = "CONFIRMED",
+        Closed = "CLOSED",
+    });
+    /// Used as `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostRequest` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetRequest` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidRequest5 {
+        /// 二级商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900001109`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest5 {
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SubMchidRequest5 {
+        /// A `SubMchidRequest5` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// Used as `GetResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidSubMchidSpAppidResponse {
+        /// 服务商商户号
+        ///
+        /// Example: `1900001109`
+        pub sp_mchid: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: Option<String>,
+        /// 二级商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 微信转账预约单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub reservation_id: Option<String>,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: Option<String>,
+        /// 预计最晚转账日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_date: Option<String>,
+        /// 预计最大转账金额
+        ///
+        /// Example: `400000`
+        pub estimated_max_amount: Option<i64>,
+        /// 准确转账金额
+        ///
+        /// Example: `100000`
+        pub exact_amount: Option<i64>,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: Option<String>,
+        /// 收款银行类型
+        ///
+        /// Example: `ICBC_DEBIT`
+        pub bank_type: Option<String>,
+        /// 预约记录状态
+        ///
+        /// Example: `ACCEPTED`
+        pub state: Option<ResponseState3>,
+        /// 预约记录受理的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub accept_time: Option<String>,
+        /// 预约记录用户确认预约的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub reserve_time: Option<String>,
+        /// 预约记录的关闭信息
+        pub close_info: Option<ResponseCloseInfo2>,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidSubMchidSpAppidResponse {
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        sp_appid: "sp_appid" optional,
+        sub_appid: "sub_appid" optional,
+        reservation_id: "reservation_id" optional,
+        out_reservation_no: "out_reservation_no" required,
+        transfer_scene_id: "transfer_scene_id" optional,
+        estimated_date: "estimated_date" optional,
+        estimated_max_amount: "estimated_max_amount" optional,
+        exact_amount: "exact_amount" optional,
+        openid: "openid" optional,
+        bank_type: "bank_type" optional,
+        state: "state" optional,
+        accept_time: "accept_time" optional,
+        reserve_time: "reserve_time" optional,
+        close_info: "close_info" optional,
+    });
+    impl SpMchidSubMchidSpAppidResponse {
+        /// A `SpMchidSubMchidSpAppidResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidSpAppidResponse { sp_mchid: Some(…), ..SpMchidSubMchidSpAppidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_reservation_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                sub_mchid: sub_mchid.into(),
+                sp_appid: None,
+                sub_appid: None,
+                reservation_id: None,
+                out_reservation_no: out_reservation_no.into(),
+                transfer_scene_id: None,
+                estimated_date: None,
+                estimated_max_amount: None,
+                exact_amount: None,
+                openid: None,
+                bank_type: None,
+                state: None,
+                accept_time: None,
+                reserve_time: None,
+                close_info: None,
+            }
+        }
+    }
+    /// 预约记录的关闭信息
+    ///
+    /// Used as `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCloseInfo2 {
+        /// 预约记录关闭的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub close_time: Option<String>,
+        /// 预约记录关闭的原因
+        ///
+        /// Example: `USER_OVERDUE_UNCONFIRMED`
+        pub close_reason: Option<ResponseCloseReason>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCloseInfo2 {
+        close_time: "close_time" optional,
+        close_reason: "close_reason" optional,
+    });
+    /// 预约记录关闭的原因
+    ///
+    /// Used as `GetResponseCloseInfoCloseReason` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfoCloseReason` in `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfoCloseReason` in `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseCloseReason {
+        /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
+        UserOverdueUnconfirmed,
+        /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
+        CloseConfirmedViaMchApi,
+        /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
+        CloseAcceptedViaMchApi,
+        /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
+        TransferFinished,
+        /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
+        OverdueNotTransfer,
+        /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
+        ReserveFail,
+        /// `USER_CLOSE`: 用户确认后，主动关闭预约
+        UserClose,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseCloseReason {
+        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
+        CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
+        CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
+        TransferFinished = "TRANSFER_FINISHED",
+        OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
+        ReserveFail = "RESERVE_FAIL",
+        UserClose = "USER_CLOSE",
+    });
+    /// Used as `GetResponse` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponse` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferBatchDataResponse {
+        /// 转账批次单
+        pub transfer_batch: Option<ResponseTransferBatch>,
+        /// 转账明细单列表
+        pub data: Option<Vec<ResponseData>>,
+        /// 请求资源起始位置
+        ///
+        /// Example: `0`
+        pub offset: Option<i64>,
+        /// 最大资源条数
+        ///
+        /// Example: `20`
+        pub limit: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(TransferBatchDataResponse {
+        transfer_batch: "transfer_batch" optional,
+        data: "data" optional,
+        offset: "offset" optional,
+        limit: "limit" optional,
+    });
+    /// Used as `GetResponseData` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseData` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseData {
+        /// 商家转账明细单号
+        ///
+        /// Example: `132000011085109987515042023022300246521006`
+        pub detail_id: Option<String>,
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 明细状态
+        ///
+        /// Example: `INIT`
+        pub detail_state: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseData {
+        detail_id: "detail_id" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_state: "detail_state" optional,
+    });
+    /// 转账批次单
+    ///
+    /// Used as `GetResponseTransferBatch` in `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseTransferBatch {
+        /// 商家批次单号
+        ///
+        /// Example: `sjzz20230223`
+        pub out_batch_no: Option<String>,
+        /// 商家转账批次单号
+        ///
+        /// Example: `131000011085109987515042023022300246500006`
+        pub batch_id: Option<String>,
+        /// 服务商应用ID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 二级商户应用ID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 批次状态
+        ///
+        /// Example: `ACCEPTED`
+        pub batch_state: Option<String>,
+        /// 批次名称
+        ///
+        /// Example: `2023年2月深圳分部转账单`
+        pub batch_name: Option<String>,
+        /// 批次备注
+        ///
+        /// Example: `2023年2月深圳分部报销单`
+        pub batch_remark: Option<String>,
+        /// 批次关闭原因
+        ///
+        /// Example: `MERCHANT_REVOCATION`
+        pub close_reason: Option<String>,
+        /// 转账总金额
+        ///
+        /// Example: `4000000`
+        pub total_amount: Option<i64>,
+        /// 转账总笔数
+        ///
+        /// Example: `200`
+        pub total_num: Option<i64>,
+        /// 批次创建时间
+        ///
+        /// Example: `2023-02-23T13:29:35+08:00`
+        pub create_time: Option<String>,
+        /// 转账成功金额
+        ///
+        /// Example: `3900000`
+        pub success_amount: Option<i64>,
+        /// 转账成功笔数
+        ///
+        /// Example: `199`
+        pub success_num: Option<i64>,
+        /// 转账失败金额
+        ///
+        /// Example: `100000`
+        pub failed_amount: Option<i64>,
+        /// 转账失败笔数
+        ///
+        /// Example: `1`
+        pub failed_num: Option<i64>,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseTransferBatch {
+        out_batch_no: "out_batch_no" optional,
+        batch_id: "batch_id" optional,
+        sp_appid: "sp_appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        batch_state: "batch_state" optional,
+        batch_name: "batch_name" optional,
+        batch_remark: "batch_remark" optional,
+        close_reason: "close_reason" optional,
+        total_amount: "total_amount" optional,
+        total_num: "total_num" optional,
+        create_time: "create_time" optional,
+        success_amount: "success_amount" optional,
+        success_num: "success_num" optional,
+        failed_amount: "failed_amount" optional,
+        failed_num: "failed_num" optional,
+        transfer_scene_id: "transfer_scene_id" optional,
+    });
+    /// Used as `GetResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponse` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidSubMchidSpAppidSubAppidResponse {
+        /// 服务商商户号
+        ///
+        /// Example: `1900001109`
+        pub sp_mchid: Option<String>,
+        /// 二级商户号
+        ///
+        /// Example: `1900001109`
+        pub sub_mchid: String,
+        /// 服务商AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sp_appid: Option<String>,
+        /// 二级商户AppID
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub sub_appid: Option<String>,
+        /// 微信转账预约单号
+        ///
+        /// Example: `1330000071100999991182020050700019480001`
+        pub reservation_id: Option<String>,
+        /// 商户预约单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_reservation_no: String,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: Option<String>,
+        /// 预计最晚转账日期
+        ///
+        /// Example: `2019-11-22`
+        pub estimated_date: Option<String>,
+        /// 预计最大转账金额
+        ///
+        /// Example: `400000`
+        pub estimated_max_amount: Option<i64>,
+        /// 准确转账金额
+        ///
+        /// Example: `100000`
+        pub exact_amount: Option<i64>,
+        /// 收款用户OpenID
+        ///
+        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+        pub openid: Option<String>,
+        /// 收款银行类型
+        ///
+        /// Example: `ICBC_DEBIT`
+        pub bank_type: Option<String>,
+        /// 预约记录状态
+        ///
+        /// Example: `ACCEPTED`
+        pub state: Option<String>,
+        /// 预约记录受理的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub accept_time: Option<String>,
+        /// 预约记录用户确认预约的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub reserve_time: Option<String>,
+        /// 预约记录的关闭信息
+        pub close_info: Option<ResponseCloseInfo3>,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidSubMchidSpAppidSubAppidResponse {
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        sp_appid: "sp_appid" optional,
+        sub_appid: "sub_appid" optional,
+        reservation_id: "reservation_id" optional,
+        out_reservation_no: "out_reservation_no" required,
+        transfer_scene_id: "transfer_scene_id" optional,
+        estimated_date: "estimated_date" optional,
+        estimated_max_amount: "estimated_max_amount" optional,
+        exact_amount: "exact_amount" optional,
+        openid: "openid" optional,
+        bank_type: "bank_type" optional,
+        state: "state" optional,
+        accept_time: "accept_time" optional,
+        reserve_time: "reserve_time" optional,
+        close_info: "close_info" optional,
+    });
+    impl SpMchidSubMchidSpAppidSubAppidResponse {
+        /// A `SpMchidSubMchidSpAppidSubAppidResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `SpMchidSubMchidSpAppidSubAppidResponse { sp_mchid: Some(…), ..SpMchidSubMchidSpAppidSubAppidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_reservation_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                sub_mchid: sub_mchid.into(),
+                sp_appid: None,
+                sub_appid: None,
+                reservation_id: None,
+                out_reservation_no: out_reservation_no.into(),
+                transfer_scene_id: None,
+                estimated_date: None,
+                estimated_max_amount: None,
+                exact_amount: None,
+                openid: None,
+                bank_type: None,
+                state: None,
+                accept_time: None,
+                reserve_time: None,
+                close_info: None,
+            }
+        }
+    }
+    /// 预约记录的关闭信息
+    ///
+    /// Used as `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`, `PostResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, `GetResponseCloseInfo` in `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseCloseInfo3 {
+        /// 预约记录关闭的时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub close_time: Option<String>,
+        /// 预约记录关闭的原因
+        ///
+        /// Example: `USER_OVERDUE_UNCONFIRMED`
+        pub close_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseCloseInfo3 {
+        close_time: "close_time" optional,
+        close_reason: "close_reason" optional,
+    });
+}
 /// `/v3/platsolution/ecommerce`
 pub mod ecommerce;
 /// `/v3/platsolution/insurance`

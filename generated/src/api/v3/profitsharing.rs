@@ -34,6 +34,205 @@ impl<'a> Profitsharing<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/profitsharing` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 分账接收方类型
+    ///
+    /// Used as `PostRequestReceiversType` in `/v3/profitsharing/orders`, `PostResponseReceiversType` in `/v3/profitsharing/orders`, `GetResponseReceiversType` in `/v3/profitsharing/orders/{out_order_no}`, `PostResponseReceiversType` in `/v3/profitsharing/orders/unfreeze`, `PostRequestType` in `/v3/profitsharing/receivers/add`, `PostResponseType` in `/v3/profitsharing/receivers/add`, `PostRequestType` in `/v3/profitsharing/receivers/delete`, `PostResponseType` in `/v3/profitsharing/receivers/delete`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `MERCHANT_ID`
+        MerchantId,
+        /// `PERSONAL_OPENID`
+        PersonalOpenid,
+        /// `PERSONAL_SUB_OPENID`
+        PersonalSubOpenid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        MerchantId = "MERCHANT_ID",
+        PersonalOpenid = "PERSONAL_OPENID",
+        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
+    });
+    /// 分账失败原因
+    ///
+    /// Used as `PostResponseReceiversFailReason` in `/v3/profitsharing/orders`, `GetResponseReceiversResult` in `/v3/profitsharing/orders/{out_order_no}`, `PostResponseReceiversFailReason` in `/v3/profitsharing/orders/unfreeze`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
+        AccountAbnormal,
+        /// `NO_RELATION`: 分账关系已解除
+        NoRelation,
+        /// `RECEIVER_HIGH_RISK`: 高风险接收方
+        ReceiverHighRisk,
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
+        ReceiverRealNameNotVerified,
+        /// `NO_AUTH`: 分账权限已解除
+        NoAuth,
+        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
+        ReceiverReceiptLimit,
+        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
+        PayerAccountAbnormal,
+        /// `INVALID_REQUEST`: 描述参数设置失败
+        InvalidRequest,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(FailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
+    /// 分账结果
+    ///
+    /// Used as `PostResponseReceiversResult` in `/v3/profitsharing/orders`, `GetResponseState` in `/v3/profitsharing/orders/{out_order_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Result {
+        /// `PENDING`
+        Pending,
+        /// `SUCCESS`
+        Success,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Result {
+        Pending = "PENDING",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+    });
+    /// 分账单状态
+    ///
+    /// Used as `PostResponseState` in `/v3/profitsharing/orders`, `PostResponseState` in `/v3/profitsharing/orders/unfreeze`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `PROCESSING`
+        Processing,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
+    /// 与分账方的关系类型
+    ///
+    /// Used as `PostRequestRelationType` in `/v3/profitsharing/receivers/add`, `PostResponseRelationType` in `/v3/profitsharing/receivers/add`.
+    ///
+    /// A value this client does not know yet is kept as [`RelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RelationType {
+        /// `SERVICE_PROVIDER`: 服务商
+        ServiceProvider,
+        /// `STORE`: 门店
+        Store,
+        /// `STAFF`: 员工
+        Staff,
+        /// `STORE_OWNER`: 店主
+        StoreOwner,
+        /// `PARTNER`: 合作伙伴
+        Partner,
+        /// `HEADQUARTER`: 总部
+        Headquarter,
+        /// `BRAND`: 品牌方
+        Brand,
+        /// `DISTRIBUTOR`: 分销商
+        Distributor,
+        /// `USER`: 用户
+        User,
+        /// `SUPPLIER`: 供应商
+        Supplier,
+        /// `CUSTOM`: 自定义
+        Custom,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RelationType {
+        ServiceProvider = "SERVICE_PROVIDER",
+        Store = "STORE",
+        Staff = "STAFF",
+        StoreOwner = "STORE_OWNER",
+        Partner = "PARTNER",
+        Headquarter = "HEADQUARTER",
+        Brand = "BRAND",
+        Distributor = "DISTRIBUTOR",
+        User = "USER",
+        Supplier = "SUPPLIER",
+        Custom = "CUSTOM",
+    });
+    /// 失败原因
+    ///
+    /// Used as `PostResponseFailReason` in `/v3/profitsharing/return-orders`, `GetResponseFailReason` in `/v3/profitsharing/return-orders/{out_return_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseFailReason {
+        /// `ACCOUNT_ABNORMAL`: 原分账接收方账户异常
+        AccountAbnormal,
+        /// `BALANCE_NOT_ENOUGH`: 余额不足
+        BalanceNotEnough,
+        /// `TIME_OUT_CLOSED`: 超时关单
+        TimeOutClosed,
+        /// `PAYER_ACCOUNT_ABNORMAL`: 原分账分出方账户异常
+        PayerAccountAbnormal,
+        /// `INVALID_REQUEST`: 描述参数设置失败
+        InvalidRequest,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
+        TimeOutClosed = "TIME_OUT_CLOSED",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+    });
+    /// 回退结果
+    ///
+    /// Used as `PostResponseResult` in `/v3/profitsharing/return-orders`, `GetResponseResult` in `/v3/profitsharing/return-orders/{out_return_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseResult {
+        /// `PROCESSING`
+        Processing,
+        /// `SUCCESS`
+        Success,
+        /// `FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ResponseResult {
+        Processing = "PROCESSING",
+        Success = "SUCCESS",
+        Failed = "FAILED",
+    });
+}
 /// `/v3/profitsharing/bills`
 pub mod bills;
 /// `/v3/profitsharing/merchant-configs`

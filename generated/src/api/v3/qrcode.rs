@@ -14,6 +14,277 @@ impl<'a> Qrcode<'a> {
         user_services::UserServices(self.0.push("user-services"))
     }
 }
+/// Shapes that several operations of `/v3/qrcode` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 交易场景值，现在支持公交和地铁的场景值
+    ///
+    /// Used as `PostRequestTradeScene` in `/v3/qrcode/transactions`, `PostResponseTradeScene` in `/v3/qrcode/transactions`, `GetResponseTradeScene` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeScene {
+        /// `BUS`
+        Bus,
+        /// `METRO`
+        Metro,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeScene {
+        Bus = "BUS",
+        Metro = "METRO",
+    });
+    /// Used as `PostResponse` in `/v3/qrcode/transactions`, `GetResponse` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AppidResponse {
+        /// 公众账号ID
+        pub appid: Option<String>,
+        /// 子商户公众账号ID
+        pub sub_appid: Option<String>,
+        /// 商户号
+        pub sp_mchid: Option<String>,
+        /// 子商户号
+        pub sub_mchid: Option<String>,
+        /// 服务描述
+        pub description: Option<String>,
+        /// 订单创建时间
+        pub create_time: Option<String>,
+        /// 商户订单号
+        pub out_trade_no: Option<String>,
+        /// 微信支付订单号
+        pub transaction_id: Option<String>,
+        /// 交易状态
+        pub trade_state: Option<TradeState>,
+        /// 交易状态描述
+        pub trade_state_description: Option<String>,
+        /// 支付完成时间
+        pub success_time: Option<String>,
+        /// 付款银行
+        pub bank_type: Option<String>,
+        /// 用户还款状态
+        pub user_repay_state: Option<UserRepayState>,
+        /// 还款微信支付订单号
+        pub repay_transaction_id: Option<String>,
+        /// 垫资还款时间
+        pub repay_time: Option<String>,
+        /// 附加数据
+        pub attach: Option<String>,
+        /// 代扣签约ID
+        pub contract_id: Option<String>,
+        /// 交易场景
+        pub trade_scene: Option<TradeScene>,
+        /// 公交场景信息
+        pub bus_info: Option<BusInfo>,
+        /// 地铁场景信息
+        pub metro_info: Option<MetroInfo>,
+        /// 订单金额信息
+        pub amount: Option<Amount>,
+        /// `promotion_detail`
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(AppidResponse {
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        description: "description" optional,
+        create_time: "create_time" optional,
+        out_trade_no: "out_trade_no" optional,
+        transaction_id: "transaction_id" optional,
+        trade_state: "trade_state" optional,
+        trade_state_description: "trade_state_description" optional,
+        success_time: "success_time" optional,
+        bank_type: "bank_type" optional,
+        user_repay_state: "user_repay_state" optional,
+        repay_transaction_id: "repay_transaction_id" optional,
+        repay_time: "repay_time" optional,
+        attach: "attach" optional,
+        contract_id: "contract_id" optional,
+        trade_scene: "trade_scene" optional,
+        bus_info: "bus_info" optional,
+        metro_info: "metro_info" optional,
+        amount: "amount" optional,
+        promotion_detail: "promotion_detail" optional,
+    });
+    /// 订单金额信息
+    ///
+    /// Used as `PostResponseAmount` in `/v3/qrcode/transactions`, `GetResponseAmount` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 订单金额
+        pub total: Option<i64>,
+        /// 用户实际支付金额
+        pub payer_total: Option<i64>,
+        /// 货币类型
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+    });
+    /// 公交场景信息
+    ///
+    /// Used as `PostResponseBusInfo` in `/v3/qrcode/transactions`, `GetResponseBusInfo` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BusInfo {
+        /// 用户乘车时间（上车）
+        pub start_time: Option<String>,
+        /// 乘车路线
+        pub line_name: Option<String>,
+        /// 车牌号。
+        pub plate_number: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BusInfo {
+        start_time: "start_time" optional,
+        line_name: "line_name" optional,
+        plate_number: "plate_number" optional,
+    });
+    /// 地铁场景信息
+    ///
+    /// Used as `PostResponseMetroInfo` in `/v3/qrcode/transactions`, `GetResponseMetroInfo` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MetroInfo {
+        /// 用户乘车时间（上车）
+        pub start_time: Option<String>,
+        /// 用户下车时间
+        pub end_time: Option<String>,
+        /// 乘车起始站
+        pub start_station: Option<String>,
+        /// 乘车终点站
+        pub end_station: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(MetroInfo {
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        start_station: "start_station" optional,
+        end_station: "end_station" optional,
+    });
+    /// 优惠信息
+    ///
+    /// Used as `PostResponsePromotionDetail` in `/v3/qrcode/transactions`, `GetResponsePromotionDetail` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        pub coupon_id: Option<String>,
+        /// 优惠名称
+        pub name: Option<String>,
+        /// 优惠范围
+        pub scope: Option<Scope>,
+        /// 优惠类型
+        pub type_: Option<Type>,
+        /// 活动ID
+        pub stock_id: Option<String>,
+        /// 优惠券面额
+        pub amount: Option<i64>,
+        /// 微信出资
+        pub wechatpay_contribute: Option<i64>,
+        /// 商户出资
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        pub other_contribute: Option<i64>,
+        /// 优惠币种
+        pub currency: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        stock_id: "stock_id" optional,
+        amount: "amount" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+    });
+    /// 优惠范围
+    ///
+    /// Used as `PostResponsePromotionDetailScope` in `/v3/qrcode/transactions`, `GetResponsePromotionDetailScope` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `GLOBAL`
+        Global,
+        /// `SINGLE`
+        Single,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Scope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
+    /// 优惠类型
+    ///
+    /// Used as `PostResponsePromotionDetailType` in `/v3/qrcode/transactions`, `GetResponsePromotionDetailType` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `CASH`
+        Cash,
+        /// `NOCASH`
+        Nocash,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Cash = "CASH",
+        Nocash = "NOCASH",
+    });
+    /// 交易状态
+    ///
+    /// Used as `PostResponseTradeState` in `/v3/qrcode/transactions`, `GetResponseTradeState` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeState {
+        /// `SUCCESS`
+        Success,
+        /// `ACCEPTED`
+        Accepted,
+        /// `PAY_FAIL`
+        PayFail,
+        /// `REFUND`
+        Refund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(TradeState {
+        Success = "SUCCESS",
+        Accepted = "ACCEPTED",
+        PayFail = "PAY_FAIL",
+        Refund = "REFUND",
+    });
+    /// 用户还款状态
+    ///
+    /// Used as `PostResponseUserRepayState` in `/v3/qrcode/transactions`, `GetResponseUserRepayState` in `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`UserRepayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum UserRepayState {
+        /// `NOT_REPAY`
+        NotRepay,
+        /// `REPAID`
+        Repaid,
+        /// `ALL_REFUND`
+        AllRefund,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(UserRepayState {
+        NotRepay = "NOT_REPAY",
+        Repaid = "REPAID",
+        AllRefund = "ALL_REFUND",
+    });
+}
 /// `/v3/qrcode/transactions`
 pub mod transactions;
 /// `/v3/qrcode/user-services`

@@ -9,5 +9,24 @@ impl<'a> RateActivity<'a> {
         applications::Applications(self.0.push("applications"))
     }
 }
+/// Shapes that several operations of `/v3/rate-activity` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 补充信息
+    ///
+    /// Used as `PostRequestAdditionalInformation` in `/v3/rate-activity/applications`, `PatchRequestAdditionalInformation` in `/v3/rate-activity/applications/id/{application_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct AdditionalInformation {
+        /// 补充说明
+        ///
+        /// Example: `特殊情况，说明原因`
+        pub additional_message: Option<String>,
+        /// `additional_material`
+        pub additional_material: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(AdditionalInformation {
+        additional_message: "additional_message" optional,
+        additional_material: "additional_material" optional,
+    });
+}
 /// `/v3/rate-activity/applications`
 pub mod applications;

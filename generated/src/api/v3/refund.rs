@@ -9,5 +9,150 @@ impl<'a> Refund<'a> {
         domestic::Domestic(self.0.push("domestic"))
     }
 }
+/// Shapes that several operations of `/v3/refund` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 金额信息
+    ///
+    /// Used as `PostResponseAmount` in `/v3/refund/domestic/refunds`, `GetResponseAmount` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponseAmount` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 订单金额
+        ///
+        /// Example: `100`
+        pub total: Option<i64>,
+        /// 退款金额
+        ///
+        /// Example: `100`
+        pub refund: Option<i64>,
+        /// 退款出资账户及金额
+        pub from: Option<Vec<From>>,
+        /// 用户支付金额
+        ///
+        /// Example: `90`
+        pub payer_total: Option<i64>,
+        /// 用户退款金额
+        ///
+        /// Example: `90`
+        pub payer_refund: Option<i64>,
+        /// 应结退款金额
+        ///
+        /// Example: `100`
+        pub settlement_refund: Option<i64>,
+        /// 应结订单金额
+        ///
+        /// Example: `100`
+        pub settlement_total: Option<i64>,
+        /// 优惠退款金额
+        ///
+        /// Example: `10`
+        pub discount_refund: Option<i64>,
+        /// 退款币种
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 手续费退款金额
+        ///
+        /// Example: `100`
+        pub refund_fee: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        refund: "refund" optional,
+        from: "from" optional,
+        payer_total: "payer_total" optional,
+        payer_refund: "payer_refund" optional,
+        settlement_refund: "settlement_refund" optional,
+        settlement_total: "settlement_total" optional,
+        discount_refund: "discount_refund" optional,
+        currency: "currency" optional,
+        refund_fee: "refund_fee" optional,
+    });
+    /// Used as `PostResponseAmountFrom` in `/v3/refund/domestic/refunds`, `GetResponseAmountFrom` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponseAmountFrom` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct From {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: Option<String>,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(From {
+        account: "account" optional,
+        amount: "amount" optional,
+    });
+    /// Used as `PostResponsePromotionDetail` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetail` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<String>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 优惠退款金额
+        ///
+        /// Example: `100`
+        pub refund_amount: Option<i64>,
+        /// 商品列表
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
+        goods_detail: "goods_detail" optional,
+    });
+    /// Used as `PostResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponsePromotionDetailGoodsDetail` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub merchant_goods_id: Option<String>,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhone6s 16G`
+        pub goods_name: Option<String>,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: Option<i64>,
+        /// 商品退款金额
+        ///
+        /// Example: `528800`
+        pub refund_amount: Option<i64>,
+        /// 商品退货数量
+        ///
+        /// Example: `1`
+        pub refund_quantity: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GoodsDetail {
+        merchant_goods_id: "merchant_goods_id" optional,
+        wechatpay_goods_id: "wechatpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        unit_price: "unit_price" optional,
+        refund_amount: "refund_amount" optional,
+        refund_quantity: "refund_quantity" optional,
+    });
+}
 /// `/v3/refund/domestic`
 pub mod domestic;

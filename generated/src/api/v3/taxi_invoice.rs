@@ -54,6 +54,45 @@ impl<'a> TaxiInvoice<'a> {
         user_taxi_orders::UserTaxiOrders(self.0.push("user-taxi-orders"))
     }
 }
+/// Shapes that several operations of `/v3/taxi-invoice` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 司机头像摘要
+    ///
+    /// Used as `PostRequestDriverPhotoPhotoDigest` in `/v3/taxi-invoice/driver/update-driver`, `PostResponseDriverPhotoPhotoDigest` in `/v3/taxi-invoice/driver/update-driver`, `GetResponseDriverPhotoPhotoDigest` in `/v3/taxi-invoice/drivers/{driver_license}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PhotoDigest {
+        /// 哈希类型
+        ///
+        /// Example: `MD5`
+        pub hash_type: Option<String>,
+        /// 哈希值
+        ///
+        /// Example: `e10adc3949ba59abbe56e057f20f883e`
+        pub hash_value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PhotoDigest {
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+    });
+    /// Used as `GetRequest` in `/v3/taxi-invoice/drivers/{driver_license}`, `GetRequest` in `/v3/taxi-invoice/taxies/{plate_number}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RegionIdRequest {
+        /// 行政区划代码
+        ///
+        /// Query parameter `region_id`. Example: `510100`
+        pub region_id: i64,
+    }
+    ::wechatpay::runtime::json_object!(RegionIdRequest {
+        region_id: query "region_id" required,
+    });
+    impl RegionIdRequest {
+        /// A `RegionIdRequest` of its required fields (`region_id`).
+        #[inline]
+        pub fn new(region_id: i64) -> Self {
+            Self { region_id }
+        }
+    }
+}
 /// `/v3/taxi-invoice/attendance`
 pub mod attendance;
 /// `/v3/taxi-invoice/cards`

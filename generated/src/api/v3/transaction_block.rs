@@ -22,6 +22,139 @@ impl<'a> TransactionBlock<'a> {
         )
     }
 }
+/// Shapes that several operations of `/v3/transaction-block` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetResponse` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseData` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BlockRecordIdResponse {
+        /// 交易拦截记录ID
+        ///
+        /// Example: `123400`
+        pub block_record_id: Option<String>,
+        /// 拦截时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub block_time: Option<String>,
+        /// 拦截原因
+        ///
+        /// Example: `涉嫌信用卡套现`
+        pub block_reason: Option<String>,
+        /// 拦截笔数
+        ///
+        /// Example: `LESS_THAN_TWENTY`
+        pub number_of_block: Option<NumberOfBlock>,
+        /// 解除管控方式
+        ///
+        /// Example: `SUBMIT_INFORMATION`
+        pub recover_way: Option<RecoverWay>,
+        /// 商户提交资料内容
+        ///
+        /// Example: `{"record_fields":[]}`
+        pub requested_item_info: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BlockRecordIdResponse {
+        block_record_id: "block_record_id" optional,
+        block_time: "block_time" optional,
+        block_reason: "block_reason" optional,
+        number_of_block: "number_of_block" optional,
+        recover_way: "recover_way" optional,
+        requested_item_info: "requested_item_info" optional,
+    });
+    /// 拦截笔数
+    ///
+    /// Used as `GetResponseNumberOfBlock` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataNumberOfBlock` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`NumberOfBlock::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum NumberOfBlock {
+        /// `LESS_THAN_TWENTY`
+        LessThanTwenty,
+        /// `LESS_THAN_ONE_HUNDRED`
+        LessThanOneHundred,
+        /// `LESS_THAN_ONE_THOUSAND`
+        LessThanOneThousand,
+        /// `OVER_ONE_THOUSAND`
+        OverOneThousand,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(NumberOfBlock {
+        LessThanTwenty = "LESS_THAN_TWENTY",
+        LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
+        LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
+        OverOneThousand = "OVER_ONE_THOUSAND",
+    });
+    /// 解除管控方式
+    ///
+    /// Used as `GetResponseRecoverWay` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRecoverWay` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`RecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RecoverWay {
+        /// `SUBMIT_INFORMATION`
+        SubmitInformation,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RecoverWay {
+        SubmitInformation = "SUBMIT_INFORMATION",
+    });
+    /// Used as `GetResponse` in `/v3/transaction-block/transaction-block-submissions/{block_submission_id}`, `PostResponse` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct BlockSubmissionIdResponse {
+        /// 交易拦截申诉ID
+        ///
+        /// Example: `B021234566799876aacsecd`
+        pub block_submission_id: Option<String>,
+        /// 提交时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub submit_time: Option<String>,
+        /// 审核结果
+        ///
+        /// Example: `EMPTY`
+        pub review_result: Option<ReviewResult>,
+        /// 审核时间
+        ///
+        /// Example: `2018-06-08T10:34:56+08:00`
+        pub review_time: Option<String>,
+        /// 审核驳回原因
+        ///
+        /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
+        pub review_reject_reason: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(BlockSubmissionIdResponse {
+        block_submission_id: "block_submission_id" optional,
+        submit_time: "submit_time" optional,
+        review_result: "review_result" optional,
+        review_time: "review_time" optional,
+        review_reject_reason: "review_reject_reason" optional,
+    });
+    /// 审核结果
+    ///
+    /// Used as `GetResponseReviewResult` in `/v3/transaction-block/transaction-block-submissions/{block_submission_id}`, `PostResponseReviewResult` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`ReviewResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ReviewResult {
+        /// `EMPTY`
+        Empty,
+        /// `PASS`
+        Pass,
+        /// `REJECT`
+        Reject,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ReviewResult {
+        Empty = "EMPTY",
+        Pass = "PASS",
+        Reject = "REJECT",
+    });
+}
 /// `/v3/transaction-block/transaction-block-records`
 pub mod transaction_block_records;
 /// `/v3/transaction-block/transaction-block-submissions`

@@ -14,6 +14,190 @@ impl<'a> Transfer<'a> {
         bill_receipt::BillReceipt(self.0.push("bill-receipt"))
     }
 }
+/// Shapes that several operations of `/v3/transfer` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// 转账批次单
+    ///
+    /// Used as `GetResponseTransferBatch` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatch` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferBatch {
+        /// 商户号
+        ///
+        /// Example: `1900001109`
+        pub mchid: Option<String>,
+        /// 商家批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: Option<String>,
+        /// 微信批次单号
+        ///
+        /// Example: `1030000071100999991182020050700019480001`
+        pub batch_id: Option<String>,
+        /// 直连商户的appid
+        ///
+        /// Example: `wxf636efh567hg4356`
+        pub appid: Option<String>,
+        /// 批次状态
+        ///
+        /// Example: `ACCEPTED`
+        pub batch_status: Option<String>,
+        /// 批次类型
+        ///
+        /// Example: `API`
+        pub batch_type: Option<String>,
+        /// 批次名称
+        ///
+        /// Example: `2019年1月深圳分部报销单`
+        pub batch_name: Option<String>,
+        /// 批次备注
+        ///
+        /// Example: `2019年1月深圳分部报销单`
+        pub batch_remark: Option<String>,
+        /// 批次关闭原因
+        ///
+        /// Example: `OVERDUE_CLOSE`
+        pub close_reason: Option<String>,
+        /// 转账总金额
+        ///
+        /// Example: `4000000`
+        pub total_amount: Option<i64>,
+        /// 转账总笔数
+        ///
+        /// Example: `200`
+        pub total_num: Option<i64>,
+        /// 批次创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 批次更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 转账成功金额
+        ///
+        /// Example: `3900000`
+        pub success_amount: Option<i64>,
+        /// 转账成功笔数
+        ///
+        /// Example: `199`
+        pub success_num: Option<i64>,
+        /// 转账失败金额
+        ///
+        /// Example: `100000`
+        pub fail_amount: Option<i64>,
+        /// 转账失败笔数
+        ///
+        /// Example: `1`
+        pub fail_num: Option<i64>,
+        /// 转账场景ID
+        ///
+        /// Example: `1000`
+        pub transfer_scene_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TransferBatch {
+        mchid: "mchid" optional,
+        out_batch_no: "out_batch_no" optional,
+        batch_id: "batch_id" optional,
+        appid: "appid" optional,
+        batch_status: "batch_status" optional,
+        batch_type: "batch_type" optional,
+        batch_name: "batch_name" optional,
+        batch_remark: "batch_remark" optional,
+        close_reason: "close_reason" optional,
+        total_amount: "total_amount" optional,
+        total_num: "total_num" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        success_amount: "success_amount" optional,
+        success_num: "success_num" optional,
+        fail_amount: "fail_amount" optional,
+        fail_num: "fail_num" optional,
+        transfer_scene_id: "transfer_scene_id" optional,
+    });
+    /// Used as `GetResponseTransferDetailList` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TransferDetailList {
+        /// 微信明细单号
+        ///
+        /// Example: `1040000071100999991182020050700019500100`
+        pub detail_id: Option<String>,
+        /// 商家明细单号
+        ///
+        /// Example: `x23zy545Bd5436`
+        pub out_detail_no: Option<String>,
+        /// 明细状态
+        ///
+        /// Example: `SUCCESS`
+        pub detail_status: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(TransferDetailList {
+        detail_id: "detail_id" optional,
+        out_detail_no: "out_detail_no" optional,
+        detail_status: "detail_status" optional,
+    });
+    /// Used as `PostResponse` in `/v3/transfer/bill-receipt`, `GetResponse` in `/v3/transfer/bill-receipt/{out_batch_no}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OutBatchNoResponse {
+        /// 商家批次单号
+        ///
+        /// Example: `plfk2020042013`
+        pub out_batch_no: String,
+        /// 电子回单申请单号
+        ///
+        /// Example: `1050000010509999485212020110200058820001`
+        pub signature_no: Option<String>,
+        /// 电子回单状态
+        ///
+        /// Example: `ACCEPTED`
+        pub signature_status: Option<String>,
+        /// 电子回单文件的hash方法
+        ///
+        /// Example: `SHA256`
+        pub hash_type: Option<String>,
+        /// 电子回单文件的hash值
+        ///
+        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
+        pub hash_value: Option<String>,
+        /// 电子回单文件的下载地址
+        ///
+        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
+        pub download_url: Option<String>,
+        /// 创建时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2020-05-21T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(OutBatchNoResponse {
+        out_batch_no: "out_batch_no" required,
+        signature_no: "signature_no" optional,
+        signature_status: "signature_status" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+    });
+    impl OutBatchNoResponse {
+        /// A `OutBatchNoResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `OutBatchNoResponse { signature_no: Some(…), ..OutBatchNoResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_batch_no: impl Into<String>) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                signature_no: None,
+                signature_status: None,
+                hash_type: None,
+                hash_value: None,
+                download_url: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
+}
 /// `/v3/transfer/batches`
 pub mod batches;
 /// `/v3/transfer/bill-receipt`

@@ -19,6 +19,234 @@ impl<'a> Vehicle<'a> {
         transactions::Transactions(self.0.push("transactions"))
     }
 }
+/// Shapes that several operations of `/v3/vehicle` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/vehicle/etc/contracts/{contract_id}`, `GetRequest` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetRequest` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct SubMchidRequest {
+        /// 特约商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `1900000109`
+        pub sub_mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(SubMchidRequest {
+        sub_mchid: query "sub_mchid" optional,
+    });
+    /// 订单金额
+    ///
+    /// Used as `PostResponseAmount` in `/v3/vehicle/etc/transactions/highway`, `GetResponseAmount` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Amount {
+        /// 订单金额
+        ///
+        /// Example: `888`
+        pub total: Option<i64>,
+        /// 货币类型
+        ///
+        /// Example: `CNY`
+        pub currency: Option<String>,
+        /// 用户实际支付金额
+        ///
+        /// Example: `888`
+        pub payer_total: Option<i64>,
+        /// 折扣
+        ///
+        /// Example: `100`
+        pub discount_total: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(Amount {
+        total: "total" optional,
+        currency: "currency" optional,
+        payer_total: "payer_total" optional,
+        discount_total: "discount_total" optional,
+    });
+    /// 设备信息
+    ///
+    /// Used as `PostResponseDeviceInfo` in `/v3/vehicle/etc/transactions/highway`, `GetResponseDeviceInfo` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponseDeviceInfo` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct DeviceInfo {
+        /// 商户端设备号
+        ///
+        /// Example: `POS1:1`
+        pub device_id: Option<String>,
+        /// 商户端设备IP
+        ///
+        /// Example: `123.12.12.123`
+        pub device_ip: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(DeviceInfo {
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+    });
+    /// 支付者
+    ///
+    /// Used as `PostResponsePayer` in `/v3/vehicle/etc/transactions/highway`, `GetResponsePayer` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Payer {
+        /// 用户在服务商APP的标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub sp_openid: Option<String>,
+        /// 用户在特约商户APP的标识
+        ///
+        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Payer {
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// Used as `PostResponsePromotionDetail` in `/v3/vehicle/etc/transactions/highway`, `GetResponsePromotionDetail` in `/v3/vehicle/etc/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PromotionDetail {
+        /// 券ID
+        ///
+        /// Example: `109519`
+        pub promotion_id: Option<String>,
+        /// 优惠名称
+        ///
+        /// Example: `单品惠-6`
+        pub name: Option<String>,
+        /// 优惠范围
+        ///
+        /// Example: `SINGLE`
+        pub scope: Option<String>,
+        /// 优惠类型
+        ///
+        /// Example: `DISCOUNT`
+        pub type_: Option<String>,
+        /// 活动ID
+        ///
+        /// Example: `931386`
+        pub activity_id: Option<String>,
+        /// 优惠券面额
+        ///
+        /// Example: `5`
+        pub amount: Option<i64>,
+        /// 微信出资
+        ///
+        /// Example: `5`
+        pub wxpay_contribute: Option<i64>,
+        /// 商户出资
+        ///
+        /// Example: `5`
+        pub merchant_contribute: Option<i64>,
+        /// 其他出资
+        ///
+        /// Example: `5`
+        pub other_contribute: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PromotionDetail {
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        activity_id: "activity_id" optional,
+        amount: "amount" optional,
+        wxpay_contribute: "wxpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+    });
+    /// 停车场景信息
+    ///
+    /// Used as `GetResponseParkingInfo` in `/v3/vehicle/transactions/out-trade-no/{out_trade_no}`, `PostResponseParkingInfo` in `/v3/vehicle/transactions/parking`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ParkingInfo {
+        /// 停车入场id
+        ///
+        /// Example: `5K8264ILTKCH16CQ250`
+        pub parking_id: Option<String>,
+        /// 车牌号
+        ///
+        /// Example: `粤B888888`
+        pub plate_number: Option<String>,
+        /// `plate_color`
+        pub plate_color: Option<crate::types::VehiclePlateColor>,
+        /// 入场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub start_time: Option<String>,
+        /// 出场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub end_time: Option<String>,
+        /// 停车场名称
+        ///
+        /// Example: `欢乐海岸停车场`
+        pub parking_name: Option<String>,
+        /// 计费时长
+        ///
+        /// Example: `3600`
+        pub charging_duration: Option<i64>,
+        /// 停车场设备id
+        ///
+        /// Example: `12313`
+        pub device_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ParkingInfo {
+        parking_id: "parking_id" optional,
+        plate_number: "plate_number" optional,
+        plate_color: "plate_color" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        parking_name: "parking_name" optional,
+        charging_duration: "charging_duration" optional,
+        device_id: "device_id" optional,
+    });
+    /// 支付者信息
+    ///
+    /// Used as `GetResponsePayer` in `/v3/vehicle/transactions/out-trade-no/{out_trade_no}`, `PostResponsePayer` in `/v3/vehicle/transactions/parking`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePayer {
+        /// 用户在appid下的标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub openid: Option<String>,
+        /// 用户在sub_appid下的标识
+        ///
+        /// Example: `oUpF8uMuAJOM2pxb1Q`
+        pub sub_openid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(ResponsePayer {
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+    });
+    /// 货币类型
+    ///
+    /// Used as `PostRequestAmountCurrency` in `/v3/vehicle/transactions/parking`, `PostResponseAmountCurrency` in `/v3/vehicle/transactions/parking`, `PostResponsePromotionDetailCurrency` in `/v3/vehicle/transactions/parking`.
+    ///
+    /// A value this client does not know yet is kept as [`Currency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Currency {
+        /// `CNY`
+        Cny,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Currency {
+        Cny = "CNY",
+    });
+    /// 分账标识
+    ///
+    /// Used as `PostRequestProfitSharing` in `/v3/vehicle/transactions/parking`, `PostResponseUserRepaid` in `/v3/vehicle/transactions/parking`.
+    ///
+    /// A value this client does not know yet is kept as [`ProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ProfitSharing {
+        /// `Y`
+        Y,
+        /// `N`
+        N,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ProfitSharing {
+        Y = "Y",
+        N = "N",
+    });
+}
 /// `/v3/vehicle/etc`
 pub mod etc;
 /// `/v3/vehicle/parking`

@@ -29,6 +29,207 @@ impl<'a> Webizpay<'a> {
         users::Users(self.0.push("users"))
     }
 }
+/// Shapes that several operations of `/v3/webizpay` share, each emitted once under a name of its own; the operations' type names are aliases of these.
+pub mod models {
+    /// Used as `GetRequest` in `/v3/webizpay/avail-mch-ranges`, `GetRequest` in `/v3/webizpay/stores/entity-matches/{batch_id}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidRequest {
+        /// 服务商商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `12341234`
+        pub sp_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidRequest {
+        sp_mchid: query "sp_mchid" required,
+    });
+    impl SpMchidRequest {
+        /// A `SpMchidRequest` of its required fields (`sp_mchid`).
+        #[inline]
+        pub fn new(sp_mchid: impl Into<String>) -> Self {
+            Self { sp_mchid: sp_mchid.into() }
+        }
+    }
+    /// 商户标识类型
+    ///
+    /// Used as `GetResponseRangeListIdentifierType` in `/v3/webizpay/avail-mch-ranges`, `PostRequestIdentifierType` in `/v3/webizpay/avail-mch-ranges`.
+    ///
+    /// A value this client does not know yet is kept as [`IdentifierType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IdentifierType {
+        /// `ORGANIZATION_CODE`
+        OrganizationCode,
+        /// `TRANSACTION_ID`
+        TransactionId,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(IdentifierType {
+        OrganizationCode = "ORGANIZATION_CODE",
+        TransactionId = "TRANSACTION_ID",
+    });
+    /// Used as `PostResponse` in `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers`, `DeleteResponse` in `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RangeIdResponse {
+        /// 可用商户范围id
+        ///
+        /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
+        pub range_id: String,
+    }
+    ::wechatpay::runtime::json_object!(RangeIdResponse {
+        range_id: "range_id" required,
+    });
+    impl RangeIdResponse {
+        /// A `RangeIdResponse` of its required fields (`range_id`).
+        #[inline]
+        pub fn new(range_id: impl Into<String>) -> Self {
+            Self { range_id: range_id.into() }
+        }
+    }
+    /// 账单类型
+    ///
+    /// Used as `PostRequestType` in `/v3/webizpay/bill/trade-bill`, `PostResponseType` in `/v3/webizpay/bill/trade-bill`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `QYZFALL`
+        Qyzfall,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Type {
+        Qyzfall = "QYZFALL",
+    });
+    /// Used as `GetRequest` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetRequest` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, `GetRequest` in `/v3/webizpay/users/{user_id}/authorization-state`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SpMchidSubMchidRequest {
+        /// 服务商商户号
+        ///
+        /// Query parameter `sp_mchid`. Example: `12341234`
+        pub sp_mchid: String,
+        /// 出资子商户号
+        ///
+        /// Query parameter `sub_mchid`. Example: `43214321`
+        pub sub_mchid: String,
+    }
+    ::wechatpay::runtime::json_object!(SpMchidSubMchidRequest {
+        sp_mchid: query "sp_mchid" required,
+        sub_mchid: query "sub_mchid" required,
+    });
+    impl SpMchidSubMchidRequest {
+        /// A `SpMchidSubMchidRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+        #[inline]
+        pub fn new(sp_mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
+    /// 使用规则
+    ///
+    /// Used as `GetResponseCardRule` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetResponseCardRule` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardRule {
+        /// `SINGLE`
+        Single,
+        /// `MULTIPLE`
+        Multiple,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CardRule {
+        Single = "SINGLE",
+        Multiple = "MULTIPLE",
+    });
+    /// 卡片状态
+    ///
+    /// Used as `GetResponseCardState` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetResponseCardState` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, `PostResponseCardState` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`.
+    ///
+    /// A value this client does not know yet is kept as [`CardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CardState {
+        /// `ACTIVE`
+        Active,
+        /// `DISABLED`
+        Disabled,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(CardState {
+        Active = "ACTIVE",
+        Disabled = "DISABLED",
+    });
+    /// 退款规则
+    ///
+    /// Used as `GetResponseRefundRule` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetResponseRefundRule` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`RefundRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RefundRule {
+        /// `RETURN`
+        Return,
+        /// `NOT_RETURN`
+        NotReturn,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RefundRule {
+        Return = "RETURN",
+        NotReturn = "NOT_RETURN",
+    });
+    /// 拉起付款码页面的企业应用类型
+    ///
+    /// Used as `GetRequestApplicationType` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`, `GetResponseApplicationType` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`, `PostRequestApplicationType` in `/v3/webizpay/users/{user_id}/authorization-url`, `PostResponseApplicationType` in `/v3/webizpay/users/{user_id}/authorization-url`.
+    ///
+    /// A value this client does not know yet is kept as [`ApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ApplicationType {
+        /// `H5`
+        H5,
+        /// `MINIPROGRAM`
+        Miniprogram,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(ApplicationType {
+        H5 = "H5",
+        Miniprogram = "MINIPROGRAM",
+    });
+    /// 批次状态
+    ///
+    /// Used as `PostResponseState` in `/v3/webizpay/stores/entity-matches`, `GetResponseState` in `/v3/webizpay/stores/entity-matches/{batch_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum State {
+        /// `ACCEPTED`
+        Accepted,
+        /// `IN_PROGRESS`
+        InProgress,
+        /// `COMPLETED`
+        Completed,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(State {
+        Accepted = "ACCEPTED",
+        InProgress = "IN_PROGRESS",
+        Completed = "COMPLETED",
+        Closed = "CLOSED",
+    });
+}
 /// `/v3/webizpay/avail-mch-ranges`
 pub mod avail_mch_ranges;
 /// `/v3/webizpay/bill`

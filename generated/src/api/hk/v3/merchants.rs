@@ -164,172 +164,17 @@ impl PostRequest {
     }
 }
 /// 业务信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestBusiness {
-    /// 业务类型
-    ///
-    /// Example: `BOTH`
-    pub business_type: PostRequestBusinessBusinessType,
-    /// APP下载链接
-    ///
-    /// Example: `https://download.qq.com`
-    pub app_download: Option<String>,
-    /// 业务网站
-    ///
-    /// Example: `https://www.qq.com`
-    pub website: Option<String>,
-    /// 公众号
-    ///
-    /// Example: `wx8888888888888888`
-    pub office_account: Option<String>,
-    /// 小程序
-    ///
-    /// Example: `wx8888888888888888`
-    pub mini_program: Option<String>,
-    /// 门店地址
-    ///
-    /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
-    pub store_address: Option<String>,
-    /// 门店照片`JSON`格式字符串
-    ///
-    /// Example: `["Media_id1","Media_id2","Media_id3"]`
-    pub store_photos: Option<String>,
-    /// MCC码
-    ///
-    /// Example: `4214`
-    pub mcc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestBusiness {
-    business_type: "business_type" required,
-    app_download: "app_download" optional,
-    website: "website" optional,
-    office_account: "office_account" optional,
-    mini_program: "mini_program" optional,
-    store_address: "store_address" optional,
-    store_photos: "store_photos" optional,
-    mcc: "mcc" optional,
-});
-impl PostRequestBusiness {
-    /// A `PostRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusiness { app_download: Some(…), ..PostRequestBusiness::new(…) }`.
-    #[inline]
-    pub fn new(business_type: PostRequestBusinessBusinessType) -> Self {
-        Self {
-            business_type,
-            app_download: None,
-            website: None,
-            office_account: None,
-            mini_program: None,
-            store_address: None,
-            store_photos: None,
-            mcc: None,
-        }
-    }
-}
+pub type PostRequestBusiness = crate::hk::v3::models::Business;
 /// 业务类型
-///
-/// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestBusinessBusinessType {
-    /// `ONLINE`
-    Online,
-    /// `OFFLINE`
-    Offline,
-    /// `BOTH`
-    Both,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestBusinessBusinessType {
-    Online = "ONLINE",
-    Offline = "OFFLINE",
-    Both = "BOTH",
-});
+pub type PostRequestBusinessBusinessType = crate::hk::v3::models::BusinessType;
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestContact {
-    /// 联系人名称
-    ///
-    /// Example: `李先生`
-    pub name: String,
-    /// 联系人电话
-    ///
-    /// Example: `075586010000`
-    pub phone: String,
-    /// 联系人邮箱
-    ///
-    /// Example: `test@test.com`
-    pub email: String,
-}
-::wechatpay::runtime::json_object!(PostRequestContact {
-    name: "name" required,
-    phone: "phone" required,
-    email: "email" required,
-});
-impl PostRequestContact {
-    /// A `PostRequestContact` of its required fields (`name`, `phone`, `email`).
-    #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        phone: impl Into<String>,
-        email: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            phone: phone.into(),
-            email: email.into(),
-        }
-    }
-}
+pub type PostRequestContact = crate::hk::v3::models::Contact;
 /// 董事信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestDirector {
-    /// 董事姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 董事证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestDirector {
-    name: "name" optional,
-    number: "number" optional,
-});
+pub type PostRequestDirector = crate::hk::v3::models::Director;
 /// 商户类型
-///
-/// A value this client does not know yet is kept as [`PostRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestMerchantType {
-    /// `ENTERPRISE`
-    Enterprise,
-    /// `INDIVIDUAL`
-    Individual,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestMerchantType {
-    Enterprise = "ENTERPRISE",
-    Individual = "INDIVIDUAL",
-});
+pub type PostRequestMerchantType = crate::hk::v3::models::MerchantType;
 /// 负责人信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestPrincipal {
-    /// 负责人姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 负责人证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestPrincipal {
-    name: "name" optional,
-    number: "number" optional,
-});
+pub type PostRequestPrincipal = crate::hk::v3::models::Principal;
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -495,17 +340,17 @@ impl PutRequest {
     }
 }
 /// 业务信息
-pub type PutRequestBusiness = crate::hk::v3::merchants::PostRequestBusiness;
+pub type PutRequestBusiness = crate::hk::v3::models::Business;
 /// 业务类型
-pub type PutRequestBusinessBusinessType = crate::hk::v3::merchants::PostRequestBusinessBusinessType;
+pub type PutRequestBusinessBusinessType = crate::hk::v3::models::BusinessType;
 /// 联系人信息
-pub type PutRequestContact = crate::hk::v3::merchants::PostRequestContact;
+pub type PutRequestContact = crate::hk::v3::models::Contact;
 /// 董事信息
-pub type PutRequestDirector = crate::hk::v3::merchants::PostRequestDirector;
+pub type PutRequestDirector = crate::hk::v3::models::Director;
 /// 商户类型
-pub type PutRequestMerchantType = crate::hk::v3::merchants::PostRequestMerchantType;
+pub type PutRequestMerchantType = crate::hk::v3::models::MerchantType;
 /// 负责人信息
-pub type PutRequestPrincipal = crate::hk::v3::merchants::PostRequestPrincipal;
+pub type PutRequestPrincipal = crate::hk::v3::models::Principal;
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PutResponse {
@@ -706,7 +551,7 @@ pub mod by_sub_mchid {
         mcc: "mcc" optional,
     });
     /// 业务类型
-    pub type GetResponseBusinessBusinessType = crate::hk::v3::merchants::PostRequestBusinessBusinessType;
+    pub type GetResponseBusinessBusinessType = crate::hk::v3::models::BusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -745,7 +590,7 @@ pub mod by_sub_mchid {
         number: "number" optional,
     });
     /// 商户类型
-    pub type GetResponseMerchantType = crate::hk::v3::merchants::PostRequestMerchantType;
+    pub type GetResponseMerchantType = crate::hk::v3::models::MerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {

@@ -195,184 +195,19 @@ pub mod app {
         }
     }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" required,
-        currency: "currency" optional,
-    });
-    impl PostRequestAmount {
-        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
-        #[inline]
-        pub fn new(total: i64) -> Self {
-            Self { total, currency: None }
-        }
-    }
+    pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<i64>,
-        /// 商品小票ID
-        ///
-        /// Example: `wx123`
-        pub receipt_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" optional,
-        receipt_id: "receipt_id" optional,
-        goods_detail: "goods_detail" optional,
-    });
+    pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: i64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub price: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" required,
-        wxpay_goods_id: "wxpay_goods_id" optional,
-        goods_name: "goods_name" optional,
-        quantity: "quantity" required,
-        price: "price" required,
-    });
-    impl PostRequestDetailGoodsDetail {
-        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
-        #[inline]
-        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
-            Self {
-                goods_id: goods_id.into(),
-                wxpay_goods_id: None,
-                goods_name: None,
-                quantity,
-                price,
-            }
-        }
-    }
+    pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 用户标识（机构）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 用户标识（特约商户）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" optional,
-        sp_openid: "sp_openid" optional,
-        sub_openid: "sub_openid" optional,
-    });
+    pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户端设备IP
-        ///
-        /// Example: `128.0.0.1`
-        pub device_ip: Option<String>,
-        /// 用户终端IP
-        ///
-        /// Example: `128.0.0.1`
-        pub payer_client_ip: Option<String>,
-        /// 操作员ID
-        ///
-        /// Example: `123145`
-        pub operator_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" optional,
-        device_ip: "device_ip" optional,
-        payer_client_ip: "payer_client_ip" optional,
-        operator_id: "operator_id" optional,
-        store_info: "store_info" optional,
-    });
+    pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" optional,
-        name: "name" required,
-        address: "address" required,
-    });
-    impl PostRequestSceneInfoStoreInfo {
-        /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
-        #[inline]
-        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-            Self {
-                id: None,
-                name: name.into(),
-                address: address.into(),
-            }
-        }
-    }
+    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" optional,
-    });
+    pub type PostResponse = crate::hk::v3::models::PrepayIdResponse;
 }
 /// `/hk/v3/transactions/id`
 pub mod id {
@@ -422,7 +257,7 @@ pub mod id {
             }
         }
         /// The request of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::hk::v3::models::MchidRequest;
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -538,225 +373,25 @@ pub mod id {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: Option<i64>,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 订单标价币种
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户支付币种
-            ///
-            /// Example: `HKD`
-            pub payer_currency: Option<String>,
-            /// 汇率信息
-            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" optional,
-            payer_total: "payer_total" optional,
-            currency: "currency" optional,
-            payer_currency: "payer_currency" optional,
-            exchange_rate: "exchange_rate" optional,
-        });
+        pub type GetResponseAmount = crate::hk::v3::models::ResponseAmount;
         /// 汇率信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `80000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" optional,
-            rate: "rate" optional,
-        });
+        pub type GetResponseAmountExchangeRate = crate::hk::v3::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::hk::v3::refunds::GetResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::hk::v3::models::Type;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 机构用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 子商户用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" optional,
-            sp_openid: "sp_openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type GetResponsePayer = crate::hk::v3::models::ResponsePayer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<GetResponsePromotionDetailScope>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponsePromotionDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 优惠币种
-            ///
-            /// Example: `HKD`
-            pub currency: Option<String>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub activity_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `0`
-            pub wxpay_contribute_amount: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `0`
-            pub merchant_contribute_amount: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `5`
-            pub other_contribute_amount: Option<i64>,
-            /// 单品列表
-            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" optional,
-            name: "name" optional,
-            scope: "scope" optional,
-            type_: "type" optional,
-            amount: "amount" optional,
-            currency: "currency" optional,
-            activity_id: "activity_id" optional,
-            wxpay_contribute_amount: "wxpay_contribute_amount" optional,
-            merchant_contribute_amount: "merchant_contribute_amount" optional,
-            other_contribute_amount: "other_contribute_amount" optional,
-            goods_detail: "goods_detail" optional,
-        });
+        pub type GetResponsePromotionDetail = crate::hk::v3::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `12345`
-            pub goods_id: Option<String>,
-            /// 商品备注
-            ///
-            /// Example: `1001`
-            pub goods_remark: Option<String>,
-            /// 商品优惠金额
-            ///
-            /// Example: `100`
-            pub discount_amount: Option<i64>,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: Option<i64>,
-            /// 商品价格
-            ///
-            /// Example: `528800`
-            pub price: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" optional,
-            goods_remark: "goods_remark" optional,
-            discount_amount: "discount_amount" optional,
-            quantity: "quantity" optional,
-            price: "price" optional,
-        });
+        pub type GetResponsePromotionDetailGoodsDetail = crate::hk::v3::models::ResponseGoodsDetail;
         /// 优惠范围
-        pub type GetResponsePromotionDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
+        pub type GetResponsePromotionDetailScope = crate::hk::v3::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::hk::v3::refunds::GetResponseDataRefundDetailType;
+        pub type GetResponsePromotionDetailType = crate::hk::v3::models::ResponseType;
         /// 交易状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeState {
-            /// `SUCCESS`: 支付成功
-            Success,
-            /// `REFUND`: 转入退款
-            Refund,
-            /// `NOTPAY`: 未支付
-            Notpay,
-            /// `CLOSED`: 已关闭
-            Closed,
-            /// `REVOKED`: 已撤销（刷卡支付）
-            Revoked,
-            /// `USERPAYING`: 用户支付中
-            Userpaying,
-            /// `PAYERROR`: 支付失败(其他原因，如银行返回失败)
-            Payerror,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeState {
-            Success = "SUCCESS",
-            Refund = "REFUND",
-            Notpay = "NOTPAY",
-            Closed = "CLOSED",
-            Revoked = "REVOKED",
-            Userpaying = "USERPAYING",
-            Payerror = "PAYERROR",
-        });
+        pub type GetResponseTradeState = crate::hk::v3::models::TradeState;
         /// 交易类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeType {
-            /// `JSAPI`
-            Jsapi,
-            /// `NATIVE`
-            Native,
-            /// `APP`
-            App,
-            /// `MWEB`
-            Mweb,
-            /// `MICROPAY`
-            Micropay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-            Jsapi = "JSAPI",
-            Native = "NATIVE",
-            App = "APP",
-            Mweb = "MWEB",
-            Micropay = "MICROPAY",
-        });
+        pub type GetResponseTradeType = crate::hk::v3::models::TradeType;
         /// `/hk/v3/transactions/id/{transaction_id}/close`
         pub mod close {
             /// The chain step for `/hk/v3/transactions/id/{transaction_id}/close`, reached with `client.hk().v3().transactions().id().transaction_id(transaction_id).close()`.
@@ -779,37 +414,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 直连商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 子商户号
-                ///
-                /// Example: `1230000109`
-                pub sub_mchid: Option<String>,
-                /// 机构商户号
-                ///
-                /// Example: `1230000109`
-                pub sp_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" required,
-                sub_mchid: "sub_mchid" optional,
-                sp_mchid: "sp_mchid" optional,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                pub fn new(mchid: impl Into<String>) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        sub_mchid: None,
-                        sp_mchid: None,
-                    }
-                }
-            }
+            pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
         pub mod reverse {
@@ -833,41 +438,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// 机构商户号
-                ///
-                /// Example: `1900000100`
-                pub sp_mchid: String,
-                /// 子商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" required,
-                sp_mchid: "sp_mchid" required,
-                sub_mchid: "sub_mchid" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
-                #[inline]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type PostRequest = crate::hk::v3::models::MchidSpMchidRequest;
         }
     }
 }
@@ -1027,19 +598,19 @@ pub mod jsapi {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::hk::v3::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::hk::v3::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::hk::v3::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::hk::v3::transactions::app::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
     /// The response of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
-    pub type PostResponse = crate::hk::v3::transactions::app::PostResponse;
+    pub type PostResponse = crate::hk::v3::models::PrepayIdResponse;
 }
 /// `/hk/v3/transactions/micropay`
 pub mod micropay {
@@ -1180,7 +751,7 @@ pub mod micropay {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -1265,9 +836,9 @@ pub mod micropay {
         }
     }
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::hk::v3::transactions::app::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
     /// The response of `POST /hk/v3/transactions/micropay` (提交付款码支付).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1418,9 +989,9 @@ pub mod micropay {
         exchange_rate: "exchange_rate" optional,
     });
     /// 汇率
-    pub type PostResponseAmountExchangeRate = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmountExchangeRate;
+    pub type PostResponseAmountExchangeRate = crate::hk::v3::models::ResponseExchangeRate;
     /// 汇率类型
-    pub type PostResponseAmountExchangeRateType = crate::hk::v3::refunds::GetResponseDataAmountExchangeRateType;
+    pub type PostResponseAmountExchangeRateType = crate::hk::v3::models::Type;
     /// PostResponseDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDetail {
@@ -1507,15 +1078,15 @@ pub mod micropay {
         price: "price" optional,
     });
     /// 优惠范围
-    pub type PostResponseDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
+    pub type PostResponseDetailScope = crate::hk::v3::models::Scope;
     /// 优惠类型
-    pub type PostResponseDetailType = crate::hk::v3::refunds::GetResponseDataRefundDetailType;
+    pub type PostResponseDetailType = crate::hk::v3::models::ResponseType;
     /// 支付者
-    pub type PostResponsePayer = crate::hk::v3::transactions::app::PostRequestPayer;
+    pub type PostResponsePayer = crate::hk::v3::models::Payer;
     /// 交易状态
-    pub type PostResponseTradeState = crate::hk::v3::transactions::id::by_transaction_id::GetResponseTradeState;
+    pub type PostResponseTradeState = crate::hk::v3::models::TradeState;
     /// 交易类型
-    pub type PostResponseTradeType = crate::hk::v3::transactions::id::by_transaction_id::GetResponseTradeType;
+    pub type PostResponseTradeType = crate::hk::v3::models::TradeType;
 }
 /// `/hk/v3/transactions/mweb`
 pub mod mweb {
@@ -1674,13 +1245,13 @@ pub mod mweb {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::hk::v3::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::hk::v3::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::hk::v3::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSceneInfo {
@@ -1727,7 +1298,7 @@ pub mod mweb {
         }
     }
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
     /// The response of `POST /hk/v3/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1896,17 +1467,17 @@ pub mod native {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::hk::v3::models::RequestAmount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::hk::v3::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::hk::v3::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::hk::v3::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::hk::v3::models::GoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::hk::v3::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::hk::v3::models::Payer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::hk::v3::transactions::app::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::hk::v3::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::models::StoreInfo;
     /// The response of `POST /hk/v3/transactions/native` (扫码支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1967,7 +1538,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::hk::v3::models::MchidRequest;
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2084,25 +1655,25 @@ pub mod out_trade_no {
             }
         }
         /// 订单金额
-        pub type GetResponseAmount = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::hk::v3::models::ResponseAmount;
         /// 汇率信息
-        pub type GetResponseAmountExchangeRate = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::hk::v3::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::hk::v3::refunds::GetResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::hk::v3::models::Type;
         /// 支付者
-        pub type GetResponsePayer = crate::hk::v3::transactions::id::by_transaction_id::GetResponsePayer;
+        pub type GetResponsePayer = crate::hk::v3::models::ResponsePayer;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::hk::v3::transactions::id::by_transaction_id::GetResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::hk::v3::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::hk::v3::transactions::id::by_transaction_id::GetResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::hk::v3::models::ResponseGoodsDetail;
         /// 优惠范围
-        pub type GetResponsePromotionDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
+        pub type GetResponsePromotionDetailScope = crate::hk::v3::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::hk::v3::refunds::GetResponseDataRefundDetailType;
+        pub type GetResponsePromotionDetailType = crate::hk::v3::models::ResponseType;
         /// 交易状态
-        pub type GetResponseTradeState = crate::hk::v3::transactions::id::by_transaction_id::GetResponseTradeState;
+        pub type GetResponseTradeState = crate::hk::v3::models::TradeState;
         /// 交易类型
-        pub type GetResponseTradeType = crate::hk::v3::transactions::id::by_transaction_id::GetResponseTradeType;
+        pub type GetResponseTradeType = crate::hk::v3::models::TradeType;
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/hk/v3/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.hk().v3().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -2125,7 +1696,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
-            pub type PostRequest = crate::hk::v3::transactions::id::by_transaction_id::close::PostRequest;
+            pub type PostRequest = crate::hk::v3::models::MchidSubMchidRequest;
         }
         /// `/hk/v3/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -2149,7 +1720,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /hk/v3/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-            pub type PostRequest = crate::hk::v3::transactions::id::by_transaction_id::reverse::PostRequest;
+            pub type PostRequest = crate::hk::v3::models::MchidSpMchidRequest;
         }
     }
 }

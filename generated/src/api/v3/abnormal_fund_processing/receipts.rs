@@ -114,33 +114,9 @@ pub mod by_receipt_id {
         notify_url: "notify_url" optional,
     });
     /// 在途异常资金付款指令的发起方
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseInstructionCommander {
-        /// 发起在途异常资金付款请求的角色
-        pub operator: Option<GetResponseInstructionCommanderOperator>,
-        /// 微信支付商户号
-        ///
-        /// Example: `990055040`
-        pub mchid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseInstructionCommander {
-        operator: "operator" optional,
-        mchid: "mchid" optional,
-    });
+    pub type GetResponseInstructionCommander = crate::v3::abnormal_fund_processing::models::Commander;
     /// 发起在途异常资金付款请求的角色
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseInstructionCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseInstructionCommanderOperator {
-        /// `MERCHANT`
-        Merchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseInstructionCommanderOperator {
-        Merchant = "MERCHANT",
-    });
+    pub type GetResponseInstructionCommanderOperator = crate::v3::abnormal_fund_processing::models::Operator;
     /// 付款方式
     ///
     /// A value this client does not know yet is kept as [`GetResponseInstructionTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -156,67 +132,13 @@ pub mod by_receipt_id {
         TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
     });
     /// 产品名称
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseProductName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseProductName {
-        /// `C2C`
-        C2c,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseProductName {
-        C2c = "C2C",
-    });
+    pub type GetResponseProductName = crate::v3::abnormal_fund_processing::models::ProductName;
     /// 在途异常资金付款状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReceiptState {
-        /// `RECEIPT_STATE_PENDING`
-        ReceiptStatePending,
-        /// `RECEIPT_STATE_PROGRESS`
-        ReceiptStateProgress,
-        /// `RECEIPT_STATE_COMPLETED`
-        ReceiptStateCompleted,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
-        ReceiptStatePending = "RECEIPT_STATE_PENDING",
-        ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-        ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-    });
+    pub type GetResponseReceiptState = crate::v3::abnormal_fund_processing::models::ReceiptState;
     /// 付款金额信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseTransferAmount {
-        /// 总金额
-        ///
-        /// Example: `100`
-        pub total: Option<i64>,
-        /// 货币类型
-        pub currency: Option<GetResponseTransferAmountCurrency>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseTransferAmount {
-        total: "total" optional,
-        currency: "currency" optional,
-    });
+    pub type GetResponseTransferAmount = crate::v3::abnormal_fund_processing::models::TransferAmount;
     /// 货币类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseTransferAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseTransferAmountCurrency {
-        /// `CNY`
-        Cny,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseTransferAmountCurrency {
-        Cny = "CNY",
-    });
+    pub type GetResponseTransferAmountCurrency = crate::v3::abnormal_fund_processing::models::Currency;
     /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`
     pub mod transfer_instructions {
         /// The chain step for `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions`, reached with `client.v3().abnormal_fund_processing().receipts().receipt_id(receipt_id).transfer_instructions()`.
@@ -286,46 +208,9 @@ pub mod by_receipt_id {
             }
         }
         /// 收款方
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiver {
-            /// 入账用户OpenID
-            ///
-            /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
-            pub openid: Option<String>,
-            /// 商户AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub appid: Option<String>,
-            /// 入账商户号
-            ///
-            /// Example: `1900001108`
-            pub mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            openid: "openid" optional,
-            appid: "appid" optional,
-            mchid: "mchid" optional,
-        });
+        pub type PostRequestReceiver = crate::v3::abnormal_fund_processing::models::Receiver;
         /// 付款方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTransferMode {
-            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-            TransferToOriginalReceiveUser,
-            /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-            TransferModeToOriginalReceiveMerchant,
-            /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-            TransferModeToSpecifiedReceiveMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTransferMode {
-            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-            TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-            TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-        });
+        pub type PostRequestTransferMode = crate::v3::abnormal_fund_processing::models::TransferMode;
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -415,44 +300,23 @@ pub mod by_receipt_id {
             notify_url: "notify_url" optional,
         });
         /// 在途异常资金付款指令的发起方
-        pub type PostResponseInstructionCommander = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommander;
+        pub type PostResponseInstructionCommander = crate::v3::abnormal_fund_processing::models::Commander;
         /// 发起在途异常资金付款请求的角色
-        pub type PostResponseInstructionCommanderOperator = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommanderOperator;
+        pub type PostResponseInstructionCommanderOperator = crate::v3::abnormal_fund_processing::models::Operator;
         /// 在途异常资金付款指令状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseInstructionInstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseInstructionInstructionState {
-            /// `INSTRUCTION_STATE_PENDING`
-            InstructionStatePending,
-            /// `INSTRUCTION_STATE_IN_PROGRESS`
-            InstructionStateInProgress,
-            /// `INSTRUCTION_STATE_CLOSED`
-            InstructionStateClosed,
-            /// `INSTRUCTION_STATE_SUCCESS`
-            InstructionStateSuccess,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseInstructionInstructionState {
-            InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-            InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-            InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-            InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
-        });
+        pub type PostResponseInstructionInstructionState = crate::v3::abnormal_fund_processing::models::InstructionState;
         /// 收款方
-        pub type PostResponseInstructionReceiver = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestReceiver;
+        pub type PostResponseInstructionReceiver = crate::v3::abnormal_fund_processing::models::Receiver;
         /// 付款方式
-        pub type PostResponseInstructionTransferMode = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestTransferMode;
+        pub type PostResponseInstructionTransferMode = crate::v3::abnormal_fund_processing::models::TransferMode;
         /// 产品名称
-        pub type PostResponseProductName = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseProductName;
+        pub type PostResponseProductName = crate::v3::abnormal_fund_processing::models::ProductName;
         /// 在途异常资金付款状态
-        pub type PostResponseReceiptState = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseReceiptState;
+        pub type PostResponseReceiptState = crate::v3::abnormal_fund_processing::models::ReceiptState;
         /// 付款金额信息
-        pub type PostResponseTransferAmount = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseTransferAmount;
+        pub type PostResponseTransferAmount = crate::v3::abnormal_fund_processing::models::TransferAmount;
         /// 货币类型
-        pub type PostResponseTransferAmountCurrency = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseTransferAmountCurrency;
+        pub type PostResponseTransferAmountCurrency = crate::v3::abnormal_fund_processing::models::Currency;
         /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
         pub mod by_out_instruction_no {
             /// The chain step for `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`, reached with `client.v3().abnormal_fund_processing().receipts().receipt_id(receipt_id).transfer_instructions().out_instruction_no(out_instruction_no)`.
@@ -555,9 +419,9 @@ pub mod by_receipt_id {
                 mchid: "mchid" optional,
             });
             /// 发起在途异常资金付款请求的角色
-            pub type GetResponseCommanderOperator = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommanderOperator;
+            pub type GetResponseCommanderOperator = crate::v3::abnormal_fund_processing::models::Operator;
             /// 在途异常资金付款指令状态
-            pub type GetResponseInstructionState = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostResponseInstructionInstructionState;
+            pub type GetResponseInstructionState = crate::v3::abnormal_fund_processing::models::InstructionState;
             /// 收款方
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiver {
@@ -581,7 +445,7 @@ pub mod by_receipt_id {
                 mchid: "mchid" optional,
             });
             /// 付款方式
-            pub type GetResponseTransferMode = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestTransferMode;
+            pub type GetResponseTransferMode = crate::v3::abnormal_fund_processing::models::TransferMode;
         }
     }
 }

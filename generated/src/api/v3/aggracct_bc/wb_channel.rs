@@ -71,72 +71,9 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 微信支付商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900016681`
-            pub mchid: String,
-            /// 额度台账号
-            ///
-            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: String,
-            /// 卡号
-            ///
-            /// Query parameter `card_no`. Example: `example_card_no`
-            pub card_no: Option<String>,
-            /// 商户子账户协议号
-            ///
-            /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            pub sgn_no: Option<String>,
-            /// 请求场景
-            ///
-            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            pub req_scene: Option<GetRequestReqScene>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: query "mchid" required,
-            bal_account_no: query "bal_account_no" required,
-            card_no: query "card_no" optional,
-            sgn_no: query "sgn_no" optional,
-            req_scene: query "req_scene" optional,
-        });
-        impl GetRequest {
-            /// A `GetRequest` with its required fields (`mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { card_no: Some(…), ..GetRequest::new(…) }`.
-            #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
-                    card_no: None,
-                    sgn_no: None,
-                    req_scene: None,
-                }
-            }
-        }
+        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -178,9 +115,9 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
-        pub type GetRequest = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequest;
+        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
         /// 请求场景
-        pub type GetRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+        pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -312,19 +249,7 @@ pub mod account {
             beneficial_owner_address: "beneficial_owner_address" optional,
         });
         /// 受益所有人证件类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseBeneficialOwnerBeneficialOwnerIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            /// `01`
-            V01,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseBeneficialOwnerBeneficialOwnerIdType {
-            V01 = "01",
-        });
+        pub type GetResponseBeneficialOwnerBeneficialOwnerIdType = crate::v3::aggracct_bc::models::BeneficialOwnerIdType;
         /// 法定代表人信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLegalRepresentative {
@@ -384,7 +309,7 @@ pub mod account {
             legal_representative_nation: "legal_representative_nation" optional,
         });
         /// 法定代表人证件类型
-        pub type GetResponseLegalRepresentativeLegalRepresentativeIdType = crate::v3::aggracct_bc::wb_channel::account::mch_archives::GetResponseBeneficialOwnerBeneficialOwnerIdType;
+        pub type GetResponseLegalRepresentativeLegalRepresentativeIdType = crate::v3::aggracct_bc::models::BeneficialOwnerIdType;
         /// 主体证件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMerchantIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -668,21 +593,9 @@ pub mod bank_channel_account {
             }
         }
         /// 变更类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestChangeScene {
-            /// `SUBJECT_INFO_RENAME`
-            SubjectInfoRename,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestChangeScene {
-            SubjectInfoRename = "SUBJECT_INFO_RENAME",
-        });
+        pub type PostRequestChangeScene = crate::v3::aggracct_bc::models::ChangeScene;
         /// 请求场景
-        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -763,27 +676,9 @@ pub mod bank_channel_account {
             }
         }
         /// 申请单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseApplicationState {
-            /// `PROCESSING`
-            Processing,
-            /// `SUCCESS`
-            Success,
-            /// `FAIL`
-            Fail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseApplicationState {
-            Processing = "PROCESSING",
-            Success = "SUCCESS",
-            Fail = "FAIL",
-        });
+        pub type PostResponseApplicationState = crate::v3::aggracct_bc::models::ApplicationState;
         /// 变更类型
-        pub type PostResponseChangeScene = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostRequestChangeScene;
+        pub type PostResponseChangeScene = crate::v3::aggracct_bc::models::ChangeScene;
         /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
         pub mod by_application_id {
             /// The chain step for `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`, reached with `client.v3().aggracct_bc().wb_channel().bank_channel_account().rename().application_id(application_id)`.
@@ -914,9 +809,9 @@ pub mod bank_channel_account {
                 }
             }
             /// 申请单状态
-            pub type GetResponseApplicationState = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponseApplicationState;
+            pub type GetResponseApplicationState = crate::v3::aggracct_bc::models::ApplicationState;
             /// 变更类型
-            pub type GetResponseChangeScene = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostRequestChangeScene;
+            pub type GetResponseChangeScene = crate::v3::aggracct_bc::models::ChangeScene;
         }
     }
 }
@@ -1001,22 +896,7 @@ pub mod control_orders {
             }
         }
         /// 控制单类型
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestControlType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestControlType {
-            /// `PUNISH`
-            Punish,
-            /// `RECOVER`
-            Recover,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestControlType {
-            Punish = "PUNISH",
-            Recover = "RECOVER",
-        });
+        pub type GetRequestControlType = crate::v3::aggracct_bc::models::ControlType;
         /// The response of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1035,7 +915,7 @@ pub mod control_orders {
             recover_order: "recover_order" optional,
         });
         /// 控制场景
-        pub type GetResponseControlScene = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetRequestControlType;
+        pub type GetResponseControlScene = crate::v3::aggracct_bc::models::ControlType;
         /// 管控单
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePunishOrder {
@@ -1159,25 +1039,7 @@ pub mod control_orders {
             Recovered = "RECOVERED",
         });
         /// 管控状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePunishOrderPunishState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePunishOrderPunishState {
-            /// `EXECUTING`
-            Executing,
-            /// `SUCCESS`
-            Success,
-            /// `FAILED`
-            Failed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderPunishState {
-            Executing = "EXECUTING",
-            Success = "SUCCESS",
-            Failed = "FAILED",
-        });
+        pub type GetResponsePunishOrderPunishState = crate::v3::aggracct_bc::models::PunishState;
         /// 解管单
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRecoverOrder {
@@ -1245,7 +1107,7 @@ pub mod control_orders {
             error_code: "error_code" optional,
         });
         /// 解管状态
-        pub type GetResponseRecoverOrderRecoverState = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetResponsePunishOrderPunishState;
+        pub type GetResponseRecoverOrderRecoverState = crate::v3::aggracct_bc::models::PunishState;
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/info`
     pub mod info {
@@ -1534,7 +1396,7 @@ pub mod control_orders {
             AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
         });
         /// 请求场景
-        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1659,7 +1521,7 @@ pub mod control_orders {
             }
         }
         /// 请求场景
-        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1789,127 +1651,17 @@ pub mod special_reduction {
         }
     }
     /// 特殊减额类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestReductionType {
-        /// `FINANCIAL_PENALTY`
-        FinancialPenalty,
-        /// `JUDICIAL_DEDUCTION`
-        JudicialDeduction,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestReductionType {
-        FinancialPenalty = "FINANCIAL_PENALTY",
-        JudicialDeduction = "JUDICIAL_DEDUCTION",
-    });
+    pub type PostRequestReductionType = crate::v3::aggracct_bc::models::ReductionType;
     /// 请求场景
-    pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+    pub type PostRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
     /// The response of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 微信支付商户号
-        ///
-        /// Example: `1900016681`
-        pub mchid: Option<String>,
-        /// 额度台账号
-        ///
-        /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-        pub bal_account_no: Option<String>,
-        /// 特殊减额单号
-        ///
-        /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-        pub out_request_no: Option<String>,
-        /// 特殊减额类型
-        ///
-        /// Example: `JUDICIAL_DEDUCTION`
-        pub reduction_type: Option<PostResponseReductionType>,
-        /// 减额金额
-        ///
-        /// Example: `1`
-        pub amount: Option<i64>,
-        /// 处理结果
-        ///
-        /// Example: `SUCCESS`
-        pub state: Option<PostResponseState>,
-        /// 特殊减额原因
-        ///
-        /// Example: `司法案件号：202508080009`
-        pub reason: Option<String>,
-        /// 微信支付额度变更单号
-        ///
-        /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
-        pub quota_change_no: Option<String>,
-        /// 成功时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub success_time: Option<String>,
-        /// 失败时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub fail_time: Option<String>,
-        /// 失败原因
-        ///
-        /// Example: `BALANCE_NOT_ENOUGH`
-        pub fail_reason: Option<PostResponseFailReason>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" optional,
-        bal_account_no: "bal_account_no" optional,
-        out_request_no: "out_request_no" optional,
-        reduction_type: "reduction_type" optional,
-        amount: "amount" optional,
-        state: "state" optional,
-        reason: "reason" optional,
-        quota_change_no: "quota_change_no" optional,
-        success_time: "success_time" optional,
-        fail_time: "fail_time" optional,
-        fail_reason: "fail_reason" optional,
-    });
+    pub type PostResponse = crate::v3::aggracct_bc::models::MchidResponse;
     /// 失败原因
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseFailReason {
-        /// `BALANCE_NOT_ENOUGH`: 余额不足
-        BalanceNotEnough,
-        /// `RECEIPT_NOT_EXIST_CLOSED`: 单据不存在，已关单
-        ReceiptNotExistClosed,
-        /// `TIME_OUT_CLOSED`: 系统异常处理超时，关单
-        TimeOutClosed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
-        BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-        ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
-        TimeOutClosed = "TIME_OUT_CLOSED",
-    });
+    pub type PostResponseFailReason = crate::v3::aggracct_bc::models::FailReason;
     /// 特殊减额类型
-    pub type PostResponseReductionType = crate::v3::aggracct_bc::wb_channel::special_reduction::PostRequestReductionType;
+    pub type PostResponseReductionType = crate::v3::aggracct_bc::models::ReductionType;
     /// 处理结果
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `PROCESSING`
-        Processing,
-        /// `SUCCESS`
-        Success,
-        /// `FAILED`
-        Failed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Processing = "PROCESSING",
-        Success = "SUCCESS",
-        Failed = "FAILED",
-    });
+    pub type PostResponseState = crate::v3::aggracct_bc::models::State;
     /// `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`
     pub mod by_out_request_no {
         /// The chain step for `/v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}`, reached with `client.v3().aggracct_bc().wb_channel().special_reduction().out_request_no(out_request_no)`.
@@ -1936,16 +1688,16 @@ pub mod special_reduction {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        pub type GetRequest = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequest;
+        pub type GetRequest = crate::v3::aggracct_bc::models::MchidRequest;
         /// 请求场景
-        pub type GetRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
+        pub type GetRequestReqScene = crate::v3::aggracct_bc::models::ReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        pub type GetResponse = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponse;
+        pub type GetResponse = crate::v3::aggracct_bc::models::MchidResponse;
         /// 失败原因
-        pub type GetResponseFailReason = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponseFailReason;
+        pub type GetResponseFailReason = crate::v3::aggracct_bc::models::FailReason;
         /// 特殊减额类型
-        pub type GetResponseReductionType = crate::v3::aggracct_bc::wb_channel::special_reduction::PostRequestReductionType;
+        pub type GetResponseReductionType = crate::v3::aggracct_bc::models::ReductionType;
         /// 处理结果
-        pub type GetResponseState = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponseState;
+        pub type GetResponseState = crate::v3::aggracct_bc::models::State;
     }
 }

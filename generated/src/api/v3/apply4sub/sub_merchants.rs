@@ -148,22 +148,7 @@ pub mod by_sub_mchid {
                 verify_finish_time: "verify_finish_time" optional,
             });
             /// 账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `ACCOUNT_TYPE_BUSINESS`
-                AccountTypeBusiness,
-                /// `ACCOUNT_TYPE_PRIVATE`
-                AccountTypePrivate,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
-                AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
-            });
+            pub type GetResponseAccountType = crate::v3::apply4sub::models::AccountType;
             /// 审核状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseVerifyResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -275,7 +260,7 @@ pub mod by_sub_mchid {
             }
         }
         /// 账户类型
-        pub type PostRequestAccountType = crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::GetResponseAccountType;
+        pub type PostRequestAccountType = crate::v3::apply4sub::models::AccountType;
         /// 修改模式
         ///
         /// A value this client does not know yet is kept as [`PostRequestModifyMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -359,7 +344,7 @@ pub mod by_sub_mchid {
             verify_fail_reason: "verify_fail_reason" optional,
         });
         /// 账户类型
-        pub type GetResponseAccountType = crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::GetResponseAccountType;
+        pub type GetResponseAccountType = crate::v3::apply4sub::models::AccountType;
         /// 验证结果
         ///
         /// A value this client does not know yet is kept as [`GetResponseVerifyResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

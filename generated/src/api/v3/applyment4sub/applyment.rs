@@ -49,63 +49,9 @@ pub mod applyment_id {
             }
         }
         /// The response of `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}` (通过申请单号查询申请状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 业务申请编号
-            ///
-            /// Example: `1900013511_10000`
-            pub business_code: Option<String>,
-            /// 微信支付申请单号
-            ///
-            /// Example: `2000002124775691`
-            pub applyment_id: Option<u64>,
-            /// 特约商户号
-            ///
-            /// Example: `1234567890`
-            pub sub_mchid: Option<String>,
-            /// 超级管理员签约链接
-            ///
-            /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
-            pub sign_url: Option<String>,
-            /// `applyment_state`
-            pub applyment_state: Option<crate::types::ApplymentState>,
-            /// 申请状态描述
-            ///
-            /// Example: `审核中`
-            pub applyment_state_msg: Option<String>,
-            /// 驳回原因详情
-            pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            business_code: "business_code" optional,
-            applyment_id: "applyment_id" optional,
-            sub_mchid: "sub_mchid" optional,
-            sign_url: "sign_url" optional,
-            applyment_state: "applyment_state" optional,
-            applyment_state_msg: "applyment_state_msg" optional,
-            audit_detail: "audit_detail" optional,
-        });
+        pub type GetResponse = crate::v3::applyment4sub::models::BusinessCodeResponse;
         /// GetResponseAuditDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAuditDetail {
-            /// 字段名
-            ///
-            /// Example: `id_card_copy`
-            pub field: Option<String>,
-            /// 字段名称
-            ///
-            /// Example: `身份证复印件`
-            pub field_name: Option<String>,
-            /// 驳回原因
-            ///
-            /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-            pub reject_reason: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-            field: "field" optional,
-            field_name: "field_name" optional,
-            reject_reason: "reject_reason" optional,
-        });
+        pub type GetResponseAuditDetail = crate::v3::applyment4sub::models::AuditDetail;
     }
 }
 /// `/v3/applyment4sub/applyment/business_code`
@@ -138,9 +84,9 @@ pub mod business_code {
             }
         }
         /// The response of `GET /v3/applyment4sub/applyment/business_code/{business_code}` (通过业务申请编号查询申请状态).
-        pub type GetResponse = crate::v3::applyment4sub::applyment::applyment_id::by_applyment_id::GetResponse;
+        pub type GetResponse = crate::v3::applyment4sub::models::BusinessCodeResponse;
         /// GetResponseAuditDetail
-        pub type GetResponseAuditDetail = crate::v3::applyment4sub::applyment::applyment_id::by_applyment_id::GetResponseAuditDetail;
+        pub type GetResponseAuditDetail = crate::v3::applyment4sub::models::AuditDetail;
     }
 }
 /// `/v3/applyment4sub/applyment/`

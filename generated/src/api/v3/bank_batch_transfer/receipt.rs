@@ -78,64 +78,7 @@ pub mod detail_receipts {
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetResponse {
-        /// 银行转账批次单号
-        ///
-        /// Example: `GD2021011610162610BBdkkIwcu3`
-        pub out_batch_no: String,
-        /// 银行转账明细单号
-        ///
-        /// Example: `mx0911231610162610v4CNkO4HAf`
-        pub out_detail_no: String,
-        /// 电子回单受理单号
-        ///
-        /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: Option<String>,
-        /// 电子回单状态
-        ///
-        /// Example: `ACCEPTED`
-        pub receipt_state: Option<String>,
-        /// 电子回单文件的Hash方法
-        ///
-        /// Example: `SHA256`
-        pub hash_type: Option<String>,
-        /// 电子回单文件的Hash值
-        ///
-        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        pub hash_value: Option<String>,
-        /// 电子回单文件的下载地址
-        ///
-        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        out_batch_no: "out_batch_no" required,
-        out_detail_no: "out_detail_no" required,
-        receipt_no: "receipt_no" optional,
-        receipt_state: "receipt_state" optional,
-        hash_type: "hash_type" optional,
-        hash_value: "hash_value" optional,
-        download_url: "download_url" optional,
-    });
-    impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { receipt_no: Some(…), ..GetResponse::new(…) }`.
-        #[inline]
-        pub fn new(
-            out_batch_no: impl Into<String>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_batch_no: out_batch_no.into(),
-                out_detail_no: out_detail_no.into(),
-                receipt_no: None,
-                receipt_state: None,
-                hash_type: None,
-                hash_value: None,
-                download_url: None,
-            }
-        }
-    }
+    pub type GetResponse = crate::v3::bank_batch_transfer::models::OutBatchNoResponse;
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -166,7 +109,7 @@ pub mod detail_receipts {
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
-    pub type PostResponse = crate::v3::bank_batch_transfer::receipt::detail_receipts::GetResponse;
+    pub type PostResponse = crate::v3::bank_batch_transfer::models::OutBatchNoResponse;
 }
 /// `/v3/bank-batch-transfer/receipt/summary-receipts`
 pub mod summary_receipts {
@@ -222,67 +165,7 @@ pub mod summary_receipts {
         }
     }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetResponse {
-        /// 银行转账批次单号
-        ///
-        /// Example: `plfk2020042013`
-        pub out_batch_no: String,
-        /// 电子回单申请单号
-        ///
-        /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: Option<String>,
-        /// 电子回单状态
-        ///
-        /// Example: `ACCEPTED`
-        pub receipt_state: Option<String>,
-        /// 电子回单文件的hash方法
-        ///
-        /// Example: `SHA256`
-        pub hash_type: Option<String>,
-        /// 电子回单文件的hash值
-        ///
-        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        pub hash_value: Option<String>,
-        /// 电子回单文件的下载地址
-        ///
-        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: Option<String>,
-        /// 创建时间
-        ///
-        /// Example: `2020-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 更新时间
-        ///
-        /// Example: `2020-05-21T13:29:35.120+08:00`
-        pub update_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        out_batch_no: "out_batch_no" required,
-        receipt_no: "receipt_no" optional,
-        receipt_state: "receipt_state" optional,
-        hash_type: "hash_type" optional,
-        hash_value: "hash_value" optional,
-        download_url: "download_url" optional,
-        create_time: "create_time" optional,
-        update_time: "update_time" optional,
-    });
-    impl GetResponse {
-        /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { receipt_no: Some(…), ..GetResponse::new(…) }`.
-        #[inline]
-        pub fn new(out_batch_no: impl Into<String>) -> Self {
-            Self {
-                out_batch_no: out_batch_no.into(),
-                receipt_no: None,
-                receipt_state: None,
-                hash_type: None,
-                hash_value: None,
-                download_url: None,
-                create_time: None,
-                update_time: None,
-            }
-        }
-    }
+    pub type GetResponse = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponse;
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -304,5 +187,5 @@ pub mod summary_receipts {
         }
     }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
-    pub type PostResponse = crate::v3::bank_batch_transfer::receipt::summary_receipts::GetResponse;
+    pub type PostResponse = crate::v3::bank_batch_transfer::models::OutBatchNoReceiptNoResponse;
 }

@@ -265,63 +265,9 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 是否查询转账明细单
-            ///
-            /// Query parameter `need_query_detail`.
-            pub need_query_detail: bool,
-            /// 请求资源起始位置
-            ///
-            /// Query parameter `offset`.
-            pub offset: Option<i64>,
-            /// 最大资源条数
-            ///
-            /// Query parameter `limit`. Example: `20`
-            pub limit: Option<i64>,
-            /// 明细状态
-            ///
-            /// Query parameter `detail_state`. Example: `FAIL`
-            pub detail_state: Option<GetRequestDetailState>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: query "need_query_detail" required,
-            offset: query "offset" optional,
-            limit: query "limit" optional,
-            detail_state: query "detail_state" optional,
-        });
-        impl GetRequest {
-            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
-            #[inline]
-            pub fn new(need_query_detail: bool) -> Self {
-                Self {
-                    need_query_detail,
-                    offset: None,
-                    limit: None,
-                    detail_state: None,
-                }
-            }
-        }
+        pub type GetRequest = crate::v3::bank_transfer::models::NeedQueryDetailRequest;
         /// 明细状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestDetailState {
-            /// `ALL`
-            All,
-            /// `SUCCESS`
-            Success,
-            /// `FAIL`
-            Fail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
-            All = "ALL",
-            Success = "SUCCESS",
-            Fail = "FAIL",
-        });
+        pub type GetRequestDetailState = crate::v3::bank_transfer::models::DetailState;
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -479,232 +425,19 @@ pub mod batch_id {
             }
         }
         /// 批次状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseBatchState {
-            /// `ACCEPTED`
-            Accepted,
-            /// `PROCESSING`
-            Processing,
-            /// `FINISHED`
-            Finished,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseBatchState {
-            Accepted = "ACCEPTED",
-            Processing = "PROCESSING",
-            Finished = "FINISHED",
-            Closed = "CLOSED",
-        });
+        pub type GetResponseBatchState = crate::v3::bank_transfer::models::BatchState;
         /// 批次关闭原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCloseReason {
-            /// `MERCHANT_REVOCATION`
-            MerchantRevocation,
-            /// `OVERDUE_CLOSE`
-            OverdueClose,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
-            MerchantRevocation = "MERCHANT_REVOCATION",
-            OverdueClose = "OVERDUE_CLOSE",
-        });
+        pub type GetResponseCloseReason = crate::v3::bank_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTransferDetailList {
-            /// 微信支付明细单号
-            ///
-            /// Example: `1140000071100999991182020050700019500100`
-            pub detail_id: Option<String>,
-            /// 银行明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: Option<String>,
-            /// 明细状态
-            ///
-            /// Example: `SUCCESS`
-            pub detail_state: Option<GetResponseTransferDetailListDetailState>,
-            /// 明细失败原因
-            ///
-            /// Example: `ACCOUNT_FROZEN`
-            pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" optional,
-            out_detail_no: "out_detail_no" optional,
-            detail_state: "detail_state" optional,
-            fail_reason: "fail_reason" optional,
-        });
+        pub type GetResponseTransferDetailList = crate::v3::bank_transfer::models::TransferDetailList;
         /// 明细状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferDetailListDetailState {
-            /// `PROCESSING`
-            Processing,
-            /// `SUCCESS`
-            Success,
-            /// `REFUND`
-            Refund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListDetailState {
-            Processing = "PROCESSING",
-            Success = "SUCCESS",
-            Refund = "REFUND",
-        });
+        pub type GetResponseTransferDetailListDetailState = crate::v3::bank_transfer::models::ResponseDetailState;
         /// 明细失败原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferDetailListFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferDetailListFailReason {
-            /// `ACCOUNT_FROZEN`
-            AccountFrozen,
-            /// `REAL_NAME_CHECK_FAIL`
-            RealNameCheckFail,
-            /// `NAME_NOT_CORRECT`
-            NameNotCorrect,
-            /// `OPENID_INVALID`
-            OpenidInvalid,
-            /// `TRANSFER_QUOTA_EXCEED`
-            TransferQuotaExceed,
-            /// `DAY_RECEIVED_QUOTA_EXCEED`
-            DayReceivedQuotaExceed,
-            /// `MONTH_RECEIVED_QUOTA_EXCEED`
-            MonthReceivedQuotaExceed,
-            /// `DAY_RECEIVED_COUNT_EXCEED`
-            DayReceivedCountExceed,
-            /// `PRODUCT_AUTH_CHECK_FAIL`
-            ProductAuthCheckFail,
-            /// `OVERDUE_CLOSE`
-            OverdueClose,
-            /// `ID_CARD_NOT_CORRECT`
-            IdCardNotCorrect,
-            /// `ACCOUNT_NOT_EXIST`
-            AccountNotExist,
-            /// `TRANSFER_RISK`
-            TransferRisk,
-            /// `PAYROLL_CARD_ALREADY_LOGOUT`
-            PayrollCardAlreadyLogout,
-            /// `PAYROLL_CARD_ALREADY_FROZEN`
-            PayrollCardAlreadyFrozen,
-            /// `PAYROLL_CARD_UNAUTHORIZED`
-            PayrollCardUnauthorized,
-            /// `PAYROLL_CARD_USER_NOT_OPEN`
-            PayrollCardUserNotOpen,
-            /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`
-            PayrollCardNameCardNotMatch,
-            /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`
-            PayrollCardIdCardNotMatch,
-            /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`
-            PayrollCardBankcardUnbundling,
-            /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`
-            BankCardCollectionsAboveQuota,
-            /// `BANK_CARD_ACCOUNT_ABNORMAL`
-            BankCardAccountAbnormal,
-            /// `BANK_CARD_STATUS_ABNORMAL`
-            BankCardStatusAbnormal,
-            /// `BANK_CARD_BANK_INFO_WRONG`
-            BankCardBankInfoWrong,
-            /// `BANK_CARD_CARD_INFO_WRONG`
-            BankCardCardInfoWrong,
-            /// `OTHER_FAIL_REASON_TYPE`
-            OtherFailReasonType,
-            /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
-            RealnameAccountReceivedQuotaExceed,
-            /// `TRANSFER_REMARK_SET_FAIL`
-            TransferRemarkSetFail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferDetailListFailReason {
-            AccountFrozen = "ACCOUNT_FROZEN",
-            RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-            NameNotCorrect = "NAME_NOT_CORRECT",
-            OpenidInvalid = "OPENID_INVALID",
-            TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-            DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-            MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-            DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-            ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-            OverdueClose = "OVERDUE_CLOSE",
-            IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-            AccountNotExist = "ACCOUNT_NOT_EXIST",
-            TransferRisk = "TRANSFER_RISK",
-            PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-            PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-            PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-            PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-            PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-            PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-            PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-            BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-            BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-            BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-            BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-            BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-            OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-            RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-            TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-        });
+        pub type GetResponseTransferDetailListFailReason = crate::v3::bank_transfer::models::FailReason;
         /// 批量转账用途
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferPurpose {
-            /// `GOODSPAYMENT`: 货款
-            Goodspayment,
-            /// `COMMISSION`: 佣金
-            Commission,
-            /// `REFUND`: 退款
-            Refund,
-            /// `REIMBURSEMENT`: 报销
-            Reimbursement,
-            /// `FREIGHT`: 运费
-            Freight,
-            /// `OTHERS`: 其他
-            Others,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
-            Goodspayment = "GOODSPAYMENT",
-            Commission = "COMMISSION",
-            Refund = "REFUND",
-            Reimbursement = "REIMBURSEMENT",
-            Freight = "FREIGHT",
-            Others = "OTHERS",
-        });
+        pub type GetResponseTransferPurpose = crate::v3::bank_transfer::models::TransferPurpose;
         /// 转账场景
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferScene {
-            /// `ORDINARY_TRANSFER`
-            OrdinaryTransfer,
-            /// `PAYROLL_CARD_TRANSFER`
-            PayrollCardTransfer,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
-            OrdinaryTransfer = "ORDINARY_TRANSFER",
-            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-        });
+        pub type GetResponseTransferScene = crate::v3::bank_transfer::models::TransferScene;
         /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/bank-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().bank_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -897,49 +630,13 @@ pub mod batch_id {
                         }
                     }
                     /// 收款账户类型
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseAccountType {
-                        /// `WECHATPAY_ACCOUNT`
-                        WechatpayAccount,
-                        /// `BANK_ACCOUNT`
-                        BankAccount,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                        WechatpayAccount = "WECHATPAY_ACCOUNT",
-                        BankAccount = "BANK_ACCOUNT",
-                    });
+                    pub type GetResponseAccountType = crate::v3::bank_transfer::models::AccountType;
                     /// 明细状态
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseDetailState {
-                        /// `PROCESSING`
-                        Processing,
-                        /// `SUCCESS`
-                        Success,
-                        /// `FAIL`
-                        Fail,
-                        /// `REFUND`
-                        Refund,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseDetailState {
-                        Processing = "PROCESSING",
-                        Success = "SUCCESS",
-                        Fail = "FAIL",
-                        Refund = "REFUND",
-                    });
+                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::ResponseDetailState2;
                     /// 明细失败原因
-                    pub type GetResponseFailReason = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailListFailReason;
+                    pub type GetResponseFailReason = crate::v3::bank_transfer::models::FailReason;
                     /// 转账场景
-                    pub type GetResponseTransferScene = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferScene;
+                    pub type GetResponseTransferScene = crate::v3::bank_transfer::models::TransferScene;
                 }
             }
         }
@@ -989,9 +686,9 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        pub type GetRequest = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequest;
+        pub type GetRequest = crate::v3::bank_transfer::models::NeedQueryDetailRequest;
         /// 明细状态
-        pub type GetRequestDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequestDetailState;
+        pub type GetRequestDetailState = crate::v3::bank_transfer::models::DetailState;
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1149,19 +846,19 @@ pub mod out_batch_no {
             }
         }
         /// 批次状态
-        pub type GetResponseBatchState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseBatchState;
+        pub type GetResponseBatchState = crate::v3::bank_transfer::models::BatchState;
         /// 批次关闭原因
-        pub type GetResponseCloseReason = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseCloseReason;
+        pub type GetResponseCloseReason = crate::v3::bank_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
-        pub type GetResponseTransferDetailList = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailList;
+        pub type GetResponseTransferDetailList = crate::v3::bank_transfer::models::TransferDetailList;
         /// 明细状态
-        pub type GetResponseTransferDetailListDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailListDetailState;
+        pub type GetResponseTransferDetailListDetailState = crate::v3::bank_transfer::models::ResponseDetailState;
         /// 明细失败原因
-        pub type GetResponseTransferDetailListFailReason = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailListFailReason;
+        pub type GetResponseTransferDetailListFailReason = crate::v3::bank_transfer::models::FailReason;
         /// 批量转账用途
-        pub type GetResponseTransferPurpose = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferPurpose;
+        pub type GetResponseTransferPurpose = crate::v3::bank_transfer::models::TransferPurpose;
         /// 转账场景
-        pub type GetResponseTransferScene = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferScene;
+        pub type GetResponseTransferScene = crate::v3::bank_transfer::models::TransferScene;
         /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().bank_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1356,13 +1053,13 @@ pub mod out_batch_no {
                         }
                     }
                     /// 收款账户类型
-                    pub type GetResponseAccountType = crate::v3::bank_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseAccountType;
+                    pub type GetResponseAccountType = crate::v3::bank_transfer::models::AccountType;
                     /// 明细状态
-                    pub type GetResponseDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseDetailState;
+                    pub type GetResponseDetailState = crate::v3::bank_transfer::models::ResponseDetailState2;
                     /// 明细失败原因
-                    pub type GetResponseFailReason = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailListFailReason;
+                    pub type GetResponseFailReason = crate::v3::bank_transfer::models::FailReason;
                     /// 转账场景
-                    pub type GetResponseTransferScene = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseTransferScene;
+                    pub type GetResponseTransferScene = crate::v3::bank_transfer::models::TransferScene;
                 }
             }
         }

@@ -81,37 +81,6 @@ pub enum GetRequestAccountType {
     Fees = "FEES",
 });
 /// 压缩类型
-///
-/// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetRequestTarType {
-    /// `GZIP`: 返回格式为.gzip的压缩包账单
-    Gzip,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetRequestTarType {
-    Gzip = "GZIP",
-});
+pub type GetRequestTarType = crate::v3::bill::models::TarType;
 /// The response of `GET /v3/bill/fundflowbill` (申请资金账单API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponse {
-    /// 哈希类型
-    ///
-    /// Example: `SHA1`
-    pub hash_type: Option<String>,
-    /// 哈希值
-    ///
-    /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: Option<String>,
-    /// 账单下载地址
-    ///
-    /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponse {
-    hash_type: "hash_type" optional,
-    hash_value: "hash_value" optional,
-    download_url: "download_url" optional,
-});
+pub type GetResponse = crate::v3::bill::models::HashTypeResponse;

@@ -113,7 +113,7 @@ pub enum GetRequestAlgorithm {
     Sm4Gcm = "SM4_GCM",
 });
 /// 压缩类型
-pub type GetRequestTarType = crate::v3::bill::fundflowbill::GetRequestTarType;
+pub type GetRequestTarType = crate::v3::bill::models::TarType;
 /// The response of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {

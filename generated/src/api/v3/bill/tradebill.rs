@@ -84,6 +84,6 @@ pub enum GetRequestBillType {
     RefSpecial = "REF_SPECIAL",
 });
 /// 压缩类型
-pub type GetRequestTarType = crate::v3::bill::fundflowbill::GetRequestTarType;
+pub type GetRequestTarType = crate::v3::bill::models::TarType;
 /// The response of `GET /v3/bill/tradebill` (申请交易账单API).
-pub type GetResponse = crate::v3::bill::fundflowbill::GetResponse;
+pub type GetResponse = crate::v3::bill::models::HashTypeResponse;

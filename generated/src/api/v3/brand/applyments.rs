@@ -562,43 +562,7 @@ pub mod applyment_id {
             }
         }
         /// 申请状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplymentState {
-            /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
-            ApplymentStateUnknown,
-            /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
-            ApplymentStateUnsubmitted,
-            /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
-            ApplymentStateWaitingValidate,
-            /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
-            ApplymentStateWaitingAudit,
-            /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
-            ApplymentStateWaitingAuth,
-            /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
-            ApplymentStateOpenAccount,
-            /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
-            ApplymentStateFinish,
-            /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
-            ApplymentStateAuditRejected,
-            /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
-            ApplymentStateCanceled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
-            ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-            ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-            ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-            ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-            ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-            ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-            ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-            ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-        });
+        pub type GetResponseApplymentState = crate::v3::brand::models::ApplymentState;
     }
 }
 /// `/v3/brand/applyments/business-code`
@@ -685,7 +649,7 @@ pub mod business_code {
             }
         }
         /// 申请状态
-        pub type GetResponseApplymentState = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponseApplymentState;
+        pub type GetResponseApplymentState = crate::v3::brand::models::ApplymentState;
     }
 }
 /// `/v3/brand/applyments/cancel-applyment`

@@ -65,37 +65,7 @@ pub mod card_configs {
         }
     }
     /// The request of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetRequest {
-        /// 业务申请编号
-        ///
-        /// Query parameter `business_code`. Example: `1900013511_10000`
-        pub business_code: Option<String>,
-        /// 微信支付申请单号
-        ///
-        /// Query parameter `applyment_id`. Example: `1111111111`
-        pub applyment_id: Option<String>,
-        /// 品牌ID
-        ///
-        /// Query parameter `brand_id`. Example: `120344`
-        pub brand_id: String,
-    }
-    ::wechatpay::runtime::json_object!(GetRequest {
-        business_code: query "business_code" optional,
-        applyment_id: query "applyment_id" optional,
-        brand_id: query "brand_id" required,
-    });
-    impl GetRequest {
-        /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { business_code: Some(…), ..GetRequest::new(…) }`.
-        #[inline]
-        pub fn new(brand_id: impl Into<String>) -> Self {
-            Self {
-                business_code: None,
-                applyment_id: None,
-                brand_id: brand_id.into(),
-            }
-        }
-    }
+    pub type GetRequest = crate::v3::brand::models::BusinessCodeRequest;
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -157,37 +127,7 @@ pub mod card_configs {
         }
     }
     /// 申请单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplymentState {
-        /// `STATE_UNKNOWN`: 状态未知，非终态
-        StateUnknown,
-        /// `DRAFTING`: 配置中，非终态
-        Drafting,
-        /// `AUDITING`: 审核中，非终态
-        Auditing,
-        /// `AUDIT_REJECTED`: 审核驳回，终态
-        AuditRejected,
-        /// `PENDING_PUBLISH`: 待发布，非终态
-        PendingPublish,
-        /// `PUBLISHED`: 已发布，终态
-        Published,
-        /// `CANCELED`: 已撤销，终态
-        Canceled,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
-        StateUnknown = "STATE_UNKNOWN",
-        Drafting = "DRAFTING",
-        Auditing = "AUDITING",
-        AuditRejected = "AUDIT_REJECTED",
-        PendingPublish = "PENDING_PUBLISH",
-        Published = "PUBLISHED",
-        Canceled = "CANCELED",
-    });
+    pub type GetResponseApplymentState = crate::v3::brand::models::ResponseApplymentState;
     /// The request of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -520,7 +460,7 @@ pub mod card_configs {
             }
         }
         /// 申请单状态
-        pub type PostResponseApplymentState = crate::v3::brand::card::card_configs::GetResponseApplymentState;
+        pub type PostResponseApplymentState = crate::v3::brand::models::ResponseApplymentState;
     }
     /// `/v3/brand/card/card-configs/preview-url`
     pub mod preview_url {
@@ -546,7 +486,7 @@ pub mod card_configs {
             }
         }
         /// The request of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
-        pub type GetRequest = crate::v3::brand::card::card_configs::GetRequest;
+        pub type GetRequest = crate::v3::brand::models::BusinessCodeRequest;
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -665,22 +605,7 @@ pub mod card_configs {
             }
         }
         /// 发布方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPublishType {
-            /// `IMMEDIATE_PUBLISH`
-            ImmediatePublish,
-            /// `SCHEDULED_PUBLISH`
-            ScheduledPublish,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPublishType {
-            ImmediatePublish = "IMMEDIATE_PUBLISH",
-            ScheduledPublish = "SCHEDULED_PUBLISH",
-        });
+        pub type PostRequestPublishType = crate::v3::brand::models::PublishType;
         /// The response of `POST /v3/brand/card/card-configs/publish` (发布商家名片配置).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -731,7 +656,7 @@ pub mod card_configs {
             }
         }
         /// 发布方式
-        pub type PostResponsePublishType = crate::v3::brand::card::card_configs::publish::PostRequestPublishType;
+        pub type PostResponsePublishType = crate::v3::brand::models::PublishType;
     }
 }
 /// `/v3/brand/card/card-links`
@@ -824,28 +749,7 @@ pub mod card_links {
         }
     }
     /// 交易场景类型
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestPaymentScene {
-        /// `MINI_PROGRAM`
-        MiniProgram,
-        /// `APP`
-        App,
-        /// `PAYMENT_SCORE`
-        PaymentScore,
-        /// `PAYMENT_CODE`
-        PaymentCode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestPaymentScene {
-        MiniProgram = "MINI_PROGRAM",
-        App = "APP",
-        PaymentScore = "PAYMENT_SCORE",
-        PaymentCode = "PAYMENT_CODE",
-    });
+    pub type GetRequestPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The response of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -894,67 +798,15 @@ pub mod card_links {
         service_id: "service_id" optional,
     });
     /// 交易场景类型
-    pub type GetResponseActiveLinkListPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+    pub type GetResponseActiveLinkListPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The request of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 业务申请编号
-        ///
-        /// Example: `1900013511_10000`
-        pub business_code: String,
-        /// 品牌ID
-        ///
-        /// Example: `1004`
-        pub brand_id: String,
-        /// 交易场景类型
-        ///
-        /// Example: `MINI_PROGRAM`
-        pub payment_scene: PostRequestPaymentScene,
-        /// 公众账号ID
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub appid: Option<String>,
-        /// 商户号
-        ///
-        /// Example: `111222333`
-        pub card_link_mchid: Option<String>,
-        /// 服务ID
-        ///
-        /// Example: `00005000000000548218251086296300`
-        pub service_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        business_code: "business_code" required,
-        brand_id: "brand_id" required,
-        payment_scene: "payment_scene" required,
-        appid: "appid" optional,
-        card_link_mchid: "card_link_mchid" optional,
-        service_id: "service_id" optional,
-    });
-    impl PostRequest {
-        /// A `PostRequest` with its required fields (`business_code`, `brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
-        #[inline]
-        pub fn new(
-            business_code: impl Into<String>,
-            brand_id: impl Into<String>,
-            payment_scene: PostRequestPaymentScene,
-        ) -> Self {
-            Self {
-                business_code: business_code.into(),
-                brand_id: brand_id.into(),
-                payment_scene,
-                appid: None,
-                card_link_mchid: None,
-                service_id: None,
-            }
-        }
-    }
+    pub type PostRequest = crate::v3::brand::models::BusinessCodeBrandIdRequest;
     /// 交易场景类型
-    pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+    pub type PostRequestPaymentScene = crate::v3::brand::models::PaymentScene;
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
-    pub type PostResponse = crate::v3::brand::card::card_links::PostRequest;
+    pub type PostResponse = crate::v3::brand::models::BusinessCodeBrandIdRequest;
     /// 交易场景类型
-    pub type PostResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+    pub type PostResponsePaymentScene = crate::v3::brand::models::PaymentScene;
     /// `/v3/brand/card/card-links/business-code`
     pub mod business_code {
         /// The chain step for `/v3/brand/card/card-links/business-code`, reached with `client.v3().brand().card().card_links().business_code()`.
@@ -1100,7 +952,7 @@ pub mod card_links {
                 InEffect = "IN_EFFECT",
             });
             /// 交易场景类型
-            pub type GetResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+            pub type GetResponsePaymentScene = crate::v3::brand::models::PaymentScene;
         }
     }
     /// `/v3/brand/card/card-links/cancel-applyment`
@@ -1196,57 +1048,12 @@ pub mod card_links {
             }
         }
         /// The request of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 交易场景类型
-            ///
-            /// Example: `MINI_PROGRAM`
-            pub payment_scene: PostRequestPaymentScene,
-            /// 公众账号ID
-            ///
-            /// Example: `wxea9c30890f48d5ae`
-            pub appid: Option<String>,
-            /// 商户号
-            ///
-            /// Example: `111222333`
-            pub card_link_mchid: Option<String>,
-            /// 服务ID
-            ///
-            /// Example: `00005000000000548218251086296300`
-            pub service_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" required,
-            payment_scene: "payment_scene" required,
-            appid: "appid" optional,
-            card_link_mchid: "card_link_mchid" optional,
-            service_id: "service_id" optional,
-        });
-        impl PostRequest {
-            /// A `PostRequest` with its required fields (`brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
-            #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                payment_scene: PostRequestPaymentScene,
-            ) -> Self {
-                Self {
-                    brand_id: brand_id.into(),
-                    payment_scene,
-                    appid: None,
-                    card_link_mchid: None,
-                    service_id: None,
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::brand::models::BrandIdRequest;
         /// 交易场景类型
-        pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+        pub type PostRequestPaymentScene = crate::v3::brand::models::PaymentScene;
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
-        pub type PostResponse = crate::v3::brand::card::card_links::unbind_card_link::PostRequest;
+        pub type PostResponse = crate::v3::brand::models::BrandIdRequest;
         /// 交易场景类型
-        pub type PostResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
+        pub type PostResponsePaymentScene = crate::v3::brand::models::PaymentScene;
     }
 }

@@ -90,51 +90,9 @@ pub mod shake_activities {
             }
         }
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestActivityState {
-            /// `CREATED`: 已创建
-            Created,
-            /// `DELIVERING`: 投放中
-            Delivering,
-            /// `EXPIRED`: 已过期
-            Expired,
-            /// `PAUSED`: 已暂停
-            Paused,
-            /// `TERMINATED`: 已终止
-            Terminated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestActivityState {
-            Created = "CREATED",
-            Delivering = "DELIVERING",
-            Expired = "EXPIRED",
-            Paused = "PAUSED",
-            Terminated = "TERMINATED",
-        });
+        pub type GetRequestActivityState = crate::v3::brand::models::ActivityState;
         /// GetRequestAuditState
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestAuditState {
-            /// `PENDING`
-            Pending,
-            /// `APPROVED`
-            Approved,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestAuditState {
-            Pending = "PENDING",
-            Approved = "APPROVED",
-            Rejected = "REJECTED",
-        });
+        pub type GetRequestAuditState = crate::v3::brand::models::AuditState;
         /// The response of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -207,9 +165,9 @@ pub mod shake_activities {
             product_coupon: "product_coupon" optional,
         });
         /// 活动状态
-        pub type GetResponseDataActivityState = crate::v3::brand::marketing::shake_activities::activities::GetRequestActivityState;
+        pub type GetResponseDataActivityState = crate::v3::brand::models::ActivityState;
         /// GetResponseDataAuditState
-        pub type GetResponseDataAuditState = crate::v3::brand::marketing::shake_activities::activities::GetRequestAuditState;
+        pub type GetResponseDataAuditState = crate::v3::brand::models::AuditState;
         /// 投放模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataDeliveryMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -142,22 +142,7 @@ pub mod card_member {
             }
         }
         /// 状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestState {
-            /// `CARD_EFFECTIVE`
-            CardEffective,
-            /// `CARD_INVALID`
-            CardInvalid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestState {
-            CardEffective = "CARD_EFFECTIVE",
-            CardInvalid = "CARD_INVALID",
-        });
+        pub type GetRequestState = crate::v3::brand::models::State;
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -302,262 +287,33 @@ pub mod card_member {
             update_time: "update_time" optional,
         });
         /// 储值信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataBalanceInformation {
-            /// 储值小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 储值小程序路径
-            ///
-            /// Example: `/pages/balance/balance`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
-            jump_appid: "jump_appid" optional,
-            jump_path: "jump_path" optional,
-        });
+        pub type GetResponseDataBalanceInformation = crate::v3::brand::models::BalanceInformation;
         /// 会员卡类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataCardType {
-            /// `PURCHASE`
-            Purchase,
-            /// `NORMAL`
-            Normal,
-            /// `BALANCE`
-            Balance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataCardType {
-            Purchase = "PURCHASE",
-            Normal = "NORMAL",
-            Balance = "BALANCE",
-        });
+        pub type GetResponseDataCardType = crate::v3::brand::models::CardType;
         /// 会员码跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataCodeJumpInformation {
-            /// 会员码跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 会员码跳转路径
-            ///
-            /// Example: `/pages/code/code`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataCodeJumpInformation {
-            jump_appid: "jump_appid" optional,
-            jump_path: "jump_path" optional,
-        });
+        pub type GetResponseDataCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
         /// 会员卡code分配类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataCodeMode {
-            /// `SYSTEM_ALLOCATE`: 系统分配
-            SystemAllocate,
-            /// `MERCHANT_ALLOCATE`: 商户预存
-            MerchantAllocate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataCodeMode {
-            SystemAllocate = "SYSTEM_ALLOCATE",
-            MerchantAllocate = "MERCHANT_ALLOCATE",
-        });
+        pub type GetResponseDataCodeMode = crate::v3::brand::models::CodeMode;
         /// 会员码型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataCodeType {
-            /// `NONE_CODE`: 不显示任何码型
-            NoneCode,
-            /// `BAR_CODE`: 条形码
-            BarCode,
-            /// `QR_CODE`: 二维码
-            QrCode,
-            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-            BarCodeAndQrCode,
-            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-            JumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataCodeType {
-            NoneCode = "NONE_CODE",
-            BarCode = "BAR_CODE",
-            QrCode = "QR_CODE",
-            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-            JumpMiniProgram = "JUMP_MINI_PROGRAM",
-        });
+        pub type GetResponseDataCodeType = crate::v3::brand::models::CodeType;
         /// 积分信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataPointsInformation {
-            /// 积分跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 积分跳转路径
-            ///
-            /// Example: `/pages/points/points`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataPointsInformation {
-            jump_appid: "jump_appid" optional,
-            jump_path: "jump_path" optional,
-        });
+        pub type GetResponseDataPointsInformation = crate::v3::brand::models::PointsInformation;
         /// 付费会员信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataPurchaseInformation {
-            /// 付费会员价格
-            ///
-            /// Example: `100`
-            pub price: Option<i64>,
-            /// 付费会员跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 付费会员跳转路径
-            ///
-            /// Example: `/pages/purchase/purchase`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataPurchaseInformation {
-            price: "price" optional,
-            jump_appid: "jump_appid" optional,
-            jump_path: "jump_path" optional,
-        });
+        pub type GetResponseDataPurchaseInformation = crate::v3::brand::models::PurchaseInformation;
         /// 状态
-        pub type GetResponseDataState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+        pub type GetResponseDataState = crate::v3::brand::models::State;
         /// 用户开卡信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataUserInformation {
-            /// 平台提供的通用开卡信息字段
-            pub common_field_list: Option<
-                Vec<GetResponseDataUserInformationCommonFieldList>,
-            >,
-            /// 商户自定义的开卡信息字段
-            pub custom_field_list: Option<
-                Vec<GetResponseDataUserInformationCustomFieldList>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
-            common_field_list: "common_field_list" optional,
-            custom_field_list: "custom_field_list" optional,
-        });
+        pub type GetResponseDataUserInformation = crate::v3::brand::models::UserInformation;
         /// 平台提供的通用开卡信息字段
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataUserInformationCommonFieldList {
-            /// `USER_FORM_FLAG_SEX`: 性别
-            UserFormFlagSex,
-            /// `USER_FORM_FLAG_NAME`: 姓名
-            UserFormFlagName,
-            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-            UserFormFlagBirthday,
-            /// `USER_FORM_FLAG_ADDRESS`: 地址
-            UserFormFlagAddress,
-            /// `USER_FORM_FLAG_EMAIL`: 邮箱
-            UserFormFlagEmail,
-            /// `USER_FORM_FLAG_CITY`: 城市
-            UserFormFlagCity,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCommonFieldList {
-            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-            UserFormFlagName = "USER_FORM_FLAG_NAME",
-            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-        });
+        pub type GetResponseDataUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
         /// GetResponseDataUserInformationCustomFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataUserInformationCustomFieldList {
-            /// 商户自定义的开卡信息字段类型
-            pub type_: Option<GetResponseDataUserInformationCustomFieldListType>,
-            /// 字段名称
-            ///
-            /// Example: `喜欢的运动`
-            pub name: Option<String>,
-            /// 字段值
-            pub values: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
-            type_: "type" optional,
-            name: "name" optional,
-            values: "values" optional,
-        });
+        pub type GetResponseDataUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataUserInformationCustomFieldListType {
-            /// `CHECK_BOX`: 自定义多选
-            CheckBox,
-            /// `RADIO`: 自定义单选
-            Radio,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCustomFieldListType {
-            CheckBox = "CHECK_BOX",
-            Radio = "RADIO",
-        });
+        pub type GetResponseDataUserInformationCustomFieldListType = crate::v3::brand::models::Type;
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataValidDateInformation {
-            /// 有效期类型
-            pub type_: Option<GetResponseDataValidDateInformationType>,
-            /// 有效期开始时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub available_begin_time: Option<String>,
-            /// 有效期结束时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `200`
-            pub available_day_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
-            type_: "type" optional,
-            available_begin_time: "available_begin_time" optional,
-            available_end_time: "available_end_time" optional,
-            available_day_after_receive: "available_day_after_receive" optional,
-        });
+        pub type GetResponseDataValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataValidDateInformationType {
-            /// `FIX_TIME_RANGE`: 固定时间范围内有效
-            FixTimeRange,
-            /// `FIX_TERM`: 相对时间范围内有效
-            FixTerm,
-            /// `PERMANENT`: 永久有效
-            Permanent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataValidDateInformationType {
-            FixTimeRange = "FIX_TIME_RANGE",
-            FixTerm = "FIX_TERM",
-            Permanent = "PERMANENT",
-        });
+        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// The request of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -690,65 +446,31 @@ pub mod card_member {
             }
         }
         /// 储值信息
-        pub type PostRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+        pub type PostRequestBalanceInformation = crate::v3::brand::models::BalanceInformation;
         /// 会员卡类型
-        pub type PostRequestCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+        pub type PostRequestCardType = crate::v3::brand::models::CardType;
         /// 会员码跳转信息
-        pub type PostRequestCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+        pub type PostRequestCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
         /// 会员卡code分配类型
-        pub type PostRequestCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+        pub type PostRequestCodeMode = crate::v3::brand::models::CodeMode;
         /// 会员码型
-        pub type PostRequestCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+        pub type PostRequestCodeType = crate::v3::brand::models::CodeType;
         /// 积分信息
-        pub type PostRequestPointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+        pub type PostRequestPointsInformation = crate::v3::brand::models::PointsInformation;
         /// 付费会员信息
-        pub type PostRequestPurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+        pub type PostRequestPurchaseInformation = crate::v3::brand::models::PurchaseInformation;
         /// 用户开卡信息
-        pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+        pub type PostRequestUserInformation = crate::v3::brand::models::UserInformation;
         /// 平台提供的通用开卡信息字段
-        pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+        pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
         /// PostRequestUserInformationCustomFieldList
-        pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+        pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+        pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestValidDateInformation {
-            /// 有效期类型
-            pub type_: PostRequestValidDateInformationType,
-            /// 有效期开始时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub available_begin_time: Option<String>,
-            /// 有效期结束时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `200`
-            pub available_day_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
-            type_: "type" required,
-            available_begin_time: "available_begin_time" optional,
-            available_end_time: "available_end_time" optional,
-            available_day_after_receive: "available_day_after_receive" optional,
-        });
-        impl PostRequestValidDateInformation {
-            /// A `PostRequestValidDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestValidDateInformation { available_begin_time: Some(…), ..PostRequestValidDateInformation::new(…) }`.
-            #[inline]
-            pub fn new(type_: PostRequestValidDateInformationType) -> Self {
-                Self {
-                    type_,
-                    available_begin_time: None,
-                    available_end_time: None,
-                    available_day_after_receive: None,
-                }
-            }
-        }
+        pub type PostRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
         /// 有效期类型
-        pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+        pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -903,33 +625,33 @@ pub mod card_member {
             }
         }
         /// 储值信息
-        pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+        pub type PostResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
         /// 会员卡类型
-        pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+        pub type PostResponseCardType = crate::v3::brand::models::CardType;
         /// 会员码跳转信息
-        pub type PostResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+        pub type PostResponseCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
         /// 会员卡code分配类型
-        pub type PostResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+        pub type PostResponseCodeMode = crate::v3::brand::models::CodeMode;
         /// 会员码型
-        pub type PostResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+        pub type PostResponseCodeType = crate::v3::brand::models::CodeType;
         /// 积分信息
-        pub type PostResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+        pub type PostResponsePointsInformation = crate::v3::brand::models::PointsInformation;
         /// 付费会员信息
-        pub type PostResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+        pub type PostResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
         /// 状态
-        pub type PostResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+        pub type PostResponseState = crate::v3::brand::models::State;
         /// 用户开卡信息
-        pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+        pub type PostResponseUserInformation = crate::v3::brand::models::UserInformation;
         /// 平台提供的通用开卡信息字段
-        pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+        pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
         /// PostResponseUserInformationCustomFieldList
-        pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+        pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+        pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
         /// 会员卡有效期
-        pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+        pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+        pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// `/v3/brand/partner/card-member/cards/{card_id}`
         pub mod by_card_id {
             /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id)`.
@@ -987,226 +709,69 @@ pub mod card_member {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteRequest {
-                /// 品牌id
-                ///
-                /// Query parameter `brand_id`. Example: `1004`
-                pub brand_id: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteRequest {
-                brand_id: query "brand_id" required,
-            });
-            impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`brand_id`).
-                #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self { brand_id: brand_id.into() }
-                }
-            }
+            pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest2;
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteResponse {
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 商户AppId
-                ///
-                /// Example: `wxea9c30890f48d5ae`
-                pub appid: Option<String>,
-                /// 会员卡类型
-                pub card_type: Option<DeleteResponseCardType>,
-                /// 卡名称
-                ///
-                /// Example: `测试卡`
-                pub card_title: Option<String>,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 会员卡code分配类型
-                pub code_mode: Option<DeleteResponseCodeMode>,
-                /// 会员码型
-                pub code_type: Option<DeleteResponseCodeType>,
-                /// 会员码跳转信息
-                pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
-                /// 会员权益
-                ///
-                /// Example: `会员折扣、专属价`
-                pub benefits: Option<String>,
-                /// 回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: Option<String>,
-                /// 是否置顶
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                ///
-                /// Example: `白银会员`
-                pub init_level: Option<String>,
-                /// 服务电话
-                ///
-                /// Example: `010-8877xxxx`
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                ///
-                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: Option<DeleteResponseValidDateInformation>,
-                /// 积分信息
-                pub points_information: Option<DeleteResponsePointsInformation>,
-                /// 储值信息
-                pub balance_information: Option<DeleteResponseBalanceInformation>,
-                /// 付费会员信息
-                pub purchase_information: Option<DeleteResponsePurchaseInformation>,
-                /// 用户开卡信息
-                pub user_information: Option<DeleteResponseUserInformation>,
-                /// 状态
-                pub state: Option<DeleteResponseState>,
-                /// 创建时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: Option<String>,
-                /// 更新时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponse {
-                card_id: "card_id" required,
-                brand_id: "brand_id" required,
-                appid: "appid" optional,
-                card_type: "card_type" optional,
-                card_title: "card_title" optional,
-                card_color: "card_color" optional,
-                card_picture_url: "card_picture_url" optional,
-                code_mode: "code_mode" optional,
-                code_type: "code_type" optional,
-                code_jump_information: "code_jump_information" optional,
-                benefits: "benefits" optional,
-                notify_url: "notify_url" optional,
-                need_pinned: "need_pinned" optional,
-                need_display_level: "need_display_level" optional,
-                init_level: "init_level" optional,
-                service_phone: "service_phone" optional,
-                legal_agreement: "legal_agreement" optional,
-                valid_date_information: "valid_date_information" optional,
-                points_information: "points_information" optional,
-                balance_information: "balance_information" optional,
-                purchase_information: "purchase_information" optional,
-                user_information: "user_information" optional,
-                state: "state" optional,
-                create_time: "create_time" optional,
-                update_time: "update_time" optional,
-            });
-            impl DeleteResponse {
-                /// A `DeleteResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `DeleteResponse { appid: Some(…), ..DeleteResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    card_id: impl Into<String>,
-                    brand_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        card_id: card_id.into(),
-                        brand_id: brand_id.into(),
-                        appid: None,
-                        card_type: None,
-                        card_title: None,
-                        card_color: None,
-                        card_picture_url: None,
-                        code_mode: None,
-                        code_type: None,
-                        code_jump_information: None,
-                        benefits: None,
-                        notify_url: None,
-                        need_pinned: None,
-                        need_display_level: None,
-                        init_level: None,
-                        service_phone: None,
-                        legal_agreement: None,
-                        valid_date_information: None,
-                        points_information: None,
-                        balance_information: None,
-                        purchase_information: None,
-                        user_information: None,
-                        state: None,
-                        create_time: None,
-                        update_time: None,
-                    }
-                }
-            }
+            pub type DeleteResponse = crate::v3::brand::models::CardIdResponse;
             /// 储值信息
-            pub type DeleteResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+            pub type DeleteResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员卡类型
-            pub type DeleteResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type DeleteResponseCardType = crate::v3::brand::models::CardType;
             /// 会员码跳转信息
-            pub type DeleteResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+            pub type DeleteResponseCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
             /// 会员卡code分配类型
-            pub type DeleteResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+            pub type DeleteResponseCodeMode = crate::v3::brand::models::CodeMode;
             /// 会员码型
-            pub type DeleteResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+            pub type DeleteResponseCodeType = crate::v3::brand::models::CodeType;
             /// 积分信息
-            pub type DeleteResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+            pub type DeleteResponsePointsInformation = crate::v3::brand::models::PointsInformation;
             /// 付费会员信息
-            pub type DeleteResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+            pub type DeleteResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type DeleteResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+            pub type DeleteResponseState = crate::v3::brand::models::State;
             /// 用户开卡信息
-            pub type DeleteResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+            pub type DeleteResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
-            pub type DeleteResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type DeleteResponseUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
             /// DeleteResponseUserInformationCustomFieldList
-            pub type DeleteResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+            pub type DeleteResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type DeleteResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+            pub type DeleteResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
             /// 会员卡有效期
-            pub type DeleteResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type DeleteResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type DeleteResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type DeleteResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
+            pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            pub type GetResponse = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteResponse;
+            pub type GetResponse = crate::v3::brand::models::CardIdResponse;
             /// 储值信息
-            pub type GetResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+            pub type GetResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员卡类型
-            pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type GetResponseCardType = crate::v3::brand::models::CardType;
             /// 会员码跳转信息
-            pub type GetResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+            pub type GetResponseCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
             /// 会员卡code分配类型
-            pub type GetResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+            pub type GetResponseCodeMode = crate::v3::brand::models::CodeMode;
             /// 会员码型
-            pub type GetResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+            pub type GetResponseCodeType = crate::v3::brand::models::CodeType;
             /// 积分信息
-            pub type GetResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+            pub type GetResponsePointsInformation = crate::v3::brand::models::PointsInformation;
             /// 付费会员信息
-            pub type GetResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+            pub type GetResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type GetResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+            pub type GetResponseState = crate::v3::brand::models::State;
             /// 用户开卡信息
-            pub type GetResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+            pub type GetResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
-            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
             /// GetResponseUserInformationCustomFieldList
-            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type GetResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+            pub type GetResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
             /// 会员卡有效期
-            pub type GetResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type GetResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
@@ -1308,25 +873,25 @@ pub mod card_member {
                 }
             }
             /// 储值信息
-            pub type PatchRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+            pub type PatchRequestBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员码跳转信息
-            pub type PatchRequestCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+            pub type PatchRequestCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
             /// 积分信息
-            pub type PatchRequestPointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+            pub type PatchRequestPointsInformation = crate::v3::brand::models::PointsInformation;
             /// 付费会员信息
-            pub type PatchRequestPurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+            pub type PatchRequestPurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 用户开卡信息
-            pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+            pub type PatchRequestUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
-            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
             /// PatchRequestUserInformationCustomFieldList
-            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+            pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::models::Type;
             /// 会员卡有效期
-            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
+            pub type PatchRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
             /// 有效期类型
-            pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -1478,33 +1043,33 @@ pub mod card_member {
                 }
             }
             /// 储值信息
-            pub type PatchResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+            pub type PatchResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
             /// 会员卡类型
-            pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type PatchResponseCardType = crate::v3::brand::models::CardType;
             /// 会员码跳转信息
-            pub type PatchResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+            pub type PatchResponseCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
             /// 会员卡code分配类型
-            pub type PatchResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+            pub type PatchResponseCodeMode = crate::v3::brand::models::CodeMode;
             /// 会员码型
-            pub type PatchResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+            pub type PatchResponseCodeType = crate::v3::brand::models::CodeType;
             /// 积分信息
-            pub type PatchResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+            pub type PatchResponsePointsInformation = crate::v3::brand::models::PointsInformation;
             /// 付费会员信息
-            pub type PatchResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+            pub type PatchResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
             /// 状态
-            pub type PatchResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+            pub type PatchResponseState = crate::v3::brand::models::State;
             /// 用户开卡信息
-            pub type PatchResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+            pub type PatchResponseUserInformation = crate::v3::brand::models::UserInformation;
             /// 平台提供的通用开卡信息字段
-            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
             /// PatchResponseUserInformationCustomFieldList
-            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            pub type PatchResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+            pub type PatchResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
             /// 会员卡有效期
-            pub type PatchResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PatchResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PatchResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
             pub mod invalidate {
                 /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id).invalidate()`.
@@ -1698,15 +1263,15 @@ pub mod card_member {
                     }
                 }
                 /// 储值信息
-                pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
+                pub type PostResponseBalanceInformation = crate::v3::brand::models::BalanceInformation;
                 /// 会员卡类型
-                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+                pub type PostResponseCardType = crate::v3::brand::models::CardType;
                 /// 会员码跳转信息
-                pub type PostResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
+                pub type PostResponseCodeJumpInformation = crate::v3::brand::models::CodeJumpInformation;
                 /// 会员卡code分配类型
-                pub type PostResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
+                pub type PostResponseCodeMode = crate::v3::brand::models::CodeMode;
                 /// 会员码型
-                pub type PostResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
+                pub type PostResponseCodeType = crate::v3::brand::models::CodeType;
                 /// 会员中心信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseMemberInformation {
@@ -1724,23 +1289,23 @@ pub mod card_member {
                     jump_path: "jump_path" optional,
                 });
                 /// 积分信息
-                pub type PostResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
+                pub type PostResponsePointsInformation = crate::v3::brand::models::PointsInformation;
                 /// 付费会员信息
-                pub type PostResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
+                pub type PostResponsePurchaseInformation = crate::v3::brand::models::PurchaseInformation;
                 /// 状态
-                pub type PostResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
+                pub type PostResponseState = crate::v3::brand::models::State;
                 /// 用户开卡信息
-                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
+                pub type PostResponseUserInformation = crate::v3::brand::models::UserInformation;
                 /// 平台提供的通用开卡信息字段
-                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::CommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::CustomFieldList;
                 /// 商户自定义的开卡信息字段类型
-                pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
+                pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::models::Type;
                 /// 会员卡有效期
-                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+                pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             }
         }
     }
@@ -1837,28 +1402,7 @@ pub mod card_member {
             }
         }
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestActivityState {
-            /// `MEMBERSHIP_ACTIVITY_CREATED`
-            MembershipActivityCreated,
-            /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-            MembershipActivityEffective,
-            /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-            MembershipActivityTerminated,
-            /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-            MembershipActivityExpired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestActivityState {
-            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-        });
+        pub type GetRequestActivityState = crate::v3::brand::models::RequestActivityState;
         /// The response of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1977,37 +1521,11 @@ pub mod card_member {
             modify_time: "modify_time" optional,
         });
         /// 活动渠道
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataActivityChannel {
-            /// `MECHANT_APP_COMPONENT`
-            MechantAppComponent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataActivityChannel {
-            MechantAppComponent = "MECHANT_APP_COMPONENT",
-        });
+        pub type GetResponseDataActivityChannel = crate::v3::brand::models::ActivityChannel;
         /// 活动状态
-        pub type GetResponseDataActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
+        pub type GetResponseDataActivityState = crate::v3::brand::models::RequestActivityState;
         /// GetResponseDataProductCouponStockList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataProductCouponStockList {
-            /// 商品券ID
-            ///
-            /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: Option<String>,
-            /// 批次ID
-            ///
-            /// Example: `98065001`
-            pub stock_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
-            product_coupon_id: "product_coupon_id" optional,
-            stock_id: "stock_id" optional,
-        });
+        pub type GetResponseDataProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -2093,7 +1611,7 @@ pub mod card_member {
             }
         }
         /// 活动渠道
-        pub type PostRequestActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
+        pub type PostRequestActivityChannel = crate::v3::brand::models::ActivityChannel;
         /// PostRequestProductCouponStockList
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestProductCouponStockList {
@@ -2238,11 +1756,11 @@ pub mod card_member {
             }
         }
         /// 活动渠道
-        pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
+        pub type PostResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
         /// 活动状态
-        pub type PostResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
+        pub type PostResponseActivityState = crate::v3::brand::models::RequestActivityState;
         /// PostResponseProductCouponStockList
-        pub type PostResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
+        pub type PostResponseProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
         pub mod by_activity_id {
             /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id)`.
@@ -2285,120 +1803,15 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
+            pub type GetRequest = crate::v3::brand::models::BrandIdRequest2;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 商户请求单号
-                ///
-                /// Example: `100002322019090134234sfdf`
-                pub out_request_no: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: Option<String>,
-                /// 活动渠道
-                ///
-                /// Example: `MECHANT_APP_COMPONENT`
-                pub activity_channel: Option<GetResponseActivityChannel>,
-                /// 活动主标题
-                ///
-                /// Example: `入会享券`
-                pub title: Option<String>,
-                /// 活动主标题
-                ///
-                /// Example: `5张满减券`
-                pub sub_title: Option<String>,
-                /// 活动开始时间
-                ///
-                /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: Option<String>,
-                /// 活动结束时间
-                ///
-                /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: Option<String>,
-                /// 活动总库存
-                ///
-                /// Example: `1000`
-                pub apply_total: Option<i64>,
-                /// 活动剩余库存
-                ///
-                /// Example: `1000`
-                pub apply_available: Option<i64>,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Option<
-                    Vec<GetResponseProductCouponStockList>,
-                >,
-                /// 活动ID
-                ///
-                /// Example: `371067`
-                pub activity_id: String,
-                /// 活动状态
-                ///
-                /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-                pub activity_state: Option<GetResponseActivityState>,
-                /// 创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: Option<String>,
-                /// 更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub modify_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                out_request_no: "out_request_no" optional,
-                brand_id: "brand_id" required,
-                card_id: "card_id" optional,
-                activity_channel: "activity_channel" optional,
-                title: "title" optional,
-                sub_title: "sub_title" optional,
-                begin_time: "begin_time" optional,
-                end_time: "end_time" optional,
-                apply_total: "apply_total" optional,
-                apply_available: "apply_available" optional,
-                product_coupon_stock_list: "product_coupon_stock_list" optional,
-                activity_id: "activity_id" required,
-                activity_state: "activity_state" optional,
-                create_time: "create_time" optional,
-                modify_time: "modify_time" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`brand_id`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    activity_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_request_no: None,
-                        brand_id: brand_id.into(),
-                        card_id: None,
-                        activity_channel: None,
-                        title: None,
-                        sub_title: None,
-                        begin_time: None,
-                        end_time: None,
-                        apply_total: None,
-                        apply_available: None,
-                        product_coupon_stock_list: None,
-                        activity_id: activity_id.into(),
-                        activity_state: None,
-                        create_time: None,
-                        modify_time: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::brand::models::OutRequestNoResponse;
             /// 活动渠道
-            pub type GetResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
+            pub type GetResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
             /// 活动状态
-            pub type GetResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
+            pub type GetResponseActivityState = crate::v3::brand::models::RequestActivityState;
             /// GetResponseProductCouponStockList
-            pub type GetResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
+            pub type GetResponseProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
@@ -2561,11 +1974,11 @@ pub mod card_member {
                 }
             }
             /// 活动渠道
-            pub type PatchResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
+            pub type PatchResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
             /// 活动状态
-            pub type PatchResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
+            pub type PatchResponseActivityState = crate::v3::brand::models::RequestActivityState;
             /// PatchResponseProductCouponStockList
-            pub type PatchResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
+            pub type PatchResponseProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id).terminate()`.
@@ -2606,13 +2019,13 @@ pub mod card_member {
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::by_activity_id::GetResponse;
+                pub type PostResponse = crate::v3::brand::models::OutRequestNoResponse;
                 /// 活动渠道
-                pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
+                pub type PostResponseActivityChannel = crate::v3::brand::models::ActivityChannel;
                 /// 活动状态
-                pub type PostResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
+                pub type PostResponseActivityState = crate::v3::brand::models::RequestActivityState;
                 /// PostResponseProductCouponStockList
-                pub type PostResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
+                pub type PostResponseProductCouponStockList = crate::v3::brand::models::ProductCouponStockList;
             }
         }
     }
@@ -2638,57 +2051,9 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 会员卡模板ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 用户标识
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" required,
-            card_id: "card_id" required,
-            openid: "openid" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `openid`).
-            #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                card_id: impl Into<String>,
-                openid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    brand_id: brand_id.into(),
-                    card_id: card_id.into(),
-                    openid: openid.into(),
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::brand::models::BrandIdCardIdRequest;
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预授权token
-            ///
-            /// Example: `d2df23f2f4fasf3gws`
-            pub token: Option<String>,
-            /// token 过期时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub expire_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" optional,
-            expire_time: "expire_time" optional,
-        });
+        pub type PostResponse = crate::v3::brand::models::TokenResponse;
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
     pub mod pre_auth_tokens {
@@ -2712,9 +2077,9 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        pub type PostRequest = crate::v3::brand::partner::card_member::pay_view_tokens::PostRequest;
+        pub type PostRequest = crate::v3::brand::models::BrandIdCardIdRequest;
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        pub type PostResponse = crate::v3::brand::partner::card_member::pay_view_tokens::PostResponse;
+        pub type PostResponse = crate::v3::brand::models::TokenResponse;
     }
     /// `/v3/brand/partner/card-member/user-cards`
     pub mod user_cards {
@@ -2809,28 +2174,7 @@ pub mod card_member {
             }
         }
         /// 用户会员卡状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestUserCardState {
-            /// `UNACTIVATED`
-            Unactivated,
-            /// `EFFECTIVE`
-            Effective,
-            /// `EXPIRED`
-            Expired,
-            /// `INVALID`
-            Invalid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestUserCardState {
-            Unactivated = "UNACTIVATED",
-            Effective = "EFFECTIVE",
-            Expired = "EXPIRED",
-            Invalid = "INVALID",
-        });
+        pub type GetRequestUserCardState = crate::v3::brand::models::UserCardState;
         /// The response of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -2946,59 +2290,21 @@ pub mod card_member {
             invalid_time: "invalid_time" optional,
         });
         /// 会员卡类型
-        pub type GetResponseDataCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+        pub type GetResponseDataCardType = crate::v3::brand::models::CardType;
         /// 用户会员卡状态
-        pub type GetResponseDataUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+        pub type GetResponseDataUserCardState = crate::v3::brand::models::UserCardState;
         /// 用户开卡时填写的个人信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataUserInformation {
-            /// 平台提供的通用开卡信息字段
-            pub common_field_list: Option<
-                Vec<GetResponseDataUserInformationCommonFieldList>,
-            >,
-            /// 商户自定义的开卡信息字段
-            pub custom_field_list: Option<
-                Vec<GetResponseDataUserInformationCustomFieldList>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
-            common_field_list: "common_field_list" optional,
-            custom_field_list: "custom_field_list" optional,
-        });
+        pub type GetResponseDataUserInformation = crate::v3::brand::models::ResponseUserInformation;
         /// GetResponseDataUserInformationCommonFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataUserInformationCommonFieldList {
-            /// 平台提供的通用开卡信息字段
-            pub name: Option<GetResponseDataUserInformationCommonFieldListName>,
-            /// 加密的用户开卡时填写的个人信息
-            ///
-            /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-            pub value: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCommonFieldList {
-            name: "name" optional,
-            value: "value" optional,
-        });
+        pub type GetResponseDataUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
         /// 平台提供的通用开卡信息字段
-        pub type GetResponseDataUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+        pub type GetResponseDataUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
         /// GetResponseDataUserInformationCustomFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataUserInformationCustomFieldList {
-            /// 字段名称
-            ///
-            /// Example: `喜欢的运动`
-            pub name: Option<String>,
-            /// 加密的用户选择的字段值列表
-            pub user_chosen_values: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
-            name: "name" optional,
-            user_chosen_values: "user_chosen_values" optional,
-        });
+        pub type GetResponseDataUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
         /// 会员卡有效期
-        pub type GetResponseDataValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+        pub type GetResponseDataValidDateInformation = crate::v3::brand::models::ValidDateInformation;
         /// 有效期类型
-        pub type GetResponseDataValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+        pub type GetResponseDataValidDateInformationType = crate::v3::brand::models::ResponseType;
         /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
         pub mod by_user_card_code {
             /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code)`.
@@ -3085,128 +2391,23 @@ pub mod card_member {
                 }
             }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: Option<GetResponseCardType>,
-                /// 加密的手机号
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: Option<String>,
-                /// 等级
-                ///
-                /// Example: `钻石会员`
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: Option<GetResponseValidDateInformation>,
-                /// 领取时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: Option<String>,
-                /// 用户开卡时填写的个人信息
-                pub user_information: Option<GetResponseUserInformation>,
-                /// 商家数据包
-                ///
-                /// Example: `自定义数据说明`
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: Option<GetResponseUserCardState>,
-                /// 作废原因
-                ///
-                /// Example: `传入的自定义作废原因`
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub invalid_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                user_card_code: "user_card_code" required,
-                card_id: "card_id" required,
-                openid: "openid" required,
-                card_color: "card_color" optional,
-                card_picture_url: "card_picture_url" optional,
-                brand_id: "brand_id" required,
-                card_type: "card_type" optional,
-                phone_number: "phone_number" optional,
-                level: "level" optional,
-                valid_date_information: "valid_date_information" optional,
-                pickup_time: "pickup_time" optional,
-                user_information: "user_information" optional,
-                attach: "attach" optional,
-                user_card_state: "user_card_state" optional,
-                invalid_reason: "invalid_reason" optional,
-                invalid_time: "invalid_time" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_color: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    user_card_code: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    brand_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        user_card_code: user_card_code.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
-                        card_color: None,
-                        card_picture_url: None,
-                        brand_id: brand_id.into(),
-                        card_type: None,
-                        phone_number: None,
-                        level: None,
-                        valid_date_information: None,
-                        pickup_time: None,
-                        user_information: None,
-                        attach: None,
-                        user_card_state: None,
-                        invalid_reason: None,
-                        invalid_time: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::brand::models::UserCardCodeResponse;
             /// 会员卡类型
-            pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type GetResponseCardType = crate::v3::brand::models::CardType;
             /// 用户会员卡状态
-            pub type GetResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+            pub type GetResponseUserCardState = crate::v3::brand::models::UserCardState;
             /// 用户开卡时填写的个人信息
-            pub type GetResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type GetResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// GetResponseUserInformationCommonFieldList
-            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type GetResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type GetResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// GetResponseUserInformationCustomFieldList
-            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
-            pub type GetResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type GetResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type GetResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
@@ -3284,17 +2485,17 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PatchRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PatchRequestUserInformationCommonFieldList
-            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PatchRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PatchRequestUserInformationCustomFieldList
-            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
-            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
+            pub type PatchRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
             /// 有效期类型
-            pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -3405,21 +2606,21 @@ pub mod card_member {
                 }
             }
             /// 会员卡类型
-            pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type PatchResponseCardType = crate::v3::brand::models::CardType;
             /// 用户会员卡状态
-            pub type PatchResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+            pub type PatchResponseUserCardState = crate::v3::brand::models::UserCardState;
             /// 用户开卡时填写的个人信息
-            pub type PatchResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PatchResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PatchResponseUserInformationCommonFieldList
-            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PatchResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PatchResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PatchResponseUserInformationCustomFieldList
-            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
-            pub type PatchResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PatchResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PatchResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
             pub mod confirm {
                 /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code).confirm()`.
@@ -3539,17 +2740,17 @@ pub mod card_member {
                     CreateCardFail = "CREATE_CARD_FAIL",
                 });
                 /// 用户开卡时填写的个人信息
-                pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+                pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
                 /// PostRequestUserInformationCommonFieldList
-                pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
                 /// PostRequestUserInformationCustomFieldList
-                pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+                pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
                 /// 会员卡有效期
-                pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
+                pub type PostRequestValidDateInformation = crate::v3::brand::models::RequestValidDateInformation;
                 /// 有效期类型
-                pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+                pub type PostRequestValidDateInformationType = crate::v3::brand::models::ResponseType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -3659,21 +2860,21 @@ pub mod card_member {
                     }
                 }
                 /// 会员卡类型
-                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+                pub type PostResponseCardType = crate::v3::brand::models::CardType;
                 /// 用户会员卡状态
-                pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+                pub type PostResponseUserCardState = crate::v3::brand::models::UserCardState;
                 /// 用户开卡时填写的个人信息
-                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+                pub type PostResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
                 /// PostResponseUserInformationCommonFieldList
-                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
                 /// 会员卡有效期
-                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+                pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             }
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
             pub mod invalidate {
@@ -3741,23 +2942,23 @@ pub mod card_member {
                     }
                 }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::by_user_card_code::GetResponse;
+                pub type PostResponse = crate::v3::brand::models::UserCardCodeResponse;
                 /// 会员卡类型
-                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+                pub type PostResponseCardType = crate::v3::brand::models::CardType;
                 /// 用户会员卡状态
-                pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+                pub type PostResponseUserCardState = crate::v3::brand::models::UserCardState;
                 /// 用户开卡时填写的个人信息
-                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+                pub type PostResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
                 /// PostResponseUserInformationCommonFieldList
-                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
                 /// 会员卡有效期
-                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+                pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
                 /// 有效期类型
-                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+                pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
             }
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
@@ -3847,17 +3048,17 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
+            pub type PostRequestDateInformation = crate::v3::brand::models::RequestValidDateInformation;
             /// 有效期类型
-            pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
-            pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostRequestUserInformationCustomFieldList
-            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -3967,21 +3168,21 @@ pub mod card_member {
                 }
             }
             /// 会员卡类型
-            pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type PostResponseCardType = crate::v3::brand::models::CardType;
             /// 用户会员卡状态
-            pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+            pub type PostResponseUserCardState = crate::v3::brand::models::UserCardState;
             /// 用户开卡时填写的个人信息
-            pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PostResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PostResponseUserInformationCommonFieldList
-            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostResponseUserInformationCustomFieldList
-            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
-            pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
         pub mod import_by_phone {
@@ -4064,17 +3265,17 @@ pub mod card_member {
                 }
             }
             /// 会员卡有效期
-            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
+            pub type PostRequestDateInformation = crate::v3::brand::models::RequestValidDateInformation;
             /// 有效期类型
-            pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
-            pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostRequestUserInformationCustomFieldList
-            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -4183,21 +3384,21 @@ pub mod card_member {
                 }
             }
             /// 会员卡类型
-            pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
+            pub type PostResponseCardType = crate::v3::brand::models::CardType;
             /// 用户会员卡状态
-            pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
+            pub type PostResponseUserCardState = crate::v3::brand::models::UserCardState;
             /// 用户开卡时填写的个人信息
-            pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
+            pub type PostResponseUserInformation = crate::v3::brand::models::ResponseUserInformation;
             /// PostResponseUserInformationCommonFieldList
-            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
+            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostResponseUserInformationCustomFieldList
-            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
+            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::models::ResponseCustomFieldList;
             /// 会员卡有效期
-            pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PostResponseValidDateInformation = crate::v3::brand::models::ValidDateInformation;
             /// 有效期类型
-            pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
+            pub type PostResponseValidDateInformationType = crate::v3::brand::models::ResponseType;
         }
     }
     /// `/v3/brand/partner/card-member/user-feeds`
@@ -4222,64 +3423,9 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 会员卡模板ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 会员卡code
-            ///
-            /// Example: `478515832665`
-            pub user_card_code: String,
-            /// 用户标识
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: String,
-            /// 商家请求单号
-            ///
-            /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
-            /// 会员动态内容
-            ///
-            /// Example: `15_1200_1`
-            pub cell_message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" required,
-            card_id: "card_id" required,
-            user_card_code: "user_card_code" required,
-            openid: "openid" required,
-            out_request_no: "out_request_no" required,
-            cell_message: "cell_message" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `user_card_code`, `openid`, `out_request_no`, `cell_message`).
-            #[inline]
-            pub fn new(
-                brand_id: impl Into<String>,
-                card_id: impl Into<String>,
-                user_card_code: impl Into<String>,
-                openid: impl Into<String>,
-                out_request_no: impl Into<String>,
-                cell_message: impl Into<String>,
-            ) -> Self {
-                Self {
-                    brand_id: brand_id.into(),
-                    card_id: card_id.into(),
-                    user_card_code: user_card_code.into(),
-                    openid: openid.into(),
-                    out_request_no: out_request_no.into(),
-                    cell_message: cell_message.into(),
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequest;
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        pub type PostResponse = crate::v3::brand::partner::card_member::user_feeds::PostRequest;
+        pub type PostResponse = crate::v3::brand::models::BrandIdCardIdUserCardCodeRequest;
     }
     /// `/v3/brand/partner/card-member/user-points`
     pub mod user_points {
@@ -4330,103 +3476,13 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequest {
-                    /// 积分兑券ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub record_id: String,
-                    /// 积分兑券模板ID
-                    ///
-                    /// Example: `0Flpo7FqTQ`
-                    pub exchange_coupon_template_id: String,
-                    /// 品牌ID
-                    ///
-                    /// Example: `1004`
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 用户标识
-                    ///
-                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: String,
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub user_card_code: String,
-                    /// 积分兑券状态
-                    ///
-                    /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
-                    pub state: PostRequestState,
-                    /// 兑券成功的券code
-                    ///
-                    /// Example: `123446565767`
-                    pub coupon_code: Option<String>,
-                    /// 兑券失败原因
-                    ///
-                    /// Example: `积分不足`
-                    pub fail_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    record_id: "record_id" required,
-                    exchange_coupon_template_id: "exchange_coupon_template_id" required,
-                    brand_id: "brand_id" required,
-                    card_id: "card_id" required,
-                    openid: "openid" required,
-                    user_card_code: "user_card_code" required,
-                    state: "state" required,
-                    coupon_code: "coupon_code" optional,
-                    fail_reason: "fail_reason" optional,
-                });
-                impl PostRequest {
-                    /// A `PostRequest` with its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        record_id: impl Into<String>,
-                        exchange_coupon_template_id: impl Into<String>,
-                        brand_id: impl Into<String>,
-                        card_id: impl Into<String>,
-                        openid: impl Into<String>,
-                        user_card_code: impl Into<String>,
-                        state: PostRequestState,
-                    ) -> Self {
-                        Self {
-                            record_id: record_id.into(),
-                            exchange_coupon_template_id: exchange_coupon_template_id
-                                .into(),
-                            brand_id: brand_id.into(),
-                            card_id: card_id.into(),
-                            openid: openid.into(),
-                            user_card_code: user_card_code.into(),
-                            state,
-                            coupon_code: None,
-                            fail_reason: None,
-                        }
-                    }
-                }
+                pub type PostRequest = crate::v3::brand::models::RecordIdRequest;
                 /// 积分兑券状态
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestState {
-                    /// `POINT_EXCHANGE_COUPON_SUCCESS`
-                    PointExchangeCouponSuccess,
-                    /// `POINT_EXCHANGE_COUPON_FAIL`
-                    PointExchangeCouponFail,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestState {
-                    PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-                    PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
-                });
+                pub type PostRequestState = crate::v3::brand::models::RequestState;
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
-                pub type PostResponse = crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::PostRequest;
+                pub type PostResponse = crate::v3::brand::models::RecordIdRequest;
                 /// 积分兑券状态
-                pub type PostResponseState = crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::PostRequestState;
+                pub type PostResponseState = crate::v3::brand::models::RequestState;
             }
         }
         /// `/v3/brand/partner/card-member/user-points/sync`
@@ -4451,64 +3507,9 @@ pub mod card_member {
                 }
             }
             /// The request of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 商家请求单号
-                ///
-                /// Example: `100002322019090134234sfdf`
-                pub out_request_no: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 积分余额
-                ///
-                /// Example: `1000`
-                pub point_balance: i64,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                out_request_no: "out_request_no" required,
-                brand_id: "brand_id" required,
-                card_id: "card_id" required,
-                openid: "openid" required,
-                user_card_code: "user_card_code" required,
-                point_balance: "point_balance" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `openid`, `user_card_code`, `point_balance`).
-                #[inline]
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    card_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    user_card_code: impl Into<String>,
-                    point_balance: i64,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        brand_id: brand_id.into(),
-                        card_id: card_id.into(),
-                        openid: openid.into(),
-                        user_card_code: user_card_code.into(),
-                        point_balance,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::brand::models::OutRequestNoRequest;
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            pub type PostResponse = crate::v3::brand::partner::card_member::user_points::sync::PostRequest;
+            pub type PostResponse = crate::v3::brand::models::OutRequestNoRequest;
         }
     }
 }
@@ -4606,25 +3607,7 @@ pub mod store {
             }
         }
         /// 门店状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestStoreState {
-            /// `OPEN`
-            Open,
-            /// `CREATING`
-            Creating,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestStoreState {
-            Open = "OPEN",
-            Creating = "CREATING",
-            Closed = "CLOSED",
-        });
+        pub type GetRequestStoreState = crate::v3::brand::models::StoreState;
         /// The response of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -4705,134 +3688,19 @@ pub mod store {
             store_recipient: "store_recipient" optional,
         });
         /// 审核状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataAuditState {
-            /// `SUCCESS`
-            Success,
-            /// `PROCESSING`
-            Processing,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataAuditState {
-            Success = "SUCCESS",
-            Processing = "PROCESSING",
-            Rejected = "REJECTED",
-        });
+        pub type GetResponseDataAuditState = crate::v3::brand::models::ResponseAuditState;
         /// 门店地址信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataStoreAddress {
-            /// 门店省市编码
-            ///
-            /// Example: `440305`
-            pub address_code: Option<String>,
-            /// 门店地址
-            ///
-            /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: Option<String>,
-            /// 门店地址辅助描述
-            ///
-            /// Example: `地铁A口右侧100米`
-            pub address_complements: Option<String>,
-            /// 门店经度
-            ///
-            /// Example: `112.63484`
-            pub longitude: Option<String>,
-            /// 门店纬度
-            ///
-            /// Example: `37.75464`
-            pub latitude: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataStoreAddress {
-            address_code: "address_code" optional,
-            address_detail: "address_detail" optional,
-            address_complements: "address_complements" optional,
-            longitude: "longitude" optional,
-            latitude: "latitude" optional,
-        });
+        pub type GetResponseDataStoreAddress = crate::v3::brand::models::StoreAddress;
         /// 门店基础信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataStoreBasics {
-            /// 商家门店编号
-            ///
-            /// Example: `MDL001`
-            pub store_reference_id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `海岸城店`
-            pub branch_name: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataStoreBasics {
-            store_reference_id: "store_reference_id" optional,
-            branch_name: "branch_name" optional,
-        });
+        pub type GetResponseDataStoreBasics = crate::v3::brand::models::StoreBasics;
         /// 门店经营信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataStoreBusiness {
-            /// 门店服务电话
-            ///
-            /// Example: `0755-86013388`
-            pub service_phone: Option<String>,
-            /// 门店经营时间
-            ///
-            /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            pub business_hours: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataStoreBusiness {
-            service_phone: "service_phone" optional,
-            business_hours: "business_hours" optional,
-        });
+        pub type GetResponseDataStoreBusiness = crate::v3::brand::models::StoreBusiness;
         /// GetResponseDataStoreRecipient
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataStoreRecipient {
-            /// 门店收款商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: Option<String>,
-            /// 门店收款主体
-            ///
-            /// Example: `腾讯科技（深圳）有限公司`
-            pub company_name: Option<String>,
-            /// 收款绑定状态
-            ///
-            /// Example: `CONFIRMED`
-            pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataStoreRecipient {
-            mchid: "mchid" optional,
-            company_name: "company_name" optional,
-            recipient_state: "recipient_state" optional,
-        });
+        pub type GetResponseDataStoreRecipient = crate::v3::brand::models::StoreRecipient;
         /// 收款绑定状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataStoreRecipientRecipientState {
-            /// `CONFIRMED`: 门店已绑定此收款商户号
-            Confirmed,
-            /// `ADMIN_REJECTED`: 商户管理员已拒绝
-            AdminRejected,
-            /// `CONFIRMING`: 商户号管理员确认中
-            Confirming,
-            /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
-            TimeoutRejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataStoreRecipientRecipientState {
-            Confirmed = "CONFIRMED",
-            AdminRejected = "ADMIN_REJECTED",
-            Confirming = "CONFIRMING",
-            TimeoutRejected = "TIMEOUT_REJECTED",
-        });
+        pub type GetResponseDataStoreRecipientRecipientState = crate::v3::brand::models::RecipientState;
         /// 门店状态
-        pub type GetResponseDataStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+        pub type GetResponseDataStoreState = crate::v3::brand::models::StoreState;
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -4869,56 +3737,11 @@ pub mod store {
             }
         }
         /// 门店地址信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStoreAddress {
-            /// 门店省市编码
-            ///
-            /// Example: `440305`
-            pub address_code: String,
-            /// 门店地址
-            ///
-            /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: String,
-            /// 门店地址辅助描述
-            ///
-            /// Example: `地铁A口右侧100米`
-            pub address_complements: Option<String>,
-            /// 门店经度
-            ///
-            /// Example: `112.63484`
-            pub longitude: Option<String>,
-            /// 门店纬度
-            ///
-            /// Example: `37.75464`
-            pub latitude: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
-            address_code: "address_code" required,
-            address_detail: "address_detail" required,
-            address_complements: "address_complements" optional,
-            longitude: "longitude" optional,
-            latitude: "latitude" optional,
-        });
-        impl PostRequestStoreAddress {
-            /// A `PostRequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreAddress { address_complements: Some(…), ..PostRequestStoreAddress::new(…) }`.
-            #[inline]
-            pub fn new(
-                address_code: impl Into<String>,
-                address_detail: impl Into<String>,
-            ) -> Self {
-                Self {
-                    address_code: address_code.into(),
-                    address_detail: address_detail.into(),
-                    address_complements: None,
-                    longitude: None,
-                    latitude: None,
-                }
-            }
-        }
+        pub type PostRequestStoreAddress = crate::v3::brand::models::RequestStoreAddress;
         /// 门店基础信息
-        pub type PostRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
+        pub type PostRequestStoreBasics = crate::v3::brand::models::StoreBasics;
         /// 门店经营信息
-        pub type PostRequestStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
+        pub type PostRequestStoreBusiness = crate::v3::brand::models::StoreBusiness;
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4980,19 +3803,19 @@ pub mod store {
             }
         }
         /// 审核状态
-        pub type PostResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
+        pub type PostResponseAuditState = crate::v3::brand::models::ResponseAuditState;
         /// 门店地址信息
-        pub type PostResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
+        pub type PostResponseStoreAddress = crate::v3::brand::models::StoreAddress;
         /// 门店基础信息
-        pub type PostResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
+        pub type PostResponseStoreBasics = crate::v3::brand::models::StoreBasics;
         /// 门店经营信息
-        pub type PostResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
+        pub type PostResponseStoreBusiness = crate::v3::brand::models::StoreBusiness;
         /// PostResponseStoreRecipient
-        pub type PostResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
+        pub type PostResponseStoreRecipient = crate::v3::brand::models::StoreRecipient;
         /// 收款绑定状态
-        pub type PostResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
+        pub type PostResponseStoreRecipientRecipientState = crate::v3::brand::models::RecipientState;
         /// 门店状态
-        pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+        pub type PostResponseStoreState = crate::v3::brand::models::StoreState;
         /// `/v3/brand/partner/store/brandstores/{store_id}`
         pub mod by_store_id {
             /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id)`.
@@ -5065,23 +3888,7 @@ pub mod store {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/store/brandstores/{store_id}` (删除品牌门店).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteRequest {
-                /// 品牌ID
-                ///
-                /// Example: `123456789`
-                pub brand_id: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteRequest {
-                brand_id: "brand_id" required,
-            });
-            impl DeleteRequest {
-                /// A `DeleteRequest` of its required fields (`brand_id`).
-                #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self { brand_id: brand_id.into() }
-                }
-            }
+            pub type DeleteRequest = crate::v3::brand::models::BrandIdRequest3;
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
@@ -5101,82 +3908,21 @@ pub mod store {
                 }
             }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 品牌ID
-                ///
-                /// Example: `123456789`
-                pub brand_id: String,
-                /// 品牌门店ID
-                ///
-                /// Example: `20488000`
-                pub store_id: String,
-                /// 门店状态
-                ///
-                /// Example: `OPEN`
-                pub store_state: Option<GetResponseStoreState>,
-                /// 审核状态
-                ///
-                /// Example: `SUCCESS`
-                pub audit_state: Option<GetResponseAuditState>,
-                /// 审核失败原因
-                ///
-                /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-                pub review_reject_reason: Option<String>,
-                /// 门店基础信息
-                pub store_basics: Option<GetResponseStoreBasics>,
-                /// 门店地址信息
-                pub store_address: Option<GetResponseStoreAddress>,
-                /// 门店经营信息
-                pub store_business: Option<GetResponseStoreBusiness>,
-                /// 门店收款信息
-                pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                brand_id: "brand_id" required,
-                store_id: "store_id" required,
-                store_state: "store_state" optional,
-                audit_state: "audit_state" optional,
-                review_reject_reason: "review_reject_reason" optional,
-                store_basics: "store_basics" optional,
-                store_address: "store_address" optional,
-                store_business: "store_business" optional,
-                store_recipient: "store_recipient" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`brand_id`, `store_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { store_state: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    store_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        store_id: store_id.into(),
-                        store_state: None,
-                        audit_state: None,
-                        review_reject_reason: None,
-                        store_basics: None,
-                        store_address: None,
-                        store_business: None,
-                        store_recipient: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::brand::models::BrandIdResponse;
             /// 审核状态
-            pub type GetResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
+            pub type GetResponseAuditState = crate::v3::brand::models::ResponseAuditState;
             /// 门店地址信息
-            pub type GetResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
+            pub type GetResponseStoreAddress = crate::v3::brand::models::StoreAddress;
             /// 门店基础信息
-            pub type GetResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
+            pub type GetResponseStoreBasics = crate::v3::brand::models::StoreBasics;
             /// 门店经营信息
-            pub type GetResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
+            pub type GetResponseStoreBusiness = crate::v3::brand::models::StoreBusiness;
             /// GetResponseStoreRecipient
-            pub type GetResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
+            pub type GetResponseStoreRecipient = crate::v3::brand::models::StoreRecipient;
             /// 收款绑定状态
-            pub type GetResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
+            pub type GetResponseStoreRecipientRecipientState = crate::v3::brand::models::RecipientState;
             /// 门店状态
-            pub type GetResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+            pub type GetResponseStoreState = crate::v3::brand::models::StoreState;
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
@@ -5210,27 +3956,27 @@ pub mod store {
                 }
             }
             /// 门店地址信息
-            pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::PostRequestStoreAddress;
+            pub type PatchRequestStoreAddress = crate::v3::brand::models::RequestStoreAddress;
             /// 门店基础信息
-            pub type PatchRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
+            pub type PatchRequestStoreBasics = crate::v3::brand::models::StoreBasics;
             /// 门店经营信息
-            pub type PatchRequestStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
+            pub type PatchRequestStoreBusiness = crate::v3::brand::models::StoreBusiness;
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
-            pub type PatchResponse = crate::v3::brand::partner::store::brandstores::by_store_id::GetResponse;
+            pub type PatchResponse = crate::v3::brand::models::BrandIdResponse;
             /// 审核状态
-            pub type PatchResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
+            pub type PatchResponseAuditState = crate::v3::brand::models::ResponseAuditState;
             /// 门店地址信息
-            pub type PatchResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
+            pub type PatchResponseStoreAddress = crate::v3::brand::models::StoreAddress;
             /// 门店基础信息
-            pub type PatchResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
+            pub type PatchResponseStoreBasics = crate::v3::brand::models::StoreBasics;
             /// 门店经营信息
-            pub type PatchResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
+            pub type PatchResponseStoreBusiness = crate::v3::brand::models::StoreBusiness;
             /// PatchResponseStoreRecipient
-            pub type PatchResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
+            pub type PatchResponseStoreRecipient = crate::v3::brand::models::StoreRecipient;
             /// 收款绑定状态
-            pub type PatchResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
+            pub type PatchResponseStoreRecipientRecipientState = crate::v3::brand::models::RecipientState;
             /// 门店状态
-            pub type PatchResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+            pub type PatchResponseStoreState = crate::v3::brand::models::StoreState;
             /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
             pub mod bindrecipient {
                 /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id).bindrecipient()`.
@@ -5320,7 +4066,7 @@ pub mod store {
                     recipient_state: "recipient_state" optional,
                 });
                 /// 收款绑定状态
-                pub type PostResponseRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
+                pub type PostResponseRecipientState = crate::v3::brand::models::RecipientState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/close`
             pub mod close {
@@ -5344,41 +4090,11 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                pub type PostRequest = crate::v3::brand::partner::store::brandstores::by_store_id::DeleteRequest;
+                pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 品牌ID
-                    ///
-                    /// Example: `123456789`
-                    pub brand_id: String,
-                    /// 品牌门店ID
-                    ///
-                    /// Example: `20488000`
-                    pub store_id: Option<String>,
-                    /// 门店状态
-                    ///
-                    /// Example: `CLOSED`
-                    pub store_state: Option<PostResponseStoreState>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    brand_id: "brand_id" required,
-                    store_id: "store_id" optional,
-                    store_state: "store_state" optional,
-                });
-                impl PostResponse {
-                    /// A `PostResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { store_id: Some(…), ..PostResponse::new(…) }`.
-                    #[inline]
-                    pub fn new(brand_id: impl Into<String>) -> Self {
-                        Self {
-                            brand_id: brand_id.into(),
-                            store_id: None,
-                            store_state: None,
-                        }
-                    }
-                }
+                pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
                 /// 门店状态
-                pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+                pub type PostResponseStoreState = crate::v3::brand::models::StoreState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
             pub mod resume {
@@ -5402,11 +4118,11 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                pub type PostRequest = crate::v3::brand::partner::store::brandstores::by_store_id::DeleteRequest;
+                pub type PostRequest = crate::v3::brand::models::BrandIdRequest3;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                pub type PostResponse = crate::v3::brand::partner::store::brandstores::by_store_id::close::PostResponse;
+                pub type PostResponse = crate::v3::brand::models::BrandIdStoreIdResponse;
                 /// 门店状态
-                pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
+                pub type PostResponseStoreState = crate::v3::brand::models::StoreState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
             pub mod unbindrecipient {

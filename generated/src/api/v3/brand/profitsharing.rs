@@ -377,40 +377,7 @@ pub mod orders {
         detail_id: "detail_id" optional,
     });
     /// 分账失败原因
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReceiversFailReason {
-        /// `ACCOUNT_ABNORMAL`
-        AccountAbnormal,
-        /// `NO_RELATION`
-        NoRelation,
-        /// `RECEIVER_HIGH_RISK`
-        ReceiverHighRisk,
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-        ReceiverRealNameNotVerified,
-        /// `NO_AUTH`
-        NoAuth,
-        /// `RECEIVER_RECEIPT_LIMIT`
-        ReceiverReceiptLimit,
-        /// `PAYER_ACCOUNT_ABNORMAL`
-        PayerAccountAbnormal,
-        /// `INVALID_REQUEST`
-        InvalidRequest,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiversFailReason {
-        AccountAbnormal = "ACCOUNT_ABNORMAL",
-        NoRelation = "NO_RELATION",
-        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-        NoAuth = "NO_AUTH",
-        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        InvalidRequest = "INVALID_REQUEST",
-    });
+    pub type GetResponseReceiversFailReason = crate::v3::brand::models::FailReason;
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -432,42 +399,9 @@ pub mod orders {
         Closed = "CLOSED",
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type GetResponseReceiversType = crate::v3::brand::models::ResponseReceiversType;
     /// 分账单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseStatus {
-        /// `PROCESSING`
-        Processing,
-        /// `FINISHED`
-        Finished,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseStatus {
-        Processing = "PROCESSING",
-        Finished = "FINISHED",
-    });
+    pub type GetResponseStatus = crate::v3::brand::models::Status;
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -584,7 +518,7 @@ pub mod orders {
         }
     }
     /// 分账接收方类型
-    pub type PostRequestReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+    pub type PostRequestReceiversType = crate::v3::brand::models::ResponseReceiversType;
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -691,7 +625,7 @@ pub mod orders {
         detail_id: "detail_id" optional,
     });
     /// 分账失败原因
-    pub type PostResponseReceiversFailReason = crate::v3::brand::profitsharing::orders::GetResponseReceiversFailReason;
+    pub type PostResponseReceiversFailReason = crate::v3::brand::models::FailReason;
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -713,9 +647,9 @@ pub mod orders {
         Closed = "CLOSED",
     });
     /// 接收方类型
-    pub type PostResponseReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+    pub type PostResponseReceiversType = crate::v3::brand::models::ResponseReceiversType;
     /// 分账单状态
-    pub type PostResponseStatus = crate::v3::brand::profitsharing::orders::GetResponseStatus;
+    pub type PostResponseStatus = crate::v3::brand::models::Status;
     /// `/v3/brand/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/brand/profitsharing/orders/{transaction_id}`, reached with `client.v3().brand().profitsharing().orders().transaction_id(transaction_id)`.
@@ -900,45 +834,11 @@ pub mod receivers {
             Others = "OTHERS",
         });
         /// 分账接收方类型
-        pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+        pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 品牌主商户号
-            ///
-            /// Example: `1900000108`
-            pub brand_mchid: String,
-            /// 分账接收方类型
-            ///
-            /// Example: `MERCHANT_ID`
-            pub type_: PostResponseType,
-            /// 分账接收方账号
-            ///
-            /// Example: `1900000109`
-            pub account: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            brand_mchid: "brand_mchid" required,
-            type_: "type" required,
-            account: "account" required,
-        });
-        impl PostResponse {
-            /// A `PostResponse` of its required fields (`brand_mchid`, `type_`, `account`).
-            #[inline]
-            pub fn new(
-                brand_mchid: impl Into<String>,
-                type_: PostResponseType,
-                account: impl Into<String>,
-            ) -> Self {
-                Self {
-                    brand_mchid: brand_mchid.into(),
-                    type_,
-                    account: account.into(),
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
         /// 分账接收方类型
-        pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+        pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
     }
     /// `/v3/brand/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1011,11 +911,11 @@ pub mod receivers {
             }
         }
         /// 分账接收方类型
-        pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+        pub type PostRequestType = crate::v3::brand::models::ResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
-        pub type PostResponse = crate::v3::brand::profitsharing::receivers::add::PostResponse;
+        pub type PostResponse = crate::v3::brand::models::BrandMchidResponse;
         /// 分账接收方类型
-        pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
+        pub type PostResponseType = crate::v3::brand::models::ResponseReceiversType;
     }
 }
 /// `/v3/brand/profitsharing/returnorders`
@@ -1198,25 +1098,7 @@ pub mod returnorders {
         InvalidRequest = "INVALID_REQUEST",
     });
     /// 回退结果
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseResult {
-        /// `PROCESSING`
-        Processing,
-        /// `SUCCESS`
-        Success,
-        /// `FAIL`
-        Fail,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseResult {
-        Processing = "PROCESSING",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-    });
+    pub type GetResponseResult = crate::v3::brand::models::Result;
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1381,5 +1263,5 @@ pub mod returnorders {
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
     });
     /// 回退结果
-    pub type PostResponseResult = crate::v3::brand::profitsharing::returnorders::GetResponseResult;
+    pub type PostResponseResult = crate::v3::brand::models::Result;
 }

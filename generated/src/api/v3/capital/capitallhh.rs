@@ -363,28 +363,7 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 本次查询偏移量
-            ///
-            /// Query parameter `offset`. Example: `0`
-            pub offset: Option<i64>,
-            /// 本次请求最大查询条数
-            ///
-            /// Query parameter `limit`. Example: `200`
-            pub limit: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            offset: query "offset" optional,
-            limit: query "limit" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
-            #[inline]
-            pub fn new(limit: i64) -> Self {
-                Self { offset: None, limit }
-            }
-        }
+        pub type GetRequest = crate::v3::capital::models::OffsetRequest;
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -426,34 +405,7 @@ pub mod banks {
             }
         }
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 银行别名
-            ///
-            /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: Option<String>,
-            /// 银行别名编码
-            ///
-            /// Example: `1000006247`
-            pub bank_alias_code: Option<String>,
-            /// 开户银行
-            ///
-            /// Example: `招商银行其他银行`
-            pub account_bank: Option<String>,
-            /// 开户银行编码
-            ///
-            /// Example: `1001`
-            pub account_bank_code: Option<i64>,
-            /// 是否需要填写支行
-            pub need_bank_branch: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            bank_alias: "bank_alias" optional,
-            bank_alias_code: "bank_alias_code" optional,
-            account_bank: "account_bank" optional,
-            account_bank_code: "account_bank_code" optional,
-            need_bank_branch: "need_bank_branch" optional,
-        });
+        pub type GetResponseData = crate::v3::capital::models::Data;
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -499,7 +451,7 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
-        pub type GetRequest = crate::v3::capital::capitallhh::banks::corporate_banking::GetRequest;
+        pub type GetRequest = crate::v3::capital::models::OffsetRequest;
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -541,7 +493,7 @@ pub mod banks {
             }
         }
         /// GetResponseData
-        pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
+        pub type GetResponseData = crate::v3::capital::models::Data;
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -622,6 +574,6 @@ pub mod banks {
             data: "data" optional,
         });
         /// GetResponseData
-        pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
+        pub type GetResponseData = crate::v3::capital::models::Data;
     }
 }

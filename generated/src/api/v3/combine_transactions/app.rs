@@ -118,71 +118,9 @@ pub struct PostRequestCombinePayerInfo {
     identity: "identity" optional,
 });
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestCombinePayerInfoIdentity {
-    /// 证件类型
-    pub type_: PostRequestCombinePayerInfoIdentityType,
-    /// 加密后的证件号
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: String,
-    /// 加密后的姓名
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: String,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-    type_: "type" required,
-    number: "number" required,
-    name: "name" required,
-});
-impl PostRequestCombinePayerInfoIdentity {
-    /// A `PostRequestCombinePayerInfoIdentity` of its required fields (`type_`, `number`, `name`).
-    #[inline]
-    pub fn new(
-        type_: PostRequestCombinePayerInfoIdentityType,
-        number: impl Into<String>,
-        name: impl Into<String>,
-    ) -> Self {
-        Self {
-            type_,
-            number: number.into(),
-            name: name.into(),
-        }
-    }
-}
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCombinePayerInfoIdentityType {
-    /// `IDCARD`
-    Idcard,
-    /// `HONGKONG_MACAO`
-    HongkongMacao,
-    /// `HONGKONG_MACAO_RESIDENT`
-    HongkongMacaoResident,
-    /// `TAIWAN_RESIDENT`
-    TaiwanResident,
-    /// `FOREIGN_RESIDENT`
-    ForeignResident,
-    /// `OVERSEA_PASSPORT`
-    OverseaPassport,
-    /// `PHONE_NUMBER`
-    PhoneNumber,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
-    Idcard = "IDCARD",
-    HongkongMacao = "HONGKONG_MACAO",
-    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-    TaiwanResident = "TAIWAN_RESIDENT",
-    ForeignResident = "FOREIGN_RESIDENT",
-    OverseaPassport = "OVERSEA_PASSPORT",
-    PhoneNumber = "PHONE_NUMBER",
-});
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// 预签约信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContractInfo {
@@ -241,51 +179,9 @@ impl PostRequestContractInfo {
     }
 }
 /// PostRequestLimitPay
-///
-/// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestLimitPay {
-    /// `no_balance`
-    NoBalance,
-    /// `no_debit`
-    NoDebit,
-    /// `balance_only`
-    BalanceOnly,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestLimitPay {
-    NoBalance = "no_balance",
-    NoDebit = "no_debit",
-    BalanceOnly = "balance_only",
-});
+pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSceneInfo {
-    /// 商户端设备号
-    ///
-    /// Example: `POS1:1`
-    pub device_id: Option<String>,
-    /// 用户终端IP
-    ///
-    /// Example: `14.17.22.32`
-    pub payer_client_ip: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" optional,
-    payer_client_ip: "payer_client_ip" required,
-});
-impl PostRequestSceneInfo {
-    /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
-    #[inline]
-    pub fn new(payer_client_ip: impl Into<String>) -> Self {
-        Self {
-            device_id: None,
-            payer_client_ip: payer_client_ip.into(),
-        }
-    }
-}
+pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
@@ -379,148 +275,19 @@ impl PostRequestSubOrders {
     }
 }
 /// 订单金额
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSubOrdersAmount {
-    /// 标价金额
-    ///
-    /// Example: `100`
-    pub total_amount: i64,
-    /// 标价币种
-    ///
-    /// Example: `CNY`
-    pub currency: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" required,
-    currency: "currency" required,
-});
-impl PostRequestSubOrdersAmount {
-    /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
-    #[inline]
-    pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
-        Self {
-            total_amount,
-            currency: currency.into(),
-        }
-    }
-}
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersSettleInfo {
-    /// 是否指定分账
-    pub profit_sharing: Option<bool>,
-    /// 补差金额
-    ///
-    /// Example: `10`
-    pub subsidy_amount: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-    profit_sharing: "profit_sharing" optional,
-    subsidy_amount: "subsidy_amount" optional,
-});
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// 贴息信息(微信分付)
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubsidyInfo {
-    /// 贴息详情列表
-    pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-    subsidy_detail: "subsidy_detail" optional,
-});
+pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::models::SubsidyInfo;
 /// PostRequestSubsidyInfoSubsidyDetail
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSubsidyInfoSubsidyDetail {
-    /// 贴息方案类型
-    ///
-    /// Example: `PERIOD`
-    pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-    /// 贴息方案列表
-    pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-    subsidy_period_type: "subsidy_period_type" required,
-    subsidy_plan: "subsidy_plan" required,
-});
-impl PostRequestSubsidyInfoSubsidyDetail {
-    /// A `PostRequestSubsidyInfoSubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
-    #[inline]
-    pub fn new(
-        subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-        subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-    ) -> Self {
-        Self {
-            subsidy_period_type,
-            subsidy_plan,
-        }
-    }
-}
+pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::models::SubsidyDetail;
 /// 贴息方案类型
-///
-/// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    /// `DAILY`: 随时还
-    Daily,
-    /// `PERIOD`: 分期还
-    Period,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    Daily = "DAILY",
-    Period = "PERIOD",
-});
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::models::SubsidyPeriodType;
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    /// 贴息期数
-    ///
-    /// Example: `3`
-    ///
-    /// - `3`
-    ///
-    /// - `6`
-    ///
-    /// - `12`
-    pub subsidy_installment_num: i64,
-    /// 贴息比例
-    ///
-    /// Example: `100`
-    ///
-    /// - `0`
-    ///
-    /// - `100`
-    pub subsidy_percent: i64,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    subsidy_installment_num: "subsidy_installment_num" required,
-    subsidy_percent: "subsidy_percent" required,
-});
-impl PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    /// A `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
-    #[inline]
-    pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
-        Self {
-            subsidy_installment_num,
-            subsidy_percent,
-        }
-    }
-}
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::models::SubsidyPlan;
 /// 交易场景
-///
-/// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestTradeScenario {
-    /// `RECOMMERCE`
-    Recommerce,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestTradeScenario {
-    Recommerce = "RECOMMERCE",
-});
+pub type PostRequestTradeScenario = crate::v3::combine_transactions::models::TradeScenario;
 /// The response of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {

@@ -90,30 +90,13 @@ impl PostRequest {
     }
 }
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestCombinePayerInfo {
-    /// 用户标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub openid: Option<String>,
-    /// 用户子标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub sub_openid: Option<String>,
-    /// 实名支付(需单独申请权限)
-    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    openid: "openid" optional,
-    sub_openid: "sub_openid" optional,
-    identity: "identity" optional,
-});
+pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
-pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
 /// 证件类型
-pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
-pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
+pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
@@ -193,80 +176,11 @@ impl PostRequestSceneInfoH5Info {
     }
 }
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSubOrders {
-    /// 子单商户号
-    ///
-    /// Example: `1900000109`
-    pub mchid: String,
-    /// 附加数据
-    ///
-    /// Example: `深圳分店`
-    pub attach: String,
-    /// 订单金额
-    pub amount: PostRequestSubOrdersAmount,
-    /// 商品单商户订单号
-    ///
-    /// Example: `20150806125346`
-    pub out_trade_no: String,
-    /// 二级商户号
-    ///
-    /// Example: `1900000109`
-    pub sub_mchid: String,
-    /// 订单优惠标记
-    ///
-    /// Example: `WXG`
-    pub goods_tag: Option<String>,
-    /// 商品描述
-    ///
-    /// Example: `腾讯充值中心-QQ会员充值`
-    pub description: String,
-    /// 结算信息
-    pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
-    /// 子商户应用ID
-    ///
-    /// Example: `wxd678efh567hg6999`
-    pub sub_appid: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" required,
-    attach: "attach" required,
-    amount: "amount" required,
-    out_trade_no: "out_trade_no" required,
-    sub_mchid: "sub_mchid" required,
-    goods_tag: "goods_tag" optional,
-    description: "description" required,
-    settle_info: "settle_info" optional,
-    sub_appid: "sub_appid" optional,
-});
-impl PostRequestSubOrders {
-    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { goods_tag: Some(…), ..PostRequestSubOrders::new(…) }`.
-    #[inline]
-    pub fn new(
-        mchid: impl Into<String>,
-        attach: impl Into<String>,
-        amount: PostRequestSubOrdersAmount,
-        out_trade_no: impl Into<String>,
-        sub_mchid: impl Into<String>,
-        description: impl Into<String>,
-    ) -> Self {
-        Self {
-            mchid: mchid.into(),
-            attach: attach.into(),
-            amount,
-            out_trade_no: out_trade_no.into(),
-            sub_mchid: sub_mchid.into(),
-            goods_tag: None,
-            description: description.into(),
-            settle_info: None,
-            sub_appid: None,
-        }
-    }
-}
+pub type PostRequestSubOrders = crate::v3::combine_transactions::models::SubOrders;
 /// 订单金额
-pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
 /// 结算信息
-pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

@@ -86,27 +86,9 @@ pub mod by_combine_transaction_id {
         }
     }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCombinePayerInfo {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-        openid: "openid" optional,
-    });
+    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::models::ResponseCombinePayerInfo;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `POS1:1`
-        pub device_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-        device_id: "device_id" optional,
-    });
+    pub type GetResponseSceneInfo = crate::v3::combine_transactions::models::ResponseSceneInfo;
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
@@ -198,5 +180,5 @@ pub mod by_combine_transaction_id {
         settlement_rate: "settlement_rate" optional,
     });
     /// 交易场景
-    pub type GetResponseTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
+    pub type GetResponseTradeScenario = crate::v3::combine_transactions::models::TradeScenario;
 }

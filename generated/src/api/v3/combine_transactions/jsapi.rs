@@ -94,15 +94,15 @@ impl PostRequest {
     }
 }
 /// 支付者
-pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
+pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
-pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
 /// 证件类型
-pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
-pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
+pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
-pub type PostRequestSceneInfo = crate::v3::combine_transactions::app::PostRequestSceneInfo;
+pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
@@ -185,25 +185,16 @@ impl PostRequestSubOrders {
     }
 }
 /// 订单金额
-pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
 /// 结算信息
-pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// 贴息信息(微信分付)
-pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::app::PostRequestSubsidyInfo;
+pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::models::SubsidyInfo;
 /// PostRequestSubsidyInfoSubsidyDetail
-pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetail;
+pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::models::SubsidyDetail;
 /// 贴息方案类型
-pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::models::SubsidyPeriodType;
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::models::SubsidyPlan;
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 预支付交易会话标识
-    ///
-    /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    prepay_id: "prepay_id" optional,
-});
+pub type PostResponse = crate::v3::combine_transactions::models::PrepayIdResponse;

@@ -234,6 +234,6 @@ pub enum PostRequestSubOrdersOrderServiceType {
     Individualtrade = "INDIVIDUALTRADE",
 });
 /// 交易场景
-pub type PostRequestTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
+pub type PostRequestTradeScenario = crate::v3::combine_transactions::models::TradeScenario;
 /// The response of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
-pub type PostResponse = crate::v3::combine_transactions::jsapi::PostResponse;
+pub type PostResponse = crate::v3::combine_transactions::models::PrepayIdResponse;

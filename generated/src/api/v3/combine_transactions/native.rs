@@ -89,21 +89,21 @@ impl PostRequest {
     }
 }
 /// 支付者
-pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
+pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::models::CombinePayerInfo;
 /// 实名支付(需单独申请权限)
-pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::models::Identity;
 /// 证件类型
-pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::models::Type;
 /// PostRequestLimitPay
-pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
+pub type PostRequestLimitPay = crate::v3::combine_transactions::models::LimitPay;
 /// 场景信息
-pub type PostRequestSceneInfo = crate::v3::combine_transactions::app::PostRequestSceneInfo;
+pub type PostRequestSceneInfo = crate::v3::combine_transactions::models::SceneInfo;
 /// PostRequestSubOrders
-pub type PostRequestSubOrders = crate::v3::combine_transactions::h5::PostRequestSubOrders;
+pub type PostRequestSubOrders = crate::v3::combine_transactions::models::SubOrders;
 /// 订单金额
-pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::models::Amount;
 /// 结算信息
-pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::models::SettleInfo;
 /// The response of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

@@ -95,7 +95,7 @@ pub mod by_combine_out_trade_no {
         }
     }
     /// 支付者
-    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseCombinePayerInfo;
+    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::models::ResponseCombinePayerInfo;
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstallmentInfo {
@@ -111,7 +111,7 @@ pub mod by_combine_out_trade_no {
         selected_installment_number: "selected_installment_number" optional,
     });
     /// 场景信息
-    pub type GetResponseSceneInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseSceneInfo;
+    pub type GetResponseSceneInfo = crate::v3::combine_transactions::models::ResponseSceneInfo;
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
@@ -376,7 +376,7 @@ pub mod by_combine_out_trade_no {
         Mweb = "MWEB",
     });
     /// 交易场景
-    pub type GetResponseTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
+    pub type GetResponseTradeScenario = crate::v3::combine_transactions::models::TradeScenario;
     /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
     pub mod close {
         /// The chain step for `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`, reached with `client.v3().combine_transactions().out_trade_no().combine_out_trade_no(combine_out_trade_no).close()`.

@@ -158,102 +158,11 @@ pub mod contracts {
             }
         }
         /// 用户实名信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestRealIdentity {
-            /// 实名验证类型
-            ///
-            /// Example: `REAL_IDENTITY_TYPE_INVALID`
-            pub identity_type: PostRequestRealIdentityIdentityType,
-            /// 自然人证件号码
-            ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-            pub identity_id: String,
-            /// 自然人姓名
-            ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-            pub real_name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-            identity_type: "identity_type" required,
-            identity_id: "identity_id" required,
-            real_name: "real_name" required,
-        });
-        impl PostRequestRealIdentity {
-            /// A `PostRequestRealIdentity` of its required fields (`identity_type`, `identity_id`, `real_name`).
-            #[inline]
-            pub fn new(
-                identity_type: PostRequestRealIdentityIdentityType,
-                identity_id: impl Into<String>,
-                real_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    identity_type,
-                    identity_id: identity_id.into(),
-                    real_name: real_name.into(),
-                }
-            }
-        }
+        pub type PostRequestRealIdentity = crate::v3::credit_repayment::models::RealIdentity;
         /// 实名验证类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestRealIdentityIdentityType {
-            /// `REAL_IDENTITY_TYPE_INVALID`
-            RealIdentityTypeInvalid,
-            /// `REAL_IDENTITY_TYPE_ID_CARD`
-            RealIdentityTypeIdCard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-            RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-            RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
-        });
+        pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::models::IdentityType;
         /// 交易信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestTradeInfo {
-            /// 商户侧交易单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 还款金额
-            ///
-            /// Example: `10000`
-            pub deduct_amount: i64,
-            /// 产品描述
-            ///
-            /// Example: `信贷还款`
-            pub description: Option<String>,
-            /// 商户数据包
-            ///
-            /// Example: `备注信息`
-            pub attach: Option<String>,
-            /// 商户回调地址
-            ///
-            /// Example: `https://www.test.com`
-            pub notify_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTradeInfo {
-            out_trade_no: "out_trade_no" required,
-            deduct_amount: "deduct_amount" required,
-            description: "description" optional,
-            attach: "attach" optional,
-            notify_url: "notify_url" optional,
-        });
-        impl PostRequestTradeInfo {
-            /// A `PostRequestTradeInfo` with its required fields (`out_trade_no`, `deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTradeInfo { description: Some(…), ..PostRequestTradeInfo::new(…) }`.
-            #[inline]
-            pub fn new(out_trade_no: impl Into<String>, deduct_amount: i64) -> Self {
-                Self {
-                    out_trade_no: out_trade_no.into(),
-                    deduct_amount,
-                    description: None,
-                    attach: None,
-                    notify_url: None,
-                }
-            }
-        }
+        pub type PostRequestTradeInfo = crate::v3::credit_repayment::models::TradeInfo;
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -379,48 +288,9 @@ pub mod contracts {
             }
         }
         /// 协议状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseContractState {
-            /// `CONTRACT_STATE_INVALID`
-            ContractStateInvalid,
-            /// `CONTRACT_STATE_EFFECTIVE`
-            ContractStateEffective,
-            /// `CONTRACT_STATE_TERMINATED`
-            ContractStateTerminated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseContractState {
-            ContractStateInvalid = "CONTRACT_STATE_INVALID",
-            ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-            ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-        });
+        pub type GetResponseContractState = crate::v3::credit_repayment::models::ContractState;
         /// 协议解约方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseContractTerminatedMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseContractTerminatedMode {
-            /// `TERMINATION_MODE_INVALID`: 无效值
-            TerminationModeInvalid,
-            /// `TERMINATION_MODE_BY_USER`: 用户解约
-            TerminationModeByUser,
-            /// `TERMINATION_MODE_BY_MERCHANT`: 商户解约
-            TerminationModeByMerchant,
-            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`: 客服解约
-            TerminationModeByCustomerService,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseContractTerminatedMode {
-            TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-            TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-            TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-            TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-        });
+        pub type GetResponseContractTerminatedMode = crate::v3::credit_repayment::models::ContractTerminatedMode;
     }
     /// `/v3/credit-repayment/partner/contracts/h5-presign`
     pub mod h5_presign {
@@ -545,11 +415,11 @@ pub mod contracts {
             jump_appid: "jump_appid" optional,
         });
         /// 用户实名信息
-        pub type PostRequestRealIdentity = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestRealIdentity;
+        pub type PostRequestRealIdentity = crate::v3::credit_repayment::models::RealIdentity;
         /// 实名验证类型
-        pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestRealIdentityIdentityType;
+        pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::models::IdentityType;
         /// 交易信息
-        pub type PostRequestTradeInfo = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestTradeInfo;
+        pub type PostRequestTradeInfo = crate::v3::credit_repayment::models::TradeInfo;
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -695,9 +565,9 @@ pub mod contracts {
             repayment_amount_limit: "repayment_amount_limit" optional,
         });
         /// 协议状态
-        pub type PostResponseContractInfoContractState = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractState;
+        pub type PostResponseContractInfoContractState = crate::v3::credit_repayment::models::ContractState;
         /// 协议解约方式
-        pub type PostResponseContractInfoContractTerminatedMode = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractTerminatedMode;
+        pub type PostResponseContractInfoContractTerminatedMode = crate::v3::credit_repayment::models::ContractTerminatedMode;
     }
 }
 /// `/v3/credit-repayment/partner/deduct-orders`
@@ -882,28 +752,7 @@ pub mod deduct_orders {
         }
     }
     /// 还款单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseOrderState {
-        /// `DEDUCT_ORDER_STATE_PENDING`: 待处理
-        DeductOrderStatePending,
-        /// `DEDUCT_ORDER_STATE_NOT_PAY`: 待还款
-        DeductOrderStateNotPay,
-        /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`: 还款成功
-        DeductOrderStatePaySuccess,
-        /// `DEDUCT_ORDER_STATE_PAY_FAIL`: 还款失败
-        DeductOrderStatePayFail,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseOrderState {
-        DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-        DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-        DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-        DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
-    });
+    pub type PostResponseOrderState = crate::v3::credit_repayment::models::OrderState;
     /// `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`
     pub mod by_out_trade_no {
         /// The chain step for `/v3/credit-repayment/partner/deduct-orders/{out_trade_no}`, reached with `client.v3().credit_repayment().partner().deduct_orders().out_trade_no(out_trade_no)`.
@@ -1006,7 +855,7 @@ pub mod deduct_orders {
             }
         }
         /// 还款单状态
-        pub type GetResponseOrderState = crate::v3::credit_repayment::partner::deduct_orders::PostResponseOrderState;
+        pub type GetResponseOrderState = crate::v3::credit_repayment::models::OrderState;
     }
 }
 /// `/v3/credit-repayment/partner/schedule-records`

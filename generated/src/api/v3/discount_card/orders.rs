@@ -196,110 +196,9 @@ pub mod by_out_order_no {
         }
     }
     /// GetResponseObjectives
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseObjectives {
-        /// 目标流水号
-        ///
-        /// Example: `578354545`
-        pub objective_serial_no: Option<String>,
-        /// 先享卡目标ID
-        ///
-        /// Example: `123456`
-        pub objective_id: Option<i64>,
-        /// 目标名称
-        ///
-        /// Example: `一周购买三次商品`
-        pub name: Option<String>,
-        /// 目标单位
-        ///
-        /// Example: `个`
-        pub unit: Option<String>,
-        /// 履约描述
-        ///
-        /// Example: `购买商品`
-        pub performance_description: Option<String>,
-        /// 履约类型
-        pub performance_type: Option<
-            crate::types::PayScoreDiscountCardOrderPerformanceType,
-        >,
-        /// 目标数量
-        ///
-        /// Example: `1`
-        pub count: Option<i64>,
-        /// 履约时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub performance_time: Option<String>,
-        /// 备注说明
-        ///
-        /// Example: `特价商品`
-        pub remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseObjectives {
-        objective_serial_no: "objective_serial_no" optional,
-        objective_id: "objective_id" optional,
-        name: "name" optional,
-        unit: "unit" optional,
-        performance_description: "performance_description" optional,
-        performance_type: "performance_type" optional,
-        count: "count" optional,
-        performance_time: "performance_time" optional,
-        remark: "remark" optional,
-    });
+    pub type GetResponseObjectives = crate::v3::discount_card::models::Objectives;
     /// GetResponseRewards
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseRewards {
-        /// 奖励流水号
-        ///
-        /// Example: `578354`
-        pub reward_serial_no: Option<String>,
-        /// 先享卡奖励ID
-        ///
-        /// Example: `123456`
-        pub reward_id: Option<i64>,
-        /// 奖励名称
-        ///
-        /// Example: `八折优惠`
-        pub name: Option<String>,
-        /// 奖励单位
-        ///
-        /// Example: `个`
-        pub unit: Option<String>,
-        /// 奖励描述
-        ///
-        /// Example: `购买商品`
-        pub description: Option<String>,
-        /// 奖励类型
-        pub reward_type: Option<crate::types::PayScoreDiscountCardOrderRewardType>,
-        /// 奖励数量
-        ///
-        /// Example: `1`
-        pub count: Option<i64>,
-        /// 奖励金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 奖励时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub reward_time: Option<String>,
-        /// 备注说明
-        ///
-        /// Example: `特价商品`
-        pub remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseRewards {
-        reward_serial_no: "reward_serial_no" optional,
-        reward_id: "reward_id" optional,
-        name: "name" optional,
-        unit: "unit" optional,
-        description: "description" optional,
-        reward_type: "reward_type" optional,
-        count: "count" optional,
-        amount: "amount" optional,
-        reward_time: "reward_time" optional,
-        remark: "remark" optional,
-    });
+    pub type GetResponseRewards = crate::v3::discount_card::models::Rewards;
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
@@ -651,8 +550,8 @@ pub mod out_trade_no {
             }
         }
         /// GetResponseObjectives
-        pub type GetResponseObjectives = crate::v3::discount_card::orders::by_out_order_no::GetResponseObjectives;
+        pub type GetResponseObjectives = crate::v3::discount_card::models::Objectives;
         /// GetResponseRewards
-        pub type GetResponseRewards = crate::v3::discount_card::orders::by_out_order_no::GetResponseRewards;
+        pub type GetResponseRewards = crate::v3::discount_card::models::Rewards;
     }
 }

@@ -63,16 +63,7 @@ pub mod contracts {
             }
         }
         /// The request of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 特约商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" optional,
-        });
+        pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -587,7 +578,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
-            pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
+            pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -672,112 +663,13 @@ pub mod transactions {
                 promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                ///
-                /// Example: `888`
-                pub total: Option<i64>,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-                /// 用户实际支付金额
-                pub payer_total: Option<i64>,
-                /// 折扣
-                ///
-                /// Example: `100`
-                pub discount_total: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" optional,
-                currency: "currency" optional,
-                payer_total: "payer_total" optional,
-                discount_total: "discount_total" optional,
-            });
+            pub type GetResponseAmount = crate::v3::ebike::models::Amount;
             /// 设备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDeviceInfo {
-                /// 充电位设备号
-                ///
-                /// Example: `12343232`
-                pub device_id: Option<String>,
-                /// 商户端设备ip
-                ///
-                /// Example: `123.12.12.123`
-                pub device_ip: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
-                device_id: "device_id" optional,
-                device_ip: "device_ip" optional,
-            });
+            pub type GetResponseDeviceInfo = crate::v3::ebike::models::DeviceInfo;
             /// 支付者信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePayer {
-                /// 用户在服务商的标识
-                ///
-                /// Example: `oUpF8uMuAJOM2pxb1Q`
-                pub openid: Option<String>,
-                /// 用户在特约商户的标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sub_openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePayer {
-                openid: "openid" optional,
-                sub_openid: "sub_openid" optional,
-            });
+            pub type GetResponsePayer = crate::v3::ebike::models::Payer;
             /// GetResponsePromotionDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                ///
-                /// Example: `109519`
-                pub promotion_id: Option<String>,
-                /// 优惠名称
-                ///
-                /// Example: `单品惠-6`
-                pub name: Option<String>,
-                /// 优惠范围
-                ///
-                /// Example: `SINGLE`
-                pub scope: Option<String>,
-                /// 优惠类型
-                ///
-                /// Example: `DISCOUNT`
-                pub type_: Option<String>,
-                /// 活动ID
-                ///
-                /// Example: `931386`
-                pub activity_id: Option<String>,
-                /// 优惠券面额
-                ///
-                /// Example: `5`
-                pub amount: Option<i64>,
-                /// 微信出资
-                ///
-                /// Example: `1`
-                pub wxpay_contribute: Option<i64>,
-                /// 商户出资
-                ///
-                /// Example: `1`
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                ///
-                /// Example: `5`
-                pub other_contribute: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-                promotion_id: "promotion_id" optional,
-                name: "name" optional,
-                scope: "scope" optional,
-                type_: "type" optional,
-                activity_id: "activity_id" optional,
-                amount: "amount" optional,
-                wxpay_contribute: "wxpay_contribute" optional,
-                merchant_contribute: "merchant_contribute" optional,
-                other_contribute: "other_contribute" optional,
-            });
+            pub type GetResponsePromotionDetail = crate::v3::ebike::models::PromotionDetail;
         }
     }
     /// `/v3/ebike/charge/transactions/out-trade-no`
@@ -817,7 +709,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
+            pub type GetRequest = crate::v3::ebike::models::SubMchidRequest;
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -927,13 +819,13 @@ pub mod transactions {
                 }
             }
             /// 订单金额信息
-            pub type GetResponseAmount = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseAmount;
+            pub type GetResponseAmount = crate::v3::ebike::models::Amount;
             /// 设备信息
-            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseDeviceInfo;
+            pub type GetResponseDeviceInfo = crate::v3::ebike::models::DeviceInfo;
             /// 支付者信息
-            pub type GetResponsePayer = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponsePayer;
+            pub type GetResponsePayer = crate::v3::ebike::models::Payer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::ebike::models::PromotionDetail;
         }
     }
 }

@@ -322,22 +322,7 @@ pub mod apply_cancel_withdraw {
         WithdrawalApplication = "WITHDRAWAL_APPLICATION",
     });
     /// 是否提取资金
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestWithdraw {
-        /// `APPLY_WITHDRAW`
-        ApplyWithdraw,
-        /// `NOT_APPLY_WITHDRAW`
-        NotApplyWithdraw,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestWithdraw {
-        ApplyWithdraw = "APPLY_WITHDRAW",
-        NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-    });
+    pub type PostRequestWithdraw = crate::v3::ecommerce::models::Withdraw;
     /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -466,159 +451,23 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAccountInfo {
-                /// 二级商户号的出款子账户类型
-                pub out_account_type: Option<GetResponseAccountInfoOutAccountType>,
-                /// 账户金额
-                ///
-                /// Example: `101`
-                pub amount: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" optional,
-                amount: "amount" optional,
-            });
+            pub type GetResponseAccountInfo = crate::v3::ecommerce::models::AccountInfo;
             /// 二级商户号的出款子账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountInfoOutAccountType {
-                /// `BASIC_ACCOUNT`: 商户的基本户
-                BasicAccount,
-                /// `OPERATE_ACCOUNT`: 商户的运营账户
-                OperateAccount,
-                /// `MARGIN_ACCOUNT`: 商户的保证金户
-                MarginAccount,
-                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
-                TradeFeeAccount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
-                BasicAccount = "BASIC_ACCOUNT",
-                OperateAccount = "OPERATE_ACCOUNT",
-                MarginAccount = "MARGIN_ACCOUNT",
-                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-            });
+            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// GetResponseAccountWithdrawResult
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAccountWithdrawResult {
-                /// 二级商户号的出款子账户类型
-                ///
-                /// Example: `BASIC_ACCOUNT`
-                pub out_account_type: Option<
-                    GetResponseAccountWithdrawResultOutAccountType,
-                >,
-                /// 付款状态
-                pub pay_state: Option<GetResponseAccountWithdrawResultPayState>,
-                /// 付款状态描述
-                ///
-                /// Example: `付款成功`
-                pub state_description: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
-                out_account_type: "out_account_type" optional,
-                pay_state: "pay_state" optional,
-                state_description: "state_description" optional,
-            });
+            pub type GetResponseAccountWithdrawResult = crate::v3::ecommerce::models::AccountWithdrawResult;
             /// 二级商户号的出款子账户类型
-            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
+            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// 付款状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountWithdrawResultPayState {
-                /// `PAY_PROCESSING`: 处理中
-                PayProcessing,
-                /// `PAY_SUCCEED`: 付款成功
-                PaySucceed,
-                /// `PAY_FAIL`: 付款失败
-                PayFail,
-                /// `BANK_REFUNDED`: 银行退票
-                BankRefunded,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultPayState {
-                PayProcessing = "PAY_PROCESSING",
-                PaySucceed = "PAY_SUCCEED",
-                PayFail = "PAY_FAIL",
-                BankRefunded = "BANK_REFUNDED",
-            });
+            pub type GetResponseAccountWithdrawResultPayState = crate::v3::ecommerce::models::PayState;
             /// 注销提现申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCancelState {
-                /// `ACCEPTED`: 已受理
-                Accepted,
-                /// `REVIEWING`: 审核中
-                Reviewing,
-                /// `REJECTED`: 审批驳回
-                Rejected,
-                /// `WAITING_MERCHANT_CONFIRM`: 等待商户确认
-                WaitingMerchantConfirm,
-                /// `REVOKED`: 已撤销
-                Revoked,
-                /// `SYSTEM_PROCESSING`: 系统处理中
-                SystemProcessing,
-                /// `CANCELED`: 已注销
-                Canceled,
-                /// `FUND_PROCESSING`: 资金处理中
-                FundProcessing,
-                /// `FINISH`: 注销完成
-                Finish,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
-                Accepted = "ACCEPTED",
-                Reviewing = "REVIEWING",
-                Rejected = "REJECTED",
-                WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-                Revoked = "REVOKED",
-                SystemProcessing = "SYSTEM_PROCESSING",
-                Canceled = "CANCELED",
-                FundProcessing = "FUND_PROCESSING",
-                Finish = "FINISH",
-            });
+            pub type GetResponseCancelState = crate::v3::ecommerce::models::CancelState;
             /// 用于引导商户超级管理员确认注销的信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseConfirmCancel {
-                /// 确认商户注销的页面url
-                ///
-                /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
-                pub confirm_cancel_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseConfirmCancel {
-                confirm_cancel_url: "confirm_cancel_url" optional,
-            });
+            pub type GetResponseConfirmCancel = crate::v3::ecommerce::models::ConfirmCancel;
             /// 是否提取资金
-            pub type GetResponseWithdraw = crate::v3::ecommerce::account::apply_cancel_withdraw::PostRequestWithdraw;
+            pub type GetResponseWithdraw = crate::v3::ecommerce::models::Withdraw;
             /// 提现状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseWithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseWithdrawState {
-                /// `WITHDRAW_PROCESSING`
-                WithdrawProcessing,
-                /// `WITHDRAW_EXCEPTION`
-                WithdrawException,
-                /// `WITHDRAW_SUCCEED`
-                WithdrawSucceed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseWithdrawState {
-                WithdrawProcessing = "WITHDRAW_PROCESSING",
-                WithdrawException = "WITHDRAW_EXCEPTION",
-                WithdrawSucceed = "WITHDRAW_SUCCEED",
-            });
+            pub type GetResponseWithdrawState = crate::v3::ecommerce::models::WithdrawState;
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/confirm`
@@ -831,23 +680,23 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// GetResponseAccountInfo
-            pub type GetResponseAccountInfo = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfo;
+            pub type GetResponseAccountInfo = crate::v3::ecommerce::models::AccountInfo;
             /// 二级商户号的出款子账户类型
-            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
+            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// GetResponseAccountWithdrawResult
-            pub type GetResponseAccountWithdrawResult = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountWithdrawResult;
+            pub type GetResponseAccountWithdrawResult = crate::v3::ecommerce::models::AccountWithdrawResult;
             /// 二级商户号的出款子账户类型
-            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
+            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// 付款状态
-            pub type GetResponseAccountWithdrawResultPayState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountWithdrawResultPayState;
+            pub type GetResponseAccountWithdrawResultPayState = crate::v3::ecommerce::models::PayState;
             /// 注销提现申请单状态
-            pub type GetResponseCancelState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseCancelState;
+            pub type GetResponseCancelState = crate::v3::ecommerce::models::CancelState;
             /// 用于引导商户超级管理员确认注销的信息
-            pub type GetResponseConfirmCancel = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseConfirmCancel;
+            pub type GetResponseConfirmCancel = crate::v3::ecommerce::models::ConfirmCancel;
             /// 是否提取资金
-            pub type GetResponseWithdraw = crate::v3::ecommerce::account::apply_cancel_withdraw::PostRequestWithdraw;
+            pub type GetResponseWithdraw = crate::v3::ecommerce::models::Withdraw;
             /// 提现状态
-            pub type GetResponseWithdrawState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseWithdrawState;
+            pub type GetResponseWithdrawState = crate::v3::ecommerce::models::WithdrawState;
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
@@ -931,7 +780,7 @@ pub mod apply_cancel_withdraw {
                 amount: "amount" optional,
             });
             /// 商户资金账户余额
-            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
+            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::models::OutAccountType;
             /// GetResponseBlockReasons
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBlockReasons {
@@ -1145,25 +994,7 @@ pub mod cancel_applications {
         }
     }
     /// 注销状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseCancelState {
-        /// `REVIEWING`
-        Reviewing,
-        /// `REJECTED`
-        Rejected,
-        /// `CANCEL_SUCCESS`
-        CancelSuccess,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseCancelState {
-        Reviewing = "REVIEWING",
-        Rejected = "REJECTED",
-        CancelSuccess = "CANCEL_SUCCESS",
-    });
+    pub type PostResponseCancelState = crate::v3::ecommerce::models::ResponseCancelState;
     /// `/v3/ecommerce/account/cancel-applications/media`
     pub mod media {
         /// The chain step for `/v3/ecommerce/account/cancel-applications/media`, reached with `client.v3().ecommerce().account().cancel_applications().media()`.
@@ -1298,7 +1129,7 @@ pub mod cancel_applications {
                 }
             }
             /// 注销状态
-            pub type GetResponseCancelState = crate::v3::ecommerce::account::cancel_applications::PostResponseCancelState;
+            pub type GetResponseCancelState = crate::v3::ecommerce::models::ResponseCancelState;
         }
     }
 }

@@ -126,90 +126,11 @@ pub mod by_applyment_id {
         }
     }
     /// 汇款账户验证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAccountValidation {
-        /// 付款户名
-        pub account_name: Option<String>,
-        /// 付款卡号
-        ///
-        /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
-        pub account_no: Option<String>,
-        /// 汇款金额
-        ///
-        /// Example: `124`
-        pub pay_amount: Option<i64>,
-        /// 收款卡号
-        ///
-        /// Example: `7222223333322332`
-        pub destination_account_number: Option<String>,
-        /// 收款户名
-        ///
-        /// Example: `财付通支付科技有限公司`
-        pub destination_account_name: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `招商银行威盛大厦支行`
-        pub destination_account_bank: Option<String>,
-        /// 省市信息
-        ///
-        /// Example: `深圳`
-        pub city: Option<String>,
-        /// 备注信息
-        ///
-        /// Example: `入驻账户验证`
-        pub remark: Option<String>,
-        /// 汇款截止时间
-        ///
-        /// Example: `2018-12-10 17:09:01`
-        pub deadline: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
-        account_name: "account_name" optional,
-        account_no: "account_no" optional,
-        pay_amount: "pay_amount" optional,
-        destination_account_number: "destination_account_number" optional,
-        destination_account_name: "destination_account_name" optional,
-        destination_account_bank: "destination_account_bank" optional,
-        city: "city" optional,
-        remark: "remark" optional,
-        deadline: "deadline" optional,
-    });
+    pub type GetResponseAccountValidation = crate::v3::ecommerce::models::AccountValidation;
     /// GetResponseAuditDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAuditDetail {
-        /// 参数名称
-        ///
-        /// Example: `id_card_copy`
-        pub param_name: Option<String>,
-        /// 驳回原因
-        ///
-        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
-        pub reject_reason: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-        param_name: "param_name" optional,
-        reject_reason: "reject_reason" optional,
-    });
+    pub type GetResponseAuditDetail = crate::v3::ecommerce::models::AuditDetail;
     /// 签约状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseSignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseSignState {
-        /// `UNSIGNED`
-        Unsigned,
-        /// `SIGNED`
-        Signed,
-        /// `NOT_SIGNABLE`
-        NotSignable,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseSignState {
-        Unsigned = "UNSIGNED",
-        Signed = "SIGNED",
-        NotSignable = "NOT_SIGNABLE",
-    });
+    pub type GetResponseSignState = crate::v3::ecommerce::models::SignState;
     /// `/v3/ecommerce/applyments/{applyment_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/ecommerce/applyments/{applyment_id}/revoke`, reached with `client.v3().ecommerce().applyments().applyment_id(applyment_id).revoke()`.
@@ -356,11 +277,11 @@ pub mod out_request_no {
             }
         }
         /// 汇款账户验证信息
-        pub type GetResponseAccountValidation = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAccountValidation;
+        pub type GetResponseAccountValidation = crate::v3::ecommerce::models::AccountValidation;
         /// GetResponseAuditDetail
-        pub type GetResponseAuditDetail = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAuditDetail;
+        pub type GetResponseAuditDetail = crate::v3::ecommerce::models::AuditDetail;
         /// 签约状态
-        pub type GetResponseSignState = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseSignState;
+        pub type GetResponseSignState = crate::v3::ecommerce::models::SignState;
         /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
         pub mod revoke {
             /// The chain step for `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`, reached with `client.v3().ecommerce().applyments().out_request_no().out_request_no(out_request_no).revoke()`.
@@ -377,31 +298,7 @@ pub mod out_request_no {
                 }
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponse {
-                /// 微信支付申请单号
-                ///
-                /// Example: `2000002124775691`
-                pub applyment_id: Option<i64>,
-                /// 业务申请编号
-                ///
-                /// Example: `APPLYMENT_00000000001`
-                pub out_request_no: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                applyment_id: "applyment_id" optional,
-                out_request_no: "out_request_no" required,
-            });
-            impl PostResponse {
-                /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
-                #[inline]
-                pub fn new(out_request_no: impl Into<String>) -> Self {
-                    Self {
-                        applyment_id: None,
-                        out_request_no: out_request_no.into(),
-                    }
-                }
-            }
+            pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
         }
     }
 }
@@ -585,22 +482,7 @@ pub mod slash {
         account_number: "account_number" optional,
     });
     /// 账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAccountInfoBankAccountType {
-        /// `74`: 对私账户
-        V74,
-        /// `75`: 对公账户
-        V75,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAccountInfoBankAccountType {
-        V74 = "74",
-        V75 = "75",
-    });
+    pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::models::BankAccountType;
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
@@ -685,34 +567,9 @@ pub mod slash {
         mobile_phone: "mobile_phone" optional,
     });
     /// 超级管理员类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestContactInfoContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestContactInfoContactType {
-        /// `65`: 经营者/法人
-        V65,
-        /// `66`: 经办人
-        V66,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestContactInfoContactType {
-        V65 = "65",
-        V66 = "66",
-    });
+    pub type PostRequestContactInfoContactType = crate::v3::ecommerce::models::ContactType;
     /// 金融机构许可证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestFinanceInstitutionInfo {
-        /// `finance_type`
-        pub finance_type: Option<crate::types::FinanceType>,
-        /// 金融机构许可证图片
-        pub finance_license_pics: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
-        finance_type: "finance_type" optional,
-        finance_license_pics: "finance_license_pics" optional,
-    });
+    pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::models::FinanceInstitutionInfo;
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
@@ -782,71 +639,11 @@ pub mod slash {
         doc_period_end: "doc_period_end" optional,
     });
     /// 主体类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestOrganizationType {
-        /// `2401`: 小微商户
-        V2401,
-        /// `2500`: 个人卖家
-        V2500,
-        /// `4`: 个体工商户
-        V4,
-        /// `2`: 企业
-        V2,
-        /// `3`: 事业单位
-        V3,
-        /// `2502`: 政府机关
-        V2502,
-        /// `1708`: 社会组织
-        V1708,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
-        V2401 = "2401",
-        V2500 = "2500",
-        V4 = "4",
-        V2 = "2",
-        V3 = "3",
-        V2502 = "2502",
-        V1708 = "1708",
-    });
+    pub type PostRequestOrganizationType = crate::v3::ecommerce::models::OrganizationType;
     /// 店铺信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSalesSceneInfo {
-        /// 店铺名称
-        ///
-        /// Example: `爱烧烤`
-        pub store_name: Option<String>,
-        /// 店铺链接
-        ///
-        /// Example: `http://www.qq.com`
-        pub store_url: Option<String>,
-        /// 店铺二维码
-        pub store_qr_code: Option<String>,
-        /// 小程序AppID
-        pub mini_program_sub_appid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSalesSceneInfo {
-        store_name: "store_name" optional,
-        store_url: "store_url" optional,
-        store_qr_code: "store_qr_code" optional,
-        mini_program_sub_appid: "mini_program_sub_appid" optional,
-    });
+    pub type PostRequestSalesSceneInfo = crate::v3::ecommerce::models::SalesSceneInfo;
     /// 结算规则
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettlementInfo {
-        /// 结算规则ID
-        pub settlement_id: Option<String>,
-        /// 所属行业
-        pub qualification_type: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
-        settlement_id: "settlement_id" optional,
-        qualification_type: "qualification_type" optional,
-    });
+    pub type PostRequestSettlementInfo = crate::v3::ecommerce::models::SettlementInfo;
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUboInfoList {
@@ -910,7 +707,7 @@ pub mod slash {
         }
     }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
-    pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
+    pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
 pub mod submit_account_hosting_applyment {
@@ -1093,7 +890,7 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 账户类型
-    pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::applyments::slash::PostRequestAccountInfoBankAccountType;
+    pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::models::BankAccountType;
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
@@ -1211,9 +1008,9 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 超级管理员类型
-    pub type PostRequestContactInfoContactType = crate::v3::ecommerce::applyments::slash::PostRequestContactInfoContactType;
+    pub type PostRequestContactInfoContactType = crate::v3::ecommerce::models::ContactType;
     /// 金融机构许可证信息
-    pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::applyments::slash::PostRequestFinanceInstitutionInfo;
+    pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::models::FinanceInstitutionInfo;
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestIdCardInfo {
@@ -1324,11 +1121,11 @@ pub mod submit_account_hosting_applyment {
         }
     }
     /// 主体类型
-    pub type PostRequestOrganizationType = crate::v3::ecommerce::applyments::slash::PostRequestOrganizationType;
+    pub type PostRequestOrganizationType = crate::v3::ecommerce::models::OrganizationType;
     /// 店铺信息
-    pub type PostRequestSalesSceneInfo = crate::v3::ecommerce::applyments::slash::PostRequestSalesSceneInfo;
+    pub type PostRequestSalesSceneInfo = crate::v3::ecommerce::models::SalesSceneInfo;
     /// 结算规则
-    pub type PostRequestSettlementInfo = crate::v3::ecommerce::applyments::slash::PostRequestSettlementInfo;
+    pub type PostRequestSettlementInfo = crate::v3::ecommerce::models::SettlementInfo;
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUboInfoList {
@@ -1366,7 +1163,7 @@ pub mod submit_account_hosting_applyment {
         ubo_id_doc_period_end: "ubo_id_doc_period_end" optional,
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
-    pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
+    pub type PostResponse = crate::v3::ecommerce::models::ApplymentIdResponse;
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
 pub mod submit_sign_verify_info {

@@ -756,101 +756,11 @@ pub mod transactions {
         }
     }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseCombinePayerInfo {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseCombinePayerInfo {
-        openid: "openid" optional,
-    });
+    pub type PostResponseCombinePayerInfo = crate::v3::ecommerce::models::CombinePayerInfo;
     /// PostResponseSubOrders
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseSubOrders {
-        /// 子单商户号
-        ///
-        /// Example: `1900000109`
-        pub mchid: Option<String>,
-        /// 交易类型
-        ///
-        /// Example: `PAP`
-        pub trade_type: Option<String>,
-        /// 交易状态
-        ///
-        /// Example: `SUCCESS`
-        pub trade_state: Option<String>,
-        /// 付款银行
-        ///
-        /// Example: `CMC`
-        pub bank_type: Option<String>,
-        /// 附加数据
-        ///
-        /// Example: `深圳分店`
-        pub attach: Option<String>,
-        /// 支付完成时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub success_time: Option<String>,
-        /// 子单微信订单号
-        ///
-        /// Example: `1009660380201506130728806387`
-        pub transaction_id: Option<String>,
-        /// 子单商户订单号
-        ///
-        /// Example: `20150806125346`
-        pub out_trade_no: Option<String>,
-        /// 二级商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: Option<String>,
-        /// 二级商户appid
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub sub_appid: Option<String>,
-        /// 订单金额
-        pub amount: Option<PostResponseSubOrdersAmount>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseSubOrders {
-        mchid: "mchid" optional,
-        trade_type: "trade_type" optional,
-        trade_state: "trade_state" optional,
-        bank_type: "bank_type" optional,
-        attach: "attach" optional,
-        success_time: "success_time" optional,
-        transaction_id: "transaction_id" optional,
-        out_trade_no: "out_trade_no" optional,
-        sub_mchid: "sub_mchid" optional,
-        sub_appid: "sub_appid" optional,
-        amount: "amount" optional,
-    });
+    pub type PostResponseSubOrders = crate::v3::ecommerce::models::SubOrders;
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseSubOrdersAmount {
-        /// 标价金额
-        ///
-        /// Example: `100`
-        pub total_amount: Option<i64>,
-        /// 标价币种
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 现金支付金额
-        ///
-        /// Example: `10`
-        pub payer_amount: Option<i64>,
-        /// 现金支付币种
-        ///
-        /// Example: `CNY`
-        pub payer_currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseSubOrdersAmount {
-        total_amount: "total_amount" optional,
-        currency: "currency" optional,
-        payer_amount: "payer_amount" optional,
-        payer_currency: "payer_currency" optional,
-    });
+    pub type PostResponseSubOrdersAmount = crate::v3::ecommerce::models::Amount;
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
     pub mod by_combine_out_trade_no {
         /// The chain step for `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`, reached with `client.v3().ecommerce().combine_papay().transactions().combine_out_trade_no(combine_out_trade_no)`.
@@ -912,11 +822,11 @@ pub mod transactions {
             }
         }
         /// 支付者
-        pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::combine_papay::transactions::PostResponseCombinePayerInfo;
+        pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::models::CombinePayerInfo;
         /// GetResponseSubOrders
-        pub type GetResponseSubOrders = crate::v3::ecommerce::combine_papay::transactions::PostResponseSubOrders;
+        pub type GetResponseSubOrders = crate::v3::ecommerce::models::SubOrders;
         /// 订单金额
-        pub type GetResponseSubOrdersAmount = crate::v3::ecommerce::combine_papay::transactions::PostResponseSubOrdersAmount;
+        pub type GetResponseSubOrdersAmount = crate::v3::ecommerce::models::Amount;
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
         pub mod reverse {
             /// The chain step for `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`, reached with `client.v3().ecommerce().combine_papay().transactions().combine_out_trade_no(combine_out_trade_no).reverse()`.

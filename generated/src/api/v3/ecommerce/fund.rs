@@ -63,19 +63,7 @@ pub mod balance {
             account_type: query "account_type" optional,
         });
         /// 账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestAccountType {
-            /// `DEPOSIT`
-            Deposit,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestAccountType {
-            Deposit = "DEPOSIT",
-        });
+        pub type GetRequestAccountType = crate::v3::ecommerce::models::AccountType;
         /// The response of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -113,7 +101,7 @@ pub mod balance {
             }
         }
         /// 资金账户类型
-        pub type GetResponseAccountType = crate::v3::ecommerce::fund::balance::by_sub_mchid::GetRequestAccountType;
+        pub type GetResponseAccountType = crate::v3::ecommerce::models::AccountType;
     }
 }
 /// `/v3/ecommerce/fund/enddaybalance`
@@ -176,22 +164,7 @@ pub mod enddaybalance {
             }
         }
         /// 账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestAccountType {
-            /// `BASIC`
-            Basic,
-            /// `DEPOSIT`
-            Deposit,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestAccountType {
-            Basic = "BASIC",
-            Deposit = "DEPOSIT",
-        });
+        pub type GetRequestAccountType = crate::v3::ecommerce::models::RequestAccountType;
         /// The response of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -231,7 +204,7 @@ pub mod enddaybalance {
             }
         }
         /// 账户类型
-        pub type GetResponseAccountType = crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::GetRequestAccountType;
+        pub type GetResponseAccountType = crate::v3::ecommerce::models::RequestAccountType;
     }
 }
 /// `/v3/ecommerce/fund/withdraw`
@@ -323,25 +296,7 @@ pub mod withdraw {
         }
     }
     /// 出款账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
+    pub type PostRequestAccountType = crate::v3::ecommerce::models::RequestAccountType2;
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -384,7 +339,7 @@ pub mod withdraw {
         }
     }
     /// 出款账户类型
-    pub type PostResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
+    pub type PostResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
     /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
     pub mod by_withdraw_id {
         /// The chain step for `/v3/ecommerce/fund/withdraw/{withdraw_id}`, reached with `client.v3().ecommerce().fund().withdraw().withdraw_id(withdraw_id)`.
@@ -407,25 +362,7 @@ pub mod withdraw {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 二级商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` of its required fields (`sub_mchid`).
-            #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                }
-            }
-        }
+        pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -525,36 +462,9 @@ pub mod withdraw {
             }
         }
         /// 出款账户类型
-        pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
+        pub type GetResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
         /// 提现单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseStatus {
-            /// `CREATE_SUCCESS`
-            CreateSuccess,
-            /// `SUCCESS`
-            Success,
-            /// `FAIL`
-            Fail,
-            /// `REFUND`
-            Refund,
-            /// `CLOSE`
-            Close,
-            /// `INIT`
-            Init,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseStatus {
-            CreateSuccess = "CREATE_SUCCESS",
-            Success = "SUCCESS",
-            Fail = "FAIL",
-            Refund = "REFUND",
-            Close = "CLOSE",
-            Init = "INIT",
-        });
+        pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
     }
     /// `/v3/ecommerce/fund/withdraw/out-request-no`
     pub mod out_request_no {
@@ -592,7 +502,7 @@ pub mod withdraw {
                 }
             }
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
+            pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -692,9 +602,9 @@ pub mod withdraw {
                 }
             }
             /// 出款账户类型
-            pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
+            pub type GetResponseAccountType = crate::v3::ecommerce::models::RequestAccountType2;
             /// 提现单状态
-            pub type GetResponseStatus = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetResponseStatus;
+            pub type GetResponseStatus = crate::v3::ecommerce::models::Status;
         }
     }
 }

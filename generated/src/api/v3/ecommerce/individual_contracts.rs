@@ -117,22 +117,7 @@ pub mod by_openid {
         auth_state: "auth_state" optional,
     });
     /// 授权状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseAuthState {
-        /// `AUTHORIZED`
-        Authorized,
-        /// `UNAUTHORIZED`
-        Unauthorized,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseAuthState {
-        Authorized = "AUTHORIZED",
-        Unauthorized = "UNAUTHORIZED",
-    });
+    pub type GetResponseAuthState = crate::v3::ecommerce::models::AuthState;
 }
 /// `/v3/ecommerce/individual-contracts/out-contract-code`
 pub mod out_contract_code {
@@ -219,7 +204,7 @@ pub mod out_contract_code {
             real_name_auth_result: "real_name_auth_result" optional,
         });
         /// 授权状态
-        pub type GetResponseAuthState = crate::v3::ecommerce::individual_contracts::by_openid::GetResponseAuthState;
+        pub type GetResponseAuthState = crate::v3::ecommerce::models::AuthState;
         /// 实名授权结果
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRealNameAuthResult {
@@ -322,16 +307,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预签约id
-            ///
-            /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" optional,
-        });
+        pub type PostResponse = crate::v3::ecommerce::models::PreEntrustwebIdResponse;
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
     pub mod mini_program {
@@ -391,7 +367,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
-        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
+        pub type PostResponse = crate::v3::ecommerce::models::PreEntrustwebIdResponse;
     }
 }
 /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
@@ -484,21 +460,9 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCredType {
-            /// `ID_CARD`
-            IdCard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCredType {
-            IdCard = "ID_CARD",
-        });
+        pub type PostRequestCredType = crate::v3::ecommerce::models::CredType;
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
-        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
+        pub type PostResponse = crate::v3::ecommerce::models::PreEntrustwebIdResponse;
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
     pub mod mini_program {
@@ -579,8 +543,8 @@ pub mod pre_entrust_sign_with_real_name_identity {
             }
         }
         /// 证件类型
-        pub type PostRequestCredType = crate::v3::ecommerce::individual_contracts::pre_entrust_sign_with_real_name_identity::app::PostRequestCredType;
+        pub type PostRequestCredType = crate::v3::ecommerce::models::CredType;
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
-        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
+        pub type PostResponse = crate::v3::ecommerce::models::PreEntrustwebIdResponse;
     }
 }

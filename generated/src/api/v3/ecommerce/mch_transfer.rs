@@ -398,25 +398,7 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001121`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: query "sub_mchid" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`sub_mchid`).
-                #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -647,7 +629,7 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            pub type GetRequest = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetRequest;
+            pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest2;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {

@@ -574,53 +574,11 @@ pub mod orders {
         }
     }
     /// 异常处理状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseAbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseAbnormalStatus {
-        /// `ABNORMAL_PENDING`
-        AbnormalPending,
-        /// `ABNORMAL_FINISHED`
-        AbnormalFinished,
-        /// `ABNORMAL_CLOSED`
-        AbnormalClosed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseAbnormalStatus {
-        AbnormalPending = "ABNORMAL_PENDING",
-        AbnormalFinished = "ABNORMAL_FINISHED",
-        AbnormalClosed = "ABNORMAL_CLOSED",
-    });
+    pub type GetResponseAbnormalStatus = crate::v3::ecommerce::models::AbnormalStatus;
     /// 异常处理关单原因
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseFundsAbnormalClosedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseFundsAbnormalClosedReason {
-        /// `CLOSED_REASON_TIMEOUT`
-        ClosedReasonTimeout,
-        /// `CLOSED_REASON_RESTRICT_TRANSFER`
-        ClosedReasonRestrictTransfer,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseFundsAbnormalClosedReason {
-        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-    });
+    pub type GetResponseFundsAbnormalClosedReason = crate::v3::ecommerce::models::FundsAbnormalClosedReason;
     /// GetResponseFundsAbnormalReceivers
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseFundsAbnormalReceivers {
-        /// 平台接收异常资金商户号
-        ///
-        /// Example: `1900000001`
-        pub mchid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseFundsAbnormalReceivers {
-        mchid: "mchid" optional,
-    });
+    pub type GetResponseFundsAbnormalReceivers = crate::v3::ecommerce::models::FundsAbnormalReceivers;
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
@@ -875,11 +833,11 @@ pub mod orders {
         funds_abnormal_receivers: "funds_abnormal_receivers" optional,
     });
     /// 异常处理状态
-    pub type PostResponseReceiversAbnormalStatus = crate::v3::ecommerce::profitsharing::orders::GetResponseAbnormalStatus;
+    pub type PostResponseReceiversAbnormalStatus = crate::v3::ecommerce::models::AbnormalStatus;
     /// 异常处理关单原因
-    pub type PostResponseReceiversFundsAbnormalClosedReason = crate::v3::ecommerce::profitsharing::orders::GetResponseFundsAbnormalClosedReason;
+    pub type PostResponseReceiversFundsAbnormalClosedReason = crate::v3::ecommerce::models::FundsAbnormalClosedReason;
     /// PostResponseReceiversFundsAbnormalReceivers
-    pub type PostResponseReceiversFundsAbnormalReceivers = crate::v3::ecommerce::profitsharing::orders::GetResponseFundsAbnormalReceivers;
+    pub type PostResponseReceiversFundsAbnormalReceivers = crate::v3::ecommerce::models::FundsAbnormalReceivers;
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/ecommerce/profitsharing/orders/{transaction_id}`, reached with `client.v3().ecommerce().profitsharing().orders().transaction_id(transaction_id)`.
@@ -1025,32 +983,7 @@ pub mod receivers {
             }
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 接收方类型
-            pub type_: crate::types::ProfitSharingReceiverType,
-            /// 接收方账号
-            ///
-            /// Example: `190001001`
-            pub account: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            type_: "type" required,
-            account: "account" required,
-        });
-        impl PostResponse {
-            /// A `PostResponse` of its required fields (`type_`, `account`).
-            #[inline]
-            pub fn new(
-                type_: crate::types::ProfitSharingReceiverType,
-                account: impl Into<String>,
-            ) -> Self {
-                Self {
-                    type_,
-                    account: account.into(),
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::ecommerce::models::TypeResponse;
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -1108,7 +1041,7 @@ pub mod receivers {
             }
         }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
-        pub type PostResponse = crate::v3::ecommerce::profitsharing::receivers::add::PostResponse;
+        pub type PostResponse = crate::v3::ecommerce::models::TypeResponse;
     }
 }
 /// `/v3/ecommerce/profitsharing/returnorders`

@@ -207,22 +207,7 @@ pub mod apply {
         }
     }
     /// 出资账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAmountFromAccount {
-        /// `AVAILABLE`
-        Available,
-        /// `UNAVAILABLE`
-        Unavailable,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAmountFromAccount {
-        Available = "AVAILABLE",
-        Unavailable = "UNAVAILABLE",
-    });
+    pub type PostRequestAmountFromAccount = crate::v3::ecommerce::models::Account;
     /// 资金账户
     ///
     /// A value this client does not know yet is kept as [`PostRequestFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -244,22 +229,7 @@ pub mod apply {
         Prepaid = "PREPAID",
     });
     /// 退款出资商户
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRefundAccount {
-        /// `REFUND_SOURCE_SUB_MERCHANT`
-        RefundSourceSubMerchant,
-        /// `REFUND_SOURCE_PARTNER_ADVANCE`
-        RefundSourcePartnerAdvance,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRefundAccount {
-        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-    });
+    pub type PostRequestRefundAccount = crate::v3::ecommerce::models::RefundAccount;
     /// The response of `POST /v3/ecommerce/refunds/apply` (退款申请API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -344,50 +314,11 @@ pub mod apply {
         advance: "advance" optional,
     });
     /// PostResponseAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAmountFrom {
-        /// 出资账户类型
-        ///
-        /// Example: `AVAILABLE`
-        pub account: Option<String>,
-        /// 出资金额
-        ///
-        /// Example: `444`
-        pub amount: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" optional,
-        amount: "amount" optional,
-    });
+    pub type PostResponseAmountFrom = crate::v3::ecommerce::models::From;
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetail {
-        /// 券ID
-        ///
-        /// Example: `109519`
-        pub promotion_id: Option<String>,
-        /// 优惠范围
-        pub scope: Option<crate::types::TransactionPromotionScope>,
-        /// 优惠类型
-        pub type_: Option<crate::types::RefundPromotionDetailType>,
-        /// 优惠券面额
-        ///
-        /// Example: `5`
-        pub amount: Option<i64>,
-        /// 优惠退款金额
-        ///
-        /// Example: `100`
-        pub refund_amount: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" optional,
-        scope: "scope" optional,
-        type_: "type" optional,
-        amount: "amount" optional,
-        refund_amount: "refund_amount" optional,
-    });
+    pub type PostResponsePromotionDetail = crate::v3::ecommerce::models::PromotionDetail;
     /// 退款出资商户
-    pub type PostResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
+    pub type PostResponseRefundAccount = crate::v3::ecommerce::models::RefundAccount;
 }
 /// `/v3/ecommerce/refunds/{refund_id}`
 pub mod by_refund_id {
@@ -684,7 +615,7 @@ pub mod by_refund_id {
             refund_fee: "refund_fee" optional,
         });
         /// PostResponseAmountFrom
-        pub type PostResponseAmountFrom = crate::v3::ecommerce::refunds::apply::PostResponseAmountFrom;
+        pub type PostResponseAmountFrom = crate::v3::ecommerce::models::From;
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`PostResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -827,75 +758,9 @@ pub mod by_refund_id {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
+        pub type GetRequest = crate::v3::ecommerce::models::SubMchidRequest;
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 微信退款单号
-            ///
-            /// Example: `50000000382019052709732678859`
-            pub refund_id: String,
-            /// 微信回补单号
-            ///
-            /// Example: `1215562501201407033233368018`
-            pub advance_return_id: Option<String>,
-            /// 垫付回补金额
-            ///
-            /// Example: `888`
-            pub return_amount: Option<i64>,
-            /// 出款方商户号
-            ///
-            /// Example: `1900000109`
-            pub payer_mchid: Option<String>,
-            /// 出款方账户
-            ///
-            /// Example: `BASIC`
-            pub payer_account: Option<String>,
-            /// 入账方商户号
-            ///
-            /// Example: `1900000108`
-            pub payee_mchid: Option<String>,
-            /// 入账方账户
-            ///
-            /// Example: `BASIC`
-            pub payee_account: Option<String>,
-            /// 垫付回补结果
-            ///
-            /// Example: `SUCCESS`
-            pub result: Option<String>,
-            /// 垫付回补完成时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" required,
-            advance_return_id: "advance_return_id" optional,
-            return_amount: "return_amount" optional,
-            payer_mchid: "payer_mchid" optional,
-            payer_account: "payer_account" optional,
-            payee_mchid: "payee_mchid" optional,
-            payee_account: "payee_account" optional,
-            result: "result" optional,
-            success_time: "success_time" optional,
-        });
-        impl GetResponse {
-            /// A `GetResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { advance_return_id: Some(…), ..GetResponse::new(…) }`.
-            #[inline]
-            pub fn new(refund_id: impl Into<String>) -> Self {
-                Self {
-                    refund_id: refund_id.into(),
-                    advance_return_id: None,
-                    return_amount: None,
-                    payer_mchid: None,
-                    payer_account: None,
-                    payee_mchid: None,
-                    payee_account: None,
-                    result: None,
-                    success_time: None,
-                }
-            }
-        }
+        pub type GetResponse = crate::v3::ecommerce::models::RefundIdResponse;
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -917,7 +782,7 @@ pub mod by_refund_id {
             }
         }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
-        pub type PostResponse = crate::v3::ecommerce::refunds::by_refund_id::return_advance::GetResponse;
+        pub type PostResponse = crate::v3::ecommerce::models::RefundIdResponse;
     }
 }
 /// `/v3/ecommerce/refunds/id`
@@ -954,21 +819,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商品单个人收款方受理授权ID
-            ///
-            /// Query parameter `individual_auth_id`. Example: `1900000109`
-            pub individual_auth_id: Option<String>,
-            /// 二级商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            individual_auth_id: query "individual_auth_id" optional,
-            sub_mchid: query "sub_mchid" optional,
-        });
+        pub type GetRequest = crate::v3::ecommerce::models::IndividualAuthIdRequest;
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1054,87 +905,17 @@ pub mod id {
             }
         }
         /// 退款金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 退款金额
-            ///
-            /// Example: `888`
-            pub refund: Option<i64>,
-            /// 退款出资账户及金额
-            pub from: Option<Vec<GetResponseAmountFrom>>,
-            /// 用户退款金额
-            ///
-            /// Example: `888`
-            pub payer_refund: Option<i64>,
-            /// 优惠退款金额
-            ///
-            /// Example: `888`
-            pub discount_refund: Option<i64>,
-            /// 退款币种
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 垫付金额
-            ///
-            /// Example: `888`
-            pub advance: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" optional,
-            from: "from" optional,
-            payer_refund: "payer_refund" optional,
-            discount_refund: "discount_refund" optional,
-            currency: "currency" optional,
-            advance: "advance" optional,
-        });
+        pub type GetResponseAmount = crate::v3::ecommerce::models::ResponseAmount;
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountFrom {
-            /// 出资账户类型
-            ///
-            /// Example: `AVAILABLE`
-            pub account: Option<GetResponseAmountFromAccount>,
-            /// 出资金额
-            ///
-            /// Example: `444`
-            pub amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
-            account: "account" optional,
-            amount: "amount" optional,
-        });
+        pub type GetResponseAmountFrom = crate::v3::ecommerce::models::ResponseFrom;
         /// 出资账户类型
-        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
+        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::models::Account;
         /// 资金账户
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFundsAccount {
-            /// `AVAILABLE`
-            Available,
-            /// `UNSETTLED`
-            Unsettled,
-            /// `OPERATION`
-            Operation,
-            /// `BASIC`
-            Basic,
-            /// `ECNY_BASIC`
-            EcnyBasic,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFundsAccount {
-            Available = "AVAILABLE",
-            Unsettled = "UNSETTLED",
-            Operation = "OPERATION",
-            Basic = "BASIC",
-            EcnyBasic = "ECNY_BASIC",
-        });
+        pub type GetResponseFundsAccount = crate::v3::ecommerce::models::FundsAccount;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::ecommerce::refunds::apply::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::ecommerce::models::PromotionDetail;
         /// 退款出资商户
-        pub type GetResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
+        pub type GetResponseRefundAccount = crate::v3::ecommerce::models::RefundAccount;
     }
 }
 /// `/v3/ecommerce/refunds/out-refund-no`
@@ -1174,7 +955,7 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        pub type GetRequest = crate::v3::ecommerce::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::v3::ecommerce::models::IndividualAuthIdRequest;
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1260,16 +1041,16 @@ pub mod out_refund_no {
             }
         }
         /// 退款金额信息
-        pub type GetResponseAmount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::ecommerce::models::ResponseAmount;
         /// GetResponseAmountFrom
-        pub type GetResponseAmountFrom = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmountFrom;
+        pub type GetResponseAmountFrom = crate::v3::ecommerce::models::ResponseFrom;
         /// 出资账户类型
-        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
+        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::models::Account;
         /// 资金账户
-        pub type GetResponseFundsAccount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseFundsAccount;
+        pub type GetResponseFundsAccount = crate::v3::ecommerce::models::FundsAccount;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::ecommerce::refunds::apply::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::ecommerce::models::PromotionDetail;
         /// 退款出资商户
-        pub type GetResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
+        pub type GetResponseRefundAccount = crate::v3::ecommerce::models::RefundAccount;
     }
 }

@@ -364,7 +364,7 @@ pub mod return_ {
         amount: "amount" optional,
     });
     /// 出资账户类型
-    pub type PostRequestFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
+    pub type PostRequestFromAccount = crate::v3::ecommerce::models::Account;
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {

@@ -158,26 +158,7 @@ pub mod id {
             }
         }
         /// 签约信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseContractInformation {
-            /// 签约协议号
-            ///
-            /// Example: `wx998877665544wx`
-            pub contract_id: Option<String>,
-            /// 签约状态
-            ///
-            /// Example: `ADD`
-            pub contract_status: Option<String>,
-            /// 签约时间
-            ///
-            /// Example: `2020-03-26T10:43:39+08:00`
-            pub create_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseContractInformation {
-            contract_id: "contract_id" optional,
-            contract_status: "contract_status" optional,
-            create_time: "create_time" optional,
-        });
+        pub type GetResponseContractInformation = crate::v3::edu_papay::models::ContractInformation;
     }
 }
 /// `/v3/edu-papay/contracts/presign`

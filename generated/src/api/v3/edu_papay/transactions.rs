@@ -200,16 +200,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" optional,
-        });
+        pub type GetRequest = crate::v3::edu_papay::models::SubMchidRequest;
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -284,114 +275,13 @@ pub mod id {
             promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: Option<i64>,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 折扣
-            ///
-            /// Example: `100`
-            pub discount_total: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" optional,
-            payer_total: "payer_total" optional,
-            discount_total: "discount_total" optional,
-            currency: "currency" optional,
-        });
+        pub type GetResponseAmount = crate::v3::edu_papay::models::Amount;
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDeviceInformation {
-            /// 设备号
-            ///
-            /// Example: `12343232`
-            pub device_id: Option<String>,
-            /// 商户端设备ip
-            ///
-            /// Example: `123.12.12.123`
-            pub device_ip: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
-            device_id: "device_id" optional,
-            device_ip: "device_ip" optional,
-        });
+        pub type GetResponseDeviceInformation = crate::v3::edu_papay::models::DeviceInformation;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 服务商APPID下的用户标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: Option<String>,
-            /// 子商户APPID下的用户标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type GetResponsePayer = crate::v3::edu_papay::models::Payer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub coupon_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `GLOBALSINGLE`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNTCOUPON`
-            pub type_: Option<String>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub stock_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `100`
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `100`
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `100`
-            pub other_contribute: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" optional,
-            name: "name" optional,
-            scope: "scope" optional,
-            type_: "type" optional,
-            amount: "amount" optional,
-            stock_id: "stock_id" optional,
-            wechatpay_contribute: "wechatpay_contribute" optional,
-            merchant_contribute: "merchant_contribute" optional,
-            other_contribute: "other_contribute" optional,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::edu_papay::models::PromotionDetail;
     }
 }
 /// `/v3/edu-papay/transactions/out-trade-no`
@@ -430,7 +320,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        pub type GetRequest = crate::v3::edu_papay::transactions::id::by_transaction_id::GetRequest;
+        pub type GetRequest = crate::v3::edu_papay::models::SubMchidRequest;
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -528,12 +418,12 @@ pub mod out_trade_no {
             }
         }
         /// 订单金额
-        pub type GetResponseAmount = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::edu_papay::models::Amount;
         /// 设备信息
-        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseDeviceInformation;
+        pub type GetResponseDeviceInformation = crate::v3::edu_papay::models::DeviceInformation;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponsePayer;
+        pub type GetResponsePayer = crate::v3::edu_papay::models::Payer;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::edu_papay::models::PromotionDetail;
     }
 }

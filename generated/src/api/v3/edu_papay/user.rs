@@ -194,6 +194,6 @@ pub mod by_openid {
             contract_information: "contract_information" optional,
         });
         /// 签约信息
-        pub type GetResponseDataContractInformation = crate::v3::edu_papay::contracts::id::by_contract_id::GetResponseContractInformation;
+        pub type GetResponseDataContractInformation = crate::v3::edu_papay::models::ContractInformation;
     }
 }

@@ -50,23 +50,7 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 商户appid
-            ///
-            /// Query parameter `appid`. Example: `wx998877665544wx`
-            pub appid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            appid: query "appid" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` of its required fields (`appid`).
-            #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self { appid: appid.into() }
-            }
-        }
+        pub type GetRequest = crate::v3::edu_star::models::AppidRequest;
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -147,7 +131,7 @@ pub mod qq {
             }
         }
         /// The request of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
-        pub type GetRequest = crate::v3::edu_star::users::openid::by_wechat_openid::GetRequest;
+        pub type GetRequest = crate::v3::edu_star::models::AppidRequest;
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {

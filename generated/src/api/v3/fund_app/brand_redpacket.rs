@@ -231,31 +231,7 @@ pub mod brand_merchant_batches {
         }
     }
     /// 批次单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseBatchState {
-        /// `WAIT_PAY`: 商户员工确认付款阶段
-        WaitPay,
-        /// `ACCEPTED`: 批次已受理成功
-        Accepted,
-        /// `PROCESSING`: 已开始处理批次内的品牌红包明细单
-        Processing,
-        /// `FINISHED`: 批次内的所有品牌红包明细单都已处理完成
-        Finished,
-        /// `CLOSED`: 可查询具体的批次关闭原因确认
-        Closed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseBatchState {
-        WaitPay = "WAIT_PAY",
-        Accepted = "ACCEPTED",
-        Processing = "PROCESSING",
-        Finished = "FINISHED",
-        Closed = "CLOSED",
-    });
+    pub type PostResponseBatchState = crate::v3::fund_app::models::BatchState;
     /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`
     pub mod by_batch_no {
         /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_batches().batch_no(batch_no)`.
@@ -284,41 +260,9 @@ pub mod brand_merchant_batches {
             }
         }
         /// The request of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 是否需要查询品牌红包明细单
-            ///
-            /// Query parameter `need_query_detail`.
-            pub need_query_detail: Option<bool>,
-            /// 品牌红包明细单状态
-            ///
-            /// Query parameter `detail_state`.
-            pub detail_state: Option<GetRequestDetailState>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: query "need_query_detail" optional,
-            detail_state: query "detail_state" optional,
-        });
+        pub type GetRequest = crate::v3::fund_app::models::NeedQueryDetailRequest;
         /// 品牌红包明细单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestDetailState {
-            /// `DETAIL_VIEW_ALL`
-            DetailViewAll,
-            /// `DETAIL_VIEW_SUCCESS`
-            DetailViewSuccess,
-            /// `DETAIL_VIEW_FAIL`
-            DetailViewFail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestDetailState {
-            DetailViewAll = "DETAIL_VIEW_ALL",
-            DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
-            DetailViewFail = "DETAIL_VIEW_FAIL",
-        });
+        pub type GetRequestDetailState = crate::v3::fund_app::models::DetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -446,71 +390,13 @@ pub mod brand_merchant_batches {
             }
         }
         /// 批次单状态
-        pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
+        pub type GetResponseBatchState = crate::v3::fund_app::models::BatchState;
         /// 品牌红包批次单关闭原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCloseReason {
-            /// `MERCHANT_REVOCATION`
-            MerchantRevocation,
-            /// `SYSTEM_OVERDUE_CLOSE`
-            SystemOverdueClose,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
-            MerchantRevocation = "MERCHANT_REVOCATION",
-            SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
-        });
+        pub type GetResponseCloseReason = crate::v3::fund_app::models::CloseReason;
         /// GetResponseDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDetailList {
-            /// 微信支付品牌红包明细单号
-            ///
-            /// Example: `1220000071100999991182020050700019500100`
-            pub transfer_detail_no: Option<String>,
-            /// 商家品牌红包明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: Option<String>,
-            /// 品牌红包明细单状态
-            ///
-            /// Example: `DETAIL_SUCCESS`
-            pub detail_state: Option<GetResponseDetailListDetailState>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDetailList {
-            transfer_detail_no: "transfer_detail_no" optional,
-            out_detail_no: "out_detail_no" optional,
-            detail_state: "detail_state" optional,
-        });
+        pub type GetResponseDetailList = crate::v3::fund_app::models::DetailList;
         /// 品牌红包明细单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDetailListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDetailListDetailState {
-            /// `DETAIL_INIT`: 系统转账校验中
-            DetailInit,
-            /// `DETAIL_WAIT_PAY`: 待商户确认，符合免密条件时，系统会自动扭转为发送中
-            DetailWaitPay,
-            /// `DETAIL_PROCESSING`: 正在处理中，品牌红包发送结果尚未明确
-            DetailProcessing,
-            /// `DETAIL_SUCCESS`: 发送成功
-            DetailSuccess,
-            /// `DETAIL_FAIL`: 需要确认失败原因后，再决定是否重新对该笔品牌红包明细单进行发送（并非整个品牌红包批次单）
-            DetailFail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDetailListDetailState {
-            DetailInit = "DETAIL_INIT",
-            DetailWaitPay = "DETAIL_WAIT_PAY",
-            DetailProcessing = "DETAIL_PROCESSING",
-            DetailSuccess = "DETAIL_SUCCESS",
-            DetailFail = "DETAIL_FAIL",
-        });
+        pub type GetResponseDetailListDetailState = crate::v3::fund_app::models::ResponseDetailState;
         /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_batches().batch_no(batch_no).details()`.
@@ -651,78 +537,9 @@ pub mod brand_merchant_batches {
                     }
                 }
                 /// 品牌红包明细单状态
-                pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
+                pub type GetResponseDetailState = crate::v3::fund_app::models::ResponseDetailState;
                 /// 失败原因
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseFailReason {
-                    /// `ACCOUNT_FROZEN`: 该用户账户被冻结
-                    AccountFrozen,
-                    /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
-                    RealNameCheckFail,
-                    /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
-                    NameNotCorrect,
-                    /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
-                    OpenidInvalid,
-                    /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款区间，核实产品设置是否准确
-                    TransferQuotaExceed,
-                    /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
-                    DayReceivedQuotaExceed,
-                    /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
-                    DayReceivedCountExceed,
-                    /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
-                    ProductAuthCheckFail,
-                    /// `OVERDUE_CLOSE`: 该笔转账已关闭
-                    OverdueClose,
-                    /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
-                    AccountNotExist,
-                    /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
-                    TransferRisk,
-                    /// `USER_ACCOUNT_LIMIT`: 用户账户收款受限，请引导用户在微信支付查看详情
-                    UserAccountLimit,
-                    /// `FAIL_REASON_UNKNOWN`: 失败原因未知
-                    FailReasonUnknown,
-                    /// `PAYER_ACCOUNT_ABNORMAL`: 商户账户付款受限，可前往商户平台获取解除功能限制指引
-                    PayerAccountAbnormal,
-                    /// `PAYEE_ACCOUNT_ABNORMAL`: 用户账户收款异常，请联系用户完善其在微信支付的身份信息以继续收款
-                    PayeeAccountAbnormal,
-                    /// `USER_RECEIVE_OVERDUE`: 用户逾期未领取
-                    UserReceiveOverdue,
-                    /// `REMARK_NOT_CORRECT`: 红包备注设置失败，请修改后再试
-                    RemarkNotCorrect,
-                    /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
-                    MerchantReject,
-                    /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
-                    MerchantNotConfirm,
-                    /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                    BlockB2cUserlimitamountBsruleMonth,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseFailReason {
-                    AccountFrozen = "ACCOUNT_FROZEN",
-                    RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                    NameNotCorrect = "NAME_NOT_CORRECT",
-                    OpenidInvalid = "OPENID_INVALID",
-                    TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                    DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                    DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                    ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                    OverdueClose = "OVERDUE_CLOSE",
-                    AccountNotExist = "ACCOUNT_NOT_EXIST",
-                    TransferRisk = "TRANSFER_RISK",
-                    UserAccountLimit = "USER_ACCOUNT_LIMIT",
-                    FailReasonUnknown = "FAIL_REASON_UNKNOWN",
-                    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                    PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                    UserReceiveOverdue = "USER_RECEIVE_OVERDUE",
-                    RemarkNotCorrect = "REMARK_NOT_CORRECT",
-                    MerchantReject = "MERCHANT_REJECT",
-                    MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                    BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                });
+                pub type GetResponseFailReason = crate::v3::fund_app::models::FailReason;
             }
         }
     }
@@ -769,9 +586,9 @@ pub mod brand_merchant_out_batches {
             }
         }
         /// The request of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
-        pub type GetRequest = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetRequest;
+        pub type GetRequest = crate::v3::fund_app::models::NeedQueryDetailRequest;
         /// 品牌红包明细单状态
-        pub type GetRequestDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetRequestDetailState;
+        pub type GetRequestDetailState = crate::v3::fund_app::models::DetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -899,13 +716,13 @@ pub mod brand_merchant_out_batches {
             }
         }
         /// 批次单状态
-        pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
+        pub type GetResponseBatchState = crate::v3::fund_app::models::BatchState;
         /// 品牌红包批次单关闭原因
-        pub type GetResponseCloseReason = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseCloseReason;
+        pub type GetResponseCloseReason = crate::v3::fund_app::models::CloseReason;
         /// GetResponseDetailList
-        pub type GetResponseDetailList = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailList;
+        pub type GetResponseDetailList = crate::v3::fund_app::models::DetailList;
         /// 品牌红包明细单状态
-        pub type GetResponseDetailListDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
+        pub type GetResponseDetailListDetailState = crate::v3::fund_app::models::ResponseDetailState;
         /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`
         pub mod out_details {
             /// The chain step for `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details`, reached with `client.v3().fund_app().brand_redpacket().brand_merchant_out_batches().out_batch_no(out_batch_no).out_details()`.
@@ -1049,9 +866,9 @@ pub mod brand_merchant_out_batches {
                     }
                 }
                 /// 品牌红包明细单状态
-                pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
+                pub type GetResponseDetailState = crate::v3::fund_app::models::ResponseDetailState;
                 /// 失败原因
-                pub type GetResponseFailReason = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::details::by_detail_no::GetResponseFailReason;
+                pub type GetResponseFailReason = crate::v3::fund_app::models::FailReason;
             }
         }
     }

@@ -103,21 +103,7 @@ pub mod elecsign {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 申请单状态
-            ///
-            /// Example: `GENERATING`
-            pub state: Option<String>,
-            /// 申请单创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            state: "state" optional,
-            create_time: "create_time" optional,
-        });
+        pub type PostResponse = crate::v3::fund_app::models::StateResponse;
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().elecsign().out_bill_no().out_bill_no(out_bill_no)`.
@@ -134,83 +120,11 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` (商户单号查询电子回单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 申请单状态
-                ///
-                /// Example: `GENERATING`
-                pub state: Option<GetResponseState>,
-                /// 申请单创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: Option<String>,
-                /// 申请单更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: Option<String>,
-                /// 回单文件摘要类型
-                ///
-                /// Example: `SHA256`
-                pub hash_type: Option<GetResponseHashType>,
-                /// 回单文件摘要值
-                ///
-                /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                pub hash_value: Option<String>,
-                /// 回单文件下载地址
-                ///
-                /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
-                pub download_url: Option<String>,
-                /// 失败原因
-                ///
-                /// Example: `转账单据不存在`
-                pub fail_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                state: "state" optional,
-                create_time: "create_time" optional,
-                update_time: "update_time" optional,
-                hash_type: "hash_type" optional,
-                hash_value: "hash_value" optional,
-                download_url: "download_url" optional,
-                fail_reason: "fail_reason" optional,
-            });
+            pub type GetResponse = crate::v3::fund_app::models::StateCreateTimeResponse;
             /// 回单文件摘要类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseHashType {
-                /// `SHA256`
-                Sha256,
-                /// `SM3`
-                Sm3,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseHashType {
-                Sha256 = "SHA256",
-                Sm3 = "SM3",
-            });
+            pub type GetResponseHashType = crate::v3::fund_app::models::HashType;
             /// 申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `GENERATING`
-                Generating,
-                /// `FINISHED`
-                Finished,
-                /// `FAILED`
-                Failed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Generating = "GENERATING",
-                Finished = "FINISHED",
-                Failed = "FAILED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::models::State;
         }
     }
     /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
@@ -265,7 +179,7 @@ pub mod elecsign {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
-        pub type PostResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::PostResponse;
+        pub type PostResponse = crate::v3::fund_app::models::StateResponse;
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
         pub mod by_transfer_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`, reached with `client.v3().fund_app().mch_transfer().elecsign().transfer_bill_no().transfer_bill_no(transfer_bill_no)`.
@@ -282,11 +196,11 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` (微信单号查询电子回单).
-            pub type GetResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponse;
+            pub type GetResponse = crate::v3::fund_app::models::StateCreateTimeResponse;
             /// 回单文件摘要类型
-            pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
+            pub type GetResponseHashType = crate::v3::fund_app::models::HashType;
             /// 申请单状态
-            pub type GetResponseState = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::State;
         }
     }
 }
@@ -508,24 +422,9 @@ pub mod partner {
                     }
                 }
                 /// 电子回单文件的hash方法
-                pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
+                pub type GetResponseHashType = crate::v3::fund_app::models::HashType;
                 /// 电子回单状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiptState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `FINISHED`
-                    Finished,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
-                    Accepted = "ACCEPTED",
-                    Finished = "FINISHED",
-                });
+                pub type GetResponseReceiptState = crate::v3::fund_app::models::ReceiptState;
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
@@ -648,9 +547,9 @@ pub mod partner {
                     }
                 }
                 /// 电子回单文件的hash方法
-                pub type PostResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
+                pub type PostResponseHashType = crate::v3::fund_app::models::HashType;
                 /// 电子回单状态
-                pub type PostResponseReceiptState = crate::v3::fund_app::mch_transfer::partner::budget::by_out_budget_no::electronic_receipts::GetResponseReceiptState;
+                pub type PostResponseReceiptState = crate::v3::fund_app::models::ReceiptState;
             }
         }
     }
@@ -855,28 +754,7 @@ pub mod partner {
             }
         }
         /// 预算单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `PENDING`
-            Pending,
-            /// `LOCKED`
-            Locked,
-            /// `FINISHED`
-            Finished,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Pending = "PENDING",
-            Locked = "LOCKED",
-            Finished = "FINISHED",
-            Closed = "CLOSED",
-        });
+        pub type PostResponseState = crate::v3::fund_app::models::ResponseState;
         /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`
         pub mod by_out_budget_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no)`.
@@ -1029,7 +907,7 @@ pub mod partner {
                 }
             }
             /// 预算单状态
-            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState;
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
             pub mod unlock {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no).unlock()`.
@@ -1396,25 +1274,7 @@ pub mod partner {
             }
         }
         /// 捐赠状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`
-            Accepted,
-            /// `SUCCESS`
-            Success,
-            /// `CLOSE`
-            Close,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Close = "CLOSE",
-        });
+        pub type PostResponseState = crate::v3::fund_app::models::ResponseState2;
         /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`
         pub mod out_transfer_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no`, reached with `client.v3().fund_app().mch_transfer().partner().charity_transfer_bills().out_transfer_no()`.
@@ -1562,7 +1422,7 @@ pub mod partner {
                     }
                 }
                 /// 捐赠状态
-                pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::fund_app::models::ResponseState2;
             }
         }
     }
@@ -1625,101 +1485,11 @@ pub mod partner {
             }
         }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 二级商户号
-            ///
-            /// Example: `1900001121`
-            pub sub_mchid: String,
-            /// 商户转账单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_bill_no: String,
-            /// 申请单状态
-            ///
-            /// Example: `GENERATING`
-            pub state: Option<PostResponseState>,
-            /// 申请单创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: Option<String>,
-            /// 申请单更新时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub update_time: Option<String>,
-            /// 回单文件摘要类型
-            ///
-            /// Example: `SM3`
-            pub hash_type: Option<PostResponseHashType>,
-            /// 回单文件摘要值
-            ///
-            /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-            pub hash_value: Option<String>,
-            /// 回单文件下载地址
-            ///
-            /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-            pub download_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" required,
-            out_bill_no: "out_bill_no" required,
-            state: "state" optional,
-            create_time: "create_time" optional,
-            update_time: "update_time" optional,
-            hash_type: "hash_type" optional,
-            hash_value: "hash_value" optional,
-            download_url: "download_url" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    state: None,
-                    create_time: None,
-                    update_time: None,
-                    hash_type: None,
-                    hash_value: None,
-                    download_url: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::fund_app::models::SubMchidResponse;
         /// 回单文件摘要类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseHashType {
-            /// `SM3`
-            Sm3,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseHashType {
-            Sm3 = "SM3",
-        });
+        pub type PostResponseHashType = crate::v3::fund_app::models::ResponseHashType;
         /// 申请单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `GENERATING`
-            Generating,
-            /// `FINISHED`
-            Finished,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Generating = "GENERATING",
-            Finished = "FINISHED",
-        });
+        pub type PostResponseState = crate::v3::fund_app::models::ResponseState3;
         /// `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().partner().electronic_receipts().out_bill_no(out_bill_no)`.
@@ -1742,31 +1512,13 @@ pub mod partner {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001121`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: query "sub_mchid" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`sub_mchid`).
-                #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::fund_app::models::SubMchidRequest;
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponse;
+            pub type GetResponse = crate::v3::fund_app::models::SubMchidResponse;
             /// 回单文件摘要类型
-            pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponseHashType;
+            pub type GetResponseHashType = crate::v3::fund_app::models::ResponseHashType;
             /// 申请单状态
-            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState3;
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
@@ -1872,28 +1624,7 @@ pub mod partner {
             }
         }
         /// 授权申请单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `INVITED`
-            Invited,
-            /// `PASSED`
-            Passed,
-            /// `REJECTED`
-            Rejected,
-            /// `EXPIRED`
-            Expired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Invited = "INVITED",
-            Passed = "PASSED",
-            Rejected = "REJECTED",
-            Expired = "EXPIRED",
-        });
+        pub type PostResponseState = crate::v3::fund_app::models::ResponseState4;
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`
         pub mod by_sub_mchid {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`, reached with `client.v3().fund_app().mch_transfer().partner().sub_mch_authorizations().sub_mchid(sub_mchid)`.
@@ -1983,7 +1714,7 @@ pub mod partner {
                 update_time: "update_time" optional,
             });
             /// 授权申请单状态
-            pub type GetResponseApplyOrderState = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponseState;
+            pub type GetResponseApplyOrderState = crate::v3::fund_app::models::ResponseState4;
             /// 授权状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2135,116 +1866,11 @@ pub mod partner {
             }
         }
         /// 转账场景ID
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTransferSceneId {
-            /// `1000`
-            V1000,
-            /// `1002`
-            V1002,
-            /// `1004`
-            V1004,
-            /// `1005`
-            V1005,
-            /// `1009`
-            V1009,
-            /// `1010`
-            V1010,
-            /// `1011`
-            V1011,
-            /// `1013`
-            V1013,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-            V1000 = "1000",
-            V1002 = "1002",
-            V1004 = "1004",
-            V1005 = "1005",
-            V1009 = "1009",
-            V1010 = "1010",
-            V1011 = "1011",
-            V1013 = "1013",
-        });
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestTransferSceneReportInfos {
-            /// 信息类型
-            ///
-            /// Example: `活动名称`
-            pub info_type: String,
-            /// 信息内容
-            ///
-            /// Example: `注册会员有礼`
-            pub info_content: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-            info_type: "info_type" required,
-            info_content: "info_content" required,
-        });
-        impl PostRequestTransferSceneReportInfos {
-            /// A `PostRequestTransferSceneReportInfos` of its required fields (`info_type`, `info_content`).
-            #[inline]
-            pub fn new(
-                info_type: impl Into<String>,
-                info_content: impl Into<String>,
-            ) -> Self {
-                Self {
-                    info_type: info_type.into(),
-                    info_content: info_content.into(),
-                }
-            }
-        }
+        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 二级商户号
-            ///
-            /// Example: `1900001121`
-            pub sub_mchid: String,
-            /// 商户单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_bill_no: String,
-            /// 微信转账单号
-            ///
-            /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: Option<String>,
-            /// 单据创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: Option<String>,
-            /// 跳转领取页面的package信息
-            ///
-            /// Example: `affffddafdfafddffda==`
-            pub package_info: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" required,
-            out_bill_no: "out_bill_no" required,
-            transfer_bill_no: "transfer_bill_no" optional,
-            create_time: "create_time" optional,
-            package_info: "package_info" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    transfer_bill_no: None,
-                    create_time: None,
-                    package_info: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no()`.
@@ -2286,7 +1912,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                pub type GetRequest = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::by_out_bill_no::GetRequest;
+                pub type GetRequest = crate::v3::fund_app::models::SubMchidRequest;
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2383,40 +2009,7 @@ pub mod partner {
                     }
                 }
                 /// 单据状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 转账已受理
-                    Accepted,
-                    /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                    Processing,
-                    /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
-                    WaitUserConfirm,
-                    /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-                    Transfering,
-                    /// `SUCCESS`: 转账成功
-                    Success,
-                    /// `FAIL`: 转账失败
-                    Fail,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 转账撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Processing = "PROCESSING",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Transfering = "TRANSFERING",
-                    Success = "SUCCESS",
-                    Fail = "FAIL",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::fund_app::models::ResponseState5;
                 /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -2542,7 +2135,7 @@ pub mod partner {
                         }
                     }
                     /// 单据状态
-                    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
+                    pub type PostResponseState = crate::v3::fund_app::models::ResponseState5;
                 }
             }
         }
@@ -2664,47 +2257,13 @@ pub mod partner {
                 }
             }
             /// 自动收款授权信息
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestAuthorizationInfo {
-                /// 用户展示名称
-                ///
-                /// Example: `wx_123456`
-                pub user_display_name: String,
-                /// 商户侧授权单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_authorization_no: String,
-                /// 自动收款授权结果通知地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub authorization_notify_url: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAuthorizationInfo {
-                user_display_name: "user_display_name" required,
-                out_authorization_no: "out_authorization_no" required,
-                authorization_notify_url: "authorization_notify_url" required,
-            });
-            impl PostRequestAuthorizationInfo {
-                /// A `PostRequestAuthorizationInfo` of its required fields (`user_display_name`, `out_authorization_no`, `authorization_notify_url`).
-                #[inline]
-                pub fn new(
-                    user_display_name: impl Into<String>,
-                    out_authorization_no: impl Into<String>,
-                    authorization_notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        user_display_name: user_display_name.into(),
-                        out_authorization_no: out_authorization_no.into(),
-                        authorization_notify_url: authorization_notify_url.into(),
-                    }
-                }
-            }
+            pub type PostRequestAuthorizationInfo = crate::v3::fund_app::models::AuthorizationInfo;
             /// 转账场景ID
-            pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+            pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// PostRequestTransferSceneReportInfos
-            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-            pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostResponse;
+            pub type PostResponse = crate::v3::fund_app::models::SubMchidOutBillNoResponse;
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
         pub mod transfer {
@@ -2820,9 +2379,9 @@ pub mod partner {
                 }
             }
             /// 转账场景ID
-            pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+            pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// PostRequestTransferSceneReportInfos
-            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -3036,59 +2595,11 @@ pub mod partner {
             }
         }
         /// 转账场景ID
-        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 商户侧授权单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_authorization_no: String,
-            /// 单据状态
-            ///
-            /// Example: `WAIT_USER_CONFIRM`
-            pub state: Option<PostResponseState>,
-            /// 单据创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: Option<String>,
-            /// 跳转领取页面的package信息
-            ///
-            /// Example: `affffddafdfafddffda==`
-            pub package_info: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            out_authorization_no: "out_authorization_no" required,
-            state: "state" optional,
-            create_time: "create_time" optional,
-            package_info: "package_info" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(out_authorization_no: impl Into<String>) -> Self {
-                Self {
-                    out_authorization_no: out_authorization_no.into(),
-                    state: None,
-                    create_time: None,
-                    package_info: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::fund_app::models::OutAuthorizationNoResponse;
         /// 单据状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
-            WaitUserConfirm,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-        });
+        pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`
         pub mod by_out_authorization_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no)`.
@@ -3223,27 +2734,9 @@ pub mod partner {
                 UserClose = "USER_CLOSE",
             });
             /// 单据状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
-                TakingEffect,
-                /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
-                Closed,
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                TakingEffect = "TAKING_EFFECT",
-                Closed = "CLOSED",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-            });
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState7;
             /// 转账场景ID
-            pub type GetResponseTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+            pub type GetResponseTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no).close()`.
@@ -3338,51 +2831,13 @@ pub mod partner {
                     }
                 }
                 /// 自动收款授权的关闭信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseCloseInfo {
-                    /// 关闭时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: Option<String>,
-                    /// 自动收款授权的原因
-                    ///
-                    /// Example: `CLOSE_VIA_MCH_API`
-                    pub close_reason: Option<PostResponseCloseInfoCloseReason>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                    close_time: "close_time" optional,
-                    close_reason: "close_reason" optional,
-                });
+                pub type PostResponseCloseInfo = crate::v3::fund_app::models::CloseInfo;
                 /// 自动收款授权的原因
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCloseInfoCloseReason {
-                    /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
-                    CloseViaMchApi,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
-                    CloseViaMchApi = "CLOSE_VIA_MCH_API",
-                });
+                pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::models::ResponseCloseReason;
                 /// 单据状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseState {
-                    /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
-                    Closed = "CLOSED",
-                });
+                pub type PostResponseState = crate::v3::fund_app::models::ResponseState8;
                 /// 转账场景ID
-                pub type PostResponseTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+                pub type PostResponseTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
             }
         }
     }
@@ -3514,9 +2969,9 @@ pub mod transfer_bills {
         }
     }
     /// 转账场景ID
-    pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+    pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
     /// PostRequestTransferSceneReportInfos
-    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
     /// 用户收款样式
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUserRecvStyle {
@@ -3601,7 +3056,7 @@ pub mod transfer_bills {
         }
     }
     /// 单据状态
-    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
+    pub type PostResponseState = crate::v3::fund_app::models::ResponseState5;
     /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no()`.
@@ -3723,40 +3178,7 @@ pub mod transfer_bills {
                 }
             }
             /// 单据状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `ACCEPTED`
-                Accepted,
-                /// `PROCESSING`
-                Processing,
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm,
-                /// `TRANSFERING`
-                Transfering,
-                /// `SUCCESS`
-                Success,
-                /// `FAIL`
-                Fail,
-                /// `CANCELING`
-                Canceling,
-                /// `CANCELLED`
-                Cancelled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Accepted = "ACCEPTED",
-                Processing = "PROCESSING",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                Transfering = "TRANSFERING",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Canceling = "CANCELING",
-                Cancelled = "CANCELLED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState9;
             /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -3944,11 +3366,11 @@ pub mod transfer_bills {
             }
         }
         /// 自动收款授权信息
-        pub type PostRequestAuthorizationInfo = crate::v3::fund_app::mch_transfer::partner::transfer_bills::pre_transfer_with_authorization::PostRequestAuthorizationInfo;
+        pub type PostRequestAuthorizationInfo = crate::v3::fund_app::models::AuthorizationInfo;
         /// 转账场景ID
-        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
-        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4148,9 +3570,9 @@ pub mod transfer_bills {
             }
         }
         /// 转账场景ID
-        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
         /// PostRequestTransferSceneReportInfos
-        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4383,7 +3805,7 @@ pub mod transfer_bills {
                 }
             }
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState9;
         }
     }
 }
@@ -4505,7 +3927,7 @@ pub mod transfer_to_qq_wallet_bills {
         V1401 = "1401",
     });
     /// PostRequestTransferSceneReportInfos
-    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
+    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::models::TransferSceneReportInfos;
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -4603,40 +4025,7 @@ pub mod transfer_to_qq_wallet_bills {
         }
     }
     /// 单据状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `ACCEPTED`: 转账已受理
-        Accepted,
-        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-        Processing,
-        /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
-        WaitUserConfirm,
-        /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
-        Transfering,
-        /// `SUCCESS`: 转账成功
-        Success,
-        /// `FAIL`: 转账失败
-        Fail,
-        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-        Canceling,
-        /// `CANCELLED`: 转账撤销完成
-        Cancelled,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Accepted = "ACCEPTED",
-        Processing = "PROCESSING",
-        WaitUserConfirm = "WAIT_USER_CONFIRM",
-        Transfering = "TRANSFERING",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Canceling = "CANCELING",
-        Cancelled = "CANCELLED",
-    });
+    pub type PostResponseState = crate::v3::fund_app::models::ResponseState10;
     /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`
     pub mod by_out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no)`.
@@ -4750,7 +4139,7 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// 单据状态
-        pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
+        pub type GetResponseState = crate::v3::fund_app::models::ResponseState10;
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
         pub mod cancel {
             /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no).cancel()`.
@@ -4859,7 +4248,7 @@ pub mod transfer_to_qq_wallet_bills {
                 }
             }
             /// 单据状态
-            pub type PostResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
+            pub type PostResponseState = crate::v3::fund_app::models::ResponseState10;
         }
     }
 }
@@ -5000,11 +4389,11 @@ pub mod user_confirm_authorization {
         Other = "OTHER",
     });
     /// 转账场景ID
-    pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
+    pub type PostRequestTransferSceneId = crate::v3::fund_app::models::TransferSceneId;
     /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
-    pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::PostResponse;
+    pub type PostResponse = crate::v3::fund_app::models::OutAuthorizationNoResponse;
     /// 单据状态
-    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::PostResponseState;
+    pub type PostResponseState = crate::v3::fund_app::models::ResponseState6;
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
     pub mod out_authorization_no {
         /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no()`.
@@ -5184,7 +4573,7 @@ pub mod user_confirm_authorization {
                 UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
             });
             /// 单据状态
-            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::GetResponseState;
+            pub type GetResponseState = crate::v3::fund_app::models::ResponseState7;
             /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no().out_authorization_no(out_authorization_no).close()`.
@@ -5279,11 +4668,11 @@ pub mod user_confirm_authorization {
                     }
                 }
                 /// 自动收款授权的关闭信息
-                pub type PostResponseCloseInfo = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfo;
+                pub type PostResponseCloseInfo = crate::v3::fund_app::models::CloseInfo;
                 /// 自动收款授权的原因
-                pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfoCloseReason;
+                pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::models::ResponseCloseReason;
                 /// 单据状态
-                pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseState;
+                pub type PostResponseState = crate::v3::fund_app::models::ResponseState8;
             }
         }
     }

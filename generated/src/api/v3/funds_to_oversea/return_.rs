@@ -190,25 +190,7 @@ pub mod return_orders {
         ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
     });
     /// 出境退回状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `PROCESSING`
-        Processing,
-        /// `SUCCESS`
-        Success,
-        /// `FAILED`
-        Failed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Processing = "PROCESSING",
-        Success = "SUCCESS",
-        Failed = "FAILED",
-    });
+    pub type PostResponseState = crate::v3::funds_to_oversea::models::State;
     /// `/v3/funds-to-oversea/return/return-orders/out-return-no`
     pub mod out_return_no {
         /// The chain step for `/v3/funds-to-oversea/return/return-orders/out-return-no`, reached with `client.v3().funds_to_oversea().return_().return_orders().out_return_no()`.
@@ -348,7 +330,7 @@ pub mod return_orders {
                 }
             }
             /// 出境退回状态
-            pub type GetResponseState = crate::v3::funds_to_oversea::return_::return_orders::PostResponseState;
+            pub type GetResponseState = crate::v3::funds_to_oversea::models::State;
         }
     }
 }

@@ -133,43 +133,7 @@ pub mod orders {
         }
     }
     /// 海关
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type GetRequestCustoms = crate::v3::global::models::Customs;
     /// 订单类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -331,56 +295,11 @@ pub mod orders {
         modify_time: "modify_time" optional,
     });
     /// 海关代码
-    pub type GetResponseDataCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
+    pub type GetResponseDataCustoms = crate::v3::global::models::Customs;
     /// 报关状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataState {
-        /// `PROCESSING`: 申报中
-        Processing,
-        /// `UNDECLARED`: 未申报
-        Undeclared,
-        /// `SUBMITTED`: 已修改未申报
-        Submitted,
-        /// `SUCCESS`: 申报成功
-        Success,
-        /// `FAIL`: 申报失败
-        Fail,
-        /// `EXCEPT`: 海关接口异常
-        Except,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataState {
-        Processing = "PROCESSING",
-        Undeclared = "UNDECLARED",
-        Submitted = "SUBMITTED",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Except = "EXCEPT",
-    });
+    pub type GetResponseDataState = crate::v3::global::models::State;
     /// 核验机构
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseVerifyDepartment {
-        /// `UNIONPAY`: 银联
-        Unionpay,
-        /// `NETSUNION`: 网联
-        Netsunion,
-        /// `OTHERS`: 其他
-        Others,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseVerifyDepartment {
-        Unionpay = "UNIONPAY",
-        Netsunion = "NETSUNION",
-        Others = "OTHERS",
-    });
+    pub type GetResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
     /// The request of `PATCH /v3/global/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
@@ -469,7 +388,7 @@ pub mod orders {
         }
     }
     /// 海关编码
-    pub type PatchRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
+    pub type PatchRequestCustoms = crate::v3::global::models::Customs;
     /// The response of `PATCH /v3/global/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
@@ -550,9 +469,9 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PatchResponseState = crate::v3::global::customs::orders::GetResponseDataState;
+    pub type PatchResponseState = crate::v3::global::models::State;
     /// 核验机构
-    pub type PatchResponseVerifyDepartment = crate::v3::global::customs::orders::GetResponseVerifyDepartment;
+    pub type PatchResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
     /// The request of `POST /v3/global/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -647,7 +566,7 @@ pub mod orders {
         }
     }
     /// 海关
-    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
+    pub type PostRequestCustoms = crate::v3::global::models::Customs;
     /// The response of `POST /v3/global/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -722,9 +641,9 @@ pub mod orders {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::v3::global::customs::orders::GetResponseDataState;
+    pub type PostResponseState = crate::v3::global::models::State;
     /// 核验机构
-    pub type PostResponseVerifyDepartment = crate::v3::global::customs::orders::GetResponseVerifyDepartment;
+    pub type PostResponseVerifyDepartment = crate::v3::global::models::VerifyDepartment;
 }
 /// `/v3/global/customs/redeclare`
 pub mod redeclare {
@@ -812,7 +731,7 @@ pub mod redeclare {
         }
     }
     /// 海关编码
-    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
+    pub type PostRequestCustoms = crate::v3::global::models::Customs;
     /// The response of `POST /v3/global/customs/redeclare` (报关重推API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -887,7 +806,7 @@ pub mod redeclare {
         }
     }
     /// 报关状态
-    pub type PostResponseState = crate::v3::global::customs::orders::GetResponseDataState;
+    pub type PostResponseState = crate::v3::global::models::State;
 }
 /// `/v3/global/customs/verify-certificate`
 pub mod verify_certificate {
@@ -1007,7 +926,7 @@ pub mod verify_certificate {
         Idcard = "IDCARD",
     });
     /// 海关
-    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
+    pub type PostRequestCustoms = crate::v3::global::models::Customs;
     /// The response of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {

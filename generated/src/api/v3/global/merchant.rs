@@ -153,59 +153,11 @@ pub mod h5 {
                 }
             }
             /// 申请单类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestApplymentType {
-                /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                ApplyForPaymentAuthority,
-                /// `APPLY_FOR_RELIEVE_LIMITED`
-                ApplyForRelieveLimited,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestApplymentType {
-                ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-            });
+            pub type PostRequestApplymentType = crate::v3::global::models::ApplymentType;
             /// 限额类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestTransactionLimitType {
-                /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                UnLaunchedWebsiteLimit,
-                /// `NORMAL_LIMIT`
-                NormalLimit,
-                /// `NO_LIMIT`
-                NoLimit,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestTransactionLimitType {
-                UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                NormalLimit = "NORMAL_LIMIT",
-                NoLimit = "NO_LIMIT",
-            });
+            pub type PostRequestTransactionLimitType = crate::v3::global::models::TransactionLimitType;
             /// 子商户经营网址状态
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestWebsiteState {
-                /// `HAS_LAUNCHED`
-                HasLaunched,
-                /// `UN_LAUNCHED`
-                UnLaunched,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestWebsiteState {
-                HasLaunched = "HAS_LAUNCHED",
-                UnLaunched = "UN_LAUNCHED",
-            });
+            pub type PostRequestWebsiteState = crate::v3::global::models::WebsiteState;
             /// The response of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -310,34 +262,13 @@ pub mod h5 {
                 }
             }
             /// 申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseApplymentState {
-                /// `PENDING`
-                Pending,
-                /// `UNDER_REVIEW`
-                UnderReview,
-                /// `APPROVED`
-                Approved,
-                /// `REJECTED`
-                Rejected,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
-                Pending = "PENDING",
-                UnderReview = "UNDER_REVIEW",
-                Approved = "APPROVED",
-                Rejected = "REJECTED",
-            });
+            pub type PostResponseApplymentState = crate::v3::global::models::ApplymentState;
             /// 申请单类型
-            pub type PostResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
+            pub type PostResponseApplymentType = crate::v3::global::models::ApplymentType;
             /// 限额类型
-            pub type PostResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
+            pub type PostResponseTransactionLimitType = crate::v3::global::models::TransactionLimitType;
             /// 子商户经营网址状态
-            pub type PostResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+            pub type PostResponseWebsiteState = crate::v3::global::models::WebsiteState;
             /// `/v3/global/merchant/h5/permission/applications/{applyment_id}`
             pub mod by_applyment_id {
                 /// The chain step for `/v3/global/merchant/h5/permission/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().applications().applyment_id(applyment_id)`.
@@ -465,13 +396,13 @@ pub mod h5 {
                     }
                 }
                 /// 申请单状态
-                pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
+                pub type GetResponseApplymentState = crate::v3::global::models::ApplymentState;
                 /// 申请单类型
-                pub type GetResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
+                pub type GetResponseApplymentType = crate::v3::global::models::ApplymentType;
                 /// 限额类型
-                pub type GetResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
+                pub type GetResponseTransactionLimitType = crate::v3::global::models::TransactionLimitType;
                 /// 子商户经营网址状态
-                pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                pub type GetResponseWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchRequest {
@@ -527,7 +458,7 @@ pub mod h5 {
                     }
                 }
                 /// 子商户经营网址状态
-                pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                pub type PatchRequestWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchResponse {
@@ -632,13 +563,13 @@ pub mod h5 {
                     }
                 }
                 /// 申请单状态
-                pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
+                pub type PatchResponseApplymentState = crate::v3::global::models::ApplymentState;
                 /// 申请单类型
-                pub type PatchResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
+                pub type PatchResponseApplymentType = crate::v3::global::models::ApplymentType;
                 /// 限额类型
-                pub type PatchResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
+                pub type PatchResponseTransactionLimitType = crate::v3::global::models::TransactionLimitType;
                 /// 子商户经营网址状态
-                pub type PatchResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                pub type PatchResponseWebsiteState = crate::v3::global::models::WebsiteState;
             }
         }
         /// `/v3/global/merchant/h5/permission/{sub_mchid}`
@@ -816,7 +747,7 @@ pub mod h5 {
                     }
                 }
                 /// 子商户经营网址状态
-                pub type PostRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                pub type PostRequestWebsiteState = crate::v3::global::models::WebsiteState;
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -903,9 +834,9 @@ pub mod h5 {
                     }
                 }
                 /// 申请单状态
-                pub type PostResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
+                pub type PostResponseApplymentState = crate::v3::global::models::ApplymentState;
                 /// 子商户经营网址状态
-                pub type PostResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                pub type PostResponseWebsiteState = crate::v3::global::models::WebsiteState;
                 /// `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                 pub mod by_applyment_id {
                     /// The chain step for `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().domain().applications().applyment_id(applyment_id)`.
@@ -1019,9 +950,9 @@ pub mod h5 {
                         }
                     }
                     /// 申请单状态
-                    pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
+                    pub type GetResponseApplymentState = crate::v3::global::models::ApplymentState;
                     /// 子商户经营网址状态
-                    pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                    pub type GetResponseWebsiteState = crate::v3::global::models::WebsiteState;
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
@@ -1067,7 +998,7 @@ pub mod h5 {
                         }
                     }
                     /// 子商户经营网址状态
-                    pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                    pub type PatchRequestWebsiteState = crate::v3::global::models::WebsiteState;
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchResponse {
@@ -1153,9 +1084,9 @@ pub mod h5 {
                         }
                     }
                     /// 申请单状态
-                    pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
+                    pub type PatchResponseApplymentState = crate::v3::global::models::ApplymentState;
                     /// 子商户经营网址状态
-                    pub type PatchResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
+                    pub type PatchResponseWebsiteState = crate::v3::global::models::WebsiteState;
                 }
             }
         }

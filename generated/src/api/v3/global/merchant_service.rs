@@ -88,53 +88,13 @@ pub mod complaint_notifications {
         url: "url" optional,
     });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 通知地址
-        ///
-        /// Example: `https://www.xxx.com/notify`
-        pub url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        url: "url" required,
-    });
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`url`).
-        #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self { url: url.into() }
-        }
-    }
+    pub type PostRequest = crate::v3::global::models::UrlRequest;
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 商户号
-        ///
-        /// Example: `1900012181`
-        pub mchid: Option<String>,
-        /// 通知地址
-        ///
-        /// Example: `https://www.xxx.com/notify`
-        pub url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" optional,
-        url: "url" required,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(url: impl Into<String>) -> Self {
-            Self {
-                mchid: None,
-                url: url.into(),
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::global::models::MchidResponse;
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    pub type PutRequest = crate::v3::global::merchant_service::complaint_notifications::PostRequest;
+    pub type PutRequest = crate::v3::global::models::UrlRequest;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    pub type PutResponse = crate::v3::global::merchant_service::complaint_notifications::PostResponse;
+    pub type PutResponse = crate::v3::global::models::MchidResponse;
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {
@@ -221,55 +181,7 @@ pub mod complaints {
         }
     }
     /// 商户语言
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestMchLanguage {
-        /// `ZH_CN`: 简体中文
-        ZhCn,
-        /// `ZH_TW`: 台湾繁体中文
-        ZhTw,
-        /// `ZH_HK`: 香港繁体中文
-        ZhHk,
-        /// `EN`: 英语
-        En,
-        /// `JA`: 日语
-        Ja,
-        /// `KO`: 韩语
-        Ko,
-        /// `TH`: 泰语
-        Th,
-        /// `VI`: 越南语
-        Vi,
-        /// `RU`: 俄罗斯语
-        Ru,
-        /// `DE`: 德语
-        De,
-        /// `FR`: 法语
-        Fr,
-        /// `AR`: 阿拉伯语
-        Ar,
-        /// `ES`: 西班牙语
-        Es,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
-        ZhCn = "ZH_CN",
-        ZhTw = "ZH_TW",
-        ZhHk = "ZH_HK",
-        En = "EN",
-        Ja = "JA",
-        Ko = "KO",
-        Th = "TH",
-        Vi = "VI",
-        Ru = "RU",
-        De = "DE",
-        Fr = "FR",
-        Ar = "AR",
-        Es = "ES",
-    });
+    pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
     /// The response of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -381,168 +293,19 @@ pub mod complaints {
         service_order_info: "service_order_info" optional,
     });
     /// GetResponseDataComplaintMediaList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataComplaintMediaList {
-        /// 媒体文件业务类型
-        ///
-        /// Example: `USER_COMPLAINT_IMAGE`
-        pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
-        /// 媒体文列表
-        pub media_url: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-        media_type: "media_type" optional,
-        media_url: "media_url" optional,
-    });
+    pub type GetResponseDataComplaintMediaList = crate::v3::global::models::ComplaintMediaList;
     /// 媒体文件业务类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataComplaintMediaListMediaType {
-        /// `USER_COMPLAINT_IMAGE`
-        UserComplaintImage,
-        /// `OPERATION_IMAGE`
-        OperationImage,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
-        UserComplaintImage = "USER_COMPLAINT_IMAGE",
-        OperationImage = "OPERATION_IMAGE",
-    });
+    pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::models::MediaType;
     /// GetResponseDataComplaintOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataComplaintOrderInfo {
-        /// 微信订单号
-        ///
-        /// Example: `4200000404201909069117582536`
-        pub transaction_id: Option<String>,
-        /// 商户订单号
-        ///
-        /// Example: `20190906154617947762231`
-        pub out_trade_no: Option<String>,
-        /// 结算币种金额
-        ///
-        /// Example: `1000`
-        pub settlement_amount: Option<i64>,
-        /// 结算币种累计已退款金额
-        ///
-        /// Example: `0`
-        pub settlement_refunded_amount: Option<String>,
-        /// 结算币种
-        ///
-        /// Example: `HKD`
-        pub settlement_currency: Option<String>,
-        /// 订单金额
-        ///
-        /// Example: `922`
-        pub payer_amount: Option<i64>,
-        /// 支付币种累计已退款金额
-        ///
-        /// Example: `0`
-        pub payer_refunded_amount: Option<i64>,
-        /// 支付币种
-        ///
-        /// Example: `CNY`
-        pub payer_currency: Option<String>,
-        /// 交易时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub trade_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-        transaction_id: "transaction_id" optional,
-        out_trade_no: "out_trade_no" optional,
-        settlement_amount: "settlement_amount" optional,
-        settlement_refunded_amount: "settlement_refunded_amount" optional,
-        settlement_currency: "settlement_currency" optional,
-        payer_amount: "payer_amount" optional,
-        payer_refunded_amount: "payer_refunded_amount" optional,
-        payer_currency: "payer_currency" optional,
-        trade_time: "trade_time" optional,
-    });
+    pub type GetResponseDataComplaintOrderInfo = crate::v3::global::models::ComplaintOrderInfo;
     /// 投诉单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataComplaintState {
-        /// `PENDING`
-        Pending,
-        /// `PROCESSING`
-        Processing,
-        /// `PROCESSED`
-        Processed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
-        Pending = "PENDING",
-        Processing = "PROCESSING",
-        Processed = "PROCESSED",
-    });
+    pub type GetResponseDataComplaintState = crate::v3::global::models::ComplaintState;
     /// 优先级
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataPriority::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataPriority {
-        /// `PRIORITY`
-        Priority,
-        /// `GENERAL`
-        General,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataPriority {
-        Priority = "PRIORITY",
-        General = "GENERAL",
-    });
+    pub type GetResponseDataPriority = crate::v3::global::models::Priority;
     /// GetResponseDataServiceOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataServiceOrderInfo {
-        /// 微信支付服务订单号
-        ///
-        /// Example: `15646546545165651651`
-        pub order_id: Option<String>,
-        /// 商户服务订单号
-        ///
-        /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: Option<String>,
-        /// 支付分服务单状态
-        ///
-        /// Example: `DOING`
-        pub state: Option<GetResponseDataServiceOrderInfoState>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
-        order_id: "order_id" optional,
-        out_order_no: "out_order_no" optional,
-        state: "state" optional,
-    });
+    pub type GetResponseDataServiceOrderInfo = crate::v3::global::models::ServiceOrderInfo;
     /// 支付分服务单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataServiceOrderInfoState {
-        /// `DOING`
-        Doing,
-        /// `REVOKED`
-        Revoked,
-        /// `WAITPAY`
-        Waitpay,
-        /// `DONE`
-        Done,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataServiceOrderInfoState {
-        Doing = "DOING",
-        Revoked = "REVOKED",
-        Waitpay = "WAITPAY",
-        Done = "DONE",
-    });
+    pub type GetResponseDataServiceOrderInfoState = crate::v3::global::models::ResponseState;
     /// `/v3/global/merchant-service/complaints/{complaint_id}`
     pub mod by_complaint_id {
         /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id)`.
@@ -595,7 +358,7 @@ pub mod complaints {
             mch_language: query "mch_language" optional,
         });
         /// 商户语言
-        pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
+        pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -695,19 +458,19 @@ pub mod complaints {
             }
         }
         /// GetResponseComplaintMediaList
-        pub type GetResponseComplaintMediaList = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaList;
+        pub type GetResponseComplaintMediaList = crate::v3::global::models::ComplaintMediaList;
         /// 媒体文件业务类型
-        pub type GetResponseComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
+        pub type GetResponseComplaintMediaListMediaType = crate::v3::global::models::MediaType;
         /// GetResponseComplaintOrderInfo
-        pub type GetResponseComplaintOrderInfo = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintOrderInfo;
+        pub type GetResponseComplaintOrderInfo = crate::v3::global::models::ComplaintOrderInfo;
         /// 投诉单状态
-        pub type GetResponseComplaintState = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintState;
+        pub type GetResponseComplaintState = crate::v3::global::models::ComplaintState;
         /// 优先级
-        pub type GetResponsePriority = crate::v3::global::merchant_service::complaints::GetResponseDataPriority;
+        pub type GetResponsePriority = crate::v3::global::models::Priority;
         /// GetResponseServiceOrderInfo
-        pub type GetResponseServiceOrderInfo = crate::v3::global::merchant_service::complaints::GetResponseDataServiceOrderInfo;
+        pub type GetResponseServiceOrderInfo = crate::v3::global::models::ServiceOrderInfo;
         /// 支付分服务单状态
-        pub type GetResponseServiceOrderInfoState = crate::v3::global::merchant_service::complaints::GetResponseDataServiceOrderInfoState;
+        pub type GetResponseServiceOrderInfoState = crate::v3::global::models::ResponseState;
         /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
         pub mod complete {
             /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}/complete`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id).complete()`.
@@ -797,7 +560,7 @@ pub mod complaints {
                 mch_language: query "mch_language" optional,
             });
             /// 商户语言
-            pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
+            pub type GetRequestMchLanguage = crate::v3::global::models::MchLanguage;
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -884,7 +647,7 @@ pub mod complaints {
                 media_url: "media_url" optional,
             });
             /// 媒体文件业务类型
-            pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
+            pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::models::MediaType;
             /// 操作类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1111,33 +874,9 @@ pub mod images {
             }
         }
         /// The request of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 媒体文件元信息`JSON`格式字符串
-            pub meta: PostRequestMeta,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`meta`).
-            #[inline]
-            pub fn new(meta: PostRequestMeta) -> Self {
-                Self { meta }
-            }
-        }
+        pub type PostRequest = crate::v3::global::models::MetaRequest;
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMeta {
-            /// 文件名称
-            pub filename: Option<String>,
-            /// 文件摘要
-            pub sha256: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMeta {
-            filename: "filename" optional,
-            sha256: "sha256" optional,
-        });
+        pub type PostRequestMeta = crate::v3::global::models::Meta;
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

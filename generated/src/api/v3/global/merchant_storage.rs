@@ -43,9 +43,9 @@ pub mod file {
             }
         }
         /// The request of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
-        pub type PostRequest = crate::v3::global::merchant_service::images::upload::PostRequest;
+        pub type PostRequest = crate::v3::global::models::MetaRequest;
         /// 媒体文件元信息`JSON`格式字符串
-        pub type PostRequestMeta = crate::v3::global::merchant_service::images::upload::PostRequestMeta;
+        pub type PostRequestMeta = crate::v3::global::models::Meta;
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

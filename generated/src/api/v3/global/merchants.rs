@@ -228,77 +228,11 @@ impl PostRequestBusiness {
     }
 }
 /// 业务类型
-///
-/// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestBusinessBusinessType {
-    /// `ONLINE`
-    Online,
-    /// `OFFLINE`
-    Offline,
-    /// `BOTH`
-    Both,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestBusinessBusinessType {
-    Online = "ONLINE",
-    Offline = "OFFLINE",
-    Both = "BOTH",
-});
+pub type PostRequestBusinessBusinessType = crate::v3::global::models::BusinessType;
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestContact {
-    /// 联系人名称
-    ///
-    /// Example: `李先生`
-    pub name: String,
-    /// 联系人电话
-    ///
-    /// Example: `075586010000`
-    pub phone: String,
-    /// 联系人邮箱
-    ///
-    /// Example: `test@test.com`
-    pub email: String,
-}
-::wechatpay::runtime::json_object!(PostRequestContact {
-    name: "name" required,
-    phone: "phone" required,
-    email: "email" required,
-});
-impl PostRequestContact {
-    /// A `PostRequestContact` of its required fields (`name`, `phone`, `email`).
-    #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        phone: impl Into<String>,
-        email: impl Into<String>,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            phone: phone.into(),
-            email: email.into(),
-        }
-    }
-}
+pub type PostRequestContact = crate::v3::global::models::Contact;
 /// 董事信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestDirector {
-    /// 董事姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 董事证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestDirector {
-    name: "name" optional,
-    number: "number" optional,
-});
+pub type PostRequestDirector = crate::v3::global::models::Director;
 /// H5申请资料
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestH5PaymentApplyInfo {
@@ -324,38 +258,9 @@ impl PostRequestH5PaymentApplyInfo {
     }
 }
 /// 商户类型
-///
-/// A value this client does not know yet is kept as [`PostRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestMerchantType {
-    /// `ENTERPRISE`
-    Enterprise,
-    /// `INDIVIDUAL`
-    Individual,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestMerchantType {
-    Enterprise = "ENTERPRISE",
-    Individual = "INDIVIDUAL",
-});
+pub type PostRequestMerchantType = crate::v3::global::models::MerchantType;
 /// 负责人信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestPrincipal {
-    /// 负责人姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 负责人证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestPrincipal {
-    name: "name" optional,
-    number: "number" optional,
-});
+pub type PostRequestPrincipal = crate::v3::global::models::Principal;
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -383,34 +288,7 @@ pub struct PostResponse {
     h5_authorization_state: "h5_authorization_state" optional,
 });
 /// H5支付权限状态
-///
-/// A value this client does not know yet is kept as [`PostResponseH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseH5AuthorizationState {
-    /// `APPROVED`: 已有H5权限
-    Approved,
-    /// `UNAUTHORIZED`: 未获得H5权限，也未申请过H5权限
-    Unauthorized,
-    /// `UNDER_REVIEW`: H5权限申请当前在审核中
-    UnderReview,
-    /// `REJECTED`: H5权限申请被驳回
-    Rejected,
-    /// `UNDER_PUNISHMENT`: 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
-    UnderPunishment,
-    /// `APPLICATION_FAILED`: H5权限申请单创建失败
-    ApplicationFailed,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseH5AuthorizationState {
-    Approved = "APPROVED",
-    Unauthorized = "UNAUTHORIZED",
-    UnderReview = "UNDER_REVIEW",
-    Rejected = "REJECTED",
-    UnderPunishment = "UNDER_PUNISHMENT",
-    ApplicationFailed = "APPLICATION_FAILED",
-});
+pub type PostResponseH5AuthorizationState = crate::v3::global::models::H5AuthorizationState;
 /// 验证状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseVerificationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -634,7 +512,7 @@ pub mod by_sub_mchid {
         mcc: "mcc" optional,
     });
     /// 业务类型
-    pub type GetResponseBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
+    pub type GetResponseBusinessBusinessType = crate::v3::global::models::BusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -689,9 +567,9 @@ pub mod by_sub_mchid {
         h5_authorization_state: "h5_authorization_state" optional,
     });
     /// H5支付权限状态
-    pub type GetResponseH5PaymentH5AuthorizationState = crate::v3::global::merchants::PostResponseH5AuthorizationState;
+    pub type GetResponseH5PaymentH5AuthorizationState = crate::v3::global::models::H5AuthorizationState;
     /// 商户类型
-    pub type GetResponseMerchantType = crate::v3::global::merchants::PostRequestMerchantType;
+    pub type GetResponseMerchantType = crate::v3::global::models::MerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {
@@ -991,11 +869,11 @@ pub mod by_sub_mchid {
         }
     }
     /// 业务类型
-    pub type PatchRequestBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
+    pub type PatchRequestBusinessBusinessType = crate::v3::global::models::BusinessType;
     /// 联系人信息
-    pub type PatchRequestContact = crate::v3::global::merchants::PostRequestContact;
+    pub type PatchRequestContact = crate::v3::global::models::Contact;
     /// 董事信息
-    pub type PatchRequestDirector = crate::v3::global::merchants::PostRequestDirector;
+    pub type PatchRequestDirector = crate::v3::global::models::Director;
     /// H5支付申请资料资料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestH5PaymentApplyInfo {
@@ -1011,9 +889,9 @@ pub mod by_sub_mchid {
         domains: "domains" optional,
     });
     /// 商户类型
-    pub type PatchRequestMerchantType = crate::v3::global::merchants::PostRequestMerchantType;
+    pub type PatchRequestMerchantType = crate::v3::global::models::MerchantType;
     /// 负责人信息
-    pub type PatchRequestPrincipal = crate::v3::global::merchants::PostRequestPrincipal;
+    pub type PatchRequestPrincipal = crate::v3::global::models::Principal;
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {

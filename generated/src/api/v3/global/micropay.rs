@@ -77,41 +77,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequest {
-                    /// 商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: String,
-                    /// 机构商户号
-                    ///
-                    /// Example: `1900000100`
-                    pub sp_mchid: String,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    mchid: "mchid" required,
-                    sp_mchid: "sp_mchid" required,
-                    sub_mchid: "sub_mchid" required,
-                });
-                impl PostRequest {
-                    /// A `PostRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
-                    #[inline]
-                    pub fn new(
-                        mchid: impl Into<String>,
-                        sp_mchid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            mchid: mchid.into(),
-                            sp_mchid: sp_mchid.into(),
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                }
+                pub type PostRequest = crate::v3::global::models::MchidRequest;
             }
         }
     }
@@ -162,7 +128,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                pub type PostRequest = crate::v3::global::micropay::transactions::id::by_transaction_id::reverse::PostRequest;
+                pub type PostRequest = crate::v3::global::models::MchidRequest;
             }
         }
     }
@@ -308,28 +274,7 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `888`
-            pub total: i64,
-            /// 货币类型
-            ///
-            /// Example: `HKD`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" required,
-            currency: "currency" optional,
-        });
-        impl PostRequestAmount {
-            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
-            #[inline]
-            pub fn new(total: i64) -> Self {
-                Self { total, currency: None }
-            }
-        }
+        pub type PostRequestAmount = crate::v3::global::models::Amount;
         /// PostRequestDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -414,66 +359,9 @@ pub mod transactions {
             }
         }
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfo {
-            /// 商户端设备号
-            ///
-            /// Example: `013467007045764`
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            ///
-            /// Example: `128.0.0.1`
-            pub device_ip: Option<String>,
-            /// 用户终端IP
-            ///
-            /// Example: `128.0.0.1`
-            pub payer_client_ip: Option<String>,
-            /// 操作员ID
-            ///
-            /// Example: `123145`
-            pub operator_id: Option<String>,
-            /// 商户门店信息
-            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            device_id: "device_id" optional,
-            device_ip: "device_ip" optional,
-            payer_client_ip: "payer_client_ip" optional,
-            operator_id: "operator_id" optional,
-            store_info: "store_info" optional,
-        });
+        pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSceneInfoStoreInfo {
-            /// 编号
-            ///
-            /// Example: `0001`
-            pub id: Option<String>,
-            /// 名称
-            ///
-            /// Example: `腾讯大厦分店`
-            pub name: String,
-            /// 详细地址
-            ///
-            /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" optional,
-            name: "name" required,
-            address: "address" required,
-        });
-        impl PostRequestSceneInfoStoreInfo {
-            /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
-            #[inline]
-            pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-                Self {
-                    id: None,
-                    name: name.into(),
-                    address: address.into(),
-                }
-            }
-        }
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -624,35 +512,9 @@ pub mod transactions {
             exchange_rate: "exchange_rate" optional,
         });
         /// 汇率
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<PostResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `80000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
-            type_: "type" optional,
-            rate: "rate" optional,
-        });
+        pub type PostResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type PostResponseAmountExchangeRateType = crate::v3::global::models::Type;
         /// PostResponseDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDetail {
@@ -739,59 +601,10 @@ pub mod transactions {
             price: "price" optional,
         });
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseDetailScope {
-            /// `GLOBAL`
-            Global,
-            /// `SINGLE`
-            Single,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseDetailScope {
-            Global = "GLOBAL",
-            Single = "SINGLE",
-        });
+        pub type PostResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type PostResponseDetailType = crate::v3::global::models::ResponseType;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 用户标识（机构）
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 用户标识（特约商户）
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePayer {
-            openid: "openid" optional,
-            sp_openid: "sp_openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type PostResponsePayer = crate::v3::global::models::Payer;
     }
 }

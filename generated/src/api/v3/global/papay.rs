@@ -89,82 +89,9 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 机构APPID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: Option<String>,
-            /// 子商户号
-            ///
-            /// Example: `1230000109`
-            pub sub_mchid: Option<String>,
-            /// 机构appid
-            ///
-            /// Example: `wx8888888888888888`
-            pub sp_appid: Option<String>,
-            /// 机构商户号
-            ///
-            /// Example: `3200000001`
-            pub sp_mchid: Option<String>,
-            /// 子商户应用ID
-            ///
-            /// Example: `wxcbda96de0b165484`
-            pub sub_appid: Option<String>,
-            /// 模板ID
-            ///
-            /// Example: `123`
-            pub plan_id: Option<i64>,
-            /// 商户侧签约协议号
-            ///
-            /// Example: `100001256`
-            pub out_contract_code: Option<String>,
-            /// 用户账户展示名称
-            ///
-            /// Example: `张三`
-            pub user_display_name: Option<String>,
-            /// 签约成功通知url
-            ///
-            /// Example: `https://pay.weixin.qq.com`
-            pub success_notify_url: Option<String>,
-            /// 商户appid下的用户标识
-            ///
-            /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            pub openid: Option<String>,
-            /// 用户客户端IP
-            ///
-            /// Example: `119.145.83.6`
-            pub user_client_ip: Option<String>,
-            /// 过期时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" optional,
-            sub_mchid: "sub_mchid" optional,
-            sp_appid: "sp_appid" optional,
-            sp_mchid: "sp_mchid" optional,
-            sub_appid: "sub_appid" optional,
-            plan_id: "plan_id" optional,
-            out_contract_code: "out_contract_code" optional,
-            user_display_name: "user_display_name" optional,
-            success_notify_url: "success_notify_url" optional,
-            openid: "openid" optional,
-            user_client_ip: "user_client_ip" optional,
-            expired_time: "expired_time" optional,
-        });
+        pub type PostRequest = crate::v3::global::models::AppidRequest;
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 委托代扣签约会话id
-            ///
-            /// Example: `201710180325670965`
-            pub session_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            session_id: "session_id" optional,
-        });
+        pub type PostResponse = crate::v3::global::models::SessionIdResponse;
     }
     /// `/v3/global/papay/contracts/{contract_id}`
     pub mod by_contract_id {
@@ -234,91 +161,7 @@ pub mod contracts {
             plan_id: query "plan_id" optional,
         });
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: Option<String>,
-            /// 机构APPID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: Option<String>,
-            /// 机构商户号
-            ///
-            /// Example: `3200000001`
-            pub sp_mchid: Option<String>,
-            /// 子商户号
-            ///
-            /// Example: `1230000109`
-            pub sub_mchid: Option<String>,
-            /// 机构appid
-            ///
-            /// Example: `wx8888888888888888`
-            pub sp_appid: Option<String>,
-            /// 子商户应用ID
-            ///
-            /// Example: `wxcbda96de0b165484`
-            pub sub_appid: Option<String>,
-            /// 委托代扣协议ID
-            ///
-            /// Example: `100005698`
-            pub contract_id: Option<String>,
-            /// 模板ID
-            ///
-            /// Example: `123`
-            pub plan_id: Option<i64>,
-            /// 商户侧签约协议号
-            ///
-            /// Example: `100001256`
-            pub out_contract_code: Option<String>,
-            /// 用户账户展示名称
-            ///
-            /// Example: `张三`
-            pub user_display_name: Option<String>,
-            /// 协议状态
-            ///
-            /// Example: `SIGNED`
-            pub state: Option<String>,
-            /// 协议签署时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub signed_time: Option<String>,
-            /// 协议签署时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub terminated_time: Option<String>,
-            /// 协议解约方式
-            ///
-            /// Example: `USER`
-            pub termination_mode: Option<String>,
-            /// 解约备注
-            ///
-            /// Example: `解约原因`
-            pub termination_note: Option<String>,
-            /// 商户appid下的用户标识
-            ///
-            /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            pub openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" optional,
-            appid: "appid" optional,
-            sp_mchid: "sp_mchid" optional,
-            sub_mchid: "sub_mchid" optional,
-            sp_appid: "sp_appid" optional,
-            sub_appid: "sub_appid" optional,
-            contract_id: "contract_id" optional,
-            plan_id: "plan_id" optional,
-            out_contract_code: "out_contract_code" optional,
-            user_display_name: "user_display_name" optional,
-            state: "state" optional,
-            signed_time: "signed_time" optional,
-            terminated_time: "terminated_time" optional,
-            termination_mode: "termination_mode" optional,
-            termination_note: "termination_note" optional,
-            openid: "openid" optional,
-        });
+        pub type GetResponse = crate::v3::global::models::MchidAppidResponse;
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/global/papay/contracts/{contract_id}/terminate`, reached with `client.v3().global().papay().contracts().contract_id(contract_id).terminate()`.
@@ -466,16 +309,7 @@ pub mod contracts {
             return_url: "return_url" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 签约跳转URL
-            ///
-            /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
-            pub sign_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sign_url: "sign_url" optional,
-        });
+        pub type PostResponse = crate::v3::global::models::SignUrlResponse;
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
     pub mod jsapi_pre_entrust_sign {
@@ -565,7 +399,7 @@ pub mod contracts {
             expired_time: "expired_time" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
-        pub type PostResponse = crate::v3::global::papay::contracts::h5_pre_entrust_sign::PostResponse;
+        pub type PostResponse = crate::v3::global::models::SignUrlResponse;
     }
     /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
     pub mod miniprogram_pre_entrust_sign {
@@ -591,9 +425,9 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        pub type PostRequest = crate::v3::global::papay::contracts::app_pre_entrust_sign::PostRequest;
+        pub type PostRequest = crate::v3::global::models::AppidRequest;
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        pub type PostResponse = crate::v3::global::papay::contracts::app_pre_entrust_sign::PostResponse;
+        pub type PostResponse = crate::v3::global::models::SessionIdResponse;
     }
     /// `/v3/global/papay/contracts/out-contract-code`
     pub mod out_contract_code {
@@ -668,7 +502,7 @@ pub mod contracts {
                 sub_appid: query "sub_appid" optional,
             });
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
-            pub type GetResponse = crate::v3::global::papay::contracts::by_contract_id::GetResponse;
+            pub type GetResponse = crate::v3::global::models::MchidAppidResponse;
         }
     }
     /// `/v3/global/papay/contracts/web-pre-entrust-sign`
@@ -893,7 +727,7 @@ pub mod transactions {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::global::models::Amount;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1083,120 +917,15 @@ pub mod transactions {
         UserpaymentRate = "USERPAYMENT_RATE",
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 机构用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 子商户用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayer {
-        openid: "openid" optional,
-        sp_openid: "sp_openid" optional,
-        sub_openid: "sub_openid" optional,
-    });
+    pub type PostResponsePayer = crate::v3::global::models::ResponsePayer;
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetail {
-        /// 券ID
-        ///
-        /// Example: `109519`
-        pub promotion_id: Option<String>,
-        /// 优惠名称
-        ///
-        /// Example: `单品惠-6`
-        pub name: Option<String>,
-        /// 优惠范围
-        ///
-        /// Example: `SINGLE`
-        pub scope: Option<PostResponsePromotionDetailScope>,
-        /// 优惠类型
-        ///
-        /// Example: `DISCOUNT`
-        pub type_: Option<PostResponsePromotionDetailType>,
-        /// 优惠券面额
-        ///
-        /// Example: `5`
-        pub amount: Option<i64>,
-        /// 优惠币种
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-        /// 活动ID
-        ///
-        /// Example: `931386`
-        pub activity_id: Option<String>,
-        /// 微信出资
-        ///
-        /// Example: `0`
-        pub wxpay_contribute_amount: Option<i64>,
-        /// 商户出资
-        ///
-        /// Example: `0`
-        pub merchant_contribute_amount: Option<i64>,
-        /// 其他出资
-        ///
-        /// Example: `5`
-        pub other_contribute_amount: Option<i64>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" optional,
-        name: "name" optional,
-        scope: "scope" optional,
-        type_: "type" optional,
-        amount: "amount" optional,
-        currency: "currency" optional,
-        activity_id: "activity_id" optional,
-        wxpay_contribute_amount: "wxpay_contribute_amount" optional,
-        merchant_contribute_amount: "merchant_contribute_amount" optional,
-        other_contribute_amount: "other_contribute_amount" optional,
-        goods_detail: "goods_detail" optional,
-    });
+    pub type PostResponsePromotionDetail = crate::v3::global::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: Option<String>,
-        /// 商品备注
-        ///
-        /// Example: `1001`
-        pub goods_remark: Option<String>,
-        /// 商品优惠金额
-        ///
-        /// Example: `100`
-        pub discount_amount: Option<i64>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: Option<i64>,
-        /// 商品价格
-        ///
-        /// Example: `528800`
-        pub price: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        goods_id: "goods_id" optional,
-        goods_remark: "goods_remark" optional,
-        discount_amount: "discount_amount" optional,
-        quantity: "quantity" optional,
-        price: "price" optional,
-    });
+    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
     /// 优惠范围
-    pub type PostResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+    pub type PostResponsePromotionDetailScope = crate::v3::global::models::Scope;
     /// 优惠类型
-    pub type PostResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+    pub type PostResponsePromotionDetailType = crate::v3::global::models::ResponseType;
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1262,25 +991,7 @@ pub mod transactions {
             }
         }
         /// The request of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` of its required fields (`sub_mchid`).
-            #[inline]
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                }
-            }
-        }
+        pub type GetRequest = crate::v3::global::models::SubMchidRequest;
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1395,74 +1106,23 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: Option<i64>,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 订单标价币种
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户支付币种
-            ///
-            /// Example: `HKD`
-            pub payer_currency: Option<String>,
-            /// 汇率信息
-            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" optional,
-            payer_total: "payer_total" optional,
-            currency: "currency" optional,
-            payer_currency: "payer_currency" optional,
-            exchange_rate: "exchange_rate" optional,
-        });
+        pub type GetResponseAmount = crate::v3::global::models::ResponseAmount;
         /// 汇率信息
-        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
+        pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::global::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
         /// 优惠范围
-        pub type GetResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+        pub type GetResponsePromotionDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
         /// 交易类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeType {
-            /// `JSAPI`
-            Jsapi,
-            /// `NATIVE`
-            Native,
-            /// `APP`
-            App,
-            /// `MWEB`
-            Mweb,
-            /// `MICROPAY`
-            Micropay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-            Jsapi = "JSAPI",
-            Native = "NATIVE",
-            App = "APP",
-            Mweb = "MWEB",
-            Micropay = "MICROPAY",
-        });
+        pub type GetResponseTradeType = crate::v3::global::models::TradeType;
     }
     /// `/v3/global/papay/transactions/out-trade-no`
     pub mod out_trade_no {
@@ -1505,7 +1165,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            pub type GetRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
+            pub type GetRequest = crate::v3::global::models::SubMchidRequest;
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1620,23 +1280,23 @@ pub mod transactions {
                 }
             }
             /// 订单金额
-            pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
+            pub type GetResponseAmount = crate::v3::global::models::ResponseAmount;
             /// 汇率信息
-            pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
+            pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
             /// 汇率类型
-            pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
+            pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
             /// 支付者
-            pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
+            pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::global::models::PromotionDetail;
             /// GetResponsePromotionDetailGoodsDetail
-            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
             /// 优惠范围
-            pub type GetResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+            pub type GetResponsePromotionDetailScope = crate::v3::global::models::Scope;
             /// 优惠类型
-            pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+            pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
             /// 交易类型
-            pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
+            pub type GetResponseTradeType = crate::v3::global::models::TradeType;
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
                 /// The chain step for `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`, reached with `client.v3().global().papay().transactions().out_trade_no().out_trade_no(out_trade_no).reverse()`.
@@ -1659,7 +1319,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                pub type PostRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
+                pub type PostRequest = crate::v3::global::models::SubMchidRequest;
             }
         }
     }

@@ -52,32 +52,9 @@ pub mod bill_download_url {
         }
     }
     /// The request of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetRequest {
-        /// 子商户号
-        ///
-        /// Query parameter `sub_mchid`. Example: `1900000109`
-        pub sub_mchid: Option<String>,
-        /// 账单日期
-        ///
-        /// Query parameter `bill_date`. Example: `2020-01-01`
-        pub bill_date: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: query "sub_mchid" optional,
-        bill_date: query "bill_date" optional,
-    });
+    pub type GetRequest = crate::v3::global::models::SubMchidBillDateRequest;
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 下载地址
-        ///
-        /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-        pub download_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        download_url: "download_url" optional,
-    });
+    pub type GetResponse = crate::v3::global::models::DownloadUrlResponse;
 }
 /// `/v3/global/profit-sharing/orders`
 pub mod orders {
@@ -244,146 +221,13 @@ pub mod orders {
         Cny = "CNY",
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostRequestReceiversType = crate::v3::global::models::RequestType;
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 子商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: Option<String>,
-        /// 微信订单号
-        ///
-        /// Example: `4208450740201411110007820472`
-        pub transaction_id: String,
-        /// 商户分账单号
-        ///
-        /// Example: `P20150806125346`
-        pub out_order_no: String,
-        /// 微信分账单号
-        ///
-        /// Example: `3008450740201411110007820472`
-        pub order_id: Option<String>,
-        /// 分账单状态
-        ///
-        /// Example: `FINISHED`
-        pub state: Option<String>,
-        /// 分账接收方列表
-        pub receivers: Option<Vec<PostResponseReceivers>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" optional,
-        transaction_id: "transaction_id" required,
-        out_order_no: "out_order_no" required,
-        order_id: "order_id" optional,
-        state: "state" optional,
-        receivers: "receivers" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                order_id: None,
-                state: None,
-                receivers: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::global::models::SubMchidResponse;
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseReceivers {
-        /// 分账币种
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 分账金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 分账描述
-        ///
-        /// Example: `分给商户1900000110`
-        pub description: Option<String>,
-        /// 分账接收方类型
-        ///
-        /// Example: `MERCHANT_ID`
-        pub type_: Option<PostResponseReceiversType>,
-        /// 分账接收方帐号
-        ///
-        /// Example: `1900000109`
-        pub account: Option<String>,
-        /// 分账结果
-        ///
-        /// Example: `SUCCESS`
-        pub result: Option<String>,
-        /// 分账失败原因
-        ///
-        /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: Option<String>,
-        /// 分账创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 分账完成时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: Option<String>,
-        /// 分账明细单号
-        ///
-        /// Example: `36011111111111111111111`
-        pub detail_id: Option<String>,
-        /// 分账明细类型
-        pub detail_type: Option<String>,
-        /// 出资方结算币种
-        pub settlement_currency: Option<String>,
-        /// 出资方结算金额
-        pub settlement_amount: Option<i64>,
-        /// 汇率值
-        pub rate: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        currency: "currency" optional,
-        amount: "amount" optional,
-        description: "description" optional,
-        type_: "type" optional,
-        account: "account" optional,
-        result: "result" optional,
-        fail_reason: "fail_reason" optional,
-        create_time: "create_time" optional,
-        finish_time: "finish_time" optional,
-        detail_id: "detail_id" optional,
-        detail_type: "detail_type" optional,
-        settlement_currency: "settlement_currency" optional,
-        settlement_amount: "settlement_amount" optional,
-        rate: "rate" optional,
-    });
+    pub type PostResponseReceivers = crate::v3::global::models::Receivers;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+    pub type PostResponseReceiversType = crate::v3::global::models::RequestType;
     /// `/v3/global/profit-sharing/orders/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/global/profit-sharing/orders/{out_order_no}`, reached with `client.v3().global().profit_sharing().orders().out_order_no(out_order_no)`.
@@ -423,11 +267,11 @@ pub mod orders {
             transaction_id: query "transaction_id" optional,
         });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
-        pub type GetResponse = crate::v3::global::profit_sharing::orders::PostResponse;
+        pub type GetResponse = crate::v3::global::models::SubMchidResponse;
         /// GetResponseReceivers
-        pub type GetResponseReceivers = crate::v3::global::profit_sharing::orders::PostResponseReceivers;
+        pub type GetResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
-        pub type GetResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+        pub type GetResponseReceiversType = crate::v3::global::models::RequestType;
     }
     /// `/v3/global/profit-sharing/orders/unfreeze`
     pub mod unfreeze {
@@ -493,11 +337,11 @@ pub mod orders {
             }
         }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        pub type PostResponse = crate::v3::global::profit_sharing::orders::PostResponse;
+        pub type PostResponse = crate::v3::global::models::SubMchidResponse;
         /// PostResponseReceivers
-        pub type PostResponseReceivers = crate::v3::global::profit_sharing::orders::PostResponseReceivers;
+        pub type PostResponseReceivers = crate::v3::global::models::Receivers;
         /// 分账接收方类型
-        pub type PostResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+        pub type PostResponseReceiversType = crate::v3::global::models::RequestType;
     }
 }
 /// `/v3/global/profit-sharing/receivers`
@@ -570,7 +414,7 @@ pub mod receivers {
         account: "account" optional,
     });
     /// 分账接收方类型
-    pub type DeleteRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+    pub type DeleteRequestType = crate::v3::global::models::RequestType;
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -648,33 +492,9 @@ pub mod receivers {
         partnership_file_id: "partnership_file_id" optional,
     });
     /// 与分账方的关系类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRelationType {
-        /// `SUPPLIER`
-        Supplier,
-        /// `DISTRIBUTOR`
-        Distributor,
-        /// `TAX_SERVICE_PROVIDER`
-        TaxServiceProvider,
-        /// `IT_SERVICE_PROVIDER`
-        ItServiceProvider,
-        /// `CUSTOM`
-        Custom,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRelationType {
-        Supplier = "SUPPLIER",
-        Distributor = "DISTRIBUTOR",
-        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-        ItServiceProvider = "IT_SERVICE_PROVIDER",
-        Custom = "CUSTOM",
-    });
+    pub type PostRequestRelationType = crate::v3::global::models::RelationType;
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+    pub type PostRequestType = crate::v3::global::models::RequestType;
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -774,9 +594,9 @@ pub mod receivers {
         }
     }
     /// 与分账方的关系类型
-    pub type PostResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
+    pub type PostResponseRelationType = crate::v3::global::models::RelationType;
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+    pub type PostResponseType = crate::v3::global::models::RequestType;
     /// `/v3/global/profit-sharing/receivers/{account}`
     pub mod by_account {
         /// The chain step for `/v3/global/profit-sharing/receivers/{account}`, reached with `client.v3().global().profit_sharing().receivers().account(account)`.
@@ -834,7 +654,7 @@ pub mod receivers {
             type_: query "type" optional,
         });
         /// 分账接收方类型
-        pub type GetRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+        pub type GetRequestType = crate::v3::global::models::RequestType;
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -918,9 +738,9 @@ pub mod receivers {
             }
         }
         /// 与分账方的关系类型
-        pub type GetResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
+        pub type GetResponseRelationType = crate::v3::global::models::RelationType;
         /// 分账接收方类型
-        pub type GetResponseType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
+        pub type GetResponseType = crate::v3::global::models::RequestType;
     }
 }
 /// `/v3/global/profit-sharing/refunds`
@@ -962,9 +782,9 @@ pub mod refunds {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        pub type GetRequest = crate::v3::global::profit_sharing::bill_download_url::GetRequest;
+        pub type GetRequest = crate::v3::global::models::SubMchidBillDateRequest;
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        pub type GetResponse = crate::v3::global::profit_sharing::bill_download_url::GetResponse;
+        pub type GetResponse = crate::v3::global::models::DownloadUrlResponse;
     }
     /// `/v3/global/profit-sharing/refunds/refundable-balance`
     pub mod refundable_balance {
@@ -1063,16 +883,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: query "sub_mchid" optional,
-            });
+            pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1128,7 +939,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            pub type GetRequest = crate::v3::global::profit_sharing::transactions::by_transaction_id::amounts::GetRequest;
+            pub type GetRequest = crate::v3::global::models::SubMchidRequest2;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {

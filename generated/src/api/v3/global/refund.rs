@@ -63,21 +63,7 @@ pub mod partner {
                     }
                 }
                 /// The response of `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}` (商家充值退款余额查询).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 账户可用余额
-                    ///
-                    /// Example: `888`
-                    pub remaining_amount: Option<i64>,
-                    /// 货币类型
-                    ///
-                    /// Example: `KHD`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    remaining_amount: "remaining_amount" optional,
-                    currency: "currency" optional,
-                });
+                pub type GetResponse = crate::v3::global::models::RemainingAmountResponse;
             }
         }
     }
@@ -98,5 +84,5 @@ pub mod recharge_balance {
         }
     }
     /// The response of `GET /v3/global/refund/recharge-balance` (商家充值退款余额查询).
-    pub type GetResponse = crate::v3::global::refund::partner::recharge_balance::sub_mchid::by_sub_mchid::GetResponse;
+    pub type GetResponse = crate::v3::global::models::RemainingAmountResponse;
 }

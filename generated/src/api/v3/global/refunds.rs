@@ -257,107 +257,15 @@ pub struct GetResponseData {
     refund_detail: "refund_detail" optional,
 });
 /// 退款金额
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataAmount {
-    /// 退款金额
-    ///
-    /// Example: `888`
-    pub refund: Option<i64>,
-    /// 货币类型
-    ///
-    /// Example: `CNY`
-    pub currency: Option<String>,
-    /// 用户退款金额
-    ///
-    /// Example: `888`
-    pub payer_refund: Option<i64>,
-    /// 支付币种
-    ///
-    /// Example: `CNY`
-    pub payer_currency: Option<String>,
-    /// 汇率
-    pub exchange_rate: Option<GetResponseDataAmountExchangeRate>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataAmount {
-    refund: "refund" optional,
-    currency: "currency" optional,
-    payer_refund: "payer_refund" optional,
-    payer_currency: "payer_currency" optional,
-    exchange_rate: "exchange_rate" optional,
-});
+pub type GetResponseDataAmount = crate::v3::global::models::ResponseDataAmount;
 /// 汇率
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataAmountExchangeRate {
-    /// 汇率类型
-    ///
-    /// Example: `SETTLEMENT_RATE`
-    pub type_: Option<GetResponseDataAmountExchangeRateType>,
-    /// 汇率值
-    ///
-    /// Example: `8000000`
-    pub rate: Option<i64>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataAmountExchangeRate {
-    type_: "type" optional,
-    rate: "rate" optional,
-});
+pub type GetResponseDataAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
 /// 汇率类型
-///
-/// A value this client does not know yet is kept as [`GetResponseDataAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataAmountExchangeRateType {
-    /// `USERPAYMENT_RATE`
-    UserpaymentRate,
-    /// `SETTLEMENT_RATE`
-    SettlementRate,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataAmountExchangeRateType {
-    UserpaymentRate = "USERPAYMENT_RATE",
-    SettlementRate = "SETTLEMENT_RATE",
-});
+pub type GetResponseDataAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
 /// 退款渠道
-///
-/// A value this client does not know yet is kept as [`GetResponseDataChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataChannel {
-    /// `ORIGINAL`
-    Original,
-    /// `BALANCE`
-    Balance,
-    /// `OTHER_BALANCE`
-    OtherBalance,
-    /// `OTHER_BANKCARD`
-    OtherBankcard,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataChannel {
-    Original = "ORIGINAL",
-    Balance = "BALANCE",
-    OtherBalance = "OTHER_BALANCE",
-    OtherBankcard = "OTHER_BANKCARD",
-});
+pub type GetResponseDataChannel = crate::v3::global::models::Channel;
 /// 退款资金来源
-///
-/// A value this client does not know yet is kept as [`GetResponseDataFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataFundSource {
-    /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-    RefundSourceUnsettledFunds,
-    /// `REFUND_SOURCE_REchARGE_FUNDS`
-    RefundSourceREchArgeFunds,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataFundSource {
-    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-    RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-});
+pub type GetResponseDataFundSource = crate::v3::global::models::FundSource;
 /// 优惠退款详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataRefundDetail {
@@ -393,32 +301,11 @@ pub struct GetResponseDataRefundDetail {
     currency: "currency" optional,
 });
 /// 优惠范围
-pub type GetResponseDataRefundDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+pub type GetResponseDataRefundDetailScope = crate::v3::global::models::Scope;
 /// 优惠类型
-pub type GetResponseDataRefundDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+pub type GetResponseDataRefundDetailType = crate::v3::global::models::ResponseType;
 /// 退款状态
-///
-/// A value this client does not know yet is kept as [`GetResponseDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataStatus {
-    /// `SUCCESS`
-    Success,
-    /// `REFUNDCLOSE`
-    Refundclose,
-    /// `PROCESSING`
-    Processing,
-    /// `ABNORMAL`
-    Abnormal,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataStatus {
-    Success = "SUCCESS",
-    Refundclose = "REFUNDCLOSE",
-    Processing = "PROCESSING",
-    Abnormal = "ABNORMAL",
-});
+pub type GetResponseDataStatus = crate::v3::global::models::Status;
 /// The request of `POST /v3/global/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -610,49 +497,15 @@ pub struct PostResponseAmount {
     exchange_rate: "exchange_rate" optional,
 });
 /// 汇率
-pub type PostResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
+pub type PostResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
 /// 汇率类型
-pub type PostResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
+pub type PostResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
 /// 优惠退款详情
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseDetail {
-    /// 券ID
-    ///
-    /// Example: `109519`
-    pub promotion_id: Option<String>,
-    /// 优惠范围
-    ///
-    /// Example: `SINGLE`
-    pub scope: Option<PostResponseDetailScope>,
-    /// 优惠类型
-    ///
-    /// Example: `DISCOUNT`
-    pub type_: Option<PostResponseDetailType>,
-    /// 优惠券面额
-    ///
-    /// Example: `5`
-    pub amount: Option<i64>,
-    /// 优惠券退款额
-    ///
-    /// Example: `5`
-    pub refund_amount: Option<i64>,
-    /// 货币类型
-    ///
-    /// Example: `CNY`
-    pub currency: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseDetail {
-    promotion_id: "promotion_id" optional,
-    scope: "scope" optional,
-    type_: "type" optional,
-    amount: "amount" optional,
-    refund_amount: "refund_amount" optional,
-    currency: "currency" optional,
-});
+pub type PostResponseDetail = crate::v3::global::models::Detail;
 /// 优惠范围
-pub type PostResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+pub type PostResponseDetailScope = crate::v3::global::models::Scope;
 /// 优惠类型
-pub type PostResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+pub type PostResponseDetailType = crate::v3::global::models::ResponseType;
 /// `/v3/global/refunds/id`
 pub mod id {
     /// The chain step for `/v3/global/refunds/id`, reached with `client.v3().global().refunds().id()`.
@@ -688,41 +541,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900000109`
-            pub mchid: String,
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-            /// 机构商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `1900000100`
-            pub sp_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: query "mchid" required,
-            sub_mchid: query "sub_mchid" required,
-            sp_mchid: query "sp_mchid" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
-            #[inline]
-            pub fn new(
-                mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                }
-            }
-        }
+        pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
         /// The response of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -786,23 +605,23 @@ pub mod id {
             detail: "detail" optional,
         });
         /// 退款金额
-        pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
+        pub type GetResponseAmount = crate::v3::global::models::ResponseDataAmount;
         /// 汇率
-        pub type GetResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
         /// 退款渠道
-        pub type GetResponseChannel = crate::v3::global::refunds::GetResponseDataChannel;
+        pub type GetResponseChannel = crate::v3::global::models::Channel;
         /// 优惠退款详情
-        pub type GetResponseDetail = crate::v3::global::refunds::PostResponseDetail;
+        pub type GetResponseDetail = crate::v3::global::models::Detail;
         /// 优惠范围
-        pub type GetResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+        pub type GetResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+        pub type GetResponseDetailType = crate::v3::global::models::ResponseType;
         /// 退款资金来源
-        pub type GetResponseFundSource = crate::v3::global::refunds::GetResponseDataFundSource;
+        pub type GetResponseFundSource = crate::v3::global::models::FundSource;
         /// 退款状态
-        pub type GetResponseStatus = crate::v3::global::refunds::GetResponseDataStatus;
+        pub type GetResponseStatus = crate::v3::global::models::Status;
     }
 }
 /// `/v3/global/refunds/out-refund-no`
@@ -843,7 +662,7 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -927,22 +746,22 @@ pub mod out_refund_no {
             }
         }
         /// 退款金额
-        pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
+        pub type GetResponseAmount = crate::v3::global::models::ResponseDataAmount;
         /// 汇率
-        pub type GetResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::v3::global::models::ResponseExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::ResponseDataAmountExchangeRateType;
         /// 退款渠道
-        pub type GetResponseChannel = crate::v3::global::refunds::GetResponseDataChannel;
+        pub type GetResponseChannel = crate::v3::global::models::Channel;
         /// 优惠退款详情
-        pub type GetResponseDetail = crate::v3::global::refunds::PostResponseDetail;
+        pub type GetResponseDetail = crate::v3::global::models::Detail;
         /// 优惠范围
-        pub type GetResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
+        pub type GetResponseDetailScope = crate::v3::global::models::Scope;
         /// 优惠类型
-        pub type GetResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+        pub type GetResponseDetailType = crate::v3::global::models::ResponseType;
         /// 退款资金来源
-        pub type GetResponseFundSource = crate::v3::global::refunds::GetResponseDataFundSource;
+        pub type GetResponseFundSource = crate::v3::global::models::FundSource;
         /// 退款状态
-        pub type GetResponseStatus = crate::v3::global::refunds::GetResponseDataStatus;
+        pub type GetResponseStatus = crate::v3::global::models::Status;
     }
 }

@@ -190,87 +190,19 @@ pub mod app {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::global::models::Amount;
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<i64>,
-        /// 商品小票ID
-        ///
-        /// Example: `wx123`
-        pub receipt_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" optional,
-        receipt_id: "receipt_id" optional,
-        goods_detail: "goods_detail" optional,
-    });
+    pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: i64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub price: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" required,
-        wxpay_goods_id: "wxpay_goods_id" optional,
-        goods_name: "goods_name" optional,
-        quantity: "quantity" required,
-        price: "price" required,
-    });
-    impl PostRequestDetailGoodsDetail {
-        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
-        #[inline]
-        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
-            Self {
-                goods_id: goods_id.into(),
-                wxpay_goods_id: None,
-                goods_name: None,
-                quantity,
-                price,
-            }
-        }
-    }
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
+    pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" optional,
-    });
+    pub type PostResponse = crate::v3::global::models::PrepayIdResponse;
 }
 /// `/v3/global/transactions/id`
 pub mod id {
@@ -315,7 +247,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -431,78 +363,21 @@ pub mod id {
             }
         }
         /// 订单金额
-        pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::global::models::ResponseAmount;
         /// 汇率信息
-        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
+        pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponsePromotionDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 优惠币种
-            ///
-            /// Example: `HKD`
-            pub currency: Option<String>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub activity_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `0`
-            pub wxpay_contribute_amount: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `0`
-            pub merchant_contribute_amount: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `5`
-            pub other_contribute_amount: Option<i64>,
-            /// 单品列表
-            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" optional,
-            name: "name" optional,
-            scope: "scope" optional,
-            type_: "type" optional,
-            amount: "amount" optional,
-            currency: "currency" optional,
-            activity_id: "activity_id" optional,
-            wxpay_contribute_amount: "wxpay_contribute_amount" optional,
-            merchant_contribute_amount: "merchant_contribute_amount" optional,
-            other_contribute_amount: "other_contribute_amount" optional,
-            goods_detail: "goods_detail" optional,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::global::models::ResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
         /// 交易类型
-        pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
+        pub type GetResponseTradeType = crate::v3::global::models::TradeType;
         /// `/v3/global/transactions/id/{transaction_id}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/id/{transaction_id}/close`, reached with `client.v3().global().transactions().id().transaction_id(transaction_id).close()`.
@@ -525,37 +400,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /v3/global/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 直连商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 子商户号
-                ///
-                /// Example: `1230000109`
-                pub sub_mchid: Option<String>,
-                /// 机构商户号
-                ///
-                /// Example: `1230000109`
-                pub sp_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" required,
-                sub_mchid: "sub_mchid" optional,
-                sp_mchid: "sp_mchid" optional,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                pub fn new(mchid: impl Into<String>) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        sub_mchid: None,
-                        sp_mchid: None,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
         }
     }
 }
@@ -715,19 +560,19 @@ pub mod jsapi {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::global::models::Amount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
+    pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
-    pub type PostResponse = crate::v3::global::transactions::app::PostResponse;
+    pub type PostResponse = crate::v3::global::models::PrepayIdResponse;
 }
 /// `/v3/global/transactions/mweb`
 pub mod mweb {
@@ -886,13 +731,13 @@ pub mod mweb {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::global::models::Amount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
+    pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSceneInfo {
@@ -939,7 +784,7 @@ pub mod mweb {
         }
     }
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1108,17 +953,17 @@ pub mod native {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::global::models::Amount;
     /// PostRequestDetail
-    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::global::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::models::RequestGoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
+    pub type PostRequestPayer = crate::v3::global::models::Payer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::global::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::models::StoreInfo;
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1174,7 +1019,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
+        pub type GetRequest = crate::v3::global::models::MchidSubMchidRequest;
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1291,21 +1136,21 @@ pub mod out_trade_no {
             }
         }
         /// 订单金额
-        pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::global::models::ResponseAmount;
         /// 汇率信息
-        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
+        pub type GetResponseAmountExchangeRate = crate::v3::global::models::ExchangeRate;
         /// 汇率类型
-        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::models::Type;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
+        pub type GetResponsePayer = crate::v3::global::models::ResponsePayer;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::global::transactions::id::by_transaction_id::GetResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::global::models::ResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::models::GoodsDetail;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
+        pub type GetResponsePromotionDetailType = crate::v3::global::models::ResponseType;
         /// 交易类型
-        pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
+        pub type GetResponseTradeType = crate::v3::global::models::TradeType;
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().global().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -1328,7 +1173,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
-            pub type PostRequest = crate::v3::global::transactions::id::by_transaction_id::close::PostRequest;
+            pub type PostRequest = crate::v3::global::models::MchidSubMchidSpMchidRequest;
         }
     }
 }

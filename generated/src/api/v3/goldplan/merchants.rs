@@ -62,34 +62,9 @@ pub mod changecustompagestatus {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 子商户ID
-        ///
-        /// Example: `1234567890`
-        pub sub_mchid: String,
-        /// `operation_type`
-        pub operation_type: crate::types::OperationType,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" required,
-        operation_type: "operation_type" required,
-    });
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `operation_type`).
-        #[inline]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            operation_type: crate::types::OperationType,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                operation_type,
-            }
-        }
-    }
+    pub type PostRequest = crate::v3::goldplan::models::SubMchidRequest;
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    pub type PostResponse = crate::v3::goldplan::merchants::changecustompagestatus::PostRequest;
+    pub type PostResponse = crate::v3::goldplan::models::SubMchidRequest;
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
 pub mod changegoldplanstatus {

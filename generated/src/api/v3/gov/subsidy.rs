@@ -113,57 +113,9 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 分公司机构代码
-                pub org_no: String,
-                /// 商户订单号
-                pub mchnt_order_id: String,
-                /// 审核记录上传时间
-                pub upload_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" required,
-                mchnt_order_id: "mchnt_order_id" required,
-                upload_time: "upload_time" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`).
-                #[inline]
-                pub fn new(
-                    org_no: impl Into<String>,
-                    mchnt_order_id: impl Into<String>,
-                    upload_time: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        org_no: org_no.into(),
-                        mchnt_order_id: mchnt_order_id.into(),
-                        upload_time: upload_time.into(),
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::gov::models::OrgNoRequest;
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub code: Option<String>,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub msg: Option<String>,
-                /// 详细应答码
-                pub sub_code: Option<String>,
-                /// 详细应答码描述
-                pub sub_msg: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" optional,
-                msg: "msg" optional,
-                sub_code: "sub_code" optional,
-                sub_msg: "sub_msg" optional,
-            });
+            pub type PostResponse = crate::v3::gov::models::CodeResponse;
         }
         /// `/v3/gov/subsidy/audit/cup/query`
         pub mod query {
@@ -187,7 +139,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
-            pub type PostRequest = crate::v3::gov::subsidy::audit::cup::invalid::PostRequest;
+            pub type PostRequest = crate::v3::gov::models::OrgNoRequest;
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -311,7 +263,7 @@ pub mod audit {
                     }
                 }
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
-                pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
+                pub type PostResponse = crate::v3::gov::models::CodeResponse;
             }
         }
         /// `/v3/gov/subsidy/audit/cup/update`
@@ -336,316 +288,13 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 分公司机构代码
-                pub org_no: String,
-                /// 店铺编码
-                pub sub_mchnt_cd: String,
-                /// 店铺名称
-                pub sub_mchnt_nm: String,
-                /// 门店名称
-                pub store_nm: Option<String>,
-                /// 线上平台订单号
-                pub online_no: String,
-                /// 商户订单号
-                pub mchnt_order_id: String,
-                /// 审核记录上传时间
-                pub upload_time: String,
-                /// 审核结果通知地址
-                pub notify_url: String,
-                /// 品类
-                pub prod_id: String,
-                /// 能效
-                pub eng_grade: Option<String>,
-                /// 品牌
-                pub brand_nm: String,
-                /// 型号
-                pub prod_model: String,
-                /// 销售方式（线上或线下）
-                pub sales_chnl: Option<String>,
-                /// 电商平台方
-                pub plat_form: String,
-                /// 支付方式类型
-                pub payer_tp: String,
-                /// 收旧订单号
-                pub trade_in_order_id: Option<String>,
-                /// 收旧价格
-                pub trade_in_at: Option<String>,
-                /// 收旧价格是否统计
-                pub is_trade_in: Option<String>,
-                /// 订单金额
-                pub sales_at: String,
-                /// 实付金额
-                pub actual_at: String,
-                /// 交易时间
-                pub trans_tm: String,
-                /// 商户编码
-                pub mchnt_cd: String,
-                /// 商家优惠金额
-                pub mer_sub_at: Option<String>,
-                /// 国补优惠金额
-                pub discount_at: String,
-                /// 其他图片1
-                pub image01: Option<String>,
-                /// 其他图片2
-                pub image02: Option<String>,
-                /// 其他图片3
-                pub image03: Option<String>,
-                /// 其他图片4
-                pub image04: Option<String>,
-                /// 其他图片5
-                pub image05: Option<String>,
-                /// 其他图片6
-                pub image06: Option<String>,
-                /// 其他图片7
-                pub image07: Option<String>,
-                /// 其他图片8
-                pub image08: Option<String>,
-                /// 其他图片9
-                pub image09: Option<String>,
-                /// 其他图片10
-                pub image10: Option<String>,
-                /// 收旧承诺函照片
-                pub commitment_letter_photo: Option<String>,
-                /// 收旧承诺函照片格式
-                pub commitment_letter_photo_format: Option<String>,
-                /// 收旧设备外观照片
-                pub device_photo: Option<String>,
-                /// 收旧设备外观照片格式
-                pub device_photo_format: Option<String>,
-                /// 包含完整外包装及sn码的激活照片
-                pub pack_and_active_photo: Option<String>,
-                /// 商品条码
-                pub bar_code: Option<String>,
-                /// SN码
-                pub sn_code: String,
-                /// IMEI1
-                pub imei1: Option<String>,
-                /// IMEI2
-                pub imei2: Option<String>,
-                /// 能效或水效网备案登记型号
-                pub register_model: Option<String>,
-                /// 能效或水效备案号
-                pub record_number: Option<String>,
-                /// 能效或水效执行的国家标准名称
-                pub eng_grade_standard: Option<String>,
-                /// 发票信息
-                pub invoice_info: PostRequestInvoiceInfo,
-                /// 物流信息
-                pub track_info: PostRequestTrackInfo,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" required,
-                sub_mchnt_cd: "sub_mchnt_cd" required,
-                sub_mchnt_nm: "sub_mchnt_nm" required,
-                store_nm: "store_nm" optional,
-                online_no: "online_no" required,
-                mchnt_order_id: "mchnt_order_id" required,
-                upload_time: "upload_time" required,
-                notify_url: "notify_url" required,
-                prod_id: "prod_id" required,
-                eng_grade: "eng_grade" optional,
-                brand_nm: "brand_nm" required,
-                prod_model: "prod_model" required,
-                sales_chnl: "sales_chnl" optional,
-                plat_form: "plat_form" required,
-                payer_tp: "payer_tp" required,
-                trade_in_order_id: "trade_in_order_id" optional,
-                trade_in_at: "trade_in_at" optional,
-                is_trade_in: "is_trade_in" optional,
-                sales_at: "sales_at" required,
-                actual_at: "actual_at" required,
-                trans_tm: "trans_tm" required,
-                mchnt_cd: "mchnt_cd" required,
-                mer_sub_at: "mer_sub_at" optional,
-                discount_at: "discount_at" required,
-                image01: "image01" optional,
-                image02: "image02" optional,
-                image03: "image03" optional,
-                image04: "image04" optional,
-                image05: "image05" optional,
-                image06: "image06" optional,
-                image07: "image07" optional,
-                image08: "image08" optional,
-                image09: "image09" optional,
-                image10: "image10" optional,
-                commitment_letter_photo: "commitment_letter_photo" optional,
-                commitment_letter_photo_format: "commitment_letter_photo_format" optional,
-                device_photo: "device_photo" optional,
-                device_photo_format: "device_photo_format" optional,
-                pack_and_active_photo: "pack_and_active_photo" optional,
-                bar_code: "bar_code" optional,
-                sn_code: "sn_code" required,
-                imei1: "imei1" optional,
-                imei2: "imei2" optional,
-                register_model: "register_model" optional,
-                record_number: "record_number" optional,
-                eng_grade_standard: "eng_grade_standard" optional,
-                invoice_info: "invoice_info" required,
-                track_info: "track_info" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`org_no`, `sub_mchnt_cd`, `sub_mchnt_nm`, `online_no`, `mchnt_order_id`, `upload_time`, `notify_url`, `prod_id`, `brand_nm`, `prod_model`, `plat_form`, `payer_tp`, `sales_at`, `actual_at`, `trans_tm`, `mchnt_cd`, `discount_at`, `sn_code`, `invoice_info`, `track_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { store_nm: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    org_no: impl Into<String>,
-                    sub_mchnt_cd: impl Into<String>,
-                    sub_mchnt_nm: impl Into<String>,
-                    online_no: impl Into<String>,
-                    mchnt_order_id: impl Into<String>,
-                    upload_time: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    prod_id: impl Into<String>,
-                    brand_nm: impl Into<String>,
-                    prod_model: impl Into<String>,
-                    plat_form: impl Into<String>,
-                    payer_tp: impl Into<String>,
-                    sales_at: impl Into<String>,
-                    actual_at: impl Into<String>,
-                    trans_tm: impl Into<String>,
-                    mchnt_cd: impl Into<String>,
-                    discount_at: impl Into<String>,
-                    sn_code: impl Into<String>,
-                    invoice_info: PostRequestInvoiceInfo,
-                    track_info: PostRequestTrackInfo,
-                ) -> Self {
-                    Self {
-                        org_no: org_no.into(),
-                        sub_mchnt_cd: sub_mchnt_cd.into(),
-                        sub_mchnt_nm: sub_mchnt_nm.into(),
-                        store_nm: None,
-                        online_no: online_no.into(),
-                        mchnt_order_id: mchnt_order_id.into(),
-                        upload_time: upload_time.into(),
-                        notify_url: notify_url.into(),
-                        prod_id: prod_id.into(),
-                        eng_grade: None,
-                        brand_nm: brand_nm.into(),
-                        prod_model: prod_model.into(),
-                        sales_chnl: None,
-                        plat_form: plat_form.into(),
-                        payer_tp: payer_tp.into(),
-                        trade_in_order_id: None,
-                        trade_in_at: None,
-                        is_trade_in: None,
-                        sales_at: sales_at.into(),
-                        actual_at: actual_at.into(),
-                        trans_tm: trans_tm.into(),
-                        mchnt_cd: mchnt_cd.into(),
-                        mer_sub_at: None,
-                        discount_at: discount_at.into(),
-                        image01: None,
-                        image02: None,
-                        image03: None,
-                        image04: None,
-                        image05: None,
-                        image06: None,
-                        image07: None,
-                        image08: None,
-                        image09: None,
-                        image10: None,
-                        commitment_letter_photo: None,
-                        commitment_letter_photo_format: None,
-                        device_photo: None,
-                        device_photo_format: None,
-                        pack_and_active_photo: None,
-                        bar_code: None,
-                        sn_code: sn_code.into(),
-                        imei1: None,
-                        imei2: None,
-                        register_model: None,
-                        record_number: None,
-                        eng_grade_standard: None,
-                        invoice_info,
-                        track_info,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::gov::models::OrgNoSubMchntCdRequest;
             /// 发票信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestInvoiceInfo {
-                /// 发票代码
-                pub invoice_cd: Option<String>,
-                /// 发票号码
-                pub invoice_no: Option<String>,
-                /// 开票日期
-                pub invoice_dt: Option<String>,
-                /// 发票链接
-                pub invoice_link: Option<String>,
-                /// 发票类型
-                pub invoice_tp: Option<String>,
-                /// 发票校验码
-                pub invoice_ck_cd: Option<String>,
-                /// 发票上购买人姓名
-                pub nm: Option<String>,
-                /// 税价合计
-                pub tax: Option<String>,
-                /// 发票税额
-                pub invoice_tax_amt: Option<String>,
-                /// 销售企业名称
-                pub sales_ent_nm: Option<String>,
-                /// 销售方纳税人识别号
-                pub tax_payer: Option<String>,
-                /// 数量
-                pub num: Option<String>,
-                /// 货物或应税劳务服务名称（含型号）
-                pub service_nm: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestInvoiceInfo {
-                invoice_cd: "invoice_cd" optional,
-                invoice_no: "invoice_no" optional,
-                invoice_dt: "invoice_dt" optional,
-                invoice_link: "invoice_link" optional,
-                invoice_tp: "invoice_tp" optional,
-                invoice_ck_cd: "invoice_ck_cd" optional,
-                nm: "nm" optional,
-                tax: "tax" optional,
-                invoice_tax_amt: "invoice_tax_amt" optional,
-                sales_ent_nm: "sales_ent_nm" optional,
-                tax_payer: "tax_payer" optional,
-                num: "num" optional,
-                service_nm: "service_nm" optional,
-            });
+            pub type PostRequestInvoiceInfo = crate::v3::gov::models::InvoiceInfo;
             /// 物流信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTrackInfo {
-                /// 物流单号
-                pub tracking_no: Option<String>,
-                /// 物流公司
-                pub tracking_company: Option<String>,
-                /// 收货省
-                pub usr_prov: Option<String>,
-                /// 收货市
-                pub usr_city: Option<String>,
-                /// 收货区县
-                pub usr_area: Option<String>,
-                /// 收货地址
-                pub usr_addr: Option<String>,
-                /// 物流类型
-                pub tracking_type: Option<String>,
-                /// 提货方式
-                pub delivery_method: Option<String>,
-                /// 发货地址
-                pub shipping_addr: Option<String>,
-                /// 签收时间
-                pub delivery_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTrackInfo {
-                tracking_no: "tracking_no" optional,
-                tracking_company: "tracking_company" optional,
-                usr_prov: "usr_prov" optional,
-                usr_city: "usr_city" optional,
-                usr_area: "usr_area" optional,
-                usr_addr: "usr_addr" optional,
-                tracking_type: "tracking_type" optional,
-                delivery_method: "delivery_method" optional,
-                shipping_addr: "shipping_addr" optional,
-                delivery_time: "delivery_time" optional,
-            });
+            pub type PostRequestTrackInfo = crate::v3::gov::models::TrackInfo;
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::CodeResponse;
         }
         /// `/v3/gov/subsidy/audit/cup/upload`
         pub mod upload {
@@ -669,13 +318,13 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            pub type PostRequest = crate::v3::gov::subsidy::audit::cup::update::PostRequest;
+            pub type PostRequest = crate::v3::gov::models::OrgNoSubMchntCdRequest;
             /// 发票信息
-            pub type PostRequestInvoiceInfo = crate::v3::gov::subsidy::audit::cup::update::PostRequestInvoiceInfo;
+            pub type PostRequestInvoiceInfo = crate::v3::gov::models::InvoiceInfo;
             /// 物流信息
-            pub type PostRequestTrackInfo = crate::v3::gov::subsidy::audit::cup::update::PostRequestTrackInfo;
+            pub type PostRequestTrackInfo = crate::v3::gov::models::TrackInfo;
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::CodeResponse;
         }
     }
 }
@@ -767,25 +416,7 @@ pub mod companies {
             message: "message" optional,
         });
         /// 归集状态枚举
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCollectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCollectState {
-            /// `COLLECT_STATE_NOT_COLLECT`: 未归集
-            CollectStateNotCollect,
-            /// `COLLECT_STATE_COLLECTED`: 已归集
-            CollectStateCollected,
-            /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
-            CollectStateCollectionFailed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCollectState {
-            CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-            CollectStateCollected = "COLLECT_STATE_COLLECTED",
-            CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-        });
+        pub type PostResponseCollectState = crate::v3::gov::models::CollectState;
     }
 }
 /// `/v3/gov/subsidy/goods`
@@ -953,58 +584,11 @@ pub mod goods {
             }
         }
         /// 能效等级
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestEnergyGrade {
-            /// `FIRST_LEVEL`
-            FirstLevel,
-            /// `SECOND_LEVEL`
-            SecondLevel,
-            /// `ENERGY_GRADE_UNKNOWN`
-            EnergyGradeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
-            FirstLevel = "FIRST_LEVEL",
-            SecondLevel = "SECOND_LEVEL",
-            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-        });
+        pub type PostRequestEnergyGrade = crate::v3::gov::models::EnergyGrade;
         /// 产品类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestProductType {
-            /// `COMMON_PRODUCT`: 普通产品
-            CommonProduct,
-            /// `AI_PRODUCT`: AI产品
-            AiProduct,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestProductType {
-            CommonProduct = "COMMON_PRODUCT",
-            AiProduct = "AI_PRODUCT",
-        });
+        pub type PostRequestProductType = crate::v3::gov::models::ProductType;
         /// The response of `POST /v3/gov/subsidy/goods/upload` (商品信息上传).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: Option<String>,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" optional,
-            message: "message" optional,
-        });
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
 }
 /// `/v3/gov/subsidy/n-qualifications`
@@ -1320,85 +904,19 @@ pub mod n_qualifications {
             }
         }
         /// 品类状态
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCateState {
-            /// `CATE_STATE_REDEEM`: 已核销
-            CateStateRedeem,
-            /// `CATE_STATE_REFUND`: 已退回
-            CateStateRefund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCateState {
-            CateStateRedeem = "CATE_STATE_REDEEM",
-            CateStateRefund = "CATE_STATE_REFUND",
-        });
+        pub type PostRequestCateState = crate::v3::gov::models::CateState;
         /// 能效等级
-        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
+        pub type PostRequestEnergyGrade = crate::v3::gov::models::EnergyGrade;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestIdentityDocumentType {
-            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-            IdDocTypeIdCard,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-            IdDocTypeMainlandTravelPermitForHkMc,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-            IdDocTypeMainlandTravelPermitForTw,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-        });
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
         /// 类型(台式、笔记本)，当品类为电脑时必填
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPcType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPcType {
-            /// `DESKTOP`
-            Desktop,
-            /// `LAPTOP`
-            Laptop,
-            /// `COMPUTER_TYPE_UNKNOWN`
-            ComputerTypeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPcType {
-            Desktop = "DESKTOP",
-            Laptop = "LAPTOP",
-            ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-        });
+        pub type PostRequestPcType = crate::v3::gov::models::PcType;
         /// 产品类型
-        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
+        pub type PostRequestProductType = crate::v3::gov::models::ProductType;
         /// 销售方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSaleModel {
-            /// `SALE_MODEL_ONLINE`
-            SaleModelOnline,
-            /// `SALE_MODEL_OFFLINE`
-            SaleModelOffline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
-            SaleModelOnline = "SALE_MODEL_ONLINE",
-            SaleModelOffline = "SALE_MODEL_OFFLINE",
-        });
+        pub type PostRequestSaleModel = crate::v3::gov::models::SaleModel;
         /// The response of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
-        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
 }
 /// `/v3/gov/subsidy/qualification`
@@ -1529,7 +1047,7 @@ pub mod qualification {
         }
     }
     /// 证件类型
-    pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+    pub type GetRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1542,25 +1060,7 @@ pub mod qualification {
         state: "state" optional,
     });
     /// 资格的状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
-        Unclaimed,
-        /// `UNREDEEMED`: 资格领取了，但是未核销;
-        Unredeemed,
-        /// `REDEEMED`: 资格被核销;
-        Redeemed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        Unclaimed = "UNCLAIMED",
-        Unredeemed = "UNREDEEMED",
-        Redeemed = "REDEEMED",
-    });
+    pub type GetResponseState = crate::v3::gov::models::State;
 }
 /// `/v3/gov/subsidy/qualifications`
 pub mod qualifications {
@@ -1723,9 +1223,9 @@ pub mod qualifications {
                 }
             }
             /// 证件类型
-            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
-            pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/claim`
         pub mod claim {
@@ -1849,9 +1349,9 @@ pub mod qualifications {
                 }
             }
             /// 证件类型
-            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
-            pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/query`
         pub mod query {
@@ -1875,57 +1375,9 @@ pub mod qualifications {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 自然人姓名
-                ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-                pub real_name: String,
-                /// 自然人证件号
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-                pub id_card_number: String,
-                /// 手机号
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-                pub phone_number: String,
-                /// 使用的资格的地区编码
-                ///
-                /// Example: `310100`
-                pub qualification_region_code: i64,
-                /// 证件类型
-                ///
-                /// Example: `ID_DOC_TYPE_ID_CARD`
-                pub identity_document_type: PostRequestIdentityDocumentType,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                real_name: "real_name" required,
-                id_card_number: "id_card_number" required,
-                phone_number: "phone_number" required,
-                qualification_region_code: "qualification_region_code" required,
-                identity_document_type: "identity_document_type" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`).
-                #[inline]
-                pub fn new(
-                    real_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                    phone_number: impl Into<String>,
-                    qualification_region_code: i64,
-                    identity_document_type: PostRequestIdentityDocumentType,
-                ) -> Self {
-                    Self {
-                        real_name: real_name.into(),
-                        id_card_number: id_card_number.into(),
-                        phone_number: phone_number.into(),
-                        qualification_region_code,
-                        identity_document_type,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::gov::models::RealNameRequest;
             /// 证件类型
-            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2025,30 +1477,9 @@ pub mod qualifications {
                 ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
             });
             /// 状态
-            pub type PostResponseQualificationListState = crate::v3::gov::subsidy::qualification::GetResponseState;
+            pub type PostResponseQualificationListState = crate::v3::gov::models::State;
             /// 区分未领取的原因
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseQualificationListUnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseQualificationListUnclaimedReason {
-                /// `REASON_CLAIMED_BY_OTHER_REGION`: 被其它微信侧的其它地区领取了，会返回claimed_region_name
-                ReasonClaimedByOtherRegion,
-                /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`: 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
-                ReasonClaimedByOtherPlatformOrRegion,
-                /// `REASON_UNCLAIMED`: 其它平台、地区也没领取
-                ReasonUnclaimed,
-                /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
-                ReasonClaimedByOtherMode,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseQualificationListUnclaimedReason {
-                ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-                ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-                ReasonUnclaimed = "REASON_UNCLAIMED",
-                ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-            });
+            pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::models::UnclaimedReason;
         }
     }
     /// `/v3/gov/subsidy/qualifications/query`
@@ -2073,9 +1504,9 @@ pub mod qualifications {
             }
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
-        pub type PostRequest = crate::v3::gov::subsidy::qualifications::passthrough::query::PostRequest;
+        pub type PostRequest = crate::v3::gov::models::RealNameRequest;
         /// 证件类型
-        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
         /// The response of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2151,9 +1582,9 @@ pub mod qualifications {
             claimed_region_name: "claimed_region_name" optional,
         });
         /// 状态
-        pub type PostResponseQualificationListState = crate::v3::gov::subsidy::qualification::GetResponseState;
+        pub type PostResponseQualificationListState = crate::v3::gov::models::State;
         /// 区分未领取的原因
-        pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::subsidy::qualifications::passthrough::query::PostResponseQualificationListUnclaimedReason;
+        pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::models::UnclaimedReason;
     }
     /// `/v3/gov/subsidy/qualifications/sync`
     pub mod sync {
@@ -2480,19 +1911,19 @@ pub mod qualifications {
             }
         }
         /// 品类状态
-        pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
+        pub type PostRequestCateState = crate::v3::gov::models::CateState;
         /// 能效等级
-        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
+        pub type PostRequestEnergyGrade = crate::v3::gov::models::EnergyGrade;
         /// 证件类型
-        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
         /// 类型(台式、笔记本)，当品类为电脑时必填
-        pub type PostRequestPcType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestPcType;
+        pub type PostRequestPcType = crate::v3::gov::models::PcType;
         /// 产品类型
-        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
+        pub type PostRequestProductType = crate::v3::gov::models::ProductType;
         /// 销售方式
-        pub type PostRequestSaleModel = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestSaleModel;
+        pub type PostRequestSaleModel = crate::v3::gov::models::SaleModel;
         /// The response of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
-        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
 }
 /// `/v3/gov/subsidy/sncode`
@@ -2667,9 +2098,9 @@ pub mod sncode {
             }
         }
         /// 产品类型
-        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
+        pub type PostRequestProductType = crate::v3::gov::models::ProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
-        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
     /// `/v3/gov/subsidy/sncode/query`
     pub mod query {
@@ -2900,9 +2331,9 @@ pub mod sncode {
             }
         }
         /// 产品类型
-        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
+        pub type PostRequestProductType = crate::v3::gov::models::ProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
-        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
 }
 /// `/v3/gov/subsidy/transactions`
@@ -3011,9 +2442,9 @@ pub mod transactions {
             cate_state: "cate_state" optional,
         });
         /// 品类状态
-        pub type PostResponseShopOrderListCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
+        pub type PostResponseShopOrderListCateState = crate::v3::gov::models::CateState;
         /// 归集状态枚举
-        pub type PostResponseShopOrderListCollectState = crate::v3::gov::subsidy::companies::query::PostResponseCollectState;
+        pub type PostResponseShopOrderListCollectState = crate::v3::gov::models::CollectState;
     }
     /// `/v3/gov/subsidy/transactions/summary`
     pub mod summary {
@@ -3130,7 +2561,7 @@ pub mod transactions {
                 }
             }
             /// 品类状态
-            pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
+            pub type PostRequestCateState = crate::v3::gov::models::CateState;
             /// 查询的订单类别
             ///
             /// A value this client does not know yet is kept as [`PostRequestQueryType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3404,15 +2835,15 @@ pub mod transactions {
             }
         }
         /// 品类状态
-        pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
+        pub type PostRequestCateState = crate::v3::gov::models::CateState;
         /// 能效等级
-        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
+        pub type PostRequestEnergyGrade = crate::v3::gov::models::EnergyGrade;
         /// 证件类型
-        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::models::IdentityDocumentType;
         /// 销售方式
-        pub type PostRequestSaleModel = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestSaleModel;
+        pub type PostRequestSaleModel = crate::v3::gov::models::SaleModel;
         /// The response of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
-        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
+        pub type PostResponse = crate::v3::gov::models::CodeMessageResponse;
     }
 }
 /// `/v3/gov/subsidy/zhejiang`
@@ -3546,21 +2977,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: Option<String>,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" optional,
-                resp_desc: "resp_desc" optional,
-            });
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
         pub mod commit {
@@ -3693,24 +3110,9 @@ pub mod zhejiang {
                 }
             }
             /// 销售方式(0-线上/1-线下)
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestSaleModels {
-                /// `0`
-                V0,
-                /// `1`
-                V1,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestSaleModels {
-                V0 = "0",
-                V1 = "1",
-            });
+            pub type PostRequestSaleModels = crate::v3::gov::models::SaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/issue`
         pub mod issue {
@@ -3806,52 +3208,9 @@ pub mod zhejiang {
                 }
             }
             /// 证件类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestCertType {
-                /// `1`
-                V1,
-                /// `2`
-                V2,
-                /// `3`
-                V3,
-                /// `4`
-                V4,
-                /// `5`
-                V5,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestCertType {
-                V1 = "1",
-                V2 = "2",
-                V3 = "3",
-                V4 = "4",
-                V5 = "5",
-            });
+            pub type PostRequestCertType = crate::v3::gov::models::CertType;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: Option<String>,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: Option<String>,
-                /// 品类凭证码
-                ///
-                /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
-                pub auth_code: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" optional,
-                resp_desc: "resp_desc" optional,
-                auth_code: "auth_code" optional,
-            });
+            pub type PostResponse = crate::v3::gov::models::RespCodeRespDescResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/refund`
         pub mod refund {
@@ -3970,9 +3329,9 @@ pub mod zhejiang {
                 }
             }
             /// 销售方式(0-线上/1-线下)
-            pub type PostRequestSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
+            pub type PostRequestSaleModels = crate::v3::gov::models::SaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/try`
         pub mod try_ {
@@ -4561,7 +3920,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
     }
     /// `/v3/gov/subsidy/zhejiang/qualifications`
@@ -4662,7 +4021,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeRespDescResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
         pub mod claim {
@@ -4742,9 +4101,9 @@ pub mod zhejiang {
                 }
             }
             /// 证件类型
-            pub type PostRequestCertType = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostRequestCertType;
+            pub type PostRequestCertType = crate::v3::gov::models::CertType;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/query`
         pub mod query {
@@ -5114,9 +4473,9 @@ pub mod zhejiang {
                 二级 = "二级",
             });
             /// 销售方式(0-线上/1-线下)
-            pub type PostRequestDataSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
+            pub type PostRequestDataSaleModels = crate::v3::gov::models::SaleModels;
             /// 品类状态
-            pub type PostRequestDataStatus = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
+            pub type PostRequestDataStatus = crate::v3::gov::models::SaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -5599,7 +4958,7 @@ pub mod zhejiang {
                 }
             }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
-            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
+            pub type PostResponse = crate::v3::gov::models::RespCodeResponse;
         }
     }
 }

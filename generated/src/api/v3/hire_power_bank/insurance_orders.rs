@@ -48,56 +48,7 @@ pub struct PostRequest {
     service_id: "service_id" optional,
 });
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 租借充电宝隔夜归还保险订单号，唯一标识一笔保险订单
-    ///
-    /// Example: `1234323JKHDFE1243252`
-    pub order_id: Option<String>,
-    /// 商户创建保险订单时的凭据号
-    ///
-    /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-    pub out_order_no: Option<String>,
-    /// 微信用户在商户对应appid下的唯一标识
-    ///
-    /// Example: `2323dfsdf342342`
-    pub openid: Option<String>,
-    /// 一笔保险订单对应的最大理赔次数
-    ///
-    /// Example: `3`
-    pub max_claim_count: Option<i64>,
-    /// 一笔保险订单对应的已理赔次数
-    ///
-    /// Example: `1`
-    pub claimed_count: Option<i64>,
-    /// 保险订单领取时间，遵循rfc3339标准格式
-    ///
-    /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub order_receive_time: Option<String>,
-    /// 保险订单开始时间，遵循rfc3339标准格式
-    ///
-    /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub order_begin_time: Option<String>,
-    /// 保险订单结束时间，遵循rfc3339标准格式
-    ///
-    /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub order_end_time: Option<String>,
-    /// 保险订单领取状态
-    ///
-    /// Example: `RECEIVING`
-    pub order_receive_state: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    order_id: "order_id" optional,
-    out_order_no: "out_order_no" optional,
-    openid: "openid" optional,
-    max_claim_count: "max_claim_count" optional,
-    claimed_count: "claimed_count" optional,
-    order_receive_time: "order_receive_time" optional,
-    order_begin_time: "order_begin_time" optional,
-    order_end_time: "order_end_time" optional,
-    order_receive_state: "order_receive_state" optional,
-});
+pub type PostResponse = crate::v3::hire_power_bank::models::OrderIdResponse;
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/hire-power-bank/insurance-orders/{out_order_no}`, reached with `client.v3().hire_power_bank().insurance_orders().out_order_no(out_order_no)`.
@@ -114,5 +65,5 @@ pub mod by_out_order_no {
         }
     }
     /// The response of `GET /v3/hire-power-bank/insurance-orders/{out_order_no}` (查询保险订单详情).
-    pub type GetResponse = crate::v3::hire_power_bank::insurance_orders::PostResponse;
+    pub type GetResponse = crate::v3::hire_power_bank::models::OrderIdResponse;
 }

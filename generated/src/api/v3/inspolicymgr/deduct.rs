@@ -164,31 +164,7 @@ pub mod authorizations {
         }
     }
     /// 授权状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseAuthState {
-        /// `AUTH_STATE_INIT`
-        AuthStateInit,
-        /// `AUTH_STATE_PENDING`
-        AuthStatePending,
-        /// `AUTH_STATE_GRANTED`
-        AuthStateGranted,
-        /// `AUTH_STATE_DENIED`
-        AuthStateDenied,
-        /// `AUTH_STATE_EXPIRED`
-        AuthStateExpired,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseAuthState {
-        AuthStateInit = "AUTH_STATE_INIT",
-        AuthStatePending = "AUTH_STATE_PENDING",
-        AuthStateGranted = "AUTH_STATE_GRANTED",
-        AuthStateDenied = "AUTH_STATE_DENIED",
-        AuthStateExpired = "AUTH_STATE_EXPIRED",
-    });
+    pub type PostResponseAuthState = crate::v3::inspolicymgr::models::AuthState;
     /// `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`
     pub mod by_out_insurance_no {
         /// The chain step for `/v3/inspolicymgr/deduct/authorizations/{out_insurance_no}`, reached with `client.v3().inspolicymgr().deduct().authorizations().out_insurance_no(out_insurance_no)`.
@@ -261,7 +237,7 @@ pub mod authorizations {
             }
         }
         /// 授权状态
-        pub type GetResponseAuthState = crate::v3::inspolicymgr::deduct::authorizations::PostResponseAuthState;
+        pub type GetResponseAuthState = crate::v3::inspolicymgr::models::AuthState;
     }
 }
 /// `/v3/inspolicymgr/deduct/policies`
@@ -490,155 +466,17 @@ pub mod policies {
         }
     }
     /// 保障期限类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCoverageTermType {
-        /// `COVERAGE_TERM_TYPE_FIXED_DATE`
-        CoverageTermTypeFixedDate,
-        /// `COVERAGE_TERM_TYPE_LIFETIME`
-        CoverageTermTypeLifetime,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCoverageTermType {
-        CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
-        CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
-    });
+    pub type PostRequestCoverageTermType = crate::v3::inspolicymgr::models::CoverageTermType;
     /// 缴费方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPaymentMethod {
-        /// `PAYMENT_METHOD_OTHER`
-        PaymentMethodOther,
-        /// `PAYMENT_METHOD_PERIOD`
-        PaymentMethodPeriod,
-        /// `PAYMENT_METHOD_LUMP_SUM`
-        PaymentMethodLumpSum,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPaymentMethod {
-        PaymentMethodOther = "PAYMENT_METHOD_OTHER",
-        PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
-        PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
-    });
+    pub type PostRequestPaymentMethod = crate::v3::inspolicymgr::models::PaymentMethod;
     /// 缴费周期
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPaymentPeriod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPaymentPeriod {
-        /// `PAYMENT_PERIOD_DAY`
-        PaymentPeriodDay,
-        /// `PAYMENT_PERIOD_WEEK`
-        PaymentPeriodWeek,
-        /// `PAYMENT_PERIOD_BIWEEKLY`
-        PaymentPeriodBiweekly,
-        /// `PAYMENT_PERIOD_MONTH`
-        PaymentPeriodMonth,
-        /// `PAYMENT_PERIOD_QUARTER`
-        PaymentPeriodQuarter,
-        /// `PAYMENT_PERIOD_HALF_YEAR`
-        PaymentPeriodHalfYear,
-        /// `PAYMENT_PERIOD_YEAR`
-        PaymentPeriodYear,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPaymentPeriod {
-        PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
-        PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
-        PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
-        PaymentPeriodMonth = "PAYMENT_PERIOD_MONTH",
-        PaymentPeriodQuarter = "PAYMENT_PERIOD_QUARTER",
-        PaymentPeriodHalfYear = "PAYMENT_PERIOD_HALF_YEAR",
-        PaymentPeriodYear = "PAYMENT_PERIOD_YEAR",
-    });
+    pub type PostRequestPaymentPeriod = crate::v3::inspolicymgr::models::PaymentPeriod;
     /// 期交保费模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPeriodPremiumMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPeriodPremiumMode {
-        /// `PERIOD_PREMIUM_MODE_EQUAL`
-        PeriodPremiumModeEqual,
-        /// `PERIOD_PREMIUM_MODE_FIRST_DIFF`
-        PeriodPremiumModeFirstDiff,
-        /// `PERIOD_PREMIUM_MODE_MULTI_DIFF`
-        PeriodPremiumModeMultiDiff,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPeriodPremiumMode {
-        PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
-        PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
-        PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
-    });
+    pub type PostRequestPeriodPremiumMode = crate::v3::inspolicymgr::models::PeriodPremiumMode;
     /// 保单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPolicyState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPolicyState {
-        /// `POLICY_STATE_ISSUING`
-        PolicyStateIssuing,
-        /// `POLICY_STATE_APPROVED`
-        PolicyStateApproved,
-        /// `POLICY_STATE_DECLINED`
-        PolicyStateDeclined,
-        /// `POLICY_STATE_INACTIVE`
-        PolicyStateInactive,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPolicyState {
-        PolicyStateIssuing = "POLICY_STATE_ISSUING",
-        PolicyStateApproved = "POLICY_STATE_APPROVED",
-        PolicyStateDeclined = "POLICY_STATE_DECLINED",
-        PolicyStateInactive = "POLICY_STATE_INACTIVE",
-    });
+    pub type PostRequestPolicyState = crate::v3::inspolicymgr::models::PolicyState;
     /// 保单类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPolicyType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPolicyType {
-        /// `POLICY_TYPE_OTHER`: 其余险
-        PolicyTypeOther,
-        /// `POLICY_TYPE_MEDICAL`: 医疗险
-        PolicyTypeMedical,
-        /// `POLICY_TYPE_ACCIDENT`: 意外险
-        PolicyTypeAccident,
-        /// `POLICY_TYPE_CRITICAL`: 重疾险
-        PolicyTypeCritical,
-        /// `POLICY_TYPE_CAR`: 车险
-        PolicyTypeCar,
-        /// `POLICY_TYPE_LIFE`: 人寿险
-        PolicyTypeLife,
-        /// `POLICY_TYPE_PROPERTY`: 家财险
-        PolicyTypeProperty,
-        /// `POLICY_TYPE_PET`: 宠物险
-        PolicyTypePet,
-        /// `POLICY_TYPE_ANNUITY`: 年金险
-        PolicyTypeAnnuity,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPolicyType {
-        PolicyTypeOther = "POLICY_TYPE_OTHER",
-        PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
-        PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",
-        PolicyTypeCritical = "POLICY_TYPE_CRITICAL",
-        PolicyTypeCar = "POLICY_TYPE_CAR",
-        PolicyTypeLife = "POLICY_TYPE_LIFE",
-        PolicyTypeProperty = "POLICY_TYPE_PROPERTY",
-        PolicyTypePet = "POLICY_TYPE_PET",
-        PolicyTypeAnnuity = "POLICY_TYPE_ANNUITY",
-    });
+    pub type PostRequestPolicyType = crate::v3::inspolicymgr::models::PolicyType;
     /// The response of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -813,17 +651,17 @@ pub mod policies {
         }
     }
     /// 保障期限类型
-    pub type PostResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
+    pub type PostResponseCoverageTermType = crate::v3::inspolicymgr::models::CoverageTermType;
     /// 缴费方式
-    pub type PostResponsePaymentMethod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentMethod;
+    pub type PostResponsePaymentMethod = crate::v3::inspolicymgr::models::PaymentMethod;
     /// 缴费周期
-    pub type PostResponsePaymentPeriod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentPeriod;
+    pub type PostResponsePaymentPeriod = crate::v3::inspolicymgr::models::PaymentPeriod;
     /// 期交保费模式
-    pub type PostResponsePeriodPremiumMode = crate::v3::inspolicymgr::deduct::policies::PostRequestPeriodPremiumMode;
+    pub type PostResponsePeriodPremiumMode = crate::v3::inspolicymgr::models::PeriodPremiumMode;
     /// 保单状态
-    pub type PostResponsePolicyState = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyState;
+    pub type PostResponsePolicyState = crate::v3::inspolicymgr::models::PolicyState;
     /// 保单类型
-    pub type PostResponsePolicyType = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyType;
+    pub type PostResponsePolicyType = crate::v3::inspolicymgr::models::PolicyType;
     /// `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`
     pub mod by_out_insurance_no {
         /// The chain step for `/v3/inspolicymgr/deduct/policies/{out_insurance_no}`, reached with `client.v3().inspolicymgr().deduct().policies().out_insurance_no(out_insurance_no)`.
@@ -1013,17 +851,17 @@ pub mod policies {
             }
         }
         /// 保障期限类型
-        pub type GetResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
+        pub type GetResponseCoverageTermType = crate::v3::inspolicymgr::models::CoverageTermType;
         /// 缴费方式
-        pub type GetResponsePaymentMethod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentMethod;
+        pub type GetResponsePaymentMethod = crate::v3::inspolicymgr::models::PaymentMethod;
         /// 缴费周期
-        pub type GetResponsePaymentPeriod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentPeriod;
+        pub type GetResponsePaymentPeriod = crate::v3::inspolicymgr::models::PaymentPeriod;
         /// 期交保费模式
-        pub type GetResponsePeriodPremiumMode = crate::v3::inspolicymgr::deduct::policies::PostRequestPeriodPremiumMode;
+        pub type GetResponsePeriodPremiumMode = crate::v3::inspolicymgr::models::PeriodPremiumMode;
         /// 保单状态
-        pub type GetResponsePolicyState = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyState;
+        pub type GetResponsePolicyState = crate::v3::inspolicymgr::models::PolicyState;
         /// 保单类型
-        pub type GetResponsePolicyType = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyType;
+        pub type GetResponsePolicyType = crate::v3::inspolicymgr::models::PolicyType;
         /// The request of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -1138,17 +976,17 @@ pub mod policies {
             coverage_term_type: "coverage_term_type" optional,
         });
         /// 保障期限类型
-        pub type PatchRequestCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
+        pub type PatchRequestCoverageTermType = crate::v3::inspolicymgr::models::CoverageTermType;
         /// 缴费方式
-        pub type PatchRequestPaymentMethod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentMethod;
+        pub type PatchRequestPaymentMethod = crate::v3::inspolicymgr::models::PaymentMethod;
         /// 缴费周期
-        pub type PatchRequestPaymentPeriod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentPeriod;
+        pub type PatchRequestPaymentPeriod = crate::v3::inspolicymgr::models::PaymentPeriod;
         /// 期交保费模式
-        pub type PatchRequestPeriodPremiumMode = crate::v3::inspolicymgr::deduct::policies::PostRequestPeriodPremiumMode;
+        pub type PatchRequestPeriodPremiumMode = crate::v3::inspolicymgr::models::PeriodPremiumMode;
         /// 保单状态
-        pub type PatchRequestPolicyState = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyState;
+        pub type PatchRequestPolicyState = crate::v3::inspolicymgr::models::PolicyState;
         /// 保单类型
-        pub type PatchRequestPolicyType = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyType;
+        pub type PatchRequestPolicyType = crate::v3::inspolicymgr::models::PolicyType;
         /// The response of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
@@ -1323,16 +1161,16 @@ pub mod policies {
             }
         }
         /// 保障期限类型
-        pub type PatchResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
+        pub type PatchResponseCoverageTermType = crate::v3::inspolicymgr::models::CoverageTermType;
         /// 缴费方式
-        pub type PatchResponsePaymentMethod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentMethod;
+        pub type PatchResponsePaymentMethod = crate::v3::inspolicymgr::models::PaymentMethod;
         /// 缴费周期
-        pub type PatchResponsePaymentPeriod = crate::v3::inspolicymgr::deduct::policies::PostRequestPaymentPeriod;
+        pub type PatchResponsePaymentPeriod = crate::v3::inspolicymgr::models::PaymentPeriod;
         /// 期交保费模式
-        pub type PatchResponsePeriodPremiumMode = crate::v3::inspolicymgr::deduct::policies::PostRequestPeriodPremiumMode;
+        pub type PatchResponsePeriodPremiumMode = crate::v3::inspolicymgr::models::PeriodPremiumMode;
         /// 保单状态
-        pub type PatchResponsePolicyState = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyState;
+        pub type PatchResponsePolicyState = crate::v3::inspolicymgr::models::PolicyState;
         /// 保单类型
-        pub type PatchResponsePolicyType = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyType;
+        pub type PatchResponsePolicyType = crate::v3::inspolicymgr::models::PolicyType;
     }
 }

@@ -107,103 +107,13 @@ pub mod by_openid {
                     data: "data" optional,
                 });
                 /// GetResponseData
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseData {
-                    /// 捐赠订单号
-                    pub welfare_trade_id: Option<String>,
-                    /// 应用ID
-                    pub appid: Option<String>,
-                    /// 子商户应用ID
-                    pub sub_appid: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: Option<String>,
-                    /// 捐赠来源
-                    pub donate_source: Option<GetResponseDataDonateSource>,
-                    /// 商户订单
-                    pub merchant_order: Option<String>,
-                    /// 捐赠机构名称
-                    pub institution_name: Option<String>,
-                    /// 捐赠项目编号
-                    pub business_id: Option<String>,
-                    /// 捐赠活动名称
-                    pub business_name: Option<String>,
-                    /// 支付完成时间
-                    pub success_time: Option<String>,
-                    /// 支付者
-                    pub payer: Option<GetResponseDataPayer>,
-                    /// 订单金额
-                    pub amount: Option<GetResponseDataAmount>,
-                    /// 设备编号
-                    pub device_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseData {
-                    welfare_trade_id: "welfare_trade_id" optional,
-                    appid: "appid" optional,
-                    sub_appid: "sub_appid" optional,
-                    brand_id: "brand_id" optional,
-                    donate_source: "donate_source" optional,
-                    merchant_order: "merchant_order" optional,
-                    institution_name: "institution_name" optional,
-                    business_id: "business_id" optional,
-                    business_name: "business_name" optional,
-                    success_time: "success_time" optional,
-                    payer: "payer" optional,
-                    amount: "amount" optional,
-                    device_id: "device_id" optional,
-                });
+                pub type GetResponseData = crate::v3::lovefeast::models::Data;
                 /// 订单金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseDataAmount {
-                    /// 总金额
-                    pub total: Option<i64>,
-                    /// 用户支付金额
-                    pub payer_total: Option<i64>,
-                    /// 货币类型
-                    pub currency: Option<String>,
-                    /// 用户支付币种
-                    pub payer_currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-                    total: "total" optional,
-                    payer_total: "payer_total" optional,
-                    currency: "currency" optional,
-                    payer_currency: "payer_currency" optional,
-                });
+                pub type GetResponseDataAmount = crate::v3::lovefeast::models::Amount;
                 /// 捐赠来源
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseDataDonateSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseDataDonateSource {
-                    /// `MINIPROGRAM_PAY`: 一起捐小程序
-                    MiniprogramPay,
-                    /// `ENTRUST_PAY`: 一块捐插件
-                    EntrustPay,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseDataDonateSource {
-                    MiniprogramPay = "MINIPROGRAM_PAY",
-                    EntrustPay = "ENTRUST_PAY",
-                });
+                pub type GetResponseDataDonateSource = crate::v3::lovefeast::models::DonateSource;
                 /// 支付者
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseDataPayer {
-                    /// 用户标识
-                    pub openid: Option<String>,
-                    /// 用户子标识
-                    pub sub_openid: Option<String>,
-                    /// 用户头像URL
-                    pub avatar: Option<String>,
-                    /// 用户昵称
-                    pub nickname: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseDataPayer {
-                    openid: "openid" optional,
-                    sub_openid: "sub_openid" optional,
-                    avatar: "avatar" optional,
-                    nickname: "nickname" optional,
-                });
+                pub type GetResponseDataPayer = crate::v3::lovefeast::models::Payer;
             }
         }
         /// `/v3/lovefeast/users/{openid}/orders/out-trade-no`
@@ -236,13 +146,13 @@ pub mod by_openid {
                     }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` (查询用户捐赠单详情).
-                pub type GetResponse = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseData;
+                pub type GetResponse = crate::v3::lovefeast::models::Data;
                 /// 订单金额
-                pub type GetResponseAmount = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataAmount;
+                pub type GetResponseAmount = crate::v3::lovefeast::models::Amount;
                 /// 捐赠来源
-                pub type GetResponseDonateSource = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataDonateSource;
+                pub type GetResponseDonateSource = crate::v3::lovefeast::models::DonateSource;
                 /// 支付者
-                pub type GetResponsePayer = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataPayer;
+                pub type GetResponsePayer = crate::v3::lovefeast::models::Payer;
             }
         }
     }

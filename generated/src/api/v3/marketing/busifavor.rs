@@ -233,40 +233,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 批次号
-            pub stock_id: String,
-            /// 券code
-            pub coupon_code: String,
-            /// 关联的商户订单号
-            pub out_trade_no: String,
-            /// 商户请求单号
-            pub out_request_no: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" required,
-            coupon_code: "coupon_code" required,
-            out_trade_no: "out_trade_no" required,
-            out_request_no: "out_request_no" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `out_trade_no`, `out_request_no`).
-            #[inline]
-            pub fn new(
-                stock_id: impl Into<String>,
-                coupon_code: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    stock_id: stock_id.into(),
-                    coupon_code: coupon_code.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_request_no: out_request_no.into(),
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -454,7 +421,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
-        pub type PostRequest = crate::v3::marketing::busifavor::coupons::associate::PostRequest;
+        pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -853,16 +820,7 @@ pub mod product_coupons {
             }
         }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预发券token
-            ///
-            /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
-            pub token: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" optional,
-        });
+        pub type PostResponse = crate::v3::marketing::models::TokenResponse;
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
     pub mod send {
@@ -1116,25 +1074,7 @@ pub mod stocks {
         }
     }
     /// 券code模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCouponCodeMode {
-        /// `WECHATPAY_MODE`
-        WechatpayMode,
-        /// `MERCHANT_API`
-        MerchantApi,
-        /// `MERCHANT_UPLOAD`
-        MerchantUpload,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCouponCodeMode {
-        WechatpayMode = "WECHATPAY_MODE",
-        MerchantApi = "MERCHANT_API",
-        MerchantUpload = "MERCHANT_UPLOAD",
-    });
+    pub type PostRequestCouponCodeMode = crate::v3::marketing::models::CouponCodeMode;
     /// 核销规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRule {
@@ -1246,51 +1186,11 @@ pub mod stocks {
         }
     }
     /// 固定周期有效时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
-        /// 可用星期数
-        pub week_day: Option<Vec<i64>>,
-        /// 当天可用时间段
-        pub available_day_time: Option<
-            Vec<PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
-        week_day: "week_day" optional,
-        available_day_time: "available_day_time" optional,
-    });
+    pub type PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::models::AvailableWeek;
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-        /// 当天可用开始时间
-        ///
-        /// Example: `3600`
-        pub begin_time: Option<i64>,
-        /// 当天可用结束时间
-        ///
-        /// Example: `86399`
-        pub end_time: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-    });
+    pub type PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-        /// 开始时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub begin_time: Option<String>,
-        /// 结束时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub end_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-    });
+    pub type PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::IrregularyAvaliableTime;
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
@@ -1370,28 +1270,7 @@ pub mod stocks {
         }
     }
     /// 核销方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCouponUseRuleUseMethod {
-        /// `OFF_LINE`
-        OffLine,
-        /// `MINI_PROGRAMS`
-        MiniPrograms,
-        /// `SELF_CONSUME`
-        SelfConsume,
-        /// `PAYMENT_CODE`
-        PaymentCode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCouponUseRuleUseMethod {
-        OffLine = "OFF_LINE",
-        MiniPrograms = "MINI_PROGRAMS",
-        SelfConsume = "SELF_CONSUME",
-        PaymentCode = "PAYMENT_CODE",
-    });
+    pub type PostRequestCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
     /// 自定义入口
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCustomEntrance {
@@ -1422,67 +1301,9 @@ pub mod stocks {
         code_display_mode: "code_display_mode" optional,
     });
     /// code展示模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustomEntranceCodeDisplayMode {
-        /// `NOT_SHOW`
-        NotShow,
-        /// `BARCODE`
-        Barcode,
-        /// `QRCODE`
-        Qrcode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceCodeDisplayMode {
-        NotShow = "NOT_SHOW",
-        Barcode = "BARCODE",
-        Qrcode = "QRCODE",
-    });
+    pub type PostRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
     /// 小程序入口
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestCustomEntranceMiniProgramsInfo {
-        /// 商家小程序appid
-        ///
-        /// Example: `wx234545656765876`
-        pub mini_programs_appid: String,
-        /// 商家小程序path
-        ///
-        /// Example: `/path/index/index`
-        pub mini_programs_path: String,
-        /// 入口文案
-        ///
-        /// Example: `欢迎选购`
-        pub entrance_words: String,
-        /// 引导文案
-        ///
-        /// Example: `获取更多优惠`
-        pub guiding_words: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestCustomEntranceMiniProgramsInfo {
-        mini_programs_appid: "mini_programs_appid" required,
-        mini_programs_path: "mini_programs_path" required,
-        entrance_words: "entrance_words" required,
-        guiding_words: "guiding_words" optional,
-    });
-    impl PostRequestCustomEntranceMiniProgramsInfo {
-        /// A `PostRequestCustomEntranceMiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCustomEntranceMiniProgramsInfo { guiding_words: Some(…), ..PostRequestCustomEntranceMiniProgramsInfo::new(…) }`.
-        #[inline]
-        pub fn new(
-            mini_programs_appid: impl Into<String>,
-            mini_programs_path: impl Into<String>,
-            entrance_words: impl Into<String>,
-        ) -> Self {
-            Self {
-                mini_programs_appid: mini_programs_appid.into(),
-                mini_programs_path: mini_programs_path.into(),
-                entrance_words: entrance_words.into(),
-                guiding_words: None,
-            }
-        }
-    }
+    pub type PostRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfo {
@@ -1518,93 +1339,11 @@ pub mod stocks {
         finder_info: "finder_info" optional,
     });
     /// 背景颜色
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestDisplayPatternInfoBackgroundColor {
-        /// `Color010`
-        Color010,
-        /// `Color020`
-        Color020,
-        /// `Color030`
-        Color030,
-        /// `Color040`
-        Color040,
-        /// `Color050`
-        Color050,
-        /// `Color060`
-        Color060,
-        /// `Color070`
-        Color070,
-        /// `Color080`
-        Color080,
-        /// `Color090`
-        Color090,
-        /// `Color100`
-        Color100,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestDisplayPatternInfoBackgroundColor {
-        Color010 = "Color010",
-        Color020 = "Color020",
-        Color030 = "Color030",
-        Color040 = "Color040",
-        Color050 = "Color050",
-        Color060 = "Color060",
-        Color070 = "Color070",
-        Color080 = "Color080",
-        Color090 = "Color090",
-        Color100 = "Color100",
-    });
+    pub type PostRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
     /// 视频号相关信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestDisplayPatternInfoFinderInfo {
-        /// 视频号ID
-        ///
-        /// Example: `sph6Rngt2T4RlUf`
-        pub finder_id: String,
-        /// 视频号视频ID
-        ///
-        /// Example: `sph6Rngt2T4RlUf`
-        pub finder_video_id: String,
-        /// 视频号封面图
-        ///
-        /// Example: `https://wxpaylogo.qpic.cn/xxx`
-        pub finder_video_cover_image_url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfoFinderInfo {
-        finder_id: "finder_id" required,
-        finder_video_id: "finder_video_id" required,
-        finder_video_cover_image_url: "finder_video_cover_image_url" required,
-    });
-    impl PostRequestDisplayPatternInfoFinderInfo {
-        /// A `PostRequestDisplayPatternInfoFinderInfo` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
-        #[inline]
-        pub fn new(
-            finder_id: impl Into<String>,
-            finder_video_id: impl Into<String>,
-            finder_video_cover_image_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                finder_id: finder_id.into(),
-                finder_video_id: finder_video_id.into(),
-                finder_video_cover_image_url: finder_video_cover_image_url.into(),
-            }
-        }
-    }
+    pub type PostRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::models::FinderInfo;
     /// 事件通知配置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestNotifyConfig {
-        /// 事件通知appid
-        ///
-        /// Example: `wx23232232323`
-        pub notify_appid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestNotifyConfig {
-        notify_appid: "notify_appid" optional,
-    });
+    pub type PostRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
     /// 发放规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestStockSendRule {
@@ -1666,25 +1405,7 @@ pub mod stocks {
         }
     }
     /// 批次类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestStockType {
-        /// `NORMAL`
-        Normal,
-        /// `DISCOUNT`
-        Discount,
-        /// `EXCHANGE`
-        Exchange,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestStockType {
-        Normal = "NORMAL",
-        Discount = "DISCOUNT",
-        Exchange = "EXCHANGE",
-    });
+    pub type PostRequestStockType = crate::v3::marketing::models::StockType;
     /// The response of `POST /v3/marketing/busifavor/stocks` (创建商家券API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1852,191 +1573,31 @@ pub mod stocks {
             available_count: "available_count" optional,
         });
         /// 券code模式
-        pub type GetResponseCouponCodeMode = crate::v3::marketing::busifavor::stocks::PostRequestCouponCodeMode;
+        pub type GetResponseCouponCodeMode = crate::v3::marketing::models::CouponCodeMode;
         /// 核销规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRule {
-            /// 券可核销时间
-            pub coupon_available_time: Option<
-                GetResponseCouponUseRuleCouponAvailableTime,
-            >,
-            /// 固定面额满减券使用规则
-            pub fixed_normal_coupon: Option<GetResponseCouponUseRuleFixedNormalCoupon>,
-            /// 折扣券使用规则
-            pub discount_coupon: Option<GetResponseCouponUseRuleDiscountCoupon>,
-            /// 换购券使用规则
-            pub exchange_coupon: Option<GetResponseCouponUseRuleExchangeCoupon>,
-            /// 核销方式
-            ///
-            /// Example: `OFF_LINE`
-            pub use_method: Option<GetResponseCouponUseRuleUseMethod>,
-            /// 小程序appid
-            ///
-            /// Example: `wx23232232323`
-            pub mini_programs_appid: Option<String>,
-            /// 小程序path
-            ///
-            /// Example: `/path/index/index`
-            pub mini_programs_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
-            coupon_available_time: "coupon_available_time" optional,
-            fixed_normal_coupon: "fixed_normal_coupon" optional,
-            discount_coupon: "discount_coupon" optional,
-            exchange_coupon: "exchange_coupon" optional,
-            use_method: "use_method" optional,
-            mini_programs_appid: "mini_programs_appid" optional,
-            mini_programs_path: "mini_programs_path" optional,
-        });
+        pub type GetResponseCouponUseRule = crate::v3::marketing::models::CouponUseRule;
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleCouponAvailableTime {
-            /// 开始时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_begin_time: Option<String>,
-            /// 结束时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `3`
-            pub available_day_after_receive: Option<i64>,
-            /// 固定周期有效时间段
-            pub available_week: Option<
-                GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek,
-            >,
-            /// 无规律的有效时间段
-            pub irregulary_avaliable_time: Option<
-                Vec<GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime>,
-            >,
-            /// 领取后N天开始生效
-            ///
-            /// Example: `7`
-            pub wait_days_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
-            available_begin_time: "available_begin_time" optional,
-            available_end_time: "available_end_time" optional,
-            available_day_after_receive: "available_day_after_receive" optional,
-            available_week: "available_week" optional,
-            irregulary_avaliable_time: "irregulary_avaliable_time" optional,
-            wait_days_after_receive: "wait_days_after_receive" optional,
-        });
+        pub type GetResponseCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::CouponAvailableTime;
         /// 固定周期有效时间段
-        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek;
+        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::models::AvailableWeek;
         /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
+        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-        pub type GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
+        pub type GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::IrregularyAvaliableTime;
         /// 折扣券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleDiscountCoupon {
-            /// 折扣比例
-            ///
-            /// Example: `88`
-            pub discount_percent: Option<i64>,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
-            discount_percent: "discount_percent" optional,
-            transaction_minimum: "transaction_minimum" optional,
-        });
+        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::models::DiscountCoupon;
         /// 换购券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleExchangeCoupon {
-            /// 单品换购价
-            ///
-            /// Example: `100`
-            pub exchange_price: Option<i64>,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
-            exchange_price: "exchange_price" optional,
-            transaction_minimum: "transaction_minimum" optional,
-        });
+        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCoupon;
         /// 固定面额满减券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleFixedNormalCoupon {
-            /// 优惠金额
-            ///
-            /// Example: `5`
-            pub discount_amount: Option<i64>,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
-            discount_amount: "discount_amount" optional,
-            transaction_minimum: "transaction_minimum" optional,
-        });
+        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::FixedNormalCoupon;
         /// 核销方式
-        pub type GetResponseCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
+        pub type GetResponseCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
         /// 自定义入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCustomEntrance {
-            /// 小程序入口
-            pub mini_programs_info: Option<GetResponseCustomEntranceMiniProgramsInfo>,
-            /// 商户公众号appid
-            ///
-            /// Example: `wx324345hgfhfghfg`
-            pub appid: Option<String>,
-            /// 营销馆id
-            ///
-            /// Example: `233455656`
-            pub hall_id: Option<String>,
-            /// 可用门店id
-            ///
-            /// Example: `233554655`
-            pub store_id: Option<String>,
-            /// code展示模式
-            ///
-            /// Example: `BARCODE`
-            pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
-            mini_programs_info: "mini_programs_info" optional,
-            appid: "appid" optional,
-            hall_id: "hall_id" optional,
-            store_id: "store_id" optional,
-            code_display_mode: "code_display_mode" optional,
-        });
+        pub type GetResponseCustomEntrance = crate::v3::marketing::models::CustomEntrance;
         /// code展示模式
-        pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
+        pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
         /// 小程序入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCustomEntranceMiniProgramsInfo {
-            /// 商家小程序appid
-            ///
-            /// Example: `wx234545656765876`
-            pub mini_programs_appid: Option<String>,
-            /// 商家小程序path
-            ///
-            /// Example: `/path/index/index`
-            pub mini_programs_path: Option<String>,
-            /// 入口文案
-            ///
-            /// Example: `欢迎选购`
-            pub entrance_words: Option<String>,
-            /// 引导文案
-            ///
-            /// Example: `获取更多优惠`
-            pub guiding_words: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
-            mini_programs_appid: "mini_programs_appid" optional,
-            mini_programs_path: "mini_programs_path" optional,
-            entrance_words: "entrance_words" optional,
-            guiding_words: "guiding_words" optional,
-        });
+        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
@@ -2072,30 +1633,11 @@ pub mod stocks {
             finder_info: "finder_info" optional,
         });
         /// 背景颜色
-        pub type GetResponseDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+        pub type GetResponseDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
         /// 视频号相关信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDisplayPatternInfoFinderInfo {
-            /// 视频号ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_id: Option<String>,
-            /// 视频号视频ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_video_id: Option<String>,
-            /// 视频号封面图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/xxx`
-            pub finder_video_cover_image_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
-            finder_id: "finder_id" optional,
-            finder_video_id: "finder_video_id" optional,
-            finder_video_cover_image_url: "finder_video_cover_image_url" optional,
-        });
+        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::models::ResponseFinderInfo;
         /// 事件通知配置
-        pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+        pub type GetResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 批次发放情况
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSendCountInformation {
@@ -2189,7 +1731,7 @@ pub mod stocks {
             Paused = "PAUSED",
         });
         /// 批次类型
-        pub type GetResponseStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+        pub type GetResponseStockType = crate::v3::marketing::models::StockType;
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequest {
@@ -2276,7 +1818,7 @@ pub mod stocks {
             mini_programs_path: "mini_programs_path" optional,
         });
         /// 核销方式
-        pub type PatchRequestCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
+        pub type PatchRequestCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
         /// 自定义入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntrance {
@@ -2302,9 +1844,9 @@ pub mod stocks {
             code_display_mode: "code_display_mode" optional,
         });
         /// code展示模式
-        pub type PatchRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
+        pub type PatchRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
         /// 小程序入口
-        pub type PatchRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
+        pub type PatchRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfo {
@@ -2340,11 +1882,11 @@ pub mod stocks {
             finder_info: "finder_info" optional,
         });
         /// 背景颜色
-        pub type PatchRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+        pub type PatchRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
         /// 视频号相关信息
-        pub type PatchRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
+        pub type PatchRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::models::FinderInfo;
         /// 事件通知配置
-        pub type PatchRequestNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+        pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestStockSendRule {
@@ -2511,31 +2053,7 @@ pub mod stocks {
                 limit: query "limit" optional,
             });
             /// 券code状态
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestStatus {
-                /// `SENDED`
-                Sended,
-                /// `USED`
-                Used,
-                /// `EXPIRED`
-                Expired,
-                /// `DELETED`
-                Deleted,
-                /// `DEACTIVATED`
-                Deactivated,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestStatus {
-                Sended = "SENDED",
-                Used = "USED",
-                Expired = "EXPIRED",
-                Deleted = "DELETED",
-                Deactivated = "DEACTIVATED",
-            });
+            pub type GetRequestStatus = crate::v3::marketing::models::Status;
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -2583,32 +2101,7 @@ pub mod stocks {
                 }
             }
             /// 券code信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 商户上传code
-                pub code: Option<String>,
-                /// 商户上传code分配状态
-                pub code_status: Option<String>,
-                /// 上传时间
-                pub upload_time: Option<String>,
-                /// 被分配时间
-                pub dispatched_time: Option<String>,
-                /// 领券用户的OpenID
-                pub openid: Option<String>,
-                /// 领券用户的UnionID
-                pub unionid: Option<String>,
-                /// 用户券code
-                pub coupon_code: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                code: "code" optional,
-                code_status: "code_status" optional,
-                upload_time: "upload_time" optional,
-                dispatched_time: "dispatched_time" optional,
-                openid: "openid" optional,
-                unionid: "unionid" optional,
-                coupon_code: "coupon_code" optional,
-            });
+            pub type GetResponseData = crate::v3::marketing::models::Data;
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
@@ -2808,7 +2301,7 @@ pub mod stocks {
                     coupon_information: "coupon_information" optional,
                 });
                 /// 券code信息
-                pub type GetResponseCodeInformation = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetResponseData;
+                pub type GetResponseCodeInformation = crate::v3::marketing::models::Data;
                 /// 券码信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformation {
@@ -2865,29 +2358,29 @@ pub mod stocks {
                     display_pattern_info: "display_pattern_info" optional,
                 });
                 /// 核销规则
-                pub type GetResponseCouponInformationCouponUseRule = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRule;
+                pub type GetResponseCouponInformationCouponUseRule = crate::v3::marketing::models::CouponUseRule;
                 /// 券可核销时间
-                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTime = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleCouponAvailableTime;
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::CouponAvailableTime;
                 /// 固定周期有效时间段
-                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek;
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::models::AvailableWeek;
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::IrregularyAvaliableTime;
                 /// 折扣券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleDiscountCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleDiscountCoupon = crate::v3::marketing::models::DiscountCoupon;
                 /// 换购券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleExchangeCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCoupon;
                 /// 固定面额满减券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleFixedNormalCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::FixedNormalCoupon;
                 /// 核销方式
-                pub type GetResponseCouponInformationCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
+                pub type GetResponseCouponInformationCouponUseRuleUseMethod = crate::v3::marketing::models::UseMethod;
                 /// 自定义入口
-                pub type GetResponseCouponInformationCustomEntrance = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCustomEntrance;
+                pub type GetResponseCouponInformationCustomEntrance = crate::v3::marketing::models::CustomEntrance;
                 /// code展示模式
-                pub type GetResponseCouponInformationCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
+                pub type GetResponseCouponInformationCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
                 /// 小程序入口
-                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCustomEntranceMiniProgramsInfo;
+                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
                 /// 样式信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfo {
@@ -2927,11 +2420,11 @@ pub mod stocks {
                     finder_info: "finder_info" optional,
                 });
                 /// 背景颜色
-                pub type GetResponseCouponInformationDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type GetResponseCouponInformationDisplayPatternInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 视频号相关信息
-                pub type GetResponseCouponInformationDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
+                pub type GetResponseCouponInformationDisplayPatternInfoFinderInfo = crate::v3::marketing::models::ResponseFinderInfo;
                 /// 批次类型
-                pub type GetResponseCouponInformationStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                pub type GetResponseCouponInformationStockType = crate::v3::marketing::models::StockType;
             }
         }
     }
@@ -3847,7 +3340,7 @@ pub mod users {
                 }
             }
             /// 券状态
-            pub type GetRequestCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
+            pub type GetRequestCouponState = crate::v3::marketing::models::Status;
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -3944,192 +3437,31 @@ pub mod users {
                 use_time: "use_time" optional,
             });
             /// 券状态
-            pub type GetResponseDataCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
+            pub type GetResponseDataCouponState = crate::v3::marketing::models::Status;
             /// 核销规则
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRule {
-                /// 券可核销时间
-                pub coupon_available_time: Option<
-                    GetResponseDataCouponUseRuleCouponAvailableTime,
-                >,
-                /// 固定周期有效时间段
-                pub available_week: Option<GetResponseDataCouponUseRuleAvailableWeek>,
-                /// `irregulary_avaliable_time`
-                pub irregulary_avaliable_time: Option<
-                    Vec<GetResponseDataCouponUseRuleIrregularyAvaliableTime>,
-                >,
-                /// 固定面额满减券使用规则
-                pub fixed_normal_coupon: Option<
-                    GetResponseDataCouponUseRuleFixedNormalCoupon,
-                >,
-                /// 折扣券使用规则
-                pub discount_coupon: Option<GetResponseDataCouponUseRuleDiscountCoupon>,
-                /// 换购券使用规则
-                pub exchange_coupon: Option<GetResponseDataCouponUseRuleExchangeCoupon>,
-                /// `use_method`
-                pub use_method: Option<crate::types::UseMethod>,
-                /// 小程序appid
-                pub mini_programs_appid: Option<String>,
-                /// 小程序path
-                pub mini_programs_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRule {
-                coupon_available_time: "coupon_available_time" optional,
-                available_week: "available_week" optional,
-                irregulary_avaliable_time: "irregulary_avaliable_time" optional,
-                fixed_normal_coupon: "fixed_normal_coupon" optional,
-                discount_coupon: "discount_coupon" optional,
-                exchange_coupon: "exchange_coupon" optional,
-                use_method: "use_method" optional,
-                mini_programs_appid: "mini_programs_appid" optional,
-                mini_programs_path: "mini_programs_path" optional,
-            });
+            pub type GetResponseDataCouponUseRule = crate::v3::marketing::models::ResponseCouponUseRule;
             /// 固定周期有效时间段
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleAvailableWeek {
-                /// `week_day`
-                pub week_day: Option<Vec<i64>>,
-                /// 当天可用时间段
-                pub available_day_time: Option<
-                    Vec<GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleAvailableWeek {
-                week_day: "week_day" optional,
-                available_day_time: "available_day_time" optional,
-            });
+            pub type GetResponseDataCouponUseRuleAvailableWeek = crate::v3::marketing::models::ResponseAvailableWeek;
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
-            pub type GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
+            pub type GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
             /// 券可核销时间
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleCouponAvailableTime {
-                /// 开始时间
-                pub available_begin_time: Option<String>,
-                /// 结束时间
-                pub available_end_time: Option<String>,
-                /// 领取后N天内有效
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleCouponAvailableTime {
-                available_begin_time: "available_begin_time" optional,
-                available_end_time: "available_end_time" optional,
-                available_day_after_receive: "available_day_after_receive" optional,
-            });
+            pub type GetResponseDataCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::ResponseCouponAvailableTime;
             /// 折扣券使用规则
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleDiscountCoupon {
-                /// 折扣比例
-                pub discount_percent: Option<i64>,
-                /// 消费门槛
-                pub transaction_minimum: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleDiscountCoupon {
-                discount_percent: "discount_percent" optional,
-                transaction_minimum: "transaction_minimum" optional,
-            });
+            pub type GetResponseDataCouponUseRuleDiscountCoupon = crate::v3::marketing::models::ResponseDiscountCoupon;
             /// 换购券使用规则
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleExchangeCoupon {
-                /// 单品换购价
-                pub exchange_price: Option<i64>,
-                /// 消费门槛
-                pub transaction_minimum: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleExchangeCoupon {
-                exchange_price: "exchange_price" optional,
-                transaction_minimum: "transaction_minimum" optional,
-            });
+            pub type GetResponseDataCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ResponseExchangeCoupon;
             /// 固定面额满减券使用规则
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleFixedNormalCoupon {
-                /// 优惠金额
-                pub discount_amount: Option<i64>,
-                /// 消费门槛
-                pub transaction_minimum: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleFixedNormalCoupon {
-                discount_amount: "discount_amount" optional,
-                transaction_minimum: "transaction_minimum" optional,
-            });
+            pub type GetResponseDataCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseFixedNormalCoupon;
             /// 无规律的有效时间段
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleIrregularyAvaliableTime {
-                /// 开始时间
-                pub begin_time: Option<String>,
-                /// 结束时间
-                pub end_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleIrregularyAvaliableTime {
-                begin_time: "begin_time" optional,
-                end_time: "end_time" optional,
-            });
+            pub type GetResponseDataCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
             /// 自定义入口
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCustomEntrance {
-                /// 小程序入口
-                pub mini_programs_info: Option<
-                    GetResponseDataCustomEntranceMiniProgramsInfo,
-                >,
-                /// 商户公众号appid
-                pub appid: Option<String>,
-                /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
-                pub hall_id: Option<String>,
-                /// 可用门店id
-                pub store_id: Option<String>,
-                /// code展示模式
-                pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCustomEntrance {
-                mini_programs_info: "mini_programs_info" optional,
-                appid: "appid" optional,
-                hall_id: "hall_id" optional,
-                store_id: "store_id" optional,
-                code_display_mode: "code_display_mode" optional,
-            });
+            pub type GetResponseDataCustomEntrance = crate::v3::marketing::models::ResponseCustomEntrance;
             /// 小程序入口
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCustomEntranceMiniProgramsInfo {
-                /// 商家小程序appid
-                pub mini_programs_appid: Option<String>,
-                /// 商家小程序path
-                pub mini_programs_path: Option<String>,
-                /// 入口文案
-                pub entrance_words: Option<String>,
-                /// 引导文案
-                pub guiding_words: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCustomEntranceMiniProgramsInfo {
-                mini_programs_appid: "mini_programs_appid" optional,
-                mini_programs_path: "mini_programs_path" optional,
-                entrance_words: "entrance_words" optional,
-                guiding_words: "guiding_words" optional,
-            });
+            pub type GetResponseDataCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseDataCustomEntranceMiniProgramsInfo;
             /// 样式信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataDisplayPatternInfo {
-                /// 使用须知
-                pub description: Option<String>,
-                /// 商户logo
-                pub merchant_logo_url: Option<String>,
-                /// 商户名称
-                pub merchant_name: Option<String>,
-                /// `background_color`
-                pub background_color: Option<crate::types::BackgroundColor>,
-                /// 券详情图片
-                pub coupon_image_url: Option<String>,
-                /// 视频号相关信息
-                pub finder_info: Option<GetResponseDataDisplayPatternInfoFinderInfo>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataDisplayPatternInfo {
-                description: "description" optional,
-                merchant_logo_url: "merchant_logo_url" optional,
-                merchant_name: "merchant_name" optional,
-                background_color: "background_color" optional,
-                coupon_image_url: "coupon_image_url" optional,
-                finder_info: "finder_info" optional,
-            });
+            pub type GetResponseDataDisplayPatternInfo = crate::v3::marketing::models::DisplayPatternInfo;
             /// 视频号相关信息
-            pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
+            pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::models::ResponseFinderInfo;
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
                 /// The chain step for `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`, reached with `client.v3().marketing().busifavor().users().openid(openid).coupons().coupon_code(coupon_code)`.
@@ -4264,29 +3596,29 @@ pub mod users {
                             RedeemExpired = "REDEEM_EXPIRED",
                         });
                         /// 核销规则
-                        pub type GetResponseCouponUseRule = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRule;
+                        pub type GetResponseCouponUseRule = crate::v3::marketing::models::ResponseCouponUseRule;
                         /// 固定周期有效时间段
-                        pub type GetResponseCouponUseRuleAvailableWeek = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleAvailableWeek;
+                        pub type GetResponseCouponUseRuleAvailableWeek = crate::v3::marketing::models::ResponseAvailableWeek;
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
-                        pub type GetResponseCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
+                        pub type GetResponseCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
                         /// 券可核销时间
-                        pub type GetResponseCouponUseRuleCouponAvailableTime = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleCouponAvailableTime;
+                        pub type GetResponseCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::ResponseCouponAvailableTime;
                         /// 折扣券使用规则
-                        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleDiscountCoupon;
+                        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::models::ResponseDiscountCoupon;
                         /// 换购券使用规则
-                        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
+                        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ResponseExchangeCoupon;
                         /// 固定面额满减券使用规则
-                        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleFixedNormalCoupon;
+                        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseFixedNormalCoupon;
                         /// 无规律的有效时间段
-                        pub type GetResponseCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleIrregularyAvaliableTime;
+                        pub type GetResponseCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
                         /// 自定义入口
-                        pub type GetResponseCustomEntrance = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCustomEntrance;
+                        pub type GetResponseCustomEntrance = crate::v3::marketing::models::ResponseCustomEntrance;
                         /// 小程序入口
-                        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCustomEntranceMiniProgramsInfo;
+                        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseDataCustomEntranceMiniProgramsInfo;
                         /// 样式信息
-                        pub type GetResponseDisplayPatternInfo = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataDisplayPatternInfo;
+                        pub type GetResponseDisplayPatternInfo = crate::v3::marketing::models::DisplayPatternInfo;
                         /// 视频号相关信息
-                        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
+                        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::models::ResponseFinderInfo;
                     }
                 }
             }

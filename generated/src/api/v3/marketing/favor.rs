@@ -390,7 +390,7 @@ pub mod coupon_stocks {
         transaction_minimum: "transaction_minimum" optional,
     });
     /// 换购券使用规则
-    pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
+    pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::models::ResponseExchangeCoupon;
     /// 固定面额满减券使用规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
@@ -601,44 +601,11 @@ pub mod media {
             }
         }
         /// The request of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 媒体文件元信息`JSON`格式字符串
-            pub meta: PostRequestMeta,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`meta`).
-            #[inline]
-            pub fn new(meta: PostRequestMeta) -> Self {
-                Self { meta }
-            }
-        }
+        pub type PostRequest = crate::v3::marketing::models::MetaRequest;
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMeta {
-            /// 文件名称
-            pub filename: Option<String>,
-            /// 文件摘要
-            pub sha256: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMeta {
-            filename: "filename" optional,
-            sha256: "sha256" optional,
-        });
+        pub type PostRequestMeta = crate::v3::marketing::models::Meta;
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 媒体文件URL地址
-            ///
-            /// Example: `https://qpic.cn/xxx`
-            pub media_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            media_url: "media_url" optional,
-        });
+        pub type PostResponse = crate::v3::marketing::models::MediaUrlResponse;
     }
 }
 /// `/v3/marketing/favor/stocks`
@@ -789,155 +756,15 @@ pub mod stocks {
         }
     }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseData {
-        /// 批次名称
-        ///
-        /// Example: `微信支付代金券批次`
-        pub stock_name: Option<String>,
-        /// 开始时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_begin_time: Option<String>,
-        /// 结束时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_end_time: Option<String>,
-        /// 发放规则
-        pub stock_use_rule: Option<GetResponseDataStockUseRule>,
-        /// 是否无资金流
-        pub no_cash: Option<bool>,
-        /// `stock_type`
-        pub stock_type: Option<crate::types::FavorStockType>,
-        /// 批次号
-        pub stock_id: Option<String>,
-        /// 创建批次的商户号
-        pub stock_creator_mchid: Option<String>,
-        /// `status`
-        pub status: Option<crate::types::FavorStockStatus>,
-        /// 使用说明
-        ///
-        /// Example: `微信支付营销`
-        pub description: Option<String>,
-        /// 创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 激活批次的时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub start_time: Option<String>,
-        /// 终止批次的时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub stop_time: Option<String>,
-        /// 是否单品优惠
-        pub singleitem: Option<bool>,
-        /// 减至批次特定信息
-        pub cut_to_message: Option<GetResponseDataCutToMessage>,
-        /// 已发券数量
-        pub distributed_coupons: Option<i64>,
-        /// 业务类型
-        pub business_type: Option<GetResponseDataBusinessType>,
-        /// 消费金可用地域
-        pub available_region_list: Option<Vec<GetResponseDataAvailableRegionList>>,
-        /// 消费金可用行业
-        ///
-        /// Example: `- 餐饮`
-        pub available_industry_list: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseData {
-        stock_name: "stock_name" optional,
-        available_begin_time: "available_begin_time" optional,
-        available_end_time: "available_end_time" optional,
-        stock_use_rule: "stock_use_rule" optional,
-        no_cash: "no_cash" optional,
-        stock_type: "stock_type" optional,
-        stock_id: "stock_id" optional,
-        stock_creator_mchid: "stock_creator_mchid" optional,
-        status: "status" optional,
-        description: "description" optional,
-        create_time: "create_time" optional,
-        start_time: "start_time" optional,
-        stop_time: "stop_time" optional,
-        singleitem: "singleitem" optional,
-        cut_to_message: "cut_to_message" optional,
-        distributed_coupons: "distributed_coupons" optional,
-        business_type: "business_type" optional,
-        available_region_list: "available_region_list" optional,
-        available_industry_list: "available_industry_list" optional,
-    });
+    pub type GetResponseData = crate::v3::marketing::models::ResponseData;
     /// GetResponseDataAvailableRegionList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAvailableRegionList {
-        /// 类型
-        pub type_: Option<String>,
-        /// 省
-        pub province: Option<String>,
-        /// 市
-        pub city: Option<String>,
-        /// 区
-        pub district: Option<String>,
-        /// 国家
-        pub country: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAvailableRegionList {
-        type_: "type" optional,
-        province: "province" optional,
-        city: "city" optional,
-        district: "district" optional,
-        country: "country" optional,
-    });
+    pub type GetResponseDataAvailableRegionList = crate::v3::marketing::models::AvailableRegionList;
     /// 业务类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataBusinessType {
-        /// `MULTIUSE`
-        Multiuse,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataBusinessType {
-        Multiuse = "MULTIUSE",
-    });
+    pub type GetResponseDataBusinessType = crate::v3::marketing::models::BusinessType;
     /// 减至批次特定信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataCutToMessage {
-        /// 可用优惠的商品最高单价
-        pub single_price_max: Option<i64>,
-        /// 减至后的优惠单价
-        pub cut_to_price: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataCutToMessage {
-        single_price_max: "single_price_max" optional,
-        cut_to_price: "cut_to_price" optional,
-    });
+    pub type GetResponseDataCutToMessage = crate::v3::marketing::models::CutToMessage;
     /// 发放规则
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataStockUseRule {
-        /// 发放总上限
-        pub max_coupons: Option<i64>,
-        /// 总预算
-        pub max_amount: Option<i64>,
-        /// 单天发放上限金额
-        pub max_amount_by_day: Option<i64>,
-        /// 单个用户可领个数
-        pub max_coupons_per_user: Option<i64>,
-        /// 是否开启自然人限制
-        pub natural_person_limit: Option<bool>,
-        /// api发券防刷
-        pub prevent_api_abuse: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataStockUseRule {
-        max_coupons: "max_coupons" optional,
-        max_amount: "max_amount" optional,
-        max_amount_by_day: "max_amount_by_day" optional,
-        max_coupons_per_user: "max_coupons_per_user" optional,
-        natural_person_limit: "natural_person_limit" optional,
-        prevent_api_abuse: "prevent_api_abuse" optional,
-    });
+    pub type GetResponseDataStockUseRule = crate::v3::marketing::models::StockUseRule;
     /// `/v3/marketing/favor/stocks/{stock_id}`
     pub mod by_stock_id {
         /// The chain step for `/v3/marketing/favor/stocks/{stock_id}`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id)`.
@@ -1030,15 +857,15 @@ pub mod stocks {
             }
         }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
-        pub type GetResponse = crate::v3::marketing::favor::stocks::GetResponseData;
+        pub type GetResponse = crate::v3::marketing::models::ResponseData;
         /// GetResponseAvailableRegionList
-        pub type GetResponseAvailableRegionList = crate::v3::marketing::favor::stocks::GetResponseDataAvailableRegionList;
+        pub type GetResponseAvailableRegionList = crate::v3::marketing::models::AvailableRegionList;
         /// 业务类型
-        pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+        pub type GetResponseBusinessType = crate::v3::marketing::models::BusinessType;
         /// 减至批次特定信息
-        pub type GetResponseCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+        pub type GetResponseCutToMessage = crate::v3::marketing::models::CutToMessage;
         /// 发放规则
-        pub type GetResponseStockUseRule = crate::v3::marketing::favor::stocks::GetResponseDataStockUseRule;
+        pub type GetResponseStockUseRule = crate::v3::marketing::models::StockUseRule;
         /// `/v3/marketing/favor/stocks/{stock_id}/items`
         pub mod items {
             /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/items`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).items()`.
@@ -1349,25 +1176,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 创建批次的商户号
-                ///
-                /// Example: `8956000`
-                pub stock_creator_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                stock_creator_mchid: "stock_creator_mchid" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` of its required fields (`stock_creator_mchid`).
-                #[inline]
-                pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
-                    Self {
-                        stock_creator_mchid: stock_creator_mchid.into(),
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -1411,26 +1220,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow` (下载批次退款明细API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 下载链接
-                ///
-                /// Example: `download://example.csv`
-                pub url: Option<String>,
-                /// 安全校验码
-                ///
-                /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub hash_value: Option<String>,
-                /// 哈希算法类型
-                ///
-                /// Example: `SHA1`
-                pub hash_type: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" optional,
-                hash_value: "hash_value" optional,
-                hash_type: "hash_type" optional,
-            });
+            pub type GetResponse = crate::v3::marketing::models::UrlResponse;
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
         pub mod refund_flow_by_day {
@@ -1454,25 +1244,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 账单日期
-                ///
-                /// Query parameter `bill_date`. Example: `2025-08-09`
-                pub bill_date: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                bill_date: query "bill_date" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`bill_date`).
-                #[inline]
-                pub fn new(bill_date: impl Into<String>) -> Self {
-                    Self {
-                        bill_date: bill_date.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::marketing::models::BillDateRequest;
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1517,7 +1289,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
-            pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
+            pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -1567,7 +1339,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
-            pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
+            pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -1611,7 +1383,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` (下载批次核销明细API).
-            pub type GetResponse = crate::v3::marketing::favor::stocks::by_stock_id::refund_flow::GetResponse;
+            pub type GetResponse = crate::v3::marketing::models::UrlResponse;
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
         pub mod use_flow_by_day {
@@ -1635,7 +1407,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
-            pub type GetRequest = crate::v3::marketing::favor::stocks::by_stock_id::refund_flow_by_day::GetRequest;
+            pub type GetRequest = crate::v3::marketing::models::BillDateRequest;
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1800,7 +1572,7 @@ pub mod users {
                 }
             }
             /// 业务类型
-            pub type GetRequestBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+            pub type GetRequestBusinessType = crate::v3::marketing::models::BusinessType;
             /// 券或消费金状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1849,147 +1621,17 @@ pub mod users {
                 }
             }
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 创建批次的商户号
-                pub stock_creator_mchid: Option<String>,
-                /// 批次号
-                pub stock_id: Option<String>,
-                /// 代金券id
-                pub coupon_id: Option<String>,
-                /// 代金券名称
-                ///
-                /// Example: `微信支付代金券`
-                pub coupon_name: Option<String>,
-                /// `status`
-                pub status: Option<crate::types::FavorCouponStatus>,
-                /// 使用说明
-                ///
-                /// Example: `微信支付营销`
-                pub description: Option<String>,
-                /// 领券时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: Option<String>,
-                /// `coupon_type`
-                pub coupon_type: Option<crate::types::FavorCouponType>,
-                /// 激活批次的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub start_time: Option<String>,
-                /// 终止批次的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub stop_time: Option<String>,
-                /// 是否单品优惠
-                pub singleitem: Option<bool>,
-                /// 减至批次特定信息
-                pub cut_to_message: Option<GetResponseDataCutToMessage>,
-                /// 可用开始时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 可用结束时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 固定面额满减券使用规则
-                pub normal_coupon_information: Option<
-                    GetResponseDataNormalCouponInformation,
-                >,
-                /// 已实扣代金券核销信息
-                pub consume_information: Option<GetResponseDataConsumeInformation>,
-                /// 剩余金额
-                ///
-                /// Example: `10000`
-                pub available_balance: Option<i64>,
-                /// 业务类型
-                pub business_type: Option<GetResponseDataBusinessType>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                stock_creator_mchid: "stock_creator_mchid" optional,
-                stock_id: "stock_id" optional,
-                coupon_id: "coupon_id" optional,
-                coupon_name: "coupon_name" optional,
-                status: "status" optional,
-                description: "description" optional,
-                create_time: "create_time" optional,
-                coupon_type: "coupon_type" optional,
-                start_time: "start_time" optional,
-                stop_time: "stop_time" optional,
-                singleitem: "singleitem" optional,
-                cut_to_message: "cut_to_message" optional,
-                available_begin_time: "available_begin_time" optional,
-                available_end_time: "available_end_time" optional,
-                normal_coupon_information: "normal_coupon_information" optional,
-                consume_information: "consume_information" optional,
-                available_balance: "available_balance" optional,
-                business_type: "business_type" optional,
-            });
+            pub type GetResponseData = crate::v3::marketing::models::ResponseData2;
             /// 业务类型
-            pub type GetResponseDataBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+            pub type GetResponseDataBusinessType = crate::v3::marketing::models::BusinessType;
             /// 已实扣代金券核销信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataConsumeInformation {
-                /// 核销时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub consume_time: Option<String>,
-                /// 核销商户号
-                pub consume_mchid: Option<String>,
-                /// 核销商户号
-                pub transaction_id: Option<String>,
-                /// `goods_detail`
-                pub goods_detail: Option<
-                    Vec<GetResponseDataConsumeInformationGoodsDetail>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformation {
-                consume_time: "consume_time" optional,
-                consume_mchid: "consume_mchid" optional,
-                transaction_id: "transaction_id" optional,
-                goods_detail: "goods_detail" optional,
-            });
+            pub type GetResponseDataConsumeInformation = crate::v3::marketing::models::ConsumeInformation;
             /// 单品信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataConsumeInformationGoodsDetail {
-                /// 商品编码
-                ///
-                /// Example: `12345`
-                pub goods_id: Option<String>,
-                /// 商品数量
-                ///
-                /// Example: `1`
-                pub quantity: Option<i64>,
-                /// 商品价格
-                ///
-                /// Example: `528800`
-                pub price: Option<i64>,
-                /// 商品优惠金额
-                ///
-                /// Example: `100`
-                pub discount_amount: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformationGoodsDetail {
-                goods_id: "goods_id" optional,
-                quantity: "quantity" optional,
-                price: "price" optional,
-                discount_amount: "discount_amount" optional,
-            });
+            pub type GetResponseDataConsumeInformationGoodsDetail = crate::v3::marketing::models::GoodsDetail;
             /// 减至批次特定信息
-            pub type GetResponseDataCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+            pub type GetResponseDataCutToMessage = crate::v3::marketing::models::CutToMessage;
             /// 固定面额满减券使用规则
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataNormalCouponInformation {
-                /// 面额
-                pub coupon_amount: Option<i64>,
-                /// 门槛
-                pub transaction_minimum: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataNormalCouponInformation {
-                coupon_amount: "coupon_amount" optional,
-                transaction_minimum: "transaction_minimum" optional,
-            });
+            pub type GetResponseDataNormalCouponInformation = crate::v3::marketing::models::NormalCouponInformation;
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
@@ -2096,17 +1738,17 @@ pub mod users {
                     }
                 }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                pub type GetResponse = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseData;
+                pub type GetResponse = crate::v3::marketing::models::ResponseData2;
                 /// 业务类型
-                pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+                pub type GetResponseBusinessType = crate::v3::marketing::models::BusinessType;
                 /// 已实扣代金券核销信息
-                pub type GetResponseConsumeInformation = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataConsumeInformation;
+                pub type GetResponseConsumeInformation = crate::v3::marketing::models::ConsumeInformation;
                 /// 单品信息
-                pub type GetResponseConsumeInformationGoodsDetail = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataConsumeInformationGoodsDetail;
+                pub type GetResponseConsumeInformationGoodsDetail = crate::v3::marketing::models::GoodsDetail;
                 /// 减至批次特定信息
-                pub type GetResponseCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+                pub type GetResponseCutToMessage = crate::v3::marketing::models::CutToMessage;
                 /// 固定面额满减券使用规则
-                pub type GetResponseNormalCouponInformation = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataNormalCouponInformation;
+                pub type GetResponseNormalCouponInformation = crate::v3::marketing::models::NormalCouponInformation;
             }
         }
     }

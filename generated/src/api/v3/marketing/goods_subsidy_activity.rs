@@ -272,32 +272,9 @@ pub mod activity {
                 }
             }
             /// PostRequestApplyInfos
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestApplyInfos {
-                /// 门店信息
-                pub store_info: Option<PostRequestApplyInfosStoreInfo>,
-                /// 商品原价
-                pub goods_original_price: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestApplyInfos {
-                store_info: "store_info" optional,
-                goods_original_price: "goods_original_price" optional,
-            });
+            pub type PostRequestApplyInfos = crate::v3::marketing::models::ApplyInfos;
             /// 门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestApplyInfosStoreInfo {
-                /// 门店ID
-                pub store_id: Option<String>,
-                /// 门店补贴入账商户号
-                pub accounting_merchant_id: Option<String>,
-                /// 门店商户号
-                pub merchant_id: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestApplyInfosStoreInfo {
-                store_id: "store_id" optional,
-                accounting_merchant_id: "accounting_merchant_id" optional,
-                merchant_id: "merchant_id" optional,
-            });
+            pub type PostRequestApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -314,13 +291,13 @@ pub mod activity {
                 succeed_apply_infos: "succeed_apply_infos" optional,
             });
             /// PostResponseFailedApplyInfos
-            pub type PostResponseFailedApplyInfos = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfos;
+            pub type PostResponseFailedApplyInfos = crate::v3::marketing::models::ApplyInfos;
             /// 门店信息
-            pub type PostResponseFailedApplyInfosStoreInfo = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfosStoreInfo;
+            pub type PostResponseFailedApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
             /// PostResponseSucceedApplyInfos
-            pub type PostResponseSucceedApplyInfos = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfos;
+            pub type PostResponseSucceedApplyInfos = crate::v3::marketing::models::ApplyInfos;
             /// 门店信息
-            pub type PostResponseSucceedApplyInfosStoreInfo = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfosStoreInfo;
+            pub type PostResponseSucceedApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
         }
     }
 }
@@ -362,66 +339,11 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 订单信息
-            pub order_information: PostRequestOrderInformation,
-            /// 待锁定的加价购资格ID列表
-            pub qualification_ids: Vec<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            order_information: "order_information" required,
-            qualification_ids: "qualification_ids" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`order_information`, `qualification_ids`).
-            #[inline]
-            pub fn new(
-                order_information: PostRequestOrderInformation,
-                qualification_ids: Vec<String>,
-            ) -> Self {
-                Self {
-                    order_information,
-                    qualification_ids,
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::marketing::models::OrderInformationRequest;
         /// 订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestOrderInformation {
-            /// 支付订单的微信用户OpenID
-            pub payer_openid: Option<String>,
-            /// 商户订单号
-            pub out_trade_no: Option<String>,
-            /// 订单总金额
-            pub total_fee: Option<i64>,
-            /// 门店ID
-            pub store_id: Option<String>,
-            /// 门店商户号
-            pub store_merchant_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestOrderInformation {
-            payer_openid: "payer_openid" optional,
-            out_trade_no: "out_trade_no" optional,
-            total_fee: "total_fee" optional,
-            store_id: "store_id" optional,
-            store_merchant_id: "store_merchant_id" optional,
-        });
+        pub type PostRequestOrderInformation = crate::v3::marketing::models::OrderInformation;
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 返回结果文案
-            pub return_message: Option<String>,
-            /// 锁定失败的资格ID列表
-            pub failed_qualification_ids: Option<Vec<String>>,
-            /// 锁定成功的资格ID列表
-            pub succeed_qualification_ids: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            return_message: "return_message" optional,
-            failed_qualification_ids: "failed_qualification_ids" optional,
-            succeed_qualification_ids: "succeed_qualification_ids" optional,
-        });
+        pub type PostResponse = crate::v3::marketing::models::ReturnMessageResponse;
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
     pub mod unlock {
@@ -445,11 +367,11 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        pub type PostRequest = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostRequest;
+        pub type PostRequest = crate::v3::marketing::models::OrderInformationRequest;
         /// 订单信息
-        pub type PostRequestOrderInformation = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostRequestOrderInformation;
+        pub type PostRequestOrderInformation = crate::v3::marketing::models::OrderInformation;
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        pub type PostResponse = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostResponse;
+        pub type PostResponse = crate::v3::marketing::models::ReturnMessageResponse;
     }
 }
 /// `/v3/marketing/goods-subsidy-activity/retail-store-act`
@@ -555,23 +477,7 @@ pub mod retail_store_act {
                 }
             }
             /// DeleteRequestRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteRequestRepresentativeInfoList {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteRequestRepresentativeInfoList {
-                openid: "openid" required,
-            });
-            impl DeleteRequestRepresentativeInfoList {
-                /// A `DeleteRequestRepresentativeInfoList` of its required fields (`openid`).
-                #[inline]
-                pub fn new(openid: impl Into<String>) -> Self {
-                    Self { openid: openid.into() }
-                }
-            }
+            pub type DeleteRequestRepresentativeInfoList = crate::v3::marketing::models::RepresentativeInfoList;
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponse {
@@ -608,16 +514,7 @@ pub mod retail_store_act {
                 }
             }
             /// DeleteResponseFailedRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseFailedRepresentativeInfoList {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseFailedRepresentativeInfoList {
-                openid: "openid" optional,
-            });
+            pub type DeleteResponseFailedRepresentativeInfoList = crate::v3::marketing::models::FailedRepresentativeInfoList;
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PutRequest {
@@ -652,7 +549,7 @@ pub mod retail_store_act {
                 }
             }
             /// PutRequestRepresentativeInfoList
-            pub type PutRequestRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
+            pub type PutRequestRepresentativeInfoList = crate::v3::marketing::models::RepresentativeInfoList;
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PutResponse {
@@ -689,7 +586,7 @@ pub mod retail_store_act {
                 }
             }
             /// PutResponseFailedRepresentativeInfoList
-            pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
+            pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::models::FailedRepresentativeInfoList;
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
         pub mod representatives {
@@ -714,28 +611,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 分页页码
-                ///
-                /// Query parameter `offset`. Example: `0`
-                pub offset: i64,
-                /// 分页大小
-                ///
-                /// Query parameter `limit`. Example: `10`
-                pub limit: i64,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                offset: query "offset" required,
-                limit: query "limit" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`offset`, `limit`).
-                #[inline]
-                pub fn new(offset: i64, limit: i64) -> Self {
-                    Self { offset, limit }
-                }
-            }
+            pub type GetRequest = crate::v3::marketing::models::OffsetRequest;
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -773,7 +649,7 @@ pub mod retail_store_act {
                 }
             }
             /// GetResponseData
-            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
+            pub type GetResponseData = crate::v3::marketing::models::FailedRepresentativeInfoList;
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`
@@ -963,21 +839,7 @@ pub mod retail_store_act {
                 }
             }
             /// DeleteRequestStores
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteRequestStores {
-                /// 门店编码
-                ///
-                /// Example: `abc_001`
-                pub store_code: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `幸福小店`
-                pub store_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteRequestStores {
-                store_code: "store_code" optional,
-                store_name: "store_name" optional,
-            });
+            pub type DeleteRequestStores = crate::v3::marketing::models::Stores;
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponse {
@@ -993,9 +855,9 @@ pub mod retail_store_act {
                 failed_stores: "failed_stores" optional,
             });
             /// DeleteResponseFailedStores
-            pub type DeleteResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
+            pub type DeleteResponseFailedStores = crate::v3::marketing::models::Stores;
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
-            pub type GetRequest = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representatives::GetRequest;
+            pub type GetRequest = crate::v3::marketing::models::OffsetRequest;
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1021,7 +883,7 @@ pub mod retail_store_act {
                 limit: "limit" optional,
             });
             /// GetResponseData
-            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
+            pub type GetResponseData = crate::v3::marketing::models::Stores;
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
@@ -1057,7 +919,7 @@ pub mod retail_store_act {
                 }
             }
             /// PostRequestStores
-            pub type PostRequestStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
+            pub type PostRequestStores = crate::v3::marketing::models::Stores;
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1073,7 +935,7 @@ pub mod retail_store_act {
                 failed_stores: "failed_stores" optional,
             });
             /// PostResponseFailedStores
-            pub type PostResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
+            pub type PostResponseFailedStores = crate::v3::marketing::models::Stores;
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
             pub mod by_store_code {
                 /// The chain step for `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`, reached with `client.v3().marketing().goods_subsidy_activity().retail_store_act().brand_id(brand_id).stores().store_code(store_code)`.
@@ -1090,7 +952,7 @@ pub mod retail_store_act {
                     }
                 }
                 /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` (查询小店活动门店详情).
-                pub type GetResponse = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
+                pub type GetResponse = crate::v3::marketing::models::Stores;
             }
         }
     }

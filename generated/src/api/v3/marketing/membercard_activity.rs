@@ -119,28 +119,7 @@ pub mod activities {
         OverTime = "OVER_TIME",
     });
     /// 活动类型
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestActivityType {
-        /// `NON_MEMBER_AFTERPAY`
-        NonMemberAfterpay,
-        /// `MEMBER_AFTERPAY`
-        MemberAfterpay,
-        /// `NON_MEMBER_MINIPROGRAM`
-        NonMemberMiniprogram,
-        /// `MEMBER_MINIPROGRAM`
-        MemberMiniprogram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestActivityType {
-        NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
-        MemberAfterpay = "MEMBER_AFTERPAY",
-        NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
-        MemberMiniprogram = "MEMBER_MINIPROGRAM",
-    });
+    pub type GetRequestActivityType = crate::v3::marketing::models::ActivityType;
     /// The response of `GET /v3/marketing/membercard-activity/activities` (查询活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -166,289 +145,33 @@ pub mod activities {
         total_count: "total_count" optional,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseData {
-        /// 活动ID
-        ///
-        /// Example: `371067`
-        pub activity_id: Option<String>,
-        /// 活动的当前状态
-        ///
-        /// Example: `ONGOING`
-        pub activity_status: Option<String>,
-        /// 创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 更新时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub update_time: Option<String>,
-        /// 会员卡ID
-        ///
-        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        pub card_id: Option<String>,
-        /// 活动名称
-        ///
-        /// Example: `良品铺子回馈活动`
-        pub activity_name: Option<String>,
-        /// 活动类型
-        ///
-        /// Example: `NON_MEMBER_AFTERPAY`
-        pub activity_type: Option<String>,
-        /// 活动开始时间
-        ///
-        /// Example: `2020-01-20T13:29:35.120+08:00`
-        pub begin_time: Option<String>,
-        /// 活动结束时间
-        ///
-        /// Example: `2020-01-29T13:29:35.120+08:00`
-        pub end_time: Option<String>,
-        /// 发放时间段
-        pub award_send_period: Option<GetResponseDataAwardSendPeriod>,
-        /// 优惠券列表
-        pub stock_list: Option<Vec<GetResponseDataStockList>>,
-        /// 商户请求单号
-        ///
-        /// Example: `100002322019090134234sfdf`
-        pub out_request_no: Option<String>,
-        /// 支付后活动设置
-        pub pay_activity_setting: Option<GetResponseDataPayActivitySetting>,
-        /// 支付前会员活动设置
-        pub miniprogram_activity_setting: Option<
-            GetResponseDataMiniprogramActivitySetting,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" optional,
-        activity_status: "activity_status" optional,
-        create_time: "create_time" optional,
-        update_time: "update_time" optional,
-        card_id: "card_id" optional,
-        activity_name: "activity_name" optional,
-        activity_type: "activity_type" optional,
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-        award_send_period: "award_send_period" optional,
-        stock_list: "stock_list" optional,
-        out_request_no: "out_request_no" optional,
-        pay_activity_setting: "pay_activity_setting" optional,
-        miniprogram_activity_setting: "miniprogram_activity_setting" optional,
-    });
+    pub type GetResponseData = crate::v3::marketing::models::ResponseData3;
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendPeriod {
-        /// 指定时间
-        pub award_send_time: Option<Vec<GetResponseDataAwardSendPeriodAwardSendTime>>,
-        /// 指定时间段
-        pub award_send_day_time: Option<
-            Vec<GetResponseDataAwardSendPeriodAwardSendDayTime>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriod {
-        award_send_time: "award_send_time" optional,
-        award_send_day_time: "award_send_day_time" optional,
-    });
+    pub type GetResponseDataAwardSendPeriod = crate::v3::marketing::models::AwardSendPeriod;
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendPeriodAwardSendDayTime {
-        /// 每日发放开始时间
-        pub begin_day_time: Option<
-            GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime,
-        >,
-        /// 每日发放结束时间
-        pub end_day_time: Option<
-            GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" optional,
-        end_day_time: "end_day_time" optional,
-    });
+    pub type GetResponseDataAwardSendPeriodAwardSendDayTime = crate::v3::marketing::models::AwardSendDayTime;
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: Option<i64>,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: Option<i64>,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" optional,
-        minutes: "minutes" optional,
-        seconds: "seconds" optional,
-    });
+    pub type GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::models::BeginDayTime;
     /// 每日发放结束时间
-    pub type GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    pub type GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::models::BeginDayTime;
     /// GetResponseDataAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendPeriodAwardSendTime {
-        /// 发放开始时间
-        ///
-        /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: Option<String>,
-        /// 发放结束时间
-        ///
-        /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-    });
+    pub type GetResponseDataAwardSendPeriodAwardSendTime = crate::v3::marketing::models::AwardSendTime;
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataMiniprogramActivitySetting {
-        /// 指定领取渠道
-        pub outer_str: Option<Vec<String>>,
-        /// 领奖页面跳转配置
-        pub award_jump_deploy: Option<
-            GetResponseDataMiniprogramActivitySettingAwardJumpDeploy,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySetting {
-        outer_str: "outer_str" optional,
-        award_jump_deploy: "award_jump_deploy" optional,
-    });
+    pub type GetResponseDataMiniprogramActivitySetting = crate::v3::marketing::models::MiniprogramActivitySetting;
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
-        /// 小程序AppID
-        ///
-        /// Example: `wxc0b84a53ed8e8d29`
-        pub mini_program_appid: Option<String>,
-        /// 小程序path
-        ///
-        /// Example: `mall/pages/List`
-        pub mini_program_path: Option<String>,
-        /// 跳转按钮文案
-        ///
-        /// Example: `点击`
-        pub button_text: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
-        mini_program_appid: "mini_program_appid" optional,
-        mini_program_path: "mini_program_path" optional,
-        button_text: "button_text" optional,
-    });
+    pub type GetResponseDataMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataPayActivitySetting {
-        /// 商户logo
-        ///
-        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: Option<String>,
-        /// 支付结果页活动副标题
-        ///
-        /// Example: `湖南麻辣美食券`
-        pub activity_second_title: Option<String>,
-        /// 活动曝光商户号
-        pub mchid_list: Option<Vec<String>>,
-        /// 激活方式设置
-        pub activate_setting: Option<GetResponseDataPayActivitySettingActivateSetting>,
-        /// 支付设置
-        pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySetting {
-        logo_url: "logo_url" optional,
-        activity_second_title: "activity_second_title" optional,
-        mchid_list: "mchid_list" optional,
-        activate_setting: "activate_setting" optional,
-        payment_setting: "payment_setting" optional,
-    });
+    pub type GetResponseDataPayActivitySetting = crate::v3::marketing::models::PayActivitySetting;
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataPayActivitySettingActivateSetting {
-        /// 激活类型
-        ///
-        /// Example: `AUTO_ACTIVATE`
-        pub activate_type: Option<String>,
-        /// 跳转激活的url
-        ///
-        /// Example: `https://w.url.cn/s/Ahz3p2C`
-        pub activate_url: Option<String>,
-        /// 跳转激活的小程序
-        pub activate_miniprogram: Option<
-            GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSetting {
-        activate_type: "activate_type" optional,
-        activate_url: "activate_url" optional,
-        activate_miniprogram: "activate_miniprogram" optional,
-    });
+    pub type GetResponseDataPayActivitySettingActivateSetting = crate::v3::marketing::models::ActivateSetting;
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        /// 跳转激活的appid
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: Option<String>,
-        /// 跳转激活的path
-        ///
-        /// Example: `pages/activate/activate`
-        pub activate_path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" optional,
-        activate_path: "activate_path" optional,
-    });
+    pub type GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::models::ActivateMiniprogram;
     /// 支付设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataPayActivitySettingPaymentSetting {
-        /// 支付模式
-        pub payment_mode: Option<
-            GetResponseDataPayActivitySettingPaymentSettingPaymentMode,
-        >,
-        /// 指定银行的简称
-        ///
-        /// Example: `CFT`
-        pub limit_bank: Option<String>,
-        /// 订单优惠标记
-        ///
-        /// Example: `xxx,yyy`
-        pub goods_tags: Option<Vec<::serde_json::Value>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSetting {
-        payment_mode: "payment_mode" optional,
-        limit_bank: "limit_bank" optional,
-        goods_tags: "goods_tags" optional,
-    });
+    pub type GetResponseDataPayActivitySettingPaymentSetting = crate::v3::marketing::models::PaymentSetting;
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
-        /// 支付场景列表
-        ///
-        /// Example: `APP`
-        pub payment_scene_list: Option<Vec<::serde_json::Value>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" optional,
-    });
+    pub type GetResponseDataPayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::models::PaymentMode;
     /// GetResponseDataStockList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataStockList {
-        /// 创建批次的商户号
-        ///
-        /// Example: `10000022`
-        pub stock_creator_mchid: Option<String>,
-        /// 券批次ID
-        ///
-        /// Example: `98065001`
-        pub stock_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataStockList {
-        stock_creator_mchid: "stock_creator_mchid" optional,
-        stock_id: "stock_id" optional,
-    });
+    pub type GetResponseDataStockList = crate::v3::marketing::models::StockList;
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -523,7 +246,7 @@ pub mod activities {
         }
     }
     /// 活动类型
-    pub type PostRequestActivityType = crate::v3::marketing::membercard_activity::activities::GetRequestActivityType;
+    pub type PostRequestActivityType = crate::v3::marketing::models::ActivityType;
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAwardSendPeriod {
@@ -562,35 +285,9 @@ pub mod activities {
         }
     }
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" required,
-        minutes: "minutes" required,
-        seconds: "seconds" required,
-    });
-    impl PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        /// A `PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime` of its required fields (`hours`, `minutes`, `seconds`).
-        #[inline]
-        pub fn new(hours: i64, minutes: i64, seconds: i64) -> Self {
-            Self { hours, minutes, seconds }
-        }
-    }
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::models::RequestBeginDayTime;
     /// 每日发放结束时间
-    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::models::RequestBeginDayTime;
     /// PostRequestAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendPeriodAwardSendTime {
@@ -618,9 +315,9 @@ pub mod activities {
         }
     }
     /// 支付前会员活动设置
-    pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
+    pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::models::MiniprogramActivitySetting;
     /// 领奖页面跳转配置
-    pub type PostRequestMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
+    pub type PostRequestMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayActivitySetting {
@@ -779,33 +476,33 @@ pub mod activities {
         }
     }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
-    pub type PostResponse = crate::v3::marketing::membercard_activity::activities::GetResponseData;
+    pub type PostResponse = crate::v3::marketing::models::ResponseData3;
     /// 发放时间段
-    pub type PostResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
+    pub type PostResponseAwardSendPeriod = crate::v3::marketing::models::AwardSendPeriod;
     /// PostResponseAwardSendPeriodAwardSendDayTime
-    pub type PostResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
+    pub type PostResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::models::AwardSendDayTime;
     /// 每日发放开始时间
-    pub type PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    pub type PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::models::BeginDayTime;
     /// 每日发放结束时间
-    pub type PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    pub type PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::models::BeginDayTime;
     /// PostResponseAwardSendPeriodAwardSendTime
-    pub type PostResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
+    pub type PostResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::models::AwardSendTime;
     /// 支付前会员活动设置
-    pub type PostResponseMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
+    pub type PostResponseMiniprogramActivitySetting = crate::v3::marketing::models::MiniprogramActivitySetting;
     /// 领奖页面跳转配置
-    pub type PostResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
+    pub type PostResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
     /// 支付后活动设置
-    pub type PostResponsePayActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySetting;
+    pub type PostResponsePayActivitySetting = crate::v3::marketing::models::PayActivitySetting;
     /// 激活方式设置
-    pub type PostResponsePayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
+    pub type PostResponsePayActivitySettingActivateSetting = crate::v3::marketing::models::ActivateSetting;
     /// 跳转激活的小程序
-    pub type PostResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
+    pub type PostResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::models::ActivateMiniprogram;
     /// 支付设置
-    pub type PostResponsePayActivitySettingPaymentSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSetting;
+    pub type PostResponsePayActivitySettingPaymentSetting = crate::v3::marketing::models::PaymentSetting;
     /// 支付模式
-    pub type PostResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSettingPaymentMode;
+    pub type PostResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::models::PaymentMode;
     /// PostResponseStockList
-    pub type PostResponseStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
+    pub type PostResponseStockList = crate::v3::marketing::models::StockList;
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id)`.
@@ -919,19 +616,19 @@ pub mod activities {
             }
         }
         /// 发放时间段
-        pub type GetResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
+        pub type GetResponseAwardSendPeriod = crate::v3::marketing::models::AwardSendPeriod;
         /// GetResponseAwardSendPeriodAwardSendDayTime
-        pub type GetResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
+        pub type GetResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::models::AwardSendDayTime;
         /// 每日发放开始时间
-        pub type GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+        pub type GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::models::BeginDayTime;
         /// 每日发放结束时间
-        pub type GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+        pub type GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::models::BeginDayTime;
         /// GetResponseAwardSendPeriodAwardSendTime
-        pub type GetResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
+        pub type GetResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::models::AwardSendTime;
         /// 支付前会员活动设置
-        pub type GetResponseMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
+        pub type GetResponseMiniprogramActivitySetting = crate::v3::marketing::models::MiniprogramActivitySetting;
         /// 领奖页面跳转配置
-        pub type GetResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
+        pub type GetResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::models::AwardJumpDeploy;
         /// 支付后活动设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySetting {
@@ -960,15 +657,15 @@ pub mod activities {
             payment_setting: "payment_setting" optional,
         });
         /// 激活方式设置
-        pub type GetResponsePayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
+        pub type GetResponsePayActivitySettingActivateSetting = crate::v3::marketing::models::ActivateSetting;
         /// 跳转激活的小程序
-        pub type GetResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
+        pub type GetResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::models::ActivateMiniprogram;
         /// 支付设置
-        pub type GetResponsePayActivitySettingPaymentSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSetting;
+        pub type GetResponsePayActivitySettingPaymentSetting = crate::v3::marketing::models::PaymentSetting;
         /// 支付模式
-        pub type GetResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSettingPaymentMode;
+        pub type GetResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::models::PaymentMode;
         /// GetResponseStockList
-        pub type GetResponseStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
+        pub type GetResponseStockList = crate::v3::marketing::models::StockList;
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id).terminate()`.

@@ -96,19 +96,7 @@ pub mod activate_informations {
             custom_field_list: "custom_field_list" optional,
         });
         /// GetResponseUserInformationCommonFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseUserInformationCommonFieldList {
-            /// `name`
-            pub name: Option<crate::types::MemberCardUserInformationCommonField>,
-            /// 用户开卡时填写的个人信息
-            ///
-            /// Example: `深圳`
-            pub value: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
-            name: "name" optional,
-            value: "value" optional,
-        });
+        pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::models::CommonFieldList;
         /// GetResponseUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseUserInformationCustomFieldList {
@@ -174,25 +162,7 @@ pub mod callback {
         mchid: "mchid" optional,
     });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PatchRequest {
-        /// 通知url地址
-        ///
-        /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: String,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequest {
-        notify_url: "notify_url" required,
-    });
-    impl PatchRequest {
-        /// A `PatchRequest` of its required fields (`notify_url`).
-        #[inline]
-        pub fn new(notify_url: impl Into<String>) -> Self {
-            Self {
-                notify_url: notify_url.into(),
-            }
-        }
-    }
+    pub type PatchRequest = crate::v3::marketing::models::NotifyUrlRequest;
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
@@ -428,130 +398,17 @@ pub mod cards {
         additional_statement: "additional_statement" optional,
     });
     /// 商户补充声明
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAdditionalStatement {
-        /// 标题
-        ///
-        /// Example: `xxx会员卡使用须知`
-        pub title: Option<String>,
-        /// 跳转url
-        ///
-        /// Example: `https://xxx.111.com`
-        pub url: Option<String>,
-        /// 跳转小程序appid
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub appid: Option<String>,
-        /// 跳转小程序path
-        ///
-        /// Example: `pages/statement/statement`
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAdditionalStatement {
-        title: "title" optional,
-        url: "url" optional,
-        appid: "appid" optional,
-        path: "path" optional,
-    });
+    pub type GetResponseDataAdditionalStatement = crate::v3::marketing::models::AdditionalStatement;
     /// 储值信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataBalanceInformation {
-        /// 是否支持储值
-        pub need_balance: Option<bool>,
-        /// 储值小程序appid
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub balance_appid: Option<String>,
-        /// 储值小程序path
-        ///
-        /// Example: `pages/balance/balance`
-        pub balance_path: Option<String>,
-        /// 储值url
-        ///
-        /// Example: `https://xxx.com`
-        pub balance_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
-        need_balance: "need_balance" optional,
-        balance_appid: "balance_appid" optional,
-        balance_path: "balance_path" optional,
-        balance_url: "balance_url" optional,
-    });
+    pub type GetResponseDataBalanceInformation = crate::v3::marketing::models::BalanceInformation;
     /// 品牌信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataBrand {
-        /// 品牌id
-        ///
-        /// Example: `1004`
-        pub brand_id: Option<String>,
-        /// 品牌展示名称
-        ///
-        /// Example: `微信支付`
-        pub display_name: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataBrand {
-        brand_id: "brand_id" optional,
-        display_name: "display_name" optional,
-    });
+    pub type GetResponseDataBrand = crate::v3::marketing::models::Brand;
     /// 有效期
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataDateInformation {
-        /// `type`
-        pub type_: Option<crate::types::MemberCardDateInformationType>,
-        /// 有效期开始时间
-        ///
-        /// Example: `2020-05-20T13:29:35.120+08:00`
-        pub available_begin_time: Option<String>,
-        /// 有效期结束时间
-        ///
-        /// Example: `2030-05-20T13:29:35.120+08:00`
-        pub available_end_time: Option<String>,
-        /// 生效后N天内有效
-        ///
-        /// Example: `200`
-        pub available_day_after_receive: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataDateInformation {
-        type_: "type" optional,
-        available_begin_time: "available_begin_time" optional,
-        available_end_time: "available_end_time" optional,
-        available_day_after_receive: "available_day_after_receive" optional,
-    });
+    pub type GetResponseDataDateInformation = crate::v3::marketing::models::DateInformation;
     /// 开卡信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataUserInformationForm {
-        /// 平台提供的通用开卡信息字段
-        ///
-        /// Example: `- USER_FORM_FLAG_MOBILE`
-        pub common_field_list: Option<
-            Vec<crate::types::MemberCardUserInformationCommonField>,
-        >,
-        /// 商户自定义的开卡信息字段
-        pub custom_field_list: Option<
-            Vec<GetResponseDataUserInformationFormCustomFieldList>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataUserInformationForm {
-        common_field_list: "common_field_list" optional,
-        custom_field_list: "custom_field_list" optional,
-    });
+    pub type GetResponseDataUserInformationForm = crate::v3::marketing::models::UserInformationForm;
     /// GetResponseDataUserInformationFormCustomFieldList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataUserInformationFormCustomFieldList {
-        /// `type`
-        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
-        /// 字段名称
-        ///
-        /// Example: `喜欢的运动`
-        pub name: Option<String>,
-        /// `values`
-        pub values: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataUserInformationFormCustomFieldList {
-        type_: "type" optional,
-        name: "name" optional,
-        values: "values" optional,
-    });
+    pub type GetResponseDataUserInformationFormCustomFieldList = crate::v3::marketing::models::CustomFieldList;
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -671,9 +528,9 @@ pub mod cards {
         }
     }
     /// 商户补充声明
-    pub type PostRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+    pub type PostRequestAdditionalStatement = crate::v3::marketing::models::AdditionalStatement;
     /// 储值信息
-    pub type PostRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+    pub type PostRequestBalanceInformation = crate::v3::marketing::models::BalanceInformation;
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrand {
@@ -764,22 +621,7 @@ pub mod cards {
         custom_field_list: "custom_field_list" optional,
     });
     /// PostRequestUserInformationFormCustomFieldList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestUserInformationFormCustomFieldList {
-        /// `type`
-        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
-        /// 字段名称
-        ///
-        /// Example: `喜欢的运动`
-        pub name: Option<String>,
-        /// 字段值
-        pub values: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestUserInformationFormCustomFieldList {
-        type_: "type" optional,
-        name: "name" optional,
-        values: "values" optional,
-    });
+    pub type PostRequestUserInformationFormCustomFieldList = crate::v3::marketing::models::RequestCustomFieldList;
     /// The response of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -921,17 +763,17 @@ pub mod cards {
         }
     }
     /// 商户补充声明
-    pub type PostResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+    pub type PostResponseAdditionalStatement = crate::v3::marketing::models::AdditionalStatement;
     /// 储值信息
-    pub type PostResponseBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+    pub type PostResponseBalanceInformation = crate::v3::marketing::models::BalanceInformation;
     /// 品牌信息
-    pub type PostResponseBrand = crate::v3::marketing::membercard_open::cards::GetResponseDataBrand;
+    pub type PostResponseBrand = crate::v3::marketing::models::Brand;
     /// 有效期
-    pub type PostResponseDateInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataDateInformation;
+    pub type PostResponseDateInformation = crate::v3::marketing::models::DateInformation;
     /// 开卡信息
-    pub type PostResponseUserInformationForm = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationForm;
+    pub type PostResponseUserInformationForm = crate::v3::marketing::models::UserInformationForm;
     /// PostResponseUserInformationFormCustomFieldList
-    pub type PostResponseUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationFormCustomFieldList;
+    pub type PostResponseUserInformationFormCustomFieldList = crate::v3::marketing::models::CustomFieldList;
     /// `/v3/marketing/membercard-open/cards/{card_id}`
     pub mod by_card_id {
         /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id)`.
@@ -1145,17 +987,17 @@ pub mod cards {
             }
         }
         /// 商户补充声明
-        pub type GetResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+        pub type GetResponseAdditionalStatement = crate::v3::marketing::models::AdditionalStatement;
         /// 储值信息
-        pub type GetResponseBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+        pub type GetResponseBalanceInformation = crate::v3::marketing::models::BalanceInformation;
         /// 品牌信息
-        pub type GetResponseBrand = crate::v3::marketing::membercard_open::cards::GetResponseDataBrand;
+        pub type GetResponseBrand = crate::v3::marketing::models::Brand;
         /// 有效期
-        pub type GetResponseDateInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataDateInformation;
+        pub type GetResponseDateInformation = crate::v3::marketing::models::DateInformation;
         /// 开卡信息
-        pub type GetResponseUserInformationForm = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationForm;
+        pub type GetResponseUserInformationForm = crate::v3::marketing::models::UserInformationForm;
         /// GetResponseUserInformationFormCustomFieldList
-        pub type GetResponseUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationFormCustomFieldList;
+        pub type GetResponseUserInformationFormCustomFieldList = crate::v3::marketing::models::CustomFieldList;
         /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}` (修改会员卡模板信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -1233,9 +1075,9 @@ pub mod cards {
             need_dynamic_code: "need_dynamic_code" optional,
         });
         /// 商户补充声明
-        pub type PatchRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+        pub type PatchRequestAdditionalStatement = crate::v3::marketing::models::AdditionalStatement;
         /// 储值信息
-        pub type PatchRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+        pub type PatchRequestBalanceInformation = crate::v3::marketing::models::BalanceInformation;
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1343,7 +1185,7 @@ pub mod cards {
             custom_field_list: "custom_field_list" optional,
         });
         /// PatchRequestUserInformationFormCustomFieldList
-        pub type PatchRequestUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::PostRequestUserInformationFormCustomFieldList;
+        pub type PatchRequestUserInformationFormCustomFieldList = crate::v3::marketing::models::RequestCustomFieldList;
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
         pub mod codes {
             /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/codes`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).codes()`.
@@ -1524,7 +1366,7 @@ pub mod cards {
                     custom_field_list: "custom_field_list" optional,
                 });
                 /// GetResponseUserInformationCommonFieldList
-                pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::membercard_open::activate_informations::by_activate_ticket::GetResponseUserInformationCommonFieldList;
+                pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::models::CommonFieldList;
                 /// GetResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCustomFieldList {
@@ -1698,48 +1540,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` (设置支付后展示的积分到账API).
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequest {
-                            /// 商户订单号
-                            ///
-                            /// Example: `1217752501201407033233368018`
-                            pub out_trade_no: String,
-                            /// 直连商户号
-                            ///
-                            /// Example: `1230000109`
-                            pub mchid: String,
-                            /// 子商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sub_mchid: String,
-                            /// 会员积分值
-                            ///
-                            /// Example: `30`
-                            pub bonus_value: i64,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            out_trade_no: "out_trade_no" required,
-                            mchid: "mchid" required,
-                            sub_mchid: "sub_mchid" required,
-                            bonus_value: "bonus_value" required,
-                        });
-                        impl PostRequest {
-                            /// A `PostRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`).
-                            #[inline]
-                            pub fn new(
-                                out_trade_no: impl Into<String>,
-                                mchid: impl Into<String>,
-                                sub_mchid: impl Into<String>,
-                                bonus_value: i64,
-                            ) -> Self {
-                                Self {
-                                    out_trade_no: out_trade_no.into(),
-                                    mchid: mchid.into(),
-                                    sub_mchid: sub_mchid.into(),
-                                    bonus_value,
-                                }
-                            }
-                        }
+                        pub type PostRequest = crate::v3::marketing::models::OutTradeNoRequest;
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                     pub mod prepare {
@@ -1765,7 +1566,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` (支付结果页展示会员积分API).
-                        pub type PostRequest = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::bonus::commit::PostRequest;
+                        pub type PostRequest = crate::v3::marketing::models::OutTradeNoRequest;
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
@@ -1850,36 +1651,7 @@ pub mod cards {
                         }
                     }
                     /// 会员专属咨询信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PatchRequestGuide {
-                        /// 联系人名字
-                        ///
-                        /// Example: `酒店管家-何小明`
-                        pub staff_name: Option<String>,
-                        /// 联系人头像
-                        ///
-                        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                        pub head_image_url: Option<String>,
-                        /// 联系方式
-                        ///
-                        /// Example: `微信号`
-                        pub contact_information_name: Option<String>,
-                        /// 联系信息值
-                        ///
-                        /// Example: `weixin123`
-                        pub contact_information_value: Option<String>,
-                        /// 联系电话
-                        ///
-                        /// Example: `0755-12345677`
-                        pub phone_number: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PatchRequestGuide {
-                        staff_name: "staff_name" optional,
-                        head_image_url: "head_image_url" optional,
-                        contact_information_name: "contact_information_name" optional,
-                        contact_information_value: "contact_information_value" optional,
-                        phone_number: "phone_number" optional,
-                    });
+                    pub type PatchRequestGuide = crate::v3::marketing::models::Guide;
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
                 pub mod set_service_module_data {
@@ -2015,63 +1787,9 @@ pub mod cards {
                         }
                     }
                     /// 跳转小程序
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        /// 小程序appid
-                        ///
-                        /// Example: `wx37178d097a6851d8`
-                        pub appid: String,
-                        /// 小程序path
-                        ///
-                        /// Example: `pages/index/index`
-                        pub path: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        appid: "appid" required,
-                        path: "path" required,
-                    });
-                    impl PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        /// A `PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram` of its required fields (`appid`, `path`).
-                        #[inline]
-                        pub fn new(
-                            appid: impl Into<String>,
-                            path: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                appid: appid.into(),
-                                path: path.into(),
-                            }
-                        }
-                    }
+                    pub type PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
                     /// PostRequestStateSettingContentTemplateDataFieldList
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PostRequestStateSettingContentTemplateDataFieldList {
-                        /// 内容字段ID
-                        ///
-                        /// Example: `hotel_name`
-                        pub field_id: String,
-                        /// 内容字段值
-                        ///
-                        /// Example: `深圳市南山区滨海路700号`
-                        pub field_value: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataFieldList {
-                        field_id: "field_id" required,
-                        field_value: "field_value" required,
-                    });
-                    impl PostRequestStateSettingContentTemplateDataFieldList {
-                        /// A `PostRequestStateSettingContentTemplateDataFieldList` of its required fields (`field_id`, `field_value`).
-                        #[inline]
-                        pub fn new(
-                            field_id: impl Into<String>,
-                            field_value: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                field_id: field_id.into(),
-                                field_value: field_value.into(),
-                            }
-                        }
-                    }
+                    pub type PostRequestStateSettingContentTemplateDataFieldList = crate::v3::marketing::models::FieldList;
                     /// 消息模板设置
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSettingMessageTemplateSetting {
@@ -2104,7 +1822,7 @@ pub mod cards {
                         }
                     }
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
-                    pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataFieldList;
+                    pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::models::FieldList;
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                 pub mod unavailable {
@@ -2421,23 +2139,7 @@ pub mod cards {
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub code: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    code: "code" required,
-                });
-                impl PostResponse {
-                    /// A `PostResponse` of its required fields (`code`).
-                    #[inline]
-                    pub fn new(code: impl Into<String>) -> Self {
-                        Self { code: code.into() }
-                    }
-                }
+                pub type PostResponse = crate::v3::marketing::models::CodeResponse;
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
@@ -2779,7 +2481,7 @@ pub mod cards {
                 MemberActivity = "MEMBER_ACTIVITY",
             });
             /// 会员专属咨询信息
-            pub type PatchRequestGuide = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::rights::PatchRequestGuide;
+            pub type PatchRequestGuide = crate::v3::marketing::models::Guide;
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
         pub mod service_modules {
@@ -2840,57 +2542,11 @@ pub mod cards {
                 }
             }
             /// 跳转小程序
-            pub type PostRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
+            pub type PostRequestJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponse {
-                /// 会员卡id
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 会员服务项ID
-                ///
-                /// Example: `666`
-                pub service_module_id: String,
-                /// 跳转小程序
-                pub jump_miniprogram: PostResponseJumpMiniprogram,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                card_id: "card_id" required,
-                service_module_id: "service_module_id" required,
-                jump_miniprogram: "jump_miniprogram" required,
-            });
-            impl PostResponse {
-                /// A `PostResponse` of its required fields (`card_id`, `service_module_id`, `jump_miniprogram`).
-                #[inline]
-                pub fn new(
-                    card_id: impl Into<String>,
-                    service_module_id: impl Into<String>,
-                    jump_miniprogram: PostResponseJumpMiniprogram,
-                ) -> Self {
-                    Self {
-                        card_id: card_id.into(),
-                        service_module_id: service_module_id.into(),
-                        jump_miniprogram,
-                    }
-                }
-            }
+            pub type PostResponse = crate::v3::marketing::models::CardIdResponse;
             /// 跳转小程序
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseJumpMiniprogram {
-                /// 小程序appid
-                ///
-                /// Example: `wx37178d097a6851d8`
-                pub appid: Option<String>,
-                /// 小程序path
-                ///
-                /// Example: `pages/index/index`
-                pub path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseJumpMiniprogram {
-                appid: "appid" optional,
-                path: "path" optional,
-            });
+            pub type PostResponseJumpMiniprogram = crate::v3::marketing::models::ResponseJumpMiniprogram;
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
                 /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).service_modules().service_module_id(service_module_id)`.
@@ -2940,11 +2596,11 @@ pub mod cards {
                     }
                 }
                 /// 跳转小程序
-                pub type PatchRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
+                pub type PatchRequestJumpMiniprogram = crate::v3::marketing::models::JumpMiniprogram;
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
-                pub type PatchResponse = crate::v3::marketing::membercard_open::cards::by_card_id::service_modules::PostResponse;
+                pub type PatchResponse = crate::v3::marketing::models::CardIdResponse;
                 /// 跳转小程序
-                pub type PatchResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::service_modules::PostResponseJumpMiniprogram;
+                pub type PatchResponseJumpMiniprogram = crate::v3::marketing::models::ResponseJumpMiniprogram;
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
@@ -3066,7 +2722,7 @@ pub mod cards {
                     }
                 }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
-                pub type PostResponse = crate::v3::marketing::membercard_open::cards::by_card_id::phone_membercard::import::PostResponse;
+                pub type PostResponse = crate::v3::marketing::models::CodeResponse;
             }
         }
     }

@@ -63,7 +63,7 @@ pub mod delivery_plan {
                 }
             }
             /// The request of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
-            pub type PostRequest = crate::v3::marketing::membercard_open::callback::PatchRequest;
+            pub type PostRequest = crate::v3::marketing::models::NotifyUrlRequest;
             /// The response of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -215,129 +215,13 @@ pub mod delivery_plan {
             }
         }
         /// 使用模式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestUsageMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestUsageMode {
-            /// `SINGLE`
-            Single,
-            /// `PROGRESSIVE_BUNDLE`
-            ProgressiveBundle,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestUsageMode {
-            Single = "SINGLE",
-            ProgressiveBundle = "PROGRESSIVE_BUNDLE",
-        });
+        pub type PostRequestUsageMode = crate::v3::marketing::models::UsageMode;
         /// The response of `POST /v3/marketing/partner/delivery-plan/delivery-plans` (创建投放计划).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 投放计划详情
-            pub plan: Option<PostResponsePlan>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            plan: "plan" optional,
-        });
+        pub type PostResponse = crate::v3::marketing::models::PlanResponse;
         /// 投放计划详情
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePlan {
-            /// 投放计划ID
-            ///
-            /// Example: `12000`
-            pub plan_id: Option<String>,
-            /// 投放计划名称
-            ///
-            /// Example: `冬季饮料投放`
-            pub plan_name: Option<String>,
-            /// 投放计划状态
-            ///
-            /// Example: `PLAN_CREATED`
-            pub plan_state: Option<PostResponsePlanPlanState>,
-            /// 开始可用时间
-            ///
-            /// Example: `2025-01-01T00:00:00+08:00`
-            pub delivery_start_time: Option<String>,
-            /// 结束可用时间
-            ///
-            /// Example: `2025-01-01T00:00:00+08:00`
-            pub delivery_end_time: Option<String>,
-            /// 批次ID
-            ///
-            /// Example: `701246876221757924829194755312`
-            pub stock_id: Option<String>,
-            /// 商品券ID
-            ///
-            /// Example: `701146876221757924829193824428`
-            pub product_coupon_id: Option<String>,
-            /// 营销标签
-            ///
-            /// Example: `天天有惊喜`
-            pub recommend_word: Option<String>,
-            /// 品牌ID
-            ///
-            /// Example: `40016`
-            pub brand_id: Option<String>,
-            /// 总库存
-            ///
-            /// Example: `11000`
-            pub total_count: Option<i64>,
-            /// 单用户限领
-            ///
-            /// Example: `5`
-            pub user_limit: Option<i64>,
-            /// 单日限领
-            ///
-            /// Example: `100`
-            pub daily_limit: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePlan {
-            plan_id: "plan_id" optional,
-            plan_name: "plan_name" optional,
-            plan_state: "plan_state" optional,
-            delivery_start_time: "delivery_start_time" optional,
-            delivery_end_time: "delivery_end_time" optional,
-            stock_id: "stock_id" optional,
-            product_coupon_id: "product_coupon_id" optional,
-            recommend_word: "recommend_word" optional,
-            brand_id: "brand_id" optional,
-            total_count: "total_count" optional,
-            user_limit: "user_limit" optional,
-            daily_limit: "daily_limit" optional,
-        });
+        pub type PostResponsePlan = crate::v3::marketing::models::Plan;
         /// 投放计划状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponsePlanPlanState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponsePlanPlanState {
-            /// `PLAN_CREATING`: 创建中
-            PlanCreating,
-            /// `PLAN_CREATED`: 创建成功
-            PlanCreated,
-            /// `PLAN_TERMINATING`: 终止中
-            PlanTerminating,
-            /// `PLAN_TERMINATED`: 已终止
-            PlanTerminated,
-            /// `PLAN_EXPIRED`: 已过期
-            PlanExpired,
-            /// `PLAN_DELIVERING`: 投放中
-            PlanDelivering,
-            /// `PLAN_PAUSED`: 已暂停
-            PlanPaused,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponsePlanPlanState {
-            PlanCreating = "PLAN_CREATING",
-            PlanCreated = "PLAN_CREATED",
-            PlanTerminating = "PLAN_TERMINATING",
-            PlanTerminated = "PLAN_TERMINATED",
-            PlanExpired = "PLAN_EXPIRED",
-            PlanDelivering = "PLAN_DELIVERING",
-            PlanPaused = "PLAN_PAUSED",
-        });
+        pub type PostResponsePlanPlanState = crate::v3::marketing::models::PlanState;
         /// `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}`
         pub mod by_brand_id {
             /// The chain step for `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}`, reached with `client.v3().marketing().partner().delivery_plan().delivery_plans().brand_id(brand_id)`.
@@ -429,7 +313,7 @@ pub mod delivery_plan {
                     AuditRejected = "AUDIT_REJECTED",
                 });
                 /// 投放计划线上状态
-                pub type GetRequestPlanState = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlanPlanState;
+                pub type GetRequestPlanState = crate::v3::marketing::models::PlanState;
                 /// The response of `GET /v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}/delivery-plans` (分页查询投放计划列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -445,9 +329,9 @@ pub mod delivery_plan {
                     plan_list: "plan_list" optional,
                 });
                 /// GetResponsePlanList
-                pub type GetResponsePlanList = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlan;
+                pub type GetResponsePlanList = crate::v3::marketing::models::Plan;
                 /// 投放计划状态
-                pub type GetResponsePlanListPlanState = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlanPlanState;
+                pub type GetResponsePlanListPlanState = crate::v3::marketing::models::PlanState;
             }
         }
         /// `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`
@@ -535,11 +419,11 @@ pub mod delivery_plan {
                 recommend_word: "recommend_word" optional,
             });
             /// The response of `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` (更新投放计划).
-            pub type PatchResponse = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponse;
+            pub type PatchResponse = crate::v3::marketing::models::PlanResponse;
             /// 投放计划详情
-            pub type PatchResponsePlan = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlan;
+            pub type PatchResponsePlan = crate::v3::marketing::models::Plan;
             /// 投放计划状态
-            pub type PatchResponsePlanPlanState = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlanPlanState;
+            pub type PatchResponsePlanPlanState = crate::v3::marketing::models::PlanState;
             /// `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate`, reached with `client.v3().marketing().partner().delivery_plan().delivery_plans().plan_id(plan_id).terminate()`.
@@ -719,98 +603,17 @@ pub mod product_coupon {
             }
         }
         /// 折扣券使用规则
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestCombineImageDiscountCoupon {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: i64,
-            /// 固定减免百分比
-            ///
-            /// Example: `20`
-            pub percent_off: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestCombineImageDiscountCoupon {
-            threshold: "threshold" required,
-            percent_off: "percent_off" required,
-        });
-        impl PostRequestCombineImageDiscountCoupon {
-            /// A `PostRequestCombineImageDiscountCoupon` of its required fields (`threshold`, `percent_off`).
-            #[inline]
-            pub fn new(threshold: i64, percent_off: i64) -> Self {
-                Self { threshold, percent_off }
-            }
-        }
+        pub type PostRequestCombineImageDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
         /// 兑换券使用规则
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestCombineImageExchangeCoupon {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: i64,
-            /// 固定兑换价格
-            ///
-            /// Example: `20`
-            pub exchange_price: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestCombineImageExchangeCoupon {
-            threshold: "threshold" required,
-            exchange_price: "exchange_price" required,
-        });
-        impl PostRequestCombineImageExchangeCoupon {
-            /// A `PostRequestCombineImageExchangeCoupon` of its required fields (`threshold`, `exchange_price`).
-            #[inline]
-            pub fn new(threshold: i64, exchange_price: i64) -> Self {
-                Self { threshold, exchange_price }
-            }
-        }
+        pub type PostRequestCombineImageExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
         /// 满减券使用规则
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestCombineImageNormalCoupon {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: i64,
-            /// 固定减免金额
-            ///
-            /// Example: `1`
-            pub discount_amount: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestCombineImageNormalCoupon {
-            threshold: "threshold" required,
-            discount_amount: "discount_amount" required,
-        });
-        impl PostRequestCombineImageNormalCoupon {
-            /// A `PostRequestCombineImageNormalCoupon` of its required fields (`threshold`, `discount_amount`).
-            #[inline]
-            pub fn new(threshold: i64, discount_amount: i64) -> Self {
-                Self { threshold, discount_amount }
-            }
-        }
+        pub type PostRequestCombineImageNormalCoupon = crate::v3::marketing::models::NormalCoupon;
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCombineImageScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCombineImageScope {
-            /// `ALL`
-            All,
-            /// `SINGLE`
-            Single,
-            /// `CATEGORY`
-            Category,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCombineImageScope {
-            All = "ALL",
-            Single = "SINGLE",
-            Category = "CATEGORY",
-        });
+        pub type PostRequestCombineImageScope = crate::v3::marketing::models::Scope;
         /// 商品券类型
-        pub type PostRequestCombineImageType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+        pub type PostRequestCombineImageType = crate::v3::marketing::models::StockType;
         /// 使用模式
-        pub type PostRequestCombineImageUsageMode = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostRequestUsageMode;
+        pub type PostRequestCombineImageUsageMode = crate::v3::marketing::models::UsageMode;
         /// 抠图数据
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCutOut {
@@ -832,22 +635,7 @@ pub mod product_coupon {
             }
         }
         /// 图片生成类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestImageGenerationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestImageGenerationType {
-            /// `COMBINE_IMAGE`
-            CombineImage,
-            /// `CUT_OUT`
-            CutOut,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestImageGenerationType {
-            CombineImage = "COMBINE_IMAGE",
-            CutOut = "CUT_OUT",
-        });
+        pub type PostRequestImageGenerationType = crate::v3::marketing::models::ImageGenerationType;
         /// The response of `POST /v3/marketing/partner/product-coupon/image-generation-tasks` (提交图片生成任务).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -926,7 +714,7 @@ pub mod product_coupon {
                 }
             }
             /// 图片生成类型
-            pub type GetRequestImageGenerationType = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestImageGenerationType;
+            pub type GetRequestImageGenerationType = crate::v3::marketing::models::ImageGenerationType;
             /// The response of `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` (查询图片生成任务执行结果).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -978,20 +766,11 @@ pub mod product_coupon {
                 }
             }
             /// 拼图结果
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCombineImageResult {
-                /// 生成的图片URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
-                pub image_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCombineImageResult {
-                image_url: "image_url" optional,
-            });
+            pub type GetResponseCombineImageResult = crate::v3::marketing::models::CombineImageResult;
             /// 生成商品图结果
-            pub type GetResponseCutOutResult = crate::v3::marketing::partner::product_coupon::image_generation_tasks::by_task_id::GetResponseCombineImageResult;
+            pub type GetResponseCutOutResult = crate::v3::marketing::models::CombineImageResult;
             /// 图片生成类型
-            pub type GetResponseImageGenerationType = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestImageGenerationType;
+            pub type GetResponseImageGenerationType = crate::v3::marketing::models::ImageGenerationType;
             /// 任务状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseTaskState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1048,11 +827,11 @@ pub mod product_coupon {
                 }
             }
             /// The request of `POST /v3/marketing/partner/product-coupon/media/upload-image` (图片上传).
-            pub type PostRequest = crate::v3::marketing::favor::media::image_upload::PostRequest;
+            pub type PostRequest = crate::v3::marketing::models::MetaRequest;
             /// 媒体文件元信息`JSON`格式字符串
-            pub type PostRequestMeta = crate::v3::marketing::favor::media::image_upload::PostRequestMeta;
+            pub type PostRequestMeta = crate::v3::marketing::models::Meta;
             /// The response of `POST /v3/marketing/partner/product-coupon/media/upload-image` (图片上传).
-            pub type PostResponse = crate::v3::marketing::favor::media::image_upload::PostResponse;
+            pub type PostResponse = crate::v3::marketing::models::MediaUrlResponse;
         }
     }
     /// `/v3/marketing/partner/product-coupon/notify-configs`
@@ -1254,141 +1033,13 @@ pub mod product_coupon {
             }
         }
         /// 展示信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDisplayInfo {
-            /// 商品券名称
-            ///
-            /// Example: `全场满100立打8折`
-            pub name: String,
-            /// 商品券图片
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: String,
-            /// 商品券背景图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub background_url: String,
-            /// 商品券详情图列表
-            pub detail_image_url_list: Option<Vec<String>>,
-            /// 商品原价
-            ///
-            /// Example: `10000`
-            pub original_price: Option<i64>,
-            /// 套餐组合
-            pub combo_package_list: Option<Vec<PostRequestDisplayInfoComboPackageList>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDisplayInfo {
-            name: "name" required,
-            image_url: "image_url" required,
-            background_url: "background_url" required,
-            detail_image_url_list: "detail_image_url_list" optional,
-            original_price: "original_price" optional,
-            combo_package_list: "combo_package_list" optional,
-        });
-        impl PostRequestDisplayInfo {
-            /// A `PostRequestDisplayInfo` with its required fields (`name`, `image_url`, `background_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDisplayInfo { detail_image_url_list: Some(…), ..PostRequestDisplayInfo::new(…) }`.
-            #[inline]
-            pub fn new(
-                name: impl Into<String>,
-                image_url: impl Into<String>,
-                background_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    image_url: image_url.into(),
-                    background_url: background_url.into(),
-                    detail_image_url_list: None,
-                    original_price: None,
-                    combo_package_list: None,
-                }
-            }
-        }
+        pub type PostRequestDisplayInfo = crate::v3::marketing::models::DisplayInfo;
         /// PostRequestDisplayInfoComboPackageList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDisplayInfoComboPackageList {
-            /// 套餐名
-            ///
-            /// Example: `咖啡2选1`
-            pub name: String,
-            /// 可选单品数量
-            ///
-            /// Example: `3`
-            pub pick_count: i64,
-            /// 单品列表
-            pub choice_list: Vec<PostRequestDisplayInfoComboPackageListChoiceList>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDisplayInfoComboPackageList {
-            name: "name" required,
-            pick_count: "pick_count" required,
-            choice_list: "choice_list" required,
-        });
-        impl PostRequestDisplayInfoComboPackageList {
-            /// A `PostRequestDisplayInfoComboPackageList` of its required fields (`name`, `pick_count`, `choice_list`).
-            #[inline]
-            pub fn new(
-                name: impl Into<String>,
-                pick_count: i64,
-                choice_list: Vec<PostRequestDisplayInfoComboPackageListChoiceList>,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    pick_count,
-                    choice_list,
-                }
-            }
-        }
+        pub type PostRequestDisplayInfoComboPackageList = crate::v3::marketing::models::ComboPackageList;
         /// PostRequestDisplayInfoComboPackageListChoiceList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDisplayInfoComboPackageListChoiceList {
-            /// 单品名称
-            ///
-            /// Example: `美式`
-            pub name: String,
-            /// 单品价格
-            ///
-            /// Example: `10000`
-            pub price: i64,
-            /// 单品数量
-            ///
-            /// Example: `2`
-            pub count: i64,
-            /// 单品图片
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: Option<String>,
-            /// 单品跳转小程序AppID
-            ///
-            /// Example: `wx4fd12345678`
-            pub mini_program_appid: Option<String>,
-            /// 单品跳转小程序路径
-            ///
-            /// Example: `/pages/index/index`
-            pub mini_program_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDisplayInfoComboPackageListChoiceList {
-            name: "name" required,
-            price: "price" required,
-            count: "count" required,
-            image_url: "image_url" optional,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-        });
-        impl PostRequestDisplayInfoComboPackageListChoiceList {
-            /// A `PostRequestDisplayInfoComboPackageListChoiceList` with its required fields (`name`, `price`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDisplayInfoComboPackageListChoiceList { image_url: Some(…), ..PostRequestDisplayInfoComboPackageListChoiceList::new(…) }`.
-            #[inline]
-            pub fn new(name: impl Into<String>, price: i64, count: i64) -> Self {
-                Self {
-                    name: name.into(),
-                    price,
-                    count,
-                    image_url: None,
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                }
-            }
-        }
+        pub type PostRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ChoiceList;
         /// 优惠范围
-        pub type PostRequestScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+        pub type PostRequestScope = crate::v3::marketing::models::Scope;
         /// 多次优惠模式信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSequentialUsageInfo {
@@ -1432,22 +1083,7 @@ pub mod product_coupon {
             }
         }
         /// 多次优惠规则类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSequentialUsageInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSequentialUsageInfoType {
-            /// `INCREMENTAL`
-            Incremental,
-            /// `EQUAL`
-            Equal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSequentialUsageInfoType {
-            Incremental = "INCREMENTAL",
-            Equal = "EQUAL",
-        });
+        pub type PostRequestSequentialUsageInfoType = crate::v3::marketing::models::Type;
         /// 单券模式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSingleUsageInfo {
@@ -1461,9 +1097,9 @@ pub mod product_coupon {
             discount_coupon: "discount_coupon" optional,
         });
         /// 折扣券使用规则
-        pub type PostRequestSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        pub type PostRequestSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
         /// 满减券使用规则
-        pub type PostRequestSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        pub type PostRequestSingleUsageInfoNormalCoupon = crate::v3::marketing::models::NormalCoupon;
         /// 批次信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStock {
@@ -1526,25 +1162,7 @@ pub mod product_coupon {
             }
         }
         /// 券Code分配模式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockCouponCodeMode {
-            /// `WECHATPAY`
-            Wechatpay,
-            /// `UPLOAD`
-            Upload,
-            /// `API_ASSIGN`
-            ApiAssign,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockCouponCodeMode {
-            Wechatpay = "WECHATPAY",
-            Upload = "UPLOAD",
-            ApiAssign = "API_ASSIGN",
-        });
+        pub type PostRequestStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
         /// 用户商品券展示信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockCouponDisplayInfo {
@@ -1592,63 +1210,11 @@ pub mod product_coupon {
             }
         }
         /// 背景颜色
-        pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+        pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
         /// 用户商品券Code展示模式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockCouponDisplayInfoCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockCouponDisplayInfoCodeDisplayMode {
-            /// `INVISIBLE`
-            Invisible,
-            /// `BARCODE`
-            Barcode,
-            /// `QRCODE`
-            Qrcode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockCouponDisplayInfoCodeDisplayMode {
-            Invisible = "INVISIBLE",
-            Barcode = "BARCODE",
-            Qrcode = "QRCODE",
-        });
+        pub type PostRequestStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
         /// 视频号入口
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockCouponDisplayInfoEntranceFinder {
-            /// 视频号ID
-            ///
-            /// Example: `gh_12345678`
-            pub finder_id: String,
-            /// 视频号视频ID
-            ///
-            /// Example: `UDFsdf24df34dD456Hdf34`
-            pub finder_video_id: String,
-            /// 视频号封面图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub finder_video_cover_image_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceFinder {
-            finder_id: "finder_id" required,
-            finder_video_id: "finder_video_id" required,
-            finder_video_cover_image_url: "finder_video_cover_image_url" required,
-        });
-        impl PostRequestStockCouponDisplayInfoEntranceFinder {
-            /// A `PostRequestStockCouponDisplayInfoEntranceFinder` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
-            #[inline]
-            pub fn new(
-                finder_id: impl Into<String>,
-                finder_video_id: impl Into<String>,
-                finder_video_cover_image_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    finder_id: finder_id.into(),
-                    finder_video_id: finder_video_id.into(),
-                    finder_video_cover_image_url: finder_video_cover_image_url.into(),
-                }
-            }
-        }
+        pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockCouponDisplayInfoEntranceMiniProgram {
@@ -1692,25 +1258,9 @@ pub mod product_coupon {
             }
         }
         /// 公众号入口
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
-            /// 公众号AppID
-            ///
-            /// Example: `wx1234567890`
-            pub appid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
-            appid: "appid" required,
-        });
-        impl PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
-            /// A `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` of its required fields (`appid`).
-            #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self { appid: appid.into() }
-            }
-        }
+        pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
         /// 事件通知配置
-        pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+        pub type PostRequestStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 多次优惠使用规则
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSequentialUsageRule {
@@ -1803,433 +1353,53 @@ pub mod product_coupon {
             }
         }
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            /// 开始时间
-            ///
-            /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: String,
-            /// 结束时间
-            ///
-            /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            begin_time: "begin_time" required,
-            end_time: "end_time" required,
-        });
-        impl PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` of its required fields (`begin_time`, `end_time`).
-            #[inline]
-            pub fn new(
-                begin_time: impl Into<String>,
-                end_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    begin_time: begin_time.into(),
-                    end_time: end_time.into(),
-                }
-            }
-        }
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
         /// 每周固定可用时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            /// 每周可用星期数
-            pub day_list: Option<
-                Vec<
-                    PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
-                >,
-            >,
-            /// 当天可用时间段
-            pub day_period_list: Option<
-                Vec<
-                    PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
-                >,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            day_list: "day_list" optional,
-            day_period_list: "day_period_list" optional,
-        });
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList {
-            /// `MONDAY`
-            Monday,
-            /// `TUESDAY`
-            Tuesday,
-            /// `WEDNESDAY`
-            Wednesday,
-            /// `THURSDAY`
-            Thursday,
-            /// `FRIDAY`
-            Friday,
-            /// `SATURDAY`
-            Saturday,
-            /// `SUNDAY`
-            Sunday,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList {
-            Monday = "MONDAY",
-            Tuesday = "TUESDAY",
-            Wednesday = "WEDNESDAY",
-            Thursday = "THURSDAY",
-            Friday = "FRIDAY",
-            Saturday = "SATURDAY",
-            Sunday = "SUNDAY",
-        });
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            /// 当天可用开始时间
-            ///
-            /// Example: `60`
-            pub begin_time: i64,
-            /// 当天可用结束时间
-            ///
-            /// Example: `86399`
-            pub end_time: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            begin_time: "begin_time" required,
-            end_time: "end_time" required,
-        });
-        impl PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` of its required fields (`begin_time`, `end_time`).
-            #[inline]
-            pub fn new(begin_time: i64, end_time: i64) -> Self {
-                Self { begin_time, end_time }
-            }
-        }
+        pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
         /// PostRequestStockSequentialUsageRuleDiscountCouponList
-        pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
         /// PostRequestStockSequentialUsageRuleExchangeCouponList
-        pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+        pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
         /// PostRequestStockSequentialUsageRuleNormalCouponList
-        pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
         /// 单券使用规则
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockSingleUsageRule {
-            /// 券可核销时间
-            pub coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
-            /// 满减券使用规则
-            pub normal_coupon: Option<PostRequestStockSingleUsageRuleNormalCoupon>,
-            /// 折扣券使用规则
-            pub discount_coupon: Option<PostRequestStockSingleUsageRuleDiscountCoupon>,
-            /// 兑换券使用规则
-            pub exchange_coupon: Option<PostRequestStockSingleUsageRuleExchangeCoupon>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockSingleUsageRule {
-            coupon_available_period: "coupon_available_period" required,
-            normal_coupon: "normal_coupon" optional,
-            discount_coupon: "discount_coupon" optional,
-            exchange_coupon: "exchange_coupon" optional,
-        });
-        impl PostRequestStockSingleUsageRule {
-            /// A `PostRequestStockSingleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSingleUsageRule { normal_coupon: Some(…), ..PostRequestStockSingleUsageRule::new(…) }`.
-            #[inline]
-            pub fn new(
-                coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
-            ) -> Self {
-                Self {
-                    coupon_available_period,
-                    normal_coupon: None,
-                    discount_coupon: None,
-                    exchange_coupon: None,
-                }
-            }
-        }
+        pub type PostRequestStockSingleUsageRule = crate::v3::marketing::models::SingleUsageRule;
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockSingleUsageRuleCouponAvailablePeriod {
-            /// 开始时间
-            ///
-            /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: String,
-            /// 结束时间
-            ///
-            /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: String,
-            /// 生效后N天内有效
-            ///
-            /// Example: `30`
-            pub available_days: Option<i64>,
-            /// 领取后N天开始生效
-            ///
-            /// Example: `1`
-            pub wait_days_after_receive: Option<i64>,
-            /// 每周固定可用时间
-            pub weekly_available_period: Option<
-                PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
-            >,
-            /// 无规律的可用时间段
-            pub irregular_available_period_list: Option<
-                Vec<
-                    PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
-                >,
-            >,
-            /// 领取后N秒内有效
-            pub available_seconds: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockSingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" required,
-            available_end_time: "available_end_time" required,
-            available_days: "available_days" optional,
-            wait_days_after_receive: "wait_days_after_receive" optional,
-            weekly_available_period: "weekly_available_period" optional,
-            irregular_available_period_list: "irregular_available_period_list" optional,
-            available_seconds: "available_seconds" optional,
-        });
-        impl PostRequestStockSingleUsageRuleCouponAvailablePeriod {
-            /// A `PostRequestStockSingleUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSingleUsageRuleCouponAvailablePeriod { available_days: Some(…), ..PostRequestStockSingleUsageRuleCouponAvailablePeriod::new(…) }`.
-            #[inline]
-            pub fn new(
-                available_begin_time: impl Into<String>,
-                available_end_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
-                    available_days: None,
-                    wait_days_after_receive: None,
-                    weekly_available_period: None,
-                    irregular_available_period_list: None,
-                    available_seconds: None,
-                }
-            }
-        }
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
         /// 每周固定可用时间
-        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+        pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
         /// 折扣券使用规则
-        pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
         /// 兑换券使用规则
-        pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+        pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
         /// 满减券使用规则
-        pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::NormalCoupon;
         /// 发放规则
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockStockSendRule {
-            /// 发放次数总上限
-            ///
-            /// Example: `100000`
-            pub max_count: i64,
-            /// 每日发放次数上限
-            ///
-            /// Example: `100000000`
-            pub max_count_per_day: Option<i64>,
-            /// 每个用户领取次数上限
-            ///
-            /// Example: `5`
-            pub max_count_per_user: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockStockSendRule {
-            max_count: "max_count" required,
-            max_count_per_day: "max_count_per_day" optional,
-            max_count_per_user: "max_count_per_user" optional,
-        });
-        impl PostRequestStockStockSendRule {
-            /// A `PostRequestStockStockSendRule` with its required fields (`max_count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockStockSendRule { max_count_per_day: Some(…), ..PostRequestStockStockSendRule::new(…) }`.
-            #[inline]
-            pub fn new(max_count: i64) -> Self {
-                Self {
-                    max_count,
-                    max_count_per_day: None,
-                    max_count_per_user: None,
-                }
-            }
-        }
+        pub type PostRequestStockStockSendRule = crate::v3::marketing::models::StockSendRule;
         /// 可用门店范围
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockStoreScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockStoreScope {
-            /// `NONE`
-            None,
-            /// `ALL`
-            All,
-            /// `SPECIFIC`
-            Specific,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockStoreScope {
-            None = "NONE",
-            All = "ALL",
-            Specific = "SPECIFIC",
-        });
+        pub type PostRequestStockStoreScope = crate::v3::marketing::models::StoreScope;
         /// 券使用规则展示信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockUsageRuleDisplayInfo {
-            /// 券使用方式列表
-            pub coupon_usage_method_list: Vec<
-                PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList,
-            >,
-            /// 小程序AppID
-            ///
-            /// Example: `wx1234567890`
-            pub mini_program_appid: Option<String>,
-            /// 小程序跳转路径
-            ///
-            /// Example: `/pages/index/product`
-            pub mini_program_path: Option<String>,
-            /// APP的H5跳转路径
-            ///
-            /// Example: `https://weixin.qq.com/jump-to-app`
-            pub app_path: Option<String>,
-            /// 券使用说明
-            ///
-            /// Example: `工作日可用`
-            pub usage_description: String,
-            /// 券可用门店信息
-            pub coupon_available_store_info: Option<
-                PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
-            >,
-            /// APP跳转类型
-            ///
-            /// Example: `H5`
-            pub app_jump_type: Option<PostRequestStockUsageRuleDisplayInfoAppJumpType>,
-            /// 口令链接
-            ///
-            /// Example: `passcode_link.example`
-            pub passcode_link: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockUsageRuleDisplayInfo {
-            coupon_usage_method_list: "coupon_usage_method_list" required,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-            app_path: "app_path" optional,
-            usage_description: "usage_description" required,
-            coupon_available_store_info: "coupon_available_store_info" optional,
-            app_jump_type: "app_jump_type" optional,
-            passcode_link: "passcode_link" optional,
-        });
-        impl PostRequestStockUsageRuleDisplayInfo {
-            /// A `PostRequestStockUsageRuleDisplayInfo` with its required fields (`coupon_usage_method_list`, `usage_description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUsageRuleDisplayInfo { mini_program_appid: Some(…), ..PostRequestStockUsageRuleDisplayInfo::new(…) }`.
-            #[inline]
-            pub fn new(
-                coupon_usage_method_list: Vec<
-                    PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList,
-                >,
-                usage_description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    coupon_usage_method_list,
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                    app_path: None,
-                    usage_description: usage_description.into(),
-                    coupon_available_store_info: None,
-                    app_jump_type: None,
-                    passcode_link: None,
-                }
-            }
-        }
+        pub type PostRequestStockUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
         /// APP跳转类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockUsageRuleDisplayInfoAppJumpType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockUsageRuleDisplayInfoAppJumpType {
-            /// `H5`
-            H5,
-            /// `PASSCODE_LINK`
-            PasscodeLink,
-            /// `USAGE_GUIDE`
-            UsageGuide,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockUsageRuleDisplayInfoAppJumpType {
-            H5 = "H5",
-            PasscodeLink = "PASSCODE_LINK",
-            UsageGuide = "USAGE_GUIDE",
-        });
+        pub type PostRequestStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
         /// 券可用门店信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            /// 券可用门店描述
-            ///
-            /// Example: `所有门店可用，可使用小程序查看门店列表`
-            pub description: String,
-            /// 小程序AppID
-            ///
-            /// Example: `wx1234567890`
-            pub mini_program_appid: Option<String>,
-            /// 小程序跳转路径
-            ///
-            /// Example: `/pages/index/product`
-            pub mini_program_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            description: "description" required,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-        });
-        impl PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            /// A `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo { mini_program_appid: Some(…), ..PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo::new(…) }`.
-            #[inline]
-            pub fn new(description: impl Into<String>) -> Self {
-                Self {
-                    description: description.into(),
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                }
-            }
-        }
+        pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
         /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList {
-            /// `OFFLINE`
-            Offline,
-            /// `MINI_PROGRAM`
-            MiniProgram,
-            /// `APP`
-            App,
-            /// `PAYMENT_CODE`
-            PaymentCode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList {
-            Offline = "OFFLINE",
-            MiniProgram = "MINI_PROGRAM",
-            App = "APP",
-            PaymentCode = "PAYMENT_CODE",
-        });
+        pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
         /// 商品券类型
-        pub type PostRequestType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+        pub type PostRequestType = crate::v3::marketing::models::StockType;
         /// 使用模式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestUsageMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestUsageMode {
-            /// `SINGLE`
-            Single,
-            /// `SEQUENTIAL`
-            Sequential,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestUsageMode {
-            Single = "SINGLE",
-            Sequential = "SEQUENTIAL",
-        });
+        pub type PostRequestUsageMode = crate::v3::marketing::models::RequestUsageMode;
         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons` (创建商品券).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2308,188 +1478,25 @@ pub mod product_coupon {
             }
         }
         /// 展示信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseDisplayInfo {
-            /// 商品券名称
-            ///
-            /// Example: `全场满100立打8折`
-            pub name: Option<String>,
-            /// 商品券图片
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: Option<String>,
-            /// 商品券背景图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub background_url: Option<String>,
-            /// 商品券详情图列表
-            pub detail_image_url_list: Option<Vec<String>>,
-            /// 商品原价
-            ///
-            /// Example: `10000`
-            pub original_price: Option<i64>,
-            /// 套餐组合
-            pub combo_package_list: Option<Vec<PostResponseDisplayInfoComboPackageList>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseDisplayInfo {
-            name: "name" optional,
-            image_url: "image_url" optional,
-            background_url: "background_url" optional,
-            detail_image_url_list: "detail_image_url_list" optional,
-            original_price: "original_price" optional,
-            combo_package_list: "combo_package_list" optional,
-        });
+        pub type PostResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
         /// PostResponseDisplayInfoComboPackageList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseDisplayInfoComboPackageList {
-            /// 套餐名
-            ///
-            /// Example: `咖啡2选1`
-            pub name: Option<String>,
-            /// 可选单品数量
-            ///
-            /// Example: `3`
-            pub pick_count: Option<i64>,
-            /// 单品列表
-            pub choice_list: Option<
-                Vec<PostResponseDisplayInfoComboPackageListChoiceList>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageList {
-            name: "name" optional,
-            pick_count: "pick_count" optional,
-            choice_list: "choice_list" optional,
-        });
+        pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
         /// PostResponseDisplayInfoComboPackageListChoiceList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseDisplayInfoComboPackageListChoiceList {
-            /// 单品名称
-            ///
-            /// Example: `美式`
-            pub name: Option<String>,
-            /// 单品价格
-            ///
-            /// Example: `10000`
-            pub price: Option<i64>,
-            /// 单品数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-            /// 单品图片
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub image_url: Option<String>,
-            /// 单品跳转小程序AppID
-            ///
-            /// Example: `wx4fd12345678`
-            pub mini_program_appid: Option<String>,
-            /// 单品跳转小程序路径
-            ///
-            /// Example: `/pages/index/index`
-            pub mini_program_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageListChoiceList {
-            name: "name" optional,
-            price: "price" optional,
-            count: "count" optional,
-            image_url: "image_url" optional,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-        });
+        pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
         /// 优惠范围
-        pub type PostResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+        pub type PostResponseScope = crate::v3::marketing::models::Scope;
         /// 多次优惠模式信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseSequentialUsageInfo {
-            /// 多次优惠规则类型
-            ///
-            /// Example: `INCREMENTAL`
-            pub type_: Option<PostResponseSequentialUsageInfoType>,
-            /// 可使用次数
-            ///
-            /// Example: `15`
-            pub count: Option<i64>,
-            /// 多次优惠有效天数
-            ///
-            /// Example: `365`
-            pub available_days: Option<i64>,
-            /// 多次优惠使用间隔天数
-            ///
-            /// Example: `0`
-            pub interval_days: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseSequentialUsageInfo {
-            type_: "type" optional,
-            count: "count" optional,
-            available_days: "available_days" optional,
-            interval_days: "interval_days" optional,
-        });
+        pub type PostResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
         /// 多次优惠规则类型
-        pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+        pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
         /// 单券模式信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseSingleUsageInfo {
-            /// 满减券使用规则
-            pub normal_coupon: Option<PostResponseSingleUsageInfoNormalCoupon>,
-            /// 折扣券使用规则
-            pub discount_coupon: Option<PostResponseSingleUsageInfoDiscountCoupon>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfo {
-            normal_coupon: "normal_coupon" optional,
-            discount_coupon: "discount_coupon" optional,
-        });
+        pub type PostResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
         /// 折扣券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseSingleUsageInfoDiscountCoupon {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: Option<i64>,
-            /// 固定减免百分比
-            ///
-            /// Example: `20`
-            pub percent_off: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoDiscountCoupon {
-            threshold: "threshold" optional,
-            percent_off: "percent_off" optional,
-        });
+        pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
         /// 满减券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseSingleUsageInfoNormalCoupon {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: Option<i64>,
-            /// 固定减免金额
-            ///
-            /// Example: `1`
-            pub discount_amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoNormalCoupon {
-            threshold: "threshold" optional,
-            discount_amount: "discount_amount" optional,
-        });
+        pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
         /// 商品券状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `AUDITING`
-            Auditing,
-            /// `EFFECTIVE`
-            Effective,
-            /// `DEACTIVATED`
-            Deactivated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Auditing = "AUDITING",
-            Effective = "EFFECTIVE",
-            Deactivated = "DEACTIVATED",
-        });
+        pub type PostResponseState = crate::v3::marketing::models::State;
         /// 批次信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStock {
@@ -2560,454 +1567,77 @@ pub mod product_coupon {
             brand_id: "brand_id" optional,
         });
         /// 券Code分配模式
-        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
         /// 用户商品券展示信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockCouponDisplayInfo {
-            /// 用户商品券Code展示模式
-            ///
-            /// Example: `QRCODE`
-            pub code_display_mode: Option<
-                PostResponseStockCouponDisplayInfoCodeDisplayMode,
-            >,
-            /// 背景颜色
-            ///
-            /// Example: `Color020`
-            pub background_color: Option<
-                PostResponseStockCouponDisplayInfoBackgroundColor,
-            >,
-            /// 小程序入口
-            pub entrance_mini_program: Option<
-                PostResponseStockCouponDisplayInfoEntranceMiniProgram,
-            >,
-            /// 公众号入口
-            pub entrance_official_account: Option<
-                PostResponseStockCouponDisplayInfoEntranceOfficialAccount,
-            >,
-            /// 视频号入口
-            pub entrance_finder: Option<
-                PostResponseStockCouponDisplayInfoEntranceFinder,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfo {
-            code_display_mode: "code_display_mode" optional,
-            background_color: "background_color" optional,
-            entrance_mini_program: "entrance_mini_program" optional,
-            entrance_official_account: "entrance_official_account" optional,
-            entrance_finder: "entrance_finder" optional,
-        });
+        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
         /// 背景颜色
-        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
         /// 用户商品券Code展示模式
-        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
         /// 视频号入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockCouponDisplayInfoEntranceFinder {
-            /// 视频号ID
-            ///
-            /// Example: `gh_12345678`
-            pub finder_id: Option<String>,
-            /// 视频号视频ID
-            ///
-            /// Example: `UDFsdf24df34dD456Hdf34`
-            pub finder_video_id: Option<String>,
-            /// 视频号封面图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
-            pub finder_video_cover_image_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceFinder {
-            finder_id: "finder_id" optional,
-            finder_video_id: "finder_video_id" optional,
-            finder_video_cover_image_url: "finder_video_cover_image_url" optional,
-        });
+        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
         /// 小程序入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockCouponDisplayInfoEntranceMiniProgram {
-            /// 小程序appid
-            ///
-            /// Example: `wx234545656765876`
-            pub appid: Option<String>,
-            /// 小程序跳转路径
-            ///
-            /// Example: `/path/index/index`
-            pub path: Option<String>,
-            /// 入口文案
-            ///
-            /// Example: `欢迎选购`
-            pub entrance_wording: Option<String>,
-            /// 引导文案
-            ///
-            /// Example: `获取更多优惠`
-            pub guidance_wording: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceMiniProgram {
-            appid: "appid" optional,
-            path: "path" optional,
-            entrance_wording: "entrance_wording" optional,
-            guidance_wording: "guidance_wording" optional,
-        });
+        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
         /// 公众号入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockCouponDisplayInfoEntranceOfficialAccount {
-            /// 公众号AppID
-            ///
-            /// Example: `wx1234567890`
-            pub appid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceOfficialAccount {
-            appid: "appid" optional,
-        });
+        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
         /// 事件通知配置
-        pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+        pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
         /// 已发放次数
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSentCountInfo {
-            /// 已发放总次数
-            ///
-            /// Example: `0`
-            pub total_count: Option<i64>,
-            /// 当天已发放次数
-            ///
-            /// Example: `0`
-            pub today_count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSentCountInfo {
-            total_count: "total_count" optional,
-            today_count: "today_count" optional,
-        });
+        pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
         /// 多次优惠使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRule {
-            /// 券可核销时间
-            pub coupon_available_period: Option<
-                PostResponseStockSequentialUsageRuleCouponAvailablePeriod,
-            >,
-            /// 满减券使用规则
-            pub normal_coupon_list: Option<
-                Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
-            >,
-            /// 折扣券使用规则列表
-            pub discount_coupon_list: Option<
-                Vec<PostResponseStockSequentialUsageRuleDiscountCouponList>,
-            >,
-            /// 兑换券使用规则列表
-            pub exchange_coupon_list: Option<
-                Vec<PostResponseStockSequentialUsageRuleExchangeCouponList>,
-            >,
-            /// 多次优惠是否提供首笔特惠
-            pub special_first: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRule {
-            coupon_available_period: "coupon_available_period" optional,
-            normal_coupon_list: "normal_coupon_list" optional,
-            discount_coupon_list: "discount_coupon_list" optional,
-            exchange_coupon_list: "exchange_coupon_list" optional,
-            special_first: "special_first" optional,
-        });
+        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriod {
-            /// 开始时间
-            ///
-            /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: Option<String>,
-            /// 结束时间
-            ///
-            /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: Option<String>,
-            /// 领取后N天开始生效
-            ///
-            /// Example: `1`
-            pub wait_days_after_receive: Option<i64>,
-            /// 每周固定可用时间
-            pub weekly_available_period: Option<
-                PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
-            >,
-            /// 无规律的可用时间段
-            pub irregular_available_period_list: Option<
-                Vec<
-                    PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
-                >,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" optional,
-            available_end_time: "available_end_time" optional,
-            wait_days_after_receive: "wait_days_after_receive" optional,
-            weekly_available_period: "weekly_available_period" optional,
-            irregular_available_period_list: "irregular_available_period_list" optional,
-        });
+        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            /// 开始时间
-            ///
-            /// Example: `2025-08-01T00:00:00+08:00`
-            pub begin_time: Option<String>,
-            /// 结束时间
-            ///
-            /// Example: `2025-08-31T23:59:59+08:00`
-            pub end_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            begin_time: "begin_time" optional,
-            end_time: "end_time" optional,
-        });
+        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
         /// 每周固定可用时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            /// 每周可用星期数
-            pub day_list: Option<
-                Vec<
-                    PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
-                >,
-            >,
-            /// 当天可用时间段
-            pub day_period_list: Option<
-                Vec<
-                    PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
-                >,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            day_list: "day_list" optional,
-            day_period_list: "day_period_list" optional,
-        });
+        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            /// 当天可用开始时间
-            ///
-            /// Example: `60`
-            pub begin_time: Option<i64>,
-            /// 当天可用结束时间
-            ///
-            /// Example: `86399`
-            pub end_time: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            begin_time: "begin_time" optional,
-            end_time: "end_time" optional,
-        });
+        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSequentialUsageRuleExchangeCouponList {
-            /// 门槛金额
-            ///
-            /// Example: `10000`
-            pub threshold: Option<i64>,
-            /// 固定兑换价格
-            ///
-            /// Example: `20`
-            pub exchange_price: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleExchangeCouponList {
-            threshold: "threshold" optional,
-            exchange_price: "exchange_price" optional,
-        });
+        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
         /// PostResponseStockSequentialUsageRuleNormalCouponList
-        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
         /// 单券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSingleUsageRule {
-            /// 券可核销时间
-            pub coupon_available_period: Option<
-                PostResponseStockSingleUsageRuleCouponAvailablePeriod,
-            >,
-            /// 满减券使用规则
-            pub normal_coupon: Option<PostResponseStockSingleUsageRuleNormalCoupon>,
-            /// 折扣券使用规则
-            pub discount_coupon: Option<PostResponseStockSingleUsageRuleDiscountCoupon>,
-            /// 兑换券使用规则
-            pub exchange_coupon: Option<PostResponseStockSingleUsageRuleExchangeCoupon>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRule {
-            coupon_available_period: "coupon_available_period" optional,
-            normal_coupon: "normal_coupon" optional,
-            discount_coupon: "discount_coupon" optional,
-            exchange_coupon: "exchange_coupon" optional,
-        });
+        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockSingleUsageRuleCouponAvailablePeriod {
-            /// 开始时间
-            ///
-            /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: Option<String>,
-            /// 结束时间
-            ///
-            /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `30`
-            pub available_days: Option<i64>,
-            /// 领取后N天开始生效
-            ///
-            /// Example: `1`
-            pub wait_days_after_receive: Option<i64>,
-            /// 每周固定可用时间
-            pub weekly_available_period: Option<
-                PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
-            >,
-            /// 无规律的可用时间段
-            pub irregular_available_period_list: Option<
-                Vec<
-                    PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
-                >,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" optional,
-            available_end_time: "available_end_time" optional,
-            available_days: "available_days" optional,
-            wait_days_after_receive: "wait_days_after_receive" optional,
-            weekly_available_period: "weekly_available_period" optional,
-            irregular_available_period_list: "irregular_available_period_list" optional,
-        });
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
         /// 每周固定可用时间
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
         /// 折扣券使用规则
-        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
         /// 兑换券使用规则
-        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
         /// 满减券使用规则
-        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
         /// 批次状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStockState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStockState {
-            /// `AUDITING`
-            Auditing,
-            /// `SENDING`
-            Sending,
-            /// `PAUSED`
-            Paused,
-            /// `STOPPED`
-            Stopped,
-            /// `DEACTIVATED`
-            Deactivated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStockState {
-            Auditing = "AUDITING",
-            Sending = "SENDING",
-            Paused = "PAUSED",
-            Stopped = "STOPPED",
-            Deactivated = "DEACTIVATED",
-        });
+        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
         /// 发放规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockStockSendRule {
-            /// 发放次数总上限
-            ///
-            /// Example: `100000`
-            pub max_count: Option<i64>,
-            /// 每日发放次数上限
-            ///
-            /// Example: `100000000`
-            pub max_count_per_day: Option<i64>,
-            /// 每个用户领取次数上限
-            ///
-            /// Example: `5`
-            pub max_count_per_user: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockStockSendRule {
-            max_count: "max_count" optional,
-            max_count_per_day: "max_count_per_day" optional,
-            max_count_per_user: "max_count_per_user" optional,
-        });
+        pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
         /// 可用门店范围
-        pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+        pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
         /// 券使用规则展示信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockUsageRuleDisplayInfo {
-            /// 券使用方式列表
-            pub coupon_usage_method_list: Option<
-                Vec<PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList>,
-            >,
-            /// 小程序AppID
-            ///
-            /// Example: `wx1234567890`
-            pub mini_program_appid: Option<String>,
-            /// 小程序跳转路径
-            ///
-            /// Example: `/pages/index/product`
-            pub mini_program_path: Option<String>,
-            /// APP的H5跳转路径
-            ///
-            /// Example: `https://weixin.qq.com/jump-to-app`
-            pub app_path: Option<String>,
-            /// 券使用说明
-            ///
-            /// Example: `工作日可用`
-            pub usage_description: Option<String>,
-            /// 券可用门店信息
-            pub coupon_available_store_info: Option<
-                PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
-            >,
-            /// APP跳转类型
-            ///
-            /// Example: `H5`
-            pub app_jump_type: Option<PostResponseStockUsageRuleDisplayInfoAppJumpType>,
-            /// 口令链接
-            ///
-            /// Example: `passcode_link.example`
-            pub passcode_link: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfo {
-            coupon_usage_method_list: "coupon_usage_method_list" optional,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-            app_path: "app_path" optional,
-            usage_description: "usage_description" optional,
-            coupon_available_store_info: "coupon_available_store_info" optional,
-            app_jump_type: "app_jump_type" optional,
-            passcode_link: "passcode_link" optional,
-        });
+        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
         /// APP跳转类型
-        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
         /// 券可用门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            /// 券可用门店描述
-            ///
-            /// Example: `所有门店可用，可使用小程序查看门店列表`
-            pub description: Option<String>,
-            /// 小程序AppID
-            ///
-            /// Example: `wx1234567890`
-            pub mini_program_appid: Option<String>,
-            /// 小程序跳转路径
-            ///
-            /// Example: `/pages/index/product`
-            pub mini_program_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            description: "description" optional,
-            mini_program_appid: "mini_program_appid" optional,
-            mini_program_path: "mini_program_path" optional,
-        });
+        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
         /// 商品券类型
-        pub type PostResponseType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+        pub type PostResponseType = crate::v3::marketing::models::StockType;
         /// 使用模式
-        pub type PostResponseUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+        pub type PostResponseUsageMode = crate::v3::marketing::models::RequestUsageMode;
         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`
         pub mod by_product_coupon_id {
             /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id)`.
@@ -3060,130 +1690,33 @@ pub mod product_coupon {
                 }
             }
             /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 品牌ID
-                ///
-                /// Query parameter `brand_id`. Example: `120344`
-                pub brand_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: query "brand_id" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`brand_id`).
-                #[inline]
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self { brand_id: brand_id.into() }
-                }
-            }
+            pub type GetRequest = crate::v3::marketing::models::BrandIdRequest;
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 商品券ID
-                ///
-                /// Example: `1000000013`
-                pub product_coupon_id: String,
-                /// 商品券状态
-                pub state: Option<GetResponseState>,
-                /// 品牌ID
-                ///
-                /// Example: `120344`
-                pub brand_id: String,
-                /// 优惠范围
-                ///
-                /// Example: `ALL`
-                pub scope: Option<GetResponseScope>,
-                /// 商品券类型
-                ///
-                /// Example: `NORMAL`
-                pub type_: Option<GetResponseType>,
-                /// 使用模式
-                ///
-                /// Example: `SINGLE`
-                pub usage_mode: Option<GetResponseUsageMode>,
-                /// 单券模式信息
-                pub single_usage_info: Option<GetResponseSingleUsageInfo>,
-                /// 多次优惠模式信息
-                pub sequential_usage_info: Option<GetResponseSequentialUsageInfo>,
-                /// 展示信息
-                pub display_info: Option<GetResponseDisplayInfo>,
-                /// 外部商品ID
-                ///
-                /// Example: `Product_1234567890`
-                pub out_product_no: Option<String>,
-                /// 失效请求单号
-                pub deactivate_request_no: Option<String>,
-                /// 失效时间
-                ///
-                /// Example: `2025-08-31T23:59:59+08:00`
-                pub deactivate_time: Option<String>,
-                /// 失效原因
-                pub deactivate_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                product_coupon_id: "product_coupon_id" required,
-                state: "state" optional,
-                brand_id: "brand_id" required,
-                scope: "scope" optional,
-                type_: "type" optional,
-                usage_mode: "usage_mode" optional,
-                single_usage_info: "single_usage_info" optional,
-                sequential_usage_info: "sequential_usage_info" optional,
-                display_info: "display_info" optional,
-                out_product_no: "out_product_no" optional,
-                deactivate_request_no: "deactivate_request_no" optional,
-                deactivate_time: "deactivate_time" optional,
-                deactivate_reason: "deactivate_reason" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    product_coupon_id: impl Into<String>,
-                    brand_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        product_coupon_id: product_coupon_id.into(),
-                        state: None,
-                        brand_id: brand_id.into(),
-                        scope: None,
-                        type_: None,
-                        usage_mode: None,
-                        single_usage_info: None,
-                        sequential_usage_info: None,
-                        display_info: None,
-                        out_product_no: None,
-                        deactivate_request_no: None,
-                        deactivate_time: None,
-                        deactivate_reason: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::marketing::models::ProductCouponIdResponse;
             /// 展示信息
-            pub type GetResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+            pub type GetResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
             /// GetResponseDisplayInfoComboPackageList
-            pub type GetResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+            pub type GetResponseDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
             /// GetResponseDisplayInfoComboPackageListChoiceList
-            pub type GetResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+            pub type GetResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
             /// 优惠范围
-            pub type GetResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+            pub type GetResponseScope = crate::v3::marketing::models::Scope;
             /// 多次优惠模式信息
-            pub type GetResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+            pub type GetResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
             /// 多次优惠规则类型
-            pub type GetResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+            pub type GetResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
             /// 单券模式信息
-            pub type GetResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+            pub type GetResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
             /// 折扣券使用规则
-            pub type GetResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+            pub type GetResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
             /// 满减券使用规则
-            pub type GetResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+            pub type GetResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
             /// 商品券状态
-            pub type GetResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+            pub type GetResponseState = crate::v3::marketing::models::State;
             /// 商品券类型
-            pub type GetResponseType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+            pub type GetResponseType = crate::v3::marketing::models::StockType;
             /// 使用模式
-            pub type GetResponseUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+            pub type GetResponseUsageMode = crate::v3::marketing::models::RequestUsageMode;
             /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
@@ -3219,11 +1752,11 @@ pub mod product_coupon {
                 }
             }
             /// 展示信息
-            pub type PatchRequestDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+            pub type PatchRequestDisplayInfo = crate::v3::marketing::models::DisplayInfo;
             /// PatchRequestDisplayInfoComboPackageList
-            pub type PatchRequestDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+            pub type PatchRequestDisplayInfoComboPackageList = crate::v3::marketing::models::ComboPackageList;
             /// PatchRequestDisplayInfoComboPackageListChoiceList
-            pub type PatchRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+            pub type PatchRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ChoiceList;
             /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
@@ -3309,29 +1842,29 @@ pub mod product_coupon {
                 }
             }
             /// 展示信息
-            pub type PatchResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+            pub type PatchResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
             /// PatchResponseDisplayInfoComboPackageList
-            pub type PatchResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+            pub type PatchResponseDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
             /// PatchResponseDisplayInfoComboPackageListChoiceList
-            pub type PatchResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+            pub type PatchResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
             /// 优惠范围
-            pub type PatchResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+            pub type PatchResponseScope = crate::v3::marketing::models::Scope;
             /// 多次优惠模式信息
-            pub type PatchResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+            pub type PatchResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
             /// 多次优惠规则类型
-            pub type PatchResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+            pub type PatchResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
             /// 单券模式信息
-            pub type PatchResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+            pub type PatchResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
             /// 折扣券使用规则
-            pub type PatchResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+            pub type PatchResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
             /// 满减券使用规则
-            pub type PatchResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+            pub type PatchResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
             /// 商品券状态
-            pub type PatchResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+            pub type PatchResponseState = crate::v3::marketing::models::State;
             /// 商品券类型
-            pub type PatchResponseType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+            pub type PatchResponseType = crate::v3::marketing::models::StockType;
             /// 使用模式
-            pub type PatchResponseUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+            pub type PatchResponseUsageMode = crate::v3::marketing::models::RequestUsageMode;
             /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`
             pub mod deactivate {
                 /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id).deactivate()`.
@@ -3354,67 +1887,33 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequest {
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: String,
-                    /// 失效请求单号
-                    ///
-                    /// Example: `34657_20250101_123456`
-                    pub out_request_no: String,
-                    /// 失效原因
-                    ///
-                    /// Example: `批次信息有误，重新创建`
-                    pub deactivate_reason: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" required,
-                    out_request_no: "out_request_no" required,
-                    deactivate_reason: "deactivate_reason" required,
-                });
-                impl PostRequest {
-                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `deactivate_reason`).
-                    #[inline]
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                        deactivate_reason: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            brand_id: brand_id.into(),
-                            out_request_no: out_request_no.into(),
-                            deactivate_reason: deactivate_reason.into(),
-                        }
-                    }
-                }
+                pub type PostRequest = crate::v3::marketing::models::BrandIdOutRequestNoRequest;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
-                pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                pub type PostResponse = crate::v3::marketing::models::ProductCouponIdResponse;
                 /// 展示信息
-                pub type PostResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                pub type PostResponseDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                 /// PostResponseDisplayInfoComboPackageList
-                pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                 /// PostResponseDisplayInfoComboPackageListChoiceList
-                pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                 /// 优惠范围
-                pub type PostResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                pub type PostResponseScope = crate::v3::marketing::models::Scope;
                 /// 多次优惠模式信息
-                pub type PostResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                pub type PostResponseSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::models::Type;
                 /// 单券模式信息
-                pub type PostResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                pub type PostResponseSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                pub type PostResponseState = crate::v3::marketing::models::State;
                 /// 商品券类型
-                pub type PostResponseType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                pub type PostResponseType = crate::v3::marketing::models::StockType;
                 /// 使用模式
-                pub type PostResponseUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                pub type PostResponseUsageMode = crate::v3::marketing::models::RequestUsageMode;
             }
             /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`
             pub mod stock_bundles {
@@ -3543,110 +2042,21 @@ pub mod product_coupon {
                     }
                 }
                 /// 券Code分配模式
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestStockBundleCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestStockBundleCouponCodeMode {
-                    /// `WECHATPAY`
-                    Wechatpay,
-                    /// `UPLOAD`
-                    Upload,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestStockBundleCouponCodeMode {
-                    Wechatpay = "WECHATPAY",
-                    Upload = "UPLOAD",
-                });
+                pub type PostRequestStockBundleCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                 /// 用户商品券展示信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestStockBundleCouponDisplayInfo {
-                    /// 用户商品券Code展示模式
-                    ///
-                    /// Example: `QRCODE`
-                    pub code_display_mode: Option<
-                        PostRequestStockBundleCouponDisplayInfoCodeDisplayMode,
-                    >,
-                    /// 背景颜色
-                    ///
-                    /// Example: `Color020`
-                    pub background_color: Option<
-                        PostRequestStockBundleCouponDisplayInfoBackgroundColor,
-                    >,
-                    /// 小程序入口
-                    pub entrance_mini_program: Option<
-                        PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram,
-                    >,
-                    /// 公众号入口
-                    pub entrance_official_account: Option<
-                        PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount,
-                    >,
-                    /// 视频号入口
-                    pub entrance_finder: Option<
-                        PostRequestStockBundleCouponDisplayInfoEntranceFinder,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfo {
-                    code_display_mode: "code_display_mode" optional,
-                    background_color: "background_color" optional,
-                    entrance_mini_program: "entrance_mini_program" optional,
-                    entrance_official_account: "entrance_official_account" optional,
-                    entrance_finder: "entrance_finder" optional,
-                });
+                pub type PostRequestStockBundleCouponDisplayInfo = crate::v3::marketing::models::RequestCouponDisplayInfo;
                 /// 背景颜色
-                pub type PostRequestStockBundleCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostRequestStockBundleCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostRequestStockBundleCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostRequestStockBundleCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostRequestStockBundleCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
                 /// 小程序入口
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
-                    /// 小程序appid
-                    ///
-                    /// Example: `wx234545656765876`
-                    pub appid: String,
-                    /// 小程序跳转路径
-                    ///
-                    /// Example: `/path/index/index`
-                    pub path: String,
-                    /// 入口文案
-                    ///
-                    /// Example: `欢迎选购`
-                    pub entrance_wording: String,
-                    /// 引导文案
-                    ///
-                    /// Example: `获取更多优惠`
-                    pub guidance_wording: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
-                    appid: "appid" required,
-                    path: "path" required,
-                    entrance_wording: "entrance_wording" required,
-                    guidance_wording: "guidance_wording" required,
-                });
-                impl PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
-                    /// A `PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`, `guidance_wording`).
-                    #[inline]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        path: impl Into<String>,
-                        entrance_wording: impl Into<String>,
-                        guidance_wording: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            path: path.into(),
-                            entrance_wording: entrance_wording.into(),
-                            guidance_wording: guidance_wording.into(),
-                        }
-                    }
-                }
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostRequestStockBundleNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostRequestStockBundleNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundleProgressiveBundleUsageRule {
@@ -3692,21 +2102,21 @@ pub mod product_coupon {
                     }
                 }
                 /// 券可核销时间
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList
-                pub type PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
                 /// 发放规则
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundleStockSendRule {
@@ -3740,15 +2150,15 @@ pub mod product_coupon {
                     }
                 }
                 /// 可用门店范围
-                pub type PostRequestStockBundleStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostRequestStockBundleStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type PostRequestStockBundleUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type PostRequestStockBundleUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type PostRequestStockBundleUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type PostRequestStockBundleUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostRequestStockBundleUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
                 /// PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostRequestStockBundleUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` (添加商品券批次组).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -3764,167 +2174,61 @@ pub mod product_coupon {
                     stock_list: "stock_list" optional,
                 });
                 /// PostResponseStockList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseStockList {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: Option<String>,
-                    /// 批次ID
-                    ///
-                    /// Example: `1000000013001`
-                    pub stock_id: Option<String>,
-                    /// 备注
-                    pub remark: Option<String>,
-                    /// 券Code分配模式
-                    ///
-                    /// Example: `WECHATPAY`
-                    pub coupon_code_mode: Option<PostResponseStockListCouponCodeMode>,
-                    /// 品牌方预上传的券Code数量信息
-                    pub coupon_code_count_info: Option<
-                        PostResponseStockListCouponCodeCountInfo,
-                    >,
-                    /// 发放规则
-                    pub stock_send_rule: Option<PostResponseStockListStockSendRule>,
-                    /// 多次优惠使用规则
-                    pub progressive_bundle_usage_rule: Option<
-                        PostResponseStockListProgressiveBundleUsageRule,
-                    >,
-                    /// 批次组信息
-                    pub stock_bundle_info: Option<PostResponseStockListStockBundleInfo>,
-                    /// 券使用规则展示信息
-                    pub usage_rule_display_info: Option<
-                        PostResponseStockListUsageRuleDisplayInfo,
-                    >,
-                    /// 用户商品券展示信息
-                    pub coupon_display_info: Option<
-                        PostResponseStockListCouponDisplayInfo,
-                    >,
-                    /// 事件通知配置
-                    pub notify_config: Option<PostResponseStockListNotifyConfig>,
-                    /// 可用门店范围
-                    ///
-                    /// Example: `NONE`
-                    pub store_scope: Option<PostResponseStockListStoreScope>,
-                    /// 已发放次数
-                    pub sent_count_info: Option<PostResponseStockListSentCountInfo>,
-                    /// 批次状态
-                    pub state: Option<PostResponseStockListState>,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseStockList {
-                    product_coupon_id: "product_coupon_id" optional,
-                    stock_id: "stock_id" optional,
-                    remark: "remark" optional,
-                    coupon_code_mode: "coupon_code_mode" optional,
-                    coupon_code_count_info: "coupon_code_count_info" optional,
-                    stock_send_rule: "stock_send_rule" optional,
-                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" optional,
-                    stock_bundle_info: "stock_bundle_info" optional,
-                    usage_rule_display_info: "usage_rule_display_info" optional,
-                    coupon_display_info: "coupon_display_info" optional,
-                    notify_config: "notify_config" optional,
-                    store_scope: "store_scope" optional,
-                    sent_count_info: "sent_count_info" optional,
-                    state: "state" optional,
-                    deactivate_request_no: "deactivate_request_no" optional,
-                    deactivate_time: "deactivate_time" optional,
-                    deactivate_reason: "deactivate_reason" optional,
-                    brand_id: "brand_id" optional,
-                });
+                pub type PostResponseStockList = crate::v3::marketing::models::ResponseStockList;
                 /// 品牌方预上传的券Code数量信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseStockListCouponCodeCountInfo {
-                    /// 已上传的Code总数
-                    ///
-                    /// Example: `10000`
-                    pub total_count: Option<i64>,
-                    /// 当前可用的Code
-                    ///
-                    /// Example: `999`
-                    pub available_count: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseStockListCouponCodeCountInfo {
-                    total_count: "total_count" optional,
-                    available_count: "available_count" optional,
-                });
+                pub type PostResponseStockListCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
+                pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostResponseStockListCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type PostResponseStockListCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type PostResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostResponseStockListNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                pub type PostResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                 /// 券可核销时间
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 已发放次数
-                pub type PostResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type PostResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 批次状态
-                pub type PostResponseStockListState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type PostResponseStockListState = crate::v3::marketing::models::ResponseState;
                 /// 批次组信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseStockListStockBundleInfo {
-                    /// 批次组ID
-                    ///
-                    /// Example: `712315129419284901`
-                    pub stock_bundle_id: Option<String>,
-                    /// 批次在批次组内的次序
-                    ///
-                    /// Example: `0`
-                    pub stock_bundle_index: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseStockListStockBundleInfo {
-                    stock_bundle_id: "stock_bundle_id" optional,
-                    stock_bundle_index: "stock_bundle_index" optional,
-                });
+                pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                 /// 发放规则
-                pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type PostResponseStockListStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type PostResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostResponseStockListStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`
                 pub mod by_stock_bundle_id {
                     /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id).stock_bundles().stock_bundle_id(stock_bundle_id)`.
@@ -4027,109 +2331,87 @@ pub mod product_coupon {
                         }
                     }
                     /// 用户商品券展示信息
-                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
+                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::models::RequestCouponDisplayInfo;
                     /// 背景颜色
-                    pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
                     /// 小程序入口
-                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type PatchRequestNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 可用门店范围
-                    pub type PatchRequestStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type PatchRequestStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PatchResponse {
-                        /// 批次组ID
-                        ///
-                        /// Example: `1000000013001`
-                        pub stock_bundle_id: String,
-                        /// 批次列表
-                        pub stock_list: Option<Vec<PatchResponseStockList>>,
-                    }
-                    ::wechatpay::runtime::json_object!(PatchResponse {
-                        stock_bundle_id: "stock_bundle_id" required,
-                        stock_list: "stock_list" optional,
-                    });
-                    impl PatchResponse {
-                        /// A `PatchResponse` with its required fields (`stock_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { stock_list: Some(…), ..PatchResponse::new(…) }`.
-                        #[inline]
-                        pub fn new(stock_bundle_id: impl Into<String>) -> Self {
-                            Self {
-                                stock_bundle_id: stock_bundle_id.into(),
-                                stock_list: None,
-                            }
-                        }
-                    }
+                    pub type PatchResponse = crate::v3::marketing::models::StockBundleIdResponse;
                     /// PatchResponseStockList
-                    pub type PatchResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
+                    pub type PatchResponseStockList = crate::v3::marketing::models::ResponseStockList;
                     /// 品牌方预上传的券Code数量信息
-                    pub type PatchResponseStockListCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                    pub type PatchResponseStockListCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
-                    pub type PatchResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
+                    pub type PatchResponseStockListCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                     /// 用户商品券展示信息
-                    pub type PatchResponseStockListCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type PatchResponseStockListCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                     /// 背景颜色
-                    pub type PatchResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type PatchResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type PatchResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type PatchResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                     /// 小程序入口
-                    pub type PatchResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type PatchResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type PatchResponseStockListNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 多次优惠使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                    pub type PatchResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                     /// 券可核销时间
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// 折扣券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                     /// 满减券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 已发放次数
-                    pub type PatchResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                    pub type PatchResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                     /// 批次状态
-                    pub type PatchResponseStockListState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                    pub type PatchResponseStockListState = crate::v3::marketing::models::ResponseState;
                     /// 批次组信息
-                    pub type PatchResponseStockListStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
+                    pub type PatchResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                     /// 发放规则
-                    pub type PatchResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                    pub type PatchResponseStockListStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
-                    pub type PatchResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type PatchResponseStockListStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                    pub type PatchResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type PatchResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type PatchResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                     /// PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`
                     pub mod associate_stores {
                         /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id).stock_bundles().stock_bundle_id(stock_bundle_id).associate_stores()`.
@@ -4154,99 +2436,15 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequest {
-                            /// 品牌ID
-                            ///
-                            /// Example: `120344`
-                            pub brand_id: String,
-                            /// 门店列表
-                            pub store_list: Vec<PostRequestStoreList>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" required,
-                            store_list: "store_list" required,
-                        });
-                        impl PostRequest {
-                            /// A `PostRequest` of its required fields (`brand_id`, `store_list`).
-                            #[inline]
-                            pub fn new(
-                                brand_id: impl Into<String>,
-                                store_list: Vec<PostRequestStoreList>,
-                            ) -> Self {
-                                Self {
-                                    brand_id: brand_id.into(),
-                                    store_list,
-                                }
-                            }
-                        }
+                        pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
                         /// PostRequestStoreList
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequestStoreList {
-                            /// 门店ID
-                            ///
-                            /// Example: `100000001`
-                            pub store_id: String,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestStoreList {
-                            store_id: "store_id" required,
-                        });
-                        impl PostRequestStoreList {
-                            /// A `PostRequestStoreList` of its required fields (`store_id`).
-                            #[inline]
-                            pub fn new(store_id: impl Into<String>) -> Self {
-                                Self { store_id: store_id.into() }
-                            }
-                        }
+                        pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponse {
-                            /// 去重后门店总数
-                            ///
-                            /// Example: `100`
-                            pub total_count: Option<i64>,
-                            /// 关联成功的门店列表
-                            pub success_store_list: Option<
-                                Vec<PostResponseSuccessStoreList>,
-                            >,
-                            /// 关联失败的门店列表
-                            pub failed_store_list: Option<
-                                Vec<PostResponseFailedStoreList>,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" optional,
-                            success_store_list: "success_store_list" optional,
-                            failed_store_list: "failed_store_list" optional,
-                        });
+                        pub type PostResponse = crate::v3::marketing::models::TotalCountResponse;
                         /// PostResponseFailedStoreList
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseFailedStoreList {
-                            /// 门店ID
-                            ///
-                            /// Example: `100000001`
-                            pub store_id: Option<String>,
-                            /// 失败错误码
-                            pub code: Option<String>,
-                            /// 失败错误信息
-                            pub message: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseFailedStoreList {
-                            store_id: "store_id" optional,
-                            code: "code" optional,
-                            message: "message" optional,
-                        });
+                        pub type PostResponseFailedStoreList = crate::v3::marketing::models::FailedStoreList;
                         /// PostResponseSuccessStoreList
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseSuccessStoreList {
-                            /// 门店ID
-                            ///
-                            /// Example: `100000001`
-                            pub store_id: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseSuccessStoreList {
-                            store_id: "store_id" optional,
-                        });
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::models::SuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
                     pub mod disassociate_stores {
@@ -4272,34 +2470,15 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` (批次组批量取消关联门店).
-                        pub type PostRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequest;
+                        pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
                         /// PostRequestStoreList
-                        pub type PostRequestStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores` (批次组批量取消关联门店).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponse {
-                            /// 去重后门店总数
-                            ///
-                            /// Example: `100`
-                            pub total_count: Option<i64>,
-                            /// 取消关联成功的门店列表
-                            pub success_store_list: Option<
-                                Vec<PostResponseSuccessStoreList>,
-                            >,
-                            /// 取消关联失败的门店列表
-                            pub failed_store_list: Option<
-                                Vec<PostResponseFailedStoreList>,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" optional,
-                            success_store_list: "success_store_list" optional,
-                            failed_store_list: "failed_store_list" optional,
-                        });
+                        pub type PostResponse = crate::v3::marketing::models::TotalCountSuccessStoreListResponse;
                         /// PostResponseFailedStoreList
-                        pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
+                        pub type PostResponseFailedStoreList = crate::v3::marketing::models::FailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::models::SuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
                     pub mod update_budget {
@@ -4385,80 +2564,65 @@ pub mod product_coupon {
                             }
                         }
                         /// 更新模式
-                        ///
-                        /// A value this client does not know yet is kept as [`PostRequestUpdateMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                        #[non_exhaustive]
-                        pub enum PostRequestUpdateMode {
-                            /// `MAX_COUNT`
-                            MaxCount,
-                            /// `MAX_COUNT_PER_DAY`
-                            MaxCountPerDay,
-                            /// A value not listed in the spec, kept as received.
-                            Unknown(::wechatpay::runtime::UnknownValue),
-                        }
-                        ::wechatpay::runtime::json_enum!(PostRequestUpdateMode {
-                            MaxCount = "MAX_COUNT",
-                            MaxCountPerDay = "MAX_COUNT_PER_DAY",
-                        });
+                        pub type PostRequestUpdateMode = crate::v3::marketing::models::UpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` (修改商品券批次组发放预算).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::PatchResponse;
+                        pub type PostResponse = crate::v3::marketing::models::StockBundleIdResponse;
                         /// PostResponseStockList
-                        pub type PostResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
+                        pub type PostResponseStockList = crate::v3::marketing::models::ResponseStockList;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseStockListCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseStockListCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
+                        pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseStockListCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseStockListCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseStockListNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 多次优惠使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseStockListProgressiveBundleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 已发放次数
-                        pub type PostResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 批次状态
-                        pub type PostResponseStockListState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseStockListState = crate::v3::marketing::models::ResponseState;
                         /// 批次组信息
-                        pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
+                        pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                         /// 发放规则
-                        pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockListStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStockListStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                 }
             }
@@ -4545,7 +2709,7 @@ pub mod product_coupon {
                     }
                 }
                 /// 批次状态
-                pub type GetRequestState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type GetRequestState = crate::v3::marketing::models::ResponseState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -4566,155 +2730,77 @@ pub mod product_coupon {
                     stock_list: "stock_list" optional,
                 });
                 /// GetResponseStockList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseStockList {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: Option<String>,
-                    /// 批次ID
-                    ///
-                    /// Example: `1000000013001`
-                    pub stock_id: Option<String>,
-                    /// 备注
-                    pub remark: Option<String>,
-                    /// 券Code分配模式
-                    ///
-                    /// Example: `WECHATPAY`
-                    pub coupon_code_mode: Option<GetResponseStockListCouponCodeMode>,
-                    /// 品牌方预上传的券Code数量信息
-                    pub coupon_code_count_info: Option<
-                        GetResponseStockListCouponCodeCountInfo,
-                    >,
-                    /// 发放规则
-                    pub stock_send_rule: Option<GetResponseStockListStockSendRule>,
-                    /// 单券使用规则
-                    pub single_usage_rule: Option<GetResponseStockListSingleUsageRule>,
-                    /// 多次优惠使用规则
-                    pub sequential_usage_rule: Option<
-                        GetResponseStockListSequentialUsageRule,
-                    >,
-                    /// 券使用规则展示信息
-                    pub usage_rule_display_info: Option<
-                        GetResponseStockListUsageRuleDisplayInfo,
-                    >,
-                    /// 用户商品券展示信息
-                    pub coupon_display_info: Option<
-                        GetResponseStockListCouponDisplayInfo,
-                    >,
-                    /// 事件通知配置
-                    pub notify_config: Option<GetResponseStockListNotifyConfig>,
-                    /// 可用门店范围
-                    ///
-                    /// Example: `NONE`
-                    pub store_scope: Option<GetResponseStockListStoreScope>,
-                    /// 已发放次数
-                    pub sent_count_info: Option<GetResponseStockListSentCountInfo>,
-                    /// 批次状态
-                    pub state: Option<GetResponseStockListState>,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseStockList {
-                    product_coupon_id: "product_coupon_id" optional,
-                    stock_id: "stock_id" optional,
-                    remark: "remark" optional,
-                    coupon_code_mode: "coupon_code_mode" optional,
-                    coupon_code_count_info: "coupon_code_count_info" optional,
-                    stock_send_rule: "stock_send_rule" optional,
-                    single_usage_rule: "single_usage_rule" optional,
-                    sequential_usage_rule: "sequential_usage_rule" optional,
-                    usage_rule_display_info: "usage_rule_display_info" optional,
-                    coupon_display_info: "coupon_display_info" optional,
-                    notify_config: "notify_config" optional,
-                    store_scope: "store_scope" optional,
-                    sent_count_info: "sent_count_info" optional,
-                    state: "state" optional,
-                    deactivate_request_no: "deactivate_request_no" optional,
-                    deactivate_time: "deactivate_time" optional,
-                    deactivate_reason: "deactivate_reason" optional,
-                    brand_id: "brand_id" optional,
-                });
+                pub type GetResponseStockList = crate::v3::marketing::models::ResponseStockList2;
                 /// 品牌方预上传的券Code数量信息
-                pub type GetResponseStockListCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                pub type GetResponseStockListCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type GetResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                pub type GetResponseStockListCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type GetResponseStockListCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type GetResponseStockListCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type GetResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type GetResponseStockListCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type GetResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type GetResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type GetResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type GetResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type GetResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type GetResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type GetResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type GetResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type GetResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type GetResponseStockListNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 已发放次数
-                pub type GetResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type GetResponseStockListSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 多次优惠使用规则
-                pub type GetResponseStockListSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                pub type GetResponseStockListSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                 /// 券可核销时间
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// GetResponseStockListSequentialUsageRuleDiscountCouponList
-                pub type GetResponseStockListSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type GetResponseStockListSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// GetResponseStockListSequentialUsageRuleExchangeCouponList
-                pub type GetResponseStockListSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type GetResponseStockListSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                 /// GetResponseStockListSequentialUsageRuleNormalCouponList
-                pub type GetResponseStockListSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type GetResponseStockListSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 单券使用规则
-                pub type GetResponseStockListSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                pub type GetResponseStockListSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                 /// 券可核销时间
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type GetResponseStockListSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type GetResponseStockListSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type GetResponseStockListSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type GetResponseStockListSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type GetResponseStockListSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type GetResponseStockListSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type GetResponseStockListState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type GetResponseStockListState = crate::v3::marketing::models::ResponseState;
                 /// 发放规则
-                pub type GetResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type GetResponseStockListStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type GetResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type GetResponseStockListStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type GetResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                pub type GetResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type GetResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type GetResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
-                pub type GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
@@ -4815,21 +2901,21 @@ pub mod product_coupon {
                     }
                 }
                 /// 券Code分配模式
-                pub type PostRequestStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                pub type PostRequestStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostRequestStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
+                pub type PostRequestStockCouponDisplayInfo = crate::v3::marketing::models::RequestCouponDisplayInfo;
                 /// 背景颜色
-                pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostRequestStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostRequestStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
                 /// 小程序入口
-                pub type PostRequestStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
+                pub type PostRequestStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostRequestStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockSequentialUsageRule {
@@ -4922,49 +3008,49 @@ pub mod product_coupon {
                     }
                 }
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
                 /// PostRequestStockSequentialUsageRuleDiscountCouponList
-                pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::RequestDiscountCoupon;
                 /// PostRequestStockSequentialUsageRuleExchangeCouponList
-                pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostRequestStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::RequestExchangeCoupon;
                 /// PostRequestStockSequentialUsageRuleNormalCouponList
-                pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::NormalCoupon;
                 /// 单券使用规则
-                pub type PostRequestStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSingleUsageRule;
+                pub type PostRequestStockSingleUsageRule = crate::v3::marketing::models::SingleUsageRule;
                 /// 券可核销时间
-                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::CouponAvailablePeriod;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::IrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::WeeklyAvailablePeriod;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::DayPeriodList;
                 /// 折扣券使用规则
-                pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostRequestStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::RequestDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostRequestStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::RequestExchangeCoupon;
                 /// 满减券使用规则
-                pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::NormalCoupon;
                 /// 发放规则
-                pub type PostRequestStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                pub type PostRequestStockStockSendRule = crate::v3::marketing::models::StockSendRule;
                 /// 可用门店范围
-                pub type PostRequestStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostRequestStockStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type PostRequestStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type PostRequestStockUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type PostRequestStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type PostRequestStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
                 /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -5069,67 +3155,67 @@ pub mod product_coupon {
                     }
                 }
                 /// 品牌方预上传的券Code数量信息
-                pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type PostResponseCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                pub type PostResponseCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostResponseCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type PostResponseCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 已发放次数
-                pub type PostResponseSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type PostResponseSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 多次优惠使用规则
-                pub type PostResponseSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                pub type PostResponseSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                 /// 券可核销时间
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// PostResponseSequentialUsageRuleDiscountCouponList
-                pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// PostResponseSequentialUsageRuleExchangeCouponList
-                pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                 /// PostResponseSequentialUsageRuleNormalCouponList
-                pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 单券使用规则
-                pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                pub type PostResponseSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                 /// 券可核销时间
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type PostResponseState = crate::v3::marketing::models::ResponseState;
                 /// 发放规则
-                pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostResponseStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUsageRuleDisplayInfo {
@@ -5165,9 +3251,9 @@ pub mod product_coupon {
                     coupon_available_store_info: "coupon_available_store_info" optional,
                 });
                 /// 券可用门店信息
-                pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`
                 pub mod by_stock_id {
                     /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id).stocks().stock_id(stock_id)`.
@@ -5251,185 +3337,79 @@ pub mod product_coupon {
                         }
                     }
                     /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
-                    pub type GetRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetRequest;
+                    pub type GetRequest = crate::v3::marketing::models::BrandIdRequest;
                     /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct GetResponse {
-                        /// 商品券ID
-                        ///
-                        /// Example: `1000000013`
-                        pub product_coupon_id: String,
-                        /// 批次ID
-                        ///
-                        /// Example: `1000000013001`
-                        pub stock_id: String,
-                        /// 备注
-                        pub remark: Option<String>,
-                        /// 券Code分配模式
-                        ///
-                        /// Example: `WECHATPAY`
-                        pub coupon_code_mode: Option<GetResponseCouponCodeMode>,
-                        /// 品牌方预上传的券Code数量信息
-                        pub coupon_code_count_info: Option<
-                            GetResponseCouponCodeCountInfo,
-                        >,
-                        /// 发放规则
-                        pub stock_send_rule: Option<GetResponseStockSendRule>,
-                        /// 单券使用规则
-                        pub single_usage_rule: Option<GetResponseSingleUsageRule>,
-                        /// 多次优惠使用规则
-                        pub sequential_usage_rule: Option<
-                            GetResponseSequentialUsageRule,
-                        >,
-                        /// 券使用规则展示信息
-                        pub usage_rule_display_info: Option<
-                            GetResponseUsageRuleDisplayInfo,
-                        >,
-                        /// 用户商品券展示信息
-                        pub coupon_display_info: Option<GetResponseCouponDisplayInfo>,
-                        /// 事件通知配置
-                        pub notify_config: Option<GetResponseNotifyConfig>,
-                        /// 可用门店范围
-                        ///
-                        /// Example: `NONE`
-                        pub store_scope: Option<GetResponseStoreScope>,
-                        /// 已发放次数
-                        pub sent_count_info: Option<GetResponseSentCountInfo>,
-                        /// 批次状态
-                        pub state: Option<GetResponseState>,
-                        /// 失效请求单号
-                        pub deactivate_request_no: Option<String>,
-                        /// 失效时间
-                        ///
-                        /// Example: `2025-08-31T23:59:59+08:00`
-                        pub deactivate_time: Option<String>,
-                        /// 失效原因
-                        pub deactivate_reason: Option<String>,
-                        /// 品牌ID
-                        ///
-                        /// Example: `120344`
-                        pub brand_id: String,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        product_coupon_id: "product_coupon_id" required,
-                        stock_id: "stock_id" required,
-                        remark: "remark" optional,
-                        coupon_code_mode: "coupon_code_mode" optional,
-                        coupon_code_count_info: "coupon_code_count_info" optional,
-                        stock_send_rule: "stock_send_rule" optional,
-                        single_usage_rule: "single_usage_rule" optional,
-                        sequential_usage_rule: "sequential_usage_rule" optional,
-                        usage_rule_display_info: "usage_rule_display_info" optional,
-                        coupon_display_info: "coupon_display_info" optional,
-                        notify_config: "notify_config" optional,
-                        store_scope: "store_scope" optional,
-                        sent_count_info: "sent_count_info" optional,
-                        state: "state" optional,
-                        deactivate_request_no: "deactivate_request_no" optional,
-                        deactivate_time: "deactivate_time" optional,
-                        deactivate_reason: "deactivate_reason" optional,
-                        brand_id: "brand_id" required,
-                    });
-                    impl GetResponse {
-                        /// A `GetResponse` with its required fields (`product_coupon_id`, `stock_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { remark: Some(…), ..GetResponse::new(…) }`.
-                        #[inline]
-                        pub fn new(
-                            product_coupon_id: impl Into<String>,
-                            stock_id: impl Into<String>,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_id: stock_id.into(),
-                                remark: None,
-                                coupon_code_mode: None,
-                                coupon_code_count_info: None,
-                                stock_send_rule: None,
-                                single_usage_rule: None,
-                                sequential_usage_rule: None,
-                                usage_rule_display_info: None,
-                                coupon_display_info: None,
-                                notify_config: None,
-                                store_scope: None,
-                                sent_count_info: None,
-                                state: None,
-                                deactivate_request_no: None,
-                                deactivate_time: None,
-                                deactivate_reason: None,
-                                brand_id: brand_id.into(),
-                            }
-                        }
-                    }
+                    pub type GetResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
                     /// 品牌方预上传的券Code数量信息
-                    pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                    pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
-                    pub type GetResponseCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                    pub type GetResponseCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                     /// 用户商品券展示信息
-                    pub type GetResponseCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type GetResponseCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                     /// 背景颜色
-                    pub type GetResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type GetResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type GetResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type GetResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type GetResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                    pub type GetResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                     /// 小程序入口
-                    pub type GetResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type GetResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                     /// 公众号入口
-                    pub type GetResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type GetResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type GetResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 已发放次数
-                    pub type GetResponseSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                    pub type GetResponseSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                     /// 多次优惠使用规则
-                    pub type GetResponseSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                    pub type GetResponseSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                     /// 券可核销时间
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// GetResponseSequentialUsageRuleDiscountCouponList
-                    pub type GetResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type GetResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// GetResponseSequentialUsageRuleExchangeCouponList
-                    pub type GetResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type GetResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                     /// GetResponseSequentialUsageRuleNormalCouponList
-                    pub type GetResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type GetResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 单券使用规则
-                    pub type GetResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                    pub type GetResponseSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                     /// 券可核销时间
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// 折扣券使用规则
-                    pub type GetResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type GetResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type GetResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type GetResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                     /// 满减券使用规则
-                    pub type GetResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type GetResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type GetResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                    pub type GetResponseState = crate::v3::marketing::models::ResponseState;
                     /// 发放规则
-                    pub type GetResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                    pub type GetResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
-                    pub type GetResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type GetResponseStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type GetResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                    pub type GetResponseUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type GetResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type GetResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                     /// GetResponseUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type GetResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type GetResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
@@ -5486,29 +3466,29 @@ pub mod product_coupon {
                         }
                     }
                     /// 用户商品券展示信息
-                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
+                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::models::RequestCouponDisplayInfo;
                     /// 背景颜色
-                    pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type PatchRequestCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::EntranceFinder;
                     /// 小程序入口
-                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::RequestEntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::EntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type PatchRequestNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type PatchRequestNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 可用门店范围
-                    pub type PatchRequestStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type PatchRequestStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type PatchRequestUsageRuleDisplayInfo = crate::v3::marketing::models::UsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type PatchRequestUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchRequestUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::CouponAvailableStoreInfo;
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchResponse {
@@ -5620,75 +3600,75 @@ pub mod product_coupon {
                         }
                     }
                     /// 品牌方预上传的券Code数量信息
-                    pub type PatchResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                    pub type PatchResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
-                    pub type PatchResponseCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                    pub type PatchResponseCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                     /// 用户商品券展示信息
-                    pub type PatchResponseCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type PatchResponseCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                     /// 背景颜色
-                    pub type PatchResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type PatchResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type PatchResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type PatchResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                     /// 小程序入口
-                    pub type PatchResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type PatchResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type PatchResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 已发放次数
-                    pub type PatchResponseSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                    pub type PatchResponseSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                     /// 多次优惠使用规则
-                    pub type PatchResponseSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                    pub type PatchResponseSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                     /// 券可核销时间
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// PatchResponseSequentialUsageRuleDiscountCouponList
-                    pub type PatchResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type PatchResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// PatchResponseSequentialUsageRuleExchangeCouponList
-                    pub type PatchResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type PatchResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                     /// PatchResponseSequentialUsageRuleNormalCouponList
-                    pub type PatchResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type PatchResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 单券使用规则
-                    pub type PatchResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                    pub type PatchResponseSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                     /// 券可核销时间
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// 折扣券使用规则
-                    pub type PatchResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type PatchResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type PatchResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type PatchResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                     /// 满减券使用规则
-                    pub type PatchResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type PatchResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type PatchResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                    pub type PatchResponseState = crate::v3::marketing::models::ResponseState;
                     /// 发放规则
-                    pub type PatchResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                    pub type PatchResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
-                    pub type PatchResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type PatchResponseStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                    pub type PatchResponseUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type PatchResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type PatchResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                     /// PatchResponseUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type PatchResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type PatchResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`
                     pub mod associate_stores {
                         /// The chain step for `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`, reached with `client.v3().marketing().partner().product_coupon().product_coupons().product_coupon_id(product_coupon_id).stocks().stock_id(stock_id).associate_stores()`.
@@ -5713,15 +3693,15 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` (批次关联门店).
-                        pub type PostRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequest;
+                        pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
                         /// PostRequestStoreList
-                        pub type PostRequestStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores` (批次关联门店).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponse;
+                        pub type PostResponse = crate::v3::marketing::models::TotalCountResponse;
                         /// PostResponseFailedStoreList
-                        pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
+                        pub type PostResponseFailedStoreList = crate::v3::marketing::models::FailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::models::SuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`
                     pub mod associated_stores {
@@ -5800,7 +3780,7 @@ pub mod product_coupon {
                             store_list: "store_list" optional,
                         });
                         /// GetResponseStoreList
-                        pub type GetResponseStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
+                        pub type GetResponseStoreList = crate::v3::marketing::models::SuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
                     pub mod deactivate {
@@ -5826,79 +3806,79 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
-                        pub type PostRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::deactivate::PostRequest;
+                        pub type PostRequest = crate::v3::marketing::models::BrandIdOutRequestNoRequest;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::by_stock_id::GetResponse;
+                        pub type PostResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseSequentialUsageRuleNormalCouponList
-                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`
                     pub mod disassociate_stores {
@@ -5924,15 +3904,15 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` (批次取消关联门店).
-                        pub type PostRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequest;
+                        pub type PostRequest = crate::v3::marketing::models::BrandIdStoreListRequest;
                         /// PostRequestStoreList
-                        pub type PostRequestStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostRequestStoreList = crate::v3::marketing::models::StoreList;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores` (批次取消关联门店).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::disassociate_stores::PostResponse;
+                        pub type PostResponse = crate::v3::marketing::models::TotalCountSuccessStoreListResponse;
                         /// PostResponseFailedStoreList
-                        pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
+                        pub type PostResponseFailedStoreList = crate::v3::marketing::models::FailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::models::SuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
                     pub mod update_budget {
@@ -6018,79 +3998,79 @@ pub mod product_coupon {
                             }
                         }
                         /// 更新模式
-                        pub type PostRequestUpdateMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::update_budget::PostRequestUpdateMode;
+                        pub type PostRequestUpdateMode = crate::v3::marketing::models::UpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` (修改商品券批次发放预算).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::by_stock_id::GetResponse;
+                        pub type PostResponse = crate::v3::marketing::models::ProductCouponIdStockIdResponse;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseSequentialUsageRuleNormalCouponList
-                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes`
                     pub mod upload_coupon_codes {
@@ -6464,353 +4444,101 @@ pub mod product_coupon {
                     brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserProductCouponListCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserProductCouponListCouponState {
-                    /// `CONFIRMING`: 待确认
-                    Confirming,
-                    /// `PENDING`: 已发放待生效
-                    Pending,
-                    /// `EFFECTIVE`: 已生效
-                    Effective,
-                    /// `USED`: 已核销
-                    Used,
-                    /// `EXPIRED`: 已过期
-                    Expired,
-                    /// `DELETED`: 已删除
-                    Deleted,
-                    /// `DEACTIVATED`: 已失效
-                    Deactivated,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserProductCouponListCouponState {
-                    Confirming = "CONFIRMING",
-                    Pending = "PENDING",
-                    Effective = "EFFECTIVE",
-                    Used = "USED",
-                    Expired = "EXPIRED",
-                    Deleted = "DELETED",
-                    Deactivated = "DEACTIVATED",
-                });
+                pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::CouponState;
                 /// 用户商品券标签信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListCouponTagInfo {
-                    /// 用户商品券标签列表
-                    pub coupon_tag_list: Option<
-                        Vec<PostResponseUserProductCouponListCouponTagInfoCouponTagList>,
-                    >,
-                    /// 会员标签信息
-                    pub member_tag_info: Option<
-                        PostResponseUserProductCouponListCouponTagInfoMemberTagInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListCouponTagInfo {
-                    coupon_tag_list: "coupon_tag_list" optional,
-                    member_tag_info: "member_tag_info" optional,
-                });
+                pub type PostResponseUserProductCouponListCouponTagInfo = crate::v3::marketing::models::CouponTagInfo;
                 /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserProductCouponListCouponTagInfoCouponTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserProductCouponListCouponTagInfoCouponTagList {
-                    /// `MEMBER`
-                    Member,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserProductCouponListCouponTagInfoCouponTagList {
-                    Member = "MEMBER",
-                });
+                pub type PostResponseUserProductCouponListCouponTagInfoCouponTagList = crate::v3::marketing::models::CouponTagList;
                 /// 会员标签信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
-                    /// 会员卡模板ID
-                    pub member_card_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
-                    member_card_id: "member_card_id" optional,
-                });
+                pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::models::MemberTagInfo;
                 /// 商品券信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListProductCoupon {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: Option<String>,
-                    /// 商品券状态
-                    pub state: Option<
-                        PostResponseUserProductCouponListProductCouponState,
-                    >,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: Option<String>,
-                    /// 优惠范围
-                    ///
-                    /// Example: `ALL`
-                    pub scope: Option<
-                        PostResponseUserProductCouponListProductCouponScope,
-                    >,
-                    /// 商品券类型
-                    ///
-                    /// Example: `NORMAL`
-                    pub type_: Option<
-                        PostResponseUserProductCouponListProductCouponType,
-                    >,
-                    /// 使用模式
-                    ///
-                    /// Example: `SINGLE`
-                    pub usage_mode: Option<
-                        PostResponseUserProductCouponListProductCouponUsageMode,
-                    >,
-                    /// 单券模式信息
-                    pub single_usage_info: Option<
-                        PostResponseUserProductCouponListProductCouponSingleUsageInfo,
-                    >,
-                    /// 多次优惠模式信息
-                    pub progressive_bundle_usage_info: Option<
-                        PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo,
-                    >,
-                    /// 展示信息
-                    pub display_info: Option<
-                        PostResponseUserProductCouponListProductCouponDisplayInfo,
-                    >,
-                    /// 外部商品ID
-                    ///
-                    /// Example: `Product_1234567890`
-                    pub out_product_no: Option<String>,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCoupon {
-                    product_coupon_id: "product_coupon_id" optional,
-                    state: "state" optional,
-                    brand_id: "brand_id" optional,
-                    scope: "scope" optional,
-                    type_: "type" optional,
-                    usage_mode: "usage_mode" optional,
-                    single_usage_info: "single_usage_info" optional,
-                    progressive_bundle_usage_info: "progressive_bundle_usage_info" optional,
-                    display_info: "display_info" optional,
-                    out_product_no: "out_product_no" optional,
-                    deactivate_request_no: "deactivate_request_no" optional,
-                    deactivate_time: "deactivate_time" optional,
-                    deactivate_reason: "deactivate_reason" optional,
-                });
+                pub type PostResponseUserProductCouponListProductCoupon = crate::v3::marketing::models::ProductCoupon;
                 /// 展示信息
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                 /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                 /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                 /// 多次优惠模式信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo {
-                    /// 可使用次数
-                    ///
-                    /// Example: `15`
-                    pub count: Option<i64>,
-                    /// 多次优惠使用间隔天数
-                    ///
-                    /// Example: `0`
-                    pub interval_days: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo {
-                    count: "count" optional,
-                    interval_days: "interval_days" optional,
-                });
+                pub type PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo = crate::v3::marketing::models::ProgressiveBundleUsageInfo;
                 /// 优惠范围
-                pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::models::Scope;
                 /// 单券模式信息
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::State;
                 /// 商品券类型
-                pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
-                pub type PostResponseUserProductCouponListProductCouponUsageMode = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostRequestUsageMode;
+                pub type PostResponseUserProductCouponListProductCouponUsageMode = crate::v3::marketing::models::UsageMode;
                 /// 多次优惠使用详情
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListProgressiveBundleUsageDetail {
-                    /// 券核销请求单号
-                    ///
-                    /// Example: `34657_20250101_123456`
-                    pub use_request_no: Option<String>,
-                    /// 核销时间
-                    ///
-                    /// Example: `2025-07-24T00:00+08:00`
-                    pub use_time: Option<String>,
-                    /// 关联微信支付订单信息
-                    pub associated_order_info: Option<
-                        PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo,
-                    >,
-                    /// 退券请求单号
-                    ///
-                    /// Example: `MCHRETURN202003101234`
-                    pub return_request_no: Option<String>,
-                    /// 退券时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub return_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProgressiveBundleUsageDetail {
-                    use_request_no: "use_request_no" optional,
-                    use_time: "use_time" optional,
-                    associated_order_info: "associated_order_info" optional,
-                    return_request_no: "return_request_no" optional,
-                    return_time: "return_time" optional,
-                });
+                pub type PostResponseUserProductCouponListProgressiveBundleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                 /// 关联微信支付订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo {
-                    /// 微信支付单号
-                    ///
-                    /// Example: `4200000000123456789123456789`
-                    pub transaction_id: Option<String>,
-                    /// 商户订单号
-                    ///
-                    /// Example: `trade_no_20250724123456`
-                    pub out_trade_no: Option<String>,
-                    /// 商户号
-                    ///
-                    /// Example: `1234567890`
-                    pub mchid: Option<String>,
-                    /// 子商户号
-                    ///
-                    /// Example: `1234567890`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo {
-                    transaction_id: "transaction_id" optional,
-                    out_trade_no: "out_trade_no" optional,
-                    mchid: "mchid" optional,
-                    sub_mchid: "sub_mchid" optional,
-                });
+                pub type PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                 /// 发券渠道
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserProductCouponListSendChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserProductCouponListSendChannel {
-                    /// `API`: 品牌方自主发放，品牌方调用发券接口自行发放
-                    Api,
-                    /// `BRAND_MANAGE`: 摇一摇有优惠，通过摇一摇有优惠渠道发放
-                    BrandManage,
-                    /// `MERCHANT_CARD`: 名片优惠，通过名片优惠渠道发放
-                    MerchantCard,
-                    /// `MEMBER`: 会员优惠，通过会员优惠渠道发放
-                    Member,
-                    /// `SMALL_ACTIVITY`: 小活动，通过小活动渠道发放
-                    SmallActivity,
-                    /// `RECEIVE_COMPONENT`: 小程序领券组件
-                    ReceiveComponent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserProductCouponListSendChannel {
-                    Api = "API",
-                    BrandManage = "BRAND_MANAGE",
-                    MerchantCard = "MERCHANT_CARD",
-                    Member = "MEMBER",
-                    SmallActivity = "SMALL_ACTIVITY",
-                    ReceiveComponent = "RECEIVE_COMPONENT",
-                });
+                pub type PostResponseUserProductCouponListSendChannel = crate::v3::marketing::models::SendChannel;
                 /// 批次信息
-                pub type PostResponseUserProductCouponListStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
+                pub type PostResponseUserProductCouponListStock = crate::v3::marketing::models::ResponseStockList;
                 /// 品牌方预上传的券Code数量信息
-                pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type PostResponseUserProductCouponListStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
+                pub type PostResponseUserProductCouponListStockCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 多次优惠使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                 /// 券可核销时间
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 已发放次数
-                pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 批次状态
-                pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ResponseState;
                 /// 批次组信息
-                pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
+                pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                 /// 发放规则
-                pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// 用户券组信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserProductCouponListUserProductCouponBundleInfo {
-                    /// 用户券组ID
-                    ///
-                    /// Example: `7123912547109241212489`
-                    pub user_coupon_bundle_id: Option<String>,
-                    /// 用户券组内索引
-                    ///
-                    /// Example: `0`
-                    pub user_coupon_bundle_index: Option<i64>,
-                    /// 总可使用次数
-                    ///
-                    /// Example: `10`
-                    pub total_count: Option<i64>,
-                    /// 已使用次数
-                    ///
-                    /// Example: `3`
-                    pub used_count: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListUserProductCouponBundleInfo {
-                    user_coupon_bundle_id: "user_coupon_bundle_id" optional,
-                    user_coupon_bundle_index: "user_coupon_bundle_index" optional,
-                    total_count: "total_count" optional,
-                    used_count: "used_count" optional,
-                });
+                pub type PostResponseUserProductCouponListUserProductCouponBundleInfo = crate::v3::marketing::models::UserProductCouponBundleInfo;
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}`
                 pub mod by_user_coupon_bundle_id {
                     /// The chain step for `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}`, reached with `client.v3().marketing().partner().product_coupon().users().openid(openid).coupon_bundles().user_coupon_bundle_id(user_coupon_bundle_id)`.
@@ -7041,41 +4769,41 @@ pub mod product_coupon {
                             brand_id: "brand_id" optional,
                         });
                         /// 用户商品券状态
-                        pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                        pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::CouponState;
                         /// 用户商品券标签信息
-                        pub type PostResponseUserProductCouponListCouponTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfo;
+                        pub type PostResponseUserProductCouponListCouponTagInfo = crate::v3::marketing::models::CouponTagInfo;
                         /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
-                        pub type PostResponseUserProductCouponListCouponTagInfoCouponTagList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoCouponTagList;
+                        pub type PostResponseUserProductCouponListCouponTagInfoCouponTagList = crate::v3::marketing::models::CouponTagList;
                         /// 会员标签信息
-                        pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoMemberTagInfo;
+                        pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::models::MemberTagInfo;
                         /// 商品券信息
-                        pub type PostResponseUserProductCouponListProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProductCoupon;
+                        pub type PostResponseUserProductCouponListProductCoupon = crate::v3::marketing::models::ProductCoupon;
                         /// 展示信息
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                         /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                         /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                         /// 多次优惠模式信息
-                        pub type PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo;
+                        pub type PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo = crate::v3::marketing::models::ProgressiveBundleUsageInfo;
                         /// 优惠范围
-                        pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                        pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::models::Scope;
                         /// 单券模式信息
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                        pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::models::State;
                         /// 商品券类型
-                        pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                        pub type PostResponseUserProductCouponListProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
-                        pub type PostResponseUserProductCouponListProductCouponUsageMode = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostRequestUsageMode;
+                        pub type PostResponseUserProductCouponListProductCouponUsageMode = crate::v3::marketing::models::UsageMode;
                         /// 多次优惠使用详情
-                        pub type PostResponseUserProductCouponListProgressiveBundleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                        pub type PostResponseUserProductCouponListProgressiveBundleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                         /// 关联微信支付订单信息
-                        pub type PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 发券渠道
                         ///
                         /// A value this client does not know yet is kept as [`PostResponseUserProductCouponListSendChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7106,63 +4834,63 @@ pub mod product_coupon {
                             ReceiveComponent = "RECEIVE_COMPONENT",
                         });
                         /// 批次信息
-                        pub type PostResponseUserProductCouponListStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
+                        pub type PostResponseUserProductCouponListStock = crate::v3::marketing::models::ResponseStockList;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseUserProductCouponListStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
+                        pub type PostResponseUserProductCouponListStockCouponCodeMode = crate::v3::marketing::models::RequestStockBundleCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 多次优惠使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 已发放次数
-                        pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 批次状态
-                        pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseUserProductCouponListStockState = crate::v3::marketing::models::ResponseState;
                         /// 批次组信息
-                        pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
+                        pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::models::StockBundleInfo;
                         /// 发放规则
-                        pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                         /// 用户券组信息
-                        pub type PostResponseUserProductCouponListUserProductCouponBundleInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListUserProductCouponBundleInfo;
+                        pub type PostResponseUserProductCouponListUserProductCouponBundleInfo = crate::v3::marketing::models::UserProductCouponBundleInfo;
                     }
                 }
             }
@@ -7279,7 +5007,7 @@ pub mod product_coupon {
                     }
                 }
                 /// 用户商品券状态
-                pub type GetRequestCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                pub type GetRequestCouponState = crate::v3::marketing::models::CouponState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -7397,503 +5125,119 @@ pub mod product_coupon {
                     brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
-                pub type GetResponseUserCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                pub type GetResponseUserCouponListCouponState = crate::v3::marketing::models::CouponState;
                 /// 商品券信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListProductCoupon {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: Option<String>,
-                    /// 商品券状态
-                    pub state: Option<GetResponseUserCouponListProductCouponState>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: Option<String>,
-                    /// 优惠范围
-                    ///
-                    /// Example: `ALL`
-                    pub scope: Option<GetResponseUserCouponListProductCouponScope>,
-                    /// 商品券类型
-                    ///
-                    /// Example: `NORMAL`
-                    pub type_: Option<GetResponseUserCouponListProductCouponType>,
-                    /// 使用模式
-                    ///
-                    /// Example: `SINGLE`
-                    pub usage_mode: Option<
-                        GetResponseUserCouponListProductCouponUsageMode,
-                    >,
-                    /// 单券模式信息
-                    pub single_usage_info: Option<
-                        GetResponseUserCouponListProductCouponSingleUsageInfo,
-                    >,
-                    /// 多次优惠模式信息
-                    pub sequential_usage_info: Option<
-                        GetResponseUserCouponListProductCouponSequentialUsageInfo,
-                    >,
-                    /// 展示信息
-                    pub display_info: Option<
-                        GetResponseUserCouponListProductCouponDisplayInfo,
-                    >,
-                    /// 外部商品ID
-                    ///
-                    /// Example: `Product_1234567890`
-                    pub out_product_no: Option<String>,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListProductCoupon {
-                    product_coupon_id: "product_coupon_id" optional,
-                    state: "state" optional,
-                    brand_id: "brand_id" optional,
-                    scope: "scope" optional,
-                    type_: "type" optional,
-                    usage_mode: "usage_mode" optional,
-                    single_usage_info: "single_usage_info" optional,
-                    sequential_usage_info: "sequential_usage_info" optional,
-                    display_info: "display_info" optional,
-                    out_product_no: "out_product_no" optional,
-                    deactivate_request_no: "deactivate_request_no" optional,
-                    deactivate_time: "deactivate_time" optional,
-                    deactivate_reason: "deactivate_reason" optional,
-                });
+                pub type GetResponseUserCouponListProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                 /// 展示信息
-                pub type GetResponseUserCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                pub type GetResponseUserCouponListProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                 /// GetResponseUserCouponListProductCouponDisplayInfoComboPackageList
-                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                 /// GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                 /// 优惠范围
-                pub type GetResponseUserCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                pub type GetResponseUserCouponListProductCouponScope = crate::v3::marketing::models::Scope;
                 /// 多次优惠模式信息
-                pub type GetResponseUserCouponListProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                pub type GetResponseUserCouponListProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type GetResponseUserCouponListProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                pub type GetResponseUserCouponListProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                 /// 单券模式信息
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type GetResponseUserCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                pub type GetResponseUserCouponListProductCouponState = crate::v3::marketing::models::State;
                 /// 商品券类型
-                pub type GetResponseUserCouponListProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                pub type GetResponseUserCouponListProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
-                pub type GetResponseUserCouponListProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                pub type GetResponseUserCouponListProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                 /// 发券渠道
-                pub type GetResponseUserCouponListSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                pub type GetResponseUserCouponListSendChannel = crate::v3::marketing::models::SendChannel;
                 /// 多次优惠使用详情
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListSequentialUsageDetail {
-                    /// 总可使用次数
-                    ///
-                    /// Example: `10`
-                    pub total_count: Option<i64>,
-                    /// 已使用次数
-                    ///
-                    /// Example: `3`
-                    pub used_count: Option<i64>,
-                    /// 轮次使用详情列表
-                    pub detail_item_list: Option<
-                        Vec<GetResponseUserCouponListSequentialUsageDetailDetailItemList>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListSequentialUsageDetail {
-                    total_count: "total_count" optional,
-                    used_count: "used_count" optional,
-                    detail_item_list: "detail_item_list" optional,
-                });
+                pub type GetResponseUserCouponListSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                 /// GetResponseUserCouponListSequentialUsageDetailDetailItemList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListSequentialUsageDetailDetailItemList {
-                    /// 轮次使用详情状态
-                    ///
-                    /// Example: `USED`
-                    pub detail_state: Option<
-                        GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState,
-                    >,
-                    /// 有效期开始时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub valid_begin_time: Option<String>,
-                    /// 有效期结束时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub valid_end_time: Option<String>,
-                    /// 核销请求单号
-                    ///
-                    /// Example: `MCHUSE202003101234`
-                    pub use_request_no: Option<String>,
-                    /// 核销时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub use_time: Option<String>,
-                    /// 关联微信支付订单信息
-                    pub associated_order_info: Option<
-                        GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo,
-                    >,
-                    /// 退券请求单号
-                    ///
-                    /// Example: `MCHRETURN202003101234`
-                    pub return_request_no: Option<String>,
-                    /// 退券时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub return_time: Option<String>,
-                    /// 删除时间
-                    ///
-                    /// Example: `2025-07-20T14:29:35+08:00`
-                    pub delete_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListSequentialUsageDetailDetailItemList {
-                    detail_state: "detail_state" optional,
-                    valid_begin_time: "valid_begin_time" optional,
-                    valid_end_time: "valid_end_time" optional,
-                    use_request_no: "use_request_no" optional,
-                    use_time: "use_time" optional,
-                    associated_order_info: "associated_order_info" optional,
-                    return_request_no: "return_request_no" optional,
-                    return_time: "return_time" optional,
-                    delete_time: "delete_time" optional,
-                });
+                pub type GetResponseUserCouponListSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                 /// 关联微信支付订单信息
-                pub type GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                pub type GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                 /// 轮次使用详情状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState {
-                    /// `PENDING`: 待生效，尚未到达可用开始时间
-                    Pending,
-                    /// `EFFECTIVE`: 已生效，已到达可用开始时间
-                    Effective,
-                    /// `USED`: 已核销
-                    Used,
-                    /// `EXPIRED`: 已过期，已超过有效期，不再可用
-                    Expired,
-                    /// `DELETED`: 已删除，用户主动删除
-                    Deleted,
-                    /// `DEACTIVATED`: 已失效，品牌方主动调用失效用户商品券接口使用户商品券失效
-                    Deactivated,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState {
-                    Pending = "PENDING",
-                    Effective = "EFFECTIVE",
-                    Used = "USED",
-                    Expired = "EXPIRED",
-                    Deleted = "DELETED",
-                    Deactivated = "DEACTIVATED",
-                });
+                pub type GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                 /// 单券使用详情
-                pub type GetResponseUserCouponListSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                pub type GetResponseUserCouponListSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                 /// 关联微信支付订单信息
-                pub type GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                pub type GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                 /// 批次信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListStock {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: Option<String>,
-                    /// 批次ID
-                    ///
-                    /// Example: `1000000013001`
-                    pub stock_id: Option<String>,
-                    /// 备注
-                    pub remark: Option<String>,
-                    /// 券Code分配模式
-                    ///
-                    /// Example: `WECHATPAY`
-                    pub coupon_code_mode: Option<
-                        GetResponseUserCouponListStockCouponCodeMode,
-                    >,
-                    /// 品牌方预上传的券Code数量信息
-                    pub coupon_code_count_info: Option<
-                        GetResponseUserCouponListStockCouponCodeCountInfo,
-                    >,
-                    /// 发放规则
-                    pub stock_send_rule: Option<
-                        GetResponseUserCouponListStockStockSendRule,
-                    >,
-                    /// 单券使用规则
-                    pub single_usage_rule: Option<
-                        GetResponseUserCouponListStockSingleUsageRule,
-                    >,
-                    /// 多次优惠使用规则
-                    pub sequential_usage_rule: Option<
-                        GetResponseUserCouponListStockSequentialUsageRule,
-                    >,
-                    /// 券使用规则展示信息
-                    pub usage_rule_display_info: Option<
-                        GetResponseUserCouponListStockUsageRuleDisplayInfo,
-                    >,
-                    /// 用户商品券展示信息
-                    pub coupon_display_info: Option<
-                        GetResponseUserCouponListStockCouponDisplayInfo,
-                    >,
-                    /// 事件通知配置
-                    pub notify_config: Option<
-                        GetResponseUserCouponListStockNotifyConfig,
-                    >,
-                    /// 可用门店范围
-                    ///
-                    /// Example: `NONE`
-                    pub store_scope: Option<GetResponseUserCouponListStockStoreScope>,
-                    /// 已发放次数
-                    pub sent_count_info: Option<
-                        GetResponseUserCouponListStockSentCountInfo,
-                    >,
-                    /// 批次状态
-                    pub state: Option<GetResponseUserCouponListStockState>,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListStock {
-                    product_coupon_id: "product_coupon_id" optional,
-                    stock_id: "stock_id" optional,
-                    remark: "remark" optional,
-                    coupon_code_mode: "coupon_code_mode" optional,
-                    coupon_code_count_info: "coupon_code_count_info" optional,
-                    stock_send_rule: "stock_send_rule" optional,
-                    single_usage_rule: "single_usage_rule" optional,
-                    sequential_usage_rule: "sequential_usage_rule" optional,
-                    usage_rule_display_info: "usage_rule_display_info" optional,
-                    coupon_display_info: "coupon_display_info" optional,
-                    notify_config: "notify_config" optional,
-                    store_scope: "store_scope" optional,
-                    sent_count_info: "sent_count_info" optional,
-                    state: "state" optional,
-                    deactivate_request_no: "deactivate_request_no" optional,
-                    deactivate_time: "deactivate_time" optional,
-                    deactivate_reason: "deactivate_reason" optional,
-                    brand_id: "brand_id" optional,
-                });
+                pub type GetResponseUserCouponListStock = crate::v3::marketing::models::Stock;
                 /// 品牌方预上传的券Code数量信息
-                pub type GetResponseUserCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                pub type GetResponseUserCouponListStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type GetResponseUserCouponListStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                pub type GetResponseUserCouponListStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type GetResponseUserCouponListStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type GetResponseUserCouponListStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type GetResponseUserCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type GetResponseUserCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type GetResponseUserCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type GetResponseUserCouponListStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 已发放次数
-                pub type GetResponseUserCouponListStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type GetResponseUserCouponListStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 多次优惠使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListStockSequentialUsageRule {
-                    /// 券可核销时间
-                    pub coupon_available_period: Option<
-                        GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
-                    >,
-                    /// 满减券使用规则
-                    pub normal_coupon_list: Option<
-                        Vec<
-                            GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList,
-                        >,
-                    >,
-                    /// 折扣券使用规则列表
-                    pub discount_coupon_list: Option<
-                        Vec<
-                            GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList,
-                        >,
-                    >,
-                    /// 兑换券使用规则列表
-                    pub exchange_coupon_list: Option<
-                        Vec<
-                            GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList,
-                        >,
-                    >,
-                    /// 多次优惠是否提供首笔特惠
-                    pub special_first: Option<bool>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRule {
-                    coupon_available_period: "coupon_available_period" optional,
-                    normal_coupon_list: "normal_coupon_list" optional,
-                    discount_coupon_list: "discount_coupon_list" optional,
-                    exchange_coupon_list: "exchange_coupon_list" optional,
-                    special_first: "special_first" optional,
-                });
+                pub type GetResponseUserCouponListStockSequentialUsageRule = crate::v3::marketing::models::ResponseSequentialUsageRule;
                 /// 券可核销时间
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
-                    /// 开始时间
-                    ///
-                    /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 结束时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 领取后N天开始生效
-                    ///
-                    /// Example: `1`
-                    pub wait_days_after_receive: Option<i64>,
-                    /// 每周固定可用时间
-                    pub weekly_available_period: Option<
-                        GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
-                    >,
-                    /// 无规律的可用时间段
-                    pub irregular_available_period_list: Option<
-                        Vec<
-                            GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
-                        >,
-                    >,
-                    /// 领取后N秒内有效
-                    ///
-                    /// Example: `3600`
-                    pub available_seconds: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" optional,
-                    available_end_time: "available_end_time" optional,
-                    wait_days_after_receive: "wait_days_after_receive" optional,
-                    weekly_available_period: "weekly_available_period" optional,
-                    irregular_available_period_list: "irregular_available_period_list" optional,
-                    available_seconds: "available_seconds" optional,
-                });
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 单券使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListStockSingleUsageRule {
-                    /// 券可核销时间
-                    pub coupon_available_period: Option<
-                        GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod,
-                    >,
-                    /// 满减券使用规则
-                    pub normal_coupon: Option<
-                        GetResponseUserCouponListStockSingleUsageRuleNormalCoupon,
-                    >,
-                    /// 折扣券使用规则
-                    pub discount_coupon: Option<
-                        GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon,
-                    >,
-                    /// 兑换券使用规则
-                    pub exchange_coupon: Option<
-                        GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRule {
-                    coupon_available_period: "coupon_available_period" optional,
-                    normal_coupon: "normal_coupon" optional,
-                    discount_coupon: "discount_coupon" optional,
-                    exchange_coupon: "exchange_coupon" optional,
-                });
+                pub type GetResponseUserCouponListStockSingleUsageRule = crate::v3::marketing::models::ResponseUserCouponListStockSingleUsageRule;
                 /// 券可核销时间
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
-                    /// 开始时间
-                    ///
-                    /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 结束时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `30`
-                    pub available_days: Option<i64>,
-                    /// 领取后N天开始生效
-                    ///
-                    /// Example: `1`
-                    pub wait_days_after_receive: Option<i64>,
-                    /// 每周固定可用时间
-                    pub weekly_available_period: Option<
-                        GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
-                    >,
-                    /// 无规律的可用时间段
-                    pub irregular_available_period_list: Option<
-                        Vec<
-                            GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
-                        >,
-                    >,
-                    /// 领取后N秒内有效
-                    ///
-                    /// Example: `3600`
-                    pub available_seconds: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" optional,
-                    available_end_time: "available_end_time" optional,
-                    available_days: "available_days" optional,
-                    wait_days_after_receive: "wait_days_after_receive" optional,
-                    weekly_available_period: "weekly_available_period" optional,
-                    irregular_available_period_list: "irregular_available_period_list" optional,
-                    available_seconds: "available_seconds" optional,
-                });
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod;
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type GetResponseUserCouponListStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type GetResponseUserCouponListStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type GetResponseUserCouponListStockState = crate::v3::marketing::models::ResponseState;
                 /// 发放规则
-                pub type GetResponseUserCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type GetResponseUserCouponListStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type GetResponseUserCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type GetResponseUserCouponListStockStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
@@ -7961,11 +5305,11 @@ pub mod product_coupon {
                     }
                 }
                 /// 用户商品券标签信息
-                pub type PostRequestCouponTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfo;
+                pub type PostRequestCouponTagInfo = crate::v3::marketing::models::CouponTagInfo;
                 /// PostRequestCouponTagInfoCouponTagList
-                pub type PostRequestCouponTagInfoCouponTagList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoCouponTagList;
+                pub type PostRequestCouponTagInfoCouponTagList = crate::v3::marketing::models::CouponTagList;
                 /// 会员标签信息
-                pub type PostRequestCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoMemberTagInfo;
+                pub type PostRequestCouponTagInfoMemberTagInfo = crate::v3::marketing::models::MemberTagInfo;
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -8093,119 +5437,119 @@ pub mod product_coupon {
                     }
                 }
                 /// 用户商品券状态
-                pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
                 /// 商品券信息
-                pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                 /// 展示信息
-                pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                 /// PostResponseProductCouponDisplayInfoComboPackageList
-                pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                 /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                 /// 优惠范围
-                pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                pub type PostResponseProductCouponScope = crate::v3::marketing::models::Scope;
                 /// 多次优惠模式信息
-                pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                 /// 多次优惠规则类型
-                pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                 /// 单券模式信息
-                pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 商品券状态
-                pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
                 /// 商品券类型
-                pub type PostResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                 /// 使用模式
-                pub type PostResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                pub type PostResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                 /// 发券渠道
-                pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                 /// 多次优惠使用详情
-                pub type PostResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                pub type PostResponseSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                 /// PostResponseSequentialUsageDetailDetailItemList
-                pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                 /// 关联微信支付订单信息
-                pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                 /// 轮次使用详情状态
-                pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                 /// 单券使用详情
-                pub type PostResponseSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                pub type PostResponseSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                 /// 关联微信支付订单信息
-                pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                 /// 批次信息
-                pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStock;
+                pub type PostResponseStock = crate::v3::marketing::models::Stock;
                 /// 品牌方预上传的券Code数量信息
-                pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                 /// 券Code分配模式
-                pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                 /// 背景颜色
-                pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                 /// 用户商品券Code展示模式
-                pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                 /// 小程序入口
-                pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                 /// 事件通知配置
-                pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                 /// 已发放次数
-                pub type PostResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                 /// 多次优惠使用规则
-                pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSequentialUsageRule;
+                pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::ResponseSequentialUsageRule;
                 /// 券可核销时间
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                 /// PostResponseStockSequentialUsageRuleNormalCouponList
-                pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 单券使用规则
-                pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSingleUsageRule;
+                pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseUserCouponListStockSingleUsageRule;
                 /// 券可核销时间
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                 /// 批次状态
-                pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
                 /// 发放规则
-                pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                 /// 可用门店范围
-                pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                 /// APP跳转类型
-                pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                 /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`
                 pub mod by_coupon_code {
                     /// The chain step for `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, reached with `client.v3().marketing().partner().product_coupon().users().openid(openid).coupons().coupon_code(coupon_code)`.
@@ -8296,244 +5640,121 @@ pub mod product_coupon {
                         }
                     }
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct GetResponse {
-                        /// 用户商品券Code
-                        ///
-                        /// Example: `123446565767`
-                        pub coupon_code: String,
-                        /// 用户商品券状态
-                        ///
-                        /// Example: `USED`
-                        pub coupon_state: Option<GetResponseCouponState>,
-                        /// 有效期开始时间
-                        ///
-                        /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_begin_time: Option<String>,
-                        /// 有效期结束时间
-                        ///
-                        /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_end_time: Option<String>,
-                        /// 领券时间
-                        ///
-                        /// Example: `2025-07-24T00:00+08:00`
-                        pub receive_time: Option<String>,
-                        /// 发券请求单号
-                        ///
-                        /// Example: `MCHSEND202003101234`
-                        pub send_request_no: Option<String>,
-                        /// 发券渠道
-                        ///
-                        /// Example: `API`
-                        pub send_channel: Option<GetResponseSendChannel>,
-                        /// 确认请求单号
-                        ///
-                        /// Example: `MCHCONFIRM202003101234`
-                        pub confirm_request_no: Option<String>,
-                        /// 确认发放时间
-                        ///
-                        /// Example: `2025-07-24T00:00+08:00`
-                        pub confirm_time: Option<String>,
-                        /// 失效请求单号
-                        ///
-                        /// Example: `1002600620019090123143254436`
-                        pub deactivate_request_no: Option<String>,
-                        /// 失效时间
-                        ///
-                        /// Example: `2025-07-24T00:00+08:00`
-                        pub deactivate_time: Option<String>,
-                        /// 失效原因
-                        ///
-                        /// Example: `商品已下线`
-                        pub deactivate_reason: Option<String>,
-                        /// 单券使用详情
-                        pub single_usage_detail: Option<GetResponseSingleUsageDetail>,
-                        /// 多次优惠使用详情
-                        pub sequential_usage_detail: Option<
-                            GetResponseSequentialUsageDetail,
-                        >,
-                        /// 商品券信息
-                        pub product_coupon: Option<GetResponseProductCoupon>,
-                        /// 批次信息
-                        pub stock: Option<GetResponseStock>,
-                        /// 自定义附加信息
-                        ///
-                        /// Example: `example_attach`
-                        pub attach: Option<String>,
-                        /// 渠道自定义信息
-                        ///
-                        /// Example: `example_channel_custom_info`
-                        pub channel_custom_info: Option<String>,
-                        /// 品牌ID
-                        ///
-                        /// Example: `120344`
-                        pub brand_id: String,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        coupon_code: "coupon_code" required,
-                        coupon_state: "coupon_state" optional,
-                        valid_begin_time: "valid_begin_time" optional,
-                        valid_end_time: "valid_end_time" optional,
-                        receive_time: "receive_time" optional,
-                        send_request_no: "send_request_no" optional,
-                        send_channel: "send_channel" optional,
-                        confirm_request_no: "confirm_request_no" optional,
-                        confirm_time: "confirm_time" optional,
-                        deactivate_request_no: "deactivate_request_no" optional,
-                        deactivate_time: "deactivate_time" optional,
-                        deactivate_reason: "deactivate_reason" optional,
-                        single_usage_detail: "single_usage_detail" optional,
-                        sequential_usage_detail: "sequential_usage_detail" optional,
-                        product_coupon: "product_coupon" optional,
-                        stock: "stock" optional,
-                        attach: "attach" optional,
-                        channel_custom_info: "channel_custom_info" optional,
-                        brand_id: "brand_id" required,
-                    });
-                    impl GetResponse {
-                        /// A `GetResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { coupon_state: Some(…), ..GetResponse::new(…) }`.
-                        #[inline]
-                        pub fn new(
-                            coupon_code: impl Into<String>,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                coupon_code: coupon_code.into(),
-                                coupon_state: None,
-                                valid_begin_time: None,
-                                valid_end_time: None,
-                                receive_time: None,
-                                send_request_no: None,
-                                send_channel: None,
-                                confirm_request_no: None,
-                                confirm_time: None,
-                                deactivate_request_no: None,
-                                deactivate_time: None,
-                                deactivate_reason: None,
-                                single_usage_detail: None,
-                                sequential_usage_detail: None,
-                                product_coupon: None,
-                                stock: None,
-                                attach: None,
-                                channel_custom_info: None,
-                                brand_id: brand_id.into(),
-                            }
-                        }
-                    }
+                    pub type GetResponse = crate::v3::marketing::models::CouponCodeResponse;
                     /// 用户商品券状态
-                    pub type GetResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                    pub type GetResponseCouponState = crate::v3::marketing::models::CouponState;
                     /// 商品券信息
-                    pub type GetResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                    pub type GetResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                     /// 展示信息
-                    pub type GetResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                    pub type GetResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                     /// GetResponseProductCouponDisplayInfoComboPackageList
-                    pub type GetResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                    pub type GetResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                     /// GetResponseProductCouponDisplayInfoComboPackageListChoiceList
-                    pub type GetResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                    pub type GetResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                     /// 优惠范围
-                    pub type GetResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                    pub type GetResponseProductCouponScope = crate::v3::marketing::models::Scope;
                     /// 多次优惠模式信息
-                    pub type GetResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                    pub type GetResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                     /// 多次优惠规则类型
-                    pub type GetResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                    pub type GetResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                     /// 单券模式信息
-                    pub type GetResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                    pub type GetResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                     /// 折扣券使用规则
-                    pub type GetResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type GetResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// 满减券使用规则
-                    pub type GetResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type GetResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 商品券状态
-                    pub type GetResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                    pub type GetResponseProductCouponState = crate::v3::marketing::models::State;
                     /// 商品券类型
-                    pub type GetResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                    pub type GetResponseProductCouponType = crate::v3::marketing::models::StockType;
                     /// 使用模式
-                    pub type GetResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                    pub type GetResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                     /// 发券渠道
-                    pub type GetResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                    pub type GetResponseSendChannel = crate::v3::marketing::models::SendChannel;
                     /// 多次优惠使用详情
-                    pub type GetResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                    pub type GetResponseSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                     /// GetResponseSequentialUsageDetailDetailItemList
-                    pub type GetResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                    pub type GetResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                     /// 关联微信支付订单信息
-                    pub type GetResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                    pub type GetResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                     /// 轮次使用详情状态
-                    pub type GetResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                    pub type GetResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                     /// 单券使用详情
-                    pub type GetResponseSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                    pub type GetResponseSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                     /// 关联微信支付订单信息
-                    pub type GetResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                    pub type GetResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                     /// 批次信息
-                    pub type GetResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                    pub type GetResponseStock = crate::v3::marketing::models::ResponseStockList2;
                     /// 品牌方预上传的券Code数量信息
-                    pub type GetResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                    pub type GetResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                     /// 券Code分配模式
-                    pub type GetResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                    pub type GetResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                     /// 用户商品券展示信息
-                    pub type GetResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type GetResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                     /// 背景颜色
-                    pub type GetResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                    pub type GetResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                     /// 用户商品券Code展示模式
-                    pub type GetResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                    pub type GetResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                     /// 视频号入口
-                    pub type GetResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                    pub type GetResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                     /// 小程序入口
-                    pub type GetResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type GetResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                     /// 公众号入口
-                    pub type GetResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type GetResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                     /// 事件通知配置
-                    pub type GetResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                    pub type GetResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                     /// 已发放次数
-                    pub type GetResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                    pub type GetResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                     /// 多次优惠使用规则
-                    pub type GetResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                    pub type GetResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                     /// 券可核销时间
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// GetResponseStockSequentialUsageRuleDiscountCouponList
-                    pub type GetResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type GetResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// GetResponseStockSequentialUsageRuleExchangeCouponList
-                    pub type GetResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type GetResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                     /// GetResponseStockSequentialUsageRuleNormalCouponList
-                    pub type GetResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type GetResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 单券使用规则
-                    pub type GetResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                    pub type GetResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                     /// 券可核销时间
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                     /// 折扣券使用规则
-                    pub type GetResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                    pub type GetResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type GetResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                    pub type GetResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                     /// 满减券使用规则
-                    pub type GetResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                    pub type GetResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                     /// 批次状态
-                    pub type GetResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                    pub type GetResponseStockState = crate::v3::marketing::models::ResponseState;
                     /// 发放规则
-                    pub type GetResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                    pub type GetResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                     /// 可用门店范围
-                    pub type GetResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                    pub type GetResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                     /// 券使用规则展示信息
-                    pub type GetResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                    pub type GetResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                     /// APP跳转类型
-                    pub type GetResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                    pub type GetResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                     /// 券可用门店信息
-                    pub type GetResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type GetResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                     /// GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                    pub type GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                    pub type GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`
                     pub mod confirm {
                         /// The chain step for `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, reached with `client.v3().marketing().partner().product_coupon().users().openid(openid).coupons().coupon_code(coupon_code).confirm()`.
@@ -8735,43 +5956,43 @@ pub mod product_coupon {
                             }
                         }
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                         /// 优惠范围
-                        pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                        pub type PostResponseProductCouponScope = crate::v3::marketing::models::Scope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
                         /// 商品券类型
-                        pub type PostResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                        pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
-                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                         /// 多次优惠使用详情
-                        pub type PostResponseProgressiveBundleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                        pub type PostResponseProgressiveBundleUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                         /// PostResponseProgressiveBundleUsageDetailDetailItemList
-                        pub type PostResponseProgressiveBundleUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                        pub type PostResponseProgressiveBundleUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                         /// 关联微信支付订单信息
-                        pub type PostResponseProgressiveBundleUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseProgressiveBundleUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 轮次使用详情状态
-                        pub type PostResponseProgressiveBundleUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                        pub type PostResponseProgressiveBundleUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                         /// 发券渠道
-                        pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                        pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                         /// 单券使用详情
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseSingleUsageDetail {
@@ -8814,7 +6035,7 @@ pub mod product_coupon {
                             return_time: "return_time" optional,
                         });
                         /// 关联微信支付订单信息
-                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 券核销的关联微信支付分订单信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo {
@@ -8842,77 +6063,77 @@ pub mod product_coupon {
                             sub_mchid: "sub_mchid" optional,
                         });
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                     /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`
                     pub mod deactivate {
@@ -8995,121 +6216,121 @@ pub mod product_coupon {
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
+                        pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                         /// 优惠范围
-                        pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                        pub type PostResponseProductCouponScope = crate::v3::marketing::models::Scope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
                         /// 商品券类型
-                        pub type PostResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                        pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
-                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                         /// 发券渠道
-                        pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                        pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                         /// 多次优惠使用详情
-                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                         /// PostResponseSequentialUsageDetailDetailItemList
-                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 轮次使用详情状态
-                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                         /// 单券使用详情
-                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                     /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`
                     pub mod return_ {
@@ -9191,121 +6412,121 @@ pub mod product_coupon {
                             }
                         }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
+                        pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                         /// 优惠范围
-                        pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                        pub type PostResponseProductCouponScope = crate::v3::marketing::models::Scope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
                         /// 商品券类型
-                        pub type PostResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                        pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
-                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                         /// 发券渠道
-                        pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                        pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                         /// 多次优惠使用详情
-                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                         /// PostResponseSequentialUsageDetailDetailItemList
-                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 轮次使用详情状态
-                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                         /// 单券使用详情
-                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                     /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`
                     pub mod use_ {
@@ -9411,7 +6632,7 @@ pub mod product_coupon {
                             }
                         }
                         /// 关联微信支付订单信息
-                        pub type PostRequestAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostRequestAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 关联微信支付分订单信息
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostRequestAssociatedPayScoreOrderInfo {
@@ -9431,121 +6652,121 @@ pub mod product_coupon {
                             sub_mchid: "sub_mchid" optional,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
+                        pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::models::ResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::models::ResponseComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::models::ResponseChoiceList;
                         /// 优惠范围
-                        pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
+                        pub type PostResponseProductCouponScope = crate::v3::marketing::models::Scope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::models::SequentialUsageInfo;
                         /// 多次优惠规则类型
-                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
+                        pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::models::Type;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::models::SingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 商品券状态
-                        pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
+                        pub type PostResponseProductCouponState = crate::v3::marketing::models::State;
                         /// 商品券类型
-                        pub type PostResponseProductCouponType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
+                        pub type PostResponseProductCouponType = crate::v3::marketing::models::StockType;
                         /// 使用模式
-                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
+                        pub type PostResponseProductCouponUsageMode = crate::v3::marketing::models::RequestUsageMode;
                         /// 发券渠道
-                        pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
+                        pub type PostResponseSendChannel = crate::v3::marketing::models::SendChannel;
                         /// 多次优惠使用详情
-                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
+                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::models::SequentialUsageDetail;
                         /// PostResponseSequentialUsageDetailDetailItemList
-                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
+                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::models::DetailItemList;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 轮次使用详情状态
-                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemListDetailState;
+                        pub type PostResponseSequentialUsageDetailDetailItemListDetailState = crate::v3::marketing::models::DetailState;
                         /// 单券使用详情
-                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetail;
+                        pub type PostResponseSingleUsageDetail = crate::v3::marketing::models::ProgressiveBundleUsageDetail;
                         /// 关联微信支付订单信息
-                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
+                        pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::models::AssociatedOrderInfo;
                         /// 批次信息
-                        pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponseStock = crate::v3::marketing::models::ResponseStockList2;
                         /// 品牌方预上传的券Code数量信息
-                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
+                        pub type PostResponseStockCouponCodeCountInfo = crate::v3::marketing::models::CouponCodeCountInfo;
                         /// 券Code分配模式
-                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
+                        pub type PostResponseStockCouponCodeMode = crate::v3::marketing::models::RequestCouponCodeMode;
                         /// 用户商品券展示信息
-                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                        pub type PostResponseStockCouponDisplayInfo = crate::v3::marketing::models::CouponDisplayInfo;
                         /// 背景颜色
-                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
+                        pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::models::BackgroundColor;
                         /// 用户商品券Code展示模式
-                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
+                        pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::models::RequestCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::models::ResponseEntranceFinder;
                         /// 小程序入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                        pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::models::EntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::models::ResponseEntranceOfficialAccount;
                         /// 事件通知配置
-                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
+                        pub type PostResponseStockNotifyConfig = crate::v3::marketing::models::NotifyConfig;
                         /// 已发放次数
-                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
+                        pub type PostResponseStockSentCountInfo = crate::v3::marketing::models::SentCountInfo;
                         /// 多次优惠使用规则
-                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                        pub type PostResponseStockSequentialUsageRule = crate::v3::marketing::models::SequentialUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::models::ExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 单券使用规则
-                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
+                        pub type PostResponseStockSingleUsageRule = crate::v3::marketing::models::ResponseSingleUsageRule;
                         /// 券可核销时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::models::ResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::models::ResponseIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::models::ResponseWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::models::DayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::models::ResponseDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::models::ResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::models::ExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::models::ResponseNormalCoupon;
                         /// 批次状态
-                        pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
+                        pub type PostResponseStockState = crate::v3::marketing::models::ResponseState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::models::ResponseStockSendRule;
                         /// 可用门店范围
-                        pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
+                        pub type PostResponseStockStoreScope = crate::v3::marketing::models::StoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::models::ResponseUsageRuleDisplayInfo;
                         /// APP跳转类型
-                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
+                        pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::models::AppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::models::ResponseCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::models::CouponUsageMethodList;
                     }
                 }
             }
@@ -9633,7 +6854,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
-                pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;
+                pub type PostResponse = crate::v3::marketing::models::TokenResponse;
             }
             /// `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`
             pub mod pre_send_coupon_bundle {
@@ -9715,7 +6936,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
-                pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;
+                pub type PostResponse = crate::v3::marketing::models::TokenResponse;
             }
         }
     }

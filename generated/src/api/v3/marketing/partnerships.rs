@@ -186,125 +186,15 @@ pub mod build {
         }
     }
     /// The request of `POST /v3/marketing/partnerships/build` (建立合作关系API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 业务请求幂等值
-        ///
-        /// Header `Idempotency-Key`. Example: `12345`
-        pub idempotency_key: String,
-        /// 合作方信息
-        pub partner: PostRequestPartner,
-        /// 被授权数据
-        pub authorized_data: PostRequestAuthorizedData,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        idempotency_key: header "Idempotency-Key" required,
-        partner: "partner" required,
-        authorized_data: "authorized_data" required,
-    });
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`idempotency_key`, `partner`, `authorized_data`).
-        #[inline]
-        pub fn new(
-            idempotency_key: impl Into<String>,
-            partner: PostRequestPartner,
-            authorized_data: PostRequestAuthorizedData,
-        ) -> Self {
-            Self {
-                idempotency_key: idempotency_key.into(),
-                partner,
-                authorized_data,
-            }
-        }
-    }
+    pub type PostRequest = crate::v3::marketing::models::IdempotencyKeyRequest;
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestAuthorizedData {
-        /// 授权业务类别
-        pub business_type: PostRequestAuthorizedDataBusinessType,
-        /// 授权批次ID
-        ///
-        /// Example: `2433405`
-        pub stock_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAuthorizedData {
-        business_type: "business_type" required,
-        stock_id: "stock_id" optional,
-    });
-    impl PostRequestAuthorizedData {
-        /// A `PostRequestAuthorizedData` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAuthorizedData { stock_id: Some(…), ..PostRequestAuthorizedData::new(…) }`.
-        #[inline]
-        pub fn new(business_type: PostRequestAuthorizedDataBusinessType) -> Self {
-            Self {
-                business_type,
-                stock_id: None,
-            }
-        }
-    }
+    pub type PostRequestAuthorizedData = crate::v3::marketing::models::AuthorizedData;
     /// 授权业务类别
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAuthorizedDataBusinessType {
-        /// `FAVOR_STOCK`
-        FavorStock,
-        /// `BUSIFAVOR_STOCK`
-        BusifavorStock,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAuthorizedDataBusinessType {
-        FavorStock = "FAVOR_STOCK",
-        BusifavorStock = "BUSIFAVOR_STOCK",
-    });
+    pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPartner {
-        /// 合作方类别
-        pub type_: PostRequestPartnerType,
-        /// 合作方APPID
-        ///
-        /// Example: `wx4e1916a585d1f4e9`
-        pub appid: Option<String>,
-        /// 合作方商户ID
-        ///
-        /// Example: `2480029552`
-        pub merchant_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPartner {
-        type_: "type" required,
-        appid: "appid" optional,
-        merchant_id: "merchant_id" optional,
-    });
-    impl PostRequestPartner {
-        /// A `PostRequestPartner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPartner { appid: Some(…), ..PostRequestPartner::new(…) }`.
-        #[inline]
-        pub fn new(type_: PostRequestPartnerType) -> Self {
-            Self {
-                type_,
-                appid: None,
-                merchant_id: None,
-            }
-        }
-    }
+    pub type PostRequestPartner = crate::v3::marketing::models::Partner;
     /// 合作方类别
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPartnerType {
-        /// `APPID`
-        Appid,
-        /// `MERCHANT`
-        Merchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPartnerType {
-        Appid = "APPID",
-        Merchant = "MERCHANT",
-    });
+    pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -359,7 +249,7 @@ pub mod build {
         stock_id: "stock_id" optional,
     });
     /// 授权业务类别
-    pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
+    pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePartner {
@@ -376,7 +266,7 @@ pub mod build {
         merchant_id: "merchant_id" optional,
     });
     /// 合作方类别
-    pub type PostResponsePartnerType = crate::v3::marketing::partnerships::build::PostRequestPartnerType;
+    pub type PostResponsePartnerType = crate::v3::marketing::models::RequestType;
     /// 合作状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -418,15 +308,15 @@ pub mod terminate {
         }
     }
     /// The request of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
-    pub type PostRequest = crate::v3::marketing::partnerships::build::PostRequest;
+    pub type PostRequest = crate::v3::marketing::models::IdempotencyKeyRequest;
     /// 被授权数据
-    pub type PostRequestAuthorizedData = crate::v3::marketing::partnerships::build::PostRequestAuthorizedData;
+    pub type PostRequestAuthorizedData = crate::v3::marketing::models::AuthorizedData;
     /// 授权业务类别
-    pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
+    pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
     /// 合作方信息
-    pub type PostRequestPartner = crate::v3::marketing::partnerships::build::PostRequestPartner;
+    pub type PostRequestPartner = crate::v3::marketing::models::Partner;
     /// 合作方类别
-    pub type PostRequestPartnerType = crate::v3::marketing::partnerships::build::PostRequestPartnerType;
+    pub type PostRequestPartnerType = crate::v3::marketing::models::RequestType;
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

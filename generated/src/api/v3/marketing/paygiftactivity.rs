@@ -93,34 +93,7 @@ pub mod activities {
         }
     }
     /// 活动状态
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestActivityStatus {
-        /// `CREATE_ACT_STATUS`: 已创建
-        CreateActStatus,
-        /// `ONGOING_ACT_STATUS`: 运行中
-        OngoingActStatus,
-        /// `TERMINATE_ACT_STATUS`: 已终止
-        TerminateActStatus,
-        /// `STOP_ACT_STATUS`: 已暂停
-        StopActStatus,
-        /// `OVER_TIME_ACT_STATUS`: 已过期
-        OverTimeActStatus,
-        /// `CREATE_ACT_FAILED`: 创建活动失败
-        CreateActFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestActivityStatus {
-        CreateActStatus = "CREATE_ACT_STATUS",
-        OngoingActStatus = "ONGOING_ACT_STATUS",
-        TerminateActStatus = "TERMINATE_ACT_STATUS",
-        StopActStatus = "STOP_ACT_STATUS",
-        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
-        CreateActFailed = "CREATE_ACT_FAILED",
-    });
+    pub type GetRequestActivityStatus = crate::v3::marketing::models::ActivityStatus;
     /// 奖品类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAwardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -172,180 +145,25 @@ pub mod activities {
         award_send_rule: "award_send_rule" optional,
     });
     /// 活动基本信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataActivityBaseInfo {
-        /// 活动名称
-        pub activity_name: Option<String>,
-        /// 活动副标题
-        pub activity_second_title: Option<String>,
-        /// 商户logo
-        pub merchant_logo_url: Option<String>,
-        /// `background_color`
-        pub background_color: Option<crate::types::BackgroundColor>,
-        /// 活动开始时间
-        pub begin_time: Option<String>,
-        /// 活动结束时间
-        pub end_time: Option<String>,
-        /// 可用时间段
-        pub available_periods: Option<GetResponseDataActivityBaseInfoAvailablePeriods>,
-        /// 商户请求单号
-        pub out_request_no: Option<String>,
-        /// 投放目的
-        pub delivery_purpose: Option<GetResponseDataActivityBaseInfoDeliveryPurpose>,
-        /// 商家小程序appid
-        pub mini_programs_appid: Option<String>,
-        /// 商家小程序path
-        pub mini_programs_path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfo {
-        activity_name: "activity_name" optional,
-        activity_second_title: "activity_second_title" optional,
-        merchant_logo_url: "merchant_logo_url" optional,
-        background_color: "background_color" optional,
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-        available_periods: "available_periods" optional,
-        out_request_no: "out_request_no" optional,
-        delivery_purpose: "delivery_purpose" optional,
-        mini_programs_appid: "mini_programs_appid" optional,
-        mini_programs_path: "mini_programs_path" optional,
-    });
+    pub type GetResponseDataActivityBaseInfo = crate::v3::marketing::models::ActivityBaseInfo;
     /// 可用时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataActivityBaseInfoAvailablePeriods {
-        /// 可用时间
-        pub available_time: Option<
-            Vec<GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime>,
-        >,
-        /// 每日可用时间
-        pub available_day_time: Option<
-            Vec<GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriods {
-        available_time: "available_time" optional,
-        available_day_time: "available_day_time" optional,
-    });
+    pub type GetResponseDataActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
-        /// 每日可用开始时间
-        pub begin_day_time: Option<String>,
-        /// 每日可用结束时间
-        pub end_day_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
-        begin_day_time: "begin_day_time" optional,
-        end_day_time: "end_day_time" optional,
-    });
+    pub type GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime {
-        /// 可用开始时间
-        pub begin_time: Option<String>,
-        /// 可用结束时间
-        pub end_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime {
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
-    });
+    pub type GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
     /// 投放目的
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataActivityBaseInfoDeliveryPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataActivityBaseInfoDeliveryPurpose {
-        /// `OFF_LINE_PAY`: 拉用户回店消费
-        OffLinePay,
-        /// `JUMP_MINI_APP`: 引导用户前往小程序消费
-        JumpMiniApp,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataActivityBaseInfoDeliveryPurpose {
-        OffLinePay = "OFF_LINE_PAY",
-        JumpMiniApp = "JUMP_MINI_APP",
-    });
+    pub type GetResponseDataActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
     /// 活动高级设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAdvancedSetting {
-        /// `delivery_user_category`
-        pub delivery_user_category: Option<crate::types::AwardType>,
-        /// 商家会员appid
-        pub merchant_member_appid: Option<String>,
-        /// 支付模式
-        pub payment_mode: Option<GetResponseDataAdvancedSettingPaymentMode>,
-        /// 订单优惠标记
-        pub goods_tags: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSetting {
-        delivery_user_category: "delivery_user_category" optional,
-        merchant_member_appid: "merchant_member_appid" optional,
-        payment_mode: "payment_mode" optional,
-        goods_tags: "goods_tags" optional,
-    });
+    pub type GetResponseDataAdvancedSetting = crate::v3::marketing::models::AdvancedSetting;
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAdvancedSettingPaymentMode {
-        /// 支付场景列表
-        pub payment_scene_list: Option<
-            Vec<GetResponseDataAdvancedSettingPaymentModePaymentSceneList>,
-        >,
-        /// 支付方式信息
-        pub payment_method_information: Option<
-            GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" optional,
-        payment_method_information: "payment_method_information" optional,
-    });
+    pub type GetResponseDataAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
-        /// 支付方式
-        pub payment_method: Option<
-            GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
-        >,
-        /// 银行简称
-        pub bank_abbreviation: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
-        payment_method: "payment_method" optional,
-        bank_abbreviation: "bank_abbreviation" optional,
-    });
+    pub type GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
     /// 支付方式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        /// `CFT`
-        Cft,
-        /// `SPECIFIC_BANK_CARD`
-        SpecificBankCard,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        Cft = "CFT",
-        SpecificBankCard = "SPECIFIC_BANK_CARD",
-    });
+    pub type GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// GetResponseDataAdvancedSettingPaymentModePaymentSceneList
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataAdvancedSettingPaymentModePaymentSceneList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataAdvancedSettingPaymentModePaymentSceneList {
-        /// `APP_SCENE`
-        AppScene,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataAdvancedSettingPaymentModePaymentSceneList {
-        AppScene = "APP_SCENE",
-    });
+    pub type GetResponseDataAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
     /// 活动奖品发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRule {
@@ -385,54 +203,11 @@ pub mod activities {
         merchant_id_list: "merchant_id_list" optional,
     });
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendRuleFullSendRuleAwardList {
-        /// 代金券批次Id
-        pub stock_id: Option<String>,
-        /// 奖品原始图（大图）
-        pub original_image_url: Option<String>,
-        /// 奖品缩略图（小图）
-        pub thumbnail_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRuleAwardList {
-        stock_id: "stock_id" optional,
-        original_image_url: "original_image_url" optional,
-        thumbnail_url: "thumbnail_url" optional,
-    });
+    pub type GetResponseDataAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::models::AwardList;
     /// 发券商户号选项
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataAwardSendRuleFullSendRuleMerchantOption::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataAwardSendRuleFullSendRuleMerchantOption {
-        /// `IN_SEVICE_COUPON_MERCHANT`: 在用券商户号
-        InSeviceCouponMerchant,
-        /// `MANUAL_INPUT_MERCHANT`: 手动输入发券商户号
-        ManualInputMerchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataAwardSendRuleFullSendRuleMerchantOption {
-        InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
-        ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
-    });
+    pub type GetResponseDataAwardSendRuleFullSendRuleMerchantOption = crate::v3::marketing::models::MerchantOption;
     /// 发放内容
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataAwardSendRuleFullSendRuleSendContent::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataAwardSendRuleFullSendRuleSendContent {
-        /// `SINGLE_COUPON`: 单张券
-        SingleCoupon,
-        /// `GIFT_PACKAGE`: 礼包
-        GiftPackage,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataAwardSendRuleFullSendRuleSendContent {
-        SingleCoupon = "SINGLE_COUPON",
-        GiftPackage = "GIFT_PACKAGE",
-    });
+    pub type GetResponseDataAwardSendRuleFullSendRuleSendContent = crate::v3::marketing::models::SendContent;
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRuleStepSendRule {
@@ -448,7 +223,7 @@ pub mod activities {
         merchant_option: "merchant_option" optional,
     });
     /// 发券商户号选项
-    pub type GetResponseDataAwardSendRuleStepSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
+    pub type GetResponseDataAwardSendRuleStepSendRuleMerchantOption = crate::v3::marketing::models::MerchantOption;
     /// `/v3/marketing/paygiftactivity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id)`.
@@ -526,17 +301,17 @@ pub mod activities {
             award_send_rule: "award_send_rule" optional,
         });
         /// 活动基本信息
-        pub type GetResponseActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
+        pub type GetResponseActivityBaseInfo = crate::v3::marketing::models::ActivityBaseInfo;
         /// 可用时间段
-        pub type GetResponseActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
+        pub type GetResponseActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
         /// GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime
-        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
+        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
         /// GetResponseActivityBaseInfoAvailablePeriodsAvailableTime
-        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime;
+        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
         /// 投放目的
-        pub type GetResponseActivityBaseInfoDeliveryPurpose = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoDeliveryPurpose;
+        pub type GetResponseActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
         /// 活动状态
-        pub type GetResponseActivityStatus = crate::v3::marketing::paygiftactivity::activities::GetRequestActivityStatus;
+        pub type GetResponseActivityStatus = crate::v3::marketing::models::ActivityStatus;
         /// 活动类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -558,15 +333,15 @@ pub mod activities {
             SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
         });
         /// 活动高级设置
-        pub type GetResponseAdvancedSetting = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSetting;
+        pub type GetResponseAdvancedSetting = crate::v3::marketing::models::AdvancedSetting;
         /// 支付模式
-        pub type GetResponseAdvancedSettingPaymentMode = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentMode;
+        pub type GetResponseAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
         /// 支付方式信息
-        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
+        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
         /// 支付方式
-        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
+        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
         /// GetResponseAdvancedSettingPaymentModePaymentSceneList
-        pub type GetResponseAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentSceneList;
+        pub type GetResponseAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
         /// 活动奖品发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRule {
@@ -600,11 +375,11 @@ pub mod activities {
             award_list: "award_list" optional,
         });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
-        pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
+        pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::models::AwardList;
         /// 发券商户号选项
-        pub type GetResponseAwardSendRuleFullSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
+        pub type GetResponseAwardSendRuleFullSendRuleMerchantOption = crate::v3::marketing::models::MerchantOption;
         /// 发放内容
-        pub type GetResponseAwardSendRuleFullSendRuleSendContent = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleSendContent;
+        pub type GetResponseAwardSendRuleFullSendRuleSendContent = crate::v3::marketing::models::SendContent;
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
             /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id).goods()`.
@@ -1033,13 +808,13 @@ pub mod unique_threshold_activity {
         }
     }
     /// 可用时间段
-    pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
+    pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime
-    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
+    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableTime
-    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime;
+    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
     /// 投放目的
-    pub type PostRequestActivityBaseInfoDeliveryPurpose = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoDeliveryPurpose;
+    pub type PostRequestActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSetting {
@@ -1064,17 +839,17 @@ pub mod unique_threshold_activity {
         payment_method_information: "payment_method_information" optional,
     });
     /// 支付方式信息
-    pub type PostRequestAdvancedSettingPaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
+    pub type PostRequestAdvancedSettingPaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
     /// 支付方式
-    pub type PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
+    pub type PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// 支付模式
-    pub type PostRequestAdvancedSettingPaymentMode = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentMode;
+    pub type PostRequestAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
     /// 支付方式信息
-    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
+    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
     /// 支付方式
-    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
+    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// PostRequestAdvancedSettingPaymentModePaymentSceneList
-    pub type PostRequestAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentSceneList;
+    pub type PostRequestAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::models::PaymentSceneList;
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendRule {
@@ -1119,11 +894,11 @@ pub mod unique_threshold_activity {
         }
     }
     /// PostRequestAwardSendRuleAwardList
-    pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
+    pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::models::AwardList;
     /// 发券商户号选项
-    pub type PostRequestAwardSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
+    pub type PostRequestAwardSendRuleMerchantOption = crate::v3::marketing::models::MerchantOption;
     /// 发放内容
-    pub type PostRequestAwardSendRuleSendContent = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleSendContent;
+    pub type PostRequestAwardSendRuleSendContent = crate::v3::marketing::models::SendContent;
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

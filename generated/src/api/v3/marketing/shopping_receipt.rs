@@ -123,176 +123,19 @@ pub mod customentrances {
         }
     }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustomEntranceState {
-        /// `ONLINE`
-        Online,
-        /// `OFFLINE`
-        Offline,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceState {
-        Online = "ONLINE",
-        Offline = "OFFLINE",
-    });
+    pub type PostRequestCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
     /// 自定义入口种类
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustomEntranceType {
-        /// `MERCHANT_ACTIVITY`
-        MerchantActivity,
-        /// `MERCHANT_MINI_PROGRAM`
-        MerchantMiniProgram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustomEntranceType {
-        MerchantActivity = "MERCHANT_ACTIVITY",
-        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-    });
+    pub type PostRequestCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestJumpLink {
-        /// 自定义入口的跳转小程序AppID
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub mini_programs_appid: String,
-        /// 自定义入口跳转小程序的path
-        ///
-        /// Example: `/pages/bonus/bonus`
-        pub mini_programs_path: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestJumpLink {
-        mini_programs_appid: "mini_programs_appid" required,
-        mini_programs_path: "mini_programs_path" required,
-    });
-    impl PostRequestJumpLink {
-        /// A `PostRequestJumpLink` of its required fields (`mini_programs_appid`, `mini_programs_path`).
-        #[inline]
-        pub fn new(
-            mini_programs_appid: impl Into<String>,
-            mini_programs_path: impl Into<String>,
-        ) -> Self {
-            Self {
-                mini_programs_appid: mini_programs_appid.into(),
-                mini_programs_path: mini_programs_path.into(),
-            }
-        }
-    }
+    pub type PostRequestJumpLink = crate::v3::marketing::models::JumpLink;
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 自定义入口种类
-        ///
-        /// Example: `MERCHANT_ACTIVITY`
-        pub custom_entrance_type: PostResponseCustomEntranceType,
-        /// 副标题，辅助描述商家活动或商家小程序信息
-        ///
-        /// Example: `双十一8折活动`
-        pub subtitle: String,
-        /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
-        ///
-        /// Example: `https://qpic.cn/xxx`
-        pub goods_thumbnail_url: Option<String>,
-        /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        ///
-        /// Example: `ONLINE`
-        pub custom_entrance_state: PostResponseCustomEntranceState,
-        /// 自定义入口的开始时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub start_time: String,
-        /// 自定义入口的结束时间
-        ///
-        /// Example: `2019-12-31T13:29:35.120+08:00`
-        pub end_time: String,
-        /// 自定义入口的归属品牌ID
-        ///
-        /// Example: `1014`
-        pub brand_id: String,
-        /// 自定义入口创建的时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: Option<String>,
-        /// 自定义入口修改的时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: Option<String>,
-        /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
-        ///
-        /// Example: `100002322019090134234sfdf`
-        pub out_request_no: String,
-        /// 自定义入口跳转信息
-        pub jump_link: PostResponseJumpLink,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        custom_entrance_type: "custom_entrance_type" required,
-        subtitle: "subtitle" required,
-        goods_thumbnail_url: "goods_thumbnail_url" optional,
-        custom_entrance_state: "custom_entrance_state" required,
-        start_time: "start_time" required,
-        end_time: "end_time" required,
-        brand_id: "brand_id" required,
-        create_time: "create_time" optional,
-        modify_time: "modify_time" optional,
-        out_request_no: "out_request_no" required,
-        jump_link: "jump_link" required,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`custom_entrance_type`, `subtitle`, `custom_entrance_state`, `start_time`, `end_time`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { goods_thumbnail_url: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            custom_entrance_type: PostResponseCustomEntranceType,
-            subtitle: impl Into<String>,
-            custom_entrance_state: PostResponseCustomEntranceState,
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            brand_id: impl Into<String>,
-            out_request_no: impl Into<String>,
-            jump_link: PostResponseJumpLink,
-        ) -> Self {
-            Self {
-                custom_entrance_type,
-                subtitle: subtitle.into(),
-                goods_thumbnail_url: None,
-                custom_entrance_state,
-                start_time: start_time.into(),
-                end_time: end_time.into(),
-                brand_id: brand_id.into(),
-                create_time: None,
-                modify_time: None,
-                out_request_no: out_request_no.into(),
-                jump_link,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::marketing::models::CustomEntranceTypeResponse;
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-    pub type PostResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
+    pub type PostResponseCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
     /// 自定义入口种类
-    pub type PostResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
+    pub type PostResponseCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseJumpLink {
-        /// 自定义入口的跳转小程序AppID
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub mini_programs_appid: Option<String>,
-        /// 自定义入口跳转小程序的path
-        ///
-        /// Example: `/pages/bonus/bonus`
-        pub mini_programs_path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseJumpLink {
-        mini_programs_appid: "mini_programs_appid" optional,
-        mini_programs_path: "mini_programs_path" optional,
-    });
+    pub type PostResponseJumpLink = crate::v3::marketing::models::ResponseJumpLink;
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
         /// The chain step for `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, reached with `client.v3().marketing().shopping_receipt().customentrances().brand_id(brand_id)`.
@@ -402,11 +245,11 @@ pub mod customentrances {
             }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        pub type GetResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
+        pub type GetResponseCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
         /// 自定义入口种类
-        pub type GetResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
+        pub type GetResponseCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
         /// 自定义入口跳转信息
-        pub type GetResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostResponseJumpLink;
+        pub type GetResponseJumpLink = crate::v3::marketing::models::ResponseJumpLink;
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequest {
@@ -468,19 +311,19 @@ pub mod customentrances {
             }
         }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        pub type PatchRequestCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
+        pub type PatchRequestCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
         /// 自定义入口种类
-        pub type PatchRequestCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
+        pub type PatchRequestCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
         /// 自定义入口跳转信息
-        pub type PatchRequestJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
+        pub type PatchRequestJumpLink = crate::v3::marketing::models::JumpLink;
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
-        pub type PatchResponse = crate::v3::marketing::shopping_receipt::customentrances::PostResponse;
+        pub type PatchResponse = crate::v3::marketing::models::CustomEntranceTypeResponse;
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        pub type PatchResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
+        pub type PatchResponseCustomEntranceState = crate::v3::marketing::models::CustomEntranceState;
         /// 自定义入口种类
-        pub type PatchResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
+        pub type PatchResponseCustomEntranceType = crate::v3::marketing::models::CustomEntranceType;
         /// 自定义入口跳转信息
-        pub type PatchResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostResponseJumpLink;
+        pub type PatchResponseJumpLink = crate::v3::marketing::models::ResponseJumpLink;
     }
 }
 /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
@@ -751,16 +594,7 @@ pub mod shoppingreceipts {
         }
     }
     /// 用户与商家的联系渠道
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestMetaMerchantContactInformation {
-        /// 品牌售后部门的咨询电话。
-        ///
-        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        pub consultation_phone_number: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestMetaMerchantContactInformation {
-        consultation_phone_number: "consultation_phone_number" optional,
-    });
+    pub type PostRequestMetaMerchantContactInformation = crate::v3::marketing::models::MerchantContactInformation;
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -842,7 +676,7 @@ pub mod shoppingreceipts {
         upload_time: "upload_time" optional,
     });
     /// 用户与商家的联系渠道
-    pub type PostResponseReceiptMerchantContactInformation = crate::v3::marketing::shopping_receipt::shoppingreceipts::PostRequestMetaMerchantContactInformation;
+    pub type PostResponseReceiptMerchantContactInformation = crate::v3::marketing::models::MerchantContactInformation;
     /// 电子小票图片审核状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -133,86 +133,7 @@ pub mod activities {
         }
     }
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseData {
-        /// 活动ID
-        ///
-        /// Example: `111111`
-        pub activity_id: Option<String>,
-        /// 活动名称
-        ///
-        /// Example: `xxx周周惠活动`
-        pub activity_name: Option<String>,
-        /// 活动投放场景
-        ///
-        /// Example: `SCAN_CODE_TO_ORDER`
-        pub activity_scene: Option<String>,
-        /// 活动投放区域编码
-        ///
-        /// Example: `110000`
-        pub activity_area_code: Option<Vec<::serde_json::Value>>,
-        /// 活动指定付款方式
-        ///
-        /// Example: `CCB_DEBIT`
-        pub activity_limit_pay: Option<String>,
-        /// 活动优惠门槛
-        ///
-        /// Example: `100`
-        pub activity_transaction_minimum_amount: Option<i64>,
-        /// 活动优惠金额
-        ///
-        /// Example: `10`
-        pub activity_coupon_amount: Option<i64>,
-        /// 活动可使用周期
-        ///
-        /// Example: `1`
-        pub activity_available_week: Option<Vec<::serde_json::Value>>,
-        /// 活动预算
-        ///
-        /// Example: `100000`
-        pub activity_max_amount: Option<i64>,
-        /// 活动单天预算
-        ///
-        /// Example: `100000`
-        pub activity_max_amount_per_day: Option<i64>,
-        /// 活动开始时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub activity_available_begin_time: Option<String>,
-        /// 活动结束时间
-        ///
-        /// Example: `2018-08-08T10:34:56+08:00`
-        pub activity_available_end_time: Option<String>,
-        /// 活动状态
-        ///
-        /// Example: `APPLYING`
-        pub activity_state: Option<String>,
-        /// 活动备注
-        ///
-        /// Example: `周周惠，每周日，周一独享`
-        pub activity_remark: Option<String>,
-        /// 活动logo
-        ///
-        /// Example: `https://xxx.xxx.xxx.jpg`
-        pub activity_logo: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" optional,
-        activity_name: "activity_name" optional,
-        activity_scene: "activity_scene" optional,
-        activity_area_code: "activity_area_code" optional,
-        activity_limit_pay: "activity_limit_pay" optional,
-        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" optional,
-        activity_coupon_amount: "activity_coupon_amount" optional,
-        activity_available_week: "activity_available_week" optional,
-        activity_max_amount: "activity_max_amount" optional,
-        activity_max_amount_per_day: "activity_max_amount_per_day" optional,
-        activity_available_begin_time: "activity_available_begin_time" optional,
-        activity_available_end_time: "activity_available_end_time" optional,
-        activity_state: "activity_state" optional,
-        activity_remark: "activity_remark" optional,
-        activity_logo: "activity_logo" optional,
-    });
+    pub type GetResponseData = crate::v3::marketing::models::ResponseData4;
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id)`.
@@ -234,7 +155,7 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/weekly-discount/activities/{activity_id}` (查询周周惠活动详情API).
-        pub type GetResponse = crate::v3::marketing::weekly_discount::activities::GetResponseData;
+        pub type GetResponse = crate::v3::marketing::models::ResponseData4;
         /// `/v3/marketing/weekly-discount/activities/{activity_id}/apply`
         pub mod apply {
             /// The chain step for `/v3/marketing/weekly-discount/activities/{activity_id}/apply`, reached with `client.v3().marketing().weekly_discount().activities().activity_id(activity_id).apply()`.

@@ -68,183 +68,15 @@ pub mod by_manage_record_id {
         }
     }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 子商户号
-        ///
-        /// Example: `123000110`
-        pub sub_mchid: Option<String>,
-        /// 商户管理记录ID
-        ///
-        /// Example: `M1210999900435123451697535102441`
-        pub manage_record_id: Option<String>,
-        /// 商户管理记录类型
-        ///
-        /// Example: `FUNCTIONAL_LIMIT_RECORD`
-        pub manage_record_type: Option<GetResponseManageRecordType>,
-        /// 管控时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub manage_time: Option<String>,
-        /// 管控原因
-        ///
-        /// Example: `涉嫌信用卡套现`
-        pub manage_reason: Option<String>,
-        /// 限制功能
-        ///
-        /// Example: `关闭支付权限，关闭提现权限`
-        pub limit_ability: Option<String>,
-        /// 解除管控方式
-        ///
-        /// Example: `SUBMIT_INFORMATION`
-        pub recover_way: Option<GetResponseRecoverWay>,
-        /// 是否允许提交资料
-        pub allow_submit: Option<bool>,
-        /// 禁止提交资料原因
-        ///
-        /// Example: `应平台管理要求，此单据不支持申诉`
-        pub forbid_submit_reason: Option<String>,
-        /// 可提交资料开始时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub submit_start_time: Option<String>,
-        /// 可提交资料结束时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub submit_end_time: Option<String>,
-        /// 商户管理记录状态
-        ///
-        /// Example: `PENDING`
-        pub manage_record_state: Option<GetResponseManageRecordState>,
-        /// 解除管控时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub recover_time: Option<String>,
-        /// 解除管控原因
-        ///
-        /// Example: `MERCHANT_SUBMIT_RECOVER`
-        pub recover_reason: Option<GetResponseRecoverReason>,
-        /// 申诉驳回原因
-        ///
-        /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
-        pub reject_reason: Option<String>,
-        /// 可提交资料结束时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub approve_time: Option<String>,
-        /// 要求提交的资料
-        ///
-        /// Example: `{"record_fields":[]}`
-        pub requested_item_info: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" optional,
-        manage_record_id: "manage_record_id" optional,
-        manage_record_type: "manage_record_type" optional,
-        manage_time: "manage_time" optional,
-        manage_reason: "manage_reason" optional,
-        limit_ability: "limit_ability" optional,
-        recover_way: "recover_way" optional,
-        allow_submit: "allow_submit" optional,
-        forbid_submit_reason: "forbid_submit_reason" optional,
-        submit_start_time: "submit_start_time" optional,
-        submit_end_time: "submit_end_time" optional,
-        manage_record_state: "manage_record_state" optional,
-        recover_time: "recover_time" optional,
-        recover_reason: "recover_reason" optional,
-        reject_reason: "reject_reason" optional,
-        approve_time: "approve_time" optional,
-        requested_item_info: "requested_item_info" optional,
-    });
+    pub type GetResponse = crate::v3::mch_manage::models::SubMchidResponse;
     /// 商户管理记录状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseManageRecordState {
-        /// `PENDING`
-        Pending,
-        /// `SUBMITTED`
-        Submitted,
-        /// `EXPIRED`
-        Expired,
-        /// `UNDER_REVIEW`
-        UnderReview,
-        /// `RECOVERED`
-        Recovered,
-        /// `REJECTED`
-        Rejected,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseManageRecordState {
-        Pending = "PENDING",
-        Submitted = "SUBMITTED",
-        Expired = "EXPIRED",
-        UnderReview = "UNDER_REVIEW",
-        Recovered = "RECOVERED",
-        Rejected = "REJECTED",
-    });
+    pub type GetResponseManageRecordState = crate::v3::mch_manage::models::ManageRecordState;
     /// 商户管理记录类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseManageRecordType {
-        /// `FUNCTIONAL_LIMIT_RECORD`
-        FunctionalLimitRecord,
-        /// `INVESTIGATE_RECORD`
-        InvestigateRecord,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseManageRecordType {
-        FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-        InvestigateRecord = "INVESTIGATE_RECORD",
-    });
+    pub type GetResponseManageRecordType = crate::v3::mch_manage::models::ManageRecordType;
     /// 解除管控原因
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseRecoverReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseRecoverReason {
-        /// `MERCHANT_SUBMIT_RECOVER`
-        MerchantSubmitRecover,
-        /// `MERCHANT_OPERATE_RECOVER`
-        MerchantOperateRecover,
-        /// `PLATFORM_AUTO_RECOVER`
-        PlatformAutoRecover,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseRecoverReason {
-        MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-        MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-        PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-    });
+    pub type GetResponseRecoverReason = crate::v3::mch_manage::models::RecoverReason;
     /// 解除管控方式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseRecoverWay {
-        /// `SUBMIT_INFORMATION`
-        SubmitInformation,
-        /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
-        VerifyInactiveMerchantIdentity,
-        /// `MODIFY_ORGANIZATION_INFORMATION`
-        ModifyOrganizationInformation,
-        /// `OTHER`
-        Other,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseRecoverWay {
-        SubmitInformation = "SUBMIT_INFORMATION",
-        VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-        ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-        Other = "OTHER",
-    });
+    pub type GetResponseRecoverWay = crate::v3::mch_manage::models::RecoverWay;
     /// `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
     pub mod mch_manage_submissions {
         /// The chain step for `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, reached with `client.v3().mch_manage().mch_manage_records().manage_record_id(manage_record_id).mch_manage_submissions()`.
@@ -388,9 +220,9 @@ pub mod sub_mchid {
             }
         }
         /// 商户管理记录状态
-        pub type GetRequestManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
+        pub type GetRequestManageRecordState = crate::v3::mch_manage::models::ManageRecordState;
         /// 商户管理记录类型
-        pub type GetRequestManageRecordType = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordType;
+        pub type GetRequestManageRecordType = crate::v3::mch_manage::models::ManageRecordType;
         /// The response of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -416,14 +248,14 @@ pub mod sub_mchid {
             data: "data" optional,
         });
         /// GetResponseData
-        pub type GetResponseData = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponse;
+        pub type GetResponseData = crate::v3::mch_manage::models::SubMchidResponse;
         /// 商户管理记录状态
-        pub type GetResponseDataManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
+        pub type GetResponseDataManageRecordState = crate::v3::mch_manage::models::ManageRecordState;
         /// 商户管理记录类型
-        pub type GetResponseDataManageRecordType = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordType;
+        pub type GetResponseDataManageRecordType = crate::v3::mch_manage::models::ManageRecordType;
         /// 解除管控原因
-        pub type GetResponseDataRecoverReason = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseRecoverReason;
+        pub type GetResponseDataRecoverReason = crate::v3::mch_manage::models::RecoverReason;
         /// 解除管控方式
-        pub type GetResponseDataRecoverWay = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseRecoverWay;
+        pub type GetResponseDataRecoverWay = crate::v3::mch_manage::models::RecoverWay;
     }
 }

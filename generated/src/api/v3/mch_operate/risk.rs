@@ -446,45 +446,9 @@ pub mod withdrawl_apply {
                 }
             }
             /// The response of `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}` (微信支付提现申请单号查询提现申请单状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 提现申请单信息
-                pub withdrawl_apply: Option<GetResponseWithdrawlApply>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                withdrawl_apply: "withdrawl_apply" optional,
-            });
+            pub type GetResponse = crate::v3::mch_operate::models::WithdrawlApplyResponse;
             /// 提现申请单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseWithdrawlApply {
-                /// 微信支付提现申请单号
-                ///
-                /// Example: `20220101332222`
-                pub applyment_id: Option<String>,
-                /// 商户提现申请单号
-                ///
-                /// Example: `1234567`
-                pub out_request_no: Option<String>,
-                /// 申请单状态
-                ///
-                /// Example: `SUBMITTED`
-                pub state: Option<String>,
-                /// 失败原因
-                ///
-                /// Example: `银行卡信息有误`
-                pub fail_reason: Option<String>,
-                /// 最后更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub modify_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
-                applyment_id: "applyment_id" optional,
-                out_request_no: "out_request_no" optional,
-                state: "state" optional,
-                fail_reason: "fail_reason" optional,
-                modify_time: "modify_time" optional,
-            });
+            pub type GetResponseWithdrawlApply = crate::v3::mch_operate::models::WithdrawlApply;
         }
     }
     /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no`
@@ -517,9 +481,9 @@ pub mod withdrawl_apply {
                 }
             }
             /// The response of `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` (商户提现申请单号查询提现申请单状态).
-            pub type GetResponse = crate::v3::mch_operate::risk::withdrawl_apply::applyment_id::by_applyment_id::GetResponse;
+            pub type GetResponse = crate::v3::mch_operate::models::WithdrawlApplyResponse;
             /// 提现申请单信息
-            pub type GetResponseWithdrawlApply = crate::v3::mch_operate::risk::withdrawl_apply::applyment_id::by_applyment_id::GetResponseWithdrawlApply;
+            pub type GetResponseWithdrawlApply = crate::v3::mch_operate::models::WithdrawlApply;
         }
     }
 }

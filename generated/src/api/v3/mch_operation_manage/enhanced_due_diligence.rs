@@ -141,34 +141,7 @@ pub mod by_due_diligence_id {
         }
     }
     /// 尽调单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDueDiligenceState {
-        /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
-        DueDiligenceStateCollecting,
-        /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
-        DueDiligenceStateAuditing,
-        /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
-        DueDiligenceStateRejected,
-        /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
-        DueDiligenceStateExpired,
-        /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
-        DueDiligenceStateCancelled,
-        /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
-        DueDiligenceStateFinished,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDueDiligenceState {
-        DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-        DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-        DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-        DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-        DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-        DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
-    });
+    pub type GetResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
     pub mod submit {
         /// The chain step for `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, reached with `client.v3().mch_operation_manage().enhanced_due_diligence().due_diligence_id(due_diligence_id).submit()`.
@@ -239,7 +212,7 @@ pub mod by_due_diligence_id {
             submission_data: "submission_data" optional,
         });
         /// 尽调单状态
-        pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::GetResponseDueDiligenceState;
+        pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
     }
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
     pub mod upload {

@@ -58,37 +58,7 @@ pub mod sub_mchid {
             other_limited_functions: "other_limited_functions" optional,
         });
         /// GetResponseLimitedFunctions
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseLimitedFunctions::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseLimitedFunctions {
-            /// `NO_TRANSACTION_AND_RECHARGE`: 关闭收单和充值
-            NoTransactionAndRecharge,
-            /// `NO_PAYMENT`: 关闭付款
-            NoPayment,
-            /// `NO_WITHDRAWAL`: 关闭提现
-            NoWithdrawal,
-            /// `NO_REFUND`: 关闭退款
-            NoRefund,
-            /// `NO_TRANSACTION`: 关闭收单
-            NoTransaction,
-            /// `NO_PROFIT_SHARING`: 关闭分账分出
-            NoProfitSharing,
-            /// `NO_PAYMENT_POINT_COMPLETE_ORDER`: 关闭支付分服务结单
-            NoPaymentPointCompleteOrder,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseLimitedFunctions {
-            NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
-            NoPayment = "NO_PAYMENT",
-            NoWithdrawal = "NO_WITHDRAWAL",
-            NoRefund = "NO_REFUND",
-            NoTransaction = "NO_TRANSACTION",
-            NoProfitSharing = "NO_PROFIT_SHARING",
-            NoPaymentPointCompleteOrder = "NO_PAYMENT_POINT_COMPLETE_ORDER",
-        });
+        pub type GetResponseLimitedFunctions = crate::v3::mch_operation_manage::models::LimitedFunctions;
         /// GetResponseRecoverySpecifications
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRecoverySpecifications {
@@ -286,6 +256,6 @@ pub mod sub_mchid {
             ContactServiceProvider = "CONTACT_SERVICE_PROVIDER",
         });
         /// GetResponseRecoverySpecificationsRelateLimitations
-        pub type GetResponseRecoverySpecificationsRelateLimitations = crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::GetResponseLimitedFunctions;
+        pub type GetResponseRecoverySpecificationsRelateLimitations = crate::v3::mch_operation_manage::models::LimitedFunctions;
     }
 }

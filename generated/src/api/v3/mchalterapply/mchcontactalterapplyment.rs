@@ -165,16 +165,7 @@ pub enum PostRequestContactInfoContactIdDocType {
     IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
 });
 /// The response of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 申请单号
-    ///
-    /// Example: `20220617143306000013906025001`
-    pub apply_id: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    apply_id: "apply_id" optional,
-});
+pub type PostResponse = crate::v3::mchalterapply::models::ApplyIdResponse;
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().mchcontactalterapplyment().apply_id(apply_id)`.
@@ -244,47 +235,9 @@ pub mod by_apply_id {
         }
     }
     /// GetResponseAuditRejectDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAuditRejectDetail {
-        /// 参数名称
-        ///
-        /// Example: `ubo_info_list.card_number_0`
-        pub param_name: Option<String>,
-        /// 驳回原因
-        ///
-        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        pub reject_reason: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
-        param_name: "param_name" optional,
-        reject_reason: "reject_reason" optional,
-    });
+    pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
     /// 申请单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `APPLYMENT_STATE_AUDITING`: 审核中
-        ApplymentStateAuditing,
-        /// `APPLYMENT_STATE_REJECTED`: 已驳回
-        ApplymentStateRejected,
-        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-        ApplymentStateModifing,
-        /// `APPLYMENT_STATE_FINISHED`: 已完成
-        ApplymentStateFinished,
-        /// `APPLYMENT_STATE_CANCELED`: 已作废
-        ApplymentStateCanceled,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-    });
+    pub type GetResponseState = crate::v3::mchalterapply::models::State;
     /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchcontactalterapplyment().apply_id(apply_id).revoke()`.
@@ -317,7 +270,7 @@ pub mod by_apply_id {
             state: "state" optional,
         });
         /// 申请单状态
-        pub type PostResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
+        pub type PostResponseState = crate::v3::mchalterapply::models::State;
     }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`
@@ -428,9 +381,9 @@ pub mod merchant {
                     }
                 }
                 /// GetResponseAuditRejectDetail
-                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
+                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
+                pub type GetResponseState = crate::v3::mchalterapply::models::State;
             }
         }
     }

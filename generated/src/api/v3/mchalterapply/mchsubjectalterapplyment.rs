@@ -455,40 +455,7 @@ impl PostRequestLegalPersonInfo {
     }
 }
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestLegalPersonInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestLegalPersonInfoIdDocType {
-    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
-    IdentificationTypeIdcard,
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
-    IdentificationTypeOverseaPassport,
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
-    IdentificationTypeHongkongPassport,
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
-    IdentificationTypeMacaoPassport,
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
-    IdentificationTypeTaiwanPassport,
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
-    IdentificationTypeForeignResident,
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
-    IdentificationTypeHongkongMacaoResident,
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
-    IdentificationTypeTaiwanResident,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestLegalPersonInfoIdDocType {
-    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-});
+pub type PostRequestLegalPersonInfoIdDocType = crate::v3::mchalterapply::models::IdDocType;
 /// 证件持有人类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestLegalPersonInfoIdHolderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -606,9 +573,9 @@ impl PostRequestUboInfoList {
     }
 }
 /// 证件类型
-pub type PostRequestUboInfoListIdDocType = crate::v3::mchalterapply::mchsubjectalterapplyment::PostRequestLegalPersonInfoIdDocType;
+pub type PostRequestUboInfoListIdDocType = crate::v3::mchalterapply::models::IdDocType;
 /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
-pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
+pub type PostResponse = crate::v3::mchalterapply::models::ApplyIdResponse;
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id)`.
@@ -678,36 +645,9 @@ pub mod by_apply_id {
         }
     }
     /// GetResponseAuditRejectDetail
-    pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
+    pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
     /// 申请单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `APPLYMENT_STATE_AUDITING`: 审核中
-        ApplymentStateAuditing,
-        /// `APPLYMENT_STATE_REJECTED`: 已驳回
-        ApplymentStateRejected,
-        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-        ApplymentStateModifing,
-        /// `APPLYMENT_STATE_FINISHED`: 已完成
-        ApplymentStateFinished,
-        /// `APPLYMENT_STATE_CANCELED`: 已作废
-        ApplymentStateCanceled,
-        /// `APPLYMENT_STATE_EDITTING`: 编辑中
-        ApplymentStateEditting,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-    });
+    pub type GetResponseState = crate::v3::mchalterapply::models::ResponseState;
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id).revoke()`.
@@ -861,9 +801,9 @@ pub mod merchant {
                     }
                 }
                 /// GetResponseAuditRejectDetail
-                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
+                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::models::AuditRejectDetail;
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::mchsubjectalterapplyment::by_apply_id::GetResponseState;
+                pub type GetResponseState = crate::v3::mchalterapply::models::ResponseState;
             }
         }
     }

@@ -63,7 +63,7 @@ impl PostRequest {
     }
 }
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
-pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
+pub type PostResponse = crate::v3::mchalterapply::models::ApplyIdResponse;
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id)`.
@@ -129,7 +129,7 @@ pub mod by_apply_id {
         }
     }
     /// 申请单状态
-    pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
+    pub type GetResponseState = crate::v3::mchalterapply::models::State;
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id).revoke()`.
@@ -278,7 +278,7 @@ pub mod merchant {
                     }
                 }
                 /// 申请单状态
-                pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
+                pub type GetResponseState = crate::v3::mchalterapply::models::State;
             }
         }
     }

@@ -275,25 +275,7 @@ impl PostRequestCashAddDetail {
     }
 }
 /// 现金补充类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCashAddDetailCashAddType {
-    /// `DEFAULT_ADD_TYPE`
-    DefaultAddType,
-    /// `FREIGHT`
-    Freight,
-    /// `OTHER_MEDICAL_EXPENSES`
-    OtherMedicalExpenses,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCashAddDetailCashAddType {
-    DefaultAddType = "DEFAULT_ADD_TYPE",
-    Freight = "FREIGHT",
-    OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
-});
+pub type PostRequestCashAddDetailCashAddType = crate::v3::med_ins::models::CashAddType;
 /// PostRequestCashReduceDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashReduceDetail {
@@ -324,175 +306,19 @@ impl PostRequestCashReduceDetail {
     }
 }
 /// 现金减免类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCashReduceDetailCashReduceType {
-    /// `DEFAULT_REDUCE_TYPE`
-    DefaultReduceType,
-    /// `HOSPITAL_REDUCE`
-    HospitalReduce,
-    /// `PHARMACY_DISCOUNT`
-    PharmacyDiscount,
-    /// `DISCOUNT`
-    Discount,
-    /// `PRE_PAYMENT`
-    PrePayment,
-    /// `DEPOSIT_DEDUCTION`
-    DepositDeduction,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCashReduceDetailCashReduceType {
-    DefaultReduceType = "DEFAULT_REDUCE_TYPE",
-    HospitalReduce = "HOSPITAL_REDUCE",
-    PharmacyDiscount = "PHARMACY_DISCOUNT",
-    Discount = "DISCOUNT",
-    PrePayment = "PRE_PAYMENT",
-    DepositDeduction = "DEPOSIT_DEDUCTION",
-});
+pub type PostRequestCashReduceDetailCashReduceType = crate::v3::med_ins::models::CashReduceType;
 /// 混合支付类型
-///
-/// A value this client does not know yet is kept as [`PostRequestMixPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestMixPayType {
-    /// `UNKNOWN_MIX_PAY_TYPE`: 未知的混合支付类型，会被拦截。
-    UnknownMixPayType,
-    /// `CASH_ONLY`: 只向微信支付下单，没有向医保局下单。
-    CashOnly,
-    /// `INSURANCE_ONLY`: 只向医保局下单，没有向微信支付下单。
-    InsuranceOnly,
-    /// `CASH_AND_INSURANCE`: 向医保局下单，也向微信支付下单。
-    CashAndInsurance,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestMixPayType {
-    UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
-    CashOnly = "CASH_ONLY",
-    InsuranceOnly = "INSURANCE_ONLY",
-    CashAndInsurance = "CASH_AND_INSURANCE",
-});
+pub type PostRequestMixPayType = crate::v3::med_ins::models::MixPayType;
 /// 订单类型
-///
-/// A value this client does not know yet is kept as [`PostRequestOrderType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestOrderType {
-    /// `UNKNOWN_ORDER_TYPE`: 未知类型，会被拦截
-    UnknownOrderType,
-    /// `REG_PAY`: 挂号支付
-    RegPay,
-    /// `DIAG_PAY`: 诊间支付
-    DiagPay,
-    /// `COVID_EXAM_PAY`: 新冠检测费用（核酸）
-    CovidExamPay,
-    /// `IN_HOSP_PAY`: 住院费支付
-    InHospPay,
-    /// `PHARMACY_PAY`: 药店支付
-    PharmacyPay,
-    /// `INSURANCE_PAY`: 保险费支付
-    InsurancePay,
-    /// `INT_REG_PAY`: 互联网医院挂号支付
-    IntRegPay,
-    /// `INT_RE_DIAG_PAY`: 互联网医院复诊支付
-    IntReDiagPay,
-    /// `INT_RX_PAY`: 互联网医院处方支付
-    IntRxPay,
-    /// `COVID_ANTIGEN_PAY`: 新冠抗原检测
-    CovidAntigenPay,
-    /// `MED_PAY`: 药费支付
-    MedPay,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestOrderType {
-    UnknownOrderType = "UNKNOWN_ORDER_TYPE",
-    RegPay = "REG_PAY",
-    DiagPay = "DIAG_PAY",
-    CovidExamPay = "COVID_EXAM_PAY",
-    InHospPay = "IN_HOSP_PAY",
-    PharmacyPay = "PHARMACY_PAY",
-    InsurancePay = "INSURANCE_PAY",
-    IntRegPay = "INT_REG_PAY",
-    IntReDiagPay = "INT_RE_DIAG_PAY",
-    IntRxPay = "INT_RX_PAY",
-    CovidAntigenPay = "COVID_ANTIGEN_PAY",
-    MedPay = "MED_PAY",
-});
+pub type PostRequestOrderType = crate::v3::med_ins::models::OrderType;
 /// 支付人身份信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestPayer {
-    /// 真实姓名
-    pub name: String,
-    /// 个人身份ID摘要
-    pub id_digest: String,
-    /// 证件类型
-    ///
-    /// Example: `ID_CARD`
-    pub card_type: PostRequestPayerCardType,
-}
-::wechatpay::runtime::json_object!(PostRequestPayer {
-    name: "name" required,
-    id_digest: "id_digest" required,
-    card_type: "card_type" required,
-});
-impl PostRequestPayer {
-    /// A `PostRequestPayer` of its required fields (`name`, `id_digest`, `card_type`).
-    #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        id_digest: impl Into<String>,
-        card_type: PostRequestPayerCardType,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            id_digest: id_digest.into(),
-            card_type,
-        }
-    }
-}
+pub type PostRequestPayer = crate::v3::med_ins::models::Payer;
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestPayerCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestPayerCardType {
-    /// `UNKNOWN_USER_CARD_TYPE`: 未知证件类型
-    UnknownUserCardType,
-    /// `ID_CARD`: 身份证
-    IdCard,
-    /// `HOUSEHOLD_REGISTRATION`: 户口本
-    HouseholdRegistration,
-    /// `FOREIGNER_PASSPORT`: 外国人护照
-    ForeignerPassport,
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台湾居民来往大陆通行证
-    MainlandTravelPermitForTw,
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_MO`: 澳门居民往来内地通行证
-    MainlandTravelPermitForMo,
-    /// `MAINLAND_TRAVEL_PERMIT_FOR_HK`: 香港居民往来内地通行证
-    MainlandTravelPermitForHk,
-    /// `FOREIGN_PERMANENT_RESIDENT`: 外国人永久居留证
-    ForeignPermanentResident,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestPayerCardType {
-    UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
-    IdCard = "ID_CARD",
-    HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
-    ForeignerPassport = "FOREIGNER_PASSPORT",
-    MainlandTravelPermitForTw = "MAINLAND_TRAVEL_PERMIT_FOR_TW",
-    MainlandTravelPermitForMo = "MAINLAND_TRAVEL_PERMIT_FOR_MO",
-    MainlandTravelPermitForHk = "MAINLAND_TRAVEL_PERMIT_FOR_HK",
-    ForeignPermanentResident = "FOREIGN_PERMANENT_RESIDENT",
-});
+pub type PostRequestPayerCardType = crate::v3::med_ins::models::CardType;
 /// 亲属身份信息
-pub type PostRequestRelative = crate::v3::med_ins::orders::PostRequestPayer;
+pub type PostRequestRelative = crate::v3::med_ins::models::Payer;
 /// 证件类型
-pub type PostRequestRelativeCardType = crate::v3::med_ins::orders::PostRequestPayerCardType;
+pub type PostRequestRelativeCardType = crate::v3::med_ins::models::CardType;
 /// The response of `POST /v3/med-ins/orders` (医保自费混合收款下单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -744,129 +570,23 @@ impl PostResponse {
     }
 }
 /// PostResponseCashAddDetail
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseCashAddDetail {
-    /// 现金补充金额
-    ///
-    /// Example: `2000`
-    pub cash_add_fee: Option<i64>,
-    /// 现金补充类型
-    ///
-    /// Example: `FREIGHT`
-    pub cash_add_type: Option<PostResponseCashAddDetailCashAddType>,
-}
-::wechatpay::runtime::json_object!(PostResponseCashAddDetail {
-    cash_add_fee: "cash_add_fee" optional,
-    cash_add_type: "cash_add_type" optional,
-});
+pub type PostResponseCashAddDetail = crate::v3::med_ins::models::CashAddDetail;
 /// 现金补充类型
-pub type PostResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
+pub type PostResponseCashAddDetailCashAddType = crate::v3::med_ins::models::CashAddType;
 /// PostResponseCashReduceDetail
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseCashReduceDetail {
-    /// 现金减免金额
-    ///
-    /// Example: `10000`
-    pub cash_reduce_fee: Option<i64>,
-    /// 现金减免类型
-    ///
-    /// Example: `DEFAULT_REDUCE_TYPE`
-    pub cash_reduce_type: Option<PostResponseCashReduceDetailCashReduceType>,
-}
-::wechatpay::runtime::json_object!(PostResponseCashReduceDetail {
-    cash_reduce_fee: "cash_reduce_fee" optional,
-    cash_reduce_type: "cash_reduce_type" optional,
-});
+pub type PostResponseCashReduceDetail = crate::v3::med_ins::models::CashReduceDetail;
 /// 现金减免类型
-pub type PostResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
+pub type PostResponseCashReduceDetailCashReduceType = crate::v3::med_ins::models::CashReduceType;
 /// 混合订单中自费部分的支付状态
-///
-/// A value this client does not know yet is kept as [`PostResponseMedInsPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseMedInsPayStatus {
-    /// `UNKNOWN_MED_INS_PAY_STATUS`: 未知类型，需报错
-    UnknownMedInsPayStatus,
-    /// `MED_INS_PAY_CREATED`: 等待支付
-    MedInsPayCreated,
-    /// `MED_INS_PAY_SUCCESS`: 支付成功
-    MedInsPaySuccess,
-    /// `MED_INS_PAY_REFUND`: 已退款
-    MedInsPayRefund,
-    /// `MED_INS_PAY_FAIL`: 支付失败
-    MedInsPayFail,
-    /// `NO_MED_INS_PAY`: 订单不含医保部分
-    NoMedInsPay,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseMedInsPayStatus {
-    UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
-    MedInsPayCreated = "MED_INS_PAY_CREATED",
-    MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
-    MedInsPayRefund = "MED_INS_PAY_REFUND",
-    MedInsPayFail = "MED_INS_PAY_FAIL",
-    NoMedInsPay = "NO_MED_INS_PAY",
-});
+pub type PostResponseMedInsPayStatus = crate::v3::med_ins::models::MedInsPayStatus;
 /// 医保自费混合订单支付状态
-///
-/// A value this client does not know yet is kept as [`PostResponseMixPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseMixPayStatus {
-    /// `UNKNOWN_MIX_PAY_STATUS`: 未知类型，需报错
-    UnknownMixPayStatus,
-    /// `MIX_PAY_CREATED`: 等待支付
-    MixPayCreated,
-    /// `MIX_PAY_SUCCESS`: 支付成功
-    MixPaySuccess,
-    /// `MIX_PAY_REFUND`: 自费和医保均已退款
-    MixPayRefund,
-    /// `MIX_PAY_FAIL`: 支付失败
-    MixPayFail,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseMixPayStatus {
-    UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
-    MixPayCreated = "MIX_PAY_CREATED",
-    MixPaySuccess = "MIX_PAY_SUCCESS",
-    MixPayRefund = "MIX_PAY_REFUND",
-    MixPayFail = "MIX_PAY_FAIL",
-});
+pub type PostResponseMixPayStatus = crate::v3::med_ins::models::MixPayStatus;
 /// 混合支付类型
-pub type PostResponseMixPayType = crate::v3::med_ins::orders::PostRequestMixPayType;
+pub type PostResponseMixPayType = crate::v3::med_ins::models::MixPayType;
 /// 订单类型
-pub type PostResponseOrderType = crate::v3::med_ins::orders::PostRequestOrderType;
+pub type PostResponseOrderType = crate::v3::med_ins::models::OrderType;
 /// 混合订单中自费部分的支付状态
-///
-/// A value this client does not know yet is kept as [`PostResponseSelfPayStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseSelfPayStatus {
-    /// `UNKNOWN_SELF_PAY_STATUS`: 未知类型，需报错
-    UnknownSelfPayStatus,
-    /// `SELF_PAY_CREATED`: 等待支付
-    SelfPayCreated,
-    /// `SELF_PAY_SUCCESS`: 支付成功
-    SelfPaySuccess,
-    /// `SELF_PAY_REFUND`: 已退款
-    SelfPayRefund,
-    /// `SELF_PAY_FAIL`: 支付失败
-    SelfPayFail,
-    /// `NO_SELF_PAY`: 订单不含自费部分
-    NoSelfPay,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseSelfPayStatus {
-    UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
-    SelfPayCreated = "SELF_PAY_CREATED",
-    SelfPaySuccess = "SELF_PAY_SUCCESS",
-    SelfPayRefund = "SELF_PAY_REFUND",
-    SelfPayFail = "SELF_PAY_FAIL",
-    NoSelfPay = "NO_SELF_PAY",
-});
+pub type PostResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
 /// `/v3/med-ins/orders/mix-trade-no`
 pub mod mix_trade_no {
     /// The chain step for `/v3/med-ins/orders/mix-trade-no`, reached with `client.v3().med_ins().orders().mix_trade_no()`.
@@ -903,16 +623,7 @@ pub mod mix_trade_no {
             }
         }
         /// The request of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 医疗机构的商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" optional,
-        });
+        pub type GetRequest = crate::v3::med_ins::models::SubMchidRequest;
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1152,23 +863,23 @@ pub mod mix_trade_no {
             }
         }
         /// GetResponseCashAddDetail
-        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
+        pub type GetResponseCashAddDetail = crate::v3::med_ins::models::CashAddDetail;
         /// 现金补充类型
-        pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
+        pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::models::CashAddType;
         /// GetResponseCashReduceDetail
-        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostResponseCashReduceDetail;
+        pub type GetResponseCashReduceDetail = crate::v3::med_ins::models::CashReduceDetail;
         /// 现金减免类型
-        pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
+        pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::models::CashReduceType;
         /// 混合订单中自费部分的支付状态
-        pub type GetResponseMedInsPayStatus = crate::v3::med_ins::orders::PostResponseMedInsPayStatus;
+        pub type GetResponseMedInsPayStatus = crate::v3::med_ins::models::MedInsPayStatus;
         /// 医保自费混合订单支付状态
-        pub type GetResponseMixPayStatus = crate::v3::med_ins::orders::PostResponseMixPayStatus;
+        pub type GetResponseMixPayStatus = crate::v3::med_ins::models::MixPayStatus;
         /// 混合支付类型
-        pub type GetResponseMixPayType = crate::v3::med_ins::orders::PostRequestMixPayType;
+        pub type GetResponseMixPayType = crate::v3::med_ins::models::MixPayType;
         /// 订单类型
-        pub type GetResponseOrderType = crate::v3::med_ins::orders::PostRequestOrderType;
+        pub type GetResponseOrderType = crate::v3::med_ins::models::OrderType;
         /// 混合订单中自费部分的支付状态
-        pub type GetResponseSelfPayStatus = crate::v3::med_ins::orders::PostResponseSelfPayStatus;
+        pub type GetResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
     }
 }
 /// `/v3/med-ins/orders/out-trade-no`
@@ -1207,7 +918,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
-        pub type GetRequest = crate::v3::med_ins::orders::mix_trade_no::by_mix_trade_no::GetRequest;
+        pub type GetRequest = crate::v3::med_ins::models::SubMchidRequest;
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1447,22 +1158,22 @@ pub mod out_trade_no {
             }
         }
         /// GetResponseCashAddDetail
-        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
+        pub type GetResponseCashAddDetail = crate::v3::med_ins::models::CashAddDetail;
         /// 现金补充类型
-        pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
+        pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::models::CashAddType;
         /// GetResponseCashReduceDetail
-        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostResponseCashReduceDetail;
+        pub type GetResponseCashReduceDetail = crate::v3::med_ins::models::CashReduceDetail;
         /// 现金减免类型
-        pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
+        pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::models::CashReduceType;
         /// 混合订单中自费部分的支付状态
-        pub type GetResponseMedInsPayStatus = crate::v3::med_ins::orders::PostResponseMedInsPayStatus;
+        pub type GetResponseMedInsPayStatus = crate::v3::med_ins::models::MedInsPayStatus;
         /// 医保自费混合订单支付状态
-        pub type GetResponseMixPayStatus = crate::v3::med_ins::orders::PostResponseMixPayStatus;
+        pub type GetResponseMixPayStatus = crate::v3::med_ins::models::MixPayStatus;
         /// 混合支付类型
-        pub type GetResponseMixPayType = crate::v3::med_ins::orders::PostRequestMixPayType;
+        pub type GetResponseMixPayType = crate::v3::med_ins::models::MixPayType;
         /// 订单类型
-        pub type GetResponseOrderType = crate::v3::med_ins::orders::PostRequestOrderType;
+        pub type GetResponseOrderType = crate::v3::med_ins::models::OrderType;
         /// 混合订单中自费部分的支付状态
-        pub type GetResponseSelfPayStatus = crate::v3::med_ins::orders::PostResponseSelfPayStatus;
+        pub type GetResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
     }
 }

@@ -49,21 +49,7 @@ pub mod balance {
             }
         }
         /// The response of `GET /v3/merchant/fund/balance/{account_type}` (查询账户实时余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 可用余额
-            ///
-            /// Example: `100`
-            pub available_amount: Option<i64>,
-            /// 不可用余额
-            ///
-            /// Example: `100`
-            pub pending_amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            available_amount: "available_amount" optional,
-            pending_amount: "pending_amount" optional,
-        });
+        pub type GetResponse = crate::v3::merchant::models::AvailableAmountResponse;
     }
 }
 /// `/v3/merchant/fund/dayendbalance`
@@ -120,7 +106,7 @@ pub mod dayendbalance {
             }
         }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
-        pub type GetResponse = crate::v3::merchant::fund::balance::by_account_type::GetResponse;
+        pub type GetResponse = crate::v3::merchant::models::AvailableAmountResponse;
     }
 }
 /// `/v3/merchant/fund/withdraw`
@@ -472,54 +458,9 @@ pub mod withdraw {
                 }
             }
             /// 出款账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `BASIC`
-                Basic,
-                /// `OPERATION`
-                Operation,
-                /// `FEES`
-                Fees,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                Basic = "BASIC",
-                Operation = "OPERATION",
-                Fees = "FEES",
-            });
+            pub type GetResponseAccountType = crate::v3::merchant::models::AccountType;
             /// 提现单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseStatus {
-                /// `CREATE_SUCCESS`: 受理成功
-                CreateSuccess,
-                /// `SUCCESS`: 提现成功
-                Success,
-                /// `FAIL`: 提现失败
-                Fail,
-                /// `REFUND`: 提现退票
-                Refund,
-                /// `CLOSE`: 关单
-                Close,
-                /// `INIT`: 业务单已创建
-                Init,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseStatus {
-                CreateSuccess = "CREATE_SUCCESS",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Refund = "REFUND",
-                Close = "CLOSE",
-                Init = "INIT",
-            });
+            pub type GetResponseStatus = crate::v3::merchant::models::Status;
         }
     }
     /// `/v3/merchant/fund/withdraw/withdraw-id`
@@ -632,9 +573,9 @@ pub mod withdraw {
                 }
             }
             /// 出款账户类型
-            pub type GetResponseAccountType = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseAccountType;
+            pub type GetResponseAccountType = crate::v3::merchant::models::AccountType;
             /// 提现单状态
-            pub type GetResponseStatus = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseStatus;
+            pub type GetResponseStatus = crate::v3::merchant::models::Status;
         }
     }
 }

@@ -37,44 +37,11 @@ pub mod upload {
         }
     }
     /// The request of `POST /v3/merchant/media/upload` (文件上传).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 媒体文件元信息`JSON`格式字符串
-        pub meta: PostRequestMeta,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" required,
-    });
-    impl PostRequest {
-        /// A `PostRequest` of its required fields (`meta`).
-        #[inline]
-        pub fn new(meta: PostRequestMeta) -> Self {
-            Self { meta }
-        }
-    }
+    pub type PostRequest = crate::v3::merchant::models::MetaRequest;
     /// 媒体文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestMeta {
-        /// 文件名称
-        pub filename: Option<String>,
-        /// 文件摘要
-        pub sha256: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
-        filename: "filename" optional,
-        sha256: "sha256" optional,
-    });
+    pub type PostRequestMeta = crate::v3::merchant::models::Meta;
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 媒体文件标识Id
-        ///
-        /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
-        pub media_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" optional,
-    });
+    pub type PostResponse = crate::v3::merchant::models::MediaIdResponse;
 }
 /// `/v3/merchant/media/video_upload`
 pub mod video_upload {
@@ -99,9 +66,9 @@ pub mod video_upload {
         }
     }
     /// The request of `POST /v3/merchant/media/video_upload` (视频上传API).
-    pub type PostRequest = crate::v3::merchant::media::upload::PostRequest;
+    pub type PostRequest = crate::v3::merchant::models::MetaRequest;
     /// 媒体文件元信息`JSON`格式字符串
-    pub type PostRequestMeta = crate::v3::merchant::media::upload::PostRequestMeta;
+    pub type PostRequestMeta = crate::v3::merchant::models::Meta;
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).
-    pub type PostResponse = crate::v3::merchant::media::upload::PostResponse;
+    pub type PostResponse = crate::v3::merchant::models::MediaIdResponse;
 }

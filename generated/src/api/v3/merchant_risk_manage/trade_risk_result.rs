@@ -85,9 +85,9 @@ impl PostRequest {
     }
 }
 /// 处置手段
-pub type PostRequestPunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
+pub type PostRequestPunishType = crate::v3::merchant_risk_manage::models::PunishType;
 /// 风险类型
-pub type PostRequestRiskType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponseRiskType;
+pub type PostRequestRiskType = crate::v3::merchant_risk_manage::models::RiskType;
 /// The response of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -157,6 +157,6 @@ impl PostResponse {
     }
 }
 /// 处置手段
-pub type PostResponsePunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
+pub type PostResponsePunishType = crate::v3::merchant_risk_manage::models::PunishType;
 /// 风险类型
-pub type PostResponseRiskType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponseRiskType;
+pub type PostResponseRiskType = crate::v3::merchant_risk_manage::models::RiskType;

@@ -47,20 +47,11 @@ impl<'a> ViolationNotifications<'a> {
     }
 }
 /// The response of `GET /v3/merchant-risk-manage/violation-notifications` (查询商户违规通知回调地址API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponse {
-    /// 通知地址
-    ///
-    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub notify_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponse {
-    notify_url: "notify_url" optional,
-});
+pub type GetResponse = crate::v3::merchant_risk_manage::models::NotifyUrlResponse;
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
-pub type PostRequest = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
+pub type PostRequest = crate::v3::merchant_risk_manage::models::NotifyUrlResponse;
 /// The response of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
-pub type PostResponse = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
+pub type PostResponse = crate::v3::merchant_risk_manage::models::NotifyUrlResponse;
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequest {
@@ -73,4 +64,4 @@ pub struct PutRequest {
     notify_url: "notify_url" optional,
 });
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
-pub type PutResponse = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
+pub type PutResponse = crate::v3::merchant_risk_manage::models::NotifyUrlResponse;

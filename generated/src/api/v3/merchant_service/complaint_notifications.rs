@@ -63,50 +63,10 @@ pub struct GetResponse {
     url: "url" optional,
 });
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequest {
-    /// 通知地址
-    ///
-    /// Example: `https://www.xxx.com/notify`
-    pub url: String,
-}
-::wechatpay::runtime::json_object!(PostRequest {
-    url: "url" required,
-});
-impl PostRequest {
-    /// A `PostRequest` of its required fields (`url`).
-    #[inline]
-    pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into() }
-    }
-}
+pub type PostRequest = crate::v3::merchant_service::models::UrlRequest;
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostResponse {
-    /// 商户号
-    ///
-    /// Example: `1900012181`
-    pub mchid: Option<String>,
-    /// 通知地址
-    ///
-    /// Example: `https://www.xxx.com/notify`
-    pub url: String,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    mchid: "mchid" optional,
-    url: "url" required,
-});
-impl PostResponse {
-    /// A `PostResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
-    #[inline]
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            mchid: None,
-            url: url.into(),
-        }
-    }
-}
+pub type PostResponse = crate::v3::merchant_service::models::MchidResponse;
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-pub type PutRequest = crate::v3::merchant_service::complaint_notifications::PostRequest;
+pub type PutRequest = crate::v3::merchant_service::models::UrlRequest;
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-pub type PutResponse = crate::v3::merchant_service::complaint_notifications::PostResponse;
+pub type PutResponse = crate::v3::merchant_service::models::MchidResponse;

@@ -199,167 +199,23 @@ pub struct GetResponseData {
     is_agent_mode: "is_agent_mode" optional,
 });
 /// 补充信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataAdditionalInfo {
-    /// 补充信息类型
-    ///
-    /// Example: `SHARE_POWER_TYPE`
-    pub type_: Option<GetResponseDataAdditionalInfoType>,
-    /// 充电宝投诉相关信息
-    pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfo {
-    type_: "type" optional,
-    share_power_info: "share_power_info" optional,
-});
+pub type GetResponseDataAdditionalInfo = crate::v3::merchant_service::models::AdditionalInfo;
 /// 充电宝投诉相关信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataAdditionalInfoSharePowerInfo {
-    /// 归还时间
-    ///
-    /// Example: `2015-05-20T13:29:35+08:00`
-    pub return_time: Option<String>,
-    /// 归还地点信息
-    pub return_address_info: Option<
-        GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo,
-    >,
-    /// 是否归还同一柜机
-    ///
-    /// Example: `false`
-    pub is_returned_to_same_machine: Option<bool>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfo {
-    return_time: "return_time" optional,
-    return_address_info: "return_address_info" optional,
-    is_returned_to_same_machine: "is_returned_to_same_machine" optional,
-});
+pub type GetResponseDataAdditionalInfoSharePowerInfo = crate::v3::merchant_service::models::SharePowerInfo;
 /// 归还地点信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-    /// 归还地点
-    ///
-    /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
-    pub return_address: Option<String>,
-    /// 归还地点经度
-    ///
-    /// Example: `113.93535488533665`
-    pub longitude: Option<String>,
-    /// 归还地点纬度
-    ///
-    /// Example: `22.52305518747831`
-    pub latitude: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-    return_address: "return_address" optional,
-    longitude: "longitude" optional,
-    latitude: "latitude" optional,
-});
+pub type GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::models::ReturnAddressInfo;
 /// 补充信息类型
-///
-/// A value this client does not know yet is kept as [`GetResponseDataAdditionalInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataAdditionalInfoType {
-    /// `SHARE_POWER_TYPE`
-    SharePowerType,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataAdditionalInfoType {
-    SharePowerType = "SHARE_POWER_TYPE",
-});
+pub type GetResponseDataAdditionalInfoType = crate::v3::merchant_service::models::Type;
 /// GetResponseDataComplaintMediaList
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataComplaintMediaList {
-    /// 媒体文件业务类型
-    ///
-    /// Example: `USER_COMPLAINT_IMAGE`
-    pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
-    /// 媒体文列表
-    pub media_url: Option<Vec<String>>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-    media_type: "media_type" optional,
-    media_url: "media_url" optional,
-});
+pub type GetResponseDataComplaintMediaList = crate::v3::merchant_service::models::ComplaintMediaList;
 /// 媒体文件业务类型
-///
-/// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataComplaintMediaListMediaType {
-    /// `USER_COMPLAINT_IMAGE`
-    UserComplaintImage,
-    /// `OPERATION_IMAGE`
-    OperationImage,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
-    UserComplaintImage = "USER_COMPLAINT_IMAGE",
-    OperationImage = "OPERATION_IMAGE",
-});
+pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::models::MediaType;
 /// GetResponseDataComplaintOrderInfo
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDataComplaintOrderInfo {
-    /// 微信订单号
-    ///
-    /// Example: `4200000404201909069117582536`
-    pub transaction_id: Option<String>,
-    /// 商户订单号
-    ///
-    /// Example: `20190906154617947762231`
-    pub out_trade_no: Option<String>,
-    /// 订单金额
-    ///
-    /// Example: `3`
-    pub amount: Option<i64>,
-}
-::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-    transaction_id: "transaction_id" optional,
-    out_trade_no: "out_trade_no" optional,
-    amount: "amount" optional,
-});
+pub type GetResponseDataComplaintOrderInfo = crate::v3::merchant_service::models::ComplaintOrderInfo;
 /// 投诉单状态
-///
-/// A value this client does not know yet is kept as [`GetResponseDataComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataComplaintState {
-    /// `PENDING`
-    Pending,
-    /// `PROCESSING`
-    Processing,
-    /// `PROCESSED`
-    Processed,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
-    Pending = "PENDING",
-    Processing = "PROCESSING",
-    Processed = "PROCESSED",
-});
+pub type GetResponseDataComplaintState = crate::v3::merchant_service::models::ComplaintState;
 /// 问题类型
-///
-/// A value this client does not know yet is kept as [`GetResponseDataProblemType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataProblemType {
-    /// `REFUND`
-    Refund,
-    /// `SERVICE_NOT_WORK`
-    ServiceNotWork,
-    /// `OTHERS`
-    Others,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataProblemType {
-    Refund = "REFUND",
-    ServiceNotWork = "SERVICE_NOT_WORK",
-    Others = "OTHERS",
-});
+pub type GetResponseDataProblemType = crate::v3::merchant_service::models::ProblemType;
 /// GetResponseDataServiceOrderInfo
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataServiceOrderInfo {
@@ -405,22 +261,7 @@ pub enum GetResponseDataServiceOrderInfoState {
     Done = "DONE",
 });
 /// GetResponseDataUserTagList
-///
-/// A value this client does not know yet is kept as [`GetResponseDataUserTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataUserTagList {
-    /// `TRUSTED`
-    Trusted,
-    /// `HIGH_RISK`
-    HighRisk,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataUserTagList {
-    Trusted = "TRUSTED",
-    HighRisk = "HIGH_RISK",
-});
+pub type GetResponseDataUserTagList = crate::v3::merchant_service::models::UserTagList;
 /// `/v3/merchant-service/complaints-v2/{complaint_id}`
 pub mod by_complaint_id {
     /// The chain step for `/v3/merchant-service/complaints-v2/{complaint_id}`, reached with `client.v3().merchant_service().complaints_v2().complaint_id(complaint_id)`.
@@ -598,23 +439,23 @@ pub mod by_complaint_id {
         }
     }
     /// 补充信息
-    pub type GetResponseAdditionalInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfo;
+    pub type GetResponseAdditionalInfo = crate::v3::merchant_service::models::AdditionalInfo;
     /// 充电宝投诉相关信息
-    pub type GetResponseAdditionalInfoSharePowerInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoSharePowerInfo;
+    pub type GetResponseAdditionalInfoSharePowerInfo = crate::v3::merchant_service::models::SharePowerInfo;
     /// 归还地点信息
-    pub type GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo;
+    pub type GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::models::ReturnAddressInfo;
     /// 补充信息类型
-    pub type GetResponseAdditionalInfoType = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoType;
+    pub type GetResponseAdditionalInfoType = crate::v3::merchant_service::models::Type;
     /// GetResponseComplaintMediaList
-    pub type GetResponseComplaintMediaList = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaList;
+    pub type GetResponseComplaintMediaList = crate::v3::merchant_service::models::ComplaintMediaList;
     /// 媒体文件业务类型
-    pub type GetResponseComplaintMediaListMediaType = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaListMediaType;
+    pub type GetResponseComplaintMediaListMediaType = crate::v3::merchant_service::models::MediaType;
     /// GetResponseComplaintOrderInfo
-    pub type GetResponseComplaintOrderInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintOrderInfo;
+    pub type GetResponseComplaintOrderInfo = crate::v3::merchant_service::models::ComplaintOrderInfo;
     /// 投诉单状态
-    pub type GetResponseComplaintState = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintState;
+    pub type GetResponseComplaintState = crate::v3::merchant_service::models::ComplaintState;
     /// 问题类型
-    pub type GetResponseProblemType = crate::v3::merchant_service::complaints_v2::GetResponseDataProblemType;
+    pub type GetResponseProblemType = crate::v3::merchant_service::models::ProblemType;
     /// GetResponseServiceOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseServiceOrderInfo {
@@ -637,7 +478,7 @@ pub mod by_complaint_id {
         state: "state" optional,
     });
     /// GetResponseUserTagList
-    pub type GetResponseUserTagList = crate::v3::merchant_service::complaints_v2::GetResponseDataUserTagList;
+    pub type GetResponseUserTagList = crate::v3::merchant_service::models::UserTagList;
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/complete`
     pub mod complete {
         /// The chain step for `/v3/merchant-service/complaints-v2/{complaint_id}/complete`, reached with `client.v3().merchant_service().complaints_v2().complaint_id(complaint_id).complete()`.
@@ -841,7 +682,7 @@ pub mod by_complaint_id {
             media_url: "media_url" optional,
         });
         /// 媒体文件业务类型
-        pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaListMediaType;
+        pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::models::MediaType;
         /// 普通消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessage {
@@ -891,114 +732,15 @@ pub mod by_complaint_id {
             button_group: "button_group" optional,
         });
         /// 按钮
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButton {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<GetResponseDataNormalMessageBlocksButtonAction>,
-            /// 失效配置
-            pub invalid_info: Option<
-                GetResponseDataNormalMessageBlocksButtonInvalidInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButton {
-            text: "text" optional,
-            action: "action" optional,
-            invalid_info: "invalid_info" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksButton = crate::v3::merchant_service::models::Button;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<
-                GetResponseDataNormalMessageBlocksButtonActionActionType,
-            >,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                GetResponseDataNormalMessageBlocksButtonActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonAction {
-            action_type: "action_type" optional,
-            jump_url: "jump_url" optional,
-            mini_program_jump_info: "mini_program_jump_info" optional,
-            message_info: "message_info" optional,
-            action_id: "action_id" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonAction = crate::v3::merchant_service::models::Action;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksButtonActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: Option<String>,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            content: "content" optional,
-            custom_data: "custom_data" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonActionMessageInfo = crate::v3::merchant_service::models::MessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: Option<String>,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: Option<String>,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            appid: "appid" optional,
-            path: "path" optional,
-            text: "text" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo = crate::v3::merchant_service::models::MiniProgramJumpInfo;
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroup {
@@ -1023,53 +765,23 @@ pub mod by_complaint_id {
             invalid_info: "invalid_info" optional,
         });
         /// 按钮布局方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonGroupButtonLayout::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            /// `LAYOUT_UNKNOWN`
-            LayoutUnknown,
-            /// `LAYOUT_HORIZONTAL`
-            LayoutHorizontal,
-            /// `LAYOUT_VERTICAL`
-            LayoutVertical,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonGroupButtonLayout {
-            LayoutUnknown = "LAYOUT_UNKNOWN",
-            LayoutHorizontal = "LAYOUT_HORIZONTAL",
-            LayoutVertical = "LAYOUT_VERTICAL",
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonLayout = crate::v3::merchant_service::models::ButtonLayout;
         /// GetResponseDataNormalMessageBlocksButtonGroupButtons
-        pub type GetResponseDataNormalMessageBlocksButtonGroupButtons = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButton;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtons = crate::v3::merchant_service::models::Button;
         /// 动作
-        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::models::Action;
         /// 动作类型
-        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::models::MessageInfo;
         /// 跳转小程序信息
-        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::MiniProgramJumpInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-            expired_time: "expired_time" optional,
-            multi_clickable: "multi_clickable" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 失效配置
-        pub type GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 失效配置
-        pub type GetResponseDataNormalMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type GetResponseDataNormalMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqList {
@@ -1099,145 +811,37 @@ pub mod by_complaint_id {
             action: "action" optional,
         });
         /// 动作
-        pub type GetResponseDataNormalMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::models::Action;
         /// 动作类型
-        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::models::MessageInfo;
         /// 跳转小程序信息
-        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::MiniProgramJumpInfo;
         /// 图片
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksImage {
-            /// 媒体ID
-            ///
-            /// Example: `example_media_id`
-            pub media_id: Option<String>,
-            /// 图片样式类型
-            ///
-            /// Example: `IMAGE_STYLE_TYPE_NARROW`
-            pub image_style_type: Option<
-                GetResponseDataNormalMessageBlocksImageImageStyleType,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksImage {
-            media_id: "media_id" optional,
-            image_style_type: "image_style_type" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksImage = crate::v3::merchant_service::models::Image;
         /// 图片样式类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksImageImageStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksImageImageStyleType {
-            /// `IMAGE_STYLE_TYPE_NARROW`
-            ImageStyleTypeNarrow,
-            /// `IMAGE_STYLE_TYPE_WIDE`
-            ImageStyleTypeWide,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksImageImageStyleType {
-            ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-            ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-        });
+        pub type GetResponseDataNormalMessageBlocksImageImageStyleType = crate::v3::merchant_service::models::ImageStyleType;
         /// 链接
-        pub type GetResponseDataNormalMessageBlocksLink = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButton;
+        pub type GetResponseDataNormalMessageBlocksLink = crate::v3::merchant_service::models::Button;
         /// 动作
-        pub type GetResponseDataNormalMessageBlocksLinkAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
+        pub type GetResponseDataNormalMessageBlocksLinkAction = crate::v3::merchant_service::models::Action;
         /// 动作类型
-        pub type GetResponseDataNormalMessageBlocksLinkActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type GetResponseDataNormalMessageBlocksLinkActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type GetResponseDataNormalMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type GetResponseDataNormalMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::models::MessageInfo;
         /// 跳转小程序信息
-        pub type GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::models::MiniProgramJumpInfo;
         /// 失效配置
-        pub type GetResponseDataNormalMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type GetResponseDataNormalMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 文本
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksText {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 文本颜色
-            ///
-            /// Example: `DEFAULT`
-            pub color: Option<GetResponseDataNormalMessageBlocksTextColor>,
-            /// 是否粗体
-            pub is_bold: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksText {
-            text: "text" optional,
-            color: "color" optional,
-            is_bold: "is_bold" optional,
-        });
+        pub type GetResponseDataNormalMessageBlocksText = crate::v3::merchant_service::models::Text;
         /// 文本颜色
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksTextColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksTextColor {
-            /// `DEFAULT`
-            Default,
-            /// `SECONDARY`
-            Secondary,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksTextColor {
-            Default = "DEFAULT",
-            Secondary = "SECONDARY",
-        });
+        pub type GetResponseDataNormalMessageBlocksTextColor = crate::v3::merchant_service::models::Color;
         /// 消息块类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksType {
-            /// `TEXT`
-            Text,
-            /// `IMAGE`
-            Image,
-            /// `LINK`
-            Link,
-            /// `FAQ_LIST`
-            FaqList,
-            /// `BUTTON`
-            Button,
-            /// `BUTTON_GROUP`
-            ButtonGroup,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksType {
-            Text = "TEXT",
-            Image = "IMAGE",
-            Link = "LINK",
-            FaqList = "FAQ_LIST",
-            Button = "BUTTON",
-            ButtonGroup = "BUTTON_GROUP",
-        });
+        pub type GetResponseDataNormalMessageBlocksType = crate::v3::merchant_service::models::ResponseType;
         /// 发送者身份类别
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageSenderIdentity::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageSenderIdentity {
-            /// `UNKNOWN`
-            Unknown_,
-            /// `MANUAL`
-            Manual,
-            /// `MACHINE`
-            Machine,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageSenderIdentity {
-            Unknown_ = "UNKNOWN",
-            Manual = "MANUAL",
-            Machine = "MACHINE",
-        });
+        pub type GetResponseDataNormalMessageSenderIdentity = crate::v3::merchant_service::models::SenderIdentity;
         /// 操作类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1538,111 +1142,15 @@ pub mod by_complaint_id {
             button_group: "button_group" optional,
         });
         /// 按钮
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButton {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<PostRequestMessageBlocksButtonAction>,
-            /// 失效配置
-            pub invalid_info: Option<PostRequestMessageBlocksButtonInvalidInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButton {
-            text: "text" optional,
-            action: "action" optional,
-            invalid_info: "invalid_info" optional,
-        });
+        pub type PostRequestMessageBlocksButton = crate::v3::merchant_service::models::RequestButton;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<PostRequestMessageBlocksButtonActionActionType>,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                PostRequestMessageBlocksButtonActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<PostRequestMessageBlocksButtonActionMessageInfo>,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonAction {
-            action_type: "action_type" optional,
-            jump_url: "jump_url" optional,
-            mini_program_jump_info: "mini_program_jump_info" optional,
-            message_info: "message_info" optional,
-            action_id: "action_id" optional,
-        });
+        pub type PostRequestMessageBlocksButtonAction = crate::v3::merchant_service::models::RequestAction;
         /// 动作类型
-        pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestMessageBlocksButtonActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMessageInfo {
-            content: "content" required,
-            custom_data: "custom_data" optional,
-        });
-        impl PostRequestMessageBlocksButtonActionMessageInfo {
-            /// A `PostRequestMessageBlocksButtonActionMessageInfo` with its required fields (`content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMessageBlocksButtonActionMessageInfo { custom_data: Some(…), ..PostRequestMessageBlocksButtonActionMessageInfo::new(…) }`.
-            #[inline]
-            pub fn new(content: impl Into<String>) -> Self {
-                Self {
-                    content: content.into(),
-                    custom_data: None,
-                }
-            }
-        }
+        pub type PostRequestMessageBlocksButtonActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: Option<String>,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            appid: "appid" required,
-            path: "path" optional,
-            text: "text" optional,
-        });
-        impl PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            /// A `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo { path: Some(…), ..PostRequestMessageBlocksButtonActionMiniProgramJumpInfo::new(…) }`.
-            #[inline]
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    path: None,
-                    text: None,
-                }
-            }
-        }
+        pub type PostRequestMessageBlocksButtonActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroup {
@@ -1661,23 +1169,23 @@ pub mod by_complaint_id {
             invalid_info: "invalid_info" optional,
         });
         /// 按钮布局方式
-        pub type PostRequestMessageBlocksButtonGroupButtonLayout = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonLayout;
+        pub type PostRequestMessageBlocksButtonGroupButtonLayout = crate::v3::merchant_service::models::ButtonLayout;
         /// PostRequestMessageBlocksButtonGroupButtons
-        pub type PostRequestMessageBlocksButtonGroupButtons = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButton;
+        pub type PostRequestMessageBlocksButtonGroupButtons = crate::v3::merchant_service::models::RequestButton;
         /// 动作
-        pub type PostRequestMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
+        pub type PostRequestMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::models::RequestAction;
         /// 动作类型
-        pub type PostRequestMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
         /// 跳转小程序信息
-        pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
         /// 失效配置
-        pub type PostRequestMessageBlocksButtonGroupButtonsInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type PostRequestMessageBlocksButtonGroupButtonsInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 失效配置
-        pub type PostRequestMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type PostRequestMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 失效配置
-        pub type PostRequestMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type PostRequestMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqList {
@@ -1707,37 +1215,37 @@ pub mod by_complaint_id {
             action: "action" optional,
         });
         /// 动作
-        pub type PostRequestMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
+        pub type PostRequestMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::models::RequestAction;
         /// 动作类型
-        pub type PostRequestMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type PostRequestMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
         /// 跳转小程序信息
-        pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
         /// 图片
-        pub type PostRequestMessageBlocksImage = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksImage;
+        pub type PostRequestMessageBlocksImage = crate::v3::merchant_service::models::Image;
         /// 图片样式类型
-        pub type PostRequestMessageBlocksImageImageStyleType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksImageImageStyleType;
+        pub type PostRequestMessageBlocksImageImageStyleType = crate::v3::merchant_service::models::ImageStyleType;
         /// 链接
-        pub type PostRequestMessageBlocksLink = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButton;
+        pub type PostRequestMessageBlocksLink = crate::v3::merchant_service::models::RequestButton;
         /// 动作
-        pub type PostRequestMessageBlocksLinkAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
+        pub type PostRequestMessageBlocksLinkAction = crate::v3::merchant_service::models::RequestAction;
         /// 动作类型
-        pub type PostRequestMessageBlocksLinkActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
+        pub type PostRequestMessageBlocksLinkActionActionType = crate::v3::merchant_service::models::ActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::models::RequestMessageInfo;
         /// 跳转小程序信息
-        pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
+        pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::models::RequestMiniProgramJumpInfo;
         /// 失效配置
-        pub type PostRequestMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
+        pub type PostRequestMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::models::InvalidInfo;
         /// 文本
-        pub type PostRequestMessageBlocksText = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksText;
+        pub type PostRequestMessageBlocksText = crate::v3::merchant_service::models::Text;
         /// 文本颜色
-        pub type PostRequestMessageBlocksTextColor = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksTextColor;
+        pub type PostRequestMessageBlocksTextColor = crate::v3::merchant_service::models::Color;
         /// 消息块类型
-        pub type PostRequestMessageBlocksType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksType;
+        pub type PostRequestMessageBlocksType = crate::v3::merchant_service::models::ResponseType;
         /// 发送者身份类别
-        pub type PostRequestMessageSenderIdentity = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageSenderIdentity;
+        pub type PostRequestMessageSenderIdentity = crate::v3::merchant_service::models::SenderIdentity;
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

@@ -45,138 +45,13 @@ pub struct PostRequest {
     store_recipient: "store_recipient" optional,
 });
 /// 门店地址信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestStoreAddress {
-    /// 门店省市编码
-    ///
-    /// Example: `440305`
-    pub address_code: String,
-    /// 门店地址
-    ///
-    /// Example: `深南大道10000号腾讯大厦1楼`
-    pub address_detail: String,
-    /// 门店地址辅助描述
-    ///
-    /// Example: `地铁A口右侧100米`
-    pub address_complements: Option<String>,
-    /// 门店经度
-    ///
-    /// Example: `112.63484`
-    pub longitude: Option<String>,
-    /// 门店纬度
-    ///
-    /// Example: `37.75464`
-    pub latitude: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestStoreAddress {
-    address_code: "address_code" required,
-    address_detail: "address_detail" required,
-    address_complements: "address_complements" optional,
-    longitude: "longitude" optional,
-    latitude: "latitude" optional,
-});
-impl PostRequestStoreAddress {
-    /// A `PostRequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreAddress { address_complements: Some(…), ..PostRequestStoreAddress::new(…) }`.
-    #[inline]
-    pub fn new(
-        address_code: impl Into<String>,
-        address_detail: impl Into<String>,
-    ) -> Self {
-        Self {
-            address_code: address_code.into(),
-            address_detail: address_detail.into(),
-            address_complements: None,
-            longitude: None,
-            latitude: None,
-        }
-    }
-}
+pub type PostRequestStoreAddress = crate::v3::merchant_store::models::StoreAddress;
 /// 门店基础信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestStoreBasics {
-    /// 商家门店编号
-    ///
-    /// Example: `MDL001`
-    pub store_reference_id: Option<String>,
-    /// 品牌名称
-    ///
-    /// Example: `麦当劳`
-    pub brand_name: Option<String>,
-    /// 门店名称
-    ///
-    /// Example: `麦当劳`
-    pub store_name: String,
-    /// 分店名称
-    ///
-    /// Example: `海岸城店`
-    pub branch_name: Option<String>,
-    /// 品牌ID
-    ///
-    /// Example: `1001`
-    pub brand_id: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestStoreBasics {
-    store_reference_id: "store_reference_id" optional,
-    brand_name: "brand_name" optional,
-    store_name: "store_name" required,
-    branch_name: "branch_name" optional,
-    brand_id: "brand_id" optional,
-});
-impl PostRequestStoreBasics {
-    /// A `PostRequestStoreBasics` with its required fields (`store_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreBasics { store_reference_id: Some(…), ..PostRequestStoreBasics::new(…) }`.
-    #[inline]
-    pub fn new(store_name: impl Into<String>) -> Self {
-        Self {
-            store_reference_id: None,
-            brand_name: None,
-            store_name: store_name.into(),
-            branch_name: None,
-            brand_id: None,
-        }
-    }
-}
+pub type PostRequestStoreBasics = crate::v3::merchant_store::models::StoreBasics;
 /// 门店经营信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestStoreBusiness {
-    /// 门店服务电话
-    ///
-    /// Example: `0755-86013388`
-    pub service_phone: Option<String>,
-    /// 门店经营时间
-    ///
-    /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-    pub business_hours: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestStoreBusiness {
-    service_phone: "service_phone" optional,
-    business_hours: "business_hours" optional,
-});
+pub type PostRequestStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
 /// PostRequestStoreRecipient
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestStoreRecipient {
-    /// 门店收款商户号
-    ///
-    /// Example: `1230000109`
-    pub mchid: String,
-    /// 门店收款主体
-    ///
-    /// Example: `腾讯科技（深圳）有限公司`
-    pub company_name: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
-    mchid: "mchid" required,
-    company_name: "company_name" optional,
-});
-impl PostRequestStoreRecipient {
-    /// A `PostRequestStoreRecipient` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreRecipient { company_name: Some(…), ..PostRequestStoreRecipient::new(…) }`.
-    #[inline]
-    pub fn new(mchid: impl Into<String>) -> Self {
-        Self {
-            mchid: mchid.into(),
-            company_name: None,
-        }
-    }
-}
+pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -324,7 +199,7 @@ pub mod by_store_id {
         brand_id: "brand_id" optional,
     });
     /// 门店经营信息
-    pub type GetResponseStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
+    pub type GetResponseStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
     /// GetResponseStoreRecipient
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreRecipient {
@@ -381,11 +256,11 @@ pub mod by_store_id {
         store_business: "store_business" optional,
     });
     /// 门店地址信息
-    pub type PatchRequestStoreAddress = crate::v3::merchant_store::stores::PostRequestStoreAddress;
+    pub type PatchRequestStoreAddress = crate::v3::merchant_store::models::StoreAddress;
     /// 门店基础信息
-    pub type PatchRequestStoreBasics = crate::v3::merchant_store::stores::PostRequestStoreBasics;
+    pub type PatchRequestStoreBasics = crate::v3::merchant_store::models::StoreBasics;
     /// 门店经营信息
-    pub type PatchRequestStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
+    pub type PatchRequestStoreBusiness = crate::v3::merchant_store::models::StoreBusiness;
     /// `/v3/merchant-store/stores/{store_id}/recipients`
     pub mod recipients {
         /// The chain step for `/v3/merchant-store/stores/{store_id}/recipients`, reached with `client.v3().merchant_store().stores().store_id(store_id).recipients()`.
@@ -451,34 +326,11 @@ pub mod by_store_id {
                 }
             }
             /// 收款门店信息
-            pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
+            pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// `failed_store_recipient`
-                pub failed_store_recipient: Option<
-                    Vec<PostResponseFailedStoreRecipient>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                failed_store_recipient: "failed_store_recipient" optional,
-            });
+            pub type PostResponse = crate::v3::merchant_store::models::FailedStoreRecipientResponse;
             /// 收款门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseFailedStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: Option<String>,
-                /// 绑定当前收款信息失败的原因
-                ///
-                /// Example: `收款商户号与收款主体不一致`
-                pub failed_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseFailedStoreRecipient {
-                mchid: "mchid" optional,
-                failed_reason: "failed_reason" optional,
-            });
+            pub type PostResponseFailedStoreRecipient = crate::v3::merchant_store::models::FailedStoreRecipient;
         }
         /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
         pub mod unbind {
@@ -516,11 +368,11 @@ pub mod by_store_id {
                 store_recipient: "store_recipient" optional,
             });
             /// 收款门店信息
-            pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
+            pub type PostRequestStoreRecipient = crate::v3::merchant_store::models::StoreRecipient;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
-            pub type PostResponse = crate::v3::merchant_store::stores::by_store_id::recipients::bind::PostResponse;
+            pub type PostResponse = crate::v3::merchant_store::models::FailedStoreRecipientResponse;
             /// 收款门店信息
-            pub type PostResponseFailedStoreRecipient = crate::v3::merchant_store::stores::by_store_id::recipients::bind::PostResponseFailedStoreRecipient;
+            pub type PostResponseFailedStoreRecipient = crate::v3::merchant_store::models::FailedStoreRecipient;
         }
     }
 }

@@ -76,25 +76,7 @@ pub mod income_records {
         }
     }
     /// 账户类型
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestAccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestAccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
+    pub type GetRequestAccountType = crate::v3::merchantfund::models::AccountType;
     /// The response of `GET /v3/merchantfund/merchant/income-records` (服务商银行来账查询).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -192,24 +174,9 @@ pub mod income_records {
         recharge_remark: "recharge_remark" optional,
     });
     /// 账户类型
-    pub type GetResponseDataAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
+    pub type GetResponseDataAccountType = crate::v3::merchantfund::models::AccountType;
     /// 银行来账类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataIncomeRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataIncomeRecordType {
-        /// `OFFLINERECHARGE`
-        Offlinerecharge,
-        /// `ENTERPRISEDIRECTREVENUE`
-        Enterprisedirectrevenue,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataIncomeRecordType {
-        Offlinerecharge = "OFFLINERECHARGE",
-        Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
-    });
+    pub type GetResponseDataIncomeRecordType = crate::v3::merchantfund::models::IncomeRecordType;
     /// 分页链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {

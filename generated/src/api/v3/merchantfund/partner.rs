@@ -84,7 +84,7 @@ pub mod income_records {
         }
     }
     /// 账户类型
-    pub type GetRequestAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
+    pub type GetRequestAccountType = crate::v3::merchantfund::models::AccountType;
     /// The response of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -182,9 +182,9 @@ pub mod income_records {
         recharge_remark: "recharge_remark" optional,
     });
     /// 账户类型
-    pub type GetResponseDataAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
+    pub type GetResponseDataAccountType = crate::v3::merchantfund::models::AccountType;
     /// 银行来账类型
-    pub type GetResponseDataIncomeRecordType = crate::v3::merchantfund::merchant::income_records::GetResponseDataIncomeRecordType;
+    pub type GetResponseDataIncomeRecordType = crate::v3::merchantfund::models::IncomeRecordType;
     /// 分页链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {

@@ -46,16 +46,7 @@ pub mod by_stock_id {
             }
         }
         /// The response of `GET /v3/multiuse/stocks/{stock_id}/refund-flow` (下载批次退款明细).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 下载链接
-            ///
-            /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
-            pub url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            url: "url" optional,
-        });
+        pub type GetResponse = crate::v3::multiuse::models::UrlResponse;
     }
     /// `/v3/multiuse/stocks/{stock_id}/send-flow`
     pub mod send_flow {
@@ -73,7 +64,7 @@ pub mod by_stock_id {
             }
         }
         /// The response of `GET /v3/multiuse/stocks/{stock_id}/send-flow` (下载批次发放明细).
-        pub type GetResponse = crate::v3::multiuse::stocks::by_stock_id::refund_flow::GetResponse;
+        pub type GetResponse = crate::v3::multiuse::models::UrlResponse;
     }
     /// `/v3/multiuse/stocks/{stock_id}/use-flow`
     pub mod use_flow {
@@ -91,6 +82,6 @@ pub mod by_stock_id {
             }
         }
         /// The response of `GET /v3/multiuse/stocks/{stock_id}/use-flow` (下载核销明细).
-        pub type GetResponse = crate::v3::multiuse::stocks::by_stock_id::refund_flow::GetResponse;
+        pub type GetResponse = crate::v3::multiuse::models::UrlResponse;
     }
 }

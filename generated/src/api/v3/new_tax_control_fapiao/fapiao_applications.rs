@@ -426,36 +426,7 @@ pub mod by_fapiao_apply_id {
         fapiao_error_message: "fapiao_error_message" optional,
     });
     /// 蓝字发票信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseFapiaoInformationBlueFapiao {
-        /// 发票代码
-        ///
-        /// Example: `044001911211`
-        pub fapiao_code: Option<String>,
-        /// 发票号码
-        ///
-        /// Example: `12897794`
-        pub fapiao_number: Option<String>,
-        /// 校验码
-        ///
-        /// Example: `69001808340631374774`
-        pub check_code: Option<String>,
-        /// 密码
-        ///
-        /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
-        pub password: Option<String>,
-        /// 开票时间
-        ///
-        /// Example: `2020-07-01T12:00:00+08:00`
-        pub fapiao_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBlueFapiao {
-        fapiao_code: "fapiao_code" optional,
-        fapiao_number: "fapiao_number" optional,
-        check_code: "check_code" optional,
-        password: "password" optional,
-        fapiao_time: "fapiao_time" optional,
-    });
+    pub type GetResponseFapiaoInformationBlueFapiao = crate::v3::new_tax_control_fapiao::models::BlueFapiao;
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationBuyerInformation {
@@ -530,39 +501,9 @@ pub mod by_fapiao_apply_id {
         user_apply_message: "user_apply_message" optional,
     });
     /// 开具的发票类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationBuyerInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type GetResponseFapiaoInformationBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseFapiaoInformationBuyerInformationType {
-        /// `INDIVIDUAL`
-        Individual,
-        /// `ORGANIZATION`
-        Organization,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationBuyerInformationType {
-        Individual = "INDIVIDUAL",
-        Organization = "ORGANIZATION",
-    });
+    pub type GetResponseFapiaoInformationBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 电子发票插卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationCardInformation {
@@ -618,26 +559,7 @@ pub mod by_fapiao_apply_id {
         Discarded = "DISCARDED",
     });
     /// 附加信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseFapiaoInformationExtraInformation {
-        /// 收款人
-        ///
-        /// Example: `张三`
-        pub payee: Option<String>,
-        /// 复核人
-        ///
-        /// Example: `李四`
-        pub reviewer: Option<String>,
-        /// 开票人
-        ///
-        /// Example: `王五`
-        pub drawer: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationExtraInformation {
-        payee: "payee" optional,
-        reviewer: "reviewer" optional,
-        drawer: "drawer" optional,
-    });
+    pub type GetResponseFapiaoInformationExtraInformation = crate::v3::new_tax_control_fapiao::models::ExtraInformation;
     /// GetResponseFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationItems {
@@ -703,98 +625,13 @@ pub mod by_fapiao_apply_id {
         discount: "discount" optional,
     });
     /// 税收优惠政策标识
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationItemsTaxPreferMark::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseFapiaoInformationItemsTaxPreferMark {
-        /// `NO_FAVORABLE`: 无优惠
-        NoFavorable,
-        /// `OUTSIDE_VAT`: 不征税
-        OutsideVat,
-        /// `VAT_EXEMPT`: 免税
-        VatExempt,
-        /// `NORMAL_ZERO_RATED`: 普通零税率
-        NormalZeroRated,
-        /// `EXPORT_ZERO_RATED`: 出口零税率
-        ExportZeroRated,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationItemsTaxPreferMark {
-        NoFavorable = "NO_FAVORABLE",
-        OutsideVat = "OUTSIDE_VAT",
-        VatExempt = "VAT_EXEMPT",
-        NormalZeroRated = "NORMAL_ZERO_RATED",
-        ExportZeroRated = "EXPORT_ZERO_RATED",
-    });
+    pub type GetResponseFapiaoInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::models::TaxPreferMark;
     /// 红字发票信息
-    pub type GetResponseFapiaoInformationRedFapiao = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBlueFapiao;
+    pub type GetResponseFapiaoInformationRedFapiao = crate::v3::new_tax_control_fapiao::models::BlueFapiao;
     /// 销售方信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseFapiaoInformationSellerInformation {
-        /// 名称
-        ///
-        /// Example: `深圳市南山区测试公司`
-        pub name: Option<String>,
-        /// 纳税人识别号
-        ///
-        /// Example: `202003261233701778`
-        pub taxpayer_id: Option<String>,
-        /// 地址
-        ///
-        /// Example: `深圳市南山区深南大道10000号`
-        pub address: Option<String>,
-        /// 电话
-        ///
-        /// Example: `075512345678`
-        pub telephone: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `测试银行`
-        pub bank_name: Option<String>,
-        /// 银行账号
-        ///
-        /// Example: `62001234567890`
-        pub bank_account: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationSellerInformation {
-        name: "name" optional,
-        taxpayer_id: "taxpayer_id" optional,
-        address: "address" optional,
-        telephone: "telephone" optional,
-        bank_name: "bank_name" optional,
-        bank_account: "bank_account" optional,
-    });
+    pub type GetResponseFapiaoInformationSellerInformation = crate::v3::new_tax_control_fapiao::models::SellerInformation;
     /// 发票状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseFapiaoInformationStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseFapiaoInformationStatus {
-        /// `ISSUE_ACCEPTED`: 开票申请已受理
-        IssueAccepted,
-        /// `ISSUED`: 发票已开具
-        Issued,
-        /// `REVERSE_ACCEPTED`: 冲红申请已受理
-        ReverseAccepted,
-        /// `REVERSED`: 发票已冲红
-        Reversed,
-        /// `ISSUE_FAILED`: 发票开具已失败，数电发票模式特有字段
-        IssueFailed,
-        /// `REVERSE_FAILED`: 发票冲红已失败，数电发票模式特有字段
-        ReverseFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationStatus {
-        IssueAccepted = "ISSUE_ACCEPTED",
-        Issued = "ISSUED",
-        ReverseAccepted = "REVERSE_ACCEPTED",
-        Reversed = "REVERSED",
-        IssueFailed = "ISSUE_FAILED",
-        ReverseFailed = "REVERSE_FAILED",
-    });
+    pub type GetResponseFapiaoInformationStatus = crate::v3::new_tax_control_fapiao::models::Status;
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`
     pub mod fapiao_files {
         /// The chain step for `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files`, reached with `client.v3().new_tax_control_fapiao().fapiao_applications().fapiao_apply_id(fapiao_apply_id).fapiao_files()`.
@@ -879,7 +716,7 @@ pub mod by_fapiao_apply_id {
             status: "status" optional,
         });
         /// 发票状态
-        pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationStatus;
+        pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::models::Status;
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
     pub mod insert_cards {
@@ -1036,9 +873,9 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// 开具的发票类型
-        pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+        pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
         /// 购买方类型
-        pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+        pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
         /// PostRequestFapiaoCardInformation
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformation {
@@ -1268,7 +1105,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// 税收优惠政策标识
-        pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItemsTaxPreferMark;
+        pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::models::TaxPreferMark;
         /// 销售方信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationSellerInformation {
@@ -1324,22 +1161,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// 插卡场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestScene {
-            /// `WITH_WECHATPAY`
-            WithWechatpay,
-            /// `WITHOUT_WECHATPAY`
-            WithoutWechatpay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestScene {
-            WithWechatpay = "WITH_WECHATPAY",
-            WithoutWechatpay = "WITHOUT_WECHATPAY",
-        });
+        pub type PostRequestScene = crate::v3::new_tax_control_fapiao::models::Scene;
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
     pub mod reverse {
@@ -1510,104 +1332,11 @@ pub mod issue_general {
         }
     }
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestBuyerInformation {
-        /// 购买方类型
-        ///
-        /// Example: `ORGANIZATION`
-        pub type_: PostRequestBuyerInformationType,
-        /// 名称
-        ///
-        /// Example: `深圳市南山区测试企业`
-        pub name: String,
-        /// 纳税人识别号
-        ///
-        /// Example: `202003261233701778`
-        pub taxpayer_id: Option<String>,
-        /// 地址
-        ///
-        /// Example: `深圳市南山区深南大道10000号`
-        pub address: Option<String>,
-        /// 电话
-        ///
-        /// Example: `075512345678`
-        pub telephone: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `测试银行`
-        pub bank_name: Option<String>,
-        /// 银行账号
-        ///
-        /// Example: `62001234567890`
-        pub bank_account: Option<String>,
-        /// 手机号
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub phone: Option<String>,
-        /// 邮箱地址
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub email: Option<String>,
-        /// 订单金额
-        ///
-        /// Example: `1000`
-        pub amount: Option<i64>,
-        /// 商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 开具的发票类型
-        ///
-        /// Example: `COMM_FAPIAO`
-        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
-        /// 留言信息
-        ///
-        /// Example: `用户留言`
-        pub user_apply_message: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-        type_: "type" required,
-        name: "name" required,
-        taxpayer_id: "taxpayer_id" optional,
-        address: "address" optional,
-        telephone: "telephone" optional,
-        bank_name: "bank_name" optional,
-        bank_account: "bank_account" optional,
-        phone: "phone" optional,
-        email: "email" optional,
-        amount: "amount" optional,
-        out_trade_no: "out_trade_no" optional,
-        fapiao_bill_type: "fapiao_bill_type" optional,
-        user_apply_message: "user_apply_message" optional,
-    });
-    impl PostRequestBuyerInformation {
-        /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
-        #[inline]
-        pub fn new(
-            type_: PostRequestBuyerInformationType,
-            name: impl Into<String>,
-        ) -> Self {
-            Self {
-                type_,
-                name: name.into(),
-                taxpayer_id: None,
-                address: None,
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-                phone: None,
-                email: None,
-                amount: None,
-                out_trade_no: None,
-                fapiao_bill_type: None,
-                user_apply_message: None,
-            }
-        }
-    }
+    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
     /// 开具的发票类型
-    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -1720,7 +1449,7 @@ pub mod issue_general {
         }
     }
     /// 发票类型
-    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
@@ -1830,61 +1559,9 @@ pub mod issue_general {
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestFapiaoInformationTransactionInformation {
-        /// 支付渠道
-        ///
-        /// Example: `WECHAT_PAY`
-        pub pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
-        /// 支付订单号
-        ///
-        /// Example: `4200000008202508080512076713`
-        pub transaction_id: String,
-        /// 支付商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 交易金额
-        ///
-        /// Example: `382895`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
-        pay_channel: "pay_channel" required,
-        transaction_id: "transaction_id" required,
-        out_trade_no: "out_trade_no" optional,
-        amount: "amount" required,
-    });
-    impl PostRequestFapiaoInformationTransactionInformation {
-        /// A `PostRequestFapiaoInformationTransactionInformation` with its required fields (`pay_channel`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationTransactionInformation { out_trade_no: Some(…), ..PostRequestFapiaoInformationTransactionInformation::new(…) }`.
-        #[inline]
-        pub fn new(
-            pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
-            transaction_id: impl Into<String>,
-            amount: i64,
-        ) -> Self {
-            Self {
-                pay_channel,
-                transaction_id: transaction_id.into(),
-                out_trade_no: None,
-                amount,
-            }
-        }
-    }
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// `WECHAT_PAY`
-        WechatPay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
-        WechatPay = "WECHAT_PAY",
-    });
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
 pub mod issue_passenger_transport {
@@ -1941,11 +1618,11 @@ pub mod issue_passenger_transport {
         }
     }
     /// 购买方信息
-    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
+    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
     /// 开具的发票类型
-    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -2058,7 +1735,7 @@ pub mod issue_passenger_transport {
         }
     }
     /// 发票类型
-    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
@@ -2343,9 +2020,9 @@ pub mod issue_passenger_transport {
         OtherTransportation = "OTHER_TRANSPORTATION",
     });
     /// PostRequestFapiaoInformationTransactionInformation
-    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
     /// 支付渠道
-    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
 pub mod issue_refined_oil {
@@ -2402,11 +2079,11 @@ pub mod issue_refined_oil {
         }
     }
     /// 购买方信息
-    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
+    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::models::BuyerInformation;
     /// 开具的发票类型
-    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -2519,7 +2196,7 @@ pub mod issue_refined_oil {
         }
     }
     /// 发票类型
-    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
@@ -2688,9 +2365,9 @@ pub mod issue_refined_oil {
         Leter = "LETER",
     });
     /// PostRequestFapiaoInformationTransactionInformation
-    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
     /// 支付渠道
-    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
 pub mod real_estate_leasing {
@@ -2842,9 +2519,9 @@ pub mod real_estate_leasing {
         }
     }
     /// 开具的发票类型
-    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// 购买方类型
-    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::models::Type;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -2957,7 +2634,7 @@ pub mod real_estate_leasing {
         }
     }
     /// 发票类型
-    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
@@ -3137,9 +2814,9 @@ pub mod real_estate_leasing {
         }
     }
     /// PostRequestFapiaoInformationTransactionInformation
-    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::models::TransactionInformation;
     /// 支付渠道
-    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::models::PayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
 pub mod upload_fapiao_file {

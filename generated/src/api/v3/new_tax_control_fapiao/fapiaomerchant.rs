@@ -263,22 +263,7 @@ pub mod listspinvitemchinfo {
         }
     }
     /// 商户邀请状态
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestMchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestMchInviteStatus {
-        /// `MCH_INVITE_SUCC`
-        MchInviteSucc,
-        /// `MCH_INVITE_FAILED`
-        MchInviteFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestMchInviteStatus {
-        MchInviteSucc = "MCH_INVITE_SUCC",
-        MchInviteFailed = "MCH_INVITE_FAILED",
-    });
+    pub type GetRequestMchInviteStatus = crate::v3::new_tax_control_fapiao::models::MchInviteStatus;
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -320,26 +305,7 @@ pub mod listspinvitemchinfo {
         }
     }
     /// 相关链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseLinks {
-        /// 下一页链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
-        pub next: Option<String>,
-        /// 上一页链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
-        pub prev: Option<String>,
-        /// 当前链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
-        pub self_: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseLinks {
-        next: "next" optional,
-        prev: "prev" optional,
-        self_: "self" optional,
-    });
+    pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::models::Links;
     /// GetResponseMchInviteResultList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseMchInviteResultList {
@@ -419,5 +385,5 @@ pub mod listspinvitemchinfo {
         UnknownError = "UNKNOWN_ERROR",
     });
     /// 商户邀请的状态
-    pub type GetResponseMchInviteResultListMchInviteStatus = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetRequestMchInviteStatus;
+    pub type GetResponseMchInviteResultListMchInviteStatus = crate::v3::new_tax_control_fapiao::models::MchInviteStatus;
 }

@@ -78,9 +78,9 @@ pub mod base_information {
         extra_information: "extra_information" optional,
     });
     /// 附加信息
-    pub type GetResponseExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
+    pub type GetResponseExtraInformation = crate::v3::new_tax_control_fapiao::models::ExtraInformation;
     /// 销售方信息
-    pub type GetResponseSellerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationSellerInformation;
+    pub type GetResponseSellerInformation = crate::v3::new_tax_control_fapiao::models::SellerInformation;
 }
 /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -577,5 +577,5 @@ pub mod tax_codes {
         tax_prefer_mark: "tax_prefer_mark" optional,
     });
     /// 相关链接
-    pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetResponseLinks;
+    pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::models::Links;
 }

@@ -59,7 +59,7 @@ impl GetRequest {
     }
 }
 /// 开票场景
-pub type GetRequestScene = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::PostRequestScene;
+pub type GetRequestScene = crate::v3::new_tax_control_fapiao::models::Scene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -132,9 +132,9 @@ pub struct GetResponse {
     user_apply_message: "user_apply_message" optional,
 });
 /// 开具的发票类型
-pub type GetResponseFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
+pub type GetResponseFapiaoBillType = crate::v3::new_tax_control_fapiao::models::FapiaoBillType;
 /// 购买方类型
-pub type GetResponseType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
+pub type GetResponseType = crate::v3::new_tax_control_fapiao::models::Type;
 /// `/v3/new-tax-control-fapiao/user-title/title-url`
 pub mod title_url {
     /// The chain step for `/v3/new-tax-control-fapiao/user-title/title-url`, reached with `client.v3().new_tax_control_fapiao().user_title().title_url()`.

@@ -132,25 +132,7 @@ pub mod by_contract_id {
         UserSelectFree = "USER_SELECT_FREE",
     });
     /// 签约模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseContractMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseContractMode {
-        /// `LIMIT_BANK_CARD`: 指定卡签约
-        LimitBankCard,
-        /// `PRIORITY_BANK_CARD`: 优先卡签约
-        PriorityBankCard,
-        /// `LIMIT_NONE`: 任意卡签约
-        LimitNone,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseContractMode {
-        LimitBankCard = "LIMIT_BANK_CARD",
-        PriorityBankCard = "PRIORITY_BANK_CARD",
-        LimitNone = "LIMIT_NONE",
-    });
+    pub type GetResponseContractMode = crate::v3::offlineface::models::ContractMode;
     /// 签约状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -224,7 +206,7 @@ pub mod presign {
         }
     }
     /// 签约模式
-    pub type PostRequestContractMode = crate::v3::offlineface::contracts::by_contract_id::GetResponseContractMode;
+    pub type PostRequestContractMode = crate::v3::offlineface::models::ContractMode;
     /// 刷脸用户信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFacepayUser {
@@ -263,44 +245,9 @@ pub mod presign {
         }
     }
     /// 证件信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestFacepayUserIdentification {
-        /// 证件类型
-        pub identification_type: PostRequestFacepayUserIdentificationIdentificationType,
-        /// 证件ID
-        pub identification_number: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFacepayUserIdentification {
-        identification_type: "identification_type" required,
-        identification_number: "identification_number" required,
-    });
-    impl PostRequestFacepayUserIdentification {
-        /// A `PostRequestFacepayUserIdentification` of its required fields (`identification_type`, `identification_number`).
-        #[inline]
-        pub fn new(
-            identification_type: PostRequestFacepayUserIdentificationIdentificationType,
-            identification_number: impl Into<String>,
-        ) -> Self {
-            Self {
-                identification_type,
-                identification_number: identification_number.into(),
-            }
-        }
-    }
+    pub type PostRequestFacepayUserIdentification = crate::v3::offlineface::models::Identification;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFacepayUserIdentificationIdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFacepayUserIdentificationIdentificationType {
-        /// `IDCARD`
-        Idcard,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFacepayUserIdentificationIdentificationType {
-        Idcard = "IDCARD",
-    });
+    pub type PostRequestFacepayUserIdentificationIdentificationType = crate::v3::offlineface::models::IdentificationType;
     /// 签约指定银行卡
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLimitBankCard {
@@ -326,9 +273,9 @@ pub mod presign {
         phone: "phone" optional,
     });
     /// 开卡人证件
-    pub type PostRequestLimitBankCardIdentification = crate::v3::offlineface::contracts::presign::PostRequestFacepayUserIdentification;
+    pub type PostRequestLimitBankCardIdentification = crate::v3::offlineface::models::Identification;
     /// 证件类型
-    pub type PostRequestLimitBankCardIdentificationIdentificationType = crate::v3::offlineface::contracts::presign::PostRequestFacepayUserIdentificationIdentificationType;
+    pub type PostRequestLimitBankCardIdentificationIdentificationType = crate::v3::offlineface::models::IdentificationType;
     /// The response of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

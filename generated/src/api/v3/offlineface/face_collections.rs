@@ -95,25 +95,7 @@ pub struct GetResponseFaceCollections {
     confirm_time: "confirm_time" optional,
 });
 /// 重采状态
-///
-/// A value this client does not know yet is kept as [`GetResponseFaceCollectionsCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseFaceCollectionsCollectionState {
-    /// `COLLECTION_REQUIRED`: 该刷脸用户需要进行重采
-    CollectionRequired,
-    /// `PHOTO_UPLOADED`: 照片已上传
-    PhotoUploaded,
-    /// `COMPLETE`: 支付用户已经确认照片, 重采结束
-    Complete,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseFaceCollectionsCollectionState {
-    CollectionRequired = "COLLECTION_REQUIRED",
-    PhotoUploaded = "PHOTO_UPLOADED",
-    Complete = "COMPLETE",
-});
+pub type GetResponseFaceCollectionsCollectionState = crate::v3::offlineface::models::CollectionState;
 /// `/v3/offlineface/face-collections/{collection_id}`
 pub mod by_collection_id {
     /// The chain step for `/v3/offlineface/face-collections/{collection_id}`, reached with `client.v3().offlineface().face_collections().collection_id(collection_id)`.
@@ -168,5 +150,5 @@ pub mod by_collection_id {
         }
     }
     /// 重采状态
-    pub type GetResponseCollectionState = crate::v3::offlineface::face_collections::GetResponseFaceCollectionsCollectionState;
+    pub type GetResponseCollectionState = crate::v3::offlineface::models::CollectionState;
 }

@@ -107,19 +107,7 @@ impl PostRequestAmount {
     }
 }
 /// 货币类型
-///
-/// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestAmountCurrency {
-    /// `CNY`
-    Cny,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestAmountCurrency {
-    Cny = "CNY",
-});
+pub type PostRequestAmountCurrency = crate::v3::offlineface::models::Currency;
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
@@ -286,66 +274,15 @@ impl PostResponse {
     }
 }
 /// 金额信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseAmount {
-    /// 总金额
-    pub total: Option<i64>,
-    /// 货币类型
-    pub currency: Option<PostResponseAmountCurrency>,
-}
-::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" optional,
-    currency: "currency" optional,
-});
+pub type PostResponseAmount = crate::v3::offlineface::models::Amount;
 /// 货币类型
-pub type PostResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
+pub type PostResponseAmountCurrency = crate::v3::offlineface::models::Currency;
 /// 支付用户信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePayer {
-    /// 公众下的openid
-    pub sp_openid: Option<String>,
-    /// 子公众下的openid
-    pub sub_openid: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponsePayer {
-    sp_openid: "sp_openid" optional,
-    sub_openid: "sub_openid" optional,
-});
+pub type PostResponsePayer = crate::v3::offlineface::models::Payer;
 /// 支付场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseSceneInfo {
-    /// 设备IP
-    pub device_ip: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseSceneInfo {
-    device_ip: "device_ip" optional,
-});
+pub type PostResponseSceneInfo = crate::v3::offlineface::models::SceneInfo;
 /// 交易类型
-///
-/// A value this client does not know yet is kept as [`PostResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseTradeType {
-    /// `NATIVE`
-    Native,
-    /// `JSAPI`
-    Jsapi,
-    /// `APP`
-    App,
-    /// `MWEB`
-    Mweb,
-    /// `AUTH`: 行业代扣
-    Auth,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseTradeType {
-    Native = "NATIVE",
-    Jsapi = "JSAPI",
-    App = "APP",
-    Mweb = "MWEB",
-    Auth = "AUTH",
-});
+pub type PostResponseTradeType = crate::v3::offlineface::models::TradeType;
 /// `/v3/offlineface/transactions/out-trade-no`
 pub mod out_trade_no {
     /// The chain step for `/v3/offlineface/transactions/out-trade-no`, reached with `client.v3().offlineface().transactions().out_trade_no()`.
@@ -534,14 +471,14 @@ pub mod out_trade_no {
             }
         }
         /// 金额信息
-        pub type GetResponseAmount = crate::v3::offlineface::transactions::PostResponseAmount;
+        pub type GetResponseAmount = crate::v3::offlineface::models::Amount;
         /// 货币类型
-        pub type GetResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
+        pub type GetResponseAmountCurrency = crate::v3::offlineface::models::Currency;
         /// 支付用户信息
-        pub type GetResponsePayer = crate::v3::offlineface::transactions::PostResponsePayer;
+        pub type GetResponsePayer = crate::v3::offlineface::models::Payer;
         /// 支付场景信息
-        pub type GetResponseSceneInfo = crate::v3::offlineface::transactions::PostResponseSceneInfo;
+        pub type GetResponseSceneInfo = crate::v3::offlineface::models::SceneInfo;
         /// 交易类型
-        pub type GetResponseTradeType = crate::v3::offlineface::transactions::PostResponseTradeType;
+        pub type GetResponseTradeType = crate::v3::offlineface::models::TradeType;
     }
 }

@@ -187,57 +187,13 @@ pub mod by_organization_id {
                     Contracted = "CONTRACTED",
                 });
                 /// 职工信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseStaffInfo {
-                    /// 职业
-                    pub occupation: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseStaffInfo {
-                    occupation: "occupation" optional,
-                });
+                pub type GetResponseStaffInfo = crate::v3::offlinefacemch::models::StaffInfo;
                 /// 用户状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseStatus {
-                    /// `NORMAL`
-                    Normal,
-                    /// `DISABLED`
-                    Disabled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseStatus {
-                    Normal = "NORMAL",
-                    Disabled = "DISABLED",
-                });
+                pub type GetResponseStatus = crate::v3::offlinefacemch::models::Status;
                 /// 学生信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseStudentInfo {
-                    /// 班级名
-                    pub class_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseStudentInfo {
-                    class_name: "class_name" optional,
-                });
+                pub type GetResponseStudentInfo = crate::v3::offlinefacemch::models::StudentInfo;
                 /// 用户类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseUserType {
-                    /// `STUDENT`
-                    Student,
-                    /// `STUFF`
-                    Stuff,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseUserType {
-                    Student = "STUDENT",
-                    Stuff = "STUFF",
-                });
+                pub type GetResponseUserType = crate::v3::offlinefacemch::models::UserType;
                 /// The request of `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息修改接口).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
@@ -263,13 +219,13 @@ pub mod by_organization_id {
                     phone: "phone" optional,
                 });
                 /// 职工信息
-                pub type PatchRequestStaffInfo = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStaffInfo;
+                pub type PatchRequestStaffInfo = crate::v3::offlinefacemch::models::StaffInfo;
                 /// 状态
-                pub type PatchRequestStatus = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStatus;
+                pub type PatchRequestStatus = crate::v3::offlinefacemch::models::Status;
                 /// 学生信息
-                pub type PatchRequestStudentInfo = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStudentInfo;
+                pub type PatchRequestStudentInfo = crate::v3::offlinefacemch::models::StudentInfo;
                 /// 用户类型
-                pub type PatchRequestUserType = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseUserType;
+                pub type PatchRequestUserType = crate::v3::offlinefacemch::models::UserType;
             }
         }
         /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`

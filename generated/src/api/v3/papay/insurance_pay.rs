@@ -91,75 +91,11 @@ pub mod policy_periods {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` (保险商户查询保险自动续费预约API).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct GetResponse {
-                        /// 保单的扣费周期编号
-                        ///
-                        /// Example: `1`
-                        pub policy_period_id: i64,
-                        /// 当前扣费周期的状态
-                        ///
-                        /// Example: `NO_SCHEDULED`
-                        pub policy_period_state: Option<String>,
-                        /// 可扣费开始日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_start_date: Option<String>,
-                        /// 可扣费结束日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_end_date: Option<String>,
-                        /// 已预约的扣费金额信息
-                        pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                        /// 实际扣费金额
-                        pub deduct_amount: Option<GetResponseDeductAmount>,
-                        /// 实际扣费的日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_date: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        policy_period_id: "policy_period_id" required,
-                        policy_period_state: "policy_period_state" optional,
-                        deduct_start_date: "deduct_start_date" optional,
-                        deduct_end_date: "deduct_end_date" optional,
-                        scheduled_amount: "scheduled_amount" optional,
-                        deduct_amount: "deduct_amount" optional,
-                        deduct_date: "deduct_date" optional,
-                    });
-                    impl GetResponse {
-                        /// A `GetResponse` with its required fields (`policy_period_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { policy_period_state: Some(…), ..GetResponse::new(…) }`.
-                        #[inline]
-                        pub fn new(policy_period_id: i64) -> Self {
-                            Self {
-                                policy_period_id,
-                                policy_period_state: None,
-                                deduct_start_date: None,
-                                deduct_end_date: None,
-                                scheduled_amount: None,
-                                deduct_amount: None,
-                                deduct_date: None,
-                            }
-                        }
-                    }
+                    pub type GetResponse = crate::v3::papay::models::PolicyPeriodIdResponse;
                     /// 实际扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: Option<i64>,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
-                        total: "total" optional,
-                        currency: "currency" optional,
-                    });
+                    pub type GetResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 已预约的扣费金额信息
-                    pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                     pub mod schedule {
                         /// The chain step for `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, reached with `client.v3().papay().insurance_pay().policy_periods().contract_id().contract_id(contract_id).policy_period_id().policy_period_id(policy_period_id).schedule()`.
@@ -211,34 +147,13 @@ pub mod policy_periods {
                             }
                         }
                         /// 预约扣费金额信息
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequestScheduledAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: i64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestScheduledAmount {
-                            total: "total" required,
-                            currency: "currency" optional,
-                        });
-                        impl PostRequestScheduledAmount {
-                            /// A `PostRequestScheduledAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestScheduledAmount { currency: Some(…), ..PostRequestScheduledAmount::new(…) }`.
-                            #[inline]
-                            pub fn new(total: i64) -> Self {
-                                Self { total, currency: None }
-                            }
-                        }
+                        pub type PostRequestScheduledAmount = crate::v3::papay::models::ScheduledAmount;
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
-                        pub type PostResponse = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponse;
+                        pub type PostResponse = crate::v3::papay::models::PolicyPeriodIdResponse;
                         /// 实际扣费金额
-                        pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 已预约的扣费金额信息
-                        pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
                     }
                 }
             }
@@ -352,35 +267,10 @@ pub mod transactions {
             }
         }
         /// 扣费金额信息
-        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+        pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 商户订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 扣费金额信息
-            pub amount: PostResponseAmount,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            out_trade_no: "out_trade_no" required,
-            amount: "amount" required,
-        });
-        impl PostResponse {
-            /// A `PostResponse` of its required fields (`out_trade_no`, `amount`).
-            #[inline]
-            pub fn new(
-                out_trade_no: impl Into<String>,
-                amount: PostResponseAmount,
-            ) -> Self {
-                Self {
-                    out_trade_no: out_trade_no.into(),
-                    amount,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
         /// 扣费金额信息
-        pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+        pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
     }
 }

@@ -140,41 +140,9 @@ pub mod contracts {
                             }
                         }
                         /// PostRequestPolicyPeriods
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequestPolicyPeriods {
-                            /// 保险扣费周期编号
-                            ///
-                            /// Example: `1`
-                            pub policy_period_id: i64,
-                            /// 预计扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub estimated_deduct_date: String,
-                            /// 预计扣费金额
-                            pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                            policy_period_id: "policy_period_id" required,
-                            estimated_deduct_date: "estimated_deduct_date" required,
-                            estimated_deduct_amount: "estimated_deduct_amount" required,
-                        });
-                        impl PostRequestPolicyPeriods {
-                            /// A `PostRequestPolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`).
-                            #[inline]
-                            pub fn new(
-                                policy_period_id: i64,
-                                estimated_deduct_date: impl Into<String>,
-                                estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                            ) -> Self {
-                                Self {
-                                    policy_period_id,
-                                    estimated_deduct_date: estimated_deduct_date.into(),
-                                    estimated_deduct_amount,
-                                }
-                            }
-                        }
+                        pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
                         /// 预计扣费金额
-                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                     }
                 }
             }
@@ -320,80 +288,11 @@ pub mod contracts {
                         }
                     }
                     /// 委托代扣协议状态
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseContractState {
-                        /// `SIGNED`
-                        Signed,
-                        /// `TERMINATED`
-                        Terminated,
-                        /// `SIGN_FAILED`
-                        SignFailed,
-                        /// `TO_BE_RENEWED`
-                        ToBeRenewed,
-                        /// `TERMINATE_PENDING`
-                        TerminatePending,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseContractState {
-                        Signed = "SIGNED",
-                        Terminated = "TERMINATED",
-                        SignFailed = "SIGN_FAILED",
-                        ToBeRenewed = "TO_BE_RENEWED",
-                        TerminatePending = "TERMINATE_PENDING",
-                    });
+                    pub type GetResponseContractState = crate::v3::papay::models::ContractState;
                     /// 协议解约信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseContractTerminateInfo {
-                        /// 协议解约方式
-                        ///
-                        /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: Option<
-                            GetResponseContractTerminateInfoContractTerminationMode,
-                        >,
-                        /// 协议解约时间
-                        ///
-                        /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: Option<String>,
-                        /// 解约备注
-                        ///
-                        /// Example: `用户解约`
-                        pub contract_termination_remark: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" optional,
-                        contract_terminated_time: "contract_terminated_time" optional,
-                        contract_termination_remark: "contract_termination_remark" optional,
-                    });
+                    pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ContractTerminateInfo;
                     /// 协议解约方式
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseContractTerminateInfoContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseContractTerminateInfoContractTerminationMode {
-                        /// `USER_TERMINATE`
-                        UserTerminate,
-                        /// `MCH_API_TERMINATE`
-                        MchApiTerminate,
-                        /// `WEPAY_WEB_TERMINATE`
-                        WepayWebTerminate,
-                        /// `CUSTOMER_SERVICE_TERMINATE`
-                        CustomerServiceTerminate,
-                        /// `SYSTEM_TERMINATE`
-                        SystemTerminate,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseContractTerminateInfoContractTerminationMode {
-                        UserTerminate = "USER_TERMINATE",
-                        MchApiTerminate = "MCH_API_TERMINATE",
-                        WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-                        CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-                        SystemTerminate = "SYSTEM_TERMINATE",
-                    });
+                    pub type GetResponseContractTerminateInfoContractTerminationMode = crate::v3::papay::models::ContractTerminationMode;
                     /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().insurance_sign().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -418,28 +317,7 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostRequest {
-                            /// 解约备注
-                            ///
-                            /// Example: `用户解约`
-                            pub contract_termination_remark: String,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            contract_termination_remark: "contract_termination_remark" required,
-                        });
-                        impl PostRequest {
-                            /// A `PostRequest` of its required fields (`contract_termination_remark`).
-                            #[inline]
-                            pub fn new(
-                                contract_termination_remark: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    contract_termination_remark: contract_termination_remark
-                                        .into(),
-                                }
-                            }
-                        }
+                        pub type PostRequest = crate::v3::papay::models::ContractTerminationRemarkRequest;
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
@@ -530,11 +408,11 @@ pub mod contracts {
                             }
                         }
                         /// 委托代扣协议状态
-                        pub type PostResponseContractState = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractState;
+                        pub type PostResponseContractState = crate::v3::papay::models::ContractState;
                         /// 协议解约信息
-                        pub type PostResponseContractTerminateInfo = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
+                        pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ContractTerminateInfo;
                         /// 协议解约方式
-                        pub type PostResponseContractTerminateInfoContractTerminationMode = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfoContractTerminationMode;
+                        pub type PostResponseContractTerminateInfoContractTerminationMode = crate::v3::papay::models::ContractTerminationMode;
                     }
                 }
             }
@@ -726,60 +604,15 @@ pub mod contracts {
                 }
             }
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// PostRequestPolicyPeriods
-            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
+            pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// 用户实名信息
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestRealIdentity {
-                /// 自然人姓名
-                ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: String,
-                /// 自然人身份证号码
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: String,
-                /// 实名验证类型
-                ///
-                /// Example: `ID_CARD`
-                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-                real_name: "real_name" required,
-                id_card_number: "id_card_number" required,
-                identity_type: "identity_type" optional,
-            });
-            impl PostRequestRealIdentity {
-                /// A `PostRequestRealIdentity` with its required fields (`real_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRealIdentity { identity_type: Some(…), ..PostRequestRealIdentity::new(…) }`.
-                #[inline]
-                pub fn new(
-                    real_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        real_name: real_name.into(),
-                        id_card_number: id_card_number.into(),
-                        identity_type: None,
-                    }
-                }
-            }
+            pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
             /// 实名验证类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestRealIdentityIdentityType {
-                /// `ID_CARD`
-                IdCard,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-                IdCard = "ID_CARD",
-            });
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -956,107 +789,23 @@ pub mod contracts {
                 }
             }
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// 跳转控制信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestJumpControl {
-                /// 跳转的应用AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub jump_appid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestJumpControl {
-                jump_appid: "jump_appid" optional,
-            });
+            pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
             /// PostRequestPolicyPeriods
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestPolicyPeriods {
-                /// 保险扣费周期编号
-                ///
-                /// Example: `1`
-                pub policy_period_id: i64,
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计扣费金额
-                pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                /// 保障详情
-                pub policy_coverage_detail: Option<
-                    PostRequestPolicyPeriodsPolicyCoverageDetail,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                policy_period_id: "policy_period_id" required,
-                estimated_deduct_date: "estimated_deduct_date" required,
-                estimated_deduct_amount: "estimated_deduct_amount" required,
-                policy_coverage_detail: "policy_coverage_detail" optional,
-            });
-            impl PostRequestPolicyPeriods {
-                /// A `PostRequestPolicyPeriods` with its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPolicyPeriods { policy_coverage_detail: Some(…), ..PostRequestPolicyPeriods::new(…) }`.
-                #[inline]
-                pub fn new(
-                    policy_period_id: i64,
-                    estimated_deduct_date: impl Into<String>,
-                    estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                ) -> Self {
-                    Self {
-                        policy_period_id,
-                        estimated_deduct_date: estimated_deduct_date.into(),
-                        estimated_deduct_amount,
-                        policy_coverage_detail: None,
-                    }
-                }
-            }
+            pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// 保障详情
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
-                /// 保单额度
-                ///
-                /// Example: `50000`
-                pub policy_amount: Option<String>,
-                /// 保险条款列表
-                pub policy_clauses: Option<
-                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
-                policy_amount: "policy_amount" optional,
-                policy_clauses: "policy_clauses" optional,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                /// 条款内容
-                ///
-                /// Example: `example_clause_name`
-                pub clause_name: Option<String>,
-                /// 条款额度
-                ///
-                /// Example: `example_clause_quota`
-                pub clause_quota: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                clause_name: "clause_name" optional,
-                clause_quota: "clause_quota" optional,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
-            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
+            pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
             /// 实名验证类型
-            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 拉起微信支付客户端的URL
-                ///
-                /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                pub redirect_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" optional,
-            });
+            pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse;
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
         pub mod jsapi {
@@ -1080,157 +829,21 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 应用ID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 用户在直连商户应用下的用户标示
-                ///
-                /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                pub openid: Option<String>,
-                /// 委托代扣模板ID
-                ///
-                /// Example: `12535`
-                pub plan_id: i64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 被保人的展示名称
-                ///
-                /// Example: `*明`
-                pub insured_display_name: String,
-                /// 签约结果通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: String,
-                /// 保险保单的开始日期
-                ///
-                /// Example: `2019-11-22`
-                pub policy_start_date: String,
-                /// 保险保单的结束日期
-                ///
-                /// Example: `2020-11-22`
-                pub policy_end_date: String,
-                /// 保单的扣费周期列表
-                pub policy_periods: Vec<PostRequestPolicyPeriods>,
-                /// 扣费金额信息
-                pub amount: Option<PostRequestAmount>,
-                /// 商户订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_trade_no: Option<String>,
-                /// 商品描述
-                ///
-                /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: Option<String>,
-                /// 支付结果通知地址
-                ///
-                /// Example: `https://www.qq.com/`
-                pub transaction_notify_url: Option<String>,
-                /// 商户侧用户标识
-                ///
-                /// Example: `用户昵称`
-                pub out_user_code: Option<String>,
-                /// 订单优惠标记
-                ///
-                /// Example: `DISCOUNTS`
-                pub goods_tag: Option<String>,
-                /// 附加数据
-                ///
-                /// Example: `自定义数据`
-                pub attach: Option<String>,
-                /// 是否自动续保
-                ///
-                /// Example: `true`
-                pub can_auto_insure: Option<bool>,
-                /// 是否自动重新投保
-                ///
-                /// Example: `false`
-                pub can_auto_reinsure: Option<bool>,
-                /// 用户实名信息
-                pub real_identity: Option<PostRequestRealIdentity>,
-                /// 合并扣费期数
-                ///
-                /// Example: `1`
-                pub combined_deduct_period_count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" required,
-                openid: "openid" optional,
-                plan_id: "plan_id" required,
-                out_contract_code: "out_contract_code" required,
-                insured_display_name: "insured_display_name" required,
-                contract_notify_url: "contract_notify_url" required,
-                policy_start_date: "policy_start_date" required,
-                policy_end_date: "policy_end_date" required,
-                policy_periods: "policy_periods" required,
-                amount: "amount" optional,
-                out_trade_no: "out_trade_no" optional,
-                description: "description" optional,
-                transaction_notify_url: "transaction_notify_url" optional,
-                out_user_code: "out_user_code" optional,
-                goods_tag: "goods_tag" optional,
-                attach: "attach" optional,
-                can_auto_insure: "can_auto_insure" optional,
-                can_auto_reinsure: "can_auto_reinsure" optional,
-                real_identity: "real_identity" optional,
-                combined_deduct_period_count: "combined_deduct_period_count" optional,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    insured_display_name: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    policy_start_date: impl Into<String>,
-                    policy_end_date: impl Into<String>,
-                    policy_periods: Vec<PostRequestPolicyPeriods>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        openid: None,
-                        plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        insured_display_name: insured_display_name.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        policy_start_date: policy_start_date.into(),
-                        policy_end_date: policy_end_date.into(),
-                        policy_periods,
-                        amount: None,
-                        out_trade_no: None,
-                        description: None,
-                        transaction_notify_url: None,
-                        out_user_code: None,
-                        goods_tag: None,
-                        attach: None,
-                        can_auto_insure: None,
-                        can_auto_reinsure: None,
-                        real_identity: None,
-                        combined_deduct_period_count: None,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::papay::models::AppidRequest;
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// PostRequestPolicyPeriods
-            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
+            pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// 保障详情
-            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses;
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
-            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
+            pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
             /// 实名验证类型
-            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1265,42 +878,23 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            pub type PostRequest = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::jsapi::PostRequest;
+            pub type PostRequest = crate::v3::papay::models::AppidRequest;
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// PostRequestPolicyPeriods
-            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
+            pub type PostRequestPolicyPeriods = crate::v3::papay::models::RequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// 保障详情
-            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::models::PolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses;
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::models::PolicyClauses;
             /// 用户实名信息
-            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
+            pub type PostRequestRealIdentity = crate::v3::papay::models::RealIdentity;
             /// 实名验证类型
-            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::models::IdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 预签约ID
-                ///
-                /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: Option<String>,
-                /// 跳转签约小程序的AppID
-                ///
-                /// Example: `wxbd687630cd02ce1d`
-                pub redirect_appid: Option<String>,
-                /// 跳转签约小程序的路径
-                ///
-                /// Example: `pages/PwdExemptContract/index`
-                pub redirect_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" optional,
-                redirect_appid: "redirect_appid" optional,
-                redirect_path: "redirect_path" optional,
-            });
+            pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdResponse;
         }
     }
 }
@@ -1419,9 +1013,9 @@ pub mod policy_periods {
                             }
                         }
                         /// PostRequestPolicyPeriods
-                        pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
+                        pub type PostRequestPolicyPeriods = crate::v3::papay::models::PolicyPeriods;
                         /// 预计扣费金额
-                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -1456,7 +1050,7 @@ pub mod policy_periods {
                             estimated_deduct_amount: "estimated_deduct_amount" optional,
                         });
                         /// 预计扣费金额
-                        pub type PostResponsePolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponsePolicyPeriodsEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                     }
                 }
             }
@@ -1630,11 +1224,11 @@ pub mod policy_periods_ {
                         deduct_date: "deduct_date" optional,
                     });
                     /// 实际扣费金额
-                    pub type GetResponseDataDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDataDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 扣费周期预计的扣费金额
-                    pub type GetResponseDataEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDataEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 已预约的扣费金额信息
-                    pub type GetResponseDataScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDataScheduledAmount = crate::v3::papay::models::DeductAmount;
                 }
             }
         }

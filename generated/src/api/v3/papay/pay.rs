@@ -148,11 +148,11 @@ pub mod harmony {
                 }
             }
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
-            pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
+            pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
             /// 扣费金额信息
-            pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
         }
     }
 }
@@ -224,61 +224,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetRequest {
-                    /// 子商户号商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" required,
-                });
-                impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sub_mchid`).
-                    #[inline]
-                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                }
+                pub type GetRequest = crate::v3::papay::models::SubMchidRequest;
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 扣费预约的状态
-                    ///
-                    /// Example: `NO_SCHEDULED`
-                    pub schedule_state: Option<String>,
-                    /// 可扣费开始日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_start_date: Option<String>,
-                    /// 可扣费结束日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_end_date: Option<String>,
-                    /// 已预约的扣费金额信息
-                    pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                    /// 实际扣费金额
-                    pub deduct_amount: Option<GetResponseDeductAmount>,
-                    /// 实际扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_date: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    schedule_state: "schedule_state" optional,
-                    deduct_start_date: "deduct_start_date" optional,
-                    deduct_end_date: "deduct_end_date" optional,
-                    scheduled_amount: "scheduled_amount" optional,
-                    deduct_amount: "deduct_amount" optional,
-                    deduct_date: "deduct_date" optional,
-                });
+                pub type GetResponse = crate::v3::papay::models::ScheduleStateResponse;
                 /// 实际扣费金额
-                pub type GetResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type GetResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                 /// 已预约的扣费金额信息
-                pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type GetResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
                     /// The chain step for `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().partner().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -341,13 +293,13 @@ pub mod partner {
                         }
                     }
                     /// 预约的金额信息
-                    pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                    pub type PostRequestScheduleAmount = crate::v3::papay::models::ScheduledAmount;
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                    pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
+                    pub type PostResponse = crate::v3::papay::models::ScheduleStateResponse;
                     /// 实际扣费金额
-                    pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type PostResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 已预约的扣费金额信息
-                    pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type PostResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
                 }
             }
         }
@@ -465,11 +417,11 @@ pub mod partner {
                 }
             }
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
-            pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
+            pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
             /// 扣费金额信息
-            pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
         }
     }
 }
@@ -519,11 +471,11 @@ pub mod schedules {
                 }
             }
             /// The response of `GET /v3/papay/pay/schedules/contract-id/{contract_id}` (查询扣费预约API).
-            pub type GetResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
+            pub type GetResponse = crate::v3::papay::models::ScheduleStateResponse;
             /// 实际扣费金额
-            pub type GetResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type GetResponseDeductAmount = crate::v3::papay::models::DeductAmount;
             /// 已预约的扣费金额信息
-            pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type GetResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
             pub mod schedule {
                 /// The chain step for `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -573,13 +525,13 @@ pub mod schedules {
                     }
                 }
                 /// 预约的金额信息
-                pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                pub type PostRequestScheduleAmount = crate::v3::papay::models::ScheduledAmount;
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
+                pub type PostResponse = crate::v3::papay::models::ScheduleStateResponse;
                 /// 实际扣费金额
-                pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostResponseDeductAmount = crate::v3::papay::models::DeductAmount;
                 /// 已预约的扣费金额信息
-                pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostResponseScheduledAmount = crate::v3::papay::models::DeductAmount;
             }
         }
     }
@@ -684,10 +636,10 @@ pub mod transactions {
             }
         }
         /// 扣费金额信息
-        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+        pub type PostRequestAmount = crate::v3::papay::models::ScheduledAmount;
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
-        pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
+        pub type PostResponse = crate::v3::papay::models::OutTradeNoResponse;
         /// 扣费金额信息
-        pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+        pub type PostResponseAmount = crate::v3::papay::models::DeductAmount;
     }
 }

@@ -73,128 +73,13 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 应用ID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 用户在直连商户应用下的用户标示
-                ///
-                /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                pub openid: Option<String>,
-                /// 委托代扣模板ID
-                ///
-                /// Example: `12535`
-                pub plan_id: i64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 用户账户展示名称
-                ///
-                /// Example: `微信代扣用户A`
-                pub contract_display_account: String,
-                /// 签约结果通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: String,
-                /// 商户侧用户标识
-                ///
-                /// Example: `用户A`
-                pub out_user_code: Option<String>,
-                /// 用于预约扣费的预约信息
-                pub deduct_schedule: Option<PostRequestDeductSchedule>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" required,
-                openid: "openid" optional,
-                plan_id: "plan_id" required,
-                out_contract_code: "out_contract_code" required,
-                contract_display_account: "contract_display_account" required,
-                contract_notify_url: "contract_notify_url" required,
-                out_user_code: "out_user_code" optional,
-                deduct_schedule: "deduct_schedule" optional,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: i64,
-                    out_contract_code: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        openid: None,
-                        plan_id,
-                        out_contract_code: out_contract_code.into(),
-                        contract_display_account: contract_display_account.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        out_user_code: None,
-                        deduct_schedule: None,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
             /// 用于预约扣费的预约信息
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestDeductSchedule {
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计的扣费金额
-                pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                /// 商品描述
-                ///
-                /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                estimated_deduct_date: "estimated_deduct_date" required,
-                estimated_deduct_amount: "estimated_deduct_amount" required,
-                description: "description" required,
-            });
-            impl PostRequestDeductSchedule {
-                /// A `PostRequestDeductSchedule` of its required fields (`estimated_deduct_date`, `estimated_deduct_amount`, `description`).
-                #[inline]
-                pub fn new(
-                    estimated_deduct_date: impl Into<String>,
-                    estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                    description: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        estimated_deduct_date: estimated_deduct_date.into(),
-                        estimated_deduct_amount,
-                        description: description.into(),
-                    }
-                }
-            }
+            pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 预签约ID
-                ///
-                /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: Option<String>,
-                /// 跳转签约小程序的username
-                ///
-                /// Example: `gh_xxxxxxxxxxxxx`
-                pub miniprogram_username: Option<String>,
-                /// 跳转签约小程序的path
-                ///
-                /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
-                pub miniprogram_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" optional,
-                miniprogram_username: "miniprogram_username" optional,
-                miniprogram_path: "miniprogram_path" optional,
-            });
+            pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdMiniprogramUsernameResponse;
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
         pub mod h5 {
@@ -288,13 +173,13 @@ pub mod contracts {
                 }
             }
             /// 用于预约扣费的预约信息
-            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+            pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// 跳转控制信息
-            pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
+            pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-            pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostResponse;
+            pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse;
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
         pub mod jsapi {
@@ -318,22 +203,13 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequest;
+            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
             /// 用于预约扣费的预约信息
-            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+            pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 跳转签约流程的URL
-                ///
-                /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                pub redirect_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" optional,
-            });
+            pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -357,13 +233,13 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequest;
+            pub type PostRequest = crate::v3::papay::models::AppidOpenidRequest;
             /// 用于预约扣费的预约信息
-            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+            pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
+            pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdResponse;
         }
     }
 }
@@ -437,96 +313,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequest {
-                    /// 应用ID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: String,
-                    /// 用户在服务商商户应用下的用户标示
-                    ///
-                    /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    pub sp_openid: Option<String>,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 子商户的AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 子商户AppID对应的用户OpenID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_openid: Option<String>,
-                    /// 委托代扣模板ID
-                    ///
-                    /// Example: `12535`
-                    pub plan_id: i64,
-                    /// 商户签约协议号
-                    ///
-                    /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: String,
-                    /// 用户账户展示名称
-                    ///
-                    /// Example: `微信代扣用户A`
-                    pub contract_display_account: String,
-                    /// 签约结果通知地址
-                    ///
-                    /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: String,
-                    /// 商户侧用户标识
-                    ///
-                    /// Example: `用户A`
-                    pub out_user_code: Option<String>,
-                    /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" required,
-                    sp_openid: "sp_openid" optional,
-                    sub_mchid: "sub_mchid" required,
-                    sub_appid: "sub_appid" optional,
-                    sub_openid: "sub_openid" optional,
-                    plan_id: "plan_id" required,
-                    out_contract_code: "out_contract_code" required,
-                    contract_display_account: "contract_display_account" required,
-                    contract_notify_url: "contract_notify_url" required,
-                    out_user_code: "out_user_code" optional,
-                    deduct_schedule: "deduct_schedule" optional,
-                });
-                impl PostRequest {
-                    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        sp_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        plan_id: i64,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_appid: sp_appid.into(),
-                            sp_openid: None,
-                            sub_mchid: sub_mchid.into(),
-                            sub_appid: None,
-                            sub_openid: None,
-                            plan_id,
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            out_user_code: None,
-                            deduct_schedule: None,
-                        }
-                    }
-                }
+                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
                 /// 用于预约扣费的预约信息
-                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+                pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostResponse;
+                pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdMiniprogramUsernameResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
             pub mod h5 {
@@ -639,13 +432,13 @@ pub mod partner {
                     }
                 }
                 /// 用于预约扣费的预约信息
-                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+                pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                 /// 跳转控制信息
-                pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
+                pub type PostRequestJumpControl = crate::v3::papay::models::JumpControl;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-                pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostResponse;
+                pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
@@ -669,13 +462,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::partner::contracts::pre_entrust_sign::app::PostRequest;
+                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
                 /// 用于预约扣费的预约信息
-                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+                pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::jsapi::PostResponse;
+                pub type PostResponse = crate::v3::papay::models::RedirectUrlResponse2;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -699,13 +492,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::partner::contracts::pre_entrust_sign::app::PostRequest;
+                pub type PostRequest = crate::v3::papay::models::SpAppidRequest;
                 /// 用于预约扣费的预约信息
-                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
+                pub type PostRequestDeductSchedule = crate::v3::papay::models::DeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::ScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
+                pub type PostResponse = crate::v3::papay::models::PreEntrustwebIdResponse;
             }
         }
     }

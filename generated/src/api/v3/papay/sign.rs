@@ -330,159 +330,17 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct GetResponse {
-                        /// 商户号
-                        ///
-                        /// Example: `1900000109`
-                        pub mchid: Option<String>,
-                        /// 委托代扣协议ID
-                        ///
-                        /// Example: `123124412412423431`
-                        pub contract_id: Option<String>,
-                        /// 商户AppID
-                        ///
-                        /// Example: `wxd678efh567hg6787`
-                        pub appid: Option<String>,
-                        /// 委托代扣模板ID
-                        ///
-                        /// Example: `12535`
-                        pub plan_id: i64,
-                        /// 商户签约协议号
-                        ///
-                        /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: String,
-                        /// 用户账户展示名称
-                        ///
-                        /// Example: `微信代扣用户A`
-                        pub contract_display_account: Option<String>,
-                        /// 委托代扣协议状态
-                        ///
-                        /// Example: `SIGNED`
-                        pub contract_state: Option<String>,
-                        /// 协议签署时间
-                        ///
-                        /// Example: `2020-09-10T13:29:35+08:00`
-                        pub contract_signed_time: Option<String>,
-                        /// 协议到期时间
-                        ///
-                        /// Example: `2021-09-10T13:29:35+08:00`
-                        pub contract_expired_time: Option<String>,
-                        /// 用户OpenID
-                        ///
-                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: Option<String>,
-                        /// 协议解约信息
-                        pub contract_terminate_info: Option<
-                            GetResponseContractTerminateInfo,
-                        >,
-                        /// 商户侧用户标识
-                        ///
-                        /// Example: `用户A`
-                        pub out_user_code: Option<String>,
-                        /// 预约扣费场景的预约信息
-                        pub deduct_schedule: Option<GetResponseDeductSchedule>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" optional,
-                        contract_id: "contract_id" optional,
-                        appid: "appid" optional,
-                        plan_id: "plan_id" required,
-                        out_contract_code: "out_contract_code" required,
-                        contract_display_account: "contract_display_account" optional,
-                        contract_state: "contract_state" optional,
-                        contract_signed_time: "contract_signed_time" optional,
-                        contract_expired_time: "contract_expired_time" optional,
-                        openid: "openid" optional,
-                        contract_terminate_info: "contract_terminate_info" optional,
-                        out_user_code: "out_user_code" optional,
-                        deduct_schedule: "deduct_schedule" optional,
-                    });
-                    impl GetResponse {
-                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
-                        #[inline]
-                        pub fn new(
-                            plan_id: i64,
-                            out_contract_code: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                mchid: None,
-                                contract_id: None,
-                                appid: None,
-                                plan_id,
-                                out_contract_code: out_contract_code.into(),
-                                contract_display_account: None,
-                                contract_state: None,
-                                contract_signed_time: None,
-                                contract_expired_time: None,
-                                openid: None,
-                                contract_terminate_info: None,
-                                out_user_code: None,
-                                deduct_schedule: None,
-                            }
-                        }
-                    }
+                    pub type GetResponse = crate::v3::papay::models::MchidResponse;
                     /// 协议解约信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseContractTerminateInfo {
-                        /// 协议解约方式
-                        ///
-                        /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: Option<String>,
-                        /// 协议解约时间
-                        ///
-                        /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: Option<String>,
-                        /// 解约备注
-                        ///
-                        /// Example: `用户解约`
-                        pub contract_termination_remark: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" optional,
-                        contract_terminated_time: "contract_terminated_time" optional,
-                        contract_termination_remark: "contract_termination_remark" optional,
-                    });
+                    pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                     /// 预约扣费场景的预约信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDeductSchedule {
-                        /// 预计扣费的日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub estimated_deduct_date: Option<String>,
-                        /// 预计的扣费金额
-                        pub estimated_deduct_amount: Option<
-                            GetResponseDeductScheduleEstimatedDeductAmount,
-                        >,
-                        /// 扣费预约状态
-                        ///
-                        /// Example: `NO_SCHEDULED`
-                        pub schedule_state: Option<String>,
-                        /// 已预约的扣费金额信息
-                        pub scheduled_amount: Option<
-                            GetResponseDeductScheduleScheduledAmount,
-                        >,
-                        /// 实际扣费金额
-                        pub deduct_amount: Option<GetResponseDeductScheduleDeductAmount>,
-                        /// 实际扣费的日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_date: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
-                        estimated_deduct_date: "estimated_deduct_date" optional,
-                        estimated_deduct_amount: "estimated_deduct_amount" optional,
-                        schedule_state: "schedule_state" optional,
-                        scheduled_amount: "scheduled_amount" optional,
-                        deduct_amount: "deduct_amount" optional,
-                        deduct_date: "deduct_date" optional,
-                    });
+                    pub type GetResponseDeductSchedule = crate::v3::papay::models::ResponseDeductSchedule;
                     /// 实际扣费金额
-                    pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 预计的扣费金额
-                    pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                     /// 已预约的扣费金额信息
-                    pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::models::DeductAmount;
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -507,19 +365,19 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        pub type PostRequest = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::terminate::PostRequest;
+                        pub type PostRequest = crate::v3::papay::models::ContractTerminationRemarkRequest;
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        pub type PostResponse = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;
+                        pub type PostResponse = crate::v3::papay::models::MchidResponse;
                         /// 协议解约信息
-                        pub type PostResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
+                        pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
-                        pub type PostResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
+                        pub type PostResponseDeductSchedule = crate::v3::papay::models::ResponseDeductSchedule;
                         /// 实际扣费金额
-                        pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 预计的扣费金额
-                        pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 已预约的扣费金额信息
-                        pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::models::DeductAmount;
                     }
                 }
             }
@@ -890,129 +748,19 @@ pub mod partner {
                             }
                         }
                         /// The request of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        pub type GetRequest = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetRequest;
+                        pub type GetRequest = crate::v3::papay::models::SubMchidRequest;
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct GetResponse {
-                            /// 委托代扣协议ID
-                            ///
-                            /// Example: `123124412412423431`
-                            pub contract_id: Option<String>,
-                            /// 普通服务商商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sp_mchid: Option<String>,
-                            /// 普通服务商的AppID
-                            ///
-                            /// Example: `wxd678efh567hg6787`
-                            pub sp_appid: Option<String>,
-                            /// 子商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sub_mchid: String,
-                            /// 子商户的AppID
-                            ///
-                            /// Example: `wxd678efh567hg6787`
-                            pub sub_appid: Option<String>,
-                            /// 委托代扣模板ID
-                            ///
-                            /// Example: `12535`
-                            pub plan_id: i64,
-                            /// 商户签约协议号
-                            ///
-                            /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: String,
-                            /// 用户账户展示名称
-                            ///
-                            /// Example: `微信代扣用户A`
-                            pub contract_display_account: Option<String>,
-                            /// 委托代扣协议状态
-                            ///
-                            /// Example: `SIGNED`
-                            pub contract_state: Option<String>,
-                            /// 协议签署时间
-                            ///
-                            /// Example: `2020-09-10T13:29:35+08:00`
-                            pub contract_signed_time: Option<String>,
-                            /// 协议到期时间
-                            ///
-                            /// Example: `2021-09-10T13:29:35+08:00`
-                            pub contract_expired_time: Option<String>,
-                            /// 用户OpenID
-                            ///
-                            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub sp_openid: Option<String>,
-                            /// 子商户AppID对应的用户OpenID
-                            ///
-                            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub sub_openid: Option<String>,
-                            /// 协议解约信息
-                            pub contract_terminate_info: Option<
-                                GetResponseContractTerminateInfo,
-                            >,
-                            /// 商户侧用户标识
-                            ///
-                            /// Example: `用户A`
-                            pub out_user_code: Option<String>,
-                            /// 预约扣费场景的预约信息
-                            pub deduct_schedule: Option<GetResponseDeductSchedule>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponse {
-                            contract_id: "contract_id" optional,
-                            sp_mchid: "sp_mchid" optional,
-                            sp_appid: "sp_appid" optional,
-                            sub_mchid: "sub_mchid" required,
-                            sub_appid: "sub_appid" optional,
-                            plan_id: "plan_id" required,
-                            out_contract_code: "out_contract_code" required,
-                            contract_display_account: "contract_display_account" optional,
-                            contract_state: "contract_state" optional,
-                            contract_signed_time: "contract_signed_time" optional,
-                            contract_expired_time: "contract_expired_time" optional,
-                            sp_openid: "sp_openid" optional,
-                            sub_openid: "sub_openid" optional,
-                            contract_terminate_info: "contract_terminate_info" optional,
-                            out_user_code: "out_user_code" optional,
-                            deduct_schedule: "deduct_schedule" optional,
-                        });
-                        impl GetResponse {
-                            /// A `GetResponse` with its required fields (`sub_mchid`, `plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { contract_id: Some(…), ..GetResponse::new(…) }`.
-                            #[inline]
-                            pub fn new(
-                                sub_mchid: impl Into<String>,
-                                plan_id: i64,
-                                out_contract_code: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    contract_id: None,
-                                    sp_mchid: None,
-                                    sp_appid: None,
-                                    sub_mchid: sub_mchid.into(),
-                                    sub_appid: None,
-                                    plan_id,
-                                    out_contract_code: out_contract_code.into(),
-                                    contract_display_account: None,
-                                    contract_state: None,
-                                    contract_signed_time: None,
-                                    contract_expired_time: None,
-                                    sp_openid: None,
-                                    sub_openid: None,
-                                    contract_terminate_info: None,
-                                    out_user_code: None,
-                                    deduct_schedule: None,
-                                }
-                            }
-                        }
+                        pub type GetResponse = crate::v3::papay::models::ContractIdResponse;
                         /// 协议解约信息
-                        pub type GetResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
+                        pub type GetResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
-                        pub type GetResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
+                        pub type GetResponseDeductSchedule = crate::v3::papay::models::ResponseDeductSchedule;
                         /// 实际扣费金额
-                        pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 预计的扣费金额
-                        pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                         /// 已预约的扣费金额信息
-                        pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::models::DeductAmount;
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
                             /// The chain step for `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().partner().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -1067,17 +815,17 @@ pub mod partner {
                                 }
                             }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            pub type PostResponse = crate::v3::papay::sign::partner::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;
+                            pub type PostResponse = crate::v3::papay::models::ContractIdResponse;
                             /// 协议解约信息
-                            pub type PostResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
+                            pub type PostResponseContractTerminateInfo = crate::v3::papay::models::ResponseContractTerminateInfo;
                             /// 预约扣费场景的预约信息
-                            pub type PostResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
+                            pub type PostResponseDeductSchedule = crate::v3::papay::models::ResponseDeductSchedule;
                             /// 实际扣费金额
-                            pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                            pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::models::DeductAmount;
                             /// 预计的扣费金额
-                            pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                            pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::models::DeductAmount;
                             /// 已预约的扣费金额信息
-                            pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                            pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::models::DeductAmount;
                         }
                     }
                 }

@@ -263,45 +263,9 @@ pub mod application {
         first_charge_time_mode: "first_charge_time_mode" optional,
     });
     /// 累计限额模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleAggregateLimitMode {
-        /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-        AggregateLimitModeUnknown,
-        /// `AGGREGATE_LIMIT_MODE_NORMAL`
-        AggregateLimitModeNormal,
-        /// `AGGREGATE_LIMIT_MODE_MIN`
-        AggregateLimitModeMin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleAggregateLimitMode {
-        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-    });
+    pub type PostRequestParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::models::AggregateLimitMode;
     /// 计费周期类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleDailyLimitType {
-        /// `DAILY_LIMIT_UNKNOWN`
-        DailyLimitUnknown,
-        /// `DAILY_LIMIT_ROLLING_24H`
-        DailyLimitRolling24h,
-        /// `DAILY_LIMIT_CALENDAR_DAY`
-        DailyLimitCalendarDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDailyLimitType {
-        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
-        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-    });
+    pub type PostRequestParkingLotChargingRuleDailyLimitType = crate::v3::parking::models::DailyLimitType;
     /// PostRequestParkingLotChargingRuleDurationSegmentRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleDurationSegmentRule {
@@ -382,143 +346,17 @@ pub mod application {
         max_fee_per_day: "max_fee_per_day" optional,
     });
     /// 收费模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        /// `UNKNOWN`
-        Unknown_,
-        /// `INTERVAL`
-        Interval,
-        /// `ONE_TIME`
-        OneTime,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        Unknown_ = "UNKNOWN",
-        Interval = "INTERVAL",
-        OneTime = "ONE_TIME",
-    });
+    pub type PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::models::ChargeMode;
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type PostRequestParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::models::DayType;
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type PostRequestParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 收费金额限制类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFeeLimitType {
-        /// `FEE_LIMIT_UNKNOWN`
-        FeeLimitUnknown,
-        /// `FEE_LIMIT_AGGREGATE`
-        FeeLimitAggregate,
-        /// `FEE_LIMIT_SINGLE`
-        FeeLimitSingle,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFeeLimitType {
-        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-        FeeLimitSingle = "FEE_LIMIT_SINGLE",
-    });
+    pub type PostRequestParkingLotChargingRuleFeeLimitType = crate::v3::parking::models::FeeLimitType;
     /// 首次计费时间模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-        FirstChargeTimeModeUnknown,
-        /// `FIRST_CHARGE_TIME_MODE_ENTER`
-        FirstChargeTimeModeEnter,
-        /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-        FirstChargeTimeModeAfterFree,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFirstChargeTimeMode {
-        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-    });
+    pub type PostRequestParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::models::FirstChargeTimeMode;
     /// PostRequestParkingLotChargingRuleFixedIntervalRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRuleFixedIntervalRule {
@@ -611,100 +449,19 @@ pub mod application {
         first_duration_mode: "first_duration_mode" optional,
     });
     /// 日期类型
-    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::models::DayType;
     /// 首段收费模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        /// `FIRST_DURATION_MODE_UNKNOWN`
-        FirstDurationModeUnknown,
-        /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-        FirstDurationModeOnlyFirstDuration,
-        /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-        FirstDurationModeEveryFirstDuration,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::models::FirstDurationMode;
     /// 免费时段计算方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        /// `FREE_PERIOD_CAL_UNKNOWN`
-        FreePeriodCalUnknown,
-        /// `FREE_PERIOD_CAL_CONCURRENT_START`
-        FreePeriodCalConcurrentStart,
-        /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-        FreePeriodCalSequentialStart,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::models::FreePeriodCalculationMode;
     /// 免费时段收取模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        /// `FREE_PERIOD_CHARGING_UNKNOWN`
-        FreePeriodChargingUnknown,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-        FreePeriodChargingOncePerEntry,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-        FreePeriodChargingOncePer24Hours,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-        FreePeriodChargingOncePerCalendarDay,
-        /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-        FreePeriodChargingCumulativeQuotaCalculation,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::models::FreePeriodChargingMode;
     /// 车牌类型
-    pub type PostRequestParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 节假日模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleHolidayMode {
-        /// `HOLIDAY_MODE_UNKNOWN`
-        HolidayModeUnknown,
-        /// `HOLIDAY_MODE_LEGAL_MODY`
-        HolidayModeLegalMody,
-        /// `HOLIDAY_MODE_CALENDAR_MODY`
-        HolidayModeCalendarMody,
-        /// `HOLIDAY_MODE_FINANCIAL_MODY`
-        HolidayModeFinancialMody,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleHolidayMode {
-        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-    });
+    pub type PostRequestParkingLotChargingRuleHolidayMode = crate::v3::parking::models::HolidayMode;
     /// PostRequestParkingLotChargingRulePreEntryRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRulePreEntryRule {
@@ -749,86 +506,17 @@ pub mod application {
         max_fee_per_day: "max_fee_per_day" optional,
     });
     /// 日期类型
-    pub type PostRequestParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+    pub type PostRequestParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::models::DayType;
     /// 车牌类型
-    pub type PostRequestParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type PostRequestParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    pub type PostRequestParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type PostRequestParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 收费规则类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleRuleType {
-        /// `CHARGING_RULE_UNKNOWN`
-        ChargingRuleUnknown,
-        /// `CHARGING_RULE_FIXED_INTERVAL`
-        ChargingRuleFixedInterval,
-        /// `CHARGING_RULE_SEGMENT`
-        ChargingRuleSegment,
-        /// `CHARGING_RULE_PER_ENTRY`
-        ChargingRulePerEntry,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleRuleType {
-        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-    });
+    pub type PostRequestParkingLotChargingRuleRuleType = crate::v3::parking::models::RuleType;
     /// 不满一小时取整方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleTimeRoundingType {
-        /// `TIME_ROUND_UNKNOWN`
-        TimeRoundUnknown,
-        /// `TIME_ROUND_DOWN`
-        TimeRoundDown,
-        /// `TIME_ROUND_UP`
-        TimeRoundUp,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleTimeRoundingType {
-        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-        TimeRoundDown = "TIME_ROUND_DOWN",
-        TimeRoundUp = "TIME_ROUND_UP",
-    });
+    pub type PostRequestParkingLotChargingRuleTimeRoundingType = crate::v3::parking::models::TimeRoundingType;
     /// 停车场类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotParkingLotType {
-        /// `PARKING_LOT_TYPE_UNKNOWN`
-        ParkingLotTypeUnknown,
-        /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-        ParkingLotTypeBusinessDistrict,
-        /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-        ParkingLotTypeOfficeBuilding,
-        /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-        ParkingLotTypeTransportationHub,
-        /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-        ParkingLotTypeResidentialArea,
-        /// `PARKING_LOT_TYPE_PARK_AREA`
-        ParkingLotTypeParkArea,
-        /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-        ParkingLotTypeOtherPublicFacility,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotParkingLotType {
-        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-    });
+    pub type PostRequestParkingLotParkingLotType = crate::v3::parking::models::ParkingLotType;
     /// The response of `POST /v3/parking/reminders/application` (提交停车场进件申请).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -906,501 +594,65 @@ pub mod application {
             wx_parking_lot_id: "wx_parking_lot_id" optional,
         });
         /// GetResponseApplication
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplication {
-            /// 停车场进件审核单号
-            ///
-            /// Example: `PLA202604230001`
-            pub parking_lot_audit_no: Option<String>,
-            /// 审核状态
-            ///
-            /// Example: `AUDIT_STATUS_UNKNOWN`
-            pub audit_status: Option<GetResponseApplicationAuditStatus>,
-            /// 提交时间
-            ///
-            /// Example: `1719128975`
-            pub submit_time: Option<i64>,
-            /// `parking_lot`
-            pub parking_lot: Option<GetResponseApplicationParkingLot>,
-            /// `audit_comment`
-            pub audit_comment: Option<GetResponseApplicationAuditComment>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplication {
-            parking_lot_audit_no: "parking_lot_audit_no" optional,
-            audit_status: "audit_status" optional,
-            submit_time: "submit_time" optional,
-            parking_lot: "parking_lot" optional,
-            audit_comment: "audit_comment" optional,
-        });
+        pub type GetResponseApplication = crate::v3::parking::models::Application;
         /// GetResponseApplicationAuditComment
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationAuditComment {
-            /// `fields`
-            pub fields: Option<Vec<GetResponseApplicationAuditCommentFields>>,
-            /// 改进建议
-            ///
-            /// Example: `请补充完整收费告示牌图片`
-            pub recommendation: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationAuditComment {
-            fields: "fields" optional,
-            recommendation: "recommendation" optional,
-        });
+        pub type GetResponseApplicationAuditComment = crate::v3::parking::models::AuditComment;
         /// GetResponseApplicationAuditCommentFields
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationAuditCommentFields {
-            /// 字段名
-            ///
-            /// Example: `parking_lot_name`
-            pub field: Option<String>,
-            /// 审核意见
-            ///
-            /// Example: `停车场名称不符合规范`
-            pub comment: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationAuditCommentFields {
-            field: "field" optional,
-            comment: "comment" optional,
-        });
+        pub type GetResponseApplicationAuditCommentFields = crate::v3::parking::models::Fields;
         /// 审核状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationAuditStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationAuditStatus {
-            /// `AUDIT_STATUS_UNKNOWN`
-            AuditStatusUnknown,
-            /// `AUDIT_STATUS_PENDING`
-            AuditStatusPending,
-            /// `AUDIT_STATUS_WITHDRAWN`
-            AuditStatusWithdrawn,
-            /// `AUDIT_STATUS_APPROVED`
-            AuditStatusApproved,
-            /// `AUDIT_STATUS_REJECTED`
-            AuditStatusRejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationAuditStatus {
-            AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-            AuditStatusPending = "AUDIT_STATUS_PENDING",
-            AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-            AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-            AuditStatusRejected = "AUDIT_STATUS_REJECTED",
-        });
+        pub type GetResponseApplicationAuditStatus = crate::v3::parking::models::AuditStatus;
         /// GetResponseApplicationParkingLot
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationParkingLot {
-            /// 停车场名称
-            ///
-            /// Example: `腾讯大厦停车场`
-            pub parking_lot_name: Option<String>,
-            /// 商户停车场ID
-            ///
-            /// Example: `lot_sz_tencent_001`
-            pub out_parking_lot_id: Option<String>,
-            /// 停车场地址
-            ///
-            /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub parking_lot_address: Option<String>,
-            /// 停车场经度
-            ///
-            /// Example: `113.934528`
-            pub longitude: Option<String>,
-            /// 停车场纬度
-            ///
-            /// Example: `22.540503`
-            pub latitude: Option<String>,
-            /// 停车场类型
-            ///
-            /// Example: `PARKING_LOT_TYPE_UNKNOWN`
-            pub parking_lot_type: Option<GetResponseApplicationParkingLotParkingLotType>,
-            /// 客服联系电话
-            ///
-            /// Example: `0755-86013388`
-            pub phone_number: Option<String>,
-            /// 收费告示牌url
-            ///
-            /// Example: `https://example.com/parking_sign.jpg`
-            pub parking_sign_url: Option<String>,
-            /// 停车场优惠文案
-            ///
-            /// Example: `- example_notification_text_list`
-            pub notification_text_list: Option<Vec<String>>,
-            /// 商家支付小程序appid
-            ///
-            /// Example: `wx1234567890abcdef`
-            pub payment_mini_prog_appid: Option<String>,
-            /// 商家支付路径
-            ///
-            /// Example: `/pages/pay/index?park_uuid=xxx`
-            pub payment_path: Option<String>,
-            /// 商家停车订单小程序appid
-            ///
-            /// Example: `wx1234567890abcdef`
-            pub parking_order_mini_prog_appid: Option<String>,
-            /// 商家停车订单路径
-            ///
-            /// Example: `/pages/order/index`
-            pub parking_order_path: Option<String>,
-            /// `charging_rule`
-            pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLot {
-            parking_lot_name: "parking_lot_name" optional,
-            out_parking_lot_id: "out_parking_lot_id" optional,
-            parking_lot_address: "parking_lot_address" optional,
-            longitude: "longitude" optional,
-            latitude: "latitude" optional,
-            parking_lot_type: "parking_lot_type" optional,
-            phone_number: "phone_number" optional,
-            parking_sign_url: "parking_sign_url" optional,
-            notification_text_list: "notification_text_list" optional,
-            payment_mini_prog_appid: "payment_mini_prog_appid" optional,
-            payment_path: "payment_path" optional,
-            parking_order_mini_prog_appid: "parking_order_mini_prog_appid" optional,
-            parking_order_path: "parking_order_path" optional,
-            charging_rule: "charging_rule" optional,
-        });
+        pub type GetResponseApplicationParkingLot = crate::v3::parking::models::ParkingLot;
         /// GetResponseApplicationParkingLotChargingRule
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationParkingLotChargingRule {
-            /// 收费规则类型
-            ///
-            /// Example: `CHARGING_RULE_UNKNOWN`
-            pub rule_type: Option<GetResponseApplicationParkingLotChargingRuleRuleType>,
-            /// 收费金额限制类型
-            ///
-            /// Example: `FEE_LIMIT_UNKNOWN`
-            pub fee_limit_type: Option<
-                GetResponseApplicationParkingLotChargingRuleFeeLimitType,
-            >,
-            /// 计费周期类型
-            ///
-            /// Example: `DAILY_LIMIT_UNKNOWN`
-            pub daily_limit_type: Option<
-                GetResponseApplicationParkingLotChargingRuleDailyLimitType,
-            >,
-            /// 不满一小时取整方式
-            ///
-            /// Example: `TIME_ROUND_UNKNOWN`
-            pub time_rounding_type: Option<
-                GetResponseApplicationParkingLotChargingRuleTimeRoundingType,
-            >,
-            /// 入场免费时间
-            ///
-            /// Example: `1`
-            pub free_entry_duration: Option<i64>,
-            /// 出场免费时间
-            ///
-            /// Example: `1`
-            pub free_exit_duration: Option<i64>,
-            /// `fixed_interval_rule`
-            pub fixed_interval_rule: Option<
-                Vec<GetResponseApplicationParkingLotChargingRuleFixedIntervalRule>,
-            >,
-            /// `duration_segment_rule`
-            pub duration_segment_rule: Option<
-                Vec<GetResponseApplicationParkingLotChargingRuleDurationSegmentRule>,
-            >,
-            /// `pre_entry_rule`
-            pub pre_entry_rule: Option<
-                Vec<GetResponseApplicationParkingLotChargingRulePreEntryRule>,
-            >,
-            /// 节假日模式
-            ///
-            /// Example: `HOLIDAY_MODE_UNKNOWN`
-            pub holiday_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleHolidayMode,
-            >,
-            /// 累计限额模式
-            ///
-            /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
-            pub aggregate_limit_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleAggregateLimitMode,
-            >,
-            /// 首次计费时间模式
-            ///
-            /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-            pub first_charge_time_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRule {
-            rule_type: "rule_type" optional,
-            fee_limit_type: "fee_limit_type" optional,
-            daily_limit_type: "daily_limit_type" optional,
-            time_rounding_type: "time_rounding_type" optional,
-            free_entry_duration: "free_entry_duration" optional,
-            free_exit_duration: "free_exit_duration" optional,
-            fixed_interval_rule: "fixed_interval_rule" optional,
-            duration_segment_rule: "duration_segment_rule" optional,
-            pre_entry_rule: "pre_entry_rule" optional,
-            holiday_mode: "holiday_mode" optional,
-            aggregate_limit_mode: "aggregate_limit_mode" optional,
-            first_charge_time_mode: "first_charge_time_mode" optional,
-        });
+        pub type GetResponseApplicationParkingLotChargingRule = crate::v3::parking::models::ChargingRule;
         /// 累计限额模式
-        pub type GetResponseApplicationParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleAggregateLimitMode;
+        pub type GetResponseApplicationParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::models::AggregateLimitMode;
         /// 计费周期类型
-        pub type GetResponseApplicationParkingLotChargingRuleDailyLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDailyLimitType;
+        pub type GetResponseApplicationParkingLotChargingRuleDailyLimitType = crate::v3::parking::models::DailyLimitType;
         /// GetResponseApplicationParkingLotChargingRuleDurationSegmentRule
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-            /// 日期类型
-            ///
-            /// Example: `DAY_TYPE_UNKNOWN`
-            pub day_type: Option<
-                GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType,
-            >,
-            /// 时段开始时间
-            ///
-            /// Example: `08:00`
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            ///
-            /// Example: `22:00`
-            pub end_time: Option<String>,
-            /// 车辆类型
-            ///
-            /// Example: `VEHICLE_TYPE_UNKNOWN`
-            pub vehicle_type: Option<
-                GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType,
-            >,
-            /// 车牌类型
-            ///
-            /// Example: `PLATE_TYPE_UNKNOWN`
-            pub plate_type: Option<
-                GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType,
-            >,
-            /// 收费模式
-            ///
-            /// Example: `UNKNOWN`
-            pub charge_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode,
-            >,
-            /// 停车时长起始
-            ///
-            /// Example: `1`
-            pub duration_from: Option<i64>,
-            /// 停车时长结束
-            ///
-            /// Example: `1`
-            pub duration_to: Option<i64>,
-            /// 固定收费金额
-            ///
-            /// Example: `1`
-            pub fixed_amount: Option<i64>,
-            /// 间隔时段
-            ///
-            /// Example: `1`
-            pub interval_min: Option<i64>,
-            /// 间隔收费金额
-            ///
-            /// Example: `1`
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            ///
-            /// Example: `1`
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            ///
-            /// Example: `1`
-            pub max_fee_per_day: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-            day_type: "day_type" optional,
-            start_time: "start_time" optional,
-            end_time: "end_time" optional,
-            vehicle_type: "vehicle_type" optional,
-            plate_type: "plate_type" optional,
-            charge_mode: "charge_mode" optional,
-            duration_from: "duration_from" optional,
-            duration_to: "duration_to" optional,
-            fixed_amount: "fixed_amount" optional,
-            interval_min: "interval_min" optional,
-            interval_amount: "interval_amount" optional,
-            interval_max_amount: "interval_max_amount" optional,
-            max_fee_per_day: "max_fee_per_day" optional,
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRule = crate::v3::parking::models::DurationSegmentRule;
         /// 收费模式
-        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode;
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::models::ChargeMode;
         /// 日期类型
-        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::models::DayType;
         /// 车牌类型
-        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::models::PlateType;
         /// 车辆类型
-        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::models::VehicleType;
         /// 收费金额限制类型
-        pub type GetResponseApplicationParkingLotChargingRuleFeeLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFeeLimitType;
+        pub type GetResponseApplicationParkingLotChargingRuleFeeLimitType = crate::v3::parking::models::FeeLimitType;
         /// 首次计费时间模式
-        pub type GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFirstChargeTimeMode;
+        pub type GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::models::FirstChargeTimeMode;
         /// GetResponseApplicationParkingLotChargingRuleFixedIntervalRule
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            /// 日期类型
-            ///
-            /// Example: `DAY_TYPE_UNKNOWN`
-            pub day_type: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType,
-            >,
-            /// 时段开始时间
-            ///
-            /// Example: `08:00`
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            ///
-            /// Example: `22:00`
-            pub end_time: Option<String>,
-            /// 车辆类型
-            ///
-            /// Example: `VEHICLE_TYPE_UNKNOWN`
-            pub vehicle_type: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType,
-            >,
-            /// 车牌类型
-            ///
-            /// Example: `PLATE_TYPE_UNKNOWN`
-            pub plate_type: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType,
-            >,
-            /// 首段收费时长
-            ///
-            /// Example: `1`
-            pub first_duration: Option<i64>,
-            /// 首段收费金额
-            ///
-            /// Example: `1`
-            pub first_amount: Option<i64>,
-            /// 间隔收费时长
-            ///
-            /// Example: `1`
-            pub interval_duration: Option<i64>,
-            /// 间隔收费金额
-            ///
-            /// Example: `1`
-            pub interval_amount: Option<i64>,
-            /// 间隔时段收费封顶
-            ///
-            /// Example: `1`
-            pub interval_max_amount: Option<i64>,
-            /// 单日最大收款金额
-            ///
-            /// Example: `1`
-            pub max_fee_per_day: Option<i64>,
-            /// 免费时段收取模式
-            ///
-            /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
-            pub free_period_charging_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
-            >,
-            /// 免费时段计算方式
-            ///
-            /// Example: `FREE_PERIOD_CAL_UNKNOWN`
-            pub free_period_calculation_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
-            >,
-            /// 新能源是否免停
-            ///
-            /// Example: `false`
-            pub is_green_vehicle_free_parking: Option<bool>,
-            /// 首段收费模式
-            ///
-            /// Example: `FIRST_DURATION_MODE_UNKNOWN`
-            pub first_duration_mode: Option<
-                GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            day_type: "day_type" optional,
-            start_time: "start_time" optional,
-            end_time: "end_time" optional,
-            vehicle_type: "vehicle_type" optional,
-            plate_type: "plate_type" optional,
-            first_duration: "first_duration" optional,
-            first_amount: "first_amount" optional,
-            interval_duration: "interval_duration" optional,
-            interval_amount: "interval_amount" optional,
-            interval_max_amount: "interval_max_amount" optional,
-            max_fee_per_day: "max_fee_per_day" optional,
-            free_period_charging_mode: "free_period_charging_mode" optional,
-            free_period_calculation_mode: "free_period_calculation_mode" optional,
-            is_green_vehicle_free_parking: "is_green_vehicle_free_parking" optional,
-            first_duration_mode: "first_duration_mode" optional,
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRule = crate::v3::parking::models::FixedIntervalRule;
         /// 日期类型
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::models::DayType;
         /// 首段收费模式
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::models::FirstDurationMode;
         /// 免费时段计算方式
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::models::FreePeriodCalculationMode;
         /// 免费时段收取模式
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::models::FreePeriodChargingMode;
         /// 车牌类型
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::models::PlateType;
         /// 车辆类型
-        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::models::VehicleType;
         /// 节假日模式
-        pub type GetResponseApplicationParkingLotChargingRuleHolidayMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleHolidayMode;
+        pub type GetResponseApplicationParkingLotChargingRuleHolidayMode = crate::v3::parking::models::HolidayMode;
         /// GetResponseApplicationParkingLotChargingRulePreEntryRule
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseApplicationParkingLotChargingRulePreEntryRule {
-            /// 日期类型
-            ///
-            /// Example: `DAY_TYPE_UNKNOWN`
-            pub day_type: Option<
-                GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType,
-            >,
-            /// 时段开始时间
-            ///
-            /// Example: `08:00`
-            pub start_time: Option<String>,
-            /// 时段结束时间
-            ///
-            /// Example: `22:00`
-            pub end_time: Option<String>,
-            /// 车辆类型
-            ///
-            /// Example: `VEHICLE_TYPE_UNKNOWN`
-            pub vehicle_type: Option<
-                GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType,
-            >,
-            /// 车牌类型
-            ///
-            /// Example: `PLATE_TYPE_UNKNOWN`
-            pub plate_type: Option<
-                GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType,
-            >,
-            /// 收费金额
-            ///
-            /// Example: `1`
-            pub amount: Option<i64>,
-            /// 单日最大收款金额
-            ///
-            /// Example: `1`
-            pub max_fee_per_day: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRulePreEntryRule {
-            day_type: "day_type" optional,
-            start_time: "start_time" optional,
-            end_time: "end_time" optional,
-            vehicle_type: "vehicle_type" optional,
-            plate_type: "plate_type" optional,
-            amount: "amount" optional,
-            max_fee_per_day: "max_fee_per_day" optional,
-        });
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRule = crate::v3::parking::models::PreEntryRule;
         /// 日期类型
-        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::models::DayType;
         /// 车牌类型
-        pub type GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::models::PlateType;
         /// 车辆类型
-        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::models::VehicleType;
         /// 收费规则类型
-        pub type GetResponseApplicationParkingLotChargingRuleRuleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleRuleType;
+        pub type GetResponseApplicationParkingLotChargingRuleRuleType = crate::v3::parking::models::RuleType;
         /// 不满一小时取整方式
-        pub type GetResponseApplicationParkingLotChargingRuleTimeRoundingType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleTimeRoundingType;
+        pub type GetResponseApplicationParkingLotChargingRuleTimeRoundingType = crate::v3::parking::models::TimeRoundingType;
         /// 停车场类型
-        pub type GetResponseApplicationParkingLotParkingLotType = crate::v3::parking::reminders::application::PostRequestParkingLotParkingLotType;
+        pub type GetResponseApplicationParkingLotParkingLotType = crate::v3::parking::models::ParkingLotType;
     }
     /// `/v3/parking/reminders/application/withdraw`
     pub mod withdraw {
@@ -1524,65 +776,65 @@ pub mod applications {
         wx_parking_lot_id: "wx_parking_lot_id" optional,
     });
     /// GetResponseApplicationList
-    pub type GetResponseApplicationList = crate::v3::parking::reminders::application::query::GetResponseApplication;
+    pub type GetResponseApplicationList = crate::v3::parking::models::Application;
     /// GetResponseApplicationListAuditComment
-    pub type GetResponseApplicationListAuditComment = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditComment;
+    pub type GetResponseApplicationListAuditComment = crate::v3::parking::models::AuditComment;
     /// GetResponseApplicationListAuditCommentFields
-    pub type GetResponseApplicationListAuditCommentFields = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditCommentFields;
+    pub type GetResponseApplicationListAuditCommentFields = crate::v3::parking::models::Fields;
     /// 审核状态
-    pub type GetResponseApplicationListAuditStatus = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditStatus;
+    pub type GetResponseApplicationListAuditStatus = crate::v3::parking::models::AuditStatus;
     /// GetResponseApplicationListParkingLot
-    pub type GetResponseApplicationListParkingLot = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLot;
+    pub type GetResponseApplicationListParkingLot = crate::v3::parking::models::ParkingLot;
     /// GetResponseApplicationListParkingLotChargingRule
-    pub type GetResponseApplicationListParkingLotChargingRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRule;
+    pub type GetResponseApplicationListParkingLotChargingRule = crate::v3::parking::models::ChargingRule;
     /// 累计限额模式
-    pub type GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleAggregateLimitMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::models::AggregateLimitMode;
     /// 计费周期类型
-    pub type GetResponseApplicationListParkingLotChargingRuleDailyLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDailyLimitType;
+    pub type GetResponseApplicationListParkingLotChargingRuleDailyLimitType = crate::v3::parking::models::DailyLimitType;
     /// GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule
-    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRuleDurationSegmentRule;
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule = crate::v3::parking::models::DurationSegmentRule;
     /// 收费模式
-    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::models::ChargeMode;
     /// 日期类型
-    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::models::DayType;
     /// 车牌类型
-    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 收费金额限制类型
-    pub type GetResponseApplicationListParkingLotChargingRuleFeeLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFeeLimitType;
+    pub type GetResponseApplicationListParkingLotChargingRuleFeeLimitType = crate::v3::parking::models::FeeLimitType;
     /// 首次计费时间模式
-    pub type GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFirstChargeTimeMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::models::FirstChargeTimeMode;
     /// GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRuleFixedIntervalRule;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule = crate::v3::parking::models::FixedIntervalRule;
     /// 日期类型
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::models::DayType;
     /// 首段收费模式
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::models::FirstDurationMode;
     /// 免费时段计算方式
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::models::FreePeriodCalculationMode;
     /// 免费时段收取模式
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::models::FreePeriodChargingMode;
     /// 车牌类型
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 节假日模式
-    pub type GetResponseApplicationListParkingLotChargingRuleHolidayMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleHolidayMode;
+    pub type GetResponseApplicationListParkingLotChargingRuleHolidayMode = crate::v3::parking::models::HolidayMode;
     /// GetResponseApplicationListParkingLotChargingRulePreEntryRule
-    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRulePreEntryRule;
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRule = crate::v3::parking::models::PreEntryRule;
     /// 日期类型
-    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::models::DayType;
     /// 车牌类型
-    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::models::PlateType;
     /// 车辆类型
-    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::models::VehicleType;
     /// 收费规则类型
-    pub type GetResponseApplicationListParkingLotChargingRuleRuleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleRuleType;
+    pub type GetResponseApplicationListParkingLotChargingRuleRuleType = crate::v3::parking::models::RuleType;
     /// 不满一小时取整方式
-    pub type GetResponseApplicationListParkingLotChargingRuleTimeRoundingType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleTimeRoundingType;
+    pub type GetResponseApplicationListParkingLotChargingRuleTimeRoundingType = crate::v3::parking::models::TimeRoundingType;
     /// 停车场类型
-    pub type GetResponseApplicationListParkingLotParkingLotType = crate::v3::parking::reminders::application::PostRequestParkingLotParkingLotType;
+    pub type GetResponseApplicationListParkingLotParkingLotType = crate::v3::parking::models::ParkingLotType;
 }
 /// `/v3/parking/reminders/entry`
 pub mod entry {
@@ -1683,47 +935,11 @@ pub mod entry {
         }
     }
     /// 车辆性质
-    pub type PostRequestCarType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
+    pub type PostRequestCarType = crate::v3::parking::models::PlateType;
     /// 车牌颜色
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPlateColor {
-        /// `PLATE_COLOR_UNKNOWN`
-        PlateColorUnknown,
-        /// `PLATE_COLOR_BLUE`
-        PlateColorBlue,
-        /// `PLATE_COLOR_YELLOW`
-        PlateColorYellow,
-        /// `PLATE_COLOR_BLACK`
-        PlateColorBlack,
-        /// `PLATE_COLOR_WHITE`
-        PlateColorWhite,
-        /// `PLATE_COLOR_GREEN`
-        PlateColorGreen,
-        /// `PLATE_COLOR_YELLOW_GREEN`
-        PlateColorYellowGreen,
-        /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
-        PlateColorAgriculturalYellow,
-        /// `PLATE_COLOR_OTHER`
-        PlateColorOther,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPlateColor {
-        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-        PlateColorBlue = "PLATE_COLOR_BLUE",
-        PlateColorYellow = "PLATE_COLOR_YELLOW",
-        PlateColorBlack = "PLATE_COLOR_BLACK",
-        PlateColorWhite = "PLATE_COLOR_WHITE",
-        PlateColorGreen = "PLATE_COLOR_GREEN",
-        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-        PlateColorOther = "PLATE_COLOR_OTHER",
-    });
+    pub type PostRequestPlateColor = crate::v3::parking::models::PlateColor;
     /// 车辆类型
-    pub type PostRequestVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
+    pub type PostRequestVehicleType = crate::v3::parking::models::VehicleType;
     /// The response of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1862,76 +1078,13 @@ pub mod exit {
         }
     }
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayChannel {
-        /// `PAY_CHANNEL_UNKNOWN`
-        PayChannelUnknown,
-        /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-        PayChannelWechatPayNotif,
-        /// `PAY_CHANNEL_SCAN_QRCODE`
-        PayChannelScanQrcode,
-        /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
-        PayChannelOfficialAccount,
-        /// `PAY_CHANNEL_MCH_MINI_PROG`
-        PayChannelMchMiniProg,
-        /// `PAY_CHANNEL_OTHERS`
-        PayChannelOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayChannel {
-        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-        PayChannelOthers = "PAY_CHANNEL_OTHERS",
-    });
+    pub type PostRequestPayChannel = crate::v3::parking::models::PayChannel;
     /// 支付状态
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayState {
-        /// `PAY_STATUS_UNKNOWN`
-        PayStatusUnknown,
-        /// `PAY_STATUS_UNPAID`
-        PayStatusUnpaid,
-        /// `PAY_STATUS_PAID`
-        PayStatusPaid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayState {
-        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
-        PayStatusUnpaid = "PAY_STATUS_UNPAID",
-        PayStatusPaid = "PAY_STATUS_PAID",
-    });
+    pub type PostRequestPayState = crate::v3::parking::models::PayState;
     /// 支付类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayType {
-        /// `PAY_TYPE_UNKNOWN`
-        PayTypeUnknown,
-        /// `PAY_TYPE_WXPAY`
-        PayTypeWxpay,
-        /// `PAY_TYPE_OTHERS`
-        PayTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayType {
-        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-        PayTypeWxpay = "PAY_TYPE_WXPAY",
-        PayTypeOthers = "PAY_TYPE_OTHERS",
-    });
+    pub type PostRequestPayType = crate::v3::parking::models::PayType;
     /// 车牌颜色
-    pub type PostRequestPlateColor = crate::v3::parking::reminders::entry::PostRequestPlateColor;
+    pub type PostRequestPlateColor = crate::v3::parking::models::PlateColor;
 }
 /// `/v3/parking/reminders/ext-payment`
 pub mod ext_payment {
@@ -2169,7 +1322,7 @@ pub mod parking_fee {
         ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
     });
     /// 支付状态
-    pub type PostResponsePayState = crate::v3::parking::reminders::exit::PostRequestPayState;
+    pub type PostResponsePayState = crate::v3::parking::models::PayState;
 }
 /// `/v3/parking/reminders/parking-lot`
 pub mod parking_lot {
@@ -2431,7 +1584,7 @@ pub mod payment {
         ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
     });
     /// 支付渠道
-    pub type PostRequestPayChannel = crate::v3::parking::reminders::exit::PostRequestPayChannel;
+    pub type PostRequestPayChannel = crate::v3::parking::models::PayChannel;
     /// 支付类型
-    pub type PostRequestPayType = crate::v3::parking::reminders::exit::PostRequestPayType;
+    pub type PostRequestPayType = crate::v3::parking::models::PayType;
 }

@@ -197,51 +197,9 @@ impl PostRequestTransferDetailList {
     }
 }
 /// 批量转账用途
-///
-/// A value this client does not know yet is kept as [`PostRequestTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestTransferPurpose {
-    /// `GOODSPAYMENT`
-    Goodspayment,
-    /// `COMMISSION`
-    Commission,
-    /// `REFUND`
-    Refund,
-    /// `REIMBURSEMENT`
-    Reimbursement,
-    /// `FREIGHT`
-    Freight,
-    /// `OTHERS`
-    Others,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestTransferPurpose {
-    Goodspayment = "GOODSPAYMENT",
-    Commission = "COMMISSION",
-    Refund = "REFUND",
-    Reimbursement = "REIMBURSEMENT",
-    Freight = "FREIGHT",
-    Others = "OTHERS",
-});
+pub type PostRequestTransferPurpose = crate::v3::partner_transfer::models::TransferPurpose;
 /// 转账场景
-///
-/// A value this client does not know yet is kept as [`PostRequestTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestTransferScene {
-    /// `ORDINARY_TRANSFER`
-    OrdinaryTransfer,
-    /// `PAYROLL_CARD_TRANSFER`
-    PayrollCardTransfer,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestTransferScene {
-    OrdinaryTransfer = "ORDINARY_TRANSFER",
-    PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-});
+pub type PostRequestTransferScene = crate::v3::partner_transfer::models::TransferScene;
 /// The response of `POST /v3/partner-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -523,50 +481,13 @@ pub mod batch_id {
             }
         }
         /// 批次关闭原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCloseReason {
-            /// `MERCHANT_REVOCATION`
-            MerchantRevocation,
-            /// `OVERDUE_CLOSE`
-            OverdueClose,
-            /// `PAYER_ACCOUNT_ABNORMAL`
-            PayerAccountAbnormal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
-            MerchantRevocation = "MERCHANT_REVOCATION",
-            OverdueClose = "OVERDUE_CLOSE",
-            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        });
+        pub type GetResponseCloseReason = crate::v3::partner_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTransferDetailList {
-            /// 微信支付明细单号
-            ///
-            /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: Option<String>,
-            /// 商家明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: Option<String>,
-            /// 明细状态
-            ///
-            /// Example: `SUCCESS`
-            pub detail_status: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" optional,
-            out_detail_no: "out_detail_no" optional,
-            detail_status: "detail_status" optional,
-        });
+        pub type GetResponseTransferDetailList = crate::v3::partner_transfer::models::TransferDetailList;
         /// 批量转账用途
-        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
+        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::models::TransferPurpose;
         /// 转账场景
-        pub type GetResponseTransferScene = crate::v3::partner_transfer::batches::PostRequestTransferScene;
+        pub type GetResponseTransferScene = crate::v3::partner_transfer::models::TransferScene;
         /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().partner_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -988,13 +909,13 @@ pub mod out_batch_no {
             }
         }
         /// 批次关闭原因
-        pub type GetResponseCloseReason = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseCloseReason;
+        pub type GetResponseCloseReason = crate::v3::partner_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
-        pub type GetResponseTransferDetailList = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailList;
+        pub type GetResponseTransferDetailList = crate::v3::partner_transfer::models::TransferDetailList;
         /// 批量转账用途
-        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
+        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::models::TransferPurpose;
         /// 转账场景
-        pub type GetResponseTransferScene = crate::v3::partner_transfer::batches::PostRequestTransferScene;
+        pub type GetResponseTransferScene = crate::v3::partner_transfer::models::TransferScene;
         /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().partner_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.

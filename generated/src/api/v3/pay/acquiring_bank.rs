@@ -123,18 +123,6 @@ pub mod transactions {
             merchant_openid: "merchant_openid" optional,
         });
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 是否建议曝光微信分付
-            pub fqf_exposure: Option<bool>,
-            /// 曝光凭证
-            ///
-            /// Example: `Dfkdsf324+-LKFD=`
-            pub market_exposure_token: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            fqf_exposure: "fqf_exposure" optional,
-            market_exposure_token: "market_exposure_token" optional,
-        });
+        pub type PostResponse = crate::v3::pay::models::FqfExposureResponse;
     }
 }

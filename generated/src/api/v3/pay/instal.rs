@@ -81,40 +81,9 @@ pub mod exposure {
         }
     }
     /// 用户ID的类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestUserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestUserIdType {
-        /// `UNKNOWN_USER_ID_TYPE`: 未知类型
-        UnknownUserIdType,
-        /// `OPENID`: 普通商户的OpenID
-        Openid,
-        /// `PHONE_NO`: 手机号
-        PhoneNo,
-        /// `SP_OPENID`: 服务商的OpenID
-        SpOpenid,
-        /// `SUB_OPENID`: 子商户的OpenID
-        SubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestUserIdType {
-        UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-        Openid = "OPENID",
-        PhoneNo = "PHONE_NO",
-        SpOpenid = "SP_OPENID",
-        SubOpenid = "SUB_OPENID",
-    });
+    pub type PostRequestUserIdType = crate::v3::pay::models::UserIdType;
     /// The response of `POST /v3/pay/instal/exposure` (商户贴息-获取微信分付曝光建议).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 是否建议曝光微信分付
-        pub recommend_exposure: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        recommend_exposure: "recommend_exposure" optional,
-    });
+    pub type PostResponse = crate::v3::pay::models::RecommendExposureResponse;
 }
 /// `/v3/pay/instal/partner`
 pub mod partner {
@@ -221,8 +190,8 @@ pub mod partner {
             phone_number_hash: "phone_number_hash" optional,
         });
         /// 用户ID的类型
-        pub type PostRequestUserIdUserIdType = crate::v3::pay::instal::exposure::PostRequestUserIdType;
+        pub type PostRequestUserIdUserIdType = crate::v3::pay::models::UserIdType;
         /// The response of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
-        pub type PostResponse = crate::v3::pay::instal::exposure::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::RecommendExposureResponse;
     }
 }

@@ -211,203 +211,23 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" required,
-            currency: "currency" optional,
-        });
-        impl PostRequestAmount {
-            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
-            #[inline]
-            pub fn new(total: i64) -> Self {
-                Self { total, currency: None }
-            }
-        }
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 实名支付(需单独申请权限)
-            pub identity: Option<PostRequestPayerIdentity>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            identity: "identity" optional,
-        });
+        pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPayerIdentity {
-            /// 证件类型
-            pub type_: PostRequestPayerIdentityType,
-            /// 加密后的证件号
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: String,
-            /// 加密后的姓名
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-            type_: "type" required,
-            number: "number" required,
-            name: "name" required,
-        });
-        impl PostRequestPayerIdentity {
-            /// A `PostRequestPayerIdentity` of its required fields (`type_`, `number`, `name`).
-            #[inline]
-            pub fn new(
-                type_: PostRequestPayerIdentityType,
-                number: impl Into<String>,
-                name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    type_,
-                    number: number.into(),
-                    name: name.into(),
-                }
-            }
-        }
+        pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPayerIdentityType {
-            /// `IDCARD`
-            Idcard,
-            /// `HONGKONG_MACAO`
-            HongkongMacao,
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident,
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident,
-            /// `FOREIGN_RESIDENT`
-            ForeignResident,
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport,
-            /// `PHONE_NUMBER`
-            PhoneNumber,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-            Idcard = "IDCARD",
-            HongkongMacao = "HONGKONG_MACAO",
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            TaiwanResident = "TAIWAN_RESIDENT",
-            ForeignResident = "FOREIGN_RESIDENT",
-            OverseaPassport = "OVERSEA_PASSPORT",
-            PhoneNumber = "PHONE_NUMBER",
-        });
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 贴息信息(微信分付)
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSubsidyInfo {
-            /// 贴息详情列表
-            pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-            subsidy_detail: "subsidy_detail" optional,
-        });
+        pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSubsidyInfoSubsidyDetail {
-            /// 贴息方案类型
-            ///
-            /// Example: `PERIOD`
-            pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-            /// 贴息方案列表
-            pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-            subsidy_period_type: "subsidy_period_type" required,
-            subsidy_plan: "subsidy_plan" required,
-        });
-        impl PostRequestSubsidyInfoSubsidyDetail {
-            /// A `PostRequestSubsidyInfoSubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
-            #[inline]
-            pub fn new(
-                subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-                subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-            ) -> Self {
-                Self {
-                    subsidy_period_type,
-                    subsidy_plan,
-                }
-            }
-        }
+        pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
         /// 贴息方案类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// `DAILY`: 随时还
-            Daily,
-            /// `PERIOD`: 分期还
-            Period,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            Daily = "DAILY",
-            Period = "PERIOD",
-        });
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            /// 贴息期数
-            ///
-            /// Example: `3`
-            ///
-            /// - `3`
-            ///
-            /// - `6`
-            ///
-            /// - `12`
-            pub subsidy_installment_num: i64,
-            /// 贴息比例
-            ///
-            /// Example: `100`
-            ///
-            /// - `0`
-            ///
-            /// - `100`
-            pub subsidy_percent: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            subsidy_installment_num: "subsidy_installment_num" required,
-            subsidy_percent: "subsidy_percent" required,
-        });
-        impl PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            /// A `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
-            #[inline]
-            pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
-                Self {
-                    subsidy_installment_num,
-                    subsidy_percent,
-                }
-            }
-        }
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" optional,
-        });
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
     pub mod app_with_contract {
@@ -541,217 +361,21 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 签约授权信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestContractInfo {
-            /// 模板ID
-            ///
-            /// Example: `3484306348`
-            pub plan_id: String,
-            /// 签约商户号
-            ///
-            /// Example: `1200009811`
-            pub contract_mchid: String,
-            /// 签约AppID
-            ///
-            /// Example: `wxcbda96de0b165486`
-            pub contract_appid: String,
-            /// 签约协议号
-            ///
-            /// Example: `100001256`
-            pub contract_code: String,
-            /// 请求序列号
-            ///
-            /// Example: `1695`
-            pub request_serial: String,
-            /// 用户账户展示名称
-            ///
-            /// Example: `123456`
-            pub contract_display_account: String,
-            /// 签约信息通知URL
-            ///
-            /// Example: `https://yoursite.com`
-            pub contract_notify_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-            plan_id: "plan_id" required,
-            contract_mchid: "contract_mchid" required,
-            contract_appid: "contract_appid" required,
-            contract_code: "contract_code" required,
-            request_serial: "request_serial" required,
-            contract_display_account: "contract_display_account" required,
-            contract_notify_url: "contract_notify_url" optional,
-        });
-        impl PostRequestContractInfo {
-            /// A `PostRequestContractInfo` with its required fields (`plan_id`, `contract_mchid`, `contract_appid`, `contract_code`, `request_serial`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContractInfo { contract_notify_url: Some(…), ..PostRequestContractInfo::new(…) }`.
-            #[inline]
-            pub fn new(
-                plan_id: impl Into<String>,
-                contract_mchid: impl Into<String>,
-                contract_appid: impl Into<String>,
-                contract_code: impl Into<String>,
-                request_serial: impl Into<String>,
-                contract_display_account: impl Into<String>,
-            ) -> Self {
-                Self {
-                    plan_id: plan_id.into(),
-                    contract_mchid: contract_mchid.into(),
-                    contract_appid: contract_appid.into(),
-                    contract_code: contract_code.into(),
-                    request_serial: request_serial.into(),
-                    contract_display_account: contract_display_account.into(),
-                    contract_notify_url: None,
-                }
-            }
-        }
+        pub type PostRequestContractInfo = crate::v3::pay::models::ContractInfo;
         /// 优惠功能
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDetail {
-            /// 订单原价
-            ///
-            /// Example: `608800`
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            ///
-            /// Example: `微信123`
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" optional,
-            invoice_id: "invoice_id" optional,
-            goods_detail: "goods_detail" required,
-        });
-        impl PostRequestDetail {
-            /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
-            #[inline]
-            pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
-                Self {
-                    cost_price: None,
-                    invoice_id: None,
-                    goods_detail,
-                }
-            }
-        }
+        pub type PostRequestDetail = crate::v3::pay::models::Detail;
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDetailGoodsDetail {
-            /// 商户侧商品编码
-            ///
-            /// Example: `1246464644`
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            ///
-            /// Example: `1001`
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            ///
-            /// Example: `iPhoneX 256G`
-            pub goods_name: Option<String>,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: i64,
-            /// 商品单价
-            ///
-            /// Example: `528800`
-            pub unit_price: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" required,
-            wechatpay_goods_id: "wechatpay_goods_id" optional,
-            goods_name: "goods_name" optional,
-            quantity: "quantity" required,
-            unit_price: "unit_price" required,
-        });
-        impl PostRequestDetailGoodsDetail {
-            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
-            #[inline]
-            pub fn new(
-                merchant_goods_id: impl Into<String>,
-                quantity: i64,
-                unit_price: i64,
-            ) -> Self {
-                Self {
-                    merchant_goods_id: merchant_goods_id.into(),
-                    wechatpay_goods_id: None,
-                    goods_name: None,
-                    quantity,
-                    unit_price,
-                }
-            }
-        }
+        pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSceneInfo {
-            /// 用户终端IP
-            ///
-            /// Example: `14.23.150.211`
-            pub payer_client_ip: String,
-            /// 商户端设备号
-            ///
-            /// Example: `013467007045764`
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" required,
-            device_id: "device_id" optional,
-            store_info: "store_info" optional,
-        });
-        impl PostRequestSceneInfo {
-            /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
-            #[inline]
-            pub fn new(payer_client_ip: impl Into<String>) -> Self {
-                Self {
-                    payer_client_ip: payer_client_ip.into(),
-                    device_id: None,
-                    store_info: None,
-                }
-            }
-        }
+        pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfoStoreInfo {
-            /// 门店编号
-            ///
-            /// Example: `0001`
-            pub id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `腾讯大厦分店`
-            pub name: Option<String>,
-            /// 地区编码
-            ///
-            /// Example: `440305`
-            pub area_code: Option<String>,
-            /// 详细地址
-            ///
-            /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" optional,
-            name: "name" optional,
-            area_code: "area_code" optional,
-            address: "address" optional,
-        });
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
         /// 结算信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSettleInfo {
-            /// 是否指定分账
-            ///
-            /// Example: `true`
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" optional,
-        });
+        pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/codepay`
     pub mod codepay {
@@ -871,162 +495,19 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 优惠功能
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDetail {
-            /// 订单原价
-            ///
-            /// Example: `608800`
-            pub cost_price: Option<i64>,
-            /// 商品小票ID
-            ///
-            /// Example: `微信123`
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" optional,
-            invoice_id: "invoice_id" optional,
-            goods_detail: "goods_detail" required,
-        });
-        impl PostRequestDetail {
-            /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
-            #[inline]
-            pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
-                Self {
-                    cost_price: None,
-                    invoice_id: None,
-                    goods_detail,
-                }
-            }
-        }
+        pub type PostRequestDetail = crate::v3::pay::models::RequestDetail;
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `1246464644`
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            ///
-            /// Example: `1001`
-            pub wxpay_goods_id: Option<String>,
-            /// 商品名称
-            ///
-            /// Example: `iPhoneX 256G`
-            pub goods_name: Option<String>,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: i64,
-            /// 商品单价
-            ///
-            /// Example: `528800`
-            pub unit_price: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" required,
-            wxpay_goods_id: "wxpay_goods_id" optional,
-            goods_name: "goods_name" optional,
-            quantity: "quantity" required,
-            unit_price: "unit_price" required,
-        });
-        impl PostRequestDetailGoodsDetail {
-            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
-            #[inline]
-            pub fn new(
-                merchant_goods_id: impl Into<String>,
-                quantity: i64,
-                unit_price: i64,
-            ) -> Self {
-                Self {
-                    merchant_goods_id: merchant_goods_id.into(),
-                    wxpay_goods_id: None,
-                    goods_name: None,
-                    quantity,
-                    unit_price,
-                }
-            }
-        }
+        pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::RequestGoodsDetail;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPayer {
-            /// 授权码
-            ///
-            /// Example: `130061098828009406`
-            pub auth_code: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            auth_code: "auth_code" required,
-        });
-        impl PostRequestPayer {
-            /// A `PostRequestPayer` of its required fields (`auth_code`).
-            #[inline]
-            pub fn new(auth_code: impl Into<String>) -> Self {
-                Self {
-                    auth_code: auth_code.into(),
-                }
-            }
-        }
+        pub type PostRequestPayer = crate::v3::pay::models::RequestPayer;
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSceneInfo {
-            /// 商户端设备号
-            ///
-            /// Example: `013467007045764`
-            pub device_id: Option<String>,
-            /// 商户端设备 IP
-            ///
-            /// Example: `128.0.0.1`
-            pub device_ip: Option<String>,
-            /// 商户门店信息
-            pub store_info: PostRequestSceneInfoStoreInfo,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            device_id: "device_id" optional,
-            device_ip: "device_ip" optional,
-            store_info: "store_info" required,
-        });
-        impl PostRequestSceneInfo {
-            /// A `PostRequestSceneInfo` with its required fields (`store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
-            #[inline]
-            pub fn new(store_info: PostRequestSceneInfoStoreInfo) -> Self {
-                Self {
-                    device_id: None,
-                    device_ip: None,
-                    store_info,
-                }
-            }
-        }
+        pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo;
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfoStoreInfo {
-            /// 门店编号
-            ///
-            /// Example: `0001`
-            pub id: Option<String>,
-            /// 商家自定义编码
-            ///
-            /// Example: `A1111`
-            pub out_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" optional,
-            out_id: "out_id" optional,
-        });
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestStoreInfo;
         /// 结算信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSettleInfo {
-            /// 是否指定分账
-            ///
-            /// Example: `false`
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" optional,
-        });
+        pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1130,31 +611,7 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `100`
-            pub total: Option<i64>,
-            /// 用户支付金额
-            ///
-            /// Example: `100`
-            pub payer_total: Option<i64>,
-            /// 订单金额货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户支付货币类型
-            ///
-            /// Example: `CNY`
-            pub payer_currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" optional,
-            payer_total: "payer_total" optional,
-            currency: "currency" optional,
-            payer_currency: "payer_currency" optional,
-        });
+        pub type PostResponseAmount = crate::v3::pay::models::ResponseAmount;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePayer {
@@ -1172,95 +629,9 @@ pub mod transactions {
             sub_openid: "sub_openid" optional,
         });
         /// PostResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub coupon_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `GLOBAL`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `CASH`
-            pub type_: Option<String>,
-            /// 优惠券面额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub stock_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `0`
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `0`
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `0`
-            pub other_contribute: Option<i64>,
-            /// 优惠货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 单品列表
-            pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            coupon_id: "coupon_id" optional,
-            name: "name" optional,
-            scope: "scope" optional,
-            type_: "type" optional,
-            amount: "amount" optional,
-            stock_id: "stock_id" optional,
-            wechatpay_contribute: "wechatpay_contribute" optional,
-            merchant_contribute: "merchant_contribute" optional,
-            other_contribute: "other_contribute" optional,
-            currency: "currency" optional,
-            goods_detail: "goods_detail" optional,
-        });
+        pub type PostResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// PostResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `M1006`
-            pub goods_id: Option<String>,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: Option<i64>,
-            /// 商品单价
-            ///
-            /// Example: `100`
-            pub unit_price: Option<i64>,
-            /// 商品优惠金额
-            ///
-            /// Example: `1`
-            pub discount_amount: Option<i64>,
-            /// 商品备注
-            ///
-            /// Example: `商品备注信息`
-            pub goods_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" optional,
-            quantity: "quantity" optional,
-            unit_price: "unit_price" optional,
-            discount_amount: "discount_amount" optional,
-            goods_remark: "goods_remark" optional,
-        });
+        pub type PostResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
     }
     /// `/v3/pay/partner/transactions/exposure`
     pub mod exposure {
@@ -1359,7 +730,7 @@ pub mod transactions {
             sub_openid: "sub_openid" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
-        pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::FqfExposureResponse;
     }
     /// `/v3/pay/partner/transactions/h5`
     pub mod h5 {
@@ -1495,88 +866,19 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
+        pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
-        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+        pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfo {
-            /// 用户终端IP
-            ///
-            /// Example: `14.23.150.211`
-            pub payer_client_ip: Option<String>,
-            /// 商户端设备号
-            ///
-            /// Example: `013467007045764`
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-            /// `h5_info`
-            pub h5_info: Option<crate::types::H5Info>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" optional,
-            device_id: "device_id" optional,
-            store_info: "store_info" optional,
-            h5_info: "h5_info" optional,
-        });
+        pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSceneInfoStoreInfo {
-            /// 门店编号
-            ///
-            /// Example: `0001`
-            pub id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `腾讯大厦分店`
-            pub name: String,
-            /// 地区编码
-            ///
-            /// Example: `440305`
-            pub area_code: String,
-            /// 详细地址
-            ///
-            /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" optional,
-            name: "name" required,
-            area_code: "area_code" required,
-            address: "address" required,
-        });
-        impl PostRequestSceneInfoStoreInfo {
-            /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
-            #[inline]
-            pub fn new(
-                name: impl Into<String>,
-                area_code: impl Into<String>,
-                address: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id: None,
-                    name: name.into(),
-                    area_code: area_code.into(),
-                    address: address.into(),
-                }
-            }
-        }
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 支付跳转链接
-            ///
-            /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-            pub h5_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            h5_url: "h5_url" optional,
-        });
+        pub type PostResponse = crate::v3::pay::models::H5UrlResponse;
     }
     /// `/v3/pay/partner/transactions/id`
     pub mod id {
@@ -1615,34 +917,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 服务商户号
-                ///
-                /// Query parameter `sp_mchid`. Example: `1230000109`
-                pub sp_mchid: String,
-                /// 子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: query "sp_mchid" required,
-                sub_mchid: query "sub_mchid" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`).
-                #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::pay::models::SpMchidRequest;
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1785,136 +1060,23 @@ pub mod transactions {
                 }
             }
             /// 用户支付金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmount {
-                /// 总金额
-                ///
-                /// Example: `100`
-                pub total: Option<i64>,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-                /// 用户支付金额
-                ///
-                /// Example: `100`
-                pub payer_total: Option<i64>,
-                /// 用户支付币种
-                ///
-                /// Example: `CNY`
-                pub payer_currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" optional,
-                currency: "currency" optional,
-                payer_total: "payer_total" optional,
-                payer_currency: "payer_currency" optional,
-            });
+            pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
             /// 优惠功能
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDetail {
-                /// 订单原价
-                ///
-                /// Example: `608800`
-                pub cost_price: Option<i64>,
-                /// 商品小票ID
-                ///
-                /// Example: `微信123`
-                pub invoice_id: Option<String>,
-                /// 单品列表
-                pub goods_detail: Option<Vec<GetResponseDetailGoodsDetail>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDetail {
-                cost_price: "cost_price" optional,
-                invoice_id: "invoice_id" optional,
-                goods_detail: "goods_detail" optional,
-            });
+            pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
             /// GetResponseDetailGoodsDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDetailGoodsDetail {
-                /// 商户侧商品编码
-                ///
-                /// Example: `商品编码`
-                pub merchant_goods_id: Option<String>,
-                /// 微信侧商品编码
-                ///
-                /// Example: `1001`
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                ///
-                /// Example: `iPhoneX 256G`
-                pub goods_name: Option<String>,
-                /// 商品数量
-                ///
-                /// Example: `1`
-                pub quantity: Option<i64>,
-                /// 商品单价
-                ///
-                /// Example: `828800`
-                pub unit_price: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDetailGoodsDetail {
-                merchant_goods_id: "merchant_goods_id" optional,
-                wechatpay_goods_id: "wechatpay_goods_id" optional,
-                goods_name: "goods_name" optional,
-                quantity: "quantity" optional,
-                unit_price: "unit_price" optional,
-            });
+            pub type GetResponseDetailGoodsDetail = crate::v3::pay::models::ResponseDetailGoodsDetail;
             /// 支付者
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePayer {
-                /// 用户服务标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sp_openid: Option<String>,
-                /// 用户子标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sub_openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePayer {
-                sp_openid: "sp_openid" optional,
-                sub_openid: "sub_openid" optional,
-            });
+            pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
             /// GetResponsePromotionDetailGoodsDetail
-            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
             /// 场景信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseSceneInfo {
-                /// 用户终端IP
-                ///
-                /// Example: `14.23.150.211`
-                pub payer_client_ip: Option<String>,
-                /// 商户端设备号
-                ///
-                /// Example: `013467007045764`
-                pub device_id: Option<String>,
-                /// 商户门店信息
-                pub store_info: Option<GetResponseSceneInfoStoreInfo>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-                payer_client_ip: "payer_client_ip" optional,
-                device_id: "device_id" optional,
-                store_info: "store_info" optional,
-            });
+            pub type GetResponseSceneInfo = crate::v3::pay::models::ResponseSceneInfo;
             /// 商户门店信息
-            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
             /// 结算信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseSettleInfo {
-                /// 是否指定分账
-                pub profit_sharing: Option<bool>,
-                /// 补差金额
-                ///
-                /// Example: `10`
-                pub subsidy_amount: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseSettleInfo {
-                profit_sharing: "profit_sharing" optional,
-                subsidy_amount: "subsidy_amount" optional,
-            });
+            pub type GetResponseSettleInfo = crate::v3::pay::models::ResponseSettleInfo;
         }
     }
     /// `/v3/pay/partner/transactions/jsapi`
@@ -2055,7 +1217,7 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 支付者
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayer {
@@ -2087,19 +1249,19 @@ pub mod transactions {
             }
         }
         /// 实名支付(需单独申请权限)
-        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+        pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// 贴息信息(微信分付)
-        pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
+        pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
-        pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
+        pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
         /// 贴息方案类型
-        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
-        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/jsapi-with-contract`
     pub mod jsapi_with_contract {
@@ -2238,7 +1400,7 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 签约授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
@@ -2291,19 +1453,19 @@ pub mod transactions {
             contract_notify_url: "contract_notify_url" optional,
         });
         /// 优惠功能
-        pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
+        pub type PostRequestDetail = crate::v3::pay::models::Detail;
         /// PostRequestDetailGoodsDetail
-        pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
+        pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponsePayer;
+        pub type PostRequestPayer = crate::v3::pay::models::ResponsePayer;
         /// 场景信息
-        pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
+        pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
         /// 商户门店信息
-        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
         /// 结算信息
-        pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSettleInfo;
+        pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/miniprogram`
     pub mod miniprogram {
@@ -2433,7 +1595,7 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -2502,21 +1664,7 @@ pub mod transactions {
             }
         }
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 用户子标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
@@ -2562,7 +1710,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
     /// `/v3/pay/partner/transactions/native`
     pub mod native {
@@ -2696,24 +1844,15 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
+        pub type PostRequestPayer = crate::v3::pay::models::Payer;
         /// 实名支付(需单独申请权限)
-        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+        pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
         /// 证件类型
-        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+        pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
         /// The response of `POST /v3/pay/partner/transactions/native` (Native下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 二维码链接
-            ///
-            /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-            pub code_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code_url: "code_url" optional,
-        });
+        pub type PostResponse = crate::v3::pay::models::CodeUrlResponse;
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
     pub mod out_trade_no {
@@ -2762,7 +1901,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-            pub type GetRequest = crate::v3::pay::partner::transactions::id::by_transaction_id::GetRequest;
+            pub type GetRequest = crate::v3::pay::models::SpMchidRequest;
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -2910,37 +2049,25 @@ pub mod transactions {
                 }
             }
             /// 用户支付金额
-            pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
+            pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
             /// 优惠功能
-            pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+            pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
             /// GetResponseDetailGoodsDetail
-            pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
+            pub type GetResponseDetailGoodsDetail = crate::v3::pay::models::ResponseDetailGoodsDetail;
             /// 使用的商户贴息信息(微信分付)
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseInstallmentInfo {
-                /// 是否使用了商户贴息
-                pub use_subsidy: Option<bool>,
-                /// 用户实际选择分期期数
-                ///
-                /// Example: `3`
-                pub selected_installment_number: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-                use_subsidy: "use_subsidy" optional,
-                selected_installment_number: "selected_installment_number" optional,
-            });
+            pub type GetResponseInstallmentInfo = crate::v3::pay::models::InstallmentInfo;
             /// 支付者
-            pub type GetResponsePayer = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponsePayer;
+            pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
             /// GetResponsePromotionDetailGoodsDetail
-            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
             /// 场景信息
-            pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+            pub type GetResponseSceneInfo = crate::v3::pay::models::ResponseSceneInfo;
             /// 商户门店信息
-            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
             /// 结算信息
-            pub type GetResponseSettleInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSettleInfo;
+            pub type GetResponseSettleInfo = crate::v3::pay::models::ResponseSettleInfo;
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
             pub mod close {
                 /// The chain step for `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().partner().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -3325,7 +2452,7 @@ pub mod transactions {
             }
         }
         /// 支付者
-        pub type PostRequestPayer = crate::v3::pay::partner::transactions::miniprogram::PostRequestPayer;
+        pub type PostRequestPayer = crate::v3::pay::models::RequestPayer2;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfo {
@@ -3376,8 +2503,8 @@ pub mod transactions {
             out_id: "out_id" optional,
         });
         /// 结算信息
-        pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+        pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
     }
 }

@@ -174,25 +174,25 @@ pub mod app {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
-    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+    pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// 贴息信息(微信分付)
-    pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
+    pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
-    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
+    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
     /// 贴息方案类型
-    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
-    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
 }
 /// `/v3/pay/transactions/app-with-contract`
 pub mod app_with_contract {
@@ -309,21 +309,21 @@ pub mod app_with_contract {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 签约授权信息
-    pub type PostRequestContractInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestContractInfo;
+    pub type PostRequestContractInfo = crate::v3::pay::models::ContractInfo;
     /// 优惠功能
-    pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::pay::models::Detail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
-    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
 }
 /// `/v3/pay/transactions/codepay`
 pub mod codepay {
@@ -428,19 +428,19 @@ pub mod codepay {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 优惠功能
-    pub type PostRequestDetail = crate::v3::pay::partner::transactions::codepay::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::pay::models::RequestDetail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::RequestGoodsDetail;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::pay::partner::transactions::codepay::PostRequestPayer;
+    pub type PostRequestPayer = crate::v3::pay::models::RequestPayer;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestStoreInfo;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -528,22 +528,13 @@ pub mod codepay {
         }
     }
     /// 订单金额
-    pub type PostResponseAmount = crate::v3::pay::partner::transactions::codepay::PostResponseAmount;
+    pub type PostResponseAmount = crate::v3::pay::models::ResponseAmount;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayer {
-        openid: "openid" optional,
-    });
+    pub type PostResponsePayer = crate::v3::pay::models::ResponsePayer2;
     /// PostResponsePromotionDetail
-    pub type PostResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+    pub type PostResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
-    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
 }
 /// `/v3/pay/transactions/exposure`
 pub mod exposure {
@@ -620,7 +611,7 @@ pub mod exposure {
         phone_number_hash: "phone_number_hash" optional,
     });
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
-    pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::FqfExposureResponse;
 }
 /// `/v3/pay/transactions/h5`
 pub mod h5 {
@@ -739,21 +730,21 @@ pub mod h5 {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
-    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+    pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::h5::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::pay::models::RequestSceneInfo2;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::h5::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::RequestSceneInfoStoreInfo;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
-    pub type PostResponse = crate::v3::pay::partner::transactions::h5::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::H5UrlResponse;
 }
 /// `/v3/pay/transactions/id`
 pub mod id {
@@ -791,23 +782,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetRequest {
-            /// 直连商户号
-            ///
-            /// Query parameter `mchid`. Example: `1230000109`
-            pub mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: query "mchid" required,
-        });
-        impl GetRequest {
-            /// A `GetRequest` of its required fields (`mchid`).
-            #[inline]
-            pub fn new(mchid: impl Into<String>) -> Self {
-                Self { mchid: mchid.into() }
-            }
-        }
+        pub type GetRequest = crate::v3::pay::models::MchidRequest;
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -943,17 +918,17 @@ pub mod id {
             currency: "currency" optional,
         });
         /// 优惠功能
-        pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+        pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
         /// GetResponseDetailGoodsDetail
-        pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
+        pub type GetResponseDetailGoodsDetail = crate::v3::pay::models::ResponseDetailGoodsDetail;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
         /// 场景信息
-        pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+        pub type GetResponseSceneInfo = crate::v3::pay::models::ResponseSceneInfo;
         /// 商户门店信息
-        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
     }
 }
 /// `/v3/pay/transactions/jsapi`
@@ -1077,7 +1052,7 @@ pub mod jsapi {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 支付者
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayer {
@@ -1103,21 +1078,21 @@ pub mod jsapi {
         }
     }
     /// 实名支付(需单独申请权限)
-    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+    pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// 贴息信息(微信分付)
-    pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
+    pub type PostRequestSubsidyInfo = crate::v3::pay::models::SubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
-    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
+    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::models::SubsidyDetail;
     /// 贴息方案类型
-    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::models::SubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::models::SubsidyPlan;
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
-    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
 }
 /// `/v3/pay/transactions/jsapi-with-contract`
 pub mod jsapi_with_contract {
@@ -1240,7 +1215,7 @@ pub mod jsapi_with_contract {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContractInfo {
@@ -1293,9 +1268,9 @@ pub mod jsapi_with_contract {
         contract_notify_url: "contract_notify_url" optional,
     });
     /// 优惠功能
-    pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
+    pub type PostRequestDetail = crate::v3::pay::models::Detail;
     /// PostRequestDetailGoodsDetail
-    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::models::GoodsDetail;
     /// 支付者
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayer {
@@ -1315,13 +1290,13 @@ pub mod jsapi_with_contract {
         }
     }
     /// 场景信息
-    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
+    pub type PostRequestSceneInfo = crate::v3::pay::models::SceneInfo;
     /// 商户门店信息
-    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
 }
 /// `/v3/pay/transactions/native`
 pub mod native {
@@ -1439,17 +1414,17 @@ pub mod native {
         }
     }
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::models::Amount;
     /// 支付者
-    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
+    pub type PostRequestPayer = crate::v3::pay::models::Payer;
     /// 实名支付(需单独申请权限)
-    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
+    pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
     /// 证件类型
-    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
+    pub type PostRequestPayerIdentityType = crate::v3::pay::models::Type;
     /// 结算信息
-    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
+    pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
-    pub type PostResponse = crate::v3::pay::partner::transactions::native::PostResponse;
+    pub type PostResponse = crate::v3::pay::models::CodeUrlResponse;
 }
 /// `/v3/pay/transactions/out-trade-no`
 pub mod out_trade_no {
@@ -1497,7 +1472,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-        pub type GetRequest = crate::v3::pay::transactions::id::by_transaction_id::GetRequest;
+        pub type GetRequest = crate::v3::pay::models::MchidRequest;
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1628,23 +1603,23 @@ pub mod out_trade_no {
             }
         }
         /// 用户支付金额
-        pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
         /// 优惠功能
-        pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+        pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
         /// GetResponseDetailGoodsDetail
-        pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
+        pub type GetResponseDetailGoodsDetail = crate::v3::pay::models::ResponseDetailGoodsDetail;
         /// 使用的商户贴息信息(微信分付)
-        pub type GetResponseInstallmentInfo = crate::v3::pay::partner::transactions::out_trade_no::by_out_trade_no::GetResponseInstallmentInfo;
+        pub type GetResponseInstallmentInfo = crate::v3::pay::models::InstallmentInfo;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::pay::transactions::codepay::PostResponsePayer;
+        pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer2;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::models::ResponseGoodsDetail;
         /// 场景信息
-        pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+        pub type GetResponseSceneInfo = crate::v3::pay::models::ResponseSceneInfo;
         /// 商户门店信息
-        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::models::StoreInfo;
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.

@@ -40,60 +40,9 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetResponse {
-        /// 子商户
-        ///
-        /// Example: `1900000001`
-        pub sub_mchid: Option<String>,
-        /// 设备sn
-        ///
-        /// Example: `example_device_sn`
-        pub device_sn: String,
-        /// 绑定状态
-        ///
-        /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-        pub bind_state: Option<GetResponseBindState>,
-        /// 收款链接url
-        ///
-        /// Example: `URl:weixin://wxpay/s/An4baqw`
-        pub code_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" optional,
-        device_sn: "device_sn" required,
-        bind_state: "bind_state" optional,
-        code_url: "code_url" optional,
-    });
-    impl GetResponse {
-        /// A `GetResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
-        #[inline]
-        pub fn new(device_sn: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: None,
-                device_sn: device_sn.into(),
-                bind_state: None,
-                code_url: None,
-            }
-        }
-    }
+    pub type GetResponse = crate::v3::pay_devices::models::SubMchidResponse;
     /// 绑定状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseBindState {
-        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-        OpenScenarioSpeakerBindStateUnbond,
-        /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-        OpenScenarioSpeakerBindStateBinded,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseBindState {
-        OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-        OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-    });
+    pub type GetResponseBindState = crate::v3::pay_devices::models::BindState;
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`
     pub mod bind {
         /// The chain step for `/v3/pay-devices/open-scenario-speaker/{device_sn}/bind`, reached with `client.v3().pay_devices().open_scenario_speaker().device_sn(device_sn).bind()`.
@@ -187,7 +136,7 @@ pub mod by_device_sn {
             }
         }
         /// 绑定状态
-        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
+        pub type PostResponseBindState = crate::v3::pay_devices::models::BindState;
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
     pub mod prebind {
@@ -264,7 +213,7 @@ pub mod by_device_sn {
             }
         }
         /// 绑定状态
-        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
+        pub type PostResponseBindState = crate::v3::pay_devices::models::BindState;
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
     pub mod unbind {
@@ -282,8 +231,8 @@ pub mod by_device_sn {
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` (解绑音箱设备码牌).
-        pub type PostResponse = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponse;
+        pub type PostResponse = crate::v3::pay_devices::models::SubMchidResponse;
         /// 绑定状态
-        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
+        pub type PostResponseBindState = crate::v3::pay_devices::models::BindState;
     }
 }

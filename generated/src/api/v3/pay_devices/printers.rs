@@ -77,38 +77,11 @@ pub mod by_device_id {
             table_list: "table_list" optional,
         });
         /// PostRequestTableList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTableList {
-            /// Key字段
-            pub key: Option<String>,
-            /// Value值列表
-            pub row_list: Option<Vec<PostRequestTableListRowList>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTableList {
-            key: "key" optional,
-            row_list: "row_list" optional,
-        });
+        pub type PostRequestTableList = crate::v3::pay_devices::models::TableList;
         /// PostRequestTableListRowList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTableListRowList {
-            /// 值列表
-            pub cell_list: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTableListRowList {
-            cell_list: "cell_list" optional,
-        });
+        pub type PostRequestTableListRowList = crate::v3::pay_devices::models::RowList;
         /// PostRequestVariableList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestVariableList {
-            /// Key字段
-            pub key: Option<String>,
-            /// Value值字段
-            pub value: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestVariableList {
-            key: "key" optional,
-            value: "value" optional,
-        });
+        pub type PostRequestVariableList = crate::v3::pay_devices::models::VariableList;
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
         pub mod by_print_order_no {
             /// The chain step for `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`, reached with `client.v3().pay_devices().printers().device_id(device_id).print_orders().print_order_no(print_order_no)`.
@@ -181,11 +154,11 @@ pub mod by_device_id {
                 PrintStateCached = "PRINT_STATE_CACHED",
             });
             /// GetResponseTableList
-            pub type GetResponseTableList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestTableList;
+            pub type GetResponseTableList = crate::v3::pay_devices::models::TableList;
             /// GetResponseTableListRowList
-            pub type GetResponseTableListRowList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestTableListRowList;
+            pub type GetResponseTableListRowList = crate::v3::pay_devices::models::RowList;
             /// GetResponseVariableList
-            pub type GetResponseVariableList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestVariableList;
+            pub type GetResponseVariableList = crate::v3::pay_devices::models::VariableList;
         }
     }
 }

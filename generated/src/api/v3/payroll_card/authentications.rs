@@ -223,25 +223,7 @@ pub enum GetResponseDataAuthenticateScene {
     FromHardware = "FROM_HARDWARE",
 });
 /// 核身状态
-///
-/// A value this client does not know yet is kept as [`GetResponseDataAuthenticateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataAuthenticateState {
-    /// `AUTHENTICATE_PROCESSING`
-    AuthenticateProcessing,
-    /// `AUTHENTICATE_SUCCESS`
-    AuthenticateSuccess,
-    /// `AUTHENTICATE_FAILED`
-    AuthenticateFailed,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataAuthenticateState {
-    AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
-    AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
-    AuthenticateFailed = "AUTHENTICATE_FAILED",
-});
+pub type GetResponseDataAuthenticateState = crate::v3::payroll_card::models::AuthenticateState;
 /// `/v3/payroll-card/authentications/{authenticate_number}`
 pub mod by_authenticate_number {
     /// The chain step for `/v3/payroll-card/authentications/{authenticate_number}`, reached with `client.v3().payroll_card().authentications().authenticate_number(authenticate_number)`.
@@ -367,7 +349,7 @@ pub mod by_authenticate_number {
         }
     }
     /// 核身状态
-    pub type GetResponseAuthenticateState = crate::v3::payroll_card::authentications::GetResponseDataAuthenticateState;
+    pub type GetResponseAuthenticateState = crate::v3::payroll_card::models::AuthenticateState;
 }
 /// `/v3/payroll-card/authentications/pre-order`
 pub mod pre_order {
@@ -457,79 +439,9 @@ pub mod pre_order {
         }
     }
     /// 核身类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAuthenticateType {
-        /// `SIGN_IN`
-        SignIn,
-        /// `INSURANCE`
-        Insurance,
-        /// `CONTRACT`
-        Contract,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
-        SignIn = "SIGN_IN",
-        Insurance = "INSURANCE",
-        Contract = "CONTRACT",
-    });
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 商家核身单号
-        ///
-        /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: String,
-        /// 用户标识
-        ///
-        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: String,
-        /// 商户号
-        ///
-        /// Example: `1111111`
-        pub mchid: Option<String>,
-        /// 子商户号
-        ///
-        /// Example: `1111111`
-        pub sub_mchid: String,
-        /// token值
-        ///
-        /// Example: `abcdefghijklmn`
-        pub token: Option<String>,
-        /// token有效时间
-        ///
-        /// Example: `300`
-        pub expires_in: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        authenticate_number: "authenticate_number" required,
-        openid: "openid" required,
-        mchid: "mchid" optional,
-        sub_mchid: "sub_mchid" required,
-        token: "token" optional,
-        expires_in: "expires_in" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`authenticate_number`, `openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(
-            authenticate_number: impl Into<String>,
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-        ) -> Self {
-            Self {
-                authenticate_number: authenticate_number.into(),
-                openid: openid.into(),
-                mchid: None,
-                sub_mchid: sub_mchid.into(),
-                token: None,
-                expires_in: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::payroll_card::models::AuthenticateNumberResponse;
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
 pub mod pre_order_with_auth {
@@ -641,27 +553,9 @@ pub mod pre_order_with_auth {
         }
     }
     /// 核身类型
-    pub type PostRequestAuthenticateType = crate::v3::payroll_card::authentications::pre_order::PostRequestAuthenticateType;
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
     /// 用工类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestEmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestEmploymentType {
-        /// `LONG_TERM_EMPLOYMENT`
-        LongTermEmployment,
-        /// `SHORT_TERM_EMPLOYMENT`
-        ShortTermEmployment,
-        /// `COOPERATION_EMPLOYMENT`
-        CooperationEmployment,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestEmploymentType {
-        LongTermEmployment = "LONG_TERM_EMPLOYMENT",
-        ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
-        CooperationEmployment = "COOPERATION_EMPLOYMENT",
-    });
+    pub type PostRequestEmploymentType = crate::v3::payroll_card::models::EmploymentType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
-    pub type PostResponse = crate::v3::payroll_card::authentications::pre_order::PostResponse;
+    pub type PostResponse = crate::v3::payroll_card::models::AuthenticateNumberResponse;
 }

@@ -79,7 +79,7 @@ impl PostRequest {
     }
 }
 /// 用工类型
-pub type PostRequestEmploymentType = crate::v3::payroll_card::authentications::pre_order_with_auth::PostRequestEmploymentType;
+pub type PostRequestEmploymentType = crate::v3::payroll_card::models::EmploymentType;
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {

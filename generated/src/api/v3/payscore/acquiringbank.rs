@@ -109,16 +109,7 @@ pub mod permissions {
         }
     }
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预授权token
-        ///
-        /// Example: `apply_permissions_token`
-        pub apply_permissions_token: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        apply_permissions_token: "apply_permissions_token" optional,
-    });
+    pub type PostResponse = crate::v3::payscore::models::ApplyPermissionsTokenResponse;
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
         /// The chain step for `/v3/payscore/acquiringbank/permissions/authorization-code`, reached with `client.v3().payscore().acquiringbank().permissions().authorization_code()`.
@@ -728,151 +719,17 @@ pub mod serviceorder {
         goods_detail: "goods_detail" optional,
     });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `M1006`
-        pub goods_id: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: Option<i64>,
-        /// 商品价格
-        ///
-        /// Example: `1`
-        pub unit_price: Option<i64>,
-        /// 商品优惠金额
-        ///
-        /// Example: `100`
-        pub discount_amount: Option<i64>,
-        /// 商品备注
-        ///
-        /// Example: `商品备注信息`
-        pub goods_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        goods_id: "goods_id" optional,
-        quantity: "quantity" optional,
-        unit_price: "unit_price" optional,
-        discount_amount: "discount_amount" optional,
-        goods_remark: "goods_remark" optional,
-    });
+    pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::models::GoodsDetail;
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseLocation {
-        start_location: "start_location" optional,
-        end_location: "end_location" optional,
-    });
+    pub type GetResponseLocation = crate::v3::payscore::models::Location;
     /// GetResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-        name: "name" optional,
-        description: "description" optional,
-        amount: "amount" optional,
-        count: "count" optional,
-    });
+    pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// GetResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponsePostPayments {
-        /// 付费名称
-        ///
-        /// Example: `就餐费用`
-        pub name: Option<String>,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 付费金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponsePostPayments {
-        name: "name" optional,
-        description: "description" optional,
-        amount: "amount" optional,
-        count: "count" optional,
-    });
+    pub type GetResponsePostPayments = crate::v3::payscore::models::PostPayments;
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseRiskFund {
-        /// 风险金名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: Option<String>,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: Option<i64>,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-        name: "name" optional,
-        amount: "amount" optional,
-        description: "description" optional,
-    });
+    pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        start_time: "start_time" optional,
-        start_time_remark: "start_time_remark" optional,
-        end_time: "end_time" optional,
-        end_time_remark: "end_time_remark" optional,
-    });
+    pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -989,21 +846,7 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 预计服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" optional,
-        end_location: "end_location" optional,
-    });
+    pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPostDiscounts {
@@ -1043,43 +886,7 @@ pub mod serviceorder {
         }
     }
     /// PostRequestPostPayments
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用`
-        pub name: String,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" required,
-        description: "description" optional,
-        amount: "amount" optional,
-        count: "count" optional,
-    });
-    impl PostRequestPostPayments {
-        /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { description: Some(…), ..PostRequestPostPayments::new(…) }`.
-        #[inline]
-        pub fn new(name: impl Into<String>) -> Self {
-            Self {
-                name: name.into(),
-                description: None,
-                amount: None,
-                count: None,
-            }
-        }
-    }
+    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -1276,82 +1083,15 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::RequestLocation;
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" optional,
-        description: "description" optional,
-        count: "count" optional,
-    });
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts;
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用`
-        pub name: Option<String>,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" optional,
-        description: "description" optional,
-        amount: "amount" optional,
-        count: "count" optional,
-    });
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments;
     /// 订单风险金
-    pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
+    pub type PostResponseRiskFund = crate::v3::payscore::models::RiskFund;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 预计服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 预计服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" optional,
-        start_time_remark: "start_time_remark" optional,
-        end_time: "end_time" optional,
-        end_time_remark: "end_time_remark" optional,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange;
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`, reached with `client.v3().payscore().acquiringbank().serviceorder().out_order_no(out_order_no)`.
@@ -1547,125 +1287,13 @@ pub mod serviceorder {
                 }
             }
             /// 实际服务位置
-            pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+            pub type PostRequestLocation = crate::v3::payscore::models::Location;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: String,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: String,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" required,
-                description: "description" required,
-                amount: "amount" required,
-                count: "count" optional,
-            });
-            impl PostRequestPostDiscounts {
-                /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
-                #[inline]
-                pub fn new(
-                    name: impl Into<String>,
-                    description: impl Into<String>,
-                    amount: i64,
-                ) -> Self {
-                    Self {
-                        name: name.into(),
-                        description: description.into(),
-                        amount,
-                        count: None,
-                    }
-                }
-            }
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: String,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<i64>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" required,
-                description: "description" optional,
-                amount: "amount" optional,
-                count: "count" optional,
-            });
-            impl PostRequestPostPayments {
-                /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { description: Some(…), ..PostRequestPostPayments::new(…) }`.
-                #[inline]
-                pub fn new(name: impl Into<String>) -> Self {
-                    Self {
-                        name: name.into(),
-                        description: None,
-                        amount: None,
-                        count: None,
-                    }
-                }
-            }
+            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
             /// 实际服务时间
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestTimeRange {
-                /// 服务开始时间
-                ///
-                /// Example: `20091225091010`
-                pub start_time: String,
-                /// 服务开始时间备注
-                ///
-                /// Example: `开始租借时间`
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间
-                ///
-                /// Example: `20091225121010`
-                pub end_time: Option<String>,
-                /// 服务结束时间备注
-                ///
-                /// Example: `租借结束时间`
-                pub end_time_remark: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-                start_time: "start_time" required,
-                start_time_remark: "start_time_remark" optional,
-                end_time: "end_time" optional,
-                end_time_remark: "end_time_remark" optional,
-            });
-            impl PostRequestTimeRange {
-                /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
-                #[inline]
-                pub fn new(start_time: impl Into<String>) -> Self {
-                    Self {
-                        start_time: start_time.into(),
-                        start_time_remark: None,
-                        end_time: None,
-                        end_time_remark: None,
-                    }
-                }
-            }
+            pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1746,9 +1374,9 @@ pub mod serviceorder {
                 }
             }
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -1906,25 +1534,7 @@ pub mod serviceorder {
                 }
             }
             /// 内容信息详情
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestDetail {
-                /// 收款成功时间
-                ///
-                /// Example: `20091225091210`
-                pub paid_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDetail {
-                paid_time: "paid_time" required,
-            });
-            impl PostRequestDetail {
-                /// A `PostRequestDetail` of its required fields (`paid_time`).
-                #[inline]
-                pub fn new(paid_time: impl Into<String>) -> Self {
-                    Self {
-                        paid_time: paid_time.into(),
-                    }
-                }
-            }
+            pub type PostRequestDetail = crate::v3::payscore::models::Detail;
         }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/deduction`
@@ -2161,35 +1771,11 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 服务位置
-    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 后付费商户优惠
-    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用, 服务费`
-        pub name: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 计费说明
-        ///
-        /// Example: `就餐人均100元，服务费：100/小时`
-        pub description: Option<String>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" optional,
-        amount: "amount" optional,
-        description: "description" optional,
-        count: "count" optional,
-    });
+    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestRiskFund {
@@ -2210,28 +1796,7 @@ pub mod servicepayondeliveryorder {
         description: "description" optional,
     });
     /// 风险金名称
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRiskFundName {
-        /// `DEPOSIT`: 押金
-        Deposit,
-        /// `ADVANCE`: 预付款
-        Advance,
-        /// `CASH_DEPOSIT`: 保证金
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`: 预估订单费用
-        EstimateOrderCost,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
-        Deposit = "DEPOSIT",
-        Advance = "ADVANCE",
-        CashDeposit = "CASH_DEPOSIT",
-        EstimateOrderCost = "ESTIMATE_ORDER_COST",
-    });
+    pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
@@ -2277,323 +1842,27 @@ pub mod servicepayondeliveryorder {
         category_id: "category_id" optional,
     });
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestShoppingInfoJumpLink {
-        /// 跳转链接类型
-        pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
-        /// 小程序跳转AppID
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" optional,
-        appid: "appid" optional,
-        path: "path" optional,
-    });
+    pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::models::JumpLink;
     /// 跳转链接类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestShoppingInfoJumpLinkJumpLinkType {
-        /// `JUMP_LINK_MINI_PROGRAM`
-        JumpLinkMiniProgram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
-        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-    });
+    pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `备注1`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `备注2`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" optional,
-        start_time_remark: "start_time_remark" optional,
-        end_time: "end_time" optional,
-        end_time_remark: "end_time_remark" optional,
-    });
+    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 商户订单号
-        ///
-        /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: String,
-        /// 服务ID
-        ///
-        /// Example: `2002000000000558128851361561536`
-        pub service_id: String,
-        /// 服务商公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 服务商商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
-        /// 子商户公众号ID
-        ///
-        /// Example: `wxd678efh567hg6999`
-        pub sub_appid: Option<String>,
-        /// 子商户商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: String,
-        /// 服务信息
-        ///
-        /// Example: `XX充电宝`
-        pub service_introduction: String,
-        /// 服务订单状态
-        ///
-        /// Example: `CREATED`
-        pub state: Option<String>,
-        /// 订单状态说明
-        ///
-        /// Example: `MCH_COMPLETE`
-        pub state_description: Option<String>,
-        /// 后付费项目
-        pub post_payments: Option<Vec<PostResponsePostPayments>>,
-        /// 商户优惠
-        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
-        /// 服务风险金
-        pub risk_fund: Option<PostResponseRiskFund>,
-        /// 服务时间
-        pub time_range: Option<PostResponseTimeRange>,
-        /// 服务位置
-        pub location: Option<PostResponseLocation>,
-        /// 附加数据
-        ///
-        /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        pub attach: Option<String>,
-        /// 商户回调地址
-        ///
-        /// Example: `https://api.test.com`
-        pub notify_url: Option<String>,
-        /// 微信支付服务订单号
-        ///
-        /// Example: `0000300001201908301055157220022`
-        pub order_id: Option<String>,
-        /// 跳转微信侧数据包
-        ///
-        /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        pub package: Option<String>,
-        /// 先用后付购物详情
-        pub shopping_info: Option<PostResponseShoppingInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" required,
-        service_id: "service_id" required,
-        appid: "appid" required,
-        mchid: "mchid" required,
-        sub_appid: "sub_appid" optional,
-        sub_mchid: "sub_mchid" required,
-        service_introduction: "service_introduction" required,
-        state: "state" optional,
-        state_description: "state_description" optional,
-        post_payments: "post_payments" optional,
-        post_discounts: "post_discounts" optional,
-        risk_fund: "risk_fund" optional,
-        time_range: "time_range" optional,
-        location: "location" optional,
-        attach: "attach" optional,
-        notify_url: "notify_url" optional,
-        order_id: "order_id" optional,
-        package: "package" optional,
-        shopping_info: "shopping_info" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `mchid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            service_introduction: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                appid: appid.into(),
-                mchid: mchid.into(),
-                sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                service_introduction: service_introduction.into(),
-                state: None,
-                state_description: None,
-                post_payments: None,
-                post_discounts: None,
-                risk_fund: None,
-                time_range: None,
-                location: None,
-                attach: None,
-                notify_url: None,
-                order_id: None,
-                package: None,
-                shopping_info: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostPayments {
-        /// 付费名称
-        ///
-        /// Example: `就餐费用`
-        pub name: Option<String>,
-        /// 付费金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" optional,
-        amount: "amount" optional,
-        description: "description" optional,
-        count: "count" optional,
-    });
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
     /// 服务风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseRiskFund {
-        /// 风险名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: Option<String>,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: Option<i64>,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" optional,
-        amount: "amount" optional,
-        description: "description" optional,
-    });
+    pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfo {
-        /// 实际购物商家公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub real_merchant_appid: Option<String>,
-        /// 单详跳转链接
-        pub jump_link: Option<PostResponseShoppingInfoJumpLink>,
-        /// 商品列表
-        pub goods: Option<Vec<PostResponseShoppingInfoGoods>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
-        real_merchant_appid: "real_merchant_appid" optional,
-        jump_link: "jump_link" optional,
-        goods: "goods" optional,
-    });
+    pub type PostResponseShoppingInfo = crate::v3::payscore::models::ShoppingInfo;
     /// PostResponseShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfoGoods {
-        /// 商品名称
-        ///
-        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: Option<String>,
-        /// 商品图片链接
-        pub picture: Option<String>,
-        /// 商品单价金额
-        ///
-        /// Example: `550`
-        pub amount: Option<i64>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub count: Option<i64>,
-        /// 商品品类ID
-        pub category_id: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
-        name: "name" optional,
-        picture: "picture" optional,
-        amount: "amount" optional,
-        count: "count" optional,
-        category_id: "category_id" optional,
-    });
+    pub type PostResponseShoppingInfoGoods = crate::v3::payscore::models::Goods;
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfoJumpLink {
-        /// 跳转链接类型
-        ///
-        /// Example: `JUMP_LINK_MINI_PROGRAM`
-        pub jump_link_type: Option<String>,
-        /// 小程序跳转AppID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        ///
-        /// Example: `/page/order/orderid=PO213412451223`
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" optional,
-        appid: "appid" optional,
-        path: "path" optional,
-    });
+    pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `备注1`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `备注2`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" optional,
-        end_time: "end_time" optional,
-        start_time_remark: "start_time_remark" optional,
-        end_time_remark: "end_time_remark" optional,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 }

@@ -333,22 +333,7 @@ pub mod partner {
             promotion_detail: "promotion_detail" optional,
         });
         /// 收款成功渠道
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCollectionDetailsPaidType {
-            /// `NEWTON`
-            Newton,
-            /// `MCH`
-            Mch,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
-            Newton = "NEWTON",
-            Mch = "MCH",
-        });
+        pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
         /// GetResponseCollectionDetailsPromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -411,7 +396,7 @@ pub mod partner {
             goods_detail: "goods_detail" optional,
         });
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-        pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
+        pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::models::GoodsDetail;
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -430,92 +415,23 @@ pub mod partner {
             Single = "SINGLE",
         });
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCollectionDetailsPromotionDetailType {
-            /// `CASH`
-            Cash,
-            /// `NOCASH`
-            Nocash,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
-            Cash = "CASH",
-            Nocash = "NOCASH",
-        });
+        pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
         /// 收款状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCollectionState {
-            /// `USER_PAYING`
-            UserPaying,
-            /// `USER_PAID`
-            UserPaid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
-            UserPaying = "USER_PAYING",
-            UserPaid = "USER_PAID",
-        });
+        pub type GetResponseCollectionState = crate::v3::payscore::models::State;
         /// 服务位置
-        pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type GetResponseLocation = crate::v3::payscore::models::Location;
         /// GetResponsePostDiscounts
-        pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// GetResponsePostPayments
-        pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type GetResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         /// 订单风险金
-        pub type GetResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
+        pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseState {
-            /// `CREATED`: 服务订单已创建
-            Created,
-            /// `DOING`: 服务订单进行中
-            Doing,
-            /// `DONE`: 服务订单已完成
-            Done,
-            /// `REVOKED`: 商户取消服务订单
-            Revoked,
-            /// `EXPIRED`: 服务订单已失效，
-            Expired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseState {
-            Created = "CREATED",
-            Doing = "DOING",
-            Done = "DONE",
-            Revoked = "REVOKED",
-            Expired = "EXPIRED",
-        });
+        pub type GetResponseState = crate::v3::payscore::models::ResponseState;
         /// 订单状态说明
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm,
-            /// `MCH_COMPLETE`
-            MchComplete,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseStateDescription {
-            UserConfirm = "USER_CONFIRM",
-            MchComplete = "MCH_COMPLETE",
-        });
+        pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
-        pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+        pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -632,115 +548,13 @@ pub mod partner {
             }
         }
         /// 服务位置
-        pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
+        pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: String,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" required,
-            description: "description" required,
-            amount: "amount" optional,
-            count: "count" optional,
-        });
-        impl PostRequestPostDiscounts {
-            /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { amount: Some(…), ..PostRequestPostDiscounts::new(…) }`.
-            #[inline]
-            pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-                Self {
-                    name: name.into(),
-                    description: description.into(),
-                    amount: None,
-                    count: None,
-                }
-            }
-        }
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" required,
-            amount: "amount" optional,
-            description: "description" optional,
-            count: "count" optional,
-        });
-        impl PostRequestPostPayments {
-            /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { amount: Some(…), ..PostRequestPostPayments::new(…) }`.
-            #[inline]
-            pub fn new(name: impl Into<String>) -> Self {
-                Self {
-                    name: name.into(),
-                    amount: None,
-                    description: None,
-                    count: None,
-                }
-            }
-        }
+        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestRiskFund {
-            /// 风险名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: String,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: i64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-            name: "name" required,
-            amount: "amount" required,
-            description: "description" optional,
-        });
-        impl PostRequestRiskFund {
-            /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
-            #[inline]
-            pub fn new(name: impl Into<String>, amount: i64) -> Self {
-                Self {
-                    name: name.into(),
-                    amount,
-                    description: None,
-                }
-            }
-        }
+        pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
         /// 服务时间
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTimeRange {
@@ -904,43 +718,19 @@ pub mod partner {
             }
         }
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
+        pub type PostResponseLocation = crate::v3::payscore::models::RequestLocation;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         /// 订单风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::RiskFund;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseState;
+        pub type PostResponseState = crate::v3::payscore::models::ResponseState;
         /// 订单状态说明
-        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+        pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `2019-11-11T16:24:05+08:00`
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `2019-11-11T16:24:05+08:00`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" optional,
-            end_time: "end_time" optional,
-            start_time_remark: "start_time_remark" optional,
-            end_time_remark: "end_time_remark" optional,
-        });
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange3;
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
             /// The chain step for `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().oversea().partner().serviceorder().out_order_no(out_order_no)`.
@@ -984,41 +774,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequest {
-                    /// 服务ID
-                    ///
-                    /// Example: `2002000000000558128851361561536`
-                    pub service_id: String,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 撤销原因
-                    ///
-                    /// Example: `用户投诉`
-                    pub reason: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" required,
-                    sub_mchid: "sub_mchid" required,
-                    reason: "reason" required,
-                });
-                impl PostRequest {
-                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
-                    #[inline]
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        reason: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            reason: reason.into(),
-                        }
-                    }
-                }
+                pub type PostRequest = crate::v3::payscore::models::ServiceIdRequest;
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
             pub mod complete {
@@ -1117,13 +873,13 @@ pub mod partner {
                     }
                 }
                 /// 实际服务位置
-                pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+                pub type PostRequestLocation = crate::v3::payscore::models::Location;
                 /// PostRequestPostDiscounts
-                pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
+                pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
                 /// PostRequestPostPayments
-                pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
+                pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
                 /// 实际服务时间
-                pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::PostResponseTimeRange;
+                pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange3;
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {

@@ -140,7 +140,7 @@ pub mod permissions {
         }
     }
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
-    pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
+    pub type PostResponse = crate::v3::payscore::models::ApplyPermissionsTokenResponse;
     /// `/v3/payscore/partner/permissions/apply-for-scene`
     pub mod apply_for_scene {
         /// The chain step for `/v3/payscore/partner/permissions/apply-for-scene`, reached with `client.v3().payscore().partner().permissions().apply_for_scene()`.
@@ -368,176 +368,11 @@ pub mod permissions {
             }
         }
         /// 先用后付商品信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestShoppingInfo {
-            /// 商品列表
-            pub goods: Vec<PostRequestShoppingInfoGoods>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-            goods: "goods" required,
-        });
-        impl PostRequestShoppingInfo {
-            /// A `PostRequestShoppingInfo` of its required fields (`goods`).
-            #[inline]
-            pub fn new(goods: Vec<PostRequestShoppingInfoGoods>) -> Self {
-                Self { goods }
-            }
-        }
+        pub type PostRequestShoppingInfo = crate::v3::payscore::models::RequestShoppingInfo;
         /// PostRequestShoppingInfoGoods
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestShoppingInfoGoods {
-            /// 商品名称
-            ///
-            /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-            pub name: String,
-            /// 商品图片链接
-            pub picture: String,
-            /// 商品单价金额
-            ///
-            /// Example: `550`
-            pub amount: i64,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub count: i64,
-            /// 商品品类ID
-            pub category_id: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-            name: "name" required,
-            picture: "picture" required,
-            amount: "amount" required,
-            count: "count" required,
-            category_id: "category_id" optional,
-        });
-        impl PostRequestShoppingInfoGoods {
-            /// A `PostRequestShoppingInfoGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfoGoods { category_id: Some(…), ..PostRequestShoppingInfoGoods::new(…) }`.
-            #[inline]
-            pub fn new(
-                name: impl Into<String>,
-                picture: impl Into<String>,
-                amount: i64,
-                count: i64,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    picture: picture.into(),
-                    amount,
-                    count,
-                    category_id: None,
-                }
-            }
-        }
+        pub type PostRequestShoppingInfoGoods = crate::v3::payscore::models::RequestGoods;
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 服务ID
-            ///
-            /// Example: `2002000000000558128851361561536`
-            pub service_id: String,
-            /// 公众号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: Option<String>,
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 授权协议号
-            ///
-            /// Example: `1275342195190894594`
-            pub authorization_code: Option<String>,
-            /// 授权状态
-            ///
-            /// Example: `UNAVAILABLE`
-            pub authorization_state: Option<String>,
-            /// 授权通知地址
-            ///
-            /// Example: `https://www.weixin.com`
-            pub notify_url: Option<String>,
-            /// 最近一次解除授权时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub cancel_authorization_time: Option<String>,
-            /// 最近一次授权成功时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub authorization_success_time: Option<String>,
-            /// 子商户商户号
-            ///
-            /// Example: `1230000109`
-            pub sub_mchid: Option<String>,
-            /// 子商户的公众号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub sub_appid: Option<String>,
-            /// 子商户的用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-            /// 用户标签
-            ///
-            /// Example: `A`
-            pub user_label: Option<String>,
-            /// 渠道商商户号
-            ///
-            /// Example: `1230000109`
-            pub channel_id: Option<String>,
-            /// 用户分层
-            ///
-            /// Example: `1`
-            pub user_risk_level: Option<i64>,
-            /// 分层版本
-            ///
-            /// Example: `1`
-            pub risk_level_version: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            service_id: "service_id" required,
-            appid: "appid" required,
-            mchid: "mchid" optional,
-            openid: "openid" optional,
-            authorization_code: "authorization_code" optional,
-            authorization_state: "authorization_state" optional,
-            notify_url: "notify_url" optional,
-            cancel_authorization_time: "cancel_authorization_time" optional,
-            authorization_success_time: "authorization_success_time" optional,
-            sub_mchid: "sub_mchid" optional,
-            sub_appid: "sub_appid" optional,
-            sub_openid: "sub_openid" optional,
-            user_label: "user_label" optional,
-            channel_id: "channel_id" optional,
-            user_risk_level: "user_risk_level" optional,
-            risk_level_version: "risk_level_version" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    mchid: None,
-                    openid: None,
-                    authorization_code: None,
-                    authorization_state: None,
-                    notify_url: None,
-                    cancel_authorization_time: None,
-                    authorization_success_time: None,
-                    sub_mchid: None,
-                    sub_appid: None,
-                    sub_openid: None,
-                    user_label: None,
-                    channel_id: None,
-                    user_risk_level: None,
-                    risk_level_version: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::payscore::models::ServiceIdResponse;
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
     pub mod authorization_code {
@@ -1504,197 +1339,35 @@ pub mod serviceorder {
         }
     }
     /// 收款信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCollection {
-        /// 收款状态
-        ///
-        /// Example: `USER_PAID`
-        pub state: Option<GetResponseCollectionState>,
-        /// 总收款金额
-        ///
-        /// Example: `50000`
-        pub total_amount: Option<i64>,
-        /// 待收金额
-        ///
-        /// Example: `40000`
-        pub paying_amount: Option<i64>,
-        /// 已收金额
-        ///
-        /// Example: `10000`
-        pub paid_amount: Option<i64>,
-        /// 收款明细列表
-        pub details: Option<Vec<GetResponseCollectionDetails>>,
-        /// 收款银行
-        ///
-        /// Example: `example_bank_type`
-        pub bank_type: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCollection {
-        state: "state" optional,
-        total_amount: "total_amount" optional,
-        paying_amount: "paying_amount" optional,
-        paid_amount: "paid_amount" optional,
-        details: "details" optional,
-        bank_type: "bank_type" optional,
-    });
+    pub type GetResponseCollection = crate::v3::payscore::models::Collection;
     /// GetResponseCollectionDetails
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCollectionDetails {
-        /// 收款序号
-        ///
-        /// Example: `1`
-        pub seq: Option<i64>,
-        /// 单笔收款金额
-        ///
-        /// Example: `10000`
-        pub amount: Option<i64>,
-        /// 收款成功渠道
-        ///
-        /// Example: `NEWTON`
-        pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
-        /// 收款成功时间
-        ///
-        /// Example: `20091225091210`
-        pub paid_time: Option<String>,
-        /// 微信支付交易单号
-        ///
-        /// Example: `15646546545165651651`
-        pub transaction_id: Option<String>,
-        /// 优惠功能
-        pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
-        seq: "seq" optional,
-        amount: "amount" optional,
-        paid_type: "paid_type" optional,
-        paid_time: "paid_time" optional,
-        transaction_id: "transaction_id" optional,
-        promotion_detail: "promotion_detail" optional,
-    });
+    pub type GetResponseCollectionDetails = crate::v3::payscore::models::Details;
     /// 收款成功渠道
-    pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
+    pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
     /// GetResponseCollectionDetailsPromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCollectionDetailsPromotionDetail {
-        /// 券ID
-        ///
-        /// Example: `123456`
-        pub coupon_id: Option<String>,
-        /// 优惠名称
-        ///
-        /// Example: `单品优惠-6`
-        pub name: Option<String>,
-        /// 优惠范围
-        ///
-        /// Example: `GLOBAL`
-        pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
-        /// 优惠类型
-        ///
-        /// Example: `CASH`
-        pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
-        /// 优惠券面额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 活动ID
-        ///
-        /// Example: `activity_id`
-        pub stock_id: Option<String>,
-        /// 微信出资
-        ///
-        /// Example: `100`
-        pub wechatpay_contribute: Option<i64>,
-        /// 商户出资
-        ///
-        /// Example: `100`
-        pub merchant_contribute: Option<i64>,
-        /// 其他出资
-        ///
-        /// Example: `100`
-        pub other_contribute: Option<i64>,
-        /// 优惠币种
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<
-            Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-        coupon_id: "coupon_id" optional,
-        name: "name" optional,
-        scope: "scope" optional,
-        type_: "type" optional,
-        amount: "amount" optional,
-        stock_id: "stock_id" optional,
-        wechatpay_contribute: "wechatpay_contribute" optional,
-        merchant_contribute: "merchant_contribute" optional,
-        other_contribute: "other_contribute" optional,
-        currency: "currency" optional,
-        goods_detail: "goods_detail" optional,
-    });
+    pub type GetResponseCollectionDetailsPromotionDetail = crate::v3::payscore::models::PromotionDetail;
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
+    pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::models::GoodsDetail;
     /// 优惠范围
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseCollectionDetailsPromotionDetailScope {
-        /// `SINGLE`
-        Single,
-        /// `GLOBAL`
-        Global,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
-        Single = "SINGLE",
-        Global = "GLOBAL",
-    });
+    pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::models::Scope;
     /// 优惠类型
-    pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailType;
+    pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
     /// 收款状态
-    pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
+    pub type GetResponseCollectionState = crate::v3::payscore::models::State;
     /// 服务位置
-    pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type GetResponseLocation = crate::v3::payscore::models::Location;
     /// GetResponsePostDiscounts
-    pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// GetResponsePostPayments
-    pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+    pub type GetResponsePostPayments = crate::v3::payscore::models::PostPayments;
     /// 订单风险金
-    pub type GetResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
+    pub type GetResponseRiskFund = crate::v3::payscore::models::RiskFund;
     /// 服务订单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `CREATED`: 商户已创建服务订单
-        Created,
-        /// `DOING`: 服务订单进行中
-        Doing,
-        /// `DONE`: 服务订单完成(终态)
-        Done,
-        /// `REVOKED`: 商户取消服务订单(终态)
-        Revoked,
-        /// `EXPIRED`: 服务订单已失效
-        Expired,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        Created = "CREATED",
-        Doing = "DOING",
-        Done = "DONE",
-        Revoked = "REVOKED",
-        Expired = "EXPIRED",
-    });
+    pub type GetResponseState = crate::v3::payscore::models::ResponseState2;
     /// 订单状态说明
-    pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+    pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间
-    pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+    pub type GetResponseTimeRange = crate::v3::payscore::models::TimeRange;
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1808,32 +1481,13 @@ pub mod serviceorder {
         }
     }
     /// 设备信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDevice {
-        /// 服务开始的设备ID
-        ///
-        /// Example: `HG123456`
-        pub start_device_id: Option<String>,
-        /// 服务结束的设备ID
-        ///
-        /// Example: `HG123456`
-        pub end_device_id: Option<String>,
-        /// 物料URL
-        ///
-        /// Example: `example_materiel_no`
-        pub materiel_no: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDevice {
-        start_device_id: "start_device_id" optional,
-        end_device_id: "end_device_id" optional,
-        materiel_no: "materiel_no" optional,
-    });
+    pub type PostRequestDevice = crate::v3::payscore::models::Device;
     /// 服务位置
-    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
+    pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation;
     /// PostRequestPostDiscounts
-    pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
     /// PostRequestPostPayments
-    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -1867,30 +1521,9 @@ pub mod serviceorder {
         }
     }
     /// 风险金名称
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRiskFundName {
-        /// `DEPOSIT`
-        Deposit,
-        /// `ADVANCE`
-        Advance,
-        /// `CASH_DEPOSIT`
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`
-        EstimateOrderCost,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
-        Deposit = "DEPOSIT",
-        Advance = "ADVANCE",
-        CashDeposit = "CASH_DEPOSIT",
-        EstimateOrderCost = "ESTIMATE_ORDER_COST",
-    });
+    pub type PostRequestRiskFundName = crate::v3::payscore::models::RequestName;
     /// 服务时间
-    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostResponseTimeRange;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange;
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -2010,11 +1643,11 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::RequestLocation;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostPayments;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseRiskFund {
@@ -2037,13 +1670,13 @@ pub mod serviceorder {
         description: "description" optional,
     });
     /// 风险金名称
-    pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
+    pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
     /// 服务订单状态
-    pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
+    pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
     /// 订单状态说明
-    pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+    pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
     /// 服务时间段
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostResponseTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange;
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().partner().serviceorder().out_order_no(out_order_no)`.
@@ -2115,7 +1748,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-            pub type PostRequest = crate::v3::payscore::oversea::partner::serviceorder::by_out_order_no::cancel::PostRequest;
+            pub type PostRequest = crate::v3::payscore::models::ServiceIdRequest;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -2212,15 +1845,15 @@ pub mod serviceorder {
                 }
             }
             /// 设备信息
-            pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
+            pub type PostRequestDevice = crate::v3::payscore::models::Device;
             /// 实际服务位置
-            pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+            pub type PostRequestLocation = crate::v3::payscore::models::Location;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
             /// 实际服务时间
-            pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+            pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -2299,47 +1932,11 @@ pub mod serviceorder {
                 }
             }
             /// 设备信息
-            pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
+            pub type PostRequestDevice = crate::v3::payscore::models::Device;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: String,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: Option<String>,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" required,
-                description: "description" optional,
-                amount: "amount" required,
-                count: "count" optional,
-            });
-            impl PostRequestPostDiscounts {
-                /// A `PostRequestPostDiscounts` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { description: Some(…), ..PostRequestPostDiscounts::new(…) }`.
-                #[inline]
-                pub fn new(name: impl Into<String>, amount: i64) -> Self {
-                    Self {
-                        name: name.into(),
-                        description: None,
-                        amount,
-                        count: None,
-                    }
-                }
-            }
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -2413,61 +2010,11 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 服务ID
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: String,
-                /// 子商户商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 后付费项目
-                pub post_payments: Vec<PostRequestPostPayments>,
-                /// 商户优惠
-                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
-                /// 总金额
-                ///
-                /// Example: `50000`
-                pub total_amount: i64,
-                /// 预计扣费时间
-                ///
-                /// Example: `20231218`
-                pub prepaid_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" required,
-                sub_mchid: "sub_mchid" required,
-                post_payments: "post_payments" required,
-                post_discounts: "post_discounts" optional,
-                total_amount: "total_amount" required,
-                prepaid_time: "prepaid_time" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    post_payments: Vec<PostRequestPostPayments>,
-                    total_amount: i64,
-                    prepaid_time: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        post_payments,
-                        post_discounts: None,
-                        total_amount,
-                        prepaid_time: prepaid_time.into(),
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
@@ -2493,11 +2040,11 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-            pub type PostRequest = crate::v3::payscore::partner::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
+            pub type PostRequest = crate::v3::payscore::models::ServiceIdSubMchidRequest;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -2727,13 +2274,13 @@ pub mod serviceorder {
             }
         }
         /// 服务位置
-        pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments2;
         /// 服务时间段
-        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestTimeRange;
+        pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange;
     }
 }
 /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -2874,43 +2421,15 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// 服务位置
-    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 商户优惠
-    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestRiskFund {
-        /// 风险金名称
-        pub name: PostRequestRiskFundName,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: i64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" required,
-        amount: "amount" required,
-        description: "description" optional,
-    });
-    impl PostRequestRiskFund {
-        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
-        #[inline]
-        pub fn new(name: PostRequestRiskFundName, amount: i64) -> Self {
-            Self {
-                name,
-                amount,
-                description: None,
-            }
-        }
-    }
+    pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
     /// 风险金名称
-    pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
+    pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
@@ -2956,29 +2475,29 @@ pub mod servicepayondeliveryorder {
         category_id: "category_id" optional,
     });
     /// 单详跳转链接
-    pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
+    pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::models::JumpLink;
     /// 跳转链接类型
-    pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLinkJumpLinkType;
+    pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
     /// 服务时间
-    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestTimeRange;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange2;
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
-    pub type PostResponse = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponse;
+    pub type PostResponse = crate::v3::payscore::models::OutOrderNoResponse;
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
     /// 服务风险金
-    pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
+    pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
     /// 先用后付购物详情
-    pub type PostResponseShoppingInfo = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfo;
+    pub type PostResponseShoppingInfo = crate::v3::payscore::models::ShoppingInfo;
     /// PostResponseShoppingInfoGoods
-    pub type PostResponseShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
+    pub type PostResponseShoppingInfoGoods = crate::v3::payscore::models::Goods;
     /// 单详跳转链接
-    pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoJumpLink;
+    pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 }
 /// `/v3/payscore/partner/servicequotas`
 pub mod servicequotas {

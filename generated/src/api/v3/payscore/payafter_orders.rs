@@ -40,199 +40,17 @@ impl<'a> PayafterOrders<'a> {
     }
 }
 /// The request of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetRequest {
-    /// 服务ID
-    ///
-    /// Query parameter `service_id`.
-    pub service_id: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Query parameter `out_order_no`.
-    pub out_order_no: Option<String>,
-    /// 回跳查询ID
-    ///
-    /// Query parameter `query_id`.
-    pub query_id: Option<String>,
-    /// 公众账号ID
-    ///
-    /// Query parameter `appid`.
-    pub appid: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetRequest {
-    service_id: query "service_id" optional,
-    out_order_no: query "out_order_no" optional,
-    query_id: query "query_id" optional,
-    appid: query "appid" optional,
-});
+pub type GetRequest = crate::v3::payscore::models::ServiceIdOutOrderNoRequest;
 /// The response of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponse {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: Option<String>,
-    /// 商户号
-    pub mchid: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: Option<String>,
-    /// 服务ID
-    ///
-    /// Example: `500001`
-    pub service_id: Option<String>,
-    /// `state`
-    pub state: Option<GetResponseState>,
-    /// 标识用户订单使用情况
-    ///
-    /// - `1`
-    ///
-    /// - `2`
-    pub finish_type: Option<i64>,
-    /// 服务开始时间
-    pub service_start_time: Option<String>,
-    /// 服务结束时间
-    pub service_end_time: Option<String>,
-    /// 实际服务开始时间
-    pub real_service_start_time: Option<String>,
-    /// 实际服务结束时间
-    pub real_service_end_time: Option<String>,
-    /// 支付完成时间
-    pub pay_succ_time: Option<String>,
-    /// 开始使用服务的地点
-    pub service_start_location: Option<String>,
-    /// 预计服务结束的地点
-    pub service_end_location: Option<String>,
-    /// 开始使用服务的地点
-    pub real_service_start_location: Option<String>,
-    /// 预计服务结束的地点
-    pub real_service_end_location: Option<String>,
-    /// 服务信息，用于介绍本订单所提供的服务
-    pub service_introduction: Option<String>,
-    /// 后付费，描述付费项目列表
-    pub fees: Option<Vec<GetResponseFees>>,
-    /// 商户优惠，最多包含5条商户优惠
-    pub discounts: Option<Vec<GetResponseDiscounts>>,
-    /// 订单风险金额
-    pub risk_amount: Option<i64>,
-    /// 总金额(大于等于0的数字，单位为分)
-    pub total_amount: Option<i64>,
-    /// 商户自定义说明,可存放本订单所需信息
-    pub attach: Option<String>,
-    /// 用于完结订单时传入,确保订单完结时数据完整
-    pub finish_ticket: Option<String>,
-    /// 结单交易单号
-    pub finish_transaction_id: Option<String>,
-    /// 支付方式
-    pub pay_type: Option<GetResponsePayType>,
-}
-::wechatpay::runtime::json_object!(GetResponse {
-    appid: "appid" optional,
-    mchid: "mchid" optional,
-    out_order_no: "out_order_no" optional,
-    service_id: "service_id" optional,
-    state: "state" optional,
-    finish_type: "finish_type" optional,
-    service_start_time: "service_start_time" optional,
-    service_end_time: "service_end_time" optional,
-    real_service_start_time: "real_service_start_time" optional,
-    real_service_end_time: "real_service_end_time" optional,
-    pay_succ_time: "pay_succ_time" optional,
-    service_start_location: "service_start_location" optional,
-    service_end_location: "service_end_location" optional,
-    real_service_start_location: "real_service_start_location" optional,
-    real_service_end_location: "real_service_end_location" optional,
-    service_introduction: "service_introduction" optional,
-    fees: "fees" optional,
-    discounts: "discounts" optional,
-    risk_amount: "risk_amount" optional,
-    total_amount: "total_amount" optional,
-    attach: "attach" optional,
-    finish_ticket: "finish_ticket" optional,
-    finish_transaction_id: "finish_transaction_id" optional,
-    pay_type: "pay_type" optional,
-});
+pub type GetResponse = crate::v3::payscore::models::AppidResponse;
 /// GetResponseDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub discount_name: Option<String>,
-    /// 商品优惠金额
-    pub discount_amount: Option<i64>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub discount_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseDiscounts {
-    discount_name: "discount_name" optional,
-    discount_amount: "discount_amount" optional,
-    discount_desc: "discount_desc" optional,
-});
+pub type GetResponseDiscounts = crate::v3::payscore::models::Discounts;
 /// GetResponseFees
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseFees {
-    /// 付费项目名称
-    pub fee_name: Option<String>,
-    /// 付费项目数量
-    pub fee_count: Option<i64>,
-    /// 付费项目总金额
-    pub fee_amount: Option<i64>,
-    /// 描述计费规则
-    pub fee_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseFees {
-    fee_name: "fee_name" optional,
-    fee_count: "fee_count" optional,
-    fee_amount: "fee_amount" optional,
-    fee_desc: "fee_desc" optional,
-});
+pub type GetResponseFees = crate::v3::payscore::models::Fees;
 /// 支付方式
-///
-/// A value this client does not know yet is kept as [`GetResponsePayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponsePayType {
-    /// `MchChannelPayType`
-    MchChannelPayType,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponsePayType {
-    MchChannelPayType = "MchChannelPayType",
-});
+pub type GetResponsePayType = crate::v3::payscore::models::PayType;
 /// GetResponseState
-///
-/// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseState {
-    /// `CREATED`: 商户下单已受理
-    Created,
-    /// `USER_ACCEPTED`: 用户成功使用服务
-    UserAccepted,
-    /// `FINISHED`: 商户完结订单
-    Finished,
-    /// `USER_PAID`: 用户订单支付成功
-    UserPaid,
-    /// `REVOKED`: 商户撤销订单
-    Revoked,
-    /// `EXPIRED`: 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效
-    Expired,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseState {
-    Created = "CREATED",
-    UserAccepted = "USER_ACCEPTED",
-    Finished = "FINISHED",
-    UserPaid = "USER_PAID",
-    Revoked = "REVOKED",
-    Expired = "EXPIRED",
-});
+pub type GetResponseState = crate::v3::payscore::models::ResponseState3;
 /// The request of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -330,67 +148,11 @@ impl PostRequest {
     }
 }
 /// PostRequestDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub discount_name: Option<String>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub discount_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestDiscounts {
-    discount_name: "discount_name" optional,
-    discount_desc: "discount_desc" optional,
-});
+pub type PostRequestDiscounts = crate::v3::payscore::models::RequestDiscounts;
 /// PostRequestFees
-pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
+pub type PostRequestFees = crate::v3::payscore::models::Fees;
 /// The response of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: Option<String>,
-    /// 商户号
-    pub mchid: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: Option<String>,
-    /// 服务ID
-    ///
-    /// Example: `500001`
-    pub service_id: Option<String>,
-    /// 微信支付服务订单号
-    pub order_id: Option<String>,
-    /// 小程序跳转businessType
-    ///
-    /// Example: `wxpayScoreUse`
-    pub miniprogram_businesstype: Option<String>,
-    /// 小程序跳转appid，在商户小程序跳转到微信侧小程序流程需要用到
-    pub miniprogram_appid: Option<String>,
-    /// 小程序跳转路径
-    pub miniprogram_path: Option<String>,
-    /// 小程序跳转username，在商户APP跳转微信侧小程序流程需要用到
-    pub miniprogram_username: Option<String>,
-    /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
-    pub package: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" optional,
-    mchid: "mchid" optional,
-    out_order_no: "out_order_no" optional,
-    service_id: "service_id" optional,
-    order_id: "order_id" optional,
-    miniprogram_businesstype: "miniprogram_businesstype" optional,
-    miniprogram_appid: "miniprogram_appid" optional,
-    miniprogram_path: "miniprogram_path" optional,
-    miniprogram_username: "miniprogram_username" optional,
-    package: "package" optional,
-});
+pub type PostResponse = crate::v3::payscore::models::AppidMchidResponse;
 /// `/v3/payscore/payafter-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/payafter-orders/{out_order_no}`, reached with `client.v3().payscore().payafter_orders().out_order_no(out_order_no)`.
@@ -434,89 +196,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 取消原因
-            ///
-            /// Example: `用户投诉`
-            pub reason: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" required,
-            service_id: "service_id" required,
-            reason: "reason" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `service_id`, `reason`).
-            #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                reason: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    service_id: service_id.into(),
-                    reason: reason.into(),
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::payscore::models::AppidRequest;
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: Option<String>,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" required,
-            mchid: "mchid" optional,
-            out_order_no: "out_order_no" required,
-            service_id: "service_id" required,
-            order_id: "order_id" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(
-                appid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                service_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: None,
-                    out_order_no: out_order_no.into(),
-                    service_id: service_id.into(),
-                    order_id: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
     pub mod complete {
@@ -540,81 +222,13 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 标识用户订单使用情况
-            ///
-            /// - `1`
-            ///
-            /// - `2`
-            pub finish_type: Option<i64>,
-            /// 取消订单的原因
-            pub cancel_reason: Option<String>,
-            /// 实际服务开始时间
-            pub real_service_start_time: Option<String>,
-            /// 服务结束时间
-            pub real_service_end_time: Option<String>,
-            /// 实际结束使用服务的地点
-            pub real_service_end_location: Option<String>,
-            /// 后付费，描述付费项目列表
-            pub fees: Option<Vec<PostRequestFees>>,
-            /// 商户优惠，最多包含5条商户优惠
-            pub discounts: Option<Vec<PostRequestDiscounts>>,
-            /// 总金额(大于等于0的数字，单位为分)
-            pub total_amount: Option<i64>,
-            /// 完结凭证
-            pub finish_ticket: Option<String>,
-            /// 是否指定商户分账
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" required,
-            service_id: "service_id" required,
-            finish_type: "finish_type" optional,
-            cancel_reason: "cancel_reason" optional,
-            real_service_start_time: "real_service_start_time" optional,
-            real_service_end_time: "real_service_end_time" optional,
-            real_service_end_location: "real_service_end_location" optional,
-            fees: "fees" optional,
-            discounts: "discounts" optional,
-            total_amount: "total_amount" optional,
-            finish_ticket: "finish_ticket" optional,
-            profit_sharing: "profit_sharing" optional,
-        });
-        impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finish_type: Some(…), ..PostRequest::new(…) }`.
-            #[inline]
-            pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    service_id: service_id.into(),
-                    finish_type: None,
-                    cancel_reason: None,
-                    real_service_start_time: None,
-                    real_service_end_time: None,
-                    real_service_end_location: None,
-                    fees: None,
-                    discounts: None,
-                    total_amount: None,
-                    finish_ticket: None,
-                    profit_sharing: None,
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::payscore::models::AppidServiceIdRequest;
         /// PostRequestDiscounts
-        pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
+        pub type PostRequestDiscounts = crate::v3::payscore::models::Discounts;
         /// PostRequestFees
-        pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
+        pub type PostRequestFees = crate::v3::payscore::models::Fees;
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
     pub mod sync {

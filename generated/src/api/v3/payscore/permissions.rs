@@ -78,7 +78,7 @@ impl PostRequest {
     }
 }
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
-pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
+pub type PostResponse = crate::v3::payscore::models::ApplyPermissionsTokenResponse;
 /// `/v3/payscore/permissions/assess-user-risk-level`
 pub mod assess_user_risk_level {
     /// The chain step for `/v3/payscore/permissions/assess-user-risk-level`, reached with `client.v3().payscore().permissions().assess_user_risk_level()`.
@@ -140,11 +140,11 @@ pub mod assess_user_risk_level {
         }
     }
     /// 先用后付商品信息
-    pub type PostRequestShoppingInfo = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfo;
+    pub type PostRequestShoppingInfo = crate::v3::payscore::models::RequestShoppingInfo;
     /// PostRequestShoppingInfoGoods
-    pub type PostRequestShoppingInfoGoods = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfoGoods;
+    pub type PostRequestShoppingInfoGoods = crate::v3::payscore::models::RequestGoods;
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
-    pub type PostResponse = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostResponse;
+    pub type PostResponse = crate::v3::payscore::models::ServiceIdResponse;
 }
 /// `/v3/payscore/permissions/authorization-code`
 pub mod authorization_code {

@@ -141,47 +141,7 @@ pub mod partner {
             }
         }
         /// PostRequestPlanDetailList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPlanDetailList {
-            /// 计划明细原支付金额(单位分)
-            ///
-            /// Example: `15000`
-            pub original_price: i64,
-            /// 计划明细优惠说明
-            ///
-            /// Example: `享受九折`
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额(单位分)
-            ///
-            /// Example: `14000`
-            pub actual_price: i64,
-            /// 计划明细名称
-            ///
-            /// Example: `第八节课`
-            pub plan_detail_name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPlanDetailList {
-            original_price: "original_price" required,
-            plan_discount_description: "plan_discount_description" optional,
-            actual_price: "actual_price" required,
-            plan_detail_name: "plan_detail_name" required,
-        });
-        impl PostRequestPlanDetailList {
-            /// A `PostRequestPlanDetailList` with its required fields (`original_price`, `actual_price`, `plan_detail_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPlanDetailList { plan_discount_description: Some(…), ..PostRequestPlanDetailList::new(…) }`.
-            #[inline]
-            pub fn new(
-                original_price: i64,
-                actual_price: i64,
-                plan_detail_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    original_price,
-                    plan_discount_description: None,
-                    actual_price,
-                    plan_detail_name: plan_detail_name.into(),
-                }
-            }
-        }
+        pub type PostRequestPlanDetailList = crate::v3::payscore::models::PlanDetailList;
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -302,36 +262,7 @@ pub mod partner {
             }
         }
         /// PostResponsePlanDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePlanDetailList {
-            /// 计划明细序号
-            ///
-            /// Example: `1`
-            pub plan_detail_no: Option<i64>,
-            /// 计划明细名称
-            ///
-            /// Example: `第8节课`
-            pub plan_detail_name: Option<String>,
-            /// 计划明细原支付金额(单位分)
-            ///
-            /// Example: `15000`
-            pub original_price: Option<i64>,
-            /// 计划明细优惠说明
-            ///
-            /// Example: `享受九折优惠`
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额(单位分)
-            ///
-            /// Example: `14000`
-            pub actual_price: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-            plan_detail_no: "plan_detail_no" optional,
-            plan_detail_name: "plan_detail_name" optional,
-            original_price: "original_price" optional,
-            plan_discount_description: "plan_discount_description" optional,
-            actual_price: "actual_price" optional,
-        });
+        pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
             /// The chain step for `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`, reached with `client.v3().payscore().plan().partner().payscore_plans().merchant_plan_no()`.
@@ -377,138 +308,11 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetRequest {
-                    /// 子商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" required,
-                });
-                impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sub_mchid`).
-                    #[inline]
-                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                }
+                pub type GetRequest = crate::v3::payscore::models::SubMchidRequest;
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 支付分计划ID
-                    ///
-                    /// Example: `01000033210000324638000000376258`
-                    pub plan_id: Option<String>,
-                    /// 计划所属服务
-                    ///
-                    /// Example: `2002000000000558128851361561536`
-                    pub service_id: Option<String>,
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: Option<String>,
-                    /// 子商户商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub appid: Option<String>,
-                    /// 子商户AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 商户侧计划号
-                    ///
-                    /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_no: String,
-                    /// 支付分计划名称
-                    ///
-                    /// Example: `瑜伽课20节`
-                    pub plan_name: Option<String>,
-                    /// 支付分计划有效期(单位天)
-                    ///
-                    /// Example: `10`
-                    pub plan_duration: Option<i64>,
-                    /// 支付分计划状态
-                    ///
-                    /// Example: `NORMAL`
-                    pub plan_state: Option<String>,
-                    /// 支付分计划原总金额(单位分)
-                    ///
-                    /// Example: `15000`
-                    pub total_original_price: Option<i64>,
-                    /// 支付分计划扣费次数
-                    ///
-                    /// Example: `10`
-                    pub deduction_quantity: Option<i64>,
-                    /// 支付分计划实际扣费总金额(单位分)
-                    ///
-                    /// Example: `140000`
-                    pub total_actual_price: Option<i64>,
-                    /// 支付分计划明细列表
-                    pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                    /// 终止方商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub stop_mchid: Option<String>,
-                    /// 终止时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub stop_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    plan_id: "plan_id" optional,
-                    service_id: "service_id" optional,
-                    mchid: "mchid" optional,
-                    sub_mchid: "sub_mchid" required,
-                    appid: "appid" optional,
-                    sub_appid: "sub_appid" optional,
-                    merchant_plan_no: "merchant_plan_no" required,
-                    plan_name: "plan_name" optional,
-                    plan_duration: "plan_duration" optional,
-                    plan_state: "plan_state" optional,
-                    total_original_price: "total_original_price" optional,
-                    deduction_quantity: "deduction_quantity" optional,
-                    total_actual_price: "total_actual_price" optional,
-                    plan_detail_list: "plan_detail_list" optional,
-                    stop_mchid: "stop_mchid" optional,
-                    stop_time: "stop_time" optional,
-                });
-                impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sub_mchid`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plan_id: Some(…), ..GetResponse::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        merchant_plan_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            plan_id: None,
-                            service_id: None,
-                            mchid: None,
-                            sub_mchid: sub_mchid.into(),
-                            appid: None,
-                            sub_appid: None,
-                            merchant_plan_no: merchant_plan_no.into(),
-                            plan_name: None,
-                            plan_duration: None,
-                            plan_state: None,
-                            total_original_price: None,
-                            deduction_quantity: None,
-                            total_actual_price: None,
-                            plan_detail_list: None,
-                            stop_mchid: None,
-                            stop_time: None,
-                        }
-                    }
-                }
+                pub type GetResponse = crate::v3::payscore::models::PlanIdResponse;
                 /// GetResponsePlanDetailList
-                pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
+                pub type GetResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                 pub mod stop {
                     /// The chain step for `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().partner().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -551,9 +355,9 @@ pub mod partner {
                         }
                     }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
+                    pub type PostResponse = crate::v3::payscore::models::PlanIdResponse;
                     /// PostResponsePlanDetailList
-                    pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
+                    pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
                 }
             }
         }
@@ -659,7 +463,7 @@ pub mod payscore_plans {
         }
     }
     /// PostRequestPlanDetailList
-    pub type PostRequestPlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostRequestPlanDetailList;
+    pub type PostRequestPlanDetailList = crate::v3::payscore::models::PlanDetailList;
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -767,7 +571,7 @@ pub mod payscore_plans {
         }
     }
     /// PostResponsePlanDetailList
-    pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
+    pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
     pub mod merchant_plan_no {
         /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no()`.
@@ -805,103 +609,9 @@ pub mod payscore_plans {
                 }
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 支付分计划ID
-                ///
-                /// Example: `01000033210000324638000000376258`
-                pub plan_id: Option<String>,
-                /// 计划所属服务
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: Option<String>,
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: Option<String>,
-                /// AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: Option<String>,
-                /// 商户侧计划号
-                ///
-                /// Example: `1234323JKHDFE1243252`
-                pub merchant_plan_no: String,
-                /// 支付分计划名称
-                ///
-                /// Example: `瑜伽课20节`
-                pub plan_name: Option<String>,
-                /// 支付分计划有效期(单位天)
-                ///
-                /// Example: `10`
-                pub plan_duration: Option<i64>,
-                /// 支付分计划状态
-                ///
-                /// Example: `NORMAL`
-                pub plan_state: Option<String>,
-                /// 支付分计划原总金额(单位分)
-                ///
-                /// Example: `15000`
-                pub total_original_price: Option<i64>,
-                /// 支付分计划扣费次数
-                ///
-                /// Example: `10`
-                pub deduction_quantity: Option<i64>,
-                /// 支付分计划实际扣费总金额(单位分)
-                ///
-                /// Example: `140000`
-                pub total_actual_price: Option<i64>,
-                /// 支付分计划明细列表
-                pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                /// 终止方商户号
-                ///
-                /// Example: `1900000109`
-                pub stop_mchid: Option<String>,
-                /// 终止时间
-                ///
-                /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub stop_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                plan_id: "plan_id" optional,
-                service_id: "service_id" optional,
-                mchid: "mchid" optional,
-                appid: "appid" optional,
-                merchant_plan_no: "merchant_plan_no" required,
-                plan_name: "plan_name" optional,
-                plan_duration: "plan_duration" optional,
-                plan_state: "plan_state" optional,
-                total_original_price: "total_original_price" optional,
-                deduction_quantity: "deduction_quantity" optional,
-                total_actual_price: "total_actual_price" optional,
-                plan_detail_list: "plan_detail_list" optional,
-                stop_mchid: "stop_mchid" optional,
-                stop_time: "stop_time" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plan_id: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(merchant_plan_no: impl Into<String>) -> Self {
-                    Self {
-                        plan_id: None,
-                        service_id: None,
-                        mchid: None,
-                        appid: None,
-                        merchant_plan_no: merchant_plan_no.into(),
-                        plan_name: None,
-                        plan_duration: None,
-                        plan_state: None,
-                        total_original_price: None,
-                        deduction_quantity: None,
-                        total_actual_price: None,
-                        plan_detail_list: None,
-                        stop_mchid: None,
-                        stop_time: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::payscore::models::PlanIdServiceIdResponse;
             /// GetResponsePlanDetailList
-            pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
+            pub type GetResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
             pub mod stop {
                 /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -918,9 +628,9 @@ pub mod payscore_plans {
                     }
                 }
                 /// The response of `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                pub type PostResponse = crate::v3::payscore::plan::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
+                pub type PostResponse = crate::v3::payscore::models::PlanIdServiceIdResponse;
                 /// PostResponsePlanDetailList
-                pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
+                pub type PostResponsePlanDetailList = crate::v3::payscore::models::ResponsePlanDetailList;
             }
         }
     }

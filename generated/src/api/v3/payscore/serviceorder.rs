@@ -203,56 +203,37 @@ impl GetResponse {
     }
 }
 /// 收款信息
-pub type GetResponseCollection = crate::v3::payscore::partner::serviceorder::GetResponseCollection;
+pub type GetResponseCollection = crate::v3::payscore::models::Collection;
 /// GetResponseCollectionDetails
-pub type GetResponseCollectionDetails = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetails;
+pub type GetResponseCollectionDetails = crate::v3::payscore::models::Details;
 /// 收款成功渠道
-pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
+pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
 /// GetResponseCollectionDetailsPromotionDetail
-pub type GetResponseCollectionDetailsPromotionDetail = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetailsPromotionDetail;
+pub type GetResponseCollectionDetailsPromotionDetail = crate::v3::payscore::models::PromotionDetail;
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
+pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::models::GoodsDetail;
 /// 优惠范围
-pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailScope;
+pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::models::Scope;
 /// 优惠类型
-pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailType;
+pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::models::Type;
 /// 收款状态
-pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
+pub type GetResponseCollectionState = crate::v3::payscore::models::State;
 /// 服务位置
-pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+pub type GetResponseLocation = crate::v3::payscore::models::Location;
 /// GetResponsePostDiscounts
-pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+pub type GetResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// GetResponsePostPayments
-pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+pub type GetResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseRiskFund {
-    /// 风险名称
-    ///
-    /// Example: `DEPOSIT`
-    pub name: Option<GetResponseRiskFundName>,
-    /// 风险金额
-    ///
-    /// Example: `10000`
-    pub amount: Option<i64>,
-    /// 风险说明
-    ///
-    /// Example: `就餐的预估费用`
-    pub description: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseRiskFund {
-    name: "name" optional,
-    amount: "amount" optional,
-    description: "description" optional,
-});
+pub type GetResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
 /// 风险名称
-pub type GetResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
+pub type GetResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type GetResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
+pub type GetResponseState = crate::v3::payscore::models::ResponseState2;
 /// 订单状态说明
-pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+pub type GetResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间
-pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+pub type GetResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -348,9 +329,9 @@ impl PostRequest {
     }
 }
 /// 设备信息
-pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
+pub type PostRequestDevice = crate::v3::payscore::models::Device;
 /// 服务位置
-pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+pub type PostRequestLocation = crate::v3::payscore::models::Location;
 /// PostRequestPostDiscounts
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPostDiscounts {
@@ -384,47 +365,11 @@ impl PostRequestPostDiscounts {
     }
 }
 /// PostRequestPostPayments
-pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
+pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
 /// 服务风险金
-pub type PostRequestRiskFund = crate::v3::payscore::oversea::partner::serviceorder::PostRequestRiskFund;
+pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund;
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestTimeRange {
-    /// 服务开始时间
-    ///
-    /// Example: `20091225091010`
-    pub start_time: String,
-    /// 服务结束时间
-    ///
-    /// Example: `20091225121010`
-    pub end_time: Option<String>,
-    /// 服务开始时间备注
-    ///
-    /// Example: `备注1`
-    pub start_time_remark: Option<String>,
-    /// 服务结束时间备注
-    ///
-    /// Example: `备注2`
-    pub end_time_remark: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestTimeRange {
-    start_time: "start_time" required,
-    end_time: "end_time" optional,
-    start_time_remark: "start_time_remark" optional,
-    end_time_remark: "end_time_remark" optional,
-});
-impl PostRequestTimeRange {
-    /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { end_time: Some(…), ..PostRequestTimeRange::new(…) }`.
-    #[inline]
-    pub fn new(start_time: impl Into<String>) -> Self {
-        Self {
-            start_time: start_time.into(),
-            end_time: None,
-            start_time_remark: None,
-            end_time_remark: None,
-        }
-    }
-}
+pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -531,21 +476,21 @@ impl PostResponse {
     }
 }
 /// 服务位置
-pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+pub type PostResponseLocation = crate::v3::payscore::models::Location;
 /// PostResponsePostDiscounts
-pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// PostResponsePostPayments
-pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
 /// 服务风险金
-pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
+pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
 /// 风险名称
-pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
+pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
 /// 服务订单状态
-pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
+pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
 /// 订单状态说明
-pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
 /// 服务时间段
-pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/serviceorder/{out_order_no}`, reached with `client.v3().payscore().serviceorder().out_order_no(out_order_no)`.
@@ -609,9 +554,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostRequest;
+        pub type PostRequest = crate::v3::payscore::models::AppidRequest;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
     pub mod complete {
@@ -704,24 +649,15 @@ pub mod by_out_order_no {
             }
         }
         /// 设备信息
-        pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
+        pub type PostRequestDevice = crate::v3::payscore::models::Device;
         /// 实际服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestLocation {
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestLocation {
-            end_location: "end_location" optional,
-        });
+        pub type PostRequestLocation = crate::v3::payscore::models::RequestLocation2;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts3;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
         /// 实际服务时间段
-        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+        pub type PostRequestTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -822,21 +758,21 @@ pub mod by_out_order_no {
             }
         }
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
+        pub type PostResponseLocation = crate::v3::payscore::models::RequestLocation2;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
         /// 风险名称
-        pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
+        pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
+        pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
         /// 订单状态说明
-        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+        pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间段
-        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
     pub mod modify {
@@ -916,11 +852,11 @@ pub mod by_out_order_no {
             }
         }
         /// 设备信息
-        pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
+        pub type PostRequestDevice = crate::v3::payscore::models::Device;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments4;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1102,25 +1038,25 @@ pub mod by_out_order_no {
             transaction_id: "transaction_id" optional,
         });
         /// 收款成功渠道
-        pub type PostResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
+        pub type PostResponseCollectionDetailsPaidType = crate::v3::payscore::models::PaidType;
         /// 收款状态
-        pub type PostResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
+        pub type PostResponseCollectionState = crate::v3::payscore::models::State;
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund2;
         /// 风险名称
-        pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
+        pub type PostResponseRiskFundName = crate::v3::payscore::models::RequestName;
         /// 服务订单状态
-        pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
+        pub type PostResponseState = crate::v3::payscore::models::ResponseState2;
         /// 订单状态说明
-        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
+        pub type PostResponseStateDescription = crate::v3::payscore::models::StateDescription;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
     pub mod pay {
@@ -1160,7 +1096,7 @@ pub mod by_out_order_no {
             service_id: "service_id" optional,
         });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
     pub mod send_pendingmessage {
@@ -1184,54 +1120,11 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 服务ID
-            ///
-            /// Example: `2002000000000558128851361561536`
-            pub service_id: String,
-            /// 后付费项目
-            pub post_payments: Vec<PostRequestPostPayments>,
-            /// 商户优惠
-            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
-            /// 总金额
-            ///
-            /// Example: `50000`
-            pub total_amount: i64,
-            /// 预计扣费时间
-            ///
-            /// Example: `20231218`
-            pub prepaid_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" required,
-            post_payments: "post_payments" required,
-            post_discounts: "post_discounts" optional,
-            total_amount: "total_amount" required,
-            prepaid_time: "prepaid_time" required,
-        });
-        impl PostRequest {
-            /// A `PostRequest` with its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
-            #[inline]
-            pub fn new(
-                service_id: impl Into<String>,
-                post_payments: Vec<PostRequestPostPayments>,
-                total_amount: i64,
-                prepaid_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    post_payments,
-                    post_discounts: None,
-                    total_amount,
-                    prepaid_time: prepaid_time.into(),
-                }
-            }
-        }
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
     pub mod send_prepaidmessage {
@@ -1255,11 +1148,11 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-        pub type PostRequest = crate::v3::payscore::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
+        pub type PostRequest = crate::v3::payscore::models::ServiceIdPostPaymentsRequest;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::models::ResponsePostPayments2;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
     pub mod sync {
@@ -1324,7 +1217,7 @@ pub mod by_out_order_no {
             }
         }
         /// 内容信息详情
-        pub type PostRequestDetail = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::sync::PostRequestDetail;
+        pub type PostRequestDetail = crate::v3::payscore::models::Detail;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1506,7 +1399,7 @@ pub mod by_out_order_no {
             transaction_id: "transaction_id" optional,
         });
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -1529,11 +1422,11 @@ pub mod by_out_order_no {
             amount: "amount" optional,
         });
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
         /// 服务风险金
-        pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
     }
 }
 /// `/v3/payscore/serviceorder/direct-complete`
@@ -1646,13 +1539,13 @@ pub mod direct_complete {
         }
     }
     /// 服务位置
-    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 后付费商户优惠
-    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
+    pub type PostRequestPostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 服务时间段
-    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::TimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1752,11 +1645,11 @@ pub mod direct_complete {
         }
     }
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// 后付费商户优惠
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
     /// 后付费项目
-    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::RequestPostPayments3;
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1801,5 +1694,5 @@ pub mod direct_complete {
         MchComplete = "MCH_COMPLETE",
     });
     /// 服务时间段
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::TimeRange;
 }

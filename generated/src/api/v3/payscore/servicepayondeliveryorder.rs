@@ -117,9 +117,9 @@ impl PostRequest {
     }
 }
 /// 服务位置
-pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+pub type PostRequestLocation = crate::v3::payscore::models::Location;
 /// 后付费商户优惠
-pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
+pub type PostRequestPostDiscounts = crate::v3::payscore::models::RequestPostDiscounts2;
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPostPayments {
@@ -159,9 +159,9 @@ impl PostRequestPostPayments {
     }
 }
 /// 订单风险金
-pub type PostRequestRiskFund = crate::v3::payscore::partner::servicepayondeliveryorder::PostRequestRiskFund;
+pub type PostRequestRiskFund = crate::v3::payscore::models::RequestRiskFund2;
 /// 风险金名称
-pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
+pub type PostRequestRiskFundName = crate::v3::payscore::models::Name;
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestShoppingInfo {
@@ -239,9 +239,9 @@ impl PostRequestShoppingInfoGoods {
     }
 }
 /// 单详跳转链接
-pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
+pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::models::JumpLink;
 /// 跳转链接类型
-pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLinkJumpLinkType;
+pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::models::JumpLinkType;
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTimeRange {
@@ -391,18 +391,18 @@ impl PostResponse {
     }
 }
 /// 服务位置
-pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+pub type PostResponseLocation = crate::v3::payscore::models::Location;
 /// PostResponsePostDiscounts
-pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+pub type PostResponsePostDiscounts = crate::v3::payscore::models::PostDiscounts;
 /// PostResponsePostPayments
-pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
+pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments2;
 /// 服务风险金
-pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
+pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund;
 /// 先用后付购物详情
-pub type PostResponseShoppingInfo = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfo;
+pub type PostResponseShoppingInfo = crate::v3::payscore::models::ShoppingInfo;
 /// PostResponseShoppingInfoGoods
-pub type PostResponseShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
+pub type PostResponseShoppingInfoGoods = crate::v3::payscore::models::Goods;
 /// 单详跳转链接
-pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoJumpLink;
+pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::models::ResponseJumpLink;
 /// 服务时间段
-pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;

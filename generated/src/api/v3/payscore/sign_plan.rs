@@ -162,9 +162,9 @@ pub mod partner {
             }
         }
         /// 服务位置
-        pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type PostRequestLocation = crate::v3::payscore::models::Location;
         /// 服务时间
-        pub type PostRequestTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
+        pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -277,57 +277,15 @@ pub mod partner {
             }
         }
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+        pub type PostResponseLocation = crate::v3::payscore::models::Location;
         /// PostResponsePostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `享9折优惠`
-            pub name: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" optional,
-            amount: "amount" optional,
-        });
+        pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts2;
         /// PostResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `瑜伽课程20节`
-            pub name: Option<String>,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费说明
-            ///
-            /// Example: `第6节课`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" optional,
-            amount: "amount" optional,
-            description: "description" optional,
-        });
+        pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments3;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseRiskFund {
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            amount: "amount" optional,
-        });
+        pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund3;
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+        pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
     pub mod user_sign_plans {
@@ -440,34 +398,7 @@ pub mod partner {
             }
         }
         /// PostRequestSignPlanDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSignPlanDetail {
-            /// 计划明细序号
-            ///
-            /// Example: `1`
-            pub plan_detail_no: i64,
-            /// 商户侧计划明细使用订单号
-            ///
-            /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_detail_no: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSignPlanDetail {
-            plan_detail_no: "plan_detail_no" required,
-            merchant_plan_detail_no: "merchant_plan_detail_no" required,
-        });
-        impl PostRequestSignPlanDetail {
-            /// A `PostRequestSignPlanDetail` of its required fields (`plan_detail_no`, `merchant_plan_detail_no`).
-            #[inline]
-            pub fn new(
-                plan_detail_no: i64,
-                merchant_plan_detail_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    plan_detail_no,
-                    merchant_plan_detail_no: merchant_plan_detail_no.into(),
-                }
-            }
-        }
+        pub type PostRequestSignPlanDetail = crate::v3::payscore::models::SignPlanDetail;
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -602,71 +533,7 @@ pub mod partner {
             sign_time: "sign_time" optional,
         });
         /// PostResponseSignPlanSignedDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseSignPlanSignedDetailList {
-            /// 计划明细序号
-            ///
-            /// Example: `1`
-            pub plan_detail_no: Option<i64>,
-            /// 计划明细原支付金额（单位分）
-            ///
-            /// Example: `30000`
-            pub original_price: Option<i64>,
-            /// 计划明细优惠说明
-            ///
-            /// Example: `享9折优惠`
-            pub plan_discount_description: Option<String>,
-            /// 计划明细实际支付金额（单位分）
-            ///
-            /// Example: `27000`
-            pub actual_price: Option<i64>,
-            /// 计划明细状态
-            ///
-            /// Example: `NOT_USED`
-            pub plan_detail_state: Option<String>,
-            /// 计划明细对应的支付分服务单号
-            ///
-            /// Example: `0000300001201908301055157220022`
-            pub order_id: Option<String>,
-            /// 商户侧计划明细使用订单号
-            ///
-            /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_detail_no: Option<String>,
-            /// 计划详情名称
-            ///
-            /// Example: `第一节课`
-            pub plan_detail_name: Option<String>,
-            /// 计划明细对应订单实际支付金额（单位分）
-            ///
-            /// Example: `50000`
-            pub actual_pay_price: Option<i64>,
-            /// 详情使用时间
-            ///
-            /// Example: `2021-05-20T13:29:35.120+08:00`
-            pub use_time: Option<String>,
-            /// 详情完成时间
-            ///
-            /// Example: `2021-05-20T13:29:35.120+08:00`
-            pub complete_time: Option<String>,
-            /// 详情取消时间
-            ///
-            /// Example: `2021-05-20T13:29:35.120+08:00`
-            pub cancel_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseSignPlanSignedDetailList {
-            plan_detail_no: "plan_detail_no" optional,
-            original_price: "original_price" optional,
-            plan_discount_description: "plan_discount_description" optional,
-            actual_price: "actual_price" optional,
-            plan_detail_state: "plan_detail_state" optional,
-            order_id: "order_id" optional,
-            merchant_plan_detail_no: "merchant_plan_detail_no" optional,
-            plan_detail_name: "plan_detail_name" optional,
-            actual_pay_price: "actual_pay_price" optional,
-            use_time: "use_time" optional,
-            complete_time: "complete_time" optional,
-            cancel_time: "cancel_time" optional,
-        });
+        pub type PostResponseSignPlanSignedDetailList = crate::v3::payscore::models::SignedDetailList;
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
         pub mod merchant_sign_plan_no {
             /// The chain step for `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`, reached with `client.v3().payscore().sign_plan().partner().user_sign_plans().merchant_sign_plan_no()`.
@@ -714,162 +581,11 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                pub type GetRequest = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetRequest;
+                pub type GetRequest = crate::v3::payscore::models::SubMchidRequest;
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 计划签约ID
-                    ///
-                    /// Example: `01010033210001424338000019876258`
-                    pub sign_plan_id: Option<String>,
-                    /// 签约计划用户服务商应用下的OpenID
-                    ///
-                    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    pub openid: Option<String>,
-                    /// 签约计划用户子商户应用下的OpenID
-                    ///
-                    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    pub sub_openid: Option<String>,
-                    /// 计划所属服务
-                    ///
-                    /// Example: `2002000000000558128851361561536`
-                    pub service_id: Option<String>,
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: Option<String>,
-                    /// 子商户商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub appid: Option<String>,
-                    /// 子商户AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 商户侧签约计划号
-                    ///
-                    /// Example: `1234323JKHDFE1243252`
-                    pub merchant_sign_plan_no: String,
-                    /// 商户回调地址
-                    ///
-                    /// Example: `https://api.test.com`
-                    pub merchant_callback_url: Option<String>,
-                    /// 签约所属计划ID
-                    ///
-                    /// Example: `01000033210000324638000000376258`
-                    pub plan_id: Option<String>,
-                    /// 目前用户进行到的计划详情序号
-                    ///
-                    /// Example: `2`
-                    pub going_detail_no: Option<i64>,
-                    /// 计划签约状态
-                    ///
-                    /// Example: `UNSIGNED`
-                    pub sign_state: Option<String>,
-                    /// 签约计划取消时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub cancel_sign_time: Option<String>,
-                    /// 签约计划取消类型
-                    ///
-                    /// Example: `NOT_CANCEL`
-                    pub cancel_sign_type: Option<String>,
-                    /// 签约计划取消原因
-                    ///
-                    /// Example: `用户放弃课程`
-                    pub cancel_reason: Option<String>,
-                    /// 签约计划的名称
-                    ///
-                    /// Example: `瑜伽晨练课10次`
-                    pub plan_name: Option<String>,
-                    /// 签约计划的过期时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub plan_over_time: Option<String>,
-                    /// 签约计划原总金额(单位分)
-                    ///
-                    /// Example: `150000`
-                    pub total_origin_price: Option<i64>,
-                    /// 签约计划扣费次数
-                    ///
-                    /// Example: `10`
-                    pub deduction_quantity: Option<i64>,
-                    /// 签约计划实际总金额（单位分）
-                    ///
-                    /// Example: `120000`
-                    pub total_actual_price: Option<i64>,
-                    /// 签约计划明细列表
-                    pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
-                    /// 签约时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub sign_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sign_plan_id: "sign_plan_id" optional,
-                    openid: "openid" optional,
-                    sub_openid: "sub_openid" optional,
-                    service_id: "service_id" optional,
-                    mchid: "mchid" optional,
-                    sub_mchid: "sub_mchid" required,
-                    appid: "appid" optional,
-                    sub_appid: "sub_appid" optional,
-                    merchant_sign_plan_no: "merchant_sign_plan_no" required,
-                    merchant_callback_url: "merchant_callback_url" optional,
-                    plan_id: "plan_id" optional,
-                    going_detail_no: "going_detail_no" optional,
-                    sign_state: "sign_state" optional,
-                    cancel_sign_time: "cancel_sign_time" optional,
-                    cancel_sign_type: "cancel_sign_type" optional,
-                    cancel_reason: "cancel_reason" optional,
-                    plan_name: "plan_name" optional,
-                    plan_over_time: "plan_over_time" optional,
-                    total_origin_price: "total_origin_price" optional,
-                    deduction_quantity: "deduction_quantity" optional,
-                    total_actual_price: "total_actual_price" optional,
-                    signed_detail_list: "signed_detail_list" optional,
-                    sign_time: "sign_time" optional,
-                });
-                impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sub_mchid`, `merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sign_plan_id: Some(…), ..GetResponse::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        merchant_sign_plan_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sign_plan_id: None,
-                            openid: None,
-                            sub_openid: None,
-                            service_id: None,
-                            mchid: None,
-                            sub_mchid: sub_mchid.into(),
-                            appid: None,
-                            sub_appid: None,
-                            merchant_sign_plan_no: merchant_sign_plan_no.into(),
-                            merchant_callback_url: None,
-                            plan_id: None,
-                            going_detail_no: None,
-                            sign_state: None,
-                            cancel_sign_time: None,
-                            cancel_sign_type: None,
-                            cancel_reason: None,
-                            plan_name: None,
-                            plan_over_time: None,
-                            total_origin_price: None,
-                            deduction_quantity: None,
-                            total_actual_price: None,
-                            signed_detail_list: None,
-                            sign_time: None,
-                        }
-                    }
-                }
+                pub type GetResponse = crate::v3::payscore::models::SignPlanIdResponse;
                 /// GetResponseSignedDetailList
-                pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
+                pub type GetResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
                 pub mod stop {
                     /// The chain step for `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, reached with `client.v3().payscore().sign_plan().partner().user_sign_plans().merchant_sign_plan_no().merchant_sign_plan_no(merchant_sign_plan_no).stop()`.
@@ -921,9 +637,9 @@ pub mod partner {
                         }
                     }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
-                    pub type PostResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
+                    pub type PostResponse = crate::v3::payscore::models::SignPlanIdResponse;
                     /// PostResponseSignedDetailList
-                    pub type PostResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
+                    pub type PostResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
                 }
             }
         }
@@ -1035,9 +751,9 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostRequestLocation = crate::v3::payscore::models::Location;
     /// 服务时间
-    pub type PostRequestTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
+    pub type PostRequestTimeRange = crate::v3::payscore::models::RequestTimeRange3;
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -1137,15 +853,15 @@ pub mod serviceorder {
         }
     }
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    pub type PostResponseLocation = crate::v3::payscore::models::Location;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::sign_plan::partner::serviceorder::PostResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::models::ResponsePostDiscounts2;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::sign_plan::partner::serviceorder::PostResponsePostPayments;
+    pub type PostResponsePostPayments = crate::v3::payscore::models::ResponsePostPayments3;
     /// 服务风险金
-    pub type PostResponseRiskFund = crate::v3::payscore::sign_plan::partner::serviceorder::PostResponseRiskFund;
+    pub type PostResponseRiskFund = crate::v3::payscore::models::ResponseRiskFund3;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::models::ResponseTimeRange2;
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
 pub mod user_sign_plans {
@@ -1237,7 +953,7 @@ pub mod user_sign_plans {
         }
     }
     /// PostRequestSignPlanDetail
-    pub type PostRequestSignPlanDetail = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostRequestSignPlanDetail;
+    pub type PostRequestSignPlanDetail = crate::v3::payscore::models::SignPlanDetail;
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1357,7 +1073,7 @@ pub mod user_sign_plans {
         sign_time: "sign_time" optional,
     });
     /// PostResponseSignPlanSignedDetailList
-    pub type PostResponseSignPlanSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
+    pub type PostResponseSignPlanSignedDetailList = crate::v3::payscore::models::SignedDetailList;
     /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`
     pub mod merchant_sign_plan_no {
         /// The chain step for `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no`, reached with `client.v3().payscore().sign_plan().user_sign_plans().merchant_sign_plan_no()`.
@@ -1397,139 +1113,9 @@ pub mod user_sign_plans {
                 }
             }
             /// The response of `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 计划签约ID
-                ///
-                /// Example: `01010033210001424338000019876258`
-                pub sign_plan_id: Option<String>,
-                /// 签约计划用户应用下的OpenID
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: Option<String>,
-                /// 计划所属服务
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: Option<String>,
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: Option<String>,
-                /// AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: Option<String>,
-                /// 商户侧签约计划号
-                ///
-                /// Example: `1234323JKHDFE1243252`
-                pub merchant_sign_plan_no: String,
-                /// 商户回调地址
-                ///
-                /// Example: `https://api.test.com`
-                pub merchant_callback_url: Option<String>,
-                /// 签约所属计划ID
-                ///
-                /// Example: `01000033210000324638000000376258`
-                pub plan_id: Option<String>,
-                /// 目前用户进行到的计划详情序号
-                ///
-                /// Example: `2`
-                pub going_detail_no: Option<i64>,
-                /// 计划签约状态
-                ///
-                /// Example: `UNSIGNED`
-                pub sign_state: Option<String>,
-                /// 签约计划取消时间
-                ///
-                /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub cancel_sign_time: Option<String>,
-                /// 签约计划取消类型
-                ///
-                /// Example: `NOT_CANCEL`
-                pub cancel_sign_type: Option<String>,
-                /// 签约计划取消原因
-                ///
-                /// Example: `用户放弃课程`
-                pub cancel_reason: Option<String>,
-                /// 签约计划的名称
-                ///
-                /// Example: `瑜伽晨练课10次`
-                pub plan_name: Option<String>,
-                /// 签约计划的过期时间
-                ///
-                /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub plan_over_time: Option<String>,
-                /// 签约计划原总金额(单位分)
-                ///
-                /// Example: `150000`
-                pub total_origin_price: Option<i64>,
-                /// 签约计划扣费次数
-                ///
-                /// Example: `10`
-                pub deduction_quantity: Option<i64>,
-                /// 签约计划实际总金额（单位分）
-                ///
-                /// Example: `120000`
-                pub total_actual_price: Option<i64>,
-                /// 签约计划明细列表
-                pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
-                /// 签约时间
-                ///
-                /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub sign_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sign_plan_id: "sign_plan_id" optional,
-                openid: "openid" optional,
-                service_id: "service_id" optional,
-                mchid: "mchid" optional,
-                appid: "appid" optional,
-                merchant_sign_plan_no: "merchant_sign_plan_no" required,
-                merchant_callback_url: "merchant_callback_url" optional,
-                plan_id: "plan_id" optional,
-                going_detail_no: "going_detail_no" optional,
-                sign_state: "sign_state" optional,
-                cancel_sign_time: "cancel_sign_time" optional,
-                cancel_sign_type: "cancel_sign_type" optional,
-                cancel_reason: "cancel_reason" optional,
-                plan_name: "plan_name" optional,
-                plan_over_time: "plan_over_time" optional,
-                total_origin_price: "total_origin_price" optional,
-                deduction_quantity: "deduction_quantity" optional,
-                total_actual_price: "total_actual_price" optional,
-                signed_detail_list: "signed_detail_list" optional,
-                sign_time: "sign_time" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sign_plan_id: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(merchant_sign_plan_no: impl Into<String>) -> Self {
-                    Self {
-                        sign_plan_id: None,
-                        openid: None,
-                        service_id: None,
-                        mchid: None,
-                        appid: None,
-                        merchant_sign_plan_no: merchant_sign_plan_no.into(),
-                        merchant_callback_url: None,
-                        plan_id: None,
-                        going_detail_no: None,
-                        sign_state: None,
-                        cancel_sign_time: None,
-                        cancel_sign_type: None,
-                        cancel_reason: None,
-                        plan_name: None,
-                        plan_over_time: None,
-                        total_origin_price: None,
-                        deduction_quantity: None,
-                        total_actual_price: None,
-                        signed_detail_list: None,
-                        sign_time: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::payscore::models::SignPlanIdOpenidResponse;
             /// GetResponseSignedDetailList
-            pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
+            pub type GetResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
             pub mod stop {
                 /// The chain step for `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`, reached with `client.v3().payscore().sign_plan().user_sign_plans().merchant_sign_plan_no().merchant_sign_plan_no(merchant_sign_plan_no).stop()`.
@@ -1572,9 +1158,9 @@ pub mod user_sign_plans {
                     }
                 }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
-                pub type PostResponse = crate::v3::payscore::sign_plan::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
+                pub type PostResponse = crate::v3::payscore::models::SignPlanIdOpenidResponse;
                 /// PostResponseSignedDetailList
-                pub type PostResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
+                pub type PostResponseSignedDetailList = crate::v3::payscore::models::SignedDetailList;
             }
         }
     }

@@ -40,17 +40,17 @@ impl<'a> SmartretailOrders<'a> {
     }
 }
 /// The request of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
-pub type GetRequest = crate::v3::payscore::payafter_orders::GetRequest;
+pub type GetRequest = crate::v3::payscore::models::ServiceIdOutOrderNoRequest;
 /// The response of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
-pub type GetResponse = crate::v3::payscore::payafter_orders::GetResponse;
+pub type GetResponse = crate::v3::payscore::models::AppidResponse;
 /// GetResponseDiscounts
-pub type GetResponseDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
+pub type GetResponseDiscounts = crate::v3::payscore::models::Discounts;
 /// GetResponseFees
-pub type GetResponseFees = crate::v3::payscore::payafter_orders::GetResponseFees;
+pub type GetResponseFees = crate::v3::payscore::models::Fees;
 /// 支付方式
-pub type GetResponsePayType = crate::v3::payscore::payafter_orders::GetResponsePayType;
+pub type GetResponsePayType = crate::v3::payscore::models::PayType;
 /// GetResponseState
-pub type GetResponseState = crate::v3::payscore::payafter_orders::GetResponseState;
+pub type GetResponseState = crate::v3::payscore::models::ResponseState3;
 /// The request of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -132,11 +132,11 @@ impl PostRequest {
     }
 }
 /// PostRequestDiscounts
-pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::PostRequestDiscounts;
+pub type PostRequestDiscounts = crate::v3::payscore::models::RequestDiscounts;
 /// PostRequestFees
-pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
+pub type PostRequestFees = crate::v3::payscore::models::Fees;
 /// The response of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
-pub type PostResponse = crate::v3::payscore::payafter_orders::PostResponse;
+pub type PostResponse = crate::v3::payscore::models::AppidMchidResponse;
 /// `/v3/payscore/smartretail-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/smartretail-orders/{out_order_no}`, reached with `client.v3().payscore().smartretail_orders().out_order_no(out_order_no)`.
@@ -175,9 +175,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostRequest;
+        pub type PostRequest = crate::v3::payscore::models::AppidRequest;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
     /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
     pub mod complete {
@@ -201,12 +201,12 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::complete::PostRequest;
+        pub type PostRequest = crate::v3::payscore::models::AppidServiceIdRequest;
         /// PostRequestDiscounts
-        pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
+        pub type PostRequestDiscounts = crate::v3::payscore::models::Discounts;
         /// PostRequestFees
-        pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
+        pub type PostRequestFees = crate::v3::payscore::models::Fees;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
+        pub type PostResponse = crate::v3::payscore::models::AppidMchidOutOrderNoResponse;
     }
 }

@@ -126,41 +126,9 @@ pub mod bank_transfer_recharges {
             }
         }
         /// 充值入账账户
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestAccountType {
-            /// `BASIC`
-            Basic,
-            /// `OPERATION`
-            Operation,
-            /// `FEES`
-            Fees,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestAccountType {
-            Basic = "BASIC",
-            Operation = "OPERATION",
-            Fees = "FEES",
-        });
+        pub type PostRequestAccountType = crate::v3::platsolution::models::AccountType;
         /// 充值金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestRechargeAmount {
-            /// 总金额
-            ///
-            /// Example: `500000`
-            pub amount: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
-            amount: "amount" optional,
-            currency: "currency" optional,
-        });
+        pub type PostRequestRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -335,7 +303,7 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// 充值入账账户
-            pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
+            pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
@@ -368,7 +336,7 @@ pub mod bank_transfer_recharges {
                 bank_card_tail: "bank_card_tail" optional,
             });
             /// 充值金额
-            pub type GetResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
+            pub type GetResponseRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
             /// 充值场景
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -384,25 +352,7 @@ pub mod bank_transfer_recharges {
                 EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
             });
             /// 充值状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRechargeState {
-                /// `SUCCESS`
-                Success,
-                /// `RECHARGING`
-                Recharging,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
-                Success = "SUCCESS",
-                Recharging = "RECHARGING",
-                Closed = "CLOSED",
-            });
+            pub type GetResponseRechargeState = crate::v3::platsolution::models::RechargeState;
         }
     }
 }
@@ -509,37 +459,7 @@ pub mod insurance_compensation_contracts {
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 二级商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: String,
-        /// 是否开通成功
-        ///
-        /// Example: `true`
-        pub opened: Option<bool>,
-        /// 成功时间
-        ///
-        /// Example: `2024-08-09T13:29:35.120+08:00`
-        pub success_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" required,
-        opened: "opened" optional,
-        success_time: "success_time" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { opened: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                opened: None,
-                success_time: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`, reached with `client.v3().platsolution().ecommerce().insurance_compensation_contracts().sub_mchid()`.
@@ -578,7 +498,7 @@ pub mod insurance_compensation_contracts {
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` (查询保险理赔功能开通状态).
-                pub type PostResponse = crate::v3::platsolution::ecommerce::insurance_compensation_contracts::PostResponse;
+                pub type PostResponse = crate::v3::platsolution::models::SubMchidResponse;
             }
         }
     }
@@ -745,76 +665,13 @@ pub mod mch_transfer {
             }
         }
         /// 收款方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `TRANSACTION_USER`
-            pub type_: Option<PostRequestReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" optional,
-            transaction_info: "transaction_info" optional,
-        });
+        pub type PostRequestReceiver = crate::v3::platsolution::models::Receiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostRequestReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" required,
-            type_: "type" optional,
-        });
-        impl PostRequestReceiverTransactionInfo {
-            /// A `PostRequestReceiverTransactionInfo` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceiverTransactionInfo { type_: Some(…), ..PostRequestReceiverTransactionInfo::new(…) }`.
-            #[inline]
-            pub fn new(transaction_id: impl Into<String>) -> Self {
-                Self {
-                    transaction_id: transaction_id.into(),
-                    type_: None,
-                }
-            }
-        }
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -891,79 +748,17 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ReceiverDetail;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `TRANSACTION_USER`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" optional,
-            transaction_info: "transaction_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: Option<String>,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" optional,
-            type_: "type" optional,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().bill_id()`.
@@ -1067,33 +862,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" optional,
-                    close_reason: "close_reason" optional,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
@@ -1207,19 +988,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -1278,7 +1059,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// 赔付状态
-                    pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                    pub type PostResponseState = crate::v3::platsolution::models::State;
                 }
             }
         }
@@ -1374,13 +1155,13 @@ pub mod mch_transfer {
                 }
             }
             /// 收款方信息
-            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
+            pub type PostRequestReceiver = crate::v3::platsolution::models::Receiver;
             /// 转账接收方订单信息
-            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
             /// 转账接收方订单类型
-            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
             /// 转账接收方类型
-            pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
+            pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -1542,26 +1323,11 @@ pub mod mch_transfer {
             user_info: "user_info" optional,
         });
         /// 转账接收方订单信息
-        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
@@ -1661,38 +1427,17 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" optional,
-            transaction_info: "transaction_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_after_sales_compensation_bills().bill_id()`.
@@ -1726,16 +1471,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" optional,
-                });
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -1825,19 +1561,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
@@ -1876,7 +1612,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -1966,19 +1702,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
     }
@@ -2083,16 +1819,7 @@ pub mod mch_transfer {
             transaction_info: "transaction_info" optional,
         });
         /// 转账接收方商户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiverMchInfo {
-            /// 商户号
-            ///
-            /// Example: `1900001108`
-            pub mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
-            mchid: "mchid" optional,
-        });
+        pub type PostRequestReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiverTransactionInfo {
@@ -2121,21 +1848,9 @@ pub mod mch_transfer {
             }
         }
         /// 赔付单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            Merchant = "MERCHANT",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2224,50 +1939,17 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail2;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方商户信息
-            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-            /// 赔付单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" optional,
-            mch_info: "mch_info" optional,
-            transaction_info: "transaction_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver2;
         /// 转账接收方商户信息
-        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" optional,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseReceiverDetailReceiverTransactionInfo;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_insurance_premiums_compensation_bills().out_bill_no(out_bill_no)`.
@@ -2372,19 +2054,19 @@ pub mod mch_transfer {
                 }
             }
             /// 关单信息
-            pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+            pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
             /// 转账接收方信息
-            pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetail;
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail2;
             /// 转账接收者信息
-            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetailReceiver;
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver2;
             /// 转账接收方商户信息
-            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
+            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
             /// 赔付单信息
-            pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+            pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseReceiverDetailReceiverTransactionInfo;
             /// 转账接收方类型
-            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
             /// 赔付状态
-            pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+            pub type GetResponseState = crate::v3::platsolution::models::State;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
@@ -2492,20 +2174,11 @@ pub mod mch_transfer {
             user_info: "user_info" optional,
         });
         /// 转账接收方订单信息
-        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方用户
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiverUserInfo {
-            /// 转账接收方用户 openid
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
-            sp_openid: "sp_openid" optional,
-        });
+        pub type PostRequestReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2594,36 +2267,17 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail3;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-            /// 转账接收方用户
-            pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            transaction_info: "transaction_info" optional,
-            user_info: "user_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver3;
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方用户
-        pub type PostResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiverUserInfo;
+        pub type PostResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_shipping_cost_compensation_bills().out_bill_no()`.
@@ -2660,7 +2314,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2744,19 +2398,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail3;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver3;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方用户
-                pub type GetResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiverUserInfo;
+                pub type GetResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::models::UserInfo;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
     }
@@ -2843,25 +2497,13 @@ pub mod mch_transfer {
             }
         }
         /// 赔付用户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostRequestReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" optional,
-            transaction_info: "transaction_info" optional,
-        });
+        pub type PostRequestReceiver = crate::v3::platsolution::models::RequestReceiver;
         /// 转账接收方订单信息
-        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
         /// 转账接收方订单类型
-        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -2941,17 +2583,17 @@ pub mod mch_transfer {
             }
         }
         /// 转账接收方信息
-        pub type PostResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
         /// 转账接收方订单类型
-        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().bill_id()`.
@@ -2985,7 +2627,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -3069,33 +2711,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    accept_time: "accept_time" optional,
-                    close_reason: "close_reason" optional,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
@@ -3139,7 +2767,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -3223,19 +2851,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::models::ResponseTransactionInfo;
                 /// 转账接收方订单类型
-                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -3313,7 +2941,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// 赔付状态
-                    pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                    pub type PostResponseState = crate::v3::platsolution::models::State;
                 }
             }
         }
@@ -3391,13 +3019,13 @@ pub mod mch_transfer {
                 }
             }
             /// 收款方信息
-            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::PostRequestReceiver;
+            pub type PostRequestReceiver = crate::v3::platsolution::models::RequestReceiver;
             /// 转账接收方订单信息
-            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::models::TransactionInfo;
             /// 转账接收方订单类型
-            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::models::Type;
             /// 转账接收方类型
-            pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+            pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -3565,7 +3193,7 @@ pub mod mch_transfer {
             }
         }
         /// 赔付接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3643,52 +3271,15 @@ pub mod mch_transfer {
             }
         }
         /// 赔付接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 赔付接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail4;
         /// 赔付接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 赔付接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 赔付接收方商户信息
-            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" optional,
-            mch_info: "mch_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver4;
         /// 赔付接收方商户信息
-        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
         /// 赔付接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::models::ResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().sub_mch_compensation_bills().out_bill_no(out_bill_no)`.
@@ -3798,17 +3389,17 @@ pub mod mch_transfer {
                 }
             }
             /// 关单信息
-            pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+            pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
             /// 赔付接收方信息
-            pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseReceiverDetail;
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail4;
             /// 赔付接收者信息
-            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseReceiverDetailReceiver;
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver4;
             /// 赔付接收方商户信息
-            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
+            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::MchInfo;
             /// 赔付接收方类型
-            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType2;
             /// 赔付状态
-            pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseState;
+            pub type GetResponseState = crate::v3::platsolution::models::ResponseState;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
@@ -3908,28 +3499,7 @@ pub mod mch_transfer {
             }
         }
         /// 业务类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestBusinessType {
-            /// `DEPOSIT_COMPENSATION`
-            DepositCompensation,
-            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-            PlatformAfterSalesCompensation,
-            /// `INSURANCE_CLAIM`
-            InsuranceClaim,
-            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-            DepositAfterSalesCompensation,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestBusinessType {
-            DepositCompensation = "DEPOSIT_COMPENSATION",
-            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-            InsuranceClaim = "INSURANCE_CLAIM",
-            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-        });
+        pub type PostRequestBusinessType = crate::v3::platsolution::models::BusinessType;
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -3961,7 +3531,7 @@ pub mod mch_transfer {
             mchid: "mchid" optional,
         });
         /// 转账接收方类型
-        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+        pub type PostRequestReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4062,45 +3632,17 @@ pub mod mch_transfer {
             }
         }
         /// 业务类型
-        pub type PostResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
+        pub type PostResponseBusinessType = crate::v3::platsolution::models::BusinessType;
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" optional,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方商户信息
-            pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" optional,
-            mch_info: "mch_info" optional,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
         /// 转账接收方商户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverMchInfo {
-            /// 商户号
-            ///
-            /// Example: `1900001108`
-            pub mch_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
-            mch_id: "mch_id" optional,
-        });
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
         /// 转账接收方类型
-        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
         /// 赔付状态
-        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::State;
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().transfer_bills().bill_id()`.
@@ -4134,18 +3676,9 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 业务类型
-                    ///
-                    /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
-                    pub business_type: Option<GetRequestBusinessType>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    business_type: query "business_type" optional,
-                });
+                pub type GetRequest = crate::v3::platsolution::models::BusinessTypeRequest;
                 /// 业务类型
-                pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
+                pub type GetRequestBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4235,19 +3768,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 业务类型
-                pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
+                pub type GetResponseBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
                 /// 转账接收方商户信息
-                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiverMchInfo;
+                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -4286,9 +3819,9 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::bill_id::by_bill_id::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::BusinessTypeRequest;
                 /// 业务类型
-                pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
+                pub type GetRequestBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -4378,19 +3911,19 @@ pub mod mch_transfer {
                     }
                 }
                 /// 业务类型
-                pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
+                pub type GetResponseBusinessType = crate::v3::platsolution::models::BusinessType;
                 /// 关单信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::CloseInfo;
                 /// 转账接收方信息
-                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetail;
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::models::ResponseReceiverDetail5;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::models::ResponseReceiverDetailReceiver5;
                 /// 转账接收方商户信息
-                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiverMchInfo;
+                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::models::ResponseMchInfo;
                 /// 转账接收方类型
-                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::models::RequestReceiverType;
                 /// 赔付状态
-                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::State;
             }
         }
     }
@@ -4445,64 +3978,9 @@ pub mod recharge_employees {
         }
     }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 二级商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: String,
-        /// 员工OpenID
-        ///
-        /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-        pub sp_openid: Option<String>,
-        /// 员工状态
-        pub state: Option<PostResponseState>,
-        /// 添加员工时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 最后更新时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub update_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" required,
-        sp_openid: "sp_openid" optional,
-        state: "state" optional,
-        create_time: "create_time" optional,
-        update_time: "update_time" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_openid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                sp_openid: None,
-                state: None,
-                create_time: None,
-                update_time: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
     /// 员工状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `EFFECTIVE`
-        Effective,
-        /// `DELETED`
-        Deleted,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Effective = "EFFECTIVE",
-        Deleted = "DELETED",
-    });
+    pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
     /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid()`.
@@ -4573,7 +4051,7 @@ pub mod recharge_employees {
                 update_time: "update_time" optional,
             });
             /// 员工状态
-            pub type GetResponseEmployeesState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
+            pub type GetResponseEmployeesState = crate::v3::platsolution::models::ResponseState2;
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
             pub mod sp_openid {
                 /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid().sub_mchid(sub_mchid).sp_openid()`.
@@ -4623,9 +4101,9 @@ pub mod recharge_employees {
                             }
                         }
                         /// The response of `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` (删除二级商户可扫码充值员工).
-                        pub type PostResponse = crate::v3::platsolution::ecommerce::recharge_employees::PostResponse;
+                        pub type PostResponse = crate::v3::platsolution::models::SubMchidSpOpenidResponse;
                         /// 员工状态
-                        pub type PostResponseState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
+                        pub type PostResponseState = crate::v3::platsolution::models::ResponseState2;
                     }
                 }
             }
@@ -4736,61 +4214,13 @@ pub mod recharges {
             }
         }
         /// 充值入账账户
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestAccountType {
-            /// `DEPOSIT`
-            Deposit,
-            /// `OPERATION`
-            Operation,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestAccountType {
-            Deposit = "DEPOSIT",
-            Operation = "OPERATION",
-        });
+        pub type PostRequestAccountType = crate::v3::platsolution::models::RequestAccountType;
         /// PostRequestAvailableRechargeChannels
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestAvailableRechargeChannels {
-            /// `BANK_TRANSFER`
-            BankTransfer,
-            /// `QR_RECHARGE`
-            QrRecharge,
-            /// `ONLINE_BANK`
-            OnlineBank,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestAvailableRechargeChannels {
-            BankTransfer = "BANK_TRANSFER",
-            QrRecharge = "QR_RECHARGE",
-            OnlineBank = "ONLINE_BANK",
-        });
+        pub type PostRequestAvailableRechargeChannels = crate::v3::platsolution::models::AvailableRechargeChannels;
         /// 充值金额
-        pub type PostRequestRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
+        pub type PostRequestRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
         /// 充值场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestRechargeScene {
-            /// `ECOMMERCE_DEPOSIT`
-            EcommerceDeposit,
-            /// `ECOMMERCE_PAYMENT`
-            EcommercePayment,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestRechargeScene {
-            EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-            EcommercePayment = "ECOMMERCE_PAYMENT",
-        });
+        pub type PostRequestRechargeScene = crate::v3::platsolution::models::RechargeScene;
         /// The response of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4865,282 +4295,31 @@ pub mod recharges {
                 }
             }
             /// The request of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001121`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: query "sub_mchid" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`sub_mchid`).
-                #[inline]
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest2;
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 平台商户号
-                ///
-                /// Example: `1900001109`
-                pub sp_mchid: Option<String>,
-                /// 二级商户号
-                ///
-                /// Example: `1900001121`
-                pub sub_mchid: String,
-                /// 微信支付充值单号
-                ///
-                /// Example: `172234484162395401`
-                pub recharge_id: Option<String>,
-                /// 商户充值单号
-                ///
-                /// Example: `cz2020042013`
-                pub out_recharge_no: String,
-                /// 充值渠道
-                ///
-                /// Example: `BANK_TRANSFER`
-                pub recharge_channel: Option<GetResponseRechargeChannel>,
-                /// 充值入账账户
-                ///
-                /// Example: `DEPOSIT`
-                pub account_type: Option<GetResponseAccountType>,
-                /// 充值状态
-                ///
-                /// Example: `SUCCESS`
-                pub recharge_state: Option<GetResponseRechargeState>,
-                /// 充值场景
-                ///
-                /// Example: `ECOMMERCE_DEPOSIT`
-                pub recharge_scene: Option<GetResponseRechargeScene>,
-                /// 充值状态描述
-                ///
-                /// Example: `超过时间限制，系统自动关闭充值单`
-                pub recharge_state_desc: Option<String>,
-                /// 充值金额
-                pub recharge_amount: Option<GetResponseRechargeAmount>,
-                /// 转账充值的付款信息
-                pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
-                /// 扫码充值的付款信息
-                pub qr_recharge_info: Option<GetResponseQrRechargeInfo>,
-                /// 网银充值的付款信息
-                pub online_bank_recharge_info: Option<GetResponseOnlineBankRechargeInfo>,
-                /// 受理充值时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: Option<String>,
-                /// 充值成功时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub success_time: Option<String>,
-                /// 关闭充值时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub close_time: Option<String>,
-                /// 可用充值渠道列表
-                pub available_recharge_channels: Option<
-                    Vec<GetResponseAvailableRechargeChannels>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" optional,
-                sub_mchid: "sub_mchid" required,
-                recharge_id: "recharge_id" optional,
-                out_recharge_no: "out_recharge_no" required,
-                recharge_channel: "recharge_channel" optional,
-                account_type: "account_type" optional,
-                recharge_state: "recharge_state" optional,
-                recharge_scene: "recharge_scene" optional,
-                recharge_state_desc: "recharge_state_desc" optional,
-                recharge_amount: "recharge_amount" optional,
-                bank_transfer_info: "bank_transfer_info" optional,
-                qr_recharge_info: "qr_recharge_info" optional,
-                online_bank_recharge_info: "online_bank_recharge_info" optional,
-                accept_time: "accept_time" optional,
-                success_time: "success_time" optional,
-                close_time: "close_time" optional,
-                available_recharge_channels: "available_recharge_channels" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_recharge_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_mchid: None,
-                        sub_mchid: sub_mchid.into(),
-                        recharge_id: None,
-                        out_recharge_no: out_recharge_no.into(),
-                        recharge_channel: None,
-                        account_type: None,
-                        recharge_state: None,
-                        recharge_scene: None,
-                        recharge_state_desc: None,
-                        recharge_amount: None,
-                        bank_transfer_info: None,
-                        qr_recharge_info: None,
-                        online_bank_recharge_info: None,
-                        accept_time: None,
-                        success_time: None,
-                        close_time: None,
-                        available_recharge_channels: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::platsolution::models::SpMchidResponse;
             /// 充值入账账户
-            pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
+            pub type GetResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
             /// GetResponseAvailableRechargeChannels
-            pub type GetResponseAvailableRechargeChannels = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
+            pub type GetResponseAvailableRechargeChannels = crate::v3::platsolution::models::AvailableRechargeChannels;
             /// 转账充值的付款信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseBankTransferInfo {
-                /// 转入的银行流水单号
-                ///
-                /// Example: `110240620400046628001252733345`
-                pub bill_no: Option<String>,
-                /// 转账充值附言
-                ///
-                /// Example: `转账充值附言`
-                pub memo: Option<String>,
-                /// 银行转账退回时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub return_time: Option<String>,
-                /// 银行转账退回原因
-                ///
-                /// Example: `银行转账充值金额与申请充值金额不一致`
-                pub return_reason: Option<String>,
-                /// 开户银行名称
-                ///
-                /// Example: `中国银行`
-                pub bank_name: Option<String>,
-                /// 银行卡号后四位
-                ///
-                /// Example: `0722`
-                pub bank_card_tail: Option<String>,
-                /// 银行账户名称
-                ///
-                /// Example: `某某某有限公司`
-                pub bank_account_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
-                bill_no: "bill_no" optional,
-                memo: "memo" optional,
-                return_time: "return_time" optional,
-                return_reason: "return_reason" optional,
-                bank_name: "bank_name" optional,
-                bank_card_tail: "bank_card_tail" optional,
-                bank_account_name: "bank_account_name" optional,
-            });
+            pub type GetResponseBankTransferInfo = crate::v3::platsolution::models::BankTransferInfo;
             /// 网银充值的付款信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseOnlineBankRechargeInfo {
-                /// 银行交易订单号
-                ///
-                /// Example: `110240620400046628001252733345`
-                pub bill_no: Option<String>,
-                /// 网银充值退回时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub return_time: Option<String>,
-                /// 网银充值退回原因
-                ///
-                /// Example: `银行转账充值金额与申请充值金额不一致`
-                pub return_reason: Option<String>,
-                /// 开户银行名称
-                ///
-                /// Example: `中国银行`
-                pub bank_name: Option<String>,
-                /// 网银类型
-                ///
-                /// Example: `ONLINE_BANK_TYPE_CORPORATE`
-                pub online_bank_type: Option<
-                    GetResponseOnlineBankRechargeInfoOnlineBankType,
-                >,
-                /// 银行卡号后四位
-                ///
-                /// Example: `0722`
-                pub bank_card_tail: Option<String>,
-                /// 银行账户名称
-                ///
-                /// Example: `某某某有限公司`
-                pub bank_account_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseOnlineBankRechargeInfo {
-                bill_no: "bill_no" optional,
-                return_time: "return_time" optional,
-                return_reason: "return_reason" optional,
-                bank_name: "bank_name" optional,
-                online_bank_type: "online_bank_type" optional,
-                bank_card_tail: "bank_card_tail" optional,
-                bank_account_name: "bank_account_name" optional,
-            });
+            pub type GetResponseOnlineBankRechargeInfo = crate::v3::platsolution::models::OnlineBankRechargeInfo;
             /// 网银类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseOnlineBankRechargeInfoOnlineBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseOnlineBankRechargeInfoOnlineBankType {
-                /// `ONLINE_BANK_TYPE_CORPORATE`
-                OnlineBankTypeCorporate,
-                /// `ONLINE_BANK_TYPE_PERSONAL`
-                OnlineBankTypePersonal,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseOnlineBankRechargeInfoOnlineBankType {
-                OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-                OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-            });
+            pub type GetResponseOnlineBankRechargeInfoOnlineBankType = crate::v3::platsolution::models::OnlineBankType;
             /// 扫码充值的付款信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseQrRechargeInfo {
-                /// 用户OpenID
-                ///
-                /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
-                pub openid: Option<String>,
-                /// 员工类型
-                ///
-                /// Example: `ADMIN`
-                pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseQrRechargeInfo {
-                openid: "openid" optional,
-                employee_type: "employee_type" optional,
-            });
+            pub type GetResponseQrRechargeInfo = crate::v3::platsolution::models::QrRechargeInfo;
             /// 员工类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseQrRechargeInfoEmployeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseQrRechargeInfoEmployeeType {
-                /// `ADMIN`
-                Admin,
-                /// `STAFF`
-                Staff,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseQrRechargeInfoEmployeeType {
-                Admin = "ADMIN",
-                Staff = "STAFF",
-            });
+            pub type GetResponseQrRechargeInfoEmployeeType = crate::v3::platsolution::models::EmployeeType;
             /// 充值金额
-            pub type GetResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
+            pub type GetResponseRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
             /// 充值渠道
-            pub type GetResponseRechargeChannel = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
+            pub type GetResponseRechargeChannel = crate::v3::platsolution::models::AvailableRechargeChannels;
             /// 充值场景
-            pub type GetResponseRechargeScene = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestRechargeScene;
+            pub type GetResponseRechargeScene = crate::v3::platsolution::models::RechargeScene;
             /// 充值状态
-            pub type GetResponseRechargeState = crate::v3::platsolution::ecommerce::bank_transfer_recharges::out_recharge_no::by_out_recharge_no::GetResponseRechargeState;
+            pub type GetResponseRechargeState = crate::v3::platsolution::models::RechargeState;
             /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
             pub mod close {
                 /// The chain step for `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`, reached with `client.v3().platsolution().ecommerce().recharges().out_recharge_no().out_recharge_no(out_recharge_no).close()`.
@@ -5163,31 +4342,31 @@ pub mod recharges {
                     }
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                pub type PostRequest = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetRequest;
+                pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest2;
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                pub type PostResponse = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponse;
+                pub type PostResponse = crate::v3::platsolution::models::SpMchidResponse;
                 /// 充值入账账户
-                pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
+                pub type PostResponseAccountType = crate::v3::platsolution::models::RequestAccountType;
                 /// PostResponseAvailableRechargeChannels
-                pub type PostResponseAvailableRechargeChannels = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
+                pub type PostResponseAvailableRechargeChannels = crate::v3::platsolution::models::AvailableRechargeChannels;
                 /// 转账充值的付款信息
-                pub type PostResponseBankTransferInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseBankTransferInfo;
+                pub type PostResponseBankTransferInfo = crate::v3::platsolution::models::BankTransferInfo;
                 /// 网银充值的付款信息
-                pub type PostResponseOnlineBankRechargeInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseOnlineBankRechargeInfo;
+                pub type PostResponseOnlineBankRechargeInfo = crate::v3::platsolution::models::OnlineBankRechargeInfo;
                 /// 网银类型
-                pub type PostResponseOnlineBankRechargeInfoOnlineBankType = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseOnlineBankRechargeInfoOnlineBankType;
+                pub type PostResponseOnlineBankRechargeInfoOnlineBankType = crate::v3::platsolution::models::OnlineBankType;
                 /// 扫码充值的付款信息
-                pub type PostResponseQrRechargeInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseQrRechargeInfo;
+                pub type PostResponseQrRechargeInfo = crate::v3::platsolution::models::QrRechargeInfo;
                 /// 员工类型
-                pub type PostResponseQrRechargeInfoEmployeeType = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseQrRechargeInfoEmployeeType;
+                pub type PostResponseQrRechargeInfoEmployeeType = crate::v3::platsolution::models::EmployeeType;
                 /// 充值金额
-                pub type PostResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
+                pub type PostResponseRechargeAmount = crate::v3::platsolution::models::RechargeAmount;
                 /// 充值渠道
-                pub type PostResponseRechargeChannel = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
+                pub type PostResponseRechargeChannel = crate::v3::platsolution::models::AvailableRechargeChannels;
                 /// 充值场景
-                pub type PostResponseRechargeScene = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestRechargeScene;
+                pub type PostResponseRechargeScene = crate::v3::platsolution::models::RechargeScene;
                 /// 充值状态
-                pub type PostResponseRechargeState = crate::v3::platsolution::ecommerce::bank_transfer_recharges::out_recharge_no::by_out_recharge_no::GetResponseRechargeState;
+                pub type PostResponseRechargeState = crate::v3::platsolution::models::RechargeState;
             }
         }
     }
@@ -5414,19 +4593,7 @@ pub mod settle {
             }
         }
         /// 交易场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTradeScenario {
-            /// `RECOMMERCE`
-            Recommerce,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTradeScenario {
-            Recommerce = "RECOMMERCE",
-        });
+        pub type PostRequestTradeScenario = crate::v3::platsolution::models::TradeScenario;
         /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -5549,7 +4716,7 @@ pub mod settle {
                 }
             }
             /// 交易场景
-            pub type GetResponseTradeScenario = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::PostRequestTradeScenario;
+            pub type GetResponseTradeScenario = crate::v3::platsolution::models::TradeScenario;
             /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
             pub mod apply_abnormal_settle {
                 /// The chain step for `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`, reached with `client.v3().platsolution().ecommerce().settle().prepay_settle_orders().settle_batch_no(settle_batch_no).apply_abnormal_settle()`.
@@ -5617,19 +4784,7 @@ pub mod settle {
                     }
                 }
                 /// 异常结算批次单处理方式
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestAbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestAbnormalSettleType {
-                    /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                    TransferToOriginalReceiveUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestAbnormalSettleType {
-                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                });
+                pub type PostRequestAbnormalSettleType = crate::v3::platsolution::models::AbnormalSettleType;
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -5713,7 +4868,7 @@ pub mod settle {
                     out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" optional,
                 });
                 /// 异常结算批次单处理方式
-                pub type PostResponseAbnormalSettleResultAbnormalSettleType = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::PostRequestAbnormalSettleType;
+                pub type PostResponseAbnormalSettleResultAbnormalSettleType = crate::v3::platsolution::models::AbnormalSettleType;
                 /// 异常原因类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAbnormalType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5900,151 +5055,11 @@ pub mod withdraw {
             AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
         });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 收付通平台商户号
-            ///
-            /// Example: `222212131`
-            pub sp_mchid: Option<String>,
-            /// 特约商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: String,
-            /// 单据状态
-            ///
-            /// Example: `CREATED`
-            pub status: Option<PostResponseStatus>,
-            /// 微信支付提现单号
-            ///
-            /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-            pub withdraw_id: Option<String>,
-            /// 商户提现单号
-            ///
-            /// Example: `20190611222222222200000000012122`
-            pub out_request_no: String,
-            /// 提现金额
-            ///
-            /// Example: `100`
-            pub total_amount: Option<i64>,
-            /// 提现成功金额
-            ///
-            /// Example: `0`
-            pub success_amount: Option<i64>,
-            /// 提现失败金额
-            ///
-            /// Example: `0`
-            pub fail_amount: Option<i64>,
-            /// 提现退票金额
-            ///
-            /// Example: `0`
-            pub refund_amount: Option<i64>,
-            /// 发起提现时间
-            pub create_time: Option<String>,
-            /// 提现状态更新时间
-            pub update_time: Option<String>,
-            /// 失败原因
-            ///
-            /// Example: `卡号错误`
-            pub reason: Option<String>,
-            /// 提现备注
-            ///
-            /// Example: `交易提现`
-            pub remark: Option<String>,
-            /// 银行附言
-            ///
-            /// Example: `微信支付提现`
-            pub bank_memo: Option<String>,
-            /// 出款账户类型
-            ///
-            /// Example: `BASIC`
-            pub account_type: Option<PostResponseAccountType>,
-            /// 入账银行账号后四位
-            ///
-            /// Example: `1178`
-            pub account_number: Option<String>,
-            /// 入账银行
-            ///
-            /// Example: `招商银行`
-            pub account_bank: Option<String>,
-            /// 入账银行全称（含支行）
-            ///
-            /// Example: `中国工商银行股份有限公司深圳软件园支行`
-            pub bank_name: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" optional,
-            sub_mchid: "sub_mchid" required,
-            status: "status" optional,
-            withdraw_id: "withdraw_id" optional,
-            out_request_no: "out_request_no" required,
-            total_amount: "total_amount" optional,
-            success_amount: "success_amount" optional,
-            fail_amount: "fail_amount" optional,
-            refund_amount: "refund_amount" optional,
-            create_time: "create_time" optional,
-            update_time: "update_time" optional,
-            reason: "reason" optional,
-            remark: "remark" optional,
-            bank_memo: "bank_memo" optional,
-            account_type: "account_type" optional,
-            account_number: "account_number" optional,
-            account_bank: "account_bank" optional,
-            bank_name: "bank_name" optional,
-        });
-        impl PostResponse {
-            /// A `PostResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
-            #[inline]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sp_mchid: None,
-                    sub_mchid: sub_mchid.into(),
-                    status: None,
-                    withdraw_id: None,
-                    out_request_no: out_request_no.into(),
-                    total_amount: None,
-                    success_amount: None,
-                    fail_amount: None,
-                    refund_amount: None,
-                    create_time: None,
-                    update_time: None,
-                    reason: None,
-                    remark: None,
-                    bank_memo: None,
-                    account_type: None,
-                    account_number: None,
-                    account_bank: None,
-                    bank_name: None,
-                }
-            }
-        }
+        pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
         /// 出款账户类型
-        pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
+        pub type PostResponseAccountType = crate::v3::platsolution::models::AccountType;
         /// 单据状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStatus {
-            /// `CREATED`
-            Created,
-            /// `PROCESSING`
-            Processing,
-            /// `FINISHED`
-            Finished,
-            /// `ABNORMAL`
-            Abnormal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStatus {
-            Created = "CREATED",
-            Processing = "PROCESSING",
-            Finished = "FINISHED",
-            Abnormal = "ABNORMAL",
-        });
+        pub type PostResponseStatus = crate::v3::platsolution::models::Status;
         /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`
         pub mod out_request_no {
             /// The chain step for `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no`, reached with `client.v3().platsolution().ecommerce().withdraw().day_end_balance_withdraw().out_request_no()`.
@@ -6083,31 +5098,13 @@ pub mod withdraw {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" required,
-                });
-                impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sub_mchid`).
-                    #[inline]
-                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                }
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                pub type GetResponse = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponse;
+                pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidResponse;
                 /// 出款账户类型
-                pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
+                pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
                 /// 单据状态
-                pub type GetResponseStatus = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponseStatus;
+                pub type GetResponseStatus = crate::v3::platsolution::models::Status;
             }
         }
     }

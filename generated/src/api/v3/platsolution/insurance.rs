@@ -78,145 +78,9 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 二级商户号
-                ///
-                /// Example: `1900001109`
-                pub sub_mchid: String,
-                /// 服务商AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
-                /// 二级商户AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 商家批次单号
-                ///
-                /// Example: `sjzz20230223`
-                pub out_batch_no: String,
-                /// 批次名称
-                ///
-                /// Example: `2023年2月深圳分部报销单`
-                pub batch_name: String,
-                /// 批次备注
-                ///
-                /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: String,
-                /// 转账总金额
-                ///
-                /// Example: `4000000`
-                pub total_amount: i64,
-                /// 转账总笔数
-                ///
-                /// Example: `200`
-                pub total_num: i64,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: String,
-                /// 转账明细列表
-                pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
-                /// 商户回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" required,
-                sp_appid: "sp_appid" required,
-                sub_appid: "sub_appid" optional,
-                out_batch_no: "out_batch_no" required,
-                batch_name: "batch_name" required,
-                batch_remark: "batch_remark" required,
-                total_amount: "total_amount" required,
-                total_num: "total_num" required,
-                transfer_scene_id: "transfer_scene_id" required,
-                transfer_detail_list: "transfer_detail_list" required,
-                notify_url: "notify_url" required,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    out_batch_no: impl Into<String>,
-                    batch_name: impl Into<String>,
-                    batch_remark: impl Into<String>,
-                    total_amount: i64,
-                    total_num: i64,
-                    transfer_scene_id: impl Into<String>,
-                    transfer_detail_list: Vec<PostRequestTransferDetailList>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: None,
-                        out_batch_no: out_batch_no.into(),
-                        batch_name: batch_name.into(),
-                        batch_remark: batch_remark.into(),
-                        total_amount,
-                        total_num,
-                        transfer_scene_id: transfer_scene_id.into(),
-                        transfer_detail_list,
-                        notify_url: notify_url.into(),
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidRequest;
             /// PostRequestTransferDetailList
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestTransferDetailList {
-                /// 商家明细单号
-                ///
-                /// Example: `x23zy545Bd5436`
-                pub out_detail_no: String,
-                /// 转账金额
-                ///
-                /// Example: `200000`
-                pub transfer_amount: i64,
-                /// 转账备注
-                ///
-                /// Example: `2023年2月报销`
-                pub transfer_remark: String,
-                /// 微信转账预约单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: String,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-                out_detail_no: "out_detail_no" required,
-                transfer_amount: "transfer_amount" required,
-                transfer_remark: "transfer_remark" required,
-                reservation_id: "reservation_id" required,
-                openid: "openid" required,
-            });
-            impl PostRequestTransferDetailList {
-                /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `reservation_id`, `openid`).
-                #[inline]
-                pub fn new(
-                    out_detail_no: impl Into<String>,
-                    transfer_amount: i64,
-                    transfer_remark: impl Into<String>,
-                    reservation_id: impl Into<String>,
-                    openid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_detail_no: out_detail_no.into(),
-                        transfer_amount,
-                        transfer_remark: transfer_remark.into(),
-                        reservation_id: reservation_id.into(),
-                        openid: openid.into(),
-                    }
-                }
-            }
+            pub type PostRequestTransferDetailList = crate::v3::platsolution::models::TransferDetailList;
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -256,28 +120,7 @@ pub mod mch_transfer {
                 }
             }
             /// 批次状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseBatchState {
-                /// `ACCEPTED`
-                Accepted,
-                /// `PROCESSING`
-                Processing,
-                /// `COMPLETED`
-                Completed,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseBatchState {
-                Accepted = "ACCEPTED",
-                Processing = "PROCESSING",
-                Completed = "COMPLETED",
-                Closed = "CLOSED",
-            });
+            pub type PostResponseBatchState = crate::v3::platsolution::models::BatchState;
         }
         /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id`
         pub mod batch_id {
@@ -394,187 +237,17 @@ pub mod mch_transfer {
                     BankRefund = "BANK_REFUND",
                 });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 转账批次单
-                    pub transfer_batch: Option<GetResponseTransferBatch>,
-                    /// 转账明细单列表
-                    pub data: Option<Vec<GetResponseData>>,
-                    /// 请求资源起始位置
-                    ///
-                    /// Example: `0`
-                    pub offset: Option<i64>,
-                    /// 最大资源条数
-                    ///
-                    /// Example: `20`
-                    pub limit: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    transfer_batch: "transfer_batch" optional,
-                    data: "data" optional,
-                    offset: "offset" optional,
-                    limit: "limit" optional,
-                });
+                pub type GetResponse = crate::v3::platsolution::models::TransferBatchResponse;
                 /// GetResponseData
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseData {
-                    /// 商家转账明细单号
-                    ///
-                    /// Example: `132000011085109987515042023022300246521006`
-                    pub detail_id: Option<String>,
-                    /// 商家明细单号
-                    ///
-                    /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: Option<String>,
-                    /// 明细状态
-                    ///
-                    /// Example: `INIT`
-                    pub detail_state: Option<GetResponseDataDetailState>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseData {
-                    detail_id: "detail_id" optional,
-                    out_detail_no: "out_detail_no" optional,
-                    detail_state: "detail_state" optional,
-                });
+                pub type GetResponseData = crate::v3::platsolution::models::Data;
                 /// 明细状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseDataDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseDataDetailState {
-                    /// `INIT`: 系统转账校验中
-                    Init,
-                    /// `ALL`: 全部
-                    All,
-                    /// `WAIT_PAY`: 待确认
-                    WaitPay,
-                    /// `SUCCESS`: 转账成功
-                    Success,
-                    /// `FAIL`: 转账失败
-                    Fail,
-                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                    BankRefund,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseDataDetailState {
-                    Init = "INIT",
-                    All = "ALL",
-                    WaitPay = "WAIT_PAY",
-                    Success = "SUCCESS",
-                    Fail = "FAIL",
-                    BankRefund = "BANK_REFUND",
-                });
+                pub type GetResponseDataDetailState = crate::v3::platsolution::models::DetailState;
                 /// 转账批次单
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseTransferBatch {
-                    /// 商家批次单号
-                    ///
-                    /// Example: `sjzz20230223`
-                    pub out_batch_no: Option<String>,
-                    /// 商家转账批次单号
-                    ///
-                    /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: Option<String>,
-                    /// 服务商应用ID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: Option<String>,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: Option<String>,
-                    /// 二级商户应用ID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sub_appid: Option<String>,
-                    /// 批次状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub batch_state: Option<GetResponseTransferBatchBatchState>,
-                    /// 批次名称
-                    ///
-                    /// Example: `2023年2月深圳分部转账单`
-                    pub batch_name: Option<String>,
-                    /// 批次备注
-                    ///
-                    /// Example: `2023年2月深圳分部报销单`
-                    pub batch_remark: Option<String>,
-                    /// 批次关闭原因
-                    ///
-                    /// Example: `MERCHANT_REVOCATION`
-                    pub close_reason: Option<GetResponseTransferBatchCloseReason>,
-                    /// 转账总金额
-                    ///
-                    /// Example: `4000000`
-                    pub total_amount: Option<i64>,
-                    /// 转账总笔数
-                    ///
-                    /// Example: `200`
-                    pub total_num: Option<i64>,
-                    /// 批次创建时间
-                    ///
-                    /// Example: `2023-02-23T13:29:35+08:00`
-                    pub create_time: Option<String>,
-                    /// 转账成功金额
-                    ///
-                    /// Example: `3900000`
-                    pub success_amount: Option<i64>,
-                    /// 转账成功笔数
-                    ///
-                    /// Example: `199`
-                    pub success_num: Option<i64>,
-                    /// 转账失败金额
-                    ///
-                    /// Example: `100000`
-                    pub failed_amount: Option<i64>,
-                    /// 转账失败笔数
-                    ///
-                    /// Example: `1`
-                    pub failed_num: Option<i64>,
-                    /// 转账场景ID
-                    ///
-                    /// Example: `1000`
-                    pub transfer_scene_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                    out_batch_no: "out_batch_no" optional,
-                    batch_id: "batch_id" optional,
-                    sp_appid: "sp_appid" optional,
-                    sub_mchid: "sub_mchid" optional,
-                    sub_appid: "sub_appid" optional,
-                    batch_state: "batch_state" optional,
-                    batch_name: "batch_name" optional,
-                    batch_remark: "batch_remark" optional,
-                    close_reason: "close_reason" optional,
-                    total_amount: "total_amount" optional,
-                    total_num: "total_num" optional,
-                    create_time: "create_time" optional,
-                    success_amount: "success_amount" optional,
-                    success_num: "success_num" optional,
-                    failed_amount: "failed_amount" optional,
-                    failed_num: "failed_num" optional,
-                    transfer_scene_id: "transfer_scene_id" optional,
-                });
+                pub type GetResponseTransferBatch = crate::v3::platsolution::models::TransferBatch;
                 /// 批次状态
-                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
+                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::models::BatchState;
                 /// 批次关闭原因
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseTransferBatchCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseTransferBatchCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation,
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchCloseReason {
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    OverdueClose = "OVERDUE_CLOSE",
-                });
+                pub type GetResponseTransferBatchCloseReason = crate::v3::platsolution::models::CloseReason;
                 /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`
                 pub mod details {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -626,7 +299,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -748,150 +421,9 @@ pub mod mch_transfer {
                                 }
                             }
                             /// 明细状态
-                            pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
+                            pub type GetResponseDetailState = crate::v3::platsolution::models::DetailState;
                             /// 明细失败原因
-                            ///
-                            /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                            #[non_exhaustive]
-                            pub enum GetResponseFailReason {
-                                /// `ACCOUNT_FROZEN`: 该用户账户被冻结
-                                AccountFrozen,
-                                /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
-                                RealNameCheckFail,
-                                /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
-                                NameNotCorrect,
-                                /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
-                                OpenidInvalid,
-                                /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款额度，核实产品设置是否准确
-                                TransferQuotaExceed,
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
-                                DayReceivedQuotaExceed,
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`: 超过用户单月收款额度，核实产品设置是否准确
-                                MonthReceivedQuotaExceed,
-                                /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
-                                DayReceivedCountExceed,
-                                /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
-                                ProductAuthCheckFail,
-                                /// `OVERDUE_CLOSE`: 超过系统重试期，系统自动关闭
-                                OverdueClose,
-                                /// `ID_CARD_NOT_CORRECT`: 收款人身份证校验不通过，请核实信息
-                                IdCardNotCorrect,
-                                /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
-                                AccountNotExist,
-                                /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
-                                TransferRisk,
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`: 该用户的务工卡已经注销
-                                PayrollCardAlreadyLogout,
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`: 该用户的务工卡已经被冻结
-                                PayrollCardAlreadyFrozen,
-                                /// `PAYROLL_CARD_UNAUTHORIZED`: 该用户的务工卡未授权该商户
-                                PayrollCardUnauthorized,
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`: 该用户没有开通务工卡
-                                PayrollCardUserNotOpen,
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`: 务工卡实名和用户实名不一致
-                                PayrollCardNameCardNotMatch,
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`: 务工卡身份证和用户身份证不一致
-                                PayrollCardIdCardNotMatch,
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`: 务工卡所选银行卡已解绑
-                                PayrollCardBankcardUnbundling,
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`: 银行卡属二/三类卡，达到收款限额无法入账
-                                BankCardCollectionsAboveQuota,
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`: 银行卡已被销户、冻结、作废、挂失等致无法入账
-                                BankCardAccountAbnormal,
-                                /// `BANK_CARD_STATUS_ABNORMAL`: 银行卡状态异常，无法入账
-                                BankCardStatusAbnormal,
-                                /// `BANK_CARD_BANK_INFO_WRONG`: 登记的银行名称或分支行信息有误
-                                BankCardBankInfoWrong,
-                                /// `BANK_CARD_CARD_INFO_WRONG`: 银行卡户名或卡号有误
-                                BankCardCardInfoWrong,
-                                /// `OTHER_FAIL_REASON_TYPE`: 其它失败原因
-                                OtherFailReasonType,
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`: 请引导用户在微信支付查看详情
-                                RealnameAccountReceivedQuotaExceed,
-                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`: 请在产品设置中调整，添加该用户为收款人
-                                ReceiveAccountNotPermmit,
-                                /// `PAYEE_ACCOUNT_ABNORMAL`: 请联系用户完善其在微信支付的身份信息以继续收款
-                                PayeeAccountAbnormal,
-                                /// `PAYER_ACCOUNT_ABNORMAL`: 可前往商户平台获取解除功能限制指引
-                                PayerAccountAbnormal,
-                                /// `TRANSFER_REMARK_SET_FAIL`: 转账备注设置失败，请调整后重新再试
-                                TransferRemarkSetFail,
-                                /// `TRANSFER_SCENE_INVALID`: 该转账场景暂不可用，请确认转账场景ID是否正确
-                                TransferSceneInvalid,
-                                /// `TRANSFER_SCENE_UNAVAILABLE`: 你尚未获取该转账场景，请确认转账场景ID是否正确
-                                TransferSceneUnavailable,
-                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`: 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
-                                ReceiveAccountNotConfigure,
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                                BlockB2cUserlimitamountBsruleMonth,
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`: 用户账户存在风险收款受限，本月不支持继续向该用户付款
-                                BlockB2cUserlimitamountMonth,
-                                /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
-                                MerchantReject,
-                                /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
-                                MerchantNotConfirm,
-                                /// `BANK_CARD_PARAM_ERROR`: 用户收款卡错误，请核实信息
-                                BankCardParamError,
-                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`: 用户收款卡类型非储值卡，不支持转账
-                                BankCardTypeNotSupported,
-                                /// `RESERVATION_STATE_INVALID`: 预约转账单状态异常，请检查
-                                ReservationStateInvalid,
-                                /// `EXCEEDED_ESTIMATED_AMOUNT`: 转账金额超过预约金额范围，请检查
-                                ExceededEstimatedAmount,
-                                /// `RESERVATION_INFO_NOT_MATCH`: 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
-                                ReservationInfoNotMatch,
-                                /// `RESERVATION_SCENE_NOT_MATCH`: 该预约单的转账场景与发起转账时传入的不同，请检查
-                                ReservationSceneNotMatch,
-                                /// A value not listed in the spec, kept as received.
-                                Unknown(::wechatpay::runtime::UnknownValue),
-                            }
-                            ::wechatpay::runtime::json_enum!(GetResponseFailReason {
-                                AccountFrozen = "ACCOUNT_FROZEN",
-                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                NameNotCorrect = "NAME_NOT_CORRECT",
-                                OpenidInvalid = "OPENID_INVALID",
-                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                OverdueClose = "OVERDUE_CLOSE",
-                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                TransferRisk = "TRANSFER_RISK",
-                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
-                                PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                                TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
-                                TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
-                                ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-                                BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                                BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-                                MerchantReject = "MERCHANT_REJECT",
-                                MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                                BankCardParamError = "BANK_CARD_PARAM_ERROR",
-                                BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
-                                ReservationStateInvalid = "RESERVATION_STATE_INVALID",
-                                ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
-                                ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
-                                ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
-                            });
+                            pub type GetResponseFailReason = crate::v3::platsolution::models::FailReason;
                         }
                     }
                 }
@@ -982,7 +514,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -1056,22 +588,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// 电子回单状态
-                            ///
-                            /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                            #[non_exhaustive]
-                            pub enum GetResponseReceiptState {
-                                /// `ACCEPTED`
-                                Accepted,
-                                /// `FINISHED`
-                                Finished,
-                                /// A value not listed in the spec, kept as received.
-                                Unknown(::wechatpay::runtime::UnknownValue),
-                            }
-                            ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
-                                Accepted = "ACCEPTED",
-                                Finished = "FINISHED",
-                            });
+                            pub type GetResponseReceiptState = crate::v3::platsolution::models::ReceiptState;
                             /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                             pub mod apply {
                                 /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().detail_receipts().out_batch_no().out_batch_no(out_batch_no).out_detail_no().out_detail_no(out_detail_no).apply()`.
@@ -1096,25 +613,7 @@ pub mod mch_transfer {
                                     }
                                 }
                                 /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(Clone, Debug, PartialEq)]
-                                pub struct PostRequest {
-                                    /// 二级商户号
-                                    ///
-                                    /// Example: `1900102208`
-                                    pub sub_mchid: String,
-                                }
-                                ::wechatpay::runtime::json_object!(PostRequest {
-                                    sub_mchid: "sub_mchid" required,
-                                });
-                                impl PostRequest {
-                                    /// A `PostRequest` of its required fields (`sub_mchid`).
-                                    #[inline]
-                                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                                        Self {
-                                            sub_mchid: sub_mchid.into(),
-                                        }
-                                    }
-                                }
+                                pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                                 #[derive(Clone, Debug, PartialEq)]
                                 pub struct PostResponse {
@@ -1158,7 +657,7 @@ pub mod mch_transfer {
                                     }
                                 }
                                 /// 电子回单状态
-                                pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
+                                pub type PostResponseReceiptState = crate::v3::platsolution::models::ReceiptState;
                             }
                         }
                     }
@@ -1210,90 +709,21 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900102208`
-                    pub sub_mchid: String,
-                    /// 是否查询转账明细单
-                    ///
-                    /// Query parameter `need_query_detail`.
-                    pub need_query_detail: bool,
-                    /// 请求资源起始位置
-                    ///
-                    /// Query parameter `offset`.
-                    pub offset: Option<i64>,
-                    /// 最大资源条数
-                    ///
-                    /// Query parameter `limit`.
-                    pub limit: Option<i64>,
-                    /// 明细状态
-                    ///
-                    /// Query parameter `detail_state`. Example: `ALL`
-                    pub detail_state: Option<GetRequestDetailState>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" required,
-                    need_query_detail: query "need_query_detail" required,
-                    offset: query "offset" optional,
-                    limit: query "limit" optional,
-                    detail_state: query "detail_state" optional,
-                });
-                impl GetRequest {
-                    /// A `GetRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        need_query_detail: bool,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            need_query_detail,
-                            offset: None,
-                            limit: None,
-                            detail_state: None,
-                        }
-                    }
-                }
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequest;
                 /// 明细状态
-                ///
-                /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetRequestDetailState {
-                    /// `ALL`: 全部
-                    All,
-                    /// `WAIT_PAY`: 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
-                    WaitPay,
-                    /// `SUCCESS`: 转账成功
-                    Success,
-                    /// `FAIL`: 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
-                    Fail,
-                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户。
-                    BankRefund,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetRequestDetailState {
-                    All = "ALL",
-                    WaitPay = "WAIT_PAY",
-                    Success = "SUCCESS",
-                    Fail = "FAIL",
-                    BankRefund = "BANK_REFUND",
-                });
+                pub type GetRequestDetailState = crate::v3::platsolution::models::RequestDetailState;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponse;
+                pub type GetResponse = crate::v3::platsolution::models::TransferBatchResponse;
                 /// GetResponseData
-                pub type GetResponseData = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseData;
+                pub type GetResponseData = crate::v3::platsolution::models::Data;
                 /// 明细状态
-                pub type GetResponseDataDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
+                pub type GetResponseDataDetailState = crate::v3::platsolution::models::DetailState;
                 /// 转账批次单
-                pub type GetResponseTransferBatch = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
+                pub type GetResponseTransferBatch = crate::v3::platsolution::models::TransferBatch;
                 /// 批次状态
-                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
+                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::models::BatchState;
                 /// 批次关闭原因
-                pub type GetResponseTransferBatchCloseReason = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatchCloseReason;
+                pub type GetResponseTransferBatchCloseReason = crate::v3::platsolution::models::CloseReason;
                 /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
                 pub mod details {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1347,7 +777,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -1469,9 +899,9 @@ pub mod mch_transfer {
                                 }
                             }
                             /// 明细状态
-                            pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
+                            pub type GetResponseDetailState = crate::v3::platsolution::models::DetailState;
                             /// 明细失败原因
-                            pub type GetResponseFailReason = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseFailReason;
+                            pub type GetResponseFailReason = crate::v3::platsolution::models::FailReason;
                         }
                     }
                 }
@@ -1531,7 +961,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                    pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
@@ -1592,7 +1022,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// 电子回单状态
-                    pub type GetResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
+                    pub type GetResponseReceiptState = crate::v3::platsolution::models::ReceiptState;
                     /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                     pub mod apply {
                         /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().summary_receipts().out_batch_no().out_batch_no(out_batch_no).apply()`.
@@ -1615,7 +1045,7 @@ pub mod mch_transfer {
                             }
                         }
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
+                        pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
@@ -1652,7 +1082,7 @@ pub mod mch_transfer {
                             }
                         }
                         /// 电子回单状态
-                        pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
+                        pub type PostResponseReceiptState = crate::v3::platsolution::models::ReceiptState;
                     }
                 }
             }
@@ -1701,233 +1131,15 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequest {
-                /// 二级商户号
-                ///
-                /// Example: `1900001109`
-                pub sub_mchid: String,
-                /// 服务商AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
-                /// 二级商户AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 商户预约单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_reservation_no: String,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: String,
-                /// 预计最晚转账日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_date: String,
-                /// 预计最大转账金额
-                ///
-                /// Example: `400000`
-                pub estimated_max_amount: Option<i64>,
-                /// 准确转账金额
-                ///
-                /// Example: `100000`
-                pub exact_amount: Option<i64>,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: Option<String>,
-                /// 收款用户姓名
-                ///
-                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                pub user_real_name: Option<String>,
-                /// 预约备注
-                ///
-                /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
-                pub reserve_remark: String,
-                /// 商户回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: String,
-                /// 场景报备信息
-                pub scene_report_data: Option<PostRequestSceneReportData>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" required,
-                sp_appid: "sp_appid" required,
-                sub_appid: "sub_appid" optional,
-                out_reservation_no: "out_reservation_no" required,
-                transfer_scene_id: "transfer_scene_id" required,
-                estimated_date: "estimated_date" required,
-                estimated_max_amount: "estimated_max_amount" optional,
-                exact_amount: "exact_amount" optional,
-                openid: "openid" optional,
-                user_real_name: "user_real_name" optional,
-                reserve_remark: "reserve_remark" required,
-                notify_url: "notify_url" required,
-                scene_report_data: "scene_report_data" optional,
-            });
-            impl PostRequest {
-                /// A `PostRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
-                #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    out_reservation_no: impl Into<String>,
-                    transfer_scene_id: impl Into<String>,
-                    estimated_date: impl Into<String>,
-                    reserve_remark: impl Into<String>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: None,
-                        out_reservation_no: out_reservation_no.into(),
-                        transfer_scene_id: transfer_scene_id.into(),
-                        estimated_date: estimated_date.into(),
-                        estimated_max_amount: None,
-                        exact_amount: None,
-                        openid: None,
-                        user_real_name: None,
-                        reserve_remark: reserve_remark.into(),
-                        notify_url: notify_url.into(),
-                        scene_report_data: None,
-                    }
-                }
-            }
+            pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequest;
             /// 场景报备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestSceneReportData {
-                /// 保险保单报备信息
-                pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestSceneReportData {
-                insurance_policy: "insurance_policy" optional,
-            });
+            pub type PostRequestSceneReportData = crate::v3::platsolution::models::SceneReportData;
             /// 保险保单报备信息
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestSceneReportDataInsurancePolicy {
-                /// 保险产品备案编号
-                ///
-                /// Example: `40058541257`
-                pub product_registration_no: String,
-                /// 保险单号
-                ///
-                /// Example: `202301011651`
-                pub policy_no: String,
-                /// 保险名称
-                ///
-                /// Example: `养老保险`
-                pub name: String,
-                /// 取现单号
-                ///
-                /// Example: `202310410941`
-                pub withdrawal_no: Option<String>,
-                /// 理赔单号
-                ///
-                /// Example: `202310410941`
-                pub claim_no: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestSceneReportDataInsurancePolicy {
-                product_registration_no: "product_registration_no" required,
-                policy_no: "policy_no" required,
-                name: "name" required,
-                withdrawal_no: "withdrawal_no" optional,
-                claim_no: "claim_no" optional,
-            });
-            impl PostRequestSceneReportDataInsurancePolicy {
-                /// A `PostRequestSceneReportDataInsurancePolicy` with its required fields (`product_registration_no`, `policy_no`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneReportDataInsurancePolicy { withdrawal_no: Some(…), ..PostRequestSceneReportDataInsurancePolicy::new(…) }`.
-                #[inline]
-                pub fn new(
-                    product_registration_no: impl Into<String>,
-                    policy_no: impl Into<String>,
-                    name: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        product_registration_no: product_registration_no.into(),
-                        policy_no: policy_no.into(),
-                        name: name.into(),
-                        withdrawal_no: None,
-                        claim_no: None,
-                    }
-                }
-            }
+            pub type PostRequestSceneReportDataInsurancePolicy = crate::v3::platsolution::models::InsurancePolicy;
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponse {
-                /// 二级商户号
-                ///
-                /// Example: `1900001109`
-                pub sub_mchid: String,
-                /// 商户预约单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_reservation_no: String,
-                /// 微信转账预约单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: Option<String>,
-                /// 预约记录受理时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: Option<String>,
-                /// 预约记录状态
-                ///
-                /// Example: `ACCEPTED`
-                pub state: Option<PostResponseState>,
-                /// 跳转微信支付用户确认预约页的package信息
-                ///
-                /// Example: `affffddafdfafddffda==`
-                pub package_info: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" required,
-                out_reservation_no: "out_reservation_no" required,
-                reservation_id: "reservation_id" optional,
-                accept_time: "accept_time" optional,
-                state: "state" optional,
-                package_info: "package_info" optional,
-            });
-            impl PostResponse {
-                /// A `PostResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { reservation_id: Some(…), ..PostResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_reservation_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        out_reservation_no: out_reservation_no.into(),
-                        reservation_id: None,
-                        accept_time: None,
-                        state: None,
-                        package_info: None,
-                    }
-                }
-            }
+            pub type PostResponse = crate::v3::platsolution::models::SubMchidOutReservationNoResponse;
             /// 预约记录状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseState {
-                /// `ACCEPTED`
-                Accepted,
-                /// `CONFIRMED`
-                Confirmed,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseState {
-                Accepted = "ACCEPTED",
-                Confirmed = "CONFIRMED",
-                Closed = "CLOSED",
-            });
+            pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
         }
         /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
         pub mod out_reservation_no {
@@ -1974,186 +1186,15 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: query "sub_mchid" required,
-                });
-                impl GetRequest {
-                    /// A `GetRequest` of its required fields (`sub_mchid`).
-                    #[inline]
-                    pub fn new(sub_mchid: impl Into<String>) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                }
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sp_mchid: Option<String>,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: Option<String>,
-                    /// 二级商户AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sub_appid: Option<String>,
-                    /// 微信转账预约单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: Option<String>,
-                    /// 商户预约单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_reservation_no: String,
-                    /// 转账场景ID
-                    ///
-                    /// Example: `1000`
-                    pub transfer_scene_id: Option<String>,
-                    /// 预计最晚转账日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_date: Option<String>,
-                    /// 预计最大转账金额
-                    ///
-                    /// Example: `400000`
-                    pub estimated_max_amount: Option<i64>,
-                    /// 准确转账金额
-                    ///
-                    /// Example: `100000`
-                    pub exact_amount: Option<i64>,
-                    /// 收款用户OpenID
-                    ///
-                    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: Option<String>,
-                    /// 收款银行类型
-                    ///
-                    /// Example: `ICBC_DEBIT`
-                    pub bank_type: Option<String>,
-                    /// 预约记录状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: Option<GetResponseState>,
-                    /// 预约记录受理的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: Option<String>,
-                    /// 预约记录用户确认预约的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub reserve_time: Option<String>,
-                    /// 预约记录的关闭信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" optional,
-                    sub_mchid: "sub_mchid" required,
-                    sp_appid: "sp_appid" optional,
-                    sub_appid: "sub_appid" optional,
-                    reservation_id: "reservation_id" optional,
-                    out_reservation_no: "out_reservation_no" required,
-                    transfer_scene_id: "transfer_scene_id" optional,
-                    estimated_date: "estimated_date" optional,
-                    estimated_max_amount: "estimated_max_amount" optional,
-                    exact_amount: "exact_amount" optional,
-                    openid: "openid" optional,
-                    bank_type: "bank_type" optional,
-                    state: "state" optional,
-                    accept_time: "accept_time" optional,
-                    reserve_time: "reserve_time" optional,
-                    close_info: "close_info" optional,
-                });
-                impl GetResponse {
-                    /// A `GetResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
-                    #[inline]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        out_reservation_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_mchid: None,
-                            sub_mchid: sub_mchid.into(),
-                            sp_appid: None,
-                            sub_appid: None,
-                            reservation_id: None,
-                            out_reservation_no: out_reservation_no.into(),
-                            transfer_scene_id: None,
-                            estimated_date: None,
-                            estimated_max_amount: None,
-                            exact_amount: None,
-                            openid: None,
-                            bank_type: None,
-                            state: None,
-                            accept_time: None,
-                            reserve_time: None,
-                            close_info: None,
-                        }
-                    }
-                }
+                pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
                 /// 预约记录的关闭信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 预约记录关闭的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: Option<String>,
-                    /// 预约记录关闭的原因
-                    ///
-                    /// Example: `USER_OVERDUE_UNCONFIRMED`
-                    pub close_reason: Option<GetResponseCloseInfoCloseReason>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" optional,
-                    close_reason: "close_reason" optional,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
                 /// 预约记录关闭的原因
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCloseInfoCloseReason {
-                    /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
-                    UserOverdueUnconfirmed,
-                    /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
-                    CloseConfirmedViaMchApi,
-                    /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
-                    CloseAcceptedViaMchApi,
-                    /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
-                    TransferFinished,
-                    /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                    OverdueNotTransfer,
-                    /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
-                    ReserveFail,
-                    /// `USER_CLOSE`: 用户确认后，主动关闭预约
-                    UserClose,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
-                    UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                    CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                    CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                    TransferFinished = "TRANSFER_FINISHED",
-                    OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                    ReserveFail = "RESERVE_FAIL",
-                    UserClose = "USER_CLOSE",
-                });
+                pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                 /// 预约记录状态
-                pub type GetResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::ResponseState3;
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                 pub mod close {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().insurance().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -2176,15 +1217,15 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
+                    pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest5;
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    pub type PostResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
+                    pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidResponse;
                     /// 预约记录的关闭信息
-                    pub type PostResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
+                    pub type PostResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
                     /// 预约记录关闭的原因
-                    pub type PostResponseCloseInfoCloseReason = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfoCloseReason;
+                    pub type PostResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                     /// 预约记录状态
-                    pub type PostResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
+                    pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
                 }
             }
         }
@@ -2228,7 +1269,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2341,11 +1382,11 @@ pub mod mch_transfer {
                     }
                 }
                 /// 预约记录的关闭信息
-                pub type GetResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
+                pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo2;
                 /// 预约记录关闭的原因
-                pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfoCloseReason;
+                pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::models::ResponseCloseReason;
                 /// 预约记录状态
-                pub type GetResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
+                pub type GetResponseState = crate::v3::platsolution::models::ResponseState3;
             }
         }
     }

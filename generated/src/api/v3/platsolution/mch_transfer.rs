@@ -67,9 +67,9 @@ pub mod batches {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
-        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostRequest;
+        pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidRequest;
         /// PostRequestTransferDetailList
-        pub type PostRequestTransferDetailList = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostRequestTransferDetailList;
+        pub type PostRequestTransferDetailList = crate::v3::platsolution::models::TransferDetailList;
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -221,139 +221,11 @@ pub mod batches {
                 Fail = "FAIL",
             });
             /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 转账批次单
-                pub transfer_batch: Option<GetResponseTransferBatch>,
-                /// 转账明细单列表
-                pub data: Option<Vec<GetResponseData>>,
-                /// 请求资源起始位置
-                ///
-                /// Example: `0`
-                pub offset: Option<i64>,
-                /// 最大资源条数
-                ///
-                /// Example: `20`
-                pub limit: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                transfer_batch: "transfer_batch" optional,
-                data: "data" optional,
-                offset: "offset" optional,
-                limit: "limit" optional,
-            });
+            pub type GetResponse = crate::v3::platsolution::models::TransferBatchDataResponse;
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 商家转账明细单号
-                ///
-                /// Example: `132000011085109987515042023022300246521006`
-                pub detail_id: Option<String>,
-                /// 商家明细单号
-                ///
-                /// Example: `x23zy545Bd5436`
-                pub out_detail_no: Option<String>,
-                /// 明细状态
-                ///
-                /// Example: `INIT`
-                pub detail_state: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                detail_id: "detail_id" optional,
-                out_detail_no: "out_detail_no" optional,
-                detail_state: "detail_state" optional,
-            });
+            pub type GetResponseData = crate::v3::platsolution::models::ResponseData;
             /// 转账批次单
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseTransferBatch {
-                /// 商家批次单号
-                ///
-                /// Example: `sjzz20230223`
-                pub out_batch_no: Option<String>,
-                /// 商家转账批次单号
-                ///
-                /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: Option<String>,
-                /// 服务商应用ID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: Option<String>,
-                /// 二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: Option<String>,
-                /// 二级商户应用ID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 批次状态
-                ///
-                /// Example: `ACCEPTED`
-                pub batch_state: Option<String>,
-                /// 批次名称
-                ///
-                /// Example: `2023年2月深圳分部转账单`
-                pub batch_name: Option<String>,
-                /// 批次备注
-                ///
-                /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: Option<String>,
-                /// 批次关闭原因
-                ///
-                /// Example: `MERCHANT_REVOCATION`
-                pub close_reason: Option<String>,
-                /// 转账总金额
-                ///
-                /// Example: `4000000`
-                pub total_amount: Option<i64>,
-                /// 转账总笔数
-                ///
-                /// Example: `200`
-                pub total_num: Option<i64>,
-                /// 批次创建时间
-                ///
-                /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: Option<String>,
-                /// 转账成功金额
-                ///
-                /// Example: `3900000`
-                pub success_amount: Option<i64>,
-                /// 转账成功笔数
-                ///
-                /// Example: `199`
-                pub success_num: Option<i64>,
-                /// 转账失败金额
-                ///
-                /// Example: `100000`
-                pub failed_amount: Option<i64>,
-                /// 转账失败笔数
-                ///
-                /// Example: `1`
-                pub failed_num: Option<i64>,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                out_batch_no: "out_batch_no" optional,
-                batch_id: "batch_id" optional,
-                sp_appid: "sp_appid" optional,
-                sub_mchid: "sub_mchid" optional,
-                sub_appid: "sub_appid" optional,
-                batch_state: "batch_state" optional,
-                batch_name: "batch_name" optional,
-                batch_remark: "batch_remark" optional,
-                close_reason: "close_reason" optional,
-                total_amount: "total_amount" optional,
-                total_num: "total_num" optional,
-                create_time: "create_time" optional,
-                success_amount: "success_amount" optional,
-                success_num: "success_num" optional,
-                failed_amount: "failed_amount" optional,
-                failed_num: "failed_num" optional,
-                transfer_scene_id: "transfer_scene_id" optional,
-            });
+            pub type GetResponseTransferBatch = crate::v3::platsolution::models::ResponseTransferBatch;
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
                 /// The chain step for `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().platsolution().mch_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -403,7 +275,7 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                        pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
@@ -612,7 +484,7 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                        pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
@@ -709,7 +581,7 @@ pub mod batches {
                                 }
                             }
                             /// The request of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                            pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
+                            pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct PostResponse {
@@ -803,15 +675,15 @@ pub mod batches {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::batches::out_batch_no::by_out_batch_no::GetRequest;
+            pub type GetRequest = crate::v3::platsolution::models::SubMchidNeedQueryDetailRequest;
             /// 明细状态
-            pub type GetRequestDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::out_batch_no::by_out_batch_no::GetRequestDetailState;
+            pub type GetRequestDetailState = crate::v3::platsolution::models::RequestDetailState;
             /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            pub type GetResponse = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponse;
+            pub type GetResponse = crate::v3::platsolution::models::TransferBatchDataResponse;
             /// GetResponseData
-            pub type GetResponseData = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponseData;
+            pub type GetResponseData = crate::v3::platsolution::models::ResponseData;
             /// 转账批次单
-            pub type GetResponseTransferBatch = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
+            pub type GetResponseTransferBatch = crate::v3::platsolution::models::ResponseTransferBatch;
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
                 /// The chain step for `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -865,7 +737,7 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                        pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
@@ -1043,7 +915,7 @@ pub mod batches {
                     }
                 }
                 /// The request of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
+                pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest3;
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -1125,7 +997,7 @@ pub mod batches {
                         }
                     }
                     /// The request of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                    pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
+                    pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest4;
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
@@ -1209,15 +1081,15 @@ pub mod reservation {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequest;
+        pub type PostRequest = crate::v3::platsolution::models::SubMchidSpAppidSubAppidRequest;
         /// 场景报备信息
-        pub type PostRequestSceneReportData = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequestSceneReportData;
+        pub type PostRequestSceneReportData = crate::v3::platsolution::models::SceneReportData;
         /// 保险保单报备信息
-        pub type PostRequestSceneReportDataInsurancePolicy = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequestSceneReportDataInsurancePolicy;
+        pub type PostRequestSceneReportDataInsurancePolicy = crate::v3::platsolution::models::InsurancePolicy;
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        pub type PostResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponse;
+        pub type PostResponse = crate::v3::platsolution::models::SubMchidOutReservationNoResponse;
         /// 预约记录状态
-        pub type PostResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
+        pub type PostResponseState = crate::v3::platsolution::models::ResponseState3;
     }
     /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no`
     pub mod out_reservation_no {
@@ -1264,134 +1136,11 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
+            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `1900001109`
-                pub sp_mchid: Option<String>,
-                /// 二级商户号
-                ///
-                /// Example: `1900001109`
-                pub sub_mchid: String,
-                /// 服务商AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: Option<String>,
-                /// 二级商户AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 微信转账预约单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: Option<String>,
-                /// 商户预约单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_reservation_no: String,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: Option<String>,
-                /// 预计最晚转账日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_date: Option<String>,
-                /// 预计最大转账金额
-                ///
-                /// Example: `400000`
-                pub estimated_max_amount: Option<i64>,
-                /// 准确转账金额
-                ///
-                /// Example: `100000`
-                pub exact_amount: Option<i64>,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: Option<String>,
-                /// 收款银行类型
-                ///
-                /// Example: `ICBC_DEBIT`
-                pub bank_type: Option<String>,
-                /// 预约记录状态
-                ///
-                /// Example: `ACCEPTED`
-                pub state: Option<String>,
-                /// 预约记录受理的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: Option<String>,
-                /// 预约记录用户确认预约的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub reserve_time: Option<String>,
-                /// 预约记录的关闭信息
-                pub close_info: Option<GetResponseCloseInfo>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" optional,
-                sub_mchid: "sub_mchid" required,
-                sp_appid: "sp_appid" optional,
-                sub_appid: "sub_appid" optional,
-                reservation_id: "reservation_id" optional,
-                out_reservation_no: "out_reservation_no" required,
-                transfer_scene_id: "transfer_scene_id" optional,
-                estimated_date: "estimated_date" optional,
-                estimated_max_amount: "estimated_max_amount" optional,
-                exact_amount: "exact_amount" optional,
-                openid: "openid" optional,
-                bank_type: "bank_type" optional,
-                state: "state" optional,
-                accept_time: "accept_time" optional,
-                reserve_time: "reserve_time" optional,
-                close_info: "close_info" optional,
-            });
-            impl GetResponse {
-                /// A `GetResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
-                #[inline]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_reservation_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_mchid: None,
-                        sub_mchid: sub_mchid.into(),
-                        sp_appid: None,
-                        sub_appid: None,
-                        reservation_id: None,
-                        out_reservation_no: out_reservation_no.into(),
-                        transfer_scene_id: None,
-                        estimated_date: None,
-                        estimated_max_amount: None,
-                        exact_amount: None,
-                        openid: None,
-                        bank_type: None,
-                        state: None,
-                        accept_time: None,
-                        reserve_time: None,
-                        close_info: None,
-                    }
-                }
-            }
+            pub type GetResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponse;
             /// 预约记录的关闭信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCloseInfo {
-                /// 预约记录关闭的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: Option<String>,
-                /// 预约记录关闭的原因
-                ///
-                /// Example: `USER_OVERDUE_UNCONFIRMED`
-                pub close_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" optional,
-                close_reason: "close_reason" optional,
-            });
+            pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo3;
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
                 /// The chain step for `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -1414,11 +1163,11 @@ pub mod reservation {
                     }
                 }
                 /// The request of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
+                pub type PostRequest = crate::v3::platsolution::models::SubMchidRequest5;
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                pub type PostResponse = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
+                pub type PostResponse = crate::v3::platsolution::models::SpMchidSubMchidSpAppidSubAppidResponse;
                 /// 预约记录的关闭信息
-                pub type PostResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
+                pub type PostResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo3;
             }
         }
     }
@@ -1458,7 +1207,7 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
+            pub type GetRequest = crate::v3::platsolution::models::SubMchidRequest5;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1571,7 +1320,7 @@ pub mod reservation {
                 }
             }
             /// 预约记录的关闭信息
-            pub type GetResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
+            pub type GetResponseCloseInfo = crate::v3::platsolution::models::ResponseCloseInfo3;
         }
     }
 }

@@ -132,25 +132,7 @@ impl PostRequestReceivers {
     }
 }
 /// 分账接收方类型
-///
-/// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestReceiversType {
-    /// `MERCHANT_ID`
-    MerchantId,
-    /// `PERSONAL_OPENID`
-    PersonalOpenid,
-    /// `PERSONAL_SUB_OPENID`
-    PersonalSubOpenid,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestReceiversType {
-    MerchantId = "MERCHANT_ID",
-    PersonalOpenid = "PERSONAL_OPENID",
-    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-});
+pub type PostRequestReceiversType = crate::v3::profitsharing::models::Type;
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -254,79 +236,13 @@ pub struct PostResponseReceivers {
     finish_time: "finish_time" optional,
 });
 /// 分账失败原因
-///
-/// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseReceiversFailReason {
-    /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
-    AccountAbnormal,
-    /// `NO_RELATION`: 分账关系已解除
-    NoRelation,
-    /// `RECEIVER_HIGH_RISK`: 高风险接收方
-    ReceiverHighRisk,
-    /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
-    ReceiverRealNameNotVerified,
-    /// `NO_AUTH`: 分账权限已解除
-    NoAuth,
-    /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
-    ReceiverReceiptLimit,
-    /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
-    PayerAccountAbnormal,
-    /// `INVALID_REQUEST`: 描述参数设置失败
-    InvalidRequest,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
-    AccountAbnormal = "ACCOUNT_ABNORMAL",
-    NoRelation = "NO_RELATION",
-    ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-    ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-    NoAuth = "NO_AUTH",
-    ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-    InvalidRequest = "INVALID_REQUEST",
-});
+pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
 /// 分账结果
-///
-/// A value this client does not know yet is kept as [`PostResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseReceiversResult {
-    /// `PENDING`
-    Pending,
-    /// `SUCCESS`
-    Success,
-    /// `CLOSED`
-    Closed,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseReceiversResult {
-    Pending = "PENDING",
-    Success = "SUCCESS",
-    Closed = "CLOSED",
-});
+pub type PostResponseReceiversResult = crate::v3::profitsharing::models::Result;
 /// 分账接收方类型
-pub type PostResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+pub type PostResponseReceiversType = crate::v3::profitsharing::models::Type;
 /// 分账单状态
-///
-/// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseState {
-    /// `PROCESSING`
-    Processing,
-    /// `FINISHED`
-    Finished,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseState {
-    Processing = "PROCESSING",
-    Finished = "FINISHED",
-});
+pub type PostResponseState = crate::v3::profitsharing::models::State;
 /// `/v3/profitsharing/orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/profitsharing/orders/{out_order_no}`, reached with `client.v3().profitsharing().orders().out_order_no(out_order_no)`.
@@ -478,11 +394,11 @@ pub mod by_out_order_no {
         finish_time: "finish_time" optional,
     });
     /// 分账结果
-    pub type GetResponseReceiversResult = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
+    pub type GetResponseReceiversResult = crate::v3::profitsharing::models::FailReason;
     /// 分账接收方类型
-    pub type GetResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type GetResponseReceiversType = crate::v3::profitsharing::models::Type;
     /// 分账单状态
-    pub type GetResponseState = crate::v3::profitsharing::orders::PostResponseReceiversResult;
+    pub type GetResponseState = crate::v3::profitsharing::models::Result;
 }
 /// `/v3/profitsharing/orders/unfreeze`
 pub mod unfreeze {
@@ -647,9 +563,9 @@ pub mod unfreeze {
         finish_time: "finish_time" optional,
     });
     /// 分账失败原因
-    pub type PostResponseReceiversFailReason = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
+    pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
     /// 分账接收方类型
-    pub type PostResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type PostResponseReceiversType = crate::v3::profitsharing::models::Type;
     /// 分账单状态
-    pub type PostResponseState = crate::v3::profitsharing::orders::PostResponseState;
+    pub type PostResponseState = crate::v3::profitsharing::models::State;
 }

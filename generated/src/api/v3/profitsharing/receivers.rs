@@ -100,51 +100,9 @@ pub mod add {
         }
     }
     /// 与分账方的关系类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRelationType {
-        /// `SERVICE_PROVIDER`: 服务商
-        ServiceProvider,
-        /// `STORE`: 门店
-        Store,
-        /// `STAFF`: 员工
-        Staff,
-        /// `STORE_OWNER`: 店主
-        StoreOwner,
-        /// `PARTNER`: 合作伙伴
-        Partner,
-        /// `HEADQUARTER`: 总部
-        Headquarter,
-        /// `BRAND`: 品牌方
-        Brand,
-        /// `DISTRIBUTOR`: 分销商
-        Distributor,
-        /// `USER`: 用户
-        User,
-        /// `SUPPLIER`: 供应商
-        Supplier,
-        /// `CUSTOM`: 自定义
-        Custom,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRelationType {
-        ServiceProvider = "SERVICE_PROVIDER",
-        Store = "STORE",
-        Staff = "STAFF",
-        StoreOwner = "STORE_OWNER",
-        Partner = "PARTNER",
-        Headquarter = "HEADQUARTER",
-        Brand = "BRAND",
-        Distributor = "DISTRIBUTOR",
-        User = "USER",
-        Supplier = "SUPPLIER",
-        Custom = "CUSTOM",
-    });
+    pub type PostRequestRelationType = crate::v3::profitsharing::models::RelationType;
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type PostRequestType = crate::v3::profitsharing::models::Type;
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -200,9 +158,9 @@ pub mod add {
         }
     }
     /// 与分账方的关系类型
-    pub type PostResponseRelationType = crate::v3::profitsharing::receivers::add::PostRequestRelationType;
+    pub type PostResponseRelationType = crate::v3::profitsharing::models::RelationType;
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type PostResponseType = crate::v3::profitsharing::models::Type;
 }
 /// `/v3/profitsharing/receivers/delete`
 pub mod delete_ {
@@ -271,7 +229,7 @@ pub mod delete_ {
         }
     }
     /// 分账接收方类型
-    pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type PostRequestType = crate::v3::profitsharing::models::Type;
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -305,5 +263,5 @@ pub mod delete_ {
         }
     }
     /// 分账接收方类型
-    pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;
+    pub type PostResponseType = crate::v3::profitsharing::models::Type;
 }

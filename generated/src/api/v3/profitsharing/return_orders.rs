@@ -177,51 +177,9 @@ impl PostResponse {
     }
 }
 /// 失败原因
-///
-/// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseFailReason {
-    /// `ACCOUNT_ABNORMAL`: 原分账接收方账户异常
-    AccountAbnormal,
-    /// `BALANCE_NOT_ENOUGH`: 余额不足
-    BalanceNotEnough,
-    /// `TIME_OUT_CLOSED`: 超时关单
-    TimeOutClosed,
-    /// `PAYER_ACCOUNT_ABNORMAL`: 原分账分出方账户异常
-    PayerAccountAbnormal,
-    /// `INVALID_REQUEST`: 描述参数设置失败
-    InvalidRequest,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseFailReason {
-    AccountAbnormal = "ACCOUNT_ABNORMAL",
-    BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-    TimeOutClosed = "TIME_OUT_CLOSED",
-    PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-    InvalidRequest = "INVALID_REQUEST",
-});
+pub type PostResponseFailReason = crate::v3::profitsharing::models::ResponseFailReason;
 /// 回退结果
-///
-/// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseResult {
-    /// `PROCESSING`
-    Processing,
-    /// `SUCCESS`
-    Success,
-    /// `FAILED`
-    Failed,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseResult {
-    Processing = "PROCESSING",
-    Success = "SUCCESS",
-    Failed = "FAILED",
-});
+pub type PostResponseResult = crate::v3::profitsharing::models::ResponseResult;
 /// `/v3/profitsharing/return-orders/{out_return_no}`
 pub mod by_out_return_no {
     /// The chain step for `/v3/profitsharing/return-orders/{out_return_no}`, reached with `client.v3().profitsharing().return_orders().out_return_no(out_return_no)`.
@@ -360,7 +318,7 @@ pub mod by_out_return_no {
         }
     }
     /// 失败原因
-    pub type GetResponseFailReason = crate::v3::profitsharing::return_orders::PostResponseFailReason;
+    pub type GetResponseFailReason = crate::v3::profitsharing::models::ResponseFailReason;
     /// 回退结果
-    pub type GetResponseResult = crate::v3::profitsharing::return_orders::PostResponseResult;
+    pub type GetResponseResult = crate::v3::profitsharing::models::ResponseResult;
 }

@@ -174,257 +174,27 @@ pub struct PostRequestMetroInfo {
     end_station: "end_station" optional,
 });
 /// 交易场景值，现在支持公交和地铁的场景值
-///
-/// A value this client does not know yet is kept as [`PostRequestTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestTradeScene {
-    /// `BUS`
-    Bus,
-    /// `METRO`
-    Metro,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestTradeScene {
-    Bus = "BUS",
-    Metro = "METRO",
-});
+pub type PostRequestTradeScene = crate::v3::qrcode::models::TradeScene;
 /// The response of `POST /v3/qrcode/transactions` (扣费受理).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 公众账号ID
-    pub appid: Option<String>,
-    /// 子商户公众账号ID
-    pub sub_appid: Option<String>,
-    /// 商户号
-    pub sp_mchid: Option<String>,
-    /// 子商户号
-    pub sub_mchid: Option<String>,
-    /// 服务描述
-    pub description: Option<String>,
-    /// 订单创建时间
-    pub create_time: Option<String>,
-    /// 商户订单号
-    pub out_trade_no: Option<String>,
-    /// 微信支付订单号
-    pub transaction_id: Option<String>,
-    /// 交易状态
-    pub trade_state: Option<PostResponseTradeState>,
-    /// 交易状态描述
-    pub trade_state_description: Option<String>,
-    /// 支付完成时间
-    pub success_time: Option<String>,
-    /// 付款银行
-    pub bank_type: Option<String>,
-    /// 用户还款状态
-    pub user_repay_state: Option<PostResponseUserRepayState>,
-    /// 还款微信支付订单号
-    pub repay_transaction_id: Option<String>,
-    /// 垫资还款时间
-    pub repay_time: Option<String>,
-    /// 附加数据
-    pub attach: Option<String>,
-    /// 代扣签约ID
-    pub contract_id: Option<String>,
-    /// 交易场景
-    pub trade_scene: Option<PostResponseTradeScene>,
-    /// 公交场景信息
-    pub bus_info: Option<PostResponseBusInfo>,
-    /// 地铁场景信息
-    pub metro_info: Option<PostResponseMetroInfo>,
-    /// 订单金额信息
-    pub amount: Option<PostResponseAmount>,
-    /// `promotion_detail`
-    pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" optional,
-    sub_appid: "sub_appid" optional,
-    sp_mchid: "sp_mchid" optional,
-    sub_mchid: "sub_mchid" optional,
-    description: "description" optional,
-    create_time: "create_time" optional,
-    out_trade_no: "out_trade_no" optional,
-    transaction_id: "transaction_id" optional,
-    trade_state: "trade_state" optional,
-    trade_state_description: "trade_state_description" optional,
-    success_time: "success_time" optional,
-    bank_type: "bank_type" optional,
-    user_repay_state: "user_repay_state" optional,
-    repay_transaction_id: "repay_transaction_id" optional,
-    repay_time: "repay_time" optional,
-    attach: "attach" optional,
-    contract_id: "contract_id" optional,
-    trade_scene: "trade_scene" optional,
-    bus_info: "bus_info" optional,
-    metro_info: "metro_info" optional,
-    amount: "amount" optional,
-    promotion_detail: "promotion_detail" optional,
-});
+pub type PostResponse = crate::v3::qrcode::models::AppidResponse;
 /// 订单金额信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseAmount {
-    /// 订单金额
-    pub total: Option<i64>,
-    /// 用户实际支付金额
-    pub payer_total: Option<i64>,
-    /// 货币类型
-    pub currency: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" optional,
-    payer_total: "payer_total" optional,
-    currency: "currency" optional,
-});
+pub type PostResponseAmount = crate::v3::qrcode::models::Amount;
 /// 公交场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseBusInfo {
-    /// 用户乘车时间（上车）
-    pub start_time: Option<String>,
-    /// 乘车路线
-    pub line_name: Option<String>,
-    /// 车牌号。
-    pub plate_number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseBusInfo {
-    start_time: "start_time" optional,
-    line_name: "line_name" optional,
-    plate_number: "plate_number" optional,
-});
+pub type PostResponseBusInfo = crate::v3::qrcode::models::BusInfo;
 /// 地铁场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseMetroInfo {
-    /// 用户乘车时间（上车）
-    pub start_time: Option<String>,
-    /// 用户下车时间
-    pub end_time: Option<String>,
-    /// 乘车起始站
-    pub start_station: Option<String>,
-    /// 乘车终点站
-    pub end_station: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseMetroInfo {
-    start_time: "start_time" optional,
-    end_time: "end_time" optional,
-    start_station: "start_station" optional,
-    end_station: "end_station" optional,
-});
+pub type PostResponseMetroInfo = crate::v3::qrcode::models::MetroInfo;
 /// 优惠信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePromotionDetail {
-    /// 券ID
-    pub coupon_id: Option<String>,
-    /// 优惠名称
-    pub name: Option<String>,
-    /// 优惠范围
-    pub scope: Option<PostResponsePromotionDetailScope>,
-    /// 优惠类型
-    pub type_: Option<PostResponsePromotionDetailType>,
-    /// 活动ID
-    pub stock_id: Option<String>,
-    /// 优惠券面额
-    pub amount: Option<i64>,
-    /// 微信出资
-    pub wechatpay_contribute: Option<i64>,
-    /// 商户出资
-    pub merchant_contribute: Option<i64>,
-    /// 其他出资
-    pub other_contribute: Option<i64>,
-    /// 优惠币种
-    pub currency: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-    coupon_id: "coupon_id" optional,
-    name: "name" optional,
-    scope: "scope" optional,
-    type_: "type" optional,
-    stock_id: "stock_id" optional,
-    amount: "amount" optional,
-    wechatpay_contribute: "wechatpay_contribute" optional,
-    merchant_contribute: "merchant_contribute" optional,
-    other_contribute: "other_contribute" optional,
-    currency: "currency" optional,
-});
+pub type PostResponsePromotionDetail = crate::v3::qrcode::models::PromotionDetail;
 /// 优惠范围
-///
-/// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponsePromotionDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
+pub type PostResponsePromotionDetailScope = crate::v3::qrcode::models::Scope;
 /// 优惠类型
-///
-/// A value this client does not know yet is kept as [`PostResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponsePromotionDetailType {
-    /// `CASH`
-    Cash,
-    /// `NOCASH`
-    Nocash,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
-    Cash = "CASH",
-    Nocash = "NOCASH",
-});
+pub type PostResponsePromotionDetailType = crate::v3::qrcode::models::Type;
 /// 交易场景
-pub type PostResponseTradeScene = crate::v3::qrcode::transactions::PostRequestTradeScene;
+pub type PostResponseTradeScene = crate::v3::qrcode::models::TradeScene;
 /// 交易状态
-///
-/// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseTradeState {
-    /// `SUCCESS`
-    Success,
-    /// `ACCEPTED`
-    Accepted,
-    /// `PAY_FAIL`
-    PayFail,
-    /// `REFUND`
-    Refund,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseTradeState {
-    Success = "SUCCESS",
-    Accepted = "ACCEPTED",
-    PayFail = "PAY_FAIL",
-    Refund = "REFUND",
-});
+pub type PostResponseTradeState = crate::v3::qrcode::models::TradeState;
 /// 用户还款状态
-///
-/// A value this client does not know yet is kept as [`PostResponseUserRepayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseUserRepayState {
-    /// `NOT_REPAY`
-    NotRepay,
-    /// `REPAID`
-    Repaid,
-    /// `ALL_REFUND`
-    AllRefund,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseUserRepayState {
-    NotRepay = "NOT_REPAY",
-    Repaid = "REPAID",
-    AllRefund = "ALL_REFUND",
-});
+pub type PostResponseUserRepayState = crate::v3::qrcode::models::UserRepayState;
 /// `/v3/qrcode/transactions/out-trade-no`
 pub mod out_trade_no {
     /// The chain step for `/v3/qrcode/transactions/out-trade-no`, reached with `client.v3().qrcode().transactions().out_trade_no()`.
@@ -472,24 +242,24 @@ pub mod out_trade_no {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
-        pub type GetResponse = crate::v3::qrcode::transactions::PostResponse;
+        pub type GetResponse = crate::v3::qrcode::models::AppidResponse;
         /// 订单金额信息
-        pub type GetResponseAmount = crate::v3::qrcode::transactions::PostResponseAmount;
+        pub type GetResponseAmount = crate::v3::qrcode::models::Amount;
         /// 公交场景信息
-        pub type GetResponseBusInfo = crate::v3::qrcode::transactions::PostResponseBusInfo;
+        pub type GetResponseBusInfo = crate::v3::qrcode::models::BusInfo;
         /// 地铁场景信息
-        pub type GetResponseMetroInfo = crate::v3::qrcode::transactions::PostResponseMetroInfo;
+        pub type GetResponseMetroInfo = crate::v3::qrcode::models::MetroInfo;
         /// 优惠信息
-        pub type GetResponsePromotionDetail = crate::v3::qrcode::transactions::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::qrcode::models::PromotionDetail;
         /// 优惠范围
-        pub type GetResponsePromotionDetailScope = crate::v3::qrcode::transactions::PostResponsePromotionDetailScope;
+        pub type GetResponsePromotionDetailScope = crate::v3::qrcode::models::Scope;
         /// 优惠类型
-        pub type GetResponsePromotionDetailType = crate::v3::qrcode::transactions::PostResponsePromotionDetailType;
+        pub type GetResponsePromotionDetailType = crate::v3::qrcode::models::Type;
         /// 交易场景
-        pub type GetResponseTradeScene = crate::v3::qrcode::transactions::PostRequestTradeScene;
+        pub type GetResponseTradeScene = crate::v3::qrcode::models::TradeScene;
         /// 交易状态
-        pub type GetResponseTradeState = crate::v3::qrcode::transactions::PostResponseTradeState;
+        pub type GetResponseTradeState = crate::v3::qrcode::models::TradeState;
         /// 用户还款状态
-        pub type GetResponseUserRepayState = crate::v3::qrcode::transactions::PostResponseUserRepayState;
+        pub type GetResponseUserRepayState = crate::v3::qrcode::models::UserRepayState;
     }
 }

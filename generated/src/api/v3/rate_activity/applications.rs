@@ -113,19 +113,7 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
     apply_material_information: "apply_material_information" optional,
 });
 /// 补充信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestAdditionalInformation {
-    /// 补充说明
-    ///
-    /// Example: `特殊情况，说明原因`
-    pub additional_message: Option<String>,
-    /// `additional_material`
-    pub additional_material: Option<Vec<String>>,
-}
-::wechatpay::runtime::json_object!(PostRequestAdditionalInformation {
-    additional_message: "additional_message" optional,
-    additional_material: "additional_material" optional,
-});
+pub type PostRequestAdditionalInformation = crate::v3::rate_activity::models::AdditionalInformation;
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -257,7 +245,7 @@ pub mod id {
             apply_material_information: "apply_material_information" optional,
         });
         /// 补充信息
-        pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::applications::PostRequestAdditionalInformation;
+        pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::models::AdditionalInformation;
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {

@@ -74,41 +74,9 @@ pub mod apply {
         }
     }
     /// 充值入账账户
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
+    pub type PostRequestAccountType = crate::v3::recharge::models::AccountType;
     /// 充值金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestRechargeAmount {
-        /// 总金额
-        ///
-        /// Example: `500000`
-        pub amount: Option<i64>,
-        /// 货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
-        amount: "amount" optional,
-        currency: "currency" optional,
-    });
+    pub type PostRequestRechargeAmount = crate::v3::recharge::models::RechargeAmount;
     /// 充值场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -297,7 +265,7 @@ pub mod out_recharge_no {
             }
         }
         /// 充值入账账户
-        pub type GetResponseAccountType = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestAccountType;
+        pub type GetResponseAccountType = crate::v3::recharge::models::AccountType;
         /// 转账充值的付款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBankTransferInfo {
@@ -330,7 +298,7 @@ pub mod out_recharge_no {
             bank_card_tail: "bank_card_tail" optional,
         });
         /// 充值金额
-        pub type GetResponseRechargeAmount = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestRechargeAmount;
+        pub type GetResponseRechargeAmount = crate::v3::recharge::models::RechargeAmount;
         /// 充值场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

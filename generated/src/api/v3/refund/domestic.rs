@@ -309,145 +309,13 @@ pub mod refunds {
         }
     }
     /// 金额信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAmount {
-        /// 订单金额
-        ///
-        /// Example: `100`
-        pub total: Option<i64>,
-        /// 退款金额
-        ///
-        /// Example: `100`
-        pub refund: Option<i64>,
-        /// 退款出资账户及金额
-        pub from: Option<Vec<PostResponseAmountFrom>>,
-        /// 用户支付金额
-        ///
-        /// Example: `90`
-        pub payer_total: Option<i64>,
-        /// 用户退款金额
-        ///
-        /// Example: `90`
-        pub payer_refund: Option<i64>,
-        /// 应结退款金额
-        ///
-        /// Example: `100`
-        pub settlement_refund: Option<i64>,
-        /// 应结订单金额
-        ///
-        /// Example: `100`
-        pub settlement_total: Option<i64>,
-        /// 优惠退款金额
-        ///
-        /// Example: `10`
-        pub discount_refund: Option<i64>,
-        /// 退款币种
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 手续费退款金额
-        ///
-        /// Example: `100`
-        pub refund_fee: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" optional,
-        refund: "refund" optional,
-        from: "from" optional,
-        payer_total: "payer_total" optional,
-        payer_refund: "payer_refund" optional,
-        settlement_refund: "settlement_refund" optional,
-        settlement_total: "settlement_total" optional,
-        discount_refund: "discount_refund" optional,
-        currency: "currency" optional,
-        refund_fee: "refund_fee" optional,
-    });
+    pub type PostResponseAmount = crate::v3::refund::models::Amount;
     /// PostResponseAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAmountFrom {
-        /// 出资账户类型
-        ///
-        /// Example: `AVAILABLE`
-        pub account: Option<String>,
-        /// 出资金额
-        ///
-        /// Example: `444`
-        pub amount: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" optional,
-        amount: "amount" optional,
-    });
+    pub type PostResponseAmountFrom = crate::v3::refund::models::From;
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetail {
-        /// 券ID
-        ///
-        /// Example: `109519`
-        pub promotion_id: Option<String>,
-        /// 优惠范围
-        ///
-        /// Example: `SINGLE`
-        pub scope: Option<String>,
-        /// 优惠类型
-        ///
-        /// Example: `DISCOUNT`
-        pub type_: Option<String>,
-        /// 优惠券面额
-        ///
-        /// Example: `5`
-        pub amount: Option<i64>,
-        /// 优惠退款金额
-        ///
-        /// Example: `100`
-        pub refund_amount: Option<i64>,
-        /// 商品列表
-        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" optional,
-        scope: "scope" optional,
-        type_: "type" optional,
-        amount: "amount" optional,
-        refund_amount: "refund_amount" optional,
-        goods_detail: "goods_detail" optional,
-    });
+    pub type PostResponsePromotionDetail = crate::v3::refund::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetailGoodsDetail {
-        /// 商户侧商品编码
-        ///
-        /// Example: `1217752501201407033233368018`
-        pub merchant_goods_id: Option<String>,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wechatpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub unit_price: Option<i64>,
-        /// 商品退款金额
-        ///
-        /// Example: `528800`
-        pub refund_amount: Option<i64>,
-        /// 商品退货数量
-        ///
-        /// Example: `1`
-        pub refund_quantity: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" optional,
-        wechatpay_goods_id: "wechatpay_goods_id" optional,
-        goods_name: "goods_name" optional,
-        unit_price: "unit_price" optional,
-        refund_amount: "refund_amount" optional,
-        refund_quantity: "refund_quantity" optional,
-    });
+    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::models::GoodsDetail;
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -563,13 +431,13 @@ pub mod refunds {
             }
         }
         /// 金额信息
-        pub type GetResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
+        pub type GetResponseAmount = crate::v3::refund::models::Amount;
         /// GetResponseAmountFrom
-        pub type GetResponseAmountFrom = crate::v3::refund::domestic::refunds::PostResponseAmountFrom;
+        pub type GetResponseAmountFrom = crate::v3::refund::models::From;
         /// GetResponsePromotionDetail
-        pub type GetResponsePromotionDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetail;
+        pub type GetResponsePromotionDetail = crate::v3::refund::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetailGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::models::GoodsDetail;
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {
@@ -817,9 +685,9 @@ pub mod refunds {
                 }
             }
             /// 金额信息
-            pub type PostResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
+            pub type PostResponseAmount = crate::v3::refund::models::Amount;
             /// PostResponseAmountFrom
-            pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostResponseAmountFrom;
+            pub type PostResponseAmountFrom = crate::v3::refund::models::From;
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {
@@ -855,7 +723,7 @@ pub mod refunds {
                 goods_detail: "goods_detail" optional,
             });
             /// PostResponsePromotionDetailGoodsDetail
-            pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetailGoodsDetail;
+            pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::models::GoodsDetail;
         }
     }
 }

@@ -126,21 +126,7 @@ pub mod update_driver {
         photo_icon: "photo_icon" optional,
     });
     /// 司机头像摘要
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDriverPhotoPhotoDigest {
-        /// 哈希类型
-        ///
-        /// Example: `MD5`
-        pub hash_type: Option<String>,
-        /// 哈希值
-        ///
-        /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        pub hash_value: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDriverPhotoPhotoDigest {
-        hash_type: "hash_type" optional,
-        hash_value: "hash_value" optional,
-    });
+    pub type PostRequestDriverPhotoPhotoDigest = crate::v3::taxi_invoice::models::PhotoDigest;
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -242,5 +228,5 @@ pub mod update_driver {
         photo_icon: "photo_icon" optional,
     });
     /// 司机头像摘要
-    pub type PostResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;
+    pub type PostResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::models::PhotoDigest;
 }

@@ -34,23 +34,7 @@ pub mod by_driver_license {
         }
     }
     /// The request of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetRequest {
-        /// 行政区划代码
-        ///
-        /// Query parameter `region_id`. Example: `510100`
-        pub region_id: i64,
-    }
-    ::wechatpay::runtime::json_object!(GetRequest {
-        region_id: query "region_id" required,
-    });
-    impl GetRequest {
-        /// A `GetRequest` of its required fields (`region_id`).
-        #[inline]
-        pub fn new(region_id: i64) -> Self {
-            Self { region_id }
-        }
-    }
+    pub type GetRequest = crate::v3::taxi_invoice::models::RegionIdRequest;
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -132,5 +116,5 @@ pub mod by_driver_license {
         photo_data: "photo_data" optional,
     });
     /// 司机照片摘要
-    pub type GetResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;
+    pub type GetResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::models::PhotoDigest;
 }

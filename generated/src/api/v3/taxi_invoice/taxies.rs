@@ -31,7 +31,7 @@ pub mod by_plate_number {
         }
     }
     /// The request of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
-    pub type GetRequest = crate::v3::taxi_invoice::drivers::by_driver_license::GetRequest;
+    pub type GetRequest = crate::v3::taxi_invoice::models::RegionIdRequest;
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {

@@ -59,78 +59,11 @@ pub mod by_block_record_id {
         }
     }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 交易拦截记录ID
-        ///
-        /// Example: `123400`
-        pub block_record_id: Option<String>,
-        /// 拦截时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub block_time: Option<String>,
-        /// 拦截原因
-        ///
-        /// Example: `涉嫌信用卡套现`
-        pub block_reason: Option<String>,
-        /// 拦截笔数
-        ///
-        /// Example: `LESS_THAN_TWENTY`
-        pub number_of_block: Option<GetResponseNumberOfBlock>,
-        /// 解除管控方式
-        ///
-        /// Example: `SUBMIT_INFORMATION`
-        pub recover_way: Option<GetResponseRecoverWay>,
-        /// 商户提交资料内容
-        ///
-        /// Example: `{"record_fields":[]}`
-        pub requested_item_info: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        block_record_id: "block_record_id" optional,
-        block_time: "block_time" optional,
-        block_reason: "block_reason" optional,
-        number_of_block: "number_of_block" optional,
-        recover_way: "recover_way" optional,
-        requested_item_info: "requested_item_info" optional,
-    });
+    pub type GetResponse = crate::v3::transaction_block::models::BlockRecordIdResponse;
     /// 拦截笔数
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseNumberOfBlock::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseNumberOfBlock {
-        /// `LESS_THAN_TWENTY`
-        LessThanTwenty,
-        /// `LESS_THAN_ONE_HUNDRED`
-        LessThanOneHundred,
-        /// `LESS_THAN_ONE_THOUSAND`
-        LessThanOneThousand,
-        /// `OVER_ONE_THOUSAND`
-        OverOneThousand,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseNumberOfBlock {
-        LessThanTwenty = "LESS_THAN_TWENTY",
-        LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-        LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-        OverOneThousand = "OVER_ONE_THOUSAND",
-    });
+    pub type GetResponseNumberOfBlock = crate::v3::transaction_block::models::NumberOfBlock;
     /// 解除管控方式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseRecoverWay {
-        /// `SUBMIT_INFORMATION`
-        SubmitInformation,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseRecoverWay {
-        SubmitInformation = "SUBMIT_INFORMATION",
-    });
+    pub type GetResponseRecoverWay = crate::v3::transaction_block::models::RecoverWay;
 }
 /// `/v3/transaction-block/transaction-block-records/sub-mchid`
 pub mod sub_mchid {
@@ -213,10 +146,10 @@ pub mod sub_mchid {
             data: "data" optional,
         });
         /// GetResponseData
-        pub type GetResponseData = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponse;
+        pub type GetResponseData = crate::v3::transaction_block::models::BlockRecordIdResponse;
         /// 拦截笔数
-        pub type GetResponseDataNumberOfBlock = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponseNumberOfBlock;
+        pub type GetResponseDataNumberOfBlock = crate::v3::transaction_block::models::NumberOfBlock;
         /// 解除管控方式
-        pub type GetResponseDataRecoverWay = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponseRecoverWay;
+        pub type GetResponseDataRecoverWay = crate::v3::transaction_block::models::RecoverWay;
     }
 }

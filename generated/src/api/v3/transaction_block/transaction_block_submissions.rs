@@ -35,56 +35,9 @@ pub mod by_block_submission_id {
         }
     }
     /// The response of `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id}` (查询交易拦截申诉详情).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 交易拦截申诉ID
-        ///
-        /// Example: `B021234566799876aacsecd`
-        pub block_submission_id: Option<String>,
-        /// 提交时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub submit_time: Option<String>,
-        /// 审核结果
-        ///
-        /// Example: `EMPTY`
-        pub review_result: Option<GetResponseReviewResult>,
-        /// 审核时间
-        ///
-        /// Example: `2018-06-08T10:34:56+08:00`
-        pub review_time: Option<String>,
-        /// 审核驳回原因
-        ///
-        /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
-        pub review_reject_reason: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        block_submission_id: "block_submission_id" optional,
-        submit_time: "submit_time" optional,
-        review_result: "review_result" optional,
-        review_time: "review_time" optional,
-        review_reject_reason: "review_reject_reason" optional,
-    });
+    pub type GetResponse = crate::v3::transaction_block::models::BlockSubmissionIdResponse;
     /// 审核结果
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReviewResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReviewResult {
-        /// `EMPTY`
-        Empty,
-        /// `PASS`
-        Pass,
-        /// `REJECT`
-        Reject,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReviewResult {
-        Empty = "EMPTY",
-        Pass = "PASS",
-        Reject = "REJECT",
-    });
+    pub type GetResponseReviewResult = crate::v3::transaction_block::models::ReviewResult;
 }
 /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
 pub mod sub_mchid {
@@ -148,8 +101,8 @@ pub mod sub_mchid {
             }
         }
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
-        pub type PostResponse = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponse;
+        pub type PostResponse = crate::v3::transaction_block::models::BlockSubmissionIdResponse;
         /// 审核结果
-        pub type PostResponseReviewResult = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponseReviewResult;
+        pub type PostResponseReviewResult = crate::v3::transaction_block::models::ReviewResult;
     }
 }

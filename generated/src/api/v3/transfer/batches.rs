@@ -310,122 +310,9 @@ pub mod batch_id {
             transfer_detail_list: "transfer_detail_list" optional,
         });
         /// 转账批次单
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTransferBatch {
-            /// 商户号
-            ///
-            /// Example: `1900001109`
-            pub mchid: Option<String>,
-            /// 商家批次单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_batch_no: Option<String>,
-            /// 微信批次单号
-            ///
-            /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: Option<String>,
-            /// 直连商户的appid
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub appid: Option<String>,
-            /// 批次状态
-            ///
-            /// Example: `ACCEPTED`
-            pub batch_status: Option<String>,
-            /// 批次类型
-            ///
-            /// Example: `API`
-            pub batch_type: Option<String>,
-            /// 批次名称
-            ///
-            /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: Option<String>,
-            /// 批次备注
-            ///
-            /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: Option<String>,
-            /// 批次关闭原因
-            ///
-            /// Example: `OVERDUE_CLOSE`
-            pub close_reason: Option<String>,
-            /// 转账总金额
-            ///
-            /// Example: `4000000`
-            pub total_amount: Option<i64>,
-            /// 转账总笔数
-            ///
-            /// Example: `200`
-            pub total_num: Option<i64>,
-            /// 批次创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: Option<String>,
-            /// 批次更新时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub update_time: Option<String>,
-            /// 转账成功金额
-            ///
-            /// Example: `3900000`
-            pub success_amount: Option<i64>,
-            /// 转账成功笔数
-            ///
-            /// Example: `199`
-            pub success_num: Option<i64>,
-            /// 转账失败金额
-            ///
-            /// Example: `100000`
-            pub fail_amount: Option<i64>,
-            /// 转账失败笔数
-            ///
-            /// Example: `1`
-            pub fail_num: Option<i64>,
-            /// 转账场景ID
-            ///
-            /// Example: `1000`
-            pub transfer_scene_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-            mchid: "mchid" optional,
-            out_batch_no: "out_batch_no" optional,
-            batch_id: "batch_id" optional,
-            appid: "appid" optional,
-            batch_status: "batch_status" optional,
-            batch_type: "batch_type" optional,
-            batch_name: "batch_name" optional,
-            batch_remark: "batch_remark" optional,
-            close_reason: "close_reason" optional,
-            total_amount: "total_amount" optional,
-            total_num: "total_num" optional,
-            create_time: "create_time" optional,
-            update_time: "update_time" optional,
-            success_amount: "success_amount" optional,
-            success_num: "success_num" optional,
-            fail_amount: "fail_amount" optional,
-            fail_num: "fail_num" optional,
-            transfer_scene_id: "transfer_scene_id" optional,
-        });
+        pub type GetResponseTransferBatch = crate::v3::transfer::models::TransferBatch;
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTransferDetailList {
-            /// 微信明细单号
-            ///
-            /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: Option<String>,
-            /// 商家明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: Option<String>,
-            /// 明细状态
-            ///
-            /// Example: `SUCCESS`
-            pub detail_status: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" optional,
-            out_detail_no: "out_detail_no" optional,
-            detail_status: "detail_status" optional,
-        });
+        pub type GetResponseTransferDetailList = crate::v3::transfer::models::TransferDetailList;
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -676,9 +563,9 @@ pub mod out_batch_no {
             limit: "limit" optional,
         });
         /// 转账批次单
-        pub type GetResponseTransferBatch = crate::v3::transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
+        pub type GetResponseTransferBatch = crate::v3::transfer::models::TransferBatch;
         /// GetResponseTransferDetailList
-        pub type GetResponseTransferDetailList = crate::v3::transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailList;
+        pub type GetResponseTransferDetailList = crate::v3::transfer::models::TransferDetailList;
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.

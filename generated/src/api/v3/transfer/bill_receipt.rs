@@ -42,67 +42,7 @@ impl PostRequest {
     }
 }
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostResponse {
-    /// 商家批次单号
-    ///
-    /// Example: `plfk2020042013`
-    pub out_batch_no: String,
-    /// 电子回单申请单号
-    ///
-    /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: Option<String>,
-    /// 电子回单状态
-    ///
-    /// Example: `ACCEPTED`
-    pub signature_status: Option<String>,
-    /// 电子回单文件的hash方法
-    ///
-    /// Example: `SHA256`
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值
-    ///
-    /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-    pub hash_value: Option<String>,
-    /// 电子回单文件的下载地址
-    ///
-    /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: Option<String>,
-    /// 创建时间
-    ///
-    /// Example: `2020-05-20T13:29:35.120+08:00`
-    pub create_time: Option<String>,
-    /// 更新时间
-    ///
-    /// Example: `2020-05-21T13:29:35.120+08:00`
-    pub update_time: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    out_batch_no: "out_batch_no" required,
-    signature_no: "signature_no" optional,
-    signature_status: "signature_status" optional,
-    hash_type: "hash_type" optional,
-    hash_value: "hash_value" optional,
-    download_url: "download_url" optional,
-    create_time: "create_time" optional,
-    update_time: "update_time" optional,
-});
-impl PostResponse {
-    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { signature_no: Some(…), ..PostResponse::new(…) }`.
-    #[inline]
-    pub fn new(out_batch_no: impl Into<String>) -> Self {
-        Self {
-            out_batch_no: out_batch_no.into(),
-            signature_no: None,
-            signature_status: None,
-            hash_type: None,
-            hash_value: None,
-            download_url: None,
-            create_time: None,
-            update_time: None,
-        }
-    }
-}
+pub type PostResponse = crate::v3::transfer::models::OutBatchNoResponse;
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
     /// The chain step for `/v3/transfer/bill-receipt/{out_batch_no}`, reached with `client.v3().transfer().bill_receipt().out_batch_no(out_batch_no)`.
@@ -119,5 +59,5 @@ pub mod by_out_batch_no {
         }
     }
     /// The response of `GET /v3/transfer/bill-receipt/{out_batch_no}` (查询转账电子回单API).
-    pub type GetResponse = crate::v3::transfer::bill_receipt::PostResponse;
+    pub type GetResponse = crate::v3::transfer::models::OutBatchNoResponse;
 }

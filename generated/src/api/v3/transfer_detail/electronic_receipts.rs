@@ -69,90 +69,9 @@ impl GetRequest {
     }
 }
 /// 受理类型
-///
-/// A value this client does not know yet is kept as [`GetRequestAcceptType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetRequestAcceptType {
-    /// `BATCH_TRANSFER`
-    BatchTransfer,
-    /// `TRANSFER_TO_POCKET`
-    TransferToPocket,
-    /// `TRANSFER_TO_BANK`
-    TransferToBank,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetRequestAcceptType {
-    BatchTransfer = "BATCH_TRANSFER",
-    TransferToPocket = "TRANSFER_TO_POCKET",
-    TransferToBank = "TRANSFER_TO_BANK",
-});
+pub type GetRequestAcceptType = crate::v3::transfer_detail::models::AcceptType;
 /// The response of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
-#[derive(Clone, Debug, PartialEq)]
-pub struct GetResponse {
-    /// 受理类型
-    ///
-    /// Example: `BATCH_TRANSFER`
-    pub accept_type: String,
-    /// 商家转账批次单号
-    ///
-    /// Example: `GD2021011610162610BBdkkIwcu3`
-    pub out_batch_no: Option<String>,
-    /// 商家转账明细单号
-    ///
-    /// Example: `mx0911231610162610v4CNkO4HAf`
-    pub out_detail_no: String,
-    /// 电子回单受理单号
-    ///
-    /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: Option<String>,
-    /// 电子回单状态
-    ///
-    /// Example: `ACCEPTED`
-    pub signature_status: Option<String>,
-    /// 电子回单文件的hash方法
-    ///
-    /// Example: `SHA256`
-    pub hash_type: Option<String>,
-    /// 电子回单文件的hash值
-    ///
-    /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-    pub hash_value: Option<String>,
-    /// 电子回单文件的下载地址
-    ///
-    /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponse {
-    accept_type: "accept_type" required,
-    out_batch_no: "out_batch_no" optional,
-    out_detail_no: "out_detail_no" required,
-    signature_no: "signature_no" optional,
-    signature_status: "signature_status" optional,
-    hash_type: "hash_type" optional,
-    hash_value: "hash_value" optional,
-    download_url: "download_url" optional,
-});
-impl GetResponse {
-    /// A `GetResponse` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_no: Some(…), ..GetResponse::new(…) }`.
-    #[inline]
-    pub fn new(
-        accept_type: impl Into<String>,
-        out_detail_no: impl Into<String>,
-    ) -> Self {
-        Self {
-            accept_type: accept_type.into(),
-            out_batch_no: None,
-            out_detail_no: out_detail_no.into(),
-            signature_no: None,
-            signature_status: None,
-            hash_type: None,
-            hash_value: None,
-            download_url: None,
-        }
-    }
-}
+pub type GetResponse = crate::v3::transfer_detail::models::AcceptTypeResponse;
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -189,6 +108,6 @@ impl PostRequest {
     }
 }
 /// 受理类型
-pub type PostRequestAcceptType = crate::v3::transfer_detail::electronic_receipts::GetRequestAcceptType;
+pub type PostRequestAcceptType = crate::v3::transfer_detail::models::AcceptType;
 /// The response of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
-pub type PostResponse = crate::v3::transfer_detail::electronic_receipts::GetResponse;
+pub type PostResponse = crate::v3::transfer_detail::models::AcceptTypeResponse;

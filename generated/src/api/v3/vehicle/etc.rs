@@ -57,16 +57,7 @@ pub mod contracts {
             }
         }
         /// The request of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 特约商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: query "sub_mchid" optional,
-        });
+        pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -621,114 +612,13 @@ pub mod transactions {
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户实际支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 折扣
-            ///
-            /// Example: `100`
-            pub discount_total: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" optional,
-            currency: "currency" optional,
-            payer_total: "payer_total" optional,
-            discount_total: "discount_total" optional,
-        });
+        pub type PostResponseAmount = crate::v3::vehicle::models::Amount;
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseDeviceInfo {
-            /// 商户端设备号
-            ///
-            /// Example: `POS1:1`
-            pub device_id: Option<String>,
-            /// 商户端设备IP
-            ///
-            /// Example: `123.12.12.123`
-            pub device_ip: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
-            device_id: "device_id" optional,
-            device_ip: "device_ip" optional,
-        });
+        pub type PostResponseDeviceInfo = crate::v3::vehicle::models::DeviceInfo;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePayer {
-            /// 用户在服务商APP的标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub sp_openid: Option<String>,
-            /// 用户在特约商户APP的标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePayer {
-            sp_openid: "sp_openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type PostResponsePayer = crate::v3::vehicle::models::Payer;
         /// PostResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<String>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub activity_id: Option<String>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 微信出资
-            ///
-            /// Example: `5`
-            pub wxpay_contribute: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `5`
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `5`
-            pub other_contribute: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            promotion_id: "promotion_id" optional,
-            name: "name" optional,
-            scope: "scope" optional,
-            type_: "type" optional,
-            activity_id: "activity_id" optional,
-            amount: "amount" optional,
-            wxpay_contribute: "wxpay_contribute" optional,
-            merchant_contribute: "merchant_contribute" optional,
-            other_contribute: "other_contribute" optional,
-        });
+        pub type PostResponsePromotionDetail = crate::v3::vehicle::models::PromotionDetail;
     }
     /// `/v3/vehicle/etc/transactions/id`
     pub mod id {
@@ -766,7 +656,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
-            pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
+            pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -870,13 +760,13 @@ pub mod transactions {
                 }
             }
             /// 订单金额
-            pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
+            pub type GetResponseAmount = crate::v3::vehicle::models::Amount;
             /// 设备信息
-            pub type GetResponseDeviceInfo = crate::v3::vehicle::etc::transactions::highway::PostResponseDeviceInfo;
+            pub type GetResponseDeviceInfo = crate::v3::vehicle::models::DeviceInfo;
             /// 支付者
-            pub type GetResponsePayer = crate::v3::vehicle::etc::transactions::highway::PostResponsePayer;
+            pub type GetResponsePayer = crate::v3::vehicle::models::Payer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::vehicle::etc::transactions::highway::PostResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::vehicle::models::PromotionDetail;
         }
     }
     /// `/v3/vehicle/etc/transactions/out-trade-no`
@@ -915,7 +805,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
+            pub type GetRequest = crate::v3::vehicle::models::SubMchidRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -1019,13 +909,13 @@ pub mod transactions {
                 }
             }
             /// 订单金额
-            pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
+            pub type GetResponseAmount = crate::v3::vehicle::models::Amount;
             /// 设备信息
-            pub type GetResponseDeviceInfo = crate::v3::vehicle::etc::transactions::highway::PostResponseDeviceInfo;
+            pub type GetResponseDeviceInfo = crate::v3::vehicle::models::DeviceInfo;
             /// 支付者
-            pub type GetResponsePayer = crate::v3::vehicle::etc::transactions::highway::PostResponsePayer;
+            pub type GetResponsePayer = crate::v3::vehicle::models::Payer;
             /// GetResponsePromotionDetail
-            pub type GetResponsePromotionDetail = crate::v3::vehicle::etc::transactions::highway::PostResponsePromotionDetail;
+            pub type GetResponsePromotionDetail = crate::v3::vehicle::models::PromotionDetail;
         }
     }
 }

@@ -210,65 +210,9 @@ pub mod out_trade_no {
             discount_total: "discount_total" optional,
         });
         /// 停车场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseParkingInfo {
-            /// 停车入场id
-            ///
-            /// Example: `5K8264ILTKCH16CQ250`
-            pub parking_id: Option<String>,
-            /// 车牌号
-            ///
-            /// Example: `粤B888888`
-            pub plate_number: Option<String>,
-            /// `plate_color`
-            pub plate_color: Option<crate::types::VehiclePlateColor>,
-            /// 入场时间
-            ///
-            /// Example: `2017-08-26T10:43:39+08:00`
-            pub start_time: Option<String>,
-            /// 出场时间
-            ///
-            /// Example: `2017-08-26T10:43:39+08:00`
-            pub end_time: Option<String>,
-            /// 停车场名称
-            ///
-            /// Example: `欢乐海岸停车场`
-            pub parking_name: Option<String>,
-            /// 计费时长
-            ///
-            /// Example: `3600`
-            pub charging_duration: Option<i64>,
-            /// 停车场设备id
-            ///
-            /// Example: `12313`
-            pub device_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseParkingInfo {
-            parking_id: "parking_id" optional,
-            plate_number: "plate_number" optional,
-            plate_color: "plate_color" optional,
-            start_time: "start_time" optional,
-            end_time: "end_time" optional,
-            parking_name: "parking_name" optional,
-            charging_duration: "charging_duration" optional,
-            device_id: "device_id" optional,
-        });
+        pub type GetResponseParkingInfo = crate::v3::vehicle::models::ParkingInfo;
         /// 支付者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户在appid下的标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: Option<String>,
-            /// 用户在sub_appid下的标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" optional,
-            sub_openid: "sub_openid" optional,
-        });
+        pub type GetResponsePayer = crate::v3::vehicle::models::ResponsePayer;
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -461,19 +405,7 @@ pub mod parking {
         }
     }
     /// 货币类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAmountCurrency {
-        /// `CNY`
-        Cny,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAmountCurrency {
-        Cny = "CNY",
-    });
+    pub type PostRequestAmountCurrency = crate::v3::vehicle::models::Currency;
     /// 停车场景信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingInfo {
@@ -545,22 +477,7 @@ pub mod parking {
         }
     }
     /// 分账标识
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestProfitSharing {
-        /// `Y`
-        Y,
-        /// `N`
-        N,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestProfitSharing {
-        Y = "Y",
-        N = "N",
-    });
+    pub type PostRequestProfitSharing = crate::v3::vehicle::models::ProfitSharing;
     /// The response of `POST /v3/vehicle/transactions/parking` (扣费受理API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -714,11 +631,11 @@ pub mod parking {
         discount_total: "discount_total" optional,
     });
     /// 货币类型
-    pub type PostResponseAmountCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;
+    pub type PostResponseAmountCurrency = crate::v3::vehicle::models::Currency;
     /// 停车场景信息
-    pub type PostResponseParkingInfo = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponseParkingInfo;
+    pub type PostResponseParkingInfo = crate::v3::vehicle::models::ParkingInfo;
     /// 支付者信息
-    pub type PostResponsePayer = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponsePayer;
+    pub type PostResponsePayer = crate::v3::vehicle::models::ResponsePayer;
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -776,7 +693,7 @@ pub mod parking {
         currency: "currency" optional,
     });
     /// 优惠币种
-    pub type PostResponsePromotionDetailCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;
+    pub type PostResponsePromotionDetailCurrency = crate::v3::vehicle::models::Currency;
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -849,5 +766,5 @@ pub mod parking {
         Refund = "REFUND",
     });
     /// 用户是否已还款
-    pub type PostResponseUserRepaid = crate::v3::vehicle::transactions::parking::PostRequestProfitSharing;
+    pub type PostResponseUserRepaid = crate::v3::vehicle::models::ProfitSharing;
 }

@@ -37,23 +37,7 @@ impl<'a> AvailMchRanges<'a> {
     }
 }
 /// The request of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
-#[derive(Clone, Debug, PartialEq)]
-pub struct GetRequest {
-    /// 服务商商户号
-    ///
-    /// Query parameter `sp_mchid`. Example: `12341234`
-    pub sp_mchid: String,
-}
-::wechatpay::runtime::json_object!(GetRequest {
-    sp_mchid: query "sp_mchid" required,
-});
-impl GetRequest {
-    /// A `GetRequest` of its required fields (`sp_mchid`).
-    #[inline]
-    pub fn new(sp_mchid: impl Into<String>) -> Self {
-        Self { sp_mchid: sp_mchid.into() }
-    }
-}
+pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -95,22 +79,7 @@ pub struct GetResponseRangeList {
     identifier_type: "identifier_type" optional,
 });
 /// 商户标识类型
-///
-/// A value this client does not know yet is kept as [`GetResponseRangeListIdentifierType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseRangeListIdentifierType {
-    /// `ORGANIZATION_CODE`
-    OrganizationCode,
-    /// `TRANSACTION_ID`
-    TransactionId,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseRangeListIdentifierType {
-    OrganizationCode = "ORGANIZATION_CODE",
-    TransactionId = "TRANSACTION_ID",
-});
+pub type GetResponseRangeListIdentifierType = crate::v3::webizpay::models::IdentifierType;
 /// The request of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -141,7 +110,7 @@ impl PostRequest {
     }
 }
 /// 商户标识类型
-pub type PostRequestIdentifierType = crate::v3::webizpay::avail_mch_ranges::GetResponseRangeListIdentifierType;
+pub type PostRequestIdentifierType = crate::v3::webizpay::models::IdentifierType;
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -320,23 +289,7 @@ pub mod by_range_id {
             }
         }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 可用商户范围id
-            ///
-            /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-            pub range_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            range_id: "range_id" required,
-        });
-        impl PostResponse {
-            /// A `PostResponse` of its required fields (`range_id`).
-            #[inline]
-            pub fn new(range_id: impl Into<String>) -> Self {
-                Self { range_id: range_id.into() }
-            }
-        }
+        pub type PostResponse = crate::v3::webizpay::models::RangeIdResponse;
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -379,7 +332,7 @@ pub mod by_range_id {
                 }
             }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::by_range_id::merchant_identifiers::PostResponse;
+            pub type DeleteResponse = crate::v3::webizpay::models::RangeIdResponse;
         }
     }
 }

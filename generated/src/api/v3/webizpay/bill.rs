@@ -238,19 +238,7 @@ pub mod trade_bill {
         }
     }
     /// 账单类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestType {
-        /// `QYZFALL`
-        Qyzfall,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestType {
-        Qyzfall = "QYZFALL",
-    });
+    pub type PostRequestType = crate::v3::webizpay::models::Type;
     /// The response of `POST /v3/webizpay/bill/trade-bill` (申请企业商户企业支付业务账单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -301,5 +289,5 @@ pub mod trade_bill {
         }
     }
     /// 账单类型
-    pub type PostResponseType = crate::v3::webizpay::bill::trade_bill::PostRequestType;
+    pub type PostResponseType = crate::v3::webizpay::models::Type;
 }

@@ -67,34 +67,7 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetRequest {
-                /// 服务商商户号
-                ///
-                /// Query parameter `sp_mchid`. Example: `12341234`
-                pub sp_mchid: String,
-                /// 出资子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `43214321`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: query "sp_mchid" required,
-                sub_mchid: query "sub_mchid" required,
-            });
-            impl GetRequest {
-                /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`).
-                #[inline]
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
-                    }
-                }
-            }
+            pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -229,56 +202,11 @@ pub mod by_employee_id {
                 }
             }
             /// 使用规则
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardRule {
-                /// `SINGLE`
-                Single,
-                /// `MULTIPLE`
-                Multiple,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardRule {
-                Single = "SINGLE",
-                Multiple = "MULTIPLE",
-            });
+            pub type GetResponseCardRule = crate::v3::webizpay::models::CardRule;
             /// 卡片状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardState {
-                /// `ACTIVE`
-                Active,
-                /// `DISABLED`
-                Disabled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardState {
-                Active = "ACTIVE",
-                Disabled = "DISABLED",
-            });
+            pub type GetResponseCardState = crate::v3::webizpay::models::CardState;
             /// 退款规则
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRefundRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRefundRule {
-                /// `RETURN`
-                Return,
-                /// `NOT_RETURN`
-                NotReturn,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRefundRule {
-                Return = "RETURN",
-                NotReturn = "NOT_RETURN",
-            });
+            pub type GetResponseRefundRule = crate::v3::webizpay::models::RefundRule;
         }
     }
     /// `/v3/webizpay/employees/{employee_id}/quota-cards`
@@ -478,7 +406,7 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
+            pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -613,11 +541,11 @@ pub mod by_employee_id {
                 }
             }
             /// 使用规则
-            pub type GetResponseCardRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardRule;
+            pub type GetResponseCardRule = crate::v3::webizpay::models::CardRule;
             /// 卡片状态
-            pub type GetResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
+            pub type GetResponseCardState = crate::v3::webizpay::models::CardState;
             /// 退款规则
-            pub type GetResponseRefundRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseRefundRule;
+            pub type GetResponseRefundRule = crate::v3::webizpay::models::RefundRule;
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`, reached with `client.v3().webizpay().employees().employee_id(employee_id).quota_cards().card_no(card_no).cancel()`.
@@ -731,7 +659,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// 卡片状态
-                pub type PostResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
+                pub type PostResponseCardState = crate::v3::webizpay::models::CardState;
             }
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
             pub mod payment_url {
@@ -793,22 +721,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// 拉起付款码页面的企业应用类型
-                ///
-                /// A value this client does not know yet is kept as [`GetRequestApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetRequestApplicationType {
-                    /// `H5`
-                    H5,
-                    /// `MINIPROGRAM`
-                    Miniprogram,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetRequestApplicationType {
-                    H5 = "H5",
-                    Miniprogram = "MINIPROGRAM",
-                });
+                pub type GetRequestApplicationType = crate::v3::webizpay::models::ApplicationType;
                 /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -883,7 +796,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// 拉起付款码页面的企业应用类型
-                pub type GetResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
+                pub type GetResponseApplicationType = crate::v3::webizpay::models::ApplicationType;
             }
         }
     }

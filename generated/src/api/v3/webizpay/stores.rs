@@ -166,28 +166,7 @@ pub mod entity_matches {
         }
     }
     /// 批次状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `ACCEPTED`
-        Accepted,
-        /// `IN_PROGRESS`
-        InProgress,
-        /// `COMPLETED`
-        Completed,
-        /// `CLOSED`
-        Closed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Accepted = "ACCEPTED",
-        InProgress = "IN_PROGRESS",
-        Completed = "COMPLETED",
-        Closed = "CLOSED",
-    });
+    pub type PostResponseState = crate::v3::webizpay::models::State;
     /// `/v3/webizpay/stores/entity-matches/{batch_id}`
     pub mod by_batch_id {
         /// The chain step for `/v3/webizpay/stores/entity-matches/{batch_id}`, reached with `client.v3().webizpay().stores().entity_matches().batch_id(batch_id)`.
@@ -210,7 +189,7 @@ pub mod entity_matches {
             }
         }
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        pub type GetRequest = crate::v3::webizpay::avail_mch_ranges::GetRequest;
+        pub type GetRequest = crate::v3::webizpay::models::SpMchidRequest;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -278,6 +257,6 @@ pub mod entity_matches {
             has_valid_mchid: "has_valid_mchid" optional,
         });
         /// 批次状态
-        pub type GetResponseState = crate::v3::webizpay::stores::entity_matches::PostResponseState;
+        pub type GetResponseState = crate::v3::webizpay::models::State;
     }
 }

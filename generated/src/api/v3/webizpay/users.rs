@@ -48,7 +48,7 @@ pub mod by_user_id {
             }
         }
         /// The request of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
-        pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
+        pub type GetRequest = crate::v3::webizpay::models::SpMchidSubMchidRequest;
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -191,7 +191,7 @@ pub mod by_user_id {
             }
         }
         /// 发起授权应用类型
-        pub type PostRequestApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
+        pub type PostRequestApplicationType = crate::v3::webizpay::models::ApplicationType;
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -260,6 +260,6 @@ pub mod by_user_id {
             }
         }
         /// 发起授权应用类型
-        pub type PostResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
+        pub type PostResponseApplicationType = crate::v3::webizpay::models::ApplicationType;
     }
 }
