@@ -17,6 +17,32 @@ pub struct Api {
     pub root: Node,
     /// Shared types (`spec/types/`), sorted by name.
     pub shared: Vec<TypeDef>,
+    /// Inbound notifications (`spec/notifications/`), sorted by name.
+    pub notifications: Vec<NotificationDef>,
+}
+
+/// One kind of notification resource (`spec/notifications/<name>.yaml`).
+#[derive(Debug, Clone)]
+pub struct NotificationDef {
+    /// The type and variant name (`PartnerTransaction`).
+    pub name: String,
+    pub summary: String,
+    pub description: Option<String>,
+    /// The URL of the API group whose feature gates it (`/v3/pay`).
+    pub group: String,
+    pub events: Vec<String>,
+    /// Top-level keys the resource must have to be this one.
+    pub match_keys: Vec<String>,
+    pub resource: NotificationResource,
+}
+
+#[derive(Debug, Clone)]
+pub enum NotificationResource {
+    /// The response type of an operation: the module path from the API root (`v3`, `pay`, …)
+    /// and the type (a local name of that module, or a shared type).
+    SameAs { module: Vec<String>, ty: Ty, operation: String },
+    /// Types of its own; the first is the resource (named like the notification).
+    Own(Vec<TypeDef>),
 }
 
 /// One node of the URL tree: a chain step, a module and a struct.
@@ -194,6 +220,7 @@ pub fn build(loaded: &Loaded) -> Result<Api, Error> {
         b.add_path(&mut raw, p);
     }
     b.lay_out(&raw, &mut root);
+    let mut notifications = b.notifications(loaded, &root);
     let mut shared = std::mem::take(&mut b.shared_defs);
     if !b.errors.is_empty() {
         b.errors.sort_by(|a, c| (&a.file, a.line).cmp(&(&c.file, c.line)));
@@ -202,7 +229,12 @@ pub fn build(loaded: &Loaded) -> Result<Api, Error> {
     }
     shared.sort_by(|a, c| a.name.cmp(&c.name));
     compute_defaults(&mut root, &mut shared);
-    Ok(Api { root, shared })
+    for n in &mut notifications {
+        if let NotificationResource::Own(types) = &mut n.resource {
+            mark_defaults(types);
+        }
+    }
+    Ok(Api { root, shared, notifications })
 }
 
 /// Where a schema sits, for error messages.
@@ -318,6 +350,103 @@ impl Builder {
                 });
             }
         }
+    }
+
+    /// Validates the notification files against the laid-out tree (`same_as` names an
+    /// operation with a JSON response; `group` is an API group).
+    fn notifications(&mut self, loaded: &Loaded, root: &Node) -> Vec<NotificationDef> {
+        let mut out = Vec::new();
+        for f in &loaded.notifications {
+            let loc = Loc { file: &f.file, text: &f.text, path: Vec::new() };
+            let n = &f.spec;
+            let name = naming::type_name(&f.name);
+            if n.summary.trim().is_empty() {
+                self.errors.push(loc.join("summary").error("the summary is empty"));
+            }
+            if n.events.is_empty() {
+                self.errors.push(loc.join("events").error("name the event types (`TRANSACTION.SUCCESS`)"));
+            }
+            let group = root
+                .children
+                .iter()
+                .flat_map(|r| &r.children)
+                .find(|g| g.url.rsplit('/').next() == Some(n.group.as_str()) && g.url.split('/').nth(1) == Some("v3"))
+                .or_else(|| root.children.iter().flat_map(|r| &r.children).find(|g| g.url.rsplit('/').next() == Some(n.group.as_str())));
+            let Some(group) = group else {
+                self.errors.push(loc.join("group").error(format!("no API group `{}`", n.group)));
+                continue;
+            };
+            let resource = match (&n.same_as, &n.resource) {
+                (Some(op), None) => {
+                    let found = op.split_once(' ').and_then(|(m, url)| find_op(root, &m.to_ascii_lowercase(), url, &mut Vec::new()));
+                    match found {
+                        Some((module, ResponseKind::Json(ty), required)) => {
+                            // Decoding can then never fail for a missing field: every field the
+                            // type requires is one `match` checked before.
+                            let unchecked: Vec<&String> = required.iter().filter(|r| !n.match_keys.contains(r)).collect();
+                            if !unchecked.is_empty() {
+                                self.errors.push(loc.join("match").error(format!(
+                                    "the response of `{op}` requires {unchecked:?}: list them in `match`, so that a notification without them is not taken for this one"
+                                )));
+                            }
+                            NotificationResource::SameAs { module, ty, operation: op.clone() }
+                        }
+                        Some(_) => {
+                            self.errors.push(loc.join("same_as").error(format!("`{op}` has no JSON response")));
+                            continue;
+                        }
+                        None => {
+                            self.errors.push(loc.join("same_as").error(format!(
+                                "no operation `{op}` (write the method and the URL: `GET /v3/pay/transactions/id/{{transaction_id}}`)"
+                            )));
+                            continue;
+                        }
+                    }
+                }
+                (None, Some(schema)) if schema.properties.is_some() && schema.ref_.is_none() => {
+                    let mut types = Vec::new();
+                    let rloc = loc.join("resource");
+                    for (key, p) in schema.properties.iter().flatten() {
+                        if p.required && !n.match_keys.contains(key) {
+                            self.errors.push(rloc.join("properties").join(key).error(
+                                "a required field of a notification resource is listed in `match` (or is optional)",
+                            ));
+                        }
+                    }
+                    self.ty(schema, &name, &rloc, &mut types, false);
+                    NotificationResource::Own(types)
+                }
+                (None, Some(_)) => {
+                    self.errors.push(loc.join("resource").error("the resource is an object with `properties`"));
+                    continue;
+                }
+                _ => {
+                    self.errors.push(loc.error("give either `same_as` (an operation whose response it is) or `resource` (its schema)"));
+                    continue;
+                }
+            };
+            out.push(NotificationDef {
+                name,
+                summary: n.summary.trim().to_string(),
+                description: n.description.clone(),
+                group: group.url.clone(),
+                events: n.events.clone(),
+                match_keys: n.match_keys.clone(),
+                resource,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        for w in out.windows(2) {
+            if w[0].name == w[1].name {
+                self.errors.push(SpecError {
+                    file: PathBuf::from("spec/notifications"),
+                    line: None,
+                    field: w[0].name.clone(),
+                    message: "two notification files have this name".into(),
+                });
+            }
+        }
+        out
     }
 
     fn add_path(&mut self, raw_root: &mut RawNode, p: &crate::load::LoadedPath) {
@@ -973,6 +1102,42 @@ impl Builder {
     }
 }
 
+/// The module path (from the API root) and the response of the operation `method url`, with
+/// the required top-level fields of that response (when it is a struct of the node).
+fn find_op(node: &Node, method: &str, url: &str, path: &mut Vec<String>) -> Option<(Vec<String>, ResponseKind, Vec<String>)> {
+    if !node.module.is_empty() {
+        path.push(node.module.clone());
+    }
+    if node.url == url {
+        if let Some(op) = node.ops.iter().find(|o| o.method.as_str() == method) {
+            let required = match &op.response {
+                ResponseKind::Json(Ty::Local(name)) => node
+                    .types
+                    .iter()
+                    .find(|t| t.name == *name)
+                    .map(|t| match &t.kind {
+                        TypeKind::Struct(fields) => fields.iter().filter(|f| f.required).map(|f| f.wire.clone()).collect(),
+                        TypeKind::Enum(_) => Vec::new(),
+                    })
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            return Some((path.clone(), op.response.clone(), required));
+        }
+    }
+    for c in &node.children {
+        if url.starts_with(&c.url) {
+            if let Some(found) = find_op(c, method, url, path) {
+                return Some(found);
+            }
+        }
+    }
+    if !node.module.is_empty() {
+        path.pop();
+    }
+    None
+}
+
 fn check_field_collisions(fields: &[Field], loc: &Loc, errors: &mut Vec<SpecError>) {
     for (i, a) in fields.iter().enumerate() {
         for b in &fields[i + 1..] {
@@ -1000,20 +1165,21 @@ fn example_text(v: &serde_yaml::Value) -> Option<String> {
 /// no `Default`: `..Default::default()` would send `""` or `0` for every required field left
 /// out; such a struct is built with all its required fields (a struct literal, or `new`).
 fn compute_defaults(root: &mut Node, shared: &mut [TypeDef]) {
-    fn mark(defs: &mut [TypeDef]) {
-        for d in defs {
-            d.default = match &d.kind {
-                TypeKind::Struct(fields) => fields.iter().all(|f| !f.required),
-                TypeKind::Enum(_) => false,
-            };
-        }
-    }
     fn per_node(node: &mut Node) {
-        mark(&mut node.types);
+        mark_defaults(&mut node.types);
         for c in &mut node.children {
             per_node(c);
         }
     }
     per_node(root);
-    mark(shared);
+    mark_defaults(shared);
+}
+
+fn mark_defaults(defs: &mut [TypeDef]) {
+    for d in defs {
+        d.default = match &d.kind {
+            TypeKind::Struct(fields) => fields.iter().all(|f| !f.required),
+            TypeKind::Enum(_) => false,
+        };
+    }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, SpecError};
-use crate::spec::{PathFile, TypesFile};
+use crate::spec::{NotificationFile, PathFile, TypesFile};
 
 /// One parsed path file.
 #[derive(Debug, Clone)]
@@ -24,15 +24,29 @@ pub struct LoadedTypes {
     pub types: TypesFile,
 }
 
+/// One parsed notification file.
+#[derive(Debug, Clone)]
+pub struct LoadedNotification {
+    pub file: PathBuf,
+    /// The file stem (`partner_transaction`): the type is its PascalCase.
+    pub name: String,
+    pub text: String,
+    pub spec: NotificationFile,
+}
+
 /// The whole spec folder, parsed but not yet validated.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub paths: Vec<LoadedPath>,
     pub types: Vec<LoadedTypes>,
+    pub notifications: Vec<LoadedNotification>,
 }
 
 /// The folder below `spec/` that holds shared types rather than URLs.
 pub const TYPES_DIR: &str = "types";
+
+/// The folder below `spec/` that holds inbound notifications rather than URLs.
+pub const NOTIFICATIONS_DIR: &str = "notifications";
 
 /// Reads every `.yaml` file below `dir`. All parse errors are collected, not just the first.
 pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
@@ -45,6 +59,7 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
         match p {
             Parsed::Path(p) => loaded.paths.push(*p),
             Parsed::Types(t) => loaded.types.push(t),
+            Parsed::Notification(n) => loaded.notifications.push(*n),
             Parsed::Error(e) => errors.push(e),
         }
     }
@@ -58,6 +73,7 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
 enum Parsed {
     Path(Box<LoadedPath>),
     Types(LoadedTypes),
+    Notification(Box<LoadedNotification>),
     Error(SpecError),
 }
 
@@ -68,7 +84,15 @@ fn parse_file(dir: &Path, file: &Path) -> Result<Parsed, Error> {
         source,
     })?;
     let file = file.to_path_buf();
-    let is_types = rel.components().next().is_some_and(|c| c.as_os_str() == TYPES_DIR);
+    let top = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let is_types = top.as_deref() == Some(TYPES_DIR);
+    if top.as_deref() == Some(NOTIFICATIONS_DIR) {
+        let name = rel.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        return Ok(match parse::<NotificationFile>(&file, &text) {
+            Ok(spec) => Parsed::Notification(Box::new(LoadedNotification { file, name, text, spec })),
+            Err(e) => Parsed::Error(e),
+        });
+    }
     Ok(if is_types {
         match parse::<TypesFile>(&file, &text) {
             Ok(types) => Parsed::Types(LoadedTypes { file, text, types }),

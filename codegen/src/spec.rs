@@ -209,3 +209,31 @@ impl std::fmt::Display for Scalar {
 
 /// A shared-types file: type name → schema.
 pub type TypesFile = IndexMap<String, Schema>;
+
+/// A notification file (`spec/notifications/<name>.yaml`): what WeChat Pay `POST`s to the
+/// merchant's `notify_url` for some event types, once verified and decrypted. The envelope and
+/// its encryption are the runtime's (`runtime/notify.rs`); a file describes the decrypted
+/// `resource`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationFile {
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The API group (cargo feature) whose types the resource uses (`pay`, `refund`).
+    pub group: String,
+    /// The `event_type`s that carry this resource (`TRANSACTION.SUCCESS`).
+    pub events: Vec<String>,
+    /// Top-level keys the decrypted resource must have to be this one, when several
+    /// notifications share an event type (a direct merchant's payment has `mchid`, a service
+    /// provider's `sp_mchid`, a combined payment's `combine_mchid`).
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub match_keys: Vec<String>,
+    /// The resource is the response of this operation (`GET /v3/pay/transactions/id/{transaction_id}`):
+    /// the same type, enums and all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
+    /// Otherwise the resource's own schema (an object with `properties`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<Schema>,
+}

@@ -86,6 +86,6 @@ pub use runtime::{
 };
 pub use runtime::{Download, ResponseSignature, Upload};
 pub use runtime::{
-    AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, NotificationPayload,
-    PlatformCertificate, SensitiveCiphertext,
+    AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate,
+    SensitiveCiphertext,
 };

@@ -16,8 +16,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::json;
 use wechatpay::runtime::{
-    AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, NotificationPayload, RsaSigner, Signer,
+    AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, RsaSigner, Signer,
 };
+use wechatpay::notifications::Resource;
 use wechatpay::{Client, ClientBuilder, Error, VerificationError};
 
 const MCHID: &str = "1900000001";
@@ -220,22 +221,25 @@ fn transaction_notification_python_known_answer_and_openssl_signature() {
     assert_eq!(event.resource_type, "encrypt-resource");
     assert_eq!(event.summary, "支付成功");
     assert_eq!(event.original_type, "transaction");
-    let NotificationPayload::Transaction(tx) = &event.payload else { panic!("{:?}", event.payload) };
-    assert_eq!(tx.mchid.as_deref(), Some("1900000001"));
+    let Resource::Transaction(tx) = Resource::decode(&event).unwrap() else { panic!("not a direct payment") };
+    assert_eq!(tx.mchid, "1900000001");
     assert_eq!(tx.appid.as_deref(), Some("wxd678efh567hg6787"));
-    assert_eq!(tx.out_trade_no.as_deref(), Some("1217752501201407033233368018"));
+    assert_eq!(tx.out_trade_no, "1217752501201407033233368018");
     assert_eq!(tx.transaction_id.as_deref(), Some("4200000000201407033233368018"));
-    assert_eq!(tx.trade_state.as_deref(), Some("SUCCESS"));
-    assert_eq!(tx.trade_type.as_deref(), Some("JSAPI"));
+    // The enums are the query's own types.
+    assert_eq!(tx.trade_state, Some(wechatpay::types::TransactionTradeState::Success));
+    assert_eq!(tx.trade_type, Some(wechatpay::types::TransactionTradeType::Jsapi));
     assert_eq!(tx.trade_state_desc.as_deref(), Some("支付成功"));
     assert_eq!(tx.attach.as_deref(), Some(""));
     assert_eq!(tx.payer.as_ref().unwrap().openid.as_deref(), Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
     let amount = tx.amount.as_ref().unwrap();
     assert_eq!((amount.total, amount.payer_total, amount.currency.as_deref()), (Some(100), Some(100), Some("CNY")));
-    // A field the struct does not name is kept.
-    assert_eq!(tx.extra.get("promotion_detail"), Some(&json!([])));
-    // Nothing lost: the typed payload serialises back to the same JSON.
-    assert_eq!(serde_json::to_value(&**tx).unwrap(), serde_json::from_str::<serde_json::Value>(TX_PLAIN).unwrap());
+    // Nothing lost: the typed resource serialises back to the same JSON.
+    assert_eq!(serde_json::to_value(&*tx).unwrap(), serde_json::from_str::<serde_json::Value>(TX_PLAIN).unwrap());
+    // Neither the event's nor the resource's Debug shows the decrypted data.
+    let shown = format!("{event:?} {:?}", Resource::decode(&event).unwrap());
+    assert!(!shown.contains("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") && !shown.contains("1217752501201407033233368018"), "{shown}");
+    assert!(shown.contains("TRANSACTION.SUCCESS") && shown.contains("Resource::Transaction(<decrypted, withheld>)"), "{shown}");
 }
 
 #[test]
@@ -250,29 +254,49 @@ fn refund_partner_transaction_and_other_events_are_typed_by_event_type() {
     });
     let (h, body) = notification("REFUND.SUCCESS", "refund", refund.to_string().as_bytes(), APIV3_KEY);
     let event = c.handle_notification(&h, &body).unwrap();
-    let NotificationPayload::Refund(r) = &event.payload else { panic!("{:?}", event.payload) };
-    assert_eq!(r.refund_status.as_deref(), Some("SUCCESS"));
+    let Resource::Refund(r) = Resource::decode(&event).unwrap() else { panic!("not a refund") };
+    assert_eq!(r.refund_status, Some(wechatpay::notifications::RefundRefundStatus::Success));
     assert_eq!(r.out_refund_no.as_deref(), Some("7752501201407033233368018"));
     assert_eq!(r.user_received_account.as_deref(), Some("招商银行信用卡0403"));
     let a = r.amount.as_ref().unwrap();
     assert_eq!((a.total, a.refund, a.payer_total, a.payer_refund), (Some(999), Some(999), Some(999), Some(999)));
 
     // REFUND.ABNORMAL is a refund too.
-    let (h, body) = notification("REFUND.ABNORMAL", "refund", br#"{"refund_status":"ABNORMAL"}"#, APIV3_KEY);
-    assert!(matches!(c.handle_notification(&h, &body).unwrap().payload, NotificationPayload::Refund(_)));
+    let (h, body) = notification(
+        "REFUND.ABNORMAL",
+        "refund",
+        br#"{"mchid":"1900000100","out_refund_no":"R1","refund_status":"ABNORMAL"}"#,
+        APIV3_KEY,
+    );
+    assert!(matches!(Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(), Resource::Refund(_)));
 
-    // A service-provider transaction (no appid/mchid) is still a transaction.
+    // A service provider's payment (sp_mchid, no mchid) is a partner payment, typed as the
+    // partner query.
     let partner = json!({"sp_appid": "wx8888888888888888", "sp_mchid": "1230000109", "sub_mchid": "1900000109",
-        "out_trade_no": "X1", "trade_state": "SUCCESS", "payer": {"sp_openid": "o1", "sub_openid": "o2"}});
+        "out_trade_no": "X1", "transaction_id": "T1", "trade_state": "SUCCESS", "payer": {"sp_openid": "o1", "sub_openid": "o2"}});
     let (h, body) = notification("TRANSACTION.SUCCESS", "transaction", partner.to_string().as_bytes(), APIV3_KEY);
-    let NotificationPayload::Transaction(tx) = c.handle_notification(&h, &body).unwrap().payload else { panic!() };
-    assert_eq!((tx.sp_mchid.as_deref(), tx.sub_mchid.as_deref()), (Some("1230000109"), Some("1900000109")));
+    let Resource::PartnerTransaction(tx) = Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap() else {
+        panic!("not a partner payment")
+    };
+    assert_eq!((tx.sp_mchid.as_str(), tx.sub_mchid.as_str()), ("1230000109", "1900000109"));
     assert_eq!(tx.payer.unwrap().sub_openid.as_deref(), Some("o2"));
 
-    // Any other event: raw JSON.
+    // An event type this client does not know: the raw JSON.
     let other = json!({"out_batch_no": "plfk2020042013", "state": "FINISHED"});
-    let (h, body) = notification("MCHTRANSFER.BILL.FINISHED", "mch_payment", other.to_string().as_bytes(), APIV3_KEY);
-    assert_eq!(c.handle_notification(&h, &body).unwrap().payload, NotificationPayload::Other(other));
+    let (h, body) = notification("SOMETHING.NEW", "new", other.to_string().as_bytes(), APIV3_KEY);
+    assert_eq!(Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(), Resource::Other(other));
+
+    // A resource of the wrong shape is a decode error that names the field, not the value.
+    let (h, body) = notification(
+        "REFUND.SUCCESS",
+        "refund",
+        br#"{"mchid":"1900000100","out_refund_no":"R1","amount":{"total":"oSECRETopenid"}}"#,
+        APIV3_KEY,
+    );
+    let e = Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains("field `amount`") && shown.contains("field `total`"), "{shown}");
+    assert!(!shown.contains("oSECRETopenid") && !shown.contains("R1"), "{shown}");
 }
 
 #[test]
@@ -287,7 +311,7 @@ fn notification_signed_by_a_platform_certificate_is_accepted_in_certificate_mode
         .unwrap();
     let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
     let signed = sign_body(&key_text("platform_cert_key.pem"), PLATFORM_CERT_SERIAL, now(), &body);
-    assert!(matches!(c.handle_notification(&signed.headers(), &body).unwrap().payload, NotificationPayload::Transaction(_)));
+    assert!(matches!(Resource::decode(&c.handle_notification(&signed.headers(), &body).unwrap()).unwrap(), Resource::Transaction(_)));
     // The public-key client does not know that serial.
     assert!(matches!(
         client().handle_notification(&signed.headers(), &body),
@@ -365,8 +389,14 @@ fn notification_failures_are_distinct_errors() {
     assert!(matches!(c.handle_notification(&s.headers(), b"not json"), Err(Error::Decode { status: 0, .. })));
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"{not json", APIV3_KEY);
     assert!(matches!(c.handle_notification(&h, &b), Err(Error::Decode { status: 0, .. })));
-    let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", br#"{"amount":{"total":"100"}}"#, APIV3_KEY);
-    assert!(matches!(c.handle_notification(&h, &b), Err(Error::Decode { .. })));
+    let (h, b) = notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        br#"{"mchid":"1900000001","out_trade_no":"T1","amount":{"total":"100"}}"#,
+        APIV3_KEY,
+    );
+    let event = c.handle_notification(&h, &b).expect("JSON: typed later");
+    assert!(matches!(Resource::decode(&event), Err(Error::Decode { status: 0, .. })));
 
     // No APIv3 key configured.
     let no_key = Client::builder()

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use wechatpay_codegen::ir::{self, Node, Op, ResponseKind, Segment, Ty, TypeDef};
-use wechatpay_codegen::load::{self, Loaded, LoadedPath, LoadedTypes, EMPTY_SEGMENT, TYPES_DIR};
+use wechatpay_codegen::load::{self, Loaded, LoadedNotification, LoadedPath, LoadedTypes, EMPTY_SEGMENT, NOTIFICATIONS_DIR, TYPES_DIR};
 use wechatpay_codegen::spec::{PathFile, TypesFile};
 
 mod embedded {
@@ -218,7 +218,13 @@ fn parse_as<T: serde::de::DeserializeOwned>(file: &Path, text: &str, format: For
 
 fn add_file(loaded: &mut Loaded, errors: &mut Vec<String>, rel: &str, text: &str, format: Format) {
     let file = PathBuf::from("spec").join(rel);
-    if rel.split('/').next() == Some(TYPES_DIR) {
+    if rel.split('/').next() == Some(NOTIFICATIONS_DIR) {
+        let name = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        match parse_as(&file, text, format) {
+            Ok(spec) => loaded.notifications.push(LoadedNotification { file, name, text: text.to_string(), spec }),
+            Err(e) => errors.push(e),
+        }
+    } else if rel.split('/').next() == Some(TYPES_DIR) {
         match parse_as::<TypesFile>(&file, text, format) {
             Ok(types) => loaded.types.push(LoadedTypes {
                 file,
@@ -301,7 +307,7 @@ mod tests {
         let spec = Spec::embedded().expect("embedded spec");
         let files = embedded_files()
             .iter()
-            .filter(|(p, _, _)| !p.starts_with("types/"))
+            .filter(|(p, _, _)| !p.starts_with("types/") && !p.starts_with("notifications/"))
             .count();
         assert!(files > 0);
         assert!(spec.operations.len() >= files);

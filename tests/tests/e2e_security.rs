@@ -637,7 +637,7 @@ async fn merchant_endpoint(
 
 #[tokio::test]
 async fn notifications_posted_over_http_are_verified_decrypted_and_answered() {
-    use wechatpay::NotificationPayload;
+    use wechatpay::notifications::Resource;
     use wechatpay_sandbox::notify::{make_notification, send_notification};
     let server = MockServer::start(MockConfig::default()).await;
     let (url, events) = merchant_endpoint(public_key_client(&server)).await;
@@ -653,9 +653,9 @@ async fn notifications_posted_over_http_are_verified_decrypted_and_answered() {
     {
         let events = events.lock().unwrap();
         assert_eq!(events.len(), 2);
-        let NotificationPayload::Transaction(t) = &events[0].payload else { panic!("{:?}", events[0]) };
-        assert_eq!((t.out_trade_no.as_deref(), t.amount.as_ref().unwrap().total), (Some("T-1"), Some(1)));
-        let NotificationPayload::Refund(r) = &events[1].payload else { panic!("{:?}", events[1]) };
+        let Resource::Transaction(t) = Resource::decode(&events[0]).unwrap() else { panic!("{:?}", events[0]) };
+        assert_eq!((t.out_trade_no.as_str(), t.amount.as_ref().unwrap().total), ("T-1", Some(1)));
+        let Resource::Refund(r) = Resource::decode(&events[1]).unwrap() else { panic!("{:?}", events[1]) };
         assert_eq!(r.out_refund_no.as_deref(), Some("R-1"));
     }
 

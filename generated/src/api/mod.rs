@@ -12,6 +12,8 @@ pub mod hk;
 pub mod v3;
 /// The `__for_each_operation!` table (tests over the whole API).
 mod operations;
+/// Inbound notifications (`spec/notifications/`): the decrypted resources, typed.
+pub mod notifications;
 impl crate::Client {
     /// Starts a call under `/global`.
     #[cfg(feature = "global")]

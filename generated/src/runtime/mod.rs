@@ -43,11 +43,9 @@ pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use error::{Error, VerificationError};
 pub use certificates::PlatformCertificate;
-pub use notify::{
-    ApiV3Key, EncryptedResource, Notification, NotificationAnswer, NotificationEvent,
-    NotificationPayer, NotificationPayload, RefundAmount, RefundPayload, TransactionAmount,
-    TransactionPayload,
-};
+pub use notify::{ApiV3Key, EncryptedResource, Notification, NotificationAnswer, NotificationEvent};
+#[doc(hidden)]
+pub use notify::{notification_matches, notification_resource};
 pub use paysign::{AppPayParams, JsapiPayParams};
 #[doc(hidden)]
 pub use object::{row, Fields, Object};

@@ -5,10 +5,9 @@
 //! merchant's APIv3 key (AES-256-GCM). [`Client::handle_notification`] checks and opens it in
 //! one call and returns a [`NotificationEvent`]; [`NotificationAnswer`] is what to reply.
 //!
-//! The typed payloads ([`TransactionPayload`], [`RefundPayload`]) are hand-written here rather
-//! than taken from the generated API modules: they work whatever API features are compiled
-//! in, accept both the direct-merchant and the service-provider (`sp_*`/`sub_*`) shapes (every
-//! field is optional), and keep fields they do not name in `extra`.
+//! The decrypted resources are typed by the generated `wechatpay::notifications` module
+//! (from `spec/notifications/`); this runtime keeps only the decrypted bytes, which no `Debug`
+//! or error shows.
 
 use std::fmt;
 
@@ -136,10 +135,15 @@ impl EncryptedResource {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Typed events
+// Verified, decrypted events
 
-/// A notification that passed verification and whose resource was decrypted.
-#[derive(Clone, Debug, PartialEq)]
+/// A notification that passed verification and whose resource was decrypted. The resource is
+/// typed by the generated `wechatpay::notifications::Resource::decode(&event)`, or decoded
+/// into a type of your choice with [`decode_resource`](Self::decode_resource).
+///
+/// Its `Debug` shows the envelope's facts but never the decrypted resource (personal data:
+/// openids, amounts).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct NotificationEvent {
     /// Notification id (`EV-…`): the same id may be delivered more than once; deduplicate on it.
@@ -154,197 +158,82 @@ pub struct NotificationEvent {
     pub summary: String,
     /// `resource.original_type`, e.g. `transaction`, `refund`.
     pub original_type: String,
-    /// The decrypted payload.
-    pub payload: NotificationPayload,
+    plaintext: Vec<u8>,
 }
 
-/// The decrypted resource of a notification, by `event_type`.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum NotificationPayload {
-    /// `TRANSACTION.*` (`TRANSACTION.SUCCESS`, …): a payment.
-    Transaction(Box<TransactionPayload>),
-    /// `REFUND.*` (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`): a refund.
-    Refund(Box<RefundPayload>),
-    /// Any other event: the decrypted JSON as is.
-    Other(serde_json::Value),
+impl fmt::Debug for NotificationEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NotificationEvent")
+            .field("id", &self.id)
+            .field("create_time", &self.create_time)
+            .field("event_type", &self.event_type)
+            .field("resource_type", &self.resource_type)
+            .field("summary", &self.summary)
+            .field("original_type", &self.original_type)
+            .field("resource", &format_args!("<decrypted, {} bytes, withheld>", self.plaintext.len()))
+            .finish()
+    }
 }
 
-/// The payment of a `TRANSACTION.*` notification (direct merchant or service provider).
-///
-/// Enumerations (`trade_type`, `trade_state`) are kept as the strings received.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TransactionPayload {
-    /// App id (direct merchant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub appid: Option<String>,
-    /// Merchant id (direct merchant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mchid: Option<String>,
-    /// Service provider app id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_appid: Option<String>,
-    /// Service provider merchant id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_mchid: Option<String>,
-    /// Sub-merchant app id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_appid: Option<String>,
-    /// Sub-merchant id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mchid: Option<String>,
-    /// The merchant's order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_trade_no: Option<String>,
-    /// WeChat Pay's transaction id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
-    /// `JSAPI`, `NATIVE`, `APP`, `MICROPAY`, `MWEB`, `FACEPAY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_type: Option<String>,
-    /// `SUCCESS`, `REFUND`, `NOTPAY`, `CLOSED`, `REVOKED`, `USERPAYING`, `PAYERROR`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_state: Option<String>,
-    /// Description of the state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_state_desc: Option<String>,
-    /// Paying bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bank_type: Option<String>,
-    /// The merchant's `attach` data, returned as given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach: Option<String>,
-    /// Payment time (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_time: Option<String>,
-    /// The payer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<NotificationPayer>,
-    /// Amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<TransactionAmount>,
-    /// Fields not named above (`scene_info`, `promotion_detail`, …), as received.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
+impl NotificationEvent {
+    /// The decrypted resource, as received (JSON bytes).
+    pub fn decrypted(&self) -> &[u8] {
+        &self.plaintext
+    }
+
+    /// The decrypted resource as JSON. Bytes that are not JSON are an [`Error::Decode`] that
+    /// withholds them.
+    pub fn resource_json(&self) -> Result<serde_json::Value, Error> {
+        serde_json::from_slice(&self.plaintext).map_err(withheld)
+    }
+
+    /// Decodes the decrypted resource into `T` (a type of `wechatpay::notifications`, or your
+    /// own). A mismatch is an [`Error::Decode`] naming the field but never the value.
+    pub fn decode_resource<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.plaintext).map_err(withheld)
+    }
 }
 
-/// The payer of a transaction.
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct NotificationPayer {
-    /// The payer's openid under `appid` (direct merchant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub openid: Option<String>,
-    /// The payer's openid under `sp_appid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_openid: Option<String>,
-    /// The payer's openid under `sub_appid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_openid: Option<String>,
+/// For the generated `notifications::Resource::decode`: whether the event is one of `events`
+/// and the resource has every key of `keys`.
+#[doc(hidden)]
+pub fn notification_matches(event: &NotificationEvent, events: &[&str], value: &serde_json::Value, keys: &[&str]) -> bool {
+    events.contains(&event.event_type.as_str()) && keys.iter().all(|k| value.get(k).is_some())
 }
 
-/// The amounts of a transaction, in the smallest currency unit (fen).
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TransactionAmount {
-    /// Order total.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// What the payer paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer_total: Option<i64>,
-    /// Currency, e.g. `CNY`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// The payer's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer_currency: Option<String>,
+/// For the generated `notifications::Resource::decode`: the resource as `T`, errors withheld.
+#[doc(hidden)]
+pub fn notification_resource<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
+    T::deserialize(value).map_err(withheld)
 }
 
-/// The refund of a `REFUND.*` notification (direct merchant or service provider).
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct RefundPayload {
-    /// Merchant id (direct merchant).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mchid: Option<String>,
-    /// Service provider merchant id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sp_mchid: Option<String>,
-    /// Sub-merchant id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mchid: Option<String>,
-    /// The merchant's order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_trade_no: Option<String>,
-    /// WeChat Pay's transaction id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
-    /// The merchant's refund number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_refund_no: Option<String>,
-    /// WeChat Pay's refund id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_id: Option<String>,
-    /// `SUCCESS`, `CLOSED`, `ABNORMAL`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_status: Option<String>,
-    /// Refund time (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_time: Option<String>,
-    /// Where the money went, e.g. `招商银行信用卡0403`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_received_account: Option<String>,
-    /// Amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<RefundAmount>,
-    /// Fields not named above, as received.
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-/// The amounts of a refund, in the smallest currency unit (fen).
-#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct RefundAmount {
-    /// Order total.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// Refunded amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund: Option<i64>,
-    /// What the payer paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer_total: Option<i64>,
-    /// What the payer gets back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer_refund: Option<i64>,
-}
-
-fn decode_error(source: serde_json::Error, body: &[u8]) -> Error {
-    Error::Decode { source, status: 0, body: String::from_utf8_lossy(body).into_owned() }
-}
-
-impl NotificationPayload {
-    /// Types a decrypted resource by `event_type`: `TRANSACTION.*` → transaction, `REFUND.*` →
-    /// refund, anything else → raw JSON. Plaintext that is not the expected JSON is an
-    /// [`Error::Decode`] with status 0.
-    pub fn from_plaintext(event_type: &str, plaintext: &[u8]) -> Result<Self, Error> {
-        let payload = if event_type.starts_with("TRANSACTION.") {
-            NotificationPayload::Transaction(Box::new(
-                serde_json::from_slice(plaintext).map_err(|e| decode_error(e, plaintext))?,
-            ))
-        } else if event_type.starts_with("REFUND.") {
-            NotificationPayload::Refund(Box::new(
-                serde_json::from_slice(plaintext).map_err(|e| decode_error(e, plaintext))?,
-            ))
-        } else {
-            NotificationPayload::Other(
-                serde_json::from_slice(plaintext).map_err(|e| decode_error(e, plaintext))?,
-            )
+/// A decode error of decrypted data: the field names are kept (`field `amount`: field `total`:`,
+/// `missing field `x``), the values are not (serde's messages quote them: an openid, an amount).
+fn withheld(e: serde_json::Error) -> Error {
+    let text = e.to_string();
+    let mut rest = text.as_str();
+    let mut kept = String::new();
+    while let Some(after) = rest.strip_prefix("field `") {
+        let Some(end) = after.find("`: ") else { break };
+        kept.push_str(&rest[..7 + end + 3]);
+        rest = &after[end + 3..];
+    }
+    let what = if let Some(missing) = rest.strip_prefix("missing field `") {
+        let name = missing.split('`').next().unwrap_or_default();
+        format!("missing field `{name}`")
+    } else {
+        let kind = match e.classify() {
+            serde_json::error::Category::Io => "could not be read",
+            serde_json::error::Category::Syntax => "is not JSON",
+            serde_json::error::Category::Data => "has a value of the wrong type or form",
+            serde_json::error::Category::Eof => "is cut short",
         };
-        Ok(payload)
+        format!("the decrypted resource {kind} (the value is withheld)")
+    };
+    Error::Decode {
+        source: <serde_json::Error as serde::de::Error>::custom(format!("{kept}{what}")),
+        status: 0,
+        body: String::new(),
     }
 }
 
@@ -360,19 +249,23 @@ impl Client {
     /// 2. the envelope JSON → [`Error::Decode`] (status 0);
     /// 3. the AES-256-GCM resource with the APIv3 key ([`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key);
     ///    none → [`Error::Config`]): a wrong key or tampered ciphertext → [`Error::Decrypt`];
-    /// 4. the decrypted JSON, typed by `event_type` → [`Error::Decode`] (status 0).
+    /// 4. the decrypted resource is JSON → [`Error::Decode`] (status 0, the data withheld).
+    ///
+    /// The decrypted resource is typed by the generated `wechatpay::notifications::Resource::decode`
+    /// (by event type; an unknown one is the raw JSON), or decoded into a type of your choice
+    /// with [`NotificationEvent::decode_resource`].
     ///
     /// ```no_run
     /// # fn handler(client: &wechatpay::Client, headers: &wechatpay::runtime::HeaderMap, body: &[u8]) {
-    /// use wechatpay::runtime::{NotificationAnswer, NotificationPayload};
+    /// use wechatpay::notifications::Resource;
+    /// use wechatpay::runtime::NotificationAnswer;
     ///
-    /// let answer = match client.handle_notification(headers, body) {
-    ///     Ok(event) => {
-    ///         if let NotificationPayload::Transaction(tx) = &event.payload {
-    ///             println!("{} paid: {:?}", event.id, tx.out_trade_no);
-    ///         }
+    /// let answer = match client.handle_notification(headers, body).and_then(|e| Ok((Resource::decode(&e)?, e))) {
+    ///     Ok((Resource::Transaction(tx), event)) => {
+    ///         println!("{} paid: {:?} {:?}", event.id, tx.out_trade_no, tx.trade_state);
     ///         NotificationAnswer::success()
     ///     }
+    ///     Ok(_) => NotificationAnswer::success(),
     ///     Err(e) => NotificationAnswer::for_error(&e),
     /// };
     /// // reply with answer.status(), answer.content_type(), answer.body()
@@ -387,12 +280,13 @@ impl Client {
         self.decrypt_notification(&notification)
     }
 
-    /// Decrypts and types a notification already verified and parsed (by
-    /// [`Client::parse_notification`], or by [`Client::verify_signature`] followed by
-    /// `serde_json::from_slice::<Notification>`).
+    /// Decrypts a notification already verified and parsed (by [`Client::parse_notification`],
+    /// or by [`Client::verify_signature`] followed by `serde_json::from_slice::<Notification>`).
     pub fn decrypt_notification(&self, notification: &Notification) -> Result<NotificationEvent, Error> {
         let plaintext = self.decrypt_resource(&notification.resource)?;
-        let payload = NotificationPayload::from_plaintext(&notification.event_type, &plaintext)?;
+        // A resource that is not JSON is refused here (the answer is a FAIL, WeChat Pay sends it
+        // again); its shape is checked when it is typed.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&plaintext).map_err(withheld)?;
         Ok(NotificationEvent {
             id: notification.id.clone(),
             create_time: notification.create_time.clone(),
@@ -400,7 +294,7 @@ impl Client {
             resource_type: notification.resource_type.clone(),
             summary: notification.summary.clone(),
             original_type: notification.resource.original_type.clone(),
-            payload,
+            plaintext,
         })
     }
 }
