@@ -378,6 +378,14 @@ impl Builder {
             };
             let resource = match (&n.same_as, &n.resource) {
                 (Some(op), None) => {
+                    let in_group = op.split_once(' ').is_some_and(|(_, url)| url.starts_with(&format!("{}/", group.url)));
+                    if !in_group {
+                        self.errors.push(loc.join("same_as").error(format!(
+                            "`{op}` is not in the group `{}` (its feature gates the type)",
+                            group.url
+                        )));
+                        continue;
+                    }
                     let found = op.split_once(' ').and_then(|(m, url)| find_op(root, &m.to_ascii_lowercase(), url, &mut Vec::new()));
                     match found {
                         Some((module, ResponseKind::Json(ty), required)) => {
@@ -385,7 +393,8 @@ impl Builder {
                             // type requires is one `match` checked before.
                             let unchecked: Vec<&String> = required.iter().filter(|r| !n.match_keys.contains(r)).collect();
                             if !unchecked.is_empty() {
-                                self.errors.push(loc.join("match").error(format!(
+                                let at = if n.match_keys.is_empty() { "same_as" } else { "match" };
+                                self.errors.push(loc.join(at).error(format!(
                                     "the response of `{op}` requires {unchecked:?}: list them in `match`, so that a notification without them is not taken for this one"
                                 )));
                             }

@@ -215,3 +215,30 @@ fn wechatpay_serial_is_not_a_request_field() {
     assert_eq!(e.len(), 1);
     assert!(e[0].starts_with("v3/a.yaml:4: post.headers.Wechatpay-Serial: `Wechatpay-Serial` is set by the client"), "{}", e[0]);
 }
+
+#[test]
+fn notification_files_are_checked_against_the_operations() {
+    let op = "get:\n  summary: s\n  query:\n    mchid: {type: string, required: true}\n  response:\n    body:\n      properties:\n        mchid: {type: string, required: true}\n        state: {type: string}\n";
+    let e = errors(&[
+        ("v3/pay/q.yaml", op),
+        ("v3/shop/x.yaml", OK_OP),
+        // Its response requires `mchid`, which `match` does not check.
+        ("notifications/a.yaml", "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/q\n"),
+        // The operation is in another group than the feature that would gate the type.
+        ("notifications/b.yaml", "summary: s\ngroup: shop\nevents: [A.B]\nmatch: [mchid]\nsame_as: GET /v3/pay/q\n"),
+        ("notifications/c.yaml", "summary: s\ngroup: nowhere\nevents: [A.B]\nsame_as: GET /v3/pay/q\n"),
+        ("notifications/d.yaml", "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/missing\n"),
+        ("notifications/e.yaml", "summary: s\ngroup: pay\nevents: []\nresource:\n  properties:\n    id: {type: string, required: true}\n"),
+    ]);
+    let e = e.join("\n");
+    for expected in [
+        "notifications/a.yaml:4: same_as: the response of `GET /v3/pay/q` requires [\"mchid\"]",
+        "notifications/b.yaml:5: same_as: `GET /v3/pay/q` is not in the group `/v3/shop`",
+        "notifications/c.yaml:2: group: no API group `nowhere`",
+        "notifications/d.yaml:4: same_as: no operation `GET /v3/pay/missing`",
+        "notifications/e.yaml:3: events: name the event types",
+        "notifications/e.yaml:6: resource.properties.id: a required field of a notification resource is listed in `match`",
+    ] {
+        assert!(e.contains(expected), "missing {expected:?} in:\n{e}");
+    }
+}

@@ -27,6 +27,18 @@ fn client(server: &MockServer) -> Client {
         .expect("client builds")
 }
 
+/// A legacy client: the platform certificate configured, no WeChat Pay public key.
+fn certificate_client(server: &MockServer) -> Client {
+    Client::builder()
+        .mchid(keys::MCHID)
+        .merchant_serial(keys::MERCHANT_SERIAL)
+        .private_key_pem(keys::MERCHANT_KEY_PEM)
+        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
+        .base_url(server.base_url())
+        .build()
+        .unwrap()
+}
+
 fn authinfo_request() -> authinfo::PostRequest {
     authinfo::PostRequest {
         sp_appid: "wxd678efh567hg6787".into(),
@@ -566,14 +578,7 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
 async fn legacy_platform_certificate_mode_is_accepted() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     server.on("POST", AUTHINFO, ok_reply());
-    let legacy = Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
-        .base_url(server.base_url())
-        .build()
-        .unwrap();
+    let legacy = certificate_client(&server);
     let resp = legacy
         .v3()
         .offlineface()
@@ -952,14 +957,7 @@ async fn every_request_names_the_wechatpay_key_and_a_call_can_override_it() {
     // The newest platform certificate when no public key is configured.
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     server.on("POST", AUTHINFO, ok_reply());
-    let legacy = Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
-        .base_url(server.base_url())
-        .build()
-        .unwrap();
+    let legacy = certificate_client(&server);
     legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
     assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
 
