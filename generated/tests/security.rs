@@ -99,6 +99,7 @@ fn envelope(event_type: &str, original_type: &str, nonce: &str, ciphertext: &str
     .into_bytes()
 }
 
+#[derive(Clone)]
 struct Signed {
     timestamp: String,
     nonce: String,
@@ -397,6 +398,21 @@ fn notification_failures_are_distinct_errors() {
     );
     let event = c.handle_notification(&h, &b).expect("JSON: typed later");
     assert!(matches!(Resource::decode(&event), Err(Error::Decode { status: 0, .. })));
+
+    // The platform's probe signature and a duplicated signature header: refused, and answered
+    // with a 401 FAIL (never a 2xx).
+    let probe = Signed { signature: format!("WECHATPAY/SIGNTEST/{}", signed.signature), ..signed.clone() };
+    let e = c.handle_notification(&probe.headers(), &body).unwrap_err();
+    assert!(matches!(e, Error::Verification(VerificationError::ProbeSignature)), "{e:?}");
+    let answer = NotificationAnswer::for_error(&e);
+    assert_eq!(answer.status(), 401);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(answer.body()).unwrap()["code"], "FAIL");
+    let mut twice = signed.headers();
+    twice.append("Wechatpay-Signature", signed.signature.parse().unwrap());
+    assert!(matches!(
+        c.handle_notification(&twice, &body),
+        Err(Error::Verification(VerificationError::DuplicateHeader("Wechatpay-Signature")))
+    ));
 
     // No APIv3 key configured.
     let no_key = Client::builder()

@@ -566,6 +566,16 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
         "{v:?}"
     );
 
+    // A second copy of any of the four headers: which one is meant cannot be known.
+    for header in ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"] {
+        let v = verification_error(authinfo_with(&server, ok_reply().header(header, "second")).await);
+        assert_eq!(v, VerificationError::DuplicateHeader(header), "a second {header}");
+    }
+
+    // The platform's probe signature (WECHATPAY/SIGNTEST/…) is refused with its own error.
+    let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::ProbeSignature)).await);
+    assert_eq!(v, VerificationError::ProbeSignature);
+
     // Request-ID is not part of the signature: its absence is fine.
     assert!(
         authinfo_with(&server, ok_reply().tamper(Tamper::omit("Request-ID")))

@@ -257,6 +257,7 @@ impl Client {
             nonce: nonce.map(str::as_bytes),
             signature: signature.map(str::as_bytes),
             serial: serial.map(str::as_bytes),
+            duplicate: None,
         };
         self.inner.verifier.verify(&headers, body, crypto::unix_now())
     }

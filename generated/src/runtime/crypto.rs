@@ -437,10 +437,16 @@ impl KeySet {
         body: &[u8],
         now: i64,
     ) -> Result<(), VerificationError> {
+        if let Some(name) = headers.duplicate {
+            return Err(VerificationError::DuplicateHeader(name));
+        }
         let timestamp = header_str("Wechatpay-Timestamp", headers.timestamp)?;
         let nonce = header_str("Wechatpay-Nonce", headers.nonce)?;
         let signature = header_str("Wechatpay-Signature", headers.signature)?;
         let serial = header_str("Wechatpay-Serial", headers.serial)?;
+        if signature.starts_with(PROBE_SIGNATURE_PREFIX) {
+            return Err(VerificationError::ProbeSignature);
+        }
 
         let ts: i64 = timestamp
             .parse()
@@ -496,19 +502,28 @@ pub(crate) struct SignatureHeaders<'a> {
     pub nonce: Option<&'a [u8]>,
     pub signature: Option<&'a [u8]>,
     pub serial: Option<&'a [u8]>,
+    /// The first of the four that came more than once (which one to trust is unknowable).
+    pub duplicate: Option<&'static str>,
 }
 
 impl<'a> SignatureHeaders<'a> {
     pub(crate) fn from_map(headers: &'a reqwest::header::HeaderMap) -> Self {
         let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
+        let duplicate = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
+            .into_iter()
+            .find(|name| headers.get_all(*name).iter().nth(1).is_some());
         SignatureHeaders {
             timestamp: get("wechatpay-timestamp"),
             nonce: get("wechatpay-nonce"),
             signature: get("wechatpay-signature"),
             serial: get("wechatpay-serial"),
+            duplicate,
         }
     }
 }
+
+/// How the platform marks its own probe signatures (sent to check that a merchant verifies).
+pub(crate) const PROBE_SIGNATURE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 
 fn header_str<'a>(name: &'static str, value: Option<&'a [u8]>) -> Result<&'a str, VerificationError> {
     let value = value.ok_or(VerificationError::MissingHeader(name))?;

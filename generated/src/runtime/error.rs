@@ -221,6 +221,15 @@ pub enum VerificationError {
     /// `Wechatpay-Serial` names no configured WeChat Pay public key or platform certificate.
     #[error("unknown Wechatpay-Serial {0:?}: no WeChat Pay public key or platform certificate with this id/serial is configured")]
     UnknownSerial(String),
+    /// One of the four `Wechatpay-*` headers came more than once: which one is meant cannot
+    /// be known, so the answer is not trusted.
+    #[error("duplicate header {0}: a signed answer carries each Wechatpay-* header once")]
+    DuplicateHeader(&'static str),
+    /// `Wechatpay-Signature` starts with `WECHATPAY/SIGNTEST/`: the platform's own probe, sent
+    /// to check that the merchant verifies signatures. It must be refused (a notification is
+    /// answered with a 4xx and `FAIL`, as [`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error) does).
+    #[error("probe signature (Wechatpay-Signature starts with WECHATPAY/SIGNTEST/): refused, as the platform expects")]
+    ProbeSignature,
     /// The RSA signature does not match the timestamp, nonce and body.
     #[error("bad signature (key {serial})")]
     BadSignature {

@@ -189,6 +189,9 @@ pub enum Tamper {
     WrongKey,
     /// `Wechatpay-Signature` that is not base64.
     GarbageSignature,
+    /// A probe signature, as the platform sends to check that merchants verify:
+    /// `WECHATPAY/SIGNTEST/` + a valid signature.
+    ProbeSignature,
 }
 
 impl Tamper {
@@ -754,6 +757,7 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
     let mut body = reply.body.clone();
     let mut sign_key = key.clone();
     let mut garbage = false;
+    let mut probe = false;
     let mut unsigned = false;
     let mut omit: Vec<String> = Vec::new();
     let mut replace_body: Option<Vec<u8>> = None;
@@ -770,6 +774,7 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
                     ResponseKey::from_pem(&serial, keys::MERCHANT_KEY_PEM).expect("merchant key")
             }
             Tamper::GarbageSignature => garbage = true,
+            Tamper::ProbeSignature => probe = true,
         }
     }
     let nonce = random_nonce();
@@ -783,6 +788,8 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
     message.push(b'\n');
     let signature = if garbage {
         "not base64 at all!".to_string()
+    } else if probe {
+        format!("WECHATPAY/SIGNTEST/{}", sign_key.sign_base64(&message))
     } else {
         sign_key.sign_base64(&message)
     };
