@@ -398,8 +398,11 @@ async fn bill_download_sha1_mismatch_is_an_error_naming_both_digests() {
     assert_eq!(server.requests().len(), before);
 }
 
+/// `hash_value` is the digest of the original bill (原始账单（gzip需要解压缩）的摘要值): with
+/// `tar_type=GZIP` the SHA-1 is over the decompressed bytes, whether the client writes them
+/// decompressed or as sent (the SHA-1s here come from the `openssl` command line).
 #[tokio::test]
-async fn bill_download_gunzips_with_sha1_over_the_gzip_bytes() {
+async fn bill_download_checks_the_sha1_of_the_original_bill() {
     let server = MockServer::start(MockConfig::default()).await;
     let plain = bill_text(60_000);
     let gz = gzip_cli(&plain);
@@ -409,18 +412,20 @@ async fn bill_download_gunzips_with_sha1_over_the_gzip_bytes() {
     let c = client(&server);
 
     let mut out: Vec<u8> = Vec::new();
-    let written = c.download_bill(&url, &openssl_sha1(&gz), true, &mut out).await.expect("download");
+    let written = c.download_bill(&url, &openssl_sha1(&plain), true, &mut out).await.expect("download");
     assert_eq!(out, plain);
     assert_eq!(written, plain.len() as u64);
 
-    // Without gunzip: the gzip bytes as sent.
+    // Without gunzip: the gzip bytes as sent, checked against the original's digest all the same.
     let mut raw: Vec<u8> = Vec::new();
-    c.download_bill(&url, &openssl_sha1(&gz), false, &mut raw).await.unwrap();
+    c.download_bill(&url, &openssl_sha1(&plain), false, &mut raw).await.unwrap();
     assert_eq!(raw, gz);
 
-    // The SHA-1 of the decompressed file is not the one that counts.
-    let err = c.download_bill(&url, &openssl_sha1(&plain), true, &mut Vec::new()).await.unwrap_err();
-    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+    // The SHA-1 of the gzip stream is not the one that counts.
+    for gunzip in [true, false] {
+        let err = c.download_bill(&url, &openssl_sha1(&gz), gunzip, &mut Vec::new()).await.unwrap_err();
+        assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+    }
 }
 
 #[tokio::test]
@@ -562,10 +567,10 @@ fn bill_download_blocking_into_a_file() {
     let url = format!("{}{BILL}?token=b", server.base_url());
     let c = client(&server);
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    let n = c.download_bill_blocking(&url, &openssl_sha1(&gz), true, file.as_file_mut()).unwrap();
+    let n = c.download_bill_blocking(&url, &openssl_sha1(&plain), true, file.as_file_mut()).unwrap();
     assert_eq!(n, plain.len() as u64);
     assert_eq!(std::fs::read(file.path()).unwrap(), plain);
-    let err = c.download_bill_blocking(&url, &openssl_sha1(&plain), true, std::io::sink()).unwrap_err();
+    let err = c.download_bill_blocking(&url, &openssl_sha1(&gz), true, std::io::sink()).unwrap_err();
     assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
     // A streaming download fetched with blocking() is written with write_to_blocking.
     let d = c

@@ -31,6 +31,8 @@ pub struct Download {
     headers: HeaderMap,
     body: Body,
     expected_sha1: Vec<String>,
+    /// SHA-1s of the original file (decompressed when the body is gzip).
+    expected_original_sha1: Vec<String>,
     gunzip: bool,
     error: Option<Error>,
 }
@@ -69,7 +71,16 @@ impl Download {
     }
 
     fn new(client: Client, status: u16, headers: HeaderMap, body: Body) -> Self {
-        Download { client, status, headers, body, expected_sha1: Vec::new(), gunzip: false, error: None }
+        Download {
+            client,
+            status,
+            headers,
+            body,
+            expected_sha1: Vec::new(),
+            expected_original_sha1: Vec::new(),
+            gunzip: false,
+            error: None,
+        }
     }
 
     /// The HTTP status (2xx).
@@ -96,8 +107,24 @@ impl Download {
         self
     }
 
-    /// Decompresses the body (gzip, as bills are sent with `tar_type=GZIP`) before writing it;
-    /// the SHA-1 is still checked over the compressed bytes, as WeChat Pay computes it.
+    /// Requires the SHA-1 of the **original** file to be `sha1_hex`: the decompressed bytes when
+    /// the body is gzip (it starts with the gzip magic bytes), whether or not it is written
+    /// decompressed ([`gunzip`](Self::gunzip)), else the bytes as sent. This is a bill's
+    /// `hash_value` (原始账单（gzip需要解压缩）的摘要值). Checked at the end, like
+    /// [`expect_sha1`](Self::expect_sha1).
+    pub fn expect_original_sha1(mut self, sha1_hex: &str) -> Self {
+        match parse_sha1(sha1_hex) {
+            Ok(sha1) => self.expected_original_sha1.push(sha1),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Decompresses the body (gzip, as bills are sent with `tar_type=GZIP`) before writing it.
+    /// [`expect_sha1`](Self::expect_sha1) is still over the bytes as sent,
+    /// [`expect_original_sha1`](Self::expect_original_sha1) over the decompressed ones.
     pub fn gunzip(mut self) -> Self {
         self.gunzip = true;
         self
@@ -146,7 +173,7 @@ impl Download {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let pipe = Pipeline::new(self.expected_sha1, self.gunzip);
+        let pipe = Pipeline::new(self.expected_sha1, self.gunzip).original(self.expected_original_sha1);
         Ok((self.body, pipe))
     }
 
@@ -190,14 +217,29 @@ fn parse_sha1(value: &str) -> Result<String, Error> {
     }
 }
 
-/// What happens to each chunk: SHA-1 over the bytes as received, then optional gunzip.
+/// What happens to each chunk: SHA-1 over the bytes as received, then optional gunzip, and the
+/// SHA-1 of the original file (over the decompressed bytes when the body is gzip).
 struct Pipeline {
     sha1: Option<digest::Context>,
     expected: Vec<String>,
     gunzip: Option<MultiGzDecoder<Vec<u8>>>,
     gzip_error: Option<std::io::Error>,
+    original: Option<Original>,
     written: u64,
 }
+
+/// The SHA-1 of the original file.
+struct Original {
+    sha1: digest::Context,
+    expected: Vec<String>,
+    /// The first bytes, until it is known whether the body is gzip (without `gunzip`).
+    sniff: Vec<u8>,
+    decided: bool,
+    /// Decompresses only for the digest (without `gunzip`, when the body is gzip).
+    decoder: Option<MultiGzDecoder<Vec<u8>>>,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 impl Pipeline {
     fn new(expected: Vec<String>, gunzip: bool) -> Self {
@@ -206,8 +248,22 @@ impl Pipeline {
             expected,
             gunzip: gunzip.then(|| MultiGzDecoder::new(Vec::new())),
             gzip_error: None,
+            original: None,
             written: 0,
         }
+    }
+
+    fn original(mut self, expected: Vec<String>) -> Self {
+        if !expected.is_empty() {
+            self.original = Some(Original {
+                sha1: digest::Context::new(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+                expected,
+                sniff: Vec::new(),
+                decided: false,
+                decoder: None,
+            });
+        }
+        self
     }
 
     /// The bytes to write for `chunk`.
@@ -215,8 +271,9 @@ impl Pipeline {
         if let Some(sha1) = &mut self.sha1 {
             sha1.update(&chunk);
         }
+        let gunzip = self.gunzip.is_some();
         let out = match &mut self.gunzip {
-            None => chunk,
+            None => chunk.clone(),
             // After a gzip error, keep reading (for the SHA-1 verdict) but write nothing more.
             Some(_) if self.gzip_error.is_some() => Bytes::new(),
             Some(decoder) => match decoder.write_all(&chunk) {
@@ -227,6 +284,13 @@ impl Pipeline {
                 }
             },
         };
+        if let Some(original) = &mut self.original {
+            if gunzip {
+                original.sha1.update(&out);
+            } else if let Err(e) = original.feed(&chunk) {
+                self.gzip_error.get_or_insert(e);
+            }
+        }
         self.written += out.len() as u64;
         out
     }
@@ -243,6 +307,14 @@ impl Pipeline {
             },
             _ => Bytes::new(),
         };
+        let gunzip = self.gunzip.is_some();
+        if let Some(original) = &mut self.original {
+            if gunzip {
+                original.sha1.update(&out);
+            } else if let Err(e) = original.finish() {
+                self.gzip_error.get_or_insert(e);
+            }
+        }
         self.written += out.len() as u64;
         out
     }
@@ -258,7 +330,57 @@ impl Pipeline {
         if let Some(source) = self.gzip_error {
             return Err(Error::Io { context: "cannot gunzip the download".into(), source });
         }
+        if let Some(original) = self.original {
+            let actual = hex(original.sha1.finish().as_ref());
+            if let Some(expected) = original.expected.into_iter().find(|e| *e != actual) {
+                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
+            }
+        }
         Ok(self.written)
+    }
+}
+
+impl Original {
+    /// A chunk as sent (not decompressed for the writer).
+    fn feed(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        if !self.decided {
+            self.sniff.extend_from_slice(chunk);
+            if self.sniff.len() < GZIP_MAGIC.len() {
+                return Ok(());
+            }
+            self.decided = true;
+            if self.sniff.starts_with(&GZIP_MAGIC) {
+                self.decoder = Some(MultiGzDecoder::new(Vec::new()));
+            }
+            let first = std::mem::take(&mut self.sniff);
+            return self.digest(&first);
+        }
+        self.digest(chunk)
+    }
+
+    fn digest(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match &mut self.decoder {
+            None => self.sha1.update(bytes),
+            Some(decoder) => {
+                decoder.write_all(bytes)?;
+                self.sha1.update(decoder.get_ref());
+                decoder.get_mut().clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        if !self.decided {
+            self.sha1.update(&self.sniff);
+            return Ok(());
+        }
+        if let Some(decoder) = &mut self.decoder {
+            decoder.try_finish()?;
+            self.sha1.update(decoder.get_ref());
+            decoder.get_mut().clear();
+        }
+        Ok(())
     }
 }
 
@@ -278,10 +400,10 @@ impl Client {
     /// written.
     ///
     /// A signed GET of `download_url` (see [`request_url`](Self::request_url)); the answer is
-    /// unsigned by design ([`ResponseSignature::None`]); its SHA-1, over the file **as sent**
-    /// (the gzip bytes when `tar_type=GZIP` was asked), must equal `expected_sha1_hex` (the
-    /// bill's `hash_value`; its `hash_type` is `SHA1`). With `gunzip`, the file is decompressed
-    /// on the way to the writer.
+    /// unsigned by design ([`ResponseSignature::None`]); the SHA-1 of the **original** bill
+    /// must equal `expected_sha1_hex` (the bill's `hash_value`, 原始账单（gzip需要解压缩）的摘要值;
+    /// its `hash_type` is `SHA1`): over the decompressed bytes when the file is gzip
+    /// (`tar_type=GZIP`), whether it is written decompressed (`gunzip`) or as sent.
     ///
     /// The file is written as it arrives and the SHA-1 is known only at the end: on
     /// [`Error::DigestMismatch`] everything written must be discarded (write to a temporary
@@ -326,7 +448,7 @@ impl Client {
 }
 
 fn bill_download(download: Download, expected_sha1_hex: &str, gunzip: bool) -> Download {
-    let download = download.expect_sha1(expected_sha1_hex);
+    let download = download.expect_original_sha1(expected_sha1_hex);
     if gunzip {
         download.gunzip()
     } else {
@@ -374,17 +496,51 @@ mod tests {
         }
     }
 
+    fn run_original(chunks: &[&[u8]], expected: &str, gunzip: bool) -> (Vec<u8>, Result<u64, Error>) {
+        let mut pipe = Pipeline::new(Vec::new(), gunzip).original(vec![expected.to_owned()]);
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend_from_slice(&pipe.feed(Bytes::copy_from_slice(c)));
+        }
+        out.extend_from_slice(&pipe.finish());
+        (out, pipe.result())
+    }
+
     #[test]
-    fn gunzip_in_chunks_with_sha1_of_the_gzip() {
+    fn gunzip_in_chunks_with_sha1_as_sent() {
         let plain: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_string().into_bytes()).collect();
         let gz = gzip(&plain);
         let chunks: Vec<&[u8]> = gz.chunks(777).collect();
         let (out, r) = run(&chunks, Some(&sha1_hex(&gz)), true);
         assert_eq!(r.unwrap(), plain.len() as u64);
         assert_eq!(out, plain);
-        // SHA-1 of the decompressed data is not what is checked.
         let (_, r) = run(&chunks, Some(&sha1_hex(&plain)), true);
         assert!(matches!(r, Err(Error::DigestMismatch { .. })));
+    }
+
+    #[test]
+    fn the_original_sha1_is_over_the_decompressed_file() {
+        let plain: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_string().into_bytes()).collect();
+        let gz = gzip(&plain);
+        // Chunks of one byte first: the gzip magic is split over two chunks.
+        let mut chunks: Vec<&[u8]> = vec![&gz[..1], &gz[1..2]];
+        chunks.extend(gz[2..].chunks(777));
+        // Written decompressed or as sent: the digest is of the original either way.
+        let (out, r) = run_original(&chunks, &sha1_hex(&plain), true);
+        assert_eq!((out, r.unwrap()), (plain.clone(), plain.len() as u64));
+        let (out, r) = run_original(&chunks, &sha1_hex(&plain), false);
+        assert_eq!((out, r.unwrap()), (gz.clone(), gz.len() as u64));
+        // The digest of the gzip bytes is not the original's.
+        let (_, r) = run_original(&chunks, &sha1_hex(&gz), false);
+        assert!(matches!(r, Err(Error::DigestMismatch { .. })), "{r:?}");
+        // A file that is not gzip: the bytes as sent (one byte too).
+        let (out, r) = run_original(&[b"a,b\n", b"1,2\n"], &sha1_hex(b"a,b\n1,2\n"), false);
+        assert_eq!((out, r.unwrap()), (b"a,b\n1,2\n".to_vec(), 8));
+        let (_, r) = run_original(&[b"x"], &sha1_hex(b"x"), false);
+        assert_eq!(r.unwrap(), 1);
+        // A broken gzip cannot have the original's digest.
+        let (_, r) = run_original(&[&gz[..gz.len() - 10]], &sha1_hex(&plain), false);
+        assert!(r.is_err(), "{r:?}");
     }
 
     #[test]
