@@ -18,11 +18,37 @@ pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }
 
-fn escape(mut s: String) -> String {
+/// Every character a Rust identifier cannot hold (`²`, `½`: alphanumeric to Unicode, but not
+/// XID_Continue) spelled as `U` + its code point (`m²` → `mU00B2`), so that distinct names stay
+/// distinct and nothing the spec says can make the emitter panic.
+fn identifier_chars(s: &str, snake: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '_' || unicode_ident::is_xid_continue(c) {
+            out.push(c);
+        } else if snake {
+            out.push_str(&format!("_u{:04x}", c as u32));
+        } else {
+            out.push_str(&format!("U{:04X}", c as u32));
+        }
+    }
+    out
+}
+
+/// Whether `s` can start an identifier (after the digit rules, which come first).
+fn starts_ok(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+}
+
+fn escape(s: String) -> String {
+    let mut s = identifier_chars(&s, true);
     if s.is_empty() {
         s.push('x');
     }
     if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    if !starts_ok(&s) {
         s.insert(0, '_');
     }
     if is_keyword(&s) {
@@ -53,16 +79,16 @@ pub fn segment_method(segment: &str) -> String {
 
 /// The module of a placeholder `{out_trade_no}`: `by_out_trade_no`.
 pub fn param_module(name: &str) -> String {
-    format!("by_{}", name.to_snake_case())
+    format!("by_{}", identifier_chars(&name.to_snake_case(), true))
 }
 
 /// PascalCase type name: `out_trade_no` → `OutTradeNo`, `by_out_trade_no` → `ByOutTradeNo`.
 pub fn type_name(s: &str) -> String {
-    let mut t = s.to_upper_camel_case();
+    let mut t = identifier_chars(&s.to_upper_camel_case(), false);
     if t.is_empty() {
         t.push('X');
     }
-    if t.starts_with(|c: char| c.is_ascii_digit()) {
+    if t.starts_with(|c: char| c.is_ascii_digit()) || !starts_ok(&t) {
         t.insert(0, 'V');
     }
     if t == "Self" {
@@ -117,11 +143,8 @@ fn variant(value: &str, spell_punctuation: bool) -> String {
     }
     let mut name = String::new();
     for w in &words {
-        let w = if w.is_ascii() {
-            w.to_upper_camel_case()
-        } else {
-            w.clone()
-        };
+        let w = identifier_chars(w, false);
+        let w = if w.is_ascii() { w.to_upper_camel_case() } else { w };
         if name.ends_with(|c: char| c.is_ascii_digit()) && w.starts_with(|c: char| c.is_ascii_digit())
         {
             name.push('_');
@@ -131,7 +154,7 @@ fn variant(value: &str, spell_punctuation: bool) -> String {
     if name.is_empty() {
         name.push_str("Empty");
     }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
+    if name.starts_with(|c: char| c.is_ascii_digit()) || !starts_ok(&name) {
         name.insert(0, 'V');
     }
     if name == "Self" || name == "Unknown" {

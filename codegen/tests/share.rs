@@ -69,3 +69,18 @@ fn names_that_clash_take_the_side_then_a_number() {
     // All four currencies are one shape.
     assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 4, "{text}");
 }
+
+/// Names no Rust identifier can hold (`²`, `½`: alphanumeric to Unicode, not XID) are spelled
+/// out, never a panic; non-ASCII letters (`一级`) are kept.
+#[test]
+fn names_with_characters_rust_cannot_hold_are_spelled_out() {
+    let text = generated(&[(
+        "v3/shop/area.yaml",
+        "post:\n  summary: s\n  body:\n    properties:\n      m²: {type: integer}\n      ½: {type: string}\n      unit:\n        enum: [A², ½, m², 一级]\n  response:\n    status: 204\n",
+    )]);
+    assert!(text.contains("pub m_u00b2: Option<i64>,") && text.contains("pub _u00bd: Option<String>,"), "{text}");
+    assert!(text.contains("\"m²\""), "the wire name is kept: {text}");
+    for variant in ["Au00b2 = \"A²\",", "U00bd = \"½\",", "MU00b2 = \"m²\",", "一级 = \"一级\","] {
+        assert!(text.contains(variant), "missing {variant} in {text}");
+    }
+}
