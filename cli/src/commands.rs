@@ -19,7 +19,7 @@ use crate::{Failure, Outcome, USAGE};
 
 fn help_or(args: &Args) -> Option<Outcome> {
     if args.help {
-        print!("{USAGE}");
+        out!("{USAGE}");
         Some(Ok(()))
     } else {
         None
@@ -73,7 +73,7 @@ fn leak(s: &str) -> &'static str {
 
 fn print_json(value: &Value) -> Outcome {
     let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -248,9 +248,8 @@ pub async fn call(argv: Vec<String>) -> Outcome {
             }
             None => {
                 let bytes = download.bytes().await.map_err(Failure::failed)?;
-                std::io::stdout()
-                    .write_all(&bytes)
-                    .map_err(|e| Failure::failed(format!("cannot write the file to stdout: {e}")))
+                crate::write_bytes(&bytes);
+                Ok(())
             }
         };
     }
@@ -333,7 +332,7 @@ pub fn notify(argv: Vec<String>) -> Outcome {
     match serde_json::from_slice::<Value>(&plain) {
         Ok(v) => print_json(&v),
         Err(_) => {
-            println!("{}", String::from_utf8_lossy(&plain));
+            outln!("{}", String::from_utf8_lossy(&plain));
             Ok(())
         }
     }
@@ -568,7 +567,7 @@ pub async fn sandbox_notify(argv: Vec<String>) -> Outcome {
         let (status, answer) = notify::send_notification(url, &notification)
             .await
             .map_err(Failure::failed)?;
-        println!("{event} -> {url}: HTTP {status} {answer}");
+        outln!("{event} -> {url}: HTTP {status} {answer}");
         if !(200..300).contains(&status) {
             return Err(Failure::failed(format!(
                 "the merchant answered HTTP {status}: {answer}"
@@ -585,7 +584,7 @@ pub fn ops(argv: Vec<String>) -> Outcome {
     }
     args.expect_positionals(&[])?;
     for op in &spec()?.operations {
-        println!("{:<6} {}  {}", op.method, op.url, op.op.summary);
+        outln!("{:<6} {}  {}", op.method, op.url, op.op.summary);
     }
     Ok(())
 }

@@ -14,6 +14,17 @@
 //! `WECHATPAY_PUBLIC_KEY_ID`) plus `WECHATPAY_APIV3_KEY`. Exit codes: 0 success, 1 failure
 //! (platform error, verification, refused by the spec check, …), 2 usage error.
 
+/// `println!` for the command's output: a reader that goes away (`wechatpay ops | head`)
+/// ends the command quietly with success, as Unix tools do; any other write error is reported.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::write_out(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for the command's output (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_out(&format!($($arg)*)) };
+}
+
 mod args;
 mod commands;
 
@@ -105,11 +116,11 @@ fn run(argv: Vec<String>) -> Outcome {
     let rest = rest.to_vec();
     match command.as_str() {
         "-h" | "--help" | "help" => {
-            print!("{USAGE}");
+            out!("{USAGE}");
             Ok(())
         }
         "-V" | "--version" => {
-            println!("wechatpay {}", env!("CARGO_PKG_VERSION"));
+            outln!("wechatpay {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         "call" => runtime()?.block_on(commands::call(rest)),
@@ -134,4 +145,22 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// Writes to stdout; a closed pipe ends the process with success, another error with failure.
+pub(crate) fn write_out(text: &str) {
+    write_bytes(text.as_bytes());
+}
+
+/// [`write_out`] for bytes (a downloaded file).
+pub(crate) fn write_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
 }

@@ -454,3 +454,26 @@ fn uploads_and_downloads() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&out).unwrap(), wechatpay_sandbox::SANDBOX_FILE);
 }
+
+/// A reader that goes away early (`| head`) ends the command quietly with success, never a
+/// panic (`failed printing to stdout: Broken pipe`).
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    for args in [vec!["ops"], vec!["example", "POST", "/v3/refund/domestic/refunds"]] {
+        let mut child = std::process::Command::new(BIN)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe while the command is still writing.
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        std::io::Read::read_exact(&mut out, &mut first).unwrap();
+        drop(out);
+        let output = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(output.status.success(), "{args:?}: {:?} {err}", output.status);
+    }
+}
