@@ -82,7 +82,7 @@ mod api;
 pub use api::*;
 pub use runtime::{
     ApiV3Key, Call, Client, ClientBuilder, EncryptedResource, Error, Method, Notification, Request,
-    Route, RsaSigner, Signer, UnknownValue, VerificationError,
+    Route, RsaSigner, Signer, UnknownValue, VerificationError, EnvelopeError,
 };
 pub use runtime::{Download, ResponseSignature, Upload};
 pub use runtime::{

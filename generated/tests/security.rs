@@ -414,6 +414,28 @@ fn notification_failures_are_distinct_errors() {
         Err(Error::Verification(VerificationError::DuplicateHeader("Wechatpay-Signature")))
     ));
 
+    // The envelope is strict: each missing or wrong field its own error, before any decryption.
+    let full: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let cases: Vec<(serde_json::Value, wechatpay::EnvelopeError)> = vec![
+        (without(&full, &["id"]), wechatpay::EnvelopeError::Missing("id")),
+        (without(&full, &["event_type"]), wechatpay::EnvelopeError::Missing("event_type")),
+        (without(&full, &["create_time"]), wechatpay::EnvelopeError::Missing("create_time")),
+        (without(&full, &["resource", "algorithm"]), wechatpay::EnvelopeError::Missing("resource.algorithm")),
+        (with(&full, &["resource_type"], "plain-resource"), wechatpay::EnvelopeError::ResourceType("plain-resource".into())),
+        (with(&full, &["resource", "algorithm"], "AES_128_CBC"), wechatpay::EnvelopeError::Algorithm("AES_128_CBC".into())),
+        (
+            with(&full, &["resource", "original_type"], "refund"),
+            wechatpay::EnvelopeError::OriginalType { event_type: "TRANSACTION.SUCCESS".into(), original_type: "refund".into() },
+        ),
+    ];
+    for (envelope, expected) in cases {
+        let bytes = serde_json::to_vec(&envelope).unwrap();
+        let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), &bytes);
+        let e = c.handle_notification(&s.headers(), &bytes).unwrap_err();
+        assert!(matches!(&e, Error::Envelope(got) if *got == expected), "{expected:?}: {e:?}");
+        assert_eq!(NotificationAnswer::for_error(&e).status(), 400);
+    }
+
     // No APIv3 key configured.
     let no_key = Client::builder()
         .mchid(MCHID)
@@ -684,4 +706,27 @@ fn pay_sign_uses_the_pluggable_signer_and_reports_its_errors() {
         .unwrap();
     assert!(matches!(c.jsapi_pay_params("a", "p"), Err(Error::Sign(_))));
     assert!(matches!(c.app_pay_params("a", "p"), Err(Error::Sign(_))));
+}
+
+/// `value` without the field at `path`.
+fn without(value: &serde_json::Value, path: &[&str]) -> serde_json::Value {
+    let mut v = value.clone();
+    let (last, parents) = path.split_last().unwrap();
+    let mut at = &mut v;
+    for p in parents {
+        at = at.get_mut(*p).unwrap();
+    }
+    at.as_object_mut().unwrap().remove(*last);
+    v
+}
+
+/// `value` with the string at `path` replaced.
+fn with(value: &serde_json::Value, path: &[&str], text: &str) -> serde_json::Value {
+    let mut v = value.clone();
+    let mut at = &mut v;
+    for p in path {
+        at = at.get_mut(*p).unwrap();
+    }
+    *at = serde_json::Value::String(text.into());
+    v
 }

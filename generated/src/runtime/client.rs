@@ -272,11 +272,13 @@ impl Client {
         body: &[u8],
     ) -> Result<Notification, Error> {
         self.verify_notification(headers, body)?;
-        serde_json::from_slice(body).map_err(|source| Error::Decode {
+        let notification: Notification = serde_json::from_slice(body).map_err(|source| Error::Decode {
             source,
             status: 0,
             body: String::from_utf8_lossy(body).into_owned(),
-        })
+        })?;
+        notification.check()?;
+        Ok(notification)
     }
 
     /// Decrypts a notification resource (AES-256-GCM with the APIv3 key); the plaintext is

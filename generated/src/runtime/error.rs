@@ -56,6 +56,12 @@ pub enum Error {
         body: String,
     },
 
+    /// A verified notification's envelope is not what the protocol requires (a field missing,
+    /// a resource that is not `encrypt-resource` with `AEAD_AES_256_GCM`, an `original_type`
+    /// that contradicts the event): refused before anything is decrypted.
+    #[error("invalid notification envelope: {0}")]
+    Envelope(#[from] EnvelopeError),
+
     /// The request body could not be serialised to JSON.
     #[error("cannot encode the request body as JSON: {0}")]
     Encode(#[source] serde_json::Error),
@@ -193,6 +199,31 @@ impl Error {
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_connect())
     }
+}
+
+/// What is wrong with a notification envelope (see [`Error::Envelope`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// A field the protocol requires is absent or empty (`id`, `create_time`, `event_type`,
+    /// `resource_type`, `resource.algorithm`, `resource.ciphertext`, `resource.nonce`).
+    #[error("`{0}` is missing or empty")]
+    Missing(&'static str),
+    /// `resource_type` is not `encrypt-resource`.
+    #[error("resource_type is {0:?}, not \"encrypt-resource\"")]
+    ResourceType(String),
+    /// `resource.algorithm` is not `AEAD_AES_256_GCM`.
+    #[error("resource.algorithm is {0:?}, not \"AEAD_AES_256_GCM\"")]
+    Algorithm(String),
+    /// `resource.original_type` contradicts `event_type` (a `TRANSACTION.*` event carries a
+    /// `transaction`, a `REFUND.*` event a `refund`).
+    #[error("resource.original_type {original_type:?} does not go with event_type {event_type:?}")]
+    OriginalType {
+        /// The event type.
+        event_type: String,
+        /// The resource's original type.
+        original_type: String,
+    },
 }
 
 /// Which check of a response (or notification) signature failed.

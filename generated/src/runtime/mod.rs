@@ -41,7 +41,7 @@ pub use reqwest::Method;
 
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
-pub use error::{Error, VerificationError};
+pub use error::{EnvelopeError, Error, VerificationError};
 pub use certificates::PlatformCertificate;
 pub use notify::{ApiV3Key, EncryptedResource, Notification, NotificationAnswer, NotificationEvent};
 #[doc(hidden)]

@@ -15,7 +15,7 @@ use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LE
 use base64::Engine as _;
 
 use super::client::Client;
-use super::error::Error;
+use super::error::{EnvelopeError, Error};
 
 /// The merchant APIv3 key: 32 ASCII bytes, used as the AES-256-GCM key of notification
 /// resources and platform certificates. Its `Debug` never shows it; the bytes are overwritten
@@ -111,6 +111,44 @@ pub struct EncryptedResource {
     /// The type of the plaintext, e.g. `transaction`.
     #[serde(default)]
     pub original_type: String,
+}
+
+impl Notification {
+    /// What the protocol requires of an envelope: `id`, `create_time`, `event_type`,
+    /// `resource_type` `encrypt-resource`, a resource with `algorithm` `AEAD_AES_256_GCM`,
+    /// `ciphertext` and `nonce`, and an `original_type` that goes with the event.
+    pub fn check(&self) -> Result<(), EnvelopeError> {
+        let required = [
+            ("id", &self.id),
+            ("create_time", &self.create_time),
+            ("event_type", &self.event_type),
+            ("resource_type", &self.resource_type),
+            ("resource.algorithm", &self.resource.algorithm),
+            ("resource.ciphertext", &self.resource.ciphertext),
+            ("resource.nonce", &self.resource.nonce),
+        ];
+        if let Some((name, _)) = required.iter().find(|(_, v)| v.trim().is_empty()) {
+            return Err(EnvelopeError::Missing(name));
+        }
+        if self.resource_type != "encrypt-resource" {
+            return Err(EnvelopeError::ResourceType(self.resource_type.clone()));
+        }
+        if self.resource.algorithm != "AEAD_AES_256_GCM" {
+            return Err(EnvelopeError::Algorithm(self.resource.algorithm.clone()));
+        }
+        let expected = [("TRANSACTION.", "transaction"), ("REFUND.", "refund")]
+            .into_iter()
+            .find(|(prefix, _)| self.event_type.starts_with(prefix))
+            .map(|(_, original)| original);
+        let original = self.resource.original_type.as_str();
+        if expected.is_some_and(|e| !original.is_empty() && original != e) {
+            return Err(EnvelopeError::OriginalType {
+                event_type: self.event_type.clone(),
+                original_type: original.to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl EncryptedResource {
@@ -338,7 +376,7 @@ impl NotificationAnswer {
     pub fn for_error(error: &Error) -> Self {
         let status = match error {
             Error::Verification(_) => 401,
-            Error::Decrypt(_) | Error::Decode { .. } => 400,
+            Error::Decrypt(_) | Error::Decode { .. } | Error::Envelope(_) => 400,
             _ => 500,
         };
         let message = match error {
