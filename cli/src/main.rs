@@ -14,6 +14,8 @@
 //! `WECHATPAY_PUBLIC_KEY_ID`) plus `WECHATPAY_APIV3_KEY`. Exit codes: 0 success, 1 failure
 //! (platform error, verification, refused by the spec check, …), 2 usage error.
 
+#![forbid(unsafe_code)]
+
 /// `println!` for the command's output: a reader that goes away (`wechatpay ops | head`)
 /// ends the command quietly with success, as Unix tools do; any other write error is reported.
 macro_rules! outln {

@@ -8,6 +8,8 @@
 //! [`output`] writes the files only when they change, or checks that they are current.
 //! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].
 
+#![forbid(unsafe_code)]
+
 pub mod emit;
 pub mod error;
 pub mod import;

@@ -71,6 +71,7 @@
 //! let amount = PostRequestAmount { currency: Some("CNY".into()), ..Default::default() };
 //! ```
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate self as wechatpay;

@@ -15,6 +15,8 @@
 //!
 //! **Every key here is TEST ONLY** ([`keys`]): public, committed, never for real traffic.
 
+#![forbid(unsafe_code)]
+
 pub mod keys;
 pub mod mock;
 pub mod notify;

@@ -1,5 +1,7 @@
 //! Test support: generated fixture clients, a WeChat Pay mock server on loopback, test keys.
 
+#![forbid(unsafe_code)]
+
 pub mod fixtures;
 pub mod keys;
 /// The loopback WeChat Pay mock server; it lives in the `wechatpay-sandbox` crate (the local

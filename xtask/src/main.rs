@@ -3,6 +3,8 @@
 //! `generate` turns `spec/` into `generated/src/api/`, and each fixture spec in
 //! `tests/fixtures/<name>/spec/` into `tests/src/fixtures/<name>/api/` (compiled by the tests).
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;

@@ -63,10 +63,7 @@ impl fmt::Debug for ApiV3Key {
 
 impl Drop for ApiV3Key {
     fn drop(&mut self) {
-        for b in self.0.iter_mut() {
-            // SAFETY: `b` is a valid, aligned, exclusive reference.
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
