@@ -730,3 +730,44 @@ fn with(value: &serde_json::Value, path: &[&str], text: &str) -> serde_json::Val
     *at = serde_json::Value::String(text.into());
     v
 }
+
+/// A redelivered notification is handled once: the handler runs again only after a failure.
+#[test]
+fn redeliveries_are_handled_once() {
+    use std::cell::Cell;
+    use wechatpay::runtime::{MemoryLedger, NotificationLedger};
+    let c = client();
+    let ledger = MemoryLedger::new(2);
+    let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
+    let signed = sign_body(&key_text("wechatpay_key.pem"), PUB_KEY_ID, now(), &body);
+    let runs = Cell::new(0);
+    // The first delivery fails in the handler: 500 FAIL, nothing recorded.
+    let answer = c.handle_notification_once(&signed.headers(), &body, &ledger, |_| {
+        runs.set(runs.get() + 1);
+        Err("database down")
+    });
+    assert_eq!((answer.status(), runs.get()), (500, 1));
+    assert!(answer.body().contains("database down"), "{}", answer.body());
+    assert!(!ledger.handled("EV-2018022511223320873").unwrap());
+    // The redelivery succeeds; the next ones are answered without running the handler.
+    for _ in 0..3 {
+        let answer = c.handle_notification_once(&signed.headers(), &body, &ledger, |e| {
+            assert_eq!(e.id, "EV-2018022511223320873");
+            runs.set(runs.get() + 1);
+            Ok::<(), String>(())
+        });
+        assert!(answer.is_success());
+    }
+    assert_eq!(runs.get(), 2);
+    // A notification that does not verify never reaches the handler.
+    let forged = sign_body(&key_text("merchant_key.pem"), PUB_KEY_ID, now(), &body);
+    let answer = c.handle_notification_once(&forged.headers(), &body, &ledger, |_| -> Result<(), String> {
+        panic!("the handler must not run")
+    });
+    assert_eq!(answer.status(), 401);
+    // The memory ledger forgets the oldest ids beyond its capacity.
+    ledger.record("b").unwrap();
+    ledger.record("c").unwrap();
+    assert!(!ledger.handled("EV-2018022511223320873").unwrap());
+    assert!(ledger.handled("b").unwrap() && ledger.handled("c").unwrap());
+}

@@ -43,7 +43,9 @@ pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use error::{EnvelopeError, Error, VerificationError};
 pub use certificates::PlatformCertificate;
-pub use notify::{ApiV3Key, EncryptedResource, Notification, NotificationAnswer, NotificationEvent};
+pub use notify::{
+    ApiV3Key, EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
+};
 #[doc(hidden)]
 pub use notify::{notification_matches, notification_resource};
 pub use paysign::{AppPayParams, JsapiPayParams};

@@ -335,6 +335,109 @@ impl Client {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Redeliveries
+
+/// Where the merchant remembers the notifications it has handled.
+///
+/// WeChat Pay delivers a notification again until it is answered with success (15 s, 15 s,
+/// 30 s, 3 min, … over 24 h), and may deliver one it got a success for once more: the same `id`
+/// can arrive several times. [`Client::handle_notification_once`] asks the ledger before running
+/// the merchant's handler and records the `id` only after the handler succeeded, so a failed
+/// attempt is tried again on the next delivery and a handled one is never handled twice.
+///
+/// Implement it over your database (a unique key on the notification id, in the same
+/// transaction as the business effect where you can). [`MemoryLedger`] keeps ids in memory,
+/// for tests and single-process services.
+pub trait NotificationLedger: Send + Sync {
+    /// Whether the notification `id` was handled before.
+    fn handled(&self, id: &str) -> Result<bool, Error>;
+    /// Records that `id` has been handled.
+    fn record(&self, id: &str) -> Result<(), Error>;
+}
+
+/// A [`NotificationLedger`] in memory: the last `capacity` ids, oldest forgotten first.
+#[derive(Debug)]
+pub struct MemoryLedger {
+    capacity: usize,
+    ids: std::sync::Mutex<(std::collections::HashSet<String>, std::collections::VecDeque<String>)>,
+}
+
+impl MemoryLedger {
+    /// A ledger that remembers up to `capacity` ids (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        MemoryLedger { capacity: capacity.max(1), ids: Default::default() }
+    }
+}
+
+impl NotificationLedger for MemoryLedger {
+    fn handled(&self, id: &str) -> Result<bool, Error> {
+        Ok(self.ids.lock().unwrap_or_else(|e| e.into_inner()).0.contains(id))
+    }
+
+    fn record(&self, id: &str) -> Result<(), Error> {
+        let mut guard = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        let (set, order) = &mut *guard;
+        if set.insert(id.to_string()) {
+            order.push_back(id.to_string());
+            while order.len() > self.capacity {
+                if let Some(old) = order.pop_front() {
+                    set.remove(&old);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Verifies and decrypts a notification ([`Client::handle_notification`]) and runs
+    /// `handler` on it unless `ledger` says it was handled before; returns the answer to send.
+    ///
+    /// - not verifiable or not decryptable: the failure answer of [`NotificationAnswer::for_error`],
+    ///   the handler is not run;
+    /// - handled before: success, the handler is not run again;
+    /// - the handler fails: `500` with `FAIL` and the handler's message (WeChat Pay delivers
+    ///   again later), nothing recorded;
+    /// - the handler succeeds: the id is recorded, then success.
+    ///
+    /// ```no_run
+    /// # fn f(client: &wechatpay::Client, headers: &wechatpay::runtime::HeaderMap, body: &[u8]) {
+    /// use wechatpay::runtime::MemoryLedger;
+    /// let ledger = MemoryLedger::new(10_000);
+    /// let answer = client.handle_notification_once(headers, body, &ledger, |event| {
+    ///     // update the order in the database …
+    ///     Ok::<(), String>(())
+    /// });
+    /// // reply with answer.status(), answer.content_type(), answer.body()
+    /// # let _ = answer; }
+    /// ```
+    pub fn handle_notification_once<E: fmt::Display>(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+        ledger: &dyn NotificationLedger,
+        handler: impl FnOnce(&NotificationEvent) -> Result<(), E>,
+    ) -> NotificationAnswer {
+        let event = match self.handle_notification(headers, body) {
+            Ok(event) => event,
+            Err(e) => return NotificationAnswer::for_error(&e),
+        };
+        match ledger.handled(&event.id) {
+            Ok(true) => return NotificationAnswer::success(),
+            Ok(false) => {}
+            Err(e) => return NotificationAnswer::failure(500, format!("cannot read the notification ledger: {e}")),
+        }
+        if let Err(e) = handler(&event) {
+            return NotificationAnswer::failure(500, e.to_string());
+        }
+        match ledger.record(&event.id) {
+            Ok(()) => NotificationAnswer::success(),
+            Err(e) => NotificationAnswer::failure(500, format!("cannot record the notification: {e}")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The merchant's answer
 
 /// The HTTP answer the merchant sends back to WeChat Pay for a notification.
