@@ -333,6 +333,8 @@ async fn certificate_download_bootstraps_legacy_mode() {
 #[tokio::test]
 async fn public_key_and_certificates_at_once() {
     let server = MockServer::start(MockConfig::public_key_mode()).await;
+    // The list is signed with a key the client already trusts (the request names the public
+    // key in Wechatpay-Serial); one signed only by a certificate it carries is refused.
     server.on("GET", CERTIFICATES, certificates_reply().signed_by(ResponseKey::platform_certificate()));
     server.on("GET", TX, Reply::json(200, json!({"k": "public key"})));
     server.on("GET", "/v3/refund/domestic/refunds/R1", Reply::json(200, json!({"k": "cert"})).signed_by(ResponseKey::platform_certificate()));
@@ -345,14 +347,18 @@ async fn public_key_and_certificates_at_once() {
         client.chain("/v3/refund/domestic/refunds/R1").request(Method::GET).send_json::<serde_json::Value>().await
     };
     assert!(matches!(refund().await, Err(Error::Verification(VerificationError::UnknownSerial(_)))));
+    let e = client.refresh_platform_certificates().await.unwrap_err();
+    assert!(matches!(e, Error::Verification(VerificationError::UnknownSerial(_))), "{e:?}");
+    assert!(client.platform_certificates().is_empty(), "nothing is trusted from that answer");
+    server.on("GET", CERTIFICATES, certificates_reply());
     client.refresh_platform_certificates().await.unwrap();
     assert_eq!(get_tx(&client).await.unwrap()["k"], "public key");
     assert_eq!(refund().await.unwrap()["k"], "cert");
     // The public key stays the one sensitive fields are encrypted with.
     assert_eq!(client.sensitive_key_serial().as_deref(), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
 
-    // The certificate list signed with the public key (a migrated merchant) is accepted too.
-    server.on("GET", CERTIFICATES, certificates_reply());
+    // Once a certificate is trusted, a list signed with it is accepted too.
+    server.on("GET", CERTIFICATES, certificates_reply().signed_by(ResponseKey::platform_certificate()));
     client.refresh_platform_certificates().await.unwrap();
 }
 
@@ -494,10 +500,15 @@ async fn rotation_keeps_valid_certificates_until_they_expire() {
     client.refresh_platform_certificates().await.unwrap();
     assert_eq!(serials(&client), [keys::PLATFORM_CERT_SERIAL], "the expired certificate is dropped");
 
-    // WeChat Pay rotates: the list now holds the new certificate (and an expired one, skipped),
-    // signed with the new one.
+    // WeChat Pay rotates: the list now holds the new certificate (and an expired one, skipped).
+    // Signed only with the new one, a key the client does not trust yet, it is refused; signed
+    // with the certificate the client holds (the one the request names), it is taken.
     let list = certificates_list(APIV3_KEY, &[("B2", ROTATED_CERT), ("E1", EXPIRED_CERT)]);
-    server.on("GET", CERTIFICATES, Reply::json(200, list).signed_by(rotated_key));
+    server.on("GET", CERTIFICATES, Reply::json(200, list.clone()).signed_by(rotated_key));
+    let e = client.refresh_platform_certificates().await.unwrap_err();
+    assert!(matches!(e, Error::Verification(VerificationError::UnknownSerial(ref s)) if s == "B2"), "{e:?}");
+    assert_eq!(serials(&client), [keys::PLATFORM_CERT_SERIAL], "nothing new is trusted");
+    server.on("GET", CERTIFICATES, Reply::json(200, list));
     let downloaded = client.refresh_platform_certificates().await.unwrap();
     assert_eq!(downloaded.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["B2"]);
     assert_eq!(serials(&client), ["B2", keys::PLATFORM_CERT_SERIAL], "the old one is kept, newest first");

@@ -375,6 +375,14 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// Whether some key can verify at `now` (a public key, or a certificate valid now).
+    pub(crate) fn has_valid_key(&self, now: i64) -> bool {
+        self.keys.iter().any(|k| match k.validity {
+            None => true,
+            Some((not_before, not_after)) => not_before <= now && now <= not_after,
+        })
+    }
+
     pub(crate) fn keys(&self) -> &[Arc<VerifyKey>] {
         &self.keys
     }
@@ -462,6 +470,17 @@ impl KeySet {
         let key = self
             .find(serial)
             .ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
+        // A certificate verifies only while it is valid (a configured one is not pruned).
+        if let Some((not_before, not_after)) = key.validity {
+            if now < not_before || now > not_after {
+                return Err(VerificationError::CertificateNotValid {
+                    serial: key.id.clone(),
+                    not_before,
+                    not_after,
+                    now,
+                });
+            }
+        }
         let sig = B64.decode(signature).map_err(|e| VerificationError::InvalidHeader {
             name: "Wechatpay-Signature",
             reason: format!("not base64: {e}"),

@@ -261,6 +261,19 @@ pub enum VerificationError {
     /// answered with a 4xx and `FAIL`, as [`NotificationAnswer::for_error`](crate::NotificationAnswer::for_error) does).
     #[error("probe signature (Wechatpay-Signature starts with WECHATPAY/SIGNTEST/): refused, as the platform expects")]
     ProbeSignature,
+    /// `Wechatpay-Serial` names a platform certificate that is not valid now (expired, or not
+    /// valid yet): it verifies nothing.
+    #[error("platform certificate {serial} is not valid now ({now}): valid from {not_before} to {not_after} (Unix seconds)")]
+    CertificateNotValid {
+        /// The certificate serial.
+        serial: String,
+        /// `notBefore`, Unix seconds.
+        not_before: i64,
+        /// `notAfter`, Unix seconds.
+        not_after: i64,
+        /// The local time, Unix seconds.
+        now: i64,
+    },
     /// The RSA signature does not match the timestamp, nonce and body.
     #[error("bad signature (key {serial})")]
     BadSignature {

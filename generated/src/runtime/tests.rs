@@ -400,13 +400,15 @@ fn platform_certificate_and_public_key_together() {
     let k = keys();
     let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
     let body = br#"{"x":"y"}"#;
-    let r = Response::signed(CERT_SERIAL, TS, body);
-    assert_eq!(verify(&c, &r.headers(), body, TS), Ok(()));
+    // Within the test certificate's validity (it is made for this test run).
+    let ts = crate::runtime::crypto::unix_now();
+    let r = Response::signed(CERT_SERIAL, ts, body);
+    assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
     // Serial lookup tolerates lowercase hex.
-    let r = Response::signed(&CERT_SERIAL.to_ascii_lowercase(), TS, body);
-    assert_eq!(verify(&c, &r.headers(), body, TS), Ok(()));
-    let r = Response::signed(PUB_KEY_ID, TS, body);
-    assert_eq!(verify(&c, &r.headers(), body, TS), Ok(()));
+    let r = Response::signed(&CERT_SERIAL.to_ascii_lowercase(), ts, body);
+    assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
+    let r = Response::signed(PUB_KEY_ID, ts, body);
+    assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
     // Certificate-only client.
     let only_cert = Client::builder()
         .mchid(MCHID)
@@ -415,11 +417,11 @@ fn platform_certificate_and_public_key_together() {
         .platform_certificate_pem(&k.platform_cert)
         .build()
         .unwrap();
-    let r = Response::signed(CERT_SERIAL, TS, body);
-    assert_eq!(verify(&only_cert, &r.headers(), body, TS), Ok(()));
-    let r = Response::signed(PUB_KEY_ID, TS, body);
+    let r = Response::signed(CERT_SERIAL, ts, body);
+    assert_eq!(verify(&only_cert, &r.headers(), body, ts), Ok(()));
+    let r = Response::signed(PUB_KEY_ID, ts, body);
     assert_eq!(
-        verify(&only_cert, &r.headers(), body, TS),
+        verify(&only_cert, &r.headers(), body, ts),
         Err(VerificationError::UnknownSerial(PUB_KEY_ID.into()))
     );
 }
@@ -789,4 +791,37 @@ fn parse_and_decrypt_a_notification() {
             .build(),
     );
     assert!(msg.contains("APIv3 key must be 32 bytes"), "{msg}");
+}
+
+/// A platform certificate verifies only while it is valid: not 30 days before its `notBefore`,
+/// not 30 days after its `notAfter`, even when configured (the test certificate is made by
+/// `openssl req -x509` for the test run).
+#[test]
+fn a_certificate_outside_its_validity_verifies_nothing() {
+    let k = keys();
+    let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
+    let body = br#"{"x":"y"}"#;
+    let cert = c.platform_certificates().into_iter().find(|p| p.serial == CERT_SERIAL).expect("configured");
+    #[allow(non_snake_case)]
+    let (NOT_BEFORE, NOT_AFTER) = (cert.not_before, cert.not_after);
+    const DAYS_30: i64 = 30 * 86_400;
+    for now in [NOT_BEFORE - DAYS_30, NOT_AFTER + DAYS_30] {
+        let r = Response::signed(CERT_SERIAL, now, body);
+        assert_eq!(
+            verify(&c, &r.headers(), body, now),
+            Err(VerificationError::CertificateNotValid {
+                serial: CERT_SERIAL.into(),
+                not_before: NOT_BEFORE,
+                not_after: NOT_AFTER,
+                now
+            })
+        );
+    }
+    for now in [NOT_BEFORE, NOT_AFTER] {
+        let r = Response::signed(CERT_SERIAL, now, body);
+        assert_eq!(verify(&c, &r.headers(), body, now), Ok(()), "at {now}");
+    }
+    // A public key has no validity of its own.
+    let r = Response::signed(PUB_KEY_ID, NOT_AFTER + DAYS_30, body);
+    assert_eq!(verify(&c, &r.headers(), body, NOT_AFTER + DAYS_30), Ok(()));
 }
