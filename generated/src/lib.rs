@@ -85,7 +85,7 @@ pub use runtime::{
     ApiV3Key, Call, Client, ClientBuilder, EncryptedResource, Error, Method, Notification, Request,
     Route, RsaSigner, Signer, UnknownValue, VerificationError, EnvelopeError,
 };
-pub use runtime::{Download, ResponseSignature, Upload};
+pub use runtime::{Download, Response, ResponseSignature, Upload};
 pub use runtime::{
     AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate,
     SensitiveCiphertext,

@@ -987,3 +987,29 @@ async fn every_request_names_the_wechatpay_key_and_a_call_can_override_it() {
     legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
     assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
 }
+
+/// `Request-ID` on success: `.with_meta()` answers with the typed body, status, headers and
+/// the Request-ID the merchant must log (async and blocking).
+#[tokio::test]
+async fn a_successful_call_can_answer_with_its_request_id() {
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on("POST", AUTHINFO, ok_reply().header("Request-ID", "08F4A1B2C3-REQ"));
+    let client = client(&server);
+    let answer = client.v3().offlineface().authinfo().post(&authinfo_request()).with_meta().await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.request_id.as_deref(), Some("08F4A1B2C3-REQ"));
+    assert_eq!(answer.body.authinfo.as_deref(), Some("AUTHINFO"));
+    assert_eq!(answer.headers.get("content-type").unwrap(), "application/json");
+    // A failed verification is still an error: the meta never comes with an untrusted body.
+    server.on("POST", AUTHINFO, ok_reply().tamper(Tamper::WrongKey));
+    let e = client.v3().offlineface().authinfo().post(&authinfo_request()).with_meta().await.unwrap_err();
+    assert!(matches!(e, Error::Verification(VerificationError::BadSignature { .. })), "{e:?}");
+}
+
+#[test]
+fn a_blocking_call_can_answer_with_its_request_id() {
+    let server = MockServer::start_blocking(MockConfig::default());
+    server.on("POST", AUTHINFO, ok_reply().header("Request-ID", "BLOCKING-REQ"));
+    let answer = client(&server).v3().offlineface().authinfo().post(&authinfo_request()).with_meta().blocking().unwrap();
+    assert_eq!((answer.status, answer.request_id.as_deref()), (200, Some("BLOCKING-REQ")));
+}

@@ -409,6 +409,14 @@ pub(crate) enum Received {
 }
 
 impl Received {
+    /// The status and headers of the verified response.
+    pub(crate) fn meta(&self) -> (u16, HeaderMap) {
+        match self {
+            Received::Buffered(v) => (v.status, v.headers.clone()),
+            Received::Download(d) => (d.status(), d.headers().clone()),
+        }
+    }
+
     fn into_verified(self) -> Result<Verified, Error> {
         match self {
             Received::Buffered(v) => Ok(v),
@@ -419,7 +427,7 @@ impl Received {
     }
 }
 
-type Decoder<T> = fn(Received) -> Result<T, Error>;
+pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
 
 fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
     let verified = received.into_verified()?;
@@ -446,6 +454,7 @@ fn decode_download(received: Received) -> Result<Download, Error> {
 /// A verified 2xx response.
 pub(crate) struct Verified {
     status: u16,
+    headers: HeaderMap,
     body: Bytes,
 }
 
@@ -470,10 +479,10 @@ fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
 /// [`blocking`](Call::blocking) outside async code.
 #[must_use = "a Call does nothing until it is awaited or `.blocking()` is called"]
 pub struct Call<'a, T> {
-    client: &'a Client,
-    parts: Parts,
-    decode: Decoder<T>,
-    stream: bool,
+    pub(crate) client: &'a Client,
+    pub(crate) parts: Parts,
+    pub(crate) decode: Decoder<T>,
+    pub(crate) stream: bool,
 }
 
 impl<T> fmt::Debug for Call<'_, T> {
@@ -528,7 +537,7 @@ impl<'a, T> IntoFuture for Call<'a, T> {
     }
 }
 
-type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send + 'a>>;
+pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send + 'a>>;
 
 /// The future of an awaited [`Call`].
 #[must_use = "futures do nothing unless polled"]
@@ -556,11 +565,11 @@ impl<T> Future for CallFuture<'_, T> {
     }
 }
 
-fn execute_boxed(client: &Client, parts: Parts, stream: bool) -> BoxFuture<'_> {
+pub(crate) fn execute_boxed(client: &Client, parts: Parts, stream: bool) -> BoxFuture<'_> {
     Box::pin(execute(client, &client.inner.http, parts, stream))
 }
 
-fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Result<Received, Error> {
+pub(crate) fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Result<Received, Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::Blocking);
     }
@@ -841,7 +850,7 @@ async fn attempt(
     if stream {
         Ok(Received::Download(Box::new(Download::in_memory(client.clone(), status, headers, body))))
     } else {
-        Ok(Received::Buffered(Verified { status, body }))
+        Ok(Received::Buffered(Verified { status, headers, body }))
     }
 }
 
