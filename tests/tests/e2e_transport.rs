@@ -840,3 +840,28 @@ async fn query_lists_are_comma_joined_and_signed_as_sent() {
     assert_signed_ok(&req);
     assert_eq!(req.target, "/v3/x?ids=a%20b,c%2Cd,%E4%B8%AD&n=1,2");
 }
+
+/// Size limits: a 2xx JSON body over `max_response_body` is refused unread; an error body is
+/// kept to 64 KiB (a 5 MB error page neither fills memory nor the logs); downloads still stream.
+#[tokio::test]
+async fn response_bodies_are_capped() {
+    let server = MockServer::start(MockConfig::default()).await;
+    let big = format!("{{\"authinfo\":\"{}\"}}", "x".repeat(2 << 20));
+    server.on("POST", "/v3/offlineface/authinfo", Reply::json_text(200, &big));
+    let limited = builder().base_url(server.base_url()).max_response_body(1 << 20).build().unwrap();
+    let request = wechatpay::v3::offlineface::authinfo::PostRequest::new("wx", "1900000109", "d", "r", "o");
+    let e = limited.v3().offlineface().authinfo().post(&request).await.unwrap_err();
+    assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
+    // The default (16 MiB) takes it.
+    let answer = client(&server).v3().offlineface().authinfo().post(&request).await.unwrap();
+    assert_eq!(answer.authinfo.map(|a| a.len()), Some(2 << 20));
+
+    let page = "<html>".to_string() + &"proxy error ".repeat(400_000) + "</html>";
+    server.on("POST", "/v3/offlineface/authinfo", Reply::raw(502, "text/html", page.into_bytes()));
+    let e = client(&server).v3().offlineface().authinfo().post(&request).await.unwrap_err();
+    let Error::Api { status, body, .. } = &e else { panic!("{e:?}") };
+    assert_eq!(*status, 502);
+    assert!(body.len() < (64 << 10) + 100, "{} bytes kept", body.len());
+    assert!(body.ends_with("[... cut: the error body is longer than 64 KiB]"), "{}", &body[body.len() - 80..]);
+    assert!(e.to_string().len() < 200, "{e}");
+}

@@ -62,6 +62,14 @@ pub enum Error {
     #[error("invalid notification envelope: {0}")]
     Envelope(#[from] EnvelopeError),
 
+    /// A 2xx response body is larger than [`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body):
+    /// it was not read further (nor verified, nor decoded).
+    #[error("the response body is larger than {limit} bytes (ClientBuilder::max_response_body): not read")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
     /// The request body could not be serialised to JSON.
     #[error("cannot encode the request body as JSON: {0}")]
     Encode(#[source] serde_json::Error),

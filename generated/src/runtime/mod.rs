@@ -59,7 +59,7 @@ pub use sensitive::SensitiveCiphertext;
 pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};
 pub use response::{CallWithMeta, Response, ResponseFuture};
 pub use download::Download;
-pub use retry::BACKUP_BASE_URL;
+pub use retry::{BACKUP_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
 pub use upload::{guess_content_type, Upload};
 
 /// An enum value the API description does not list (kept, never a decode error).

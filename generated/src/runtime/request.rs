@@ -809,6 +809,23 @@ fn name_the_wechatpay_key(client: &Client, parts: &mut Parts) {
     }
 }
 
+/// How much of an error body is read (and kept in [`Error::Api`]).
+const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+/// Reads the body up to `limit` bytes; `true` when there was more (not read).
+async fn read_at_most(mut response: reqwest::Response, limit: usize) -> Result<(Bytes, bool), Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((Bytes::from(body), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(body), false))
+}
+
 /// One signed attempt against `base`.
 async fn attempt(
     client: &Client,
@@ -827,7 +844,10 @@ async fn attempt(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     if !(200..300).contains(&status) {
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT).await?;
+        if cut {
+            body = [&body[..], b"\n[... cut: the error body is longer than 64 KiB]"].concat().into();
+        }
         return Err(api_error(status, &headers, &body));
     }
     let kind = prepared.response_signature;
@@ -845,7 +865,15 @@ async fn attempt(
             None => download,
         })));
     }
-    let body = response.bytes().await.map_err(Error::Transport)?;
+    let body = if stream {
+        response.bytes().await.map_err(Error::Transport)?
+    } else {
+        let limit = inner.transport.max_response_body;
+        match read_at_most(response, limit).await? {
+            (_, true) => return Err(Error::BodyTooLarge { limit }),
+            (body, false) => body,
+        }
+    };
     check_response_as(inner, kind, status, &headers, &body, crypto::unix_now())?;
     if stream {
         Ok(Received::Download(Box::new(Download::in_memory(client.clone(), status, headers, body))))

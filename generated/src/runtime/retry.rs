@@ -23,7 +23,13 @@ pub(crate) struct Transport {
     /// `Some` when the user configured the backup host explicitly.
     pub(crate) backup_base_url: Option<String>,
     pub(crate) download_timeout: Duration,
+    /// The most bytes of a JSON response body read (see [`ClientBuilder::max_response_body`]).
+    pub(crate) max_response_body: usize,
 }
+
+/// The default of [`ClientBuilder::max_response_body`]: 16 MiB (the largest JSON answers, long
+/// lists, are well below 1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 << 20;
 
 impl Default for Transport {
     fn default() -> Self {
@@ -33,6 +39,7 @@ impl Default for Transport {
             failover: false,
             backup_base_url: None,
             download_timeout: DEFAULT_DOWNLOAD_TIMEOUT,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -137,6 +144,15 @@ impl ClientBuilder {
     /// be large. The connect timeout still applies.
     pub fn download_timeout(mut self, timeout: Duration) -> Self {
         self.transport.download_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of a 2xx JSON response body the client reads, default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`] (16 MiB): a larger answer is [`Error::BodyTooLarge`](crate::Error::BodyTooLarge)
+    /// and is not read further. Error bodies are read up to 64 KiB (the rest is cut);
+    /// downloads stream and have no limit.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.transport.max_response_body = bytes;
         self
     }
 }
