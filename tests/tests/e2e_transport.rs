@@ -865,3 +865,77 @@ async fn response_bodies_are_capped() {
     assert!(body.ends_with("[... cut: the error body is longer than 64 KiB]"), "{}", &body[body.len() - 80..]);
     assert!(e.to_string().len() < 200, "{e}");
 }
+
+/// A keep-alive HTTP/1.1 server that answers every request with `404` (not signature-checked)
+/// and closes a connection once it has been idle for `idle_close`; counts the connections.
+async fn idle_closing_server(idle_close: Duration) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let mut seen = Vec::new();
+                loop {
+                    let n = match tokio::time::timeout(idle_close, stream.read(&mut buf)).await {
+                        Ok(Ok(n)) if n > 0 => n,
+                        _ => return, // idle too long, or closed: drop the connection
+                    };
+                    seen.extend_from_slice(&buf[..n]);
+                    // One request per read is enough here (GET, no body).
+                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        seen.clear();
+                        let body = r#"{"code":"RESOURCE_NOT_EXISTS","message":"x"}"#;
+                        let reply = format!(
+                            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nKeep-Alive: timeout=8\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, connections)
+}
+
+/// Idle connections: the client does not reuse a pooled connection idle longer than its
+/// `pool_idle_timeout` (default 5 s, below WeChat Pay's ~8 s), and a connection the server
+/// closed while idle is never the cause of a failed call.
+#[tokio::test]
+async fn idle_connections_are_not_reused_past_the_pool_timeout() {
+    use std::sync::atomic::Ordering;
+    let call = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+            assert!(matches!(e, Error::Api { status: 404, .. }), "{e:?}");
+        }
+    };
+    // Reused within the idle timeout: one connection.
+    let (url, connections) = idle_closing_server(Duration::from_secs(30)).await;
+    let c = builder().base_url(url).pool_idle_timeout(Duration::from_millis(300)).build().unwrap();
+    call(&c).await;
+    call(&c).await;
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+    // Idle longer than the pool timeout: a new connection.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    call(&c).await;
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "a connection idle past the pool timeout is not reused");
+
+    // The server closes idle connections (as WeChat Pay does after ~8 s) before the client's
+    // pool timeout: the next call still succeeds, on a new connection.
+    let (url, connections) = idle_closing_server(Duration::from_millis(200)).await;
+    let c = builder().base_url(url).build().unwrap();
+    call(&c).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    call(&c).await;
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}

@@ -16,6 +16,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`ClientBuilder::pool_idle_timeout`]: below WeChat Pay's ~8 s keep-alive.
+const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The default `User-Agent`: `wechatpay-rust/<version> (<os>/<arch>)`.
 pub fn default_user_agent() -> String {
@@ -57,6 +59,7 @@ struct HttpConfig {
     user_agent: String,
     connect_timeout: Duration,
     timeout: Duration,
+    pool_idle_timeout: Duration,
 }
 
 impl HttpConfig {
@@ -65,6 +68,9 @@ impl HttpConfig {
             .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
+            // WeChat Pay closes keep-alive connections idle for about 8 s: never reuse one idle
+            // that long (a request written into a connection the server is closing is lost).
+            .pool_idle_timeout(self.pool_idle_timeout)
             // A redirect would change the signed request target: never follow one.
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -325,6 +331,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     connect_timeout: Duration,
     timeout: Duration,
+    pool_idle_timeout: Duration,
     error: Option<Error>,
     /// Retries, failover, download timeout (options in `retry.rs`).
     pub(crate) transport: Transport,
@@ -346,6 +353,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             error: None,
             transport: Transport::default(),
             certificates_download: false,
@@ -535,6 +543,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an idle pooled connection is kept for reuse, default 5 s: below the ~8 s after
+    /// which WeChat Pay closes idle keep-alive connections (`Keep-Alive: timeout=8`). A request on
+    /// a pooled connection the server closed before it was written is sent again on a new one.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(e) = self.error {
@@ -589,6 +605,7 @@ impl ClientBuilder {
             user_agent: self.user_agent.unwrap_or_else(default_user_agent),
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
+            pool_idle_timeout: self.pool_idle_timeout,
         };
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
             return Err(Error::Config("user_agent is not a valid header value".into()));
