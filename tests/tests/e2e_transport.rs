@@ -939,3 +939,43 @@ async fn idle_connections_are_not_reused_past_the_pool_timeout() {
     call(&c).await;
     assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
+
+/// A server that reads the request and answers with `reply` (raw bytes), then waits.
+async fn raw_server(reply: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(&reply).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    url
+}
+
+/// Transport errors say what happened: a refused connection, a silence, a garbage status line
+/// and a 1 MB header each print their own cause (reqwest says `error sending request` for all).
+#[tokio::test]
+async fn transport_errors_name_their_cause() {
+    let call = |url: String| async move {
+        let c = builder().base_url(url).timeout(Duration::from_millis(500)).build().unwrap();
+        c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err().to_string()
+    };
+    let refused = call(dead_base_url()).await;
+    assert!(refused.starts_with("transport error, connection refused:"), "{refused}");
+    let silent = call(raw_server(Vec::new()).await).await;
+    assert!(silent.starts_with("transport error, no answer within the timeout:"), "{silent}");
+    let garbage = call(raw_server(b"HTTX/9 banana\r\n\r\n".to_vec()).await).await;
+    assert!(garbage.starts_with("transport error, malformed HTTP answer:"), "{garbage}");
+    let huge = [b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec(), vec![b'a'; 1 << 20], b"\r\n\r\n".to_vec()].concat();
+    let huge = call(raw_server(huge).await).await;
+    assert!(huge.starts_with("transport error, malformed HTTP answer:"), "{huge}");
+    let cut = call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
+    assert!(cut.starts_with("transport error, the body stalled") || cut.starts_with("transport error, the answer broke off"), "{cut}");
+}

@@ -11,7 +11,7 @@ use std::fmt;
 pub enum Error {
     /// The request did not reach the platform or the response could not be read
     /// (connection refused, DNS, TLS, timeout, connection reset, …).
-    #[error("transport error: {0}")]
+    #[error("transport error, {cause}: {0}", cause = transport_cause(.0))]
     Transport(#[source] reqwest::Error),
 
     /// The platform answered with a non-2xx status.
@@ -127,6 +127,51 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What happened to a request that got no usable answer, in words: the first thing the
+/// `Display` of [`Error::Transport`] says (reqwest's own message, `error sending request for
+/// url (…)`, says the same for all of them).
+pub(crate) fn transport_cause(e: &reqwest::Error) -> &'static str {
+    use std::error::Error as _;
+    let mut io_kind = None;
+    let mut texts = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        texts.push_str(&s.to_string().to_ascii_lowercase());
+        texts.push('\n');
+        source = s.source();
+    }
+    let tls = ["certificate", "tls", "handshake", "alert"].iter().any(|w| texts.contains(w));
+    if e.is_connect() {
+        return match io_kind {
+            Some(std::io::ErrorKind::ConnectionRefused) => "connection refused",
+            _ if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) => "connect timeout",
+            _ if tls => "TLS handshake failed",
+            _ => "cannot connect (DNS or network)",
+        };
+    }
+    if e.is_timeout() {
+        return if e.is_body() || e.is_decode() { "the body stalled (timeout while reading it)" } else { "no answer within the timeout" };
+    }
+    if e.is_body() || e.is_decode() {
+        return "the answer broke off while its body was read";
+    }
+    if tls {
+        return "TLS failed";
+    }
+    if ["invalid http", "parse", "too large", "header"].iter().any(|w| texts.contains(w)) {
+        return "malformed HTTP answer";
+    }
+    if matches!(io_kind, Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe))
+        || texts.contains("connection closed")
+    {
+        return "the connection was closed before an answer";
+    }
+    "the request failed"
 }
 
 struct DisplayApi<'a> {
