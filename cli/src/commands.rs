@@ -157,10 +157,12 @@ pub async fn call(argv: Vec<String>) -> Outcome {
         file_part = Some("file".to_string());
     }
 
+    let mut checked = None;
     if !args.switch("--no-check") {
         let spec = spec()?;
         match spec.find(method.as_str(), &path) {
             Lookup::Found(op, values) => {
+                checked = Some(op);
                 if op.is_upload() && file.is_none() {
                     return Err(Failure::Failed(format!(
                         "{} is a multipart upload: give the file with --file PATH (and the meta JSON with --data)",
@@ -256,6 +258,22 @@ pub async fn call(argv: Vec<String>) -> Outcome {
     let value: Value = request.send_json::<Value>().await.map_err(api_failure)?;
     if !value.is_null() {
         print_json(&value)?;
+    }
+    // The verified answer against the spec's response: unknown fields are warnings (the
+    // platform adds fields), a body of the wrong shape (or none where one is due) an error.
+    if let Some(op) = checked {
+        let report = schema::check_response(spec()?, op, &value, schema::Mode::Response);
+        for w in &report.warnings {
+            eprintln!("warning: the response: {w}");
+        }
+        if !report.is_ok() {
+            let mut message = format!("the response does not match the spec of {} ({}):", op.name(), op.file);
+            for e in &report.errors {
+                message.push_str("\n  - ");
+                message.push_str(e);
+            }
+            return Err(Failure::Failed(message));
+        }
     }
     Ok(())
 }

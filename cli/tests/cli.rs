@@ -477,3 +477,26 @@ fn a_closed_pipe_ends_output_quietly() {
         assert!(output.status.success(), "{args:?}: {:?} {err}", output.status);
     }
 }
+
+/// The verified answer is checked against the spec's response: an unknown field is a warning,
+/// a body of the wrong shape (here `null` where an object is due) an error (exit 1).
+#[test]
+fn call_checks_the_answer_against_the_spec() {
+    use wechatpay_sandbox::mock::Reply;
+    let sb = sandbox();
+    let env = env_for(&sb.base_url());
+    sb.server().on(
+        "POST",
+        "/v3/offlineface/authinfo",
+        Reply::json(200, serde_json::json!({"authinfo": "A", "brand_new_field": 1})),
+    );
+    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: the response: unknown field `brand_new_field`"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("brand_new_field"), "the answer is still printed as received");
+
+    sb.server().on("POST", "/v3/offlineface/authinfo", Reply::json_text(200, "null"));
+    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the response does not match the spec of POST /v3/offlineface/authinfo"), "{}", stderr(&o));
+}

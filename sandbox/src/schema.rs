@@ -213,15 +213,19 @@ fn check_fields<'f>(
     mode: Mode,
     report: &mut Report,
 ) {
-    if mode != Mode::Response {
-        for key in map.keys() {
-            if !fields.clone().any(|f| &f.wire == key) {
-                let known: Vec<&str> = fields.clone().map(|f| f.wire.as_str()).collect();
-                report.errors.push(format!(
-                    "unknown field `{}` (the spec lists: {})",
-                    join(path, key),
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
-                ));
+    for key in map.keys() {
+        if !fields.clone().any(|f| &f.wire == key) {
+            let known: Vec<&str> = fields.clone().map(|f| f.wire.as_str()).collect();
+            let message = format!(
+                "unknown field `{}` (the spec lists: {})",
+                join(path, key),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            );
+            // A response may carry fields the spec does not list yet: worth a warning only.
+            if mode == Mode::Response {
+                report.warnings.push(message);
+            } else {
+                report.errors.push(message);
             }
         }
     }
