@@ -1013,3 +1013,36 @@ fn a_blocking_call_can_answer_with_its_request_id() {
     let answer = client(&server).v3().offlineface().authinfo().post(&authinfo_request()).with_meta().blocking().unwrap();
     assert_eq!((answer.status, answer.request_id.as_deref()), (200, Some("BLOCKING-REQ")));
 }
+
+/// `202 Accepted` with `USERPAYING` (codepay: the user is entering the password) is the
+/// platform's typed "in progress" answer, never a decoded result with every field `None`.
+#[tokio::test]
+async fn a_202_in_progress_is_its_own_answer() {
+    use wechatpay::v3::pay::transactions::codepay;
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on(
+        "POST",
+        "/v3/pay/transactions/codepay",
+        Reply::json(202, json!({"code": "USERPAYING", "message": "需要用户输入支付密码"})),
+    );
+    let request = codepay::PostRequest::new(
+        "wxd678efh567hg6787",
+        "1230000109",
+        "Image形象店-深圳腾大-QQ公仔",
+        "1217752501201407033233368018",
+        codepay::PostRequestPayer::new("134567890123456789"),
+        codepay::PostRequestAmount::new(1),
+        codepay::PostRequestSceneInfo::new(Default::default()),
+    );
+    let e = client(&server).v3().pay().transactions().codepay().post(&request).await.unwrap_err();
+    assert_eq!((e.status(), e.api_code()), (Some(202), Some("USERPAYING")), "{e:?}");
+    assert!(!e.is_retryable(), "query the order instead of paying twice");
+    // Verified first, like any 2xx: a forged 202 is a verification error.
+    server.on(
+        "POST",
+        "/v3/pay/transactions/codepay",
+        Reply::json(202, json!({"code": "USERPAYING", "message": "x"})).tamper(Tamper::WrongKey),
+    );
+    let e = client(&server).v3().pay().transactions().codepay().post(&request).await.unwrap_err();
+    assert!(matches!(e, Error::Verification(_)), "{e:?}");
+}

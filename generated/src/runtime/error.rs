@@ -14,7 +14,9 @@ pub enum Error {
     #[error("transport error, {cause}: {0}", cause = transport_cause(.0))]
     Transport(#[source] reqwest::Error),
 
-    /// The platform answered with a non-2xx status.
+    /// The platform answered with a non-2xx status, or with `202 Accepted` and its
+    /// `{"code": …}` where a result was expected (no result yet: codepay's `USERPAYING`, the user
+    /// is entering the password; query the order later). A 202 is verified like any 2xx first.
     ///
     /// Error responses are **not** signature-checked (like the official Go and Java SDKs): the
     /// platform does not always sign them (proxies answer with HTML pages), and a forged error

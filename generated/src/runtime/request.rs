@@ -431,7 +431,19 @@ pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
 
 fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
     let verified = received.into_verified()?;
+    // `202 Accepted` with the platform's `{"code": …}` where a result is expected: accepted,
+    // no result yet (codepay's `USERPAYING`: the user is entering the password; query the order
+    // later). It is its own answer, never a result with every field `None`. (An empty 202, the
+    // fapiao operations' documented answer, decodes as before.)
+    if verified.status == 202 && is_platform_code(&verified.body) {
+        return Err(api_error(202, &verified.headers, &verified.body));
+    }
     serde_json::from_slice(json_body(&verified.body)).map_err(|source| decode_error(source, verified))
+}
+
+/// Whether a body is the platform's `{"code": "…", …}` answer.
+fn is_platform_code(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.get("code").is_some_and(|c| c.is_string()))
 }
 
 fn decode_nothing(received: Received) -> Result<(), Error> {
