@@ -378,15 +378,15 @@ impl Builder {
             };
             let resource = match (&n.same_as, &n.resource) {
                 (Some(op), None) => {
-                    let in_group = op.split_once(' ').is_some_and(|(_, url)| url.starts_with(&format!("{}/", group.url)));
-                    if !in_group {
+                    let (method, url) = op.split_once(' ').unwrap_or(("", op.as_str()));
+                    if !url.starts_with(&format!("{}/", group.url)) {
                         self.errors.push(loc.join("same_as").error(format!(
                             "`{op}` is not in the group `{}` (its feature gates the type)",
                             group.url
                         )));
                         continue;
                     }
-                    let found = op.split_once(' ').and_then(|(m, url)| find_op(root, &m.to_ascii_lowercase(), url, &mut Vec::new()));
+                    let found = find_op(root, &method.to_ascii_lowercase(), url, &mut Vec::new());
                     match found {
                         Some((module, ResponseKind::Json(ty), required)) => {
                             // Decoding can then never fail for a missing field: every field the

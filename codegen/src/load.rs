@@ -84,27 +84,44 @@ fn parse_file(dir: &Path, file: &Path) -> Result<Parsed, Error> {
         source,
     })?;
     let file = file.to_path_buf();
-    let top = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
-    let is_types = top.as_deref() == Some(TYPES_DIR);
-    if top.as_deref() == Some(NOTIFICATIONS_DIR) {
-        let name = rel.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        return Ok(match parse::<NotificationFile>(&file, &text) {
+    Ok(match kind_of(rel) {
+        FileKind::Notification { name } => match parse::<NotificationFile>(&file, &text) {
             Ok(spec) => Parsed::Notification(Box::new(LoadedNotification { file, name, text, spec })),
             Err(e) => Parsed::Error(e),
-        });
-    }
-    Ok(if is_types {
-        match parse::<TypesFile>(&file, &text) {
+        },
+        FileKind::Types => match parse::<TypesFile>(&file, &text) {
             Ok(types) => Parsed::Types(LoadedTypes { file, text, types }),
             Err(e) => Parsed::Error(e),
-        }
-    } else {
-        let url = url_of(rel);
-        match parse::<PathFile>(&file, &text) {
+        },
+        FileKind::Path { url } => match parse::<PathFile>(&file, &text) {
             Ok(spec) => Parsed::Path(Box::new(LoadedPath { file, url, text, spec })),
             Err(e) => Parsed::Error(e),
-        }
+        },
     })
+}
+
+/// What a file below `spec/` describes, by where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileKind {
+    /// Shared types (`types/…`).
+    Types,
+    /// An inbound notification (`notifications/<name>.yaml`).
+    Notification { name: String },
+    /// A URL (every other file).
+    Path { url: String },
+}
+
+/// The kind of the file at `rel` (below `spec/`): the loader's rule, also the sandbox's for its
+/// embedded copy.
+pub fn kind_of(rel: &Path) -> FileKind {
+    let top = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    match top.as_deref() {
+        Some(TYPES_DIR) => FileKind::Types,
+        Some(NOTIFICATIONS_DIR) => {
+            FileKind::Notification { name: rel.file_stem().unwrap_or_default().to_string_lossy().into_owned() }
+        }
+        _ => FileKind::Path { url: url_of(rel) },
+    }
 }
 
 /// `v3/pay/transactions/out-trade-no/{out_trade_no}.yaml` → `/v3/pay/transactions/out-trade-no/{out_trade_no}`;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use wechatpay_codegen::ir::{self, Node, Op, ResponseKind, Segment, Ty, TypeDef};
-use wechatpay_codegen::load::{self, Loaded, LoadedNotification, LoadedPath, LoadedTypes, EMPTY_SEGMENT, NOTIFICATIONS_DIR, TYPES_DIR};
+use wechatpay_codegen::load::{self, FileKind, Loaded, LoadedNotification, LoadedPath, LoadedTypes};
 use wechatpay_codegen::spec::{PathFile, TypesFile};
 
 mod embedded {
@@ -218,45 +218,20 @@ fn parse_as<T: serde::de::DeserializeOwned>(file: &Path, text: &str, format: For
 
 fn add_file(loaded: &mut Loaded, errors: &mut Vec<String>, rel: &str, text: &str, format: Format) {
     let file = PathBuf::from("spec").join(rel);
-    if rel.split('/').next() == Some(NOTIFICATIONS_DIR) {
-        let name = file.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-        match parse_as(&file, text, format) {
+    match load::kind_of(Path::new(rel)) {
+        FileKind::Notification { name } => match parse_as(&file, text, format) {
             Ok(spec) => loaded.notifications.push(LoadedNotification { file, name, text: text.to_string(), spec }),
             Err(e) => errors.push(e),
-        }
-    } else if rel.split('/').next() == Some(TYPES_DIR) {
-        match parse_as::<TypesFile>(&file, text, format) {
-            Ok(types) => loaded.types.push(LoadedTypes {
-                file,
-                text: text.to_string(),
-                types,
-            }),
+        },
+        FileKind::Types => match parse_as::<TypesFile>(&file, text, format) {
+            Ok(types) => loaded.types.push(LoadedTypes { file, text: text.to_string(), types }),
             Err(e) => errors.push(e),
-        }
-    } else {
-        match parse_as::<PathFile>(&file, text, format) {
-            Ok(spec) => loaded.paths.push(LoadedPath {
-                file,
-                url: url_of(rel),
-                text: text.to_string(),
-                spec,
-            }),
+        },
+        FileKind::Path { url } => match parse_as::<PathFile>(&file, text, format) {
+            Ok(spec) => loaded.paths.push(LoadedPath { file, url, text: text.to_string(), spec }),
             Err(e) => errors.push(e),
-        }
+        },
     }
-}
-
-/// `v3/pay/x/{id}.yaml` → `/v3/pay/x/{id}`; `{empty}.yaml` is a trailing slash (like the loader).
-fn url_of(rel: &str) -> String {
-    let rel = rel.strip_suffix(".yaml").unwrap_or(rel);
-    let mut url = String::new();
-    for segment in rel.split('/') {
-        url.push('/');
-        if segment != EMPTY_SEGMENT {
-            url.push_str(segment);
-        }
-    }
-    url
 }
 
 fn collect(node: &Node, params: &mut Vec<(String, Ty)>, loaded: &Loaded, out: &mut Vec<Operation>) {
@@ -353,8 +328,17 @@ mod tests {
     }
 
     #[test]
-    fn url_of_follows_the_loader() {
-        assert_eq!(url_of("v3/a/{id}.yaml"), "/v3/a/{id}");
-        assert_eq!(url_of("v3/ecommerce/applyments/{empty}.yaml"), "/v3/ecommerce/applyments/");
+    fn files_are_read_by_the_loader_s_rule() {
+        let url = |rel: &str| match load::kind_of(Path::new(rel)) {
+            FileKind::Path { url } => url,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(url("v3/a/{id}.yaml"), "/v3/a/{id}");
+        assert_eq!(url("v3/ecommerce/applyments/{empty}.yaml"), "/v3/ecommerce/applyments/");
+        assert_eq!(load::kind_of(Path::new("types/Enumerations.yaml")), FileKind::Types);
+        assert_eq!(
+            load::kind_of(Path::new("notifications/refund.yaml")),
+            FileKind::Notification { name: "refund".into() }
+        );
     }
 }

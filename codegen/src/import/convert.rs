@@ -584,10 +584,7 @@ impl<'a> Conv<'a> {
             for (name, p) in props.iter_mut() {
                 if p.required && inputs.contains(&name) {
                     kept.push(name.clone());
-                    loosen(p, &mut loosened);
-                    continue;
-                }
-                if p.required {
+                } else if p.required {
                     p.required = false;
                     loosened += 1;
                 }
@@ -1241,13 +1238,13 @@ impl<'a> Conv<'a> {
         // Type and format.
         let (mut ty, mut format) = self.type_and_format(m, loc, &mut s.example);
         if ty.as_deref() == Some("number") && lookup(m, "enum").is_none() {
-            if let Some(reason) = integer_evidence(m, loc, s.example.as_ref()) {
+            if let Some(why) = fraction_evidence(m, s.example.as_ref()) {
+                self.note(loc, "number-float", format!("type number kept as a float: {why}"));
+            } else {
+                let reason = integer_evidence(m, loc, s.example.as_ref());
                 self.note(loc, "number-integer", format!("type number read as integer: {reason}"));
                 ty = Some("integer".into());
                 format = None;
-            } else {
-                let why = fraction_evidence(m, s.example.as_ref()).unwrap_or_default();
-                self.note(loc, "number-float", format!("type number kept as a float: {why}"));
             }
         }
         if s.ty.is_none() {
@@ -1656,21 +1653,18 @@ fn fraction_evidence(m: &Mapping, example: Option<&Value>) -> Option<String> {
 }
 
 /// The rule for `type: number` (the description uses it mostly for amounts in 分, counts and
-/// ids): an integer unless it documents fractions ([`fraction_evidence`]). The evidence named in
-/// the repair line, first found: an integer example; the description (分, 整数, 数量, 个数, 笔数,
-/// 条数, 次数, 页码, 位置, 大小, ID); the field name (amount, total, fee, price, count, num,
-/// quantity, offset, limit, …); otherwise "no fraction documented".
-fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> Option<String> {
-    if fraction_evidence(m, example).is_some() {
-        return None;
-    }
+/// ids): an integer unless it documents fractions ([`fraction_evidence`], checked first). The
+/// evidence named in the repair line, first found: an integer example; the description (分,
+/// 整数, 数量, 个数, 笔数, 条数, 次数, 页码, 位置, 大小, ID); the field name (amount, total, fee,
+/// price, count, num, quantity, offset, limit, …); otherwise "no fraction documented".
+fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> String {
     if let Some(Value::Number(n)) = example {
-        return Some(format!("integer example {n}"));
+        return format!("integer example {n}");
     }
     let description = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
     const WORDS: [&str; 12] = ["分", "整数", "数量", "个数", "笔数", "条数", "次数", "页码", "位置", "大小", "数", "ID"];
     if let Some(w) = WORDS.iter().find(|w| description.contains(**w)) {
-        return Some(format!("the description says '{w}'"));
+        return format!("the description says '{w}'");
     }
     let name = loc.path.iter().rev().find_map(|s| match s {
         Seg::Key(k) if !["items", "properties", "schema"].contains(&k.as_str()) => Some(k.to_ascii_lowercase()),
@@ -1679,10 +1673,10 @@ fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> Option<S
     const NAMES: [&str; 14] = [
         "amount", "amt", "total", "fee", "price", "count", "num", "quantity", "offset", "limit", "size", "id", "no", "index",
     ];
-    if let Some(n) = name.filter(|n| n.split('_').any(|part| NAMES.contains(&part))) {
-        return Some(format!("an amount or count by its name '{n}'"));
+    match name.filter(|n| n.split('_').any(|part| NAMES.contains(&part))) {
+        Some(n) => format!("an amount or count by its name '{n}'"),
+        None => "no fraction documented".into(),
     }
-    Some("no fraction documented".into())
 }
 
 fn op_method(loc: &Loc) -> String {

@@ -328,6 +328,15 @@ impl VerifyKey {
         self.validity
     }
 
+    /// Whether it can verify at `now`: a public key always, a certificate between its
+    /// `notBefore` and `notAfter`.
+    pub(crate) fn valid_at(&self, now: i64) -> bool {
+        match self.validity {
+            None => true,
+            Some((not_before, not_after)) => not_before <= now && now <= not_after,
+        }
+    }
+
     /// The certificate PEM.
     pub(crate) fn pem(&self) -> Option<&str> {
         self.pem.as_deref()
@@ -377,10 +386,7 @@ impl KeySet {
 
     /// Whether some key can verify at `now` (a public key, or a certificate valid now).
     pub(crate) fn has_valid_key(&self, now: i64) -> bool {
-        self.keys.iter().any(|k| match k.validity {
-            None => true,
-            Some((not_before, not_after)) => not_before <= now && now <= not_after,
-        })
+        self.keys.iter().any(|k| k.valid_at(now))
     }
 
     pub(crate) fn keys(&self) -> &[Arc<VerifyKey>] {
@@ -434,7 +440,7 @@ impl KeySet {
         }
         self.keys
             .iter()
-            .filter(|k| k.validity.is_some_and(|(nb, na)| nb <= now && now <= na))
+            .filter(|k| k.valid_at(now))
             .max_by_key(|k| k.validity)
     }
 
@@ -471,15 +477,8 @@ impl KeySet {
             .find(serial)
             .ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
         // A certificate verifies only while it is valid (a configured one is not pruned).
-        if let Some((not_before, not_after)) = key.validity {
-            if now < not_before || now > not_after {
-                return Err(VerificationError::CertificateNotValid {
-                    serial: key.id.clone(),
-                    not_before,
-                    not_after,
-                    now,
-                });
-            }
+        if let Some((not_before, not_after)) = key.validity.filter(|_| !key.valid_at(now)) {
+            return Err(VerificationError::CertificateNotValid { serial: key.id.clone(), not_before, not_after, now });
         }
         let sig = B64.decode(signature).map_err(|e| VerificationError::InvalidHeader {
             name: "Wechatpay-Signature",

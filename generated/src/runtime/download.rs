@@ -98,12 +98,7 @@ impl Download {
     /// [`Error::DigestMismatch`]. A value that is not 40 hex digits fails before anything is
     /// read.
     pub fn expect_sha1(mut self, sha1_hex: &str) -> Self {
-        match parse_sha1(sha1_hex) {
-            Ok(sha1) => self.expected_sha1.push(sha1),
-            Err(e) => {
-                self.error.get_or_insert(e);
-            }
-        }
+        self.expect(sha1_hex, false);
         self
     }
 
@@ -113,13 +108,20 @@ impl Download {
     /// `hash_value` (原始账单（gzip需要解压缩）的摘要值). Checked at the end, like
     /// [`expect_sha1`](Self::expect_sha1).
     pub fn expect_original_sha1(mut self, sha1_hex: &str) -> Self {
+        self.expect(sha1_hex, true);
+        self
+    }
+
+    /// Adds an expected SHA-1 (of the original file, or of the bytes as sent); a value that is
+    /// not 40 hex digits is the error the download fails with before anything is read.
+    fn expect(&mut self, sha1_hex: &str, original: bool) {
         match parse_sha1(sha1_hex) {
-            Ok(sha1) => self.expected_original_sha1.push(sha1),
+            Ok(sha1) if original => self.expected_original_sha1.push(sha1),
+            Ok(sha1) => self.expected_sha1.push(sha1),
             Err(e) => {
                 self.error.get_or_insert(e);
             }
         }
-        self
     }
 
     /// Decompresses the body (gzip, as bills are sent with `tar_type=GZIP`) before writing it.
@@ -271,7 +273,6 @@ impl Pipeline {
         if let Some(sha1) = &mut self.sha1 {
             sha1.update(&chunk);
         }
-        let gunzip = self.gunzip.is_some();
         let out = match &mut self.gunzip {
             None => chunk.clone(),
             // After a gzip error, keep reading (for the SHA-1 verdict) but write nothing more.
@@ -284,13 +285,7 @@ impl Pipeline {
                 }
             },
         };
-        if let Some(original) = &mut self.original {
-            if gunzip {
-                original.sha1.update(&out);
-            } else if let Err(e) = original.feed(&chunk) {
-                self.gzip_error.get_or_insert(e);
-            }
-        }
+        self.digest_original(&out, Some(&chunk));
         self.written += out.len() as u64;
         out
     }
@@ -307,36 +302,50 @@ impl Pipeline {
             },
             _ => Bytes::new(),
         };
-        let gunzip = self.gunzip.is_some();
-        if let Some(original) = &mut self.original {
-            if gunzip {
-                original.sha1.update(&out);
-            } else if let Err(e) = original.finish() {
-                self.gzip_error.get_or_insert(e);
-            }
-        }
+        self.digest_original(&out, None);
         self.written += out.len() as u64;
         out
+    }
+
+    /// The original file's digest: over `out` when it is decompressed for the writer, else
+    /// over `chunk` as sent (`None`: the end of the body).
+    fn digest_original(&mut self, out: &[u8], chunk: Option<&[u8]>) {
+        let gunzip = self.gunzip.is_some();
+        let Some(original) = &mut self.original else { return };
+        let result = match chunk {
+            _ if gunzip => {
+                original.sha1.update(out);
+                Ok(())
+            }
+            Some(chunk) => original.feed(chunk),
+            None => original.finish(),
+        };
+        if let Err(e) = result {
+            self.gzip_error.get_or_insert(e);
+        }
     }
 
     /// The verdict: a SHA-1 mismatch first (it explains a gzip error), then a gzip error.
     fn result(self) -> Result<u64, Error> {
         if let Some(sha1) = self.sha1 {
-            let actual = hex(sha1.finish().as_ref());
-            if let Some(expected) = self.expected.into_iter().find(|e| *e != actual) {
-                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
-            }
+            check_sha1(sha1, self.expected)?;
         }
         if let Some(source) = self.gzip_error {
             return Err(Error::Io { context: "cannot gunzip the download".into(), source });
         }
         if let Some(original) = self.original {
-            let actual = hex(original.sha1.finish().as_ref());
-            if let Some(expected) = original.expected.into_iter().find(|e| *e != actual) {
-                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
-            }
+            check_sha1(original.sha1, original.expected)?;
         }
         Ok(self.written)
+    }
+}
+
+/// Every expected SHA-1 must be the one computed.
+fn check_sha1(sha1: digest::Context, expected: Vec<String>) -> Result<(), Error> {
+    let actual = hex(sha1.finish().as_ref());
+    match expected.into_iter().find(|e| *e != actual) {
+        Some(expected) => Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual }),
+        None => Ok(()),
     }
 }
 
@@ -363,8 +372,7 @@ impl Original {
             None => self.sha1.update(bytes),
             Some(decoder) => {
                 decoder.write_all(bytes)?;
-                self.sha1.update(decoder.get_ref());
-                decoder.get_mut().clear();
+                drain(decoder, &mut self.sha1);
             }
         }
         Ok(())
@@ -377,11 +385,16 @@ impl Original {
         }
         if let Some(decoder) = &mut self.decoder {
             decoder.try_finish()?;
-            self.sha1.update(decoder.get_ref());
-            decoder.get_mut().clear();
+            drain(decoder, &mut self.sha1);
         }
         Ok(())
     }
+}
+
+/// Hashes what the decoder has decompressed so far, and empties its buffer.
+fn drain(decoder: &mut MultiGzDecoder<Vec<u8>>, sha1: &mut digest::Context) {
+    sha1.update(decoder.get_ref());
+    decoder.get_mut().clear();
 }
 
 impl Client {

@@ -219,7 +219,7 @@ impl NotificationEvent {
     /// The decrypted resource as JSON. Bytes that are not JSON are an [`Error::Decode`] that
     /// withholds them.
     pub fn resource_json(&self) -> Result<serde_json::Value, Error> {
-        serde_json::from_slice(&self.plaintext).map_err(withheld)
+        self.decode_resource()
     }
 
     /// Decodes the decrypted resource into `T` (a type of `wechatpay::notifications`, or your
