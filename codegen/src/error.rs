@@ -10,6 +10,8 @@ pub struct SpecError {
     pub file: PathBuf,
     /// 1-based line, when known.
     pub line: Option<usize>,
+    /// 1-based column (in characters) of the key or value the error is about, when known.
+    pub column: Option<usize>,
     /// Dotted path of the field inside the file (`post.body.properties.amount`), when known.
     pub field: String,
     pub message: String,
@@ -20,6 +22,9 @@ impl fmt::Display for SpecError {
         write!(f, "{}", self.file.display())?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
         }
         if self.field.is_empty() {
             write!(f, ": {}", self.message)
@@ -57,6 +62,13 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl SpecError {
+    /// An error about a whole file or folder (no line).
+    pub fn at_file(file: impl Into<PathBuf>, message: impl Into<String>) -> SpecError {
+        SpecError { file: file.into(), line: None, column: None, field: String::new(), message: message.into() }
+    }
+}
 
 impl From<SpecError> for Error {
     fn from(e: SpecError) -> Self {

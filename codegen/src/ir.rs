@@ -2,13 +2,13 @@
 //! prints. This is the one place that maps spec types to Rust types ([`Builder::ty`]) and that
 //! lays out the tree of chain nodes. All errors found are collected before giving up.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::error::{Error, SpecError};
 use crate::load::{locate, Loaded};
 use crate::naming;
-use crate::spec::{Method, Operation, Schema};
+use crate::spec::{Method, Operation, Scalar, Schema};
 
 /// The whole API.
 #[derive(Debug, Clone)]
@@ -201,8 +201,10 @@ pub struct Variant {
 
 /// Validates and resolves the loaded spec. Nothing is partially returned: any error fails the whole.
 pub fn build(loaded: &Loaded) -> Result<Api, Error> {
-    let mut b = Builder::default();
+    let mut b = Builder { partial: loaded.is_partial(), ..Builder::default() };
+    b.errors.extend(loaded.errors.iter().cloned());
     b.collect_shared(loaded);
+    b.check_recursion(loaded);
     let mut root = Node {
         url: String::new(),
         segment: Segment::Root,
@@ -253,9 +255,11 @@ impl<'a> Loc<'a> {
     }
     fn error(&self, message: impl Into<String>) -> SpecError {
         let keys: Vec<&str> = self.path.iter().map(String::as_str).collect();
+        let at = locate(self.text, &keys);
         SpecError {
             file: self.file.clone(),
-            line: locate(self.text, &keys),
+            line: at.map(|a| a.0),
+            column: at.map(|a| a.1),
             field: self.path.join("."),
             message: message.into(),
         }
@@ -276,11 +280,16 @@ struct RawNode {
 #[derive(Default)]
 struct Builder {
     errors: Vec<SpecError>,
+    /// Some file could not be read: a reference to a shared type or an operation that is not
+    /// found is not reported (it may be in that file).
+    partial: bool,
     /// Shared type names → defining file.
     shared_names: BTreeMap<String, PathBuf>,
     shared_defs: Vec<TypeDef>,
     /// Shared type name → its schema, for walks through `ref`s.
     shared_schemas: BTreeMap<String, Schema>,
+    /// The shared types (and their nested types) that are structs.
+    shared_structs: BTreeSet<String>,
 }
 
 impl Builder {
@@ -341,14 +350,90 @@ impl Builder {
         }
         let mut seen = BTreeSet::new();
         for d in &self.shared_defs {
+            if matches!(d.kind, TypeKind::Struct(_)) {
+                self.shared_structs.insert(d.name.clone());
+            }
             if !seen.insert(d.name.clone()) {
                 self.errors.push(SpecError {
                     file: PathBuf::from("spec/types"),
                     line: None,
+                    column: None,
                     field: d.name.clone(),
                     message: "two shared types (or nested types of them) have this name".into(),
                 });
             }
+        }
+    }
+
+    /// A shared type that contains itself by value (directly, through other shared types or
+    /// through inline objects; not through an array, which is a `Vec`) has no finite size in
+    /// Rust, and when the field is required no finite value either: each such cycle is an
+    /// error, reported once, at the first property of the cycle from its smallest type name.
+    fn check_recursion(&mut self, loaded: &Loaded) {
+        // Type → (property path inside it, the type it contains by value).
+        fn edges(schema: &Schema, at: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+            for (name, prop) in schema.properties.iter().flatten() {
+                at.push(name.clone());
+                if let Some(r) = &prop.ref_ {
+                    out.push((at.clone(), r.clone()));
+                } else {
+                    edges(prop, at, out);
+                }
+                at.pop();
+            }
+        }
+        let graph: BTreeMap<&str, Vec<(Vec<String>, String)>> = self
+            .shared_schemas
+            .iter()
+            .map(|(name, schema)| {
+                let mut out = Vec::new();
+                edges(schema, &mut Vec::new(), &mut out);
+                (name.as_str(), out)
+            })
+            .collect();
+        for &start in graph.keys() {
+            // Depth-first over types whose name sorts after `start`, looking for `start`.
+            let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+            let mut trail: Vec<&(Vec<String>, String)> = Vec::new();
+            let mut visited = BTreeSet::new();
+            let mut cycle = None;
+            while let Some((ty, next)) = stack.pop() {
+                let out = &graph[ty];
+                if next == out.len() {
+                    trail.pop();
+                    continue;
+                }
+                stack.push((ty, next + 1));
+                let edge = &out[next];
+                let to = edge.1.as_str();
+                if to == start {
+                    trail.push(edge);
+                    cycle = Some(trail.clone());
+                    break;
+                }
+                if to > start && graph.contains_key(to) && visited.insert(to) {
+                    trail.push(edge);
+                    stack.push((to, 0));
+                }
+            }
+            let Some(cycle) = cycle else { continue };
+            let mut from = start;
+            let mut steps = Vec::new();
+            for (props, to) in &cycle {
+                steps.push(format!("{from}.{}", props.join(".")));
+                from = to;
+            }
+            steps.push(start.to_string());
+            let Some(f) = loaded.types.iter().find(|f| f.types.contains_key(start)) else { continue };
+            let mut path = vec![start.to_string()];
+            for p in &cycle[0].0 {
+                path.extend(["properties".to_string(), p.clone()]);
+            }
+            let loc = Loc { file: &f.file, text: &f.text, path };
+            self.errors.push(loc.error(format!(
+                "the shared type `{start}` contains itself ({}): a value would have no end; make one of these properties an array, or drop it",
+                steps.join(" → ")
+            )));
         }
     }
 
@@ -373,7 +458,9 @@ impl Builder {
                 .find(|g| g.url.rsplit('/').next() == Some(n.group.as_str()) && g.url.split('/').nth(1) == Some("v3"))
                 .or_else(|| root.children.iter().flat_map(|r| &r.children).find(|g| g.url.rsplit('/').next() == Some(n.group.as_str())));
             let Some(group) = group else {
-                self.errors.push(loc.join("group").error(format!("no API group `{}`", n.group)));
+                if !self.partial {
+                    self.errors.push(loc.join("group").error(format!("no API group `{}`", n.group)));
+                }
                 continue;
             };
             let resource = match (&n.same_as, &n.resource) {
@@ -404,6 +491,7 @@ impl Builder {
                             self.errors.push(loc.join("same_as").error(format!("`{op}` has no JSON response")));
                             continue;
                         }
+                        None if self.partial => continue,
                         None => {
                             self.errors.push(loc.join("same_as").error(format!(
                                 "no operation `{op}` (write the method and the URL: `GET /v3/pay/transactions/id/{{transaction_id}}`)"
@@ -450,6 +538,7 @@ impl Builder {
                 self.errors.push(SpecError {
                     file: PathBuf::from("spec/notifications"),
                     line: None,
+                    column: None,
                     field: w[0].name.clone(),
                     message: "two notification files have this name".into(),
                 });
@@ -477,6 +566,8 @@ impl Builder {
                 name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             } else {
                 s.is_empty()
+                    || *s == "."
+                    || *s == ".."
                     || !s
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
@@ -680,7 +771,18 @@ impl Builder {
                 Body::Whole(ty)
             }
         };
-        check_field_collisions(&fields, loc, &mut self.errors);
+        let body_fields = matches!(body, Body::Fields);
+        check_field_collisions(
+            &fields,
+            |f| match f.kind {
+                FieldKind::Query => loc.join("query").join(&f.wire),
+                FieldKind::Header => loc.join("headers").join(&f.wire),
+                FieldKind::Form => loc.join("upload").join("fields").join(&f.wire),
+                FieldKind::Body if body_fields => loc.join("body").join("properties").join(&f.wire),
+                _ => loc.clone(),
+            },
+            &mut self.errors,
+        );
         let request = if fields.is_empty() {
             None
         } else {
@@ -842,9 +944,7 @@ impl Builder {
     }
 
     fn shared_is_struct(&self, name: &str) -> bool {
-        self.shared_defs
-            .iter()
-            .any(|d| d.name == name && matches!(d.kind, TypeKind::Struct(_)))
+        self.shared_structs.contains(name)
     }
 
     fn field(
@@ -890,7 +990,7 @@ impl Builder {
                     loc.error("`ref` stands alone (only `description` and `required` may stand beside it)"),
                 );
             }
-            if !self.shared_names.contains_key(name) {
+            if !self.shared_names.contains_key(name) && !self.partial {
                 self.errors.push(loc.join("ref").error(format!(
                     "no shared type `{name}` in spec/types/"
                 )));
@@ -908,6 +1008,7 @@ impl Builder {
                 return Ty::Json;
             }
         };
+        self.check_enum_values(schema, inferred, loc);
         match inferred {
             "string" if schema.enum_.is_some() => self.named(schema, hint, loc, out, shared),
             "string" => Ty::String,
@@ -929,6 +1030,25 @@ impl Builder {
                     "unknown type `{other}` (string, integer, number, boolean, object, array, json)"
                 )));
                 Ty::Json
+            }
+        }
+    }
+
+    /// The values of an enum are of its type: integers for `integer`, strings for `string` (a
+    /// bare `1` in a string enum is the string `"1"`; `true` or `1.5` must be quoted).
+    fn check_enum_values(&mut self, schema: &Schema, ty: &str, loc: &Loc) {
+        for v in schema.enum_.iter().flatten() {
+            let wrong = match (ty, v.value()) {
+                ("integer", Scalar::Int(_)) => None,
+                ("integer", other) => Some(format!("the value `{other}` of an integer enum is not an integer")),
+                ("string", Scalar::Float(_) | Scalar::Bool(_)) => Some(format!(
+                    "the value `{}` of a string enum is not a string: quote it",
+                    v.value()
+                )),
+                _ => None,
+            };
+            if let Some(message) = wrong {
+                self.errors.push(loc.join("enum").error(message));
             }
         }
     }
@@ -972,7 +1092,7 @@ impl Builder {
                 f.kind = FieldKind::Body;
                 fields.push(f);
             }
-            check_field_collisions(&fields, loc, &mut self.errors);
+            check_field_collisions(&fields, |f| loc.join("properties").join(&f.wire), &mut self.errors);
             TypeKind::Struct(fields)
         };
         out.push(TypeDef {
@@ -1049,20 +1169,38 @@ impl Builder {
                 naming::param_module(name),
             ));
         }
-        for i in 0..children.len() {
-            for j in i + 1..children.len() {
-                let (a, b) = (&children[i], &children[j]);
-                if a.method == b.method || a.module == b.module {
-                    let file = a.file.clone().or(b.file.clone()).unwrap_or_default();
-                    self.errors.push(SpecError {
-                        file,
-                        line: None,
-                        field: String::new(),
-                        message: format!(
-                            "the URLs {} and {} give the same chain method `{}` (or module `{}`)",
-                            a.url, b.url, a.method, a.module
-                        ),
-                    });
+        let mut by_name: HashMap<&str, &Node> = HashMap::with_capacity(2 * children.len());
+        for b in &children {
+            for name in [b.method.as_str(), b.module.as_str()] {
+                match by_name.get(name) {
+                    Some(a) if !std::ptr::eq(*a, b) => {
+                        let file = a.file.clone().or(b.file.clone()).unwrap_or_default();
+                        self.errors.push(SpecError::at_file(
+                            file,
+                            format!(
+                                "the URLs {} and {} give the same chain method `{}` (or module `{}`)",
+                                a.url, b.url, a.method, a.module
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                    None => {
+                        by_name.insert(name, b);
+                    }
+                }
+            }
+            if matches!(node.segment, Segment::Root) {
+                for name in [b.method.as_str(), b.module.as_str()] {
+                    if naming::ROOT_RESERVED.contains(&name) {
+                        let seg = b.url.trim_start_matches('/');
+                        self.errors.push(SpecError::at_file(
+                            b.file.clone().unwrap_or_else(|| first_file(raw, seg)),
+                            format!(
+                                "the URL segment `{seg}` at the root clashes with the crate's `{name}` (a module or a `Client` method); put the file in a folder such as `v3/`"
+                            ),
+                        ));
+                        break;
+                    }
                 }
             }
         }
@@ -1099,6 +1237,7 @@ impl Builder {
             self.errors.push(SpecError {
                 file: child.file.clone().unwrap_or_default(),
                 line: None,
+                column: None,
                 field: String::new(),
                 message: format!(
                     "the type `{}` has the name of the chain struct of {}",
@@ -1109,6 +1248,14 @@ impl Builder {
         self.lay_out(raw, &mut child);
         child
     }
+}
+
+/// A file below the child `seg` of `raw` (for an error about a folder).
+fn first_file(raw: &RawNode, seg: &str) -> PathBuf {
+    fn any(n: &RawNode) -> Option<PathBuf> {
+        n.file.clone().or_else(|| n.children.values().find_map(any))
+    }
+    raw.children.get(seg).and_then(any).unwrap_or_else(|| PathBuf::from(seg))
 }
 
 /// The module path (from the API root) and the response of the operation `method url`, with
@@ -1147,14 +1294,18 @@ fn find_op(node: &Node, method: &str, url: &str, path: &mut Vec<String>) -> Opti
     None
 }
 
-fn check_field_collisions(fields: &[Field], loc: &Loc, errors: &mut Vec<SpecError>) {
-    for (i, a) in fields.iter().enumerate() {
-        for b in &fields[i + 1..] {
-            if a.ident == b.ident {
-                errors.push(loc.error(format!(
-                    "the properties `{}` and `{}` both become the field `{}`",
-                    a.wire, b.wire, a.ident
-                )));
+/// Two properties (or parameters) that become one Rust field: an error at the second, where
+/// `at` places a field in the file.
+fn check_field_collisions<'a>(fields: &[Field], at: impl Fn(&Field) -> Loc<'a>, errors: &mut Vec<SpecError>) {
+    let mut first: HashMap<&str, &Field> = HashMap::with_capacity(fields.len());
+    for b in fields {
+        match first.get(b.ident.as_str()) {
+            Some(a) => errors.push(at(b).error(format!(
+                "the properties `{}` and `{}` both become the field `{}`",
+                a.wire, b.wire, a.ident
+            ))),
+            None => {
+                first.insert(&b.ident, b);
             }
         }
     }

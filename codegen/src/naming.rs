@@ -14,6 +14,26 @@ const KEYWORDS: &[&str] = &[
 /// Segments that would shadow the operation methods of a chain node: always suffixed with `_`.
 const OPERATION_METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 
+/// Names a URL root (a file or folder directly in `spec/`) cannot take: the crate's own modules
+/// beside the API roots, every method of the runtime's `Client` (a root is a `Client` method),
+/// and the methods of the traits `Client` implements. The test
+/// `whole_api::root_names_cover_the_client` keeps the `Client` part in step with the runtime.
+pub const ROOT_RESERVED: &[&str] = &[
+    // Modules of the crate (`api/mod.rs`, `lib.rs`).
+    "api", "notifications", "operations", "runtime", "types",
+    // `impl Client` in the runtime.
+    "app_pay_params", "base_url", "bill_request", "builder", "chain", "decrypt_notification",
+    "decrypt_resource", "decrypt_sensitive", "download_bill", "download_bill_blocking",
+    "encrypt_sensitive_value", "from_env", "from_lookup", "handle_notification",
+    "handle_notification_once", "jsapi_pay_params", "mchid", "merchant_serial", "new",
+    "parse_notification", "platform_certificates", "platform_certificates_refresh_error",
+    "refresh_platform_certificates", "refresh_platform_certificates_blocking", "request_url",
+    "sensitive_key", "sensitive_key_serial", "sign", "verify_notification", "verify_signature",
+    // Trait methods a caller expects of `Client` (an inherent method would shadow them).
+    "as_ref", "borrow", "clone", "clone_from", "eq", "fmt", "from", "into", "to_owned",
+    "try_from", "try_into", "type_id",
+];
+
 pub fn is_keyword(s: &str) -> bool {
     KEYWORDS.contains(&s)
 }

@@ -71,13 +71,13 @@ pub struct Operation {
     #[serde(default, skip_serializing_if = "is_false")]
     pub deprecated: bool,
     /// Path placeholders, by name.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
     pub path: IndexMap<String, Schema>,
     /// Query parameters, by name.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
     pub query: IndexMap<String, Schema>,
     /// Request headers the caller supplies, by header name.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
     pub headers: IndexMap<String, Schema>,
     /// The JSON request body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +101,7 @@ pub struct Upload {
     /// The JSON shape of the `meta` part (an object).
     pub meta: Schema,
     /// Other text parts, by name.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
     pub fields: IndexMap<String, Schema>,
 }
 
@@ -143,7 +143,7 @@ pub struct Schema {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub required: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "unique_keys_opt", skip_serializing_if = "Option::is_none")]
     pub properties: Option<IndexMap<String, Schema>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Box<Schema>>,
@@ -175,12 +175,15 @@ pub struct DescribedValue {
     pub description: Option<String>,
 }
 
-/// An enum value as written: a string or an integer.
+/// An enum value as written: a string or an integer (a fraction or a boolean is read, to be
+/// refused by name rather than as "no variant matched").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Scalar {
     Int(i64),
     Str(String),
+    Float(f64),
+    Bool(bool),
 }
 
 impl EnumValue {
@@ -203,12 +206,71 @@ impl std::fmt::Display for Scalar {
         match self {
             Scalar::Int(i) => write!(f, "{i}"),
             Scalar::Str(s) => f.write_str(s),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Bool(b) => write!(f, "{b}"),
         }
     }
 }
 
 /// A shared-types file: type name → schema.
-pub type TypesFile = IndexMap<String, Schema>;
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TypesFile(#[serde(deserialize_with = "unique_keys")] pub IndexMap<String, Schema>);
+
+impl std::ops::Deref for TypesFile {
+    type Target = IndexMap<String, Schema>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a TypesFile {
+    type Item = (&'a String, &'a Schema);
+    type IntoIter = indexmap::map::Iter<'a, String, Schema>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// The start of the message of a key written twice in one map; [`crate::load::parse`] turns it
+/// into an error at the second key, naming the line of the first.
+pub const DUPLICATE_KEY: &str = "duplicate key ";
+
+/// A map whose keys are unique: YAML lets a key be written twice and the last one would
+/// silently win (a property, a query parameter, a shared type): here it is an error.
+fn unique_keys<'de, D, V>(d: D) -> Result<IndexMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Unique<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Unique<V> {
+        type Value = IndexMap<String, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = IndexMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("{DUPLICATE_KEY}{key}")));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Unique(std::marker::PhantomData))
+}
+
+fn unique_keys_opt<'de, D, V>(d: D) -> Result<Option<IndexMap<String, V>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    unique_keys(d).map(Some)
+}
 
 /// A notification file (`spec/notifications/<name>.yaml`): what WeChat Pay `POST`s to the
 /// merchant's `notify_url` for some event types, once verified and decrypted. The envelope and

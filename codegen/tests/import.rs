@@ -39,7 +39,7 @@ fn types(out: &Path) -> indexmap::IndexMap<String, Schema> {
             continue; // hand-written
         }
         let t: wechatpay_codegen::spec::TypesFile = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        for (k, v) in t {
+        for (k, v) in t.0 {
             assert!(all.insert(k.clone(), v).is_none(), "{k} defined twice");
         }
     }

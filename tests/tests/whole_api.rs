@@ -144,3 +144,34 @@ fn an_amount_is_sent_and_read_as_an_integer() {
         (refund.total, refund.refund, refund.payer_total);
     assert_eq!((total, refunded, payer_total), (Some(100), Some(100), Some(90)));
 }
+
+/// A URL root is a `Client` method: `naming::ROOT_RESERVED` must name every function of the
+/// runtime's `impl Client` blocks, or a root file of that name would not compile (issue 9,
+/// item 16). Read from the runtime's source, so that a new `Client` method fails here first.
+#[test]
+fn root_names_cover_the_client() {
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/src/runtime");
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(&runtime).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut inside = false;
+        for line in text.lines() {
+            if line.starts_with("impl Client {") {
+                inside = true;
+            } else if inside && line == "}" {
+                inside = false;
+            } else if inside && line.starts_with("    ") && !line.starts_with("     ") {
+                let rest = line.trim_start();
+                let rest = rest.strip_prefix("pub(crate) ").or_else(|| rest.strip_prefix("pub ")).unwrap_or(rest);
+                let rest = rest.strip_prefix("async ").unwrap_or(rest);
+                if let Some(f) = rest.strip_prefix("fn ") {
+                    names.insert(f.split(['(', '<']).next().unwrap().to_string());
+                }
+            }
+        }
+    }
+    assert!(names.len() > 20, "found {} functions: the scan no longer reads the runtime", names.len());
+    let missing: Vec<&String> =
+        names.iter().filter(|n| !wechatpay_codegen::naming::ROOT_RESERVED.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "add to naming::ROOT_RESERVED: {missing:?}");
+}

@@ -1550,6 +1550,7 @@ impl<'a> Conv<'a> {
                 let all_num = vals.iter().all(|(v, _)| match v {
                     Scalar::Int(_) => true,
                     Scalar::Str(x) => x.trim().parse::<i64>().is_ok(),
+                    Scalar::Float(_) | Scalar::Bool(_) => false, // the importer writes neither
                 });
                 if all_num {
                     self.note(eloc, "enum-type-mismatch", "string values of an integer enum read as integers".into());
