@@ -928,9 +928,12 @@ async fn a_slow_answer_times_out_as_a_retryable_transport_error() {
         .unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
     match &err {
-        Error::Transport(e) => assert!(e.is_timeout(), "{e:?}"),
-        other => panic!("expected a transport timeout, got {other:?}"),
+        Error::Timeout { which: wechatpay::runtime::Timeout::Total, after, while_reading_body: false, .. } => {
+            assert_eq!(*after, std::time::Duration::from_millis(300));
+        }
+        other => panic!("expected a total timeout, got {other:?}"),
     }
+    assert!(err.to_string().starts_with("transport error, no answer within 300 ms (timeout): "), "{err}");
     assert!(err.is_retryable());
 }
 

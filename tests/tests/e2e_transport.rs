@@ -749,10 +749,7 @@ async fn timeouts_are_retryable_transport_errors() {
     let started = std::time::Instant::now();
     let err = post_authinfo(&c).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "the total timeout applies");
-    match &err {
-        Error::Transport(e) => assert!(e.is_timeout(), "{e:?}"),
-        other => panic!("{other:?}"),
-    }
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(err.is_retryable());
     // The second reply is fast.
     assert_eq!(post_authinfo(&c).await.unwrap()["authinfo"], "fast");
@@ -970,12 +967,126 @@ async fn transport_errors_name_their_cause() {
     let refused = call(dead_base_url()).await;
     assert!(refused.starts_with("transport error, connection refused:"), "{refused}");
     let silent = call(raw_server(Vec::new()).await).await;
-    assert!(silent.starts_with("transport error, no answer within the timeout:"), "{silent}");
+    assert!(silent.starts_with("transport error, no answer within 500 ms (timeout):"), "{silent}");
     let garbage = call(raw_server(b"HTTX/9 banana\r\n\r\n".to_vec()).await).await;
     assert!(garbage.starts_with("transport error, malformed HTTP answer:"), "{garbage}");
     let huge = [b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec(), vec![b'a'; 1 << 20], b"\r\n\r\n".to_vec()].concat();
     let huge = call(raw_server(huge).await).await;
     assert!(huge.starts_with("transport error, malformed HTTP answer:"), "{huge}");
     let cut = call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
-    assert!(cut.starts_with("transport error, the body stalled") || cut.starts_with("transport error, the answer broke off"), "{cut}");
+    assert!(cut.starts_with("transport error, the body stalled: not complete within 500 ms (timeout):"), "{cut}");
+}
+
+/// Three timeouts, each named with its length (issue 9, item 6): connect, the server silent
+/// (read timeout, default 10 s) and the whole exchange (timeout, default 30 s).
+#[tokio::test]
+async fn the_read_timeout_ends_a_silence_before_the_total_timeout() {
+    let call = |url: String| async move {
+        let c = builder()
+            .base_url(url)
+            .timeout(Duration::from_secs(20))
+            .read_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+        (e, started.elapsed())
+    };
+    let (silent, took) = call(raw_server(Vec::new()).await).await;
+    assert!(took < Duration::from_secs(5), "the read timeout ends it, not the 20 s timeout: {took:?}");
+    assert!(
+        matches!(silent, Error::Timeout { which: wechatpay::runtime::Timeout::ReadIdle, while_reading_body: false, .. }),
+        "{silent:?}"
+    );
+    assert!(silent.to_string().starts_with("transport error, no answer: the server was silent for 300 ms (read timeout):"), "{silent}");
+    assert!(silent.is_retryable() && !silent.is_connect());
+
+    let (stalled, took) = call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(stalled.to_string().starts_with("transport error, the body stalled: nothing for 300 ms (read timeout):"), "{stalled}");
+}
+
+/// A server that closes every connection right after its answer, without saying so
+/// (`Connection: close` absent): the client may pick the pooled connection before it sees the
+/// close. Such a request was never written, and is sent again on a new connection (hyper-util's
+/// `retry_canceled_requests`, on in reqwest); no call fails for it (issue 9, item 5).
+#[tokio::test]
+async fn a_connection_closed_right_after_its_answer_never_fails_a_call() {
+    use std::sync::atomic::Ordering;
+    let (url, connections) = idle_closing_server(Duration::from_millis(1)).await;
+    let c = builder().base_url(url).pool_idle_timeout(Duration::from_secs(60)).build().unwrap();
+    for i in 0..40 {
+        let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+        assert!(matches!(e, Error::Api { status: 404, .. }), "call {i}: {e:?}");
+        if i % 4 == 0 {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+    assert!(connections.load(Ordering::SeqCst) >= 10, "the server closed its connections");
+}
+
+/// A signed `204 No Content` in raw bytes, followed by `trailing` (bytes a broken server sends
+/// as if they were a body), `sign_over` the body the signature covers.
+fn no_content(sign_over: &[u8], trailing: &[u8]) -> Vec<u8> {
+    let key = wechatpay_tests::mock::ResponseKey::wechatpay_public_key();
+    let nonce = "n204";
+    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
+    message.extend_from_slice(sign_over);
+    message.push(b'\n');
+    let signature = key.sign_base64(&message);
+    let mut raw = format!(
+        "HTTP/1.1 204 No Content\r\nWechatpay-Timestamp: {timestamp}\r\nWechatpay-Nonce: {nonce}\r\nWechatpay-Signature: {signature}\r\nWechatpay-Serial: {}\r\nRequest-ID: 08F1-204\r\nContent-Length: {}\r\n\r\n",
+        key.serial(),
+        trailing.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(trailing);
+    raw
+}
+
+/// A 204 has no content (RFC 9110 §15.3.5): bytes after its headers are not its body. They
+/// are not read as one, the signature is checked over the empty body WeChat Pay signs, and
+/// they are never taken for the next answer on the connection (issue 9, item 8).
+#[tokio::test]
+async fn a_204_that_carries_a_body_is_an_empty_answer() {
+    let call = |url: String| async move {
+        let c = builder().base_url(url).timeout(Duration::from_secs(3)).build().unwrap();
+        let first = c.chain("v3/x").request(Method::POST).json(&json!({})).send_empty().await;
+        (c, first)
+    };
+    // Signed over the empty body, with 5 stray bytes: success.
+    let (c, first) = call(raw_server(no_content(b"", b"hello")).await).await;
+    first.unwrap();
+    // The stray bytes are not the answer to a second call (which gets its own connection).
+    c.chain("v3/x").request(Method::POST).json(&json!({})).send_empty().await.unwrap();
+    // Signed over the stray bytes, as if they were the body: the signature does not cover what
+    // the client received (nothing), so it is refused.
+    let (_, first) = call(raw_server(no_content(b"hello", b"hello")).await).await;
+    assert!(matches!(first, Err(Error::Verification(VerificationError::BadSignature { .. }))), "{first:?}");
+}
+
+/// A server that reads each request and closes without answering: the call is sent twice
+/// (the one re-send of a connection closed unanswered), never more, and fails naming the cause.
+#[tokio::test]
+async fn a_connection_closed_unanswered_is_resent_once_only() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 65536];
+            if stream.read(&mut buf).await.unwrap_or(0) > 0 {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            drop(stream);
+        }
+    });
+    let c = builder().base_url(url).build().unwrap();
+    let e = c.chain("v3/x").request(Method::POST).json(&json!({"out_trade_no": "1217752501201407033233368018"})).send_empty().await.unwrap_err();
+    assert!(e.to_string().starts_with("transport error, the connection was closed before an answer:"), "{e}");
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "sent once, re-sent once");
 }

@@ -122,10 +122,11 @@ impl Client {
 async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<PlatformCertificate>, Error> {
     let request = client.chain("v3/certificates").request(Method::GET);
     let signed = sign_request(&client.inner, request.parts, crypto::unix_now(), &crypto::nonce())?;
-    let response = http.execute(signed.request).await.map_err(Error::Transport)?;
+    let (inner, started, total) = (&client.inner, std::time::Instant::now(), client.inner.http_config_timeout());
+    let response = http.execute(signed.request).await.map_err(|e| inner.transport_error(e, started, total, false))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(Error::Transport)?;
+    let body = response.bytes().await.map_err(|e| inner.transport_error(e, started, total, true))?;
     if !(200..300).contains(&status) {
         return Err(api_error(status, &headers, &body));
     }

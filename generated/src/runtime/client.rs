@@ -16,6 +16,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`ClientBuilder::read_timeout`]: the longest silence between two reads.
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default of [`ClientBuilder::pool_idle_timeout`]: below WeChat Pay's ~8 s keep-alive.
 const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -59,7 +61,34 @@ struct HttpConfig {
     user_agent: String,
     connect_timeout: Duration,
     timeout: Duration,
+    read_timeout: Duration,
     pool_idle_timeout: Duration,
+}
+
+impl Inner {
+    /// A failed exchange as an [`Error`]: a timeout says which timeout fired, after how long,
+    /// and whether the body had started (`started`: when the attempt began; `total`: its
+    /// whole-request timeout); anything else is [`Error::Transport`].
+    pub(crate) fn transport_error(&self, e: reqwest::Error, started: std::time::Instant, total: Duration, body: bool) -> Error {
+        use super::error::Timeout;
+        if !e.is_timeout() {
+            return Error::Transport(e);
+        }
+        let c = &self.http_config;
+        let (which, after) = if e.is_connect() {
+            (Timeout::Connect, c.connect_timeout)
+        } else if started.elapsed() + Duration::from_millis(20) >= total || c.read_timeout >= total {
+            (Timeout::Total, total)
+        } else {
+            (Timeout::ReadIdle, c.read_timeout)
+        };
+        Error::Timeout { which, after, while_reading_body: body, source: e }
+    }
+
+    /// The whole-request timeout of a JSON call.
+    pub(crate) fn http_config_timeout(&self) -> Duration {
+        self.http_config.timeout
+    }
 }
 
 impl HttpConfig {
@@ -68,6 +97,7 @@ impl HttpConfig {
             .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
+            .read_timeout(self.read_timeout)
             // WeChat Pay closes keep-alive connections idle for about 8 s: never reuse one idle
             // that long (a request written into a connection the server is closing is lost).
             .pool_idle_timeout(self.pool_idle_timeout)
@@ -331,6 +361,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     connect_timeout: Duration,
     timeout: Duration,
+    read_timeout: Duration,
     pool_idle_timeout: Duration,
     error: Option<Error>,
     /// Retries, failover, download timeout (options in `retry.rs`).
@@ -353,6 +384,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             error: None,
             transport: Transport::default(),
@@ -373,6 +405,8 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -537,9 +571,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Whole-request timeout (connect, send, read the body), default 30 s.
+    /// Whole-request timeout (connect, send, read the body), default 30 s. A file download
+    /// has its own ([`ClientBuilder::download_timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The longest silence of the server while the client waits for the answer or reads its
+    /// body, default 10 s: a server that stops sending fails the call then (an
+    /// [`Error::Timeout`] naming this timeout) rather than at the whole-request timeout.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
         self
     }
 
@@ -605,6 +648,7 @@ impl ClientBuilder {
             user_agent: self.user_agent.unwrap_or_else(default_user_agent),
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
+            read_timeout: self.read_timeout,
             pool_idle_timeout: self.pool_idle_timeout,
         };
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {

@@ -14,6 +14,23 @@ pub enum Error {
     #[error("transport error, {cause}: {0}", cause = transport_cause(.0))]
     Transport(#[source] reqwest::Error),
 
+    /// No (complete) answer in time: which timeout fired, after how long, and whether the
+    /// body had begun (`connect timeout: no connection within 10 s`, `no answer within 30 s
+    /// (timeout)`, `the body stalled: nothing for 10 s (read timeout)`). Retryable, like a
+    /// [`Error::Transport`] timeout: see [`Error::is_retryable`] for what a retry may mean.
+    #[error("transport error, {}: {source}", TimeoutText { which: *which, after: *after, body: *while_reading_body })]
+    Timeout {
+        /// The timeout that fired.
+        which: Timeout,
+        /// Its length.
+        after: std::time::Duration,
+        /// The answer's status and headers had come; its body stalled.
+        while_reading_body: bool,
+        /// What the HTTP client reported.
+        #[source]
+        source: reqwest::Error,
+    },
+
     /// The platform answered with a non-2xx status, or with `202 Accepted` and its
     /// `{"code": …}` where a result was expected (no result yet: codepay's `USERPAYING`, the user
     /// is entering the password; query the order later). A 202 is verified like any 2xx first.
@@ -131,6 +148,55 @@ pub enum Error {
     },
 }
 
+/// Which timeout of the client fired (see [`Error::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timeout {
+    /// [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout): no connection.
+    Connect,
+    /// [`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout): the server was
+    /// silent that long.
+    ReadIdle,
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) (or the download timeout): the
+    /// whole exchange took that long.
+    Total,
+}
+
+struct TimeoutText {
+    which: Timeout,
+    after: std::time::Duration,
+    body: bool,
+}
+
+impl fmt::Display for TimeoutText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = Seconds(self.after);
+        match (self.which, self.body) {
+            (Timeout::Connect, _) => write!(f, "connect timeout: no connection within {n}"),
+            (Timeout::ReadIdle, false) => write!(f, "no answer: the server was silent for {n} (read timeout)"),
+            (Timeout::Total, false) => write!(f, "no answer within {n} (timeout)"),
+            (Timeout::ReadIdle, true) => write!(f, "the body stalled: nothing for {n} (read timeout)"),
+            (Timeout::Total, true) => write!(f, "the body stalled: not complete within {n} (timeout)"),
+        }
+    }
+}
+
+/// `300 ms`, `10 s`, `1.5 s`.
+struct Seconds(std::time::Duration);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms} ms")
+        } else if ms % 1000 == 0 {
+            write!(f, "{} s", ms / 1000)
+        } else {
+            write!(f, "{} s", self.0.as_secs_f64())
+        }
+    }
+}
+
 /// What happened to a request that got no usable answer, in words: the first thing the
 /// `Display` of [`Error::Transport`] says (reqwest's own message, `error sending request for
 /// url (…)`, says the same for all of them).
@@ -220,8 +286,8 @@ impl Error {
     /// Whether sending the **same** request again later may succeed.
     ///
     /// Retryable:
-    /// * [`Error::Transport`] that is a timeout or a connection failure (refused, reset while
-    ///   connecting, DNS, TLS handshake);
+    /// * [`Error::Timeout`], and [`Error::Transport`] that is a connection failure (refused,
+    ///   reset while connecting, DNS, TLS handshake);
     /// * [`Error::Api`] with a 5xx status, or 429 Too Many Requests;
     /// * [`Error::Api`] with code `SYSTEM_ERROR` (系统异常), `FREQUENCY_LIMITED` (频率超限: retry
     ///   with backoff) or `BANK_ERROR` (银行系统异常: the documented advice is to call again
@@ -239,6 +305,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(e) => e.is_timeout() || e.is_connect(),
+            Error::Timeout { .. } => true,
             Error::Api { status, code, .. } => {
                 *status >= 500
                     || *status == 429
@@ -248,11 +315,43 @@ impl Error {
         }
     }
 
+    /// The connection was closed (or reset) before a single byte of the answer came: what a
+    /// request meets when it is written into a pooled connection the server is closing for
+    /// being idle (WeChat Pay closes them after about 8 s). The server closed without reading
+    /// it; the client cannot tell this from a server that read it and then dropped the
+    /// connection, so it is sent again once (not more), with the same body: the operations that
+    /// create something are idempotent on the merchant's number (`out_trade_no`, …), which is
+    /// also what makes [`Error::is_retryable`] timeouts safe to retry. (A request that had not
+    /// been written at all is re-sent by the HTTP client itself.)
+    pub(crate) fn is_closed_unanswered(&self) -> bool {
+        use std::error::Error as _;
+        let Error::Transport(e) = self else { return false };
+        if e.is_timeout() || e.is_connect() || e.is_body() || e.is_decode() || e.status().is_some() {
+            return false;
+        }
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(h) = s.downcast_ref::<hyper::Error>() {
+                if h.is_incomplete_message() {
+                    return true;
+                }
+            }
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                if matches!(io.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe) {
+                    return true;
+                }
+            }
+            source = s.source();
+        }
+        false
+    }
+
     /// Whether the request never reached a server (connection refused, DNS, TLS handshake,
     /// connect timeout): the case where [`ClientBuilder::failover`](crate::ClientBuilder::failover)
     /// tries the backup host.
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_connect())
+            || matches!(self, Error::Timeout { which: Timeout::Connect, .. })
     }
 }
 

@@ -32,6 +32,9 @@ mod response;
 mod retry;
 mod sensitive;
 mod upload;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 #[cfg(test)]
 mod tests;
@@ -42,7 +45,7 @@ pub use reqwest::Method;
 
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
-pub use error::{EnvelopeError, Error, VerificationError};
+pub use error::{EnvelopeError, Error, Timeout, VerificationError};
 pub use certificates::PlatformCertificate;
 pub use notify::{
     ApiV3Key, EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,

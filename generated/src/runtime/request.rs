@@ -430,7 +430,20 @@ impl Received {
 pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
 
 fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
-    let verified = received.into_verified()?;
+    decode_verified(received.into_verified()?)
+}
+
+/// [`decode_json`] of a verified buffered answer, for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn decode_json_buffered<T: serde::de::DeserializeOwned>(
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<T, Error> {
+    decode_verified(Verified { status, headers, body })
+}
+
+fn decode_verified<T: serde::de::DeserializeOwned>(verified: Verified) -> Result<T, Error> {
     // `202 Accepted` with the platform's `{"code": …}` where a result is expected: accepted,
     // no result yet (codepay's `USERPAYING`: the user is entering the password; query the order
     // later). It is its own answer, never a result with every field `None`. (An empty 202, the
@@ -786,10 +799,18 @@ pub(crate) async fn execute(
     let mut base = primary;
     let mut failed_over = false;
     let mut retries = 0;
+    let mut resent = false;
     loop {
         match attempt(client, http, &prepared, base, stream).await {
             Ok(received) => return Ok(received),
             Err(error) => {
+                // The stale keep-alive race: the server closed the connection (idle too long)
+                // as the request went out, and answered nothing. Sent once more, at once, on a
+                // new connection; the same body (see `Error::is_closed_unanswered`).
+                if !resent && error.is_closed_unanswered() {
+                    resent = true;
+                    continue;
+                }
                 if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
                     base = backup;
                     failed_over = true;
@@ -824,10 +845,15 @@ fn name_the_wechatpay_key(client: &Client, parts: &mut Parts) {
 /// How much of an error body is read (and kept in [`Error::Api`]).
 const ERROR_BODY_LIMIT: usize = 64 << 10;
 
-/// Reads the body up to `limit` bytes; `true` when there was more (not read).
-async fn read_at_most(mut response: reqwest::Response, limit: usize) -> Result<(Bytes, bool), Error> {
+/// Reads the body up to `limit` bytes; `true` when there was more (not read). `fail` turns a
+/// read error into the call's error.
+async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+    fail: impl Fn(reqwest::Error) -> Error,
+) -> Result<(Bytes, bool), Error> {
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(Error::Transport)? {
+    while let Some(chunk) = response.chunk().await.map_err(&fail)? {
         if body.len() + chunk.len() > limit {
             let room = limit - body.len();
             body.extend_from_slice(&chunk[..room]);
@@ -849,14 +875,17 @@ async fn attempt(
     let inner: &Inner = &client.inner;
     let nonce = crypto::nonce();
     let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
+    let total = if stream { inner.transport.download_timeout } else { inner.http_config_timeout() };
     if stream {
-        *signed.request.timeout_mut() = Some(inner.transport.download_timeout);
+        *signed.request.timeout_mut() = Some(total);
     }
-    let response = http.execute(signed.request).await.map_err(Error::Transport)?;
+    let started = std::time::Instant::now();
+    let response = http.execute(signed.request).await.map_err(|e| inner.transport_error(e, started, total, false))?;
+    let in_body = |e| inner.transport_error(e, started, total, true);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     if !(200..300).contains(&status) {
-        let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT).await?;
+        let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT, in_body).await?;
         if cut {
             body = [&body[..], b"\n[... cut: the error body is longer than 64 KiB]"].concat().into();
         }
@@ -878,10 +907,10 @@ async fn attempt(
         })));
     }
     let body = if stream {
-        response.bytes().await.map_err(Error::Transport)?
+        response.bytes().await.map_err(in_body)?
     } else {
         let limit = inner.transport.max_response_body;
-        match read_at_most(response, limit).await? {
+        match read_at_most(response, limit, in_body).await? {
             (_, true) => return Err(Error::BodyTooLarge { limit }),
             (body, false) => body,
         }
