@@ -448,7 +448,8 @@ impl ClientBuilder {
     /// The merchant private key, read from a PEM file (`apiclient_key.pem`).
     pub fn private_key_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
-        match read_file("private key", path).and_then(|text| {
+        // The key file's text is wiped when dropped.
+        match read_file("private key", path).map(zeroize::Zeroizing::new).and_then(|text| {
             crypto::load_private_key(&text)
                 .map_err(|e| Error::Config(format!("private key {}: {e}", path.display())))
         }) {

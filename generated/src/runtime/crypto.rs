@@ -179,14 +179,19 @@ fn tags(blocks: &[pem::Pem]) -> String {
 
 pub(crate) fn load_private_key(text: &str) -> Result<RsaSigner, String> {
     let blocks = pem_blocks(text)?;
-    for block in &blocks {
-        match block.tag() {
+    let found = tags(&blocks);
+    // The decoded key bytes are wiped when dropped, whichever block is used.
+    let blocks: Vec<(String, zeroize::Zeroizing<Vec<u8>>)> = blocks
+        .into_iter()
+        .map(|b| (b.tag().to_owned(), zeroize::Zeroizing::new(b.into_contents())))
+        .collect();
+    for (tag, der) in &blocks {
+        match tag.as_str() {
             "PRIVATE KEY" => {
-                return signer_from_pkcs8(block.contents())
-                    .map_err(|e| format!("BEGIN PRIVATE KEY is not a usable RSA key: {e}"));
+                return signer_from_pkcs8(der).map_err(|e| format!("BEGIN PRIVATE KEY is not a usable RSA key: {e}"));
             }
             "RSA PRIVATE KEY" => {
-                return signer_from_pkcs1(block.contents())
+                return signer_from_pkcs1(der)
                     .map_err(|e| format!("BEGIN RSA PRIVATE KEY is not a usable RSA key: {e}"));
             }
             "ENCRYPTED PRIVATE KEY" => {
@@ -197,10 +202,7 @@ pub(crate) fn load_private_key(text: &str) -> Result<RsaSigner, String> {
             _ => {}
         }
     }
-    Err(format!(
-        "no private key found (expected BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY, found {})",
-        tags(&blocks)
-    ))
+    Err(format!("no private key found (expected BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY, found {found})"))
 }
 
 /// An RSA public key of WeChat Pay: verifies signatures (PKCS#1 v1.5 SHA-256) and encrypts
