@@ -92,7 +92,7 @@ fn shared_type_features(api: &Api, groups: &BTreeMap<String, String>) -> BTreeMa
             Ty::Shared(n) => {
                 out.insert(n.clone());
             }
-            Ty::Vec(t) => refs(t, out),
+            Ty::Vec(t) | Ty::JsonText(t) => refs(t, out),
             _ => {}
         }
     }
@@ -290,6 +290,7 @@ fn operations_table(api: &Api) -> String {
             Ty::Bool => "bool".into(),
             Ty::Json => "::serde_json::Value".into(),
             Ty::Vec(t) => format!("::std::vec::Vec<{}>", abs(t, module)),
+            Ty::JsonText(t) => format!("$crate::runtime::JsonText<{}>", abs(t, module)),
             Ty::Local(n) => format!("{module}::{n}"),
             Ty::Shared(n) => format!("$crate::types::{n}"),
         }
@@ -871,6 +872,14 @@ impl Emitter {
             let wire = &f.wire;
             let id = ident(&f.ident);
             let list = matches!(f.ty, Ty::Vec(_));
+            if matches!(f.ty, Ty::JsonText(_)) {
+                chain.extend(if f.required {
+                    quote!(.query_json(#wire, &request.#id))
+                } else {
+                    quote!(.query_json_opt(#wire, request.#id.as_ref()))
+                });
+                continue;
+            }
             chain.extend(match (f.required, list) {
                 (true, false) => quote!(.query(#wire, &request.#id)),
                 (false, false) => quote!(.query_opt(#wire, request.#id.as_ref())),
@@ -951,6 +960,11 @@ impl Emitter {
                 } else {
                     quote!(::std::vec::Vec<#t>)
                 }
+            }
+            Ty::JsonText(t) => {
+                let t = self.ty(t, in_shared);
+                let rt = &self.rt;
+                quote!(#rt::JsonText<#t>)
             }
             Ty::Local(n) => {
                 let n = ident(n);

@@ -145,6 +145,8 @@ pub enum Ty {
     /// Any JSON value.
     Json,
     Vec(Box<Ty>),
+    /// A string holding the JSON of this type (the spec's `json:`): `runtime::JsonText<T>`.
+    JsonText(Box<Ty>),
     /// A type of the same node module.
     Local(String),
     /// A shared type (`types::Name`).
@@ -925,6 +927,12 @@ impl Builder {
         types: &mut Vec<TypeDef>,
     ) -> Field {
         let f = self.field(name, schema, loc, parent, kind, types);
+        if matches!(f.ty, Ty::JsonText(_)) {
+            if kind != FieldKind::Query {
+                self.errors.push(loc.join("json").error("JSON text (`json`) is a body field or a query parameter, not a header or a form part"));
+            }
+            return f;
+        }
         let is_scalar = |t: &Ty| match t {
             Ty::Vec(_) | Ty::Json => false,
             Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
@@ -996,6 +1004,17 @@ impl Builder {
                 )));
             }
             return Ty::Shared(name.clone());
+        }
+        if let Some(inner) = &schema.json {
+            if schema.ty.as_deref().unwrap_or("string") != "string"
+                || schema.properties.is_some()
+                || schema.items.is_some()
+                || schema.enum_.is_some()
+                || inner.json.is_some()
+            {
+                self.errors.push(loc.error("JSON text (`json`) is a `string` whose JSON's shape is given under `json`"));
+            }
+            return Ty::JsonText(Box::new(self.ty(inner, hint, &loc.join("json"), out, shared)));
         }
         let declared = schema.ty.as_deref();
         let inferred = match declared {

@@ -195,7 +195,7 @@ fn candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
 fn holds(ty: &Ty, name: &str) -> bool {
     match ty {
         Ty::Local(n) => n == name,
-        Ty::Vec(t) => holds(t, name),
+        Ty::Vec(t) | Ty::JsonText(t) => holds(t, name),
         _ => false,
     }
 }
@@ -207,7 +207,7 @@ fn rename(ty: &mut Ty, to: &dyn Fn(&str) -> Option<String>) {
                 *n = shared;
             }
         }
-        Ty::Vec(t) => rename(t, to),
+        Ty::Vec(t) | Ty::JsonText(t) => rename(t, to),
         _ => {}
     }
 }
@@ -280,6 +280,7 @@ fn shape<'a>(t: &'a TypeDef, types: &'a [TypeDef], keys: &mut HashMap<&'a str, S
 fn ty_shape<'a>(ty: &Ty, types: &'a [TypeDef], keys: &mut HashMap<&'a str, String>) -> String {
     match ty {
         Ty::Vec(inner) => format!("Vec<{}>", ty_shape(inner, types, keys)),
+        Ty::JsonText(inner) => format!("JsonText<{}>", ty_shape(inner, types, keys)),
         Ty::Local(name) => match types.iter().find(|t| t.name == *name) {
             Some(t) => format!("({})", shape(t, types, keys)),
             None => format!("local {name}"),

@@ -157,6 +157,10 @@ pub struct Schema {
     pub sensitive: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub deprecated: bool,
+    /// On a `string` query parameter: the value is JSON text of this shape
+    /// (`partner={"type":"APPID","appid":"wx…"}`). The field is typed by it and sent as its JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Box<Schema>>,
 }
 
 /// One allowed value of an enum: a bare value, or a value with its meaning.

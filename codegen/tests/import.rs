@@ -78,11 +78,11 @@ fn has_line(s: &ImportSummary, prefix: &str, contains: &str) {
 #[test]
 fn fixture_counts_and_round_trip() {
     let (s, out) = run("counts");
-    assert_eq!(s.ops_read, 30, "{s}");
-    assert_eq!(s.ops_written, 27, "{s}");
+    assert_eq!(s.ops_read, 31, "{s}");
+    assert_eq!(s.ops_written, 28, "{s}");
     assert_eq!(s.skipped_ops.len(), 3, "{s}");
     assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
-    assert_eq!(s.files_written, 20);
+    assert_eq!(s.files_written, 21);
     assert_eq!(s.types_files, [PathBuf::from("types/Common.yaml"), PathBuf::from("types/Other.yaml")]);
     assert_eq!(s.shared_types, 6);
     assert_eq!(s.skipped_files, vec![(PathBuf::from("v2/pay/micropay.yaml"), "v2 XML out of scope".to_owned())]);
@@ -100,10 +100,10 @@ fn fixture_counts_and_round_trip() {
             n += 1;
         }
     }
-    assert_eq!(n, 20);
+    assert_eq!(n, 21);
     assert_eq!(types(&out).len(), 6);
     let text = s.to_string();
-    assert!(text.contains("operations: 30 read, 27 written"), "{text}");
+    assert!(text.contains("operations: 31 read, 28 written"), "{text}");
     assert!(text.contains("shared types: 6 in 2 types files"), "{text}");
     assert!(text.contains("ref-no-slash"), "{text}");
     assert!(text.contains("from 2 or more places"), "{text}");
@@ -431,15 +431,17 @@ fn inexpressible_operations_are_skipped_with_reasons() {
     assert!(s.skipped_ops[1].reason.contains("'meta' part at v3/skips/upload.yaml:10 has no schema"), "{}", s.skipped_ops[1].reason);
     let by = s.skipped_by_reason();
     assert_eq!(by["multipart/form-data upload"], 1);
-    // A file whose operations are all skipped is not written; x-json stays a plain string.
+    // A file whose operations are all skipped is not written; x-json types the string's JSON.
     assert!(!out.join("v3/webhooks.yaml").exists());
     let upload = read(&out, "v3/skips/upload.yaml");
     assert!(upload.post.is_none() && upload.get.is_some(), "the other operation of the file is written");
     let post = read(&out, "v3/skips/host.yaml").post.unwrap();
     assert_eq!(body(&post)["partner"].ty.as_deref(), Some("string"));
     assert_eq!(body(&post)["partner"].format.as_deref(), Some("jsonObjectLike"));
+    let json = body(&post)["partner"].json.as_deref().expect("x-json kept as json:");
+    assert!(json.properties.as_ref().is_some_and(|p| !p.is_empty()), "{json:?}");
     has_line(&s, "v3/skips/host.yaml:22:", "x-json");
-    assert_eq!(s.dropped_keywords["x-json"], 1);
+    assert!(!s.dropped_keywords.contains_key("x-json"));
 }
 
 #[test]
@@ -686,4 +688,25 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Properties that become one Rust field (`self`/`Self`, `aB`/`a_b`, a query parameter and a
+/// body field) are reported by the importer and the later one left out, so that the output
+/// always generates (issue 9, item 18).
+#[test]
+fn names_that_become_one_field_are_a_repair_at_import() {
+    let (s, out) = run("collide");
+    let post = read(&out, "v3/misc/collide.yaml").post.unwrap();
+    let props = body(&post);
+    assert!(props.contains_key("self") && !props.contains_key("Self"), "{:?}", props.keys());
+    assert!(!props.contains_key("pay_auth_no"), "the query parameter payAuthNo has the field first");
+    assert!(post.query.contains_key("payAuthNo"));
+    let inner = props["inner"].properties.as_ref().unwrap();
+    assert!(inner.contains_key("a_b") && !inner.contains_key("aB"));
+    has_line(&s, "v3/misc/collide.yaml:", "'self' and 'Self' both become the Rust field `self_`: 'Self' is left out");
+    has_line(&s, "v3/misc/collide.yaml:", "'payAuthNo' and 'pay_auth_no' both become the Rust field `pay_auth_no`");
+    has_line(&s, "v3/misc/collide.yaml:", "'a_b' and 'aB' both become the Rust field `a_b`");
+    // The output generates.
+    let loaded = wechatpay_codegen::load::load_dir(&out).unwrap();
+    wechatpay_codegen::ir::build(&loaded).unwrap_or_else(|e| panic!("{e}"));
 }

@@ -364,3 +364,14 @@ fn a_big_spec_file_reports_the_right_line() {
     assert!(e[0].starts_with("v3/a.yaml:40005:16: post.body.properties.field7.type: unknown type `int`"), "{e:?}");
     assert!(e[1].starts_with("v3/a.yaml:40006:7: post.body.properties.Field_7: the properties `field_7` and `Field_7` both become the field `field_7`"), "{e:?}");
 }
+
+#[test]
+fn json_text_is_a_string_body_field_or_query_parameter() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  headers:\n    X-Data: {type: string, json: {properties: {a: {type: string}}}}\n  body:\n    properties:\n      b: {type: integer, json: {properties: {a: {type: string}}}}\n",
+    )]);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].starts_with("v3/a.yaml:4:28: post.headers.X-Data.json: JSON text (`json`) is a body field or a query parameter"), "{e:?}");
+    assert!(e[1].starts_with("v3/a.yaml:7:7: post.body.properties.b: JSON text (`json`) is a `string`"), "{e:?}");
+}

@@ -83,6 +83,7 @@ fn describe(types: Types<'_>, ty: &Ty) -> String {
         Ty::Bool => "a boolean".into(),
         Ty::Json => "any JSON".into(),
         Ty::Vec(_) => "an array".into(),
+        Ty::JsonText(inner) => format!("a string holding JSON ({})", describe(types, inner)),
         Ty::Local(_) | Ty::Shared(_) => match types.resolve(ty).map(|t| &t.kind) {
             Some(TypeKind::Enum(_)) => "a string (enum)".into(),
             _ => "an object".into(),
@@ -164,6 +165,11 @@ pub fn check_value(types: Types<'_>, ty: &Ty, value: &Value, path: &str, mode: M
             }
         }
         Ty::Json => {}
+        Ty::JsonText(inner) => match value.as_str().map(serde_json::from_str::<Value>) {
+            Some(Ok(v)) => check_value(types, inner, &v, path, mode, report),
+            Some(Err(e)) => report.errors.push(format!("field `{path}`: a string holding JSON, but it is not JSON ({e})")),
+            None => wrong(report),
+        },
         Ty::Vec(item) => match value {
             Value::Array(items) => {
                 for (i, v) in items.iter().enumerate() {
@@ -263,6 +269,11 @@ fn check_int_values(f: &Field, v: &Value, path: &str, report: &mut Report) {
 
 /// Parses a query/path/header text as the scalar type `ty` and checks it.
 fn check_text(types: Types<'_>, ty: &Ty, text: &str, what: &str, report: &mut Report) {
+    if let Ty::JsonText(_) = ty {
+        // The text is the JSON: checked as the string value it is.
+        check_value(types, ty, &Value::String(text.to_owned()), what, Mode::Request, report);
+        return;
+    }
     if let Ty::Vec(item) = ty {
         // Query arrays are sent comma-separated (`?types=A,B`).
         for part in text.split(',') {
@@ -467,6 +478,7 @@ fn example_at(types: Types<'_>, ty: &Ty, field: Option<&Field>, depth: usize) ->
         Ty::Bool => Value::Bool(true),
         Ty::Json => Value::Object(Map::new()),
         Ty::Vec(item) => Value::Array(vec![example_at(types, item, None, depth + 1)]),
+        Ty::JsonText(inner) => Value::String(example_at(types, inner, None, depth + 1).to_string()),
         Ty::Local(_) | Ty::Shared(_) => match types.resolve(ty).map(|d| &d.kind) {
             Some(TypeKind::Enum(variants)) => Value::String(
                 variants.first().map(|v| v.value.clone()).unwrap_or_default(),

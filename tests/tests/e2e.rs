@@ -1049,3 +1049,29 @@ async fn a_202_in_progress_is_its_own_answer() {
     let e = client(&server).v3().pay().transactions().codepay().post(&request).await.unwrap_err();
     assert!(matches!(e, Error::Verification(_)), "{e:?}");
 }
+
+/// A query parameter that carries JSON (`partner={"type":"APPID",…}`, the spec's `json:`) is
+/// typed, sent as its JSON text, and checked by the platform's signature like any query
+/// (issue 9, item 18).
+#[tokio::test]
+async fn a_json_text_query_parameter_is_sent_as_its_json() {
+    use wechatpay::runtime::JsonText;
+    use wechatpay::v3::marketing::partnerships::{GetRequest, GetRequestPartner};
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on("GET", "/v3/marketing/partnerships", Reply::json(200, json!({"limit": 10, "offset": 0})));
+    let partner = GetRequestPartner {
+        type_: wechatpay::v3::marketing::models::RequestType::Appid,
+        appid: Some("wx4e1916a585d1f4e9".into()),
+        merchant_id: None,
+    };
+    let request = GetRequest { partner: Some(JsonText(partner)), limit: Some(10), ..Default::default() };
+    let answer = client(&server).v3().marketing().partnerships().get(&request).await.unwrap();
+    assert_eq!((answer.limit, answer.offset), (10, 0));
+    let sent = server.last_request();
+    assert_eq!(sent.auth, Ok(()));
+    let query = sent.query().unwrap();
+    let partner = query.split('&').find_map(|p| p.strip_prefix("partner=")).unwrap();
+    let text = percent_encoding::percent_decode_str(partner).decode_utf8().unwrap();
+    assert_eq!(text, r#"{"type":"APPID","appid":"wx4e1916a585d1f4e9"}"#);
+    assert!(query.ends_with("&limit=10"), "{query}");
+}

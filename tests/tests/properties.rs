@@ -127,6 +127,9 @@ impl Schemas {
     /// Any JSON `s` allows: every required property, each optional one or not, up to two array
     /// elements, the integer range of its format, a listed enum value or another one.
     fn strategy(&self, s: &Schema, depth: usize) -> BoxedStrategy<Value> {
+        if let Some(inner) = &s.json {
+            return self.strategy(inner, depth + 1).prop_map(|v| Value::String(v.to_string())).boxed();
+        }
         if let Some(r) = &s.ref_ {
             return self.strategy(&self.types[r], depth + 1);
         }
@@ -171,6 +174,19 @@ impl Schemas {
     }
 }
 
+/// JSON carried as text (`json:`) compared as the JSON it holds (its keys in any order).
+fn unfold(v: Value) -> Value {
+    match v {
+        Value::String(s) => match serde_json::from_str::<Value>(&s) {
+            Ok(inner @ (Value::Object(_) | Value::Array(_))) => json!({"json text": unfold(inner)}),
+            _ => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(unfold).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, unfold(v))).collect()),
+        other => other,
+    }
+}
+
 #[test]
 fn generated_types_round_trip_any_json_their_schema_allows() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
@@ -212,7 +228,7 @@ fn generated_types_round_trip_any_json_their_schema_allows() {
                     .run(&strategy, |value| {
                         let bytes = serde_json::to_vec(&value).unwrap();
                         let back = trip(&bytes).map_err(|e| TestCaseError::fail(format!("decode: {e}")))?;
-                        prop_assert_eq!(back, value);
+                        prop_assert_eq!(unfold(back), unfold(value));
                         Ok(())
                     })
                     .unwrap_or_else(|e| panic!("{kind} of {method} {}: {e}", p.url));

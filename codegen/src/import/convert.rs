@@ -1,5 +1,6 @@
 //! Conversion of one path file (and the definitions it references) into a [`PathFile`].
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -433,6 +434,9 @@ impl<'a> Conv<'a> {
                             );
                         }
                         "header" => {
+                            if s.json.take().is_some() {
+                                self.note(ploc, "x-json", format!("header '{name}' carries JSON text: read as a plain string"));
+                            }
                             if s.ty.as_deref() != Some("string") {
                                 self.note(ploc, "header-type", format!("header '{name}' read as string"));
                                 s.ty = Some("string".into());
@@ -441,6 +445,9 @@ impl<'a> Conv<'a> {
                             op.headers.insert(name, s);
                         }
                         _ => {
+                            if s.json.take().is_some() {
+                                self.note(ploc, "x-json", format!("path parameter '{name}' carries JSON text: read as a plain string"));
+                            }
                             path_params.insert(name, (s, ploc.clone()));
                         }
                     }
@@ -479,6 +486,21 @@ impl<'a> Conv<'a> {
                     self.note(&kloc, "sensitive-unknown", format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"));
                 }
             }
+        }
+
+        // The request struct holds the query parameters, headers, body fields and form parts
+        // side by side: two that become one Rust field cannot both be kept.
+        let mut taken = HashMap::new();
+        self.drop_field_collisions(&mut op.query, loc, &mut taken);
+        self.drop_field_collisions(&mut op.headers, loc, &mut taken);
+        if let Some(props) = op.body.as_mut().and_then(|b| b.properties.as_mut()) {
+            self.drop_field_collisions(props, loc, &mut taken);
+        }
+        if let Some(up) = op.upload.as_mut() {
+            if let Some(props) = up.meta.properties.as_mut() {
+                self.drop_field_collisions(props, loc, &mut taken);
+            }
+            self.drop_field_collisions(&mut up.fields, loc, &mut taken);
         }
 
         // Response.
@@ -547,6 +569,31 @@ impl<'a> Conv<'a> {
             op.response = Some(response);
         }
         Ok(op)
+    }
+
+    /// Properties (or parameters) whose names become one Rust field (`self` and `Self`,
+    /// `payAuthNo` and `pay_auth_no`; `taken`: field → the name that has it) cannot be
+    /// generated side by side: the later one is dropped, with a repair line saying which.
+    fn drop_field_collisions(&mut self, map: &mut IndexMap<String, Schema>, loc: &Loc, taken: &mut HashMap<String, String>) {
+        let mut dropped = Vec::new();
+        for name in map.keys() {
+            let field = crate::naming::field(name);
+            match taken.get(&field) {
+                Some(first) => dropped.push((name.clone(), first.clone(), field)),
+                None => {
+                    taken.insert(field, name.clone());
+                }
+            }
+        }
+        for (name, first, field) in dropped {
+            map.shift_remove(&name);
+            let at = if loc.path.last().is_some_and(|p| matches!(p, Seg::Key(k) if k == "properties")) { loc.key(&name) } else { loc.clone() };
+            self.note(
+                &at,
+                "field-collision",
+                format!("'{first}' and '{name}' both become the Rust field `{field}`: '{name}' is left out (a hand edit may rename it)"),
+            );
+        }
     }
 
     /// A multipart/form-data upload: one `type: file` part, the `meta` part (its JSON shape is
@@ -1206,12 +1253,11 @@ impl<'a> Conv<'a> {
                     self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
                 }
                 "x-json" => {
-                    self.note(
-                        &kloc,
-                        "x-json",
-                        "x-json (the shape of the JSON carried in this string) is not imported: the field stays a plain string".into(),
-                    );
-                    self.imp.drop_keyword(&kloc, "x-json");
+                    // JSON carried as text in a string (`"qualifications": "[{…}]"`, a query
+                    // `partner={"type":"APPID"}`): typed by its shape (our `json:`).
+                    let inner = self.schema(val, &kloc, Mode::default())?;
+                    s.json = Some(Box::new(inner));
+                    self.note(&kloc, "x-json", "the JSON carried in this string is typed by its x-json shape (json:)".into());
                 }
                 "x-is-sensitive" => {
                     let names = str_list(Some(val));
@@ -1287,6 +1333,7 @@ impl<'a> Conv<'a> {
                         }
                     }
                 }
+                self.drop_field_collisions(&mut out, &ploc, &mut HashMap::new());
                 props = Some(out);
             }
             Some(Value::Null) => {

@@ -24,6 +24,7 @@ mod client;
 mod crypto;
 mod download;
 mod error;
+mod json_text;
 mod notify;
 mod object;
 mod paysign;
@@ -62,6 +63,7 @@ pub use sensitive::SensitiveCiphertext;
 pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};
 pub use response::{CallWithMeta, Response, ResponseFuture};
 pub use download::Download;
+pub use json_text::JsonText;
 pub use retry::{BACKUP_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
 pub use upload::{guess_content_type, Upload};
 

@@ -14,6 +14,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 
+use super::json_text::JsonText;
 use super::client::{Client, Inner, DEFAULT_BASE_URL};
 use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
@@ -205,6 +206,25 @@ impl<'a> Request<'a> {
     pub fn query_opt<V: Display>(self, name: &'static str, value: Option<&V>) -> Self {
         match value {
             Some(value) => self.query(name, value),
+            None => self,
+        }
+    }
+
+    /// Appends a query parameter whose value is the JSON text of `value`
+    /// (`partner={"type":"APPID"}`, percent-encoded); a serialisation error is returned when
+    /// the call runs.
+    pub fn query_json<V: serde::Serialize>(mut self, name: &'static str, value: &JsonText<V>) -> Self {
+        match serde_json::to_string(&value.0) {
+            Ok(text) => push_query(&mut self.parts.query, name, &text),
+            Err(e) => self.parts.fail(Error::Encode(e)),
+        }
+        self
+    }
+
+    /// [`query_json`](Self::query_json) when `value` is `Some`.
+    pub fn query_json_opt<V: serde::Serialize>(self, name: &'static str, value: Option<&JsonText<V>>) -> Self {
+        match value {
+            Some(value) => self.query_json(name, value),
             None => self,
         }
     }

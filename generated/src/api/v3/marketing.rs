@@ -5044,6 +5044,76 @@ pub mod models {
             }
         }
     }
+    /// 授权业务类别
+    ///
+    /// Used as `GetRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships`, `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostResponseAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestBusinessType {
+        /// `FAVOR_STOCK`
+        FavorStock,
+        /// `BUSIFAVOR_STOCK`
+        BusifavorStock,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestBusinessType {
+        FavorStock = "FAVOR_STOCK",
+        BusifavorStock = "BUSIFAVOR_STOCK",
+    });
+    /// 合作方信息
+    ///
+    /// Used as `GetRequestPartner` in `/v3/marketing/partnerships`, `PostRequestPartner` in `/v3/marketing/partnerships/build`, `PostRequestPartner` in `/v3/marketing/partnerships/terminate`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Partner {
+        /// 合作方类别
+        pub type_: RequestType,
+        /// 合作方APPID
+        ///
+        /// Example: `wx4e1916a585d1f4e9`
+        pub appid: Option<String>,
+        /// 合作方商户ID
+        ///
+        /// Example: `2480029552`
+        pub merchant_id: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Partner {
+        type_: "type" required,
+        appid: "appid" optional,
+        merchant_id: "merchant_id" optional,
+    });
+    impl Partner {
+        /// A `Partner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `Partner { appid: Some(…), ..Partner::new(…) }`.
+        #[inline]
+        pub fn new(type_: RequestType) -> Self {
+            Self {
+                type_,
+                appid: None,
+                merchant_id: None,
+            }
+        }
+    }
+    /// 合作方类别
+    ///
+    /// Used as `GetRequestPartnerType` in `/v3/marketing/partnerships`, `PostRequestPartnerType` in `/v3/marketing/partnerships/build`, `PostResponsePartnerType` in `/v3/marketing/partnerships/build`, `PostRequestPartnerType` in `/v3/marketing/partnerships/terminate`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestType {
+        /// `APPID`
+        Appid,
+        /// `MERCHANT`
+        Merchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(RequestType {
+        Appid = "APPID",
+        Merchant = "MERCHANT",
+    });
     /// Used as `PostRequest` in `/v3/marketing/partnerships/build`, `PostRequest` in `/v3/marketing/partnerships/terminate`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct IdempotencyKeyRequest {
@@ -5102,76 +5172,6 @@ pub mod models {
             }
         }
     }
-    /// 授权业务类别
-    ///
-    /// Used as `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostResponseAuthorizedDataBusinessType` in `/v3/marketing/partnerships/build`, `PostRequestAuthorizedDataBusinessType` in `/v3/marketing/partnerships/terminate`.
-    ///
-    /// A value this client does not know yet is kept as [`RequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum RequestBusinessType {
-        /// `FAVOR_STOCK`
-        FavorStock,
-        /// `BUSIFAVOR_STOCK`
-        BusifavorStock,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(RequestBusinessType {
-        FavorStock = "FAVOR_STOCK",
-        BusifavorStock = "BUSIFAVOR_STOCK",
-    });
-    /// 合作方信息
-    ///
-    /// Used as `PostRequestPartner` in `/v3/marketing/partnerships/build`, `PostRequestPartner` in `/v3/marketing/partnerships/terminate`.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Partner {
-        /// 合作方类别
-        pub type_: RequestType,
-        /// 合作方APPID
-        ///
-        /// Example: `wx4e1916a585d1f4e9`
-        pub appid: Option<String>,
-        /// 合作方商户ID
-        ///
-        /// Example: `2480029552`
-        pub merchant_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(Partner {
-        type_: "type" required,
-        appid: "appid" optional,
-        merchant_id: "merchant_id" optional,
-    });
-    impl Partner {
-        /// A `Partner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `Partner { appid: Some(…), ..Partner::new(…) }`.
-        #[inline]
-        pub fn new(type_: RequestType) -> Self {
-            Self {
-                type_,
-                appid: None,
-                merchant_id: None,
-            }
-        }
-    }
-    /// 合作方类别
-    ///
-    /// Used as `PostRequestPartnerType` in `/v3/marketing/partnerships/build`, `PostResponsePartnerType` in `/v3/marketing/partnerships/build`, `PostRequestPartnerType` in `/v3/marketing/partnerships/terminate`.
-    ///
-    /// A value this client does not know yet is kept as [`RequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum RequestType {
-        /// `APPID`
-        Appid,
-        /// `MERCHANT`
-        Merchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(RequestType {
-        Appid = "APPID",
-        Merchant = "MERCHANT",
-    });
     /// 活动状态
     ///
     /// Used as `GetRequestActivityStatus` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityStatus` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.

@@ -84,7 +84,9 @@ pub mod models {
         /// 要求提交的资料
         ///
         /// Example: `{"record_fields":[]}`
-        pub requested_item_info: Option<String>,
+        pub requested_item_info: Option<
+            ::wechatpay::runtime::JsonText<RequestedItemInfo>,
+        >,
     }
     ::wechatpay::runtime::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" optional,
@@ -201,6 +203,310 @@ pub mod models {
         VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
         ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
         Other = "OTHER",
+    });
+    /// Used as `GetResponseRequestedItemInfo` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfo` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RequestedItemInfo {
+        /// 资料项集合
+        pub record_fields: Vec<RecordFields>,
+    }
+    ::wechatpay::runtime::json_object!(RequestedItemInfo {
+        record_fields: "record_fields" required,
+    });
+    impl RequestedItemInfo {
+        /// A `RequestedItemInfo` of its required fields (`record_fields`).
+        #[inline]
+        pub fn new(record_fields: Vec<RecordFields>) -> Self {
+            Self { record_fields }
+        }
+    }
+    /// Used as `GetResponseRequestedItemInfoRecordFields` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFields` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFields` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RecordFields {
+        /// 资料项ID
+        pub item_id: Option<String>,
+        /// 资料项英文名
+        pub field_name: Option<String>,
+        /// 资料项中文名
+        pub name: Option<String>,
+        /// 资料项类型
+        ///
+        /// - `1`
+        ///
+        /// - `2`
+        ///
+        /// - `3`
+        ///
+        /// - `4`
+        ///
+        /// - `5`
+        ///
+        /// - `6`
+        pub type_: Option<i64>,
+        /// 补充资料项多值`JSON`格式
+        ///
+        /// Example: `[]`
+        pub repeated_field_data: Option<
+            ::wechatpay::runtime::JsonText<Vec<RepeatedFieldData>>,
+        >,
+        /// 资料项填写提示
+        pub tips: Option<String>,
+        /// 输入框占位文案
+        pub placeholder: Option<String>,
+        /// 叹号悬浮提示语
+        pub tooltip: Option<String>,
+        /// 是否必须提交
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub required: Option<i64>,
+        /// 提交内容需要加密
+        pub need_encrypt: Option<bool>,
+        /// 字符串校验规则
+        pub string_check_rule: Option<StringCheckRule>,
+        /// 枚举校验规则
+        pub enum_check_rule: Option<EnumCheckRule>,
+        /// 文件校验规则
+        pub file_check_rule: Option<FileCheckRule>,
+        /// 时间区间校验规则
+        pub time_interval_check_rule: Option<TimeIntervalCheckRule>,
+        /// 订单类型校验规则
+        pub order_interval_check_rule: Option<FileCheckRule>,
+        /// 资料项关联规则集合<br/>(不同资料项ID取交集*且*，相同资料项ID不同资料项值取并集*或*)
+        pub relations: Option<Vec<Relations>>,
+    }
+    ::wechatpay::runtime::json_object!(RecordFields {
+        item_id: "item_id" optional,
+        field_name: "field_name" optional,
+        name: "name" optional,
+        type_: "type" optional,
+        repeated_field_data: "repeated_field_data" optional,
+        tips: "tips" optional,
+        placeholder: "placeholder" optional,
+        tooltip: "tooltip" optional,
+        required: "required" optional,
+        need_encrypt: "need_encrypt" optional,
+        string_check_rule: "string_check_rule" optional,
+        enum_check_rule: "enum_check_rule" optional,
+        file_check_rule: "file_check_rule" optional,
+        time_interval_check_rule: "time_interval_check_rule" optional,
+        order_interval_check_rule: "order_interval_check_rule" optional,
+        relations: "relations" optional,
+    });
+    /// 枚举校验规则
+    ///
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsEnumCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct EnumCheckRule {
+        /// 最小列表长度
+        pub min_list_length: Option<i64>,
+        /// 最大列表长度
+        pub max_list_length: Option<i64>,
+        /// `enum_values`
+        pub enum_values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(EnumCheckRule {
+        min_list_length: "min_list_length" optional,
+        max_list_length: "max_list_length" optional,
+        enum_values: "enum_values" optional,
+    });
+    /// 文件校验规则
+    ///
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `PostRequestSubmitDataRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsFileCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`, `GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct FileCheckRule {
+        /// 最小列表长度
+        pub min_list_length: Option<i64>,
+        /// 最大列表长度
+        pub max_list_length: Option<i64>,
+        /// 限制提交的文件后缀
+        pub enum_file_exts: Option<Vec<EnumFileExts>>,
+        /// 限制文件提交大小，单位M
+        pub max_file_size: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(FileCheckRule {
+        min_list_length: "min_list_length" optional,
+        max_list_length: "max_list_length" optional,
+        enum_file_exts: "enum_file_exts" optional,
+        max_file_size: "max_file_size" optional,
+    });
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsFileCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `PostRequestSubmitDataRecordFieldsOrderIntervalCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`, `GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`EnumFileExts::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EnumFileExts {
+        /// `png`
+        Png,
+        /// `jpg`
+        Jpg,
+        /// `jpeg`
+        Jpeg,
+        /// `mp4`
+        Mp4,
+        /// `avi`
+        Avi,
+        /// `mov`
+        Mov,
+        /// `wmv`
+        Wmv,
+        /// `pdf`
+        Pdf,
+        /// `doc`
+        Doc,
+        /// `docx`
+        Docx,
+        /// `csv`
+        Csv,
+        /// `xlsx`
+        Xlsx,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(EnumFileExts {
+        Png = "png",
+        Jpg = "jpg",
+        Jpeg = "jpeg",
+        Mp4 = "mp4",
+        Avi = "avi",
+        Mov = "mov",
+        Wmv = "wmv",
+        Pdf = "pdf",
+        Doc = "doc",
+        Docx = "docx",
+        Csv = "csv",
+        Xlsx = "xlsx",
+    });
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsRelations` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Relations {
+        /// 关联的资料项ID
+        pub source_key: Option<i64>,
+        /// 关联的资料项值
+        pub source_value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Relations {
+        source_key: "source_key" optional,
+        source_value: "source_value" optional,
+    });
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RepeatedFieldData {
+        /// 经度值
+        pub longitude: Option<String>,
+        /// 纬度值
+        pub latitude: Option<String>,
+        /// 省份
+        pub province: Option<String>,
+        /// 城市
+        pub city: Option<String>,
+        /// 区域
+        pub area: Option<String>,
+        /// 街道
+        pub street: Option<String>,
+        /// 详细地址
+        pub address: Option<String>,
+        /// 地址名
+        pub name: Option<String>,
+        /// 微信支付订单号
+        pub wechat_order_id: Option<String>,
+        /// 商户订单号
+        pub merchant_order_id: Option<String>,
+        /// 交易时间+08:00东八区时间
+        pub trade_time: Option<String>,
+        /// 交易金额
+        pub trade_money_amount: Option<String>,
+        /// 调单商品
+        pub trade_goods: Option<String>,
+        /// 是否物流
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub logistic_flag: Option<i64>,
+        /// 凭证图片信息
+        pub evidence_img_list: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(RepeatedFieldData {
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
+        province: "province" optional,
+        city: "city" optional,
+        area: "area" optional,
+        street: "street" optional,
+        address: "address" optional,
+        name: "name" optional,
+        wechat_order_id: "wechat_order_id" optional,
+        merchant_order_id: "merchant_order_id" optional,
+        trade_time: "trade_time" optional,
+        trade_money_amount: "trade_money_amount" optional,
+        trade_goods: "trade_goods" optional,
+        logistic_flag: "logistic_flag" optional,
+        evidence_img_list: "evidence_img_list" optional,
+    });
+    /// 字符串校验规则
+    ///
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsStringCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct StringCheckRule {
+        /// 字符串最小长度
+        pub min_string_length: Option<i64>,
+        /// 字符串最大长度
+        pub max_string_length: Option<i64>,
+        /// 校验规则
+        pub validator: Option<Validator>,
+    }
+    ::wechatpay::runtime::json_object!(StringCheckRule {
+        min_string_length: "min_string_length" optional,
+        max_string_length: "max_string_length" optional,
+        validator: "validator" optional,
+    });
+    /// 校验规则
+    ///
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsStringCheckRuleValidator` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsStringCheckRuleValidator` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsStringCheckRuleValidator` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    ///
+    /// A value this client does not know yet is kept as [`Validator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Validator {
+        /// `number`
+        Number,
+        /// `phone`
+        Phone,
+        /// `idcard`
+        Idcard,
+        /// `url`
+        Url,
+        /// `email`
+        Email,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(Validator {
+        Number = "number",
+        Phone = "phone",
+        Idcard = "idcard",
+        Url = "url",
+        Email = "email",
+    });
+    /// 时间区间校验规则
+    ///
+    /// Used as `GetResponseRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}`, `PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, `GetResponseDataRequestedItemInfoRecordFieldsTimeIntervalCheckRule` in `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct TimeIntervalCheckRule {
+        /// 最小列表长度
+        ///
+        /// Example: `2`
+        pub min_list_length: Option<i64>,
+        /// 最大列表长度
+        ///
+        /// Example: `2`
+        pub max_list_length: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(TimeIntervalCheckRule {
+        min_list_length: "min_list_length" optional,
+        max_list_length: "max_list_length" optional,
     });
 }
 /// `/v3/mch-manage/mch-manage-records`

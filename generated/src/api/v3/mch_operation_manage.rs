@@ -51,6 +51,215 @@ pub mod models {
         DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
         DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
     });
+    /// Used as `GetResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionData` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubmissionData {
+        /// 资料项集合
+        pub record_fields: Vec<RecordFields>,
+    }
+    ::wechatpay::runtime::json_object!(SubmissionData {
+        record_fields: "record_fields" required,
+    });
+    impl SubmissionData {
+        /// A `SubmissionData` of its required fields (`record_fields`).
+        #[inline]
+        pub fn new(record_fields: Vec<RecordFields>) -> Self {
+            Self { record_fields }
+        }
+    }
+    /// Used as `GetResponseSubmissionDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RecordFields {
+        /// 资料项ID
+        pub item_id: Option<String>,
+        /// 资料项英文名
+        pub field_name: Option<String>,
+        /// 资料项中文名
+        pub name: Option<String>,
+        /// 资料项类型
+        ///
+        /// - `1`
+        ///
+        /// - `2`
+        ///
+        /// - `11`
+        ///
+        /// - `15`
+        pub type_: Option<i64>,
+        /// 资料项填写提示
+        pub tips: Option<String>,
+        /// 输入框占位文案
+        pub placeholder: Option<String>,
+        /// 叹号悬浮提示语
+        pub tooltip: Option<String>,
+        /// 是否必须提交
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub required: Option<i64>,
+        /// 校验规则
+        pub check_rule: Option<CheckRule>,
+        /// 资料项关联规则集合<br/>(不同资料项ID取交集*且*，相同资料项ID不同资料项值取并集*或*)
+        pub relations: Option<Vec<Relations>>,
+        /// 提交内容需要加密
+        pub need_encrypt: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(RecordFields {
+        item_id: "item_id" optional,
+        field_name: "field_name" optional,
+        name: "name" optional,
+        type_: "type" optional,
+        tips: "tips" optional,
+        placeholder: "placeholder" optional,
+        tooltip: "tooltip" optional,
+        required: "required" optional,
+        check_rule: "check_rule" optional,
+        relations: "relations" optional,
+        need_encrypt: "need_encrypt" optional,
+    });
+    /// 校验规则
+    ///
+    /// Used as `GetResponseSubmissionDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `GetResponseSubmissionTemplateRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionTemplateRecordFieldsCheckRule` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct CheckRule {
+        /// 字符串最小长度
+        pub min_length: Option<i64>,
+        /// 字符串最大长度
+        pub max_length: Option<i64>,
+        /// 限制提交的文件后缀
+        pub enum_file_exts: Option<Vec<EnumFileExts>>,
+        /// 限制文件提交大小，单位M
+        pub max_file_size: Option<i64>,
+        /// `enum_keys`
+        pub enum_keys: Option<Vec<i64>>,
+        /// `enum_values`
+        pub enum_values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(CheckRule {
+        min_length: "min_length" optional,
+        max_length: "max_length" optional,
+        enum_file_exts: "enum_file_exts" optional,
+        max_file_size: "max_file_size" optional,
+        enum_keys: "enum_keys" optional,
+        enum_values: "enum_values" optional,
+    });
+    /// Used as `GetResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `GetResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFieldsCheckRuleEnumFileExts` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    ///
+    /// A value this client does not know yet is kept as [`EnumFileExts::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EnumFileExts {
+        /// `png`
+        Png,
+        /// `jpg`
+        Jpg,
+        /// `jpeg`
+        Jpeg,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(EnumFileExts {
+        Png = "png",
+        Jpg = "jpg",
+        Jpeg = "jpeg",
+    });
+    /// Used as `GetResponseSubmissionDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostRequestSubmitDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, `PostResponseSubmissionDataRecordFieldsRelations` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Relations {
+        /// 关联的资料项ID
+        pub source_key: Option<i64>,
+        /// 关联的资料项值
+        pub source_value: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(Relations {
+        source_key: "source_key" optional,
+        source_value: "source_value" optional,
+    });
+    /// Used as `GetResponseSubmissionTemplate` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostResponseSubmissionTemplate` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubmissionTemplate {
+        /// 资料项集合
+        pub record_fields: Vec<ResponseRecordFields>,
+    }
+    ::wechatpay::runtime::json_object!(SubmissionTemplate {
+        record_fields: "record_fields" required,
+    });
+    impl SubmissionTemplate {
+        /// A `SubmissionTemplate` of its required fields (`record_fields`).
+        #[inline]
+        pub fn new(record_fields: Vec<ResponseRecordFields>) -> Self {
+            Self { record_fields }
+        }
+    }
+    /// Used as `GetResponseSubmissionTemplateRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`, `PostResponseSubmissionTemplateRecordFields` in `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseRecordFields {
+        /// 校验规则
+        pub check_rule: Option<CheckRule>,
+        /// 是否允许修改内容
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub disabled: Option<i64>,
+        /// 资料项值(单值类型)
+        pub field_data: Option<String>,
+        /// 资料项英文名
+        pub field_name: Option<String>,
+        /// 是否隐藏资料项
+        pub hidden: Option<i64>,
+        /// 资料项ID
+        pub item_id: Option<String>,
+        /// 资料项中文名
+        pub name: Option<String>,
+        /// 提交内容需要加密
+        pub need_encrypt: Option<bool>,
+        /// 输入占位文案
+        pub placeholder: Option<String>,
+        /// 是否必填
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub required: Option<i64>,
+        /// 资料项填写提示
+        pub tips: Option<String>,
+        /// 叹号悬浮提示语
+        pub tooltip: Option<String>,
+        /// 资料项类型
+        ///
+        /// - `1`
+        ///
+        /// - `2`
+        ///
+        /// - `11`
+        ///
+        /// - `15`
+        pub type_: Option<i64>,
+        /// 日期类型是否可勾选“长期有效”
+        ///
+        /// - `0`
+        ///
+        /// - `1`
+        pub use_permanently_date: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(ResponseRecordFields {
+        check_rule: "check_rule" optional,
+        disabled: "disabled" optional,
+        field_data: "field_data" optional,
+        field_name: "field_name" optional,
+        hidden: "hidden" optional,
+        item_id: "item_id" optional,
+        name: "name" optional,
+        need_encrypt: "need_encrypt" optional,
+        placeholder: "placeholder" optional,
+        required: "required" optional,
+        tips: "tips" optional,
+        tooltip: "tooltip" optional,
+        type_: "type" optional,
+        use_permanently_date: "use_permanently_date" optional,
+    });
     /// Used as `GetResponseLimitedFunctions` in `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`, `GetResponseRecoverySpecificationsRelateLimitations` in `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`.
     ///
     /// A value this client does not know yet is kept as [`LimitedFunctions::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

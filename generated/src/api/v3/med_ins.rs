@@ -143,6 +143,27 @@ pub mod models {
         CovidAntigenPay = "COVID_ANTIGEN_PAY",
         MedPay = "MED_PAY",
     });
+    /// Used as `PostRequestPassthroughRequestContent` in `/v3/med-ins/orders`, `PostResponsePassthroughRequestContent` in `/v3/med-ins/orders`, `PostResponsePassthroughResponseContent` in `/v3/med-ins/orders`, `GetResponsePassthroughRequestContent` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponsePassthroughResponseContent` in `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`, `GetResponsePassthroughRequestContent` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`, `GetResponsePassthroughResponseContent` in `/v3/med-ins/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PassthroughRequestContent {
+        /// `payAuthNo`
+        ///
+        /// Example: `AUTH****`
+        pub pay_auth_no: Option<String>,
+        /// `payOrdId`
+        ///
+        /// Example: `ORD****`
+        pub pay_ord_id: Option<String>,
+        /// `setlLatlnt`
+        ///
+        /// Example: `118.096435,24.485407`
+        pub setl_latlnt: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PassthroughRequestContent {
+        pay_auth_no: "payAuthNo" optional,
+        pay_ord_id: "payOrdId" optional,
+        setl_latlnt: "setlLatlnt" optional,
+    });
     /// 支付人身份信息
     ///
     /// Used as `PostRequestPayer` in `/v3/med-ins/orders`, `PostRequestRelative` in `/v3/med-ins/orders`.

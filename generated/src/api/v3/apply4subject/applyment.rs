@@ -248,7 +248,7 @@ pub struct PostRequestIdentificationInfo {
     /// 证件有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub identification_valid_date: String,
+    pub identification_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
     /// 证件居住地址
     pub identification_address: Option<String>,
     /// 证件正面照片
@@ -277,7 +277,7 @@ impl PostRequestIdentificationInfo {
         identification_type: crate::types::IdType,
         identification_name: impl Into<String>,
         identification_number: impl Into<String>,
-        identification_valid_date: impl Into<String>,
+        identification_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
         identification_front_copy: impl Into<String>,
     ) -> Self {
         Self {
@@ -286,7 +286,7 @@ impl PostRequestIdentificationInfo {
             authorize_letter_copy: None,
             identification_name: identification_name.into(),
             identification_number: identification_number.into(),
-            identification_valid_date: identification_valid_date.into(),
+            identification_valid_date,
             identification_address: None,
             identification_front_copy: identification_front_copy.into(),
             identification_back_copy: None,
@@ -425,7 +425,7 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// 营业执照有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub licence_valid_date: String,
+    pub licence_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
     licence_number: "licence_number" required,
@@ -444,7 +444,7 @@ impl PostRequestSubjectInfoBusinessLicenseInfo {
         merchant_name: impl Into<String>,
         legal_person: impl Into<String>,
         company_address: impl Into<String>,
-        licence_valid_date: impl Into<String>,
+        licence_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
     ) -> Self {
         Self {
             licence_number: licence_number.into(),
@@ -452,7 +452,7 @@ impl PostRequestSubjectInfoBusinessLicenseInfo {
             merchant_name: merchant_name.into(),
             legal_person: legal_person.into(),
             company_address: company_address.into(),
-            licence_valid_date: licence_valid_date.into(),
+            licence_valid_date,
         }
     }
 }
@@ -474,7 +474,7 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     /// 营业执照有效日期`JSON`格式字符串
     ///
     /// Example: `["1970-01-01","forever"]`
-    pub cert_valid_date: String,
+    pub cert_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
     cert_type: "cert_type" required,
@@ -495,7 +495,7 @@ impl PostRequestSubjectInfoCertificateInfo {
         merchant_name: impl Into<String>,
         legal_person: impl Into<String>,
         company_address: impl Into<String>,
-        cert_valid_date: impl Into<String>,
+        cert_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
     ) -> Self {
         Self {
             cert_type,
@@ -504,7 +504,7 @@ impl PostRequestSubjectInfoCertificateInfo {
             merchant_name: merchant_name.into(),
             legal_person: legal_person.into(),
             company_address: company_address.into(),
-            cert_valid_date: cert_valid_date.into(),
+            cert_valid_date,
         }
     }
 }

@@ -511,7 +511,7 @@ pub mod slash {
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
-        pub business_time: Option<String>,
+        pub business_time: Option<::wechatpay::runtime::JsonText<Vec<String>>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
         cert_type: "cert_type" optional,
@@ -919,7 +919,7 @@ pub mod submit_account_hosting_applyment {
         /// 营业期限`JSON`格式字符串
         ///
         /// Example: `["2014-01-01","长期"]`
-        pub business_time: Option<String>,
+        pub business_time: Option<::wechatpay::runtime::JsonText<Vec<String>>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
         cert_type: "cert_type" optional,

@@ -195,7 +195,7 @@ pub struct PostRequestBusiness {
     /// 门店照片`JSON`格式字符串
     ///
     /// Example: `["Media_id1","Media_id2","Media_id3"]`
-    pub store_photos: Option<String>,
+    pub store_photos: Option<::wechatpay::runtime::JsonText<Vec<String>>>,
     /// MCC码
     ///
     /// Example: `4214`

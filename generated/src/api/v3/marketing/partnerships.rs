@@ -25,8 +25,8 @@ impl<'a> Partnerships<'a> {
     ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
         self.0
             .request(::wechatpay::runtime::Method::GET)
-            .query_opt("partner", request.partner.as_ref())
-            .query_opt("authorized_data", request.authorized_data.as_ref())
+            .query_json_opt("partner", request.partner.as_ref())
+            .query_json_opt("authorized_data", request.authorized_data.as_ref())
             .query_opt("limit", request.limit.as_ref())
             .query_opt("offset", request.offset.as_ref())
             .send_json()
@@ -38,11 +38,13 @@ pub struct GetRequest {
     /// 合作方信息`JSON`格式字符串
     ///
     /// Query parameter `partner`.
-    pub partner: Option<String>,
+    pub partner: Option<::wechatpay::runtime::JsonText<GetRequestPartner>>,
     /// 被授权数据`JSON`格式字符串
     ///
     /// Query parameter `authorized_data`.
-    pub authorized_data: Option<String>,
+    pub authorized_data: Option<
+        ::wechatpay::runtime::JsonText<GetRequestAuthorizedData>,
+    >,
     /// 分页大小
     ///
     /// Query parameter `limit`.
@@ -58,6 +60,26 @@ pub struct GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
 });
+/// 被授权数据
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct GetRequestAuthorizedData {
+    /// 授权业务类别
+    pub business_type: Option<GetRequestAuthorizedDataBusinessType>,
+    /// 授权批次ID
+    ///
+    /// Example: `2433405`
+    pub stock_id: Option<String>,
+}
+::wechatpay::runtime::json_object!(GetRequestAuthorizedData {
+    business_type: "business_type" optional,
+    stock_id: "stock_id" optional,
+});
+/// 授权业务类别
+pub type GetRequestAuthorizedDataBusinessType = crate::v3::marketing::models::RequestBusinessType;
+/// 合作方信息
+pub type GetRequestPartner = crate::v3::marketing::models::Partner;
+/// 合作方类别
+pub type GetRequestPartnerType = crate::v3::marketing::models::RequestType;
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {

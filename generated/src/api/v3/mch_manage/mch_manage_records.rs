@@ -77,6 +77,30 @@ pub mod by_manage_record_id {
     pub type GetResponseRecoverReason = crate::v3::mch_manage::models::RecoverReason;
     /// 解除管控方式
     pub type GetResponseRecoverWay = crate::v3::mch_manage::models::RecoverWay;
+    /// GetResponseRequestedItemInfo
+    pub type GetResponseRequestedItemInfo = crate::v3::mch_manage::models::RequestedItemInfo;
+    /// GetResponseRequestedItemInfoRecordFields
+    pub type GetResponseRequestedItemInfoRecordFields = crate::v3::mch_manage::models::RecordFields;
+    /// 枚举校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsEnumCheckRule = crate::v3::mch_manage::models::EnumCheckRule;
+    /// 文件校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsFileCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+    /// GetResponseRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts
+    pub type GetResponseRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+    /// 订单类型校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+    /// GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts
+    pub type GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+    /// GetResponseRequestedItemInfoRecordFieldsRelations
+    pub type GetResponseRequestedItemInfoRecordFieldsRelations = crate::v3::mch_manage::models::Relations;
+    /// GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData
+    pub type GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData = crate::v3::mch_manage::models::RepeatedFieldData;
+    /// 字符串校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsStringCheckRule = crate::v3::mch_manage::models::StringCheckRule;
+    /// 校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsStringCheckRuleValidator = crate::v3::mch_manage::models::Validator;
+    /// 时间区间校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsTimeIntervalCheckRule = crate::v3::mch_manage::models::TimeIntervalCheckRule;
     /// `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`
     pub mod mch_manage_submissions {
         /// The chain step for `/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`, reached with `client.v3().mch_manage().mch_manage_records().manage_record_id(manage_record_id).mch_manage_submissions()`.
@@ -108,7 +132,7 @@ pub mod by_manage_record_id {
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            pub submit_data: String,
+            pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
@@ -119,14 +143,38 @@ pub mod by_manage_record_id {
             #[inline]
             pub fn new(
                 sub_mchid: impl Into<String>,
-                submit_data: impl Into<String>,
+                submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
             ) -> Self {
                 Self {
                     sub_mchid: sub_mchid.into(),
-                    submit_data: submit_data.into(),
+                    submit_data,
                 }
             }
         }
+        /// PostRequestSubmitData
+        pub type PostRequestSubmitData = crate::v3::mch_manage::models::RequestedItemInfo;
+        /// PostRequestSubmitDataRecordFields
+        pub type PostRequestSubmitDataRecordFields = crate::v3::mch_manage::models::RecordFields;
+        /// 枚举校验规则
+        pub type PostRequestSubmitDataRecordFieldsEnumCheckRule = crate::v3::mch_manage::models::EnumCheckRule;
+        /// 文件校验规则
+        pub type PostRequestSubmitDataRecordFieldsFileCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+        /// PostRequestSubmitDataRecordFieldsFileCheckRuleEnumFileExts
+        pub type PostRequestSubmitDataRecordFieldsFileCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+        /// 订单类型校验规则
+        pub type PostRequestSubmitDataRecordFieldsOrderIntervalCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+        /// PostRequestSubmitDataRecordFieldsOrderIntervalCheckRuleEnumFileExts
+        pub type PostRequestSubmitDataRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+        /// PostRequestSubmitDataRecordFieldsRelations
+        pub type PostRequestSubmitDataRecordFieldsRelations = crate::v3::mch_manage::models::Relations;
+        /// PostRequestSubmitDataRecordFieldsRepeatedFieldData
+        pub type PostRequestSubmitDataRecordFieldsRepeatedFieldData = crate::v3::mch_manage::models::RepeatedFieldData;
+        /// 字符串校验规则
+        pub type PostRequestSubmitDataRecordFieldsStringCheckRule = crate::v3::mch_manage::models::StringCheckRule;
+        /// 校验规则
+        pub type PostRequestSubmitDataRecordFieldsStringCheckRuleValidator = crate::v3::mch_manage::models::Validator;
+        /// 时间区间校验规则
+        pub type PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule = crate::v3::mch_manage::models::TimeIntervalCheckRule;
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -257,5 +305,29 @@ pub mod sub_mchid {
         pub type GetResponseDataRecoverReason = crate::v3::mch_manage::models::RecoverReason;
         /// 解除管控方式
         pub type GetResponseDataRecoverWay = crate::v3::mch_manage::models::RecoverWay;
+        /// GetResponseDataRequestedItemInfo
+        pub type GetResponseDataRequestedItemInfo = crate::v3::mch_manage::models::RequestedItemInfo;
+        /// GetResponseDataRequestedItemInfoRecordFields
+        pub type GetResponseDataRequestedItemInfoRecordFields = crate::v3::mch_manage::models::RecordFields;
+        /// 枚举校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsEnumCheckRule = crate::v3::mch_manage::models::EnumCheckRule;
+        /// 文件校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsFileCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+        /// GetResponseDataRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts
+        pub type GetResponseDataRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+        /// 订单类型校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRule = crate::v3::mch_manage::models::FileCheckRule;
+        /// GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts
+        pub type GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::mch_manage::models::EnumFileExts;
+        /// GetResponseDataRequestedItemInfoRecordFieldsRelations
+        pub type GetResponseDataRequestedItemInfoRecordFieldsRelations = crate::v3::mch_manage::models::Relations;
+        /// GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData
+        pub type GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData = crate::v3::mch_manage::models::RepeatedFieldData;
+        /// 字符串校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsStringCheckRule = crate::v3::mch_manage::models::StringCheckRule;
+        /// 校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsStringCheckRuleValidator = crate::v3::mch_manage::models::Validator;
+        /// 时间区间校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsTimeIntervalCheckRule = crate::v3::mch_manage::models::TimeIntervalCheckRule;
     }
 }

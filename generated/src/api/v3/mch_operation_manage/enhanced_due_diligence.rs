@@ -79,7 +79,9 @@ pub mod by_due_diligence_id {
         /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
         pub due_diligence_state: Option<GetResponseDueDiligenceState>,
         /// 驳回原因
-        pub reject_reason: Option<String>,
+        pub reject_reason: Option<
+            ::wechatpay::runtime::JsonText<GetResponseRejectReason>,
+        >,
         /// 截止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
@@ -101,9 +103,13 @@ pub mod by_due_diligence_id {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub complete_time: Option<String>,
         /// 尽调要求提交的资料
-        pub submission_template: Option<String>,
+        pub submission_template: Option<
+            ::wechatpay::runtime::JsonText<GetResponseSubmissionTemplate>,
+        >,
         /// 尽调已经提交的资料
-        pub submission_data: Option<String>,
+        pub submission_data: Option<
+            ::wechatpay::runtime::JsonText<GetResponseSubmissionData>,
+        >,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         due_diligence_id: "due_diligence_id" required,
@@ -142,6 +148,48 @@ pub mod by_due_diligence_id {
     }
     /// 尽调单状态
     pub type GetResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
+    /// GetResponseRejectReason
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseRejectReason {
+        /// 审核原因集合
+        pub audit_detail_by_item: Option<Vec<GetResponseRejectReasonAuditDetailByItem>>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseRejectReason {
+        audit_detail_by_item: "audit_detail_by_item" optional,
+    });
+    /// GetResponseRejectReasonAuditDetailByItem
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseRejectReasonAuditDetailByItem {
+        /// 审核结果
+        pub audit_result: Option<i64>,
+        /// 审核的资料项ID
+        pub item_id: Option<i64>,
+        /// 展示给商户的审核结果
+        pub reject_reason_to_merchant: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseRejectReasonAuditDetailByItem {
+        audit_result: "audit_result" optional,
+        item_id: "item_id" optional,
+        reject_reason_to_merchant: "reject_reason_to_merchant" optional,
+    });
+    /// GetResponseSubmissionData
+    pub type GetResponseSubmissionData = crate::v3::mch_operation_manage::models::SubmissionData;
+    /// GetResponseSubmissionDataRecordFields
+    pub type GetResponseSubmissionDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
+    /// 校验规则
+    pub type GetResponseSubmissionDataRecordFieldsCheckRule = crate::v3::mch_operation_manage::models::CheckRule;
+    /// GetResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts
+    pub type GetResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts = crate::v3::mch_operation_manage::models::EnumFileExts;
+    /// GetResponseSubmissionDataRecordFieldsRelations
+    pub type GetResponseSubmissionDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
+    /// GetResponseSubmissionTemplate
+    pub type GetResponseSubmissionTemplate = crate::v3::mch_operation_manage::models::SubmissionTemplate;
+    /// GetResponseSubmissionTemplateRecordFields
+    pub type GetResponseSubmissionTemplateRecordFields = crate::v3::mch_operation_manage::models::ResponseRecordFields;
+    /// 校验规则
+    pub type GetResponseSubmissionTemplateRecordFieldsCheckRule = crate::v3::mch_operation_manage::models::CheckRule;
+    /// GetResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts
+    pub type GetResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts = crate::v3::mch_operation_manage::models::EnumFileExts;
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`
     pub mod submit {
         /// The chain step for `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`, reached with `client.v3().mch_operation_manage().enhanced_due_diligence().due_diligence_id(due_diligence_id).submit()`.
@@ -173,7 +221,9 @@ pub mod by_due_diligence_id {
             /// 提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            pub submit_data: Option<String>,
+            pub submit_data: Option<
+                ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
+            >,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
@@ -189,6 +239,16 @@ pub mod by_due_diligence_id {
                 }
             }
         }
+        /// PostRequestSubmitData
+        pub type PostRequestSubmitData = crate::v3::mch_operation_manage::models::SubmissionData;
+        /// PostRequestSubmitDataRecordFields
+        pub type PostRequestSubmitDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
+        /// 校验规则
+        pub type PostRequestSubmitDataRecordFieldsCheckRule = crate::v3::mch_operation_manage::models::CheckRule;
+        /// PostRequestSubmitDataRecordFieldsCheckRuleEnumFileExts
+        pub type PostRequestSubmitDataRecordFieldsCheckRuleEnumFileExts = crate::v3::mch_operation_manage::models::EnumFileExts;
+        /// PostRequestSubmitDataRecordFieldsRelations
+        pub type PostRequestSubmitDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -201,9 +261,13 @@ pub mod by_due_diligence_id {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub submit_time: Option<String>,
             /// 尽调要求提交的资料
-            pub submission_template: Option<String>,
+            pub submission_template: Option<
+                ::wechatpay::runtime::JsonText<PostResponseSubmissionTemplate>,
+            >,
             /// 尽调已经提交的资料
-            pub submission_data: Option<String>,
+            pub submission_data: Option<
+                ::wechatpay::runtime::JsonText<PostResponseSubmissionData>,
+            >,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             due_diligence_state: "due_diligence_state" optional,
@@ -213,6 +277,24 @@ pub mod by_due_diligence_id {
         });
         /// 尽调单状态
         pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::models::DueDiligenceState;
+        /// PostResponseSubmissionData
+        pub type PostResponseSubmissionData = crate::v3::mch_operation_manage::models::SubmissionData;
+        /// PostResponseSubmissionDataRecordFields
+        pub type PostResponseSubmissionDataRecordFields = crate::v3::mch_operation_manage::models::RecordFields;
+        /// 校验规则
+        pub type PostResponseSubmissionDataRecordFieldsCheckRule = crate::v3::mch_operation_manage::models::CheckRule;
+        /// PostResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts
+        pub type PostResponseSubmissionDataRecordFieldsCheckRuleEnumFileExts = crate::v3::mch_operation_manage::models::EnumFileExts;
+        /// PostResponseSubmissionDataRecordFieldsRelations
+        pub type PostResponseSubmissionDataRecordFieldsRelations = crate::v3::mch_operation_manage::models::Relations;
+        /// PostResponseSubmissionTemplate
+        pub type PostResponseSubmissionTemplate = crate::v3::mch_operation_manage::models::SubmissionTemplate;
+        /// PostResponseSubmissionTemplateRecordFields
+        pub type PostResponseSubmissionTemplateRecordFields = crate::v3::mch_operation_manage::models::ResponseRecordFields;
+        /// 校验规则
+        pub type PostResponseSubmissionTemplateRecordFieldsCheckRule = crate::v3::mch_operation_manage::models::CheckRule;
+        /// PostResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts
+        pub type PostResponseSubmissionTemplateRecordFieldsCheckRuleEnumFileExts = crate::v3::mch_operation_manage::models::EnumFileExts;
     }
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
     pub mod upload {

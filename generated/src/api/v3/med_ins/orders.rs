@@ -138,7 +138,9 @@ pub struct PostRequest {
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
-    pub passthrough_request_content: Option<String>,
+    pub passthrough_request_content: Option<
+        ::wechatpay::runtime::JsonText<PostRequestPassthroughRequestContent>,
+    >,
     /// 扩展字段
     ///
     /// Example: `{}`
@@ -311,6 +313,8 @@ pub type PostRequestCashReduceDetailCashReduceType = crate::v3::med_ins::models:
 pub type PostRequestMixPayType = crate::v3::med_ins::models::MixPayType;
 /// 订单类型
 pub type PostRequestOrderType = crate::v3::med_ins::models::OrderType;
+/// PostRequestPassthroughRequestContent
+pub type PostRequestPassthroughRequestContent = crate::v3::med_ins::models::PassthroughRequestContent;
 /// 支付人身份信息
 pub type PostRequestPayer = crate::v3::med_ins::models::Payer;
 /// 证件类型
@@ -345,7 +349,9 @@ pub struct PostResponse {
     /// 支付完成后医保局返回内容
     ///
     /// Example: `{}`
-    pub passthrough_response_content: Option<String>,
+    pub passthrough_response_content: Option<
+        ::wechatpay::runtime::JsonText<PostResponsePassthroughResponseContent>,
+    >,
     /// 混合支付类型
     ///
     /// Example: `CASH_AND_INSURANCE`
@@ -451,7 +457,9 @@ pub struct PostResponse {
     /// 医疗机构透传给医保的数据
     ///
     /// Example: `{}`
-    pub passthrough_request_content: Option<String>,
+    pub passthrough_request_content: Option<
+        ::wechatpay::runtime::JsonText<PostResponsePassthroughRequestContent>,
+    >,
     /// 扩展字段
     ///
     /// Example: `{}`
@@ -585,6 +593,10 @@ pub type PostResponseMixPayStatus = crate::v3::med_ins::models::MixPayStatus;
 pub type PostResponseMixPayType = crate::v3::med_ins::models::MixPayType;
 /// 订单类型
 pub type PostResponseOrderType = crate::v3::med_ins::models::OrderType;
+/// PostResponsePassthroughRequestContent
+pub type PostResponsePassthroughRequestContent = crate::v3::med_ins::models::PassthroughRequestContent;
+/// PostResponsePassthroughResponseContent
+pub type PostResponsePassthroughResponseContent = crate::v3::med_ins::models::PassthroughRequestContent;
 /// 混合订单中自费部分的支付状态
 pub type PostResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
 /// `/v3/med-ins/orders/mix-trade-no`
@@ -650,7 +662,9 @@ pub mod mix_trade_no {
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
-            pub passthrough_response_content: Option<String>,
+            pub passthrough_response_content: Option<
+                ::wechatpay::runtime::JsonText<GetResponsePassthroughResponseContent>,
+            >,
             /// 混合支付类型
             ///
             /// Example: `CASH_AND_INSURANCE`
@@ -756,7 +770,9 @@ pub mod mix_trade_no {
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
-            pub passthrough_request_content: Option<String>,
+            pub passthrough_request_content: Option<
+                ::wechatpay::runtime::JsonText<GetResponsePassthroughRequestContent>,
+            >,
             /// 扩展字段
             ///
             /// Example: `{}`
@@ -878,6 +894,10 @@ pub mod mix_trade_no {
         pub type GetResponseMixPayType = crate::v3::med_ins::models::MixPayType;
         /// 订单类型
         pub type GetResponseOrderType = crate::v3::med_ins::models::OrderType;
+        /// GetResponsePassthroughRequestContent
+        pub type GetResponsePassthroughRequestContent = crate::v3::med_ins::models::PassthroughRequestContent;
+        /// GetResponsePassthroughResponseContent
+        pub type GetResponsePassthroughResponseContent = crate::v3::med_ins::models::PassthroughRequestContent;
         /// 混合订单中自费部分的支付状态
         pub type GetResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
     }
@@ -945,7 +965,9 @@ pub mod out_trade_no {
             /// 支付完成后医保局返回内容
             ///
             /// Example: `{}`
-            pub passthrough_response_content: Option<String>,
+            pub passthrough_response_content: Option<
+                ::wechatpay::runtime::JsonText<GetResponsePassthroughResponseContent>,
+            >,
             /// 混合支付类型
             ///
             /// Example: `CASH_AND_INSURANCE`
@@ -1051,7 +1073,9 @@ pub mod out_trade_no {
             /// 医疗机构透传给医保的数据
             ///
             /// Example: `{}`
-            pub passthrough_request_content: Option<String>,
+            pub passthrough_request_content: Option<
+                ::wechatpay::runtime::JsonText<GetResponsePassthroughRequestContent>,
+            >,
             /// 扩展字段
             ///
             /// Example: `{}`
@@ -1173,6 +1197,10 @@ pub mod out_trade_no {
         pub type GetResponseMixPayType = crate::v3::med_ins::models::MixPayType;
         /// 订单类型
         pub type GetResponseOrderType = crate::v3::med_ins::models::OrderType;
+        /// GetResponsePassthroughRequestContent
+        pub type GetResponsePassthroughRequestContent = crate::v3::med_ins::models::PassthroughRequestContent;
+        /// GetResponsePassthroughResponseContent
+        pub type GetResponsePassthroughResponseContent = crate::v3::med_ins::models::PassthroughRequestContent;
         /// 混合订单中自费部分的支付状态
         pub type GetResponseSelfPayStatus = crate::v3::med_ins::models::SelfPayStatus;
     }

@@ -64,6 +64,30 @@ pub mod by_block_record_id {
     pub type GetResponseNumberOfBlock = crate::v3::transaction_block::models::NumberOfBlock;
     /// 解除管控方式
     pub type GetResponseRecoverWay = crate::v3::transaction_block::models::RecoverWay;
+    /// GetResponseRequestedItemInfo
+    pub type GetResponseRequestedItemInfo = crate::v3::transaction_block::models::RequestedItemInfo;
+    /// GetResponseRequestedItemInfoRecordFields
+    pub type GetResponseRequestedItemInfoRecordFields = crate::v3::transaction_block::models::RecordFields;
+    /// 枚举校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsEnumCheckRule = crate::v3::transaction_block::models::EnumCheckRule;
+    /// 文件校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsFileCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+    /// GetResponseRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts
+    pub type GetResponseRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+    /// 订单类型校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+    /// GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts
+    pub type GetResponseRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+    /// GetResponseRequestedItemInfoRecordFieldsRelations
+    pub type GetResponseRequestedItemInfoRecordFieldsRelations = crate::v3::transaction_block::models::Relations;
+    /// GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData
+    pub type GetResponseRequestedItemInfoRecordFieldsRepeatedFieldData = crate::v3::transaction_block::models::RepeatedFieldData;
+    /// 字符串校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsStringCheckRule = crate::v3::transaction_block::models::StringCheckRule;
+    /// 校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsStringCheckRuleValidator = crate::v3::transaction_block::models::Validator;
+    /// 时间区间校验规则
+    pub type GetResponseRequestedItemInfoRecordFieldsTimeIntervalCheckRule = crate::v3::transaction_block::models::TimeIntervalCheckRule;
 }
 /// `/v3/transaction-block/transaction-block-records/sub-mchid`
 pub mod sub_mchid {
@@ -151,5 +175,29 @@ pub mod sub_mchid {
         pub type GetResponseDataNumberOfBlock = crate::v3::transaction_block::models::NumberOfBlock;
         /// 解除管控方式
         pub type GetResponseDataRecoverWay = crate::v3::transaction_block::models::RecoverWay;
+        /// GetResponseDataRequestedItemInfo
+        pub type GetResponseDataRequestedItemInfo = crate::v3::transaction_block::models::RequestedItemInfo;
+        /// GetResponseDataRequestedItemInfoRecordFields
+        pub type GetResponseDataRequestedItemInfoRecordFields = crate::v3::transaction_block::models::RecordFields;
+        /// 枚举校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsEnumCheckRule = crate::v3::transaction_block::models::EnumCheckRule;
+        /// 文件校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsFileCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+        /// GetResponseDataRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts
+        pub type GetResponseDataRequestedItemInfoRecordFieldsFileCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+        /// 订单类型校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+        /// GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts
+        pub type GetResponseDataRequestedItemInfoRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+        /// GetResponseDataRequestedItemInfoRecordFieldsRelations
+        pub type GetResponseDataRequestedItemInfoRecordFieldsRelations = crate::v3::transaction_block::models::Relations;
+        /// GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData
+        pub type GetResponseDataRequestedItemInfoRecordFieldsRepeatedFieldData = crate::v3::transaction_block::models::RepeatedFieldData;
+        /// 字符串校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsStringCheckRule = crate::v3::transaction_block::models::StringCheckRule;
+        /// 校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsStringCheckRuleValidator = crate::v3::transaction_block::models::Validator;
+        /// 时间区间校验规则
+        pub type GetResponseDataRequestedItemInfoRecordFieldsTimeIntervalCheckRule = crate::v3::transaction_block::models::TimeIntervalCheckRule;
     }
 }

@@ -81,7 +81,7 @@ pub mod sub_mchid {
             /// 商户提交资料内容
             ///
             /// Example: `{"record_fields":[]}`
-            pub submit_data: String,
+            pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
             merchant_submit_id: "merchant_submit_id" required,
@@ -92,14 +92,38 @@ pub mod sub_mchid {
             #[inline]
             pub fn new(
                 merchant_submit_id: impl Into<String>,
-                submit_data: impl Into<String>,
+                submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
             ) -> Self {
                 Self {
                     merchant_submit_id: merchant_submit_id.into(),
-                    submit_data: submit_data.into(),
+                    submit_data,
                 }
             }
         }
+        /// PostRequestSubmitData
+        pub type PostRequestSubmitData = crate::v3::transaction_block::models::RequestedItemInfo;
+        /// PostRequestSubmitDataRecordFields
+        pub type PostRequestSubmitDataRecordFields = crate::v3::transaction_block::models::RecordFields;
+        /// 枚举校验规则
+        pub type PostRequestSubmitDataRecordFieldsEnumCheckRule = crate::v3::transaction_block::models::EnumCheckRule;
+        /// 文件校验规则
+        pub type PostRequestSubmitDataRecordFieldsFileCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+        /// PostRequestSubmitDataRecordFieldsFileCheckRuleEnumFileExts
+        pub type PostRequestSubmitDataRecordFieldsFileCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+        /// 订单类型校验规则
+        pub type PostRequestSubmitDataRecordFieldsOrderIntervalCheckRule = crate::v3::transaction_block::models::FileCheckRule;
+        /// PostRequestSubmitDataRecordFieldsOrderIntervalCheckRuleEnumFileExts
+        pub type PostRequestSubmitDataRecordFieldsOrderIntervalCheckRuleEnumFileExts = crate::v3::transaction_block::models::EnumFileExts;
+        /// PostRequestSubmitDataRecordFieldsRelations
+        pub type PostRequestSubmitDataRecordFieldsRelations = crate::v3::transaction_block::models::Relations;
+        /// PostRequestSubmitDataRecordFieldsRepeatedFieldData
+        pub type PostRequestSubmitDataRecordFieldsRepeatedFieldData = crate::v3::transaction_block::models::RepeatedFieldData;
+        /// 字符串校验规则
+        pub type PostRequestSubmitDataRecordFieldsStringCheckRule = crate::v3::transaction_block::models::StringCheckRule;
+        /// 校验规则
+        pub type PostRequestSubmitDataRecordFieldsStringCheckRuleValidator = crate::v3::transaction_block::models::Validator;
+        /// 时间区间校验规则
+        pub type PostRequestSubmitDataRecordFieldsTimeIntervalCheckRule = crate::v3::transaction_block::models::TimeIntervalCheckRule;
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         pub type PostResponse = crate::v3::transaction_block::models::BlockSubmissionIdResponse;
         /// 审核结果
