@@ -26,7 +26,7 @@ pub struct Options {
     /// The module path of the generated root (`crate` for the client crate).
     pub root: String,
     /// The type that gets the chain-starting methods (`crate::Client`); it must implement
-    /// `AsRef<wechatpay::Client>`.
+    /// `AsRef<wechatpay::runtime::Client>`.
     pub client: String,
     /// The runtime module (`::wechatpay::runtime`).
     pub runtime: String,
@@ -223,7 +223,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             #doc
             #gate
             pub fn #method(&self) -> #module::#st<'_> {
-                #module::#st(#rt::Route::new(::core::convert::AsRef::<::wechatpay::Client>::as_ref(self)).push(#seg))
+                #module::#st(#rt::Route::new(::core::convert::AsRef::<#rt::Client>::as_ref(self)).push(#seg))
             }
         });
         // <root>/mod.rs

@@ -76,17 +76,65 @@
 
 extern crate self as wechatpay;
 
-pub mod runtime;
+/// The hand-written runtime (the crate `wechatpay-runtime`): configuration, signing,
+/// verification, transport, notifications, and the helpers the generated types use.
+pub use wechatpay_runtime as runtime;
 
 mod api;
 
 pub use api::*;
 pub use runtime::{
-    ApiV3Key, Call, Client, ClientBuilder, EncryptedResource, Error, Method, Notification, Request,
-    Route, RsaSigner, Signer, UnknownValue, VerificationError, EnvelopeError,
+    ApiV3Key, Call, EncryptedResource, Error, Method, Notification, Request, Route, RsaSigner, Signer,
+    UnknownValue, VerificationError, EnvelopeError,
 };
 pub use runtime::{Download, Response, ResponseSignature, Upload};
 pub use runtime::{
     AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate,
     SensitiveCiphertext,
 };
+
+/// A WeChat Pay client: the runtime's [`runtime::Client`] with the generated API's methods
+/// (`client.v3()…`). Everything else of the runtime client (`chain`, `download_bill`,
+/// `handle_notification`, …) is reached through `Deref`. Cloning is cheap (one shared
+/// connection pool and configuration).
+#[derive(Clone, Debug)]
+pub struct Client(runtime::Client);
+
+/// Configures a [`Client`] (the runtime's builder, building this crate's client).
+pub type ClientBuilder = runtime::ClientBuilder<Client>;
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from environment variables (see [`runtime::Client::from_env`]).
+    pub fn from_env() -> Result<Client, Error> {
+        runtime::Client::from_env().map(Client)
+    }
+
+    /// The runtime client this wraps.
+    pub fn runtime(&self) -> &runtime::Client {
+        &self.0
+    }
+}
+
+impl From<runtime::Client> for Client {
+    fn from(client: runtime::Client) -> Self {
+        Client(client)
+    }
+}
+
+impl std::ops::Deref for Client {
+    type Target = runtime::Client;
+    fn deref(&self) -> &runtime::Client {
+        &self.0
+    }
+}
+
+impl AsRef<runtime::Client> for Client {
+    fn as_ref(&self) -> &runtime::Client {
+        &self.0
+    }
+}

@@ -20,7 +20,7 @@ impl crate::Client {
     pub fn global(&self) -> global::Global<'_> {
         global::Global(
             ::wechatpay::runtime::Route::new(
-                    ::core::convert::AsRef::<::wechatpay::Client>::as_ref(self),
+                    ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("global"),
         )
@@ -30,7 +30,7 @@ impl crate::Client {
     pub fn hk(&self) -> hk::Hk<'_> {
         hk::Hk(
             ::wechatpay::runtime::Route::new(
-                    ::core::convert::AsRef::<::wechatpay::Client>::as_ref(self),
+                    ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("hk"),
         )
@@ -39,7 +39,7 @@ impl crate::Client {
     pub fn v3(&self) -> v3::V3<'_> {
         v3::V3(
             ::wechatpay::runtime::Route::new(
-                    ::core::convert::AsRef::<::wechatpay::Client>::as_ref(self),
+                    ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("v3"),
         )

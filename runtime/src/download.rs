@@ -149,7 +149,7 @@ impl Download {
 
     /// [`write_to`](Self::write_to) for code outside an async runtime, into a
     /// [`std::io::Write`]. A streaming body is driven by the client's blocking runtime (as
-    /// [`Call::blocking`](crate::runtime::Call::blocking) does); from inside an async runtime
+    /// [`Call::blocking`](crate::Call::blocking) does); from inside an async runtime
     /// that is refused with [`Error::Blocking`].
     pub fn write_to_blocking<W: Write>(self, mut writer: W) -> Result<u64, Error> {
         let (body, mut pipe) = self.start_blocking()?;
@@ -442,7 +442,7 @@ impl Client {
     }
 
     /// [`download_bill`](Self::download_bill) outside async code, into a
-    /// [`std::io::Write`] (see [`Call::blocking`](crate::runtime::Call::blocking)).
+    /// [`std::io::Write`] (see [`Call::blocking`](crate::Call::blocking)).
     pub fn download_bill_blocking<W: Write>(
         &self,
         download_url: &str,

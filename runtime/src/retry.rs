@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::client::{ClientBuilder, DEFAULT_BASE_URL};
+use super::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 use super::error::Error;
 
 /// The backup API host WeChat Pay documents for when the main one cannot be reached
@@ -87,7 +87,7 @@ impl Transport {
     }
 }
 
-impl ClientBuilder {
+impl<C: From<Client>> ClientBuilder<C> {
     /// Retries a call up to `n` more times when it fails with a retryable error
     /// ([`Error::is_retryable`]: timeouts, connection failures, 5xx, 429, `SYSTEM_ERROR`,
     /// `FREQUENCY_LIMITED`, `BANK_ERROR`), pausing with exponential backoff (see

@@ -1,7 +1,7 @@
 //! Unit tests of the runtime. Keys are generated at test time with the `openssl` CLI, and
 //! signatures are cross-checked with it (an independent implementation).
 
-#[path = "../../tests/common/keys.rs"]
+#[path = "../tests/common/keys.rs"]
 mod keys;
 
 use keys::{keys, openssl_sign, openssl_verify, CERT_SERIAL, MCHID, MERCHANT_SERIAL, PUB_KEY_ID};
@@ -401,7 +401,7 @@ fn platform_certificate_and_public_key_together() {
     let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
     let body = br#"{"x":"y"}"#;
     // Within the test certificate's validity (it is made for this test run).
-    let ts = crate::runtime::crypto::unix_now();
+    let ts = crate::crypto::unix_now();
     let r = Response::signed(CERT_SERIAL, ts, body);
     assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
     // Serial lookup tolerates lowercase hex.

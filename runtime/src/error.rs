@@ -103,7 +103,7 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
 
-    /// The [`Signer`](crate::runtime::Signer) failed to sign the request.
+    /// The [`Signer`](crate::Signer) failed to sign the request.
     #[error("signing failed: {0}")]
     Sign(String),
 
@@ -111,18 +111,18 @@ pub enum Error {
     #[error("decryption failed: {0}")]
     Decrypt(String),
 
-    /// [`Call::blocking`](crate::runtime::Call::blocking) was called from inside an async
+    /// [`Call::blocking`](crate::Call::blocking) was called from inside an async
     /// (tokio) runtime, where blocking would stall or deadlock the executor. Use `.await`.
     #[error("blocking() called from inside an async runtime; use `.await` instead")]
     Blocking,
 
-    /// The runtime used by [`Call::blocking`](crate::runtime::Call::blocking) could not start.
+    /// The runtime used by [`Call::blocking`](crate::Call::blocking) could not start.
     #[error("cannot start the blocking runtime: {0}")]
     Runtime(#[source] std::io::Error),
 
     /// A downloaded file does not have the digest the platform announced (the bill's
     /// `hash_value`, a statement's `Wechatpay-Statement-Sha1`, or one given to
-    /// [`Download::expect_sha1`](crate::runtime::Download::expect_sha1)).
+    /// [`Download::expect_sha1`](crate::Download::expect_sha1)).
     ///
     /// The data was streamed to the writer as it arrived: **discard everything written**
     /// (delete the file, roll back). It was corrupted or tampered with on the way.

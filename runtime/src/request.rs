@@ -342,7 +342,7 @@ impl<'a> Request<'a> {
 
     /// The host the API description names for this operation (`x-base-uri`), e.g.
     /// `https://apihk.mch.weixin.qq.com`. It is used only while the client has the default base
-    /// URL ([`DEFAULT_BASE_URL`](crate::runtime::DEFAULT_BASE_URL)); a base URL the user
+    /// URL ([`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL)); a base URL the user
     /// configured (a mock server, a proxy) wins, so everything goes where the user pointed it.
     pub fn host(mut self, base_url: &'static str) -> Self {
         self.parts.origin = Origin::Spec(base_url.trim_end_matches('/'));

@@ -21,7 +21,7 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 ///
 /// The default implementation is [`RsaSigner`], holding the merchant private key in memory.
 /// Implement this trait to sign in an HSM or a remote signing service and pass it to
-/// [`ClientBuilder::signer`](crate::runtime::ClientBuilder::signer).
+/// [`ClientBuilder::signer`](crate::ClientBuilder::signer).
 pub trait Signer: Send + Sync {
     /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 using the merchant private key and
     /// returns the signature, base64 (standard alphabet, padded).

@@ -18,6 +18,12 @@
 //!   Go and Java SDKs: error bodies are not always signed (a proxy's HTML page), and trusting an
 //!   unsigned error can only make a call fail, never succeed.
 //! * Redirects are never followed (they would change the signed target).
+//!
+//! This crate is used through the client crate `wechatpay`, which re-exports it as
+//! `wechatpay::runtime` (and its main types at its root); depend on `wechatpay`, not on this.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod certificates;
 mod client;

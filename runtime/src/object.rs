@@ -101,12 +101,12 @@ macro_rules! __json_object {
     ($name:ident {}) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                $crate::runtime::Fields::new(serializer).end()
+                $crate::Fields::new(serializer).end()
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                $crate::runtime::Object::new(deserializer)?;
+                $crate::Object::new(deserializer)?;
                 ::core::result::Result::Ok(Self {})
             }
         }
@@ -114,9 +114,9 @@ macro_rules! __json_object {
     ($name:ident { $($field:ident: $($place:ident)? $wire:literal $presence:ident),+ $(,)? }) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = $crate::runtime::Fields::new(serializer);
+                let mut m = $crate::Fields::new(serializer);
                 // A field with a place (`query`, `header`, `form`) is wrapped so that it is not written.
-                $(m.$presence($wire, $($crate::runtime::row::$place)?(&self.$field));)+
+                $(m.$presence($wire, $($crate::row::$place)?(&self.$field));)+
                 m.end()
             }
         }
@@ -124,7 +124,7 @@ macro_rules! __json_object {
             // All fields are taken, then matched at once: one branch per struct rather than an
             // early return (dropping every field taken so far) per field.
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let mut o = $crate::runtime::Object::new(deserializer)?;
+                let mut o = $crate::Object::new(deserializer)?;
                 match ($(o.$presence($wire),)+) {
                     ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
                     _ => ::core::result::Result::Err(o.error()),
@@ -281,7 +281,7 @@ macro_rules! __json_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $($wire => Self::$variant,)*
-                    other => Self::Unknown($crate::runtime::UnknownValue::new(other)),
+                    other => Self::Unknown($crate::UnknownValue::new(other)),
                 }
             }
         }
@@ -297,7 +297,7 @@ macro_rules! __json_enum {
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                $crate::runtime::deserialize_enum(deserializer)
+                $crate::deserialize_enum(deserializer)
             }
         }
     };
@@ -312,7 +312,7 @@ mod tests {
         c: Option<Vec<u32>>,
     }
 
-    crate::runtime::json_object!(S {
+    crate::json_object!(S {
         a: "a" required,
         b: "b" optional,
         c: "c" optional,
@@ -325,7 +325,7 @@ mod tests {
         q: Option<String>,
     }
 
-    crate::runtime::json_object!(Q {
+    crate::json_object!(Q {
         a: "a" required,
         q: query "q" optional,
     });
@@ -333,16 +333,16 @@ mod tests {
     #[derive(Debug, PartialEq)]
     struct Empty {}
 
-    crate::runtime::json_object!(Empty {});
+    crate::json_object!(Empty {});
 
     #[derive(Debug, PartialEq)]
     enum E {
         A,
         B,
-        Unknown(crate::runtime::UnknownValue),
+        Unknown(crate::UnknownValue),
     }
 
-    crate::runtime::json_enum!(E {
+    crate::json_enum!(E {
         A = "A_VALUE",
         B = "B",
     });
@@ -351,7 +351,7 @@ mod tests {
     fn enums_keep_unknown_values() {
         assert_eq!(E::A.as_str(), "A_VALUE");
         assert_eq!(E::from("B"), E::B);
-        assert_eq!(E::from("A"), E::Unknown(crate::runtime::UnknownValue::new("A")));
+        assert_eq!(E::from("A"), E::Unknown(crate::UnknownValue::new("A")));
         assert_eq!(serde_json::to_string(&E::A).unwrap(), r#""A_VALUE""#);
         let e: E = serde_json::from_str(r#""NEW""#).unwrap();
         assert_eq!(e.to_string(), "NEW");

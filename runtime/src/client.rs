@@ -108,7 +108,7 @@ impl HttpConfig {
     }
 }
 
-/// The runtime of [`Call::blocking`](crate::runtime::Call::blocking): one worker thread and its
+/// The runtime of [`Call::blocking`](crate::Call::blocking): one worker thread and its
 /// own connection pool (connections belong to the runtime that drives them).
 pub(crate) struct BlockingRuntime {
     runtime: Option<tokio::runtime::Runtime>,
@@ -351,7 +351,10 @@ impl fmt::Debug for Client {
 
 /// Configures a [`Client`]. Key material is parsed when given (a bad key is reported by
 /// [`build`](ClientBuilder::build), never a panic); `Debug` shows no key material.
-pub struct ClientBuilder {
+///
+/// `C` is what [`build`](ClientBuilder::build) returns: this [`Client`], or the client type of
+/// the generated API (`wechatpay::Client`, which wraps it and adds the API's methods).
+pub struct ClientBuilder<C = Client> {
     mchid: Option<String>,
     merchant_serial: Option<String>,
     signer: Option<Arc<dyn Signer>>,
@@ -370,9 +373,10 @@ pub struct ClientBuilder {
     certificates_download: bool,
     /// Refresh them in the background this often.
     certificates_refresh: Option<Duration>,
+    client: std::marker::PhantomData<fn() -> C>,
 }
 
-impl Default for ClientBuilder {
+impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         ClientBuilder {
             mchid: None,
@@ -390,11 +394,12 @@ impl Default for ClientBuilder {
             transport: Transport::default(),
             certificates_download: false,
             certificates_refresh: None,
+            client: std::marker::PhantomData,
         }
     }
 }
 
-impl fmt::Debug for ClientBuilder {
+impl<C> fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("mchid", &self.mchid)
@@ -416,7 +421,7 @@ fn read_file(what: &str, path: &Path) -> Result<String, Error> {
         .map_err(|e| Error::Config(format!("{what}: cannot read {}: {e}", path.display())))
 }
 
-impl ClientBuilder {
+impl<C: From<Client>> ClientBuilder<C> {
     fn fail(mut self, error: Error) -> Self {
         if self.error.is_none() {
             self.error = Some(error);
@@ -596,7 +601,7 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<C, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -675,6 +680,6 @@ impl ClientBuilder {
         if let Some(every) = certificates_refresh {
             super::certificates::spawn_auto_refresh(&client, every)?;
         }
-        Ok(client)
+        Ok(C::from(client))
     }
 }
