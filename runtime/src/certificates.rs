@@ -126,7 +126,13 @@ async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<Platform
     let response = http.execute(signed.request).await.map_err(|e| inner.transport_error(e, started, total, false))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| inner.transport_error(e, started, total, true))?;
+    // The same cap as every JSON answer (the list is a few KiB): a hostile or broken answer is
+    // not read whole into memory.
+    let limit = inner.transport.max_response_body;
+    let body = match super::request::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true)).await? {
+        (_, true) => return Err(Error::BodyTooLarge { limit }),
+        (body, false) => body,
+    };
     if !(200..300).contains(&status) {
         return Err(api_error(status, &headers, &body));
     }

@@ -867,7 +867,7 @@ const ERROR_BODY_LIMIT: usize = 64 << 10;
 
 /// Reads the body up to `limit` bytes; `true` when there was more (not read). `fail` turns a
 /// read error into the call's error.
-async fn read_at_most(
+pub(crate) async fn read_at_most(
     mut response: reqwest::Response,
     limit: usize,
     fail: impl Fn(reqwest::Error) -> Error,

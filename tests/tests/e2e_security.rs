@@ -700,3 +700,16 @@ fn auto_refresh_outside_async_code_runs_on_the_blocking_runtime() {
     drop(client);
     std::thread::sleep(Duration::from_millis(1500));
 }
+
+/// The certificate list is capped like every JSON answer (`max_response_body`): a 2 MB answer
+/// to a client capped at 1 MiB is refused unread, nothing trusted from it.
+#[tokio::test]
+async fn an_oversized_certificate_list_is_refused_unread() {
+    let server = MockServer::start(MockConfig::certificate_mode()).await;
+    let huge = json!({"data": [], "padding": "x".repeat(2 << 20)});
+    server.on("GET", CERTIFICATES, Reply::json(200, huge));
+    let client = base(&server).platform_certificates_download().max_response_body(1 << 20).build().unwrap();
+    let e = client.refresh_platform_certificates().await.unwrap_err();
+    assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
+    assert!(client.platform_certificates().is_empty());
+}
