@@ -44,8 +44,7 @@ fn apiv3_key() -> Result<ApiV3Key, Failure> {
 fn json_arg(flag: &str, text: &str) -> Result<Value, Failure> {
     let (text, from) = match text.strip_prefix('@') {
         Some(path) => (
-            std::fs::read_to_string(path)
-                .map_err(|e| Failure::Usage(format!("{flag}: cannot read {path}: {e}")))?,
+            std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("{flag}: cannot read {path}: {e}")))?,
             format!(" (file {path})"),
         ),
         None => (text.to_string(), String::new()),
@@ -185,11 +184,7 @@ pub async fn call(argv: Vec<String>) -> Outcome {
                     eprintln!("warning: {w}");
                 }
                 if !report.is_ok() {
-                    let mut message = format!(
-                        "the request does not match the spec of {} ({}):",
-                        op.name(),
-                        op.file
-                    );
+                    let mut message = format!("the request does not match the spec of {} ({}):", op.name(), op.file);
                     for e in &report.errors {
                         message.push_str("\n  - ");
                         message.push_str(e);
@@ -321,8 +316,8 @@ pub fn notify(argv: Vec<String>) -> Outcome {
     let headers_path = args.required("--headers")?;
     let body_path = args.required("--body")?;
     let headers = read_headers(headers_path)?;
-    let body = std::fs::read(body_path)
-        .map_err(|e| Failure::failed(format!("cannot read the body file {body_path}: {e}")))?;
+    let body =
+        std::fs::read(body_path).map_err(|e| Failure::failed(format!("cannot read the body file {body_path}: {e}")))?;
     let key = apiv3_key()?;
     let client = client()?;
     let notification = match client.parse_notification(&headers, &body) {
@@ -362,8 +357,8 @@ fn certificate_info(pem_text: &str) -> Result<(String, String, String), String> 
     if block.tag() != "CERTIFICATE" {
         return Err(format!("expected a CERTIFICATE, got {}", block.tag()));
     }
-    let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
-        .map_err(|e| format!("not an X.509 certificate: {e}"))?;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(block.contents()).map_err(|e| format!("not an X.509 certificate: {e}"))?;
     let serial = cert
         .raw_serial()
         .iter()
@@ -371,11 +366,7 @@ fn certificate_info(pem_text: &str) -> Result<(String, String, String), String> 
         .map(|b| format!("{b:02X}"))
         .collect::<String>();
     let validity = cert.validity();
-    Ok((
-        serial,
-        validity.not_before.to_string(),
-        validity.not_after.to_string(),
-    ))
+    Ok((serial, validity.not_before.to_string(), validity.not_after.to_string()))
 }
 
 pub async fn certificates(argv: Vec<String>) -> Outcome {
@@ -403,25 +394,23 @@ pub async fn certificates(argv: Vec<String>) -> Outcome {
         .get("data")
         .and_then(Value::as_array)
         .ok_or_else(|| Failure::failed("the response has no `data` array"))?;
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failure::failed(format!("cannot create {}: {e}", out.display())))?;
+    std::fs::create_dir_all(&out).map_err(|e| Failure::failed(format!("cannot create {}: {e}", out.display())))?;
     let mut saved = Vec::new();
     for (i, item) in data.iter().enumerate() {
         let serial_no = item
             .get("serial_no")
             .and_then(Value::as_str)
             .ok_or_else(|| Failure::failed(format!("data[{i}] has no serial_no")))?;
-        let encrypted: EncryptedResource = serde_json::from_value(
-            item.get("encrypt_certificate").cloned().unwrap_or(Value::Null),
-        )
-        .map_err(|e| Failure::failed(format!("data[{i}].encrypt_certificate: {e}")))?;
+        let encrypted: EncryptedResource =
+            serde_json::from_value(item.get("encrypt_certificate").cloned().unwrap_or(Value::Null))
+                .map_err(|e| Failure::failed(format!("data[{i}].encrypt_certificate: {e}")))?;
         let plain = encrypted
             .decrypt(&key)
             .map_err(|e| Failure::failed(format!("certificate {serial_no}: {e}")))?;
-        let pem_text = String::from_utf8(plain)
-            .map_err(|_| Failure::failed(format!("certificate {serial_no}: not UTF-8 PEM")))?;
-        let (serial, not_before, not_after) = certificate_info(&pem_text)
-            .map_err(|e| Failure::failed(format!("certificate {serial_no}: {e}")))?;
+        let pem_text =
+            String::from_utf8(plain).map_err(|_| Failure::failed(format!("certificate {serial_no}: not UTF-8 PEM")))?;
+        let (serial, not_before, not_after) =
+            certificate_info(&pem_text).map_err(|e| Failure::failed(format!("certificate {serial_no}: {e}")))?;
         if !serial.eq_ignore_ascii_case(serial_no.trim_start_matches('0')) {
             return Err(Failure::failed(format!(
                 "certificate {serial_no}: the decrypted certificate has serial {serial}"
@@ -527,7 +516,10 @@ pub async fn sandbox(argv: Vec<String>) -> Outcome {
         dir.display()
     );
     if custom_key.is_some() {
-        let _ = writeln!(out, "# WECHATPAY_PRIVATE_KEY: the private key matching --merchant-public-key");
+        let _ = writeln!(
+            out,
+            "# WECHATPAY_PRIVATE_KEY: the private key matching --merchant-public-key"
+        );
     }
     let _ = write!(out, "{}", env.exports());
     let _ = writeln!(out, "# or: . {}", env.env_file.display());
@@ -564,11 +556,9 @@ pub async fn sandbox_notify(argv: Vec<String>) -> Outcome {
         None => notify::sample_resource(spec()?, event, mchid),
     };
     let key = ResponseKey::wechatpay_public_key();
-    let notification =
-        notify::make_notification(&key, apiv3_key, event, &resource).map_err(Failure::failed)?;
+    let notification = notify::make_notification(&key, apiv3_key, event, &resource).map_err(Failure::failed)?;
     if let Some(dir) = save {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
         let write = |name: &str, bytes: &[u8]| {
             std::fs::write(dir.join(name), bytes)
                 .map_err(|e| Failure::failed(format!("cannot write {}: {e}", dir.join(name).display())))
@@ -596,7 +586,13 @@ pub async fn sandbox_notify(argv: Vec<String>) -> Outcome {
 }
 
 pub fn ops(argv: Vec<String>) -> Outcome {
-    let args = Args::parse(argv, &ArgSpec { options: &[], switches: &[] })?;
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &[],
+            switches: &[],
+        },
+    )?;
     if let Some(done) = help_or(&args) {
         return done;
     }
@@ -608,7 +604,13 @@ pub fn ops(argv: Vec<String>) -> Outcome {
 }
 
 pub fn example(argv: Vec<String>) -> Outcome {
-    let args = Args::parse(argv, &ArgSpec { options: &[], switches: &[] })?;
+    let args = Args::parse(
+        argv,
+        &ArgSpec {
+            options: &[],
+            switches: &[],
+        },
+    )?;
     if let Some(done) = help_or(&args) {
         return done;
     }

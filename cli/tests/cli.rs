@@ -18,8 +18,14 @@ fn env_for(base_url: &str) -> Vec<(String, String)> {
         ("WECHATPAY_BASE_URL".into(), base_url.into()),
         ("WECHATPAY_MCHID".into(), keys::MCHID.into()),
         ("WECHATPAY_SERIAL".into(), keys::MERCHANT_SERIAL.into()),
-        ("WECHATPAY_PRIVATE_KEY".into(), keys::merchant_key_path().display().to_string()),
-        ("WECHATPAY_PUBLIC_KEY".into(), keys::wechatpay_pub_path().display().to_string()),
+        (
+            "WECHATPAY_PRIVATE_KEY".into(),
+            keys::merchant_key_path().display().to_string(),
+        ),
+        (
+            "WECHATPAY_PUBLIC_KEY".into(),
+            keys::wechatpay_pub_path().display().to_string(),
+        ),
         ("WECHATPAY_PUBLIC_KEY_ID".into(), keys::WECHATPAY_PUBLIC_KEY_ID.into()),
         ("WECHATPAY_APIV3_KEY".into(), keys::APIV3_KEY.into()),
     ]
@@ -46,8 +52,7 @@ fn sandbox() -> Sandbox {
     Sandbox::start_blocking(SandboxConfig::default()).expect("sandbox")
 }
 
-const AUTHINFO: &str =
-    r#"{"sp_appid":"wx8888888888888888","sub_mchid":"1900000109","device_id":"d","raw_data":"r","organization_id":"o"}"#;
+const AUTHINFO: &str = r#"{"sp_appid":"wx8888888888888888","sub_mchid":"1900000109","device_id":"d","raw_data":"r","organization_id":"o"}"#;
 
 #[test]
 fn call_prints_the_verified_json_and_exits_0() {
@@ -57,23 +62,57 @@ fn call_prints_the_verified_json_and_exits_0() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["authinfo"].is_string(), "{v}");
-    assert!(stdout(&o).contains("\n  \"authinfo\""), "pretty-printed: {}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\n  \"authinfo\""),
+        "pretty-printed: {}",
+        stdout(&o)
+    );
     let req = sb.server().last_request();
     assert_eq!(req.target, "/v3/offlineface/authinfo");
     assert_eq!(req.body_json(), serde_json::from_str::<Value>(AUTHINFO).unwrap());
     assert!(req.auth.is_ok());
 
     // Placeholders, a query given both in PATH and with --query (encoded once), no leading slash.
-    let o = run(&env, &["call", "get", "v3/pay/transactions/out-trade-no/T1", "--query", "mchid=a&b c"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(sb.server().last_request().target, "/v3/pay/transactions/out-trade-no/T1?mchid=a%26b%20c");
     let o = run(
         &env,
-        &["call", "GET", "/v3/offlineface/face-collections?organization_id=o", "--query", "limit=5"],
+        &[
+            "call",
+            "get",
+            "v3/pay/transactions/out-trade-no/T1",
+            "--query",
+            "mchid=a&b c",
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(sb.server().last_request().target, "/v3/offlineface/face-collections?organization_id=o&limit=5");
-    let o = run(&env, &["call", "GET", "/v3/pay/transactions/out-trade-no/T1", "--query", "mchid=1900000001"]);
+    assert_eq!(
+        sb.server().last_request().target,
+        "/v3/pay/transactions/out-trade-no/T1?mchid=a%26b%20c"
+    );
+    let o = run(
+        &env,
+        &[
+            "call",
+            "GET",
+            "/v3/offlineface/face-collections?organization_id=o",
+            "--query",
+            "limit=5",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        sb.server().last_request().target,
+        "/v3/offlineface/face-collections?organization_id=o&limit=5"
+    );
+    let o = run(
+        &env,
+        &[
+            "call",
+            "GET",
+            "/v3/pay/transactions/out-trade-no/T1",
+            "--query",
+            "mchid=1900000001",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["trade_state"].is_string(), "{v}");
@@ -83,7 +122,16 @@ fn call_prints_the_verified_json_and_exits_0() {
     let data = dir.path().join("close.json");
     std::fs::write(&data, r#"{"mchid":"1900000001"}"#).unwrap();
     let arg = format!("@{}", data.display());
-    let o = run(&env, &["call", "POST", "/v3/pay/transactions/out-trade-no/T1/close", "--data", &arg]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/v3/pay/transactions/out-trade-no/T1/close",
+            "--data",
+            &arg,
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
 }
@@ -101,7 +149,10 @@ fn platform_errors_exit_non_zero_with_the_code_on_stderr() {
     // A signature the sandbox rejects: the serial is not the merchant's.
     let mut bad = env.clone();
     bad.retain(|(k, _)| k != "WECHATPAY_SERIAL");
-    bad.push(("WECHATPAY_SERIAL".into(), "0000000000000000000000000000000000000000".into()));
+    bad.push((
+        "WECHATPAY_SERIAL".into(),
+        "0000000000000000000000000000000000000000".into(),
+    ));
     let o = run(&bad, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("SIGN_ERROR"), "{}", stderr(&o));
@@ -109,8 +160,14 @@ fn platform_errors_exit_non_zero_with_the_code_on_stderr() {
     // The response is signed with a key the client does not trust: verification fails.
     let mut wrong_key = env.clone();
     wrong_key.retain(|(k, _)| k != "WECHATPAY_PUBLIC_KEY");
-    wrong_key.push(("WECHATPAY_PUBLIC_KEY".into(), keys::merchant_pub_path().display().to_string()));
-    let o = run(&wrong_key, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
+    wrong_key.push((
+        "WECHATPAY_PUBLIC_KEY".into(),
+        keys::merchant_pub_path().display().to_string(),
+    ));
+    let o = run(
+        &wrong_key,
+        &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("verification"), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
@@ -127,13 +184,37 @@ fn spec_check_refuses_before_sending() {
     let env = env_for(&sb.base_url());
     let mut body: Value = serde_json::from_str(AUTHINFO).unwrap();
     let cases: Vec<(Value, &str)> = vec![
-        ({ let mut b = body.clone(); b["device"] = json!("x"); b }, "unknown field `device`"),
-        ({ let mut b = body.clone(); b.as_object_mut().unwrap().remove("sub_mchid"); b }, "missing required field `sub_mchid`"),
-        ({ let mut b = body.clone(); b["raw_data"] = json!(12); b }, "field `raw_data`: expected a string, got the number 12"),
+        (
+            {
+                let mut b = body.clone();
+                b["device"] = json!("x");
+                b
+            },
+            "unknown field `device`",
+        ),
+        (
+            {
+                let mut b = body.clone();
+                b.as_object_mut().unwrap().remove("sub_mchid");
+                b
+            },
+            "missing required field `sub_mchid`",
+        ),
+        (
+            {
+                let mut b = body.clone();
+                b["raw_data"] = json!(12);
+                b
+            },
+            "field `raw_data`: expected a string, got the number 12",
+        ),
         (json!([1]), "must be a JSON object"),
     ];
     for (data, expected) in cases {
-        let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", &data.to_string()]);
+        let o = run(
+            &env,
+            &["call", "POST", "/v3/offlineface/authinfo", "--data", &data.to_string()],
+        );
         assert_eq!(o.status.code(), Some(1), "{data}");
         assert!(stderr(&o).contains(expected), "{data}: {}", stderr(&o));
         assert!(stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
@@ -143,24 +224,71 @@ fn spec_check_refuses_before_sending() {
     assert!(native.status.success(), "{}", stderr(&native));
     let mut order: Value = serde_json::from_str(&stdout(&native)).unwrap();
     order["amount"]["total"] = json!(1.5);
-    let o = run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", &order.to_string()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("`amount.total`: expected an integer, got 1.5"), "{}", stderr(&o));
     let o = run(
         &env,
-        &["call", "GET", "/v3/offlineface/face-collections", "--query", "organization_id=o", "--query", "limit=ten"],
+        &[
+            "call",
+            "POST",
+            "/v3/pay/transactions/native",
+            "--data",
+            &order.to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`amount.total`: expected an integer, got 1.5"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &env,
+        &[
+            "call",
+            "GET",
+            "/v3/offlineface/face-collections",
+            "--query",
+            "organization_id=o",
+            "--query",
+            "limit=ten",
+        ],
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("query parameter `limit`"), "{}", stderr(&o));
-    let o = run(&env, &["call", "GET", "/v3/offlineface/face-collections", "--query", "organization=o"]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "GET",
+            "/v3/offlineface/face-collections",
+            "--query",
+            "organization=o",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("unknown query parameter `organization`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("missing required query parameter `organization_id`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown query parameter `organization`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("missing required query parameter `organization_id`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(sb.server().requests().is_empty(), "a refused request was sent");
 
     // The valid order passes (its Wechatpay-Serial header is filled from the environment).
     order["amount"]["total"] = json!(100);
-    let o = run(&env, &["call", "POST", "/v3/pay/transactions/native", "--data", &order.to_string()]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/v3/pay/transactions/native",
+            "--data",
+            &order.to_string(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         sb.server().last_request().header("wechatpay-serial"),
@@ -168,14 +296,31 @@ fn spec_check_refuses_before_sending() {
     );
 
     // An enum value the spec does not list: a warning, and the request is sent.
-    let o = run(&env, &["call", "GET", "/v3/certificates", "--query", "algorithm_type=NEW"]);
+    let o = run(
+        &env,
+        &["call", "GET", "/v3/certificates", "--query", "algorithm_type=NEW"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning") && stderr(&o).contains("\"NEW\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning") && stderr(&o).contains("\"NEW\""),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(sb.server().requests().len(), 2);
 
     // --no-check sends it anyway: here the sandbox itself refuses it with PARAM_ERROR.
     body["device"] = json!("x");
-    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--no-check", "--data", &body.to_string()]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/v3/offlineface/authinfo",
+            "--no-check",
+            "--data",
+            &body.to_string(),
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("PARAM_ERROR"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("nothing was sent"), "{}", stderr(&o));
@@ -191,7 +336,17 @@ fn no_check_against_a_sandbox_that_accepts_anything() {
     })
     .unwrap();
     let env = env_for(&sb.base_url());
-    let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", r#"{"extra":1.5}"#, "--no-check"]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/v3/offlineface/authinfo",
+            "--data",
+            r#"{"extra":1.5}"#,
+            "--no-check",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(sb.server().last_request().body_str(), r#"{"extra":1.5}"#);
 }
@@ -208,7 +363,8 @@ fn write_notification(dir: &Path, n: &wechatpay_sandbox::notify::Notification) -
 fn notify_verifies_and_decrypts_a_saved_notification() {
     let sb = sandbox();
     let env = env_for(&sb.base_url());
-    let resource = json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS", "amount": {"total": 100}});
+    let resource =
+        json!({"out_trade_no": "1217752501201407033233368018", "trade_state": "SUCCESS", "amount": {"total": 100}});
     let n = sb.notification("TRANSACTION.SUCCESS", Some(resource.clone())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (headers, body) = write_notification(dir.path(), &n);
@@ -220,7 +376,9 @@ fn notify_verifies_and_decrypts_a_saved_notification() {
     assert!(stderr(&o).contains("TRANSACTION.SUCCESS"), "{}", stderr(&o));
 
     // A body changed after signing: refused.
-    let text = String::from_utf8(n.body.clone()).unwrap().replacen("TRANSACTION.SUCCESS", "TRANSACTION.SUCCES5", 1);
+    let text = String::from_utf8(n.body.clone())
+        .unwrap()
+        .replacen("TRANSACTION.SUCCESS", "TRANSACTION.SUCCES5", 1);
     std::fs::write(&body, text).unwrap();
     let o = run(&env, &["notify", "--headers", &h, "--body", &b]);
     assert_eq!(o.status.code(), Some(1));
@@ -322,7 +480,9 @@ fn read_exports(child: &mut std::process::Child) -> Vec<(String, String)> {
     });
     let mut vars = Vec::new();
     loop {
-        let line = rx.recv_timeout(Duration::from_secs(60)).expect("sandbox output within 60 s");
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("sandbox output within 60 s");
         if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
             vars.push((k.to_string(), v.to_string()));
             if k == "WECHATPAY_APIV3_KEY" {
@@ -370,7 +530,14 @@ fn one_shot_server(status: u16) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
 fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["sandbox", "--port", "0", "--quiet", "--dir", &dir.path().display().to_string()])
+        .args([
+            "sandbox",
+            "--port",
+            "0",
+            "--quiet",
+            "--dir",
+            &dir.path().display().to_string(),
+        ])
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -381,18 +548,28 @@ fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
     let result = std::panic::catch_unwind(|| {
         let base = vars.iter().find(|(k, _)| k == "WECHATPAY_BASE_URL").unwrap().1.clone();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        let key = vars.iter().find(|(k, _)| k == "WECHATPAY_PUBLIC_KEY").unwrap().1.clone();
+        let key = vars
+            .iter()
+            .find(|(k, _)| k == "WECHATPAY_PUBLIC_KEY")
+            .unwrap()
+            .1
+            .clone();
         assert!(key.contains("TEST-ONLY"), "{key}");
         let o = run(&vars, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
         assert!(o.status.success(), "{}", stderr(&o));
         let o = run(&vars, &["call", "GET", "/v3/nothing"]);
         assert_eq!(o.status.code(), Some(1));
         assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"));
-        assert!(std::fs::read_to_string(dir.path().join("env.sh")).unwrap().contains("TEST ONLY"));
+        assert!(std::fs::read_to_string(dir.path().join("env.sh"))
+            .unwrap()
+            .contains("TEST ONLY"));
 
         // `sandbox notify --url` delivers a notification the `notify` command accepts.
         let (url, rx) = one_shot_server(200);
-        let o = run(&vars, &["sandbox", "notify", "--url", &url, "--event", "TRANSACTION.SUCCESS"]);
+        let o = run(
+            &vars,
+            &["sandbox", "notify", "--url", &url, "--event", "TRANSACTION.SUCCESS"],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let (head, body) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
         assert!(head.starts_with("POST /notify HTTP/1.1"), "{head}");
@@ -400,7 +577,16 @@ fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
         let b = dir.path().join("b.json");
         std::fs::write(&h, &head).unwrap();
         std::fs::write(&b, &body).unwrap();
-        let o = run(&vars, &["notify", "--headers", &h.display().to_string(), "--body", &b.display().to_string()]);
+        let o = run(
+            &vars,
+            &[
+                "notify",
+                "--headers",
+                &h.display().to_string(),
+                "--body",
+                &b.display().to_string(),
+            ],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let plain: Value = serde_json::from_str(&stdout(&o)).unwrap();
         assert_eq!(plain["trade_state"], "SUCCESS");
@@ -432,7 +618,16 @@ fn uploads_and_downloads() {
     assert!(sb.server().requests().is_empty());
 
     // multipart/form-data: the meta part (filename and sha256 filled in), then the file.
-    let o = run(&env, &["call", "POST", "/v3/merchant/media/upload", "--file", &image.display().to_string()]);
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/v3/merchant/media/upload",
+            "--file",
+            &image.display().to_string(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["media_id"].is_string(), "{v}");
@@ -449,7 +644,15 @@ fn uploads_and_downloads() {
     let out = dir.path().join("bill.csv");
     let o = run(
         &env,
-        &["call", "GET", "/v3/billdownload/file", "--query", "token=t", "--output", &out.display().to_string()],
+        &[
+            "call",
+            "GET",
+            "/v3/billdownload/file",
+            "--query",
+            "token=t",
+            "--output",
+            &out.display().to_string(),
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&out).unwrap(), wechatpay_sandbox::SANDBOX_FILE);
@@ -492,11 +695,23 @@ fn call_checks_the_answer_against_the_spec() {
     );
     let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning: the response: unknown field `brand_new_field`"), "{}", stderr(&o));
-    assert!(stdout(&o).contains("brand_new_field"), "the answer is still printed as received");
+    assert!(
+        stderr(&o).contains("warning: the response: unknown field `brand_new_field`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).contains("brand_new_field"),
+        "the answer is still printed as received"
+    );
 
-    sb.server().on("POST", "/v3/offlineface/authinfo", Reply::json_text(200, "null"));
+    sb.server()
+        .on("POST", "/v3/offlineface/authinfo", Reply::json_text(200, "null"));
     let o = run(&env, &["call", "POST", "/v3/offlineface/authinfo", "--data", AUTHINFO]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("the response does not match the spec of POST /v3/offlineface/authinfo"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the response does not match the spec of POST /v3/offlineface/authinfo"),
+        "{}",
+        stderr(&o)
+    );
 }

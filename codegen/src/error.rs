@@ -66,7 +66,13 @@ impl std::error::Error for Error {}
 impl SpecError {
     /// An error about a whole file or folder (no line).
     pub fn at_file(file: impl Into<PathBuf>, message: impl Into<String>) -> SpecError {
-        SpecError { file: file.into(), line: None, column: None, field: String::new(), message: message.into() }
+        SpecError {
+            file: file.into(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: message.into(),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! prints. This is the one place that maps spec types to Rust types ([`Builder::ty`]) and that
 //! lays out the tree of chain nodes. All errors found are collected before giving up.
 
-use std::collections::{HashMap, BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::error::{Error, SpecError};
@@ -40,7 +40,11 @@ pub struct NotificationDef {
 pub enum NotificationResource {
     /// The response type of an operation: the module path from the API root (`v3`, `pay`, …)
     /// and the type (a local name of that module, or a shared type).
-    SameAs { module: Vec<String>, ty: Ty, operation: String },
+    SameAs {
+        module: Vec<String>,
+        ty: Ty,
+        operation: String,
+    },
     /// Types of its own; the first is the resource (named like the notification).
     Own(Vec<TypeDef>),
 }
@@ -113,7 +117,9 @@ pub enum Body {
     None,
     /// A multipart upload: the request struct's `meta` field is the `meta` part, the file is an
     /// argument of the method, the `Form` fields are text parts.
-    Upload { file_part: String },
+    Upload {
+        file_part: String,
+    },
     /// The body is the request struct itself (its body fields).
     Fields,
     /// The body is the request struct's `body` field, of this type.
@@ -203,7 +209,10 @@ pub struct Variant {
 
 /// Validates and resolves the loaded spec. Nothing is partially returned: any error fails the whole.
 pub fn build(loaded: &Loaded) -> Result<Api, Error> {
-    let mut b = Builder { partial: loaded.is_partial(), ..Builder::default() };
+    let mut b = Builder {
+        partial: loaded.is_partial(),
+        ..Builder::default()
+    };
     b.errors.extend(loaded.errors.iter().cloned());
     b.collect_shared(loaded);
     b.check_recursion(loaded);
@@ -238,7 +247,11 @@ pub fn build(loaded: &Loaded) -> Result<Api, Error> {
             mark_defaults(types);
         }
     }
-    Ok(Api { root, shared, notifications })
+    Ok(Api {
+        root,
+        shared,
+        notifications,
+    })
 }
 
 /// Where a schema sits, for error messages.
@@ -426,12 +439,18 @@ impl Builder {
                 from = to;
             }
             steps.push(start.to_string());
-            let Some(f) = loaded.types.iter().find(|f| f.types.contains_key(start)) else { continue };
+            let Some(f) = loaded.types.iter().find(|f| f.types.contains_key(start)) else {
+                continue;
+            };
             let mut path = vec![start.to_string()];
             for p in &cycle[0].0 {
                 path.extend(["properties".to_string(), p.clone()]);
             }
-            let loc = Loc { file: &f.file, text: &f.text, path };
+            let loc = Loc {
+                file: &f.file,
+                text: &f.text,
+                path,
+            };
             self.errors.push(loc.error(format!(
                 "the shared type `{start}` contains itself ({}): a value would have no end; make one of these properties an array, or drop it",
                 steps.join(" → ")
@@ -444,24 +463,35 @@ impl Builder {
     fn notifications(&mut self, loaded: &Loaded, root: &Node) -> Vec<NotificationDef> {
         let mut out = Vec::new();
         for f in &loaded.notifications {
-            let loc = Loc { file: &f.file, text: &f.text, path: Vec::new() };
+            let loc = Loc {
+                file: &f.file,
+                text: &f.text,
+                path: Vec::new(),
+            };
             let n = &f.spec;
             let name = naming::type_name(&f.name);
             if n.summary.trim().is_empty() {
                 self.errors.push(loc.join("summary").error("the summary is empty"));
             }
             if n.events.is_empty() {
-                self.errors.push(loc.join("events").error("name the event types (`TRANSACTION.SUCCESS`)"));
+                self.errors
+                    .push(loc.join("events").error("name the event types (`TRANSACTION.SUCCESS`)"));
             }
             let group = root
                 .children
                 .iter()
                 .flat_map(|r| &r.children)
                 .find(|g| g.url.rsplit('/').next() == Some(n.group.as_str()) && g.url.split('/').nth(1) == Some("v3"))
-                .or_else(|| root.children.iter().flat_map(|r| &r.children).find(|g| g.url.rsplit('/').next() == Some(n.group.as_str())));
+                .or_else(|| {
+                    root.children
+                        .iter()
+                        .flat_map(|r| &r.children)
+                        .find(|g| g.url.rsplit('/').next() == Some(n.group.as_str()))
+                });
             let Some(group) = group else {
                 if !self.partial {
-                    self.errors.push(loc.join("group").error(format!("no API group `{}`", n.group)));
+                    self.errors
+                        .push(loc.join("group").error(format!("no API group `{}`", n.group)));
                 }
                 continue;
             };
@@ -480,17 +510,23 @@ impl Builder {
                         Some((module, ResponseKind::Json(ty), required)) => {
                             // Decoding can then never fail for a missing field: every field the
                             // type requires is one `match` checked before.
-                            let unchecked: Vec<&String> = required.iter().filter(|r| !n.match_keys.contains(r)).collect();
+                            let unchecked: Vec<&String> =
+                                required.iter().filter(|r| !n.match_keys.contains(r)).collect();
                             if !unchecked.is_empty() {
                                 let at = if n.match_keys.is_empty() { "same_as" } else { "match" };
                                 self.errors.push(loc.join(at).error(format!(
                                     "the response of `{op}` requires {unchecked:?}: list them in `match`, so that a notification without them is not taken for this one"
                                 )));
                             }
-                            NotificationResource::SameAs { module, ty, operation: op.clone() }
+                            NotificationResource::SameAs {
+                                module,
+                                ty,
+                                operation: op.clone(),
+                            }
                         }
                         Some(_) => {
-                            self.errors.push(loc.join("same_as").error(format!("`{op}` has no JSON response")));
+                            self.errors
+                                .push(loc.join("same_as").error(format!("`{op}` has no JSON response")));
                             continue;
                         }
                         None if self.partial => continue,
@@ -516,11 +552,18 @@ impl Builder {
                     NotificationResource::Own(types)
                 }
                 (None, Some(_)) => {
-                    self.errors.push(loc.join("resource").error("the resource is an object with `properties`"));
+                    self.errors.push(
+                        loc.join("resource")
+                            .error("the resource is an object with `properties`"),
+                    );
                     continue;
                 }
                 _ => {
-                    self.errors.push(loc.error("give either `same_as` (an operation whose response it is) or `resource` (its schema)"));
+                    self.errors.push(
+                        loc.error(
+                            "give either `same_as` (an operation whose response it is) or `resource` (its schema)",
+                        ),
+                    );
                     continue;
                 }
             };
@@ -608,9 +651,9 @@ impl Builder {
                         let ploc = loc.join("path").join(name);
                         if let Some(ty) = self.param_ty(schema, &ploc) {
                             match param_tys.get(*name) {
-                                Some(prev) if *prev != ty => self.errors.push(ploc.error(
-                                    "the placeholder has another type in another operation of this file",
-                                )),
+                                Some(prev) if *prev != ty => self.errors.push(
+                                    ploc.error("the placeholder has another type in another operation of this file"),
+                                ),
                                 _ => {
                                     param_tys.insert(name.to_string(), ty);
                                 }
@@ -621,10 +664,11 @@ impl Builder {
             }
             for name in op.path.keys() {
                 if !placeholders.contains(&name.as_str()) {
-                    self.errors.push(loc.join("path").join(name).error(format!(
-                        "`{name}` is not a placeholder of the URL {}",
-                        p.url
-                    )));
+                    self.errors.push(
+                        loc.join("path")
+                            .join(name)
+                            .error(format!("`{name}` is not a placeholder of the URL {}", p.url)),
+                    );
                 }
             }
             ops.push(self.op(method, op, &p.url, &loc, &mut types));
@@ -645,9 +689,9 @@ impl Builder {
             if let Some(name) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 if let Some(ty) = param_tys.get(name) {
                     match &node.param_ty {
-                        Some(prev) if prev != ty => self.errors.push(file_loc.error(format!(
-                            "the placeholder {{{name}}} has another type in another file"
-                        ))),
+                        Some(prev) if prev != ty => self.errors.push(
+                            file_loc.error(format!("the placeholder {{{name}}} has another type in another file")),
+                        ),
                         _ => node.param_ty = Some(ty.clone()),
                     }
                 }
@@ -719,7 +763,10 @@ impl Builder {
             fields.push(f);
         }
         if op.upload.is_some() && op.body.is_some() {
-            self.errors.push(loc.join("upload").error("an operation has a JSON `body` or an `upload`, not both"));
+            self.errors.push(
+                loc.join("upload")
+                    .error("an operation has a JSON `body` or an `upload`, not both"),
+            );
         }
         let body = match (&op.body, &op.upload) {
             (None, Some(up)) => {
@@ -733,7 +780,8 @@ impl Builder {
                 }
                 meta.required = true;
                 if meta.properties.is_none() {
-                    self.errors.push(uloc.join("meta").error("`meta` is an object with `properties`"));
+                    self.errors
+                        .push(uloc.join("meta").error("`meta` is an object with `properties`"));
                 } else {
                     fields.push(self.field("meta", &meta, &uloc.join("meta"), &request_name, FieldKind::Body, types));
                 }
@@ -743,7 +791,9 @@ impl Builder {
                     form.push(f.clone());
                     fields.push(f);
                 }
-                Body::Upload { file_part: up.file.clone() }
+                Body::Upload {
+                    file_part: up.file.clone(),
+                }
             }
             (None, None) => Body::None,
             (Some(schema), _) if schema.properties.is_some() && schema.ref_.is_none() => {
@@ -789,14 +839,14 @@ impl Builder {
             None
         } else {
             types.push(TypeDef {
-                    name: request_name.clone(),
-                    description: Some(format!(
-                        "The request of `{} {url}` ({}).",
-                        method.as_str().to_uppercase(),
-                        op.summary.trim()
-                    )),
-                    kind: TypeKind::Struct(fields),
-                    default: false,
+                name: request_name.clone(),
+                description: Some(format!(
+                    "The request of `{} {url}` ({}).",
+                    method.as_str().to_uppercase(),
+                    op.summary.trim()
+                )),
+                kind: TypeKind::Struct(fields),
+                default: false,
             });
             Some(request_name)
         };
@@ -809,9 +859,11 @@ impl Builder {
                     Some("none") => Signature::None,
                     Some("statement-sha1") => Signature::StatementSha1,
                     Some(other) => {
-                        self.errors.push(loc.join("response").join("signature").error(format!(
-                            "unknown signature `{other}` (body, none, statement-sha1)"
-                        )));
+                        self.errors.push(
+                            loc.join("response")
+                                .join("signature")
+                                .error(format!("unknown signature `{other}` (body, none, statement-sha1)")),
+                        );
                         Signature::Body
                     }
                 };
@@ -819,22 +871,27 @@ impl Builder {
                     None | Some("json") => false,
                     Some("binary") => true,
                     Some(other) => {
-                        self.errors.push(loc.join("response").join("content").error(format!(
-                            "unknown content `{other}` (json, binary)"
-                        )));
+                        self.errors.push(
+                            loc.join("response")
+                                .join("content")
+                                .error(format!("unknown content `{other}` (json, binary)")),
+                        );
                         false
                     }
                 };
                 if binary && r.body.is_some() {
-                    self.errors.push(loc.join("response").join("body").error("a binary response has no JSON `body`"));
+                    self.errors.push(
+                        loc.join("response")
+                            .join("body")
+                            .error("a binary response has no JSON `body`"),
+                    );
                 }
                 let rloc = loc.join("response");
                 if r.status == 204 && r.body.is_some() {
                     self.errors.push(rloc.join("body").error("a 204 response has no body"));
                 }
                 if !(200..300).contains(&r.status) {
-                    self.errors
-                        .push(rloc.join("status").error("the success status is 2xx"));
+                    self.errors.push(rloc.join("status").error("the success status is 2xx"));
                 }
                 match &r.body {
                     None if binary => ResponseKind::Binary,
@@ -864,7 +921,10 @@ impl Builder {
         }
         if let Some(u) = &op.base_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
-                self.errors.push(loc.join("base_url").error("an absolute URL without a trailing `/` (https://apihk.mch.weixin.qq.com)"));
+                self.errors.push(
+                    loc.join("base_url")
+                        .error("an absolute URL without a trailing `/` (https://apihk.mch.weixin.qq.com)"),
+                );
             }
         }
         let sensitive = match (&op.body, &body) {
@@ -929,13 +989,18 @@ impl Builder {
         let f = self.field(name, schema, loc, parent, kind, types);
         if matches!(f.ty, Ty::JsonText(_)) {
             if kind != FieldKind::Query {
-                self.errors.push(loc.join("json").error("JSON text (`json`) is a body field or a query parameter, not a header or a form part"));
+                self.errors.push(
+                    loc.join("json")
+                        .error("JSON text (`json`) is a body field or a query parameter, not a header or a form part"),
+                );
             }
             return f;
         }
         let is_scalar = |t: &Ty| match t {
             Ty::Vec(_) | Ty::Json => false,
-            Ty::Local(n) => types.iter().any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
+            Ty::Local(n) => types
+                .iter()
+                .any(|t| t.name == *n && matches!(t.kind, TypeKind::Enum(_))),
             Ty::Shared(n) => !self.shared_is_struct(n),
             _ => true,
         };
@@ -974,8 +1039,10 @@ impl Builder {
     fn check_object(&mut self, schema: &Schema, loc: &Loc) {
         if let Some(t) = schema.ty.as_deref() {
             if t != "object" {
-                self.errors
-                    .push(loc.join("type").error(format!("`properties` belong to an object, not `{t}`")));
+                self.errors.push(
+                    loc.join("type")
+                        .error(format!("`properties` belong to an object, not `{t}`")),
+                );
             }
         }
         if schema.items.is_some() || schema.enum_.is_some() || schema.ref_.is_some() {
@@ -994,14 +1061,12 @@ impl Builder {
                 || schema.enum_.is_some()
                 || schema.format.is_some()
             {
-                self.errors.push(
-                    loc.error("`ref` stands alone (only `description` and `required` may stand beside it)"),
-                );
+                self.errors
+                    .push(loc.error("`ref` stands alone (only `description` and `required` may stand beside it)"));
             }
             if !self.shared_names.contains_key(name) && !self.partial {
-                self.errors.push(loc.join("ref").error(format!(
-                    "no shared type `{name}` in spec/types/"
-                )));
+                self.errors
+                    .push(loc.join("ref").error(format!("no shared type `{name}` in spec/types/")));
             }
             return Ty::Shared(name.clone());
         }
@@ -1012,7 +1077,8 @@ impl Builder {
                 || schema.enum_.is_some()
                 || inner.json.is_some()
             {
-                self.errors.push(loc.error("JSON text (`json`) is a `string` whose JSON's shape is given under `json`"));
+                self.errors
+                    .push(loc.error("JSON text (`json`) is a `string` whose JSON's shape is given under `json`"));
             }
             return Ty::JsonText(Box::new(self.ty(inner, hint, &loc.join("json"), out, shared)));
         }
@@ -1023,7 +1089,8 @@ impl Builder {
             None if schema.enum_.is_some() => "string",
             None if schema.items.is_some() => "array",
             None => {
-                self.errors.push(loc.error("no `type` (string, integer, number, boolean, object, array, json)"));
+                self.errors
+                    .push(loc.error("no `type` (string, integer, number, boolean, object, array, json)"));
                 return Ty::Json;
             }
         };
@@ -1076,7 +1143,8 @@ impl Builder {
     fn named(&mut self, schema: &Schema, hint: &str, loc: &Loc, out: &mut Vec<TypeDef>, shared: bool) -> Ty {
         let kind = if let Some(values) = &schema.enum_ {
             if values.is_empty() {
-                self.errors.push(loc.join("enum").error("an enum needs at least one value"));
+                self.errors
+                    .push(loc.join("enum").error("an enum needs at least one value"));
             }
             let raw: Vec<String> = values.iter().map(|v| v.value().to_string()).collect();
             let mut seen = BTreeSet::new();
@@ -1274,12 +1342,20 @@ fn first_file(raw: &RawNode, seg: &str) -> PathBuf {
     fn any(n: &RawNode) -> Option<PathBuf> {
         n.file.clone().or_else(|| n.children.values().find_map(any))
     }
-    raw.children.get(seg).and_then(any).unwrap_or_else(|| PathBuf::from(seg))
+    raw.children
+        .get(seg)
+        .and_then(any)
+        .unwrap_or_else(|| PathBuf::from(seg))
 }
 
 /// The module path (from the API root) and the response of the operation `method url`, with
 /// the required top-level fields of that response (when it is a struct of the node).
-fn find_op(node: &Node, method: &str, url: &str, path: &mut Vec<String>) -> Option<(Vec<String>, ResponseKind, Vec<String>)> {
+fn find_op(
+    node: &Node,
+    method: &str,
+    url: &str,
+    path: &mut Vec<String>,
+) -> Option<(Vec<String>, ResponseKind, Vec<String>)> {
     if !node.module.is_empty() {
         path.push(node.module.clone());
     }
@@ -1291,7 +1367,9 @@ fn find_op(node: &Node, method: &str, url: &str, path: &mut Vec<String>) -> Opti
                     .iter()
                     .find(|t| t.name == *name)
                     .map(|t| match &t.kind {
-                        TypeKind::Struct(fields) => fields.iter().filter(|f| f.required).map(|f| f.wire.clone()).collect(),
+                        TypeKind::Struct(fields) => {
+                            fields.iter().filter(|f| f.required).map(|f| f.wire.clone()).collect()
+                        }
                         TypeKind::Enum(_) => Vec::new(),
                     })
                     .unwrap_or_default(),

@@ -98,7 +98,10 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
         out: &mut Vec<PathBuf>,
         errors: &mut Vec<SpecError>,
     ) -> Result<(), Error> {
-        let io = |source| Error::Io { path: dir.to_path_buf(), source };
+        let io = |source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             entries.push(entry.map_err(io)?.path());
@@ -106,7 +109,10 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
         entries.sort();
         for path in entries {
             if path.is_dir() {
-                let real = path.canonicalize().map_err(|source| Error::Io { path: path.clone(), source })?;
+                let real = path.canonicalize().map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
                 if ancestors.contains(&real) {
                     errors.push(SpecError::at_file(
                         &path,
@@ -123,7 +129,10 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
         }
         Ok(())
     }
-    let root = dir.canonicalize().map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let root = dir.canonicalize().map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::new();
     walk(dir, &mut vec![root], &mut out, errors)?;
     out.sort();
@@ -174,12 +183,15 @@ pub enum FileKind {
 /// The kind of the file at `rel` (below `spec/`): the loader's rule, also the sandbox's for its
 /// embedded copy.
 pub fn kind_of(rel: &Path) -> FileKind {
-    let top = rel.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let top = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
     match top.as_deref() {
         Some(TYPES_DIR) => FileKind::Types,
-        Some(NOTIFICATIONS_DIR) => {
-            FileKind::Notification { name: rel.file_stem().unwrap_or_default().to_string_lossy().into_owned() }
-        }
+        Some(NOTIFICATIONS_DIR) => FileKind::Notification {
+            name: rel.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+        },
         _ => FileKind::Path { url: url_of(rel) },
     }
 }
@@ -190,10 +202,17 @@ pub fn kind_of(rel: &Path) -> FileKind {
 fn url_of(rel: &Path) -> String {
     // Component by component, as written: `Path::with_extension` and `components` would quietly
     // turn a file `..yaml` into `.` and drop it, where it must be refused as a segment.
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     let mut url = String::new();
     for (i, c) in parts.iter().enumerate() {
-        let c = if i + 1 == parts.len() { c.strip_suffix(".yaml").unwrap_or(c) } else { c };
+        let c = if i + 1 == parts.len() {
+            c.strip_suffix(".yaml").unwrap_or(c)
+        } else {
+            c
+        };
         url.push('/');
         if c != EMPTY_SEGMENT {
             url.push_str(c);
@@ -268,7 +287,11 @@ pub fn parse<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<
 fn duplicate_key(file: &Path, text: &str, parent: &str, rest: &str) -> SpecError {
     // serde_yaml may append " at line N column M" to the custom message.
     let key = rest.split(" at line ").next().unwrap_or(rest);
-    let mut keys: Vec<&str> = if parent == "." || parent.is_empty() { Vec::new() } else { parent.split('.').collect() };
+    let mut keys: Vec<&str> = if parent == "." || parent.is_empty() {
+        Vec::new()
+    } else {
+        parent.split('.').collect()
+    };
     keys.push(key);
     let places = locate_all(text, &keys);
     let (first, second) = (places.first().copied(), places.get(1).copied());
@@ -330,7 +353,9 @@ pub fn locate_all(text: &str, path: &[&str]) -> Vec<(usize, usize)> {
     if !found.is_empty() {
         return found;
     }
-    let Some((line_no, column, line)) = best else { return Vec::new() };
+    let Some((line_no, column, line)) = best else {
+        return Vec::new();
+    };
     // The rest of the path may be written in flow style on the line found.
     let mut at = column - 1;
     for key in &path[depth..] {
@@ -349,7 +374,9 @@ pub fn locate_all(text: &str, path: &[&str]) -> Vec<(usize, usize)> {
 
 fn key_at_start(trimmed: &str, key: &str) -> bool {
     let trimmed = trimmed.strip_prefix("- ").unwrap_or(trimmed);
-    [format!("{key}:"), format!("'{key}':"), format!("\"{key}\":")].iter().any(|m| trimmed.starts_with(m.as_str()))
+    [format!("{key}:"), format!("'{key}':"), format!("\"{key}\":")]
+        .iter()
+        .any(|m| trimmed.starts_with(m.as_str()))
 }
 
 #[cfg(test)]
@@ -361,7 +388,10 @@ mod tests {
         let text = "post:\n  summary: x\n  body:\n    properties:\n      a:\n        type: string\n      b: {type: int}\nget:\n  summary: y\n";
         assert_eq!(locate(text, &["post", "body", "properties", "b"]), Some((7, 7)));
         assert_eq!(locate(text, &["post", "body", "properties", "a", "type"]), Some((6, 9)));
-        assert_eq!(locate(text, &["post", "body", "properties", "b", "type"]), Some((7, 11)));
+        assert_eq!(
+            locate(text, &["post", "body", "properties", "b", "type"]),
+            Some((7, 11))
+        );
         assert_eq!(locate(text, &["get", "summary"]), Some((9, 3)));
         assert_eq!(locate(text, &["post", "body", "properties", "zzz"]), Some((4, 5)));
         assert_eq!(locate(text, &["put"]), None);
@@ -376,9 +406,6 @@ mod tests {
         assert_eq!(e.line, Some(6));
         assert_eq!(e.field, "post.body.properties.a.typ");
         assert!(e.message.contains("unknown field `typ`"), "{}", e.message);
-        assert_eq!(
-            e.to_string().split(": ").next().unwrap(),
-            "spec/v3/x.yaml:6:9"
-        );
+        assert_eq!(e.to_string().split(": ").next().unwrap(), "spec/v3/x.yaml:6:9");
     }
 }

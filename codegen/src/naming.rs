@@ -4,11 +4,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Strict, reserved and edition-2018+ keywords: a name equal to one of these gets a trailing `_`.
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do",
-    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
-    "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
-    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Segments that would shadow the operation methods of a chain node: always suffixed with `_`.
@@ -20,18 +19,55 @@ const OPERATION_METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];
 /// `whole_api::root_names_cover_the_client` keeps the `Client` part in step with the runtime.
 pub const ROOT_RESERVED: &[&str] = &[
     // Modules of the crate (`api/mod.rs`, `lib.rs`).
-    "api", "notifications", "operations", "runtime", "types",
+    "api",
+    "notifications",
+    "operations",
+    "runtime",
+    "types",
     // `impl Client` in the runtime.
-    "app_pay_params", "base_url", "bill_request", "builder", "chain", "decrypt_notification",
-    "decrypt_resource", "decrypt_sensitive", "download_bill", "download_bill_blocking",
-    "encrypt_sensitive_value", "from_env", "from_lookup", "handle_notification",
-    "handle_notification_once", "jsapi_pay_params", "mchid", "merchant_serial", "new",
-    "parse_notification", "platform_certificates", "platform_certificates_refresh_error",
-    "refresh_platform_certificates", "refresh_platform_certificates_blocking", "request_url",
-    "sensitive_key", "sensitive_key_serial", "sign", "verify_notification", "verify_signature",
+    "app_pay_params",
+    "base_url",
+    "bill_request",
+    "builder",
+    "chain",
+    "decrypt_notification",
+    "decrypt_resource",
+    "decrypt_sensitive",
+    "download_bill",
+    "download_bill_blocking",
+    "encrypt_sensitive_value",
+    "from_env",
+    "from_lookup",
+    "handle_notification",
+    "handle_notification_once",
+    "jsapi_pay_params",
+    "mchid",
+    "merchant_serial",
+    "new",
+    "parse_notification",
+    "platform_certificates",
+    "platform_certificates_refresh_error",
+    "refresh_platform_certificates",
+    "refresh_platform_certificates_blocking",
+    "request_url",
+    "sensitive_key",
+    "sensitive_key_serial",
+    "sign",
+    "verify_notification",
+    "verify_signature",
     // Trait methods a caller expects of `Client` (an inherent method would shadow them).
-    "as_ref", "borrow", "clone", "clone_from", "eq", "fmt", "from", "into", "to_owned",
-    "try_from", "try_into", "type_id",
+    "as_ref",
+    "borrow",
+    "clone",
+    "clone_from",
+    "eq",
+    "fmt",
+    "from",
+    "into",
+    "to_owned",
+    "try_from",
+    "try_into",
+    "type_id",
 ];
 
 pub fn is_keyword(s: &str) -> bool {
@@ -57,7 +93,9 @@ fn identifier_chars(s: &str, snake: bool) -> String {
 
 /// Whether `s` can start an identifier (after the digit rules, which come first).
 fn starts_ok(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
+    s.chars()
+        .next()
+        .is_some_and(|c| c == '_' || unicode_ident::is_xid_start(c))
 }
 
 fn escape(s: String) -> String {
@@ -165,8 +203,7 @@ fn variant(value: &str, spell_punctuation: bool) -> String {
     for w in &words {
         let w = identifier_chars(w, false);
         let w = if w.is_ascii() { w.to_upper_camel_case() } else { w };
-        if name.ends_with(|c: char| c.is_ascii_digit()) && w.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if name.ends_with(|c: char| c.is_ascii_digit()) && w.starts_with(|c: char| c.is_ascii_digit()) {
             name.push('_');
         }
         name.push_str(&w);

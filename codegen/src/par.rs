@@ -15,7 +15,9 @@ where
     I: Fn() -> Result<S, Error> + Sync,
     W: Fn(&mut S, &T) -> Result<R, Error> + Sync,
 {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
     let next = AtomicUsize::new(0);
     // Per thread: its items' results, by item index (or the thread's own failure).
     type Done<R> = Result<Vec<(usize, Result<R, Error>)>, Error>;
@@ -36,7 +38,10 @@ where
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal(format!("a {what} thread panicked")))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal(format!("a {what} thread panicked"))))
+            })
             .collect()
     });
     let mut all = Vec::with_capacity(items.len());

@@ -65,7 +65,9 @@ impl Aliases {
 
     /// The module of a group's shared types and the types, when it has any.
     pub fn models(&self, group: &Node) -> Option<(&str, &[TypeDef])> {
-        self.models.get(&group.url).map(|(m, defs)| (m.as_str(), defs.as_slice()))
+        self.models
+            .get(&group.url)
+            .map(|(m, defs)| (m.as_str(), defs.as_slice()))
     }
 
     /// How many types are aliases of a shared one.
@@ -98,7 +100,11 @@ impl Aliases {
             }
         }
         // Names, in the order shapes first occur.
-        let module = if group.children.iter().any(|c| c.module == MODELS) { format!("{MODELS}_") } else { MODELS.to_string() };
+        let module = if group.children.iter().any(|c| c.module == MODELS) {
+            format!("{MODELS}_")
+        } else {
+            MODELS.to_string()
+        };
         let mut taken: HashSet<String> = HashSet::new();
         let mut names: HashMap<&str, String> = HashMap::new();
         for key in &order {
@@ -111,7 +117,10 @@ impl Aliases {
             let name = options.iter().find(|c| taken.insert((*c).clone())).cloned();
             let name = name.unwrap_or_else(|| {
                 let base = options.last().expect("at least one candidate");
-                (2..).map(|n| format!("{base}{n}")).find(|c| taken.insert(c.clone())).expect("a free name")
+                (2..)
+                    .map(|n| format!("{base}{n}"))
+                    .find(|c| taken.insert(c.clone()))
+                    .expect("a free name")
             });
             names.insert(key.as_str(), name);
         }
@@ -134,7 +143,12 @@ impl Aliases {
             }
             models.push(def);
             for u in uses {
-                let path = vec![root_module.to_string(), group.module.clone(), module.clone(), name.clone()];
+                let path = vec![
+                    root_module.to_string(),
+                    group.module.clone(),
+                    module.clone(),
+                    name.clone(),
+                ];
                 self.map.insert((u.node.url.clone(), u.def.name.clone()), path);
             }
         }
@@ -176,12 +190,17 @@ fn candidates(def: &TypeDef, siblings: &[TypeDef]) -> Vec<String> {
         if fields.is_empty() {
             return vec![format!("Empty{side}")];
         }
-        return (1..=fields.len()).map(|n| format!("{}{side}", fields[..n].concat())).collect();
+        return (1..=fields.len())
+            .map(|n| format!("{}{side}", fields[..n].concat()))
+            .collect();
     }
     let mut out = Vec::new();
     // The property that holds it (a field of the sibling whose type it is).
     let holder = siblings.iter().find_map(|t| match &t.kind {
-        TypeKind::Struct(fields) => fields.iter().find(|f| holds(&f.ty, &def.name)).map(|f| naming::type_name(&f.wire)),
+        TypeKind::Struct(fields) => fields
+            .iter()
+            .find(|f| holds(&f.ty, &def.name))
+            .map(|f| naming::type_name(&f.wire)),
         TypeKind::Enum(_) => None,
     });
     if let Some(p) = holder {
@@ -215,14 +234,20 @@ fn rename(ty: &mut Ty, to: &dyn Fn(&str) -> Option<String>) {
 /// The doc of a shared type: its own description (unless it is the generated line of one
 /// operation's request or response), then where the shape is used.
 fn description(first: &TypeDef, uses: &[Occurrence<'_>]) -> String {
-    let own = first.description.as_deref().filter(|d| !(d.starts_with("The request of `") || d.starts_with("The response of `")));
+    let own = first
+        .description
+        .as_deref()
+        .filter(|d| !(d.starts_with("The request of `") || d.starts_with("The response of `")));
     let mut text = match own {
         Some(d) => format!("{d}\n\n"),
         None => String::new(),
     };
     const SHOWN: usize = 8;
-    let list: Vec<String> =
-        uses.iter().take(SHOWN).map(|u| format!("`{}` in `{}`", u.def.name, u.node.url)).collect();
+    let list: Vec<String> = uses
+        .iter()
+        .take(SHOWN)
+        .map(|u| format!("`{}` in `{}`", u.def.name, u.node.url))
+        .collect();
     text.push_str(&format!("Used as {}", list.join(", ")));
     if uses.len() > SHOWN {
         text.push_str(&format!(" and {} more", uses.len() - SHOWN));
@@ -261,7 +286,10 @@ fn shape<'a>(t: &'a TypeDef, types: &'a [TypeDef], keys: &mut HashMap<&'a str, S
                 part(&mut k, &f.ident);
                 let ty = ty_shape(&f.ty, types, keys);
                 part(&mut k, &ty);
-                part(&mut k, &format!("{} {:?} {} {}", f.required, f.kind, f.deprecated, f.sensitive));
+                part(
+                    &mut k,
+                    &format!("{} {:?} {} {}", f.required, f.kind, f.deprecated, f.sensitive),
+                );
                 part(&mut k, f.description.as_deref().unwrap_or("\u{1}"));
                 part(&mut k, f.example.as_deref().unwrap_or("\u{1}"));
                 for (value, meaning) in &f.int_values {

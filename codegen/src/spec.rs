@@ -71,13 +71,25 @@ pub struct Operation {
     #[serde(default, skip_serializing_if = "is_false")]
     pub deprecated: bool,
     /// Path placeholders, by name.
-    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub path: IndexMap<String, Schema>,
     /// Query parameters, by name.
-    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub query: IndexMap<String, Schema>,
     /// Request headers the caller supplies, by header name.
-    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub headers: IndexMap<String, Schema>,
     /// The JSON request body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,7 +113,11 @@ pub struct Upload {
     /// The JSON shape of the `meta` part (an object).
     pub meta: Schema,
     /// Other text parts, by name.
-    #[serde(default, deserialize_with = "unique_keys", skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys",
+        skip_serializing_if = "IndexMap::is_empty"
+    )]
     pub fields: IndexMap<String, Schema>,
 }
 
@@ -143,7 +159,11 @@ pub struct Schema {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub required: bool,
-    #[serde(default, deserialize_with = "unique_keys_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "unique_keys_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub properties: Option<IndexMap<String, Schema>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Box<Schema>>,

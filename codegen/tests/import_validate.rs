@@ -41,5 +41,10 @@ fn corpus_output_against_validation() {
     let errs = validate(src, "corpus");
     // Every written file (1,018 operations, uploads, downloads, shared types) passes the
     // generator's own validation.
-    assert!(errs.is_empty(), "{} validation error(s) over the imported corpus:\n{}", errs.len(), errs.join("\n"));
+    assert!(
+        errs.is_empty(),
+        "{} validation error(s) over the imported corpus:\n{}",
+        errs.len(),
+        errs.join("\n")
+    );
 }

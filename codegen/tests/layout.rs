@@ -54,7 +54,10 @@ fn multi_line_docs_and_macro_bodies_are_laid_out() {
     // The description's paragraphs and fence, one `///` line each.
     assert!(text.contains("    /// First paragraph.\n    ///\n    /// Second paragraph.\n    ///\n    /// ```text\n    /// {\"a\": 1}\n    /// ```\n"), "{text}");
     // A field's doc of two paragraphs.
-    assert!(text.contains("    /// Line one, with a control character: .\n    ///\n    /// Line two.\n"), "{text}");
+    assert!(
+        text.contains("    /// Line one, with a control character: .\n    ///\n    /// Line two.\n"),
+        "{text}"
+    );
     // A struct name long enough that prettyplease wraps `json_object!(Name);` over three lines:
     // the body is still one field per line, at the item's indentation.
     let name = "PostRequestAVeryLongPropertyNameThatMakesTheNestedStructNameLongEnoughToWrap";

@@ -28,15 +28,33 @@ fn same_shape_in_one_group_is_one_neutral_type_and_aliases() {
     assert_eq!(text.matches("pub struct Amount {").count(), 1, "{text}");
     assert!(!text.contains("pub struct PostRequestAmount"), "{text}");
     // Every operation's name is an alias of it, the first one's too.
-    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;").count(), 2, "{text}");
-    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;")
+            .count(),
+        2,
+        "{text}"
+    );
     // The request itself has the same shape too: named after its field and side.
-    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;")
+            .count(),
+        2,
+        "{text}"
+    );
     // Inside `models`, nested shapes are referred to by their shared names.
     assert!(text.contains("pub amount: Amount,"), "{text}");
     assert!(text.contains("pub currency: Option<Currency>,"), "{text}");
     // The doc says where it is used; the operations' own docs stay on the aliases.
-    assert!(text.contains("Used as `PostRequestAmount` in `/v3/shop/a`, `PostRequestAmount` in `/v3/shop/b`."), "{text}");
+    assert!(
+        text.contains("Used as `PostRequestAmount` in `/v3/shop/a`, `PostRequestAmount` in `/v3/shop/b`."),
+        "{text}"
+    );
 }
 
 #[test]
@@ -46,7 +64,12 @@ fn a_different_doc_or_group_is_a_type_of_its_own() {
     assert_eq!(text.matches("pub struct PostRequestAmount {").count(), 2, "{text}");
     assert!(!text.contains("pub type PostRequestAmount "), "{text}");
     // The enum inside has the same shape in both: still shared.
-    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;")
+            .count(),
+        2,
+        "{text}"
+    );
     // Groups are compiled apart (one cargo feature each): nothing is shared across them.
     let text = generated(&[("v3/shop/a.yaml", &op("总金额")), ("v3/mall/b.yaml", &op("总金额"))]);
     assert_eq!(text.matches("pub struct PostRequestAmount {").count(), 2, "{text}");
@@ -62,12 +85,37 @@ fn names_that_clash_take_the_side_then_a_number() {
         ("v3/shop/c.yaml", &op("订单金额")),
         ("v3/shop/d.yaml", &op("订单金额")),
     ]);
-    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;").count(), 2, "{text}");
-    assert_eq!(text.matches("pub type PostRequestAmount = crate::v3::shop::models::RequestAmount;").count(), 2, "{text}");
-    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;").count(), 2, "{text}");
-    assert_eq!(text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest2;").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("pub type PostRequestAmount = crate::v3::shop::models::Amount;")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("pub type PostRequestAmount = crate::v3::shop::models::RequestAmount;")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest;")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("pub type PostRequest = crate::v3::shop::models::AmountRequest2;")
+            .count(),
+        2,
+        "{text}"
+    );
     // All four currencies are one shape.
-    assert_eq!(text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;").count(), 4, "{text}");
+    assert_eq!(
+        text.matches("pub type PostRequestAmountCurrency = crate::v3::shop::models::Currency;")
+            .count(),
+        4,
+        "{text}"
+    );
 }
 
 /// Names no Rust identifier can hold (`²`, `½`: alphanumeric to Unicode, not XID) are spelled
@@ -78,9 +126,17 @@ fn names_with_characters_rust_cannot_hold_are_spelled_out() {
         "v3/shop/area.yaml",
         "post:\n  summary: s\n  body:\n    properties:\n      m²: {type: integer}\n      ½: {type: string}\n      unit:\n        enum: [A², ½, m², 一级]\n  response:\n    status: 204\n",
     )]);
-    assert!(text.contains("pub m_u00b2: Option<i64>,") && text.contains("pub _u00bd: Option<String>,"), "{text}");
+    assert!(
+        text.contains("pub m_u00b2: Option<i64>,") && text.contains("pub _u00bd: Option<String>,"),
+        "{text}"
+    );
     assert!(text.contains("\"m²\""), "the wire name is kept: {text}");
-    for variant in ["Au00b2 = \"A²\",", "U00bd = \"½\",", "MU00b2 = \"m²\",", "一级 = \"一级\","] {
+    for variant in [
+        "Au00b2 = \"A²\",",
+        "U00bd = \"½\",",
+        "MU00b2 = \"m²\",",
+        "一级 = \"一级\",",
+    ] {
         assert!(text.contains(variant), "missing {variant} in {text}");
     }
 }

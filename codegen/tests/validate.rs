@@ -22,10 +22,7 @@ fn errors(files: &[(&str, &str)]) -> Vec<String> {
         Ok(_) => panic!("the spec must be rejected"),
         Err(Error::Spec(errors)) => errors
             .iter()
-            .map(|e| {
-                e.to_string()
-                    .replace(&format!("{}/", dir.path().display()), "")
-            })
+            .map(|e| e.to_string().replace(&format!("{}/", dir.path().display()), ""))
             .collect(),
         Err(other) => panic!("expected spec errors, got {other}"),
     }
@@ -52,7 +49,13 @@ fn a_typo_in_a_key_is_an_error_not_ignored() {
         "post:\n  summary: s\n  body:\n    properties:\n      x:\n        type: string\n        requird: true\n",
     )]);
     assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("v3/a.yaml:7:9: post.body.properties.x.requird: unknown field `requird`, expected one of `type`"), "{}", e[0]);
+    assert!(
+        e[0].starts_with(
+            "v3/a.yaml:7:9: post.body.properties.x.requird: unknown field `requird`, expected one of `type`"
+        ),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]
@@ -68,8 +71,16 @@ fn placeholders_and_path_parameters_must_match() {
         "v3/a/{id}.yaml",
         "get:\n  summary: s\n  path:\n    other: {type: string}\n",
     )]);
-    assert!(e.iter().any(|l| l.starts_with("v3/a/{id}.yaml:3:3: get.path: the URL has the placeholder {id}")), "{e:?}");
-    assert!(e.iter().any(|l| l.starts_with("v3/a/{id}.yaml:4:5: get.path.other: `other` is not a placeholder")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a/{id}.yaml:3:3: get.path: the URL has the placeholder {id}")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a/{id}.yaml:4:5: get.path.other: `other` is not a placeholder")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -78,7 +89,10 @@ fn a_ref_to_a_missing_shared_type() {
         "v3/a.yaml",
         "post:\n  summary: s\n  body:\n    properties:\n      amount: {ref: Amount}\n",
     )]);
-    assert_eq!(e, ["v3/a.yaml:5:16: post.body.properties.amount.ref: no shared type `Amount` in spec/types/"]);
+    assert_eq!(
+        e,
+        ["v3/a.yaml:5:16: post.body.properties.amount.ref: no shared type `Amount` in spec/types/"]
+    );
 }
 
 #[test]
@@ -95,7 +109,11 @@ fn duplicate_shared_types_name_both_files() {
     let t = "Amount:\n  properties:\n    total: {type: integer}\n";
     let e = errors(&[("types/a.yaml", t), ("types/b.yaml", t), ("v3/x.yaml", OK_OP)]);
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with("types/b.yaml:1:1: Amount: shared type `Amount` is already defined in "), "{}", e[0]);
+    assert!(
+        e[0].starts_with("types/b.yaml:1:1: Amount: shared type `Amount` is already defined in "),
+        "{}",
+        e[0]
+    );
     assert!(e[0].ends_with("types/a.yaml"), "{}", e[0]);
 }
 
@@ -106,7 +124,11 @@ fn properties_that_give_the_same_field() {
         "post:\n  summary: s\n  body:\n    properties:\n      payAuthNo: {type: string}\n      pay_auth_no: {type: string}\n",
     )]);
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].contains("the properties `payAuthNo` and `pay_auth_no` both become the field `pay_auth_no`"), "{}", e[0]);
+    assert!(
+        e[0].contains("the properties `payAuthNo` and `pay_auth_no` both become the field `pay_auth_no`"),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]
@@ -116,12 +138,20 @@ fn query_parameters_are_scalars_or_arrays_of_scalars() {
         "get:\n  summary: s\n  query:\n    ids: {type: array, items: {type: array, items: {type: string}}}\n",
     )]);
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].starts_with("v3/a.yaml:4:5: get.query.ids: a query parameter or header is a scalar"), "{}", e[0]);
+    assert!(
+        e[0].starts_with("v3/a.yaml:4:5: get.query.ids: a query parameter or header is a scalar"),
+        "{}",
+        e[0]
+    );
     let e = errors(&[(
         "v3/a.yaml",
         "get:\n  summary: s\n  headers:\n    X-Ids: {type: array, items: {type: string}}\n",
     )]);
-    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:4:5: get.headers.X-Ids: a header is a plain `string`")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a.yaml:4:5: get.headers.X-Ids: a header is a plain `string`")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -131,14 +161,29 @@ fn format_extensions_are_checked() {
         "post:\n  summary: s\n  base_url: https://x.example/\n  response:\n    content: pdf\n    signature: maybe\n",
     )]);
     assert_eq!(e.len(), 3, "{e:?}");
-    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:3:3: post.base_url: an absolute URL without a trailing `/`")), "{e:?}");
-    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:5:5: post.response.content: unknown content `pdf`")), "{e:?}");
-    assert!(e.iter().any(|l| l.starts_with("v3/a.yaml:6:5: post.response.signature: unknown signature `maybe`")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a.yaml:3:3: post.base_url: an absolute URL without a trailing `/`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a.yaml:5:5: post.response.content: unknown content `pdf`")),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("v3/a.yaml:6:5: post.response.signature: unknown signature `maybe`")),
+        "{e:?}"
+    );
     let e = errors(&[(
         "v3/a.yaml",
         "post:\n  summary: s\n  body: {properties: {a: {type: string}}}\n  upload:\n    file: file\n    meta: {properties: {sha256: {type: string}}}\n",
     )]);
-    assert_eq!(e, ["v3/a.yaml:4:3: post.upload: an operation has a JSON `body` or an `upload`, not both"]);
+    assert_eq!(
+        e,
+        ["v3/a.yaml:4:3: post.upload: an operation has a JSON `body` or an `upload`, not both"]
+    );
 }
 
 #[test]
@@ -149,8 +194,14 @@ fn all_parse_errors_are_reported_at_once() {
         ("v3/c.yaml", ""),
     ]);
     assert_eq!(e.len(), 3, "{e:?}");
-    assert!(e[0].starts_with("v3/a.yaml:3:10: get.query: invalid type: sequence, expected a map"), "{e:?}");
-    assert!(e[1].starts_with("v3/b.yaml:2:3: get.sumary: unknown field `sumary`"), "{e:?}");
+    assert!(
+        e[0].starts_with("v3/a.yaml:3:10: get.query: invalid type: sequence, expected a map"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("v3/b.yaml:2:3: get.sumary: unknown field `sumary`"),
+        "{e:?}"
+    );
     assert!(e[2].starts_with("v3/c.yaml: the file is empty"), "{e:?}");
 }
 
@@ -183,7 +234,10 @@ fn check_lists_changed_and_leftover_files() {
     std::fs::remove_file(dir.path().join("v3/b.yaml")).unwrap();
     let files = generate(dir.path(), &Options::default()).unwrap().files;
     let stale = output::diff(out.path(), &files).unwrap();
-    assert_eq!(stale.changed, [out.path().join("v3/a.rs"), out.path().join("v3/mod.rs")]);
+    assert_eq!(
+        stale.changed,
+        [out.path().join("v3/a.rs"), out.path().join("v3/mod.rs")]
+    );
     assert_eq!(stale.removed, [out.path().join("v3/b.rs")]);
     output::write(out.path(), &files).unwrap();
     assert!(!out.path().join("v3/b.rs").exists());
@@ -213,7 +267,11 @@ fn wechatpay_serial_is_not_a_request_field() {
         "post:\n  summary: s\n  headers:\n    Wechatpay-Serial: {type: string, required: true}\n  response:\n    status: 204\n",
     )]);
     assert_eq!(e.len(), 1);
-    assert!(e[0].starts_with("v3/a.yaml:4:5: post.headers.Wechatpay-Serial: `Wechatpay-Serial` is set by the client"), "{}", e[0]);
+    assert!(
+        e[0].starts_with("v3/a.yaml:4:5: post.headers.Wechatpay-Serial: `Wechatpay-Serial` is set by the client"),
+        "{}",
+        e[0]
+    );
 }
 
 #[test]
@@ -223,12 +281,27 @@ fn notification_files_are_checked_against_the_operations() {
         ("v3/pay/q.yaml", op),
         ("v3/shop/x.yaml", OK_OP),
         // Its response requires `mchid`, which `match` does not check.
-        ("notifications/a.yaml", "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/q\n"),
+        (
+            "notifications/a.yaml",
+            "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/q\n",
+        ),
         // The operation is in another group than the feature that would gate the type.
-        ("notifications/b.yaml", "summary: s\ngroup: shop\nevents: [A.B]\nmatch: [mchid]\nsame_as: GET /v3/pay/q\n"),
-        ("notifications/c.yaml", "summary: s\ngroup: nowhere\nevents: [A.B]\nsame_as: GET /v3/pay/q\n"),
-        ("notifications/d.yaml", "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/missing\n"),
-        ("notifications/e.yaml", "summary: s\ngroup: pay\nevents: []\nresource:\n  properties:\n    id: {type: string, required: true}\n"),
+        (
+            "notifications/b.yaml",
+            "summary: s\ngroup: shop\nevents: [A.B]\nmatch: [mchid]\nsame_as: GET /v3/pay/q\n",
+        ),
+        (
+            "notifications/c.yaml",
+            "summary: s\ngroup: nowhere\nevents: [A.B]\nsame_as: GET /v3/pay/q\n",
+        ),
+        (
+            "notifications/d.yaml",
+            "summary: s\ngroup: pay\nevents: [A.B]\nsame_as: GET /v3/pay/missing\n",
+        ),
+        (
+            "notifications/e.yaml",
+            "summary: s\ngroup: pay\nevents: []\nresource:\n  properties:\n    id: {type: string, required: true}\n",
+        ),
     ]);
     let e = e.join("\n");
     for expected in [
@@ -253,13 +326,28 @@ fn a_duplicate_yaml_key_is_an_error_not_last_wins() {
             "v3/a.yaml",
             "post:\n  summary: s\n  body:\n    properties:\n      a: {type: string}\n      a: {type: integer}\n",
         ),
-        ("v3/b.yaml", "get:\n  summary: s\n  query:\n    limit: {type: integer}\n    limit: {type: string}\n"),
-        ("types/t.yaml", "Amount:\n  properties:\n    total: {type: integer}\nAmount:\n  properties:\n    x: {type: string}\n"),
+        (
+            "v3/b.yaml",
+            "get:\n  summary: s\n  query:\n    limit: {type: integer}\n    limit: {type: string}\n",
+        ),
+        (
+            "types/t.yaml",
+            "Amount:\n  properties:\n    total: {type: integer}\nAmount:\n  properties:\n    x: {type: string}\n",
+        ),
     ]);
     assert_eq!(e.len(), 3, "{e:?}");
-    assert!(e[0].starts_with("types/t.yaml:4:1: Amount: the key `Amount` is written twice (first on line 1)"), "{e:?}");
-    assert!(e[1].starts_with("v3/a.yaml:6:7: post.body.properties.a: the key `a` is written twice (first on line 5)"), "{e:?}");
-    assert!(e[2].starts_with("v3/b.yaml:5:5: get.query.limit: the key `limit` is written twice (first on line 4)"), "{e:?}");
+    assert!(
+        e[0].starts_with("types/t.yaml:4:1: Amount: the key `Amount` is written twice (first on line 1)"),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("v3/a.yaml:6:7: post.body.properties.a: the key `a` is written twice (first on line 5)"),
+        "{e:?}"
+    );
+    assert!(
+        e[2].starts_with("v3/b.yaml:5:5: get.query.limit: the key `limit` is written twice (first on line 4)"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -269,8 +357,16 @@ fn an_integer_enum_has_integer_values() {
         "post:\n  summary: s\n  body:\n    properties:\n      kind:\n        type: integer\n        enum: [1, two, 3.5]\n",
     )]);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("v3/a.yaml:7:9: post.body.properties.kind.enum: the value `two` of an integer enum is not an integer"), "{e:?}");
-    assert!(e[1].contains("the value `3.5` of an integer enum is not an integer"), "{e:?}");
+    assert!(
+        e[0].starts_with(
+            "v3/a.yaml:7:9: post.body.properties.kind.enum: the value `two` of an integer enum is not an integer"
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e[1].contains("the value `3.5` of an integer enum is not an integer"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -291,7 +387,10 @@ fn a_symlink_loop_is_an_error_not_followed() {
         Err(Error::Spec(e)) => {
             assert_eq!(e.len(), 1, "{e:?}");
             let line = e[0].to_string();
-            assert!(line.contains("v3/again") && line.contains("a symbolic link to a folder that contains it"), "{line}");
+            assert!(
+                line.contains("v3/again") && line.contains("a symbolic link to a folder that contains it"),
+                "{line}"
+            );
         }
         Ok(_) => panic!("the loop must be refused"),
         Err(other) => panic!("expected a spec error, got {other}"),
@@ -300,12 +399,22 @@ fn a_symlink_loop_is_an_error_not_followed() {
 
 #[test]
 fn root_files_that_clash_with_the_crate_are_refused() {
-    for name in ["types", "chain", "from_env", "notifications", "runtime", "new", "builder"] {
+    for name in [
+        "types",
+        "chain",
+        "from_env",
+        "notifications",
+        "runtime",
+        "new",
+        "builder",
+    ] {
         let file = format!("{name}.yaml");
         let e = errors(&[(file.as_str(), OK_OP), ("v3/ok.yaml", OK_OP)]);
         assert_eq!(e.len(), 1, "{name}: {e:?}");
         assert!(
-            e[0].starts_with(&format!("{name}.yaml: the URL segment `{name}` at the root clashes with the crate's `{name}`")),
+            e[0].starts_with(&format!(
+                "{name}.yaml: the URL segment `{name}` at the root clashes with the crate's `{name}`"
+            )),
             "{e:?}"
         );
     }
@@ -321,8 +430,16 @@ fn a_shared_type_that_contains_itself_is_refused_unless_through_an_array() {
         ("v3/ok.yaml", OK_OP),
     ]);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("types/t.yaml:3:5: Node.properties.next: the shared type `Node` contains itself (Node.next → Node)"), "{e:?}");
-    assert!(e[1].starts_with("types/t.yaml:6:5: A.properties.b: the shared type `A` contains itself (A.b → B.a → A)"), "{e:?}");
+    assert!(
+        e[0].starts_with(
+            "types/t.yaml:3:5: Node.properties.next: the shared type `Node` contains itself (Node.next → Node)"
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("types/t.yaml:6:5: A.properties.b: the shared type `A` contains itself (A.b → B.a → A)"),
+        "{e:?}"
+    );
 }
 
 // ---- Issue 9, item 17: errors that help ----
@@ -331,11 +448,17 @@ fn a_shared_type_that_contains_itself_is_refused_unless_through_an_array() {
 fn a_syntax_error_in_one_file_does_not_hide_the_others() {
     let e = errors(&[
         ("v3/a.yaml", "post:\n  summary: [unclosed\n"),
-        ("v3/b.yaml", "post:\n  summary: s\n  body:\n    properties:\n      amount: {type: int}\n"),
+        (
+            "v3/b.yaml",
+            "post:\n  summary: s\n  body:\n    properties:\n      amount: {type: int}\n",
+        ),
     ]);
     assert_eq!(e.len(), 2, "{e:?}");
     assert!(e[0].starts_with("v3/a.yaml:"), "{e:?}");
-    assert!(e[1].starts_with("v3/b.yaml:5:16: post.body.properties.amount.type: unknown type `int`"), "{e:?}");
+    assert!(
+        e[1].starts_with("v3/b.yaml:5:16: post.body.properties.amount.type: unknown type `int`"),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -361,7 +484,10 @@ fn a_big_spec_file_reports_the_right_line() {
     text.push_str("      field7: {type: int}\n      Field_7: {type: string}\n");
     let e = errors(&[("v3/a.yaml", &text)]);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("v3/a.yaml:40005:16: post.body.properties.field7.type: unknown type `int`"), "{e:?}");
+    assert!(
+        e[0].starts_with("v3/a.yaml:40005:16: post.body.properties.field7.type: unknown type `int`"),
+        "{e:?}"
+    );
     assert!(e[1].starts_with("v3/a.yaml:40006:7: post.body.properties.Field_7: the properties `field_7` and `Field_7` both become the field `field_7`"), "{e:?}");
 }
 
@@ -372,6 +498,14 @@ fn json_text_is_a_string_body_field_or_query_parameter() {
         "post:\n  summary: s\n  headers:\n    X-Data: {type: string, json: {properties: {a: {type: string}}}}\n  body:\n    properties:\n      b: {type: integer, json: {properties: {a: {type: string}}}}\n",
     )]);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(e[0].starts_with("v3/a.yaml:4:28: post.headers.X-Data.json: JSON text (`json`) is a body field or a query parameter"), "{e:?}");
-    assert!(e[1].starts_with("v3/a.yaml:7:7: post.body.properties.b: JSON text (`json`) is a `string`"), "{e:?}");
+    assert!(
+        e[0].starts_with(
+            "v3/a.yaml:4:28: post.headers.X-Data.json: JSON text (`json`) is a body field or a query parameter"
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e[1].starts_with("v3/a.yaml:7:7: post.body.properties.b: JSON text (`json`) is a `string`"),
+        "{e:?}"
+    );
 }

@@ -13,7 +13,8 @@ use std::process::ExitCode;
 
 use wechatpay::v3::offlineface::authinfo::PostRequest;
 
-const USAGE: &str = "usage: authinfo --device_id V --raw_data V --organization_id V --sp_appid V --sub_mchid V [--sub_appid V]";
+const USAGE: &str =
+    "usage: authinfo --device_id V --raw_data V --organization_id V --sp_appid V --sub_mchid V [--sub_appid V]";
 
 #[derive(Default)]
 struct Args {

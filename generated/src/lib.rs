@@ -80,18 +80,18 @@ extern crate self as wechatpay;
 /// verification, transport, notifications, and the helpers the generated types use.
 pub use wechatpay_runtime as runtime;
 
+#[rustfmt::skip] // generated (prettyplease); `cargo xtask generate --check` keeps it exact
 mod api;
 
 pub use api::*;
 pub use runtime::{
-    ApiV3Key, Call, EncryptedResource, Error, Method, Notification, Request, Route, RsaSigner, Signer,
-    UnknownValue, VerificationError, EnvelopeError,
+    ApiV3Key, Call, EncryptedResource, EnvelopeError, Error, Method, Notification, Request, Route, RsaSigner, Signer,
+    UnknownValue, VerificationError,
+};
+pub use runtime::{
+    AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate, SensitiveCiphertext,
 };
 pub use runtime::{Download, Response, ResponseSignature, Upload};
-pub use runtime::{
-    AppPayParams, JsapiPayParams, NotificationAnswer, NotificationEvent, PlatformCertificate,
-    SensitiveCiphertext,
-};
 
 /// A WeChat Pay client: the runtime's [`runtime::Client`] with the generated API's methods
 /// (`client.v3()…`). Everything else of the runtime client (`chain`, `download_bill`,

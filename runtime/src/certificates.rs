@@ -66,11 +66,7 @@ impl Client {
     /// first. Empty in public-key mode.
     pub fn platform_certificates(&self) -> Vec<PlatformCertificate> {
         let keys = self.inner.verifier.snapshot();
-        let mut out: Vec<PlatformCertificate> = keys
-            .keys()
-            .iter()
-            .filter_map(|k| PlatformCertificate::of(k))
-            .collect();
+        let mut out: Vec<PlatformCertificate> = keys.keys().iter().filter_map(|k| PlatformCertificate::of(k)).collect();
         out.sort_by_key(|c| std::cmp::Reverse((c.not_before, c.not_after)));
         out
     }
@@ -122,14 +118,23 @@ impl Client {
 async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<PlatformCertificate>, Error> {
     let request = client.chain("v3/certificates").request(Method::GET);
     let signed = sign_request(&client.inner, request.parts, crypto::unix_now(), &crypto::nonce())?;
-    let (inner, started, total) = (&client.inner, std::time::Instant::now(), client.inner.http_config_timeout());
-    let response = http.execute(signed.request).await.map_err(|e| inner.transport_error(e, started, total, false))?;
+    let (inner, started, total) = (
+        &client.inner,
+        std::time::Instant::now(),
+        client.inner.http_config_timeout(),
+    );
+    let response = http
+        .execute(signed.request)
+        .await
+        .map_err(|e| inner.transport_error(e, started, total, false))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     // The same cap as every JSON answer (the list is a few KiB): a hostile or broken answer is
     // not read whole into memory.
     let limit = inner.transport.max_response_body;
-    let body = match super::request::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true)).await? {
+    let body = match super::request::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true))
+        .await?
+    {
         (_, true) => return Err(Error::BodyTooLarge { limit }),
         (body, false) => body,
     };
@@ -152,7 +157,10 @@ async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<Platform
     for item in &parsed.data {
         let plain = client.decrypt_resource(&item.encrypt_certificate)?;
         let text = String::from_utf8(plain).map_err(|_| {
-            Error::Config(format!("platform certificate {} does not decrypt to PEM text", item.serial_no))
+            Error::Config(format!(
+                "platform certificate {} does not decrypt to PEM text",
+                item.serial_no
+            ))
         })?;
         let (serial, key) = crypto::load_certificate(&text)
             .map_err(|e| Error::Config(format!("platform certificate {}: {e}", item.serial_no)))?;
@@ -225,7 +233,10 @@ async fn refresh_loop(weak: Weak<Inner>, every: Duration, on_blocking_runtime: b
         } else {
             refresh(&client, &client.inner.http).await
         };
-        client.inner.verifier.record_refresh(result.as_ref().map(|_| ()).map_err(ToString::to_string));
+        client
+            .inner
+            .verifier
+            .record_refresh(result.as_ref().map(|_| ()).map_err(ToString::to_string));
         if on_blocking_runtime {
             // If this was the last reference, dropping it shuts down the runtime this task runs
             // on: do that from another thread.
@@ -233,7 +244,11 @@ async fn refresh_loop(weak: Weak<Inner>, every: Duration, on_blocking_runtime: b
         } else {
             drop(client);
         }
-        let wait = if result.is_ok() { every } else { every.min(RETRY_AFTER_FAILURE) };
+        let wait = if result.is_ok() {
+            every
+        } else {
+            every.min(RETRY_AFTER_FAILURE)
+        };
         tokio::time::sleep(wait).await;
     }
 }

@@ -69,7 +69,13 @@ impl Inner {
     /// A failed exchange as an [`Error`]: a timeout says which timeout fired, after how long,
     /// and whether the body had started (`started`: when the attempt began; `total`: its
     /// whole-request timeout); anything else is [`Error::Transport`].
-    pub(crate) fn transport_error(&self, e: reqwest::Error, started: std::time::Instant, total: Duration, body: bool) -> Error {
+    pub(crate) fn transport_error(
+        &self,
+        e: reqwest::Error,
+        started: std::time::Instant,
+        total: Duration,
+        body: bool,
+    ) -> Error {
         use super::error::Timeout;
         if !e.is_timeout() {
             return Error::Transport(e);
@@ -82,7 +88,12 @@ impl Inner {
         } else {
             (Timeout::ReadIdle, c.read_timeout)
         };
-        Error::Timeout { which, after, while_reading_body: body, source: e }
+        Error::Timeout {
+            which,
+            after,
+            while_reading_body: body,
+            source: e,
+        }
     }
 
     /// The whole-request timeout of a JSON call.
@@ -141,7 +152,10 @@ impl Inner {
             .enable_all()
             .build()
             .map_err(Error::Runtime)?;
-        let candidate = BlockingRuntime { runtime: Some(runtime), http: self.http_config.build()? };
+        let candidate = BlockingRuntime {
+            runtime: Some(runtime),
+            http: self.http_config.build()?,
+        };
         // If another thread won the race, `candidate` is dropped (shut down in the background).
         let _ = self.blocking.set(candidate);
         Ok(self.blocking.get().expect("set above"))
@@ -171,9 +185,7 @@ impl Client {
         Self::from_lookup(|name| std::env::var(name))
     }
 
-    pub(crate) fn from_lookup(
-        lookup: impl Fn(&str) -> Result<String, std::env::VarError>,
-    ) -> Result<Client, Error> {
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Client, Error> {
         let var = |name: &str| -> Result<String, Error> {
             match lookup(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
@@ -203,7 +215,9 @@ impl Client {
             }
             _ => {}
         }
-        builder = builder.mchid(var("WECHATPAY_MCHID")?).merchant_serial(var("WECHATPAY_SERIAL")?);
+        builder = builder
+            .mchid(var("WECHATPAY_MCHID")?)
+            .merchant_serial(var("WECHATPAY_SERIAL")?);
 
         let (path, text) = read("WECHATPAY_PRIVATE_KEY")?;
         let signer = crypto::load_private_key(&text)
@@ -212,8 +226,8 @@ impl Client {
 
         let id = var("WECHATPAY_PUBLIC_KEY_ID")?;
         let (path, text) = read("WECHATPAY_PUBLIC_KEY")?;
-        let key = crypto::load_public_key(&text)
-            .map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
+        let key =
+            crypto::load_public_key(&text).map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
         builder.verifier.add_public_key(id, key);
         match lookup("WECHATPAY_APIV3_KEY") {
             Ok(key) if !key.trim().is_empty() => builder = builder.apiv3_key(key.trim()),
@@ -275,7 +289,9 @@ impl Client {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<(), VerificationError> {
-        self.inner.verifier.verify(&crypto::SignatureHeaders::from_map(headers), body, crypto::unix_now())
+        self.inner
+            .verifier
+            .verify(&crypto::SignatureHeaders::from_map(headers), body, crypto::unix_now())
     }
 
     /// Like [`Client::verify_notification`], with the four header values passed one by one
@@ -302,11 +318,7 @@ impl Client {
 impl Client {
     /// Verifies a notification (see [`Client::verify_notification`]) and parses its body.
     /// A body that is not notification JSON is an [`Error::Decode`] with status 0.
-    pub fn parse_notification(
-        &self,
-        headers: &reqwest::header::HeaderMap,
-        body: &[u8],
-    ) -> Result<Notification, Error> {
+    pub fn parse_notification(&self, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
         self.verify_notification(headers, body)?;
         let notification: Notification = serde_json::from_slice(body).map_err(|source| Error::Decode {
             source,
@@ -417,8 +429,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
 }
 
 fn read_file(what: &str, path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::Config(format!("{what}: cannot read {}: {e}", path.display())))
+    std::fs::read_to_string(path).map_err(|e| Error::Config(format!("{what}: cannot read {}: {e}", path.display())))
 }
 
 impl<C: From<Client>> ClientBuilder<C> {
@@ -454,10 +465,12 @@ impl<C: From<Client>> ClientBuilder<C> {
     pub fn private_key_file(self, path: impl AsRef<Path>) -> Self {
         let path = path.as_ref();
         // The key file's text is wiped when dropped.
-        match read_file("private key", path).map(zeroize::Zeroizing::new).and_then(|text| {
-            crypto::load_private_key(&text)
-                .map_err(|e| Error::Config(format!("private key {}: {e}", path.display())))
-        }) {
+        match read_file("private key", path)
+            .map(zeroize::Zeroizing::new)
+            .and_then(|text| {
+                crypto::load_private_key(&text)
+                    .map_err(|e| Error::Config(format!("private key {}: {e}", path.display())))
+            }) {
             Ok(signer) => self.signer(signer),
             Err(e) => self.fail(e),
         }
@@ -610,7 +623,9 @@ impl<C: From<Client>> ClientBuilder<C> {
             return Err(Error::Config("mchid is not set".into()));
         }
         if !mchid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(Error::Config(format!("mchid {mchid:?} must be ASCII letters and digits")));
+            return Err(Error::Config(format!(
+                "mchid {mchid:?} must be ASCII letters and digits"
+            )));
         }
         let serial = self
             .merchant_serial

@@ -4,8 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
-    OAEP_SHA1_MGF1SHA1,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::Engine as _;
@@ -91,16 +90,15 @@ impl Signer for RsaSigner {
     }
 
     fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Vec<u8>, Error> {
-        let key = self.decrypt.as_ref().ok_or_else(|| {
-            Error::Config("the merchant private key cannot be used for RSA decryption".into())
-        })?;
+        let key = self
+            .decrypt
+            .as_ref()
+            .ok_or_else(|| Error::Config("the merchant private key cannot be used for RSA decryption".into()))?;
         let mut out = vec![0u8; key.min_output_size()];
         let len = key
             .decrypt(&OAEP_SHA1_MGF1SHA1, ciphertext, &mut out, None)
             .map_err(|_| {
-                Error::Decrypt(
-                    "RSA-OAEP decryption failed (not encrypted to this merchant key, or damaged)".into(),
-                )
+                Error::Decrypt("RSA-OAEP decryption failed (not encrypted to this merchant key, or damaged)".into())
             })?
             .len();
         out.truncate(len);
@@ -140,8 +138,7 @@ fn der_len(out: &mut Vec<u8>, len: usize) {
 fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
     // INTEGER 0, SEQUENCE { OID 1.2.840.113549.1.1.1, NULL }
     const HEAD: &[u8] = &[
-        0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01,
-        0x01, 0x05, 0x00,
+        0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
     ];
     let mut octets = vec![0x04];
     der_len(&mut octets, pkcs1.len());
@@ -202,7 +199,9 @@ pub(crate) fn load_private_key(text: &str) -> Result<RsaSigner, String> {
             _ => {}
         }
     }
-    Err(format!("no private key found (expected BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY, found {found})"))
+    Err(format!(
+        "no private key found (expected BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY, found {found})"
+    ))
 }
 
 /// An RSA public key of WeChat Pay: verifies signatures (PKCS#1 v1.5 SHA-256) and encrypts
@@ -246,7 +245,10 @@ pub(crate) fn load_public_key(text: &str) -> Result<RsaPublic, String> {
             return parse_rsa_public_key(block.contents());
         }
     }
-    Err(format!("no public key found (expected BEGIN PUBLIC KEY, found {})", tags(&blocks)))
+    Err(format!(
+        "no public key found (expected BEGIN PUBLIC KEY, found {})",
+        tags(&blocks)
+    ))
 }
 
 /// A parsed platform certificate: its key and validity.
@@ -263,10 +265,12 @@ pub(crate) struct CertificateKey {
 /// Loads a platform certificate; returns its serial (uppercase hex) and key.
 pub(crate) fn load_certificate(text: &str) -> Result<(String, CertificateKey), String> {
     let blocks = pem_blocks(text)?;
-    let block = blocks
-        .iter()
-        .find(|b| b.tag() == "CERTIFICATE")
-        .ok_or_else(|| format!("no certificate found (expected BEGIN CERTIFICATE, found {})", tags(&blocks)))?;
+    let block = blocks.iter().find(|b| b.tag() == "CERTIFICATE").ok_or_else(|| {
+        format!(
+            "no certificate found (expected BEGIN CERTIFICATE, found {})",
+            tags(&blocks)
+        )
+    })?;
     let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
         .map_err(|e| format!("malformed X.509 certificate: {e}"))?;
     let serial = format!("{:X}", cert.tbs_certificate.serial);
@@ -287,7 +291,11 @@ pub(crate) fn load_certificate(text: &str) -> Result<(String, CertificateKey), S
 pub(crate) fn normalize_serial(serial: &str) -> String {
     let upper = serial.trim().to_ascii_uppercase();
     let trimmed = upper.trim_start_matches('0');
-    if trimmed.is_empty() { "0".into() } else { trimmed.into() }
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
 }
 
 /// A 32-character nonce over `[0-9A-Za-z]`, drawn from the system CSPRNG with rejection
@@ -346,9 +354,11 @@ impl VerifyKey {
 
     /// RSAES-OAEP (SHA-1, MGF1-SHA-1, empty label) encryption, base64.
     pub(crate) fn encrypt_oaep(&self, plaintext: &[u8]) -> Result<String, Error> {
-        let key = self.key.encrypt.as_ref().ok_or_else(|| {
-            Error::Config(format!("key {} cannot be used for RSA-OAEP encryption", self.id))
-        })?;
+        let key = self
+            .key
+            .encrypt
+            .as_ref()
+            .ok_or_else(|| Error::Config(format!("key {} cannot be used for RSA-OAEP encryption", self.id)))?;
         let max = key.max_plaintext_size(&OAEP_SHA1_MGF1SHA1);
         if plaintext.len() > max {
             return Err(Error::InvalidRequest(format!(
@@ -397,12 +407,19 @@ impl KeySet {
 
     pub(crate) fn add_public_key(&mut self, id: String, key: RsaPublic) {
         self.keys.retain(|k| k.id != id);
-        self.keys.push(Arc::new(VerifyKey { id, normalized: None, key, validity: None, pem: None }));
+        self.keys.push(Arc::new(VerifyKey {
+            id,
+            normalized: None,
+            key,
+            validity: None,
+            pem: None,
+        }));
     }
 
     pub(crate) fn add_certificate(&mut self, serial: String, cert: CertificateKey) {
         let normalized = normalize_serial(&serial);
-        self.keys.retain(|k| k.normalized.as_deref() != Some(normalized.as_str()));
+        self.keys
+            .retain(|k| k.normalized.as_deref() != Some(normalized.as_str()));
         self.keys.push(Arc::new(VerifyKey {
             id: serial,
             normalized: Some(normalized),
@@ -423,7 +440,8 @@ impl KeySet {
 
     /// Drops certificates that expired before `now` (public keys never expire).
     pub(crate) fn prune_expired(&mut self, now: i64) {
-        self.keys.retain(|k| !matches!(k.validity, Some((_, not_after)) if not_after < now));
+        self.keys
+            .retain(|k| !matches!(k.validity, Some((_, not_after)) if not_after < now));
     }
 
     pub(crate) fn find(&self, serial: &str) -> Option<&Arc<VerifyKey>> {
@@ -431,7 +449,9 @@ impl KeySet {
             return Some(k);
         }
         let normalized = normalize_serial(serial);
-        self.keys.iter().find(|k| k.normalized.as_deref() == Some(normalized.as_str()))
+        self.keys
+            .iter()
+            .find(|k| k.normalized.as_deref() == Some(normalized.as_str()))
     }
 
     /// The key sensitive fields are encrypted with: the WeChat Pay public key configured last,
@@ -440,10 +460,7 @@ impl KeySet {
         if let Some(k) = self.keys.iter().rev().find(|k| k.validity.is_none()) {
             return Some(k);
         }
-        self.keys
-            .iter()
-            .filter(|k| k.valid_at(now))
-            .max_by_key(|k| k.validity)
+        self.keys.iter().filter(|k| k.valid_at(now)).max_by_key(|k| k.validity)
     }
 
     /// Checks the four headers and the signature over `TIMESTAMP\nNONCE\nBODY\n`.
@@ -480,7 +497,12 @@ impl KeySet {
             .ok_or_else(|| VerificationError::UnknownSerial(serial.to_owned()))?;
         // A certificate verifies only while it is valid (a configured one is not pruned).
         if let Some((not_before, not_after)) = key.validity.filter(|_| !key.valid_at(now)) {
-            return Err(VerificationError::CertificateNotValid { serial: key.id.clone(), not_before, not_after, now });
+            return Err(VerificationError::CertificateNotValid {
+                serial: key.id.clone(),
+                not_before,
+                not_after,
+                now,
+            });
         }
         let sig = B64.decode(signature).map_err(|e| VerificationError::InvalidHeader {
             name: "Wechatpay-Signature",
@@ -529,9 +551,14 @@ pub(crate) struct SignatureHeaders<'a> {
 impl<'a> SignatureHeaders<'a> {
     pub(crate) fn from_map(headers: &'a reqwest::header::HeaderMap) -> Self {
         let get = |name: &str| headers.get(name).map(|v| v.as_bytes());
-        let duplicate = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"]
-            .into_iter()
-            .find(|name| headers.get_all(*name).iter().nth(1).is_some());
+        let duplicate = [
+            "Wechatpay-Timestamp",
+            "Wechatpay-Nonce",
+            "Wechatpay-Signature",
+            "Wechatpay-Serial",
+        ]
+        .into_iter()
+        .find(|name| headers.get_all(*name).iter().nth(1).is_some());
         SignatureHeaders {
             timestamp: get("wechatpay-timestamp"),
             nonce: get("wechatpay-nonce"),
@@ -553,7 +580,10 @@ fn header_str<'a>(name: &'static str, value: Option<&'a [u8]>) -> Result<&'a str
     })?;
     let text = text.trim();
     if text.is_empty() {
-        return Err(VerificationError::InvalidHeader { name, reason: "empty".into() });
+        return Err(VerificationError::InvalidHeader {
+            name,
+            reason: "empty".into(),
+        });
     }
     Ok(text)
 }

@@ -207,7 +207,10 @@ impl BlockingBody {
 }
 
 fn write_error(source: std::io::Error) -> Error {
-    Error::Io { context: "cannot write the download to its writer".into(), source }
+    Error::Io {
+        context: "cannot write the download to its writer".into(),
+        source,
+    }
 }
 
 fn parse_sha1(value: &str) -> Result<String, Error> {
@@ -215,7 +218,9 @@ fn parse_sha1(value: &str) -> Result<String, Error> {
     if value.len() == 40 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(value.to_ascii_lowercase())
     } else {
-        Err(Error::InvalidRequest(format!("{value:?} is not a SHA-1 (40 hexadecimal digits)")))
+        Err(Error::InvalidRequest(format!(
+            "{value:?} is not a SHA-1 (40 hexadecimal digits)"
+        )))
     }
 }
 
@@ -331,7 +336,10 @@ impl Pipeline {
             check_sha1(sha1, self.expected)?;
         }
         if let Some(source) = self.gzip_error {
-            return Err(Error::Io { context: "cannot gunzip the download".into(), source });
+            return Err(Error::Io {
+                context: "cannot gunzip the download".into(),
+                source,
+            });
         }
         if let Some(original) = self.original {
             check_sha1(original.sha1, original.expected)?;
@@ -344,7 +352,11 @@ impl Pipeline {
 fn check_sha1(sha1: digest::Context, expected: Vec<String>) -> Result<(), Error> {
     let actual = hex(sha1.finish().as_ref());
     match expected.into_iter().find(|e| *e != actual) {
-        Some(expected) => Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual }),
+        Some(expected) => Err(Error::DigestMismatch {
+            algorithm: "SHA-1",
+            expected,
+            actual,
+        }),
         None => Ok(()),
     }
 }
@@ -437,8 +449,13 @@ impl Client {
         gunzip: bool,
         writer: W,
     ) -> Result<u64, Error> {
-        let download = self.bill_request(download_url, expected_sha1_hex)?.send_download().await?;
-        bill_download(download, expected_sha1_hex, gunzip).write_to(writer).await
+        let download = self
+            .bill_request(download_url, expected_sha1_hex)?
+            .send_download()
+            .await?;
+        bill_download(download, expected_sha1_hex, gunzip)
+            .write_to(writer)
+            .await
     }
 
     /// [`download_bill`](Self::download_bill) outside async code, into a
@@ -450,13 +467,18 @@ impl Client {
         gunzip: bool,
         writer: W,
     ) -> Result<u64, Error> {
-        let download = self.bill_request(download_url, expected_sha1_hex)?.send_download().blocking()?;
+        let download = self
+            .bill_request(download_url, expected_sha1_hex)?
+            .send_download()
+            .blocking()?;
         bill_download(download, expected_sha1_hex, gunzip).write_to_blocking(writer)
     }
 
     fn bill_request(&self, download_url: &str, expected_sha1_hex: &str) -> Result<Request<'_>, Error> {
         parse_sha1(expected_sha1_hex)?;
-        Ok(self.request_url(Method::GET, download_url).response_signature(ResponseSignature::None))
+        Ok(self
+            .request_url(Method::GET, download_url)
+            .response_signature(ResponseSignature::None))
     }
 }
 

@@ -213,7 +213,9 @@ pub(crate) fn transport_cause(e: &reqwest::Error) -> &'static str {
         texts.push('\n');
         source = s.source();
     }
-    let tls = ["certificate", "tls", "handshake", "alert"].iter().any(|w| texts.contains(w));
+    let tls = ["certificate", "tls", "handshake", "alert"]
+        .iter()
+        .any(|w| texts.contains(w));
     if e.is_connect() {
         return match io_kind {
             Some(std::io::ErrorKind::ConnectionRefused) => "connection refused",
@@ -223,7 +225,11 @@ pub(crate) fn transport_cause(e: &reqwest::Error) -> &'static str {
         };
     }
     if e.is_timeout() {
-        return if e.is_body() || e.is_decode() { "the body stalled (timeout while reading it)" } else { "no answer within the timeout" };
+        return if e.is_body() || e.is_decode() {
+            "the body stalled (timeout while reading it)"
+        } else {
+            "no answer within the timeout"
+        };
     }
     if e.is_body() || e.is_decode() {
         return "the answer broke off while its body was read";
@@ -231,11 +237,20 @@ pub(crate) fn transport_cause(e: &reqwest::Error) -> &'static str {
     if tls {
         return "TLS failed";
     }
-    if ["invalid http", "parse", "too large", "header"].iter().any(|w| texts.contains(w)) {
+    if ["invalid http", "parse", "too large", "header"]
+        .iter()
+        .any(|w| texts.contains(w))
+    {
         return "malformed HTTP answer";
     }
-    if matches!(io_kind, Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::BrokenPipe))
-        || texts.contains("connection closed")
+    if matches!(
+        io_kind,
+        Some(
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        )
+    ) || texts.contains("connection closed")
     {
         return "the connection was closed before an answer";
     }
@@ -337,7 +352,10 @@ impl Error {
                 }
             }
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                if matches!(io.kind(), std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe) {
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                ) {
                     return true;
                 }
             }
@@ -351,7 +369,13 @@ impl Error {
     /// tries the backup host.
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Transport(e) if e.is_connect())
-            || matches!(self, Error::Timeout { which: Timeout::Connect, .. })
+            || matches!(
+                self,
+                Error::Timeout {
+                    which: Timeout::Connect,
+                    ..
+                }
+            )
     }
 }
 
@@ -417,7 +441,9 @@ pub enum VerificationError {
     ProbeSignature,
     /// `Wechatpay-Serial` names a platform certificate that is not valid now (expired, or not
     /// valid yet): it verifies nothing.
-    #[error("platform certificate {serial} is not valid now ({now}): valid from {not_before} to {not_after} (Unix seconds)")]
+    #[error(
+        "platform certificate {serial} is not valid now ({now}): valid from {not_before} to {not_after} (Unix seconds)"
+    )]
     CertificateNotValid {
         /// The certificate serial.
         serial: String,

@@ -15,6 +15,13 @@ pub fn receive_json<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, Error> {
-    check_response_as(&client.inner, ResponseSignature::Body, status, headers, body, crypto::unix_now())?;
+    check_response_as(
+        &client.inner,
+        ResponseSignature::Body,
+        status,
+        headers,
+        body,
+        crypto::unix_now(),
+    )?;
     decode_json_buffered(status, headers.clone(), Bytes::copy_from_slice(body))
 }

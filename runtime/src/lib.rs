@@ -30,6 +30,9 @@ mod client;
 mod crypto;
 mod download;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod json_text;
 mod notify;
 mod object;
@@ -39,9 +42,6 @@ mod response;
 mod retry;
 mod sensitive;
 mod upload;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 
 #[cfg(test)]
 mod tests;
@@ -50,27 +50,27 @@ use std::fmt;
 
 pub use reqwest::Method;
 
+#[doc(hidden)]
+pub use crate::{__json_enum as json_enum, __json_object as json_object};
+pub use certificates::PlatformCertificate;
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
+pub use download::Download;
 pub use error::{EnvelopeError, Error, Timeout, VerificationError};
-pub use certificates::PlatformCertificate;
+pub use json_text::JsonText;
+#[doc(hidden)]
+pub use notify::{notification_matches, notification_resource};
 pub use notify::{
     ApiV3Key, EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
 };
 #[doc(hidden)]
-pub use notify::{notification_matches, notification_resource};
-pub use paysign::{AppPayParams, JsapiPayParams};
-#[doc(hidden)]
 pub use object::{row, Fields, Object};
-#[doc(hidden)]
-pub use crate::{__json_enum as json_enum, __json_object as json_object};
-pub use reqwest::header::HeaderMap;
-pub use sensitive::SensitiveCiphertext;
+pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};
+pub use reqwest::header::HeaderMap;
 pub use response::{CallWithMeta, Response, ResponseFuture};
-pub use download::Download;
-pub use json_text::JsonText;
 pub use retry::{BACKUP_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
+pub use sensitive::SensitiveCiphertext;
 pub use upload::{guess_content_type, Upload};
 
 /// An enum value the API description does not list (kept, never a decode error).

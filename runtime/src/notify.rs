@@ -26,29 +26,31 @@ impl ApiV3Key {
     /// Checks the length (32 bytes) and keeps the key.
     pub fn new(key: &str) -> Result<Self, Error> {
         let bytes = key.as_bytes();
-        let array: [u8; 32] = bytes.try_into().map_err(|_| {
-            Error::Config(format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len()))
-        })?;
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::Config(format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len())))?;
         Ok(ApiV3Key(array))
     }
 
     /// Decrypts AES-256-GCM: IV = `nonce` bytes (12), AAD = `associated_data` bytes (may be
     /// empty), `ciphertext` = base64 of ciphertext ‖ 16-byte tag.
     pub fn decrypt(&self, associated_data: &str, nonce: &str, ciphertext: &str) -> Result<Vec<u8>, Error> {
-        let nonce: [u8; NONCE_LEN] = nonce.as_bytes().try_into().map_err(|_| {
-            Error::Decrypt(format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len()))
-        })?;
+        let nonce: [u8; NONCE_LEN] = nonce
+            .as_bytes()
+            .try_into()
+            .map_err(|_| Error::Decrypt(format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len())))?;
         let mut data = base64::engine::general_purpose::STANDARD
             .decode(ciphertext.trim())
             .map_err(|e| Error::Decrypt(format!("ciphertext is not base64: {e}")))?;
-        let key = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::Decrypt("bad key".into()))?,
-        );
+        let key =
+            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::Decrypt("bad key".into()))?);
         let plain = key
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(associated_data.as_bytes()), &mut data)
-            .map_err(|_| {
-                Error::Decrypt("authentication failed (wrong APIv3 key, or tampered data)".into())
-            })?;
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(associated_data.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| Error::Decrypt("authentication failed (wrong APIv3 key, or tampered data)".into()))?;
         let len = plain.len();
         data.truncate(len);
         Ok(data)
@@ -205,7 +207,10 @@ impl fmt::Debug for NotificationEvent {
             .field("resource_type", &self.resource_type)
             .field("summary", &self.summary)
             .field("original_type", &self.original_type)
-            .field("resource", &format_args!("<decrypted, {} bytes, withheld>", self.plaintext.len()))
+            .field(
+                "resource",
+                &format_args!("<decrypted, {} bytes, withheld>", self.plaintext.len()),
+            )
             .finish()
     }
 }
@@ -232,7 +237,12 @@ impl NotificationEvent {
 /// For the generated `notifications::Resource::decode`: whether the event is one of `events`
 /// and the resource has every key of `keys`.
 #[doc(hidden)]
-pub fn notification_matches(event: &NotificationEvent, events: &[&str], value: &serde_json::Value, keys: &[&str]) -> bool {
+pub fn notification_matches(
+    event: &NotificationEvent,
+    events: &[&str],
+    value: &serde_json::Value,
+    keys: &[&str],
+) -> bool {
     events.contains(&event.event_type.as_str()) && keys.iter().all(|k| value.get(k).is_some())
 }
 
@@ -365,7 +375,10 @@ pub struct MemoryLedger {
 impl MemoryLedger {
     /// A ledger that remembers up to `capacity` ids (at least 1).
     pub fn new(capacity: usize) -> Self {
-        MemoryLedger { capacity: capacity.max(1), ids: Default::default() }
+        MemoryLedger {
+            capacity: capacity.max(1),
+            ids: Default::default(),
+        }
     }
 }
 
@@ -453,12 +466,18 @@ pub struct NotificationAnswer {
 impl NotificationAnswer {
     /// Accepted: `204 No Content`, empty body.
     pub fn success() -> Self {
-        NotificationAnswer { status: 204, body: String::new() }
+        NotificationAnswer {
+            status: 204,
+            body: String::new(),
+        }
     }
 
     /// Accepted: `200 OK`, empty body (for frameworks that prefer 200).
     pub fn success_200() -> Self {
-        NotificationAnswer { status: 200, body: String::new() }
+        NotificationAnswer {
+            status: 200,
+            body: String::new(),
+        }
     }
 
     /// Rejected: `status` (a 4xx or 5xx; anything else becomes 500) with

@@ -80,7 +80,6 @@ fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> R
     T::deserialize(value).map_err(|e| E::custom(format_args!("field `{key}`: {e}")))
 }
 
-
 /// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields, one row
 /// each: `field: "wire name" required` or `field: "wire name" optional` for a field of the JSON
 /// body (`required`: always written, missing is an error; `optional`: an `Option`, written unless
@@ -378,16 +377,27 @@ mod tests {
 
     #[test]
     fn a_field_that_cannot_be_written_is_the_error() {
-        let bad = Bad { a: "x".into(), b: [((1, 2), 3)].into(), c: "y".into() };
+        let bad = Bad {
+            a: "x".into(),
+            b: [((1, 2), 3)].into(),
+            c: "y".into(),
+        };
         let e = serde_json::to_string(&bad).unwrap_err().to_string();
         assert!(e.contains("key must be a string"), "{e}");
-        let fine = Bad { a: "x".into(), b: Default::default(), c: "y".into() };
+        let fine = Bad {
+            a: "x".into(),
+            b: Default::default(),
+            c: "y".into(),
+        };
         assert_eq!(serde_json::to_string(&fine).unwrap(), r#"{"a":"x","b":{},"c":"y"}"#);
     }
 
     #[test]
     fn skipped_fields_are_not_written_and_empty_structs_work() {
-        let q = Q { a: "x".into(), q: Some("y".into()) };
+        let q = Q {
+            a: "x".into(),
+            q: Some("y".into()),
+        };
         assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"a":"x"}"#);
         let q: Q = serde_json::from_str(r#"{"a":"x","q":"y"}"#).unwrap();
         assert_eq!(q.q.as_deref(), Some("y"));
@@ -398,16 +408,31 @@ mod tests {
 
     #[test]
     fn none_is_left_out_and_order_is_kept() {
-        let s = S { a: "x".into(), b: None, c: Some(vec![3]) };
+        let s = S {
+            a: "x".into(),
+            b: None,
+            c: Some(vec![3]),
+        };
         assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"a":"x","c":[3]}"#);
-        let s = S { a: "x".into(), b: Some(100), c: None };
+        let s = S {
+            a: "x".into(),
+            b: Some(100),
+            c: None,
+        };
         assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"a":"x","b":100}"#);
     }
 
     #[test]
     fn fields_are_taken_by_wire_name() {
         let s: S = serde_json::from_str(r#"{"a":"x","b":null,"c":[1,2],"unknown":{"y":1}}"#).unwrap();
-        assert_eq!(s, S { a: "x".into(), b: None, c: Some(vec![1, 2]) });
+        assert_eq!(
+            s,
+            S {
+                a: "x".into(),
+                b: None,
+                c: Some(vec![1, 2])
+            }
+        );
     }
 
     #[test]
@@ -415,16 +440,24 @@ mod tests {
         let e = serde_json::from_str::<S>(r#"{"b":1}"#).unwrap_err().to_string();
         assert!(e.contains("missing field `a`"), "{e}");
         // The first bad field in declaration order is the one reported.
-        let e = serde_json::from_str::<S>(r#"{"b":"x","c":"y"}"#).unwrap_err().to_string();
+        let e = serde_json::from_str::<S>(r#"{"b":"x","c":"y"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing field `a`"), "{e}");
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"x","c":"y"}"#).unwrap_err().to_string();
+        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"x","c":"y"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `b`"), "{e}");
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"1"}"#).unwrap_err().to_string();
+        let e = serde_json::from_str::<S>(r#"{"a":"x","b":"1"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `b`: invalid type: string \"1\", expected i64"), "{e}");
         let e = serde_json::from_str::<S>(r#"[1]"#).unwrap_err().to_string();
         assert!(e.contains("invalid type: sequence, expected a map"), "{e}");
         // An integer field never accepts a fraction.
-        let e = serde_json::from_str::<S>(r#"{"a":"x","b":1.5}"#).unwrap_err().to_string();
+        let e = serde_json::from_str::<S>(r#"{"a":"x","b":1.5}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field `b`"), "{e}");
     }
 }

@@ -114,7 +114,13 @@ impl Client {
     /// # let _ = json; Ok(()) }
     /// ```
     pub fn jsapi_pay_params(&self, app_id: &str, prepay_id: &str) -> Result<JsapiPayParams, Error> {
-        JsapiPayParams::sign(&*self.inner.signer, app_id, prepay_id, crypto::unix_now(), &crypto::nonce())
+        JsapiPayParams::sign(
+            &*self.inner.signer,
+            app_id,
+            prepay_id,
+            crypto::unix_now(),
+            &crypto::nonce(),
+        )
     }
 
     /// The signed `PayReq` parameters an app passes to the WeChat APP SDK for `prepay_id`

@@ -14,11 +14,11 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 
-use super::json_text::JsonText;
 use super::client::{Client, Inner, DEFAULT_BASE_URL};
 use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
 use super::error::{Error, VerificationError};
+use super::json_text::JsonText;
 use super::upload::{hex, MetaObject, Multipart, Upload};
 
 /// Everything except the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
@@ -39,14 +39,20 @@ pub struct Route<'a> {
 
 impl fmt::Debug for Route<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Route").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Route")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'a> Route<'a> {
     /// An empty path.
     pub fn new(client: &'a Client) -> Self {
-        Route { client, path: String::new(), error: None }
+        Route {
+            client,
+            path: String::new(),
+            error: None,
+        }
     }
 
     pub(crate) fn with_path(client: &'a Client, path: &str) -> Self {
@@ -55,7 +61,11 @@ impl<'a> Route<'a> {
             full.push('/');
         }
         full.push_str(path);
-        Route { client, path: full, error: None }
+        Route {
+            client,
+            path: full,
+            error: None,
+        }
     }
 
     /// Appends `/` and a literal segment (used as is).
@@ -90,7 +100,10 @@ impl<'a> Route<'a> {
         };
         let mut parts = Parts::new(method, path, query);
         parts.error = self.error.map(Error::InvalidRequest);
-        Request { client: self.client, parts }
+        Request {
+            client: self.client,
+            parts,
+        }
     }
 }
 
@@ -303,12 +316,7 @@ impl<'a> Request<'a> {
     /// println!("media_id {}", answer["media_id"]);
     /// # Ok(()) }
     /// ```
-    pub fn multipart<M: serde::Serialize + ?Sized>(
-        self,
-        meta: &M,
-        file_part: &'static str,
-        file: Upload,
-    ) -> Self {
+    pub fn multipart<M: serde::Serialize + ?Sized>(self, meta: &M, file_part: &'static str, file: Upload) -> Self {
         self.multipart_inner(MetaObject::from_serialize(meta), file_part, file)
     }
 
@@ -379,24 +387,44 @@ impl<'a> Request<'a> {
     /// # Ok(()) }
     /// ```
     pub fn send_download(self) -> Call<'a, Download> {
-        Call { client: self.client, parts: self.parts, decode: decode_download, stream: true }
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_download,
+            stream: true,
+        }
     }
 
     /// Sends the request; the verified 2xx body is decoded as JSON into `T`. An empty body
     /// decodes like `null` (so `serde_json::Value` and `Option<_>` accept it).
     pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<'a, T> {
-        Call { client: self.client, parts: self.parts, decode: decode_json::<T>, stream: false }
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_json::<T>,
+            stream: false,
+        }
     }
 
     /// Sends the request expecting no content (204): the response is verified (signature
     /// over the empty body) and its body ignored.
     pub fn send_empty(self) -> Call<'a, ()> {
-        Call { client: self.client, parts: self.parts, decode: decode_nothing, stream: false }
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_nothing,
+            stream: false,
+        }
     }
 
     /// Sends the request and returns the verified 2xx body bytes, undecoded.
     pub fn send_bytes(self) -> Call<'a, Vec<u8>> {
-        Call { client: self.client, parts: self.parts, decode: decode_bytes, stream: false }
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_bytes,
+            stream: false,
+        }
     }
 }
 
@@ -440,9 +468,9 @@ impl Received {
     fn into_verified(self) -> Result<Verified, Error> {
         match self {
             Received::Buffered(v) => Ok(v),
-            Received::Download(_) => {
-                Err(Error::InvalidRequest("internal: a download where a body was expected".into()))
-            }
+            Received::Download(_) => Err(Error::InvalidRequest(
+                "internal: a download where a body was expected".into(),
+            )),
         }
     }
 }
@@ -490,9 +518,9 @@ fn decode_bytes(received: Received) -> Result<Vec<u8>, Error> {
 fn decode_download(received: Received) -> Result<Download, Error> {
     match received {
         Received::Download(d) => Ok(*d),
-        Received::Buffered(_) => {
-            Err(Error::InvalidRequest("internal: a body where a download was expected".into()))
-        }
+        Received::Buffered(_) => Err(Error::InvalidRequest(
+            "internal: a body where a download was expected".into(),
+        )),
     }
 }
 
@@ -578,7 +606,10 @@ impl<'a, T> IntoFuture for Call<'a, T> {
     type IntoFuture = CallFuture<'a, T>;
 
     fn into_future(self) -> CallFuture<'a, T> {
-        CallFuture { inner: execute_boxed(self.client, self.parts, self.stream), decode: self.decode }
+        CallFuture {
+            inner: execute_boxed(self.client, self.parts, self.stream),
+            decode: self.decode,
+        }
     }
 }
 
@@ -620,7 +651,9 @@ pub(crate) fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Resul
     }
     let inner: &Inner = &client.inner;
     let blocking = inner.blocking_runtime()?;
-    blocking.runtime().block_on(execute(client, &blocking.http, parts, stream))
+    blocking
+        .runtime()
+        .block_on(execute(client, &blocking.http, parts, stream))
 }
 
 /// A request with its body encoded (upload file read), ready to be signed for any host, as
@@ -654,7 +687,9 @@ pub(crate) fn prepare(parts: Parts) -> Result<Prepared, Error> {
     }
     let (body, signed) = match (parts.multipart, parts.body) {
         (Some(_), Some(_)) => {
-            return Err(Error::InvalidRequest("a request cannot have both a JSON body and an upload".into()))
+            return Err(Error::InvalidRequest(
+                "a request cannot have both a JSON body and an upload".into(),
+            ))
         }
         (Some(multipart), None) => {
             let encoded = multipart.encode(&parts.form_fields)?;
@@ -735,14 +770,15 @@ pub(crate) struct Signed {
 
 /// Builds the wire request and signs it: the signed target is taken from the final URL.
 #[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn sign_request(
-    inner: &Inner,
-    parts: Parts,
-    timestamp: i64,
-    nonce: &str,
-) -> Result<Signed, Error> {
+pub(crate) fn sign_request(inner: &Inner, parts: Parts, timestamp: i64, nonce: &str) -> Result<Signed, Error> {
     let prepared = prepare(parts)?;
-    sign_prepared(inner, &prepared, resolve_base(inner, &prepared.origin), timestamp, nonce)
+    sign_prepared(
+        inner,
+        &prepared,
+        resolve_base(inner, &prepared.origin),
+        timestamp,
+        nonce,
+    )
 }
 
 /// Signs a prepared request for `base` (scheme, host and optional path prefix).
@@ -754,8 +790,8 @@ pub(crate) fn sign_prepared(
     nonce: &str,
 ) -> Result<Signed, Error> {
     let url_text = format!("{base}{}", prepared.target);
-    let url = reqwest::Url::parse(&url_text)
-        .map_err(|e| Error::InvalidRequest(format!("invalid URL {url_text:?}: {e}")))?;
+    let url =
+        reqwest::Url::parse(&url_text).map_err(|e| Error::InvalidRequest(format!("invalid URL {url_text:?}: {e}")))?;
     let mut request = reqwest::Request::new(prepared.method.clone(), url);
     *request.headers_mut() = prepared.headers.clone();
 
@@ -854,7 +890,11 @@ pub(crate) async fn execute(
 /// else the newest platform certificate valid now; with neither (bootstrapping the platform
 /// certificates) the header is left out.
 fn name_the_wechatpay_key(client: &Client, parts: &mut Parts) {
-    if parts.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("wechatpay-serial")) {
+    if parts
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("wechatpay-serial"))
+    {
         return;
     }
     if let Some(serial) = client.sensitive_key_serial() {
@@ -895,19 +935,28 @@ async fn attempt(
     let inner: &Inner = &client.inner;
     let nonce = crypto::nonce();
     let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
-    let total = if stream { inner.transport.download_timeout } else { inner.http_config_timeout() };
+    let total = if stream {
+        inner.transport.download_timeout
+    } else {
+        inner.http_config_timeout()
+    };
     if stream {
         *signed.request.timeout_mut() = Some(total);
     }
     let started = std::time::Instant::now();
-    let response = http.execute(signed.request).await.map_err(|e| inner.transport_error(e, started, total, false))?;
+    let response = http
+        .execute(signed.request)
+        .await
+        .map_err(|e| inner.transport_error(e, started, total, false))?;
     let in_body = |e| inner.transport_error(e, started, total, true);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     if !(200..300).contains(&status) {
         let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT, in_body).await?;
         if cut {
-            body = [&body[..], b"\n[... cut: the error body is longer than 64 KiB]"].concat().into();
+            body = [&body[..], b"\n[... cut: the error body is longer than 64 KiB]"]
+                .concat()
+                .into();
         }
         return Err(api_error(status, &headers, &body));
     }
@@ -915,9 +964,7 @@ async fn attempt(
     if stream && kind != ResponseSignature::Body {
         // The file streams: check what can be checked now, the rest when it has been read.
         let expected_sha1 = match kind {
-            ResponseSignature::StatementSha1 => {
-                Some(verify_statement(inner, &headers, crypto::unix_now())?)
-            }
+            ResponseSignature::StatementSha1 => Some(verify_statement(inner, &headers, crypto::unix_now())?),
             _ => None,
         };
         let download = Download::streaming(client.clone(), status, headers, response);
@@ -937,7 +984,12 @@ async fn attempt(
     };
     check_response_as(inner, kind, status, &headers, &body, crypto::unix_now())?;
     if stream {
-        Ok(Received::Download(Box::new(Download::in_memory(client.clone(), status, headers, body))))
+        Ok(Received::Download(Box::new(Download::in_memory(
+            client.clone(),
+            status,
+            headers,
+            body,
+        ))))
     } else {
         Ok(Received::Buffered(Verified { status, headers, body }))
     }
@@ -974,7 +1026,11 @@ pub(crate) fn check_response_as(
             let expected = verify_statement(inner, headers, now)?;
             let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
             if actual != expected {
-                return Err(Error::DigestMismatch { algorithm: "SHA-1", expected, actual });
+                return Err(Error::DigestMismatch {
+                    algorithm: "SHA-1",
+                    expected,
+                    actual,
+                });
             }
         }
     }
@@ -1032,7 +1088,10 @@ pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error 
 /// they are in the URL.
 pub(crate) fn absolute_request<'a>(client: &'a Client, method: Method, url: &str) -> Request<'a> {
     let parsed = reqwest::Url::parse(url).ok().filter(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.username().is_empty() && u.password().is_none()
+        matches!(u.scheme(), "http" | "https")
+            && u.host().is_some()
+            && u.username().is_empty()
+            && u.password().is_none()
     });
     let Some(parsed) = parsed else {
         let mut parts = Parts::new(method, String::new(), String::new());

@@ -71,7 +71,10 @@ impl<'a, T> IntoFuture for CallWithMeta<'a, T> {
 
     fn into_future(self) -> ResponseFuture<'a, T> {
         let call = self.0;
-        ResponseFuture { inner: execute_boxed(call.client, call.parts, call.stream), decode: call.decode }
+        ResponseFuture {
+            inner: execute_boxed(call.client, call.parts, call.stream),
+            decode: call.decode,
+        }
     }
 }
 
@@ -103,6 +106,14 @@ impl<T> Future for ResponseFuture<'_, T> {
 
 fn with_meta<T>(received: Received, decode: Decoder<T>) -> Result<Response<T>, Error> {
     let (status, headers) = received.meta();
-    let request_id = headers.get("request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Ok(Response { status, request_id, headers, body: decode(received)? })
+    let request_id = headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok(Response {
+        status,
+        request_id,
+        headers,
+        body: decode(received)?,
+    })
 }

@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let t = Transport { backoff: Duration::from_millis(100), ..Transport::default() };
+        let t = Transport {
+            backoff: Duration::from_millis(100),
+            ..Transport::default()
+        };
         for (attempt, base) in [(0, 100), (1, 200), (2, 400), (10, 10_000), (40, 10_000)] {
             let d = t.delay(attempt).as_millis();
             assert!(d >= base && d <= base * 3 / 2 + 1, "attempt {attempt}: {d} ms");
@@ -184,9 +187,15 @@ mod tests {
 
     #[test]
     fn backup_url_is_checked() {
-        let t = Transport { backup_base_url: Some("ftp://x".into()), ..Transport::default() };
+        let t = Transport {
+            backup_base_url: Some("ftp://x".into()),
+            ..Transport::default()
+        };
         assert!(matches!(t.validated(), Err(Error::Config(_))));
-        let t = Transport { backup_base_url: Some("http://h:1/".into()), ..Transport::default() };
+        let t = Transport {
+            backup_base_url: Some("http://h:1/".into()),
+            ..Transport::default()
+        };
         assert_eq!(t.validated().unwrap().backup_base_url.as_deref(), Some("http://h:1"));
     }
 }

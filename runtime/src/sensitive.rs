@@ -49,7 +49,9 @@ impl Client {
     /// valid now.
     pub(crate) fn sensitive_key(&self) -> Result<std::sync::Arc<VerifyKey>, Error> {
         let keys = self.inner.verifier.snapshot();
-        keys.encryption_key(crypto::unix_now()).cloned().ok_or_else(no_key_error)
+        keys.encryption_key(crypto::unix_now())
+            .cloned()
+            .ok_or_else(no_key_error)
     }
 
     /// The id (`PUB_KEY_ID_…`) or certificate serial of the key sensitive fields are encrypted
@@ -102,8 +104,7 @@ impl Client {
             .decode(ciphertext_b64.trim())
             .map_err(|e| Error::Decrypt(format!("the sensitive field is not base64: {e}")))?;
         let plain = self.inner.signer.decrypt_oaep(&ciphertext)?;
-        String::from_utf8(plain)
-            .map_err(|_| Error::Decrypt("the decrypted sensitive field is not UTF-8".into()))
+        String::from_utf8(plain).map_err(|_| Error::Decrypt("the decrypted sensitive field is not UTF-8".into()))
     }
 }
 
@@ -146,7 +147,9 @@ impl<'a> Request<'a> {
             Ok(None) => {}
             Ok(Some((new_body, serial))) => {
                 self.parts.body = Some(new_body);
-                self.parts.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("wechatpay-serial"));
+                self.parts
+                    .headers
+                    .retain(|(name, _)| !name.eq_ignore_ascii_case("wechatpay-serial"));
                 self.parts.headers.push(("Wechatpay-Serial", serial));
             }
             Err(e) => self.parts.error = Some(e),
@@ -156,11 +159,7 @@ impl<'a> Request<'a> {
 }
 
 /// Encrypts the strings at `pointers`; `None` when the body has no value to encrypt.
-fn encrypt_body(
-    client: &Client,
-    body: &[u8],
-    pointers: &[&str],
-) -> Result<Option<(Vec<u8>, String)>, Error> {
+fn encrypt_body(client: &Client, body: &[u8], pointers: &[&str]) -> Result<Option<(Vec<u8>, String)>, Error> {
     let mut value: Json = serde_json::from_slice(body)
         .map_err(|e| Error::InvalidRequest(format!("cannot encrypt sensitive fields: the body is not JSON: {e}")))?;
     let mut paths: Vec<Vec<String>> = Vec::with_capacity(pointers.len());
@@ -193,10 +192,13 @@ fn parse_pointer(pointer: &str) -> Result<Vec<String>, Error> {
     if pointer.is_empty() {
         return Ok(Vec::new());
     }
-    let rest = pointer.strip_prefix('/').ok_or_else(|| {
-        Error::InvalidRequest(format!("sensitive field pointer {pointer:?} must start with '/'"))
-    })?;
-    Ok(rest.split('/').map(|s| s.replace("~1", "/").replace("~0", "~")).collect())
+    let rest = pointer
+        .strip_prefix('/')
+        .ok_or_else(|| Error::InvalidRequest(format!("sensitive field pointer {pointer:?} must start with '/'")))?;
+    Ok(rest
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect())
 }
 
 /// Checks that every value a pointer reaches is a string or null.
@@ -242,8 +244,7 @@ fn collect_strings<'v>(value: &'v mut Json, paths: &[Vec<String>], out: &mut Vec
     match value {
         Json::Object(members) => {
             for (k, v) in members.iter_mut() {
-                let next: Vec<Vec<String>> =
-                    paths.iter().filter(|p| p[0] == *k).map(|p| p[1..].to_vec()).collect();
+                let next: Vec<Vec<String>> = paths.iter().filter(|p| p[0] == *k).map(|p| p[1..].to_vec()).collect();
                 if !next.is_empty() {
                     collect_strings(v, &next, out);
                 }
@@ -388,7 +389,10 @@ mod tests {
         let text = r#"{"z":1,"a":[true,null,-5,1.5,{"y":"x","b":"\u00e9\n"}],"m":18446744073709551615}"#;
         let v: Json = serde_json::from_str(text).unwrap();
         let back = serde_json::to_string(&v).unwrap();
-        assert_eq!(back, r#"{"z":1,"a":[true,null,-5,1.5,{"y":"x","b":"é\n"}],"m":18446744073709551615}"#);
+        assert_eq!(
+            back,
+            r#"{"z":1,"a":[true,null,-5,1.5,{"y":"x","b":"é\n"}],"m":18446744073709551615}"#
+        );
     }
 
     #[test]
@@ -397,14 +401,24 @@ mod tests {
             r#"{"contact_info":{"mobile":"138","name":"n"},"ubo_info_list":[{"ubo_id_doc_name":"a"},{"ubo_id_doc_name":"b"},{"other":"c"}],"a/b":{"~":"t"},"n":null}"#,
         )
         .unwrap();
-        let p = paths(&["/contact_info/mobile", "/ubo_info_list/*/ubo_id_doc_name", "/a~1b/~0", "/n", "/missing/x"]);
+        let p = paths(&[
+            "/contact_info/mobile",
+            "/ubo_info_list/*/ubo_id_doc_name",
+            "/a~1b/~0",
+            "/n",
+            "/missing/x",
+        ]);
         let mut out = Vec::new();
         collect_strings(&mut v, &p, &mut out);
         let found: Vec<String> = out.iter().map(|s| s.to_string()).collect();
         assert_eq!(found, ["138", "a", "b", "t"]);
         // Index segments, and two pointers reaching the same slot count it once.
         let mut out = Vec::new();
-        collect_strings(&mut v, &paths(&["/ubo_info_list/1/ubo_id_doc_name", "/ubo_info_list/*/ubo_id_doc_name"]), &mut out);
+        collect_strings(
+            &mut v,
+            &paths(&["/ubo_info_list/1/ubo_id_doc_name", "/ubo_info_list/*/ubo_id_doc_name"]),
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
         assert!(parse_pointer("contact_info").is_err());
     }

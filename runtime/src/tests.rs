@@ -40,7 +40,10 @@ fn parse_authorization(value: &str) -> Vec<(String, String)> {
     rest.split(',')
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or_else(|| panic!("bad field {kv:?}"));
-            assert!(v.starts_with('"') && v.ends_with('"') && v.len() >= 2, "unquoted {kv:?}");
+            assert!(
+                v.starts_with('"') && v.ends_with('"') && v.len() >= 2,
+                "unquoted {kv:?}"
+            );
             (k.to_owned(), v[1..v.len() - 1].to_owned())
         })
         .collect()
@@ -81,8 +84,10 @@ fn signed_message_and_openssl_cross_check() {
     let body = br#"{"sp_appid":"wx1","raw_data":"a b"}"#;
     let parts = Parts::for_test(Method::POST, "/v3/x/y", "?a=1&b=c%20d", Some(body));
     let signed = sign_request(&c.inner, parts, TS, NONCE).unwrap();
-    let expected =
-        format!("POST\n/v3/x/y?a=1&b=c%20d\n{TS}\n{NONCE}\n{}\n", std::str::from_utf8(body).unwrap());
+    let expected = format!(
+        "POST\n/v3/x/y?a=1&b=c%20d\n{TS}\n{NONCE}\n{}\n",
+        std::str::from_utf8(body).unwrap()
+    );
     assert_eq!(String::from_utf8(signed.message.clone()).unwrap(), expected);
     assert_eq!(signed.request.url().as_str(), "http://127.0.0.1:9/v3/x/y?a=1&b=c%20d");
     assert_eq!(signed.request.body().and_then(|b| b.as_bytes()), Some(&body[..]));
@@ -103,7 +108,10 @@ fn get_without_body_signs_empty_body_and_sends_no_content_type() {
     let c = client();
     let parts = Parts::for_test(Method::GET, "/v3/certificates", "", None);
     let signed = sign_request(&c.inner, parts, TS, NONCE).unwrap();
-    assert_eq!(signed.message, format!("GET\n/v3/certificates\n{TS}\n{NONCE}\n\n").into_bytes());
+    assert_eq!(
+        signed.message,
+        format!("GET\n/v3/certificates\n{TS}\n{NONCE}\n\n").into_bytes()
+    );
     assert!(signed.request.headers().get("content-type").is_none());
     assert!(signed.request.body().is_none());
 }
@@ -136,7 +144,11 @@ fn pkcs1_and_pkcs8_keys_load_and_sign_identically() {
     assert_eq!(p8.modulus_bits(), 2048);
     // PKCS#1 v1.5 signatures are deterministic: same key → same signature.
     assert_eq!(p8.sign(b"hello").unwrap(), p1.sign(b"hello").unwrap());
-    assert!(openssl_verify(&k.merchant_pub_path, b"hello", &p1.sign(b"hello").unwrap()));
+    assert!(openssl_verify(
+        &k.merchant_pub_path,
+        b"hello",
+        &p1.sign(b"hello").unwrap()
+    ));
     // Both load through the builder too.
     client_with(|b| b.private_key_pem(&k.merchant_pkcs1));
 }
@@ -163,7 +175,10 @@ fn bad_pem_is_a_clear_error_not_a_panic() {
     let msg = config_error(build("not a pem"));
     assert!(msg.contains("private key") && msg.contains("PEM"), "{msg}");
     let msg = config_error(build(&k.platform_pub));
-    assert!(msg.contains("no private key found") && msg.contains("BEGIN PUBLIC KEY"), "{msg}");
+    assert!(
+        msg.contains("no private key found") && msg.contains("BEGIN PUBLIC KEY"),
+        "{msg}"
+    );
     let msg = config_error(build(""));
     assert!(msg.contains("private key"), "{msg}");
     // A PEM frame whose DER is garbage.
@@ -314,7 +329,12 @@ fn verification_rejects_each_missing_header() {
     let c = client();
     let body = br#"{"a":1}"#;
     let r = Response::signed(PUB_KEY_ID, TS, body);
-    for name in ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"] {
+    for name in [
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Signature",
+        "Wechatpay-Serial",
+    ] {
         let mut h = r.headers();
         h.remove(name);
         assert_eq!(verify(&c, &h, body, TS), Err(VerificationError::MissingHeader(name)));
@@ -332,17 +352,26 @@ fn verification_rejects_stale_timestamps_both_ways() {
     let r = Response::signed(PUB_KEY_ID, TS, body);
     assert_eq!(
         verify(&c, &r.headers(), body, TS + 301),
-        Err(VerificationError::StaleTimestamp { timestamp: TS, now: TS + 301 })
+        Err(VerificationError::StaleTimestamp {
+            timestamp: TS,
+            now: TS + 301
+        })
     );
     assert_eq!(
         verify(&c, &r.headers(), body, TS - 301),
-        Err(VerificationError::StaleTimestamp { timestamp: TS, now: TS - 301 })
+        Err(VerificationError::StaleTimestamp {
+            timestamp: TS,
+            now: TS - 301
+        })
     );
     let mut h = r.headers();
     h.insert("Wechatpay-Timestamp", HeaderValue::from_static("17e8"));
     assert!(matches!(
         verify(&c, &h, body, TS),
-        Err(VerificationError::InvalidHeader { name: "Wechatpay-Timestamp", .. })
+        Err(VerificationError::InvalidHeader {
+            name: "Wechatpay-Timestamp",
+            ..
+        })
     ));
 }
 
@@ -363,20 +392,28 @@ fn verification_rejects_tampered_body_and_bad_signatures() {
     let r = Response::signed(PUB_KEY_ID, TS, body);
     assert_eq!(
         verify(&c, &r.headers(), br#"{"amount":900}"#, TS),
-        Err(VerificationError::BadSignature { serial: PUB_KEY_ID.into() })
+        Err(VerificationError::BadSignature {
+            serial: PUB_KEY_ID.into()
+        })
     );
     // Re-serialised body (whitespace changed): also rejected.
     assert!(verify(&c, &r.headers(), br#"{"amount": 100}"#, TS).is_err());
     // Tampered nonce.
     let mut h = r.headers();
     h.insert("Wechatpay-Nonce", HeaderValue::from_static("other"));
-    assert!(matches!(verify(&c, &h, body, TS), Err(VerificationError::BadSignature { .. })));
+    assert!(matches!(
+        verify(&c, &h, body, TS),
+        Err(VerificationError::BadSignature { .. })
+    ));
     // Not base64.
     let mut h = r.headers();
     h.insert("Wechatpay-Signature", HeaderValue::from_static("***"));
     assert!(matches!(
         verify(&c, &h, body, TS),
-        Err(VerificationError::InvalidHeader { name: "Wechatpay-Signature", .. })
+        Err(VerificationError::InvalidHeader {
+            name: "Wechatpay-Signature",
+            ..
+        })
     ));
     // A 2xx with a bad signature is an error even though the body is fine JSON.
     match check_response(&c.inner, 200, &r.headers(), br#"{"amount":900}"#, TS) {
@@ -392,7 +429,10 @@ fn verification_with_wrong_key_fails() {
     let c = client_with(|b| b.wechatpay_public_key(PUB_KEY_ID, &k.other_pub));
     let body = b"{}";
     let r = Response::signed(PUB_KEY_ID, TS, body);
-    assert!(matches!(verify(&c, &r.headers(), body, TS), Err(VerificationError::BadSignature { .. })));
+    assert!(matches!(
+        verify(&c, &r.headers(), body, TS),
+        Err(VerificationError::BadSignature { .. })
+    ));
 }
 
 #[test]
@@ -445,8 +485,21 @@ fn non_2xx_is_an_api_error_without_signature() {
             assert_eq!(e.api_code(), Some("PARAM_ERROR"));
             assert!(!e.is_retryable());
             let text = e.to_string();
-            assert!(text.contains("400") && text.contains("PARAM_ERROR") && text.contains("08F4E3C5B006100118"), "{text}");
-            let Error::Api { status, code, message, detail, request_id, body: raw } = e else { unreachable!() };
+            assert!(
+                text.contains("400") && text.contains("PARAM_ERROR") && text.contains("08F4E3C5B006100118"),
+                "{text}"
+            );
+            let Error::Api {
+                status,
+                code,
+                message,
+                detail,
+                request_id,
+                body: raw,
+            } = e
+            else {
+                unreachable!()
+            };
             assert_eq!(status, 400);
             assert_eq!(code, "PARAM_ERROR");
             assert_eq!(message, "bad out_trade_no");
@@ -460,7 +513,17 @@ fn non_2xx_is_an_api_error_without_signature() {
     match check_response(&c.inner, 502, &HeaderMap::new(), html, TS) {
         Err(e @ Error::Api { .. }) => {
             assert!(e.is_retryable());
-            let Error::Api { status, code, message, body, request_id, .. } = e else { unreachable!() };
+            let Error::Api {
+                status,
+                code,
+                message,
+                body,
+                request_id,
+                ..
+            } = e
+            else {
+                unreachable!()
+            };
             assert_eq!((status, code.as_str(), message.as_str()), (502, "", ""));
             assert_eq!(body.as_bytes(), html);
             assert_eq!(request_id, None);
@@ -480,7 +543,13 @@ fn notification_helpers_verify_like_responses() {
     assert_eq!(c.verify_notification(&r.headers(), body), Ok(()));
     assert!(c.verify_notification(&r.headers(), b"{}").is_err());
     assert_eq!(
-        c.verify_signature(Some(&r.timestamp), Some(&r.nonce), Some(&r.signature), Some(&r.serial), body),
+        c.verify_signature(
+            Some(&r.timestamp),
+            Some(&r.nonce),
+            Some(&r.signature),
+            Some(&r.serial),
+            body
+        ),
         Ok(())
     );
     assert_eq!(
@@ -493,20 +562,37 @@ fn notification_helpers_verify_like_responses() {
 
 fn url_of(parts: Parts) -> String {
     let c = client();
-    sign_request(&c.inner, parts, TS, NONCE).unwrap().request.url().as_str().to_owned()
+    sign_request(&c.inner, parts, TS, NONCE)
+        .unwrap()
+        .request
+        .url()
+        .as_str()
+        .to_owned()
 }
 
 #[test]
 fn path_params_are_percent_encoded_once() {
     let c = client();
-    let route = Route::new(&c).push("v3").push("pay").push("out-trade-no").push_param(&"a/b c");
+    let route = Route::new(&c)
+        .push("v3")
+        .push("pay")
+        .push("out-trade-no")
+        .push_param(&"a/b c");
     assert_eq!(route.path(), "/v3/pay/out-trade-no/a%2Fb%20c");
     let route = Route::new(&c).push("x").push_param(&"100%").push_param(&"%41");
     assert_eq!(route.path(), "/x/100%25/%2541");
-    let route = Route::new(&c).push("x").push_param(&"AbC-._~09").push_param(&"订单?#&=+").push_param(&42u64);
+    let route = Route::new(&c)
+        .push("x")
+        .push_param(&"AbC-._~09")
+        .push_param(&"订单?#&=+")
+        .push_param(&42u64);
     assert_eq!(route.path(), "/x/AbC-._~09/%E8%AE%A2%E5%8D%95%3F%23%26%3D%2B/42");
     // The wire URL keeps the encoding exactly (no double encoding, no decoding).
-    let parts = Route::new(&c).push("v3").push_param(&"a/b c%2F").request(Method::GET).into_parts();
+    let parts = Route::new(&c)
+        .push("v3")
+        .push_param(&"a/b c%2F")
+        .request(Method::GET)
+        .into_parts();
     assert_eq!(url_of(parts), "http://127.0.0.1:9/v3/a%2Fb%20c%252F");
 }
 
@@ -514,7 +600,12 @@ fn path_params_are_percent_encoded_once() {
 fn dot_and_empty_path_params_are_rejected() {
     let c = client();
     for bad in ["", ".", ".."] {
-        let parts = Route::new(&c).push("v3").push_param(&bad).push("x").request(Method::GET).into_parts();
+        let parts = Route::new(&c)
+            .push("v3")
+            .push_param(&bad)
+            .push("x")
+            .request(Method::GET)
+            .into_parts();
         match sign_request(&c.inner, parts, TS, NONCE) {
             Err(Error::InvalidRequest(msg)) => assert!(msg.contains("path parameter"), "{msg}"),
             Err(other) => panic!("{bad:?}: {other:?}"),
@@ -522,7 +613,11 @@ fn dot_and_empty_path_params_are_rejected() {
         }
     }
     // A dot inside a value is fine.
-    let parts = Route::new(&c).push("v3").push_param(&"a.b").request(Method::GET).into_parts();
+    let parts = Route::new(&c)
+        .push("v3")
+        .push_param(&"a.b")
+        .request(Method::GET)
+        .into_parts();
     assert_eq!(url_of(parts), "http://127.0.0.1:9/v3/a.b");
 }
 
@@ -539,21 +634,41 @@ fn query_is_encoded_in_call_order() {
         .query("flag", &true)
         .into_parts();
     let url = url_of(parts);
-    assert_eq!(url, "http://127.0.0.1:9/v3?mchid=1900000001&q=x%20y%26z%3D1%2F2%25&limit=10&flag=true");
+    assert_eq!(
+        url,
+        "http://127.0.0.1:9/v3?mchid=1900000001&q=x%20y%26z%3D1%2F2%25&limit=10&flag=true"
+    );
 }
 
 #[test]
 fn invalid_headers_and_encode_errors_surface_when_the_call_runs() {
     let c = client();
-    let parts = c.chain("/v3/x").request(Method::POST).header("Bad Header", "v").into_parts();
-    assert!(matches!(sign_request(&c.inner, parts, TS, NONCE), Err(Error::InvalidRequest(_))));
-    let parts = c.chain("/v3/x").request(Method::POST).header("X-Ok", "line\nbreak").into_parts();
-    assert!(matches!(sign_request(&c.inner, parts, TS, NONCE), Err(Error::InvalidRequest(_))));
+    let parts = c
+        .chain("/v3/x")
+        .request(Method::POST)
+        .header("Bad Header", "v")
+        .into_parts();
+    assert!(matches!(
+        sign_request(&c.inner, parts, TS, NONCE),
+        Err(Error::InvalidRequest(_))
+    ));
+    let parts = c
+        .chain("/v3/x")
+        .request(Method::POST)
+        .header("X-Ok", "line\nbreak")
+        .into_parts();
+    assert!(matches!(
+        sign_request(&c.inner, parts, TS, NONCE),
+        Err(Error::InvalidRequest(_))
+    ));
     // A map with non-string keys cannot be JSON.
     let mut map = std::collections::BTreeMap::new();
     map.insert(vec![1u8], 1);
     let parts = c.chain("/v3/x").request(Method::POST).json(&map).into_parts();
-    assert!(matches!(sign_request(&c.inner, parts, TS, NONCE), Err(Error::Encode(_))));
+    assert!(matches!(
+        sign_request(&c.inner, parts, TS, NONCE),
+        Err(Error::Encode(_))
+    ));
     // Custom headers are sent (names case-insensitive).
     let parts = c
         .chain("v3/x")
@@ -573,10 +688,18 @@ fn debug_shows_no_key_material() {
     let k = keys();
     let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
     let debug = format!("{c:?}");
-    assert!(debug.contains(MCHID) && debug.contains(PUB_KEY_ID) && debug.contains(CERT_SERIAL), "{debug}");
+    assert!(
+        debug.contains(MCHID) && debug.contains(PUB_KEY_ID) && debug.contains(CERT_SERIAL),
+        "{debug}"
+    );
     let builder = Client::builder().private_key_pem(&k.merchant_pkcs8);
     let signer = RsaSigner::from_pem(&k.merchant_pkcs8).unwrap();
-    for text in [debug, format!("{builder:?}"), format!("{builder:#?}"), format!("{signer:?}")] {
+    for text in [
+        debug,
+        format!("{builder:?}"),
+        format!("{builder:#?}"),
+        format!("{signer:?}"),
+    ] {
         for pem in [&k.merchant_pkcs8, &k.merchant_pkcs1] {
             for line in pem.lines().filter(|l| !l.starts_with("-----")) {
                 assert!(!text.contains(&line[..16.min(line.len())]), "key material in {text}");
@@ -589,7 +712,11 @@ fn debug_shows_no_key_material() {
 #[tokio::test]
 async fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
     let c = client();
-    let result = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().blocking();
+    let result = c
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .blocking();
     assert!(matches!(result, Err(Error::Blocking)), "{result:?}");
 }
 
@@ -598,9 +725,16 @@ fn blocking_runs_and_client_can_be_dropped_in_async_code() {
     // Port 9 (discard) on loopback: nothing listens, so the call fails fast with a transport
     // error, after the blocking runtime was created.
     let c = client_with(|b| b.base_url("http://127.0.0.1:1"));
-    let result = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().blocking();
+    let result = c
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .blocking();
     assert!(matches!(result, Err(Error::Transport(_))), "{result:?}");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         // Dropping the last handle (and the blocking runtime) inside async code must not panic.
         drop(c);
@@ -635,7 +769,12 @@ fn from_env_names_the_missing_or_bad_variable() {
     };
     let c = full(&[]).unwrap();
     assert_eq!(c.base_url(), DEFAULT_BASE_URL);
-    assert_eq!(full(&[("WECHATPAY_BASE_URL", Some("http://127.0.0.1:8080/"))]).unwrap().base_url(), "http://127.0.0.1:8080");
+    assert_eq!(
+        full(&[("WECHATPAY_BASE_URL", Some("http://127.0.0.1:8080/"))])
+            .unwrap()
+            .base_url(),
+        "http://127.0.0.1:8080"
+    );
     for name in [
         "WECHATPAY_MCHID",
         "WECHATPAY_SERIAL",
@@ -649,19 +788,31 @@ fn from_env_names_the_missing_or_bad_variable() {
         assert!(msg.contains(name), "{msg}");
     }
     let msg = config_error(full(&[("WECHATPAY_PRIVATE_KEY", Some("/nonexistent/key.pem"))]));
-    assert!(msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains("/nonexistent/key.pem"), "{msg}");
+    assert!(
+        msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains("/nonexistent/key.pem"),
+        "{msg}"
+    );
     // The public key file given as private key: names variable and file.
     let msg = config_error(full(&[("WECHATPAY_PRIVATE_KEY", Some(pub_path.as_str()))]));
-    assert!(msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains(&pub_path), "{msg}");
+    assert!(
+        msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains(&pub_path),
+        "{msg}"
+    );
     let msg = config_error(full(&[("WECHATPAY_PUBLIC_KEY", Some(priv_path.as_str()))]));
-    assert!(msg.contains("WECHATPAY_PUBLIC_KEY") && msg.contains(&priv_path), "{msg}");
+    assert!(
+        msg.contains("WECHATPAY_PUBLIC_KEY") && msg.contains(&priv_path),
+        "{msg}"
+    );
     assert!(!msg.contains("MII"), "key material in {msg}");
     // The APIv3 key is optional, and never shown.
     assert!(format!("{c:?}").contains("apiv3_key: None"), "{c:?}");
     let key = "0123456789abcdef0123456789abcdef";
     let with_key = full(&[("WECHATPAY_APIV3_KEY", Some(key))]).unwrap();
     let shown = format!("{with_key:?}");
-    assert!(shown.contains("apiv3_key: Some(\"<configured>\")") && !shown.contains(key), "{shown}");
+    assert!(
+        shown.contains("apiv3_key: Some(\"<configured>\")") && !shown.contains(key),
+        "{shown}"
+    );
     assert!(full(&[("WECHATPAY_APIV3_KEY", Some("short"))]).is_err());
 }
 
@@ -708,7 +859,8 @@ fn enums_keep_unknown_values() {
 fn call_future_is_send() {
     fn assert_send<T: Send>(_: &T) {}
     let c = client();
-    let fut = std::future::IntoFuture::into_future(c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>());
+    let fut =
+        std::future::IntoFuture::into_future(c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>());
     assert_send(&fut);
     fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<Client>();
@@ -722,7 +874,8 @@ fn call_future_is_send() {
 /// Known answers computed with Python `cryptography` (AESGCM), an independent implementation.
 const APIV3_KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 const GCM_NONCE: &str = "fdasflkja484";
-const GCM_CIPHERTEXT: &str = "kdUy8AAEd+F97t+v/8pygRXsZH8tC3RjNMxky9nmEGoawi1zMcq0TvvltZKAAMaMxWCbzg3+F6b5JL6aqsEkITr9C6Ln9j4azPYkXVy2j7uKlg==";
+const GCM_CIPHERTEXT: &str =
+    "kdUy8AAEd+F97t+v/8pygRXsZH8tC3RjNMxky9nmEGoawi1zMcq0TvvltZKAAMaMxWCbzg3+F6b5JL6aqsEkITr9C6Ln9j4azPYkXVy2j7uKlg==";
 const GCM_PLAIN: &str = r#"{"mchid":"1900000001","out_trade_no":"T1","trade_state":"SUCCESS"}"#;
 
 #[test]
@@ -731,16 +884,34 @@ fn aes_gcm_resource_decrypts_known_answers() {
     let plain = key.decrypt("transaction", GCM_NONCE, GCM_CIPHERTEXT).unwrap();
     assert_eq!(plain, GCM_PLAIN.as_bytes());
     // Empty associated data.
-    assert_eq!(key.decrypt("", GCM_NONCE, "gpIz/wfE6qK4er7oF1Ajm2nDaIoZ").unwrap(), b"hello");
+    assert_eq!(
+        key.decrypt("", GCM_NONCE, "gpIz/wfE6qK4er7oF1Ajm2nDaIoZ").unwrap(),
+        b"hello"
+    );
     // Wrong AAD, wrong key, wrong nonce, tampered ciphertext: all rejected.
-    assert!(matches!(key.decrypt("refund", GCM_NONCE, GCM_CIPHERTEXT), Err(Error::Decrypt(_))));
+    assert!(matches!(
+        key.decrypt("refund", GCM_NONCE, GCM_CIPHERTEXT),
+        Err(Error::Decrypt(_))
+    ));
     let other = ApiV3Key::new("vutsrqponmlkjihgfedcba9876543210").unwrap();
-    assert!(matches!(other.decrypt("transaction", GCM_NONCE, GCM_CIPHERTEXT), Err(Error::Decrypt(_))));
-    assert!(matches!(key.decrypt("transaction", "fdasflkja485", GCM_CIPHERTEXT), Err(Error::Decrypt(_))));
-    assert!(matches!(key.decrypt("transaction", "short", GCM_CIPHERTEXT), Err(Error::Decrypt(_))));
+    assert!(matches!(
+        other.decrypt("transaction", GCM_NONCE, GCM_CIPHERTEXT),
+        Err(Error::Decrypt(_))
+    ));
+    assert!(matches!(
+        key.decrypt("transaction", "fdasflkja485", GCM_CIPHERTEXT),
+        Err(Error::Decrypt(_))
+    ));
+    assert!(matches!(
+        key.decrypt("transaction", "short", GCM_CIPHERTEXT),
+        Err(Error::Decrypt(_))
+    ));
     let mut tampered = GCM_CIPHERTEXT.to_owned();
     tampered.replace_range(0..1, "A");
-    assert!(matches!(key.decrypt("transaction", GCM_NONCE, &tampered), Err(Error::Decrypt(_))));
+    assert!(matches!(
+        key.decrypt("transaction", GCM_NONCE, &tampered),
+        Err(Error::Decrypt(_))
+    ));
     // Bad key length is a config error that does not echo the key.
     match ApiV3Key::new("secret-but-too-short") {
         Err(Error::Config(msg)) => assert!(!msg.contains("secret"), "{msg}"),
@@ -801,7 +972,11 @@ fn a_certificate_outside_its_validity_verifies_nothing() {
     let k = keys();
     let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
     let body = br#"{"x":"y"}"#;
-    let cert = c.platform_certificates().into_iter().find(|p| p.serial == CERT_SERIAL).expect("configured");
+    let cert = c
+        .platform_certificates()
+        .into_iter()
+        .find(|p| p.serial == CERT_SERIAL)
+        .expect("configured");
     #[allow(non_snake_case)]
     let (NOT_BEFORE, NOT_AFTER) = (cert.not_before, cert.not_after);
     const DAYS_30: i64 = 30 * 86_400;

@@ -59,7 +59,11 @@ impl fmt::Debug for Upload {
 impl Upload {
     /// Bytes in memory, sent under `filename` (e.g. `"logo.png"`).
     pub fn from_bytes(filename: impl Into<String>, bytes: Vec<u8>) -> Self {
-        Upload { filename: Some(filename.into()), content_type: None, source: Source::Bytes(bytes) }
+        Upload {
+            filename: Some(filename.into()),
+            content_type: None,
+            source: Source::Bytes(bytes),
+        }
     }
 
     /// A file, read when the request is sent; the file name is the last component of `path`.
@@ -67,7 +71,11 @@ impl Upload {
     pub fn from_path(path: impl AsRef<Path>) -> Self {
         let path = path.as_ref().to_path_buf();
         let filename = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        Upload { filename, content_type: None, source: Source::Path(path) }
+        Upload {
+            filename,
+            content_type: None,
+            source: Source::Path(path),
+        }
     }
 
     /// Anything readable, read to the end when the request is sent (once: retries reuse the
@@ -129,7 +137,10 @@ impl Upload {
 /// `video/x-msvideo`, `application/pdf`, `text/csv`, … and `application/octet-stream` for
 /// anything else.
 pub fn guess_content_type(filename: &str) -> &'static str {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "jpg" | "jpeg" | "jpe" => "image/jpeg",
         "png" => "image/png",
@@ -215,12 +226,22 @@ impl Multipart {
             body.extend_from_slice(value.as_bytes());
             body.extend_from_slice(b"\r\n");
         }
-        part_head(&mut body, &boundary, self.file_part, Some(&filename), Some(&content_type));
+        part_head(
+            &mut body,
+            &boundary,
+            self.file_part,
+            Some(&filename),
+            Some(&content_type),
+        );
         body.extend_from_slice(&bytes);
         body.extend_from_slice(b"\r\n--");
         body.extend_from_slice(boundary.as_bytes());
         body.extend_from_slice(b"--\r\n");
-        Ok(Encoded { content_type: format!("multipart/form-data; boundary={boundary}"), body, meta })
+        Ok(Encoded {
+            content_type: format!("multipart/form-data; boundary={boundary}"),
+            body,
+            meta,
+        })
     }
 }
 
@@ -251,7 +272,9 @@ struct MetaSerializer;
 type Json = serde_json::Error;
 
 fn not_an_object<T>() -> Result<T, Json> {
-    Err(serde::ser::Error::custom("the upload meta must serialise to a JSON object"))
+    Err(serde::ser::Error::custom(
+        "the upload meta must serialise to a JSON object",
+    ))
 }
 
 macro_rules! not_an_object {
@@ -325,11 +348,17 @@ impl serde::Serializer for MetaSerializer {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<MetaMap, Json> {
-        Ok(MetaMap(serde::Serializer::serialize_map(serde_json::value::Serializer, len)?))
+        Ok(MetaMap(serde::Serializer::serialize_map(
+            serde_json::value::Serializer,
+            len,
+        )?))
     }
 
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<MetaStruct, Json> {
-        Ok(MetaStruct { map: serde_json::Map::new(), declared: Vec::new() })
+        Ok(MetaStruct {
+            map: serde_json::Map::new(),
+            declared: Vec::new(),
+        })
     }
 
     fn serialize_struct_variant(
@@ -364,7 +393,10 @@ impl serde::ser::SerializeStruct for MetaStruct {
     }
 
     fn end(self) -> Result<MetaObject, Json> {
-        Ok(MetaObject { map: self.map, declared: Some(self.declared) })
+        Ok(MetaObject {
+            map: self.map,
+            declared: Some(self.declared),
+        })
     }
 }
 
@@ -390,13 +422,7 @@ impl serde::ser::SerializeMap for MetaMap {
     }
 }
 
-fn part_head(
-    body: &mut Vec<u8>,
-    boundary: &str,
-    name: &str,
-    filename: Option<&str>,
-    content_type: Option<&str>,
-) {
+fn part_head(body: &mut Vec<u8>, boundary: &str, name: &str, filename: Option<&str>, content_type: Option<&str>) {
     body.extend_from_slice(b"--");
     body.extend_from_slice(boundary.as_bytes());
     body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
@@ -463,7 +489,10 @@ mod tests {
         // sha256("abc")
         let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(encode(json!({})), json!({"filename": "a.png", "sha256": abc}));
-        assert_eq!(encode(json!({"sha256": null, "filename": ""})), json!({"filename": "a.png", "sha256": abc}));
+        assert_eq!(
+            encode(json!({"sha256": null, "filename": ""})),
+            json!({"filename": "a.png", "sha256": abc})
+        );
         assert_eq!(
             encode(json!({"file_digest": "", "file_name": null})),
             json!({"file_name": "a.png", "file_digest": abc})
@@ -492,14 +521,30 @@ mod tests {
     #[test]
     fn struct_meta_fills_only_the_fields_it_declares() {
         let encode = |m: MetaObject| {
-            let mp = Multipart { meta: m, file_part: "file", file: Upload::from_bytes("a.png", b"abc".to_vec()) };
+            let mp = Multipart {
+                meta: m,
+                file_part: "file",
+                file: Upload::from_bytes("a.png", b"abc".to_vec()),
+            };
             serde_json::from_slice::<serde_json::Value>(&mp.encode(&[]).unwrap().meta).unwrap()
         };
         let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        let m = MetaObject::from_serialize(&DigestMeta { file_name: None, file_digest: None }).unwrap();
+        let m = MetaObject::from_serialize(&DigestMeta {
+            file_name: None,
+            file_digest: None,
+        })
+        .unwrap();
         assert_eq!(encode(m), json!({"file_name": "a.png", "file_digest": abc}));
-        let m = MetaObject::from_serialize(&ReceiptMeta { transaction_id: "42".into(), sha256: None }).unwrap();
-        assert_eq!(encode(m), json!({"transaction_id": "42", "sha256": abc}), "no filename added");
+        let m = MetaObject::from_serialize(&ReceiptMeta {
+            transaction_id: "42".into(),
+            sha256: None,
+        })
+        .unwrap();
+        assert_eq!(
+            encode(m),
+            json!({"transaction_id": "42", "sha256": abc}),
+            "no filename added"
+        );
         assert!(MetaObject::from_serialize(&json!([1])).is_err());
         assert!(MetaObject::from_serialize("text").is_err());
         assert!(MetaObject::from_serialize(&Some(json!({}))).is_ok());

@@ -23,7 +23,10 @@ struct Recorded {
 
 impl Recorded {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -92,10 +95,19 @@ fn serve(reply: impl Fn(&Recorded) -> Reply + Send + 'static) -> (String, Arc<Mu
                 .unwrap_or(0);
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
-            let recorded = Recorded { method, target, headers, body };
+            let recorded = Recorded {
+                method,
+                target,
+                headers,
+                body,
+            };
             let r = reply(&recorded);
             log2.lock().unwrap().push(recorded);
-            let mut out = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n", r.status, r.body.len());
+            let mut out = format!(
+                "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                r.status,
+                r.body.len()
+            );
             for (k, v) in &r.headers {
                 out.push_str(&format!("{k}: {v}\r\n"));
             }
@@ -133,10 +145,20 @@ fn assert_signed(r: &Recorded) {
         })
         .collect();
     let get = |n: &str| fields.iter().find(|(k, _)| *k == n).unwrap().1;
-    let mut message = format!("{}\n{}\n{}\n{}\n", r.method, r.target, get("timestamp"), get("nonce_str")).into_bytes();
+    let mut message = format!(
+        "{}\n{}\n{}\n{}\n",
+        r.method,
+        r.target,
+        get("timestamp"),
+        get("nonce_str")
+    )
+    .into_bytes();
     message.extend_from_slice(&r.body);
     message.push(b'\n');
-    assert!(openssl_verify(&keys().merchant_pub_path, &message, get("signature")), "bad request signature");
+    assert!(
+        openssl_verify(&keys().merchant_pub_path, &message, get("signature")),
+        "bad request signature"
+    );
     assert!(r.header("user-agent").unwrap().starts_with("wechatpay-rust/"));
     assert_eq!(r.header("accept"), Some("application/json"));
 }
@@ -198,9 +220,19 @@ async fn errors_from_the_wire() {
         headers: vec![("Request-ID".into(), "RID-400".into())],
         body: br#"{"code":"PARAM_ERROR","message":"bad"}"#.to_vec(),
     });
-    let err = client(&base).chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+    let err = client(&base)
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
     match err {
-        Error::Api { status: 400, ref code, ref request_id, .. } => {
+        Error::Api {
+            status: 400,
+            ref code,
+            ref request_id,
+            ..
+        } => {
             assert_eq!(code, "PARAM_ERROR");
             assert_eq!(request_id.as_deref(), Some("RID-400"));
         }
@@ -213,14 +245,34 @@ async fn errors_from_the_wire() {
         r.body = br#"{"amount":9}"#.to_vec();
         r
     });
-    let err = client(&base).chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
-    assert!(matches!(err, Error::Verification(VerificationError::BadSignature { .. })), "{err:?}");
+    let err = client(&base)
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Verification(VerificationError::BadSignature { .. })),
+        "{err:?}"
+    );
 
     // 200 from a proxy, unsigned.
-    let (base, _) = serve(|_| Reply { status: 200, headers: vec![], body: b"<html></html>".to_vec() });
-    let err = client(&base).chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+    let (base, _) = serve(|_| Reply {
+        status: 200,
+        headers: vec![],
+        body: b"<html></html>".to_vec(),
+    });
+    let err = client(&base)
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::Verification(VerificationError::MissingHeader("Wechatpay-Timestamp"))),
+        matches!(
+            err,
+            Error::Verification(VerificationError::MissingHeader("Wechatpay-Timestamp"))
+        ),
         "{err:?}"
     );
 
@@ -231,9 +283,16 @@ async fn errors_from_the_wire() {
     struct Expected {
         authinfo: String,
     }
-    let err = client(&base).chain("v3/x").request(Method::GET).send_json::<Expected>().await.unwrap_err();
+    let err = client(&base)
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<Expected>()
+        .await
+        .unwrap_err();
     match err {
-        Error::Decode { status: 200, ref body, .. } => assert_eq!(body, r#"{"authinfo":5}"#),
+        Error::Decode {
+            status: 200, ref body, ..
+        } => assert_eq!(body, r#"{"authinfo":5}"#),
         other => panic!("{other:?}"),
     }
 
@@ -241,6 +300,11 @@ async fn errors_from_the_wire() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let err = client(&base).chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+    let err = client(&base)
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
 }

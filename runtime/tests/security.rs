@@ -15,10 +15,8 @@ use aws_lc_rs::signature::{RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SH
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::json;
-use wechatpay::runtime::{
-    AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, RsaSigner, Signer,
-};
 use wechatpay::notifications::Resource;
+use wechatpay::runtime::{AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, RsaSigner, Signer};
 use wechatpay::{Client, ClientBuilder, Error, VerificationError};
 
 const MCHID: &str = "1900000001";
@@ -28,7 +26,9 @@ const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
 const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
 
 fn key_path(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/keys").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/keys")
+        .join(file)
 }
 
 fn key_text(file: &str) -> String {
@@ -56,7 +56,10 @@ fn builder() -> ClientBuilder {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 // ------------------------------------------------------------------ helpers playing WeChat Pay
@@ -64,7 +67,13 @@ fn now() -> i64 {
 fn rsa_sign(private_pem: &str, message: &[u8]) -> String {
     let key = RsaKeyPair::from_pkcs8(&pem_der(private_pem)).unwrap();
     let mut sig = vec![0u8; key.public_modulus_len()];
-    key.sign(&RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), message, &mut sig).unwrap();
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        message,
+        &mut sig,
+    )
+    .unwrap();
     B64.encode(sig)
 }
 
@@ -136,7 +145,12 @@ fn sign_body(private_pem: &str, serial: &str, timestamp: i64, body: &[u8]) -> Si
 /// signed with the WeChat Pay private key.
 fn notification(event_type: &str, original_type: &str, plain: &[u8], apiv3_key: &str) -> (HeaderMap, Vec<u8>) {
     let nonce = "A1b2C3d4E5f6";
-    let body = envelope(event_type, original_type, nonce, &gcm_encrypt(apiv3_key, nonce, original_type, plain));
+    let body = envelope(
+        event_type,
+        original_type,
+        nonce,
+        &gcm_encrypt(apiv3_key, nonce, original_type, plain),
+    );
     let signed = sign_body(&key_text("wechatpay_key.pem"), PUB_KEY_ID, now(), &body);
     (signed.headers(), body)
 }
@@ -156,38 +170,75 @@ fn tmp_file(name: &str, contents: &[u8]) -> PathBuf {
 }
 
 fn openssl(args: &[&str]) -> std::process::Output {
-    Command::new("openssl").args(args).output().expect("the openssl CLI is required by the tests")
+    Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI is required by the tests")
 }
 
 fn openssl_verify(public_pem_path: &str, message: &[u8], signature_b64: &str) -> bool {
     let msg = tmp_file("msg.bin", message);
     let sig = tmp_file("sig.bin", &B64.decode(signature_b64).unwrap());
     let out = openssl(&[
-        "dgst", "-sha256", "-verify", public_pem_path, "-signature", sig.to_str().unwrap(), msg.to_str().unwrap(),
+        "dgst",
+        "-sha256",
+        "-verify",
+        public_pem_path,
+        "-signature",
+        sig.to_str().unwrap(),
+        msg.to_str().unwrap(),
     ]);
     out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
 }
 
 const OAEP_SHA1: [&str; 6] = [
-    "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1", "-pkeyopt", "rsa_mgf1_md:sha1",
+    "-pkeyopt",
+    "rsa_padding_mode:oaep",
+    "-pkeyopt",
+    "rsa_oaep_md:sha1",
+    "-pkeyopt",
+    "rsa_mgf1_md:sha1",
 ];
 
 fn openssl_oaep_decrypt(private_key_file: &str, ciphertext_b64: &str) -> Result<Vec<u8>, String> {
     let input = tmp_file("ct.bin", &B64.decode(ciphertext_b64).unwrap());
     let key = key_path(private_key_file);
-    let mut args = vec!["pkeyutl", "-decrypt", "-inkey", key.to_str().unwrap(), "-in", input.to_str().unwrap()];
+    let mut args = vec![
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        key.to_str().unwrap(),
+        "-in",
+        input.to_str().unwrap(),
+    ];
     args.extend(OAEP_SHA1);
     let out = openssl(&args);
-    if out.status.success() { Ok(out.stdout) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 fn openssl_encrypt(public_key_file: &str, plain: &[u8], padding: &[&str]) -> String {
     let input = tmp_file("pt.bin", plain);
     let key = key_path(public_key_file);
-    let mut args = vec!["pkeyutl", "-encrypt", "-pubin", "-inkey", key.to_str().unwrap(), "-in", input.to_str().unwrap()];
+    let mut args = vec![
+        "pkeyutl",
+        "-encrypt",
+        "-pubin",
+        "-inkey",
+        key.to_str().unwrap(),
+        "-in",
+        input.to_str().unwrap(),
+    ];
     args.extend(padding);
     let out = openssl(&args);
-    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     B64.encode(out.stdout)
 }
 
@@ -203,7 +254,10 @@ const TX_CIPHERTEXT: &str = "/C4JmVczYscHgB2G3qwurR8SNAX/BrsiFnzd521SF9ETqBnxec6
 #[test]
 fn transaction_notification_python_known_answer_and_openssl_signature() {
     // The envelope carries the ciphertext Python produced; the helper's own GCM agrees with it.
-    assert_eq!(gcm_encrypt(APIV3_KEY, TX_NONCE, "transaction", TX_PLAIN.as_bytes()), TX_CIPHERTEXT);
+    assert_eq!(
+        gcm_encrypt(APIV3_KEY, TX_NONCE, "transaction", TX_PLAIN.as_bytes()),
+        TX_CIPHERTEXT
+    );
     let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
     let ts = now();
     let signed = sign_body(&key_text("wechatpay_key.pem"), PUB_KEY_ID, ts, &body);
@@ -214,15 +268,22 @@ fn transaction_notification_python_known_answer_and_openssl_signature() {
     message.push(b'\n');
     let pub_path = key_path("wechatpay_pub.pem");
     assert!(openssl_verify(pub_path.to_str().unwrap(), &message, &signed.signature));
-    assert!(!openssl_verify(pub_path.to_str().unwrap(), &body, &signed.signature), "openssl must reject another message");
+    assert!(
+        !openssl_verify(pub_path.to_str().unwrap(), &body, &signed.signature),
+        "openssl must reject another message"
+    );
 
-    let event = client().handle_notification(&signed.headers(), &body).expect("notification accepted");
+    let event = client()
+        .handle_notification(&signed.headers(), &body)
+        .expect("notification accepted");
     assert_eq!(event.id, "EV-2018022511223320873");
     assert_eq!(event.event_type, "TRANSACTION.SUCCESS");
     assert_eq!(event.resource_type, "encrypt-resource");
     assert_eq!(event.summary, "支付成功");
     assert_eq!(event.original_type, "transaction");
-    let Resource::Transaction(tx) = Resource::decode(&event).unwrap() else { panic!("not a direct payment") };
+    let Resource::Transaction(tx) = Resource::decode(&event).unwrap() else {
+        panic!("not a direct payment")
+    };
     assert_eq!(tx.mchid, "1900000001");
     assert_eq!(tx.appid.as_deref(), Some("wxd678efh567hg6787"));
     assert_eq!(tx.out_trade_no, "1217752501201407033233368018");
@@ -232,15 +293,30 @@ fn transaction_notification_python_known_answer_and_openssl_signature() {
     assert_eq!(tx.trade_type, Some(wechatpay::types::TransactionTradeType::Jsapi));
     assert_eq!(tx.trade_state_desc.as_deref(), Some("支付成功"));
     assert_eq!(tx.attach.as_deref(), Some(""));
-    assert_eq!(tx.payer.as_ref().unwrap().openid.as_deref(), Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
+    assert_eq!(
+        tx.payer.as_ref().unwrap().openid.as_deref(),
+        Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+    );
     let amount = tx.amount.as_ref().unwrap();
-    assert_eq!((amount.total, amount.payer_total, amount.currency.as_deref()), (Some(100), Some(100), Some("CNY")));
+    assert_eq!(
+        (amount.total, amount.payer_total, amount.currency.as_deref()),
+        (Some(100), Some(100), Some("CNY"))
+    );
     // Nothing lost: the typed resource serialises back to the same JSON.
-    assert_eq!(serde_json::to_value(&*tx).unwrap(), serde_json::from_str::<serde_json::Value>(TX_PLAIN).unwrap());
+    assert_eq!(
+        serde_json::to_value(&*tx).unwrap(),
+        serde_json::from_str::<serde_json::Value>(TX_PLAIN).unwrap()
+    );
     // Neither the event's nor the resource's Debug shows the decrypted data.
     let shown = format!("{event:?} {:?}", Resource::decode(&event).unwrap());
-    assert!(!shown.contains("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") && !shown.contains("1217752501201407033233368018"), "{shown}");
-    assert!(shown.contains("TRANSACTION.SUCCESS") && shown.contains("Resource::Transaction(<decrypted, withheld>)"), "{shown}");
+    assert!(
+        !shown.contains("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o") && !shown.contains("1217752501201407033233368018"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("TRANSACTION.SUCCESS") && shown.contains("Resource::Transaction(<decrypted, withheld>)"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -255,12 +331,20 @@ fn refund_partner_transaction_and_other_events_are_typed_by_event_type() {
     });
     let (h, body) = notification("REFUND.SUCCESS", "refund", refund.to_string().as_bytes(), APIV3_KEY);
     let event = c.handle_notification(&h, &body).unwrap();
-    let Resource::Refund(r) = Resource::decode(&event).unwrap() else { panic!("not a refund") };
-    assert_eq!(r.refund_status, Some(wechatpay::notifications::RefundRefundStatus::Success));
+    let Resource::Refund(r) = Resource::decode(&event).unwrap() else {
+        panic!("not a refund")
+    };
+    assert_eq!(
+        r.refund_status,
+        Some(wechatpay::notifications::RefundRefundStatus::Success)
+    );
     assert_eq!(r.out_refund_no.as_deref(), Some("7752501201407033233368018"));
     assert_eq!(r.user_received_account.as_deref(), Some("招商银行信用卡0403"));
     let a = r.amount.as_ref().unwrap();
-    assert_eq!((a.total, a.refund, a.payer_total, a.payer_refund), (Some(999), Some(999), Some(999), Some(999)));
+    assert_eq!(
+        (a.total, a.refund, a.payer_total, a.payer_refund),
+        (Some(999), Some(999), Some(999), Some(999))
+    );
 
     // REFUND.ABNORMAL is a refund too.
     let (h, body) = notification(
@@ -269,23 +353,37 @@ fn refund_partner_transaction_and_other_events_are_typed_by_event_type() {
         br#"{"mchid":"1900000100","out_refund_no":"R1","refund_status":"ABNORMAL"}"#,
         APIV3_KEY,
     );
-    assert!(matches!(Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(), Resource::Refund(_)));
+    assert!(matches!(
+        Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(),
+        Resource::Refund(_)
+    ));
 
     // A service provider's payment (sp_mchid, no mchid) is a partner payment, typed as the
     // partner query.
     let partner = json!({"sp_appid": "wx8888888888888888", "sp_mchid": "1230000109", "sub_mchid": "1900000109",
         "out_trade_no": "X1", "transaction_id": "T1", "trade_state": "SUCCESS", "payer": {"sp_openid": "o1", "sub_openid": "o2"}});
-    let (h, body) = notification("TRANSACTION.SUCCESS", "transaction", partner.to_string().as_bytes(), APIV3_KEY);
+    let (h, body) = notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        partner.to_string().as_bytes(),
+        APIV3_KEY,
+    );
     let Resource::PartnerTransaction(tx) = Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap() else {
         panic!("not a partner payment")
     };
-    assert_eq!((tx.sp_mchid.as_str(), tx.sub_mchid.as_str()), ("1230000109", "1900000109"));
+    assert_eq!(
+        (tx.sp_mchid.as_str(), tx.sub_mchid.as_str()),
+        ("1230000109", "1900000109")
+    );
     assert_eq!(tx.payer.unwrap().sub_openid.as_deref(), Some("o2"));
 
     // An event type this client does not know: the raw JSON.
     let other = json!({"out_batch_no": "plfk2020042013", "state": "FINISHED"});
     let (h, body) = notification("SOMETHING.NEW", "new", other.to_string().as_bytes(), APIV3_KEY);
-    assert_eq!(Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(), Resource::Other(other));
+    assert_eq!(
+        Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap(),
+        Resource::Other(other)
+    );
 
     // A resource of the wrong shape is a decode error that names the field, not the value.
     let (h, body) = notification(
@@ -296,7 +394,10 @@ fn refund_partner_transaction_and_other_events_are_typed_by_event_type() {
     );
     let e = Resource::decode(&c.handle_notification(&h, &body).unwrap()).unwrap_err();
     let shown = format!("{e} {e:?}");
-    assert!(shown.contains("field `amount`") && shown.contains("field `total`"), "{shown}");
+    assert!(
+        shown.contains("field `amount`") && shown.contains("field `total`"),
+        "{shown}"
+    );
     assert!(!shown.contains("oSECRETopenid") && !shown.contains("R1"), "{shown}");
 }
 
@@ -312,7 +413,10 @@ fn notification_signed_by_a_platform_certificate_is_accepted_in_certificate_mode
         .unwrap();
     let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
     let signed = sign_body(&key_text("platform_cert_key.pem"), PLATFORM_CERT_SERIAL, now(), &body);
-    assert!(matches!(Resource::decode(&c.handle_notification(&signed.headers(), &body).unwrap()).unwrap(), Resource::Transaction(_)));
+    assert!(matches!(
+        Resource::decode(&c.handle_notification(&signed.headers(), &body).unwrap()).unwrap(),
+        Resource::Transaction(_)
+    ));
     // The public-key client does not know that serial.
     assert!(matches!(
         client().handle_notification(&signed.headers(), &body),
@@ -344,10 +448,13 @@ fn notification_failures_are_distinct_errors() {
     // Stale timestamp, either way (the signature itself is valid).
     for offset in [-301, 301] {
         let stale = sign_body(&wechatpay_key, PUB_KEY_ID, now() + offset, &body);
-        assert!(matches!(
-            c.handle_notification(&stale.headers(), &body),
-            Err(Error::Verification(VerificationError::StaleTimestamp { .. }))
-        ), "offset {offset}");
+        assert!(
+            matches!(
+                c.handle_notification(&stale.headers(), &body),
+                Err(Error::Verification(VerificationError::StaleTimestamp { .. }))
+            ),
+            "offset {offset}"
+        );
     }
     // 299 s is still inside the window.
     let edge = sign_body(&wechatpay_key, PUB_KEY_ID, now() - 299, &body);
@@ -359,7 +466,12 @@ fn notification_failures_are_distinct_errors() {
         Err(Error::Verification(VerificationError::UnknownSerial(s))) if s == "PUB_KEY_ID_0999"
     ));
     // A missing header.
-    for name in ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"] {
+    for name in [
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Signature",
+        "Wechatpay-Serial",
+    ] {
         let mut h = signed.headers();
         h.remove(name);
         assert_eq!(
@@ -369,7 +481,12 @@ fn notification_failures_are_distinct_errors() {
     }
 
     // Wrong APIv3 key: the signature is fine, GCM authentication fails.
-    let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", TX_PLAIN.as_bytes(), "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE");
+    let (h, b) = notification(
+        "TRANSACTION.SUCCESS",
+        "transaction",
+        TX_PLAIN.as_bytes(),
+        "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE",
+    );
     match c.handle_notification(&h, &b) {
         Err(Error::Decrypt(msg)) => assert!(msg.contains("authentication failed"), "{msg}"),
         other => panic!("{other:?}"),
@@ -379,17 +496,30 @@ fn notification_failures_are_distinct_errors() {
     ct[10] ^= 1;
     let tampered = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, &B64.encode(ct));
     let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), &tampered);
-    assert!(matches!(c.handle_notification(&s.headers(), &tampered), Err(Error::Decrypt(m)) if m.contains("authentication failed")));
+    assert!(
+        matches!(c.handle_notification(&s.headers(), &tampered), Err(Error::Decrypt(m)) if m.contains("authentication failed"))
+    );
     // Tampered associated data.
-    let wrong_aad = String::from_utf8(body.clone()).unwrap().replace("\"associated_data\":\"transaction\"", "\"associated_data\":\"refund\"");
+    let wrong_aad = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("\"associated_data\":\"transaction\"", "\"associated_data\":\"refund\"");
     let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), wrong_aad.as_bytes());
-    assert!(matches!(c.handle_notification(&s.headers(), wrong_aad.as_bytes()), Err(Error::Decrypt(_))));
+    assert!(matches!(
+        c.handle_notification(&s.headers(), wrong_aad.as_bytes()),
+        Err(Error::Decrypt(_))
+    ));
 
     // Bad JSON: the envelope, the decrypted payload, a payload of the wrong shape.
     let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), b"not json");
-    assert!(matches!(c.handle_notification(&s.headers(), b"not json"), Err(Error::Decode { status: 0, .. })));
+    assert!(matches!(
+        c.handle_notification(&s.headers(), b"not json"),
+        Err(Error::Decode { status: 0, .. })
+    ));
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"{not json", APIV3_KEY);
-    assert!(matches!(c.handle_notification(&h, &b), Err(Error::Decode { status: 0, .. })));
+    assert!(matches!(
+        c.handle_notification(&h, &b),
+        Err(Error::Decode { status: 0, .. })
+    ));
     let (h, b) = notification(
         "TRANSACTION.SUCCESS",
         "transaction",
@@ -401,38 +531,70 @@ fn notification_failures_are_distinct_errors() {
 
     // The platform's probe signature and a duplicated signature header: refused, and answered
     // with a 401 FAIL (never a 2xx).
-    let probe = Signed { signature: format!("WECHATPAY/SIGNTEST/{}", signed.signature), ..signed.clone() };
+    let probe = Signed {
+        signature: format!("WECHATPAY/SIGNTEST/{}", signed.signature),
+        ..signed.clone()
+    };
     let e = c.handle_notification(&probe.headers(), &body).unwrap_err();
-    assert!(matches!(e, Error::Verification(VerificationError::ProbeSignature)), "{e:?}");
+    assert!(
+        matches!(e, Error::Verification(VerificationError::ProbeSignature)),
+        "{e:?}"
+    );
     let answer = NotificationAnswer::for_error(&e);
     assert_eq!(answer.status(), 401);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(answer.body()).unwrap()["code"], "FAIL");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(answer.body()).unwrap()["code"],
+        "FAIL"
+    );
     let mut twice = signed.headers();
     twice.append("Wechatpay-Signature", signed.signature.parse().unwrap());
     assert!(matches!(
         c.handle_notification(&twice, &body),
-        Err(Error::Verification(VerificationError::DuplicateHeader("Wechatpay-Signature")))
+        Err(Error::Verification(VerificationError::DuplicateHeader(
+            "Wechatpay-Signature"
+        )))
     ));
 
     // The envelope is strict: each missing or wrong field its own error, before any decryption.
     let full: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let cases: Vec<(serde_json::Value, wechatpay::EnvelopeError)> = vec![
         (without(&full, &["id"]), wechatpay::EnvelopeError::Missing("id")),
-        (without(&full, &["event_type"]), wechatpay::EnvelopeError::Missing("event_type")),
-        (without(&full, &["create_time"]), wechatpay::EnvelopeError::Missing("create_time")),
-        (without(&full, &["resource", "algorithm"]), wechatpay::EnvelopeError::Missing("resource.algorithm")),
-        (with(&full, &["resource_type"], "plain-resource"), wechatpay::EnvelopeError::ResourceType("plain-resource".into())),
-        (with(&full, &["resource", "algorithm"], "AES_128_CBC"), wechatpay::EnvelopeError::Algorithm("AES_128_CBC".into())),
+        (
+            without(&full, &["event_type"]),
+            wechatpay::EnvelopeError::Missing("event_type"),
+        ),
+        (
+            without(&full, &["create_time"]),
+            wechatpay::EnvelopeError::Missing("create_time"),
+        ),
+        (
+            without(&full, &["resource", "algorithm"]),
+            wechatpay::EnvelopeError::Missing("resource.algorithm"),
+        ),
+        (
+            with(&full, &["resource_type"], "plain-resource"),
+            wechatpay::EnvelopeError::ResourceType("plain-resource".into()),
+        ),
+        (
+            with(&full, &["resource", "algorithm"], "AES_128_CBC"),
+            wechatpay::EnvelopeError::Algorithm("AES_128_CBC".into()),
+        ),
         (
             with(&full, &["resource", "original_type"], "refund"),
-            wechatpay::EnvelopeError::OriginalType { event_type: "TRANSACTION.SUCCESS".into(), original_type: "refund".into() },
+            wechatpay::EnvelopeError::OriginalType {
+                event_type: "TRANSACTION.SUCCESS".into(),
+                original_type: "refund".into(),
+            },
         ),
     ];
     for (envelope, expected) in cases {
         let bytes = serde_json::to_vec(&envelope).unwrap();
         let s = sign_body(&wechatpay_key, PUB_KEY_ID, now(), &bytes);
         let e = c.handle_notification(&s.headers(), &bytes).unwrap_err();
-        assert!(matches!(&e, Error::Envelope(got) if *got == expected), "{expected:?}: {e:?}");
+        assert!(
+            matches!(&e, Error::Envelope(got) if *got == expected),
+            "{expected:?}: {e:?}"
+        );
         assert_eq!(NotificationAnswer::for_error(&e).status(), 400);
     }
 
@@ -444,7 +606,10 @@ fn notification_failures_are_distinct_errors() {
         .wechatpay_public_key(PUB_KEY_ID, &key_text("wechatpay_pub.pem"))
         .build()
         .unwrap();
-    assert!(matches!(no_key.handle_notification(&signed.headers(), &body), Err(Error::Config(_))));
+    assert!(matches!(
+        no_key.handle_notification(&signed.headers(), &body),
+        Err(Error::Config(_))
+    ));
     // …and the same notification is fine with the key.
     assert!(c.handle_notification(&signed.headers(), &body).is_ok());
 }
@@ -452,7 +617,10 @@ fn notification_failures_are_distinct_errors() {
 #[test]
 fn notification_answers() {
     let ok = NotificationAnswer::success();
-    assert_eq!((ok.status(), ok.body(), ok.content_type(), ok.is_success()), (204, "", None, true));
+    assert_eq!(
+        (ok.status(), ok.body(), ok.content_type(), ok.is_success()),
+        (204, "", None, true)
+    );
     assert_eq!(NotificationAnswer::success_200().status(), 200);
 
     let fail = NotificationAnswer::failure(500, "数据库不可用 \"db\"");
@@ -463,7 +631,11 @@ fn notification_answers() {
         serde_json::from_str::<serde_json::Value>(fail.body()).unwrap(),
         json!({"code": "FAIL", "message": "数据库不可用 \"db\""})
     );
-    assert_eq!(NotificationAnswer::failure(200, "x").status(), 500, "a failure is never a 2xx");
+    assert_eq!(
+        NotificationAnswer::failure(200, "x").status(),
+        500,
+        "a failure is never a 2xx"
+    );
 
     let c = client();
     let body = envelope("TRANSACTION.SUCCESS", "transaction", TX_NONCE, TX_CIPHERTEXT);
@@ -474,7 +646,11 @@ fn notification_answers() {
     let (h, b) = notification("TRANSACTION.SUCCESS", "transaction", b"[secret-payload", APIV3_KEY);
     let answer = NotificationAnswer::for_error(&c.handle_notification(&h, &b).unwrap_err());
     assert_eq!(answer.status(), 400);
-    assert!(!answer.body().contains("secret-payload"), "the decrypted payload is not echoed: {}", answer.body());
+    assert!(
+        !answer.body().contains("secret-payload"),
+        "the decrypted payload is not echoed: {}",
+        answer.body()
+    );
     assert_eq!(NotificationAnswer::for_error(&Error::Config("x".into())).status(), 500);
 }
 
@@ -490,28 +666,57 @@ fn sensitive_value_encrypts_to_the_wechatpay_public_key_openssl_decrypts_it() {
     assert_eq!(a.serial, PUB_KEY_ID);
     assert_ne!(a.ciphertext, b.ciphertext, "OAEP is randomised");
     assert_eq!(B64.decode(&a.ciphertext).unwrap().len(), 256);
-    assert!(!format!("{a:?}").contains(&a.ciphertext), "Debug does not print the ciphertext");
+    assert!(
+        !format!("{a:?}").contains(&a.ciphertext),
+        "Debug does not print the ciphertext"
+    );
     // Independent decryption: openssl, OAEP SHA-1 / MGF1-SHA-1.
-    assert_eq!(openssl_oaep_decrypt("wechatpay_key.pem", &a.ciphertext).unwrap(), plain.as_bytes());
+    assert_eq!(
+        openssl_oaep_decrypt("wechatpay_key.pem", &a.ciphertext).unwrap(),
+        plain.as_bytes()
+    );
     // Not PKCS#1 v1.5: openssl with default padding rejects it.
     let input = tmp_file("ct.bin", &B64.decode(&a.ciphertext).unwrap());
-    let out = openssl(&["pkeyutl", "-decrypt", "-inkey", key_path("wechatpay_key.pem").to_str().unwrap(), "-in", input.to_str().unwrap()]);
+    let out = openssl(&[
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        key_path("wechatpay_key.pem").to_str().unwrap(),
+        "-in",
+        input.to_str().unwrap(),
+    ]);
     assert!(!out.status.success() || out.stdout != plain.as_bytes());
     // Not OAEP-SHA256 either.
     let out = openssl(&[
-        "pkeyutl", "-decrypt", "-inkey", key_path("wechatpay_key.pem").to_str().unwrap(), "-in", input.to_str().unwrap(),
-        "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+        "pkeyutl",
+        "-decrypt",
+        "-inkey",
+        key_path("wechatpay_key.pem").to_str().unwrap(),
+        "-in",
+        input.to_str().unwrap(),
+        "-pkeyopt",
+        "rsa_padding_mode:oaep",
+        "-pkeyopt",
+        "rsa_oaep_md:sha256",
     ]);
     assert!(!out.status.success());
     // Another private key cannot decrypt it.
     assert!(openssl_oaep_decrypt("platform_cert_key.pem", &a.ciphertext).is_err());
     // aws-lc with the WeChat Pay private key agrees too.
-    let key = OaepPrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&pem_der(&key_text("wechatpay_key.pem"))).unwrap()).unwrap();
+    let key = OaepPrivateDecryptingKey::new(
+        PrivateDecryptingKey::from_pkcs8(&pem_der(&key_text("wechatpay_key.pem"))).unwrap(),
+    )
+    .unwrap();
     let mut out = vec![0u8; key.min_output_size()];
-    let got = key.decrypt(&OAEP_SHA1_MGF1SHA1, &B64.decode(&b.ciphertext).unwrap(), &mut out, None).unwrap();
+    let got = key
+        .decrypt(&OAEP_SHA1_MGF1SHA1, &B64.decode(&b.ciphertext).unwrap(), &mut out, None)
+        .unwrap();
     assert_eq!(got, plain.as_bytes());
     // Too long for RSA-2048 OAEP-SHA1 (214 bytes max).
-    assert!(matches!(c.encrypt_sensitive_value(&"x".repeat(215)), Err(Error::InvalidRequest(_))));
+    assert!(matches!(
+        c.encrypt_sensitive_value(&"x".repeat(215)),
+        Err(Error::InvalidRequest(_))
+    ));
     assert!(c.encrypt_sensitive_value(&"x".repeat(214)).is_ok());
 }
 
@@ -558,7 +763,9 @@ fn decrypt_sensitive_with_a_remote_signer_is_a_clear_config_error() {
     let c = Client::builder()
         .mchid(MCHID)
         .merchant_serial(MERCHANT_SERIAL)
-        .signer(RemoteSigner(RsaSigner::from_pem(&key_text("merchant_key.pem")).unwrap()))
+        .signer(RemoteSigner(
+            RsaSigner::from_pem(&key_text("merchant_key.pem")).unwrap(),
+        ))
         .wechatpay_public_key(PUB_KEY_ID, &key_text("wechatpay_pub.pem"))
         .build()
         .unwrap();
@@ -583,18 +790,35 @@ fn sensitive_key_choice_public_key_first_then_newest_valid_certificate() {
     let c = cert_only.build().unwrap();
     let v = c.encrypt_sensitive_value("x").unwrap();
     assert_eq!(v.serial, PLATFORM_CERT_SERIAL);
-    assert_eq!(openssl_oaep_decrypt("platform_cert_key.pem", &v.ciphertext).unwrap(), b"x");
+    assert_eq!(
+        openssl_oaep_decrypt("platform_cert_key.pem", &v.ciphertext).unwrap(),
+        b"x"
+    );
 
     // Both (migration): the public key is preferred.
-    let both = builder().platform_certificate_pem(&key_text("platform_cert.pem")).build().unwrap();
+    let both = builder()
+        .platform_certificate_pem(&key_text("platform_cert.pem"))
+        .build()
+        .unwrap();
     assert_eq!(both.encrypt_sensitive_value("x").unwrap().serial, PUB_KEY_ID);
 
     // Two certificates: the newest valid one (a fresh certificate made now by openssl, with
     // a later notBefore than the 2020 one).
     let cert_path = tmp_file("newer.pem", b"");
     let out = openssl(&[
-        "req", "-x509", "-new", "-key", key_path("wechatpay_key.pem").to_str().unwrap(), "-subj", "/CN=newer TEST ONLY",
-        "-days", "30", "-set_serial", "0x0ABCDEF123", "-out", cert_path.to_str().unwrap(),
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        key_path("wechatpay_key.pem").to_str().unwrap(),
+        "-subj",
+        "/CN=newer TEST ONLY",
+        "-days",
+        "30",
+        "-set_serial",
+        "0x0ABCDEF123",
+        "-out",
+        cert_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let newer = std::fs::read_to_string(&cert_path).unwrap();
@@ -610,7 +834,10 @@ fn sensitive_key_choice_public_key_first_then_newest_valid_certificate() {
     assert_eq!(v.serial, "ABCDEF123");
     assert_eq!(openssl_oaep_decrypt("wechatpay_key.pem", &v.ciphertext).unwrap(), b"y");
     let certs = c.platform_certificates();
-    assert_eq!(certs.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["ABCDEF123", PLATFORM_CERT_SERIAL]);
+    assert_eq!(
+        certs.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(),
+        ["ABCDEF123", PLATFORM_CERT_SERIAL]
+    );
     assert!(certs[1].pem.starts_with("-----BEGIN CERTIFICATE-----"));
     assert_eq!(certs[1].not_before, 1_577_836_800, "2020-01-01T00:00:00Z");
 }
@@ -627,7 +854,14 @@ fn verify_with(public_pem: &str, message: &[u8], signature_b64: &str) -> bool {
 #[test]
 fn jsapi_pay_params_fields_and_signature_checked_by_openssl() {
     let signer = RsaSigner::from_pem(&key_text("merchant_key.pem")).unwrap();
-    let p = JsapiPayParams::sign(&signer, "wx8888888888888888", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap();
+    let p = JsapiPayParams::sign(
+        &signer,
+        "wx8888888888888888",
+        "wx201410272009395522657a690389285100",
+        1414561699,
+        "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    )
+    .unwrap();
     let value = serde_json::to_value(&p).unwrap();
     let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     let mut expected = ["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"];
@@ -640,12 +874,31 @@ fn jsapi_pay_params_fields_and_signature_checked_by_openssl() {
     assert_eq!(value["signType"], "RSA");
     let message = "wx8888888888888888\n1414561699\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=wx201410272009395522657a690389285100\n";
     let pub_path = key_path("merchant_pub.pem");
-    assert!(openssl_verify(pub_path.to_str().unwrap(), message.as_bytes(), &p.pay_sign));
+    assert!(openssl_verify(
+        pub_path.to_str().unwrap(),
+        message.as_bytes(),
+        &p.pay_sign
+    ));
     // Without the trailing newline, or with the bare prepay_id, it does not verify.
-    assert!(!openssl_verify(pub_path.to_str().unwrap(), message.trim_end().as_bytes(), &p.pay_sign));
-    assert!(!verify_with(&key_text("merchant_pub.pem"), message.replace("prepay_id=", "").as_bytes(), &p.pay_sign));
+    assert!(!openssl_verify(
+        pub_path.to_str().unwrap(),
+        message.trim_end().as_bytes(),
+        &p.pay_sign
+    ));
+    assert!(!verify_with(
+        &key_text("merchant_pub.pem"),
+        message.replace("prepay_id=", "").as_bytes(),
+        &p.pay_sign
+    ));
     // PKCS#1 v1.5 is deterministic: the same inputs give the same paySign.
-    let again = JsapiPayParams::sign(&signer, "wx8888888888888888", "wx201410272009395522657a690389285100", 1414561699, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap();
+    let again = JsapiPayParams::sign(
+        &signer,
+        "wx8888888888888888",
+        "wx201410272009395522657a690389285100",
+        1414561699,
+        "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    )
+    .unwrap();
     assert_eq!(again, p);
     assert_eq!(serde_json::from_value::<JsapiPayParams>(value).unwrap(), p);
 
@@ -654,15 +907,33 @@ fn jsapi_pay_params_fields_and_signature_checked_by_openssl() {
     let p = c.jsapi_pay_params("wx8888888888888888", "wx2014").unwrap();
     assert_eq!(p.nonce_str.len(), 32);
     assert!((p.time_stamp.parse::<i64>().unwrap() - now()).abs() < 5);
-    let message = format!("wx8888888888888888\n{}\n{}\nprepay_id=wx2014\n", p.time_stamp, p.nonce_str);
-    assert!(verify_with(&key_text("merchant_pub.pem"), message.as_bytes(), &p.pay_sign));
-    assert_ne!(c.jsapi_pay_params("wx8888888888888888", "wx2014").unwrap().nonce_str, p.nonce_str);
+    let message = format!(
+        "wx8888888888888888\n{}\n{}\nprepay_id=wx2014\n",
+        p.time_stamp, p.nonce_str
+    );
+    assert!(verify_with(
+        &key_text("merchant_pub.pem"),
+        message.as_bytes(),
+        &p.pay_sign
+    ));
+    assert_ne!(
+        c.jsapi_pay_params("wx8888888888888888", "wx2014").unwrap().nonce_str,
+        p.nonce_str
+    );
 }
 
 #[test]
 fn app_pay_params_fields_and_signature_checked_by_openssl() {
     let signer = RsaSigner::from_pem(&key_text("merchant_key.pem")).unwrap();
-    let p = AppPayParams::sign(&signer, "wx8888888888888888", "1900000109", "WX1217752501201407033233368018", 1412000000, "5K8264ILTKCH16CQ2502SI8ZNMTM67VS").unwrap();
+    let p = AppPayParams::sign(
+        &signer,
+        "wx8888888888888888",
+        "1900000109",
+        "WX1217752501201407033233368018",
+        1412000000,
+        "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    )
+    .unwrap();
     let value = serde_json::to_value(&p).unwrap();
     assert_eq!(
         value,
@@ -674,8 +945,13 @@ fn app_pay_params_fields_and_signature_checked_by_openssl() {
     let pub_path = key_path("merchant_pub.pem");
     assert!(openssl_verify(pub_path.to_str().unwrap(), message.as_bytes(), &p.sign));
     // The JSAPI message shape (prepay_id=…) is not what APP signs.
-    let jsapi_shape = "wx8888888888888888\n1412000000\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=WX1217752501201407033233368018\n";
-    assert!(!openssl_verify(pub_path.to_str().unwrap(), jsapi_shape.as_bytes(), &p.sign));
+    let jsapi_shape =
+        "wx8888888888888888\n1412000000\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\nprepay_id=WX1217752501201407033233368018\n";
+    assert!(!openssl_verify(
+        pub_path.to_str().unwrap(),
+        jsapi_shape.as_bytes(),
+        &p.sign
+    ));
 
     let c = client();
     let p = c.app_pay_params("wx8888888888888888", "WX12").unwrap();
@@ -695,8 +971,13 @@ impl Signer for FailingSigner {
 
 #[test]
 fn pay_sign_uses_the_pluggable_signer_and_reports_its_errors() {
-    assert!(matches!(JsapiPayParams::sign(&FailingSigner, "a", "p", 1, "n"), Err(Error::Sign(m)) if m == "HSM offline"));
-    assert!(matches!(AppPayParams::sign(&FailingSigner, "a", "m", "p", 1, "n"), Err(Error::Sign(_))));
+    assert!(
+        matches!(JsapiPayParams::sign(&FailingSigner, "a", "p", 1, "n"), Err(Error::Sign(m)) if m == "HSM offline")
+    );
+    assert!(matches!(
+        AppPayParams::sign(&FailingSigner, "a", "m", "p", 1, "n"),
+        Err(Error::Sign(_))
+    ));
     let c = Client::builder()
         .mchid(MCHID)
         .merchant_serial(MERCHANT_SERIAL)

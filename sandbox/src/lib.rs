@@ -31,8 +31,8 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 use serde_json::{json, Value};
 
 use mock::{MockConfig, MockServer, RecordedRequest, Reply, ResponseKey};
-use wechatpay_codegen::ir::{ResponseKind, Signature};
 use spec::{Lookup, Spec};
+use wechatpay_codegen::ir::{ResponseKind, Signature};
 
 /// Everything except the RFC 3986 unreserved characters, like the client encodes.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -156,7 +156,9 @@ impl Sandbox {
 /// does not match the spec; `404 RESOURCE_NOT_EXISTS` for paths not in the spec).
 pub fn install(server: &MockServer, spec: &'static Spec, apiv3_key: &str, check_requests: bool) -> Result<(), String> {
     server.on("GET", "/v3/certificates", certificates_reply(apiv3_key)?);
-    server.fallback(Arc::new(move |req: &RecordedRequest| Some(answer(spec, req, check_requests))));
+    server.fallback(Arc::new(move |req: &RecordedRequest| {
+        Some(answer(spec, req, check_requests))
+    }));
     Ok(())
 }
 
@@ -189,7 +191,11 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool) -> Reply
             return Reply::error(
                 404,
                 "RESOURCE_NOT_EXISTS",
-                &format!("{} {path} is not an API; this path answers {}", req.method, methods.join(", ")),
+                &format!(
+                    "{} {path} is not an API; this path answers {}",
+                    req.method,
+                    methods.join(", ")
+                ),
             )
         }
         Lookup::NotFound => {

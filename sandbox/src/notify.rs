@@ -28,10 +28,7 @@ pub struct Notification {
 impl Notification {
     /// The headers as `Name: value` lines (the format `wechatpay notify --headers` reads).
     pub fn headers_text(&self) -> String {
-        self.headers
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}\n"))
-            .collect()
+        self.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
     }
 
     /// One header's value.
@@ -52,7 +49,12 @@ pub fn encrypt_resource(apiv3_key: &str, associated_data: &str, plaintext: &[u8]
 }
 
 /// Like [`encrypt_resource`] with a given 12-byte nonce.
-pub fn encrypt_with_nonce(apiv3_key: &str, nonce: &str, associated_data: &str, plaintext: &[u8]) -> Result<String, String> {
+pub fn encrypt_with_nonce(
+    apiv3_key: &str,
+    nonce: &str,
+    associated_data: &str,
+    plaintext: &[u8],
+) -> Result<String, String> {
     if apiv3_key.len() != 32 {
         return Err(format!("the APIv3 key must be 32 bytes, got {}", apiv3_key.len()));
     }
@@ -60,9 +62,8 @@ pub fn encrypt_with_nonce(apiv3_key: &str, nonce: &str, associated_data: &str, p
         .as_bytes()
         .try_into()
         .map_err(|_| format!("the nonce must be 12 bytes, got {}", nonce.len()))?;
-    let key = LessSafeKey::new(
-        UnboundKey::new(&AES_256_GCM, apiv3_key.as_bytes()).map_err(|_| "bad AES key".to_string())?,
-    );
+    let key =
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, apiv3_key.as_bytes()).map_err(|_| "bad AES key".to_string())?);
     let mut data = plaintext.to_vec();
     key.seal_in_place_append_tag(
         Nonce::assume_unique_for_key(nonce_bytes),

@@ -167,7 +167,9 @@ pub fn check_value(types: Types<'_>, ty: &Ty, value: &Value, path: &str, mode: M
         Ty::Json => {}
         Ty::JsonText(inner) => match value.as_str().map(serde_json::from_str::<Value>) {
             Some(Ok(v)) => check_value(types, inner, &v, path, mode, report),
-            Some(Err(e)) => report.errors.push(format!("field `{path}`: a string holding JSON, but it is not JSON ({e})")),
+            Some(Err(e)) => report.errors.push(format!(
+                "field `{path}`: a string holding JSON, but it is not JSON ({e})"
+            )),
             None => wrong(report),
         },
         Ty::Vec(item) => match value {
@@ -225,7 +227,11 @@ fn check_fields<'f>(
             let message = format!(
                 "unknown field `{}` (the spec lists: {})",
                 join(path, key),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             );
             // A response may carry fields the spec does not list yet: worth a warning only.
             if mode == Mode::Response {
@@ -239,10 +245,9 @@ fn check_fields<'f>(
         let fpath = join(path, &f.wire);
         match map.get(&f.wire) {
             None | Some(Value::Null) if f.required => {
-                report.errors.push(format!(
-                    "missing required field `{fpath}` ({})",
-                    describe(types, &f.ty)
-                ));
+                report
+                    .errors
+                    .push(format!("missing required field `{fpath}` ({})", describe(types, &f.ty)));
             }
             None | Some(Value::Null) => {}
             Some(v) => {
@@ -262,7 +267,11 @@ fn check_int_values(f: &Field, v: &Value, path: &str, report: &mut Report) {
     if !f.int_values.iter().any(|(value, _)| *value == text) {
         report.warnings.push(format!(
             "field `{path}`: {text} is not one of the values the spec lists ({}); sent anyway",
-            f.int_values.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ")
+            f.int_values
+                .iter()
+                .map(|(v, _)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
 }
@@ -294,9 +303,7 @@ fn check_text(types: Types<'_>, ty: &Ty, text: &str, what: &str, report: &mut Re
         Ty::F64 => match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Value::from(f),
             _ => {
-                report
-                    .errors
-                    .push(format!("{what}: expected a number, got {text:?}"));
+                report.errors.push(format!("{what}: expected a number, got {text:?}"));
                 return;
             }
         },
@@ -347,7 +354,11 @@ pub fn check_request(spec: &Spec, op: &Operation, request: &RequestParts<'_>) ->
                 let known: Vec<&str> = op.op.query.iter().map(|f| f.wire.as_str()).collect();
                 report.errors.push(format!(
                     "unknown query parameter `{name}` (the spec lists: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ));
             }
             Some(f) => check_text(types, &f.ty, value, &format!("query parameter `{name}`"), &mut report),
@@ -363,9 +374,7 @@ pub fn check_request(spec: &Spec, op: &Operation, request: &RequestParts<'_>) ->
     if let Some(headers) = &request.headers {
         for f in op.op.headers.iter().filter(|f| f.required) {
             if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&f.wire)) {
-                report
-                    .errors
-                    .push(format!("missing required header `{}`", f.wire));
+                report.errors.push(format!("missing required header `{}`", f.wire));
             }
         }
     }
@@ -373,9 +382,7 @@ pub fn check_request(spec: &Spec, op: &Operation, request: &RequestParts<'_>) ->
     match &op.op.body {
         Body::None => {
             if request.body.is_some_and(|b| !b.is_null()) {
-                report
-                    .errors
-                    .push(format!("{} takes no request body", op.name()));
+                report.errors.push(format!("{} takes no request body", op.name()));
             }
         }
         Body::Fields => {
@@ -480,9 +487,9 @@ fn example_at(types: Types<'_>, ty: &Ty, field: Option<&Field>, depth: usize) ->
         Ty::Vec(item) => Value::Array(vec![example_at(types, item, None, depth + 1)]),
         Ty::JsonText(inner) => Value::String(example_at(types, inner, None, depth + 1).to_string()),
         Ty::Local(_) | Ty::Shared(_) => match types.resolve(ty).map(|d| &d.kind) {
-            Some(TypeKind::Enum(variants)) => Value::String(
-                variants.first().map(|v| v.value.clone()).unwrap_or_default(),
-            ),
+            Some(TypeKind::Enum(variants)) => {
+                Value::String(variants.first().map(|v| v.value.clone()).unwrap_or_default())
+            }
             Some(TypeKind::Struct(fields)) => {
                 let sub = if matches!(ty, Ty::Shared(_)) {
                     Types { local: &[], ..types }
@@ -688,7 +695,10 @@ mod tests {
         let mut wrong = ok;
         wrong["raw_data"] = json!(5);
         let r = check(wrong);
-        assert!(r.errors[0].contains("field `raw_data`: expected a string, got the number 5"), "{r:?}");
+        assert!(
+            r.errors[0].contains("field `raw_data`: expected a string, got the number 5"),
+            "{r:?}"
+        );
     }
 
     #[test]
@@ -697,23 +707,48 @@ mod tests {
         let op = spec.operation("POST", "/v3/pay/transactions/native").unwrap();
         let mut body = example_request(spec, op).body.unwrap();
         body["amount"]["total"] = json!(1.5);
-        let r = check_request(spec, op, &RequestParts { body: Some(&body), ..Default::default() });
-        assert!(r.errors.iter().any(|e| e.contains("field `amount.total`: expected an integer, got 1.5")), "{r:?}");
+        let r = check_request(
+            spec,
+            op,
+            &RequestParts {
+                body: Some(&body),
+                ..Default::default()
+            },
+        );
+        assert!(
+            r.errors
+                .iter()
+                .any(|e| e.contains("field `amount.total`: expected an integer, got 1.5")),
+            "{r:?}"
+        );
         body["amount"]["total"] = json!(100.0);
-        let r = check_request(spec, op, &RequestParts { body: Some(&body), ..Default::default() });
+        let r = check_request(
+            spec,
+            op,
+            &RequestParts {
+                body: Some(&body),
+                ..Default::default()
+            },
+        );
         assert!(r.errors.iter().any(|e| e.contains("`amount.total`")), "{r:?}");
 
         let op = spec.operation("GET", "/v3/certificates").unwrap();
         let r = check_request(
             spec,
             op,
-            &RequestParts { query: vec![("algorithm_type".into(), "NEW".into())], ..Default::default() },
+            &RequestParts {
+                query: vec![("algorithm_type".into(), "NEW".into())],
+                ..Default::default()
+            },
         );
         assert!(r.errors.is_empty() && r.warnings[0].contains("\"NEW\""), "{r:?}");
         let r = check_request(
             spec,
             op,
-            &RequestParts { query: vec![("algo".into(), "RSA".into())], ..Default::default() },
+            &RequestParts {
+                query: vec![("algo".into(), "RSA".into())],
+                ..Default::default()
+            },
         );
         assert!(r.errors[0].contains("unknown query parameter `algo`"), "{r:?}");
     }

@@ -220,15 +220,29 @@ fn add_file(loaded: &mut Loaded, errors: &mut Vec<String>, rel: &str, text: &str
     let file = PathBuf::from("spec").join(rel);
     match load::kind_of(Path::new(rel)) {
         FileKind::Notification { name } => match parse_as(&file, text, format) {
-            Ok(spec) => loaded.notifications.push(LoadedNotification { file, name, text: text.to_string(), spec }),
+            Ok(spec) => loaded.notifications.push(LoadedNotification {
+                file,
+                name,
+                text: text.to_string(),
+                spec,
+            }),
             Err(e) => errors.push(e),
         },
         FileKind::Types => match parse_as::<TypesFile>(&file, text, format) {
-            Ok(types) => loaded.types.push(LoadedTypes { file, text: text.to_string(), types }),
+            Ok(types) => loaded.types.push(LoadedTypes {
+                file,
+                text: text.to_string(),
+                types,
+            }),
             Err(e) => errors.push(e),
         },
         FileKind::Path { url } => match parse_as::<PathFile>(&file, text, format) {
-            Ok(spec) => loaded.paths.push(LoadedPath { file, url, text: text.to_string(), spec }),
+            Ok(spec) => loaded.paths.push(LoadedPath {
+                file,
+                url,
+                text: text.to_string(),
+                spec,
+            }),
             Err(e) => errors.push(e),
         },
     }
@@ -254,11 +268,7 @@ fn collect(node: &Node, params: &mut Vec<(String, Ty)>, loaded: &Loaded, out: &m
         out.push(Operation {
             method: op.method.as_str().to_ascii_uppercase(),
             url: node.url.clone(),
-            file: node
-                .file
-                .as_ref()
-                .map(|f| f.display().to_string())
-                .unwrap_or_default(),
+            file: node.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default(),
             status,
             op: op.clone(),
             params: params.clone(),
@@ -324,7 +334,10 @@ mod tests {
             Lookup::OtherMethods(m) if m == vec!["POST".to_string()]
         ));
         assert!(matches!(spec.find("GET", "/v3/nothing/here"), Lookup::NotFound));
-        assert!(matches!(spec.find("GET", "/v3/pay/transactions/out-trade-no/"), Lookup::NotFound));
+        assert!(matches!(
+            spec.find("GET", "/v3/pay/transactions/out-trade-no/"),
+            Lookup::NotFound
+        ));
     }
 
     #[test]

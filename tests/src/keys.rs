@@ -17,42 +17,23 @@ pub const WECHATPAY_PUBLIC_KEY_ID: &str = "PUB_KEY_ID_01142321349124100000000000
 pub const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
 
 /// Merchant private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
-pub const MERCHANT_KEY_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/merchant_key.pem"
-));
+pub const MERCHANT_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_key.pem"));
 /// The same merchant private key, PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
-pub const MERCHANT_KEY_PKCS1_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/merchant_key_pkcs1.pem"
-));
+pub const MERCHANT_KEY_PKCS1_PEM: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_key_pkcs1.pem"));
 /// Merchant public key, SPKI PEM.
-pub const MERCHANT_PUB_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/merchant_pub.pem"
-));
+pub const MERCHANT_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_pub.pem"));
 
 /// WeChat Pay platform private key (public-key mode), PKCS#8 PEM. Only the mock server uses it.
-pub const WECHATPAY_KEY_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/wechatpay_key.pem"
-));
+pub const WECHATPAY_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_key.pem"));
 /// WeChat Pay public key, SPKI PEM, id [`WECHATPAY_PUBLIC_KEY_ID`].
-pub const WECHATPAY_PUB_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/wechatpay_pub.pem"
-));
+pub const WECHATPAY_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_pub.pem"));
 
 /// Private key of the legacy platform certificate, PKCS#8 PEM. Only the mock server uses it.
-pub const PLATFORM_CERT_KEY_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/platform_cert_key.pem"
-));
+pub const PLATFORM_CERT_KEY_PEM: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/platform_cert_key.pem"));
 /// The self-signed legacy platform certificate, PEM, serial [`PLATFORM_CERT_SERIAL`].
-pub const PLATFORM_CERT_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/keys/platform_cert.pem"
-));
+pub const PLATFORM_CERT_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/platform_cert.pem"));
 
 /// The folder holding the key files.
 pub fn keys_dir() -> PathBuf {
@@ -99,18 +80,9 @@ pub fn pem_to_der(pem: &str, label: &str) -> Result<Vec<u8>, String> {
     use base64::Engine as _;
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
-    let start = pem
-        .find(&begin)
-        .ok_or_else(|| format!("no '{begin}' line"))?
-        + begin.len();
-    let stop = pem[start..]
-        .find(&end)
-        .ok_or_else(|| format!("no '{end}' line"))?
-        + start;
-    let b64: String = pem[start..stop]
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let start = pem.find(&begin).ok_or_else(|| format!("no '{begin}' line"))? + begin.len();
+    let stop = pem[start..].find(&end).ok_or_else(|| format!("no '{end}' line"))? + start;
+    let b64: String = pem[start..stop].chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(b64)
         .map_err(|e| format!("bad base64 in PEM: {e}"))

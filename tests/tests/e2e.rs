@@ -72,13 +72,7 @@ fn transaction_json(trade_state: &str, trade_type: &str) -> serde_json::Value {
 /// Every request the client sends must have passed the mock's WeChat Pay checks, with the
 /// documented header shape.
 fn assert_well_signed(req: &RecordedRequest) {
-    assert_eq!(
-        req.auth,
-        Ok(()),
-        "the mock rejected {} {}",
-        req.method,
-        req.target
-    );
+    assert_eq!(req.auth, Ok(()), "the mock rejected {} {}", req.method, req.target);
     let a = req.authorization().expect("Authorization parses");
     assert_eq!(a.order(), auth::FIELDS.to_vec(), "field order");
     assert_eq!(a.get("mchid"), Some(keys::MCHID));
@@ -125,25 +119,13 @@ async fn authinfo_post_sends_the_exact_json_and_decodes_the_answer() {
     let text = req.body_str();
     assert!(!text.contains("sub_appid"), "None must not be sent: {text}");
     assert!(!text.contains("null"), "{text}");
-    assert!(
-        !text.contains(' ') && !text.contains('\n'),
-        "compact JSON: {text}"
-    );
+    assert!(!text.contains(' ') && !text.contains('\n'), "compact JSON: {text}");
 
     // Some(sub_appid) is sent.
     let mut with_sub = authinfo_request();
     with_sub.sub_appid = Some("wx_sub_appid".into());
-    client
-        .v3()
-        .offlineface()
-        .authinfo()
-        .post(&with_sub)
-        .await
-        .unwrap();
-    assert_eq!(
-        server.last_request().body_json()["sub_appid"],
-        "wx_sub_appid"
-    );
+    client.v3().offlineface().authinfo().post(&with_sub).await.unwrap();
+    assert_eq!(server.last_request().body_json()["sub_appid"], "wx_sub_appid");
 }
 
 #[tokio::test]
@@ -188,13 +170,7 @@ async fn every_request_has_a_fresh_nonce_and_current_timestamp() {
     assert_eq!(reqs.len(), 5);
     let mut nonces: Vec<String> = reqs
         .iter()
-        .map(|r| {
-            r.authorization()
-                .unwrap()
-                .get("nonce_str")
-                .unwrap()
-                .to_string()
-        })
+        .map(|r| r.authorization().unwrap().get("nonce_str").unwrap().to_string())
         .collect();
     nonces.sort();
     nonces.dedup();
@@ -205,13 +181,7 @@ async fn every_request_has_a_fresh_nonce_and_current_timestamp() {
         .as_secs() as i64;
     for r in &reqs {
         assert_well_signed(r);
-        let ts: i64 = r
-            .authorization()
-            .unwrap()
-            .get("timestamp")
-            .unwrap()
-            .parse()
-            .unwrap();
+        let ts: i64 = r.authorization().unwrap().get("timestamp").unwrap().parse().unwrap();
         assert!((now - ts).abs() <= 10);
     }
 }
@@ -223,11 +193,7 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
 
     // A plain id.
     let plain = "/v3/pay/transactions/out-trade-no/1217752501201407033233368018";
-    server.on(
-        "GET",
-        plain,
-        Reply::json(200, transaction_json("SUCCESS", "JSAPI")),
-    );
+    server.on("GET", plain, Reply::json(200, transaction_json("SUCCESS", "JSAPI")));
     let tx = client
         .v3()
         .pay()
@@ -252,11 +218,7 @@ async fn get_encodes_the_path_parameter_once_and_sends_the_query() {
 
     // An id needing encoding: space, slash, percent, plus, non-ASCII — each encoded exactly once.
     let encoded = "/v3/pay/transactions/out-trade-no/a%20b%2Fc%25d%2Be%C3%A9";
-    server.on(
-        "GET",
-        encoded,
-        Reply::json(200, transaction_json("SUCCESS", "JSAPI")),
-    );
+    server.on("GET", encoded, Reply::json(200, transaction_json("SUCCESS", "JSAPI")));
     client
         .v3()
         .pay()
@@ -297,11 +259,7 @@ async fn close_answers_204_and_returns_unit() {
     assert_eq!(req.body_json(), json!({"mchid": "1230000109"}));
 
     // The 204 is verified too: a stale one is rejected.
-    server.on(
-        "POST",
-        path,
-        Reply::no_content().tamper(Tamper::stale_past()),
-    );
+    server.on("POST", path, Reply::no_content().tamper(Tamper::stale_past()));
     let err = client
         .v3()
         .pay()
@@ -315,10 +273,7 @@ async fn close_answers_204_and_returns_unit() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::Verification(VerificationError::StaleTimestamp { .. })
-        ),
+        matches!(err, Error::Verification(VerificationError::StaleTimestamp { .. })),
         "{err:?}"
     );
 }
@@ -356,10 +311,7 @@ async fn platform_errors_keep_status_code_message_detail_and_request_id() {
             assert_eq!(code, "PARAM_ERROR");
             assert_eq!(message, "参数错误: device_id");
             assert_eq!(detail.as_ref().unwrap()["field"], "device_id");
-            assert_eq!(
-                request_id.as_deref(),
-                Some("08F8C5A2B30610D70218E8B7B1A406-TEST")
-            );
+            assert_eq!(request_id.as_deref(), Some("08F8C5A2B30610D70218E8B7B1A406-TEST"));
             assert!(body.contains("PARAM_ERROR"));
         }
         other => panic!("expected Error::Api, got {other:?}"),
@@ -374,11 +326,7 @@ async fn platform_errors_keep_status_code_message_detail_and_request_id() {
     );
 
     // A 500 SYSTEM_ERROR is retryable.
-    server.on(
-        "POST",
-        AUTHINFO,
-        Reply::error(500, "SYSTEM_ERROR", "系统错误"),
-    );
+    server.on("POST", AUTHINFO, Reply::error(500, "SYSTEM_ERROR", "系统错误"));
     let err = client
         .v3()
         .offlineface()
@@ -393,11 +341,7 @@ async fn platform_errors_keep_status_code_message_detail_and_request_id() {
     server.on(
         "POST",
         AUTHINFO,
-        Reply::raw(
-            502,
-            "text/html",
-            b"<html><body>Bad Gateway</body></html>".to_vec(),
-        ),
+        Reply::raw(502, "text/html", b"<html><body>Bad Gateway</body></html>".to_vec()),
     );
     match client
         .v3()
@@ -434,10 +378,8 @@ async fn platform_errors_keep_status_code_message_detail_and_request_id() {
 #[tokio::test]
 async fn a_request_the_platform_rejects_is_a_sign_error() {
     // The mock expects another merchant serial: the client's request is refused with 401.
-    let server = MockServer::start(
-        MockConfig::default().merchant_serial("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-    )
-    .await;
+    let server =
+        MockServer::start(MockConfig::default().merchant_serial("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")).await;
     server.on("POST", AUTHINFO, Reply::json(200, json!({"authinfo": "x"})));
     let err = client(&server)
         .v3()
@@ -495,9 +437,7 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
     let v = verification_error(
         authinfo_with(
             &server,
-            ok_reply().tamper(Tamper::BodyAfterSigning(
-                br#"{"authinfo":"FORGED"}"#.to_vec(),
-            )),
+            ok_reply().tamper(Tamper::BodyAfterSigning(br#"{"authinfo":"FORGED"}"#.to_vec())),
         )
         .await,
     );
@@ -516,18 +456,14 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
     for (tamper, offset) in [(Tamper::stale_past(), -301), (Tamper::stale_future(), 400)] {
         match verification_error(authinfo_with(&server, ok_reply().tamper(tamper)).await) {
             VerificationError::StaleTimestamp { timestamp, now } => {
-                assert!(
-                    (timestamp - now - offset).abs() <= 5,
-                    "{timestamp} {now} {offset}"
-                )
+                assert!((timestamp - now - offset).abs() <= 5, "{timestamp} {now} {offset}")
             }
             other => panic!("expected StaleTimestamp, got {other:?}"),
         }
     }
 
     // Unknown serial.
-    let v =
-        verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::UnknownSerial)).await);
+    let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::UnknownSerial)).await);
     assert_eq!(v, VerificationError::UnknownSerial(UNKNOWN_SERIAL.into()));
 
     // Each missing header.
@@ -537,14 +473,8 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
         "Wechatpay-Signature",
         "Wechatpay-Serial",
     ] {
-        let v = verification_error(
-            authinfo_with(&server, ok_reply().tamper(Tamper::omit(header))).await,
-        );
-        assert_eq!(
-            v,
-            VerificationError::MissingHeader(header),
-            "omitting {header}"
-        );
+        let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::omit(header))).await);
+        assert_eq!(v, VerificationError::MissingHeader(header), "omitting {header}");
     }
 
     // No signature at all.
@@ -552,9 +482,7 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
     assert!(matches!(v, VerificationError::MissingHeader(_)), "{v:?}");
 
     // A signature that is not base64.
-    let v = verification_error(
-        authinfo_with(&server, ok_reply().tamper(Tamper::GarbageSignature)).await,
-    );
+    let v = verification_error(authinfo_with(&server, ok_reply().tamper(Tamper::GarbageSignature)).await);
     assert!(
         matches!(
             v,
@@ -567,7 +495,12 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
     );
 
     // A second copy of any of the four headers: which one is meant cannot be known.
-    for header in ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"] {
+    for header in [
+        "Wechatpay-Timestamp",
+        "Wechatpay-Nonce",
+        "Wechatpay-Signature",
+        "Wechatpay-Serial",
+    ] {
         let v = verification_error(authinfo_with(&server, ok_reply().header(header, "second")).await);
         assert_eq!(v, VerificationError::DuplicateHeader(header), "a second {header}");
     }
@@ -577,11 +510,9 @@ async fn each_response_verification_failure_is_rejected_with_its_own_error() {
     assert_eq!(v, VerificationError::ProbeSignature);
 
     // Request-ID is not part of the signature: its absence is fine.
-    assert!(
-        authinfo_with(&server, ok_reply().tamper(Tamper::omit("Request-ID")))
-            .await
-            .is_ok()
-    );
+    assert!(authinfo_with(&server, ok_reply().tamper(Tamper::omit("Request-ID")))
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -607,10 +538,7 @@ async fn legacy_platform_certificate_mode_is_accepted() {
             .post(&authinfo_request())
             .await,
     );
-    assert_eq!(
-        v,
-        VerificationError::UnknownSerial(keys::PLATFORM_CERT_SERIAL.into())
-    );
+    assert_eq!(v, VerificationError::UnknownSerial(keys::PLATFORM_CERT_SERIAL.into()));
 
     // Migrating merchants configure both: responses signed by either key pass.
     let both = Client::builder()
@@ -646,13 +574,7 @@ async fn legacy_platform_certificate_mode_is_accepted() {
         AUTHINFO,
         ok_reply().tamper(Tamper::Serial(keys::WECHATPAY_PUBLIC_KEY_ID.into())),
     );
-    let v = verification_error(
-        both.v3()
-            .offlineface()
-            .authinfo()
-            .post(&authinfo_request())
-            .await,
-    );
+    let v = verification_error(both.v3().offlineface().authinfo().post(&authinfo_request()).await);
     assert!(matches!(v, VerificationError::BadSignature { .. }), "{v:?}");
 }
 
@@ -664,11 +586,7 @@ async fn untyped_chain_reaches_any_path() {
         "/v3/some/unknown",
         Reply::json(200, json!({"result": "ok", "n": 42})),
     );
-    server.on(
-        "GET",
-        "/v3/some/unknown/x",
-        Reply::json(200, json!({"got": true})),
-    );
+    server.on("GET", "/v3/some/unknown/x", Reply::json(200, json!({"got": true})));
     let client = client(&server);
 
     let value: serde_json::Value = client
@@ -682,10 +600,7 @@ async fn untyped_chain_reaches_any_path() {
     let req = server.last_request();
     assert_well_signed(&req);
     assert_eq!(req.target, "/v3/some/unknown");
-    assert_eq!(
-        req.body_json(),
-        json!({"amount": {"total": 100}, "note": "中文"})
-    );
+    assert_eq!(req.body_json(), json!({"amount": {"total": 100}, "note": "中文"}));
 
     let value: serde_json::Value = client
         .chain("/v3/some/unknown/x")
@@ -713,10 +628,7 @@ async fn untyped_chain_reaches_any_path() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::Verification(VerificationError::UnknownSerial(_))
-        ),
+        matches!(err, Error::Verification(VerificationError::UnknownSerial(_))),
         "{err:?}"
     );
 }
@@ -786,9 +698,7 @@ async fn query_enums_are_sent_as_their_wire_values() {
 async fn a_verified_body_of_the_wrong_shape_is_a_decode_error() {
     let server = MockServer::start(MockConfig::default()).await;
     match authinfo_with(&server, Reply::json(200, json!({"authinfo": 5}))).await {
-        Err(Error::Decode {
-            status: 200, body, ..
-        }) => assert_eq!(body, r#"{"authinfo":5}"#),
+        Err(Error::Decode { status: 200, body, .. }) => assert_eq!(body, r#"{"authinfo":5}"#),
         other => panic!("expected Error::Decode, got {other:?}"),
     }
 }
@@ -827,11 +737,7 @@ async fn blocking_inside_an_async_runtime_is_an_error_not_a_panic() {
 #[test]
 fn blocking_calls_work_from_plain_code() {
     let server = MockServer::start_blocking(MockConfig::default());
-    server.on(
-        "POST",
-        AUTHINFO,
-        Reply::json(200, json!({"authinfo": "BLOCKING"})),
-    );
+    server.on("POST", AUTHINFO, Reply::json(200, json!({"authinfo": "BLOCKING"})));
     let close = "/v3/pay/transactions/out-trade-no/B1/close";
     server.on("POST", close, Reply::no_content());
     let client = client(&server);
@@ -858,11 +764,7 @@ fn blocking_calls_work_from_plain_code() {
         .expect("blocking close");
 
     // Verification applies to blocking calls as well.
-    server.on(
-        "POST",
-        AUTHINFO,
-        ok_reply().tamper(Tamper::omit("Wechatpay-Signature")),
-    );
+    server.on("POST", AUTHINFO, ok_reply().tamper(Tamper::omit("Wechatpay-Signature")));
     let err = client
         .v3()
         .offlineface()
@@ -904,11 +806,7 @@ async fn redirects_are_not_followed() {
 #[tokio::test]
 async fn a_slow_answer_times_out_as_a_retryable_transport_error() {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on(
-        "POST",
-        AUTHINFO,
-        ok_reply().delay(std::time::Duration::from_secs(5)),
-    );
+    server.on("POST", AUTHINFO, ok_reply().delay(std::time::Duration::from_secs(5)));
     let client = Client::builder()
         .mchid(keys::MCHID)
         .merchant_serial(keys::MERCHANT_SERIAL)
@@ -928,12 +826,21 @@ async fn a_slow_answer_times_out_as_a_retryable_transport_error() {
         .unwrap_err();
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
     match &err {
-        Error::Timeout { which: wechatpay::runtime::Timeout::Total, after, while_reading_body: false, .. } => {
+        Error::Timeout {
+            which: wechatpay::runtime::Timeout::Total,
+            after,
+            while_reading_body: false,
+            ..
+        } => {
             assert_eq!(*after, std::time::Duration::from_millis(300));
         }
         other => panic!("expected a total timeout, got {other:?}"),
     }
-    assert!(err.to_string().starts_with("transport error, no answer within 300 ms (timeout): "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("transport error, no answer within 300 ms (timeout): "),
+        "{err}"
+    );
     assert!(err.is_retryable());
 }
 
@@ -964,15 +871,33 @@ async fn a_dot_segment_path_parameter_is_refused_before_sending() {
 async fn every_request_names_the_wechatpay_key_and_a_call_can_override_it() {
     let server = MockServer::start(MockConfig::default()).await;
     server.on("POST", AUTHINFO, ok_reply());
-    client(&server).v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
-    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
+    client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .await
+        .unwrap();
+    assert_eq!(
+        server.last_request().header("wechatpay-serial"),
+        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
+    );
 
     // The newest platform certificate when no public key is configured.
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     server.on("POST", AUTHINFO, ok_reply());
     let legacy = certificate_client(&server);
-    legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
-    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
+    legacy
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .await
+        .unwrap();
+    assert_eq!(
+        server.last_request().header("wechatpay-serial"),
+        Some(keys::PLATFORM_CERT_SERIAL)
+    );
 
     // One call names another key; the next one is back to the default.
     legacy
@@ -985,10 +910,25 @@ async fn every_request_names_the_wechatpay_key_and_a_call_can_override_it() {
         .unwrap();
     let req = server.last_request();
     assert_eq!(req.header("wechatpay-serial"), Some("PUB_KEY_ID_OVERRIDE"));
-    assert_eq!(req.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("wechatpay-serial")).count(), 1);
+    assert_eq!(
+        req.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("wechatpay-serial"))
+            .count(),
+        1
+    );
     assert_well_signed(&req);
-    legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
-    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
+    legacy
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .await
+        .unwrap();
+    assert_eq!(
+        server.last_request().header("wechatpay-serial"),
+        Some(keys::PLATFORM_CERT_SERIAL)
+    );
 }
 
 /// `Request-ID` on success: `.with_meta()` answers with the typed body, status, headers and
@@ -998,23 +938,50 @@ async fn a_successful_call_can_answer_with_its_request_id() {
     let server = MockServer::start(MockConfig::default()).await;
     server.on("POST", AUTHINFO, ok_reply().header("Request-ID", "08F4A1B2C3-REQ"));
     let client = client(&server);
-    let answer = client.v3().offlineface().authinfo().post(&authinfo_request()).with_meta().await.unwrap();
+    let answer = client
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .with_meta()
+        .await
+        .unwrap();
     assert_eq!(answer.status, 200);
     assert_eq!(answer.request_id.as_deref(), Some("08F4A1B2C3-REQ"));
     assert_eq!(answer.body.authinfo.as_deref(), Some("AUTHINFO"));
     assert_eq!(answer.headers.get("content-type").unwrap(), "application/json");
     // A failed verification is still an error: the meta never comes with an untrusted body.
     server.on("POST", AUTHINFO, ok_reply().tamper(Tamper::WrongKey));
-    let e = client.v3().offlineface().authinfo().post(&authinfo_request()).with_meta().await.unwrap_err();
-    assert!(matches!(e, Error::Verification(VerificationError::BadSignature { .. })), "{e:?}");
+    let e = client
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .with_meta()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Verification(VerificationError::BadSignature { .. })),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn a_blocking_call_can_answer_with_its_request_id() {
     let server = MockServer::start_blocking(MockConfig::default());
     server.on("POST", AUTHINFO, ok_reply().header("Request-ID", "BLOCKING-REQ"));
-    let answer = client(&server).v3().offlineface().authinfo().post(&authinfo_request()).with_meta().blocking().unwrap();
-    assert_eq!((answer.status, answer.request_id.as_deref()), (200, Some("BLOCKING-REQ")));
+    let answer = client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .with_meta()
+        .blocking()
+        .unwrap();
+    assert_eq!(
+        (answer.status, answer.request_id.as_deref()),
+        (200, Some("BLOCKING-REQ"))
+    );
 }
 
 /// `202 Accepted` with `USERPAYING` (codepay: the user is entering the password) is the
@@ -1037,7 +1004,14 @@ async fn a_202_in_progress_is_its_own_answer() {
         codepay::PostRequestAmount::new(1),
         codepay::PostRequestSceneInfo::new(Default::default()),
     );
-    let e = client(&server).v3().pay().transactions().codepay().post(&request).await.unwrap_err();
+    let e = client(&server)
+        .v3()
+        .pay()
+        .transactions()
+        .codepay()
+        .post(&request)
+        .await
+        .unwrap_err();
     assert_eq!((e.status(), e.api_code()), (Some(202), Some("USERPAYING")), "{e:?}");
     assert!(!e.is_retryable(), "query the order instead of paying twice");
     // Verified first, like any 2xx: a forged 202 is a verification error.
@@ -1046,7 +1020,14 @@ async fn a_202_in_progress_is_its_own_answer() {
         "/v3/pay/transactions/codepay",
         Reply::json(202, json!({"code": "USERPAYING", "message": "x"})).tamper(Tamper::WrongKey),
     );
-    let e = client(&server).v3().pay().transactions().codepay().post(&request).await.unwrap_err();
+    let e = client(&server)
+        .v3()
+        .pay()
+        .transactions()
+        .codepay()
+        .post(&request)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Verification(_)), "{e:?}");
 }
 
@@ -1058,14 +1039,28 @@ async fn a_json_text_query_parameter_is_sent_as_its_json() {
     use wechatpay::runtime::JsonText;
     use wechatpay::v3::marketing::partnerships::{GetRequest, GetRequestPartner};
     let server = MockServer::start(MockConfig::default()).await;
-    server.on("GET", "/v3/marketing/partnerships", Reply::json(200, json!({"limit": 10, "offset": 0})));
+    server.on(
+        "GET",
+        "/v3/marketing/partnerships",
+        Reply::json(200, json!({"limit": 10, "offset": 0})),
+    );
     let partner = GetRequestPartner {
         type_: wechatpay::v3::marketing::models::RequestType::Appid,
         appid: Some("wx4e1916a585d1f4e9".into()),
         merchant_id: None,
     };
-    let request = GetRequest { partner: Some(JsonText(partner)), limit: Some(10), ..Default::default() };
-    let answer = client(&server).v3().marketing().partnerships().get(&request).await.unwrap();
+    let request = GetRequest {
+        partner: Some(JsonText(partner)),
+        limit: Some(10),
+        ..Default::default()
+    };
+    let answer = client(&server)
+        .v3()
+        .marketing()
+        .partnerships()
+        .get(&request)
+        .await
+        .unwrap();
     assert_eq!((answer.limit, answer.offset), (10, 0));
     let sent = server.last_request();
     assert_eq!(sent.auth, Ok(()));

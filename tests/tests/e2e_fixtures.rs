@@ -41,10 +41,24 @@ async fn hazardous_names_reach_the_right_urls() {
     client.v3().danger().delete_().post().await.expect("delete segment");
 
     // Siblings that collide after snake_case go to their own URLs.
-    server.on("GET", "/v3/danger/policy_periods", Reply::json(200, json!({"count": 7})));
-    let r = client.v3().danger().policy_periods_().get().await.expect("underscore sibling");
+    server.on(
+        "GET",
+        "/v3/danger/policy_periods",
+        Reply::json(200, json!({"count": 7})),
+    );
+    let r = client
+        .v3()
+        .danger()
+        .policy_periods_()
+        .get()
+        .await
+        .expect("underscore sibling");
     assert_eq!(r.count, 7);
-    server.on("GET", "/v3/danger/policy-periods/x%2Fy", Reply::json(200, json!({"periods": [1, 2]})));
+    server.on(
+        "GET",
+        "/v3/danger/policy-periods/x%2Fy",
+        Reply::json(200, json!({"periods": [1, 2]})),
+    );
     let r = client
         .v3()
         .danger()
@@ -195,7 +209,10 @@ async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
     // Struct literals through the alias names, as for any other type.
     let buyer = put::PutRequestBuyer {
         openid: "oid".into(),
-        address: Some(put::PutRequestBuyerAddress { city: None, lines: vec!["l1".into()] }),
+        address: Some(put::PutRequestBuyerAddress {
+            city: None,
+            lines: vec!["l1".into()],
+        }),
     };
     // Both operations' names are aliases of one neutral type in the group's `models`, and that
     // is the name `Debug` (and rustdoc) shows, never another operation's.
@@ -209,7 +226,10 @@ async fn a_shared_shape_has_a_neutral_name_and_works_like_its_own_type() {
         .orders()
         .out_order_no()
         .out_order_no("A1")
-        .put(&put::PutRequest { buyer, note: Some("n".into()) })
+        .put(&put::PutRequest {
+            buyer,
+            note: Some("n".into()),
+        })
         .await
         .expect("put");
     assert_eq!(

@@ -13,17 +13,12 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wechatpay_tests::keys;
-use wechatpay_tests::mock::{
-    auth, MockConfig, MockServer, Reply, ResponseKey, Tamper, UNKNOWN_SERIAL,
-};
+use wechatpay_tests::mock::{auth, MockConfig, MockServer, Reply, ResponseKey, Tamper, UNKNOWN_SERIAL};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 fn nonce() -> String {
@@ -109,10 +104,7 @@ async fn send_raw(
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    req.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
+    req.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
     stream.write_all(&bytes).await.unwrap();
@@ -125,10 +117,7 @@ async fn send_raw(
 }
 
 fn parse_response(raw: &[u8]) -> RawResponse {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
     let head = std::str::from_utf8(&raw[..split]).unwrap();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
@@ -142,19 +131,12 @@ fn parse_response(raw: &[u8]) -> RawResponse {
         })
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if let Some((_, len)) = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-    {
+    if let Some((_, len)) = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
         let len: usize = len.parse().unwrap();
         assert!(body.len() >= len, "body shorter than Content-Length");
         body.truncate(len);
     }
-    RawResponse {
-        status,
-        headers,
-        body,
-    }
+    RawResponse { status, headers, body }
 }
 
 /// `openssl dgst -sha256 -verify PUB -signature SIG MSG` — the independent cross-check.
@@ -215,8 +197,7 @@ fn platform_cert_pubkey(dir: &Path) -> std::path::PathBuf {
 fn response_message(resp: &RawResponse) -> Vec<u8> {
     let mut m = format!(
         "{}\n{}\n",
-        resp.header("Wechatpay-Timestamp")
-            .expect("Wechatpay-Timestamp"),
+        resp.header("Wechatpay-Timestamp").expect("Wechatpay-Timestamp"),
         resp.header("Wechatpay-Nonce").expect("Wechatpay-Nonce")
     )
     .into_bytes();
@@ -229,8 +210,7 @@ fn response_verifies_with(resp: &RawResponse, public_key_pem: &Path) -> bool {
     openssl_verify(
         public_key_pem,
         &response_message(resp),
-        resp.header("Wechatpay-Signature")
-            .expect("Wechatpay-Signature"),
+        resp.header("Wechatpay-Signature").expect("Wechatpay-Signature"),
     )
 }
 
@@ -242,21 +222,12 @@ fn authinfo_body() -> Vec<u8> {
 
 async fn authinfo_server() -> MockServer {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on(
-        "POST",
-        AUTHINFO,
-        Reply::json(200, json!({"authinfo": "AUTH-INFO-123"})),
-    );
+    server.on("POST", AUTHINFO, Reply::json(200, json!({"authinfo": "AUTH-INFO-123"})));
     server
 }
 
 fn assert_sign_error(resp: &RawResponse, reason_part: &str) {
-    assert_eq!(
-        resp.status,
-        401,
-        "{:?}",
-        String::from_utf8_lossy(&resp.body)
-    );
+    assert_eq!(resp.status, 401, "{:?}", String::from_utf8_lossy(&resp.body));
     let body = resp.json();
     assert_eq!(body["code"], "SIGN_ERROR");
     let message = body["message"].as_str().unwrap();
@@ -273,18 +244,10 @@ async fn good_request_gets_the_route_answer_signed_by_the_platform_key() {
     let headers = good_headers("POST", AUTHINFO, &body);
     let resp = send_raw(&server, "POST", AUTHINFO, &headers, &body).await;
 
-    assert_eq!(
-        resp.status,
-        200,
-        "{:?}",
-        String::from_utf8_lossy(&resp.body)
-    );
+    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
     assert_eq!(resp.body, br#"{"authinfo":"AUTH-INFO-123"}"#);
     assert_eq!(resp.header("Content-Type"), Some("application/json"));
-    assert_eq!(
-        resp.header("Wechatpay-Serial"),
-        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
-    );
+    assert_eq!(resp.header("Wechatpay-Serial"), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
     let ts: i64 = resp.header("Wechatpay-Timestamp").unwrap().parse().unwrap();
     assert!((now() - ts).abs() <= 5);
     let n = resp.header("Wechatpay-Nonce").unwrap();
@@ -339,12 +302,7 @@ async fn request_signed_by_the_openssl_cli_is_accepted() {
             &authorization(keys::MCHID, keys::MERCHANT_SERIAL, ts, &n, &sig),
         );
         let resp = send_raw(&server, "POST", AUTHINFO, &headers, &body).await;
-        assert_eq!(
-            resp.status,
-            200,
-            "{:?}",
-            String::from_utf8_lossy(&resp.body)
-        );
+        assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
     }
     // The hand signer (aws-lc-rs) and openssl agree: PKCS#1 v1.5 is deterministic.
     assert_eq!(
@@ -357,46 +315,19 @@ async fn request_signed_by_the_openssl_cli_is_accepted() {
 async fn get_with_encoded_path_and_query_is_verified_over_the_wire_target() {
     let server = MockServer::start(MockConfig::default()).await;
     let path = "/v3/pay/transactions/out-trade-no/a%20b%2Fc";
-    server.on(
-        "GET",
-        path,
-        Reply::json(200, json!({"trade_state": "SUCCESS"})),
-    );
+    server.on("GET", path, Reply::json(200, json!({"trade_state": "SUCCESS"})));
     server.on(
         "GET",
         &format!("{path}?mchid=1230000109"),
         Reply::json(200, json!({"trade_state": "EXACT"})),
     );
     let target = format!("{path}?mchid=1230000109");
-    let resp = send_raw(
-        &server,
-        "GET",
-        &target,
-        &good_headers("GET", &target, b""),
-        b"",
-    )
-    .await;
-    assert_eq!(
-        resp.status,
-        200,
-        "{:?}",
-        String::from_utf8_lossy(&resp.body)
-    );
+    let resp = send_raw(&server, "GET", &target, &good_headers("GET", &target, b""), b"").await;
+    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
     assert_eq!(resp.json()["trade_state"], "EXACT", "exact target wins");
     let other = format!("{path}?mchid=1");
-    let resp = send_raw(
-        &server,
-        "GET",
-        &other,
-        &good_headers("GET", &other, b""),
-        b"",
-    )
-    .await;
-    assert_eq!(
-        resp.json()["trade_state"],
-        "SUCCESS",
-        "bare path matches any query"
-    );
+    let resp = send_raw(&server, "GET", &other, &good_headers("GET", &other, b""), b"").await;
+    assert_eq!(resp.json()["trade_state"], "SUCCESS", "bare path matches any query");
 
     let rec = server.requests();
     assert_eq!(rec[0].target, target);
@@ -405,14 +336,7 @@ async fn get_with_encoded_path_and_query_is_verified_over_the_wire_target() {
 
     // Signing the decoded path instead of the wire target fails.
     let decoded = "/v3/pay/transactions/out-trade-no/a b/c?mchid=1230000109";
-    let resp = send_raw(
-        &server,
-        "GET",
-        &target,
-        &good_headers("GET", decoded, b""),
-        b"",
-    )
-    .await;
+    let resp = send_raw(&server, "GET", &target, &good_headers("GET", decoded, b""), b"").await;
     assert_sign_error(&resp, "does not verify");
 }
 
@@ -460,15 +384,8 @@ async fn bad_signatures_get_401_sign_error() {
         "Authorization",
         &authorization(keys::MCHID, keys::MERCHANT_SERIAL, now(), &nonce(), "@@@"),
     );
-    assert_sign_error(
-        &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
-        "base64",
-    );
-    assert_eq!(
-        server.hits("POST", AUTHINFO),
-        0,
-        "no bad request reached the route"
-    );
+    assert_sign_error(&send_raw(&server, "POST", AUTHINFO, &headers, &body).await, "base64");
+    assert_eq!(server.hits("POST", AUTHINFO), 0, "no bad request reached the route");
     assert_eq!(server.requests().len(), 4);
     assert!(server.requests().iter().all(|r| r.auth.is_err()));
 }
@@ -477,13 +394,7 @@ async fn bad_signatures_get_401_sign_error() {
 async fn timestamp_window_is_300_seconds() {
     let server = authinfo_server().await;
     let body = authinfo_body();
-    for (offset, ok) in [
-        (-301, false),
-        (301, false),
-        (-400, false),
-        (-290, true),
-        (290, true),
-    ] {
+    for (offset, ok) in [(-301, false), (301, false), (-400, false), (-290, true), (290, true)] {
         let ts = now() + offset;
         let n = nonce();
         let sig = sign_by_hand("POST", AUTHINFO, ts, &n, &body);
@@ -508,16 +419,8 @@ async fn wrong_mchid_or_serial_gets_401() {
     let body = authinfo_body();
     for (mchid, serial, reason) in [
         ("1900000002", keys::MERCHANT_SERIAL, "mchid"),
-        (
-            keys::MCHID,
-            "5157F09EFDC096DE15EBE81A47057A7232F1B8E2",
-            "serial_no",
-        ),
-        (
-            keys::MCHID,
-            &keys::MERCHANT_SERIAL.to_ascii_lowercase(),
-            "serial_no",
-        ),
+        (keys::MCHID, "5157F09EFDC096DE15EBE81A47057A7232F1B8E2", "serial_no"),
+        (keys::MCHID, &keys::MERCHANT_SERIAL.to_ascii_lowercase(), "serial_no"),
     ] {
         let ts = now();
         let n = nonce();
@@ -528,10 +431,7 @@ async fn wrong_mchid_or_serial_gets_401() {
             "Authorization",
             &authorization(mchid, serial, ts, &n, &sig),
         );
-        assert_sign_error(
-            &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
-            reason,
-        );
+        assert_sign_error(&send_raw(&server, "POST", AUTHINFO, &headers, &body).await, reason);
     }
 }
 
@@ -547,26 +447,15 @@ async fn missing_headers_get_401() {
     ] {
         let mut headers = good_headers("POST", AUTHINFO, &body);
         remove_header(&mut headers, header);
-        assert_sign_error(
-            &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
-            reason,
-        );
+        assert_sign_error(&send_raw(&server, "POST", AUTHINFO, &headers, &body).await, reason);
     }
     let mut headers = good_headers("POST", AUTHINFO, &body);
     set_header(&mut headers, "Accept", "text/html");
-    assert_sign_error(
-        &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
-        "Accept",
-    );
+    assert_sign_error(&send_raw(&server, "POST", AUTHINFO, &headers, &body).await, "Accept");
     // A list naming application/json is fine.
     let mut headers = good_headers("POST", AUTHINFO, &body);
     set_header(&mut headers, "Accept", "text/html, application/json;q=0.9");
-    assert_eq!(
-        send_raw(&server, "POST", AUTHINFO, &headers, &body)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status, 200);
 }
 
 #[tokio::test]
@@ -622,10 +511,7 @@ async fn malformed_authorization_headers_get_401() {
     for (header, reason) in cases {
         let mut headers = good_headers("POST", AUTHINFO, &body);
         set_header(&mut headers, "Authorization", &header);
-        assert_sign_error(
-            &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
-            reason,
-        );
+        assert_sign_error(&send_raw(&server, "POST", AUTHINFO, &headers, &body).await, reason);
     }
     // Field order is free; the well-formed header in another order is accepted.
     let mut headers = good_headers("POST", AUTHINFO, &body);
@@ -634,12 +520,7 @@ async fn malformed_authorization_headers_get_401() {
         "Authorization",
         &format!("WECHATPAY2-SHA256-RSA2048 signature=\"{sig}\",nonce_str=\"{good_nonce}\",timestamp=\"{ts}\",serial_no=\"{s}\",mchid=\"{m}\""),
     );
-    assert_eq!(
-        send_raw(&server, "POST", AUTHINFO, &headers, &body)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status, 200);
 }
 
 #[tokio::test]
@@ -647,12 +528,7 @@ async fn reused_nonce_gets_401() {
     let server = authinfo_server().await;
     let body = authinfo_body();
     let headers = good_headers("POST", AUTHINFO, &body);
-    assert_eq!(
-        send_raw(&server, "POST", AUTHINFO, &headers, &body)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(send_raw(&server, "POST", AUTHINFO, &headers, &body).await.status, 200);
     assert_sign_error(
         &send_raw(&server, "POST", AUTHINFO, &headers, &body).await,
         "already used",
@@ -663,26 +539,12 @@ async fn reused_nonce_gets_401() {
 async fn unregistered_route_is_404_resource_not_exists() {
     let server = authinfo_server().await;
     let target = "/v3/nothing/here";
-    let resp = send_raw(
-        &server,
-        "GET",
-        target,
-        &good_headers("GET", target, b""),
-        b"",
-    )
-    .await;
+    let resp = send_raw(&server, "GET", target, &good_headers("GET", target, b""), b"").await;
     assert_eq!(resp.status, 404);
     assert_eq!(resp.json()["code"], "RESOURCE_NOT_EXISTS");
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
     // Same path, other method.
-    let resp = send_raw(
-        &server,
-        "GET",
-        AUTHINFO,
-        &good_headers("GET", AUTHINFO, b""),
-        b"",
-    )
-    .await;
+    let resp = send_raw(&server, "GET", AUTHINFO, &good_headers("GET", AUTHINFO, b""), b"").await;
     assert_eq!(resp.status, 404);
 }
 
@@ -692,14 +554,7 @@ async fn no_content_is_signed_over_the_empty_body() {
     let target = "/v3/pay/transactions/out-trade-no/X/close";
     server.on("POST", target, Reply::no_content());
     let body = br#"{"mchid":"1230000109"}"#;
-    let resp = send_raw(
-        &server,
-        "POST",
-        target,
-        &good_headers("POST", target, body),
-        body,
-    )
-    .await;
+    let resp = send_raw(&server, "POST", target, &good_headers("POST", target, body), body).await;
     assert_eq!(resp.status, 204);
     assert!(resp.body.is_empty());
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
@@ -719,14 +574,7 @@ async fn error_reply_keeps_code_message_and_request_id() {
         .header("Request-ID", "08F1C4A2B3D4E5F6-TEST"),
     );
     let body = br#"{"amount":{"total":0}}"#;
-    let resp = send_raw(
-        &server,
-        "POST",
-        target,
-        &good_headers("POST", target, body),
-        body,
-    )
-    .await;
+    let resp = send_raw(&server, "POST", target, &good_headers("POST", target, body), body).await;
     assert_eq!(resp.status, 400);
     assert_eq!(resp.json()["code"], "PARAM_ERROR");
     assert_eq!(resp.json()["message"], "参数错误");
@@ -753,22 +601,10 @@ async fn tampering_knobs_break_exactly_what_they_say() {
         ("/t/past", ok().tamper(Tamper::stale_past())),
         ("/t/future", ok().tamper(Tamper::stale_future())),
         ("/t/serial", ok().tamper(Tamper::UnknownSerial)),
-        (
-            "/t/omit-sig",
-            ok().tamper(Tamper::omit("Wechatpay-Signature")),
-        ),
-        (
-            "/t/omit-ts",
-            ok().tamper(Tamper::omit("Wechatpay-Timestamp")),
-        ),
-        (
-            "/t/omit-nonce",
-            ok().tamper(Tamper::omit("Wechatpay-Nonce")),
-        ),
-        (
-            "/t/omit-serial",
-            ok().tamper(Tamper::omit("Wechatpay-Serial")),
-        ),
+        ("/t/omit-sig", ok().tamper(Tamper::omit("Wechatpay-Signature"))),
+        ("/t/omit-ts", ok().tamper(Tamper::omit("Wechatpay-Timestamp"))),
+        ("/t/omit-nonce", ok().tamper(Tamper::omit("Wechatpay-Nonce"))),
+        ("/t/omit-serial", ok().tamper(Tamper::omit("Wechatpay-Serial"))),
         ("/t/omit-rid", ok().tamper(Tamper::omit("Request-ID"))),
         ("/t/unsigned", ok().tamper(Tamper::Unsigned)),
         ("/t/wrong-key", ok().tamper(Tamper::WrongKey)),
@@ -813,10 +649,7 @@ async fn tampering_knobs_break_exactly_what_they_say() {
         (&omit_serial, "Wechatpay-Serial"),
         (&omit_rid, "Request-ID"),
     ] {
-        assert!(
-            resp.header(missing).is_none(),
-            "{missing} should be missing"
-        );
+        assert!(resp.header(missing).is_none(), "{missing} should be missing");
         for other in [
             "Wechatpay-Signature",
             "Wechatpay-Timestamp",
@@ -841,13 +674,8 @@ async fn tampering_knobs_break_exactly_what_they_say() {
     assert_eq!(unsigned.status, 200);
 
     assert!(!response_verifies_with(&wrong_key, &pubkey));
-    assert!(response_verifies_with(
-        &wrong_key,
-        &keys::merchant_pub_path()
-    ));
-    assert!(B64
-        .decode(garbage.header("Wechatpay-Signature").unwrap())
-        .is_err());
+    assert!(response_verifies_with(&wrong_key, &keys::merchant_pub_path()));
+    assert!(B64.decode(garbage.header("Wechatpay-Signature").unwrap()).is_err());
 }
 
 #[tokio::test]
@@ -862,35 +690,15 @@ async fn certificate_mode_signs_with_the_platform_certificate_key() {
     let dir = tempfile::tempdir().unwrap();
     let cert_pub = platform_cert_pubkey(dir.path());
 
-    let resp = send_raw(
-        &server,
-        "GET",
-        "/v3/x",
-        &good_headers("GET", "/v3/x", b""),
-        b"",
-    )
-    .await;
+    let resp = send_raw(&server, "GET", "/v3/x", &good_headers("GET", "/v3/x", b""), b"").await;
     assert_eq!(resp.status, 200);
-    assert_eq!(
-        resp.header("Wechatpay-Serial"),
-        Some(keys::PLATFORM_CERT_SERIAL)
-    );
+    assert_eq!(resp.header("Wechatpay-Serial"), Some(keys::PLATFORM_CERT_SERIAL));
     assert!(response_verifies_with(&resp, &cert_pub));
     assert!(!response_verifies_with(&resp, &keys::wechatpay_pub_path()));
 
     // A route can be signed by the other key (a merchant migrating between the two).
-    let resp = send_raw(
-        &server,
-        "GET",
-        "/v3/y",
-        &good_headers("GET", "/v3/y", b""),
-        b"",
-    )
-    .await;
-    assert_eq!(
-        resp.header("Wechatpay-Serial"),
-        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
-    );
+    let resp = send_raw(&server, "GET", "/v3/y", &good_headers("GET", "/v3/y", b""), b"").await;
+    assert_eq!(resp.header("Wechatpay-Serial"), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
     assert!(response_verifies_with(&resp, &keys::wechatpay_pub_path()));
 
     // The certificate's serial is the one in keys.rs.
@@ -919,15 +727,9 @@ async fn sequence_routes_and_sign_over_override() {
     let mut statuses = Vec::new();
     for _ in 0..3 {
         statuses.push(
-            send_raw(
-                &server,
-                "GET",
-                "/v3/seq",
-                &good_headers("GET", "/v3/seq", b""),
-                b"",
-            )
-            .await
-            .status,
+            send_raw(&server, "GET", "/v3/seq", &good_headers("GET", "/v3/seq", b""), b"")
+                .await
+                .status,
         );
     }
     assert_eq!(statuses, [500, 200, 200]);
@@ -970,7 +772,12 @@ async fn multipart_upload_is_verified_over_the_meta_part() {
     let meta = br#"{"filename":"a.png","sha256":"abc"}"#;
     let boundary = "XBOUNDARYX";
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"meta\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     body.extend_from_slice(meta);
     body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
     body.extend_from_slice(b"\x89PNG\r\n\x1a\nDATA");
@@ -980,12 +787,7 @@ async fn multipart_upload_is_verified_over_the_meta_part() {
     let mut headers = good_headers("POST", target, meta);
     set_header(&mut headers, "Content-Type", &ct);
     let resp = send_raw(&server, "POST", target, &headers, &body).await;
-    assert_eq!(
-        resp.status,
-        200,
-        "{:?}",
-        String::from_utf8_lossy(&resp.body)
-    );
+    assert_eq!(resp.status, 200, "{:?}", String::from_utf8_lossy(&resp.body));
 
     // Signing the whole multipart body is wrong.
     let mut headers = good_headers("POST", target, &body);

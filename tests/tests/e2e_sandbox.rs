@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use reqwest::header::HeaderMap;
 use wechatpay::runtime::{Method, ResponseSignature, Upload};
 use wechatpay::{ApiV3Key, Client};
 use wechatpay_codegen::ir::{ResponseKind, Signature};
@@ -99,7 +99,10 @@ async fn every_operation_of_the_spec_is_answered_with_a_signed_schema_valid_resp
         match &op.op.response {
             ResponseKind::Json(_) => {
                 let report = schema::check_response(spec, op, &body, Mode::Exact);
-                assert!(report.errors.is_empty() && report.warnings.is_empty(), "{name}: {report:?}");
+                assert!(
+                    report.errors.is_empty() && report.warnings.is_empty(),
+                    "{name}: {report:?}"
+                );
                 assert!(body.is_object() || body.is_array(), "{name}: {body}");
             }
             ResponseKind::Empty => assert!(body.is_null(), "{name}: {body}"),
@@ -137,7 +140,9 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .transactions()
         .out_trade_no()
         .out_trade_no("T 1/2")
-        .get(&by_out_trade_no::GetRequest { mchid: keys::MCHID.into() })
+        .get(&by_out_trade_no::GetRequest {
+            mchid: keys::MCHID.into(),
+        })
         .await
         .unwrap();
     assert!(!tx.out_trade_no.is_empty());
@@ -152,7 +157,9 @@ async fn typed_operations_decode_the_sandbox_answers() {
         .out_trade_no()
         .out_trade_no("T1")
         .close()
-        .post(&by_out_trade_no::close::PostRequest { mchid: keys::MCHID.into() })
+        .post(&by_out_trade_no::close::PostRequest {
+            mchid: keys::MCHID.into(),
+        })
         .await
         .unwrap();
     assert_eq!(sandbox.server().requests().len(), 3);
@@ -200,7 +207,11 @@ async fn bad_signatures_unknown_paths_and_invalid_requests_are_refused() {
         .send_json::<Value>()
         .await
         .unwrap_err();
-    assert_eq!((e.status(), e.api_code()), (Some(404), Some("RESOURCE_NOT_EXISTS")), "{e}");
+    assert_eq!(
+        (e.status(), e.api_code()),
+        (Some(404), Some("RESOURCE_NOT_EXISTS")),
+        "{e}"
+    );
     let e = client
         .chain("v3/offlineface/authinfo")
         .request(Method::GET)
@@ -236,7 +247,10 @@ async fn the_certificates_it_serves_decrypt_with_the_apiv3_key() {
     let certificates = client.refresh_platform_certificates().await.unwrap();
     assert_eq!(certificates.len(), 1);
     assert_eq!(certificates[0].serial, keys::PLATFORM_CERT_SERIAL);
-    assert_eq!(certificates[0].pem.replace('\r', "").trim(), keys::PLATFORM_CERT_PEM.trim());
+    assert_eq!(
+        certificates[0].pem.replace('\r', "").trim(),
+        keys::PLATFORM_CERT_PEM.trim()
+    );
 }
 
 /// A one-shot HTTP/1.1 server: accepts one request, answers `status`, returns the headers and
@@ -305,7 +319,10 @@ async fn notifications_it_sends_verify_and_decrypt_with_the_client() {
         let plain: Value = serde_json::from_slice(&plain).unwrap();
         assert_eq!(plain, notification.plaintext);
         assert_eq!(plain["mchid"], keys::MCHID);
-        let plain2 = parsed.resource.decrypt(&ApiV3Key::new(keys::APIV3_KEY).unwrap()).unwrap();
+        let plain2 = parsed
+            .resource
+            .decrypt(&ApiV3Key::new(keys::APIV3_KEY).unwrap())
+            .unwrap();
         assert_eq!(serde_json::from_slice::<Value>(&plain2).unwrap(), plain);
 
         // One flipped byte of the body fails verification.
@@ -318,10 +335,10 @@ async fn notifications_it_sends_verify_and_decrypt_with_the_client() {
     let n = sandbox.notification("TRANSACTION.SUCCESS", None).unwrap();
     assert_eq!(n.plaintext["trade_state"], "SUCCESS");
     // A resource given by the caller is carried as is.
-    let n = sandbox.notification("TRANSACTION.SUCCESS", Some(json!({"out_trade_no": "X"}))).unwrap();
-    let parsed = client
-        .parse_notification(&headers_of(&n), &n.body)
+    let n = sandbox
+        .notification("TRANSACTION.SUCCESS", Some(json!({"out_trade_no": "X"})))
         .unwrap();
+    let parsed = client.parse_notification(&headers_of(&n), &n.body).unwrap();
     let plain: Value = serde_json::from_slice(&client.decrypt_resource(&parsed.resource).unwrap()).unwrap();
     assert_eq!(plain, json!({"out_trade_no": "X"}));
 }

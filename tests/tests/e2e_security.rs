@@ -48,7 +48,12 @@ fn oaep_decrypt(private_pem: &str, ciphertext_b64: &str) -> String {
     let key = OaepPrivateDecryptingKey::new(PrivateDecryptingKey::from_pkcs8(&der).unwrap()).unwrap();
     let mut out = vec![0u8; key.min_output_size()];
     let plain = key
-        .decrypt(&OAEP_SHA1_MGF1SHA1, &B64.decode(ciphertext_b64).unwrap(), &mut out, None)
+        .decrypt(
+            &OAEP_SHA1_MGF1SHA1,
+            &B64.decode(ciphertext_b64).unwrap(),
+            &mut out,
+            None,
+        )
         .expect("RSA-OAEP SHA-1 decryption");
     String::from_utf8(plain.to_vec()).unwrap()
 }
@@ -62,10 +67,21 @@ fn openssl_oaep_decrypt(private_key_path: &std::path::Path, ciphertext_b64: &str
         .arg(private_key_path)
         .arg("-in")
         .arg(&input)
-        .args(["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1", "-pkeyopt", "rsa_mgf1_md:sha1"])
+        .args([
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha1",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha1",
+        ])
         .output()
         .expect("the openssl CLI is required by the tests");
-    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -109,11 +125,19 @@ fn certificates_list(apiv3_key: &str, certificates: &[(&str, &str)]) -> serde_js
 }
 
 fn certificates_reply() -> Reply {
-    Reply::json(200, certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_PEM))
+    Reply::json(
+        200,
+        certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_PEM),
+    )
 }
 
 async fn get_tx(client: &Client) -> Result<serde_json::Value, Error> {
-    client.chain(TX).request(Method::GET).query("mchid", keys::MCHID).send_json().await
+    client
+        .chain(TX)
+        .request(Method::GET)
+        .query("mchid", keys::MCHID)
+        .send_json()
+        .await
 }
 
 fn pem_der(pem: &str) -> Vec<u8> {
@@ -125,7 +149,11 @@ fn pem_der(pem: &str) -> Vec<u8> {
 #[tokio::test]
 async fn sensitive_fields_are_encrypted_and_the_request_names_the_key() {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on("POST", APPLYMENT, Reply::json(200, json!({"applyment_id": 2000002124775691u64})));
+    server.on(
+        "POST",
+        APPLYMENT,
+        Reply::json(200, json!({"applyment_id": 2000002124775691u64})),
+    );
     let client = public_key_client(&server);
     // A typed body (fields serialised in declaration order, not sorted).
     #[derive(serde::Serialize)]
@@ -149,11 +177,24 @@ async fn sensitive_fields_are_encrypted_and_the_request_names_the_key() {
     }
     let body = Applyment {
         business_code: "1900013511_10000",
-        contact_info: Contact { contact_name: "张三".into(), mobile_phone: "13800138000".into(), contact_email: None },
+        contact_info: Contact {
+            contact_name: "张三".into(),
+            mobile_phone: "13800138000".into(),
+            contact_email: None,
+        },
         ubo_info_list: vec![
-            Ubo { ubo_id_doc_name: Some("李四".into()), ubo_id_doc_type: "IDENTIFICATION_TYPE_IDCARD" },
-            Ubo { ubo_id_doc_name: Some("王五".into()), ubo_id_doc_type: "IDENTIFICATION_TYPE_IDCARD" },
-            Ubo { ubo_id_doc_name: None, ubo_id_doc_type: "IDENTIFICATION_TYPE_PASSPORT" },
+            Ubo {
+                ubo_id_doc_name: Some("李四".into()),
+                ubo_id_doc_type: "IDENTIFICATION_TYPE_IDCARD",
+            },
+            Ubo {
+                ubo_id_doc_name: Some("王五".into()),
+                ubo_id_doc_type: "IDENTIFICATION_TYPE_IDCARD",
+            },
+            Ubo {
+                ubo_id_doc_name: None,
+                ubo_id_doc_type: "IDENTIFICATION_TYPE_PASSPORT",
+            },
         ],
         amount: 100,
     };
@@ -182,32 +223,65 @@ async fn sensitive_fields_are_encrypted_and_the_request_names_the_key() {
     assert_ne!(name, "张三");
     assert_eq!(B64.decode(name).unwrap().len(), 256);
     assert_eq!(oaep_decrypt(wechatpay_key, name), "张三");
-    assert_eq!(openssl_oaep_decrypt(&keys::wechatpay_key_path(), name), "张三".as_bytes(), "openssl agrees");
-    assert_eq!(oaep_decrypt(wechatpay_key, sent["contact_info"]["mobile_phone"].as_str().unwrap()), "13800138000");
-    assert_eq!(oaep_decrypt(wechatpay_key, sent["ubo_info_list"][0]["ubo_id_doc_name"].as_str().unwrap()), "李四");
-    assert_eq!(oaep_decrypt(wechatpay_key, sent["ubo_info_list"][1]["ubo_id_doc_name"].as_str().unwrap()), "王五");
+    assert_eq!(
+        openssl_oaep_decrypt(&keys::wechatpay_key_path(), name),
+        "张三".as_bytes(),
+        "openssl agrees"
+    );
+    assert_eq!(
+        oaep_decrypt(wechatpay_key, sent["contact_info"]["mobile_phone"].as_str().unwrap()),
+        "13800138000"
+    );
+    assert_eq!(
+        oaep_decrypt(
+            wechatpay_key,
+            sent["ubo_info_list"][0]["ubo_id_doc_name"].as_str().unwrap()
+        ),
+        "李四"
+    );
+    assert_eq!(
+        oaep_decrypt(
+            wechatpay_key,
+            sent["ubo_info_list"][1]["ubo_id_doc_name"].as_str().unwrap()
+        ),
+        "王五"
+    );
     // Untouched: null, absent, non-sensitive fields.
     assert_eq!(sent["contact_info"]["contact_email"], serde_json::Value::Null);
     assert!(sent.get("bank_account_info").is_none());
     assert!(sent["ubo_info_list"][2].get("ubo_id_doc_name").is_none());
-    assert_eq!(sent["ubo_info_list"][0]["ubo_id_doc_type"], "IDENTIFICATION_TYPE_IDCARD");
+    assert_eq!(
+        sent["ubo_info_list"][0]["ubo_id_doc_type"],
+        "IDENTIFICATION_TYPE_IDCARD"
+    );
     assert_eq!(sent["business_code"], "1900013511_10000");
     assert_eq!(sent["amount"], 100);
     // The body keeps the order it was serialised in (serde_json's map would sort it).
     let text = req.body_str();
-    let order: Vec<usize> = ["\"business_code\"", "\"contact_info\"", "\"ubo_info_list\"", "\"amount\""]
-        .iter()
-        .map(|k| text.find(k).unwrap())
-        .collect();
+    let order: Vec<usize> = [
+        "\"business_code\"",
+        "\"contact_info\"",
+        "\"ubo_info_list\"",
+        "\"amount\"",
+    ]
+    .iter()
+    .map(|k| text.find(k).unwrap())
+    .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
-    assert!(text.find("\"contact_email\"").unwrap() > text.find("\"mobile_phone\"").unwrap(), "{text}");
+    assert!(
+        text.find("\"contact_email\"").unwrap() > text.find("\"mobile_phone\"").unwrap(),
+        "{text}"
+    );
 }
 
 #[tokio::test]
 async fn sensitive_fields_in_certificate_mode_use_the_platform_certificate() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     server.on("POST", APPLYMENT, Reply::json(200, json!({})));
-    let client = base(&server).platform_certificate_pem(keys::PLATFORM_CERT_PEM).build().unwrap();
+    let client = base(&server)
+        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
+        .build()
+        .unwrap();
     let _: serde_json::Value = client
         .chain(APPLYMENT)
         .request(Method::POST)
@@ -220,7 +294,10 @@ async fn sensitive_fields_in_certificate_mode_use_the_platform_certificate() {
     assert_eq!(req.header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
     let ct = req.body_json()["id_card_name"].as_str().unwrap().to_owned();
     assert_eq!(oaep_decrypt(keys::PLATFORM_CERT_KEY_PEM, &ct), "张三");
-    assert_eq!(openssl_oaep_decrypt(&keys::platform_cert_key_path(), &ct), "张三".as_bytes());
+    assert_eq!(
+        openssl_oaep_decrypt(&keys::platform_cert_key_path(), &ct),
+        "张三".as_bytes()
+    );
 }
 
 #[tokio::test]
@@ -281,7 +358,14 @@ async fn encrypted_response_fields_are_decrypted_with_the_merchant_key() {
         .arg(keys::merchant_pub_path())
         .arg("-in")
         .arg(&input)
-        .args(["-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha1", "-pkeyopt", "rsa_mgf1_md:sha1"])
+        .args([
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha1",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha1",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -289,10 +373,18 @@ async fn encrypted_response_fields_are_decrypted_with_the_merchant_key() {
     server.on("GET", TX, Reply::json(200, json!({"account_number": encrypted})));
     let client = public_key_client(&server);
     let tx = get_tx(&client).await.unwrap();
-    assert_eq!(client.decrypt_sensitive(tx["account_number"].as_str().unwrap()).unwrap(), "6225880137000000");
+    assert_eq!(
+        client
+            .decrypt_sensitive(tx["account_number"].as_str().unwrap())
+            .unwrap(),
+        "6225880137000000"
+    );
     // Encrypted to another key (the WeChat Pay one): not for us.
     let other = client.encrypt_sensitive_value("6225880137000000").unwrap();
-    assert!(matches!(client.decrypt_sensitive(&other.ciphertext), Err(Error::Decrypt(_))));
+    assert!(matches!(
+        client.decrypt_sensitive(&other.ciphertext),
+        Err(Error::Decrypt(_))
+    ));
 }
 
 // ------------------------------------------------------------------ platform certificates
@@ -315,16 +407,30 @@ async fn certificate_download_bootstraps_legacy_mode() {
     assert_eq!(downloaded.len(), 1);
     assert_eq!(downloaded[0].serial, keys::PLATFORM_CERT_SERIAL);
     assert_eq!(downloaded[0].not_before, 1_577_836_800);
-    assert_eq!(pem_der(&downloaded[0].pem), pem_der(keys::PLATFORM_CERT_PEM), "the decrypted certificate");
+    assert_eq!(
+        pem_der(&downloaded[0].pem),
+        pem_der(keys::PLATFORM_CERT_PEM),
+        "the decrypted certificate"
+    );
 
-    let req = server.requests().into_iter().find(|r| r.path() == CERTIFICATES).unwrap();
-    assert_eq!((req.method.as_str(), req.auth.clone(), req.body.is_empty()), ("GET", Ok(()), true));
+    let req = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == CERTIFICATES)
+        .unwrap();
+    assert_eq!(
+        (req.method.as_str(), req.auth.clone(), req.body.is_empty()),
+        ("GET", Ok(()), true)
+    );
 
     // Every clone shares the store: the clone made before the download verifies now.
     assert_eq!(get_tx(&clone).await.unwrap()["trade_state"], "SUCCESS");
     assert_eq!(clone.platform_certificates(), downloaded);
     // Sensitive fields now go to the certificate.
-    assert_eq!(client.sensitive_key_serial().as_deref(), Some(keys::PLATFORM_CERT_SERIAL));
+    assert_eq!(
+        client.sensitive_key_serial().as_deref(),
+        Some(keys::PLATFORM_CERT_SERIAL)
+    );
     // A second download replaces nothing and keeps one entry per serial.
     client.refresh_platform_certificates().await.unwrap();
     assert_eq!(client.platform_certificates().len(), 1);
@@ -335,30 +441,58 @@ async fn public_key_and_certificates_at_once() {
     let server = MockServer::start(MockConfig::public_key_mode()).await;
     // The list is signed with a key the client already trusts (the request names the public
     // key in Wechatpay-Serial); one signed only by a certificate it carries is refused.
-    server.on("GET", CERTIFICATES, certificates_reply().signed_by(ResponseKey::platform_certificate()));
+    server.on(
+        "GET",
+        CERTIFICATES,
+        certificates_reply().signed_by(ResponseKey::platform_certificate()),
+    );
     server.on("GET", TX, Reply::json(200, json!({"k": "public key"})));
-    server.on("GET", "/v3/refund/domestic/refunds/R1", Reply::json(200, json!({"k": "cert"})).signed_by(ResponseKey::platform_certificate()));
+    server.on(
+        "GET",
+        "/v3/refund/domestic/refunds/R1",
+        Reply::json(200, json!({"k": "cert"})).signed_by(ResponseKey::platform_certificate()),
+    );
     let client = base(&server)
         .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
         .platform_certificates_download()
         .build()
         .unwrap();
     let refund = || async {
-        client.chain("/v3/refund/domestic/refunds/R1").request(Method::GET).send_json::<serde_json::Value>().await
+        client
+            .chain("/v3/refund/domestic/refunds/R1")
+            .request(Method::GET)
+            .send_json::<serde_json::Value>()
+            .await
     };
-    assert!(matches!(refund().await, Err(Error::Verification(VerificationError::UnknownSerial(_)))));
+    assert!(matches!(
+        refund().await,
+        Err(Error::Verification(VerificationError::UnknownSerial(_)))
+    ));
     let e = client.refresh_platform_certificates().await.unwrap_err();
-    assert!(matches!(e, Error::Verification(VerificationError::UnknownSerial(_))), "{e:?}");
-    assert!(client.platform_certificates().is_empty(), "nothing is trusted from that answer");
+    assert!(
+        matches!(e, Error::Verification(VerificationError::UnknownSerial(_))),
+        "{e:?}"
+    );
+    assert!(
+        client.platform_certificates().is_empty(),
+        "nothing is trusted from that answer"
+    );
     server.on("GET", CERTIFICATES, certificates_reply());
     client.refresh_platform_certificates().await.unwrap();
     assert_eq!(get_tx(&client).await.unwrap()["k"], "public key");
     assert_eq!(refund().await.unwrap()["k"], "cert");
     // The public key stays the one sensitive fields are encrypted with.
-    assert_eq!(client.sensitive_key_serial().as_deref(), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
+    assert_eq!(
+        client.sensitive_key_serial().as_deref(),
+        Some(keys::WECHATPAY_PUBLIC_KEY_ID)
+    );
 
     // Once a certificate is trusted, a list signed with it is accepted too.
-    server.on("GET", CERTIFICATES, certificates_reply().signed_by(ResponseKey::platform_certificate()));
+    server.on(
+        "GET",
+        CERTIFICATES,
+        certificates_reply().signed_by(ResponseKey::platform_certificate()),
+    );
     client.refresh_platform_certificates().await.unwrap();
 }
 
@@ -366,11 +500,19 @@ async fn public_key_and_certificates_at_once() {
 async fn public_key_mode_needs_no_certificates() {
     // Merchants without platform certificates: /v3/certificates answers 404, nothing else cares.
     let server = MockServer::start(MockConfig::public_key_mode()).await;
-    server.on("GET", CERTIFICATES, Reply::error(404, "RESOURCE_NOT_EXISTS", "无可用的平台证书"));
+    server.on(
+        "GET",
+        CERTIFICATES,
+        Reply::error(404, "RESOURCE_NOT_EXISTS", "无可用的平台证书"),
+    );
     server.on("GET", TX, Reply::json(200, json!({})));
     let client = public_key_client(&server);
     get_tx(&client).await.unwrap();
-    assert_eq!(server.hits("GET", CERTIFICATES), 0, "nothing downloads certificates by itself");
+    assert_eq!(
+        server.hits("GET", CERTIFICATES),
+        0,
+        "nothing downloads certificates by itself"
+    );
     match client.refresh_platform_certificates().await {
         Err(e @ Error::Api { .. }) => assert_eq!((e.status(), e.api_code()), (Some(404), Some("RESOURCE_NOT_EXISTS"))),
         other => panic!("{other:?}"),
@@ -397,13 +539,23 @@ async fn certificate_download_failures_leave_the_store_unchanged() {
     };
 
     // Encrypted with another APIv3 key: GCM authentication fails.
-    let other_key = Reply::json(200, certificates_body("ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE", keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_PEM));
+    let other_key = Reply::json(
+        200,
+        certificates_body(
+            "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE",
+            keys::PLATFORM_CERT_SERIAL,
+            keys::PLATFORM_CERT_PEM,
+        ),
+    );
     assert!(matches!(expect(other_key).await, Err(Error::Decrypt(m)) if m.contains("authentication failed")));
     // Body changed after signing.
     let mut changed = certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_PEM);
     changed["data"][0]["effective_time"] = json!("2021-01-01T08:00:00+08:00");
     let tampered = certificates_reply().tamper(Tamper::BodyAfterSigning(serde_json::to_vec(&changed).unwrap()));
-    assert!(matches!(expect(tampered).await, Err(Error::Verification(VerificationError::BadSignature { .. }))));
+    assert!(matches!(
+        expect(tampered).await,
+        Err(Error::Verification(VerificationError::BadSignature { .. }))
+    ));
     // Signed by a key that is not the certificate's, under its serial.
     assert!(matches!(
         expect(certificates_reply().tamper(Tamper::WrongKey)).await,
@@ -424,17 +576,30 @@ async fn certificate_download_failures_leave_the_store_unchanged() {
         Err(Error::Verification(VerificationError::MissingHeader(_)))
     ));
     // The serial announced is not the certificate's.
-    let lying = Reply::json(200, certificates_body(APIV3_KEY, "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", keys::PLATFORM_CERT_PEM));
+    let lying = Reply::json(
+        200,
+        certificates_body(
+            APIV3_KEY,
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            keys::PLATFORM_CERT_PEM,
+        ),
+    );
     assert!(matches!(expect(lying).await, Err(Error::Config(m)) if m.contains("has serial")));
     // Not a certificate.
     let garbage = Reply::json(200, certificates_body(APIV3_KEY, keys::PLATFORM_CERT_SERIAL, "hello"));
     assert!(matches!(expect(garbage).await, Err(Error::Config(_))));
     // Not the expected JSON.
-    assert!(matches!(expect(Reply::json(200, json!({"data": "x"}))).await, Err(Error::Decode { .. })));
+    assert!(matches!(
+        expect(Reply::json(200, json!({"data": "x"}))).await,
+        Err(Error::Decode { .. })
+    ));
 
     assert!(client.platform_certificates().is_empty(), "no failure added anything");
     server.on("GET", TX, Reply::json(200, json!({})));
-    assert!(matches!(get_tx(&client).await, Err(Error::Verification(VerificationError::UnknownSerial(_)))));
+    assert!(matches!(
+        get_tx(&client).await,
+        Err(Error::Verification(VerificationError::UnknownSerial(_)))
+    ));
     // And the good answer still works afterwards.
     assert_eq!(expect(certificates_reply()).await.unwrap().len(), 1);
     get_tx(&client).await.unwrap();
@@ -485,7 +650,11 @@ async fn rotation_keeps_valid_certificates_until_they_expire() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     server.on("GET", TX, Reply::json(200, json!({})));
     let rotated_key = ResponseKey::from_pem("B2", keys::WECHATPAY_KEY_PEM).unwrap();
-    server.on("GET", "/v3/refund/domestic/refunds/R1", Reply::json(200, json!({})).signed_by(rotated_key.clone()));
+    server.on(
+        "GET",
+        "/v3/refund/domestic/refunds/R1",
+        Reply::json(200, json!({})).signed_by(rotated_key.clone()),
+    );
     let client = base(&server)
         .platform_certificate_pem(EXPIRED_CERT)
         .platform_certificates_download()
@@ -493,29 +662,53 @@ async fn rotation_keeps_valid_certificates_until_they_expire() {
         .unwrap();
     // An expired certificate never encrypts.
     assert_eq!(client.sensitive_key_serial(), None);
-    let serials = |c: &Client| c.platform_certificates().into_iter().map(|c| c.serial).collect::<Vec<_>>();
+    let serials = |c: &Client| {
+        c.platform_certificates()
+            .into_iter()
+            .map(|c| c.serial)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(serials(&client), ["E1"]);
 
     server.on("GET", CERTIFICATES, certificates_reply());
     client.refresh_platform_certificates().await.unwrap();
-    assert_eq!(serials(&client), [keys::PLATFORM_CERT_SERIAL], "the expired certificate is dropped");
+    assert_eq!(
+        serials(&client),
+        [keys::PLATFORM_CERT_SERIAL],
+        "the expired certificate is dropped"
+    );
 
     // WeChat Pay rotates: the list now holds the new certificate (and an expired one, skipped).
     // Signed only with the new one, a key the client does not trust yet, it is refused; signed
     // with the certificate the client holds (the one the request names), it is taken.
     let list = certificates_list(APIV3_KEY, &[("B2", ROTATED_CERT), ("E1", EXPIRED_CERT)]);
-    server.on("GET", CERTIFICATES, Reply::json(200, list.clone()).signed_by(rotated_key));
+    server.on(
+        "GET",
+        CERTIFICATES,
+        Reply::json(200, list.clone()).signed_by(rotated_key),
+    );
     let e = client.refresh_platform_certificates().await.unwrap_err();
-    assert!(matches!(e, Error::Verification(VerificationError::UnknownSerial(ref s)) if s == "B2"), "{e:?}");
+    assert!(
+        matches!(e, Error::Verification(VerificationError::UnknownSerial(ref s)) if s == "B2"),
+        "{e:?}"
+    );
     assert_eq!(serials(&client), [keys::PLATFORM_CERT_SERIAL], "nothing new is trusted");
     server.on("GET", CERTIFICATES, Reply::json(200, list));
     let downloaded = client.refresh_platform_certificates().await.unwrap();
     assert_eq!(downloaded.iter().map(|c| c.serial.as_str()).collect::<Vec<_>>(), ["B2"]);
-    assert_eq!(serials(&client), ["B2", keys::PLATFORM_CERT_SERIAL], "the old one is kept, newest first");
+    assert_eq!(
+        serials(&client),
+        ["B2", keys::PLATFORM_CERT_SERIAL],
+        "the old one is kept, newest first"
+    );
     // Responses signed with the old and with the new certificate both verify.
     get_tx(&client).await.unwrap();
-    let _: serde_json::Value =
-        client.chain("/v3/refund/domestic/refunds/R1").request(Method::GET).send_json().await.unwrap();
+    let _: serde_json::Value = client
+        .chain("/v3/refund/domestic/refunds/R1")
+        .request(Method::GET)
+        .send_json()
+        .await
+        .unwrap();
     // Sensitive fields go to the newest valid certificate.
     let v = client.encrypt_sensitive_value("z").unwrap();
     assert_eq!(v.serial, "B2");
@@ -539,50 +732,87 @@ async fn auto_refresh_downloads_at_once_repeats_and_stops_with_the_client() {
         .platform_certificates_auto_refresh(Duration::from_secs(1))
         .build()
         .unwrap();
-    wait_until("the first download", Duration::from_secs(5), || !client.platform_certificates().is_empty()).await;
+    wait_until("the first download", Duration::from_secs(5), || {
+        !client.platform_certificates().is_empty()
+    })
+    .await;
     get_tx(&client).await.unwrap();
     assert_eq!(client.platform_certificates_refresh_error(), None);
-    wait_until("a second download", Duration::from_secs(5), || server.hits("GET", CERTIFICATES) >= 2).await;
+    wait_until("a second download", Duration::from_secs(5), || {
+        server.hits("GET", CERTIFICATES) >= 2
+    })
+    .await;
 
     drop(client);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let hits = server.hits("GET", CERTIFICATES);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(server.hits("GET", CERTIFICATES) <= hits + 1, "the task stops once the client is gone");
+    assert!(
+        server.hits("GET", CERTIFICATES) <= hits + 1,
+        "the task stops once the client is gone"
+    );
 }
 
 #[tokio::test]
 async fn auto_refresh_failure_is_reported_and_retried() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
-    server.on_sequence("GET", CERTIFICATES, vec![Reply::error(500, "SYSTEM_ERROR", "busy"), certificates_reply()]);
+    server.on_sequence(
+        "GET",
+        CERTIFICATES,
+        vec![Reply::error(500, "SYSTEM_ERROR", "busy"), certificates_reply()],
+    );
     let client = base(&server)
         .platform_certificates_auto_refresh(Duration::from_secs(1))
         .build()
         .unwrap();
-    wait_until("the failed download", Duration::from_secs(5), || client.platform_certificates_refresh_error().is_some()).await;
+    wait_until("the failed download", Duration::from_secs(5), || {
+        client.platform_certificates_refresh_error().is_some()
+    })
+    .await;
     let error = client.platform_certificates_refresh_error().unwrap();
     assert!(error.contains("500") && error.contains("SYSTEM_ERROR"), "{error}");
     assert!(client.platform_certificates().is_empty());
-    wait_until("the retry", Duration::from_secs(5), || !client.platform_certificates().is_empty()).await;
-    wait_until("the error to clear", Duration::from_secs(2), || client.platform_certificates_refresh_error().is_none()).await;
+    wait_until("the retry", Duration::from_secs(5), || {
+        !client.platform_certificates().is_empty()
+    })
+    .await;
+    wait_until("the error to clear", Duration::from_secs(2), || {
+        client.platform_certificates_refresh_error().is_none()
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_in_progress_never_blocks_requests() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
-    server.on("GET", CERTIFICATES, certificates_reply().delay(Duration::from_millis(1500)));
+    server.on(
+        "GET",
+        CERTIFICATES,
+        certificates_reply().delay(Duration::from_millis(1500)),
+    );
     server.on("GET", TX, Reply::json(200, json!({})));
-    let client = base(&server).platform_certificate_pem(keys::PLATFORM_CERT_PEM).platform_certificates_download().build().unwrap();
+    let client = base(&server)
+        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
+        .platform_certificates_download()
+        .build()
+        .unwrap();
     let background = client.clone();
     let refresh = tokio::spawn(async move { background.refresh_platform_certificates().await });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let start = Instant::now();
     get_tx(&client).await.unwrap();
-    assert!(start.elapsed() < Duration::from_millis(1000), "request waited {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_millis(1000),
+        "request waited {:?}",
+        start.elapsed()
+    );
     assert!(!refresh.is_finished(), "the refresh was still running");
     assert_eq!(refresh.await.unwrap().unwrap().len(), 1);
     // The blocking form refuses to run inside the runtime.
-    assert!(matches!(client.refresh_platform_certificates_blocking(), Err(Error::Blocking)));
+    assert!(matches!(
+        client.refresh_platform_certificates_blocking(),
+        Err(Error::Blocking)
+    ));
 }
 
 #[test]
@@ -603,7 +833,10 @@ fn blocking_refresh_outside_async_code() {
 /// `Client::handle_notification` and answers with `NotificationAnswer`.
 async fn merchant_endpoint(
     client: Client,
-) -> (String, std::sync::Arc<std::sync::Mutex<Vec<wechatpay::NotificationEvent>>>) {
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<wechatpay::NotificationEvent>>>,
+) {
     use http_body_util::{BodyExt, Full};
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -611,7 +844,9 @@ async fn merchant_endpoint(
     let seen = events.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let client = client.clone();
             let seen = seen.clone();
             tokio::spawn(async move {
@@ -633,7 +868,9 @@ async fn merchant_endpoint(
                             response = response.header("Content-Type", ct);
                         }
                         Ok::<_, std::convert::Infallible>(
-                            response.body(Full::new(bytes::Bytes::from(answer.body().to_owned()))).unwrap(),
+                            response
+                                .body(Full::new(bytes::Bytes::from(answer.body().to_owned())))
+                                .unwrap(),
                         )
                     }
                 });
@@ -658,31 +895,52 @@ async fn notifications_posted_over_http_are_verified_decrypted_and_answered() {
                     "transaction_id": "4200000000", "trade_state": "SUCCESS", "amount": {"total": 1, "currency": "CNY"}});
     let n = make_notification(&platform, APIV3_KEY, "TRANSACTION.SUCCESS", &tx).unwrap();
     assert_eq!(send_notification(&url, &n).await.unwrap(), (204, String::new()));
-    let refund = json!({"mchid": keys::MCHID, "out_refund_no": "R-1", "refund_status": "SUCCESS", "amount": {"refund": 1}});
+    let refund =
+        json!({"mchid": keys::MCHID, "out_refund_no": "R-1", "refund_status": "SUCCESS", "amount": {"refund": 1}});
     let n = make_notification(&platform, APIV3_KEY, "REFUND.SUCCESS", &refund).unwrap();
     assert_eq!(send_notification(&url, &n).await.unwrap().0, 204);
     {
         let events = events.lock().unwrap();
         assert_eq!(events.len(), 2);
-        let Resource::Transaction(t) = Resource::decode(&events[0]).unwrap() else { panic!("{:?}", events[0]) };
-        assert_eq!((t.out_trade_no.as_str(), t.amount.as_ref().unwrap().total), ("T-1", Some(1)));
-        let Resource::Refund(r) = Resource::decode(&events[1]).unwrap() else { panic!("{:?}", events[1]) };
+        let Resource::Transaction(t) = Resource::decode(&events[0]).unwrap() else {
+            panic!("{:?}", events[0])
+        };
+        assert_eq!(
+            (t.out_trade_no.as_str(), t.amount.as_ref().unwrap().total),
+            ("T-1", Some(1))
+        );
+        let Resource::Refund(r) = Resource::decode(&events[1]).unwrap() else {
+            panic!("{:?}", events[1])
+        };
         assert_eq!(r.out_refund_no.as_deref(), Some("R-1"));
     }
 
     // Another APIv3 key: 400 with {"code":"FAIL"}; another signing key: 401.
-    let n = make_notification(&platform, "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE", "TRANSACTION.SUCCESS", &tx).unwrap();
+    let n = make_notification(
+        &platform,
+        "ZZp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE",
+        "TRANSACTION.SUCCESS",
+        &tx,
+    )
+    .unwrap();
     let (status, body) = send_notification(&url, &n).await.unwrap();
     assert_eq!(status, 400);
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["code"], "FAIL");
-    assert!(body["message"].as_str().unwrap().contains("decryption failed"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("decryption failed"),
+        "{body}"
+    );
     let forger = ResponseKey::from_pem(keys::WECHATPAY_PUBLIC_KEY_ID, keys::MERCHANT_KEY_PEM).unwrap();
     let n = make_notification(&forger, APIV3_KEY, "TRANSACTION.SUCCESS", &tx).unwrap();
     let (status, body) = send_notification(&url, &n).await.unwrap();
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("bad signature"), "{body}");
-    assert_eq!(events.lock().unwrap().len(), 2, "rejected notifications are not handed on");
+    assert_eq!(
+        events.lock().unwrap().len(),
+        2,
+        "rejected notifications are not handed on"
+    );
 }
 
 #[test]
@@ -690,10 +948,16 @@ fn auto_refresh_outside_async_code_runs_on_the_blocking_runtime() {
     let server = MockServer::start_blocking(MockConfig::certificate_mode());
     server.on("GET", CERTIFICATES, certificates_reply());
     server.on("GET", TX, Reply::json(200, json!({})));
-    let client = base(&server).platform_certificates_auto_refresh(Duration::from_secs(1)).build().unwrap();
+    let client = base(&server)
+        .platform_certificates_auto_refresh(Duration::from_secs(1))
+        .build()
+        .unwrap();
     let start = Instant::now();
     while client.platform_certificates().is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(5), "timed out waiting for the first download");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "timed out waiting for the first download"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let _: serde_json::Value = client.chain(TX).request(Method::GET).send_json().blocking().unwrap();
@@ -708,7 +972,11 @@ async fn an_oversized_certificate_list_is_refused_unread() {
     let server = MockServer::start(MockConfig::certificate_mode()).await;
     let huge = json!({"data": [], "padding": "x".repeat(2 << 20)});
     server.on("GET", CERTIFICATES, Reply::json(200, huge));
-    let client = base(&server).platform_certificates_download().max_response_body(1 << 20).build().unwrap();
+    let client = base(&server)
+        .platform_certificates_download()
+        .max_response_body(1 << 20)
+        .build()
+        .unwrap();
     let e = client.refresh_platform_certificates().await.unwrap_err();
     assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
     assert!(client.platform_certificates().is_empty());

@@ -44,10 +44,22 @@ fn tool_digest(program: &str, args: &[&str], data: &[u8]) -> String {
         .arg(file.path())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(out.status.success(), "{program} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    let digest = text.split_whitespace().next().unwrap().trim_start_matches('*').to_owned();
-    assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()), "{program} printed {text:?}");
+    let digest = text
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches('*')
+        .to_owned();
+    assert!(
+        digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{program} printed {text:?}"
+    );
     digest
 }
 
@@ -63,7 +75,12 @@ fn gzip_cli(data: &[u8]) -> Vec<u8> {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(data).unwrap();
     file.flush().unwrap();
-    let out = Command::new("gzip").arg("-c").arg("-n").arg(file.path()).output().expect("gzip");
+    let out = Command::new("gzip")
+        .arg("-c")
+        .arg("-n")
+        .arg(file.path())
+        .output()
+        .expect("gzip");
     assert!(out.status.success());
     out.stdout
 }
@@ -85,7 +102,12 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 fn bill_text(lines: usize) -> Vec<u8> {
     let mut s = String::from("交易时间,公众账号ID,商户号,微信订单号,商户订单号,总金额\n");
     for i in 0..lines {
-        s.push_str(&format!("`2024-01-01 12:00:{:02},`wx8888888888888888,`1900000109,`42000{i:015},`order{i},`{}.{:02}\n", i % 60, i % 1000, i % 100));
+        s.push_str(&format!(
+            "`2024-01-01 12:00:{:02},`wx8888888888888888,`1900000109,`42000{i:015},`order{i},`{}.{:02}\n",
+            i % 60,
+            i % 1000,
+            i % 100
+        ));
     }
     s.into_bytes()
 }
@@ -109,8 +131,14 @@ fn multipart_parts(req: &RecordedRequest) -> Vec<(String, Vec<u8>)> {
     }
     for w in starts.windows(2) {
         let part = &body[w[0] + delim.len() + 2..w[1] - 2]; // skip CRLF after delimiter, before next
-        let split = part.windows(4).position(|x| x == b"\r\n\r\n").expect("head/body separator");
-        parts.push((String::from_utf8_lossy(&part[..split]).into_owned(), part[split + 4..].to_vec()));
+        let split = part
+            .windows(4)
+            .position(|x| x == b"\r\n\r\n")
+            .expect("head/body separator");
+        parts.push((
+            String::from_utf8_lossy(&part[..split]).into_owned(),
+            part[split + 4..].to_vec(),
+        ));
     }
     assert!(body.ends_with(format!("{delim}--\r\n").as_bytes()), "closing delimiter");
     parts
@@ -128,7 +156,11 @@ fn meta_of(req: &RecordedRequest) -> Value {
 #[tokio::test]
 async fn upload_from_bytes_signs_meta_only_and_fills_sha256_and_filename() {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on("POST", UPLOAD, Reply::json(200, json!({"media_id": "H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhmVUCrl-4"})));
+    server.on(
+        "POST",
+        UPLOAD,
+        Reply::json(200, json!({"media_id": "H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhmVUCrl-4"})),
+    );
     let png = noise(300_000, 7);
     let answer: Value = client(&server)
         .chain("v3/merchant/media/upload")
@@ -142,7 +174,10 @@ async fn upload_from_bytes_signs_meta_only_and_fills_sha256_and_filename() {
     let req = server.last_request();
     // The mock verified the signature over the meta JSON only.
     assert_signed_ok(&req);
-    assert!(req.header("content-type").unwrap().starts_with("multipart/form-data; boundary="));
+    assert!(req
+        .header("content-type")
+        .unwrap()
+        .starts_with("multipart/form-data; boundary="));
     assert_eq!(req.header("accept"), Some("application/json"));
     let meta = meta_of(&req);
     assert_eq!(meta, json!({"filename": "logo.png", "sha256": sha256sum(&png)}));
@@ -151,7 +186,11 @@ async fn upload_from_bytes_signs_meta_only_and_fills_sha256_and_filename() {
     assert_eq!(parts.len(), 2);
     assert!(parts[0].0.contains("form-data; name=\"meta\""), "{}", parts[0].0);
     assert!(parts[0].0.contains("Content-Type: application/json"));
-    assert!(parts[1].0.contains("name=\"file\"; filename=\"logo.png\""), "{}", parts[1].0);
+    assert!(
+        parts[1].0.contains("name=\"file\"; filename=\"logo.png\""),
+        "{}",
+        parts[1].0
+    );
     assert!(parts[1].0.contains("Content-Type: image/png"));
     assert_eq!(parts[1].1, png, "the file part carries the exact bytes");
 }
@@ -168,14 +207,20 @@ async fn typed_upload_through_the_generated_api() {
         .merchant()
         .media()
         .upload()
-        .post(&upload::PostRequest::new(Default::default()), Upload::from_bytes("photo.JPG", jpg.clone()))
+        .post(
+            &upload::PostRequest::new(Default::default()),
+            Upload::from_bytes("photo.JPG", jpg.clone()),
+        )
         .await
         .expect("typed upload");
     assert_eq!(answer.media_id.as_deref(), Some("typed"));
     let req = server.last_request();
     assert_signed_ok(&req);
     // The generated meta struct skips its None fields; the runtime fills both.
-    assert_eq!(meta_of(&req), json!({"filename": "photo.JPG", "sha256": sha256sum(&jpg)}));
+    assert_eq!(
+        meta_of(&req),
+        json!({"filename": "photo.JPG", "sha256": sha256sum(&jpg)})
+    );
     assert!(multipart_parts(&req)[1].0.contains("Content-Type: image/jpeg"));
 }
 
@@ -194,7 +239,10 @@ async fn upload_signature_covers_the_meta_json_and_not_the_multipart_body() {
         .unwrap();
     let req = server.last_request();
     let config = server.config();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let expect = auth::Expect {
         mchid: &config.mchid,
         serial_no: &config.merchant_serial,
@@ -205,14 +253,21 @@ async fn upload_signature_covers_the_meta_json_and_not_the_multipart_body() {
     let meta = auth::multipart_meta(req.header("content-type").unwrap(), &req.body).unwrap();
     let check = |signed: &[u8]| auth::check(&expect, req.header("authorization"), "POST", UPLOAD, signed);
     assert!(check(&meta).is_ok(), "{:?}", check(&meta).err());
-    assert!(check(&req.body).is_err(), "the signature must not cover the multipart body");
+    assert!(
+        check(&req.body).is_err(),
+        "the signature must not cover the multipart body"
+    );
     assert!(check(b"").is_err());
 }
 
 #[tokio::test]
 async fn upload_from_path_reads_the_file_when_sent_and_names_it() {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on("POST", "/v3/merchant/media/video_upload", Reply::json(200, json!({"media_id": "v"})));
+    server.on(
+        "POST",
+        "/v3/merchant/media/video_upload",
+        Reply::json(200, json!({"media_id": "v"})),
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clip.mp4");
     let video = noise(1_500_000, 11);
@@ -221,7 +276,11 @@ async fn upload_from_path_reads_the_file_when_sent_and_names_it() {
     let request = c
         .chain("v3/merchant/media/video_upload")
         .request(Method::POST)
-        .multipart(&json!({"filename": null, "sha256": ""}), "file", Upload::from_path(&path));
+        .multipart(
+            &json!({"filename": null, "sha256": ""}),
+            "file",
+            Upload::from_path(&path),
+        );
     let _: Value = request.send_json().await.expect("upload");
     let req = server.last_request();
     assert_signed_ok(&req);
@@ -236,7 +295,11 @@ async fn upload_from_path_reads_the_file_when_sent_and_names_it() {
 #[tokio::test]
 async fn upload_from_reader_with_extra_field_and_explicit_content_type() {
     let server = MockServer::start(MockConfig::default()).await;
-    server.on("POST", "/v3/marketing/favor/media/image-upload", Reply::json(200, json!({"media_url": "u"})));
+    server.on(
+        "POST",
+        "/v3/marketing/favor/media/image-upload",
+        Reply::json(200, json!({"media_url": "u"})),
+    );
     let data = noise(10_000, 3);
     let _: Value = client(&server)
         .chain("v3/marketing/favor/media/image-upload")
@@ -253,7 +316,10 @@ async fn upload_from_reader_with_extra_field_and_explicit_content_type() {
         .expect("upload");
     let req = server.last_request();
     assert_signed_ok(&req);
-    assert_eq!(meta_of(&req), json!({"file_name": "scan", "file_digest": sha256sum(&data), "other": 1}));
+    assert_eq!(
+        meta_of(&req),
+        json!({"file_name": "scan", "file_digest": sha256sum(&data), "other": 1})
+    );
     let parts = multipart_parts(&req);
     assert_eq!(parts.len(), 3, "meta, item_id, media");
     assert!(parts[1].0.contains("name=\"item_id\""));
@@ -270,11 +336,18 @@ async fn upload_keeps_a_digest_the_caller_gave() {
     let _: Value = client(&server)
         .chain(UPLOAD)
         .request(Method::POST)
-        .multipart(&json!({"filename": "given.jpg", "sha256": "abc"}), "file", Upload::from_bytes("a.png", b"x".to_vec()))
+        .multipart(
+            &json!({"filename": "given.jpg", "sha256": "abc"}),
+            "file",
+            Upload::from_bytes("a.png", b"x".to_vec()),
+        )
         .send_json()
         .await
         .unwrap();
-    assert_eq!(meta_of(&server.last_request()), json!({"filename": "given.jpg", "sha256": "abc"}));
+    assert_eq!(
+        meta_of(&server.last_request()),
+        json!({"filename": "given.jpg", "sha256": "abc"})
+    );
 }
 
 #[tokio::test]
@@ -295,12 +368,22 @@ async fn upload_failures_send_nothing() {
     let err = c
         .chain(UPLOAD)
         .request(Method::POST)
-        .multipart(&json!(["not", "an", "object"]), "file", Upload::from_bytes("a.png", vec![1]))
+        .multipart(
+            &json!(["not", "an", "object"]),
+            "file",
+            Upload::from_bytes("a.png", vec![1]),
+        )
         .send_json::<Value>()
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
-    let err = c.chain(UPLOAD).request(Method::POST).form_field("item_id", &1).send_json::<Value>().await.unwrap_err();
+    let err = c
+        .chain(UPLOAD)
+        .request(Method::POST)
+        .form_field("item_id", &1)
+        .send_json::<Value>()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
@@ -311,14 +394,26 @@ async fn upload_from_a_reader_is_retried_with_the_same_body() {
     server.on_sequence(
         "POST",
         UPLOAD,
-        vec![Reply::error(500, "SYSTEM_ERROR", "系统繁忙"), Reply::json(200, json!({"media_id": "m"}))],
+        vec![
+            Reply::error(500, "SYSTEM_ERROR", "系统繁忙"),
+            Reply::json(200, json!({"media_id": "m"})),
+        ],
     );
-    let c = builder().base_url(server.base_url()).retries(1).retry_backoff(Duration::from_millis(10)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .retries(1)
+        .retry_backoff(Duration::from_millis(10))
+        .build()
+        .unwrap();
     let data = noise(5000, 5);
     let answer: Value = c
         .chain(UPLOAD)
         .request(Method::POST)
-        .multipart(&json!({}), "file", Upload::from_reader("a.bmp", std::io::Cursor::new(data.clone())))
+        .multipart(
+            &json!({}),
+            "file",
+            Upload::from_reader("a.bmp", std::io::Cursor::new(data.clone())),
+        )
         .send_json()
         .await
         .expect("second attempt succeeds");
@@ -329,7 +424,10 @@ async fn upload_from_a_reader_is_retried_with_the_same_body() {
         assert_signed_ok(req);
         assert_eq!(multipart_parts(req)[1].1, data);
     }
-    assert_ne!(reqs[0].authorization().unwrap().get("nonce_str"), reqs[1].authorization().unwrap().get("nonce_str"));
+    assert_ne!(
+        reqs[0].authorization().unwrap().get("nonce_str"),
+        reqs[1].authorization().unwrap().get("nonce_str")
+    );
 }
 
 #[test]
@@ -339,7 +437,11 @@ fn upload_blocking() {
     let answer: Value = client(&server)
         .chain(UPLOAD)
         .request(Method::POST)
-        .multipart(&json!({}), "file", Upload::from_reader("a.png", std::io::Cursor::new(vec![1, 2, 3])))
+        .multipart(
+            &json!({}),
+            "file",
+            Upload::from_reader("a.png", std::io::Cursor::new(vec![1, 2, 3])),
+        )
         .send_json()
         .blocking()
         .unwrap();
@@ -360,16 +462,25 @@ async fn bill_download_streams_5_mb_and_checks_sha1() {
     let server = MockServer::start(MockConfig::default()).await;
     let file = noise(5 * 1024 * 1024 + 17, 99);
     server.on("GET", BILL, file_reply(file.clone()));
-    let url = format!("{}{BILL}?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO", server.base_url());
+    let url = format!(
+        "{}{BILL}?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO",
+        server.base_url()
+    );
     let sha1 = openssl_sha1(&file);
     let mut out: Vec<u8> = Vec::new();
-    let written = client(&server).download_bill(&url, &sha1.to_uppercase(), false, &mut out).await.expect("download");
+    let written = client(&server)
+        .download_bill(&url, &sha1.to_uppercase(), false, &mut out)
+        .await
+        .expect("download");
     assert_eq!(written, file.len() as u64);
     assert_eq!(out, file);
     let req = server.last_request();
     assert_signed_ok(&req);
     assert_eq!(req.method, "GET");
-    assert_eq!(req.target, format!("{BILL}?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO"));
+    assert_eq!(
+        req.target,
+        format!("{BILL}?token=6XIv5TUPto7pByrTQKhd6kwvyKLG2uY2wMMR8cNXqaA_Cv_isgaUtBzp4QtiozLO")
+    );
 }
 
 #[tokio::test]
@@ -380,9 +491,16 @@ async fn bill_download_sha1_mismatch_is_an_error_naming_both_digests() {
     let url = format!("{}{BILL}?token=t", server.base_url());
     let wrong = openssl_sha1(b"another file");
     let mut out: Vec<u8> = Vec::new();
-    let err = client(&server).download_bill(&url, &wrong, false, &mut out).await.unwrap_err();
+    let err = client(&server)
+        .download_bill(&url, &wrong, false, &mut out)
+        .await
+        .unwrap_err();
     match &err {
-        Error::DigestMismatch { algorithm, expected, actual } => {
+        Error::DigestMismatch {
+            algorithm,
+            expected,
+            actual,
+        } => {
             assert_eq!(*algorithm, "SHA-1");
             assert_eq!(*expected, wrong);
             assert_eq!(*actual, openssl_sha1(&file));
@@ -393,7 +511,10 @@ async fn bill_download_sha1_mismatch_is_an_error_naming_both_digests() {
     assert!(!err.is_retryable());
     // A malformed expected digest fails before anything is sent.
     let before = server.requests().len();
-    let err = client(&server).download_bill(&url, "sha1:abc", false, &mut out).await.unwrap_err();
+    let err = client(&server)
+        .download_bill(&url, "sha1:abc", false, &mut out)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
     assert_eq!(server.requests().len(), before);
 }
@@ -412,18 +533,26 @@ async fn bill_download_checks_the_sha1_of_the_original_bill() {
     let c = client(&server);
 
     let mut out: Vec<u8> = Vec::new();
-    let written = c.download_bill(&url, &openssl_sha1(&plain), true, &mut out).await.expect("download");
+    let written = c
+        .download_bill(&url, &openssl_sha1(&plain), true, &mut out)
+        .await
+        .expect("download");
     assert_eq!(out, plain);
     assert_eq!(written, plain.len() as u64);
 
     // Without gunzip: the gzip bytes as sent, checked against the original's digest all the same.
     let mut raw: Vec<u8> = Vec::new();
-    c.download_bill(&url, &openssl_sha1(&plain), false, &mut raw).await.unwrap();
+    c.download_bill(&url, &openssl_sha1(&plain), false, &mut raw)
+        .await
+        .unwrap();
     assert_eq!(raw, gz);
 
     // The SHA-1 of the gzip stream is not the one that counts.
     for gunzip in [true, false] {
-        let err = c.download_bill(&url, &openssl_sha1(&gz), gunzip, &mut Vec::new()).await.unwrap_err();
+        let err = c
+            .download_bill(&url, &openssl_sha1(&gz), gunzip, &mut Vec::new())
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
     }
 }
@@ -435,7 +564,10 @@ async fn bill_download_of_a_broken_gzip_fails() {
     let truncated = gz[..gz.len() - 10].to_vec();
     server.on("GET", BILL, file_reply(truncated.clone()));
     let url = format!("{}{BILL}?token=g", server.base_url());
-    let err = client(&server).download_bill(&url, &openssl_sha1(&truncated), true, &mut Vec::new()).await.unwrap_err();
+    let err = client(&server)
+        .download_bill(&url, &openssl_sha1(&truncated), true, &mut Vec::new())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
 }
 
@@ -444,7 +576,10 @@ async fn bill_download_non_2xx_is_an_api_error() {
     let server = MockServer::start(MockConfig::default()).await;
     server.on("GET", BILL, Reply::error(400, "INVALID_REQUEST", "token 已过期"));
     let url = format!("{}{BILL}?token=old", server.base_url());
-    let err = client(&server).download_bill(&url, &"0".repeat(40), false, &mut Vec::new()).await.unwrap_err();
+    let err = client(&server)
+        .download_bill(&url, &"0".repeat(40), false, &mut Vec::new())
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.api_code(), Some("INVALID_REQUEST"));
     assert!(!err.is_retryable());
@@ -477,8 +612,16 @@ async fn unsigned_file_is_accepted_only_when_marked_unsigned() {
     server.on("GET", "/v3/merchant-service/images/abc", file_reply(image.clone()));
     let c = client(&server);
     // Default: the response must be signed.
-    let err = c.chain("v3/merchant-service/images/abc").request(Method::GET).send_download().await.unwrap_err();
-    assert!(matches!(err, Error::Verification(VerificationError::MissingHeader(_))), "{err:?}");
+    let err = c
+        .chain("v3/merchant-service/images/abc")
+        .request(Method::GET)
+        .send_download()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Verification(VerificationError::MissingHeader(_))),
+        "{err:?}"
+    );
     // Marked unsigned by design.
     let got = c
         .chain("v3/merchant-service/images/abc")
@@ -491,7 +634,12 @@ async fn unsigned_file_is_accepted_only_when_marked_unsigned() {
     assert_eq!(got.headers()["content-type"], "application/octet-stream");
     assert_eq!(got.bytes().await.unwrap(), image);
     // send_bytes / send_json obey the marking too.
-    let err = c.chain("v3/merchant-service/images/abc").request(Method::GET).send_bytes().await.unwrap_err();
+    let err = c
+        .chain("v3/merchant-service/images/abc")
+        .request(Method::GET)
+        .send_bytes()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Verification(_)), "{err:?}");
 }
 
@@ -499,17 +647,34 @@ async fn unsigned_file_is_accepted_only_when_marked_unsigned() {
 async fn signed_download_is_verified_before_it_is_returned() {
     let server = MockServer::start(MockConfig::default()).await;
     let pdf = noise(50_000, 2);
-    server.on("GET", "/v3/signed/file", Reply::raw(200, "application/pdf", pdf.clone()));
+    server.on(
+        "GET",
+        "/v3/signed/file",
+        Reply::raw(200, "application/pdf", pdf.clone()),
+    );
     server.on(
         "GET",
         "/v3/tampered/file",
         Reply::raw(200, "application/pdf", pdf.clone()).tamper(Tamper::BodyAfterSigning(noise(50_000, 3))),
     );
     let c = client(&server);
-    let got = c.chain("v3/signed/file").request(Method::GET).send_download().await.unwrap();
+    let got = c
+        .chain("v3/signed/file")
+        .request(Method::GET)
+        .send_download()
+        .await
+        .unwrap();
     assert_eq!(got.bytes().await.unwrap(), pdf);
-    let err = c.chain("v3/tampered/file").request(Method::GET).send_download().await.unwrap_err();
-    assert!(matches!(err, Error::Verification(VerificationError::BadSignature { .. })), "{err:?}");
+    let err = c
+        .chain("v3/tampered/file")
+        .request(Method::GET)
+        .send_download()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Verification(VerificationError::BadSignature { .. })),
+        "{err:?}"
+    );
 }
 
 fn statement_reply(body: &[u8], announced_sha1: &str) -> Reply {
@@ -532,7 +697,13 @@ async fn statement_download_checks_the_signed_sha1_header() {
             .response_signature(ResponseSignature::StatementSha1)
     }
     let mut out: Vec<u8> = Vec::new();
-    let n = statement(&c).send_download().await.unwrap().write_to(&mut out).await.unwrap();
+    let n = statement(&c)
+        .send_download()
+        .await
+        .unwrap()
+        .write_to(&mut out)
+        .await
+        .unwrap();
     assert_eq!((n, out), (csv.len() as u64, csv.clone()));
     // In memory too.
     assert_eq!(statement(&c).send_bytes().await.unwrap(), csv);
@@ -545,15 +716,25 @@ async fn statement_download_checks_the_signed_sha1_header() {
     assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
 
     // Signature over the file instead of {"sha1":…}: not trusted.
-    server.on("GET", STATEMENT, Reply::raw(200, "text/csv", csv.clone()).header("Wechatpay-Statement-Sha1", &sha1));
+    server.on(
+        "GET",
+        STATEMENT,
+        Reply::raw(200, "text/csv", csv.clone()).header("Wechatpay-Statement-Sha1", &sha1),
+    );
     let err = statement(&c).send_download().await.unwrap_err();
-    assert!(matches!(err, Error::Verification(VerificationError::BadSignature { .. })), "{err:?}");
+    assert!(
+        matches!(err, Error::Verification(VerificationError::BadSignature { .. })),
+        "{err:?}"
+    );
 
     // No Wechatpay-Statement-Sha1 header.
     server.on("GET", STATEMENT, Reply::raw(200, "text/csv", csv.clone()));
     let err = statement(&c).send_download().await.unwrap_err();
     assert!(
-        matches!(err, Error::Verification(VerificationError::MissingHeader("Wechatpay-Statement-Sha1"))),
+        matches!(
+            err,
+            Error::Verification(VerificationError::MissingHeader("Wechatpay-Statement-Sha1"))
+        ),
         "{err:?}"
     );
 }
@@ -567,10 +748,14 @@ fn bill_download_blocking_into_a_file() {
     let url = format!("{}{BILL}?token=b", server.base_url());
     let c = client(&server);
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    let n = c.download_bill_blocking(&url, &openssl_sha1(&plain), true, file.as_file_mut()).unwrap();
+    let n = c
+        .download_bill_blocking(&url, &openssl_sha1(&plain), true, file.as_file_mut())
+        .unwrap();
     assert_eq!(n, plain.len() as u64);
     assert_eq!(std::fs::read(file.path()).unwrap(), plain);
-    let err = c.download_bill_blocking(&url, &openssl_sha1(&gz), true, std::io::sink()).unwrap_err();
+    let err = c
+        .download_bill_blocking(&url, &openssl_sha1(&gz), true, std::io::sink())
+        .unwrap_err();
     assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
     // A streaming download fetched with blocking() is written with write_to_blocking.
     let d = c
@@ -596,7 +781,11 @@ async fn write_to_blocking_inside_async_code_is_refused() {
         .await
         .unwrap();
     assert!(matches!(d.write_to_blocking(std::io::sink()), Err(Error::Blocking)));
-    let err = c.request_url(Method::GET, "not a url").send_download().await.unwrap_err();
+    let err = c
+        .request_url(Method::GET, "not a url")
+        .send_download()
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
 }
 
@@ -606,15 +795,27 @@ async fn write_to_blocking_inside_async_code_is_refused() {
 const AUTHINFO: &str = "/v3/offlineface/authinfo";
 
 async fn post_authinfo(c: &Client) -> Result<Value, Error> {
-    c.chain(AUTHINFO).request(Method::POST).json(&json!({"sub_mchid": "1900000109"})).send_json().await
+    c.chain(AUTHINFO)
+        .request(Method::POST)
+        .json(&json!({"sub_mchid": "1900000109"}))
+        .send_json()
+        .await
 }
 
 #[tokio::test]
 async fn a_500_then_200_succeeds_with_retries_1() {
     let server = MockServer::start(MockConfig::default()).await;
-    let replies = vec![Reply::error(500, "SYSTEM_ERROR", "系统错误"), Reply::json(200, json!({"authinfo": "ok"}))];
+    let replies = vec![
+        Reply::error(500, "SYSTEM_ERROR", "系统错误"),
+        Reply::json(200, json!({"authinfo": "ok"})),
+    ];
     server.on_sequence("POST", AUTHINFO, replies.clone());
-    let c = builder().base_url(server.base_url()).retries(1).retry_backoff(Duration::from_millis(20)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .retries(1)
+        .retry_backoff(Duration::from_millis(20))
+        .build()
+        .unwrap();
     assert_eq!(post_authinfo(&c).await.unwrap()["authinfo"], "ok");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
@@ -634,14 +835,24 @@ async fn a_500_then_200_succeeds_with_retries_1() {
 async fn retries_give_up_after_n_and_skip_parameter_errors() {
     let server = MockServer::start(MockConfig::default()).await;
     server.on("POST", AUTHINFO, Reply::error(503, "", "unavailable"));
-    let c = builder().base_url(server.base_url()).retries(2).retry_backoff(Duration::from_millis(5)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .retries(2)
+        .retry_backoff(Duration::from_millis(5))
+        .build()
+        .unwrap();
     let err = post_authinfo(&c).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
     assert_eq!(server.requests().len(), 3, "1 + 2 retries");
 
     let server = MockServer::start(MockConfig::default()).await;
     server.on("POST", AUTHINFO, Reply::error(400, "PARAM_ERROR", "参数错误"));
-    let c = builder().base_url(server.base_url()).retries(3).retry_backoff(Duration::from_millis(5)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .retries(3)
+        .retry_backoff(Duration::from_millis(5))
+        .build()
+        .unwrap();
     let err = post_authinfo(&c).await.unwrap_err();
     assert_eq!(err.api_code(), Some("PARAM_ERROR"));
     assert!(!err.is_retryable());
@@ -652,9 +863,17 @@ async fn retries_give_up_after_n_and_skip_parameter_errors() {
     server.on_sequence(
         "POST",
         AUTHINFO,
-        vec![Reply::error(429, "FREQUENCY_LIMITED", "频率超限"), Reply::json(200, json!({"authinfo": "ok"}))],
+        vec![
+            Reply::error(429, "FREQUENCY_LIMITED", "频率超限"),
+            Reply::json(200, json!({"authinfo": "ok"})),
+        ],
     );
-    let c = builder().base_url(server.base_url()).retries(1).retry_backoff(Duration::from_millis(5)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .retries(1)
+        .retry_backoff(Duration::from_millis(5))
+        .build()
+        .unwrap();
     assert_eq!(post_authinfo(&c).await.unwrap()["authinfo"], "ok");
 }
 
@@ -679,7 +898,10 @@ async fn retryable_classification() {
         assert_eq!(err.is_retryable(), retryable, "{status} {code}");
     }
     server.on("POST", AUTHINFO, Reply::json(200, json!({})).tamper(Tamper::WrongKey));
-    assert!(!post_authinfo(&c).await.unwrap_err().is_retryable(), "a bad signature is not retried");
+    assert!(
+        !post_authinfo(&c).await.unwrap_err().is_retryable(),
+        "a bad signature is not retried"
+    );
 }
 
 /// A loopback port with nothing listening.
@@ -696,14 +918,23 @@ async fn connection_failure_fails_over_to_the_backup_host() {
     backup.on("POST", AUTHINFO, Reply::json(200, json!({"authinfo": "from backup"})));
     let dead = dead_base_url();
 
-    let c = builder().base_url(&dead).failover(true).backup_base_url(backup.base_url()).build().unwrap();
+    let c = builder()
+        .base_url(&dead)
+        .failover(true)
+        .backup_base_url(backup.base_url())
+        .build()
+        .unwrap();
     assert_eq!(post_authinfo(&c).await.unwrap()["authinfo"], "from backup");
     let req = backup.last_request();
     assert_signed_ok(&req); // signed for the backup host
     assert_eq!(req.target, AUTHINFO);
 
     // Off by default: a connection error, retryable.
-    let c = builder().base_url(&dead).backup_base_url(backup.base_url()).build().unwrap();
+    let c = builder()
+        .base_url(&dead)
+        .backup_base_url(backup.base_url())
+        .build()
+        .unwrap();
     let err = post_authinfo(&c).await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.is_connect() && err.is_retryable(), "{err:?}");
@@ -712,7 +943,12 @@ async fn connection_failure_fails_over_to_the_backup_host() {
     // Failover is for connection failures only: an API error from the primary is final.
     let primary = MockServer::start(MockConfig::default()).await;
     primary.on("POST", AUTHINFO, Reply::error(500, "SYSTEM_ERROR", "x"));
-    let c = builder().base_url(primary.base_url()).failover(true).backup_base_url(backup.base_url()).build().unwrap();
+    let c = builder()
+        .base_url(primary.base_url())
+        .failover(true)
+        .backup_base_url(backup.base_url())
+        .build()
+        .unwrap();
     assert_eq!(post_authinfo(&c).await.unwrap_err().api_code(), Some("SYSTEM_ERROR"));
     assert_eq!(backup.requests().len(), 1);
 
@@ -727,9 +963,16 @@ async fn bill_download_fails_over_too() {
     let file = bill_text(10);
     backup.on("GET", BILL, file_reply(file.clone()));
     let dead = dead_base_url();
-    let c = builder().base_url(&dead).failover(true).backup_base_url(backup.base_url()).build().unwrap();
+    let c = builder()
+        .base_url(&dead)
+        .failover(true)
+        .backup_base_url(backup.base_url())
+        .build()
+        .unwrap();
     let mut out: Vec<u8> = Vec::new();
-    c.download_bill(&format!("{dead}{BILL}?token=f"), &openssl_sha1(&file), false, &mut out).await.unwrap();
+    c.download_bill(&format!("{dead}{BILL}?token=f"), &openssl_sha1(&file), false, &mut out)
+        .await
+        .unwrap();
     assert_eq!(out, file);
     assert_eq!(backup.last_request().target, format!("{BILL}?token=f"));
 }
@@ -745,7 +988,11 @@ async fn timeouts_are_retryable_transport_errors() {
             Reply::json(200, json!({"authinfo": "fast"})),
         ],
     );
-    let c = builder().base_url(server.base_url()).timeout(Duration::from_millis(300)).build().unwrap();
+    let c = builder()
+        .base_url(server.base_url())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     let started = std::time::Instant::now();
     let err = post_authinfo(&c).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "the total timeout applies");
@@ -780,11 +1027,20 @@ async fn html_error_page_from_a_proxy_is_a_useful_api_error() {
     server.on(
         "POST",
         AUTHINFO,
-        Reply::raw(502, "text/html", html.as_bytes().to_vec()).tamper(Tamper::Unsigned).header("Request-ID", "08F1-PROXY"),
+        Reply::raw(502, "text/html", html.as_bytes().to_vec())
+            .tamper(Tamper::Unsigned)
+            .header("Request-ID", "08F1-PROXY"),
     );
     let err = post_authinfo(&client(&server)).await.unwrap_err();
     match &err {
-        Error::Api { status, code, message, body, request_id, detail } => {
+        Error::Api {
+            status,
+            code,
+            message,
+            body,
+            request_id,
+            detail,
+        } => {
             assert_eq!(*status, 502);
             assert_eq!(code, "");
             assert_eq!(message, "");
@@ -807,13 +1063,25 @@ async fn spec_host_is_used_only_with_the_default_base_url() {
 
     // Default base URL: the operation's own host (here the mock stands for it).
     let c = builder().build().unwrap();
-    let v: Value = c.chain("v3/global/x").request(Method::GET).host(spec_host).send_json().await.unwrap();
+    let v: Value = c
+        .chain("v3/global/x")
+        .request(Method::GET)
+        .host(spec_host)
+        .send_json()
+        .await
+        .unwrap();
     assert_eq!(v["ok"], true);
     assert_signed_ok(&server.last_request());
 
     // A configured base URL wins (a dead port here: proves the spec host was not used).
     let c = builder().base_url(dead_base_url()).build().unwrap();
-    let err = c.chain("v3/global/x").request(Method::GET).host(spec_host).send_json::<Value>().await.unwrap_err();
+    let err = c
+        .chain("v3/global/x")
+        .request(Method::GET)
+        .host(spec_host)
+        .send_json::<Value>()
+        .await
+        .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
     assert_eq!(server.requests().len(), 1);
 }
@@ -845,21 +1113,47 @@ async fn response_bodies_are_capped() {
     let server = MockServer::start(MockConfig::default()).await;
     let big = format!("{{\"authinfo\":\"{}\"}}", "x".repeat(2 << 20));
     server.on("POST", "/v3/offlineface/authinfo", Reply::json_text(200, &big));
-    let limited = builder().base_url(server.base_url()).max_response_body(1 << 20).build().unwrap();
+    let limited = builder()
+        .base_url(server.base_url())
+        .max_response_body(1 << 20)
+        .build()
+        .unwrap();
     let request = wechatpay::v3::offlineface::authinfo::PostRequest::new("wx", "1900000109", "d", "r", "o");
     let e = limited.v3().offlineface().authinfo().post(&request).await.unwrap_err();
     assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
     // The default (16 MiB) takes it.
-    let answer = client(&server).v3().offlineface().authinfo().post(&request).await.unwrap();
+    let answer = client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&request)
+        .await
+        .unwrap();
     assert_eq!(answer.authinfo.map(|a| a.len()), Some(2 << 20));
 
     let page = "<html>".to_string() + &"proxy error ".repeat(400_000) + "</html>";
-    server.on("POST", "/v3/offlineface/authinfo", Reply::raw(502, "text/html", page.into_bytes()));
-    let e = client(&server).v3().offlineface().authinfo().post(&request).await.unwrap_err();
-    let Error::Api { status, body, .. } = &e else { panic!("{e:?}") };
+    server.on(
+        "POST",
+        "/v3/offlineface/authinfo",
+        Reply::raw(502, "text/html", page.into_bytes()),
+    );
+    let e = client(&server)
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&request)
+        .await
+        .unwrap_err();
+    let Error::Api { status, body, .. } = &e else {
+        panic!("{e:?}")
+    };
     assert_eq!(*status, 502);
     assert!(body.len() < (64 << 10) + 100, "{} bytes kept", body.len());
-    assert!(body.ends_with("[... cut: the error body is longer than 64 KiB]"), "{}", &body[body.len() - 80..]);
+    assert!(
+        body.ends_with("[... cut: the error body is longer than 64 KiB]"),
+        "{}",
+        &body[body.len() - 80..]
+    );
     assert!(e.to_string().len() < 200, "{e}");
 }
 
@@ -912,20 +1206,33 @@ async fn idle_connections_are_not_reused_past_the_pool_timeout() {
     let call = |c: &Client| {
         let c = c.clone();
         async move {
-            let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+            let e = c
+                .chain("v3/x")
+                .request(Method::GET)
+                .send_json::<serde_json::Value>()
+                .await
+                .unwrap_err();
             assert!(matches!(e, Error::Api { status: 404, .. }), "{e:?}");
         }
     };
     // Reused within the idle timeout: one connection.
     let (url, connections) = idle_closing_server(Duration::from_secs(30)).await;
-    let c = builder().base_url(url).pool_idle_timeout(Duration::from_millis(300)).build().unwrap();
+    let c = builder()
+        .base_url(url)
+        .pool_idle_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     call(&c).await;
     call(&c).await;
     assert_eq!(connections.load(Ordering::SeqCst), 1);
     // Idle longer than the pool timeout: a new connection.
     tokio::time::sleep(Duration::from_millis(600)).await;
     call(&c).await;
-    assert_eq!(connections.load(Ordering::SeqCst), 2, "a connection idle past the pool timeout is not reused");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        2,
+        "a connection idle past the pool timeout is not reused"
+    );
 
     // The server closes idle connections (as WeChat Pay does after ~8 s) before the client's
     // pool timeout: the next call still succeeds, on a new connection.
@@ -961,20 +1268,43 @@ async fn raw_server(reply: Vec<u8>) -> String {
 #[tokio::test]
 async fn transport_errors_name_their_cause() {
     let call = |url: String| async move {
-        let c = builder().base_url(url).timeout(Duration::from_millis(500)).build().unwrap();
-        c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err().to_string()
+        let c = builder()
+            .base_url(url)
+            .timeout(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        c.chain("v3/x")
+            .request(Method::GET)
+            .send_json::<serde_json::Value>()
+            .await
+            .unwrap_err()
+            .to_string()
     };
     let refused = call(dead_base_url()).await;
     assert!(refused.starts_with("transport error, connection refused:"), "{refused}");
     let silent = call(raw_server(Vec::new()).await).await;
-    assert!(silent.starts_with("transport error, no answer within 500 ms (timeout):"), "{silent}");
+    assert!(
+        silent.starts_with("transport error, no answer within 500 ms (timeout):"),
+        "{silent}"
+    );
     let garbage = call(raw_server(b"HTTX/9 banana\r\n\r\n".to_vec()).await).await;
-    assert!(garbage.starts_with("transport error, malformed HTTP answer:"), "{garbage}");
-    let huge = [b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec(), vec![b'a'; 1 << 20], b"\r\n\r\n".to_vec()].concat();
+    assert!(
+        garbage.starts_with("transport error, malformed HTTP answer:"),
+        "{garbage}"
+    );
+    let huge = [
+        b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec(),
+        vec![b'a'; 1 << 20],
+        b"\r\n\r\n".to_vec(),
+    ]
+    .concat();
     let huge = call(raw_server(huge).await).await;
     assert!(huge.starts_with("transport error, malformed HTTP answer:"), "{huge}");
     let cut = call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
-    assert!(cut.starts_with("transport error, the body stalled: not complete within 500 ms (timeout):"), "{cut}");
+    assert!(
+        cut.starts_with("transport error, the body stalled: not complete within 500 ms (timeout):"),
+        "{cut}"
+    );
 }
 
 /// Three timeouts, each named with its length (issue 9, item 6): connect, the server silent
@@ -989,21 +1319,47 @@ async fn the_read_timeout_ends_a_silence_before_the_total_timeout() {
             .build()
             .unwrap();
         let started = std::time::Instant::now();
-        let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+        let e = c
+            .chain("v3/x")
+            .request(Method::GET)
+            .send_json::<serde_json::Value>()
+            .await
+            .unwrap_err();
         (e, started.elapsed())
     };
     let (silent, took) = call(raw_server(Vec::new()).await).await;
-    assert!(took < Duration::from_secs(5), "the read timeout ends it, not the 20 s timeout: {took:?}");
     assert!(
-        matches!(silent, Error::Timeout { which: wechatpay::runtime::Timeout::ReadIdle, while_reading_body: false, .. }),
+        took < Duration::from_secs(5),
+        "the read timeout ends it, not the 20 s timeout: {took:?}"
+    );
+    assert!(
+        matches!(
+            silent,
+            Error::Timeout {
+                which: wechatpay::runtime::Timeout::ReadIdle,
+                while_reading_body: false,
+                ..
+            }
+        ),
         "{silent:?}"
     );
-    assert!(silent.to_string().starts_with("transport error, no answer: the server was silent for 300 ms (read timeout):"), "{silent}");
+    assert!(
+        silent
+            .to_string()
+            .starts_with("transport error, no answer: the server was silent for 300 ms (read timeout):"),
+        "{silent}"
+    );
     assert!(silent.is_retryable() && !silent.is_connect());
 
-    let (stalled, took) = call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
+    let (stalled, took) =
+        call(raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"a\":".to_vec()).await).await;
     assert!(took < Duration::from_secs(5), "{took:?}");
-    assert!(stalled.to_string().starts_with("transport error, the body stalled: nothing for 300 ms (read timeout):"), "{stalled}");
+    assert!(
+        stalled
+            .to_string()
+            .starts_with("transport error, the body stalled: nothing for 300 ms (read timeout):"),
+        "{stalled}"
+    );
 }
 
 /// A server that closes every connection right after its answer, without saying so
@@ -1014,15 +1370,27 @@ async fn the_read_timeout_ends_a_silence_before_the_total_timeout() {
 async fn a_connection_closed_right_after_its_answer_never_fails_a_call() {
     use std::sync::atomic::Ordering;
     let (url, connections) = idle_closing_server(Duration::from_millis(1)).await;
-    let c = builder().base_url(url).pool_idle_timeout(Duration::from_secs(60)).build().unwrap();
+    let c = builder()
+        .base_url(url)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     for i in 0..40 {
-        let e = c.chain("v3/x").request(Method::GET).send_json::<serde_json::Value>().await.unwrap_err();
+        let e = c
+            .chain("v3/x")
+            .request(Method::GET)
+            .send_json::<serde_json::Value>()
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Api { status: 404, .. }), "call {i}: {e:?}");
         if i % 4 == 0 {
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
     }
-    assert!(connections.load(Ordering::SeqCst) >= 10, "the server closed its connections");
+    assert!(
+        connections.load(Ordering::SeqCst) >= 10,
+        "the server closed its connections"
+    );
 }
 
 /// A signed `204 No Content` in raw bytes, followed by `trailing` (bytes a broken server sends
@@ -1030,7 +1398,11 @@ async fn a_connection_closed_right_after_its_answer_never_fails_a_call() {
 fn no_content(sign_over: &[u8], trailing: &[u8]) -> Vec<u8> {
     let key = wechatpay_tests::mock::ResponseKey::wechatpay_public_key();
     let nonce = "n204";
-    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
     let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
     message.extend_from_slice(sign_over);
     message.push(b'\n');
@@ -1052,18 +1424,31 @@ fn no_content(sign_over: &[u8], trailing: &[u8]) -> Vec<u8> {
 async fn a_204_that_carries_a_body_is_an_empty_answer() {
     let call = |url: String| async move {
         let c = builder().base_url(url).timeout(Duration::from_secs(3)).build().unwrap();
-        let first = c.chain("v3/x").request(Method::POST).json(&json!({})).send_empty().await;
+        let first = c
+            .chain("v3/x")
+            .request(Method::POST)
+            .json(&json!({}))
+            .send_empty()
+            .await;
         (c, first)
     };
     // Signed over the empty body, with 5 stray bytes: success.
     let (c, first) = call(raw_server(no_content(b"", b"hello")).await).await;
     first.unwrap();
     // The stray bytes are not the answer to a second call (which gets its own connection).
-    c.chain("v3/x").request(Method::POST).json(&json!({})).send_empty().await.unwrap();
+    c.chain("v3/x")
+        .request(Method::POST)
+        .json(&json!({}))
+        .send_empty()
+        .await
+        .unwrap();
     // Signed over the stray bytes, as if they were the body: the signature does not cover what
     // the client received (nothing), so it is refused.
     let (_, first) = call(raw_server(no_content(b"hello", b"hello")).await).await;
-    assert!(matches!(first, Err(Error::Verification(VerificationError::BadSignature { .. }))), "{first:?}");
+    assert!(
+        matches!(first, Err(Error::Verification(VerificationError::BadSignature { .. }))),
+        "{first:?}"
+    );
 }
 
 /// A server that reads each request and closes without answering: the call is sent twice
@@ -1086,7 +1471,17 @@ async fn a_connection_closed_unanswered_is_resent_once_only() {
         }
     });
     let c = builder().base_url(url).build().unwrap();
-    let e = c.chain("v3/x").request(Method::POST).json(&json!({"out_trade_no": "1217752501201407033233368018"})).send_empty().await.unwrap_err();
-    assert!(e.to_string().starts_with("transport error, the connection was closed before an answer:"), "{e}");
+    let e = c
+        .chain("v3/x")
+        .request(Method::POST)
+        .json(&json!({"out_trade_no": "1217752501201407033233368018"}))
+        .send_empty()
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("transport error, the connection was closed before an answer:"),
+        "{e}"
+    );
     assert_eq!(requests.load(Ordering::SeqCst), 2, "sent once, re-sent once");
 }

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use wechatpay_codegen::load::{self, Loaded};
-use wechatpay_codegen::spec::{Operation, Schema, Scalar};
+use wechatpay_codegen::spec::{Operation, Scalar, Schema};
 
 /// Decodes the bytes into the generated type and encodes it again.
 type Trip = fn(&[u8]) -> Result<Value, String>;
@@ -56,7 +56,9 @@ fn imported(from: &Path) -> Loaded {
     let out = tempfile::tempdir().unwrap();
     let opts = wechatpay_codegen::import::ImportOptions { force: true };
     wechatpay_codegen::import::import(from, out.path(), &opts).expect("the description imports");
-    load::load_dir(out.path()).and_then(Loaded::or_errors).expect("the imported spec loads")
+    load::load_dir(out.path())
+        .and_then(Loaded::or_errors)
+        .expect("the imported spec loads")
 }
 
 struct Examples<'a> {
@@ -65,7 +67,11 @@ struct Examples<'a> {
 
 impl<'a> Examples<'a> {
     fn new(loaded: &'a Loaded) -> Self {
-        let types = loaded.types.iter().flat_map(|f| f.types.iter().map(|(k, v)| (k.as_str(), v))).collect();
+        let types = loaded
+            .types
+            .iter()
+            .flat_map(|f| f.types.iter().map(|(k, v)| (k.as_str(), v)))
+            .collect();
         Examples { types }
     }
 
@@ -75,7 +81,9 @@ impl<'a> Examples<'a> {
             return Value::String(self.of(inner, depth + 1).to_string());
         }
         if let Some(r) = &s.ref_ {
-            let Some(t) = self.types.get(r.as_str()) else { return json!({}) };
+            let Some(t) = self.types.get(r.as_str()) else {
+                return json!({});
+            };
             return self.of(t, depth + 1);
         }
         let own = s.example.as_ref().and_then(|e| serde_json::to_value(e).ok());
@@ -90,11 +98,13 @@ impl<'a> Examples<'a> {
             return Value::Object(m);
         }
         if let Some(values) = &s.enum_ {
-            let fits = |v: &Value| values.iter().any(|e| match (e.value(), v) {
-                (Scalar::Str(a), Value::String(b)) => a == b,
-                (Scalar::Int(a), Value::Number(b)) => b.as_i64() == Some(*a),
-                _ => false,
-            });
+            let fits = |v: &Value| {
+                values.iter().any(|e| match (e.value(), v) {
+                    (Scalar::Str(a), Value::String(b)) => a == b,
+                    (Scalar::Int(a), Value::Number(b)) => b.as_i64() == Some(*a),
+                    _ => false,
+                })
+            };
             return match own {
                 Some(v) if fits(&v) => v,
                 _ => match values.first().map(|e| e.value()) {
@@ -107,7 +117,9 @@ impl<'a> Examples<'a> {
         }
         let kind = s.ty.as_deref().unwrap_or("string");
         match (kind, own) {
-            ("array", Some(Value::Array(a))) if !a.is_empty() && a.iter().all(|v| !v.is_object() && !v.is_array()) && scalar_items(s) => {
+            ("array", Some(Value::Array(a)))
+                if !a.is_empty() && a.iter().all(|v| !v.is_object() && !v.is_array()) && scalar_items(s) =>
+            {
                 Value::Array(a)
             }
             ("array", _) => match &s.items {
@@ -127,12 +139,16 @@ impl<'a> Examples<'a> {
 }
 
 fn scalar_items(s: &Schema) -> bool {
-    s.items.as_ref().is_some_and(|i| i.properties.is_none() && i.ref_.is_none() && i.items.is_none())
+    s.items
+        .as_ref()
+        .is_some_and(|i| i.properties.is_none() && i.ref_.is_none() && i.items.is_none())
 }
 
 /// The JSON an object or array text holds.
 fn json_text(s: &str) -> Option<Value> {
-    serde_json::from_str::<Value>(s).ok().filter(|v| v.is_object() || v.is_array())
+    serde_json::from_str::<Value>(s)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
 }
 
 /// The JSON pointers where two values differ (at most `max`).
@@ -202,7 +218,10 @@ impl Tally {
             self.total()
         );
         for (name, d) in &self.lossy {
-            s.push_str(&format!("  lossy  {name}: {}\n", d.iter().take(4).cloned().collect::<Vec<_>>().join(", ")));
+            s.push_str(&format!(
+                "  lossy  {name}: {}\n",
+                d.iter().take(4).cloned().collect::<Vec<_>>().join(", ")
+            ));
         }
         for (name, e) in &self.fail {
             s.push_str(&format!("  failed {name}: {e}\n"));
@@ -230,9 +249,15 @@ fn every_operation_round_trips_its_documented_examples() {
             let m = method.as_str();
             let name = format!("{} {}", m.to_uppercase(), p.url);
             let find = |kind: &str| {
-                table.iter().find(|((k, mm, u), _)| *k == kind && *mm == m && *u == p.url).map(|(_, t)| *t)
+                table
+                    .iter()
+                    .find(|((k, mm, u), _)| *k == kind && *mm == m && *u == p.url)
+                    .map(|(_, t)| *t)
             };
-            let body = op.body.clone().or_else(|| op.upload.as_ref().map(|u| upload_body(&u.meta)));
+            let body = op
+                .body
+                .clone()
+                .or_else(|| op.upload.as_ref().map(|u| upload_body(&u.meta)));
             if let Some(body) = &body {
                 let Some(trip) = find("request") else {
                     missing.push(format!("request of {name}"));
@@ -251,7 +276,10 @@ fn every_operation_round_trips_its_documented_examples() {
             }
         }
     }
-    assert!(missing.is_empty(), "operations without a generated type in the table: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "operations without a generated type in the table: {missing:?}"
+    );
     let report = format!("{}{}", responses.report("responses"), requests.report("request bodies"));
     eprintln!("{report}");
     println!(
@@ -265,9 +293,17 @@ fn every_operation_round_trips_its_documented_examples() {
     let mut unexplained = Vec::new();
     let mut fixed = Vec::new();
     for (kind, tally) in [("response", &responses), ("request", &requests)] {
-        let bad: Vec<&String> = tally.lossy.iter().map(|(n, _)| n).chain(tally.fail.iter().map(|(n, _)| n)).collect();
+        let bad: Vec<&String> = tally
+            .lossy
+            .iter()
+            .map(|(n, _)| n)
+            .chain(tally.fail.iter().map(|(n, _)| n))
+            .collect();
         for name in &bad {
-            if !EXCEPTIONS.iter().any(|(k, m, u, _)| *k == kind && format!("{} {u}", m.to_uppercase()) == **name) {
+            if !EXCEPTIONS
+                .iter()
+                .any(|(k, m, u, _)| *k == kind && format!("{} {u}", m.to_uppercase()) == **name)
+            {
                 unexplained.push(format!("{kind} of {name}"));
             }
         }
@@ -277,17 +313,35 @@ fn every_operation_round_trips_its_documented_examples() {
                 fixed.push(format!("{k} of {name}"));
             }
         }
-        assert!(tally.pass * 100 >= tally.total() * 99, "fewer than 99% of {kind}s lossless:\n{report}");
+        assert!(
+            tally.pass * 100 >= tally.total() * 99,
+            "fewer than 99% of {kind}s lossless:\n{report}"
+        );
     }
-    assert!(fixed.is_empty(), "listed as exceptions but lossless now (take them off the list): {fixed:?}");
-    assert!(unexplained.is_empty(), "not lossless and not listed as exceptions: {unexplained:#?}\n{report}");
+    assert!(
+        fixed.is_empty(),
+        "listed as exceptions but lossless now (take them off the list): {fixed:?}"
+    );
+    assert!(
+        unexplained.is_empty(),
+        "not lossless and not listed as exceptions: {unexplained:#?}\n{report}"
+    );
 }
 
 /// A multipart upload's request struct: its `meta` part as a JSON object field.
 fn upload_body(meta: &Schema) -> Schema {
     let mut props = indexmap::IndexMap::new();
-    props.insert("meta".to_string(), Schema { required: true, ..meta.clone() });
-    Schema { properties: Some(props), ..Schema::default() }
+    props.insert(
+        "meta".to_string(),
+        Schema {
+            required: true,
+            ..meta.clone()
+        },
+    );
+    Schema {
+        properties: Some(props),
+        ..Schema::default()
+    }
 }
 
 /// The request struct's JSON (body fields plus query parameters and headers by wire name) and

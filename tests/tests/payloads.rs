@@ -82,8 +82,13 @@ fn notified(file: &str, event_type: &str) -> (wechatpay::NotificationEvent, Valu
     const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("payloads").join(file);
     let plaintext: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let n = wechatpay_sandbox::notify::make_notification(&ResponseKey::wechatpay_public_key(), APIV3_KEY, event_type, &plaintext)
-        .unwrap();
+    let n = wechatpay_sandbox::notify::make_notification(
+        &ResponseKey::wechatpay_public_key(),
+        APIV3_KEY,
+        event_type,
+        &plaintext,
+    )
+    .unwrap();
     let client = wechatpay::Client::builder()
         .mchid(keys::MCHID)
         .merchant_serial(keys::MERCHANT_SERIAL)
@@ -94,9 +99,17 @@ fn notified(file: &str, event_type: &str) -> (wechatpay::NotificationEvent, Valu
         .unwrap();
     let mut headers = wechatpay::runtime::HeaderMap::new();
     for (k, v) in &n.headers {
-        headers.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
     }
-    (client.handle_notification(&headers, &n.body).expect("the notification verifies and decrypts"), plaintext)
+    (
+        client
+            .handle_notification(&headers, &n.body)
+            .expect("the notification verifies and decrypts"),
+        plaintext,
+    )
 }
 
 /// Every real-shaped notification resource is typed by its event type, losslessly, and the
@@ -107,31 +120,43 @@ fn notification_resources_are_typed_by_event_type() {
     use wechatpay::types::TransactionTradeState;
 
     let (event, plain) = notified("pay_direct_notify.json", "TRANSACTION.SUCCESS");
-    let Resource::Transaction(tx) = Resource::decode(&event).unwrap() else { panic!("direct payment") };
+    let Resource::Transaction(tx) = Resource::decode(&event).unwrap() else {
+        panic!("direct payment")
+    };
     assert_eq!(tx.trade_state, Some(TransactionTradeState::Success));
     lossless(&*tx, &plain, "pay_direct_notify.json");
 
     let (event, plain) = notified("pay_partner_notify.json", "TRANSACTION.SUCCESS");
-    let Resource::PartnerTransaction(tx) = Resource::decode(&event).unwrap() else { panic!("partner payment") };
+    let Resource::PartnerTransaction(tx) = Resource::decode(&event).unwrap() else {
+        panic!("partner payment")
+    };
     assert_eq!(tx.trade_state, Some(TransactionTradeState::Success));
     lossless(&*tx, &plain, "pay_partner_notify.json");
 
     let (event, plain) = notified("combine_notify.json", "TRANSACTION.SUCCESS");
-    let Resource::CombineTransaction(tx) = Resource::decode(&event).unwrap() else { panic!("combined payment") };
+    let Resource::CombineTransaction(tx) = Resource::decode(&event).unwrap() else {
+        panic!("combined payment")
+    };
     lossless(&*tx, &plain, "combine_notify.json");
 
     let (event, plain) = notified("refund_notify.json", "REFUND.SUCCESS");
-    let Resource::Refund(r) = Resource::decode(&event).unwrap() else { panic!("refund") };
+    let Resource::Refund(r) = Resource::decode(&event).unwrap() else {
+        panic!("refund")
+    };
     assert_eq!(r.amount.as_ref().and_then(|a| a.refund), Some(999));
     lossless(&*r, &plain, "refund_notify.json");
 
     let (event, plain) = notified("profitsharing_notify.json", "PROFITSHARING");
-    let Resource::ProfitSharing(p) = Resource::decode(&event).unwrap() else { panic!("profit sharing") };
+    let Resource::ProfitSharing(p) = Resource::decode(&event).unwrap() else {
+        panic!("profit sharing")
+    };
     assert_eq!(p.receiver.as_ref().and_then(|r| r.amount), Some(888));
     lossless(&*p, &plain, "profitsharing_notify.json");
 
     let (event, plain) = notified("transfer_bills_notify.json", "MCHTRANSFER.BILL.FINISHED");
-    let Resource::TransferBill(b) = Resource::decode(&event).unwrap() else { panic!("transfer bill") };
+    let Resource::TransferBill(b) = Resource::decode(&event).unwrap() else {
+        panic!("transfer bill")
+    };
     lossless(&*b, &plain, "transfer_bills_notify.json");
 
     // The envelope as WeChat Pay posts it (tests/payloads/README.md: its ciphertext is
@@ -139,7 +164,11 @@ fn notification_resources_are_typed_by_event_type() {
     let envelope: wechatpay::Notification = decode_envelope("notify_envelope.json");
     let key = wechatpay::ApiV3Key::new("Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE").unwrap();
     let plain: Value = serde_json::from_slice(&envelope.resource.decrypt(&key).unwrap()).unwrap();
-    let direct: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("payloads/pay_direct_notify.json")).unwrap()).unwrap();
+    let direct: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("payloads/pay_direct_notify.json"))
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(plain, direct);
 }
 
@@ -150,5 +179,9 @@ fn decode_envelope(file: &str) -> wechatpay::Notification {
 
 /// The typed resource serialises back to the decrypted JSON.
 fn lossless<T: Serialize>(resource: &T, plain: &Value, file: &str) {
-    assert_eq!(&serde_json::to_value(resource).unwrap(), plain, "{file} does not round-trip");
+    assert_eq!(
+        &serde_json::to_value(resource).unwrap(),
+        plain,
+        "{file} does not round-trip"
+    );
 }

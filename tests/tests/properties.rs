@@ -40,23 +40,60 @@ fn client(server: &MockServer) -> Client {
 /// JSON and the signature message treat specially.
 fn text() -> impl Strategy<Value = String> {
     let special = prop::sample::select(vec![
-        "&", "=", "?", "#", "/", "%", "+", " ", "\"", "\\", "\n", "\r\n", "\t", "'", "<", ">", "~", ".", "..",
-        "中文", "支付成功", "é", "😀", "\u{0}", "\u{7f}", "\u{feff}", "%2F", "a b", ",",
+        "&",
+        "=",
+        "?",
+        "#",
+        "/",
+        "%",
+        "+",
+        " ",
+        "\"",
+        "\\",
+        "\n",
+        "\r\n",
+        "\t",
+        "'",
+        "<",
+        ">",
+        "~",
+        ".",
+        "..",
+        "中文",
+        "支付成功",
+        "é",
+        "😀",
+        "\u{0}",
+        "\u{7f}",
+        "\u{feff}",
+        "%2F",
+        "a b",
+        ",",
     ])
     .prop_map(str::to_owned);
-    prop::collection::vec(prop_oneof![3 => any::<char>().prop_map(String::from), 2 => special], 0..12)
-        .prop_map(|parts| parts.concat())
+    prop::collection::vec(
+        prop_oneof![3 => any::<char>().prop_map(String::from), 2 => special],
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
 }
 
 #[test]
 fn a_signed_request_and_its_signed_answer_round_trip_any_text() {
     let server = MockServer::start_blocking(MockConfig::default());
     let c = client(&server);
-    let mut runner = TestRunner::new(Config { cases: 64, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        ..Config::default()
+    });
     runner
         .run(&(text(), text(), any::<i64>()), |(body_text, query_value, amount)| {
             let body = json!({"description": body_text, "amount": {"total": amount}});
-            server.on("POST", "/v3/echo", Reply::json(200, json!({"echo": body_text, "total": amount})));
+            server.on(
+                "POST",
+                "/v3/echo",
+                Reply::json(200, json!({"echo": body_text, "total": amount})),
+            );
             let answer: Value = c
                 .chain("v3/echo")
                 .request(Method::POST)
@@ -83,7 +120,10 @@ fn a_signed_request_and_its_signed_answer_round_trip_any_text() {
 fn a_path_parameter_is_one_segment_that_decodes_to_the_value() {
     let server = MockServer::start_blocking(MockConfig::default());
     let c = client(&server);
-    let mut runner = TestRunner::new(Config { cases: 96, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        ..Config::default()
+    });
     runner
         .run(&text(), |value| {
             let before = server.requests().len();
@@ -95,7 +135,11 @@ fn a_path_parameter_is_one_segment_that_decodes_to_the_value() {
                 .send_json::<Value>()
                 .blocking();
             if value.is_empty() || value == "." || value == ".." {
-                prop_assert!(matches!(result, Err(wechatpay::Error::InvalidRequest(_))), "{:?}", result);
+                prop_assert!(
+                    matches!(result, Err(wechatpay::Error::InvalidRequest(_))),
+                    "{:?}",
+                    result
+                );
                 prop_assert_eq!(server.requests().len(), before, "nothing is sent");
                 return Ok(());
             }
@@ -128,7 +172,10 @@ impl Schemas {
     /// elements, the integer range of its format, a listed enum value or another one.
     fn strategy(&self, s: &Schema, depth: usize) -> BoxedStrategy<Value> {
         if let Some(inner) = &s.json {
-            return self.strategy(inner, depth + 1).prop_map(|v| Value::String(v.to_string())).boxed();
+            return self
+                .strategy(inner, depth + 1)
+                .prop_map(|v| Value::String(v.to_string()))
+                .boxed();
         }
         if let Some(r) = &s.ref_ {
             return self.strategy(&self.types[r], depth + 1);
@@ -147,7 +194,9 @@ impl Schemas {
                     }
                 })
                 .collect();
-            return fields.prop_map(|f| Value::Object(f.into_iter().flatten().collect::<Map<_, _>>())).boxed();
+            return fields
+                .prop_map(|f| Value::Object(f.into_iter().flatten().collect::<Map<_, _>>()))
+                .boxed();
         }
         match s.ty.as_deref() {
             Some("array") => {
@@ -190,12 +239,18 @@ fn unfold(v: Value) -> Value {
 #[test]
 fn generated_types_round_trip_any_json_their_schema_allows() {
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
-    let loaded = load::load_dir(&spec).and_then(load::Loaded::or_errors).expect("spec/ loads");
+    let loaded = load::load_dir(&spec)
+        .and_then(load::Loaded::or_errors)
+        .expect("spec/ loads");
     let schemas = Schemas {
-        types: loaded.types.iter().flat_map(|f: &load::LoadedTypes| {
-            let t: &TypesFile = &f.types;
-            t.iter().map(|(k, v)| (k.clone(), v.clone()))
-        }).collect(),
+        types: loaded
+            .types
+            .iter()
+            .flat_map(|f: &load::LoadedTypes| {
+                let t: &TypesFile = &f.types;
+                t.iter().map(|(k, v)| (k.clone(), v.clone()))
+            })
+            .collect(),
     };
     let mut table: BTreeMap<(&'static str, &'static str, &'static str), Trip> = BTreeMap::new();
     macro_rules! collect {
@@ -221,9 +276,15 @@ fn generated_types_round_trip_any_json_their_schema_allows() {
                 }
             }
             for (kind, schema) in cases {
-                let Some(trip) = table.get(&(kind, method, p.url.as_str())) else { continue };
+                let Some(trip) = table.get(&(kind, method, p.url.as_str())) else {
+                    continue;
+                };
                 let strategy = schemas.strategy(schema, 0);
-                let mut runner = TestRunner::new(Config { cases: 6, failure_persistence: None, ..Config::default() });
+                let mut runner = TestRunner::new(Config {
+                    cases: 6,
+                    failure_persistence: None,
+                    ..Config::default()
+                });
                 runner
                     .run(&strategy, |value| {
                         let bytes = serde_json::to_vec(&value).unwrap();

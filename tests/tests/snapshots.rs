@@ -39,14 +39,27 @@ fn every_fixture_has_a_snapshot_and_compiled_output() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["hostile", "nested", "ordinary"], "add a snapshot test for a new fixture");
+    assert_eq!(
+        names,
+        ["hostile", "nested", "ordinary"],
+        "add a snapshot test for a new fixture"
+    );
     for name in names {
         // The compiled copy must be exactly what the generator produces now.
-        let files = generate(&fixtures_dir().join(&name).join("spec"), &options(&name)).unwrap().files;
-        let compiled = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/fixtures").join(&name).join("api");
+        let files = generate(&fixtures_dir().join(&name).join("spec"), &options(&name))
+            .unwrap()
+            .files;
+        let compiled = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/fixtures")
+            .join(&name)
+            .join("api");
         for (path, content) in files {
             let on_disk = std::fs::read_to_string(compiled.join(&path)).unwrap_or_default();
-            assert!(on_disk == content, "{name}/{} is stale: run `cargo xtask generate`", path.display());
+            assert!(
+                on_disk == content,
+                "{name}/{} is stale: run `cargo xtask generate`",
+                path.display()
+            );
         }
     }
 }

@@ -55,17 +55,27 @@ fn every_operation_of_the_public_description_is_in_the_spec_and_reachable() {
         .filter(|c| c.contains("insurance_sign().policy_periods"))
         .map(String::as_str)
         .collect();
-    assert!(siblings.iter().any(|c| c.contains(".policy_periods().")), "{siblings:?}");
-    assert!(siblings.iter().any(|c| c.contains(".policy_periods_().")), "{siblings:?}");
+    assert!(
+        siblings.iter().any(|c| c.contains(".policy_periods().")),
+        "{siblings:?}"
+    );
+    assert!(
+        siblings.iter().any(|c| c.contains(".policy_periods_().")),
+        "{siblings:?}"
+    );
 }
 
 #[test]
 fn every_group_has_a_feature() {
     let api = api();
     let groups = wechatpay_codegen::emit::group_features(&api);
-    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated/Cargo.toml")).unwrap();
     for f in groups.values() {
-        assert!(manifest.contains(&format!("\n{f} = []")), "feature {f} missing from generated/Cargo.toml");
+        assert!(
+            manifest.contains(&format!("\n{f} = []")),
+            "feature {f} missing from generated/Cargo.toml"
+        );
     }
     assert!(groups.len() > 70, "{} groups", groups.len());
 }
@@ -109,12 +119,20 @@ fn no_amount_or_count_is_a_float() {
         }
     }
     assert!(all.len() > 10_000, "{} fields", all.len());
-    let floats: Vec<(&str, &str, &str)> =
-        all.iter().filter(|(_, _, f)| float(&f.ty)).map(|(u, t, f)| (*u, *t, f.wire.as_str())).collect();
+    let floats: Vec<(&str, &str, &str)> = all
+        .iter()
+        .filter(|(_, _, f)| float(&f.ty))
+        .map(|(u, t, f)| (*u, *t, f.wire.as_str()))
+        .collect();
     let expected: Vec<(&str, &str, &str)> = FLOATS.iter().map(|(u, t, w, _)| (*u, *t, *w)).collect();
-    assert_eq!(floats, expected, "float fields of the whole API (each must document fractions)");
+    assert_eq!(
+        floats, expected,
+        "float fields of the whole API (each must document fractions)"
+    );
 
-    let amount_like = ["amount", "amt", "total", "refund", "fee", "price", "quantity", "count", "num"];
+    let amount_like = [
+        "amount", "amt", "total", "refund", "fee", "price", "quantity", "count", "num",
+    ];
     for (u, t, f) in &all {
         let wire = f.wire.to_ascii_lowercase();
         let is_amount = wire.split(['_', '-']).any(|p| amount_like.contains(&p));
@@ -128,11 +146,19 @@ fn no_amount_or_count_is_a_float() {
 #[test]
 fn an_amount_is_sent_and_read_as_an_integer() {
     use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
-    let amount = PostRequestAmount { total: 100, currency: Some("CNY".into()) };
-    assert_eq!(serde_json::to_string(&amount).unwrap(), r#"{"total":100,"currency":"CNY"}"#);
+    let amount = PostRequestAmount {
+        total: 100,
+        currency: Some("CNY".into()),
+    };
+    assert_eq!(
+        serde_json::to_string(&amount).unwrap(),
+        r#"{"total":100,"currency":"CNY"}"#
+    );
     let back: PostRequestAmount = serde_json::from_str(r#"{"total":100}"#).unwrap();
     assert_eq!(back.total, 100);
-    let e = serde_json::from_str::<PostRequestAmount>(r#"{"total":100.5}"#).unwrap_err().to_string();
+    let e = serde_json::from_str::<PostRequestAmount>(r#"{"total":100.5}"#)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("total"), "{e}");
     use wechatpay::v3::refund::domestic::refunds::PostResponseAmount;
     let refund: PostResponseAmount = serde_json::from_str(
@@ -162,7 +188,10 @@ fn root_names_cover_the_client() {
                 inside = false;
             } else if inside && line.starts_with("    ") && !line.starts_with("     ") {
                 let rest = line.trim_start();
-                let rest = rest.strip_prefix("pub(crate) ").or_else(|| rest.strip_prefix("pub ")).unwrap_or(rest);
+                let rest = rest
+                    .strip_prefix("pub(crate) ")
+                    .or_else(|| rest.strip_prefix("pub "))
+                    .unwrap_or(rest);
                 let rest = rest.strip_prefix("async ").unwrap_or(rest);
                 if let Some(f) = rest.strip_prefix("fn ") {
                     names.insert(f.split(['(', '<']).next().unwrap().to_string());
@@ -170,8 +199,14 @@ fn root_names_cover_the_client() {
             }
         }
     }
-    assert!(names.len() > 20, "found {} functions: the scan no longer reads the runtime", names.len());
-    let missing: Vec<&String> =
-        names.iter().filter(|n| !wechatpay_codegen::naming::ROOT_RESERVED.contains(&n.as_str())).collect();
+    assert!(
+        names.len() > 20,
+        "found {} functions: the scan no longer reads the runtime",
+        names.len()
+    );
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !wechatpay_codegen::naming::ROOT_RESERVED.contains(&n.as_str()))
+        .collect();
     assert!(missing.is_empty(), "add to naming::ROOT_RESERVED: {missing:?}");
 }

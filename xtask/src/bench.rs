@@ -29,7 +29,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
         // Re-run in release: generation speed in debug says little.
         "generate" => {
             let status = Command::new(env!("CARGO"))
-                .args(["run", "--release", "--quiet", "-p", "xtask", "--", "bench", "generate-inner", "--spec"])
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    "xtask",
+                    "--",
+                    "bench",
+                    "generate-inner",
+                    "--spec",
+                ])
                 .arg(&spec)
                 .current_dir(&root)
                 .status()
@@ -65,7 +75,10 @@ fn bench_generate(spec: &Path) -> Result<(), String> {
         parse.push(t.elapsed());
     }
     // The whole generator, in memory.
-    let options = Options { features: true, ..Options::default() };
+    let options = Options {
+        features: true,
+        ..Options::default()
+    };
     let mut gen = Vec::new();
     let mut out_files = 0;
     let mut out_bytes = 0;
@@ -98,7 +111,8 @@ fn bench_generate(spec: &Path) -> Result<(), String> {
         aliases.len(),
         t_share.as_secs_f64() * 1e3
     );
-    let [tokens, syn_parse, pretty] = wechatpay_codegen::emit::profile_groups(&api, &options).map_err(|e| e.to_string())?;
+    let [tokens, syn_parse, pretty] =
+        wechatpay_codegen::emit::profile_groups(&api, &options).map_err(|e| e.to_string())?;
     println!(
         "group files on one thread: tokens {:.0} ms, syn parse {:.0} ms, prettyplease {:.0} ms",
         tokens.as_secs_f64() * 1e3,
@@ -108,8 +122,15 @@ fn bench_generate(spec: &Path) -> Result<(), String> {
     let (p, g) = (median(parse), median(gen));
     let ops = count_ops(&files);
     println!("spec: {} ({} files, {ops} operations)", spec.display(), files.len());
-    println!("bare serde_yaml parse:  {:8.1} ms (median of {runs})", p.as_secs_f64() * 1e3);
-    println!("whole generation:       {:8.1} ms (median of {runs}; {out_files} files, {:.1} MB of Rust)", g.as_secs_f64() * 1e3, out_bytes as f64 / 1e6);
+    println!(
+        "bare serde_yaml parse:  {:8.1} ms (median of {runs})",
+        p.as_secs_f64() * 1e3
+    );
+    println!(
+        "whole generation:       {:8.1} ms (median of {runs}; {out_files} files, {:.1} MB of Rust)",
+        g.as_secs_f64() * 1e3,
+        out_bytes as f64 / 1e6
+    );
     println!("generation / parse:     {:8.2}x", g.as_secs_f64() / p.as_secs_f64());
     Ok(())
 }
@@ -118,7 +139,11 @@ fn count_ops(files: &[PathBuf]) -> usize {
     files
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
-        .map(|t| t.lines().filter(|l| matches!(*l, "get:" | "post:" | "put:" | "patch:" | "delete:")).count())
+        .map(|t| {
+            t.lines()
+                .filter(|l| matches!(*l, "get:" | "post:" | "put:" | "patch:" | "delete:"))
+                .count()
+        })
         .sum()
 }
 
@@ -162,7 +187,9 @@ fn user_build(dir: &Path, timed: bool) -> Command {
 fn cold_build(root: &Path, dir: &Path, features: &[&str]) -> Result<(Duration, u64), String> {
     user_project(root, dir, features)?;
     let t = Instant::now();
-    let out = user_build(dir, true).output().map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
+    let out = user_build(dir, true)
+        .output()
+        .map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
     let wall = t.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
@@ -195,8 +222,11 @@ fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
         "cold `cargo build` (dev profile, cargo's defaults) of a new project depending on the client, {} cores:",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let cases: [(&str, &str, &[&str]); 3] =
-        [("none", "runtime only", &[]), ("pay", "one group (pay)", &["pay"]), ("full", "full", &["full"])];
+    let cases: [(&str, &str, &[&str]); 3] = [
+        ("none", "runtime only", &[]),
+        ("pay", "one group (pay)", &["pay"]),
+        ("full", "full", &["full"]),
+    ];
     let mut crate_only = Vec::new();
     for (key, name, features) in cases {
         if only.is_some_and(|o| o != key) {
@@ -204,7 +234,11 @@ fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
         }
         let (wall, mb) = cold_build(root, &target, features)?;
         let again = crate_only_build(root, &target)?;
-        println!("  {name:18} cold {:7.1} s, peak {mb:5} MB; the client crate alone {:6.1} s", wall.as_secs_f64(), again.as_secs_f64());
+        println!(
+            "  {name:18} cold {:7.1} s, peak {mb:5} MB; the client crate alone {:6.1} s",
+            wall.as_secs_f64(),
+            again.as_secs_f64()
+        );
         crate_only.push((wall, again));
     }
     if let [none, pay, _] = crate_only[..] {

@@ -189,12 +189,8 @@ fn run_import(args: &[String]) -> Result<(), String> {
         return Err(USAGE.to_string());
     };
     let start = Instant::now();
-    let summary = wechatpay_codegen::import::import(
-        &from,
-        &to,
-        &wechatpay_codegen::import::ImportOptions { force },
-    )
-    .map_err(|e| e.to_string())?;
+    let summary = wechatpay_codegen::import::import(&from, &to, &wechatpay_codegen::import::ImportOptions { force })
+        .map_err(|e| e.to_string())?;
     if verbose {
         for line in &summary.repair_lines {
             println!("{line}");
@@ -207,7 +203,10 @@ fn run_import(args: &[String]) -> Result<(), String> {
 
 fn run_generate_into(spec: &str, out: &str) -> Result<(), String> {
     let start = Instant::now();
-    let options = Options { features: true, ..Options::default() };
+    let options = Options {
+        features: true,
+        ..Options::default()
+    };
     let files = generate(Path::new(spec), &options).map_err(|e| e.to_string())?.files;
     let elapsed = start.elapsed();
     let stale = output::write(Path::new(out), &files).map_err(|e| e.to_string())?;
@@ -226,7 +225,9 @@ const END_FEATURES: &str = "# END generated features";
 /// The manifest with its generated features block set to `full` plus one feature per group.
 fn with_features(manifest: &str, features: &[String]) -> Result<String, String> {
     let (Some(b), Some(e)) = (manifest.find(BEGIN_FEATURES), manifest.find(END_FEATURES)) else {
-        return Err(format!("the markers `{BEGIN_FEATURES}` and `{END_FEATURES}` are missing"));
+        return Err(format!(
+            "the markers `{BEGIN_FEATURES}` and `{END_FEATURES}` are missing"
+        ));
     };
     let start = b + BEGIN_FEATURES.len();
     let mut block = String::from("\n");

@@ -37,10 +37,28 @@ const OTHER_METHODS: [&str; 3] = ["head", "options", "trace"];
 
 /// Schema keywords our format has no place for: left out, counted in the summary.
 const DROPPED: [&str; 22] = [
-    "maxLength", "minLength", "pattern", "maximum", "minimum", "exclusiveMaximum",
-    "exclusiveMinimum", "maxItems", "minItems", "uniqueItems", "multipleOf", "default",
-    "nullable", "title", "readOnly", "writeOnly", "xml", "additionalProperties",
-    "collectionFormat", "allowEmptyValue", "discriminator", "externalDocs",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maximum",
+    "minimum",
+    "exclusiveMaximum",
+    "exclusiveMinimum",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "multipleOf",
+    "default",
+    "nullable",
+    "title",
+    "readOnly",
+    "writeOnly",
+    "xml",
+    "additionalProperties",
+    "collectionFormat",
+    "allowEmptyValue",
+    "discriminator",
+    "externalDocs",
 ];
 
 /// Operation keys with no place in the format (counted, not reported per line).
@@ -48,7 +66,10 @@ const OP_DROPPED: [&str; 3] = ["tags", "operationId", "security"];
 
 pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, ImportError> {
     let src = imp.load(rel)?;
-    let root = Loc { src: src.clone(), path: Vec::new() };
+    let root = Loc {
+        src: src.clone(),
+        path: Vec::new(),
+    };
     let mut out = FileOut {
         file: PathFile::default(),
         read: 0,
@@ -59,7 +80,11 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
     let url = url_of(rel);
     let Some(top) = src.value.as_mapping() else {
         let mut c = Conv::new(imp);
-        c.note(&root, "not-a-mapping", "the file is not a mapping of methods: nothing imported".into());
+        c.note(
+            &root,
+            "not-a-mapping",
+            "the file is not a mapping of methods: nothing imported".into(),
+        );
         out.notes = c.notes;
         return Ok(out);
     };
@@ -71,7 +96,11 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
         if !METHODS.contains(&lower.as_str()) && !OTHER_METHODS.contains(&lower.as_str()) {
             if !is_webhooks {
                 let mut c = Conv::new(imp);
-                c.note(&loc, "path-level-key", format!("ignored path-level key '{key}' (not a method)"));
+                c.note(
+                    &loc,
+                    "path-level-key",
+                    format!("ignored path-level key '{key}' (not a method)"),
+                );
                 out.notes.extend(c.notes);
             }
             continue;
@@ -147,7 +176,10 @@ fn unify_placeholders(imp: &mut Importer, root: &Loc, out: &mut FileOut) {
         if tys.windows(2).all(|w| w[0] == w[1]) {
             continue;
         }
-        for op in [&mut f.get, &mut f.post, &mut f.put, &mut f.patch, &mut f.delete].into_iter().flatten() {
+        for op in [&mut f.get, &mut f.post, &mut f.put, &mut f.patch, &mut f.delete]
+            .into_iter()
+            .flatten()
+        {
             if let Some(s) = op.path.get_mut(&name) {
                 s.ty = Some("string".into());
                 s.format = None;
@@ -157,7 +189,9 @@ fn unify_placeholders(imp: &mut Importer, root: &Loc, out: &mut FileOut) {
         c.note(
             root,
             "path-param-type",
-            format!("placeholder '{{{name}}}' has different types in the operations of this file: read as string in all"),
+            format!(
+                "placeholder '{{{name}}}' has different types in the operations of this file: read as string in all"
+            ),
         );
         out.notes.extend(c.notes);
     }
@@ -230,7 +264,10 @@ pub(crate) fn shareable(s: &Schema) -> bool {
 /// Converts the body of a shared type (second pass: refs to other shared types are `ref:`).
 pub(crate) fn convert_type(imp: &mut Importer, key: &DefKey) -> Result<(Schema, Vec<Note>), ImportError> {
     let src = imp.load(&key.0)?;
-    let t = Loc { src, path: vec![Seg::Key(key.1.clone())] };
+    let t = Loc {
+        src,
+        path: vec![Seg::Key(key.1.clone())],
+    };
     let v = t.get().clone();
     let mut c = Conv::new(imp);
     c.refs.push(format!("{}#{:?}", t.src.rel, t.path));
@@ -272,7 +309,10 @@ fn scalar_text(v: &Value) -> Option<String> {
 }
 
 fn json() -> Schema {
-    Schema { ty: Some("json".into()), ..Schema::default() }
+    Schema {
+        ty: Some("json".into()),
+        ..Schema::default()
+    }
 }
 
 fn type_of_example(v: &Value) -> Option<&'static str> {
@@ -290,11 +330,22 @@ const TYPES: [&str; 7] = ["string", "integer", "number", "boolean", "object", "a
 
 impl<'a> Conv<'a> {
     fn new(imp: &'a mut Importer) -> Conv<'a> {
-        Conv { imp, notes: Vec::new(), refs: Vec::new(), defs: Vec::new(), no_share: 0, edges: Vec::new(), in_response: false }
+        Conv {
+            imp,
+            notes: Vec::new(),
+            refs: Vec::new(),
+            defs: Vec::new(),
+            no_share: 0,
+            edges: Vec::new(),
+            in_response: false,
+        }
     }
 
     fn note(&mut self, loc: &Loc, kind: &'static str, msg: String) {
-        self.notes.push(Note { kind, text: format!("{}: {msg}", loc.at()) });
+        self.notes.push(Note {
+            kind,
+            text: format!("{}: {msg}", loc.at()),
+        });
     }
 
     // ----------------------------------------------------------------------------------------
@@ -324,43 +375,62 @@ impl<'a> Conv<'a> {
                 self.note(loc, "summary-missing", format!("no summary: used '{}'", op.summary));
             }
         }
-        op.description = lookup(m, "description").and_then(scalar_text).filter(|d| !d.trim().is_empty());
+        op.description = lookup(m, "description")
+            .and_then(scalar_text)
+            .filter(|d| !d.trim().is_empty());
         for (k, val) in m {
             let key = key_string(k).unwrap_or_default();
             let kloc = loc.key(&key);
             match key.as_str() {
-                "summary" | "description" | "parameters" | "responses" | "consumes" | "produces"
-                | "x-is-sensitive" => {}
+                "summary" | "description" | "parameters" | "responses" | "consumes" | "produces" | "x-is-sensitive" => {
+                }
                 "deprecated" => op.deprecated = val.as_bool().unwrap_or(false),
                 "depracted" | "deprecate" => {
                     op.deprecated = val.as_bool().unwrap_or(false);
                     self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
                 }
                 "tag" => {
-                    self.note(&kloc, "keyword-typo", "'tag:' is a typo of 'tags:'; tags are not imported".into());
+                    self.note(
+                        &kloc,
+                        "keyword-typo",
+                        "'tag:' is a typo of 'tags:'; tags are not imported".into(),
+                    );
                     self.imp.drop_keyword(&kloc, "tags");
                 }
                 "x-base-uri" | "x-baseuri" => {
                     let raw = scalar_text(val).unwrap_or_default();
                     let url = raw.trim().trim_end_matches('/').to_owned();
-                    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+                    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace)
+                    {
                         return Err(Fail::Skip(format!("other host: {key}: '{raw}' is not an absolute URL")));
                     }
                     if key == "x-baseuri" {
                         self.note(&kloc, "keyword-typo", "read 'x-baseuri' as 'x-base-uri'".into());
                     }
                     if url != raw {
-                        self.note(&kloc, "base-url-slash", format!("base URL '{raw}' read as '{url}' (no trailing '/')"));
+                        self.note(
+                            &kloc,
+                            "base-url-slash",
+                            format!("base URL '{raw}' read as '{url}' (no trailing '/')"),
+                        );
                     }
                     op.base_url = Some(url);
                 }
                 "x-verison" => {
-                    self.note(&kloc, "keyword-typo", "'x-verison' is a typo of 'x-version'; not imported".into());
+                    self.note(
+                        &kloc,
+                        "keyword-typo",
+                        "'x-verison' is a typo of 'x-version'; not imported".into(),
+                    );
                     self.imp.drop_keyword(&kloc, "x-version");
                 }
                 k if OP_DROPPED.contains(&k) || k.starts_with("x-") => self.imp.drop_keyword(&kloc, k),
                 _ => {
-                    self.note(&kloc, "unknown-keyword", format!("ignored unknown operation key '{key}'"));
+                    self.note(
+                        &kloc,
+                        "unknown-keyword",
+                        format!("ignored unknown operation key '{key}'"),
+                    );
                 }
             }
         }
@@ -371,7 +441,11 @@ impl<'a> Conv<'a> {
         let mut form: Vec<(String, Loc, Value)> = Vec::new();
         for (ploc, p) in &params {
             let Some(pm) = p.as_mapping() else {
-                self.note(ploc, "bad-parameter", "ignored a parameter that is not a mapping".into());
+                self.note(
+                    ploc,
+                    "bad-parameter",
+                    "ignored a parameter that is not a mapping".into(),
+                );
                 continue;
             };
             let name = lookup(pm, "name").and_then(scalar_text).unwrap_or_default();
@@ -385,7 +459,11 @@ impl<'a> Conv<'a> {
                     let sloc = ploc.key("schema");
                     let sv = sloc.get().clone();
                     if sv.is_null() {
-                        self.note(ploc, "body-without-schema", "body parameter without schema: read as any JSON".into());
+                        self.note(
+                            ploc,
+                            "body-without-schema",
+                            "body parameter without schema: read as any JSON".into(),
+                        );
                         op.body = Some(json());
                     } else {
                         op.body = Some(self.schema(&sv, &sloc, Mode::default())?);
@@ -393,18 +471,33 @@ impl<'a> Conv<'a> {
                 }
                 "formData" => {
                     if name.is_empty() {
-                        self.note(ploc, "bad-parameter", "ignored a formData parameter without a name".into());
+                        self.note(
+                            ploc,
+                            "bad-parameter",
+                            "ignored a formData parameter without a name".into(),
+                        );
                         continue;
                     }
                     form.push((name, ploc.clone(), p.clone()));
                 }
                 "query" | "header" | "path" => {
                     if name.is_empty() {
-                        self.note(ploc, "bad-parameter", format!("ignored a {whr} parameter without a name"));
+                        self.note(
+                            ploc,
+                            "bad-parameter",
+                            format!("ignored a {whr} parameter without a name"),
+                        );
                         continue;
                     }
                     self.no_share += 1;
-                    let s = self.schema(p, ploc, Mode { param: true, skip_strays: false });
+                    let s = self.schema(
+                        p,
+                        ploc,
+                        Mode {
+                            param: true,
+                            skip_strays: false,
+                        },
+                    );
                     self.no_share -= 1;
                     let mut s = s?;
                     match whr.as_str() {
@@ -435,7 +528,11 @@ impl<'a> Conv<'a> {
                         }
                         "header" => {
                             if s.json.take().is_some() {
-                                self.note(ploc, "x-json", format!("header '{name}' carries JSON text: read as a plain string"));
+                                self.note(
+                                    ploc,
+                                    "x-json",
+                                    format!("header '{name}' carries JSON text: read as a plain string"),
+                                );
                             }
                             if s.ty.as_deref() != Some("string") {
                                 self.note(ploc, "header-type", format!("header '{name}' read as string"));
@@ -446,14 +543,22 @@ impl<'a> Conv<'a> {
                         }
                         _ => {
                             if s.json.take().is_some() {
-                                self.note(ploc, "x-json", format!("path parameter '{name}' carries JSON text: read as a plain string"));
+                                self.note(
+                                    ploc,
+                                    "x-json",
+                                    format!("path parameter '{name}' carries JSON text: read as a plain string"),
+                                );
                             }
                             path_params.insert(name, (s, ploc.clone()));
                         }
                     }
                 }
                 other => {
-                    self.note(ploc, "bad-parameter", format!("ignored parameter '{name}' with unknown location in: '{other}'"));
+                    self.note(
+                        ploc,
+                        "bad-parameter",
+                        format!("ignored parameter '{name}' with unknown location in: '{other}'"),
+                    );
                 }
             }
         }
@@ -483,7 +588,11 @@ impl<'a> Conv<'a> {
                     }
                 }
                 if !hit {
-                    self.note(&kloc, "sensitive-unknown", format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"));
+                    self.note(
+                        &kloc,
+                        "sensitive-unknown",
+                        format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"),
+                    );
                 }
             }
         }
@@ -504,7 +613,12 @@ impl<'a> Conv<'a> {
         }
 
         // Response.
-        let mut response = Response { status, body: None, content: None, signature: None };
+        let mut response = Response {
+            status,
+            body: None,
+            content: None,
+            signature: None,
+        };
         if let (Some(rv), Some(rloc)) = (resp, resp_loc) {
             let sloc = rloc.key("schema");
             let sv = sloc.get().clone();
@@ -517,8 +631,10 @@ impl<'a> Conv<'a> {
             let has_schema = rv.get("schema").is_some();
             let non_json: Vec<&String> = produces.iter().filter(|p| !is_json_type(p)).collect();
             let binary: Option<&str> = if let Some(h) = rv.get("headers") {
-                let names: Vec<String> =
-                    h.as_mapping().map(|mm| mm.keys().filter_map(key_string).collect()).unwrap_or_default();
+                let names: Vec<String> = h
+                    .as_mapping()
+                    .map(|mm| mm.keys().filter_map(key_string).collect())
+                    .unwrap_or_default();
                 if !empty {
                     return Err(Fail::Skip(format!(
                         "response headers: the {status} response has headers [{}] beside a JSON body",
@@ -540,7 +656,14 @@ impl<'a> Conv<'a> {
                     )));
                 }
                 if !empty {
-                    self.note(&sloc, "binary-schema", format!("the operation produces {}: the response schema is ignored", produces.join(", ")));
+                    self.note(
+                        &sloc,
+                        "binary-schema",
+                        format!(
+                            "the operation produces {}: the response schema is ignored",
+                            produces.join(", ")
+                        ),
+                    );
                 }
                 Some("none")
             } else if empty && !has_schema && status == 200 && op_method(loc) == "get" {
@@ -554,7 +677,11 @@ impl<'a> Conv<'a> {
                 response.signature = Some(sig.into());
             } else if !empty {
                 if status == 204 {
-                    self.note(&sloc, "body-on-204", "ignored the schema of a 204 response (no content)".into());
+                    self.note(
+                        &sloc,
+                        "body-on-204",
+                        "ignored the schema of a 204 response (no content)".into(),
+                    );
                 } else {
                     self.in_response = true;
                     let body = self.schema(&sv, &sloc, Mode::default());
@@ -574,7 +701,12 @@ impl<'a> Conv<'a> {
     /// Properties (or parameters) whose names become one Rust field (`self` and `Self`,
     /// `payAuthNo` and `pay_auth_no`; `taken`: field → the name that has it) cannot be
     /// generated side by side: the later one is dropped, with a repair line saying which.
-    fn drop_field_collisions(&mut self, map: &mut IndexMap<String, Schema>, loc: &Loc, taken: &mut HashMap<String, String>) {
+    fn drop_field_collisions(
+        &mut self,
+        map: &mut IndexMap<String, Schema>,
+        loc: &Loc,
+        taken: &mut HashMap<String, String>,
+    ) {
         let mut dropped = Vec::new();
         for name in map.keys() {
             let field = crate::naming::field(name);
@@ -587,7 +719,15 @@ impl<'a> Conv<'a> {
         }
         for (name, first, field) in dropped {
             map.shift_remove(&name);
-            let at = if loc.path.last().is_some_and(|p| matches!(p, Seg::Key(k) if k == "properties")) { loc.key(&name) } else { loc.clone() };
+            let at = if loc
+                .path
+                .last()
+                .is_some_and(|p| matches!(p, Seg::Key(k) if k == "properties"))
+            {
+                loc.key(&name)
+            } else {
+                loc.clone()
+            };
             self.note(
                 &at,
                 "field-collision",
@@ -641,8 +781,16 @@ impl<'a> Conv<'a> {
             loosen(body, &mut loosened);
         }
         if loosened > 0 || !kept.is_empty() {
-            let kept = if kept.is_empty() { String::new() } else { format!("; kept required (echoed from the request): {}", kept.join(", ")) };
-            self.note(loc, "response-optional", format!("{loosened} response fields marked required read as optional{kept}"));
+            let kept = if kept.is_empty() {
+                String::new()
+            } else {
+                format!("; kept required (echoed from the request): {}", kept.join(", "))
+            };
+            self.note(
+                loc,
+                "response-optional",
+                format!("{loosened} response fields marked required read as optional{kept}"),
+            );
         }
     }
 
@@ -692,7 +840,14 @@ impl<'a> Conv<'a> {
                 continue;
             }
             self.no_share += 1;
-            let s = self.schema(p, ploc, Mode { param: true, skip_strays: false });
+            let s = self.schema(
+                p,
+                ploc,
+                Mode {
+                    param: true,
+                    skip_strays: false,
+                },
+            );
             self.no_share -= 1;
             let s = s?;
             if !matches!(s.ty.as_deref(), Some("string" | "integer" | "number" | "boolean")) || s.properties.is_some() {
@@ -703,7 +858,11 @@ impl<'a> Conv<'a> {
             fields.insert(name.clone(), s);
         }
         if op.body.take().is_some() {
-            self.note(loc, "multipart-body", "a multipart upload has no JSON body: the body parameter is ignored".into());
+            self.note(
+                loc,
+                "multipart-body",
+                "a multipart upload has no JSON body: the body parameter is ignored".into(),
+            );
         }
         op.upload = Some(Upload { file, meta, fields });
         Ok(())
@@ -712,7 +871,9 @@ impl<'a> Conv<'a> {
     /// The parameters, with `$ref` entries resolved.
     fn parameters(&mut self, m: &Mapping, loc: &Loc) -> R<Vec<(Loc, Value)>> {
         let mut out = Vec::new();
-        let Some(ps) = lookup(m, "parameters") else { return Ok(out) };
+        let Some(ps) = lookup(m, "parameters") else {
+            return Ok(out);
+        };
         let ploc = loc.key("parameters");
         let Some(seq) = ps.as_sequence() else {
             if !ps.is_null() {
@@ -728,7 +889,11 @@ impl<'a> Conv<'a> {
                     let t = self.resolve(&r, &l.key("$ref"))?;
                     let v = t.get().clone();
                     if p.as_mapping().is_some_and(|mm| mm.len() > 1) {
-                        self.note(&l, "ref-sibling", "ignored keys beside a parameter $ref (Swagger 2)".into());
+                        self.note(
+                            &l,
+                            "ref-sibling",
+                            "ignored keys beside a parameter $ref (Swagger 2)".into(),
+                        );
                     }
                     out.push((t, v));
                 }
@@ -741,7 +906,11 @@ impl<'a> Conv<'a> {
     /// The success response: the lowest 2xx code.
     fn success_response(&mut self, m: &Mapping, loc: &Loc) -> R<(u16, Option<Loc>, Option<Value>)> {
         let Some(rs) = lookup(m, "responses").and_then(Value::as_mapping) else {
-            self.note(loc, "no-responses", "no responses: read as 200 with an undescribed body".into());
+            self.note(
+                loc,
+                "no-responses",
+                "no responses: read as 200 with an undescribed body".into(),
+            );
             return Ok((200, None, None));
         };
         let mut best: Option<(u16, String)> = None;
@@ -803,13 +972,20 @@ impl<'a> Conv<'a> {
             self.note(
                 &ploc,
                 "path-param-renamed",
-                format!("path parameter '{}' is not in the URL: read as the placeholder '{{{}}}'", extra[0], missing[0]),
+                format!(
+                    "path parameter '{}' is not in the URL: read as the placeholder '{{{}}}'",
+                    extra[0], missing[0]
+                ),
             );
             params.insert(missing[0].clone(), (s, ploc));
         } else {
             for e in &extra {
                 let (_, ploc) = params.shift_remove(e).expect("present");
-                self.note(&ploc, "path-param-extra", format!("path parameter '{e}' is not in the URL {url}: ignored"));
+                self.note(
+                    &ploc,
+                    "path-param-extra",
+                    format!("path parameter '{e}' is not in the URL {url}: ignored"),
+                );
             }
         }
         let _ = rel;
@@ -842,7 +1018,11 @@ impl<'a> Conv<'a> {
                     match s.ty.as_deref() {
                         Some("string") | Some("integer") => {}
                         Some("number") => {
-                            self.note(&ploc, "path-param-type", format!("path parameter '{p}' of type number read as integer"));
+                            self.note(
+                                &ploc,
+                                "path-param-type",
+                                format!("path parameter '{p}' of type number read as integer"),
+                            );
                             s.ty = Some("integer".into());
                             s.format = None;
                         }
@@ -850,7 +1030,10 @@ impl<'a> Conv<'a> {
                             self.note(
                                 &ploc,
                                 "path-param-type",
-                                format!("path parameter '{p}' of type {} read as string", other.unwrap_or("(none)")),
+                                format!(
+                                    "path parameter '{p}' of type {} read as string",
+                                    other.unwrap_or("(none)")
+                                ),
                             );
                             s.ty = Some("string".into());
                             s.format = None;
@@ -865,7 +1048,13 @@ impl<'a> Conv<'a> {
                         "path-param-missing",
                         format!("placeholder '{{{p}}}' has no path parameter: added as a string"),
                     );
-                    op.path.insert(p.clone(), Schema { ty: Some("string".into()), ..Schema::default() });
+                    op.path.insert(
+                        p.clone(),
+                        Schema {
+                            ty: Some("string".into()),
+                            ..Schema::default()
+                        },
+                    );
                 }
             }
         }
@@ -885,10 +1074,16 @@ impl<'a> Conv<'a> {
         } else {
             let base = loc.src.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             let Some(rel) = normalise(base, file) else {
-                return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: leaves the source folder", loc.at())));
+                return Err(Fail::Skip(format!(
+                    "unresolved $ref '{r}' at {}: leaves the source folder",
+                    loc.at()
+                )));
             };
             if !self.imp.exists(&rel) {
-                return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: no file {rel}", loc.at())));
+                return Err(Fail::Skip(format!(
+                    "unresolved $ref '{r}' at {}: no file {rel}",
+                    loc.at()
+                )));
             }
             self.imp.load(&rel)?
         };
@@ -898,7 +1093,11 @@ impl<'a> Conv<'a> {
                 Some(f) => f,
                 None => {
                     if !frag.is_empty() {
-                        self.note(loc, "ref-no-slash", format!("read $ref '{r}' as '#/{frag}' (JSON pointer without '/')"));
+                        self.note(
+                            loc,
+                            "ref-no-slash",
+                            format!("read $ref '{r}' as '#/{frag}' (JSON pointer without '/')"),
+                        );
                     }
                     frag
                 }
@@ -912,7 +1111,10 @@ impl<'a> Conv<'a> {
         }
         let t = Loc { src, path };
         if t.get().is_null() {
-            return Err(Fail::Skip(format!("unresolved $ref '{r}' at {}: no such entry", loc.at())));
+            return Err(Fail::Skip(format!(
+                "unresolved $ref '{r}' at {}: no such entry",
+                loc.at()
+            )));
         }
         Ok(t)
     }
@@ -957,7 +1159,14 @@ impl<'a> Conv<'a> {
                 return Ok((json(), Vec::new()));
             }
             other => {
-                self.note(loc, "bad-schema", format!("schema is a scalar ({}): read as any JSON", scalar_text(other).unwrap_or_default()));
+                self.note(
+                    loc,
+                    "bad-schema",
+                    format!(
+                        "schema is a scalar ({}): read as any JSON",
+                        scalar_text(other).unwrap_or_default()
+                    ),
+                );
                 return Ok((json(), Vec::new()));
             }
         };
@@ -1033,7 +1242,10 @@ impl<'a> Conv<'a> {
                 }
                 Some(shared) if direct => {
                     if let Some(name) = shared.get(def) {
-                        let mut s = Schema { ref_: Some(name.clone()), ..Schema::default() };
+                        let mut s = Schema {
+                            ref_: Some(name.clone()),
+                            ..Schema::default()
+                        };
                         self.ref_siblings(m, loc, &mut s);
                         return Ok((s, Vec::new()));
                     }
@@ -1100,11 +1312,18 @@ impl<'a> Conv<'a> {
     /// description and required flag); any other schema as it is.
     fn expand_ref(&mut self, s: Schema) -> Schema {
         let Some(name) = &s.ref_ else { return s };
-        let key = self.imp.shared.as_ref().and_then(|m| m.iter().find(|(_, n)| *n == name).map(|(k, _)| k.clone()));
+        let key = self
+            .imp
+            .shared
+            .as_ref()
+            .and_then(|m| m.iter().find(|(_, n)| *n == name).map(|(k, _)| k.clone()));
         let Some(key) = key else { return s };
         *self.imp.merged.entry(key.clone()).or_insert(0) += 1;
         let Ok(src) = self.imp.load(&key.0) else { return s };
-        let t = Loc { src, path: vec![Seg::Key(key.1.clone())] };
+        let t = Loc {
+            src,
+            path: vec![Seg::Key(key.1.clone())],
+        };
         let tv = t.get().clone();
         self.refs.push(format!("{}#{:?}", t.src.rel, t.path));
         self.defs.push(Some(key));
@@ -1131,7 +1350,11 @@ impl<'a> Conv<'a> {
             required: a.required || b.required,
             sensitive: a.sensitive || b.sensitive,
             deprecated: a.deprecated || b.deprecated,
-            example: if over_wins { b.example.or(a.example) } else { a.example.or(b.example) },
+            example: if over_wins {
+                b.example.or(a.example)
+            } else {
+                a.example.or(b.example)
+            },
             format: pick(a.format, b.format),
             items: b.items.or(a.items),
             enum_: b.enum_.or(a.enum_),
@@ -1166,7 +1389,11 @@ impl<'a> Conv<'a> {
                             p.insert(k, merged);
                         }
                         Some(old) => {
-                            self.note(loc, "allof-conflict", format!("allOf parts both define '{k}': the later one is used"));
+                            self.note(
+                                loc,
+                                "allof-conflict",
+                                format!("allOf parts both define '{k}': the later one is used"),
+                            );
                             v.required |= old.required;
                             p.insert(k, v);
                         }
@@ -1181,7 +1408,11 @@ impl<'a> Conv<'a> {
         let obj_like = |t: &Option<String>| matches!(t.as_deref(), None | Some("object") | Some("json"));
         out.ty = if props.is_some() {
             if !obj_like(&a.ty) || !obj_like(&b.ty) {
-                self.note(loc, "allof-conflict", "allOf mixes an object with a non-object type: read as object".into());
+                self.note(
+                    loc,
+                    "allof-conflict",
+                    "allOf mixes an object with a non-object type: read as object".into(),
+                );
             }
             None
         } else if over_wins {
@@ -1231,20 +1462,45 @@ impl<'a> Conv<'a> {
                     Value::Sequence(q) => required_names = Some((q.clone(), kloc)),
                     Value::Bool(b) => {
                         if !mode.param {
-                            self.note(&kloc, "required-bool", format!("'required: {b}' inside a property schema read as the property's required flag"));
+                            self.note(
+                                &kloc,
+                                "required-bool",
+                                format!(
+                                    "'required: {b}' inside a property schema read as the property's required flag"
+                                ),
+                            );
                         }
                         s.required = *b;
                     }
-                    Value::Null => self.note(&kloc, "required-null", "'required:' without a value: no required properties".into()),
+                    Value::Null => self.note(
+                        &kloc,
+                        "required-null",
+                        "'required:' without a value: no required properties".into(),
+                    ),
                     Value::String(x) => {
-                        self.note(&kloc, "required-scalar", format!("'required: {x}' read as the list [{x}]"));
+                        self.note(
+                            &kloc,
+                            "required-scalar",
+                            format!("'required: {x}' read as the list [{x}]"),
+                        );
                         required_names = Some((vec![val.clone()], kloc));
                     }
-                    _ => self.note(&kloc, "bad-required", "required is neither a list nor a boolean: ignored".into()),
+                    _ => self.note(
+                        &kloc,
+                        "bad-required",
+                        "required is neither a list nor a boolean: ignored".into(),
+                    ),
                 },
                 "require" | "requried" | "requires" => {
                     let b = val.as_bool().unwrap_or(false);
-                    self.note(&kloc, "keyword-typo", format!("read '{key}: {}' as 'required: {b}'", scalar_text(val).unwrap_or_default()));
+                    self.note(
+                        &kloc,
+                        "keyword-typo",
+                        format!(
+                            "read '{key}: {}' as 'required: {b}'",
+                            scalar_text(val).unwrap_or_default()
+                        ),
+                    );
                     s.required = b;
                 }
                 "deprecated" => s.deprecated = val.as_bool().unwrap_or(false),
@@ -1257,12 +1513,20 @@ impl<'a> Conv<'a> {
                     // `partner={"type":"APPID"}`): typed by its shape (our `json:`).
                     let inner = self.schema(val, &kloc, Mode::default())?;
                     s.json = Some(Box::new(inner));
-                    self.note(&kloc, "x-json", "the JSON carried in this string is typed by its x-json shape (json:)".into());
+                    self.note(
+                        &kloc,
+                        "x-json",
+                        "the JSON carried in this string is typed by its x-json shape (json:)".into(),
+                    );
                 }
                 "x-is-sensitive" => {
                     let names = str_list(Some(val));
                     if names.is_empty() {
-                        self.note(&kloc, "bad-sensitive", "x-is-sensitive is neither a name nor a list: ignored".into());
+                        self.note(
+                            &kloc,
+                            "bad-sensitive",
+                            "x-is-sensitive is neither a name nor a list: ignored".into(),
+                        );
                     }
                     sensitive_names = Some((names, kloc));
                 }
@@ -1275,7 +1539,11 @@ impl<'a> Conv<'a> {
                     if looks_like_schema(val) {
                         strays.push(key);
                     } else {
-                        self.note(&kloc, "unknown-keyword", format!("ignored unknown schema keyword '{key}'"));
+                        self.note(
+                            &kloc,
+                            "unknown-keyword",
+                            format!("ignored unknown schema keyword '{key}'"),
+                        );
                     }
                 }
             }
@@ -1315,7 +1583,14 @@ impl<'a> Conv<'a> {
                     let l = ploc.key(&name);
                     // Keys indented too far into this property's schema belong to our object.
                     let hoist = hoistable(pv);
-                    let ps = self.schema(pv, &l, Mode { param: false, skip_strays: !hoist.is_empty() })?;
+                    let ps = self.schema(
+                        pv,
+                        &l,
+                        Mode {
+                            param: false,
+                            skip_strays: !hoist.is_empty(),
+                        },
+                    )?;
                     out.insert(name.clone(), ps);
                     for h in hoist {
                         let hl = l.key(&h);
@@ -1327,7 +1602,11 @@ impl<'a> Conv<'a> {
                         );
                         let hs = self.schema(&hv, &hl, Mode::default())?;
                         if out.contains_key(&h) {
-                            self.note(&hl, "misindented-property", format!("'{h}' is defined twice: the first is kept"));
+                            self.note(
+                                &hl,
+                                "misindented-property",
+                                format!("'{h}' is defined twice: the first is kept"),
+                            );
                         } else {
                             out.insert(h, hs);
                         }
@@ -1367,7 +1646,11 @@ impl<'a> Conv<'a> {
                 let Some(n) = scalar_text(n) else { continue };
                 match props.as_mut().and_then(|p| p.get_mut(&n)) {
                     Some(p) => p.required = true,
-                    None => pending.push(Pending { name: n, kind: PendingKind::Required, loc: rloc.idx(i) }),
+                    None => pending.push(Pending {
+                        name: n,
+                        kind: PendingKind::Required,
+                        loc: rloc.idx(i),
+                    }),
                 }
             }
         }
@@ -1378,10 +1661,20 @@ impl<'a> Conv<'a> {
                     None => {
                         if props.is_none() && lookup(m, "allOf").is_none() {
                             // On a scalar: the value itself is the encrypted one.
-                            self.note(&sloc, "sensitive-self", format!("x-is-sensitive '{n}' on a schema without properties: marks this field sensitive"));
+                            self.note(
+                                &sloc,
+                                "sensitive-self",
+                                format!(
+                                    "x-is-sensitive '{n}' on a schema without properties: marks this field sensitive"
+                                ),
+                            );
                             s.sensitive = true;
                         } else {
-                            pending.push(Pending { name: n, kind: PendingKind::Sensitive, loc: sloc.clone() })
+                            pending.push(Pending {
+                                name: n,
+                                kind: PendingKind::Sensitive,
+                                loc: sloc.clone(),
+                            })
                         }
                     }
                 }
@@ -1393,7 +1686,11 @@ impl<'a> Conv<'a> {
         if let Some(iv) = lookup(m, "items") {
             let il = loc.key("items");
             if iv.is_sequence() {
-                self.note(&il, "bad-items", "tuple items are not supported: read as any JSON".into());
+                self.note(
+                    &il,
+                    "bad-items",
+                    "tuple items are not supported: read as any JSON".into(),
+                );
                 s.items = Some(Box::new(json()));
             } else {
                 s.items = Some(Box::new(self.schema(iv, &il, Mode::default())?));
@@ -1409,7 +1706,11 @@ impl<'a> Conv<'a> {
             match &s.properties {
                 Some(p) if !p.is_empty() => s.ty = None,
                 _ => {
-                    self.note(loc, "free-form-object", "object without properties: read as any JSON".into());
+                    self.note(
+                        loc,
+                        "free-form-object",
+                        "object without properties: read as any JSON".into(),
+                    );
                     s.ty = Some("json".into());
                     s.properties = None;
                 }
@@ -1435,15 +1736,27 @@ impl<'a> Conv<'a> {
                 _ => "json",
             };
             self.note(loc, "array-no-items", format!("array without items: items read as {t}"));
-            s.items = Some(Box::new(Schema { ty: Some(t.into()), ..Schema::default() }));
+            s.items = Some(Box::new(Schema {
+                ty: Some(t.into()),
+                ..Schema::default()
+            }));
         }
         if s.ty.as_deref() != Some("array") && s.items.is_some() && s.ty.is_some() {
-            self.note(loc, "items-on-non-array", format!("items on a {} schema: ignored", s.ty.as_deref().unwrap_or("")));
+            self.note(
+                loc,
+                "items-on-non-array",
+                format!("items on a {} schema: ignored", s.ty.as_deref().unwrap_or("")),
+            );
             s.items = None;
         }
     }
 
-    fn type_and_format(&mut self, m: &Mapping, loc: &Loc, example: &mut Option<Value>) -> (Option<String>, Option<String>) {
+    fn type_and_format(
+        &mut self,
+        m: &Mapping,
+        loc: &Loc,
+        example: &mut Option<Value>,
+    ) -> (Option<String>, Option<String>) {
         let tloc = loc.key("type");
         let floc = loc.key("format");
         let mut format = lookup(m, "format").and_then(scalar_text);
@@ -1462,7 +1775,11 @@ impl<'a> Conv<'a> {
                     Some("integer".into())
                 } else if ["int32", "int64", "uint32", "uint64", "uint"].contains(&t.as_str()) {
                     let f = if t == "uint" { "uint64".to_owned() } else { t.clone() };
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'integer' with format '{f}'"));
+                    self.note(
+                        &tloc,
+                        "bad-type",
+                        format!("type '{raw}' read as 'integer' with format '{f}'"),
+                    );
                     format = Some(f);
                     Some("integer".into())
                 } else if ["float", "double"].contains(&t.as_str()) {
@@ -1482,7 +1799,11 @@ impl<'a> Conv<'a> {
                     } else {
                         ""
                     };
-                    self.note(&tloc, "type-is-value", format!("type '{raw}' is not a type but a value: read as string{kept}"));
+                    self.note(
+                        &tloc,
+                        "type-is-value",
+                        format!("type '{raw}' is not a type but a value: read as string{kept}"),
+                    );
                     Some("string".into())
                 }
             }
@@ -1491,7 +1812,11 @@ impl<'a> Conv<'a> {
             if let Some(f) = &format {
                 // Untyped with a format: infer an integer from integer formats.
                 if ["int32", "int64", "uint32", "uint64", "integer"].contains(&f.as_str()) {
-                    self.note(&floc, "untyped", format!("schema without type but format '{f}': read as integer"));
+                    self.note(
+                        &floc,
+                        "untyped",
+                        format!("schema without type but format '{f}': read as integer"),
+                    );
                     let f = (f != "integer").then(|| f.clone());
                     return (Some("integer".into()), f);
                 }
@@ -1510,12 +1835,20 @@ impl<'a> Conv<'a> {
         match (ty.as_str(), format.as_deref()) {
             (_, None) => (Some(ty), None),
             ("number", Some("integer")) | ("number", Some("int")) => {
-                self.note(&floc, "number-integer", "type number with format integer read as integer".into());
+                self.note(
+                    &floc,
+                    "number-integer",
+                    "type number with format integer read as integer".into(),
+                );
                 (Some("integer".into()), None)
             }
             ("number", Some(f)) if int_fmt(f).is_some() => {
                 let g = int_fmt(f).unwrap();
-                self.note(&floc, "number-integer", format!("type number with format {f} read as integer with format {g}"));
+                self.note(
+                    &floc,
+                    "number-integer",
+                    format!("type number with format {f} read as integer with format {g}"),
+                );
                 (Some("integer".into()), Some(g.into()))
             }
             ("number", Some(f)) => {
@@ -1565,14 +1898,22 @@ impl<'a> Conv<'a> {
                 Value::Number(n) => match n.as_i64() {
                     Some(i) => Scalar::Int(i),
                     None => {
-                        let t = line.and_then(|l| il.src.ix.plain_scalar(l)).unwrap_or_else(|| n.to_string());
+                        let t = line
+                            .and_then(|l| il.src.ix.plain_scalar(l))
+                            .unwrap_or_else(|| n.to_string());
                         self.note(&il, "enum-value", format!("enum value {n} read as the string '{t}'"));
                         Scalar::Str(t)
                     }
                 },
                 Value::Bool(b) => {
-                    let t = line.and_then(|l| il.src.ix.plain_scalar(l)).unwrap_or_else(|| b.to_string());
-                    self.note(&il, "enum-value", format!("boolean enum value read as the string '{t}'"));
+                    let t = line
+                        .and_then(|l| il.src.ix.plain_scalar(l))
+                        .unwrap_or_else(|| b.to_string());
+                    self.note(
+                        &il,
+                        "enum-value",
+                        format!("boolean enum value read as the string '{t}'"),
+                    );
                     Scalar::Str(t)
                 }
                 _ => {
@@ -1586,7 +1927,11 @@ impl<'a> Conv<'a> {
         let any_int = vals.iter().any(|(v, _)| matches!(v, Scalar::Int(_)));
         match s.ty.as_deref() {
             Some("string") if any_int => {
-                self.note(eloc, "enum-type-mismatch", "integer values of a string enum read as strings".into());
+                self.note(
+                    eloc,
+                    "enum-type-mismatch",
+                    "integer values of a string enum read as strings".into(),
+                );
                 for (v, _) in &mut vals {
                     if let Scalar::Int(i) = v {
                         *v = Scalar::Str(i.to_string());
@@ -1600,7 +1945,11 @@ impl<'a> Conv<'a> {
                     Scalar::Float(_) | Scalar::Bool(_) => false, // the importer writes neither
                 });
                 if all_num {
-                    self.note(eloc, "enum-type-mismatch", "string values of an integer enum read as integers".into());
+                    self.note(
+                        eloc,
+                        "enum-type-mismatch",
+                        "string values of an integer enum read as integers".into(),
+                    );
                     for (v, _) in &mut vals {
                         if let Scalar::Str(x) = v {
                             *v = Scalar::Int(x.trim().parse().unwrap());
@@ -1609,7 +1958,14 @@ impl<'a> Conv<'a> {
                     s.ty = Some("integer".into());
                     s.format = None;
                 } else {
-                    self.note(eloc, "enum-type-mismatch", format!("a {} enum with text values read as a string enum", s.ty.as_deref().unwrap()));
+                    self.note(
+                        eloc,
+                        "enum-type-mismatch",
+                        format!(
+                            "a {} enum with text values read as a string enum",
+                            s.ty.as_deref().unwrap()
+                        ),
+                    );
                     for (v, _) in &mut vals {
                         if let Scalar::Int(i) = v {
                             *v = Scalar::Str(i.to_string());
@@ -1620,7 +1976,11 @@ impl<'a> Conv<'a> {
                 }
             }
             Some("number") => {
-                self.note(eloc, "enum-number-integer", "number enum with integer values read as integer".into());
+                self.note(
+                    eloc,
+                    "enum-number-integer",
+                    "number enum with integer values read as integer".into(),
+                );
                 s.ty = Some("integer".into());
                 s.format = None;
             }
@@ -1630,7 +1990,11 @@ impl<'a> Conv<'a> {
                         *v = Scalar::Str(i.to_string());
                     }
                 }
-                self.note(eloc, "enum-type-mismatch", "untyped enum mixing integers and text read as strings".into());
+                self.note(
+                    eloc,
+                    "enum-type-mismatch",
+                    "untyped enum mixing integers and text read as strings".into(),
+                );
             }
             Some("boolean") => {
                 self.note(eloc, "enum-type-mismatch", "boolean enum read as a string enum".into());
@@ -1647,7 +2011,10 @@ impl<'a> Conv<'a> {
             }
             seen.push(v.clone());
             out.push(match d {
-                Some(d) => EnumValue::Described(DescribedValue { value: v, description: Some(d) }),
+                Some(d) => EnumValue::Described(DescribedValue {
+                    value: v,
+                    description: Some(d),
+                }),
                 None => EnumValue::Bare(v),
             });
         }
@@ -1660,21 +2027,41 @@ impl<'a> Conv<'a> {
         if !matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
             return v.clone();
         }
-        let Some(line) = loc.src.ix.exact(&loc.path) else { return v.clone() };
-        let Some(text) = loc.src.ix.plain_scalar(line) else { return v.clone() };
+        let Some(line) = loc.src.ix.exact(&loc.path) else {
+            return v.clone();
+        };
+        let Some(text) = loc.src.ix.plain_scalar(line) else {
+            return v.clone();
+        };
         const BOOLS: [&str; 16] = [
             "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
         ];
         let digits_us = !text.is_empty()
-            && text.trim_start_matches(['-', '+']).chars().all(|c| c.is_ascii_digit() || c == '_')
+            && text
+                .trim_start_matches(['-', '+'])
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_')
             && text.contains('_')
-            && text.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit());
+            && text
+                .trim_start_matches(['-', '+'])
+                .starts_with(|c: char| c.is_ascii_digit());
         let leading_zero = text.len() > 1 && text.starts_with('0') && text.chars().all(|c| c.is_ascii_digit());
         if BOOLS.contains(&text.as_str()) {
-            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read a boolean)"));
+            self.note(
+                loc,
+                "yaml11-scalar",
+                format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read a boolean)"),
+            );
             Value::String(text)
         } else if digits_us {
-            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read the integer {})", text.replace('_', "")));
+            self.note(
+                loc,
+                "yaml11-scalar",
+                format!(
+                    "kept unquoted {text} as the string '{text}' (YAML 1.1 would read the integer {})",
+                    text.replace('_', "")
+                ),
+            );
             Value::String(text)
         } else if leading_zero {
             self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read an octal integer, YAML 1.2 a decimal one)"));
@@ -1710,7 +2097,9 @@ fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> String {
         return format!("integer example {n}");
     }
     let description = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
-    const WORDS: [&str; 12] = ["分", "整数", "数量", "个数", "笔数", "条数", "次数", "页码", "位置", "大小", "数", "ID"];
+    const WORDS: [&str; 12] = [
+        "分", "整数", "数量", "个数", "笔数", "条数", "次数", "页码", "位置", "大小", "数", "ID",
+    ];
     if let Some(w) = WORDS.iter().find(|w| description.contains(**w)) {
         return format!("the description says '{w}'");
     }
@@ -1719,7 +2108,8 @@ fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> String {
         _ => None,
     });
     const NAMES: [&str; 14] = [
-        "amount", "amt", "total", "fee", "price", "count", "num", "quantity", "offset", "limit", "size", "id", "no", "index",
+        "amount", "amt", "total", "fee", "price", "count", "num", "quantity", "offset", "limit", "size", "id", "no",
+        "index",
     ];
     match name.filter(|n| n.split('_').any(|part| NAMES.contains(&part))) {
         Some(n) => format!("an amount or count by its name '{n}'"),
@@ -1738,7 +2128,10 @@ fn op_method(loc: &Loc) -> String {
 fn looks_like_schema(v: &Value) -> bool {
     v.as_mapping().is_some_and(|m| {
         m.keys().filter_map(|k| k.as_str()).any(|k| {
-            matches!(k, "type" | "$ref" | "properties" | "allOf" | "items" | "enum" | "description" | "format" | "example")
+            matches!(
+                k,
+                "type" | "$ref" | "properties" | "allOf" | "items" | "enum" | "description" | "format" | "example"
+            )
         })
     })
 }
@@ -1755,8 +2148,22 @@ fn hoistable(v: &Value) -> Vec<String> {
             let k = k.as_str()?;
             let known = matches!(
                 k,
-                "type" | "format" | "description" | "required" | "properties" | "items" | "enum" | "allOf"
-                    | "$ref" | "example" | "deprecated" | "depracted" | "require" | "oneOf" | "anyOf" | "not"
+                "type"
+                    | "format"
+                    | "description"
+                    | "required"
+                    | "properties"
+                    | "items"
+                    | "enum"
+                    | "allOf"
+                    | "$ref"
+                    | "example"
+                    | "deprecated"
+                    | "depracted"
+                    | "require"
+                    | "oneOf"
+                    | "anyOf"
+                    | "not"
             ) || DROPPED.contains(&k)
                 || k.starts_with("x-");
             (!known && looks_like_schema(v)).then(|| k.to_owned())
@@ -1766,7 +2173,11 @@ fn hoistable(v: &Value) -> Vec<String> {
 
 /// `base` dir + relative `file` → normalised relative path; `None` when it leaves the root.
 fn normalise(base: &str, file: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if base.is_empty() { Vec::new() } else { base.split('/').collect() };
+    let mut parts: Vec<&str> = if base.is_empty() {
+        Vec::new()
+    } else {
+        base.split('/').collect()
+    };
     for seg in file.split('/') {
         match seg {
             "" | "." => {}

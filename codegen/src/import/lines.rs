@@ -71,7 +71,12 @@ impl LineIndex {
                     let mut path = parent_path;
                     path.push(Seg::Idx(idx));
                     map.entry(path.clone()).or_insert(lineno);
-                    stack.push(Frame { col, path, is_item: true, items: 0 });
+                    stack.push(Frame {
+                        col,
+                        path,
+                        is_item: true,
+                        items: 0,
+                    });
                     let after = rest[1..].trim_start_matches(' ');
                     col += rest.len() - after.len();
                     rest = after;
@@ -103,7 +108,12 @@ impl LineIndex {
                         // scalar or flow collection), they are not children.
                         skip_deeper_than = Some(col);
                     }
-                    stack.push(Frame { col, path, is_item: false, items: 0 });
+                    stack.push(Frame {
+                        col,
+                        path,
+                        is_item: false,
+                        items: 0,
+                    });
                 }
                 None => {
                     // A scalar sequence item (or junk): deeper lines continue it.
@@ -267,7 +277,10 @@ mod tests {
         assert_eq!(ix.exact(&p(&["post", "summary"])), Some(2));
         assert_eq!(ix.exact(&p(&["post", "description", "a"])), None);
         assert_eq!(ix.exact(&p(&["post", "parameters", "#0", "in"])), Some(8));
-        assert_eq!(ix.exact(&p(&["post", "parameters", "#0", "schema", "enum", "#1"])), Some(12));
+        assert_eq!(
+            ix.exact(&p(&["post", "parameters", "#0", "schema", "enum", "#1"])),
+            Some(12)
+        );
         assert_eq!(ix.exact(&p(&["post", "parameters", "#1", "$ref"])), Some(14));
         assert_eq!(ix.exact(&p(&["post", "responses", "200", "description"])), Some(17));
         assert_eq!(ix.comment(11).as_deref(), Some("甲"));

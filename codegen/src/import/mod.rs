@@ -71,8 +71,7 @@ use lines::{LineIndex, Seg};
 
 /// The first line of every file the importer writes. A file without it is a hand-edited file
 /// and is never overwritten (unless [`ImportOptions::force`]).
-pub const HEADER: &str =
-    "# imported from wechatpay-openapi by cargo xtask import; remove this line to keep hand edits";
+pub const HEADER: &str = "# imported from wechatpay-openapi by cargo xtask import; remove this line to keep hand edits";
 
 /// The folders of the description that hold JSON path files.
 pub const JSON_ROOTS: [&str; 3] = ["v3", "hk", "global"];
@@ -158,8 +157,18 @@ impl fmt::Display for ImportSummary {
             self.ops_repaired,
             self.skipped_ops.len()
         )?;
-        writeln!(f, "files: {} written, {} skipped", self.files_written, self.skipped_files.len())?;
-        writeln!(f, "shared types: {} in {} types files", self.shared_types, self.types_files.len())?;
+        writeln!(
+            f,
+            "files: {} written, {} skipped",
+            self.files_written,
+            self.skipped_files.len()
+        )?;
+        writeln!(
+            f,
+            "shared types: {} in {} types files",
+            self.shared_types,
+            self.types_files.len()
+        )?;
         if !self.skipped_files.is_empty() {
             writeln!(f, "skipped files by reason:")?;
             for (r, n) in self.skipped_files_by_reason() {
@@ -196,19 +205,37 @@ impl fmt::Display for ImportSummary {
 /// A failure that stops the import. Names the file (and line where known).
 #[derive(Debug)]
 pub enum ImportError {
-    Io { path: PathBuf, source: std::io::Error },
-    Parse { file: PathBuf, line: Option<usize>, message: String },
-    Serialize { file: PathBuf, message: String },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Parse {
+        file: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    Serialize {
+        file: PathBuf,
+        message: String,
+    },
 }
 
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ImportError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            ImportError::Parse { file, line: Some(l), message } => {
+            ImportError::Parse {
+                file,
+                line: Some(l),
+                message,
+            } => {
                 write!(f, "{}:{l}: {message}", file.display())
             }
-            ImportError::Parse { file, line: None, message } => {
+            ImportError::Parse {
+                file,
+                line: None,
+                message,
+            } => {
                 write!(f, "{}: {message}", file.display())
             }
             ImportError::Serialize { file, message } => {
@@ -264,9 +291,10 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
             continue;
         }
         if !JSON_ROOTS.contains(&first) {
-            summary
-                .skipped_files
-                .push((rel.clone(), format!("not an API folder: {first}/ (expected v3, hk, global)")));
+            summary.skipped_files.push((
+                rel.clone(),
+                format!("not an API folder: {first}/ (expected v3, hk, global)"),
+            ));
             continue;
         }
         api_files.push((rel, rel_str));
@@ -355,8 +383,10 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     let mut written_types = HashSet::new();
     for (stem, types) in types {
         let rel = PathBuf::from("types").join(format!("{stem}.yaml"));
-        let yaml = serde_yaml::to_string(&types)
-            .map_err(|e| ImportError::Serialize { file: rel.clone(), message: e.to_string() })?;
+        let yaml = serde_yaml::to_string(&types).map_err(|e| ImportError::Serialize {
+            file: rel.clone(),
+            message: e.to_string(),
+        })?;
         match write_file(&to.join(&rel), &format!("{HEADER}\n{yaml}"), opts)? {
             WriteResult::Written => summary.types_files.push(rel.clone()),
             // Not reached: a hand-edited types file's names are planned around (shared::plan).
@@ -378,8 +408,14 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
             }
             let imported = std::fs::read_to_string(&p).is_ok_and(|t| t.lines().next() == Some(HEADER));
             if imported {
-                std::fs::remove_file(&p).map_err(|source| ImportError::Io { path: p.clone(), source })?;
-                summary.notes.push(format!("removed {}: written by an earlier import, not by this one", rel.display()));
+                std::fs::remove_file(&p).map_err(|source| ImportError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+                summary.notes.push(format!(
+                    "removed {}: written by an earlier import, not by this one",
+                    rel.display()
+                ));
             }
         }
     }
@@ -404,7 +440,10 @@ enum WriteResult {
 }
 
 fn write_file(target: &Path, text: &str, opts: &ImportOptions) -> Result<WriteResult, ImportError> {
-    let io = |source| ImportError::Io { path: target.to_path_buf(), source };
+    let io = |source| ImportError::Io {
+        path: target.to_path_buf(),
+        source,
+    };
     match std::fs::read_to_string(target) {
         Ok(old) => {
             if old == text {
@@ -418,14 +457,20 @@ fn write_file(target: &Path, text: &str, opts: &ImportOptions) -> Result<WriteRe
         Err(e) => return Err(io(e)),
     }
     if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| ImportError::Io { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| ImportError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     std::fs::write(target, text).map_err(io)?;
     Ok(WriteResult::Written)
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
-    let io = |source| ImportError::Io { path: dir.to_path_buf(), source };
+    let io = |source| ImportError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
@@ -463,12 +508,18 @@ impl Loc {
     pub fn key(&self, k: &str) -> Loc {
         let mut path = self.path.clone();
         path.push(Seg::Key(k.to_owned()));
-        Loc { src: self.src.clone(), path }
+        Loc {
+            src: self.src.clone(),
+            path,
+        }
     }
     pub fn idx(&self, i: usize) -> Loc {
         let mut path = self.path.clone();
         path.push(Seg::Idx(i));
-        Loc { src: self.src.clone(), path }
+        Loc {
+            src: self.src.clone(),
+            path,
+        }
     }
     pub fn line(&self) -> usize {
         self.src.ix.line(&self.path)
@@ -499,7 +550,9 @@ impl Loc {
 
 /// A mapping entry by its key, also when the key is written as a number (`200:`).
 pub(crate) fn lookup<'a>(m: &'a serde_yaml::Mapping, k: &str) -> Option<&'a Value> {
-    m.iter().find(|(key, _)| key_string(key).as_deref() == Some(k)).map(|(_, v)| v)
+    m.iter()
+        .find(|(key, _)| key_string(key).as_deref() == Some(k))
+        .map(|(_, v)| v)
 }
 
 /// A mapping key as text (numbers and booleans too).
@@ -566,7 +619,10 @@ impl Importer {
             return Ok(s.clone());
         }
         let path = self.root.join(rel);
-        let text = std::fs::read_to_string(&path).map_err(|source| ImportError::Io { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ImportError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let value: Value = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -582,7 +638,11 @@ impl Importer {
                 },
             })?
         };
-        let src = Rc::new(Src { rel: rel.to_owned(), ix: LineIndex::new(&text), value });
+        let src = Rc::new(Src {
+            rel: rel.to_owned(),
+            ix: LineIndex::new(&text),
+            value,
+        });
         self.files.insert(rel.to_owned(), src.clone());
         Ok(src)
     }
@@ -607,7 +667,10 @@ impl Importer {
 
     /// Counts a keyword left out (each source location once).
     pub fn drop_keyword(&mut self, loc: &Loc, key: &str) {
-        if self.dropped_seen.insert((loc.src.rel.clone(), loc.line(), key.to_owned())) {
+        if self
+            .dropped_seen
+            .insert((loc.src.rel.clone(), loc.line(), key.to_owned()))
+        {
             *self.dropped.entry(key.to_owned()).or_insert(0) += 1;
         }
     }

@@ -55,22 +55,32 @@ fn pascal(s: &str) -> String {
 /// Hand-written types files (without [`HEADER`]) in `to/types/`: stem → the names they define.
 pub(crate) fn hand_types(to: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
-    let Ok(rd) = std::fs::read_dir(to.join("types")) else { return out };
+    let Ok(rd) = std::fs::read_dir(to.join("types")) else {
+        return out;
+    };
     let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
         if p.extension().map_or(true, |e| e != "yaml") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&p) else { continue };
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
         if text.lines().next() == Some(HEADER) {
             continue;
         }
         let names: BTreeSet<String> = serde_yaml::from_str::<serde_yaml::Value>(&text)
             .ok()
-            .and_then(|v| v.as_mapping().map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect()))
+            .and_then(|v| {
+                v.as_mapping()
+                    .map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_owned)).collect())
+            })
             .unwrap_or_default();
-        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.insert(stem, names);
     }
     out
@@ -119,7 +129,10 @@ impl<'a> Counter<'a> {
         self.visiting.remove(d);
         direct = direct.saturating_sub(self.merged.get(d).copied().unwrap_or(0));
         let shared = direct >= 2 && self.eligible.get(d).copied().unwrap_or(false) && !self.blocked.contains(d);
-        let c = Count { inst: if shared { 1 } else { direct } + inline, shared };
+        let c = Count {
+            inst: if shared { 1 } else { direct } + inline,
+            shared,
+        };
         self.memo.insert(d, c);
         c
     }
@@ -177,7 +190,14 @@ pub(crate) fn plan(
         for (p, c, direct) in &edges {
             into.entry(c).or_default().push((p.as_ref(), *direct));
         }
-        let mut counter = Counter { into, eligible: &eligible, merged, blocked: &blocked, memo: HashMap::new(), visiting: BTreeSet::new() };
+        let mut counter = Counter {
+            into,
+            eligible: &eligible,
+            merged,
+            blocked: &blocked,
+            memo: HashMap::new(),
+            visiting: BTreeSet::new(),
+        };
         let mut shared: BTreeSet<DefKey> = BTreeSet::new();
         for d in eligible.keys() {
             if counter.count(d).shared {
@@ -188,7 +208,9 @@ pub(crate) fn plan(
         let mut more = false;
         for d in &shared {
             let st = stem(&d.0);
-            let Some(names) = hand.get(&st).filter(|_| !force) else { continue };
+            let Some(names) = hand.get(&st).filter(|_| !force) else {
+                continue;
+            };
             if names.contains(&base(d)) {
                 provided.insert(d.clone());
             } else {
@@ -285,7 +307,10 @@ pub(crate) fn plan(
             for (d, _) in &distinct[1..] {
                 if let Some(d) = d {
                     if !provided.contains(*d) {
-                        plan.notes.push(format!("{}#{}: the name {n} is taken twice (shared or nested type)", d.0, d.1));
+                        plan.notes.push(format!(
+                            "{}#{}: the name {n} is taken twice (shared or nested type)",
+                            d.0, d.1
+                        ));
                         rename.insert(d);
                     }
                 }
@@ -301,9 +326,13 @@ pub(crate) fn plan(
             let new = if old != p && !used.contains(&p) {
                 p
             } else {
-                (2..).map(|i| format!("{old}{i}")).find(|c| !used.contains(c)).expect("a free name")
+                (2..)
+                    .map(|i| format!("{old}{i}"))
+                    .find(|c| !used.contains(c))
+                    .expect("a free name")
             };
-            plan.notes.push(format!("{}#{}: named {new} instead of {old}", d.0, d.1));
+            plan.notes
+                .push(format!("{}#{}: named {new} instead of {old}", d.0, d.1));
             names.insert(d.clone(), new);
         }
     }
@@ -343,7 +372,11 @@ fn nested(s: &Schema, at: &str, out: &mut Vec<String>) {
 }
 
 /// The schemas of one types file, by name.
-pub(crate) fn types_file(imp: &mut Importer, plan: &Plan, defs: &[DefKey]) -> Result<IndexMap<String, Schema>, ImportError> {
+pub(crate) fn types_file(
+    imp: &mut Importer,
+    plan: &Plan,
+    defs: &[DefKey],
+) -> Result<IndexMap<String, Schema>, ImportError> {
     let mut out: Vec<(String, Schema)> = Vec::new();
     for d in defs {
         let (s, _) = convert_type(imp, d)?;

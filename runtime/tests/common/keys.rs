@@ -70,20 +70,45 @@ pub fn keys() -> &'static TestKeys {
         let f = |name: &str| dir.join(name);
         for name in ["merchant", "platform", "other"] {
             openssl_ok(&[
-                "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+                "-out",
                 p(&f(&format!("{name}.pem"))),
             ]);
             openssl_ok(&[
-                "pkey", "-in", p(&f(&format!("{name}.pem"))), "-pubout", "-out",
+                "pkey",
+                "-in",
+                p(&f(&format!("{name}.pem"))),
+                "-pubout",
+                "-out",
                 p(&f(&format!("{name}_pub.pem"))),
             ]);
         }
         openssl_ok(&[
-            "rsa", "-in", p(&f("merchant.pem")), "-traditional", "-out", p(&f("merchant_pkcs1.pem")),
+            "rsa",
+            "-in",
+            p(&f("merchant.pem")),
+            "-traditional",
+            "-out",
+            p(&f("merchant_pkcs1.pem")),
         ]);
         openssl_ok(&[
-            "req", "-x509", "-new", "-key", p(&f("platform.pem")), "-subj", "/CN=wechatpay test platform",
-            "-days", "2", "-set_serial", &format!("0x{CERT_SERIAL}"), "-out", p(&f("platform_cert.pem")),
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            p(&f("platform.pem")),
+            "-subj",
+            "/CN=wechatpay test platform",
+            "-days",
+            "2",
+            "-set_serial",
+            &format!("0x{CERT_SERIAL}"),
+            "-out",
+            p(&f("platform_cert.pem")),
         ]);
         let keys = TestKeys {
             merchant_pkcs8: read(&f("merchant.pem")),
@@ -130,6 +155,14 @@ pub fn openssl_verify(pub_path: &Path, message: &[u8], signature_b64: &str) -> b
     let sig = temp_path("sig.bin");
     std::fs::write(&msg, message).unwrap();
     std::fs::write(&sig, sig_bytes).unwrap();
-    let out = openssl(&["dgst", "-sha256", "-verify", p(pub_path), "-signature", p(&sig), p(&msg)]);
+    let out = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        p(pub_path),
+        "-signature",
+        p(&sig),
+        p(&msg),
+    ]);
     out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
 }

@@ -20,10 +20,7 @@ pub struct Authorization {
 impl Authorization {
     /// The value of one field (`"mchid"`, `"nonce_str"`, …).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The field names in their order on the wire.
@@ -120,13 +117,7 @@ pub struct Expect<'a> {
 }
 
 /// The message the merchant signs: `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n`.
-pub fn request_message(
-    method: &str,
-    target: &str,
-    timestamp: &str,
-    nonce: &str,
-    body: &[u8],
-) -> Vec<u8> {
+pub fn request_message(method: &str, target: &str, timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(method.len() + target.len() + body.len() + 64);
     m.extend_from_slice(method.as_bytes());
     m.push(b'\n');
@@ -180,9 +171,7 @@ pub fn check(
     }
     let nonce = auth.get("nonce_str").unwrap_or_default();
     if nonce.len() != 32 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "nonce_str {nonce:?} is not 32 characters from [0-9A-Za-z]"
-        ));
+        return Err(format!("nonce_str {nonce:?} is not 32 characters from [0-9A-Za-z]"));
     }
     let sig_b64 = auth.get("signature").unwrap_or_default();
     let sig = base64::engine::general_purpose::STANDARD
@@ -197,22 +186,17 @@ pub fn check(
     let message = request_message(method, target, ts_text, nonce, signed_body);
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, expect.merchant_public_key_der)
         .verify(&message, &sig)
-        .map_err(|_| {
-            format!(
-                "signature does not verify over {:?}",
-                String::from_utf8_lossy(&message)
-            )
-        })?;
+        .map_err(|_| format!("signature does not verify over {:?}", String::from_utf8_lossy(&message)))?;
     Ok(auth)
 }
 
 /// For `multipart/form-data` uploads WeChat Pay signs only the JSON of the `meta` part.
 /// Returns that part's content, or `None` if the body has no `meta` part.
 pub fn multipart_meta(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
-    let boundary = content_type.split(';').map(str::trim).find_map(|p| {
-        p.strip_prefix("boundary=")
-            .map(|b| b.trim_matches('"').to_string())
-    })?;
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary=").map(|b| b.trim_matches('"').to_string()))?;
     let delimiter = format!("--{boundary}");
     let delim = delimiter.as_bytes();
     let positions = find_all(body, delim);
@@ -225,9 +209,7 @@ pub fn multipart_meta(content_type: &str, body: &[u8]) -> Option<Vec<u8>> {
         let content = content.strip_suffix(b"\r\n").unwrap_or(content);
         let is_meta = head.lines().any(|l| {
             l.starts_with("content-disposition:")
-                && (l.contains("name=\"meta\"")
-                    || l.contains("name=meta;")
-                    || l.ends_with("name=meta"))
+                && (l.contains("name=\"meta\"") || l.contains("name=meta;") || l.ends_with("name=meta"))
         });
         if is_meta {
             return Some(content.to_vec());

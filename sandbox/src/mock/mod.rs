@@ -83,8 +83,7 @@ impl ResponseKey {
 
     /// Public-key mode: `wechatpay_key.pem`, serial `PUB_KEY_ID_0114232134912410000000000000`.
     pub fn wechatpay_public_key() -> Self {
-        Self::from_pem(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_KEY_PEM)
-            .expect("tests/keys/wechatpay_key.pem")
+        Self::from_pem(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_KEY_PEM).expect("tests/keys/wechatpay_key.pem")
     }
 
     /// Legacy mode: the key of `platform_cert.pem`, serial [`keys::PLATFORM_CERT_SERIAL`].
@@ -226,11 +225,7 @@ pub struct Reply {
 impl Reply {
     /// A JSON body (`Content-Type: application/json`), serialised compactly.
     pub fn json(status: u16, body: serde_json::Value) -> Self {
-        Self::raw(
-            status,
-            "application/json",
-            serde_json::to_vec(&body).expect("json"),
-        )
+        Self::raw(status, "application/json", serde_json::to_vec(&body).expect("json"))
     }
 
     /// A JSON body given as exact text (for bodies whose bytes matter).
@@ -271,10 +266,7 @@ impl Reply {
 
     /// A platform error `{"code":…,"message":…}`.
     pub fn error(status: u16, code: &str, message: &str) -> Self {
-        Self::json(
-            status,
-            serde_json::json!({"code": code, "message": message}),
-        )
+        Self::json(status, serde_json::json!({"code": code, "message": message}))
     }
 
     /// An extra response header (a `Request-ID` given here replaces the generated one).
@@ -604,11 +596,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Err(e) => {
             return respond(
                 state,
-                Reply::error(
-                    400,
-                    "INVALID_REQUEST",
-                    &format!("cannot read the body: {e}"),
-                ),
+                Reply::error(400, "INVALID_REQUEST", &format!("cannot read the body: {e}")),
             )
         }
     };
@@ -690,26 +678,16 @@ fn check_request(state: &State, req: &RecordedRequest) -> Result<(), String> {
         .split(',')
         .any(|t| t.split(';').next().unwrap_or_default().trim() == "application/json")
     {
-        return Err(format!(
-            "Accept {accept:?} does not accept application/json"
-        ));
+        return Err(format!("Accept {accept:?} does not accept application/json"));
     }
     if req.header_all("authorization").len() > 1 {
         return Err("more than one Authorization header".to_string());
     }
     let content_type = req.header("content-type").unwrap_or_default();
-    let signed_body: Vec<u8> = if content_type
-        .to_ascii_lowercase()
-        .starts_with("multipart/form-data")
-    {
-        auth::multipart_meta(content_type, &req.body)
-            .ok_or("multipart/form-data body without a meta part")?
+    let signed_body: Vec<u8> = if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        auth::multipart_meta(content_type, &req.body).ok_or("multipart/form-data body without a meta part")?
     } else {
-        if !req.body.is_empty()
-            && !content_type
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        {
+        if !req.body.is_empty() && !content_type.to_ascii_lowercase().starts_with("application/json") {
             return Err(format!(
                 "a request body needs Content-Type: application/json, got {content_type:?}"
             ));
@@ -770,8 +748,7 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
             Tamper::OmitHeader(h) => omit.push(h.to_ascii_lowercase()),
             Tamper::Unsigned => unsigned = true,
             Tamper::WrongKey => {
-                sign_key =
-                    ResponseKey::from_pem(&serial, keys::MERCHANT_KEY_PEM).expect("merchant key")
+                sign_key = ResponseKey::from_pem(&serial, keys::MERCHANT_KEY_PEM).expect("merchant key")
             }
             Tamper::GarbageSignature => garbage = true,
             Tamper::ProbeSignature => probe = true,
@@ -804,11 +781,7 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
         headers.push(("Wechatpay-Signature".into(), signature));
         headers.push(("Wechatpay-Serial".into(), serial));
     }
-    if !reply
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("request-id"))
-    {
+    if !reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("request-id")) {
         headers.push(("Request-ID".into(), request_id()));
     }
     headers.extend(reply.headers.iter().cloned());
@@ -819,11 +792,9 @@ fn respond(state: &State, reply: Reply) -> Response<Full<Bytes>> {
             builder = builder.header(k, v);
         }
     }
-    builder
-        .body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|e| {
-            let mut r = Response::new(Full::new(Bytes::from(format!("mock error: {e}"))));
-            *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-            r
-        })
+    builder.body(Full::new(Bytes::from(body))).unwrap_or_else(|e| {
+        let mut r = Response::new(Full::new(Bytes::from(format!("mock error: {e}"))));
+        *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
 }
