@@ -4,7 +4,7 @@
 //! Each file is converted here from YAML to JSON text (`$OUT_DIR/spec/<n>.json`, parsing JSON at
 //! run time is much faster than YAML); `$OUT_DIR/spec_files.rs` holds `(path below spec/, is_json,
 //! include_str!(file))`. A file that is not valid YAML is embedded as is, so that the run-time
-//! loader reports it with its line. The files are validated into the IR (with `wechatpay-codegen`,
+//! loader reports it with its line. The files are validated into the IR (with `wechatpay-model`,
 //! exactly as `cargo xtask generate` does) when first used.
 
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use wechatpay::runtime::{ResponseSignature, Upload};
 use wechatpay::{ApiV3Key, Client, EncryptedResource, Method};
-use wechatpay_codegen::ir::{Body, ResponseKind, Signature};
+use wechatpay_model::ir::{Body, ResponseKind, Signature};
 use wechatpay_sandbox::mock::{MockConfig, ResponseKey};
 use wechatpay_sandbox::schema::{self, RequestParts};
 use wechatpay_sandbox::spec::{Lookup, Spec};

@@ -7,19 +7,19 @@
 //! [`emit`] turns the IR into tokens (`quote!`) and formats them (`prettyplease`) →
 //! [`output`] writes the files only when they change, or checks that they are current.
 //! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].
+//!
+//! The first two stages and the naming rules are the crate `wechatpay-model` (shared with the
+//! sandbox and the CLI, which need no emitter), re-exported here; the importer ([`import`])
+//! converts the public Swagger description into `spec/`.
 
 #![forbid(unsafe_code)]
 
 pub mod emit;
-pub mod error;
 pub mod import;
-pub mod ir;
-pub mod load;
-pub mod naming;
 pub mod output;
-mod par;
 pub mod share;
-pub mod spec;
+
+pub use wechatpay_model::{error, ir, load, naming, par, spec};
 
 pub use emit::{generate, Options, Output};
 pub use error::{Error, SpecError};

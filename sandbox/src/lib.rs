@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 
 use mock::{MockConfig, MockServer, RecordedRequest, Reply, ResponseKey};
 use spec::{Lookup, Spec};
-use wechatpay_codegen::ir::{ResponseKind, Signature};
+use wechatpay_model::ir::{ResponseKind, Signature};
 
 /// Everything except the RFC 3986 unreserved characters, like the client encodes.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');

@@ -6,7 +6,7 @@
 //! use this module, so they agree on what the spec allows.
 
 use serde_json::{Map, Number, Value};
-use wechatpay_codegen::ir::{Body, Field, FieldKind, ResponseKind, Ty, TypeDef, TypeKind};
+use wechatpay_model::ir::{Body, Field, FieldKind, ResponseKind, Ty, TypeDef, TypeKind};
 
 use crate::spec::{Operation, Spec};
 

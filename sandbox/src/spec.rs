@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use wechatpay_codegen::ir::{self, Node, Op, ResponseKind, Segment, Ty, TypeDef};
-use wechatpay_codegen::load::{self, FileKind, Loaded, LoadedNotification, LoadedPath, LoadedTypes};
-use wechatpay_codegen::spec::{PathFile, TypesFile};
+use wechatpay_model::ir::{self, Node, Op, ResponseKind, Segment, Ty, TypeDef};
+use wechatpay_model::load::{self, FileKind, Loaded, LoadedNotification, LoadedPath, LoadedTypes};
+use wechatpay_model::spec::{PathFile, TypesFile};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/spec_files.rs"));
@@ -50,7 +50,7 @@ impl Operation {
 
     /// Whether the operation is a multipart upload.
     pub fn is_upload(&self) -> bool {
-        matches!(self.op.body, wechatpay_codegen::ir::Body::Upload { .. })
+        matches!(self.op.body, wechatpay_model::ir::Body::Upload { .. })
     }
 
     /// Matches a concrete path (`/v3/pay/transactions/out-trade-no/T1`, no query) against the
