@@ -14,7 +14,7 @@ use super::client::{Client, Inner};
 use super::crypto::{self, KeySet, SignatureHeaders};
 use super::error::{Error, VerificationError};
 use super::notify::EncryptedResource;
-use super::request::{api_error, sign_request};
+use super::send::{api_error, sign_request};
 use super::Method;
 
 /// How soon a failed background refresh is tried again (at most).
@@ -132,12 +132,11 @@ async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<Platform
     // The same cap as every JSON answer (the list is a few KiB): a hostile or broken answer is
     // not read whole into memory.
     let limit = inner.transport.max_response_body;
-    let body = match super::request::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true))
-        .await?
-    {
-        (_, true) => return Err(Error::BodyTooLarge { limit }),
-        (body, false) => body,
-    };
+    let body =
+        match super::send::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true)).await? {
+            (_, true) => return Err(Error::BodyTooLarge { limit }),
+            (body, false) => body,
+        };
     if !(200..300).contains(&status) {
         return Err(api_error(status, &headers, &body));
     }

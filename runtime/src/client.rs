@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::crypto::{self, Signer, Verifier};
 use super::error::{Error, VerificationError};
 use super::notify::{ApiV3Key, EncryptedResource, Notification};
-use super::request::Route;
 use super::retry::Transport;
+use super::route::Route;
 
 /// The production API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";

@@ -4,7 +4,8 @@
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::request::{check_response_as, decode_json_buffered};
+use super::call::decode_json_buffered;
+use super::send::check_response_as;
 use super::{crypto, Client, Error, ResponseSignature};
 
 /// What `send_json::<T>()` makes of an answer received now: status, headers and body →

@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod call;
 mod certificates;
 mod client;
 mod crypto;
@@ -40,6 +41,8 @@ mod paysign;
 mod request;
 mod response;
 mod retry;
+mod route;
+mod send;
 mod sensitive;
 mod upload;
 
@@ -52,6 +55,7 @@ pub use reqwest::Method;
 
 #[doc(hidden)]
 pub use crate::{__json_enum as json_enum, __json_object as json_object};
+pub use call::{Call, CallFuture};
 pub use certificates::PlatformCertificate;
 pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
@@ -66,10 +70,11 @@ pub use notify::{
 #[doc(hidden)]
 pub use object::{row, Fields, Object};
 pub use paysign::{AppPayParams, JsapiPayParams};
-pub use request::{encode_component, Call, CallFuture, Request, ResponseSignature, Route};
+pub use request::{Request, ResponseSignature};
 pub use reqwest::header::HeaderMap;
 pub use response::{CallWithMeta, Response, ResponseFuture};
 pub use retry::{BACKUP_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
+pub use route::{encode_component, Route};
 pub use sensitive::SensitiveCiphertext;
 pub use upload::{guess_content_type, Upload};
 

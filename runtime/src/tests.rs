@@ -9,7 +9,8 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::client::Client;
 use super::crypto::{self, SignatureHeaders};
-use super::request::{check_response, sign_request, Parts};
+use super::request::Parts;
+use super::send::{check_response, sign_request};
 use super::*;
 
 fn client() -> Client {

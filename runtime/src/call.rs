@@ -1,0 +1,221 @@
+//! A call: the future (or `.blocking()`) that sends a request and decodes its verified answer.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
+use super::client::{Client, Inner};
+use super::download::Download;
+use super::error::Error;
+use super::request::Parts;
+use super::send::{api_error, execute};
+
+/// What a call received: a verified body, or a download.
+pub(crate) enum Received {
+    Buffered(Verified),
+    Download(Box<Download>),
+}
+
+impl Received {
+    /// The status and headers of the verified response.
+    pub(crate) fn meta(&self) -> (u16, HeaderMap) {
+        match self {
+            Received::Buffered(v) => (v.status, v.headers.clone()),
+            Received::Download(d) => (d.status(), d.headers().clone()),
+        }
+    }
+
+    fn into_verified(self) -> Result<Verified, Error> {
+        match self {
+            Received::Buffered(v) => Ok(v),
+            Received::Download(_) => Err(Error::InvalidRequest(
+                "internal: a download where a body was expected".into(),
+            )),
+        }
+    }
+}
+
+pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
+
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
+    decode_verified(received.into_verified()?)
+}
+
+/// [`decode_json`] of a verified buffered answer, for the fuzz targets.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn decode_json_buffered<T: serde::de::DeserializeOwned>(
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<T, Error> {
+    decode_verified(Verified { status, headers, body })
+}
+
+fn decode_verified<T: serde::de::DeserializeOwned>(verified: Verified) -> Result<T, Error> {
+    // `202 Accepted` with the platform's `{"code": …}` where a result is expected: accepted,
+    // no result yet (codepay's `USERPAYING`: the user is entering the password; query the order
+    // later). It is its own answer, never a result with every field `None`. (An empty 202, the
+    // fapiao operations' documented answer, decodes as before.)
+    if verified.status == 202 && is_platform_code(&verified.body) {
+        return Err(api_error(202, &verified.headers, &verified.body));
+    }
+    serde_json::from_slice(json_body(&verified.body)).map_err(|source| decode_error(source, verified))
+}
+
+/// Whether a body is the platform's `{"code": "…", …}` answer.
+fn is_platform_code(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.get("code").is_some_and(|c| c.is_string()))
+}
+
+pub(crate) fn decode_nothing(received: Received) -> Result<(), Error> {
+    received.into_verified().map(drop)
+}
+
+pub(crate) fn decode_bytes(received: Received) -> Result<Vec<u8>, Error> {
+    received.into_verified().map(|v| v.body.to_vec())
+}
+
+pub(crate) fn decode_download(received: Received) -> Result<Download, Error> {
+    match received {
+        Received::Download(d) => Ok(*d),
+        Received::Buffered(_) => Err(Error::InvalidRequest(
+            "internal: a body where a download was expected".into(),
+        )),
+    }
+}
+
+/// A verified 2xx response.
+pub(crate) struct Verified {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// An empty (or blank) body decodes like `null`.
+fn json_body(body: &[u8]) -> &[u8] {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    }
+}
+
+fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
+    Error::Decode {
+        source,
+        status: verified.status,
+        body: String::from_utf8_lossy(&verified.body).into_owned(),
+    }
+}
+
+/// A request ready to send. `.await` it (the future is `Send`), or call
+/// [`blocking`](Call::blocking) outside async code.
+#[must_use = "a Call does nothing until it is awaited or `.blocking()` is called"]
+pub struct Call<'a, T> {
+    pub(crate) client: &'a Client,
+    pub(crate) parts: Parts,
+    pub(crate) decode: Decoder<T>,
+    pub(crate) stream: bool,
+}
+
+impl<T> fmt::Debug for Call<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("method", &self.parts.method)
+            .field("path", &self.parts.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Call<'_, T> {
+    /// Sets a request header for this call only, replacing one of the same name that the
+    /// generated code or the client set: `Wechatpay-Serial` (by default the key the sensitive
+    /// fields were encrypted with, else the configured WeChat Pay public key), `Idempotency-Key`,
+    /// a header of your own. The signature does not cover headers; `Authorization` is always the
+    /// client's. Naming another key in `Wechatpay-Serial` than the one the sensitive fields were
+    /// encrypted with makes the platform refuse the request.
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// let answer: serde_json::Value = client
+    ///     .chain("v3/certificates")
+    ///     .request(wechatpay::Method::GET)
+    ///     .send_json()
+    ///     .header("Wechatpay-Serial", "PUB_KEY_ID_0114232134912410000000000000")
+    ///     .await?;
+    /// # let _ = answer; Ok(()) }
+    /// ```
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.parts.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.parts.headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Runs the call synchronously, on a runtime owned by the client (created on first use,
+    /// one worker thread, its own connection pool).
+    ///
+    /// Called from inside a tokio runtime (where blocking would stall the executor), it returns
+    /// [`Error::Blocking`] instead of panicking.
+    pub fn blocking(self) -> Result<T, Error> {
+        (self.decode)(run_blocking(self.client, self.parts, self.stream)?)
+    }
+}
+
+impl<'a, T> IntoFuture for Call<'a, T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = CallFuture<'a, T>;
+
+    fn into_future(self) -> CallFuture<'a, T> {
+        CallFuture {
+            inner: execute_boxed(self.client, self.parts, self.stream),
+            decode: self.decode,
+        }
+    }
+}
+
+pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Received, Error>> + Send + 'a>>;
+
+/// The future of an awaited [`Call`].
+#[must_use = "futures do nothing unless polled"]
+pub struct CallFuture<'a, T> {
+    inner: BoxFuture<'a>,
+    decode: Decoder<T>,
+}
+
+impl<T> fmt::Debug for CallFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallFuture").finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for CallFuture<'_, T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        match this.inner.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(received)) => Poll::Ready((this.decode)(received)),
+        }
+    }
+}
+
+pub(crate) fn execute_boxed(client: &Client, parts: Parts, stream: bool) -> BoxFuture<'_> {
+    Box::pin(execute(client, &client.inner.http, parts, stream))
+}
+
+pub(crate) fn run_blocking(client: &Client, parts: Parts, stream: bool) -> Result<Received, Error> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::Blocking);
+    }
+    let inner: &Inner = &client.inner;
+    let blocking = inner.blocking_runtime()?;
+    blocking
+        .runtime()
+        .block_on(execute(client, &blocking.http, parts, stream))
+}

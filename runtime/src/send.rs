@@ -1,0 +1,445 @@
+//! The one send path of every call: prepare, sign, send (retries, failover, the re-send of a
+//! connection closed unanswered), read under the size caps, verify.
+
+use std::fmt::{self, Write as _};
+
+use aws_lc_rs::digest;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Method;
+
+use super::call::{Received, Verified};
+use super::client::{Client, Inner, DEFAULT_BASE_URL};
+use super::crypto::{self, SignatureHeaders};
+use super::download::Download;
+use super::error::{Error, VerificationError};
+use super::request::{Origin, Parts, ResponseSignature};
+use super::upload::hex;
+
+/// A request with its body encoded (upload file read), ready to be signed for any host, as
+/// many times as it is retried.
+pub(crate) struct Prepared {
+    method: Method,
+    /// Path and `?query`, relative to the base.
+    target: String,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    /// What the signature covers as BODY: the JSON body, or an upload's `meta` JSON.
+    signed: Bytes,
+    origin: Origin,
+    response_signature: ResponseSignature,
+}
+
+/// Checks the parts and encodes the body (reads an upload's file: blocking I/O for paths and
+/// readers).
+pub(crate) fn prepare(parts: Parts) -> Result<Prepared, Error> {
+    if let Some(error) = parts.error {
+        return Err(error);
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    for (name, value) in &parts.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| Error::InvalidRequest(format!("invalid header name {name:?}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidRequest(format!("invalid value for header {name}")))?;
+        headers.insert(name, value);
+    }
+    let (body, signed) = match (parts.multipart, parts.body) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "a request cannot have both a JSON body and an upload".into(),
+            ))
+        }
+        (Some(multipart), None) => {
+            let encoded = multipart.encode(&parts.form_fields)?;
+            let content_type = HeaderValue::from_str(&encoded.content_type)
+                .map_err(|_| Error::InvalidRequest("invalid multipart content type".into()))?;
+            headers.insert(CONTENT_TYPE, content_type);
+            (Some(Bytes::from(encoded.body)), Bytes::from(encoded.meta))
+        }
+        (None, body) => {
+            if !parts.form_fields.is_empty() {
+                return Err(Error::InvalidRequest(format!(
+                    "form field {:?} given without a multipart upload",
+                    parts.form_fields[0].0
+                )));
+            }
+            match body {
+                Some(body) => {
+                    if !headers.contains_key(CONTENT_TYPE) {
+                        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    }
+                    let body = Bytes::from(body);
+                    (Some(body.clone()), body)
+                }
+                None => (None, Bytes::new()),
+            }
+        }
+    };
+    Ok(Prepared {
+        method: parts.method,
+        target: parts.path + &parts.query,
+        headers,
+        body,
+        signed,
+        origin: parts.origin,
+        response_signature: parts.response_signature,
+    })
+}
+
+/// [`prepare`], on a blocking thread when it reads a file or a reader.
+async fn prepare_async(parts: Parts) -> Result<Prepared, Error> {
+    if !parts.needs_io() {
+        return prepare(parts);
+    }
+    match tokio::task::spawn_blocking(move || prepare(parts)).await {
+        Ok(result) => result,
+        Err(e) => Err(Error::Io {
+            context: "reading the file to upload failed".into(),
+            source: std::io::Error::other(e.to_string()),
+        }),
+    }
+}
+
+/// The base URL a request goes to (before any failover).
+fn resolve_base<'p>(inner: &'p Inner, origin: &'p Origin) -> &'p str {
+    let configured = inner.base_url != DEFAULT_BASE_URL;
+    match origin {
+        Origin::Client => &inner.base_url,
+        Origin::Spec(host) if !configured => host,
+        Origin::Spec(_) => &inner.base_url,
+        // A WeChat Pay host in an absolute URL follows a configured base URL (a mock, a proxy).
+        Origin::Absolute(origin) if configured && is_wechatpay_host(origin) => &inner.base_url,
+        Origin::Absolute(origin) => origin,
+    }
+}
+
+fn is_wechatpay_host(origin: &str) -> bool {
+    origin
+        .strip_prefix("https://")
+        .is_some_and(|host| host.ends_with(".mch.weixin.qq.com") && !host.contains(['/', ':', '@']))
+}
+
+/// The signed request, before sending (exposed to tests).
+pub(crate) struct Signed {
+    pub(crate) request: reqwest::Request,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) message: Vec<u8>,
+}
+
+/// Builds the wire request and signs it: the signed target is taken from the final URL.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn sign_request(inner: &Inner, parts: Parts, timestamp: i64, nonce: &str) -> Result<Signed, Error> {
+    let prepared = prepare(parts)?;
+    sign_prepared(
+        inner,
+        &prepared,
+        resolve_base(inner, &prepared.origin),
+        timestamp,
+        nonce,
+    )
+}
+
+/// Signs a prepared request for `base` (scheme, host and optional path prefix).
+pub(crate) fn sign_prepared(
+    inner: &Inner,
+    prepared: &Prepared,
+    base: &str,
+    timestamp: i64,
+    nonce: &str,
+) -> Result<Signed, Error> {
+    let url_text = format!("{base}{}", prepared.target);
+    let url =
+        reqwest::Url::parse(&url_text).map_err(|e| Error::InvalidRequest(format!("invalid URL {url_text:?}: {e}")))?;
+    let mut request = reqwest::Request::new(prepared.method.clone(), url);
+    *request.headers_mut() = prepared.headers.clone();
+
+    // TARGET exactly as it goes on the wire: path and query of the final URL.
+    let url = request.url();
+    let mut message = Vec::with_capacity(prepared.signed.len() + 128);
+    message.extend_from_slice(request.method().as_str().as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(url.path().as_bytes());
+    if let Some(query) = url.query() {
+        message.push(b'?');
+        message.extend_from_slice(query.as_bytes());
+    }
+    let _ = write!(Adapter(&mut message), "\n{timestamp}\n{nonce}\n");
+    message.extend_from_slice(&prepared.signed);
+    message.push(b'\n');
+
+    let signature = inner.signer.sign(&message)?;
+    let authorization = format!(
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",serial_no=\"{}\",timestamp=\"{}\",nonce_str=\"{}\",signature=\"{}\"",
+        inner.mchid, inner.merchant_serial, timestamp, nonce, signature
+    );
+    let mut authorization = HeaderValue::from_str(&authorization)
+        .map_err(|_| Error::Sign("the signer returned a signature that is not a valid header value".into()))?;
+    authorization.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, authorization);
+    if let Some(body) = &prepared.body {
+        *request.body_mut() = Some(reqwest::Body::from(body.clone()));
+    }
+    Ok(Signed { request, message })
+}
+
+struct Adapter<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Adapter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Prepares, then signs, sends, reads and verifies, retrying and failing over as configured:
+/// the one non-generic path of every call.
+pub(crate) async fn execute(
+    client: &Client,
+    http: &reqwest::Client,
+    parts: Parts,
+    stream: bool,
+) -> Result<Received, Error> {
+    let inner: &Inner = &client.inner;
+    let mut parts = parts;
+    name_the_wechatpay_key(client, &mut parts);
+    let prepared = prepare_async(parts).await?;
+    let primary = resolve_base(inner, &prepared.origin);
+    // Failover only for requests that go to the client's own base URL.
+    let backup = if primary == inner.base_url {
+        inner.transport.failover_target(primary)
+    } else {
+        None
+    };
+    let mut base = primary;
+    let mut failed_over = false;
+    let mut retries = 0;
+    let mut resent = false;
+    loop {
+        match attempt(client, http, &prepared, base, stream).await {
+            Ok(received) => return Ok(received),
+            Err(error) => {
+                // The stale keep-alive race: the server closed the connection (idle too long)
+                // as the request went out, and answered nothing. Sent once more, at once, on a
+                // new connection; the same body (see `Error::is_closed_unanswered`).
+                if !resent && error.is_closed_unanswered() {
+                    resent = true;
+                    continue;
+                }
+                if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
+                    base = backup;
+                    failed_over = true;
+                    continue;
+                }
+                if retries < inner.transport.retries && error.is_retryable() {
+                    tokio::time::sleep(inner.transport.delay(retries)).await;
+                    retries += 1;
+                    continue;
+                }
+                return Err(error);
+            }
+        }
+    }
+}
+
+/// `Wechatpay-Serial` on every request: the key WeChat Pay should answer with (during a key
+/// switch the platform picks the key that signs its answer from it), unless the request names
+/// one already (the key its sensitive fields were encrypted with, or a caller's
+/// [`Call::header`]). It names the configured WeChat Pay public key (the one configured last),
+/// else the newest platform certificate valid now; with neither (bootstrapping the platform
+/// certificates) the header is left out.
+fn name_the_wechatpay_key(client: &Client, parts: &mut Parts) {
+    if parts
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("wechatpay-serial"))
+    {
+        return;
+    }
+    if let Some(serial) = client.sensitive_key_serial() {
+        parts.headers.push(("Wechatpay-Serial", serial));
+    }
+}
+
+/// How much of an error body is read (and kept in [`Error::Api`]).
+const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+/// Reads the body up to `limit` bytes; `true` when there was more (not read). `fail` turns a
+/// read error into the call's error.
+pub(crate) async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+    fail: impl Fn(reqwest::Error) -> Error,
+) -> Result<(Bytes, bool), Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(&fail)? {
+        if body.len() + chunk.len() > limit {
+            let room = limit - body.len();
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((Bytes::from(body), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(body), false))
+}
+
+/// One signed attempt against `base`.
+async fn attempt(
+    client: &Client,
+    http: &reqwest::Client,
+    prepared: &Prepared,
+    base: &str,
+    stream: bool,
+) -> Result<Received, Error> {
+    let inner: &Inner = &client.inner;
+    let nonce = crypto::nonce();
+    let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
+    let total = if stream {
+        inner.transport.download_timeout
+    } else {
+        inner.http_config_timeout()
+    };
+    if stream {
+        *signed.request.timeout_mut() = Some(total);
+    }
+    let started = std::time::Instant::now();
+    let response = http
+        .execute(signed.request)
+        .await
+        .map_err(|e| inner.transport_error(e, started, total, false))?;
+    let in_body = |e| inner.transport_error(e, started, total, true);
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if !(200..300).contains(&status) {
+        let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT, in_body).await?;
+        if cut {
+            body = [&body[..], b"\n[... cut: the error body is longer than 64 KiB]"]
+                .concat()
+                .into();
+        }
+        return Err(api_error(status, &headers, &body));
+    }
+    let kind = prepared.response_signature;
+    if stream && kind != ResponseSignature::Body {
+        // The file streams: check what can be checked now, the rest when it has been read.
+        let expected_sha1 = match kind {
+            ResponseSignature::StatementSha1 => Some(verify_statement(inner, &headers, crypto::unix_now())?),
+            _ => None,
+        };
+        let download = Download::streaming(client.clone(), status, headers, response);
+        return Ok(Received::Download(Box::new(match expected_sha1 {
+            Some(sha1) => download.expect_sha1(&sha1),
+            None => download,
+        })));
+    }
+    let body = if stream {
+        response.bytes().await.map_err(in_body)?
+    } else {
+        let limit = inner.transport.max_response_body;
+        match read_at_most(response, limit, in_body).await? {
+            (_, true) => return Err(Error::BodyTooLarge { limit }),
+            (body, false) => body,
+        }
+    };
+    check_response_as(inner, kind, status, &headers, &body, crypto::unix_now())?;
+    if stream {
+        Ok(Received::Download(Box::new(Download::in_memory(
+            client.clone(),
+            status,
+            headers,
+            body,
+        ))))
+    } else {
+        Ok(Received::Buffered(Verified { status, headers, body }))
+    }
+}
+
+/// Non-2xx → [`Error::Api`] (not signature-checked); 2xx → verified.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn check_response(
+    inner: &Inner,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), Error> {
+    check_response_as(inner, ResponseSignature::Body, status, headers, body, now)
+}
+
+/// Like [`check_response`], authenticating a 2xx as `kind` says.
+pub(crate) fn check_response_as(
+    inner: &Inner,
+    kind: ResponseSignature,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<(), Error> {
+    if !(200..300).contains(&status) {
+        return Err(api_error(status, headers, body));
+    }
+    match kind {
+        ResponseSignature::Body => verify(inner, headers, body, now)?,
+        ResponseSignature::None => {}
+        ResponseSignature::StatementSha1 => {
+            let expected = verify_statement(inner, headers, now)?;
+            let actual = hex(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, body).as_ref());
+            if actual != expected {
+                return Err(Error::DigestMismatch {
+                    algorithm: "SHA-1",
+                    expected,
+                    actual,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn verify(inner: &Inner, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), VerificationError> {
+    inner.verifier.verify(&SignatureHeaders::from_map(headers), body, now)
+}
+
+/// Verifies a statement response's signature over `{"sha1":"<Wechatpay-Statement-Sha1>"}` and
+/// returns that SHA-1 (lower-case hex).
+fn verify_statement(inner: &Inner, headers: &HeaderMap, now: i64) -> Result<String, Error> {
+    const NAME: &str = "Wechatpay-Statement-Sha1";
+    let value = headers.get(NAME).ok_or(VerificationError::MissingHeader(NAME))?;
+    let sha1 = value
+        .to_str()
+        .ok()
+        .filter(|v| v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| VerificationError::InvalidHeader {
+            name: NAME,
+            reason: "not a hexadecimal SHA-1".into(),
+        })?;
+    let signed = format!("{{\"sha1\":\"{sha1}\"}}");
+    verify(inner, headers, signed.as_bytes(), now)?;
+    Ok(sha1.to_ascii_lowercase())
+}
+
+pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let request_id = headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (mut code, mut message, mut detail) = (String::new(), String::new(), None);
+    if let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(body) {
+        if let Some(serde_json::Value::String(c)) = object.remove("code") {
+            code = c;
+        }
+        if let Some(serde_json::Value::String(m)) = object.remove("message") {
+            message = m;
+        }
+        detail = object.remove("detail").map(Box::new);
+    }
+    Error::Api {
+        status,
+        code,
+        message,
+        detail,
+        request_id,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
