@@ -10,11 +10,13 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use super::call::{Received, Verified};
 use super::client::{Client, Inner};
 use super::crypto::{self, KeySet, SignatureHeaders};
 use super::error::{Error, VerificationError};
 use super::notify::EncryptedResource;
-use super::send::{api_error, sign_request};
+use super::request::ResponseSignature;
+use super::send::execute;
 use super::Method;
 
 /// How soon a failed background refresh is tried again (at most).
@@ -116,30 +118,19 @@ impl Client {
 }
 
 async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<PlatformCertificate>, Error> {
-    let request = client.chain("v3/certificates").request(Method::GET);
-    let signed = sign_request(&client.inner, request.parts, crypto::unix_now(), &crypto::nonce())?;
-    let (inner, started, total) = (
-        &client.inner,
-        std::time::Instant::now(),
-        client.inner.http_config_timeout(),
-    );
-    let response = http
-        .execute(signed.request)
-        .await
-        .map_err(|e| inner.transport_error(e, started, total, false))?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    // The same cap as every JSON answer (the list is a few KiB): a hostile or broken answer is
-    // not read whole into memory.
-    let limit = inner.transport.max_response_body;
-    let body =
-        match super::send::read_at_most(response, limit, |e| inner.transport_error(e, started, total, true)).await? {
-            (_, true) => return Err(Error::BodyTooLarge { limit }),
-            (body, false) => body,
-        };
-    if !(200..300).contains(&status) {
-        return Err(api_error(status, &headers, &body));
-    }
+    // The one send path of every call (signing, timeouts, retries, failover, the size cap). The
+    // answer's signature is checked below rather than by it: on the first download the key that
+    // signed it is one of the certificates it carries.
+    let request = client
+        .chain("v3/certificates")
+        .request(Method::GET)
+        .response_signature(ResponseSignature::None);
+    let Received::Buffered(Verified { status, headers, body }) = execute(client, http, request.parts, false).await?
+    else {
+        return Err(Error::InvalidRequest(
+            "internal: a download where a body was expected".into(),
+        ));
+    };
     // The signature headers must be present before anything is decrypted.
     let signature_headers = SignatureHeaders::from_map(&headers);
     if signature_headers.serial.is_none() {

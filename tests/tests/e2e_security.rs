@@ -981,3 +981,27 @@ async fn an_oversized_certificate_list_is_refused_unread() {
     assert!(matches!(e, Error::BodyTooLarge { limit } if limit == 1 << 20), "{e:?}");
     assert!(client.platform_certificates().is_empty());
 }
+
+/// The certificate download goes through the one send path of every call: a 500 is retried
+/// as configured (it had its own copy, without retries or failover).
+#[tokio::test]
+async fn the_certificate_download_is_retried_like_any_call() {
+    let server = MockServer::start(MockConfig::certificate_mode()).await;
+    server.on_sequence(
+        "GET",
+        CERTIFICATES,
+        vec![Reply::error(500, "SYSTEM_ERROR", "busy"), certificates_reply()],
+    );
+    let client = base(&server)
+        .platform_certificates_download()
+        .retries(1)
+        .retry_backoff(std::time::Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let downloaded = client
+        .refresh_platform_certificates()
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(downloaded.len(), 1);
+    assert_eq!(server.hits("GET", CERTIFICATES), 2);
+}
