@@ -168,9 +168,13 @@ fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
 /// The request or response an operation type belongs to, and the rest of its name:
 /// `PostResponsePromotionDetail` → (`Response`, `PromotionDetail`).
 fn side(name: &str) -> Option<(&'static str, &str)> {
-    for method in ["Get", "Post", "Put", "Patch", "Delete"] {
-        for side in ["Request", "Response"] {
-            if let Some(rest) = name.strip_prefix(method).and_then(|r| r.strip_prefix(side)) {
+    // The inverse of `naming::request_type` / `naming::response_type`.
+    for method in ["get", "post", "put", "patch", "delete"] {
+        for (side, prefix) in [
+            ("Request", naming::request_type(method)),
+            ("Response", naming::response_type(method)),
+        ] {
+            if let Some(rest) = name.strip_prefix(prefix.as_str()) {
                 return Some((side, rest));
             }
         }

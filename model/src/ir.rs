@@ -731,8 +731,7 @@ impl Builder {
     }
 
     fn op(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
-        let prefix = naming::type_name(method.as_str());
-        let request_name = format!("{prefix}Request");
+        let request_name = naming::request_type(method.as_str());
         let mut fields = Vec::new();
         let mut query = Vec::new();
         let mut headers = Vec::new();
@@ -807,7 +806,13 @@ impl Builder {
                 Body::Fields
             }
             (Some(schema), _) => {
-                let ty = self.ty(schema, &format!("{request_name}Body"), &loc.join("body"), types, false);
+                let ty = self.ty(
+                    schema,
+                    &naming::body_type(&request_name),
+                    &loc.join("body"),
+                    types,
+                    false,
+                );
                 fields.push(Field {
                     wire: "body".into(),
                     ident: "body".into(),
@@ -907,7 +912,7 @@ impl Builder {
                         }
                         ResponseKind::Json(self.ty(
                             &schema,
-                            &format!("{prefix}Response"),
+                            &naming::response_type(method.as_str()),
                             &rloc.join("body"),
                             types,
                             false,
@@ -1029,7 +1034,7 @@ impl Builder {
         kind: FieldKind,
         types: &mut Vec<TypeDef>,
     ) -> Field {
-        let hint = format!("{parent}{}", naming::type_name(wire));
+        let hint = naming::nested_type(parent, wire);
         let ty = self.ty(schema, &hint, loc, types, false);
         let mut f = self.field_from(wire, schema, ty);
         f.kind = kind;
@@ -1173,7 +1178,7 @@ impl Builder {
             let mut fields = Vec::new();
             for (name, prop) in props {
                 let floc = loc.join("properties").join(name);
-                let hint = format!("{hint}{}", naming::type_name(name));
+                let hint = naming::nested_type(hint, name);
                 let ty = self.ty(prop, &hint, &floc, out, shared);
                 let mut f = self.field_from(name, prop, ty);
                 f.kind = FieldKind::Body;

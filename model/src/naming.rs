@@ -140,6 +140,27 @@ pub fn param_module(name: &str) -> String {
     format!("by_{}", identifier_chars(&name.to_snake_case(), true))
 }
 
+/// The request struct of an operation: `post` → `PostRequest`.
+pub fn request_type(method: &str) -> String {
+    format!("{}Request", type_name(method))
+}
+
+/// The response struct of an operation: `get` → `GetResponse`.
+pub fn response_type(method: &str) -> String {
+    format!("{}Response", type_name(method))
+}
+
+/// A non-object request body of an operation, named after its request: `PostRequestBody`.
+pub fn body_type(request_type: &str) -> String {
+    format!("{request_type}Body")
+}
+
+/// The type of an inline object or enum at property `wire` of the type `parent`:
+/// `PostRequest` + `amount` → `PostRequestAmount`.
+pub fn nested_type(parent: &str, wire: &str) -> String {
+    format!("{parent}{}", type_name(wire))
+}
+
 /// PascalCase type name: `out_trade_no` → `OutTradeNo`, `by_out_trade_no` → `ByOutTradeNo`.
 pub fn type_name(s: &str) -> String {
     let mut t = identifier_chars(&s.to_upper_camel_case(), false);
