@@ -75,7 +75,7 @@ pub const NOTIFICATIONS_DIR: &str = "notifications";
 /// [`Loaded::errors`] and the others are still read; `Err` is only for I/O failures.
 pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     let mut loaded = Loaded::default();
-    let files = walk_spec_dir(dir, &mut loaded.errors)?;
+    let files = walk_files(dir, "yaml", &mut loaded.errors)?;
     // Parsing is most of the cost: spread the files over all cores.
     let parsed = crate::par::map_in_order(&files, "loader", || Ok(()), |(), f| parse_file(dir, f))?;
     for p in parsed {
@@ -89,11 +89,13 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     Ok(loaded)
 }
 
-/// The `.yaml` files below `dir`, sorted. A symbolic link to a folder is followed unless it
-/// leads back to a folder it is in (a loop, reported in `errors` and not followed).
-fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>, Error> {
+/// The files below `dir` whose name ends in `.{extension}`, sorted. A symbolic link to a
+/// folder is followed unless it leads back to a folder it is in (a loop, reported in `errors`
+/// and not followed).
+fn walk_files(dir: &Path, extension: &str, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>, Error> {
     fn walk(
         dir: &Path,
+        extension: &str,
         ancestors: &mut Vec<PathBuf>,
         out: &mut Vec<PathBuf>,
         errors: &mut Vec<SpecError>,
@@ -102,12 +104,8 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
             path: dir.to_path_buf(),
             source,
         };
-        let mut entries = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
-            entries.push(entry.map_err(io)?.path());
-        }
-        entries.sort();
-        for path in entries {
+            let path = entry.map_err(io)?.path();
             if path.is_dir() {
                 let real = path.canonicalize().map_err(|source| Error::Io {
                     path: path.clone(),
@@ -121,9 +119,9 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
                     continue;
                 }
                 ancestors.push(real);
-                walk(&path, ancestors, out, errors)?;
+                walk(&path, extension, ancestors, out, errors)?;
                 ancestors.pop();
-            } else if path.extension().is_some_and(|e| e == "yaml") {
+            } else if path.extension().is_some_and(|e| e == extension) {
                 out.push(path);
             }
         }
@@ -134,7 +132,7 @@ fn walk_spec_dir(dir: &Path, errors: &mut Vec<SpecError>) -> Result<Vec<PathBuf>
         source,
     })?;
     let mut out = Vec::new();
-    walk(dir, &mut vec![root], &mut out, errors)?;
+    walk(dir, extension, &mut vec![root], &mut out, errors)?;
     out.sort();
     Ok(out)
 }
@@ -224,27 +222,16 @@ fn url_of(rel: &Path) -> String {
 /// The file name (without `.yaml`) that stands for a trailing slash.
 pub const EMPTY_SEGMENT: &str = "{empty}";
 
-/// Every file below `dir` whose name ends in `.{extension}`, sorted.
+/// Every file below `dir` whose name ends in `.{extension}`, sorted; a symbolic-link loop is an
+/// error (see [`walk_files`]).
 pub fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, Error> {
-    fn walk(dir: &Path, extension: &str, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-        let io = |source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        };
-        for entry in std::fs::read_dir(dir).map_err(io)? {
-            let path = entry.map_err(io)?.path();
-            if path.is_dir() {
-                walk(&path, extension, out)?;
-            } else if path.extension().is_some_and(|e| e == extension) {
-                out.push(path);
-            }
-        }
-        Ok(())
+    let mut loops = Vec::new();
+    let files = walk_files(dir, extension, &mut loops)?;
+    if loops.is_empty() {
+        Ok(files)
+    } else {
+        Err(Error::Spec(loops))
     }
-    let mut out = Vec::new();
-    walk(dir, extension, &mut out)?;
-    out.sort();
-    Ok(out)
 }
 
 /// Parses one file; an error names the file, the line and the dotted path of the field.
