@@ -29,7 +29,7 @@ impl Received {
         }
     }
 
-    fn into_verified(self) -> Result<Verified, Error> {
+    pub(crate) fn into_verified(self) -> Result<Verified, Error> {
         match self {
             Received::Buffered(v) => Ok(v),
             Received::Download(_) => Err(Error::InvalidRequest(
@@ -42,20 +42,7 @@ impl Received {
 pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
 
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(received: Received) -> Result<T, Error> {
-    decode_verified(received.into_verified()?)
-}
-
-/// [`decode_json`] of a verified buffered answer, for the fuzz targets.
-#[cfg(feature = "fuzzing")]
-pub(crate) fn decode_json_buffered<T: serde::de::DeserializeOwned>(
-    status: u16,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<T, Error> {
-    decode_verified(Verified { status, headers, body })
-}
-
-fn decode_verified<T: serde::de::DeserializeOwned>(verified: Verified) -> Result<T, Error> {
+    let verified = received.into_verified()?;
     // `202 Accepted` with the platform's `{"code": …}` where a result is expected: accepted,
     // no result yet (codepay's `USERPAYING`: the user is entering the password; query the order
     // later). It is its own answer, never a result with every field `None`. (An empty 202, the

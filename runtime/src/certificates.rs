@@ -10,7 +10,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::call::{Received, Verified};
+use super::call::Verified;
 use super::client::{Client, Inner};
 use super::crypto::{self, KeySet, SignatureHeaders};
 use super::error::{Error, VerificationError};
@@ -125,12 +125,7 @@ async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<Platform
         .chain("v3/certificates")
         .request(Method::GET)
         .response_signature(ResponseSignature::None);
-    let Received::Buffered(Verified { status, headers, body }) = execute(client, http, request.parts, false).await?
-    else {
-        return Err(Error::InvalidRequest(
-            "internal: a download where a body was expected".into(),
-        ));
-    };
+    let Verified { status, headers, body } = execute(client, http, request.parts, false).await?.into_verified()?;
     // The signature headers must be present before anything is decrypted.
     let signature_headers = SignatureHeaders::from_map(&headers);
     if signature_headers.serial.is_none() {

@@ -197,21 +197,23 @@ impl fmt::Display for Seconds {
     }
 }
 
+/// The errors below `e`, outermost first (what reqwest wraps: hyper's, then the I/O error).
+fn causes(e: &reqwest::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(e), |s| s.source())
+}
+
 /// What happened to a request that got no usable answer, in words: the first thing the
 /// `Display` of [`Error::Transport`] says (reqwest's own message, `error sending request for
 /// url (…)`, says the same for all of them).
 pub(crate) fn transport_cause(e: &reqwest::Error) -> &'static str {
-    use std::error::Error as _;
     let mut io_kind = None;
     let mut texts = String::new();
-    let mut source = e.source();
-    while let Some(s) = source {
+    for s in causes(e) {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             io_kind.get_or_insert(io.kind());
         }
         texts.push_str(&s.to_string().to_ascii_lowercase());
         texts.push('\n');
-        source = s.source();
     }
     let tls = ["certificate", "tls", "handshake", "alert"]
         .iter()
@@ -339,29 +341,20 @@ impl Error {
     /// also what makes [`Error::is_retryable`] timeouts safe to retry. (A request that had not
     /// been written at all is re-sent by the HTTP client itself.)
     pub(crate) fn is_closed_unanswered(&self) -> bool {
-        use std::error::Error as _;
         let Error::Transport(e) = self else { return false };
         if e.is_timeout() || e.is_connect() || e.is_body() || e.is_decode() || e.status().is_some() {
             return false;
         }
-        let mut source = e.source();
-        while let Some(s) = source {
-            if let Some(h) = s.downcast_ref::<hyper::Error>() {
-                if h.is_incomplete_message() {
-                    return true;
-                }
-            }
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                if matches!(
-                    io.kind(),
-                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
-                ) {
-                    return true;
-                }
-            }
-            source = s.source();
-        }
-        false
+        causes(e).any(|s| {
+            s.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_incomplete_message)
+                || s.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                    matches!(
+                        io.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                    )
+                })
+        })
     }
 
     /// Whether the request never reached a server (connection refused, DNS, TLS handshake,

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::call::decode_json_buffered;
+use super::call::{decode_json, Received, Verified};
 use super::send::check_response_as;
 use super::{crypto, Client, Error, ResponseSignature};
 
@@ -24,5 +24,10 @@ pub fn receive_json<T: serde::de::DeserializeOwned>(
         body,
         crypto::unix_now(),
     )?;
-    decode_json_buffered(status, headers.clone(), Bytes::copy_from_slice(body))
+    let verified = Verified {
+        status,
+        headers: headers.clone(),
+        body: Bytes::copy_from_slice(body),
+    };
+    decode_json(Received::Buffered(verified))
 }
