@@ -5,43 +5,34 @@
 
 use std::sync::OnceLock;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
-use base64::Engine;
+use wechatpay_sandbox::keys;
 
-pub const KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+pub const KEY_ID: &str = keys::WECHATPAY_PUBLIC_KEY_ID;
 pub const APIV3_KEY: &str = "0123456789abcdefghijklmnopqrstuv";
 
 pub fn client() -> &'static wechatpay::Client {
     static CLIENT: OnceLock<wechatpay::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         wechatpay::Client::builder()
-            .mchid("1900000001")
-            .merchant_serial("5157F09EFDC096DE15EBE81A47057A7232F1B8E1")
-            .private_key_pem(include_str!("../../tests/keys/merchant_key.pem"))
-            .wechatpay_public_key(KEY_ID, include_str!("../../tests/keys/wechatpay_pub.pem"))
+            .mchid(keys::MCHID)
+            .merchant_serial(keys::MERCHANT_SERIAL)
+            .private_key_pem(keys::MERCHANT_KEY_PEM)
+            .wechatpay_public_key(KEY_ID, keys::WECHATPAY_PUB_PEM)
             .apiv3_key(APIV3_KEY)
             .build()
             .expect("the fuzz client builds")
     })
 }
 
-/// The platform's signature over `timestamp\nnonce\nbody\n` (base64), as WeChat Pay signs.
+/// The platform's signature over `timestamp\nnonce\nbody\n` (base64), as WeChat Pay signs: the
+/// mock server's signing key (`tests/keys/wechatpay_key.pem`).
 pub fn platform_sign(timestamp: &str, nonce: &str, body: &[u8]) -> String {
-    static KEY: OnceLock<RsaKeyPair> = OnceLock::new();
-    let key = KEY.get_or_init(|| {
-        let pem = include_str!("../../tests/keys/wechatpay_key.pem");
-        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-        let der = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
-        RsaKeyPair::from_pkcs8(&der).unwrap()
-    });
-    let mut message = Vec::with_capacity(body.len() + 64);
-    message.extend_from_slice(format!("{timestamp}\n{nonce}\n").as_bytes());
+    static KEY: OnceLock<wechatpay_sandbox::mock::ResponseKey> = OnceLock::new();
+    let key = KEY.get_or_init(wechatpay_sandbox::mock::ResponseKey::wechatpay_public_key);
+    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
     message.extend_from_slice(body);
     message.push(b'\n');
-    let mut sig = vec![0; key.public_modulus_len()];
-    key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), &message, &mut sig).unwrap();
-    base64::engine::general_purpose::STANDARD.encode(sig)
+    key.sign_base64(&message)
 }
 
 pub fn now() -> i64 {
