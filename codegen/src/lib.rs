@@ -9,13 +9,12 @@
 //! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].
 //!
 //! The first two stages and the naming rules are the crate `wechatpay-model` (shared with the
-//! sandbox and the CLI, which need no emitter), re-exported here; the importer ([`import`])
-//! converts the public Swagger description into `spec/`.
+//! sandbox and the CLI, which need no emitter), re-exported here. The importer, which converts
+//! the public Swagger description into `spec/`, is maintainer tooling: the crate `wechatpay-import`.
 
 #![forbid(unsafe_code)]
 
 pub mod emit;
-pub mod import;
 pub mod output;
 pub mod share;
 

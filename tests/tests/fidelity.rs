@@ -54,8 +54,8 @@ fn description() -> Option<PathBuf> {
 
 fn imported(from: &Path) -> Loaded {
     let out = tempfile::tempdir().unwrap();
-    let opts = wechatpay_codegen::import::ImportOptions { force: true };
-    wechatpay_codegen::import::import(from, out.path(), &opts).expect("the description imports");
+    let opts = wechatpay_import::ImportOptions { force: true };
+    wechatpay_import::import(from, out.path(), &opts).expect("the description imports");
     load::load_dir(out.path())
         .and_then(Loaded::or_errors)
         .expect("the imported spec loads")

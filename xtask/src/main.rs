@@ -189,8 +189,8 @@ fn run_import(args: &[String]) -> Result<(), String> {
         return Err(USAGE.to_string());
     };
     let start = Instant::now();
-    let summary = wechatpay_codegen::import::import(&from, &to, &wechatpay_codegen::import::ImportOptions { force })
-        .map_err(|e| e.to_string())?;
+    let summary =
+        wechatpay_import::import(&from, &to, &wechatpay_import::ImportOptions { force }).map_err(|e| e.to_string())?;
     if verbose {
         for line in &summary.repair_lines {
             println!("{line}");

@@ -1,5 +1,5 @@
 //! `cargo xtask import`: converts the public Swagger-2 description
-//! (TheNorthMemory/wechatpay-openapi) into this project's spec format ([`crate::spec`]).
+//! (TheNorthMemory/wechatpay-openapi) into this project's spec format ([`wechatpay_model::spec`]).
 //!
 //! * One output file per URL, at the same relative path (`v3/pay/x.yaml` → `to/v3/pay/x.yaml`;
 //!   `{placeholder}` and `{empty}` file names are kept as they are).
@@ -66,8 +66,8 @@ use std::rc::Rc;
 
 use serde_yaml::Value;
 
-use crate::spec::PathFile;
 use lines::{LineIndex, Seg};
+use wechatpay_model::spec::PathFile;
 
 /// The first line of every file the importer writes. A file without it is a hand-edited file
 /// and is never overwritten (unless [`ImportOptions::force`]).

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use wechatpay_codegen::import::{import, ImportOptions};
-use wechatpay_codegen::{ir, load, Error};
+use wechatpay_import::{import, ImportOptions};
+use wechatpay_model::{error::Error, ir, load};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/src");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/wechatpay-openapi");

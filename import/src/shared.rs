@@ -11,8 +11,8 @@ use indexmap::IndexMap;
 
 use super::convert::convert_type;
 use super::{DefKey, ImportError, Importer, HEADER};
-use crate::naming::type_name;
-use crate::spec::Schema;
+use wechatpay_model::naming::type_name;
+use wechatpay_model::spec::Schema;
 
 /// The shared types of one import.
 #[derive(Debug, Default)]

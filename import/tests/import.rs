@@ -1,10 +1,10 @@
-//! The importer (`wechatpay_codegen::import`) over small Swagger-2 fixtures (one anomaly class per
+//! The importer (`wechatpay_import`) over small Swagger-2 fixtures (one anomaly class per
 //! file, in `tests/fixtures/import/src/`) and over the whole public description when present.
 
 use std::path::{Path, PathBuf};
 
-use wechatpay_codegen::import::{import, ImportOptions, ImportSummary, HEADER};
-use wechatpay_codegen::spec::{EnumValue, Operation, PathFile, Scalar, Schema};
+use wechatpay_import::{import, ImportOptions, ImportSummary, HEADER};
+use wechatpay_model::spec::{EnumValue, Operation, PathFile, Scalar, Schema};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/src");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/wechatpay-openapi");
@@ -40,7 +40,7 @@ fn types(out: &Path) -> indexmap::IndexMap<String, Schema> {
         if !text.starts_with(&format!("{HEADER}\n")) {
             continue; // hand-written
         }
-        let t: wechatpay_codegen::spec::TypesFile =
+        let t: wechatpay_model::spec::TypesFile =
             serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         for (k, v) in t.0 {
             assert!(all.insert(k.clone(), v).is_none(), "{k} defined twice");
@@ -1010,6 +1010,6 @@ fn names_that_become_one_field_are_a_repair_at_import() {
         "'a_b' and 'aB' both become the Rust field `a_b`",
     );
     // The output generates.
-    let loaded = wechatpay_codegen::load::load_dir(&out).unwrap();
-    wechatpay_codegen::ir::build(&loaded).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = wechatpay_model::load::load_dir(&out).unwrap();
+    wechatpay_model::ir::build(&loaded).unwrap_or_else(|e| panic!("{e}"));
 }
