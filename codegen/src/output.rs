@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::emit::HEADER;
 use crate::error::Error;
+use crate::HEADER;
 
 /// What differs between the generated files and the folder.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

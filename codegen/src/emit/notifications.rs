@@ -1,0 +1,124 @@
+//! `notifications.rs`: the decrypted resources of inbound notifications, typed.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::types::Scope;
+use super::{ident, Emitter};
+use crate::ir::{self, Api, Ty};
+use crate::print::docs;
+
+impl Emitter {
+    /// `notifications.rs`: each notification's resource type (an alias of the operation response
+    /// it is the same as, or types of its own), and `Resource`, which types a decrypted
+    /// notification by its event type and keys.
+    pub(super) fn notifications(&self, api: &Api) -> TokenStream {
+        let rt = &self.rt;
+        let root = &self.root;
+        let mut names: Vec<&str> = vec!["Resource"];
+        for n in &api.notifications {
+            names.push(&n.name);
+            if let ir::NotificationResource::Own(types) = &n.resource {
+                names.extend(types.iter().map(|t| t.name.as_str()));
+            }
+        }
+        let scope = Scope::of(false, names.into_iter());
+        let gate_of = |n: &ir::NotificationDef| match self.groups.get(&n.group) {
+            Some(f) => quote!(#[cfg(feature = #f)]),
+            None => TokenStream::new(),
+        };
+        let mut items = TokenStream::new();
+        let mut variants = TokenStream::new();
+        let mut arms = TokenStream::new();
+        let mut debug_arms = TokenStream::new();
+        // Notifications that name keys are tried first (more keys first), then the others.
+        let mut order: Vec<&ir::NotificationDef> = api.notifications.iter().collect();
+        order.sort_by_key(|n| std::cmp::Reverse(n.match_keys.len()));
+        for n in &api.notifications {
+            let gate = gate_of(n);
+            let name = ident(&n.name);
+            let events: Vec<String> = n.events.iter().map(|e| format!("`{e}`")).collect();
+            let mut text = n.summary.clone();
+            if let Some(d) = &n.description {
+                text.push('\n');
+                text.push_str(d);
+            }
+            text.push_str(&format!("\n\nEvent types: {}", events.join(", ")));
+            if !n.match_keys.is_empty() {
+                let keys: Vec<String> = n.match_keys.iter().map(|k| format!("`{k}`")).collect();
+                text.push_str(&format!(", with {}", keys.join(", ")));
+            }
+            text.push('.');
+            match &n.resource {
+                ir::NotificationResource::SameAs { module, ty, operation } => {
+                    text.push_str(&format!(" The same type as the response of `{operation}`."));
+                    let doc = docs(&text);
+                    let path = module.iter().map(|m| ident(m));
+                    let target = match ty {
+                        Ty::Local(t) => {
+                            let t = ident(t);
+                            quote!(#root #(::#path)*::#t)
+                        }
+                        other => self.ty(other, scope),
+                    };
+                    items.extend(quote! { #doc #gate pub type #name = #target; });
+                }
+                ir::NotificationResource::Own(types) => {
+                    for (i, t) in types.iter().enumerate() {
+                        let mut t = t.clone();
+                        if i == 0 {
+                            t.description = Some(text.clone());
+                        }
+                        items.extend(self.type_def(&t, scope, &gate));
+                    }
+                }
+            }
+            let doc = docs(&format!("{}: [`{}`].", n.summary, n.name));
+            variants.extend(quote! { #doc #gate #name(::std::boxed::Box<#name>), });
+            debug_arms.extend(quote! { #gate Self::#name(_) => f.write_str(concat!("Resource::", stringify!(#name), "(<decrypted, withheld>)")), });
+        }
+        for n in order {
+            let gate = gate_of(n);
+            let name = ident(&n.name);
+            let events = &n.events;
+            let keys = &n.match_keys;
+            arms.extend(quote! {
+                #gate
+                if #rt::notification_matches(event, &[#(#events),*], &value, &[#(#keys),*]) {
+                    return #rt::notification_resource(value).map(|r| Self::#name(::std::boxed::Box::new(r)));
+                }
+            });
+        }
+        let doc = docs("The decrypted resource of a notification, typed by its event type (and, where several resources share one, by the keys it has). An event type this client does not know yet comes back as `Other`, the decrypted JSON.\n\nIts `Debug` names the variant only: the resource is decrypted personal data (openids, amounts).");
+        let decode_doc = docs("Types the decrypted resource of a verified notification ([`Client::handle_notification`](crate::Client::handle_notification)). A resource that is not the JSON its event type promises is an [`Error::Decode`](crate::Error::Decode) naming the field, never the value.");
+        items.extend(quote! {
+            #doc
+            #[derive(Clone, PartialEq)]
+            #[non_exhaustive]
+            pub enum Resource {
+                #variants
+                /// Any other event type or shape: the decrypted JSON as is.
+                Other(::serde_json::Value),
+            }
+
+            impl Resource {
+                #decode_doc
+                pub fn decode(event: &#rt::NotificationEvent) -> ::core::result::Result<Self, #rt::Error> {
+                    let value = event.resource_json()?;
+                    #arms
+                    ::core::result::Result::Ok(Self::Other(value))
+                }
+            }
+
+            impl ::core::fmt::Debug for Resource {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    match self {
+                        #debug_arms
+                        Self::Other(_) => f.write_str("Resource::Other(<decrypted, withheld>)"),
+                    }
+                }
+            }
+        });
+        items
+    }
+}

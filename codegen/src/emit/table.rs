@@ -1,0 +1,61 @@
+//! `operations.rs`, the table of every operation's types (tests over the whole API).
+
+use crate::ir::{Api, Node, ResponseKind, Ty};
+use crate::HEADER;
+
+/// `operations.rs`: an exported macro that calls `$m!(request "post" "/v3/…" Type);` for every
+/// operation with a request struct and `$m!(response "post" "/v3/…" Type);` for every JSON
+/// response, with absolute (`$crate::…`) type paths. Only with `full`: a table over the whole API
+/// (the fidelity test decodes and re-encodes every operation's examples through it). Nothing of
+/// it is compiled into the crate; the caller's macro instantiates what it needs.
+pub(super) fn operations_table(api: &Api) -> String {
+    fn abs(ty: &Ty, module: &str) -> String {
+        match ty {
+            Ty::String => "::std::string::String".into(),
+            Ty::I32 => "i32".into(),
+            Ty::I64 => "i64".into(),
+            Ty::U32 => "u32".into(),
+            Ty::U64 => "u64".into(),
+            Ty::F64 => "f64".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Json => "::serde_json::Value".into(),
+            Ty::Vec(t) => format!("::std::vec::Vec<{}>", abs(t, module)),
+            Ty::JsonText(t) => format!("$crate::runtime::JsonText<{}>", abs(t, module)),
+            Ty::Local(n) => format!("{module}::{n}"),
+            Ty::Shared(n) => format!("$crate::types::{n}"),
+        }
+    }
+    fn walk(n: &Node, module: &str, rows: &mut Vec<String>) {
+        for op in &n.ops {
+            let m = op.method.as_str();
+            let url = &n.url;
+            if let Some(r) = &op.request {
+                rows.push(format!("$m!(request \"{m}\" \"{url}\" {module}::{r});"));
+            }
+            if let ResponseKind::Json(t) = &op.response {
+                rows.push(format!("$m!(response \"{m}\" \"{url}\" {});", abs(t, module)));
+            }
+        }
+        for c in &n.children {
+            walk(c, &format!("{module}::{}", c.module), rows);
+        }
+    }
+    let mut rows = Vec::new();
+    walk(&api.root, "$crate", &mut rows);
+    let mut out = format!(
+        "{HEADER}\n\n\
+         /// Calls `$m!(request \"post\" \"/v3/…\" Type);` for every operation's request struct and\n\
+         /// `$m!(response \"post\" \"/v3/…\" Type);` for every JSON response, in tree order.\n\
+         #[cfg(feature = \"full\")]\n\
+         #[doc(hidden)]\n\
+         #[macro_export]\n\
+         macro_rules! __for_each_operation {{\n    ($m:ident) => {{\n"
+    );
+    for r in rows {
+        out.push_str("        ");
+        out.push_str(&r);
+        out.push('\n');
+    }
+    out.push_str("    };\n}\n");
+    out
+}

@@ -1,0 +1,263 @@
+//! Types: how a spec type is written in Rust, and the structs and enums of the IR.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{ident, Emitter};
+use crate::ir::{self, Field, FieldKind, Ty, TypeDef, TypeKind};
+use crate::print::{docs, layout_macro};
+
+/// The module an item is emitted into, as far as writing a type depends on it.
+#[derive(Clone, Copy)]
+pub(super) struct Scope {
+    /// The shared `types` module, whose types are named without a path there.
+    shared: bool,
+    /// Whether the prelude's `Option`, `String` and `Vec` may be written by their short names:
+    /// true unless one of the module's own items has such a name (then full paths).
+    prelude: bool,
+}
+
+impl Scope {
+    /// The scope of a module whose items have these names.
+    pub(super) fn of<'a>(shared: bool, mut names: impl Iterator<Item = &'a str>) -> Scope {
+        let prelude = !names.any(|n| matches!(n, "Option" | "String" | "Vec"));
+        Scope { shared, prelude }
+    }
+}
+
+impl Emitter {
+    /// A Rust type, written as code in `scope` refers to it.
+    pub(super) fn ty(&self, ty: &Ty, scope: Scope) -> TokenStream {
+        let root = &self.root;
+        match ty {
+            Ty::String if scope.prelude => quote!(String),
+            Ty::String => quote!(::std::string::String),
+            Ty::I32 => quote!(i32),
+            Ty::I64 => quote!(i64),
+            Ty::U32 => quote!(u32),
+            Ty::U64 => quote!(u64),
+            Ty::F64 => quote!(f64),
+            Ty::Bool => quote!(bool),
+            Ty::Json => quote!(::serde_json::Value),
+            Ty::Vec(t) => {
+                let t = self.ty(t, scope);
+                if scope.prelude {
+                    quote!(Vec<#t>)
+                } else {
+                    quote!(::std::vec::Vec<#t>)
+                }
+            }
+            Ty::JsonText(t) => {
+                let t = self.ty(t, scope);
+                let rt = &self.rt;
+                quote!(#rt::JsonText<#t>)
+            }
+            Ty::Local(n) => {
+                let n = ident(n);
+                quote!(#n)
+            }
+            Ty::Shared(n) => {
+                let n = ident(n);
+                if scope.shared {
+                    quote!(#n)
+                } else {
+                    quote!(#root::types::#n)
+                }
+            }
+        }
+    }
+
+    /// A struct or enum with its impls, each item behind `gate` (a `cfg`, or nothing).
+    pub(super) fn type_def(&self, t: &TypeDef, scope: Scope, gate: &TokenStream) -> TokenStream {
+        match &t.kind {
+            TypeKind::Struct(fields) => self.struct_def(t, fields, scope, gate),
+            TypeKind::Enum(variants) => self.enum_def(t, variants, gate),
+        }
+    }
+
+    fn struct_def(&self, t: &TypeDef, fields: &[Field], scope: Scope, gate: &TokenStream) -> TokenStream {
+        let name = ident(&t.name);
+        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
+        let default = t.default.then(|| quote!(Default,));
+        let all_fields = fields;
+        let fields = fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            let mut ty = self.ty(&f.ty, scope);
+            if !f.required {
+                ty = if scope.prelude {
+                    quote!(Option<#ty>)
+                } else {
+                    quote!(::std::option::Option<#ty>)
+                };
+            }
+            let doc = docs(&field_doc(f));
+            let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
+            quote! {
+                #doc
+                #deprecated
+                pub #id: #ty
+            }
+        });
+        // `Serialize` and `Deserialize` are not derived: the runtime's `json_object!` writes both
+        // from one line per field (see `runtime/object.rs`), a fraction of serde_derive's
+        // expansion, which was most of the crate's compile time. Only body fields are written
+        // (query parameters, headers and form parts travel elsewhere); every field is read back
+        // by its wire name.
+        let lines: Vec<String> = all_fields
+            .iter()
+            .map(|f| {
+                let presence = if f.required { "required" } else { "optional" };
+                let place = match f.kind {
+                    FieldKind::Body => "",
+                    FieldKind::Query => "query ",
+                    FieldKind::Header => "header ",
+                    FieldKind::Form => "form ",
+                };
+                let wire = proc_macro2::Literal::string(&f.wire);
+                format!("{}: {place}{wire} {presence},", ident(&f.ident))
+            })
+            .collect();
+        let call = layout_macro(&self.rt, "json_object", &t.name, &lines);
+        let new = (!t.default).then(|| self.constructor(t, all_fields, scope, gate));
+        quote! {
+            #doc
+            #gate
+            #[derive(Clone, Debug, PartialEq, #default)]
+            pub struct #name {
+                #(#fields,)*
+            }
+
+            #gate
+            #call
+            #new
+        }
+    }
+
+    /// `new` of a struct with required fields (which has no `Default`): the required fields in
+    /// order (a `String` as anything `Into<String>`), every optional field `None`.
+    fn constructor(&self, t: &TypeDef, fields: &[Field], scope: Scope, gate: &TokenStream) -> TokenStream {
+        let name = ident(&t.name);
+        let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+        let args = required.iter().map(|f| {
+            let id = ident(&f.ident);
+            match f.ty {
+                Ty::String if scope.prelude => quote!(#id: impl Into<String>),
+                Ty::String => quote!(#id: impl ::core::convert::Into<::std::string::String>),
+                _ => {
+                    let ty = self.ty(&f.ty, scope);
+                    quote!(#id: #ty)
+                }
+            }
+        });
+        let none = if scope.prelude {
+            quote!(None)
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        let inits = fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            match (f.required, &f.ty) {
+                (true, Ty::String) => quote!(#id: #id.into()),
+                (true, _) => quote!(#id),
+                (false, _) => quote!(#id: #none),
+            }
+        });
+        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
+        let example_field = fields.iter().find(|f| !f.required).map(|f| f.ident.as_str());
+        let mut text = format!("A `{}` of its required fields ({}).", t.name, list.join(", "));
+        if let Some(opt) = example_field {
+            text = format!(
+                "A `{}` with its required fields ({}); every optional field is `None`. Set optional ones with struct update syntax: `{} {{ {opt}: Some(…), ..{}::new(…) }}`.",
+                t.name,
+                list.join(", "),
+                t.name,
+                t.name
+            );
+        }
+        let doc = docs(&text);
+        let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        quote! {
+            #gate
+            impl #name {
+                #doc
+                #[inline]
+                #many
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits),* }
+                }
+            }
+        }
+    }
+
+    fn enum_def(&self, t: &TypeDef, variants: &[ir::Variant], gate: &TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let name = ident(&t.name);
+        let mut text = t.description.clone().unwrap_or_else(|| t.name.clone());
+        text.push_str(&format!(
+            "\nA value this client does not know yet is kept as [`{}::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.",
+            t.name
+        ));
+        let doc = docs(&text);
+        let decl = variants.iter().map(|v| {
+            let id = ident(&v.ident);
+            // One line: the wire value, then its meaning.
+            let text = match &v.description {
+                Some(d) => format!("`{}`: {}", v.value, d.replace('\n', " ")),
+                None => format!("`{}`", v.value),
+            };
+            let doc = docs(&text);
+            quote!(#doc #id)
+        });
+        let lines: Vec<String> = variants
+            .iter()
+            .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
+            .collect();
+        let call = layout_macro(&self.rt, "json_enum", &t.name, &lines);
+        quote! {
+            #doc
+            #gate
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#decl,)*
+                /// A value not listed in the spec, kept as received.
+                Unknown(#rt::UnknownValue),
+            }
+
+            #gate
+            #call
+        }
+    }
+}
+
+fn field_doc(f: &Field) -> String {
+    // The description, then one paragraph of facts (kept to one line: fewer doc attributes).
+    let mut text = f.description.clone().unwrap_or_else(|| format!("`{}`", f.wire));
+    let mut facts: Vec<String> = Vec::new();
+    match f.kind {
+        FieldKind::Query => facts.push(format!("Query parameter `{}`.", f.wire)),
+        FieldKind::Header => facts.push(format!("Header `{}`.", f.wire)),
+        FieldKind::Form => facts.push(format!("Form part `{}` of the upload.", f.wire)),
+        FieldKind::Body => {}
+    }
+    if f.sensitive {
+        facts.push("Sensitive: encrypted with the WeChat Pay public key before sending.".into());
+    }
+    if let Some(e) = &f.example {
+        if e.len() <= 120 && !e.contains('\n') && !e.contains('`') {
+            facts.push(format!("Example: `{e}`"));
+        }
+    }
+    if !facts.is_empty() {
+        text.push('\n');
+        text.push_str(&facts.join(" "));
+    }
+    for (value, meaning) in &f.int_values {
+        text.push('\n');
+        text.push_str(&match meaning {
+            Some(m) => format!("- `{value}`: {m}"),
+            None => format!("- `{value}`"),
+        });
+    }
+    text
+}
