@@ -16,7 +16,7 @@
 //!   inside a definition counts once per copy of that definition's body (once when that
 //!   definition is itself shared, once per inlined copy otherwise), so refs inside a shared type
 //!   follow the same rule. How: the first pass converts everything inlined and records each
-//!   `$ref` use ([`RefGraph`]); [`shared::plan`] counts and picks; the second pass writes refs
+//!   `$ref` use (`RefGraph`); `shared::plan` counts and picks; the second pass writes refs
 //!   (and is re-planned when it finds a counted use merged into an allOf after all).
 //! * **Shared type names** are `PascalCase(definition name)` (`micro.getstate.request` →
 //!   `MicroGetstateRequest`), independent of reading order: when definition files define the

@@ -223,7 +223,7 @@ fn url_of(rel: &Path) -> String {
 pub const EMPTY_SEGMENT: &str = "{empty}";
 
 /// Every file below `dir` whose name ends in `.{extension}`, sorted; a symbolic-link loop is an
-/// error (see [`walk_files`]).
+/// error (see `walk_files`).
 pub fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, Error> {
     let mut loops = Vec::new();
     let files = walk_files(dir, extension, &mut loops)?;
