@@ -257,7 +257,7 @@ impl std::error::Error for ImportError {
 /// Imports the description at `from` into spec files under `to`.
 ///
 /// Two passes over the path files: the first converts everything inlined and records every
-/// `$ref` use (and yields the repair lines); [`shared::plan`] then picks the shared types; the
+/// `$ref` use (and yields the repair lines); `shared::plan` then picks the shared types; the
 /// second converts again with those uses written as `ref:` and writes the files.
 pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let mut files = Vec::new();
