@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         loaded.types.push(LoadedTypes { file: extra, text: text.into(), types });
     }
     match ir::build(&loaded) {
-        Ok(api) => match emit::emit(&api, &emit::Options::default()) {
+        Ok(api) => match emit::emit(&api, &wechatpay_codegen::Options::default()) {
             Ok(_) => {}
             Err(Error::Spec(errors)) => {
                 let _ = errors.iter().map(ToString::to_string).count();

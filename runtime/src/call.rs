@@ -5,39 +5,11 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use reqwest::header::HeaderMap;
-
 use super::client::{Client, Inner};
 use super::download::Download;
 use super::error::Error;
-use super::request::Parts;
-use super::send::{api_error, execute};
-
-/// What a call received: a verified body, or a download.
-pub(crate) enum Received {
-    Buffered(Verified),
-    Download(Box<Download>),
-}
-
-impl Received {
-    /// The status and headers of the verified response.
-    pub(crate) fn meta(&self) -> (u16, HeaderMap) {
-        match self {
-            Received::Buffered(v) => (v.status, v.headers.clone()),
-            Received::Download(d) => (d.status(), d.headers().clone()),
-        }
-    }
-
-    pub(crate) fn into_verified(self) -> Result<Verified, Error> {
-        match self {
-            Received::Buffered(v) => Ok(v),
-            Received::Download(_) => Err(Error::InvalidRequest(
-                "internal: a download where a body was expected".into(),
-            )),
-        }
-    }
-}
+use super::request::{Parts, Request};
+use super::send::{api_error, execute, Received, Verified};
 
 pub(crate) type Decoder<T> = fn(Received) -> Result<T, Error>;
 
@@ -75,13 +47,6 @@ pub(crate) fn decode_download(received: Received) -> Result<Download, Error> {
     }
 }
 
-/// A verified 2xx response.
-pub(crate) struct Verified {
-    pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
-}
-
 /// An empty (or blank) body decodes like `null`.
 fn json_body(body: &[u8]) -> &[u8] {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -96,6 +61,73 @@ fn decode_error(source: serde_json::Error, verified: Verified) -> Error {
         source,
         status: verified.status,
         body: String::from_utf8_lossy(&verified.body).into_owned(),
+    }
+}
+
+impl<'a> Request<'a> {
+    /// Sends the request for a file (a bill, a PDF, an image): the 2xx body is not decoded but
+    /// returned as a [`Download`] to stream into a writer.
+    ///
+    /// With [`ResponseSignature::Body`](crate::ResponseSignature::Body) (the default) the body
+    /// is read whole and verified before the `Download` is returned; with
+    /// [`ResponseSignature::None`](crate::ResponseSignature::None) or
+    /// [`ResponseSignature::StatementSha1`](crate::ResponseSignature::StatementSha1) it streams
+    /// (a statement's SHA-1 is checked at the end of [`Download::write_to`]). A non-2xx answer is [`Error::Api`]. Downloads use the
+    /// [`download_timeout`](crate::ClientBuilder::download_timeout).
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::runtime::{Method, ResponseSignature};
+    /// let mut image = Vec::new();
+    /// let written = client
+    ///     .chain("v3/merchant-service/images/abc")
+    ///     .request(Method::GET)
+    ///     .response_signature(ResponseSignature::None)
+    ///     .send_download()
+    ///     .await?
+    ///     .write_to(&mut image)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_download(self) -> Call<'a, Download> {
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_download,
+            stream: true,
+        }
+    }
+
+    /// Sends the request; the verified 2xx body is decoded as JSON into `T`. An empty body
+    /// decodes like `null` (so `serde_json::Value` and `Option<_>` accept it).
+    pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<'a, T> {
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_json::<T>,
+            stream: false,
+        }
+    }
+
+    /// Sends the request expecting no content (204): the response is verified (signature
+    /// over the empty body) and its body ignored.
+    pub fn send_empty(self) -> Call<'a, ()> {
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_nothing,
+            stream: false,
+        }
+    }
+
+    /// Sends the request and returns the verified 2xx body bytes, undecoded.
+    pub fn send_bytes(self) -> Call<'a, Vec<u8>> {
+        Call {
+            client: self.client,
+            parts: self.parts,
+            decode: decode_bytes,
+            stream: false,
+        }
     }
 }
 

@@ -10,13 +10,13 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::call::Verified;
 use super::client::{Client, Inner};
 use super::crypto::{self, KeySet, SignatureHeaders};
 use super::error::{Error, VerificationError};
 use super::notify::EncryptedResource;
 use super::request::ResponseSignature;
 use super::send::execute;
+use super::send::Verified;
 use super::Method;
 
 /// How soon a failed background refresh is tried again (at most).

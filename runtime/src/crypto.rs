@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
 
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rsa::{
     OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
@@ -655,4 +656,56 @@ pub(crate) fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// The merchant APIv3 key: 32 ASCII bytes, used as the AES-256-GCM key of notification
+/// resources and platform certificates. Its `Debug` never shows it; the bytes are overwritten
+/// on drop.
+pub struct ApiV3Key([u8; 32]);
+
+impl ApiV3Key {
+    /// Checks the length (32 bytes) and keeps the key.
+    pub fn new(key: &str) -> Result<Self, Error> {
+        let bytes = key.as_bytes();
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::Config(format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len())))?;
+        Ok(ApiV3Key(array))
+    }
+
+    /// Decrypts AES-256-GCM: IV = `nonce` bytes (12), AAD = `associated_data` bytes (may be
+    /// empty), `ciphertext` = base64 of ciphertext ‖ 16-byte tag.
+    pub fn decrypt(&self, associated_data: &str, nonce: &str, ciphertext: &str) -> Result<Vec<u8>, Error> {
+        let nonce: [u8; NONCE_LEN] = nonce
+            .as_bytes()
+            .try_into()
+            .map_err(|_| Error::Decrypt(format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len())))?;
+        let mut data = base64::engine::general_purpose::STANDARD
+            .decode(ciphertext.trim())
+            .map_err(|e| Error::Decrypt(format!("ciphertext is not base64: {e}")))?;
+        let key =
+            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::Decrypt("bad key".into()))?);
+        let plain = key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(associated_data.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| Error::Decrypt("authentication failed (wrong APIv3 key, or tampered data)".into()))?;
+        let len = plain.len();
+        data.truncate(len);
+        Ok(data)
+    }
+}
+
+impl fmt::Debug for ApiV3Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiV3Key(<redacted>)")
+    }
+}
+
+impl Drop for ApiV3Key {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }

@@ -12,9 +12,9 @@ use reqwest::Method;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::client::Client;
+use super::encoding::hex;
 use super::error::Error;
 use super::request::{absolute_request, Request, ResponseSignature};
-use super::upload::hex;
 
 /// A 2xx file response, not read yet (see [`Request::send_download`],
 /// [`Client::download_bill`]).

@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use super::call::{decode_json, Received, Verified};
-use super::send::check_response_as;
+use super::call::decode_json;
+use super::send::{check_response_as, Received, Verified};
 use super::{crypto, Client, Error, ResponseSignature};
 
 /// What `send_json::<T>()` makes of an answer received now: status, headers and body →

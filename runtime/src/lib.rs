@@ -19,17 +19,37 @@
 //!   unsigned error can only make a call fail, never succeed.
 //! * Redirects are never followed (they would change the signed target).
 //!
+//! # Layout
+//!
+//! One module per concern, in layers; a module names only modules below it (checked by
+//! `tests/layout.rs`):
+//!
+//! 1. `error`, `encoding` (percent-encoding, hex), `json_text`, `object` (the
+//!    `json_object!`/`json_enum!` serialisation of generated types), `crypto` (signers,
+//!    verification keys, the APIv3 key), `transport` (hosts, timeouts, retries, failover), `upload`;
+//! 2. `client`: what a [`Client`] holds, and its core methods;
+//! 3. building a call: `route` (the path; [`Client::chain`]), `request` (query, headers, body),
+//!    `sensitive` (encrypted fields);
+//! 4. `send` (prepare, sign, send with retries and failover, read, verify) and `download`;
+//! 5. `call` (`.await` / `.blocking()`, decoding), `response` (status and headers too);
+//! 6. what builds on calls: `certificates` (the platform certificate download), `notify`
+//!    (notifications), `paysign`, `builder` ([`ClientBuilder`], [`Client::from_env`]).
+//!
+//! The methods a concern adds to [`Client`] are in that concern's module.
+//!
 //! This crate is used through the client crate `wechatpay`, which re-exports it as
 //! `wechatpay::runtime` (and its main types at its root); depend on `wechatpay`, not on this.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod builder;
 mod call;
 mod certificates;
 mod client;
 mod crypto;
 mod download;
+mod encoding;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -40,10 +60,10 @@ mod object;
 mod paysign;
 mod request;
 mod response;
-mod retry;
 mod route;
 mod send;
 mod sensitive;
+mod transport;
 mod upload;
 
 #[cfg(test)]
@@ -55,17 +75,19 @@ pub use reqwest::Method;
 
 #[doc(hidden)]
 pub use crate::{__json_enum as json_enum, __json_object as json_object};
+pub use builder::ClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificates::PlatformCertificate;
-pub use client::{default_user_agent, Client, ClientBuilder, DEFAULT_BASE_URL};
-pub use crypto::{nonce, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
+pub use client::Client;
+pub use crypto::{nonce, ApiV3Key, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use download::Download;
+pub use encoding::encode_component;
 pub use error::{EnvelopeError, Error, Timeout, VerificationError};
 pub use json_text::JsonText;
 #[doc(hidden)]
 pub use notify::{notification_matches, notification_resource};
 pub use notify::{
-    ApiV3Key, EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
+    EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
 };
 #[doc(hidden)]
 pub use object::{row, Fields, Object};
@@ -73,9 +95,9 @@ pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{Request, ResponseSignature};
 pub use reqwest::header::HeaderMap;
 pub use response::{CallWithMeta, Response, ResponseFuture};
-pub use retry::{BACKUP_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
-pub use route::{encode_component, Route};
+pub use route::Route;
 pub use sensitive::SensitiveCiphertext;
+pub use transport::{default_user_agent, BACKUP_BASE_URL, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
 pub use upload::{guess_content_type, Upload};
 
 /// An enum value the API description does not list (kept, never a decode error).

@@ -11,63 +11,9 @@
 
 use std::fmt;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use base64::Engine as _;
-
 use super::client::Client;
+use super::crypto::ApiV3Key;
 use super::error::{EnvelopeError, Error};
-
-/// The merchant APIv3 key: 32 ASCII bytes, used as the AES-256-GCM key of notification
-/// resources and platform certificates. Its `Debug` never shows it; the bytes are overwritten
-/// on drop.
-pub struct ApiV3Key([u8; 32]);
-
-impl ApiV3Key {
-    /// Checks the length (32 bytes) and keeps the key.
-    pub fn new(key: &str) -> Result<Self, Error> {
-        let bytes = key.as_bytes();
-        let array: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::Config(format!("the APIv3 key must be 32 bytes, got {} bytes", bytes.len())))?;
-        Ok(ApiV3Key(array))
-    }
-
-    /// Decrypts AES-256-GCM: IV = `nonce` bytes (12), AAD = `associated_data` bytes (may be
-    /// empty), `ciphertext` = base64 of ciphertext ‖ 16-byte tag.
-    pub fn decrypt(&self, associated_data: &str, nonce: &str, ciphertext: &str) -> Result<Vec<u8>, Error> {
-        let nonce: [u8; NONCE_LEN] = nonce
-            .as_bytes()
-            .try_into()
-            .map_err(|_| Error::Decrypt(format!("the nonce must be {NONCE_LEN} bytes, got {}", nonce.len())))?;
-        let mut data = base64::engine::general_purpose::STANDARD
-            .decode(ciphertext.trim())
-            .map_err(|e| Error::Decrypt(format!("ciphertext is not base64: {e}")))?;
-        let key =
-            LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &self.0).map_err(|_| Error::Decrypt("bad key".into()))?);
-        let plain = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(associated_data.as_bytes()),
-                &mut data,
-            )
-            .map_err(|_| Error::Decrypt("authentication failed (wrong APIv3 key, or tampered data)".into()))?;
-        let len = plain.len();
-        data.truncate(len);
-        Ok(data)
-    }
-}
-
-impl fmt::Debug for ApiV3Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiV3Key(<redacted>)")
-    }
-}
-
-impl Drop for ApiV3Key {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
 
 /// A notification body (`POST` from WeChat Pay to the merchant's `notify_url`).
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -279,6 +225,32 @@ fn withheld(e: serde_json::Error) -> Error {
         source: <serde_json::Error as serde::de::Error>::custom(format!("{kept}{what}")),
         status: 0,
         body: String::new(),
+    }
+}
+
+impl Client {
+    /// Verifies a notification (see [`Client::verify_notification`]) and parses its body.
+    /// A body that is not notification JSON is an [`Error::Decode`] with status 0.
+    pub fn parse_notification(&self, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Result<Notification, Error> {
+        self.verify_notification(headers, body)?;
+        let notification: Notification = serde_json::from_slice(body).map_err(|source| Error::Decode {
+            source,
+            status: 0,
+            body: String::from_utf8_lossy(body).into_owned(),
+        })?;
+        notification.check()?;
+        Ok(notification)
+    }
+
+    /// Decrypts a notification resource (AES-256-GCM with the APIv3 key); the plaintext is
+    /// JSON (a transaction, a refund, …). Needs [`ClientBuilder::apiv3_key`](crate::ClientBuilder::apiv3_key).
+    pub fn decrypt_resource(&self, resource: &EncryptedResource) -> Result<Vec<u8>, Error> {
+        let key = self
+            .inner
+            .apiv3_key
+            .as_ref()
+            .ok_or_else(|| Error::Config("no APIv3 key: call ClientBuilder::apiv3_key".into()))?;
+        resource.decrypt(key)
     }
 }
 

@@ -8,12 +8,10 @@ use std::fmt::{self, Display};
 use percent_encoding::utf8_percent_encode;
 use reqwest::Method;
 
-use super::call::{decode_bytes, decode_download, decode_json, decode_nothing, Call};
 use super::client::Client;
-use super::download::Download;
+use super::encoding::ENCODE;
 use super::error::Error;
 use super::json_text::JsonText;
-use super::route::ENCODE;
 use super::upload::{MetaObject, Multipart, Upload};
 
 /// The parts of a request before it is signed.
@@ -259,70 +257,6 @@ impl<'a> Request<'a> {
     pub fn response_signature(mut self, kind: ResponseSignature) -> Self {
         self.parts.response_signature = kind;
         self
-    }
-
-    /// Sends the request for a file (a bill, a PDF, an image): the 2xx body is not decoded but
-    /// returned as a [`Download`] to stream into a writer.
-    ///
-    /// With [`ResponseSignature::Body`] (the default) the body is read whole and verified
-    /// before the `Download` is returned; with [`ResponseSignature::None`] or
-    /// [`ResponseSignature::StatementSha1`] it streams (a statement's SHA-1 is checked at the
-    /// end of [`Download::write_to`]). A non-2xx answer is [`Error::Api`]. Downloads use the
-    /// [`download_timeout`](crate::ClientBuilder::download_timeout).
-    ///
-    /// ```no_run
-    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
-    /// use wechatpay::runtime::{Method, ResponseSignature};
-    /// let mut image = Vec::new();
-    /// let written = client
-    ///     .chain("v3/merchant-service/images/abc")
-    ///     .request(Method::GET)
-    ///     .response_signature(ResponseSignature::None)
-    ///     .send_download()
-    ///     .await?
-    ///     .write_to(&mut image)
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn send_download(self) -> Call<'a, Download> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_download,
-            stream: true,
-        }
-    }
-
-    /// Sends the request; the verified 2xx body is decoded as JSON into `T`. An empty body
-    /// decodes like `null` (so `serde_json::Value` and `Option<_>` accept it).
-    pub fn send_json<T: serde::de::DeserializeOwned>(self) -> Call<'a, T> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_json::<T>,
-            stream: false,
-        }
-    }
-
-    /// Sends the request expecting no content (204): the response is verified (signature
-    /// over the empty body) and its body ignored.
-    pub fn send_empty(self) -> Call<'a, ()> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_nothing,
-            stream: false,
-        }
-    }
-
-    /// Sends the request and returns the verified 2xx body bytes, undecoded.
-    pub fn send_bytes(self) -> Call<'a, Vec<u8>> {
-        Call {
-            client: self.client,
-            parts: self.parts,
-            decode: decode_bytes,
-            stream: false,
-        }
     }
 }
 

@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use reqwest::header::HeaderMap;
 
-use super::call::{execute_boxed, run_blocking, BoxFuture, Call, Decoder, Received};
+use super::call::{execute_boxed, run_blocking, BoxFuture, Call, Decoder};
 use super::error::Error;
+use super::send::Received;
 
 /// A verified response: the typed body, the status, the headers and the `Request-ID`. Made by
 /// [`Call::with_meta`].

@@ -2,21 +2,13 @@
 
 use std::fmt::{self, Display};
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use reqwest::Method;
 
 use super::client::Client;
+use super::encoding::ENCODE;
 use super::error::Error;
 use super::request::{Parts, Request};
-
-/// Everything except the RFC 3986 unreserved characters `A-Z a-z 0-9 - . _ ~`.
-pub(crate) const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Percent-encodes `value` once (everything except `A-Z a-z 0-9 - . _ ~`), as path parameters
-/// and query names/values are sent.
-pub fn encode_component(value: &str) -> String {
-    utf8_percent_encode(value, ENCODE).to_string()
-}
 
 /// A URL path being built, segment by segment, relative to the client's base URL.
 pub struct Route<'a> {
@@ -104,4 +96,25 @@ fn push_param_inner(route: &mut Route<'_>, value: &str) {
     }
     route.path.push('/');
     route.path.extend(utf8_percent_encode(value, ENCODE));
+}
+
+impl Client {
+    /// An untyped request to any path, for operations the typed API does not cover (like the
+    /// PHP SDK's `chain('v3/…')`). The leading slash is optional; the path is used as given
+    /// (already percent-encoded), relative to the base URL.
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// use wechatpay::runtime::Method;
+    /// let value: serde_json::Value = client
+    ///     .chain("v3/pay/transactions/id/4200000000000000")
+    ///     .request(Method::GET)
+    ///     .query("mchid", "1900000001")
+    ///     .send_json()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn chain(&self, path: &str) -> Route<'_> {
+        Route::with_path(self, path)
+    }
 }

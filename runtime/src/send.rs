@@ -8,13 +8,45 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 
-use super::call::{Received, Verified};
-use super::client::{Client, Inner, DEFAULT_BASE_URL};
+use super::client::{Client, Inner};
 use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
+use super::encoding::hex;
 use super::error::{Error, VerificationError};
 use super::request::{Origin, Parts, ResponseSignature};
-use super::upload::hex;
+use super::transport::DEFAULT_BASE_URL;
+
+/// What a call received: a verified body, or a download.
+pub(crate) enum Received {
+    Buffered(Verified),
+    Download(Box<Download>),
+}
+
+impl Received {
+    /// The status and headers of the verified response.
+    pub(crate) fn meta(&self) -> (u16, HeaderMap) {
+        match self {
+            Received::Buffered(v) => (v.status, v.headers.clone()),
+            Received::Download(d) => (d.status(), d.headers().clone()),
+        }
+    }
+
+    pub(crate) fn into_verified(self) -> Result<Verified, Error> {
+        match self {
+            Received::Buffered(v) => Ok(v),
+            Received::Download(_) => Err(Error::InvalidRequest(
+                "internal: a download where a body was expected".into(),
+            )),
+        }
+    }
+}
+
+/// A verified 2xx response.
+pub(crate) struct Verified {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
 
 /// A request with its body encoded (upload file read), ready to be signed for any host, as
 /// many times as it is retried.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use aws_lc_rs::digest;
 
+use super::encoding::hex;
 use super::error::Error;
 
 /// A file to upload: its name (sent as the part's `filename` and, unless the meta says
@@ -455,16 +456,6 @@ fn boundary(contents: &[&[u8]]) -> String {
             return candidate;
         }
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 #[cfg(test)]

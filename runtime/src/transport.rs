@@ -1,10 +1,58 @@
-//! Resilience: automatic retries with backoff, failover to the backup host, the download
-//! timeout. Configured on [`ClientBuilder`]; all off by default.
+//! The transport settings and their policy: the hosts (production, backup), the HTTP client's
+//! timeouts and `User-Agent`, retries with backoff, failover, the download timeout and the body
+//! cap. Set on [`ClientBuilder`](crate::ClientBuilder); retries and failover are off by default.
+//! Below the client: it names no other module of the runtime but the errors.
 
 use std::time::Duration;
 
-use super::client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 use super::error::Error;
+
+/// The production API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout): the longest silence between two reads.
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`ClientBuilder::pool_idle_timeout`](crate::ClientBuilder::pool_idle_timeout): below WeChat Pay's ~8 s keep-alive.
+pub(crate) const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The default `User-Agent`: `wechatpay-rust/<version> (<os>/<arch>)`.
+pub fn default_user_agent() -> String {
+    format!(
+        "wechatpay-rust/{} ({}/{}; reqwest)",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// The settings of the `reqwest` client: one built for async calls, one for the blocking runtime.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpConfig {
+    pub(crate) user_agent: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) read_timeout: Duration,
+    pub(crate) pool_idle_timeout: Duration,
+}
+
+impl HttpConfig {
+    pub(crate) fn build(&self) -> Result<reqwest::Client, Error> {
+        reqwest::Client::builder()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .read_timeout(self.read_timeout)
+            // WeChat Pay closes keep-alive connections idle for about 8 s: never reuse one idle
+            // that long (a request written into a connection the server is closing is lost).
+            .pool_idle_timeout(self.pool_idle_timeout)
+            // A redirect would change the signed request target: never follow one.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+    }
+}
 
 /// The backup API host WeChat Pay documents for when the main one cannot be reached
 /// (the official Java SDK retries there once on a connection failure).
@@ -23,11 +71,11 @@ pub(crate) struct Transport {
     /// `Some` when the user configured the backup host explicitly.
     pub(crate) backup_base_url: Option<String>,
     pub(crate) download_timeout: Duration,
-    /// The most bytes of a JSON response body read (see [`ClientBuilder::max_response_body`]).
+    /// The most bytes of a JSON response body read (see [`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body)).
     pub(crate) max_response_body: usize,
 }
 
-/// The default of [`ClientBuilder::max_response_body`]: 16 MiB (the largest JSON answers, long
+/// The default of [`ClientBuilder::max_response_body`](crate::ClientBuilder::max_response_body): 16 MiB (the largest JSON answers, long
 /// lists, are well below 1 MiB).
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 << 20;
 
@@ -84,76 +132,6 @@ impl Transport {
         let _ = aws_lc_rs::rand::fill(&mut r);
         let jitter = base.mul_f64(f64::from(u16::from_le_bytes(r)) / f64::from(u16::MAX) / 2.0);
         base + jitter
-    }
-}
-
-impl<C: From<Client>> ClientBuilder<C> {
-    /// Retries a call up to `n` more times when it fails with a retryable error
-    /// ([`Error::is_retryable`]: timeouts, connection failures, 5xx, 429, `SYSTEM_ERROR`,
-    /// `FREQUENCY_LIMITED`, `BANK_ERROR`), pausing with exponential backoff (see
-    /// [`retry_backoff`](Self::retry_backoff)). Default 0: no retry.
-    ///
-    /// Every retry is signed anew (fresh timestamp and nonce) and sends the **same** body.
-    /// For calls that create something (an order, a refund, a transfer), that is safe only
-    /// because WeChat Pay deduplicates on the merchant's number (`out_trade_no`,
-    /// `out_refund_no`, …): after a timeout the first attempt may have succeeded, and the retry
-    /// then answers with the existing object or a "duplicate" error, which the caller must
-    /// handle. Leave retries off if you cannot. Once a download has started streaming to the
-    /// writer it is never retried.
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// let builder = wechatpay::Client::builder()
-    ///     .retries(2)
-    ///     .retry_backoff(Duration::from_millis(500));
-    /// ```
-    pub fn retries(mut self, n: u32) -> Self {
-        self.transport.retries = n;
-        self
-    }
-
-    /// The first pause between retries, default 200 ms; doubled at every retry (at most
-    /// 10 s), plus up to 50 % random jitter.
-    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
-        self.transport.backoff = backoff;
-        self
-    }
-
-    /// When a request cannot connect (connection refused, DNS, TLS handshake, connect
-    /// timeout), sends it once more to the backup host `https://api2.mch.weixin.qq.com`
-    /// (signed anew). Off by default.
-    ///
-    /// Applies only when the base URL is the default production host, or when a backup host
-    /// was set with [`backup_base_url`](Self::backup_base_url); never to operations the API
-    /// description places on another host, nor to absolute download URLs on other hosts.
-    pub fn failover(mut self, enabled: bool) -> Self {
-        self.transport.failover = enabled;
-        self
-    }
-
-    /// The backup host [`failover`](Self::failover) uses instead of
-    /// [`BACKUP_BASE_URL`] (a second proxy; a second mock server in tests). Setting it makes
-    /// failover apply whatever the base URL.
-    pub fn backup_base_url(mut self, url: impl Into<String>) -> Self {
-        self.transport.backup_base_url = Some(url.into());
-        self
-    }
-
-    /// Whole-request timeout of downloads ([`Request::send_download`](crate::Request::send_download),
-    /// [`Client::download_bill`](crate::Client::download_bill)), default 10 minutes: a bill can
-    /// be large. The connect timeout still applies.
-    pub fn download_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.download_timeout = timeout;
-        self
-    }
-
-    /// The most bytes of a 2xx JSON response body the client reads, default
-    /// [`DEFAULT_MAX_RESPONSE_BODY`] (16 MiB): a larger answer is [`Error::BodyTooLarge`](crate::Error::BodyTooLarge)
-    /// and is not read further. Error bodies are read up to 64 KiB (the rest is cut);
-    /// downloads stream and have no limit.
-    pub fn max_response_body(mut self, bytes: usize) -> Self {
-        self.transport.max_response_body = bytes;
-        self
     }
 }
 

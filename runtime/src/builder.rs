@@ -1,0 +1,504 @@
+//! Configuring a client: [`ClientBuilder`] (every option of the client is one of its methods)
+//! and [`Client::from_env`].
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::certificates;
+use super::client::{Client, Inner};
+use super::crypto::{self, ApiV3Key, Signer, Verifier};
+use super::error::Error;
+use super::transport::{
+    default_user_agent, HttpConfig, Transport, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
+    DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
+};
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from environment variables:
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `WECHATPAY_BASE_URL` | optional, default `https://api.mch.weixin.qq.com` |
+    /// | `WECHATPAY_MCHID` | merchant id |
+    /// | `WECHATPAY_SERIAL` | merchant API certificate serial |
+    /// | `WECHATPAY_PRIVATE_KEY` | path of the merchant private key PEM (`apiclient_key.pem`) |
+    /// | `WECHATPAY_PUBLIC_KEY` | path of the WeChat Pay public key PEM |
+    /// | `WECHATPAY_PUBLIC_KEY_ID` | its id, `PUB_KEY_ID_…` |
+    /// | `WECHATPAY_APIV3_KEY` | optional: the APIv3 key (notifications, platform certificates) |
+    ///
+    /// A missing or unusable variable is an [`Error::Config`] naming it (and the file).
+    pub fn from_env() -> Result<Client, Error> {
+        Self::from_lookup(|name| std::env::var(name))
+    }
+
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Client, Error> {
+        let var = |name: &str| -> Result<String, Error> {
+            match lookup(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+                Ok(_) => Err(Error::Config(format!("environment variable {name} is empty"))),
+                Err(std::env::VarError::NotPresent) => {
+                    Err(Error::Config(format!("environment variable {name} is not set")))
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(Error::Config(format!("environment variable {name} is not valid UTF-8")))
+                }
+            }
+        };
+        let read = |name: &str| -> Result<(String, String), Error> {
+            let path = var(name)?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::Config(format!("{name}: cannot read {path}: {e}")))?;
+            Ok((path, text))
+        };
+
+        let mut builder = Client::builder();
+        match lookup("WECHATPAY_BASE_URL") {
+            Ok(url) if !url.trim().is_empty() => builder = builder.base_url(url.trim()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Error::Config(
+                    "environment variable WECHATPAY_BASE_URL is not valid UTF-8".into(),
+                ))
+            }
+            _ => {}
+        }
+        builder = builder
+            .mchid(var("WECHATPAY_MCHID")?)
+            .merchant_serial(var("WECHATPAY_SERIAL")?);
+
+        let (path, text) = read("WECHATPAY_PRIVATE_KEY")?;
+        let signer = crypto::load_private_key(&text)
+            .map_err(|e| Error::Config(format!("WECHATPAY_PRIVATE_KEY: {path}: {e}")))?;
+        builder = builder.signer(signer);
+
+        let id = var("WECHATPAY_PUBLIC_KEY_ID")?;
+        let (path, text) = read("WECHATPAY_PUBLIC_KEY")?;
+        let key =
+            crypto::load_public_key(&text).map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
+        builder.verifier.add_public_key(id, key);
+        match lookup("WECHATPAY_APIV3_KEY") {
+            Ok(key) if !key.trim().is_empty() => builder = builder.apiv3_key(key.trim()),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Error::Config(
+                    "environment variable WECHATPAY_APIV3_KEY is not valid UTF-8".into(),
+                ))
+            }
+            _ => {}
+        }
+        builder.build()
+    }
+}
+
+/// Configures a [`Client`]. Key material is parsed when given (a bad key is reported by
+/// [`build`](ClientBuilder::build), never a panic); `Debug` shows no key material.
+///
+/// `C` is what [`build`](ClientBuilder::build) returns: this [`Client`], or the client type of
+/// the generated API (`wechatpay::Client`, which wraps it and adds the API's methods).
+pub struct ClientBuilder<C = Client> {
+    mchid: Option<String>,
+    merchant_serial: Option<String>,
+    signer: Option<Arc<dyn Signer>>,
+    verifier: Verifier,
+    apiv3_key: Option<ApiV3Key>,
+    base_url: String,
+    user_agent: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    read_timeout: Duration,
+    pool_idle_timeout: Duration,
+    error: Option<Error>,
+    /// Retries, failover, download timeout, body cap (see `transport.rs`).
+    pub(crate) transport: Transport,
+    /// Platform certificates come from `GET /v3/certificates` (legacy mode).
+    certificates_download: bool,
+    /// Refresh them in the background this often.
+    certificates_refresh: Option<Duration>,
+    client: std::marker::PhantomData<fn() -> C>,
+}
+
+impl<C> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        ClientBuilder {
+            mchid: None,
+            merchant_serial: None,
+            signer: None,
+            verifier: Verifier::default(),
+            apiv3_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            user_agent: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            error: None,
+            transport: Transport::default(),
+            certificates_download: false,
+            certificates_refresh: None,
+            client: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("mchid", &self.mchid)
+            .field("merchant_serial", &self.merchant_serial)
+            .field("signer", &self.signer.as_ref().map(|_| "<configured>"))
+            .field("verification_keys", &self.verifier)
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<configured>"))
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_file(what: &str, path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Config(format!("{what}: cannot read {}: {e}", path.display())))
+}
+
+impl<C: From<Client>> ClientBuilder<C> {
+    fn fail(mut self, error: Error) -> Self {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+        self
+    }
+
+    /// The merchant id (`mchid`), required.
+    pub fn mchid(mut self, mchid: impl Into<String>) -> Self {
+        self.mchid = Some(mchid.into());
+        self
+    }
+
+    /// The merchant API certificate serial (hex; uppercased), required.
+    pub fn merchant_serial(mut self, serial: impl Into<String>) -> Self {
+        self.merchant_serial = Some(serial.into());
+        self
+    }
+
+    /// The merchant private key, PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1
+    /// (`BEGIN RSA PRIVATE KEY`).
+    pub fn private_key_pem(self, pem: &str) -> Self {
+        match crypto::load_private_key(pem) {
+            Ok(signer) => self.signer(signer),
+            Err(e) => self.fail(Error::Config(format!("private key: {e}"))),
+        }
+    }
+
+    /// The merchant private key, read from a PEM file (`apiclient_key.pem`).
+    pub fn private_key_file(self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        // The key file's text is wiped when dropped.
+        match read_file("private key", path)
+            .map(zeroize::Zeroizing::new)
+            .and_then(|text| {
+                crypto::load_private_key(&text)
+                    .map_err(|e| Error::Config(format!("private key {}: {e}", path.display())))
+            }) {
+            Ok(signer) => self.signer(signer),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// A custom [`Signer`] (HSM, remote signing service) instead of a private key.
+    pub fn signer(mut self, signer: impl Signer + 'static) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// A WeChat Pay public key (`BEGIN PUBLIC KEY`) and its id (`PUB_KEY_ID_…`), used for
+    /// responses whose `Wechatpay-Serial` is that id.
+    pub fn wechatpay_public_key(mut self, id: impl Into<String>, pem: &str) -> Self {
+        let id = id.into().trim().to_owned();
+        if id.is_empty() {
+            return self.fail(Error::Config("WeChat Pay public key id is empty".into()));
+        }
+        match crypto::load_public_key(pem) {
+            Ok(key) => {
+                self.verifier.add_public_key(id, key);
+                self
+            }
+            Err(e) => self.fail(Error::Config(format!("WeChat Pay public key {id}: {e}"))),
+        }
+    }
+
+    /// Like [`wechatpay_public_key`](Self::wechatpay_public_key), reading the PEM from a file.
+    pub fn wechatpay_public_key_file(self, id: impl Into<String>, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        let id = id.into().trim().to_owned();
+        let text = match read_file("WeChat Pay public key", path) {
+            Ok(text) => text,
+            Err(e) => return self.fail(e),
+        };
+        match crypto::load_public_key(&text) {
+            Ok(key) => {
+                if id.is_empty() {
+                    return self.fail(Error::Config("WeChat Pay public key id is empty".into()));
+                }
+                let mut this = self;
+                this.verifier.add_public_key(id, key);
+                this
+            }
+            Err(e) => self.fail(Error::Config(format!(
+                "WeChat Pay public key {id} ({}): {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// A platform certificate (`BEGIN CERTIFICATE`, legacy mode); responses whose
+    /// `Wechatpay-Serial` equals its serial (uppercase hex) are verified with it. May be
+    /// combined with a WeChat Pay public key and called several times.
+    pub fn platform_certificate_pem(mut self, pem: &str) -> Self {
+        match crypto::load_certificate(pem) {
+            Ok((serial, key)) => {
+                self.verifier.add_certificate(serial, key);
+                self
+            }
+            Err(e) => self.fail(Error::Config(format!("platform certificate: {e}"))),
+        }
+    }
+
+    /// The APIv3 key (32 characters), needed only to decrypt notification resources
+    /// ([`Client::decrypt_resource`]).
+    pub fn apiv3_key(mut self, key: &str) -> Self {
+        match ApiV3Key::new(key) {
+            Ok(key) => {
+                self.apiv3_key = Some(key);
+                self
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Legacy mode without a configured key: platform certificates are downloaded with
+    /// [`Client::refresh_platform_certificates`] (which the application calls, at start and
+    /// then periodically), so [`build`](Self::build) accepts a configuration with no WeChat
+    /// Pay public key and no platform certificate. Needs [`apiv3_key`](Self::apiv3_key).
+    /// Responses are verified only once the first download succeeded.
+    pub fn platform_certificates_download(mut self) -> Self {
+        self.certificates_download = true;
+        self
+    }
+
+    /// Like [`platform_certificates_download`](Self::platform_certificates_download), and
+    /// [`build`](Self::build) starts a background task that downloads the platform
+    /// certificates at once and then every `every` (WeChat Pay SDKs use 1 to 24 hours; after
+    /// a failure it tries again within a minute, see
+    /// [`Client::platform_certificates_refresh_error`]). Old certificates are kept until they
+    /// expire; requests are never blocked by a refresh. The task runs on the tokio runtime
+    /// `build` is called in (or, outside one, on the client's blocking runtime) and stops
+    /// when the last clone of the client is dropped.
+    pub fn platform_certificates_auto_refresh(mut self, every: Duration) -> Self {
+        self.certificates_download = true;
+        self.certificates_refresh = Some(every.max(Duration::from_secs(1)));
+        self
+    }
+
+    /// The base URL, default `https://api.mch.weixin.qq.com` (e.g. `http://127.0.0.1:8080`
+    /// for a mock server). A path prefix is kept; a trailing slash is ignored.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Replaces the default `User-Agent` ([`default_user_agent`]).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// TCP/TLS connect timeout, default 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Whole-request timeout (connect, send, read the body), default 30 s. A file download
+    /// has its own ([`ClientBuilder::download_timeout`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest silence of the server while the client waits for the answer or reads its
+    /// body, default 10 s: a server that stops sending fails the call then (an
+    /// [`Error::Timeout`] naming this timeout) rather than at the whole-request timeout.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept for reuse, default 5 s: below the ~8 s after
+    /// which WeChat Pay closes idle keep-alive connections (`Keep-Alive: timeout=8`). A request on
+    /// a pooled connection the server closed before it was written is sent again on a new one.
+    pub fn pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<C, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mchid = self.mchid.map(|m| m.trim().to_owned()).unwrap_or_default();
+        if mchid.is_empty() {
+            return Err(Error::Config("mchid is not set".into()));
+        }
+        if !mchid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::Config(format!(
+                "mchid {mchid:?} must be ASCII letters and digits"
+            )));
+        }
+        let serial = self
+            .merchant_serial
+            .map(|s| s.trim().to_ascii_uppercase())
+            .unwrap_or_default();
+        if serial.is_empty() {
+            return Err(Error::Config("merchant_serial is not set".into()));
+        }
+        if !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Config(format!(
+                "merchant_serial {serial:?} must be the hexadecimal serial of the merchant API certificate"
+            )));
+        }
+        let signer = self.signer.ok_or_else(|| {
+            Error::Config("no merchant private key: call private_key_pem, private_key_file or signer".into())
+        })?;
+        if self.certificates_download && self.apiv3_key.is_none() {
+            return Err(Error::Config(
+                "downloading platform certificates needs the APIv3 key: call apiv3_key".into(),
+            ));
+        }
+        if self.verifier.is_empty() && !self.certificates_download {
+            return Err(Error::Config(
+                "no key to verify responses: call wechatpay_public_key or platform_certificate_pem".into(),
+            ));
+        }
+        let base_url = self.base_url.trim().trim_end_matches('/').to_owned();
+        match reqwest::Url::parse(&base_url) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+                    && url.host().is_some() => {}
+            _ => {
+                return Err(Error::Config(format!(
+                    "base_url {base_url:?} is not an http(s) URL without query or fragment"
+                )))
+            }
+        }
+        let http_config = HttpConfig {
+            user_agent: self.user_agent.unwrap_or_else(default_user_agent),
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            read_timeout: self.read_timeout,
+            pool_idle_timeout: self.pool_idle_timeout,
+        };
+        if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
+            return Err(Error::Config("user_agent is not a valid header value".into()));
+        }
+        let transport = self.transport.validated()?;
+        let http = http_config.build()?;
+        let certificates_refresh = self.certificates_refresh;
+        let client = Client {
+            inner: Arc::new(Inner {
+                mchid,
+                merchant_serial: serial,
+                base_url,
+                signer,
+                verifier: self.verifier,
+                apiv3_key: self.apiv3_key,
+                http,
+                http_config,
+                blocking: OnceLock::new(),
+                transport,
+            }),
+        };
+        if let Some(every) = certificates_refresh {
+            certificates::spawn_auto_refresh(&client, every)?;
+        }
+        Ok(C::from(client))
+    }
+}
+
+impl<C: From<Client>> ClientBuilder<C> {
+    /// Retries a call up to `n` more times when it fails with a retryable error
+    /// ([`Error::is_retryable`]: timeouts, connection failures, 5xx, 429, `SYSTEM_ERROR`,
+    /// `FREQUENCY_LIMITED`, `BANK_ERROR`), pausing with exponential backoff (see
+    /// [`retry_backoff`](Self::retry_backoff)). Default 0: no retry.
+    ///
+    /// Every retry is signed anew (fresh timestamp and nonce) and sends the **same** body.
+    /// For calls that create something (an order, a refund, a transfer), that is safe only
+    /// because WeChat Pay deduplicates on the merchant's number (`out_trade_no`,
+    /// `out_refund_no`, …): after a timeout the first attempt may have succeeded, and the retry
+    /// then answers with the existing object or a "duplicate" error, which the caller must
+    /// handle. Leave retries off if you cannot. Once a download has started streaming to the
+    /// writer it is never retried.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let builder = wechatpay::Client::builder()
+    ///     .retries(2)
+    ///     .retry_backoff(Duration::from_millis(500));
+    /// ```
+    pub fn retries(mut self, n: u32) -> Self {
+        self.transport.retries = n;
+        self
+    }
+
+    /// The first pause between retries, default 200 ms; doubled at every retry (at most
+    /// 10 s), plus up to 50 % random jitter.
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.transport.backoff = backoff;
+        self
+    }
+
+    /// When a request cannot connect (connection refused, DNS, TLS handshake, connect
+    /// timeout), sends it once more to the backup host `https://api2.mch.weixin.qq.com`
+    /// (signed anew). Off by default.
+    ///
+    /// Applies only when the base URL is the default production host, or when a backup host
+    /// was set with [`backup_base_url`](Self::backup_base_url); never to operations the API
+    /// description places on another host, nor to absolute download URLs on other hosts.
+    pub fn failover(mut self, enabled: bool) -> Self {
+        self.transport.failover = enabled;
+        self
+    }
+
+    /// The backup host [`failover`](Self::failover) uses instead of
+    /// [`BACKUP_BASE_URL`](crate::BACKUP_BASE_URL) (a second proxy; a second mock server in tests). Setting it makes
+    /// failover apply whatever the base URL.
+    pub fn backup_base_url(mut self, url: impl Into<String>) -> Self {
+        self.transport.backup_base_url = Some(url.into());
+        self
+    }
+
+    /// Whole-request timeout of downloads ([`Request::send_download`](crate::Request::send_download),
+    /// [`Client::download_bill`](crate::Client::download_bill)), default 10 minutes: a bill can
+    /// be large. The connect timeout still applies.
+    pub fn download_timeout(mut self, timeout: Duration) -> Self {
+        self.transport.download_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of a 2xx JSON response body the client reads, default
+    /// [`DEFAULT_MAX_RESPONSE_BODY`](crate::DEFAULT_MAX_RESPONSE_BODY) (16 MiB): a larger answer is [`Error::BodyTooLarge`](crate::Error::BodyTooLarge)
+    /// and is not read further. Error bodies are read up to 64 KiB (the rest is cut);
+    /// downloads stream and have no limit.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.transport.max_response_body = bytes;
+        self
+    }
+}
