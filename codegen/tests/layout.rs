@@ -1,5 +1,5 @@
 //! The generator lays out two things itself after prettyplease: doc comments of several lines
-//! (carried through syn as one placeholder attribute) and the bodies of `json_object!` /
+//! (carried through syn as one attribute) and the bodies of `json_object!` /
 //! `json_enum!` (prettyplease would fill a macro's tokens into lines like a paragraph).
 
 use wechatpay_codegen::{generate, Options};
@@ -63,7 +63,7 @@ fn multi_line_docs_and_macro_bodies_are_laid_out() {
     let name = "PostRequestAVeryLongPropertyNameThatMakesTheNestedStructNameLongEnoughToWrap";
     assert!(
         text.contains(&format!(
-            "::wechatpay::runtime::json_object!({name} {{\n    another_long_field_name_inside_it: \"another_long_field_name_inside_it\" required,\n    state: \"state\" optional,\n}});\n"
+            "::wechatpay::runtime::__private::json_object!({name} {{\n    another_long_field_name_inside_it: \"another_long_field_name_inside_it\" required,\n    state: \"state\" optional,\n}});\n"
         )),
         "{text}"
     );

@@ -69,12 +69,8 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-
 pub use reqwest::Method;
 
-#[doc(hidden)]
-pub use crate::{__json_enum as json_enum, __json_object as json_object};
 pub use builder::ClientBuilder;
 pub use call::{Call, CallFuture};
 pub use certificates::PlatformCertificate;
@@ -84,13 +80,10 @@ pub use download::Download;
 pub use encoding::encode_component;
 pub use error::{EnvelopeError, Error, Timeout, VerificationError};
 pub use json_text::JsonText;
-#[doc(hidden)]
-pub use notify::{notification_matches, notification_resource};
 pub use notify::{
     EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
 };
-#[doc(hidden)]
-pub use object::{row, Fields, Object};
+pub use object::UnknownValue;
 pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{Request, ResponseSignature};
 pub use reqwest::header::HeaderMap;
@@ -100,60 +93,18 @@ pub use sensitive::SensitiveCiphertext;
 pub use transport::{default_user_agent, BACKUP_BASE_URL, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BODY};
 pub use upload::{guess_content_type, Upload};
 
-/// An enum value the API description does not list (kept, never a decode error).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct UnknownValue(Box<str>);
+/// What only generated code uses: the serialisation macros and their helpers, the start of a
+/// chain, the matching of notification resources. Not part of the API: it changes with the
+/// generator, in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::notify::{notification_matches, notification_resource};
+    pub use crate::object::{deserialize_enum, row, unknown_value, Fields, Object};
+    pub use crate::{__json_enum as json_enum, __json_object as json_object};
 
-impl UnknownValue {
-    #[doc(hidden)]
-    pub fn new(value: &str) -> Self {
-        UnknownValue(value.into())
-    }
-
-    /// The value as received.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for UnknownValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for UnknownValue {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl serde::Serialize for UnknownValue {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-/// Deserialises a string and converts it with `T::from(&str)` (generated enums map unknown
-/// values to their `Unknown` variant, so any string is accepted).
-pub fn deserialize_enum<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: for<'s> From<&'s str>,
-{
-    deserializer.deserialize_str(EnumVisitor(std::marker::PhantomData))
-}
-
-struct EnumVisitor<T>(std::marker::PhantomData<T>);
-
-impl<T: for<'s> From<&'s str>> serde::de::Visitor<'_> for EnumVisitor<T> {
-    type Value = T;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
-        Ok(T::from(value))
+    /// The root of every chain (`client.v3()`): an empty path.
+    #[inline]
+    pub fn route(client: &crate::Client) -> crate::Route<'_> {
+        crate::Route::new(client)
     }
 }

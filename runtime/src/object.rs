@@ -100,12 +100,12 @@ macro_rules! __json_object {
     ($name:ident {}) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                $crate::Fields::new(serializer).end()
+                $crate::__private::Fields::new(serializer).end()
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                $crate::Object::new(deserializer)?;
+                $crate::__private::Object::new(deserializer)?;
                 ::core::result::Result::Ok(Self {})
             }
         }
@@ -113,9 +113,9 @@ macro_rules! __json_object {
     ($name:ident { $($field:ident: $($place:ident)? $wire:literal $presence:ident),+ $(,)? }) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = $crate::Fields::new(serializer);
+                let mut m = $crate::__private::Fields::new(serializer);
                 // A field with a place (`query`, `header`, `form`) is wrapped so that it is not written.
-                $(m.$presence($wire, $($crate::row::$place)?(&self.$field));)+
+                $(m.$presence($wire, $($crate::__private::row::$place)?(&self.$field));)+
                 m.end()
             }
         }
@@ -123,7 +123,7 @@ macro_rules! __json_object {
             // All fields are taken, then matched at once: one branch per struct rather than an
             // early return (dropping every field taken so far) per field.
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                let mut o = $crate::Object::new(deserializer)?;
+                let mut o = $crate::__private::Object::new(deserializer)?;
                 match ($(o.$presence($wire),)+) {
                     ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
                     _ => ::core::result::Result::Err(o.error()),
@@ -280,7 +280,7 @@ macro_rules! __json_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $($wire => Self::$variant,)*
-                    other => Self::Unknown($crate::UnknownValue::new(other)),
+                    other => Self::Unknown($crate::__private::unknown_value(other)),
                 }
             }
         }
@@ -296,10 +296,72 @@ macro_rules! __json_enum {
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                $crate::deserialize_enum(deserializer)
+                $crate::__private::deserialize_enum(deserializer)
             }
         }
     };
+}
+
+/// An enum value the API description does not list (kept, never a decode error).
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct UnknownValue(Box<str>);
+
+impl UnknownValue {
+    pub(crate) fn new(value: &str) -> Self {
+        UnknownValue(value.into())
+    }
+
+    /// The value as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for UnknownValue {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl serde::Serialize for UnknownValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Deserialises a string and converts it with `T::from(&str)` (generated enums map unknown
+/// values to their `Unknown` variant, so any string is accepted).
+pub fn deserialize_enum<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: for<'s> From<&'s str>,
+{
+    deserializer.deserialize_str(EnumVisitor(std::marker::PhantomData))
+}
+
+struct EnumVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T: for<'s> From<&'s str>> serde::de::Visitor<'_> for EnumVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<T, E> {
+        Ok(T::from(value))
+    }
+}
+
+/// An [`UnknownValue`] of `value` (what `json_enum!` makes of a value it does not list).
+pub fn unknown_value(value: &str) -> UnknownValue {
+    UnknownValue::new(value)
 }
 
 #[cfg(test)]
@@ -311,7 +373,7 @@ mod tests {
         c: Option<Vec<u32>>,
     }
 
-    crate::json_object!(S {
+    crate::__private::json_object!(S {
         a: "a" required,
         b: "b" optional,
         c: "c" optional,
@@ -324,7 +386,7 @@ mod tests {
         q: Option<String>,
     }
 
-    crate::json_object!(Q {
+    crate::__private::json_object!(Q {
         a: "a" required,
         q: query "q" optional,
     });
@@ -332,7 +394,7 @@ mod tests {
     #[derive(Debug, PartialEq)]
     struct Empty {}
 
-    crate::json_object!(Empty {});
+    crate::__private::json_object!(Empty {});
 
     #[derive(Debug, PartialEq)]
     enum E {
@@ -341,7 +403,7 @@ mod tests {
         Unknown(crate::UnknownValue),
     }
 
-    crate::json_enum!(E {
+    crate::__private::json_enum!(E {
         A = "A_VALUE",
         B = "B",
     });

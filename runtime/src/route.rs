@@ -27,7 +27,7 @@ impl fmt::Debug for Route<'_> {
 
 impl<'a> Route<'a> {
     /// An empty path.
-    pub fn new(client: &'a Client) -> Self {
+    pub(crate) fn new(client: &'a Client) -> Self {
         Route {
             client,
             path: String::new(),

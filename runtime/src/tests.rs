@@ -836,7 +836,7 @@ impl From<&str> for TradeState {
 
 #[derive(serde::Deserialize, Debug)]
 struct WithEnum {
-    #[serde(deserialize_with = "deserialize_enum")]
+    #[serde(deserialize_with = "__private::deserialize_enum")]
     state: TradeState,
 }
 

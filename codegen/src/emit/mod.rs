@@ -47,7 +47,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
 
     // mod.rs: roots + shared types + Client methods.
     let client = e.client.clone();
-    let rt = &e.rt;
+    let (rt, private) = (&e.rt, &e.private);
     let mut mods = Vec::new();
     let mut starts = Vec::new();
     if !api.shared.is_empty() {
@@ -82,7 +82,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
             #doc
             #gate
             pub fn #method(&self) -> #module::#st<'_> {
-                #module::#st(#rt::Route::new(::core::convert::AsRef::<#rt::Client>::as_ref(self)).push(#seg))
+                #module::#st(#private::route(::core::convert::AsRef::<#rt::Client>::as_ref(self)).push(#seg))
             }
         });
         // <root>/mod.rs
@@ -198,6 +198,8 @@ fn node_size(n: &Node) -> usize {
 
 struct Emitter {
     rt: TokenStream,
+    /// `<runtime>::__private`: what only generated code uses.
+    private: TokenStream,
     root: TokenStream,
     client: TokenStream,
     /// Group node URL → cargo feature.
@@ -225,8 +227,10 @@ fn literal(n: &Node) -> String {
 
 impl Emitter {
     fn new(opts: &Options, groups: BTreeMap<String, String>, aliases: Arc<Aliases>) -> Result<Self, Error> {
+        let rt = parse_path(&opts.runtime, "runtime")?;
         Ok(Emitter {
-            rt: parse_path(&opts.runtime, "runtime")?,
+            rt: rt.clone(),
+            private: quote!(#rt::__private),
             root: parse_path(&opts.root, "root")?,
             client: parse_path(&opts.client, "client")?,
             groups,

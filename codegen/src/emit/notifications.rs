@@ -13,7 +13,7 @@ impl Emitter {
     /// it is the same as, or types of its own), and `Resource`, which types a decrypted
     /// notification by its event type and keys.
     pub(super) fn notifications(&self, api: &Api) -> TokenStream {
-        let rt = &self.rt;
+        let (rt, private) = (&self.rt, &self.private);
         let root = &self.root;
         let mut names: Vec<&str> = vec!["Resource"];
         for n in &api.notifications {
@@ -84,8 +84,8 @@ impl Emitter {
             let keys = &n.match_keys;
             arms.extend(quote! {
                 #gate
-                if #rt::notification_matches(event, &[#(#events),*], &value, &[#(#keys),*]) {
-                    return #rt::notification_resource(value).map(|r| Self::#name(::std::boxed::Box::new(r)));
+                if #private::notification_matches(event, &[#(#events),*], &value, &[#(#keys),*]) {
+                    return #private::notification_resource(value).map(|r| Self::#name(::std::boxed::Box::new(r)));
                 }
             });
         }

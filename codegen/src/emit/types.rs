@@ -117,7 +117,7 @@ impl Emitter {
                 format!("{}: {place}{wire} {presence},", ident(&f.ident))
             })
             .collect();
-        let call = layout_macro(&self.rt, "json_object", &t.name, &lines);
+        let call = layout_macro(&self.private, "json_object", &t.name, &lines);
         let new = (!t.default).then(|| self.constructor(t, all_fields, scope, gate));
         quote! {
             #doc
@@ -212,7 +212,7 @@ impl Emitter {
             .iter()
             .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
             .collect();
-        let call = layout_macro(&self.rt, "json_enum", &t.name, &lines);
+        let call = layout_macro(&self.private, "json_enum", &t.name, &lines);
         quote! {
             #doc
             #gate

@@ -19,7 +19,7 @@ impl crate::Client {
     #[cfg(feature = "global")]
     pub fn global(&self) -> global::Global<'_> {
         global::Global(
-            ::wechatpay::runtime::Route::new(
+            ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("global"),
@@ -29,7 +29,7 @@ impl crate::Client {
     #[cfg(feature = "hk")]
     pub fn hk(&self) -> hk::Hk<'_> {
         hk::Hk(
-            ::wechatpay::runtime::Route::new(
+            ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("hk"),
@@ -38,7 +38,7 @@ impl crate::Client {
     /// Starts a call under `/v3`.
     pub fn v3(&self) -> v3::V3<'_> {
         v3::V3(
-            ::wechatpay::runtime::Route::new(
+            ::wechatpay::runtime::__private::route(
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("v3"),

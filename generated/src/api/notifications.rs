@@ -21,7 +21,7 @@ pub struct Complaint {
     pub action_type: Option<String>,
 }
 #[cfg(feature = "merchant-service")]
-::wechatpay::runtime::json_object!(Complaint {
+::wechatpay::runtime::__private::json_object!(Complaint {
     complaint_id: "complaint_id" optional,
     action_type: "action_type" optional,
 });
@@ -53,7 +53,7 @@ pub enum PartnerRefundRefundStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_enum!(PartnerRefundRefundStatus {
+::wechatpay::runtime::__private::json_enum!(PartnerRefundRefundStatus {
     Success = "SUCCESS",
     Closed = "CLOSED",
     Abnormal = "ABNORMAL",
@@ -72,7 +72,7 @@ pub struct PartnerRefundAmount {
     pub payer_refund: Option<i64>,
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_object!(PartnerRefundAmount {
+::wechatpay::runtime::__private::json_object!(PartnerRefundAmount {
     total: "total" optional,
     refund: "refund" optional,
     payer_total: "payer_total" optional,
@@ -104,7 +104,7 @@ pub struct PartnerRefund {
     pub amount: Option<PartnerRefundAmount>,
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_object!(PartnerRefund {
+::wechatpay::runtime::__private::json_object!(PartnerRefund {
     sp_mchid: "sp_mchid" optional,
     sub_mchid: "sub_mchid" optional,
     out_trade_no: "out_trade_no" optional,
@@ -148,7 +148,7 @@ pub struct ProfitSharingReceiver {
     pub description: Option<String>,
 }
 #[cfg(feature = "profitsharing")]
-::wechatpay::runtime::json_object!(ProfitSharingReceiver {
+::wechatpay::runtime::__private::json_object!(ProfitSharingReceiver {
     type_: "type" optional,
     account: "account" optional,
     amount: "amount" optional,
@@ -176,7 +176,7 @@ pub struct ProfitSharing {
     pub success_time: Option<String>,
 }
 #[cfg(feature = "profitsharing")]
-::wechatpay::runtime::json_object!(ProfitSharing {
+::wechatpay::runtime::__private::json_object!(ProfitSharing {
     mchid: "mchid" optional,
     sp_mchid: "sp_mchid" optional,
     sub_mchid: "sub_mchid" optional,
@@ -207,7 +207,7 @@ pub enum RefundRefundStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_enum!(RefundRefundStatus {
+::wechatpay::runtime::__private::json_enum!(RefundRefundStatus {
     Success = "SUCCESS",
     Closed = "CLOSED",
     Abnormal = "ABNORMAL",
@@ -226,7 +226,7 @@ pub struct RefundAmount {
     pub payer_refund: Option<i64>,
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_object!(RefundAmount {
+::wechatpay::runtime::__private::json_object!(RefundAmount {
     total: "total" optional,
     refund: "refund" optional,
     payer_total: "payer_total" optional,
@@ -256,7 +256,7 @@ pub struct Refund {
     pub amount: Option<RefundAmount>,
 }
 #[cfg(feature = "refund")]
-::wechatpay::runtime::json_object!(Refund {
+::wechatpay::runtime::__private::json_object!(Refund {
     mchid: "mchid" optional,
     out_trade_no: "out_trade_no" optional,
     transaction_id: "transaction_id" optional,
@@ -327,103 +327,103 @@ impl Resource {
     ) -> ::core::result::Result<Self, ::wechatpay::runtime::Error> {
         let value = event.resource_json()?;
         #[cfg(feature = "pay")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
             &value,
             &["sp_mchid", "sub_mchid", "out_trade_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::PartnerTransaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "payscore")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["PAYSCORE.USER_CONFIRM", "PAYSCORE.USER_PAID"],
             &value,
             &["out_order_no", "service_id", "appid"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::PayscoreOrder(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "combine-transactions")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
             &value,
             &["combine_mchid", "combine_out_trade_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::CombineTransaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "marketing")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["COUPON.USE"],
             &value,
             &["coupon_id", "stock_id"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::CouponUse(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "refund")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
             &value,
             &["sp_mchid", "out_refund_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::PartnerRefund(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "refund")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
             &value,
             &["mchid", "out_refund_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::Refund(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "pay")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
             &value,
             &["mchid", "out_trade_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::Transaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "fund-app")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["MCHTRANSFER.BILL.FINISHED"],
             &value,
             &["out_bill_no", "transfer_bill_no"],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::TransferBill(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "merchant-service")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["COMPLAINT.CREATE", "COMPLAINT.STATE_CHANGE"],
             &value,
             &[],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::Complaint(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "profitsharing")]
-        if ::wechatpay::runtime::notification_matches(
+        if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["PROFITSHARING", "PROFITSHARING_RETURN"],
             &value,
             &[],
         ) {
-            return ::wechatpay::runtime::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(value)
                 .map(|r| Self::ProfitSharing(::std::boxed::Box::new(r)));
         }
         ::core::result::Result::Ok(Self::Other(value))

@@ -37,7 +37,7 @@ pub enum ApplymentState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-::wechatpay::runtime::json_enum!(ApplymentState {
+::wechatpay::runtime::__private::json_enum!(ApplymentState {
     ApplymentStateWaittingForAudit = "APPLYMENT_STATE_WAITTING_FOR_AUDIT",
     ApplymentStateWaittingForConfirmContact = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_CONTACT",
     ApplymentStateWaittingForConfirmLegalperson = "APPLYMENT_STATE_WAITTING_FOR_CONFIRM_LEGALPERSON",
@@ -65,7 +65,7 @@ pub enum AwardType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(AwardType {
+::wechatpay::runtime::__private::json_enum!(AwardType {
     Busifavor = "BUSIFAVOR",
 });
 /// 背景颜色
@@ -99,7 +99,7 @@ pub enum BackgroundColor {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(BackgroundColor {
+::wechatpay::runtime::__private::json_enum!(BackgroundColor {
     Color010 = "Color010",
     Color020 = "Color020",
     Color030 = "Color030",
@@ -150,7 +150,7 @@ pub enum CertType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-::wechatpay::runtime::json_enum!(CertType {
+::wechatpay::runtime::__private::json_enum!(CertType {
     CertificateType2388 = "CERTIFICATE_TYPE_2388",
     CertificateType2389 = "CERTIFICATE_TYPE_2389",
     CertificateType2390 = "CERTIFICATE_TYPE_2390",
@@ -181,7 +181,7 @@ pub enum ContactType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-::wechatpay::runtime::json_enum!(ContactType {
+::wechatpay::runtime::__private::json_enum!(ContactType {
     Legal = "LEGAL",
     Super = "SUPER",
 });
@@ -202,7 +202,7 @@ pub enum CouponCodeDisplayMode {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(CouponCodeDisplayMode {
+::wechatpay::runtime::__private::json_enum!(CouponCodeDisplayMode {
     Barcode = "BARCODE",
     Qrcode = "QRCODE",
     NotShow = "NOT_SHOW",
@@ -223,7 +223,7 @@ pub struct Detail {
     pub goods_detail: Option<Vec<DetailGoodsDetail>>,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(Detail {
+::wechatpay::runtime::__private::json_object!(Detail {
     cost_price: "cost_price" optional,
     invoice_id: "invoice_id" optional,
     goods_detail: "goods_detail" optional,
@@ -254,7 +254,7 @@ pub struct DetailGoodsDetail {
     pub unit_price: i64,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(DetailGoodsDetail {
+::wechatpay::runtime::__private::json_object!(DetailGoodsDetail {
     merchant_goods_id: "merchant_goods_id" required,
     wechatpay_goods_id: "wechatpay_goods_id" optional,
     goods_name: "goods_name" optional,
@@ -304,7 +304,7 @@ pub enum EcommerceApplymentState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(EcommerceApplymentState {
+::wechatpay::runtime::__private::json_enum!(EcommerceApplymentState {
     Checking = "CHECKING",
     AccountNeedVerify = "ACCOUNT_NEED_VERIFY",
     Auditing = "AUDITING",
@@ -332,7 +332,7 @@ pub enum FavorCouponStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(FavorCouponStatus {
+::wechatpay::runtime::__private::json_enum!(FavorCouponStatus {
     Sended = "SENDED",
     Used = "USED",
     Expired = "EXPIRED",
@@ -353,7 +353,7 @@ pub enum FavorCouponType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(FavorCouponType {
+::wechatpay::runtime::__private::json_enum!(FavorCouponType {
     Normal = "NORMAL",
     CutTo = "CUT_TO",
 });
@@ -378,7 +378,7 @@ pub enum FavorStockStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(FavorStockStatus {
+::wechatpay::runtime::__private::json_enum!(FavorStockStatus {
     Unactivated = "unactivated",
     Audit = "audit",
     Running = "running",
@@ -406,7 +406,7 @@ pub enum FavorStockType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(FavorStockType {
+::wechatpay::runtime::__private::json_enum!(FavorStockType {
     Normal = "NORMAL",
     Discount = "DISCOUNT",
     Exchahge = "EXCHAHGE",
@@ -434,7 +434,7 @@ pub enum FinanceType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-::wechatpay::runtime::json_enum!(FinanceType {
+::wechatpay::runtime::__private::json_enum!(FinanceType {
     BankAgent = "BANK_AGENT",
     PaymentAgent = "PAYMENT_AGENT",
     Insurance = "INSURANCE",
@@ -524,7 +524,7 @@ pub enum GoldPlanAdvertisingIndustry {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "goldplan")]
-::wechatpay::runtime::json_enum!(GoldPlanAdvertisingIndustry {
+::wechatpay::runtime::__private::json_enum!(GoldPlanAdvertisingIndustry {
     ECommerce = "E_COMMERCE",
     LoveMarriage = "LOVE_MARRIAGE",
     Potography = "POTOGRAPHY",
@@ -588,7 +588,7 @@ pub struct H5Info {
     pub package_name: Option<String>,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(H5Info {
+::wechatpay::runtime::__private::json_object!(H5Info {
     type_: "type" optional,
     app_name: "app_name" optional,
     app_url: "app_url" optional,
@@ -622,7 +622,7 @@ pub enum IdType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-::wechatpay::runtime::json_enum!(IdType {
+::wechatpay::runtime::__private::json_enum!(IdType {
     IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
     IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
     IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
@@ -651,7 +651,7 @@ pub enum LimitPay {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_enum!(LimitPay {
+::wechatpay::runtime::__private::json_enum!(LimitPay {
     NoBalance = "no_balance",
     NoCredit = "no_credit",
     NoDebit = "no_debit",
@@ -674,7 +674,7 @@ pub enum MemberCardCodeMode {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardCodeMode {
+::wechatpay::runtime::__private::json_enum!(MemberCardCodeMode {
     SystemAllocate = "SYSTEM_ALLOCATE",
     MerchantDeposit = "MERCHANT_DEPOSIT",
     RealTime = "REAL_TIME",
@@ -698,7 +698,7 @@ pub enum MemberCardCodeType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardCodeType {
+::wechatpay::runtime::__private::json_enum!(MemberCardCodeType {
     BarCode = "BAR_CODE",
     Qrcode = "QRCODE",
     BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
@@ -721,7 +721,7 @@ pub enum MemberCardDateInformationType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardDateInformationType {
+::wechatpay::runtime::__private::json_enum!(MemberCardDateInformationType {
     FixTimeRange = "FIX_TIME_RANGE",
     FixTerm = "FIX_TERM",
     Permanent = "PERMANENT",
@@ -745,7 +745,7 @@ pub enum MemberCardStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardStatus {
+::wechatpay::runtime::__private::json_enum!(MemberCardStatus {
     NotApprove = "NOT_APPROVE",
     ApproveFail = "APPROVE_FAIL",
     Approved = "APPROVED",
@@ -776,7 +776,7 @@ pub enum MemberCardUserInformationCommonField {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardUserInformationCommonField {
+::wechatpay::runtime::__private::json_enum!(MemberCardUserInformationCommonField {
     UserFormFlagMobile = "USER_FORM_FLAG_MOBILE",
     UserFormFlagSex = "USER_FORM_FLAG_SEX",
     UserFormFlagName = "USER_FORM_FLAG_NAME",
@@ -804,7 +804,7 @@ pub enum MemberCardUserInformationCustomFieldType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(MemberCardUserInformationCustomFieldType {
+::wechatpay::runtime::__private::json_enum!(MemberCardUserInformationCustomFieldType {
     Text = "TEXT",
     Select = "SELECT",
     Radio = "RADIO",
@@ -825,7 +825,7 @@ pub enum OperationType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "goldplan")]
-::wechatpay::runtime::json_enum!(OperationType {
+::wechatpay::runtime::__private::json_enum!(OperationType {
     Open = "OPEN",
     Close = "CLOSE",
 });
@@ -844,7 +844,7 @@ pub enum PayScoreDiscountCardOrderPerformanceType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderPerformanceType {
+::wechatpay::runtime::__private::json_enum!(PayScoreDiscountCardOrderPerformanceType {
     Increase = "INCREASE",
     Decrease = "DECREASE",
 });
@@ -863,7 +863,7 @@ pub enum PayScoreDiscountCardOrderRewardType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderRewardType {
+::wechatpay::runtime::__private::json_enum!(PayScoreDiscountCardOrderRewardType {
     Increase = "INCREASE",
     Decrease = "DECREASE",
 });
@@ -890,7 +890,7 @@ pub enum PayScoreDiscountCardOrderState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "discount-card")]
-::wechatpay::runtime::json_enum!(PayScoreDiscountCardOrderState {
+::wechatpay::runtime::__private::json_enum!(PayScoreDiscountCardOrderState {
     Created = "CREATED",
     Settling = "SETTLING",
     Charging = "CHARGING",
@@ -915,7 +915,7 @@ pub enum PayScorePermissionAuthorizationState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "payscore")]
-::wechatpay::runtime::json_enum!(PayScorePermissionAuthorizationState {
+::wechatpay::runtime::__private::json_enum!(PayScorePermissionAuthorizationState {
     Unavailable = "UNAVAILABLE",
     Available = "AVAILABLE",
     Unbinduser = "UNBINDUSER",
@@ -937,7 +937,7 @@ pub enum ProfitSharingFailReason {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingFailReason {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingFailReason {
     AccountAbnormal = "ACCOUNT_ABNORMAL",
     NoRelation = "NO_RELATION",
     ReceiverHighRisk = "RECEIVER_HIGH_RISK",
@@ -957,7 +957,7 @@ pub enum ProfitSharingOrderState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingOrderState {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingOrderState {
     Processing = "PROCESSING",
     Finished = "FINISHED",
 });
@@ -976,7 +976,7 @@ pub enum ProfitSharingReceiverType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingReceiverType {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingReceiverType {
     MerchantId = "MERCHANT_ID",
     PersonalOpenid = "PERSONAL_OPENID",
 });
@@ -997,7 +997,7 @@ pub enum ProfitSharingResult {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingResult {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingResult {
     Pending = "PENDING",
     Success = "SUCCESS",
     Closed = "CLOSED",
@@ -1017,7 +1017,7 @@ pub enum ProfitSharingReturnFailReason {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingReturnFailReason {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingReturnFailReason {
     AccountAbnormal = "ACCOUNT_ABNORMAL",
     TimeOutClosed = "TIME_OUT_CLOSED",
 });
@@ -1038,7 +1038,7 @@ pub enum ProfitSharingReturnResult {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(ProfitSharingReturnResult {
+::wechatpay::runtime::__private::json_enum!(ProfitSharingReturnResult {
     Processing = "PROCESSING",
     Success = "SUCCESS",
     Fail = "FAIL",
@@ -1062,7 +1062,7 @@ pub enum RefundChannel {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(RefundChannel {
+::wechatpay::runtime::__private::json_enum!(RefundChannel {
     Original = "ORIGINAL",
     Balance = "BALANCE",
     OtherBalance = "OTHER_BALANCE",
@@ -1083,7 +1083,7 @@ pub enum RefundPromotionDetailType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(RefundPromotionDetailType {
+::wechatpay::runtime::__private::json_enum!(RefundPromotionDetailType {
     Coupon = "COUPON",
     Discount = "DISCOUNT",
 });
@@ -1106,7 +1106,7 @@ pub enum RefundStatus {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(RefundStatus {
+::wechatpay::runtime::__private::json_enum!(RefundStatus {
     Success = "SUCCESS",
     Close = "CLOSE",
     Processing = "PROCESSING",
@@ -1128,7 +1128,7 @@ pub struct SceneInfo {
     pub store_info: Option<SceneInfoStoreInfo>,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(SceneInfo {
+::wechatpay::runtime::__private::json_object!(SceneInfo {
     payer_client_ip: "payer_client_ip" optional,
     device_id: "device_id" optional,
     store_info: "store_info" optional,
@@ -1155,7 +1155,7 @@ pub struct SceneInfoStoreInfo {
     pub address: String,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(SceneInfoStoreInfo {
+::wechatpay::runtime::__private::json_object!(SceneInfoStoreInfo {
     id: "id" optional,
     name: "name" required,
     area_code: "area_code" required,
@@ -1190,7 +1190,7 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_object!(SettleInfo {
+::wechatpay::runtime::__private::json_object!(SettleInfo {
     profit_sharing: "profit_sharing" optional,
     subsidy_amount: "subsidy_amount" optional,
 });
@@ -1211,7 +1211,7 @@ pub enum StockType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(StockType {
+::wechatpay::runtime::__private::json_enum!(StockType {
     Normal = "NORMAL",
     Discount = "DISCOUNT",
     Exchange = "EXCHANGE",
@@ -1241,7 +1241,7 @@ pub enum SubjectType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-::wechatpay::runtime::json_enum!(SubjectType {
+::wechatpay::runtime::__private::json_enum!(SubjectType {
     SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
     SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
     SubjectTypeInstitutions = "SUBJECT_TYPE_INSTITUTIONS",
@@ -1267,7 +1267,7 @@ pub enum SubsidyState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(SubsidyState {
+::wechatpay::runtime::__private::json_enum!(SubsidyState {
     Success = "SUCCESS",
     Fail = "FAIL",
     Refund = "REFUND",
@@ -1287,7 +1287,7 @@ pub enum TransactionPromotionScope {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "ecommerce")]
-::wechatpay::runtime::json_enum!(TransactionPromotionScope {
+::wechatpay::runtime::__private::json_enum!(TransactionPromotionScope {
     Global = "GLOBAL",
     Single = "SINGLE",
 });
@@ -1316,7 +1316,7 @@ pub enum TransactionTradeState {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_enum!(TransactionTradeState {
+::wechatpay::runtime::__private::json_enum!(TransactionTradeState {
     Success = "SUCCESS",
     Refund = "REFUND",
     Notpay = "NOTPAY",
@@ -1348,7 +1348,7 @@ pub enum TransactionTradeType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "pay")]
-::wechatpay::runtime::json_enum!(TransactionTradeType {
+::wechatpay::runtime::__private::json_enum!(TransactionTradeType {
     Jsapi = "JSAPI",
     Native = "NATIVE",
     App = "APP",
@@ -1375,7 +1375,7 @@ pub enum UseMethod {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
-::wechatpay::runtime::json_enum!(UseMethod {
+::wechatpay::runtime::__private::json_enum!(UseMethod {
     OffLine = "OFF_LINE",
     MiniPrograms = "MINI_PROGRAMS",
     PaymentCode = "PAYMENT_CODE",
@@ -1404,7 +1404,7 @@ pub enum VehiclePlateColor {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "vehicle")]
-::wechatpay::runtime::json_enum!(VehiclePlateColor {
+::wechatpay::runtime::__private::json_enum!(VehiclePlateColor {
     Blue = "BLUE",
     Green = "GREEN",
     Yellow = "YELLOW",

@@ -40,7 +40,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Customs {
+    ::wechatpay::runtime::__private::json_enum!(Customs {
         GuangzhouZs = "GUANGZHOU_ZS",
         HangzhouZs = "HANGZHOU_ZS",
         Ningbo = "NINGBO",
@@ -74,7 +74,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Processing = "PROCESSING",
         Undeclared = "UNDECLARED",
         Submitted = "SUBMITTED",
@@ -99,7 +99,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(VerifyDepartment {
+    ::wechatpay::runtime::__private::json_enum!(VerifyDepartment {
         Unionpay = "UNIONPAY",
         Netsunion = "NETSUNION",
         Others = "OTHERS",

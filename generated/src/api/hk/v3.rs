@@ -74,7 +74,7 @@ pub mod models {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Business {
+    ::wechatpay::runtime::__private::json_object!(Business {
         business_type: "business_type" required,
         app_download: "app_download" optional,
         website: "website" optional,
@@ -117,7 +117,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BusinessType {
+    ::wechatpay::runtime::__private::json_enum!(BusinessType {
         Online = "ONLINE",
         Offline = "OFFLINE",
         Both = "BOTH",
@@ -140,7 +140,7 @@ pub mod models {
         /// Example: `test@test.com`
         pub email: String,
     }
-    ::wechatpay::runtime::json_object!(Contact {
+    ::wechatpay::runtime::__private::json_object!(Contact {
         name: "name" required,
         phone: "phone" required,
         email: "email" required,
@@ -174,7 +174,7 @@ pub mod models {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Director {
+    ::wechatpay::runtime::__private::json_object!(Director {
         name: "name" optional,
         number: "number" optional,
     });
@@ -193,7 +193,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MerchantType {
+    ::wechatpay::runtime::__private::json_enum!(MerchantType {
         Enterprise = "ENTERPRISE",
         Individual = "INDIVIDUAL",
     });
@@ -211,7 +211,7 @@ pub mod models {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Principal {
+    ::wechatpay::runtime::__private::json_object!(Principal {
         name: "name" optional,
         number: "number" optional,
     });
@@ -239,7 +239,7 @@ pub mod models {
         /// 汇率
         pub exchange_rate: Option<ExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         refund: "refund" optional,
         currency: "currency" optional,
         payer_refund: "payer_refund" optional,
@@ -260,7 +260,7 @@ pub mod models {
         /// Example: `8000000`
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ExchangeRate {
+    ::wechatpay::runtime::__private::json_object!(ExchangeRate {
         type_: "type" optional,
         rate: "rate" optional,
     });
@@ -277,7 +277,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         SettlementRate = "SETTLEMENT_RATE",
     });
     /// 退款渠道
@@ -299,7 +299,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Channel {
+    ::wechatpay::runtime::__private::json_enum!(Channel {
         Original = "ORIGINAL",
         Balance = "BALANCE",
         OtherBalance = "OTHER_BALANCE",
@@ -320,7 +320,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FundSource {
+    ::wechatpay::runtime::__private::json_enum!(FundSource {
         RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
         RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
     });
@@ -339,7 +339,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scope {
+    ::wechatpay::runtime::__private::json_enum!(Scope {
         Global = "GLOBAL",
         Single = "SINGLE",
     });
@@ -358,7 +358,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });
@@ -381,7 +381,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Success = "SUCCESS",
         Refundclose = "REFUNDCLOSE",
         Processing = "PROCESSING",
@@ -417,7 +417,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Detail {
+    ::wechatpay::runtime::__private::json_object!(Detail {
         promotion_id: "promotion_id" optional,
         scope: "scope" optional,
         type_: "type" optional,
@@ -441,7 +441,7 @@ pub mod models {
         /// Query parameter `sp_mchid`. Example: `1900000100`
         pub sp_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(MchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidRequest {
         mchid: query "mchid" required,
         sub_mchid: query "sub_mchid" required,
         sp_mchid: query "sp_mchid" required,
@@ -475,7 +475,7 @@ pub mod models {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestAmount {
+    ::wechatpay::runtime::__private::json_object!(RequestAmount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -500,7 +500,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(RequestDetail {
+    ::wechatpay::runtime::__private::json_object!(RequestDetail {
         cost_price: "cost_price" optional,
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" optional,
@@ -529,7 +529,7 @@ pub mod models {
         /// Example: `528800`
         pub price: i64,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         goods_id: "goods_id" required,
         wxpay_goods_id: "wxpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -567,7 +567,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         openid: "openid" optional,
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
@@ -596,7 +596,7 @@ pub mod models {
         /// 商户门店信息
         pub store_info: Option<StoreInfo>,
     }
-    ::wechatpay::runtime::json_object!(SceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
         payer_client_ip: "payer_client_ip" optional,
@@ -621,7 +621,7 @@ pub mod models {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    ::wechatpay::runtime::json_object!(StoreInfo {
+    ::wechatpay::runtime::__private::json_object!(StoreInfo {
         id: "id" optional,
         name: "name" required,
         address: "address" required,
@@ -645,7 +645,7 @@ pub mod models {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
         prepay_id: "prepay_id" optional,
     });
     /// 订单金额
@@ -672,7 +672,7 @@ pub mod models {
         /// 汇率信息
         pub exchange_rate: Option<ResponseExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(ResponseAmount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -693,7 +693,7 @@ pub mod models {
         /// Example: `80000000`
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseExchangeRate {
+    ::wechatpay::runtime::__private::json_object!(ResponseExchangeRate {
         type_: "type" optional,
         rate: "rate" optional,
     });
@@ -715,7 +715,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePayer {
+    ::wechatpay::runtime::__private::json_object!(ResponsePayer {
         openid: "openid" optional,
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
@@ -766,7 +766,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<ResponseGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -803,7 +803,7 @@ pub mod models {
         /// Example: `528800`
         pub price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponseGoodsDetail {
         goods_id: "goods_id" optional,
         goods_remark: "goods_remark" optional,
         discount_amount: "discount_amount" optional,
@@ -835,7 +835,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeState {
+    ::wechatpay::runtime::__private::json_enum!(TradeState {
         Success = "SUCCESS",
         Refund = "REFUND",
         Notpay = "NOTPAY",
@@ -865,7 +865,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeType {
+    ::wechatpay::runtime::__private::json_enum!(TradeType {
         Jsapi = "JSAPI",
         Native = "NATIVE",
         App = "APP",
@@ -888,7 +888,7 @@ pub mod models {
         /// Example: `1230000109`
         pub sp_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MchidSubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidSubMchidRequest {
         mchid: "mchid" required,
         sub_mchid: "sub_mchid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -920,7 +920,7 @@ pub mod models {
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(MchidSpMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidSpMchidRequest {
         mchid: "mchid" required,
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,

@@ -23,7 +23,7 @@ pub mod models {
         /// Example: `990055040`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Commander {
+    ::wechatpay::runtime::__private::json_object!(Commander {
         operator: "operator" optional,
         mchid: "mchid" optional,
     });
@@ -40,7 +40,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Operator {
+    ::wechatpay::runtime::__private::json_enum!(Operator {
         Merchant = "MERCHANT",
     });
     /// 产品名称
@@ -56,7 +56,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ProductName {
+    ::wechatpay::runtime::__private::json_enum!(ProductName {
         C2c = "C2C",
     });
     /// 在途异常资金付款状态
@@ -76,7 +76,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReceiptState {
+    ::wechatpay::runtime::__private::json_enum!(ReceiptState {
         ReceiptStatePending = "RECEIPT_STATE_PENDING",
         ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
         ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
@@ -93,7 +93,7 @@ pub mod models {
         /// 货币类型
         pub currency: Option<Currency>,
     }
-    ::wechatpay::runtime::json_object!(TransferAmount {
+    ::wechatpay::runtime::__private::json_object!(TransferAmount {
         total: "total" optional,
         currency: "currency" optional,
     });
@@ -110,7 +110,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Currency {
+    ::wechatpay::runtime::__private::json_enum!(Currency {
         Cny = "CNY",
     });
     /// 收款方
@@ -131,7 +131,7 @@ pub mod models {
         /// Example: `1900001108`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Receiver {
+    ::wechatpay::runtime::__private::json_object!(Receiver {
         openid: "openid" optional,
         appid: "appid" optional,
         mchid: "mchid" optional,
@@ -153,7 +153,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferMode {
+    ::wechatpay::runtime::__private::json_enum!(TransferMode {
         TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
         TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
         TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
@@ -177,7 +177,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(InstructionState {
+    ::wechatpay::runtime::__private::json_enum!(InstructionState {
         InstructionStatePending = "INSTRUCTION_STATE_PENDING",
         InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
         InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",

@@ -35,7 +35,7 @@ pub mod models {
         /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
         pub req_scene: Option<ReqScene>,
     }
-    ::wechatpay::runtime::json_object!(MchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidRequest {
         mchid: query "mchid" required,
         bal_account_no: query "bal_account_no" required,
         card_no: query "card_no" optional,
@@ -72,7 +72,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReqScene {
+    ::wechatpay::runtime::__private::json_enum!(ReqScene {
         SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
         SjtMicroMerchant = "SJT_MICRO_MERCHANT",
         WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
@@ -90,7 +90,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BeneficialOwnerIdType {
+    ::wechatpay::runtime::__private::json_enum!(BeneficialOwnerIdType {
         V01 = "01",
     });
     /// 变更类型
@@ -106,7 +106,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ChangeScene {
+    ::wechatpay::runtime::__private::json_enum!(ChangeScene {
         SubjectInfoRename = "SUBJECT_INFO_RENAME",
     });
     /// 申请单状态
@@ -126,7 +126,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ApplicationState {
+    ::wechatpay::runtime::__private::json_enum!(ApplicationState {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Fail = "FAIL",
@@ -146,7 +146,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ControlType {
+    ::wechatpay::runtime::__private::json_enum!(ControlType {
         Punish = "PUNISH",
         Recover = "RECOVER",
     });
@@ -167,7 +167,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PunishState {
+    ::wechatpay::runtime::__private::json_enum!(PunishState {
         Executing = "EXECUTING",
         Success = "SUCCESS",
         Failed = "FAILED",
@@ -187,7 +187,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReductionType {
+    ::wechatpay::runtime::__private::json_enum!(ReductionType {
         FinancialPenalty = "FINANCIAL_PENALTY",
         JudicialDeduction = "JUDICIAL_DEDUCTION",
     });
@@ -239,7 +239,7 @@ pub mod models {
         /// Example: `BALANCE_NOT_ENOUGH`
         pub fail_reason: Option<FailReason>,
     }
-    ::wechatpay::runtime::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidResponse {
         mchid: "mchid" optional,
         bal_account_no: "bal_account_no" optional,
         out_request_no: "out_request_no" optional,
@@ -269,7 +269,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         BalanceNotEnough = "BALANCE_NOT_ENOUGH",
         ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
         TimeOutClosed = "TIME_OUT_CLOSED",
@@ -291,7 +291,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

@@ -26,7 +26,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         AccountTypeBusiness = "ACCOUNT_TYPE_BUSINESS",
         AccountTypePrivate = "ACCOUNT_TYPE_PRIVATE",
     });

@@ -39,7 +39,7 @@ pub mod models {
         /// 驳回原因详情
         pub audit_detail: Option<Vec<AuditDetail>>,
     }
-    ::wechatpay::runtime::json_object!(BusinessCodeResponse {
+    ::wechatpay::runtime::__private::json_object!(BusinessCodeResponse {
         business_code: "business_code" optional,
         applyment_id: "applyment_id" optional,
         sub_mchid: "sub_mchid" optional,
@@ -64,7 +64,7 @@ pub mod models {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AuditDetail {
+    ::wechatpay::runtime::__private::json_object!(AuditDetail {
         field: "field" optional,
         field_name: "field_name" optional,
         reject_reason: "reject_reason" optional,

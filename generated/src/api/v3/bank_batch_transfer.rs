@@ -43,7 +43,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OutBatchNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutBatchNoResponse {
         out_batch_no: "out_batch_no" required,
         out_detail_no: "out_detail_no" required,
         receipt_no: "receipt_no" optional,
@@ -106,7 +106,7 @@ pub mod models {
         /// Example: `2020-05-21T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OutBatchNoReceiptNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutBatchNoReceiptNoResponse {
         out_batch_no: "out_batch_no" required,
         receipt_no: "receipt_no" optional,
         receipt_state: "receipt_state" optional,

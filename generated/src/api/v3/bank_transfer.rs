@@ -31,7 +31,7 @@ pub mod models {
         /// Query parameter `detail_state`. Example: `FAIL`
         pub detail_state: Option<DetailState>,
     }
-    ::wechatpay::runtime::json_object!(NeedQueryDetailRequest {
+    ::wechatpay::runtime::__private::json_object!(NeedQueryDetailRequest {
         need_query_detail: query "need_query_detail" required,
         offset: query "offset" optional,
         limit: query "limit" optional,
@@ -66,7 +66,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DetailState {
+    ::wechatpay::runtime::__private::json_enum!(DetailState {
         All = "ALL",
         Success = "SUCCESS",
         Fail = "FAIL",
@@ -90,7 +90,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BatchState {
+    ::wechatpay::runtime::__private::json_enum!(BatchState {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         Finished = "FINISHED",
@@ -111,7 +111,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CloseReason {
+    ::wechatpay::runtime::__private::json_enum!(CloseReason {
         MerchantRevocation = "MERCHANT_REVOCATION",
         OverdueClose = "OVERDUE_CLOSE",
     });
@@ -135,7 +135,7 @@ pub mod models {
         /// Example: `ACCOUNT_FROZEN`
         pub fail_reason: Option<FailReason>,
     }
-    ::wechatpay::runtime::json_object!(TransferDetailList {
+    ::wechatpay::runtime::__private::json_object!(TransferDetailList {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_state: "detail_state" optional,
@@ -158,7 +158,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseDetailState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseDetailState {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Refund = "REFUND",
@@ -230,7 +230,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         AccountFrozen = "ACCOUNT_FROZEN",
         RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
         NameNotCorrect = "NAME_NOT_CORRECT",
@@ -283,7 +283,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferPurpose {
+    ::wechatpay::runtime::__private::json_enum!(TransferPurpose {
         Goodspayment = "GOODSPAYMENT",
         Commission = "COMMISSION",
         Refund = "REFUND",
@@ -306,7 +306,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferScene {
+    ::wechatpay::runtime::__private::json_enum!(TransferScene {
         OrdinaryTransfer = "ORDINARY_TRANSFER",
         PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
     });
@@ -325,7 +325,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         WechatpayAccount = "WECHATPAY_ACCOUNT",
         BankAccount = "BANK_ACCOUNT",
     });
@@ -348,7 +348,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseDetailState2 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseDetailState2 {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Fail = "FAIL",

@@ -38,7 +38,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TarType {
+    ::wechatpay::runtime::__private::json_enum!(TarType {
         Gzip = "GZIP",
     });
     /// Used as `GetResponse` in `/v3/bill/fundflowbill`, `GetResponse` in `/v3/bill/tradebill`.
@@ -57,7 +57,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(HashTypeResponse {
+    ::wechatpay::runtime::__private::json_object!(HashTypeResponse {
         hash_type: "hash_type" optional,
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,

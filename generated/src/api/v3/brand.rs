@@ -60,7 +60,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ApplymentState {
+    ::wechatpay::runtime::__private::json_enum!(ApplymentState {
         ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
         ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
         ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
@@ -87,7 +87,7 @@ pub mod models {
         /// Query parameter `brand_id`. Example: `120344`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(BusinessCodeRequest {
+    ::wechatpay::runtime::__private::json_object!(BusinessCodeRequest {
         business_code: query "business_code" optional,
         applyment_id: query "applyment_id" optional,
         brand_id: query "brand_id" required,
@@ -128,7 +128,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseApplymentState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseApplymentState {
         StateUnknown = "STATE_UNKNOWN",
         Drafting = "DRAFTING",
         Auditing = "AUDITING",
@@ -152,7 +152,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PublishType {
+    ::wechatpay::runtime::__private::json_enum!(PublishType {
         ImmediatePublish = "IMMEDIATE_PUBLISH",
         ScheduledPublish = "SCHEDULED_PUBLISH",
     });
@@ -175,7 +175,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaymentScene {
+    ::wechatpay::runtime::__private::json_enum!(PaymentScene {
         MiniProgram = "MINI_PROGRAM",
         App = "APP",
         PaymentScore = "PAYMENT_SCORE",
@@ -209,7 +209,7 @@ pub mod models {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BusinessCodeBrandIdRequest {
+    ::wechatpay::runtime::__private::json_object!(BusinessCodeBrandIdRequest {
         business_code: "business_code" required,
         brand_id: "brand_id" required,
         payment_scene: "payment_scene" required,
@@ -259,7 +259,7 @@ pub mod models {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BrandIdRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdRequest {
         brand_id: "brand_id" required,
         payment_scene: "payment_scene" required,
         appid: "appid" optional,
@@ -300,7 +300,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ActivityState {
+    ::wechatpay::runtime::__private::json_enum!(ActivityState {
         Created = "CREATED",
         Delivering = "DELIVERING",
         Expired = "EXPIRED",
@@ -322,7 +322,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuditState {
+    ::wechatpay::runtime::__private::json_enum!(AuditState {
         Pending = "PENDING",
         Approved = "APPROVED",
         Rejected = "REJECTED",
@@ -342,7 +342,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         CardEffective = "CARD_EFFECTIVE",
         CardInvalid = "CARD_INVALID",
     });
@@ -360,7 +360,7 @@ pub mod models {
         /// Example: `/pages/balance/balance`
         pub jump_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BalanceInformation {
+    ::wechatpay::runtime::__private::json_object!(BalanceInformation {
         jump_appid: "jump_appid" optional,
         jump_path: "jump_path" optional,
     });
@@ -381,7 +381,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CardType {
+    ::wechatpay::runtime::__private::json_enum!(CardType {
         Purchase = "PURCHASE",
         Normal = "NORMAL",
         Balance = "BALANCE",
@@ -400,7 +400,7 @@ pub mod models {
         /// Example: `/pages/code/code`
         pub jump_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CodeJumpInformation {
+    ::wechatpay::runtime::__private::json_object!(CodeJumpInformation {
         jump_appid: "jump_appid" optional,
         jump_path: "jump_path" optional,
     });
@@ -419,7 +419,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CodeMode {
+    ::wechatpay::runtime::__private::json_enum!(CodeMode {
         SystemAllocate = "SYSTEM_ALLOCATE",
         MerchantAllocate = "MERCHANT_ALLOCATE",
     });
@@ -444,7 +444,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CodeType {
+    ::wechatpay::runtime::__private::json_enum!(CodeType {
         NoneCode = "NONE_CODE",
         BarCode = "BAR_CODE",
         QrCode = "QR_CODE",
@@ -465,7 +465,7 @@ pub mod models {
         /// Example: `/pages/points/points`
         pub jump_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PointsInformation {
+    ::wechatpay::runtime::__private::json_object!(PointsInformation {
         jump_appid: "jump_appid" optional,
         jump_path: "jump_path" optional,
     });
@@ -487,7 +487,7 @@ pub mod models {
         /// Example: `/pages/purchase/purchase`
         pub jump_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PurchaseInformation {
+    ::wechatpay::runtime::__private::json_object!(PurchaseInformation {
         price: "price" optional,
         jump_appid: "jump_appid" optional,
         jump_path: "jump_path" optional,
@@ -502,7 +502,7 @@ pub mod models {
         /// 商户自定义的开卡信息字段
         pub custom_field_list: Option<Vec<CustomFieldList>>,
     }
-    ::wechatpay::runtime::json_object!(UserInformation {
+    ::wechatpay::runtime::__private::json_object!(UserInformation {
         common_field_list: "common_field_list" optional,
         custom_field_list: "custom_field_list" optional,
     });
@@ -529,7 +529,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CommonFieldList {
+    ::wechatpay::runtime::__private::json_enum!(CommonFieldList {
         UserFormFlagSex = "USER_FORM_FLAG_SEX",
         UserFormFlagName = "USER_FORM_FLAG_NAME",
         UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
@@ -549,7 +549,7 @@ pub mod models {
         /// 字段值
         pub values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(CustomFieldList {
+    ::wechatpay::runtime::__private::json_object!(CustomFieldList {
         type_: "type" optional,
         name: "name" optional,
         values: "values" optional,
@@ -569,7 +569,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         CheckBox = "CHECK_BOX",
         Radio = "RADIO",
     });
@@ -593,7 +593,7 @@ pub mod models {
         /// Example: `200`
         pub available_day_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ValidDateInformation {
+    ::wechatpay::runtime::__private::json_object!(ValidDateInformation {
         type_: "type" optional,
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
@@ -616,7 +616,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseType {
         FixTimeRange = "FIX_TIME_RANGE",
         FixTerm = "FIX_TERM",
         Permanent = "PERMANENT",
@@ -641,7 +641,7 @@ pub mod models {
         /// Example: `200`
         pub available_day_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestValidDateInformation {
+    ::wechatpay::runtime::__private::json_object!(RequestValidDateInformation {
         type_: "type" required,
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
@@ -667,7 +667,7 @@ pub mod models {
         /// Query parameter `brand_id`. Example: `1004`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdRequest2 {
+    ::wechatpay::runtime::__private::json_object!(BrandIdRequest2 {
         brand_id: query "brand_id" required,
     });
     impl BrandIdRequest2 {
@@ -757,7 +757,7 @@ pub mod models {
         /// Example: `2020-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CardIdResponse {
+    ::wechatpay::runtime::__private::json_object!(CardIdResponse {
         card_id: "card_id" required,
         brand_id: "brand_id" required,
         appid: "appid" optional,
@@ -836,7 +836,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestActivityState {
+    ::wechatpay::runtime::__private::json_enum!(RequestActivityState {
         MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
         MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
         MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
@@ -855,7 +855,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ActivityChannel {
+    ::wechatpay::runtime::__private::json_enum!(ActivityChannel {
         MechantAppComponent = "MECHANT_APP_COMPONENT",
     });
     /// Used as `GetResponseDataProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities`, `GetResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PatchResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}`, `PostResponseProductCouponStockList` in `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`.
@@ -870,7 +870,7 @@ pub mod models {
         /// Example: `98065001`
         pub stock_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ProductCouponStockList {
+    ::wechatpay::runtime::__private::json_object!(ProductCouponStockList {
         product_coupon_id: "product_coupon_id" optional,
         stock_id: "stock_id" optional,
     });
@@ -936,7 +936,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub modify_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OutRequestNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutRequestNoResponse {
         out_request_no: "out_request_no" optional,
         brand_id: "brand_id" required,
         card_id: "card_id" optional,
@@ -992,7 +992,7 @@ pub mod models {
         /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdCardIdRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdCardIdRequest {
         brand_id: "brand_id" required,
         card_id: "card_id" required,
         openid: "openid" required,
@@ -1024,7 +1024,7 @@ pub mod models {
         /// Example: `2030-05-20T13:29:35.120+08:00`
         pub expire_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TokenResponse {
+    ::wechatpay::runtime::__private::json_object!(TokenResponse {
         token: "token" optional,
         expire_time: "expire_time" optional,
     });
@@ -1047,7 +1047,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UserCardState {
+    ::wechatpay::runtime::__private::json_enum!(UserCardState {
         Unactivated = "UNACTIVATED",
         Effective = "EFFECTIVE",
         Expired = "EXPIRED",
@@ -1063,7 +1063,7 @@ pub mod models {
         /// 商户自定义的开卡信息字段
         pub custom_field_list: Option<Vec<ResponseCustomFieldList>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseUserInformation {
+    ::wechatpay::runtime::__private::json_object!(ResponseUserInformation {
         common_field_list: "common_field_list" optional,
         custom_field_list: "custom_field_list" optional,
     });
@@ -1077,7 +1077,7 @@ pub mod models {
         /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
         pub value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCommonFieldList {
+    ::wechatpay::runtime::__private::json_object!(ResponseCommonFieldList {
         name: "name" optional,
         value: "value" optional,
     });
@@ -1091,7 +1091,7 @@ pub mod models {
         /// 加密的用户选择的字段值列表
         pub user_chosen_values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCustomFieldList {
+    ::wechatpay::runtime::__private::json_object!(ResponseCustomFieldList {
         name: "name" optional,
         user_chosen_values: "user_chosen_values" optional,
     });
@@ -1155,7 +1155,7 @@ pub mod models {
         /// Example: `2020-05-20T13:29:35.120+08:00`
         pub invalid_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(UserCardCodeResponse {
+    ::wechatpay::runtime::__private::json_object!(UserCardCodeResponse {
         user_card_code: "user_card_code" required,
         card_id: "card_id" required,
         openid: "openid" required,
@@ -1230,7 +1230,7 @@ pub mod models {
         /// Example: `15_1200_1`
         pub cell_message: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdCardIdUserCardCodeRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdCardIdUserCardCodeRequest {
         brand_id: "brand_id" required,
         card_id: "card_id" required,
         user_card_code: "user_card_code" required,
@@ -1299,7 +1299,7 @@ pub mod models {
         /// Example: `积分不足`
         pub fail_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RecordIdRequest {
+    ::wechatpay::runtime::__private::json_object!(RecordIdRequest {
         record_id: "record_id" required,
         exchange_coupon_template_id: "exchange_coupon_template_id" required,
         brand_id: "brand_id" required,
@@ -1350,7 +1350,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestState {
+    ::wechatpay::runtime::__private::json_enum!(RequestState {
         PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
         PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
     });
@@ -1382,7 +1382,7 @@ pub mod models {
         /// Example: `1000`
         pub point_balance: i64,
     }
-    ::wechatpay::runtime::json_object!(OutRequestNoRequest {
+    ::wechatpay::runtime::__private::json_object!(OutRequestNoRequest {
         out_request_no: "out_request_no" required,
         brand_id: "brand_id" required,
         card_id: "card_id" required,
@@ -1428,7 +1428,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(StoreState {
+    ::wechatpay::runtime::__private::json_enum!(StoreState {
         Open = "OPEN",
         Creating = "CREATING",
         Closed = "CLOSED",
@@ -1450,7 +1450,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseAuditState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseAuditState {
         Success = "SUCCESS",
         Processing = "PROCESSING",
         Rejected = "REJECTED",
@@ -1481,7 +1481,7 @@ pub mod models {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreAddress {
+    ::wechatpay::runtime::__private::json_object!(StoreAddress {
         address_code: "address_code" optional,
         address_detail: "address_detail" optional,
         address_complements: "address_complements" optional,
@@ -1502,7 +1502,7 @@ pub mod models {
         /// Example: `海岸城店`
         pub branch_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreBasics {
+    ::wechatpay::runtime::__private::json_object!(StoreBasics {
         store_reference_id: "store_reference_id" optional,
         branch_name: "branch_name" optional,
     });
@@ -1520,7 +1520,7 @@ pub mod models {
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         pub business_hours: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreBusiness {
+    ::wechatpay::runtime::__private::json_object!(StoreBusiness {
         service_phone: "service_phone" optional,
         business_hours: "business_hours" optional,
     });
@@ -1540,7 +1540,7 @@ pub mod models {
         /// Example: `CONFIRMED`
         pub recipient_state: Option<RecipientState>,
     }
-    ::wechatpay::runtime::json_object!(StoreRecipient {
+    ::wechatpay::runtime::__private::json_object!(StoreRecipient {
         mchid: "mchid" optional,
         company_name: "company_name" optional,
         recipient_state: "recipient_state" optional,
@@ -1564,7 +1564,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RecipientState {
+    ::wechatpay::runtime::__private::json_enum!(RecipientState {
         Confirmed = "CONFIRMED",
         AdminRejected = "ADMIN_REJECTED",
         Confirming = "CONFIRMING",
@@ -1596,7 +1596,7 @@ pub mod models {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestStoreAddress {
+    ::wechatpay::runtime::__private::json_object!(RequestStoreAddress {
         address_code: "address_code" required,
         address_detail: "address_detail" required,
         address_complements: "address_complements" optional,
@@ -1627,7 +1627,7 @@ pub mod models {
         /// Example: `123456789`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdRequest3 {
+    ::wechatpay::runtime::__private::json_object!(BrandIdRequest3 {
         brand_id: "brand_id" required,
     });
     impl BrandIdRequest3 {
@@ -1669,7 +1669,7 @@ pub mod models {
         /// 门店收款信息
         pub store_recipient: Option<Vec<StoreRecipient>>,
     }
-    ::wechatpay::runtime::json_object!(BrandIdResponse {
+    ::wechatpay::runtime::__private::json_object!(BrandIdResponse {
         brand_id: "brand_id" required,
         store_id: "store_id" required,
         store_state: "store_state" optional,
@@ -1713,7 +1713,7 @@ pub mod models {
         /// Example: `CLOSED`
         pub store_state: Option<StoreState>,
     }
-    ::wechatpay::runtime::json_object!(BrandIdStoreIdResponse {
+    ::wechatpay::runtime::__private::json_object!(BrandIdStoreIdResponse {
         brand_id: "brand_id" required,
         store_id: "store_id" optional,
         store_state: "store_state" optional,
@@ -1756,7 +1756,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         NoRelation = "NO_RELATION",
         ReceiverHighRisk = "RECEIVER_HIGH_RISK",
@@ -1783,7 +1783,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseReceiversType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseReceiversType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -1803,7 +1803,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Processing = "PROCESSING",
         Finished = "FINISHED",
     });
@@ -1823,7 +1823,7 @@ pub mod models {
         /// Example: `1900000109`
         pub account: String,
     }
-    ::wechatpay::runtime::json_object!(BrandMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(BrandMchidResponse {
         brand_mchid: "brand_mchid" required,
         type_: "type" required,
         account: "account" required,
@@ -1860,7 +1860,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Result {
+    ::wechatpay::runtime::__private::json_enum!(Result {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Fail = "FAIL",

@@ -23,7 +23,7 @@ pub mod models {
         /// Query parameter `limit`. Example: `200`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(OffsetRequest {
+    ::wechatpay::runtime::__private::json_object!(OffsetRequest {
         offset: query "offset" optional,
         limit: query "limit" required,
     });
@@ -56,7 +56,7 @@ pub mod models {
         /// 是否需要填写支行
         pub need_bank_branch: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(Data {
+    ::wechatpay::runtime::__private::json_object!(Data {
         bank_alias: "bank_alias" optional,
         bank_alias_code: "bank_alias_code" optional,
         account_bank: "account_bank" optional,

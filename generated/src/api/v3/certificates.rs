@@ -27,7 +27,7 @@ pub struct GetRequest {
     /// Query parameter `algorithm_type`.
     pub algorithm_type: Option<GetRequestAlgorithmType>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     algorithm_type: query "algorithm_type" optional,
 });
 /// 证书算法版本
@@ -45,7 +45,7 @@ pub enum GetRequestAlgorithmType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestAlgorithmType {
+::wechatpay::runtime::__private::json_enum!(GetRequestAlgorithmType {
     Sm2 = "SM2",
     Rsa = "RSA",
     All = "ALL",
@@ -56,7 +56,7 @@ pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
 });
 /// GetResponseData
@@ -77,7 +77,7 @@ pub struct GetResponseData {
     /// `encrypt_certificate`
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     serial_no: "serial_no" optional,
     effective_time: "effective_time" optional,
     expire_time: "expire_time" optional,
@@ -103,7 +103,7 @@ pub struct GetResponseDataEncryptCertificate {
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
     pub ciphertext: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataEncryptCertificate {
+::wechatpay::runtime::__private::json_object!(GetResponseDataEncryptCertificate {
     algorithm: "algorithm" optional,
     nonce: "nonce" optional,
     associated_data: "associated_data" optional,

@@ -57,7 +57,7 @@ pub mod models {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    ::wechatpay::runtime::json_object!(Identity {
+    ::wechatpay::runtime::__private::json_object!(Identity {
         type_: "type" required,
         number: "number" required,
         name: "name" required,
@@ -102,7 +102,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Idcard = "IDCARD",
         HongkongMacao = "HONGKONG_MACAO",
         HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
@@ -126,7 +126,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(LimitPay {
+    ::wechatpay::runtime::__private::json_enum!(LimitPay {
         NoBalance = "no_balance",
         NoDebit = "no_debit",
         BalanceOnly = "balance_only",
@@ -145,7 +145,7 @@ pub mod models {
         /// Example: `14.17.22.32`
         pub payer_client_ip: String,
     }
-    ::wechatpay::runtime::json_object!(SceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SceneInfo {
         device_id: "device_id" optional,
         payer_client_ip: "payer_client_ip" required,
     });
@@ -173,7 +173,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: String,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total_amount: "total_amount" required,
         currency: "currency" required,
     });
@@ -199,7 +199,7 @@ pub mod models {
         /// Example: `10`
         pub subsidy_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(SettleInfo {
+    ::wechatpay::runtime::__private::json_object!(SettleInfo {
         profit_sharing: "profit_sharing" optional,
         subsidy_amount: "subsidy_amount" optional,
     });
@@ -211,7 +211,7 @@ pub mod models {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
     }
-    ::wechatpay::runtime::json_object!(SubsidyInfo {
+    ::wechatpay::runtime::__private::json_object!(SubsidyInfo {
         subsidy_detail: "subsidy_detail" optional,
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/combine-transactions/jsapi`.
@@ -224,7 +224,7 @@ pub mod models {
         /// 贴息方案列表
         pub subsidy_plan: Vec<SubsidyPlan>,
     }
-    ::wechatpay::runtime::json_object!(SubsidyDetail {
+    ::wechatpay::runtime::__private::json_object!(SubsidyDetail {
         subsidy_period_type: "subsidy_period_type" required,
         subsidy_plan: "subsidy_plan" required,
     });
@@ -256,7 +256,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SubsidyPeriodType {
+    ::wechatpay::runtime::__private::json_enum!(SubsidyPeriodType {
         Daily = "DAILY",
         Period = "PERIOD",
     });
@@ -282,7 +282,7 @@ pub mod models {
         /// - `100`
         pub subsidy_percent: i64,
     }
-    ::wechatpay::runtime::json_object!(SubsidyPlan {
+    ::wechatpay::runtime::__private::json_object!(SubsidyPlan {
         subsidy_installment_num: "subsidy_installment_num" required,
         subsidy_percent: "subsidy_percent" required,
     });
@@ -309,7 +309,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeScenario {
+    ::wechatpay::runtime::__private::json_enum!(TradeScenario {
         Recommerce = "RECOMMERCE",
     });
     /// 支付者
@@ -328,7 +328,7 @@ pub mod models {
         /// 实名支付(需单独申请权限)
         pub identity: Option<Identity>,
     }
-    ::wechatpay::runtime::json_object!(CombinePayerInfo {
+    ::wechatpay::runtime::__private::json_object!(CombinePayerInfo {
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
         identity: "identity" optional,
@@ -369,7 +369,7 @@ pub mod models {
         /// Example: `wxd678efh567hg6999`
         pub sub_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubOrders {
+    ::wechatpay::runtime::__private::json_object!(SubOrders {
         mchid: "mchid" required,
         attach: "attach" required,
         amount: "amount" required,
@@ -414,7 +414,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCombinePayerInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseCombinePayerInfo {
         openid: "openid" optional,
     });
     /// 场景信息
@@ -427,7 +427,7 @@ pub mod models {
         /// Example: `POS1:1`
         pub device_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseSceneInfo {
         device_id: "device_id" optional,
     });
     /// Used as `PostResponse` in `/v3/combine-transactions/jsapi`, `PostResponse` in `/v3/combine-transactions/miniprogram`.
@@ -438,7 +438,7 @@ pub mod models {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
         prepay_id: "prepay_id" optional,
     });
 }

@@ -29,7 +29,7 @@ pub mod models {
         /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
         pub real_name: String,
     }
-    ::wechatpay::runtime::json_object!(RealIdentity {
+    ::wechatpay::runtime::__private::json_object!(RealIdentity {
         identity_type: "identity_type" required,
         identity_id: "identity_id" required,
         real_name: "real_name" required,
@@ -64,7 +64,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdentityType {
+    ::wechatpay::runtime::__private::json_enum!(IdentityType {
         RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
         RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
     });
@@ -94,7 +94,7 @@ pub mod models {
         /// Example: `https://www.test.com`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TradeInfo {
+    ::wechatpay::runtime::__private::json_object!(TradeInfo {
         out_trade_no: "out_trade_no" required,
         deduct_amount: "deduct_amount" required,
         description: "description" optional,
@@ -131,7 +131,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContractState {
+    ::wechatpay::runtime::__private::json_enum!(ContractState {
         ContractStateInvalid = "CONTRACT_STATE_INVALID",
         ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
         ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
@@ -155,7 +155,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContractTerminatedMode {
+    ::wechatpay::runtime::__private::json_enum!(ContractTerminatedMode {
         TerminationModeInvalid = "TERMINATION_MODE_INVALID",
         TerminationModeByUser = "TERMINATION_MODE_BY_USER",
         TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
@@ -180,7 +180,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(OrderState {
+    ::wechatpay::runtime::__private::json_enum!(OrderState {
         DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
         DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
         DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",

@@ -56,7 +56,7 @@ pub mod models {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Objectives {
+    ::wechatpay::runtime::__private::json_object!(Objectives {
         objective_serial_no: "objective_serial_no" optional,
         objective_id: "objective_id" optional,
         name: "name" optional,
@@ -109,7 +109,7 @@ pub mod models {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Rewards {
+    ::wechatpay::runtime::__private::json_object!(Rewards {
         reward_serial_no: "reward_serial_no" optional,
         reward_id: "reward_id" optional,
         name: "name" optional,

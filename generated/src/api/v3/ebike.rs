@@ -19,7 +19,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// 订单金额信息
@@ -42,7 +42,7 @@ pub mod models {
         /// Example: `100`
         pub discount_total: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -62,7 +62,7 @@ pub mod models {
         /// Example: `123.12.12.123`
         pub device_ip: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DeviceInfo {
+    ::wechatpay::runtime::__private::json_object!(DeviceInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
     });
@@ -80,7 +80,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -124,7 +124,7 @@ pub mod models {
         /// Example: `5`
         pub other_contribute: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,

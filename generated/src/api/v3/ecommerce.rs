@@ -78,7 +78,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Withdraw {
+    ::wechatpay::runtime::__private::json_enum!(Withdraw {
         ApplyWithdraw = "APPLY_WITHDRAW",
         NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
     });
@@ -92,7 +92,7 @@ pub mod models {
         /// Example: `101`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(AccountInfo {
+    ::wechatpay::runtime::__private::json_object!(AccountInfo {
         out_account_type: "out_account_type" optional,
         amount: "amount" optional,
     });
@@ -115,7 +115,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(OutAccountType {
+    ::wechatpay::runtime::__private::json_enum!(OutAccountType {
         BasicAccount = "BASIC_ACCOUNT",
         OperateAccount = "OPERATE_ACCOUNT",
         MarginAccount = "MARGIN_ACCOUNT",
@@ -135,7 +135,7 @@ pub mod models {
         /// Example: `付款成功`
         pub state_description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AccountWithdrawResult {
+    ::wechatpay::runtime::__private::json_object!(AccountWithdrawResult {
         out_account_type: "out_account_type" optional,
         pay_state: "pay_state" optional,
         state_description: "state_description" optional,
@@ -159,7 +159,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayState {
+    ::wechatpay::runtime::__private::json_enum!(PayState {
         PayProcessing = "PAY_PROCESSING",
         PaySucceed = "PAY_SUCCEED",
         PayFail = "PAY_FAIL",
@@ -194,7 +194,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CancelState {
+    ::wechatpay::runtime::__private::json_enum!(CancelState {
         Accepted = "ACCEPTED",
         Reviewing = "REVIEWING",
         Rejected = "REJECTED",
@@ -215,7 +215,7 @@ pub mod models {
         /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
         pub confirm_cancel_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ConfirmCancel {
+    ::wechatpay::runtime::__private::json_object!(ConfirmCancel {
         confirm_cancel_url: "confirm_cancel_url" optional,
     });
     /// 提现状态
@@ -235,7 +235,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(WithdrawState {
+    ::wechatpay::runtime::__private::json_enum!(WithdrawState {
         WithdrawProcessing = "WITHDRAW_PROCESSING",
         WithdrawException = "WITHDRAW_EXCEPTION",
         WithdrawSucceed = "WITHDRAW_SUCCEED",
@@ -257,7 +257,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseCancelState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseCancelState {
         Reviewing = "REVIEWING",
         Rejected = "REJECTED",
         CancelSuccess = "CANCEL_SUCCESS",
@@ -302,7 +302,7 @@ pub mod models {
         /// Example: `2018-12-10 17:09:01`
         pub deadline: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AccountValidation {
+    ::wechatpay::runtime::__private::json_object!(AccountValidation {
         account_name: "account_name" optional,
         account_no: "account_no" optional,
         pay_amount: "pay_amount" optional,
@@ -325,7 +325,7 @@ pub mod models {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
         pub reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AuditDetail {
+    ::wechatpay::runtime::__private::json_object!(AuditDetail {
         param_name: "param_name" optional,
         reject_reason: "reject_reason" optional,
     });
@@ -346,7 +346,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SignState {
+    ::wechatpay::runtime::__private::json_enum!(SignState {
         Unsigned = "UNSIGNED",
         Signed = "SIGNED",
         NotSignable = "NOT_SIGNABLE",
@@ -363,7 +363,7 @@ pub mod models {
         /// Example: `APPLYMENT_00000000001`
         pub out_request_no: String,
     }
-    ::wechatpay::runtime::json_object!(ApplymentIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ApplymentIdResponse {
         applyment_id: "applyment_id" optional,
         out_request_no: "out_request_no" required,
     });
@@ -392,7 +392,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BankAccountType {
+    ::wechatpay::runtime::__private::json_enum!(BankAccountType {
         V74 = "74",
         V75 = "75",
     });
@@ -411,7 +411,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContactType {
+    ::wechatpay::runtime::__private::json_enum!(ContactType {
         V65 = "65",
         V66 = "66",
     });
@@ -425,7 +425,7 @@ pub mod models {
         /// 金融机构许可证图片
         pub finance_license_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(FinanceInstitutionInfo {
+    ::wechatpay::runtime::__private::json_object!(FinanceInstitutionInfo {
         finance_type: "finance_type" optional,
         finance_license_pics: "finance_license_pics" optional,
     });
@@ -454,7 +454,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(OrganizationType {
+    ::wechatpay::runtime::__private::json_enum!(OrganizationType {
         V2401 = "2401",
         V2500 = "2500",
         V4 = "4",
@@ -481,7 +481,7 @@ pub mod models {
         /// 小程序AppID
         pub mini_program_sub_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SalesSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SalesSceneInfo {
         store_name: "store_name" optional,
         store_url: "store_url" optional,
         store_qr_code: "store_qr_code" optional,
@@ -497,7 +497,7 @@ pub mod models {
         /// 所属行业
         pub qualification_type: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SettlementInfo {
+    ::wechatpay::runtime::__private::json_object!(SettlementInfo {
         settlement_id: "settlement_id" optional,
         qualification_type: "qualification_type" optional,
     });
@@ -511,7 +511,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CombinePayerInfo {
+    ::wechatpay::runtime::__private::json_object!(CombinePayerInfo {
         openid: "openid" optional,
     });
     /// Used as `PostResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions`, `GetResponseSubOrders` in `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`.
@@ -560,7 +560,7 @@ pub mod models {
         /// 订单金额
         pub amount: Option<Amount>,
     }
-    ::wechatpay::runtime::json_object!(SubOrders {
+    ::wechatpay::runtime::__private::json_object!(SubOrders {
         mchid: "mchid" optional,
         trade_type: "trade_type" optional,
         trade_state: "trade_state" optional,
@@ -595,7 +595,7 @@ pub mod models {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total_amount: "total_amount" optional,
         currency: "currency" optional,
         payer_amount: "payer_amount" optional,
@@ -614,7 +614,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         Deposit = "DEPOSIT",
     });
     /// 账户类型
@@ -632,7 +632,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestAccountType {
+    ::wechatpay::runtime::__private::json_enum!(RequestAccountType {
         Basic = "BASIC",
         Deposit = "DEPOSIT",
     });
@@ -653,7 +653,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestAccountType2 {
+    ::wechatpay::runtime::__private::json_enum!(RequestAccountType2 {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -666,7 +666,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest {
@@ -701,7 +701,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         CreateSuccess = "CREATE_SUCCESS",
         Success = "SUCCESS",
         Fail = "FAIL",
@@ -724,7 +724,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuthState {
+    ::wechatpay::runtime::__private::json_enum!(AuthState {
         Authorized = "AUTHORIZED",
         Unauthorized = "UNAUTHORIZED",
     });
@@ -736,7 +736,7 @@ pub mod models {
         /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
         pub pre_entrustweb_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PreEntrustwebIdResponse {
         pre_entrustweb_id: "pre_entrustweb_id" optional,
     });
     /// 证件类型
@@ -752,7 +752,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CredType {
+    ::wechatpay::runtime::__private::json_enum!(CredType {
         IdCard = "ID_CARD",
     });
     /// Used as `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`, `GetRequest` in `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`.
@@ -763,7 +763,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest2 {
@@ -792,7 +792,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AbnormalStatus {
+    ::wechatpay::runtime::__private::json_enum!(AbnormalStatus {
         AbnormalPending = "ABNORMAL_PENDING",
         AbnormalFinished = "ABNORMAL_FINISHED",
         AbnormalClosed = "ABNORMAL_CLOSED",
@@ -812,7 +812,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FundsAbnormalClosedReason {
+    ::wechatpay::runtime::__private::json_enum!(FundsAbnormalClosedReason {
         ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
         ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
     });
@@ -824,7 +824,7 @@ pub mod models {
         /// Example: `1900000001`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(FundsAbnormalReceivers {
+    ::wechatpay::runtime::__private::json_object!(FundsAbnormalReceivers {
         mchid: "mchid" optional,
     });
     /// Used as `PostResponse` in `/v3/ecommerce/profitsharing/receivers/add`, `PostResponse` in `/v3/ecommerce/profitsharing/receivers/delete`.
@@ -837,7 +837,7 @@ pub mod models {
         /// Example: `190001001`
         pub account: String,
     }
-    ::wechatpay::runtime::json_object!(TypeResponse {
+    ::wechatpay::runtime::__private::json_object!(TypeResponse {
         type_: "type" required,
         account: "account" required,
     });
@@ -869,7 +869,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Account {
+    ::wechatpay::runtime::__private::json_enum!(Account {
         Available = "AVAILABLE",
         Unavailable = "UNAVAILABLE",
     });
@@ -888,7 +888,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RefundAccount {
+    ::wechatpay::runtime::__private::json_enum!(RefundAccount {
         RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
         RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
     });
@@ -904,7 +904,7 @@ pub mod models {
         /// Example: `444`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(From {
+    ::wechatpay::runtime::__private::json_object!(From {
         account: "account" optional,
         amount: "amount" optional,
     });
@@ -928,7 +928,7 @@ pub mod models {
         /// Example: `100`
         pub refund_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         scope: "scope" optional,
         type_: "type" optional,
@@ -975,7 +975,7 @@ pub mod models {
         /// Example: `2018-06-08T10:34:56+08:00`
         pub success_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RefundIdResponse {
+    ::wechatpay::runtime::__private::json_object!(RefundIdResponse {
         refund_id: "refund_id" required,
         advance_return_id: "advance_return_id" optional,
         return_amount: "return_amount" optional,
@@ -1015,7 +1015,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(IndividualAuthIdRequest {
+    ::wechatpay::runtime::__private::json_object!(IndividualAuthIdRequest {
         individual_auth_id: query "individual_auth_id" optional,
         sub_mchid: query "sub_mchid" optional,
     });
@@ -1047,7 +1047,7 @@ pub mod models {
         /// Example: `888`
         pub advance: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(ResponseAmount {
         refund: "refund" optional,
         from: "from" optional,
         payer_refund: "payer_refund" optional,
@@ -1067,7 +1067,7 @@ pub mod models {
         /// Example: `444`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseFrom {
+    ::wechatpay::runtime::__private::json_object!(ResponseFrom {
         account: "account" optional,
         amount: "amount" optional,
     });
@@ -1092,7 +1092,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FundsAccount {
+    ::wechatpay::runtime::__private::json_enum!(FundsAccount {
         Available = "AVAILABLE",
         Unsettled = "UNSETTLED",
         Operation = "OPERATION",

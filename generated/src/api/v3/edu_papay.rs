@@ -44,7 +44,7 @@ pub mod models {
         /// Example: `2020-03-26T10:43:39+08:00`
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ContractInformation {
+    ::wechatpay::runtime::__private::json_object!(ContractInformation {
         contract_id: "contract_id" optional,
         contract_status: "contract_status" optional,
         create_time: "create_time" optional,
@@ -57,7 +57,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// 订单金额
@@ -82,7 +82,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         discount_total: "discount_total" optional,
@@ -102,7 +102,7 @@ pub mod models {
         /// Example: `123.12.12.123`
         pub device_ip: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DeviceInformation {
+    ::wechatpay::runtime::__private::json_object!(DeviceInformation {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
     });
@@ -120,7 +120,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJOM2pxb1Q`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -164,7 +164,7 @@ pub mod models {
         /// Example: `100`
         pub other_contribute: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,

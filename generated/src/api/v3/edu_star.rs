@@ -24,7 +24,7 @@ pub mod models {
         /// Query parameter `appid`. Example: `wx998877665544wx`
         pub appid: String,
     }
-    ::wechatpay::runtime::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: query "appid" required,
     });
     impl AppidRequest {

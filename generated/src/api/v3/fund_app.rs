@@ -37,7 +37,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BatchState {
+    ::wechatpay::runtime::__private::json_enum!(BatchState {
         WaitPay = "WAIT_PAY",
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
@@ -56,7 +56,7 @@ pub mod models {
         /// Query parameter `detail_state`.
         pub detail_state: Option<DetailState>,
     }
-    ::wechatpay::runtime::json_object!(NeedQueryDetailRequest {
+    ::wechatpay::runtime::__private::json_object!(NeedQueryDetailRequest {
         need_query_detail: query "need_query_detail" optional,
         detail_state: query "detail_state" optional,
     });
@@ -77,7 +77,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DetailState {
+    ::wechatpay::runtime::__private::json_enum!(DetailState {
         DetailViewAll = "DETAIL_VIEW_ALL",
         DetailViewSuccess = "DETAIL_VIEW_SUCCESS",
         DetailViewFail = "DETAIL_VIEW_FAIL",
@@ -97,7 +97,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CloseReason {
+    ::wechatpay::runtime::__private::json_enum!(CloseReason {
         MerchantRevocation = "MERCHANT_REVOCATION",
         SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
     });
@@ -117,7 +117,7 @@ pub mod models {
         /// Example: `DETAIL_SUCCESS`
         pub detail_state: Option<ResponseDetailState>,
     }
-    ::wechatpay::runtime::json_object!(DetailList {
+    ::wechatpay::runtime::__private::json_object!(DetailList {
         transfer_detail_no: "transfer_detail_no" optional,
         out_detail_no: "out_detail_no" optional,
         detail_state: "detail_state" optional,
@@ -143,7 +143,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseDetailState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseDetailState {
         DetailInit = "DETAIL_INIT",
         DetailWaitPay = "DETAIL_WAIT_PAY",
         DetailProcessing = "DETAIL_PROCESSING",
@@ -201,7 +201,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         AccountFrozen = "ACCOUNT_FROZEN",
         RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
         NameNotCorrect = "NAME_NOT_CORRECT",
@@ -235,7 +235,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StateResponse {
+    ::wechatpay::runtime::__private::json_object!(StateResponse {
         state: "state" optional,
         create_time: "create_time" optional,
     });
@@ -271,7 +271,7 @@ pub mod models {
         /// Example: `转账单据不存在`
         pub fail_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StateCreateTimeResponse {
+    ::wechatpay::runtime::__private::json_object!(StateCreateTimeResponse {
         state: "state" optional,
         create_time: "create_time" optional,
         update_time: "update_time" optional,
@@ -295,7 +295,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(HashType {
+    ::wechatpay::runtime::__private::json_enum!(HashType {
         Sha256 = "SHA256",
         Sm3 = "SM3",
     });
@@ -316,7 +316,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Generating = "GENERATING",
         Finished = "FINISHED",
         Failed = "FAILED",
@@ -336,7 +336,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReceiptState {
+    ::wechatpay::runtime::__private::json_enum!(ReceiptState {
         Accepted = "ACCEPTED",
         Finished = "FINISHED",
     });
@@ -359,7 +359,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         Pending = "PENDING",
         Locked = "LOCKED",
         Finished = "FINISHED",
@@ -382,7 +382,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Close = "CLOSE",
@@ -423,7 +423,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" required,
         out_bill_no: "out_bill_no" required,
         state: "state" optional,
@@ -465,7 +465,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseHashType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseHashType {
         Sm3 = "SM3",
     });
     /// 申请单状态
@@ -483,7 +483,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
         Generating = "GENERATING",
         Finished = "FINISHED",
     });
@@ -495,7 +495,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest {
@@ -526,7 +526,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState4 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState4 {
         Invited = "INVITED",
         Passed = "PASSED",
         Rejected = "REJECTED",
@@ -559,7 +559,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferSceneId {
+    ::wechatpay::runtime::__private::json_enum!(TransferSceneId {
         V1000 = "1000",
         V1002 = "1002",
         V1004 = "1004",
@@ -581,7 +581,7 @@ pub mod models {
         /// Example: `注册会员有礼`
         pub info_content: String,
     }
-    ::wechatpay::runtime::json_object!(TransferSceneReportInfos {
+    ::wechatpay::runtime::__private::json_object!(TransferSceneReportInfos {
         info_type: "info_type" required,
         info_content: "info_content" required,
     });
@@ -622,7 +622,7 @@ pub mod models {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidOutBillNoResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidOutBillNoResponse {
         sub_mchid: "sub_mchid" required,
         out_bill_no: "out_bill_no" required,
         transfer_bill_no: "transfer_bill_no" optional,
@@ -672,7 +672,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState5 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState5 {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -700,7 +700,7 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub authorization_notify_url: String,
     }
-    ::wechatpay::runtime::json_object!(AuthorizationInfo {
+    ::wechatpay::runtime::__private::json_object!(AuthorizationInfo {
         user_display_name: "user_display_name" required,
         out_authorization_no: "out_authorization_no" required,
         authorization_notify_url: "authorization_notify_url" required,
@@ -740,7 +740,7 @@ pub mod models {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OutAuthorizationNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutAuthorizationNoResponse {
         out_authorization_no: "out_authorization_no" required,
         state: "state" optional,
         create_time: "create_time" optional,
@@ -771,7 +771,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState6 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState6 {
         WaitUserConfirm = "WAIT_USER_CONFIRM",
     });
     /// 单据状态
@@ -791,7 +791,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState7 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState7 {
         TakingEffect = "TAKING_EFFECT",
         Closed = "CLOSED",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -810,7 +810,7 @@ pub mod models {
         /// Example: `CLOSE_VIA_MCH_API`
         pub close_reason: Option<ResponseCloseReason>,
     }
-    ::wechatpay::runtime::json_object!(CloseInfo {
+    ::wechatpay::runtime::__private::json_object!(CloseInfo {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });
@@ -827,7 +827,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseCloseReason {
+    ::wechatpay::runtime::__private::json_enum!(ResponseCloseReason {
         CloseViaMchApi = "CLOSE_VIA_MCH_API",
     });
     /// 单据状态
@@ -843,7 +843,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState8 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState8 {
         Closed = "CLOSED",
     });
     /// 单据状态
@@ -873,7 +873,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState9 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState9 {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -910,7 +910,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState10 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState10 {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         WaitUserConfirm = "WAIT_USER_CONFIRM",

@@ -43,7 +43,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

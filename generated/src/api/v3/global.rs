@@ -105,7 +105,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Customs {
+    ::wechatpay::runtime::__private::json_enum!(Customs {
         GuangzhouZs = "GUANGZHOU_ZS",
         HangzhouZs = "HANGZHOU_ZS",
         Ningbo = "NINGBO",
@@ -139,7 +139,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Processing = "PROCESSING",
         Undeclared = "UNDECLARED",
         Submitted = "SUBMITTED",
@@ -164,7 +164,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(VerifyDepartment {
+    ::wechatpay::runtime::__private::json_enum!(VerifyDepartment {
         Unionpay = "UNIONPAY",
         Netsunion = "NETSUNION",
         Others = "OTHERS",
@@ -184,7 +184,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ApplymentType {
+    ::wechatpay::runtime::__private::json_enum!(ApplymentType {
         ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
         ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
     });
@@ -205,7 +205,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransactionLimitType {
+    ::wechatpay::runtime::__private::json_enum!(TransactionLimitType {
         UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
         NormalLimit = "NORMAL_LIMIT",
         NoLimit = "NO_LIMIT",
@@ -225,7 +225,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(WebsiteState {
+    ::wechatpay::runtime::__private::json_enum!(WebsiteState {
         HasLaunched = "HAS_LAUNCHED",
         UnLaunched = "UN_LAUNCHED",
     });
@@ -248,7 +248,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ApplymentState {
+    ::wechatpay::runtime::__private::json_enum!(ApplymentState {
         Pending = "PENDING",
         UnderReview = "UNDER_REVIEW",
         Approved = "APPROVED",
@@ -262,7 +262,7 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::json_object!(UrlRequest {
+    ::wechatpay::runtime::__private::json_object!(UrlRequest {
         url: "url" required,
     });
     impl UrlRequest {
@@ -284,7 +284,7 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidResponse {
         mchid: "mchid" optional,
         url: "url" required,
     });
@@ -335,7 +335,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MchLanguage {
+    ::wechatpay::runtime::__private::json_enum!(MchLanguage {
         ZhCn = "ZH_CN",
         ZhTw = "ZH_TW",
         ZhHk = "ZH_HK",
@@ -360,7 +360,7 @@ pub mod models {
         /// 媒体文列表
         pub media_url: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(ComplaintMediaList {
+    ::wechatpay::runtime::__private::json_object!(ComplaintMediaList {
         media_type: "media_type" optional,
         media_url: "media_url" optional,
     });
@@ -379,7 +379,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MediaType {
+    ::wechatpay::runtime::__private::json_enum!(MediaType {
         UserComplaintImage = "USER_COMPLAINT_IMAGE",
         OperationImage = "OPERATION_IMAGE",
     });
@@ -423,7 +423,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub trade_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ComplaintOrderInfo {
+    ::wechatpay::runtime::__private::json_object!(ComplaintOrderInfo {
         transaction_id: "transaction_id" optional,
         out_trade_no: "out_trade_no" optional,
         settlement_amount: "settlement_amount" optional,
@@ -451,7 +451,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ComplaintState {
+    ::wechatpay::runtime::__private::json_enum!(ComplaintState {
         Pending = "PENDING",
         Processing = "PROCESSING",
         Processed = "PROCESSED",
@@ -471,7 +471,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Priority {
+    ::wechatpay::runtime::__private::json_enum!(Priority {
         Priority = "PRIORITY",
         General = "GENERAL",
     });
@@ -491,7 +491,7 @@ pub mod models {
         /// Example: `DOING`
         pub state: Option<ResponseState>,
     }
-    ::wechatpay::runtime::json_object!(ServiceOrderInfo {
+    ::wechatpay::runtime::__private::json_object!(ServiceOrderInfo {
         order_id: "order_id" optional,
         out_order_no: "out_order_no" optional,
         state: "state" optional,
@@ -515,7 +515,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         Doing = "DOING",
         Revoked = "REVOKED",
         Waitpay = "WAITPAY",
@@ -527,7 +527,7 @@ pub mod models {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
     }
-    ::wechatpay::runtime::json_object!(MetaRequest {
+    ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
     impl MetaRequest {
@@ -547,7 +547,7 @@ pub mod models {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Meta {
+    ::wechatpay::runtime::__private::json_object!(Meta {
         filename: "filename" optional,
         sha256: "sha256" optional,
     });
@@ -568,7 +568,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BusinessType {
+    ::wechatpay::runtime::__private::json_enum!(BusinessType {
         Online = "ONLINE",
         Offline = "OFFLINE",
         Both = "BOTH",
@@ -591,7 +591,7 @@ pub mod models {
         /// Example: `test@test.com`
         pub email: String,
     }
-    ::wechatpay::runtime::json_object!(Contact {
+    ::wechatpay::runtime::__private::json_object!(Contact {
         name: "name" required,
         phone: "phone" required,
         email: "email" required,
@@ -625,7 +625,7 @@ pub mod models {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Director {
+    ::wechatpay::runtime::__private::json_object!(Director {
         name: "name" optional,
         number: "number" optional,
     });
@@ -644,7 +644,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MerchantType {
+    ::wechatpay::runtime::__private::json_enum!(MerchantType {
         Enterprise = "ENTERPRISE",
         Individual = "INDIVIDUAL",
     });
@@ -662,7 +662,7 @@ pub mod models {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Principal {
+    ::wechatpay::runtime::__private::json_object!(Principal {
         name: "name" optional,
         number: "number" optional,
     });
@@ -689,7 +689,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(H5AuthorizationState {
+    ::wechatpay::runtime::__private::json_enum!(H5AuthorizationState {
         Approved = "APPROVED",
         Unauthorized = "UNAUTHORIZED",
         UnderReview = "UNDER_REVIEW",
@@ -713,7 +713,7 @@ pub mod models {
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(MchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidRequest {
         mchid: "mchid" required,
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
@@ -747,7 +747,7 @@ pub mod models {
         /// Example: `HKD`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -782,7 +782,7 @@ pub mod models {
         /// 商户门店信息
         pub store_info: Option<StoreInfo>,
     }
-    ::wechatpay::runtime::json_object!(SceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
         payer_client_ip: "payer_client_ip" optional,
@@ -807,7 +807,7 @@ pub mod models {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    ::wechatpay::runtime::json_object!(StoreInfo {
+    ::wechatpay::runtime::__private::json_object!(StoreInfo {
         id: "id" optional,
         name: "name" required,
         address: "address" required,
@@ -837,7 +837,7 @@ pub mod models {
         /// Example: `80000000`
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ExchangeRate {
+    ::wechatpay::runtime::__private::json_object!(ExchangeRate {
         type_: "type" optional,
         rate: "rate" optional,
     });
@@ -854,7 +854,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         SettlementRate = "SETTLEMENT_RATE",
     });
     /// 优惠范围
@@ -872,7 +872,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scope {
+    ::wechatpay::runtime::__private::json_enum!(Scope {
         Global = "GLOBAL",
         Single = "SINGLE",
     });
@@ -891,7 +891,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseType {
         Coupon = "COUPON",
         Discount = "DISCOUNT",
     });
@@ -913,7 +913,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         openid: "openid" optional,
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
@@ -970,7 +970,7 @@ pub mod models {
         /// Example: `2021-11-20T13:29:35+08:00`
         pub expired_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: "appid" optional,
         sub_mchid: "sub_mchid" optional,
         sp_appid: "sp_appid" optional,
@@ -992,7 +992,7 @@ pub mod models {
         /// Example: `201710180325670965`
         pub session_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SessionIdResponse {
+    ::wechatpay::runtime::__private::json_object!(SessionIdResponse {
         session_id: "session_id" optional,
     });
     /// Used as `GetResponse` in `/v3/global/papay/contracts/{contract_id}`, `GetResponse` in `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`.
@@ -1063,7 +1063,7 @@ pub mod models {
         /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MchidAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidAppidResponse {
         mchid: "mchid" optional,
         appid: "appid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -1089,7 +1089,7 @@ pub mod models {
         /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
         pub sign_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SignUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(SignUrlResponse {
         sign_url: "sign_url" optional,
     });
     /// 支付者
@@ -1110,7 +1110,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePayer {
+    ::wechatpay::runtime::__private::json_object!(ResponsePayer {
         openid: "openid" optional,
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
@@ -1161,7 +1161,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -1198,7 +1198,7 @@ pub mod models {
         /// Example: `528800`
         pub price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         goods_id: "goods_id" optional,
         goods_remark: "goods_remark" optional,
         discount_amount: "discount_amount" optional,
@@ -1213,7 +1213,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest {
@@ -1249,7 +1249,7 @@ pub mod models {
         /// 汇率信息
         pub exchange_rate: Option<ExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(ResponseAmount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -1277,7 +1277,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeType {
+    ::wechatpay::runtime::__private::json_enum!(TradeType {
         Jsapi = "JSAPI",
         Native = "NATIVE",
         App = "APP",
@@ -1296,7 +1296,7 @@ pub mod models {
         /// Query parameter `bill_date`. Example: `2020-01-01`
         pub bill_date: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidBillDateRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidBillDateRequest {
         sub_mchid: query "sub_mchid" optional,
         bill_date: query "bill_date" optional,
     });
@@ -1308,7 +1308,7 @@ pub mod models {
         /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DownloadUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(DownloadUrlResponse {
         download_url: "download_url" optional,
     });
     /// 分账接收方类型
@@ -1328,7 +1328,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(RequestType {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -1359,7 +1359,7 @@ pub mod models {
         /// 分账接收方列表
         pub receivers: Option<Vec<Receivers>>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -1436,7 +1436,7 @@ pub mod models {
         /// 汇率值
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(Receivers {
+    ::wechatpay::runtime::__private::json_object!(Receivers {
         currency: "currency" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -1473,7 +1473,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RelationType {
+    ::wechatpay::runtime::__private::json_enum!(RelationType {
         Supplier = "SUPPLIER",
         Distributor = "DISTRIBUTOR",
         TaxServiceProvider = "TAX_SERVICE_PROVIDER",
@@ -1488,7 +1488,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
         sub_mchid: query "sub_mchid" optional,
     });
     /// Used as `GetResponse` in `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`, `GetResponse` in `/v3/global/refund/recharge-balance`.
@@ -1503,7 +1503,7 @@ pub mod models {
         /// Example: `KHD`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RemainingAmountResponse {
+    ::wechatpay::runtime::__private::json_object!(RemainingAmountResponse {
         remaining_amount: "remaining_amount" optional,
         currency: "currency" optional,
     });
@@ -1531,7 +1531,7 @@ pub mod models {
         /// 汇率
         pub exchange_rate: Option<ResponseExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDataAmount {
+    ::wechatpay::runtime::__private::json_object!(ResponseDataAmount {
         refund: "refund" optional,
         currency: "currency" optional,
         payer_refund: "payer_refund" optional,
@@ -1552,7 +1552,7 @@ pub mod models {
         /// Example: `8000000`
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseExchangeRate {
+    ::wechatpay::runtime::__private::json_object!(ResponseExchangeRate {
         type_: "type" optional,
         rate: "rate" optional,
     });
@@ -1571,7 +1571,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseDataAmountExchangeRateType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseDataAmountExchangeRateType {
         UserpaymentRate = "USERPAYMENT_RATE",
         SettlementRate = "SETTLEMENT_RATE",
     });
@@ -1594,7 +1594,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Channel {
+    ::wechatpay::runtime::__private::json_enum!(Channel {
         Original = "ORIGINAL",
         Balance = "BALANCE",
         OtherBalance = "OTHER_BALANCE",
@@ -1615,7 +1615,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FundSource {
+    ::wechatpay::runtime::__private::json_enum!(FundSource {
         RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
         RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
     });
@@ -1638,7 +1638,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Success = "SUCCESS",
         Refundclose = "REFUNDCLOSE",
         Processing = "PROCESSING",
@@ -1674,7 +1674,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Detail {
+    ::wechatpay::runtime::__private::json_object!(Detail {
         promotion_id: "promotion_id" optional,
         scope: "scope" optional,
         type_: "type" optional,
@@ -1698,7 +1698,7 @@ pub mod models {
         /// Query parameter `sp_mchid`. Example: `1900000100`
         pub sp_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(MchidSubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidSubMchidRequest {
         mchid: query "mchid" required,
         sub_mchid: query "sub_mchid" required,
         sp_mchid: query "sp_mchid" required,
@@ -1732,7 +1732,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<RequestGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(RequestDetail {
+    ::wechatpay::runtime::__private::json_object!(RequestDetail {
         cost_price: "cost_price" optional,
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" optional,
@@ -1761,7 +1761,7 @@ pub mod models {
         /// Example: `528800`
         pub price: i64,
     }
-    ::wechatpay::runtime::json_object!(RequestGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(RequestGoodsDetail {
         goods_id: "goods_id" required,
         wxpay_goods_id: "wxpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -1789,7 +1789,7 @@ pub mod models {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
         prepay_id: "prepay_id" optional,
     });
     /// Used as `GetResponsePromotionDetail` in `/v3/global/transactions/id/{transaction_id}`, `GetResponsePromotionDetail` in `/v3/global/transactions/out-trade-no/{out_trade_no}`.
@@ -1838,7 +1838,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponsePromotionDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -1867,7 +1867,7 @@ pub mod models {
         /// Example: `1230000109`
         pub sp_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MchidSubMchidSpMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidSubMchidSpMchidRequest {
         mchid: "mchid" required,
         sub_mchid: "sub_mchid" optional,
         sp_mchid: "sp_mchid" optional,

@@ -21,7 +21,7 @@ pub mod models {
         /// `operation_type`
         pub operation_type: crate::types::OperationType,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: "sub_mchid" required,
         operation_type: "operation_type" required,
     });

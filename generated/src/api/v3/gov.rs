@@ -21,7 +21,7 @@ pub mod models {
         /// 审核记录上传时间
         pub upload_time: String,
     }
-    ::wechatpay::runtime::json_object!(OrgNoRequest {
+    ::wechatpay::runtime::__private::json_object!(OrgNoRequest {
         org_no: "org_no" required,
         mchnt_order_id: "mchnt_order_id" required,
         upload_time: "upload_time" required,
@@ -57,7 +57,7 @@ pub mod models {
         /// 详细应答码描述
         pub sub_msg: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CodeResponse {
+    ::wechatpay::runtime::__private::json_object!(CodeResponse {
         code: "code" optional,
         msg: "msg" optional,
         sub_code: "sub_code" optional,
@@ -163,7 +163,7 @@ pub mod models {
         /// 物流信息
         pub track_info: TrackInfo,
     }
-    ::wechatpay::runtime::json_object!(OrgNoSubMchntCdRequest {
+    ::wechatpay::runtime::__private::json_object!(OrgNoSubMchntCdRequest {
         org_no: "org_no" required,
         sub_mchnt_cd: "sub_mchnt_cd" required,
         sub_mchnt_nm: "sub_mchnt_nm" required,
@@ -323,7 +323,7 @@ pub mod models {
         /// 货物或应税劳务服务名称（含型号）
         pub service_nm: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(InvoiceInfo {
+    ::wechatpay::runtime::__private::json_object!(InvoiceInfo {
         invoice_cd: "invoice_cd" optional,
         invoice_no: "invoice_no" optional,
         invoice_dt: "invoice_dt" optional,
@@ -364,7 +364,7 @@ pub mod models {
         /// 签收时间
         pub delivery_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TrackInfo {
+    ::wechatpay::runtime::__private::json_object!(TrackInfo {
         tracking_no: "tracking_no" optional,
         tracking_company: "tracking_company" optional,
         usr_prov: "usr_prov" optional,
@@ -393,7 +393,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CollectState {
+    ::wechatpay::runtime::__private::json_enum!(CollectState {
         CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
         CollectStateCollected = "COLLECT_STATE_COLLECTED",
         CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
@@ -415,7 +415,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EnergyGrade {
+    ::wechatpay::runtime::__private::json_enum!(EnergyGrade {
         FirstLevel = "FIRST_LEVEL",
         SecondLevel = "SECOND_LEVEL",
         EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
@@ -435,7 +435,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ProductType {
+    ::wechatpay::runtime::__private::json_enum!(ProductType {
         CommonProduct = "COMMON_PRODUCT",
         AiProduct = "AI_PRODUCT",
     });
@@ -451,7 +451,7 @@ pub mod models {
         /// Example: `成功`
         pub message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CodeMessageResponse {
+    ::wechatpay::runtime::__private::json_object!(CodeMessageResponse {
         code: "code" optional,
         message: "message" optional,
     });
@@ -470,7 +470,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CateState {
+    ::wechatpay::runtime::__private::json_enum!(CateState {
         CateStateRedeem = "CATE_STATE_REDEEM",
         CateStateRefund = "CATE_STATE_REFUND",
     });
@@ -491,7 +491,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdentityDocumentType {
+    ::wechatpay::runtime::__private::json_enum!(IdentityDocumentType {
         IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
         IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
         IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
@@ -513,7 +513,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PcType {
+    ::wechatpay::runtime::__private::json_enum!(PcType {
         Desktop = "DESKTOP",
         Laptop = "LAPTOP",
         ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
@@ -533,7 +533,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SaleModel {
+    ::wechatpay::runtime::__private::json_enum!(SaleModel {
         SaleModelOnline = "SALE_MODEL_ONLINE",
         SaleModelOffline = "SALE_MODEL_OFFLINE",
     });
@@ -554,7 +554,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Unclaimed = "UNCLAIMED",
         Unredeemed = "UNREDEEMED",
         Redeemed = "REDEEMED",
@@ -583,7 +583,7 @@ pub mod models {
         /// Example: `ID_DOC_TYPE_ID_CARD`
         pub identity_document_type: IdentityDocumentType,
     }
-    ::wechatpay::runtime::json_object!(RealNameRequest {
+    ::wechatpay::runtime::__private::json_object!(RealNameRequest {
         real_name: "real_name" required,
         id_card_number: "id_card_number" required,
         phone_number: "phone_number" required,
@@ -628,7 +628,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UnclaimedReason {
+    ::wechatpay::runtime::__private::json_enum!(UnclaimedReason {
         ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
         ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
         ReasonUnclaimed = "REASON_UNCLAIMED",
@@ -646,7 +646,7 @@ pub mod models {
         /// Example: `成功`
         pub resp_desc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RespCodeResponse {
+    ::wechatpay::runtime::__private::json_object!(RespCodeResponse {
         resp_code: "resp_code" optional,
         resp_desc: "resp_desc" optional,
     });
@@ -665,7 +665,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SaleModels {
+    ::wechatpay::runtime::__private::json_enum!(SaleModels {
         V0 = "0",
         V1 = "1",
     });
@@ -690,7 +690,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CertType {
+    ::wechatpay::runtime::__private::json_enum!(CertType {
         V1 = "1",
         V2 = "2",
         V3 = "3",
@@ -713,7 +713,7 @@ pub mod models {
         /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
         pub auth_code: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RespCodeRespDescResponse {
+    ::wechatpay::runtime::__private::json_object!(RespCodeRespDescResponse {
         resp_code: "resp_code" optional,
         resp_desc: "resp_desc" optional,
         auth_code: "auth_code" optional,

@@ -56,7 +56,7 @@ pub mod models {
         /// Example: `RECEIVING`
         pub order_receive_state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OrderIdResponse {
+    ::wechatpay::runtime::__private::json_object!(OrderIdResponse {
         order_id: "order_id" optional,
         out_order_no: "out_order_no" optional,
         openid: "openid" optional,

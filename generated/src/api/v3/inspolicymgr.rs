@@ -32,7 +32,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuthState {
+    ::wechatpay::runtime::__private::json_enum!(AuthState {
         AuthStateInit = "AUTH_STATE_INIT",
         AuthStatePending = "AUTH_STATE_PENDING",
         AuthStateGranted = "AUTH_STATE_GRANTED",
@@ -54,7 +54,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CoverageTermType {
+    ::wechatpay::runtime::__private::json_enum!(CoverageTermType {
         CoverageTermTypeFixedDate = "COVERAGE_TERM_TYPE_FIXED_DATE",
         CoverageTermTypeLifetime = "COVERAGE_TERM_TYPE_LIFETIME",
     });
@@ -75,7 +75,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaymentMethod {
+    ::wechatpay::runtime::__private::json_enum!(PaymentMethod {
         PaymentMethodOther = "PAYMENT_METHOD_OTHER",
         PaymentMethodPeriod = "PAYMENT_METHOD_PERIOD",
         PaymentMethodLumpSum = "PAYMENT_METHOD_LUMP_SUM",
@@ -105,7 +105,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaymentPeriod {
+    ::wechatpay::runtime::__private::json_enum!(PaymentPeriod {
         PaymentPeriodDay = "PAYMENT_PERIOD_DAY",
         PaymentPeriodWeek = "PAYMENT_PERIOD_WEEK",
         PaymentPeriodBiweekly = "PAYMENT_PERIOD_BIWEEKLY",
@@ -131,7 +131,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PeriodPremiumMode {
+    ::wechatpay::runtime::__private::json_enum!(PeriodPremiumMode {
         PeriodPremiumModeEqual = "PERIOD_PREMIUM_MODE_EQUAL",
         PeriodPremiumModeFirstDiff = "PERIOD_PREMIUM_MODE_FIRST_DIFF",
         PeriodPremiumModeMultiDiff = "PERIOD_PREMIUM_MODE_MULTI_DIFF",
@@ -155,7 +155,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PolicyState {
+    ::wechatpay::runtime::__private::json_enum!(PolicyState {
         PolicyStateIssuing = "POLICY_STATE_ISSUING",
         PolicyStateApproved = "POLICY_STATE_APPROVED",
         PolicyStateDeclined = "POLICY_STATE_DECLINED",
@@ -190,7 +190,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PolicyType {
+    ::wechatpay::runtime::__private::json_enum!(PolicyType {
         PolicyTypeOther = "POLICY_TYPE_OTHER",
         PolicyTypeMedical = "POLICY_TYPE_MEDICAL",
         PolicyTypeAccident = "POLICY_TYPE_ACCIDENT",

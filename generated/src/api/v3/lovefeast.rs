@@ -46,7 +46,7 @@ pub mod models {
         /// 设备编号
         pub device_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Data {
+    ::wechatpay::runtime::__private::json_object!(Data {
         welfare_trade_id: "welfare_trade_id" optional,
         appid: "appid" optional,
         sub_appid: "sub_appid" optional,
@@ -75,7 +75,7 @@ pub mod models {
         /// 用户支付币种
         pub payer_currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -96,7 +96,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DonateSource {
+    ::wechatpay::runtime::__private::json_enum!(DonateSource {
         MiniprogramPay = "MINIPROGRAM_PAY",
         EntrustPay = "ENTRUST_PAY",
     });
@@ -114,7 +114,7 @@ pub mod models {
         /// 用户昵称
         pub nickname: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
         avatar: "avatar" optional,

@@ -87,7 +87,7 @@ pub mod models {
         /// 商户请求单号
         pub out_request_no: String,
     }
-    ::wechatpay::runtime::json_object!(StockIdRequest {
+    ::wechatpay::runtime::__private::json_object!(StockIdRequest {
         stock_id: "stock_id" required,
         coupon_code: "coupon_code" required,
         out_trade_no: "out_trade_no" required,
@@ -118,7 +118,7 @@ pub mod models {
         /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
         pub token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TokenResponse {
+    ::wechatpay::runtime::__private::json_object!(TokenResponse {
         token: "token" optional,
     });
     /// 券code模式
@@ -138,7 +138,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CouponCodeMode {
+    ::wechatpay::runtime::__private::json_enum!(CouponCodeMode {
         WechatpayMode = "WECHATPAY_MODE",
         MerchantApi = "MERCHANT_API",
         MerchantUpload = "MERCHANT_UPLOAD",
@@ -153,7 +153,7 @@ pub mod models {
         /// 当天可用时间段
         pub available_day_time: Option<Vec<AvailableDayTime>>,
     }
-    ::wechatpay::runtime::json_object!(AvailableWeek {
+    ::wechatpay::runtime::__private::json_object!(AvailableWeek {
         week_day: "week_day" optional,
         available_day_time: "available_day_time" optional,
     });
@@ -169,7 +169,7 @@ pub mod models {
         /// Example: `86399`
         pub end_time: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(AvailableDayTime {
+    ::wechatpay::runtime::__private::json_object!(AvailableDayTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -185,7 +185,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(IrregularyAvaliableTime {
+    ::wechatpay::runtime::__private::json_object!(IrregularyAvaliableTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -208,7 +208,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UseMethod {
+    ::wechatpay::runtime::__private::json_enum!(UseMethod {
         OffLine = "OFF_LINE",
         MiniPrograms = "MINI_PROGRAMS",
         SelfConsume = "SELF_CONSUME",
@@ -231,7 +231,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CodeDisplayMode {
+    ::wechatpay::runtime::__private::json_enum!(CodeDisplayMode {
         NotShow = "NOT_SHOW",
         Barcode = "BARCODE",
         Qrcode = "QRCODE",
@@ -258,7 +258,7 @@ pub mod models {
         /// Example: `获取更多优惠`
         pub guiding_words: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MiniProgramsInfo {
+    ::wechatpay::runtime::__private::json_object!(MiniProgramsInfo {
         mini_programs_appid: "mini_programs_appid" required,
         mini_programs_path: "mini_programs_path" required,
         entrance_words: "entrance_words" required,
@@ -311,7 +311,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BackgroundColor {
+    ::wechatpay::runtime::__private::json_enum!(BackgroundColor {
         Color010 = "Color010",
         Color020 = "Color020",
         Color030 = "Color030",
@@ -341,7 +341,7 @@ pub mod models {
         /// Example: `https://wxpaylogo.qpic.cn/xxx`
         pub finder_video_cover_image_url: String,
     }
-    ::wechatpay::runtime::json_object!(FinderInfo {
+    ::wechatpay::runtime::__private::json_object!(FinderInfo {
         finder_id: "finder_id" required,
         finder_video_id: "finder_video_id" required,
         finder_video_cover_image_url: "finder_video_cover_image_url" required,
@@ -371,7 +371,7 @@ pub mod models {
         /// Example: `wx23232232323`
         pub notify_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(NotifyConfig {
+    ::wechatpay::runtime::__private::json_object!(NotifyConfig {
         notify_appid: "notify_appid" optional,
     });
     /// 批次类型
@@ -391,7 +391,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(StockType {
+    ::wechatpay::runtime::__private::json_enum!(StockType {
         Normal = "NORMAL",
         Discount = "DISCOUNT",
         Exchange = "EXCHANGE",
@@ -422,7 +422,7 @@ pub mod models {
         /// Example: `/path/index/index`
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CouponUseRule {
+    ::wechatpay::runtime::__private::json_object!(CouponUseRule {
         coupon_available_time: "coupon_available_time" optional,
         fixed_normal_coupon: "fixed_normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -457,7 +457,7 @@ pub mod models {
         /// Example: `7`
         pub wait_days_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(CouponAvailableTime {
+    ::wechatpay::runtime::__private::json_object!(CouponAvailableTime {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         available_day_after_receive: "available_day_after_receive" optional,
@@ -479,7 +479,7 @@ pub mod models {
         /// Example: `100`
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(DiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(DiscountCoupon {
         discount_percent: "discount_percent" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -497,7 +497,7 @@ pub mod models {
         /// Example: `100`
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ExchangeCoupon {
+    ::wechatpay::runtime::__private::json_object!(ExchangeCoupon {
         exchange_price: "exchange_price" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -515,7 +515,7 @@ pub mod models {
         /// Example: `100`
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(FixedNormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(FixedNormalCoupon {
         discount_amount: "discount_amount" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -543,7 +543,7 @@ pub mod models {
         /// Example: `BARCODE`
         pub code_display_mode: Option<CodeDisplayMode>,
     }
-    ::wechatpay::runtime::json_object!(CustomEntrance {
+    ::wechatpay::runtime::__private::json_object!(CustomEntrance {
         mini_programs_info: "mini_programs_info" optional,
         appid: "appid" optional,
         hall_id: "hall_id" optional,
@@ -572,7 +572,7 @@ pub mod models {
         /// Example: `获取更多优惠`
         pub guiding_words: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseMiniProgramsInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseMiniProgramsInfo {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
         entrance_words: "entrance_words" optional,
@@ -596,7 +596,7 @@ pub mod models {
         /// Example: `https://wxpaylogo.qpic.cn/xxx`
         pub finder_video_cover_image_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseFinderInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseFinderInfo {
         finder_id: "finder_id" optional,
         finder_video_id: "finder_video_id" optional,
         finder_video_cover_image_url: "finder_video_cover_image_url" optional,
@@ -622,7 +622,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Sended = "SENDED",
         Used = "USED",
         Expired = "EXPIRED",
@@ -649,7 +649,7 @@ pub mod models {
         /// 用户券code
         pub coupon_code: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Data {
+    ::wechatpay::runtime::__private::json_object!(Data {
         code: "code" optional,
         code_status: "code_status" optional,
         upload_time: "upload_time" optional,
@@ -682,7 +682,7 @@ pub mod models {
         /// 小程序path
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCouponUseRule {
+    ::wechatpay::runtime::__private::json_object!(ResponseCouponUseRule {
         coupon_available_time: "coupon_available_time" optional,
         available_week: "available_week" optional,
         irregulary_avaliable_time: "irregulary_avaliable_time" optional,
@@ -703,7 +703,7 @@ pub mod models {
         /// 当天可用时间段
         pub available_day_time: Option<Vec<AvailableDayTime>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAvailableWeek {
+    ::wechatpay::runtime::__private::json_object!(ResponseAvailableWeek {
         week_day: "week_day" optional,
         available_day_time: "available_day_time" optional,
     });
@@ -719,7 +719,7 @@ pub mod models {
         /// 领取后N天内有效
         pub available_day_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCouponAvailableTime {
+    ::wechatpay::runtime::__private::json_object!(ResponseCouponAvailableTime {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         available_day_after_receive: "available_day_after_receive" optional,
@@ -734,7 +734,7 @@ pub mod models {
         /// 消费门槛
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseDiscountCoupon {
         discount_percent: "discount_percent" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -748,7 +748,7 @@ pub mod models {
         /// 消费门槛
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseExchangeCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseExchangeCoupon {
         exchange_price: "exchange_price" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -762,7 +762,7 @@ pub mod models {
         /// 消费门槛
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseFixedNormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseFixedNormalCoupon {
         discount_amount: "discount_amount" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -776,7 +776,7 @@ pub mod models {
         /// 结束时间
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseIrregularyAvaliableTime {
+    ::wechatpay::runtime::__private::json_object!(ResponseIrregularyAvaliableTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -796,7 +796,7 @@ pub mod models {
         /// code展示模式
         pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCustomEntrance {
+    ::wechatpay::runtime::__private::json_object!(ResponseCustomEntrance {
         mini_programs_info: "mini_programs_info" optional,
         appid: "appid" optional,
         hall_id: "hall_id" optional,
@@ -817,7 +817,7 @@ pub mod models {
         /// 引导文案
         pub guiding_words: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDataCustomEntranceMiniProgramsInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseDataCustomEntranceMiniProgramsInfo {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
         entrance_words: "entrance_words" optional,
@@ -841,7 +841,7 @@ pub mod models {
         /// 视频号相关信息
         pub finder_info: Option<ResponseFinderInfo>,
     }
-    ::wechatpay::runtime::json_object!(DisplayPatternInfo {
+    ::wechatpay::runtime::__private::json_object!(DisplayPatternInfo {
         description: "description" optional,
         merchant_logo_url: "merchant_logo_url" optional,
         merchant_name: "merchant_name" optional,
@@ -855,7 +855,7 @@ pub mod models {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
     }
-    ::wechatpay::runtime::json_object!(MetaRequest {
+    ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
     impl MetaRequest {
@@ -875,7 +875,7 @@ pub mod models {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Meta {
+    ::wechatpay::runtime::__private::json_object!(Meta {
         filename: "filename" optional,
         sha256: "sha256" optional,
     });
@@ -887,7 +887,7 @@ pub mod models {
         /// Example: `https://qpic.cn/xxx`
         pub media_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MediaUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(MediaUrlResponse {
         media_url: "media_url" optional,
     });
     /// Used as `GetResponseData` in `/v3/marketing/favor/stocks`, `GetResponse` in `/v3/marketing/favor/stocks/{stock_id}`.
@@ -948,7 +948,7 @@ pub mod models {
         /// Example: `- 餐饮`
         pub available_industry_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseData {
+    ::wechatpay::runtime::__private::json_object!(ResponseData {
         stock_name: "stock_name" optional,
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
@@ -983,7 +983,7 @@ pub mod models {
         /// 国家
         pub country: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AvailableRegionList {
+    ::wechatpay::runtime::__private::json_object!(AvailableRegionList {
         type_: "type" optional,
         province: "province" optional,
         city: "city" optional,
@@ -1003,7 +1003,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BusinessType {
+    ::wechatpay::runtime::__private::json_enum!(BusinessType {
         Multiuse = "MULTIUSE",
     });
     /// 减至批次特定信息
@@ -1016,7 +1016,7 @@ pub mod models {
         /// 减至后的优惠单价
         pub cut_to_price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(CutToMessage {
+    ::wechatpay::runtime::__private::json_object!(CutToMessage {
         single_price_max: "single_price_max" optional,
         cut_to_price: "cut_to_price" optional,
     });
@@ -1038,7 +1038,7 @@ pub mod models {
         /// api发券防刷
         pub prevent_api_abuse: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(StockUseRule {
+    ::wechatpay::runtime::__private::json_object!(StockUseRule {
         max_coupons: "max_coupons" optional,
         max_amount: "max_amount" optional,
         max_amount_by_day: "max_amount_by_day" optional,
@@ -1054,7 +1054,7 @@ pub mod models {
         /// Example: `8956000`
         pub stock_creator_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(StockCreatorMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(StockCreatorMchidRequest {
         stock_creator_mchid: "stock_creator_mchid" required,
     });
     impl StockCreatorMchidRequest {
@@ -1082,7 +1082,7 @@ pub mod models {
         /// Example: `SHA1`
         pub hash_type: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(UrlResponse {
+    ::wechatpay::runtime::__private::json_object!(UrlResponse {
         url: "url" optional,
         hash_value: "hash_value" optional,
         hash_type: "hash_type" optional,
@@ -1095,7 +1095,7 @@ pub mod models {
         /// Query parameter `bill_date`. Example: `2025-08-09`
         pub bill_date: String,
     }
-    ::wechatpay::runtime::json_object!(BillDateRequest {
+    ::wechatpay::runtime::__private::json_object!(BillDateRequest {
         bill_date: query "bill_date" required,
     });
     impl BillDateRequest {
@@ -1163,7 +1163,7 @@ pub mod models {
         /// 业务类型
         pub business_type: Option<BusinessType>,
     }
-    ::wechatpay::runtime::json_object!(ResponseData2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseData2 {
         stock_creator_mchid: "stock_creator_mchid" optional,
         stock_id: "stock_id" optional,
         coupon_id: "coupon_id" optional,
@@ -1199,7 +1199,7 @@ pub mod models {
         /// `goods_detail`
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(ConsumeInformation {
+    ::wechatpay::runtime::__private::json_object!(ConsumeInformation {
         consume_time: "consume_time" optional,
         consume_mchid: "consume_mchid" optional,
         transaction_id: "transaction_id" optional,
@@ -1227,7 +1227,7 @@ pub mod models {
         /// Example: `100`
         pub discount_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         goods_id: "goods_id" optional,
         quantity: "quantity" optional,
         price: "price" optional,
@@ -1243,7 +1243,7 @@ pub mod models {
         /// 门槛
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(NormalCouponInformation {
+    ::wechatpay::runtime::__private::json_object!(NormalCouponInformation {
         coupon_amount: "coupon_amount" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
@@ -1255,7 +1255,7 @@ pub mod models {
         /// 商品原价
         pub goods_original_price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ApplyInfos {
+    ::wechatpay::runtime::__private::json_object!(ApplyInfos {
         store_info: "store_info" optional,
         goods_original_price: "goods_original_price" optional,
     });
@@ -1271,7 +1271,7 @@ pub mod models {
         /// 门店商户号
         pub merchant_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreInfo {
+    ::wechatpay::runtime::__private::json_object!(StoreInfo {
         store_id: "store_id" optional,
         accounting_merchant_id: "accounting_merchant_id" optional,
         merchant_id: "merchant_id" optional,
@@ -1284,7 +1284,7 @@ pub mod models {
         /// 待锁定的加价购资格ID列表
         pub qualification_ids: Vec<String>,
     }
-    ::wechatpay::runtime::json_object!(OrderInformationRequest {
+    ::wechatpay::runtime::__private::json_object!(OrderInformationRequest {
         order_information: "order_information" required,
         qualification_ids: "qualification_ids" required,
     });
@@ -1317,7 +1317,7 @@ pub mod models {
         /// 门店商户号
         pub store_merchant_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OrderInformation {
+    ::wechatpay::runtime::__private::json_object!(OrderInformation {
         payer_openid: "payer_openid" optional,
         out_trade_no: "out_trade_no" optional,
         total_fee: "total_fee" optional,
@@ -1334,7 +1334,7 @@ pub mod models {
         /// 锁定成功的资格ID列表
         pub succeed_qualification_ids: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(ReturnMessageResponse {
+    ::wechatpay::runtime::__private::json_object!(ReturnMessageResponse {
         return_message: "return_message" optional,
         failed_qualification_ids: "failed_qualification_ids" optional,
         succeed_qualification_ids: "succeed_qualification_ids" optional,
@@ -1347,7 +1347,7 @@ pub mod models {
         /// Example: `oK7fFt8zzEZ909XH-LE2#`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(RepresentativeInfoList {
+    ::wechatpay::runtime::__private::json_object!(RepresentativeInfoList {
         openid: "openid" required,
     });
     impl RepresentativeInfoList {
@@ -1365,7 +1365,7 @@ pub mod models {
         /// Example: `oK7fFt8zzEZ909XH-LE2#`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(FailedRepresentativeInfoList {
+    ::wechatpay::runtime::__private::json_object!(FailedRepresentativeInfoList {
         openid: "openid" optional,
     });
     /// Used as `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`, `GetRequest` in `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`.
@@ -1380,7 +1380,7 @@ pub mod models {
         /// Query parameter `limit`. Example: `10`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(OffsetRequest {
+    ::wechatpay::runtime::__private::json_object!(OffsetRequest {
         offset: query "offset" required,
         limit: query "limit" required,
     });
@@ -1403,7 +1403,7 @@ pub mod models {
         /// Example: `幸福小店`
         pub store_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Stores {
+    ::wechatpay::runtime::__private::json_object!(Stores {
         store_code: "store_code" optional,
         store_name: "store_name" optional,
     });
@@ -1426,7 +1426,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ActivityType {
+    ::wechatpay::runtime::__private::json_enum!(ActivityType {
         NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
         MemberAfterpay = "MEMBER_AFTERPAY",
         NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
@@ -1484,7 +1484,7 @@ pub mod models {
         /// 支付前会员活动设置
         pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
     }
-    ::wechatpay::runtime::json_object!(ResponseData3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseData3 {
         activity_id: "activity_id" optional,
         activity_status: "activity_status" optional,
         create_time: "create_time" optional,
@@ -1510,7 +1510,7 @@ pub mod models {
         /// 指定时间段
         pub award_send_day_time: Option<Vec<AwardSendDayTime>>,
     }
-    ::wechatpay::runtime::json_object!(AwardSendPeriod {
+    ::wechatpay::runtime::__private::json_object!(AwardSendPeriod {
         award_send_time: "award_send_time" optional,
         award_send_day_time: "award_send_day_time" optional,
     });
@@ -1522,7 +1522,7 @@ pub mod models {
         /// 每日发放结束时间
         pub end_day_time: Option<BeginDayTime>,
     }
-    ::wechatpay::runtime::json_object!(AwardSendDayTime {
+    ::wechatpay::runtime::__private::json_object!(AwardSendDayTime {
         begin_day_time: "begin_day_time" optional,
         end_day_time: "end_day_time" optional,
     });
@@ -1544,7 +1544,7 @@ pub mod models {
         /// Example: `6`
         pub seconds: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(BeginDayTime {
+    ::wechatpay::runtime::__private::json_object!(BeginDayTime {
         hours: "hours" optional,
         minutes: "minutes" optional,
         seconds: "seconds" optional,
@@ -1561,7 +1561,7 @@ pub mod models {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AwardSendTime {
+    ::wechatpay::runtime::__private::json_object!(AwardSendTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -1575,7 +1575,7 @@ pub mod models {
         /// 领奖页面跳转配置
         pub award_jump_deploy: Option<AwardJumpDeploy>,
     }
-    ::wechatpay::runtime::json_object!(MiniprogramActivitySetting {
+    ::wechatpay::runtime::__private::json_object!(MiniprogramActivitySetting {
         outer_str: "outer_str" optional,
         award_jump_deploy: "award_jump_deploy" optional,
     });
@@ -1597,7 +1597,7 @@ pub mod models {
         /// Example: `点击`
         pub button_text: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AwardJumpDeploy {
+    ::wechatpay::runtime::__private::json_object!(AwardJumpDeploy {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
         button_text: "button_text" optional,
@@ -1622,7 +1622,7 @@ pub mod models {
         /// 支付设置
         pub payment_setting: Option<PaymentSetting>,
     }
-    ::wechatpay::runtime::json_object!(PayActivitySetting {
+    ::wechatpay::runtime::__private::json_object!(PayActivitySetting {
         logo_url: "logo_url" optional,
         activity_second_title: "activity_second_title" optional,
         mchid_list: "mchid_list" optional,
@@ -1645,7 +1645,7 @@ pub mod models {
         /// 跳转激活的小程序
         pub activate_miniprogram: Option<ActivateMiniprogram>,
     }
-    ::wechatpay::runtime::json_object!(ActivateSetting {
+    ::wechatpay::runtime::__private::json_object!(ActivateSetting {
         activate_type: "activate_type" optional,
         activate_url: "activate_url" optional,
         activate_miniprogram: "activate_miniprogram" optional,
@@ -1664,7 +1664,7 @@ pub mod models {
         /// Example: `pages/activate/activate`
         pub activate_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ActivateMiniprogram {
+    ::wechatpay::runtime::__private::json_object!(ActivateMiniprogram {
         activate_appid: "activate_appid" optional,
         activate_path: "activate_path" optional,
     });
@@ -1684,7 +1684,7 @@ pub mod models {
         /// Example: `xxx,yyy`
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
-    ::wechatpay::runtime::json_object!(PaymentSetting {
+    ::wechatpay::runtime::__private::json_object!(PaymentSetting {
         payment_mode: "payment_mode" optional,
         limit_bank: "limit_bank" optional,
         goods_tags: "goods_tags" optional,
@@ -1699,7 +1699,7 @@ pub mod models {
         /// Example: `APP`
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
-    ::wechatpay::runtime::json_object!(PaymentMode {
+    ::wechatpay::runtime::__private::json_object!(PaymentMode {
         payment_scene_list: "payment_scene_list" optional,
     });
     /// Used as `GetResponseDataStockList` in `/v3/marketing/membercard-activity/activities`, `PostResponseStockList` in `/v3/marketing/membercard-activity/activities`, `GetResponseStockList` in `/v3/marketing/membercard-activity/activities/{activity_id}`.
@@ -1714,7 +1714,7 @@ pub mod models {
         /// Example: `98065001`
         pub stock_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StockList {
+    ::wechatpay::runtime::__private::json_object!(StockList {
         stock_creator_mchid: "stock_creator_mchid" optional,
         stock_id: "stock_id" optional,
     });
@@ -1736,7 +1736,7 @@ pub mod models {
         /// Example: `6`
         pub seconds: i64,
     }
-    ::wechatpay::runtime::json_object!(RequestBeginDayTime {
+    ::wechatpay::runtime::__private::json_object!(RequestBeginDayTime {
         hours: "hours" required,
         minutes: "minutes" required,
         seconds: "seconds" required,
@@ -1758,7 +1758,7 @@ pub mod models {
         /// Example: `深圳`
         pub value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CommonFieldList {
+    ::wechatpay::runtime::__private::json_object!(CommonFieldList {
         name: "name" optional,
         value: "value" optional,
     });
@@ -1770,7 +1770,7 @@ pub mod models {
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
-    ::wechatpay::runtime::json_object!(NotifyUrlRequest {
+    ::wechatpay::runtime::__private::json_object!(NotifyUrlRequest {
         notify_url: "notify_url" required,
     });
     impl NotifyUrlRequest {
@@ -1804,7 +1804,7 @@ pub mod models {
         /// Example: `pages/statement/statement`
         pub path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AdditionalStatement {
+    ::wechatpay::runtime::__private::json_object!(AdditionalStatement {
         title: "title" optional,
         url: "url" optional,
         appid: "appid" optional,
@@ -1830,7 +1830,7 @@ pub mod models {
         /// Example: `https://xxx.com`
         pub balance_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BalanceInformation {
+    ::wechatpay::runtime::__private::json_object!(BalanceInformation {
         need_balance: "need_balance" optional,
         balance_appid: "balance_appid" optional,
         balance_path: "balance_path" optional,
@@ -1850,7 +1850,7 @@ pub mod models {
         /// Example: `微信支付`
         pub display_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Brand {
+    ::wechatpay::runtime::__private::json_object!(Brand {
         brand_id: "brand_id" optional,
         display_name: "display_name" optional,
     });
@@ -1874,7 +1874,7 @@ pub mod models {
         /// Example: `200`
         pub available_day_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(DateInformation {
+    ::wechatpay::runtime::__private::json_object!(DateInformation {
         type_: "type" optional,
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
@@ -1894,7 +1894,7 @@ pub mod models {
         /// 商户自定义的开卡信息字段
         pub custom_field_list: Option<Vec<CustomFieldList>>,
     }
-    ::wechatpay::runtime::json_object!(UserInformationForm {
+    ::wechatpay::runtime::__private::json_object!(UserInformationForm {
         common_field_list: "common_field_list" optional,
         custom_field_list: "custom_field_list" optional,
     });
@@ -1910,7 +1910,7 @@ pub mod models {
         /// `values`
         pub values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(CustomFieldList {
+    ::wechatpay::runtime::__private::json_object!(CustomFieldList {
         type_: "type" optional,
         name: "name" optional,
         values: "values" optional,
@@ -1927,7 +1927,7 @@ pub mod models {
         /// 字段值
         pub values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(RequestCustomFieldList {
+    ::wechatpay::runtime::__private::json_object!(RequestCustomFieldList {
         type_: "type" optional,
         name: "name" optional,
         values: "values" optional,
@@ -1952,7 +1952,7 @@ pub mod models {
         /// Example: `30`
         pub bonus_value: i64,
     }
-    ::wechatpay::runtime::json_object!(OutTradeNoRequest {
+    ::wechatpay::runtime::__private::json_object!(OutTradeNoRequest {
         out_trade_no: "out_trade_no" required,
         mchid: "mchid" required,
         sub_mchid: "sub_mchid" required,
@@ -2001,7 +2001,7 @@ pub mod models {
         /// Example: `0755-12345677`
         pub phone_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Guide {
+    ::wechatpay::runtime::__private::json_object!(Guide {
         staff_name: "staff_name" optional,
         head_image_url: "head_image_url" optional,
         contact_information_name: "contact_information_name" optional,
@@ -2022,7 +2022,7 @@ pub mod models {
         /// Example: `pages/index/index`
         pub path: String,
     }
-    ::wechatpay::runtime::json_object!(JumpMiniprogram {
+    ::wechatpay::runtime::__private::json_object!(JumpMiniprogram {
         appid: "appid" required,
         path: "path" required,
     });
@@ -2048,7 +2048,7 @@ pub mod models {
         /// Example: `深圳市南山区滨海路700号`
         pub field_value: String,
     }
-    ::wechatpay::runtime::json_object!(FieldList {
+    ::wechatpay::runtime::__private::json_object!(FieldList {
         field_id: "field_id" required,
         field_value: "field_value" required,
     });
@@ -2070,7 +2070,7 @@ pub mod models {
         /// Example: `478515832665`
         pub code: String,
     }
-    ::wechatpay::runtime::json_object!(CodeResponse {
+    ::wechatpay::runtime::__private::json_object!(CodeResponse {
         code: "code" required,
     });
     impl CodeResponse {
@@ -2094,7 +2094,7 @@ pub mod models {
         /// 跳转小程序
         pub jump_miniprogram: ResponseJumpMiniprogram,
     }
-    ::wechatpay::runtime::json_object!(CardIdResponse {
+    ::wechatpay::runtime::__private::json_object!(CardIdResponse {
         card_id: "card_id" required,
         service_module_id: "service_module_id" required,
         jump_miniprogram: "jump_miniprogram" required,
@@ -2128,7 +2128,7 @@ pub mod models {
         /// Example: `pages/index/index`
         pub path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseJumpMiniprogram {
+    ::wechatpay::runtime::__private::json_object!(ResponseJumpMiniprogram {
         appid: "appid" optional,
         path: "path" optional,
     });
@@ -2147,7 +2147,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UsageMode {
+    ::wechatpay::runtime::__private::json_enum!(UsageMode {
         Single = "SINGLE",
         ProgressiveBundle = "PROGRESSIVE_BUNDLE",
     });
@@ -2157,7 +2157,7 @@ pub mod models {
         /// 投放计划详情
         pub plan: Option<Plan>,
     }
-    ::wechatpay::runtime::json_object!(PlanResponse {
+    ::wechatpay::runtime::__private::json_object!(PlanResponse {
         plan: "plan" optional,
     });
     /// 投放计划详情
@@ -2214,7 +2214,7 @@ pub mod models {
         /// Example: `100`
         pub daily_limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(Plan {
+    ::wechatpay::runtime::__private::json_object!(Plan {
         plan_id: "plan_id" optional,
         plan_name: "plan_name" optional,
         plan_state: "plan_state" optional,
@@ -2253,7 +2253,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PlanState {
+    ::wechatpay::runtime::__private::json_enum!(PlanState {
         PlanCreating = "PLAN_CREATING",
         PlanCreated = "PLAN_CREATED",
         PlanTerminating = "PLAN_TERMINATING",
@@ -2276,7 +2276,7 @@ pub mod models {
         /// Example: `20`
         pub percent_off: i64,
     }
-    ::wechatpay::runtime::json_object!(RequestDiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(RequestDiscountCoupon {
         threshold: "threshold" required,
         percent_off: "percent_off" required,
     });
@@ -2301,7 +2301,7 @@ pub mod models {
         /// Example: `20`
         pub exchange_price: i64,
     }
-    ::wechatpay::runtime::json_object!(RequestExchangeCoupon {
+    ::wechatpay::runtime::__private::json_object!(RequestExchangeCoupon {
         threshold: "threshold" required,
         exchange_price: "exchange_price" required,
     });
@@ -2326,7 +2326,7 @@ pub mod models {
         /// Example: `1`
         pub discount_amount: i64,
     }
-    ::wechatpay::runtime::json_object!(NormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(NormalCoupon {
         threshold: "threshold" required,
         discount_amount: "discount_amount" required,
     });
@@ -2354,7 +2354,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scope {
+    ::wechatpay::runtime::__private::json_enum!(Scope {
         All = "ALL",
         Single = "SINGLE",
         Category = "CATEGORY",
@@ -2374,7 +2374,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ImageGenerationType {
+    ::wechatpay::runtime::__private::json_enum!(ImageGenerationType {
         CombineImage = "COMBINE_IMAGE",
         CutOut = "CUT_OUT",
     });
@@ -2388,7 +2388,7 @@ pub mod models {
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
         pub image_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CombineImageResult {
+    ::wechatpay::runtime::__private::json_object!(CombineImageResult {
         image_url: "image_url" optional,
     });
     /// 展示信息
@@ -2417,7 +2417,7 @@ pub mod models {
         /// 套餐组合
         pub combo_package_list: Option<Vec<ComboPackageList>>,
     }
-    ::wechatpay::runtime::json_object!(DisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(DisplayInfo {
         name: "name" required,
         image_url: "image_url" required,
         background_url: "background_url" required,
@@ -2457,7 +2457,7 @@ pub mod models {
         /// 单品列表
         pub choice_list: Vec<ChoiceList>,
     }
-    ::wechatpay::runtime::json_object!(ComboPackageList {
+    ::wechatpay::runtime::__private::json_object!(ComboPackageList {
         name: "name" required,
         pick_count: "pick_count" required,
         choice_list: "choice_list" required,
@@ -2505,7 +2505,7 @@ pub mod models {
         /// Example: `/pages/index/index`
         pub mini_program_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ChoiceList {
+    ::wechatpay::runtime::__private::json_object!(ChoiceList {
         name: "name" required,
         price: "price" required,
         count: "count" required,
@@ -2542,7 +2542,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Incremental = "INCREMENTAL",
         Equal = "EQUAL",
     });
@@ -2563,7 +2563,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestCouponCodeMode {
+    ::wechatpay::runtime::__private::json_enum!(RequestCouponCodeMode {
         Wechatpay = "WECHATPAY",
         Upload = "UPLOAD",
         ApiAssign = "API_ASSIGN",
@@ -2585,7 +2585,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestCodeDisplayMode {
+    ::wechatpay::runtime::__private::json_enum!(RequestCodeDisplayMode {
         Invisible = "INVISIBLE",
         Barcode = "BARCODE",
         Qrcode = "QRCODE",
@@ -2608,7 +2608,7 @@ pub mod models {
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
         pub finder_video_cover_image_url: String,
     }
-    ::wechatpay::runtime::json_object!(EntranceFinder {
+    ::wechatpay::runtime::__private::json_object!(EntranceFinder {
         finder_id: "finder_id" required,
         finder_video_id: "finder_video_id" required,
         finder_video_cover_image_url: "finder_video_cover_image_url" required,
@@ -2638,7 +2638,7 @@ pub mod models {
         /// Example: `wx1234567890`
         pub appid: String,
     }
-    ::wechatpay::runtime::json_object!(EntranceOfficialAccount {
+    ::wechatpay::runtime::__private::json_object!(EntranceOfficialAccount {
         appid: "appid" required,
     });
     impl EntranceOfficialAccount {
@@ -2660,7 +2660,7 @@ pub mod models {
         /// Example: `2025-08-31T23:59:59+08:00`
         pub end_time: String,
     }
-    ::wechatpay::runtime::json_object!(IrregularAvailablePeriodList {
+    ::wechatpay::runtime::__private::json_object!(IrregularAvailablePeriodList {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
@@ -2684,7 +2684,7 @@ pub mod models {
         /// 当天可用时间段
         pub day_period_list: Option<Vec<DayPeriodList>>,
     }
-    ::wechatpay::runtime::json_object!(WeeklyAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(WeeklyAvailablePeriod {
         day_list: "day_list" optional,
         day_period_list: "day_period_list" optional,
     });
@@ -2711,7 +2711,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DayList {
+    ::wechatpay::runtime::__private::json_enum!(DayList {
         Monday = "MONDAY",
         Tuesday = "TUESDAY",
         Wednesday = "WEDNESDAY",
@@ -2732,7 +2732,7 @@ pub mod models {
         /// Example: `86399`
         pub end_time: i64,
     }
-    ::wechatpay::runtime::json_object!(DayPeriodList {
+    ::wechatpay::runtime::__private::json_object!(DayPeriodList {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
@@ -2757,7 +2757,7 @@ pub mod models {
         /// 兑换券使用规则
         pub exchange_coupon: Option<RequestExchangeCoupon>,
     }
-    ::wechatpay::runtime::json_object!(SingleUsageRule {
+    ::wechatpay::runtime::__private::json_object!(SingleUsageRule {
         coupon_available_period: "coupon_available_period" required,
         normal_coupon: "normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -2803,7 +2803,7 @@ pub mod models {
         /// 领取后N秒内有效
         pub available_seconds: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(CouponAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(CouponAvailablePeriod {
         available_begin_time: "available_begin_time" required,
         available_end_time: "available_end_time" required,
         available_days: "available_days" optional,
@@ -2848,7 +2848,7 @@ pub mod models {
         /// Example: `5`
         pub max_count_per_user: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(StockSendRule {
+    ::wechatpay::runtime::__private::json_object!(StockSendRule {
         max_count: "max_count" required,
         max_count_per_day: "max_count_per_day" optional,
         max_count_per_user: "max_count_per_user" optional,
@@ -2881,7 +2881,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(StoreScope {
+    ::wechatpay::runtime::__private::json_enum!(StoreScope {
         None = "NONE",
         All = "ALL",
         Specific = "SPECIFIC",
@@ -2920,7 +2920,7 @@ pub mod models {
         /// Example: `passcode_link.example`
         pub passcode_link: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(UsageRuleDisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(UsageRuleDisplayInfo {
         coupon_usage_method_list: "coupon_usage_method_list" required,
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
@@ -2966,7 +2966,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AppJumpType {
+    ::wechatpay::runtime::__private::json_enum!(AppJumpType {
         H5 = "H5",
         PasscodeLink = "PASSCODE_LINK",
         UsageGuide = "USAGE_GUIDE",
@@ -2989,7 +2989,7 @@ pub mod models {
         /// Example: `/pages/index/product`
         pub mini_program_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CouponAvailableStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(CouponAvailableStoreInfo {
         description: "description" required,
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
@@ -3022,7 +3022,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CouponUsageMethodList {
+    ::wechatpay::runtime::__private::json_enum!(CouponUsageMethodList {
         Offline = "OFFLINE",
         MiniProgram = "MINI_PROGRAM",
         App = "APP",
@@ -3043,7 +3043,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestUsageMode {
+    ::wechatpay::runtime::__private::json_enum!(RequestUsageMode {
         Single = "SINGLE",
         Sequential = "SEQUENTIAL",
     });
@@ -3073,7 +3073,7 @@ pub mod models {
         /// 套餐组合
         pub combo_package_list: Option<Vec<ResponseComboPackageList>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseDisplayInfo {
         name: "name" optional,
         image_url: "image_url" optional,
         background_url: "background_url" optional,
@@ -3095,7 +3095,7 @@ pub mod models {
         /// 单品列表
         pub choice_list: Option<Vec<ResponseChoiceList>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseComboPackageList {
+    ::wechatpay::runtime::__private::json_object!(ResponseComboPackageList {
         name: "name" optional,
         pick_count: "pick_count" optional,
         choice_list: "choice_list" optional,
@@ -3128,7 +3128,7 @@ pub mod models {
         /// Example: `/pages/index/index`
         pub mini_program_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseChoiceList {
+    ::wechatpay::runtime::__private::json_object!(ResponseChoiceList {
         name: "name" optional,
         price: "price" optional,
         count: "count" optional,
@@ -3158,7 +3158,7 @@ pub mod models {
         /// Example: `0`
         pub interval_days: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(SequentialUsageInfo {
+    ::wechatpay::runtime::__private::json_object!(SequentialUsageInfo {
         type_: "type" optional,
         count: "count" optional,
         available_days: "available_days" optional,
@@ -3174,7 +3174,7 @@ pub mod models {
         /// 折扣券使用规则
         pub discount_coupon: Option<ResponseSingleUsageInfoDiscountCoupon>,
     }
-    ::wechatpay::runtime::json_object!(SingleUsageInfo {
+    ::wechatpay::runtime::__private::json_object!(SingleUsageInfo {
         normal_coupon: "normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
     });
@@ -3192,7 +3192,7 @@ pub mod models {
         /// Example: `20`
         pub percent_off: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSingleUsageInfoDiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseSingleUsageInfoDiscountCoupon {
         threshold: "threshold" optional,
         percent_off: "percent_off" optional,
     });
@@ -3210,7 +3210,7 @@ pub mod models {
         /// Example: `1`
         pub discount_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseNormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseNormalCoupon {
         threshold: "threshold" optional,
         discount_amount: "discount_amount" optional,
     });
@@ -3231,7 +3231,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Auditing = "AUDITING",
         Effective = "EFFECTIVE",
         Deactivated = "DEACTIVATED",
@@ -3256,7 +3256,7 @@ pub mod models {
         /// 视频号入口
         pub entrance_finder: Option<ResponseEntranceFinder>,
     }
-    ::wechatpay::runtime::json_object!(CouponDisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(CouponDisplayInfo {
         code_display_mode: "code_display_mode" optional,
         background_color: "background_color" optional,
         entrance_mini_program: "entrance_mini_program" optional,
@@ -3281,7 +3281,7 @@ pub mod models {
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
         pub finder_video_cover_image_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseEntranceFinder {
+    ::wechatpay::runtime::__private::json_object!(ResponseEntranceFinder {
         finder_id: "finder_id" optional,
         finder_video_id: "finder_video_id" optional,
         finder_video_cover_image_url: "finder_video_cover_image_url" optional,
@@ -3308,7 +3308,7 @@ pub mod models {
         /// Example: `获取更多优惠`
         pub guidance_wording: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(EntranceMiniProgram {
+    ::wechatpay::runtime::__private::json_object!(EntranceMiniProgram {
         appid: "appid" optional,
         path: "path" optional,
         entrance_wording: "entrance_wording" optional,
@@ -3324,7 +3324,7 @@ pub mod models {
         /// Example: `wx1234567890`
         pub appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseEntranceOfficialAccount {
+    ::wechatpay::runtime::__private::json_object!(ResponseEntranceOfficialAccount {
         appid: "appid" optional,
     });
     /// 已发放次数
@@ -3341,7 +3341,7 @@ pub mod models {
         /// Example: `0`
         pub today_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(SentCountInfo {
+    ::wechatpay::runtime::__private::json_object!(SentCountInfo {
         total_count: "total_count" optional,
         today_count: "today_count" optional,
     });
@@ -3361,7 +3361,7 @@ pub mod models {
         /// 多次优惠是否提供首笔特惠
         pub special_first: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(SequentialUsageRule {
+    ::wechatpay::runtime::__private::json_object!(SequentialUsageRule {
         coupon_available_period: "coupon_available_period" optional,
         normal_coupon_list: "normal_coupon_list" optional,
         discount_coupon_list: "discount_coupon_list" optional,
@@ -3392,7 +3392,7 @@ pub mod models {
             Vec<ResponseIrregularAvailablePeriodList>,
         >,
     }
-    ::wechatpay::runtime::json_object!(ResponseCouponAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(ResponseCouponAvailablePeriod {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         wait_days_after_receive: "wait_days_after_receive" optional,
@@ -3411,7 +3411,7 @@ pub mod models {
         /// Example: `2025-08-31T23:59:59+08:00`
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseIrregularAvailablePeriodList {
+    ::wechatpay::runtime::__private::json_object!(ResponseIrregularAvailablePeriodList {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -3425,7 +3425,7 @@ pub mod models {
         /// 当天可用时间段
         pub day_period_list: Option<Vec<ResponseDayPeriodList>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseWeeklyAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(ResponseWeeklyAvailablePeriod {
         day_list: "day_list" optional,
         day_period_list: "day_period_list" optional,
     });
@@ -3441,7 +3441,7 @@ pub mod models {
         /// Example: `86399`
         pub end_time: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDayPeriodList {
+    ::wechatpay::runtime::__private::json_object!(ResponseDayPeriodList {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -3457,7 +3457,7 @@ pub mod models {
         /// Example: `20`
         pub exchange_price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ExchangeCouponList {
+    ::wechatpay::runtime::__private::json_object!(ExchangeCouponList {
         threshold: "threshold" optional,
         exchange_price: "exchange_price" optional,
     });
@@ -3477,7 +3477,7 @@ pub mod models {
         /// 兑换券使用规则
         pub exchange_coupon: Option<ExchangeCouponList>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSingleUsageRule {
+    ::wechatpay::runtime::__private::json_object!(ResponseSingleUsageRule {
         coupon_available_period: "coupon_available_period" optional,
         normal_coupon: "normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -3511,7 +3511,7 @@ pub mod models {
             Vec<ResponseIrregularAvailablePeriodList>,
         >,
     }
-    ::wechatpay::runtime::json_object!(ResponseStockSingleUsageRuleCouponAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(ResponseStockSingleUsageRuleCouponAvailablePeriod {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         available_days: "available_days" optional,
@@ -3540,7 +3540,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         Auditing = "AUDITING",
         Sending = "SENDING",
         Paused = "PAUSED",
@@ -3565,7 +3565,7 @@ pub mod models {
         /// Example: `5`
         pub max_count_per_user: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseStockSendRule {
+    ::wechatpay::runtime::__private::json_object!(ResponseStockSendRule {
         max_count: "max_count" optional,
         max_count_per_day: "max_count_per_day" optional,
         max_count_per_user: "max_count_per_user" optional,
@@ -3604,7 +3604,7 @@ pub mod models {
         /// Example: `passcode_link.example`
         pub passcode_link: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseUsageRuleDisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseUsageRuleDisplayInfo {
         coupon_usage_method_list: "coupon_usage_method_list" optional,
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
@@ -3632,7 +3632,7 @@ pub mod models {
         /// Example: `/pages/index/product`
         pub mini_program_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCouponAvailableStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseCouponAvailableStoreInfo {
         description: "description" optional,
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
@@ -3645,7 +3645,7 @@ pub mod models {
         /// Query parameter `brand_id`. Example: `120344`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdRequest {
         brand_id: query "brand_id" required,
     });
     impl BrandIdRequest {
@@ -3699,7 +3699,7 @@ pub mod models {
         /// 失效原因
         pub deactivate_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ProductCouponIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ProductCouponIdResponse {
         product_coupon_id: "product_coupon_id" required,
         state: "state" optional,
         brand_id: "brand_id" required,
@@ -3754,7 +3754,7 @@ pub mod models {
         /// Example: `批次信息有误，重新创建`
         pub deactivate_reason: String,
     }
-    ::wechatpay::runtime::json_object!(BrandIdOutRequestNoRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdOutRequestNoRequest {
         brand_id: "brand_id" required,
         out_request_no: "out_request_no" required,
         deactivate_reason: "deactivate_reason" required,
@@ -3789,7 +3789,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestStockBundleCouponCodeMode {
+    ::wechatpay::runtime::__private::json_enum!(RequestStockBundleCouponCodeMode {
         Wechatpay = "WECHATPAY",
         Upload = "UPLOAD",
     });
@@ -3813,7 +3813,7 @@ pub mod models {
         /// 视频号入口
         pub entrance_finder: Option<EntranceFinder>,
     }
-    ::wechatpay::runtime::json_object!(RequestCouponDisplayInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestCouponDisplayInfo {
         code_display_mode: "code_display_mode" optional,
         background_color: "background_color" optional,
         entrance_mini_program: "entrance_mini_program" optional,
@@ -3842,7 +3842,7 @@ pub mod models {
         /// Example: `获取更多优惠`
         pub guidance_wording: String,
     }
-    ::wechatpay::runtime::json_object!(RequestEntranceMiniProgram {
+    ::wechatpay::runtime::__private::json_object!(RequestEntranceMiniProgram {
         appid: "appid" required,
         path: "path" required,
         entrance_wording: "entrance_wording" required,
@@ -3917,7 +3917,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseStockList {
+    ::wechatpay::runtime::__private::json_object!(ResponseStockList {
         product_coupon_id: "product_coupon_id" optional,
         stock_id: "stock_id" optional,
         remark: "remark" optional,
@@ -3951,7 +3951,7 @@ pub mod models {
         /// Example: `999`
         pub available_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(CouponCodeCountInfo {
+    ::wechatpay::runtime::__private::json_object!(CouponCodeCountInfo {
         total_count: "total_count" optional,
         available_count: "available_count" optional,
     });
@@ -3969,7 +3969,7 @@ pub mod models {
         /// Example: `0`
         pub stock_bundle_index: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(StockBundleInfo {
+    ::wechatpay::runtime::__private::json_object!(StockBundleInfo {
         stock_bundle_id: "stock_bundle_id" optional,
         stock_bundle_index: "stock_bundle_index" optional,
     });
@@ -3983,7 +3983,7 @@ pub mod models {
         /// 批次列表
         pub stock_list: Option<Vec<ResponseStockList>>,
     }
-    ::wechatpay::runtime::json_object!(StockBundleIdResponse {
+    ::wechatpay::runtime::__private::json_object!(StockBundleIdResponse {
         stock_bundle_id: "stock_bundle_id" required,
         stock_list: "stock_list" optional,
     });
@@ -4007,7 +4007,7 @@ pub mod models {
         /// 门店列表
         pub store_list: Vec<StoreList>,
     }
-    ::wechatpay::runtime::json_object!(BrandIdStoreListRequest {
+    ::wechatpay::runtime::__private::json_object!(BrandIdStoreListRequest {
         brand_id: "brand_id" required,
         store_list: "store_list" required,
     });
@@ -4029,7 +4029,7 @@ pub mod models {
         /// Example: `100000001`
         pub store_id: String,
     }
-    ::wechatpay::runtime::json_object!(StoreList {
+    ::wechatpay::runtime::__private::json_object!(StoreList {
         store_id: "store_id" required,
     });
     impl StoreList {
@@ -4051,7 +4051,7 @@ pub mod models {
         /// 关联失败的门店列表
         pub failed_store_list: Option<Vec<FailedStoreList>>,
     }
-    ::wechatpay::runtime::json_object!(TotalCountResponse {
+    ::wechatpay::runtime::__private::json_object!(TotalCountResponse {
         total_count: "total_count" optional,
         success_store_list: "success_store_list" optional,
         failed_store_list: "failed_store_list" optional,
@@ -4068,7 +4068,7 @@ pub mod models {
         /// 失败错误信息
         pub message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(FailedStoreList {
+    ::wechatpay::runtime::__private::json_object!(FailedStoreList {
         store_id: "store_id" optional,
         code: "code" optional,
         message: "message" optional,
@@ -4081,7 +4081,7 @@ pub mod models {
         /// Example: `100000001`
         pub store_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SuccessStoreList {
+    ::wechatpay::runtime::__private::json_object!(SuccessStoreList {
         store_id: "store_id" optional,
     });
     /// Used as `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`, `PostResponse` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`.
@@ -4096,7 +4096,7 @@ pub mod models {
         /// 取消关联失败的门店列表
         pub failed_store_list: Option<Vec<FailedStoreList>>,
     }
-    ::wechatpay::runtime::json_object!(TotalCountSuccessStoreListResponse {
+    ::wechatpay::runtime::__private::json_object!(TotalCountSuccessStoreListResponse {
         total_count: "total_count" optional,
         success_store_list: "success_store_list" optional,
         failed_store_list: "failed_store_list" optional,
@@ -4116,7 +4116,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UpdateMode {
+    ::wechatpay::runtime::__private::json_enum!(UpdateMode {
         MaxCount = "MAX_COUNT",
         MaxCountPerDay = "MAX_COUNT_PER_DAY",
     });
@@ -4172,7 +4172,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseStockList2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseStockList2 {
         product_coupon_id: "product_coupon_id" optional,
         stock_id: "stock_id" optional,
         remark: "remark" optional,
@@ -4244,7 +4244,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(ProductCouponIdStockIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ProductCouponIdStockIdResponse {
         product_coupon_id: "product_coupon_id" required,
         stock_id: "stock_id" required,
         remark: "remark" optional,
@@ -4319,7 +4319,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CouponState {
+    ::wechatpay::runtime::__private::json_enum!(CouponState {
         Confirming = "CONFIRMING",
         Pending = "PENDING",
         Effective = "EFFECTIVE",
@@ -4338,7 +4338,7 @@ pub mod models {
         /// 会员标签信息
         pub member_tag_info: Option<MemberTagInfo>,
     }
-    ::wechatpay::runtime::json_object!(CouponTagInfo {
+    ::wechatpay::runtime::__private::json_object!(CouponTagInfo {
         coupon_tag_list: "coupon_tag_list" optional,
         member_tag_info: "member_tag_info" optional,
     });
@@ -4353,7 +4353,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CouponTagList {
+    ::wechatpay::runtime::__private::json_enum!(CouponTagList {
         Member = "MEMBER",
     });
     /// 会员标签信息
@@ -4364,7 +4364,7 @@ pub mod models {
         /// 会员卡模板ID
         pub member_card_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MemberTagInfo {
+    ::wechatpay::runtime::__private::json_object!(MemberTagInfo {
         member_card_id: "member_card_id" optional,
     });
     /// 商品券信息
@@ -4413,7 +4413,7 @@ pub mod models {
         /// 失效原因
         pub deactivate_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ProductCoupon {
+    ::wechatpay::runtime::__private::json_object!(ProductCoupon {
         product_coupon_id: "product_coupon_id" optional,
         state: "state" optional,
         brand_id: "brand_id" optional,
@@ -4442,7 +4442,7 @@ pub mod models {
         /// Example: `0`
         pub interval_days: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ProgressiveBundleUsageInfo {
+    ::wechatpay::runtime::__private::json_object!(ProgressiveBundleUsageInfo {
         count: "count" optional,
         interval_days: "interval_days" optional,
     });
@@ -4470,7 +4470,7 @@ pub mod models {
         /// Example: `2025-07-20T14:29:35+08:00`
         pub return_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ProgressiveBundleUsageDetail {
+    ::wechatpay::runtime::__private::json_object!(ProgressiveBundleUsageDetail {
         use_request_no: "use_request_no" optional,
         use_time: "use_time" optional,
         associated_order_info: "associated_order_info" optional,
@@ -4499,7 +4499,7 @@ pub mod models {
         /// Example: `1234567890`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AssociatedOrderInfo {
+    ::wechatpay::runtime::__private::json_object!(AssociatedOrderInfo {
         transaction_id: "transaction_id" optional,
         out_trade_no: "out_trade_no" optional,
         mchid: "mchid" optional,
@@ -4528,7 +4528,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SendChannel {
+    ::wechatpay::runtime::__private::json_enum!(SendChannel {
         Api = "API",
         BrandManage = "BRAND_MANAGE",
         MerchantCard = "MERCHANT_CARD",
@@ -4558,7 +4558,7 @@ pub mod models {
         /// Example: `3`
         pub used_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(UserProductCouponBundleInfo {
+    ::wechatpay::runtime::__private::json_object!(UserProductCouponBundleInfo {
         user_coupon_bundle_id: "user_coupon_bundle_id" optional,
         user_coupon_bundle_index: "user_coupon_bundle_index" optional,
         total_count: "total_count" optional,
@@ -4610,7 +4610,7 @@ pub mod models {
         /// 失效原因
         pub deactivate_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseProductCoupon {
+    ::wechatpay::runtime::__private::json_object!(ResponseProductCoupon {
         product_coupon_id: "product_coupon_id" optional,
         state: "state" optional,
         brand_id: "brand_id" optional,
@@ -4641,7 +4641,7 @@ pub mod models {
         /// 轮次使用详情列表
         pub detail_item_list: Option<Vec<DetailItemList>>,
     }
-    ::wechatpay::runtime::json_object!(SequentialUsageDetail {
+    ::wechatpay::runtime::__private::json_object!(SequentialUsageDetail {
         total_count: "total_count" optional,
         used_count: "used_count" optional,
         detail_item_list: "detail_item_list" optional,
@@ -4684,7 +4684,7 @@ pub mod models {
         /// Example: `2025-07-20T14:29:35+08:00`
         pub delete_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DetailItemList {
+    ::wechatpay::runtime::__private::json_object!(DetailItemList {
         detail_state: "detail_state" optional,
         valid_begin_time: "valid_begin_time" optional,
         valid_end_time: "valid_end_time" optional,
@@ -4718,7 +4718,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DetailState {
+    ::wechatpay::runtime::__private::json_enum!(DetailState {
         Pending = "PENDING",
         Effective = "EFFECTIVE",
         Used = "USED",
@@ -4780,7 +4780,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Stock {
+    ::wechatpay::runtime::__private::json_object!(Stock {
         product_coupon_id: "product_coupon_id" optional,
         stock_id: "stock_id" optional,
         remark: "remark" optional,
@@ -4818,7 +4818,7 @@ pub mod models {
         /// 多次优惠是否提供首笔特惠
         pub special_first: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSequentialUsageRule {
+    ::wechatpay::runtime::__private::json_object!(ResponseSequentialUsageRule {
         coupon_available_period: "coupon_available_period" optional,
         normal_coupon_list: "normal_coupon_list" optional,
         discount_coupon_list: "discount_coupon_list" optional,
@@ -4853,7 +4853,7 @@ pub mod models {
         /// Example: `3600`
         pub available_seconds: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(ResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         wait_days_after_receive: "wait_days_after_receive" optional,
@@ -4877,7 +4877,7 @@ pub mod models {
         /// 兑换券使用规则
         pub exchange_coupon: Option<ExchangeCouponList>,
     }
-    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSingleUsageRule {
+    ::wechatpay::runtime::__private::json_object!(ResponseUserCouponListStockSingleUsageRule {
         coupon_available_period: "coupon_available_period" optional,
         normal_coupon: "normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -4915,7 +4915,7 @@ pub mod models {
         /// Example: `3600`
         pub available_seconds: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
+    ::wechatpay::runtime::__private::json_object!(ResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         available_days: "available_days" optional,
@@ -4996,7 +4996,7 @@ pub mod models {
         /// Example: `120344`
         pub brand_id: String,
     }
-    ::wechatpay::runtime::json_object!(CouponCodeResponse {
+    ::wechatpay::runtime::__private::json_object!(CouponCodeResponse {
         coupon_code: "coupon_code" required,
         coupon_state: "coupon_state" optional,
         valid_begin_time: "valid_begin_time" optional,
@@ -5059,7 +5059,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestBusinessType {
+    ::wechatpay::runtime::__private::json_enum!(RequestBusinessType {
         FavorStock = "FAVOR_STOCK",
         BusifavorStock = "BUSIFAVOR_STOCK",
     });
@@ -5079,7 +5079,7 @@ pub mod models {
         /// Example: `2480029552`
         pub merchant_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Partner {
+    ::wechatpay::runtime::__private::json_object!(Partner {
         type_: "type" required,
         appid: "appid" optional,
         merchant_id: "merchant_id" optional,
@@ -5110,7 +5110,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(RequestType {
         Appid = "APPID",
         Merchant = "MERCHANT",
     });
@@ -5126,7 +5126,7 @@ pub mod models {
         /// 被授权数据
         pub authorized_data: AuthorizedData,
     }
-    ::wechatpay::runtime::json_object!(IdempotencyKeyRequest {
+    ::wechatpay::runtime::__private::json_object!(IdempotencyKeyRequest {
         idempotency_key: header "Idempotency-Key" required,
         partner: "partner" required,
         authorized_data: "authorized_data" required,
@@ -5158,7 +5158,7 @@ pub mod models {
         /// Example: `2433405`
         pub stock_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AuthorizedData {
+    ::wechatpay::runtime::__private::json_object!(AuthorizedData {
         business_type: "business_type" required,
         stock_id: "stock_id" optional,
     });
@@ -5195,7 +5195,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ActivityStatus {
+    ::wechatpay::runtime::__private::json_enum!(ActivityStatus {
         CreateActStatus = "CREATE_ACT_STATUS",
         OngoingActStatus = "ONGOING_ACT_STATUS",
         TerminateActStatus = "TERMINATE_ACT_STATUS",
@@ -5231,7 +5231,7 @@ pub mod models {
         /// 商家小程序path
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ActivityBaseInfo {
+    ::wechatpay::runtime::__private::json_object!(ActivityBaseInfo {
         activity_name: "activity_name" optional,
         activity_second_title: "activity_second_title" optional,
         merchant_logo_url: "merchant_logo_url" optional,
@@ -5254,7 +5254,7 @@ pub mod models {
         /// 每日可用时间
         pub available_day_time: Option<Vec<ResponseAvailableDayTime>>,
     }
-    ::wechatpay::runtime::json_object!(AvailablePeriods {
+    ::wechatpay::runtime::__private::json_object!(AvailablePeriods {
         available_time: "available_time" optional,
         available_day_time: "available_day_time" optional,
     });
@@ -5266,7 +5266,7 @@ pub mod models {
         /// 每日可用结束时间
         pub end_day_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAvailableDayTime {
+    ::wechatpay::runtime::__private::json_object!(ResponseAvailableDayTime {
         begin_day_time: "begin_day_time" optional,
         end_day_time: "end_day_time" optional,
     });
@@ -5278,7 +5278,7 @@ pub mod models {
         /// 可用结束时间
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AvailableTime {
+    ::wechatpay::runtime::__private::json_object!(AvailableTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -5297,7 +5297,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DeliveryPurpose {
+    ::wechatpay::runtime::__private::json_enum!(DeliveryPurpose {
         OffLinePay = "OFF_LINE_PAY",
         JumpMiniApp = "JUMP_MINI_APP",
     });
@@ -5315,7 +5315,7 @@ pub mod models {
         /// 订单优惠标记
         pub goods_tags: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(AdvancedSetting {
+    ::wechatpay::runtime::__private::json_object!(AdvancedSetting {
         delivery_user_category: "delivery_user_category" optional,
         merchant_member_appid: "merchant_member_appid" optional,
         payment_mode: "payment_mode" optional,
@@ -5331,7 +5331,7 @@ pub mod models {
         /// 支付方式信息
         pub payment_method_information: Option<PaymentMethodInformation>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePaymentMode {
+    ::wechatpay::runtime::__private::json_object!(ResponsePaymentMode {
         payment_scene_list: "payment_scene_list" optional,
         payment_method_information: "payment_method_information" optional,
     });
@@ -5345,7 +5345,7 @@ pub mod models {
         /// 银行简称
         pub bank_abbreviation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PaymentMethodInformation {
+    ::wechatpay::runtime::__private::json_object!(PaymentMethodInformation {
         payment_method: "payment_method" optional,
         bank_abbreviation: "bank_abbreviation" optional,
     });
@@ -5364,7 +5364,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaymentMethod {
+    ::wechatpay::runtime::__private::json_enum!(PaymentMethod {
         Cft = "CFT",
         SpecificBankCard = "SPECIFIC_BANK_CARD",
     });
@@ -5379,7 +5379,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaymentSceneList {
+    ::wechatpay::runtime::__private::json_enum!(PaymentSceneList {
         AppScene = "APP_SCENE",
     });
     /// Used as `GetResponseDataAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAwardSendRuleAwardList` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
@@ -5392,7 +5392,7 @@ pub mod models {
         /// 奖品缩略图（小图）
         pub thumbnail_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AwardList {
+    ::wechatpay::runtime::__private::json_object!(AwardList {
         stock_id: "stock_id" optional,
         original_image_url: "original_image_url" optional,
         thumbnail_url: "thumbnail_url" optional,
@@ -5412,7 +5412,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MerchantOption {
+    ::wechatpay::runtime::__private::json_enum!(MerchantOption {
         InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
         ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
     });
@@ -5431,7 +5431,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SendContent {
+    ::wechatpay::runtime::__private::json_enum!(SendContent {
         SingleCoupon = "SINGLE_COUPON",
         GiftPackage = "GIFT_PACKAGE",
     });
@@ -5450,7 +5450,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CustomEntranceState {
+    ::wechatpay::runtime::__private::json_enum!(CustomEntranceState {
         Online = "ONLINE",
         Offline = "OFFLINE",
     });
@@ -5469,7 +5469,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CustomEntranceType {
+    ::wechatpay::runtime::__private::json_enum!(CustomEntranceType {
         MerchantActivity = "MERCHANT_ACTIVITY",
         MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
     });
@@ -5487,7 +5487,7 @@ pub mod models {
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: String,
     }
-    ::wechatpay::runtime::json_object!(JumpLink {
+    ::wechatpay::runtime::__private::json_object!(JumpLink {
         mini_programs_appid: "mini_programs_appid" required,
         mini_programs_path: "mini_programs_path" required,
     });
@@ -5550,7 +5550,7 @@ pub mod models {
         /// 自定义入口跳转信息
         pub jump_link: ResponseJumpLink,
     }
-    ::wechatpay::runtime::json_object!(CustomEntranceTypeResponse {
+    ::wechatpay::runtime::__private::json_object!(CustomEntranceTypeResponse {
         custom_entrance_type: "custom_entrance_type" required,
         subtitle: "subtitle" required,
         goods_thumbnail_url: "goods_thumbnail_url" optional,
@@ -5606,7 +5606,7 @@ pub mod models {
         /// Example: `/pages/bonus/bonus`
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseJumpLink {
+    ::wechatpay::runtime::__private::json_object!(ResponseJumpLink {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
@@ -5620,7 +5620,7 @@ pub mod models {
         /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub consultation_phone_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MerchantContactInformation {
+    ::wechatpay::runtime::__private::json_object!(MerchantContactInformation {
         consultation_phone_number: "consultation_phone_number" optional,
     });
     /// Used as `GetResponseData` in `/v3/marketing/weekly-discount/activities`, `GetResponse` in `/v3/marketing/weekly-discount/activities/{activity_id}`.
@@ -5687,7 +5687,7 @@ pub mod models {
         /// Example: `https://xxx.xxx.xxx.jpg`
         pub activity_logo: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseData4 {
+    ::wechatpay::runtime::__private::json_object!(ResponseData4 {
         activity_id: "activity_id" optional,
         activity_name: "activity_name" optional,
         activity_scene: "activity_scene" optional,

@@ -88,7 +88,7 @@ pub mod models {
             ::wechatpay::runtime::JsonText<RequestedItemInfo>,
         >,
     }
-    ::wechatpay::runtime::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" optional,
         manage_record_id: "manage_record_id" optional,
         manage_record_type: "manage_record_type" optional,
@@ -130,7 +130,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ManageRecordState {
+    ::wechatpay::runtime::__private::json_enum!(ManageRecordState {
         Pending = "PENDING",
         Submitted = "SUBMITTED",
         Expired = "EXPIRED",
@@ -153,7 +153,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ManageRecordType {
+    ::wechatpay::runtime::__private::json_enum!(ManageRecordType {
         FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
         InvestigateRecord = "INVESTIGATE_RECORD",
     });
@@ -174,7 +174,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RecoverReason {
+    ::wechatpay::runtime::__private::json_enum!(RecoverReason {
         MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
         MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
         PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
@@ -198,7 +198,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RecoverWay {
+    ::wechatpay::runtime::__private::json_enum!(RecoverWay {
         SubmitInformation = "SUBMIT_INFORMATION",
         VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
         ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
@@ -210,7 +210,7 @@ pub mod models {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
     }
-    ::wechatpay::runtime::json_object!(RequestedItemInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestedItemInfo {
         record_fields: "record_fields" required,
     });
     impl RequestedItemInfo {
@@ -276,7 +276,7 @@ pub mod models {
         /// 资料项关联规则集合<br/>(不同资料项ID取交集*且*，相同资料项ID不同资料项值取并集*或*)
         pub relations: Option<Vec<Relations>>,
     }
-    ::wechatpay::runtime::json_object!(RecordFields {
+    ::wechatpay::runtime::__private::json_object!(RecordFields {
         item_id: "item_id" optional,
         field_name: "field_name" optional,
         name: "name" optional,
@@ -306,7 +306,7 @@ pub mod models {
         /// `enum_values`
         pub enum_values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(EnumCheckRule {
+    ::wechatpay::runtime::__private::json_object!(EnumCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
         enum_values: "enum_values" optional,
@@ -325,7 +325,7 @@ pub mod models {
         /// 限制文件提交大小，单位M
         pub max_file_size: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(FileCheckRule {
+    ::wechatpay::runtime::__private::json_object!(FileCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
         enum_file_exts: "enum_file_exts" optional,
@@ -364,7 +364,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EnumFileExts {
+    ::wechatpay::runtime::__private::json_enum!(EnumFileExts {
         Png = "png",
         Jpg = "jpg",
         Jpeg = "jpeg",
@@ -386,7 +386,7 @@ pub mod models {
         /// 关联的资料项值
         pub source_value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Relations {
+    ::wechatpay::runtime::__private::json_object!(Relations {
         source_key: "source_key" optional,
         source_value: "source_value" optional,
     });
@@ -428,7 +428,7 @@ pub mod models {
         /// 凭证图片信息
         pub evidence_img_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(RepeatedFieldData {
+    ::wechatpay::runtime::__private::json_object!(RepeatedFieldData {
         longitude: "longitude" optional,
         latitude: "latitude" optional,
         province: "province" optional,
@@ -457,7 +457,7 @@ pub mod models {
         /// 校验规则
         pub validator: Option<Validator>,
     }
-    ::wechatpay::runtime::json_object!(StringCheckRule {
+    ::wechatpay::runtime::__private::json_object!(StringCheckRule {
         min_string_length: "min_string_length" optional,
         max_string_length: "max_string_length" optional,
         validator: "validator" optional,
@@ -483,7 +483,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Validator {
+    ::wechatpay::runtime::__private::json_enum!(Validator {
         Number = "number",
         Phone = "phone",
         Idcard = "idcard",
@@ -504,7 +504,7 @@ pub mod models {
         /// Example: `2`
         pub max_list_length: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(TimeIntervalCheckRule {
+    ::wechatpay::runtime::__private::json_object!(TimeIntervalCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
     });

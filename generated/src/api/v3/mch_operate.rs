@@ -17,7 +17,7 @@ pub mod models {
         /// 提现申请单信息
         pub withdrawl_apply: Option<WithdrawlApply>,
     }
-    ::wechatpay::runtime::json_object!(WithdrawlApplyResponse {
+    ::wechatpay::runtime::__private::json_object!(WithdrawlApplyResponse {
         withdrawl_apply: "withdrawl_apply" optional,
     });
     /// 提现申请单信息
@@ -46,7 +46,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub modify_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(WithdrawlApply {
+    ::wechatpay::runtime::__private::json_object!(WithdrawlApply {
         applyment_id: "applyment_id" optional,
         out_request_no: "out_request_no" optional,
         state: "state" optional,

@@ -43,7 +43,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DueDiligenceState {
+    ::wechatpay::runtime::__private::json_enum!(DueDiligenceState {
         DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
         DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
         DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
@@ -57,7 +57,7 @@ pub mod models {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
     }
-    ::wechatpay::runtime::json_object!(SubmissionData {
+    ::wechatpay::runtime::__private::json_object!(SubmissionData {
         record_fields: "record_fields" required,
     });
     impl SubmissionData {
@@ -105,7 +105,7 @@ pub mod models {
         /// 提交内容需要加密
         pub need_encrypt: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(RecordFields {
+    ::wechatpay::runtime::__private::json_object!(RecordFields {
         item_id: "item_id" optional,
         field_name: "field_name" optional,
         name: "name" optional,
@@ -136,7 +136,7 @@ pub mod models {
         /// `enum_values`
         pub enum_values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(CheckRule {
+    ::wechatpay::runtime::__private::json_object!(CheckRule {
         min_length: "min_length" optional,
         max_length: "max_length" optional,
         enum_file_exts: "enum_file_exts" optional,
@@ -159,7 +159,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EnumFileExts {
+    ::wechatpay::runtime::__private::json_enum!(EnumFileExts {
         Png = "png",
         Jpg = "jpg",
         Jpeg = "jpeg",
@@ -172,7 +172,7 @@ pub mod models {
         /// 关联的资料项值
         pub source_value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Relations {
+    ::wechatpay::runtime::__private::json_object!(Relations {
         source_key: "source_key" optional,
         source_value: "source_value" optional,
     });
@@ -182,7 +182,7 @@ pub mod models {
         /// 资料项集合
         pub record_fields: Vec<ResponseRecordFields>,
     }
-    ::wechatpay::runtime::json_object!(SubmissionTemplate {
+    ::wechatpay::runtime::__private::json_object!(SubmissionTemplate {
         record_fields: "record_fields" required,
     });
     impl SubmissionTemplate {
@@ -244,7 +244,7 @@ pub mod models {
         /// - `1`
         pub use_permanently_date: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseRecordFields {
+    ::wechatpay::runtime::__private::json_object!(ResponseRecordFields {
         check_rule: "check_rule" optional,
         disabled: "disabled" optional,
         field_data: "field_data" optional,
@@ -283,7 +283,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(LimitedFunctions {
+    ::wechatpay::runtime::__private::json_enum!(LimitedFunctions {
         NoTransactionAndRecharge = "NO_TRANSACTION_AND_RECHARGE",
         NoPayment = "NO_PAYMENT",
         NoWithdrawal = "NO_WITHDRAWAL",

@@ -41,7 +41,7 @@ pub mod models {
         /// Example: `20220617143306000013906025001`
         pub apply_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ApplyIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ApplyIdResponse {
         apply_id: "apply_id" optional,
     });
     /// Used as `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, `GetResponseAuditRejectDetail` in `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`.
@@ -56,7 +56,7 @@ pub mod models {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AuditRejectDetail {
+    ::wechatpay::runtime::__private::json_object!(AuditRejectDetail {
         param_name: "param_name" optional,
         reject_reason: "reject_reason" optional,
     });
@@ -81,7 +81,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
         ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
         ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
@@ -115,7 +115,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdDocType {
+    ::wechatpay::runtime::__private::json_enum!(IdDocType {
         IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
         IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
         IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
@@ -148,7 +148,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
         ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
         ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",

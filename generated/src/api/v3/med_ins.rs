@@ -33,7 +33,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CashAddType {
+    ::wechatpay::runtime::__private::json_enum!(CashAddType {
         DefaultAddType = "DEFAULT_ADD_TYPE",
         Freight = "FREIGHT",
         OtherMedicalExpenses = "OTHER_MEDICAL_EXPENSES",
@@ -61,7 +61,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CashReduceType {
+    ::wechatpay::runtime::__private::json_enum!(CashReduceType {
         DefaultReduceType = "DEFAULT_REDUCE_TYPE",
         HospitalReduce = "HOSPITAL_REDUCE",
         PharmacyDiscount = "PHARMACY_DISCOUNT",
@@ -88,7 +88,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MixPayType {
+    ::wechatpay::runtime::__private::json_enum!(MixPayType {
         UnknownMixPayType = "UNKNOWN_MIX_PAY_TYPE",
         CashOnly = "CASH_ONLY",
         InsuranceOnly = "INSURANCE_ONLY",
@@ -129,7 +129,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(OrderType {
+    ::wechatpay::runtime::__private::json_enum!(OrderType {
         UnknownOrderType = "UNKNOWN_ORDER_TYPE",
         RegPay = "REG_PAY",
         DiagPay = "DIAG_PAY",
@@ -159,7 +159,7 @@ pub mod models {
         /// Example: `118.096435,24.485407`
         pub setl_latlnt: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PassthroughRequestContent {
+    ::wechatpay::runtime::__private::json_object!(PassthroughRequestContent {
         pay_auth_no: "payAuthNo" optional,
         pay_ord_id: "payOrdId" optional,
         setl_latlnt: "setlLatlnt" optional,
@@ -178,7 +178,7 @@ pub mod models {
         /// Example: `ID_CARD`
         pub card_type: CardType,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         name: "name" required,
         id_digest: "id_digest" required,
         card_type: "card_type" required,
@@ -225,7 +225,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CardType {
+    ::wechatpay::runtime::__private::json_enum!(CardType {
         UnknownUserCardType = "UNKNOWN_USER_CARD_TYPE",
         IdCard = "ID_CARD",
         HouseholdRegistration = "HOUSEHOLD_REGISTRATION",
@@ -247,7 +247,7 @@ pub mod models {
         /// Example: `FREIGHT`
         pub cash_add_type: Option<CashAddType>,
     }
-    ::wechatpay::runtime::json_object!(CashAddDetail {
+    ::wechatpay::runtime::__private::json_object!(CashAddDetail {
         cash_add_fee: "cash_add_fee" optional,
         cash_add_type: "cash_add_type" optional,
     });
@@ -263,7 +263,7 @@ pub mod models {
         /// Example: `DEFAULT_REDUCE_TYPE`
         pub cash_reduce_type: Option<CashReduceType>,
     }
-    ::wechatpay::runtime::json_object!(CashReduceDetail {
+    ::wechatpay::runtime::__private::json_object!(CashReduceDetail {
         cash_reduce_fee: "cash_reduce_fee" optional,
         cash_reduce_type: "cash_reduce_type" optional,
     });
@@ -290,7 +290,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MedInsPayStatus {
+    ::wechatpay::runtime::__private::json_enum!(MedInsPayStatus {
         UnknownMedInsPayStatus = "UNKNOWN_MED_INS_PAY_STATUS",
         MedInsPayCreated = "MED_INS_PAY_CREATED",
         MedInsPaySuccess = "MED_INS_PAY_SUCCESS",
@@ -319,7 +319,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MixPayStatus {
+    ::wechatpay::runtime::__private::json_enum!(MixPayStatus {
         UnknownMixPayStatus = "UNKNOWN_MIX_PAY_STATUS",
         MixPayCreated = "MIX_PAY_CREATED",
         MixPaySuccess = "MIX_PAY_SUCCESS",
@@ -349,7 +349,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SelfPayStatus {
+    ::wechatpay::runtime::__private::json_enum!(SelfPayStatus {
         UnknownSelfPayStatus = "UNKNOWN_SELF_PAY_STATUS",
         SelfPayCreated = "SELF_PAY_CREATED",
         SelfPaySuccess = "SELF_PAY_SUCCESS",
@@ -365,7 +365,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
 }

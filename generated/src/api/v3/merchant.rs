@@ -28,7 +28,7 @@ pub mod models {
         /// Example: `100`
         pub pending_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(AvailableAmountResponse {
+    ::wechatpay::runtime::__private::json_object!(AvailableAmountResponse {
         available_amount: "available_amount" optional,
         pending_amount: "pending_amount" optional,
     });
@@ -49,7 +49,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -77,7 +77,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         CreateSuccess = "CREATE_SUCCESS",
         Success = "SUCCESS",
         Fail = "FAIL",
@@ -91,7 +91,7 @@ pub mod models {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: Meta,
     }
-    ::wechatpay::runtime::json_object!(MetaRequest {
+    ::wechatpay::runtime::__private::json_object!(MetaRequest {
         meta: "meta" required,
     });
     impl MetaRequest {
@@ -111,7 +111,7 @@ pub mod models {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Meta {
+    ::wechatpay::runtime::__private::json_object!(Meta {
         filename: "filename" optional,
         sha256: "sha256" optional,
     });
@@ -123,7 +123,7 @@ pub mod models {
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
         pub media_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MediaIdResponse {
+    ::wechatpay::runtime::__private::json_object!(MediaIdResponse {
         media_id: "media_id" optional,
     });
 }

@@ -74,7 +74,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PunishType {
+    ::wechatpay::runtime::__private::json_enum!(PunishType {
         OtherPunish = "OTHER_PUNISH",
         DisablePayment = "DISABLE_PAYMENT",
         SuspendSettlement = "SUSPEND_SETTLEMENT",
@@ -107,7 +107,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RiskType {
+    ::wechatpay::runtime::__private::json_enum!(RiskType {
         OtherRisk = "OTHER_RISK",
         InducePayment = "INDUCE_PAYMENT",
         Fraud = "FRAUD",
@@ -122,7 +122,7 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(NotifyUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(NotifyUrlResponse {
         notify_url: "notify_url" optional,
     });
 }

@@ -43,7 +43,7 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::json_object!(UrlRequest {
+    ::wechatpay::runtime::__private::json_object!(UrlRequest {
         url: "url" required,
     });
     impl UrlRequest {
@@ -65,7 +65,7 @@ pub mod models {
         /// Example: `https://www.xxx.com/notify`
         pub url: String,
     }
-    ::wechatpay::runtime::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidResponse {
         mchid: "mchid" optional,
         url: "url" required,
     });
@@ -91,7 +91,7 @@ pub mod models {
         /// 充电宝投诉相关信息
         pub share_power_info: Option<SharePowerInfo>,
     }
-    ::wechatpay::runtime::json_object!(AdditionalInfo {
+    ::wechatpay::runtime::__private::json_object!(AdditionalInfo {
         type_: "type" optional,
         share_power_info: "share_power_info" optional,
     });
@@ -111,7 +111,7 @@ pub mod models {
         /// Example: `false`
         pub is_returned_to_same_machine: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(SharePowerInfo {
+    ::wechatpay::runtime::__private::json_object!(SharePowerInfo {
         return_time: "return_time" optional,
         return_address_info: "return_address_info" optional,
         is_returned_to_same_machine: "is_returned_to_same_machine" optional,
@@ -134,7 +134,7 @@ pub mod models {
         /// Example: `22.52305518747831`
         pub latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ReturnAddressInfo {
+    ::wechatpay::runtime::__private::json_object!(ReturnAddressInfo {
         return_address: "return_address" optional,
         longitude: "longitude" optional,
         latitude: "latitude" optional,
@@ -152,7 +152,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         SharePowerType = "SHARE_POWER_TYPE",
     });
     /// Used as `GetResponseDataComplaintMediaList` in `/v3/merchant-service/complaints-v2`, `GetResponseComplaintMediaList` in `/v3/merchant-service/complaints-v2/{complaint_id}`.
@@ -165,7 +165,7 @@ pub mod models {
         /// 媒体文列表
         pub media_url: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(ComplaintMediaList {
+    ::wechatpay::runtime::__private::json_object!(ComplaintMediaList {
         media_type: "media_type" optional,
         media_url: "media_url" optional,
     });
@@ -184,7 +184,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MediaType {
+    ::wechatpay::runtime::__private::json_enum!(MediaType {
         UserComplaintImage = "USER_COMPLAINT_IMAGE",
         OperationImage = "OPERATION_IMAGE",
     });
@@ -204,7 +204,7 @@ pub mod models {
         /// Example: `3`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ComplaintOrderInfo {
+    ::wechatpay::runtime::__private::json_object!(ComplaintOrderInfo {
         transaction_id: "transaction_id" optional,
         out_trade_no: "out_trade_no" optional,
         amount: "amount" optional,
@@ -226,7 +226,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ComplaintState {
+    ::wechatpay::runtime::__private::json_enum!(ComplaintState {
         Pending = "PENDING",
         Processing = "PROCESSING",
         Processed = "PROCESSED",
@@ -248,7 +248,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ProblemType {
+    ::wechatpay::runtime::__private::json_enum!(ProblemType {
         Refund = "REFUND",
         ServiceNotWork = "SERVICE_NOT_WORK",
         Others = "OTHERS",
@@ -266,7 +266,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UserTagList {
+    ::wechatpay::runtime::__private::json_enum!(UserTagList {
         Trusted = "TRUSTED",
         HighRisk = "HIGH_RISK",
     });
@@ -284,7 +284,7 @@ pub mod models {
         /// 失效配置
         pub invalid_info: Option<InvalidInfo>,
     }
-    ::wechatpay::runtime::json_object!(Button {
+    ::wechatpay::runtime::__private::json_object!(Button {
         text: "text" optional,
         action: "action" optional,
         invalid_info: "invalid_info" optional,
@@ -311,7 +311,7 @@ pub mod models {
         /// Example: `example_action_id`
         pub action_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Action {
+    ::wechatpay::runtime::__private::json_object!(Action {
         action_type: "action_type" optional,
         jump_url: "jump_url" optional,
         mini_program_jump_info: "mini_program_jump_info" optional,
@@ -335,7 +335,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ActionType {
+    ::wechatpay::runtime::__private::json_enum!(ActionType {
         ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
         ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
         ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
@@ -354,7 +354,7 @@ pub mod models {
         /// Example: `example_custom_data`
         pub custom_data: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MessageInfo {
+    ::wechatpay::runtime::__private::json_object!(MessageInfo {
         content: "content" optional,
         custom_data: "custom_data" optional,
     });
@@ -376,7 +376,7 @@ pub mod models {
         /// Example: `example_text`
         pub text: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MiniProgramJumpInfo {
+    ::wechatpay::runtime::__private::json_object!(MiniProgramJumpInfo {
         appid: "appid" optional,
         path: "path" optional,
         text: "text" optional,
@@ -398,7 +398,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ButtonLayout {
+    ::wechatpay::runtime::__private::json_enum!(ButtonLayout {
         LayoutUnknown = "LAYOUT_UNKNOWN",
         LayoutHorizontal = "LAYOUT_HORIZONTAL",
         LayoutVertical = "LAYOUT_VERTICAL",
@@ -415,7 +415,7 @@ pub mod models {
         /// 是否可以多次点击
         pub multi_clickable: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(InvalidInfo {
+    ::wechatpay::runtime::__private::json_object!(InvalidInfo {
         expired_time: "expired_time" optional,
         multi_clickable: "multi_clickable" optional,
     });
@@ -433,7 +433,7 @@ pub mod models {
         /// Example: `IMAGE_STYLE_TYPE_NARROW`
         pub image_style_type: Option<ImageStyleType>,
     }
-    ::wechatpay::runtime::json_object!(Image {
+    ::wechatpay::runtime::__private::json_object!(Image {
         media_id: "media_id" optional,
         image_style_type: "image_style_type" optional,
     });
@@ -452,7 +452,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ImageStyleType {
+    ::wechatpay::runtime::__private::json_enum!(ImageStyleType {
         ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
         ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
     });
@@ -472,7 +472,7 @@ pub mod models {
         /// 是否粗体
         pub is_bold: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(Text {
+    ::wechatpay::runtime::__private::json_object!(Text {
         text: "text" optional,
         color: "color" optional,
         is_bold: "is_bold" optional,
@@ -492,7 +492,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Color {
+    ::wechatpay::runtime::__private::json_enum!(Color {
         Default = "DEFAULT",
         Secondary = "SECONDARY",
     });
@@ -519,7 +519,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseType {
+    ::wechatpay::runtime::__private::json_enum!(ResponseType {
         Text = "TEXT",
         Image = "IMAGE",
         Link = "LINK",
@@ -544,7 +544,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SenderIdentity {
+    ::wechatpay::runtime::__private::json_enum!(SenderIdentity {
         Unknown_ = "UNKNOWN",
         Manual = "MANUAL",
         Machine = "MACHINE",
@@ -563,7 +563,7 @@ pub mod models {
         /// 失效配置
         pub invalid_info: Option<InvalidInfo>,
     }
-    ::wechatpay::runtime::json_object!(RequestButton {
+    ::wechatpay::runtime::__private::json_object!(RequestButton {
         text: "text" optional,
         action: "action" optional,
         invalid_info: "invalid_info" optional,
@@ -590,7 +590,7 @@ pub mod models {
         /// Example: `example_action_id`
         pub action_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestAction {
+    ::wechatpay::runtime::__private::json_object!(RequestAction {
         action_type: "action_type" optional,
         jump_url: "jump_url" optional,
         mini_program_jump_info: "mini_program_jump_info" optional,
@@ -611,7 +611,7 @@ pub mod models {
         /// Example: `example_custom_data`
         pub custom_data: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestMessageInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestMessageInfo {
         content: "content" required,
         custom_data: "custom_data" optional,
     });
@@ -643,7 +643,7 @@ pub mod models {
         /// Example: `example_text`
         pub text: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestMiniProgramJumpInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestMiniProgramJumpInfo {
         appid: "appid" required,
         path: "path" optional,
         text: "text" optional,

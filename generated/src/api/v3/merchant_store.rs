@@ -37,7 +37,7 @@ pub mod models {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreAddress {
+    ::wechatpay::runtime::__private::json_object!(StoreAddress {
         address_code: "address_code" required,
         address_detail: "address_detail" required,
         address_complements: "address_complements" optional,
@@ -86,7 +86,7 @@ pub mod models {
         /// Example: `1001`
         pub brand_id: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(StoreBasics {
+    ::wechatpay::runtime::__private::json_object!(StoreBasics {
         store_reference_id: "store_reference_id" optional,
         brand_name: "brand_name" optional,
         store_name: "store_name" required,
@@ -120,7 +120,7 @@ pub mod models {
         /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
         pub business_hours: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreBusiness {
+    ::wechatpay::runtime::__private::json_object!(StoreBusiness {
         service_phone: "service_phone" optional,
         business_hours: "business_hours" optional,
     });
@@ -136,7 +136,7 @@ pub mod models {
         /// Example: `腾讯科技（深圳）有限公司`
         pub company_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreRecipient {
+    ::wechatpay::runtime::__private::json_object!(StoreRecipient {
         mchid: "mchid" required,
         company_name: "company_name" optional,
     });
@@ -156,7 +156,7 @@ pub mod models {
         /// `failed_store_recipient`
         pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
     }
-    ::wechatpay::runtime::json_object!(FailedStoreRecipientResponse {
+    ::wechatpay::runtime::__private::json_object!(FailedStoreRecipientResponse {
         failed_store_recipient: "failed_store_recipient" optional,
     });
     /// 收款门店信息
@@ -173,7 +173,7 @@ pub mod models {
         /// Example: `收款商户号与收款主体不一致`
         pub failed_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(FailedStoreRecipient {
+    ::wechatpay::runtime::__private::json_object!(FailedStoreRecipient {
         mchid: "mchid" optional,
         failed_reason: "failed_reason" optional,
     });

@@ -33,7 +33,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -53,7 +53,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IncomeRecordType {
+    ::wechatpay::runtime::__private::json_enum!(IncomeRecordType {
         Offlinerecharge = "OFFLINERECHARGE",
         Enterprisedirectrevenue = "ENTERPRISEDIRECTREVENUE",
     });

@@ -24,7 +24,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
         pub url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(UrlResponse {
+    ::wechatpay::runtime::__private::json_object!(UrlResponse {
         url: "url" optional,
     });
 }

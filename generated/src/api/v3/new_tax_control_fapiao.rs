@@ -57,7 +57,7 @@ pub mod models {
         /// Example: `2020-07-01T12:00:00+08:00`
         pub fapiao_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BlueFapiao {
+    ::wechatpay::runtime::__private::json_object!(BlueFapiao {
         fapiao_code: "fapiao_code" optional,
         fapiao_number: "fapiao_number" optional,
         check_code: "check_code" optional,
@@ -79,7 +79,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FapiaoBillType {
+    ::wechatpay::runtime::__private::json_enum!(FapiaoBillType {
         CommFapiao = "COMM_FAPIAO",
         VatFapiao = "VAT_FAPIAO",
     });
@@ -98,7 +98,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Individual = "INDIVIDUAL",
         Organization = "ORGANIZATION",
     });
@@ -120,7 +120,7 @@ pub mod models {
         /// Example: `王五`
         pub drawer: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ExtraInformation {
+    ::wechatpay::runtime::__private::json_object!(ExtraInformation {
         payee: "payee" optional,
         reviewer: "reviewer" optional,
         drawer: "drawer" optional,
@@ -146,7 +146,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TaxPreferMark {
+    ::wechatpay::runtime::__private::json_enum!(TaxPreferMark {
         NoFavorable = "NO_FAVORABLE",
         OutsideVat = "OUTSIDE_VAT",
         VatExempt = "VAT_EXEMPT",
@@ -183,7 +183,7 @@ pub mod models {
         /// Example: `62001234567890`
         pub bank_account: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SellerInformation {
+    ::wechatpay::runtime::__private::json_object!(SellerInformation {
         name: "name" optional,
         taxpayer_id: "taxpayer_id" optional,
         address: "address" optional,
@@ -214,7 +214,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         IssueAccepted = "ISSUE_ACCEPTED",
         Issued = "ISSUED",
         ReverseAccepted = "REVERSE_ACCEPTED",
@@ -237,7 +237,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scene {
+    ::wechatpay::runtime::__private::json_enum!(Scene {
         WithWechatpay = "WITH_WECHATPAY",
         WithoutWechatpay = "WITHOUT_WECHATPAY",
     });
@@ -299,7 +299,7 @@ pub mod models {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BuyerInformation {
+    ::wechatpay::runtime::__private::json_object!(BuyerInformation {
         type_: "type" required,
         name: "name" required,
         taxpayer_id: "taxpayer_id" optional,
@@ -355,7 +355,7 @@ pub mod models {
         /// Example: `382895`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(TransactionInformation {
+    ::wechatpay::runtime::__private::json_object!(TransactionInformation {
         pay_channel: "pay_channel" required,
         transaction_id: "transaction_id" required,
         out_trade_no: "out_trade_no" optional,
@@ -390,7 +390,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayChannel {
+    ::wechatpay::runtime::__private::json_enum!(PayChannel {
         WechatPay = "WECHAT_PAY",
     });
     /// 商户邀请状态
@@ -408,7 +408,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(MchInviteStatus {
+    ::wechatpay::runtime::__private::json_enum!(MchInviteStatus {
         MchInviteSucc = "MCH_INVITE_SUCC",
         MchInviteFailed = "MCH_INVITE_FAILED",
     });
@@ -430,7 +430,7 @@ pub mod models {
         /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
         pub self_: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Links {
+    ::wechatpay::runtime::__private::json_object!(Links {
         next: "next" optional,
         prev: "prev" optional,
         self_: "self" optional,

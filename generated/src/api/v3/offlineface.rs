@@ -48,7 +48,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContractMode {
+    ::wechatpay::runtime::__private::json_enum!(ContractMode {
         LimitBankCard = "LIMIT_BANK_CARD",
         PriorityBankCard = "PRIORITY_BANK_CARD",
         LimitNone = "LIMIT_NONE",
@@ -63,7 +63,7 @@ pub mod models {
         /// 证件ID
         pub identification_number: String,
     }
-    ::wechatpay::runtime::json_object!(Identification {
+    ::wechatpay::runtime::__private::json_object!(Identification {
         identification_type: "identification_type" required,
         identification_number: "identification_number" required,
     });
@@ -93,7 +93,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdentificationType {
+    ::wechatpay::runtime::__private::json_enum!(IdentificationType {
         Idcard = "IDCARD",
     });
     /// 重采状态
@@ -113,7 +113,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CollectionState {
+    ::wechatpay::runtime::__private::json_enum!(CollectionState {
         CollectionRequired = "COLLECTION_REQUIRED",
         PhotoUploaded = "PHOTO_UPLOADED",
         Complete = "COMPLETE",
@@ -131,7 +131,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Currency {
+    ::wechatpay::runtime::__private::json_enum!(Currency {
         Cny = "CNY",
     });
     /// 金额信息
@@ -144,7 +144,7 @@ pub mod models {
         /// 货币类型
         pub currency: Option<Currency>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         currency: "currency" optional,
     });
@@ -158,7 +158,7 @@ pub mod models {
         /// 子公众下的openid
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -170,7 +170,7 @@ pub mod models {
         /// 设备IP
         pub device_ip: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SceneInfo {
         device_ip: "device_ip" optional,
     });
     /// 交易类型
@@ -194,7 +194,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeType {
+    ::wechatpay::runtime::__private::json_enum!(TradeType {
         Native = "NATIVE",
         Jsapi = "JSAPI",
         App = "APP",

@@ -24,7 +24,7 @@ pub mod models {
         /// 职业
         pub occupation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StaffInfo {
+    ::wechatpay::runtime::__private::json_object!(StaffInfo {
         occupation: "occupation" optional,
     });
     /// 用户状态
@@ -42,7 +42,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Normal = "NORMAL",
         Disabled = "DISABLED",
     });
@@ -54,7 +54,7 @@ pub mod models {
         /// 班级名
         pub class_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StudentInfo {
+    ::wechatpay::runtime::__private::json_object!(StudentInfo {
         class_name: "class_name" optional,
     });
     /// 用户类型
@@ -72,7 +72,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UserType {
+    ::wechatpay::runtime::__private::json_enum!(UserType {
         Student = "STUDENT",
         Stuff = "STUFF",
     });

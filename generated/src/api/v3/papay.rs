@@ -66,7 +66,7 @@ pub mod models {
         /// Example: `2019-11-22`
         pub deduct_date: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PolicyPeriodIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PolicyPeriodIdResponse {
         policy_period_id: "policy_period_id" required,
         policy_period_state: "policy_period_state" optional,
         deduct_start_date: "deduct_start_date" optional,
@@ -104,7 +104,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DeductAmount {
+    ::wechatpay::runtime::__private::json_object!(DeductAmount {
         total: "total" optional,
         currency: "currency" optional,
     });
@@ -122,7 +122,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ScheduledAmount {
+    ::wechatpay::runtime::__private::json_object!(ScheduledAmount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -143,7 +143,7 @@ pub mod models {
         /// 扣费金额信息
         pub amount: DeductAmount,
     }
-    ::wechatpay::runtime::json_object!(OutTradeNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutTradeNoResponse {
         out_trade_no: "out_trade_no" required,
         amount: "amount" required,
     });
@@ -171,7 +171,7 @@ pub mod models {
         /// 预计扣费金额
         pub estimated_deduct_amount: ScheduledAmount,
     }
-    ::wechatpay::runtime::json_object!(PolicyPeriods {
+    ::wechatpay::runtime::__private::json_object!(PolicyPeriods {
         policy_period_id: "policy_period_id" required,
         estimated_deduct_date: "estimated_deduct_date" required,
         estimated_deduct_amount: "estimated_deduct_amount" required,
@@ -212,7 +212,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContractState {
+    ::wechatpay::runtime::__private::json_enum!(ContractState {
         Signed = "SIGNED",
         Terminated = "TERMINATED",
         SignFailed = "SIGN_FAILED",
@@ -237,7 +237,7 @@ pub mod models {
         /// Example: `用户解约`
         pub contract_termination_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ContractTerminateInfo {
+    ::wechatpay::runtime::__private::json_object!(ContractTerminateInfo {
         contract_termination_mode: "contract_termination_mode" optional,
         contract_terminated_time: "contract_terminated_time" optional,
         contract_termination_remark: "contract_termination_remark" optional,
@@ -263,7 +263,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ContractTerminationMode {
+    ::wechatpay::runtime::__private::json_enum!(ContractTerminationMode {
         UserTerminate = "USER_TERMINATE",
         MchApiTerminate = "MCH_API_TERMINATE",
         WepayWebTerminate = "WEPAY_WEB_TERMINATE",
@@ -278,7 +278,7 @@ pub mod models {
         /// Example: `用户解约`
         pub contract_termination_remark: String,
     }
-    ::wechatpay::runtime::json_object!(ContractTerminationRemarkRequest {
+    ::wechatpay::runtime::__private::json_object!(ContractTerminationRemarkRequest {
         contract_termination_remark: "contract_termination_remark" required,
     });
     impl ContractTerminationRemarkRequest {
@@ -308,7 +308,7 @@ pub mod models {
         /// Example: `ID_CARD`
         pub identity_type: Option<IdentityType>,
     }
-    ::wechatpay::runtime::json_object!(RealIdentity {
+    ::wechatpay::runtime::__private::json_object!(RealIdentity {
         real_name: "real_name" required,
         id_card_number: "id_card_number" required,
         identity_type: "identity_type" optional,
@@ -340,7 +340,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdentityType {
+    ::wechatpay::runtime::__private::json_enum!(IdentityType {
         IdCard = "ID_CARD",
     });
     /// 跳转控制信息
@@ -353,7 +353,7 @@ pub mod models {
         /// Example: `wxd678efh567hg6787`
         pub jump_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(JumpControl {
+    ::wechatpay::runtime::__private::json_object!(JumpControl {
         jump_appid: "jump_appid" optional,
     });
     /// Used as `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequestPolicyPeriods` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
@@ -372,7 +372,7 @@ pub mod models {
         /// 保障详情
         pub policy_coverage_detail: Option<PolicyCoverageDetail>,
     }
-    ::wechatpay::runtime::json_object!(RequestPolicyPeriods {
+    ::wechatpay::runtime::__private::json_object!(RequestPolicyPeriods {
         policy_period_id: "policy_period_id" required,
         estimated_deduct_date: "estimated_deduct_date" required,
         estimated_deduct_amount: "estimated_deduct_amount" required,
@@ -406,7 +406,7 @@ pub mod models {
         /// 保险条款列表
         pub policy_clauses: Option<Vec<PolicyClauses>>,
     }
-    ::wechatpay::runtime::json_object!(PolicyCoverageDetail {
+    ::wechatpay::runtime::__private::json_object!(PolicyCoverageDetail {
         policy_amount: "policy_amount" optional,
         policy_clauses: "policy_clauses" optional,
     });
@@ -422,7 +422,7 @@ pub mod models {
         /// Example: `example_clause_quota`
         pub clause_quota: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PolicyClauses {
+    ::wechatpay::runtime::__private::json_object!(PolicyClauses {
         clause_name: "clause_name" optional,
         clause_quota: "clause_quota" optional,
     });
@@ -434,7 +434,7 @@ pub mod models {
         /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
         pub redirect_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RedirectUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(RedirectUrlResponse {
         redirect_url: "redirect_url" optional,
     });
     /// Used as `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`.
@@ -515,7 +515,7 @@ pub mod models {
         /// Example: `1`
         pub combined_deduct_period_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: "appid" required,
         openid: "openid" optional,
         plan_id: "plan_id" required,
@@ -591,7 +591,7 @@ pub mod models {
         /// Example: `pages/PwdExemptContract/index`
         pub redirect_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PreEntrustwebIdResponse {
         pre_entrustweb_id: "pre_entrustweb_id" optional,
         redirect_appid: "redirect_appid" optional,
         redirect_path: "redirect_path" optional,
@@ -604,7 +604,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest {
@@ -640,7 +640,7 @@ pub mod models {
         /// Example: `2019-11-22`
         pub deduct_date: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ScheduleStateResponse {
+    ::wechatpay::runtime::__private::json_object!(ScheduleStateResponse {
         schedule_state: "schedule_state" optional,
         deduct_start_date: "deduct_start_date" optional,
         deduct_end_date: "deduct_end_date" optional,
@@ -682,7 +682,7 @@ pub mod models {
         /// 用于预约扣费的预约信息
         pub deduct_schedule: Option<DeductSchedule>,
     }
-    ::wechatpay::runtime::json_object!(AppidOpenidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidOpenidRequest {
         appid: "appid" required,
         openid: "openid" optional,
         plan_id: "plan_id" required,
@@ -730,7 +730,7 @@ pub mod models {
         /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(DeductSchedule {
+    ::wechatpay::runtime::__private::json_object!(DeductSchedule {
         estimated_deduct_date: "estimated_deduct_date" required,
         estimated_deduct_amount: "estimated_deduct_amount" required,
         description: "description" required,
@@ -766,7 +766,7 @@ pub mod models {
         /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
         pub miniprogram_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PreEntrustwebIdMiniprogramUsernameResponse {
+    ::wechatpay::runtime::__private::json_object!(PreEntrustwebIdMiniprogramUsernameResponse {
         pre_entrustweb_id: "pre_entrustweb_id" optional,
         miniprogram_username: "miniprogram_username" optional,
         miniprogram_path: "miniprogram_path" optional,
@@ -779,7 +779,7 @@ pub mod models {
         /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
         pub redirect_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RedirectUrlResponse2 {
+    ::wechatpay::runtime::__private::json_object!(RedirectUrlResponse2 {
         redirect_url: "redirect_url" optional,
     });
     /// Used as `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`, `PostRequest` in `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`.
@@ -828,7 +828,7 @@ pub mod models {
         /// 用于预约扣费的预约信息
         pub deduct_schedule: Option<DeductSchedule>,
     }
-    ::wechatpay::runtime::json_object!(SpAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(SpAppidRequest {
         sp_appid: "sp_appid" required,
         sp_openid: "sp_openid" optional,
         sub_mchid: "sub_mchid" required,
@@ -919,7 +919,7 @@ pub mod models {
         /// 预约扣费场景的预约信息
         pub deduct_schedule: Option<ResponseDeductSchedule>,
     }
-    ::wechatpay::runtime::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidResponse {
         mchid: "mchid" optional,
         contract_id: "contract_id" optional,
         appid: "appid" optional,
@@ -973,7 +973,7 @@ pub mod models {
         /// Example: `用户解约`
         pub contract_termination_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseContractTerminateInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseContractTerminateInfo {
         contract_termination_mode: "contract_termination_mode" optional,
         contract_terminated_time: "contract_terminated_time" optional,
         contract_termination_remark: "contract_termination_remark" optional,
@@ -1002,7 +1002,7 @@ pub mod models {
         /// Example: `2019-11-22`
         pub deduct_date: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDeductSchedule {
+    ::wechatpay::runtime::__private::json_object!(ResponseDeductSchedule {
         estimated_deduct_date: "estimated_deduct_date" optional,
         estimated_deduct_amount: "estimated_deduct_amount" optional,
         schedule_state: "schedule_state" optional,
@@ -1074,7 +1074,7 @@ pub mod models {
         /// 预约扣费场景的预约信息
         pub deduct_schedule: Option<ResponseDeductSchedule>,
     }
-    ::wechatpay::runtime::json_object!(ContractIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ContractIdResponse {
         contract_id: "contract_id" optional,
         sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" optional,

@@ -28,7 +28,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AggregateLimitMode {
+    ::wechatpay::runtime::__private::json_enum!(AggregateLimitMode {
         AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
         AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
         AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
@@ -50,7 +50,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DailyLimitType {
+    ::wechatpay::runtime::__private::json_enum!(DailyLimitType {
         DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
         DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
         DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
@@ -72,7 +72,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ChargeMode {
+    ::wechatpay::runtime::__private::json_enum!(ChargeMode {
         Unknown_ = "UNKNOWN",
         Interval = "INTERVAL",
         OneTime = "ONE_TIME",
@@ -96,7 +96,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DayType {
+    ::wechatpay::runtime::__private::json_enum!(DayType {
         DayTypeUnknown = "DAY_TYPE_UNKNOWN",
         DayTypeWeekday = "DAY_TYPE_WEEKDAY",
         DayTypeHoliday = "DAY_TYPE_HOLIDAY",
@@ -125,7 +125,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PlateType {
+    ::wechatpay::runtime::__private::json_enum!(PlateType {
         PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
         PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
         PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
@@ -154,7 +154,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(VehicleType {
+    ::wechatpay::runtime::__private::json_enum!(VehicleType {
         VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
         VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
         VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
@@ -178,7 +178,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FeeLimitType {
+    ::wechatpay::runtime::__private::json_enum!(FeeLimitType {
         FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
         FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
         FeeLimitSingle = "FEE_LIMIT_SINGLE",
@@ -200,7 +200,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FirstChargeTimeMode {
+    ::wechatpay::runtime::__private::json_enum!(FirstChargeTimeMode {
         FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
         FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
         FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
@@ -222,7 +222,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FirstDurationMode {
+    ::wechatpay::runtime::__private::json_enum!(FirstDurationMode {
         FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
         FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
         FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
@@ -244,7 +244,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FreePeriodCalculationMode {
+    ::wechatpay::runtime::__private::json_enum!(FreePeriodCalculationMode {
         FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
         FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
         FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
@@ -270,7 +270,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FreePeriodChargingMode {
+    ::wechatpay::runtime::__private::json_enum!(FreePeriodChargingMode {
         FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
         FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
         FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
@@ -296,7 +296,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(HolidayMode {
+    ::wechatpay::runtime::__private::json_enum!(HolidayMode {
         HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
         HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
         HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
@@ -321,7 +321,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RuleType {
+    ::wechatpay::runtime::__private::json_enum!(RuleType {
         ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
         ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
         ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
@@ -344,7 +344,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TimeRoundingType {
+    ::wechatpay::runtime::__private::json_enum!(TimeRoundingType {
         TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
         TimeRoundDown = "TIME_ROUND_DOWN",
         TimeRoundUp = "TIME_ROUND_UP",
@@ -374,7 +374,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ParkingLotType {
+    ::wechatpay::runtime::__private::json_enum!(ParkingLotType {
         ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
         ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
         ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
@@ -403,7 +403,7 @@ pub mod models {
         /// `audit_comment`
         pub audit_comment: Option<AuditComment>,
     }
-    ::wechatpay::runtime::json_object!(Application {
+    ::wechatpay::runtime::__private::json_object!(Application {
         parking_lot_audit_no: "parking_lot_audit_no" optional,
         audit_status: "audit_status" optional,
         submit_time: "submit_time" optional,
@@ -420,7 +420,7 @@ pub mod models {
         /// Example: `请补充完整收费告示牌图片`
         pub recommendation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AuditComment {
+    ::wechatpay::runtime::__private::json_object!(AuditComment {
         fields: "fields" optional,
         recommendation: "recommendation" optional,
     });
@@ -436,7 +436,7 @@ pub mod models {
         /// Example: `停车场名称不符合规范`
         pub comment: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Fields {
+    ::wechatpay::runtime::__private::json_object!(Fields {
         field: "field" optional,
         comment: "comment" optional,
     });
@@ -461,7 +461,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuditStatus {
+    ::wechatpay::runtime::__private::json_enum!(AuditStatus {
         AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
         AuditStatusPending = "AUDIT_STATUS_PENDING",
         AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
@@ -526,7 +526,7 @@ pub mod models {
         /// `charging_rule`
         pub charging_rule: Option<ChargingRule>,
     }
-    ::wechatpay::runtime::json_object!(ParkingLot {
+    ::wechatpay::runtime::__private::json_object!(ParkingLot {
         parking_lot_name: "parking_lot_name" optional,
         out_parking_lot_id: "out_parking_lot_id" optional,
         parking_lot_address: "parking_lot_address" optional,
@@ -588,7 +588,7 @@ pub mod models {
         /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
         pub first_charge_time_mode: Option<FirstChargeTimeMode>,
     }
-    ::wechatpay::runtime::json_object!(ChargingRule {
+    ::wechatpay::runtime::__private::json_object!(ChargingRule {
         rule_type: "rule_type" optional,
         fee_limit_type: "fee_limit_type" optional,
         daily_limit_type: "daily_limit_type" optional,
@@ -658,7 +658,7 @@ pub mod models {
         /// Example: `1`
         pub max_fee_per_day: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(DurationSegmentRule {
+    ::wechatpay::runtime::__private::json_object!(DurationSegmentRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -737,7 +737,7 @@ pub mod models {
         /// Example: `FIRST_DURATION_MODE_UNKNOWN`
         pub first_duration_mode: Option<FirstDurationMode>,
     }
-    ::wechatpay::runtime::json_object!(FixedIntervalRule {
+    ::wechatpay::runtime::__private::json_object!(FixedIntervalRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -786,7 +786,7 @@ pub mod models {
         /// Example: `1`
         pub max_fee_per_day: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PreEntryRule {
+    ::wechatpay::runtime::__private::json_object!(PreEntryRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -824,7 +824,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PlateColor {
+    ::wechatpay::runtime::__private::json_enum!(PlateColor {
         PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
         PlateColorBlue = "PLATE_COLOR_BLUE",
         PlateColorYellow = "PLATE_COLOR_YELLOW",
@@ -858,7 +858,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayChannel {
+    ::wechatpay::runtime::__private::json_enum!(PayChannel {
         PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
         PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
         PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
@@ -883,7 +883,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayState {
+    ::wechatpay::runtime::__private::json_enum!(PayState {
         PayStatusUnknown = "PAY_STATUS_UNKNOWN",
         PayStatusUnpaid = "PAY_STATUS_UNPAID",
         PayStatusPaid = "PAY_STATUS_PAID",
@@ -905,7 +905,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayType {
+    ::wechatpay::runtime::__private::json_enum!(PayType {
         PayTypeUnknown = "PAY_TYPE_UNKNOWN",
         PayTypeWxpay = "PAY_TYPE_WXPAY",
         PayTypeOthers = "PAY_TYPE_OTHERS",

@@ -34,7 +34,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferPurpose {
+    ::wechatpay::runtime::__private::json_enum!(TransferPurpose {
         Goodspayment = "GOODSPAYMENT",
         Commission = "COMMISSION",
         Refund = "REFUND",
@@ -57,7 +57,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TransferScene {
+    ::wechatpay::runtime::__private::json_enum!(TransferScene {
         OrdinaryTransfer = "ORDINARY_TRANSFER",
         PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
     });
@@ -78,7 +78,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CloseReason {
+    ::wechatpay::runtime::__private::json_enum!(CloseReason {
         MerchantRevocation = "MERCHANT_REVOCATION",
         OverdueClose = "OVERDUE_CLOSE",
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
@@ -99,7 +99,7 @@ pub mod models {
         /// Example: `SUCCESS`
         pub detail_status: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TransferDetailList {
+    ::wechatpay::runtime::__private::json_object!(TransferDetailList {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_status: "detail_status" optional,

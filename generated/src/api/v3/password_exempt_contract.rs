@@ -39,7 +39,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
@@ -96,7 +96,7 @@ pub mod models {
         /// Example: `pages/PwdExemptContract/index`
         pub sign_mp_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PreEntrustwebIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PreEntrustwebIdResponse {
         pre_entrustweb_id: "pre_entrustweb_id" optional,
         mchid: "mchid" optional,
         service_id: "service_id" required,
@@ -150,7 +150,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(AppidServiceIdRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidServiceIdRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,
@@ -198,7 +198,7 @@ pub mod models {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
     }
-    ::wechatpay::runtime::json_object!(MchidResponse {
+    ::wechatpay::runtime::__private::json_object!(MchidResponse {
         mchid: "mchid" optional,
         service_id: "service_id" required,
         out_contract_code: "out_contract_code" required,

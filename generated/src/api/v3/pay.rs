@@ -36,7 +36,7 @@ pub mod models {
         /// Example: `Dfkdsf324+-LKFD=`
         pub market_exposure_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(FqfExposureResponse {
+    ::wechatpay::runtime::__private::json_object!(FqfExposureResponse {
         fqf_exposure: "fqf_exposure" optional,
         market_exposure_token: "market_exposure_token" optional,
     });
@@ -61,7 +61,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UserIdType {
+    ::wechatpay::runtime::__private::json_enum!(UserIdType {
         UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
         Openid = "OPENID",
         PhoneNo = "PHONE_NO",
@@ -74,7 +74,7 @@ pub mod models {
         /// 是否建议曝光微信分付
         pub recommend_exposure: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(RecommendExposureResponse {
+    ::wechatpay::runtime::__private::json_object!(RecommendExposureResponse {
         recommend_exposure: "recommend_exposure" optional,
     });
     /// 订单金额
@@ -91,7 +91,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -110,7 +110,7 @@ pub mod models {
         /// 实名支付(需单独申请权限)
         pub identity: Option<Identity>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         identity: "identity" optional,
     });
     /// 实名支付(需单独申请权限)
@@ -129,7 +129,7 @@ pub mod models {
         /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
-    ::wechatpay::runtime::json_object!(Identity {
+    ::wechatpay::runtime::__private::json_object!(Identity {
         type_: "type" required,
         number: "number" required,
         name: "name" required,
@@ -174,7 +174,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Idcard = "IDCARD",
         HongkongMacao = "HONGKONG_MACAO",
         HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
@@ -191,7 +191,7 @@ pub mod models {
         /// 贴息详情列表
         pub subsidy_detail: Option<Vec<SubsidyDetail>>,
     }
-    ::wechatpay::runtime::json_object!(SubsidyInfo {
+    ::wechatpay::runtime::__private::json_object!(SubsidyInfo {
         subsidy_detail: "subsidy_detail" optional,
     });
     /// Used as `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/partner/transactions/jsapi`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/app`, `PostRequestSubsidyInfoSubsidyDetail` in `/v3/pay/transactions/jsapi`.
@@ -204,7 +204,7 @@ pub mod models {
         /// 贴息方案列表
         pub subsidy_plan: Vec<SubsidyPlan>,
     }
-    ::wechatpay::runtime::json_object!(SubsidyDetail {
+    ::wechatpay::runtime::__private::json_object!(SubsidyDetail {
         subsidy_period_type: "subsidy_period_type" required,
         subsidy_plan: "subsidy_plan" required,
     });
@@ -236,7 +236,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(SubsidyPeriodType {
+    ::wechatpay::runtime::__private::json_enum!(SubsidyPeriodType {
         Daily = "DAILY",
         Period = "PERIOD",
     });
@@ -262,7 +262,7 @@ pub mod models {
         /// - `100`
         pub subsidy_percent: i64,
     }
-    ::wechatpay::runtime::json_object!(SubsidyPlan {
+    ::wechatpay::runtime::__private::json_object!(SubsidyPlan {
         subsidy_installment_num: "subsidy_installment_num" required,
         subsidy_percent: "subsidy_percent" required,
     });
@@ -284,7 +284,7 @@ pub mod models {
         /// Example: `wx201410272009395522657a690389285100`
         pub prepay_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PrepayIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
         prepay_id: "prepay_id" optional,
     });
     /// 签约授权信息
@@ -321,7 +321,7 @@ pub mod models {
         /// Example: `https://yoursite.com`
         pub contract_notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ContractInfo {
+    ::wechatpay::runtime::__private::json_object!(ContractInfo {
         plan_id: "plan_id" required,
         contract_mchid: "contract_mchid" required,
         contract_appid: "contract_appid" required,
@@ -368,7 +368,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Vec<GoodsDetail>,
     }
-    ::wechatpay::runtime::json_object!(Detail {
+    ::wechatpay::runtime::__private::json_object!(Detail {
         cost_price: "cost_price" optional,
         invoice_id: "invoice_id" optional,
         goods_detail: "goods_detail" required,
@@ -408,7 +408,7 @@ pub mod models {
         /// Example: `528800`
         pub unit_price: i64,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         merchant_goods_id: "merchant_goods_id" required,
         wechatpay_goods_id: "wechatpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -448,7 +448,7 @@ pub mod models {
         /// 商户门店信息
         pub store_info: Option<StoreInfo>,
     }
-    ::wechatpay::runtime::json_object!(SceneInfo {
+    ::wechatpay::runtime::__private::json_object!(SceneInfo {
         payer_client_ip: "payer_client_ip" required,
         device_id: "device_id" optional,
         store_info: "store_info" optional,
@@ -486,7 +486,7 @@ pub mod models {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(StoreInfo {
+    ::wechatpay::runtime::__private::json_object!(StoreInfo {
         id: "id" optional,
         name: "name" optional,
         area_code: "area_code" optional,
@@ -502,7 +502,7 @@ pub mod models {
         /// Example: `true`
         pub profit_sharing: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(SettleInfo {
+    ::wechatpay::runtime::__private::json_object!(SettleInfo {
         profit_sharing: "profit_sharing" optional,
     });
     /// 优惠功能
@@ -521,7 +521,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Vec<RequestGoodsDetail>,
     }
-    ::wechatpay::runtime::json_object!(RequestDetail {
+    ::wechatpay::runtime::__private::json_object!(RequestDetail {
         cost_price: "cost_price" optional,
         invoice_id: "invoice_id" optional,
         goods_detail: "goods_detail" required,
@@ -561,7 +561,7 @@ pub mod models {
         /// Example: `528800`
         pub unit_price: i64,
     }
-    ::wechatpay::runtime::json_object!(RequestGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(RequestGoodsDetail {
         merchant_goods_id: "merchant_goods_id" required,
         wxpay_goods_id: "wxpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -595,7 +595,7 @@ pub mod models {
         /// Example: `130061098828009406`
         pub auth_code: String,
     }
-    ::wechatpay::runtime::json_object!(RequestPayer {
+    ::wechatpay::runtime::__private::json_object!(RequestPayer {
         auth_code: "auth_code" required,
     });
     impl RequestPayer {
@@ -623,7 +623,7 @@ pub mod models {
         /// 商户门店信息
         pub store_info: RequestStoreInfo,
     }
-    ::wechatpay::runtime::json_object!(RequestSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestSceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
         store_info: "store_info" required,
@@ -653,7 +653,7 @@ pub mod models {
         /// Example: `A1111`
         pub out_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestStoreInfo {
         id: "id" optional,
         out_id: "out_id" optional,
     });
@@ -667,7 +667,7 @@ pub mod models {
         /// Example: `false`
         pub profit_sharing: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(RequestSettleInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestSettleInfo {
         profit_sharing: "profit_sharing" optional,
     });
     /// 订单金额
@@ -692,7 +692,7 @@ pub mod models {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(ResponseAmount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -744,7 +744,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<ResponseGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -781,7 +781,7 @@ pub mod models {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponseGoodsDetail {
         goods_id: "goods_id" optional,
         quantity: "quantity" optional,
         unit_price: "unit_price" optional,
@@ -806,7 +806,7 @@ pub mod models {
         /// `h5_info`
         pub h5_info: Option<crate::types::H5Info>,
     }
-    ::wechatpay::runtime::json_object!(RequestSceneInfo2 {
+    ::wechatpay::runtime::__private::json_object!(RequestSceneInfo2 {
         payer_client_ip: "payer_client_ip" optional,
         device_id: "device_id" optional,
         store_info: "store_info" optional,
@@ -834,7 +834,7 @@ pub mod models {
         /// Example: `广东省深圳市南山区科技中一道10000号`
         pub address: String,
     }
-    ::wechatpay::runtime::json_object!(RequestSceneInfoStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestSceneInfoStoreInfo {
         id: "id" optional,
         name: "name" required,
         area_code: "area_code" required,
@@ -864,7 +864,7 @@ pub mod models {
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub h5_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(H5UrlResponse {
+    ::wechatpay::runtime::__private::json_object!(H5UrlResponse {
         h5_url: "h5_url" optional,
     });
     /// Used as `GetRequest` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
@@ -879,7 +879,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SpMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SpMchidRequest {
         sp_mchid: query "sp_mchid" required,
         sub_mchid: query "sub_mchid" required,
     });
@@ -915,7 +915,7 @@ pub mod models {
         /// Example: `CNY`
         pub payer_currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseAmount2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseAmount2 {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -937,7 +937,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<ResponseDetailGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponseDetail {
         cost_price: "cost_price" optional,
         invoice_id: "invoice_id" optional,
         goods_detail: "goods_detail" optional,
@@ -966,7 +966,7 @@ pub mod models {
         /// Example: `828800`
         pub unit_price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseDetailGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponseDetailGoodsDetail {
         merchant_goods_id: "merchant_goods_id" optional,
         wechatpay_goods_id: "wechatpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -987,7 +987,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePayer {
+    ::wechatpay::runtime::__private::json_object!(ResponsePayer {
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -1007,7 +1007,7 @@ pub mod models {
         /// 商户门店信息
         pub store_info: Option<StoreInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseSceneInfo {
         payer_client_ip: "payer_client_ip" optional,
         device_id: "device_id" optional,
         store_info: "store_info" optional,
@@ -1024,7 +1024,7 @@ pub mod models {
         /// Example: `10`
         pub subsidy_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseSettleInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseSettleInfo {
         profit_sharing: "profit_sharing" optional,
         subsidy_amount: "subsidy_amount" optional,
     });
@@ -1042,7 +1042,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestPayer2 {
+    ::wechatpay::runtime::__private::json_object!(RequestPayer2 {
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -1054,7 +1054,7 @@ pub mod models {
         /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
         pub code_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CodeUrlResponse {
+    ::wechatpay::runtime::__private::json_object!(CodeUrlResponse {
         code_url: "code_url" optional,
     });
     /// 使用的商户贴息信息(微信分付)
@@ -1069,7 +1069,7 @@ pub mod models {
         /// Example: `3`
         pub selected_installment_number: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(InstallmentInfo {
+    ::wechatpay::runtime::__private::json_object!(InstallmentInfo {
         use_subsidy: "use_subsidy" optional,
         selected_installment_number: "selected_installment_number" optional,
     });
@@ -1083,7 +1083,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePayer2 {
+    ::wechatpay::runtime::__private::json_object!(ResponsePayer2 {
         openid: "openid" optional,
     });
     /// Used as `GetRequest` in `/v3/pay/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
@@ -1094,7 +1094,7 @@ pub mod models {
         /// Query parameter `mchid`. Example: `1230000109`
         pub mchid: String,
     }
-    ::wechatpay::runtime::json_object!(MchidRequest {
+    ::wechatpay::runtime::__private::json_object!(MchidRequest {
         mchid: query "mchid" required,
     });
     impl MchidRequest {

@@ -47,7 +47,7 @@ pub mod models {
         /// Example: `URl:weixin://wxpay/s/An4baqw`
         pub code_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" optional,
         device_sn: "device_sn" required,
         bind_state: "bind_state" optional,
@@ -80,7 +80,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BindState {
+    ::wechatpay::runtime::__private::json_enum!(BindState {
         OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
         OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
     });
@@ -92,7 +92,7 @@ pub mod models {
         /// Value值列表
         pub row_list: Option<Vec<RowList>>,
     }
-    ::wechatpay::runtime::json_object!(TableList {
+    ::wechatpay::runtime::__private::json_object!(TableList {
         key: "key" optional,
         row_list: "row_list" optional,
     });
@@ -102,7 +102,7 @@ pub mod models {
         /// 值列表
         pub cell_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(RowList {
+    ::wechatpay::runtime::__private::json_object!(RowList {
         cell_list: "cell_list" optional,
     });
     /// Used as `PostRequestVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders`, `GetResponseVariableList` in `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`.
@@ -113,7 +113,7 @@ pub mod models {
         /// Value值字段
         pub value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(VariableList {
+    ::wechatpay::runtime::__private::json_object!(VariableList {
         key: "key" optional,
         value: "value" optional,
     });

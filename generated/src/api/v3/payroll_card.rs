@@ -48,7 +48,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuthenticateState {
+    ::wechatpay::runtime::__private::json_enum!(AuthenticateState {
         AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
         AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
         AuthenticateFailed = "AUTHENTICATE_FAILED",
@@ -70,7 +70,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AuthenticateType {
+    ::wechatpay::runtime::__private::json_enum!(AuthenticateType {
         SignIn = "SIGN_IN",
         Insurance = "INSURANCE",
         Contract = "CONTRACT",
@@ -103,7 +103,7 @@ pub mod models {
         /// Example: `300`
         pub expires_in: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(AuthenticateNumberResponse {
+    ::wechatpay::runtime::__private::json_object!(AuthenticateNumberResponse {
         authenticate_number: "authenticate_number" required,
         openid: "openid" required,
         mchid: "mchid" optional,
@@ -146,7 +146,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EmploymentType {
+    ::wechatpay::runtime::__private::json_enum!(EmploymentType {
         LongTermEmployment = "LONG_TERM_EMPLOYMENT",
         ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
         CooperationEmployment = "COOPERATION_EMPLOYMENT",

@@ -83,7 +83,7 @@ pub mod models {
         /// Example: `apply_permissions_token`
         pub apply_permissions_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ApplyPermissionsTokenResponse {
+    ::wechatpay::runtime::__private::json_object!(ApplyPermissionsTokenResponse {
         apply_permissions_token: "apply_permissions_token" optional,
     });
     /// Used as `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/acquiringbank/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/oversea/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/partner/serviceorder`, `GetResponseCollectionDetailsPromotionDetailGoodsDetail` in `/v3/payscore/serviceorder`.
@@ -110,7 +110,7 @@ pub mod models {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         goods_id: "goods_id" optional,
         quantity: "quantity" optional,
         unit_price: "unit_price" optional,
@@ -131,7 +131,7 @@ pub mod models {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Location {
+    ::wechatpay::runtime::__private::json_object!(Location {
         start_location: "start_location" optional,
         end_location: "end_location" optional,
     });
@@ -155,7 +155,7 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostDiscounts {
+    ::wechatpay::runtime::__private::json_object!(PostDiscounts {
         name: "name" optional,
         description: "description" optional,
         amount: "amount" optional,
@@ -181,7 +181,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostPayments {
+    ::wechatpay::runtime::__private::json_object!(PostPayments {
         name: "name" optional,
         description: "description" optional,
         amount: "amount" optional,
@@ -205,7 +205,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RiskFund {
+    ::wechatpay::runtime::__private::json_object!(RiskFund {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -232,7 +232,7 @@ pub mod models {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TimeRange {
+    ::wechatpay::runtime::__private::json_object!(TimeRange {
         start_time: "start_time" optional,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -252,7 +252,7 @@ pub mod models {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestLocation {
+    ::wechatpay::runtime::__private::json_object!(RequestLocation {
         start_location: "start_location" optional,
         end_location: "end_location" optional,
     });
@@ -276,7 +276,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostPayments {
+    ::wechatpay::runtime::__private::json_object!(RequestPostPayments {
         name: "name" required,
         description: "description" optional,
         amount: "amount" optional,
@@ -310,7 +310,7 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePostDiscounts {
+    ::wechatpay::runtime::__private::json_object!(ResponsePostDiscounts {
         name: "name" optional,
         description: "description" optional,
         count: "count" optional,
@@ -335,7 +335,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePostPayments {
+    ::wechatpay::runtime::__private::json_object!(ResponsePostPayments {
         name: "name" optional,
         description: "description" optional,
         amount: "amount" optional,
@@ -363,7 +363,7 @@ pub mod models {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseTimeRange {
+    ::wechatpay::runtime::__private::json_object!(ResponseTimeRange {
         start_time: "start_time" optional,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -389,7 +389,7 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostDiscounts {
+    ::wechatpay::runtime::__private::json_object!(RequestPostDiscounts {
         name: "name" required,
         description: "description" required,
         amount: "amount" required,
@@ -431,7 +431,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostPayments2 {
+    ::wechatpay::runtime::__private::json_object!(RequestPostPayments2 {
         name: "name" required,
         description: "description" optional,
         amount: "amount" optional,
@@ -471,7 +471,7 @@ pub mod models {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestTimeRange {
+    ::wechatpay::runtime::__private::json_object!(RequestTimeRange {
         start_time: "start_time" required,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -499,7 +499,7 @@ pub mod models {
         /// Example: `20091225091210`
         pub paid_time: String,
     }
-    ::wechatpay::runtime::json_object!(Detail {
+    ::wechatpay::runtime::__private::json_object!(Detail {
         paid_time: "paid_time" required,
     });
     impl Detail {
@@ -533,7 +533,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostPayments3 {
+    ::wechatpay::runtime::__private::json_object!(RequestPostPayments3 {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -558,7 +558,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Name {
+    ::wechatpay::runtime::__private::json_enum!(Name {
         Deposit = "DEPOSIT",
         Advance = "ADVANCE",
         CashDeposit = "CASH_DEPOSIT",
@@ -576,7 +576,7 @@ pub mod models {
         /// 小程序跳转path
         pub path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(JumpLink {
+    ::wechatpay::runtime::__private::json_object!(JumpLink {
         jump_link_type: "jump_link_type" optional,
         appid: "appid" optional,
         path: "path" optional,
@@ -594,7 +594,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(JumpLinkType {
+    ::wechatpay::runtime::__private::json_enum!(JumpLinkType {
         JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
     });
     /// 服务时间段
@@ -619,7 +619,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestTimeRange2 {
+    ::wechatpay::runtime::__private::json_object!(RequestTimeRange2 {
         start_time: "start_time" optional,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -693,7 +693,7 @@ pub mod models {
         /// 先用后付购物详情
         pub shopping_info: Option<ShoppingInfo>,
     }
-    ::wechatpay::runtime::json_object!(OutOrderNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutOrderNoResponse {
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         appid: "appid" required,
@@ -768,7 +768,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePostPayments2 {
+    ::wechatpay::runtime::__private::json_object!(ResponsePostPayments2 {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -792,7 +792,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseRiskFund {
+    ::wechatpay::runtime::__private::json_object!(ResponseRiskFund {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -811,7 +811,7 @@ pub mod models {
         /// 商品列表
         pub goods: Option<Vec<Goods>>,
     }
-    ::wechatpay::runtime::json_object!(ShoppingInfo {
+    ::wechatpay::runtime::__private::json_object!(ShoppingInfo {
         real_merchant_appid: "real_merchant_appid" optional,
         jump_link: "jump_link" optional,
         goods: "goods" optional,
@@ -836,7 +836,7 @@ pub mod models {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(Goods {
+    ::wechatpay::runtime::__private::json_object!(Goods {
         name: "name" optional,
         picture: "picture" optional,
         amount: "amount" optional,
@@ -861,7 +861,7 @@ pub mod models {
         /// Example: `/page/order/orderid=PO213412451223`
         pub path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseJumpLink {
+    ::wechatpay::runtime::__private::json_object!(ResponseJumpLink {
         jump_link_type: "jump_link_type" optional,
         appid: "appid" optional,
         path: "path" optional,
@@ -888,7 +888,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseTimeRange2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseTimeRange2 {
         start_time: "start_time" optional,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
@@ -909,7 +909,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PaidType {
+    ::wechatpay::runtime::__private::json_enum!(PaidType {
         Newton = "NEWTON",
         Mch = "MCH",
     });
@@ -928,7 +928,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Cash = "CASH",
         Nocash = "NOCASH",
     });
@@ -947,7 +947,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         UserPaying = "USER_PAYING",
         UserPaid = "USER_PAID",
     });
@@ -972,7 +972,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",
@@ -994,7 +994,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(StateDescription {
+    ::wechatpay::runtime::__private::json_enum!(StateDescription {
         UserConfirm = "USER_CONFIRM",
         MchComplete = "MCH_COMPLETE",
     });
@@ -1018,7 +1018,7 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostDiscounts2 {
+    ::wechatpay::runtime::__private::json_object!(RequestPostDiscounts2 {
         name: "name" required,
         description: "description" required,
         amount: "amount" optional,
@@ -1056,7 +1056,7 @@ pub mod models {
         /// Example: `4`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostPayments4 {
+    ::wechatpay::runtime::__private::json_object!(RequestPostPayments4 {
         name: "name" required,
         amount: "amount" optional,
         description: "description" optional,
@@ -1092,7 +1092,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestRiskFund {
+    ::wechatpay::runtime::__private::json_object!(RequestRiskFund {
         name: "name" required,
         amount: "amount" required,
         description: "description" optional,
@@ -1130,7 +1130,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseTimeRange3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseTimeRange3 {
         start_time: "start_time" optional,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
@@ -1152,7 +1152,7 @@ pub mod models {
         /// Example: `用户投诉`
         pub reason: String,
     }
-    ::wechatpay::runtime::json_object!(ServiceIdRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdRequest {
         service_id: "service_id" required,
         sub_mchid: "sub_mchid" required,
         reason: "reason" required,
@@ -1180,7 +1180,7 @@ pub mod models {
         /// 商品列表
         pub goods: Vec<RequestGoods>,
     }
-    ::wechatpay::runtime::json_object!(RequestShoppingInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestShoppingInfo {
         goods: "goods" required,
     });
     impl RequestShoppingInfo {
@@ -1210,7 +1210,7 @@ pub mod models {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(RequestGoods {
+    ::wechatpay::runtime::__private::json_object!(RequestGoods {
         name: "name" required,
         picture: "picture" required,
         amount: "amount" required,
@@ -1303,7 +1303,7 @@ pub mod models {
         /// Example: `1`
         pub risk_level_version: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ServiceIdResponse {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdResponse {
         service_id: "service_id" required,
         appid: "appid" required,
         mchid: "mchid" optional,
@@ -1373,7 +1373,7 @@ pub mod models {
         /// Example: `example_bank_type`
         pub bank_type: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Collection {
+    ::wechatpay::runtime::__private::json_object!(Collection {
         state: "state" optional,
         total_amount: "total_amount" optional,
         paying_amount: "paying_amount" optional,
@@ -1407,7 +1407,7 @@ pub mod models {
         /// 优惠功能
         pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(Details {
+    ::wechatpay::runtime::__private::json_object!(Details {
         seq: "seq" optional,
         amount: "amount" optional,
         paid_type: "paid_type" optional,
@@ -1461,7 +1461,7 @@ pub mod models {
         /// 单品列表
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -1489,7 +1489,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scope {
+    ::wechatpay::runtime::__private::json_enum!(Scope {
         Single = "SINGLE",
         Global = "GLOBAL",
     });
@@ -1514,7 +1514,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",
@@ -1539,7 +1539,7 @@ pub mod models {
         /// Example: `example_materiel_no`
         pub materiel_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Device {
+    ::wechatpay::runtime::__private::json_object!(Device {
         start_device_id: "start_device_id" optional,
         end_device_id: "end_device_id" optional,
         materiel_no: "materiel_no" optional,
@@ -1563,7 +1563,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestName {
+    ::wechatpay::runtime::__private::json_enum!(RequestName {
         Deposit = "DEPOSIT",
         Advance = "ADVANCE",
         CashDeposit = "CASH_DEPOSIT",
@@ -1589,7 +1589,7 @@ pub mod models {
         /// Example: `2`
         pub count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(RequestPostDiscounts3 {
+    ::wechatpay::runtime::__private::json_object!(RequestPostDiscounts3 {
         name: "name" required,
         description: "description" optional,
         amount: "amount" required,
@@ -1631,7 +1631,7 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    ::wechatpay::runtime::json_object!(ServiceIdSubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdSubMchidRequest {
         service_id: "service_id" required,
         sub_mchid: "sub_mchid" required,
         post_payments: "post_payments" required,
@@ -1675,7 +1675,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestRiskFund2 {
+    ::wechatpay::runtime::__private::json_object!(RequestRiskFund2 {
         name: "name" required,
         amount: "amount" required,
         description: "description" optional,
@@ -1711,7 +1711,7 @@ pub mod models {
         /// Query parameter `appid`.
         pub appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ServiceIdOutOrderNoRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdOutOrderNoRequest {
         service_id: query "service_id" optional,
         out_order_no: query "out_order_no" optional,
         query_id: query "query_id" optional,
@@ -1779,7 +1779,7 @@ pub mod models {
         /// 支付方式
         pub pay_type: Option<PayType>,
     }
-    ::wechatpay::runtime::json_object!(AppidResponse {
+    ::wechatpay::runtime::__private::json_object!(AppidResponse {
         appid: "appid" optional,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" optional,
@@ -1819,7 +1819,7 @@ pub mod models {
         /// Example: `不与其他优惠叠加`
         pub discount_desc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Discounts {
+    ::wechatpay::runtime::__private::json_object!(Discounts {
         discount_name: "discount_name" optional,
         discount_amount: "discount_amount" optional,
         discount_desc: "discount_desc" optional,
@@ -1836,7 +1836,7 @@ pub mod models {
         /// 描述计费规则
         pub fee_desc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Fees {
+    ::wechatpay::runtime::__private::json_object!(Fees {
         fee_name: "fee_name" optional,
         fee_count: "fee_count" optional,
         fee_amount: "fee_amount" optional,
@@ -1855,7 +1855,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PayType {
+    ::wechatpay::runtime::__private::json_enum!(PayType {
         MchChannelPayType = "MchChannelPayType",
     });
     /// Used as `GetResponseState` in `/v3/payscore/payafter-orders`, `GetResponseState` in `/v3/payscore/smartretail-orders`.
@@ -1879,7 +1879,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
         Created = "CREATED",
         UserAccepted = "USER_ACCEPTED",
         Finished = "FINISHED",
@@ -1899,7 +1899,7 @@ pub mod models {
         /// Example: `不与其他优惠叠加`
         pub discount_desc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestDiscounts {
+    ::wechatpay::runtime::__private::json_object!(RequestDiscounts {
         discount_name: "discount_name" optional,
         discount_desc: "discount_desc" optional,
     });
@@ -1935,7 +1935,7 @@ pub mod models {
         /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
         pub package: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AppidMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(AppidMchidResponse {
         appid: "appid" optional,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" optional,
@@ -1963,7 +1963,7 @@ pub mod models {
         /// Example: `用户投诉`
         pub reason: String,
     }
-    ::wechatpay::runtime::json_object!(AppidRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         reason: "reason" required,
@@ -2007,7 +2007,7 @@ pub mod models {
         /// Example: `15646546545165651651`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AppidMchidOutOrderNoResponse {
+    ::wechatpay::runtime::__private::json_object!(AppidMchidOutOrderNoResponse {
         appid: "appid" required,
         mchid: "mchid" optional,
         out_order_no: "out_order_no" required,
@@ -2067,7 +2067,7 @@ pub mod models {
         /// 是否指定商户分账
         pub profit_sharing: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(AppidServiceIdRequest {
+    ::wechatpay::runtime::__private::json_object!(AppidServiceIdRequest {
         appid: "appid" required,
         service_id: "service_id" required,
         finish_type: "finish_type" optional,
@@ -2121,7 +2121,7 @@ pub mod models {
         /// Example: `第八节课`
         pub plan_detail_name: String,
     }
-    ::wechatpay::runtime::json_object!(PlanDetailList {
+    ::wechatpay::runtime::__private::json_object!(PlanDetailList {
         original_price: "original_price" required,
         plan_discount_description: "plan_discount_description" optional,
         actual_price: "actual_price" required,
@@ -2167,7 +2167,7 @@ pub mod models {
         /// Example: `14000`
         pub actual_price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePlanDetailList {
+    ::wechatpay::runtime::__private::json_object!(ResponsePlanDetailList {
         plan_detail_no: "plan_detail_no" optional,
         plan_detail_name: "plan_detail_name" optional,
         original_price: "original_price" optional,
@@ -2182,7 +2182,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest {
@@ -2260,7 +2260,7 @@ pub mod models {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub stop_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PlanIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PlanIdResponse {
         plan_id: "plan_id" optional,
         service_id: "service_id" optional,
         mchid: "mchid" optional,
@@ -2363,7 +2363,7 @@ pub mod models {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub stop_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PlanIdServiceIdResponse {
+    ::wechatpay::runtime::__private::json_object!(PlanIdServiceIdResponse {
         plan_id: "plan_id" optional,
         service_id: "service_id" optional,
         mchid: "mchid" optional,
@@ -2419,7 +2419,7 @@ pub mod models {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseRiskFund2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseRiskFund2 {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -2446,7 +2446,7 @@ pub mod models {
         /// Example: `备注2`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestTimeRange3 {
+    ::wechatpay::runtime::__private::json_object!(RequestTimeRange3 {
         start_time: "start_time" required,
         end_time: "end_time" optional,
         start_time_remark: "start_time_remark" optional,
@@ -2474,7 +2474,7 @@ pub mod models {
         /// Example: `嗨客时尚主题展餐厅`
         pub end_location: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RequestLocation2 {
+    ::wechatpay::runtime::__private::json_object!(RequestLocation2 {
         end_location: "end_location" optional,
     });
     /// Used as `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`, `PostRequest` in `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`.
@@ -2497,7 +2497,7 @@ pub mod models {
         /// Example: `20231218`
         pub prepaid_time: String,
     }
-    ::wechatpay::runtime::json_object!(ServiceIdPostPaymentsRequest {
+    ::wechatpay::runtime::__private::json_object!(ServiceIdPostPaymentsRequest {
         service_id: "service_id" required,
         post_payments: "post_payments" required,
         post_discounts: "post_discounts" optional,
@@ -2534,7 +2534,7 @@ pub mod models {
         /// Example: `100`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePostDiscounts2 {
+    ::wechatpay::runtime::__private::json_object!(ResponsePostDiscounts2 {
         name: "name" optional,
         amount: "amount" optional,
     });
@@ -2554,7 +2554,7 @@ pub mod models {
         /// Example: `第6节课`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePostPayments3 {
+    ::wechatpay::runtime::__private::json_object!(ResponsePostPayments3 {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -2569,7 +2569,7 @@ pub mod models {
         /// Example: `10000`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(ResponseRiskFund3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseRiskFund3 {
         amount: "amount" optional,
     });
     /// Used as `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/partner/user-sign-plans`, `PostRequestSignPlanDetail` in `/v3/payscore/sign-plan/user-sign-plans`.
@@ -2584,7 +2584,7 @@ pub mod models {
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_detail_no: String,
     }
-    ::wechatpay::runtime::json_object!(SignPlanDetail {
+    ::wechatpay::runtime::__private::json_object!(SignPlanDetail {
         plan_detail_no: "plan_detail_no" required,
         merchant_plan_detail_no: "merchant_plan_detail_no" required,
     });
@@ -2653,7 +2653,7 @@ pub mod models {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub cancel_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SignedDetailList {
+    ::wechatpay::runtime::__private::json_object!(SignedDetailList {
         plan_detail_no: "plan_detail_no" optional,
         original_price: "original_price" optional,
         plan_discount_description: "plan_discount_description" optional,
@@ -2761,7 +2761,7 @@ pub mod models {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub sign_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SignPlanIdResponse {
+    ::wechatpay::runtime::__private::json_object!(SignPlanIdResponse {
         sign_plan_id: "sign_plan_id" optional,
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
@@ -2902,7 +2902,7 @@ pub mod models {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub sign_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SignPlanIdOpenidResponse {
+    ::wechatpay::runtime::__private::json_object!(SignPlanIdOpenidResponse {
         sign_plan_id: "sign_plan_id" optional,
         openid: "openid" optional,
         service_id: "service_id" optional,

@@ -38,7 +38,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -57,7 +57,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RechargeAmount {
+    ::wechatpay::runtime::__private::json_object!(RechargeAmount {
         amount: "amount" optional,
         currency: "currency" optional,
     });
@@ -78,7 +78,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RechargeState {
+    ::wechatpay::runtime::__private::json_enum!(RechargeState {
         Success = "SUCCESS",
         Recharging = "RECHARGING",
         Closed = "CLOSED",
@@ -99,7 +99,7 @@ pub mod models {
         /// Example: `2024-08-09T13:29:35.120+08:00`
         pub success_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
         sub_mchid: "sub_mchid" required,
         opened: "opened" optional,
         success_time: "success_time" optional,
@@ -127,7 +127,7 @@ pub mod models {
         /// 转账接收方订单信息
         pub transaction_info: Option<TransactionInfo>,
     }
-    ::wechatpay::runtime::json_object!(Receiver {
+    ::wechatpay::runtime::__private::json_object!(Receiver {
         type_: "type" optional,
         transaction_info: "transaction_info" optional,
     });
@@ -145,7 +145,7 @@ pub mod models {
         /// Example: `WXPAY`
         pub type_: Option<Type>,
     }
-    ::wechatpay::runtime::json_object!(TransactionInfo {
+    ::wechatpay::runtime::__private::json_object!(TransactionInfo {
         transaction_id: "transaction_id" required,
         type_: "type" optional,
     });
@@ -174,7 +174,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Wxpay = "WXPAY",
         Wxvalue = "WXVALUE",
     });
@@ -191,7 +191,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestType {
+    ::wechatpay::runtime::__private::json_enum!(RequestType {
         TransactionUser = "TRANSACTION_USER",
     });
     /// 转账接收方信息
@@ -202,7 +202,7 @@ pub mod models {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiver>,
     }
-    ::wechatpay::runtime::json_object!(ReceiverDetail {
+    ::wechatpay::runtime::__private::json_object!(ReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -217,7 +217,7 @@ pub mod models {
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiver {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiver {
         type_: "type" optional,
         transaction_info: "transaction_info" optional,
     });
@@ -235,7 +235,7 @@ pub mod models {
         /// Example: `WXPAY`
         pub type_: Option<Type>,
     }
-    ::wechatpay::runtime::json_object!(ResponseTransactionInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseTransactionInfo {
         transaction_id: "transaction_id" optional,
         type_: "type" optional,
     });
@@ -262,7 +262,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -284,7 +284,7 @@ pub mod models {
         /// Example: `NOT_ENOUGH`
         pub close_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(CloseInfo {
+    ::wechatpay::runtime::__private::json_object!(CloseInfo {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });
@@ -303,7 +303,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestReceiverType {
+    ::wechatpay::runtime::__private::json_enum!(RequestReceiverType {
         Merchant = "MERCHANT",
         TransactionUser = "TRANSACTION_USER",
     });
@@ -315,7 +315,7 @@ pub mod models {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetail {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -330,7 +330,7 @@ pub mod models {
         /// 转账接收方订单信息
         pub transaction_info: Option<ResponseTransactionInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver {
         type_: "type" optional,
         transaction_info: "transaction_info" optional,
     });
@@ -342,7 +342,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900001109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// 转账接收方商户信息
@@ -355,7 +355,7 @@ pub mod models {
         /// Example: `1900001108`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MchInfo {
+    ::wechatpay::runtime::__private::json_object!(MchInfo {
         mchid: "mchid" optional,
     });
     /// 转账接收方类型
@@ -371,7 +371,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestReceiverType2 {
+    ::wechatpay::runtime::__private::json_enum!(RequestReceiverType2 {
         Merchant = "MERCHANT",
     });
     /// 转账接收方信息
@@ -382,7 +382,7 @@ pub mod models {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver2>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetail2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail2 {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -399,7 +399,7 @@ pub mod models {
         /// 赔付单信息
         pub transaction_info: Option<ResponseReceiverDetailReceiverTransactionInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver2 {
         type_: "type" optional,
         mch_info: "mch_info" optional,
         transaction_info: "transaction_info" optional,
@@ -414,7 +414,7 @@ pub mod models {
         /// Example: `1217752501201407033233368018`
         pub transaction_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiverTransactionInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiverTransactionInfo {
         transaction_id: "transaction_id" optional,
     });
     /// 转账接收方用户
@@ -427,7 +427,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sp_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(UserInfo {
+    ::wechatpay::runtime::__private::json_object!(UserInfo {
         sp_openid: "sp_openid" optional,
     });
     /// 转账接收方信息
@@ -438,7 +438,7 @@ pub mod models {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver3>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetail3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail3 {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -451,7 +451,7 @@ pub mod models {
         /// 转账接收方用户
         pub user_info: Option<UserInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver3 {
         transaction_info: "transaction_info" optional,
         user_info: "user_info" optional,
     });
@@ -467,7 +467,7 @@ pub mod models {
         /// 转账接收方订单信息
         pub transaction_info: Option<TransactionInfo>,
     }
-    ::wechatpay::runtime::json_object!(RequestReceiver {
+    ::wechatpay::runtime::__private::json_object!(RequestReceiver {
         type_: "type" optional,
         transaction_info: "transaction_info" optional,
     });
@@ -485,7 +485,7 @@ pub mod models {
         /// Example: `NOT_ENOUGH`
         pub close_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCloseInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseCloseInfo {
         accept_time: "accept_time" optional,
         close_reason: "close_reason" optional,
     });
@@ -497,7 +497,7 @@ pub mod models {
         /// 赔付接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver4>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetail4 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail4 {
         receiver: "receiver" optional,
     });
     /// 赔付接收者信息
@@ -512,7 +512,7 @@ pub mod models {
         /// 赔付接收方商户信息
         pub mch_info: Option<MchInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver4 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver4 {
         type_: "type" optional,
         mch_info: "mch_info" optional,
     });
@@ -533,7 +533,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState {
         Accepted = "ACCEPTED",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -557,7 +557,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BusinessType {
+    ::wechatpay::runtime::__private::json_enum!(BusinessType {
         DepositCompensation = "DEPOSIT_COMPENSATION",
         PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
         InsuranceClaim = "INSURANCE_CLAIM",
@@ -571,7 +571,7 @@ pub mod models {
         /// 转账接收者信息
         pub receiver: Option<ResponseReceiverDetailReceiver5>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetail5 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetail5 {
         receiver: "receiver" optional,
     });
     /// 转账接收者信息
@@ -586,7 +586,7 @@ pub mod models {
         /// 转账接收方商户信息
         pub mch_info: Option<ResponseMchInfo>,
     }
-    ::wechatpay::runtime::json_object!(ResponseReceiverDetailReceiver5 {
+    ::wechatpay::runtime::__private::json_object!(ResponseReceiverDetailReceiver5 {
         type_: "type" optional,
         mch_info: "mch_info" optional,
     });
@@ -600,7 +600,7 @@ pub mod models {
         /// Example: `1900001108`
         pub mch_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseMchInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseMchInfo {
         mch_id: "mch_id" optional,
     });
     /// Used as `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`, `GetRequest` in `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`.
@@ -611,7 +611,7 @@ pub mod models {
         /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
         pub business_type: Option<BusinessType>,
     }
-    ::wechatpay::runtime::json_object!(BusinessTypeRequest {
+    ::wechatpay::runtime::__private::json_object!(BusinessTypeRequest {
         business_type: query "business_type" optional,
     });
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees`, `PostResponse` in `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`.
@@ -636,7 +636,7 @@ pub mod models {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidSpOpenidResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidSpOpenidResponse {
         sub_mchid: "sub_mchid" required,
         sp_openid: "sp_openid" optional,
         state: "state" optional,
@@ -671,7 +671,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState2 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState2 {
         Effective = "EFFECTIVE",
         Deleted = "DELETED",
     });
@@ -690,7 +690,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestAccountType {
+    ::wechatpay::runtime::__private::json_enum!(RequestAccountType {
         Deposit = "DEPOSIT",
         Operation = "OPERATION",
     });
@@ -709,7 +709,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AvailableRechargeChannels {
+    ::wechatpay::runtime::__private::json_enum!(AvailableRechargeChannels {
         BankTransfer = "BANK_TRANSFER",
         QrRecharge = "QR_RECHARGE",
         OnlineBank = "ONLINE_BANK",
@@ -729,7 +729,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RechargeScene {
+    ::wechatpay::runtime::__private::json_enum!(RechargeScene {
         EcommerceDeposit = "ECOMMERCE_DEPOSIT",
         EcommercePayment = "ECOMMERCE_PAYMENT",
     });
@@ -741,7 +741,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900001121`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest2 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest2 {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest2 {
@@ -815,7 +815,7 @@ pub mod models {
         /// 可用充值渠道列表
         pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
     }
-    ::wechatpay::runtime::json_object!(SpMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SpMchidResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         recharge_id: "recharge_id" optional,
@@ -896,7 +896,7 @@ pub mod models {
         /// Example: `某某某有限公司`
         pub bank_account_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BankTransferInfo {
+    ::wechatpay::runtime::__private::json_object!(BankTransferInfo {
         bill_no: "bill_no" optional,
         memo: "memo" optional,
         return_time: "return_time" optional,
@@ -939,7 +939,7 @@ pub mod models {
         /// Example: `某某某有限公司`
         pub bank_account_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OnlineBankRechargeInfo {
+    ::wechatpay::runtime::__private::json_object!(OnlineBankRechargeInfo {
         bill_no: "bill_no" optional,
         return_time: "return_time" optional,
         return_reason: "return_reason" optional,
@@ -963,7 +963,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(OnlineBankType {
+    ::wechatpay::runtime::__private::json_enum!(OnlineBankType {
         OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
         OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
     });
@@ -981,7 +981,7 @@ pub mod models {
         /// Example: `ADMIN`
         pub employee_type: Option<EmployeeType>,
     }
-    ::wechatpay::runtime::json_object!(QrRechargeInfo {
+    ::wechatpay::runtime::__private::json_object!(QrRechargeInfo {
         openid: "openid" optional,
         employee_type: "employee_type" optional,
     });
@@ -1000,7 +1000,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EmployeeType {
+    ::wechatpay::runtime::__private::json_enum!(EmployeeType {
         Admin = "ADMIN",
         Staff = "STAFF",
     });
@@ -1017,7 +1017,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeScenario {
+    ::wechatpay::runtime::__private::json_enum!(TradeScenario {
         Recommerce = "RECOMMERCE",
     });
     /// 异常结算批次单处理方式
@@ -1033,7 +1033,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AbnormalSettleType {
+    ::wechatpay::runtime::__private::json_enum!(AbnormalSettleType {
         TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
     });
     /// Used as `PostResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponse` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
@@ -1108,7 +1108,7 @@ pub mod models {
         /// Example: `中国工商银行股份有限公司深圳软件园支行`
         pub bank_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SpMchidSubMchidResponse {
+    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         status: "status" optional,
@@ -1176,7 +1176,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Status {
+    ::wechatpay::runtime::__private::json_enum!(Status {
         Created = "CREATED",
         Processing = "PROCESSING",
         Finished = "FINISHED",
@@ -1190,7 +1190,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest3 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest3 {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest3 {
@@ -1248,7 +1248,7 @@ pub mod models {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidSpAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidSpAppidRequest {
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
@@ -1316,7 +1316,7 @@ pub mod models {
         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(TransferDetailList {
+    ::wechatpay::runtime::__private::json_object!(TransferDetailList {
         out_detail_no: "out_detail_no" required,
         transfer_amount: "transfer_amount" required,
         transfer_remark: "transfer_remark" required,
@@ -1361,7 +1361,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(BatchState {
+    ::wechatpay::runtime::__private::json_enum!(BatchState {
         Accepted = "ACCEPTED",
         Processing = "PROCESSING",
         Completed = "COMPLETED",
@@ -1383,7 +1383,7 @@ pub mod models {
         /// Example: `20`
         pub limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(TransferBatchResponse {
+    ::wechatpay::runtime::__private::json_object!(TransferBatchResponse {
         transfer_batch: "transfer_batch" optional,
         data: "data" optional,
         offset: "offset" optional,
@@ -1405,7 +1405,7 @@ pub mod models {
         /// Example: `INIT`
         pub detail_state: Option<DetailState>,
     }
-    ::wechatpay::runtime::json_object!(Data {
+    ::wechatpay::runtime::__private::json_object!(Data {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_state: "detail_state" optional,
@@ -1433,7 +1433,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(DetailState {
+    ::wechatpay::runtime::__private::json_enum!(DetailState {
         Init = "INIT",
         All = "ALL",
         WaitPay = "WAIT_PAY",
@@ -1515,7 +1515,7 @@ pub mod models {
         /// Example: `1000`
         pub transfer_scene_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TransferBatch {
+    ::wechatpay::runtime::__private::json_object!(TransferBatch {
         out_batch_no: "out_batch_no" optional,
         batch_id: "batch_id" optional,
         sp_appid: "sp_appid" optional,
@@ -1549,7 +1549,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CloseReason {
+    ::wechatpay::runtime::__private::json_enum!(CloseReason {
         MerchantRevocation = "MERCHANT_REVOCATION",
         OverdueClose = "OVERDUE_CLOSE",
     });
@@ -1652,7 +1652,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         AccountFrozen = "ACCOUNT_FROZEN",
         RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
         NameNotCorrect = "NAME_NOT_CORRECT",
@@ -1713,7 +1713,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReceiptState {
+    ::wechatpay::runtime::__private::json_enum!(ReceiptState {
         Accepted = "ACCEPTED",
         Finished = "FINISHED",
     });
@@ -1725,7 +1725,7 @@ pub mod models {
         /// Example: `1900102208`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest4 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest4 {
         sub_mchid: "sub_mchid" required,
     });
     impl SubMchidRequest4 {
@@ -1761,7 +1761,7 @@ pub mod models {
         /// Query parameter `detail_state`. Example: `ALL`
         pub detail_state: Option<RequestDetailState>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidNeedQueryDetailRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidNeedQueryDetailRequest {
         sub_mchid: query "sub_mchid" required,
         need_query_detail: query "need_query_detail" required,
         offset: query "offset" optional,
@@ -1802,7 +1802,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RequestDetailState {
+    ::wechatpay::runtime::__private::json_enum!(RequestDetailState {
         All = "ALL",
         WaitPay = "WAIT_PAY",
         Success = "SUCCESS",
@@ -1863,7 +1863,7 @@ pub mod models {
         /// 场景报备信息
         pub scene_report_data: Option<SceneReportData>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidSpAppidSubAppidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidSpAppidSubAppidRequest {
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
@@ -1915,7 +1915,7 @@ pub mod models {
         /// 保险保单报备信息
         pub insurance_policy: Option<InsurancePolicy>,
     }
-    ::wechatpay::runtime::json_object!(SceneReportData {
+    ::wechatpay::runtime::__private::json_object!(SceneReportData {
         insurance_policy: "insurance_policy" optional,
     });
     /// 保险保单报备信息
@@ -1944,7 +1944,7 @@ pub mod models {
         /// Example: `202310410941`
         pub claim_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(InsurancePolicy {
+    ::wechatpay::runtime::__private::json_object!(InsurancePolicy {
         product_registration_no: "product_registration_no" required,
         policy_no: "policy_no" required,
         name: "name" required,
@@ -1996,7 +1996,7 @@ pub mod models {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidOutReservationNoResponse {
+    ::wechatpay::runtime::__private::json_object!(SubMchidOutReservationNoResponse {
         sub_mchid: "sub_mchid" required,
         out_reservation_no: "out_reservation_no" required,
         reservation_id: "reservation_id" optional,
@@ -2038,7 +2038,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseState3 {
+    ::wechatpay::runtime::__private::json_enum!(ResponseState3 {
         Accepted = "ACCEPTED",
         Confirmed = "CONFIRMED",
         Closed = "CLOSED",
@@ -2051,7 +2051,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900001109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest5 {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest5 {
         sub_mchid: query "sub_mchid" required,
     });
     impl SubMchidRequest5 {
@@ -2129,7 +2129,7 @@ pub mod models {
         /// 预约记录的关闭信息
         pub close_info: Option<ResponseCloseInfo2>,
     }
-    ::wechatpay::runtime::json_object!(SpMchidSubMchidSpAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" optional,
@@ -2188,7 +2188,7 @@ pub mod models {
         /// Example: `USER_OVERDUE_UNCONFIRMED`
         pub close_reason: Option<ResponseCloseReason>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCloseInfo2 {
+    ::wechatpay::runtime::__private::json_object!(ResponseCloseInfo2 {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });
@@ -2217,7 +2217,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseCloseReason {
+    ::wechatpay::runtime::__private::json_enum!(ResponseCloseReason {
         UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
         CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
         CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
@@ -2242,7 +2242,7 @@ pub mod models {
         /// Example: `20`
         pub limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(TransferBatchDataResponse {
+    ::wechatpay::runtime::__private::json_object!(TransferBatchDataResponse {
         transfer_batch: "transfer_batch" optional,
         data: "data" optional,
         offset: "offset" optional,
@@ -2264,7 +2264,7 @@ pub mod models {
         /// Example: `INIT`
         pub detail_state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseData {
+    ::wechatpay::runtime::__private::json_object!(ResponseData {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_state: "detail_state" optional,
@@ -2343,7 +2343,7 @@ pub mod models {
         /// Example: `1000`
         pub transfer_scene_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseTransferBatch {
+    ::wechatpay::runtime::__private::json_object!(ResponseTransferBatch {
         out_batch_no: "out_batch_no" optional,
         batch_id: "batch_id" optional,
         sp_appid: "sp_appid" optional,
@@ -2428,7 +2428,7 @@ pub mod models {
         /// 预约记录的关闭信息
         pub close_info: Option<ResponseCloseInfo3>,
     }
-    ::wechatpay::runtime::json_object!(SpMchidSubMchidSpAppidSubAppidResponse {
+    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidSpAppidSubAppidResponse {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" required,
         sp_appid: "sp_appid" optional,
@@ -2487,7 +2487,7 @@ pub mod models {
         /// Example: `USER_OVERDUE_UNCONFIRMED`
         pub close_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponseCloseInfo3 {
+    ::wechatpay::runtime::__private::json_object!(ResponseCloseInfo3 {
         close_time: "close_time" optional,
         close_reason: "close_reason" optional,
     });

@@ -53,7 +53,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         MerchantId = "MERCHANT_ID",
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
@@ -85,7 +85,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(FailReason {
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         NoRelation = "NO_RELATION",
         ReceiverHighRisk = "RECEIVER_HIGH_RISK",
@@ -112,7 +112,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Result {
+    ::wechatpay::runtime::__private::json_enum!(Result {
         Pending = "PENDING",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -132,7 +132,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Processing = "PROCESSING",
         Finished = "FINISHED",
     });
@@ -169,7 +169,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RelationType {
+    ::wechatpay::runtime::__private::json_enum!(RelationType {
         ServiceProvider = "SERVICE_PROVIDER",
         Store = "STORE",
         Staff = "STAFF",
@@ -203,7 +203,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseFailReason {
+    ::wechatpay::runtime::__private::json_enum!(ResponseFailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         BalanceNotEnough = "BALANCE_NOT_ENOUGH",
         TimeOutClosed = "TIME_OUT_CLOSED",
@@ -227,7 +227,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ResponseResult {
+    ::wechatpay::runtime::__private::json_enum!(ResponseResult {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",

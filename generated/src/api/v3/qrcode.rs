@@ -31,7 +31,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeScene {
+    ::wechatpay::runtime::__private::json_enum!(TradeScene {
         Bus = "BUS",
         Metro = "METRO",
     });
@@ -83,7 +83,7 @@ pub mod models {
         /// `promotion_detail`
         pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(AppidResponse {
+    ::wechatpay::runtime::__private::json_object!(AppidResponse {
         appid: "appid" optional,
         sub_appid: "sub_appid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -119,7 +119,7 @@ pub mod models {
         /// 货币类型
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -136,7 +136,7 @@ pub mod models {
         /// 车牌号。
         pub plate_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BusInfo {
+    ::wechatpay::runtime::__private::json_object!(BusInfo {
         start_time: "start_time" optional,
         line_name: "line_name" optional,
         plate_number: "plate_number" optional,
@@ -155,7 +155,7 @@ pub mod models {
         /// 乘车终点站
         pub end_station: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(MetroInfo {
+    ::wechatpay::runtime::__private::json_object!(MetroInfo {
         start_time: "start_time" optional,
         end_time: "end_time" optional,
         start_station: "start_station" optional,
@@ -187,7 +187,7 @@ pub mod models {
         /// 优惠币种
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -214,7 +214,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Scope {
+    ::wechatpay::runtime::__private::json_enum!(Scope {
         Global = "GLOBAL",
         Single = "SINGLE",
     });
@@ -233,7 +233,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Cash = "CASH",
         Nocash = "NOCASH",
     });
@@ -256,7 +256,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(TradeState {
+    ::wechatpay::runtime::__private::json_enum!(TradeState {
         Success = "SUCCESS",
         Accepted = "ACCEPTED",
         PayFail = "PAY_FAIL",
@@ -279,7 +279,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(UserRepayState {
+    ::wechatpay::runtime::__private::json_enum!(UserRepayState {
         NotRepay = "NOT_REPAY",
         Repaid = "REPAID",
         AllRefund = "ALL_REFUND",

@@ -23,7 +23,7 @@ pub mod models {
         /// `additional_material`
         pub additional_material: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(AdditionalInformation {
+    ::wechatpay::runtime::__private::json_object!(AdditionalInformation {
         additional_message: "additional_message" optional,
         additional_material: "additional_material" optional,
     });

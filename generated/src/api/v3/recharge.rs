@@ -32,7 +32,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AccountType {
+    ::wechatpay::runtime::__private::json_enum!(AccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -51,7 +51,7 @@ pub mod models {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(RechargeAmount {
+    ::wechatpay::runtime::__private::json_object!(RechargeAmount {
         amount: "amount" optional,
         currency: "currency" optional,
     });

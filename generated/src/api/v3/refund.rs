@@ -55,7 +55,7 @@ pub mod models {
         /// Example: `100`
         pub refund_fee: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         refund: "refund" optional,
         from: "from" optional,
@@ -79,7 +79,7 @@ pub mod models {
         /// Example: `444`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(From {
+    ::wechatpay::runtime::__private::json_object!(From {
         account: "account" optional,
         amount: "amount" optional,
     });
@@ -109,7 +109,7 @@ pub mod models {
         /// 商品列表
         pub goods_detail: Option<Vec<GoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         scope: "scope" optional,
         type_: "type" optional,
@@ -145,7 +145,7 @@ pub mod models {
         /// Example: `1`
         pub refund_quantity: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GoodsDetail {
         merchant_goods_id: "merchant_goods_id" optional,
         wechatpay_goods_id: "wechatpay_goods_id" optional,
         goods_name: "goods_name" optional,

@@ -70,7 +70,7 @@ pub mod models {
         /// Example: `e10adc3949ba59abbe56e057f20f883e`
         pub hash_value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PhotoDigest {
+    ::wechatpay::runtime::__private::json_object!(PhotoDigest {
         hash_type: "hash_type" optional,
         hash_value: "hash_value" optional,
     });
@@ -82,7 +82,7 @@ pub mod models {
         /// Query parameter `region_id`. Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(RegionIdRequest {
+    ::wechatpay::runtime::__private::json_object!(RegionIdRequest {
         region_id: query "region_id" required,
     });
     impl RegionIdRequest {

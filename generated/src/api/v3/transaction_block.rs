@@ -54,7 +54,7 @@ pub mod models {
             ::wechatpay::runtime::JsonText<RequestedItemInfo>,
         >,
     }
-    ::wechatpay::runtime::json_object!(BlockRecordIdResponse {
+    ::wechatpay::runtime::__private::json_object!(BlockRecordIdResponse {
         block_record_id: "block_record_id" optional,
         block_time: "block_time" optional,
         block_reason: "block_reason" optional,
@@ -81,7 +81,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(NumberOfBlock {
+    ::wechatpay::runtime::__private::json_enum!(NumberOfBlock {
         LessThanTwenty = "LESS_THAN_TWENTY",
         LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
         LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
@@ -100,7 +100,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RecoverWay {
+    ::wechatpay::runtime::__private::json_enum!(RecoverWay {
         SubmitInformation = "SUBMIT_INFORMATION",
     });
     /// Used as `GetResponseRequestedItemInfo` in `/v3/transaction-block/transaction-block-records/{block_record_id}`, `GetResponseDataRequestedItemInfo` in `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`, `PostRequestSubmitData` in `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`.
@@ -109,7 +109,7 @@ pub mod models {
         /// 资料项集合
         pub record_fields: Vec<RecordFields>,
     }
-    ::wechatpay::runtime::json_object!(RequestedItemInfo {
+    ::wechatpay::runtime::__private::json_object!(RequestedItemInfo {
         record_fields: "record_fields" required,
     });
     impl RequestedItemInfo {
@@ -175,7 +175,7 @@ pub mod models {
         /// 资料项关联规则集合<br/>(不同资料项ID取交集*且*，相同资料项ID不同资料项值取并集*或*)
         pub relations: Option<Vec<Relations>>,
     }
-    ::wechatpay::runtime::json_object!(RecordFields {
+    ::wechatpay::runtime::__private::json_object!(RecordFields {
         item_id: "item_id" optional,
         field_name: "field_name" optional,
         name: "name" optional,
@@ -205,7 +205,7 @@ pub mod models {
         /// `enum_values`
         pub enum_values: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(EnumCheckRule {
+    ::wechatpay::runtime::__private::json_object!(EnumCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
         enum_values: "enum_values" optional,
@@ -224,7 +224,7 @@ pub mod models {
         /// 限制文件提交大小，单位M
         pub max_file_size: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(FileCheckRule {
+    ::wechatpay::runtime::__private::json_object!(FileCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
         enum_file_exts: "enum_file_exts" optional,
@@ -263,7 +263,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(EnumFileExts {
+    ::wechatpay::runtime::__private::json_enum!(EnumFileExts {
         Png = "png",
         Jpg = "jpg",
         Jpeg = "jpeg",
@@ -285,7 +285,7 @@ pub mod models {
         /// 关联的资料项值
         pub source_value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Relations {
+    ::wechatpay::runtime::__private::json_object!(Relations {
         source_key: "source_key" optional,
         source_value: "source_value" optional,
     });
@@ -327,7 +327,7 @@ pub mod models {
         /// 凭证图片信息
         pub evidence_img_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(RepeatedFieldData {
+    ::wechatpay::runtime::__private::json_object!(RepeatedFieldData {
         longitude: "longitude" optional,
         latitude: "latitude" optional,
         province: "province" optional,
@@ -356,7 +356,7 @@ pub mod models {
         /// 校验规则
         pub validator: Option<Validator>,
     }
-    ::wechatpay::runtime::json_object!(StringCheckRule {
+    ::wechatpay::runtime::__private::json_object!(StringCheckRule {
         min_string_length: "min_string_length" optional,
         max_string_length: "max_string_length" optional,
         validator: "validator" optional,
@@ -382,7 +382,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Validator {
+    ::wechatpay::runtime::__private::json_enum!(Validator {
         Number = "number",
         Phone = "phone",
         Idcard = "idcard",
@@ -403,7 +403,7 @@ pub mod models {
         /// Example: `2`
         pub max_list_length: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(TimeIntervalCheckRule {
+    ::wechatpay::runtime::__private::json_object!(TimeIntervalCheckRule {
         min_list_length: "min_list_length" optional,
         max_list_length: "max_list_length" optional,
     });
@@ -431,7 +431,7 @@ pub mod models {
         /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
         pub review_reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(BlockSubmissionIdResponse {
+    ::wechatpay::runtime::__private::json_object!(BlockSubmissionIdResponse {
         block_submission_id: "block_submission_id" optional,
         submit_time: "submit_time" optional,
         review_result: "review_result" optional,
@@ -455,7 +455,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ReviewResult {
+    ::wechatpay::runtime::__private::json_enum!(ReviewResult {
         Empty = "EMPTY",
         Pass = "PASS",
         Reject = "REJECT",

@@ -94,7 +94,7 @@ pub mod models {
         /// Example: `1000`
         pub transfer_scene_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TransferBatch {
+    ::wechatpay::runtime::__private::json_object!(TransferBatch {
         mchid: "mchid" optional,
         out_batch_no: "out_batch_no" optional,
         batch_id: "batch_id" optional,
@@ -130,7 +130,7 @@ pub mod models {
         /// Example: `SUCCESS`
         pub detail_status: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(TransferDetailList {
+    ::wechatpay::runtime::__private::json_object!(TransferDetailList {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_status: "detail_status" optional,
@@ -171,7 +171,7 @@ pub mod models {
         /// Example: `2020-05-21T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(OutBatchNoResponse {
+    ::wechatpay::runtime::__private::json_object!(OutBatchNoResponse {
         out_batch_no: "out_batch_no" required,
         signature_no: "signature_no" optional,
         signature_status: "signature_status" optional,

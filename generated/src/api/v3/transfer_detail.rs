@@ -28,7 +28,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(AcceptType {
+    ::wechatpay::runtime::__private::json_enum!(AcceptType {
         BatchTransfer = "BATCH_TRANSFER",
         TransferToPocket = "TRANSFER_TO_POCKET",
         TransferToBank = "TRANSFER_TO_BANK",
@@ -69,7 +69,7 @@ pub mod models {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(AcceptTypeResponse {
+    ::wechatpay::runtime::__private::json_object!(AcceptTypeResponse {
         accept_type: "accept_type" required,
         out_batch_no: "out_batch_no" optional,
         out_detail_no: "out_detail_no" required,

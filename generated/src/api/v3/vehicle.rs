@@ -29,7 +29,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(SubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SubMchidRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// 订单金额
@@ -54,7 +54,7 @@ pub mod models {
         /// Example: `100`
         pub discount_total: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(Amount {
+    ::wechatpay::runtime::__private::json_object!(Amount {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -74,7 +74,7 @@ pub mod models {
         /// Example: `123.12.12.123`
         pub device_ip: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DeviceInfo {
+    ::wechatpay::runtime::__private::json_object!(DeviceInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
     });
@@ -92,7 +92,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(Payer {
+    ::wechatpay::runtime::__private::json_object!(Payer {
         sp_openid: "sp_openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -136,7 +136,7 @@ pub mod models {
         /// Example: `5`
         pub other_contribute: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PromotionDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -183,7 +183,7 @@ pub mod models {
         /// Example: `12313`
         pub device_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ParkingInfo {
+    ::wechatpay::runtime::__private::json_object!(ParkingInfo {
         parking_id: "parking_id" optional,
         plate_number: "plate_number" optional,
         plate_color: "plate_color" optional,
@@ -207,7 +207,7 @@ pub mod models {
         /// Example: `oUpF8uMuAJOM2pxb1Q`
         pub sub_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(ResponsePayer {
+    ::wechatpay::runtime::__private::json_object!(ResponsePayer {
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
     });
@@ -224,7 +224,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Currency {
+    ::wechatpay::runtime::__private::json_enum!(Currency {
         Cny = "CNY",
     });
     /// 分账标识
@@ -242,7 +242,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ProfitSharing {
+    ::wechatpay::runtime::__private::json_enum!(ProfitSharing {
         Y = "Y",
         N = "N",
     });

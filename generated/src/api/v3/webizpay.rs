@@ -39,7 +39,7 @@ pub mod models {
         /// Query parameter `sp_mchid`. Example: `12341234`
         pub sp_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SpMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SpMchidRequest {
         sp_mchid: query "sp_mchid" required,
     });
     impl SpMchidRequest {
@@ -64,7 +64,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(IdentifierType {
+    ::wechatpay::runtime::__private::json_enum!(IdentifierType {
         OrganizationCode = "ORGANIZATION_CODE",
         TransactionId = "TRANSACTION_ID",
     });
@@ -76,7 +76,7 @@ pub mod models {
         /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
         pub range_id: String,
     }
-    ::wechatpay::runtime::json_object!(RangeIdResponse {
+    ::wechatpay::runtime::__private::json_object!(RangeIdResponse {
         range_id: "range_id" required,
     });
     impl RangeIdResponse {
@@ -99,7 +99,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(Type {
+    ::wechatpay::runtime::__private::json_enum!(Type {
         Qyzfall = "QYZFALL",
     });
     /// Used as `GetRequest` in `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`, `GetRequest` in `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, `GetRequest` in `/v3/webizpay/users/{user_id}/authorization-state`.
@@ -114,7 +114,7 @@ pub mod models {
         /// Query parameter `sub_mchid`. Example: `43214321`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(SpMchidSubMchidRequest {
+    ::wechatpay::runtime::__private::json_object!(SpMchidSubMchidRequest {
         sp_mchid: query "sp_mchid" required,
         sub_mchid: query "sub_mchid" required,
     });
@@ -143,7 +143,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CardRule {
+    ::wechatpay::runtime::__private::json_enum!(CardRule {
         Single = "SINGLE",
         Multiple = "MULTIPLE",
     });
@@ -162,7 +162,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(CardState {
+    ::wechatpay::runtime::__private::json_enum!(CardState {
         Active = "ACTIVE",
         Disabled = "DISABLED",
     });
@@ -181,7 +181,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(RefundRule {
+    ::wechatpay::runtime::__private::json_enum!(RefundRule {
         Return = "RETURN",
         NotReturn = "NOT_RETURN",
     });
@@ -200,7 +200,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(ApplicationType {
+    ::wechatpay::runtime::__private::json_enum!(ApplicationType {
         H5 = "H5",
         Miniprogram = "MINIPROGRAM",
     });
@@ -223,7 +223,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(State {
+    ::wechatpay::runtime::__private::json_enum!(State {
         Accepted = "ACCEPTED",
         InProgress = "IN_PROGRESS",
         Completed = "COMPLETED",

@@ -102,7 +102,7 @@ pub mod orders {
         /// Query parameter `limit`. Example: `20`
         pub limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         appid: query "appid" required,
         mchid: query "mchid" required,
         order_type: query "order_type" required,
@@ -151,7 +151,7 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestOrderType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestOrderType {
         OutTradeNo = "out_trade_no",
         TransactionId = "transaction_id",
         SubOrderNo = "sub_order_no",
@@ -195,7 +195,7 @@ pub mod orders {
         /// 报关数据包
         pub data: Option<Vec<GetResponseData>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         appid: "appid" required,
         mchid: "mchid" required,
         transaction_id: "transaction_id" optional,
@@ -280,7 +280,7 @@ pub mod orders {
         /// Example: `2015-09-01T10:00:00+08:00`
         pub modify_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         sub_order_no: "sub_order_no" optional,
         sub_order_id: "sub_order_id" optional,
         mch_customs_no: "mch_customs_no" optional,
@@ -348,7 +348,7 @@ pub mod orders {
         /// Example: `888`
         pub product_fee: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,
@@ -433,7 +433,7 @@ pub mod orders {
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchResponse {
+    ::wechatpay::runtime::__private::json_object!(PatchResponse {
         appid: "appid" required,
         mchid: "mchid" required,
         state: "state" optional,
@@ -524,7 +524,7 @@ pub mod orders {
         /// Example: `888`
         pub product_fee: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,
@@ -607,7 +607,7 @@ pub mod orders {
         /// Example: `2018112288340107038204310100000`
         pub verify_department_trade_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         appid: "appid" required,
         mchid: "mchid" required,
         state: "state" optional,
@@ -699,7 +699,7 @@ pub mod redeclare {
         /// Example: `123456`
         pub merchant_customs_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" optional,
@@ -772,7 +772,7 @@ pub mod redeclare {
         /// Example: `支付单已存在并且为非退单状态`
         pub explanation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         appid: "appid" required,
         mchid: "mchid" required,
         state: "state" optional,
@@ -870,7 +870,7 @@ pub mod verify_certificate {
         /// Example: `张三`
         pub certificate_name: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,
@@ -922,7 +922,7 @@ pub mod verify_certificate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestCertificateType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestCertificateType {
         Idcard = "IDCARD",
     });
     /// 海关
@@ -951,7 +951,7 @@ pub mod verify_certificate {
         /// Example: `SAME`
         pub certificate_check_result: Option<PostResponseCertificateCheckResult>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,
@@ -989,7 +989,7 @@ pub mod verify_certificate {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseCertificateCheckResult {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseCertificateCheckResult {
         Same = "SAME",
         Different = "DIFFERENT",
     });

@@ -19,7 +19,7 @@ pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
 });
 /// GetResponseData
@@ -40,7 +40,7 @@ pub struct GetResponseData {
     /// `encrypt_certificate`
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     serial_no: "serial_no" optional,
     effective_time: "effective_time" optional,
     expire_time: "expire_time" optional,
@@ -66,7 +66,7 @@ pub struct GetResponseDataEncryptCertificate {
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `sRvt...`
     pub ciphertext: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataEncryptCertificate {
+::wechatpay::runtime::__private::json_object!(GetResponseDataEncryptCertificate {
     algorithm: "algorithm" optional,
     nonce: "nonce" optional,
     associated_data: "associated_data" optional,

@@ -105,7 +105,7 @@ pub struct PostRequest {
     /// 负责人信息
     pub principal: Option<PostRequestPrincipal>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     idempotency_key: header "Idempotency-Key" optional,
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
@@ -191,7 +191,7 @@ pub struct PostResponse {
     /// Example: `该子商户需要通过审核才可生效。请登录商户平台检查审核状态。`
     pub description: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sub_mchid: "sub_mchid" optional,
     verification_status: "verification_status" optional,
     description: "description" optional,
@@ -209,7 +209,7 @@ pub enum PostResponseVerificationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostResponseVerificationStatus {
+::wechatpay::runtime::__private::json_enum!(PostResponseVerificationStatus {
     UnderReview = "Under Review",
     Approved = "Approved",
 });
@@ -281,7 +281,7 @@ pub struct PutRequest {
     /// 负责人信息
     pub principal: Option<PutRequestPrincipal>,
 }
-::wechatpay::runtime::json_object!(PutRequest {
+::wechatpay::runtime::__private::json_object!(PutRequest {
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
     sub_mchid: "sub_mchid" required,
@@ -359,7 +359,7 @@ pub struct PutResponse {
     /// Example: `1900000109`
     pub sub_mchid: String,
 }
-::wechatpay::runtime::json_object!(PutResponse {
+::wechatpay::runtime::__private::json_object!(PutResponse {
     sub_mchid: "sub_mchid" required,
 });
 impl PutResponse {
@@ -405,7 +405,7 @@ pub mod by_sub_mchid {
         /// Query parameter `sp_mchid`. Example: `3200000001`
         pub sp_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
@@ -471,7 +471,7 @@ pub mod by_sub_mchid {
         /// 负责人信息
         pub principal: Option<GetResponsePrincipal>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         name: "name" optional,
         shortname: "shortname" optional,
@@ -541,7 +541,7 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseBusiness {
+    ::wechatpay::runtime::__private::json_object!(GetResponseBusiness {
         business_type: "business_type" optional,
         app_download: "app_download" optional,
         website: "website" optional,
@@ -568,7 +568,7 @@ pub mod by_sub_mchid {
         /// Example: `test@test.com`
         pub email: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseContact {
+    ::wechatpay::runtime::__private::json_object!(GetResponseContact {
         name: "name" optional,
         phone: "phone" optional,
         email: "email" optional,
@@ -585,7 +585,7 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDirector {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDirector {
         name: "name" optional,
         number: "number" optional,
     });
@@ -603,7 +603,7 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponsePrincipal {
+    ::wechatpay::runtime::__private::json_object!(GetResponsePrincipal {
         name: "name" optional,
         number: "number" optional,
     });

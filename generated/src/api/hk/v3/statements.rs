@@ -38,7 +38,7 @@ pub struct GetRequest {
     /// Header `Accept-Encoding`. Example: `gzip`
     pub accept_encoding: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     date: query "date" required,
     mchid: query "mchid" optional,
     accept_encoding: header "Accept-Encoding" optional,

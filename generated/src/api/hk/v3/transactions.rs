@@ -131,7 +131,7 @@ pub mod app {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -324,7 +324,7 @@ pub mod id {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" required,
             appid: "appid" optional,
             sp_mchid: "sp_mchid" required,
@@ -534,7 +534,7 @@ pub mod jsapi {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -694,7 +694,7 @@ pub mod micropay {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -766,7 +766,7 @@ pub mod micropay {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
         cost_price: "cost_price" optional,
         receipt_id: "receipt_id" optional,
         goods_detail: "goods_detail" optional,
@@ -795,7 +795,7 @@ pub mod micropay {
         /// Example: `528800`
         pub price: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDetailGoodsDetail {
         goods_id: "goods_id" required,
         wxpay_goods_id: "wxpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -823,7 +823,7 @@ pub mod micropay {
         /// Example: `120061098828009406`
         pub auth_code: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         auth_code: "auth_code" required,
     });
     impl PostRequestPayer {
@@ -905,7 +905,7 @@ pub mod micropay {
         /// 优惠功能
         pub detail: Option<Vec<PostResponseDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         id: "id" optional,
         mchid: "mchid" required,
         appid: "appid" required,
@@ -981,7 +981,7 @@ pub mod micropay {
         /// 汇率
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -1038,7 +1038,7 @@ pub mod micropay {
         /// 单品列表
         pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseDetail {
+    ::wechatpay::runtime::__private::json_object!(PostResponseDetail {
         promotion_id: "promotion_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -1071,7 +1071,7 @@ pub mod micropay {
         /// Example: `528800`
         pub price: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(PostResponseDetailGoodsDetail {
         goods_id: "goods_id" optional,
         goods_remark: "goods_remark" optional,
         quantity: "quantity" optional,
@@ -1180,7 +1180,7 @@ pub mod mweb {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -1274,7 +1274,7 @@ pub mod mweb {
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
         payer_client_ip: "payer_client_ip" required,
@@ -1307,7 +1307,7 @@ pub mod mweb {
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub mweb_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         mweb_url: "mweb_url" optional,
     });
 }
@@ -1403,7 +1403,7 @@ pub mod native {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -1486,7 +1486,7 @@ pub mod native {
         /// Example: `weixin://wxpay/s/An4baqw`
         pub code_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         code_url: "code_url" optional,
     });
 }
@@ -1605,7 +1605,7 @@ pub mod out_trade_no {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" required,
             appid: "appid" optional,
             sp_mchid: "sp_mchid" required,

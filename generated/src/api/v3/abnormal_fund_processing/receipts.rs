@@ -59,7 +59,7 @@ pub mod by_receipt_id {
         /// 在途异常资金付款指令信息
         pub instruction: Option<GetResponseInstruction>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         product_name: "product_name" optional,
         receipt_id: "receipt_id" required,
         transfer_amount: "transfer_amount" optional,
@@ -105,7 +105,7 @@ pub mod by_receipt_id {
         /// Example: `https://weixin.qq.com`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseInstruction {
+    ::wechatpay::runtime::__private::json_object!(GetResponseInstruction {
         out_instruction_no: "out_instruction_no" optional,
         commander: "commander" optional,
         transfer_mode: "transfer_mode" optional,
@@ -128,7 +128,7 @@ pub mod by_receipt_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseInstructionTransferMode {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseInstructionTransferMode {
         TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
     });
     /// 产品名称
@@ -186,7 +186,7 @@ pub mod by_receipt_id {
             /// Example: `https://weixin.qq.com`
             pub notify_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_instruction_no: "out_instruction_no" required,
             transfer_mode: "transfer_mode" required,
             receiver: "receiver" optional,
@@ -237,7 +237,7 @@ pub mod by_receipt_id {
             /// 在途异常资金付款指令信息
             pub instruction: Option<PostResponseInstruction>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             product_name: "product_name" optional,
             receipt_id: "receipt_id" required,
             transfer_amount: "transfer_amount" optional,
@@ -289,7 +289,7 @@ pub mod by_receipt_id {
             /// Example: `https://weixin.qq.com`
             pub notify_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseInstruction {
+        ::wechatpay::runtime::__private::json_object!(PostResponseInstruction {
             out_instruction_no: "out_instruction_no" optional,
             commander: "commander" optional,
             transfer_mode: "transfer_mode" optional,
@@ -372,7 +372,7 @@ pub mod by_receipt_id {
                 /// Example: `01010100021769054237638333570000010001`
                 pub instruction_instance_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_instruction_no: "out_instruction_no" required,
                 commander: "commander" optional,
                 transfer_mode: "transfer_mode" optional,
@@ -414,7 +414,7 @@ pub mod by_receipt_id {
                 /// Example: `990055040`
                 pub mchid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseCommander {
+            ::wechatpay::runtime::__private::json_object!(GetResponseCommander {
                 operator: "operator" optional,
                 mchid: "mchid" optional,
             });
@@ -438,7 +438,7 @@ pub mod by_receipt_id {
                 /// Example: `1900001108`
                 pub mchid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseReceiver {
+            ::wechatpay::runtime::__private::json_object!(GetResponseReceiver {
                 account_type: "account_type" optional,
                 openid: "openid" optional,
                 appid: "appid" optional,

@@ -84,7 +84,7 @@ pub mod account {
             /// Example: `1`
             pub balance: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             in_transit_reduction_exist: "in_transit_reduction_exist" optional,
             balance: "balance" optional,
         });
@@ -178,7 +178,7 @@ pub mod account {
             /// Example: `example_sgn_no`
             pub sgn_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             bal_account_no: "bal_account_no" optional,
             merchant_type: "merchant_type" optional,
@@ -237,7 +237,7 @@ pub mod account {
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
             pub beneficial_owner_address: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseBeneficialOwner {
+        ::wechatpay::runtime::__private::json_object!(GetResponseBeneficialOwner {
             beneficial_owner_no: "beneficial_owner_no" optional,
             beneficial_owner_id_type: "beneficial_owner_id_type" optional,
             beneficial_owner_name: "beneficial_owner_name" optional,
@@ -296,7 +296,7 @@ pub mod account {
             /// Example: `汉族`
             pub legal_representative_nation: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseLegalRepresentative {
+        ::wechatpay::runtime::__private::json_object!(GetResponseLegalRepresentative {
             legal_representative_id_type: "legal_representative_id_type" optional,
             legal_representative_name: "legal_representative_name" optional,
             legal_representative_id_no: "legal_representative_id_no" optional,
@@ -321,7 +321,7 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseMerchantIdType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseMerchantIdType {
             V12 = "12",
         });
         /// 主体类型
@@ -339,7 +339,7 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseMerchantType {
             V1 = "1",
             V2 = "2",
             V3 = "3",
@@ -394,7 +394,7 @@ pub mod account {
             /// Query parameter `media_id`. Example: `media_id_example`
             pub media_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             mchid: query "mchid" optional,
             platform_trx_id: query "platform_trx_id" optional,
             business_scene: query "business_scene" required,
@@ -429,7 +429,7 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestBusinessScene {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestBusinessScene {
             SjtMicroPlusOpenAccount = "SJT_MICRO_PLUS_OPEN_ACCOUNT",
             SjtMicroPlusUpdateInfo = "SJT_MICRO_PLUS_UPDATE_INFO",
             GetByMediaId = "GET_BY_MEDIA_ID",
@@ -451,7 +451,7 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestMchMediaType {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestMchMediaType {
             IdCardFront = "ID_CARD_FRONT",
             IdCardBack = "ID_CARD_BACK",
             StoreFront = "STORE_FRONT",
@@ -471,7 +471,7 @@ pub mod account {
             /// 影像件资料ID
             pub media_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             media_content: "media_content" optional,
             media_type: "media_type" optional,
             media_sm3: "media_sm3" optional,
@@ -495,7 +495,7 @@ pub mod account {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseMediaType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseMediaType {
             Jpg = "jpg",
             Png = "png",
             Bmp = "bmp",
@@ -567,7 +567,7 @@ pub mod bank_channel_account {
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             pub req_scene: Option<PostRequestReqScene>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
             mchid: "mchid" required,
             bal_account_no: "bal_account_no" required,
@@ -640,7 +640,7 @@ pub mod bank_channel_account {
             /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
             pub fail_msg: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             change_scene: "change_scene" required,
             application_id: "application_id" optional,
             out_request_no: "out_request_no" required,
@@ -713,7 +713,7 @@ pub mod bank_channel_account {
                 /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
                 pub bal_account_no: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 mchid: query "mchid" required,
                 bal_account_no: query "bal_account_no" required,
             });
@@ -774,7 +774,7 @@ pub mod bank_channel_account {
                 /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
                 pub fail_msg: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 change_scene: "change_scene" optional,
                 application_id: "application_id" required,
                 out_request_no: "out_request_no" optional,
@@ -878,7 +878,7 @@ pub mod control_orders {
             /// Query parameter `mchid`. Example: `1900016681`
             pub mchid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             control_type: query "control_type" required,
             mchid: query "mchid" required,
         });
@@ -909,7 +909,7 @@ pub mod control_orders {
             /// 解管单
             pub recover_order: Option<GetResponseRecoverOrder>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             control_scene: "control_scene" optional,
             punish_order: "punish_order" optional,
             recover_order: "recover_order" optional,
@@ -978,7 +978,7 @@ pub mod control_orders {
             /// Example: `example_error_code`
             pub error_code: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponsePunishOrder {
+        ::wechatpay::runtime::__private::json_object!(GetResponsePunishOrder {
             wxpay_punish_no: "wxpay_punish_no" optional,
             out_request_no: "out_request_no" optional,
             mchid: "mchid" optional,
@@ -1014,7 +1014,7 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderControlAction {
+        ::wechatpay::runtime::__private::json_enum!(GetResponsePunishOrderControlAction {
             DisableReceive = "DISABLE_RECEIVE",
             DisableWithdrawal = "DISABLE_WITHDRAWAL",
             DisablePay = "DISABLE_PAY",
@@ -1034,7 +1034,7 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponsePunishOrderEffectState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponsePunishOrderEffectState {
             Active = "ACTIVE",
             Recovered = "RECOVERED",
         });
@@ -1092,7 +1092,7 @@ pub mod control_orders {
             /// Example: `example_error_code`
             pub error_code: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseRecoverOrder {
+        ::wechatpay::runtime::__private::json_object!(GetResponseRecoverOrder {
             wxpay_recover_no: "wxpay_recover_no" optional,
             out_request_no: "out_request_no" optional,
             related_wxpay_punish_no: "related_wxpay_punish_no" optional,
@@ -1197,7 +1197,7 @@ pub mod control_orders {
                         /// 场景
                         pub scene: Option<PostRequestScene>,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         out_request_no: "out_request_no" required,
                         mchid: "mchid" required,
                         audit_result: "audit_result" optional,
@@ -1239,7 +1239,7 @@ pub mod control_orders {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    ::wechatpay::runtime::json_enum!(PostRequestAuditResult {
+                    ::wechatpay::runtime::__private::json_enum!(PostRequestAuditResult {
                         Pass = "PASS",
                         Reject = "REJECT",
                     });
@@ -1258,7 +1258,7 @@ pub mod control_orders {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    ::wechatpay::runtime::json_enum!(PostRequestScene {
+                    ::wechatpay::runtime::__private::json_enum!(PostRequestScene {
                         V01 = "01",
                         V02 = "02",
                         V03 = "03",
@@ -1271,7 +1271,7 @@ pub mod control_orders {
                         /// Example: `SUCC`
                         pub ret_msg: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostResponse {
+                    ::wechatpay::runtime::__private::json_object!(PostResponse {
                         ret_msg: "ret_msg" optional,
                     });
                 }
@@ -1343,7 +1343,7 @@ pub mod control_orders {
             /// Example: `ALL_FORBIDDEN`
             pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
             mchid: "mchid" required,
             bal_account_no: "bal_account_no" required,
@@ -1391,7 +1391,7 @@ pub mod control_orders {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestFundRepatriationStrategy {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestFundRepatriationStrategy {
             AllForbidden = "ALL_FORBIDDEN",
             AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
         });
@@ -1409,7 +1409,7 @@ pub mod control_orders {
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wxpay_punish_no: "wxpay_punish_no" optional,
             out_request_no: "out_request_no" required,
         });
@@ -1485,7 +1485,7 @@ pub mod control_orders {
             /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             pub req_scene: Option<PostRequestReqScene>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
             related_webank_punish_no: "related_webank_punish_no" required,
             related_wxpay_punish_no: "related_wxpay_punish_no" required,
@@ -1534,7 +1534,7 @@ pub mod control_orders {
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wxpay_recover_no: "wxpay_recover_no" optional,
             out_request_no: "out_request_no" required,
         });
@@ -1616,7 +1616,7 @@ pub mod special_reduction {
         /// Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
         pub req_scene: Option<PostRequestReqScene>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         bal_account_no: "bal_account_no" required,
         out_request_no: "out_request_no" required,

@@ -76,7 +76,7 @@ pub mod by_sub_mchid {
                 /// Query parameter `account_number_rule`. Example: `ACCOUNT_NUMBER_RULE_MASK_V1`
                 pub account_number_rule: Option<GetRequestAccountNumberRule>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 account_number_rule: query "account_number_rule" optional,
             });
             /// 银行账号展示规则
@@ -92,7 +92,7 @@ pub mod by_sub_mchid {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetRequestAccountNumberRule {
+            ::wechatpay::runtime::__private::json_enum!(GetRequestAccountNumberRule {
                 AccountNumberRuleMaskV1 = "ACCOUNT_NUMBER_RULE_MASK_V1",
                 AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
             });
@@ -136,7 +136,7 @@ pub mod by_sub_mchid {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub verify_finish_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 account_name: "account_name" optional,
                 account_type: "account_type" optional,
                 account_bank: "account_bank" optional,
@@ -164,7 +164,7 @@ pub mod by_sub_mchid {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseVerifyResult {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseVerifyResult {
                 AuditSuccess = "AUDIT_SUCCESS",
                 Auditing = "AUDITING",
                 AuditFail = "AUDIT_FAIL",
@@ -228,7 +228,7 @@ pub mod by_sub_mchid {
             /// Example: `ciphertext`
             pub account_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             modify_mode: "modify_mode" optional,
             account_type: "account_type" required,
             account_bank: "account_bank" required,
@@ -272,7 +272,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestModifyMode {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestModifyMode {
             ModifyModeAsync = "MODIFY_MODE_ASYNC",
         });
         /// The response of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
@@ -283,7 +283,7 @@ pub mod by_sub_mchid {
             /// Example: `102329389XXXX`
             pub application_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             application_no: "application_no" optional,
         });
     }
@@ -334,7 +334,7 @@ pub mod by_sub_mchid {
             /// Example: `用户姓名/证件/手机不匹配，请核对后重试`
             pub verify_fail_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             account_type: "account_type" optional,
             account_bank: "account_bank" optional,
             bank_name: "bank_name" optional,
@@ -360,7 +360,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseVerifyResult {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseVerifyResult {
             VerifySuccess = "VERIFY_SUCCESS",
             VerifyFail = "VERIFY_FAIL",
             Verifying = "VERIFYING",

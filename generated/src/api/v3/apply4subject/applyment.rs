@@ -78,7 +78,7 @@ pub struct GetRequest {
     /// Query parameter `business_code`.
     pub business_code: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     applyment_id: query "applyment_id" optional,
     business_code: query "business_code" optional,
 });
@@ -100,7 +100,7 @@ pub struct GetResponse {
     /// Example: `公司名称与工商局登记不一致`
     pub reject_reason: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     applyment_state: "applyment_state" optional,
     qrcode_data: "qrcode_data" optional,
     reject_param: "reject_param" optional,
@@ -126,7 +126,7 @@ pub struct PostRequest {
     /// 补充材料
     pub addition_info: Option<PostRequestAdditionInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     channel_id: query "channel_id" optional,
     business_code: "business_code" required,
     contact_info: "contact_info" required,
@@ -161,7 +161,7 @@ pub struct PostRequestAdditionInfo {
     /// 待确认商户号列表
     pub confirm_mchid_list: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestAdditionInfo {
     confirm_mchid_list: "confirm_mchid_list" optional,
 });
 /// 联系人信息
@@ -194,7 +194,7 @@ pub struct PostRequestContactInfo {
     /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub mobile: String,
 }
-::wechatpay::runtime::json_object!(PostRequestContactInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
     contact_type: "contact_type" optional,
     name: "name" required,
     contact_id_doc_type: "contact_id_doc_type" optional,
@@ -258,7 +258,7 @@ pub struct PostRequestIdentificationInfo {
     /// 经营者/法人是否为受益人
     pub owner: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestIdentificationInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestIdentificationInfo {
     id_holder_type: "id_holder_type" optional,
     identification_type: "identification_type" required,
     authorize_letter_copy: "authorize_letter_copy" optional,
@@ -314,7 +314,7 @@ pub struct PostRequestSubjectInfo {
     /// 金融机构许可证信息
     pub finance_institution_info: Option<PostRequestSubjectInfoFinanceInstitutionInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfo {
     subject_type: "subject_type" required,
     is_finance_institution: "is_finance_institution" optional,
     business_license_info: "business_license_info" required,
@@ -361,7 +361,7 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     /// 店内环境照片
     pub store_indoor_copy: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfoAssistProveInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoAssistProveInfo {
     micro_biz_type: "micro_biz_type" required,
     store_name: "store_name" required,
     store_address_code: "store_address_code" optional,
@@ -404,7 +404,7 @@ pub enum PostRequestSubjectInfoAssistProveInfoMicroBizType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestSubjectInfoAssistProveInfoMicroBizType {
+::wechatpay::runtime::__private::json_enum!(PostRequestSubjectInfoAssistProveInfoMicroBizType {
     MicroTypeStore = "MICRO_TYPE_STORE",
     MicroTypeMobile = "MICRO_TYPE_MOBILE",
     MicroTypeOnline = "MICRO_TYPE_ONLINE",
@@ -427,7 +427,7 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// Example: `["1970-01-01","forever"]`
     pub licence_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
     licence_number: "licence_number" required,
     licence_copy: "licence_copy" required,
     merchant_name: "merchant_name" required,
@@ -476,7 +476,7 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     /// Example: `["1970-01-01","forever"]`
     pub cert_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoCertificateInfo {
     cert_type: "cert_type" required,
     cert_number: "cert_number" required,
     cert_copy: "cert_copy" required,
@@ -516,7 +516,7 @@ pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     /// 金融机构许可证图片
     pub finance_license_pics: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
     finance_type: "finance_type" optional,
     finance_license_pics: "finance_license_pics" optional,
 });
@@ -554,7 +554,7 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// `store_indoor_copy`
     pub store_indoor_copy: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfoSpecialOperationInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoSpecialOperationInfo {
     category_id: "category_id" required,
     store_indoor_copy: "store_indoor_copy" optional,
 });
@@ -594,7 +594,7 @@ pub struct PostRequestUboInfoList {
     /// 证件有效期结束时间
     pub ubo_period_end: String,
 }
-::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+::wechatpay::runtime::__private::json_object!(PostRequestUboInfoList {
     ubo_id_doc_type: "ubo_id_doc_type" required,
     ubo_id_doc_copy: "ubo_id_doc_copy" required,
     ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
@@ -638,7 +638,7 @@ pub struct PostResponse {
     /// Example: `20000000011111`
     pub applyment_id: Option<u64>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     applyment_id: "applyment_id" optional,
 });
 /// `/v3/apply4subject/applyment/{applyment_id}`
@@ -742,7 +742,7 @@ pub mod merchants {
                 /// Example: `AUTHORIZE_STATE_UNAUTHORIZED`
                 pub authorize_state: Option<GetResponseAuthorizeState>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 authorize_state: "authorize_state" optional,
             });
             /// 授权状态
@@ -758,7 +758,7 @@ pub mod merchants {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseAuthorizeState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseAuthorizeState {
                 AuthorizeStateUnauthorized = "AUTHORIZE_STATE_UNAUTHORIZED",
                 AuthorizeStateAuthorized = "AUTHORIZE_STATE_AUTHORIZED",
             });

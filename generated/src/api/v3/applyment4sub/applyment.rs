@@ -145,7 +145,7 @@ pub mod slash {
         /// 补充材料
         pub addition_info: Option<PostRequestAdditionInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         business_code: "business_code" required,
         contact_info: "contact_info" required,
         subject_info: "subject_info" required,
@@ -188,7 +188,7 @@ pub mod slash {
         /// 补充说明
         pub business_addition_msg: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAdditionInfo {
         legal_person_commitment: "legal_person_commitment" optional,
         legal_person_video: "legal_person_video" optional,
         business_addition_pics: "business_addition_pics" optional,
@@ -222,7 +222,7 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
         pub account_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBankAccountInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBankAccountInfo {
         bank_account_type: "bank_account_type" required,
         account_name: "account_name" required,
         account_bank: "account_bank" required,
@@ -264,7 +264,7 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestBankAccountInfoBankAccountType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestBankAccountInfoBankAccountType {
         BankAccountTypeCorporate = "BANK_ACCOUNT_TYPE_CORPORATE",
         BankAccountTypePersonal = "BANK_ACCOUNT_TYPE_PERSONAL",
     });
@@ -278,7 +278,7 @@ pub mod slash {
         /// 经营场景
         pub sales_info: PostRequestBusinessInfoSalesInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfo {
         merchant_shortname: "merchant_shortname" required,
         service_phone: "service_phone" required,
         sales_info: "sales_info" required,
@@ -316,7 +316,7 @@ pub mod slash {
         /// 企业微信场景
         pub wework_info: Option<PostRequestBusinessInfoSalesInfoWeworkInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfo {
         sales_scenes_type: "sales_scenes_type" required,
         biz_store_info: "biz_store_info" optional,
         mp_info: "mp_info" optional,
@@ -352,7 +352,7 @@ pub mod slash {
         /// `app_pics`
         pub app_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoAppInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoAppInfo {
         app_appid: "app_appid" optional,
         app_sub_appid: "app_sub_appid" optional,
         app_pics: "app_pics" optional,
@@ -373,7 +373,7 @@ pub mod slash {
         /// 线下场所对应的商家AppID
         pub biz_sub_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoBizStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoBizStoreInfo {
         biz_store_name: "biz_store_name" required,
         biz_address_code: "biz_address_code" required,
         biz_store_address: "biz_store_address" required,
@@ -411,7 +411,7 @@ pub mod slash {
         /// `mini_program_pics`
         pub mini_program_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMiniProgramInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoMiniProgramInfo {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_sub_appid: "mini_program_sub_appid" optional,
         mini_program_pics: "mini_program_pics" optional,
@@ -426,7 +426,7 @@ pub mod slash {
         /// `mp_pics`
         pub mp_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMpInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoMpInfo {
         mp_appid: "mp_appid" optional,
         mp_sub_appid: "mp_sub_appid" optional,
         mp_pics: "mp_pics" optional,
@@ -452,7 +452,7 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestBusinessInfoSalesInfoSalesScenesType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestBusinessInfoSalesInfoSalesScenesType {
         SalesScenesStore = "SALES_SCENES_STORE",
         SalesScenesMp = "SALES_SCENES_MP",
         SalesScenesMiniProgram = "SALES_SCENES_MINI_PROGRAM",
@@ -470,7 +470,7 @@ pub mod slash {
         /// 互联网网站对应的商家APPID
         pub web_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWebInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoWebInfo {
         domain: "domain" optional,
         web_authorisation: "web_authorisation" optional,
         web_appid: "web_appid" optional,
@@ -483,7 +483,7 @@ pub mod slash {
         /// `wework_pics`
         pub wework_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWeworkInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessInfoSalesInfoWeworkInfo {
         sub_corp_id: "sub_corp_id" optional,
         wework_pics: "wework_pics" optional,
     });
@@ -525,7 +525,7 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub contact_email: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
         contact_type: "contact_type" required,
         contact_name: "contact_name" required,
         contact_id_doc_type: "contact_id_doc_type" optional,
@@ -584,7 +584,7 @@ pub mod slash {
         /// 优惠费率活动补充材料
         pub activities_additions: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSettlementInfo {
         settlement_id: "settlement_id" optional,
         qualification_type: "qualification_type" optional,
         qualifications: "qualifications" optional,
@@ -620,7 +620,7 @@ pub mod slash {
         /// 最终受益人信息列表
         pub ubo_info_list: Option<Vec<PostRequestSubjectInfoUboInfoList>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfo {
         subject_type: "subject_type" required,
         finance_institution: "finance_institution" optional,
         micro_biz_info: "micro_biz_info" optional,
@@ -673,7 +673,7 @@ pub mod slash {
         /// 有效期限结束日期
         pub period_end: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
         license_copy: "license_copy" required,
         license_number: "license_number" required,
         merchant_name: "merchant_name" required,
@@ -722,7 +722,7 @@ pub mod slash {
         /// 有效期限结束日期
         pub period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoCertificateInfo {
         cert_copy: "cert_copy" required,
         cert_type: "cert_type" required,
         cert_number: "cert_number" required,
@@ -766,7 +766,7 @@ pub mod slash {
         /// 金融机构许可证图片
         pub finance_license_pics: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
         finance_type: "finance_type" optional,
         finance_license_pics: "finance_license_pics" optional,
     });
@@ -786,7 +786,7 @@ pub mod slash {
         /// 经营者/法人是否为受益人
         pub owner: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoIdentityInfo {
         id_holder_type: "id_holder_type" optional,
         id_doc_type: "id_doc_type" required,
         authorize_letter_copy: "authorize_letter_copy" optional,
@@ -832,7 +832,7 @@ pub mod slash {
         /// 身份证有效期结束时间
         pub card_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdCardInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoIdentityInfoIdCardInfo {
         id_card_copy: "id_card_copy" required,
         id_card_national: "id_card_national" required,
         id_card_name: "id_card_name" required,
@@ -881,7 +881,7 @@ pub mod slash {
         /// 证件有效期结束时间
         pub doc_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdDocInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoIdentityInfoIdDocInfo {
         id_doc_copy: "id_doc_copy" required,
         id_doc_copy_back: "id_doc_copy_back" optional,
         id_doc_name: "id_doc_name" required,
@@ -923,7 +923,7 @@ pub mod slash {
         /// 线上商品/服务交易
         pub micro_online_info: Option<PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoMicroBizInfo {
         micro_biz_type: "micro_biz_type" required,
         micro_store_info: "micro_store_info" optional,
         micro_mobile_info: "micro_mobile_info" optional,
@@ -958,7 +958,7 @@ pub mod slash {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestSubjectInfoMicroBizInfoMicroBizType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestSubjectInfoMicroBizInfoMicroBizType {
         MicroTypeStore = "MICRO_TYPE_STORE",
         MicroTypeMobile = "MICRO_TYPE_MOBILE",
         MicroTypeOnline = "MICRO_TYPE_ONLINE",
@@ -975,7 +975,7 @@ pub mod slash {
         /// 经营/服务现场照片
         pub micro_mobile_pics: Vec<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
         micro_mobile_name: "micro_mobile_name" required,
         micro_mobile_city: "micro_mobile_city" required,
         micro_mobile_address: "micro_mobile_address" required,
@@ -1010,7 +1010,7 @@ pub mod slash {
         /// 店铺链接
         pub micro_link: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
         micro_online_store: "micro_online_store" required,
         micro_ec_name: "micro_ec_name" required,
         micro_qrcode: "micro_qrcode" optional,
@@ -1049,7 +1049,7 @@ pub mod slash {
         /// 门店纬度
         pub store_latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
         micro_name: "micro_name" required,
         micro_address_code: "micro_address_code" required,
         micro_address: "micro_address" required,
@@ -1091,7 +1091,7 @@ pub mod slash {
         /// 组织机构代码证有效期结束日期
         pub org_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoOrganizationInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoOrganizationInfo {
         organization_copy: "organization_copy" required,
         organization_code: "organization_code" required,
         org_period_begin: "org_period_begin" required,
@@ -1140,7 +1140,7 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubjectInfoUboInfoList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfoUboInfoList {
         ubo_id_doc_type: "ubo_id_doc_type" required,
         ubo_id_doc_copy: "ubo_id_doc_copy" required,
         ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
@@ -1184,7 +1184,7 @@ pub mod slash {
         /// Example: `2000002124775691`
         pub applyment_id: Option<u64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" optional,
     });
 }

@@ -60,7 +60,7 @@ pub mod detail_receipts {
         /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
         pub out_detail_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         out_batch_no: query "out_batch_no" required,
         out_detail_no: query "out_detail_no" required,
     });
@@ -91,7 +91,7 @@ pub mod detail_receipts {
         /// Example: `mx0911231610162610v4CNkO4HAf`
         pub out_detail_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_batch_no: "out_batch_no" required,
         out_detail_no: "out_detail_no" required,
     });
@@ -152,7 +152,7 @@ pub mod summary_receipts {
         /// Query parameter `out_batch_no`. Example: `GD2021011610162610BBdkkIwcu3`
         pub out_batch_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         out_batch_no: query "out_batch_no" required,
     });
     impl GetRequest {
@@ -174,7 +174,7 @@ pub mod summary_receipts {
         /// Example: `GD2021011610162610BBdkkIwcu3`
         pub out_batch_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_batch_no: "out_batch_no" required,
     });
     impl PostRequest {

@@ -84,7 +84,7 @@ pub struct PostRequest {
     /// 转账明细列表
     pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     platform_mchid: "platform_mchid" required,
     specialized_payment_mchid: "specialized_payment_mchid" required,
     sponsor_mchid: "sponsor_mchid" required,
@@ -164,7 +164,7 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {
     out_detail_no: "out_detail_no" required,
     transfer_amount: "transfer_amount" required,
     transfer_remark: "transfer_remark" required,
@@ -208,7 +208,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35+08:00`
     pub create_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     out_batch_no: "out_batch_no" required,
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
@@ -366,7 +366,7 @@ pub mod batch_id {
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             bank_sp_mchid: "bank_sp_mchid" optional,
             platform_mchid: "platform_mchid" optional,
             specialized_payment_mchid: "specialized_payment_mchid" optional,
@@ -572,7 +572,7 @@ pub mod batch_id {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         bank_sp_mchid: "bank_sp_mchid" optional,
                         platform_mchid: "platform_mchid" optional,
                         specialized_payment_mchid: "specialized_payment_mchid" optional,
@@ -787,7 +787,7 @@ pub mod out_batch_no {
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             bank_sp_mchid: "bank_sp_mchid" optional,
             platform_mchid: "platform_mchid" optional,
             specialized_payment_mchid: "specialized_payment_mchid" optional,
@@ -995,7 +995,7 @@ pub mod out_batch_no {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         bank_sp_mchid: "bank_sp_mchid" optional,
                         platform_mchid: "platform_mchid" optional,
                         specialized_payment_mchid: "specialized_payment_mchid" optional,

@@ -42,7 +42,7 @@ pub struct GetRequest {
     /// Query parameter `tar_type`. Example: `GZIP`
     pub tar_type: Option<GetRequestTarType>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     bill_date: query "bill_date" required,
     sub_mchid: query "sub_mchid" optional,
     account_type: query "account_type" optional,
@@ -75,7 +75,7 @@ pub enum GetRequestAccountType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestAccountType {
+::wechatpay::runtime::__private::json_enum!(GetRequestAccountType {
     Basic = "BASIC",
     Operation = "OPERATION",
     Fees = "FEES",

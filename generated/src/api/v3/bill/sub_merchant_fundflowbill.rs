@@ -47,7 +47,7 @@ pub struct GetRequest {
     /// Query parameter `account_type`.
     pub account_type: GetRequestAccountType,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     sub_mchid: query "sub_mchid" required,
     bill_date: query "bill_date" required,
     tar_type: query "tar_type" optional,
@@ -89,7 +89,7 @@ pub enum GetRequestAccountType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestAccountType {
+::wechatpay::runtime::__private::json_enum!(GetRequestAccountType {
     Basic = "BASIC",
     Operation = "OPERATION",
     Fees = "FEES",
@@ -108,7 +108,7 @@ pub enum GetRequestAlgorithm {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestAlgorithm {
+::wechatpay::runtime::__private::json_enum!(GetRequestAlgorithm {
     AeadAes256Gcm = "AEAD_AES_256_GCM",
     Sm4Gcm = "SM4_GCM",
 });
@@ -124,7 +124,7 @@ pub struct GetResponse {
     /// 下载信息明细
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     download_bill_count: "download_bill_count" optional,
     download_bill_list: "download_bill_list" optional,
 });
@@ -156,7 +156,7 @@ pub struct GetResponseDownloadBillList {
     /// Example: `a8607ef79034c49c`
     pub nonce: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+::wechatpay::runtime::__private::json_object!(GetResponseDownloadBillList {
     bill_sequence: "bill_sequence" optional,
     download_url: "download_url" optional,
     encrypt_key: "encrypt_key" optional,

@@ -42,7 +42,7 @@ pub struct GetRequest {
     /// Query parameter `tar_type`. Example: `GZIP`
     pub tar_type: Option<GetRequestTarType>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     bill_date: query "bill_date" required,
     sub_mchid: query "sub_mchid" optional,
     bill_type: query "bill_type" optional,
@@ -77,7 +77,7 @@ pub enum GetRequestBillType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestBillType {
+::wechatpay::runtime::__private::json_enum!(GetRequestBillType {
     RechargeRefund = "RECHARGE_REFUND",
     AllSpecial = "ALL_SPECIAL",
     SucSpecial = "SUC_SPECIAL",

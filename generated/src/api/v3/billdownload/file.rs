@@ -33,7 +33,7 @@ pub struct GetRequest {
     /// Query parameter `tartype`.
     pub tartype: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     token: query "token" required,
     tartype: query "tartype" optional,
 });

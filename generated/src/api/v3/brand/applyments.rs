@@ -47,7 +47,7 @@ pub struct PostRequest {
     /// 品牌商标资料
     pub trademark: PostRequestTrademark,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     business_code: "business_code" required,
     admin_info: "admin_info" required,
     subject_info: "subject_info" required,
@@ -87,7 +87,7 @@ pub struct PostRequestAdminInfo {
     /// Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
     pub id_card_number: String,
 }
-::wechatpay::runtime::json_object!(PostRequestAdminInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestAdminInfo {
     admin_name: "admin_name" required,
     id_doc_type: "id_doc_type" required,
     id_card_number: "id_card_number" required,
@@ -128,7 +128,7 @@ pub enum PostRequestAdminInfoIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestAdminInfoIdDocType {
+::wechatpay::runtime::__private::json_enum!(PostRequestAdminInfoIdDocType {
     IdentificationTypeMainlandIdCard = "IDENTIFICATION_TYPE_MAINLAND_ID_CARD",
     IdentificationTypeHongkong = "IDENTIFICATION_TYPE_HONGKONG",
     IdentificationTypeMacao = "IDENTIFICATION_TYPE_MACAO",
@@ -148,7 +148,7 @@ pub struct PostRequestBrandBasicInfo {
     /// Example: `U2FsdGVkX1+8n2qLk9jP4vRtY6Wx`
     pub brand_logo: String,
 }
-::wechatpay::runtime::json_object!(PostRequestBrandBasicInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestBrandBasicInfo {
     brand_name: "brand_name" required,
     brand_logo: "brand_logo" required,
 });
@@ -178,7 +178,7 @@ pub struct PostRequestSubjectInfo {
     /// Example: `91310101MA1FPX1234`
     pub unified_social_credit_code: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSubjectInfo {
     subject_type: "subject_type" required,
     subject_name: "subject_name" required,
     unified_social_credit_code: "unified_social_credit_code" required,
@@ -211,7 +211,7 @@ pub enum PostRequestSubjectInfoSubjectType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestSubjectInfoSubjectType {
+::wechatpay::runtime::__private::json_enum!(PostRequestSubjectInfoSubjectType {
     SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
     SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
 });
@@ -237,7 +237,7 @@ pub struct PostRequestTrademark {
     /// 无商标额外证明材料列表
     pub no_trademark_addition_prove_list: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestTrademark {
+::wechatpay::runtime::__private::json_object!(PostRequestTrademark {
     trademark_exists: "trademark_exists" required,
     trademark_registration_certificate: "trademark_registration_certificate" optional,
     logo_trademark_registration_certificate: "logo_trademark_registration_certificate" optional,
@@ -305,7 +305,7 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标许可使用授权书列表
     pub license_list: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestTrademarkLogoTrademarkRegistrationCertificate {
+::wechatpay::runtime::__private::json_object!(PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     certificate: "certificate" optional,
     name: "name" required,
     number: "number" required,
@@ -359,7 +359,7 @@ pub enum PostRequestTrademarkTrademarkExists {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestTrademarkTrademarkExists {
+::wechatpay::runtime::__private::json_enum!(PostRequestTrademarkTrademarkExists {
     TrademarkExists = "TRADEMARK_EXISTS",
     TrademarkNone = "TRADEMARK_NONE",
 });
@@ -411,7 +411,7 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标许可使用授权书列表
     pub license_list: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestTrademarkTrademarkRegistrationCertificate {
+::wechatpay::runtime::__private::json_object!(PostRequestTrademarkTrademarkRegistrationCertificate {
     certificate: "certificate" optional,
     name: "name" required,
     number: "number" required,
@@ -464,7 +464,7 @@ pub struct PostResponse {
     /// Example: `1900013511_10000`
     pub business_code: String,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     applyment_id: "applyment_id" optional,
     business_code: "business_code" required,
 });
@@ -537,7 +537,7 @@ pub mod applyment_id {
             /// Example: `123455667`
             pub brand_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             applyment_id: "applyment_id" required,
             business_code: "business_code" optional,
             applyment_state: "applyment_state" optional,
@@ -624,7 +624,7 @@ pub mod business_code {
             /// Example: `123455667`
             pub brand_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             applyment_id: "applyment_id" optional,
             business_code: "business_code" required,
             applyment_state: "applyment_state" optional,
@@ -682,7 +682,7 @@ pub mod cancel_applyment {
         /// Example: `1900013511_10000`
         pub business_code: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         applyment_id: "applyment_id" optional,
         business_code: "business_code" optional,
     });
@@ -698,7 +698,7 @@ pub mod cancel_applyment {
         /// Example: `1900013511_10000`
         pub business_code: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" required,
         business_code: "business_code" required,
     });

@@ -98,7 +98,7 @@ pub mod card_configs {
         /// Example: `2025-05-20T13:29:35+08:00`
         pub actual_publish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         business_code: "business_code" required,
         applyment_id: "applyment_id" required,
         brand_id: "brand_id" required,
@@ -146,7 +146,7 @@ pub mod card_configs {
         /// 服务列表
         pub service_list: Option<Vec<PostRequestServiceList>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         business_code: "business_code" required,
         brand_id: "brand_id" required,
         brand_mini_program_info: "brand_mini_program_info" optional,
@@ -190,7 +190,7 @@ pub mod card_configs {
         /// Example: `wx1234567890abcdef`
         pub appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBrandCustomerService {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBrandCustomerService {
         customer_service_type: "customer_service_type" required,
         customer_service_phone: "customer_service_phone" optional,
         customer_service_path: "customer_service_path" optional,
@@ -227,7 +227,7 @@ pub mod card_configs {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestBrandCustomerServiceCustomerServiceType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestBrandCustomerServiceCustomerServiceType {
         MiniProgram = "MINI_PROGRAM",
         CustomizeWeb = "CUSTOMIZE_WEB",
         CustomizeMp = "CUSTOMIZE_MP",
@@ -245,7 +245,7 @@ pub mod card_configs {
         /// Example: `pages/shop/index`
         pub default_jump_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBrandMiniProgramInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBrandMiniProgramInfo {
         appid: "appid" required,
         default_jump_path: "default_jump_path" optional,
     });
@@ -283,7 +283,7 @@ pub mod card_configs {
         /// Example: `wx1234567890abcdef`
         pub appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestServiceList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestServiceList {
         service_classify_name: "service_classify_name" optional,
         service_name: "service_name" optional,
         service_jump_type: "service_jump_type" required,
@@ -319,7 +319,7 @@ pub mod card_configs {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestServiceListServiceJumpType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestServiceListServiceJumpType {
         JumpMiniProgram = "JUMP_MINI_PROGRAM",
         JumpWebPage = "JUMP_WEB_PAGE",
     });
@@ -343,7 +343,7 @@ pub mod card_configs {
         /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
         pub card_preview_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         business_code: "business_code" required,
         brand_id: "brand_id" required,
         applyment_id: "applyment_id" optional,
@@ -401,7 +401,7 @@ pub mod card_configs {
             /// Example: `1004`
             pub brand_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             business_code: "business_code" optional,
             applyment_id: "applyment_id" optional,
             brand_id: "brand_id" required,
@@ -437,7 +437,7 @@ pub mod card_configs {
             /// Example: `CANCELED`
             pub applyment_state: Option<PostResponseApplymentState>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             business_code: "business_code" required,
             applyment_id: "applyment_id" required,
             brand_id: "brand_id" required,
@@ -511,7 +511,7 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub url_expired_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             business_code: "business_code" required,
             applyment_id: "applyment_id" required,
             brand_id: "brand_id" required,
@@ -581,7 +581,7 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub scheduled_publish_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             business_code: "business_code" optional,
             applyment_id: "applyment_id" optional,
             brand_id: "brand_id" required,
@@ -630,7 +630,7 @@ pub mod card_configs {
             /// Example: `2025-05-20T13:29:35+08:00`
             pub scheduled_publish_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             business_code: "business_code" required,
             applyment_id: "applyment_id" required,
             brand_id: "brand_id" required,
@@ -730,7 +730,7 @@ pub mod card_links {
         /// Query parameter `page_size`. Example: `50`
         pub page_size: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         brand_id: query "brand_id" required,
         payment_scene: query "payment_scene" optional,
         page_index: query "page_index" optional,
@@ -766,7 +766,7 @@ pub mod card_links {
         /// 已生效连接列表
         pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         brand_id: "brand_id" optional,
         page_index: "page_index" optional,
         page_size: "page_size" optional,
@@ -791,7 +791,7 @@ pub mod card_links {
         /// Example: `00005000000000548218251086296300`
         pub service_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseActiveLinkList {
+    ::wechatpay::runtime::__private::json_object!(GetResponseActiveLinkList {
         payment_scene: "payment_scene" optional,
         appid_list: "appid_list" optional,
         card_link_mchid: "card_link_mchid" optional,
@@ -850,7 +850,7 @@ pub mod card_links {
                 /// Query parameter `brand_id`. Example: `120344`
                 pub brand_id: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
             impl GetRequest {
@@ -896,7 +896,7 @@ pub mod card_links {
                 /// Example: `具体驳回原因xxx`
                 pub reject_reason: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 business_code: "business_code" required,
                 brand_id: "brand_id" required,
                 payment_scene: "payment_scene" optional,
@@ -944,7 +944,7 @@ pub mod card_links {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseConfigurationState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseConfigurationState {
                 WaitingAudit = "WAITING_AUDIT",
                 AuditReject = "AUDIT_REJECT",
                 WaitingConfirmation = "WAITING_CONFIRMATION",
@@ -988,7 +988,7 @@ pub mod card_links {
             /// Example: `1004`
             pub brand_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             business_code: "business_code" required,
             brand_id: "brand_id" required,
         });
@@ -1013,7 +1013,7 @@ pub mod card_links {
             /// Example: `1900013511_10000`
             pub business_code: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             business_code: "business_code" required,
         });
         impl PostResponse {

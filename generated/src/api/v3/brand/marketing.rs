@@ -69,7 +69,7 @@ pub mod shake_activities {
             /// Query parameter `audit_state`. Example: `PENDING`
             pub audit_state: Option<GetRequestAuditState>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             brand_id: query "brand_id" required,
             limit: query "limit" required,
             offset: query "offset" required,
@@ -105,7 +105,7 @@ pub mod shake_activities {
             /// 摇一摇有优惠活动列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             offset: "offset" required,
             limit: "limit" required,
             total_count: "total_count" optional,
@@ -153,7 +153,7 @@ pub mod shake_activities {
             /// 商品券
             pub product_coupon: Option<GetResponseDataProductCoupon>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             id: "id" optional,
             name: "name" optional,
             activity_state: "activity_state" optional,
@@ -181,7 +181,7 @@ pub mod shake_activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseDataDeliveryMode {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseDataDeliveryMode {
             Smart = "SMART",
             Targeted = "TARGETED",
         });
@@ -195,7 +195,7 @@ pub mod shake_activities {
             /// 商品券批次列表
             pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataProductCoupon {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataProductCoupon {
             product_coupon_id: "product_coupon_id" optional,
             stock_list: "stock_list" optional,
         });
@@ -207,7 +207,7 @@ pub mod shake_activities {
             /// Example: `example_stock_id`
             pub stock_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataProductCouponStockList {
             stock_id: "stock_id" optional,
         });
         /// 投放时间范围
@@ -222,7 +222,7 @@ pub mod shake_activities {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub end_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataTimeRange {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataTimeRange {
             start_time: "start_time" optional,
             end_time: "end_time" optional,
         });

@@ -123,7 +123,7 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             brand_id: query "brand_id" required,
             state: query "state" optional,
             offset: query "offset" optional,
@@ -161,7 +161,7 @@ pub mod card_member {
             /// 会员卡模板列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             total_count: "total_count" optional,
             offset: "offset" required,
             limit: "limit" required,
@@ -259,7 +259,7 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             card_id: "card_id" optional,
             brand_id: "brand_id" optional,
             appid: "appid" optional,
@@ -380,7 +380,7 @@ pub mod card_member {
             /// 用户开卡信息
             pub user_information: Option<PostRequestUserInformation>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_id: "brand_id" required,
             appid: "appid" required,
             card_type: "card_type" required,
@@ -551,7 +551,7 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             card_id: "card_id" optional,
             brand_id: "brand_id" required,
             appid: "appid" required,
@@ -828,7 +828,7 @@ pub mod card_member {
                 /// 用户开卡信息
                 pub user_information: Option<PatchRequestUserInformation>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 brand_id: "brand_id" required,
                 card_title: "card_title" optional,
                 card_color: "card_color" optional,
@@ -972,7 +972,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchResponse {
+            ::wechatpay::runtime::__private::json_object!(PatchResponse {
                 card_id: "card_id" required,
                 brand_id: "brand_id" required,
                 appid: "appid" optional,
@@ -1099,7 +1099,7 @@ pub mod card_member {
                     /// Example: `1004`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
                 impl PostRequest {
@@ -1195,7 +1195,7 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub update_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_request_no: "out_request_no" optional,
                     card_id: "card_id" required,
                     brand_id: "brand_id" required,
@@ -1284,7 +1284,7 @@ pub mod card_member {
                     /// Example: `/pages/points/points`
                     pub jump_path: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseMemberInformation {
+                ::wechatpay::runtime::__private::json_object!(PostResponseMemberInformation {
                     jump_appid: "jump_appid" optional,
                     jump_path: "jump_path" optional,
                 });
@@ -1381,7 +1381,7 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `5`
             pub limit: i64,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             brand_id: query "brand_id" required,
             card_id: query "card_id" optional,
             activity_state: query "activity_state" optional,
@@ -1421,7 +1421,7 @@ pub mod card_member {
             /// Example: `1234`
             pub total_count: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             offset: "offset" required,
             limit: "limit" required,
@@ -1503,7 +1503,7 @@ pub mod card_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             out_request_no: "out_request_no" optional,
             brand_id: "brand_id" optional,
             card_id: "card_id" optional,
@@ -1568,7 +1568,7 @@ pub mod card_member {
             /// 商品券批次列表
             pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
             brand_id: "brand_id" required,
             card_id: "card_id" required,
@@ -1624,7 +1624,7 @@ pub mod card_member {
             /// Example: `98065001`
             pub stock_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestProductCouponStockList {
+        ::wechatpay::runtime::__private::json_object!(PostRequestProductCouponStockList {
             product_coupon_id: "product_coupon_id" required,
             stock_id: "stock_id" required,
         });
@@ -1703,7 +1703,7 @@ pub mod card_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub modify_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_request_no: "out_request_no" required,
             brand_id: "brand_id" required,
             card_id: "card_id" required,
@@ -1836,7 +1836,7 @@ pub mod card_member {
                 /// Example: `2020-01-29T13:29:35.120+08:00`
                 pub end_time: String,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 brand_id: "brand_id" required,
                 title: "title" required,
                 sub_title: "sub_title" required,
@@ -1926,7 +1926,7 @@ pub mod card_member {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub modify_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchResponse {
+            ::wechatpay::runtime::__private::json_object!(PatchResponse {
                 out_request_no: "out_request_no" optional,
                 brand_id: "brand_id" required,
                 card_id: "card_id" optional,
@@ -2008,7 +2008,7 @@ pub mod card_member {
                     /// Example: `1004`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
                 impl PostRequest {
@@ -2148,7 +2148,7 @@ pub mod card_member {
             /// Query parameter `limit`. Example: `20`
             pub limit: i64,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             brand_id: query "brand_id" required,
             openid: query "openid" required,
             user_card_state: query "user_card_state" optional,
@@ -2193,7 +2193,7 @@ pub mod card_member {
             /// 会员卡列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             total_count: "total_count" optional,
             offset: "offset" required,
             limit: "limit" required,
@@ -2271,7 +2271,7 @@ pub mod card_member {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub invalid_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             user_card_code: "user_card_code" optional,
             card_id: "card_id" optional,
             openid: "openid" optional,
@@ -2370,7 +2370,7 @@ pub mod card_member {
                 /// Query parameter `openid`. Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
                 pub openid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
                 card_id: query "card_id" required,
                 openid: query "openid" required,
@@ -2452,7 +2452,7 @@ pub mod card_member {
                 /// Example: `自定义数据说明`
                 pub attach: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 card_id: query "card_id" required,
                 brand_id: "brand_id" optional,
                 openid: "openid" optional,
@@ -2556,7 +2556,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchResponse {
+            ::wechatpay::runtime::__private::json_object!(PatchResponse {
                 user_card_code: "user_card_code" required,
                 card_id: "card_id" required,
                 openid: "openid" required,
@@ -2685,7 +2685,7 @@ pub mod card_member {
                     /// 会员开卡状态
                     pub user_card_confirm_state: PostRequestUserCardConfirmState,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     card_id: query "card_id" required,
                     brand_id: "brand_id" required,
                     openid: "openid" required,
@@ -2735,7 +2735,7 @@ pub mod card_member {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostRequestUserCardConfirmState {
+                ::wechatpay::runtime::__private::json_enum!(PostRequestUserCardConfirmState {
                     CreateCardSuccess = "CREATE_CARD_SUCCESS",
                     CreateCardFail = "CREATE_CARD_FAIL",
                 });
@@ -2811,7 +2811,7 @@ pub mod card_member {
                     /// Example: `2020-05-20T13:29:35.120+08:00`
                     pub invalid_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     user_card_code: "user_card_code" required,
                     card_id: "card_id" required,
                     openid: "openid" required,
@@ -2919,7 +2919,7 @@ pub mod card_member {
                     /// Example: `传入的自定义作废原因`
                     pub invalid_reason: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: query "brand_id" required,
                     card_id: query "card_id" required,
                     openid: "openid" required,
@@ -3014,7 +3014,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 brand_id: "brand_id" required,
                 card_id: "card_id" required,
                 openid: "openid" required,
@@ -3119,7 +3119,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 user_card_code: "user_card_code" required,
                 card_id: "card_id" required,
                 openid: "openid" required,
@@ -3233,7 +3233,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub pickup_time: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 brand_id: "brand_id" required,
                 card_id: "card_id" required,
                 phone_number: "phone_number" required,
@@ -3336,7 +3336,7 @@ pub mod card_member {
                 /// Example: `2020-05-20T13:29:35.120+08:00`
                 pub invalid_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 user_card_code: "user_card_code" required,
                 card_id: "card_id" required,
                 openid: "openid" optional,
@@ -3588,7 +3588,7 @@ pub mod store {
             /// Query parameter `limit`. Example: `50`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             brand_id: query "brand_id" required,
             store_state: query "store_state" optional,
             offset: query "offset" optional,
@@ -3624,7 +3624,7 @@ pub mod store {
             /// 品牌门店列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             brand_id: "brand_id" required,
             offset: "offset" optional,
             limit: "limit" optional,
@@ -3676,7 +3676,7 @@ pub mod store {
             /// 门店收款信息
             pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             brand_id: "brand_id" optional,
             store_id: "store_id" optional,
             store_state: "store_state" optional,
@@ -3715,7 +3715,7 @@ pub mod store {
             /// 门店经营信息
             pub store_business: Option<PostRequestStoreBusiness>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_id: "brand_id" required,
             store_basics: "store_basics" optional,
             store_address: "store_address" required,
@@ -3774,7 +3774,7 @@ pub mod store {
             /// 门店收款信息
             pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             brand_id: "brand_id" required,
             store_id: "store_id" optional,
             store_state: "store_state" optional,
@@ -3897,7 +3897,7 @@ pub mod store {
                 /// Query parameter `brand_id`. Example: `123456789`
                 pub brand_id: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
             impl GetRequest {
@@ -3937,7 +3937,7 @@ pub mod store {
                 /// 门店经营信息
                 pub store_business: Option<PatchRequestStoreBusiness>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 brand_id: "brand_id" required,
                 store_basics: "store_basics" optional,
                 store_address: "store_address" optional,
@@ -4014,7 +4014,7 @@ pub mod store {
                     /// Example: `腾讯科技（深圳）有限公司`
                     pub company_name: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     mchid: "mchid" required,
                     company_name: "company_name" required,
@@ -4058,7 +4058,7 @@ pub mod store {
                     /// Example: `CONFIRMED`
                     pub recipient_state: Option<PostResponseRecipientState>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     brand_id: "brand_id" optional,
                     store_id: "store_id" optional,
                     mchid: "mchid" optional,
@@ -4159,7 +4159,7 @@ pub mod store {
                     /// Example: `1230000109`
                     pub mchid: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     mchid: "mchid" required,
                 });
@@ -4184,7 +4184,7 @@ pub mod store {
                     /// Example: `example_failed_reason`
                     pub failed_reason: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     failed_reason: "failed_reason" optional,
                 });
             }

@@ -67,7 +67,7 @@ pub mod brand_configs {
             /// Example: `2000`
             pub max_ratio: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             brand_mchid: "brand_mchid" required,
             max_ratio: "max_ratio" optional,
         });
@@ -121,7 +121,7 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -164,7 +164,7 @@ pub mod finish_order {
         /// Example: `3008450740201411110007820472`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -246,7 +246,7 @@ pub mod orders {
         /// Query parameter `out_order_no`. Example: `P20150806125346`
         pub out_order_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
@@ -300,7 +300,7 @@ pub mod orders {
         /// Example: `分账完结`
         pub finish_description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -366,7 +366,7 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(GetResponseReceivers {
         type_: "type" optional,
         account: "account" optional,
         amount: "amount" optional,
@@ -393,7 +393,7 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiversResult {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseReceiversResult {
         Pending = "PENDING",
         Suceess = "SUCEESS",
         Closed = "CLOSED",
@@ -434,7 +434,7 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         brand_mchid: "brand_mchid" required,
         sub_mchid: "sub_mchid" required,
         appid: "appid" required,
@@ -492,7 +492,7 @@ pub mod orders {
         /// Example: `hu89ohu89ohu89o`
         pub name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostRequestReceivers {
         type_: "type" required,
         account: "account" required,
         amount: "amount" required,
@@ -549,7 +549,7 @@ pub mod orders {
         /// Example: `PROCESSING`
         pub status: Option<PostResponseStatus>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         brand_mchid: "brand_mchid" required,
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
@@ -614,7 +614,7 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
         type_: "type" optional,
         account: "account" optional,
         amount: "amount" optional,
@@ -641,7 +641,7 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversResult {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseReceiversResult {
         Pending = "PENDING",
         Success = "SUCCESS",
         Closed = "CLOSED",
@@ -688,7 +688,7 @@ pub mod orders {
                 /// Example: `1000`
                 pub unsplit_amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
@@ -774,7 +774,7 @@ pub mod receivers {
             /// Example: `SUPPLIER`
             pub relation_type: PostRequestRelationType,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_mchid: "brand_mchid" required,
             appid: "appid" required,
             sub_appid: "sub_appid" optional,
@@ -825,7 +825,7 @@ pub mod receivers {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestRelationType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestRelationType {
             Supplier = "SUPPLIER",
             Distributor = "DISTRIBUTOR",
             ServiceProvider = "SERVICE_PROVIDER",
@@ -885,7 +885,7 @@ pub mod receivers {
             /// Example: `1900000109`
             pub account: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_mchid: "brand_mchid" required,
             appid: "appid" required,
             sub_appid: "sub_appid" optional,
@@ -974,7 +974,7 @@ pub mod returnorders {
         /// Query parameter `out_order_no`.
         pub out_order_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         out_return_no: query "out_return_no" required,
         order_id: query "order_id" optional,
@@ -1039,7 +1039,7 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" required,
         out_order_no: "out_order_no" required,
@@ -1091,7 +1091,7 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseFailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         TimeOutClosed = "TIME_OUT_CLOSED",
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
@@ -1131,7 +1131,7 @@ pub mod returnorders {
         /// Example: `分账回退`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" optional,
         out_order_no: "out_order_no" optional,
@@ -1205,7 +1205,7 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" required,
         out_order_no: "out_order_no" required,
@@ -1257,7 +1257,7 @@ pub mod returnorders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseFailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         TimeOutClosed = "TIME_OUT_CLOSED",
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",

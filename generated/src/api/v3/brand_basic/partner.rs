@@ -70,7 +70,7 @@ pub mod brands {
                 /// Example: `2025-05-20T13:29:35+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 brand_id: "brand_id" required,
                 authorization_type: "authorization_type" optional,
                 authorization_product: "authorization_product" optional,
@@ -117,7 +117,7 @@ pub mod brands {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationProduct {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseAuthorizationProduct {
                 BrandProductAuthorityMerchantCard = "BRAND_PRODUCT_AUTHORITY_MERCHANT_CARD",
                 BrandProductAuthorityCardLink = "BRAND_PRODUCT_AUTHORITY_CARD_LINK",
                 BrandProductAuthorityProductCoupon = "BRAND_PRODUCT_AUTHORITY_PRODUCT_COUPON",
@@ -142,7 +142,7 @@ pub mod brands {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationType {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseAuthorizationType {
                 AuthorizationTypeHosting = "AUTHORIZATION_TYPE_HOSTING",
                 AuthorizationTypePartly = "AUTHORIZATION_TYPE_PARTLY",
             });

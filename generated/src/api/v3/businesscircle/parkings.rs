@@ -45,7 +45,7 @@ pub struct PostRequest {
     /// Example: `2022-06-01T10:43:39+08:00`
     pub time: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     brandid: "brandid" required,
     appid: "appid" required,

@@ -62,7 +62,7 @@ pub mod notify {
         /// Example: `888888`
         pub total_points: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         appid: "appid" required,

@@ -43,7 +43,7 @@ pub mod by_openid {
         /// Query parameter `appid`. Example: `wx1234567890abcdef`
         pub appid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         appid: query "appid" required,
     });
@@ -77,7 +77,7 @@ pub mod by_openid {
         /// Example: `2020-05-20T13:29:35+08:00`
         pub deauthorize_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         openid: "openid" required,
         authorize_state: "authorize_state" optional,
         authorize_time: "authorize_time" optional,

@@ -70,7 +70,7 @@ pub mod by_openid {
                 /// Query parameter `appid`. Example: `wx931386123456789e`
                 pub appid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" optional,
                 brandid: query "brandid" required,
                 appid: query "appid" required,

@@ -58,7 +58,7 @@ pub mod areas {
             /// Example: `10`
             pub total_count: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             total_count: "total_count" optional,
         });
@@ -74,7 +74,7 @@ pub mod areas {
             /// Example: `22`
             pub province_code: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             province_name: "province_name" optional,
             province_code: "province_code" optional,
         });
@@ -114,7 +114,7 @@ pub mod areas {
                     /// Example: `10`
                     pub total_count: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     data: "data" optional,
                     total_count: "total_count" optional,
                 });
@@ -130,7 +130,7 @@ pub mod areas {
                     /// Example: `10`
                     pub city_code: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseData {
+                ::wechatpay::runtime::__private::json_object!(GetResponseData {
                     city_name: "city_name" optional,
                     city_code: "city_code" optional,
                 });
@@ -221,7 +221,7 @@ pub mod banks {
                 /// Query parameter `limit`. Example: `200`
                 pub limit: i64,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 city_code: query "city_code" required,
                 offset: query "offset" optional,
                 limit: query "limit" required,
@@ -273,7 +273,7 @@ pub mod banks {
                 /// Example: `1000006247`
                 pub bank_alias_code: String,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 count: "count" optional,
                 data: "data" optional,
@@ -313,7 +313,7 @@ pub mod banks {
                 /// Example: `102290072311`
                 pub bank_branch_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 bank_branch_name: "bank_branch_name" optional,
                 bank_branch_id: "bank_branch_id" optional,
             });
@@ -333,7 +333,7 @@ pub mod banks {
                 /// Example: `/v3/capital/capitallhh/banks/1001/branches?offset=5&limit=5`
                 pub self_: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseLinks {
+            ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
                 next: "next" optional,
                 prev: "prev" optional,
                 self_: "self" optional,
@@ -384,7 +384,7 @@ pub mod banks {
             /// 分页链接
             pub links: Option<GetResponseLinks>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             total_count: "total_count" optional,
             count: "count" optional,
             data: "data" optional,
@@ -422,7 +422,7 @@ pub mod banks {
             /// Example: `/v3/capital/capitallhh/banks/corporate-banking?offset=5&limit=5`
             pub self_: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseLinks {
+        ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
             next: "next" optional,
             prev: "prev" optional,
             self_: "self" optional,
@@ -472,7 +472,7 @@ pub mod banks {
             /// 分页链接
             pub links: Option<GetResponseLinks>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             total_count: "total_count" optional,
             count: "count" optional,
             data: "data" optional,
@@ -510,7 +510,7 @@ pub mod banks {
             /// Example: `/v3/capital/capitallhh/banks/personal-banking?offset=5&limit=5`
             pub self_: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseLinks {
+        ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
             next: "next" optional,
             prev: "prev" optional,
             self_: "self" optional,
@@ -547,7 +547,7 @@ pub mod banks {
             /// Query parameter `account_number`. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
             pub account_number: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             account_number: query "account_number" required,
         });
         impl GetRequest {
@@ -569,7 +569,7 @@ pub mod banks {
             /// 银行列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             total_count: "total_count" optional,
             data: "data" optional,
         });

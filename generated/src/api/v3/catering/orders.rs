@@ -110,7 +110,7 @@ pub mod sync_status {
         /// 商户菜品信息列表
         pub dish_list: Vec<PostRequestDishList>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" optional,
         sp_appid: "sp_appid" optional,
         channel_id: "channel_id" required,
@@ -216,7 +216,7 @@ pub mod sync_status {
         /// 菜品属性
         pub properties: Option<PostRequestDishListProperties>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDishList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDishList {
         out_dish_no: "out_dish_no" required,
         name: "name" required,
         price: "price" required,
@@ -274,7 +274,7 @@ pub mod sync_status {
         /// Example: `有机 | 农家`
         pub others: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDishListProperties {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDishListProperties {
         taste: "taste" required,
         cuisine: "cuisine" required,
         main_material: "main_material" required,
@@ -312,7 +312,7 @@ pub mod sync_status {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestDishListUnit {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestDishListUnit {
         ByShare = "BY_SHARE",
         ByWeight = "BY_WEIGHT",
     });
@@ -329,7 +329,7 @@ pub mod sync_status {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestStatus {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestStatus {
         CreateDeal = "CREATE_DEAL",
         PaySuccess = "PAY_SUCCESS",
     });

@@ -64,7 +64,7 @@ pub struct PostRequest {
     /// 贴息信息(微信分付)
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     combine_appid: "combine_appid" required,
     combine_mchid: "combine_mchid" required,
     combine_out_trade_no: "combine_out_trade_no" required,
@@ -114,7 +114,7 @@ pub struct PostRequestCombinePayerInfo {
     /// 实名支付(需单独申请权限)
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfo {
     identity: "identity" optional,
 });
 /// 实名支付(需单独申请权限)
@@ -149,7 +149,7 @@ pub struct PostRequestContractInfo {
     /// Example: `https://yourapp.com/notify`
     pub notify_url: String,
 }
-::wechatpay::runtime::json_object!(PostRequestContractInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestContractInfo {
     mchid: "mchid" required,
     appid: "appid" required,
     out_contract_code: "out_contract_code" required,
@@ -232,7 +232,7 @@ pub struct PostRequestSubOrders {
     /// 是否指定分账(settle_info.profit_sharing高权重)
     pub profit_sharing: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
+::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
     mchid: "mchid" required,
     individual_auth_id: "individual_auth_id" optional,
     individual_name: "individual_name" optional,
@@ -298,7 +298,7 @@ pub struct PostResponse {
     /// 预签约结果
     pub contract_result: Option<PostResponseContractResult>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     prepay_id: "prepay_id" required,
     contract_result: "contract_result" optional,
 });
@@ -324,7 +324,7 @@ pub struct PostResponseContractResult {
     /// Example: `当前签约协议号已经进行签约`
     pub message: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponseContractResult {
+::wechatpay::runtime::__private::json_object!(PostResponseContractResult {
     code: "code" optional,
     message: "message" optional,
 });

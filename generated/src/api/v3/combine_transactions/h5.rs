@@ -52,7 +52,7 @@ pub struct PostRequest {
     /// 支付者
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     combine_appid: "combine_appid" required,
     combine_mchid: "combine_mchid" required,
     combine_out_trade_no: "combine_out_trade_no" required,
@@ -111,7 +111,7 @@ pub struct PostRequestSceneInfo {
     /// H5场景信息
     pub h5_info: PostRequestSceneInfoH5Info,
 }
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
     device_id: "device_id" required,
     payer_client_ip: "payer_client_ip" required,
     h5_info: "h5_info" required,
@@ -155,7 +155,7 @@ pub struct PostRequestSceneInfoH5Info {
     /// Example: `com.tencent.tmgp.sgame`
     pub package_name: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestSceneInfoH5Info {
+::wechatpay::runtime::__private::json_object!(PostRequestSceneInfoH5Info {
     type_: "type" required,
     app_name: "app_name" optional,
     app_url: "app_url" optional,
@@ -189,6 +189,6 @@ pub struct PostResponse {
     /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
     pub h5_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     h5_url: "h5_url" optional,
 });

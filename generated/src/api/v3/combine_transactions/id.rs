@@ -59,7 +59,7 @@ pub mod by_combine_transaction_id {
         /// Example: `RECOMMERCE`
         pub trade_scenario: Option<GetResponseTradeScenario>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         combine_appid: "combine_appid" optional,
         combine_mchid: "combine_mchid" optional,
         combine_out_trade_no: "combine_out_trade_no" optional,
@@ -135,7 +135,7 @@ pub mod by_combine_transaction_id {
         /// 订单金额
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrders {
         mchid: "mchid" optional,
         individual_auth_id: "individual_auth_id" optional,
         individual_name: "individual_name" optional,
@@ -172,7 +172,7 @@ pub mod by_combine_transaction_id {
         /// Example: `650000000`
         pub settlement_rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrdersAmount {
         total_amount: "total_amount" optional,
         payer_amount: "payer_amount" optional,
         currency: "currency" optional,

@@ -54,7 +54,7 @@ pub struct PostRequest {
     /// 贴息信息(微信分付)
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     combine_appid: "combine_appid" required,
     combine_mchid: "combine_mchid" required,
     combine_out_trade_no: "combine_out_trade_no" required,
@@ -145,7 +145,7 @@ pub struct PostRequestSubOrders {
     /// 是否指定分账(settle_info.profit_sharing高权重)
     pub profit_sharing: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
+::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
     mchid: "mchid" required,
     attach: "attach" required,
     amount: "amount" required,

@@ -50,7 +50,7 @@ pub struct PostRequest {
     /// Example: `RECOMMERCE`
     pub trade_scenario: Option<PostRequestTradeScenario>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     combine_appid: "combine_appid" required,
     combine_mchid: "combine_mchid" required,
     combine_out_trade_no: "combine_out_trade_no" required,
@@ -92,7 +92,7 @@ pub struct PostRequestCombinePayerInfo {
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     pub openid: String,
 }
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfo {
     openid: "openid" required,
 });
 impl PostRequestCombinePayerInfo {
@@ -114,7 +114,7 @@ pub struct PostRequestSceneInfo {
     /// Example: `127.0.0.1`
     pub payer_client_ip: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
     device_id: "device_id" optional,
     payer_client_ip: "payer_client_ip" required,
 });
@@ -160,7 +160,7 @@ pub struct PostRequestSubOrders {
     /// Example: `Image形象店-深圳腾大-QQ公仔`
     pub description: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
+::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
     mchid: "mchid" required,
     order_service_type: "order_service_type" optional,
     individual_auth_id: "individual_auth_id" required,
@@ -205,7 +205,7 @@ pub struct PostRequestSubOrdersAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestSubOrdersAmount {
     total_amount: "total_amount" required,
     currency: "currency" required,
 });
@@ -230,7 +230,7 @@ pub enum PostRequestSubOrdersOrderServiceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestSubOrdersOrderServiceType {
+::wechatpay::runtime::__private::json_enum!(PostRequestSubOrdersOrderServiceType {
     Individualtrade = "INDIVIDUALTRADE",
 });
 /// 交易场景

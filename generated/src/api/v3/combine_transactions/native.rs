@@ -52,7 +52,7 @@ pub struct PostRequest {
     /// 支付者
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     combine_appid: "combine_appid" required,
     combine_mchid: "combine_mchid" required,
     combine_out_trade_no: "combine_out_trade_no" required,
@@ -112,6 +112,6 @@ pub struct PostResponse {
     /// Example: `weixin://pay.weixin.qq.com/bizpayurl/up?pr=NwY5Mz9&groupid=00`
     pub code_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     code_url: "code_url" optional,
 });

@@ -66,7 +66,7 @@ pub mod by_combine_out_trade_no {
         /// 使用的商户贴息信息(微信分付)
         pub installment_info: Option<GetResponseInstallmentInfo>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         combine_appid: "combine_appid" optional,
         combine_mchid: "combine_mchid" optional,
         combine_out_trade_no: "combine_out_trade_no" required,
@@ -106,7 +106,7 @@ pub mod by_combine_out_trade_no {
         /// Example: `3`
         pub selected_installment_number: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
+    ::wechatpay::runtime::__private::json_object!(GetResponseInstallmentInfo {
         use_subsidy: "use_subsidy" optional,
         selected_installment_number: "selected_installment_number" optional,
     });
@@ -172,7 +172,7 @@ pub mod by_combine_out_trade_no {
         /// 订单金额
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrders {
         mchid: "mchid" optional,
         individual_auth_id: "individual_auth_id" optional,
         individual_name: "individual_name" optional,
@@ -213,7 +213,7 @@ pub mod by_combine_out_trade_no {
         /// Example: `650000000`
         pub settlement_rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrdersAmount {
         total_amount: "total_amount" optional,
         currency: "currency" optional,
         payer_amount: "payer_amount" optional,
@@ -248,7 +248,7 @@ pub mod by_combine_out_trade_no {
         /// 单品列表
         pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrdersPromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -285,7 +285,7 @@ pub mod by_combine_out_trade_no {
         /// Example: `商品备注信息`
         pub goods_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetailGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubOrdersPromotionDetailGoodsDetail {
         goods_id: "goods_id" optional,
         quantity: "quantity" optional,
         unit_price: "unit_price" optional,
@@ -305,7 +305,7 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersPromotionDetailScope {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersPromotionDetailScope {
         Global = "GLOBAL",
         Single = "SINGLE",
     });
@@ -322,7 +322,7 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersPromotionDetailType {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersPromotionDetailType {
         Cash = "CASH",
         Nocash = "NOCASH",
     });
@@ -345,7 +345,7 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeState {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersTradeState {
         Success = "SUCCESS",
         Refund = "REFUND",
         Notpay = "NOTPAY",
@@ -369,7 +369,7 @@ pub mod by_combine_out_trade_no {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeType {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersTradeType {
         Native = "NATIVE",
         Jsapi = "JSAPI",
         App = "APP",
@@ -408,7 +408,7 @@ pub mod by_combine_out_trade_no {
             /// 商品单信息
             pub sub_orders: Vec<PostRequestSubOrders>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             combine_appid: "combine_appid" required,
             sub_orders: "sub_orders" required,
         });
@@ -449,7 +449,7 @@ pub mod by_combine_out_trade_no {
             /// Example: `wxd678efh567hg6999`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
             mchid: "mchid" required,
             out_trade_no: "out_trade_no" required,
             individual_auth_id: "individual_auth_id" optional,

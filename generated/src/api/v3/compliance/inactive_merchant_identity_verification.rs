@@ -42,7 +42,7 @@ pub mod merchants {
         /// Example: `1900009231`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
     impl PostRequest {
@@ -62,7 +62,7 @@ pub mod merchants {
         /// Example: `28011678863778000000123124312`
         pub verification_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         verification_id: "verification_id" optional,
     });
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
@@ -133,7 +133,7 @@ pub mod merchants {
                     /// 完成时间
                     pub finish_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sub_mchid: "sub_mchid" required,
                     verification_id: "verification_id" required,
                     state: "state" optional,
@@ -171,7 +171,7 @@ pub mod merchants {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+                ::wechatpay::runtime::__private::json_enum!(GetResponseFailReason {
                     MaterialsAbnormal = "MATERIALS_ABNORMAL",
                     ProcessTimeout = "PROCESS_TIMEOUT",
                 });
@@ -190,7 +190,7 @@ pub mod merchants {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
+                ::wechatpay::runtime::__private::json_enum!(GetResponseState {
                     Processing = "PROCESSING",
                     Success = "SUCCESS",
                     Fail = "FAIL",

@@ -115,7 +115,7 @@ pub mod contracts {
             /// 交易信息
             pub trade_info: Option<PostRequestTradeInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
@@ -175,7 +175,7 @@ pub mod contracts {
             /// Example: `example_redirect_service`
             pub redirect_service: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             presign_token: "presign_token" optional,
             redirect_service: "redirect_service" optional,
         });
@@ -251,7 +251,7 @@ pub mod contracts {
             /// Example: `10000`
             pub repayment_amount_limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             contract_id: "contract_id" optional,
             plan_id: "plan_id" optional,
             out_contract_code: "out_contract_code" required,
@@ -359,7 +359,7 @@ pub mod contracts {
             /// 跳转控制信息
             pub jump_info: Option<PostRequestJumpInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
@@ -411,7 +411,7 @@ pub mod contracts {
             /// Example: `example_jump_appid`
             pub jump_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestJumpInfo {
             jump_appid: "jump_appid" optional,
         });
         /// 用户实名信息
@@ -428,7 +428,7 @@ pub mod contracts {
             /// Example: `https://payapp.weixin.qq.com/xxx?presign_token=wx12334`
             pub redirect_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             redirect_url: "redirect_url" optional,
         });
     }
@@ -465,7 +465,7 @@ pub mod contracts {
             /// Example: `example_contract_termination_remark`
             pub contract_termination_remark: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_contract_code: "out_contract_code" required,
             contract_termination_remark: "contract_termination_remark" required,
         });
@@ -488,7 +488,7 @@ pub mod contracts {
             /// 协议信息
             pub contract_info: Option<PostResponseContractInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             contract_info: "contract_info" optional,
         });
         /// 协议信息
@@ -549,7 +549,7 @@ pub mod contracts {
             /// Example: `10000`
             pub repayment_amount_limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseContractInfo {
+        ::wechatpay::runtime::__private::json_object!(PostResponseContractInfo {
             contract_id: "contract_id" optional,
             plan_id: "plan_id" optional,
             out_contract_code: "out_contract_code" optional,
@@ -628,7 +628,7 @@ pub mod deduct_orders {
         /// Example: `备注`
         pub attach: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         contract_id: "contract_id" required,
         out_trade_no: "out_trade_no" required,
         out_record_id: "out_record_id" required,
@@ -711,7 +711,7 @@ pub mod deduct_orders {
         /// Example: `1009660380201506130728806387`
         pub transaction_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_trade_no: "out_trade_no" required,
         out_record_id: "out_record_id" required,
         appid: "appid" optional,
@@ -820,7 +820,7 @@ pub mod deduct_orders {
             /// Example: `1009660380201506130728806387`
             pub transaction_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_trade_no: "out_trade_no" required,
             out_record_id: "out_record_id" optional,
             appid: "appid" optional,
@@ -916,7 +916,7 @@ pub mod schedule_records {
             /// 预约还款项列表
             pub schedule_items: Vec<PostRequestScheduleItems>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             contract_id: "contract_id" required,
             appid: "appid" required,
             openid: "openid" required,
@@ -967,7 +967,7 @@ pub mod schedule_records {
             /// Example: `2025-11-18`
             pub repayment_date: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestScheduleItems {
+        ::wechatpay::runtime::__private::json_object!(PostRequestScheduleItems {
             out_record_id: "out_record_id" required,
             sub_mchid: "sub_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1000,7 +1000,7 @@ pub mod schedule_records {
             /// 预约还款记录列表
             pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             schedule_records: "schedule_records" optional,
         });
         /// PostResponseScheduleRecords
@@ -1039,7 +1039,7 @@ pub mod schedule_records {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseScheduleRecords {
+        ::wechatpay::runtime::__private::json_object!(PostResponseScheduleRecords {
             out_record_id: "out_record_id" optional,
             appid: "appid" optional,
             sub_appid: "sub_appid" optional,
@@ -1079,7 +1079,7 @@ pub mod schedule_records {
             /// Query parameter `contract_id`. Example: `20251105000000123456789`
             pub contract_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             contract_id: query "contract_id" required,
         });
         impl GetRequest {
@@ -1127,7 +1127,7 @@ pub mod schedule_records {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_record_id: "out_record_id" required,
             appid: "appid" optional,
             sub_appid: "sub_appid" optional,

@@ -44,7 +44,7 @@ pub struct PostRequest {
     /// Example: `https://api.test.com`
     pub notify_url: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_card_code: "out_card_code" required,
     card_template_id: "card_template_id" required,
     appid: "appid" required,
@@ -75,7 +75,7 @@ pub struct PostResponse {
     /// Example: `zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2`
     pub prepare_card_token: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     prepare_card_token: "prepare_card_token" optional,
 });
 /// `/v3/discount-card/cards/{out_card_code}`
@@ -154,7 +154,7 @@ pub mod by_out_card_code {
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWUHsd`
         pub sharer_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         card_id: "card_id" optional,
         card_template_id: "card_template_id" optional,
         openid: "openid" optional,
@@ -222,7 +222,7 @@ pub mod by_out_card_code {
             Vec<GetResponseObjectivesObjectiveCompletionRecords>,
         >,
     }
-    ::wechatpay::runtime::json_object!(GetResponseObjectives {
+    ::wechatpay::runtime::__private::json_object!(GetResponseObjectives {
         objective_id: "objective_id" optional,
         name: "name" optional,
         count: "count" optional,
@@ -262,7 +262,7 @@ pub mod by_out_card_code {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseObjectivesObjectiveCompletionRecords {
+    ::wechatpay::runtime::__private::json_object!(GetResponseObjectivesObjectiveCompletionRecords {
         objective_completion_serial_no: "objective_completion_serial_no" optional,
         objective_id: "objective_id" optional,
         completion_time: "completion_time" optional,
@@ -291,7 +291,7 @@ pub mod by_out_card_code {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub pay_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponsePayInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponsePayInformation {
         pay_amount: "pay_amount" optional,
         pay_state: "pay_state" optional,
         transaction_id: "transaction_id" optional,
@@ -331,7 +331,7 @@ pub mod by_out_card_code {
         /// 优惠使用记录列
         pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseRewards {
+    ::wechatpay::runtime::__private::json_object!(GetResponseRewards {
         reward_id: "reward_id" optional,
         name: "name" optional,
         count_type: "count_type" optional,
@@ -377,7 +377,7 @@ pub mod by_out_card_code {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseRewardsRewardUsageRecords {
+    ::wechatpay::runtime::__private::json_object!(GetResponseRewardsRewardUsageRecords {
         reward_usage_serial_no: "reward_usage_serial_no" optional,
         reward_id: "reward_id" optional,
         usage_time: "usage_time" optional,
@@ -399,7 +399,7 @@ pub mod by_out_card_code {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
+    ::wechatpay::runtime::__private::json_object!(GetResponseTimeRange {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -438,7 +438,7 @@ pub mod by_out_card_code {
             /// 优惠使用记录
             pub reward_usage_records: Option<Vec<PostRequestRewardUsageRecords>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             card_template_id: "card_template_id" required,
             objective_completion_records: "objective_completion_records" optional,
             reward_usage_records: "reward_usage_records" optional,
@@ -486,7 +486,7 @@ pub mod by_out_card_code {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestObjectiveCompletionRecords {
+        ::wechatpay::runtime::__private::json_object!(PostRequestObjectiveCompletionRecords {
             objective_completion_serial_no: "objective_completion_serial_no" required,
             objective_id: "objective_id" required,
             completion_time: "completion_time" required,
@@ -554,7 +554,7 @@ pub mod by_out_card_code {
             /// Example: `特价商品`
             pub remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestRewardUsageRecords {
+        ::wechatpay::runtime::__private::json_object!(PostRequestRewardUsageRecords {
             reward_usage_serial_no: "reward_usage_serial_no" required,
             reward_id: "reward_id" required,
             usage_time: "usage_time" required,

@@ -137,7 +137,7 @@ pub mod by_out_order_no {
         /// 奖励明细列表
         pub rewards: Option<Vec<GetResponseRewards>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         out_order_no: "out_order_no" required,
         discount_card_id: "discount_card_id" optional,
         out_trade_no: "out_trade_no" optional,
@@ -207,7 +207,7 @@ pub mod by_out_order_no {
         /// 奖励明细列表
         pub rewards: Option<Vec<PatchRequestRewards>>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         objectives: "objectives" optional,
         rewards: "rewards" optional,
     });
@@ -241,7 +241,7 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequestObjectives {
+    ::wechatpay::runtime::__private::json_object!(PatchRequestObjectives {
         objective_serial_no: "objective_serial_no" required,
         objective_id: "objective_id" required,
         performance_description: "performance_description" required,
@@ -306,7 +306,7 @@ pub mod by_out_order_no {
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequestRewards {
+    ::wechatpay::runtime::__private::json_object!(PatchRequestRewards {
         reward_serial_no: "reward_serial_no" required,
         reward_id: "reward_id" required,
         description: "description" required,
@@ -352,7 +352,7 @@ pub mod by_out_order_no {
         /// Example: `15646546545165651651`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchResponse {
+    ::wechatpay::runtime::__private::json_object!(PatchResponse {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
@@ -491,7 +491,7 @@ pub mod out_trade_no {
             /// 奖励明细列表
             pub rewards: Option<Vec<GetResponseRewards>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_order_no: "out_order_no" optional,
             discount_card_id: "discount_card_id" optional,
             out_trade_no: "out_trade_no" required,

@@ -88,7 +88,7 @@ pub mod contracts {
             /// Example: `DELETED`
             pub contract_state: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             openid: "openid" optional,
             sub_mchid: "sub_mchid" optional,
@@ -135,7 +135,7 @@ pub mod contracts {
                 /// 充电场景信息
                 pub charge_info: PostRequestChargeInfo,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" optional,
                 appid: "appid" required,
                 sub_appid: "sub_appid" optional,
@@ -176,7 +176,7 @@ pub mod contracts {
                 /// Example: `12343232`
                 pub device_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
+            ::wechatpay::runtime::__private::json_object!(PostRequestChargeInfo {
                 start_time: "start_time" required,
                 charging_station_name: "charging_station_name" required,
                 charging_gun_number: "charging_gun_number" required,
@@ -207,7 +207,7 @@ pub mod contracts {
                 /// Example: `sdjf23kdsHJfdksj8dj`
                 pub charging_token: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 charging_token: "charging_token" optional,
             });
         }
@@ -258,7 +258,7 @@ pub mod contracts {
             /// Example: `ot35_4gNgXsUuh2sQY0lT9N08AU0`
             pub openid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             appid: "appid" required,
             sub_appid: "sub_appid" optional,
@@ -290,7 +290,7 @@ pub mod contracts {
             /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
             pub preopen_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             preopen_id: "preopen_id" optional,
         });
     }
@@ -370,7 +370,7 @@ pub mod transactions {
         /// 设备信息
         pub device_info: PostRequestDeviceInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
@@ -426,7 +426,7 @@ pub mod transactions {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -469,7 +469,7 @@ pub mod transactions {
         /// Example: `100`
         pub park_fee: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestChargeInfo {
         start_time: "start_time" required,
         end_time: "end_time" required,
         charging_station_name: "charging_station_name" required,
@@ -511,7 +511,7 @@ pub mod transactions {
         /// Example: `123.12.12.123`
         pub device_ip: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDeviceInfo {
         device_id: "device_id" required,
         device_ip: "device_ip" required,
     });
@@ -537,7 +537,7 @@ pub mod transactions {
         /// Example: `2017-08-26T10:43:39+08:00`
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         accept_state: "accept_state" optional,
         create_time: "create_time" optional,
     });
@@ -643,7 +643,7 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 appid: "appid" optional,
@@ -774,7 +774,7 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 appid: "appid" optional,
@@ -886,7 +886,7 @@ pub mod users {
                 /// Query parameter `trade_scene`. Example: `CHARGE`
                 pub trade_scene: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" optional,
                 trade_scene: query "trade_scene" required,
             });
@@ -924,7 +924,7 @@ pub mod users {
                 /// Example: `DELETED`
                 pub contract_state: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 openid: "openid" required,
                 sub_mchid: "sub_mchid" optional,

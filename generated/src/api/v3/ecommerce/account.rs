@@ -80,7 +80,7 @@ pub mod apply_cancel_withdraw {
         /// Example: `特殊理由`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_request_no: "out_request_no" required,
         withdraw: "withdraw" optional,
@@ -120,7 +120,7 @@ pub mod apply_cancel_withdraw {
         /// 收款人账号对应的证件信息
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfo {
         account_type: "account_type" required,
         bank_account_info: "bank_account_info" required,
         identity_info: "identity_info" optional,
@@ -152,7 +152,7 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoAccountType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPayeeInfoAccountType {
         AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
         AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
     });
@@ -182,7 +182,7 @@ pub mod apply_cancel_withdraw {
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoBankAccountInfo {
         account_name: "account_name" required,
         account_bank: "account_bank" required,
         bank_branch_id: "bank_branch_id" optional,
@@ -224,7 +224,7 @@ pub mod apply_cancel_withdraw {
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoIdentityInfo {
         id_doc_type: "id_doc_type" optional,
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
@@ -268,7 +268,7 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
         IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
         IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
         IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
@@ -290,7 +290,7 @@ pub mod apply_cancel_withdraw {
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestProofMedias {
+    ::wechatpay::runtime::__private::json_object!(PostRequestProofMedias {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
@@ -318,7 +318,7 @@ pub mod apply_cancel_withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestProofMediasProofMediaType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestProofMediasProofMediaType {
         WithdrawalApplication = "WITHDRAWAL_APPLICATION",
     });
     /// 是否提取资金
@@ -335,7 +335,7 @@ pub mod apply_cancel_withdraw {
         /// Example: `1234567`
         pub out_request_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" optional,
         out_request_no: "out_request_no" optional,
     });
@@ -416,7 +416,7 @@ pub mod apply_cancel_withdraw {
                 /// 用于引导商户超级管理员确认注销的信息
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 applyment_id: "applyment_id" required,
                 out_request_no: "out_request_no" optional,
                 cancel_state: "cancel_state" optional,
@@ -519,7 +519,7 @@ pub mod apply_cancel_withdraw {
             /// Example: `V20241213`
             pub cancel_contract_version: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             applyment_id: "applyment_id" optional,
             out_request_no: "out_request_no" optional,
             sub_mchid: "sub_mchid" required,
@@ -562,7 +562,7 @@ pub mod apply_cancel_withdraw {
             /// Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             applyment_id: "applyment_id" optional,
             out_request_no: "out_request_no" optional,
             sub_mchid: "sub_mchid" optional,
@@ -645,7 +645,7 @@ pub mod apply_cancel_withdraw {
                 /// 用于引导商户超级管理员确认注销的信息
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 applyment_id: "applyment_id" optional,
                 out_request_no: "out_request_no" required,
                 cancel_state: "cancel_state" optional,
@@ -745,7 +745,7 @@ pub mod apply_cancel_withdraw {
                 /// 不可发起注销原因
                 pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" required,
                 merchant_state: "merchant_state" optional,
                 validate_result: "validate_result" optional,
@@ -775,7 +775,7 @@ pub mod apply_cancel_withdraw {
                 /// Example: `101`
                 pub amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
+            ::wechatpay::runtime::__private::json_object!(GetResponseAccountInfo {
                 out_account_type: "out_account_type" optional,
                 amount: "amount" optional,
             });
@@ -793,7 +793,7 @@ pub mod apply_cancel_withdraw {
                 /// Example: `该商户存在冻结资金或在途资金，请先处理资金再申请注销`
                 pub description: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseBlockReasons {
+            ::wechatpay::runtime::__private::json_object!(GetResponseBlockReasons {
                 type_: "type" optional,
                 description: "description" optional,
             });
@@ -814,7 +814,7 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseBlockReasonsType {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseBlockReasonsType {
                 ConsumerComplaintUnprocessed = "CONSUMER_COMPLAINT_UNPROCESSED",
                 HasBlockingControl = "HAS_BLOCKING_CONTROL",
                 FundsPendingProcessing = "FUNDS_PENDING_PROCESSING",
@@ -833,7 +833,7 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseMerchantState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseMerchantState {
                 Normal = "NORMAL",
                 HasBeenCancelled = "HAS_BEEN_CANCELLED",
             });
@@ -850,7 +850,7 @@ pub mod apply_cancel_withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseValidateResult {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseValidateResult {
                 AllowCancelWithdraw = "ALLOW_CANCEL_WITHDRAW",
                 NotAllowCancelWithdraw = "NOT_ALLOW_CANCEL_WITHDRAW",
             });
@@ -899,7 +899,7 @@ pub mod cancel_applications {
         /// 注销申请材料
         pub application_info: Vec<PostRequestApplicationInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_apply_no: "out_apply_no" required,
         application_info: "application_info" required,
@@ -927,7 +927,7 @@ pub mod cancel_applications {
         /// 图片MediaID
         pub application_media_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestApplicationInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestApplicationInfo {
         application_type: "application_type" optional,
         application_media_id: "application_media_id" optional,
     });
@@ -944,7 +944,7 @@ pub mod cancel_applications {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestApplicationInfoApplicationType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestApplicationInfoApplicationType {
         SpCancelAccountApplication = "SP_CANCEL_ACCOUNT_APPLICATION",
         SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
     });
@@ -970,7 +970,7 @@ pub mod cancel_applications {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_apply_no: "out_apply_no" required,
         sub_mchid: "sub_mchid" required,
         reject_reason: "reject_reason" optional,
@@ -1023,7 +1023,7 @@ pub mod cancel_applications {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             meta: "meta" required,
         });
         impl PostRequest {
@@ -1041,7 +1041,7 @@ pub mod cancel_applications {
             /// 文件名称
             pub file_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMeta {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
             file_digest: "file_digest" optional,
             file_name: "file_name" optional,
         });
@@ -1053,7 +1053,7 @@ pub mod cancel_applications {
             /// Example: `H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA`
             pub media_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             media_id: "media_id" optional,
         });
     }
@@ -1108,7 +1108,7 @@ pub mod cancel_applications {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_apply_no: "out_apply_no" required,
                 sub_mchid: "sub_mchid" optional,
                 reject_reason: "reject_reason" optional,

@@ -95,7 +95,7 @@ pub mod by_applyment_id {
         /// Example: `SIGNED`
         pub sign_state: Option<GetResponseSignState>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         applyment_state: "applyment_state" optional,
         applyment_state_desc: "applyment_state_desc" optional,
         sign_url: "sign_url" optional,
@@ -158,7 +158,7 @@ pub mod by_applyment_id {
             /// Example: `APPLYMENT_00000000001`
             pub out_request_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             applyment_id: "applyment_id" required,
             out_request_no: "out_request_no" optional,
         });
@@ -246,7 +246,7 @@ pub mod out_request_no {
             /// Example: `SIGNED`
             pub sign_state: Option<GetResponseSignState>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             applyment_state: "applyment_state" optional,
             applyment_state_desc: "applyment_state_desc" optional,
             sign_url: "sign_url" optional,
@@ -383,7 +383,7 @@ pub mod slash {
         /// `business_addition_desc`
         pub business_addition_desc: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_request_no: "out_request_no" required,
         organization_type: "organization_type" required,
         finance_institution: "finance_institution" optional,
@@ -472,7 +472,7 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAccountInfo {
         bank_account_type: "bank_account_type" optional,
         account_bank: "account_bank" optional,
         account_name: "account_name" optional,
@@ -513,7 +513,7 @@ pub mod slash {
         /// Example: `["2014-01-01","长期"]`
         pub business_time: Option<::wechatpay::runtime::JsonText<Vec<String>>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessLicenseInfo {
         cert_type: "cert_type" optional,
         business_license_copy: "business_license_copy" optional,
         business_license_number: "business_license_number" optional,
@@ -554,7 +554,7 @@ pub mod slash {
         /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         pub mobile_phone: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
         contact_type: "contact_type" optional,
         contact_name: "contact_name" optional,
         contact_id_doc_type: "contact_id_doc_type" optional,
@@ -594,7 +594,7 @@ pub mod slash {
         /// 身份证有效期结束时间
         pub id_card_valid_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdCardInfo {
         id_card_copy: "id_card_copy" optional,
         id_card_national: "id_card_national" optional,
         id_card_name: "id_card_name" optional,
@@ -630,7 +630,7 @@ pub mod slash {
         /// Example: `2020-01-02`
         pub doc_period_end: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdDocInfo {
         id_doc_name: "id_doc_name" optional,
         id_doc_number: "id_doc_number" optional,
         id_doc_copy: "id_doc_copy" optional,
@@ -670,7 +670,7 @@ pub mod slash {
         /// 证件有效期结束时间
         pub ubo_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestUboInfoList {
         ubo_id_doc_type: "ubo_id_doc_type" required,
         ubo_id_doc_copy: "ubo_id_doc_copy" required,
         ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
@@ -775,7 +775,7 @@ pub mod submit_account_hosting_applyment {
         /// 法人影印件信息辅助填写的平台声明
         pub id_card_complete_statement: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_request_no: "out_request_no" required,
         organization_type: "organization_type" required,
         finance_institution: "finance_institution" optional,
@@ -862,7 +862,7 @@ pub mod submit_account_hosting_applyment {
         /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAccountInfo {
         bank_account_type: "bank_account_type" required,
         account_bank: "account_bank" required,
         account_name: "account_name" required,
@@ -921,7 +921,7 @@ pub mod submit_account_hosting_applyment {
         /// Example: `["2014-01-01","长期"]`
         pub business_time: Option<::wechatpay::runtime::JsonText<Vec<String>>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBusinessLicenseInfo {
         cert_type: "cert_type" optional,
         business_license_copy: "business_license_copy" optional,
         business_license_number: "business_license_number" optional,
@@ -970,7 +970,7 @@ pub mod submit_account_hosting_applyment {
         /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         pub mobile_phone: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestContactInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
         contact_type: "contact_type" required,
         contact_name: "contact_name" required,
         contact_id_doc_type: "contact_id_doc_type" optional,
@@ -1035,7 +1035,7 @@ pub mod submit_account_hosting_applyment {
         /// 身份证有效期结束时间
         pub id_card_valid_time: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdCardInfo {
         id_card_copy: "id_card_copy" required,
         id_card_national: "id_card_national" required,
         id_card_name: "id_card_name" required,
@@ -1092,7 +1092,7 @@ pub mod submit_account_hosting_applyment {
         /// Example: `2020-01-02`
         pub doc_period_end: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdDocInfo {
         id_doc_name: "id_doc_name" required,
         id_doc_number: "id_doc_number" required,
         id_doc_copy: "id_doc_copy" required,
@@ -1150,7 +1150,7 @@ pub mod submit_account_hosting_applyment {
         /// 证件有效期结束时间
         pub ubo_id_doc_period_end: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestUboInfoList {
         ubo_id_doc_type: "ubo_id_doc_type" optional,
         ubo_id_doc_copy: "ubo_id_doc_copy" optional,
         ubo_id_doc_copy_back: "ubo_id_doc_copy_back" optional,
@@ -1201,7 +1201,7 @@ pub mod submit_sign_verify_info {
         /// 平台代理核身信息
         pub proxy_verify_identity_info: Option<PostRequestProxyVerifyIdentityInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_request_no: "out_request_no" required,
         applyment_id: "applyment_id" optional,
         pre_sign_time: "pre_sign_time" optional,
@@ -1229,7 +1229,7 @@ pub mod submit_sign_verify_info {
         /// 核身结果
         pub verify_identity_result: bool,
     }
-    ::wechatpay::runtime::json_object!(PostRequestProxyVerifyIdentityInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestProxyVerifyIdentityInfo {
         verify_identity_type: "verify_identity_type" required,
         verify_identity_result: "verify_identity_result" required,
     });
@@ -1259,7 +1259,7 @@ pub mod submit_sign_verify_info {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestProxyVerifyIdentityInfoVerifyIdentityType {
         VerifyIdentityTypeFaceToFace = "VERIFY_IDENTITY_TYPE_FACE_TO_FACE",
         VerifyIdentityTypeRemote = "VERIFY_IDENTITY_TYPE_REMOTE",
     });
@@ -1271,7 +1271,7 @@ pub mod submit_sign_verify_info {
         /// Example: `2000002124775691`
         pub applyment_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" required,
     });
     impl PostResponse {

@@ -53,7 +53,7 @@ pub mod fundflowbill {
         /// Query parameter `algorithm`.
         pub algorithm: GetRequestAlgorithm,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         bill_date: query "bill_date" required,
         account_type: query "account_type" required,
         tar_type: query "tar_type" optional,
@@ -86,7 +86,7 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestAccountType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestAccountType {
         All = "ALL",
     });
     /// 加密算法
@@ -102,7 +102,7 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestAlgorithm {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestAlgorithm {
         AeadAes256Gcm = "AEAD_AES_256_GCM",
         Sm4Gcm = "SM4_GCM",
     });
@@ -117,7 +117,7 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestTarType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestTarType {
         Gzip = "GZIP",
     });
     /// The response of `GET /v3/ecommerce/bill/fundflowbill` (申请二级商户资金账单API).
@@ -130,7 +130,7 @@ pub mod fundflowbill {
         /// 下载信息明细
         pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         download_bill_count: "download_bill_count" optional,
         download_bill_list: "download_bill_list" optional,
     });
@@ -162,7 +162,7 @@ pub mod fundflowbill {
         /// Example: `a8607ef79034c49c`
         pub nonce: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDownloadBillList {
         bill_sequence: "bill_sequence" optional,
         hash_type: "hash_type" optional,
         hash_value: "hash_value" optional,
@@ -181,7 +181,7 @@ pub mod fundflowbill {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseDownloadBillListHashType {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseDownloadBillListHashType {
         Sha1 = "SHA1",
     });
 }

@@ -142,7 +142,7 @@ pub mod contracts {
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
                         pub openid: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         mchid: "mchid" optional,
                         contract_id: "contract_id" optional,
                         appid: "appid" optional,
@@ -193,7 +193,7 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                    ::wechatpay::runtime::__private::json_object!(GetResponseContractTerminateInfo {
                         contract_termination_mode: "contract_termination_mode" optional,
                         contract_terminated_time: "contract_terminated_time" optional,
                         contract_termination_remark: "contract_termination_remark" optional,
@@ -229,7 +229,7 @@ pub mod contracts {
                             /// Example: `用户解约`
                             pub contract_termination_remark: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             contract_termination_remark: "contract_termination_remark" required,
                         });
                         impl PostRequest {
@@ -260,7 +260,7 @@ pub mod contracts {
                             /// Example: `wxwtdk20200910100000`
                             pub out_contract_code: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             mchid: "mchid" optional,
                             plan_id: "plan_id" required,
                             out_contract_code: "out_contract_code" required,
@@ -340,7 +340,7 @@ pub mod contracts {
             /// Example: `example_attach`
             pub attach: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
@@ -390,7 +390,7 @@ pub mod contracts {
             /// Example: `wxwtdk20200910100000`
             pub out_contract_code: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             pre_entrustweb_id: "pre_entrustweb_id" optional,
             mchid: "mchid" optional,
             plan_id: "plan_id" required,
@@ -453,7 +453,7 @@ pub mod contracts {
                 /// Example: `https://yourapp.com/notify`
                 pub notify_url: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 plan_id: "plan_id" required,
                 out_contract_code: "out_contract_code" required,
@@ -499,7 +499,7 @@ pub mod contracts {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 pre_entrustweb_id: "pre_entrustweb_id" optional,
                 mchid: "mchid" optional,
                 plan_id: "plan_id" required,
@@ -574,7 +574,7 @@ pub mod transactions {
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         pub risk_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         combine_appid: "combine_appid" required,
         combine_mchid: "combine_mchid" required,
         combine_out_trade_no: "combine_out_trade_no" required,
@@ -637,7 +637,7 @@ pub mod transactions {
         /// Example: `ip:202.106.196.115;last_oid:ox6zi6jKVxWVxxxx-xWlkMxxxx7E;device:%27Android%3B12%3BHUAWEI%3BADA-AL00%27;`
         pub sub_risk_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
         mchid: "mchid" required,
         attach: "attach" optional,
         amount: "amount" required,
@@ -683,7 +683,7 @@ pub mod transactions {
         /// Example: `CNY`
         pub currency: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubOrdersAmount {
         total_amount: "total_amount" required,
         currency: "currency" required,
     });
@@ -707,7 +707,7 @@ pub mod transactions {
         /// Example: `10`
         pub subsidy_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSubOrdersSettleInfo {
         profit_sharing: "profit_sharing" optional,
         subsidy_amount: "subsidy_amount" optional,
     });
@@ -731,7 +731,7 @@ pub mod transactions {
         /// 支付者
         pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         combine_appid: "combine_appid" required,
         combine_mchid: "combine_mchid" required,
         combine_out_trade_no: "combine_out_trade_no" required,
@@ -801,7 +801,7 @@ pub mod transactions {
             /// 支付者
             pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             combine_appid: "combine_appid" optional,
             combine_mchid: "combine_mchid" optional,
             combine_out_trade_no: "combine_out_trade_no" required,
@@ -858,7 +858,7 @@ pub mod transactions {
                 /// 子单信息
                 pub sub_orders: Option<Vec<PostRequestSubOrders>>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 combine_appid: "combine_appid" required,
                 sub_orders: "sub_orders" optional,
             });
@@ -892,7 +892,7 @@ pub mod transactions {
                 /// Example: `wxd678efh567hg6787`
                 pub sub_appid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+            ::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
                 mchid: "mchid" required,
                 out_trade_no: "out_trade_no" required,
                 sub_mchid: "sub_mchid" required,

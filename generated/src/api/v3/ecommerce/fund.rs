@@ -59,7 +59,7 @@ pub mod balance {
             /// Query parameter `account_type`.
             pub account_type: Option<GetRequestAccountType>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             account_type: query "account_type" optional,
         });
         /// 账户类型
@@ -82,7 +82,7 @@ pub mod balance {
             /// Example: `100`
             pub pending_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" required,
             account_type: "account_type" optional,
             available_amount: "available_amount" optional,
@@ -149,7 +149,7 @@ pub mod enddaybalance {
             /// Query parameter `account_type`.
             pub account_type: Option<GetRequestAccountType>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             date: query "date" required,
             account_type: query "account_type" optional,
         });
@@ -185,7 +185,7 @@ pub mod enddaybalance {
             /// Example: `BASIC`
             pub account_type: Option<GetResponseAccountType>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" required,
             available_amount: "available_amount" optional,
             pending_amount: "pending_amount" optional,
@@ -267,7 +267,7 @@ pub mod withdraw {
         /// Example: `https://weixin.qq.com/a-fake-notify-url`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_request_no: "out_request_no" required,
         amount: "amount" required,
@@ -317,7 +317,7 @@ pub mod withdraw {
         /// Example: `BASIC`
         pub account_type: Option<PostResponseAccountType>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         withdraw_id: "withdraw_id" optional,
         out_request_no: "out_request_no" required,
@@ -421,7 +421,7 @@ pub mod withdraw {
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             pub bank_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" optional,
             sp_mchid: "sp_mchid" optional,
             status: "status" optional,
@@ -561,7 +561,7 @@ pub mod withdraw {
                 /// Example: `中国工商银行股份有限公司深圳软件园支行`
                 pub bank_name: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" optional,
                 sp_mchid: "sp_mchid" optional,
                 status: "status" optional,

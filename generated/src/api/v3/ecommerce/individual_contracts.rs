@@ -64,7 +64,7 @@ pub mod by_openid {
         /// Query parameter `permission_type`. Example: `INDIVIDUAL_PAYEE`
         pub permission_type: GetRequestPermissionType,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         appid: query "appid" required,
         permission_type: query "permission_type" required,
     });
@@ -92,7 +92,7 @@ pub mod by_openid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestPermissionType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestPermissionType {
         IndividualPayee = "INDIVIDUAL_PAYEE",
     });
     /// The response of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
@@ -111,7 +111,7 @@ pub mod by_openid {
         /// Example: `AUTHORIZED`
         pub auth_state: Option<GetResponseAuthState>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         individual_auth_id: "individual_auth_id" optional,
         operation_time: "operation_time" optional,
         auth_state: "auth_state" optional,
@@ -164,7 +164,7 @@ pub mod out_contract_code {
             /// Query parameter `appid`. Example: `wxd678efh567h23787`
             pub appid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
         });
         impl GetRequest {
@@ -196,7 +196,7 @@ pub mod out_contract_code {
             /// 实名授权结果
             pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             individual_auth_id: "individual_auth_id" optional,
             signed_time: "signed_time" optional,
             auth_state: "auth_state" optional,
@@ -219,7 +219,7 @@ pub mod out_contract_code {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub access_token_expire_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseRealNameAuthResult {
+        ::wechatpay::runtime::__private::json_object!(GetResponseRealNameAuthResult {
             scope: "scope" optional,
             access_token: "access_token" optional,
             access_token_expire_time: "access_token_expire_time" optional,
@@ -235,7 +235,7 @@ pub mod out_contract_code {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRealNameAuthResultScope {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRealNameAuthResultScope {
             PayRealname = "pay_realname",
         });
     }
@@ -289,7 +289,7 @@ pub mod pre_entrust_sign {
             /// Example: `APPLYMENT_00000000001`
             pub out_contract_code: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
         });
@@ -346,7 +346,7 @@ pub mod pre_entrust_sign {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
             openid: "openid" required,
@@ -433,7 +433,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
             real_name: "real_name" required,
@@ -513,7 +513,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
             openid: "openid" required,

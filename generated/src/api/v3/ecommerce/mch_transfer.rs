@@ -47,7 +47,7 @@ pub mod authorizations {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
     });
@@ -84,7 +84,7 @@ pub mod authorizations {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub sign_time: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAgreementList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAgreementList {
         agreement_code: "agreement_code" required,
         agreement_version: "agreement_version" required,
         sign_organization: "sign_organization" required,
@@ -127,7 +127,7 @@ pub mod authorizations {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub authorize_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         authorization_state: "authorization_state" optional,
         accept_time: "accept_time" optional,
@@ -176,7 +176,7 @@ pub mod authorizations {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub authorize_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" required,
             authorization_state: "authorization_state" optional,
             authorize_time: "authorize_time" optional,
@@ -262,7 +262,7 @@ pub mod transfer_bills {
         /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         appid: "appid" required,
         out_bill_no: "out_bill_no" required,
@@ -330,7 +330,7 @@ pub mod transfer_bills {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         out_bill_no: "out_bill_no" required,
         transfer_bill_no: "transfer_bill_no" optional,
@@ -459,7 +459,7 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" required,
                 out_bill_no: "out_bill_no" required,
@@ -529,7 +529,7 @@ pub mod transfer_bills {
                     /// Example: `1900001109`
                     pub sub_mchid: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sub_mchid: "sub_mchid" required,
                 });
                 impl PostRequest {
@@ -565,7 +565,7 @@ pub mod transfer_bills {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     sub_mchid: "sub_mchid" required,
                     out_bill_no: "out_bill_no" required,
                     transfer_bill_no: "transfer_bill_no" optional,
@@ -690,7 +690,7 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" required,
                 out_bill_no: "out_bill_no" optional,

@@ -75,7 +75,7 @@ pub mod after_sales_orders {
         /// Query parameter `transaction_id`.
         pub transaction_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" optional,
     });
@@ -117,7 +117,7 @@ pub mod after_sales_orders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         amount: "amount" optional,
@@ -157,7 +157,7 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseFailReason {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseFailReason {
         AccountAbnormal = "ACCOUNT_ABNORMAL",
         NoRelation = "NO_RELATION",
         ReceiverHighRisk = "RECEIVER_HIGH_RISK",
@@ -177,7 +177,7 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseResult {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseResult {
         Processing = "PROCESSING",
         Success = "SUCCESS",
         Failed = "FAILED",
@@ -204,7 +204,7 @@ pub mod after_sales_orders {
         /// 微信退款单号
         pub refund_id: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         amount: "amount" required,
@@ -248,7 +248,7 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestScene {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestScene {
         RefundTicket = "REFUND_TICKET",
         ChangeTicket = "CHANGE_TICKET",
         ReturnGoods = "RETURN_GOODS",
@@ -264,7 +264,7 @@ pub mod after_sales_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestType {
         ServiceFeeIncome = "SERVICE_FEE_INCOME",
     });
     /// The response of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
@@ -283,7 +283,7 @@ pub mod after_sales_orders {
         /// Example: `10`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         amount: "amount" required,
@@ -342,7 +342,7 @@ pub mod finish_order {
         /// Example: `分账完结`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -385,7 +385,7 @@ pub mod finish_order {
         /// Example: `3008450740201411110007820472`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -467,7 +467,7 @@ pub mod orders {
         /// Query parameter `out_order_no`.
         pub out_order_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
@@ -533,7 +533,7 @@ pub mod orders {
         /// Example: `分账完结`
         pub finish_description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -613,7 +613,7 @@ pub mod orders {
         /// Example: `36011111111111111111111`
         pub detail_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(GetResponseReceivers {
         receiver_mchid: "receiver_mchid" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -648,7 +648,7 @@ pub mod orders {
         /// 是否分账完成
         pub finish: bool,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" optional,
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
@@ -698,7 +698,7 @@ pub mod orders {
         /// Example: `hu89ohu89ohu89o`
         pub receiver_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostRequestReceivers {
         type_: "type" required,
         receiver_account: "receiver_account" required,
         amount: "amount" required,
@@ -747,7 +747,7 @@ pub mod orders {
         /// 分账接收方列表
         pub receivers: Vec<PostResponseReceivers>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -818,7 +818,7 @@ pub mod orders {
             Vec<PostResponseReceiversFundsAbnormalReceivers>,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
         amount: "amount" optional,
         description: "description" optional,
         result: "result" optional,
@@ -876,7 +876,7 @@ pub mod orders {
                 /// Example: `1000`
                 pub unsplit_amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
@@ -955,7 +955,7 @@ pub mod receivers {
             /// 与分账方的关系类型
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             type_: "type" required,
             account: "account" required,
@@ -1020,7 +1020,7 @@ pub mod receivers {
             /// Example: `190001001`
             pub account: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             type_: "type" required,
             account: "account" required,
@@ -1100,7 +1100,7 @@ pub mod returnorders {
         /// Query parameter `out_return_no`.
         pub out_return_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         order_id: query "order_id" optional,
         out_order_no: query "out_order_no" optional,
@@ -1161,7 +1161,7 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" required,
         out_order_no: "out_order_no" required,
@@ -1228,7 +1228,7 @@ pub mod returnorders {
         /// 微信订单号
         pub transaction_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" optional,
         out_order_no: "out_order_no" optional,
@@ -1300,7 +1300,7 @@ pub mod returnorders {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" required,
         out_order_no: "out_order_no" required,

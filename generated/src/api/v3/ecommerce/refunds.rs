@@ -102,7 +102,7 @@ pub mod apply {
         /// Example: `AVAILABLE`
         pub funds_account: PostRequestFundsAccount,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         individual_auth_id: "individual_auth_id" optional,
         sub_mchid: "sub_mchid" optional,
         sp_appid: "sp_appid" required,
@@ -167,7 +167,7 @@ pub mod apply {
         /// Example: `CNY`
         pub currency: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
         refund: "refund" required,
         from: "from" optional,
         total: "total" required,
@@ -195,7 +195,7 @@ pub mod apply {
         /// Example: `444`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmountFrom {
         account: "account" required,
         amount: "amount" required,
     });
@@ -223,7 +223,7 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFundsAccount {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFundsAccount {
         Available = "AVAILABLE",
         Unsettled = "UNSETTLED",
         Prepaid = "PREPAID",
@@ -254,7 +254,7 @@ pub mod apply {
         /// Example: `REFUND_SOURCE_SUB_MERCHANT`
         pub refund_account: Option<PostResponseRefundAccount>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         refund_id: "refund_id" optional,
         out_refund_no: "out_refund_no" required,
         create_time: "create_time" optional,
@@ -305,7 +305,7 @@ pub mod apply {
         /// Example: `888`
         pub advance: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
         refund: "refund" optional,
         from: "from" optional,
         payer_refund: "payer_refund" optional,
@@ -391,7 +391,7 @@ pub mod by_refund_id {
             /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
             pub real_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             individual_auth_id: "individual_auth_id" optional,
             out_refund_no: "out_refund_no" required,
@@ -457,7 +457,7 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestBankType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestBankType {
             CmbDebit = "CMB_DEBIT",
             CommDebit = "COMM_DEBIT",
             AbcDebit = "ABC_DEBIT",
@@ -487,7 +487,7 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestType {
             UserBankCard = "USER_BANK_CARD",
             MerchantBankCard = "MERCHANT_BANK_CARD",
         });
@@ -541,7 +541,7 @@ pub mod by_refund_id {
             /// Example: `REFUND_SOURCE_SUB_MERCHANT`
             pub refund_account: Option<PostResponseRefundAccount>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             refund_id: "refund_id" required,
             out_refund_no: "out_refund_no" required,
             transaction_id: "transaction_id" optional,
@@ -606,7 +606,7 @@ pub mod by_refund_id {
             /// Example: `100`
             pub refund_fee: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
+        ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
             refund: "refund" optional,
             from: "from" optional,
             payer_refund: "payer_refund" optional,
@@ -629,7 +629,7 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseFundsAccount {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseFundsAccount {
             Available = "AVAILABLE",
             Unsettled = "UNSETTLED",
         });
@@ -659,7 +659,7 @@ pub mod by_refund_id {
             /// 商品列表
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+        ::wechatpay::runtime::__private::json_object!(PostResponsePromotionDetail {
             promotion_id: "promotion_id" optional,
             scope: "scope" optional,
             type_: "type" optional,
@@ -695,7 +695,7 @@ pub mod by_refund_id {
             /// Example: `1`
             pub refund_quantity: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+        ::wechatpay::runtime::__private::json_object!(PostResponsePromotionDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" optional,
             wechatpay_goods_id: "wechatpay_goods_id" optional,
             goods_name: "goods_name" optional,
@@ -716,7 +716,7 @@ pub mod by_refund_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseRefundAccount {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseRefundAccount {
             RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
             RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
         });
@@ -769,7 +769,7 @@ pub mod by_refund_id {
             /// Example: `1900000109`
             pub sub_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
         });
         impl PostRequest {
@@ -868,7 +868,7 @@ pub mod id {
             /// Example: `UNSETTLED`
             pub funds_account: Option<GetResponseFundsAccount>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             refund_id: "refund_id" required,
             out_refund_no: "out_refund_no" optional,
             transaction_id: "transaction_id" optional,
@@ -1004,7 +1004,7 @@ pub mod out_refund_no {
             /// Example: `UNSETTLED`
             pub funds_account: Option<GetResponseFundsAccount>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             refund_id: "refund_id" optional,
             out_refund_no: "out_refund_no" required,
             transaction_id: "transaction_id" optional,

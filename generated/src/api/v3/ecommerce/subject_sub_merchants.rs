@@ -42,7 +42,7 @@ pub struct GetRequest {
     /// Query parameter `offset`. Example: `0`
     pub offset: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     organization_type: query "organization_type" required,
     cert_number: query "cert_number" required,
     limit: query "limit" optional,
@@ -84,7 +84,7 @@ pub enum GetRequestOrganizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestOrganizationType {
+::wechatpay::runtime::__private::json_enum!(GetRequestOrganizationType {
     SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
     SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
     SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
@@ -110,7 +110,7 @@ pub struct GetResponse {
     /// Example: `100`
     pub total_count: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     offset: "offset" required,
     limit: "limit" required,
@@ -144,7 +144,7 @@ pub struct GetResponseData {
     /// Example: `2018-06-08T10:34:56+08:00`
     pub sign_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     sub_mchid: "sub_mchid" optional,
     merchant_shortname: "merchant_shortname" optional,
     sign_time: "sign_time" optional,

@@ -53,7 +53,7 @@ pub mod cancel {
         /// Example: `订单退款`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         description: "description" required,
@@ -91,7 +91,7 @@ pub mod cancel {
         /// Example: `订单退款`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         result: "result" optional,
@@ -126,7 +126,7 @@ pub mod cancel {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseResult {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseResult {
         Success = "SUCCESS",
         Fail = "FAIL",
     });
@@ -177,7 +177,7 @@ pub mod create {
         /// Example: `P20150806125347`
         pub out_subsidy_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         amount: "amount" required,
@@ -234,7 +234,7 @@ pub mod create {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         subsidy_id: "subsidy_id" optional,
@@ -316,7 +316,7 @@ pub mod return_ {
         /// 回退出资账户及金额
         pub from: Option<Vec<PostRequestFrom>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_order_no: "out_order_no" required,
         transaction_id: "transaction_id" required,
@@ -359,7 +359,7 @@ pub mod return_ {
         /// Example: `10`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFrom {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFrom {
         account: "account" optional,
         amount: "amount" optional,
     });
@@ -403,7 +403,7 @@ pub mod return_ {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub success_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
         subsidy_refund_id: "subsidy_refund_id" optional,

@@ -85,7 +85,7 @@ pub mod id {
             /// Query parameter `sub_appid`. Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
             sub_mchid: query "sub_mchid" optional,
             sub_appid: query "sub_appid" optional,
@@ -131,7 +131,7 @@ pub mod id {
             /// 签约信息
             pub contract_information: Option<GetResponseContractInformation>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" optional,
             appid: "appid" required,
             sub_mchid: "sub_mchid" optional,
@@ -219,7 +219,7 @@ pub mod presign {
         /// Example: `EDUCATION_PERIOD`
         pub trade_scene: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         sub_mchid: "sub_mchid" optional,
         sub_appid: "sub_appid" optional,
@@ -262,7 +262,7 @@ pub mod presign {
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         presign_token: "presign_token" optional,
     });
 }

@@ -71,7 +71,7 @@ pub struct PostRequest {
     /// 设备信息
     pub device_information: PostRequestDeviceInformation,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     sub_mchid: "sub_mchid" optional,
     sub_appid: "sub_appid" optional,
@@ -127,7 +127,7 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestAmount {
     total: "total" required,
     currency: "currency" optional,
 });
@@ -150,7 +150,7 @@ pub struct PostRequestDeviceInformation {
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
-::wechatpay::runtime::json_object!(PostRequestDeviceInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestDeviceInformation {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
@@ -257,7 +257,7 @@ pub mod id {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" optional,
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,
@@ -377,7 +377,7 @@ pub mod out_trade_no {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" optional,
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,

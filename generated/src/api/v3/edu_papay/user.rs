@@ -84,7 +84,7 @@ pub mod by_openid {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
             sub_mchid: query "sub_mchid" optional,
             sub_appid: query "sub_appid" optional,
@@ -123,7 +123,7 @@ pub mod by_openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestContractStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestContractStatus {
             Add = "ADD",
             Delete = "DELETE",
         });
@@ -143,7 +143,7 @@ pub mod by_openid {
             /// Example: `20`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             total_count: "total_count" optional,
             offset: "offset" optional,
@@ -183,7 +183,7 @@ pub mod by_openid {
             /// 签约信息
             pub contract_information: Option<GetResponseDataContractInformation>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             sp_mchid: "sp_mchid" optional,
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,

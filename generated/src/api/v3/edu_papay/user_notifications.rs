@@ -57,7 +57,7 @@ pub mod by_contract_id {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,

@@ -59,7 +59,7 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `20`
     pub limit: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     appid: query "appid" required,
     wechat_openid: query "wechat_openid" optional,
     qq: query "qq" optional,
@@ -95,7 +95,7 @@ pub struct GetResponse {
     /// Example: `20`
     pub limit: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     total_count: "total_count" optional,
     offset: "offset" optional,
@@ -133,7 +133,7 @@ pub struct GetResponseData {
     /// Example: `cc1900ff00511f10c`
     pub order_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     appid: "appid" optional,
     wechat_openid: "wechat_openid" optional,
     qq: "qq" optional,
@@ -164,7 +164,7 @@ pub struct PostRequest {
     /// Example: `2018-05-23T12:13:50+08:00`
     pub create_time: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     wechat_openid: "wechat_openid" optional,
     qq: "qq" optional,
@@ -220,7 +220,7 @@ pub struct PostResponse {
     /// Example: `cc1900ff00511f10c`
     pub order_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     appid: "appid" required,
     wechat_openid: "wechat_openid" required,
     qq: "qq" optional,

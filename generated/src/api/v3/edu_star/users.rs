@@ -73,7 +73,7 @@ pub mod openid {
             /// Example: `2018-05-23T12:13:50+08:00`
             pub register_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             education_star_student: "education_star_student" optional,
             appid: "appid" required,
             wechat_openid: "wechat_openid" required,
@@ -154,7 +154,7 @@ pub mod qq {
             /// Example: `2018-05-23T12:13:50+08:00`
             pub register_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             education_star_student: "education_star_student" optional,
             appid: "appid" required,
             wechat_openid: "wechat_openid" optional,

@@ -70,7 +70,7 @@ pub mod by_contract_id {
         /// Example: `20190806125346`
         pub out_contract_code: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         contract_id: "contract_id" required,
         mchid: "mchid" optional,
         appid: "appid" optional,
@@ -169,7 +169,7 @@ pub mod presign {
         /// 签约银行卡
         pub bank_card: Option<PostRequestBankCard>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         openid: "openid" required,
         plan_id: "plan_id" required,
@@ -226,7 +226,7 @@ pub mod presign {
         /// Example: `CMC`
         pub bank_type: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBankCard {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBankCard {
         bank_card_no: "bank_card_no" required,
         valid_thru: "valid_thru" optional,
         phone: "phone" optional,
@@ -260,7 +260,7 @@ pub mod presign {
         /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         pub id_card_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdentity {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdentity {
         real_name: "real_name" required,
         credential_type: "credential_type" required,
         id_card_number: "id_card_number" optional,
@@ -287,7 +287,7 @@ pub mod presign {
         /// Example: `0044de6c799739c2e8534b`
         pub presign_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         presign_token: "presign_token" optional,
     });
 }

@@ -82,7 +82,7 @@ pub struct PostRequest {
     /// Example: `SYNC`
     pub payment_mode: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     sub_mchid: "sub_mchid" optional,
     sub_appid: "sub_appid" optional,
@@ -145,7 +145,7 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-::wechatpay::runtime::json_object!(PostRequestAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
@@ -171,7 +171,7 @@ pub struct PostRequestDeviceInfo {
     /// Example: `123.12.12.123`
     pub device_ip: String,
 }
-::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestDeviceInfo {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
@@ -201,7 +201,7 @@ pub struct PostRequestSceneInfo {
     /// Example: `CANTEEN`
     pub scene_type: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
     start_time: "start_time" required,
     school_id: "school_id" required,
     scene_type: "scene_type" required,
@@ -227,7 +227,7 @@ pub struct PostRequestSettleInfo {
     /// 是否指定分账
     pub profit_sharing: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSettleInfo {
     profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
@@ -290,7 +290,7 @@ pub struct PostResponse {
     /// 优惠详情
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     mchid: "mchid" optional,
     appid: "appid" required,
     sub_mchid: "sub_mchid" optional,
@@ -351,7 +351,7 @@ pub struct PostResponseDeviceInfo {
     /// Example: `123.12.12.123`
     pub device_ip: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
+::wechatpay::runtime::__private::json_object!(PostResponseDeviceInfo {
     device_id: "device_id" optional,
     device_ip: "device_ip" optional,
 });
@@ -367,7 +367,7 @@ pub struct PostResponsePayer {
     /// Example: `oUpF8uMuAJOM2pxb1Q`
     pub sub_openid: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponsePayer {
+::wechatpay::runtime::__private::json_object!(PostResponsePayer {
     openid: "openid" optional,
     sub_openid: "sub_openid" optional,
 });
@@ -411,7 +411,7 @@ pub struct PostResponsePromotionDetail {
     /// Example: `0`
     pub other_contribute: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+::wechatpay::runtime::__private::json_object!(PostResponsePromotionDetail {
     coupon_id: "coupon_id" optional,
     name: "name" optional,
     scope: "scope" optional,
@@ -519,7 +519,7 @@ pub mod id {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,
@@ -644,7 +644,7 @@ pub mod out_trade_no {
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,

@@ -69,7 +69,7 @@ pub mod by_openid {
             /// Query parameter `limit`. Example: `20`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             plan_id: query "plan_id" required,
             contract_status: query "contract_status" required,
             offset: query "offset" optional,
@@ -110,7 +110,7 @@ pub mod by_openid {
             /// 相关链接
             pub links: Option<GetResponseLinks>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             offset: "offset" required,
             limit: "limit" required,
@@ -166,7 +166,7 @@ pub mod by_openid {
             /// Example: `20190806125346`
             pub out_contract_code: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             contract_id: "contract_id" optional,
             mchid: "mchid" optional,
             appid: "appid" optional,
@@ -192,7 +192,7 @@ pub mod by_openid {
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=10&limit=5`
             pub self_: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseLinks {
+        ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
             next: "next" optional,
             prev: "prev" optional,
             self_: "self" optional,
@@ -237,7 +237,7 @@ pub mod by_openid {
             /// Example: `2017-08-26T09:43:39+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             appid: "appid" optional,
             openid: "openid" required,
             state: "state" optional,

@@ -49,7 +49,7 @@ pub mod by_openid {
             /// Example: `wxaaaa1a123b456c7d`
             pub appid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
         });
         impl PostRequest {
@@ -67,7 +67,7 @@ pub mod by_openid {
             /// Example: `xac1234554567676`
             pub openid: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             openid: "openid" required,
         });
         impl PostResponse {

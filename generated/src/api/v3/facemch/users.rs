@@ -58,7 +58,7 @@ pub mod by_face_sid {
         /// Query parameter `sub_serial_no`. Example: `wx2b029c08a6255555`
         pub sub_serial_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         info_type: query "info_type" required,
         appid: query "appid" required,
         sub_mchid: query "sub_mchid" optional,
@@ -91,7 +91,7 @@ pub mod by_face_sid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestInfoType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestInfoType {
         AskUnionid = "ASK_UNIONID",
         AskRealName = "ASK_REAL_NAME",
     });
@@ -107,7 +107,7 @@ pub mod by_face_sid {
         /// 姓名信息
         pub real_name_info: Option<GetResponseRealNameInfo>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         union_id: "union_id" optional,
         openid: "openid" optional,
         sub_openid: "sub_openid" optional,
@@ -145,7 +145,7 @@ pub mod by_face_sid {
         /// 加密后的身份证号，商户用API证书私钥解密
         pub encrypted_credential_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseRealNameInfo {
+    ::wechatpay::runtime::__private::json_object!(GetResponseRealNameInfo {
         encrypted_real_name: "encrypted_real_name" optional,
         credential_type: "credential_type" optional,
         encrypted_credential_id: "encrypted_credential_id" optional,

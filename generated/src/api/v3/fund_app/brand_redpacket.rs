@@ -87,7 +87,7 @@ pub mod brand_merchant_batches {
         /// 品牌红包明细列表
         pub detail_list: Vec<PostRequestDetailList>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         brand_id: "brand_id" required,
         brand_appid: "brand_appid" required,
         scene: "scene" required,
@@ -153,7 +153,7 @@ pub mod brand_merchant_batches {
         /// Example: `来自XX的红包`
         pub remark: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDetailList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDetailList {
         out_detail_no: "out_detail_no" required,
         amount: "amount" required,
         openid: "openid" required,
@@ -189,7 +189,7 @@ pub mod brand_merchant_batches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestScene {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestScene {
         CustomSend = "CUSTOM_SEND",
     });
     /// The response of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
@@ -212,7 +212,7 @@ pub mod brand_merchant_batches {
         /// Example: `ACCEPTED`
         pub batch_state: Option<PostResponseBatchState>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_batch_no: "out_batch_no" required,
         batch_no: "batch_no" optional,
         create_time: "create_time" optional,
@@ -341,7 +341,7 @@ pub mod brand_merchant_batches {
             /// 品牌红包明细列表
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             brand_mchid: "brand_mchid" optional,
             batch_no: "batch_no" required,
             out_batch_no: "out_batch_no" optional,
@@ -491,7 +491,7 @@ pub mod brand_merchant_batches {
                     /// Example: `wxf636efh567hg4356`
                     pub brand_appid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     brand_mchid: "brand_mchid" optional,
                     out_batch_no: "out_batch_no" optional,
                     batch_no: "batch_no" required,
@@ -667,7 +667,7 @@ pub mod brand_merchant_out_batches {
             /// 品牌红包明细列表
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             brand_mchid: "brand_mchid" optional,
             batch_no: "batch_no" optional,
             out_batch_no: "out_batch_no" required,
@@ -820,7 +820,7 @@ pub mod brand_merchant_out_batches {
                     /// Example: `wxf636efh567hg4356`
                     pub brand_appid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     brand_mchid: "brand_mchid" optional,
                     out_batch_no: "out_batch_no" required,
                     batch_no: "batch_no" optional,

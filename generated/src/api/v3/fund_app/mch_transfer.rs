@@ -90,7 +90,7 @@ pub mod elecsign {
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_bill_no: "out_bill_no" required,
         });
         impl PostRequest {
@@ -166,7 +166,7 @@ pub mod elecsign {
             /// Example: `1330000071100999991182020050700019480001`
             pub transfer_bill_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             transfer_bill_no: "transfer_bill_no" required,
         });
         impl PostRequest {
@@ -332,7 +332,7 @@ pub mod partner {
                     /// Query parameter `accept_id`. Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
                     pub accept_id: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     accept_id: query "accept_id" required,
                 });
                 impl GetRequest {
@@ -388,7 +388,7 @@ pub mod partner {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     pub download_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     out_budget_no: "out_budget_no" required,
                     start_date: "start_date" optional,
                     end_date: "end_date" optional,
@@ -445,7 +445,7 @@ pub mod partner {
                     /// Example: `1900102209`
                     pub receiver_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     start_date: "start_date" required,
                     end_date: "end_date" required,
                     sponsor_mchid: "sponsor_mchid" required,
@@ -511,7 +511,7 @@ pub mod partner {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
                     pub download_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_budget_no: "out_budget_no" required,
                     start_date: "start_date" required,
                     end_date: "end_date" required,
@@ -614,7 +614,7 @@ pub mod partner {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_budget_no: "out_budget_no" required,
             sponsor_mchid: "sponsor_mchid" required,
             sponsor_subject_name: "sponsor_subject_name" required,
@@ -707,7 +707,7 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub closed_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             out_budget_no: "out_budget_no" required,
             budget_id: "budget_id" optional,
@@ -789,7 +789,7 @@ pub mod partner {
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 pub sponsor_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sponsor_mchid: query "sponsor_mchid" required,
             });
             impl GetRequest {
@@ -863,7 +863,7 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub closed_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" optional,
                 out_budget_no: "out_budget_no" required,
                 budget_id: "budget_id" optional,
@@ -941,7 +941,7 @@ pub mod partner {
                     /// Example: `公益活动结束，解锁资金`
                     pub activity_remark: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sponsor_mchid: "sponsor_mchid" required,
                     activity_remark: "activity_remark" required,
                 });
@@ -1008,7 +1008,7 @@ pub mod partner {
                     /// Example: `10000`
                     pub unlocked_amount: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     sp_mchid: "sp_mchid" optional,
                     out_budget_no: "out_budget_no" required,
                     budget_id: "budget_id" optional,
@@ -1057,7 +1057,7 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseState {
                     Finished = "FINISHED",
                 });
             }
@@ -1119,7 +1119,7 @@ pub mod partner {
             /// Example: `帮助受助群体爱心捐款`
             pub transfer_remark: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_budget_no: "out_budget_no" required,
             out_transfer_no: "out_transfer_no" required,
             transaction_info: "transaction_info" optional,
@@ -1162,7 +1162,7 @@ pub mod partner {
             /// Example: `4217752501201407033233368018`
             pub transaction_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestTransactionInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestTransactionInfo {
             transaction_type: "transaction_type" required,
             transaction_id: "transaction_id" required,
         });
@@ -1190,7 +1190,7 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestTransactionInfoTransactionType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestTransactionInfoTransactionType {
             Wxpay = "WXPAY",
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
@@ -1237,7 +1237,7 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub success_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_budget_no: "out_budget_no" required,
             budget_id: "budget_id" optional,
             out_transfer_no: "out_transfer_no" required,
@@ -1327,7 +1327,7 @@ pub mod partner {
                     /// Query parameter `out_budget_no`. Example: `budget202506030102`
                     pub out_budget_no: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     sponsor_mchid: query "sponsor_mchid" required,
                     out_budget_no: query "out_budget_no" required,
                 });
@@ -1388,7 +1388,7 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35+08:00`
                     pub success_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     out_budget_no: "out_budget_no" required,
                     budget_id: "budget_id" optional,
                     out_transfer_no: "out_transfer_no" required,
@@ -1467,7 +1467,7 @@ pub mod partner {
             /// Example: `plfk2020042013`
             pub out_bill_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             out_bill_no: "out_bill_no" required,
         });
@@ -1559,7 +1559,7 @@ pub mod partner {
             /// Example: `apply2020042013`
             pub out_apply_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             out_apply_no: "out_apply_no" required,
         });
@@ -1600,7 +1600,7 @@ pub mod partner {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sub_mchid: "sub_mchid" required,
             out_apply_no: "out_apply_no" required,
             state: "state" optional,
@@ -1662,7 +1662,7 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub cancel_authorization_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" required,
                 state: "state" optional,
                 apply_order: "apply_order" optional,
@@ -1706,7 +1706,7 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseApplyOrder {
+            ::wechatpay::runtime::__private::json_object!(GetResponseApplyOrder {
                 sub_mchid: "sub_mchid" optional,
                 out_apply_no: "out_apply_no" optional,
                 state: "state" optional,
@@ -1730,7 +1730,7 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseState {
                 Authorized = "AUTHORIZED",
                 Unauthorized = "UNAUTHORIZED",
                 Canceled = "CANCELED",
@@ -1823,7 +1823,7 @@ pub mod partner {
             /// 转账场景报备信息
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
@@ -1969,7 +1969,7 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sub_mchid: "sub_mchid" required,
                     mchid: "mchid" optional,
                     out_bill_no: "out_bill_no" required,
@@ -2039,7 +2039,7 @@ pub mod partner {
                         /// Example: `1900001121`
                         pub sub_mchid: String,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
                     impl PostRequest {
@@ -2099,7 +2099,7 @@ pub mod partner {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostResponse {
+                    ::wechatpay::runtime::__private::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" required,
                         out_bill_no: "out_bill_no" required,
                         transfer_bill_no: "transfer_bill_no" optional,
@@ -2212,7 +2212,7 @@ pub mod partner {
                 /// 自动收款授权信息
                 pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" required,
                 appid: "appid" required,
                 out_bill_no: "out_bill_no" required,
@@ -2334,7 +2334,7 @@ pub mod partner {
                 /// Example: `201202504101000123456789012`
                 pub authorization_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" required,
                 appid: "appid" required,
                 out_bill_no: "out_bill_no" required,
@@ -2438,7 +2438,7 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 sub_mchid: "sub_mchid" required,
                 mchid: "mchid" optional,
                 out_bill_no: "out_bill_no" required,
@@ -2492,7 +2492,7 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseState {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseState {
                 Accepted = "ACCEPTED",
                 Success = "SUCCESS",
             });
@@ -2563,7 +2563,7 @@ pub mod partner {
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
             pub notify_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_authorization_no: "out_authorization_no" required,
             appid: "appid" required,
             openid: "openid" required,
@@ -2668,7 +2668,7 @@ pub mod partner {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub create_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_authorization_no: "out_authorization_no" required,
                 appid: "appid" optional,
                 openid: "openid" optional,
@@ -2712,7 +2712,7 @@ pub mod partner {
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+            ::wechatpay::runtime::__private::json_object!(GetResponseCloseInfo {
                 close_time: "close_time" optional,
                 close_reason: "close_reason" optional,
             });
@@ -2729,7 +2729,7 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseCloseInfoCloseReason {
                 CloseViaMchApi = "CLOSE_VIA_MCH_API",
                 UserClose = "USER_CLOSE",
             });
@@ -2798,7 +2798,7 @@ pub mod partner {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub create_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_authorization_no: "out_authorization_no" required,
                     appid: "appid" optional,
                     openid: "openid" optional,
@@ -2928,7 +2928,7 @@ pub mod transfer_bills {
         /// 用户收款样式
         pub user_recv_style: Option<PostRequestUserRecvStyle>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         out_bill_no: "out_bill_no" required,
         openid: "openid" required,
@@ -2978,7 +2978,7 @@ pub mod transfer_bills {
         /// 用户收款样式类型
         pub type_: PostRequestUserRecvStyleType,
     }
-    ::wechatpay::runtime::json_object!(PostRequestUserRecvStyle {
+    ::wechatpay::runtime::__private::json_object!(PostRequestUserRecvStyle {
         type_: "type" required,
     });
     impl PostRequestUserRecvStyle {
@@ -3001,7 +3001,7 @@ pub mod transfer_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestUserRecvStyleType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestUserRecvStyleType {
         ConfirmPage = "CONFIRM_PAGE",
         RedPacket = "RED_PACKET",
     });
@@ -3033,7 +3033,7 @@ pub mod transfer_bills {
         /// Example: `affffddafdfafddffda==`
         pub package_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_bill_no: "out_bill_no" required,
         transfer_bill_no: "transfer_bill_no" optional,
         create_time: "create_time" optional,
@@ -3143,7 +3143,7 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mch_id: "mch_id" optional,
                 out_bill_no: "out_bill_no" required,
                 transfer_bill_no: "transfer_bill_no" optional,
@@ -3214,7 +3214,7 @@ pub mod transfer_bills {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub update_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_bill_no: "out_bill_no" required,
                     transfer_bill_no: "transfer_bill_no" optional,
                     state: "state" optional,
@@ -3245,7 +3245,7 @@ pub mod transfer_bills {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseState {
                     Canceling = "CANCELING",
                     Cancelled = "CANCELLED",
                 });
@@ -3323,7 +3323,7 @@ pub mod transfer_bills {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
             openid: "openid" required,
@@ -3403,7 +3403,7 @@ pub mod transfer_bills {
             /// Example: `plfk2020042013`
             pub out_authorization_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_bill_no: "out_bill_no" required,
             transfer_bill_no: "transfer_bill_no" optional,
             create_time: "create_time" optional,
@@ -3448,7 +3448,7 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseState {
             Accepted = "ACCEPTED",
             Processing = "PROCESSING",
             WaitUserConfirm = "WAIT_USER_CONFIRM",
@@ -3528,7 +3528,7 @@ pub mod transfer_bills {
             /// Example: `plfk2020042013`
             pub out_authorization_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
             user_name: "user_name" optional,
@@ -3625,7 +3625,7 @@ pub mod transfer_bills {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             mch_id: "mch_id" optional,
             out_bill_no: "out_bill_no" required,
             transfer_bill_no: "transfer_bill_no" optional,
@@ -3680,7 +3680,7 @@ pub mod transfer_bills {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseState {
             Accepted = "ACCEPTED",
             Processing = "PROCESSING",
             Transfering = "TRANSFERING",
@@ -3770,7 +3770,7 @@ pub mod transfer_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mch_id: "mch_id" optional,
                 out_bill_no: "out_bill_no" optional,
                 transfer_bill_no: "transfer_bill_no" required,
@@ -3874,7 +3874,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账场景报备信息
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         out_bill_no: "out_bill_no" required,
         openid: "openid" required,
@@ -3923,7 +3923,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestTransferSceneId {
         V1401 = "1401",
     });
     /// PostRequestTransferSceneReportInfos
@@ -3984,7 +3984,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         mchid: "mchid" optional,
         out_bill_no: "out_bill_no" required,
         transfer_bill_no: "transfer_bill_no" optional,
@@ -4102,7 +4102,7 @@ pub mod transfer_to_qq_wallet_bills {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             out_bill_no: "out_bill_no" required,
             transfer_bill_no: "transfer_bill_no" optional,
@@ -4211,7 +4211,7 @@ pub mod transfer_to_qq_wallet_bills {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 mchid: "mchid" optional,
                 out_bill_no: "out_bill_no" required,
                 transfer_bill_no: "transfer_bill_no" optional,
@@ -4311,7 +4311,7 @@ pub mod user_confirm_authorization {
         /// 场景信息
         pub scene_info: Option<PostRequestSceneInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_authorization_no: "out_authorization_no" required,
         appid: "appid" required,
         openid: "openid" required,
@@ -4360,7 +4360,7 @@ pub mod user_confirm_authorization {
         /// Example: `IOS`
         pub device_type: Option<PostRequestSceneInfoDeviceType>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
         client_ip: "client_ip" optional,
         device_id: "device_id" optional,
         device_type: "device_type" optional,
@@ -4382,7 +4382,7 @@ pub mod user_confirm_authorization {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestSceneInfoDeviceType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestSceneInfoDeviceType {
         Ios = "IOS",
         Android = "ANDROID",
         Harmony = "HARMONY",
@@ -4449,7 +4449,7 @@ pub mod user_confirm_authorization {
                 /// Query parameter `is_display_authorization`. Example: `true`
                 pub is_display_authorization: Option<bool>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 is_display_authorization: query "is_display_authorization" optional,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
@@ -4496,7 +4496,7 @@ pub mod user_confirm_authorization {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_authorization_no: "out_authorization_no" required,
                 appid: "appid" optional,
                 openid: "openid" optional,
@@ -4542,7 +4542,7 @@ pub mod user_confirm_authorization {
                 /// Example: `CLOSE_VIA_MCH_API`
                 pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
+            ::wechatpay::runtime::__private::json_object!(GetResponseCloseInfo {
                 close_time: "close_time" optional,
                 close_reason: "close_reason" optional,
             });
@@ -4565,7 +4565,7 @@ pub mod user_confirm_authorization {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseCloseInfoCloseReason {
                 CloseViaMchApi = "CLOSE_VIA_MCH_API",
                 UserClose = "USER_CLOSE",
                 UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
@@ -4635,7 +4635,7 @@ pub mod user_confirm_authorization {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub create_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_authorization_no: "out_authorization_no" required,
                     appid: "appid" optional,
                     openid: "openid" optional,

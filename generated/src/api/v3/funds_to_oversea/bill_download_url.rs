@@ -32,7 +32,7 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `19000000001`
     pub sub_mchid: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     bill_date: query "bill_date" required,
     sub_mchid: query "sub_mchid" optional,
 });
@@ -62,7 +62,7 @@ pub struct GetResponse {
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
     pub download_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     hash_type: "hash_type" optional,
     hash_value: "hash_value" optional,
     download_url: "download_url" optional,

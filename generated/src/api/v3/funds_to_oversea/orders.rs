@@ -55,7 +55,7 @@ pub struct PostRequest {
     /// 预售信息
     pub presale_info: Option<PostRequestPresaleInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_order_id: "out_order_id" required,
     sub_mchid: "sub_mchid" required,
     transaction_id: "transaction_id" required,
@@ -107,7 +107,7 @@ pub struct PostRequestExpressInfo {
     /// Example: `国际xxx物流`
     pub express_company_name: String,
 }
-::wechatpay::runtime::json_object!(PostRequestExpressInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestExpressInfo {
     courier_number: "courier_number" required,
     express_company_name: "express_company_name" required,
 });
@@ -144,7 +144,7 @@ pub struct PostRequestGoodsInfo {
     /// Example: `1`
     pub goods_quantity: i64,
 }
-::wechatpay::runtime::json_object!(PostRequestGoodsInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestGoodsInfo {
     goods_name: "goods_name" required,
     goods_category: "goods_category" required,
     goods_unit_price: "goods_unit_price" required,
@@ -175,7 +175,7 @@ pub struct PostRequestPayeeInfo {
     /// Example: `ID123112312`
     pub payee_id: String,
 }
-::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfo {
     payee_id: "payee_id" required,
 });
 impl PostRequestPayeeInfo {
@@ -203,7 +203,7 @@ pub struct PostRequestPresaleInfo {
     /// Example: `4208450740201411110007820472`
     pub balance_transaction_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestPresaleInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestPresaleInfo {
     type_: "type" required,
     total_amount: "total_amount" required,
     deposit_transaction_id: "deposit_transaction_id" optional,
@@ -234,7 +234,7 @@ pub enum PostRequestPresaleInfoType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestPresaleInfoType {
+::wechatpay::runtime::__private::json_enum!(PostRequestPresaleInfoType {
     Deposit = "DEPOSIT",
     Balance = "BALANCE",
 });
@@ -254,7 +254,7 @@ pub struct PostRequestSellerInfo {
     /// Example: `id2123123123`
     pub seller_id: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSellerInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSellerInfo {
     oversea_business_name: "oversea_business_name" required,
     oversea_shop_name: "oversea_shop_name" required,
     seller_id: "seller_id" required,
@@ -338,7 +338,7 @@ pub struct PostResponse {
     /// Example: `BASIC`
     pub charge_account_type: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     out_order_id: "out_order_id" required,
     sub_mchid: "sub_mchid" required,
     order_id: "order_id" optional,
@@ -417,7 +417,7 @@ pub mod by_out_order_id {
         /// Query parameter `transaction_id`. Example: `4200000000000`
         pub transaction_id: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" required,
     });
@@ -498,7 +498,7 @@ pub mod by_out_order_id {
         /// Example: `BASIC`
         pub charge_account_type: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         out_order_id: "out_order_id" required,
         sub_mchid: "sub_mchid" required,
         order_id: "order_id" optional,

@@ -60,7 +60,7 @@ pub mod return_orders {
         /// Example: `100`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_return_no: "out_return_no" required,
         sub_mchid: "sub_mchid" required,
         out_order_id: "out_order_id" required,
@@ -137,7 +137,7 @@ pub mod return_orders {
         /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
         pub fail_reason: Option<PostResponseFailReason>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_return_no: "out_return_no" required,
         sub_mchid: "sub_mchid" required,
         return_id: "return_id" optional,
@@ -186,7 +186,7 @@ pub mod return_orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseFailReason {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseFailReason {
         ReturnAmountNotEnough = "RETURN_AMOUNT_NOT_ENOUGH",
     });
     /// 出境退回状态
@@ -234,7 +234,7 @@ pub mod return_orders {
                 /// Query parameter `sub_mchid`. Example: `1231231`
                 pub sub_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
             impl GetRequest {
@@ -294,7 +294,7 @@ pub mod return_orders {
                 /// Example: `RETURN_AMOUNT_NOT_ENOUGH`
                 pub fail_reason: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_return_no: "out_return_no" required,
                 sub_mchid: "sub_mchid" required,
                 return_id: "return_id" optional,

@@ -58,7 +58,7 @@ pub mod by_transaction_id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
         });
         impl GetRequest {
@@ -82,7 +82,7 @@ pub mod by_transaction_id {
             /// Example: `21`
             pub available_abroad_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transaction_id: "transaction_id" required,
             available_abroad_amount: "available_abroad_amount" optional,
         });

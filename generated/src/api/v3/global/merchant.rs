@@ -116,7 +116,7 @@ pub mod h5 {
                 /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
                 pub applyment_type: Option<PostRequestApplymentType>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 business_description: "business_description" optional,
                 sub_mchid: "sub_mchid" required,
                 domains: "domains" required,
@@ -216,7 +216,7 @@ pub mod h5 {
                 /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                 pub notify_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 sub_mchid: "sub_mchid" required,
                 domains: "domains" required,
                 business_description: "business_description" optional,
@@ -357,7 +357,7 @@ pub mod h5 {
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     pub notify_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sub_mchid: "sub_mchid" optional,
                     domains: "domains" optional,
                     business_description: "business_description" optional,
@@ -433,7 +433,7 @@ pub mod h5 {
                     /// Example: `https://qq.com`
                     pub website_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PatchRequest {
+                ::wechatpay::runtime::__private::json_object!(PatchRequest {
                     domains: "domains" required,
                     business_description: "business_description" optional,
                     company_register_cert: "company_register_cert" optional,
@@ -519,7 +519,7 @@ pub mod h5 {
                     /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
                     pub notify_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PatchResponse {
+                ::wechatpay::runtime::__private::json_object!(PatchResponse {
                     sub_mchid: "sub_mchid" optional,
                     domains: "domains" required,
                     business_description: "business_description" optional,
@@ -599,7 +599,7 @@ pub mod h5 {
                 /// Example: `AUTHORITY_TO_TEST`
                 pub authorization_state: Option<GetResponseAuthorizationState>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" required,
                 authorization_state: "authorization_state" optional,
             });
@@ -632,7 +632,7 @@ pub mod h5 {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseAuthorizationState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseAuthorizationState {
                 AuthorityToTest = "AUTHORITY_TO_TEST",
                 FormalAuthority = "FORMAL_AUTHORITY",
                 Authorized = "AUTHORIZED",
@@ -716,7 +716,7 @@ pub mod h5 {
                     /// Example: `123456`
                     pub out_applyment_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sub_mchid: "sub_mchid" optional,
                     domains: "domains" required,
                     website_url: "website_url" required,
@@ -796,7 +796,7 @@ pub mod h5 {
                     /// Example: `123456`
                     pub out_applyment_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     sub_mchid: "sub_mchid" required,
                     website_state: "website_state" required,
                     domains: "domains" required,
@@ -917,7 +917,7 @@ pub mod h5 {
                         /// Example: `123456`
                         pub out_applyment_id: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         sub_mchid: "sub_mchid" optional,
                         website_state: "website_state" optional,
                         domains: "domains" optional,
@@ -977,7 +977,7 @@ pub mod h5 {
                         /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
                         pub website_homepage_pics: Option<Vec<String>>,
                     }
-                    ::wechatpay::runtime::json_object!(PatchRequest {
+                    ::wechatpay::runtime::__private::json_object!(PatchRequest {
                         domains: "domains" required,
                         website_state: "website_state" optional,
                         website_url: "website_url" optional,
@@ -1047,7 +1047,7 @@ pub mod h5 {
                         /// Example: `123456`
                         pub out_applyment_id: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PatchResponse {
+                    ::wechatpay::runtime::__private::json_object!(PatchResponse {
                         sub_mchid: "sub_mchid" optional,
                         website_state: "website_state" required,
                         domains: "domains" required,

@@ -83,7 +83,7 @@ pub mod complaint_notifications {
         /// Example: `https://www.xxx.com/notify`
         pub url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         mchid: "mchid" optional,
         url: "url" optional,
     });
@@ -158,7 +158,7 @@ pub mod complaints {
         /// Query parameter `mch_language`. Example: `zh_CN`
         pub mch_language: Option<GetRequestMchLanguage>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         limit: query "limit" optional,
         offset: query "offset" optional,
         begin_date: query "begin_date" required,
@@ -200,7 +200,7 @@ pub mod complaints {
         /// Example: `1000`
         pub total_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         data: "data" optional,
         limit: "limit" required,
         offset: "offset" required,
@@ -274,7 +274,7 @@ pub mod complaints {
         /// 投诉单关联服务单信息
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         complaint_id: "complaint_id" optional,
         complaint_time: "complaint_time" optional,
         complaint_detail: "complaint_detail" optional,
@@ -354,7 +354,7 @@ pub mod complaints {
             /// Query parameter `mch_language`. Example: `zh_CN`
             pub mch_language: Option<GetRequestMchLanguage>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             mch_language: query "mch_language" optional,
         });
         /// 商户语言
@@ -415,7 +415,7 @@ pub mod complaints {
             /// 投诉单关联服务单信息
             pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             complaint_id: "complaint_id" required,
             complaint_time: "complaint_time" optional,
             complaint_detail: "complaint_detail" optional,
@@ -500,7 +500,7 @@ pub mod complaints {
                 /// Example: `1900012181`
                 pub complainted_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 complainted_mchid: "complainted_mchid" required,
             });
             impl PostRequest {
@@ -554,7 +554,7 @@ pub mod complaints {
                 /// Query parameter `mch_language`. Example: `zh_CN`
                 pub mch_language: Option<GetRequestMchLanguage>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 limit: query "limit" optional,
                 offset: query "offset" optional,
                 mch_language: query "mch_language" optional,
@@ -577,7 +577,7 @@ pub mod complaints {
                 /// Example: `1000`
                 pub total_count: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 data: "data" optional,
                 limit: "limit" required,
                 offset: "offset" required,
@@ -623,7 +623,7 @@ pub mod complaints {
                 /// 操作资料列表
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 log_id: "log_id" optional,
                 operator: "operator" optional,
                 operate_time: "operate_time" optional,
@@ -642,7 +642,7 @@ pub mod complaints {
                 /// `media_url`
                 pub media_url: Option<Vec<String>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+            ::wechatpay::runtime::__private::json_object!(GetResponseDataComplaintMediaList {
                 media_type: "media_type" optional,
                 media_url: "media_url" optional,
             });
@@ -699,7 +699,7 @@ pub mod complaints {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseDataOperateType {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseDataOperateType {
                 UserCreateComplaint = "USER_CREATE_COMPLAINT",
                 UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
                 UserResponse = "USER_RESPONSE",
@@ -766,7 +766,7 @@ pub mod complaints {
                 /// Example: `查看订单详情`
                 pub jump_url_text: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 complainted_mchid: "complainted_mchid" required,
                 response_content: "response_content" required,
                 response_images: "response_images" optional,
@@ -838,7 +838,7 @@ pub mod images {
             /// Query parameter `complaint_id`. Example: `200201820200101080076610000`
             pub complaint_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             complaint_id: query "complaint_id" required,
         });
         impl GetRequest {
@@ -885,7 +885,7 @@ pub mod images {
             /// Example: `file752398_7983424`
             pub media_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             media_id: "media_id" optional,
         });
     }

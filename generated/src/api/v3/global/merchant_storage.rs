@@ -54,7 +54,7 @@ pub mod file {
             /// Example: `b6a17e2a-1dc4-4376-8630-e73d06490c0d`
             pub file_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             file_id: "file_id" optional,
         });
     }

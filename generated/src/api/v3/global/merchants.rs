@@ -101,7 +101,7 @@ pub struct PostRequest {
     /// Example: `555588889999`
     pub attach: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     idempotency_key: header "Idempotency-Key" optional,
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
@@ -201,7 +201,7 @@ pub struct PostRequestBusiness {
     /// Example: `4214`
     pub mcc: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestBusiness {
+::wechatpay::runtime::__private::json_object!(PostRequestBusiness {
     business_type: "business_type" required,
     app_download: "app_download" optional,
     website: "website" optional,
@@ -243,7 +243,7 @@ pub struct PostRequestH5PaymentApplyInfo {
     /// 拉起H5支付的域名，不超过5个
     pub domains: Vec<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestH5PaymentApplyInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestH5PaymentApplyInfo {
     h5_website_url: "h5_website_url" required,
     domains: "domains" required,
 });
@@ -281,7 +281,7 @@ pub struct PostResponse {
     /// Example: `APPROVED`
     pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sub_mchid: "sub_mchid" optional,
     verification_status: "verification_status" optional,
     description: "description" optional,
@@ -302,7 +302,7 @@ pub enum PostResponseVerificationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostResponseVerificationStatus {
+::wechatpay::runtime::__private::json_enum!(PostResponseVerificationStatus {
     UnderReview = "Under Review",
     Approved = "Approved",
 });
@@ -352,7 +352,7 @@ pub mod by_sub_mchid {
         /// Query parameter `sp_mchid`. Example: `3200000001`
         pub sp_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
@@ -426,7 +426,7 @@ pub mod by_sub_mchid {
         /// Example: `555588889999`
         pub attach: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         name: "name" optional,
         shortname: "shortname" optional,
@@ -502,7 +502,7 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseBusiness {
+    ::wechatpay::runtime::__private::json_object!(GetResponseBusiness {
         business_type: "business_type" optional,
         app_download: "app_download" optional,
         website: "website" optional,
@@ -529,7 +529,7 @@ pub mod by_sub_mchid {
         /// Example: `test@test.com`
         pub email: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseContact {
+    ::wechatpay::runtime::__private::json_object!(GetResponseContact {
         name: "name" optional,
         phone: "phone" optional,
         email: "email" optional,
@@ -546,7 +546,7 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDirector {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDirector {
         name: "name" optional,
         number: "number" optional,
     });
@@ -562,7 +562,7 @@ pub mod by_sub_mchid {
         /// Example: `APPROVED`
         pub h5_authorization_state: Option<GetResponseH5PaymentH5AuthorizationState>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseH5Payment {
+    ::wechatpay::runtime::__private::json_object!(GetResponseH5Payment {
         audit_reject_detail: "audit_reject_detail" optional,
         h5_authorization_state: "h5_authorization_state" optional,
     });
@@ -582,7 +582,7 @@ pub mod by_sub_mchid {
         /// Example: `5555-8888`
         pub number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponsePrincipal {
+    ::wechatpay::runtime::__private::json_object!(GetResponsePrincipal {
         name: "name" optional,
         number: "number" optional,
     });
@@ -602,7 +602,7 @@ pub mod by_sub_mchid {
             GetResponseSubMerchantStateApplicationRejectDetail,
         >,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubMerchantState {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubMerchantState {
         sub_merchant_status: "sub_merchant_status" optional,
         application_status: "application_status" optional,
         application_reject_detail: "application_reject_detail" optional,
@@ -619,7 +619,7 @@ pub mod by_sub_mchid {
         /// Example: `Merchant name is invalid`
         pub reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseSubMerchantStateApplicationRejectDetail {
+    ::wechatpay::runtime::__private::json_object!(GetResponseSubMerchantStateApplicationRejectDetail {
         field: "field" optional,
         reason: "reason" optional,
     });
@@ -638,7 +638,7 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubMerchantStateApplicationStatus {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubMerchantStateApplicationStatus {
         IncompleteApplication = "INCOMPLETE_APPLICATION",
         UnderReview = "UNDER_REVIEW",
         Rejected = "REJECTED",
@@ -662,7 +662,7 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseSubMerchantStateSubMerchantStatus {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseSubMerchantStateSubMerchantStatus {
         Operating = "OPERATING",
         Pending = "PENDING",
         Deactivated = "DEACTIVATED",
@@ -741,7 +741,7 @@ pub mod by_sub_mchid {
         /// H5支付申请资料资料
         pub h5_payment_apply_info: Option<PatchRequestH5PaymentApplyInfo>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         sp_appid: "sp_appid" required,
         sp_mchid: "sp_mchid" required,
         name: "name" required,
@@ -842,7 +842,7 @@ pub mod by_sub_mchid {
         /// Example: `4214`
         pub mcc: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequestBusiness {
+    ::wechatpay::runtime::__private::json_object!(PatchRequestBusiness {
         business_type: "business_type" required,
         app_download: "app_download" optional,
         website: "website" optional,
@@ -884,7 +884,7 @@ pub mod by_sub_mchid {
         /// H5支付域名
         pub domains: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequestH5PaymentApplyInfo {
+    ::wechatpay::runtime::__private::json_object!(PatchRequestH5PaymentApplyInfo {
         website_url: "website_url" optional,
         domains: "domains" optional,
     });
@@ -904,7 +904,7 @@ pub mod by_sub_mchid {
         /// Example: `APPROVED`
         pub h5_authorization_state: Option<PatchResponseH5AuthorizationState>,
     }
-    ::wechatpay::runtime::json_object!(PatchResponse {
+    ::wechatpay::runtime::__private::json_object!(PatchResponse {
         sub_mchid: "sub_mchid" required,
         h5_authorization_state: "h5_authorization_state" optional,
     });
@@ -939,7 +939,7 @@ pub mod by_sub_mchid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PatchResponseH5AuthorizationState {
+    ::wechatpay::runtime::__private::json_enum!(PatchResponseH5AuthorizationState {
         Approved = "APPROVED",
         Unauthorized = "UNAUTHORIZED",
         UnderReview = "UNDER_REVIEW",

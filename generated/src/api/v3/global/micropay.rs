@@ -217,7 +217,7 @@ pub mod transactions {
             /// 优惠功能
             pub detail: Option<Vec<PostRequestDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             mchid: "mchid" required,
             appid: "appid" required,
             sub_mchid: "sub_mchid" required,
@@ -289,7 +289,7 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
             cost_price: "cost_price" optional,
             receipt_id: "receipt_id" optional,
             goods_detail: "goods_detail" optional,
@@ -318,7 +318,7 @@ pub mod transactions {
             /// Example: `528800`
             pub price: i64,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetailGoodsDetail {
             goods_id: "goods_id" required,
             wxpay_goods_id: "wxpay_goods_id" optional,
             goods_name: "goods_name" optional,
@@ -346,7 +346,7 @@ pub mod transactions {
             /// Example: `120061098828009406`
             pub auth_code: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
+        ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
             auth_code: "auth_code" required,
         });
         impl PostRequestPayer {
@@ -428,7 +428,7 @@ pub mod transactions {
             /// 优惠功能
             pub detail: Option<Vec<PostResponseDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             id: "id" optional,
             mchid: "mchid" required,
             appid: "appid" required,
@@ -504,7 +504,7 @@ pub mod transactions {
             /// 汇率
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
+        ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
             total: "total" optional,
             currency: "currency" optional,
             payer_total: "payer_total" optional,
@@ -561,7 +561,7 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseDetail {
+        ::wechatpay::runtime::__private::json_object!(PostResponseDetail {
             promotion_id: "promotion_id" optional,
             name: "name" optional,
             scope: "scope" optional,
@@ -594,7 +594,7 @@ pub mod transactions {
             /// Example: `528800`
             pub price: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
+        ::wechatpay::runtime::__private::json_object!(PostResponseDetailGoodsDetail {
             goods_id: "goods_id" optional,
             goods_remark: "goods_remark" optional,
             quantity: "quantity" optional,

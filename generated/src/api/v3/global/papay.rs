@@ -152,7 +152,7 @@ pub mod contracts {
             /// Query parameter `plan_id`. Example: `123`
             pub plan_id: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" optional,
             sub_mchid: query "sub_mchid" optional,
             sp_appid: query "sp_appid" optional,
@@ -207,7 +207,7 @@ pub mod contracts {
                 /// Example: `解约原因`
                 pub termination_note: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" optional,
                 sp_appid: "sp_appid" optional,
                 sub_mchid: "sub_mchid" optional,
@@ -293,7 +293,7 @@ pub mod contracts {
             /// Example: `https://pay.weixin.qq.com`
             pub return_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
@@ -384,7 +384,7 @@ pub mod contracts {
             /// Example: `2021-11-20T13:29:35+08:00`
             pub expired_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
@@ -494,7 +494,7 @@ pub mod contracts {
                 /// Query parameter `sub_appid`. Example: `wxcbda96de0b165484`
                 pub sub_appid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 appid: query "appid" optional,
                 sub_mchid: query "sub_mchid" optional,
                 sp_appid: query "sp_appid" optional,
@@ -574,7 +574,7 @@ pub mod contracts {
             /// Example: `https://pay.weixin.qq.com`
             pub return_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" optional,
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
@@ -595,7 +595,7 @@ pub mod contracts {
             /// Example: `https://osapp.pay.weixin.qq.com/global/papay/contracts/sessions/show_code?os_session_id=2025032811X0100X5371319501`
             pub show_code_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             show_code_url: "show_code_url" optional,
         });
     }
@@ -683,7 +683,7 @@ pub mod transactions {
         /// 场景信息
         pub scene_info: Option<PostRequestSceneInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" optional,
         sp_appid: "sp_appid" optional,
         sub_mchid: "sub_mchid" optional,
@@ -740,7 +740,7 @@ pub mod transactions {
         /// Example: `128.0.0.1`
         pub device_ip: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
     });
@@ -810,7 +810,7 @@ pub mod transactions {
         /// 优惠功能
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         mchid: "mchid" optional,
         appid: "appid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -876,7 +876,7 @@ pub mod transactions {
         /// 汇率信息
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
         total: "total" optional,
         payer_total: "payer_total" optional,
         currency: "currency" optional,
@@ -895,7 +895,7 @@ pub mod transactions {
         /// Example: `80000000`
         pub rate: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAmountExchangeRate {
         type_: "type" optional,
         rate: "rate" optional,
     });
@@ -912,7 +912,7 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseAmountExchangeRateType {
         SettlementRate = "SETTLEMENT_RATE",
         UserpaymentRate = "USERPAYMENT_RATE",
     });
@@ -947,7 +947,7 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseTradeState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseTradeState {
         Success = "SUCCESS",
         Refund = "REFUND",
         Notpay = "NOTPAY",
@@ -966,7 +966,7 @@ pub mod transactions {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseTradeType {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseTradeType {
         Auth = "AUTH",
     });
     /// `/v3/global/papay/transactions/{transaction_id}`
@@ -1058,7 +1058,7 @@ pub mod transactions {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             appid: "appid" optional,
             sp_mchid: "sp_mchid" optional,
@@ -1232,7 +1232,7 @@ pub mod transactions {
                 /// 优惠功能
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 appid: "appid" optional,
                 sp_mchid: "sp_mchid" optional,

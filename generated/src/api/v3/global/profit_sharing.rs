@@ -115,7 +115,7 @@ pub mod orders {
         /// 是否解冻剩余未分资金
         pub unfreeze_unsplit: bool,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
@@ -176,7 +176,7 @@ pub mod orders {
         /// Example: `分给商户A`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostRequestReceivers {
         currency: "currency" required,
         type_: "type" required,
         account: "account" required,
@@ -217,7 +217,7 @@ pub mod orders {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestReceiversCurrency {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestReceiversCurrency {
         Cny = "CNY",
     });
     /// 分账接收方类型
@@ -262,7 +262,7 @@ pub mod orders {
             /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
             pub transaction_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" optional,
             transaction_id: query "transaction_id" optional,
         });
@@ -314,7 +314,7 @@ pub mod orders {
             /// Example: `解冻全部剩余资金`
             pub description: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             transaction_id: "transaction_id" required,
             out_order_no: "out_order_no" required,
@@ -406,7 +406,7 @@ pub mod receivers {
         /// Example: `86693852`
         pub account: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(DeleteRequest {
+    ::wechatpay::runtime::__private::json_object!(DeleteRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" optional,
         sub_appid: "sub_appid" optional,
@@ -475,7 +475,7 @@ pub mod receivers {
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         pub partnership_file_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" optional,
         sub_appid: "sub_appid" optional,
@@ -551,7 +551,7 @@ pub mod receivers {
         /// Example: `de851a06-5a38-9d31-a102-275a17c477de`
         pub partnership_file_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" optional,
         type_: "type" required,
         account: "account" required,
@@ -646,7 +646,7 @@ pub mod receivers {
             /// Query parameter `type`. Example: `MERCHANT_ID`
             pub type_: Option<GetRequestType>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" optional,
             transaction_id: query "transaction_id" optional,
             appid: query "appid" optional,
@@ -703,7 +703,7 @@ pub mod receivers {
             /// 接收关系添加失败原因
             pub fail_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" optional,
             type_: "type" required,
             account: "account" required,
@@ -817,7 +817,7 @@ pub mod refunds {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sponsor_mchid: "sponsor_mchid" optional,
             balance: "balance" optional,
             currency: "currency" optional,
@@ -900,7 +900,7 @@ pub mod transactions {
                 /// Example: `CNY`
                 pub currency: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
                 currency: "currency" optional,
@@ -960,7 +960,7 @@ pub mod transactions {
                 /// Example: `1000`
                 pub funds_refundable_amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 transaction_id: "transaction_id" required,
                 refundable_amount: "refundable_amount" optional,
                 currency: "currency" optional,
@@ -1017,7 +1017,7 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             out_trade_no: "out_trade_no" optional,
             currency: "currency" optional,

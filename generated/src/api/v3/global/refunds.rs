@@ -79,7 +79,7 @@ pub struct GetRequest {
     /// Query parameter `count`. Example: `10`
     pub count: i64,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     transaction_id: query "transaction_id" optional,
     out_trade_no: query "out_trade_no" optional,
     mchid: query "mchid" required,
@@ -145,7 +145,7 @@ pub struct GetResponse {
     /// Example: `10`
     pub current_total_num: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     id: "id" optional,
     mchid: "mchid" required,
     sub_mchid: "sub_mchid" required,
@@ -198,7 +198,7 @@ pub struct GetResponseAmount {
     /// Example: `CNY`
     pub payer_currency: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseAmount {
+::wechatpay::runtime::__private::json_object!(GetResponseAmount {
     total: "total" optional,
     currency: "currency" optional,
     payer_total: "payer_total" optional,
@@ -244,7 +244,7 @@ pub struct GetResponseData {
     /// 优惠退款详情
     pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     id: "id" optional,
     out_refund_no: "out_refund_no" optional,
     channel: "channel" optional,
@@ -292,7 +292,7 @@ pub struct GetResponseDataRefundDetail {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataRefundDetail {
+::wechatpay::runtime::__private::json_object!(GetResponseDataRefundDetail {
     promotion_id: "promotion_id" optional,
     scope: "scope" optional,
     type_: "type" optional,
@@ -354,7 +354,7 @@ pub struct PostRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     mchid: "mchid" required,
     appid: "appid" required,
     sp_mchid: "sp_mchid" required,
@@ -411,7 +411,7 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: String,
 }
-::wechatpay::runtime::json_object!(PostRequestAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestAmount {
     refund: "refund" required,
     total: "total" required,
     currency: "currency" required,
@@ -447,7 +447,7 @@ pub struct PostResponse {
     /// 优惠退款详情
     pub detail: Option<PostResponseDetail>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     id: "id" optional,
     out_refund_no: "out_refund_no" required,
     create_time: "create_time" optional,
@@ -489,7 +489,7 @@ pub struct PostResponseAmount {
     /// 汇率
     pub exchange_rate: Option<PostResponseAmountExchangeRate>,
 }
-::wechatpay::runtime::json_object!(PostResponseAmount {
+::wechatpay::runtime::__private::json_object!(PostResponseAmount {
     refund: "refund" optional,
     currency: "currency" optional,
     payer_refund: "payer_refund" optional,
@@ -590,7 +590,7 @@ pub mod id {
             /// 优惠退款详情
             pub detail: Option<GetResponseDetail>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             id: "id" optional,
             out_refund_no: "out_refund_no" optional,
             transaction_id: "transaction_id" optional,
@@ -711,7 +711,7 @@ pub mod out_refund_no {
             /// 优惠退款详情
             pub detail: Option<GetResponseDetail>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             id: "id" optional,
             out_refund_no: "out_refund_no" required,
             transaction_id: "transaction_id" optional,

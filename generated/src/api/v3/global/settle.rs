@@ -63,7 +63,7 @@ pub mod settlements {
         /// Query parameter `offset`. Example: `10`
         pub offset: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         settle_state: query "settle_state" required,
         settle_start_date: query "settle_start_date" optional,
@@ -102,7 +102,7 @@ pub mod settlements {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestSettleState {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestSettleState {
         Settled = "SETTLED",
         Unsettle = "UNSETTLE",
     });
@@ -124,7 +124,7 @@ pub mod settlements {
         /// Example: `20`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         data: "data" optional,
         total_count: "total_count" optional,
         offset: "offset" required,
@@ -170,7 +170,7 @@ pub mod settlements {
         /// 分账业务金额
         pub split_amount: Option<GetResponseDataSplitAmount>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         batch_id: "batch_id" optional,
         settlement_date: "settlement_date" optional,
         trade_start_date: "trade_start_date" optional,
@@ -211,7 +211,7 @@ pub mod settlements {
         /// Example: `5`
         pub fee: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataAmount {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataAmount {
         settled: "settled" optional,
         unsettle: "unsettle" optional,
         currency: "currency" optional,
@@ -244,7 +244,7 @@ pub mod settlements {
         /// Example: `123`
         pub refund: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataSplitAmount {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataSplitAmount {
         settled: "settled" optional,
         unsettle: "unsettle" optional,
         currency: "currency" optional,
@@ -264,7 +264,7 @@ pub mod settlements {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseDataWalletRegion {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseDataWalletRegion {
         ChinaMainland = "CHINA_MAINLAND",
         ChinaHongkong = "CHINA_HONGKONG",
     });

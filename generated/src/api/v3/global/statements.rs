@@ -43,7 +43,7 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `1900000109`
     pub sub_mchid: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     date: query "date" required,
     mchid: query "mchid" optional,
     sp_mchid: query "sp_mchid" optional,

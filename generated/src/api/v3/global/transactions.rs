@@ -126,7 +126,7 @@ pub mod app {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -314,7 +314,7 @@ pub mod id {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" required,
             appid: "appid" optional,
             sp_mchid: "sp_mchid" required,
@@ -496,7 +496,7 @@ pub mod jsapi {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -666,7 +666,7 @@ pub mod mweb {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -760,7 +760,7 @@ pub mod mweb {
         /// 商户门店信息
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
         device_id: "device_id" optional,
         device_ip: "device_ip" optional,
         payer_client_ip: "payer_client_ip" required,
@@ -793,7 +793,7 @@ pub mod mweb {
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
         pub mweb_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         mweb_url: "mweb_url" optional,
     });
 }
@@ -889,7 +889,7 @@ pub mod native {
         /// 优惠功能
         pub detail: Option<Vec<PostRequestDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -972,7 +972,7 @@ pub mod native {
         /// Example: `weixin://wxpay/s/An4baqw`
         pub code_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         code_url: "code_url" optional,
     });
 }
@@ -1086,7 +1086,7 @@ pub mod out_trade_no {
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" required,
             appid: "appid" optional,
             sp_mchid: "sp_mchid" required,

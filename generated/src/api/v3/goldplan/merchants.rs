@@ -96,7 +96,7 @@ pub mod changegoldplanstatus {
         /// 支付场景
         pub operation_pay_scene: Option<PostRequestOperationPayScene>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         operation_type: "operation_type" required,
         operation_pay_scene: "operation_pay_scene" optional,
@@ -130,7 +130,7 @@ pub mod changegoldplanstatus {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestOperationPayScene {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestOperationPayScene {
         JsapiAndMiniprogram = "JSAPI_AND_MINIPROGRAM",
         Jsapi = "JSAPI",
         Miniprogram = "MINIPROGRAM",
@@ -143,7 +143,7 @@ pub mod changegoldplanstatus {
         /// Example: `1234567890`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
     });
     impl PostResponse {
@@ -179,7 +179,7 @@ pub mod close_advertising_show {
         /// Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
     impl PostRequest {
@@ -225,7 +225,7 @@ pub mod open_advertising_show {
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" optional,
     });
@@ -269,7 +269,7 @@ pub mod set_advertising_industry_filter {
             Vec<crate::types::GoldPlanAdvertisingIndustry>,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" optional,
     });

@@ -174,7 +174,7 @@ pub mod audit {
                 /// 分公司机构代码
                 pub org_no: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 code: "code" optional,
                 msg: "msg" optional,
                 sub_code: "sub_code" optional,
@@ -236,7 +236,7 @@ pub mod audit {
                     /// 退款日期
                     pub refund_dt: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     org_no: "org_no" required,
                     mchnt_order_id: "mchnt_order_id" required,
                     upload_time: "upload_time" required,
@@ -372,7 +372,7 @@ pub mod companies {
             /// Example: `91110108397173806M`
             pub license_number: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             qualification_region_code: "qualification_region_code" required,
             license_number: "license_number" required,
         });
@@ -409,7 +409,7 @@ pub mod companies {
             /// Example: `成功`
             pub message: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             company_name: "company_name" optional,
             collect_state: "collect_state" optional,
             code: "code" optional,
@@ -537,7 +537,7 @@ pub mod goods {
             /// Example: `6901010101098`
             pub bar_code: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appliance_id: "appliance_id" required,
             product_name: "product_name" required,
             energy_grade: "energy_grade" optional,
@@ -797,7 +797,7 @@ pub mod n_qualifications {
             /// Example: `123456789`
             pub refund_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             real_name: "real_name" required,
             id_card_number: "id_card_number" required,
             phone_number: "phone_number" required,
@@ -1020,7 +1020,7 @@ pub mod qualification {
         /// Query parameter `identity_document_type`. Example: `ID_DOC_TYPE_ID_CARD`
         pub identity_document_type: Option<GetRequestIdentityDocumentType>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         real_name: query "real_name" optional,
         id_card_number: query "id_card_number" optional,
         phone_number: query "phone_number" optional,
@@ -1056,7 +1056,7 @@ pub mod qualification {
         /// Example: `UNREDEEMED`
         pub state: Option<GetResponseState>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         state: "state" optional,
     });
     /// 资格的状态
@@ -1191,7 +1191,7 @@ pub mod qualifications {
                 /// Example: `ID_DOC_TYPE_ID_CARD`
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 real_name: "real_name" required,
                 id_card_number: "id_card_number" required,
                 phone_number: "phone_number" required,
@@ -1314,7 +1314,7 @@ pub mod qualifications {
                 /// 纬度
                 pub latitude: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 real_name: "real_name" required,
                 id_card_number: "id_card_number" required,
                 phone_number: "phone_number" required,
@@ -1384,7 +1384,7 @@ pub mod qualifications {
                 /// 资格状态数组
                 pub qualification_list: Option<Vec<PostResponseQualificationList>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 qualification_list: "qualification_list" optional,
             });
             /// PostResponseQualificationList
@@ -1451,7 +1451,7 @@ pub mod qualifications {
                 /// Example: `重庆`
                 pub claimed_region_name: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponseQualificationList {
+            ::wechatpay::runtime::__private::json_object!(PostResponseQualificationList {
                 appliance_id: "appliance_id" optional,
                 state: "state" optional,
                 unclaimed_reason: "unclaimed_reason" optional,
@@ -1472,7 +1472,7 @@ pub mod qualifications {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseQualificationListClaimMode {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseQualificationListClaimMode {
                 ClaimModeMiniProgram = "CLAIM_MODE_MINI_PROGRAM",
                 ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
             });
@@ -1513,7 +1513,7 @@ pub mod qualifications {
             /// 资格状态数组
             pub qualification_list: Option<Vec<PostResponseQualificationList>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             qualification_list: "qualification_list" optional,
         });
         /// PostResponseQualificationList
@@ -1574,7 +1574,7 @@ pub mod qualifications {
             /// Example: `重庆`
             pub claimed_region_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseQualificationList {
+        ::wechatpay::runtime::__private::json_object!(PostResponseQualificationList {
             appliance_id: "appliance_id" optional,
             state: "state" optional,
             unclaimed_reason: "unclaimed_reason" optional,
@@ -1797,7 +1797,7 @@ pub mod qualifications {
             /// Example: `江苏京东信息技术有限公司`
             pub mch_name: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             real_name: "real_name" optional,
             id_card_number: "id_card_number" optional,
             phone_number: "phone_number" optional,
@@ -2052,7 +2052,7 @@ pub mod sncode {
             /// Example: `358882046176540`
             pub imei2: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appliance_id: "appliance_id" required,
             out_trade_no: "out_trade_no" required,
             brand: "brand" required,
@@ -2133,7 +2133,7 @@ pub mod sncode {
             /// Example: `310100`
             pub qualification_region_code: i64,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sn_code_list: "sn_code_list" required,
             qualification_region_code: "qualification_region_code" required,
         });
@@ -2156,7 +2156,7 @@ pub mod sncode {
             /// sn码状态数组
             pub goods_sn_list: Option<Vec<PostResponseGoodsSnList>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             goods_sn_list: "goods_sn_list" optional,
         });
         /// PostResponseGoodsSnList
@@ -2175,7 +2175,7 @@ pub mod sncode {
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
             pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseGoodsSnList {
+        ::wechatpay::runtime::__private::json_object!(PostResponseGoodsSnList {
             sn_code: "sn_code" optional,
             state: "state" optional,
             not_sellable_reason: "not_sellable_reason" optional,
@@ -2193,7 +2193,7 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseGoodsSnListNotSellableReason {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseGoodsSnListNotSellableReason {
             NotSellableReasonUsed = "NOT_SELLABLE_REASON_USED",
             NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
         });
@@ -2212,7 +2212,7 @@ pub mod sncode {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseGoodsSnListState {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseGoodsSnListState {
             SncodeStateUnknown = "SNCODE_STATE_UNKNOWN",
             SncodeStateSellable = "SNCODE_STATE_SELLABLE",
             SncodeStateNotSellable = "SNCODE_STATE_NOT_SELLABLE",
@@ -2301,7 +2301,7 @@ pub mod sncode {
             /// Example: `COMMON_PRODUCT`
             pub product_type: PostRequestProductType,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appliance_id: "appliance_id" required,
             out_trade_no: "out_trade_no" required,
             qualification_region_code: "qualification_region_code" required,
@@ -2388,7 +2388,7 @@ pub mod transactions {
             /// 商户订单号数组
             pub order_number_list: Vec<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             qualification_region_code: "qualification_region_code" required,
             order_number_list: "order_number_list" required,
         });
@@ -2419,7 +2419,7 @@ pub mod transactions {
             /// 订单状态数组
             pub shop_order_list: Option<Vec<PostResponseShopOrderList>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             code: "code" optional,
             message: "message" optional,
             shop_order_list: "shop_order_list" optional,
@@ -2436,7 +2436,7 @@ pub mod transactions {
             /// 品类状态
             pub cate_state: Option<PostResponseShopOrderListCateState>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseShopOrderList {
+        ::wechatpay::runtime::__private::json_object!(PostResponseShopOrderList {
             shop_order_number: "shop_order_number" optional,
             collect_state: "collect_state" optional,
             cate_state: "cate_state" optional,
@@ -2536,7 +2536,7 @@ pub mod transactions {
                 /// Example: `CATE_STATE_REDEEM`
                 pub cate_state: Option<PostRequestCateState>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 qualification_region_code: "qualification_region_code" required,
                 query_date: "query_date" required,
                 query_type: "query_type" required,
@@ -2579,7 +2579,7 @@ pub mod transactions {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostRequestQueryType {
+            ::wechatpay::runtime::__private::json_enum!(PostRequestQueryType {
                 OrderTypeTransaction = "ORDER_TYPE_TRANSACTION",
                 OrderTypeApplianceRedeem = "ORDER_TYPE_APPLIANCE_REDEEM",
                 OrderType3cRedeem = "ORDER_TYPE_3C_REDEEM",
@@ -2609,7 +2609,7 @@ pub mod transactions {
                 /// Example: `999`
                 pub total_subsidy_count: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 code: "code" optional,
                 message: "message" optional,
                 total_trade_count: "total_trade_count" optional,
@@ -2765,7 +2765,7 @@ pub mod transactions {
             /// Example: `123456`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             real_name: "real_name" optional,
             id_card_number: "id_card_number" optional,
             phone_number: "phone_number" optional,
@@ -2947,7 +2947,7 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_serial_no: "sp_serial_no" required,
                 cred_frozen_no: "cred_frozen_no" required,
                 trans_date: "trans_date" required,
@@ -3050,7 +3050,7 @@ pub mod zhejiang {
                 /// 原订单金额
                 pub amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_serial_no: "sp_serial_no" required,
                 cred_frozen_no: "cred_frozen_no" required,
                 trans_date: "trans_date" required,
@@ -3171,7 +3171,7 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 category_id: "category_id" required,
                 openid: "openid" optional,
                 name: "name" required,
@@ -3275,7 +3275,7 @@ pub mod zhejiang {
                 /// 家电品牌
                 pub brand: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_serial_no: "sp_serial_no" required,
                 cred_frozen_no: "cred_frozen_no" required,
                 trans_date: "trans_date" required,
@@ -3374,7 +3374,7 @@ pub mod zhejiang {
                 /// Example: `330000`
                 pub county_code: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_serial_no: "sp_serial_no" required,
                 mchnt_no: "mchnt_no" required,
                 term_no: "term_no" required,
@@ -3435,7 +3435,7 @@ pub mod zhejiang {
                 /// 品类编码
                 pub category_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 cred_frozen_no: "cred_frozen_no" optional,
@@ -3464,7 +3464,7 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseDiscountMode {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseDiscountMode {
                 DisFlag = "DIS_FLAG",
                 DisCalc = "DIS_CALC",
                 DisSmkt = "DIS_SMKT",
@@ -3517,7 +3517,7 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 goods_bar_code: "goods_bar_code" optional,
                 province: "province" optional,
                 req_ssn: "req_ssn" required,
@@ -3629,7 +3629,7 @@ pub mod zhejiang {
                 /// 上送平台编码
                 pub msg_src_platform: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 goods_bar_code: "goods_bar_code" required,
@@ -3741,7 +3741,7 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseCodeType {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseCodeType {
                 V001 = "001",
                 V002 = "002",
             });
@@ -3791,7 +3791,7 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 data: "data" optional,
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
@@ -3851,7 +3851,7 @@ pub mod zhejiang {
                 /// 数据流水号，保证平台唯一
                 pub serial_num: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequestData {
+            ::wechatpay::runtime::__private::json_object!(PostRequestData {
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
                 grade: "grade" optional,
@@ -3994,7 +3994,7 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
                 name: "name" required,
@@ -4072,7 +4072,7 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
                 name: "name" required,
@@ -4142,7 +4142,7 @@ pub mod zhejiang {
                 /// Example: `123`
                 pub req_ssn: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 cert_no: "cert_no" required,
                 cate_code: "cate_code" optional,
                 req_ssn: "req_ssn" required,
@@ -4175,7 +4175,7 @@ pub mod zhejiang {
                 /// 资格信息
                 pub data: Option<Vec<PostResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 data: "data" optional,
@@ -4196,7 +4196,7 @@ pub mod zhejiang {
                 /// Example: `00`
                 pub status_code: Option<PostResponseDataStatusCode>,
             }
-            ::wechatpay::runtime::json_object!(PostResponseData {
+            ::wechatpay::runtime::__private::json_object!(PostResponseData {
                 cate_code: "cate_code" optional,
                 status: "status" optional,
                 status_code: "status_code" optional,
@@ -4224,7 +4224,7 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseDataStatusCode {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseDataStatusCode {
                 V00 = "00",
                 V01 = "01",
                 V02 = "02",
@@ -4265,7 +4265,7 @@ pub mod zhejiang {
                 /// 资格集合
                 pub data: Option<Vec<PostRequestData>>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 req_ssn: "req_ssn" optional,
                 data: "data" optional,
             });
@@ -4353,7 +4353,7 @@ pub mod zhejiang {
                 /// 3C SN 锁定解锁订单号
                 pub ccc_sn_order_no: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequestData {
+            ::wechatpay::runtime::__private::json_object!(PostRequestData {
                 auth_code: "auth_code" required,
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
@@ -4468,7 +4468,7 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostRequestDataGrade {
+            ::wechatpay::runtime::__private::json_enum!(PostRequestDataGrade {
                 一级 = "一级",
                 二级 = "二级",
             });
@@ -4490,7 +4490,7 @@ pub mod zhejiang {
                 /// 异常数据说明列表
                 pub error_data: Option<Vec<String>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 error_data: "error_data" optional,
@@ -4589,7 +4589,7 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 create_user: "create_user" required,
                 province: "province" required,
                 manufact_cert_code: "manufact_cert_code" optional,
@@ -4674,7 +4674,7 @@ pub mod zhejiang {
                 /// IMEI_2 码
                 pub imei2: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 imei1: "imei1" optional,
@@ -4726,7 +4726,7 @@ pub mod zhejiang {
                 /// 请求时间
                 pub req_time: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sn: "sn" required,
                 province: "province" required,
                 manufact_cert_code: "manufact_cert_code" optional,
@@ -4781,7 +4781,7 @@ pub mod zhejiang {
                 /// 售卖状态
                 pub sell_state: Option<PostResponseSellState>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 resp_code: "resp_code" optional,
                 resp_desc: "resp_desc" optional,
                 sn: "sn" optional,
@@ -4805,7 +4805,7 @@ pub mod zhejiang {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostResponseSellState {
+            ::wechatpay::runtime::__private::json_enum!(PostResponseSellState {
                 U0022 = "U0022",
                 U0023 = "U0023",
                 U0024 = "U0024",
@@ -4885,7 +4885,7 @@ pub mod zhejiang {
                 /// 渠道类型
                 pub sales_models: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" required,
                 create_user: "create_user" required,

@@ -41,7 +41,7 @@ pub struct PostRequest {
     /// Example: `实例值`
     pub service_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_order_no: "out_order_no" optional,
     openid: "openid" optional,
     notify_url: "notify_url" optional,

@@ -32,7 +32,7 @@ pub mod by_openid {
         /// Example: `true`
         pub qualified_user: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         qualified_user: "qualified_user" optional,
     });
 }

@@ -26,7 +26,7 @@ pub struct PostRequest {
     /// 出行券列表
     pub coupon_list: Vec<PostRequestCouponList>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     open_id: "open_id" required,
     coupon_list: "coupon_list" required,
 });
@@ -55,7 +55,7 @@ pub struct PostRequestCouponList {
     /// Example: `11004999626`
     pub coupon_id: String,
 }
-::wechatpay::runtime::json_object!(PostRequestCouponList {
+::wechatpay::runtime::__private::json_object!(PostRequestCouponList {
     stock_id: "stock_id" required,
     coupon_id: "coupon_id" required,
 });
@@ -81,7 +81,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35+08:00`
     pub expires_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     token: "token" optional,
     expires_time: "expires_time" optional,
 });

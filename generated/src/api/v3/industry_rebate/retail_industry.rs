@@ -50,7 +50,7 @@ pub mod transactions {
         /// 单品列表
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         brand_id: "brand_id" optional,
         transaction_id: "transaction_id" optional,
         out_trade_no: "out_trade_no" required,
@@ -99,7 +99,7 @@ pub mod transactions {
         /// Example: `528800`
         pub price: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(PostRequestGoodsDetail {
         barcode: "barcode" required,
         merchant_goods_id: "merchant_goods_id" optional,
         goods_name: "goods_name" required,

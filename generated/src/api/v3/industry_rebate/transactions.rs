@@ -43,7 +43,7 @@ pub mod by_transaction_id {
         /// Example: `example_out_trade_no`
         pub out_trade_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         code_url: "code_url" required,
         out_trade_no: "out_trade_no" required,

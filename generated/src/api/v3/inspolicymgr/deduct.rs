@@ -72,7 +72,7 @@ pub mod authorizations {
         /// Example: `wx7f3f0032b6e6f0cc`
         pub payee_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_insurance_no: "out_insurance_no" required,
         appid: "appid" required,
         plan_id: "plan_id" required,
@@ -134,7 +134,7 @@ pub mod authorizations {
         /// Example: `2025-09-21T17:11:12+08:00`
         pub user_auth_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_insurance_no: "out_insurance_no" required,
         appid: "appid" optional,
         plan_id: "plan_id" required,
@@ -212,7 +212,7 @@ pub mod authorizations {
             /// Example: `2025-09-21T17:11:12+08:00`
             pub user_auth_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_insurance_no: "out_insurance_no" required,
             appid: "appid" optional,
             plan_id: "plan_id" optional,
@@ -376,7 +376,7 @@ pub mod policies {
         /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
         pub payee_openid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_insurance_no: "out_insurance_no" required,
         insured_name_list: "insured_name_list" required,
         insurance_company_code: "insurance_company_code" required,
@@ -571,7 +571,7 @@ pub mod policies {
         /// 保障期限类型
         pub coverage_term_type: Option<PostResponseCoverageTermType>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_insurance_no: "out_insurance_no" required,
         insurance_name: "insurance_name" optional,
         insured_name_list: "insured_name_list" required,
@@ -786,7 +786,7 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<GetResponseCoverageTermType>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_insurance_no: "out_insurance_no" required,
             insurance_name: "insurance_name" optional,
             insured_name_list: "insured_name_list" optional,
@@ -948,7 +948,7 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<PatchRequestCoverageTermType>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequest {
+        ::wechatpay::runtime::__private::json_object!(PatchRequest {
             insured_name_list: "insured_name_list" optional,
             insurance_name: "insurance_name" optional,
             effective_time: "effective_time" optional,
@@ -1081,7 +1081,7 @@ pub mod policies {
             /// 保障期限类型
             pub coverage_term_type: Option<PatchResponseCoverageTermType>,
         }
-        ::wechatpay::runtime::json_object!(PatchResponse {
+        ::wechatpay::runtime::__private::json_object!(PatchResponse {
             out_insurance_no: "out_insurance_no" required,
             insurance_name: "insurance_name" required,
             insured_name_list: "insured_name_list" required,

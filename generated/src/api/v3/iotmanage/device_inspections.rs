@@ -50,7 +50,7 @@ pub mod by_device_sn {
         /// 查询时间
         pub inspect_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         device_sn: "device_sn" required,
         wired_mac: "wired_mac" optional,
         wireless_mac: "wireless_mac" optional,
@@ -97,7 +97,7 @@ pub mod by_device_sn {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseResult {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseResult {
         Success = "SUCCESS",
         Warn = "WARN",
         Fail = "FAIL",

@@ -32,7 +32,7 @@ pub struct GetRequest {
     /// Query parameter `offset`. Example: `10`
     pub offset: u64,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     limit: query "limit" required,
     offset: query "offset" required,
 });
@@ -63,7 +63,7 @@ pub struct GetResponse {
     /// 相关链接
     pub links: Option<GetResponseLinks>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     offset: "offset" required,
     limit: "limit" required,
@@ -119,7 +119,7 @@ pub struct GetResponseData {
     /// 子商户简称
     pub sub_merchant_shortname: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     device_sn: "device_sn" optional,
     camera_sn: "camera_sn" optional,
     device_category_code: "device_category_code" optional,
@@ -150,7 +150,7 @@ pub enum GetResponseDataActivationStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseDataActivationStatus {
+::wechatpay::runtime::__private::json_enum!(GetResponseDataActivationStatus {
     Activated = "ACTIVATED",
     Inactivated = "INACTIVATED",
 });
@@ -164,7 +164,7 @@ pub struct GetResponseLinks {
     /// 当前链接
     pub self_: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseLinks {
+::wechatpay::runtime::__private::json_object!(GetResponseLinks {
     next: "next" optional,
     prev: "prev" optional,
     self_: "self" optional,

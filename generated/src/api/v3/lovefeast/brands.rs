@@ -32,7 +32,7 @@ pub mod by_brand_id {
         /// 供餐数量
         pub consume_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         donate_count: "donate_count" optional,
         consume_count: "consume_count" optional,
     });

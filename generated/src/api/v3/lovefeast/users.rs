@@ -81,7 +81,7 @@ pub mod by_openid {
                     /// Query parameter `limit`. Example: `20`
                     pub limit: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     offset: query "offset" optional,
                     limit: query "limit" optional,
                 });
@@ -99,7 +99,7 @@ pub mod by_openid {
                     /// 结果集
                     pub data: Option<Vec<GetResponseData>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     count: "count" optional,
                     limit: "limit" optional,
                     offset: "offset" optional,

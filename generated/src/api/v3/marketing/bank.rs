@@ -91,7 +91,7 @@ pub mod packages {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 status: query "status" optional,
                 filename: query "filename" optional,
                 offset: query "offset" optional,
@@ -110,7 +110,7 @@ pub mod packages {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetRequestStatus {
+            ::wechatpay::runtime::__private::json_enum!(GetRequestStatus {
                 Processing = "PROCESSING",
                 Finished = "FINISHED",
             });
@@ -132,7 +132,7 @@ pub mod packages {
                 /// Example: `20`
                 pub limit: i64,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 data: "data" optional,
                 total_count: "total_count" optional,
                 offset: "offset" required,
@@ -194,7 +194,7 @@ pub mod packages {
                 /// Example: `ICBC_DEBIT`
                 pub bank_type: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 task_id: "task_id" optional,
                 package_id: "package_id" optional,
                 filename: "filename" optional,
@@ -212,7 +212,7 @@ pub mod packages {
                 /// 文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 meta: "meta" required,
             });
             impl PostRequest {
@@ -238,7 +238,7 @@ pub mod packages {
                 /// Example: `addca90a6a290b9642dbaccffdf01e8c22aa348940b2e96754169ba08c19e5db`
                 pub sha256: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequestMeta {
+            ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
                 bank_type: "bank_type" required,
                 filename: "filename" optional,
                 sha256: "sha256" required,
@@ -301,7 +301,7 @@ pub mod packages {
                 /// Example: `2020-05-20T13:29:35+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 bank_type: "bank_type" optional,
                 create_time: "create_time" optional,
                 fail_count: "fail_count" optional,

@@ -85,7 +85,7 @@ pub mod users {
                 /// Example: `9800064`
                 pub stock_creator_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 stock_id: "stock_id" required,
                 activity_id: "activity_id" required,
                 out_request_no: "out_request_no" required,
@@ -119,7 +119,7 @@ pub mod users {
                 /// Example: `98674556`
                 pub coupon_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 coupon_id: "coupon_id" optional,
             });
         }
@@ -163,7 +163,7 @@ pub mod users {
                     /// Query parameter `appid`. Example: `wx57849631bb367f52`
                     pub appid: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
                 impl GetRequest {
@@ -231,7 +231,7 @@ pub mod users {
                     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                     pub openid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     stock_creator_mchid: "stock_creator_mchid" optional,
                     stock_id: "stock_id" optional,
                     coupon_id: "coupon_id" required,
@@ -286,7 +286,7 @@ pub mod users {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetResponseCouponState {
+                ::wechatpay::runtime::__private::json_enum!(GetResponseCouponState {
                     CouponStateUnknow = "COUPON_STATE_UNKNOW",
                     CouponStateSend = "COUPON_STATE_SEND",
                     CouponStateUsed = "COUPON_STATE_USED",
@@ -298,7 +298,7 @@ pub mod users {
                     /// 已用金额
                     pub used_amounts: Option<Vec<String>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseUseAmountList {
+                ::wechatpay::runtime::__private::json_object!(GetResponseUseAmountList {
                     used_amounts: "used_amounts" optional,
                 });
             }

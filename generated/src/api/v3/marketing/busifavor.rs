@@ -75,7 +75,7 @@ pub mod callbacks {
         /// Query parameter `mchid`. Example: `10000098`
         pub mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         mchid: query "mchid" required,
     });
     impl GetRequest {
@@ -97,7 +97,7 @@ pub mod callbacks {
         /// Example: `10000098`
         pub mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         notify_url: "notify_url" optional,
         mchid: "mchid" required,
     });
@@ -123,7 +123,7 @@ pub mod callbacks {
         /// Example: `https://pay.weixin.qq.com`
         pub notify_url: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" optional,
         notify_url: "notify_url" required,
     });
@@ -153,7 +153,7 @@ pub mod callbacks {
         /// Example: `10000098`
         pub mchid: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         update_time: "update_time" optional,
         notify_url: "notify_url" required,
         mchid: "mchid" required,
@@ -240,7 +240,7 @@ pub mod coupons {
             /// 关联成功时间
             pub wechatpay_associate_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_associate_time: "wechatpay_associate_time" optional,
         });
     }
@@ -288,7 +288,7 @@ pub mod coupons {
                 /// 请求发卡时间
                 pub send_time: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 openid: "openid" required,
                 out_request_no: "out_request_no" required,
@@ -319,7 +319,7 @@ pub mod coupons {
                 /// Example: `198555211279`
                 pub card_code: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 card_code: "card_code" optional,
             });
         }
@@ -365,7 +365,7 @@ pub mod coupons {
             /// Example: `此券使用时间设置错误`
             pub deactivate_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             coupon_code: "coupon_code" required,
             stock_id: "stock_id" required,
             deactivate_request_no: "deactivate_request_no" required,
@@ -395,7 +395,7 @@ pub mod coupons {
             /// Example: `2020-05-20T13:29:35.08:00`
             pub wechatpay_deactivate_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_deactivate_time: "wechatpay_deactivate_time" optional,
         });
     }
@@ -430,7 +430,7 @@ pub mod coupons {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_disassociate_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_disassociate_time: "wechatpay_disassociate_time" optional,
         });
     }
@@ -471,7 +471,7 @@ pub mod coupons {
             /// Example: `1002600620019090123143254436`
             pub return_request_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             coupon_code: "coupon_code" required,
             stock_id: "stock_id" required,
             return_request_no: "return_request_no" required,
@@ -499,7 +499,7 @@ pub mod coupons {
             /// Example: `2020-05-20T13:29:35+08:00`
             pub wechatpay_return_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             wechatpay_return_time: "wechatpay_return_time" optional,
         });
     }
@@ -548,7 +548,7 @@ pub mod coupons {
             /// Example: `sxxe34343434`
             pub coupon_code: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             openid: "openid" required,
             appid: "appid" required,
             stock_id: "stock_id" required,
@@ -589,7 +589,7 @@ pub mod coupons {
             /// Example: `1002600620019090123143254435`
             pub out_request_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" optional,
             out_request_no: "out_request_no" optional,
@@ -667,7 +667,7 @@ pub mod coupons {
             /// Example: `4200000001856498491`
             pub transaction_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             coupon_code: "coupon_code" required,
             stock_id: "stock_id" optional,
             appid: "appid" required,
@@ -716,7 +716,7 @@ pub mod coupons {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub wechatpay_use_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             stock_id: "stock_id" required,
             openid: "openid" required,
             wechatpay_use_time: "wechatpay_use_time" optional,
@@ -795,7 +795,7 @@ pub mod product_coupons {
             /// Example: `34657_20250101_123456`
             pub send_request_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" optional,
             appid: "appid" required,
@@ -875,7 +875,7 @@ pub mod product_coupons {
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             pub member_card_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             openid: "openid" required,
             appid: "appid" required,
             stock_id: "stock_id" required,
@@ -918,7 +918,7 @@ pub mod product_coupons {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestCouponType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestCouponType {
             Normal = "NORMAL",
             Member = "MEMBER",
         });
@@ -938,7 +938,7 @@ pub mod product_coupons {
             /// Example: `2335465`
             pub out_request_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" required,
             out_request_no: "out_request_no" required,
@@ -1027,7 +1027,7 @@ pub mod stocks {
         /// 是否允许营销补贴
         pub subsidy: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         stock_name: "stock_name" required,
         belong_merchant: "belong_merchant" required,
         comment: "comment" optional,
@@ -1099,7 +1099,7 @@ pub mod stocks {
         /// Example: `/path/index/index`
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRule {
         coupon_available_time: "coupon_available_time" required,
         fixed_normal_coupon: "fixed_normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -1158,7 +1158,7 @@ pub mod stocks {
         /// Example: `3600`
         pub available_second_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
         available_begin_time: "available_begin_time" required,
         available_end_time: "available_end_time" required,
         available_day_after_receive: "available_day_after_receive" optional,
@@ -1203,7 +1203,7 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleDiscountCoupon {
         discount_percent: "discount_percent" required,
         transaction_minimum: "transaction_minimum" required,
     });
@@ -1229,7 +1229,7 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleExchangeCoupon {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleExchangeCoupon {
         exchange_price: "exchange_price" required,
         transaction_minimum: "transaction_minimum" required,
     });
@@ -1255,7 +1255,7 @@ pub mod stocks {
         /// Example: `100`
         pub transaction_minimum: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
         discount_amount: "discount_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
@@ -1293,7 +1293,7 @@ pub mod stocks {
         /// Example: `BARCODE`
         pub code_display_mode: Option<PostRequestCustomEntranceCodeDisplayMode>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCustomEntrance {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCustomEntrance {
         mini_programs_info: "mini_programs_info" optional,
         appid: "appid" optional,
         hall_id: "hall_id" optional,
@@ -1330,7 +1330,7 @@ pub mod stocks {
         /// 视频号相关信息
         pub finder_info: Option<PostRequestDisplayPatternInfoFinderInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDisplayPatternInfo {
         description: "description" optional,
         merchant_logo_url: "merchant_logo_url" optional,
         merchant_name: "merchant_name" optional,
@@ -1376,7 +1376,7 @@ pub mod stocks {
         /// 是否允许分享链接
         pub shareable: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestStockSendRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestStockSendRule {
         max_amount: "max_amount" optional,
         max_coupons: "max_coupons" required,
         max_coupons_per_user: "max_coupons_per_user" required,
@@ -1418,7 +1418,7 @@ pub mod stocks {
         /// Example: `2015-05-20T13:29:35+08:00`
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         stock_id: "stock_id" optional,
         create_time: "create_time" optional,
     });
@@ -1514,7 +1514,7 @@ pub mod stocks {
             /// Example: `false`
             pub subsidy: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             stock_name: "stock_name" optional,
             belong_merchant: "belong_merchant" optional,
             comment: "comment" optional,
@@ -1568,7 +1568,7 @@ pub mod stocks {
             /// Example: `50`
             pub available_count: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseCouponCodeCount {
+        ::wechatpay::runtime::__private::json_object!(GetResponseCouponCodeCount {
             total_count: "total_count" optional,
             available_count: "available_count" optional,
         });
@@ -1624,7 +1624,7 @@ pub mod stocks {
             /// 视频号相关信息
             pub finder_info: Option<GetResponseDisplayPatternInfoFinderInfo>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfo {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDisplayPatternInfo {
             description: "description" optional,
             merchant_logo_url: "merchant_logo_url" optional,
             merchant_name: "merchant_name" optional,
@@ -1658,7 +1658,7 @@ pub mod stocks {
             /// Example: `34`
             pub today_send_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseSendCountInformation {
+        ::wechatpay::runtime::__private::json_object!(GetResponseSendCountInformation {
             total_send_num: "total_send_num" optional,
             total_send_amount: "total_send_amount" optional,
             today_send_num: "today_send_num" optional,
@@ -1696,7 +1696,7 @@ pub mod stocks {
             /// 是否允许分享链接
             pub shareable: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseStockSendRule {
+        ::wechatpay::runtime::__private::json_object!(GetResponseStockSendRule {
             max_amount: "max_amount" optional,
             max_coupons: "max_coupons" optional,
             max_coupons_per_user: "max_coupons_per_user" optional,
@@ -1724,7 +1724,7 @@ pub mod stocks {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseStockState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseStockState {
             Unaudit = "UNAUDIT",
             Running = "RUNNING",
             Stoped = "STOPED",
@@ -1766,7 +1766,7 @@ pub mod stocks {
             /// Example: `false`
             pub subsidy: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequest {
+        ::wechatpay::runtime::__private::json_object!(PatchRequest {
             custom_entrance: "custom_entrance" optional,
             stock_name: "stock_name" optional,
             comment: "comment" optional,
@@ -1812,7 +1812,7 @@ pub mod stocks {
             /// Example: `/path/index/index`
             pub mini_programs_path: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestCouponUseRule {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestCouponUseRule {
             use_method: "use_method" optional,
             mini_programs_appid: "mini_programs_appid" optional,
             mini_programs_path: "mini_programs_path" optional,
@@ -1837,7 +1837,7 @@ pub mod stocks {
             /// Example: `BARCODE`
             pub code_display_mode: Option<PatchRequestCustomEntranceCodeDisplayMode>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestCustomEntrance {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestCustomEntrance {
             mini_programs_info: "mini_programs_info" optional,
             appid: "appid" optional,
             hall_id: "hall_id" optional,
@@ -1873,7 +1873,7 @@ pub mod stocks {
             /// 视频号相关信息
             pub finder_info: Option<PatchRequestDisplayPatternInfoFinderInfo>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestDisplayPatternInfo {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestDisplayPatternInfo {
             description: "description" optional,
             merchant_logo_url: "merchant_logo_url" optional,
             merchant_name: "merchant_name" optional,
@@ -1895,7 +1895,7 @@ pub mod stocks {
             /// 可疑账号拦截
             pub prevent_api_abuse: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestStockSendRule {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestStockSendRule {
             natural_person_limit: "natural_person_limit" optional,
             prevent_api_abuse: "prevent_api_abuse" optional,
         });
@@ -1942,7 +1942,7 @@ pub mod stocks {
                 /// Example: `1002600620019090123143254436`
                 pub modify_budget_request_no: String,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 target_max_coupons: "target_max_coupons" optional,
                 target_max_coupons_by_day: "target_max_coupons_by_day" optional,
                 current_max_coupons: "current_max_coupons" optional,
@@ -1974,7 +1974,7 @@ pub mod stocks {
                 /// Example: `100`
                 pub max_coupons_by_day: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PatchResponse {
+            ::wechatpay::runtime::__private::json_object!(PatchResponse {
                 max_coupons: "max_coupons" optional,
                 max_coupons_by_day: "max_coupons_by_day" optional,
             });
@@ -2046,7 +2046,7 @@ pub mod stocks {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 status: query "status" optional,
                 appid: query "appid" optional,
                 offset: query "offset" optional,
@@ -2076,7 +2076,7 @@ pub mod stocks {
                 /// 券code列表
                 pub data: Option<Vec<GetResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 stock_id: "stock_id" required,
                 total_count: "total_count" optional,
                 limit: "limit" required,
@@ -2112,7 +2112,7 @@ pub mod stocks {
                 /// Example: `100002322019090134234sfdf`
                 pub upload_request_no: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 coupon_code_list: "coupon_code_list" optional,
                 upload_request_no: "upload_request_no" required,
             });
@@ -2158,7 +2158,7 @@ pub mod stocks {
                 /// 本次请求中重复的code列表
                 pub duplicate_codes: Option<Vec<String>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 stock_id: "stock_id" required,
                 total_count: "total_count" optional,
                 success_count: "success_count" optional,
@@ -2202,7 +2202,7 @@ pub mod stocks {
                 /// Example: `长度超过最大值32位`
                 pub message: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponseFailCodes {
+            ::wechatpay::runtime::__private::json_object!(PostResponseFailCodes {
                 coupon_code: "coupon_code" optional,
                 code: "code" optional,
                 message: "message" optional,
@@ -2251,7 +2251,7 @@ pub mod stocks {
                     /// Query parameter `delete_request_no`. Example: `1212`
                     pub delete_request_no: String,
                 }
-                ::wechatpay::runtime::json_object!(DeleteRequest {
+                ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                     delete_request_no: query "delete_request_no" required,
                 });
                 impl DeleteRequest {
@@ -2273,7 +2273,7 @@ pub mod stocks {
                     /// 删除时间
                     pub delete_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(DeleteResponse {
+                ::wechatpay::runtime::__private::json_object!(DeleteResponse {
                     stock_id: "stock_id" optional,
                     delete_time: "delete_time" optional,
                 });
@@ -2285,7 +2285,7 @@ pub mod stocks {
                     /// Query parameter `appid`. Example: `wx233544546545989`
                     pub appid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     appid: query "appid" optional,
                 });
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
@@ -2296,7 +2296,7 @@ pub mod stocks {
                     /// 券码信息
                     pub coupon_information: Option<GetResponseCouponInformation>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     code_information: "code_information" optional,
                     coupon_information: "coupon_information" optional,
                 });
@@ -2344,7 +2344,7 @@ pub mod stocks {
                         GetResponseCouponInformationDisplayPatternInfo,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformation {
+                ::wechatpay::runtime::__private::json_object!(GetResponseCouponInformation {
                     stock_name: "stock_name" optional,
                     belong_merchant: "belong_merchant" optional,
                     comment: "comment" optional,
@@ -2411,7 +2411,7 @@ pub mod stocks {
                         GetResponseCouponInformationDisplayPatternInfoFinderInfo,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfo {
+                ::wechatpay::runtime::__private::json_object!(GetResponseCouponInformationDisplayPatternInfo {
                     description: "description" optional,
                     merchant_logo_url: "merchant_logo_url" optional,
                     merchant_name: "merchant_name" optional,
@@ -2509,7 +2509,7 @@ pub mod subsidy {
             /// Query parameter `out_subsidy_no`. Example: `subsidy-abcd-12345678`
             pub out_subsidy_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             stock_id: query "stock_id" required,
             coupon_code: query "coupon_code" required,
             out_subsidy_no: query "out_subsidy_no" optional,
@@ -2534,7 +2534,7 @@ pub mod subsidy {
             /// 补差付款单据列表
             pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             pay_receipt_list: "pay_receipt_list" optional,
         });
         /// GetResponsePayReceiptList
@@ -2593,7 +2593,7 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub create_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponsePayReceiptList {
+        ::wechatpay::runtime::__private::json_object!(GetResponsePayReceiptList {
             subsidy_receipt_id: "subsidy_receipt_id" optional,
             stock_id: "stock_id" optional,
             coupon_code: "coupon_code" optional,
@@ -2644,7 +2644,7 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" required,
             transaction_id: "transaction_id" required,
@@ -2736,7 +2736,7 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub create_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             subsidy_receipt_id: "subsidy_receipt_id" optional,
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" required,
@@ -2855,7 +2855,7 @@ pub mod subsidy {
                 /// Example: `2021-01-20T10:29:35+08:00`
                 pub create_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 subsidy_receipt_id: "subsidy_receipt_id" required,
                 stock_id: "stock_id" optional,
                 coupon_code: "coupon_code" optional,
@@ -2964,7 +2964,7 @@ pub mod subsidy {
             /// Example: `subsidy-abcd-12345678`
             pub out_subsidy_return_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" required,
             transaction_id: "transaction_id" required,
@@ -3067,7 +3067,7 @@ pub mod subsidy {
             /// Example: `2021-01-20T10:29:35+08:00`
             pub return_create_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             subsidy_return_receipt_id: "subsidy_return_receipt_id" optional,
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" required,
@@ -3199,7 +3199,7 @@ pub mod subsidy {
                 /// Example: `2021-06-15T19:35:11+08:00`
                 pub return_create_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 subsidy_return_receipt_id: "subsidy_return_receipt_id" optional,
                 stock_id: "stock_id" optional,
                 coupon_code: "coupon_code" optional,
@@ -3313,7 +3313,7 @@ pub mod users {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 appid: query "appid" required,
                 stock_id: query "stock_id" optional,
                 coupon_state: query "coupon_state" optional,
@@ -3353,7 +3353,7 @@ pub mod users {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 offset: "offset" required,
                 limit: "limit" required,
@@ -3415,7 +3415,7 @@ pub mod users {
                 /// 券核销时间
                 pub use_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 stock_name: "stock_name" optional,
                 belong_merchant: "belong_merchant" optional,
                 comment: "comment" optional,
@@ -3551,7 +3551,7 @@ pub mod users {
                             /// 券核销时间
                             pub use_time: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(GetResponse {
+                        ::wechatpay::runtime::__private::json_object!(GetResponse {
                             stock_name: "stock_name" optional,
                             belong_merchant: "belong_merchant" optional,
                             comment: "comment" optional,
@@ -3589,7 +3589,7 @@ pub mod users {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        ::wechatpay::runtime::json_enum!(GetResponseCouponState {
+                        ::wechatpay::runtime::__private::json_enum!(GetResponseCouponState {
                             PendingRedeem = "PENDING_REDEEM",
                             RedeemConfirming = "REDEEM_CONFIRMING",
                             RedeemFailed = "REDEEM_FAILED",

@@ -70,7 +70,7 @@ pub mod callbacks {
         /// Query parameter `mchid`. Example: `9856888`
         pub mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         mchid: query "mchid" required,
     });
     impl GetRequest {
@@ -92,7 +92,7 @@ pub mod callbacks {
         /// Example: `api.weixin.qq.com`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         mchid: "mchid" required,
         notify_url: "notify_url" optional,
     });
@@ -122,7 +122,7 @@ pub mod callbacks {
         /// Example: `true`
         pub switch: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         notify_url: "notify_url" required,
         switch: "switch" optional,
@@ -150,7 +150,7 @@ pub mod callbacks {
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         update_time: "update_time" optional,
         notify_url: "notify_url" required,
     });
@@ -223,7 +223,7 @@ pub mod coupon_stocks {
         /// Example: `{"exinfo1":"1234","exinfo2":"3456"}`
         pub ext_info: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         stock_name: "stock_name" required,
         available_begin_time: "available_begin_time" required,
         available_end_time: "available_end_time" required,
@@ -296,7 +296,7 @@ pub mod coupon_stocks {
         /// 是否可叠加其他优惠
         pub combine_use: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRule {
         coupon_available_time: "coupon_available_time" required,
         fixed_normal_coupon: "fixed_normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
@@ -348,7 +348,7 @@ pub mod coupon_stocks {
         /// 领取后有效时间
         pub available_time_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         fix_available_time: "fix_available_time" optional,
@@ -369,7 +369,7 @@ pub mod coupon_stocks {
         /// Example: `86399`
         pub end_time: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         available_week_day: "available_week_day" optional,
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
@@ -384,7 +384,7 @@ pub mod coupon_stocks {
         /// 门槛
         pub transaction_minimum: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleDiscountCoupon {
         discount_amount_max: "discount_amount_max" optional,
         discount_percent: "discount_percent" optional,
         transaction_minimum: "transaction_minimum" optional,
@@ -399,7 +399,7 @@ pub mod coupon_stocks {
         /// 门槛
         pub transaction_minimum: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
         coupon_amount: "coupon_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
@@ -423,7 +423,7 @@ pub mod coupon_stocks {
         /// 指定卡BIN
         pub bin: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleLimitCard {
+    ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleLimitCard {
         name: "name" optional,
         bin: "bin" optional,
     });
@@ -448,7 +448,7 @@ pub mod coupon_stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestCouponUseRuleTradeType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestCouponUseRuleTradeType {
         Microapp = "MICROAPP",
         Apppay = "APPPAY",
         Ppay = "PPAY",
@@ -476,7 +476,7 @@ pub mod coupon_stocks {
         /// 小程序path
         pub mini_program_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPatternInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPatternInfo {
         description: "description" optional,
         merchant_logo: "merchant_logo" optional,
         merchant_name: "merchant_name" optional,
@@ -501,7 +501,7 @@ pub mod coupon_stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPatternInfoJumpTarget {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPatternInfoJumpTarget {
         PaymentCode = "PAYMENT_CODE",
         MiniProgram = "MINI_PROGRAM",
         DefaultPage = "DEFAULT_PAGE",
@@ -522,7 +522,7 @@ pub mod coupon_stocks {
         /// api发券防刷
         pub prevent_api_abuse: bool,
     }
-    ::wechatpay::runtime::json_object!(PostRequestStockUseRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestStockUseRule {
         max_coupons: "max_coupons" required,
         max_amount: "max_amount" required,
         max_amount_by_day: "max_amount_by_day" optional,
@@ -562,7 +562,7 @@ pub mod coupon_stocks {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         stock_id: "stock_id" optional,
         create_time: "create_time" optional,
     });
@@ -667,7 +667,7 @@ pub mod stocks {
         /// Query parameter `status`.
         pub status: Option<GetRequestStatus>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         offset: query "offset" required,
         limit: query "limit" required,
         stock_creator_mchid: query "stock_creator_mchid" required,
@@ -712,7 +712,7 @@ pub mod stocks {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestStatus {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestStatus {
         Unactivated = "unactivated",
         Audit = "audit",
         Running = "running",
@@ -737,7 +737,7 @@ pub mod stocks {
         /// 批次详情
         pub data: Option<Vec<GetResponseData>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         limit: "limit" required,
         offset: "offset" required,
@@ -844,7 +844,7 @@ pub mod stocks {
             /// Query parameter `stock_creator_mchid`.
             pub stock_creator_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             stock_creator_mchid: query "stock_creator_mchid" required,
         });
         impl GetRequest {
@@ -905,7 +905,7 @@ pub mod stocks {
                 /// Query parameter `limit`.
                 pub limit: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 stock_creator_mchid: query "stock_creator_mchid" required,
                 offset: query "offset" required,
                 limit: query "limit" required,
@@ -947,7 +947,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 data: "data" optional,
                 offset: "offset" required,
@@ -1011,7 +1011,7 @@ pub mod stocks {
                 /// Query parameter `stock_creator_mchid`.
                 pub stock_creator_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 offset: query "offset" required,
                 limit: query "limit" required,
                 stock_creator_mchid: query "stock_creator_mchid" required,
@@ -1053,7 +1053,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 data: "data" optional,
                 offset: "offset" required,
@@ -1111,7 +1111,7 @@ pub mod stocks {
                 /// 删除单品编码列表
                 pub delete_goods_id_list: Option<Vec<String>>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 stock_creator_mchid: "stock_creator_mchid" required,
                 add_goods_id_list: "add_goods_id_list" optional,
                 delete_goods_id_list: "delete_goods_id_list" optional,
@@ -1139,7 +1139,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
@@ -1189,7 +1189,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
@@ -1261,7 +1261,7 @@ pub mod stocks {
                 /// Example: `2030`
                 pub stock_refundflow_count: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 url: "url" optional,
                 stock_refundflow_hash: "stock_refundflow_hash" optional,
                 stock_refundflow_count: "stock_refundflow_count" optional,
@@ -1302,7 +1302,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 restart_time: "restart_time" optional,
                 stock_id: "stock_id" required,
             });
@@ -1352,7 +1352,7 @@ pub mod stocks {
                 /// Example: `9865000`
                 pub stock_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 start_time: "start_time" optional,
                 stock_id: "stock_id" required,
             });
@@ -1424,7 +1424,7 @@ pub mod stocks {
                 /// Example: `2030`
                 pub stock_useflow_count: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 url: "url" optional,
                 stock_useflow_hash: "stock_useflow_hash" optional,
                 stock_useflow_count: "stock_useflow_count" optional,
@@ -1543,7 +1543,7 @@ pub mod users {
                 /// Query parameter `business_type`. Example: `MULTIUSE`
                 pub business_type: Option<GetRequestBusinessType>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 appid: query "appid" required,
                 stock_id: query "stock_id" optional,
                 status: query "status" optional,
@@ -1586,7 +1586,7 @@ pub mod users {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetRequestStatus {
+            ::wechatpay::runtime::__private::json_enum!(GetRequestStatus {
                 Sended = "SENDED",
                 Used = "USED",
             });
@@ -1602,7 +1602,7 @@ pub mod users {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 offset: "offset" required,
                 limit: "limit" required,
@@ -1660,7 +1660,7 @@ pub mod users {
                 /// Example: `100`
                 pub coupon_minimum: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 stock_id: "stock_id" required,
                 out_request_no: "out_request_no" required,
                 appid: "appid" required,
@@ -1695,7 +1695,7 @@ pub mod users {
                 /// Example: `9867041`
                 pub coupon_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 coupon_id: "coupon_id" optional,
             });
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
@@ -1727,7 +1727,7 @@ pub mod users {
                     /// Query parameter `appid`.
                     pub appid: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
                 impl GetRequest {

@@ -63,7 +63,7 @@ pub mod activities {
         /// Query parameter `limit`.
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         city_id: query "city_id" required,
         offset: query "offset" required,
         limit: query "limit" required,
@@ -97,7 +97,7 @@ pub mod activities {
         /// Example: `10`
         pub limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         data: "data" optional,
         offset: "offset" optional,
@@ -119,7 +119,7 @@ pub mod activities {
         /// 活动规则
         pub rule_information: Option<GetResponseDataRuleInformation>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         activity_id: "activity_id" optional,
         brand_id: "brand_id" optional,
         creator_merchant_id: "creator_merchant_id" optional,
@@ -143,7 +143,7 @@ pub mod activities {
         /// 活动描述
         pub activity_description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataActivityInfo {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataActivityInfo {
         activity_name: "activity_name" optional,
         apply_start_time: "apply_start_time" optional,
         apply_end_time: "apply_end_time" optional,
@@ -161,7 +161,7 @@ pub mod activities {
         /// 商品图片URL
         pub goods_picture_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataGoodsInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataGoodsInformation {
         goods_id: "goods_id" optional,
         goods_name: "goods_name" optional,
         goods_picture_url: "goods_picture_url" optional,
@@ -180,7 +180,7 @@ pub mod activities {
         /// 活动区域列表
         pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataRuleInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataRuleInformation {
         store_subsidy: "store_subsidy" optional,
         service_provider_subsidy: "service_provider_subsidy" optional,
         store_subsidy_quota: "store_subsidy_quota" optional,
@@ -197,7 +197,7 @@ pub mod activities {
         /// 区名称
         pub district: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataRuleInformationAreas {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataRuleInformationAreas {
         province: "province" optional,
         city: "city" optional,
         district: "district" optional,
@@ -254,7 +254,7 @@ pub mod activity {
                 /// 门店报名信息
                 pub apply_infos: Vec<PostRequestApplyInfos>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 caller_merchant_id: "caller_merchant_id" required,
                 apply_infos: "apply_infos" required,
             });
@@ -285,7 +285,7 @@ pub mod activity {
                 /// 成功的报名记录
                 pub succeed_apply_infos: Option<Vec<PostResponseSucceedApplyInfos>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 return_message: "return_message" optional,
                 failed_apply_infos: "failed_apply_infos" optional,
                 succeed_apply_infos: "succeed_apply_infos" optional,
@@ -456,7 +456,7 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
-            ::wechatpay::runtime::json_object!(DeleteRequest {
+            ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                 representative_info_list: "representative_info_list" required,
                 out_request_no: "out_request_no" required,
                 delete_time: "delete_time" required,
@@ -494,7 +494,7 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub delete_time: String,
             }
-            ::wechatpay::runtime::json_object!(DeleteResponse {
+            ::wechatpay::runtime::__private::json_object!(DeleteResponse {
                 activity_id: "activity_id" required,
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 delete_time: "delete_time" required,
@@ -529,7 +529,7 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub add_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PutRequest {
+            ::wechatpay::runtime::__private::json_object!(PutRequest {
                 representative_info_list: "representative_info_list" required,
                 out_request_no: "out_request_no" required,
                 add_time: "add_time" optional,
@@ -566,7 +566,7 @@ pub mod retail_store_act {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub add_time: String,
             }
-            ::wechatpay::runtime::json_object!(PutResponse {
+            ::wechatpay::runtime::__private::json_object!(PutResponse {
                 activity_id: "activity_id" required,
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 add_time: "add_time" required,
@@ -630,7 +630,7 @@ pub mod retail_store_act {
                 /// Example: `10`
                 pub limit: i64,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 data: "data" optional,
                 offset: "offset" required,
@@ -701,7 +701,7 @@ pub mod retail_store_act {
                 /// Example: `100`
                 pub material_num: i64,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 out_request_no: "out_request_no" required,
                 material_num: "material_num" required,
             });
@@ -724,7 +724,7 @@ pub mod retail_store_act {
                 /// 成功的物料码列表
                 pub material_list: Option<Vec<PostResponseMaterialList>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 material_list: "material_list" optional,
             });
             /// PostResponseMaterialList
@@ -739,7 +739,7 @@ pub mod retail_store_act {
                 /// Example: `https://action.weixin.qq.com/fmcg/details?brand_id=1001&material_id=1001_123456`
                 pub material_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponseMaterialList {
+            ::wechatpay::runtime::__private::json_object!(PostResponseMaterialList {
                 material_id: "material_id" optional,
                 material_url: "material_url" optional,
             });
@@ -818,7 +818,7 @@ pub mod retail_store_act {
                 /// 待删除的小店活动门店列表
                 pub stores: Vec<DeleteRequestStores>,
             }
-            ::wechatpay::runtime::json_object!(DeleteRequest {
+            ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                 out_request_no: "out_request_no" required,
                 delete_time: "delete_time" required,
                 stores: "stores" required,
@@ -850,7 +850,7 @@ pub mod retail_store_act {
                 /// 删除失败的小店活动门店列表
                 pub failed_stores: Option<Vec<DeleteResponseFailedStores>>,
             }
-            ::wechatpay::runtime::json_object!(DeleteResponse {
+            ::wechatpay::runtime::__private::json_object!(DeleteResponse {
                 delete_time: "delete_time" optional,
                 failed_stores: "failed_stores" optional,
             });
@@ -876,7 +876,7 @@ pub mod retail_store_act {
                 /// Example: `10`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 total_count: "total_count" optional,
                 data: "data" optional,
                 offset: "offset" optional,
@@ -898,7 +898,7 @@ pub mod retail_store_act {
                 /// 待新增的小店活动门店列表
                 pub stores: Vec<PostRequestStores>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 out_request_no: "out_request_no" required,
                 add_time: "add_time" required,
                 stores: "stores" required,
@@ -930,7 +930,7 @@ pub mod retail_store_act {
                 /// 添加失败的小店活动门店列表
                 pub failed_stores: Option<Vec<PostResponseFailedStores>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 add_time: "add_time" optional,
                 failed_stores: "failed_stores" optional,
             });

@@ -75,7 +75,7 @@ pub mod activities {
         /// Query parameter `activity_status`. Example: `ONGOING`
         pub activity_status: Option<GetRequestActivityStatus>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         limit: query "limit" optional,
         offset: query "offset" optional,
         activity_type: query "activity_type" required,
@@ -112,7 +112,7 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestActivityStatus {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestActivityStatus {
         Created = "CREATED",
         Ongoing = "ONGOING",
         Terminated = "TERMINATED",
@@ -138,7 +138,7 @@ pub mod activities {
         /// Example: `1234`
         pub total_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         data: "data" optional,
         offset: "offset" optional,
         limit: "limit" optional,
@@ -208,7 +208,7 @@ pub mod activities {
         /// 支付前会员活动设置
         pub miniprogram_activity_setting: Option<PostRequestMiniprogramActivitySetting>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         card_id: "card_id" required,
         activity_name: "activity_name" required,
         activity_type: "activity_type" required,
@@ -255,7 +255,7 @@ pub mod activities {
         /// 指定时间段
         pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriod {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAwardSendPeriod {
         award_send_time: "award_send_time" optional,
         award_send_day_time: "award_send_day_time" optional,
     });
@@ -267,7 +267,7 @@ pub mod activities {
         /// 每日发放结束时间
         pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
         begin_day_time: "begin_day_time" required,
         end_day_time: "end_day_time" required,
     });
@@ -300,7 +300,7 @@ pub mod activities {
         /// Example: `2020-01-27T00:00:00.000+08:00`
         pub end_time: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendTime {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAwardSendPeriodAwardSendTime {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
@@ -336,7 +336,7 @@ pub mod activities {
         /// 支付设置
         pub payment_setting: Option<PostRequestPayActivitySettingPaymentSetting>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySetting {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayActivitySetting {
         logo_url: "logo_url" required,
         activity_second_title: "activity_second_title" required,
         mchid_list: "mchid_list" optional,
@@ -375,7 +375,7 @@ pub mod activities {
             PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSetting {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayActivitySettingActivateSetting {
         activate_type: "activate_type" required,
         activate_url: "activate_url" optional,
         activate_miniprogram: "activate_miniprogram" optional,
@@ -403,7 +403,7 @@ pub mod activities {
         /// Example: `pages/activate/activate`
         pub activate_path: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
         activate_appid: "activate_appid" required,
         activate_path: "activate_path" required,
     });
@@ -432,7 +432,7 @@ pub mod activities {
         /// 订单优惠标记
         pub goods_tags: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSetting {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayActivitySettingPaymentSetting {
         payment_mode: "payment_mode" optional,
         limit_bank: "limit_bank" optional,
         goods_tags: "goods_tags" optional,
@@ -443,7 +443,7 @@ pub mod activities {
         /// 支付场景列表
         pub payment_scene_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSettingPaymentMode {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayActivitySettingPaymentSettingPaymentMode {
         payment_scene_list: "payment_scene_list" optional,
     });
     /// PostRequestStockList
@@ -458,7 +458,7 @@ pub mod activities {
         /// Example: `98065001`
         pub stock_id: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestStockList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestStockList {
         stock_creator_mchid: "stock_creator_mchid" required,
         stock_id: "stock_id" required,
     });
@@ -577,7 +577,7 @@ pub mod activities {
                 GetResponseMiniprogramActivitySetting,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             activity_id: "activity_id" required,
             activity_status: "activity_status" optional,
             create_time: "create_time" optional,
@@ -649,7 +649,7 @@ pub mod activities {
             /// 支付设置
             pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
-        ::wechatpay::runtime::json_object!(GetResponsePayActivitySetting {
+        ::wechatpay::runtime::__private::json_object!(GetResponsePayActivitySetting {
             logo_url: "logo_url" optional,
             activity_second_title: "activity_second_title" optional,
             mchid_list: "mchid_list" optional,
@@ -693,7 +693,7 @@ pub mod activities {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub terminate_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 activity_id: "activity_id" required,
                 terminate_time: "terminate_time" optional,
             });

@@ -74,7 +74,7 @@ pub mod activate_informations {
             /// 用户开卡时填写的个人信息
             pub user_information: Option<GetResponseUserInformation>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             nickname: "nickname" optional,
             head_image_url: "head_image_url" optional,
             user_information: "user_information" optional,
@@ -91,7 +91,7 @@ pub mod activate_informations {
                 Vec<GetResponseUserInformationCustomFieldList>,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+        ::wechatpay::runtime::__private::json_object!(GetResponseUserInformation {
             common_field_list: "common_field_list" optional,
             custom_field_list: "custom_field_list" optional,
         });
@@ -111,7 +111,7 @@ pub mod activate_informations {
             /// 字段值
             pub value_list: Option<Vec<String>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseUserInformationCustomFieldList {
             name: "name" optional,
             value: "value" optional,
             value_list: "value_list" optional,
@@ -157,7 +157,7 @@ pub mod callback {
         /// Example: `99999105`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         notify_url: "notify_url" optional,
         mchid: "mchid" optional,
     });
@@ -175,7 +175,7 @@ pub mod callback {
         /// Example: `99999105`
         pub mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchResponse {
+    ::wechatpay::runtime::__private::json_object!(PatchResponse {
         notify_url: "notify_url" required,
         mchid: "mchid" optional,
     });
@@ -251,7 +251,7 @@ pub mod cards {
         /// Query parameter `limit`. Example: `20`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         brand_id: query "brand_id" optional,
         appid: query "appid" optional,
         offset: query "offset" required,
@@ -281,7 +281,7 @@ pub mod cards {
         /// 会员卡列表
         pub data: Option<Vec<GetResponseData>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         limit: "limit" required,
         offset: "offset" required,
@@ -373,7 +373,7 @@ pub mod cards {
         /// 商户补充声明
         pub additional_statement: Option<GetResponseDataAdditionalStatement>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         card_id: "card_id" optional,
         create_time: "create_time" optional,
         update_time: "update_time" optional,
@@ -469,7 +469,7 @@ pub mod cards {
         /// Example: `false`
         pub need_dynamic_code: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         logo_url: "logo_url" required,
         brand: "brand" required,
@@ -543,7 +543,7 @@ pub mod cards {
         /// Example: `微信支付`
         pub display_name: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBrand {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBrand {
         brand_id: "brand_id" required,
         display_name: "display_name" required,
     });
@@ -582,7 +582,7 @@ pub mod cards {
         /// Example: `1`
         pub wait_days_after_receive: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDateInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDateInformation {
         type_: "type" required,
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
@@ -616,7 +616,7 @@ pub mod cards {
             Vec<PostRequestUserInformationFormCustomFieldList>,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestUserInformationForm {
+    ::wechatpay::runtime::__private::json_object!(PostRequestUserInformationForm {
         common_field_list: "common_field_list" optional,
         custom_field_list: "custom_field_list" optional,
     });
@@ -696,7 +696,7 @@ pub mod cards {
         /// 商户补充声明
         pub additional_statement: Option<PostResponseAdditionalStatement>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         card_id: "card_id" optional,
         create_time: "create_time" optional,
         update_time: "update_time" optional,
@@ -932,7 +932,7 @@ pub mod cards {
             /// 商户补充声明
             pub additional_statement: Option<GetResponseAdditionalStatement>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             card_id: "card_id" required,
             create_time: "create_time" optional,
             update_time: "update_time" optional,
@@ -1056,7 +1056,7 @@ pub mod cards {
             /// Example: `false`
             pub need_dynamic_code: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequest {
+        ::wechatpay::runtime::__private::json_object!(PatchRequest {
             appid: "appid" optional,
             logo_url: "logo_url" optional,
             title: "title" optional,
@@ -1093,7 +1093,7 @@ pub mod cards {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PatchRequestCodeMode {
+        ::wechatpay::runtime::__private::json_enum!(PatchRequestCodeMode {
             SystemAllocate = "SYSTEM_ALLOCATE",
             MerchantDeposit = "MERCHANT_DEPOSIT",
             RealTime = "REAL_TIME",
@@ -1115,7 +1115,7 @@ pub mod cards {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PatchRequestCodeType {
+        ::wechatpay::runtime::__private::json_enum!(PatchRequestCodeType {
             BarCode = "BAR_CODE",
             Qrcode = "QRCODE",
             BarCodeAndQrcode = "BAR_CODE_AND_QRCODE",
@@ -1143,7 +1143,7 @@ pub mod cards {
             /// Example: `2020-05-20T13:29:35.120+08:00`
             pub available_begin_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestDateInformation {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestDateInformation {
             type_: "type" required,
             available_end_time: "available_end_time" optional,
             available_day_after_receive: "available_day_after_receive" optional,
@@ -1179,7 +1179,7 @@ pub mod cards {
                 Vec<PatchRequestUserInformationFormCustomFieldList>,
             >,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestUserInformationForm {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestUserInformationForm {
             can_modify_after_activate: "can_modify_after_activate" optional,
             common_field_list: "common_field_list" optional,
             custom_field_list: "custom_field_list" optional,
@@ -1309,7 +1309,7 @@ pub mod cards {
                     /// Example: `600`
                     pub bonus_value: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     card_id: "card_id" optional,
                     code: "code" optional,
                     openid: "openid" optional,
@@ -1342,7 +1342,7 @@ pub mod cards {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetResponseUserCardStatus {
+                ::wechatpay::runtime::__private::json_enum!(GetResponseUserCardStatus {
                     NotActivate = "NOT_ACTIVATE",
                     Effective = "EFFECTIVE",
                     Expire = "EXPIRE",
@@ -1361,7 +1361,7 @@ pub mod cards {
                         Vec<GetResponseUserInformationCustomFieldList>,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseUserInformation {
+                ::wechatpay::runtime::__private::json_object!(GetResponseUserInformation {
                     common_field_list: "common_field_list" optional,
                     custom_field_list: "custom_field_list" optional,
                 });
@@ -1381,7 +1381,7 @@ pub mod cards {
                     /// 字段值列表
                     pub value_list: Option<Vec<String>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
+                ::wechatpay::runtime::__private::json_object!(GetResponseUserInformationCustomFieldList {
                     name: "name" optional,
                     value: "value" optional,
                     value_list: "value_list" optional,
@@ -1416,7 +1416,7 @@ pub mod cards {
                     /// Example: `true`
                     pub need_inform_level: Option<bool>,
                 }
-                ::wechatpay::runtime::json_object!(PatchRequest {
+                ::wechatpay::runtime::__private::json_object!(PatchRequest {
                     membership_number: "membership_number" optional,
                     background_picture_url: "background_picture_url" optional,
                     level: "level" optional,
@@ -1445,7 +1445,7 @@ pub mod cards {
                     /// Example: `购买一杯珍珠奶茶，消耗30元`
                     pub balance_remark: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
+                ::wechatpay::runtime::__private::json_object!(PatchRequestBalanceInformation {
                     before_balance: "before_balance" required,
                     balance: "balance" required,
                     add_balance: "add_balance" required,
@@ -1496,7 +1496,7 @@ pub mod cards {
                         /// Example: `316510891298`
                         pub membership_number: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         membership_number: "membership_number" optional,
                     });
                 }
@@ -1624,7 +1624,7 @@ pub mod cards {
                         /// 会员专属咨询信息
                         pub guide: Option<PatchRequestGuide>,
                     }
-                    ::wechatpay::runtime::json_object!(PatchRequest {
+                    ::wechatpay::runtime::__private::json_object!(PatchRequest {
                         before_bonus_value: "before_bonus_value" optional,
                         bonus_value: "bonus_value" optional,
                         add_bonus_value: "add_bonus_value" optional,
@@ -1690,7 +1690,7 @@ pub mod cards {
                         /// 服务状态设置
                         pub state_setting: PostRequestStateSetting,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         out_request_no: "out_request_no" required,
                         service_module_id: "service_module_id" required,
                         state_setting: "state_setting" required,
@@ -1724,7 +1724,7 @@ pub mod cards {
                             PostRequestStateSettingMessageTemplateSetting,
                         >,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSetting {
+                    ::wechatpay::runtime::__private::json_object!(PostRequestStateSetting {
                         state_id: "state_id" required,
                         content_template_data: "content_template_data" required,
                         message_template_setting: "message_template_setting" optional,
@@ -1755,7 +1755,7 @@ pub mod cards {
                             PostRequestStateSettingContentTemplateDataActionSetting,
                         >,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateData {
+                    ::wechatpay::runtime::__private::json_object!(PostRequestStateSettingContentTemplateData {
                         field_list: "field_list" optional,
                         action_setting: "action_setting" optional,
                     });
@@ -1769,7 +1769,7 @@ pub mod cards {
                         /// 跳转小程序
                         pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSetting {
+                    ::wechatpay::runtime::__private::json_object!(PostRequestStateSettingContentTemplateDataActionSetting {
                         action_name: "action_name" required,
                         jump_miniprogram: "jump_miniprogram" required,
                     });
@@ -1802,7 +1802,7 @@ pub mod cards {
                             PostRequestStateSettingMessageTemplateSettingFieldList,
                         >,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingMessageTemplateSetting {
+                    ::wechatpay::runtime::__private::json_object!(PostRequestStateSettingMessageTemplateSetting {
                         message_template_id: "message_template_id" required,
                         field_list: "field_list" required,
                     });
@@ -1855,7 +1855,7 @@ pub mod cards {
                         /// Example: `用户违反会员条例`
                         pub reason: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         reason: "reason" optional,
                     });
                 }
@@ -1889,7 +1889,7 @@ pub mod cards {
                     /// Example: `- '478515832665'`
                     pub code: Option<Vec<String>>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     code: "code" optional,
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
@@ -1898,7 +1898,7 @@ pub mod cards {
                     /// 导入结果
                     pub data: Option<Vec<PostResponseData>>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     data: "data" optional,
                 });
                 /// PostResponseData
@@ -1911,7 +1911,7 @@ pub mod cards {
                     /// 导入结果
                     pub result: Option<PostResponseDataResult>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseData {
+                ::wechatpay::runtime::__private::json_object!(PostResponseData {
                     code: "code" optional,
                     result: "result" optional,
                 });
@@ -1930,7 +1930,7 @@ pub mod cards {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseDataResult {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseDataResult {
                     Success = "SUCCESS",
                     Duplicate = "DUPLICATE",
                     Fail = "FAIL",
@@ -1966,7 +1966,7 @@ pub mod cards {
                 /// Query parameter `encrypt_code`. Example: `XXIzTtMqCxwOaawoE91+VJdsFmv7b8g0VZIZkqf4GWA60Fzpc8ksZ/5ZZ0DVkXdE`
                 pub encrypt_code: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 encrypt_code: query "encrypt_code" required,
             });
             impl GetRequest {
@@ -1986,7 +1986,7 @@ pub mod cards {
                 /// Example: `751234212312`
                 pub code: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 code: "code" optional,
             });
         }
@@ -2037,7 +2037,7 @@ pub mod cards {
                 /// Example: `szwxtd`
                 pub outer_str: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 activate_type: "activate_type" required,
                 navigate_back_previous_page: "navigate_back_previous_page" optional,
                 activate_url: "activate_url" optional,
@@ -2067,7 +2067,7 @@ pub mod cards {
                 /// Example: `EhhEF0Jt0uDLPK6Cr70KCrJmkTtfPPE222gUFsdP87CF4RqzpIdnNpDsbOD1kpsNuioecawJqEUfANcDhLrSA3xadU4pD6IJ7tpLEheA3kS1b6`
                 pub permission_token: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 permission_token: "permission_token" optional,
             });
         }
@@ -2119,7 +2119,7 @@ pub mod cards {
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     encrypted_phone_number: "encrypted_phone_number" required,
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
@@ -2185,7 +2185,7 @@ pub mod cards {
                 /// Example: `szwxtd`
                 pub outer_str: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 activate_type: "activate_type" required,
                 activate_url: "activate_url" optional,
                 activate_appid: "activate_appid" optional,
@@ -2218,7 +2218,7 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostRequestActivateType {
+            ::wechatpay::runtime::__private::json_enum!(PostRequestActivateType {
                 AutoActivate = "AUTO_ACTIVATE",
                 JumpActivate = "JUMP_ACTIVATE",
             });
@@ -2230,7 +2230,7 @@ pub mod cards {
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
                 pub url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 url: "url" optional,
             });
         }
@@ -2279,7 +2279,7 @@ pub mod cards {
                 /// 会员专属咨询信息
                 pub guide: Option<PatchRequestGuide>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 show_bonus: "show_bonus" required,
                 show_favor: "show_favor" required,
                 bonus: "bonus" optional,
@@ -2345,7 +2345,7 @@ pub mod cards {
                 /// Example: `pages/selfbonus/selfbonus`
                 pub bonus_support_path: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequestBonus {
+            ::wechatpay::runtime::__private::json_object!(PatchRequestBonus {
                 init_bonus: "init_bonus" required,
                 bonus_value_word: "bonus_value_word" required,
                 bonus_cost_title: "bonus_cost_title" optional,
@@ -2393,7 +2393,7 @@ pub mod cards {
                 /// Example: `pages/fapiao/fapiao`
                 pub fapiao_jump_path: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequestFapiao {
+            ::wechatpay::runtime::__private::json_object!(PatchRequestFapiao {
                 fapiao_jump_word: "fapiao_jump_word" optional,
                 fapiao_jump_appid: "fapiao_jump_appid" optional,
                 fapiao_jump_path: "fapiao_jump_path" optional,
@@ -2424,7 +2424,7 @@ pub mod cards {
                 /// Example: `FAVOR`
                 pub favor_module_title: Option<PatchRequestFavorFavorModuleTitle>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequestFavor {
+            ::wechatpay::runtime::__private::json_object!(PatchRequestFavor {
                 show_coupon: "show_coupon" required,
                 member_price_word: "member_price_word" optional,
                 member_price_appid: "member_price_appid" optional,
@@ -2459,7 +2459,7 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PatchRequestFavorFavorModuleTitle {
+            ::wechatpay::runtime::__private::json_enum!(PatchRequestFavorFavorModuleTitle {
                 Favor = "FAVOR",
                 Vip = "VIP",
             });
@@ -2476,7 +2476,7 @@ pub mod cards {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PatchRequestFavorMemberPriceTitle {
+            ::wechatpay::runtime::__private::json_enum!(PatchRequestFavorMemberPriceTitle {
                 MemberPrice = "MEMBER_PRICE",
                 MemberActivity = "MEMBER_ACTIVITY",
             });
@@ -2524,7 +2524,7 @@ pub mod cards {
                 /// 跳转小程序
                 pub jump_miniprogram: PostRequestJumpMiniprogram,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_module_id: "service_module_id" required,
                 jump_miniprogram: "jump_miniprogram" required,
             });
@@ -2585,7 +2585,7 @@ pub mod cards {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
                 }
-                ::wechatpay::runtime::json_object!(PatchRequest {
+                ::wechatpay::runtime::__private::json_object!(PatchRequest {
                     jump_miniprogram: "jump_miniprogram" required,
                 });
                 impl PatchRequest {
@@ -2636,7 +2636,7 @@ pub mod cards {
                 /// Example: `wxea9c30890f48d5ae`
                 pub appid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 brand_id: "brand_id" required,
                 appid: "appid" required,
             });
@@ -2702,7 +2702,7 @@ pub mod cards {
                     /// Example: `100002322019090134234sfdf`
                     pub out_request_no: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     openid: "openid" required,
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
@@ -2779,7 +2779,7 @@ pub mod phonenumber_member {
             /// Example: `my_card_CARD`
             pub outer_str: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             member_information: "member_information" required,
             encrypted_phone_number: "encrypted_phone_number" required,
             outer_str: "outer_str" optional,
@@ -2818,7 +2818,7 @@ pub mod phonenumber_member {
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub registration_time: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMemberInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMemberInformation {
             card_id: "card_id" required,
             code: "code" optional,
             membership_number: "membership_number" optional,
@@ -2874,7 +2874,7 @@ pub mod phonenumber_member {
             /// Query parameter `encrypted_phone_number`. Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
             pub encrypted_phone_number: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             card_id: query "card_id" required,
             encrypted_phone_number: query "encrypted_phone_number" required,
         });
@@ -2899,7 +2899,7 @@ pub mod phonenumber_member {
             /// 用户会员卡信息
             pub user_card_information: Option<GetResponseUserCardInformation>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             receive_status: "receive_status" optional,
             user_card_information: "user_card_information" optional,
         });
@@ -2918,7 +2918,7 @@ pub mod phonenumber_member {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseReceiveStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseReceiveStatus {
             Unshowed = "UNSHOWED",
             Unreceived = "UNRECEIVED",
             Received = "RECEIVED",
@@ -2951,7 +2951,7 @@ pub mod phonenumber_member {
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
             pub card_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseUserCardInformation {
+        ::wechatpay::runtime::__private::json_object!(GetResponseUserCardInformation {
             code: "code" optional,
             openid: "openid" optional,
             unionid: "unionid" optional,
@@ -3016,7 +3016,7 @@ pub mod user {
             /// Query parameter `limit`.
             pub limit: i64,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             openid: query "openid" required,
             appid: query "appid" optional,
             offset: query "offset" required,
@@ -3052,7 +3052,7 @@ pub mod user {
             /// Example: `20`
             pub limit: i64,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             total_count: "total_count" optional,
             offset: "offset" required,
@@ -3082,7 +3082,7 @@ pub mod user {
             /// Example: `478515832665`
             pub code: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             card_id: "card_id" optional,
             code: "code" optional,
         });

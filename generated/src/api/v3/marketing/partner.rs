@@ -72,7 +72,7 @@ pub mod delivery_plan {
                 /// Example: `https://pay.weixin.qq.com`
                 pub notify_url: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 notify_url: "notify_url" required,
             });
             impl PostResponse {
@@ -171,7 +171,7 @@ pub mod delivery_plan {
             /// 投放批次组ID
             pub stock_bundle_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_request_no: "out_request_no" required,
             brand_id: "brand_id" required,
             product_coupon_id: "product_coupon_id" required,
@@ -282,7 +282,7 @@ pub mod delivery_plan {
                     /// Query parameter `plan_id`. Example: `12000`
                     pub plan_id: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     page_size: query "page_size" optional,
                     offset: query "offset" optional,
                     plan_state: query "plan_state" optional,
@@ -306,7 +306,7 @@ pub mod delivery_plan {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetRequestAuditState {
+                ::wechatpay::runtime::__private::json_enum!(GetRequestAuditState {
                     AuditInitial = "AUDIT_INITIAL",
                     AuditProcessing = "AUDIT_PROCESSING",
                     AuditPassed = "AUDIT_PASSED",
@@ -324,7 +324,7 @@ pub mod delivery_plan {
                     /// 投放计划列表
                     pub plan_list: Option<Vec<GetResponsePlanList>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     total_count: "total_count" optional,
                     plan_list: "plan_list" optional,
                 });
@@ -368,7 +368,7 @@ pub mod delivery_plan {
                 /// 修改请求单号
                 pub out_request_no: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 modify_content: "modify_content" required,
                 out_request_no: "out_request_no" optional,
             });
@@ -410,7 +410,7 @@ pub mod delivery_plan {
                 /// Example: `天天有惊喜`
                 pub recommend_word: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchRequestModifyContent {
+            ::wechatpay::runtime::__private::json_object!(PatchRequestModifyContent {
                 plan_name: "plan_name" optional,
                 delivery_end_time: "delivery_end_time" optional,
                 total_count: "total_count" optional,
@@ -524,7 +524,7 @@ pub mod product_coupon {
             /// 抠图数据
             pub cut_out: Option<PostRequestCutOut>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_id: "brand_id" required,
             task_id: "task_id" required,
             image_generation_type: "image_generation_type" required,
@@ -574,7 +574,7 @@ pub mod product_coupon {
             /// Example: `#ff5733`
             pub background_color: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestCombineImage {
+        ::wechatpay::runtime::__private::json_object!(PostRequestCombineImage {
             scope: "scope" required,
             type_: "type" required,
             usage_mode: "usage_mode" required,
@@ -622,7 +622,7 @@ pub mod product_coupon {
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
             pub image_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestCutOut {
+        ::wechatpay::runtime::__private::json_object!(PostRequestCutOut {
             image_url: "image_url" required,
         });
         impl PostRequestCutOut {
@@ -648,7 +648,7 @@ pub mod product_coupon {
             /// Example: `120344`
             pub brand_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             task_id: "task_id" required,
             brand_id: "brand_id" required,
         });
@@ -696,7 +696,7 @@ pub mod product_coupon {
                 /// Query parameter `image_generation_type`. Example: `COMBINE_IMAGE`
                 pub image_generation_type: GetRequestImageGenerationType,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
                 image_generation_type: query "image_generation_type" required,
             });
@@ -739,7 +739,7 @@ pub mod product_coupon {
                 /// 生成商品图结果
                 pub cut_out_result: Option<GetResponseCutOutResult>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 brand_id: "brand_id" required,
                 task_id: "task_id" required,
                 image_generation_type: "image_generation_type" required,
@@ -786,7 +786,7 @@ pub mod product_coupon {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseTaskState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseTaskState {
                 Processing = "PROCESSING",
                 Fail = "FAIL",
                 Success = "SUCCESS",
@@ -876,7 +876,7 @@ pub mod product_coupon {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             notify_url: "notify_url" optional,
             update_time: "update_time" optional,
         });
@@ -888,7 +888,7 @@ pub mod product_coupon {
             /// Example: `https://pay.weixin.qq.com`
             pub notify_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             notify_url: "notify_url" required,
         });
         impl PostRequest {
@@ -912,7 +912,7 @@ pub mod product_coupon {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub update_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             notify_url: "notify_url" required,
             update_time: "update_time" optional,
         });
@@ -994,7 +994,7 @@ pub mod product_coupon {
             /// 批次信息
             pub stock: PostRequestStock,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             brand_id: "brand_id" required,
             out_request_no: "out_request_no" required,
             scope: "scope" required,
@@ -1060,7 +1060,7 @@ pub mod product_coupon {
             /// Example: `0`
             pub interval_days: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSequentialUsageInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSequentialUsageInfo {
             type_: "type" required,
             count: "count" required,
             available_days: "available_days" required,
@@ -1092,7 +1092,7 @@ pub mod product_coupon {
             /// 折扣券使用规则
             pub discount_coupon: Option<PostRequestSingleUsageInfoDiscountCoupon>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSingleUsageInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSingleUsageInfo {
             normal_coupon: "normal_coupon" optional,
             discount_coupon: "discount_coupon" optional,
         });
@@ -1126,7 +1126,7 @@ pub mod product_coupon {
             /// Example: `NONE`
             pub store_scope: PostRequestStockStoreScope,
         }
-        ::wechatpay::runtime::json_object!(PostRequestStock {
+        ::wechatpay::runtime::__private::json_object!(PostRequestStock {
             remark: "remark" optional,
             coupon_code_mode: "coupon_code_mode" required,
             stock_send_rule: "stock_send_rule" required,
@@ -1187,7 +1187,7 @@ pub mod product_coupon {
             /// 视频号入口
             pub entrance_finder: Option<PostRequestStockCouponDisplayInfoEntranceFinder>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestStockCouponDisplayInfo {
             code_display_mode: "code_display_mode" required,
             background_color: "background_color" optional,
             entrance_mini_program: "entrance_mini_program" optional,
@@ -1235,7 +1235,7 @@ pub mod product_coupon {
             /// Example: `获取更多优惠`
             pub guidance_wording: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceMiniProgram {
+        ::wechatpay::runtime::__private::json_object!(PostRequestStockCouponDisplayInfoEntranceMiniProgram {
             appid: "appid" required,
             path: "path" required,
             entrance_wording: "entrance_wording" required,
@@ -1281,7 +1281,7 @@ pub mod product_coupon {
             /// 多次优惠是否提供首笔特惠
             pub special_first: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRule {
+        ::wechatpay::runtime::__private::json_object!(PostRequestStockSequentialUsageRule {
             coupon_available_period: "coupon_available_period" required,
             normal_coupon_list: "normal_coupon_list" optional,
             discount_coupon_list: "discount_coupon_list" optional,
@@ -1329,7 +1329,7 @@ pub mod product_coupon {
                 >,
             >,
         }
-        ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+        ::wechatpay::runtime::__private::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
             available_begin_time: "available_begin_time" required,
             available_end_time: "available_end_time" required,
             wait_days_after_receive: "wait_days_after_receive" optional,
@@ -1438,7 +1438,7 @@ pub mod product_coupon {
             /// 批次信息
             pub stock: PostResponseStock,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             product_coupon_id: "product_coupon_id" optional,
             state: "state" optional,
             brand_id: "brand_id" required,
@@ -1547,7 +1547,7 @@ pub mod product_coupon {
             /// Example: `120344`
             pub brand_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseStock {
+        ::wechatpay::runtime::__private::json_object!(PostResponseStock {
             product_coupon_id: "product_coupon_id" optional,
             stock_id: "stock_id" optional,
             remark: "remark" optional,
@@ -1731,7 +1731,7 @@ pub mod product_coupon {
                 /// 展示信息
                 pub display_info: PatchRequestDisplayInfo,
             }
-            ::wechatpay::runtime::json_object!(PatchRequest {
+            ::wechatpay::runtime::__private::json_object!(PatchRequest {
                 brand_id: "brand_id" required,
                 out_request_no: "out_request_no" required,
                 display_info: "display_info" required,
@@ -1801,7 +1801,7 @@ pub mod product_coupon {
                 /// 失效原因
                 pub deactivate_reason: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PatchResponse {
+            ::wechatpay::runtime::__private::json_object!(PatchResponse {
                 product_coupon_id: "product_coupon_id" required,
                 state: "state" optional,
                 brand_id: "brand_id" required,
@@ -1960,7 +1960,7 @@ pub mod product_coupon {
                     /// 批次组信息
                     pub stock_bundle: PostRequestStockBundle,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     out_request_no: "out_request_no" required,
                     stock_bundle: "stock_bundle" required,
@@ -2008,7 +2008,7 @@ pub mod product_coupon {
                     /// Example: `NONE`
                     pub store_scope: PostRequestStockBundleStoreScope,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStockBundle {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStockBundle {
                     remark: "remark" optional,
                     coupon_code_mode: "coupon_code_mode" required,
                     stock_send_rule: "stock_send_rule" required,
@@ -2081,7 +2081,7 @@ pub mod product_coupon {
                         >,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStockBundleProgressiveBundleUsageRule {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStockBundleProgressiveBundleUsageRule {
                     coupon_available_period: "coupon_available_period" required,
                     normal_coupon_list: "normal_coupon_list" optional,
                     discount_coupon_list: "discount_coupon_list" optional,
@@ -2133,7 +2133,7 @@ pub mod product_coupon {
                     /// Example: `5`
                     pub max_count_per_user: i64,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStockBundleStockSendRule {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStockBundleStockSendRule {
                     max_count: "max_count" required,
                     max_count_per_day: "max_count_per_day" optional,
                     max_count_per_user: "max_count_per_user" required,
@@ -2169,7 +2169,7 @@ pub mod product_coupon {
                     /// 批次列表
                     pub stock_list: Option<Vec<PostResponseStockList>>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     stock_bundle_id: "stock_bundle_id" optional,
                     stock_list: "stock_list" optional,
                 });
@@ -2303,7 +2303,7 @@ pub mod product_coupon {
                         /// Example: `120344`
                         pub brand_id: String,
                     }
-                    ::wechatpay::runtime::json_object!(PatchRequest {
+                    ::wechatpay::runtime::__private::json_object!(PatchRequest {
                         out_request_no: "out_request_no" required,
                         remark: "remark" optional,
                         usage_rule_display_info: "usage_rule_display_info" optional,
@@ -2535,7 +2535,7 @@ pub mod product_coupon {
                             /// Example: `120344`
                             pub brand_id: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             out_request_no: "out_request_no" required,
                             update_mode: "update_mode" required,
                             current_max_count: "current_max_count" optional,
@@ -2690,7 +2690,7 @@ pub mod product_coupon {
                     /// Query parameter `brand_id`. Example: `120344`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     state: query "state" optional,
                     page_size: query "page_size" optional,
                     page_token: query "page_token" optional,
@@ -2724,7 +2724,7 @@ pub mod product_coupon {
                     /// 批次列表
                     pub stock_list: Option<Vec<GetResponseStockList>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     total_count: "total_count" optional,
                     next_page_token: "next_page_token" optional,
                     stock_list: "stock_list" optional,
@@ -2815,7 +2815,7 @@ pub mod product_coupon {
                     /// 批次信息
                     pub stock: PostRequestStock,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     out_request_no: "out_request_no" required,
                     stock: "stock" required,
@@ -2865,7 +2865,7 @@ pub mod product_coupon {
                     /// Example: `NONE`
                     pub store_scope: PostRequestStockStoreScope,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStock {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStock {
                     remark: "remark" optional,
                     coupon_code_mode: "coupon_code_mode" required,
                     stock_send_rule: "stock_send_rule" required,
@@ -2936,7 +2936,7 @@ pub mod product_coupon {
                     /// 多次优惠是否提供首笔特惠
                     pub special_first: Option<bool>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRule {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStockSequentialUsageRule {
                     coupon_available_period: "coupon_available_period" required,
                     normal_coupon_list: "normal_coupon_list" optional,
                     discount_coupon_list: "discount_coupon_list" optional,
@@ -2984,7 +2984,7 @@ pub mod product_coupon {
                         >,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+                ::wechatpay::runtime::__private::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
                     available_begin_time: "available_begin_time" required,
                     available_end_time: "available_end_time" required,
                     wait_days_after_receive: "wait_days_after_receive" optional,
@@ -3105,7 +3105,7 @@ pub mod product_coupon {
                     /// Example: `120344`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     product_coupon_id: "product_coupon_id" required,
                     stock_id: "stock_id" optional,
                     remark: "remark" optional,
@@ -3242,7 +3242,7 @@ pub mod product_coupon {
                         PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseUsageRuleDisplayInfo {
+                ::wechatpay::runtime::__private::json_object!(PostResponseUsageRuleDisplayInfo {
                     coupon_usage_method_list: "coupon_usage_method_list" optional,
                     mini_program_appid: "mini_program_appid" optional,
                     mini_program_path: "mini_program_path" optional,
@@ -3438,7 +3438,7 @@ pub mod product_coupon {
                         /// Example: `NONE`
                         pub store_scope: Option<PatchRequestStoreScope>,
                     }
-                    ::wechatpay::runtime::json_object!(PatchRequest {
+                    ::wechatpay::runtime::__private::json_object!(PatchRequest {
                         brand_id: "brand_id" required,
                         out_request_no: "out_request_no" required,
                         remark: "remark" optional,
@@ -3545,7 +3545,7 @@ pub mod product_coupon {
                         /// Example: `120344`
                         pub brand_id: String,
                     }
-                    ::wechatpay::runtime::json_object!(PatchResponse {
+                    ::wechatpay::runtime::__private::json_object!(PatchResponse {
                         product_coupon_id: "product_coupon_id" required,
                         stock_id: "stock_id" required,
                         remark: "remark" optional,
@@ -3744,7 +3744,7 @@ pub mod product_coupon {
                             /// Query parameter `brand_id`. Example: `120344`
                             pub brand_id: String,
                         }
-                        ::wechatpay::runtime::json_object!(GetRequest {
+                        ::wechatpay::runtime::__private::json_object!(GetRequest {
                             page_size: query "page_size" optional,
                             page_token: query "page_token" optional,
                             brand_id: query "brand_id" required,
@@ -3774,7 +3774,7 @@ pub mod product_coupon {
                             /// 门店列表
                             pub store_list: Option<Vec<GetResponseStoreList>>,
                         }
-                        ::wechatpay::runtime::json_object!(GetResponse {
+                        ::wechatpay::runtime::__private::json_object!(GetResponse {
                             total_count: "total_count" optional,
                             next_page_token: "next_page_token" optional,
                             store_list: "store_list" optional,
@@ -3969,7 +3969,7 @@ pub mod product_coupon {
                             /// Example: `1`
                             pub target_max_count_per_day: Option<i64>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             out_request_no: "out_request_no" required,
                             update_mode: "update_mode" required,
@@ -4109,7 +4109,7 @@ pub mod product_coupon {
                             /// 券Code列表
                             pub code_list: Vec<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             out_request_no: "out_request_no" required,
                             code_list: "code_list" required,
@@ -4145,7 +4145,7 @@ pub mod product_coupon {
                             /// 重复的券Code列表
                             pub duplicate_code_list: Option<Vec<String>>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             total_count: "total_count" optional,
                             success_code_list: "success_code_list" optional,
                             failed_code_list: "failed_code_list" optional,
@@ -4259,7 +4259,7 @@ pub mod product_coupon {
                     /// 用户商品券标签信息
                     pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     product_coupon_id: "product_coupon_id" required,
                     stock_bundle_id: "stock_bundle_id" required,
@@ -4297,7 +4297,7 @@ pub mod product_coupon {
                     /// 会员标签信息
                     pub member_tag_info: Option<PostRequestCouponTagInfoMemberTagInfo>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestCouponTagInfo {
+                ::wechatpay::runtime::__private::json_object!(PostRequestCouponTagInfo {
                     coupon_tag_list: "coupon_tag_list" optional,
                     member_tag_info: "member_tag_info" optional,
                 });
@@ -4307,7 +4307,7 @@ pub mod product_coupon {
                     /// 会员卡模板ID
                     pub member_card_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestCouponTagInfoMemberTagInfo {
+                ::wechatpay::runtime::__private::json_object!(PostRequestCouponTagInfoMemberTagInfo {
                     member_card_id: "member_card_id" required,
                 });
                 impl PostRequestCouponTagInfoMemberTagInfo {
@@ -4331,7 +4331,7 @@ pub mod product_coupon {
                         Vec<PostResponseUserProductCouponList>,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     user_coupon_bundle_id: "user_coupon_bundle_id" optional,
                     user_product_coupon_list: "user_product_coupon_list" optional,
                 });
@@ -4421,7 +4421,7 @@ pub mod product_coupon {
                     /// Example: `120344`
                     pub brand_id: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
+                ::wechatpay::runtime::__private::json_object!(PostResponseUserProductCouponList {
                     coupon_code: "coupon_code" optional,
                     coupon_state: "coupon_state" optional,
                     valid_begin_time: "valid_begin_time" optional,
@@ -4603,7 +4603,7 @@ pub mod product_coupon {
                             /// Example: `商品已下线，使用户商品券失效`
                             pub deactivate_reason: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             product_coupon_id: "product_coupon_id" required,
                             stock_bundle_id: "stock_bundle_id" required,
@@ -4644,7 +4644,7 @@ pub mod product_coupon {
                                 Vec<PostResponseUserProductCouponList>,
                             >,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             user_coupon_bundle_id: "user_coupon_bundle_id" required,
                             user_product_coupon_list: "user_product_coupon_list" optional,
                         });
@@ -4746,7 +4746,7 @@ pub mod product_coupon {
                             /// Example: `120344`
                             pub brand_id: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
+                        ::wechatpay::runtime::__private::json_object!(PostResponseUserProductCouponList {
                             coupon_code: "coupon_code" optional,
                             coupon_state: "coupon_state" optional,
                             valid_begin_time: "valid_begin_time" optional,
@@ -4825,7 +4825,7 @@ pub mod product_coupon {
                             /// A value not listed in the spec, kept as received.
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
-                        ::wechatpay::runtime::json_enum!(PostResponseUserProductCouponListSendChannel {
+                        ::wechatpay::runtime::__private::json_enum!(PostResponseUserProductCouponListSendChannel {
                             Api = "API",
                             BrandManage = "BRAND_MANAGE",
                             MerchantCard = "MERCHANT_CARD",
@@ -4979,7 +4979,7 @@ pub mod product_coupon {
                     /// Query parameter `brand_id`. Example: `120344`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     product_coupon_id: query "product_coupon_id" optional,
                     stock_id: query "stock_id" optional,
                     appid: query "appid" required,
@@ -5022,7 +5022,7 @@ pub mod product_coupon {
                     /// 用户商品券列表
                     pub user_coupon_list: Option<Vec<GetResponseUserCouponList>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     total_count: "total_count" optional,
                     next_page_token: "next_page_token" optional,
                     user_coupon_list: "user_coupon_list" optional,
@@ -5103,7 +5103,7 @@ pub mod product_coupon {
                     /// Example: `120344`
                     pub brand_id: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseUserCouponList {
+                ::wechatpay::runtime::__private::json_object!(GetResponseUserCouponList {
                     coupon_code: "coupon_code" optional,
                     coupon_state: "coupon_state" optional,
                     valid_begin_time: "valid_begin_time" optional,
@@ -5272,7 +5272,7 @@ pub mod product_coupon {
                     /// 用户商品券标签信息
                     pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     product_coupon_id: "product_coupon_id" required,
                     stock_id: "stock_id" required,
@@ -5384,7 +5384,7 @@ pub mod product_coupon {
                     /// Example: `120344`
                     pub brand_id: String,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     coupon_code: "coupon_code" required,
                     coupon_state: "coupon_state" optional,
                     valid_begin_time: "valid_begin_time" optional,
@@ -5616,7 +5616,7 @@ pub mod product_coupon {
                         /// Query parameter `appid`. Example: `wx233544546545989`
                         pub appid: String,
                     }
-                    ::wechatpay::runtime::json_object!(GetRequest {
+                    ::wechatpay::runtime::__private::json_object!(GetRequest {
                         brand_id: query "brand_id" required,
                         product_coupon_id: query "product_coupon_id" required,
                         stock_id: query "stock_id" required,
@@ -5802,7 +5802,7 @@ pub mod product_coupon {
                             /// Example: `34657_20250101_123456`
                             pub out_request_no: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             product_coupon_id: "product_coupon_id" required,
                             stock_id: "stock_id" required,
@@ -5904,7 +5904,7 @@ pub mod product_coupon {
                             /// Example: `120344`
                             pub brand_id: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             coupon_code: "coupon_code" required,
                             coupon_state: "coupon_state" optional,
                             valid_begin_time: "valid_begin_time" optional,
@@ -6025,7 +6025,7 @@ pub mod product_coupon {
                             /// Example: `2025-07-20T14:29:35+08:00`
                             pub return_time: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponseSingleUsageDetail {
+                        ::wechatpay::runtime::__private::json_object!(PostResponseSingleUsageDetail {
                             use_request_no: "use_request_no" optional,
                             use_time: "use_time" optional,
                             associated_order_info: "associated_order_info" optional,
@@ -6056,7 +6056,7 @@ pub mod product_coupon {
                             /// Example: `1234567890`
                             pub sub_mchid: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo {
+                        ::wechatpay::runtime::__private::json_object!(PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo {
                             order_id: "order_id" optional,
                             out_trade_no: "out_trade_no" optional,
                             mchid: "mchid" optional,
@@ -6186,7 +6186,7 @@ pub mod product_coupon {
                             /// Example: `商品已下线，使用户商品券失效`
                             pub deactivate_reason: String,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             product_coupon_id: "product_coupon_id" required,
                             stock_id: "stock_id" required,
@@ -6383,7 +6383,7 @@ pub mod product_coupon {
                             /// Example: `0`
                             pub sequential_coupon_index: Option<i64>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             product_coupon_id: "product_coupon_id" required,
                             stock_id: "stock_id" required,
@@ -6591,7 +6591,7 @@ pub mod product_coupon {
                             /// 优惠金额
                             pub saved_amount: Option<i64>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             brand_id: "brand_id" required,
                             product_coupon_id: "product_coupon_id" required,
                             stock_id: "stock_id" required,
@@ -6645,7 +6645,7 @@ pub mod product_coupon {
                             /// 子商户号
                             pub sub_mchid: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequestAssociatedPayScoreOrderInfo {
+                        ::wechatpay::runtime::__private::json_object!(PostRequestAssociatedPayScoreOrderInfo {
                             order_id: "order_id" optional,
                             out_order_no: "out_order_no" optional,
                             mchid: "mchid" optional,
@@ -6823,7 +6823,7 @@ pub mod product_coupon {
                     /// Example: `example_attach`
                     pub attach: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     product_coupon_id: "product_coupon_id" required,
                     stock_id: "stock_id" required,
@@ -6907,7 +6907,7 @@ pub mod product_coupon {
                     /// Example: `example_attach`
                     pub attach: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                     product_coupon_id: "product_coupon_id" required,
                     stock_bundle_id: "stock_bundle_id" required,

@@ -54,7 +54,7 @@ pub struct GetRequest {
     /// Query parameter `offset`.
     pub offset: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     partner: query "partner" optional,
     authorized_data: query "authorized_data" optional,
     limit: query "limit" optional,
@@ -70,7 +70,7 @@ pub struct GetRequestAuthorizedData {
     /// Example: `2433405`
     pub stock_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequestAuthorizedData {
+::wechatpay::runtime::__private::json_object!(GetRequestAuthorizedData {
     business_type: "business_type" optional,
     stock_id: "stock_id" optional,
 });
@@ -98,7 +98,7 @@ pub struct GetResponse {
     /// Example: `1234`
     pub total_count: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     limit: "limit" required,
     offset: "offset" required,
@@ -140,7 +140,7 @@ pub struct GetResponseData {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub update_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     partner: "partner" optional,
     authorized_data: "authorized_data" optional,
     build_time: "build_time" optional,
@@ -160,7 +160,7 @@ pub struct GetResponseDataAuthorizedData {
     /// Example: `2433405`
     pub stock_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataAuthorizedData {
+::wechatpay::runtime::__private::json_object!(GetResponseDataAuthorizedData {
     business_type: "business_type" optional,
     stock_id: "stock_id" optional,
 });
@@ -180,7 +180,7 @@ pub struct GetResponseDataPartner {
     /// Example: `2480029552`
     pub merchant_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataPartner {
+::wechatpay::runtime::__private::json_object!(GetResponseDataPartner {
     type_: "type" optional,
     appid: "appid" optional,
     merchant_id: "merchant_id" optional,
@@ -233,7 +233,7 @@ pub mod build {
         /// 更新时间
         pub update_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         partner: "partner" required,
         authorized_data: "authorized_data" required,
         state: "state" optional,
@@ -266,7 +266,7 @@ pub mod build {
         /// 授权批次ID
         pub stock_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAuthorizedData {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAuthorizedData {
         business_type: "business_type" optional,
         stock_id: "stock_id" optional,
     });
@@ -282,7 +282,7 @@ pub mod build {
         /// 合作方商户ID
         pub merchant_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponsePartner {
+    ::wechatpay::runtime::__private::json_object!(PostResponsePartner {
         type_: "type" optional,
         appid: "appid" optional,
         merchant_id: "merchant_id" optional,
@@ -302,7 +302,7 @@ pub mod build {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseState {
         Established = "ESTABLISHED",
         Terminated = "TERMINATED",
     });
@@ -347,7 +347,7 @@ pub mod terminate {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub terminate_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         terminate_time: "terminate_time" optional,
     });
 }

@@ -72,7 +72,7 @@ pub mod activities {
         /// Query parameter `award_type`.
         pub award_type: Option<GetRequestAwardType>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         offset: query "offset" required,
         limit: query "limit" required,
         activity_name: query "activity_name" optional,
@@ -105,7 +105,7 @@ pub mod activities {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestAwardType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestAwardType {
         Busifavor = "BUSIFAVOR",
     });
     /// The response of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
@@ -120,7 +120,7 @@ pub mod activities {
         /// 结果集
         pub data: Option<Vec<GetResponseData>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         offset: "offset" optional,
         limit: "limit" optional,
         total_count: "total_count" optional,
@@ -138,7 +138,7 @@ pub mod activities {
         /// 活动奖品发放规则
         pub award_send_rule: Option<GetResponseDataAwardSendRule>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         activity_base_info: "activity_base_info" optional,
         advanced_setting: "advanced_setting" optional,
         activity_id: "activity_id" optional,
@@ -172,7 +172,7 @@ pub mod activities {
         /// 阶梯送发放规则
         pub step_send_rule: Option<GetResponseDataAwardSendRuleStepSendRule>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRule {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataAwardSendRule {
         full_send_rule: "full_send_rule" optional,
         step_send_rule: "step_send_rule" optional,
     });
@@ -194,7 +194,7 @@ pub mod activities {
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRule {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataAwardSendRuleFullSendRule {
         award_type: "award_type" optional,
         merchant_option: "merchant_option" optional,
         transaction_amount_minimum: "transaction_amount_minimum" optional,
@@ -218,7 +218,7 @@ pub mod activities {
             GetResponseDataAwardSendRuleStepSendRuleMerchantOption,
         >,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleStepSendRule {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDataAwardSendRuleStepSendRule {
         award_type: "award_type" optional,
         merchant_option: "merchant_option" optional,
     });
@@ -286,7 +286,7 @@ pub mod activities {
             /// 活动奖品发放规则
             pub award_send_rule: Option<GetResponseAwardSendRule>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             activity_id: "activity_id" optional,
             activity_type: "activity_type" optional,
             activity_status: "activity_status" optional,
@@ -327,7 +327,7 @@ pub mod activities {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseActivityType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseActivityType {
             FullSendActType = "FULL_SEND_ACT_TYPE",
             StepSendActType = "STEP_SEND_ACT_TYPE",
             SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
@@ -348,7 +348,7 @@ pub mod activities {
             /// 阶梯送发放规则
             pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendRule {
+        ::wechatpay::runtime::__private::json_object!(GetResponseAwardSendRule {
             full_send_rule: "full_send_rule" optional,
         });
         /// 阶梯送发放规则
@@ -367,7 +367,7 @@ pub mod activities {
             /// 奖品基本信息列表
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRule {
+        ::wechatpay::runtime::__private::json_object!(GetResponseAwardSendRuleFullSendRule {
             award_type: "award_type" optional,
             merchant_option: "merchant_option" optional,
             transaction_amount_minimum: "transaction_amount_minimum" optional,
@@ -414,7 +414,7 @@ pub mod activities {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
@@ -436,7 +436,7 @@ pub mod activities {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 offset: "offset" optional,
                 limit: "limit" optional,
                 total_count: "total_count" optional,
@@ -453,7 +453,7 @@ pub mod activities {
                 /// 更新时间
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 goods_id: "goods_id" optional,
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
@@ -503,7 +503,7 @@ pub mod activities {
                 /// Query parameter `limit`. Example: `20`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
@@ -525,7 +525,7 @@ pub mod activities {
                 /// 结果集
                 pub data: Option<Vec<GetResponseData>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 offset: "offset" optional,
                 limit: "limit" optional,
                 total_count: "total_count" optional,
@@ -544,7 +544,7 @@ pub mod activities {
                 /// 更新时间
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 mchid: "mchid" optional,
                 merchant_name: "merchant_name" optional,
                 create_time: "create_time" optional,
@@ -579,7 +579,7 @@ pub mod activities {
                     /// 请求业务单据号
                     pub add_request_no: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     merchant_id_list: "merchant_id_list" optional,
                     add_request_no: "add_request_no" optional,
                 });
@@ -595,7 +595,7 @@ pub mod activities {
                         Vec<PostResponseInvalidMerchantIdList>,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     activity_id: "activity_id" optional,
                     add_time: "add_time" optional,
                     invalid_merchant_id_list: "invalid_merchant_id_list" optional,
@@ -608,7 +608,7 @@ pub mod activities {
                     /// 无效原因
                     pub invalid_reason: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseInvalidMerchantIdList {
+                ::wechatpay::runtime::__private::json_object!(PostResponseInvalidMerchantIdList {
                     mchid: "mchid" optional,
                     invalid_reason: "invalid_reason" optional,
                 });
@@ -644,7 +644,7 @@ pub mod activities {
                     /// Example: `100002322019090134234sfdf`
                     pub delete_request_no: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     merchant_id_list: "merchant_id_list" optional,
                     delete_request_no: "delete_request_no" optional,
                 });
@@ -660,7 +660,7 @@ pub mod activities {
                     /// Example: `2015-05-20T13:29:35.120+08:00`
                     pub delete_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     activity_id: "activity_id" optional,
                     delete_time: "delete_time" optional,
                 });
@@ -689,7 +689,7 @@ pub mod activities {
                 /// 生效时间
                 pub terminate_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 activity_id: "activity_id" optional,
                 terminate_time: "terminate_time" optional,
             });
@@ -724,7 +724,7 @@ pub mod unique_threshold_activity {
         /// 阶梯送发放规则
         pub award_send_rule: PostRequestAwardSendRule,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         activity_base_info: "activity_base_info" required,
         advanced_setting: "advanced_setting" optional,
         award_send_rule: "award_send_rule" required,
@@ -769,7 +769,7 @@ pub mod unique_threshold_activity {
         /// 商家小程序path
         pub mini_programs_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestActivityBaseInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestActivityBaseInfo {
         activity_name: "activity_name" required,
         activity_second_title: "activity_second_title" required,
         merchant_logo_url: "merchant_logo_url" required,
@@ -831,7 +831,7 @@ pub mod unique_threshold_activity {
             PostRequestAdvancedSettingPaymentMethodInformation,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAdvancedSetting {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAdvancedSetting {
         delivery_user_category: "delivery_user_category" optional,
         merchant_member_appid: "merchant_member_appid" optional,
         payment_mode: "payment_mode" optional,
@@ -866,7 +866,7 @@ pub mod unique_threshold_activity {
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAwardSendRule {
         award_type: "award_type" required,
         merchant_option: "merchant_option" required,
         transaction_amount_minimum: "transaction_amount_minimum" required,
@@ -907,7 +907,7 @@ pub mod unique_threshold_activity {
         /// 创建时间
         pub create_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         activity_id: "activity_id" optional,
         create_time: "create_time" optional,
     });

@@ -84,7 +84,7 @@ pub mod customentrances {
         /// 自定义入口跳转信息
         pub jump_link: PostRequestJumpLink,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         custom_entrance_type: "custom_entrance_type" required,
         subtitle: "subtitle" required,
         goods_thumbnail_url: "goods_thumbnail_url" optional,
@@ -212,7 +212,7 @@ pub mod customentrances {
             /// 自定义入口跳转信息
             pub jump_link: Option<GetResponseJumpLink>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             custom_entrance_type: "custom_entrance_type" optional,
             subtitle: "subtitle" optional,
             goods_thumbnail_url: "goods_thumbnail_url" optional,
@@ -284,7 +284,7 @@ pub mod customentrances {
             /// 自定义入口跳转信息
             pub jump_link: Option<PatchRequestJumpLink>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequest {
+        ::wechatpay::runtime::__private::json_object!(PatchRequest {
             custom_entrance_type: "custom_entrance_type" optional,
             subtitle: "subtitle" optional,
             goods_thumbnail_url: "goods_thumbnail_url" optional,
@@ -372,7 +372,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 跳转信息
         pub jump_info: PostRequestJumpInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         transaction_id: "transaction_id" required,
         transaction_mchid: "transaction_mchid" optional,
         transaction_sub_mchid: "transaction_sub_mchid" optional,
@@ -411,7 +411,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `example_merchant_path`
         pub merchant_path: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestJumpInfo {
         merchant_appid: "merchant_appid" required,
         merchant_path: "merchant_path" required,
     });
@@ -434,7 +434,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 商家电子小票跳转信息
         pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         merchant_jump_info: "merchant_jump_info" optional,
     });
     /// 商家电子小票跳转信息
@@ -475,7 +475,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `1142`
         pub brand_id: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfo {
+    ::wechatpay::runtime::__private::json_object!(PostResponseMerchantJumpInfo {
         transaction_id: "transaction_id" optional,
         transaction_mchid: "transaction_mchid" optional,
         transaction_sub_mchid: "transaction_sub_mchid" optional,
@@ -498,7 +498,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// Example: `example_merchant_path`
         pub merchant_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfoJumpInfo {
+    ::wechatpay::runtime::__private::json_object!(PostResponseMerchantJumpInfoJumpInfo {
         merchant_appid: "merchant_appid" optional,
         merchant_path: "merchant_path" optional,
     });
@@ -531,7 +531,7 @@ pub mod shoppingreceipts {
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
     impl PostRequest {
@@ -563,7 +563,7 @@ pub mod shoppingreceipts {
         /// 上传时间，用于标识请求的先后顺序
         pub upload_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
+    ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
         transaction_id: "transaction_id" required,
         transaction_mchid: "transaction_mchid" optional,
         transaction_sub_mchid: "transaction_sub_mchid" optional,
@@ -601,7 +601,7 @@ pub mod shoppingreceipts {
         /// 电子小票上传信息
         pub receipt: Option<PostResponseReceipt>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         receipt: "receipt" optional,
     });
     /// 电子小票上传信息
@@ -660,7 +660,7 @@ pub mod shoppingreceipts {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub upload_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseReceipt {
+    ::wechatpay::runtime::__private::json_object!(PostResponseReceipt {
         receipt_id: "receipt_id" optional,
         state: "state" optional,
         transaction_id: "transaction_id" optional,
@@ -692,7 +692,7 @@ pub mod shoppingreceipts {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseReceiptState {
         WaitReview = "WAIT_REVIEW",
         NotPassReview = "NOT_PASS_REVIEW",
         PassReview = "PASS_REVIEW",

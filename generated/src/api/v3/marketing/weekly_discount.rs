@@ -68,7 +68,7 @@ pub mod activities {
         /// Query parameter `activity_scene`. Example: `SCAN_CODE_TO_ORDER`
         pub activity_scene: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         limit: query "limit" required,
         offset: query "offset" required,
         applying_merchant_id: query "applying_merchant_id" required,
@@ -114,7 +114,7 @@ pub mod activities {
         /// Example: `1234`
         pub total_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         data: "data" optional,
         offset: "offset" required,
         limit: "limit" required,
@@ -189,7 +189,7 @@ pub mod activities {
                 /// Example: `111111`
                 pub store_id: i64,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 applying_merchant_id: "applying_merchant_id" required,
                 store_id: "store_id" required,
             });
@@ -215,7 +215,7 @@ pub mod activities {
                 /// Example: `2018-06-08T10:34:56+08:00`
                 pub success_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 activity_id: "activity_id" required,
                 success_time: "success_time" optional,
             });

@@ -95,7 +95,7 @@ pub mod users {
                 /// Query parameter `limit`. Example: `10`
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 mchid: query "mchid" required,
                 stock_id: query "stock_id" required,
                 appid: query "appid" required,
@@ -137,7 +137,7 @@ pub mod users {
                 /// Example: `100`
                 pub total_count: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 data: "data" optional,
                 offset: "offset" required,
                 limit: "limit" required,
@@ -179,7 +179,7 @@ pub mod users {
                 /// Example: `VALID`
                 pub coupon_state: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseData {
+            ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 send_time: "send_time" optional,
                 send_quota: "send_quota" optional,
                 coupon_id: "coupon_id" optional,
@@ -206,7 +206,7 @@ pub mod users {
                 /// Example: `89560002019101000121`
                 pub send_request_no: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 mchid: "mchid" required,
                 stock_id: "stock_id" required,
                 appid: "appid" required,
@@ -241,7 +241,7 @@ pub mod users {
                 /// Example: `2021-05-20T13:29:35.120+08:00`
                 pub expire_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 coupon_id: "coupon_id" optional,
                 expire_time: "expire_time" optional,
             });

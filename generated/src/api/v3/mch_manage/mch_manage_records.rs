@@ -55,7 +55,7 @@ pub mod by_manage_record_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl GetRequest {
@@ -134,7 +134,7 @@ pub mod by_manage_record_id {
             /// Example: `{"record_fields":[]}`
             pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" required,
         });
@@ -183,7 +183,7 @@ pub mod by_manage_record_id {
             /// Example: `S0120190217140201012345672111223`
             pub manage_submission_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             manage_submission_id: "manage_submission_id" optional,
         });
     }
@@ -246,7 +246,7 @@ pub mod sub_mchid {
             /// Query parameter `manage_record_state`. Example: `PENDING`
             pub manage_record_state: Option<GetRequestManageRecordState>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             limit: query "limit" required,
             offset: query "offset" optional,
             manage_record_type: query "manage_record_type" required,
@@ -289,7 +289,7 @@ pub mod sub_mchid {
             /// 商户管理记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             offset: "offset" optional,
             limit: "limit" optional,
             total_count: "total_count" optional,

@@ -69,7 +69,7 @@ pub mod sub_mchid {
                 /// Form part `manage_record_id` of the upload. Example: `56`
                 pub manage_record_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 meta: "meta" required,
                 item_id: form "item_id" required,
                 manage_record_id: form "manage_record_id" required,
@@ -101,7 +101,7 @@ pub mod sub_mchid {
                 /// Example: `B94D27B9934D3E08A52E52D7DA7DABFAC484EFE37A5380EE9088F7ACE2EFCDE9`
                 pub file_digest: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequestMeta {
+            ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
                 file_name: "file_name" optional,
                 file_digest: "file_digest" optional,
             });
@@ -113,7 +113,7 @@ pub mod sub_mchid {
                 /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
                 pub file_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 file_id: "file_id" optional,
             });
         }

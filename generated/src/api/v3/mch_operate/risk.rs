@@ -75,7 +75,7 @@ pub mod withdrawl_apply {
         /// Example: `特殊理由`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_account_type: "out_account_type" required,
         amount: "amount" required,
@@ -118,7 +118,7 @@ pub mod withdrawl_apply {
         /// 补充材料照片列表，最多10张
         pub additional_media: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAdditionalMaterials {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAdditionalMaterials {
         additional_media: "additional_media" optional,
     });
     /// 二级商户号的出款子账户类型
@@ -136,7 +136,7 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestOutAccountType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestOutAccountType {
         BasicAccount = "BASIC_ACCOUNT",
         OperateAccount = "OPERATE_ACCOUNT",
         MarginAccount = "MARGIN_ACCOUNT",
@@ -153,7 +153,7 @@ pub mod withdrawl_apply {
         /// 收款人账号对应的证件信息
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfo {
         account_type: "account_type" required,
         bank_account_info: "bank_account_info" optional,
         identity_info: "identity_info" optional,
@@ -182,7 +182,7 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoAccountType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPayeeInfoAccountType {
         AccountTypeCorporate = "ACCOUNT_TYPE_CORPORATE",
         AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
     });
@@ -210,7 +210,7 @@ pub mod withdrawl_apply {
         /// Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoBankAccountInfo {
         account_name: "account_name" required,
         account_bank: "account_bank" required,
         bank_branch_id: "bank_branch_id" optional,
@@ -250,7 +250,7 @@ pub mod withdrawl_apply {
         /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoIdentityInfo {
         id_doc_type: "id_doc_type" optional,
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
@@ -294,7 +294,7 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPayeeInfoIdentityInfoIdDocType {
         IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
         IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
         IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
@@ -321,7 +321,7 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestPayeeType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestPayeeType {
         ContributionMerchant = "CONTRIBUTION_MERCHANT",
         ServiceProviderMerchant = "SERVICE_PROVIDER_MERCHANT",
         OtherMerchant = "OTHER_MERCHANT",
@@ -333,7 +333,7 @@ pub mod withdrawl_apply {
         /// 申请证明材料
         pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestProofMediaList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestProofMediaList {
         proof_payee_media: "proof_payee_media" optional,
     });
     /// PostRequestProofMediaListProofPayeeMedia
@@ -348,7 +348,7 @@ pub mod withdrawl_apply {
         /// Example: `jTpGmxUX3FBWVQ5NJTZvlKXQ`
         pub proof_media: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestProofMediaListProofPayeeMedia {
+    ::wechatpay::runtime::__private::json_object!(PostRequestProofMediaListProofPayeeMedia {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
@@ -390,7 +390,7 @@ pub mod withdrawl_apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestProofMediaListProofPayeeMediaProofMediaType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestProofMediaListProofPayeeMediaProofMediaType {
         BasicTransactionInformation = "BASIC_TRANSACTION_INFORMATION",
         LegalIdCard = "LEGAL_ID_CARD",
         IdCard = "ID_CARD",
@@ -412,7 +412,7 @@ pub mod withdrawl_apply {
         /// Example: `1234567`
         pub out_request_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         applyment_id: "applyment_id" optional,
         out_request_no: "out_request_no" optional,
     });

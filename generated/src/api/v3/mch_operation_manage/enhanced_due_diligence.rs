@@ -51,7 +51,7 @@ pub mod by_due_diligence_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl GetRequest {
@@ -111,7 +111,7 @@ pub mod by_due_diligence_id {
             ::wechatpay::runtime::JsonText<GetResponseSubmissionData>,
         >,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         due_diligence_id: "due_diligence_id" required,
         sub_mchid: "sub_mchid" required,
         due_diligence_state: "due_diligence_state" optional,
@@ -154,7 +154,7 @@ pub mod by_due_diligence_id {
         /// 审核原因集合
         pub audit_detail_by_item: Option<Vec<GetResponseRejectReasonAuditDetailByItem>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseRejectReason {
+    ::wechatpay::runtime::__private::json_object!(GetResponseRejectReason {
         audit_detail_by_item: "audit_detail_by_item" optional,
     });
     /// GetResponseRejectReasonAuditDetailByItem
@@ -167,7 +167,7 @@ pub mod by_due_diligence_id {
         /// 展示给商户的审核结果
         pub reject_reason_to_merchant: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseRejectReasonAuditDetailByItem {
+    ::wechatpay::runtime::__private::json_object!(GetResponseRejectReasonAuditDetailByItem {
         audit_result: "audit_result" optional,
         item_id: "item_id" optional,
         reject_reason_to_merchant: "reject_reason_to_merchant" optional,
@@ -225,7 +225,7 @@ pub mod by_due_diligence_id {
                 ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
             >,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" optional,
         });
@@ -269,7 +269,7 @@ pub mod by_due_diligence_id {
                 ::wechatpay::runtime::JsonText<PostResponseSubmissionData>,
             >,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             due_diligence_state: "due_diligence_state" optional,
             submit_time: "submit_time" optional,
             submission_template: "submission_template" optional,
@@ -324,7 +324,7 @@ pub mod by_due_diligence_id {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             meta: "meta" required,
         });
         impl PostRequest {
@@ -354,7 +354,7 @@ pub mod by_due_diligence_id {
             /// Example: `130013`
             pub item_id: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMeta {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
             file_name: "file_name" optional,
             file_digest: "file_digest" optional,
             sub_mchid: "sub_mchid" optional,
@@ -368,7 +368,7 @@ pub mod by_due_diligence_id {
             /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
             pub file_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             file_id: "file_id" optional,
         });
     }

@@ -51,7 +51,7 @@ pub mod sub_mchid {
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             pub other_limited_functions: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             limited_functions: "limited_functions" optional,
             recovery_specifications: "recovery_specifications" optional,
@@ -115,7 +115,7 @@ pub mod sub_mchid {
             /// Example: `关闭相册扫码支付,关闭长按识别支付`
             pub other_relate_limitations: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseRecoverySpecifications {
+        ::wechatpay::runtime::__private::json_object!(GetResponseRecoverySpecifications {
             limitation_case_id: "limitation_case_id" optional,
             limitation_reason: "limitation_reason" optional,
             limitation_reason_describe: "limitation_reason_describe" optional,
@@ -142,7 +142,7 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsLimitationActionType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRecoverySpecificationsLimitationActionType {
             LimitActionTypeImmediateControl = "LIMIT_ACTION_TYPE_IMMEDIATE_CONTROL",
             LimitActionTypeDelayControl = "LIMIT_ACTION_TYPE_DELAY_CONTROL",
         });
@@ -175,7 +175,7 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsLimitationReasonType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRecoverySpecificationsLimitationReasonType {
             LicenseAbnormal = "LICENSE_ABNORMAL",
             NoTrade = "NO_TRADE",
             SettleAccountAbnormal = "SETTLE_ACCOUNT_ABNORMAL",
@@ -234,7 +234,7 @@ pub mod sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRecoverySpecificationsRecoverWay {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRecoverySpecificationsRecoverWay {
             Irrecoverable = "IRRECOVERABLE",
             ModifySubjectInformation = "MODIFY_SUBJECT_INFORMATION",
             ModifySettleAccountInformation = "MODIFY_SETTLE_ACCOUNT_INFORMATION",

@@ -40,7 +40,7 @@ pub struct PostRequest {
     /// 超级管理员信息
     pub contact_info: Option<PostRequestContactInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     merchant_code: "merchant_code" required,
     out_request_no: "out_request_no" required,
     contact_info: "contact_info" optional,
@@ -93,7 +93,7 @@ pub struct PostRequestContactInfo {
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
     pub mobile_phone: String,
 }
-::wechatpay::runtime::json_object!(PostRequestContactInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
     contact_name: "contact_name" required,
     contact_id_doc_type: "contact_id_doc_type" required,
     contact_id_card_number: "contact_id_card_number" required,
@@ -154,7 +154,7 @@ pub enum PostRequestContactInfoContactIdDocType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestContactInfoContactIdDocType {
+::wechatpay::runtime::__private::json_enum!(PostRequestContactInfoContactIdDocType {
     IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
     IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
     IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
@@ -212,7 +212,7 @@ pub mod by_apply_id {
         /// 驳回原因详情
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         apply_id: "apply_id" required,
         out_request_no: "out_request_no" optional,
         merchant_code: "merchant_code" optional,
@@ -265,7 +265,7 @@ pub mod by_apply_id {
             /// Example: `APPLYMENT_STATE_CANCELED`
             pub state: Option<PostResponseState>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             apply_id: "apply_id" optional,
             state: "state" optional,
         });
@@ -355,7 +355,7 @@ pub mod merchant {
                     /// 驳回原因详情
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     apply_id: "apply_id" optional,
                     out_request_no: "out_request_no" required,
                     merchant_code: "merchant_code" required,

@@ -60,7 +60,7 @@ pub struct PostRequest {
     /// 补充材料列表
     pub addition: Option<PostRequestAddition>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     merchant_code: "merchant_code" required,
     out_request_no: "out_request_no" required,
     alter_scope: "alter_scope" optional,
@@ -120,7 +120,7 @@ pub struct PostRequestAddition {
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     pub ubo_prove: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestAddition {
+::wechatpay::runtime::__private::json_object!(PostRequestAddition {
     bank_openaccount_license: "bank_openaccount_license" optional,
     openaccount_approval: "openaccount_approval" optional,
     legal_other_prove: "legal_other_prove" optional,
@@ -142,7 +142,7 @@ pub enum PostRequestAlterScope {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestAlterScope {
+::wechatpay::runtime::__private::json_enum!(PostRequestAlterScope {
     AlterScopeFull = "ALTER_SCOPE_FULL",
     AlterScopeBusinessCert = "ALTER_SCOPE_BUSINESS_CERT",
     AlterScopeUbo = "ALTER_SCOPE_UBO",
@@ -179,7 +179,7 @@ pub struct PostRequestBusinessLicenseInfo {
     /// Example: `2026-06-06`
     pub license_period_end: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestBusinessLicenseInfo {
     license_number: "license_number" required,
     license_copy: "license_copy" required,
     merchant_name: "merchant_name" required,
@@ -244,7 +244,7 @@ pub struct PostRequestCertificateInfo {
     /// Example: `2026-06-06`
     pub cert_period_end: String,
 }
-::wechatpay::runtime::json_object!(PostRequestCertificateInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestCertificateInfo {
     cert_type: "cert_type" required,
     cert_number: "cert_number" required,
     cert_copy: "cert_copy" required,
@@ -309,7 +309,7 @@ pub enum PostRequestCertificateInfoCertType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestCertificateInfoCertType {
+::wechatpay::runtime::__private::json_enum!(PostRequestCertificateInfoCertType {
     CertificateType2388 = "CERTIFICATE_TYPE_2388",
     CertificateType2389 = "CERTIFICATE_TYPE_2389",
     CertificateType2394 = "CERTIFICATE_TYPE_2394",
@@ -333,7 +333,7 @@ pub struct PostRequestFinanceInstitutionInfo {
     /// Example: `- 0P3ng6KTIW4-Q_l2FjmFJBZR9FwczhJehHhAZN6BKXQPcs-VvdSo`
     pub finance_license_pics: Vec<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestFinanceInstitutionInfo {
     finance_type: "finance_type" required,
     finance_license_pics: "finance_license_pics" required,
 });
@@ -369,7 +369,7 @@ pub enum PostRequestFinanceInstitutionInfoFinanceType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestFinanceInstitutionInfoFinanceType {
+::wechatpay::runtime::__private::json_enum!(PostRequestFinanceInstitutionInfoFinanceType {
     FinanceTypeBankAgent = "FINANCE_TYPE_BANK_AGENT",
     FinanceTypePaymentAgent = "FINANCE_TYPE_PAYMENT_AGENT",
     FinanceTypeInsurance = "FINANCE_TYPE_INSURANCE",
@@ -422,7 +422,7 @@ pub struct PostRequestLegalPersonInfo {
     /// 经营者/法人是否为受益人
     pub as_ubo: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestLegalPersonInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestLegalPersonInfo {
     id_holder_type: "id_holder_type" required,
     id_doc_type: "id_doc_type" optional,
     authorize_letter_copy: "authorize_letter_copy" optional,
@@ -469,7 +469,7 @@ pub enum PostRequestLegalPersonInfoIdHolderType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestLegalPersonInfoIdHolderType {
+::wechatpay::runtime::__private::json_enum!(PostRequestLegalPersonInfoIdHolderType {
     Legal = "LEGAL",
     Super = "SUPER",
 });
@@ -494,7 +494,7 @@ pub enum PostRequestOrganizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
+::wechatpay::runtime::__private::json_enum!(PostRequestOrganizationType {
     SubjectTypeEnterprise = "SUBJECT_TYPE_ENTERPRISE",
     SubjectTypeInstitutionsCloned = "SUBJECT_TYPE_INSTITUTIONS_CLONED",
     SubjectTypeIndividual = "SUBJECT_TYPE_INDIVIDUAL",
@@ -538,7 +538,7 @@ pub struct PostRequestUboInfoList {
     /// Example: `2026-06-06`
     pub card_period_end: String,
 }
-::wechatpay::runtime::json_object!(PostRequestUboInfoList {
+::wechatpay::runtime::__private::json_object!(PostRequestUboInfoList {
     id_doc_type: "id_doc_type" required,
     card_front: "card_front" required,
     card_back: "card_back" optional,
@@ -622,7 +622,7 @@ pub mod by_apply_id {
         /// 驳回原因详情
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         merchant_code: "merchant_code" optional,
         apply_id: "apply_id" required,
         out_request_no: "out_request_no" optional,
@@ -671,7 +671,7 @@ pub mod by_apply_id {
             /// Example: `SUCCESS`
             pub result: Option<PostResponseResult>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             result: "result" optional,
         });
         /// 撤销状态
@@ -687,7 +687,7 @@ pub mod by_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseResult {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseResult {
             Success = "SUCCESS",
             Fail = "FAIL",
         });
@@ -775,7 +775,7 @@ pub mod merchant {
                     /// 驳回原因详情
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     merchant_code: "merchant_code" required,
                     apply_id: "apply_id" optional,
                     out_request_no: "out_request_no" required,

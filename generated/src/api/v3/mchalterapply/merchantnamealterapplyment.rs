@@ -42,7 +42,7 @@ pub struct PostRequest {
     /// Example: `新疆大枣专卖店`
     pub merchant_shortname: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" required,
     out_request_no: "out_request_no" required,
     merchant_shortname: "merchant_shortname" required,
@@ -108,7 +108,7 @@ pub mod by_apply_id {
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
         pub audit_reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         apply_id: "apply_id" required,
         out_request_no: "out_request_no" optional,
         merchant_code: "merchant_code" optional,
@@ -157,7 +157,7 @@ pub mod by_apply_id {
             /// Example: `APPLYMENT_STATE_CANCELED`
             pub state: Option<PostResponseState>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             apply_id: "apply_id" optional,
             state: "state" optional,
         });
@@ -172,7 +172,7 @@ pub mod by_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseState {
             ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
         });
     }
@@ -254,7 +254,7 @@ pub mod merchant {
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     pub audit_reject_reason: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     apply_id: "apply_id" optional,
                     out_request_no: "out_request_no" required,
                     sub_mchid: "sub_mchid" required,

@@ -156,7 +156,7 @@ pub struct PostRequest {
     /// 是否到医保局测试环境下单
     pub med_ins_test_env: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     mix_pay_type: "mix_pay_type" required,
     order_type: "order_type" required,
     appid: "appid" required,
@@ -259,7 +259,7 @@ pub struct PostRequestCashAddDetail {
     /// Example: `FREIGHT`
     pub cash_add_type: PostRequestCashAddDetailCashAddType,
 }
-::wechatpay::runtime::json_object!(PostRequestCashAddDetail {
+::wechatpay::runtime::__private::json_object!(PostRequestCashAddDetail {
     cash_add_fee: "cash_add_fee" required,
     cash_add_type: "cash_add_type" required,
 });
@@ -290,7 +290,7 @@ pub struct PostRequestCashReduceDetail {
     /// Example: `DEFAULT_REDUCE_TYPE`
     pub cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
 }
-::wechatpay::runtime::json_object!(PostRequestCashReduceDetail {
+::wechatpay::runtime::__private::json_object!(PostRequestCashReduceDetail {
     cash_reduce_fee: "cash_reduce_fee" required,
     cash_reduce_type: "cash_reduce_type" required,
 });
@@ -477,7 +477,7 @@ pub struct PostResponse {
     /// 医保支付失败原因
     pub med_ins_fail_reason: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     mix_trade_no: "mix_trade_no" optional,
     mix_pay_status: "mix_pay_status" optional,
     self_pay_status: "self_pay_status" optional,
@@ -790,7 +790,7 @@ pub mod mix_trade_no {
             /// 医保支付失败原因
             pub med_ins_fail_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mix_trade_no: "mix_trade_no" required,
             mix_pay_status: "mix_pay_status" optional,
             self_pay_status: "self_pay_status" optional,
@@ -1093,7 +1093,7 @@ pub mod out_trade_no {
             /// 医保支付失败原因
             pub med_ins_fail_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mix_trade_no: "mix_trade_no" optional,
             mix_pay_status: "mix_pay_status" optional,
             self_pay_status: "self_pay_status" optional,

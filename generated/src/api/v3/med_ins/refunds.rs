@@ -64,7 +64,7 @@ pub mod notify {
         /// Example: `R202204022005169952975171534816`
         pub out_refund_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mix_trade_no: query "mix_trade_no" required,
         sub_mchid: "sub_mchid" required,
         med_refund_total_fee: "med_refund_total_fee" required,

@@ -95,7 +95,7 @@ pub mod dayendbalance {
             /// Query parameter `date`. Example: `2019-06-11`
             pub date: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             date: query "date" required,
         });
         impl GetRequest {
@@ -166,7 +166,7 @@ pub mod withdraw {
         /// 提现结果通知地址
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_request_no: "out_request_no" required,
         amount: "amount" required,
         remark: "remark" optional,
@@ -207,7 +207,7 @@ pub mod withdraw {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestAccountType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestAccountType {
         Basic = "BASIC",
         Operation = "OPERATION",
         Fees = "FEES",
@@ -224,7 +224,7 @@ pub mod withdraw {
         /// Example: `20190611222222222200000000012122`
         pub out_request_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         withdraw_id: "withdraw_id" optional,
         out_request_no: "out_request_no" required,
     });
@@ -283,7 +283,7 @@ pub mod withdraw {
                 /// Query parameter `tar_type`. Example: `GZIP`
                 pub tar_type: Option<GetRequestTarType>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 bill_date: query "bill_date" required,
                 tar_type: query "tar_type" optional,
             });
@@ -308,7 +308,7 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetRequestTarType {
+            ::wechatpay::runtime::__private::json_enum!(GetRequestTarType {
                 Gzip = "GZIP",
             });
             /// The response of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
@@ -327,7 +327,7 @@ pub mod withdraw {
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
                 pub download_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 hash_type: "hash_type" optional,
                 hash_value: "hash_value" optional,
                 download_url: "download_url" optional,
@@ -343,7 +343,7 @@ pub mod withdraw {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseHashType {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseHashType {
                 Sha1 = "SHA1",
             });
         }
@@ -425,7 +425,7 @@ pub mod withdraw {
                 /// Example: `请修改结算银行卡信息`
                 pub solution: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 status: "status" optional,
                 withdraw_id: "withdraw_id" optional,
                 out_request_no: "out_request_no" required,
@@ -540,7 +540,7 @@ pub mod withdraw {
                 /// Example: `请修改结算银行卡信息`
                 pub solution: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 status: "status" optional,
                 withdraw_id: "withdraw_id" required,
                 out_request_no: "out_request_no" optional,

@@ -64,7 +64,7 @@ pub mod query_risk_trades {
         /// Example: `10`
         pub page_size: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" optional,
         mchid: "mchid" optional,
@@ -83,7 +83,7 @@ pub mod query_risk_trades {
         /// 风险订单列表
         pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         total_num: "total_num" optional,
         risk_trade_list: "risk_trade_list" optional,
     });
@@ -125,7 +125,7 @@ pub mod query_risk_trades {
         /// Example: `2020-12-01T16:18:12+08:00`
         pub risk_discove_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseRiskTradeList {
+    ::wechatpay::runtime::__private::json_object!(PostResponseRiskTradeList {
         mchid: "mchid" optional,
         out_trade_no: "out_trade_no" optional,
         risk_type: "risk_type" optional,
@@ -203,7 +203,7 @@ pub mod recv_dispose_result {
         /// Example: `100`
         pub refund_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" optional,
         sub_mchid: "sub_mchid" optional,
         mchid: "mchid" optional,
@@ -241,7 +241,7 @@ pub mod recv_dispose_result {
         /// Example: `ok`
         pub rsp_msg: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         rsp_msg: "rsp_msg" optional,
     });
 }

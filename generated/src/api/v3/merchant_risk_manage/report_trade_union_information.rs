@@ -256,7 +256,7 @@ pub struct PostRequest {
     /// 子单列表
     pub sub_orders: Option<Vec<PostRequestSubOrders>>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sp_mchid: "sp_mchid" optional,
     acquiring_bank_id: "acquiring_bank_id" optional,
     channel_id: "channel_id" optional,
@@ -336,7 +336,7 @@ pub struct PostRequestLivingExpensesFields {
     /// Example: `500`
     pub amount: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostRequestLivingExpensesFields {
+::wechatpay::runtime::__private::json_object!(PostRequestLivingExpensesFields {
     acc_no: "acc_no" optional,
     type_: "type" optional,
     city: "city" optional,
@@ -357,7 +357,7 @@ pub struct PostRequestRechargeFields {
     /// Example: `example_account`
     pub account: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestRechargeFields {
+::wechatpay::runtime::__private::json_object!(PostRequestRechargeFields {
     account_type: "account_type" optional,
     account: "account" optional,
 });
@@ -433,7 +433,7 @@ pub struct PostRequestSubOrders {
     /// - `7`
     pub sp_risk_level: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
+::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
     out_trade_no: "out_trade_no" optional,
     mch_id: "mch_id" optional,
     delivery_province: "delivery_province" optional,
@@ -466,7 +466,7 @@ pub struct PostResponse {
     /// Example: `1217752501201407033233368018`
     pub out_trade_no: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sp_mchid: "sp_mchid" optional,
     acquiring_bank_id: "acquiring_bank_id" optional,
     channel_id: "channel_id" optional,

@@ -52,7 +52,7 @@ pub struct GetRequest {
     /// Query parameter `complaints_information`. Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     pub complaints_information: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     sp_mchid: query "sp_mchid" optional,
     acquiring_bank_id: query "acquiring_bank_id" optional,
     channel_id: query "channel_id" optional,
@@ -94,7 +94,7 @@ pub struct GetResponse {
     /// Example: `延长商户账期7天`
     pub punish_description: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     risk_score: "risk_score" optional,
     risk_type: "risk_type" optional,
     punish_type: "punish_type" optional,

@@ -56,7 +56,7 @@ pub struct PostRequest {
     /// Example: `商家说高额返利，支付很大金额之后发现并没有返利，是骗子`
     pub complaints_information: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sp_mchid: "sp_mchid" optional,
     acquiring_bank_id: "acquiring_bank_id" optional,
     channel_id: "channel_id" optional,
@@ -128,7 +128,7 @@ pub struct PostResponse {
     /// Example: `延长商户账期7天`
     pub punish_description: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sp_mchid: "sp_mchid" optional,
     acquiring_bank_id: "acquiring_bank_id" optional,
     channel_id: "channel_id" optional,

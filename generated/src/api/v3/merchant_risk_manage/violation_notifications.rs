@@ -60,7 +60,7 @@ pub struct PutRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PutRequest {
+::wechatpay::runtime::__private::json_object!(PutRequest {
     notify_url: "notify_url" optional,
 });
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).

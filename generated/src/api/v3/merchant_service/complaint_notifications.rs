@@ -58,7 +58,7 @@ pub struct GetResponse {
     /// Example: `https://www.xxx.com/notify`
     pub url: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     mchid: "mchid" optional,
     url: "url" optional,
 });

@@ -56,7 +56,7 @@ pub struct GetRequest {
     /// Query parameter `sub_mchid`. Example: `1900012181`
     pub sub_mchid: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
     begin_date: query "begin_date" required,
@@ -94,7 +94,7 @@ pub struct GetResponse {
     /// `data`
     pub data: Option<Vec<GetResponseData>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     offset: "offset" required,
     limit: "limit" required,
     total_count: "total_count" optional,
@@ -146,7 +146,7 @@ pub struct GetResponseData {
     /// 特约商户号
     pub sub_mchid: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     out_trade_no: "out_trade_no" optional,
     complaint_time: "complaint_time" optional,
     amount: "amount" optional,
@@ -180,7 +180,7 @@ pub enum GetResponseDataComplaintState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseDataComplaintState {
+::wechatpay::runtime::__private::json_enum!(GetResponseDataComplaintState {
     PayerComplainted = "PAYER_COMPLAINTED",
     Frozened = "FROZENED",
     FrozenFinished = "FROZEN_FINISHED",
@@ -256,7 +256,7 @@ pub mod by_transaction_id {
         /// Example: `WAIT_MERCHANT_RESPONSE`
         pub complaint_handle_state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         out_trade_no: "out_trade_no" optional,
         complaint_time: "complaint_time" optional,
         amount: "amount" optional,
@@ -310,7 +310,7 @@ pub mod by_transaction_id {
                 Vec<GetResponseComplaintNegotiationHistory>,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             complaint_negotiation_history: "complaint_negotiation_history" optional,
         });
         /// GetResponseComplaintNegotiationHistory
@@ -337,7 +337,7 @@ pub mod by_transaction_id {
             /// Example: `https://qpic.cn/xxx`
             pub image_list: Option<Vec<::serde_json::Value>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseComplaintNegotiationHistory {
+        ::wechatpay::runtime::__private::json_object!(GetResponseComplaintNegotiationHistory {
             operate_user: "operate_user" optional,
             operate_time: "operate_time" optional,
             operate_type: "operate_type" optional,
@@ -385,7 +385,7 @@ pub mod by_transaction_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseComplaintNegotiationHistoryOperateType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseComplaintNegotiationHistoryOperateType {
             UserCreateComplaint = "USER_CREATE_COMPLAINT",
             CreateComplaintByPlatform = "CREATE_COMPLAINT_BY_PLATFORM",
             UserContinueComplaint = "USER_CONTINUE_COMPLAINT",

@@ -52,7 +52,7 @@ pub struct GetRequest {
     /// Query parameter `complainted_mchid`. Example: `1900012181`
     pub complainted_mchid: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
     begin_date: query "begin_date" required,
@@ -90,7 +90,7 @@ pub struct GetResponse {
     /// Example: `1000`
     pub total_count: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     limit: "limit" required,
     offset: "offset" required,
@@ -176,7 +176,7 @@ pub struct GetResponseData {
     /// 是否是智能体投诉
     pub is_agent_mode: Option<bool>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     complaint_id: "complaint_id" optional,
     complaint_time: "complaint_time" optional,
     complaint_detail: "complaint_detail" optional,
@@ -232,7 +232,7 @@ pub struct GetResponseDataServiceOrderInfo {
     /// Example: `DOING`
     pub state: Option<GetResponseDataServiceOrderInfoState>,
 }
-::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
+::wechatpay::runtime::__private::json_object!(GetResponseDataServiceOrderInfo {
     order_id: "order_id" optional,
     out_order_no: "out_order_no" optional,
     state: "state" optional,
@@ -254,7 +254,7 @@ pub enum GetResponseDataServiceOrderInfoState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseDataServiceOrderInfoState {
+::wechatpay::runtime::__private::json_enum!(GetResponseDataServiceOrderInfoState {
     Doing = "DOING",
     Revoked = "REVOKED",
     Waitpay = "WAITPAY",
@@ -386,7 +386,7 @@ pub mod by_complaint_id {
         /// 是否是智能体投诉
         pub is_agent_mode: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         complaint_id: "complaint_id" required,
         complaint_time: "complaint_time" optional,
         complaint_detail: "complaint_detail" optional,
@@ -472,7 +472,7 @@ pub mod by_complaint_id {
         /// Example: `DOING`
         pub state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseServiceOrderInfo {
+    ::wechatpay::runtime::__private::json_object!(GetResponseServiceOrderInfo {
         order_id: "order_id" optional,
         out_order_no: "out_order_no" optional,
         state: "state" optional,
@@ -508,7 +508,7 @@ pub mod by_complaint_id {
             /// Example: `1900012181`
             pub complainted_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             complainted_mchid: "complainted_mchid" required,
         });
         impl PostRequest {
@@ -555,7 +555,7 @@ pub mod by_complaint_id {
             /// Query parameter `offset`. Example: `10`
             pub offset: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             limit: query "limit" optional,
             offset: query "offset" optional,
         });
@@ -575,7 +575,7 @@ pub mod by_complaint_id {
             /// Example: `1000`
             pub total_count: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             data: "data" optional,
             limit: "limit" required,
             offset: "offset" required,
@@ -633,7 +633,7 @@ pub mod by_complaint_id {
             /// 用户点击回复消息
             pub click_message: Option<GetResponseDataClickMessage>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseData {
+        ::wechatpay::runtime::__private::json_object!(GetResponseData {
             complaint_media_list: "complaint_media_list" optional,
             log_id: "log_id" optional,
             operator: "operator" optional,
@@ -662,7 +662,7 @@ pub mod by_complaint_id {
             /// Example: `example_clicked_log_id`
             pub clicked_log_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataClickMessage {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataClickMessage {
             message_content: "message_content" optional,
             action_id: "action_id" optional,
             clicked_log_id: "clicked_log_id" optional,
@@ -677,7 +677,7 @@ pub mod by_complaint_id {
             /// `media_url`
             pub media_url: Option<Vec<String>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataComplaintMediaList {
             media_type: "media_type" optional,
             media_url: "media_url" optional,
         });
@@ -697,7 +697,7 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessage {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataNormalMessage {
             blocks: "blocks" optional,
             sender_identity: "sender_identity" optional,
             custom_data: "custom_data" optional,
@@ -722,7 +722,7 @@ pub mod by_complaint_id {
             /// 按钮组
             pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocks {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataNormalMessageBlocks {
             type_: "type" optional,
             text: "text" optional,
             image: "image" optional,
@@ -759,7 +759,7 @@ pub mod by_complaint_id {
                 GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroup {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataNormalMessageBlocksButtonGroup {
             buttons: "buttons" optional,
             button_layout: "button_layout" optional,
             invalid_info: "invalid_info" optional,
@@ -788,7 +788,7 @@ pub mod by_complaint_id {
             /// FAQ列表
             pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataNormalMessageBlocksFaqList {
             faqs: "faqs" optional,
         });
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
@@ -805,7 +805,7 @@ pub mod by_complaint_id {
             /// 动作
             pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqs {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqs {
             faq_id: "faq_id" optional,
             faq_title: "faq_title" optional,
             action: "action" optional,
@@ -901,7 +901,7 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseDataOperateType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseDataOperateType {
             UserCreateComplaint = "USER_CREATE_COMPLAINT",
             UserContinueComplaint = "USER_CONTINUE_COMPLAINT",
             UserResponse = "USER_RESPONSE",
@@ -974,7 +974,7 @@ pub mod by_complaint_id {
             /// 跳转小程序信息
             pub mini_program_jump_info: Option<PostRequestMiniProgramJumpInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             complainted_mchid: "complainted_mchid" required,
             response_content: "response_content" required,
             response_images: "response_images" optional,
@@ -1015,7 +1015,7 @@ pub mod by_complaint_id {
             /// Example: `example_text`
             pub text: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMiniProgramJumpInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMiniProgramJumpInfo {
             appid: "appid" required,
             path: "path" required,
             text: "text" required,
@@ -1073,7 +1073,7 @@ pub mod by_complaint_id {
             /// Example: `550e8400-e29b-41d4-a716-446655440000`
             pub idempotent_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             complainted_mchid: "complainted_mchid" required,
             message: "message" required,
             idempotent_id: "idempotent_id" required,
@@ -1107,7 +1107,7 @@ pub mod by_complaint_id {
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMessage {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMessage {
             blocks: "blocks" optional,
             sender_identity: "sender_identity" optional,
             custom_data: "custom_data" optional,
@@ -1132,7 +1132,7 @@ pub mod by_complaint_id {
             /// 按钮组
             pub button_group: Option<PostRequestMessageBlocksButtonGroup>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocks {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMessageBlocks {
             type_: "type" optional,
             text: "text" optional,
             image: "image" optional,
@@ -1163,7 +1163,7 @@ pub mod by_complaint_id {
             /// 失效配置
             pub invalid_info: Option<PostRequestMessageBlocksButtonGroupInvalidInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroup {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMessageBlocksButtonGroup {
             buttons: "buttons" optional,
             button_layout: "button_layout" optional,
             invalid_info: "invalid_info" optional,
@@ -1192,7 +1192,7 @@ pub mod by_complaint_id {
             /// FAQ列表
             pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqList {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMessageBlocksFaqList {
             faqs: "faqs" optional,
         });
         /// PostRequestMessageBlocksFaqListFaqs
@@ -1209,7 +1209,7 @@ pub mod by_complaint_id {
             /// 动作
             pub action: Option<PostRequestMessageBlocksFaqListFaqsAction>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqs {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMessageBlocksFaqListFaqs {
             faq_id: "faq_id" optional,
             faq_title: "faq_title" optional,
             action: "action" optional,
@@ -1254,7 +1254,7 @@ pub mod by_complaint_id {
             /// Example: `300285320210322170000071077`
             pub log_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             log_id: "log_id" optional,
         });
     }
@@ -1299,7 +1299,7 @@ pub mod by_complaint_id {
             /// Example: `已处理完成`
             pub remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             action: "action" required,
             launch_refund_day: "launch_refund_day" optional,
             reject_reason: "reject_reason" optional,
@@ -1332,7 +1332,7 @@ pub mod by_complaint_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestAction {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestAction {
             Reject = "REJECT",
             Approve = "APPROVE",
         });

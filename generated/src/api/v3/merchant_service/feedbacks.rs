@@ -40,7 +40,7 @@ pub struct PostRequest {
     /// 反馈处理完成
     pub launch_confirm_process: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     transaction_id: "transaction_id" required,
     complainted_mchid: "complainted_mchid" required,
     feedback_type: "feedback_type" optional,

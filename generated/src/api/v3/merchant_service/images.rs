@@ -63,7 +63,7 @@ pub mod upload {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
     impl PostRequest {
@@ -81,7 +81,7 @@ pub mod upload {
         /// 文件摘要
         pub sha256: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
+    ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
         filename: "filename" optional,
         sha256: "sha256" optional,
     });
@@ -93,7 +93,7 @@ pub mod upload {
         /// Example: `BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp`
         pub media_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         media_id: "media_id" optional,
     });
 }

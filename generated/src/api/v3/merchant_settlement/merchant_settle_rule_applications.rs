@@ -46,7 +46,7 @@ pub struct PostRequest {
     /// Example: `760`
     pub settle_rule_id: i64,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     acquiring_bank_id: "acquiring_bank_id" required,
     channel_id: "channel_id" required,
     sub_mchid: "sub_mchid" required,
@@ -105,7 +105,7 @@ pub struct PostResponse {
     /// Example: `760`
     pub settle_rule_id: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     application_id: "application_id" optional,
     application_process_info: "application_process_info" optional,
     application_state: "application_state" optional,
@@ -166,7 +166,7 @@ pub mod by_application_id {
         /// Example: `760`
         pub settle_rule_id: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         application_id: "application_id" required,
         application_process_info: "application_process_info" optional,
         application_state: "application_state" optional,

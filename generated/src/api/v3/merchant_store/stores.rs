@@ -37,7 +37,7 @@ pub struct PostRequest {
     /// 门店收款信息
     pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     store_basics: "store_basics" optional,
     store_address: "store_address" optional,
@@ -60,7 +60,7 @@ pub struct PostResponse {
     /// Example: `20488000`
     pub store_id: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     store_id: "store_id" optional,
 });
 /// `/v3/merchant-store/stores/{store_id}`
@@ -112,7 +112,7 @@ pub mod by_store_id {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
     });
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
@@ -129,7 +129,7 @@ pub mod by_store_id {
         /// 门店状态
         pub store_state: Option<GetResponseStoreState>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         store_basics: "store_basics" optional,
         store_address: "store_address" optional,
         store_business: "store_business" optional,
@@ -160,7 +160,7 @@ pub mod by_store_id {
         /// Example: `37.75464`
         pub latitude: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
+    ::wechatpay::runtime::__private::json_object!(GetResponseStoreAddress {
         address_code: "address_code" optional,
         address_detail: "address_detail" optional,
         address_complements: "address_complements" optional,
@@ -191,7 +191,7 @@ pub mod by_store_id {
         /// Example: `1001`
         pub brand_id: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
+    ::wechatpay::runtime::__private::json_object!(GetResponseStoreBasics {
         store_reference_id: "store_reference_id" optional,
         brand_name: "brand_name" optional,
         store_name: "store_name" optional,
@@ -212,7 +212,7 @@ pub mod by_store_id {
         /// Example: `腾讯科技（深圳）有限公司`
         pub company_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
+    ::wechatpay::runtime::__private::json_object!(GetResponseStoreRecipient {
         mchid: "mchid" optional,
         company_name: "company_name" optional,
     });
@@ -230,7 +230,7 @@ pub mod by_store_id {
         /// STORE_STATE_VALID
         pub store_state_value: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseStoreState {
+    ::wechatpay::runtime::__private::json_object!(GetResponseStoreState {
         store_state_message: "store_state_message" optional,
         address_failed_reason: "address_failed_reason" optional,
         store_state_value: "store_state_value" optional,
@@ -249,7 +249,7 @@ pub mod by_store_id {
         /// 门店经营信息
         pub store_business: Option<PatchRequestStoreBusiness>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         sub_mchid: "sub_mchid" optional,
         store_basics: "store_basics" optional,
         store_address: "store_address" optional,
@@ -308,7 +308,7 @@ pub mod by_store_id {
                 /// 门店收款信息
                 pub store_recipient: Vec<PostRequestStoreRecipient>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" required,
                 store_recipient: "store_recipient" required,
             });
@@ -363,7 +363,7 @@ pub mod by_store_id {
                 /// 门店收款信息
                 pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" optional,
                 store_recipient: "store_recipient" optional,
             });

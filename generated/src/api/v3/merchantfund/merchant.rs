@@ -53,7 +53,7 @@ pub mod income_records {
         /// Query parameter `limit`. Example: `100`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         account_type: query "account_type" required,
         date: query "date" required,
         offset: query "offset" optional,
@@ -97,7 +97,7 @@ pub mod income_records {
         /// 分页链接
         pub links: Option<GetResponseLinks>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         offset: "offset" required,
         limit: "limit" required,
@@ -161,7 +161,7 @@ pub mod income_records {
         /// Example: `单号：202106010001`
         pub recharge_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         mchid: "mchid" optional,
         account_type: "account_type" optional,
         income_record_type: "income_record_type" optional,
@@ -193,7 +193,7 @@ pub mod income_records {
         /// Example: `/v3/merchantfund/merchant/income-records?offset=5&limit=5`
         pub self_: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseLinks {
+    ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
         next: "next" optional,
         prev: "prev" optional,
         self_: "self" optional,

@@ -58,7 +58,7 @@ pub mod income_records {
         /// Query parameter `limit`. Example: `100`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         account_type: query "account_type" required,
         date: query "date" required,
@@ -105,7 +105,7 @@ pub mod income_records {
         /// 分页链接
         pub links: Option<GetResponseLinks>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         offset: "offset" required,
         limit: "limit" required,
@@ -169,7 +169,7 @@ pub mod income_records {
         /// Example: `单号：202106010001`
         pub recharge_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         sub_mchid: "sub_mchid" optional,
         account_type: "account_type" optional,
         income_record_type: "income_record_type" optional,
@@ -201,7 +201,7 @@ pub mod income_records {
         /// Example: `/v3/merchantfund/partner/income-records?offset=5&limit=5`
         pub self_: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseLinks {
+    ::wechatpay::runtime::__private::json_object!(GetResponseLinks {
         next: "next" optional,
         prev: "prev" optional,
         self_: "self" optional,

@@ -73,7 +73,7 @@ pub mod by_openid {
             /// Example: `ID_CARD`
             pub card_type: PostRequestCardType,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             stock_id: "stock_id" required,
             out_request_no: "out_request_no" required,
             user_name: "user_name" required,
@@ -115,7 +115,7 @@ pub mod by_openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestCardType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestCardType {
             IdCard = "ID_CARD",
         });
         /// The response of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
@@ -126,7 +126,7 @@ pub mod by_openid {
             /// Example: `9867041`
             pub coupon_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             coupon_id: "coupon_id" optional,
         });
     }

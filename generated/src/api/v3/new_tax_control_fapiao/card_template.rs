@@ -30,7 +30,7 @@ pub struct PostRequest {
     /// 卡券模板信息
     pub card_template_information: PostRequestCardTemplateInformation,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     card_appid: "card_appid" required,
     card_template_information: "card_template_information" required,
@@ -63,7 +63,7 @@ pub struct PostRequestCardTemplateInformation {
     /// 卡券自定义cell位配置
     pub custom_cell: Option<PostRequestCardTemplateInformationCustomCell>,
 }
-::wechatpay::runtime::json_object!(PostRequestCardTemplateInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestCardTemplateInformation {
     payee_name: "payee_name" optional,
     logo_url: "logo_url" required,
     custom_cell: "custom_cell" optional,
@@ -103,7 +103,7 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     /// Example: `pages/xxxPage`
     pub miniprogram_path: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestCardTemplateInformationCustomCell {
+::wechatpay::runtime::__private::json_object!(PostRequestCardTemplateInformationCustomCell {
     words: "words" required,
     description: "description" required,
     jump_url: "jump_url" optional,
@@ -135,7 +135,7 @@ pub struct PostResponse {
     /// Example: `p4gLgvn_cxVCQez17kaBJnZHPcXs`
     pub card_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     card_appid: "card_appid" required,
     card_id: "card_id" optional,
 });

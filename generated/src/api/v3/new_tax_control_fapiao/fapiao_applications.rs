@@ -70,7 +70,7 @@ pub struct PostRequest {
     /// 需要开具的发票信息
     pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     scene: "scene" required,
     fapiao_apply_id: "fapiao_apply_id" required,
@@ -135,7 +135,7 @@ pub struct PostRequestBuyerInformation {
     /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     pub email: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestBuyerInformation {
     type_: "type" required,
     name: "name" required,
     taxpayer_id: "taxpayer_id" optional,
@@ -183,7 +183,7 @@ pub struct PostRequestFapiaoInformation {
     /// 发票行信息
     pub items: Vec<PostRequestFapiaoInformationItems>,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
     fapiao_id: "fapiao_id" required,
     total_amount: "total_amount" required,
     need_list: "need_list" required,
@@ -254,7 +254,7 @@ pub struct PostRequestFapiaoInformationItems {
     /// 是否折扣行
     pub discount: bool,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItems {
     tax_code: "tax_code" required,
     goods_category: "goods_category" optional,
     goods_name: "goods_name" optional,
@@ -340,7 +340,7 @@ pub mod by_fapiao_apply_id {
         /// Query parameter `fapiao_id`. Example: `20200701123456`
         pub fapiao_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         fapiao_id: query "fapiao_id" optional,
     });
@@ -354,7 +354,7 @@ pub mod by_fapiao_apply_id {
         /// 发票信息
         pub fapiao_information: Option<Vec<GetResponseFapiaoInformation>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         fapiao_information: "fapiao_information" optional,
     });
@@ -408,7 +408,7 @@ pub mod by_fapiao_apply_id {
         /// Example: `开票失败。授信额度不足，请联系主管税务机关或者登录电子税务局提额/申报。`
         pub fapiao_error_message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponseFapiaoInformation {
         fapiao_id: "fapiao_id" optional,
         status: "status" optional,
         blue_fapiao: "blue_fapiao" optional,
@@ -485,7 +485,7 @@ pub mod by_fapiao_apply_id {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBuyerInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponseFapiaoInformationBuyerInformation {
         type_: "type" optional,
         name: "name" optional,
         taxpayer_id: "taxpayer_id" optional,
@@ -528,7 +528,7 @@ pub mod by_fapiao_apply_id {
         /// Example: `INSERT_ACCEPTED`
         pub card_status: Option<GetResponseFapiaoInformationCardInformationCardStatus>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationCardInformation {
+    ::wechatpay::runtime::__private::json_object!(GetResponseFapiaoInformationCardInformation {
         card_appid: "card_appid" optional,
         card_openid: "card_openid" optional,
         card_id: "card_id" optional,
@@ -552,7 +552,7 @@ pub mod by_fapiao_apply_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseFapiaoInformationCardInformationCardStatus {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseFapiaoInformationCardInformationCardStatus {
         InsertAccepted = "INSERT_ACCEPTED",
         Inserted = "INSERTED",
         DiscardAccepted = "DISCARD_ACCEPTED",
@@ -610,7 +610,7 @@ pub mod by_fapiao_apply_id {
         /// 是否折扣行
         pub discount: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationItems {
+    ::wechatpay::runtime::__private::json_object!(GetResponseFapiaoInformationItems {
         tax_code: "tax_code" optional,
         goods_name: "goods_name" optional,
         specification: "specification" optional,
@@ -666,7 +666,7 @@ pub mod by_fapiao_apply_id {
             /// Query parameter `fapiao_id`. Example: `20200701123456`
             pub fapiao_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
             fapiao_id: query "fapiao_id" required,
         });
@@ -691,7 +691,7 @@ pub mod by_fapiao_apply_id {
                 Vec<GetResponseFapiaoDownloadInfoList>,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             fapiao_download_info_list: "fapiao_download_info_list" optional,
         });
         /// GetResponseFapiaoDownloadInfoList
@@ -710,7 +710,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `ISSUE_ACCEPTED`
             pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseFapiaoDownloadInfoList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseFapiaoDownloadInfoList {
             fapiao_id: "fapiao_id" optional,
             download_url: "download_url" optional,
             status: "status" optional,
@@ -755,7 +755,7 @@ pub mod by_fapiao_apply_id {
             /// 电子发票卡券信息列表
             pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             scene: "scene" required,
             buyer_information: "buyer_information" required,
@@ -833,7 +833,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `用户留言`
             pub user_apply_message: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestBuyerInformation {
             type_: "type" required,
             name: "name" required,
             taxpayer_id: "taxpayer_id" optional,
@@ -926,7 +926,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `备注`
             pub remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformation {
             fapiao_media_id: "fapiao_media_id" required,
             fapiao_number: "fapiao_number" required,
             fapiao_code: "fapiao_code" required,
@@ -992,7 +992,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `王五`
             pub drawer: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationExtraInformation {
             payee: "payee" optional,
             reviewer: "reviewer" optional,
             drawer: "drawer" required,
@@ -1058,7 +1058,7 @@ pub mod by_fapiao_apply_id {
             /// 是否折扣行
             pub discount: bool,
         }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
+        ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationItems {
             tax_code: "tax_code" required,
             goods_name: "goods_name" required,
             specification: "specification" optional,
@@ -1134,7 +1134,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `62001234567890`
             pub bank_account: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationSellerInformation {
             name: "name" required,
             taxpayer_id: "taxpayer_id" required,
             address: "address" required,
@@ -1198,7 +1198,7 @@ pub mod by_fapiao_apply_id {
             /// 需要冲红的发票信息
             pub fapiao_information: Vec<PostRequestFapiaoInformation>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             reverse_reason: "reverse_reason" required,
             fapiao_information: "fapiao_information" required,
@@ -1233,7 +1233,7 @@ pub mod by_fapiao_apply_id {
             /// Example: `12897794`
             pub fapiao_number: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+        ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
             fapiao_id: "fapiao_id" required,
             fapiao_code: "fapiao_code" optional,
             fapiao_number: "fapiao_number" required,
@@ -1269,7 +1269,7 @@ pub mod by_fapiao_apply_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestReverseReason {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestReverseReason {
             IssueError = "ISSUE_ERROR",
             SalesReturn = "SALES_RETURN",
             ServiceSuspention = "SERVICE_SUSPENTION",
@@ -1308,7 +1308,7 @@ pub mod issue_general {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -1409,7 +1409,7 @@ pub mod issue_general {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
         fapiao_id: "fapiao_id" required,
         total_amount: "total_amount" required,
         items: "items" required,
@@ -1524,7 +1524,7 @@ pub mod issue_general {
         /// - `18`: 超税负6%即征即退
         pub preferential_policy_code: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItems {
         tax_code: "tax_code" required,
         goods_name: "goods_name" required,
         specification: "specification" optional,
@@ -1594,7 +1594,7 @@ pub mod issue_passenger_transport {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -1695,7 +1695,7 @@ pub mod issue_passenger_transport {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
         fapiao_id: "fapiao_id" required,
         total_amount: "total_amount" required,
         items: "items" required,
@@ -1812,7 +1812,7 @@ pub mod issue_passenger_transport {
             PostRequestFapiaoInformationItemsPassengerInformation,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItems {
         tax_code: "tax_code" required,
         goods_name: "goods_name" required,
         specification: "specification" optional,
@@ -1886,7 +1886,7 @@ pub mod issue_passenger_transport {
             PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsPassengerInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItemsPassengerInformation {
         name: "name" required,
         certificate_type: "certificate_type" required,
         certificate_number: "certificate_number" required,
@@ -1957,7 +1957,7 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationCertificateType {
         IdentityCard = "IDENTITY_CARD",
         Passport = "PASSPORT",
         HongKongPermit = "HONG_KONG_PERMIT",
@@ -1988,7 +1988,7 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationClasses {
         ShipFirstClassCabin = "SHIP_FIRST_CLASS_CABIN",
         ShipSecondClassCabin = "SHIP_SECOND_CLASS_CABIN",
         ShipThirdClassCabin = "SHIP_THIRD_CLASS_CABIN",
@@ -2012,7 +2012,7 @@ pub mod issue_passenger_transport {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFapiaoInformationItemsPassengerInformationTransportationType {
         LongDistanceBus = "LONG_DISTANCE_BUS",
         PublicTransportation = "PUBLIC_TRANSPORTATION",
         Car = "CAR",
@@ -2055,7 +2055,7 @@ pub mod issue_refined_oil {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -2156,7 +2156,7 @@ pub mod issue_refined_oil {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
         fapiao_id: "fapiao_id" required,
         total_amount: "total_amount" required,
         items: "items" required,
@@ -2275,7 +2275,7 @@ pub mod issue_refined_oil {
             PostRequestFapiaoInformationItemsRefinedOilInformation,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItems {
         tax_code: "tax_code" required,
         goods_name: "goods_name" required,
         specification: "specification" optional,
@@ -2327,7 +2327,7 @@ pub mod issue_refined_oil {
         /// Example: `1号枪`
         pub gun_number: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRefinedOilInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItemsRefinedOilInformation {
         station: "station" required,
         trade_time: "trade_time" required,
         gun_number: "gun_number" required,
@@ -2360,7 +2360,7 @@ pub mod issue_refined_oil {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationItemsUnit {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFapiaoInformationItemsUnit {
         Ton = "TON",
         Leter = "LETER",
     });
@@ -2400,7 +2400,7 @@ pub mod real_estate_leasing {
         /// 需要开具的数电发票信息
         pub fapiao_information: PostRequestFapiaoInformation,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -2479,7 +2479,7 @@ pub mod real_estate_leasing {
         /// Example: `用户留言`
         pub user_apply_message: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestBuyerInformation {
         type_: "type" required,
         name: "name" required,
         taxpayer_id: "taxpayer_id" optional,
@@ -2594,7 +2594,7 @@ pub mod real_estate_leasing {
         /// Example: `备注`
         pub remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformation {
         fapiao_id: "fapiao_id" required,
         total_amount: "total_amount" required,
         items: "items" required,
@@ -2713,7 +2713,7 @@ pub mod real_estate_leasing {
             PostRequestFapiaoInformationItemsRealEstateLeasingInformation,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItems {
         tax_code: "tax_code" required,
         goods_name: "goods_name" required,
         specification: "specification" optional,
@@ -2781,7 +2781,7 @@ pub mod real_estate_leasing {
         /// 车牌号
         pub plate_no: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
         province: "province" required,
         city: "city" optional,
         address: "address" required,
@@ -2846,7 +2846,7 @@ pub mod upload_fapiao_file {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
     impl PostRequest {
@@ -2872,7 +2872,7 @@ pub mod upload_fapiao_file {
         /// 文件摘要
         pub digest: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
+    ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
         sub_mchid: "sub_mchid" optional,
         file_type: "file_type" required,
         digest_alogrithm: "digest_alogrithm" required,
@@ -2902,7 +2902,7 @@ pub mod upload_fapiao_file {
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         fapiao_media_id: "fapiao_media_id" optional,
     });
 }

@@ -76,7 +76,7 @@ pub mod getspinviteurl {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         operation_type: query "operation_type" required,
         fapiao_mode: query "fapiao_mode" required,
         fapiao_ability_type_list: query "fapiao_ability_type_list" optional,
@@ -121,7 +121,7 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestFapiaoAbilityTypeList {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestFapiaoAbilityTypeList {
         BaseAbility = "BASE_ABILITY",
         RealEstateAbility = "REAL_ESTATE_ABILITY",
         PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
@@ -140,7 +140,7 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestFapiaoMode {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestFapiaoMode {
         ThirdOrSelfFapiao = "THIRD_OR_SELF_FAPIAO",
         TencentDigitalTax = "TENCENT_DIGITAL_TAX",
     });
@@ -155,7 +155,7 @@ pub mod getspinviteurl {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestOperationType {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestOperationType {
         AuthBinding = "AUTH_BINDING",
     });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl` (获取邀请商户开通服务商电子发票能力).
@@ -174,7 +174,7 @@ pub mod getspinviteurl {
         /// Example: `pages/xxxPage`
         pub miniprogram_path: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         invite_url: "invite_url" optional,
         miniprogram_appid: "miniprogram_appid" optional,
         miniprogram_path: "miniprogram_path" optional,
@@ -234,7 +234,7 @@ pub mod listspinvitemchinfo {
         /// Query parameter `mch_invite_status`. Example: `MCH_INVITE_SUCC`
         pub mch_invite_status: GetRequestMchInviteStatus,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         query_time_start: query "query_time_start" required,
         query_time_end: query "query_time_end" required,
         offset: query "offset" required,
@@ -284,7 +284,7 @@ pub mod listspinvitemchinfo {
         /// 邀请的商户结果
         pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         total_count: "total_count" optional,
         offset: "offset" required,
         limit: "limit" required,
@@ -342,7 +342,7 @@ pub mod listspinvitemchinfo {
         /// Example: `示例失败原因`
         pub invite_failed_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseMchInviteResultList {
+    ::wechatpay::runtime::__private::json_object!(GetResponseMchInviteResultList {
         sub_mchid: "sub_mchid" optional,
         mch_invite_status: "mch_invite_status" optional,
         ep_name: "ep_name" optional,
@@ -375,7 +375,7 @@ pub mod listspinvitemchinfo {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseMchInviteResultListInviteFailedCode {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseMchInviteResultListInviteFailedCode {
         UnknownTaxInfo = "UNKNOWN_TAX_INFO",
         InvalidCompanyInfo = "INVALID_COMPANY_INFO",
         NotMeetAccessCondition = "NOT_MEET_ACCESS_CONDITION",

@@ -53,7 +53,7 @@ pub mod base_information {
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl GetRequest {
@@ -73,7 +73,7 @@ pub mod base_information {
         /// 附加信息
         pub extra_information: Option<GetResponseExtraInformation>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         seller_information: "seller_information" optional,
         extra_information: "extra_information" optional,
     });
@@ -141,7 +141,7 @@ pub mod by_sub_mchid {
             /// 数电发票模式
             pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sub_mchid: "sub_mchid" required,
             third_mode: "third_mode" optional,
             digital_tax_mode: "digital_tax_mode" optional,
@@ -181,7 +181,7 @@ pub mod by_sub_mchid {
             /// 能力信息
             pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxMode {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDigitalTaxMode {
             status: "status" optional,
             billing_person_info: "billing_person_info" optional,
             access_time: "access_time" optional,
@@ -205,7 +205,7 @@ pub mod by_sub_mchid {
             /// Example: `失败原因`
             pub authorize_fail_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeAbilityInfo {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDigitalTaxModeAbilityInfo {
             type_: "type" optional,
             status: "status" optional,
             authorize_fail_reason: "authorize_fail_reason" optional,
@@ -227,7 +227,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeAbilityInfoStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseDigitalTaxModeAbilityInfoStatus {
             Authorized = "AUTHORIZED",
             AuthorizePending = "AUTHORIZE_PENDING",
             Deauthorized = "DEAUTHORIZED",
@@ -248,7 +248,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeAbilityInfoType {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseDigitalTaxModeAbilityInfoType {
             BaseAbility = "BASE_ABILITY",
             PassengerTransportAbility = "PASSENGER_TRANSPORT_ABILITY",
             RealEstateAbility = "REAL_ESTATE_ABILITY",
@@ -265,7 +265,7 @@ pub mod by_sub_mchid {
             /// Example: `张伟`
             pub name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeBillingPersonInfo {
+        ::wechatpay::runtime::__private::json_object!(GetResponseDigitalTaxModeBillingPersonInfo {
             id: "id" optional,
             name: "name" optional,
         });
@@ -298,7 +298,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseDigitalTaxModeStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseDigitalTaxModeStatus {
             ApprovalPending = "APPROVAL_PENDING",
             AccessConfirmedPending = "ACCESS_CONFIRMED_PENDING",
             AbilityConfirmedPending = "ABILITY_CONFIRMED_PENDING",
@@ -318,7 +318,7 @@ pub mod by_sub_mchid {
             /// Example: `ENABLED`
             pub status: Option<GetResponseThirdModeStatus>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseThirdMode {
+        ::wechatpay::runtime::__private::json_object!(GetResponseThirdMode {
             status: "status" optional,
         });
         /// 第三方/自建发票能力接入状态
@@ -334,7 +334,7 @@ pub mod by_sub_mchid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseThirdModeStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseThirdModeStatus {
             Disabled = "DISABLED",
             Enabled = "ENABLED",
         });
@@ -383,7 +383,7 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         callback_url: "callback_url" optional,
         show_fapiao_cell: "show_fapiao_cell" optional,
         support_vat_fapiao: "support_vat_fapiao" optional,
@@ -408,7 +408,7 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         callback_url: "callback_url" optional,
         sub_mch_code: "sub_mch_code" optional,
         show_fapiao_cell: "show_fapiao_cell" optional,
@@ -430,7 +430,7 @@ pub mod development_config {
         /// Example: `false`
         pub support_vat_fapiao: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(PatchResponse {
+    ::wechatpay::runtime::__private::json_object!(PatchResponse {
         callback_url: "callback_url" required,
         show_fapiao_cell: "show_fapiao_cell" optional,
         support_vat_fapiao: "support_vat_fapiao" optional,
@@ -486,7 +486,7 @@ pub mod tax_codes {
         /// Query parameter `limit`. Example: `5`
         pub limit: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         offset: query "offset" required,
         limit: query "limit" required,
@@ -520,7 +520,7 @@ pub mod tax_codes {
         /// Example: `20`
         pub total_count: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         offset: "offset" required,
         limit: "limit" required,
         links: "links" optional,
@@ -568,7 +568,7 @@ pub mod tax_codes {
         /// Example: `NO_FAVORABLE`
         pub tax_prefer_mark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseData {
+    ::wechatpay::runtime::__private::json_object!(GetResponseData {
         goods_name: "goods_name" optional,
         goods_id: "goods_id" optional,
         goods_category: "goods_category" optional,

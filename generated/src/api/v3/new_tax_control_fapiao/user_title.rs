@@ -42,7 +42,7 @@ pub struct GetRequest {
     /// Query parameter `fapiao_apply_id`. Example: `4200000444201910177461284488`
     pub fapiao_apply_id: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     sub_mchid: query "sub_mchid" optional,
     scene: query "scene" required,
     fapiao_apply_id: query "fapiao_apply_id" required,
@@ -116,7 +116,7 @@ pub struct GetResponse {
     /// Example: `用户留言`
     pub user_apply_message: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     type_: "type" optional,
     name: "name" optional,
     taxpayer_id: "taxpayer_id" optional,
@@ -214,7 +214,7 @@ pub mod title_url {
         /// Query parameter `must_input_email`.
         pub must_input_email: Option<bool>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         fapiao_apply_id: query "fapiao_apply_id" required,
         source: query "source" required,
@@ -265,7 +265,7 @@ pub mod title_url {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetRequestSource {
+    ::wechatpay::runtime::__private::json_enum!(GetRequestSource {
         Web = "WEB",
         Miniprogram = "MINIPROGRAM",
     });
@@ -289,7 +289,7 @@ pub mod title_url {
         /// Example: `gh_86a091e50ad4@app`
         pub miniprogram_user_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         title_url: "title_url" optional,
         miniprogram_appid: "miniprogram_appid" optional,
         miniprogram_path: "miniprogram_path" optional,

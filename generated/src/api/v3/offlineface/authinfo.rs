@@ -32,7 +32,7 @@ pub struct PostRequest {
     /// 机构id
     pub organization_id: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sp_appid: "sp_appid" required,
     sub_appid: "sub_appid" optional,
     sub_mchid: "sub_mchid" required,
@@ -66,6 +66,6 @@ pub struct PostResponse {
     /// 授权信息
     pub authinfo: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     authinfo: "authinfo" optional,
 });

@@ -43,7 +43,7 @@ pub mod by_contract_id {
         /// Query parameter `appid`. Example: `wx8888888888`
         pub appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         appid: query "appid" optional,
     });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
@@ -84,7 +84,7 @@ pub mod by_contract_id {
         /// 签约卡来源
         pub contract_bank_card_from: Option<GetResponseContractBankCardFrom>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         contract_id: "contract_id" required,
         mchid: "mchid" optional,
         organization_id: "organization_id" optional,
@@ -127,7 +127,7 @@ pub mod by_contract_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseContractBankCardFrom {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseContractBankCardFrom {
         MerchantLimitedBankCard = "MERCHANT_LIMITED_BANK_CARD",
         UserSelectFree = "USER_SELECT_FREE",
     });
@@ -148,7 +148,7 @@ pub mod by_contract_id {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseContractState {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseContractState {
         NotContracted = "NOT_CONTRACTED",
         Terminated = "TERMINATED",
         Contracted = "CONTRACTED",
@@ -184,7 +184,7 @@ pub mod presign {
         /// 签约模式
         pub contract_mode: Option<PostRequestContractMode>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         business_name: "business_name" required,
         facepay_user: "facepay_user" required,
         limit_bank_card: "limit_bank_card" optional,
@@ -221,7 +221,7 @@ pub mod presign {
         /// 手机号码
         pub phone: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFacepayUser {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFacepayUser {
         out_user_id: "out_user_id" required,
         identification_name: "identification_name" optional,
         organization_id: "organization_id" required,
@@ -264,7 +264,7 @@ pub mod presign {
         /// 开卡预留手机号
         pub phone: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestLimitBankCard {
+    ::wechatpay::runtime::__private::json_object!(PostRequestLimitBankCard {
         bank_card_number: "bank_card_number" optional,
         identification_name: "identification_name" optional,
         identification: "identification" optional,
@@ -282,7 +282,7 @@ pub mod presign {
         /// 会话ID
         pub presign_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         presign_token: "presign_token" optional,
     });
 }

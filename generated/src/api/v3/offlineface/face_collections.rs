@@ -45,7 +45,7 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `20`
     pub limit: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     organization_id: query "organization_id" required,
     offset: query "offset" optional,
     limit: query "limit" optional,
@@ -67,7 +67,7 @@ pub struct GetResponse {
     /// 重采列表
     pub face_collections: Option<Vec<GetResponseFaceCollections>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     face_collections: "face_collections" optional,
 });
 /// 重采对象
@@ -86,7 +86,7 @@ pub struct GetResponseFaceCollections {
     /// 支付用户确认时间
     pub confirm_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseFaceCollections {
+::wechatpay::runtime::__private::json_object!(GetResponseFaceCollections {
     collection_id: "collection_id" optional,
     use_id: "use_id" optional,
     organization_id: "organization_id" optional,
@@ -127,7 +127,7 @@ pub mod by_collection_id {
         /// 支付用户确认时间
         pub confirm_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         collection_id: "collection_id" required,
         use_id: "use_id" optional,
         organization_id: "organization_id" optional,

@@ -24,7 +24,7 @@ pub struct PostRequest {
     /// 机构id
     pub organization_id: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_user_id: "out_user_id" required,
     organization_id: "organization_id" required,
 });
@@ -49,7 +49,7 @@ pub struct PostResponse {
     /// 链接过期时间
     pub expire_at: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     repayment_url: "repayment_url" optional,
     expire_at: "expire_at" optional,
 });

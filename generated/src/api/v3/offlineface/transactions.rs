@@ -51,7 +51,7 @@ pub struct PostRequest {
     /// 业务信息
     pub business: Option<PostRequestBusiness>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     auth_code: "auth_code" required,
     sp_appid: "sp_appid" optional,
     sp_mchid: "sp_mchid" optional,
@@ -95,7 +95,7 @@ pub struct PostRequestAmount {
     /// 货币类型
     pub currency: PostRequestAmountCurrency,
 }
-::wechatpay::runtime::json_object!(PostRequestAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
@@ -134,7 +134,7 @@ pub struct PostRequestBusiness {
     /// - `126`: 腾讯食堂
     pub business_scene_id: i64,
 }
-::wechatpay::runtime::json_object!(PostRequestBusiness {
+::wechatpay::runtime::__private::json_object!(PostRequestBusiness {
     business_product_id: "business_product_id" required,
     business_scene_id: "business_scene_id" required,
 });
@@ -154,7 +154,7 @@ pub struct PostRequestSceneInfo {
     /// 设备IP
     pub device_ip: String,
 }
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
     device_ip: "device_ip" required,
 });
 impl PostRequestSceneInfo {
@@ -172,7 +172,7 @@ pub struct PostRequestSettleInfo {
     /// 是否支持分账
     pub profit_sharing: Option<bool>,
 }
-::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestSettleInfo {
     profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
@@ -219,7 +219,7 @@ pub struct PostResponse {
     /// 错误分类
     pub error_type: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
     sub_appid: "sub_appid" optional,
@@ -336,7 +336,7 @@ pub mod out_trade_no {
             /// Query parameter `business_product_id`. Example: `2`
             pub business_product_id: GetRequestBusinessProductId,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sp_mchid: query "sp_mchid" required,
             sub_mchid: query "sub_mchid" required,
             business_product_id: query "business_product_id" required,
@@ -369,7 +369,7 @@ pub mod out_trade_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestBusinessProductId {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestBusinessProductId {
             V2 = "2",
             V11 = "11",
         });
@@ -417,7 +417,7 @@ pub mod out_trade_no {
             /// 错误分类
             pub error_type: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_appid: "sp_appid" optional,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,

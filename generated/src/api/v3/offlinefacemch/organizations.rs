@@ -40,7 +40,7 @@ pub struct GetRequest {
     /// Query parameter `organization_name`. Example: `南山中兴小学部`
     pub organization_name: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     organization_id: query "organization_id" optional,
     organization_name: query "organization_name" optional,
 });
@@ -52,7 +52,7 @@ pub struct GetResponse {
     /// 机构名称
     pub organization_name: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     organization_id: "organization_id" optional,
     organization_name: "organization_name" optional,
 });
@@ -153,7 +153,7 @@ pub mod by_organization_id {
                     /// 签约ID
                     pub contract_id: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     use_id: "use_id" optional,
                     out_user_id: "out_user_id" optional,
                     organization_id: "organization_id" optional,
@@ -181,7 +181,7 @@ pub mod by_organization_id {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetResponseContractState {
+                ::wechatpay::runtime::__private::json_enum!(GetResponseContractState {
                     NotContracted = "NOT_CONTRACTED",
                     Terminated = "TERMINATED",
                     Contracted = "CONTRACTED",
@@ -210,7 +210,7 @@ pub mod by_organization_id {
                     /// 手机号
                     pub phone: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PatchRequest {
+                ::wechatpay::runtime::__private::json_object!(PatchRequest {
                     user_name: "user_name" optional,
                     user_type: "user_type" optional,
                     student_info: "student_info" optional,

@@ -26,7 +26,7 @@ pub struct PostRequest {
     /// 小程序/h5鉴权场景初始化数据
     pub web_init_data: Option<PostRequestWebInitData>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     scene: "scene" optional,
     web_init_data: "web_init_data" optional,
 });
@@ -38,7 +38,7 @@ pub struct PostRequestWebInitData {
     /// 机构ID
     pub organization_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestWebInitData {
+::wechatpay::runtime::__private::json_object!(PostRequestWebInitData {
     out_user_id: "out_user_id" optional,
     organization_id: "organization_id" optional,
 });
@@ -48,6 +48,6 @@ pub struct PostResponse {
     /// 授权凭证
     pub token: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     token: "token" optional,
 });

@@ -54,7 +54,7 @@ pub mod openid {
             /// Query parameter `organization_id`. Example: `1004`
             pub organization_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             organization_id: query "organization_id" required,
         });
         impl GetRequest {
@@ -84,7 +84,7 @@ pub mod openid {
             /// Example: `2018-06-08T10:34:56+08:00`
             pub authorize_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             openid: "openid" optional,
             organization_id: "organization_id" optional,
             state: "state" optional,
@@ -105,7 +105,7 @@ pub mod openid {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseState {
             AuthorizationStateNone = "AUTHORIZATION_STATE_NONE",
             AuthorizationStateOn = "AUTHORIZATION_STATE_ON",
             AuthorizationStateOff = "AUTHORIZATION_STATE_OFF",
@@ -146,7 +146,7 @@ pub mod preauthorize {
         /// Example: `1004`
         pub organization_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         openid: "openid" required,
         preauthorize_session_id: "preauthorize_session_id" optional,
         organization_id: "organization_id" optional,
@@ -170,7 +170,7 @@ pub mod preauthorize {
         /// Example: `toaken_sdafkdshjfldsajfafgjdasg`
         pub permission_token: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         permission_token: "permission_token" optional,
     });
 }

@@ -58,7 +58,7 @@ pub mod by_contract_id {
             /// Example: `wxd678efh567hg6787`
             pub appid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             mchid: "mchid" required,
             appid: "appid" required,
         });
@@ -110,7 +110,7 @@ pub mod by_contract_id {
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             mchid: "mchid" required,
             appid: "appid" required,
             deduct_duration: "deduct_duration" optional,
@@ -150,7 +150,7 @@ pub mod by_contract_id {
             /// Example: `DAY`
             pub unit: Option<PostRequestDeductDurationUnit>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDeductDuration {
             count: "count" required,
             unit: "unit" optional,
         });
@@ -172,7 +172,7 @@ pub mod by_contract_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestDeductDurationUnit {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestDeductDurationUnit {
             Day = "DAY",
         });
         /// 预计扣费金额信息
@@ -187,7 +187,7 @@ pub mod by_contract_id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestEstimatedAmount {
             amount: "amount" required,
             currency: "currency" optional,
         });

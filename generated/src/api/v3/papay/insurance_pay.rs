@@ -129,7 +129,7 @@ pub mod policy_periods {
                             /// 预约扣费金额信息
                             pub scheduled_amount: PostRequestScheduledAmount,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             appid: "appid" required,
                             scheduled_amount: "scheduled_amount" required,
                         });
@@ -230,7 +230,7 @@ pub mod transactions {
             /// Example: `自定义数据`
             pub attach: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_trade_no: "out_trade_no" required,
             description: "description" required,

@@ -122,7 +122,7 @@ pub mod contracts {
                             /// 续期的扣费周期列表
                             pub policy_periods: Vec<PostRequestPolicyPeriods>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             appid: "appid" required,
                             policy_periods: "policy_periods" required,
                         });
@@ -246,7 +246,7 @@ pub mod contracts {
                         /// Example: `wxbd687630cd02ce1d`
                         pub revoke_terminate_contract_redirect_appid: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         mchid: "mchid" optional,
                         contract_id: "contract_id" optional,
                         appid: "appid" optional,
@@ -370,7 +370,7 @@ pub mod contracts {
                             /// Example: `用户A`
                             pub out_user_code: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             mchid: "mchid" optional,
                             contract_id: "contract_id" optional,
                             appid: "appid" optional,
@@ -543,7 +543,7 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -621,7 +621,7 @@ pub mod contracts {
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
                 pub pre_entrustweb_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 pre_entrustweb_id: "pre_entrustweb_id" optional,
             });
         }
@@ -726,7 +726,7 @@ pub mod contracts {
                 /// Example: `1`
                 pub combined_deduct_period_count: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -852,7 +852,7 @@ pub mod contracts {
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
                 pub redirect_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 redirect_url: "redirect_url" optional,
             });
         }
@@ -993,7 +993,7 @@ pub mod policy_periods {
                             /// 是否允许取消预约
                             pub allow_cancel_scheduled: Option<bool>,
                         }
-                        ::wechatpay::runtime::json_object!(PostRequest {
+                        ::wechatpay::runtime::__private::json_object!(PostRequest {
                             appid: "appid" required,
                             policy_periods: "policy_periods" required,
                             allow_cancel_scheduled: "allow_cancel_scheduled" optional,
@@ -1024,7 +1024,7 @@ pub mod policy_periods {
                             /// 发生了取消预约的扣费计划项编号
                             pub cancel_scheduled_policy_period_id: Option<i64>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             policy_periods: "policy_periods" optional,
                             cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" optional,
                         });
@@ -1044,7 +1044,7 @@ pub mod policy_periods {
                                 PostResponsePolicyPeriodsEstimatedDeductAmount,
                             >,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriods {
+                        ::wechatpay::runtime::__private::json_object!(PostResponsePolicyPeriods {
                             policy_period_id: "policy_period_id" optional,
                             estimated_deduct_date: "estimated_deduct_date" optional,
                             estimated_deduct_amount: "estimated_deduct_amount" optional,
@@ -1146,7 +1146,7 @@ pub mod policy_periods_ {
                         /// Query parameter `offset`. Example: `50`
                         pub offset: Option<i64>,
                     }
-                    ::wechatpay::runtime::json_object!(GetRequest {
+                    ::wechatpay::runtime::__private::json_object!(GetRequest {
                         limit: query "limit" optional,
                         offset: query "offset" optional,
                     });
@@ -1168,7 +1168,7 @@ pub mod policy_periods_ {
                         /// Example: `360`
                         pub total_count: Option<i64>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         data: "data" optional,
                         limit: "limit" required,
                         offset: "offset" required,
@@ -1214,7 +1214,7 @@ pub mod policy_periods_ {
                         /// Example: `2019-11-22`
                         pub deduct_date: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponseData {
+                    ::wechatpay::runtime::__private::json_object!(GetResponseData {
                         policy_period_id: "policy_period_id" optional,
                         estimated_deduct_date: "estimated_deduct_date" optional,
                         estimated_deduct_amount: "estimated_deduct_amount" optional,

@@ -109,7 +109,7 @@ pub mod harmony {
                 /// Example: `5734`
                 pub mcc: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 out_trade_no: "out_trade_no" required,
                 description: "description" required,
@@ -270,7 +270,7 @@ pub mod partner {
                         /// 预约的金额信息
                         pub schedule_amount: PostRequestScheduleAmount,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sp_appid: "sp_appid" required,
                         sub_mchid: "sub_mchid" required,
                         sub_appid: "sub_appid" optional,
@@ -378,7 +378,7 @@ pub mod partner {
                 /// Example: `自定义数据`
                 pub attach: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_appid: "sp_appid" required,
                 sub_mchid: "sub_mchid" required,
                 sub_appid: "sub_appid" optional,
@@ -507,7 +507,7 @@ pub mod schedules {
                     /// 预约的金额信息
                     pub schedule_amount: PostRequestScheduleAmount,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     appid: "appid" required,
                     schedule_amount: "schedule_amount" required,
                 });
@@ -602,7 +602,7 @@ pub mod transactions {
             /// Example: `自定义数据`
             pub attach: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_trade_no: "out_trade_no" required,
             description: "description" required,

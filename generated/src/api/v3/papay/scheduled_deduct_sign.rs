@@ -138,7 +138,7 @@ pub mod contracts {
                 /// 跳转控制信息
                 pub jump_control: Option<PostRequestJumpControl>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -390,7 +390,7 @@ pub mod partner {
                     /// 跳转控制信息
                     pub jump_control: Option<PostRequestJumpControl>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sp_appid: "sp_appid" required,
                     sp_openid: "sp_openid" optional,
                     sub_mchid: "sub_mchid" required,

@@ -150,7 +150,7 @@ pub mod contracts {
                         /// Example: `example_mask_wxid`
                         pub mask_wxid: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         mchid: "mchid" optional,
                         contract_id: "contract_id" optional,
                         appid: "appid" optional,
@@ -206,7 +206,7 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    ::wechatpay::runtime::json_enum!(GetResponseContractState {
+                    ::wechatpay::runtime::__private::json_enum!(GetResponseContractState {
                         Signed = "SIGNED",
                         Terminated = "TERMINATED",
                         SignFailed = "SIGN_FAILED",
@@ -230,7 +230,7 @@ pub mod contracts {
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                    ::wechatpay::runtime::__private::json_object!(GetResponseContractTerminateInfo {
                         contract_termination_mode: "contract_termination_mode" optional,
                         contract_terminated_time: "contract_terminated_time" optional,
                         contract_termination_remark: "contract_termination_remark" optional,
@@ -254,7 +254,7 @@ pub mod contracts {
                         /// A value not listed in the spec, kept as received.
                         Unknown(::wechatpay::runtime::UnknownValue),
                     }
-                    ::wechatpay::runtime::json_enum!(GetResponseContractTerminateInfoContractTerminationMode {
+                    ::wechatpay::runtime::__private::json_enum!(GetResponseContractTerminateInfoContractTerminationMode {
                         UserTerminate = "USER_TERMINATE",
                         MchApiTerminate = "MCH_API_TERMINATE",
                         WepayWebTerminate = "WEPAY_WEB_TERMINATE",
@@ -446,7 +446,7 @@ pub mod contracts {
             /// 发起预签约的用户，其设备信息
             pub device_info: PostRequestDeviceInfo,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sign_scene: "sign_scene" required,
             appid: "appid" required,
             openid: "openid" optional,
@@ -514,7 +514,7 @@ pub mod contracts {
             /// 发起预签约的用户首次登录该设备的时间
             pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDeviceInfo {
             device_type: "device_type" required,
             device_os: "device_os" required,
             device_id: "device_id" required,
@@ -573,7 +573,7 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestDeviceInfoDaysSinceFirstLogin {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestDeviceInfoDaysSinceFirstLogin {
             DaysSinceFirstLoginUnknow = "DAYS_SINCE_FIRST_LOGIN_UNKNOW",
             DaysSinceFirstLoginWithin1Day = "DAYS_SINCE_FIRST_LOGIN_WITHIN_1_DAY",
             DaysSinceFirstLoginWithin7Days = "DAYS_SINCE_FIRST_LOGIN_WITHIN_7_DAYS",
@@ -601,7 +601,7 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestDeviceInfoDeviceType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestDeviceInfoDeviceType {
             DeviceTypeUnknow = "DEVICE_TYPE_UNKNOW",
             DeviceTypePhone = "DEVICE_TYPE_PHONE",
             DeviceTypePad = "DEVICE_TYPE_PAD",
@@ -621,7 +621,7 @@ pub mod contracts {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestSignScene {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestSignScene {
             SignSceneApp = "SIGN_SCENE_APP",
             SignSceneQrcode = "SIGN_SCENE_QRCODE",
         });
@@ -645,7 +645,7 @@ pub mod contracts {
             /// Example: `example_redirect_url`
             pub redirect_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             pre_entrustweb_id: "pre_entrustweb_id" optional,
             mini_program_username: "mini_program_username" optional,
             mini_program_path: "mini_program_path" optional,
@@ -796,7 +796,7 @@ pub mod partner {
                                 /// Example: `用户解约`
                                 pub contract_termination_remark: String,
                             }
-                            ::wechatpay::runtime::json_object!(PostRequest {
+                            ::wechatpay::runtime::__private::json_object!(PostRequest {
                                 sub_mchid: "sub_mchid" required,
                                 contract_termination_remark: "contract_termination_remark" required,
                             });

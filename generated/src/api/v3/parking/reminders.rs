@@ -78,7 +78,7 @@ pub mod application {
         /// `parking_lot`
         pub parking_lot: PostRequestParkingLot,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         parking_lot: "parking_lot" required,
     });
     impl PostRequest {
@@ -144,7 +144,7 @@ pub mod application {
         /// `charging_rule`
         pub charging_rule: Option<PostRequestParkingLotChargingRule>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingLot {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingLot {
         parking_lot_name: "parking_lot_name" required,
         out_parking_lot_id: "out_parking_lot_id" required,
         parking_lot_address: "parking_lot_address" required,
@@ -248,7 +248,7 @@ pub mod application {
             PostRequestParkingLotChargingRuleFirstChargeTimeMode,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingLotChargingRule {
         rule_type: "rule_type" optional,
         fee_limit_type: "fee_limit_type" optional,
         daily_limit_type: "daily_limit_type" optional,
@@ -330,7 +330,7 @@ pub mod application {
         /// Example: `5000`
         pub max_fee_per_day: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleDurationSegmentRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingLotChargingRuleDurationSegmentRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -431,7 +431,7 @@ pub mod application {
             PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
         >,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleFixedIntervalRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingLotChargingRuleFixedIntervalRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -496,7 +496,7 @@ pub mod application {
         /// Example: `5000`
         pub max_fee_per_day: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRulePreEntryRule {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingLotChargingRulePreEntryRule {
         day_type: "day_type" optional,
         start_time: "start_time" optional,
         end_time: "end_time" optional,
@@ -525,7 +525,7 @@ pub mod application {
         /// Example: `PLA202604230001`
         pub parking_lot_audit_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         parking_lot_audit_no: "parking_lot_audit_no" optional,
     });
     /// `/v3/parking/reminders/application/query`
@@ -562,7 +562,7 @@ pub mod application {
             /// Query parameter `out_parking_lot_id`. Example: `lot_sz_tencent_001`
             pub out_parking_lot_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             parking_lot_audit_no: query "parking_lot_audit_no" required,
             out_parking_lot_id: query "out_parking_lot_id" required,
         });
@@ -589,7 +589,7 @@ pub mod application {
             /// Example: `21232735744117624001123604298240`
             pub wx_parking_lot_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             application: "application" optional,
             wx_parking_lot_id: "wx_parking_lot_id" optional,
         });
@@ -687,7 +687,7 @@ pub mod application {
             /// Example: `lot_sz_tencent_001`
             pub out_parking_lot_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             parking_lot_audit_no: "parking_lot_audit_no" required,
             out_parking_lot_id: "out_parking_lot_id" required,
         });
@@ -745,7 +745,7 @@ pub mod applications {
         /// Query parameter `limit`. Example: `10`
         pub limit: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         out_parking_lot_id: query "out_parking_lot_id" required,
         offset: query "offset" optional,
         limit: query "limit" optional,
@@ -771,7 +771,7 @@ pub mod applications {
         /// Example: `21232735744117624001123604298240`
         pub wx_parking_lot_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         application_list: "application_list" optional,
         wx_parking_lot_id: "wx_parking_lot_id" optional,
     });
@@ -896,7 +896,7 @@ pub mod entry {
         /// 优惠信息模板ID
         pub discount_template_id: Option<Vec<i64>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_serial_number: "out_serial_number" required,
         parking_id: "parking_id" required,
         plate_number: "plate_number" required,
@@ -948,7 +948,7 @@ pub mod entry {
         /// Example: `WX202604230001`
         pub serial_number: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         serial_number: "serial_number" optional,
     });
 }
@@ -1031,7 +1031,7 @@ pub mod exit {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_serial_number: "out_serial_number" required,
         exit_timestamp: "exit_timestamp" required,
         plate_number: "plate_number" required,
@@ -1123,7 +1123,7 @@ pub mod ext_payment {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_trade_no: "out_trade_no" required,
         fee_items: "fee_items" required,
         pay_time: "pay_time" required,
@@ -1159,7 +1159,7 @@ pub mod ext_payment {
         /// Example: `5000`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestFeeItems {
+    ::wechatpay::runtime::__private::json_object!(PostRequestFeeItems {
         fee_type: "fee_type" required,
         amount: "amount" required,
     });
@@ -1187,7 +1187,7 @@ pub mod ext_payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestFeeItemsFeeType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestFeeItemsFeeType {
         ExtParkingPaymentFeeTypeUnknown = "EXT_PARKING_PAYMENT_FEE_TYPE_UNKNOWN",
         ExtParkingPaymentFeeTypeMonthly = "EXT_PARKING_PAYMENT_FEE_TYPE_MONTHLY",
         ExtParkingPaymentFeeTypeQuarterly = "EXT_PARKING_PAYMENT_FEE_TYPE_QUARTERLY",
@@ -1228,7 +1228,7 @@ pub mod parking_fee {
         /// Example: `lot_sz_tencent_001`
         pub out_parking_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_serial_number: "out_serial_number" required,
         plate_number: "plate_number" optional,
         out_parking_id: "out_parking_id" optional,
@@ -1284,7 +1284,7 @@ pub mod parking_fee {
         /// Example: `0`
         pub paid_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         total_amount: "total_amount" optional,
         parking_timestamp: "parking_timestamp" optional,
         parking_state: "parking_state" optional,
@@ -1314,7 +1314,7 @@ pub mod parking_fee {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseParkingState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseParkingState {
         ParkingStateUnknown = "PARKING_STATE_UNKNOWN",
         ParkingStateEntered = "PARKING_STATE_ENTERED",
         ParkingStateExitGate = "PARKING_STATE_EXIT_GATE",
@@ -1358,7 +1358,7 @@ pub mod parking_lot {
         /// Query parameter `wx_parking_lot_id`. Example: `21232735744117624001123604298240`
         pub wx_parking_lot_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         out_parking_lot_id: query "out_parking_lot_id" optional,
         wx_parking_lot_id: query "wx_parking_lot_id" optional,
     });
@@ -1406,7 +1406,7 @@ pub mod parking_lot {
         /// Example: `进场时延过高`
         pub reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         wx_parking_lot_id: "wx_parking_lot_id" optional,
         out_parking_lot_id: "out_parking_lot_id" optional,
         parking_lot_name: "parking_lot_name" optional,
@@ -1435,7 +1435,7 @@ pub mod parking_lot {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseEnabledState {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseEnabledState {
         EnabledStateUnknown = "ENABLED_STATE_UNKNOWN",
         EnabledStateNotEnabled = "ENABLED_STATE_NOT_ENABLED",
         EnabledStateEnabled = "ENABLED_STATE_ENABLED",
@@ -1517,7 +1517,7 @@ pub mod payment {
         /// Example: `4200001999202407041234567890`
         pub wx_trade_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_serial_number: "out_serial_number" required,
         plate_number: "plate_number" required,
         parking_id: "parking_id" required,
@@ -1578,7 +1578,7 @@ pub mod payment {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingState {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestParkingState {
         ParkingStatusUnknown = "PARKING_STATUS_UNKNOWN",
         ParkingStatusParking = "PARKING_STATUS_PARKING",
         ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",

@@ -66,7 +66,7 @@ pub mod by_contract_id {
             /// Example: `wxd678efh567hg6787`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sp_appid: "sp_appid" required,
             sub_mchid: "sub_mchid" required,
@@ -134,7 +134,7 @@ pub mod by_contract_id {
             /// 预计扣费金额信息
             pub estimated_amount: PostRequestEstimatedAmount,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sp_appid: "sp_appid" required,
             sub_mchid: "sub_mchid" required,
@@ -173,7 +173,7 @@ pub mod by_contract_id {
             /// Example: `DAY`
             pub unit: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDeductDuration {
             count: "count" required,
             unit: "unit" optional,
         });
@@ -196,7 +196,7 @@ pub mod by_contract_id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestEstimatedAmount {
             amount: "amount" required,
             currency: "currency" optional,
         });

@@ -76,7 +76,7 @@ pub struct PostRequest {
     /// Example: `ORDINARY_TRANSFER`
     pub transfer_scene: Option<PostRequestTransferScene>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" required,
     sub_appid: "sub_appid" optional,
     authorization_type: "authorization_type" required,
@@ -135,7 +135,7 @@ pub enum PostRequestAuthorizationType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostRequestAuthorizationType {
+::wechatpay::runtime::__private::json_enum!(PostRequestAuthorizationType {
     InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
     FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
     InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
@@ -168,7 +168,7 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {
     out_detail_no: "out_detail_no" required,
     transfer_amount: "transfer_amount" required,
     transfer_remark: "transfer_remark" required,
@@ -216,7 +216,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     out_batch_no: "out_batch_no" required,
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
@@ -292,7 +292,7 @@ pub mod batch_id {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<GetRequestDetailStatus>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             need_query_detail: query "need_query_detail" required,
             offset: query "offset" optional,
             limit: query "limit" optional,
@@ -325,7 +325,7 @@ pub mod batch_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestDetailStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestDetailStatus {
             All = "ALL",
             Success = "SUCCESS",
             Fail = "FAIL",
@@ -424,7 +424,7 @@ pub mod batch_id {
             /// Example: `ORDINARY_TRANSFER`
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             out_batch_no: "out_batch_no" optional,
@@ -602,7 +602,7 @@ pub mod batch_id {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         sp_mchid: "sp_mchid" optional,
                         out_batch_no: "out_batch_no" optional,
                         batch_id: "batch_id" required,
@@ -717,7 +717,7 @@ pub mod out_batch_no {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<GetRequestDetailStatus>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             need_query_detail: query "need_query_detail" required,
             offset: query "offset" optional,
             limit: query "limit" optional,
@@ -752,7 +752,7 @@ pub mod out_batch_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestDetailStatus {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestDetailStatus {
             All = "ALL",
             Success = "SUCCESS",
             Fail = "FAIL",
@@ -852,7 +852,7 @@ pub mod out_batch_no {
             /// Example: `ORDINARY_TRANSFER`
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             out_batch_no: "out_batch_no" required,
@@ -1032,7 +1032,7 @@ pub mod out_batch_no {
                         /// Example: `1234`
                         pub bank_card_number_tail: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         sp_mchid: "sp_mchid" optional,
                         out_batch_no: "out_batch_no" required,
                         batch_id: "batch_id" optional,

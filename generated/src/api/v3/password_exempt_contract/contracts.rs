@@ -279,7 +279,7 @@ pub mod qs {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 sub_appid: "sub_appid" required,
                 sub_mchid: "sub_mchid" required,
@@ -383,7 +383,7 @@ pub mod qs {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub sub_openid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 sub_appid: "sub_appid" required,
                 sub_mchid: "sub_mchid" required,
@@ -540,7 +540,7 @@ pub mod service_id {
                         GetResponseContractTerminateInfo,
                     >,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     mchid: "mchid" optional,
                     contract_id: "contract_id" optional,
                     appid: "appid" optional,
@@ -593,7 +593,7 @@ pub mod service_id {
                     /// Example: `用户解约`
                     pub contract_termination_remark: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
+                ::wechatpay::runtime::__private::json_object!(GetResponseContractTerminateInfo {
                     contract_termination_mode: "contract_termination_mode" optional,
                     contract_terminated_time: "contract_terminated_time" optional,
                     contract_termination_remark: "contract_termination_remark" optional,
@@ -627,7 +627,7 @@ pub mod service_id {
                         /// Example: `用户解约`
                         pub contract_termination_remark: String,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         contract_termination_remark: "contract_termination_remark" required,
                     });
                     impl PostRequest {
@@ -737,7 +737,7 @@ pub mod service_provider {
                 /// Example: `微信代扣用户A`
                 pub contract_display_account: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_appid: "sp_appid" required,
                 sp_openid: "sp_openid" optional,
                 sub_mchid: "sub_mchid" required,
@@ -805,7 +805,7 @@ pub mod service_provider {
                 /// Example: `pages/PwdExemptContract/index`
                 pub sign_mp_path: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 pre_entrustweb_id: "pre_entrustweb_id" optional,
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" required,
@@ -899,7 +899,7 @@ pub mod service_provider {
                 /// Example: `wx201410272009395522657a690389285100`
                 pub prepay_id: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_appid: "sp_appid" required,
                 sp_openid: "sp_openid" optional,
                 sub_mchid: "sub_mchid" required,
@@ -959,7 +959,7 @@ pub mod service_provider {
                 /// Example: `wxwtdk20200910100000`
                 pub out_contract_code: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" required,
                 service_id: "service_id" required,

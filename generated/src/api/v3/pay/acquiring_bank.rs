@@ -71,7 +71,7 @@ pub mod transactions {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             acquiring_bank_id: "acquiring_bank_id" required,
             acquiring_bank_appid: "acquiring_bank_appid" optional,
             merchant_id: "merchant_id" required,
@@ -117,7 +117,7 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub merchant_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
+        ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
             acquiring_bank_openid: "acquiring_bank_openid" optional,
             phone_number_hash: "phone_number_hash" optional,
             merchant_openid: "merchant_openid" optional,

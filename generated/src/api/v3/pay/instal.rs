@@ -56,7 +56,7 @@ pub mod exposure {
         /// Example: `EF879546FFFF`
         pub phone_number_hash: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" required,
         appid: "appid" required,
         user_id_type: "user_id_type" required,
@@ -139,7 +139,7 @@ pub mod partner {
             /// 用户ID
             pub user_id: Option<PostRequestUserId>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sp_appid: "sp_appid" required,
             sub_appid: "sub_appid" required,
@@ -183,7 +183,7 @@ pub mod partner {
             /// Example: `ABDEF3445546456B`
             pub phone_number_hash: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestUserId {
+        ::wechatpay::runtime::__private::json_object!(PostRequestUserId {
             user_id_type: "user_id_type" optional,
             sp_openid: "sp_openid" optional,
             sub_openid: "sub_openid" optional,

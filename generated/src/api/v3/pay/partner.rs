@@ -156,7 +156,7 @@ pub mod transactions {
             /// 贴息信息(微信分付)
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -308,7 +308,7 @@ pub mod transactions {
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -448,7 +448,7 @@ pub mod transactions {
             /// 结算信息
             pub settle_info: Option<PostRequestSettleInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" optional,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -566,7 +566,7 @@ pub mod transactions {
             /// 优惠信息
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_appid: "sp_appid" optional,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -624,7 +624,7 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponsePayer {
+        ::wechatpay::runtime::__private::json_object!(PostResponsePayer {
             sp_openid: "sp_openid" optional,
             sub_openid: "sub_openid" optional,
         });
@@ -680,7 +680,7 @@ pub mod transactions {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" required,
@@ -724,7 +724,7 @@ pub mod transactions {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
+        ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
             sp_openid: "sp_openid" optional,
             phone_number_hash: "phone_number_hash" optional,
             sub_openid: "sub_openid" optional,
@@ -811,7 +811,7 @@ pub mod transactions {
             /// 支付者
             pub payer: Option<PostRequestPayer>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -998,7 +998,7 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_appid: "sp_appid" optional,
                 sp_mchid: "sp_mchid" required,
                 sub_appid: "sub_appid" optional,
@@ -1160,7 +1160,7 @@ pub mod transactions {
             /// 贴息信息(微信分付)
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1232,7 +1232,7 @@ pub mod transactions {
             /// 实名支付(需单独申请权限)
             pub identity: Option<PostRequestPayerIdentity>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
+        ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
             sp_openid: "sp_openid" required,
             sub_openid: "sub_openid" optional,
             identity: "identity" optional,
@@ -1344,7 +1344,7 @@ pub mod transactions {
             /// 签约授权信息
             pub contract_info: PostRequestContractInfo,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1441,7 +1441,7 @@ pub mod transactions {
             /// Example: `https://yoursite.com`
             pub contract_notify_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestContractInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestContractInfo {
             password_free_contract_id: "password_free_contract_id" optional,
             token: "token" optional,
             plan_id: "plan_id" optional,
@@ -1544,7 +1544,7 @@ pub mod transactions {
             /// 结算信息
             pub settle_info: Option<PostRequestSettleInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1610,7 +1610,7 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
             cost_price: "cost_price" optional,
             invoice_id: "invoice_id" optional,
             goods_detail: "goods_detail" optional,
@@ -1639,7 +1639,7 @@ pub mod transactions {
             /// Example: `828800`
             pub unit_price: i64,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" required,
             wechatpay_goods_id: "wechatpay_goods_id" optional,
             goods_name: "goods_name" optional,
@@ -1679,7 +1679,7 @@ pub mod transactions {
             /// 商户门店信息
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
             payer_client_ip: "payer_client_ip" optional,
             device_id: "device_id" optional,
             store_info: "store_info" optional,
@@ -1696,7 +1696,7 @@ pub mod transactions {
             /// Example: `example_out_id`
             pub out_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfoStoreInfo {
             id: "id" optional,
             out_id: "out_id" optional,
         });
@@ -1706,7 +1706,7 @@ pub mod transactions {
             /// 是否指定分账
             pub profit_sharing: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSettleInfo {
             profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
@@ -1791,7 +1791,7 @@ pub mod transactions {
             /// 支付者
             pub payer: Option<PostRequestPayer>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1984,7 +1984,7 @@ pub mod transactions {
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_appid: "sp_appid" optional,
                 sp_mchid: "sp_mchid" required,
                 sub_appid: "sub_appid" optional,
@@ -2101,7 +2101,7 @@ pub mod transactions {
                     /// Example: `1900000109`
                     pub sub_mchid: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                 });
@@ -2160,7 +2160,7 @@ pub mod transactions {
                     /// Example: `1230000109`
                     pub sub_mchid: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sp_appid: "sp_appid" optional,
                     sp_mchid: "sp_mchid" required,
                     sub_appid: "sub_appid" optional,
@@ -2205,7 +2205,7 @@ pub mod transactions {
                     /// Example: `1217752501201407033233368018`
                     pub out_trade_no: String,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     sp_appid: "sp_appid" optional,
                     sp_mchid: "sp_mchid" required,
                     sub_appid: "sub_appid" optional,
@@ -2311,7 +2311,7 @@ pub mod transactions {
             /// 结算信息
             pub settle_info: Option<PostRequestSettleInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_appid: "sp_appid" optional,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -2373,7 +2373,7 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
             total: "total" required,
             currency: "currency" optional,
         });
@@ -2398,7 +2398,7 @@ pub mod transactions {
             /// 单品列表
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
             cost_price: "cost_price" optional,
             invoice_id: "invoice_id" optional,
             goods_detail: "goods_detail" optional,
@@ -2427,7 +2427,7 @@ pub mod transactions {
             /// Example: `528800`
             pub unit_price: i64,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" required,
             wechatpay_goods_id: "wechatpay_goods_id" optional,
             goods_name: "goods_name" optional,
@@ -2467,7 +2467,7 @@ pub mod transactions {
             /// 商户门店信息
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfo {
             payer_client_ip: "payer_client_ip" required,
             device_id: "device_id" optional,
             store_info: "store_info" required,
@@ -2498,7 +2498,7 @@ pub mod transactions {
             /// Example: `example_out_id`
             pub out_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSceneInfoStoreInfo {
             id: "id" optional,
             out_id: "out_id" optional,
         });

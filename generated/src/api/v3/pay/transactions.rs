@@ -124,7 +124,7 @@ pub mod app {
         /// 贴息信息(微信分付)
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -262,7 +262,7 @@ pub mod app_with_contract {
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -385,7 +385,7 @@ pub mod codepay {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -491,7 +491,7 @@ pub mod codepay {
         /// 优惠信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         appid: "appid" optional,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,
@@ -572,7 +572,7 @@ pub mod exposure {
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         mchid: "mchid" optional,
         appid: "appid" required,
         payer: "payer" required,
@@ -606,7 +606,7 @@ pub mod exposure {
         /// Example: `ABDEF3445546456B`
         pub phone_number_hash: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         openid: "openid" optional,
         phone_number_hash: "phone_number_hash" optional,
     });
@@ -681,7 +681,7 @@ pub mod h5 {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -851,7 +851,7 @@ pub mod id {
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transaction_id: "transaction_id" optional,
             trade_type: "trade_type" optional,
             trade_state: "trade_state" optional,
@@ -913,7 +913,7 @@ pub mod id {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
+        ::wechatpay::runtime::__private::json_object!(GetResponseAmount {
             total: "total" optional,
             currency: "currency" optional,
         });
@@ -1001,7 +1001,7 @@ pub mod jsapi {
         /// 贴息信息(微信分付)
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -1063,7 +1063,7 @@ pub mod jsapi {
         /// 实名支付(需单独申请权限)
         pub identity: Option<PostRequestPayerIdentity>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         openid: "openid" required,
         identity: "identity" optional,
     });
@@ -1164,7 +1164,7 @@ pub mod jsapi_with_contract {
         /// 签约授权信息
         pub contract_info: PostRequestContractInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -1256,7 +1256,7 @@ pub mod jsapi_with_contract {
         /// Example: `https://yoursite.com`
         pub contract_notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestContractInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestContractInfo {
         token: "token" optional,
         password_free_contract_id: "password_free_contract_id" optional,
         plan_id: "plan_id" optional,
@@ -1279,7 +1279,7 @@ pub mod jsapi_with_contract {
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
         pub openid: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
         openid: "openid" required,
     });
     impl PostRequestPayer {
@@ -1366,7 +1366,7 @@ pub mod native {
         /// 结算信息
         pub settle_info: Option<PostRequestSettleInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         mchid: "mchid" required,
         description: "description" required,
@@ -1545,7 +1545,7 @@ pub mod out_trade_no {
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transaction_id: "transaction_id" optional,
             trade_type: "trade_type" optional,
             trade_state: "trade_state" optional,
@@ -1649,7 +1649,7 @@ pub mod out_trade_no {
                 /// Example: `1230000109`
                 pub mchid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 mchid: "mchid" required,
             });
             impl PostRequest {
@@ -1693,7 +1693,7 @@ pub mod out_trade_no {
                 /// Example: `1230000109`
                 pub mchid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 appid: "appid" required,
                 mchid: "mchid" required,
             });
@@ -1723,7 +1723,7 @@ pub mod out_trade_no {
                 /// Example: `1217752501201407033233368018`
                 pub out_trade_no: String,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 appid: "appid" optional,
                 mchid: "mchid" required,
                 out_trade_no: "out_trade_no" required,

@@ -76,7 +76,7 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             code_url: "code_url" required,
         });
@@ -113,7 +113,7 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sub_mchid: "sub_mchid" required,
             device_sn: "device_sn" required,
             bind_state: "bind_state" optional,
@@ -167,7 +167,7 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             code_url: "code_url" required,
         });
         impl PostRequest {
@@ -193,7 +193,7 @@ pub mod by_device_sn {
             /// Example: `URl:weixin://wxpay/s/An4baqw`
             pub code_url: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             device_sn: "device_sn" required,
             bind_state: "bind_state" optional,
             code_url: "code_url" required,

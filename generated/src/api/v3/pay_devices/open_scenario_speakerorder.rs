@@ -64,7 +64,7 @@ pub mod by_transaction_id {
             /// Example: `example_device_sn`
             pub device_sn: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             code_url: "code_url" required,
             out_trade_no: "out_trade_no" required,
@@ -111,7 +111,7 @@ pub mod by_transaction_id {
             /// Example: `20190611222222222200000000012122`
             pub transaction_id: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sub_mchid: "sub_mchid" required,
             code_url: "code_url" required,
             out_trade_no: "out_trade_no" required,

@@ -69,7 +69,7 @@ pub mod by_device_id {
             /// 表格变量列表
             pub table_list: Option<Vec<PostRequestTableList>>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             print_order_no: "print_order_no" optional,
             template_id: "template_id" optional,
             notify_url: "notify_url" optional,
@@ -121,7 +121,7 @@ pub mod by_device_id {
                 /// 表格变量列表
                 pub table_list: Option<Vec<GetResponseTableList>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 print_order_no: "print_order_no" optional,
                 template_id: "template_id" optional,
                 notify_url: "notify_url" optional,
@@ -147,7 +147,7 @@ pub mod by_device_id {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponsePrintState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponsePrintState {
                 PrintStateWait = "PRINT_STATE_WAIT",
                 PrintStateSuccess = "PRINT_STATE_SUCCESS",
                 PrintStateFail = "PRINT_STATE_FAIL",

@@ -82,7 +82,7 @@ pub struct GetRequest {
     /// Query parameter `limit`. Example: `10`
     pub limit: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     openid: query "openid" required,
     appid: query "appid" optional,
     sub_appid: query "sub_appid" optional,
@@ -131,7 +131,7 @@ pub struct GetResponse {
     /// Example: `10`
     pub limit: i64,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     total_count: "total_count" optional,
     offset: "offset" required,
@@ -193,7 +193,7 @@ pub struct GetResponseData {
     /// Example: `mcdhehfgisdhfjghed39384564i83`
     pub authenticate_number: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     mchid: "mchid" optional,
     sub_mchid: "sub_mchid" optional,
     openid: "openid" optional,
@@ -218,7 +218,7 @@ pub enum GetResponseDataAuthenticateScene {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseDataAuthenticateScene {
+::wechatpay::runtime::__private::json_enum!(GetResponseDataAuthenticateScene {
     FromMiniApp = "FROM_MINI_APP",
     FromHardware = "FROM_HARDWARE",
 });
@@ -253,7 +253,7 @@ pub mod by_authenticate_number {
         /// Query parameter `sub_mchid`. Example: `1111111`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl GetRequest {
@@ -313,7 +313,7 @@ pub mod by_authenticate_number {
         /// Example: `人脸验证未通过`
         pub authenticate_failed_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         mchid: "mchid" optional,
         sub_mchid: "sub_mchid" required,
         openid: "openid" optional,
@@ -405,7 +405,7 @@ pub mod pre_order {
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         openid: "openid" required,
         appid: "appid" optional,
         sub_mchid: "sub_mchid" required,
@@ -509,7 +509,7 @@ pub mod pre_order_with_auth {
         /// Example: `SIGN_IN`
         pub authenticate_type: PostRequestAuthenticateType,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         openid: "openid" required,
         appid: "appid" optional,
         sub_mchid: "sub_mchid" required,

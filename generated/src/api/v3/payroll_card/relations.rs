@@ -48,7 +48,7 @@ pub mod by_openid {
         /// Query parameter `sub_appid`. Example: `wxa1111111`
         pub sub_appid: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
         appid: query "appid" optional,
         sub_appid: query "sub_appid" optional,
@@ -92,7 +92,7 @@ pub mod by_openid {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub deauthorize_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         openid: "openid" required,
         mchid: "mchid" optional,
         sub_mchid: "sub_mchid" required,
@@ -129,7 +129,7 @@ pub mod by_openid {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(GetResponseAuthorizeState {
+    ::wechatpay::runtime::__private::json_enum!(GetResponseAuthorizeState {
         Unauthorized = "UNAUTHORIZED",
         Authorized = "AUTHORIZED",
         Deauthorized = "DEAUTHORIZED",

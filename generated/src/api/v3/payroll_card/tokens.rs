@@ -48,7 +48,7 @@ pub struct PostRequest {
     /// Example: `LONG_TERM_EMPLOYMENT`
     pub employment_type: PostRequestEmploymentType,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     openid: "openid" required,
     appid: "appid" optional,
     sub_appid: "sub_appid" optional,
@@ -104,7 +104,7 @@ pub struct PostResponse {
     /// Example: `1800`
     pub expires_in: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     openid: "openid" required,
     mchid: "mchid" optional,
     sub_mchid: "sub_mchid" required,

@@ -66,7 +66,7 @@ pub struct PostRequest {
     /// Example: `LOGISTICS`
     pub employment_scene: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" required,
     sub_appid: "sub_appid" optional,
     authorization_type: "authorization_type" required,
@@ -136,7 +136,7 @@ pub struct PostRequestTransferDetailList {
     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
     pub user_name: String,
 }
-::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {
     out_detail_no: "out_detail_no" required,
     transfer_amount: "transfer_amount" required,
     transfer_remark: "transfer_remark" required,
@@ -178,7 +178,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub create_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     out_batch_no: "out_batch_no" required,
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,

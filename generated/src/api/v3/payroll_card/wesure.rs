@@ -69,7 +69,7 @@ pub mod insurance {
         /// Example: `平安`
         pub insurance_company_name: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" required,
         wesure_order_no: "wesure_order_no" required,
         token: "token" required,
@@ -155,7 +155,7 @@ pub mod token_validations {
         /// Example: `NORMAL`
         pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
         token: "token" required,
@@ -200,7 +200,7 @@ pub mod token_validations {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestAuthenticateType {
         Normal = "NORMAL",
         SignIn = "SIGN_IN",
         Insurance = "INSURANCE",
@@ -226,7 +226,7 @@ pub mod token_validations {
         /// Example: `SP_MCH_NO_PERMISSION`
         pub fail_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         result: "result" optional,
         authenticate_success_time: "authenticate_success_time" optional,
         openid: "openid" optional,

@@ -78,7 +78,7 @@ pub mod permissions {
         /// Example: `http://www.qq.com`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         channel_id: "channel_id" required,
         appid: "appid" required,
@@ -172,7 +172,7 @@ pub mod permissions {
                 /// Query parameter `sub_mchid`. Example: `1230000109`
                 pub sub_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 service_id: query "service_id" required,
                 channel_id: query "channel_id" required,
                 sub_mchid: query "sub_mchid" required,
@@ -246,7 +246,7 @@ pub mod permissions {
                 /// Example: `1230000109`
                 pub channel_id: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 service_id: "service_id" required,
                 appid: "appid" optional,
                 mchid: "mchid" optional,
@@ -327,7 +327,7 @@ pub mod permissions {
                     /// Example: `撤销原因`
                     pub reason: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     service_id: "service_id" required,
                     channel_id: "channel_id" optional,
                     sub_mchid: "sub_mchid" required,
@@ -427,7 +427,7 @@ pub mod serviceorder {
         /// Query parameter `query_id`.
         pub query_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         service_id: query "service_id" required,
         sub_mchid: query "sub_mchid" required,
         channel_id: query "channel_id" required,
@@ -533,7 +533,7 @@ pub mod serviceorder {
         /// Example: `1230000109`
         pub channel_id: String,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         appid: "appid" optional,
@@ -616,7 +616,7 @@ pub mod serviceorder {
         /// 收款明细列表
         pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseCollection {
+    ::wechatpay::runtime::__private::json_object!(GetResponseCollection {
         state: "state" optional,
         total_amount: "total_amount" optional,
         paying_amount: "paying_amount" optional,
@@ -649,7 +649,7 @@ pub mod serviceorder {
         /// 优惠功能
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+    ::wechatpay::runtime::__private::json_object!(GetResponseCollectionDetails {
         seq: "seq" optional,
         amount: "amount" optional,
         paid_type: "paid_type" optional,
@@ -705,7 +705,7 @@ pub mod serviceorder {
             Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
         >,
     }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(GetResponseCollectionDetailsPromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -790,7 +790,7 @@ pub mod serviceorder {
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         pub attach: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -867,7 +867,7 @@ pub mod serviceorder {
         /// Example: `40000`
         pub amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+    ::wechatpay::runtime::__private::json_object!(PostRequestPostDiscounts {
         name: "name" required,
         description: "description" required,
         count: "count" optional,
@@ -903,7 +903,7 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+    ::wechatpay::runtime::__private::json_object!(PostRequestRiskFund {
         name: "name" required,
         amount: "amount" required,
         description: "description" optional,
@@ -939,7 +939,7 @@ pub mod serviceorder {
         /// Example: `租借结束时间`
         pub end_time_remark: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+    ::wechatpay::runtime::__private::json_object!(PostRequestTimeRange {
         start_time: "start_time" required,
         start_time_remark: "start_time_remark" optional,
         end_time: "end_time" optional,
@@ -1027,7 +1027,7 @@ pub mod serviceorder {
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         pub package: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         appid: "appid" required,
@@ -1166,7 +1166,7 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 channel_id: "channel_id" required,
                 sub_mchid: "sub_mchid" required,
@@ -1249,7 +1249,7 @@ pub mod serviceorder {
                 /// Example: `goods_tag`
                 pub goods_tag: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 channel_id: "channel_id" optional,
                 sub_mchid: "sub_mchid" required,
@@ -1344,7 +1344,7 @@ pub mod serviceorder {
                 /// Example: `用户投诉`
                 pub reason: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 sub_mchid: "sub_mchid" required,
                 channel_id: "channel_id" optional,
@@ -1429,7 +1429,7 @@ pub mod serviceorder {
                 /// Example: `wxd678efh567hg6999`
                 pub sub_appid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 appid: "appid" optional,
                 sub_mchid: "sub_mchid" required,
@@ -1461,7 +1461,7 @@ pub mod serviceorder {
                 /// 商品或支付单简要描述
                 pub description: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 description: "description" optional,
             });
         }
@@ -1508,7 +1508,7 @@ pub mod serviceorder {
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 sub_mchid: "sub_mchid" required,
                 channel_id: "channel_id" optional,
@@ -1591,7 +1591,7 @@ pub mod serviceorder {
             /// Query parameter `out_order_no`. Example: `1234323JKHDFE1243252`
             pub out_order_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
             appid: query "appid" required,
             sub_mchid: query "sub_mchid" required,
@@ -1626,7 +1626,7 @@ pub mod serviceorder {
             /// 商户扣款单号
             pub out_trade_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             description: "description" optional,
             out_trade_no: "out_trade_no" optional,
         });
@@ -1716,7 +1716,7 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_order_no: "out_order_no" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" optional,
@@ -1790,7 +1790,7 @@ pub mod servicepayondeliveryorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+    ::wechatpay::runtime::__private::json_object!(PostRequestRiskFund {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -1809,7 +1809,7 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfo {
         real_merchant_appid: "real_merchant_appid" optional,
         jump_link: "jump_link" optional,
         goods: "goods" optional,
@@ -1834,7 +1834,7 @@ pub mod servicepayondeliveryorder {
         /// `category_id`
         pub category_id: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+    ::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfoGoods {
         name: "name" optional,
         picture: "picture" optional,
         amount: "amount" optional,

@@ -42,7 +42,7 @@ pub struct GetRequest {
     /// Query parameter `service_id`. Example: `2002000000000558128851361561536`
     pub service_id: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     bill_date: query "bill_date" required,
     tar_type: query "tar_type" optional,
     encryption_algorithm: query "encryption_algorithm" required,
@@ -75,7 +75,7 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestTarType {
+::wechatpay::runtime::__private::json_enum!(GetRequestTarType {
     Gzip = "GZIP",
 });
 /// The response of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
@@ -88,7 +88,7 @@ pub struct GetResponse {
     /// 下载信息明细
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     download_bill_count: "download_bill_count" optional,
     download_bill_list: "download_bill_list" optional,
 });
@@ -120,7 +120,7 @@ pub struct GetResponseDownloadBillList {
     /// Example: `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`
     pub nonce: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
+::wechatpay::runtime::__private::json_object!(GetResponseDownloadBillList {
     bill_sequence: "bill_sequence" optional,
     hash_type: "hash_type" optional,
     hash_value: "hash_value" optional,

@@ -87,7 +87,7 @@ pub mod partner {
             /// Query parameter `query_id`. Example: `15646546545165651651`
             pub query_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
             sub_mchid: query "sub_mchid" required,
             out_order_no: query "out_order_no" optional,
@@ -198,7 +198,7 @@ pub mod partner {
             /// Example: `1HKD=0.90CNY`
             pub currency_rate_info: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             out_order_no: "out_order_no" required,
             service_id: "service_id" required,
             appid: "appid" optional,
@@ -288,7 +288,7 @@ pub mod partner {
             /// 收款明细列表
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseCollection {
+        ::wechatpay::runtime::__private::json_object!(GetResponseCollection {
             state: "state" optional,
             total_amount: "total_amount" optional,
             paying_amount: "paying_amount" optional,
@@ -324,7 +324,7 @@ pub mod partner {
                 Vec<GetResponseCollectionDetailsPromotionDetail>,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
+        ::wechatpay::runtime::__private::json_object!(GetResponseCollectionDetails {
             seq: "seq" optional,
             amount: "amount" optional,
             paid_type: "paid_type" optional,
@@ -382,7 +382,7 @@ pub mod partner {
                 Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
             >,
         }
-        ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
+        ::wechatpay::runtime::__private::json_object!(GetResponseCollectionDetailsPromotionDetail {
             coupon_id: "coupon_id" optional,
             name: "name" optional,
             scope: "scope" optional,
@@ -410,7 +410,7 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
             Global = "GLOBAL",
             Single = "SINGLE",
         });
@@ -492,7 +492,7 @@ pub mod partner {
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             pub attach: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             appid: "appid" required,
             sub_mchid: "sub_mchid" required,
@@ -575,7 +575,7 @@ pub mod partner {
             /// Example: `备注2`
             pub end_time_remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+        ::wechatpay::runtime::__private::json_object!(PostRequestTimeRange {
             start_time: "start_time" required,
             end_time: "end_time" optional,
             start_time_remark: "start_time_remark" optional,
@@ -663,7 +663,7 @@ pub mod partner {
             /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
             pub package: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_order_no: "out_order_no" required,
             service_id: "service_id" required,
             appid: "appid" required,
@@ -835,7 +835,7 @@ pub mod partner {
                     /// Example: `goods_tag`
                     pub goods_tag: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     service_id: "service_id" required,
                     sub_mchid: "sub_mchid" required,
                     post_payments: "post_payments" required,
@@ -920,7 +920,7 @@ pub mod partner {
                     /// 内容信息详情
                     pub detail: PostRequestDetail,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     service_id: "service_id" required,
                     sub_mchid: "sub_mchid" required,
                     type_: "type" required,
@@ -959,7 +959,7 @@ pub mod partner {
                     /// Example: `1`
                     pub paid_amount: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestDetail {
+                ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
                     seq: "seq" optional,
                     paid_time: "paid_time" required,
                     paid_amount: "paid_amount" optional,
@@ -986,7 +986,7 @@ pub mod partner {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostRequestType {
+                ::wechatpay::runtime::__private::json_enum!(PostRequestType {
                     OrderPaid = "Order_Paid",
                 });
             }

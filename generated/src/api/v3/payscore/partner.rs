@@ -112,7 +112,7 @@ pub mod permissions {
         /// Example: `http://www.qq.com`
         pub notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
@@ -196,7 +196,7 @@ pub mod permissions {
             /// 微信支付交易中授权附带的参数
             pub transaction_scene_info: Option<PostRequestTransactionSceneInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             appid: "appid" required,
             sub_appid: "sub_appid" optional,
@@ -240,7 +240,7 @@ pub mod permissions {
             /// Example: `1230000109`
             pub sub_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestTransactionSceneInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestTransactionSceneInfo {
             mchid: "mchid" required,
             sub_mchid: "sub_mchid" required,
         });
@@ -266,7 +266,7 @@ pub mod permissions {
             /// Example: `transaction_permissions_token`
             pub transaction_permissions_token: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             scene: "scene" required,
             transaction_permissions_token: "transaction_permissions_token" optional,
         });
@@ -337,7 +337,7 @@ pub mod permissions {
             /// 先用后付商品信息
             pub shopping_info: Option<PostRequestShoppingInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: query "sub_mchid" required,
             service_id: "service_id" required,
             appid: "appid" required,
@@ -431,7 +431,7 @@ pub mod permissions {
                 /// Query parameter `sub_mchid`. Example: `1230000109`
                 pub sub_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 service_id: query "service_id" required,
                 sub_mchid: query "sub_mchid" required,
             });
@@ -508,7 +508,7 @@ pub mod permissions {
                 /// Example: `1`
                 pub risk_level_version: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 service_id: "service_id" required,
                 appid: "appid" optional,
                 mchid: "mchid" optional,
@@ -587,7 +587,7 @@ pub mod permissions {
                     /// Example: `撤销原因`
                     pub reason: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     service_id: "service_id" required,
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
@@ -664,7 +664,7 @@ pub mod permissions {
             /// Query parameter `sub_openid`. Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sub_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
             appid: query "appid" required,
             sub_mchid: query "sub_mchid" required,
@@ -750,7 +750,7 @@ pub mod permissions {
             /// Example: `1`
             pub risk_level_version: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             service_id: "service_id" required,
             appid: "appid" required,
             mchid: "mchid" optional,
@@ -844,7 +844,7 @@ pub mod permissions {
             /// Example: `reason`
             pub reason: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             openid: "openid" optional,
             sub_openid: "sub_openid" optional,
             service_id: "service_id" required,
@@ -931,7 +931,7 @@ pub mod service_account_applications {
         /// Example: `https://api.test.com`
         pub result_notify_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -998,7 +998,7 @@ pub mod service_account_applications {
         /// Example: `账户异常，绑定失败`
         pub reject_reason: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         service_id: "service_id" required,
         mchid: "mchid" optional,
         appid: "appid" required,
@@ -1086,7 +1086,7 @@ pub mod service_account_applications {
             /// Example: `账户异常，绑定失败`
             pub reject_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             service_id: "service_id" optional,
             mchid: "mchid" optional,
             appid: "appid" optional,
@@ -1185,7 +1185,7 @@ pub mod serviceorder {
         /// Query parameter `query_id`.
         pub query_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         service_id: query "service_id" required,
         sub_mchid: query "sub_mchid" required,
         out_order_no: query "out_order_no" optional,
@@ -1281,7 +1281,7 @@ pub mod serviceorder {
         /// Example: `0000300001201908301055157220022`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         appid: "appid" optional,
@@ -1426,7 +1426,7 @@ pub mod serviceorder {
         /// 设备信息
         pub device: Option<PostRequestDevice>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -1504,7 +1504,7 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+    ::wechatpay::runtime::__private::json_object!(PostRequestRiskFund {
         name: "name" required,
         amount: "amount" required,
         description: "description" optional,
@@ -1590,7 +1590,7 @@ pub mod serviceorder {
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
         pub package: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_order_no: "out_order_no" required,
         service_id: "service_id" required,
         appid: "appid" required,
@@ -1664,7 +1664,7 @@ pub mod serviceorder {
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+    ::wechatpay::runtime::__private::json_object!(PostResponseRiskFund {
         name: "name" optional,
         amount: "amount" optional,
         description: "description" optional,
@@ -1807,7 +1807,7 @@ pub mod serviceorder {
                 /// 设备信息
                 pub device: Option<PostRequestDevice>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 sub_mchid: "sub_mchid" required,
                 post_payments: "post_payments" required,
@@ -1902,7 +1902,7 @@ pub mod serviceorder {
                 /// 设备信息
                 pub device: Option<PostRequestDevice>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" optional,
                 sub_mchid: "sub_mchid" required,
                 post_payments: "post_payments" required,
@@ -1971,7 +1971,7 @@ pub mod serviceorder {
                 /// Example: `1900000109`
                 pub sub_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" optional,
                 sub_mchid: "sub_mchid" required,
             });
@@ -2085,7 +2085,7 @@ pub mod serviceorder {
                 /// 内容信息详情
                 pub detail: PostRequestDetail,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 sub_mchid: "sub_mchid" required,
                 type_: "type" required,
@@ -2124,7 +2124,7 @@ pub mod serviceorder {
                 /// Example: `1`
                 pub paid_amount: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(PostRequestDetail {
+            ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
                 seq: "seq" optional,
                 paid_time: "paid_time" required,
                 paid_amount: "paid_amount" optional,
@@ -2221,7 +2221,7 @@ pub mod serviceorder {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             appid: "appid" required,
             sub_appid: "sub_appid" required,
@@ -2363,7 +2363,7 @@ pub mod servicepayondeliveryorder {
         /// 先用后付购物详情
         pub shopping_info: PostRequestShoppingInfo,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_order_no: "out_order_no" required,
         appid: "appid" required,
         sub_mchid: "sub_mchid" required,
@@ -2442,7 +2442,7 @@ pub mod servicepayondeliveryorder {
         /// 商品列表
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfo {
         real_merchant_appid: "real_merchant_appid" optional,
         jump_link: "jump_link" optional,
         goods: "goods" optional,
@@ -2467,7 +2467,7 @@ pub mod servicepayondeliveryorder {
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+    ::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfoGoods {
         name: "name" optional,
         picture: "picture" optional,
         amount: "amount" optional,
@@ -2565,7 +2565,7 @@ pub mod servicequotas {
                 /// Query parameter `risk_level_version`. Example: `1`
                 pub risk_level_version: i64,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
                 appid: query "appid" required,
                 sub_appid: query "sub_appid" optional,
@@ -2617,7 +2617,7 @@ pub mod servicequotas {
                 /// 先享金额列表
                 pub quotas: Option<Vec<GetResponseQuotas>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 service_id: "service_id" required,
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" required,
@@ -2658,7 +2658,7 @@ pub mod servicequotas {
                 /// Example: `1000`
                 pub suggested_quota: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseQuotas {
+            ::wechatpay::runtime::__private::json_object!(GetResponseQuotas {
                 risk_level: "risk_level" optional,
                 suggested_quota: "suggested_quota" optional,
             });

@@ -97,7 +97,7 @@ pub struct PostRequest {
     /// 用户收货地址
     pub address: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     out_order_no: "out_order_no" required,
     service_id: "service_id" required,
@@ -267,7 +267,7 @@ pub mod by_out_order_no {
             /// 内容信息详情
             pub detail: Option<PostRequestDetail>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" optional,
             service_id: "service_id" optional,
             type_: "type" optional,
@@ -281,7 +281,7 @@ pub mod by_out_order_no {
             /// Example: `20091225091010`
             pub paid_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDetail {
             paid_time: "paid_time" optional,
         });
         /// 场景类型
@@ -295,7 +295,7 @@ pub mod by_out_order_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestType {
             OrderPaid = "Order_Paid",
         });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/sync` (支付分订单同步).
@@ -318,7 +318,7 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub order_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             appid: "appid" required,
             mchid: "mchid" optional,
             out_order_no: "out_order_no" required,

@@ -55,7 +55,7 @@ pub struct PostRequest {
     /// Example: `http://www.qq.com`
     pub notify_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     service_id: "service_id" required,
     appid: "appid" required,
     authorization_code: "authorization_code" required,
@@ -119,7 +119,7 @@ pub mod assess_user_risk_level {
         /// 先用后付商品信息
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         authorization_code: "authorization_code" optional,
@@ -196,7 +196,7 @@ pub mod authorization_code {
             /// Query parameter `service_id`. Example: `500001`
             pub service_id: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
         });
         impl GetRequest {
@@ -256,7 +256,7 @@ pub mod authorization_code {
             /// Example: `1`
             pub risk_level_version: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             service_id: "service_id" required,
             appid: "appid" optional,
             mchid: "mchid" optional,
@@ -324,7 +324,7 @@ pub mod authorization_code {
                 /// Example: `撤销原因`
                 pub reason: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 reason: "reason" required,
             });
@@ -394,7 +394,7 @@ pub mod openid {
             /// Query parameter `appid`. Example: `wxd678efh567hg6787`
             pub appid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             service_id: query "service_id" required,
             appid: query "appid" required,
         });
@@ -452,7 +452,7 @@ pub mod openid {
             /// Example: `1`
             pub risk_level_version: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             service_id: "service_id" required,
             appid: "appid" required,
             mchid: "mchid" optional,
@@ -519,7 +519,7 @@ pub mod openid {
                 /// Example: `reason`
                 pub reason: String,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 service_id: "service_id" required,
                 appid: "appid" required,
                 reason: "reason" required,

@@ -97,7 +97,7 @@ pub mod partner {
             /// Example: `1234323JKHDFE1243252`
             pub merchant_plan_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             appid: "appid" required,
             sub_mchid: "sub_mchid" required,
@@ -208,7 +208,7 @@ pub mod partner {
             /// Example: `2021-05-20T13:29:35.120+08:00`
             pub stop_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             plan_id: "plan_id" optional,
             service_id: "service_id" required,
             mchid: "mchid" optional,
@@ -342,7 +342,7 @@ pub mod partner {
                         /// Example: `1900000109`
                         pub sub_mchid: String,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
                     impl PostRequest {
@@ -424,7 +424,7 @@ pub mod payscore_plans {
         /// Example: `1234323JKHDFE1243252`
         pub merchant_plan_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         appid: "appid" required,
         plan_name: "plan_name" required,
@@ -522,7 +522,7 @@ pub mod payscore_plans {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub stop_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         plan_id: "plan_id" optional,
         service_id: "service_id" required,
         mchid: "mchid" optional,

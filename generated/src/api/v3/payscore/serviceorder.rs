@@ -64,7 +64,7 @@ pub struct GetRequest {
     /// Query parameter `appid`. Example: `wxd678efh567hg6787`
     pub appid: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     out_order_no: query "out_order_no" optional,
     query_id: query "query_id" optional,
     service_id: query "service_id" required,
@@ -150,7 +150,7 @@ pub struct GetResponse {
     /// Example: `0000300001201908301055157220022`
     pub order_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     out_order_no: "out_order_no" required,
     service_id: "service_id" required,
     appid: "appid" required,
@@ -282,7 +282,7 @@ pub struct PostRequest {
     /// 设备信息
     pub device: Option<PostRequestDevice>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_order_no: "out_order_no" required,
     appid: "appid" required,
     service_id: "service_id" required,
@@ -348,7 +348,7 @@ pub struct PostRequestPostDiscounts {
     /// Example: `2`
     pub count: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+::wechatpay::runtime::__private::json_object!(PostRequestPostDiscounts {
     name: "name" required,
     description: "description" required,
     count: "count" optional,
@@ -428,7 +428,7 @@ pub struct PostResponse {
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
     pub package: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     appid: "appid" required,
     mchid: "mchid" optional,
     out_order_no: "out_order_no" required,
@@ -613,7 +613,7 @@ pub mod by_out_order_no {
             /// 设备信息
             pub device: Option<PostRequestDevice>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             service_id: "service_id" required,
             post_payments: "post_payments" required,
@@ -712,7 +712,7 @@ pub mod by_out_order_no {
             /// Example: `true`
             pub need_collection: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             appid: "appid" required,
             mchid: "mchid" optional,
             out_order_no: "out_order_no" required,
@@ -821,7 +821,7 @@ pub mod by_out_order_no {
             /// 设备信息
             pub device: Option<PostRequestDevice>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             service_id: "service_id" required,
             post_payments: "post_payments" required,
@@ -921,7 +921,7 @@ pub mod by_out_order_no {
             /// Example: `0000300001201908301055157220022`
             pub order_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_order_no: "out_order_no" required,
             service_id: "service_id" required,
             appid: "appid" required,
@@ -998,7 +998,7 @@ pub mod by_out_order_no {
             /// Example: `example_bank_type`
             pub bank_type: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseCollection {
+        ::wechatpay::runtime::__private::json_object!(PostResponseCollection {
             state: "state" optional,
             total_amount: "total_amount" optional,
             paying_amount: "paying_amount" optional,
@@ -1030,7 +1030,7 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub transaction_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
+        ::wechatpay::runtime::__private::json_object!(PostResponseCollectionDetails {
             seq: "seq" optional,
             amount: "amount" optional,
             paid_type: "paid_type" optional,
@@ -1091,7 +1091,7 @@ pub mod by_out_order_no {
             /// Example: `500001`
             pub service_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" optional,
             service_id: "service_id" optional,
         });
@@ -1193,7 +1193,7 @@ pub mod by_out_order_no {
             /// 内容信息详情
             pub detail: PostRequestDetail,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             service_id: "service_id" required,
             type_: "type" required,
@@ -1286,7 +1286,7 @@ pub mod by_out_order_no {
             /// Example: `0000300001201908301055157220022`
             pub order_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_order_no: "out_order_no" required,
             service_id: "service_id" required,
             appid: "appid" required,
@@ -1364,7 +1364,7 @@ pub mod by_out_order_no {
             /// Example: `example_bank_type`
             pub bank_type: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseCollection {
+        ::wechatpay::runtime::__private::json_object!(PostResponseCollection {
             state: "state" optional,
             total_amount: "total_amount" optional,
             paying_amount: "paying_amount" optional,
@@ -1392,7 +1392,7 @@ pub mod by_out_order_no {
             /// Example: `15646546545165651651`
             pub transaction_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
+        ::wechatpay::runtime::__private::json_object!(PostResponseCollectionDetails {
             amount: "amount" optional,
             paid_type: "paid_type" optional,
             paid_time: "paid_time" optional,
@@ -1416,7 +1416,7 @@ pub mod by_out_order_no {
             /// Example: `100`
             pub amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
+        ::wechatpay::runtime::__private::json_object!(PostResponsePostDiscounts {
             name: "name" optional,
             description: "description" optional,
             amount: "amount" optional,
@@ -1495,7 +1495,7 @@ pub mod direct_complete {
         /// 订单优惠标记
         pub goods_tag: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_order_no: "out_order_no" required,
         appid: "appid" required,
         service_id: "service_id" required,
@@ -1598,7 +1598,7 @@ pub mod direct_complete {
         /// Example: `50000`
         pub total_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_order_no: "out_order_no" required,
         appid: "appid" required,
         service_id: "service_id" required,
@@ -1669,7 +1669,7 @@ pub mod direct_complete {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseState {
         Created = "CREATED",
         Doing = "DOING",
         Done = "DONE",
@@ -1689,7 +1689,7 @@ pub mod direct_complete {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseStateDescription {
         UserConfirm = "USER_CONFIRM",
         MchComplete = "MCH_COMPLETE",
     });

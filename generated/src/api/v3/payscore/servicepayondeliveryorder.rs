@@ -66,7 +66,7 @@ pub struct PostRequest {
     /// 先用后付购物详情
     pub shopping_info: PostRequestShoppingInfo,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_order_no: "out_order_no" required,
     appid: "appid" required,
     service_id: "service_id" required,
@@ -140,7 +140,7 @@ pub struct PostRequestPostPayments {
     /// Example: `4`
     pub count: Option<i64>,
 }
-::wechatpay::runtime::json_object!(PostRequestPostPayments {
+::wechatpay::runtime::__private::json_object!(PostRequestPostPayments {
     name: "name" required,
     amount: "amount" optional,
     description: "description" optional,
@@ -174,7 +174,7 @@ pub struct PostRequestShoppingInfo {
     /// 商品列表
     pub goods: Vec<PostRequestShoppingInfoGoods>,
 }
-::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfo {
     real_merchant_appid: "real_merchant_appid" optional,
     jump_link: "jump_link" required,
     goods: "goods" required,
@@ -213,7 +213,7 @@ pub struct PostRequestShoppingInfoGoods {
     /// 商品品类ID
     pub category_id: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+::wechatpay::runtime::__private::json_object!(PostRequestShoppingInfoGoods {
     name: "name" required,
     picture: "picture" required,
     amount: "amount" required,
@@ -262,7 +262,7 @@ pub struct PostRequestTimeRange {
     /// Example: `备注2`
     pub end_time_remark: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestTimeRange {
+::wechatpay::runtime::__private::json_object!(PostRequestTimeRange {
     start_time: "start_time" required,
     start_time_remark: "start_time_remark" optional,
     end_time: "end_time" optional,
@@ -340,7 +340,7 @@ pub struct PostResponse {
     /// 先用后付购物详情
     pub shopping_info: Option<PostResponseShoppingInfo>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     appid: "appid" required,
     mchid: "mchid" required,
     out_order_no: "out_order_no" required,

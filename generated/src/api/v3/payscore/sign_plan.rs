@@ -112,7 +112,7 @@ pub mod partner {
             /// Example: `1514323JSVDFE1243252`
             pub out_trade_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             sign_plan_id: "sign_plan_id" required,
             plan_detail_no: "plan_detail_no" required,
@@ -227,7 +227,7 @@ pub mod partner {
             /// Example: `0000300001201908301055157220022`
             pub order_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_order_no: "out_order_no" optional,
             service_id: "service_id" required,
             appid: "appid" required,
@@ -359,7 +359,7 @@ pub mod partner {
             /// 签约计划对应的计划详情列表的商户侧单号信息
             pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             service_id: "service_id" required,
             plan_id: "plan_id" required,
             appid: "appid" required,
@@ -409,7 +409,7 @@ pub mod partner {
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
             pub package: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sign_plan: "sign_plan" optional,
             package: "package" optional,
         });
@@ -507,7 +507,7 @@ pub mod partner {
             /// Example: `2021-05-20T13:29:35.120+08:00`
             pub sign_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseSignPlan {
+        ::wechatpay::runtime::__private::json_object!(PostResponseSignPlan {
             sign_plan_id: "sign_plan_id" optional,
             openid: "openid" optional,
             sub_openid: "sub_openid" optional,
@@ -619,7 +619,7 @@ pub mod partner {
                         /// Example: `用户协商后停止`
                         pub stop_reason: String,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                         stop_reason: "stop_reason" required,
                     });
@@ -707,7 +707,7 @@ pub mod serviceorder {
         /// Example: `1514323JSVDFE1243252`
         pub out_trade_no: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         sign_plan_id: "sign_plan_id" required,
         plan_detail_no: "plan_detail_no" required,
@@ -808,7 +808,7 @@ pub mod serviceorder {
         /// Example: `0000300001201908301055157220022`
         pub order_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         out_order_no: "out_order_no" optional,
         service_id: "service_id" required,
         appid: "appid" required,
@@ -920,7 +920,7 @@ pub mod user_sign_plans {
         /// 签约计划对应的计划详情列表的商户侧单号信息
         pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         service_id: "service_id" required,
         plan_id: "plan_id" required,
         appid: "appid" required,
@@ -964,7 +964,7 @@ pub mod user_sign_plans {
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
         pub package: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sign_plan: "sign_plan" optional,
         package: "package" optional,
     });
@@ -1050,7 +1050,7 @@ pub mod user_sign_plans {
         /// Example: `2021-05-20T13:29:35.120+08:00`
         pub sign_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseSignPlan {
+    ::wechatpay::runtime::__private::json_object!(PostResponseSignPlan {
         sign_plan_id: "sign_plan_id" optional,
         openid: "openid" optional,
         service_id: "service_id" optional,
@@ -1145,7 +1145,7 @@ pub mod user_sign_plans {
                     /// Example: `用户协商后停止`
                     pub stop_reason: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     stop_reason: "stop_reason" required,
                 });
                 impl PostRequest {

@@ -89,7 +89,7 @@ pub struct PostRequest {
     /// 微信用户在商户对应appid下的唯一标识
     pub openid: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     out_order_no: "out_order_no" required,
     service_id: "service_id" required,

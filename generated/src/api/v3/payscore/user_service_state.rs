@@ -37,7 +37,7 @@ pub struct GetRequest {
     /// Query parameter `openid`.
     pub openid: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     appid: query "appid" required,
     service_id: query "service_id" required,
     openid: query "openid" required,
@@ -75,7 +75,7 @@ pub struct GetResponse {
     /// 用户授权服务情况
     pub use_service_state: Option<GetResponseUseServiceState>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     appid: "appid" required,
     service_id: "service_id" required,
     openid: "openid" optional,
@@ -106,7 +106,7 @@ pub enum GetResponseUseServiceState {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseUseServiceState {
+::wechatpay::runtime::__private::json_enum!(GetResponseUseServiceState {
     Unavailable = "UNAVAILABLE",
     Available = "AVAILABLE",
 });

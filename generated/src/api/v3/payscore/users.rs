@@ -71,7 +71,7 @@ pub mod by_openid {
                     /// 撤销原因
                     pub reason: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     appid: "appid" required,
                     reason: "reason" required,
                 });

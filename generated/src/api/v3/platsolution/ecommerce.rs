@@ -102,7 +102,7 @@ pub mod bank_transfer_recharges {
             /// 充值金额
             pub recharge_amount: PostRequestRechargeAmount,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_recharge_no: "out_recharge_no" required,
             recharge_scene: "recharge_scene" required,
             account_type: "account_type" required,
@@ -143,7 +143,7 @@ pub mod bank_transfer_recharges {
             /// 银行账户
             pub transfer_in_account: Option<PostResponseTransferInAccount>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             recharge_id: "recharge_id" optional,
             out_recharge_no: "out_recharge_no" required,
             transfer_in_account: "transfer_in_account" optional,
@@ -183,7 +183,7 @@ pub mod bank_transfer_recharges {
             /// Example: `686000172489957748585801`
             pub bank_account_no: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
+        ::wechatpay::runtime::__private::json_object!(PostResponseTransferInAccount {
             bank_name: "bank_name" optional,
             bank_address_code: "bank_address_code" optional,
             bank_code: "bank_code" optional,
@@ -268,7 +268,7 @@ pub mod bank_transfer_recharges {
                 /// Example: `2015-05-20T13:29:35+08:00`
                 pub close_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 recharge_id: "recharge_id" optional,
                 out_recharge_no: "out_recharge_no" required,
@@ -328,7 +328,7 @@ pub mod bank_transfer_recharges {
                 /// Example: `0722`
                 pub bank_card_tail: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
+            ::wechatpay::runtime::__private::json_object!(GetResponseBankTransferInfo {
                 memo: "memo" optional,
                 return_time: "return_time" optional,
                 return_reason: "return_reason" optional,
@@ -348,7 +348,7 @@ pub mod bank_transfer_recharges {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseRechargeScene {
                 EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
             });
             /// 充值状态
@@ -395,7 +395,7 @@ pub mod insurance_compensation_contracts {
         /// 签约协议列表
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_apply_no: "out_apply_no" required,
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
@@ -435,7 +435,7 @@ pub mod insurance_compensation_contracts {
         /// Example: `2024-08-08T10:34:56+08:00`
         pub sign_time: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAgreementList {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAgreementList {
         agreement_code: "agreement_code" required,
         agreement_version: "agreement_version" required,
         sign_organization: "sign_organization" required,
@@ -636,7 +636,7 @@ pub mod mch_transfer {
             /// Example: `退货运费补偿`
             pub user_recv_perception: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             receiver: "receiver" required,
             out_bill_no: "out_bill_no" required,
             amount: "amount" optional,
@@ -714,7 +714,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             receiver_detail: "receiver_detail" optional,
             out_bill_no: "out_bill_no" required,
@@ -829,7 +829,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
                     out_bill_no: "out_bill_no" optional,
@@ -955,7 +955,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
                     out_bill_no: "out_bill_no" required,
@@ -1040,7 +1040,7 @@ pub mod mch_transfer {
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostResponse {
+                    ::wechatpay::runtime::__private::json_object!(PostResponse {
                         out_bill_no: "out_bill_no" required,
                         bill_id: "bill_id" optional,
                         state: "state" optional,
@@ -1122,7 +1122,7 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sp_appid: "sp_appid" optional,
                 receiver: "receiver" required,
                 out_bill_no: "out_bill_no" required,
@@ -1182,7 +1182,7 @@ pub mod mch_transfer {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 out_bill_no: "out_bill_no" required,
                 bill_id: "bill_id" optional,
                 accept_time: "accept_time" optional,
@@ -1273,7 +1273,7 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
             receiver: "receiver" required,
@@ -1317,7 +1317,7 @@ pub mod mch_transfer {
             /// 转账接收方用户
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiver {
             type_: "type" optional,
             transaction_info: "transaction_info" optional,
             user_info: "user_info" optional,
@@ -1336,7 +1336,7 @@ pub mod mch_transfer {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub sp_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiverUserInfo {
             sp_openid: "sp_openid" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
@@ -1389,7 +1389,7 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             receiver_detail: "receiver_detail" optional,
@@ -1524,7 +1524,7 @@ pub mod mch_transfer {
                     /// Example: `wx8888888888888888`
                     pub sub_appid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -1665,7 +1665,7 @@ pub mod mch_transfer {
                     /// Example: `wx8888888888888888`
                     pub sub_appid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -1775,7 +1775,7 @@ pub mod mch_transfer {
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
             receiver: "receiver" required,
@@ -1813,7 +1813,7 @@ pub mod mch_transfer {
             /// 赔付单信息
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiver {
             type_: "type" optional,
             mch_info: "mch_info" optional,
             transaction_info: "transaction_info" optional,
@@ -1830,7 +1830,7 @@ pub mod mch_transfer {
             /// 赔付单类型
             pub type_: PostRequestReceiverTransactionInfoType,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiverTransactionInfo {
             transaction_id: "transaction_id" required,
             type_: "type" required,
         });
@@ -1901,7 +1901,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
@@ -2017,7 +2017,7 @@ pub mod mch_transfer {
                 /// Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 sub_appid: "sub_appid" optional,
@@ -2131,7 +2131,7 @@ pub mod mch_transfer {
             /// Example: `退货运费补偿`
             pub user_recv_perception: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
             receiver: "receiver" required,
@@ -2169,7 +2169,7 @@ pub mod mch_transfer {
             /// 转账接收方用户
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiver {
             transaction_info: "transaction_info" optional,
             user_info: "user_info" optional,
         });
@@ -2229,7 +2229,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
@@ -2363,7 +2363,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -2472,7 +2472,7 @@ pub mod mch_transfer {
             /// Example: `直播违规扣罚`
             pub transfer_remark: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             receiver: "receiver" required,
             out_bill_no: "out_bill_no" required,
@@ -2550,7 +2550,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             receiver_detail: "receiver_detail" optional,
@@ -2676,7 +2676,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -2816,7 +2816,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -2893,7 +2893,7 @@ pub mod mch_transfer {
                         /// Example: `1900001109`
                         pub sub_mchid: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostRequest {
+                    ::wechatpay::runtime::__private::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" optional,
                     });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
@@ -2920,7 +2920,7 @@ pub mod mch_transfer {
                         /// Example: `2015-05-20T13:29:35+08:00`
                         pub cancel_accept_time: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostResponse {
+                    ::wechatpay::runtime::__private::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" optional,
                         out_bill_no: "out_bill_no" required,
                         bill_id: "bill_id" optional,
@@ -2992,7 +2992,7 @@ pub mod mch_transfer {
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
                 pub notify_url: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" optional,
                 receiver: "receiver" required,
                 out_bill_no: "out_bill_no" required,
@@ -3050,7 +3050,7 @@ pub mod mch_transfer {
                 /// Example: `affffddafdfafddffda==`
                 pub package_info: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 sub_mchid: "sub_mchid" optional,
                 out_bill_no: "out_bill_no" required,
                 bill_id: "bill_id" optional,
@@ -3125,7 +3125,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             receiver: "receiver" required,
             out_bill_no: "out_bill_no" required,
             amount: "amount" required,
@@ -3160,7 +3160,7 @@ pub mod mch_transfer {
             /// 赔付接收方商户信息
             pub mch_info: PostRequestReceiverMchInfo,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiver {
             type_: "type" required,
             mch_info: "mch_info" required,
         });
@@ -3182,7 +3182,7 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiverMchInfo {
             mchid: "mchid" required,
         });
         impl PostRequestReceiverMchInfo {
@@ -3236,7 +3236,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             receiver_detail: "receiver_detail" optional,
             out_bill_no: "out_bill_no" required,
@@ -3309,7 +3309,7 @@ pub mod mch_transfer {
                 /// Query parameter `sponsor_mchid`. Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sponsor_mchid: query "sponsor_mchid" optional,
             });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
@@ -3356,7 +3356,7 @@ pub mod mch_transfer {
                 /// Example: `1900001109`
                 pub sponsor_mchid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" optional,
                 receiver_detail: "receiver_detail" optional,
                 out_bill_no: "out_bill_no" required,
@@ -3467,7 +3467,7 @@ pub mod mch_transfer {
             /// Example: `小店XXXX直播违规扣罚`
             pub receiver_remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             sp_appid: "sp_appid" optional,
             business_type: "business_type" required,
@@ -3510,7 +3510,7 @@ pub mod mch_transfer {
             /// 转账接收方商户信息
             pub mch_info: Option<PostRequestReceiverMchInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiver {
             type_: "type" optional,
             mch_info: "mch_info" optional,
         });
@@ -3526,7 +3526,7 @@ pub mod mch_transfer {
             /// Example: `1900001108`
             pub mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestReceiverMchInfo {
             mch_id: "mch_id" optional,
             mchid: "mchid" optional,
         });
@@ -3590,7 +3590,7 @@ pub mod mch_transfer {
             /// Example: `1900001109`
             pub sponsor_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" optional,
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
@@ -3731,7 +3731,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     business_type: "business_type" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -3874,7 +3874,7 @@ pub mod mch_transfer {
                     /// Example: `1900001109`
                     pub sponsor_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     business_type: "business_type" optional,
                     receiver_detail: "receiver_detail" optional,
@@ -3963,7 +3963,7 @@ pub mod recharge_employees {
         /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
         pub sp_openid: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         sp_openid: "sp_openid" required,
     });
@@ -4018,7 +4018,7 @@ pub mod recharge_employees {
                 /// 员工列表
                 pub employees: Option<Vec<GetResponseEmployees>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 employees: "employees" optional,
             });
             /// GetResponseEmployees
@@ -4043,7 +4043,7 @@ pub mod recharge_employees {
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub update_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseEmployees {
+            ::wechatpay::runtime::__private::json_object!(GetResponseEmployees {
                 sub_mchid: "sub_mchid" optional,
                 sp_openid: "sp_openid" optional,
                 state: "state" optional,
@@ -4181,7 +4181,7 @@ pub mod recharges {
             /// Example: `example_remark`
             pub remark: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             out_recharge_no: "out_recharge_no" required,
             recharge_scene: "recharge_scene" required,
@@ -4237,7 +4237,7 @@ pub mod recharges {
             /// Example: `https://www.payapp.qq.com/plat/recharge.html`
             pub recharge_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             recharge_id: "recharge_id" optional,
             out_recharge_no: "out_recharge_no" required,
             recharge_url: "recharge_url" optional,
@@ -4449,7 +4449,7 @@ pub mod settle {
             /// - `2`
             pub receive_type_template_id: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             appid: "appid" required,
             out_settle_batch_no: "out_settle_batch_no" required,
             individual_auth_id: "individual_auth_id" required,
@@ -4499,7 +4499,7 @@ pub mod settle {
                 PostRequestSettleInfoListSettleDetailInfoList,
             >,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfoList {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSettleInfoList {
             out_settle_no: "out_settle_no" required,
             transaction_id: "transaction_id" required,
             settle_detail_info_list: "settle_detail_info_list" required,
@@ -4543,7 +4543,7 @@ pub mod settle {
             /// 金额
             pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoList {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSettleInfoListSettleDetailInfoList {
             out_settle_detail_no: "out_settle_detail_no" required,
             settle_type: "settle_type" required,
             receiver_type: "receiver_type" required,
@@ -4581,7 +4581,7 @@ pub mod settle {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoListAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSettleInfoListSettleDetailInfoListAmount {
             amount: "amount" required,
             currency: "currency" optional,
         });
@@ -4614,7 +4614,7 @@ pub mod settle {
             /// 批次完成时间
             pub finish_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_settle_batch_no: "out_settle_batch_no" required,
             settle_batch_no: "settle_batch_no" optional,
             individual_auth_id: "individual_auth_id" required,
@@ -4689,7 +4689,7 @@ pub mod settle {
                 /// 批次完成时间
                 pub finish_time: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 out_settle_batch_no: "out_settle_batch_no" optional,
                 settle_batch_no: "settle_batch_no" required,
                 individual_auth_id: "individual_auth_id" optional,
@@ -4760,7 +4760,7 @@ pub mod settle {
                     /// Example: `xx结算失败，转付至原用户`
                     pub description: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     individual_auth_id: "individual_auth_id" required,
                     out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" required,
                     abnormal_settle_type: "abnormal_settle_type" required,
@@ -4809,7 +4809,7 @@ pub mod settle {
                     /// 异常结算处理结果
                     pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     out_settle_batch_no: "out_settle_batch_no" optional,
                     settle_batch_no: "settle_batch_no" required,
                     individual_auth_id: "individual_auth_id" required,
@@ -4861,7 +4861,7 @@ pub mod settle {
                     /// Example: `1236698745558870`
                     pub out_abnormal_settle_batch_no: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponseAbnormalSettleResult {
+                ::wechatpay::runtime::__private::json_object!(PostResponseAbnormalSettleResult {
                     abnormal_settle_type: "abnormal_settle_type" optional,
                     apply_success_time: "apply_success_time" optional,
                     abnormal_fund_receipt_id: "abnormal_fund_receipt_id" optional,
@@ -4882,7 +4882,7 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseAbnormalType {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseAbnormalType {
                     AuthRelationshipInvalid = "AUTH_RELATIONSHIP_INVALID",
                     UserPayQuotaLimit = "USER_PAY_QUOTA_LIMIT",
                 });
@@ -4907,7 +4907,7 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseState {
                     Accepted = "ACCEPTED",
                     Received = "RECEIVED",
                     Success = "SUCCESS",
@@ -4928,7 +4928,7 @@ pub mod settle {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(PostResponseTradeScenario {
+                ::wechatpay::runtime::__private::json_enum!(PostResponseTradeScenario {
                     Recommerce = "RECOMMERCE",
                     Individualtrade = "INDIVIDUALTRADE",
                 });
@@ -5009,7 +5009,7 @@ pub mod withdraw {
             /// Example: `100`
             pub reserve_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
             out_request_no: "out_request_no" required,
             calculate_amount_type: "calculate_amount_type" required,
@@ -5050,7 +5050,7 @@ pub mod withdraw {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestCalculateAmountType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestCalculateAmountType {
             OnlyDayEndBalance = "ONLY_DAY_END_BALANCE",
             AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
         });

@@ -101,7 +101,7 @@ pub mod mch_transfer {
                 /// Example: `ACCEPTED`
                 pub batch_state: Option<PostResponseBatchState>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 out_batch_no: "out_batch_no" required,
                 batch_id: "batch_id" optional,
                 create_time: "create_time" optional,
@@ -187,7 +187,7 @@ pub mod mch_transfer {
                     /// Query parameter `limit`.
                     pub limit: Option<i64>,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     sub_mchid: query "sub_mchid" required,
                     need_query_detail: query "need_query_detail" required,
                     detail_state: query "detail_state" optional,
@@ -229,7 +229,7 @@ pub mod mch_transfer {
                     /// A value not listed in the spec, kept as received.
                     Unknown(::wechatpay::runtime::UnknownValue),
                 }
-                ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+                ::wechatpay::runtime::__private::json_enum!(GetRequestDetailState {
                     All = "ALL",
                     WaitPay = "WAIT_PAY",
                     Success = "SUCCESS",
@@ -372,7 +372,7 @@ pub mod mch_transfer {
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 pub bank_refund_time: Option<String>,
                             }
-                            ::wechatpay::runtime::json_object!(GetResponse {
+                            ::wechatpay::runtime::__private::json_object!(GetResponse {
                                 out_batch_no: "out_batch_no" optional,
                                 batch_id: "batch_id" required,
                                 out_detail_no: "out_detail_no" optional,
@@ -555,7 +555,7 @@ pub mod mch_transfer {
                                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                                 pub download_url: Option<String>,
                             }
-                            ::wechatpay::runtime::json_object!(GetResponse {
+                            ::wechatpay::runtime::__private::json_object!(GetResponse {
                                 batch_id: "batch_id" optional,
                                 out_batch_no: "out_batch_no" required,
                                 detail_id: "detail_id" optional,
@@ -634,7 +634,7 @@ pub mod mch_transfer {
                                     /// Example: `ACCEPTED`
                                     pub receipt_state: Option<PostResponseReceiptState>,
                                 }
-                                ::wechatpay::runtime::json_object!(PostResponse {
+                                ::wechatpay::runtime::__private::json_object!(PostResponse {
                                     sub_mchid: "sub_mchid" required,
                                     out_batch_no: "out_batch_no" required,
                                     out_detail_no: "out_detail_no" required,
@@ -850,7 +850,7 @@ pub mod mch_transfer {
                                 /// Example: `2023-02-23T13:29:35+08:00`
                                 pub bank_refund_time: Option<String>,
                             }
-                            ::wechatpay::runtime::json_object!(GetResponse {
+                            ::wechatpay::runtime::__private::json_object!(GetResponse {
                                 out_batch_no: "out_batch_no" required,
                                 batch_id: "batch_id" optional,
                                 out_detail_no: "out_detail_no" required,
@@ -994,7 +994,7 @@ pub mod mch_transfer {
                         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                         pub download_url: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         batch_id: "batch_id" optional,
                         out_batch_no: "out_batch_no" required,
                         sub_mchid: "sub_mchid" required,
@@ -1062,7 +1062,7 @@ pub mod mch_transfer {
                             /// Example: `ACCEPTED`
                             pub receipt_state: Option<PostResponseReceiptState>,
                         }
-                        ::wechatpay::runtime::json_object!(PostResponse {
+                        ::wechatpay::runtime::__private::json_object!(PostResponse {
                             sub_mchid: "sub_mchid" required,
                             out_batch_no: "out_batch_no" required,
                             receipt_state: "receipt_state" optional,
@@ -1336,7 +1336,7 @@ pub mod mch_transfer {
                     /// 预约记录的关闭信息
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" optional,
                     sub_mchid: "sub_mchid" required,
                     sp_appid: "sp_appid" optional,

@@ -90,7 +90,7 @@ pub mod batches {
             /// Example: `ACCEPTED`
             pub batch_state: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             out_batch_no: "out_batch_no" required,
             batch_id: "batch_id" optional,
             create_time: "create_time" optional,
@@ -174,7 +174,7 @@ pub mod batches {
                 /// Query parameter `limit`.
                 pub limit: Option<i64>,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
                 need_query_detail: query "need_query_detail" required,
                 detail_state: query "detail_state" optional,
@@ -214,7 +214,7 @@ pub mod batches {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetRequestDetailState {
+            ::wechatpay::runtime::__private::json_enum!(GetRequestDetailState {
                 All = "ALL",
                 WaitPay = "WAIT_PAY",
                 Success = "SUCCESS",
@@ -348,7 +348,7 @@ pub mod batches {
                             /// Example: `2023-02-23T13:29:35+08:00`
                             pub bank_refund_time: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(GetResponse {
+                        ::wechatpay::runtime::__private::json_object!(GetResponse {
                             out_batch_no: "out_batch_no" optional,
                             batch_id: "batch_id" required,
                             out_detail_no: "out_detail_no" optional,
@@ -525,7 +525,7 @@ pub mod batches {
                             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                             pub download_url: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(GetResponse {
+                        ::wechatpay::runtime::__private::json_object!(GetResponse {
                             batch_id: "batch_id" optional,
                             out_batch_no: "out_batch_no" required,
                             detail_id: "detail_id" optional,
@@ -602,7 +602,7 @@ pub mod batches {
                                 /// Example: `ACCEPTED`
                                 pub receipt_state: Option<String>,
                             }
-                            ::wechatpay::runtime::json_object!(PostResponse {
+                            ::wechatpay::runtime::__private::json_object!(PostResponse {
                                 sub_mchid: "sub_mchid" required,
                                 out_batch_no: "out_batch_no" required,
                                 out_detail_no: "out_detail_no" required,
@@ -810,7 +810,7 @@ pub mod batches {
                             /// Example: `2023-02-23T13:29:35+08:00`
                             pub bank_refund_time: Option<String>,
                         }
-                        ::wechatpay::runtime::json_object!(GetResponse {
+                        ::wechatpay::runtime::__private::json_object!(GetResponse {
                             out_batch_no: "out_batch_no" required,
                             batch_id: "batch_id" optional,
                             out_detail_no: "out_detail_no" required,
@@ -948,7 +948,7 @@ pub mod batches {
                     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=toekn`
                     pub download_url: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     batch_id: "batch_id" optional,
                     out_batch_no: "out_batch_no" required,
                     sub_mchid: "sub_mchid" required,
@@ -1014,7 +1014,7 @@ pub mod batches {
                         /// Example: `ACCEPTED`
                         pub receipt_state: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(PostResponse {
+                    ::wechatpay::runtime::__private::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" required,
                         out_batch_no: "out_batch_no" required,
                         receipt_state: "receipt_state" optional,
@@ -1274,7 +1274,7 @@ pub mod reservation {
                 /// 预约记录的关闭信息
                 pub close_info: Option<GetResponseCloseInfo>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" optional,
                 sub_mchid: "sub_mchid" required,
                 sp_appid: "sp_appid" optional,

@@ -37,7 +37,7 @@ pub struct GetRequest {
     /// Query parameter `tar_type`. Example: `GZIP`
     pub tar_type: Option<GetRequestTarType>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     sub_mchid: query "sub_mchid" optional,
     bill_date: query "bill_date" required,
     tar_type: query "tar_type" optional,
@@ -64,7 +64,7 @@ pub enum GetRequestTarType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetRequestTarType {
+::wechatpay::runtime::__private::json_enum!(GetRequestTarType {
     Gzip = "GZIP",
 });
 /// The response of `GET /v3/profitsharing/bills` (申请分账账单).
@@ -83,7 +83,7 @@ pub struct GetResponse {
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
     pub hash_value: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     download_url: "download_url" optional,
     hash_type: "hash_type" optional,
     hash_value: "hash_value" optional,
@@ -99,6 +99,6 @@ pub enum GetResponseHashType {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(GetResponseHashType {
+::wechatpay::runtime::__private::json_enum!(GetResponseHashType {
     Sha1 = "SHA1",
 });

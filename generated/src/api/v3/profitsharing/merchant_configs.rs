@@ -36,7 +36,7 @@ pub mod by_sub_mchid {
         /// Example: `2000`
         pub max_ratio: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" required,
         max_ratio: "max_ratio" optional,
     });

@@ -54,7 +54,7 @@ pub struct PostRequest {
     /// 是否解冻剩余未分资金
     pub unfreeze_unsplit: bool,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     appid: "appid" optional,
     sub_appid: "sub_appid" optional,
@@ -106,7 +106,7 @@ pub struct PostRequestReceivers {
     /// Example: `分给商户A`
     pub description: String,
 }
-::wechatpay::runtime::json_object!(PostRequestReceivers {
+::wechatpay::runtime::__private::json_object!(PostRequestReceivers {
     type_: "type" required,
     account: "account" required,
     name: "name" optional,
@@ -159,7 +159,7 @@ pub struct PostResponse {
     /// 分账接收方列表
     pub receivers: Option<Vec<PostResponseReceivers>>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sub_mchid: "sub_mchid" optional,
     transaction_id: "transaction_id" required,
     out_order_no: "out_order_no" required,
@@ -224,7 +224,7 @@ pub struct PostResponseReceivers {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponseReceivers {
+::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
     amount: "amount" optional,
     description: "description" optional,
     type_: "type" optional,
@@ -277,7 +277,7 @@ pub mod by_out_order_no {
         /// Query parameter `transaction_id`. Example: `4208450740201411110007820472`
         pub transaction_id: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         transaction_id: query "transaction_id" required,
     });
@@ -317,7 +317,7 @@ pub mod by_out_order_no {
         /// 分账接收方列表
         pub receivers: Option<Vec<GetResponseReceivers>>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -382,7 +382,7 @@ pub mod by_out_order_no {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(GetResponseReceivers {
         amount: "amount" optional,
         description: "description" optional,
         type_: "type" optional,
@@ -438,7 +438,7 @@ pub mod unfreeze {
         /// Example: `解冻全部剩余资金`
         pub description: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -486,7 +486,7 @@ pub mod unfreeze {
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" required,
         out_order_no: "out_order_no" required,
@@ -551,7 +551,7 @@ pub mod unfreeze {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseReceivers {
+    ::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
         amount: "amount" optional,
         description: "description" optional,
         type_: "type" optional,

@@ -68,7 +68,7 @@ pub mod add {
         /// Example: `代理商`
         pub custom_relation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
@@ -131,7 +131,7 @@ pub mod add {
         /// Example: `代理商`
         pub custom_relation: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" optional,
         type_: "type" required,
         account: "account" required,
@@ -204,7 +204,7 @@ pub mod delete_ {
         /// Example: `86693852`
         pub account: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
@@ -246,7 +246,7 @@ pub mod delete_ {
         /// Example: `1900000109`
         pub account: String,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sub_mchid: "sub_mchid" optional,
         type_: "type" required,
         account: "account" required,

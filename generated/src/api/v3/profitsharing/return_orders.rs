@@ -54,7 +54,7 @@ pub struct PostRequest {
     /// Example: `用户退款`
     pub description: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     order_id: "order_id" optional,
     out_order_no: "out_order_no" optional,
@@ -135,7 +135,7 @@ pub struct PostResponse {
     /// Example: `2015-05-20T13:29:35.120+08:00`
     pub finish_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     sub_mchid: "sub_mchid" optional,
     order_id: "order_id" required,
     out_order_no: "out_order_no" required,
@@ -214,7 +214,7 @@ pub mod by_out_return_no {
         /// Query parameter `out_order_no`. Example: `P20190806125346`
         pub out_order_no: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" optional,
         out_order_no: query "out_order_no" required,
     });
@@ -280,7 +280,7 @@ pub mod by_out_return_no {
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub finish_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         sub_mchid: "sub_mchid" optional,
         order_id: "order_id" optional,
         out_order_no: "out_order_no" required,

@@ -50,7 +50,7 @@ pub mod by_transaction_id {
             /// Example: `1000`
             pub unsplit_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transaction_id: "transaction_id" required,
             unsplit_amount: "unsplit_amount" optional,
         });

@@ -69,7 +69,7 @@ pub struct PostRequest {
     /// 地铁场景信息
     pub metro_info: Option<PostRequestMetroInfo>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     sub_appid: "sub_appid" optional,
     sub_mchid: "sub_mchid" optional,
@@ -122,7 +122,7 @@ pub struct PostRequestAmount {
     /// Example: `CNY`
     pub currency: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestAmount {
+::wechatpay::runtime::__private::json_object!(PostRequestAmount {
     total: "total" optional,
     currency: "currency" optional,
 });
@@ -142,7 +142,7 @@ pub struct PostRequestBusInfo {
     /// Example: `粤B888888`
     pub plate_number: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestBusInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestBusInfo {
     start_time: "start_time" optional,
     line_name: "line_name" optional,
     plate_number: "plate_number" optional,
@@ -167,7 +167,7 @@ pub struct PostRequestMetroInfo {
     /// Example: `天安门西`
     pub end_station: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestMetroInfo {
+::wechatpay::runtime::__private::json_object!(PostRequestMetroInfo {
     start_time: "start_time" optional,
     end_time: "end_time" optional,
     start_station: "start_station" optional,
@@ -238,7 +238,7 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).

@@ -59,7 +59,7 @@ pub mod contract_id {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" optional,
             sub_appid: query "sub_appid" optional,
             sub_mchid: query "sub_mchid" optional,
@@ -76,7 +76,7 @@ pub mod contract_id {
             /// 原因
             pub block_reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             contract_id: "contract_id" optional,
             user_service_state: "user_service_state" optional,
             block_reason: "block_reason" optional,
@@ -94,7 +94,7 @@ pub mod contract_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseUserServiceState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseUserServiceState {
             Normal = "NORMAL",
             Blocked = "BLOCKED",
         });

@@ -41,7 +41,7 @@ pub struct PostRequest {
     /// 补充信息
     pub additional_information: Option<PostRequestAdditionalInformation>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     acquiring_bank_id: "acquiring_bank_id" required,
     channel_id: "channel_id" required,
     sub_mchid: "sub_mchid" required,
@@ -82,7 +82,7 @@ pub struct PostRequestActivityDetail {
         Vec<PostRequestActivityDetailActivityApplyInformation>,
     >,
 }
-::wechatpay::runtime::json_object!(PostRequestActivityDetail {
+::wechatpay::runtime::__private::json_object!(PostRequestActivityDetail {
     activity_id: "activity_id" required,
     activity_rate: "activity_rate" optional,
     activity_apply_information: "activity_apply_information" optional,
@@ -108,7 +108,7 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
     /// `apply_material_information`
     pub apply_material_information: Option<Vec<String>>,
 }
-::wechatpay::runtime::json_object!(PostRequestActivityDetailActivityApplyInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestActivityDetailActivityApplyInformation {
     apply_material_id: "apply_material_id" optional,
     apply_material_information: "apply_material_information" optional,
 });
@@ -122,7 +122,7 @@ pub struct PostResponse {
     /// Example: `20000000011111`
     pub application_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     application_id: "application_id" optional,
 });
 /// `/v3/rate-activity/applications/id`
@@ -193,7 +193,7 @@ pub mod id {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub pass_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             application_state: "application_state" optional,
             sub_mchid: "sub_mchid" optional,
             reject_parameter: "reject_parameter" optional,
@@ -210,7 +210,7 @@ pub mod id {
             /// 补充信息
             pub additional_information: Option<PatchRequestAdditionalInformation>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequest {
+        ::wechatpay::runtime::__private::json_object!(PatchRequest {
             activity_detail_modification: "activity_detail_modification" optional,
             additional_information: "additional_information" optional,
         });
@@ -226,7 +226,7 @@ pub mod id {
                 Vec<PatchRequestActivityDetailModificationActivityApplyInformation>,
             >,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModification {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestActivityDetailModification {
             activity_rate: "activity_rate" optional,
             activity_apply_information: "activity_apply_information" optional,
         });
@@ -240,7 +240,7 @@ pub mod id {
             /// `apply_material_information`
             pub apply_material_information: Option<Vec<String>>,
         }
-        ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModificationActivityApplyInformation {
+        ::wechatpay::runtime::__private::json_object!(PatchRequestActivityDetailModificationActivityApplyInformation {
             apply_material_id: "apply_material_id" optional,
             apply_material_information: "apply_material_information" optional,
         });
@@ -254,7 +254,7 @@ pub mod id {
             /// Example: `20000000011111`
             pub application_id: String,
         }
-        ::wechatpay::runtime::json_object!(PatchResponse {
+        ::wechatpay::runtime::__private::json_object!(PatchResponse {
             application_id: "application_id" required,
         });
         impl PatchResponse {

@@ -56,7 +56,7 @@ pub struct GetRequest {
     /// Query parameter `wxp_trade_no`. Example: `442100010320250122523549415021`
     pub wxp_trade_no: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     credential_type: query "credential_type" required,
     encrypted_credential_id: query "encrypted_credential_id" required,
     encrypted_name: query "encrypted_name" required,
@@ -95,7 +95,7 @@ pub struct GetResponse {
     /// Example: `realname verify succ`
     pub err_message: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     verify_result: "verify_result" optional,
     err_message: "err_message" optional,
 });

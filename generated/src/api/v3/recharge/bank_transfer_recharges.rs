@@ -50,7 +50,7 @@ pub mod apply {
         /// 充值金额
         pub recharge_amount: PostRequestRechargeAmount,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         out_recharge_no: "out_recharge_no" required,
         recharge_scene: "recharge_scene" required,
         account_type: "account_type" required,
@@ -88,7 +88,7 @@ pub mod apply {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestRechargeScene {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestRechargeScene {
         NormalBankTransfer = "NORMAL_BANK_TRANSFER",
     });
     /// The response of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
@@ -105,7 +105,7 @@ pub mod apply {
         /// 银行账户
         pub transfer_in_account: Option<PostResponseTransferInAccount>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         recharge_id: "recharge_id" optional,
         out_recharge_no: "out_recharge_no" required,
         transfer_in_account: "transfer_in_account" optional,
@@ -145,7 +145,7 @@ pub mod apply {
         /// Example: `686000172489957748585801`
         pub bank_account_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
+    ::wechatpay::runtime::__private::json_object!(PostResponseTransferInAccount {
         bank_name: "bank_name" optional,
         bank_address_code: "bank_address_code" optional,
         bank_code: "bank_code" optional,
@@ -230,7 +230,7 @@ pub mod out_recharge_no {
             /// Example: `2015-05-20T13:29:35+08:00`
             pub close_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             mchid: "mchid" optional,
             recharge_id: "recharge_id" optional,
             out_recharge_no: "out_recharge_no" required,
@@ -290,7 +290,7 @@ pub mod out_recharge_no {
             /// Example: `0722`
             pub bank_card_tail: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
+        ::wechatpay::runtime::__private::json_object!(GetResponseBankTransferInfo {
             memo: "memo" optional,
             return_time: "return_time" optional,
             return_reason: "return_reason" optional,
@@ -310,7 +310,7 @@ pub mod out_recharge_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRechargeScene {
             EcommerceBankTransfer = "ECOMMERCE_BANK_TRANSFER",
         });
         /// 充值状态
@@ -328,7 +328,7 @@ pub mod out_recharge_no {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseRechargeState {
             Success = "SUCCESS",
             Recharging = "RECHARGING",
             Closed = "CLOSED",

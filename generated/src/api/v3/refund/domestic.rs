@@ -76,7 +76,7 @@ pub mod refunds {
         /// 退款商品
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" optional,
         transaction_id: "transaction_id" optional,
         out_trade_no: "out_trade_no" optional,
@@ -122,7 +122,7 @@ pub mod refunds {
         /// Example: `CNY`
         pub currency: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
         refund: "refund" required,
         from: "from" optional,
         total: "total" required,
@@ -152,7 +152,7 @@ pub mod refunds {
         /// Example: `444`
         pub amount: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmountFrom {
         account: "account" required,
         amount: "amount" required,
     });
@@ -194,7 +194,7 @@ pub mod refunds {
         /// Example: `1`
         pub refund_quantity: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
+    ::wechatpay::runtime::__private::json_object!(PostRequestGoodsDetail {
         merchant_goods_id: "merchant_goods_id" required,
         wechatpay_goods_id: "wechatpay_goods_id" optional,
         goods_name: "goods_name" optional,
@@ -269,7 +269,7 @@ pub mod refunds {
         /// 优惠退款信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         refund_id: "refund_id" optional,
         out_refund_no: "out_refund_no" required,
         transaction_id: "transaction_id" required,
@@ -345,7 +345,7 @@ pub mod refunds {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
@@ -396,7 +396,7 @@ pub mod refunds {
             /// 优惠退款信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             refund_id: "refund_id" optional,
             out_refund_no: "out_refund_no" required,
             transaction_id: "transaction_id" optional,
@@ -501,7 +501,7 @@ pub mod refunds {
                 /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
                 pub real_name: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(PostRequest {
+            ::wechatpay::runtime::__private::json_object!(PostRequest {
                 sub_mchid: "sub_mchid" optional,
                 out_refund_no: "out_refund_no" required,
                 type_: "type" required,
@@ -565,7 +565,7 @@ pub mod refunds {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostRequestBankType {
+            ::wechatpay::runtime::__private::json_enum!(PostRequestBankType {
                 CmbDebit = "CMB_DEBIT",
                 CommDebit = "COMM_DEBIT",
                 AbcDebit = "ABC_DEBIT",
@@ -595,7 +595,7 @@ pub mod refunds {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(PostRequestType {
+            ::wechatpay::runtime::__private::json_enum!(PostRequestType {
                 UserBankCard = "USER_BANK_CARD",
                 MerchantBankCard = "MERCHANT_BANK_CARD",
             });
@@ -647,7 +647,7 @@ pub mod refunds {
                 /// 优惠退款信息
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponse {
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
                 refund_id: "refund_id" required,
                 out_refund_no: "out_refund_no" required,
                 transaction_id: "transaction_id" optional,
@@ -714,7 +714,7 @@ pub mod refunds {
                 /// 商品列表
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
-            ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+            ::wechatpay::runtime::__private::json_object!(PostResponsePromotionDetail {
                 promotion_id: "promotion_id" optional,
                 scope: "scope" optional,
                 type_: "type" optional,

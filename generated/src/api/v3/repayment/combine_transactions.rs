@@ -87,7 +87,7 @@ pub mod partner {
                 /// 还款明细单信息列表
                 pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 combine_appid: "combine_appid" optional,
                 combine_mchid: "combine_mchid" optional,
                 combine_out_trade_no: "combine_out_trade_no" required,
@@ -117,7 +117,7 @@ pub mod partner {
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
                 pub openid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
+            ::wechatpay::runtime::__private::json_object!(GetResponseCombinePayerInfo {
                 openid: "openid" optional,
             });
             /// GetResponseSubOrders
@@ -162,7 +162,7 @@ pub mod partner {
                 /// 子单金额信息
                 pub amount: Option<GetResponseSubOrdersAmount>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseSubOrders {
+            ::wechatpay::runtime::__private::json_object!(GetResponseSubOrders {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 out_trade_no: "out_trade_no" optional,
@@ -194,7 +194,7 @@ pub mod partner {
                 /// Example: `CNY`
                 pub payer_currency: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
+            ::wechatpay::runtime::__private::json_object!(GetResponseSubOrdersAmount {
                 total_amount: "total_amount" optional,
                 currency: "currency" optional,
                 payer_amount: "payer_amount" optional,
@@ -215,7 +215,7 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeState {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersTradeState {
                 Success = "SUCCESS",
                 Notpay = "NOTPAY",
                 Closed = "CLOSED",
@@ -231,7 +231,7 @@ pub mod partner {
                 /// A value not listed in the spec, kept as received.
                 Unknown(::wechatpay::runtime::UnknownValue),
             }
-            ::wechatpay::runtime::json_enum!(GetResponseSubOrdersTradeType {
+            ::wechatpay::runtime::__private::json_enum!(GetResponseSubOrdersTradeType {
                 Repayment = "REPAYMENT",
             });
             /// `/v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close`
@@ -261,7 +261,7 @@ pub mod partner {
                     /// 还款明细单信息列表
                     pub sub_orders: Vec<PostRequestSubOrders>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sub_orders: "sub_orders" required,
                 });
                 impl PostRequest {
@@ -287,7 +287,7 @@ pub mod partner {
                     /// Example: `1900000109`
                     pub sub_mchid: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+                ::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
                     mchid: "mchid" required,
                     out_trade_no: "out_trade_no" required,
                     sub_mchid: "sub_mchid" optional,
@@ -362,7 +362,7 @@ pub mod partner {
             /// 微信内网页调起支付场景信息
             pub wechat_web_info: Option<PostRequestWechatWebInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             combine_out_trade_no: "combine_out_trade_no" required,
             combine_mchid: "combine_mchid" required,
             sub_orders: "sub_orders" required,
@@ -404,7 +404,7 @@ pub mod partner {
             /// Example: `wxd678efh567hg6787`
             pub combine_appid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestAppInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestAppInfo {
             combine_appid: "combine_appid" required,
         });
         impl PostRequestAppInfo {
@@ -422,7 +422,7 @@ pub mod partner {
             /// 实名支付
             pub identity: Option<PostRequestCombinePayerInfoIdentity>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfo {
             identity: "identity" optional,
         });
         /// 实名支付
@@ -435,7 +435,7 @@ pub mod partner {
             /// 加密后的姓名
             pub name: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
+        ::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfoIdentity {
             type_: "type" required,
             number: "number" required,
             name: "name" required,
@@ -478,7 +478,7 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestCombinePayerInfoIdentityType {
             Idcard = "IDCARD",
             HongkongMacao = "HONGKONG_MACAO",
             HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
@@ -519,7 +519,7 @@ pub mod partner {
             /// Example: `com.tencent.tmgp.sgame`
             pub package_name: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestH5Info {
+        ::wechatpay::runtime::__private::json_object!(PostRequestH5Info {
             combine_appid: "combine_appid" required,
             payer_client_ip: "payer_client_ip" required,
             type_: "type" required,
@@ -563,7 +563,7 @@ pub mod partner {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostRequestH5InfoType {
+        ::wechatpay::runtime::__private::json_enum!(PostRequestH5InfoType {
             IOs = "iOS",
             Android = "Android",
             Wap = "Wap",
@@ -580,7 +580,7 @@ pub mod partner {
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
             pub openid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestMiniprogramInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestMiniprogramInfo {
             combine_appid: "combine_appid" required,
             openid: "openid" required,
         });
@@ -625,7 +625,7 @@ pub mod partner {
             /// 结算信息
             pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSubOrders {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSubOrders {
             mchid: "mchid" required,
             sub_mchid: "sub_mchid" optional,
             out_trade_no: "out_trade_no" required,
@@ -667,7 +667,7 @@ pub mod partner {
             /// Example: `CNY`
             pub currency: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSubOrdersAmount {
             total_amount: "total_amount" required,
             currency: "currency" required,
         });
@@ -691,7 +691,7 @@ pub mod partner {
             /// Example: `10`
             pub subsidy_amount: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestSubOrdersSettleInfo {
             profit_sharing: "profit_sharing" optional,
             subsidy_amount: "subsidy_amount" optional,
         });
@@ -705,7 +705,7 @@ pub mod partner {
             /// 网页经营场景URL
             pub webview_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestWechatWebInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestWechatWebInfo {
             combine_appid: "combine_appid" optional,
             openid: "openid" optional,
             webview_url: "webview_url" optional,
@@ -722,7 +722,7 @@ pub mod partner {
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
             pub h5_url: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             prepay_id: "prepay_id" optional,
             h5_url: "h5_url" optional,
         });

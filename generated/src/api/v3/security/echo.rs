@@ -32,7 +32,7 @@ pub struct PostRequest {
     /// Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
     pub encrypted_echo_message: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     notify_url: "notify_url" optional,
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
@@ -56,7 +56,7 @@ pub struct PostResponse {
     /// 平台证书或微信支付公钥加密测试字段
     pub encrypted_echo_message: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
 });

@@ -74,7 +74,7 @@ pub struct GetRequest {
     /// Query parameter `offset`.
     pub offset: Option<i64>,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     sub_mchid: query "sub_mchid" optional,
     store_id: query "store_id" required,
     userid: query "userid" optional,
@@ -110,7 +110,7 @@ pub struct GetResponse {
     /// 服务人员信息列表
     pub data: Option<Vec<GetResponseData>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     total_count: "total_count" optional,
     limit: "limit" optional,
     offset: "offset" optional,
@@ -144,7 +144,7 @@ pub struct GetResponseData {
     /// Example: `robert`
     pub work_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     guide_id: "guide_id" optional,
     store_id: "store_id" optional,
     name: "name" optional,
@@ -176,7 +176,7 @@ pub struct PostRequest {
     /// Example: `https://work.weixin.qq.com/xxxxxxx`
     pub group_qrcode: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
     corpid: "corpid" required,
     store_id: "store_id" required,
@@ -220,7 +220,7 @@ pub struct PostResponse {
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
     pub guide_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     guide_id: "guide_id" optional,
 });
 /// `/v3/smartguide/guides/{guide_id}`
@@ -269,7 +269,7 @@ pub mod by_guide_id {
         /// Example: `https://work.weixin.qq.com/xxxxxxx`
         pub group_qrcode: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PatchRequest {
+    ::wechatpay::runtime::__private::json_object!(PatchRequest {
         sub_mchid: "sub_mchid" optional,
         name: "name" optional,
         mobile: "mobile" optional,
@@ -310,7 +310,7 @@ pub mod by_guide_id {
             /// Example: `20150806125346`
             pub out_trade_no: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sub_mchid: "sub_mchid" optional,
             out_trade_no: "out_trade_no" required,
         });

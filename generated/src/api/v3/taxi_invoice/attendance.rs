@@ -48,7 +48,7 @@ pub mod punch {
         /// Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         plate_number: "plate_number" required,
         driver_license: "driver_license" required,
         event_time: "event_time" required,

@@ -59,7 +59,7 @@ pub struct PostRequest {
     /// Example: `ESvqG19gjw0qiiy1eeRA4VusLrOmIYQOMJ8rXX2V`
     pub token: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     company_mchid: "company_mchid" required,
     trade_number: "trade_number" required,
     appid: "appid" optional,
@@ -147,7 +147,7 @@ pub struct PostRequestFapiaoCardInformation {
     /// Example: `备注`
     pub remark: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformation {
     fapiao_media_id: "fapiao_media_id" required,
     fapiao_number: "fapiao_number" required,
     fapiao_code: "fapiao_code" required,
@@ -231,7 +231,7 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// Example: `62001234567890`
     pub bank_account: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationBuyerInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationBuyerInformation {
     type_: "type" required,
     name: "name" required,
     taxpayer_id: "taxpayer_id" optional,
@@ -271,7 +271,7 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     /// Example: `王五`
     pub drawer: String,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationExtraInformation {
     payee: "payee" optional,
     reviewer: "reviewer" optional,
     drawer: "drawer" required,
@@ -337,7 +337,7 @@ pub struct PostRequestFapiaoCardInformationItems {
     /// 是否折扣行
     pub discount: bool,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationItems {
     tax_code: "tax_code" required,
     goods_name: "goods_name" required,
     specification: "specification" optional,
@@ -411,7 +411,7 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// Example: `62001234567890`
     pub bank_account: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
+::wechatpay::runtime::__private::json_object!(PostRequestFapiaoCardInformationSellerInformation {
     name: "name" required,
     taxpayer_id: "taxpayer_id" required,
     address: "address" required,
@@ -457,7 +457,7 @@ pub struct PostResponse {
     /// Example: `379550244162`
     pub card_code: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     card_appid: "card_appid" optional,
     card_openid: "card_openid" optional,
     card_id: "card_id" optional,
@@ -491,7 +491,7 @@ pub mod upload_file {
         /// 出租车电子发票文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         meta: "meta" required,
     });
     impl PostRequest {
@@ -521,7 +521,7 @@ pub mod upload_file {
         /// Example: `310100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
+    ::wechatpay::runtime::__private::json_object!(PostRequestMeta {
         company_mchid: "company_mchid" required,
         digest: "digest" required,
         digest_algorithm: "digest_algorithm" required,
@@ -552,7 +552,7 @@ pub mod upload_file {
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
         pub fapiao_media_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         fapiao_media_id: "fapiao_media_id" optional,
     });
 }

@@ -65,7 +65,7 @@ pub mod update_driver {
         /// Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         driver_name: "driver_name" required,
         id_card_number: "id_card_number" required,
         company_name: "company_name" required,
@@ -119,7 +119,7 @@ pub mod update_driver {
         /// 头像icon
         pub photo_icon: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestDriverPhoto {
+    ::wechatpay::runtime::__private::json_object!(PostRequestDriverPhoto {
         photo_type: "photo_type" optional,
         photo_digest: "photo_digest" optional,
         photo_url: "photo_url" optional,
@@ -165,7 +165,7 @@ pub mod update_driver {
         /// Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         driver_name: "driver_name" required,
         id_card_number: "id_card_number" required,
         company_name: "company_name" required,
@@ -221,7 +221,7 @@ pub mod update_driver {
         /// Example: `/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAMOCZXP4+STRRXMzqiZPmv8A3jRRRUFH/9k=`
         pub photo_icon: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseDriverPhoto {
+    ::wechatpay::runtime::__private::json_object!(PostResponseDriverPhoto {
         photo_type: "photo_type" optional,
         photo_digest: "photo_digest" optional,
         photo_url: "photo_url" optional,

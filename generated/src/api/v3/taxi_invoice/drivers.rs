@@ -67,7 +67,7 @@ pub mod by_driver_license {
         /// Example: `ACTIVE`
         pub driver_state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         driver_name: "driver_name" optional,
         company_name: "company_name" optional,
         company_mchid: "company_mchid" optional,
@@ -109,7 +109,7 @@ pub mod by_driver_license {
         /// 头像icon
         pub photo_data: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponseDriverPhoto {
+    ::wechatpay::runtime::__private::json_object!(GetResponseDriverPhoto {
         photo_type: "photo_type" optional,
         photo_digest: "photo_digest" optional,
         photo_url: "photo_url" optional,

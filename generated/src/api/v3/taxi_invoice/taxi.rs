@@ -61,7 +61,7 @@ pub mod update_taxi {
         /// 出租车状态
         pub taxi_state: Option<PostRequestTaxiState>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         plate_number: "plate_number" required,
         company_name: "company_name" required,
         mchid: "mchid" optional,
@@ -105,7 +105,7 @@ pub mod update_taxi {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestTaxiState {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestTaxiState {
         InOperation = "IN_OPERATION",
         OutOperation = "OUT_OPERATION",
     });
@@ -137,7 +137,7 @@ pub mod update_taxi {
         /// Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         plate_number: "plate_number" required,
         company_name: "company_name" required,
         mchid: "mchid" optional,

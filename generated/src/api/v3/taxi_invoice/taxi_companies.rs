@@ -41,7 +41,7 @@ pub mod by_company_mchid {
         /// Query parameter `region_id`. Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         region_id: query "region_id" required,
     });
     impl GetRequest {
@@ -103,7 +103,7 @@ pub mod by_company_mchid {
         /// Example: `510100`
         pub region_id: i64,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         company_mchid: "company_mchid" required,
         enterprise_type: "enterprise_type" optional,
         company_name: "company_name" optional,

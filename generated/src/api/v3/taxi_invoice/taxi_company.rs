@@ -75,7 +75,7 @@ pub mod create_taxi_company {
         /// Example: `ENTERPRISE`
         pub enterprise_type: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         company_name: "company_name" optional,
         tax_id: "tax_id" required,
         address: "address" required,
@@ -126,7 +126,7 @@ pub mod create_taxi_company {
         /// Example: `深圳市未来有限公司`
         pub company_name: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         mchid: "mchid" optional,
         company_name: "company_name" optional,
     });

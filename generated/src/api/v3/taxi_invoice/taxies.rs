@@ -66,7 +66,7 @@ pub mod by_plate_number {
         /// Example: `IN_OPERATION`
         pub taxi_state: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         plate_number: "plate_number" required,
         company_name: "company_name" optional,
         company_mchid: "company_mchid" optional,

@@ -58,7 +58,7 @@ pub mod find_by_token {
         /// Query parameter `auth_mode`. Example: `ORDER_AUTH`
         pub auth_mode: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         token: query "token" required,
         openid: query "openid" required,
         appid: query "appid" required,
@@ -114,7 +114,7 @@ pub mod find_by_token {
         /// Example: `5450`
         pub pay_amount: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(GetResponse {
+    ::wechatpay::runtime::__private::json_object!(GetResponse {
         plate_number: "plate_number" optional,
         driver_license: "driver_license" optional,
         up_time: "up_time" optional,

@@ -57,7 +57,7 @@ pub struct GetRequest {
     /// Query parameter `region_id`. Example: `510100`
     pub region_id: i64,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
     openid: query "openid" required,
@@ -107,7 +107,7 @@ pub struct GetResponse {
     /// 相关链接
     pub links: Option<GetResponseLinks>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     data: "data" optional,
     offset: "offset" required,
     limit: "limit" required,
@@ -143,7 +143,7 @@ pub struct GetResponseData {
     /// Example: `2020-04-07T19:47:32+08:00`
     pub up_time: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseData {
+::wechatpay::runtime::__private::json_object!(GetResponseData {
     plate_number: "plate_number" optional,
     driver_license: "driver_license" optional,
     up_time: "up_time" optional,
@@ -164,7 +164,7 @@ pub struct GetResponseLinks {
     /// Example: `/v3/bankpoint/exchangerecords?offset=15&limit=5`
     pub self_: Option<String>,
 }
-::wechatpay::runtime::json_object!(GetResponseLinks {
+::wechatpay::runtime::__private::json_object!(GetResponseLinks {
     next: "next" optional,
     prev: "prev" optional,
     self_: "self" optional,

@@ -46,7 +46,7 @@ pub mod by_block_record_id {
         /// Query parameter `sub_mchid`. Example: `123000110`
         pub sub_mchid: String,
     }
-    ::wechatpay::runtime::json_object!(GetRequest {
+    ::wechatpay::runtime::__private::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
     impl GetRequest {
@@ -134,7 +134,7 @@ pub mod sub_mchid {
             /// Query parameter `offset`. Example: `10`
             pub offset: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             limit: query "limit" required,
             offset: query "offset" optional,
         });
@@ -163,7 +163,7 @@ pub mod sub_mchid {
             /// 交易拦截记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             offset: "offset" optional,
             limit: "limit" optional,
             total_count: "total_count" optional,

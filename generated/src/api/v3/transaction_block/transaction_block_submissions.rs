@@ -83,7 +83,7 @@ pub mod sub_mchid {
             /// Example: `{"record_fields":[]}`
             pub submit_data: ::wechatpay::runtime::JsonText<PostRequestSubmitData>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             merchant_submit_id: "merchant_submit_id" required,
             submit_data: "submit_data" required,
         });

@@ -64,7 +64,7 @@ pub struct PostRequest {
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
     pub notify_url: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     appid: "appid" required,
     out_batch_no: "out_batch_no" required,
     batch_name: "batch_name" required,
@@ -130,7 +130,7 @@ pub struct PostRequestTransferDetailList {
     /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
+::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {
     out_detail_no: "out_detail_no" required,
     transfer_amount: "transfer_amount" required,
     transfer_remark: "transfer_remark" required,
@@ -178,7 +178,7 @@ pub struct PostResponse {
     /// Example: `ACCEPTED`
     pub batch_status: Option<PostResponseBatchStatus>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     out_batch_no: "out_batch_no" required,
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
@@ -213,7 +213,7 @@ pub enum PostResponseBatchStatus {
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
-::wechatpay::runtime::json_enum!(PostResponseBatchStatus {
+::wechatpay::runtime::__private::json_enum!(PostResponseBatchStatus {
     Accepted = "ACCEPTED",
     Processing = "PROCESSING",
     Finished = "FINISHED",
@@ -279,7 +279,7 @@ pub mod batch_id {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             need_query_detail: query "need_query_detail" required,
             offset: query "offset" optional,
             limit: query "limit" optional,
@@ -305,7 +305,7 @@ pub mod batch_id {
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transfer_batch: "transfer_batch" optional,
             transfer_detail_list: "transfer_detail_list" optional,
         });
@@ -415,7 +415,7 @@ pub mod batch_id {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         mchid: "mchid" optional,
                         out_batch_no: "out_batch_no" optional,
                         batch_id: "batch_id" required,
@@ -524,7 +524,7 @@ pub mod out_batch_no {
             /// Query parameter `detail_status`. Example: `FAIL`
             pub detail_status: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             need_query_detail: query "need_query_detail" required,
             offset: query "offset" optional,
             limit: query "limit" optional,
@@ -556,7 +556,7 @@ pub mod out_batch_no {
             /// Example: `20`
             pub limit: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             transfer_batch: "transfer_batch" optional,
             transfer_detail_list: "transfer_detail_list" optional,
             offset: "offset" optional,
@@ -670,7 +670,7 @@ pub mod out_batch_no {
                         /// Example: `2015-05-20T13:29:35.120+08:00`
                         pub update_time: Option<String>,
                     }
-                    ::wechatpay::runtime::json_object!(GetResponse {
+                    ::wechatpay::runtime::__private::json_object!(GetResponse {
                         mchid: "mchid" optional,
                         out_batch_no: "out_batch_no" required,
                         batch_id: "batch_id" optional,

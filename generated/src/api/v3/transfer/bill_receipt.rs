@@ -29,7 +29,7 @@ pub struct PostRequest {
     /// Example: `plfk2020042013`
     pub out_batch_no: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     out_batch_no: "out_batch_no" required,
 });
 impl PostRequest {

@@ -49,7 +49,7 @@ pub struct GetRequest {
     /// Query parameter `out_detail_no`. Example: `mx0911231610162610v4CNkO4HAf`
     pub out_detail_no: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     accept_type: query "accept_type" required,
     out_batch_no: query "out_batch_no" optional,
     out_detail_no: query "out_detail_no" required,
@@ -88,7 +88,7 @@ pub struct PostRequest {
     /// Example: `mx0911231610162610v4CNkO4HAf`
     pub out_detail_no: String,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     accept_type: "accept_type" required,
     out_batch_no: "out_batch_no" optional,
     out_detail_no: "out_detail_no" required,

@@ -33,7 +33,7 @@ pub struct GetRequest {
     /// Query parameter `source`. Example: `elecsign`
     pub source: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     token: query "token" required,
     source: query "source" required,
 });

@@ -28,7 +28,7 @@ pub struct GetRequest {
     /// Query parameter `token`. Example: `X8Uk3sD4a4eZVPTBvqNDoUqcYMlZ9uuD`
     pub token: String,
 }
-::wechatpay::runtime::json_object!(GetRequest {
+::wechatpay::runtime::__private::json_object!(GetRequest {
     token: query "token" required,
 });
 impl GetRequest {

@@ -98,7 +98,7 @@ pub mod contracts {
             /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
             pub sub_openid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             appid: "appid" optional,
             sp_mchid: "sp_mchid" optional,
             sp_openid: "sp_openid" optional,
@@ -184,7 +184,7 @@ pub mod preopen {
         /// Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
         pub bank_card_no: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         sub_mchid: "sub_mchid" optional,
@@ -234,7 +234,7 @@ pub mod preopen {
         /// Example: `ID_CARD`
         pub credential_type: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestIdentify {
+    ::wechatpay::runtime::__private::json_object!(PostRequestIdentify {
         encrypted_real_name: "encrypted_real_name" required,
         encrypted_credential_id: "encrypted_credential_id" required,
         credential_type: "credential_type" required,
@@ -262,7 +262,7 @@ pub mod preopen {
         /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
         pub preopen_id: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         preopen_id: "preopen_id" optional,
     });
 }
@@ -350,7 +350,7 @@ pub mod transactions {
             /// 设备信息
             pub device_info: Option<PostRequestDeviceInfo>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             out_trade_no: "out_trade_no" required,
             sub_mchid: "sub_mchid" optional,
             appid: "appid" required,
@@ -401,7 +401,7 @@ pub mod transactions {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
+        ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
             total: "total" optional,
             currency: "currency" optional,
         });
@@ -417,7 +417,7 @@ pub mod transactions {
             /// Example: `123.12.12.123`
             pub device_ip: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestDeviceInfo {
             device_id: "device_id" optional,
             device_ip: "device_ip" required,
         });
@@ -471,7 +471,7 @@ pub mod transactions {
             /// Example: `6-12`
             pub carrying_range: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequestHighwayInfo {
+        ::wechatpay::runtime::__private::json_object!(PostRequestHighwayInfo {
             plate_number: "plate_number" required,
             start_time: "start_time" required,
             end_time: "end_time" required,
@@ -565,7 +565,7 @@ pub mod transactions {
             /// 优惠详情
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             mchid: "mchid" optional,
             sub_mchid: "sub_mchid" optional,
             appid: "appid" required,
@@ -717,7 +717,7 @@ pub mod transactions {
                 /// 优惠详情
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 appid: "appid" optional,
@@ -866,7 +866,7 @@ pub mod transactions {
                 /// 优惠详情
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 mchid: "mchid" optional,
                 sub_mchid: "sub_mchid" optional,
                 appid: "appid" optional,
@@ -980,7 +980,7 @@ pub mod users {
                 /// Query parameter `plate_number`. Example: `浙ASB945`
                 pub plate_number: String,
             }
-            ::wechatpay::runtime::json_object!(GetRequest {
+            ::wechatpay::runtime::__private::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" optional,
                 plan_id: query "plan_id" required,
                 plate_number: query "plate_number" required,
@@ -1039,7 +1039,7 @@ pub mod users {
                 /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
                 pub sub_openid: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 appid: "appid" optional,
                 sp_mchid: "sp_mchid" optional,
                 sp_openid: "sp_openid" optional,

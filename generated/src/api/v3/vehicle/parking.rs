@@ -66,7 +66,7 @@ pub mod parkings {
         /// Example: `3600`
         pub free_duration: i64,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
         out_parking_no: "out_parking_no" required,
         plate_number: "plate_number" required,
@@ -140,7 +140,7 @@ pub mod parkings {
         /// Example: `PAUSE`
         pub block_reason: Option<PostResponseBlockReason>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         id: "id" optional,
         out_parking_no: "out_parking_no" required,
         plate_number: "plate_number" required,
@@ -192,7 +192,7 @@ pub mod parkings {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseBlockReason {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseBlockReason {
         Pause = "PAUSE",
         Overdue = "OVERDUE",
         OutService = "OUT_SERVICE",
@@ -211,7 +211,7 @@ pub mod parkings {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseState {
         Normal = "NORMAL",
         Blocked = "BLOCKED",
     });
@@ -276,7 +276,7 @@ pub mod services {
             /// Query parameter `openid`. Example: `oUpF8uMuAJOM2pxb1Q`
             pub openid: String,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
             sub_mchid: query "sub_mchid" required,
             plate_number: query "plate_number" required,
@@ -323,7 +323,7 @@ pub mod services {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetRequestPlateColor {
+        ::wechatpay::runtime::__private::json_enum!(GetRequestPlateColor {
             Blue = "BLUE",
             Green = "GREEN",
             Yellow = "YELLOW",
@@ -353,7 +353,7 @@ pub mod services {
             /// Example: `PAUSE`
             pub service_state: Option<GetResponseServiceState>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             plate_number: "plate_number" required,
             plate_color: "plate_color" required,
             service_open_time: "service_open_time" optional,
@@ -392,7 +392,7 @@ pub mod services {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseServiceState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseServiceState {
             Normal = "NORMAL",
             Pause = "PAUSE",
             OutService = "OUT_SERVICE",

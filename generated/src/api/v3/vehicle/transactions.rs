@@ -57,7 +57,7 @@ pub mod out_trade_no {
             /// Query parameter `sub_mchid`. Example: `1900000109`
             pub sub_mchid: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
@@ -132,7 +132,7 @@ pub mod out_trade_no {
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             appid: "appid" optional,
             sub_appid: "sub_appid" optional,
             sp_mchid: "sp_mchid" optional,
@@ -203,7 +203,7 @@ pub mod out_trade_no {
             /// Example: `100`
             pub discount_total: Option<i64>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
+        ::wechatpay::runtime::__private::json_object!(GetResponseAmount {
             total: "total" optional,
             currency: "currency" optional,
             payer_total: "payer_total" optional,
@@ -257,7 +257,7 @@ pub mod out_trade_no {
             /// Example: `CNY`
             pub currency: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
+        ::wechatpay::runtime::__private::json_object!(GetResponsePromotionDetail {
             coupon_id: "coupon_id" optional,
             name: "name" optional,
             scope: "scope" optional,
@@ -337,7 +337,7 @@ pub mod parking {
         /// 停车场景信息
         pub parking_info: Option<PostRequestParkingInfo>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
         sub_appid: "sub_appid" required,
         sub_mchid: "sub_mchid" required,
@@ -393,7 +393,7 @@ pub mod parking {
         /// Example: `CNY`
         pub currency: Option<PostRequestAmountCurrency>,
     }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
+    ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
         total: "total" required,
         currency: "currency" optional,
     });
@@ -440,7 +440,7 @@ pub mod parking {
         /// Example: `12313`
         pub device_id: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequestParkingInfo {
+    ::wechatpay::runtime::__private::json_object!(PostRequestParkingInfo {
         parking_id: "parking_id" required,
         plate_number: "plate_number" required,
         plate_color: "plate_color" required,
@@ -550,7 +550,7 @@ pub mod parking {
         /// 优惠信息
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         appid: "appid" required,
         sub_appid: "sub_appid" optional,
         sp_mchid: "sp_mchid" optional,
@@ -624,7 +624,7 @@ pub mod parking {
         /// Example: `100`
         pub discount_total: Option<i64>,
     }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
+    ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
         total: "total" optional,
         currency: "currency" optional,
         payer_total: "payer_total" optional,
@@ -680,7 +680,7 @@ pub mod parking {
         /// Example: `CNY`
         pub currency: Option<PostResponsePromotionDetailCurrency>,
     }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
+    ::wechatpay::runtime::__private::json_object!(PostResponsePromotionDetail {
         coupon_id: "coupon_id" optional,
         name: "name" optional,
         scope: "scope" optional,
@@ -707,7 +707,7 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
+    ::wechatpay::runtime::__private::json_enum!(PostResponsePromotionDetailScope {
         Single = "SINGLE",
         Global = "GLOBAL",
     });
@@ -724,7 +724,7 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
+    ::wechatpay::runtime::__private::json_enum!(PostResponsePromotionDetailType {
         Cash = "CASH",
         Nocash = "NOCASH",
     });
@@ -739,7 +739,7 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseTradeScene {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseTradeScene {
         Parking = "PARKING",
     });
     /// 交易状态
@@ -759,7 +759,7 @@ pub mod parking {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostResponseTradeState {
+    ::wechatpay::runtime::__private::json_enum!(PostResponseTradeState {
         Success = "SUCCESS",
         Accepted = "ACCEPTED",
         PayFail = "PAY_FAIL",

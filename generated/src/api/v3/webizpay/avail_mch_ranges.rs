@@ -48,7 +48,7 @@ pub struct GetResponse {
     /// 可用商户范围列表
     pub range_list: Option<Vec<GetResponseRangeList>>,
 }
-::wechatpay::runtime::json_object!(GetResponse {
+::wechatpay::runtime::__private::json_object!(GetResponse {
     sp_mchid: "sp_mchid" required,
     range_list: "range_list" optional,
 });
@@ -74,7 +74,7 @@ pub struct GetResponseRangeList {
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: Option<GetResponseRangeListIdentifierType>,
 }
-::wechatpay::runtime::json_object!(GetResponseRangeList {
+::wechatpay::runtime::__private::json_object!(GetResponseRangeList {
     range_id: "range_id" optional,
     identifier_type: "identifier_type" optional,
 });
@@ -92,7 +92,7 @@ pub struct PostRequest {
     /// Example: `ORGANIZATION_CODE`
     pub identifier_type: PostRequestIdentifierType,
 }
-::wechatpay::runtime::json_object!(PostRequest {
+::wechatpay::runtime::__private::json_object!(PostRequest {
     sp_mchid: "sp_mchid" required,
     identifier_type: "identifier_type" required,
 });
@@ -119,7 +119,7 @@ pub struct PostResponse {
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
     pub range_id: Option<String>,
 }
-::wechatpay::runtime::json_object!(PostResponse {
+::wechatpay::runtime::__private::json_object!(PostResponse {
     range_id: "range_id" optional,
 });
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
@@ -201,7 +201,7 @@ pub mod by_range_id {
             /// Query parameter `limit`. Example: `100`
             pub limit: i64,
         }
-        ::wechatpay::runtime::json_object!(GetRequest {
+        ::wechatpay::runtime::__private::json_object!(GetRequest {
             sp_mchid: query "sp_mchid" required,
             offset: query "offset" required,
             limit: query "limit" required,
@@ -239,7 +239,7 @@ pub mod by_range_id {
             /// 商户标识列表
             pub data: Option<Vec<String>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             offset: "offset" required,
             limit: "limit" required,
             count: "count" optional,
@@ -271,7 +271,7 @@ pub mod by_range_id {
             /// Example: `91110000710926094P`
             pub merchant_identifier: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             merchant_identifier: "merchant_identifier" required,
         });
@@ -321,7 +321,7 @@ pub mod by_range_id {
                 /// Example: `12341234`
                 pub sp_mchid: String,
             }
-            ::wechatpay::runtime::json_object!(DeleteRequest {
+            ::wechatpay::runtime::__private::json_object!(DeleteRequest {
                 sp_mchid: "sp_mchid" required,
             });
             impl DeleteRequest {

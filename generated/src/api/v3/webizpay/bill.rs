@@ -60,7 +60,7 @@ pub mod proof {
         /// Example: `operation12345678`
         pub out_operation_id: String,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
         start_date: "start_date" required,
@@ -136,7 +136,7 @@ pub mod proof {
         /// Example: `2023-06-08T10:34:56+08:00`
         pub updated_time: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sp_mchid: "sp_mchid" required,
         out_operation_id: "out_operation_id" required,
         operation_id: "operation_id" optional,
@@ -214,7 +214,7 @@ pub mod trade_bill {
         /// Example: `QYZFALL`
         pub type_: PostRequestType,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
         date: "date" required,
@@ -263,7 +263,7 @@ pub mod trade_bill {
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
         pub download_url: Option<String>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
         date: "date" required,

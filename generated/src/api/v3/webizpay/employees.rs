@@ -148,7 +148,7 @@ pub mod by_employee_id {
                 /// Example: `2023年1月差旅报销`
                 pub card_remark: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" required,
                 sub_mchid: "sub_mchid" required,
                 card_no: "card_no" optional,
@@ -275,7 +275,7 @@ pub mod by_employee_id {
             /// Example: `range_12345678`
             pub avail_mch_range_id: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             card_template_id: "card_template_id" required,
@@ -343,7 +343,7 @@ pub mod by_employee_id {
             /// Example: `2023-12-31T23:59:59+08:00`
             pub effective_end_time: String,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             out_card_no: "out_card_no" required,
@@ -487,7 +487,7 @@ pub mod by_employee_id {
                 /// Example: `2023年1月差旅报销`
                 pub card_remark: Option<String>,
             }
-            ::wechatpay::runtime::json_object!(GetResponse {
+            ::wechatpay::runtime::__private::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" required,
                 sub_mchid: "sub_mchid" required,
                 card_no: "card_no" required,
@@ -583,7 +583,7 @@ pub mod by_employee_id {
                     /// Example: `商户主动作废`
                     pub reason: String,
                 }
-                ::wechatpay::runtime::json_object!(PostRequest {
+                ::wechatpay::runtime::__private::json_object!(PostRequest {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
@@ -631,7 +631,7 @@ pub mod by_employee_id {
                     /// Example: `2023-06-08T10:34:56+08:00`
                     pub card_disabled_time: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(PostResponse {
+                ::wechatpay::runtime::__private::json_object!(PostResponse {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                     employee_id: "employee_id" required,
@@ -700,7 +700,7 @@ pub mod by_employee_id {
                     /// Query parameter `application_type`. Example: `H5`
                     pub application_type: GetRequestApplicationType,
                 }
-                ::wechatpay::runtime::json_object!(GetRequest {
+                ::wechatpay::runtime::__private::json_object!(GetRequest {
                     sp_mchid: query "sp_mchid" required,
                     sub_mchid: query "sub_mchid" required,
                     application_type: query "application_type" required,
@@ -762,7 +762,7 @@ pub mod by_employee_id {
                     /// Example: `liteAppWebizPayRegister`
                     pub mp_business_type: Option<String>,
                 }
-                ::wechatpay::runtime::json_object!(GetResponse {
+                ::wechatpay::runtime::__private::json_object!(GetResponse {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                     employee_id: "employee_id" required,
@@ -833,7 +833,7 @@ pub mod by_employee_id {
             /// Example: `43214321`
             pub sub_mchid: String,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
         });
@@ -878,7 +878,7 @@ pub mod by_employee_id {
             /// Example: `用户主动撤销`
             pub reason: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             user_id: "user_id" optional,
@@ -916,7 +916,7 @@ pub mod by_employee_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(PostResponseAuthorizationState {
+        ::wechatpay::runtime::__private::json_enum!(PostResponseAuthorizationState {
             Revoked = "REVOKED",
             Authorized = "AUTHORIZED",
         });

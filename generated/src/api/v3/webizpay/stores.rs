@@ -46,7 +46,7 @@ pub mod entity_matches {
         /// 主体匹配明细列表
         pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
-    ::wechatpay::runtime::json_object!(PostRequest {
+    ::wechatpay::runtime::__private::json_object!(PostRequest {
         sp_mchid: "sp_mchid" required,
         out_batch_id: "out_batch_id" required,
         match_details: "match_details" optional,
@@ -81,7 +81,7 @@ pub mod entity_matches {
         /// Example: `CODE_PAY`
         pub product_type: PostRequestMatchDetailsProductType,
     }
-    ::wechatpay::runtime::json_object!(PostRequestMatchDetails {
+    ::wechatpay::runtime::__private::json_object!(PostRequestMatchDetails {
         organization_code: "organization_code" required,
         store_name: "store_name" required,
         product_type: "product_type" required,
@@ -114,7 +114,7 @@ pub mod entity_matches {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::json_enum!(PostRequestMatchDetailsProductType {
+    ::wechatpay::runtime::__private::json_enum!(PostRequestMatchDetailsProductType {
         CodePay = "CODE_PAY",
         None = "NONE",
     });
@@ -142,7 +142,7 @@ pub mod entity_matches {
         /// Example: `ACCEPTED`
         pub state: Option<PostResponseState>,
     }
-    ::wechatpay::runtime::json_object!(PostResponse {
+    ::wechatpay::runtime::__private::json_object!(PostResponse {
         sp_mchid: "sp_mchid" required,
         out_batch_id: "out_batch_id" required,
         batch_id: "batch_id" optional,
@@ -212,7 +212,7 @@ pub mod entity_matches {
             /// 主体匹配明细列表
             pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" required,
             out_batch_id: "out_batch_id" optional,
             batch_id: "batch_id" required,
@@ -251,7 +251,7 @@ pub mod entity_matches {
             /// Example: `true`
             pub has_valid_mchid: Option<bool>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseMatchResults {
+        ::wechatpay::runtime::__private::json_object!(GetResponseMatchResults {
             organization_code: "organization_code" optional,
             store_name: "store_name" optional,
             has_valid_mchid: "has_valid_mchid" optional,

@@ -67,7 +67,7 @@ pub mod by_user_id {
             /// 微信授权关系列表
             pub employee_list: Option<Vec<GetResponseEmployeeList>>,
         }
-        ::wechatpay::runtime::json_object!(GetResponse {
+        ::wechatpay::runtime::__private::json_object!(GetResponse {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             user_id: "user_id" required,
@@ -109,7 +109,7 @@ pub mod by_user_id {
             /// Example: `2023-06-08T10:34:56+08:00`
             pub authorization_revoked_time: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(GetResponseEmployeeList {
+        ::wechatpay::runtime::__private::json_object!(GetResponseEmployeeList {
             employee_id: "employee_id" optional,
             authorization_state: "authorization_state" optional,
             authorization_time: "authorization_time" optional,
@@ -128,7 +128,7 @@ pub mod by_user_id {
             /// A value not listed in the spec, kept as received.
             Unknown(::wechatpay::runtime::UnknownValue),
         }
-        ::wechatpay::runtime::json_enum!(GetResponseEmployeeListAuthorizationState {
+        ::wechatpay::runtime::__private::json_enum!(GetResponseEmployeeListAuthorizationState {
             Authorized = "AUTHORIZED",
             Revoked = "REVOKED",
         });
@@ -170,7 +170,7 @@ pub mod by_user_id {
             /// Example: `H5`
             pub application_type: PostRequestApplicationType,
         }
-        ::wechatpay::runtime::json_object!(PostRequest {
+        ::wechatpay::runtime::__private::json_object!(PostRequest {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             application_type: "application_type" required,
@@ -228,7 +228,7 @@ pub mod by_user_id {
             /// Example: `liteAppWebizPayRegister`
             pub mp_business_type: Option<String>,
         }
-        ::wechatpay::runtime::json_object!(PostResponse {
+        ::wechatpay::runtime::__private::json_object!(PostResponse {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
             user_id: "user_id" required,
