@@ -4,7 +4,7 @@
 #[path = "../tests/common/keys.rs"]
 mod keys;
 
-use keys::{keys, openssl_sign, openssl_verify, CERT_SERIAL, MCHID, MERCHANT_SERIAL, PUB_KEY_ID};
+use keys::{keys, openssl_sign, openssl_verify, MCHID, MERCHANT_SERIAL, PLATFORM_CERT_SERIAL, PUB_KEY_ID};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::client::Client;
@@ -23,7 +23,7 @@ fn client_with(f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
         .mchid(MCHID)
         .merchant_serial(MERCHANT_SERIAL)
         .private_key_pem(&k.merchant_pkcs8)
-        .wechatpay_public_key(PUB_KEY_ID, &k.platform_pub)
+        .wechatpay_public_key(PUB_KEY_ID, &k.wechatpay_pub)
         .base_url("http://127.0.0.1:9"))
     .build()
     .expect("test client builds")
@@ -75,7 +75,7 @@ fn authorization_header_format_and_field_order() {
 
 #[test]
 fn merchant_serial_is_uppercased() {
-    let c = client_with(|b| b.merchant_serial("3775b6a45acd588826d15e583a95f5dd22c7f2c0"));
+    let c = client_with(|b| b.merchant_serial(MERCHANT_SERIAL.to_ascii_lowercase()));
     assert_eq!(c.merchant_serial(), MERCHANT_SERIAL);
 }
 
@@ -170,12 +170,12 @@ fn bad_pem_is_a_clear_error_not_a_panic() {
             .mchid(MCHID)
             .merchant_serial(MERCHANT_SERIAL)
             .private_key_pem(pem)
-            .wechatpay_public_key(PUB_KEY_ID, &k.platform_pub)
+            .wechatpay_public_key(PUB_KEY_ID, &k.wechatpay_pub)
             .build()
     };
     let msg = config_error(build("not a pem"));
     assert!(msg.contains("private key") && msg.contains("PEM"), "{msg}");
-    let msg = config_error(build(&k.platform_pub));
+    let msg = config_error(build(&k.wechatpay_pub));
     assert!(
         msg.contains("no private key found") && msg.contains("BEGIN PUBLIC KEY"),
         "{msg}"
@@ -206,7 +206,7 @@ fn bad_pem_is_a_clear_error_not_a_panic() {
             .mchid(MCHID)
             .merchant_serial(MERCHANT_SERIAL)
             .private_key_pem(&k.merchant_pkcs8)
-            .platform_certificate_pem(&k.platform_pub)
+            .platform_certificate_pem(&k.wechatpay_pub)
             .build(),
     );
     assert!(msg.contains("no certificate found"), "{msg}");
@@ -243,7 +243,7 @@ fn builder_requires_each_piece() {
             .mchid(MCHID)
             .merchant_serial("not-hex\"")
             .private_key_pem(&k.merchant_pkcs8)
-            .wechatpay_public_key(PUB_KEY_ID, &k.platform_pub)
+            .wechatpay_public_key(PUB_KEY_ID, &k.wechatpay_pub)
             .build(),
     );
     assert!(msg.contains("merchant_serial"), "{msg}");
@@ -252,7 +252,7 @@ fn builder_requires_each_piece() {
             .mchid(MCHID)
             .merchant_serial(MERCHANT_SERIAL)
             .private_key_pem(&k.merchant_pkcs8)
-            .wechatpay_public_key(PUB_KEY_ID, &k.platform_pub)
+            .wechatpay_public_key(PUB_KEY_ID, &k.wechatpay_pub)
             .base_url("ftp://example.com")
             .build(),
     );
@@ -284,7 +284,7 @@ struct Response {
 }
 
 impl Response {
-    /// A response signed by `openssl dgst -sign` with the platform key.
+    /// A response signed by `openssl dgst -sign` with the key that `serial` names.
     fn signed(serial: &str, timestamp: i64, body: &[u8]) -> Self {
         let nonce = "NONCE123nonce456";
         let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
@@ -293,7 +293,7 @@ impl Response {
         Response {
             timestamp: timestamp.to_string(),
             nonce: nonce.into(),
-            signature: openssl_sign(&keys().platform_key_path, &message),
+            signature: openssl_sign(keys::signing_key_for(serial), &message),
             serial: serial.into(),
         }
     }
@@ -443,10 +443,10 @@ fn platform_certificate_and_public_key_together() {
     let body = br#"{"x":"y"}"#;
     // Within the test certificate's validity (it is made for this test run).
     let ts = crate::crypto::unix_now();
-    let r = Response::signed(CERT_SERIAL, ts, body);
+    let r = Response::signed(PLATFORM_CERT_SERIAL, ts, body);
     assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
     // Serial lookup tolerates lowercase hex.
-    let r = Response::signed(&CERT_SERIAL.to_ascii_lowercase(), ts, body);
+    let r = Response::signed(&PLATFORM_CERT_SERIAL.to_ascii_lowercase(), ts, body);
     assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
     let r = Response::signed(PUB_KEY_ID, ts, body);
     assert_eq!(verify(&c, &r.headers(), body, ts), Ok(()));
@@ -458,7 +458,7 @@ fn platform_certificate_and_public_key_together() {
         .platform_certificate_pem(&k.platform_cert)
         .build()
         .unwrap();
-    let r = Response::signed(CERT_SERIAL, ts, body);
+    let r = Response::signed(PLATFORM_CERT_SERIAL, ts, body);
     assert_eq!(verify(&only_cert, &r.headers(), body, ts), Ok(()));
     let r = Response::signed(PUB_KEY_ID, ts, body);
     assert_eq!(
@@ -690,7 +690,7 @@ fn debug_shows_no_key_material() {
     let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
     let debug = format!("{c:?}");
     assert!(
-        debug.contains(MCHID) && debug.contains(PUB_KEY_ID) && debug.contains(CERT_SERIAL),
+        debug.contains(MCHID) && debug.contains(PUB_KEY_ID) && debug.contains(PLATFORM_CERT_SERIAL),
         "{debug}"
     );
     let builder = Client::builder().private_key_pem(&k.merchant_pkcs8);
@@ -748,7 +748,7 @@ fn from_env_names_the_missing_or_bad_variable() {
     let priv_path = keys::temp_path("apiclient_key.pem");
     std::fs::write(&priv_path, &k.merchant_pkcs8).unwrap();
     let priv_path = priv_path.to_str().unwrap().to_owned();
-    let pub_path = k.platform_pub_path.to_str().unwrap().to_owned();
+    let pub_path = k.wechatpay_pub_path.to_str().unwrap().to_owned();
     let full = |overrides: &[(&str, Option<&str>)]| {
         let mut vars: std::collections::HashMap<String, String> = [
             ("WECHATPAY_MCHID", MCHID),
@@ -958,7 +958,7 @@ fn parse_and_decrypt_a_notification() {
             .mchid(MCHID)
             .merchant_serial(MERCHANT_SERIAL)
             .private_key_pem(&keys().merchant_pkcs8)
-            .wechatpay_public_key(PUB_KEY_ID, &keys().platform_pub)
+            .wechatpay_public_key(PUB_KEY_ID, &keys().wechatpay_pub)
             .apiv3_key("short")
             .build(),
     );
@@ -976,17 +976,17 @@ fn a_certificate_outside_its_validity_verifies_nothing() {
     let cert = c
         .platform_certificates()
         .into_iter()
-        .find(|p| p.serial == CERT_SERIAL)
+        .find(|p| p.serial == PLATFORM_CERT_SERIAL)
         .expect("configured");
     #[allow(non_snake_case)]
     let (NOT_BEFORE, NOT_AFTER) = (cert.not_before, cert.not_after);
     const DAYS_30: i64 = 30 * 86_400;
     for now in [NOT_BEFORE - DAYS_30, NOT_AFTER + DAYS_30] {
-        let r = Response::signed(CERT_SERIAL, now, body);
+        let r = Response::signed(PLATFORM_CERT_SERIAL, now, body);
         assert_eq!(
             verify(&c, &r.headers(), body, now),
             Err(VerificationError::CertificateNotValid {
-                serial: CERT_SERIAL.into(),
+                serial: PLATFORM_CERT_SERIAL.into(),
                 not_before: NOT_BEFORE,
                 not_after: NOT_AFTER,
                 now
@@ -994,7 +994,7 @@ fn a_certificate_outside_its_validity_verifies_nothing() {
         );
     }
     for now in [NOT_BEFORE, NOT_AFTER] {
-        let r = Response::signed(CERT_SERIAL, now, body);
+        let r = Response::signed(PLATFORM_CERT_SERIAL, now, body);
         assert_eq!(verify(&c, &r.headers(), body, now), Ok(()), "at {now}");
     }
     // A public key has no validity of its own.

@@ -46,7 +46,7 @@ fn signed_reply(status: u16, body: &[u8]) -> Reply {
     let mut message = format!("{ts}\n{nonce}\n").into_bytes();
     message.extend_from_slice(body);
     message.push(b'\n');
-    let signer = RsaSigner::from_pem(&keys().platform_key).unwrap();
+    let signer = RsaSigner::from_pem(&keys().wechatpay_key).unwrap();
     Reply {
         status,
         headers: vec![
@@ -126,7 +126,7 @@ fn client(base: &str) -> Client {
         .mchid(MCHID)
         .merchant_serial(MERCHANT_SERIAL)
         .private_key_pem(&k.merchant_pkcs8)
-        .wechatpay_public_key(PUB_KEY_ID, &k.platform_pub)
+        .wechatpay_public_key(PUB_KEY_ID, &k.wechatpay_pub)
         .base_url(base)
         .build()
         .unwrap()

@@ -19,16 +19,38 @@ use wechatpay::notifications::Resource;
 use wechatpay::runtime::{AppPayParams, HeaderMap, JsapiPayParams, NotificationAnswer, RsaSigner, Signer};
 use wechatpay::{Client, ClientBuilder, Error, VerificationError};
 
-const MCHID: &str = "1900000001";
-const MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
-const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
+#[path = "common/keys.rs"]
+mod keys;
+use keys::{key_path, MCHID, MERCHANT_SERIAL, PLATFORM_CERT_SERIAL, PUB_KEY_ID};
+
+/// The APIv3 key of the known answers below (not a key file).
 const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
 
-fn key_path(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/keys")
-        .join(file)
+/// One set of test keys: the runtime's tests use the identifiers and files the sandbox
+/// publishes as `wechatpay_sandbox::keys`.
+#[test]
+fn the_runtime_test_keys_are_the_sandbox_keys() {
+    use wechatpay_sandbox::keys as sandbox;
+    assert_eq!(MCHID, sandbox::MCHID);
+    assert_eq!(MERCHANT_SERIAL, sandbox::MERCHANT_SERIAL);
+    assert_eq!(PUB_KEY_ID, sandbox::WECHATPAY_PUBLIC_KEY_ID);
+    assert_eq!(PLATFORM_CERT_SERIAL, sandbox::PLATFORM_CERT_SERIAL);
+    let k = keys::keys();
+    assert_eq!(k.merchant_pkcs8, sandbox::MERCHANT_KEY_PEM);
+    assert_eq!(k.wechatpay_pub, sandbox::WECHATPAY_PUB_PEM);
+    assert_eq!(k.platform_cert, sandbox::PLATFORM_CERT_PEM);
+    // The certificate's serial is the one the constant says (read by openssl, not by us).
+    let out = keys::openssl(&[
+        "x509",
+        "-in",
+        key_path("platform_cert.pem").to_str().unwrap(),
+        "-noout",
+        "-serial",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("serial={PLATFORM_CERT_SERIAL}")
+    );
 }
 
 fn key_text(file: &str) -> String {

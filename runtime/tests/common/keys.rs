@@ -1,19 +1,26 @@
-//! TEST ONLY: RSA keys generated at test time with the `openssl` CLI (an implementation
-//! independent of the crate under test). Nothing here is a real merchant key.
+//! TEST ONLY: the project's test keys (`tests/keys/`, made with the `openssl` CLI, an
+//! implementation independent of the crate under test; see `tests/keys/README.md`), for the
+//! runtime's own tests, which cannot depend on the sandbox crate that publishes the same keys
+//! as `wechatpay_sandbox::keys` (`runtime/tests/security.rs` checks that the two agree).
+//! Signatures are cross-checked with `openssl dgst`. Nothing here is a real merchant key.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// Serial of the generated platform certificate.
-pub const CERT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-/// Id of the generated WeChat Pay public key.
-pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+/// The merchant number the tests use.
 pub const MCHID: &str = "1900000001";
-pub const MERCHANT_SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD22C7F2C0";
+/// The merchant API certificate serial the tests use (only sent in `Authorization`).
+pub const MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+/// Id of the WeChat Pay public key (`wechatpay_pub.pem`), public-key mode.
+pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+/// Serial of the platform certificate (`platform_cert.pem`), legacy mode.
+pub const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
 
+/// The key files of `tests/keys/`, read once.
 pub struct TestKeys {
+    /// A scratch folder for the files the tests write (messages, signatures, key copies).
     pub dir: PathBuf,
     /// Merchant private key, PKCS#8 PEM (`BEGIN PRIVATE KEY`).
     pub merchant_pkcs8: String,
@@ -21,16 +28,24 @@ pub struct TestKeys {
     pub merchant_pkcs1: String,
     /// Merchant public key, SPKI PEM, at this path.
     pub merchant_pub_path: PathBuf,
-    /// WeChat Pay (platform) private key, PKCS#8 PEM, at this path.
-    pub platform_key_path: PathBuf,
-    pub platform_key: String,
-    /// WeChat Pay public key, SPKI PEM (`BEGIN PUBLIC KEY`).
-    pub platform_pub: String,
-    pub platform_pub_path: PathBuf,
-    /// Self-signed certificate of the platform key, serial [`CERT_SERIAL`].
+    /// WeChat Pay private key (public-key mode), PKCS#8 PEM, and its path.
+    pub wechatpay_key: String,
+    pub wechatpay_key_path: PathBuf,
+    /// WeChat Pay public key, SPKI PEM (`BEGIN PUBLIC KEY`), id [`PUB_KEY_ID`], and its path.
+    pub wechatpay_pub: String,
+    pub wechatpay_pub_path: PathBuf,
+    /// The platform certificate, serial [`PLATFORM_CERT_SERIAL`], and the path of its private key.
     pub platform_cert: String,
-    /// A second, unrelated key pair (for "wrong key" tests), public SPKI PEM.
+    pub platform_cert_key_path: PathBuf,
+    /// A key pair nothing is configured with (for "wrong key" tests), public SPKI PEM.
     pub other_pub: String,
+}
+
+/// The path of a file in `tests/keys/`.
+pub fn key_path(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/keys")
+        .join(file)
 }
 
 pub fn openssl(args: &[&str]) -> std::process::Output {
@@ -67,65 +82,34 @@ pub fn keys() -> &'static TestKeys {
             .as_nanos();
         let dir = std::env::temp_dir().join(format!("wechatpay-test-keys-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let f = |name: &str| dir.join(name);
-        for name in ["merchant", "platform", "other"] {
-            openssl_ok(&[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                p(&f(&format!("{name}.pem"))),
-            ]);
-            openssl_ok(&[
-                "pkey",
-                "-in",
-                p(&f(&format!("{name}.pem"))),
-                "-pubout",
-                "-out",
-                p(&f(&format!("{name}_pub.pem"))),
-            ]);
-        }
-        openssl_ok(&[
-            "rsa",
-            "-in",
-            p(&f("merchant.pem")),
-            "-traditional",
-            "-out",
-            p(&f("merchant_pkcs1.pem")),
-        ]);
-        openssl_ok(&[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            p(&f("platform.pem")),
-            "-subj",
-            "/CN=wechatpay test platform",
-            "-days",
-            "2",
-            "-set_serial",
-            &format!("0x{CERT_SERIAL}"),
-            "-out",
-            p(&f("platform_cert.pem")),
-        ]);
         let keys = TestKeys {
-            merchant_pkcs8: read(&f("merchant.pem")),
-            merchant_pkcs1: read(&f("merchant_pkcs1.pem")),
-            merchant_pub_path: f("merchant_pub.pem"),
-            platform_key: read(&f("platform.pem")),
-            platform_key_path: f("platform.pem"),
-            platform_pub: read(&f("platform_pub.pem")),
-            platform_pub_path: f("platform_pub.pem"),
-            platform_cert: read(&f("platform_cert.pem")),
-            other_pub: read(&f("other_pub.pem")),
+            merchant_pkcs8: read(&key_path("merchant_key.pem")),
+            merchant_pkcs1: read(&key_path("merchant_key_pkcs1.pem")),
+            merchant_pub_path: key_path("merchant_pub.pem"),
+            wechatpay_key: read(&key_path("wechatpay_key.pem")),
+            wechatpay_key_path: key_path("wechatpay_key.pem"),
+            wechatpay_pub: read(&key_path("wechatpay_pub.pem")),
+            wechatpay_pub_path: key_path("wechatpay_pub.pem"),
+            platform_cert: read(&key_path("platform_cert.pem")),
+            platform_cert_key_path: key_path("platform_cert_key.pem"),
+            other_pub: read(&key_path("other_pub.pem")),
             dir,
         };
         assert!(keys.merchant_pkcs8.contains("BEGIN PRIVATE KEY"));
         assert!(keys.merchant_pkcs1.contains("BEGIN RSA PRIVATE KEY"));
         keys
     })
+}
+
+/// The private key that signs for `serial`, as WeChat Pay would: the platform certificate's
+/// key for its serial, the WeChat Pay key for anything else (the public key id).
+pub fn signing_key_for(serial: &str) -> &'static Path {
+    let k = keys();
+    if serial.eq_ignore_ascii_case(PLATFORM_CERT_SERIAL) {
+        &k.platform_cert_key_path
+    } else {
+        &k.wechatpay_key_path
+    }
 }
 
 /// A fresh file path in the key directory.
