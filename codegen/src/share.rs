@@ -84,15 +84,16 @@ impl Aliases {
         // Every type of the group, in tree order, by shape.
         let mut nodes = Vec::new();
         walk(group, &mut nodes);
-        let mut order: Vec<String> = Vec::new();
-        let mut by_shape: HashMap<String, Vec<Occurrence<'_>>> = HashMap::new();
-        let mut shape_of: HashMap<(&str, &str), String> = HashMap::new();
+        let mut shapes = Shapes::default();
+        let mut order: Vec<usize> = Vec::new();
+        let mut by_shape: HashMap<usize, Vec<Occurrence<'_>>> = HashMap::new();
+        let mut shape_of: HashMap<(&str, &str), usize> = HashMap::new();
         for node in &nodes {
-            let mut keys: HashMap<&str, String> = HashMap::new();
+            let mut done = HashMap::new();
             for def in &node.types {
-                let key = shape(def, &node.types, &mut keys);
-                shape_of.insert((node.url.as_str(), def.name.as_str()), key.clone());
-                let list = by_shape.entry(key.clone()).or_default();
+                let key = shapes.of(def, &node.types, &mut done);
+                shape_of.insert((node.url.as_str(), def.name.as_str()), key);
+                let list = by_shape.entry(key).or_default();
                 if list.is_empty() {
                     order.push(key);
                 }
@@ -106,7 +107,7 @@ impl Aliases {
             MODELS.to_string()
         };
         let mut taken: HashSet<String> = HashSet::new();
-        let mut names: HashMap<&str, String> = HashMap::new();
+        let mut names: HashMap<usize, String> = HashMap::new();
         for key in &order {
             let uses = &by_shape[key];
             if uses.len() < 2 {
@@ -122,12 +123,12 @@ impl Aliases {
                     .find(|c| taken.insert(c.clone()))
                     .expect("a free name")
             });
-            names.insert(key.as_str(), name);
+            names.insert(*key, name);
         }
         // The shared definitions (nested types renamed to their shared names) and the aliases.
         let mut models = Vec::new();
         for key in &order {
-            let Some(name) = names.get(key.as_str()) else { continue };
+            let Some(name) = names.get(key) else { continue };
             let uses = &by_shape[key];
             let first = &uses[0];
             let mut def = first.def.clone();
@@ -137,7 +138,7 @@ impl Aliases {
                 for f in fields {
                     rename(&mut f.ty, &|local: &str| {
                         let k = &shape_of[&(first.node.url.as_str(), local)];
-                        names.get(k.as_str()).cloned()
+                        names.get(k).cloned()
                     });
                 }
             }
@@ -260,64 +261,52 @@ fn description(first: &TypeDef, uses: &[Occurrence<'_>]) -> String {
     text
 }
 
-/// The shape of `t` as a string (nested types of the same node by their own shape).
-fn shape<'a>(t: &'a TypeDef, types: &'a [TypeDef], keys: &mut HashMap<&'a str, String>) -> String {
-    if let Some(k) = keys.get(t.name.as_str()) {
-        return k.clone();
-    }
-    // Nested types are trees (inline objects); should one ever refer back to itself, it gets a
-    // shape of its own name rather than an endless recursion.
-    keys.insert(&t.name, format!("recursive {}", t.name));
-    // The parts, each ended by a NUL (which no name or description holds): no escaping needed.
-    fn part(k: &mut String, s: &str) {
-        k.push_str(s);
-        k.push('\0');
-    }
-    let mut k = String::with_capacity(256);
-    match &t.kind {
-        TypeKind::Enum(variants) => {
-            part(&mut k, "enum");
-            for v in variants {
-                part(&mut k, &v.value);
-                part(&mut k, &v.ident);
-                part(&mut k, v.description.as_deref().unwrap_or("\u{1}"));
-            }
-        }
-        TypeKind::Struct(fields) => {
-            part(&mut k, if t.default { "struct default" } else { "struct" });
-            for f in fields {
-                part(&mut k, &f.wire);
-                part(&mut k, &f.ident);
-                let ty = ty_shape(&f.ty, types, keys);
-                part(&mut k, &ty);
-                part(
-                    &mut k,
-                    &format!("{} {:?} {} {}", f.required, f.kind, f.deprecated, f.sensitive),
-                );
-                part(&mut k, f.description.as_deref().unwrap_or("\u{1}"));
-                part(&mut k, f.example.as_deref().unwrap_or("\u{1}"));
-                for (value, meaning) in &f.int_values {
-                    part(&mut k, value);
-                    part(&mut k, meaning.as_deref().unwrap_or("\u{1}"));
-                }
-                part(&mut k, "\u{2}");
-            }
-        }
-    }
-    let key = k;
-    keys.insert(&t.name, key.clone());
-    key
+/// The shapes of one group, each by a number: a shape is everything the IR says of a type but
+/// its own name and description, with each nested type of the same node replaced by its shape's
+/// number. It is compared with the IR's derived `Eq` and `Hash`, not listed field by field, so a
+/// field added to the IR is part of the shape without a change here.
+#[derive(Default)]
+struct Shapes {
+    ids: HashMap<TypeDef, usize>,
 }
 
-fn ty_shape<'a>(ty: &Ty, types: &'a [TypeDef], keys: &mut HashMap<&'a str, String>) -> String {
-    match ty {
-        Ty::Vec(inner) => format!("Vec<{}>", ty_shape(inner, types, keys)),
-        Ty::JsonText(inner) => format!("JsonText<{}>", ty_shape(inner, types, keys)),
-        Ty::Local(name) => match types.iter().find(|t| t.name == *name) {
-            Some(t) => format!("({})", shape(t, types, keys)),
-            None => format!("local {name}"),
-        },
-        Ty::Shared(name) => format!("shared {name}"),
-        other => format!("{other:?}"),
+impl Shapes {
+    /// The shape of `t` (`done`: the shapes of the node's types found so far, `None` while one
+    /// is being found).
+    fn of<'a>(&mut self, t: &'a TypeDef, types: &'a [TypeDef], done: &mut HashMap<&'a str, Option<usize>>) -> usize {
+        if let Some(Some(id)) = done.get(t.name.as_str()) {
+            return *id;
+        }
+        done.insert(&t.name, None);
+        let mut def = TypeDef {
+            name: String::new(),
+            description: None,
+            ..t.clone()
+        };
+        if let TypeKind::Struct(fields) = &mut def.kind {
+            for f in fields {
+                self.nest(&mut f.ty, types, done);
+            }
+        }
+        let next = self.ids.len();
+        let id = *self.ids.entry(def).or_insert(next);
+        done.insert(&t.name, Some(id));
+        id
+    }
+
+    /// Replaces the name of a nested type in `ty` by its shape's number.
+    fn nest<'a>(&mut self, ty: &mut Ty, types: &'a [TypeDef], done: &mut HashMap<&'a str, Option<usize>>) {
+        match ty {
+            Ty::Vec(inner) | Ty::JsonText(inner) => self.nest(inner, types, done),
+            Ty::Local(name) => {
+                // Nested types are trees (inline objects); should one ever refer back to
+                // itself, it keeps its name rather than recursing without end.
+                let in_progress = matches!(done.get(name.as_str()), Some(None));
+                if let (false, Some(t)) = (in_progress, types.iter().find(|t| t.name == *name)) {
+                    *name = format!("#{}", self.of(t, types, done));
+                }
+            }
+            _ => {}
+        }
     }
 }

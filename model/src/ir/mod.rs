@@ -149,7 +149,7 @@ pub enum ResponseKind {
 }
 
 /// A Rust type, as the generated code spells it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Ty {
     String,
     I32,
@@ -169,8 +169,9 @@ pub enum Ty {
     Shared(String),
 }
 
-/// A named type to emit.
-#[derive(Debug, Clone)]
+/// A named type to emit. `Eq` and `Hash` compare everything it says (the shared shapes of
+/// `codegen::share` are found with them).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypeDef {
     pub name: String,
     pub description: Option<String>,
@@ -179,13 +180,13 @@ pub struct TypeDef {
     pub default: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TypeKind {
     Struct(Vec<Field>),
     Enum(Vec<Variant>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldKind {
     Body,
     Query,
@@ -194,7 +195,7 @@ pub enum FieldKind {
     Form,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Field {
     /// The name on the wire (JSON key, query name or header name).
     pub wire: String,
@@ -210,7 +211,7 @@ pub struct Field {
     pub int_values: Vec<(String, Option<String>)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Variant {
     pub value: String,
     pub ident: String,
