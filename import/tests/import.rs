@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use wechatpay_import::{import, ImportOptions, ImportSummary, HEADER};
-use wechatpay_model::spec::{EnumValue, Operation, PathFile, Scalar, Schema};
+use wechatpay_model::spec::{Content, EnumValue, Operation, PathFile, ResponseSignature, Scalar, Schema};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/src");
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/wechatpay-openapi");
@@ -684,25 +684,25 @@ fn binary_downloads_and_statements() {
         let op = read(&out, rel).get.unwrap();
         let r = op.response.clone().expect("response");
         assert_eq!(
-            (r.status, r.content.as_deref(), r.body.is_none()),
-            (200, Some("binary"), true),
+            (r.status, r.content, r.body.is_none()),
+            (200, Some(Content::Binary), true),
             "{rel}"
         );
         (op, r.signature.unwrap())
     };
     // produces text/plain, application/x-gzip: a file, unsigned; its query parameter kept.
     let (op, sig) = binary("v3/files/download.yaml");
-    assert_eq!(sig, "none");
+    assert_eq!(sig, ResponseSignature::None);
     assert!(op.query["token"].required);
     // produces application/pdf, in a file whose other operation is skipped.
-    assert_eq!(binary("v3/skips/upload.yaml").1, "none");
+    assert_eq!(binary("v3/skips/upload.yaml").1, ResponseSignature::None);
     // GET with `'200': {}` and no produces: raw bytes (an image).
     let (op, sig) = binary("v3/files/images/{media_id}.yaml");
-    assert_eq!(sig, "none");
+    assert_eq!(sig, ResponseSignature::None);
     assert_eq!(op.path["media_id"].ty.as_deref(), Some("string"));
     // Response headers with Wechatpay-Statement-Sha1 and `schema: {}`: a signed statement.
     let (op, sig) = binary("v3/files/statements.yaml");
-    assert_eq!(sig, "statement-sha1");
+    assert_eq!(sig, ResponseSignature::StatementSha1);
     assert!(op.query["date"].required);
     assert_eq!(op.headers["Accept-Encoding"].ty.as_deref(), Some("string"));
     // A POST with `schema: {}` is still an undescribed JSON body, not a file.
@@ -892,9 +892,9 @@ fn whole_public_description() {
         for (_, op) in read(&out, &rel).operations() {
             uploads += usize::from(op.upload.is_some());
             hosts += usize::from(op.base_url.is_some());
-            if let Some(r) = op.response.as_ref().filter(|r| r.content.as_deref() == Some("binary")) {
+            if let Some(r) = op.response.as_ref().filter(|r| r.content == Some(Content::Binary)) {
                 binary += 1;
-                statements += usize::from(r.signature.as_deref() == Some("statement-sha1"));
+                statements += usize::from(r.signature == Some(ResponseSignature::StatementSha1));
             }
         }
     }

@@ -131,12 +131,33 @@ pub struct Response {
     pub body: Option<Schema>,
     /// `json` (default) or `binary` (a file: bill, PDF, image), streamed to the caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// How WeChat Pay authenticates the response: `body` (default: the signature covers the
-    /// body), `none` (unsigned by design: file downloads) or `statement-sha1` (the signature
-    /// covers `{"sha1":"<Wechatpay-Statement-Sha1>"}` and the file must have that SHA-1).
+    pub content: Option<Content>,
+    /// How WeChat Pay authenticates the response (default `body`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
+    pub signature: Option<ResponseSignature>,
+}
+
+/// What a successful response carries (`content:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Content {
+    /// JSON, decoded into the response type.
+    Json,
+    /// A file (bill, PDF, image), streamed to the caller.
+    Binary,
+}
+
+/// How WeChat Pay authenticates a successful response (`signature:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponseSignature {
+    /// The signature covers the body.
+    Body,
+    /// Unsigned by design (file downloads).
+    None,
+    /// The signature covers `{"sha1":"<Wechatpay-Statement-Sha1>"}` and the file must have
+    /// that SHA-1.
+    StatementSha1,
 }
 
 fn default_status() -> u16 {

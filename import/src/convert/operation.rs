@@ -8,7 +8,7 @@ use serde_yaml::{Mapping, Value};
 use super::{is_json_type, json, scalar_text, str_list, Conv, Fail, Mode, OP_DROPPED, R};
 use crate::lines::Seg;
 use crate::{key_string, lookup, Loc};
-use wechatpay_model::spec::{Operation, Response, Schema, Upload};
+use wechatpay_model::spec::{Content, Operation, Response, ResponseSignature, Schema, Upload};
 
 impl Conv<'_> {
     pub(super) fn operation(&mut self, v: &Value, loc: &Loc, url: &str, rel: &str) -> R<Operation> {
@@ -290,7 +290,7 @@ impl Conv<'_> {
             // Binary (file) downloads, from the facts of the description (see the module docs).
             let has_schema = rv.get("schema").is_some();
             let non_json: Vec<&String> = produces.iter().filter(|p| !is_json_type(p)).collect();
-            let binary: Option<&str> = if let Some(h) = rv.get("headers") {
+            let binary: Option<ResponseSignature> = if let Some(h) = rv.get("headers") {
                 let names: Vec<String> = h
                     .as_mapping()
                     .map(|mm| mm.keys().filter_map(key_string).collect())
@@ -307,7 +307,7 @@ impl Conv<'_> {
                         names.join(", ")
                     )));
                 }
-                Some("statement-sha1")
+                Some(ResponseSignature::StatementSha1)
             } else if !non_json.is_empty() {
                 if non_json.len() != produces.len() {
                     return Err(Fail::Skip(format!(
@@ -325,16 +325,16 @@ impl Conv<'_> {
                         ),
                     );
                 }
-                Some("none")
+                Some(ResponseSignature::None)
             } else if empty && !has_schema && status == 200 && op_method(loc) == "get" {
                 // `200: {}` on a GET that declares no produces: raw bytes (an image).
-                Some("none")
+                Some(ResponseSignature::None)
             } else {
                 None
             };
             if let Some(sig) = binary {
-                response.content = Some("binary".into());
-                response.signature = Some(sig.into());
+                response.content = Some(Content::Binary);
+                response.signature = Some(sig);
             } else if !empty {
                 if status == 204 {
                     self.note(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::{Body, Builder, Field, FieldKind, Loc, Op, ResponseKind, Signature, Ty, TypeDef, TypeKind};
 use crate::error::SpecError;
 use crate::naming;
-use crate::spec::{Method, Operation, Schema};
+use crate::spec::{self, Method, Operation, Schema};
 
 impl Builder {
     pub(super) fn op(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
@@ -137,31 +137,12 @@ impl Builder {
         let response = match &op.response {
             None => ResponseKind::Value,
             Some(r) => {
-                signature = match r.signature.as_deref() {
-                    None | Some("body") => Signature::Body,
-                    Some("none") => Signature::None,
-                    Some("statement-sha1") => Signature::StatementSha1,
-                    Some(other) => {
-                        self.errors.push(
-                            loc.join("response")
-                                .join("signature")
-                                .error(format!("unknown signature `{other}` (body, none, statement-sha1)")),
-                        );
-                        Signature::Body
-                    }
+                signature = match r.signature {
+                    None | Some(spec::ResponseSignature::Body) => Signature::Body,
+                    Some(spec::ResponseSignature::None) => Signature::None,
+                    Some(spec::ResponseSignature::StatementSha1) => Signature::StatementSha1,
                 };
-                let binary = match r.content.as_deref() {
-                    None | Some("json") => false,
-                    Some("binary") => true,
-                    Some(other) => {
-                        self.errors.push(
-                            loc.join("response")
-                                .join("content")
-                                .error(format!("unknown content `{other}` (json, binary)")),
-                        );
-                        false
-                    }
-                };
+                let binary = r.content == Some(spec::Content::Binary);
                 if binary && r.body.is_some() {
                     self.errors.push(
                         loc.join("response")
