@@ -4,18 +4,10 @@
 
 use serde_json::json;
 use wechatpay_tests::fixtures::{hostile, nested};
-use wechatpay_tests::keys;
 use wechatpay_tests::mock::{MockConfig, MockServer, Reply};
 
 fn inner(server: &MockServer) -> wechatpay::Client {
-    wechatpay::Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
-        .base_url(server.base_url())
-        .build()
-        .expect("client builds")
+    wechatpay_tests::client(server)
 }
 
 #[tokio::test]

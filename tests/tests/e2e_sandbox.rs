@@ -16,17 +16,14 @@ use wechatpay::{ApiV3Key, Client};
 use wechatpay_codegen::ir::{ResponseKind, Signature};
 use wechatpay_sandbox::schema::{self, Mode};
 use wechatpay_sandbox::{keys, notify, Sandbox, SandboxConfig, SANDBOX_FILE};
+use wechatpay_tests::builder;
 
 fn leak(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
 }
 
 fn client(base_url: &str) -> Client {
-    Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
+    builder()
         .apiv3_key(keys::APIV3_KEY)
         .base_url(base_url)
         .timeout(Duration::from_secs(20))

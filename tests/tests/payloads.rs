@@ -78,7 +78,7 @@ fn transfer_bills_create_and_query() {
 /// envelope signed with the platform key), verified and decrypted by the client.
 fn notified(file: &str, event_type: &str) -> (wechatpay::NotificationEvent, Value) {
     use wechatpay_sandbox::mock::ResponseKey;
-    use wechatpay_tests::keys;
+
     const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("payloads").join(file);
     let plaintext: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -89,14 +89,7 @@ fn notified(file: &str, event_type: &str) -> (wechatpay::NotificationEvent, Valu
         &plaintext,
     )
     .unwrap();
-    let client = wechatpay::Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
-        .apiv3_key(APIV3_KEY)
-        .build()
-        .unwrap();
+    let client = wechatpay_tests::builder().apiv3_key(APIV3_KEY).build().unwrap();
     let mut headers = wechatpay::runtime::HeaderMap::new();
     for (k, v) in &n.headers {
         headers.insert(

@@ -19,22 +19,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use wechatpay::runtime::Method;
-use wechatpay::Client;
 use wechatpay_codegen::load;
 use wechatpay_codegen::spec::{Schema, TypesFile};
-use wechatpay_tests::keys;
+use wechatpay_tests::client;
 use wechatpay_tests::mock::{MockConfig, MockServer, Reply};
-
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .mchid(keys::MCHID)
-        .merchant_serial(keys::MERCHANT_SERIAL)
-        .private_key_pem(keys::MERCHANT_KEY_PEM)
-        .wechatpay_public_key(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_PUB_PEM)
-        .base_url(server.base_url())
-        .build()
-        .unwrap()
-}
 
 /// Text that stresses encodings: any Unicode, weighted towards the characters that URL,
 /// JSON and the signature message treat specially.

@@ -179,7 +179,11 @@ fn root_names_cover_the_client() {
     let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/src");
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(&runtime).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if !path.extension().is_some_and(|e| e == "rs") {
+            continue; // the unit tests' folder
+        }
+        let text = std::fs::read_to_string(path).unwrap();
         let mut inside = false;
         for line in text.lines() {
             if line.starts_with("impl Client {") {

@@ -1,0 +1,136 @@
+//! Secrets, blocking, env.
+
+use super::*;
+
+#[test]
+fn debug_shows_no_key_material() {
+    let k = keys();
+    let c = client_with(|b| b.platform_certificate_pem(&k.platform_cert));
+    let debug = format!("{c:?}");
+    assert!(
+        debug.contains(MCHID) && debug.contains(PUB_KEY_ID) && debug.contains(PLATFORM_CERT_SERIAL),
+        "{debug}"
+    );
+    let builder = Client::builder().private_key_pem(&k.merchant_pkcs8);
+    let signer = RsaSigner::from_pem(&k.merchant_pkcs8).unwrap();
+    for text in [
+        debug,
+        format!("{builder:?}"),
+        format!("{builder:#?}"),
+        format!("{signer:?}"),
+    ] {
+        for pem in [&k.merchant_pkcs8, &k.merchant_pkcs1] {
+            for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+                assert!(!text.contains(&line[..16.min(line.len())]), "key material in {text}");
+            }
+        }
+        assert!(!text.contains("PRIVATE KEY"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn blocking_inside_a_runtime_is_an_error_not_a_panic() {
+    let c = client();
+    let result = c
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .blocking();
+    assert!(matches!(result, Err(Error::Blocking)), "{result:?}");
+}
+
+#[test]
+fn blocking_runs_and_client_can_be_dropped_in_async_code() {
+    // Port 9 (discard) on loopback: nothing listens, so the call fails fast with a transport
+    // error, after the blocking runtime was created.
+    let c = client_with(|b| b.base_url("http://127.0.0.1:1"));
+    let result = c
+        .chain("v3/x")
+        .request(Method::GET)
+        .send_json::<serde_json::Value>()
+        .blocking();
+    assert!(matches!(result, Err(Error::Transport(_))), "{result:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        // Dropping the last handle (and the blocking runtime) inside async code must not panic.
+        drop(c);
+    });
+}
+
+#[test]
+fn from_env_names_the_missing_or_bad_variable() {
+    let k = keys();
+    let priv_path = keys::temp_path("apiclient_key.pem");
+    std::fs::write(&priv_path, &k.merchant_pkcs8).unwrap();
+    let priv_path = priv_path.to_str().unwrap().to_owned();
+    let pub_path = k.wechatpay_pub_path.to_str().unwrap().to_owned();
+    let full = |overrides: &[(&str, Option<&str>)]| {
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("WECHATPAY_MCHID", MCHID),
+            ("WECHATPAY_SERIAL", MERCHANT_SERIAL),
+            ("WECHATPAY_PRIVATE_KEY", priv_path.as_str()),
+            ("WECHATPAY_PUBLIC_KEY", pub_path.as_str()),
+            ("WECHATPAY_PUBLIC_KEY_ID", PUB_KEY_ID),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+        for (name, value) in overrides {
+            match value {
+                Some(v) => vars.insert(name.to_string(), v.to_string()),
+                None => vars.remove(*name),
+            };
+        }
+        Client::from_lookup(move |name| vars.get(name).cloned().ok_or(std::env::VarError::NotPresent))
+    };
+    let c = full(&[]).unwrap();
+    assert_eq!(c.base_url(), DEFAULT_BASE_URL);
+    assert_eq!(
+        full(&[("WECHATPAY_BASE_URL", Some("http://127.0.0.1:8080/"))])
+            .unwrap()
+            .base_url(),
+        "http://127.0.0.1:8080"
+    );
+    for name in [
+        "WECHATPAY_MCHID",
+        "WECHATPAY_SERIAL",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_PUBLIC_KEY",
+        "WECHATPAY_PUBLIC_KEY_ID",
+    ] {
+        let msg = config_error(full(&[(name, None)]));
+        assert!(msg.contains(name) && msg.contains("not set"), "{msg}");
+        let msg = config_error(full(&[(name, Some("  "))]));
+        assert!(msg.contains(name), "{msg}");
+    }
+    let msg = config_error(full(&[("WECHATPAY_PRIVATE_KEY", Some("/nonexistent/key.pem"))]));
+    assert!(
+        msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains("/nonexistent/key.pem"),
+        "{msg}"
+    );
+    // The public key file given as private key: names variable and file.
+    let msg = config_error(full(&[("WECHATPAY_PRIVATE_KEY", Some(pub_path.as_str()))]));
+    assert!(
+        msg.contains("WECHATPAY_PRIVATE_KEY") && msg.contains(&pub_path),
+        "{msg}"
+    );
+    let msg = config_error(full(&[("WECHATPAY_PUBLIC_KEY", Some(priv_path.as_str()))]));
+    assert!(
+        msg.contains("WECHATPAY_PUBLIC_KEY") && msg.contains(&priv_path),
+        "{msg}"
+    );
+    assert!(!msg.contains("MII"), "key material in {msg}");
+    // The APIv3 key is optional, and never shown.
+    assert!(format!("{c:?}").contains("apiv3_key: None"), "{c:?}");
+    let key = "0123456789abcdef0123456789abcdef";
+    let with_key = full(&[("WECHATPAY_APIV3_KEY", Some(key))]).unwrap();
+    let shown = format!("{with_key:?}");
+    assert!(
+        shown.contains("apiv3_key: Some(\"<configured>\")") && !shown.contains(key),
+        "{shown}"
+    );
+    assert!(full(&[("WECHATPAY_APIV3_KEY", Some("short"))]).is_err());
+}
