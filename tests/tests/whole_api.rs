@@ -180,7 +180,7 @@ fn root_names_cover_the_client() {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(&runtime).unwrap() {
         let path = entry.unwrap().path();
-        if !path.extension().is_some_and(|e| e == "rs") {
+        if path.extension() != Some(std::ffi::OsStr::new("rs")) {
             continue; // the unit tests' folder
         }
         let text = std::fs::read_to_string(path).unwrap();
