@@ -4,6 +4,10 @@
 //!   folder, against the bare cost of parsing the same YAML files with serde_yaml. Runs in release.
 //! - `build`: cold builds of the client crate in a fresh target folder: with `full`, with one
 //!   group (`pay`) and with no group (the runtime alone), with wall time and peak memory.
+//! - `client`: the client's CPU per request against its floors (the crate `wechatpay-bench`,
+//!   run in release); writes `BENCHMARKS.md`. `--quick` for a short run.
+//!
+//! `cargo xtask bench` alone runs the quick ones: `generate` and `client --quick`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,13 +17,15 @@ use wechatpay_codegen::{generate, Options};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = super::workspace_root();
-    let mut what = "generate";
+    let mut what = "quick";
+    let mut quick = false;
     let mut spec = root.join("spec");
     let mut only = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "generate" | "build" | "generate-inner" => what = a.as_str(),
+            "generate" | "build" | "client" | "generate-inner" => what = a.as_str(),
+            "--quick" => quick = true,
             "--spec" => spec = it.next().map(PathBuf::from).ok_or("--spec needs a folder")?,
             "--only" => only = Some(it.next().ok_or("--only needs one of: none, pay, full")?.clone()),
             _ => return Err(super::USAGE.to_string()),
@@ -51,6 +57,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
         "generate-inner" => bench_generate(&spec),
+        "client" => bench_client(&root, quick),
+        "quick" => {
+            run(&["generate".to_string(), "--spec".to_string(), spec.display().to_string()])?;
+            bench_client(&root, true)
+        }
         _ => bench_build(&root, only.as_deref()),
     }
 }
@@ -250,4 +261,23 @@ fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(&target);
     Ok(())
+}
+
+/// `cargo run --release -p wechatpay-bench`: the client benchmark, in release, written to
+/// `BENCHMARKS.md` (a full run only).
+fn bench_client(root: &Path, quick: bool) -> Result<(), String> {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["run", "--release", "--quiet", "-p", "wechatpay-bench", "--", "run"])
+        .current_dir(root);
+    if quick {
+        cmd.arg("--quick");
+    } else {
+        cmd.arg("--write").arg(root.join("BENCHMARKS.md"));
+    }
+    let status = cmd.status().map_err(|e| format!("cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the client benchmark failed".into())
+    }
 }

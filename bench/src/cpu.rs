@@ -1,0 +1,54 @@
+//! CPU time and memory, read from `/proc` (Linux): no sampling, no unsafe code.
+
+use std::time::Duration;
+
+/// The CPU time of the calling thread (user + system), in nanoseconds of
+/// `/proc/thread-self/schedstat`.
+pub fn thread() -> Duration {
+    schedstat("/proc/thread-self/schedstat")
+}
+
+/// The CPU time of this process so far: the sum over its live threads (the runtimes measured
+/// keep theirs alive while they run).
+pub fn process() -> Duration {
+    let mut total = Duration::ZERO;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            total += schedstat(&format!("{}/schedstat", t.path().display()));
+        }
+    }
+    total
+}
+
+fn schedstat(path: &str) -> Duration {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let ns = text
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
+}
+
+/// The resident set size of this process, in KiB (`VmRSS` of `/proc/self/status`).
+pub fn rss_kib() -> u64 {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The CPU model and the number of cores, for the report.
+pub fn machine() -> (String, usize) {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    (model, std::thread::available_parallelism().map_or(1, |n| n.get()))
+}

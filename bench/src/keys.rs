@@ -1,0 +1,40 @@
+//! The project's test keys (`tests/keys/`, **TEST ONLY**) and what the benchmark needs of them.
+
+use base64::Engine as _;
+
+pub const MCHID: &str = "1900000001";
+pub const MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+/// An APIv3 key for the notification benchmark (32 bytes).
+pub const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
+
+pub const MERCHANT_KEY_PEM: &str = include_str!("../../tests/keys/merchant_key.pem");
+pub const WECHATPAY_KEY_PEM: &str = include_str!("../../tests/keys/wechatpay_key.pem");
+pub const WECHATPAY_PUB_PEM: &str = include_str!("../../tests/keys/wechatpay_pub.pem");
+
+/// The DER bytes of the first PEM block of `pem`.
+pub fn der(pem: &str) -> Vec<u8> {
+    let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM base64")
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A client of the responder at `base_url` with the test keys (public-key mode).
+pub fn client(base_url: &str) -> wechatpay::Client {
+    wechatpay::Client::builder()
+        .mchid(MCHID)
+        .merchant_serial(MERCHANT_SERIAL)
+        .private_key_pem(MERCHANT_KEY_PEM)
+        .wechatpay_public_key(PUB_KEY_ID, WECHATPAY_PUB_PEM)
+        .apiv3_key(APIV3_KEY)
+        .base_url(base_url)
+        .build()
+        .expect("the benchmark client builds")
+}

@@ -1,0 +1,254 @@
+//! `cargo xtask bench client` (runs this in release): the client's CPU per request against its
+//! floors, measured in one run, printed as one table and written to `BENCHMARKS.md`.
+//!
+//! - **Floors**: RSA-2048 PKCS#1 v1.5 SHA-256 sign + verify with the client's keys and library;
+//!   a bare `reqwest` loopback round trip of a pre-built request to the same responder.
+//! - **Sequential client**: the typed `POST /v3/offlineface/authinfo` and the typed
+//!   `GET /v3/pay/transactions/id/{transaction_id}?mchid=…`, the full path (build, serialise,
+//!   sign, send, receive, verify, decode), on a current-thread and on a multi-thread runtime.
+//! - **Concurrency**: one cloned client, 64 tasks, 5,000 requests.
+//! - **Notifications**: verify + envelope + decrypt + typed resource, against bare verify + AES-GCM.
+//! - **Start-up**: the CPU of a process that makes one request.
+//! - **Memory**: the resident set after 2,000 and after 12,000 requests.
+//!
+//! The responder runs in a process of its own (this binary, `responder`), so the process CPU
+//! measured is the client's alone. Benchmarks report; they never fail.
+//!
+//! Usage: `wechatpay-bench [run] [--write FILE] [--quick]`, `wechatpay-bench responder`,
+//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N` (for callgrind).
+
+mod cases;
+mod cpu;
+mod keys;
+mod responder;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+struct Row {
+    what: String,
+    value: String,
+    target: String,
+    ratio: String,
+}
+
+fn row(what: &str, value: String, target: &str, ratio: Option<f64>) -> Row {
+    Row {
+        what: what.into(),
+        value,
+        target: target.into(),
+        ratio: ratio.map_or(String::new(), |r| format!("{r:.2}x")),
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn ratio(a: Duration, b: Duration) -> Option<f64> {
+    (b > Duration::ZERO).then(|| a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("responder") => responder::run(),
+        Some("one-request") => cases::one_request(args.get(1).expect("one-request URL")),
+        // For a profiler (`valgrind --tool=callgrind wechatpay-bench profile N`): N POSTs on a
+        // current-thread runtime against a responder of its own.
+        Some("profile") => cases::profile(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200)),
+        _ => {
+            let write = args
+                .iter()
+                .position(|a| a == "--write")
+                .and_then(|i| args.get(i + 1))
+                .cloned();
+            let quick = args.iter().any(|a| a == "--quick");
+            run(write.as_deref(), quick);
+        }
+    }
+}
+
+fn run(write: Option<&str>, quick: bool) {
+    let (rounds, n) = if quick { (2, 200) } else { (6, 500) };
+    let server = responder::Process::start();
+    let url = server.base_url.as_str();
+    let mut rows = Vec::new();
+    eprintln!("sequential, current-thread runtime ({rounds} rounds of {n})…");
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let s = cases::sequential(&ct, url, rounds, n, false);
+    let floor_ct = s.rsa + s.loopback;
+    rows.push(row("RSA-2048 sign + verify (the RSA floor)", us(s.rsa), "", None));
+    rows.push(row(
+        "bare loopback round trip, current-thread",
+        us(s.loopback),
+        "",
+        None,
+    ));
+    rows.push(row(
+        "POST authinfo, current-thread",
+        us(s.post),
+        "≤ 1.10× RSA + loopback",
+        ratio(s.post, floor_ct),
+    ));
+    rows.push(row(
+        "GET transaction (path + query), current-thread",
+        us(s.get),
+        "≤ 1.10× RSA + loopback",
+        ratio(s.get, floor_ct),
+    ));
+    rows.push(row(
+        "  client CPU over the floor, POST / GET",
+        format!(
+            "{} / {}",
+            us(s.post.saturating_sub(floor_ct)),
+            us(s.get.saturating_sub(floor_ct))
+        ),
+        "",
+        None,
+    ));
+    drop(ct);
+
+    eprintln!("sequential, multi-thread runtime…");
+    let mt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let m = cases::sequential(&mt, url, rounds, n, true);
+    let floor_mt = m.rsa + m.loopback;
+    rows.push(row("bare loopback round trip, multi-thread", us(m.loopback), "", None));
+    rows.push(row(
+        "POST authinfo, multi-thread",
+        us(m.post),
+        "≤ 1.15× RSA + loopback",
+        ratio(m.post, floor_mt),
+    ));
+    rows.push(row(
+        "GET transaction, multi-thread",
+        us(m.get),
+        "≤ 1.15× RSA + loopback",
+        ratio(m.get, floor_mt),
+    ));
+
+    let (tasks, total) = if quick { (64, 1_000) } else { (64, 5_000) };
+    eprintln!("concurrency: {tasks} tasks, {total} requests…");
+    let c = cases::concurrency(&mt, url, tasks, total);
+    let rsa_again = cases::Rsa::new().run(200) / 200;
+    let rsa_mean = (s.rsa + m.rsa + rsa_again) / 3;
+    rows.push(row(
+        &format!("{tasks} tasks: client CPU per request"),
+        us(c.cpu_per_request),
+        "≤ 1.05× RSA",
+        ratio(c.cpu_per_request, rsa_mean),
+    ));
+    rows.push(row(
+        &format!("{tasks} tasks: requests per second"),
+        format!("{:.0}", c.per_second),
+        "",
+        None,
+    ));
+    rows.push(row(
+        &format!("{tasks} tasks: latency p50 / p99"),
+        format!("{} / {}", ms(c.p50), ms(c.p99)),
+        "",
+        None,
+    ));
+    drop(mt);
+
+    eprintln!("notifications…");
+    let note = cases::Notification::new();
+    let client = keys::client(url);
+    let (mut with, mut bare) = (Duration::ZERO, Duration::ZERO);
+    note.client(&client, 50);
+    for _ in 0..rounds {
+        with += note.client(&client, n);
+        bare += note.bare(n);
+    }
+    let (with, bare) = (with / (rounds * n), bare / (rounds * n));
+    rows.push(row(
+        "notification: verify + decrypt + typed resource",
+        us(with),
+        "≤ 1.10× bare",
+        ratio(with, bare),
+    ));
+    rows.push(row("  bare verify + AES-256-GCM decrypt", us(bare), "", None));
+
+    eprintln!("start-up…");
+    match cases::startup(url, if quick { 5 } else { 20 }) {
+        Ok(cpu) => {
+            rows.push(row("process making one request: CPU", ms(cpu), "", None));
+            rows.push(row(
+                "  over the RSA cost",
+                ms(cpu.saturating_sub(rsa_mean)),
+                "≤ 15 ms",
+                None,
+            ));
+        }
+        Err(e) => rows.push(row(
+            "process making one request",
+            format!("not measured: {e}"),
+            "",
+            None,
+        )),
+    }
+
+    eprintln!("memory…");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (after_2k, after_12k) = rt.block_on(async {
+        let client = keys::client(url);
+        let request = cases::authinfo_request();
+        for _ in 0..2_000 {
+            cases::post(&client, &request).await;
+        }
+        let a = cpu::rss_kib();
+        for _ in 0..if quick { 2_000 } else { 10_000 } {
+            cases::post(&client, &request).await;
+        }
+        (a, cpu::rss_kib())
+    });
+    rows.push(row(
+        "resident set after 2,000 / 12,000 requests",
+        format!("{:.1} / {:.1} MiB", after_2k as f64 / 1024.0, after_12k as f64 / 1024.0),
+        "independent of the count",
+        Some(after_12k as f64 / after_2k.max(1) as f64),
+    ));
+
+    let (model, cores) = cpu::machine();
+    let table = render(&rows);
+    println!("{table}");
+    if let Some(path) = write {
+        let mut doc = String::new();
+        let _ = writeln!(doc, "# Benchmarks\n");
+        let _ = writeln!(
+            doc,
+            "Written by `cargo xtask bench client` (release build; `--quick` for a short run). Client CPU per\n\
+             request, measured in one run against its floors, in alternating rounds (this VM drifts ±30% over\n\
+             minutes, so only ratios from the same run mean anything). The responder is a separate process\n\
+             answering pre-signed responses; the CPU counted is the client process's. Benchmarks report; they\n\
+             never fail CI.\n"
+        );
+        let _ = writeln!(doc, "Machine: {cores} cores, {model}.\n");
+        doc.push_str(&table);
+        let _ = std::fs::write(path, doc).map_err(|e| eprintln!("{path}: {e}"));
+        eprintln!("written to {path}");
+    }
+}
+
+fn render(rows: &[Row]) -> String {
+    let mut out = String::from("| what | measured | target | ratio |\n|---|---:|---|---:|\n");
+    for r in rows {
+        let _ = writeln!(out, "| {} | {} | {} | {} |", r.what, r.value, r.target, r.ratio);
+    }
+    out
+}
