@@ -377,20 +377,22 @@ impl Notification {
     }
 }
 
-/// The start-up of a process that makes one request: this binary's `one-request` mode, run
-/// `runs` times; the mean CPU of the child (user + system, from `/usr/bin/time`).
-pub fn startup(base_url: &str, runs: u32) -> Result<Duration, String> {
+/// The start-up of a process: this binary in `mode` (`one-request URL`: a client and one
+/// POST; `crypto-floor`: what the crypto library costs a process that signs and verifies once,
+/// its key parsed and its random generator seeded), run `runs` times; the mean CPU of the child
+/// (user + system, from `/usr/bin/time`).
+pub fn startup(mode: &[&str], runs: u32) -> Result<Duration, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut total = Duration::ZERO;
     for _ in 0..runs {
         let out = std::process::Command::new("/usr/bin/time")
             .args(["-f", "cpu %U %S"])
             .arg(&exe)
-            .args(["one-request", base_url])
+            .args(mode)
             .output()
             .map_err(|e| format!("/usr/bin/time: {e}"))?;
         if !out.status.success() {
-            return Err(format!("one-request failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!("{mode:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         let line = stderr
@@ -402,6 +404,14 @@ pub fn startup(base_url: &str, runs: u32) -> Result<Duration, String> {
         total += Duration::from_secs_f64(secs);
     }
     Ok(total / runs)
+}
+
+/// The `crypto-floor` mode: parse the merchant key, sign a request-sized message, verify an
+/// answer-sized one (the first signature seeds aws-lc's random generator: its jitter-entropy
+/// source is most of this), exit.
+pub fn crypto_floor() {
+    let rsa = Rsa::new();
+    std::hint::black_box(rsa.run(1));
 }
 
 /// The `one-request` mode: a client, one POST, exit.
@@ -416,15 +426,24 @@ pub fn one_request(base_url: &str) {
     });
 }
 
-/// The `profile` mode: `n` POSTs on a current-thread runtime, after 20 to warm up.
-pub fn profile(n: u32) {
+/// The `profile` mode: `n` POSTs (or, `loopback`, bare round trips) on a current-thread
+/// runtime, after 20 to warm up.
+pub fn profile(n: u32, loopback: bool) {
     let server = responder::Process::start();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
         let client = keys::client(&server.base_url);
+        let bare = Loopback::new(&server.base_url);
         let request = authinfo_request();
         for _ in 0..20 + n {
-            post(&client, &request).await;
+            if loopback {
+                bare.once().await;
+            } else {
+                post(&client, &request).await;
+            }
         }
     });
 }

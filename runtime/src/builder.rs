@@ -11,8 +11,8 @@ use super::client::{Client, Inner};
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::Error;
 use super::transport::{
-    default_user_agent, HttpConfig, Transport, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
+    default_user_agent, HttpClients, HttpConfig, Transport, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
 };
 
 impl Client {
@@ -410,7 +410,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             return Err(Error::Config("user_agent is not a valid header value".into()));
         }
         let transport = self.transport.validated()?;
-        let http = http_config.build()?;
+        let http = HttpClients::new(&http_config, &base_url)?;
         let certificates_refresh = self.certificates_refresh;
         let client = Client {
             inner: Arc::new(Inner {

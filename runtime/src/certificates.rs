@@ -17,6 +17,7 @@ use super::notify::EncryptedResource;
 use super::request::ResponseSignature;
 use super::send::execute;
 use super::send::Verified;
+use super::transport::HttpClients;
 use super::Method;
 
 /// How soon a failed background refresh is tried again (at most).
@@ -117,7 +118,7 @@ impl Client {
     }
 }
 
-async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<PlatformCertificate>, Error> {
+async fn refresh(client: &Client, http: &HttpClients) -> Result<Vec<PlatformCertificate>, Error> {
     // The one send path of every call (signing, timeouts, retries, failover, the size cap). The
     // answer's signature is checked below rather than by it: on the first download the key that
     // signed it is one of the certificates it carries.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::{Error, VerificationError};
-use super::transport::{HttpConfig, Transport};
+use super::transport::{HttpClients, HttpConfig, Transport};
 
 /// A WeChat Pay API v3 client.
 ///
@@ -30,7 +30,7 @@ pub(crate) struct Inner {
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) verifier: Verifier,
     pub(crate) apiv3_key: Option<ApiV3Key>,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: HttpClients,
     pub(crate) http_config: HttpConfig,
     pub(crate) blocking: OnceLock<BlockingRuntime>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
@@ -78,7 +78,7 @@ impl Inner {
 /// own connection pool (connections belong to the runtime that drives them).
 pub(crate) struct BlockingRuntime {
     runtime: Option<tokio::runtime::Runtime>,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: HttpClients,
 }
 
 impl BlockingRuntime {
@@ -109,7 +109,7 @@ impl Inner {
             .map_err(Error::Runtime)?;
         let candidate = BlockingRuntime {
             runtime: Some(runtime),
-            http: self.http_config.build()?,
+            http: HttpClients::new(&self.http_config, &self.base_url)?,
         };
         // If another thread won the race, `candidate` is dropped (shut down in the background).
         let _ = self.blocking.set(candidate);

@@ -14,7 +14,7 @@ use super::download::Download;
 use super::encoding::hex;
 use super::error::{Error, VerificationError};
 use super::request::{Origin, Parts, ResponseSignature};
-use super::transport::DEFAULT_BASE_URL;
+use super::transport::{HttpClients, DEFAULT_BASE_URL};
 
 /// What a call received: a verified body, or a download.
 pub(crate) enum Received {
@@ -229,7 +229,7 @@ impl fmt::Write for Adapter<'_> {
 /// the one non-generic path of every call.
 pub(crate) async fn execute(
     client: &Client,
-    http: &reqwest::Client,
+    http: &HttpClients,
     parts: Parts,
     stream: bool,
 ) -> Result<Received, Error> {
@@ -319,7 +319,7 @@ pub(crate) async fn read_at_most(
 /// One signed attempt against `base`.
 async fn attempt(
     client: &Client,
-    http: &reqwest::Client,
+    http: &HttpClients,
     prepared: &Prepared,
     base: &str,
     stream: bool,
@@ -337,6 +337,7 @@ async fn attempt(
     }
     let started = std::time::Instant::now();
     let response = http
+        .for_base(base)?
         .execute(signed.request)
         .await
         .map_err(|e| inner.transport_error(e, started, total, false))?;

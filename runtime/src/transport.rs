@@ -3,6 +3,7 @@
 //! cap. Set on [`ClientBuilder`](crate::ClientBuilder); retries and failover are off by default.
 //! Below the client: it names no other module of the runtime but the errors.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::error::Error;
@@ -38,8 +39,16 @@ pub(crate) struct HttpConfig {
 }
 
 impl HttpConfig {
-    pub(crate) fn build(&self) -> Result<reqwest::Client, Error> {
-        reqwest::Client::builder()
+    /// A `reqwest` client with these settings; `roots`: with the platform's root certificates
+    /// (without them it cannot verify any `https://` server, so it is used for `http://` only).
+    pub(crate) fn build(&self, roots: bool) -> Result<reqwest::Client, Error> {
+        let builder = reqwest::Client::builder();
+        let builder = if roots {
+            builder
+        } else {
+            builder.tls_certs_only(Vec::<reqwest::Certificate>::new())
+        };
+        builder
             .user_agent(self.user_agent.clone())
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -51,6 +60,45 @@ impl HttpConfig {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+    }
+}
+
+/// The HTTP clients of one runtime (the async one, or the one behind `blocking()`): the client
+/// for the base URL, built with the client, and, when the base URL is `http://` (a mock, the
+/// sandbox, a local proxy), a client with the platform's root certificates built only if an
+/// `https://` URL is requested after all (an absolute download URL on another host). Loading the
+/// roots reads every file of the system's certificate folder: about two thirds of the CPU of a
+/// process that makes one request, for nothing when every request is plain HTTP.
+pub(crate) struct HttpClients {
+    config: HttpConfig,
+    main: reqwest::Client,
+    main_has_roots: bool,
+    tls: OnceLock<reqwest::Client>,
+}
+
+impl HttpClients {
+    pub(crate) fn new(config: &HttpConfig, base_url: &str) -> Result<HttpClients, Error> {
+        let main_has_roots = !base_url.starts_with("http://");
+        Ok(HttpClients {
+            config: config.clone(),
+            main: config.build(main_has_roots)?,
+            main_has_roots,
+            tls: OnceLock::new(),
+        })
+    }
+
+    /// The client for a request to `base` (a base URL or an origin): the main one, unless
+    /// `base` is `https://` and the main one has no roots.
+    pub(crate) fn for_base(&self, base: &str) -> Result<&reqwest::Client, Error> {
+        if self.main_has_roots || !base.starts_with("https://") {
+            return Ok(&self.main);
+        }
+        if let Some(tls) = self.tls.get() {
+            return Ok(tls);
+        }
+        let tls = self.config.build(true)?;
+        // Another thread may have won the race: its client is used, this one dropped.
+        Ok(self.tls.get_or_init(|| tls))
     }
 }
 

@@ -134,3 +134,29 @@ fn from_env_names_the_missing_or_bad_variable() {
     );
     assert!(full(&[("WECHATPAY_APIV3_KEY", Some("short"))]).is_err());
 }
+
+#[test]
+fn an_http_base_url_loads_no_root_certificates_until_an_https_url_is_requested() {
+    use crate::transport::{default_user_agent, HttpClients, HttpConfig};
+    let config = HttpConfig {
+        user_agent: default_user_agent(),
+        connect_timeout: std::time::Duration::from_secs(1),
+        timeout: std::time::Duration::from_secs(1),
+        read_timeout: std::time::Duration::from_secs(1),
+        pool_idle_timeout: std::time::Duration::from_secs(1),
+    };
+    let same = |a: &reqwest::Client, b: &reqwest::Client| std::ptr::eq(a, b);
+    // http:// base: plain requests use the main client; the first https:// one builds the client
+    // with roots, once.
+    let http = HttpClients::new(&config, "http://127.0.0.1:9").unwrap();
+    let main = http.for_base("http://127.0.0.1:9").unwrap();
+    let tls = http.for_base("https://download.example").unwrap();
+    assert!(!same(main, tls), "an https:// URL needs the client with roots");
+    assert!(same(tls, http.for_base("https://other.example").unwrap()), "built once");
+    assert!(same(main, http.for_base("http://other:1").unwrap()));
+    // https:// base: one client with roots for everything.
+    let https = HttpClients::new(&config, "https://api.mch.weixin.qq.com").unwrap();
+    let main = https.for_base("https://api.mch.weixin.qq.com").unwrap();
+    assert!(same(main, https.for_base("https://download.example").unwrap()));
+    assert!(same(main, https.for_base("http://127.0.0.1:9").unwrap()));
+}
