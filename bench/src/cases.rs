@@ -52,15 +52,13 @@ impl Rsa {
         )
         .into_bytes();
         let answer = format!(
-            "{}\n5K8264ILTKCH16CQ2502SI8ZNMTM67VS\n{}\n",
+            "{}\n{}\n{}\n",
             keys::unix_now(),
+            keys::ANSWER_NONCE,
             responder::AUTHINFO
         )
         .into_bytes();
-        let wp = RsaKeyPair::from_pkcs8(&keys::der(keys::WECHATPAY_KEY_PEM)).expect("WeChat Pay key");
-        let mut signature = vec![0; wp.public_modulus_len()];
-        wp.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), &answer, &mut signature)
-            .expect("sign");
+        let signature = keys::wechatpay_sign(&answer);
         Rsa {
             key,
             public,
@@ -99,7 +97,7 @@ pub fn authinfo_request() -> authinfo::PostRequest {
 }
 
 fn authinfo_json() -> String {
-    r#"{"sp_appid":"wxd678efh567hg6787","sub_mchid":"1900000109","device_id":"013467007045764","raw_data":"MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6","organization_id":"1234567"}"#.into()
+    serde_json::to_string(&authinfo_request()).expect("the request serialises")
 }
 
 /// The loopback floor: a bare `reqwest` round trip of a pre-built request of the same size and
@@ -310,14 +308,11 @@ impl Notification {
         )
         .into_bytes();
         let timestamp = keys::unix_now().to_string();
-        let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
+        let nonce = keys::ANSWER_NONCE;
         let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
         message.extend_from_slice(&body);
         message.push(b'\n');
-        let wp = RsaKeyPair::from_pkcs8(&keys::der(keys::WECHATPAY_KEY_PEM)).expect("WeChat Pay key");
-        let mut signature = vec![0; wp.public_modulus_len()];
-        wp.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), &message, &mut signature)
-            .expect("sign");
+        let signature = keys::wechatpay_sign(&message);
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in [
             ("Wechatpay-Timestamp", timestamp.clone()),
@@ -424,6 +419,18 @@ pub fn one_request(base_url: &str) {
         let client = keys::client(base_url);
         post(&client, &authinfo_request()).await;
     });
+}
+
+/// The `profile notify` mode: `n` notifications through the client (or, with `bare`, the bare
+/// verify + decrypt).
+pub fn profile_notifications(n: u32, bare: bool) {
+    let note = Notification::new();
+    let client = keys::client("http://127.0.0.1:9");
+    if bare {
+        note.bare(n);
+    } else {
+        note.client(&client, n);
+    }
 }
 
 /// The `profile` mode: `n` POSTs (or, `loopback`, bare round trips) on a current-thread

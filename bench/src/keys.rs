@@ -38,3 +38,22 @@ pub fn client(base_url: &str) -> wechatpay::Client {
         .build()
         .expect("the benchmark client builds")
 }
+
+/// The nonce of every answer the benchmark signs.
+pub const ANSWER_NONCE: &str = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
+
+/// `message` signed as WeChat Pay signs (RSA-SHA256 with the test WeChat Pay key): the raw
+/// signature bytes.
+pub fn wechatpay_sign(message: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+    let key = RsaKeyPair::from_pkcs8(&der(WECHATPAY_KEY_PEM)).expect("the WeChat Pay test key");
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &aws_lc_rs::rand::SystemRandom::new(),
+        message,
+        &mut signature,
+    )
+    .expect("sign");
+    signature
+}

@@ -15,7 +15,7 @@
 //! measured is the client's alone. Benchmarks report; they never fail.
 //!
 //! Usage: `wechatpay-bench [run] [--write FILE] [--quick]`, `wechatpay-bench responder`,
-//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [loopback]` (for a profiler).
+//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [loopback | notify [bare]]` (for a profiler).
 
 mod cases;
 mod cpu;
@@ -61,6 +61,10 @@ fn main() {
         Some("crypto-floor") => cases::crypto_floor(),
         // For a profiler (`valgrind --tool=callgrind wechatpay-bench profile N`): N POSTs on a
         // current-thread runtime against a responder of its own.
+        Some("profile") if args.iter().any(|a| a == "notify") => cases::profile_notifications(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200),
+            args.iter().any(|a| a == "bare"),
+        ),
         Some("profile") => cases::profile(
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(200),
             args.iter().any(|a| a == "loopback"),

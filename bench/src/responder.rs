@@ -8,8 +8,6 @@ use std::convert::Infallible;
 use std::io::Write as _;
 use std::sync::Arc;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -36,18 +34,9 @@ struct Signed {
 
 /// Signs `body` now with the WeChat Pay key.
 fn sign(body: &str) -> Signed {
-    let key = RsaKeyPair::from_pkcs8(&keys::der(keys::WECHATPAY_KEY_PEM)).expect("the WeChat Pay test key");
     let timestamp = keys::unix_now().to_string();
-    let nonce = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
-    let message = format!("{timestamp}\n{nonce}\n{body}\n");
-    let mut signature = vec![0; key.public_modulus_len()];
-    key.sign(
-        &RSA_PKCS1_SHA256,
-        &SystemRandom::new(),
-        message.as_bytes(),
-        &mut signature,
-    )
-    .expect("sign");
+    let nonce = keys::ANSWER_NONCE;
+    let signature = keys::wechatpay_sign(format!("{timestamp}\n{nonce}\n{body}\n").as_bytes());
     Signed {
         body: Bytes::from(body.to_owned()),
         timestamp,

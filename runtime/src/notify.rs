@@ -141,7 +141,7 @@ pub struct NotificationEvent {
     pub summary: String,
     /// `resource.original_type`, e.g. `transaction`, `refund`.
     pub original_type: String,
-    plaintext: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
 }
 
 impl fmt::Debug for NotificationEvent {
@@ -181,21 +181,37 @@ impl NotificationEvent {
 }
 
 /// For the generated `notifications::Resource::decode`: whether the event is one of `events`
-/// and the resource has every key of `keys`.
-#[doc(hidden)]
-pub fn notification_matches(
-    event: &NotificationEvent,
-    events: &[&str],
-    value: &serde_json::Value,
-    keys: &[&str],
-) -> bool {
-    events.contains(&event.event_type.as_str()) && keys.iter().all(|k| value.get(k).is_some())
+/// and the resource is an object with every key of `keys`. The keys are read without building
+/// a JSON tree of the resource (the typed decode that follows is then its only full parse).
+pub fn notification_matches(event: &NotificationEvent, events: &[&str], keys: &[&str]) -> bool {
+    events.contains(&event.event_type.as_str()) && (keys.is_empty() || has_keys(&event.plaintext, keys))
 }
 
-/// For the generated `notifications::Resource::decode`: the resource as `T`, errors withheld.
-#[doc(hidden)]
-pub fn notification_resource<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Error> {
-    T::deserialize(value).map_err(withheld)
+/// Whether `json` is an object whose top-level keys include every one of `keys`.
+fn has_keys(json: &[u8], keys: &[&str]) -> bool {
+    struct Keys<'k>(&'k [&'k str]);
+    impl<'de> serde::de::Visitor<'de> for Keys<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut missing: Vec<&str> = self.0.to_vec();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                missing.retain(|k| *k != key);
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+            Ok(missing.is_empty())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde::Deserializer::deserialize_map(&mut de, Keys(keys)).unwrap_or(false)
+}
+
+/// For the generated `notifications::Resource::decode`: the resource as `T`, decoded from the
+/// decrypted bytes, errors withheld.
+pub fn notification_resource<T: serde::de::DeserializeOwned>(event: &NotificationEvent) -> Result<T, Error> {
+    serde_json::from_slice(&event.plaintext).map_err(withheld)
 }
 
 /// A decode error of decrypted data: the field names are kept (`field `amount`: field `total`:`,

@@ -84,8 +84,8 @@ impl Emitter {
             let keys = &n.match_keys;
             arms.extend(quote! {
                 #gate
-                if #private::notification_matches(event, &[#(#events),*], &value, &[#(#keys),*]) {
-                    return #private::notification_resource(value).map(|r| Self::#name(::std::boxed::Box::new(r)));
+                if #private::notification_matches(event, &[#(#events),*], &[#(#keys),*]) {
+                    return #private::notification_resource(event).map(|r| Self::#name(::std::boxed::Box::new(r)));
                 }
             });
         }
@@ -104,9 +104,8 @@ impl Emitter {
             impl Resource {
                 #decode_doc
                 pub fn decode(event: &#rt::NotificationEvent) -> ::core::result::Result<Self, #rt::Error> {
-                    let value = event.resource_json()?;
                     #arms
-                    ::core::result::Result::Ok(Self::Other(value))
+                    ::core::result::Result::Ok(Self::Other(event.resource_json()?))
                 }
             }
 

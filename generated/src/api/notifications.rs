@@ -325,108 +325,97 @@ impl Resource {
     pub fn decode(
         event: &::wechatpay::runtime::NotificationEvent,
     ) -> ::core::result::Result<Self, ::wechatpay::runtime::Error> {
-        let value = event.resource_json()?;
         #[cfg(feature = "pay")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
-            &value,
             &["sp_mchid", "sub_mchid", "out_trade_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::PartnerTransaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "payscore")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["PAYSCORE.USER_CONFIRM", "PAYSCORE.USER_PAID"],
-            &value,
             &["out_order_no", "service_id", "appid"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::PayscoreOrder(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "combine-transactions")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
-            &value,
             &["combine_mchid", "combine_out_trade_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::CombineTransaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "marketing")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["COUPON.USE"],
-            &value,
             &["coupon_id", "stock_id"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::CouponUse(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "refund")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
-            &value,
             &["sp_mchid", "out_refund_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::PartnerRefund(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "refund")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["REFUND.SUCCESS", "REFUND.ABNORMAL", "REFUND.CLOSED"],
-            &value,
             &["mchid", "out_refund_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::Refund(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "pay")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["TRANSACTION.SUCCESS"],
-            &value,
             &["mchid", "out_trade_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::Transaction(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "fund-app")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["MCHTRANSFER.BILL.FINISHED"],
-            &value,
             &["out_bill_no", "transfer_bill_no"],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::TransferBill(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "merchant-service")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["COMPLAINT.CREATE", "COMPLAINT.STATE_CHANGE"],
-            &value,
             &[],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::Complaint(::std::boxed::Box::new(r)));
         }
         #[cfg(feature = "profitsharing")]
         if ::wechatpay::runtime::__private::notification_matches(
             event,
             &["PROFITSHARING", "PROFITSHARING_RETURN"],
-            &value,
             &[],
         ) {
-            return ::wechatpay::runtime::__private::notification_resource(value)
+            return ::wechatpay::runtime::__private::notification_resource(event)
                 .map(|r| Self::ProfitSharing(::std::boxed::Box::new(r)));
         }
-        ::core::result::Result::Ok(Self::Other(value))
+        ::core::result::Result::Ok(Self::Other(event.resource_json()?))
     }
 }
 impl ::core::fmt::Debug for Resource {

@@ -131,3 +131,45 @@ fn a_certificate_outside_its_validity_verifies_nothing() {
     let r = Response::signed(PUB_KEY_ID, NOT_AFTER + DAYS_30, body);
     assert_eq!(verify(&c, &r.headers(), body, NOT_AFTER + DAYS_30), Ok(()));
 }
+
+#[test]
+fn notification_matching_reads_the_top_level_keys_only() {
+    use crate::notify::NotificationEvent;
+    let event = |json: &str| NotificationEvent {
+        id: "EV-1".into(),
+        create_time: String::new(),
+        event_type: "TRANSACTION.SUCCESS".into(),
+        resource_type: "encrypt-resource".into(),
+        summary: String::new(),
+        original_type: "transaction".into(),
+        plaintext: json.as_bytes().to_vec(),
+    };
+    let matches = |json: &str, keys: &[&str]| {
+        crate::__private::notification_matches(&event(json), &["TRANSACTION.SUCCESS"], keys)
+    };
+    let tx = r#"{"sp_mchid":"1","sub_mchid":"2","out_trade_no":"T","amount":{"sp_mchid":"nested"}}"#;
+    assert!(matches(tx, &["sp_mchid", "sub_mchid", "out_trade_no"]));
+    assert!(matches(tx, &[]), "no keys: the event type decides");
+    assert!(
+        !matches(r#"{"mchid":"1","amount":{"sp_mchid":"nested"}}"#, &["sp_mchid"]),
+        "a nested key is not a top-level one"
+    );
+    assert!(
+        matches(r#"{"sp\u005fmchid":"1"}"#, &["sp_mchid"]),
+        "an escaped key is read as its value"
+    );
+    assert!(!matches(r#"["sp_mchid"]"#, &["sp_mchid"]), "not an object");
+    assert!(!matches(r#"{"sp_mchid":"1""#, &["sp_mchid"]), "not JSON");
+    assert!(
+        !crate::__private::notification_matches(&event(tx), &["REFUND.SUCCESS"], &[]),
+        "another event type"
+    );
+    // The typed decode reads the bytes; an error names the field, never the value.
+    #[derive(Debug, serde::Deserialize)]
+    struct Tx {
+        #[allow(dead_code)]
+        amount: u64,
+    }
+    let e = crate::__private::notification_resource::<Tx>(&event(r#"{"amount":"oUpF8uMu"}"#)).unwrap_err();
+    assert!(!e.to_string().contains("oUpF8uMu"), "{e}");
+}
