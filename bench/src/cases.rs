@@ -237,24 +237,32 @@ pub struct Concurrency {
     pub p50: Duration,
     pub p99: Duration,
     pub cpu_per_request: Duration,
+    /// The bare loopback round trip under the same concurrency.
+    pub loopback_per_request: Duration,
 }
 
 pub fn concurrency(rt: &tokio::runtime::Runtime, base_url: &str, tasks: usize, total: usize) -> Concurrency {
-    let client = rt.block_on(async { keys::client(base_url) });
+    let client = std::sync::Arc::new(rt.block_on(async { keys::client(base_url) }));
+    let loopback = std::sync::Arc::new(rt.block_on(async { Loopback::new(base_url) }));
     let request = std::sync::Arc::new(authinfo_request());
-    let run = |count: usize| {
-        let client = client.clone();
-        let request = request.clone();
+    // `count` calls from `tasks` tasks: the client's POST, or (`bare`) the loopback round trip.
+    let run = |count: usize, bare: bool| {
+        let (client, loopback, request) = (client.clone(), loopback.clone(), request.clone());
         rt.block_on(async move {
             let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let mut handles = Vec::new();
             for _ in 0..tasks {
-                let (client, request, next) = (client.clone(), request.clone(), next.clone());
+                let (client, loopback, request, next) =
+                    (client.clone(), loopback.clone(), request.clone(), next.clone());
                 handles.push(tokio::spawn(async move {
                     let mut latencies = Vec::new();
                     while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
                         let t = Instant::now();
-                        post(&client, &request).await;
+                        if bare {
+                            loopback.once().await;
+                        } else {
+                            post(&client, &request).await;
+                        }
                         latencies.push(t.elapsed());
                     }
                     latencies
@@ -267,17 +275,30 @@ pub fn concurrency(rt: &tokio::runtime::Runtime, base_url: &str, tasks: usize, t
             all
         })
     };
-    run(tasks * 4); // warm up: a connection per task
-    let (start_cpu, start) = (cpu::process(), Instant::now());
-    let mut latencies = run(total);
-    let (wall, used) = (start.elapsed(), cpu::process() - start_cpu);
+    // Warm up: a connection per task, for both.
+    run(tasks * 4, false);
+    run(tasks * 4, true);
+    let (mut wall, mut used, mut bare_used) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut latencies = Vec::new();
+    // Alternating halves, client and loopback.
+    for _ in 0..2 {
+        let (start_cpu, start) = (cpu::process(), Instant::now());
+        latencies.extend(run(total / 2, false));
+        wall += start.elapsed();
+        used += cpu::process() - start_cpu;
+        let start_cpu = cpu::process();
+        run(total / 2, true);
+        bare_used += cpu::process() - start_cpu;
+    }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let n = (total / 2 * 2) as u32;
     Concurrency {
-        per_second: total as f64 / wall.as_secs_f64(),
+        per_second: f64::from(n) / wall.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
-        cpu_per_request: used / total as u32,
+        cpu_per_request: used / n,
+        loopback_per_request: bare_used / n,
     }
 }
 

@@ -158,6 +158,18 @@ fn run(write: Option<&str>, quick: bool) {
         ratio(c.cpu_per_request, rsa_mean),
     ));
     rows.push(row(
+        &format!("  {tasks} tasks: bare loopback round trip"),
+        us(c.loopback_per_request),
+        "",
+        None,
+    ));
+    rows.push(row(
+        &format!("  {tasks} tasks: client against RSA + that loopback"),
+        us(c.cpu_per_request),
+        "",
+        ratio(c.cpu_per_request, rsa_mean + c.loopback_per_request),
+    ));
+    rows.push(row(
         &format!("{tasks} tasks: requests per second"),
         format!("{:.0}", c.per_second),
         "",
