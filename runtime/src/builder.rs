@@ -421,7 +421,6 @@ impl<C: From<Client>> ClientBuilder<C> {
                 verifier: self.verifier,
                 apiv3_key: self.apiv3_key,
                 http,
-                http_config,
                 blocking: OnceLock::new(),
                 transport,
             }),

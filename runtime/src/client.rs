@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::{Error, VerificationError};
-use super::transport::{HttpClients, HttpConfig, Transport};
+use super::transport::{HttpClients, Transport};
 
 /// A WeChat Pay API v3 client.
 ///
@@ -30,8 +30,8 @@ pub(crate) struct Inner {
     pub(crate) signer: Arc<dyn Signer>,
     pub(crate) verifier: Verifier,
     pub(crate) apiv3_key: Option<ApiV3Key>,
+    /// The HTTP clients and the settings they are built with (timeouts, `User-Agent`).
     pub(crate) http: HttpClients,
-    pub(crate) http_config: HttpConfig,
     pub(crate) blocking: OnceLock<BlockingRuntime>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
     pub(crate) transport: Transport,
@@ -52,7 +52,7 @@ impl Inner {
         if !e.is_timeout() {
             return Error::Transport(e);
         }
-        let c = &self.http_config;
+        let c = self.http.config();
         let (which, after) = if e.is_connect() {
             (Timeout::Connect, c.connect_timeout)
         } else if started.elapsed() + Duration::from_millis(20) >= total || c.read_timeout >= total {
@@ -70,7 +70,7 @@ impl Inner {
 
     /// The whole-request timeout of a JSON call.
     pub(crate) fn http_config_timeout(&self) -> Duration {
-        self.http_config.timeout
+        self.http.config().timeout
     }
 }
 
@@ -109,7 +109,7 @@ impl Inner {
             .map_err(Error::Runtime)?;
         let candidate = BlockingRuntime {
             runtime: Some(runtime),
-            http: HttpClients::new(&self.http_config, &self.base_url)?,
+            http: HttpClients::new(self.http.config(), &self.base_url)?,
         };
         // If another thread won the race, `candidate` is dropped (shut down in the background).
         let _ = self.blocking.set(candidate);
@@ -188,7 +188,7 @@ impl fmt::Debug for Client {
             .field("base_url", &inner.base_url)
             .field("verification_keys", &inner.verifier)
             .field("apiv3_key", &inner.apiv3_key.as_ref().map(|_| "<configured>"))
-            .field("user_agent", &inner.http_config.user_agent)
+            .field("user_agent", &inner.http.config().user_agent)
             .finish_non_exhaustive()
     }
 }

@@ -1,4 +1,5 @@
-//! Notifications (callbacks) and the APIv3 key that decrypts their `resource`.
+//! Notifications (callbacks): the envelope, its verification and decryption with the APIv3 key
+//! (`crypto::ApiV3Key`), the answer, de-duplication of redeliveries.
 //!
 //! WeChat Pay `POST`s a JSON envelope to the merchant's `notify_url`, signed like a response
 //! (four `Wechatpay-*` headers over the raw body) and carrying the payload encrypted with the
@@ -197,7 +198,7 @@ fn has_keys(json: &[u8], keys: &[&str]) -> bool {
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
             let mut missing: Vec<&str> = self.0.to_vec();
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = map.next_key::<String>()? {
                 missing.retain(|k| *k != key);
                 map.next_value::<serde::de::IgnoredAny>()?;
             }

@@ -87,6 +87,11 @@ impl HttpClients {
         })
     }
 
+    /// The settings the clients are built with.
+    pub(crate) fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
     /// The client for a request to `base` (a base URL or an origin): the main one, unless
     /// `base` is `https://` and the main one has no roots.
     pub(crate) fn for_base(&self, base: &str) -> Result<&reqwest::Client, Error> {
