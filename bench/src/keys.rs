@@ -1,4 +1,6 @@
 //! The project's test keys (`tests/keys/`, **TEST ONLY**) and what the benchmark needs of them.
+//! The same identifiers and files as `wechatpay_sandbox::keys` (checked below), embedded here so
+//! that the release build of the benchmark does not compile the sandbox.
 
 use base64::Engine as _;
 
@@ -56,4 +58,19 @@ pub fn wechatpay_sign(message: &[u8]) -> Vec<u8> {
     )
     .expect("sign");
     signature
+}
+
+#[cfg(test)]
+mod tests {
+    /// One set of test keys: these are the sandbox's.
+    #[test]
+    fn the_benchmark_keys_are_the_sandbox_keys() {
+        use wechatpay_sandbox::keys as sandbox;
+        assert_eq!(super::MCHID, sandbox::MCHID);
+        assert_eq!(super::MERCHANT_SERIAL, sandbox::MERCHANT_SERIAL);
+        assert_eq!(super::PUB_KEY_ID, sandbox::WECHATPAY_PUBLIC_KEY_ID);
+        assert_eq!(super::MERCHANT_KEY_PEM, sandbox::MERCHANT_KEY_PEM);
+        assert_eq!(super::WECHATPAY_KEY_PEM, sandbox::WECHATPAY_KEY_PEM);
+        assert_eq!(super::WECHATPAY_PUB_PEM, sandbox::WECHATPAY_PUB_PEM);
+    }
 }
