@@ -13,12 +13,21 @@ use wechatpay::v3::pay::transactions::id::by_transaction_id;
 
 use crate::{cpu, keys, responder};
 
-/// CPU per operation of each thing measured in one series of rounds.
+/// CPU per operation of each thing measured in one series of rounds, the mean over the rounds.
+/// A round is short (a batch of `n` of each, under 100 ms in all), so that the
+/// machine's drift, which is slower, falls on the client and its floors alike.
 pub struct Sequential {
     pub rsa: Duration,
     pub loopback: Duration,
+    /// RSA and the loopback round trip in the same loop, one of each per iteration: the floor
+    /// with the cache and branch-predictor traffic of a request that does both.
+    pub together: Duration,
     pub post: Duration,
     pub get: Duration,
+    /// Each against RSA + loopback of its own round.
+    pub together_ratio: f64,
+    pub post_ratio: f64,
+    pub get_ratio: f64,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -70,17 +79,21 @@ impl Rsa {
 
     /// `n` signatures and verifications; the calling thread's CPU.
     pub fn run(&self, n: u32) -> Duration {
-        let rng = SystemRandom::new();
-        let mut out = vec![0; self.key.public_modulus_len()];
         let start = cpu::thread();
         for _ in 0..n {
-            self.key
-                .sign(&RSA_PKCS1_SHA256, &rng, &self.request, &mut out)
-                .expect("sign");
-            std::hint::black_box(b64().encode(&out));
-            self.public.verify_sig(&self.answer, &self.signature).expect("verify");
+            self.once();
         }
         cpu::thread() - start
+    }
+
+    /// One signature (base64-encoded, as it goes in the header) and one verification.
+    pub fn once(&self) {
+        let mut out = vec![0; self.key.public_modulus_len()];
+        self.key
+            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), &self.request, &mut out)
+            .expect("sign");
+        std::hint::black_box(b64().encode(&out));
+        self.public.verify_sig(&self.answer, &self.signature).expect("verify");
     }
 }
 
@@ -188,38 +201,61 @@ pub fn sequential(rt: &tokio::runtime::Runtime, base_url: &str, rounds: u32, n: 
             }
         }
     });
-    let mut total = [Duration::ZERO; 4];
+    let rsa = std::sync::Arc::new(rsa);
+    let mut each: Vec<[Duration; 5]> = Vec::new();
     for _ in 0..rounds {
-        total[0] += rsa.run(n / 4);
+        let mut total = [Duration::ZERO; 5];
+        // A current-thread runtime runs everything on this thread; a multi-thread one on its
+        // workers (the process's CPU, which costs more to read).
+        let clock = if spawn { cpu::process } else { cpu::thread };
         let measure = |f: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>| {
-            let start = cpu::process();
+            let start = clock();
             run_on(rt, spawn, f);
-            cpu::process() - start
+            clock() - start
         };
+        let r = rsa.clone();
+        total[0] = measure(Box::pin(async move {
+            for _ in 0..n / 2 {
+                r.once();
+            }
+        })) / (n / 2);
         let (l, c, p, g) = (loopback.clone(), client.clone(), post_req.clone(), get_req.clone());
-        total[1] += measure(Box::pin(async move {
+        total[1] = measure(Box::pin(async move {
             for _ in 0..n {
                 l.once().await;
             }
-        }));
+        })) / n;
         let (c2, p2) = (c.clone(), p.clone());
-        total[2] += measure(Box::pin(async move {
+        total[2] = measure(Box::pin(async move {
             for _ in 0..n {
                 post(&c2, &p2).await;
             }
-        }));
-        total[3] += measure(Box::pin(async move {
+        })) / n;
+        total[3] = measure(Box::pin(async move {
             for _ in 0..n {
                 get(&c, &g).await;
             }
-        }));
+        })) / n;
+        let (r, l) = (rsa.clone(), loopback.clone());
+        total[4] = measure(Box::pin(async move {
+            for _ in 0..n {
+                r.once();
+                l.once().await;
+            }
+        })) / n;
+        each.push(total);
     }
-    let per = |d: Duration, k: u32| d / (rounds * k);
+    let column = |i: usize| each.iter().map(|t| t[i]).sum::<Duration>() / rounds;
+    let ratio = |i: usize| column(i).as_secs_f64() / (column(0) + column(1)).as_secs_f64();
     Sequential {
-        rsa: per(total[0], n / 4),
-        loopback: per(total[1], n),
-        post: per(total[2], n),
-        get: per(total[3], n),
+        rsa: column(0),
+        loopback: column(1),
+        post: column(2),
+        get: column(3),
+        together: column(4),
+        together_ratio: ratio(4),
+        post_ratio: ratio(2),
+        get_ratio: ratio(3),
     }
 }
 
@@ -231,7 +267,9 @@ fn run_on(rt: &tokio::runtime::Runtime, spawn: bool, f: impl std::future::Future
     }
 }
 
-/// The concurrency run: one client cloned into `tasks` tasks, `total` POSTs in all.
+/// The concurrency run: one client cloned into `tasks` tasks, `total` POSTs in all, in slices
+/// that alternate with the floors run by the same tasks on the same runtime (the bare loopback
+/// round trip, and RSA sign + verify).
 pub struct Concurrency {
     pub per_second: f64,
     pub p50: Duration,
@@ -239,29 +277,54 @@ pub struct Concurrency {
     pub cpu_per_request: Duration,
     /// The bare loopback round trip under the same concurrency.
     pub loopback_per_request: Duration,
+    /// RSA sign + verify under the same concurrency.
+    pub rsa_per_request: Duration,
+    /// The client against RSA, and against RSA + loopback.
+    pub rsa_ratio: f64,
+    pub floor_ratio: f64,
+}
+
+/// What the tasks of the concurrency run do.
+#[derive(Clone, Copy, PartialEq)]
+enum Work {
+    Client,
+    Loopback,
+    Rsa,
 }
 
 pub fn concurrency(rt: &tokio::runtime::Runtime, base_url: &str, tasks: usize, total: usize) -> Concurrency {
-    let client = std::sync::Arc::new(rt.block_on(async { keys::client(base_url) }));
-    let loopback = std::sync::Arc::new(rt.block_on(async { Loopback::new(base_url) }));
-    let request = std::sync::Arc::new(authinfo_request());
-    // `count` calls from `tasks` tasks: the client's POST, or (`bare`) the loopback round trip.
-    let run = |count: usize, bare: bool| {
-        let (client, loopback, request) = (client.clone(), loopback.clone(), request.clone());
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let client = Arc::new(rt.block_on(async { keys::client(base_url) }));
+    let loopback = Arc::new(rt.block_on(async { Loopback::new(base_url) }));
+    let rsa = Arc::new(Rsa::new());
+    let request = Arc::new(authinfo_request());
+    // `count` units of `work` from `tasks` tasks; the latencies of each.
+    let run = |count: usize, work: Work| {
+        let (client, loopback, rsa, request) = (client.clone(), loopback.clone(), rsa.clone(), request.clone());
         rt.block_on(async move {
-            let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let next = Arc::new(AtomicUsize::new(0));
             let mut handles = Vec::new();
             for _ in 0..tasks {
-                let (client, loopback, request, next) =
-                    (client.clone(), loopback.clone(), request.clone(), next.clone());
+                let (client, loopback, rsa, request, next) = (
+                    client.clone(),
+                    loopback.clone(),
+                    rsa.clone(),
+                    request.clone(),
+                    next.clone(),
+                );
                 handles.push(tokio::spawn(async move {
                     let mut latencies = Vec::new();
-                    while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < count {
+                    while next.fetch_add(1, Ordering::Relaxed) < count {
                         let t = Instant::now();
-                        if bare {
-                            loopback.once().await;
-                        } else {
-                            post(&client, &request).await;
+                        match work {
+                            Work::Client => post(&client, &request).await,
+                            Work::Loopback => loopback.once().await,
+                            Work::Rsa => {
+                                rsa.once();
+                                // Let the other tasks in, as a request's await points do.
+                                tokio::task::yield_now().await;
+                            }
                         }
                         latencies.push(t.elapsed());
                     }
@@ -276,29 +339,40 @@ pub fn concurrency(rt: &tokio::runtime::Runtime, base_url: &str, tasks: usize, t
         })
     };
     // Warm up: a connection per task, for both.
-    run(tasks * 4, false);
-    run(tasks * 4, true);
-    let (mut wall, mut used, mut bare_used) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    run(tasks * 4, Work::Client);
+    run(tasks * 4, Work::Loopback);
+    let slices = 10;
+    let per_slice = total / slices;
+    let (mut wall, mut used, mut bare_used, mut rsa_used) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut latencies = Vec::new();
-    // Alternating halves, client and loopback.
-    for _ in 0..2 {
+    for _ in 0..slices {
         let (start_cpu, start) = (cpu::process(), Instant::now());
-        latencies.extend(run(total / 2, false));
+        latencies.extend(run(per_slice, Work::Client));
         wall += start.elapsed();
-        used += cpu::process() - start_cpu;
+        let client = cpu::process() - start_cpu;
         let start_cpu = cpu::process();
-        run(total / 2, true);
-        bare_used += cpu::process() - start_cpu;
+        run(per_slice, Work::Loopback);
+        let bare = cpu::process() - start_cpu;
+        let start_cpu = cpu::process();
+        run(per_slice / 4, Work::Rsa);
+        let rsa = (cpu::process() - start_cpu) * 4;
+        used += client;
+        bare_used += bare;
+        rsa_used += rsa;
     }
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    let n = (total / 2 * 2) as u32;
+    let n = (per_slice * slices) as u32;
     Concurrency {
         per_second: f64::from(n) / wall.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
         cpu_per_request: used / n,
         loopback_per_request: bare_used / n,
+        rsa_per_request: rsa_used / n,
+        rsa_ratio: used.as_secs_f64() / rsa_used.as_secs_f64(),
+        floor_ratio: used.as_secs_f64() / (rsa_used + bare_used).as_secs_f64(),
     }
 }
 
@@ -454,9 +528,9 @@ pub fn profile_notifications(n: u32, bare: bool) {
     }
 }
 
-/// The `profile` mode: `n` POSTs (or, `loopback`, bare round trips) on a current-thread
-/// runtime, after 20 to warm up.
-pub fn profile(n: u32, loopback: bool) {
+/// The `profile` mode: `n` POSTs (or GETs, bare round trips, RSA sign + verify) on a
+/// current-thread runtime, after 20 to warm up.
+pub fn profile(n: u32, what: Profiled) {
     let server = responder::Process::start();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -466,12 +540,51 @@ pub fn profile(n: u32, loopback: bool) {
         let client = keys::client(&server.base_url);
         let bare = Loopback::new(&server.base_url);
         let request = authinfo_request();
+        let get_request = by_transaction_id::GetRequest {
+            mchid: keys::MCHID.into(),
+        };
+        let rsa = Rsa::new();
         for _ in 0..20 + n {
-            if loopback {
-                bare.once().await;
-            } else {
-                post(&client, &request).await;
+            match what {
+                Profiled::Rsa => rsa.once(),
+                Profiled::Loopback => bare.once().await,
+                Profiled::Post => post(&client, &request).await,
+                Profiled::Get => get(&client, &get_request).await,
             }
         }
     });
+}
+
+/// What the `profile` mode runs.
+#[derive(Clone, Copy)]
+pub enum Profiled {
+    Post,
+    Get,
+    Loopback,
+    Rsa,
+}
+
+/// Instructions per operation of each case, counted by callgrind (repeatable to a fraction of a
+/// percent here, where CPU time drifts ±30%): this binary's `profile` mode run under
+/// `valgrind --tool=callgrind` for `few` and `many` operations, the difference divided by
+/// `many - few` (so start-up and warm-up drop out). `None` when valgrind cannot be run.
+pub fn instructions(mode: &[&str], few: u32, many: u32) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let count = |n: u32| -> Option<u64> {
+        let out = std::process::Command::new("valgrind")
+            .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+            .arg(&exe)
+            .args(["profile", &n.to_string()])
+            .args(mode)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr.lines().find(|l| l.contains("Collected :"))?;
+        line.rsplit(':').next()?.trim().parse().ok()
+    };
+    let (a, b) = (count(few)?, count(many)?);
+    Some((b.saturating_sub(a)) as f64 / f64::from(many - few))
 }

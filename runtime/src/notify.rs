@@ -143,6 +143,16 @@ pub struct NotificationEvent {
     /// `resource.original_type`, e.g. `transaction`, `refund`.
     pub original_type: String,
     pub(crate) plaintext: Vec<u8>,
+    /// The resource's top-level keys, read in the pass that checked it is JSON.
+    pub(crate) keys: Vec<Key>,
+}
+
+/// A top-level key of a decrypted resource: where it is in the plaintext, or (escaped in the
+/// JSON) its value.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Key {
+    At(std::ops::Range<usize>),
+    Unescaped(Box<str>),
 }
 
 impl fmt::Debug for NotificationEvent {
@@ -182,31 +192,94 @@ impl NotificationEvent {
 }
 
 /// For the generated `notifications::Resource::decode`: whether the event is one of `events`
-/// and the resource is an object with every key of `keys`. The keys are read without building
-/// a JSON tree of the resource (the typed decode that follows is then its only full parse).
+/// and the resource is an object with every key of `keys`. The keys were read when the
+/// resource was decrypted (the pass that checked it is JSON), so a match parses nothing.
 pub fn notification_matches(event: &NotificationEvent, events: &[&str], keys: &[&str]) -> bool {
-    events.contains(&event.event_type.as_str()) && (keys.is_empty() || has_keys(&event.plaintext, keys))
+    events.contains(&event.event_type.as_str()) && keys.iter().all(|k| event.has_key(k))
 }
 
-/// Whether `json` is an object whose top-level keys include every one of `keys`.
-fn has_keys(json: &[u8], keys: &[&str]) -> bool {
-    struct Keys<'k>(&'k [&'k str]);
-    impl<'de> serde::de::Visitor<'de> for Keys<'_> {
-        type Value = bool;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-            let mut missing: Vec<&str> = self.0.to_vec();
-            while let Some(key) = map.next_key::<String>()? {
-                missing.retain(|k| *k != key);
-                map.next_value::<serde::de::IgnoredAny>()?;
+impl NotificationEvent {
+    /// Whether `key` is a top-level key of the resource.
+    fn has_key(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| match k {
+            Key::At(range) => self.plaintext.get(range.clone()) == Some(key.as_bytes()),
+            Key::Unescaped(k) => **k == *key,
+        })
+    }
+}
+
+/// Checks that `json` is one JSON value and gives its top-level keys if it is an object (none
+/// otherwise), in one pass that builds no tree: keys without escapes are recorded by position.
+fn scan(json: &[u8]) -> Result<Vec<Key>, serde_json::Error> {
+    use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    /// A key, borrowed from the input unless it had escapes.
+    struct KeyText<'de>(std::borrow::Cow<'de, str>);
+    impl<'de> de::Deserialize<'de> for KeyText<'de> {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = KeyText<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                    Ok(KeyText(v.into()))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                    Ok(KeyText(v.to_owned().into()))
+                }
             }
-            Ok(missing.is_empty())
+            d.deserialize_str(V)
+        }
+    }
+    struct Top<'a>(&'a [u8]);
+    impl<'de> Visitor<'de> for Top<'_> {
+        type Value = Vec<Key>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Key>, A::Error> {
+            let base = self.0.as_ptr() as usize;
+            let mut keys = Vec::new();
+            while let Some(KeyText(key)) = map.next_key()? {
+                keys.push(match key {
+                    std::borrow::Cow::Borrowed(k) => match (k.as_ptr() as usize).checked_sub(base) {
+                        Some(start) if start + k.len() <= self.0.len() => Key::At(start..start + k.len()),
+                        _ => Key::Unescaped(k.into()),
+                    },
+                    std::borrow::Cow::Owned(k) => Key::Unescaped(k.into()),
+                });
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(keys)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Key>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Vec::new())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_unit<E>(self) -> Result<Vec<Key>, E> {
+            Ok(Vec::new())
         }
     }
     let mut de = serde_json::Deserializer::from_slice(json);
-    serde::Deserializer::deserialize_map(&mut de, Keys(keys)).unwrap_or(false)
+    let keys = serde::Deserializer::deserialize_any(&mut de, Top(json))?;
+    de.end()?;
+    Ok(keys)
 }
 
 /// For the generated `notifications::Resource::decode`: the resource as `T`, decoded from the
@@ -318,17 +391,25 @@ impl Client {
     /// or by [`Client::verify_signature`] followed by `serde_json::from_slice::<Notification>`).
     pub fn decrypt_notification(&self, notification: &Notification) -> Result<NotificationEvent, Error> {
         let plaintext = self.decrypt_resource(&notification.resource)?;
-        // A resource that is not JSON is refused here (the answer is a FAIL, WeChat Pay sends it
-        // again); its shape is checked when it is typed.
-        serde_json::from_slice::<serde::de::IgnoredAny>(&plaintext).map_err(withheld)?;
+        NotificationEvent::new(notification, plaintext)
+    }
+}
+
+impl NotificationEvent {
+    /// The event of `envelope` with its decrypted resource. A resource that is not JSON is
+    /// refused here (the answer is a FAIL, WeChat Pay sends it again); its shape is checked
+    /// when it is typed.
+    pub(crate) fn new(envelope: &Notification, plaintext: Vec<u8>) -> Result<Self, Error> {
+        let keys = scan(&plaintext).map_err(withheld)?;
         Ok(NotificationEvent {
-            id: notification.id.clone(),
-            create_time: notification.create_time.clone(),
-            event_type: notification.event_type.clone(),
-            resource_type: notification.resource_type.clone(),
-            summary: notification.summary.clone(),
-            original_type: notification.resource.original_type.clone(),
+            id: envelope.id.clone(),
+            create_time: envelope.create_time.clone(),
+            event_type: envelope.event_type.clone(),
+            resource_type: envelope.resource_type.clone(),
+            summary: envelope.summary.clone(),
+            original_type: envelope.resource.original_type.clone(),
             plaintext,
+            keys,
         })
     }
 }

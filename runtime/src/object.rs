@@ -1,6 +1,6 @@
 //! The impls of the generated types. `json_object!` writes a struct's `Serialize` and
 //! `Deserialize` from one line per field, over [`Fields`] (an object written field by field) and
-//! [`Object`] (an object read into a JSON map once, then taken field by field); `json_enum!`
+//! [`Object`] (an object read once into a list of its members, then taken field by field); `json_enum!`
 //! writes an enum's from one line per variant.
 //!
 //! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
@@ -12,8 +12,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, Deserializer};
-use serde::Deserialize as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A JSON object being taken apart into a generated struct.
 ///
@@ -24,28 +23,52 @@ use serde_json::{Map, Value};
 /// keeps the crate's ~6,000 impls quick to type-check and borrow-check.
 #[doc(hidden)]
 pub struct Object<E> {
-    map: Map<String, Value>,
+    /// The members in document order; a member is `None` once taken. A list, not a map: a
+    /// generated struct takes each of its few fields once, and a search of a short list costs
+    /// less than building and tearing down a tree of them.
+    members: Vec<(String, Option<Value>)>,
     error: Option<E>,
 }
 
 impl<E> fmt::Debug for Object<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Object").field("keys", &self.map.len()).finish()
+        f.debug_struct("Object").field("keys", &self.members.len()).finish()
     }
 }
 
 impl<E: de::Error> Object<E> {
     /// Reads a JSON object (anything else is an error).
     pub fn new<'de, D: Deserializer<'de, Error = E>>(deserializer: D) -> Result<Self, E> {
+        struct Members;
+        impl<'de> de::Visitor<'de> for Members {
+            type Value = Vec<(String, Option<Value>)>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    members.push((key, Some(value)));
+                }
+                Ok(members)
+            }
+        }
         Ok(Object {
-            map: Map::deserialize(deserializer)?,
+            members: deserializer.deserialize_map(Members)?,
             error: None,
         })
     }
 
+    /// The value of member `key` (of the last one, if the object repeats it, as a JSON map
+    /// would keep), taken out.
+    fn take_member(&mut self, key: &str) -> Option<Value> {
+        let at = self.members.iter().rposition(|(k, _)| k == key)?;
+        self.members[at].1.take()
+    }
+
     /// A required field; `None` when it is missing or malformed (the error is kept).
     pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
-        match self.map.remove(key) {
+        match self.take_member(key) {
             Some(value) => self.keep(take(key, value)),
             None => self.keep(Err(E::missing_field(key))),
         }
@@ -54,7 +77,7 @@ impl<E: de::Error> Object<E> {
     /// An optional field: absent or `null` is `Some(None)`; `None` when it is malformed (the
     /// error is kept).
     pub fn optional<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Option<T>> {
-        match self.map.remove(key) {
+        match self.take_member(key) {
             None | Some(Value::Null) => Some(None),
             Some(value) => self.keep(take(key, value)).map(Some),
         }
@@ -521,5 +544,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("field `b`"), "{e}");
+    }
+
+    #[test]
+    fn members_are_read_in_one_pass_and_the_last_of_a_repeated_key_wins() {
+        // As a JSON map would keep it (serde_json's `Map`), and the same from bytes and from a tree.
+        let json = r#"{"b":1,"a":"first","z":{"deep":[1,2]},"a":"last","b":null}"#;
+        for s in [
+            serde_json::from_str::<S>(json).unwrap(),
+            serde_json::from_value::<S>(serde_json::from_str(json).unwrap()).unwrap(),
+        ] {
+            assert_eq!((s.a.as_str(), s.b, s.c), ("last", None, None));
+        }
+        // A repeated key is one member: its first value is not read into another field.
+        let e = serde_json::from_str::<S>(r#"{"a":"x","a":1}"#).unwrap_err().to_string();
+        assert!(e.contains("field `a`: invalid type: integer `1`"), "{e}");
+        let empty = serde_json::from_str::<S>(r#"{}"#).unwrap_err().to_string();
+        assert!(empty.contains("missing field `a`"), "{empty}");
     }
 }

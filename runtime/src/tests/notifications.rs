@@ -134,16 +134,12 @@ fn a_certificate_outside_its_validity_verifies_nothing() {
 
 #[test]
 fn notification_matching_reads_the_top_level_keys_only() {
-    use crate::notify::NotificationEvent;
-    let event = |json: &str| NotificationEvent {
-        id: "EV-1".into(),
-        create_time: String::new(),
+    use crate::notify::{Notification, NotificationEvent};
+    let envelope = Notification {
         event_type: "TRANSACTION.SUCCESS".into(),
-        resource_type: "encrypt-resource".into(),
-        summary: String::new(),
-        original_type: "transaction".into(),
-        plaintext: json.as_bytes().to_vec(),
+        ..Notification::default()
     };
+    let event = |json: &str| NotificationEvent::new(&envelope, json.as_bytes().to_vec()).expect("JSON");
     let matches = |json: &str, keys: &[&str]| {
         crate::__private::notification_matches(&event(json), &["TRANSACTION.SUCCESS"], keys)
     };
@@ -159,7 +155,18 @@ fn notification_matching_reads_the_top_level_keys_only() {
         "an escaped key is read as its value"
     );
     assert!(!matches(r#"["sp_mchid"]"#, &["sp_mchid"]), "not an object");
-    assert!(!matches(r#"{"sp_mchid":"1""#, &["sp_mchid"]), "not JSON");
+    assert!(!matches(r#""sp_mchid""#, &["sp_mchid"]), "a string");
+    assert!(matches(
+        r#" {"a":[1,{"b":null}],"sp_mchid":-1.5e3} "#,
+        &["a", "sp_mchid"]
+    ));
+    for broken in [r#"{"sp_mchid":"1""#, r#"{"sp_mchid":"1"} x"#, r#"{"a":}"#, "", "[1,]"] {
+        let e = NotificationEvent::new(&envelope, broken.as_bytes().to_vec()).unwrap_err();
+        assert!(
+            e.to_string().contains("is not JSON") || e.to_string().contains("cut short"),
+            "{broken:?}: {e}"
+        );
+    }
     assert!(
         !crate::__private::notification_matches(&event(tx), &["REFUND.SUCCESS"], &[]),
         "another event type"
