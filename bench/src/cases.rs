@@ -529,16 +529,22 @@ pub fn profile_notifications(n: u32, bare: bool) {
 }
 
 /// The `profile` mode: `n` POSTs (or GETs, bare round trips, RSA sign + verify) on a
-/// current-thread runtime, after 20 to warm up.
-pub fn profile(n: u32, what: Profiled) {
+/// current-thread runtime (or, `multi_thread`, as a task of a two-worker one), after 20 to warm up.
+pub fn profile(n: u32, what: Profiled, multi_thread: bool) {
     let server = responder::Process::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let client = keys::client(&server.base_url);
-        let bare = Loopback::new(&server.base_url);
+    let rt = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    }
+    .expect("runtime");
+    let base_url = server.base_url.clone();
+    let task = async move {
+        let client = keys::client(&base_url);
+        let bare = Loopback::new(&base_url);
         let request = authinfo_request();
         let get_request = by_transaction_id::GetRequest {
             mchid: keys::MCHID.into(),
@@ -552,7 +558,12 @@ pub fn profile(n: u32, what: Profiled) {
                 Profiled::Get => get(&client, &get_request).await,
             }
         }
-    });
+    };
+    if multi_thread {
+        rt.block_on(rt.spawn(task)).expect("the task");
+    } else {
+        rt.block_on(task);
+    }
 }
 
 /// What the `profile` mode runs.

@@ -17,7 +17,7 @@
 //! measured is the client's alone. Benchmarks report; they never fail.
 //!
 //! Usage: `wechatpay-bench [run] [--write FILE] [--quick]`, `wechatpay-bench responder`,
-//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [get | loopback | rsa | notify [bare]]` (for a profiler).
+//! `wechatpay-bench one-request URL`, `wechatpay-bench profile N [post | get | loopback | rsa | notify [bare]] [mt]` (for a profiler).
 
 mod cases;
 mod cpu;
@@ -75,6 +75,7 @@ fn main() {
                 Some("rsa") => cases::Profiled::Rsa,
                 _ => cases::Profiled::Post,
             },
+            args.iter().any(|a| a == "mt"),
         ),
         _ => {
             let write = args
