@@ -314,8 +314,8 @@ fn run(write: Option<&str>, quick: bool) {
         let _ = writeln!(
             doc,
             "Written by `cargo xtask bench client` (release build; `--quick` for a short run). Client CPU per\n\
-             request, measured in one run against its floors, in alternating rounds (this VM drifts ±30% over\n\
-             minutes, so only ratios from the same run mean anything). The responder is a separate process\n\
+             request, measured in one run against its floors, interleaved in batches of 40 of each (this VM\n\
+             drifts ±30%, RSA's cost by ±20% within seconds, so only ratios from the same run mean anything). The responder is a separate process\n\
              answering pre-signed responses; the CPU counted is the client process's. Benchmarks report; they\n\
              never fail CI.\n"
         );
