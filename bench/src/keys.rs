@@ -1,4 +1,4 @@
-//! The project's test keys (`tests/keys/`, **TEST ONLY**) and what the benchmark needs of them.
+//! The project's test keys (`sandbox/keys/`, **TEST ONLY**) and what the benchmark needs of them.
 //! The same identifiers and files as `wechatpay_sandbox::keys` (checked below), embedded here so
 //! that the release build of the benchmark does not compile the sandbox.
 
@@ -10,9 +10,9 @@ pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
 /// An APIv3 key for the notification benchmark (32 bytes).
 pub const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";
 
-pub const MERCHANT_KEY_PEM: &str = include_str!("../../tests/keys/merchant_key.pem");
-pub const WECHATPAY_KEY_PEM: &str = include_str!("../../tests/keys/wechatpay_key.pem");
-pub const WECHATPAY_PUB_PEM: &str = include_str!("../../tests/keys/wechatpay_pub.pem");
+pub const MERCHANT_KEY_PEM: &str = include_str!("../../sandbox/keys/merchant_key.pem");
+pub const WECHATPAY_KEY_PEM: &str = include_str!("../../sandbox/keys/wechatpay_key.pem");
+pub const WECHATPAY_PUB_PEM: &str = include_str!("../../sandbox/keys/wechatpay_pub.pem");
 
 /// The DER bytes of the first PEM block of `pem`.
 pub fn der(pem: &str) -> Vec<u8> {

@@ -68,7 +68,12 @@ pub struct Output {
 
 /// The whole pipeline: reads `spec_dir` and returns the files to write and the group features.
 pub fn generate(spec_dir: &Path, opts: &Options) -> Result<Output, Error> {
-    let loaded = load::load_dir(spec_dir)?;
-    let api = ir::build(&loaded)?;
+    generate_loaded(&load::load_dir(spec_dir)?, opts)
+}
+
+/// [`generate`] from a spec already read (by [`load::load_dir`]), for a caller that uses the
+/// loaded files for something else as well.
+pub fn generate_loaded(loaded: &load::Loaded, opts: &Options) -> Result<Output, Error> {
+    let api = ir::build(loaded)?;
     emit::emit(&api, opts)
 }

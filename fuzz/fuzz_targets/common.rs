@@ -1,5 +1,5 @@
 //! What the response and notification targets share: a client configured like a real one
-//! (public-key mode, the test keys of `tests/keys/`), and the platform's side (signing answers).
+//! (public-key mode, the test keys of `sandbox/keys/`), and the platform's side (signing answers).
 
 #![allow(dead_code)] // each target uses part of it
 
@@ -25,7 +25,7 @@ pub fn client() -> &'static wechatpay::Client {
 }
 
 /// The platform's signature over `timestamp\nnonce\nbody\n` (base64), as WeChat Pay signs: the
-/// mock server's signing key (`tests/keys/wechatpay_key.pem`).
+/// mock server's signing key (`sandbox/keys/wechatpay_key.pem`).
 pub fn platform_sign(timestamp: &str, nonce: &str, body: &[u8]) -> String {
     static KEY: OnceLock<wechatpay_sandbox::mock::ResponseKey> = OnceLock::new();
     let key = KEY.get_or_init(wechatpay_sandbox::mock::ResponseKey::wechatpay_public_key);

@@ -1,4 +1,4 @@
-//! TEST ONLY keys, shipped in `tests/keys/` (see `tests/keys/README.md`) and embedded in the
+//! TEST ONLY keys, shipped in `sandbox/keys/` (see `sandbox/keys/README.md`) and embedded in the
 //! sandbox at build time.
 //!
 //! **Never use these keys for real traffic**: they are public.
@@ -18,40 +18,30 @@ pub const WECHATPAY_PUBLIC_KEY_ID: &str = "PUB_KEY_ID_01142321349124100000000000
 pub const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
 
 /// Merchant private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
-pub const MERCHANT_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/merchant_key.pem"));
+pub const MERCHANT_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_key.pem"));
 /// The same merchant private key, PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`).
-pub const MERCHANT_KEY_PKCS1_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/keys/merchant_key_pkcs1.pem"
-));
+pub const MERCHANT_KEY_PKCS1_PEM: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_key_pkcs1.pem"));
 /// Merchant public key, SPKI PEM.
-pub const MERCHANT_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/merchant_pub.pem"));
+pub const MERCHANT_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_pub.pem"));
 
 /// WeChat Pay platform private key (public-key mode), PKCS#8 PEM. Only the mock server uses it.
-pub const WECHATPAY_KEY_PEM: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/wechatpay_key.pem"));
+pub const WECHATPAY_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_key.pem"));
 /// WeChat Pay public key, SPKI PEM, id [`WECHATPAY_PUBLIC_KEY_ID`].
-pub const WECHATPAY_PUB_PEM: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/wechatpay_pub.pem"));
+pub const WECHATPAY_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_pub.pem"));
 
 /// Private key of the legacy platform certificate, PKCS#8 PEM. Only the mock server uses it.
-pub const PLATFORM_CERT_KEY_PEM: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tests/keys/platform_cert_key.pem"
-));
+pub const PLATFORM_CERT_KEY_PEM: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/platform_cert_key.pem"));
 /// The self-signed legacy platform certificate, PEM, serial [`PLATFORM_CERT_SERIAL`].
-pub const PLATFORM_CERT_PEM: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/keys/platform_cert.pem"));
+pub const PLATFORM_CERT_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/platform_cert.pem"));
 
 /// The folder holding the key files.
 pub fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("tests")
-        .join("keys")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("keys")
 }
 
-/// Path of a file in `tests/keys/`, e.g. `key_path("wechatpay_pub.pem")`.
+/// Path of a file in `sandbox/keys/`, e.g. `key_path("wechatpay_pub.pem")`.
 pub fn key_path(file: &str) -> PathBuf {
     keys_dir().join(file)
 }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use wechatpay_codegen::{generate, output, Options};
+use wechatpay_codegen::{generate, generate_loaded, load, output, Options};
 
 mod bench;
+mod embed;
 
 // Generation allocates many small token trees; mimalloc makes that markedly cheaper.
 #[global_allocator]
@@ -69,6 +70,8 @@ struct Job {
     options: Options,
     /// The Cargo.toml whose generated `[features]` block lists the API groups.
     manifest: Option<PathBuf>,
+    /// Where the sandbox's copy of the spec goes (see `embed`).
+    embed: Option<PathBuf>,
 }
 
 fn jobs(root: &Path) -> Result<Vec<Job>, String> {
@@ -80,6 +83,7 @@ fn jobs(root: &Path) -> Result<Vec<Job>, String> {
             ..Options::default()
         },
         manifest: Some(root.join("generated/Cargo.toml")),
+        embed: Some(root.join(embed::EMBEDDED_SPEC)),
     }];
     let fixtures = root.join("tests/fixtures");
     let mut names: Vec<String> = std::fs::read_dir(&fixtures)
@@ -99,6 +103,7 @@ fn jobs(root: &Path) -> Result<Vec<Job>, String> {
                 ..Options::default()
             },
             manifest: None,
+            embed: None,
         });
     }
     Ok(jobs)
@@ -109,12 +114,23 @@ fn run_generate(check: bool) -> Result<(), String> {
     let start = Instant::now();
     // Generate everything in memory first: a spec error leaves every output folder untouched.
     let mut outputs = Vec::new();
+    let mut embedded = Vec::new();
     for job in jobs(&root)? {
-        let out = generate(&job.spec, &job.options).map_err(|e| e.to_string())?;
+        let loaded = load::load_dir(&job.spec).map_err(|e| e.to_string())?;
+        let out = generate_loaded(&loaded, &job.options).map_err(|e| e.to_string())?;
+        if let Some(to) = &job.embed {
+            // The sandbox's copy of the spec, now known to be valid.
+            embedded.push((to.clone(), embed::embedded_spec(&job.spec, &loaded)?));
+        }
         outputs.push((job, out));
     }
     let elapsed = start.elapsed();
     let mut stale_all = Vec::new();
+    for (to, content) in &embedded {
+        if embed::update(to, content, check)? {
+            stale_all.push(format!("{} (changed)", rel(&root, to)));
+        }
+    }
     for (job, out) in &outputs {
         if let Some(manifest) = &job.manifest {
             let old = std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;

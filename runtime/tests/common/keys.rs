@@ -1,5 +1,5 @@
-//! TEST ONLY: the project's test keys (`tests/keys/`, made with the `openssl` CLI, an
-//! implementation independent of the crate under test; see `tests/keys/README.md`), for the
+//! TEST ONLY: the project's test keys (`sandbox/keys/`, made with the `openssl` CLI, an
+//! implementation independent of the crate under test; see `sandbox/keys/README.md`), for the
 //! runtime's own tests, which cannot depend on the sandbox crate that publishes the same keys
 //! as `wechatpay_sandbox::keys` (`runtime/tests/security/main.rs` checks that the two agree).
 //! Signatures are cross-checked with `openssl dgst`. Nothing here is a real merchant key.
@@ -18,7 +18,7 @@ pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
 /// Serial of the platform certificate (`platform_cert.pem`), legacy mode.
 pub const PLATFORM_CERT_SERIAL: &str = "3C8F2A6D1B4E5F70819A2B3C4D5E6F7081920A1B";
 
-/// The key files of `tests/keys/`, read once.
+/// The key files of `sandbox/keys/`, read once.
 pub struct TestKeys {
     /// A scratch folder for the files the tests write (messages, signatures, key copies).
     pub dir: PathBuf,
@@ -41,10 +41,10 @@ pub struct TestKeys {
     pub other_pub: String,
 }
 
-/// The path of a file in `tests/keys/`.
+/// The path of a file in `sandbox/keys/`.
 pub fn key_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/keys")
+        .join("../sandbox/keys")
         .join(file)
 }
 

@@ -1,5 +1,5 @@
 //! Notifications, sensitive-field encryption, pay-sign helpers and the platform-certificate
-//! key selection, without a server. Keys are the real test keys in `tests/keys/`;
+//! key selection, without a server. Keys are the real test keys in `sandbox/keys/`;
 //! notifications are produced here the way WeChat Pay does (AES-256-GCM with the APIv3 key,
 //! RSA-SHA256 with the platform key) and cross-checked with independent implementations:
 //! the `openssl` CLI (signatures, RSA-OAEP both ways) and a known answer computed with
@@ -58,7 +58,7 @@ fn the_runtime_test_keys_are_the_sandbox_keys() {
 }
 
 fn key_text(file: &str) -> String {
-    std::fs::read_to_string(key_path(file)).unwrap_or_else(|e| panic!("tests/keys/{file}: {e}"))
+    std::fs::read_to_string(key_path(file)).unwrap_or_else(|e| panic!("sandbox/keys/{file}: {e}"))
 }
 
 fn pem_der(text: &str) -> Vec<u8> {

@@ -83,13 +83,13 @@ impl ResponseKey {
 
     /// Public-key mode: `wechatpay_key.pem`, serial `PUB_KEY_ID_0114232134912410000000000000`.
     pub fn wechatpay_public_key() -> Self {
-        Self::from_pem(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_KEY_PEM).expect("tests/keys/wechatpay_key.pem")
+        Self::from_pem(keys::WECHATPAY_PUBLIC_KEY_ID, keys::WECHATPAY_KEY_PEM).expect("sandbox/keys/wechatpay_key.pem")
     }
 
     /// Legacy mode: the key of `platform_cert.pem`, serial [`keys::PLATFORM_CERT_SERIAL`].
     pub fn platform_certificate() -> Self {
         Self::from_pem(keys::PLATFORM_CERT_SERIAL, keys::PLATFORM_CERT_KEY_PEM)
-            .expect("tests/keys/platform_cert_key.pem")
+            .expect("sandbox/keys/platform_cert_key.pem")
     }
 
     /// The serial announced in `Wechatpay-Serial`.
@@ -133,7 +133,7 @@ impl Default for MockConfig {
             mchid: keys::MCHID.to_string(),
             merchant_serial: keys::MERCHANT_SERIAL.to_string(),
             merchant_public_key_der: keys::pem_to_der(keys::MERCHANT_PUB_PEM, "PUBLIC KEY")
-                .expect("tests/keys/merchant_pub.pem"),
+                .expect("sandbox/keys/merchant_pub.pem"),
             response_key: ResponseKey::wechatpay_public_key(),
             max_skew_secs: 300,
             check_authorization: true,

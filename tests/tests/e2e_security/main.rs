@@ -1,7 +1,7 @@
 //! End-to-end tests, over real HTTP on 127.0.0.1 against the mock WeChat Pay server, of the
 //! sensitive-field encryption of requests and the platform-certificate download (bootstrap,
 //! both modes at once, background refresh, every way it must fail). Keys are the test keys in
-//! `tests/keys/`; encrypted fields are opened with the WeChat Pay private key both by aws-lc
+//! `sandbox/keys/`; encrypted fields are opened with the WeChat Pay private key both by aws-lc
 //! and by the `openssl` CLI.
 
 use std::process::Command;
