@@ -5,7 +5,7 @@
 //! `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`.
 //!
 //! ```text
-//! cargo run -p wechatpay --example authinfo -- --device_id D --raw_data R \
+//! cargo run -p wechatpay-client --features offlineface --example authinfo -- --device_id D --raw_data R \
 //!     --organization_id O --sp_appid wx… --sub_mchid 19… [--sub_appid wx…]
 //! ```
 

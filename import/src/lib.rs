@@ -403,7 +403,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         stale.sort();
         for p in stale {
             let rel = PathBuf::from("types").join(p.file_name().unwrap_or_default());
-            if written_types.contains(&rel) || p.extension().map_or(true, |e| e != "yaml") {
+            if written_types.contains(&rel) || p.extension().is_none_or(|e| e != "yaml") {
                 continue;
             }
             let imported = std::fs::read_to_string(&p).is_ok_and(|t| t.lines().next() == Some(HEADER));

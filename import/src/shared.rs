@@ -61,7 +61,7 @@ pub(crate) fn hand_types(to: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut paths: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
-        if p.extension().map_or(true, |e| e != "yaml") {
+        if p.extension().is_none_or(|e| e != "yaml") {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&p) else {
@@ -363,7 +363,7 @@ fn nested(s: &Schema, at: &str, out: &mut Vec<String>) {
             continue;
         }
         let here = format!("{at}{}", type_name(name));
-        let string_enum = p.enum_.is_some() && p.ty.as_deref().map_or(true, |t| t == "string");
+        let string_enum = p.enum_.is_some() && p.ty.as_deref().is_none_or(|t| t == "string");
         if p.properties.is_some() || string_enum {
             out.push(here.clone());
         }

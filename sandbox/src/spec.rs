@@ -186,7 +186,7 @@ impl Spec {
             }
             if best
                 .as_ref()
-                .map_or(true, |(b, _)| op.literal_segments() > b.literal_segments())
+                .is_none_or(|(b, _)| op.literal_segments() > b.literal_segments())
             {
                 best = Some((op, values));
             }

@@ -168,7 +168,7 @@ fn user_project(root: &Path, dir: &Path, features: &[&str]) -> Result<(), String
     let features = features.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>().join(", ");
     let manifest = format!(
         "[package]\nname = \"bench-user\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [dependencies]\nwechatpay = {{ path = {:?}, default-features = false, features = [{features}] }}\n\n[workspace]\n",
+         [dependencies]\nwechatpay = {{ package = \"wechatpay-client\", path = {:?}, default-features = false, features = [{features}] }}\n\n[workspace]\n",
         root.join("generated").display().to_string()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;

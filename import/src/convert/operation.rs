@@ -577,7 +577,7 @@ impl Conv<'_> {
         for k in rs.keys() {
             let Some(ks) = key_string(k) else { continue };
             let Ok(code) = ks.trim().parse::<u16>() else { continue };
-            if (200..300).contains(&code) && best.as_ref().map_or(true, |(b, _)| code < *b) {
+            if (200..300).contains(&code) && best.as_ref().is_none_or(|(b, _)| code < *b) {
                 best = Some((code, ks));
             }
         }
