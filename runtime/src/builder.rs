@@ -10,9 +10,10 @@ use super::certificates;
 use super::client::{Client, Inner};
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::Error;
+use super::intercept::Interceptor;
 use super::transport::{
-    default_user_agent, HttpClients, HttpConfig, Transport, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
+    default_user_agent, HttpClientFactory, HttpClients, HttpConfig, Transport, DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
 };
 
 impl Client {
@@ -112,6 +113,8 @@ pub struct ClientBuilder<C = Client> {
     timeout: Duration,
     read_timeout: Duration,
     pool_idle_timeout: Duration,
+    http_client: Option<HttpClientFactory>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
     error: Option<Error>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
     pub(crate) transport: Transport,
@@ -136,6 +139,8 @@ impl<C> Default for ClientBuilder<C> {
             timeout: DEFAULT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
+            http_client: None,
+            interceptors: Vec::new(),
             error: None,
             transport: Transport::default(),
             certificates_download: false,
@@ -347,6 +352,49 @@ impl<C: From<Client>> ClientBuilder<C> {
         self
     }
 
+    /// Sends with `reqwest::Client`s of your own (a proxy, your own root certificates,
+    /// connection limits, HTTP/2 settings) instead of ones the client builds. `make` is called
+    /// twice at most: by [`build`](Self::build) for the async calls, and at the first
+    /// `.blocking()` call for those, which run on a runtime of the client's own (a connection
+    /// pool belongs to the runtime that drives its connections, so the two never share one).
+    /// An error from `make` is [`Error::Config`].
+    ///
+    /// Build them with `.redirect(reqwest::redirect::Policy::none())`: a redirect changes the
+    /// request target the signature covers (the client never follows one itself). Their
+    /// connect and read timeouts and pool settings are yours:
+    /// [`connect_timeout`](Self::connect_timeout), [`read_timeout`](Self::read_timeout) and
+    /// [`pool_idle_timeout`](Self::pool_idle_timeout) then do nothing, while
+    /// [`timeout`](Self::timeout) (and a call's own [`Call::timeout`](crate::Call::timeout))
+    /// still bounds each request, and each request carries the [`user_agent`](Self::user_agent)
+    /// (WeChat Pay refuses a request without a `User-Agent`; one set on your `reqwest` client
+    /// is replaced by it).
+    ///
+    /// ```
+    /// use wechatpay::runtime::reqwest;
+    ///
+    /// let builder = wechatpay::Client::builder().http_client(|| {
+    ///     reqwest::Client::builder()
+    ///         .redirect(reqwest::redirect::Policy::none())
+    ///         .pool_max_idle_per_host(8)
+    ///         .build()
+    /// });
+    /// # let _ = builder;
+    /// ```
+    pub fn http_client<F>(mut self, make: F) -> Self
+    where
+        F: Fn() -> Result<reqwest::Client, reqwest::Error> + Send + Sync + 'static,
+    {
+        self.http_client = Some(HttpClientFactory(Arc::new(make)));
+        self
+    }
+
+    /// Adds an interceptor, run around every attempt of every call after those added before
+    /// (see [`Interceptor`]): to add headers, or to observe and record calls.
+    pub fn interceptor(mut self, interceptor: impl Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<C, Error> {
         if let Some(e) = self.error {
@@ -405,6 +453,7 @@ impl<C: From<Client>> ClientBuilder<C> {
             timeout: self.timeout,
             read_timeout: self.read_timeout,
             pool_idle_timeout: self.pool_idle_timeout,
+            custom: self.http_client,
         };
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
             return Err(Error::Config("user_agent is not a valid header value".into()));
@@ -423,6 +472,7 @@ impl<C: From<Client>> ClientBuilder<C> {
                 http,
                 blocking: OnceLock::new(),
                 transport,
+                interceptors: self.interceptors,
             }),
         };
         if let Some(every) = certificates_refresh {

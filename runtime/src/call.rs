@@ -174,6 +174,35 @@ impl<T> Call<'_, T> {
         self
     }
 
+    /// The whole-request timeout of each attempt of this call (connect, send, answer read
+    /// whole), in place of [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) (or, for a
+    /// download, [`download_timeout`](crate::ClientBuilder::download_timeout)). Running out is
+    /// [`Error::Timeout`].
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.parts.options.timeout = Some(timeout);
+        self
+    }
+
+    /// How many times this call is retried on a retryable error, in place of
+    /// [`ClientBuilder::retries`](crate::ClientBuilder::retries) (`0`: never).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.parts.options.retries = Some(retries);
+        self
+    }
+
+    /// Whether sending this request twice is harmless. `true` by default: queries are, and the
+    /// operations that create something (orders, refunds, transfers) are idempotent on the
+    /// merchant's number (`out_trade_no`, `out_refund_no`, …) when the same body is sent again.
+    ///
+    /// With `false`, the call is sent again only when it is known not to have been processed:
+    /// a connection that could not be made (retries, [failover](crate::ClientBuilder::failover))
+    /// or `429`/`FREQUENCY_LIMITED`; never after a timeout, a `5xx` or a connection closed
+    /// unanswered, which may follow a request the platform carried out.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.parts.options.idempotent = idempotent;
+        self
+    }
+
     /// Runs the call synchronously, on a runtime owned by the client (created on first use,
     /// one worker thread, its own connection pool).
     ///

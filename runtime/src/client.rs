@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::{Error, VerificationError};
+use super::intercept::Interceptor;
 use super::transport::{HttpClients, Transport};
 
 /// A WeChat Pay API v3 client.
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) blocking: OnceLock<BlockingRuntime>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
     pub(crate) transport: Transport,
+    /// Run around every attempt, in order (see `intercept.rs`).
+    pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 impl Inner {
@@ -189,6 +192,7 @@ impl fmt::Debug for Client {
             .field("verification_keys", &inner.verifier)
             .field("apiv3_key", &inner.apiv3_key.as_ref().map(|_| "<configured>"))
             .field("user_agent", &inner.http.config().user_agent)
+            .field("interceptors", &inner.interceptors.len())
             .finish_non_exhaustive()
     }
 }

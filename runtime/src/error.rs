@@ -370,6 +370,15 @@ impl Error {
                 }
             )
     }
+
+    /// Whether the request is known not to have been carried out, so that sending it again is
+    /// safe even where sending it twice is not ([`Call::idempotent`](crate::Call::idempotent)
+    /// `(false)`): it never reached a server ([`is_connect`](Self::is_connect)), or the platform
+    /// refused it for the rate (`429`, `FREQUENCY_LIMITED`).
+    pub fn is_retryable_unprocessed(&self) -> bool {
+        self.is_connect()
+            || matches!(self, Error::Api { status, code, .. } if *status == 429 || code == "FREQUENCY_LIMITED")
+    }
 }
 
 /// What is wrong with a notification envelope (see [`Error::Envelope`]).

@@ -26,7 +26,8 @@
 //!
 //! 1. `error`, `encoding` (percent-encoding, hex), `json_text`, `object` (the
 //!    `json_object!`/`json_enum!` serialisation of generated types), `crypto` (signers,
-//!    verification keys, the APIv3 key), `transport` (hosts, timeouts, retries, failover), `upload`;
+//!    verification keys, the APIv3 key), `transport` (hosts, timeouts, retries, failover),
+//!    `upload`, `intercept` ([`Interceptor`]s), `observe` (the `tracing` feature's spans);
 //! 2. `client`: what a [`Client`] holds, and its core methods;
 //! 3. building a call: `route` (the path; [`Client::chain`]), `request` (query, headers, body),
 //!    `sensitive` (encrypted fields);
@@ -54,9 +55,11 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod intercept;
 mod json_text;
 mod notify;
 mod object;
+mod observe;
 mod paysign;
 mod request;
 mod response;
@@ -69,6 +72,9 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
+/// The HTTP client crate the client sends with, of the version it was built against: for
+/// [`ClientBuilder::http_client`] without a version of your own to keep in step.
+pub use reqwest;
 pub use reqwest::Method;
 
 pub use builder::ClientBuilder;
@@ -79,6 +85,7 @@ pub use crypto::{nonce, ApiV3Key, RsaSigner, Signer, MAX_CLOCK_SKEW_SECS};
 pub use download::Download;
 pub use encoding::encode_component;
 pub use error::{EnvelopeError, Error, Timeout, VerificationError};
+pub use intercept::{Attempt, Interceptor, Outcome};
 pub use json_text::JsonText;
 pub use notify::{
     EncryptedResource, MemoryLedger, Notification, NotificationAnswer, NotificationEvent, NotificationLedger,
@@ -86,7 +93,7 @@ pub use notify::{
 pub use object::UnknownValue;
 pub use paysign::{AppPayParams, JsapiPayParams};
 pub use request::{Request, ResponseSignature};
-pub use reqwest::header::HeaderMap;
+pub use reqwest::header::{HeaderMap, HeaderValue};
 pub use response::{CallWithMeta, Response, ResponseFuture};
 pub use route::Route;
 pub use sensitive::SensitiveCiphertext;

@@ -15,6 +15,7 @@ use std::fmt;
 use super::client::Client;
 use super::crypto::ApiV3Key;
 use super::error::{EnvelopeError, Error};
+use super::observe;
 
 /// A notification body (`POST` from WeChat Pay to the merchant's `notify_url`).
 #[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -383,8 +384,16 @@ impl Client {
         headers: &reqwest::header::HeaderMap,
         body: &[u8],
     ) -> Result<NotificationEvent, Error> {
-        let notification = self.parse_notification(headers, body)?;
-        self.decrypt_notification(&notification)
+        let result = self
+            .parse_notification(headers, body)
+            .and_then(|notification| self.decrypt_notification(&notification));
+        let event = result.as_ref().ok();
+        observe::notification(
+            event.map(|e| e.event_type.as_str()),
+            event.map(|e| e.id.as_str()),
+            result.as_ref().map(drop),
+        );
+        result
     }
 
     /// Decrypts a notification already verified and parsed (by [`Client::parse_notification`],

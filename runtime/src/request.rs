@@ -18,6 +18,8 @@ use super::upload::{MetaObject, Multipart, Upload};
 pub(crate) struct Parts {
     pub(crate) method: Method,
     pub(crate) path: String,
+    /// The path template (`/v3/pay/transactions/id/{transaction_id}`, see [`Route::template`](crate::Route::template)).
+    pub(crate) operation: String,
     pub(crate) query: String,
     pub(crate) headers: Vec<(&'static str, String)>,
     pub(crate) body: Option<Vec<u8>>,
@@ -28,6 +30,29 @@ pub(crate) struct Parts {
     pub(crate) form_fields: Vec<(&'static str, String)>,
     pub(crate) origin: Origin,
     pub(crate) response_signature: ResponseSignature,
+    /// What this call changes of the client's settings (see [`Call`](crate::Call)'s methods).
+    pub(crate) options: CallOptions,
+}
+
+/// The per-call settings of a [`Call`](crate::Call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallOptions {
+    /// The whole-request timeout of each attempt, in place of the client's.
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// The retries, in place of the client's.
+    pub(crate) retries: Option<u32>,
+    /// Whether sending the request twice is harmless (see [`Call::idempotent`](crate::Call::idempotent)).
+    pub(crate) idempotent: bool,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions {
+            timeout: None,
+            retries: None,
+            idempotent: true,
+        }
+    }
 }
 
 /// Where a request goes.
@@ -64,6 +89,8 @@ impl Parts {
     pub(crate) fn new(method: Method, path: String, query: String) -> Self {
         Parts {
             method,
+            // The path until a route gives its template (an absolute URL's path is its own).
+            operation: path.clone(),
             path,
             query,
             headers: Vec::new(),
@@ -73,6 +100,7 @@ impl Parts {
             form_fields: Vec::new(),
             origin: Origin::Client,
             response_signature: ResponseSignature::Body,
+            options: CallOptions::default(),
         }
     }
 

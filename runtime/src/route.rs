@@ -14,6 +14,9 @@ use super::request::{Parts, Request};
 pub struct Route<'a> {
     client: &'a Client,
     path: String,
+    /// The path with each parameter as `{name}` (`/v3/pay/transactions/id/{transaction_id}`):
+    /// the operation, for traces and interceptors, without the values.
+    template: String,
     error: Option<String>,
 }
 
@@ -31,6 +34,7 @@ impl<'a> Route<'a> {
         Route {
             client,
             path: String::new(),
+            template: String::new(),
             error: None,
         }
     }
@@ -41,9 +45,12 @@ impl<'a> Route<'a> {
             full.push('/');
         }
         full.push_str(path);
+        // An untyped path has no placeholders: it is its own template (without a query).
+        let template = full.split('?').next().unwrap_or_default().to_owned();
         Route {
             client,
             path: full,
+            template,
             error: None,
         }
     }
@@ -52,21 +59,32 @@ impl<'a> Route<'a> {
     pub fn push(mut self, segment: &'static str) -> Self {
         self.path.push('/');
         self.path.push_str(segment);
+        self.template.push('/');
+        self.template.push_str(segment);
         self
     }
 
-    /// Appends `/` and a parameter value, percent-encoded once (never case-converted).
+    /// Appends `/` and the value of the path parameter `name`, percent-encoded once (never
+    /// case-converted); the template gets `{name}`.
     ///
     /// An empty value, `.` or `..` would change which resource is addressed; the call then
     /// fails with [`Error::InvalidRequest`] without sending anything.
-    pub fn push_param(mut self, value: &dyn Display) -> Self {
+    pub fn push_param(mut self, name: &'static str, value: &dyn Display) -> Self {
         push_param_inner(&mut self, &value.to_string());
+        self.template.push_str("/{");
+        self.template.push_str(name);
+        self.template.push('}');
         self
     }
 
     /// The path built so far (e.g. `/v3/pay/transactions/id/4200…`).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The path template built so far (e.g. `/v3/pay/transactions/id/{transaction_id}`).
+    pub fn template(&self) -> &str {
+        &self.template
     }
 
     /// Starts a request with `method` to this path.
@@ -79,6 +97,7 @@ impl<'a> Route<'a> {
             None => String::new(),
         };
         let mut parts = Parts::new(method, path, query);
+        parts.operation = self.template;
         parts.error = self.error.map(Error::InvalidRequest);
         Request {
             client: self.client,

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 
 use aws_lc_rs::digest;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::Method;
 
 use super::client::{Client, Inner};
@@ -13,7 +13,9 @@ use super::crypto::{self, SignatureHeaders};
 use super::download::Download;
 use super::encoding::hex;
 use super::error::{Error, VerificationError};
-use super::request::{Origin, Parts, ResponseSignature};
+use super::intercept::{Attempt, Outcome};
+use super::observe;
+use super::request::{CallOptions, Origin, Parts, ResponseSignature};
 use super::transport::{HttpClients, DEFAULT_BASE_URL};
 
 /// What a call received: a verified body, or a download.
@@ -52,6 +54,9 @@ pub(crate) struct Verified {
 /// many times as it is retried.
 pub(crate) struct Prepared {
     method: Method,
+    /// The path template, for traces and interceptors.
+    operation: String,
+    options: CallOptions,
     /// Path and `?query`, relative to the base.
     target: String,
     headers: HeaderMap,
@@ -111,6 +116,8 @@ pub(crate) fn prepare(parts: Parts) -> Result<Prepared, Error> {
     };
     Ok(Prepared {
         method: parts.method,
+        operation: parts.operation,
+        options: parts.options,
         target: parts.path + &parts.query,
         headers,
         body,
@@ -233,6 +240,11 @@ pub(crate) async fn execute(
     parts: Parts,
     stream: bool,
 ) -> Result<Received, Error> {
+    let span = observe::Span::call(&parts.method, &parts.operation);
+    span.run(execute_in_span(client, http, parts, stream)).await
+}
+
+async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stream: bool) -> Result<Received, Error> {
     let inner: &Inner = &client.inner;
     let mut parts = parts;
     name_the_wechatpay_key(client, &mut parts);
@@ -244,35 +256,63 @@ pub(crate) async fn execute(
     } else {
         None
     };
+    let options = prepared.options;
+    let allowed_retries = options.retries.unwrap_or(inner.transport.retries);
     let mut base = primary;
     let mut failed_over = false;
     let mut retries = 0;
     let mut resent = false;
+    let mut number = 0;
     loop {
-        match attempt(client, http, &prepared, base, stream).await {
-            Ok(received) => return Ok(received),
-            Err(error) => {
-                // The stale keep-alive race: the server closed the connection (idle too long)
-                // as the request went out, and answered nothing. Sent once more, at once, on a
-                // new connection; the same body (see `Error::is_closed_unanswered`).
-                if !resent && error.is_closed_unanswered() {
-                    resent = true;
-                    continue;
-                }
-                if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
-                    base = backup;
-                    failed_over = true;
-                    continue;
-                }
-                if retries < inner.transport.retries && error.is_retryable() {
-                    tokio::time::sleep(inner.transport.delay(retries)).await;
-                    retries += 1;
-                    continue;
-                }
-                return Err(error);
+        number += 1;
+        let mut answer = Answer::default();
+        let result = observe::Span::attempt(number, base)
+            .run(attempt(client, http, &prepared, base, stream, number, &mut answer))
+            .await;
+        let error = match result {
+            Ok(received) => {
+                observe::call_ended(number, answer.status, answer.request_id.as_deref(), Ok(()));
+                return Ok(received);
             }
+            Err(error) => error,
+        };
+        // The stale keep-alive race: the server closed the connection (idle too long) as the
+        // request went out, and answered nothing. Sent once more, at once, on a new
+        // connection; the same body (see `Error::is_closed_unanswered`). Not for a request
+        // that must not be sent twice: the server may have read it.
+        if !resent && options.idempotent && error.is_closed_unanswered() {
+            resent = true;
+            observe::resending();
+            continue;
         }
+        if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
+            base = backup;
+            failed_over = true;
+            observe::failing_over(backup);
+            continue;
+        }
+        let retryable = if options.idempotent {
+            error.is_retryable()
+        } else {
+            error.is_retryable_unprocessed()
+        };
+        if retries < allowed_retries && retryable {
+            let delay = inner.transport.delay(retries);
+            observe::retrying(&error, delay, number + 1);
+            tokio::time::sleep(delay).await;
+            retries += 1;
+            continue;
+        }
+        observe::call_ended(number, answer.status, answer.request_id.as_deref(), Err(&error));
+        return Err(error);
     }
+}
+
+/// What is known of an attempt's answer, for interceptors and traces.
+#[derive(Default)]
+struct Answer {
+    status: Option<u16>,
+    request_id: Option<String>,
 }
 
 /// `Wechatpay-Serial` on every request: the key WeChat Pay should answer with (during a key
@@ -316,34 +356,102 @@ pub(crate) async fn read_at_most(
     Ok((Bytes::from(body), false))
 }
 
-/// One signed attempt against `base`.
+/// One signed attempt against `base`, with the interceptors around it.
 async fn attempt(
     client: &Client,
     http: &HttpClients,
     prepared: &Prepared,
     base: &str,
     stream: bool,
+    number: u32,
+    answer: &mut Answer,
 ) -> Result<Received, Error> {
     let inner: &Inner = &client.inner;
     let nonce = crypto::nonce();
     let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
-    let total = if stream {
+    let total = prepared.options.timeout.unwrap_or(if stream {
         inner.transport.download_timeout
     } else {
         inner.http_config_timeout()
+    });
+    // Set on each request, so that it holds with a client's own `reqwest::Client` too; so is
+    // the `User-Agent` then (WeChat Pay refuses a request without one).
+    *signed.request.timeout_mut() = Some(total);
+    let config = http.config();
+    if config.custom.is_some() && !signed.request.headers().contains_key(USER_AGENT) {
+        if let Ok(agent) = HeaderValue::from_str(&config.user_agent) {
+            signed.request.headers_mut().insert(USER_AGENT, agent);
+        }
+    }
+    let url = signed.request.url().clone();
+    let about = Attempt {
+        method: &prepared.method,
+        operation: &prepared.operation,
+        url: &url,
+        number,
     };
-    if stream {
-        *signed.request.timeout_mut() = Some(total);
+    if !inner.interceptors.is_empty() {
+        // The interceptors see and change the headers without `Authorization`, which is put
+        // back after them whatever they did.
+        let headers = signed.request.headers_mut();
+        let authorization = headers.remove(AUTHORIZATION);
+        for i in &inner.interceptors {
+            i.before_send(&about, headers);
+        }
+        headers.remove(AUTHORIZATION);
+        if let Some(authorization) = authorization {
+            headers.insert(AUTHORIZATION, authorization);
+        }
     }
     let started = std::time::Instant::now();
+    let http = http.for_base(base)?;
+    let result = exchange(client, http, prepared, signed, stream, total, started, answer).await;
+    let latency = started.elapsed();
+    observe::attempt_ended(
+        answer.status,
+        answer.request_id.as_deref(),
+        latency,
+        result.as_ref().map(drop),
+    );
+    if !inner.interceptors.is_empty() {
+        let outcome = Outcome {
+            status: answer.status,
+            request_id: answer.request_id.as_deref(),
+            latency,
+            error: result.as_ref().err(),
+        };
+        for i in &inner.interceptors {
+            i.after_receive(&about, &outcome);
+        }
+    }
+    result
+}
+
+/// Sends a signed attempt, reads the answer under the size cap and verifies it.
+#[allow(clippy::too_many_arguments)]
+async fn exchange(
+    client: &Client,
+    http: &reqwest::Client,
+    prepared: &Prepared,
+    signed: Signed,
+    stream: bool,
+    total: std::time::Duration,
+    started: std::time::Instant,
+    answer: &mut Answer,
+) -> Result<Received, Error> {
+    let inner: &Inner = &client.inner;
     let response = http
-        .for_base(base)?
         .execute(signed.request)
         .await
         .map_err(|e| inner.transport_error(e, started, total, false))?;
     let in_body = |e| inner.transport_error(e, started, total, true);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    answer.status = Some(status);
+    answer.request_id = headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if !(200..300).contains(&status) {
         let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT, in_body).await?;
         if cut {

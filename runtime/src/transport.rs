@@ -36,12 +36,30 @@ pub(crate) struct HttpConfig {
     pub(crate) timeout: Duration,
     pub(crate) read_timeout: Duration,
     pub(crate) pool_idle_timeout: Duration,
+    /// The caller's own clients ([`ClientBuilder::http_client`](crate::ClientBuilder::http_client)),
+    /// used as they are for every request.
+    pub(crate) custom: Option<HttpClientFactory>,
+}
+
+/// Makes the caller's own `reqwest::Client`: once for async calls, once for `.blocking()`.
+#[derive(Clone)]
+pub(crate) struct HttpClientFactory(
+    pub(crate) std::sync::Arc<dyn Fn() -> Result<reqwest::Client, reqwest::Error> + Send + Sync>,
+);
+
+impl std::fmt::Debug for HttpClientFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HttpClientFactory")
+    }
 }
 
 impl HttpConfig {
     /// A `reqwest` client with these settings; `roots`: with the platform's root certificates
     /// (without them it cannot verify any `https://` server, so it is used for `http://` only).
     pub(crate) fn build(&self, roots: bool) -> Result<reqwest::Client, Error> {
+        if let Some(custom) = &self.custom {
+            return (custom.0)().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")));
+        }
         let builder = reqwest::Client::builder();
         let builder = if roots {
             builder
@@ -78,7 +96,8 @@ pub(crate) struct HttpClients {
 
 impl HttpClients {
     pub(crate) fn new(config: &HttpConfig, base_url: &str) -> Result<HttpClients, Error> {
-        let main_has_roots = !base_url.starts_with("http://");
+        // The caller's own client is taken to reach any URL.
+        let main_has_roots = config.custom.is_some() || !base_url.starts_with("http://");
         Ok(HttpClients {
             config: config.clone(),
             main: config.build(main_has_roots)?,

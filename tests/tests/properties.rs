@@ -117,7 +117,7 @@ fn a_path_parameter_is_one_segment_that_decodes_to_the_value() {
             let before = server.requests().len();
             let result = c
                 .chain("v3/items")
-                .push_param(&value)
+                .push_param("value", &value)
                 .push("detail")
                 .request(Method::GET)
                 .send_json::<Value>()

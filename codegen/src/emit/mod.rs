@@ -327,11 +327,12 @@ impl Emitter {
                         "`{}`: `{name}` is percent-encoded, never case-converted.",
                         c.url
                     ));
+                    let placeholder = name.as_str();
                     methods.extend(quote! {
                         #doc
                         #[inline]
                         pub fn #method(self, #arg: #arg_ty) -> #m::#cst<'a> {
-                            #m::#cst(self.0.push_param(&#arg))
+                            #m::#cst(self.0.push_param(#placeholder, &#arg))
                         }
                     });
                 }

@@ -144,6 +144,7 @@ fn an_http_base_url_loads_no_root_certificates_until_an_https_url_is_requested()
         timeout: std::time::Duration::from_secs(1),
         read_timeout: std::time::Duration::from_secs(1),
         pool_idle_timeout: std::time::Duration::from_secs(1),
+        custom: None,
     };
     let same = |a: &reqwest::Client, b: &reqwest::Client| std::ptr::eq(a, b);
     // http:// base: plain requests use the main client; the first https:// one builds the client

@@ -19,23 +19,50 @@ fn path_params_are_percent_encoded_once() {
         .push("v3")
         .push("pay")
         .push("out-trade-no")
-        .push_param(&"a/b c");
+        .push_param("p", &"a/b c");
     assert_eq!(route.path(), "/v3/pay/out-trade-no/a%2Fb%20c");
-    let route = Route::new(&c).push("x").push_param(&"100%").push_param(&"%41");
+    let route = Route::new(&c)
+        .push("x")
+        .push_param("p", &"100%")
+        .push_param("p", &"%41");
     assert_eq!(route.path(), "/x/100%25/%2541");
     let route = Route::new(&c)
         .push("x")
-        .push_param(&"AbC-._~09")
-        .push_param(&"订单?#&=+")
-        .push_param(&42u64);
+        .push_param("p", &"AbC-._~09")
+        .push_param("p", &"订单?#&=+")
+        .push_param("p", &42u64);
     assert_eq!(route.path(), "/x/AbC-._~09/%E8%AE%A2%E5%8D%95%3F%23%26%3D%2B/42");
     // The wire URL keeps the encoding exactly (no double encoding, no decoding).
     let parts = Route::new(&c)
         .push("v3")
-        .push_param(&"a/b c%2F")
+        .push_param("p", &"a/b c%2F")
         .request(Method::GET)
         .into_parts();
     assert_eq!(url_of(parts), "http://127.0.0.1:9/v3/a%2Fb%20c%252F");
+}
+
+#[test]
+fn the_template_names_the_placeholders_never_their_values() {
+    let c = client();
+    let route = Route::new(&c)
+        .push("v3")
+        .push("pay")
+        .push("transactions")
+        .push("out-trade-no")
+        .push_param("out_trade_no", &"T-secret 1")
+        .push("close");
+    assert_eq!(
+        route.template(),
+        "/v3/pay/transactions/out-trade-no/{out_trade_no}/close"
+    );
+    let parts = route.request(Method::POST).into_parts();
+    assert_eq!(
+        parts.operation,
+        "/v3/pay/transactions/out-trade-no/{out_trade_no}/close"
+    );
+    // An untyped path is its own template, without its query.
+    let parts = c.chain("v3/x/1?a=2").request(Method::GET).into_parts();
+    assert_eq!((parts.operation.as_str(), parts.query.as_str()), ("/v3/x/1", "?a=2"));
 }
 
 #[test]
@@ -44,7 +71,7 @@ fn dot_and_empty_path_params_are_rejected() {
     for bad in ["", ".", ".."] {
         let parts = Route::new(&c)
             .push("v3")
-            .push_param(&bad)
+            .push_param("p", &bad)
             .push("x")
             .request(Method::GET)
             .into_parts();
@@ -57,7 +84,7 @@ fn dot_and_empty_path_params_are_rejected() {
     // A dot inside a value is fine.
     let parts = Route::new(&c)
         .push("v3")
-        .push_param(&"a.b")
+        .push_param("p", &"a.b")
         .request(Method::GET)
         .into_parts();
     assert_eq!(url_of(parts), "http://127.0.0.1:9/v3/a.b");

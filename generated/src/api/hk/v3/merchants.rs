@@ -6,7 +6,7 @@ impl<'a> Merchants<'a> {
     /// `/hk/v3/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
     #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-        by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+        by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
     }
     /// 子商户进件（融合钱包）
     ///

@@ -515,7 +515,7 @@ pub mod id {
         /// `/hk/v3/refunds/id/{refund_id}`: `refund_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn refund_id(self, refund_id: &str) -> by_refund_id::ByRefundId<'a> {
-            by_refund_id::ByRefundId(self.0.push_param(&refund_id))
+            by_refund_id::ByRefundId(self.0.push_param("refund_id", &refund_id))
         }
     }
     /// `/hk/v3/refunds/id/{refund_id}`
@@ -636,7 +636,9 @@ pub mod out_refund_no {
             self,
             out_refund_no: &str,
         ) -> by_out_refund_no::ByOutRefundNo<'a> {
-            by_out_refund_no::ByOutRefundNo(self.0.push_param(&out_refund_no))
+            by_out_refund_no::ByOutRefundNo(
+                self.0.push_param("out_refund_no", &out_refund_no),
+            )
         }
     }
     /// `/hk/v3/refunds/out-refund-no/{out_refund_no}`

@@ -6,7 +6,7 @@ impl<'a> Receipts<'a> {
     /// `/v3/abnormal-fund-processing/receipts/{receipt_id}`: `receipt_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn receipt_id(self, receipt_id: &str) -> by_receipt_id::ByReceiptId<'a> {
-        by_receipt_id::ByReceiptId(self.0.push_param(&receipt_id))
+        by_receipt_id::ByReceiptId(self.0.push_param("receipt_id", &receipt_id))
     }
 }
 /// `/v3/abnormal-fund-processing/receipts/{receipt_id}`
@@ -151,7 +151,7 @@ pub mod by_receipt_id {
                 out_instruction_no: &str,
             ) -> by_out_instruction_no::ByOutInstructionNo<'a> {
                 by_out_instruction_no::ByOutInstructionNo(
-                    self.0.push_param(&out_instruction_no),
+                    self.0.push_param("out_instruction_no", &out_instruction_no),
                 )
             }
             /// 发起在途异常资金付款指令

@@ -525,7 +525,9 @@ pub mod bank_channel_account {
                 self,
                 application_id: &str,
             ) -> by_application_id::ByApplicationId<'a> {
-                by_application_id::ByApplicationId(self.0.push_param(&application_id))
+                by_application_id::ByApplicationId(
+                    self.0.push_param("application_id", &application_id),
+                )
             }
             /// 受理渠道结算银行账户更名申请
             ///
@@ -826,7 +828,9 @@ pub mod control_orders {
             self,
             out_request_no: &str,
         ) -> by_out_request_no::ByOutRequestNo<'a> {
-            by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+            by_out_request_no::ByOutRequestNo(
+                self.0.push_param("out_request_no", &out_request_no),
+            )
         }
         /// `/v3/aggracct-bc/wb-channel/control-orders/info`
         #[inline]
@@ -1561,7 +1565,9 @@ pub mod special_reduction {
             self,
             out_request_no: &str,
         ) -> by_out_request_no::ByOutRequestNo<'a> {
-            by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+            by_out_request_no::ByOutRequestNo(
+                self.0.push_param("out_request_no", &out_request_no),
+            )
         }
         /// 特殊减额
         ///

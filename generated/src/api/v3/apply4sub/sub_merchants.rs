@@ -6,7 +6,7 @@ impl<'a> SubMerchants<'a> {
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
     #[inline]
     pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-        by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+        by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
     }
 }
 /// `/v3/apply4sub/sub_merchants/{sub_mchid}`
@@ -41,7 +41,9 @@ pub mod by_sub_mchid {
                 self,
                 application_no: &str,
             ) -> by_application_no::ByApplicationNo<'a> {
-                by_application_no::ByApplicationNo(self.0.push_param(&application_no))
+                by_application_no::ByApplicationNo(
+                    self.0.push_param("application_no", &application_no),
+                )
             }
         }
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}`

@@ -6,7 +6,7 @@ impl<'a> Applyment<'a> {
     /// `/v3/apply4subject/applyment/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn applyment_id(self, applyment_id: &str) -> by_applyment_id::ByApplymentId<'a> {
-        by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+        by_applyment_id::ByApplymentId(self.0.push_param("applyment_id", &applyment_id))
     }
     /// `/v3/apply4subject/applyment/{business_code}`: `business_code` is percent-encoded, never case-converted.
     #[inline]
@@ -14,7 +14,9 @@ impl<'a> Applyment<'a> {
         self,
         business_code: &str,
     ) -> by_business_code::ByBusinessCode<'a> {
-        by_business_code::ByBusinessCode(self.0.push_param(&business_code))
+        by_business_code::ByBusinessCode(
+            self.0.push_param("business_code", &business_code),
+        )
     }
     /// `/v3/apply4subject/applyment/merchants`
     #[inline]
@@ -705,7 +707,7 @@ pub mod merchants {
         /// `/v3/apply4subject/applyment/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/apply4subject/applyment/merchants/{sub_mchid}`

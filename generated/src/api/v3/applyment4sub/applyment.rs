@@ -30,7 +30,9 @@ pub mod applyment_id {
             self,
             applyment_id: u64,
         ) -> by_applyment_id::ByApplymentId<'a> {
-            by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+            by_applyment_id::ByApplymentId(
+                self.0.push_param("applyment_id", &applyment_id),
+            )
         }
     }
     /// `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`
@@ -65,7 +67,9 @@ pub mod business_code {
             self,
             business_code: &str,
         ) -> by_business_code::ByBusinessCode<'a> {
-            by_business_code::ByBusinessCode(self.0.push_param(&business_code))
+            by_business_code::ByBusinessCode(
+                self.0.push_param("business_code", &business_code),
+            )
         }
     }
     /// `/v3/applyment4sub/applyment/business_code/{business_code}`

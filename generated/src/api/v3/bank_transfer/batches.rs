@@ -232,7 +232,7 @@ pub mod batch_id {
         /// `/v3/bank-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
-            by_batch_id::ByBatchId(self.0.push_param(&batch_id))
+            by_batch_id::ByBatchId(self.0.push_param("batch_id", &batch_id))
         }
     }
     /// `/v3/bank-transfer/batches/batch-id/{batch_id}`
@@ -460,7 +460,9 @@ pub mod batch_id {
                         self,
                         detail_id: &str,
                     ) -> by_detail_id::ByDetailId<'a> {
-                        by_detail_id::ByDetailId(self.0.push_param(&detail_id))
+                        by_detail_id::ByDetailId(
+                            self.0.push_param("detail_id", &detail_id),
+                        )
                     }
                 }
                 /// `/v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
@@ -653,7 +655,9 @@ pub mod out_batch_no {
             self,
             out_batch_no: &str,
         ) -> by_out_batch_no::ByOutBatchNo<'a> {
-            by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+            by_out_batch_no::ByOutBatchNo(
+                self.0.push_param("out_batch_no", &out_batch_no),
+            )
         }
     }
     /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`
@@ -882,7 +886,7 @@ pub mod out_batch_no {
                         out_detail_no: &str,
                     ) -> by_out_detail_no::ByOutDetailNo<'a> {
                         by_out_detail_no::ByOutDetailNo(
-                            self.0.push_param(&out_detail_no),
+                            self.0.push_param("out_detail_no", &out_detail_no),
                         )
                     }
                 }

@@ -818,7 +818,9 @@ pub mod card_links {
                 self,
                 business_code: &str,
             ) -> by_business_code::ByBusinessCode<'a> {
-                by_business_code::ByBusinessCode(self.0.push_param(&business_code))
+                by_business_code::ByBusinessCode(
+                    self.0.push_param("business_code", &business_code),
+                )
             }
         }
         /// `/v3/brand/card/card-links/business-code/{business_code}`

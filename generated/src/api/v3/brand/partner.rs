@@ -67,7 +67,7 @@ pub mod card_member {
             /// `/v3/brand/partner/card-member/cards/{card_id}`: `card_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
-                by_card_id::ByCardId(self.0.push_param(&card_id))
+                by_card_id::ByCardId(self.0.push_param("card_id", &card_id))
             }
             /// 查询会员卡模板列表
             ///
@@ -1320,7 +1320,9 @@ pub mod card_member {
                 self,
                 activity_id: &str,
             ) -> by_activity_id::ByActivityId<'a> {
-                by_activity_id::ByActivityId(self.0.push_param(&activity_id))
+                by_activity_id::ByActivityId(
+                    self.0.push_param("activity_id", &activity_id),
+                )
             }
             /// 查询品牌会员发券活动列表
             ///
@@ -2092,7 +2094,9 @@ pub mod card_member {
                 self,
                 user_card_code: &str,
             ) -> by_user_card_code::ByUserCardCode<'a> {
-                by_user_card_code::ByUserCardCode(self.0.push_param(&user_card_code))
+                by_user_card_code::ByUserCardCode(
+                    self.0.push_param("user_card_code", &user_card_code),
+                )
             }
             /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
             #[inline]
@@ -3532,7 +3536,7 @@ pub mod store {
             /// `/v3/brand/partner/store/brandstores/{store_id}`: `store_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn store_id(self, store_id: &str) -> by_store_id::ByStoreId<'a> {
-                by_store_id::ByStoreId(self.0.push_param(&store_id))
+                by_store_id::ByStoreId(self.0.push_param("store_id", &store_id))
             }
             /// 列表查询品牌门店信息
             ///

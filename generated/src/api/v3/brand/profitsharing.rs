@@ -37,7 +37,7 @@ pub mod brand_configs {
         /// `/v3/brand/profitsharing/brand-configs/{brand_mchid}`: `brand_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn brand_mchid(self, brand_mchid: &str) -> by_brand_mchid::ByBrandMchid<'a> {
-            by_brand_mchid::ByBrandMchid(self.0.push_param(&brand_mchid))
+            by_brand_mchid::ByBrandMchid(self.0.push_param("brand_mchid", &brand_mchid))
         }
     }
     /// `/v3/brand/profitsharing/brand-configs/{brand_mchid}`
@@ -198,7 +198,9 @@ pub mod orders {
             self,
             transaction_id: &str,
         ) -> by_transaction_id::ByTransactionId<'a> {
-            by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+            by_transaction_id::ByTransactionId(
+                self.0.push_param("transaction_id", &transaction_id),
+            )
         }
         /// 查询分账结果API
         ///

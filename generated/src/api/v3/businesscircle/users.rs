@@ -6,7 +6,7 @@ impl<'a> Users<'a> {
     /// `/v3/businesscircle/users/{openid}`: `openid` is percent-encoded, never case-converted.
     #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-        by_openid::ByOpenid(self.0.push_param(&openid))
+        by_openid::ByOpenid(self.0.push_param("openid", &openid))
     }
 }
 /// `/v3/businesscircle/users/{openid}`

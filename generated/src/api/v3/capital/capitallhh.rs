@@ -36,7 +36,9 @@ pub mod areas {
                 self,
                 province_code: i64,
             ) -> by_province_code::ByProvinceCode<'a> {
-                by_province_code::ByProvinceCode(self.0.push_param(&province_code))
+                by_province_code::ByProvinceCode(
+                    self.0.push_param("province_code", &province_code),
+                )
             }
             /// 查询省份列表API
             ///
@@ -149,7 +151,9 @@ pub mod banks {
             self,
             bank_alias_code: &str,
         ) -> by_bank_alias_code::ByBankAliasCode<'a> {
-            by_bank_alias_code::ByBankAliasCode(self.0.push_param(&bank_alias_code))
+            by_bank_alias_code::ByBankAliasCode(
+                self.0.push_param("bank_alias_code", &bank_alias_code),
+            )
         }
         /// `/v3/capital/capitallhh/banks/corporate-banking`
         #[inline]

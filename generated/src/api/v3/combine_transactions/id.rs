@@ -10,7 +10,7 @@ impl<'a> Id<'a> {
         combine_transaction_id: &str,
     ) -> by_combine_transaction_id::ByCombineTransactionId<'a> {
         by_combine_transaction_id::ByCombineTransactionId(
-            self.0.push_param(&combine_transaction_id),
+            self.0.push_param("combine_transaction_id", &combine_transaction_id),
         )
     }
 }

@@ -10,7 +10,7 @@ impl<'a> OutTradeNo<'a> {
         combine_out_trade_no: &str,
     ) -> by_combine_out_trade_no::ByCombineOutTradeNo<'a> {
         by_combine_out_trade_no::ByCombineOutTradeNo(
-            self.0.push_param(&combine_out_trade_no),
+            self.0.push_param("combine_out_trade_no", &combine_out_trade_no),
         )
     }
 }

@@ -19,7 +19,7 @@ pub mod merchants {
         /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
         /// 发起不活跃商户身份核实
         ///
@@ -88,7 +88,7 @@ pub mod merchants {
                     verification_id: &str,
                 ) -> by_verification_id::ByVerificationId<'a> {
                     by_verification_id::ByVerificationId(
-                        self.0.push_param(&verification_id),
+                        self.0.push_param("verification_id", &verification_id),
                     )
                 }
             }

@@ -36,7 +36,7 @@ pub mod contracts {
             out_contract_code: &str,
         ) -> by_out_contract_code::ByOutContractCode<'a> {
             by_out_contract_code::ByOutContractCode(
-                self.0.push_param(&out_contract_code),
+                self.0.push_param("out_contract_code", &out_contract_code),
             )
         }
         /// `/v3/credit-repayment/partner/contracts/h5-presign`
@@ -581,7 +581,9 @@ pub mod deduct_orders {
             self,
             out_trade_no: &str,
         ) -> by_out_trade_no::ByOutTradeNo<'a> {
-            by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+            by_out_trade_no::ByOutTradeNo(
+                self.0.push_param("out_trade_no", &out_trade_no),
+            )
         }
         /// 发起还款
         ///
@@ -874,7 +876,9 @@ pub mod schedule_records {
             self,
             out_record_id: &str,
         ) -> by_out_record_id::ByOutRecordId<'a> {
-            by_out_record_id::ByOutRecordId(self.0.push_param(&out_record_id))
+            by_out_record_id::ByOutRecordId(
+                self.0.push_param("out_record_id", &out_record_id),
+            )
         }
     }
     /// `/v3/credit-repayment/partner/schedule-records/batch-create`

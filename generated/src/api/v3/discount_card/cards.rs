@@ -9,7 +9,9 @@ impl<'a> Cards<'a> {
         self,
         out_card_code: &str,
     ) -> by_out_card_code::ByOutCardCode<'a> {
-        by_out_card_code::ByOutCardCode(self.0.push_param(&out_card_code))
+        by_out_card_code::ByOutCardCode(
+            self.0.push_param("out_card_code", &out_card_code),
+        )
     }
     /// 预受理领卡请求API
     ///

@@ -27,7 +27,7 @@ pub mod contracts {
         /// `/v3/ebike/charge/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
-            by_contract_id::ByContractId(self.0.push_param(&contract_id))
+            by_contract_id::ByContractId(self.0.push_param("contract_id", &contract_id))
         }
         /// `/v3/ebike/charge/contracts/preopen`
         #[inline]
@@ -552,7 +552,9 @@ pub mod transactions {
                 self,
                 transaction_id: &str,
             ) -> by_transaction_id::ByTransactionId<'a> {
-                by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+                by_transaction_id::ByTransactionId(
+                    self.0.push_param("transaction_id", &transaction_id),
+                )
             }
         }
         /// `/v3/ebike/charge/transactions/id/{transaction_id}`
@@ -683,7 +685,9 @@ pub mod transactions {
                 self,
                 out_trade_no: &str,
             ) -> by_out_trade_no::ByOutTradeNo<'a> {
-                by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+                by_out_trade_no::ByOutTradeNo(
+                    self.0.push_param("out_trade_no", &out_trade_no),
+                )
             }
         }
         /// `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`
@@ -837,7 +841,7 @@ pub mod users {
         /// `/v3/ebike/charge/users/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/ebike/charge/users/{openid}`

@@ -350,7 +350,9 @@ pub mod apply_cancel_withdraw {
                 self,
                 applyment_id: &str,
             ) -> by_applyment_id::ByApplymentId<'a> {
-                by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+                by_applyment_id::ByApplymentId(
+                    self.0.push_param("applyment_id", &applyment_id),
+                )
             }
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}`
@@ -579,7 +581,9 @@ pub mod apply_cancel_withdraw {
                 self,
                 out_request_no: &str,
             ) -> by_out_request_no::ByOutRequestNo<'a> {
-                by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                by_out_request_no::ByOutRequestNo(
+                    self.0.push_param("out_request_no", &out_request_no),
+                )
             }
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`
@@ -707,7 +711,7 @@ pub mod apply_cancel_withdraw {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
             #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
             }
         }
         /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`
@@ -1068,7 +1072,9 @@ pub mod cancel_applications {
                 self,
                 out_apply_no: &str,
             ) -> by_out_apply_no::ByOutApplyNo<'a> {
-                by_out_apply_no::ByOutApplyNo(self.0.push_param(&out_apply_no))
+                by_out_apply_no::ByOutApplyNo(
+                    self.0.push_param("out_apply_no", &out_apply_no),
+                )
             }
         }
         /// `/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`

@@ -6,7 +6,7 @@ impl<'a> Applyments<'a> {
     /// `/v3/ecommerce/applyments/{applyment_id}`: `applyment_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn applyment_id(self, applyment_id: i64) -> by_applyment_id::ByApplymentId<'a> {
-        by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+        by_applyment_id::ByApplymentId(self.0.push_param("applyment_id", &applyment_id))
     }
     /// `/v3/ecommerce/applyments/out-request-no`
     #[inline]
@@ -185,7 +185,9 @@ pub mod out_request_no {
             self,
             out_request_no: &str,
         ) -> by_out_request_no::ByOutRequestNo<'a> {
-            by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+            by_out_request_no::ByOutRequestNo(
+                self.0.push_param("out_request_no", &out_request_no),
+            )
         }
     }
     /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}`

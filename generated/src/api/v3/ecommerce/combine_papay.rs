@@ -38,7 +38,7 @@ pub mod contracts {
             /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}`
@@ -68,7 +68,7 @@ pub mod contracts {
                         out_contract_code: &str,
                     ) -> by_out_contract_code::ByOutContractCode<'a> {
                         by_out_contract_code::ByOutContractCode(
-                            self.0.push_param(&out_contract_code),
+                            self.0.push_param("out_contract_code", &out_contract_code),
                         )
                     }
                 }
@@ -532,7 +532,7 @@ pub mod transactions {
             combine_out_trade_no: &str,
         ) -> by_combine_out_trade_no::ByCombineOutTradeNo<'a> {
             by_combine_out_trade_no::ByCombineOutTradeNo(
-                self.0.push_param(&combine_out_trade_no),
+                self.0.push_param("combine_out_trade_no", &combine_out_trade_no),
             )
         }
         /// 电商合单委托代扣支付API

@@ -27,7 +27,7 @@ pub mod balance {
         /// `/v3/ecommerce/fund/balance/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/ecommerce/fund/balance/{sub_mchid}`
@@ -112,7 +112,7 @@ pub mod enddaybalance {
         /// `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`
@@ -215,7 +215,7 @@ pub mod withdraw {
         /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`: `withdraw_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn withdraw_id(self, withdraw_id: &str) -> by_withdraw_id::ByWithdrawId<'a> {
-            by_withdraw_id::ByWithdrawId(self.0.push_param(&withdraw_id))
+            by_withdraw_id::ByWithdrawId(self.0.push_param("withdraw_id", &withdraw_id))
         }
         /// `/v3/ecommerce/fund/withdraw/out-request-no`
         #[inline]
@@ -477,7 +477,9 @@ pub mod withdraw {
                 self,
                 out_request_no: &str,
             ) -> by_out_request_no::ByOutRequestNo<'a> {
-                by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                by_out_request_no::ByOutRequestNo(
+                    self.0.push_param("out_request_no", &out_request_no),
+                )
             }
         }
         /// `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`

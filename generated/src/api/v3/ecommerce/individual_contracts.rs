@@ -6,7 +6,7 @@ impl<'a> IndividualContracts<'a> {
     /// `/v3/ecommerce/individual-contracts/{openid}`: `openid` is percent-encoded, never case-converted.
     #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-        by_openid::ByOpenid(self.0.push_param(&openid))
+        by_openid::ByOpenid(self.0.push_param("openid", &openid))
     }
     /// `/v3/ecommerce/individual-contracts/out-contract-code`
     #[inline]
@@ -131,7 +131,7 @@ pub mod out_contract_code {
             out_contract_code: &str,
         ) -> by_out_contract_code::ByOutContractCode<'a> {
             by_out_contract_code::ByOutContractCode(
-                self.0.push_param(&out_contract_code),
+                self.0.push_param("out_contract_code", &out_contract_code),
             )
         }
     }

@@ -22,7 +22,7 @@ pub mod authorizations {
         /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
         /// 申请二级商户商家转账授权
         ///
@@ -368,7 +368,9 @@ pub mod transfer_bills {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
         }
         /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
@@ -603,7 +605,7 @@ pub mod transfer_bills {
                 transfer_bill_no: &str,
             ) -> by_transfer_bill_no::ByTransferBillNo<'a> {
                 by_transfer_bill_no::ByTransferBillNo(
-                    self.0.push_param(&transfer_bill_no),
+                    self.0.push_param("transfer_bill_no", &transfer_bill_no),
                 )
             }
         }

@@ -419,7 +419,9 @@ pub mod orders {
             self,
             transaction_id: &str,
         ) -> by_transaction_id::ByTransactionId<'a> {
-            by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+            by_transaction_id::ByTransactionId(
+                self.0.push_param("transaction_id", &transaction_id),
+            )
         }
         /// 查询分账结果API
         ///

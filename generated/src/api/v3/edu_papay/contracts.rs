@@ -6,7 +6,7 @@ impl<'a> Contracts<'a> {
     /// `/v3/edu-papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
-        by_contract_id::ByContractId(self.0.push_param(&contract_id))
+        by_contract_id::ByContractId(self.0.push_param("contract_id", &contract_id))
     }
     /// `/v3/edu-papay/contracts/id`
     #[inline]
@@ -43,7 +43,7 @@ pub mod id {
         /// `/v3/edu-papay/contracts/id/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
-            by_contract_id::ByContractId(self.0.push_param(&contract_id))
+            by_contract_id::ByContractId(self.0.push_param("contract_id", &contract_id))
         }
     }
     /// `/v3/edu-papay/contracts/id/{contract_id}`

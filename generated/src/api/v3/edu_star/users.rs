@@ -25,7 +25,9 @@ pub mod openid {
             self,
             wechat_openid: &str,
         ) -> by_wechat_openid::ByWechatOpenid<'a> {
-            by_wechat_openid::ByWechatOpenid(self.0.push_param(&wechat_openid))
+            by_wechat_openid::ByWechatOpenid(
+                self.0.push_param("wechat_openid", &wechat_openid),
+            )
         }
     }
     /// `/v3/edu-star/users/openid/{wechat_openid}`
@@ -106,7 +108,7 @@ pub mod qq {
         /// `/v3/edu-star/users/qq/{qq}`: `qq` is percent-encoded, never case-converted.
         #[inline]
         pub fn qq(self, qq: &str) -> by_qq::ByQq<'a> {
-            by_qq::ByQq(self.0.push_param(&qq))
+            by_qq::ByQq(self.0.push_param("qq", &qq))
         }
     }
     /// `/v3/edu-star/users/qq/{qq}`

@@ -6,7 +6,7 @@ impl<'a> Users<'a> {
     /// `/v3/facemch/users/{face_sid}`: `face_sid` is percent-encoded, never case-converted.
     #[inline]
     pub fn face_sid(self, face_sid: &str) -> by_face_sid::ByFaceSid<'a> {
-        by_face_sid::ByFaceSid(self.0.push_param(&face_sid))
+        by_face_sid::ByFaceSid(self.0.push_param("face_sid", &face_sid))
     }
 }
 /// `/v3/facemch/users/{face_sid}`

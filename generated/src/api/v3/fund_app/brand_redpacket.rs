@@ -30,7 +30,7 @@ pub mod brand_merchant_batches {
         /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}`: `batch_no` is percent-encoded, never case-converted.
         #[inline]
         pub fn batch_no(self, batch_no: &str) -> by_batch_no::ByBatchNo<'a> {
-            by_batch_no::ByBatchNo(self.0.push_param(&batch_no))
+            by_batch_no::ByBatchNo(self.0.push_param("batch_no", &batch_no))
         }
         /// 品牌商户发放红包
         ///
@@ -405,7 +405,7 @@ pub mod brand_merchant_batches {
                 /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`: `detail_no` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn detail_no(self, detail_no: &str) -> by_detail_no::ByDetailNo<'a> {
-                    by_detail_no::ByDetailNo(self.0.push_param(&detail_no))
+                    by_detail_no::ByDetailNo(self.0.push_param("detail_no", &detail_no))
                 }
             }
             /// `/v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}`
@@ -555,7 +555,9 @@ pub mod brand_merchant_out_batches {
             self,
             out_batch_no: &str,
         ) -> by_out_batch_no::ByOutBatchNo<'a> {
-            by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+            by_out_batch_no::ByOutBatchNo(
+                self.0.push_param("out_batch_no", &out_batch_no),
+            )
         }
     }
     /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`
@@ -734,7 +736,9 @@ pub mod brand_merchant_out_batches {
                     self,
                     out_detail_no: &str,
                 ) -> by_out_detail_no::ByOutDetailNo<'a> {
-                    by_out_detail_no::ByOutDetailNo(self.0.push_param(&out_detail_no))
+                    by_out_detail_no::ByOutDetailNo(
+                        self.0.push_param("out_detail_no", &out_detail_no),
+                    )
                 }
             }
             /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}`

@@ -64,7 +64,9 @@ pub mod elecsign {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
             /// 商户单号申请电子回单
             ///
@@ -139,7 +141,7 @@ pub mod elecsign {
                 transfer_bill_no: &str,
             ) -> by_transfer_bill_no::ByTransferBillNo<'a> {
                 by_transfer_bill_no::ByTransferBillNo(
-                    self.0.push_param(&transfer_bill_no),
+                    self.0.push_param("transfer_bill_no", &transfer_bill_no),
                 )
             }
             /// 微信单号申请电子回单
@@ -268,7 +270,9 @@ pub mod partner {
                 self,
                 out_budget_no: &str,
             ) -> by_out_budget_no::ByOutBudgetNo<'a> {
-                by_out_budget_no::ByOutBudgetNo(self.0.push_param(&out_budget_no))
+                by_out_budget_no::ByOutBudgetNo(
+                    self.0.push_param("out_budget_no", &out_budget_no),
+                )
             }
         }
         /// `/v3/fund-app/mch-transfer/partner/budget/{out_budget_no}`
@@ -564,7 +568,9 @@ pub mod partner {
                 self,
                 out_budget_no: &str,
             ) -> by_out_budget_no::ByOutBudgetNo<'a> {
-                by_out_budget_no::ByOutBudgetNo(self.0.push_param(&out_budget_no))
+                by_out_budget_no::ByOutBudgetNo(
+                    self.0.push_param("out_budget_no", &out_budget_no),
+                )
             }
             /// 申请公益捐赠预算
             ///
@@ -1287,7 +1293,7 @@ pub mod partner {
                     out_transfer_no: &str,
                 ) -> by_out_transfer_no::ByOutTransferNo<'a> {
                     by_out_transfer_no::ByOutTransferNo(
-                        self.0.push_param(&out_transfer_no),
+                        self.0.push_param("out_transfer_no", &out_transfer_no),
                     )
                 }
             }
@@ -1437,7 +1443,9 @@ pub mod partner {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
             /// 申请单笔转账电子回单
             ///
@@ -1529,7 +1537,7 @@ pub mod partner {
             /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
             #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
             }
             /// 申请子商户商家转账授权
             ///
@@ -1882,7 +1890,9 @@ pub mod partner {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}`
@@ -2512,7 +2522,7 @@ pub mod partner {
                 out_authorization_no: &str,
             ) -> by_out_authorization_no::ByOutAuthorizationNo<'a> {
                 by_out_authorization_no::ByOutAuthorizationNo(
-                    self.0.push_param(&out_authorization_no),
+                    self.0.push_param("out_authorization_no", &out_authorization_no),
                 )
             }
             /// 申请免确认收款授权
@@ -3068,7 +3078,9 @@ pub mod transfer_bills {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
         }
         /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
@@ -3699,7 +3711,7 @@ pub mod transfer_bills {
                 transfer_bill_no: &str,
             ) -> by_transfer_bill_no::ByTransferBillNo<'a> {
                 by_transfer_bill_no::ByTransferBillNo(
-                    self.0.push_param(&transfer_bill_no),
+                    self.0.push_param("transfer_bill_no", &transfer_bill_no),
                 )
             }
         }
@@ -3817,7 +3829,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}`: `out_bill_no` is percent-encoded, never case-converted.
         #[inline]
         pub fn out_bill_no(self, out_bill_no: &str) -> by_out_bill_no::ByOutBillNo<'a> {
-            by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+            by_out_bill_no::ByOutBillNo(self.0.push_param("out_bill_no", &out_bill_no))
         }
         /// 发起转账到QQ钱包
         ///
@@ -4406,7 +4418,7 @@ pub mod user_confirm_authorization {
                 out_authorization_no: &str,
             ) -> by_out_authorization_no::ByOutAuthorizationNo<'a> {
                 by_out_authorization_no::ByOutAuthorizationNo(
-                    self.0.push_param(&out_authorization_no),
+                    self.0.push_param("out_authorization_no", &out_authorization_no),
                 )
             }
         }

@@ -6,7 +6,7 @@ impl<'a> Orders<'a> {
     /// `/v3/funds-to-oversea/orders/{out_order_id}`: `out_order_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn out_order_id(self, out_order_id: &str) -> by_out_order_id::ByOutOrderId<'a> {
-        by_out_order_id::ByOutOrderId(self.0.push_param(&out_order_id))
+        by_out_order_id::ByOutOrderId(self.0.push_param("out_order_id", &out_order_id))
     }
     /// 申请资金出境API
     ///

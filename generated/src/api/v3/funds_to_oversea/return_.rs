@@ -202,7 +202,9 @@ pub mod return_orders {
                 self,
                 out_return_no: &str,
             ) -> by_out_return_no::ByOutReturnNo<'a> {
-                by_out_return_no::ByOutReturnNo(self.0.push_param(&out_return_no))
+                by_out_return_no::ByOutReturnNo(
+                    self.0.push_param("out_return_no", &out_return_no),
+                )
             }
         }
         /// `/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`

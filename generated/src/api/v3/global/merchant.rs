@@ -33,7 +33,7 @@ pub mod h5 {
             /// `/v3/global/merchant/h5/permission/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
             #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
             }
             /// `/v3/global/merchant/h5/permission/domain`
             #[inline]
@@ -52,7 +52,9 @@ pub mod h5 {
                     self,
                     applyment_id: i64,
                 ) -> by_applyment_id::ByApplymentId<'a> {
-                    by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+                    by_applyment_id::ByApplymentId(
+                        self.0.push_param("applyment_id", &applyment_id),
+                    )
                 }
                 /// 创建H5支付权限申请单
                 ///
@@ -662,7 +664,9 @@ pub mod h5 {
                         self,
                         applyment_id: i64,
                     ) -> by_applyment_id::ByApplymentId<'a> {
-                        by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+                        by_applyment_id::ByApplymentId(
+                            self.0.push_param("applyment_id", &applyment_id),
+                        )
                     }
                     /// 创建H5支付域名修改申请单
                     ///

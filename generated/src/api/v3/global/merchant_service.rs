@@ -107,7 +107,9 @@ pub mod complaints {
             self,
             complaint_id: &str,
         ) -> by_complaint_id::ByComplaintId<'a> {
-            by_complaint_id::ByComplaintId(self.0.push_param(&complaint_id))
+            by_complaint_id::ByComplaintId(
+                self.0.push_param("complaint_id", &complaint_id),
+            )
         }
         /// 查询投诉单列表
         ///
@@ -800,7 +802,7 @@ pub mod images {
         /// `/v3/global/merchant-service/images/{media_id}`: `media_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn media_id(self, media_id: &str) -> by_media_id::ByMediaId<'a> {
-            by_media_id::ByMediaId(self.0.push_param(&media_id))
+            by_media_id::ByMediaId(self.0.push_param("media_id", &media_id))
         }
         /// `/v3/global/merchant-service/images/upload`
         #[inline]

@@ -41,7 +41,9 @@ pub mod transactions {
                 self,
                 transaction_id: &str,
             ) -> by_transaction_id::ByTransactionId<'a> {
-                by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+                by_transaction_id::ByTransactionId(
+                    self.0.push_param("transaction_id", &transaction_id),
+                )
             }
         }
         /// `/v3/global/micropay/transactions/id/{transaction_id}`
@@ -92,7 +94,9 @@ pub mod transactions {
                 self,
                 out_trade_no: &str,
             ) -> by_out_trade_no::ByOutTradeNo<'a> {
-                by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+                by_out_trade_no::ByOutTradeNo(
+                    self.0.push_param("out_trade_no", &out_trade_no),
+                )
             }
         }
         /// `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}`

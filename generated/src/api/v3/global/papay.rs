@@ -29,7 +29,7 @@ pub mod contracts {
         /// `/v3/global/papay/contracts/{contract_id}`: `contract_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn contract_id(self, contract_id: &str) -> by_contract_id::ByContractId<'a> {
-            by_contract_id::ByContractId(self.0.push_param(&contract_id))
+            by_contract_id::ByContractId(self.0.push_param("contract_id", &contract_id))
         }
         /// `/v3/global/papay/contracts/h5-pre-entrust-sign`
         #[inline]
@@ -441,7 +441,7 @@ pub mod contracts {
                 out_contract_code: &str,
             ) -> by_out_contract_code::ByOutContractCode<'a> {
                 by_out_contract_code::ByOutContractCode(
-                    self.0.push_param(&out_contract_code),
+                    self.0.push_param("out_contract_code", &out_contract_code),
                 )
             }
         }
@@ -611,7 +611,9 @@ pub mod transactions {
             self,
             transaction_id: &str,
         ) -> by_transaction_id::ByTransactionId<'a> {
-            by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+            by_transaction_id::ByTransactionId(
+                self.0.push_param("transaction_id", &transaction_id),
+            )
         }
         /// `/v3/global/papay/transactions/out-trade-no`
         #[inline]
@@ -1135,7 +1137,9 @@ pub mod transactions {
                 self,
                 out_trade_no: &str,
             ) -> by_out_trade_no::ByOutTradeNo<'a> {
-                by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+                by_out_trade_no::ByOutTradeNo(
+                    self.0.push_param("out_trade_no", &out_trade_no),
+                )
             }
         }
         /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`

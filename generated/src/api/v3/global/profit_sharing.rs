@@ -67,7 +67,9 @@ pub mod orders {
             self,
             out_order_no: &str,
         ) -> by_out_order_no::ByOutOrderNo<'a> {
-            by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
+            by_out_order_no::ByOutOrderNo(
+                self.0.push_param("out_order_no", &out_order_no),
+            )
         }
         /// `/v3/global/profit-sharing/orders/unfreeze`
         #[inline]
@@ -352,7 +354,7 @@ pub mod receivers {
         /// `/v3/global/profit-sharing/receivers/{account}`: `account` is percent-encoded, never case-converted.
         #[inline]
         pub fn account(self, account: &str) -> by_account::ByAccount<'a> {
-            by_account::ByAccount(self.0.push_param(&account))
+            by_account::ByAccount(self.0.push_param("account", &account))
         }
         /// 添加分账接收方API
         ///
@@ -835,7 +837,9 @@ pub mod transactions {
             self,
             transaction_id: &str,
         ) -> by_transaction_id::ByTransactionId<'a> {
-            by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+            by_transaction_id::ByTransactionId(
+                self.0.push_param("transaction_id", &transaction_id),
+            )
         }
         /// `/v3/global/profit-sharing/transactions/mark`
         #[inline]

@@ -44,7 +44,7 @@ pub mod partner {
                 /// `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                    by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                    by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
                 }
             }
             /// `/v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid}`

@@ -6,7 +6,7 @@ impl<'a> UserQualifications<'a> {
     /// `/v3/hire-power-bank/user-qualifications/{openid}`: `openid` is percent-encoded, never case-converted.
     #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-        by_openid::ByOpenid(self.0.push_param(&openid))
+        by_openid::ByOpenid(self.0.push_param("openid", &openid))
     }
 }
 /// `/v3/hire-power-bank/user-qualifications/{openid}`

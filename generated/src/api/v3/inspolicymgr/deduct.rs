@@ -25,7 +25,9 @@ pub mod authorizations {
             self,
             out_insurance_no: &str,
         ) -> by_out_insurance_no::ByOutInsuranceNo<'a> {
-            by_out_insurance_no::ByOutInsuranceNo(self.0.push_param(&out_insurance_no))
+            by_out_insurance_no::ByOutInsuranceNo(
+                self.0.push_param("out_insurance_no", &out_insurance_no),
+            )
         }
         /// 提交保单授权信息
         ///
@@ -251,7 +253,9 @@ pub mod policies {
             self,
             out_insurance_no: &str,
         ) -> by_out_insurance_no::ByOutInsuranceNo<'a> {
-            by_out_insurance_no::ByOutInsuranceNo(self.0.push_param(&out_insurance_no))
+            by_out_insurance_no::ByOutInsuranceNo(
+                self.0.push_param("out_insurance_no", &out_insurance_no),
+            )
         }
         /// 上传保单
         ///

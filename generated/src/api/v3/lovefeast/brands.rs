@@ -6,7 +6,7 @@ impl<'a> Brands<'a> {
     /// `/v3/lovefeast/brands/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
-        by_brand_id::ByBrandId(self.0.push_param(&brand_id))
+        by_brand_id::ByBrandId(self.0.push_param("brand_id", &brand_id))
     }
 }
 /// `/v3/lovefeast/brands/{brand_id}`

@@ -6,7 +6,7 @@ impl<'a> Users<'a> {
     /// `/v3/lovefeast/users/{openid}`: `openid` is percent-encoded, never case-converted.
     #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-        by_openid::ByOpenid(self.0.push_param(&openid))
+        by_openid::ByOpenid(self.0.push_param("openid", &openid))
     }
 }
 /// `/v3/lovefeast/users/{openid}`
@@ -44,7 +44,7 @@ pub mod by_openid {
                 /// `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
-                    by_brand_id::ByBrandId(self.0.push_param(&brand_id))
+                    by_brand_id::ByBrandId(self.0.push_param("brand_id", &brand_id))
                 }
             }
             /// `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`
@@ -127,7 +127,9 @@ pub mod by_openid {
                     self,
                     out_trade_no: &str,
                 ) -> by_out_trade_no::ByOutTradeNo<'a> {
-                    by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+                    by_out_trade_no::ByOutTradeNo(
+                        self.0.push_param("out_trade_no", &out_trade_no),
+                    )
                 }
             }
             /// `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`

@@ -17,7 +17,7 @@ pub mod packages {
         /// `/v3/marketing/bank/packages/{package_id}`: `package_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn package_id(self, package_id: &str) -> by_package_id::ByPackageId<'a> {
-            by_package_id::ByPackageId(self.0.push_param(&package_id))
+            by_package_id::ByPackageId(self.0.push_param("package_id", &package_id))
         }
     }
     /// `/v3/marketing/bank/packages/{package_id}`

@@ -17,7 +17,7 @@ pub mod users {
         /// `/v3/marketing/bank-favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/marketing/bank-favor/users/{openid}`
@@ -131,7 +131,7 @@ pub mod users {
                 /// `/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`: `coupon_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn coupon_id(self, coupon_id: &str) -> by_coupon_id::ByCouponId<'a> {
-                    by_coupon_id::ByCouponId(self.0.push_param(&coupon_id))
+                    by_coupon_id::ByCouponId(self.0.push_param("coupon_id", &coupon_id))
                 }
             }
             /// `/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`

@@ -183,7 +183,7 @@ pub mod coupons {
         /// `/v3/marketing/busifavor/coupons/{card_id}`: `card_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
-            by_card_id::ByCardId(self.0.push_param(&card_id))
+            by_card_id::ByCardId(self.0.push_param("card_id", &card_id))
         }
         /// `/v3/marketing/busifavor/coupons/deactivate`
         #[inline]
@@ -968,7 +968,7 @@ pub mod stocks {
         /// `/v3/marketing/busifavor/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
-            by_stock_id::ByStockId(self.0.push_param(&stock_id))
+            by_stock_id::ByStockId(self.0.push_param("stock_id", &stock_id))
         }
         /// 创建商家券API
         ///
@@ -1990,7 +1990,9 @@ pub mod stocks {
                     self,
                     coupon_code: &str,
                 ) -> by_coupon_code::ByCouponCode<'a> {
-                    by_coupon_code::ByCouponCode(self.0.push_param(&coupon_code))
+                    by_coupon_code::ByCouponCode(
+                        self.0.push_param("coupon_code", &coupon_code),
+                    )
                 }
                 /// 查询预存code列表
                 ///
@@ -2457,7 +2459,7 @@ pub mod subsidy {
                 subsidy_receipt_id: &str,
             ) -> by_subsidy_receipt_id::BySubsidyReceiptId<'a> {
                 by_subsidy_receipt_id::BySubsidyReceiptId(
-                    self.0.push_param(&subsidy_receipt_id),
+                    self.0.push_param("subsidy_receipt_id", &subsidy_receipt_id),
                 )
             }
             /// 查询营销补差付款单列表API
@@ -2905,7 +2907,12 @@ pub mod subsidy {
                 subsidy_return_receipt_id: &str,
             ) -> by_subsidy_return_receipt_id::BySubsidyReturnReceiptId<'a> {
                 by_subsidy_return_receipt_id::BySubsidyReturnReceiptId(
-                    self.0.push_param(&subsidy_return_receipt_id),
+                    self
+                        .0
+                        .push_param(
+                            "subsidy_return_receipt_id",
+                            &subsidy_return_receipt_id,
+                        ),
                 )
             }
             /// 营销补差回退API
@@ -3227,7 +3234,7 @@ pub mod users {
         /// `/v3/marketing/busifavor/users/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/marketing/busifavor/users/{openid}`
@@ -3252,7 +3259,9 @@ pub mod users {
                     self,
                     coupon_code: &str,
                 ) -> by_coupon_code::ByCouponCode<'a> {
-                    by_coupon_code::ByCouponCode(self.0.push_param(&coupon_code))
+                    by_coupon_code::ByCouponCode(
+                        self.0.push_param("coupon_code", &coupon_code),
+                    )
                 }
                 /// 根据过滤条件查询用户券API
                 ///
@@ -3481,7 +3490,7 @@ pub mod users {
                         /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`: `appid` is percent-encoded, never case-converted.
                         #[inline]
                         pub fn appid(self, appid: &str) -> by_appid::ByAppid<'a> {
-                            by_appid::ByAppid(self.0.push_param(&appid))
+                            by_appid::ByAppid(self.0.push_param("appid", &appid))
                         }
                     }
                     /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`

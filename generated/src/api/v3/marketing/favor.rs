@@ -616,7 +616,7 @@ pub mod stocks {
         /// `/v3/marketing/favor/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
-            by_stock_id::ByStockId(self.0.push_param(&stock_id))
+            by_stock_id::ByStockId(self.0.push_param("stock_id", &stock_id))
         }
         /// 条件查询批次列表API
         ///
@@ -1440,7 +1440,7 @@ pub mod users {
         /// `/v3/marketing/favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/marketing/favor/users/{openid}`
@@ -1462,7 +1462,7 @@ pub mod users {
                 /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`: `coupon_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn coupon_id(self, coupon_id: &str) -> by_coupon_id::ByCouponId<'a> {
-                    by_coupon_id::ByCouponId(self.0.push_param(&coupon_id))
+                    by_coupon_id::ByCouponId(self.0.push_param("coupon_id", &coupon_id))
                 }
                 /// 根据商户号查用户的券
                 ///

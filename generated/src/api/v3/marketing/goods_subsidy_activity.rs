@@ -211,7 +211,7 @@ pub mod activity {
         /// `/v3/marketing/goods-subsidy-activity/activity/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
-            by_activity_id::ByActivityId(self.0.push_param(&activity_id))
+            by_activity_id::ByActivityId(self.0.push_param("activity_id", &activity_id))
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/activity/{activity_id}`
@@ -382,12 +382,12 @@ pub mod retail_store_act {
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
-            by_activity_id::ByActivityId(self.0.push_param(&activity_id))
+            by_activity_id::ByActivityId(self.0.push_param("activity_id", &activity_id))
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
-            by_brand_id::ByBrandId(self.0.push_param(&brand_id))
+            by_brand_id::ByBrandId(self.0.push_param("brand_id", &brand_id))
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}`
@@ -755,7 +755,9 @@ pub mod retail_store_act {
                     self,
                     store_code: &str,
                 ) -> by_store_code::ByStoreCode<'a> {
-                    by_store_code::ByStoreCode(self.0.push_param(&store_code))
+                    by_store_code::ByStoreCode(
+                        self.0.push_param("store_code", &store_code),
+                    )
                 }
                 /// 查询小店活动门店列表
                 ///

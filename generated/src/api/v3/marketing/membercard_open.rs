@@ -42,7 +42,9 @@ pub mod activate_informations {
             self,
             activate_ticket: &str,
         ) -> by_activate_ticket::ByActivateTicket<'a> {
-            by_activate_ticket::ByActivateTicket(self.0.push_param(&activate_ticket))
+            by_activate_ticket::ByActivateTicket(
+                self.0.push_param("activate_ticket", &activate_ticket),
+            )
         }
     }
     /// `/v3/marketing/membercard-open/activate-informations/{activate_ticket}`
@@ -198,7 +200,7 @@ pub mod cards {
         /// `/v3/marketing/membercard-open/cards/{card_id}`: `card_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn card_id(self, card_id: &str) -> by_card_id::ByCardId<'a> {
-            by_card_id::ByCardId(self.0.push_param(&card_id))
+            by_card_id::ByCardId(self.0.push_param("card_id", &card_id))
         }
         /// 查询会员卡模板列表API
         ///
@@ -1194,7 +1196,7 @@ pub mod cards {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}`: `code` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn code(self, code: &str) -> by_code::ByCode<'a> {
-                    by_code::ByCode(self.0.push_param(&code))
+                    by_code::ByCode(self.0.push_param("code", &code))
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
                 #[inline]
@@ -2495,7 +2497,7 @@ pub mod cards {
                     service_module_id: &str,
                 ) -> by_service_module_id::ByServiceModuleId<'a> {
                     by_service_module_id::ByServiceModuleId(
-                        self.0.push_param(&service_module_id),
+                        self.0.push_param("service_module_id", &service_module_id),
                     )
                 }
                 /// 添加会员卡服务项

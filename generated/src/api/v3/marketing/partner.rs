@@ -22,7 +22,7 @@ pub mod delivery_plan {
         /// `/v3/marketing/partner/delivery-plan/{sp_mchid}`: `sp_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sp_mchid(self, sp_mchid: &str) -> by_sp_mchid::BySpMchid<'a> {
-            by_sp_mchid::BySpMchid(self.0.push_param(&sp_mchid))
+            by_sp_mchid::BySpMchid(self.0.push_param("sp_mchid", &sp_mchid))
         }
         /// `/v3/marketing/partner/delivery-plan/delivery-plans`
         #[inline]
@@ -94,12 +94,12 @@ pub mod delivery_plan {
             /// `/v3/marketing/partner/delivery-plan/delivery-plans/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
-                by_brand_id::ByBrandId(self.0.push_param(&brand_id))
+                by_brand_id::ByBrandId(self.0.push_param("brand_id", &brand_id))
             }
             /// `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: &str) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
             /// 创建投放计划
             ///
@@ -486,7 +486,7 @@ pub mod product_coupon {
             /// `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`: `task_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn task_id(self, task_id: &str) -> by_task_id::ByTaskId<'a> {
-                by_task_id::ByTaskId(self.0.push_param(&task_id))
+                by_task_id::ByTaskId(self.0.push_param("task_id", &task_id))
             }
             /// 提交图片生成任务
             ///
@@ -939,7 +939,7 @@ pub mod product_coupon {
                 product_coupon_id: &str,
             ) -> by_product_coupon_id::ByProductCouponId<'a> {
                 by_product_coupon_id::ByProductCouponId(
-                    self.0.push_param(&product_coupon_id),
+                    self.0.push_param("product_coupon_id", &product_coupon_id),
                 )
             }
             /// 创建商品券
@@ -1927,7 +1927,7 @@ pub mod product_coupon {
                         stock_bundle_id: &str,
                     ) -> by_stock_bundle_id::ByStockBundleId<'a> {
                         by_stock_bundle_id::ByStockBundleId(
-                            self.0.push_param(&stock_bundle_id),
+                            self.0.push_param("stock_bundle_id", &stock_bundle_id),
                         )
                     }
                     /// 添加商品券批次组
@@ -2634,7 +2634,7 @@ pub mod product_coupon {
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
                     #[inline]
                     pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
-                        by_stock_id::ByStockId(self.0.push_param(&stock_id))
+                        by_stock_id::ByStockId(self.0.push_param("stock_id", &stock_id))
                     }
                     /// 查询商品券批次列表
                     ///
@@ -4165,7 +4165,7 @@ pub mod product_coupon {
             /// `/v3/marketing/partner/product-coupon/users/{openid}`: `openid` is percent-encoded, never case-converted.
             #[inline]
             pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-                by_openid::ByOpenid(self.0.push_param(&openid))
+                by_openid::ByOpenid(self.0.push_param("openid", &openid))
             }
         }
         /// `/v3/marketing/partner/product-coupon/users/{openid}`
@@ -4210,7 +4210,9 @@ pub mod product_coupon {
                         user_coupon_bundle_id: &str,
                     ) -> by_user_coupon_bundle_id::ByUserCouponBundleId<'a> {
                         by_user_coupon_bundle_id::ByUserCouponBundleId(
-                            self.0.push_param(&user_coupon_bundle_id),
+                            self
+                                .0
+                                .push_param("user_coupon_bundle_id", &user_coupon_bundle_id),
                         )
                     }
                     /// 向用户发放商品券批次组
@@ -4905,7 +4907,9 @@ pub mod product_coupon {
                         self,
                         coupon_code: &str,
                     ) -> by_coupon_code::ByCouponCode<'a> {
-                        by_coupon_code::ByCouponCode(self.0.push_param(&coupon_code))
+                        by_coupon_code::ByCouponCode(
+                            self.0.push_param("coupon_code", &coupon_code),
+                        )
                     }
                     /// 指定券状态查询用户商品券列表
                     ///

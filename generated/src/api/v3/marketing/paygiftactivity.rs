@@ -26,7 +26,7 @@ pub mod activities {
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
-            by_activity_id::ByActivityId(self.0.push_param(&activity_id))
+            by_activity_id::ByActivityId(self.0.push_param("activity_id", &activity_id))
         }
         /// 获取支付有礼活动列表API
         ///

@@ -31,7 +31,7 @@ pub mod customentrances {
         /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`: `brand_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn brand_id(self, brand_id: &str) -> by_brand_id::ByBrandId<'a> {
-            by_brand_id::ByBrandId(self.0.push_param(&brand_id))
+            by_brand_id::ByBrandId(self.0.push_param("brand_id", &brand_id))
         }
         /// 创建自定义入口
         ///

@@ -17,7 +17,7 @@ pub mod activities {
         /// `/v3/marketing/weekly-discount/activities/{activity_id}`: `activity_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn activity_id(self, activity_id: &str) -> by_activity_id::ByActivityId<'a> {
-            by_activity_id::ByActivityId(self.0.push_param(&activity_id))
+            by_activity_id::ByActivityId(self.0.push_param("activity_id", &activity_id))
         }
         /// 查询周周惠活动列表API
         ///

@@ -17,7 +17,7 @@ pub mod users {
         /// `/v3/marketing/withdraw-favor/users/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/marketing/withdraw-favor/users/{openid}`

@@ -9,7 +9,9 @@ impl<'a> MchManageRecords<'a> {
         self,
         manage_record_id: &str,
     ) -> by_manage_record_id::ByManageRecordId<'a> {
-        by_manage_record_id::ByManageRecordId(self.0.push_param(&manage_record_id))
+        by_manage_record_id::ByManageRecordId(
+            self.0.push_param("manage_record_id", &manage_record_id),
+        )
     }
     /// `/v3/mch-manage/mch-manage-records/sub-mchid`
     #[inline]
@@ -196,7 +198,7 @@ pub mod sub_mchid {
         /// `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`

@@ -427,7 +427,9 @@ pub mod withdrawl_apply {
                 self,
                 applyment_id: &str,
             ) -> by_applyment_id::ByApplymentId<'a> {
-                by_applyment_id::ByApplymentId(self.0.push_param(&applyment_id))
+                by_applyment_id::ByApplymentId(
+                    self.0.push_param("applyment_id", &applyment_id),
+                )
             }
         }
         /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id}`
@@ -462,7 +464,9 @@ pub mod withdrawl_apply {
                 self,
                 out_request_no: &str,
             ) -> by_out_request_no::ByOutRequestNo<'a> {
-                by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                by_out_request_no::ByOutRequestNo(
+                    self.0.push_param("out_request_no", &out_request_no),
+                )
             }
         }
         /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`

@@ -9,7 +9,9 @@ impl<'a> EnhancedDueDiligence<'a> {
         self,
         due_diligence_id: &str,
     ) -> by_due_diligence_id::ByDueDiligenceId<'a> {
-        by_due_diligence_id::ByDueDiligenceId(self.0.push_param(&due_diligence_id))
+        by_due_diligence_id::ByDueDiligenceId(
+            self.0.push_param("due_diligence_id", &due_diligence_id),
+        )
     }
 }
 /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}`

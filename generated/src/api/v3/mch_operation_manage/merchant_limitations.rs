@@ -17,7 +17,7 @@ pub mod sub_mchid {
         /// `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`

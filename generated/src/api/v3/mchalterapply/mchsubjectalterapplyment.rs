@@ -6,7 +6,7 @@ impl<'a> Mchsubjectalterapplyment<'a> {
     /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`: `apply_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn apply_id(self, apply_id: &str) -> by_apply_id::ByApplyId<'a> {
-        by_apply_id::ByApplyId(self.0.push_param(&apply_id))
+        by_apply_id::ByApplyId(self.0.push_param("apply_id", &apply_id))
     }
     /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant`
     #[inline]
@@ -704,7 +704,9 @@ pub mod merchant {
             self,
             merchant_code: &str,
         ) -> by_merchant_code::ByMerchantCode<'a> {
-            by_merchant_code::ByMerchantCode(self.0.push_param(&merchant_code))
+            by_merchant_code::ByMerchantCode(
+                self.0.push_param("merchant_code", &merchant_code),
+            )
         }
     }
     /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}`
@@ -729,7 +731,9 @@ pub mod merchant {
                     self,
                     out_request_no: &str,
                 ) -> by_out_request_no::ByOutRequestNo<'a> {
-                    by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                    by_out_request_no::ByOutRequestNo(
+                        self.0.push_param("out_request_no", &out_request_no),
+                    )
                 }
             }
             /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`

@@ -6,7 +6,7 @@ impl<'a> Merchantnamealterapplyment<'a> {
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`: `apply_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn apply_id(self, apply_id: &str) -> by_apply_id::ByApplyId<'a> {
-        by_apply_id::ByApplyId(self.0.push_param(&apply_id))
+        by_apply_id::ByApplyId(self.0.push_param("apply_id", &apply_id))
     }
     /// `/v3/mchalterapply/merchantnamealterapplyment/merchant`
     #[inline]
@@ -185,7 +185,7 @@ pub mod merchant {
         /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}`
@@ -210,7 +210,9 @@ pub mod merchant {
                     self,
                     out_request_no: &str,
                 ) -> by_out_request_no::ByOutRequestNo<'a> {
-                    by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                    by_out_request_no::ByOutRequestNo(
+                        self.0.push_param("out_request_no", &out_request_no),
+                    )
                 }
             }
             /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`

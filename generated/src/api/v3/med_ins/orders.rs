@@ -610,7 +610,9 @@ pub mod mix_trade_no {
             self,
             mix_trade_no: &str,
         ) -> by_mix_trade_no::ByMixTradeNo<'a> {
-            by_mix_trade_no::ByMixTradeNo(self.0.push_param(&mix_trade_no))
+            by_mix_trade_no::ByMixTradeNo(
+                self.0.push_param("mix_trade_no", &mix_trade_no),
+            )
         }
     }
     /// `/v3/med-ins/orders/mix-trade-no/{mix_trade_no}`
@@ -913,7 +915,9 @@ pub mod out_trade_no {
             self,
             out_trade_no: &str,
         ) -> by_out_trade_no::ByOutTradeNo<'a> {
-            by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+            by_out_trade_no::ByOutTradeNo(
+                self.0.push_param("out_trade_no", &out_trade_no),
+            )
         }
     }
     /// `/v3/med-ins/orders/out-trade-no/{out_trade_no}`

@@ -30,7 +30,9 @@ pub mod balance {
             self,
             account_type: &str,
         ) -> by_account_type::ByAccountType<'a> {
-            by_account_type::ByAccountType(self.0.push_param(&account_type))
+            by_account_type::ByAccountType(
+                self.0.push_param("account_type", &account_type),
+            )
         }
     }
     /// `/v3/merchant/fund/balance/{account_type}`
@@ -63,7 +65,9 @@ pub mod dayendbalance {
             self,
             account_type: &str,
         ) -> by_account_type::ByAccountType<'a> {
-            by_account_type::ByAccountType(self.0.push_param(&account_type))
+            by_account_type::ByAccountType(
+                self.0.push_param("account_type", &account_type),
+            )
         }
     }
     /// `/v3/merchant/fund/dayendbalance/{account_type}`
@@ -246,7 +250,7 @@ pub mod withdraw {
             /// `/v3/merchant/fund/withdraw/bill-type/{bill_type}`: `bill_type` is percent-encoded, never case-converted.
             #[inline]
             pub fn bill_type(self, bill_type: &str) -> by_bill_type::ByBillType<'a> {
-                by_bill_type::ByBillType(self.0.push_param(&bill_type))
+                by_bill_type::ByBillType(self.0.push_param("bill_type", &bill_type))
             }
         }
         /// `/v3/merchant/fund/withdraw/bill-type/{bill_type}`
@@ -359,7 +363,9 @@ pub mod withdraw {
                 self,
                 out_request_no: &str,
             ) -> by_out_request_no::ByOutRequestNo<'a> {
-                by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                by_out_request_no::ByOutRequestNo(
+                    self.0.push_param("out_request_no", &out_request_no),
+                )
             }
         }
         /// `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`
@@ -474,7 +480,9 @@ pub mod withdraw {
                 self,
                 withdraw_id: &str,
             ) -> by_withdraw_id::ByWithdrawId<'a> {
-                by_withdraw_id::ByWithdrawId(self.0.push_param(&withdraw_id))
+                by_withdraw_id::ByWithdrawId(
+                    self.0.push_param("withdraw_id", &withdraw_id),
+                )
             }
         }
         /// `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`

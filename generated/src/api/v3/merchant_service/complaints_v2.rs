@@ -6,7 +6,7 @@ impl<'a> ComplaintsV2<'a> {
     /// `/v3/merchant-service/complaints-v2/{complaint_id}`: `complaint_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn complaint_id(self, complaint_id: &str) -> by_complaint_id::ByComplaintId<'a> {
-        by_complaint_id::ByComplaintId(self.0.push_param(&complaint_id))
+        by_complaint_id::ByComplaintId(self.0.push_param("complaint_id", &complaint_id))
     }
     /// 查询投诉单列表API
     ///

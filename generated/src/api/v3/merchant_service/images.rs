@@ -6,7 +6,7 @@ impl<'a> Images<'a> {
     /// `/v3/merchant-service/images/{media_id}`: `media_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn media_id(self, media_id: &str) -> by_media_id::ByMediaId<'a> {
-        by_media_id::ByMediaId(self.0.push_param(&media_id))
+        by_media_id::ByMediaId(self.0.push_param("media_id", &media_id))
     }
     /// `/v3/merchant-service/images/upload`
     #[inline]

@@ -11,7 +11,9 @@ impl<'a> MerchantSettleRuleApplications<'a> {
         self,
         application_id: &str,
     ) -> by_application_id::ByApplicationId<'a> {
-        by_application_id::ByApplicationId(self.0.push_param(&application_id))
+        by_application_id::ByApplicationId(
+            self.0.push_param("application_id", &application_id),
+        )
     }
     /// 申请修改特约商户结算规则API
     ///

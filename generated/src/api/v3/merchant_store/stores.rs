@@ -6,7 +6,7 @@ impl<'a> Stores<'a> {
     /// `/v3/merchant-store/stores/{store_id}`: `store_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn store_id(self, store_id: i64) -> by_store_id::ByStoreId<'a> {
-        by_store_id::ByStoreId(self.0.push_param(&store_id))
+        by_store_id::ByStoreId(self.0.push_param("store_id", &store_id))
     }
     /// 创建门店API
     ///

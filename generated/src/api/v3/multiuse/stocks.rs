@@ -6,7 +6,7 @@ impl<'a> Stocks<'a> {
     /// `/v3/multiuse/stocks/{stock_id}`: `stock_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn stock_id(self, stock_id: &str) -> by_stock_id::ByStockId<'a> {
-        by_stock_id::ByStockId(self.0.push_param(&stock_id))
+        by_stock_id::ByStockId(self.0.push_param("stock_id", &stock_id))
     }
 }
 /// `/v3/multiuse/stocks/{stock_id}`

@@ -9,7 +9,9 @@ impl<'a> FapiaoApplications<'a> {
         self,
         fapiao_apply_id: &str,
     ) -> by_fapiao_apply_id::ByFapiaoApplyId<'a> {
-        by_fapiao_apply_id::ByFapiaoApplyId(self.0.push_param(&fapiao_apply_id))
+        by_fapiao_apply_id::ByFapiaoApplyId(
+            self.0.push_param("fapiao_apply_id", &fapiao_apply_id),
+        )
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`
     #[inline]

@@ -9,7 +9,9 @@ impl<'a> FaceCollections<'a> {
         self,
         collection_id: &str,
     ) -> by_collection_id::ByCollectionId<'a> {
-        by_collection_id::ByCollectionId(self.0.push_param(&collection_id))
+        by_collection_id::ByCollectionId(
+            self.0.push_param("collection_id", &collection_id),
+        )
     }
     /// 查询重采用户列表
     ///

@@ -9,7 +9,9 @@ impl<'a> Organizations<'a> {
         self,
         organization_id: &str,
     ) -> by_organization_id::ByOrganizationId<'a> {
-        by_organization_id::ByOrganizationId(self.0.push_param(&organization_id))
+        by_organization_id::ByOrganizationId(
+            self.0.push_param("organization_id", &organization_id),
+        )
     }
     /// 查询机构信息接口
     ///
@@ -94,7 +96,9 @@ pub mod by_organization_id {
                     self,
                     out_user_id: &str,
                 ) -> by_out_user_id::ByOutUserId<'a> {
-                    by_out_user_id::ByOutUserId(self.0.push_param(&out_user_id))
+                    by_out_user_id::ByOutUserId(
+                        self.0.push_param("out_user_id", &out_user_id),
+                    )
                 }
             }
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`
@@ -236,7 +240,7 @@ pub mod by_organization_id {
                 /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}`: `user_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn user_id(self, user_id: &str) -> by_user_id::ByUserId<'a> {
-                    by_user_id::ByUserId(self.0.push_param(&user_id))
+                    by_user_id::ByUserId(self.0.push_param("user_id", &user_id))
                 }
             }
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}`

@@ -22,7 +22,7 @@ pub mod openid {
         /// `/v3/palmservice/authorization/openid/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/palmservice/authorization/openid/{openid}`

@@ -36,7 +36,9 @@ pub mod policy_periods {
                 self,
                 contract_id: &str,
             ) -> by_contract_id::ByContractId<'a> {
-                by_contract_id::ByContractId(self.0.push_param(&contract_id))
+                by_contract_id::ByContractId(
+                    self.0.push_param("contract_id", &contract_id),
+                )
             }
         }
         /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}`
@@ -64,7 +66,7 @@ pub mod policy_periods {
                         policy_period_id: i64,
                     ) -> by_policy_period_id::ByPolicyPeriodId<'a> {
                         by_policy_period_id::ByPolicyPeriodId(
-                            self.0.push_param(&policy_period_id),
+                            self.0.push_param("policy_period_id", &policy_period_id),
                         )
                     }
                 }

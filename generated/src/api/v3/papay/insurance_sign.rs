@@ -43,7 +43,7 @@ pub mod contracts {
             /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}`
@@ -75,7 +75,9 @@ pub mod contracts {
                         self,
                         contract_id: &str,
                     ) -> by_contract_id::ByContractId<'a> {
-                        by_contract_id::ByContractId(self.0.push_param(&contract_id))
+                        by_contract_id::ByContractId(
+                            self.0.push_param("contract_id", &contract_id),
+                        )
                     }
                 }
                 /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}`
@@ -160,7 +162,7 @@ pub mod contracts {
                         out_contract_code: &str,
                     ) -> by_out_contract_code::ByOutContractCode<'a> {
                         by_out_contract_code::ByOutContractCode(
-                            self.0.push_param(&out_contract_code),
+                            self.0.push_param("out_contract_code", &out_contract_code),
                         )
                     }
                 }
@@ -917,7 +919,7 @@ pub mod policy_periods {
             /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}`
@@ -942,7 +944,9 @@ pub mod policy_periods {
                         self,
                         contract_id: &str,
                     ) -> by_contract_id::ByContractId<'a> {
-                        by_contract_id::ByContractId(self.0.push_param(&contract_id))
+                        by_contract_id::ByContractId(
+                            self.0.push_param("contract_id", &contract_id),
+                        )
                     }
                 }
                 /// `/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}`
@@ -1076,7 +1080,7 @@ pub mod policy_periods_ {
             /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}`
@@ -1106,7 +1110,7 @@ pub mod policy_periods_ {
                         out_contract_code: &str,
                     ) -> by_out_contract_code::ByOutContractCode<'a> {
                         by_out_contract_code::ByOutContractCode(
-                            self.0.push_param(&out_contract_code),
+                            self.0.push_param("out_contract_code", &out_contract_code),
                         )
                     }
                 }

@@ -194,7 +194,9 @@ pub mod partner {
                     self,
                     contract_id: &str,
                 ) -> by_contract_id::ByContractId<'a> {
-                    by_contract_id::ByContractId(self.0.push_param(&contract_id))
+                    by_contract_id::ByContractId(
+                        self.0.push_param("contract_id", &contract_id),
+                    )
                 }
             }
             /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}`
@@ -447,7 +449,9 @@ pub mod schedules {
                 self,
                 contract_id: &str,
             ) -> by_contract_id::ByContractId<'a> {
-                by_contract_id::ByContractId(self.0.push_param(&contract_id))
+                by_contract_id::ByContractId(
+                    self.0.push_param("contract_id", &contract_id),
+                )
             }
         }
         /// `/v3/papay/pay/schedules/contract-id/{contract_id}`

@@ -43,7 +43,7 @@ pub mod contracts {
             /// `/v3/papay/sign/contracts/harmony-plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/papay/sign/contracts/harmony-plan-id/{plan_id}`
@@ -73,7 +73,7 @@ pub mod contracts {
                         out_contract_code: &str,
                     ) -> by_out_contract_code::ByOutContractCode<'a> {
                         by_out_contract_code::ByOutContractCode(
-                            self.0.push_param(&out_contract_code),
+                            self.0.push_param("out_contract_code", &out_contract_code),
                         )
                     }
                 }
@@ -273,7 +273,7 @@ pub mod contracts {
             /// `/v3/papay/sign/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
             }
         }
         /// `/v3/papay/sign/contracts/plan-id/{plan_id}`
@@ -303,7 +303,7 @@ pub mod contracts {
                         out_contract_code: &str,
                     ) -> by_out_contract_code::ByOutContractCode<'a> {
                         by_out_contract_code::ByOutContractCode(
-                            self.0.push_param(&out_contract_code),
+                            self.0.push_param("out_contract_code", &out_contract_code),
                         )
                     }
                 }
@@ -683,7 +683,7 @@ pub mod partner {
                 /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}`: `plan_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn plan_id(self, plan_id: i64) -> by_plan_id::ByPlanId<'a> {
-                    by_plan_id::ByPlanId(self.0.push_param(&plan_id))
+                    by_plan_id::ByPlanId(self.0.push_param("plan_id", &plan_id))
                 }
             }
             /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}`
@@ -715,7 +715,7 @@ pub mod partner {
                             out_contract_code: &str,
                         ) -> by_out_contract_code::ByOutContractCode<'a> {
                             by_out_contract_code::ByOutContractCode(
-                                self.0.push_param(&out_contract_code),
+                                self.0.push_param("out_contract_code", &out_contract_code),
                             )
                         }
                     }

@@ -436,7 +436,7 @@ pub mod service_id {
         /// `/v3/password-exempt-contract/contracts/service-id/{service_id}`: `service_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn service_id(self, service_id: i64) -> by_service_id::ByServiceId<'a> {
-            by_service_id::ByServiceId(self.0.push_param(&service_id))
+            by_service_id::ByServiceId(self.0.push_param("service_id", &service_id))
         }
     }
     /// `/v3/password-exempt-contract/contracts/service-id/{service_id}`
@@ -462,7 +462,7 @@ pub mod service_id {
                     out_contract_code: &str,
                 ) -> by_out_contract_code::ByOutContractCode<'a> {
                     by_out_contract_code::ByOutContractCode(
-                        self.0.push_param(&out_contract_code),
+                        self.0.push_param("out_contract_code", &out_contract_code),
                     )
                 }
             }

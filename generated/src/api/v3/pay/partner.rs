@@ -891,7 +891,9 @@ pub mod transactions {
                 self,
                 transaction_id: &str,
             ) -> by_transaction_id::ByTransactionId<'a> {
-                by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+                by_transaction_id::ByTransactionId(
+                    self.0.push_param("transaction_id", &transaction_id),
+                )
             }
         }
         /// `/v3/pay/partner/transactions/id/{transaction_id}`
@@ -1865,7 +1867,9 @@ pub mod transactions {
                 self,
                 out_trade_no: &str,
             ) -> by_out_trade_no::ByOutTradeNo<'a> {
-                by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+                by_out_trade_no::ByOutTradeNo(
+                    self.0.push_param("out_trade_no", &out_trade_no),
+                )
             }
         }
         /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`

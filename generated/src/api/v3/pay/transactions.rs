@@ -757,7 +757,9 @@ pub mod id {
             self,
             transaction_id: &str,
         ) -> by_transaction_id::ByTransactionId<'a> {
-            by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+            by_transaction_id::ByTransactionId(
+                self.0.push_param("transaction_id", &transaction_id),
+            )
         }
     }
     /// `/v3/pay/transactions/id/{transaction_id}`
@@ -1437,7 +1439,9 @@ pub mod out_trade_no {
             self,
             out_trade_no: &str,
         ) -> by_out_trade_no::ByOutTradeNo<'a> {
-            by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+            by_out_trade_no::ByOutTradeNo(
+                self.0.push_param("out_trade_no", &out_trade_no),
+            )
         }
     }
     /// `/v3/pay/transactions/out-trade-no/{out_trade_no}`

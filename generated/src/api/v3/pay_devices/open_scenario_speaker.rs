@@ -6,7 +6,7 @@ impl<'a> OpenScenarioSpeaker<'a> {
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}`: `device_sn` is percent-encoded, never case-converted.
     #[inline]
     pub fn device_sn(self, device_sn: &str) -> by_device_sn::ByDeviceSn<'a> {
-        by_device_sn::ByDeviceSn(self.0.push_param(&device_sn))
+        by_device_sn::ByDeviceSn(self.0.push_param("device_sn", &device_sn))
     }
 }
 /// `/v3/pay-devices/open-scenario-speaker/{device_sn}`

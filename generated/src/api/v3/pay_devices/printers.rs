@@ -6,7 +6,7 @@ impl<'a> Printers<'a> {
     /// `/v3/pay-devices/printers/{device_id}`: `device_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn device_id(self, device_id: &str) -> by_device_id::ByDeviceId<'a> {
-        by_device_id::ByDeviceId(self.0.push_param(&device_id))
+        by_device_id::ByDeviceId(self.0.push_param("device_id", &device_id))
     }
 }
 /// `/v3/pay-devices/printers/{device_id}`
@@ -31,7 +31,9 @@ pub mod by_device_id {
                 self,
                 print_order_no: &str,
             ) -> by_print_order_no::ByPrintOrderNo<'a> {
-                by_print_order_no::ByPrintOrderNo(self.0.push_param(&print_order_no))
+                by_print_order_no::ByPrintOrderNo(
+                    self.0.push_param("print_order_no", &print_order_no),
+                )
             }
             /// 小票机打印
             ///

@@ -10,7 +10,7 @@ impl<'a> Authentications<'a> {
         authenticate_number: &str,
     ) -> by_authenticate_number::ByAuthenticateNumber<'a> {
         by_authenticate_number::ByAuthenticateNumber(
-            self.0.push_param(&authenticate_number),
+            self.0.push_param("authenticate_number", &authenticate_number),
         )
     }
     /// `/v3/payroll-card/authentications/pre-order`

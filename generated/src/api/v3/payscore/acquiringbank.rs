@@ -122,7 +122,7 @@ pub mod permissions {
                 authorization_code: &str,
             ) -> by_authorization_code::ByAuthorizationCode<'a> {
                 by_authorization_code::ByAuthorizationCode(
-                    self.0.push_param(&authorization_code),
+                    self.0.push_param("authorization_code", &authorization_code),
                 )
             }
         }
@@ -364,7 +364,9 @@ pub mod serviceorder {
             self,
             out_order_no: &str,
         ) -> by_out_order_no::ByOutOrderNo<'a> {
-            by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
+            by_out_order_no::ByOutOrderNo(
+                self.0.push_param("out_order_no", &out_order_no),
+            )
         }
         /// `/v3/payscore/acquiringbank/serviceorder/deduction`
         #[inline]

@@ -31,7 +31,9 @@ pub mod partner {
                 self,
                 out_order_no: &str,
             ) -> by_out_order_no::ByOutOrderNo<'a> {
-                by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
+                by_out_order_no::ByOutOrderNo(
+                    self.0.push_param("out_order_no", &out_order_no),
+                )
             }
             /// 查询支付分订单
             ///

@@ -386,7 +386,7 @@ pub mod permissions {
                 authorization_code: &str,
             ) -> by_authorization_code::ByAuthorizationCode<'a> {
                 by_authorization_code::ByAuthorizationCode(
-                    self.0.push_param(&authorization_code),
+                    self.0.push_param("authorization_code", &authorization_code),
                 )
             }
         }
@@ -888,7 +888,9 @@ pub mod service_account_applications {
             self,
             out_apply_no: &str,
         ) -> by_out_apply_no::ByOutApplyNo<'a> {
-            by_out_apply_no::ByOutApplyNo(self.0.push_param(&out_apply_no))
+            by_out_apply_no::ByOutApplyNo(
+                self.0.push_param("out_apply_no", &out_apply_no),
+            )
         }
         /// 收付通子商户申请绑定支付分服务
         ///
@@ -1127,7 +1129,9 @@ pub mod serviceorder {
             self,
             out_order_no: &str,
         ) -> by_out_order_no::ByOutOrderNo<'a> {
-            by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
+            by_out_order_no::ByOutOrderNo(
+                self.0.push_param("out_order_no", &out_order_no),
+            )
         }
         /// `/v3/payscore/partner/serviceorder/direct-complete`
         #[inline]
@@ -2518,7 +2522,7 @@ pub mod servicequotas {
             /// `/v3/payscore/partner/servicequotas/service-id/{service_id}`: `service_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn service_id(self, service_id: &str) -> by_service_id::ByServiceId<'a> {
-                by_service_id::ByServiceId(self.0.push_param(&service_id))
+                by_service_id::ByServiceId(self.0.push_param("service_id", &service_id))
             }
         }
         /// `/v3/payscore/partner/servicequotas/service-id/{service_id}`

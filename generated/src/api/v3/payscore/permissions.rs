@@ -158,7 +158,7 @@ pub mod authorization_code {
             authorization_code: &str,
         ) -> by_authorization_code::ByAuthorizationCode<'a> {
             by_authorization_code::ByAuthorizationCode(
-                self.0.push_param(&authorization_code),
+                self.0.push_param("authorization_code", &authorization_code),
             )
         }
     }
@@ -352,7 +352,7 @@ pub mod openid {
         /// `/v3/payscore/permissions/openid/{openid}`: `openid` is percent-encoded, never case-converted.
         #[inline]
         pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-            by_openid::ByOpenid(self.0.push_param(&openid))
+            by_openid::ByOpenid(self.0.push_param("openid", &openid))
         }
     }
     /// `/v3/payscore/permissions/openid/{openid}`

@@ -275,7 +275,7 @@ pub mod partner {
                     merchant_plan_no: &str,
                 ) -> by_merchant_plan_no::ByMerchantPlanNo<'a> {
                     by_merchant_plan_no::ByMerchantPlanNo(
-                        self.0.push_param(&merchant_plan_no),
+                        self.0.push_param("merchant_plan_no", &merchant_plan_no),
                     )
                 }
             }
@@ -584,7 +584,7 @@ pub mod payscore_plans {
                 merchant_plan_no: &str,
             ) -> by_merchant_plan_no::ByMerchantPlanNo<'a> {
                 by_merchant_plan_no::ByMerchantPlanNo(
-                    self.0.push_param(&merchant_plan_no),
+                    self.0.push_param("merchant_plan_no", &merchant_plan_no),
                 )
             }
         }

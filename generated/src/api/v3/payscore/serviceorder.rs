@@ -6,7 +6,7 @@ impl<'a> Serviceorder<'a> {
     /// `/v3/payscore/serviceorder/{out_order_no}`: `out_order_no` is percent-encoded, never case-converted.
     #[inline]
     pub fn out_order_no(self, out_order_no: &str) -> by_out_order_no::ByOutOrderNo<'a> {
-        by_out_order_no::ByOutOrderNo(self.0.push_param(&out_order_no))
+        by_out_order_no::ByOutOrderNo(self.0.push_param("out_order_no", &out_order_no))
     }
     /// `/v3/payscore/serviceorder/direct-complete`
     #[inline]

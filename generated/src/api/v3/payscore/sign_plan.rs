@@ -548,7 +548,9 @@ pub mod partner {
                     merchant_sign_plan_no: &str,
                 ) -> by_merchant_sign_plan_no::ByMerchantSignPlanNo<'a> {
                     by_merchant_sign_plan_no::ByMerchantSignPlanNo(
-                        self.0.push_param(&merchant_sign_plan_no),
+                        self
+                            .0
+                            .push_param("merchant_sign_plan_no", &merchant_sign_plan_no),
                     )
                 }
             }
@@ -1086,7 +1088,7 @@ pub mod user_sign_plans {
                 merchant_sign_plan_no: &str,
             ) -> by_merchant_sign_plan_no::ByMerchantSignPlanNo<'a> {
                 by_merchant_sign_plan_no::ByMerchantSignPlanNo(
-                    self.0.push_param(&merchant_sign_plan_no),
+                    self.0.push_param("merchant_sign_plan_no", &merchant_sign_plan_no),
                 )
             }
         }

@@ -6,7 +6,7 @@ impl<'a> Users<'a> {
     /// `/v3/payscore/users/{openid}`: `openid` is percent-encoded, never case-converted.
     #[inline]
     pub fn openid(self, openid: &str) -> by_openid::ByOpenid<'a> {
-        by_openid::ByOpenid(self.0.push_param(&openid))
+        by_openid::ByOpenid(self.0.push_param("openid", &openid))
     }
 }
 /// `/v3/payscore/users/{openid}`
@@ -28,7 +28,7 @@ pub mod by_openid {
             /// `/v3/payscore/users/{openid}/permissions/{service_id}`: `service_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn service_id(self, service_id: &str) -> by_service_id::ByServiceId<'a> {
-                by_service_id::ByServiceId(self.0.push_param(&service_id))
+                by_service_id::ByServiceId(self.0.push_param("service_id", &service_id))
             }
         }
         /// `/v3/payscore/users/{openid}/permissions/{service_id}`

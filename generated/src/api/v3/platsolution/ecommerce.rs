@@ -202,7 +202,9 @@ pub mod bank_transfer_recharges {
                 self,
                 out_recharge_no: &str,
             ) -> by_out_recharge_no::ByOutRechargeNo<'a> {
-                by_out_recharge_no::ByOutRechargeNo(self.0.push_param(&out_recharge_no))
+                by_out_recharge_no::ByOutRechargeNo(
+                    self.0.push_param("out_recharge_no", &out_recharge_no),
+                )
             }
         }
         /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
@@ -468,7 +470,7 @@ pub mod insurance_compensation_contracts {
             /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
             #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
             }
         }
         /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}`
@@ -767,7 +769,7 @@ pub mod mch_transfer {
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
-                    by_bill_id::ByBillId(self.0.push_param(&bill_id))
+                    by_bill_id::ByBillId(self.0.push_param("bill_id", &bill_id))
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}`
@@ -888,7 +890,9 @@ pub mod mch_transfer {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`
@@ -1446,7 +1450,7 @@ pub mod mch_transfer {
                 /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
-                    by_bill_id::ByBillId(self.0.push_param(&bill_id))
+                    by_bill_id::ByBillId(self.0.push_param("bill_id", &bill_id))
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}`
@@ -1587,7 +1591,9 @@ pub mod mch_transfer {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`
@@ -1731,7 +1737,9 @@ pub mod mch_transfer {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
             /// 发起保证金赔付保司保费
             ///
@@ -2289,7 +2297,9 @@ pub mod mch_transfer {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}`
@@ -2602,7 +2612,7 @@ pub mod mch_transfer {
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
-                    by_bill_id::ByBillId(self.0.push_param(&bill_id))
+                    by_bill_id::ByBillId(self.0.push_param("bill_id", &bill_id))
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`
@@ -2737,7 +2747,9 @@ pub mod mch_transfer {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`
@@ -3085,7 +3097,9 @@ pub mod mch_transfer {
                 self,
                 out_bill_no: &str,
             ) -> by_out_bill_no::ByOutBillNo<'a> {
-                by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                by_out_bill_no::ByOutBillNo(
+                    self.0.push_param("out_bill_no", &out_bill_no),
+                )
             }
             /// 请求赔付
             ///
@@ -3651,7 +3665,7 @@ pub mod mch_transfer {
                 /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`: `bill_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn bill_id(self, bill_id: &str) -> by_bill_id::ByBillId<'a> {
-                    by_bill_id::ByBillId(self.0.push_param(&bill_id))
+                    by_bill_id::ByBillId(self.0.push_param("bill_id", &bill_id))
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}`
@@ -3794,7 +3808,9 @@ pub mod mch_transfer {
                     self,
                     out_bill_no: &str,
                 ) -> by_out_bill_no::ByOutBillNo<'a> {
-                    by_out_bill_no::ByOutBillNo(self.0.push_param(&out_bill_no))
+                    by_out_bill_no::ByOutBillNo(
+                        self.0.push_param("out_bill_no", &out_bill_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
@@ -3989,7 +4005,7 @@ pub mod recharge_employees {
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
             #[inline]
             pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-                by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+                by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
             }
         }
         /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`
@@ -4063,7 +4079,9 @@ pub mod recharge_employees {
                         self,
                         sp_openid: &str,
                     ) -> by_sp_openid::BySpOpenid<'a> {
-                        by_sp_openid::BySpOpenid(self.0.push_param(&sp_openid))
+                        by_sp_openid::BySpOpenid(
+                            self.0.push_param("sp_openid", &sp_openid),
+                        )
                     }
                 }
                 /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}`
@@ -4265,7 +4283,9 @@ pub mod recharges {
                 self,
                 out_recharge_no: &str,
             ) -> by_out_recharge_no::ByOutRechargeNo<'a> {
-                by_out_recharge_no::ByOutRechargeNo(self.0.push_param(&out_recharge_no))
+                by_out_recharge_no::ByOutRechargeNo(
+                    self.0.push_param("out_recharge_no", &out_recharge_no),
+                )
             }
         }
         /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`
@@ -4395,7 +4415,9 @@ pub mod settle {
                 self,
                 settle_batch_no: &str,
             ) -> by_settle_batch_no::BySettleBatchNo<'a> {
-                by_settle_batch_no::BySettleBatchNo(self.0.push_param(&settle_batch_no))
+                by_settle_batch_no::BySettleBatchNo(
+                    self.0.push_param("settle_batch_no", &settle_batch_no),
+                )
             }
             /// 个人收款-申请批量结算
             ///
@@ -5071,7 +5093,9 @@ pub mod withdraw {
                     self,
                     out_request_no: &str,
                 ) -> by_out_request_no::ByOutRequestNo<'a> {
-                    by_out_request_no::ByOutRequestNo(self.0.push_param(&out_request_no))
+                    by_out_request_no::ByOutRequestNo(
+                        self.0.push_param("out_request_no", &out_request_no),
+                    )
                 }
             }
             /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`

@@ -130,7 +130,7 @@ pub mod mch_transfer {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
                 #[inline]
                 pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
-                    by_batch_id::ByBatchId(self.0.push_param(&batch_id))
+                    by_batch_id::ByBatchId(self.0.push_param("batch_id", &batch_id))
                 }
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`
@@ -272,7 +272,9 @@ pub mod mch_transfer {
                                 self,
                                 detail_id: &str,
                             ) -> by_detail_id::ByDetailId<'a> {
-                                by_detail_id::ByDetailId(self.0.push_param(&detail_id))
+                                by_detail_id::ByDetailId(
+                                    self.0.push_param("detail_id", &detail_id),
+                                )
                             }
                         }
                         /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
@@ -451,7 +453,9 @@ pub mod mch_transfer {
                         self,
                         out_batch_no: &str,
                     ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                        by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                        by_out_batch_no::ByOutBatchNo(
+                            self.0.push_param("out_batch_no", &out_batch_no),
+                        )
                     }
                 }
                 /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}`
@@ -481,7 +485,7 @@ pub mod mch_transfer {
                                 out_detail_no: &str,
                             ) -> by_out_detail_no::ByOutDetailNo<'a> {
                                 by_out_detail_no::ByOutDetailNo(
-                                    self.0.push_param(&out_detail_no),
+                                    self.0.push_param("out_detail_no", &out_detail_no),
                                 )
                             }
                         }
@@ -675,7 +679,9 @@ pub mod mch_transfer {
                     self,
                     out_batch_no: &str,
                 ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                    by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                    by_out_batch_no::ByOutBatchNo(
+                        self.0.push_param("out_batch_no", &out_batch_no),
+                    )
                 }
             }
             /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`
@@ -749,7 +755,7 @@ pub mod mch_transfer {
                                 out_detail_no: &str,
                             ) -> by_out_detail_no::ByOutDetailNo<'a> {
                                 by_out_detail_no::ByOutDetailNo(
-                                    self.0.push_param(&out_detail_no),
+                                    self.0.push_param("out_detail_no", &out_detail_no),
                                 )
                             }
                         }
@@ -929,7 +935,9 @@ pub mod mch_transfer {
                         self,
                         out_batch_no: &str,
                     ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                        by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                        by_out_batch_no::ByOutBatchNo(
+                            self.0.push_param("out_batch_no", &out_batch_no),
+                        )
                     }
                 }
                 /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
@@ -1153,7 +1161,7 @@ pub mod mch_transfer {
                     out_reservation_no: &str,
                 ) -> by_out_reservation_no::ByOutReservationNo<'a> {
                     by_out_reservation_no::ByOutReservationNo(
-                        self.0.push_param(&out_reservation_no),
+                        self.0.push_param("out_reservation_no", &out_reservation_no),
                     )
                 }
             }
@@ -1241,7 +1249,7 @@ pub mod mch_transfer {
                     reservation_id: &str,
                 ) -> by_reservation_id::ByReservationId<'a> {
                     by_reservation_id::ByReservationId(
-                        self.0.push_param(&reservation_id),
+                        self.0.push_param("reservation_id", &reservation_id),
                     )
                 }
             }

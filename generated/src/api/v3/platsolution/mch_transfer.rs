@@ -117,7 +117,7 @@ pub mod batches {
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
             #[inline]
             pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
-                by_batch_id::ByBatchId(self.0.push_param(&batch_id))
+                by_batch_id::ByBatchId(self.0.push_param("batch_id", &batch_id))
             }
         }
         /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`
@@ -248,7 +248,9 @@ pub mod batches {
                             self,
                             detail_id: &str,
                         ) -> by_detail_id::ByDetailId<'a> {
-                            by_detail_id::ByDetailId(self.0.push_param(&detail_id))
+                            by_detail_id::ByDetailId(
+                                self.0.push_param("detail_id", &detail_id),
+                            )
                         }
                     }
                     /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`
@@ -423,7 +425,9 @@ pub mod batches {
                     self,
                     out_batch_no: &str,
                 ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                    by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                    by_out_batch_no::ByOutBatchNo(
+                        self.0.push_param("out_batch_no", &out_batch_no),
+                    )
                 }
             }
             /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}`
@@ -451,7 +455,7 @@ pub mod batches {
                             out_detail_no: &str,
                         ) -> by_out_detail_no::ByOutDetailNo<'a> {
                             by_out_detail_no::ByOutDetailNo(
-                                self.0.push_param(&out_detail_no),
+                                self.0.push_param("out_detail_no", &out_detail_no),
                             )
                         }
                     }
@@ -641,7 +645,9 @@ pub mod batches {
                 self,
                 out_batch_no: &str,
             ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                by_out_batch_no::ByOutBatchNo(
+                    self.0.push_param("out_batch_no", &out_batch_no),
+                )
             }
         }
         /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`
@@ -709,7 +715,7 @@ pub mod batches {
                             out_detail_no: &str,
                         ) -> by_out_detail_no::ByOutDetailNo<'a> {
                             by_out_detail_no::ByOutDetailNo(
-                                self.0.push_param(&out_detail_no),
+                                self.0.push_param("out_detail_no", &out_detail_no),
                             )
                         }
                     }
@@ -885,7 +891,9 @@ pub mod batches {
                     self,
                     out_batch_no: &str,
                 ) -> by_out_batch_no::ByOutBatchNo<'a> {
-                    by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+                    by_out_batch_no::ByOutBatchNo(
+                        self.0.push_param("out_batch_no", &out_batch_no),
+                    )
                 }
             }
             /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`
@@ -1103,7 +1111,7 @@ pub mod reservation {
                 out_reservation_no: &str,
             ) -> by_out_reservation_no::ByOutReservationNo<'a> {
                 by_out_reservation_no::ByOutReservationNo(
-                    self.0.push_param(&out_reservation_no),
+                    self.0.push_param("out_reservation_no", &out_reservation_no),
                 )
             }
         }
@@ -1182,7 +1190,9 @@ pub mod reservation {
                 self,
                 reservation_id: &str,
             ) -> by_reservation_id::ByReservationId<'a> {
-                by_reservation_id::ByReservationId(self.0.push_param(&reservation_id))
+                by_reservation_id::ByReservationId(
+                    self.0.push_param("reservation_id", &reservation_id),
+                )
             }
         }
         /// `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`

@@ -9,7 +9,9 @@ impl<'a> ReturnOrders<'a> {
         self,
         out_return_no: &str,
     ) -> by_out_return_no::ByOutReturnNo<'a> {
-        by_out_return_no::ByOutReturnNo(self.0.push_param(&out_return_no))
+        by_out_return_no::ByOutReturnNo(
+            self.0.push_param("out_return_no", &out_return_no),
+        )
     }
     /// 请求分账回退
     ///

@@ -9,7 +9,9 @@ impl<'a> Transactions<'a> {
         self,
         transaction_id: &str,
     ) -> by_transaction_id::ByTransactionId<'a> {
-        by_transaction_id::ByTransactionId(self.0.push_param(&transaction_id))
+        by_transaction_id::ByTransactionId(
+            self.0.push_param("transaction_id", &transaction_id),
+        )
     }
 }
 /// `/v3/profitsharing/transactions/{transaction_id}`

@@ -206,7 +206,9 @@ pub mod out_trade_no {
             self,
             out_trade_no: &str,
         ) -> by_out_trade_no::ByOutTradeNo<'a> {
-            by_out_trade_no::ByOutTradeNo(self.0.push_param(&out_trade_no))
+            by_out_trade_no::ByOutTradeNo(
+                self.0.push_param("out_trade_no", &out_trade_no),
+            )
         }
     }
     /// `/v3/qrcode/transactions/out-trade-no/{out_trade_no}`

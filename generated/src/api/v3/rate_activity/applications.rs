@@ -136,7 +136,9 @@ pub mod id {
             self,
             application_id: &str,
         ) -> by_application_id::ByApplicationId<'a> {
-            by_application_id::ByApplicationId(self.0.push_param(&application_id))
+            by_application_id::ByApplicationId(
+                self.0.push_param("application_id", &application_id),
+            )
         }
     }
     /// `/v3/rate-activity/applications/id/{application_id}`

@@ -164,7 +164,9 @@ pub mod out_recharge_no {
             self,
             out_recharge_no: &str,
         ) -> by_out_recharge_no::ByOutRechargeNo<'a> {
-            by_out_recharge_no::ByOutRechargeNo(self.0.push_param(&out_recharge_no))
+            by_out_recharge_no::ByOutRechargeNo(
+                self.0.push_param("out_recharge_no", &out_recharge_no),
+            )
         }
     }
     /// `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`

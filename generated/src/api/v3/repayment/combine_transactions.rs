@@ -37,7 +37,7 @@ pub mod partner {
                 combine_out_trade_no: &str,
             ) -> by_combine_out_trade_no::ByCombineOutTradeNo<'a> {
                 by_combine_out_trade_no::ByCombineOutTradeNo(
-                    self.0.push_param(&combine_out_trade_no),
+                    self.0.push_param("combine_out_trade_no", &combine_out_trade_no),
                 )
             }
         }

@@ -6,7 +6,7 @@ impl<'a> Guides<'a> {
     /// `/v3/smartguide/guides/{guide_id}`: `guide_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn guide_id(self, guide_id: &str) -> by_guide_id::ByGuideId<'a> {
-        by_guide_id::ByGuideId(self.0.push_param(&guide_id))
+        by_guide_id::ByGuideId(self.0.push_param("guide_id", &guide_id))
     }
     /// 服务人员查询API
     ///

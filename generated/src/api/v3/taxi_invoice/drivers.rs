@@ -9,7 +9,9 @@ impl<'a> Drivers<'a> {
         self,
         driver_license: &str,
     ) -> by_driver_license::ByDriverLicense<'a> {
-        by_driver_license::ByDriverLicense(self.0.push_param(&driver_license))
+        by_driver_license::ByDriverLicense(
+            self.0.push_param("driver_license", &driver_license),
+        )
     }
 }
 /// `/v3/taxi-invoice/drivers/{driver_license}`

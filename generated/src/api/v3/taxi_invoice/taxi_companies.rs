@@ -9,7 +9,9 @@ impl<'a> TaxiCompanies<'a> {
         self,
         company_mchid: &str,
     ) -> by_company_mchid::ByCompanyMchid<'a> {
-        by_company_mchid::ByCompanyMchid(self.0.push_param(&company_mchid))
+        by_company_mchid::ByCompanyMchid(
+            self.0.push_param("company_mchid", &company_mchid),
+        )
     }
 }
 /// `/v3/taxi-invoice/taxi-companies/{company_mchid}`

@@ -6,7 +6,7 @@ impl<'a> Taxies<'a> {
     /// `/v3/taxi-invoice/taxies/{plate_number}`: `plate_number` is percent-encoded, never case-converted.
     #[inline]
     pub fn plate_number(self, plate_number: &str) -> by_plate_number::ByPlateNumber<'a> {
-        by_plate_number::ByPlateNumber(self.0.push_param(&plate_number))
+        by_plate_number::ByPlateNumber(self.0.push_param("plate_number", &plate_number))
     }
 }
 /// `/v3/taxi-invoice/taxies/{plate_number}`

@@ -9,7 +9,9 @@ impl<'a> TransactionBlockRecords<'a> {
         self,
         block_record_id: &str,
     ) -> by_block_record_id::ByBlockRecordId<'a> {
-        by_block_record_id::ByBlockRecordId(self.0.push_param(&block_record_id))
+        by_block_record_id::ByBlockRecordId(
+            self.0.push_param("block_record_id", &block_record_id),
+        )
     }
     /// `/v3/transaction-block/transaction-block-records/sub-mchid`
     #[inline]
@@ -97,7 +99,7 @@ pub mod sub_mchid {
         /// `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`

@@ -10,7 +10,7 @@ impl<'a> TransactionBlockSubmissions<'a> {
         block_submission_id: &str,
     ) -> by_block_submission_id::ByBlockSubmissionId<'a> {
         by_block_submission_id::ByBlockSubmissionId(
-            self.0.push_param(&block_submission_id),
+            self.0.push_param("block_submission_id", &block_submission_id),
         )
     }
     /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
@@ -47,7 +47,7 @@ pub mod sub_mchid {
         /// `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`: `sub_mchid` is percent-encoded, never case-converted.
         #[inline]
         pub fn sub_mchid(self, sub_mchid: &str) -> by_sub_mchid::BySubMchid<'a> {
-            by_sub_mchid::BySubMchid(self.0.push_param(&sub_mchid))
+            by_sub_mchid::BySubMchid(self.0.push_param("sub_mchid", &sub_mchid))
         }
     }
     /// `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`

@@ -6,7 +6,7 @@ impl<'a> BillReceipt<'a> {
     /// `/v3/transfer/bill-receipt/{out_batch_no}`: `out_batch_no` is percent-encoded, never case-converted.
     #[inline]
     pub fn out_batch_no(self, out_batch_no: &str) -> by_out_batch_no::ByOutBatchNo<'a> {
-        by_out_batch_no::ByOutBatchNo(self.0.push_param(&out_batch_no))
+        by_out_batch_no::ByOutBatchNo(self.0.push_param("out_batch_no", &out_batch_no))
     }
     /// 转账电子回单申请受理API
     ///

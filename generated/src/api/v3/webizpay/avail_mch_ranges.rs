@@ -6,7 +6,7 @@ impl<'a> AvailMchRanges<'a> {
     /// `/v3/webizpay/avail-mch-ranges/{range_id}`: `range_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn range_id(self, range_id: &str) -> by_range_id::ByRangeId<'a> {
-        by_range_id::ByRangeId(self.0.push_param(&range_id))
+        by_range_id::ByRangeId(self.0.push_param("range_id", &range_id))
     }
     /// 查询可用商户范围列表
     ///
@@ -149,7 +149,7 @@ pub mod by_range_id {
                 merchant_identifier: &str,
             ) -> by_merchant_identifier::ByMerchantIdentifier<'a> {
                 by_merchant_identifier::ByMerchantIdentifier(
-                    self.0.push_param(&merchant_identifier),
+                    self.0.push_param("merchant_identifier", &merchant_identifier),
                 )
             }
             /// 查询商户标识列表

@@ -6,7 +6,7 @@ impl<'a> Employees<'a> {
     /// `/v3/webizpay/employees/{employee_id}`: `employee_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn employee_id(self, employee_id: &str) -> by_employee_id::ByEmployeeId<'a> {
-        by_employee_id::ByEmployeeId(self.0.push_param(&employee_id))
+        by_employee_id::ByEmployeeId(self.0.push_param("employee_id", &employee_id))
     }
 }
 /// `/v3/webizpay/employees/{employee_id}`
@@ -41,7 +41,9 @@ pub mod by_employee_id {
                 self,
                 out_card_no: &str,
             ) -> by_out_card_no::ByOutCardNo<'a> {
-                by_out_card_no::ByOutCardNo(self.0.push_param(&out_card_no))
+                by_out_card_no::ByOutCardNo(
+                    self.0.push_param("out_card_no", &out_card_no),
+                )
             }
         }
         /// `/v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}`
@@ -217,7 +219,7 @@ pub mod by_employee_id {
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`: `card_no` is percent-encoded, never case-converted.
             #[inline]
             pub fn card_no(self, card_no: &str) -> by_card_no::ByCardNo<'a> {
-                by_card_no::ByCardNo(self.0.push_param(&card_no))
+                by_card_no::ByCardNo(self.0.push_param("card_no", &card_no))
             }
             /// 企业商户为员工下发企业支付额度卡
             ///

@@ -17,7 +17,7 @@ pub mod entity_matches {
         /// `/v3/webizpay/stores/entity-matches/{batch_id}`: `batch_id` is percent-encoded, never case-converted.
         #[inline]
         pub fn batch_id(self, batch_id: &str) -> by_batch_id::ByBatchId<'a> {
-            by_batch_id::ByBatchId(self.0.push_param(&batch_id))
+            by_batch_id::ByBatchId(self.0.push_param("batch_id", &batch_id))
         }
         /// 发起门店主体匹配
         ///

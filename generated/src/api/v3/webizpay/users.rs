@@ -6,7 +6,7 @@ impl<'a> Users<'a> {
     /// `/v3/webizpay/users/{user_id}`: `user_id` is percent-encoded, never case-converted.
     #[inline]
     pub fn user_id(self, user_id: &str) -> by_user_id::ByUserId<'a> {
-        by_user_id::ByUserId(self.0.push_param(&user_id))
+        by_user_id::ByUserId(self.0.push_param("user_id", &user_id))
     }
 }
 /// `/v3/webizpay/users/{user_id}`
