@@ -1,0 +1,65 @@
+//! A JSAPI (mini-program / Official Account) order: `POST /v3/pay/transactions/jsapi` for a
+//! `prepay_id`, then the pay-sign fields the front end passes to `wx.requestPayment` (or
+//! `WeixinJSBridge.invoke('getBrandWCPayRequest', …)`), signed with the merchant key.
+//!
+//! Configured from the environment (`Client::from_env`: `WECHATPAY_MCHID`, `WECHATPAY_SERIAL`,
+//! `WECHATPAY_PRIVATE_KEY`, `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional
+//! `WECHATPAY_BASE_URL`) plus `WECHATPAY_APPID` and `WECHATPAY_NOTIFY_URL`.
+//!
+//! ```text
+//! cargo run -p wechatpay-client --example jsapi_order -- OUT_TRADE_NO TOTAL_FEN OPENID
+//! ```
+
+use std::process::ExitCode;
+
+use wechatpay::v3::pay::transactions::jsapi::{PostRequest, PostRequestAmount, PostRequestPayer};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [out_trade_no, total, openid] = args.as_slice() else {
+        eprintln!("usage: jsapi_order OUT_TRADE_NO TOTAL_FEN OPENID");
+        return ExitCode::from(2);
+    };
+    // Money is an integer number of fen (分): 1 CNY is 100.
+    let Ok(total) = total.parse::<i64>() else {
+        eprintln!("error: TOTAL_FEN must be an integer (fen), got {total:?}");
+        return ExitCode::from(2);
+    };
+    match run(out_trade_no, total, openid).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(out_trade_no: &str, total: i64, openid: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let appid = std::env::var("WECHATPAY_APPID").map_err(|_| "WECHATPAY_APPID is not set")?;
+    let notify_url = std::env::var("WECHATPAY_NOTIFY_URL").map_err(|_| "WECHATPAY_NOTIFY_URL is not set")?;
+    let client = wechatpay::Client::from_env()?;
+    // The required fields by position (in the order of the API description), the optional
+    // ones by name.
+    let order = PostRequest {
+        attach: Some("example".into()),
+        ..PostRequest::new(
+            appid.as_str(),
+            client.mchid(),
+            "Example goods",
+            out_trade_no,
+            PostRequestAmount {
+                currency: Some("CNY".into()),
+                ..PostRequestAmount::new(total)
+            },
+            notify_url,
+            PostRequestPayer::new(openid),
+        )
+    };
+    let answer = client.v3().pay().transactions().jsapi().post(&order).await?;
+    let prepay_id = answer.prepay_id.ok_or("the answer has no prepay_id")?;
+    // What the front end needs: appId, timeStamp, nonceStr, package, signType, paySign.
+    let params = client.jsapi_pay_params(&appid, &prepay_id)?;
+    println!("{}", serde_json::to_string_pretty(&params)?);
+    Ok(())
+}

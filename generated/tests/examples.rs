@@ -1,0 +1,275 @@
+//! Runs every example (`examples/`) against the sandbox, as a user would run them against
+//! WeChat Pay: configured from the environment only, the sandbox's TEST ONLY keys written to a
+//! temporary folder. The example binaries are the ones `cargo test` builds beside this test
+//! (`target/…/examples/`); an example whose API group is not enabled is not built, and is
+//! named as skipped.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use wechatpay_sandbox::{keys, write_client_files, Sandbox, SandboxConfig};
+
+struct Env {
+    _sandbox: Sandbox,
+    sandbox_notifications: Sandbox,
+    vars: Vec<(String, String)>,
+    dir: PathBuf,
+}
+
+async fn env() -> Env {
+    let config = SandboxConfig::default();
+    let sandbox = Sandbox::start(config.clone()).await.expect("the sandbox starts");
+    let dir = std::env::temp_dir().join(format!("wechatpay-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut vars = write_client_files(&dir, &sandbox.base_url(), &config, true)
+        .expect("client files")
+        .vars;
+    let cert = dir.join("platform_cert.TEST-ONLY.pem");
+    std::fs::write(&cert, keys::PLATFORM_CERT_PEM).unwrap();
+    vars.push(("WECHATPAY_PLATFORM_CERT".into(), cert.display().to_string()));
+    vars.push(("WECHATPAY_APPID".into(), "wxd678efh567hg6787".into()));
+    vars.push(("WECHATPAY_NOTIFY_URL".into(), "https://example.com/notify".into()));
+    // A second sandbox, only to make notifications (it is not called).
+    let sandbox_notifications = Sandbox::start(config).await.unwrap();
+    Env {
+        _sandbox: sandbox,
+        sandbox_notifications,
+        vars,
+        dir,
+    }
+}
+
+/// The example binary `name`, if it was built.
+fn example(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join(name);
+    path.is_file().then_some(path)
+}
+
+impl Env {
+    fn command(&self, path: &PathBuf, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(path);
+        c.args(args)
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .kill_on_drop(true);
+        c
+    }
+
+    /// Runs example `name` with `args` to its end: its standard output (it must succeed).
+    async fn run(&self, name: &str, args: &[&str]) -> Option<String> {
+        let Some(path) = example(name) else {
+            eprintln!("skipped: example {name} is not built (its API group's feature is off)");
+            return None;
+        };
+        let out = tokio::time::timeout(Duration::from_secs(60), self.command(&path, args).output())
+            .await
+            .unwrap_or_else(|_| panic!("{name} did not finish"))
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{name} {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(stdout)
+    }
+}
+
+/// All of them in one test: one sandbox, started once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_runs_against_the_sandbox() {
+    let env = env().await;
+    let built = [
+        "authinfo",
+        "jsapi_order",
+        "notify_server",
+        "refund",
+        "bill_download",
+        "media_upload",
+        "key_migration",
+    ]
+    .iter()
+    .filter(|n| example(n).is_some())
+    .count();
+    // In the workspace (`cargo test --workspace`) every group is on: every example is built.
+    if cfg!(all(
+        feature = "pay",
+        feature = "refund",
+        feature = "bill",
+        feature = "merchant",
+        feature = "offlineface"
+    )) {
+        assert_eq!(built, 7, "every example is built");
+    }
+
+    if let Some(out) = env
+        .run(
+            "authinfo",
+            &[
+                "--device_id",
+                "D1",
+                "--raw_data",
+                "R",
+                "--organization_id",
+                "O",
+                "--sp_appid",
+                "wxd678efh567hg6787",
+                "--sub_mchid",
+                "1900000109",
+            ],
+        )
+        .await
+    {
+        assert!(out.contains("\"authinfo\""), "{out}");
+    }
+
+    if let Some(out) = env
+        .run("jsapi_order", &["ORDER-1", "100", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"])
+        .await
+    {
+        let params: serde_json::Value = serde_json::from_str(&out).expect("JSON pay-sign fields");
+        assert_eq!(params["appId"], "wxd678efh567hg6787");
+        assert_eq!(params["signType"], "RSA");
+        assert!(params["package"].as_str().is_some_and(|p| p.starts_with("prepay_id=")));
+        // paySign is the merchant's RSA signature over appId\ntimeStamp\nnonceStr\npackage\n,
+        // checked here with openssl (an implementation independent of the client's).
+        let message = format!(
+            "{}\n{}\n{}\n{}\n",
+            params["appId"].as_str().unwrap(),
+            params["timeStamp"].as_str().unwrap(),
+            params["nonceStr"].as_str().unwrap(),
+            params["package"].as_str().unwrap()
+        );
+        assert!(openssl_verifies(
+            &env.dir,
+            &message,
+            params["paySign"].as_str().unwrap()
+        ));
+    }
+
+    if let Some(out) = env.run("refund", &["ORDER-1", "REFUND-1", "50", "100"]).await {
+        assert!(out.contains("refund") && out.contains("created"), "{out}");
+        assert!(out.lines().any(|l| l.contains(" is ")), "{out}");
+    }
+
+    if example("bill_download").is_some() {
+        let file = env.dir.join("bill.csv");
+        let out = env
+            .run("bill_download", &["2026-11-30", file.to_str().unwrap()])
+            .await
+            .unwrap();
+        assert!(out.contains("checked"), "{out}");
+        assert_eq!(std::fs::read(&file).unwrap(), wechatpay_sandbox::SANDBOX_FILE);
+        assert!(!env.dir.join("bill.csv.part").exists());
+    }
+
+    if example("media_upload").is_some() {
+        let picture = env.dir.join("picture.png");
+        std::fs::write(&picture, b"\x89PNG\r\n\x1a\n not really a picture").unwrap();
+        let out = env.run("media_upload", &[picture.to_str().unwrap()]).await.unwrap();
+        assert!(out.starts_with("media_id "), "{out}");
+    }
+
+    if let Some(out) = env.run("key_migration", &["ORDER-1"]).await {
+        // The sandbox signs with its public key: the certificate-only client refuses the
+        // answer, the two others accept it.
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines[0].starts_with("platform certificate only: refused"), "{out}");
+        assert!(
+            lines[1].starts_with("public key only: verified (signed by PUB_KEY_ID_"),
+            "{out}"
+        );
+        assert!(
+            lines[2].starts_with("both (migrating): verified (signed by PUB_KEY_ID_"),
+            "{out}"
+        );
+    }
+
+    if let Some(path) = example("notify_server") {
+        notify_server(&env, &path).await;
+    }
+    let _ = std::fs::remove_dir_all(&env.dir);
+}
+
+/// The notification endpoint: a notification answered with success and handled once though
+/// delivered twice, a forged one refused with a FAIL.
+async fn notify_server(env: &Env, path: &PathBuf) {
+    let mut child = env
+        .command(path, &["--max", "3"])
+        .env("WECHATPAY_NOTIFY_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("it says where it listens")
+        .unwrap()
+        .unwrap();
+    let url = first
+        .strip_prefix("listening on ")
+        .expect("listening on URL")
+        .to_owned();
+    let note = env
+        .sandbox_notifications
+        .notification("TRANSACTION.SUCCESS", None)
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: Vec<u8>| {
+        let mut request = http.post(&url).body(body);
+        for (name, value) in &note.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        request.send()
+    };
+    for _ in 0..2 {
+        let answer = post(note.body.clone()).await.unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+    }
+    let mut forged = note.body.clone();
+    forged.push(b' ');
+    let answer = post(forged).await.unwrap();
+    assert!(answer.status().is_client_error(), "{}", answer.status());
+    assert!(answer.text().await.unwrap().contains("FAIL"));
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let mut handled = Vec::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        handled.push(line);
+    }
+    assert_eq!(handled.len(), 1, "handled once though delivered twice: {handled:?}");
+    assert!(handled[0].contains("TRANSACTION.SUCCESS"), "{handled:?}");
+}
+
+/// Whether `signature` (base64) is the merchant key's RSA-SHA256 signature of `message`,
+/// by `openssl dgst -verify`.
+fn openssl_verifies(dir: &std::path::Path, message: &str, signature: &str) -> bool {
+    use base64::Engine as _;
+    let msg = dir.join("paysign.msg");
+    let sig = dir.join("paysign.sig");
+    let public = dir.join("merchant_pub.pem");
+    std::fs::write(&msg, message).unwrap();
+    std::fs::write(
+        &sig,
+        base64::engine::general_purpose::STANDARD.decode(signature).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&public, keys::MERCHANT_PUB_PEM).unwrap();
+    std::process::Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(&public)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&msg)
+        .status()
+        .expect("openssl")
+        .success()
+}
