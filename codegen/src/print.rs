@@ -57,7 +57,7 @@ pub fn doc_lines(text: &str) -> Vec<String> {
         } else if in_fence {
             format!(" {}", line.trim_end())
         } else {
-            format!(" {trimmed}")
+            format!(" {}", escape_brackets(trimmed))
         });
     }
     if in_fence {
@@ -69,6 +69,50 @@ pub fn doc_lines(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `line` with the brackets that make no link escaped (`\\[…\\]`), so that rustdoc does not take
+/// imported text such as `[USER_CONFIRM:用户确认]` for an intra-doc link and warn. A link is
+/// `[text](target)`, or an intra-doc link as the generator writes them, ``[`Name`]``; brackets in
+/// a code span are text already and stay as they are.
+fn escape_brackets(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains('[') {
+        return line.into();
+    }
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len() + 4);
+    let mut in_code = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            in_code = !in_code;
+        } else if c == '[' && !in_code {
+            // The closing bracket, outside code spans.
+            let mut code = false;
+            let close = (i + 1..chars.len()).find(|&j| {
+                if chars[j] == '`' {
+                    code = !code;
+                }
+                !code && chars[j] == ']'
+            });
+            if let Some(j) = close {
+                let is_link = chars.get(j + 1) == Some(&'(') || chars.get(i + 1) == Some(&'`');
+                if is_link {
+                    out.extend(&chars[i..=j]);
+                } else {
+                    out.push_str("\\[");
+                    out.extend(&chars[i + 1..j]);
+                    out.push_str("\\]");
+                }
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out.into()
 }
 
 /// Doc attributes for `text`: nothing for no text, one line as it is, several lines as one
@@ -224,6 +268,28 @@ mod tests {
             text,
             "mod m {\n    /// First.\n    ///\n    /// Second, indented.\n    ///\n    /// ```text\n    ///   {\"a\": 1}\n    /// ```\n    pub struct A;\n}\n"
         );
+    }
+
+    #[test]
+    fn brackets_that_make_no_link_are_escaped() {
+        for (text, doc) in [
+            ("状态需为[USER_CONFIRM:用户确认]", r"状态需为\[USER_CONFIRM:用户确认\]"),
+            (
+                "[官方文档](https://pay.weixin.qq.com/x)",
+                "[官方文档](https://pay.weixin.qq.com/x)",
+            ),
+            (
+                "see [`GetRequest`] and [`E::D`](crate::E::D)",
+                "see [`GetRequest`] and [`E::D`](crate::E::D)",
+            ),
+            ("code `a[0]` and [1] [2](u)", r"code `a[0]` and \[1\] [2](u)"),
+            ("a lone [ stays", "a lone [ stays"),
+            ("so does a ] alone", "so does a ] alone"),
+            ("a pair [ and ] is escaped", r"a pair \[ and \] is escaped"),
+            ("no brackets", "no brackets"),
+        ] {
+            assert_eq!(doc_lines(text), vec![format!(" {doc}")], "{text}");
+        }
     }
 
     #[test]

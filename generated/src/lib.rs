@@ -40,7 +40,7 @@
 //!
 //! Or from the environment (`WECHATPAY_MCHID`, `WECHATPAY_SERIAL`, `WECHATPAY_PRIVATE_KEY`,
 //! `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`):
-//! [`Client::from_env`].
+//! [`Client::from_env`]. The [`guide`] goes through each topic in turn.
 //!
 //! # Building a request: required means required
 //!
@@ -82,6 +82,11 @@ pub use wechatpay_runtime as runtime;
 
 #[rustfmt::skip] // generated (prettyplease); `cargo xtask generate --check` keeps it exact
 mod api;
+
+/// The guide: getting started, the two key modes and how to migrate, notifications, errors and
+/// retries, sensitive fields, observability, testing with the sandbox, features and build cost.
+#[doc = include_str!("guide.md")]
+pub mod guide {}
 
 pub use api::*;
 pub use runtime::{

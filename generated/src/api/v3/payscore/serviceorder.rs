@@ -565,7 +565,7 @@ pub mod by_out_order_no {
         impl<'a> Complete<'a> {
             /// 完结支付分订单API
             ///
-            /// 完结微信支付分订单。用户使用服务完成后，商户可通过此接口完结订单。**前置条件：** 服务订单状态为“进行中”且订单状态说明需为[USER_CONFIRM:用户确认] [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012587955) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012647421) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/complete-service-order.html)
+            /// 完结微信支付分订单。用户使用服务完成后，商户可通过此接口完结订单。**前置条件：** 服务订单状态为“进行中”且订单状态说明需为\[USER_CONFIRM:用户确认\] [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012587955) [官方文档](https://pay.weixin.qq.com/doc/v3/merchant/4012647421) [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_5.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/complete-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`
             #[inline]
@@ -1161,7 +1161,7 @@ pub mod by_out_order_no {
         impl<'a> Sync<'a> {
             /// 同步服务订单信息API
             ///
-            /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符。**前置条件：**同步商户渠道收款成功信息时，即场景类型=“Order_Paid”，订单的状态需为[FINISHED:商户完结订单] [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/sync-service-order.html)
+            /// 由于收款商户进行的某些“线下操作”会导致微信支付侧的订单状态与实际情况不符。**前置条件：**同步商户渠道收款成功信息时，即场景类型=“Order_Paid”，订单的状态需为\[FINISHED:商户完结订单\] [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_6.shtml) [官方文档](https://pay.weixin.qq.com/docs/merchant/apis/weixin-pay-score/service-order/sync-service-order.html)
             ///
             /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`
             #[inline]
