@@ -76,15 +76,16 @@ impl Span {
         }
     }
 
-    /// Runs `f` inside the span.
-    pub(crate) async fn run<F: Future>(self, f: F) -> F::Output {
+    /// `f`, run inside the span (without the feature, `f` itself: no wrapper, so no copy of a
+    /// large future into another).
+    pub(crate) fn run<F: Future>(self, f: F) -> impl Future<Output = F::Output> {
         #[cfg(feature = "tracing")]
         {
-            tracing::Instrument::instrument(f, self.span).await
+            tracing::Instrument::instrument(f, self.span)
         }
         #[cfg(not(feature = "tracing"))]
         {
-            f.await
+            f
         }
     }
 }

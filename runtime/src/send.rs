@@ -2,6 +2,7 @@
 //! connection closed unanswered), read under the size caps, verify.
 
 use std::fmt::{self, Write as _};
+use std::future::Future;
 
 use aws_lc_rs::digest;
 use bytes::Bytes;
@@ -234,14 +235,14 @@ impl fmt::Write for Adapter<'_> {
 
 /// Prepares, then signs, sends, reads and verifies, retrying and failing over as configured:
 /// the one non-generic path of every call.
-pub(crate) async fn execute(
-    client: &Client,
-    http: &HttpClients,
+pub(crate) fn execute<'a>(
+    client: &'a Client,
+    http: &'a HttpClients,
     parts: Parts,
     stream: bool,
-) -> Result<Received, Error> {
+) -> impl Future<Output = Result<Received, Error>> + Send + 'a {
     let span = observe::Span::call(&parts.method, &parts.operation);
-    span.run(execute_in_span(client, http, parts, stream)).await
+    span.run(execute_in_span(client, http, parts, stream))
 }
 
 async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stream: bool) -> Result<Received, Error> {
