@@ -355,3 +355,53 @@ async fn notifications_are_traced_by_event_type_and_id_never_by_their_content() 
         &["NOTIFIED-ORDER-9", "oNOTIFIED-OPENID", "98765", &ciphertext[..40]],
     );
 }
+
+#[tokio::test]
+async fn failover_is_an_event_and_a_sensitive_field_never_shows() {
+    let backup = MockServer::start(MockConfig::default()).await;
+    backup.on(
+        "POST",
+        "/v3/applyment4sub/applyment/",
+        Reply::json(200, json!({"applyment_id": 1})),
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let c = builder()
+        .base_url(&dead)
+        .failover(true)
+        .backup_base_url(backup.base_url())
+        .build()
+        .unwrap();
+    let (answer, traces) = captured(async {
+        c.chain("v3/applyment4sub/applyment/")
+            .request(Method::POST)
+            .json(&json!({"contact_info": {"name": "SENSITIVE-NAME-张三"}}))
+            .encrypt_sensitive(&["/contact_info/name"])
+            .send_json::<Value>()
+            .await
+    })
+    .await;
+    assert_eq!(answer.unwrap()["applyment_id"], 1);
+    // What the platform got is the ciphertext, never the name.
+    assert!(!backup.last_request().body_str().contains("SENSITIVE-NAME"));
+    let failover: Vec<_> = traces
+        .events()
+        .into_iter()
+        .filter(|e| e.fields.get("message").is_some_and(|m| m.contains("failing over")))
+        .collect();
+    assert_eq!(failover.len(), 1, "{:#?}", traces.events());
+    assert_eq!(failover[0].fields.get("to"), Some(&backup.base_url()));
+    let attempts = traces.spans("wechatpay.attempt");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].fields.get("outcome").map(String::as_str), Some("connect"));
+    assert_eq!(attempts[1].fields.get("status").map(String::as_str), Some("200"));
+    assert_eq!(
+        traces.spans("wechatpay.call")[0]
+            .fields
+            .get("operation")
+            .map(String::as_str),
+        Some("/v3/applyment4sub/applyment/")
+    );
+    assert_no_secrets(&traces.text(), &["SENSITIVE-NAME"]);
+}
