@@ -32,3 +32,11 @@ pub fn client(server: &mock::MockServer) -> Client {
         .build()
         .expect("the test client builds")
 }
+
+/// The base URL of a loopback port with nothing listening (a connection there is refused).
+pub fn dead_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use wechatpay::runtime::{Attempt, HeaderMap, HeaderValue, Interceptor, Method, Outcome};
 use wechatpay::{Client, Error};
 use wechatpay_tests::mock::{MockConfig, MockServer, Reply, Tamper};
-use wechatpay_tests::{builder, client, keys};
+use wechatpay_tests::{builder, client, dead_base_url, keys};
 
 mod interceptors;
 mod options;

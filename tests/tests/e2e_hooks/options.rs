@@ -128,9 +128,7 @@ async fn a_call_that_must_not_be_sent_twice_is_retried_only_when_it_was_not_carr
         .unwrap();
     assert_eq!((ok["authinfo"].as_str(), server.requests().len()), (Some("ok"), 2));
     // Nor was a request that found no server.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_base_url();
     let counted = Counter::default();
     let c = builder()
         .base_url(dead)

@@ -364,9 +364,7 @@ async fn failover_is_an_event_and_a_sensitive_field_never_shows() {
         "/v3/applyment4sub/applyment/",
         Reply::json(200, json!({"applyment_id": 1})),
     );
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let dead = dead_base_url();
     let c = builder()
         .base_url(&dead)
         .failover(true)

@@ -2,6 +2,7 @@
 
 use super::downloads::file_reply;
 use super::*;
+use wechatpay_tests::dead_base_url;
 
 const AUTHINFO: &str = "/v3/offlineface/authinfo";
 
@@ -113,14 +114,6 @@ async fn retryable_classification() {
         !post_authinfo(&c).await.unwrap_err().is_retryable(),
         "a bad signature is not retried"
     );
-}
-
-/// A loopback port with nothing listening.
-fn dead_base_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }
 
 #[tokio::test]
