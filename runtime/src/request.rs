@@ -89,8 +89,8 @@ impl Parts {
     pub(crate) fn new(method: Method, path: String, query: String) -> Self {
         Parts {
             method,
-            // The path until a route gives its template (an absolute URL's path is its own).
-            operation: path.clone(),
+            // Set by the route (its template), or to the path of an absolute URL.
+            operation: String::new(),
             path,
             query,
             headers: Vec::new(),
@@ -326,6 +326,7 @@ pub(crate) fn absolute_request<'a>(client: &'a Client, method: Method, url: &str
     };
     let query = parsed.query().map(|q| format!("?{q}")).unwrap_or_default();
     let mut parts = Parts::new(method, parsed.path().to_owned(), query);
+    parts.operation = parts.path.clone();
     parts.origin = Origin::Absolute(parsed.origin().ascii_serialization());
     Request { client, parts }
 }
@@ -334,6 +335,7 @@ impl Parts {
     #[cfg(test)]
     pub(crate) fn for_test(method: Method, path: &str, query: &str, body: Option<&[u8]>) -> Self {
         let mut parts = Parts::new(method, path.to_owned(), query.to_owned());
+        parts.operation = path.to_owned();
         parts.body = body.map(<[u8]>::to_vec);
         parts
     }

@@ -384,20 +384,22 @@ async fn attempt(
             signed.request.headers_mut().insert(USER_AGENT, agent);
         }
     }
-    let url = signed.request.url().clone();
-    let about = Attempt {
+    let http_client = http.for_base(base)?;
+    // What the interceptors are told of the attempt (only built when there are some).
+    let url = (!inner.interceptors.is_empty()).then(|| signed.request.url().clone());
+    let about = url.as_ref().map(|url| Attempt {
         method: &prepared.method,
         operation: &prepared.operation,
-        url: &url,
+        url,
         number,
-    };
-    if !inner.interceptors.is_empty() {
+    });
+    if let Some(about) = &about {
         // The interceptors see and change the headers without `Authorization`, which is put
         // back after them whatever they did.
         let headers = signed.request.headers_mut();
         let authorization = headers.remove(AUTHORIZATION);
         for i in &inner.interceptors {
-            i.before_send(&about, headers);
+            i.before_send(about, headers);
         }
         headers.remove(AUTHORIZATION);
         if let Some(authorization) = authorization {
@@ -405,8 +407,7 @@ async fn attempt(
         }
     }
     let started = std::time::Instant::now();
-    let http = http.for_base(base)?;
-    let result = exchange(client, http, prepared, signed, stream, total, started, answer).await;
+    let result = exchange(client, http_client, prepared, signed, stream, total, started, answer).await;
     let latency = started.elapsed();
     observe::attempt_ended(
         answer.status,
@@ -414,7 +415,7 @@ async fn attempt(
         latency,
         result.as_ref().map(drop),
     );
-    if !inner.interceptors.is_empty() {
+    if let Some(about) = &about {
         let outcome = Outcome {
             status: answer.status,
             request_id: answer.request_id.as_deref(),
@@ -422,7 +423,7 @@ async fn attempt(
             error: result.as_ref().err(),
         };
         for i in &inner.interceptors {
-            i.after_receive(&about, &outcome);
+            i.after_receive(about, &outcome);
         }
     }
     result
