@@ -263,14 +263,19 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool) -> Reply
 
 /// An answer that hands out a file to download (a bill's `download_url` with its `hash_type`
 /// and `hash_value`) describes the file the sandbox serves: the example's digest would not
-/// match it, and a client checks it. (The URL's host is WeChat Pay's, which a client with the
+/// match it, and a client checks it. The `hash_type` stays the example's (SHA1 or SHA256; for
+/// another, the example is left as it is). (The URL's host is WeChat Pay's, which a client with the
 /// sandbox as its base URL sends to the sandbox.)
 fn describe_the_sandbox_file(body: &mut Value) {
     let Some(object) = body.as_object_mut() else { return };
+    let algorithm = match object.get("hash_type").and_then(Value::as_str) {
+        Some(t) if t.eq_ignore_ascii_case("SHA1") => &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        Some(t) if t.eq_ignore_ascii_case("SHA256") => &aws_lc_rs::digest::SHA256,
+        _ => return,
+    };
     if object.contains_key("download_url") && object.contains_key("hash_value") {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, SANDBOX_FILE);
+        let digest = aws_lc_rs::digest::digest(algorithm, SANDBOX_FILE);
         let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        object.insert("hash_type".into(), Value::String("SHA1".into()));
         object.insert("hash_value".into(), Value::String(hex));
     }
 }
