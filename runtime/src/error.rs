@@ -413,6 +413,9 @@ pub enum VerificationError {
     /// A required `Wechatpay-*` header is absent.
     #[error("missing header {0}")]
     MissingHeader(&'static str),
+    /// A required field of a signed APIv2 body (`sign`) is absent.
+    #[error("missing field {0}")]
+    MissingField(&'static str),
     /// A `Wechatpay-*` header is present but malformed.
     #[error("invalid header {name}: {reason}")]
     InvalidHeader {

@@ -68,6 +68,8 @@ mod send;
 mod sensitive;
 mod transport;
 mod upload;
+#[cfg(feature = "v2")]
+pub mod v2;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,27 @@
+//! APIv2, the XML protocol (feature `v2`; issue 13): the protocol layer the generated v2
+//! operations will stand on. Its rules, as WeChat Pay documents them:
+//!
+//! * A body is one `<xml>` element whose children are the fields (`<name>value</name>`), text
+//!   or CDATA, no attributes ([`xml`]). A body that declares a DTD is refused, no entity but the
+//!   five XML ones and character references is expanded, and a size cap is the caller's.
+//! * A request carries `nonce_str`, optionally `sign_type` (`MD5`, the default, or
+//!   `HMAC-SHA256`) and `sign`: over the fields that are not empty, but `sign`, sorted by name,
+//!   as `k=v&…`, then `&key=` and the APIv2 key; MD5 or HMAC-SHA256 (keyed with the APIv2 key),
+//!   upper-case hex ([`sign`]). An answer's `sign` is checked the same way before anything else
+//!   is read of it.
+//! * An answer says whether the call was received (`return_code`, `return_msg`) and what came
+//!   of it (`result_code`, `err_code`, `err_code_des`): [`check_result`].
+//! * A refund notification's `req_info` is AES-256-ECB (PKCS#7) under the lower-case hex MD5 of
+//!   the APIv2 key, base64 ([`decrypt_req_info`]).
+
+mod key;
+mod result;
+mod sign;
+pub mod xml;
+
+pub use key::ApiV2Key;
+pub use result::{check_result, ResultError};
+pub use sign::{decrypt_req_info, sign, verify, SignType};
+
+#[cfg(test)]
+mod tests;

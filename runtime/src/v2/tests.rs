@@ -1,0 +1,199 @@
+//! APIv2 signing and decryption, cross-checked with the `openssl` command line (an
+//! implementation independent of the ones used here) and WeChat Pay's documented example.
+
+use std::io::Write as _;
+use std::process::Command;
+
+use super::*;
+
+/// The key of WeChat Pay's documented signature example.
+const DOC_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
+
+fn doc_fields() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("appid", "wxd930ea5d5a258f4f"),
+        ("mch_id", "10000100"),
+        ("device_info", "1000"),
+        ("body", "test"),
+        ("nonce_str", "ibuaiVcKdpRxkhJA"),
+    ]
+}
+
+fn tempfile_path(tag: &str) -> (std::path::PathBuf, std::fs::File) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "wechatpay-v2-{}-{tag}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = std::fs::File::create(&path).unwrap();
+    (path, file)
+}
+
+#[test]
+fn the_documented_example_signs_as_documented() {
+    let key = ApiV2Key::new(DOC_KEY).unwrap();
+    assert_eq!(
+        sign(&doc_fields(), &key, SignType::Md5),
+        "9A0A8659F005D6984697E2CA0A9CF3B7"
+    );
+    assert_eq!(
+        sign(&doc_fields(), &key, SignType::HmacSha256),
+        "6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"
+    );
+}
+
+#[test]
+fn signatures_match_openssl_and_leave_out_sign_and_empty_fields() {
+    let key = ApiV2Key::new("TESTONLYv2key0123456789abcdefABC").unwrap();
+    let fields = vec![
+        ("total_fee", "888"),
+        ("body", "腾讯充值中心-QQ会员充值"),
+        ("attach", ""),
+        ("sign", "IGNORED"),
+        ("nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"),
+        ("appid", "wx2421b1c4370ec43b"),
+        ("mch_id", "10000100"),
+        ("B_upper", "sorted before lower case"),
+    ];
+    // What is signed, by hand: sorted by byte, no `sign`, no empty `attach`, then the key.
+    let text = format!(
+        "B_upper=sorted before lower case&appid=wx2421b1c4370ec43b&body=腾讯充值中心-QQ会员充值&mch_id=10000100&nonce_str=5K8264ILTKCH16CQ2502SI8ZNMTM67VS&total_fee=888&key={}",
+        key.as_str()
+    );
+    let md5 = openssl_first_word(&["dgst", "-md5", "-r"], text.as_bytes()).unwrap();
+    assert_eq!(sign(&fields, &key, SignType::Md5), md5.to_ascii_uppercase());
+    let hmac = openssl_first_word(&["dgst", "-sha256", "-r", "-hmac", key.as_str()], text.as_bytes()).unwrap();
+    assert_eq!(sign(&fields, &key, SignType::HmacSha256), hmac.to_ascii_uppercase());
+}
+
+/// The first word `openssl … -r FILE` prints (the digest).
+fn openssl_first_word(args: &[&str], input: &[u8]) -> Option<String> {
+    let mut file = tempfile_path("dgst");
+    file.1.write_all(input).unwrap();
+    let out = Command::new("openssl").args(args).arg(&file.0).output().ok()?;
+    let _ = std::fs::remove_file(&file.0);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .ok()?
+        .split_whitespace()
+        .next()
+        .map(str::to_owned)
+}
+
+#[test]
+fn an_answer_is_verified_before_it_is_read() {
+    let key = ApiV2Key::new(DOC_KEY).unwrap();
+    let mut fields: Vec<(String, String)> = doc_fields()
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    fields.push(("sign".into(), "9a0a8659f005d6984697e2ca0a9cf3b7".into()));
+    assert_eq!(verify(&fields, &key, SignType::Md5), Ok(()), "either case of hex");
+    // Another sign type, a changed field, a missing or empty sign, another key: refused.
+    assert!(matches!(
+        verify(&fields, &key, SignType::HmacSha256),
+        Err(crate::VerificationError::BadSignature { .. })
+    ));
+    let mut changed = fields.clone();
+    changed[3].1 = "test2".into();
+    assert!(verify(&changed, &key, SignType::Md5).is_err());
+    let unsigned: Vec<_> = fields.iter().filter(|(n, _)| n != "sign").cloned().collect();
+    assert_eq!(
+        verify(&unsigned, &key, SignType::Md5),
+        Err(crate::VerificationError::MissingField("sign"))
+    );
+    let mut empty = fields.clone();
+    empty.last_mut().unwrap().1.clear();
+    assert_eq!(
+        verify(&empty, &key, SignType::Md5),
+        Err(crate::VerificationError::MissingField("sign"))
+    );
+    let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
+    assert!(verify(&fields, &other, SignType::Md5).is_err());
+    // An empty field added by an attacker changes nothing (empty fields are not signed), a
+    // non-empty one does.
+    let mut added = fields.clone();
+    added.push(("x".into(), String::new()));
+    assert_eq!(verify(&added, &key, SignType::Md5), Ok(()));
+    added.push(("y".into(), "1".into()));
+    assert!(verify(&added, &key, SignType::Md5).is_err());
+}
+
+#[test]
+fn a_refund_notifications_req_info_decrypts_like_openssl_encrypts() {
+    let key = ApiV2Key::new("TESTONLYv2key0123456789abcdefABC").unwrap();
+    let plaintext = "<root><out_refund_no><![CDATA[R1]]></out_refund_no><refund_fee><![CDATA[50]]></refund_fee><refund_status><![CDATA[SUCCESS]]></refund_status></root>";
+    // openssl: AES-256-ECB, PKCS#7 (its default), key = the ASCII of the lower-case hex MD5.
+    let md5 = openssl_first_word(&["dgst", "-md5", "-r"], key.as_str().as_bytes()).unwrap();
+    let key_hex: String = md5.bytes().map(|b| format!("{b:02x}")).collect();
+    let mut file = tempfile_path("plain");
+    file.1.write_all(plaintext.as_bytes()).unwrap();
+    let out = Command::new("openssl")
+        .args(["enc", "-aes-256-ecb", "-K", &key_hex, "-base64", "-A", "-in"])
+        .arg(&file.0)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file.0);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let req_info = String::from_utf8(out.stdout).unwrap();
+    let decrypted = decrypt_req_info(&req_info, &key).unwrap();
+    assert_eq!(std::str::from_utf8(&decrypted).unwrap(), plaintext);
+    let fields = xml::read(&decrypted, "root").unwrap();
+    assert_eq!(fields[2], ("refund_status".into(), "SUCCESS".into()));
+    // Another key, altered or cut data, not base64: a decrypt error that quotes nothing.
+    let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
+    assert!(matches!(
+        decrypt_req_info(&req_info, &other),
+        Err(crate::Error::Decrypt(_))
+    ));
+    assert!(decrypt_req_info(&req_info[..req_info.len() - 8], &key).is_err());
+    let e = decrypt_req_info("not base64!", &key).unwrap_err().to_string();
+    assert!(e.contains("not base64") && !e.contains(key.as_str()), "{e}");
+}
+
+#[test]
+fn results_are_typed() {
+    assert_eq!(
+        check_result(&[("return_code", "SUCCESS"), ("result_code", "SUCCESS")]),
+        Ok(())
+    );
+    assert_eq!(check_result(&[("return_code", "SUCCESS")]), Ok(()));
+    let e = check_result(&[("return_code", "FAIL"), ("return_msg", "签名错误")]).unwrap_err();
+    assert_eq!(
+        e,
+        ResultError::Communication {
+            return_code: "FAIL".into(),
+            return_msg: "签名错误".into()
+        }
+    );
+    assert!(!e.is_retryable());
+    assert!(check_result::<&str, &str>(&[]).is_err(), "no return_code is no success");
+    let e = check_result(&[
+        ("return_code", "SUCCESS"),
+        ("result_code", "FAIL"),
+        ("err_code", "SYSTEMERROR"),
+        ("err_code_des", "系统错误"),
+    ])
+    .unwrap_err();
+    assert!(e.is_retryable());
+    assert!(e.to_string().contains("SYSTEMERROR"));
+    let e = check_result(&[
+        ("return_code", "SUCCESS"),
+        ("result_code", "FAIL"),
+        ("err_code", "ORDERPAID"),
+    ])
+    .unwrap_err();
+    assert!(!e.is_retryable());
+}
+
+#[test]
+fn the_key_is_checked_and_never_shown() {
+    assert!(ApiV2Key::new("short").is_err());
+    assert!(ApiV2Key::new("0123456789012345678901234567890 ").is_err(), "a space");
+    let key = ApiV2Key::new(DOC_KEY).unwrap();
+    assert!(!format!("{key:?}").contains(DOC_KEY));
+    let e = ApiV2Key::new("x".repeat(31)).unwrap_err().to_string();
+    assert!(!e.contains("xxxx"), "{e}");
+}
