@@ -3,7 +3,7 @@
 //!
 //! * A body is one `<xml>` element whose children are the fields (`<name>value</name>`), text
 //!   or CDATA, no attributes ([`xml`]). A body that declares a DTD is refused, no entity but the
-//!   five XML ones and character references is expanded, and a size cap is the caller's.
+//!   five XML ones and character references is expanded, and a body over 1 MiB is refused.
 //! * A request carries `nonce_str`, optionally `sign_type` (`MD5`, the default, or
 //!   `HMAC-SHA256`) and `sign`: over the fields that are not empty, but `sign`, sorted by name,
 //!   as `k=v&…`, then `&key=` and the APIv2 key; MD5 or HMAC-SHA256 (keyed with the APIv2 key),

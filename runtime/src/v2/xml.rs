@@ -102,8 +102,15 @@ pub fn write(root: &str, fields: &[Field<'_>]) -> Result<String, XmlError> {
     Ok(out)
 }
 
+/// The largest body [`read`] takes: 1 MiB (APIv2 answers and notifications are a few KiB; a
+/// bill is not XML).
+pub const MAX_BODY: usize = 1 << 20;
+
 /// The fields of a body whose root element is `root`, in document order.
 pub fn read(body: &[u8], root: &str) -> Result<Vec<(String, String)>, XmlError> {
+    if body.len() > MAX_BODY {
+        return Err(error(format!("the body is {} bytes, more than {MAX_BODY}", body.len())));
+    }
     let text = std::str::from_utf8(body).map_err(|_| error("the body is not UTF-8"))?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
@@ -270,6 +277,11 @@ mod tests {
             assert!(e.contains(why), "{body}: {e}");
         }
         assert!(read(b"\xff\xfe<xml/>", "xml").is_err());
+        let huge = format!("<xml><x>{}</x></xml>", "a".repeat(MAX_BODY));
+        assert!(read(huge.as_bytes(), "xml")
+            .unwrap_err()
+            .to_string()
+            .contains("more than"));
     }
 
     #[test]
