@@ -34,12 +34,33 @@ impl Client {
     /// | `WECHATPAY_PUBLIC_KEY_ID` | its id, `PUB_KEY_ID_…` |
     /// | `WECHATPAY_APIV3_KEY` | optional: the APIv3 key (notifications, platform certificates) |
     ///
-    /// A missing or unusable variable is an [`Error::Config`] naming it (and the file).
+    /// A missing or unusable variable is an [`Error::Config`] naming it (and the file). To set
+    /// more than the environment says (retries, timeouts, interceptors), start from
+    /// [`ClientBuilder::from_env`] instead.
     pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Client, Error> {
+        ClientBuilder::from_lookup(lookup)?.build()
+    }
+}
+
+impl<C: From<Client>> ClientBuilder<C> {
+    /// A builder configured from the environment variables [`Client::from_env`] reads, to set
+    /// more on before [`build`](Self::build):
+    ///
+    /// ```no_run
+    /// # fn f() -> Result<(), wechatpay::Error> {
+    /// let client = wechatpay::ClientBuilder::from_env()?.retries(2).build()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name))
     }
 
-    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Client, Error> {
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Result<String, std::env::VarError>) -> Result<Self, Error> {
         let var = |name: &str| -> Result<String, Error> {
             match lookup(name) {
                 Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
@@ -59,7 +80,7 @@ impl Client {
             Ok((path, text))
         };
 
-        let mut builder = Client::builder();
+        let mut builder = ClientBuilder::<C>::default();
         match lookup("WECHATPAY_BASE_URL") {
             Ok(url) if !url.trim().is_empty() => builder = builder.base_url(url.trim()),
             Err(std::env::VarError::NotUnicode(_)) => {
@@ -92,7 +113,7 @@ impl Client {
             }
             _ => {}
         }
-        builder.build()
+        Ok(builder)
     }
 }
 

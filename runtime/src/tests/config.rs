@@ -133,6 +133,30 @@ fn from_env_names_the_missing_or_bad_variable() {
         "{shown}"
     );
     assert!(full(&[("WECHATPAY_APIV3_KEY", Some("short"))]).is_err());
+    // A builder from the environment takes more settings, and keeps the environment's.
+    let vars: std::collections::HashMap<&str, String> = [
+        ("WECHATPAY_MCHID", MCHID.to_owned()),
+        ("WECHATPAY_SERIAL", MERCHANT_SERIAL.to_owned()),
+        ("WECHATPAY_PRIVATE_KEY", priv_path.clone()),
+        ("WECHATPAY_PUBLIC_KEY", pub_path.clone()),
+        ("WECHATPAY_PUBLIC_KEY_ID", PUB_KEY_ID.to_owned()),
+        ("WECHATPAY_BASE_URL", "http://127.0.0.1:8080".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let tuned = crate::ClientBuilder::<Client>::from_lookup(|name| {
+        vars.get(name).cloned().ok_or(std::env::VarError::NotPresent)
+    })
+    .unwrap()
+    .user_agent("tuned/1")
+    .retries(2)
+    .build()
+    .unwrap();
+    assert_eq!((tuned.mchid(), tuned.base_url()), (MCHID, "http://127.0.0.1:8080"));
+    assert_eq!(tuned.inner.transport.retries, 2);
+    assert_eq!(tuned.inner.http.config().user_agent, "tuned/1");
+    let missing = crate::ClientBuilder::<Client>::from_lookup(|_| Err(std::env::VarError::NotPresent));
+    assert!(matches!(missing, Err(Error::Config(m)) if m.contains("WECHATPAY_MCHID")));
 }
 
 #[test]
