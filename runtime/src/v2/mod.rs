@@ -13,13 +13,19 @@
 //!   of it (`result_code`, `err_code`, `err_code_des`): [`check_result`].
 //! * A refund notification's `req_info` is AES-256-ECB (PKCS#7) under the lower-case hex MD5 of
 //!   the APIv2 key, base64 ([`decrypt_req_info`]).
+//! * Notifications: a payment result is signed like an answer ([`payment_notification`]); a
+//!   refund result is not signed, its `req_info` is encrypted ([`refund_notification`]). Both
+//!   are answered with `<xml><return_code>SUCCESS|FAIL</return_code>…` ([`answer_success`],
+//!   [`answer_failure`]).
 
 mod key;
+mod notify;
 mod result;
 mod sign;
 pub mod xml;
 
 pub use key::ApiV2Key;
+pub use notify::{answer_failure, answer_success, payment_notification, refund_notification, NotificationError};
 pub use result::{check_result, ResultError};
 pub use sign::{decrypt_req_info, sign, verify, SignType};
 

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::process::Command;
 
 use super::*;
+use crate::VerificationError;
 
 /// The key of WeChat Pay's documented signature example.
 const DOC_KEY: &str = "192006250b4c09247ec02edce69f6a2d";
@@ -196,4 +197,146 @@ fn the_key_is_checked_and_never_shown() {
     assert!(!format!("{key:?}").contains(DOC_KEY));
     let e = ApiV2Key::new("x".repeat(31)).unwrap_err().to_string();
     assert!(!e.contains("xxxx"), "{e}");
+}
+
+/// A payment notification as WeChat Pay sends one: CDATA fields, signed with `sign_type`.
+fn payment_body(key: &ApiV2Key, sign_type: Option<SignType>, edit: impl Fn(&mut Vec<(String, String)>)) -> Vec<u8> {
+    let mut fields: Vec<(String, String)> = [
+        ("appid", "wx2421b1c4370ec43b"),
+        ("mch_id", "10000100"),
+        ("nonce_str", "5d2b6c2a8db53831f7eda20af46e531c"),
+        ("openid", "oUpF8uMEb4qRXf22hE3X68TekukE"),
+        ("out_trade_no", "1409811653"),
+        ("result_code", "SUCCESS"),
+        ("return_code", "SUCCESS"),
+        ("total_fee", "101"),
+        ("transaction_id", "1004400740201409030005092168"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    if let Some(t) = sign_type {
+        fields.push(("sign_type".into(), t.as_str().into()));
+    }
+    let sign = sign(&fields, key, sign_type.unwrap_or_default());
+    fields.push(("sign".into(), sign));
+    edit(&mut fields);
+    let written: Vec<xml::Field<'_>> = fields
+        .iter()
+        .map(|(n, v)| xml::Field {
+            name: n,
+            value: v,
+            cdata: true,
+        })
+        .collect();
+    xml::write("xml", &written).unwrap().into_bytes()
+}
+
+#[test]
+fn payment_notifications_are_verified_before_they_are_read() {
+    let key = ApiV2Key::new(DOC_KEY).unwrap();
+    for sign_type in [None, Some(SignType::Md5), Some(SignType::HmacSha256)] {
+        let fields = payment_notification(&payment_body(&key, sign_type, |_| {}), &key).unwrap();
+        assert!(fields.contains(&("total_fee".into(), "101".into())), "{sign_type:?}");
+    }
+    let refused = |body: Vec<u8>| payment_notification(&body, &key).unwrap_err();
+    // An amount changed after signing.
+    let e = refused(payment_body(&key, None, |f| f[7].1 = "1".into()));
+    assert!(
+        matches!(
+            e,
+            NotificationError::Verification(VerificationError::BadSignature { .. })
+        ),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("oUpF8uMEb4qRXf22hE3X68TekukE"), "{e}");
+    // No sign, an unknown sign type, another key.
+    let e = refused(payment_body(&key, None, |f| f.retain(|(n, _)| n != "sign")));
+    assert!(matches!(
+        e,
+        NotificationError::Verification(VerificationError::MissingField("sign"))
+    ));
+    let e = refused(payment_body(&key, None, |f| {
+        f.push(("sign_type".into(), "SHA1".into()))
+    }));
+    assert!(matches!(e, NotificationError::SignType(_)), "{e}");
+    let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
+    assert!(payment_notification(&payment_body(&key, None, |_| {}), &other).is_err());
+    // A signed failure report is a result error, after the signature was checked.
+    let e = refused(payment_body(&key, None, |f| {
+        f[5].1 = "FAIL".into();
+        f.pop();
+        let s = sign(f, &key, SignType::Md5);
+        f.push(("sign".into(), s));
+    }));
+    assert!(
+        matches!(e, NotificationError::Result(ResultError::Business { .. })),
+        "{e}"
+    );
+    assert!(matches!(refused(b"<xml><a>1</a>".to_vec()), NotificationError::Xml(_)));
+}
+
+#[test]
+fn refund_notifications_are_decrypted_and_read() {
+    let key = ApiV2Key::new("TESTONLYv2key0123456789abcdefABC").unwrap();
+    let plaintext = "<root><out_refund_no><![CDATA[R-9]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status><settlement_refund_fee><![CDATA[50]]></settlement_refund_fee></root>";
+    let md5 = openssl_first_word(&["dgst", "-md5", "-r"], key.as_str().as_bytes()).unwrap();
+    let key_hex: String = md5.bytes().map(|b| format!("{b:02x}")).collect();
+    let (path, mut file) = tempfile_path("refund");
+    file.write_all(plaintext.as_bytes()).unwrap();
+    let out = Command::new("openssl")
+        .args(["enc", "-aes-256-ecb", "-K", &key_hex, "-base64", "-A", "-in"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let req_info = String::from_utf8(out.stdout).unwrap();
+    let body = |return_code: &str, req_info: &str| {
+        format!(
+            "<xml><return_code>{return_code}</return_code><appid><![CDATA[wx2421b1c4370ec43b]]></appid><mch_id><![CDATA[10000100]]></mch_id><nonce_str><![CDATA[TeqClE3i0mvn3DrK]]></nonce_str><req_info><![CDATA[{req_info}]]></req_info></xml>"
+        )
+        .into_bytes()
+    };
+    let fields = refund_notification(&body("SUCCESS", &req_info), &key).unwrap();
+    assert_eq!(
+        fields,
+        vec![
+            ("out_refund_no".into(), "R-9".into()),
+            ("refund_status".into(), "SUCCESS".into()),
+            ("settlement_refund_fee".into(), "50".into()),
+        ]
+    );
+    let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
+    assert!(matches!(
+        refund_notification(&body("SUCCESS", &req_info), &other),
+        Err(NotificationError::Decrypt(_))
+    ));
+    assert!(matches!(
+        refund_notification(&body("SUCCESS", ""), &key),
+        Err(NotificationError::Verification(VerificationError::MissingField(
+            "req_info"
+        )))
+    ));
+    assert!(matches!(
+        refund_notification(&body("FAIL", &req_info), &key),
+        Err(NotificationError::Result(_))
+    ));
+}
+
+#[test]
+fn answers_are_the_xml_wechat_pay_expects() {
+    assert_eq!(
+        answer_success(),
+        "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>"
+    );
+    let failure = answer_failure("a ]]> b");
+    assert_eq!(
+        xml::read(failure.as_bytes(), "xml").unwrap(),
+        vec![
+            ("return_code".into(), "FAIL".into()),
+            ("return_msg".into(), "a ]]> b".into())
+        ]
+    );
+    let fallback = answer_failure("bell \u{7}");
+    assert!(fallback.contains("FAIL") && !fallback.contains('\u{7}'));
 }

@@ -33,6 +33,13 @@ impl fmt::Display for XmlError {
 
 impl std::error::Error for XmlError {}
 
+impl XmlError {
+    /// An error of a body whose content must not be quoted (decrypted data).
+    pub(crate) fn withheld(message: &str) -> XmlError {
+        XmlError(message.to_owned())
+    }
+}
+
 fn error(message: impl Into<String>) -> XmlError {
     XmlError(message.into())
 }
