@@ -136,6 +136,8 @@ pub struct ClientBuilder<C = Client> {
     pool_idle_timeout: Duration,
     http_client: Option<HttpClientFactory>,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    #[cfg(feature = "v2")]
+    apiv2_key: Option<crypto::ApiV2Key>,
     error: Option<Error>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
     pub(crate) transport: Transport,
@@ -162,6 +164,8 @@ impl<C> Default for ClientBuilder<C> {
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             http_client: None,
             interceptors: Vec::new(),
+            #[cfg(feature = "v2")]
+            apiv2_key: None,
             error: None,
             transport: Transport::default(),
             certificates_download: false,
@@ -301,6 +305,19 @@ impl<C: From<Client>> ClientBuilder<C> {
         match ApiV3Key::new(key) {
             Ok(key) => {
                 self.apiv3_key = Some(key);
+                self
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The APIv2 key (32 characters, set on the merchant platform), for APIv2 calls
+    /// ([`Client::post_v2`]) and notifications (feature `v2`). Never shown by `Debug`.
+    #[cfg(feature = "v2")]
+    pub fn apiv2_key(mut self, key: &str) -> Self {
+        match crypto::ApiV2Key::new(key) {
+            Ok(key) => {
+                self.apiv2_key = Some(key);
                 self
             }
             Err(e) => self.fail(e),
@@ -494,6 +511,8 @@ impl<C: From<Client>> ClientBuilder<C> {
                 blocking: OnceLock::new(),
                 transport,
                 interceptors: self.interceptors,
+                #[cfg(feature = "v2")]
+                apiv2_key: self.apiv2_key,
             }),
         };
         if let Some(every) = certificates_refresh {

@@ -38,6 +38,9 @@ pub(crate) struct Inner {
     pub(crate) transport: Transport,
     /// Run around every attempt, in order (see `intercept.rs`).
     pub(crate) interceptors: Vec<Arc<dyn Interceptor>>,
+    /// Signs APIv2 requests and checks their answers.
+    #[cfg(feature = "v2")]
+    pub(crate) apiv2_key: Option<crate::crypto::ApiV2Key>,
 }
 
 impl Inner {

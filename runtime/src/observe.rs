@@ -223,5 +223,7 @@ pub(crate) fn kind(error: &Error) -> &'static str {
         Error::Runtime(_) => "runtime",
         Error::DigestMismatch { .. } => "digest_mismatch",
         Error::Io { .. } => "io",
+        #[cfg(feature = "v2")]
+        Error::ApiV2(_) => "api_v2",
     }
 }

@@ -18,15 +18,16 @@
 //!   are answered with `<xml><return_code>SUCCESS|FAIL</return_code>…` ([`answer_success`],
 //!   [`answer_failure`]).
 
-mod key;
+mod call;
 mod notify;
 mod result;
 mod sign;
 pub mod xml;
 
-pub use key::ApiV2Key;
+pub use crate::crypto::ApiV2Key;
+pub use crate::error::ResultError;
 pub use notify::{answer_failure, answer_success, payment_notification, refund_notification, NotificationError};
-pub use result::{check_result, ResultError};
+pub use result::check_result;
 pub use sign::{decrypt_req_info, sign, verify, SignType};
 
 #[cfg(test)]

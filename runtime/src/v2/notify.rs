@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use super::key::ApiV2Key;
-use super::result::{check_result, ResultError};
+use super::result::check_result;
 use super::sign::{decrypt_req_info, verify, SignType};
 use super::xml::{self, Field, XmlError};
+use crate::crypto::ApiV2Key;
+use crate::error::ResultError;
 use crate::{Error, VerificationError};
 
 /// Why a notification was refused. Answer it with [`answer_failure`] (WeChat Pay sends it

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use md5::{Digest as _, Md5};
 use zeroize::Zeroizing;
 
-use super::key::ApiV2Key;
+use crate::crypto::ApiV2Key;
 use crate::{Error, VerificationError};
 
 /// How a body is signed: the `sign_type` field (`MD5` when absent).
