@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 
 use super::call::{execute_boxed, run_blocking, BoxFuture, Call, Decoder};
 use super::error::Error;
-use super::send::Received;
+use super::send::{request_id, Received};
 
 /// A verified response: the typed body, the status, the headers and the `Request-ID`. Made by
 /// [`Call::with_meta`].
@@ -107,10 +107,7 @@ impl<T> Future for ResponseFuture<'_, T> {
 
 fn with_meta<T>(received: Received, decode: Decoder<T>) -> Result<Response<T>, Error> {
     let (status, headers) = received.meta();
-    let request_id = headers
-        .get("request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = request_id(&headers);
     Ok(Response {
         status,
         request_id,

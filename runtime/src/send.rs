@@ -6,7 +6,7 @@ use std::future::Future;
 
 use aws_lc_rs::digest;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 
 use super::client::{Client, Inner};
@@ -375,15 +375,7 @@ async fn attempt(
     } else {
         inner.http_config_timeout()
     });
-    // Set on each request, so that it holds with a client's own `reqwest::Client` too; so is
-    // the `User-Agent` then (WeChat Pay refuses a request without one).
-    *signed.request.timeout_mut() = Some(total);
-    let config = http.config();
-    if config.custom.is_some() && !signed.request.headers().contains_key(USER_AGENT) {
-        if let Ok(agent) = HeaderValue::from_str(&config.user_agent) {
-            signed.request.headers_mut().insert(USER_AGENT, agent);
-        }
-    }
+    http.settle(&mut signed.request, total);
     let http_client = http.for_base(base)?;
     // What the interceptors are told of the attempt (only built when there are some).
     let url = (!inner.interceptors.is_empty()).then(|| signed.request.url().clone());
@@ -450,10 +442,7 @@ async fn exchange(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     answer.status = Some(status);
-    answer.request_id = headers
-        .get("request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    answer.request_id = request_id(&headers);
     if !(200..300).contains(&status) {
         let (mut body, cut) = read_at_most(response, ERROR_BODY_LIMIT, in_body).await?;
         if cut {
@@ -562,11 +551,16 @@ fn verify_statement(inner: &Inner, headers: &HeaderMap, now: i64) -> Result<Stri
     Ok(sha1.to_ascii_lowercase())
 }
 
-pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let request_id = headers
+/// The answer's `Request-ID` header (what WeChat Pay support asks for).
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("request-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+}
+
+pub(crate) fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let request_id = request_id(headers);
     let (mut code, mut message, mut detail) = (String::new(), String::new(), None);
     if let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(body) {
         if let Some(serde_json::Value::String(c)) = object.remove("code") {

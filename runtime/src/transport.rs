@@ -111,6 +111,19 @@ impl HttpClients {
         &self.config
     }
 
+    /// What every request gets whichever client sends it: its whole-request `timeout`, and,
+    /// with the caller's own client, the `User-Agent` unless the request has one (WeChat Pay
+    /// refuses a request without one).
+    pub(crate) fn settle(&self, request: &mut reqwest::Request, timeout: Duration) {
+        *request.timeout_mut() = Some(timeout);
+        let agent = reqwest::header::USER_AGENT;
+        if self.config.custom.is_some() && !request.headers().contains_key(&agent) {
+            if let Ok(value) = reqwest::header::HeaderValue::from_str(&self.config.user_agent) {
+                request.headers_mut().insert(agent, value);
+            }
+        }
+    }
+
     /// The client for a request to `base` (a base URL or an origin): the main one, unless
     /// `base` is `https://` and the main one has no roots.
     pub(crate) fn for_base(&self, base: &str) -> Result<&reqwest::Client, Error> {

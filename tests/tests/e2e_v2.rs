@@ -53,15 +53,11 @@ fn xml_of(fields: &[(String, String)]) -> String {
 
 /// What the server answers on `path`, having checked the request's `sign`.
 fn answer(path: &str, request: &[(String, String)]) -> String {
-    let sign_type = match request.iter().find(|(n, _)| n == "sign_type") {
-        Some((_, t)) if t == "HMAC-SHA256" => SignType::HmacSha256,
+    let sign_type = match v2::xml::field(request, "sign_type") {
+        Some("HMAC-SHA256") => SignType::HmacSha256,
         _ => SignType::Md5,
     };
-    let given = request
-        .iter()
-        .find(|(n, _)| n == "sign")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let given = v2::xml::field(request, "sign").unwrap_or_default();
     if given != openssl_sign(request, sign_type) {
         return xml_of(&[
             ("return_code".into(), "FAIL".into()),
@@ -135,10 +131,6 @@ fn client(base_url: &str) -> wechatpay::Client {
         .unwrap()
 }
 
-fn get<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
-
 #[tokio::test]
 async fn a_signed_call_gets_a_verified_answer_with_either_sign_type() {
     let url = server().await;
@@ -150,8 +142,8 @@ async fn a_signed_call_gets_a_verified_answer_with_either_sign_type() {
     ];
     for sign_type in [SignType::Md5, SignType::HmacSha256] {
         let answer = c.post_v2("/pay/orderquery", &request, sign_type).await.unwrap();
-        assert_eq!(get(&answer, "trade_state"), Some("SUCCESS"), "{sign_type:?}");
-        assert_eq!(get(&answer, "total_fee"), Some("101"));
+        assert_eq!(v2::xml::field(&answer, "trade_state"), Some("SUCCESS"), "{sign_type:?}");
+        assert_eq!(v2::xml::field(&answer, "total_fee"), Some("101"));
     }
 }
 

@@ -67,15 +67,17 @@ impl Client {
         };
         let url = format!("{}{path}", inner.base_url);
         let total = inner.http_config_timeout();
-        let started = Instant::now();
-        let response = inner
-            .http
-            .for_base(&inner.base_url)?
+        let http = inner.http.for_base(&inner.base_url)?;
+        let mut request = http
             .post(&url)
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .timeout(total)
             .body(body)
-            .send()
+            .build()
+            .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
+        inner.http.settle(&mut request, total);
+        let started = Instant::now();
+        let response = http
+            .execute(request)
             .await
             .map_err(|e| inner.transport_error(e, started, total, false))?;
         let status = response.status().as_u16();
@@ -96,8 +98,7 @@ impl Client {
         let fields = xml::read(&answer, "xml").map_err(|e| decode(format!("not an APIv2 answer: {e}")))?;
         // A communication failure comes unsigned: it is reported as such, and nothing of it
         // is used but its message.
-        let communication_ok = fields.iter().any(|(n, v)| n == "return_code" && v == "SUCCESS");
-        if communication_ok {
+        if xml::field(&fields, "return_code") == Some("SUCCESS") {
             verify(&fields, key, sign_type)?;
         }
         check_result(&fields)?;

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::result::check_result;
 use super::sign::{decrypt_req_info, verify, SignType};
-use super::xml::{self, Field, XmlError};
+use super::xml::{self, field, Field, XmlError};
 use crate::crypto::ApiV2Key;
 use crate::error::ResultError;
 use crate::{Error, VerificationError};
@@ -40,10 +40,6 @@ impl fmt::Display for NotificationError {
 }
 
 impl std::error::Error for NotificationError {}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-}
 
 /// A payment result notification (`notify_url` of `pay/unifiedorder` and the like): the XML
 /// read, `sign` checked (with the body's `sign_type`, MD5 when absent) before anything else is

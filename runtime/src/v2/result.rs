@@ -6,12 +6,7 @@ use crate::error::ResultError;
 /// `Ok` when `return_code` is `SUCCESS` and `result_code`, if present, is `SUCCESS` too. An
 /// answer without `return_code` is a communication failure.
 pub fn check_result<N: AsRef<str>, V: AsRef<str>>(fields: &[(N, V)]) -> Result<(), ResultError> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n.as_ref() == name)
-            .map(|(_, v)| v.as_ref().to_owned())
-    };
+    let get = |name: &str| super::xml::field(fields, name).map(str::to_owned);
     let return_code = get("return_code").unwrap_or_default();
     if return_code != "SUCCESS" {
         return Err(ResultError::Communication {

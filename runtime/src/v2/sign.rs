@@ -80,11 +80,9 @@ pub fn verify<N: AsRef<str>, V: AsRef<str>>(
     key: &ApiV2Key,
     sign_type: SignType,
 ) -> Result<(), VerificationError> {
-    let given = fields
-        .iter()
-        .find(|(n, _)| n.as_ref() == "sign")
-        .map(|(_, v)| v.as_ref().to_ascii_uppercase())
+    let given = super::xml::field(fields, "sign")
         .filter(|v| !v.is_empty())
+        .map(str::to_ascii_uppercase)
         .ok_or(VerificationError::MissingField("sign"))?;
     let expected = sign(fields, key, sign_type);
     constant_time::verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).map_err(|_| {

@@ -218,6 +218,11 @@ pub fn read(body: &[u8], root: &str) -> Result<Vec<(String, String)>, XmlError> 
     Ok(fields)
 }
 
+/// The value of field `name` of `fields` (as [`read`] gives them, or as they are signed).
+pub fn field<'a, N: AsRef<str>, V: AsRef<str>>(fields: &'a [(N, V)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(n, _)| n.as_ref() == name).map(|(_, v)| v.as_ref())
+}
+
 fn name_of(raw: &[u8]) -> Result<String, XmlError> {
     let name = std::str::from_utf8(raw).map_err(|_| error("an element name that is not UTF-8"))?;
     Ok(name.to_owned())
