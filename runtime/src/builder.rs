@@ -12,7 +12,7 @@ use super::crypto::{self, ApiV3Key, Signer, Verifier};
 use super::error::Error;
 use super::intercept::Interceptor;
 use super::transport::{
-    default_user_agent, HttpClientFactory, HttpClients, HttpConfig, Transport, DEFAULT_BASE_URL,
+    default_user_agent, HttpClientFactory, HttpClients, HttpConfig, MerchantIdentity, Transport, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
 };
 
@@ -104,6 +104,32 @@ impl<C: From<Client>> ClientBuilder<C> {
         let key =
             crypto::load_public_key(&text).map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
         builder.verifier.add_public_key(id, key);
+        #[cfg(feature = "v2")]
+        {
+            match lookup("WECHATPAY_APIV2_KEY") {
+                Ok(key) if !key.trim().is_empty() => builder = builder.apiv2_key(key.trim()),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::Config(
+                        "environment variable WECHATPAY_APIV2_KEY is not valid UTF-8".into(),
+                    ))
+                }
+                _ => {}
+            }
+            // The merchant API certificate; its key is the one of WECHATPAY_PRIVATE_KEY.
+            if lookup("WECHATPAY_MERCHANT_CERTIFICATE").is_ok() {
+                let (cert_path, cert) = read("WECHATPAY_MERCHANT_CERTIFICATE")?;
+                let (_, key) = read("WECHATPAY_PRIVATE_KEY")?;
+                let key = zeroize::Zeroizing::new(key);
+                builder = builder.merchant_certificate_pem(&cert, &key);
+                match builder.error.take() {
+                    Some(Error::Config(why)) => {
+                        return Err(Error::Config(format!("WECHATPAY_MERCHANT_CERTIFICATE: {cert_path}: {why}")))
+                    }
+                    Some(other) => return Err(other),
+                    None => {}
+                }
+            }
+        }
         match lookup("WECHATPAY_APIV3_KEY") {
             Ok(key) if !key.trim().is_empty() => builder = builder.apiv3_key(key.trim()),
             Err(std::env::VarError::NotUnicode(_)) => {
@@ -135,6 +161,8 @@ pub struct ClientBuilder<C = Client> {
     read_timeout: Duration,
     pool_idle_timeout: Duration,
     http_client: Option<HttpClientFactory>,
+    extra_roots: Vec<reqwest::Certificate>,
+    identity: Option<MerchantIdentity>,
     interceptors: Vec<Arc<dyn Interceptor>>,
     #[cfg(feature = "v2")]
     apiv2_key: Option<crypto::ApiV2Key>,
@@ -163,6 +191,8 @@ impl<C> Default for ClientBuilder<C> {
             read_timeout: DEFAULT_READ_TIMEOUT,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             http_client: None,
+            extra_roots: Vec::new(),
+            identity: None,
             interceptors: Vec::new(),
             #[cfg(feature = "v2")]
             apiv2_key: None,
@@ -188,6 +218,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
             .field("timeout", &self.timeout)
             .field("read_timeout", &self.read_timeout)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .field("merchant_certificate", &self.identity.as_ref().map(|_| "<configured>"))
             .finish_non_exhaustive()
     }
 }
@@ -321,6 +352,61 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self
             }
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// The merchant API certificate (`apiclient_cert.pem`) and its private key
+    /// (`apiclient_key.pem`), PEM, for the APIv2 operations that need mutual TLS (red packets,
+    /// refunds, transfers: the spec's `cert_required`). They get a connection pool of their
+    /// own that presents the certificate; nothing else is sent over it. Without it such an
+    /// operation fails with [`Error::Config`] before sending anything.
+    ///
+    /// The merchant platform gives the certificate as `apiclient_cert.p12` too (its password
+    /// is the merchant id); convert it once with
+    /// `openssl pkcs12 -in apiclient_cert.p12 -nodes -passin pass:<mchid> -out apiclient.pem`
+    /// (add `-legacy` with OpenSSL 3) and pass the certificate and key parts.
+    #[cfg(feature = "v2")]
+    pub fn merchant_certificate_pem(mut self, certificate_pem: &str, private_key_pem: &str) -> Self {
+        let mut pem = zeroize::Zeroizing::new(String::with_capacity(certificate_pem.len() + private_key_pem.len() + 1));
+        pem.push_str(private_key_pem.trim());
+        pem.push('\n');
+        pem.push_str(certificate_pem.trim());
+        pem.push('\n');
+        if !certificate_pem.contains("-----BEGIN CERTIFICATE-----") {
+            return self.fail(Error::Config(
+                "merchant certificate: no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+            ));
+        }
+        match reqwest::Identity::from_pem(pem.as_bytes()) {
+            Ok(id) => {
+                self.identity = Some(MerchantIdentity(id));
+                self
+            }
+            // reqwest's message names the part that is wrong, never the key's bytes.
+            Err(e) => self.fail(Error::Config(format!("merchant certificate: {e}"))),
+        }
+    }
+
+    /// [`merchant_certificate_pem`](Self::merchant_certificate_pem) from files.
+    #[cfg(feature = "v2")]
+    pub fn merchant_certificate_files(self, certificate: impl AsRef<Path>, private_key: impl AsRef<Path>) -> Self {
+        let cert = read_file("merchant certificate", certificate.as_ref());
+        let key = read_file("merchant private key", private_key.as_ref()).map(zeroize::Zeroizing::new);
+        match (cert, key) {
+            (Ok(c), Ok(k)) => self.merchant_certificate_pem(&c, &k),
+            (Err(e), _) | (_, Err(e)) => self.fail(e),
+        }
+    }
+
+    /// Trusts one more root certificate (PEM) for `https://` servers, beside the platform's
+    /// roots: a proxy of your own, or a test server.
+    pub fn root_certificate_pem(mut self, pem: &str) -> Self {
+        match reqwest::Certificate::from_pem(pem.as_bytes()) {
+            Ok(c) => {
+                self.extra_roots.push(c);
+                self
+            }
+            Err(e) => self.fail(Error::Config(format!("root certificate: {e}"))),
         }
     }
 
@@ -492,7 +578,16 @@ impl<C: From<Client>> ClientBuilder<C> {
             read_timeout: self.read_timeout,
             pool_idle_timeout: self.pool_idle_timeout,
             custom: self.http_client,
+            extra_roots: self.extra_roots,
+            identity: self.identity,
         };
+        if http_config.custom.is_some() && http_config.identity.is_some() {
+            return Err(Error::Config(
+                "merchant_certificate_pem configures the HTTP clients this library builds; with \
+                 http_client, add the certificate to your own (reqwest::Identity::from_pem)"
+                    .into(),
+            ));
+        }
         if reqwest::header::HeaderValue::from_str(&http_config.user_agent).is_err() {
             return Err(Error::Config("user_agent is not a valid header value".into()));
         }

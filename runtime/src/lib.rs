@@ -110,6 +110,8 @@ pub mod __private {
     pub use crate::notify::{notification_matches, notification_resource};
     pub use crate::object::{deserialize_enum, row, unknown_value, Fields, Object};
     pub use crate::{__json_enum as json_enum, __json_object as json_object};
+    #[cfg(feature = "v2")]
+    pub use crate::{__xml_enum as xml_enum, __xml_object as xml_object};
 
     /// The root of every chain (`client.v3()`): an empty path.
     #[inline]

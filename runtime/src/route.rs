@@ -87,6 +87,12 @@ impl<'a> Route<'a> {
         &self.template
     }
 
+    /// The client, the path and the error of an invalid segment, for an APIv2 request.
+    #[cfg(feature = "v2")]
+    pub(crate) fn into_v2_parts(self) -> (&'a Client, String, Option<String>) {
+        (self.client, self.path, self.error)
+    }
+
     /// Starts a request with `method` to this path.
     pub fn request(self, method: Method) -> Request<'a> {
         // A query written into an untyped `chain("v3/x?a=1")` path is kept, and later

@@ -39,6 +39,21 @@ pub(crate) struct HttpConfig {
     /// The caller's own clients ([`ClientBuilder::http_client`](crate::ClientBuilder::http_client)),
     /// used as they are for every request.
     pub(crate) custom: Option<HttpClientFactory>,
+    /// More root certificates to trust ([`ClientBuilder::root_certificate_pem`](crate::ClientBuilder::root_certificate_pem)).
+    pub(crate) extra_roots: Vec<reqwest::Certificate>,
+    /// The merchant API certificate and its key, for the APIv2 operations that need mutual TLS
+    /// ([`ClientBuilder::merchant_certificate_pem`](crate::ClientBuilder::merchant_certificate_pem)).
+    pub(crate) identity: Option<MerchantIdentity>,
+}
+
+/// The merchant API certificate and key as a TLS client identity (`Debug` shows nothing of it).
+#[derive(Clone)]
+pub(crate) struct MerchantIdentity(pub(crate) reqwest::Identity);
+
+impl std::fmt::Debug for MerchantIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MerchantIdentity(withheld)")
+    }
 }
 
 /// Makes the caller's own `reqwest::Client`: once for async calls, once for `.blocking()`.
@@ -57,14 +72,24 @@ impl HttpConfig {
     /// A `reqwest` client with these settings; `roots`: with the platform's root certificates
     /// (without them it cannot verify any `https://` server, so it is used for `http://` only).
     pub(crate) fn build(&self, roots: bool) -> Result<reqwest::Client, Error> {
+        self.build_with(roots, None)
+    }
+
+    /// As [`build`](Self::build), presenting `identity` to servers that ask for a client
+    /// certificate.
+    fn build_with(&self, roots: bool, identity: Option<&MerchantIdentity>) -> Result<reqwest::Client, Error> {
         if let Some(custom) = &self.custom {
             return (custom.0)().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")));
         }
         let builder = reqwest::Client::builder();
         let builder = if roots {
-            builder
+            builder.tls_certs_merge(self.extra_roots.iter().cloned())
         } else {
             builder.tls_certs_only(Vec::<reqwest::Certificate>::new())
+        };
+        let builder = match identity {
+            Some(id) => builder.identity(id.0.clone()),
+            None => builder,
         };
         builder
             .user_agent(self.user_agent.clone())
@@ -92,6 +117,8 @@ pub(crate) struct HttpClients {
     main: reqwest::Client,
     main_has_roots: bool,
     tls: OnceLock<reqwest::Client>,
+    /// The client that presents the merchant certificate (mutual TLS), built on first use.
+    mutual: OnceLock<reqwest::Client>,
 }
 
 impl HttpClients {
@@ -103,6 +130,7 @@ impl HttpClients {
             main: config.build(main_has_roots)?,
             main_has_roots,
             tls: OnceLock::new(),
+            mutual: OnceLock::new(),
         })
     }
 
@@ -136,6 +164,28 @@ impl HttpClients {
         let tls = self.config.build(true)?;
         // Another thread may have won the race: its client is used, this one dropped.
         Ok(self.tls.get_or_init(|| tls))
+    }
+
+    /// The client for an operation that needs the merchant certificate (mutual TLS): its own
+    /// connection pool, so that no other request is sent over a connection made with it. With
+    /// the caller's own client, that client (which must then carry the identity).
+    pub(crate) fn mutual_tls(&self) -> Result<&reqwest::Client, Error> {
+        if self.config.custom.is_some() {
+            return Ok(&self.main);
+        }
+        if let Some(c) = self.mutual.get() {
+            return Ok(c);
+        }
+        let identity = self.config.identity.as_ref().ok_or_else(|| {
+            Error::Config(
+                "this operation needs the merchant API certificate (mutual TLS): call \
+                 ClientBuilder::merchant_certificate_pem (apiclient_cert.pem and apiclient_key.pem) \
+                 or set WECHATPAY_MERCHANT_CERTIFICATE"
+                    .into(),
+            )
+        })?;
+        let client = self.config.build_with(true, Some(identity))?;
+        Ok(self.mutual.get_or_init(|| client))
     }
 }
 

@@ -169,6 +169,8 @@ fn an_http_base_url_loads_no_root_certificates_until_an_https_url_is_requested()
         read_timeout: std::time::Duration::from_secs(1),
         pool_idle_timeout: std::time::Duration::from_secs(1),
         custom: None,
+        extra_roots: Vec::new(),
+        identity: None,
     };
     let same = |a: &reqwest::Client, b: &reqwest::Client| std::ptr::eq(a, b);
     // http:// base: plain requests use the main client; the first https:// one builds the client

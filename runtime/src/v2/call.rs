@@ -1,107 +1,382 @@
-//! An APIv2 call: the fields signed and written as XML, POSTed, the answer read under the cap,
-//! its `sign` checked before anything else of it is used, then its result codes.
+//! An APIv2 call: the fields signed and written as XML, POSTed (over mutual TLS when the
+//! operation needs the merchant certificate), the answer read under the cap, its `sign` checked
+//! before anything else of it is used (unless the spec says the operation's answer carries
+//! none), then its result codes, then decoded. Retried, when the client retries, on a
+//! connection that could not be made and on an answer `is_retryable` says is (`SYSTEMERROR`).
 
-use std::time::Instant;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
+use super::object::{XmlField, XmlObject};
 use super::result::check_result;
 use super::sign::{sign, verify, SignType};
-use super::xml::{self, Field};
+use super::xml;
 use crate::client::Client;
 use crate::crypto;
 use crate::error::Error;
+use crate::route::Route;
 use crate::send::read_at_most;
+use crate::transport::HttpClients;
 
-/// The most bytes of an APIv2 answer read.
+/// The most bytes of an APIv2 answer read (a bill download uses the client's
+/// [`max_response_body`](crate::ClientBuilder::max_response_body) instead).
 const MAX_ANSWER: usize = xml::MAX_BODY;
+
+/// What an APIv2 operation sends and how its answer is taken.
+#[derive(Debug)]
+struct Parts {
+    /// The URL path (`/pay/micropay`: no `v2/`).
+    path: String,
+    /// Another host for this operation.
+    host: Option<&'static str>,
+    fields: Result<Vec<XmlField>, Error>,
+    sign_type: SignType,
+    /// Sent over mutual TLS with the merchant certificate.
+    cert: bool,
+    /// The answer carries a `sign` to check.
+    signed: bool,
+    /// The answer is a file (a bill) unless it is an XML failure.
+    file: bool,
+    timeout: Option<Duration>,
+}
+
+/// An APIv2 request being built (the generated v2 operations start one with
+/// [`Route::v2_request`]).
+#[must_use = "a V2Request does nothing until it is sent"]
+pub struct V2Request<'a> {
+    client: &'a Client,
+    parts: Parts,
+}
+
+impl fmt::Debug for V2Request<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2Request")
+            .field("path", &self.parts.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Route<'a> {
+    /// Starts an APIv2 request to this path; the `/v2` of the chain (`client.v2().pay()…`) is
+    /// not part of the URL (`/pay/micropay`).
+    pub fn v2_request(self) -> V2Request<'a> {
+        let (client, path, error) = self.into_v2_parts();
+        let path = match path.strip_prefix("/v2/") {
+            Some(rest) => format!("/{rest}"),
+            None => path,
+        };
+        V2Request {
+            client,
+            parts: Parts {
+                path,
+                host: None,
+                fields: match error {
+                    Some(e) => Err(Error::InvalidRequest(e)),
+                    None => Ok(Vec::new()),
+                },
+                sign_type: SignType::Md5,
+                cert: false,
+                signed: true,
+                file: false,
+                timeout: None,
+            },
+        }
+    }
+}
+
+impl<'a> V2Request<'a> {
+    /// The request's fields: those of `body`, in its order.
+    pub fn body<B: XmlObject>(mut self, body: &B) -> Self {
+        if let Ok(fields) = &mut self.parts.fields {
+            body.write_fields(fields);
+        }
+        self
+    }
+
+    /// One more field (untyped calls).
+    pub fn field(mut self, name: &str, value: &str) -> Self {
+        if let Ok(fields) = &mut self.parts.fields {
+            fields.push(XmlField {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                cdata: false,
+            });
+        }
+        self
+    }
+
+    /// How the request is signed (the operation's default, as the spec says; `MD5` otherwise).
+    pub fn sign_type(mut self, sign_type: SignType) -> Self {
+        self.parts.sign_type = sign_type;
+        self
+    }
+
+    /// The operation needs the merchant API certificate (mutual TLS).
+    pub fn cert_required(mut self) -> Self {
+        self.parts.cert = true;
+        self
+    }
+
+    /// The operation's answer carries no `sign` (the spec's `signature: none`): its result
+    /// codes are still checked.
+    pub fn unsigned_answer(mut self) -> Self {
+        self.parts.signed = false;
+        self
+    }
+
+    /// Another host serves this operation (a base URL configured on the client still wins).
+    pub fn host(mut self, base_url: &'static str) -> Self {
+        self.parts.host = Some(base_url);
+        self
+    }
+
+    /// Sends the request; the answer, verified and successful, decoded into `T`.
+    pub fn send<T: XmlObject>(self) -> V2Call<'a, T> {
+        V2Call {
+            client: self.client,
+            parts: self.parts,
+            decode: |answer| match answer {
+                Answer::Fields(fields) => T::read_fields(&fields).map_err(|e| decode_error(e.to_string(), 200, &[])),
+                Answer::File(_) => Err(Error::InvalidRequest("internal: a file where fields were expected".into())),
+            },
+        }
+    }
+
+    /// Sends the request; the answer's fields, verified and successful, untyped.
+    pub fn send_fields(self) -> V2Call<'a, Vec<(String, String)>> {
+        V2Call {
+            client: self.client,
+            parts: self.parts,
+            decode: |answer| match answer {
+                Answer::Fields(fields) => Ok(fields),
+                Answer::File(_) => Err(Error::InvalidRequest("internal: a file where fields were expected".into())),
+            },
+        }
+    }
+
+    /// Sends the request for a file (`pay/downloadbill`, `pay/downloadfundflow`): the bytes
+    /// as sent (text, or gzip when the request asked for `tar_type` `GZIP`). A failure comes
+    /// as an XML answer instead and is [`Error::ApiV2`]. Files are not signed; the request is.
+    pub fn send_file(mut self) -> V2Call<'a, Vec<u8>> {
+        self.parts.file = true;
+        self.parts.signed = false;
+        V2Call {
+            client: self.client,
+            parts: self.parts,
+            decode: |answer| match answer {
+                Answer::File(bytes) => Ok(bytes),
+                Answer::Fields(_) => Err(Error::InvalidRequest("internal: fields where a file was expected".into())),
+            },
+        }
+    }
+}
+
+/// What an APIv2 exchange gave: an answer's fields, or a file.
+enum Answer {
+    Fields(Vec<(String, String)>),
+    File(Vec<u8>),
+}
+
+/// An APIv2 request ready to send: `.await` it, or [`blocking`](V2Call::blocking).
+#[must_use = "a V2Call does nothing until it is awaited or `.blocking()` is called"]
+pub struct V2Call<'a, T> {
+    client: &'a Client,
+    parts: Parts,
+    decode: fn(Answer) -> Result<T, Error>,
+}
+
+impl<T> fmt::Debug for V2Call<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2Call")
+            .field("path", &self.parts.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> V2Call<'a, T> {
+    /// Signs with `sign_type` instead of the operation's default.
+    pub fn sign_type(mut self, sign_type: SignType) -> Self {
+        self.parts.sign_type = sign_type;
+        self
+    }
+
+    /// The whole-request timeout of each attempt, in place of the client's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.parts.timeout = Some(timeout);
+        self
+    }
+
+    /// Runs the call synchronously on the client's own runtime (see [`Call::blocking`](crate::Call::blocking)).
+    pub fn blocking(self) -> Result<T, Error> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Blocking);
+        }
+        let blocking = self.client.inner.blocking_runtime()?;
+        let answer = blocking
+            .runtime()
+            .block_on(execute(self.client, &blocking.http, self.parts))?;
+        (self.decode)(answer)
+    }
+}
+
+impl<'a, T: 'a> IntoFuture for V2Call<'a, T> {
+    type Output = Result<T, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let decode = self.decode;
+        Box::pin(async move { decode(execute(self.client, &self.client.inner.http, self.parts).await?) })
+    }
+}
 
 impl Client {
     /// Calls the APIv2 operation at `path` (`/pay/orderquery`: APIv2 URLs have no `v2/`) with
     /// `fields`, signed with the APIv2 key ([`ClientBuilder::apiv2_key`](crate::ClientBuilder::apiv2_key))
     /// as `sign_type` says: `nonce_str` is added unless given, `sign_type` is sent for
     /// HMAC-SHA256, `sign` is computed. The answer's fields, once its `sign` checked out and its
-    /// `return_code` and `result_code` are `SUCCESS`.
+    /// `return_code` and `result_code` are `SUCCESS`. The typed operations are under
+    /// `client.v2()` of the client crate.
     ///
     /// A failure the answer reports is [`Error::ApiV2`] (an unsigned `return_code` `FAIL`, or
     /// a signed `result_code` `FAIL` with `err_code`); a missing or wrong `sign` is
     /// [`Error::Verification`]; an answer that is not APIv2 XML is [`Error::Decode`].
-    /// Operations that need the merchant certificate (mutual TLS) are not supported yet.
     pub async fn post_v2(
         &self,
         path: &str,
         fields: &[(&str, &str)],
         sign_type: SignType,
     ) -> Result<Vec<(String, String)>, Error> {
-        let inner = &self.inner;
-        let key = inner
-            .apiv2_key
-            .as_ref()
-            .ok_or_else(|| Error::Config("no APIv2 key: call ClientBuilder::apiv2_key".into()))?;
-        let mut signed: Vec<(&str, String)> = fields.iter().map(|(n, v)| (*n, (*v).to_owned())).collect();
-        if !signed.iter().any(|(n, _)| *n == "nonce_str") {
-            signed.push(("nonce_str", crypto::nonce()));
+        let mut request = self.chain(path).v2_request().sign_type(sign_type);
+        for (name, value) in fields {
+            request = request.field(name, value);
         }
-        if sign_type != SignType::Md5 && !signed.iter().any(|(n, _)| *n == "sign_type") {
-            signed.push(("sign_type", sign_type.as_str().to_owned()));
-        }
-        if signed.iter().any(|(n, _)| *n == "sign") {
-            return Err(Error::InvalidRequest(
-                "`sign` is computed by the client: leave it out".into(),
-            ));
-        }
-        let signature = sign(&signed, key, sign_type);
-        signed.push(("sign", signature));
-        let written: Vec<Field<'_>> = signed
-            .iter()
-            .map(|(name, value)| Field {
-                name,
-                value,
-                cdata: false,
-            })
-            .collect();
-        let body = xml::write("xml", &written).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
-        };
-        let url = format!("{}{path}", inner.base_url);
-        let total = inner.http_config_timeout();
-        let http = inner.http.for_base(&inner.base_url)?;
-        let mut request = http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-            .body(body)
-            .build()
-            .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
-        inner.http.settle(&mut request, total);
-        let started = Instant::now();
-        let response = http
-            .execute(request)
-            .await
-            .map_err(|e| inner.transport_error(e, started, total, false))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let (answer, cut) =
-            read_at_most(response, MAX_ANSWER, |e| inner.transport_error(e, started, total, true)).await?;
-        if cut {
-            return Err(Error::BodyTooLarge { limit: MAX_ANSWER });
-        }
-        if !(200..300).contains(&status) {
-            return Err(crate::send::api_error(status, &headers, &answer));
-        }
-        let decode = |why: String| Error::Decode {
-            source: <serde_json::Error as serde::de::Error>::custom(why),
-            status,
-            body: String::from_utf8_lossy(&answer).into_owned(),
-        };
-        let fields = xml::read(&answer, "xml").map_err(|e| decode(format!("not an APIv2 answer: {e}")))?;
-        // A communication failure comes unsigned: it is reported as such, and nothing of it
-        // is used but its message.
-        if xml::field(&fields, "return_code") == Some("SUCCESS") {
-            verify(&fields, key, sign_type)?;
-        }
-        check_result(&fields)?;
-        Ok(fields)
+        request.send_fields().await
     }
+}
+
+fn decode_error(why: String, status: u16, body: &[u8]) -> Error {
+    Error::Decode {
+        source: <serde_json::Error as serde::de::Error>::custom(why),
+        status,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// The body to send: the fields with `nonce_str`, `sign_type` (for HMAC-SHA256) and `sign`.
+fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key) -> Result<String, Error> {
+    let mut signed: Vec<(&str, &str, bool)> = fields.iter().map(|f| (f.name.as_str(), f.value.as_str(), f.cdata)).collect();
+    if signed.iter().any(|(n, _, _)| *n == "sign") {
+        return Err(Error::InvalidRequest("`sign` is computed by the client: leave it out".into()));
+    }
+    let nonce = crypto::nonce();
+    if !signed.iter().any(|(n, _, _)| *n == "nonce_str") {
+        signed.push(("nonce_str", &nonce, false));
+    }
+    if sign_type != SignType::Md5 && !signed.iter().any(|(n, _, _)| *n == "sign_type") {
+        signed.push(("sign_type", sign_type.as_str(), false));
+    }
+    let pairs: Vec<(&str, &str)> = signed.iter().map(|(n, v, _)| (*n, *v)).collect();
+    let signature = sign(&pairs, key, sign_type);
+    signed.push(("sign", &signature, false));
+    let written: Vec<xml::Field<'_>> = signed
+        .iter()
+        .map(|(name, value, cdata)| xml::Field {
+            name,
+            value,
+            cdata: *cdata,
+        })
+        .collect();
+    xml::write("xml", &written).map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Result<Answer, Error> {
+    let inner = &client.inner;
+    let key = inner
+        .apiv2_key
+        .as_ref()
+        .ok_or_else(|| Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into()))?;
+    let fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
+    let body = signed_body(&fields, parts.sign_type, key)?;
+    // The client's base URL wins when it is not production's (a mock, the sandbox, a proxy).
+    let base = match parts.host {
+        Some(host) if inner.base_url == crate::transport::DEFAULT_BASE_URL => host,
+        _ => inner.base_url.as_str(),
+    };
+    let url = format!("{base}{}", parts.path);
+    let client_http = if parts.cert { http.mutual_tls()? } else { http.for_base(base)? };
+    let timeout = parts.timeout.unwrap_or_else(|| {
+        if parts.file {
+            inner.transport.download_timeout
+        } else {
+            inner.http_config_timeout()
+        }
+    });
+    let mut attempt = 0;
+    loop {
+        let result = exchange(client, client_http, &url, &body, timeout, &parts, key).await;
+        let retry = match &result {
+            Err(Error::Transport(e)) => e.is_connect(),
+            Err(Error::ApiV2(r)) => r.is_retryable(),
+            _ => false,
+        };
+        if !retry || attempt >= inner.transport.retries {
+            return result;
+        }
+        tokio::time::sleep(inner.transport.delay(attempt)).await;
+        attempt += 1;
+    }
+}
+
+async fn exchange(
+    client: &Client,
+    http: &reqwest::Client,
+    url: &str,
+    body: &str,
+    timeout: Duration,
+    parts: &Parts,
+    key: &crypto::ApiV2Key,
+) -> Result<Answer, Error> {
+    let inner = &client.inner;
+    let mut request = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(body.to_owned())
+        .build()
+        .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
+    inner.http.settle(&mut request, timeout);
+    let started = Instant::now();
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|e| inner.transport_error(e, started, timeout, false))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let limit = if parts.file {
+        inner.transport.max_response_body
+    } else {
+        MAX_ANSWER
+    };
+    let (answer, cut) = read_at_most(response, limit, |e| inner.transport_error(e, started, timeout, true)).await?;
+    if cut {
+        return Err(Error::BodyTooLarge { limit });
+    }
+    if !(200..300).contains(&status) {
+        return Err(crate::send::api_error(status, &headers, &answer));
+    }
+    if parts.file && !answer.trim_ascii_start().starts_with(b"<xml>") {
+        return Ok(Answer::File(answer.to_vec()));
+    }
+    let fields = xml::read(&answer, "xml").map_err(|e| decode_error(format!("not an APIv2 answer: {e}"), status, &answer))?;
+    // A communication failure comes unsigned: it is reported as such, and nothing of it is
+    // used but its message. So is a bill's failure.
+    if parts.signed && xml::field(&fields, "return_code") == Some("SUCCESS") {
+        verify(&fields, key, parts.sign_type)?;
+    }
+    check_result(&fields)?;
+    if parts.file {
+        return Err(decode_error("a bill download answered with XML that reports no failure".into(), status, &answer));
+    }
+    Ok(Answer::Fields(fields))
 }

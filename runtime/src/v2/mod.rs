@@ -20,6 +20,7 @@
 
 mod call;
 mod notify;
+mod object;
 mod result;
 mod sign;
 pub mod xml;
@@ -27,6 +28,8 @@ pub mod xml;
 pub use crate::crypto::ApiV2Key;
 pub use crate::error::ResultError;
 pub use notify::{answer_failure, answer_success, payment_notification, refund_notification, NotificationError};
+pub use call::{V2Call, V2Request};
+pub use object::{row, XmlDecodeError, XmlField, XmlObject, XmlText};
 pub use result::check_result;
 pub use sign::{decrypt_req_info, sign, verify, SignType};
 
