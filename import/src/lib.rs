@@ -286,14 +286,10 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         if !rel_str.contains('/') || first == "definitions" {
             continue; // swagger.yaml, definitions: reached through $ref only
         }
-        if first == "v2" {
-            summary.skipped_files.push((rel.clone(), "v2 XML out of scope".into()));
-            continue;
-        }
-        if !JSON_ROOTS.contains(&first) {
+        if !JSON_ROOTS.contains(&first) && first != "v2" {
             summary.skipped_files.push((
                 rel.clone(),
-                format!("not an API folder: {first}/ (expected v3, hk, global)"),
+                format!("not an API folder: {first}/ (expected v3, hk, global, v2)"),
             ));
             continue;
         }

@@ -102,6 +102,13 @@ pub struct Operation {
     pub base_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Response>,
+    /// APIv2 (`spec/v2/`): the operation needs the merchant API certificate (mutual TLS).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cert_required: bool,
+    /// APIv2: how requests are signed by default, `MD5` or `HMAC-SHA256` (when the operation
+    /// accepts only that one); absent: `MD5`, the protocol's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_type: Option<String>,
 }
 
 /// A multipart/form-data upload: a `meta` JSON part (which the signature covers) and a file part.
@@ -202,6 +209,9 @@ pub struct Schema {
     /// (`partner={"type":"APPID","appid":"wx…"}`). The field is typed by it and sent as its JSON.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<Box<Schema>>,
+    /// APIv2: the field is written as CDATA (`<detail><![CDATA[…]]></detail>`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cdata: bool,
 }
 
 /// One allowed value of an enum: a bare value, or a value with its meaning.

@@ -123,7 +123,9 @@ impl<C: From<Client>> ClientBuilder<C> {
                 builder = builder.merchant_certificate_pem(&cert, &key);
                 match builder.error.take() {
                     Some(Error::Config(why)) => {
-                        return Err(Error::Config(format!("WECHATPAY_MERCHANT_CERTIFICATE: {cert_path}: {why}")))
+                        return Err(Error::Config(format!(
+                            "WECHATPAY_MERCHANT_CERTIFICATE: {cert_path}: {why}"
+                        )))
                     }
                     Some(other) => return Err(other),
                     None => {}

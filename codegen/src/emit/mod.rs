@@ -129,7 +129,9 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
     }
     files.insert(PathBuf::from("mod.rs"), file(root_items)?);
     files.extend(emit_groups(&group_jobs, opts, &groups, &aliases)?);
-    let features: BTreeSet<String> = groups.into_values().collect();
+    // APIv2's feature (`v2`, the `/v2` root) is written by hand in the client's manifest: it
+    // turns on the runtime's APIv2 layer, and `full` (every APIv3 group) leaves it out.
+    let features: BTreeSet<String> = groups.into_values().filter(|f| f != "v2").collect();
     Ok(Output {
         files,
         features: features.into_iter().collect(),
@@ -386,6 +388,9 @@ impl Emitter {
     }
 
     fn op(&self, node: &Node, op: &Op, scope: Scope) -> TokenStream {
+        if let Some(v2) = &op.v2 {
+            return self.v2_op(node, op, v2, scope);
+        }
         let rt = &self.rt;
         let name = ident(op.method.as_str());
         let http = format_ident!("{}", op.method.as_str().to_uppercase());
@@ -478,6 +483,71 @@ impl Emitter {
             #deprecated
             #[inline]
             pub fn #name(self #arg) -> #rt::Call<'a, #ret> {
+                #chain #send
+            }
+        }
+    }
+}
+
+impl Emitter {
+    /// An APIv2 operation: the request's fields signed and POSTed as XML to the node's URL
+    /// without `/v2`, the answer's fields (or a bill file) back.
+    fn v2_op(&self, node: &Node, op: &Op, v2: &ir::V2Op, scope: Scope) -> TokenStream {
+        let rt = &self.rt;
+        let name = ident(op.method.as_str());
+        let url = node.url.strip_prefix("/v2").unwrap_or(&node.url);
+        let mut text = op.summary.clone();
+        if let Some(d) = &op.description {
+            text.push('\n');
+            text.push_str(d);
+        }
+        let mut facts = vec![format!("`POST {url}` (APIv2, XML)")];
+        if v2.sign_type == ir::V2SignType::HmacSha256 {
+            facts.push("signed with HMAC-SHA256".into());
+        }
+        if v2.cert_required {
+            facts.push("needs the merchant certificate (`ClientBuilder::merchant_certificate_pem`)".into());
+        }
+        if op.signature == ir::Signature::None {
+            facts.push("the answer carries no `sign`".into());
+        }
+        text.push_str(&format!("\n{}.", facts.join("; ")));
+        let doc = docs(&text);
+        let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+        let mut chain = quote!(self.0.v2_request());
+        let arg = match &op.request {
+            Some(r) => {
+                let r = ident(r);
+                chain.extend(quote!(.body(request)));
+                quote!(, request: &#r)
+            }
+            None => TokenStream::new(),
+        };
+        if v2.sign_type == ir::V2SignType::HmacSha256 {
+            chain.extend(quote!(.sign_type(#rt::v2::SignType::HmacSha256)));
+        }
+        if v2.cert_required {
+            chain.extend(quote!(.cert_required()));
+        }
+        if op.signature == ir::Signature::None && op.response != ResponseKind::Binary {
+            chain.extend(quote!(.unsigned_answer()));
+        }
+        if let Some(host) = &op.base_url {
+            chain.extend(quote!(.host(#host)));
+        }
+        let (ret, send) = match &op.response {
+            ResponseKind::Json(t) => (self.ty(t, scope), quote!(.send())),
+            ResponseKind::Binary => (quote!(::std::vec::Vec<u8>), quote!(.send_file())),
+            _ => (
+                quote!(::std::vec::Vec<(::std::string::String, ::std::string::String)>),
+                quote!(.send_fields()),
+            ),
+        };
+        quote! {
+            #doc
+            #deprecated
+            #[inline]
+            pub fn #name(self #arg) -> #rt::v2::V2Call<'a, #ret> {
                 #chain #send
             }
         }

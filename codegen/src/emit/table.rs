@@ -26,7 +26,7 @@ pub(super) fn operations_table(api: &Api) -> String {
         }
     }
     fn walk(n: &Node, module: &str, rows: &mut Vec<String>) {
-        for op in &n.ops {
+        for op in n.ops.iter().filter(|op| op.v2.is_none()) {
             let m = op.method.as_str();
             let url = &n.url;
             if let Some(r) = &op.request {

@@ -103,6 +103,9 @@ impl Emitter {
         // expansion, which was most of the crate's compile time. Only body fields are written
         // (query parameters, headers and form parts travel elsewhere); every field is read back
         // by its wire name.
+        if t.xml {
+            return self.xml_struct(t, quote! { #(#fields,)* }, all_fields, scope, gate);
+        }
         let lines: Vec<String> = all_fields
             .iter()
             .map(|f| {
@@ -125,6 +128,49 @@ impl Emitter {
             #[derive(Clone, Debug, PartialEq, #default)]
             pub struct #name {
                 #(#fields,)*
+            }
+
+            #gate
+            #call
+            #new
+        }
+    }
+
+    /// An APIv2 struct: its fields written and read as XML by `xml_object!` (one line per
+    /// field: the XML name, `required`/`optional`/`list`/`list2`, `cdata` or `text`).
+    fn xml_struct(
+        &self,
+        t: &TypeDef,
+        decl: TokenStream,
+        fields: &[Field],
+        scope: Scope,
+        gate: &TokenStream,
+    ) -> TokenStream {
+        let name = ident(&t.name);
+        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
+        let default = t.default.then(|| quote!(Default,));
+        let lines: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                let kind = match (&f.ty, f.wire.contains('$')) {
+                    (Ty::Vec(inner), true) if matches!(**inner, Ty::Vec(_)) => "list2",
+                    (Ty::Vec(_), true) => "list",
+                    _ if f.required => "required",
+                    _ => "optional",
+                };
+                let how = if f.cdata { "cdata" } else { "text" };
+                let wire = proc_macro2::Literal::string(&f.wire);
+                format!("{}: {wire} {kind} {how},", ident(&f.ident))
+            })
+            .collect();
+        let call = layout_macro(&self.private, "xml_object", &t.name, &lines);
+        let new = (!t.default).then(|| self.constructor(t, fields, scope, gate));
+        quote! {
+            #doc
+            #gate
+            #[derive(Clone, Debug, PartialEq, #default)]
+            pub struct #name {
+                #decl
             }
 
             #gate
@@ -213,6 +259,8 @@ impl Emitter {
             .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
             .collect();
         let call = layout_macro(&self.private, "json_enum", &t.name, &lines);
+        let private = &self.private;
+        let xml = t.xml.then(|| quote!(#gate #private::xml_enum!(#name);));
         quote! {
             #doc
             #gate
@@ -226,6 +274,7 @@ impl Emitter {
 
             #gate
             #call
+            #xml
         }
     }
 }

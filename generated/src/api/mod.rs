@@ -8,6 +8,9 @@ pub mod global;
 /// The `/hk` API root.
 #[cfg(feature = "hk")]
 pub mod hk;
+/// The `/v2` API root.
+#[cfg(feature = "v2")]
+pub mod v2;
 /// The `/v3` API root.
 pub mod v3;
 /// The `__for_each_operation!` table (tests over the whole API).
@@ -33,6 +36,16 @@ impl crate::Client {
                     ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
                 )
                 .push("hk"),
+        )
+    }
+    /// Starts a call under `/v2`.
+    #[cfg(feature = "v2")]
+    pub fn v2(&self) -> v2::V2<'_> {
+        v2::V2(
+            ::wechatpay::runtime::__private::route(
+                    ::core::convert::AsRef::<::wechatpay::runtime::Client>::as_ref(self),
+                )
+                .push("v2"),
         )
     }
     /// Starts a call under `/v3`.

@@ -11,6 +11,7 @@ use wechatpay_model::spec::{PathFile, Schema};
 mod operation;
 mod scalar;
 mod schema;
+mod v2;
 
 /// The result of converting one path file.
 pub(crate) struct FileOut {
@@ -129,6 +130,12 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
         if lower != key {
             c.note(&loc, "method-case", format!("read method '{key}' as '{lower}'"));
         }
+        // APIv2 (XML): every `$ref` inlined (a shared type is JSON), the protocol's fields
+        // left to the client (see `v2.rs`).
+        c.v2 = rel.starts_with("v2/");
+        if c.v2 {
+            c.no_share += 1;
+        }
         match c.operation(v, &loc, &url, rel) {
             Ok(op) => {
                 if !c.notes.is_empty() {
@@ -244,6 +251,8 @@ struct Conv<'a> {
     /// Converting a response body: object definitions are inlined (their `required` flags are a
     /// request's; a response's follow [`Conv::response_rule`]), enums are still shared.
     in_response: bool,
+    /// Converting an APIv2 operation (`v2/`).
+    v2: bool,
 }
 
 /// The definition entry a resolved `$ref` names (`file`, `Name`), when it names one.
@@ -340,6 +349,7 @@ impl<'a> Conv<'a> {
             no_share: 0,
             edges: Vec::new(),
             in_response: false,
+            v2: false,
         }
     }
 

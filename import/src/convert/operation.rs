@@ -20,7 +20,9 @@ impl Conv<'_> {
         let params: Vec<(Loc, Value)> = self.parameters(m, loc)?;
         let is_form = |p: &Value| p.get("in").and_then(Value::as_str) == Some("formData");
         let multipart = consumes.iter().any(|c| c.contains("multipart")) || params.iter().any(|(_, p)| is_form(p));
-        if let Some(c) = consumes.iter().find(|c| !is_json_type(c) && !c.contains("multipart")) {
+        if self.v2 {
+            self.v2_scope(m, loc, &consumes, &produces, multipart)?;
+        } else if let Some(c) = consumes.iter().find(|c| !is_json_type(c) && !c.contains("multipart")) {
             return Err(Fail::Skip(format!("non-JSON request: consumes {c}")));
         }
         let (status, resp_loc, resp) = self.success_response(m, loc)?;
@@ -76,6 +78,7 @@ impl Conv<'_> {
                     }
                     op.base_url = Some(url);
                 }
+                "x-api-cert-required" if self.v2 => op.cert_required = val.as_bool().unwrap_or(false),
                 "x-verison" => {
                     self.note(
                         &kloc,
@@ -290,7 +293,9 @@ impl Conv<'_> {
             // Binary (file) downloads, from the facts of the description (see the module docs).
             let has_schema = rv.get("schema").is_some();
             let non_json: Vec<&String> = produces.iter().filter(|p| !is_json_type(p)).collect();
-            let binary: Option<ResponseSignature> = if let Some(h) = rv.get("headers") {
+            let binary: Option<ResponseSignature> = if self.v2 {
+                self.v2_file(url, &sloc, empty)
+            } else if let Some(h) = rv.get("headers") {
                 let names: Vec<String> = h
                     .as_mapping()
                     .map(|mm| mm.keys().filter_map(key_string).collect())
@@ -347,12 +352,21 @@ impl Conv<'_> {
                     let body = self.schema(&sv, &sloc, Mode::default());
                     self.in_response = false;
                     let mut body = body?;
-                    self.response_rule(&op, &mut body, &sloc);
+                    if !self.v2 {
+                        self.response_rule(&op, &mut body, &sloc);
+                    }
                     response.body = Some(body);
                 }
             }
         }
-        if response.status != 200 || response.body.is_some() || response.content.is_some() {
+        if self.v2 {
+            self.v2_fields(&mut op, &mut response, loc)?;
+        }
+        if response.status != 200
+            || response.body.is_some()
+            || response.content.is_some()
+            || response.signature.is_some()
+        {
             op.response = Some(response);
         }
         Ok(op)
@@ -721,7 +735,7 @@ impl Conv<'_> {
     }
 }
 
-fn op_method(loc: &Loc) -> String {
+pub(super) fn op_method(loc: &Loc) -> String {
     match loc.path.last() {
         Some(Seg::Key(k)) => k.to_ascii_lowercase(),
         _ => String::new(),

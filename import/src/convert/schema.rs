@@ -482,6 +482,13 @@ impl Conv<'_> {
                     }
                     sensitive_names = Some((names, kloc));
                 }
+                "xml" => {
+                    // APIv2: `xml: {name: xml}` names the root (always `xml`, the runtime's);
+                    // `xml: {x-cdata: true}` a field written as CDATA.
+                    if val.get("x-cdata").and_then(Value::as_bool) == Some(true) {
+                        s.cdata = true;
+                    }
+                }
                 "oneOf" | "anyOf" | "not" => {
                     self.note(&kloc, "one-of", format!("{key} is not supported: read as any JSON"));
                     s.ty = Some("json".into());

@@ -8,6 +8,7 @@ use wechatpay_model::spec::{Content, EnumValue, Operation, PathFile, ResponseSig
 
 mod operations;
 mod schemas;
+mod v2;
 mod whole;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import/src");

@@ -69,6 +69,11 @@ fn inexpressible_operations_are_skipped_with_reasons() {
         reasons,
         [
             (
+                "v2/papay/entrustweb.yaml".into(),
+                "get".into(),
+                "APIv2 GET (produces application/xml)".into()
+            ),
+            (
                 "v3/files/list.yaml".into(),
                 "post".into(),
                 "array query parameter".into()
@@ -86,18 +91,18 @@ fn inexpressible_operations_are_skipped_with_reasons() {
         ]
     );
     assert!(
-        s.skipped_ops[0]
+        s.skipped_ops[1]
             .reason
             .contains("'filters' has items that are not scalars"),
         "{}",
-        s.skipped_ops[0].reason
+        s.skipped_ops[1].reason
     );
     assert!(
-        s.skipped_ops[1]
+        s.skipped_ops[2]
             .reason
             .contains("'meta' part at v3/skips/upload.yaml:10 has no schema"),
         "{}",
-        s.skipped_ops[1].reason
+        s.skipped_ops[2].reason
     );
     let by = s.skipped_by_reason();
     assert_eq!(by["multipart/form-data upload"], 1);

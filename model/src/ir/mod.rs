@@ -19,6 +19,7 @@ mod op;
 mod shared;
 mod tree;
 mod types;
+mod v2;
 
 /// The whole API.
 #[derive(Debug, Clone)]
@@ -110,6 +111,22 @@ pub struct Op {
     pub response: ResponseKind,
     /// How the response is authenticated.
     pub signature: Signature,
+    /// An APIv2 operation (`spec/v2/`): XML bodies signed with the APIv2 key.
+    pub v2: Option<V2Op>,
+}
+
+/// What an APIv2 operation adds: how it is signed and whether it needs mutual TLS. Its request
+/// and response structs are XML ([`TypeDef::xml`]), its URL the node's without `/v2`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct V2Op {
+    pub sign_type: V2SignType,
+    pub cert_required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V2SignType {
+    Md5,
+    HmacSha256,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +195,8 @@ pub struct TypeDef {
     pub kind: TypeKind,
     /// Whether the struct derives `Default`: it has no required field.
     pub default: bool,
+    /// An APIv2 body (a struct of XML fields) or an enum used in one: written as XML.
+    pub xml: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -209,6 +228,8 @@ pub struct Field {
     pub example: Option<String>,
     /// Allowed values of an integer field, documented (Rust has no integer enum type here).
     pub int_values: Vec<(String, Option<String>)>,
+    /// An APIv2 field written as CDATA.
+    pub cdata: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -316,6 +337,8 @@ struct Builder {
     shared_schemas: BTreeMap<String, Schema>,
     /// The shared types (and their nested types) that are structs.
     shared_structs: BTreeSet<String>,
+    /// An APIv2 operation is being read (`cdata` is allowed).
+    in_v2: bool,
 }
 
 /// Marks every struct without required fields as `Default`. A struct with a required field has

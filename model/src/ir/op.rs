@@ -9,6 +9,20 @@ use crate::spec::{self, Method, Operation, Schema};
 
 impl Builder {
     pub(super) fn op(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
+        let v2 = url.starts_with("/v2/");
+        self.in_v2 = v2;
+        let first_type = types.len();
+        let mut built = self.op_inner(method, op, url, loc, types);
+        if v2 {
+            built.v2 = Some(self.v2_op(op, &mut built, loc, &mut types[first_type..]));
+        } else {
+            self.no_v2_keys(op, loc);
+        }
+        self.in_v2 = false;
+        built
+    }
+
+    fn op_inner(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
         let request_name = naming::request_type(method.as_str());
         let mut fields = Vec::new();
         let mut query = Vec::new();
@@ -102,6 +116,7 @@ impl Builder {
                     sensitive: false,
                     example: None,
                     int_values: Vec::new(),
+                    cdata: false,
                 });
                 Body::Whole(ty)
             }
@@ -130,6 +145,7 @@ impl Builder {
                 )),
                 kind: TypeKind::Struct(fields),
                 default: false,
+                xml: false,
             });
             Some(request_name)
         };
@@ -213,6 +229,7 @@ impl Builder {
             base_url: op.base_url.clone(),
             response,
             signature,
+            v2: None,
         }
     }
 

@@ -11,6 +11,12 @@ impl Builder {
     /// Maps a schema to a Rust type. Inline objects and string enums become named types
     /// (`hint`), pushed to `out` (local types) — or, with `shared`, named shared types.
     pub(super) fn ty(&mut self, schema: &Schema, hint: &str, loc: &Loc, out: &mut Vec<TypeDef>, shared: bool) -> Ty {
+        if schema.cdata && !self.in_v2 {
+            self.errors.push(
+                loc.join("cdata")
+                    .error("`cdata` is for the fields of APIv2 operations (spec/v2/)"),
+            );
+        }
         if let Some(name) = &schema.ref_ {
             if schema.ty.is_some()
                 || schema.properties.is_some()
@@ -125,6 +131,7 @@ impl Builder {
             description: schema.description.clone(),
             kind,
             default: false,
+            xml: false,
         });
         if shared {
             Ty::Shared(hint.to_string())
@@ -171,6 +178,7 @@ impl Builder {
             sensitive: schema.sensitive,
             example: schema.example.as_ref().and_then(example_text),
             int_values,
+            cdata: schema.cdata,
         }
     }
 

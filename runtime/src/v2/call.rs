@@ -139,7 +139,9 @@ impl<'a> V2Request<'a> {
             parts: self.parts,
             decode: |answer| match answer {
                 Answer::Fields(fields) => T::read_fields(&fields).map_err(|e| decode_error(e.to_string(), 200, &[])),
-                Answer::File(_) => Err(Error::InvalidRequest("internal: a file where fields were expected".into())),
+                Answer::File(_) => Err(Error::InvalidRequest(
+                    "internal: a file where fields were expected".into(),
+                )),
             },
         }
     }
@@ -151,7 +153,9 @@ impl<'a> V2Request<'a> {
             parts: self.parts,
             decode: |answer| match answer {
                 Answer::Fields(fields) => Ok(fields),
-                Answer::File(_) => Err(Error::InvalidRequest("internal: a file where fields were expected".into())),
+                Answer::File(_) => Err(Error::InvalidRequest(
+                    "internal: a file where fields were expected".into(),
+                )),
             },
         }
     }
@@ -167,7 +171,9 @@ impl<'a> V2Request<'a> {
             parts: self.parts,
             decode: |answer| match answer {
                 Answer::File(bytes) => Ok(bytes),
-                Answer::Fields(_) => Err(Error::InvalidRequest("internal: fields where a file was expected".into())),
+                Answer::Fields(_) => Err(Error::InvalidRequest(
+                    "internal: fields where a file was expected".into(),
+                )),
             },
         }
     }
@@ -266,9 +272,14 @@ fn decode_error(why: String, status: u16, body: &[u8]) -> Error {
 
 /// The body to send: the fields with `nonce_str`, `sign_type` (for HMAC-SHA256) and `sign`.
 fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key) -> Result<String, Error> {
-    let mut signed: Vec<(&str, &str, bool)> = fields.iter().map(|f| (f.name.as_str(), f.value.as_str(), f.cdata)).collect();
+    let mut signed: Vec<(&str, &str, bool)> = fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.value.as_str(), f.cdata))
+        .collect();
     if signed.iter().any(|(n, _, _)| *n == "sign") {
-        return Err(Error::InvalidRequest("`sign` is computed by the client: leave it out".into()));
+        return Err(Error::InvalidRequest(
+            "`sign` is computed by the client: leave it out".into(),
+        ));
     }
     let nonce = crypto::nonce();
     if !signed.iter().any(|(n, _, _)| *n == "nonce_str") {
@@ -293,10 +304,9 @@ fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key)
 
 async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Result<Answer, Error> {
     let inner = &client.inner;
-    let key = inner
-        .apiv2_key
-        .as_ref()
-        .ok_or_else(|| Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into()))?;
+    let key = inner.apiv2_key.as_ref().ok_or_else(|| {
+        Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into())
+    })?;
     let fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
     let body = signed_body(&fields, parts.sign_type, key)?;
     // The client's base URL wins when it is not production's (a mock, the sandbox, a proxy).
@@ -305,7 +315,11 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
         _ => inner.base_url.as_str(),
     };
     let url = format!("{base}{}", parts.path);
-    let client_http = if parts.cert { http.mutual_tls()? } else { http.for_base(base)? };
+    let client_http = if parts.cert {
+        http.mutual_tls()?
+    } else {
+        http.for_base(base)?
+    };
     let timeout = parts.timeout.unwrap_or_else(|| {
         if parts.file {
             inner.transport.download_timeout
@@ -368,7 +382,8 @@ async fn exchange(
     if parts.file && !answer.trim_ascii_start().starts_with(b"<xml>") {
         return Ok(Answer::File(answer.to_vec()));
     }
-    let fields = xml::read(&answer, "xml").map_err(|e| decode_error(format!("not an APIv2 answer: {e}"), status, &answer))?;
+    let fields =
+        xml::read(&answer, "xml").map_err(|e| decode_error(format!("not an APIv2 answer: {e}"), status, &answer))?;
     // A communication failure comes unsigned: it is reported as such, and nothing of it is
     // used but its message. So is a bill's failure.
     if parts.signed && xml::field(&fields, "return_code") == Some("SUCCESS") {
@@ -376,7 +391,11 @@ async fn exchange(
     }
     check_result(&fields)?;
     if parts.file {
-        return Err(decode_error("a bill download answered with XML that reports no failure".into(), status, &answer));
+        return Err(decode_error(
+            "a bill download answered with XML that reports no failure".into(),
+            status,
+            &answer,
+        ));
     }
     Ok(Answer::Fields(fields))
 }

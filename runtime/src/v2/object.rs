@@ -121,10 +121,7 @@ impl std::error::Error for XmlDecodeError {}
 /// The first `$x` placeholder of a field pattern (`$n` of `coupon_id_$n`): its position and length.
 fn placeholder(pattern: &str) -> Option<(usize, usize)> {
     let at = pattern.find('$')?;
-    let len = 1 + pattern[at + 1..]
-        .bytes()
-        .take_while(u8::is_ascii_alphabetic)
-        .count();
+    let len = 1 + pattern[at + 1..].bytes().take_while(u8::is_ascii_alphabetic).count();
     Some((at, len))
 }
 
@@ -300,6 +297,8 @@ pub mod row {
 #[macro_export]
 macro_rules! __xml_object {
     ($name:ident { $($field:ident: $wire:literal $kind:ident $text:ident),* $(,)? }) => {
+        // A field the spec deprecates is still sent and read.
+        #[allow(deprecated)]
         impl $crate::v2::XmlObject for $name {
             fn write_fields(&self, out: &mut ::std::vec::Vec<$crate::v2::XmlField>) {
                 let _ = &out;
@@ -369,7 +368,15 @@ mod tests {
         let names: Vec<&str> = out.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["prepay_id", "detail", "coupon_fee_0", "coupon_fee_1", "coupon_refund_id_0_0", "coupon_refund_id_1_0", "coupon_refund_id_1_1"]
+            [
+                "prepay_id",
+                "detail",
+                "coupon_fee_0",
+                "coupon_fee_1",
+                "coupon_refund_id_0_0",
+                "coupon_refund_id_1_0",
+                "coupon_refund_id_1_1"
+            ]
         );
         assert!(out[1].cdata && !out[0].cdata);
         let back: Vec<(String, String)> = out.into_iter().map(|f| (f.name, f.value)).collect();
@@ -405,7 +412,10 @@ mod tests {
     fn nested_lists_allow_empty_outer_entries() {
         let f = fields(&[("id_0_0", "a"), ("id_0_1", "b"), ("id_2_0", "c")]);
         let got = row::list2::take::<String>(&f, "id_$n_$m").unwrap().unwrap();
-        assert_eq!(got, vec![vec!["a".to_owned(), "b".to_owned()], vec![], vec!["c".to_owned()]]);
+        assert_eq!(
+            got,
+            vec![vec!["a".to_owned(), "b".to_owned()], vec![], vec!["c".to_owned()]]
+        );
         let mut out = Vec::new();
         row::list2::put(&mut out, "id_$n_$m", &Some(got), false);
         let names: Vec<&str> = out.iter().map(|f| f.name.as_str()).collect();
