@@ -14,6 +14,8 @@
 //! - `v2-scope` too: a body without fields (free-form), with nested elements (a list of
 //!   records inside a field) or with query parameters beside it is left out, with the reason;
 //!   `v2-header`: the test sandbox's switch header is not a field;
+//! - `v2-either`: `transaction_id`/`out_trade_no` (and `refund_id`/`out_refund_no`) both
+//!   required means either is (二选一): both optional;
 //! - `v2-response-optional`: every answer field is optional (an APIv2 answer leaves out what
 //!   does not apply, and its `required` lists are the request's habits, not evidence).
 
@@ -30,6 +32,10 @@ const FILES: [&str; 3] = [
     "/pay/downloadfundflow",
     "/sandboxnew/pay/downloadbill",
 ];
+
+/// Pairs of request fields that name the same thing (WeChat Pay's 二选一): the description marks
+/// both required where either is.
+const EITHER: [(&str, &str); 2] = [("transaction_id", "out_trade_no"), ("refund_id", "out_refund_no")];
 
 /// The fields the client adds to every request.
 const REQUEST_PROTOCOL: [&str; 3] = ["nonce_str", "sign_type", "sign"];
@@ -127,12 +133,23 @@ impl Conv<'_> {
             );
         }
         let mut sign_type = None;
+        let mut either = Vec::new();
         if let Some(props) = op.body.as_mut().and_then(|b| b.properties.as_mut()) {
             if let Some(st) = props.get("sign_type") {
                 let values: Vec<String> = st.enum_.iter().flatten().map(|v| v.value().to_string()).collect();
                 let example = st.example.as_ref().and_then(Value::as_str).unwrap_or_default();
                 if values == ["HMAC-SHA256"] || (values.is_empty() && example == "HMAC-SHA256") {
                     sign_type = Some("HMAC-SHA256".to_owned());
+                }
+            }
+            for (a, b) in EITHER {
+                if props.get(a).is_some_and(|p| p.required) && props.get(b).is_some_and(|p| p.required) {
+                    for name in [a, b] {
+                        if let Some(p) = props.get_mut(name) {
+                            p.required = false;
+                        }
+                    }
+                    either.push(format!("{a}/{b}"));
                 }
             }
             let removed: Vec<&str> = REQUEST_PROTOCOL
@@ -150,6 +167,13 @@ impl Conv<'_> {
                     ),
                 );
             }
+        }
+        if !either.is_empty() {
+            self.note(
+                loc,
+                "v2-either",
+                format!("{}: the order is named by either, so neither is required", either.join(", ")),
+            );
         }
         if let Some(st) = &sign_type {
             self.note(

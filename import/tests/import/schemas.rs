@@ -5,11 +5,11 @@ use super::*;
 #[test]
 fn fixture_counts_and_round_trip() {
     let (s, out) = run("counts");
-    assert_eq!(s.ops_read, 35, "{s}");
-    assert_eq!(s.ops_written, 31, "{s}");
+    assert_eq!(s.ops_read, 36, "{s}");
+    assert_eq!(s.ops_written, 32, "{s}");
     assert_eq!(s.skipped_ops.len(), 4, "{s}");
     assert_eq!(s.ops_written + s.skipped_ops.len(), s.ops_read);
-    assert_eq!(s.files_written, 24);
+    assert_eq!(s.files_written, 25);
     assert_eq!(
         s.types_files,
         [PathBuf::from("types/Common.yaml"), PathBuf::from("types/Other.yaml")]
@@ -30,10 +30,10 @@ fn fixture_counts_and_round_trip() {
             n += 1;
         }
     }
-    assert_eq!(n, 24);
+    assert_eq!(n, 25);
     assert_eq!(types(&out).len(), 6);
     let text = s.to_string();
-    assert!(text.contains("operations: 35 read, 31 written"), "{text}");
+    assert!(text.contains("operations: 36 read, 32 written"), "{text}");
     assert!(text.contains("shared types: 6 in 2 types files"), "{text}");
     assert!(text.contains("ref-no-slash"), "{text}");
     assert!(text.contains("from 2 or more places"), "{text}");

@@ -62,11 +62,11 @@ pub mod customs {
             /// 商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `1000320306201511078440737890`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 海关
             ///
             /// Example: `SHANGHAI`
@@ -119,8 +119,8 @@ pub mod customs {
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
             appid: "appid" required text,
             mch_id: "mch_id" required text,
-            out_trade_no: "out_trade_no" required text,
-            transaction_id: "transaction_id" required text,
+            out_trade_no: "out_trade_no" optional text,
+            transaction_id: "transaction_id" optional text,
             customs: "customs" required text,
             mch_customs_no: "mch_customs_no" required text,
             duty: "duty" optional text,
@@ -135,21 +135,19 @@ pub mod customs {
             name: "name" optional text,
         });
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_trade_no`, `transaction_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { duty: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
             #[inline]
             pub fn new(
                 appid: impl Into<String>,
                 mch_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
                 customs: PostRequestCustoms,
                 mch_customs_no: impl Into<String>,
             ) -> Self {
                 Self {
                     appid: appid.into(),
                     mch_id: mch_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
+                    out_trade_no: None,
+                    transaction_id: None,
                     customs,
                     mch_customs_no: mch_customs_no.into(),
                     duty: None,
@@ -324,11 +322,11 @@ pub mod customs {
             /// 商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `1000320306201511078440737890`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户子订单号
             ///
             /// Example: `20150806125346`
@@ -345,20 +343,18 @@ pub mod customs {
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
             appid: "appid" required text,
             mch_id: "mch_id" required text,
-            out_trade_no: "out_trade_no" required text,
-            transaction_id: "transaction_id" required text,
+            out_trade_no: "out_trade_no" optional text,
+            transaction_id: "transaction_id" optional text,
             sub_order_no: "sub_order_no" required text,
             sub_order_id: "sub_order_id" required text,
             customs: "customs" required text,
         });
         impl PostRequest {
-            /// A `PostRequest` of its required fields (`appid`, `mch_id`, `out_trade_no`, `transaction_id`, `sub_order_no`, `sub_order_id`, `customs`).
+            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_order_no`, `sub_order_id`, `customs`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
             #[inline]
             pub fn new(
                 appid: impl Into<String>,
                 mch_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
                 sub_order_no: impl Into<String>,
                 sub_order_id: impl Into<String>,
                 customs: PostRequestCustoms,
@@ -366,8 +362,8 @@ pub mod customs {
                 Self {
                     appid: appid.into(),
                     mch_id: mch_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
+                    out_trade_no: None,
+                    transaction_id: None,
                     sub_order_no: sub_order_no.into(),
                     sub_order_id: sub_order_id.into(),
                     customs,
@@ -553,11 +549,11 @@ pub mod newcustoms {
             /// 商户订单号
             ///
             /// Example: `20150806125346`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `1000320306201511078440737890`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户子订单号
             ///
             /// Example: `20150806125346`
@@ -578,29 +574,27 @@ pub mod newcustoms {
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
             appid: "appid" required text,
             mch_id: "mch_id" required text,
-            out_trade_no: "out_trade_no" required text,
-            transaction_id: "transaction_id" required text,
+            out_trade_no: "out_trade_no" optional text,
+            transaction_id: "transaction_id" optional text,
             sub_order_no: "sub_order_no" optional text,
             sub_order_id: "sub_order_id" optional text,
             customs: "customs" required text,
             mch_customs_no: "mch_customs_no" required text,
         });
         impl PostRequest {
-            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_trade_no`, `transaction_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_order_no: Some(…), ..PostRequest::new(…) }`.
+            /// A `PostRequest` with its required fields (`appid`, `mch_id`, `customs`, `mch_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
             #[inline]
             pub fn new(
                 appid: impl Into<String>,
                 mch_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
                 customs: PostRequestCustoms,
                 mch_customs_no: impl Into<String>,
             ) -> Self {
                 Self {
                     appid: appid.into(),
                     mch_id: mch_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
+                    out_trade_no: None,
+                    transaction_id: None,
                     sub_order_no: None,
                     sub_order_id: None,
                     customs,

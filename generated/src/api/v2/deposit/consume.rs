@@ -43,11 +43,11 @@ pub struct PostRequest {
     /// 微信订单号
     ///
     /// Example: `013467007045764`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
     /// 押金总金额
     ///
     /// Example: `888`
@@ -66,22 +66,19 @@ pub struct PostRequest {
     sub_appid: "sub_appid" optional text,
     mch_id: "mch_id" required text,
     sub_mch_id: "sub_mch_id" required text,
-    transaction_id: "transaction_id" required text,
-    out_trade_no: "out_trade_no" required text,
+    transaction_id: "transaction_id" optional text,
+    out_trade_no: "out_trade_no" optional text,
     total_fee: "total_fee" required text,
     consume_fee: "consume_fee" required text,
     fee_type: "fee_type" required text,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `transaction_id`, `out_trade_no`, `total_fee`, `consume_fee`, `fee_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `sub_mch_id`, `total_fee`, `consume_fee`, `fee_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         appid: impl Into<String>,
         mch_id: impl Into<String>,
         sub_mch_id: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
         total_fee: i32,
         consume_fee: i32,
         fee_type: impl Into<String>,
@@ -91,8 +88,8 @@ impl PostRequest {
             sub_appid: None,
             mch_id: mch_id.into(),
             sub_mch_id: sub_mch_id.into(),
-            transaction_id: transaction_id.into(),
-            out_trade_no: out_trade_no.into(),
+            transaction_id: None,
+            out_trade_no: None,
             total_fee,
             consume_fee,
             fee_type: fee_type.into(),

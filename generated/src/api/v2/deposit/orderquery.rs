@@ -42,11 +42,11 @@ pub struct PostRequest {
     /// 微信订单号
     ///
     /// Example: `1009660380201506130728806387`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     version: "version" optional text,
@@ -54,26 +54,21 @@ pub struct PostRequest {
     sub_appid: "sub_appid" optional text,
     mch_id: "mch_id" required text,
     sub_mch_id: "sub_mch_id" optional text,
-    transaction_id: "transaction_id" required text,
-    out_trade_no: "out_trade_no" required text,
+    transaction_id: "transaction_id" optional text,
+    out_trade_no: "out_trade_no" optional text,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
         Self {
             version: None,
             appid: appid.into(),
             sub_appid: None,
             mch_id: mch_id.into(),
             sub_mch_id: None,
-            transaction_id: transaction_id.into(),
-            out_trade_no: out_trade_no.into(),
+            transaction_id: None,
+            out_trade_no: None,
         }
     }
 }

@@ -38,11 +38,11 @@ pub struct PostRequest {
     /// 微信订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
@@ -77,8 +77,8 @@ pub struct PostRequest {
     sub_appid: "sub_appid" optional text,
     mch_id: "mch_id" required text,
     sub_mch_id: "sub_mch_id" optional text,
-    transaction_id: "transaction_id" required text,
-    out_trade_no: "out_trade_no" required text,
+    transaction_id: "transaction_id" optional text,
+    out_trade_no: "out_trade_no" optional text,
     out_refund_no: "out_refund_no" required text,
     total_fee: "total_fee" required text,
     refund_fee: "refund_fee" required text,
@@ -88,13 +88,11 @@ pub struct PostRequest {
     notify_url: "notify_url" optional text,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
     pub fn new(
         appid: impl Into<String>,
         mch_id: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
         out_refund_no: impl Into<String>,
         total_fee: i32,
         refund_fee: i32,
@@ -104,8 +102,8 @@ impl PostRequest {
             sub_appid: None,
             mch_id: mch_id.into(),
             sub_mch_id: None,
-            transaction_id: transaction_id.into(),
-            out_trade_no: out_trade_no.into(),
+            transaction_id: None,
+            out_trade_no: None,
             out_refund_no: out_refund_no.into(),
             total_fee,
             refund_fee,

@@ -30,32 +30,27 @@ pub struct PostRequest {
     /// 微信订单号
     ///
     /// Example: `1009660380201506130728806387`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Example: `20150806125346`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
 }
 ::wechatpay::runtime::__private::xml_object!(PostRequest {
     appid: "appid" required text,
     mch_id: "mch_id" required text,
-    transaction_id: "transaction_id" required text,
-    out_trade_no: "out_trade_no" required text,
+    transaction_id: "transaction_id" optional text,
+    out_trade_no: "out_trade_no" optional text,
 });
 impl PostRequest {
-    /// A `PostRequest` of its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`).
+    /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_id: Some(…), ..PostRequest::new(…) }`.
     #[inline]
-    pub fn new(
-        appid: impl Into<String>,
-        mch_id: impl Into<String>,
-        transaction_id: impl Into<String>,
-        out_trade_no: impl Into<String>,
-    ) -> Self {
+    pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
         Self {
             appid: appid.into(),
             mch_id: mch_id.into(),
-            transaction_id: transaction_id.into(),
-            out_trade_no: out_trade_no.into(),
+            transaction_id: None,
+            out_trade_no: None,
         }
     }
 }

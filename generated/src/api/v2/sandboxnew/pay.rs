@@ -560,11 +560,11 @@ pub mod orderquery {
         /// 微信订单号
         ///
         /// Example: `1009660380201506130728806387`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
     }
     ::wechatpay::runtime::__private::xml_object!(PostRequest {
         version: "version" optional text,
@@ -572,26 +572,21 @@ pub mod orderquery {
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" optional text,
-        transaction_id: "transaction_id" required text,
-        out_trade_no: "out_trade_no" required text,
+        transaction_id: "transaction_id" optional text,
+        out_trade_no: "out_trade_no" optional text,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { version: Some(…), ..PostRequest::new(…) }`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
+        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
             Self {
                 version: None,
                 appid: appid.into(),
                 sub_appid: None,
                 mch_id: mch_id.into(),
                 sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                out_trade_no: None,
             }
         }
     }
@@ -914,11 +909,11 @@ pub mod refund {
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -953,8 +948,8 @@ pub mod refund {
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" optional text,
-        transaction_id: "transaction_id" required text,
-        out_trade_no: "out_trade_no" required text,
+        transaction_id: "transaction_id" optional text,
+        out_trade_no: "out_trade_no" optional text,
         out_refund_no: "out_refund_no" required text,
         total_fee: "total_fee" required text,
         refund_fee: "refund_fee" required text,
@@ -964,13 +959,11 @@ pub mod refund {
         notify_url: "notify_url" optional text,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
         pub fn new(
             appid: impl Into<String>,
             mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
             out_refund_no: impl Into<String>,
             total_fee: i32,
             refund_fee: i32,
@@ -980,8 +973,8 @@ pub mod refund {
                 sub_appid: None,
                 mch_id: mch_id.into(),
                 sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                out_trade_no: None,
                 out_refund_no: out_refund_no.into(),
                 total_fee,
                 refund_fee,
@@ -1162,19 +1155,19 @@ pub mod refundquery {
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_refund_no: String,
+        pub out_refund_no: Option<String>,
         /// 微信退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub refund_id: String,
+        pub refund_id: Option<String>,
         /// 偏移量
         ///
         /// Example: `15`
@@ -1185,32 +1178,25 @@ pub mod refundquery {
         mch_id: "mch_id" required text,
         sub_appid: "sub_appid" optional text,
         sub_mch_id: "sub_mch_id" optional text,
-        transaction_id: "transaction_id" required text,
-        out_trade_no: "out_trade_no" required text,
-        out_refund_no: "out_refund_no" required text,
-        refund_id: "refund_id" required text,
+        transaction_id: "transaction_id" optional text,
+        out_trade_no: "out_trade_no" optional text,
+        out_refund_no: "out_refund_no" optional text,
+        refund_id: "refund_id" optional text,
         offset: "offset" optional text,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`, `out_refund_no`, `refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `mch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
-        pub fn new(
-            appid: impl Into<String>,
-            mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            refund_id: impl Into<String>,
-        ) -> Self {
+        pub fn new(appid: impl Into<String>, mch_id: impl Into<String>) -> Self {
             Self {
                 appid: appid.into(),
                 mch_id: mch_id.into(),
                 sub_appid: None,
                 sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_refund_no: out_refund_no.into(),
-                refund_id: refund_id.into(),
+                transaction_id: None,
+                out_trade_no: None,
+                out_refund_no: None,
+                refund_id: None,
                 offset: None,
             }
         }

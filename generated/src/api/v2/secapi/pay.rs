@@ -828,11 +828,11 @@ pub mod refund {
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -867,8 +867,8 @@ pub mod refund {
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" optional text,
-        transaction_id: "transaction_id" required text,
-        out_trade_no: "out_trade_no" required text,
+        transaction_id: "transaction_id" optional text,
+        out_trade_no: "out_trade_no" optional text,
         out_refund_no: "out_refund_no" required text,
         total_fee: "total_fee" required text,
         refund_fee: "refund_fee" required text,
@@ -878,13 +878,11 @@ pub mod refund {
         notify_url: "notify_url" optional text,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
         pub fn new(
             appid: impl Into<String>,
             mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
             out_refund_no: impl Into<String>,
             total_fee: i32,
             refund_fee: i32,
@@ -894,8 +892,8 @@ pub mod refund {
                 sub_appid: None,
                 mch_id: mch_id.into(),
                 sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                out_trade_no: None,
                 out_refund_no: out_refund_no.into(),
                 total_fee,
                 refund_fee,
@@ -1077,11 +1075,11 @@ pub mod refundv2 {
         /// 微信订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -1117,8 +1115,8 @@ pub mod refundv2 {
         sub_appid: "sub_appid" optional text,
         mch_id: "mch_id" required text,
         sub_mch_id: "sub_mch_id" optional text,
-        transaction_id: "transaction_id" required text,
-        out_trade_no: "out_trade_no" required text,
+        transaction_id: "transaction_id" optional text,
+        out_trade_no: "out_trade_no" optional text,
         out_refund_no: "out_refund_no" required text,
         total_fee: "total_fee" required text,
         refund_fee: "refund_fee" required text,
@@ -1128,13 +1126,11 @@ pub mod refundv2 {
         notify_url: "notify_url" optional text,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `transaction_id`, `out_trade_no`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { detail: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `mch_id`, `out_refund_no`, `total_fee`, `refund_fee`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { detail: Some(…), ..PostRequest::new(…) }`.
         #[inline]
         pub fn new(
             appid: impl Into<String>,
             mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
             out_refund_no: impl Into<String>,
             total_fee: i32,
             refund_fee: i32,
@@ -1145,8 +1141,8 @@ pub mod refundv2 {
                 sub_appid: None,
                 mch_id: mch_id.into(),
                 sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                out_trade_no: None,
                 out_refund_no: out_refund_no.into(),
                 total_fee,
                 refund_fee,
