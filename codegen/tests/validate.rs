@@ -513,3 +513,48 @@ fn json_text_is_a_string_body_field_or_query_parameter() {
         "{e:?}"
     );
 }
+
+#[test]
+fn apiv2_operations_are_posts_of_text_fields() {
+    let e = errors(&[
+        (
+            "v2/pay/a.yaml",
+            "get:\n  summary: s\n  response:\n    body:\n      properties:\n        x: {type: string}\n",
+        ),
+        (
+            "v2/pay/b.yaml",
+            "post:\n  summary: s\n  sign_type: SHA1\n  body:\n    properties:\n      detail:\n        properties:\n          x: {type: string}\n  response:\n    status: 204\n",
+        ),
+        (
+            "v2/pay/c.yaml",
+            "post:\n  summary: s\n  body:\n    properties:\n      fee_$n: {type: integer}\n      fee_list: {type: integer}\n  response:\n    body:\n      properties:\n        a_$n_$m_$k: {type: string}\n",
+        ),
+    ]);
+    assert_eq!(
+        e,
+        [
+            "v2/pay/a.yaml:1:1: get: an APIv2 operation is a `post` (spec/v2/ holds APIv2 operations only)",
+            "v2/pay/b.yaml:3:3: post.sign_type: unknown sign type `SHA1` (MD5, HMAC-SHA256)",
+            "v2/pay/b.yaml:6:7: post.body.properties.detail: an APIv2 field is text: a string, integer, number, boolean, enum, or JSON carried in a string (`json`)",
+            "v2/pay/b.yaml:9:3: post.response: an APIv2 answer is XML: give its `body`, or `content: binary` for a file",
+            "v2/pay/c.yaml:6:7: post.body.properties.fee_list: the properties `fee_$n` and `fee_list` both become the field `fee_list`",
+            "v2/pay/c.yaml:10:9: post.response.body.properties.a_$n_$m_$k: an indexed field has at most two placeholders (`name_$n_$m`)",
+        ]
+    );
+}
+
+#[test]
+fn apiv2_keys_are_refused_outside_spec_v2() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  cert_required: true\n  sign_type: MD5\n  body:\n    properties:\n      x: {type: string, cdata: true}\n  response:\n    status: 204\n",
+    )]);
+    assert_eq!(
+        e,
+        [
+            "v3/a.yaml:3:3: post.cert_required: `cert_required` is for APIv2 operations (spec/v2/)",
+            "v3/a.yaml:4:3: post.sign_type: `sign_type` is for APIv2 operations (spec/v2/)",
+            "v3/a.yaml:7:25: post.body.properties.x.cdata: `cdata` is for the fields of APIv2 operations (spec/v2/)",
+        ]
+    );
+}
