@@ -374,10 +374,8 @@ impl<C: From<Client>> ClientBuilder<C> {
         pem.push('\n');
         pem.push_str(certificate_pem.trim());
         pem.push('\n');
-        if !certificate_pem.contains("-----BEGIN CERTIFICATE-----") {
-            return self.fail(Error::Config(
-                "merchant certificate: no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
-            ));
+        if let Err(why) = crypto::certificate_of_key(certificate_pem, private_key_pem) {
+            return self.fail(Error::Config(format!("merchant certificate: {why}")));
         }
         match reqwest::Identity::from_pem(pem.as_bytes()) {
             Ok(id) => {

@@ -288,6 +288,30 @@ pub(crate) fn load_certificate(text: &str) -> Result<(String, CertificateKey), S
     ))
 }
 
+/// Checks that the certificate (PEM) is of the private key (PEM): the merchant API certificate
+/// and `apiclient_key.pem` of mutual TLS. The messages quote nothing of the key.
+#[cfg(feature = "v2")]
+pub(crate) fn certificate_of_key(certificate: &str, key: &str) -> Result<(), String> {
+    let signer = load_private_key(key).map_err(|e| format!("the private key: {e}"))?;
+    let blocks = pem_blocks(certificate)?;
+    let block = blocks.iter().find(|b| b.tag() == "CERTIFICATE").ok_or_else(|| {
+        format!(
+            "no certificate found (expected BEGIN CERTIFICATE, found {})",
+            tags(&blocks)
+        )
+    })?;
+    let (_, cert) = x509_parser::parse_x509_certificate(block.contents())
+        .map_err(|e| format!("malformed X.509 certificate: {e}"))?;
+    use aws_lc_rs::signature::KeyPair as _;
+    if cert.public_key().subject_public_key.data.as_ref() != signer.key.public_key().as_ref() {
+        return Err(
+            "the certificate is not of this private key (apiclient_cert.pem and apiclient_key.pem of one download)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// Normalises a certificate serial for lookup: uppercase, without leading zeros.
 pub(crate) fn normalize_serial(serial: &str) -> String {
     let upper = serial.trim().to_ascii_uppercase();

@@ -79,7 +79,7 @@ impl HttpConfig {
     /// certificate.
     fn build_with(&self, roots: bool, identity: Option<&MerchantIdentity>) -> Result<reqwest::Client, Error> {
         if let Some(custom) = &self.custom {
-            return (custom.0)().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")));
+            return (custom.0)().map_err(|e| build_error(&e));
         }
         let builder = reqwest::Client::builder();
         let builder = if roots {
@@ -102,8 +102,19 @@ impl HttpConfig {
             // A redirect would change the signed request target: never follow one.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+            .map_err(|e| build_error(&e))
     }
+}
+
+/// A client that cannot be built, with the causes (reqwest's own message is "builder error").
+fn build_error(e: &reqwest::Error) -> Error {
+    let mut text = format!("cannot build the HTTP client: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::Config(text)
 }
 
 /// The HTTP clients of one runtime (the async one, or the one behind `blocking()`): the client

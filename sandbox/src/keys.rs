@@ -27,6 +27,10 @@ pub const MERCHANT_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR
 
 /// WeChat Pay platform private key (public-key mode), PKCS#8 PEM. Only the mock server uses it.
 pub const WECHATPAY_KEY_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_key.pem"));
+/// A self-signed merchant API certificate of [`MERCHANT_KEY_PEM`] (`apiclient_cert.pem`), serial
+/// [`MERCHANT_SERIAL`]: for APIv2's mutual TLS.
+pub const MERCHANT_CERT_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/merchant_cert.pem"));
+
 /// WeChat Pay public key, SPKI PEM, id [`WECHATPAY_PUBLIC_KEY_ID`].
 pub const WECHATPAY_PUB_PEM: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/keys/wechatpay_pub.pem"));
 
@@ -92,3 +96,7 @@ pub fn pem_to_der(pem: &str, label: &str) -> Result<Vec<u8>, String> {
 /// The APIv3 key the sandbox encrypts notifications and platform certificates with
 /// (32 ASCII bytes). **TEST ONLY.**
 pub const APIV3_KEY: &str = "TESTONLY0123456789abcdefABCDEF00";
+
+/// The APIv2 key the sandbox signs APIv2 answers and checks APIv2 requests with (32 ASCII
+/// bytes). **TEST ONLY.**
+pub const APIV2_KEY: &str = "TESTONLYv2key0123456789abcdefABC";

@@ -172,7 +172,10 @@ impl Conv<'_> {
             self.note(
                 loc,
                 "v2-either",
-                format!("{}: the order is named by either, so neither is required", either.join(", ")),
+                format!(
+                    "{}: the order is named by either, so neither is required",
+                    either.join(", ")
+                ),
             );
         }
         if let Some(st) = &sign_type {

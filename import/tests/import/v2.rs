@@ -66,8 +66,15 @@ fn apiv2_operations_keep_their_fields_and_leave_the_protocol_to_the_client() {
     let query = read(&out, "v2/pay/orderquery.yaml").post.unwrap();
     let ids = body(&query);
     assert!(ids["mch_id"].required);
-    assert!(!ids["transaction_id"].required && !ids["out_trade_no"].required, "either names the order");
-    has_line(&s, "v2/pay/orderquery.yaml:", "transaction_id/out_trade_no: the order is named by either");
+    assert!(
+        !ids["transaction_id"].required && !ids["out_trade_no"].required,
+        "either names the order"
+    );
+    has_line(
+        &s,
+        "v2/pay/orderquery.yaml:",
+        "transaction_id/out_trade_no: the order is named by either",
+    );
 
     let bill = read(&out, "v2/pay/downloadbill.yaml").post.unwrap();
     let r = bill.response.unwrap();

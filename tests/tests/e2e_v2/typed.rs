@@ -1,0 +1,143 @@
+//! The generated operations (`client.v2()…`): typed requests and answers, lists (`$n`), the
+//! operation's sign type, unsigned answers, bills, `.blocking()`, and an operation that needs
+//! the merchant certificate refused before anything is sent when none is configured.
+
+use super::*;
+use wechatpay::v2::mmpaymkttransfers::sendredpack;
+use wechatpay::v2::pay::{downloadbill, orderquery, profitsharingquery};
+
+#[tokio::test]
+async fn a_typed_query_is_signed_and_its_answer_typed_with_its_lists() {
+    let (url, seen) = server().await;
+    let c = client(&url);
+    let request = orderquery::PostRequest {
+        out_trade_no: Some("T-1".into()),
+        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
+    };
+    let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
+    assert_eq!(answer.trade_state, Some(orderquery::PostResponseTradeState::Success));
+    assert_eq!(answer.total_fee, Some(101));
+    assert_eq!(answer.out_trade_no.as_deref(), Some("T-1"));
+    assert_eq!(answer.coupon_count, Some(2));
+    assert_eq!(
+        answer.coupon_fee_list,
+        Some(vec![60, 41]),
+        "by index, not by document order"
+    );
+    assert_eq!(
+        answer.coupon_id_list,
+        Some(vec!["10000".to_owned(), "10001".to_owned()])
+    );
+    // What was sent: the URL without `/v2`, the fields given and the protocol's, MD5 (no
+    // sign_type), nothing for the fields left `None`.
+    let seen = seen.lock().unwrap();
+    let (path, fields) = &seen[0];
+    assert_eq!(path, "/pay/orderquery");
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["appid", "mch_id", "out_trade_no", "nonce_str", "sign"]);
+}
+
+#[tokio::test]
+async fn an_operation_that_allows_hmac_sha256_only_is_signed_so() {
+    let (url, seen) = server().await;
+    let c = client(&url);
+    let request = profitsharingquery::PostRequest::new("1900000001", "4208450740201411110007820472", "P20150806125346");
+    c.v2().pay().profitsharingquery().post(&request).await.unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(v2::xml::field(&seen[0].1, "sign_type"), Some("HMAC-SHA256"));
+    // The server accepted the HMAC signature (checked with openssl) and its answer's, signed
+    // with HMAC-SHA256 too, was verified.
+}
+
+#[tokio::test]
+async fn a_bill_is_the_file_and_its_failure_the_xml() {
+    let (url, _) = server().await;
+    let c = client(&url);
+    let request = downloadbill::PostRequest::new("wx2421b1c4370ec43b", "1900000001", "20261130");
+    let bill = c.v2().pay().downloadbill().post(&request).await.unwrap();
+    assert_eq!(bill, BILL.as_bytes());
+    let none = downloadbill::PostRequest::new("wx2421b1c4370ec43b", "1900000001", "20990101");
+    let e = c.v2().pay().downloadbill().post(&none).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::ApiV2(ResultError::Communication { return_msg, .. }) if return_msg == "No Bill Exist"),
+        "{e:?}"
+    );
+}
+
+fn red_packet() -> sendredpack::PostRequest {
+    sendredpack::PostRequest::new(
+        "10000098201411111234567890",
+        "1900000001",
+        "wx8888888888888888",
+        "天虹百货",
+        "oxTWIuGaIt6gTKsQRLau2M0yL16E",
+        1000,
+        1,
+        "感谢您参加猜灯谜活动，祝您元宵节快乐！",
+        "192.168.0.1",
+        "猜灯谜抢红包活动",
+        "猜越多得越多，快来抢！",
+    )
+}
+
+#[tokio::test]
+async fn an_operation_that_needs_the_certificate_is_refused_without_one() {
+    let (url, seen) = server().await;
+    let c = client(&url);
+    let e = c
+        .v2()
+        .mmpaymkttransfers()
+        .sendredpack()
+        .post(&red_packet())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(why) if why.contains("merchant API certificate")),
+        "{e:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn an_unsigned_answer_is_read_when_the_spec_says_it_carries_no_sign() {
+    let (url, seen) = server().await;
+    let c = builder(&url)
+        .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)
+        .build()
+        .unwrap();
+    let answer = c
+        .v2()
+        .mmpaymkttransfers()
+        .sendredpack()
+        .post(&red_packet())
+        .await
+        .unwrap();
+    assert_eq!(answer.send_listid.as_deref(), Some("100000000020150520314766074200"));
+    assert_eq!(answer.total_amount, Some(1000));
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        v2::xml::field(&seen[0].1, "re_openid"),
+        Some("oxTWIuGaIt6gTKsQRLau2M0yL16E")
+    );
+    assert_eq!(
+        v2::xml::field(&seen[0].1, "wishing"),
+        Some("感谢您参加猜灯谜活动，祝您元宵节快乐！")
+    );
+    assert_eq!(v2::xml::field(&seen[0].1, "sign_type"), None, "MD5, the default");
+}
+
+#[test]
+fn a_typed_call_runs_blocking_too() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, _) = runtime.block_on(server());
+    let c = client(&url);
+    let request = orderquery::PostRequest {
+        transaction_id: Some("4200000000000000".into()),
+        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
+    };
+    let answer = c.v2().pay().orderquery().post(&request).blocking().unwrap();
+    assert_eq!(answer.total_fee, Some(101));
+    // Inside a runtime it is refused, not a panic.
+    let inside = runtime.block_on(async { c.v2().pay().orderquery().post(&request).blocking() });
+    assert!(matches!(inside, Err(Error::Blocking)), "{inside:?}");
+}
