@@ -22,6 +22,7 @@ pub mod mock;
 pub mod notify;
 pub mod schema;
 pub mod spec;
+pub mod v2;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -68,6 +69,8 @@ pub struct SandboxConfig {
     pub addr: SocketAddr,
     /// The APIv3 key notifications and certificates are encrypted with (32 bytes).
     pub apiv3_key: String,
+    /// The APIv2 key APIv2 requests are checked and answers signed with (32 bytes).
+    pub apiv2_key: String,
     /// Answer `400 PARAM_ERROR` to requests that do not match the spec (default on).
     pub check_requests: bool,
 }
@@ -79,6 +82,7 @@ impl Default for SandboxConfig {
             mock: MockConfig::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             apiv3_key: keys::APIV3_KEY.to_string(),
+            apiv2_key: keys::APIV2_KEY.to_string(),
             check_requests: true,
         }
     }
@@ -100,6 +104,7 @@ impl Sandbox {
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         server.record_limit(1000);
         install(&server, spec, &config.apiv3_key, config.check_requests)?;
+        install_v2(&server, spec, &config.apiv2_key, config.check_requests);
         Ok(Sandbox {
             server,
             spec,
@@ -162,6 +167,27 @@ pub fn install(server: &MockServer, spec: &'static Spec, apiv3_key: &str, check_
     Ok(())
 }
 
+/// Adds APIv2 to a server with [`install`]ed: a request to an operation of `spec/v2/` (an XML
+/// body to its URL without `/v2`) is answered by [`v2::answer`] with `apiv2_key`; any other as
+/// before.
+pub fn install_v2(server: &MockServer, spec: &'static Spec, apiv2_key: &str, check_requests: bool) {
+    let before = server.current_fallback();
+    let key = apiv2_key.to_owned();
+    server.fallback(Arc::new(move |req: &RecordedRequest| {
+        if mock::is_apiv2(req) {
+            return Some(match v2::operation(spec, &req.method, req.path()) {
+                Some(op) => v2::answer(spec, op, &req.body, &key, check_requests),
+                None => v2::failure(&format!(
+                    "no APIv2 operation {} {} in the sandbox's spec",
+                    req.method,
+                    req.path()
+                )),
+            });
+        }
+        before.as_ref().and_then(|f| f(req))
+    }));
+}
+
 /// The `GET /v3/certificates` answer: the TEST ONLY platform certificate, encrypted with the
 /// APIv3 key (AAD `certificate`), valid 2020-01-01 … 2099-12-31.
 pub fn certificates_reply(apiv3_key: &str) -> Result<Reply, String> {
@@ -207,6 +233,16 @@ pub fn answer(spec: &Spec, req: &RecordedRequest, check_requests: bool) -> Reply
         }
     };
     let (op, values) = op;
+    if op.op.v2.is_some() {
+        return Reply::error(
+            404,
+            "RESOURCE_NOT_EXISTS",
+            &format!(
+                "{path} is an APIv2 operation: POST its XML body to {}",
+                op.url.strip_prefix("/v2").unwrap_or(&op.url)
+            ),
+        );
+    }
     if check_requests {
         let raw: Vec<u8> = if op.is_upload() {
             let content_type = req.header("content-type").unwrap_or_default();

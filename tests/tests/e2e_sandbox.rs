@@ -45,7 +45,7 @@ async fn every_operation_of_the_spec_is_answered_with_a_signed_schema_valid_resp
             counter.fetch_add(1, Ordering::SeqCst);
         }
     }));
-    for op in &spec.operations {
+    for op in spec.operations.iter().filter(|op| op.op.v2.is_none()) {
         let example = schema::example_request(spec, op);
         let method = Method::from_bytes(example.method.as_bytes()).unwrap();
         let mut request = client.chain(&example.target()).request(method);
@@ -107,7 +107,175 @@ async fn every_operation_of_the_spec_is_answered_with_a_signed_schema_valid_resp
         }
     }
     // One authenticated request answered 2xx per operation.
-    assert_eq!(answered.load(Ordering::SeqCst), spec.operations.len());
+    let json_operations = spec.operations.iter().filter(|op| op.op.v2.is_none()).count();
+    assert_eq!(answered.load(Ordering::SeqCst), json_operations);
+}
+
+/// A client for the sandbox's APIv2 side: its APIv2 key and a merchant certificate.
+fn v2_client(base_url: &str) -> Client {
+    builder()
+        .base_url(base_url)
+        .apiv2_key(keys::APIV2_KEY)
+        .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)
+        .build()
+        .expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_apiv2_operation_is_answered_and_its_answer_verified_as_its_spec_says() {
+    use wechatpay::runtime::v2::SignType;
+    use wechatpay_codegen::ir::V2SignType;
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let client = v2_client(&sandbox.base_url());
+    let spec = sandbox.spec();
+    let operations: Vec<_> = spec.operations.iter().filter(|op| op.op.v2.is_some()).collect();
+    assert_eq!(operations.len(), 126);
+    // Every answer also decodes into its generated struct.
+    type Decode = fn(&[(String, String)]) -> Result<(), String>;
+    let mut decoders: std::collections::HashMap<&'static str, Decode> = std::collections::HashMap::new();
+    macro_rules! collect {
+        ($url:literal $t:ty) => {
+            decoders.insert($url, |fields| {
+                <$t as wechatpay::runtime::v2::XmlObject>::read_fields(fields)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            });
+        };
+    }
+    wechatpay::__for_each_v2_answer!(collect);
+    let (mut signed, mut unsigned, mut files, mut decoded) = (0, 0, 0, 0);
+    for op in operations {
+        let v2 = op.op.v2.as_ref().unwrap();
+        let name = op.name();
+        let path = op.url.strip_prefix("/v2").unwrap();
+        let example = schema::example_request(spec, op);
+        let mut request = client.chain(path).v2_request();
+        for (field, value) in example.body.as_ref().and_then(Value::as_object).into_iter().flatten() {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            request = request.field(field, &text);
+        }
+        if v2.sign_type == V2SignType::HmacSha256 {
+            request = request.sign_type(SignType::HmacSha256);
+        }
+        if v2.cert_required {
+            request = request.cert_required();
+        }
+        if matches!(op.op.response, ResponseKind::Binary) {
+            let file = request.send_file().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(file, SANDBOX_FILE, "{name}");
+            files += 1;
+            continue;
+        }
+        if op.op.signature == Signature::None {
+            request = request.unsigned_answer();
+            unsigned += 1;
+        } else {
+            signed += 1;
+        }
+        let fields = request.send_fields().await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            wechatpay::runtime::v2::xml::field(&fields, "result_code"),
+            Some("SUCCESS"),
+            "{name}"
+        );
+        let has_sign = wechatpay::runtime::v2::xml::field(&fields, "sign").is_some();
+        assert_eq!(has_sign, op.op.signature != Signature::None, "{name}");
+        if let Some(decode) = decoders.get(op.url.as_str()) {
+            decode(&fields).unwrap_or_else(|e| panic!("{name}: {e}"));
+            decoded += 1;
+        }
+    }
+    assert_eq!((signed, unsigned, files), (106, 17, 3));
+    assert_eq!(decoded, decoders.len(), "every typed answer was decoded");
+    assert!(decoded >= 120, "{decoded}");
+}
+
+#[tokio::test]
+async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
+    use wechatpay::runtime::v2::{ResultError, SignType};
+    use wechatpay::v2::pay::orderquery;
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let client = v2_client(&sandbox.base_url());
+    // A typed call: its answer decodes, the fields the request named echoed.
+    let request = orderquery::PostRequest {
+        out_trade_no: Some("T-1".into()),
+        ..orderquery::PostRequest::new("wx8888888888888888", keys::MCHID)
+    };
+    let answer = client.v2().pay().orderquery().post(&request).await.unwrap();
+    assert_eq!(answer.out_trade_no.as_deref(), Some("T-1"));
+    assert!(answer.total_fee.is_some());
+    // Another APIv2 key: the platform's unsigned FAIL.
+    let other = builder()
+        .base_url(&sandbox.base_url())
+        .apiv2_key("00000000000000000000000000000000")
+        .build()
+        .unwrap();
+    let e = other.v2().pay().orderquery().post(&request).await.unwrap_err();
+    assert!(
+        matches!(&e, wechatpay::Error::ApiV2(ResultError::Communication { return_msg, .. }) if return_msg == "签名错误"),
+        "{e:?}"
+    );
+    // A required field left out; an integer that is not one; MD5 where HMAC-SHA256 is required.
+    let missing = client
+        .chain("/pay/orderquery")
+        .v2_request()
+        .field("mch_id", keys::MCHID)
+        .send_fields()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&missing, wechatpay::Error::ApiV2(ResultError::Communication { return_msg, .. }) if return_msg.contains("`appid` is required")),
+        "{missing:?}"
+    );
+    let not_integer = client
+        .chain("/mmpaymkttransfers/sendredpack")
+        .v2_request()
+        .cert_required()
+        .unsigned_answer()
+        .field("mch_billno", "B1")
+        .field("mch_id", keys::MCHID)
+        .field("wxappid", "wx8888888888888888")
+        .field("send_name", "s")
+        .field("re_openid", "o")
+        .field("total_amount", "1.00")
+        .field("total_num", "1")
+        .field("wishing", "w")
+        .field("client_ip", "127.0.0.1")
+        .field("act_name", "a")
+        .field("remark", "r")
+        .send_fields()
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{not_integer}").contains("`total_amount` is an integer"),
+        "{not_integer}"
+    );
+    let md5 = client
+        .chain("/pay/profitsharingquery")
+        .v2_request()
+        .sign_type(SignType::Md5)
+        .field("mch_id", keys::MCHID)
+        .field("transaction_id", "4200")
+        .field("out_order_no", "P1")
+        .send_fields()
+        .await
+        .unwrap_err();
+    assert!(format!("{md5}").contains("HMAC-SHA256"), "{md5}");
+    // A JSON request to an APIv2 operation's /v2 path is not an API.
+    let e = builder()
+        .base_url(&sandbox.base_url())
+        .build()
+        .unwrap()
+        .chain("/v2/pay/orderquery")
+        .request(Method::POST)
+        .json(&json!({}))
+        .send_json::<Value>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(404), "{e:?}");
 }
 
 #[tokio::test]

@@ -40,8 +40,20 @@ pub(super) fn operations_table(api: &Api) -> String {
             walk(c, &format!("{module}::{}", c.module), rows);
         }
     }
+    fn walk_v2(n: &Node, module: &str, rows: &mut Vec<String>) {
+        for op in n.ops.iter().filter(|op| op.v2.is_some()) {
+            if let ResponseKind::Json(t) = &op.response {
+                rows.push(format!("$m!(\"{}\" {});", n.url, abs(t, module)));
+            }
+        }
+        for c in &n.children {
+            walk_v2(c, &format!("{module}::{}", c.module), rows);
+        }
+    }
     let mut rows = Vec::new();
     walk(&api.root, "$crate", &mut rows);
+    let mut v2_rows = Vec::new();
+    walk_v2(&api.root, "$crate", &mut v2_rows);
     let mut out = format!(
         "{HEADER}\n\n\
          /// Calls `$m!(request \"post\" \"/v3/…\" Type);` for every operation's request struct and\n\
@@ -57,5 +69,20 @@ pub(super) fn operations_table(api: &Api) -> String {
         out.push('\n');
     }
     out.push_str("    };\n}\n");
+    if !v2_rows.is_empty() {
+        out.push_str(
+            "\n/// Calls `$m!(\"/v2/…\" Type);` for every APIv2 operation's answer struct (feature `v2`).\n\
+             #[cfg(feature = \"v2\")]\n\
+             #[doc(hidden)]\n\
+             #[macro_export]\n\
+             macro_rules! __for_each_v2_answer {\n    ($m:ident) => {\n",
+        );
+        for r in v2_rows {
+            out.push_str("        ");
+            out.push_str(&r);
+            out.push('\n');
+        }
+        out.push_str("    };\n}\n");
+    }
     out
 }
