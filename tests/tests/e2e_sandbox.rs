@@ -209,7 +209,7 @@ async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
     assert!(answer.total_fee.is_some());
     // Another APIv2 key: the platform's unsigned FAIL.
     let other = builder()
-        .base_url(&sandbox.base_url())
+        .base_url(sandbox.base_url())
         .apiv2_key("00000000000000000000000000000000")
         .build()
         .unwrap();
@@ -266,7 +266,7 @@ async fn apiv2_requests_are_checked_like_the_platform_checks_them() {
     assert!(format!("{md5}").contains("HMAC-SHA256"), "{md5}");
     // A JSON request to an APIv2 operation's /v2 path is not an API.
     let e = builder()
-        .base_url(&sandbox.base_url())
+        .base_url(sandbox.base_url())
         .build()
         .unwrap()
         .chain("/v2/pay/orderquery")
