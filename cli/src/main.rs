@@ -11,7 +11,8 @@
 //!
 //! Configured like `Client::from_env` (`WECHATPAY_BASE_URL`, `WECHATPAY_MCHID`,
 //! `WECHATPAY_SERIAL`, `WECHATPAY_PRIVATE_KEY`, `WECHATPAY_PUBLIC_KEY`,
-//! `WECHATPAY_PUBLIC_KEY_ID`) plus `WECHATPAY_APIV3_KEY`. Exit codes: 0 success, 1 failure
+//! `WECHATPAY_PUBLIC_KEY_ID`) plus `WECHATPAY_APIV3_KEY`, and for APIv2 `WECHATPAY_APIV2_KEY`
+//! and `WECHATPAY_MERCHANT_CERTIFICATE`. Exit codes: 0 success, 1 failure
 //! (platform error, verification, refused by the spec check, …), 2 usage error.
 
 #![forbid(unsafe_code)]
@@ -43,6 +44,11 @@ usage:
       (unknown or missing fields, wrong types, integers given as 1.5) and nothing is sent if they
       do not match; --no-check skips that. Uploads (multipart): --file PATH, --data is the meta
       JSON. Downloads (bills, images): the file goes to --output FILE or stdout.
+      APIv2 (an operation of spec/v2 at its URL, `POST /pay/orderquery`): --data is a JSON
+      object of the fields, checked against the spec; they are signed with WECHATPAY_APIV2_KEY
+      (MD5, or HMAC-SHA256 where the operation wants it) and sent as XML, over mutual TLS with
+      WECHATPAY_MERCHANT_CERTIFICATE when the operation needs it; the answer's fields, its sign
+      checked, print as a JSON object (a bill goes to --output FILE or stdout).
   wechatpay notify --headers FILE --body FILE
       Verifies a saved notification (headers file: `Name: value` lines; body: the exact bytes
       received) and prints the decrypted resource JSON. Needs WECHATPAY_APIV3_KEY.
@@ -50,9 +56,10 @@ usage:
       Downloads GET /v3/certificates, verifies and decrypts it, saves each platform certificate
       as DIR/wechatpay_<serial>.pem (DIR defaults to .) and prints what it saved.
   wechatpay sandbox [--port N] [--merchant-public-key PEM] [--mchid ID] [--serial SERIAL]
-                    [--apiv3-key KEY] [--dir DIR] [--no-check] [--quiet]
+                    [--apiv3-key KEY] [--apiv2-key KEY] [--dir DIR] [--no-check] [--quiet]
       Runs a local WeChat Pay on 127.0.0.1:N (default 8080; 0 picks a free port) that verifies
-      request signatures and answers every operation of the spec with signed example JSON.
+      request signatures and answers every operation of the spec with signed example JSON (APIv2
+      operations: their XML sign checked with the APIv2 key, signed example XML answers).
       Prints the environment a client needs (TEST ONLY keys, written to DIR).
   wechatpay sandbox notify --url URL [--event TYPE] [--resource JSON|@FILE] [--apiv3-key KEY]
                            [--mchid ID] [--save DIR]
@@ -71,6 +78,10 @@ environment (like wechatpay::Client::from_env):
   WECHATPAY_PUBLIC_KEY      path of the WeChat Pay public key PEM
   WECHATPAY_PUBLIC_KEY_ID   its id, PUB_KEY_ID_…
   WECHATPAY_APIV3_KEY       the APIv3 key (notify, certificates)
+  WECHATPAY_APIV2_KEY       the APIv2 key (APIv2 calls)
+  WECHATPAY_MERCHANT_CERTIFICATE
+                            path of the merchant API certificate (apiclient_cert.pem), for the
+                            APIv2 operations that need mutual TLS (its key: WECHATPAY_PRIVATE_KEY)
 
 exit codes: 0 success, 1 failure, 2 usage error
 ";

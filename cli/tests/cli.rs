@@ -52,6 +52,76 @@ fn sandbox() -> Sandbox {
     Sandbox::start_blocking(SandboxConfig::default()).expect("sandbox")
 }
 
+const RED_PACKET: &str = r#"{"mch_billno":"B-1","mch_id":"1900000001","wxappid":"wx8888888888888888","send_name":"s","re_openid":"o","total_amount":100,"total_num":1,"wishing":"w","client_ip":"127.0.0.1","act_name":"a","remark":"r"}"#;
+
+/// The environment of [`env_for`] with the APIv2 key and the merchant certificate.
+fn v2_env_for(base_url: &str) -> Vec<(String, String)> {
+    let mut env = env_for(base_url);
+    env.push(("WECHATPAY_APIV2_KEY".into(), keys::APIV2_KEY.into()));
+    env.push((
+        "WECHATPAY_MERCHANT_CERTIFICATE".into(),
+        keys::keys_dir().join("merchant_cert.pem").display().to_string(),
+    ));
+    env
+}
+
+#[test]
+fn apiv2_calls_are_signed_checked_and_print_the_answer_fields() {
+    let sb = sandbox();
+    let env = v2_env_for(&sb.base_url());
+    let query = r#"{"appid":"wx8888888888888888","mch_id":"1900000001","out_trade_no":"T-1"}"#;
+    let o = run(&env, &["call", "POST", "/pay/orderquery", "--data", query]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let answer: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(answer["out_trade_no"], "T-1");
+    assert_eq!(answer["result_code"], "SUCCESS");
+    assert!(
+        answer.get("sign").is_some(),
+        "the verified answer, as received: {answer}"
+    );
+    let last = sb.server().last_request();
+    assert_eq!(last.target, "/pay/orderquery");
+    // Checked against the spec before sending: a required field left out.
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/pay/orderquery",
+            "--data",
+            r#"{"mch_id":"1900000001"}"#,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`appid` is required"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was sent"));
+    // A bill to a file.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bill.csv");
+    let bill = r#"{"appid":"wx8888888888888888","mch_id":"1900000001","bill_date":"20261130"}"#;
+    let o = run(
+        &env,
+        &[
+            "call",
+            "POST",
+            "/pay/downloadbill",
+            "--data",
+            bill,
+            "--output",
+            &out.display().to_string(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), wechatpay_sandbox::SANDBOX_FILE);
+    // No APIv2 key: a configuration error, nothing sent.
+    let o = run(
+        &env_for(&sb.base_url()),
+        &["call", "POST", "/pay/orderquery", "--data", query],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("APIv2 key"), "{}", stderr(&o));
+}
+
 const AUTHINFO: &str = r#"{"sp_appid":"wx8888888888888888","sub_mchid":"1900000109","device_id":"d","raw_data":"r","organization_id":"o"}"#;
 
 #[test]
@@ -485,9 +555,10 @@ fn read_exports(child: &mut std::process::Child) -> Vec<(String, String)> {
             .expect("sandbox output within 60 s");
         if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
             vars.push((k.to_string(), v.to_string()));
-            if k == "WECHATPAY_APIV3_KEY" {
-                return vars;
-            }
+        }
+        // The line after the exports.
+        if line.starts_with("# or: ") {
+            return vars;
         }
     }
 }
@@ -560,6 +631,14 @@ fn the_sandbox_command_serves_the_client_it_prints_the_environment_for() {
         let o = run(&vars, &["call", "GET", "/v3/nothing"]);
         assert_eq!(o.status.code(), Some(1));
         assert!(stderr(&o).contains("RESOURCE_NOT_EXISTS"));
+        // APIv2 with the APIv2 key and the merchant certificate it printed.
+        assert!(vars.iter().any(|(k, _)| k == "WECHATPAY_APIV2_KEY"));
+        let o = run(
+            &vars,
+            &["call", "POST", "/mmpaymkttransfers/sendredpack", "--data", RED_PACKET],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("\"mch_billno\": \"B-1\""), "{}", stdout(&o));
         assert!(std::fs::read_to_string(dir.path().join("env.sh"))
             .unwrap()
             .contains("TEST ONLY"));

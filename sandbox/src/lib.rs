@@ -401,6 +401,13 @@ pub fn write_client_files(
         config.mock.response_key.serial().to_string(),
     ));
     vars.push(("WECHATPAY_APIV3_KEY".into(), config.apiv3_key.clone()));
+    // APIv2: its key, and the merchant certificate of the operations that need mutual TLS
+    // (the sandbox is plain HTTP: configured, never presented).
+    vars.push(("WECHATPAY_APIV2_KEY".into(), config.apiv2_key.clone()));
+    if test_merchant_key {
+        let cert = write("merchant_cert.TEST-ONLY.pem", keys::MERCHANT_CERT_PEM)?;
+        vars.push(("WECHATPAY_MERCHANT_CERTIFICATE".into(), cert.display().to_string()));
+    }
     write(
         "README.TEST-ONLY.txt",
         "These keys belong to the local WeChat Pay sandbox (`wechatpay sandbox`).\n\

@@ -156,10 +156,8 @@ pub fn answer(spec: &Spec, op: &Operation, body: &[u8], key: &str, check_request
     }
     let types = Types::of(spec, op);
     if check_requests {
-        if let Some(fields) = op.op.request.as_deref().and_then(|name| struct_fields(op, name)) {
-            if let Some(why) = check(types, fields, &request) {
-                return failure(&why);
-            }
+        if let Some(why) = check_request(spec, op, &request) {
+            return failure(&why);
         }
     }
     if matches!(op.op.response, ResponseKind::Binary) {
@@ -194,7 +192,14 @@ fn struct_fields<'o>(op: &'o Operation, name: &str) -> Option<&'o [Field]> {
     })
 }
 
-/// What is wrong with a request's fields, the first thing found.
+/// What is wrong with the fields of a request to `op` (the first thing found): a required one
+/// missing, an integer, number, boolean, enum or JSON text that is not one. The protocol's
+/// own fields (`nonce_str`, `sign`, `sign_type`) are not looked at.
+pub fn check_request(spec: &Spec, op: &Operation, request: &[(String, String)]) -> Option<String> {
+    let fields = op.op.request.as_deref().and_then(|name| struct_fields(op, name))?;
+    check(Types::of(spec, op), fields, request)
+}
+
 fn check(types: Types<'_>, fields: &[Field], request: &[(String, String)]) -> Option<String> {
     for f in fields {
         if f.wire.contains('$') {
