@@ -1,5 +1,6 @@
-//! APIv2, the XML protocol (feature `v2`; issue 13): the protocol layer the generated v2
-//! operations will stand on. Its rules, as WeChat Pay documents them:
+//! APIv2, the XML protocol (feature `v2`): what the generated operations of `spec/v2/`
+//! (`client.v2()…`, each a [`V2Request`] sent as a [`V2Call`], its structs [`XmlObject`]s) and
+//! [`Client::post_v2`](crate::Client::post_v2) stand on. Its rules, as WeChat Pay documents them:
 //!
 //! * A body is one `<xml>` element whose children are the fields (`<name>value</name>`), text
 //!   or CDATA, no attributes ([`xml`]). A body that declares a DTD is refused, no entity but the
@@ -13,6 +14,11 @@
 //!   of it (`result_code`, `err_code`, `err_code_des`): [`check_result`].
 //! * A refund notification's `req_info` is AES-256-ECB (PKCS#7) under the lower-case hex MD5 of
 //!   the APIv2 key, base64 ([`decrypt_req_info`]).
+//! * Fields are text ([`XmlText`]); a field named `coupon_fee_$n` is a list
+//!   (`coupon_fee_0`, `coupon_fee_1`, …), `$n_$m` a list of lists ([`row`]).
+//! * The operations the spec marks `cert_required` are sent over mutual TLS, from a connection
+//!   pool of their own that presents the merchant certificate
+//!   ([`ClientBuilder::merchant_certificate_pem`](crate::ClientBuilder::merchant_certificate_pem)).
 //! * Notifications: a payment result is signed like an answer ([`payment_notification`]); a
 //!   refund result is not signed, its `req_info` is encrypted ([`refund_notification`]). Both
 //!   are answered with `<xml><return_code>SUCCESS|FAIL</return_code>…` ([`answer_success`],
