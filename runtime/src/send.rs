@@ -257,9 +257,55 @@ async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stre
     } else {
         None
     };
-    let options = prepared.options;
-    let allowed_retries = options.retries.unwrap_or(inner.transport.retries);
-    let mut base = primary;
+    let policy = Policy {
+        primary,
+        backup,
+        retries: prepared.options.retries.unwrap_or(inner.transport.retries),
+        idempotent: prepared.options.idempotent,
+    };
+    let attempts = V3Attempts {
+        client,
+        http,
+        prepared: &prepared,
+        stream,
+    };
+    run_attempts(inner, &attempts, policy).await
+}
+
+/// How a call's attempts follow one another: where they go, how often a failure is tried
+/// again and whether the request may be sent twice.
+pub(crate) struct Policy<'a> {
+    /// The base URL of the first attempt.
+    pub(crate) primary: &'a str,
+    /// The base URL to fail over to, once, when no connection can be made.
+    pub(crate) backup: Option<&'a str>,
+    /// How many times a retryable failure is tried again.
+    pub(crate) retries: u32,
+    /// Whether sending the request twice is harmless (see `Call::idempotent`).
+    pub(crate) idempotent: bool,
+}
+
+/// One protocol's attempt at a call: APIv3's signs each attempt anew and verifies the answer's
+/// headers; APIv2's sends its signed XML and checks the answer's `sign`.
+pub(crate) trait Attempts: Sync {
+    type Output: Send;
+    /// One attempt against `base` (its number from 1), noting what is known of the answer.
+    fn attempt<'s>(
+        &'s self,
+        base: &'s str,
+        number: u32,
+        answer: &'s mut Answer,
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send + 's;
+}
+
+/// The attempts of a call, as `policy` says, each in its span: the one re-send of a connection
+/// closed unanswered, the failover, the retries with backoff. The one loop of every protocol.
+pub(crate) async fn run_attempts<A: Attempts>(
+    inner: &Inner,
+    attempts: &A,
+    policy: Policy<'_>,
+) -> Result<A::Output, Error> {
+    let mut base = policy.primary;
     let mut failed_over = false;
     let mut retries = 0;
     let mut resent = false;
@@ -268,7 +314,7 @@ async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stre
         number += 1;
         let mut answer = Answer::default();
         let result = observe::Span::attempt(number, base)
-            .run(attempt(client, http, &prepared, base, stream, number, &mut answer))
+            .run(attempts.attempt(base, number, &mut answer))
             .await;
         let error = match result {
             Ok(received) => {
@@ -281,23 +327,23 @@ async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stre
         // request went out, and answered nothing. Sent once more, at once, on a new
         // connection; the same body (see `Error::is_closed_unanswered`). Not for a request
         // that must not be sent twice: the server may have read it.
-        if !resent && options.idempotent && error.is_closed_unanswered() {
+        if !resent && policy.idempotent && error.is_closed_unanswered() {
             resent = true;
             observe::resending();
             continue;
         }
-        if let (false, true, Some(backup)) = (failed_over, error.is_connect(), backup) {
+        if let (false, true, Some(backup)) = (failed_over, error.is_connect(), policy.backup) {
             base = backup;
             failed_over = true;
             observe::failing_over(backup);
             continue;
         }
-        let retryable = if options.idempotent {
+        let retryable = if policy.idempotent {
             error.is_retryable()
         } else {
             error.is_retryable_unprocessed()
         };
-        if retries < allowed_retries && retryable {
+        if retries < policy.retries && retryable {
             let delay = inner.transport.delay(retries);
             observe::retrying(&error, delay, number + 1);
             tokio::time::sleep(delay).await;
@@ -309,11 +355,31 @@ async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stre
     }
 }
 
+/// APIv3's attempts: each signed anew, sent, its answer verified.
+struct V3Attempts<'a> {
+    client: &'a Client,
+    http: &'a HttpClients,
+    prepared: &'a Prepared,
+    stream: bool,
+}
+
+impl Attempts for V3Attempts<'_> {
+    type Output = Received;
+    fn attempt<'s>(
+        &'s self,
+        base: &'s str,
+        number: u32,
+        answer: &'s mut Answer,
+    ) -> impl Future<Output = Result<Received, Error>> + Send + 's {
+        attempt(self.client, self.http, self.prepared, base, self.stream, number, answer)
+    }
+}
+
 /// What is known of an attempt's answer, for interceptors and traces.
 #[derive(Default)]
-struct Answer {
-    status: Option<u16>,
-    request_id: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: Option<u16>,
+    pub(crate) request_id: Option<String>,
 }
 
 /// `Wechatpay-Serial` on every request: the key WeChat Pay should answer with (during a key
@@ -377,48 +443,85 @@ async fn attempt(
     });
     http.settle(&mut signed.request, total);
     let http_client = http.for_base(base)?;
-    // What the interceptors are told of the attempt (only built when there are some).
-    let url = (!inner.interceptors.is_empty()).then(|| signed.request.url().clone());
-    let about = url.as_ref().map(|url| Attempt {
-        method: &prepared.method,
-        operation: &prepared.operation,
-        url,
+    let url = before_send(
+        inner,
+        &prepared.method,
+        &prepared.operation,
         number,
-    });
-    if let Some(about) = &about {
-        // The interceptors see and change the headers without `Authorization`, which is put
-        // back after them whatever they did.
-        let headers = signed.request.headers_mut();
-        let authorization = headers.remove(AUTHORIZATION);
-        for i in &inner.interceptors {
-            i.before_send(about, headers);
-        }
-        headers.remove(AUTHORIZATION);
-        if let Some(authorization) = authorization {
-            headers.insert(AUTHORIZATION, authorization);
-        }
-    }
+        &mut signed.request,
+    );
     let started = std::time::Instant::now();
     let result = exchange(client, http_client, prepared, signed, stream, total, started, answer).await;
-    let latency = started.elapsed();
-    observe::attempt_ended(
-        answer.status,
-        answer.request_id.as_deref(),
-        latency,
+    after_receive(
+        inner,
+        (&prepared.method, &prepared.operation, number, url.as_ref()),
+        answer,
+        started.elapsed(),
         result.as_ref().map(drop),
     );
-    if let Some(about) = &about {
+    result
+}
+
+/// The interceptors' `before_send` on a request about to go out (every protocol's): they see
+/// and change its headers without `Authorization`, which is put back after them whatever they
+/// did. The URL, for [`after_receive`], when there are interceptors.
+pub(crate) fn before_send(
+    inner: &Inner,
+    method: &Method,
+    operation: &str,
+    number: u32,
+    request: &mut reqwest::Request,
+) -> Option<reqwest::Url> {
+    if inner.interceptors.is_empty() {
+        return None;
+    }
+    let url = request.url().clone();
+    let about = Attempt {
+        method,
+        operation,
+        url: &url,
+        number,
+    };
+    let headers = request.headers_mut();
+    let authorization = headers.remove(AUTHORIZATION);
+    for i in &inner.interceptors {
+        i.before_send(&about, headers);
+    }
+    headers.remove(AUTHORIZATION);
+    if let Some(authorization) = authorization {
+        headers.insert(AUTHORIZATION, authorization);
+    }
+    Some(url)
+}
+
+/// The end of an attempt (every protocol's): its trace event, and the interceptors'
+/// `after_receive`. `at`: method, operation, number and the URL [`before_send`] gave.
+pub(crate) fn after_receive(
+    inner: &Inner,
+    at: (&Method, &str, u32, Option<&reqwest::Url>),
+    answer: &Answer,
+    latency: std::time::Duration,
+    result: Result<(), &Error>,
+) {
+    observe::attempt_ended(answer.status, answer.request_id.as_deref(), latency, result);
+    let (method, operation, number, url) = at;
+    if let Some(url) = url {
+        let about = Attempt {
+            method,
+            operation,
+            url,
+            number,
+        };
         let outcome = Outcome {
             status: answer.status,
             request_id: answer.request_id.as_deref(),
             latency,
-            error: result.as_ref().err(),
+            error: result.err(),
         };
         for i in &inner.interceptors {
-            i.after_receive(about, &outcome);
+            i.after_receive(&about, &outcome);
         }
     }
-    result
 }
 
 /// Sends a signed attempt, reads the answer under the size cap and verifies it.

@@ -129,6 +129,7 @@ pub(crate) struct HttpClients {
     main_has_roots: bool,
     tls: OnceLock<reqwest::Client>,
     /// The client that presents the merchant certificate (mutual TLS), built on first use.
+    #[cfg(feature = "v2")]
     mutual: OnceLock<reqwest::Client>,
 }
 
@@ -141,6 +142,7 @@ impl HttpClients {
             main: config.build(main_has_roots)?,
             main_has_roots,
             tls: OnceLock::new(),
+            #[cfg(feature = "v2")]
             mutual: OnceLock::new(),
         })
     }
@@ -180,6 +182,7 @@ impl HttpClients {
     /// The client for an operation that needs the merchant certificate (mutual TLS): its own
     /// connection pool, so that no other request is sent over a connection made with it. With
     /// the caller's own client, that client (which must then carry the identity).
+    #[cfg(feature = "v2")]
     pub(crate) fn mutual_tls(&self) -> Result<&reqwest::Client, Error> {
         if self.config.custom.is_some() {
             return Ok(&self.main);

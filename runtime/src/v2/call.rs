@@ -17,7 +17,7 @@ use crate::client::Client;
 use crate::crypto;
 use crate::error::Error;
 use crate::route::Route;
-use crate::send::read_at_most;
+use crate::send::{self, read_at_most, run_attempts, Attempts, Policy};
 use crate::transport::HttpClients;
 
 /// The most bytes of an APIv2 answer read (a bill download uses the client's
@@ -310,15 +310,63 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
     let fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
     let body = signed_body(&fields, parts.sign_type, key)?;
     // The client's base URL wins when it is not production's (a mock, the sandbox, a proxy).
-    let base = match parts.host {
+    let primary = match parts.host {
         Some(host) if inner.base_url == crate::transport::DEFAULT_BASE_URL => host,
         _ => inner.base_url.as_str(),
     };
-    let url = format!("{base}{}", parts.path);
-    let client_http = if parts.cert {
-        http.mutual_tls()?
+    // The same attempts as APIv3's (`send::run_attempts`): failover to the backup host for the
+    // client's own base URL, the re-send of a connection closed unanswered, the client's
+    // retries for what `Error::is_retryable` says (a signed `SYSTEMERROR` among them).
+    let backup = if primary == inner.base_url {
+        inner.transport.failover_target(primary)
     } else {
-        http.for_base(base)?
+        None
+    };
+    let policy = Policy {
+        primary,
+        backup,
+        retries: inner.transport.retries,
+        idempotent: true,
+    };
+    let span = crate::observe::Span::call(&reqwest::Method::POST, &parts.path);
+    let attempts = V2Attempts {
+        client,
+        http,
+        parts: &parts,
+        body: bytes::Bytes::from(body),
+        key,
+    };
+    span.run(run_attempts(inner, &attempts, policy)).await
+}
+
+/// APIv2's attempts: the same signed body each time.
+struct V2Attempts<'a> {
+    client: &'a Client,
+    http: &'a HttpClients,
+    parts: &'a Parts,
+    body: bytes::Bytes,
+    key: &'a crypto::ApiV2Key,
+}
+
+impl Attempts for V2Attempts<'_> {
+    type Output = Answer;
+    fn attempt<'s>(
+        &'s self,
+        base: &'s str,
+        number: u32,
+        answer: &'s mut send::Answer,
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + 's {
+        attempt(self, base, number, answer)
+    }
+}
+
+async fn attempt(a: &V2Attempts<'_>, base: &str, number: u32, answer: &mut send::Answer) -> Result<Answer, Error> {
+    let inner = &a.client.inner;
+    let parts = a.parts;
+    let http = if parts.cert {
+        a.http.mutual_tls()?
+    } else {
+        a.http.for_base(base)?
     };
     let timeout = parts.timeout.unwrap_or_else(|| {
         if parts.file {
@@ -327,46 +375,46 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
             inner.http_config_timeout()
         }
     });
-    let mut attempt = 0;
-    loop {
-        let result = exchange(client, client_http, &url, &body, timeout, &parts, key).await;
-        let retry = match &result {
-            Err(Error::Transport(e)) => e.is_connect(),
-            Err(Error::ApiV2(r)) => r.is_retryable(),
-            _ => false,
-        };
-        if !retry || attempt >= inner.transport.retries {
-            return result;
-        }
-        tokio::time::sleep(inner.transport.delay(attempt)).await;
-        attempt += 1;
-    }
+    let url = format!("{base}{}", parts.path);
+    let mut request = http
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
+        .body(a.body.clone())
+        .build()
+        .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
+    a.http.settle(&mut request, timeout);
+    let method = reqwest::Method::POST;
+    let seen = send::before_send(inner, &method, &parts.path, number, &mut request);
+    let started = Instant::now();
+    let result = exchange(a, http, request, timeout, started, answer).await;
+    send::after_receive(
+        inner,
+        (&method, &parts.path, number, seen.as_ref()),
+        answer,
+        started.elapsed(),
+        result.as_ref().map(drop),
+    );
+    result
 }
 
 async fn exchange(
-    client: &Client,
+    a: &V2Attempts<'_>,
     http: &reqwest::Client,
-    url: &str,
-    body: &str,
+    request: reqwest::Request,
     timeout: Duration,
-    parts: &Parts,
-    key: &crypto::ApiV2Key,
+    started: Instant,
+    seen: &mut send::Answer,
 ) -> Result<Answer, Error> {
-    let inner = &client.inner;
-    let mut request = http
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=utf-8")
-        .body(body.to_owned())
-        .build()
-        .map_err(|e| Error::InvalidRequest(format!("invalid URL {url:?}: {e}")))?;
-    inner.http.settle(&mut request, timeout);
-    let started = Instant::now();
+    let inner = &a.client.inner;
+    let parts = a.parts;
     let response = http
         .execute(request)
         .await
         .map_err(|e| inner.transport_error(e, started, timeout, false))?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    seen.status = Some(status);
+    seen.request_id = send::request_id(&headers);
     let limit = if parts.file {
         inner.transport.max_response_body
     } else {
@@ -377,7 +425,7 @@ async fn exchange(
         return Err(Error::BodyTooLarge { limit });
     }
     if !(200..300).contains(&status) {
-        return Err(crate::send::api_error(status, &headers, &answer));
+        return Err(send::api_error(status, &headers, &answer));
     }
     if parts.file && !answer.trim_ascii_start().starts_with(b"<xml>") {
         return Ok(Answer::File(answer.to_vec()));
@@ -387,7 +435,7 @@ async fn exchange(
     // A communication failure comes unsigned: it is reported as such, and nothing of it is
     // used but its message. So is a bill's failure.
     if parts.signed && xml::field(&fields, "return_code") == Some("SUCCESS") {
-        verify(&fields, key, parts.sign_type)?;
+        verify(&fields, a.key, parts.sign_type)?;
     }
     check_result(&fields)?;
     if parts.file {

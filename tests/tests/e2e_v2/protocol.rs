@@ -74,3 +74,58 @@ async fn failures_are_typed_and_a_bad_answer_is_never_used() {
     // The key never shows in the client's Debug.
     assert!(!format!("{c:?}").contains(KEY));
 }
+
+/// Records each attempt an interceptor is told of: operation, number, status.
+#[derive(Default, Clone)]
+struct Recorder(Arc<Mutex<Vec<(String, u32, Option<u16>)>>>);
+
+impl wechatpay::runtime::Interceptor for Recorder {
+    fn before_send(&self, _: &wechatpay::runtime::Attempt<'_>, headers: &mut wechatpay::runtime::HeaderMap) {
+        headers.insert("x-merchant-trace", wechatpay::runtime::HeaderValue::from_static("t-1"));
+    }
+    fn after_receive(&self, attempt: &wechatpay::runtime::Attempt<'_>, outcome: &wechatpay::runtime::Outcome<'_>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((attempt.operation.to_owned(), attempt.number, outcome.status));
+    }
+}
+
+#[tokio::test]
+async fn apiv2_calls_go_through_the_same_attempts_as_apiv3_retries_and_interceptors() {
+    let (url, seen) = server().await;
+    let recorder = Recorder::default();
+    let c = builder(&url)
+        .retries(2)
+        .retry_backoff(std::time::Duration::from_millis(1))
+        .interceptor(recorder.clone())
+        .build()
+        .unwrap();
+    // A signed SYSTEMERROR is retryable: tried three times, then reported.
+    let e = c
+        .post_v2("/pay/busy", &[("mch_id", "1900000001")], SignType::Md5)
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    let attempts = recorder.0.lock().unwrap().clone();
+    assert_eq!(
+        attempts,
+        [
+            ("/pay/busy".to_owned(), 1, Some(200)),
+            ("/pay/busy".to_owned(), 2, Some(200)),
+            ("/pay/busy".to_owned(), 3, Some(200))
+        ]
+    );
+    // A typed call: one attempt, the operation without `/v2`.
+    recorder.0.lock().unwrap().clear();
+    let request = wechatpay::v2::pay::orderquery::PostRequest {
+        out_trade_no: Some("T-1".into()),
+        ..wechatpay::v2::pay::orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
+    };
+    c.v2().pay().orderquery().post(&request).await.unwrap();
+    assert_eq!(
+        recorder.0.lock().unwrap().clone(),
+        [("/pay/orderquery".to_owned(), 1, Some(200))]
+    );
+}
