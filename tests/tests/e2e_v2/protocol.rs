@@ -75,9 +75,12 @@ async fn failures_are_typed_and_a_bad_answer_is_never_used() {
     assert!(!format!("{c:?}").contains(KEY));
 }
 
-/// Records each attempt an interceptor is told of: operation, number, status.
+/// An attempt as an interceptor is told of it: operation, number, status.
+type Seen2 = (String, u32, Option<u16>);
+
+/// Records each attempt an interceptor is told of.
 #[derive(Default, Clone)]
-struct Recorder(Arc<Mutex<Vec<(String, u32, Option<u16>)>>>);
+struct Recorder(Arc<Mutex<Vec<Seen2>>>);
 
 impl wechatpay::runtime::Interceptor for Recorder {
     fn before_send(&self, _: &wechatpay::runtime::Attempt<'_>, headers: &mut wechatpay::runtime::HeaderMap) {
