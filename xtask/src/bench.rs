@@ -233,10 +233,11 @@ fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
         "cold `cargo build` (dev profile, cargo's defaults) of a new project depending on the client, {} cores:",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let cases: [(&str, &str, &[&str]); 3] = [
+    let cases: [(&str, &str, &[&str]); 4] = [
         ("none", "runtime only", &[]),
         ("pay", "one group (pay)", &["pay"]),
         ("full", "full", &["full"]),
+        ("v2", "APIv2 (v2)", &["v2"]),
     ];
     let mut crate_only = Vec::new();
     for (key, name, features) in cases {
@@ -252,7 +253,7 @@ fn bench_build(root: &Path, only: Option<&str>) -> Result<(), String> {
         );
         crate_only.push((wall, again));
     }
-    if let [none, pay, _] = crate_only[..] {
+    if let [none, pay, ..] = crate_only[..] {
         println!(
             "  one group / runtime only: cold {:.2}x, the client crate alone {:.2}x",
             pay.0.as_secs_f64() / none.0.as_secs_f64(),

@@ -22,7 +22,7 @@ pub(crate) const USAGE: &str = "usage:
   cargo xtask generate [--check]   regenerate the client from spec/ (--check: fail if stale)
   cargo xtask generate --spec DIR --out DIR
                                    generate from another spec folder (a trial import) into DIR
-  cargo xtask bench [generate|build|client] [--spec DIR] [--only none|pay|full] [--quick]
+  cargo xtask bench [generate|build|client] [--spec DIR] [--only none|pay|full|v2] [--quick]
                                    generate: whole-spec generation vs bare YAML parsing (release);
                                    build: cold builds of the client (full / one group / runtime)
   cargo xtask import --from DIR --to DIR [--force] [--verbose]

@@ -34,7 +34,10 @@ pub mod xml;
 pub use crate::crypto::ApiV2Key;
 pub use crate::error::ResultError;
 pub use call::{V2Call, V2Request};
-pub use notify::{answer_failure, answer_success, payment_notification, refund_notification, NotificationError};
+pub use notify::{
+    answer_failure, answer_success, payment_notification, payment_result, refund_notification, refund_result,
+    NotificationError, PaymentResult, RefundResult,
+};
 pub use object::{row, XmlDecodeError, XmlField, XmlObject, XmlText};
 pub use result::check_result;
 pub use sign::{decrypt_req_info, sign, verify, SignType};

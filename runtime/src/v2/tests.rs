@@ -238,6 +238,15 @@ fn payment_notifications_are_verified_before_they_are_read() {
     for sign_type in [None, Some(SignType::Md5), Some(SignType::HmacSha256)] {
         let fields = payment_notification(&payment_body(&key, sign_type, |_| {}), &key).unwrap();
         assert!(fields.contains(&("total_fee".into(), "101".into())), "{sign_type:?}");
+        // Typed: the amount an integer, the payer's data out of `Debug`.
+        let typed = payment_result(&payment_body(&key, sign_type, |_| {}), &key).unwrap();
+        assert_eq!(typed.total_fee, Some(101));
+        assert_eq!(typed.openid.as_deref(), Some("oUpF8uMEb4qRXf22hE3X68TekukE"));
+        let shown = format!("{typed:?}");
+        assert!(
+            !shown.contains("oUpF8uMEb4qRXf22hE3X68TekukE") && !shown.contains("101"),
+            "{shown}"
+        );
     }
     let refused = |body: Vec<u8>| payment_notification(&body, &key).unwrap_err();
     // An amount changed after signing.
@@ -306,6 +315,10 @@ fn refund_notifications_are_decrypted_and_read() {
             ("settlement_refund_fee".into(), "50".into()),
         ]
     );
+    let typed = refund_result(&body("SUCCESS", &req_info), &key).unwrap();
+    assert_eq!(typed.out_refund_no.as_deref(), Some("R-9"));
+    assert_eq!(typed.settlement_refund_fee, Some(50));
+    assert!(!format!("{typed:?}").contains("R-9"));
     let other = ApiV2Key::new("00000000000000000000000000000000").unwrap();
     assert!(matches!(
         refund_notification(&body("SUCCESS", &req_info), &other),
