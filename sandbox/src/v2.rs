@@ -240,10 +240,11 @@ fn check(types: Types<'_>, fields: &[Field], request: &[(String, String)]) -> Op
     None
 }
 
-/// The answer's fields for `f`: the request's value of the same name, else the example (a
-/// list: its first entry, index 0).
+/// The answer's fields for `f`: the request's value of the same name (an identifier, an
+/// amount; not JSON carried in a field, whose answer's shape is the answer's own), else the
+/// example (a list: its first entry, index 0).
 fn example_fields(types: Types<'_>, f: &Field, request: &[(String, String)], out: &mut Vec<(String, String)>) {
-    if let Some(v) = get(request, &f.wire) {
+    if let Some(v) = get(request, &f.wire).filter(|_| !matches!(f.ty, Ty::JsonText(_))) {
         out.push((f.wire.clone(), v.to_owned()));
         return;
     }

@@ -42,8 +42,11 @@ pub(super) fn operations_table(api: &Api) -> String {
     }
     fn walk_v2(n: &Node, module: &str, rows: &mut Vec<String>) {
         for op in n.ops.iter().filter(|op| op.v2.is_some()) {
+            if let Some(r) = &op.request {
+                rows.push(format!("$m!(request \"{}\" {module}::{r});", n.url));
+            }
             if let ResponseKind::Json(t) = &op.response {
-                rows.push(format!("$m!(\"{}\" {});", n.url, abs(t, module)));
+                rows.push(format!("$m!(response \"{}\" {});", n.url, abs(t, module)));
             }
         }
         for c in &n.children {
@@ -71,11 +74,12 @@ pub(super) fn operations_table(api: &Api) -> String {
     out.push_str("    };\n}\n");
     if !v2_rows.is_empty() {
         out.push_str(
-            "\n/// Calls `$m!(\"/v2/…\" Type);` for every APIv2 operation's answer struct (feature `v2`).\n\
+            "\n/// Calls `$m!(request \"/v2/…\" Type);` and `$m!(response \"/v2/…\" Type);` for every APIv2\n\
+             /// operation's request and answer structs (feature `v2`).\n\
              #[cfg(feature = \"v2\")]\n\
              #[doc(hidden)]\n\
              #[macro_export]\n\
-             macro_rules! __for_each_v2_answer {\n    ($m:ident) => {\n",
+             macro_rules! __for_each_v2_operation {\n    ($m:ident) => {\n",
         );
         for r in v2_rows {
             out.push_str("        ");
