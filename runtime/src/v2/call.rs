@@ -40,6 +40,10 @@ struct Parts {
     /// The answer is a file (a bill) unless it is an XML failure.
     file: bool,
     timeout: Option<Duration>,
+    /// In place of the client's retries.
+    retries: Option<u32>,
+    /// Whether sending the request twice is harmless (see `Call::idempotent`).
+    idempotent: bool,
 }
 
 /// An APIv2 request being built (the generated v2 operations start one with
@@ -81,6 +85,8 @@ impl<'a> Route<'a> {
                 signed: true,
                 file: false,
                 timeout: None,
+                retries: None,
+                idempotent: true,
             },
         }
     }
@@ -214,6 +220,23 @@ impl<'a, T> V2Call<'a, T> {
         self
     }
 
+    /// How many times this call is retried on a retryable error (a connection that could not
+    /// be made, a timeout, `SYSTEMERROR`, …), in place of the client's
+    /// [`retries`](crate::ClientBuilder::retries).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.parts.retries = Some(retries);
+        self
+    }
+
+    /// Whether sending this request twice is harmless; `true` by default (APIv2 deduplicates
+    /// on the merchant's number: `out_trade_no`, `out_refund_no`, `mch_billno`, …). With
+    /// `false` it is sent again only when it is known not to have been processed, as
+    /// [`Call::idempotent`](crate::Call::idempotent) says.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.parts.idempotent = idempotent;
+        self
+    }
+
     /// Runs the call synchronously on the client's own runtime (see [`Call::blocking`](crate::Call::blocking)).
     pub fn blocking(self) -> Result<T, Error> {
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -325,8 +348,8 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
     let policy = Policy {
         primary,
         backup,
-        retries: inner.transport.retries,
-        idempotent: true,
+        retries: parts.retries.unwrap_or(inner.transport.retries),
+        idempotent: parts.idempotent,
     };
     let span = crate::observe::Span::call(&reqwest::Method::POST, &parts.path);
     let attempts = V2Attempts {
