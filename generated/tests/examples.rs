@@ -91,6 +91,7 @@ async fn every_example_runs_against_the_sandbox() {
         "bill_download",
         "media_upload",
         "key_migration",
+        "v2_jsapi_order",
     ]
     .iter()
     .filter(|n| example(n).is_some())
@@ -101,9 +102,10 @@ async fn every_example_runs_against_the_sandbox() {
         feature = "refund",
         feature = "bill",
         feature = "merchant",
-        feature = "offlineface"
+        feature = "offlineface",
+        feature = "v2"
     )) {
-        assert_eq!(built, 7, "every example is built");
+        assert_eq!(built, 8, "every example is built");
     }
 
     if let Some(out) = env
@@ -149,6 +151,27 @@ async fn every_example_runs_against_the_sandbox() {
             &message,
             params["paySign"].as_str().unwrap()
         ));
+    }
+
+    if let Some(out) = env
+        .run("v2_jsapi_order", &["ORDER-V2", "100", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"])
+        .await
+    {
+        let params: serde_json::Value = serde_json::from_str(&out).expect("JSON pay-sign fields");
+        assert_eq!(params["appId"], "wxd678efh567hg6787");
+        assert_eq!(params["signType"], "MD5");
+        assert!(params["package"].as_str().is_some_and(|p| p.starts_with("prepay_id=")));
+        // paySign is the APIv2 sign over the five fields with the APIv2 key, checked here with
+        // openssl (an implementation independent of the client's).
+        let text = format!(
+            "appId={}&nonceStr={}&package={}&signType=MD5&timeStamp={}&key={}",
+            params["appId"].as_str().unwrap(),
+            params["nonceStr"].as_str().unwrap(),
+            params["package"].as_str().unwrap(),
+            params["timeStamp"].as_str().unwrap(),
+            keys::APIV2_KEY
+        );
+        assert_eq!(params["paySign"].as_str().unwrap(), openssl_md5_upper(&env.dir, &text));
     }
 
     if let Some(out) = env.run("refund", &["ORDER-1", "REFUND-1", "50", "100"]).await {
@@ -251,6 +274,24 @@ async fn notify_server(env: &Env, path: &PathBuf) {
 
 /// Whether `signature` (base64) is the merchant key's RSA-SHA256 signature of `message`,
 /// by `openssl dgst -verify`.
+/// The upper-case hex MD5 of `text`, by `openssl dgst -md5`.
+fn openssl_md5_upper(dir: &std::path::Path, text: &str) -> String {
+    let file = dir.join("paysign-v2.txt");
+    std::fs::write(&file, text).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["dgst", "-md5", "-r"])
+        .arg(&file)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_ascii_uppercase()
+}
+
 fn openssl_verifies(dir: &std::path::Path, message: &str, signature: &str) -> bool {
     use base64::Engine as _;
     let msg = dir.join("paysign.msg");

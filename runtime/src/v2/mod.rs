@@ -27,6 +27,7 @@
 mod call;
 mod notify;
 mod object;
+mod paysign;
 mod result;
 mod sign;
 pub mod xml;

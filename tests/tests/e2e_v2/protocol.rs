@@ -123,8 +123,16 @@ async fn apiv2_calls_go_through_the_same_attempts_as_apiv3_retries_and_intercept
     // Per call: no retries; or not idempotent, so a SYSTEMERROR (which may follow a request
     // carried out) is not sent again.
     for call in [
-        c.chain("/pay/busy").v2_request().field("mch_id", "1").send_fields().retries(0),
-        c.chain("/pay/busy").v2_request().field("mch_id", "1").send_fields().idempotent(false),
+        c.chain("/pay/busy")
+            .v2_request()
+            .field("mch_id", "1")
+            .send_fields()
+            .retries(0),
+        c.chain("/pay/busy")
+            .v2_request()
+            .field("mch_id", "1")
+            .send_fields()
+            .idempotent(false),
     ] {
         let before = seen.lock().unwrap().len();
         assert!(call.await.is_err());
