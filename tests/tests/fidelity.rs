@@ -244,7 +244,9 @@ fn every_operation_round_trips_its_documented_examples() {
     let table = table();
     let (mut requests, mut responses) = (Tally::default(), Tally::default());
     let mut missing = Vec::new();
-    for p in &loaded.paths {
+    // APIv2 (XML) is not JSON: its documented examples round-trip through its structs in
+    // `e2e_sandbox.rs` (`every_apiv2_operation_is_answered_…`).
+    for p in loaded.paths.iter().filter(|p| !p.url.starts_with("/v2/")) {
         for (method, op) in p.spec.operations() {
             let m = method.as_str();
             let name = format!("{} {}", m.to_uppercase(), p.url);
