@@ -90,20 +90,27 @@ impl<C: From<Client>> ClientBuilder<C> {
             }
             _ => {}
         }
-        builder = builder
-            .mchid(var("WECHATPAY_MCHID")?)
-            .merchant_serial(var("WECHATPAY_SERIAL")?);
+        builder = builder.mchid(var("WECHATPAY_MCHID")?);
+        // APIv2 only: an APIv2 key and none of the APIv3 settings (see `build`).
+        let set = |name: &str| !matches!(lookup(name), Err(std::env::VarError::NotPresent));
+        let v2_only = cfg!(feature = "v2")
+            && set("WECHATPAY_APIV2_KEY")
+            && !["WECHATPAY_SERIAL", "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_PUBLIC_KEY"]
+                .iter()
+                .any(|n| set(n));
+        if !v2_only {
+            builder = builder.merchant_serial(var("WECHATPAY_SERIAL")?);
+            let (path, text) = read("WECHATPAY_PRIVATE_KEY")?;
+            let signer = crypto::load_private_key(&text)
+                .map_err(|e| Error::Config(format!("WECHATPAY_PRIVATE_KEY: {path}: {e}")))?;
+            builder = builder.signer(signer);
 
-        let (path, text) = read("WECHATPAY_PRIVATE_KEY")?;
-        let signer = crypto::load_private_key(&text)
-            .map_err(|e| Error::Config(format!("WECHATPAY_PRIVATE_KEY: {path}: {e}")))?;
-        builder = builder.signer(signer);
-
-        let id = var("WECHATPAY_PUBLIC_KEY_ID")?;
-        let (path, text) = read("WECHATPAY_PUBLIC_KEY")?;
-        let key =
-            crypto::load_public_key(&text).map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
-        builder.verifier.add_public_key(id, key);
+            let id = var("WECHATPAY_PUBLIC_KEY_ID")?;
+            let (path, text) = read("WECHATPAY_PUBLIC_KEY")?;
+            let key = crypto::load_public_key(&text)
+                .map_err(|e| Error::Config(format!("WECHATPAY_PUBLIC_KEY: {path}: {e}")))?;
+            builder.verifier.add_public_key(id, key);
+        }
         #[cfg(feature = "v2")]
         {
             match lookup("WECHATPAY_APIV2_KEY") {
@@ -346,6 +353,12 @@ impl<C: From<Client>> ClientBuilder<C> {
 
     /// The APIv2 key (32 characters, set on the merchant platform), for APIv2 calls
     /// ([`Client::post_v2`]) and notifications (feature `v2`). Never shown by `Debug`.
+    ///
+    /// With an APIv2 key and none of the APIv3 settings ([`merchant_serial`](Self::merchant_serial),
+    /// a WeChat Pay key, the certificate download), [`build`](Self::build) makes a client for
+    /// APIv2 only: it refuses every APIv3 call with [`Error::Config`] before anything is signed
+    /// or sent (from the environment: `WECHATPAY_MCHID` and `WECHATPAY_APIV2_KEY`, with
+    /// `WECHATPAY_PRIVATE_KEY` only for the merchant certificate).
     #[cfg(feature = "v2")]
     pub fn apiv2_key(mut self, key: &str) -> Self {
         match crypto::ApiV2Key::new(key) {
@@ -533,11 +546,21 @@ impl<C: From<Client>> ClientBuilder<C> {
                 "mchid {mchid:?} must be ASCII letters and digits"
             )));
         }
+        // APIv2 only: an APIv2 key and none of the APIv3 settings (merchant serial, WeChat Pay
+        // key, certificate download). APIv3 calls then fail before anything is sent: no
+        // request is signed without a serial, none is sent whose answer could not be verified.
+        #[cfg(feature = "v2")]
+        let v2_only = self.apiv2_key.is_some()
+            && self.merchant_serial.is_none()
+            && self.verifier.is_empty()
+            && !self.certificates_download;
+        #[cfg(not(feature = "v2"))]
+        let v2_only = false;
         let serial = self
             .merchant_serial
             .map(|s| s.trim().to_ascii_uppercase())
             .unwrap_or_default();
-        if serial.is_empty() {
+        if serial.is_empty() && !v2_only {
             return Err(Error::Config("merchant_serial is not set".into()));
         }
         if !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -545,15 +568,19 @@ impl<C: From<Client>> ClientBuilder<C> {
                 "merchant_serial {serial:?} must be the hexadecimal serial of the merchant API certificate"
             )));
         }
-        let signer = self.signer.ok_or_else(|| {
-            Error::Config("no merchant private key: call private_key_pem, private_key_file or signer".into())
-        })?;
+        let signer: Arc<dyn Signer> = if v2_only {
+            Arc::new(crypto::NoApiV3)
+        } else {
+            self.signer.ok_or_else(|| {
+                Error::Config("no merchant private key: call private_key_pem, private_key_file or signer".into())
+            })?
+        };
         if self.certificates_download && self.apiv3_key.is_none() {
             return Err(Error::Config(
                 "downloading platform certificates needs the APIv3 key: call apiv3_key".into(),
             ));
         }
-        if self.verifier.is_empty() && !self.certificates_download {
+        if self.verifier.is_empty() && !self.certificates_download && !v2_only {
             return Err(Error::Config(
                 "no key to verify responses: call wechatpay_public_key or platform_certificate_pem".into(),
             ));

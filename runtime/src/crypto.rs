@@ -288,6 +288,20 @@ pub(crate) fn load_certificate(text: &str) -> Result<(String, CertificateKey), S
     ))
 }
 
+/// The signer of a client built for APIv2 only (an APIv2 key without the APIv3 settings):
+/// every APIv3 call fails with [`Error::Config`] before anything is sent.
+pub(crate) struct NoApiV3;
+
+impl Signer for NoApiV3 {
+    fn sign(&self, _: &[u8]) -> Result<String, Error> {
+        Err(Error::Config(
+            "this client was built for APIv2 only (an APIv2 key without merchant_serial, a merchant \
+             private key and a WeChat Pay key): APIv3 calls need those"
+                .into(),
+        ))
+    }
+}
+
 /// Checks that the certificate (PEM) is of the private key (PEM): the merchant API certificate
 /// and `apiclient_key.pem` of mutual TLS. The messages quote nothing of the key.
 #[cfg(feature = "v2")]

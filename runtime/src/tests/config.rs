@@ -187,3 +187,46 @@ fn an_http_base_url_loads_no_root_certificates_until_an_https_url_is_requested()
     assert!(same(main, https.for_base("https://download.example").unwrap()));
     assert!(same(main, https.for_base("http://127.0.0.1:9").unwrap()));
 }
+
+#[cfg(feature = "v2")]
+#[test]
+fn an_apiv2_key_without_the_apiv3_settings_builds_a_client_for_apiv2_only() {
+    let v2_key = "TESTONLYv2key0123456789abcdefABC";
+    // From the environment: the merchant id and the APIv2 key.
+    let vars: std::collections::HashMap<&str, &str> = [("WECHATPAY_MCHID", MCHID), ("WECHATPAY_APIV2_KEY", v2_key)]
+        .into_iter()
+        .collect();
+    let c = Client::from_lookup(|name| {
+        vars.get(name)
+            .map(|v| (*v).to_owned())
+            .ok_or(std::env::VarError::NotPresent)
+    })
+    .unwrap();
+    assert!(c.inner.apiv2_key.is_some());
+    // APIv3 fails before anything is signed.
+    let e = c.sign(b"x").unwrap_err();
+    assert!(matches!(&e, Error::Config(m) if m.contains("APIv2 only")), "{e}");
+    // One APIv3 setting given means all of them: the old errors.
+    let vars2: std::collections::HashMap<&str, &str> = [
+        ("WECHATPAY_MCHID", MCHID),
+        ("WECHATPAY_APIV2_KEY", v2_key),
+        ("WECHATPAY_SERIAL", MERCHANT_SERIAL),
+    ]
+    .into_iter()
+    .collect();
+    let msg = config_error(Client::from_lookup(|name| {
+        vars2
+            .get(name)
+            .map(|v| (*v).to_owned())
+            .ok_or(std::env::VarError::NotPresent)
+    }));
+    assert!(msg.contains("WECHATPAY_PRIVATE_KEY"), "{msg}");
+    let half = Client::builder()
+        .mchid(MCHID)
+        .apiv2_key(v2_key)
+        .merchant_serial(MERCHANT_SERIAL)
+        .build();
+    assert!(matches!(half, Err(Error::Config(m)) if m.contains("private key")));
+    // Without an APIv2 key, nothing changes.
+    assert!(matches!(Client::builder().mchid(MCHID).build(), Err(Error::Config(m)) if m.contains("merchant_serial")));
+}

@@ -129,7 +129,7 @@ fn answer(path: &str, request: &[(String, String)]) -> String {
 /// The bill `/pay/downloadbill` serves.
 const BILL: &str = "交易时间,公众账号ID,商户号,总金额\n`2026-11-30 10:00:00,`wx2421b1c4370ec43b,`1900000001,`1.01\n";
 
-/// The requests a server received: path and fields.
+/// The requests a server received: path and fields (none for a body that is not APIv2 XML).
 type Seen = Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>;
 
 /// Serves one connection (plain or TLS) with the APIv2 answers.
@@ -148,7 +148,11 @@ where
                     seen.lock().unwrap().push((path, fields));
                     text
                 }
-                Err(_) => "<xml><return_code>FAIL</return_code><return_msg>XML</return_msg></xml>".into(),
+                Err(_) => {
+                    // Recorded too (with no fields): a test counts every request that arrived.
+                    seen.lock().unwrap().push((path, Vec::new()));
+                    "<xml><return_code>FAIL</return_code><return_msg>XML</return_msg></xml>".into()
+                }
             };
             Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(text))))
         }

@@ -141,3 +141,31 @@ fn a_typed_call_runs_blocking_too() {
     let inside = runtime.block_on(async { c.v2().pay().orderquery().post(&request).blocking() });
     assert!(matches!(inside, Err(Error::Blocking)), "{inside:?}");
 }
+
+#[tokio::test]
+async fn a_client_for_apiv2_only_needs_no_apiv3_settings_and_sends_no_apiv3_call() {
+    let (url, seen) = server().await;
+    let c = wechatpay::Client::builder()
+        .mchid(keys::MCHID)
+        .apiv2_key(KEY)
+        .base_url(&url)
+        .build()
+        .unwrap();
+    let request = orderquery::PostRequest {
+        out_trade_no: Some("T-2".into()),
+        ..orderquery::PostRequest::new("wx2421b1c4370ec43b", "1900000001")
+    };
+    let answer = c.v2().pay().orderquery().post(&request).await.unwrap();
+    assert_eq!(answer.out_trade_no.as_deref(), Some("T-2"));
+    // An APIv3 call is refused before it is signed: the server sees nothing of it.
+    let before = seen.lock().unwrap().len();
+    let e = c
+        .chain("v3/pay/transactions/id/4200")
+        .request(wechatpay::Method::GET)
+        .query("mchid", keys::MCHID)
+        .send_json::<serde_json::Value>()
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, Error::Config(m) if m.contains("APIv2 only")), "{e:?}");
+    assert_eq!(seen.lock().unwrap().len(), before);
+}
