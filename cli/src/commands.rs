@@ -316,6 +316,8 @@ async fn call_v2(op: &wechatpay_sandbox::spec::Operation, path: &str, body: Opti
         }
     }
     let v2 = op.op.v2.as_ref().expect("an APIv2 operation");
+    // (Bank details, `enc_*`, are given in plain text: the client encrypts them with
+    // WECHATPAY_APIV2_RSA_PUBLIC_KEY.)
     let client = client()?;
     let mut request = client.chain(path).v2_request();
     for (name, value) in &fields {
@@ -326,6 +328,15 @@ async fn call_v2(op: &wechatpay_sandbox::spec::Operation, path: &str, body: Opti
     }
     if v2.cert_required {
         request = request.cert_required();
+    }
+    if !op.op.sensitive.is_empty() {
+        let names: Vec<&'static str> = op
+            .op
+            .sensitive
+            .iter()
+            .map(|p| leak(p.trim_start_matches('/')))
+            .collect();
+        request = request.encrypt_fields(Box::leak(names.into_boxed_slice()));
     }
     if let Some(host) = &op.op.base_url {
         request = request.host(leak(host));

@@ -82,6 +82,8 @@ environment (like wechatpay::Client::from_env):
   WECHATPAY_MERCHANT_CERTIFICATE
                             path of the merchant API certificate (apiclient_cert.pem), for the
                             APIv2 operations that need mutual TLS (its key: WECHATPAY_PRIVATE_KEY)
+  WECHATPAY_APIV2_RSA_PUBLIC_KEY
+                            path of risk/getpublickey's pub_key, for pay_bank's bank details
 
 exit codes: 0 success, 1 failure, 2 usage error
 ";

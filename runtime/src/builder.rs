@@ -122,6 +122,13 @@ impl<C: From<Client>> ClientBuilder<C> {
                 }
                 _ => {}
             }
+            // The RSA public key of risk/getpublickey (pay_bank's bank details).
+            if lookup("WECHATPAY_APIV2_RSA_PUBLIC_KEY").is_ok() {
+                let (path, pem) = read("WECHATPAY_APIV2_RSA_PUBLIC_KEY")?;
+                let key = crypto::apiv2_encrypting_key(&pem)
+                    .map_err(|e| Error::Config(format!("WECHATPAY_APIV2_RSA_PUBLIC_KEY: {path}: {e}")))?;
+                builder.apiv2_rsa_key = Some(key);
+            }
             // The merchant API certificate; its key is the one of WECHATPAY_PRIVATE_KEY.
             if lookup("WECHATPAY_MERCHANT_CERTIFICATE").is_ok() {
                 let (cert_path, cert) = read("WECHATPAY_MERCHANT_CERTIFICATE")?;
@@ -175,6 +182,8 @@ pub struct ClientBuilder<C = Client> {
     interceptors: Vec<Arc<dyn Interceptor>>,
     #[cfg(feature = "v2")]
     apiv2_key: Option<crypto::ApiV2Key>,
+    #[cfg(feature = "v2")]
+    apiv2_rsa_key: Option<crypto::VerifyKey>,
     error: Option<Error>,
     /// Retries, failover, download timeout, body cap (see `transport.rs`).
     pub(crate) transport: Transport,
@@ -205,6 +214,8 @@ impl<C> Default for ClientBuilder<C> {
             interceptors: Vec::new(),
             #[cfg(feature = "v2")]
             apiv2_key: None,
+            #[cfg(feature = "v2")]
+            apiv2_rsa_key: None,
             error: None,
             transport: Transport::default(),
             certificates_download: false,
@@ -367,6 +378,22 @@ impl<C: From<Client>> ClientBuilder<C> {
                 self
             }
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// The RSA public key of APIv2's sensitive fields: `pub_key` of `risk/getpublickey`
+    /// (`-----BEGIN RSA PUBLIC KEY-----`, fetch it once and keep it). `mmpaysptrans/pay_bank`'s
+    /// `enc_bank_no` and `enc_true_name` are given in plain text and encrypted with it
+    /// (RSAES-OAEP, SHA-1) before the request is signed; without it such a call fails with
+    /// [`Error::Config`] before anything is sent.
+    #[cfg(feature = "v2")]
+    pub fn apiv2_rsa_public_key_pem(mut self, pem: &str) -> Self {
+        match crypto::apiv2_encrypting_key(pem) {
+            Ok(key) => {
+                self.apiv2_rsa_key = Some(key);
+                self
+            }
+            Err(e) => self.fail(Error::Config(format!("APIv2 RSA public key: {e}"))),
         }
     }
 
@@ -635,6 +662,8 @@ impl<C: From<Client>> ClientBuilder<C> {
                 interceptors: self.interceptors,
                 #[cfg(feature = "v2")]
                 apiv2_key: self.apiv2_key,
+                #[cfg(feature = "v2")]
+                apiv2_rsa_key: self.apiv2_rsa_key,
             }),
         };
         if let Some(every) = certificates_refresh {

@@ -41,6 +41,9 @@ pub(crate) struct Inner {
     /// Signs APIv2 requests and checks their answers.
     #[cfg(feature = "v2")]
     pub(crate) apiv2_key: Option<crate::crypto::ApiV2Key>,
+    /// Encrypts APIv2's sensitive fields (`risk/getpublickey`'s key).
+    #[cfg(feature = "v2")]
+    pub(crate) apiv2_rsa_key: Option<crate::crypto::VerifyKey>,
 }
 
 impl Inner {

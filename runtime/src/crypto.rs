@@ -416,6 +416,19 @@ impl VerifyKey {
     }
 }
 
+/// The RSA public key APIv2 encrypts bank details with (`risk/getpublickey`'s `pub_key`,
+/// `BEGIN RSA PUBLIC KEY`): `mmpaysptrans/pay_bank`'s `enc_bank_no` and `enc_true_name`.
+#[cfg(feature = "v2")]
+pub(crate) fn apiv2_encrypting_key(pem_text: &str) -> Result<VerifyKey, String> {
+    Ok(VerifyKey {
+        id: "risk/getpublickey".into(),
+        normalized: None,
+        key: load_public_key(pem_text)?,
+        validity: None,
+        pem: None,
+    })
+}
+
 /// An immutable set of verification keys. Readers take a snapshot (`Arc<KeySet>`); updates
 /// build a new set and swap it in, so a refresh never blocks a request for longer than an
 /// `Arc` clone.

@@ -529,6 +529,10 @@ impl Emitter {
         if v2.cert_required {
             chain.extend(quote!(.cert_required()));
         }
+        if !op.sensitive.is_empty() {
+            let names = op.sensitive.iter().map(|p| p.trim_start_matches('/'));
+            chain.extend(quote!(.encrypt_fields(&[#(#names),*])));
+        }
         if op.signature == ir::Signature::None && op.response != ResponseKind::Binary {
             chain.extend(quote!(.unsigned_answer()));
         }

@@ -90,7 +90,7 @@ impl Emitter {
                     quote!(::std::option::Option<#ty>)
                 };
             }
-            let doc = docs(&field_doc(f));
+            let doc = docs(&field_doc(f, t.xml));
             let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
             quote! {
                 #doc
@@ -279,7 +279,7 @@ impl Emitter {
     }
 }
 
-fn field_doc(f: &Field) -> String {
+fn field_doc(f: &Field, xml: bool) -> String {
     // The description, then one paragraph of facts (kept to one line: fewer doc attributes).
     let mut text = f.description.clone().unwrap_or_else(|| format!("`{}`", f.wire));
     let mut facts: Vec<String> = Vec::new();
@@ -289,10 +289,13 @@ fn field_doc(f: &Field) -> String {
         FieldKind::Form => facts.push(format!("Form part `{}` of the upload.", f.wire)),
         FieldKind::Body => {}
     }
-    if f.sensitive {
+    if f.sensitive && xml {
+        // The example is a ciphertext; the caller gives the plain text.
+        facts.push("Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).".into());
+    } else if f.sensitive {
         facts.push("Sensitive: encrypted with the WeChat Pay public key before sending.".into());
     }
-    if let Some(e) = &f.example {
+    if let Some(e) = f.example.as_ref().filter(|_| !(f.sensitive && xml)) {
         if e.len() <= 120 && !e.contains('\n') && !e.contains('`') {
             facts.push(format!("Example: `{e}`"));
         }

@@ -14,6 +14,9 @@
 //! - `v2-scope` too: a body without fields (free-form), with nested elements (a list of
 //!   records inside a field) or with query parameters beside it is left out, with the reason;
 //!   `v2-header`: the test sandbox's switch header is not a field;
+//! - `v2-sensitive`: a request field named `enc_*` (`enc_bank_no`, `enc_true_name`) is
+//!   `sensitive`: the caller gives it in plain text, the client encrypts it (RSA-OAEP with the
+//!   key of `risk/getpublickey`) before signing;
 //! - `v2-either`: `transaction_id`/`out_trade_no` (and `refund_id`/`out_refund_no`) both
 //!   required means either is (二选一): both optional;
 //! - `v2-response-optional`: every answer field is optional (an APIv2 answer leaves out what
@@ -151,6 +154,23 @@ impl Conv<'_> {
                     }
                     either.push(format!("{a}/{b}"));
                 }
+            }
+            let mut encrypted = Vec::new();
+            for (name, p) in props.iter_mut() {
+                if name.starts_with("enc_") && p.ty.as_deref() == Some("string") && !p.sensitive {
+                    p.sensitive = true;
+                    encrypted.push(name.clone());
+                }
+            }
+            if !encrypted.is_empty() {
+                self.note(
+                    loc,
+                    "v2-sensitive",
+                    format!(
+                        "{}: given in plain text, RSA-encrypted by the client with the key of risk/getpublickey",
+                        encrypted.join(", ")
+                    ),
+                );
             }
             let removed: Vec<&str> = REQUEST_PROTOCOL
                 .iter()

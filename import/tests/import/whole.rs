@@ -104,6 +104,7 @@ fn whole_public_description() {
     assert!(v2_skips.iter().all(|o| o.reason.starts_with("APIv2 ")), "{v2_skips:?}");
     // APIv2: mutual TLS, HMAC-SHA256, unsigned answers, bills, other hosts, CDATA, lists.
     let (mut cert, mut hmac, mut unsigned, mut bills, mut v2_hosts, mut cdata, mut lists) = (0, 0, 0, 0, 0, 0, 0);
+    let mut sensitive = 0;
     for f in files.iter().filter(|f| f.strip_prefix(&out).unwrap().starts_with("v2")) {
         let rel = f.strip_prefix(&out).unwrap().to_string_lossy().replace('\\', "/");
         for (_, op) in read(&out, &rel).operations() {
@@ -122,6 +123,7 @@ fn whole_public_description() {
             {
                 for (name, p) in body.properties.iter().flatten() {
                     cdata += usize::from(p.cdata);
+                    sensitive += usize::from(p.sensitive);
                     lists += usize::from(name.contains('$'));
                     assert!(!["sign", "nonce_str"].contains(&name.as_str()), "{rel}: {name}");
                 }

@@ -150,6 +150,15 @@ impl Builder {
                 t.xml = true;
             }
         }
+        // A sensitive field (bank details, RSA-encrypted by the client) is a top-level text field.
+        for pointer in &built.sensitive {
+            let name = pointer.trim_start_matches('/');
+            if name.contains('/') || name.is_empty() {
+                self.errors.push(loc.join("body").error(format!(
+                    "`sensitive` in an APIv2 body is on a top-level field, not at {pointer}"
+                )));
+            }
+        }
         V2Op {
             sign_type,
             cert_required: op.cert_required,

@@ -227,6 +227,24 @@ fn an_apiv2_key_without_the_apiv3_settings_builds_a_client_for_apiv2_only() {
         .merchant_serial(MERCHANT_SERIAL)
         .build();
     assert!(matches!(half, Err(Error::Config(m)) if m.contains("private key")));
+    // The RSA key of risk/getpublickey from the environment (here the test WeChat Pay key).
+    let k = keys();
+    let pub_path = k.wechatpay_pub_path.to_str().unwrap().to_owned();
+    let vars3: std::collections::HashMap<&str, &str> = [
+        ("WECHATPAY_MCHID", MCHID),
+        ("WECHATPAY_APIV2_KEY", v2_key),
+        ("WECHATPAY_APIV2_RSA_PUBLIC_KEY", pub_path.as_str()),
+    ]
+    .into_iter()
+    .collect();
+    let c = Client::from_lookup(|name| {
+        vars3
+            .get(name)
+            .map(|v| (*v).to_owned())
+            .ok_or(std::env::VarError::NotPresent)
+    })
+    .unwrap();
+    assert!(c.inner.apiv2_rsa_key.is_some());
     // Without an APIv2 key, nothing changes.
     assert!(matches!(Client::builder().mchid(MCHID).build(), Err(Error::Config(m)) if m.contains("merchant_serial")));
 }

@@ -44,6 +44,8 @@ struct Parts {
     retries: Option<u32>,
     /// Whether sending the request twice is harmless (see `Call::idempotent`).
     idempotent: bool,
+    /// Fields given in plain text and encrypted with the APIv2 RSA key before signing.
+    encrypt: &'static [&'static str],
 }
 
 /// An APIv2 request being built (the generated v2 operations start one with
@@ -87,6 +89,7 @@ impl<'a> Route<'a> {
                 timeout: None,
                 retries: None,
                 idempotent: true,
+                encrypt: &[],
             },
         }
     }
@@ -129,6 +132,15 @@ impl<'a> V2Request<'a> {
     /// codes are still checked.
     pub fn unsigned_answer(mut self) -> Self {
         self.parts.signed = false;
+        self
+    }
+
+    /// These fields are sensitive (the spec's `sensitive`: `enc_bank_no`, `enc_true_name`):
+    /// given in plain text, sent RSA-encrypted (OAEP, SHA-1, base64) with the key of
+    /// [`ClientBuilder::apiv2_rsa_public_key_pem`](crate::ClientBuilder::apiv2_rsa_public_key_pem);
+    /// the signature covers what is sent.
+    pub fn encrypt_fields(mut self, names: &'static [&'static str]) -> Self {
+        self.parts.encrypt = names;
         self
     }
 
@@ -293,6 +305,29 @@ fn decode_error(why: String, status: u16, body: &[u8]) -> Error {
     }
 }
 
+/// The sensitive fields of `names`, encrypted in place; an empty one is left as it is.
+fn encrypt_fields(inner: &crate::client::Inner, names: &[&str], fields: &mut [XmlField]) -> Result<(), Error> {
+    let mut sensitive = fields
+        .iter_mut()
+        .filter(|f| names.contains(&f.name.as_str()) && !f.value.is_empty())
+        .peekable();
+    if sensitive.peek().is_none() {
+        return Ok(());
+    }
+    let key = inner.apiv2_rsa_key.as_ref().ok_or_else(|| {
+        Error::Config(
+            "this operation's bank details are RSA-encrypted with the key of risk/getpublickey: call \
+             ClientBuilder::apiv2_rsa_public_key_pem"
+                .into(),
+        )
+    })?;
+    for field in sensitive {
+        let plain = zeroize::Zeroizing::new(std::mem::take(&mut field.value));
+        field.value = key.encrypt_oaep(plain.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// The body to send: the fields with `nonce_str`, `sign_type` (for HMAC-SHA256) and `sign`.
 fn signed_body(fields: &[XmlField], sign_type: SignType, key: &crypto::ApiV2Key) -> Result<String, Error> {
     let mut signed: Vec<(&str, &str, bool)> = fields
@@ -330,7 +365,8 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
     let key = inner.apiv2_key.as_ref().ok_or_else(|| {
         Error::Config("no APIv2 key: call ClientBuilder::apiv2_key (or set WECHATPAY_APIV2_KEY)".into())
     })?;
-    let fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
+    let mut fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
+    encrypt_fields(inner, parts.encrypt, &mut fields)?;
     let body = signed_body(&fields, parts.sign_type, key)?;
     // The client's base URL wins when it is not production's (a mock, the sandbox, a proxy).
     let primary = match parts.host {

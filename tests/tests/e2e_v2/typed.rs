@@ -169,3 +169,84 @@ async fn a_client_for_apiv2_only_needs_no_apiv3_settings_and_sends_no_apiv3_call
     assert!(matches!(&e, Error::Config(m) if m.contains("APIv2 only")), "{e:?}");
     assert_eq!(seen.lock().unwrap().len(), before);
 }
+
+/// Runs `openssl` with `args` in `dir`: its standard output.
+fn openssl_out(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[tokio::test]
+async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signed_as_sent() {
+    use base64::Engine as _;
+    use wechatpay::v2::mmpaysptrans::pay_bank;
+    let (url, seen) = server().await;
+    // The sandbox's WeChat Pay key pair plays risk/getpublickey's; its public key as that
+    // operation gives it, PKCS#1 (`BEGIN RSA PUBLIC KEY`), converted by openssl.
+    let dir = tempfile::tempdir().unwrap();
+    let public = keys::keys_dir().join("wechatpay_pub.pem");
+    let pkcs1 = openssl_out(
+        dir.path(),
+        &["rsa", "-pubin", "-in", public.to_str().unwrap(), "-RSAPublicKey_out"],
+    );
+    let pkcs1 = String::from_utf8(pkcs1).unwrap();
+    assert!(pkcs1.contains("BEGIN RSA PUBLIC KEY"), "{pkcs1}");
+    let request = pay_bank::PostRequest::new("1900000001", "P-1", "6225880000000000", "张三", "1002", 100);
+    // Without the key: refused, nothing sent.
+    let without = builder(&url)
+        .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)
+        .build()
+        .unwrap();
+    let e = without.v2().mmpaysptrans().pay_bank().post(&request).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(m) if m.contains("apiv2_rsa_public_key_pem")),
+        "{e:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    let c = builder(&url)
+        .merchant_certificate_pem(keys::MERCHANT_CERT_PEM, keys::MERCHANT_KEY_PEM)
+        .apiv2_rsa_public_key_pem(&pkcs1)
+        .build()
+        .unwrap();
+    // The server checked the sign over what it received (the ciphertexts) and answered.
+    c.v2().mmpaysptrans().pay_bank().post(&request).await.unwrap();
+    let seen = seen.lock().unwrap();
+    let fields = &seen[0].1;
+    for (name, plain) in [("enc_bank_no", "6225880000000000"), ("enc_true_name", "张三")] {
+        let sent = v2::xml::field(fields, name).unwrap();
+        assert_ne!(sent, plain);
+        let ciphertext = base64::engine::general_purpose::STANDARD.decode(sent).unwrap();
+        assert_eq!(ciphertext.len(), 256, "RSA-2048");
+        let file = dir.path().join(format!("{name}.bin"));
+        std::fs::write(&file, &ciphertext).unwrap();
+        let private = keys::keys_dir().join("wechatpay_key.pem");
+        let decrypted = openssl_out(
+            dir.path(),
+            &[
+                "pkeyutl",
+                "-decrypt",
+                "-inkey",
+                private.to_str().unwrap(),
+                "-pkeyopt",
+                "rsa_padding_mode:oaep",
+                "-in",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(String::from_utf8(decrypted).unwrap(), plain, "{name}");
+    }
+    assert_eq!(
+        v2::xml::field(fields, "bank_code"),
+        Some("1002"),
+        "other fields as given"
+    );
+}

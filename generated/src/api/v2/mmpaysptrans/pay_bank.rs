@@ -13,7 +13,12 @@ impl<'a> PayBank<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::v2::V2Call<'a, PostResponse> {
-        self.0.v2_request().body(request).cert_required().send()
+        self.0
+            .v2_request()
+            .body(request)
+            .cert_required()
+            .encrypt_fields(&["enc_bank_no", "enc_true_name"])
+            .send()
     }
 }
 /// The request of `POST /v2/mmpaysptrans/pay_bank` (企业付款到银行卡).
@@ -29,11 +34,11 @@ pub struct PostRequest {
     pub partner_trade_no: String,
     /// 收款方银行卡号
     ///
-    /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
+    /// Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).
     pub enc_bank_no: String,
     /// 收款方用户名
     ///
-    /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
+    /// Sensitive: give it in plain text; it is sent RSA-encrypted with the key of `risk/getpublickey` (`ClientBuilder::apiv2_rsa_public_key_pem`).
     pub enc_true_name: String,
     /// 收款方开户行
     ///
