@@ -134,6 +134,7 @@ fn whole_public_description() {
         (cert, hmac, unsigned, bills, v2_hosts, cdata, lists),
         (53, 54, 17, 3, 4, 62, 106)
     );
+    assert_eq!(sensitive, 2, "pay_bank's enc_bank_no and enc_true_name");
     // 14 multipart uploads, 7 binary downloads (2 of them signed statements), 1 other host.
     let (mut uploads, mut binary, mut statements, mut hosts) = (0, 0, 0, 0);
     for f in files
