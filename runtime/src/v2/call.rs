@@ -1,8 +1,9 @@
 //! An APIv2 call: the fields signed and written as XML, POSTed (over mutual TLS when the
 //! operation needs the merchant certificate), the answer read under the cap, its `sign` checked
 //! before anything else of it is used (unless the spec says the operation's answer carries
-//! none), then its result codes, then decoded. Retried, when the client retries, on a
-//! connection that could not be made and on an answer `is_retryable` says is (`SYSTEMERROR`).
+//! none), then its result codes, then decoded. Its attempts are APIv3's (`send::run_attempts`):
+//! failover, the re-send of a connection closed unanswered, the client's retries for what
+//! `Error::is_retryable` says (`SYSTEMERROR` among them), interceptors and traces.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
