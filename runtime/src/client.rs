@@ -81,6 +81,16 @@ impl Inner {
     pub(crate) fn http_config_timeout(&self) -> Duration {
         self.http.config().timeout
     }
+
+    /// The whole-request timeout of one attempt: the call's own, else the download timeout for
+    /// a file, else the client's.
+    pub(crate) fn attempt_timeout(&self, call: Option<Duration>, file: bool) -> Duration {
+        call.unwrap_or(if file {
+            self.transport.download_timeout
+        } else {
+            self.http_config_timeout()
+        })
+    }
 }
 
 /// The runtime of [`Call::blocking`](crate::Call::blocking): one worker thread and its

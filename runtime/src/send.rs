@@ -250,19 +250,12 @@ async fn execute_in_span(client: &Client, http: &HttpClients, parts: Parts, stre
     let mut parts = parts;
     name_the_wechatpay_key(client, &mut parts);
     let prepared = prepare_async(parts).await?;
-    let primary = resolve_base(inner, &prepared.origin);
-    // Failover only for requests that go to the client's own base URL.
-    let backup = if primary == inner.base_url {
-        inner.transport.failover_target(primary)
-    } else {
-        None
-    };
-    let policy = Policy {
-        primary,
-        backup,
-        retries: prepared.options.retries.unwrap_or(inner.transport.retries),
-        idempotent: prepared.options.idempotent,
-    };
+    let policy = Policy::new(
+        inner,
+        &prepared.origin,
+        prepared.options.retries,
+        prepared.options.idempotent,
+    );
     let attempts = V3Attempts {
         client,
         http,
@@ -283,6 +276,25 @@ pub(crate) struct Policy<'a> {
     pub(crate) retries: u32,
     /// Whether sending the request twice is harmless (see `Call::idempotent`).
     pub(crate) idempotent: bool,
+}
+
+impl<'a> Policy<'a> {
+    /// The policy of a call to `origin`: its base URL, failover for requests that go to the
+    /// client's own base URL, `retries` or the client's.
+    pub(crate) fn new(inner: &'a Inner, origin: &'a Origin, retries: Option<u32>, idempotent: bool) -> Self {
+        let primary = resolve_base(inner, origin);
+        let backup = if primary == inner.base_url {
+            inner.transport.failover_target(primary)
+        } else {
+            None
+        };
+        Policy {
+            primary,
+            backup,
+            retries: retries.unwrap_or(inner.transport.retries),
+            idempotent,
+        }
+    }
 }
 
 /// One protocol's attempt at a call: APIv3's signs each attempt anew and verifies the answer's
@@ -436,11 +448,7 @@ async fn attempt(
     let inner: &Inner = &client.inner;
     let nonce = crypto::nonce();
     let mut signed = sign_prepared(inner, prepared, base, crypto::unix_now(), &nonce)?;
-    let total = prepared.options.timeout.unwrap_or(if stream {
-        inner.transport.download_timeout
-    } else {
-        inner.http_config_timeout()
-    });
+    let total = inner.attempt_timeout(prepared.options.timeout, stream);
     http.settle(&mut signed.request, total);
     let http_client = http.for_base(base)?;
     let url = before_send(

@@ -17,6 +17,7 @@ use super::xml;
 use crate::client::Client;
 use crate::crypto;
 use crate::error::Error;
+use crate::request::Origin;
 use crate::route::Route;
 use crate::send::{self, read_at_most, run_attempts, Attempts, Policy};
 use crate::transport::HttpClients;
@@ -30,8 +31,8 @@ const MAX_ANSWER: usize = xml::MAX_BODY;
 struct Parts {
     /// The URL path (`/pay/micropay`: no `v2/`).
     path: String,
-    /// Another host for this operation.
-    host: Option<&'static str>,
+    /// The client's base URL, or the host the spec names for this operation.
+    origin: Origin,
     fields: Result<Vec<XmlField>, Error>,
     sign_type: SignType,
     /// Sent over mutual TLS with the merchant certificate.
@@ -78,7 +79,7 @@ impl<'a> Route<'a> {
             client,
             parts: Parts {
                 path,
-                host: None,
+                origin: Origin::Client,
                 fields: match error {
                     Some(e) => Err(Error::InvalidRequest(e)),
                     None => Ok(Vec::new()),
@@ -147,7 +148,7 @@ impl<'a> V2Request<'a> {
 
     /// Another host serves this operation (a base URL configured on the client still wins).
     pub fn host(mut self, base_url: &'static str) -> Self {
-        self.parts.host = Some(base_url);
+        self.parts.origin = Origin::Spec(base_url);
         self
     }
 
@@ -369,25 +370,11 @@ async fn execute(client: &Client, http: &HttpClients, mut parts: Parts) -> Resul
     let mut fields = std::mem::replace(&mut parts.fields, Ok(Vec::new()))?;
     encrypt_fields(inner, parts.encrypt, &mut fields)?;
     let body = signed_body(&fields, parts.sign_type, key)?;
-    // The client's base URL wins when it is not production's (a mock, the sandbox, a proxy).
-    let primary = match parts.host {
-        Some(host) if inner.base_url == crate::transport::DEFAULT_BASE_URL => host,
-        _ => inner.base_url.as_str(),
-    };
-    // The same attempts as APIv3's (`send::run_attempts`): failover to the backup host for the
+    // The same attempts as APIv3's (`send::run_attempts`): the base URL as APIv3 resolves it
+    // (a configured one wins over the spec's host), failover to the backup host for the
     // client's own base URL, the re-send of a connection closed unanswered, the client's
     // retries for what `Error::is_retryable` says (a signed `SYSTEMERROR` among them).
-    let backup = if primary == inner.base_url {
-        inner.transport.failover_target(primary)
-    } else {
-        None
-    };
-    let policy = Policy {
-        primary,
-        backup,
-        retries: parts.retries.unwrap_or(inner.transport.retries),
-        idempotent: parts.idempotent,
-    };
+    let policy = Policy::new(inner, &parts.origin, parts.retries, parts.idempotent);
     let span = crate::observe::Span::call(&reqwest::Method::POST, &parts.path);
     let attempts = V2Attempts {
         client,
@@ -428,13 +415,7 @@ async fn attempt(a: &V2Attempts<'_>, base: &str, number: u32, answer: &mut send:
     } else {
         a.http.for_base(base)?
     };
-    let timeout = parts.timeout.unwrap_or_else(|| {
-        if parts.file {
-            inner.transport.download_timeout
-        } else {
-            inner.http_config_timeout()
-        }
-    });
+    let timeout = inner.attempt_timeout(parts.timeout, parts.file);
     let url = format!("{base}{}", parts.path);
     let mut request = http
         .post(&url)
