@@ -21,7 +21,7 @@ impl Conv<'_> {
         let is_form = |p: &Value| p.get("in").and_then(Value::as_str) == Some("formData");
         let multipart = consumes.iter().any(|c| c.contains("multipart")) || params.iter().any(|(_, p)| is_form(p));
         if self.v2 {
-            self.v2_scope(m, loc, &consumes, &produces, multipart)?;
+            self.v2_scope(loc, &consumes, &produces, multipart)?;
         } else if let Some(c) = consumes.iter().find(|c| !is_json_type(c) && !c.contains("multipart")) {
             return Err(Fail::Skip(format!("non-JSON request: consumes {c}")));
         }
@@ -419,20 +419,6 @@ impl Conv<'_> {
     /// name is an input of the same operation (a path placeholder, query parameter or top-level
     /// body field), which WeChat Pay echoes back. One repair line per operation.
     pub(super) fn response_rule(&mut self, op: &Operation, body: &mut Schema, loc: &Loc) {
-        fn loosen(s: &mut Schema, count: &mut usize) {
-            if let Some(props) = &mut s.properties {
-                for p in props.values_mut() {
-                    if p.required {
-                        p.required = false;
-                        *count += 1;
-                    }
-                    loosen(p, count);
-                }
-            }
-            if let Some(items) = &mut s.items {
-                loosen(items, count);
-            }
-        }
         let inputs: Vec<&String> = op
             .path
             .keys()
@@ -449,10 +435,10 @@ impl Conv<'_> {
                     p.required = false;
                     loosened += 1;
                 }
-                loosen(p, &mut loosened);
+                loosen(p, false, &mut loosened);
             }
         } else {
-            loosen(body, &mut loosened);
+            loosen(body, false, &mut loosened);
         }
         if loosened > 0 || !kept.is_empty() {
             let kept = if kept.is_empty() {
@@ -732,6 +718,24 @@ impl Conv<'_> {
                 }
             }
         }
+    }
+}
+
+/// Marks every property below `s` optional (through array items, and with `json` into the JSON
+/// a string carries), counting the ones it changed.
+pub(super) fn loosen(s: &mut Schema, json: bool, count: &mut usize) {
+    for p in s.properties.iter_mut().flat_map(|p| p.values_mut()) {
+        if p.required {
+            p.required = false;
+            *count += 1;
+        }
+        loosen(p, json, count);
+    }
+    if let Some(inner) = s.json.as_mut().filter(|_| json) {
+        loosen(inner, json, count);
+    }
+    if let Some(items) = &mut s.items {
+        loosen(items, json, count);
     }
 }
 

@@ -22,7 +22,7 @@
 //! - `v2-response-optional`: every answer field is optional (an APIv2 answer leaves out what
 //!   does not apply, and its `required` lists are the request's habits, not evidence).
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use super::{Conv, Fail, R};
 use crate::Loc;
@@ -47,14 +47,7 @@ const ANSWER_PROTOCOL: [&str; 4] = ["sign", "nonce_str", "return_code", "return_
 
 impl Conv<'_> {
     /// Whether an APIv2 operation is imported at all.
-    pub(super) fn v2_scope(
-        &mut self,
-        _m: &Mapping,
-        loc: &Loc,
-        consumes: &[String],
-        produces: &[String],
-        multipart: bool,
-    ) -> R<()> {
+    pub(super) fn v2_scope(&mut self, loc: &Loc, consumes: &[String], produces: &[String], multipart: bool) -> R<()> {
         if super::operation::op_method(loc) != "post" {
             return Err(Fail::Skip(format!(
                 "APIv2 GET (produces {}): a page the user's browser opens or a token fetched without the APIv2 signature, not a signed XML call",
@@ -239,7 +232,7 @@ impl Conv<'_> {
             );
         }
         let mut loosened = 0;
-        loosen(body, &mut loosened);
+        super::operation::loosen(body, true, &mut loosened);
         if loosened > 0 {
             self.note(
                 loc,
@@ -248,21 +241,5 @@ impl Conv<'_> {
             );
         }
         Ok(())
-    }
-}
-
-fn loosen(s: &mut Schema, count: &mut usize) {
-    for p in s.properties.iter_mut().flat_map(|p| p.values_mut()) {
-        if p.required {
-            p.required = false;
-            *count += 1;
-        }
-        loosen(p, count);
-    }
-    if let Some(j) = &mut s.json {
-        loosen(j, count);
-    }
-    if let Some(items) = &mut s.items {
-        loosen(items, count);
     }
 }
