@@ -102,25 +102,12 @@ impl Emitter {
         // from one line per field (see `runtime/object.rs`), a fraction of serde_derive's
         // expansion, which was most of the crate's compile time. Only body fields are written
         // (query parameters, headers and form parts travel elsewhere); every field is read back
-        // by its wire name.
-        if t.xml {
-            return self.xml_struct(t, quote! { #(#fields,)* }, all_fields, scope, gate);
-        }
-        let lines: Vec<String> = all_fields
-            .iter()
-            .map(|f| {
-                let presence = if f.required { "required" } else { "optional" };
-                let place = match f.kind {
-                    FieldKind::Body => "",
-                    FieldKind::Query => "query ",
-                    FieldKind::Header => "header ",
-                    FieldKind::Form => "form ",
-                };
-                let wire = proc_macro2::Literal::string(&f.wire);
-                format!("{}: {place}{wire} {presence},", ident(&f.ident))
-            })
-            .collect();
-        let call = layout_macro(&self.private, "json_object", &t.name, &lines);
+        // by its wire name. An APIv2 struct is XML: `xml_object!`, from one line per field too.
+        let call = if t.xml {
+            layout_macro(&self.private, "xml_object", &t.name, &xml_rows(all_fields))
+        } else {
+            layout_macro(&self.private, "json_object", &t.name, &json_rows(all_fields))
+        };
         let new = (!t.default).then(|| self.constructor(t, all_fields, scope, gate));
         quote! {
             #doc
@@ -128,49 +115,6 @@ impl Emitter {
             #[derive(Clone, Debug, PartialEq, #default)]
             pub struct #name {
                 #(#fields,)*
-            }
-
-            #gate
-            #call
-            #new
-        }
-    }
-
-    /// An APIv2 struct: its fields written and read as XML by `xml_object!` (one line per
-    /// field: the XML name, `required`/`optional`/`list`/`list2`, `cdata` or `text`).
-    fn xml_struct(
-        &self,
-        t: &TypeDef,
-        decl: TokenStream,
-        fields: &[Field],
-        scope: Scope,
-        gate: &TokenStream,
-    ) -> TokenStream {
-        let name = ident(&t.name);
-        let doc = docs(t.description.as_deref().unwrap_or(&t.name));
-        let default = t.default.then(|| quote!(Default,));
-        let lines: Vec<String> = fields
-            .iter()
-            .map(|f| {
-                let kind = match (&f.ty, f.wire.contains('$')) {
-                    (Ty::Vec(inner), true) if matches!(**inner, Ty::Vec(_)) => "list2",
-                    (Ty::Vec(_), true) => "list",
-                    _ if f.required => "required",
-                    _ => "optional",
-                };
-                let how = if f.cdata { "cdata" } else { "text" };
-                let wire = proc_macro2::Literal::string(&f.wire);
-                format!("{}: {wire} {kind} {how},", ident(&f.ident))
-            })
-            .collect();
-        let call = layout_macro(&self.private, "xml_object", &t.name, &lines);
-        let new = (!t.default).then(|| self.constructor(t, fields, scope, gate));
-        quote! {
-            #doc
-            #gate
-            #[derive(Clone, Debug, PartialEq, #default)]
-            pub struct #name {
-                #decl
             }
 
             #gate
@@ -277,6 +221,44 @@ impl Emitter {
             #xml
         }
     }
+}
+
+/// The `json_object!` line of each field: Rust field, place (none for a body field), wire
+/// name, presence.
+fn json_rows(fields: &[Field]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| {
+            let presence = if f.required { "required" } else { "optional" };
+            let place = match f.kind {
+                FieldKind::Body => "",
+                FieldKind::Query => "query ",
+                FieldKind::Header => "header ",
+                FieldKind::Form => "form ",
+            };
+            let wire = proc_macro2::Literal::string(&f.wire);
+            format!("{}: {place}{wire} {presence},", ident(&f.ident))
+        })
+        .collect()
+}
+
+/// The `xml_object!` line of each field of an APIv2 struct: Rust field, XML name (with `$n`
+/// for a list), `required`/`optional`/`list`/`list2`, `cdata` or `text`.
+fn xml_rows(fields: &[Field]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|f| {
+            let kind = match (&f.ty, f.wire.contains('$')) {
+                (Ty::Vec(inner), true) if matches!(**inner, Ty::Vec(_)) => "list2",
+                (Ty::Vec(_), true) => "list",
+                _ if f.required => "required",
+                _ => "optional",
+            };
+            let how = if f.cdata { "cdata" } else { "text" };
+            let wire = proc_macro2::Literal::string(&f.wire);
+            format!("{}: {wire} {kind} {how},", ident(&f.ident))
+        })
+        .collect()
 }
 
 fn field_doc(f: &Field, xml: bool) -> String {
