@@ -103,8 +103,13 @@ impl Sandbox {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
         server.record_limit(1000);
-        install(&server, spec, &config.apiv3_key, config.check_requests)?;
-        install_v2(&server, spec, &config.apiv2_key, config.check_requests);
+        install(
+            &server,
+            spec,
+            &config.apiv3_key,
+            &config.apiv2_key,
+            config.check_requests,
+        )?;
         Ok(Sandbox {
             server,
             spec,
@@ -158,34 +163,32 @@ impl Sandbox {
 /// Installs the spec-driven responder on a server: routes for `GET /v3/certificates` (the
 /// platform certificate encrypted with `apiv3_key`) and a fallback that answers every operation
 /// of `spec` with its example response (`400 PARAM_ERROR` when `check_requests` and the request
-/// does not match the spec; `404 RESOURCE_NOT_EXISTS` for paths not in the spec).
-pub fn install(server: &MockServer, spec: &'static Spec, apiv3_key: &str, check_requests: bool) -> Result<(), String> {
+/// does not match the spec; `404 RESOURCE_NOT_EXISTS` for paths not in the spec). An APIv2
+/// request (an XML body to an operation of `spec/v2/` at its URL without `/v2`) is answered by
+/// [`v2::answer`], its `sign` checked with `apiv2_key`.
+pub fn install(
+    server: &MockServer,
+    spec: &'static Spec,
+    apiv3_key: &str,
+    apiv2_key: &str,
+    check_requests: bool,
+) -> Result<(), String> {
     server.on("GET", "/v3/certificates", certificates_reply(apiv3_key)?);
+    let apiv2_key = apiv2_key.to_owned();
     server.fallback(Arc::new(move |req: &RecordedRequest| {
-        Some(answer(spec, req, check_requests))
+        if !mock::is_apiv2(req) {
+            return Some(answer(spec, req, check_requests));
+        }
+        Some(match v2::operation(spec, &req.method, req.path()) {
+            Some(op) => v2::answer(spec, op, &req.body, &apiv2_key, check_requests),
+            None => v2::failure(&format!(
+                "no APIv2 operation {} {} in the sandbox's spec",
+                req.method,
+                req.path()
+            )),
+        })
     }));
     Ok(())
-}
-
-/// Adds APIv2 to a server with [`install`]ed: a request to an operation of `spec/v2/` (an XML
-/// body to its URL without `/v2`) is answered by [`v2::answer`] with `apiv2_key`; any other as
-/// before.
-pub fn install_v2(server: &MockServer, spec: &'static Spec, apiv2_key: &str, check_requests: bool) {
-    let before = server.current_fallback();
-    let key = apiv2_key.to_owned();
-    server.fallback(Arc::new(move |req: &RecordedRequest| {
-        if mock::is_apiv2(req) {
-            return Some(match v2::operation(spec, &req.method, req.path()) {
-                Some(op) => v2::answer(spec, op, &req.body, &key, check_requests),
-                None => v2::failure(&format!(
-                    "no APIv2 operation {} {} in the sandbox's spec",
-                    req.method,
-                    req.path()
-                )),
-            });
-        }
-        before.as_ref().and_then(|f| f(req))
-    }));
 }
 
 /// The `GET /v3/certificates` answer: the TEST ONLY platform certificate, encrypted with the

@@ -463,11 +463,6 @@ impl MockServer {
         self
     }
 
-    /// The fallback set last, if any (to wrap it in another).
-    pub fn current_fallback(&self) -> Option<Fallback> {
-        lock(&self.state.fallback).clone()
-    }
-
     /// Answers what no route matches (the sandbox's spec-driven responder). Replaces an
     /// earlier fallback.
     pub fn fallback(&self, fallback: Fallback) -> &Self {
