@@ -48,6 +48,21 @@ fn openssl_sign(fields: &[(String, String)], sign_type: SignType) -> String {
         .to_ascii_uppercase()
 }
 
+/// Runs `openssl` with `args` in `dir` (it must succeed): its standard output.
+fn openssl(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn xml_of(fields: &[(String, String)]) -> String {
     let mut out = String::from("<xml>");
     for (n, v) in fields {

@@ -11,19 +11,6 @@ use super::*;
 use wechatpay::v2::mmpaymkttransfers::sendredpack::PostRequest as RedPacket;
 use wechatpay::v2::pay::orderquery;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A test CA, a server certificate for 127.0.0.1 and a merchant certificate for the test
 /// merchant key, all signed by the CA: the folder holding `ca.pem`, `server.pem`,
 /// `server_key.pem` and `merchant.pem`.

@@ -170,21 +170,6 @@ async fn a_client_for_apiv2_only_needs_no_apiv3_settings_and_sends_no_apiv3_call
     assert_eq!(seen.lock().unwrap().len(), before);
 }
 
-/// Runs `openssl` with `args` in `dir`: its standard output.
-fn openssl_out(dir: &std::path::Path, args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[tokio::test]
 async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signed_as_sent() {
     use base64::Engine as _;
@@ -194,7 +179,7 @@ async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signe
     // operation gives it, PKCS#1 (`BEGIN RSA PUBLIC KEY`), converted by openssl.
     let dir = tempfile::tempdir().unwrap();
     let public = keys::keys_dir().join("wechatpay_pub.pem");
-    let pkcs1 = openssl_out(
+    let pkcs1 = openssl(
         dir.path(),
         &["rsa", "-pubin", "-in", public.to_str().unwrap(), "-RSAPublicKey_out"],
     );
@@ -229,7 +214,7 @@ async fn bank_details_are_sent_rsa_encrypted_with_the_getpublickey_key_and_signe
         let file = dir.path().join(format!("{name}.bin"));
         std::fs::write(&file, &ciphertext).unwrap();
         let private = keys::keys_dir().join("wechatpay_key.pem");
-        let decrypted = openssl_out(
+        let decrypted = openssl(
             dir.path(),
             &[
                 "pkeyutl",
