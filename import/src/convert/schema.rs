@@ -12,7 +12,7 @@ use super::{
 };
 use crate::lines::Seg;
 use crate::{key_string, lookup, Loc};
-use wechatpay_model::spec::{Scalar, Schema};
+use wechatpay_model::spec::{EnumValue, Scalar, Schema};
 
 impl Conv<'_> {
     /// Resolves a `$ref` (`file#/Name`, `file#Name`, `#Name`, `#/Name`, `file`) found at `loc`.
@@ -309,9 +309,9 @@ impl Conv<'_> {
             },
             format: pick(a.format, b.format),
             items: b.items.or(a.items),
-            enum_: b.enum_.or(a.enum_),
             ..Schema::default()
         };
+        out.enum_ = self.enum_union(a.enum_, b.enum_, loc);
         let props = match (a.properties, b.properties) {
             (None, None) => None,
             (Some(p), None) | (None, Some(p)) => Some(p),
@@ -337,6 +337,10 @@ impl Conv<'_> {
                                 "allof-merge",
                                 format!("allOf parts both define the object '{k}': their properties are merged"),
                             );
+                            let merged = self.merge(old, v, true, loc);
+                            p.insert(k, merged);
+                        }
+                        Some(old) if is_scalar_enum(&old) && is_scalar_enum(&v) => {
                             let merged = self.merge(old, v, true, loc);
                             p.insert(k, merged);
                         }
@@ -384,6 +388,47 @@ impl Conv<'_> {
         };
         out.properties = props;
         out
+    }
+
+    /// The values of two enums an allOf joins: the description extends an enum this way (a
+    /// shared enum plus the operation's own values), so the union, in order, each value once.
+    fn enum_union(&mut self, a: Option<Vec<EnumValue>>, b: Option<Vec<EnumValue>>, loc: &Loc) -> Option<Vec<EnumValue>> {
+        let (mut out, more) = match (a, b) {
+            (Some(a), Some(b)) => (a, b),
+            (a, b) => return b.or(a),
+        };
+        let mut added = Vec::new();
+        for v in more {
+            if !out.iter().any(|o| o.value() == v.value()) {
+                added.push(v.value().to_string());
+                out.push(v);
+            }
+        }
+        if !added.is_empty() && out.len() > added.len() {
+            self.note(
+                loc,
+                "allof-enum-union",
+                format!("allOf parts each list enum values: their union ({} added)", added.join(", ")),
+            );
+        }
+        Some(out)
+    }
+
+    /// The description's way of marking a field WeChat Pay wants encrypted: a request string of
+    /// `format: base64` (the operations that take `Wechatpay-Serial` write every encrypted field
+    /// so, and no other base64 request field exists in APIv3: names, ID and phone numbers,
+    /// e-mails, bank accounts). `x-is-sensitive`, the other mark, is read where it stands.
+    /// Not in responses (what WeChat Pay encrypts for the merchant) nor in APIv2 (its own rule).
+    fn ciphertext_rule(&mut self, s: &mut Schema, loc: &Loc, mode: Mode) {
+        let base64 = s.format.as_deref() == Some("base64") && s.ty.as_deref() == Some("string");
+        if base64 && !s.sensitive && !self.in_response && !self.v2 && !mode.param {
+            s.sensitive = true;
+            self.note(
+                loc,
+                "sensitive-base64",
+                "a request string of format base64 is ciphertext: sensitive (encrypted by the client)".into(),
+            );
+        }
     }
 
     /// The keys of one schema mapping except `$ref`/`allOf`, without final type inference.
@@ -524,6 +569,7 @@ impl Conv<'_> {
             s.ty = ty;
         }
         s.format = format;
+        self.ciphertext_rule(&mut s, loc, mode);
 
         // Enum.
         if let Some(e) = lookup(m, "enum") {
@@ -712,6 +758,11 @@ impl Conv<'_> {
 }
 
 /// Whether a value under an unknown key looks like a property schema (mis-indented property).
+/// A scalar schema with enum values (not an object, not an array).
+fn is_scalar_enum(s: &Schema) -> bool {
+    s.enum_.is_some() && s.properties.is_none() && s.items.is_none() && s.ref_.is_none()
+}
+
 fn looks_like_schema(v: &Value) -> bool {
     v.as_mapping().is_some_and(|m| {
         m.keys().filter_map(|k| k.as_str()).any(|k| {

@@ -40,7 +40,10 @@ fn sensitive_fields() {
     let f = read(&out, "v3/sensitive/x.yaml");
     let post = f.post.unwrap();
     let c = props(&body(&post)["contact_info"]);
-    assert!(c["contact_name"].sensitive && c["mobile_phone"].sensitive && !c["email"].sensitive);
+    assert!(c["contact_name"].sensitive && c["mobile_phone"].sensitive && !c["address"].sensitive);
+    // The description's other mark: a request string of format base64 is ciphertext.
+    assert!(c["email"].sensitive);
+    has_line(&s, "v3/sensitive/x.yaml:", "format base64 is ciphertext");
     assert_eq!(c["contact_name"].format.as_deref(), Some("base64"));
     has_line(&s, "v3/sensitive/x.yaml:12:", "x-is-sensitive names 'nobody'");
     let get = f.get.unwrap();
@@ -49,6 +52,8 @@ fn sensitive_fields() {
         "operation-level x-is-sensitive"
     );
     assert!(props(&resp(&get)["encrypt_certificate"])["ciphertext"].sensitive);
+    // Not in a response: what WeChat Pay encrypts for the merchant is not sent.
+    assert!(!resp(&get)["contact_email"].sensitive);
 }
 
 #[test]

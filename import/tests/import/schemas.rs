@@ -113,8 +113,12 @@ fn all_of_is_merged_into_one_object() {
     let r = resp(&op);
     assert_eq!(
         r.keys().collect::<Vec<_>>(),
-        ["transaction_id", "scene_info", "openid", "state", "payer"]
+        ["transaction_id", "scene_info", "status", "openid", "state", "payer"]
     );
+    // Two parts define the enum `status`: the union of their values, in order.
+    let values: Vec<String> = enum_pairs(&r["status"]).into_iter().map(|(v, _)| v).collect();
+    assert_eq!(values, ["OPEN", "PAID", "CLOSED"]);
+    has_line(&s, "v3/allof/merge.yaml:", "their union (CLOSED added)");
     // Required in the description and echoed from the request (a query parameter): kept.
     assert!(r["transaction_id"].required);
     // Listed as required in the first part, defined in the third; a response field without
@@ -136,6 +140,9 @@ fn all_of_is_merged_into_one_object() {
     assert_eq!(q.ty.as_deref(), Some("string"));
     assert_eq!(q.description.as_deref(), Some("账单类型"));
     assert_eq!(enum_pairs(q)[0], ("CNY".into(), Some("人民币".into())));
+    // A part that extends the shared enum: every value of both, each once.
+    let values: Vec<String> = enum_pairs(q).into_iter().map(|(v, _)| v).collect();
+    assert_eq!(values, ["CNY", "HKD", "USD"]);
 }
 
 #[test]

@@ -1055,7 +1055,7 @@ pub mod models {
     });
     /// 用户开卡时填写的个人信息
     ///
-    /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
+    /// Used as `GetResponseDataUserInformation` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostResponseUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponseUserInformation {
         /// 平台提供的通用开卡信息字段
@@ -1067,7 +1067,7 @@ pub mod models {
         common_field_list: "common_field_list" optional,
         custom_field_list: "custom_field_list" optional,
     });
-    /// Used as `GetResponseDataUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid` and 3 more.
+    /// Used as `GetResponseDataUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards`, `GetResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PatchResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostResponseUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponseCommonFieldList {
         /// 平台提供的通用开卡信息字段
@@ -1202,6 +1202,34 @@ pub mod models {
             }
         }
     }
+    /// 用户开卡时填写的个人信息
+    ///
+    /// Used as `PatchRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestUserInformation` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestUserInformation {
+        /// 平台提供的通用开卡信息字段
+        pub common_field_list: Option<Vec<RequestCommonFieldList>>,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list: Option<Vec<ResponseCustomFieldList>>,
+    }
+    ::wechatpay::runtime::__private::json_object!(RequestUserInformation {
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
+    });
+    /// Used as `PatchRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-openid`, `PostRequestUserInformationCommonFieldList` in `/v3/brand/partner/card-member/user-cards/import-by-phone`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct RequestCommonFieldList {
+        /// 平台提供的通用开卡信息字段
+        pub name: Option<CommonFieldList>,
+        /// 加密的用户开卡时填写的个人信息
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+        pub value: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(RequestCommonFieldList {
+        name: "name" optional,
+        value: "value" optional,
+    });
     /// Used as `PostRequest` in `/v3/brand/partner/card-member/user-feeds`, `PostResponse` in `/v3/brand/partner/card-member/user-feeds`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct BrandIdCardIdUserCardCodeRequest {

@@ -22,11 +22,11 @@ pub mod models {
         pub identity_type: IdentityType,
         /// 自然人证件号码
         ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
         pub identity_id: String,
         /// 自然人姓名
         ///
-        /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
         pub real_name: String,
     }
     ::wechatpay::runtime::__private::json_object!(RealIdentity {

@@ -609,12 +609,21 @@ pub mod models {
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum AccountType {
+        /// `BASIC`: 基本账户
+        Basic,
+        /// `OPERATION`: 运营账户
+        Operation,
+        /// `FEES`: 手续费账户
+        Fees,
         /// `DEPOSIT`
         Deposit,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
         Deposit = "DEPOSIT",
     });
     /// 账户类型

@@ -580,15 +580,15 @@ pub mod models {
     pub struct Contact {
         /// 联系人名称
         ///
-        /// Example: `李先生`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `李先生`
         pub name: String,
         /// 联系人电话
         ///
-        /// Example: `075586010000`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `075586010000`
         pub phone: String,
         /// 联系人邮箱
         ///
-        /// Example: `test@test.com`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `test@test.com`
         pub email: String,
     }
     ::wechatpay::runtime::__private::json_object!(Contact {

@@ -564,15 +564,15 @@ pub mod models {
     pub struct RealNameRequest {
         /// 自然人姓名
         ///
-        /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
         pub real_name: String,
         /// 自然人证件号
         ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
         pub id_card_number: String,
         /// 手机号
         ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
         pub phone_number: String,
         /// 使用的资格的地区编码
         ///

@@ -5610,19 +5610,6 @@ pub mod models {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
-    /// 用户与商家的联系渠道
-    ///
-    /// Used as `PostRequestMetaMerchantContactInformation` in `/v3/marketing/shopping-receipt/shoppingreceipts`, `PostResponseReceiptMerchantContactInformation` in `/v3/marketing/shopping-receipt/shoppingreceipts`.
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct MerchantContactInformation {
-        /// 品牌售后部门的咨询电话。
-        ///
-        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        pub consultation_phone_number: Option<String>,
-    }
-    ::wechatpay::runtime::__private::json_object!(MerchantContactInformation {
-        consultation_phone_number: "consultation_phone_number" optional,
-    });
     /// Used as `GetResponseData` in `/v3/marketing/weekly-discount/activities`, `GetResponse` in `/v3/marketing/weekly-discount/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponseData4 {

@@ -170,8 +170,12 @@ pub mod models {
     #[derive(Clone, Debug, PartialEq)]
     pub struct Payer {
         /// 真实姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub name: String,
         /// 个人身份ID摘要
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub id_digest: String,
         /// 证件类型
         ///

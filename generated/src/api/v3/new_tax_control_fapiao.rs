@@ -276,11 +276,11 @@ pub mod models {
         pub bank_account: Option<String>,
         /// 手机号
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         pub phone: Option<String>,
         /// 邮箱地址
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         pub email: Option<String>,
         /// 订单金额
         ///

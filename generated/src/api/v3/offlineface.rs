@@ -61,6 +61,8 @@ pub mod models {
         /// 证件类型
         pub identification_type: IdentificationType,
         /// 证件ID
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub identification_number: String,
     }
     ::wechatpay::runtime::__private::json_object!(Identification {

@@ -297,11 +297,11 @@ pub mod models {
     pub struct RealIdentity {
         /// 自然人姓名
         ///
-        /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
         pub real_name: String,
         /// 自然人身份证号码
         ///
-        /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
         pub id_card_number: String,
         /// 实名验证类型
         ///

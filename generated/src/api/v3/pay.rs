@@ -122,11 +122,11 @@ pub mod models {
         pub type_: Type,
         /// 加密后的证件号
         ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub number: String,
         /// 加密后的姓名
         ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6B46824C852FA29AAC3DCE6BFD852E27`
         pub name: String,
     }
     ::wechatpay::runtime::__private::json_object!(Identity {

@@ -1850,7 +1850,7 @@ pub mod models {
         pub openid: Option<String>,
         /// 收款用户姓名
         ///
-        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         pub user_real_name: Option<String>,
         /// 预约备注
         ///

@@ -22,6 +22,7 @@ impl<'a> Merchants<'a> {
             .request(::wechatpay::runtime::Method::POST)
             .header_opt("Idempotency-Key", request.idempotency_key.as_deref())
             .json(request)
+            .encrypt_sensitive(&["/contact/name", "/contact/phone", "/contact/email"])
             .send_json()
     }
     /// 修改子商户（融合钱包）
@@ -34,7 +35,11 @@ impl<'a> Merchants<'a> {
         self,
         request: &PutRequest,
     ) -> ::wechatpay::runtime::Call<'a, PutResponse> {
-        self.0.request(::wechatpay::runtime::Method::PUT).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::PUT)
+            .json(request)
+            .encrypt_sensitive(&["/contact/name", "/contact/phone", "/contact/email"])
+            .send_json()
     }
 }
 /// The request of `POST /hk/v3/merchants` (子商户进件（融合钱包）).

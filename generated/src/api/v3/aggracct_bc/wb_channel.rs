@@ -542,6 +542,7 @@ pub mod bank_channel_account {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/bal_account_no"])
                     .send_json()
             }
         }
@@ -558,7 +559,7 @@ pub mod bank_channel_account {
             pub mchid: String,
             /// 台账ID
             ///
-            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
             pub bal_account_no: String,
             /// 变更类型
             ///
@@ -1300,6 +1301,7 @@ pub mod control_orders {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/bal_account_no", "/card_no"])
                     .send_json()
             }
         }
@@ -1316,7 +1318,7 @@ pub mod control_orders {
             pub mchid: String,
             /// 目标下管台账ID
             ///
-            /// Example: `example_bal_account_no`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
             pub bal_account_no: String,
             /// 管控场景
             ///
@@ -1332,7 +1334,7 @@ pub mod control_orders {
             pub punish_end_time: Option<String>,
             /// 目标下管卡号
             ///
-            /// Example: `example_card_no`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_card_no`
             pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
@@ -1446,6 +1448,7 @@ pub mod control_orders {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/bal_account_no", "/card_no"])
                     .send_json()
             }
         }
@@ -1470,7 +1473,7 @@ pub mod control_orders {
             pub mchid: String,
             /// 目标解管台账ID
             ///
-            /// Example: `example_bal_account_no`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_bal_account_no`
             pub bal_account_no: String,
             /// 解管原因描述
             ///
@@ -1478,7 +1481,7 @@ pub mod control_orders {
             pub recover_reason: String,
             /// 目标下管卡号
             ///
-            /// Example: `example_card_no`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_card_no`
             pub card_no: Option<String>,
             /// 目标下管商户子账户协议号
             ///
@@ -1579,7 +1582,11 @@ pub mod special_reduction {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/bal_account_no", "/card_no"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
@@ -1591,7 +1598,7 @@ pub mod special_reduction {
         pub mchid: String,
         /// 额度台账号
         ///
-        /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
         pub bal_account_no: String,
         /// 特殊减额单号
         ///
@@ -1611,7 +1618,7 @@ pub mod special_reduction {
         pub reason: Option<String>,
         /// 卡号
         ///
-        /// Example: `example_card_no`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `example_card_no`
         pub card_no: Option<String>,
         /// 商户账户协议号
         ///

@@ -191,6 +191,7 @@ pub mod by_sub_mchid {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/account_number", "/account_name"])
                     .send_json()
             }
         }
@@ -223,11 +224,11 @@ pub mod by_sub_mchid {
             pub bank_branch_id: Option<String>,
             /// 银行账号
             ///
-            /// Example: `ciphertext`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
             pub account_number: String,
             /// 开户名称
             ///
-            /// Example: `ciphertext`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ciphertext`
             pub account_name: Option<String>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {

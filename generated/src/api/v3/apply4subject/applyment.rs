@@ -60,6 +60,7 @@ impl<'a> Applyment<'a> {
                     "/contact_info/mobile",
                     "/identification_info/identification_name",
                     "/identification_info/identification_number",
+                    "/identification_info/identification_address",
                     "/ubo_info_list/*/ubo_id_doc_name",
                     "/ubo_info_list/*/ubo_id_doc_number",
                     "/ubo_info_list/*/ubo_id_doc_address",
@@ -252,6 +253,8 @@ pub struct PostRequestIdentificationInfo {
     /// Example: `["1970-01-01","forever"]`
     pub identification_valid_date: ::wechatpay::runtime::JsonText<Vec<String>>,
     /// 证件居住地址
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub identification_address: Option<String>,
     /// 证件正面照片
     pub identification_front_copy: String,

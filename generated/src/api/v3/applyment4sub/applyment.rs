@@ -121,6 +121,9 @@ pub mod slash {
                         "/subject_info/identity_info/id_card_info/id_card_name",
                         "/subject_info/identity_info/id_card_info/id_card_number",
                         "/subject_info/identity_info/id_card_info/id_card_address",
+                        "/subject_info/identity_info/id_doc_info/id_doc_name",
+                        "/subject_info/identity_info/id_doc_info/id_doc_number",
+                        "/subject_info/identity_info/id_doc_info/id_doc_address",
                         "/subject_info/ubo_info_list/*/ubo_id_doc_name",
                         "/subject_info/ubo_info_list/*/ubo_id_doc_number",
                         "/subject_info/ubo_info_list/*/ubo_id_doc_address",
@@ -875,10 +878,16 @@ pub mod slash {
         /// 证件反面照片
         pub id_doc_copy_back: Option<String>,
         /// 证件姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub id_doc_name: String,
         /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub id_doc_number: String,
         /// 证件居住地址
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub id_doc_address: Option<String>,
         /// 证件有效期开始时间
         pub doc_period_begin: String,

@@ -66,6 +66,12 @@ impl GetRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum GetRequestBillType {
+    /// `ALL`: 返回当日所有订单信息（不含充值退款订单）
+    All,
+    /// `SUCCESS`: 返回当日成功支付的订单（不含充值退款订单）
+    Success,
+    /// `REFUND`: 返回当日退款订单（不含充值退款订单）
+    Refund,
     /// `RECHARGE_REFUND`
     RechargeRefund,
     /// `ALL_SPECIAL`
@@ -78,6 +84,9 @@ pub enum GetRequestBillType {
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 ::wechatpay::runtime::__private::json_enum!(GetRequestBillType {
+    All = "ALL",
+    Success = "SUCCESS",
+    Refund = "REFUND",
     RechargeRefund = "RECHARGE_REFUND",
     AllSpecial = "ALL_SPECIAL",
     SucSpecial = "SUC_SPECIAL",

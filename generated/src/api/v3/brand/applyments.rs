@@ -28,7 +28,11 @@ impl<'a> Applyments<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/admin_info/admin_name", "/admin_info/id_card_number"])
+            .send_json()
     }
 }
 /// The request of `POST /v3/brand/applyments` (提交入驻申请).
@@ -78,13 +82,13 @@ impl PostRequest {
 pub struct PostRequestAdminInfo {
     /// 管理员姓名
     ///
-    /// Example: `U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `U2FsdGVkX1+3vZQv5+9JhTq3Xy6LdKjP0o9iYx5W7vRtNqY`
     pub admin_name: String,
     /// 管理员证件类型
     pub id_doc_type: PostRequestAdminInfoIdDocType,
     /// 管理员证件号
     ///
-    /// Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69bdu9X+tfMUJ9dl+LetjM45`
     pub id_card_number: String,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestAdminInfo {

@@ -2355,6 +2355,13 @@ pub mod card_member {
                         .request(::wechatpay::runtime::Method::PATCH)
                         .query("card_id", &request.card_id)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/phone_number",
+                                "/user_information/common_field_list/*/value",
+                                "/user_information/custom_field_list/*/user_chosen_values/*",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -2437,7 +2444,7 @@ pub mod card_member {
                 pub card_picture_url: Option<String>,
                 /// 加密的手机号
                 ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub phone_number: Option<String>,
                 /// 等级
                 ///
@@ -2489,9 +2496,9 @@ pub mod card_member {
                 }
             }
             /// 用户开卡时填写的个人信息
-            pub type PatchRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
+            pub type PatchRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
             /// PatchRequestUserInformationCommonFieldList
-            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
+            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::models::RequestCommonFieldList;
             /// 平台提供的通用开卡信息字段
             pub type PatchRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PatchRequestUserInformationCustomFieldList
@@ -2644,6 +2651,13 @@ pub mod card_member {
                             .request(::wechatpay::runtime::Method::POST)
                             .query("card_id", &request.card_id)
                             .json(request)
+                            .encrypt_sensitive(
+                                &[
+                                    "/phone_number",
+                                    "/user_information/common_field_list/*/value",
+                                    "/user_information/custom_field_list/*/user_chosen_values/*",
+                                ],
+                            )
                             .send_json()
                     }
                 }
@@ -2672,7 +2686,7 @@ pub mod card_member {
                     pub card_picture_url: Option<String>,
                     /// 加密的手机号
                     ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                     pub phone_number: Option<String>,
                     /// 等级
                     ///
@@ -2744,9 +2758,9 @@ pub mod card_member {
                     CreateCardFail = "CREATE_CARD_FAIL",
                 });
                 /// 用户开卡时填写的个人信息
-                pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
+                pub type PostRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
                 /// PostRequestUserInformationCommonFieldList
-                pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
+                pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::RequestCommonFieldList;
                 /// 平台提供的通用开卡信息字段
                 pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
                 /// PostRequestUserInformationCustomFieldList
@@ -2983,6 +2997,13 @@ pub mod card_member {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/phone_number",
+                                "/user_information/common_field_list/*/value",
+                                "/user_information/custom_field_list/*/user_chosen_values/*",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -3007,7 +3028,7 @@ pub mod card_member {
                 pub user_card_code: String,
                 /// 加密的手机号
                 ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub phone_number: Option<String>,
                 /// 用户开卡时填写的个人信息
                 pub user_information: Option<PostRequestUserInformation>,
@@ -3056,9 +3077,9 @@ pub mod card_member {
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
-            pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
+            pub type PostRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::RequestCommonFieldList;
             /// 平台提供的通用开卡信息字段
             pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostRequestUserInformationCustomFieldList
@@ -3206,6 +3227,13 @@ pub mod card_member {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/phone_number",
+                                "/user_information/common_field_list/*/value",
+                                "/user_information/custom_field_list/*/user_chosen_values/*",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -3222,7 +3250,7 @@ pub mod card_member {
                 pub card_id: String,
                 /// 加密的手机号
                 ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
                 pub phone_number: String,
                 /// 会员卡code
                 ///
@@ -3273,9 +3301,9 @@ pub mod card_member {
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::models::ResponseType;
             /// 用户开卡时填写的个人信息
-            pub type PostRequestUserInformation = crate::v3::brand::models::ResponseUserInformation;
+            pub type PostRequestUserInformation = crate::v3::brand::models::RequestUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::ResponseCommonFieldList;
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::models::RequestCommonFieldList;
             /// 平台提供的通用开卡信息字段
             pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::models::CommonFieldList;
             /// PostRequestUserInformationCustomFieldList

@@ -13,7 +13,16 @@ impl<'a> App<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(
+                &[
+                    "/combine_payer_info/identity/number",
+                    "/combine_payer_info/identity/name",
+                ],
+            )
+            .send_json()
     }
 }
 /// The request of `POST /v3/combine-transactions/app` (合单下单-APP支付API).

@@ -68,6 +68,9 @@ pub mod contracts {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_identity/identity_id", "/real_identity/real_name"],
+                    )
                     .send_json()
             }
         }
@@ -310,6 +313,9 @@ pub mod contracts {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_identity/identity_id", "/real_identity/real_name"],
+                    )
                     .send_json()
             }
         }

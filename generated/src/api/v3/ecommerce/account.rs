@@ -51,7 +51,18 @@ pub mod apply_cancel_withdraw {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/payee_info/bank_account_info/account_name",
+                        "/payee_info/bank_account_info/account_number",
+                        "/payee_info/identity_info/identification_name",
+                        "/payee_info/identity_info/identification_no",
+                    ],
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
@@ -161,7 +172,7 @@ pub mod apply_cancel_withdraw {
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
-        /// Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69b0zZXkw==`
         pub account_name: String,
         /// 开户银行
         ///
@@ -179,7 +190,7 @@ pub mod apply_cancel_withdraw {
         pub bank_name: Option<String>,
         /// 银行账号
         ///
-        /// Example: `d+xT+MQCvrLHeorwC+w==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHeorwC+w==`
         pub account_number: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoBankAccountInfo {
@@ -217,11 +228,11 @@ pub mod apply_cancel_withdraw {
         pub id_doc_type: Option<PostRequestPayeeInfoIdentityInfoIdDocType>,
         /// 证件姓名
         ///
-        /// Example: `pVd1HJ6zyvPedzfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzfg==`
         pub identification_name: String,
         /// 证件号码
         ///
-        /// Example: `AOZdYGISxo4y44/UgZ69bkw==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4y44/UgZ69bkw==`
         pub identification_no: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestPayeeInfoIdentityInfo {

@@ -728,7 +728,26 @@ pub mod submit_account_hosting_applyment {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/id_card_info/id_card_name",
+                        "/id_card_info/id_card_number",
+                        "/id_doc_info/id_doc_name",
+                        "/id_doc_info/id_doc_number",
+                        "/ubo_info_list/*/ubo_id_doc_name",
+                        "/ubo_info_list/*/ubo_id_doc_number",
+                        "/ubo_info_list/*/ubo_id_doc_address",
+                        "/account_info/account_name",
+                        "/account_info/account_number",
+                        "/contact_info/contact_name",
+                        "/contact_info/contact_id_card_number",
+                        "/contact_info/mobile_phone",
+                    ],
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
@@ -849,7 +868,7 @@ pub mod submit_account_hosting_applyment {
         pub account_bank: String,
         /// 开户名称
         ///
-        /// Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `AOZdYGISxo4yw96uY1Pk7Rq79Jtt7+I8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==`
         pub account_name: String,
         /// 开户银行联行号
         ///
@@ -861,7 +880,7 @@ pub mod submit_account_hosting_applyment {
         pub bank_name: Option<String>,
         /// 银行帐号
         ///
-        /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
         pub account_number: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestAccountInfo {
@@ -941,13 +960,13 @@ pub mod submit_account_hosting_applyment {
         pub contact_type: PostRequestContactInfoContactType,
         /// 超级管理员姓名
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub contact_name: String,
         /// `contact_id_doc_type`
         pub contact_id_doc_type: Option<crate::types::IdType>,
         /// 超级管理员身份证件号码
         ///
-        /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub contact_id_card_number: Option<String>,
         /// 超级管理员证件正面照片
         pub contact_id_doc_copy: Option<String>,
@@ -969,7 +988,7 @@ pub mod submit_account_hosting_applyment {
         pub contact_id_doc_period_end: Option<String>,
         /// 超级管理员手机
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
         pub mobile_phone: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {
@@ -1026,11 +1045,11 @@ pub mod submit_account_hosting_applyment {
         pub id_card_national: String,
         /// 身份证姓名
         ///
-        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
         pub id_card_name: String,
         /// 身份证号码
         ///
-        /// Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `zV+BEmytMNQCqQ8juwEc4P4TG5xzchG/5IL9DBd+Z0zZXkw==4`
         pub id_card_number: String,
         /// 身份证有效期开始时间
         pub id_card_valid_time_begin: String,
@@ -1071,11 +1090,11 @@ pub mod submit_account_hosting_applyment {
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
-        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_gdU4LC-ehEuo0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
         pub id_doc_name: String,
         /// 证件号码
         ///
-        /// Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `jTpGmxUX3FBWVQ5NJTZvlKX_go0BJqRTvDujqhThn4ReFxikqJ5YW6zFQ`
         pub id_doc_number: String,
         /// 证件正面照片
         ///
@@ -1138,10 +1157,16 @@ pub mod submit_account_hosting_applyment {
         /// 证件反面照片
         pub ubo_id_doc_copy_back: Option<String>,
         /// 受益人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub ubo_id_doc_name: Option<String>,
         /// 证件号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub ubo_id_doc_number: Option<String>,
         /// 证件居住地址
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub ubo_id_doc_address: Option<String>,
         /// 证件有效期开始时间
         pub ubo_period_begin: Option<String>,

@@ -406,6 +406,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/real_name", "/cred_id"])
                     .send_json()
             }
         }
@@ -422,7 +423,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub out_contract_code: String,
             /// 真实姓名
             ///
-            /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
             pub real_name: String,
             /// 证件类型
             ///
@@ -430,7 +431,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_type: PostRequestCredType,
             /// 件号码
             ///
-            /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {
@@ -482,6 +483,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/real_name", "/cred_id"])
                     .send_json()
             }
         }
@@ -502,7 +504,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub openid: String,
             /// 真实姓名
             ///
-            /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tP`
             pub real_name: String,
             /// 证件类型
             ///
@@ -510,7 +512,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_type: PostRequestCredType,
             /// 件号码
             ///
-            /// Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5z9`
             pub cred_id: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequest {

@@ -219,7 +219,11 @@ pub mod transfer_bills {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/user_name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
@@ -247,7 +251,7 @@ pub mod transfer_bills {
         pub openid: String,
         /// 收款用户姓名
         ///
-        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         pub user_name: Option<String>,
         /// 转账金额
         ///

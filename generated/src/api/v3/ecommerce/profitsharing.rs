@@ -450,7 +450,11 @@ pub mod orders {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/receivers/*/receiver_name"])
+                .send_json()
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
@@ -697,7 +701,7 @@ pub mod orders {
         pub description: String,
         /// 分账个人接收方姓名
         ///
-        /// Example: `hu89ohu89ohu89o`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
         pub receiver_name: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestReceivers {

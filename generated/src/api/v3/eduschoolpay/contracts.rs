@@ -128,7 +128,19 @@ pub mod presign {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/identity/real_name",
+                        "/identity/credential_type",
+                        "/identity/id_card_number",
+                        "/bank_card/bank_card_no",
+                        "/bank_card/phone",
+                    ],
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
@@ -211,7 +223,7 @@ pub mod presign {
     pub struct PostRequestBankCard {
         /// 签约银行卡号
         ///
-        /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         pub bank_card_no: String,
         /// 银行卡有效期
         ///
@@ -219,7 +231,7 @@ pub mod presign {
         pub valid_thru: Option<String>,
         /// 银行卡开卡预留手机号
         ///
-        /// Example: `j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `j6PlFRRJ4nvGSbtDZzXbXScACvDSnIny67zk3BgT5uIbK4VfGmcjPBEk2mt5ASZ6UUHB4Gy0IZpbuanF9`
         pub phone: Option<String>,
         /// 银行类型
         ///
@@ -249,15 +261,15 @@ pub mod presign {
     pub struct PostRequestIdentity {
         /// 姓名
         ///
-        /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         pub real_name: String,
         /// 证件类型
         ///
-        /// Example: `IDENTITY_CARD`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `IDENTITY_CARD`
         pub credential_type: String,
         /// 身份证号
         ///
-        /// Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `6TqLAZvNZ4AXLNHLMbjA1yKq2k5krHM09m3tCuR`
         pub id_card_number: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestIdentity {

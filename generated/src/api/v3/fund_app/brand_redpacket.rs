@@ -42,7 +42,11 @@ pub mod brand_merchant_batches {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/detail_list/*/user_name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
@@ -146,7 +150,7 @@ pub mod brand_merchant_batches {
         pub openid: String,
         /// 接收红包用户姓名
         ///
-        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         pub user_name: Option<String>,
         /// 红包备注
         ///

@@ -1782,6 +1782,7 @@ pub mod partner {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/user_name"])
                     .send_json()
             }
         }
@@ -1806,7 +1807,7 @@ pub mod partner {
             pub openid: String,
             /// 收款用户姓名
             ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -2169,6 +2170,7 @@ pub mod partner {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/user_name"])
                         .send_json()
                 }
             }
@@ -2193,7 +2195,7 @@ pub mod partner {
                 pub openid: String,
                 /// 收款用户姓名
                 ///
-                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 pub user_name: Option<String>,
                 /// 转账金额
                 ///
@@ -2293,6 +2295,7 @@ pub mod partner {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/user_name"])
                         .send_json()
                 }
             }
@@ -2313,7 +2316,7 @@ pub mod partner {
                 pub out_bill_no: String,
                 /// 收款用户姓名
                 ///
-                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
                 pub user_name: Option<String>,
                 /// 转账金额
                 ///
@@ -2891,7 +2894,11 @@ pub mod transfer_bills {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/user_name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
@@ -2911,7 +2918,7 @@ pub mod transfer_bills {
         pub openid: String,
         /// 收款用户姓名
         ///
-        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         pub user_name: Option<String>,
         /// 转账金额
         ///
@@ -3284,6 +3291,7 @@ pub mod transfer_bills {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/user_name"])
                     .send_json()
             }
         }
@@ -3304,7 +3312,7 @@ pub mod transfer_bills {
             pub openid: String,
             /// 收款用户姓名
             ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -3487,6 +3495,7 @@ pub mod transfer_bills {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/user_name"])
                     .send_json()
             }
         }
@@ -3503,7 +3512,7 @@ pub mod transfer_bills {
             pub out_bill_no: String,
             /// 收款用户姓名
             ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             pub user_name: Option<String>,
             /// 转账金额
             ///
@@ -3841,7 +3850,11 @@ pub mod transfer_to_qq_wallet_bills {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/user_name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
@@ -3865,7 +3878,7 @@ pub mod transfer_to_qq_wallet_bills {
         pub user_qq: Option<String>,
         /// 收款用户姓名
         ///
-        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
         pub user_name: Option<String>,
         /// 转账金额
         ///

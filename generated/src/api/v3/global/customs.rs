@@ -823,7 +823,11 @@ pub mod verify_certificate {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/certificate_id", "/certificate_name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
@@ -863,11 +867,11 @@ pub mod verify_certificate {
         pub certificate_type: PostRequestCertificateType,
         /// 证件号
         ///
-        /// Example: `330821198809085211`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `330821198809085211`
         pub certificate_id: String,
         /// 证件姓名
         ///
-        /// Example: `张三`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `张三`
         pub certificate_name: String,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {

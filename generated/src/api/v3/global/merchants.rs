@@ -22,6 +22,7 @@ impl<'a> Merchants<'a> {
             .request(::wechatpay::runtime::Method::POST)
             .header_opt("Idempotency-Key", request.idempotency_key.as_deref())
             .json(request)
+            .encrypt_sensitive(&["/contact/name", "/contact/phone", "/contact/email"])
             .send_json()
     }
 }
@@ -337,7 +338,13 @@ pub mod by_sub_mchid {
             self,
             request: &PatchRequest,
         ) -> ::wechatpay::runtime::Call<'a, PatchResponse> {
-            self.0.request(::wechatpay::runtime::Method::PATCH).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::PATCH)
+                .json(request)
+                .encrypt_sensitive(
+                    &["/contact/name", "/contact/phone", "/contact/email"],
+                )
+                .send_json()
         }
     }
     /// The request of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).

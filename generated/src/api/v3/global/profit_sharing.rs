@@ -86,7 +86,11 @@ pub mod orders {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/receivers/*/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/global/profit-sharing/orders` (请求分账API).
@@ -163,7 +167,7 @@ pub mod orders {
         pub account: String,
         /// 分账个人接收方姓名
         ///
-        /// Example: `hu89ohu89ohu89o`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
         pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///
@@ -366,7 +370,11 @@ pub mod receivers {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/name"])
+                .send_json()
         }
         /// 删除分账接收方API
         ///
@@ -442,7 +450,7 @@ pub mod receivers {
         pub account: Option<String>,
         /// 分账个人接收方姓名
         ///
-        /// Example: `hu89ohu89ohu89o`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
         pub name: Option<String>,
         /// 是否已经获取用户实名信息授权
         ///

@@ -620,6 +620,9 @@ pub mod n_qualifications {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_name", "/id_card_number", "/phone_number"],
+                    )
                     .send_json()
             }
         }
@@ -628,15 +631,15 @@ pub mod n_qualifications {
         pub struct PostRequest {
             /// 自然人姓名
             ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
             pub real_name: String,
             /// 自然人证件号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
             pub id_card_number: String,
             /// 手机号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
             pub phone_number: String,
             /// 消费品类ID
             ///
@@ -1122,6 +1125,9 @@ pub mod qualifications {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &["/real_name", "/id_card_number", "/phone_number"],
+                        )
                         .send_json()
                 }
             }
@@ -1130,15 +1136,15 @@ pub mod qualifications {
             pub struct PostRequest {
                 /// 自然人姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub real_name: String,
                 /// 自然人证件号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub id_card_number: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub phone_number: String,
                 /// 消费品类ID
                 ///
@@ -1245,6 +1251,9 @@ pub mod qualifications {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &["/real_name", "/id_card_number", "/phone_number"],
+                        )
                         .send_json()
                 }
             }
@@ -1253,15 +1262,15 @@ pub mod qualifications {
             pub struct PostRequest {
                 /// 自然人姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub real_name: String,
                 /// 自然人证件号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub id_card_number: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub phone_number: String,
                 /// 消费品类ID
                 ///
@@ -1371,6 +1380,9 @@ pub mod qualifications {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &["/real_name", "/id_card_number", "/phone_number"],
+                        )
                         .send_json()
                 }
             }
@@ -1500,6 +1512,9 @@ pub mod qualifications {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_name", "/id_card_number", "/phone_number"],
+                    )
                     .send_json()
             }
         }
@@ -1604,6 +1619,9 @@ pub mod qualifications {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_name", "/id_card_number", "/phone_number"],
+                    )
                     .send_json()
             }
         }
@@ -1612,15 +1630,15 @@ pub mod qualifications {
         pub struct PostRequest {
             /// 自然人姓名
             ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
             pub real_name: Option<String>,
             /// 自然人证件号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
             pub id_card_number: Option<String>,
             /// 手机号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
             pub phone_number: Option<String>,
             /// 消费品类ID
             ///
@@ -2636,6 +2654,9 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/real_name", "/id_card_number", "/phone_number"],
+                    )
                     .send_json()
             }
         }
@@ -2644,15 +2665,15 @@ pub mod transactions {
         pub struct PostRequest {
             /// 自然人姓名
             ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
             pub real_name: Option<String>,
             /// 自然人证件号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
             pub id_card_number: Option<String>,
             /// 手机号
             ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
             pub phone_number: Option<String>,
             /// 消费品类ID
             ///
@@ -3132,6 +3153,7 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/name", "/mobile", "/cert_no"])
                         .send_json()
                 }
             }
@@ -3146,11 +3168,11 @@ pub mod zhejiang {
                 pub openid: Option<String>,
                 /// 姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub name: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub mobile: String,
                 /// 区县编码
                 ///
@@ -3164,7 +3186,7 @@ pub mod zhejiang {
                 pub cert_type: PostRequestCertType,
                 /// 证件号码
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 请求流水号
                 ///
@@ -3776,6 +3798,14 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/data/*/cert_no",
+                                "/data/*/name",
+                                "/data/*/tel",
+                                "/data/*/address",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -3813,10 +3843,14 @@ pub mod zhejiang {
                 /// 品类编码
                 pub cate_code: String,
                 /// 证件号码（身份证中字母需 大写，不要有空格
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
                 pub cert_no: String,
                 /// 能耗等级（一级/二级），品类编码 A开头必填，其他非必填
                 pub grade: Option<String>,
                 /// 姓名
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
                 pub name: String,
                 /// 交易完成或商品退回时间戳（调用 System.currentTimeMillis 方法）
                 pub operation_time: String,
@@ -3833,10 +3867,14 @@ pub mod zhejiang {
                 /// 政府补贴金额（都是正数，以元为单位）
                 pub subsidy: String,
                 /// 手机号
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
                 pub tel: String,
                 /// 收货地区编码（例如：110 101）6 位数字
                 pub add_code: String,
                 /// 收货地址（例如：xx 街道 xx 小区）
+                ///
+                /// Sensitive: encrypted with the WeChat Pay public key before sending.
                 pub address: String,
                 /// 销售方式（0-线上/1-线下）
                 pub sale_models: String,
@@ -3967,6 +4005,7 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/cert_no", "/name", "/tel"])
                         .send_json()
                 }
             }
@@ -3979,15 +4018,15 @@ pub mod zhejiang {
                 pub cate_code: String,
                 /// 证件号码
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub name: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub tel: String,
                 /// 请求流水号
                 ///
@@ -4041,6 +4080,7 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/cert_no", "/name", "/tel"])
                         .send_json()
                 }
             }
@@ -4053,15 +4093,15 @@ pub mod zhejiang {
                 pub cate_code: String,
                 /// 证件号码
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub name: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub tel: String,
                 /// 证件类型
                 ///
@@ -4123,6 +4163,7 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/cert_no"])
                         .send_json()
                 }
             }
@@ -4131,7 +4172,7 @@ pub mod zhejiang {
             pub struct PostRequest {
                 /// 证件号码
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 品类编码
                 ///
@@ -4252,6 +4293,9 @@ pub mod zhejiang {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &["/data/*/cert_no", "/data/*/name", "/data/*/tel"],
+                        )
                         .send_json()
                 }
             }
@@ -4282,13 +4326,13 @@ pub mod zhejiang {
                 pub cate_code: String,
                 /// 证件号码
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
                 pub cert_no: String,
                 /// 能耗等级
                 pub grade: Option<PostRequestDataGrade>,
                 /// 姓名
                 ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
                 pub name: String,
                 /// 交易完成或商品退回时间戳
                 pub operation_time: String,
@@ -4306,7 +4350,7 @@ pub mod zhejiang {
                 pub subsidy: String,
                 /// 手机号
                 ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
                 pub tel: String,
                 /// 区县编码
                 ///

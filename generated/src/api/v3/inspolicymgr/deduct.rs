@@ -267,7 +267,11 @@ pub mod policies {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/insured_name_list/*"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
@@ -693,6 +697,7 @@ pub mod policies {
                 self.0
                     .request(::wechatpay::runtime::Method::PATCH)
                     .json(request)
+                    .encrypt_sensitive(&["/insured_name_list/*"])
                     .send_json()
             }
         }

@@ -3587,6 +3587,16 @@ pub mod users {
                         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
                         #[non_exhaustive]
                         pub enum GetResponseCouponState {
+                            /// `SENDED`
+                            Sended,
+                            /// `USED`
+                            Used,
+                            /// `EXPIRED`
+                            Expired,
+                            /// `DELETED`
+                            Deleted,
+                            /// `DEACTIVATED`
+                            Deactivated,
                             /// `PENDING_REDEEM`
                             PendingRedeem,
                             /// `REDEEM_CONFIRMING`
@@ -3599,6 +3609,11 @@ pub mod users {
                             Unknown(::wechatpay::runtime::UnknownValue),
                         }
                         ::wechatpay::runtime::__private::json_enum!(GetResponseCouponState {
+                            Sended = "SENDED",
+                            Used = "USED",
+                            Expired = "EXPIRED",
+                            Deleted = "DELETED",
+                            Deactivated = "DEACTIVATED",
                             PendingRedeem = "PENDING_REDEEM",
                             RedeemConfirming = "REDEEM_CONFIRMING",
                             RedeemFailed = "REDEEM_FAILED",

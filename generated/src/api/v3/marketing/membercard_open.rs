@@ -2102,6 +2102,7 @@ pub mod cards {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .json(request)
+                            .encrypt_sensitive(&["/encrypted_phone_number"])
                             .send_json()
                     }
                 }
@@ -2110,7 +2111,7 @@ pub mod cards {
                 pub struct PostRequest {
                     /// 用户加密手机号
                     ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
+                    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
                     pub encrypted_phone_number: String,
                     /// 会员卡code
                     ///

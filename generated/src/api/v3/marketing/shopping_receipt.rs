@@ -594,7 +594,16 @@ pub mod shoppingreceipts {
         }
     }
     /// 用户与商家的联系渠道
-    pub type PostRequestMetaMerchantContactInformation = crate::v3::marketing::models::MerchantContactInformation;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestMetaMerchantContactInformation {
+        /// 品牌售后部门的咨询电话。
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        pub consultation_phone_number: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestMetaMerchantContactInformation {
+        consultation_phone_number: "consultation_phone_number" optional,
+    });
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -676,7 +685,16 @@ pub mod shoppingreceipts {
         upload_time: "upload_time" optional,
     });
     /// 用户与商家的联系渠道
-    pub type PostResponseReceiptMerchantContactInformation = crate::v3::marketing::models::MerchantContactInformation;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseReceiptMerchantContactInformation {
+        /// 品牌售后部门的咨询电话。
+        ///
+        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+        pub consultation_phone_number: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostResponseReceiptMerchantContactInformation {
+        consultation_phone_number: "consultation_phone_number" optional,
+    });
     /// 电子小票图片审核状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -23,7 +23,17 @@ impl<'a> Mchcontactalterapplyment<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(
+                &[
+                    "/contact_info/contact_name",
+                    "/contact_info/contact_id_card_number",
+                    "/contact_info/mobile_phone",
+                ],
+            )
+            .send_json()
     }
 }
 /// The request of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
@@ -64,7 +74,7 @@ impl PostRequest {
 pub struct PostRequestContactInfo {
     /// 超级管理员姓名
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3IdGdbDnuC4Eelw/wDa4SzfeespQO/0kjiwfqdfg==`
     pub contact_name: String,
     /// 超级管理员证件类型
     ///
@@ -72,7 +82,7 @@ pub struct PostRequestContactInfo {
     pub contact_id_doc_type: PostRequestContactInfoContactIdDocType,
     /// 超级管理员身份证件号码
     ///
-    /// Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zmty7/mYNxLMpRSvMRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
     pub contact_id_card_number: String,
     /// 超级管理员证件正面照片
     pub contact_id_doc_copy: String,
@@ -90,7 +100,7 @@ pub struct PostRequestContactInfo {
     pub business_authorization_letter: Option<String>,
     /// 超级管理员手机
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROvwia4ibL+F6mfjbzQIzfb3HHLEjZ4YiNWWNeespQO/0kjiwfqdfg==`
     pub mobile_phone: String,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestContactInfo {

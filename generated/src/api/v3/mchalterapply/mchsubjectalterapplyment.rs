@@ -23,7 +23,20 @@ impl<'a> Mchsubjectalterapplyment<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(
+                &[
+                    "/legal_person_info/card_name",
+                    "/legal_person_info/card_number",
+                    "/legal_person_info/card_address",
+                    "/ubo_info_list/*/card_name",
+                    "/ubo_info_list/*/card_number",
+                    "/ubo_info_list/*/card_address",
+                ],
+            )
+            .send_json()
     }
 }
 /// The request of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
@@ -401,15 +414,15 @@ pub struct PostRequestLegalPersonInfo {
     pub card_back: Option<String>,
     /// 证件姓名
     ///
-    /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     pub card_name: Option<String>,
     /// 证件号码
     ///
-    /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     pub card_number: Option<String>,
     /// 证件居住地址
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROspQO/0kjiwfqdfg==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPROspQO/0kjiwfqdfg==`
     pub card_address: Option<String>,
     /// 证件有效期开始时间
     ///
@@ -519,15 +532,15 @@ pub struct PostRequestUboInfoList {
     pub card_back: Option<String>,
     /// 证件姓名
     ///
-    /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     pub card_name: String,
     /// 证件号码
     ///
-    /// Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `MZnwEx6zotwIz6ctW2/iQL5zaGs82HJNU3K+46ndk7pMrENiPDw==`
     pub card_number: String,
     /// 证件居住地址
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+bzQIzfb3HHLEjZ4YiR/cJiCrZxnAqi+==`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+bzQIzfb3HHLEjZ4YiR/cJiCrZxnAqi+==`
     pub card_address: String,
     /// 证件有效期开始时间
     ///

@@ -23,7 +23,18 @@ impl<'a> Orders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(
+                &[
+                    "/payer/name",
+                    "/payer/id_digest",
+                    "/relative/name",
+                    "/relative/id_digest",
+                ],
+            )
+            .send_json()
     }
 }
 /// The request of `POST /v3/med-ins/orders` (医保自费混合收款下单).

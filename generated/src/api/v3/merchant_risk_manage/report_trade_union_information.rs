@@ -13,7 +13,11 @@ impl<'a> ReportTradeUnionInformation<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/phone", "/certificates_number"])
+            .send_json()
     }
 }
 /// The request of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
@@ -45,11 +49,11 @@ pub struct PostRequest {
     pub openid: Option<String>,
     /// 用户手机号
     ///
-    /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ca775af5f841bdf424b2e6eb86a6e21e`
     pub phone: Option<String>,
     /// 用户实名证件号
     ///
-    /// Example: `ca775af5f841bdf424b2e6eb86a6e21e`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `ca775af5f841bdf424b2e6eb86a6e21e`
     pub certificates_number: Option<String>,
     /// 用户终端ip
     ///

@@ -38,6 +38,7 @@ pub mod by_openid {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/user_name", "/id_card_number"])
                     .send_json()
             }
         }
@@ -54,11 +55,11 @@ pub mod by_openid {
             pub out_request_no: String,
             /// 用户姓名
             ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             pub user_name: String,
             /// 身份证号码
             ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
             pub id_card_number: String,
             /// 发放面额
             ///

@@ -49,7 +49,11 @@ impl<'a> FapiaoApplications<'a> {
     /// `POST /v3/new-tax-control-fapiao/fapiao-applications`
     #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/buyer_information/phone", "/buyer_information/email"])
+            .send_empty()
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications` (开具电子发票).
@@ -130,11 +134,11 @@ pub struct PostRequestBuyerInformation {
     pub bank_account: Option<String>,
     /// 手机号
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     pub phone: Option<String>,
     /// 邮箱地址
     ///
-    /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
     pub email: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestBuyerInformation {
@@ -738,6 +742,9 @@ pub mod by_fapiao_apply_id {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/buyer_information/phone", "/buyer_information/email"],
+                    )
                     .send_empty()
             }
         }
@@ -812,11 +819,11 @@ pub mod by_fapiao_apply_id {
             pub bank_account: Option<String>,
             /// 手机号
             ///
-            /// Example: `18507550000`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `18507550000`
             pub phone: Option<String>,
             /// 邮箱地址
             ///
-            /// Example: `123110@qq.com`
+            /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `123110@qq.com`
             pub email: Option<String>,
             /// 订单金额
             ///
@@ -1291,7 +1298,13 @@ pub mod issue_general {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &["/buyer_information/phone", "/buyer_information/email"],
+                )
+                .send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` (开具通用行业电子发票).
@@ -1577,7 +1590,17 @@ pub mod issue_passenger_transport {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/buyer_information/phone",
+                        "/buyer_information/email",
+                        "/fapiao_information/items/*/passenger_information/certificate_number",
+                    ],
+                )
+                .send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` (开具旅客运输行业电子发票).
@@ -1863,7 +1886,7 @@ pub mod issue_passenger_transport {
         pub certificate_type: PostRequestFapiaoInformationItemsPassengerInformationCertificateType,
         /// 证件号码
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         pub certificate_number: String,
         /// 出行日期
         ///
@@ -2038,7 +2061,13 @@ pub mod issue_refined_oil {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &["/buyer_information/phone", "/buyer_information/email"],
+                )
+                .send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` (开具成品油行业电子发票).
@@ -2383,7 +2412,17 @@ pub mod real_estate_leasing {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/buyer_information/phone",
+                        "/buyer_information/email",
+                        "/fapiao_information/items/*/real_estate_leasing_information/certificate_no",
+                    ],
+                )
+                .send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` (开具不动产租赁行业电子发票).
@@ -2458,11 +2497,11 @@ pub mod real_estate_leasing {
         pub bank_account: Option<String>,
         /// 手机号
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         pub phone: Option<String>,
         /// 邮箱地址
         ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
         pub email: Option<String>,
         /// 订单金额
         ///
@@ -2778,7 +2817,7 @@ pub mod real_estate_leasing {
         pub cross_city_flag: bool,
         /// 产权证书/不动产权证号
         ///
-        /// Example: `OVgc/slzCvzSebaz46sUA4tJmm5GbN`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OVgc/slzCvzSebaz46sUA4tJmm5GbN`
         pub certificate_no: Option<String>,
         /// 车牌号
         pub plate_no: Option<Vec<String>>,

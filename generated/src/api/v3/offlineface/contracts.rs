@@ -169,7 +169,20 @@ pub mod presign {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/facepay_user/identification/identification_number",
+                        "/facepay_user/phone",
+                        "/limit_bank_card/bank_card_number",
+                        "/limit_bank_card/identification_name",
+                        "/limit_bank_card/identification/identification_number",
+                        "/limit_bank_card/phone",
+                    ],
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/offlineface/contracts/presign` (预签约接口).
@@ -219,6 +232,8 @@ pub mod presign {
         /// 证件信息
         pub identification: Option<PostRequestFacepayUserIdentification>,
         /// 手机号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub phone: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestFacepayUser {
@@ -252,8 +267,12 @@ pub mod presign {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLimitBankCard {
         /// 银行卡号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub bank_card_number: Option<String>,
         /// 开卡人姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub identification_name: Option<String>,
         /// 开卡人证件
         pub identification: Option<PostRequestLimitBankCardIdentification>,
@@ -262,6 +281,8 @@ pub mod presign {
         /// 银行类型
         pub bank_type: Option<String>,
         /// 开卡预留手机号
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub phone: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestLimitBankCard {

@@ -128,6 +128,7 @@ pub mod by_organization_id {
                         self.0
                             .request(::wechatpay::runtime::Method::PATCH)
                             .json(request)
+                            .encrypt_sensitive(&["/user_name", "/phone"])
                             .send_empty()
                     }
                 }
@@ -202,6 +203,8 @@ pub mod by_organization_id {
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
                     /// 姓名
+                    ///
+                    /// Sensitive: encrypted with the WeChat Pay public key before sending.
                     pub user_name: Option<String>,
                     /// 用户类型
                     pub user_type: Option<PatchRequestUserType>,
@@ -212,6 +215,8 @@ pub mod by_organization_id {
                     /// 状态
                     pub status: Option<PatchRequestStatus>,
                     /// 手机号
+                    ///
+                    /// Sensitive: encrypted with the WeChat Pay public key before sending.
                     pub phone: Option<String>,
                 }
                 ::wechatpay::runtime::__private::json_object!(PatchRequest {

@@ -464,6 +464,12 @@ pub mod contracts {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/real_identity/real_name",
+                                "/real_identity/id_card_number",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -645,6 +651,12 @@ pub mod contracts {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/real_identity/real_name",
+                                "/real_identity/id_card_number",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -827,6 +839,12 @@ pub mod contracts {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/real_identity/real_name",
+                                "/real_identity/id_card_number",
+                            ],
+                        )
                         .send_json()
                 }
             }
@@ -876,6 +894,12 @@ pub mod contracts {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(
+                            &[
+                                "/real_identity/real_name",
+                                "/real_identity/id_card_number",
+                            ],
+                        )
                         .send_json()
                 }
             }

@@ -93,6 +93,9 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/payer/identity/number", "/payer/identity/name"],
+                    )
                     .send_json()
             }
         }
@@ -750,6 +753,9 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/payer/identity/number", "/payer/identity/name"],
+                    )
                     .send_json()
             }
         }
@@ -1099,6 +1105,9 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/payer/identity/number", "/payer/identity/name"],
+                    )
                     .send_json()
             }
         }
@@ -1732,6 +1741,9 @@ pub mod transactions {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &["/payer/identity/number", "/payer/identity/name"],
+                    )
                     .send_json()
             }
         }

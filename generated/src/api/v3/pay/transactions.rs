@@ -69,7 +69,11 @@ pub mod app {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/app` (APP下单API).
@@ -628,7 +632,11 @@ pub mod h5 {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/h5` (H5下单API).
@@ -948,7 +956,11 @@ pub mod jsapi {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
@@ -1315,7 +1327,11 @@ pub mod native {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/payer/identity/number", "/payer/identity/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/pay/transactions/native` (Native下单API).

@@ -458,7 +458,11 @@ pub mod pre_order_with_auth {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/user_name", "/id_card_number"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
@@ -494,11 +498,11 @@ pub mod pre_order_with_auth {
         pub employer_name: String,
         /// 用户实名
         ///
-        /// Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
         pub user_name: String,
         /// 用户证件号
         ///
-        /// Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
         pub id_card_number: String,
         /// 用工类型
         ///

@@ -13,7 +13,11 @@ impl<'a> TransferBatches<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/transfer_detail_list/*/user_name"])
+            .send_json()
     }
 }
 /// The request of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
@@ -133,7 +137,7 @@ pub struct PostRequestTransferDetailList {
     pub openid: String,
     /// 收款用户姓名
     ///
-    /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
     pub user_name: String,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {

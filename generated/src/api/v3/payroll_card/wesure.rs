@@ -124,7 +124,11 @@ pub mod token_validations {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/user_name", "/id_card_number"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
@@ -144,11 +148,11 @@ pub mod token_validations {
         pub token: String,
         /// 用户姓名
         ///
-        /// Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LP7bT4hQXUsOZCEvK2YrSiqFsnP0oRMfeoLN0vBg`
         pub user_name: String,
         /// 用户身份证号
         ///
-        /// Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `7FzH5XksJG3a8HLLsaaUV6K54y1OnPMY5`
         pub id_card_number: String,
         /// 核身类型
         ///

@@ -36,7 +36,11 @@ impl<'a> PayafterOrders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/name", "/phone", "/userid", "/address"])
+            .send_json()
     }
 }
 /// The request of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
@@ -89,12 +93,20 @@ pub struct PostRequest {
     /// 微信用户在商户对应appid下的唯一标识
     pub openid: Option<String>,
     /// 用户姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub name: Option<String>,
     /// 用户手机号
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub phone: Option<String>,
     /// 用户身份证ID
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub userid: Option<String>,
     /// 用户收货地址
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub address: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {

@@ -1135,6 +1135,7 @@ pub mod mch_transfer {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/user_real_name"])
                         .send_json()
                 }
             }

@@ -1085,6 +1085,7 @@ pub mod reservation {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(&["/user_real_name"])
                     .send_json()
             }
         }

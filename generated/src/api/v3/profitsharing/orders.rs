@@ -23,7 +23,11 @@ impl<'a> Orders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/receivers/*/name"])
+            .send_json()
     }
 }
 /// The request of `POST /v3/profitsharing/orders` (请求分账).
@@ -95,7 +99,7 @@ pub struct PostRequestReceivers {
     pub account: String,
     /// 分账个人接收方姓名
     ///
-    /// Example: `hu89ohu89ohu89o`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
     pub name: Option<String>,
     /// 分账金额
     ///

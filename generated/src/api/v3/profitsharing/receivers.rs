@@ -29,7 +29,11 @@ pub mod add {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/name"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
@@ -57,7 +61,7 @@ pub mod add {
         pub account: String,
         /// 分账个人接收方姓名
         ///
-        /// Example: `hu89ohu89ohu89o`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `hu89ohu89ohu89o`
         pub name: Option<String>,
         /// 与分账方的关系类型
         ///

@@ -476,6 +476,7 @@ pub mod refunds {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
                         .json(request)
+                        .encrypt_sensitive(&["/bank_account", "/real_name"])
                         .send_json()
                 }
             }
@@ -496,11 +497,11 @@ pub mod refunds {
                 pub bank_type: Option<PostRequestBankType>,
                 /// 收款银行卡号
                 ///
-                /// Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
                 pub bank_account: Option<String>,
                 /// 收款用户姓名
                 ///
-                /// Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
+                /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `UPgQcZSdq3zOayJwZ5XLrHY2dZU1W2Cd`
                 pub real_name: Option<String>,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {

@@ -327,6 +327,12 @@ pub mod partner {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
                     .json(request)
+                    .encrypt_sensitive(
+                        &[
+                            "/combine_payer_info/identity/number",
+                            "/combine_payer_info/identity/name",
+                        ],
+                    )
                     .send_json()
             }
         }
@@ -431,8 +437,12 @@ pub mod partner {
             /// 类型
             pub type_: PostRequestCombinePayerInfoIdentityType,
             /// 加密后的证件号
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending.
             pub number: String,
             /// 加密后的姓名
+            ///
+            /// Sensitive: encrypted with the WeChat Pay public key before sending.
             pub name: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequestCombinePayerInfoIdentity {

@@ -13,7 +13,11 @@ impl<'a> Echo<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/encrypted_echo_message"])
+            .send_json()
     }
 }
 /// The request of `POST /v3/security/echo` (商户签名验签／加解密测试).
@@ -29,7 +33,7 @@ pub struct PostRequest {
     pub echo_message: String,
     /// 平台证书或微信支付公钥加密测试字段
     ///
-    /// Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `Fx9mh7K5sjqHxxQcgDVhnJ9QdS4nKfcUbuAOj`
     pub encrypted_echo_message: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {

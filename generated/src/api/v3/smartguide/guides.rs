@@ -39,7 +39,11 @@ impl<'a> Guides<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(&["/name", "/mobile"])
+            .send_json()
     }
 }
 /// The request of `GET /v3/smartguide/guides` (服务人员查询API).
@@ -164,8 +168,12 @@ pub struct PostRequest {
     /// 企业微信的员工ID
     pub userid: String,
     /// 企业微信的员工姓名
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub name: String,
     /// 手机号码
+    ///
+    /// Sensitive: encrypted with the WeChat Pay public key before sending.
     pub mobile: String,
     /// 员工个人二维码
     pub qr_code: String,
@@ -246,6 +254,7 @@ pub mod by_guide_id {
             self.0
                 .request(::wechatpay::runtime::Method::PATCH)
                 .json(request)
+                .encrypt_sensitive(&["/name", "/mobile"])
                 .send_empty()
         }
     }
@@ -257,8 +266,12 @@ pub mod by_guide_id {
         /// Example: `1234567890`
         pub sub_mchid: Option<String>,
         /// 企业微信的员工姓名
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub name: Option<String>,
         /// 手机号码
+        ///
+        /// Sensitive: encrypted with the WeChat Pay public key before sending.
         pub mobile: Option<String>,
         /// 员工个人二维码
         pub qr_code: Option<String>,

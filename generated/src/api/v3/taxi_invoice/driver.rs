@@ -24,7 +24,11 @@ pub mod update_driver {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(&["/driver_name", "/id_card_number"])
+                .send_json()
         }
     }
     /// The request of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
@@ -32,11 +36,11 @@ pub mod update_driver {
     pub struct PostRequest {
         /// 司机姓名
         ///
-        /// Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==`
         pub driver_name: String,
         /// 司机身份证号码
         ///
-        /// Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhXM/t2DrNLxVUb77DCnz421UAD7US5TWiL5sVnQSz/wvsvQ==`
         pub id_card_number: String,
         /// 公司名称
         ///

@@ -23,7 +23,16 @@ impl<'a> Batches<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+        self.0
+            .request(::wechatpay::runtime::Method::POST)
+            .json(request)
+            .encrypt_sensitive(
+                &[
+                    "/transfer_detail_list/*/user_name",
+                    "/transfer_detail_list/*/user_id_card",
+                ],
+            )
+            .send_json()
     }
 }
 /// The request of `POST /v3/transfer/batches` (发起批量转账API).
@@ -123,11 +132,11 @@ pub struct PostRequestTransferDetailList {
     pub openid: String,
     /// 收款用户姓名
     ///
-    /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
     pub user_name: String,
     /// 收款用户身份证
     ///
-    /// Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
+    /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
     pub user_id_card: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestTransferDetailList {

@@ -143,7 +143,17 @@ pub mod preopen {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
+            self.0
+                .request(::wechatpay::runtime::Method::POST)
+                .json(request)
+                .encrypt_sensitive(
+                    &[
+                        "/identify/encrypted_real_name",
+                        "/identify/encrypted_credential_id",
+                        "/bank_card_no",
+                    ],
+                )
+                .send_json()
         }
     }
     /// The request of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
@@ -181,7 +191,7 @@ pub mod preopen {
         pub identify: PostRequestIdentify,
         /// 用户开通ETC时绑定的银行卡
         ///
-        /// Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `K/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
         pub bank_card_no: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
@@ -223,11 +233,11 @@ pub mod preopen {
     pub struct PostRequestIdentify {
         /// 姓名
         ///
-        /// Example: `LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `LOX6jBeRlK/TErW6DqEM8JFHX4iL3Rlj2vqaEqktvw1KVjgmQ==`
         pub encrypted_real_name: String,
         /// 证件号码
         ///
-        /// Example: `t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==`
+        /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `t85SAX3GxVYqGQm2Q8cfeFd1dWy40j4s7XpIds8Glw83HG3vN9Q==`
         pub encrypted_credential_id: String,
         /// 证件类型
         ///
