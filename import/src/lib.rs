@@ -57,6 +57,7 @@
 
 mod convert;
 pub mod lines;
+pub mod official;
 mod shared;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -80,6 +81,9 @@ pub const JSON_ROOTS: [&str; 3] = ["v3", "hk", "global"];
 pub struct ImportOptions {
     /// Overwrite files even when they lack [`HEADER`] (hand-edited files).
     pub force: bool,
+    /// The official Go SDK's `services/` folder: its models are applied as evidence
+    /// ([`official::reconcile`]); without it the description is converted alone.
+    pub official: Option<PathBuf>,
 }
 
 /// An operation that was read but not written.
@@ -218,6 +222,8 @@ pub enum ImportError {
         file: PathBuf,
         message: String,
     },
+    /// The official models could not be read (the message names the file and line).
+    Official(String),
 }
 
 impl fmt::Display for ImportError {
@@ -241,6 +247,7 @@ impl fmt::Display for ImportError {
             ImportError::Serialize { file, message } => {
                 write!(f, "{}: cannot serialise: {message}", file.display())
             }
+            ImportError::Official(message) => write!(f, "official models: {message}"),
         }
     }
 }
@@ -338,6 +345,10 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         merged = next;
     };
     summary.notes.extend(plan.notes.iter().cloned());
+    let (mut outs, mut types) = (outs, types);
+    if let Some(dir) = &opts.official {
+        apply_official(dir, &api_files, &mut outs, &mut types, &mut summary)?;
+    }
 
     for ((rel, rel_str), out) in api_files.iter().zip(outs) {
         summary.ops_read += out.read;
@@ -419,6 +430,44 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     summary.skipped_ops.sort();
     summary.skipped_files.sort();
     Ok(summary)
+}
+
+/// The official models applied to the converted files and shared types: one repair line per
+/// decision (kinds `official-*`), the hand-edited files included (their lines say what a hand
+/// edit should do; the files are not written).
+fn apply_official(
+    dir: &Path,
+    api_files: &[(PathBuf, String)],
+    outs: &mut [convert::FileOut],
+    types: &mut [(String, indexmap::IndexMap<String, wechatpay_model::spec::Schema>)],
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    let sdk = official::Sdk::read(dir).map_err(|e| ImportError::Official(e.to_string()))?;
+    let mut files: Vec<(String, &mut PathFile)> = api_files
+        .iter()
+        .zip(outs.iter_mut())
+        .filter(|((_, rel), _)| !rel.starts_with("v2/"))
+        .map(|((_, rel), out)| (url_of(rel), &mut out.file))
+        .collect();
+    let outcome = official::reconcile(&sdk, &mut files, types);
+    summary.notes.push(format!(
+        "official models: {} of their {} operations matched by method and URL; {} decisions",
+        outcome.matched.len(),
+        sdk.operations.len(),
+        outcome.decisions.len()
+    ));
+    for d in outcome.decisions {
+        *summary.repairs.entry(d.kind.as_str()).or_insert(0) += 1;
+        summary.repair_lines.push(d.to_string());
+    }
+    Ok(())
+}
+
+/// The URL of a path file (`v3/pay/x.yaml` → `/v3/pay/x`; `{empty}` is the trailing slash).
+pub fn url_of(rel: &str) -> String {
+    let stem = rel.strip_suffix(".yaml").unwrap_or(rel);
+    let stem = stem.strip_suffix("{empty}").unwrap_or(stem);
+    format!("/{stem}")
 }
 
 /// The text of one output file: the header line, then the YAML.

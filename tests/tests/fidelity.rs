@@ -54,7 +54,10 @@ fn description() -> Option<PathBuf> {
 
 fn imported(from: &Path) -> Loaded {
     let out = tempfile::tempdir().unwrap();
-    let opts = wechatpay_import::ImportOptions { force: true };
+    let opts = wechatpay_import::ImportOptions {
+        force: true,
+        ..Default::default()
+    };
     wechatpay_import::import(from, out.path(), &opts).expect("the description imports");
     load::load_dir(out.path())
         .and_then(Loaded::or_errors)

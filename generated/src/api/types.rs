@@ -76,40 +76,82 @@ pub enum AwardType {
 #[non_exhaustive]
 pub enum BackgroundColor {
     /// `Color010`
-    Color010,
+    Color0101,
     /// `Color020`
-    Color020,
+    Color0202,
     /// `Color030`
-    Color030,
+    Color0303,
     /// `Color040`
-    Color040,
+    Color0404,
     /// `Color050`
-    Color050,
+    Color0505,
     /// `Color060`
-    Color060,
+    Color0606,
     /// `Color070`
-    Color070,
+    Color0707,
     /// `Color080`
-    Color080,
+    Color0808,
     /// `Color090`
-    Color090,
+    Color0909,
     /// `Color100`
-    Color100,
+    Color10010,
+    /// `COLOR010`
+    Color01011,
+    /// `COLOR020`
+    Color02012,
+    /// `COLOR030`
+    Color03013,
+    /// `COLOR040`
+    Color04014,
+    /// `COLOR050`
+    Color05015,
+    /// `COLOR060`
+    Color06016,
+    /// `COLOR070`
+    Color07017,
+    /// `COLOR080`
+    Color08018,
+    /// `COLOR081`
+    Color081,
+    /// `COLOR082`
+    Color082,
+    /// `COLOR090`
+    Color09021,
+    /// `COLOR100`
+    Color10022,
+    /// `COLOR101`
+    Color101,
+    /// `COLOR102`
+    Color102,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 #[cfg(feature = "marketing")]
 ::wechatpay::runtime::__private::json_enum!(BackgroundColor {
-    Color010 = "Color010",
-    Color020 = "Color020",
-    Color030 = "Color030",
-    Color040 = "Color040",
-    Color050 = "Color050",
-    Color060 = "Color060",
-    Color070 = "Color070",
-    Color080 = "Color080",
-    Color090 = "Color090",
-    Color100 = "Color100",
+    Color0101 = "Color010",
+    Color0202 = "Color020",
+    Color0303 = "Color030",
+    Color0404 = "Color040",
+    Color0505 = "Color050",
+    Color0606 = "Color060",
+    Color0707 = "Color070",
+    Color0808 = "Color080",
+    Color0909 = "Color090",
+    Color10010 = "Color100",
+    Color01011 = "COLOR010",
+    Color02012 = "COLOR020",
+    Color03013 = "COLOR030",
+    Color04014 = "COLOR040",
+    Color05015 = "COLOR050",
+    Color06016 = "COLOR060",
+    Color07017 = "COLOR070",
+    Color08018 = "COLOR080",
+    Color081 = "COLOR081",
+    Color082 = "COLOR082",
+    Color09021 = "COLOR090",
+    Color10022 = "COLOR100",
+    Color101 = "COLOR101",
+    Color102 = "COLOR102",
 });
 /// 登记证书类型
 ///
@@ -564,12 +606,12 @@ pub enum GoldPlanAdvertisingIndustry {
 });
 /// H5场景信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct H5Info {
     /// 场景类型
     ///
     /// Example: `iOSAndroidWap`
-    pub type_: Option<String>,
+    pub type_: String,
     /// 应用名称
     ///
     /// Example: `王者荣耀`
@@ -589,12 +631,26 @@ pub struct H5Info {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::__private::json_object!(H5Info {
-    type_: "type" optional,
+    type_: "type" required,
     app_name: "app_name" optional,
     app_url: "app_url" optional,
     bundle_id: "bundle_id" optional,
     package_name: "package_name" optional,
 });
+#[cfg(feature = "pay")]
+impl H5Info {
+    /// A `H5Info` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `H5Info { app_name: Some(…), ..H5Info::new(…) }`.
+    #[inline]
+    pub fn new(type_: impl Into<String>) -> Self {
+        Self {
+            type_: type_.into(),
+            app_name: None,
+            app_url: None,
+            bundle_id: None,
+            package_name: None,
+        }
+    }
+}
 /// IdType
 ///
 /// A value this client does not know yet is kept as [`IdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1114,12 +1170,12 @@ pub enum RefundStatus {
 });
 /// 场景信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SceneInfo {
     /// 用户终端IP
     ///
     /// Example: `14.23.150.211`
-    pub payer_client_ip: Option<String>,
+    pub payer_client_ip: String,
     /// 商户端设备号
     ///
     /// Example: `013467007045764`
@@ -1129,10 +1185,22 @@ pub struct SceneInfo {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::__private::json_object!(SceneInfo {
-    payer_client_ip: "payer_client_ip" optional,
+    payer_client_ip: "payer_client_ip" required,
     device_id: "device_id" optional,
     store_info: "store_info" optional,
 });
+#[cfg(feature = "pay")]
+impl SceneInfo {
+    /// A `SceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfo { device_id: Some(…), ..SceneInfo::new(…) }`.
+    #[inline]
+    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+        Self {
+            payer_client_ip: payer_client_ip.into(),
+            device_id: None,
+            store_info: None,
+        }
+    }
+}
 /// 商户门店信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq)]
@@ -1140,41 +1208,37 @@ pub struct SceneInfoStoreInfo {
     /// 门店编号
     ///
     /// Example: `0001`
-    pub id: Option<String>,
+    pub id: String,
     /// 门店名称
     ///
     /// Example: `腾讯大厦分店`
-    pub name: String,
+    pub name: Option<String>,
     /// 地区编码
     ///
     /// Example: `440305`
-    pub area_code: String,
+    pub area_code: Option<String>,
     /// 详细地址
     ///
     /// Example: `广东省深圳市南山区科技中一道10000号`
-    pub address: String,
+    pub address: Option<String>,
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::__private::json_object!(SceneInfoStoreInfo {
-    id: "id" optional,
-    name: "name" required,
-    area_code: "area_code" required,
-    address: "address" required,
+    id: "id" required,
+    name: "name" optional,
+    area_code: "area_code" optional,
+    address: "address" optional,
 });
 #[cfg(feature = "pay")]
 impl SceneInfoStoreInfo {
-    /// A `SceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfoStoreInfo { id: Some(…), ..SceneInfoStoreInfo::new(…) }`.
+    /// A `SceneInfoStoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfoStoreInfo { name: Some(…), ..SceneInfoStoreInfo::new(…) }`.
     #[inline]
-    pub fn new(
-        name: impl Into<String>,
-        area_code: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
+    pub fn new(id: impl Into<String>) -> Self {
         Self {
-            id: None,
-            name: name.into(),
-            area_code: area_code.into(),
-            address: address.into(),
+            id: id.into(),
+            name: None,
+            area_code: None,
+            address: None,
         }
     }
 }

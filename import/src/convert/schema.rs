@@ -392,7 +392,12 @@ impl Conv<'_> {
 
     /// The values of two enums an allOf joins: the description extends an enum this way (a
     /// shared enum plus the operation's own values), so the union, in order, each value once.
-    fn enum_union(&mut self, a: Option<Vec<EnumValue>>, b: Option<Vec<EnumValue>>, loc: &Loc) -> Option<Vec<EnumValue>> {
+    fn enum_union(
+        &mut self,
+        a: Option<Vec<EnumValue>>,
+        b: Option<Vec<EnumValue>>,
+        loc: &Loc,
+    ) -> Option<Vec<EnumValue>> {
         let (mut out, more) = match (a, b) {
             (Some(a), Some(b)) => (a, b),
             (a, b) => return b.or(a),
@@ -408,7 +413,10 @@ impl Conv<'_> {
             self.note(
                 loc,
                 "allof-enum-union",
-                format!("allOf parts each list enum values: their union ({} added)", added.join(", ")),
+                format!(
+                    "allOf parts each list enum values: their union ({} added)",
+                    added.join(", ")
+                ),
             );
         }
         Some(out)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use wechatpay_import::{import, ImportOptions, ImportSummary, HEADER};
 use wechatpay_model::spec::{Content, EnumValue, Operation, PathFile, ResponseSignature, Scalar, Schema};
 
+mod official;
 mod operations;
 mod schemas;
 mod v2;

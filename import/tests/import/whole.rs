@@ -17,7 +17,15 @@ fn hand_edits_are_kept_unless_forced() {
     assert_eq!(again.ops_written, first.ops_written - 1);
     assert_eq!(again.ops_written + again.skipped_ops.len(), again.ops_read);
     assert!(again.skipped_ops.iter().any(|o| o.reason.contains("hand-edited")));
-    let forced = import(Path::new(FIXTURE), &out, &ImportOptions { force: true }).unwrap();
+    let forced = import(
+        Path::new(FIXTURE),
+        &out,
+        &ImportOptions {
+            force: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(forced.ops_written, first.ops_written);
     assert!(std::fs::read_to_string(&f).unwrap().starts_with(HEADER));
 }

@@ -19,6 +19,7 @@ use wechatpay_tests::{keys, merchant};
 
 mod certificates;
 mod notifications;
+mod official;
 mod sensitive;
 
 const APIV3_KEY: &str = "Wxp4yDNs9kT2vQ8rL6mB3cZ7hF1jG5aE";

@@ -26,11 +26,11 @@ pub mod models {
         /// 子商户应用ID
         pub sub_appid: Option<String>,
         /// 品牌ID
-        pub brand_id: Option<String>,
+        pub brand_id: Option<i64>,
         /// 捐赠来源
         pub donate_source: Option<DonateSource>,
         /// 商户订单
-        pub merchant_order: Option<String>,
+        pub merchant_order: Option<MerchantOrder>,
         /// 捐赠机构名称
         pub institution_name: Option<String>,
         /// 捐赠项目编号
@@ -99,6 +99,26 @@ pub mod models {
     ::wechatpay::runtime::__private::json_enum!(DonateSource {
         MiniprogramPay = "MINIPROGRAM_PAY",
         EntrustPay = "ENTRUST_PAY",
+    });
+    /// 商户订单
+    ///
+    /// Used as `GetResponseDataMerchantOrder` in `/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}`, `GetResponseMerchantOrder` in `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct MerchantOrder {
+        /// `out_trade_no`
+        pub out_trade_no: Option<String>,
+        /// `mchid`
+        pub mchid: Option<String>,
+        /// `sub_mchid`
+        pub sub_mchid: Option<String>,
+        /// `store_id`
+        pub store_id: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(MerchantOrder {
+        out_trade_no: "out_trade_no" optional,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        store_id: "store_id" optional,
     });
     /// 支付者
     ///

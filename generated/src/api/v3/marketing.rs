@@ -236,50 +236,6 @@ pub mod models {
         Barcode = "BARCODE",
         Qrcode = "QRCODE",
     });
-    /// 小程序入口
-    ///
-    /// Used as `PostRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks`, `PatchRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct MiniProgramsInfo {
-        /// 商家小程序appid
-        ///
-        /// Example: `wx234545656765876`
-        pub mini_programs_appid: String,
-        /// 商家小程序path
-        ///
-        /// Example: `/path/index/index`
-        pub mini_programs_path: String,
-        /// 入口文案
-        ///
-        /// Example: `欢迎选购`
-        pub entrance_words: String,
-        /// 引导文案
-        ///
-        /// Example: `获取更多优惠`
-        pub guiding_words: Option<String>,
-    }
-    ::wechatpay::runtime::__private::json_object!(MiniProgramsInfo {
-        mini_programs_appid: "mini_programs_appid" required,
-        mini_programs_path: "mini_programs_path" required,
-        entrance_words: "entrance_words" required,
-        guiding_words: "guiding_words" optional,
-    });
-    impl MiniProgramsInfo {
-        /// A `MiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `MiniProgramsInfo { guiding_words: Some(…), ..MiniProgramsInfo::new(…) }`.
-        #[inline]
-        pub fn new(
-            mini_programs_appid: impl Into<String>,
-            mini_programs_path: impl Into<String>,
-            entrance_words: impl Into<String>,
-        ) -> Self {
-            Self {
-                mini_programs_appid: mini_programs_appid.into(),
-                mini_programs_path: mini_programs_path.into(),
-                entrance_words: entrance_words.into(),
-                guiding_words: None,
-            }
-        }
-    }
     /// 背景颜色
     ///
     /// Used as `PostRequestDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks`, `GetResponseDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationDisplayPatternInfoBackgroundColor` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `PostRequestStockCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostResponseStockCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons`, `PostRequestStockBundleCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`, `PostResponseStockListCouponDisplayInfoBackgroundColor` in `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles` and 20 more.
@@ -525,7 +481,7 @@ pub mod models {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct CustomEntrance {
         /// 小程序入口
-        pub mini_programs_info: Option<ResponseMiniProgramsInfo>,
+        pub mini_programs_info: Option<MiniProgramsInfo>,
         /// 商户公众号appid
         ///
         /// Example: `wx324345hgfhfghfg`
@@ -552,9 +508,9 @@ pub mod models {
     });
     /// 小程序入口
     ///
-    /// Used as `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    /// Used as `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `PatchRequestCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}`, `GetResponseCouponInformationCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
     #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ResponseMiniProgramsInfo {
+    pub struct MiniProgramsInfo {
         /// 商家小程序appid
         ///
         /// Example: `wx234545656765876`
@@ -572,7 +528,7 @@ pub mod models {
         /// Example: `获取更多优惠`
         pub guiding_words: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseMiniProgramsInfo {
+    ::wechatpay::runtime::__private::json_object!(MiniProgramsInfo {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
         entrance_words: "entrance_words" optional,
@@ -601,34 +557,6 @@ pub mod models {
         finder_video_id: "finder_video_id" optional,
         finder_video_cover_image_url: "finder_video_cover_image_url" optional,
     });
-    /// 券code状态
-    ///
-    /// Used as `GetRequestStatus` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetRequestCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDataCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`.
-    ///
-    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Status {
-        /// `SENDED`
-        Sended,
-        /// `USED`
-        Used,
-        /// `EXPIRED`
-        Expired,
-        /// `DELETED`
-        Deleted,
-        /// `DEACTIVATED`
-        Deactivated,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::__private::json_enum!(Status {
-        Sended = "SENDED",
-        Used = "USED",
-        Expired = "EXPIRED",
-        Deleted = "DELETED",
-        Deactivated = "DEACTIVATED",
-    });
     /// 券code信息
     ///
     /// Used as `GetResponseData` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetResponseCodeInformation` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
@@ -637,7 +565,7 @@ pub mod models {
         /// 商户上传code
         pub code: Option<String>,
         /// 商户上传code分配状态
-        pub code_status: Option<String>,
+        pub code_status: Option<CodeStatus>,
         /// 上传时间
         pub upload_time: Option<String>,
         /// 被分配时间
@@ -658,6 +586,159 @@ pub mod models {
         unionid: "unionid" optional,
         coupon_code: "coupon_code" optional,
     });
+    /// 商户上传code分配状态
+    ///
+    /// Used as `GetResponseDataCodeStatus` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`, `GetResponseCodeInformationCodeStatus` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`.
+    ///
+    /// A value this client does not know yet is kept as [`CodeStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CodeStatus {
+        /// `AVAILABLE`
+        Available,
+        /// `DISPATCHED`
+        Dispatched,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(CodeStatus {
+        Available = "AVAILABLE",
+        Dispatched = "DISPATCHED",
+    });
+    /// 券状态
+    ///
+    /// Used as `GetResponseCouponInformationCouponState` in `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`, `GetRequestCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseDataCouponState` in `/v3/marketing/busifavor/users/{openid}/coupons`.
+    ///
+    /// A value this client does not know yet is kept as [`CouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CouponState {
+        /// `SENDED`
+        Sended,
+        /// `USED`
+        Used,
+        /// `EXPIRED`
+        Expired,
+        /// `DELETED`
+        Deleted,
+        /// `DEACTIVATED`
+        Deactivated,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(CouponState {
+        Sended = "SENDED",
+        Used = "USED",
+        Expired = "EXPIRED",
+        Deleted = "DELETED",
+        Deactivated = "DEACTIVATED",
+    });
+    /// 补差付款失败原因
+    ///
+    /// Used as `GetResponsePayReceiptListFailReason` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `PostResponseFailReason` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `GetResponseFailReason` in `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `PAY_RECEIPT_INSUFFICIENT_BALANCE`
+        PayReceiptInsufficientBalance,
+        /// `PAY_RECEIPT_NOT_INCOMESPLIT_ORDER`
+        PayReceiptNotIncomesplitOrder,
+        /// `PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA`
+        PayReceiptExceedSubsidyAmountQuota,
+        /// `PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA`
+        PayReceiptExceedSubsidyCountQuota,
+        /// `PAY_RECEIPT_OTHER`
+        PayReceiptOther,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
+        PayReceiptInsufficientBalance = "PAY_RECEIPT_INSUFFICIENT_BALANCE",
+        PayReceiptNotIncomesplitOrder = "PAY_RECEIPT_NOT_INCOMESPLIT_ORDER",
+        PayReceiptExceedSubsidyAmountQuota = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA",
+        PayReceiptExceedSubsidyCountQuota = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA",
+        PayReceiptOther = "PAY_RECEIPT_OTHER",
+    });
+    /// 补差付款单据状态
+    ///
+    /// Used as `GetResponsePayReceiptListStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `PostResponseStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts`, `GetResponseStatus` in `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `PAY_RECEIPT_UNKNOWN`
+        PayReceiptUnknown,
+        /// `PAY_RECEIPT_ACCEPTED`
+        PayReceiptAccepted,
+        /// `PAY_RECEIPT_SUCCESS`
+        PayReceiptSuccess,
+        /// `PAY_RECEIPT_FAIL`
+        PayReceiptFail,
+        /// `PAY_RECEIPT_RETURNING`
+        PayReceiptReturning,
+        /// `PAY_RECEIPT_PARTIAL_RETURN`
+        PayReceiptPartialReturn,
+        /// `PAY_RECEIPT_FULL_RETURN`
+        PayReceiptFullReturn,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Status {
+        PayReceiptUnknown = "PAY_RECEIPT_UNKNOWN",
+        PayReceiptAccepted = "PAY_RECEIPT_ACCEPTED",
+        PayReceiptSuccess = "PAY_RECEIPT_SUCCESS",
+        PayReceiptFail = "PAY_RECEIPT_FAIL",
+        PayReceiptReturning = "PAY_RECEIPT_RETURNING",
+        PayReceiptPartialReturn = "PAY_RECEIPT_PARTIAL_RETURN",
+        PayReceiptFullReturn = "PAY_RECEIPT_FULL_RETURN",
+    });
+    /// 补差回退失败原因
+    ///
+    /// Used as `PostResponseFailReason` in `/v3/marketing/busifavor/subsidy/return-receipts`, `GetResponseFailReason` in `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseFailReason {
+        /// `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
+        ReturnReceiptInsufficientBalance,
+        /// `RETURN_RECEIPT_OTHER`
+        ReturnReceiptOther,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(ResponseFailReason {
+        ReturnReceiptInsufficientBalance = "RETURN_RECEIPT_INSUFFICIENT_BALANCE",
+        ReturnReceiptOther = "RETURN_RECEIPT_OTHER",
+    });
+    /// 补差回退单据状态
+    ///
+    /// Used as `PostResponseStatus` in `/v3/marketing/busifavor/subsidy/return-receipts`, `GetResponseStatus` in `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`ResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ResponseStatus {
+        /// `RETURN_RECEIPT_UNKNOWN`
+        ReturnReceiptUnknown,
+        /// `RETURN_RECEIPT_ACCEPTED`
+        ReturnReceiptAccepted,
+        /// `RETURN_RECEIPT_SUCCESS`
+        ReturnReceiptSuccess,
+        /// `RETURN_RECEIPT_FAIL`
+        ReturnReceiptFail,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(ResponseStatus {
+        ReturnReceiptUnknown = "RETURN_RECEIPT_UNKNOWN",
+        ReturnReceiptAccepted = "RETURN_RECEIPT_ACCEPTED",
+        ReturnReceiptSuccess = "RETURN_RECEIPT_SUCCESS",
+        ReturnReceiptFail = "RETURN_RECEIPT_FAIL",
+    });
     /// 核销规则
     ///
     /// Used as `GetResponseDataCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRule` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
@@ -668,7 +749,9 @@ pub mod models {
         /// 固定周期有效时间段
         pub available_week: Option<ResponseAvailableWeek>,
         /// `irregulary_avaliable_time`
-        pub irregulary_avaliable_time: Option<Vec<ResponseIrregularyAvaliableTime>>,
+        pub irregulary_avaliable_time: Option<
+            Vec<ResponseDataCouponUseRuleIrregularyAvaliableTime>,
+        >,
         /// 固定面额满减券使用规则
         pub fixed_normal_coupon: Option<ResponseFixedNormalCoupon>,
         /// 折扣券使用规则
@@ -718,11 +801,60 @@ pub mod models {
         pub available_end_time: Option<String>,
         /// 领取后N天内有效
         pub available_day_after_receive: Option<i64>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub available_week: Option<
+            ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek,
+        >,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub irregulary_avaliable_time: Option<Vec<ResponseIrregularyAvaliableTime>>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub wait_days_after_receive: Option<i64>,
     }
     ::wechatpay::runtime::__private::json_object!(ResponseCouponAvailableTime {
         available_begin_time: "available_begin_time" optional,
         available_end_time: "available_end_time" optional,
         available_day_after_receive: "available_day_after_receive" optional,
+        available_week: "available_week" optional,
+        irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+    });
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    ///
+    /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek {
+        /// `week_day`
+        pub week_day: Option<Vec<i64>>,
+        /// `available_day_time`
+        pub available_day_time: Option<Vec<ResponseAvailableDayTime>>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek {
+        week_day: "week_day" optional,
+        available_day_time: "available_day_time" optional,
+    });
+    /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseAvailableDayTime {
+        /// `begin_time`
+        pub begin_time: Option<i64>,
+        /// `end_time`
+        pub end_time: Option<i64>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponseAvailableDayTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+    });
+    /// Used as `GetResponseDataCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseIrregularyAvaliableTime {
+        /// `begin_time`
+        pub begin_time: Option<String>,
+        /// `end_time`
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponseIrregularyAvaliableTime {
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// 折扣券使用规则
     ///
@@ -770,13 +902,13 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCouponUseRuleIrregularyAvaliableTime` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ResponseIrregularyAvaliableTime {
+    pub struct ResponseDataCouponUseRuleIrregularyAvaliableTime {
         /// 开始时间
         pub begin_time: Option<String>,
         /// 结束时间
         pub end_time: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseIrregularyAvaliableTime {
+    ::wechatpay::runtime::__private::json_object!(ResponseDataCouponUseRuleIrregularyAvaliableTime {
         begin_time: "begin_time" optional,
         end_time: "end_time" optional,
     });
@@ -786,7 +918,7 @@ pub mod models {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponseCustomEntrance {
         /// 小程序入口
-        pub mini_programs_info: Option<ResponseDataCustomEntranceMiniProgramsInfo>,
+        pub mini_programs_info: Option<ResponseMiniProgramsInfo>,
         /// 商户公众号appid
         pub appid: Option<String>,
         /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
@@ -807,7 +939,7 @@ pub mod models {
     ///
     /// Used as `GetResponseDataCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons`, `GetResponseCustomEntranceMiniProgramsInfo` in `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}`.
     #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ResponseDataCustomEntranceMiniProgramsInfo {
+    pub struct ResponseMiniProgramsInfo {
         /// 商家小程序appid
         pub mini_programs_appid: Option<String>,
         /// 商家小程序path
@@ -817,7 +949,7 @@ pub mod models {
         /// 引导文案
         pub guiding_words: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseDataCustomEntranceMiniProgramsInfo {
+    ::wechatpay::runtime::__private::json_object!(ResponseMiniProgramsInfo {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
         entrance_words: "entrance_words" optional,
@@ -947,6 +1079,8 @@ pub mod models {
         ///
         /// Example: `- 餐饮`
         pub available_industry_list: Option<Vec<String>>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub card_id: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(ResponseData {
         stock_name: "stock_name" optional,
@@ -968,6 +1102,7 @@ pub mod models {
         business_type: "business_type" optional,
         available_region_list: "available_region_list" optional,
         available_industry_list: "available_industry_list" optional,
+        card_id: "card_id" optional,
     });
     /// Used as `GetResponseDataAvailableRegionList` in `/v3/marketing/favor/stocks`, `GetResponseAvailableRegionList` in `/v3/marketing/favor/stocks/{stock_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1037,6 +1172,16 @@ pub mod models {
         pub natural_person_limit: Option<bool>,
         /// api发券防刷
         pub prevent_api_abuse: Option<bool>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub fixed_normal_coupon: Option<ResponseDataStockUseRuleFixedNormalCoupon>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub coupon_type: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub goods_tag: Option<Vec<String>>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub trade_type: Option<Vec<TradeType>>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub combine_use: Option<bool>,
     }
     ::wechatpay::runtime::__private::json_object!(StockUseRule {
         max_coupons: "max_coupons" optional,
@@ -1045,6 +1190,54 @@ pub mod models {
         max_coupons_per_user: "max_coupons_per_user" optional,
         natural_person_limit: "natural_person_limit" optional,
         prevent_api_abuse: "prevent_api_abuse" optional,
+        fixed_normal_coupon: "fixed_normal_coupon" optional,
+        coupon_type: "coupon_type" optional,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" optional,
+        combine_use: "combine_use" optional,
+    });
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    ///
+    /// Used as `GetResponseDataStockUseRuleFixedNormalCoupon` in `/v3/marketing/favor/stocks`, `GetResponseStockUseRuleFixedNormalCoupon` in `/v3/marketing/favor/stocks/{stock_id}`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponseDataStockUseRuleFixedNormalCoupon {
+        /// `coupon_amount`
+        pub coupon_amount: Option<i64>,
+        /// `transaction_minimum`
+        pub transaction_minimum: Option<i64>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponseDataStockUseRuleFixedNormalCoupon {
+        coupon_amount: "coupon_amount" optional,
+        transaction_minimum: "transaction_minimum" optional,
+    });
+    /// Used as `GetResponseDataStockUseRuleTradeType` in `/v3/marketing/favor/stocks`, `GetResponseStockUseRuleTradeType` in `/v3/marketing/favor/stocks/{stock_id}`.
+    ///
+    /// A value this client does not know yet is kept as [`TradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum TradeType {
+        /// `MICROAPP`
+        Microapp,
+        /// `APPPAY`
+        Apppay,
+        /// `PPAY`
+        Ppay,
+        /// `CARD`
+        Card,
+        /// `FACE`
+        Face,
+        /// `OTHER`
+        Other,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(TradeType {
+        Microapp = "MICROAPP",
+        Apppay = "APPPAY",
+        Ppay = "PPAY",
+        Card = "CARD",
+        Face = "FACE",
+        Other = "OTHER",
     });
     /// Used as `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/pause`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/restart`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/start`.
     #[derive(Clone, Debug, PartialEq)]
@@ -1162,6 +1355,8 @@ pub mod models {
         pub available_balance: Option<i64>,
         /// 业务类型
         pub business_type: Option<BusinessType>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub no_cash: Option<bool>,
     }
     ::wechatpay::runtime::__private::json_object!(ResponseData2 {
         stock_creator_mchid: "stock_creator_mchid" optional,
@@ -1182,6 +1377,7 @@ pub mod models {
         consume_information: "consume_information" optional,
         available_balance: "available_balance" optional,
         business_type: "business_type" optional,
+        no_cash: "no_cash" optional,
     });
     /// 已实扣代金券核销信息
     ///
@@ -1247,21 +1443,21 @@ pub mod models {
         coupon_amount: "coupon_amount" optional,
         transaction_minimum: "transaction_minimum" optional,
     });
-    /// Used as `PostRequestApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseFailedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
+    /// Used as `PostResponseFailedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfos` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
     #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ApplyInfos {
+    pub struct FailedApplyInfos {
         /// 门店信息
         pub store_info: Option<StoreInfo>,
         /// 商品原价
         pub goods_original_price: Option<i64>,
     }
-    ::wechatpay::runtime::__private::json_object!(ApplyInfos {
+    ::wechatpay::runtime::__private::json_object!(FailedApplyInfos {
         store_info: "store_info" optional,
         goods_original_price: "goods_original_price" optional,
     });
     /// 门店信息
     ///
-    /// Used as `PostRequestApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseFailedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
+    /// Used as `PostResponseFailedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`, `PostResponseSucceedApplyInfosStoreInfo` in `/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct StoreInfo {
         /// 门店ID
@@ -1282,48 +1478,64 @@ pub mod models {
         /// 订单信息
         pub order_information: OrderInformation,
         /// 待锁定的加价购资格ID列表
-        pub qualification_ids: Vec<String>,
+        pub qualification_ids: Option<Vec<String>>,
     }
     ::wechatpay::runtime::__private::json_object!(OrderInformationRequest {
         order_information: "order_information" required,
-        qualification_ids: "qualification_ids" required,
+        qualification_ids: "qualification_ids" optional,
     });
     impl OrderInformationRequest {
-        /// A `OrderInformationRequest` of its required fields (`order_information`, `qualification_ids`).
+        /// A `OrderInformationRequest` with its required fields (`order_information`); every optional field is `None`. Set optional ones with struct update syntax: `OrderInformationRequest { qualification_ids: Some(…), ..OrderInformationRequest::new(…) }`.
         #[inline]
-        pub fn new(
-            order_information: OrderInformation,
-            qualification_ids: Vec<String>,
-        ) -> Self {
+        pub fn new(order_information: OrderInformation) -> Self {
             Self {
                 order_information,
-                qualification_ids,
+                qualification_ids: None,
             }
         }
     }
     /// 订单信息
     ///
     /// Used as `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostRequestOrderInformation` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct OrderInformation {
         /// 支付订单的微信用户OpenID
-        pub payer_openid: Option<String>,
+        pub payer_openid: String,
         /// 商户订单号
-        pub out_trade_no: Option<String>,
+        pub out_trade_no: String,
         /// 订单总金额
-        pub total_fee: Option<i64>,
+        pub total_fee: i64,
         /// 门店ID
-        pub store_id: Option<String>,
+        pub store_id: String,
         /// 门店商户号
-        pub store_merchant_id: Option<String>,
+        pub store_merchant_id: String,
     }
     ::wechatpay::runtime::__private::json_object!(OrderInformation {
-        payer_openid: "payer_openid" optional,
-        out_trade_no: "out_trade_no" optional,
-        total_fee: "total_fee" optional,
-        store_id: "store_id" optional,
-        store_merchant_id: "store_merchant_id" optional,
+        payer_openid: "payer_openid" required,
+        out_trade_no: "out_trade_no" required,
+        total_fee: "total_fee" required,
+        store_id: "store_id" required,
+        store_merchant_id: "store_merchant_id" required,
     });
+    impl OrderInformation {
+        /// A `OrderInformation` of its required fields (`payer_openid`, `out_trade_no`, `total_fee`, `store_id`, `store_merchant_id`).
+        #[inline]
+        pub fn new(
+            payer_openid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            total_fee: i64,
+            store_id: impl Into<String>,
+            store_merchant_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                payer_openid: payer_openid.into(),
+                out_trade_no: out_trade_no.into(),
+                total_fee,
+                store_id: store_id.into(),
+                store_merchant_id: store_merchant_id.into(),
+            }
+        }
+    }
     /// Used as `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/lock`, `PostResponse` in `/v3/marketing/goods-subsidy-activity/qualification/unlock`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ReturnMessageResponse {
@@ -4298,10 +4510,10 @@ pub mod models {
     ///
     /// Used as `PostResponseUserProductCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles`, `PostResponseUserProductCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate`, `GetRequestCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseUserCouponListCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons`, `GetResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`, `PostResponseCouponState` in `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` and 2 more.
     ///
-    /// A value this client does not know yet is kept as [`CouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    /// A value this client does not know yet is kept as [`ResponseCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
-    pub enum CouponState {
+    pub enum ResponseCouponState {
         /// `CONFIRMING`: 待确认
         Confirming,
         /// `PENDING`: 已发放待生效
@@ -4319,7 +4531,7 @@ pub mod models {
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
-    ::wechatpay::runtime::__private::json_enum!(CouponState {
+    ::wechatpay::runtime::__private::json_enum!(ResponseCouponState {
         Confirming = "CONFIRMING",
         Pending = "PENDING",
         Effective = "EFFECTIVE",
@@ -4934,7 +5146,7 @@ pub mod models {
         /// 用户商品券状态
         ///
         /// Example: `USED`
-        pub coupon_state: Option<CouponState>,
+        pub coupon_state: Option<ResponseCouponState>,
         /// 有效期开始时间
         ///
         /// Example: `2025-07-24T00:00+08:00`
@@ -5192,6 +5404,8 @@ pub mod models {
         OverTimeActStatus,
         /// `CREATE_ACT_FAILED`: 创建活动失败
         CreateActFailed,
+        /// `ACT_STATUS_UNKNOWN`
+        ActStatusUnknown,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -5202,6 +5416,7 @@ pub mod models {
         StopActStatus = "STOP_ACT_STATUS",
         OverTimeActStatus = "OVER_TIME_ACT_STATUS",
         CreateActFailed = "CREATE_ACT_FAILED",
+        ActStatusUnknown = "ACT_STATUS_UNKNOWN",
     });
     /// 活动基本信息
     ///
@@ -5246,31 +5461,33 @@ pub mod models {
     });
     /// 可用时间段
     ///
-    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriods` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct AvailablePeriods {
         /// 可用时间
         pub available_time: Option<Vec<AvailableTime>>,
         /// 每日可用时间
-        pub available_day_time: Option<Vec<ResponseAvailableDayTime>>,
+        pub available_day_time: Option<
+            Vec<ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime>,
+        >,
     }
     ::wechatpay::runtime::__private::json_object!(AvailablePeriods {
         available_time: "available_time" optional,
         available_day_time: "available_day_time" optional,
     });
-    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ResponseAvailableDayTime {
+    pub struct ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
         /// 每日可用开始时间
         pub begin_day_time: Option<String>,
         /// 每日可用结束时间
         pub end_day_time: Option<String>,
     }
-    ::wechatpay::runtime::__private::json_object!(ResponseAvailableDayTime {
+    ::wechatpay::runtime::__private::json_object!(ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
         begin_day_time: "begin_day_time" optional,
         end_day_time: "end_day_time" optional,
     });
-    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities`, `GetResponseActivityBaseInfoAvailablePeriodsAvailableTime` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct AvailableTime {
         /// 可用开始时间
@@ -5314,44 +5531,31 @@ pub mod models {
         pub payment_mode: Option<ResponsePaymentMode>,
         /// 订单优惠标记
         pub goods_tags: Option<Vec<String>>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub payment_method_information: Option<PaymentMethodInformation>,
     }
     ::wechatpay::runtime::__private::json_object!(AdvancedSetting {
         delivery_user_category: "delivery_user_category" optional,
         merchant_member_appid: "merchant_member_appid" optional,
         payment_mode: "payment_mode" optional,
         goods_tags: "goods_tags" optional,
-    });
-    /// 支付模式
-    ///
-    /// Used as `GetResponseDataAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct ResponsePaymentMode {
-        /// 支付场景列表
-        pub payment_scene_list: Option<Vec<PaymentSceneList>>,
-        /// 支付方式信息
-        pub payment_method_information: Option<PaymentMethodInformation>,
-    }
-    ::wechatpay::runtime::__private::json_object!(ResponsePaymentMode {
-        payment_scene_list: "payment_scene_list" optional,
         payment_method_information: "payment_method_information" optional,
     });
-    /// 支付方式信息
+    /// WeChat Pay's official models have this field; the public description does not list it.
     ///
-    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PaymentMethodInformation {
-        /// 支付方式
+        /// `payment_method`
         pub payment_method: Option<PaymentMethod>,
-        /// 银行简称
+        /// `bank_abbreviation`
         pub bank_abbreviation: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PaymentMethodInformation {
         payment_method: "payment_method" optional,
         bank_abbreviation: "bank_abbreviation" optional,
     });
-    /// 支付方式
-    ///
-    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataAdvancedSettingPaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities`, `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
     ///
     /// A value this client does not know yet is kept as [`PaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -5368,6 +5572,34 @@ pub mod models {
         Cft = "CFT",
         SpecificBankCard = "SPECIFIC_BANK_CARD",
     });
+    /// 支付模式
+    ///
+    /// Used as `GetResponseDataAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentMode` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePaymentMode {
+        /// 支付场景列表
+        pub payment_scene_list: Option<Vec<PaymentSceneList>>,
+        /// 支付方式信息
+        pub payment_method_information: Option<ResponsePaymentMethodInformation>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponsePaymentMode {
+        payment_scene_list: "payment_scene_list" optional,
+        payment_method_information: "payment_method_information" optional,
+    });
+    /// 支付方式信息
+    ///
+    /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentModePaymentMethodInformation` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct ResponsePaymentMethodInformation {
+        /// 支付方式
+        pub payment_method: Option<PaymentMethod>,
+        /// 银行简称
+        pub bank_abbreviation: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(ResponsePaymentMethodInformation {
+        payment_method: "payment_method" optional,
+        bank_abbreviation: "bank_abbreviation" optional,
+    });
     /// Used as `GetResponseDataAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAdvancedSettingPaymentModePaymentSceneList` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
     ///
     /// A value this client does not know yet is kept as [`PaymentSceneList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -5376,13 +5608,28 @@ pub mod models {
     pub enum PaymentSceneList {
         /// `APP_SCENE`
         AppScene,
+        /// `SWING_CARD_SCENE`
+        SwingCardScene,
+        /// `NO_SECRET_SCENE`
+        NoSecretScene,
+        /// `MINIAPP_SCENE`
+        MiniappScene,
+        /// `FACE_PAY_SCENE`
+        FacePayScene,
+        /// `OTHER_SCENE`
+        OtherScene,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(PaymentSceneList {
         AppScene = "APP_SCENE",
+        SwingCardScene = "SWING_CARD_SCENE",
+        NoSecretScene = "NO_SECRET_SCENE",
+        MiniappScene = "MINIAPP_SCENE",
+        FacePayScene = "FACE_PAY_SCENE",
+        OtherScene = "OTHER_SCENE",
     });
-    /// Used as `GetResponseDataAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`, `PostRequestAwardSendRuleAwardList` in `/v3/marketing/paygiftactivity/unique-threshold-activity`.
+    /// Used as `GetResponseDataAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities`, `GetResponseAwardSendRuleFullSendRuleAwardList` in `/v3/marketing/paygiftactivity/activities/{activity_id}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct AwardList {
         /// 代金券批次Id

@@ -11,6 +11,28 @@ impl<'a> PartnerTransfer<'a> {
 }
 /// Shapes that several operations of `/v3/partner-transfer` share, each emitted once under a name of its own; the operations' type names are aliases of these.
 pub mod models {
+    /// 特约商户授权类型
+    ///
+    /// Used as `PostRequestAuthorizationType` in `/v3/partner-transfer/batches`, `GetResponseAuthorizationType` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseAuthorizationType` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthorizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthorizationType {
+        /// `INFORMATION_AUTHORIZATION_TYPE`
+        InformationAuthorizationType,
+        /// `FUND_AUTHORIZATION_TYPE`
+        FundAuthorizationType,
+        /// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`
+        InformationAndFundAuthorizationType,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(AuthorizationType {
+        InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
+        FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
+        InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
+    });
     /// 批量转账用途
     ///
     /// Used as `PostRequestTransferPurpose` in `/v3/partner-transfer/batches`, `GetResponseTransferPurpose` in `/v3/partner-transfer/batches/batch-id/{batch_id}`, `GetResponseTransferPurpose` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`.
@@ -103,6 +125,70 @@ pub mod models {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_status: "detail_status" optional,
+    });
+    /// 明细失败原因
+    ///
+    /// Used as `GetResponseFailReason` in `/v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseFailReason` in `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`
+        AccountFrozen,
+        /// `REAL_NAME_CHECK_FAIL`
+        RealNameCheckFail,
+        /// `NAME_NOT_CORRECT`
+        NameNotCorrect,
+        /// `OPENID_INVALID`
+        OpenidInvalid,
+        /// `TRANSFER_QUOTA_EXCEED`
+        TransferQuotaExceed,
+        /// `DAY_RECEIVED_QUOTA_EXCEED`
+        DayReceivedQuotaExceed,
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`
+        MonthReceivedQuotaExceed,
+        /// `DAY_RECEIVED_COUNT_EXCEED`
+        DayReceivedCountExceed,
+        /// `PRODUCT_AUTH_CHECK_FAIL`
+        ProductAuthCheckFail,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// `ID_CARD_NOT_CORRECT`
+        IdCardNotCorrect,
+        /// `ACCOUNT_NOT_EXIST`
+        AccountNotExist,
+        /// `TRANSFER_RISK`
+        TransferRisk,
+        /// `PAY_ROLL_CARD_ALREADY_LOGOUT`
+        PayRollCardAlreadyLogout,
+        /// `PAY_ROLL_CARD_ALREADY_FROZEN`
+        PayRollCardAlreadyFrozen,
+        /// `PAY_ROLL_CARD_UNAUTHORIZED`
+        PayRollCardUnauthorized,
+        /// `PAY_ROLL_CARD_USER_NOT_OPEN`
+        PayRollCardUserNotOpen,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
+        AccountFrozen = "ACCOUNT_FROZEN",
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        OpenidInvalid = "OPENID_INVALID",
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        OverdueClose = "OVERDUE_CLOSE",
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        TransferRisk = "TRANSFER_RISK",
+        PayRollCardAlreadyLogout = "PAY_ROLL_CARD_ALREADY_LOGOUT",
+        PayRollCardAlreadyFrozen = "PAY_ROLL_CARD_ALREADY_FROZEN",
+        PayRollCardUnauthorized = "PAY_ROLL_CARD_UNAUTHORIZED",
+        PayRollCardUserNotOpen = "PAY_ROLL_CARD_USER_NOT_OPEN",
     });
 }
 /// `/v3/partner-transfer/batches`

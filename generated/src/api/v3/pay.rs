@@ -791,12 +791,12 @@ pub mod models {
     /// 场景信息
     ///
     /// Used as `PostRequestSceneInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfo` in `/v3/pay/transactions/h5`.
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct RequestSceneInfo2 {
         /// 用户终端IP
         ///
         /// Example: `14.23.150.211`
-        pub payer_client_ip: Option<String>,
+        pub payer_client_ip: String,
         /// 商户端设备号
         ///
         /// Example: `013467007045764`
@@ -804,14 +804,29 @@ pub mod models {
         /// 商户门店信息
         pub store_info: Option<RequestSceneInfoStoreInfo>,
         /// `h5_info`
-        pub h5_info: Option<crate::types::H5Info>,
+        pub h5_info: crate::types::H5Info,
     }
     ::wechatpay::runtime::__private::json_object!(RequestSceneInfo2 {
-        payer_client_ip: "payer_client_ip" optional,
+        payer_client_ip: "payer_client_ip" required,
         device_id: "device_id" optional,
         store_info: "store_info" optional,
-        h5_info: "h5_info" optional,
+        h5_info: "h5_info" required,
     });
+    impl RequestSceneInfo2 {
+        /// A `RequestSceneInfo2` with its required fields (`payer_client_ip`, `h5_info`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfo2 { device_id: Some(…), ..RequestSceneInfo2::new(…) }`.
+        #[inline]
+        pub fn new(
+            payer_client_ip: impl Into<String>,
+            h5_info: crate::types::H5Info,
+        ) -> Self {
+            Self {
+                payer_client_ip: payer_client_ip.into(),
+                device_id: None,
+                store_info: None,
+                h5_info,
+            }
+        }
+    }
     /// 商户门店信息
     ///
     /// Used as `PostRequestSceneInfoStoreInfo` in `/v3/pay/partner/transactions/h5`, `PostRequestSceneInfoStoreInfo` in `/v3/pay/transactions/h5`.
@@ -820,39 +835,35 @@ pub mod models {
         /// 门店编号
         ///
         /// Example: `0001`
-        pub id: Option<String>,
+        pub id: String,
         /// 门店名称
         ///
         /// Example: `腾讯大厦分店`
-        pub name: String,
+        pub name: Option<String>,
         /// 地区编码
         ///
         /// Example: `440305`
-        pub area_code: String,
+        pub area_code: Option<String>,
         /// 详细地址
         ///
         /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
+        pub address: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(RequestSceneInfoStoreInfo {
-        id: "id" optional,
-        name: "name" required,
-        area_code: "area_code" required,
-        address: "address" required,
+        id: "id" required,
+        name: "name" optional,
+        area_code: "area_code" optional,
+        address: "address" optional,
     });
     impl RequestSceneInfoStoreInfo {
-        /// A `RequestSceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfoStoreInfo { id: Some(…), ..RequestSceneInfoStoreInfo::new(…) }`.
+        /// A `RequestSceneInfoStoreInfo` with its required fields (`id`); every optional field is `None`. Set optional ones with struct update syntax: `RequestSceneInfoStoreInfo { name: Some(…), ..RequestSceneInfoStoreInfo::new(…) }`.
         #[inline]
-        pub fn new(
-            name: impl Into<String>,
-            area_code: impl Into<String>,
-            address: impl Into<String>,
-        ) -> Self {
+        pub fn new(id: impl Into<String>) -> Self {
             Self {
-                id: None,
-                name: name.into(),
-                area_code: area_code.into(),
-                address: address.into(),
+                id: id.into(),
+                name: None,
+                area_code: None,
+                address: None,
             }
         }
     }
@@ -895,7 +906,7 @@ pub mod models {
     }
     /// 用户支付金额
     ///
-    /// Used as `GetResponseAmount` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    /// Used as `GetResponseAmount` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseAmount` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseAmount` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponseAmount2 {
         /// 总金额
@@ -1059,7 +1070,7 @@ pub mod models {
     });
     /// 使用的商户贴息信息(微信分付)
     ///
-    /// Used as `GetResponseInstallmentInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    /// Used as `GetResponseInstallmentInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct InstallmentInfo {
         /// 是否使用了商户贴息
@@ -1075,7 +1086,7 @@ pub mod models {
     });
     /// 支付者
     ///
-    /// Used as `PostResponsePayer` in `/v3/pay/transactions/codepay`, `GetResponsePayer` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
+    /// Used as `PostResponsePayer` in `/v3/pay/transactions/codepay`, `GetResponsePayer` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponsePayer` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct ResponsePayer2 {
         /// 用户标识

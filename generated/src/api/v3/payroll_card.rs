@@ -31,6 +31,25 @@ impl<'a> PayrollCard<'a> {
 }
 /// Shapes that several operations of `/v3/payroll-card` share, each emitted once under a name of its own; the operations' type names are aliases of these.
 pub mod models {
+    /// 核身渠道
+    ///
+    /// Used as `GetResponseDataAuthenticateScene` in `/v3/payroll-card/authentications`, `GetResponseAuthenticateScene` in `/v3/payroll-card/authentications/{authenticate_number}`.
+    ///
+    /// A value this client does not know yet is kept as [`AuthenticateScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum AuthenticateScene {
+        /// `FROM_MINI_APP`
+        FromMiniApp,
+        /// `FROM_HARDWARE`
+        FromHardware,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(AuthenticateScene {
+        FromMiniApp = "FROM_MINI_APP",
+        FromHardware = "FROM_HARDWARE",
+    });
     /// 核身状态
     ///
     /// Used as `GetResponseDataAuthenticateState` in `/v3/payroll-card/authentications`, `GetResponseAuthenticateState` in `/v3/payroll-card/authentications/{authenticate_number}`.
@@ -53,14 +72,16 @@ pub mod models {
         AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
         AuthenticateFailed = "AUTHENTICATE_FAILED",
     });
-    /// 核身类型
+    /// WeChat Pay's official models have this field; the public description does not list it.
     ///
-    /// Used as `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order`, `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order-with-auth`.
+    /// Used as `GetResponseDataAuthenticateType` in `/v3/payroll-card/authentications`, `GetResponseAuthenticateType` in `/v3/payroll-card/authentications/{authenticate_number}`, `PostRequestAuthenticateType` in `/v3/payroll-card/wesure/token-validations`.
     ///
     /// A value this client does not know yet is kept as [`AuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
     #[non_exhaustive]
     pub enum AuthenticateType {
+        /// `NORMAL`
+        Normal,
         /// `SIGN_IN`
         SignIn,
         /// `INSURANCE`
@@ -71,9 +92,35 @@ pub mod models {
         Unknown(::wechatpay::runtime::UnknownValue),
     }
     ::wechatpay::runtime::__private::json_enum!(AuthenticateType {
+        Normal = "NORMAL",
         SignIn = "SIGN_IN",
         Insurance = "INSURANCE",
         Contract = "CONTRACT",
+    });
+    /// 核身类型
+    ///
+    /// Used as `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order`, `PostRequestAuthenticateType` in `/v3/payroll-card/authentications/pre-order-with-auth`.
+    ///
+    /// A value this client does not know yet is kept as [`RequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum RequestAuthenticateType {
+        /// `SIGN_IN`
+        SignIn,
+        /// `INSURANCE`
+        Insurance,
+        /// `CONTRACT`
+        Contract,
+        /// `NORMAL`
+        Normal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(RequestAuthenticateType {
+        SignIn = "SIGN_IN",
+        Insurance = "INSURANCE",
+        Contract = "CONTRACT",
+        Normal = "NORMAL",
     });
     /// Used as `PostResponse` in `/v3/payroll-card/authentications/pre-order`, `PostResponse` in `/v3/payroll-card/authentications/pre-order-with-auth`.
     #[derive(Clone, Debug, PartialEq)]

@@ -58,9 +58,111 @@ pub mod models {
         PersonalOpenid = "PERSONAL_OPENID",
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
     });
+    /// Used as `PostResponse` in `/v3/profitsharing/orders`, `PostResponse` in `/v3/profitsharing/orders/unfreeze`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SubMchidResponse {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 微信订单号
+        ///
+        /// Example: `4208450740201411110007820472`
+        pub transaction_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: Option<String>,
+        /// 分账单状态
+        ///
+        /// Example: `FINISHED`
+        pub state: Option<State>,
+        /// 分账接收方列表
+        pub receivers: Option<Vec<Receivers>>,
+    }
+    ::wechatpay::runtime::__private::json_object!(SubMchidResponse {
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        receivers: "receivers" optional,
+    });
+    impl SubMchidResponse {
+        /// A `SubMchidResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `SubMchidResponse { sub_mchid: Some(…), ..SubMchidResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                state: None,
+                receivers: None,
+            }
+        }
+    }
+    /// Used as `PostResponseReceivers` in `/v3/profitsharing/orders`, `PostResponseReceivers` in `/v3/profitsharing/orders/unfreeze`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct Receivers {
+        /// 分账金额
+        ///
+        /// Example: `100`
+        pub amount: Option<i64>,
+        /// 分账描述
+        ///
+        /// Example: `分给商户1900000110`
+        pub description: Option<String>,
+        /// 分账接收方类型
+        ///
+        /// Example: `MERCHANT_ID`
+        pub type_: Option<Type>,
+        /// 分账接收方帐号
+        ///
+        /// Example: `1900000109`
+        pub account: Option<String>,
+        /// 分账结果
+        ///
+        /// Example: `SUCCESS`
+        pub result: Option<Result>,
+        /// 分账失败原因
+        ///
+        /// Example: `ACCOUNT_ABNORMAL`
+        pub fail_reason: Option<FailReason>,
+        /// 分账明细单号
+        ///
+        /// Example: `36011111111111111111111`
+        pub detail_id: Option<String>,
+        /// 分账创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 分账完成时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub finish_time: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(Receivers {
+        amount: "amount" optional,
+        description: "description" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        detail_id: "detail_id" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
+    });
     /// 分账失败原因
     ///
-    /// Used as `PostResponseReceiversFailReason` in `/v3/profitsharing/orders`, `GetResponseReceiversResult` in `/v3/profitsharing/orders/{out_order_no}`, `PostResponseReceiversFailReason` in `/v3/profitsharing/orders/unfreeze`.
+    /// Used as `PostResponseReceiversFailReason` in `/v3/profitsharing/orders`, `PostResponseReceiversFailReason` in `/v3/profitsharing/orders/unfreeze`.
     ///
     /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -97,7 +199,7 @@ pub mod models {
     });
     /// 分账结果
     ///
-    /// Used as `PostResponseReceiversResult` in `/v3/profitsharing/orders`, `GetResponseState` in `/v3/profitsharing/orders/{out_order_no}`.
+    /// Used as `PostResponseReceiversResult` in `/v3/profitsharing/orders`, `PostResponseReceiversResult` in `/v3/profitsharing/orders/unfreeze`.
     ///
     /// A value this client does not know yet is kept as [`Result::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]

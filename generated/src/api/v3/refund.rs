@@ -13,7 +13,7 @@ impl<'a> Refund<'a> {
 pub mod models {
     /// 金额信息
     ///
-    /// Used as `PostResponseAmount` in `/v3/refund/domestic/refunds`, `GetResponseAmount` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponseAmount` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
+    /// Used as `PostResponseAmount` in `/v3/refund/domestic/refunds`, `GetResponseAmount` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct Amount {
         /// 订单金额
@@ -67,13 +67,13 @@ pub mod models {
         currency: "currency" optional,
         refund_fee: "refund_fee" optional,
     });
-    /// Used as `PostResponseAmountFrom` in `/v3/refund/domestic/refunds`, `GetResponseAmountFrom` in `/v3/refund/domestic/refunds/{out_refund_no}`, `PostResponseAmountFrom` in `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`.
+    /// Used as `PostResponseAmountFrom` in `/v3/refund/domestic/refunds`, `GetResponseAmountFrom` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct From {
         /// 出资账户类型
         ///
         /// Example: `AVAILABLE`
-        pub account: Option<String>,
+        pub account: Option<Account>,
         /// 出资金额
         ///
         /// Example: `444`
@@ -82,6 +82,78 @@ pub mod models {
     ::wechatpay::runtime::__private::json_object!(From {
         account: "account" optional,
         amount: "amount" optional,
+    });
+    /// 出资账户类型
+    ///
+    /// Used as `PostResponseAmountFromAccount` in `/v3/refund/domestic/refunds`, `GetResponseAmountFromAccount` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Account::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Account {
+        /// `AVAILABLE`
+        Available,
+        /// `UNAVAILABLE`
+        Unavailable,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Account {
+        Available = "AVAILABLE",
+        Unavailable = "UNAVAILABLE",
+    });
+    /// 退款渠道
+    ///
+    /// Used as `PostResponseChannel` in `/v3/refund/domestic/refunds`, `GetResponseChannel` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Channel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Channel {
+        /// `ORIGINAL`
+        Original,
+        /// `BALANCE`
+        Balance,
+        /// `OTHER_BALANCE`
+        OtherBalance,
+        /// `OTHER_BANKCARD`
+        OtherBankcard,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Channel {
+        Original = "ORIGINAL",
+        Balance = "BALANCE",
+        OtherBalance = "OTHER_BALANCE",
+        OtherBankcard = "OTHER_BANKCARD",
+    });
+    /// 资金账户
+    ///
+    /// Used as `PostResponseFundsAccount` in `/v3/refund/domestic/refunds`, `GetResponseFundsAccount` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FundsAccount {
+        /// `UNSETTLED`
+        Unsettled,
+        /// `AVAILABLE`
+        Available,
+        /// `UNAVAILABLE`
+        Unavailable,
+        /// `OPERATION`
+        Operation,
+        /// `BASIC`
+        Basic,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(FundsAccount {
+        Unsettled = "UNSETTLED",
+        Available = "AVAILABLE",
+        Unavailable = "UNAVAILABLE",
+        Operation = "OPERATION",
+        Basic = "BASIC",
     });
     /// Used as `PostResponsePromotionDetail` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetail` in `/v3/refund/domestic/refunds/{out_refund_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -93,11 +165,11 @@ pub mod models {
         /// 优惠范围
         ///
         /// Example: `SINGLE`
-        pub scope: Option<String>,
+        pub scope: Option<Scope>,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: Option<String>,
+        pub type_: Option<Type>,
         /// 优惠券面额
         ///
         /// Example: `5`
@@ -152,6 +224,69 @@ pub mod models {
         unit_price: "unit_price" optional,
         refund_amount: "refund_amount" optional,
         refund_quantity: "refund_quantity" optional,
+    });
+    /// 优惠范围
+    ///
+    /// Used as `PostResponsePromotionDetailScope` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetailScope` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Scope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Scope {
+        /// `GLOBAL`
+        Global,
+        /// `SINGLE`
+        Single,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Scope {
+        Global = "GLOBAL",
+        Single = "SINGLE",
+    });
+    /// 优惠类型
+    ///
+    /// Used as `PostResponsePromotionDetailType` in `/v3/refund/domestic/refunds`, `GetResponsePromotionDetailType` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Type::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `COUPON`
+        Coupon,
+        /// `DISCOUNT`
+        Discount,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Type {
+        Coupon = "COUPON",
+        Discount = "DISCOUNT",
+    });
+    /// 退款状态
+    ///
+    /// Used as `PostResponseStatus` in `/v3/refund/domestic/refunds`, `GetResponseStatus` in `/v3/refund/domestic/refunds/{out_refund_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`Status::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Status {
+        /// `SUCCESS`
+        Success,
+        /// `CLOSED`
+        Closed,
+        /// `PROCESSING`
+        Processing,
+        /// `ABNORMAL`
+        Abnormal,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(Status {
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+        Processing = "PROCESSING",
+        Abnormal = "ABNORMAL",
     });
 }
 /// `/v3/refund/domestic`

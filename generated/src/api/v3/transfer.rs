@@ -56,7 +56,7 @@ pub mod models {
         /// 批次关闭原因
         ///
         /// Example: `OVERDUE_CLOSE`
-        pub close_reason: Option<String>,
+        pub close_reason: Option<CloseReason>,
         /// 转账总金额
         ///
         /// Example: `4000000`
@@ -114,6 +114,25 @@ pub mod models {
         fail_num: "fail_num" optional,
         transfer_scene_id: "transfer_scene_id" optional,
     });
+    /// 批次关闭原因
+    ///
+    /// Used as `GetResponseTransferBatchCloseReason` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferBatchCloseReason` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`CloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum CloseReason {
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// `TRANSFER_SCENE_INVALID`
+        TransferSceneInvalid,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(CloseReason {
+        OverdueClose = "OVERDUE_CLOSE",
+        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+    });
     /// Used as `GetResponseTransferDetailList` in `/v3/transfer/batches/batch-id/{batch_id}`, `GetResponseTransferDetailList` in `/v3/transfer/batches/out-batch-no/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct TransferDetailList {
@@ -134,6 +153,97 @@ pub mod models {
         detail_id: "detail_id" optional,
         out_detail_no: "out_detail_no" optional,
         detail_status: "detail_status" optional,
+    });
+    /// 明细失败原因
+    ///
+    /// Used as `GetResponseFailReason` in `/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`, `GetResponseFailReason` in `/v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`.
+    ///
+    /// A value this client does not know yet is kept as [`FailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailReason {
+        /// `ACCOUNT_FROZEN`
+        AccountFrozen,
+        /// `REAL_NAME_CHECK_FAIL`
+        RealNameCheckFail,
+        /// `NAME_NOT_CORRECT`
+        NameNotCorrect,
+        /// `OPENID_INVALID`
+        OpenidInvalid,
+        /// `TRANSFER_QUOTA_EXCEED`
+        TransferQuotaExceed,
+        /// `DAY_RECEIVED_QUOTA_EXCEED`
+        DayReceivedQuotaExceed,
+        /// `MONTH_RECEIVED_QUOTA_EXCEED`
+        MonthReceivedQuotaExceed,
+        /// `DAY_RECEIVED_COUNT_EXCEED`
+        DayReceivedCountExceed,
+        /// `PRODUCT_AUTH_CHECK_FAIL`
+        ProductAuthCheckFail,
+        /// `OVERDUE_CLOSE`
+        OverdueClose,
+        /// `ID_CARD_NOT_CORRECT`
+        IdCardNotCorrect,
+        /// `ACCOUNT_NOT_EXIST`
+        AccountNotExist,
+        /// `TRANSFER_RISK`
+        TransferRisk,
+        /// `OTHER_FAIL_REASON_TYPE`
+        OtherFailReasonType,
+        /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`
+        RealnameAccountReceivedQuotaExceed,
+        /// `RECEIVE_ACCOUNT_NOT_PERMMIT`
+        ReceiveAccountNotPermmit,
+        /// `PAYEE_ACCOUNT_ABNORMAL`
+        PayeeAccountAbnormal,
+        /// `PAYER_ACCOUNT_ABNORMAL`
+        PayerAccountAbnormal,
+        /// `TRANSFER_SCENE_UNAVAILABLE`
+        TransferSceneUnavailable,
+        /// `TRANSFER_SCENE_INVALID`
+        TransferSceneInvalid,
+        /// `TRANSFER_REMARK_SET_FAIL`
+        TransferRemarkSetFail,
+        /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`
+        ReceiveAccountNotConfigure,
+        /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`
+        BlockB2cUserlimitamountBsruleMonth,
+        /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`
+        BlockB2cUserlimitamountMonth,
+        /// `MERCHANT_REJECT`
+        MerchantReject,
+        /// `MERCHANT_NOT_CONFIRM`
+        MerchantNotConfirm,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(FailReason {
+        AccountFrozen = "ACCOUNT_FROZEN",
+        RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
+        NameNotCorrect = "NAME_NOT_CORRECT",
+        OpenidInvalid = "OPENID_INVALID",
+        TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
+        DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
+        MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
+        DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
+        ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
+        OverdueClose = "OVERDUE_CLOSE",
+        IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
+        AccountNotExist = "ACCOUNT_NOT_EXIST",
+        TransferRisk = "TRANSFER_RISK",
+        OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
+        RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
+        ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
+        PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
+        TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
+        TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
+        ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
+        BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
+        BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
+        MerchantReject = "MERCHANT_REJECT",
+        MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
     });
     /// Used as `PostResponse` in `/v3/transfer/bill-receipt`, `GetResponse` in `/v3/transfer/bill-receipt/{out_batch_no}`.
     #[derive(Clone, Debug, PartialEq)]

@@ -265,21 +265,22 @@ pub mod set_advertising_industry_filter {
         /// Example: `1900000109`
         pub sub_mchid: String,
         /// 同业过滤标签值
-        pub advertising_industry_filters: Option<
-            Vec<crate::types::GoldPlanAdvertisingIndustry>,
-        >,
+        pub advertising_industry_filters: Vec<crate::types::GoldPlanAdvertisingIndustry>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
-        advertising_industry_filters: "advertising_industry_filters" optional,
+        advertising_industry_filters: "advertising_industry_filters" required,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { advertising_industry_filters: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` of its required fields (`sub_mchid`, `advertising_industry_filters`).
         #[inline]
-        pub fn new(sub_mchid: impl Into<String>) -> Self {
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            advertising_industry_filters: Vec<crate::types::GoldPlanAdvertisingIndustry>,
+        ) -> Self {
             Self {
                 sub_mchid: sub_mchid.into(),
-                advertising_industry_filters: None,
+                advertising_industry_filters,
             }
         }
     }

@@ -65,12 +65,12 @@ pub mod by_openid {
                         self.0
                             .request(::wechatpay::runtime::Method::GET)
                             .query_opt("offset", request.offset.as_ref())
-                            .query_opt("limit", request.limit.as_ref())
+                            .query("limit", &request.limit)
                             .send_json()
                     }
                 }
                 /// The request of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 请求资源起始位置
                     ///
@@ -79,12 +79,19 @@ pub mod by_openid {
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`. Example: `20`
-                    pub limit: Option<i64>,
+                    pub limit: i64,
                 }
                 ::wechatpay::runtime::__private::json_object!(GetRequest {
                     offset: query "offset" optional,
-                    limit: query "limit" optional,
+                    limit: query "limit" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(limit: i64) -> Self {
+                        Self { offset: None, limit }
+                    }
+                }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -112,6 +119,8 @@ pub mod by_openid {
                 pub type GetResponseDataAmount = crate::v3::lovefeast::models::Amount;
                 /// 捐赠来源
                 pub type GetResponseDataDonateSource = crate::v3::lovefeast::models::DonateSource;
+                /// 商户订单
+                pub type GetResponseDataMerchantOrder = crate::v3::lovefeast::models::MerchantOrder;
                 /// 支付者
                 pub type GetResponseDataPayer = crate::v3::lovefeast::models::Payer;
             }
@@ -153,6 +162,8 @@ pub mod by_openid {
                 pub type GetResponseAmount = crate::v3::lovefeast::models::Amount;
                 /// 捐赠来源
                 pub type GetResponseDonateSource = crate::v3::lovefeast::models::DonateSource;
+                /// 商户订单
+                pub type GetResponseMerchantOrder = crate::v3::lovefeast::models::MerchantOrder;
                 /// 支付者
                 pub type GetResponsePayer = crate::v3::lovefeast::models::Payer;
             }

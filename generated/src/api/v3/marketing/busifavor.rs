@@ -51,7 +51,7 @@ pub mod callbacks {
         ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
             self.0
                 .request(::wechatpay::runtime::Method::GET)
-                .query("mchid", &request.mchid)
+                .query_opt("mchid", request.mchid.as_ref())
                 .send_json()
         }
         /// 设置商家券事件通知地址API
@@ -68,23 +68,16 @@ pub mod callbacks {
         }
     }
     /// The request of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetRequest {
         /// 商户号
         ///
         /// Query parameter `mchid`. Example: `10000098`
-        pub mchid: String,
+        pub mchid: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(GetRequest {
-        mchid: query "mchid" required,
+        mchid: query "mchid" optional,
     });
-    impl GetRequest {
-        /// A `GetRequest` of its required fields (`mchid`).
-        #[inline]
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self { mchid: mchid.into() }
-        }
-    }
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -588,11 +581,14 @@ pub mod coupons {
             ///
             /// Example: `1002600620019090123143254435`
             pub out_request_no: Option<String>,
+            /// WeChat Pay's official models have this field; the public description does not list it.
+            pub send_coupon_result: Option<PostResponseSendCouponResult>,
         }
         ::wechatpay::runtime::__private::json_object!(PostResponse {
             stock_id: "stock_id" required,
             coupon_code: "coupon_code" optional,
             out_request_no: "out_request_no" optional,
+            send_coupon_result: "send_coupon_result" optional,
         });
         impl PostResponse {
             /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_code: Some(…), ..PostResponse::new(…) }`.
@@ -602,9 +598,25 @@ pub mod coupons {
                     stock_id: stock_id.into(),
                     coupon_code: None,
                     out_request_no: None,
+                    send_coupon_result: None,
                 }
             }
         }
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseSendCouponResult {
+            /// `stock_id`
+            pub stock_id: Option<String>,
+            /// `out_request_no`
+            pub out_request_no: Option<String>,
+            /// `coupon_code`
+            pub coupon_code: Option<String>,
+        }
+        ::wechatpay::runtime::__private::json_object!(PostResponseSendCouponResult {
+            stock_id: "stock_id" optional,
+            out_request_no: "out_request_no" optional,
+            coupon_code: "coupon_code" optional,
+        });
     }
     /// `/v3/marketing/busifavor/coupons/use`
     pub mod use_ {
@@ -1303,7 +1315,47 @@ pub mod stocks {
     /// code展示模式
     pub type PostRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
     /// 小程序入口
-    pub type PostRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestCustomEntranceMiniProgramsInfo {
+        /// 商家小程序appid
+        ///
+        /// Example: `wx234545656765876`
+        pub mini_programs_appid: String,
+        /// 商家小程序path
+        ///
+        /// Example: `/path/index/index`
+        pub mini_programs_path: String,
+        /// 入口文案
+        ///
+        /// Example: `欢迎选购`
+        pub entrance_words: String,
+        /// 引导文案
+        ///
+        /// Example: `获取更多优惠`
+        pub guiding_words: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestCustomEntranceMiniProgramsInfo {
+        mini_programs_appid: "mini_programs_appid" required,
+        mini_programs_path: "mini_programs_path" required,
+        entrance_words: "entrance_words" required,
+        guiding_words: "guiding_words" optional,
+    });
+    impl PostRequestCustomEntranceMiniProgramsInfo {
+        /// A `PostRequestCustomEntranceMiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCustomEntranceMiniProgramsInfo { guiding_words: Some(…), ..PostRequestCustomEntranceMiniProgramsInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            mini_programs_appid: impl Into<String>,
+            mini_programs_path: impl Into<String>,
+            entrance_words: impl Into<String>,
+        ) -> Self {
+            Self {
+                mini_programs_appid: mini_programs_appid.into(),
+                mini_programs_path: mini_programs_path.into(),
+                entrance_words: entrance_words.into(),
+                guiding_words: None,
+            }
+        }
+    }
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfo {
@@ -1354,7 +1406,7 @@ pub mod stocks {
         /// 批次最大发放个数
         ///
         /// Example: `100`
-        pub max_coupons: i64,
+        pub max_coupons: Option<i64>,
         /// 用户最大可领个数
         ///
         /// Example: `5`
@@ -1378,7 +1430,7 @@ pub mod stocks {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestStockSendRule {
         max_amount: "max_amount" optional,
-        max_coupons: "max_coupons" required,
+        max_coupons: "max_coupons" optional,
         max_coupons_per_user: "max_coupons_per_user" required,
         max_amount_by_day: "max_amount_by_day" optional,
         max_coupons_by_day: "max_coupons_by_day" optional,
@@ -1388,12 +1440,12 @@ pub mod stocks {
         shareable: "shareable" optional,
     });
     impl PostRequestStockSendRule {
-        /// A `PostRequestStockSendRule` with its required fields (`max_coupons`, `max_coupons_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSendRule { max_amount: Some(…), ..PostRequestStockSendRule::new(…) }`.
+        /// A `PostRequestStockSendRule` with its required fields (`max_coupons_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSendRule { max_amount: Some(…), ..PostRequestStockSendRule::new(…) }`.
         #[inline]
-        pub fn new(max_coupons: i64, max_coupons_per_user: i64) -> Self {
+        pub fn new(max_coupons_per_user: i64) -> Self {
             Self {
                 max_amount: None,
-                max_coupons,
+                max_coupons: None,
                 max_coupons_per_user,
                 max_amount_by_day: None,
                 max_coupons_by_day: None,
@@ -1597,7 +1649,7 @@ pub mod stocks {
         /// code展示模式
         pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
         /// 小程序入口
-        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
+        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
@@ -2055,7 +2107,37 @@ pub mod stocks {
                 limit: query "limit" optional,
             });
             /// 券code状态
-            pub type GetRequestStatus = crate::v3::marketing::models::Status;
+            ///
+            /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum GetRequestStatus {
+                /// `SENDED`
+                Sended,
+                /// `USED`
+                Used,
+                /// `EXPIRED`
+                Expired,
+                /// `DELETED`
+                Deleted,
+                /// `DEACTIVATED`
+                Deactivated,
+                /// `AVAILABLE`
+                Available,
+                /// `DISPATCHED`
+                Dispatched,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            ::wechatpay::runtime::__private::json_enum!(GetRequestStatus {
+                Sended = "SENDED",
+                Used = "USED",
+                Expired = "EXPIRED",
+                Deleted = "DELETED",
+                Deactivated = "DEACTIVATED",
+                Available = "AVAILABLE",
+                Dispatched = "DISPATCHED",
+            });
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -2104,26 +2186,31 @@ pub mod stocks {
             }
             /// 券code信息
             pub type GetResponseData = crate::v3::marketing::models::Data;
+            /// 商户上传code分配状态
+            pub type GetResponseDataCodeStatus = crate::v3::marketing::models::CodeStatus;
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 券code列表
-                pub coupon_code_list: Option<Vec<String>>,
+                pub coupon_code_list: Vec<String>,
                 /// 请求业务单据号
                 ///
                 /// Example: `100002322019090134234sfdf`
                 pub upload_request_no: String,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {
-                coupon_code_list: "coupon_code_list" optional,
+                coupon_code_list: "coupon_code_list" required,
                 upload_request_no: "upload_request_no" required,
             });
             impl PostRequest {
-                /// A `PostRequest` with its required fields (`upload_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code_list: Some(…), ..PostRequest::new(…) }`.
+                /// A `PostRequest` of its required fields (`coupon_code_list`, `upload_request_no`).
                 #[inline]
-                pub fn new(upload_request_no: impl Into<String>) -> Self {
+                pub fn new(
+                    coupon_code_list: Vec<String>,
+                    upload_request_no: impl Into<String>,
+                ) -> Self {
                     Self {
-                        coupon_code_list: None,
+                        coupon_code_list,
                         upload_request_no: upload_request_no.into(),
                     }
                 }
@@ -2304,6 +2391,8 @@ pub mod stocks {
                 });
                 /// 券code信息
                 pub type GetResponseCodeInformation = crate::v3::marketing::models::Data;
+                /// 商户上传code分配状态
+                pub type GetResponseCodeInformationCodeStatus = crate::v3::marketing::models::CodeStatus;
                 /// 券码信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformation {
@@ -2332,7 +2421,7 @@ pub mod stocks {
                     /// 是否允许分享领券链接
                     pub shareable: Option<bool>,
                     /// 券状态
-                    pub coupon_state: Option<String>,
+                    pub coupon_state: Option<GetResponseCouponInformationCouponState>,
                     /// 核销规则
                     pub coupon_use_rule: Option<
                         GetResponseCouponInformationCouponUseRule,
@@ -2345,6 +2434,34 @@ pub mod stocks {
                     pub display_pattern_info: Option<
                         GetResponseCouponInformationDisplayPatternInfo,
                     >,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub coupon_code: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub stock_id: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub available_start_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub expire_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub receive_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub send_request_no: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub use_request_no: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub use_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub associate_out_trade_no: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub return_request_no: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub return_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub deactivate_request_no: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub deactivate_time: Option<String>,
+                    /// WeChat Pay's official models have this field; the public description does not list it.
+                    pub deactivate_reason: Option<String>,
                 }
                 ::wechatpay::runtime::__private::json_object!(GetResponseCouponInformation {
                     stock_name: "stock_name" optional,
@@ -2358,7 +2475,23 @@ pub mod stocks {
                     coupon_use_rule: "coupon_use_rule" optional,
                     custom_entrance: "custom_entrance" optional,
                     display_pattern_info: "display_pattern_info" optional,
+                    coupon_code: "coupon_code" optional,
+                    stock_id: "stock_id" optional,
+                    available_start_time: "available_start_time" optional,
+                    expire_time: "expire_time" optional,
+                    receive_time: "receive_time" optional,
+                    send_request_no: "send_request_no" optional,
+                    use_request_no: "use_request_no" optional,
+                    use_time: "use_time" optional,
+                    associate_out_trade_no: "associate_out_trade_no" optional,
+                    return_request_no: "return_request_no" optional,
+                    return_time: "return_time" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
                 });
+                /// 券状态
+                pub type GetResponseCouponInformationCouponState = crate::v3::marketing::models::CouponState;
                 /// 核销规则
                 pub type GetResponseCouponInformationCouponUseRule = crate::v3::marketing::models::CouponUseRule;
                 /// 券可核销时间
@@ -2382,7 +2515,7 @@ pub mod stocks {
                 /// code展示模式
                 pub type GetResponseCouponInformationCustomEntranceCodeDisplayMode = crate::v3::marketing::models::CodeDisplayMode;
                 /// 小程序入口
-                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
+                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::MiniProgramsInfo;
                 /// 样式信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformationDisplayPatternInfo {
@@ -2577,11 +2710,11 @@ pub mod subsidy {
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: Option<String>,
+            pub status: Option<GetResponsePayReceiptListStatus>,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            pub fail_reason: Option<String>,
+            pub fail_reason: Option<GetResponsePayReceiptListFailReason>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35.120+08:00`
@@ -2610,6 +2743,10 @@ pub mod subsidy {
             out_subsidy_no: "out_subsidy_no" optional,
             create_time: "create_time" optional,
         });
+        /// 补差付款失败原因
+        pub type GetResponsePayReceiptListFailReason = crate::v3::marketing::models::FailReason;
+        /// 补差付款单据状态
+        pub type GetResponsePayReceiptListStatus = crate::v3::marketing::models::Status;
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
@@ -2720,11 +2857,11 @@ pub mod subsidy {
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: Option<String>,
+            pub status: Option<PostResponseStatus>,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            pub fail_reason: Option<String>,
+            pub fail_reason: Option<PostResponseFailReason>,
             /// 补差付款完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
@@ -2784,6 +2921,10 @@ pub mod subsidy {
                 }
             }
         }
+        /// 补差付款失败原因
+        pub type PostResponseFailReason = crate::v3::marketing::models::FailReason;
+        /// 补差付款单据状态
+        pub type PostResponseStatus = crate::v3::marketing::models::Status;
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().pay_receipts().subsidy_receipt_id(subsidy_receipt_id)`.
@@ -2839,11 +2980,11 @@ pub mod subsidy {
                 /// 补差付款单据状态
                 ///
                 /// Example: `SUCCESS`
-                pub status: Option<String>,
+                pub status: Option<GetResponseStatus>,
                 /// 补差付款失败原因
                 ///
                 /// Example: `INSUFFICIENT_BALANCE`
-                pub fail_reason: Option<String>,
+                pub fail_reason: Option<GetResponseFailReason>,
                 /// 补差付款完成时间
                 ///
                 /// Example: `2021-01-20T10:29:35+08:00`
@@ -2893,6 +3034,10 @@ pub mod subsidy {
                     }
                 }
             }
+            /// 补差付款失败原因
+            pub type GetResponseFailReason = crate::v3::marketing::models::FailReason;
+            /// 补差付款单据状态
+            pub type GetResponseStatus = crate::v3::marketing::models::Status;
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`
@@ -3052,11 +3197,11 @@ pub mod subsidy {
             /// 补差回退单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: Option<String>,
+            pub status: Option<PostResponseStatus>,
             /// 补差回退失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
-            pub fail_reason: Option<String>,
+            pub fail_reason: Option<PostResponseFailReason>,
             /// 补差回退完成时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
@@ -3125,6 +3270,10 @@ pub mod subsidy {
                 }
             }
         }
+        /// 补差回退失败原因
+        pub type PostResponseFailReason = crate::v3::marketing::models::ResponseFailReason;
+        /// 补差回退单据状态
+        pub type PostResponseStatus = crate::v3::marketing::models::ResponseStatus;
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().return_receipts().subsidy_return_receipt_id(subsidy_return_receipt_id)`.
@@ -3184,11 +3333,11 @@ pub mod subsidy {
                 /// 补差回退单据状态
                 ///
                 /// Example: `RETURN_RECEIPT_SUCCESS`
-                pub status: Option<String>,
+                pub status: Option<GetResponseStatus>,
                 /// 补差回退失败原因
                 ///
                 /// Example: `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
-                pub fail_reason: Option<String>,
+                pub fail_reason: Option<GetResponseFailReason>,
                 /// 补差回退完成时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
@@ -3223,6 +3372,10 @@ pub mod subsidy {
                 out_subsidy_return_no: "out_subsidy_return_no" optional,
                 return_create_time: "return_create_time" optional,
             });
+            /// 补差回退失败原因
+            pub type GetResponseFailReason = crate::v3::marketing::models::ResponseFailReason;
+            /// 补差回退单据状态
+            pub type GetResponseStatus = crate::v3::marketing::models::ResponseStatus;
         }
     }
 }
@@ -3349,7 +3502,7 @@ pub mod users {
                 }
             }
             /// 券状态
-            pub type GetRequestCouponState = crate::v3::marketing::models::Status;
+            pub type GetRequestCouponState = crate::v3::marketing::models::CouponState;
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
@@ -3423,6 +3576,18 @@ pub mod users {
                 pub receive_time: Option<String>,
                 /// 券核销时间
                 pub use_time: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub associate_out_trade_no: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub return_request_no: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub return_time: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub deactivate_request_no: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub deactivate_time: Option<String>,
+                /// WeChat Pay's official models have this field; the public description does not list it.
+                pub deactivate_reason: Option<String>,
             }
             ::wechatpay::runtime::__private::json_object!(GetResponseData {
                 stock_name: "stock_name" optional,
@@ -3444,9 +3609,15 @@ pub mod users {
                 expire_time: "expire_time" optional,
                 receive_time: "receive_time" optional,
                 use_time: "use_time" optional,
+                associate_out_trade_no: "associate_out_trade_no" optional,
+                return_request_no: "return_request_no" optional,
+                return_time: "return_time" optional,
+                deactivate_request_no: "deactivate_request_no" optional,
+                deactivate_time: "deactivate_time" optional,
+                deactivate_reason: "deactivate_reason" optional,
             });
             /// 券状态
-            pub type GetResponseDataCouponState = crate::v3::marketing::models::Status;
+            pub type GetResponseDataCouponState = crate::v3::marketing::models::CouponState;
             /// 核销规则
             pub type GetResponseDataCouponUseRule = crate::v3::marketing::models::ResponseCouponUseRule;
             /// 固定周期有效时间段
@@ -3455,6 +3626,12 @@ pub mod users {
             pub type GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
             /// 券可核销时间
             pub type GetResponseDataCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::ResponseCouponAvailableTime;
+            /// WeChat Pay's official models have this field; the public description does not list it.
+            pub type GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::models::ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek;
+            /// GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
+            pub type GetResponseDataCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
+            /// GetResponseDataCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
+            pub type GetResponseDataCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
             /// 折扣券使用规则
             pub type GetResponseDataCouponUseRuleDiscountCoupon = crate::v3::marketing::models::ResponseDiscountCoupon;
             /// 换购券使用规则
@@ -3462,11 +3639,11 @@ pub mod users {
             /// 固定面额满减券使用规则
             pub type GetResponseDataCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseFixedNormalCoupon;
             /// 无规律的有效时间段
-            pub type GetResponseDataCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
+            pub type GetResponseDataCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseDataCouponUseRuleIrregularyAvaliableTime;
             /// 自定义入口
             pub type GetResponseDataCustomEntrance = crate::v3::marketing::models::ResponseCustomEntrance;
             /// 小程序入口
-            pub type GetResponseDataCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseDataCustomEntranceMiniProgramsInfo;
+            pub type GetResponseDataCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
             /// 样式信息
             pub type GetResponseDataDisplayPatternInfo = crate::v3::marketing::models::DisplayPatternInfo;
             /// 视频号相关信息
@@ -3559,6 +3736,18 @@ pub mod users {
                             pub receive_time: Option<String>,
                             /// 券核销时间
                             pub use_time: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub associate_out_trade_no: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub return_request_no: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub return_time: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub deactivate_request_no: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub deactivate_time: Option<String>,
+                            /// WeChat Pay's official models have this field; the public description does not list it.
+                            pub deactivate_reason: Option<String>,
                         }
                         ::wechatpay::runtime::__private::json_object!(GetResponse {
                             stock_name: "stock_name" optional,
@@ -3580,6 +3769,12 @@ pub mod users {
                             expire_time: "expire_time" optional,
                             receive_time: "receive_time" optional,
                             use_time: "use_time" optional,
+                            associate_out_trade_no: "associate_out_trade_no" optional,
+                            return_request_no: "return_request_no" optional,
+                            return_time: "return_time" optional,
+                            deactivate_request_no: "deactivate_request_no" optional,
+                            deactivate_time: "deactivate_time" optional,
+                            deactivate_reason: "deactivate_reason" optional,
                         });
                         /// 券状态
                         ///
@@ -3627,6 +3822,12 @@ pub mod users {
                         pub type GetResponseCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::models::AvailableDayTime;
                         /// 券可核销时间
                         pub type GetResponseCouponUseRuleCouponAvailableTime = crate::v3::marketing::models::ResponseCouponAvailableTime;
+                        /// WeChat Pay's official models have this field; the public description does not list it.
+                        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::models::ResponseDataCouponUseRuleCouponAvailableTimeAvailableWeek;
+                        /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
+                        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
+                        /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
+                        pub type GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
                         /// 折扣券使用规则
                         pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::models::ResponseDiscountCoupon;
                         /// 换购券使用规则
@@ -3634,11 +3835,11 @@ pub mod users {
                         /// 固定面额满减券使用规则
                         pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseFixedNormalCoupon;
                         /// 无规律的有效时间段
-                        pub type GetResponseCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseIrregularyAvaliableTime;
+                        pub type GetResponseCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::models::ResponseDataCouponUseRuleIrregularyAvaliableTime;
                         /// 自定义入口
                         pub type GetResponseCustomEntrance = crate::v3::marketing::models::ResponseCustomEntrance;
                         /// 小程序入口
-                        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseDataCustomEntranceMiniProgramsInfo;
+                        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::models::ResponseMiniProgramsInfo;
                         /// 样式信息
                         pub type GetResponseDisplayPatternInfo = crate::v3::marketing::models::DisplayPatternInfo;
                         /// 视频号相关信息

@@ -269,10 +269,10 @@ pub mod coupon_stocks {
         }
     }
     /// 核销规则
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
-        pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
+        pub coupon_available_time: Option<PostRequestCouponUseRuleCouponAvailableTime>,
         /// 固定面额满减券使用规则
         pub fixed_normal_coupon: Option<PostRequestCouponUseRuleFixedNormalCoupon>,
         /// 折扣券使用规则
@@ -297,7 +297,7 @@ pub mod coupon_stocks {
         pub combine_use: Option<bool>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRule {
-        coupon_available_time: "coupon_available_time" required,
+        coupon_available_time: "coupon_available_time" optional,
         fixed_normal_coupon: "fixed_normal_coupon" optional,
         discount_coupon: "discount_coupon" optional,
         exchange_coupon: "exchange_coupon" optional,
@@ -310,28 +310,6 @@ pub mod coupon_stocks {
         available_merchants: "available_merchants" optional,
         combine_use: "combine_use" optional,
     });
-    impl PostRequestCouponUseRule {
-        /// A `PostRequestCouponUseRule` with its required fields (`coupon_available_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRule { fixed_normal_coupon: Some(…), ..PostRequestCouponUseRule::new(…) }`.
-        #[inline]
-        pub fn new(
-            coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
-        ) -> Self {
-            Self {
-                coupon_available_time,
-                fixed_normal_coupon: None,
-                discount_coupon: None,
-                exchange_coupon: None,
-                goods_tag: None,
-                limit_pay: None,
-                limit_card: None,
-                trade_type: None,
-                available_items: None,
-                unavailable_items: None,
-                available_merchants: None,
-                combine_use: None,
-            }
-        }
-    }
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
@@ -356,14 +334,14 @@ pub mod coupon_stocks {
         available_time_after_receive: "available_time_after_receive" optional,
     });
     /// 固定时间段可用
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         /// `available_week_day`
         pub available_week_day: Option<Vec<i64>>,
         /// 当天开始时间
         ///
         /// Example: `3600`
-        pub begin_time: Option<i64>,
+        pub begin_time: i64,
         /// 当天结束时间
         ///
         /// Example: `86399`
@@ -371,9 +349,20 @@ pub mod coupon_stocks {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
         available_week_day: "available_week_day" optional,
-        begin_time: "begin_time" optional,
+        begin_time: "begin_time" required,
         end_time: "end_time" optional,
     });
+    impl PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
+        /// A `PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime` with its required fields (`begin_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime { available_week_day: Some(…), ..PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime::new(…) }`.
+        #[inline]
+        pub fn new(begin_time: i64) -> Self {
+            Self {
+                available_week_day: None,
+                begin_time,
+                end_time: None,
+            }
+        }
+    }
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
@@ -414,19 +403,26 @@ pub mod coupon_stocks {
         }
     }
     /// 指定银行卡BIN
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleLimitCard {
         /// 银行卡名称
         ///
         /// Example: `精粹白金`
-        pub name: Option<String>,
+        pub name: String,
         /// 指定卡BIN
-        pub bin: Option<Vec<String>>,
+        pub bin: Vec<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestCouponUseRuleLimitCard {
-        name: "name" optional,
-        bin: "bin" optional,
+        name: "name" required,
+        bin: "bin" required,
     });
+    impl PostRequestCouponUseRuleLimitCard {
+        /// A `PostRequestCouponUseRuleLimitCard` of its required fields (`name`, `bin`).
+        #[inline]
+        pub fn new(name: impl Into<String>, bin: Vec<String>) -> Self {
+            Self { name: name.into(), bin }
+        }
+    }
     /// 支付方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponUseRuleTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -457,10 +453,10 @@ pub mod coupon_stocks {
         Other = "OTHER",
     });
     /// 样式信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPatternInfo {
         /// 使用说明
-        pub description: Option<String>,
+        pub description: String,
         /// 商户logo
         pub merchant_logo: Option<String>,
         /// 商户名称
@@ -477,7 +473,7 @@ pub mod coupon_stocks {
         pub mini_program_path: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequestPatternInfo {
-        description: "description" optional,
+        description: "description" required,
         merchant_logo: "merchant_logo" optional,
         merchant_name: "merchant_name" optional,
         background_color: "background_color" optional,
@@ -486,6 +482,22 @@ pub mod coupon_stocks {
         mini_program_appid: "mini_program_appid" optional,
         mini_program_path: "mini_program_path" optional,
     });
+    impl PostRequestPatternInfo {
+        /// A `PostRequestPatternInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPatternInfo { merchant_logo: Some(…), ..PostRequestPatternInfo::new(…) }`.
+        #[inline]
+        pub fn new(description: impl Into<String>) -> Self {
+            Self {
+                description: description.into(),
+                merchant_logo: None,
+                merchant_name: None,
+                background_color: None,
+                coupon_image: None,
+                jump_target: None,
+                mini_program_appid: None,
+                mini_program_path: None,
+            }
+        }
+    }
     /// 卡包跳转目标
     ///
     /// A value this client does not know yet is kept as [`PostRequestPatternInfoJumpTarget::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -765,6 +777,10 @@ pub mod stocks {
     pub type GetResponseDataCutToMessage = crate::v3::marketing::models::CutToMessage;
     /// 发放规则
     pub type GetResponseDataStockUseRule = crate::v3::marketing::models::StockUseRule;
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub type GetResponseDataStockUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseDataStockUseRuleFixedNormalCoupon;
+    /// GetResponseDataStockUseRuleTradeType
+    pub type GetResponseDataStockUseRuleTradeType = crate::v3::marketing::models::TradeType;
     /// `/v3/marketing/favor/stocks/{stock_id}`
     pub mod by_stock_id {
         /// The chain step for `/v3/marketing/favor/stocks/{stock_id}`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id)`.
@@ -866,6 +882,10 @@ pub mod stocks {
         pub type GetResponseCutToMessage = crate::v3::marketing::models::CutToMessage;
         /// 发放规则
         pub type GetResponseStockUseRule = crate::v3::marketing::models::StockUseRule;
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub type GetResponseStockUseRuleFixedNormalCoupon = crate::v3::marketing::models::ResponseDataStockUseRuleFixedNormalCoupon;
+        /// GetResponseStockUseRuleTradeType
+        pub type GetResponseStockUseRuleTradeType = crate::v3::marketing::models::TradeType;
         /// `/v3/marketing/favor/stocks/{stock_id}/items`
         pub mod items {
             /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/items`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).items()`.
@@ -903,7 +923,7 @@ pub mod stocks {
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
-                pub limit: String,
+                pub limit: i64,
             }
             ::wechatpay::runtime::__private::json_object!(GetRequest {
                 stock_creator_mchid: query "stock_creator_mchid" required,
@@ -916,12 +936,12 @@ pub mod stocks {
                 pub fn new(
                     stock_creator_mchid: impl Into<String>,
                     offset: i64,
-                    limit: impl Into<String>,
+                    limit: i64,
                 ) -> Self {
                     Self {
                         stock_creator_mchid: stock_creator_mchid.into(),
                         offset,
-                        limit: limit.into(),
+                        limit,
                     }
                 }
             }
@@ -1005,7 +1025,7 @@ pub mod stocks {
                 /// 分页大小
                 ///
                 /// Query parameter `limit`.
-                pub limit: String,
+                pub limit: i64,
                 /// 创建批次的商户号
                 ///
                 /// Query parameter `stock_creator_mchid`.
@@ -1021,12 +1041,12 @@ pub mod stocks {
                 #[inline]
                 pub fn new(
                     offset: i64,
-                    limit: impl Into<String>,
+                    limit: i64,
                     stock_creator_mchid: impl Into<String>,
                 ) -> Self {
                     Self {
                         offset,
-                        limit: limit.into(),
+                        limit,
                         stock_creator_mchid: stock_creator_mchid.into(),
                     }
                 }

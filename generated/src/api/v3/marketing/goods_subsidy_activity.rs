@@ -170,13 +170,13 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataRuleInformation {
         /// 购买单件商品，补贴给门店的金额
-        pub store_subsidy: Option<String>,
+        pub store_subsidy: Option<i64>,
         /// 购买单件商品，补贴给服务商的佣金
-        pub service_provider_subsidy: Option<String>,
+        pub service_provider_subsidy: Option<i64>,
         /// 活动门店补贴商品数上限
-        pub store_subsidy_quota: Option<String>,
+        pub store_subsidy_quota: Option<i64>,
         /// 单用户享受加价购优惠次数上限
-        pub user_subsidy_quota: Option<String>,
+        pub user_subsidy_quota: Option<i64>,
         /// 活动区域列表
         pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
@@ -252,29 +252,77 @@ pub mod activity {
                 /// 调用报名活动API的商户的商户号
                 pub caller_merchant_id: String,
                 /// 门店报名信息
-                pub apply_infos: Vec<PostRequestApplyInfos>,
+                pub apply_infos: Option<Vec<PostRequestApplyInfos>>,
             }
             ::wechatpay::runtime::__private::json_object!(PostRequest {
                 caller_merchant_id: "caller_merchant_id" required,
-                apply_infos: "apply_infos" required,
+                apply_infos: "apply_infos" optional,
             });
             impl PostRequest {
-                /// A `PostRequest` of its required fields (`caller_merchant_id`, `apply_infos`).
+                /// A `PostRequest` with its required fields (`caller_merchant_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { apply_infos: Some(…), ..PostRequest::new(…) }`.
                 #[inline]
-                pub fn new(
-                    caller_merchant_id: impl Into<String>,
-                    apply_infos: Vec<PostRequestApplyInfos>,
-                ) -> Self {
+                pub fn new(caller_merchant_id: impl Into<String>) -> Self {
                     Self {
                         caller_merchant_id: caller_merchant_id.into(),
-                        apply_infos,
+                        apply_infos: None,
                     }
                 }
             }
             /// PostRequestApplyInfos
-            pub type PostRequestApplyInfos = crate::v3::marketing::models::ApplyInfos;
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct PostRequestApplyInfos {
+                /// 门店信息
+                pub store_info: PostRequestApplyInfosStoreInfo,
+                /// 商品原价
+                pub goods_original_price: i64,
+            }
+            ::wechatpay::runtime::__private::json_object!(PostRequestApplyInfos {
+                store_info: "store_info" required,
+                goods_original_price: "goods_original_price" required,
+            });
+            impl PostRequestApplyInfos {
+                /// A `PostRequestApplyInfos` of its required fields (`store_info`, `goods_original_price`).
+                #[inline]
+                pub fn new(
+                    store_info: PostRequestApplyInfosStoreInfo,
+                    goods_original_price: i64,
+                ) -> Self {
+                    Self {
+                        store_info,
+                        goods_original_price,
+                    }
+                }
+            }
             /// 门店信息
-            pub type PostRequestApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct PostRequestApplyInfosStoreInfo {
+                /// 门店ID
+                pub store_id: String,
+                /// 门店补贴入账商户号
+                pub accounting_merchant_id: String,
+                /// 门店商户号
+                pub merchant_id: String,
+            }
+            ::wechatpay::runtime::__private::json_object!(PostRequestApplyInfosStoreInfo {
+                store_id: "store_id" required,
+                accounting_merchant_id: "accounting_merchant_id" required,
+                merchant_id: "merchant_id" required,
+            });
+            impl PostRequestApplyInfosStoreInfo {
+                /// A `PostRequestApplyInfosStoreInfo` of its required fields (`store_id`, `accounting_merchant_id`, `merchant_id`).
+                #[inline]
+                pub fn new(
+                    store_id: impl Into<String>,
+                    accounting_merchant_id: impl Into<String>,
+                    merchant_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        store_id: store_id.into(),
+                        accounting_merchant_id: accounting_merchant_id.into(),
+                        merchant_id: merchant_id.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -291,11 +339,11 @@ pub mod activity {
                 succeed_apply_infos: "succeed_apply_infos" optional,
             });
             /// PostResponseFailedApplyInfos
-            pub type PostResponseFailedApplyInfos = crate::v3::marketing::models::ApplyInfos;
+            pub type PostResponseFailedApplyInfos = crate::v3::marketing::models::FailedApplyInfos;
             /// 门店信息
             pub type PostResponseFailedApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
             /// PostResponseSucceedApplyInfos
-            pub type PostResponseSucceedApplyInfos = crate::v3::marketing::models::ApplyInfos;
+            pub type PostResponseSucceedApplyInfos = crate::v3::marketing::models::FailedApplyInfos;
             /// 门店信息
             pub type PostResponseSucceedApplyInfosStoreInfo = crate::v3::marketing::models::StoreInfo;
         }

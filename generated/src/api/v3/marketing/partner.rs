@@ -4446,7 +4446,7 @@ pub mod product_coupon {
                     brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
-                pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::CouponState;
+                pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::ResponseCouponState;
                 /// 用户商品券标签信息
                 pub type PostResponseUserProductCouponListCouponTagInfo = crate::v3::marketing::models::CouponTagInfo;
                 /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
@@ -4771,7 +4771,7 @@ pub mod product_coupon {
                             brand_id: "brand_id" optional,
                         });
                         /// 用户商品券状态
-                        pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::CouponState;
+                        pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 用户商品券标签信息
                         pub type PostResponseUserProductCouponListCouponTagInfo = crate::v3::marketing::models::CouponTagInfo;
                         /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
@@ -5011,7 +5011,7 @@ pub mod product_coupon {
                     }
                 }
                 /// 用户商品券状态
-                pub type GetRequestCouponState = crate::v3::marketing::models::CouponState;
+                pub type GetRequestCouponState = crate::v3::marketing::models::ResponseCouponState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -5129,7 +5129,7 @@ pub mod product_coupon {
                     brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
-                pub type GetResponseUserCouponListCouponState = crate::v3::marketing::models::CouponState;
+                pub type GetResponseUserCouponListCouponState = crate::v3::marketing::models::ResponseCouponState;
                 /// 商品券信息
                 pub type GetResponseUserCouponListProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                 /// 展示信息
@@ -5441,7 +5441,7 @@ pub mod product_coupon {
                     }
                 }
                 /// 用户商品券状态
-                pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
+                pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                 /// 商品券信息
                 pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                 /// 展示信息
@@ -5646,7 +5646,7 @@ pub mod product_coupon {
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
                     pub type GetResponse = crate::v3::marketing::models::CouponCodeResponse;
                     /// 用户商品券状态
-                    pub type GetResponseCouponState = crate::v3::marketing::models::CouponState;
+                    pub type GetResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                     /// 商品券信息
                     pub type GetResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                     /// 展示信息
@@ -5960,7 +5960,7 @@ pub mod product_coupon {
                             }
                         }
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
                         pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
@@ -6222,7 +6222,7 @@ pub mod product_coupon {
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
                         pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
@@ -6418,7 +6418,7 @@ pub mod product_coupon {
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
                         pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息
@@ -6658,7 +6658,7 @@ pub mod product_coupon {
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
                         pub type PostResponse = crate::v3::marketing::models::CouponCodeResponse;
                         /// 用户商品券状态
-                        pub type PostResponseCouponState = crate::v3::marketing::models::CouponState;
+                        pub type PostResponseCouponState = crate::v3::marketing::models::ResponseCouponState;
                         /// 商品券信息
                         pub type PostResponseProductCoupon = crate::v3::marketing::models::ResponseProductCoupon;
                         /// 展示信息

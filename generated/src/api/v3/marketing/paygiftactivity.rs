@@ -137,29 +137,103 @@ pub mod activities {
         pub activity_id: Option<String>,
         /// 活动奖品发放规则
         pub award_send_rule: Option<GetResponseDataAwardSendRule>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub activity_type: Option<GetResponseDataActivityType>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub activity_status: Option<GetResponseDataActivityStatus>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub creator_merchant_id: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub belong_merchant_id: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub create_time: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub update_time: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(GetResponseData {
         activity_base_info: "activity_base_info" optional,
         advanced_setting: "advanced_setting" optional,
         activity_id: "activity_id" optional,
         award_send_rule: "award_send_rule" optional,
+        activity_type: "activity_type" optional,
+        activity_status: "activity_status" optional,
+        creator_merchant_id: "creator_merchant_id" optional,
+        belong_merchant_id: "belong_merchant_id" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
     });
     /// 活动基本信息
     pub type GetResponseDataActivityBaseInfo = crate::v3::marketing::models::ActivityBaseInfo;
     /// 可用时间段
     pub type GetResponseDataActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime
-    pub type GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
+    pub type GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime
     pub type GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
     /// 投放目的
     pub type GetResponseDataActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataActivityStatus {
+        /// `ACT_STATUS_UNKNOWN`
+        ActStatusUnknown,
+        /// `CREATE_ACT_STATUS`
+        CreateActStatus,
+        /// `ONGOING_ACT_STATUS`
+        OngoingActStatus,
+        /// `TERMINATE_ACT_STATUS`
+        TerminateActStatus,
+        /// `STOP_ACT_STATUS`
+        StopActStatus,
+        /// `OVER_TIME_ACT_STATUS`
+        OverTimeActStatus,
+        /// `CREATE_ACT_FAILED`
+        CreateActFailed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseDataActivityStatus {
+        ActStatusUnknown = "ACT_STATUS_UNKNOWN",
+        CreateActStatus = "CREATE_ACT_STATUS",
+        OngoingActStatus = "ONGOING_ACT_STATUS",
+        TerminateActStatus = "TERMINATE_ACT_STATUS",
+        StopActStatus = "STOP_ACT_STATUS",
+        OverTimeActStatus = "OVER_TIME_ACT_STATUS",
+        CreateActFailed = "CREATE_ACT_FAILED",
+    });
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataActivityType {
+        /// `FULL_SEND_ACT_TYPE`
+        FullSendActType,
+        /// `STEP_SEND_ACT_TYPE`
+        StepSendActType,
+        /// `SPECIFIC_SEND_ACT_TYPE`
+        SpecificSendActType,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseDataActivityType {
+        FullSendActType = "FULL_SEND_ACT_TYPE",
+        StepSendActType = "STEP_SEND_ACT_TYPE",
+        SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
+    });
     /// 活动高级设置
     pub type GetResponseDataAdvancedSetting = crate::v3::marketing::models::AdvancedSetting;
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub type GetResponseDataAdvancedSettingPaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+    /// GetResponseDataAdvancedSettingPaymentMethodInformationPaymentMethod
+    pub type GetResponseDataAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// 支付模式
     pub type GetResponseDataAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
     /// 支付方式信息
-    pub type GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+    pub type GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::ResponsePaymentMethodInformation;
     /// 支付方式
     pub type GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// GetResponseDataAdvancedSettingPaymentModePaymentSceneList
@@ -305,7 +379,7 @@ pub mod activities {
         /// 可用时间段
         pub type GetResponseActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
         /// GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime
-        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
+        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
         /// GetResponseActivityBaseInfoAvailablePeriodsAvailableTime
         pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
         /// 投放目的
@@ -334,10 +408,14 @@ pub mod activities {
         });
         /// 活动高级设置
         pub type GetResponseAdvancedSetting = crate::v3::marketing::models::AdvancedSetting;
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub type GetResponseAdvancedSettingPaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+        /// GetResponseAdvancedSettingPaymentMethodInformationPaymentMethod
+        pub type GetResponseAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
         /// 支付模式
         pub type GetResponseAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
         /// 支付方式信息
-        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::ResponsePaymentMethodInformation;
         /// 支付方式
         pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
         /// GetResponseAdvancedSettingPaymentModePaymentSceneList
@@ -366,6 +444,8 @@ pub mod activities {
             pub send_content: Option<GetResponseAwardSendRuleFullSendRuleSendContent>,
             /// 奖品基本信息列表
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
+            /// WeChat Pay's official models have this field; the public description does not list it.
+            pub merchant_id_list: Option<Vec<String>>,
         }
         ::wechatpay::runtime::__private::json_object!(GetResponseAwardSendRuleFullSendRule {
             award_type: "award_type" optional,
@@ -373,6 +453,7 @@ pub mod activities {
             transaction_amount_minimum: "transaction_amount_minimum" optional,
             send_content: "send_content" optional,
             award_list: "award_list" optional,
+            merchant_id_list: "merchant_id_list" optional,
         });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
         pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::models::AwardList;
@@ -572,17 +653,30 @@ pub mod activities {
                     }
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 发券商户号
-                    pub merchant_id_list: Option<Vec<String>>,
+                    pub merchant_id_list: Vec<String>,
                     /// 请求业务单据号
-                    pub add_request_no: Option<String>,
+                    pub add_request_no: String,
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
-                    merchant_id_list: "merchant_id_list" optional,
-                    add_request_no: "add_request_no" optional,
+                    merchant_id_list: "merchant_id_list" required,
+                    add_request_no: "add_request_no" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`merchant_id_list`, `add_request_no`).
+                    #[inline]
+                    pub fn new(
+                        merchant_id_list: Vec<String>,
+                        add_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            merchant_id_list,
+                            add_request_no: add_request_no.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -635,19 +729,32 @@ pub mod activities {
                     }
                 }
                 /// The request of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// `merchant_id_list`
-                    pub merchant_id_list: Option<Vec<String>>,
+                    pub merchant_id_list: Vec<String>,
                     /// 商户请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub delete_request_no: Option<String>,
+                    pub delete_request_no: String,
                 }
                 ::wechatpay::runtime::__private::json_object!(PostRequest {
-                    merchant_id_list: "merchant_id_list" optional,
-                    delete_request_no: "delete_request_no" optional,
+                    merchant_id_list: "merchant_id_list" required,
+                    delete_request_no: "delete_request_no" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`merchant_id_list`, `delete_request_no`).
+                    #[inline]
+                    pub fn new(
+                        merchant_id_list: Vec<String>,
+                        delete_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            merchant_id_list,
+                            delete_request_no: delete_request_no.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -755,9 +862,9 @@ pub mod unique_threshold_activity {
         /// `background_color`
         pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
-        pub begin_time: Option<String>,
+        pub begin_time: String,
         /// 活动结束时间
-        pub end_time: Option<String>,
+        pub end_time: String,
         /// 可用时间段
         pub available_periods: Option<PostRequestActivityBaseInfoAvailablePeriods>,
         /// 商户请求单号
@@ -774,8 +881,8 @@ pub mod unique_threshold_activity {
         activity_second_title: "activity_second_title" required,
         merchant_logo_url: "merchant_logo_url" required,
         background_color: "background_color" optional,
-        begin_time: "begin_time" optional,
-        end_time: "end_time" optional,
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
         available_periods: "available_periods" optional,
         out_request_no: "out_request_no" required,
         delivery_purpose: "delivery_purpose" required,
@@ -783,12 +890,14 @@ pub mod unique_threshold_activity {
         mini_programs_path: "mini_programs_path" optional,
     });
     impl PostRequestActivityBaseInfo {
-        /// A `PostRequestActivityBaseInfo` with its required fields (`activity_name`, `activity_second_title`, `merchant_logo_url`, `out_request_no`, `delivery_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityBaseInfo { background_color: Some(…), ..PostRequestActivityBaseInfo::new(…) }`.
+        /// A `PostRequestActivityBaseInfo` with its required fields (`activity_name`, `activity_second_title`, `merchant_logo_url`, `begin_time`, `end_time`, `out_request_no`, `delivery_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityBaseInfo { background_color: Some(…), ..PostRequestActivityBaseInfo::new(…) }`.
         #[inline]
         pub fn new(
             activity_name: impl Into<String>,
             activity_second_title: impl Into<String>,
             merchant_logo_url: impl Into<String>,
+            begin_time: impl Into<String>,
+            end_time: impl Into<String>,
             out_request_no: impl Into<String>,
             delivery_purpose: PostRequestActivityBaseInfoDeliveryPurpose,
         ) -> Self {
@@ -797,8 +906,8 @@ pub mod unique_threshold_activity {
                 activity_second_title: activity_second_title.into(),
                 merchant_logo_url: merchant_logo_url.into(),
                 background_color: None,
-                begin_time: None,
-                end_time: None,
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
                 available_periods: None,
                 out_request_no: out_request_no.into(),
                 delivery_purpose,
@@ -808,11 +917,68 @@ pub mod unique_threshold_activity {
         }
     }
     /// 可用时间段
-    pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::models::AvailablePeriods;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestActivityBaseInfoAvailablePeriods {
+        /// 可用时间
+        pub available_time: Option<
+            Vec<PostRequestActivityBaseInfoAvailablePeriodsAvailableTime>,
+        >,
+        /// 每日可用时间
+        pub available_day_time: Option<
+            Vec<PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime>,
+        >,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestActivityBaseInfoAvailablePeriods {
+        available_time: "available_time" optional,
+        available_day_time: "available_day_time" optional,
+    });
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime
-    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::models::ResponseAvailableDayTime;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime {
+        /// 每日可用开始时间
+        pub begin_day_time: String,
+        /// 每日可用结束时间
+        pub end_day_time: String,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime {
+        begin_day_time: "begin_day_time" required,
+        end_day_time: "end_day_time" required,
+    });
+    impl PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime {
+        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime` of its required fields (`begin_day_time`, `end_day_time`).
+        #[inline]
+        pub fn new(
+            begin_day_time: impl Into<String>,
+            end_day_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                begin_day_time: begin_day_time.into(),
+                end_day_time: end_day_time.into(),
+            }
+        }
+    }
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableTime
-    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::models::AvailableTime;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestActivityBaseInfoAvailablePeriodsAvailableTime {
+        /// 可用开始时间
+        pub begin_time: String,
+        /// 可用结束时间
+        pub end_time: String,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestActivityBaseInfoAvailablePeriodsAvailableTime {
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
+    });
+    impl PostRequestActivityBaseInfoAvailablePeriodsAvailableTime {
+        /// A `PostRequestActivityBaseInfoAvailablePeriodsAvailableTime` of its required fields (`begin_time`, `end_time`).
+        #[inline]
+        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
+            Self {
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
+            }
+        }
+    }
     /// 投放目的
     pub type PostRequestActivityBaseInfoDeliveryPurpose = crate::v3::marketing::models::DeliveryPurpose;
     /// 活动高级设置
@@ -839,13 +1005,35 @@ pub mod unique_threshold_activity {
         payment_method_information: "payment_method_information" optional,
     });
     /// 支付方式信息
-    pub type PostRequestAdvancedSettingPaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestAdvancedSettingPaymentMethodInformation {
+        /// 支付方式
+        pub payment_method: PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
+        /// 银行简称
+        pub bank_abbreviation: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestAdvancedSettingPaymentMethodInformation {
+        payment_method: "payment_method" required,
+        bank_abbreviation: "bank_abbreviation" optional,
+    });
+    impl PostRequestAdvancedSettingPaymentMethodInformation {
+        /// A `PostRequestAdvancedSettingPaymentMethodInformation` with its required fields (`payment_method`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAdvancedSettingPaymentMethodInformation { bank_abbreviation: Some(…), ..PostRequestAdvancedSettingPaymentMethodInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            payment_method: PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
+        ) -> Self {
+            Self {
+                payment_method,
+                bank_abbreviation: None,
+            }
+        }
+    }
     /// 支付方式
     pub type PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// 支付模式
     pub type PostRequestAdvancedSettingPaymentMode = crate::v3::marketing::models::ResponsePaymentMode;
     /// 支付方式信息
-    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::PaymentMethodInformation;
+    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::models::ResponsePaymentMethodInformation;
     /// 支付方式
     pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::models::PaymentMethod;
     /// PostRequestAdvancedSettingPaymentModePaymentSceneList
@@ -862,7 +1050,7 @@ pub mod unique_threshold_activity {
         /// 发放内容
         pub send_content: PostRequestAwardSendRuleSendContent,
         /// 奖品基本信息列表
-        pub award_list: Option<Vec<PostRequestAwardSendRuleAwardList>>,
+        pub award_list: Vec<PostRequestAwardSendRuleAwardList>,
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
@@ -871,30 +1059,58 @@ pub mod unique_threshold_activity {
         merchant_option: "merchant_option" required,
         transaction_amount_minimum: "transaction_amount_minimum" required,
         send_content: "send_content" required,
-        award_list: "award_list" optional,
+        award_list: "award_list" required,
         merchant_id_list: "merchant_id_list" optional,
     });
     impl PostRequestAwardSendRule {
-        /// A `PostRequestAwardSendRule` with its required fields (`award_type`, `merchant_option`, `transaction_amount_minimum`, `send_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRule { award_list: Some(…), ..PostRequestAwardSendRule::new(…) }`.
+        /// A `PostRequestAwardSendRule` with its required fields (`award_type`, `merchant_option`, `transaction_amount_minimum`, `send_content`, `award_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRule { merchant_id_list: Some(…), ..PostRequestAwardSendRule::new(…) }`.
         #[inline]
         pub fn new(
             award_type: crate::types::AwardType,
             merchant_option: PostRequestAwardSendRuleMerchantOption,
             transaction_amount_minimum: i64,
             send_content: PostRequestAwardSendRuleSendContent,
+            award_list: Vec<PostRequestAwardSendRuleAwardList>,
         ) -> Self {
             Self {
                 award_type,
                 merchant_option,
                 transaction_amount_minimum,
                 send_content,
-                award_list: None,
+                award_list,
                 merchant_id_list: None,
             }
         }
     }
     /// PostRequestAwardSendRuleAwardList
-    pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::models::AwardList;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestAwardSendRuleAwardList {
+        /// 代金券批次Id
+        pub stock_id: String,
+        /// 奖品原始图（大图）
+        pub original_image_url: String,
+        /// 奖品缩略图（小图）
+        pub thumbnail_url: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PostRequestAwardSendRuleAwardList {
+        stock_id: "stock_id" required,
+        original_image_url: "original_image_url" required,
+        thumbnail_url: "thumbnail_url" optional,
+    });
+    impl PostRequestAwardSendRuleAwardList {
+        /// A `PostRequestAwardSendRuleAwardList` with its required fields (`stock_id`, `original_image_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRuleAwardList { thumbnail_url: Some(…), ..PostRequestAwardSendRuleAwardList::new(…) }`.
+        #[inline]
+        pub fn new(
+            stock_id: impl Into<String>,
+            original_image_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                stock_id: stock_id.into(),
+                original_image_url: original_image_url.into(),
+                thumbnail_url: None,
+            }
+        }
+    }
     /// 发券商户号选项
     pub type PostRequestAwardSendRuleMerchantOption = crate::v3::marketing::models::MerchantOption;
     /// 发放内容

@@ -71,7 +71,7 @@ pub struct PostRequest {
     /// Example: `200`
     pub total_num: i64,
     /// 转账明细列表
-    pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
+    pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
     /// 服务商的appid
     ///
     /// Example: `wxf636efh567hg4388`
@@ -94,15 +94,14 @@ pub struct PostRequest {
     batch_remark: "batch_remark" required,
     total_amount: "total_amount" required,
     total_num: "total_num" required,
-    transfer_detail_list: "transfer_detail_list" required,
+    transfer_detail_list: "transfer_detail_list" optional,
     sp_appid: "sp_appid" optional,
     transfer_purpose: "transfer_purpose" optional,
     transfer_scene: "transfer_scene" optional,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         sub_mchid: impl Into<String>,
         authorization_type: PostRequestAuthorizationType,
@@ -111,7 +110,6 @@ impl PostRequest {
         batch_remark: impl Into<String>,
         total_amount: i64,
         total_num: i64,
-        transfer_detail_list: Vec<PostRequestTransferDetailList>,
     ) -> Self {
         Self {
             sub_mchid: sub_mchid.into(),
@@ -122,7 +120,7 @@ impl PostRequest {
             batch_remark: batch_remark.into(),
             total_amount,
             total_num,
-            transfer_detail_list,
+            transfer_detail_list: None,
             sp_appid: None,
             transfer_purpose: None,
             transfer_scene: None,
@@ -130,25 +128,7 @@ impl PostRequest {
     }
 }
 /// 特约商户授权类型
-///
-/// A value this client does not know yet is kept as [`PostRequestAuthorizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestAuthorizationType {
-    /// `INFORMATION_AUTHORIZATION_TYPE`
-    InformationAuthorizationType,
-    /// `FUND_AUTHORIZATION_TYPE`
-    FundAuthorizationType,
-    /// `INFORMATION_AND_FUND_AUTHORIZATION_TYPE`
-    InformationAndFundAuthorizationType,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::__private::json_enum!(PostRequestAuthorizationType {
-    InformationAuthorizationType = "INFORMATION_AUTHORIZATION_TYPE",
-    FundAuthorizationType = "FUND_AUTHORIZATION_TYPE",
-    InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
-});
+pub type PostRequestAuthorizationType = crate::v3::partner_transfer::models::AuthorizationType;
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {
@@ -373,7 +353,7 @@ pub mod batch_id {
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: Option<String>,
+            pub authorization_type: Option<GetResponseAuthorizationType>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
@@ -489,6 +469,8 @@ pub mod batch_id {
                 }
             }
         }
+        /// 特约商户授权类型
+        pub type GetResponseAuthorizationType = crate::v3::partner_transfer::models::AuthorizationType;
         /// 批次关闭原因
         pub type GetResponseCloseReason = crate::v3::partner_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
@@ -583,7 +565,7 @@ pub mod batch_id {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        pub fail_reason: Option<String>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -660,6 +642,8 @@ pub mod batch_id {
                             }
                         }
                     }
+                    /// 明细失败原因
+                    pub type GetResponseFailReason = crate::v3::partner_transfer::models::FailReason;
                 }
             }
         }
@@ -805,7 +789,7 @@ pub mod out_batch_no {
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: Option<String>,
+            pub authorization_type: Option<GetResponseAuthorizationType>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
@@ -921,6 +905,8 @@ pub mod out_batch_no {
                 }
             }
         }
+        /// 特约商户授权类型
+        pub type GetResponseAuthorizationType = crate::v3::partner_transfer::models::AuthorizationType;
         /// 批次关闭原因
         pub type GetResponseCloseReason = crate::v3::partner_transfer::models::CloseReason;
         /// GetResponseTransferDetailList
@@ -1015,7 +1001,7 @@ pub mod out_batch_no {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        pub fail_reason: Option<String>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -1092,6 +1078,8 @@ pub mod out_batch_no {
                             }
                         }
                     }
+                    /// 明细失败原因
+                    pub type GetResponseFailReason = crate::v3::partner_transfer::models::FailReason;
                 }
             }
         }

@@ -1230,12 +1230,12 @@ pub mod transactions {
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::models::Amount;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
             /// 用户服务标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: String,
+            pub sp_openid: Option<String>,
             /// 用户子标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -1244,21 +1244,10 @@ pub mod transactions {
             pub identity: Option<PostRequestPayerIdentity>,
         }
         ::wechatpay::runtime::__private::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" required,
+            sp_openid: "sp_openid" optional,
             sub_openid: "sub_openid" optional,
             identity: "identity" optional,
         });
-        impl PostRequestPayer {
-            /// A `PostRequestPayer` with its required fields (`sp_openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayer { sub_openid: Some(…), ..PostRequestPayer::new(…) }`.
-            #[inline]
-            pub fn new(sp_openid: impl Into<String>) -> Self {
-                Self {
-                    sp_openid: sp_openid.into(),
-                    sub_openid: None,
-                    identity: None,
-                }
-            }
-        }
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::models::Identity;
         /// 证件类型

@@ -799,7 +799,7 @@ pub mod id {
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: Option<String>,
+            pub transaction_id: String,
             /// 交易类型
             pub trade_type: Option<crate::types::TransactionTradeType>,
             /// 交易状态
@@ -858,11 +858,15 @@ pub mod id {
             pub detail: Option<GetResponseDetail>,
             /// 场景信息
             pub scene_info: Option<GetResponseSceneInfo>,
+            /// 支付者
+            pub payer: Option<GetResponsePayer>,
+            /// 使用的商户贴息信息(微信分付)
+            pub installment_info: Option<GetResponseInstallmentInfo>,
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::__private::json_object!(GetResponse {
-            transaction_id: "transaction_id" optional,
+            transaction_id: "transaction_id" required,
             trade_type: "trade_type" optional,
             trade_state: "trade_state" optional,
             trade_state_desc: "trade_state_desc" optional,
@@ -881,14 +885,19 @@ pub mod id {
             support_fapiao: "support_fapiao" optional,
             detail: "detail" optional,
             scene_info: "scene_info" optional,
+            payer: "payer" optional,
+            installment_info: "installment_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
         impl GetResponse {
-            /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+            /// A `GetResponse` with its required fields (`transaction_id`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { trade_type: Some(…), ..GetResponse::new(…) }`.
             #[inline]
-            pub fn new(mchid: impl Into<String>) -> Self {
+            pub fn new(
+                transaction_id: impl Into<String>,
+                mchid: impl Into<String>,
+            ) -> Self {
                 Self {
-                    transaction_id: None,
+                    transaction_id: transaction_id.into(),
                     trade_type: None,
                     trade_state: None,
                     trade_state_desc: None,
@@ -907,30 +916,22 @@ pub mod id {
                     support_fapiao: None,
                     detail: None,
                     scene_info: None,
+                    payer: None,
+                    installment_info: None,
                     promotion_detail: None,
                 }
             }
         }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::__private::json_object!(GetResponseAmount {
-            total: "total" optional,
-            currency: "currency" optional,
-        });
+        pub type GetResponseAmount = crate::v3::pay::models::ResponseAmount2;
         /// 优惠功能
         pub type GetResponseDetail = crate::v3::pay::models::ResponseDetail;
         /// GetResponseDetailGoodsDetail
         pub type GetResponseDetailGoodsDetail = crate::v3::pay::models::ResponseDetailGoodsDetail;
+        /// 使用的商户贴息信息(微信分付)
+        pub type GetResponseInstallmentInfo = crate::v3::pay::models::InstallmentInfo;
+        /// 支付者
+        pub type GetResponsePayer = crate::v3::pay::models::ResponsePayer2;
         /// GetResponsePromotionDetail
         pub type GetResponsePromotionDetail = crate::v3::pay::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail

@@ -40,7 +40,7 @@ impl<'a> Authentications<'a> {
             .query_opt("sub_appid", request.sub_appid.as_ref())
             .query("sub_mchid", &request.sub_mchid)
             .query("authenticate_date", &request.authenticate_date)
-            .query("authenticate_state", &request.authenticate_state)
+            .query_opt("authenticate_state", request.authenticate_state.as_ref())
             .query_opt("offset", request.offset.as_ref())
             .query_opt("limit", request.limit.as_ref())
             .send_json()
@@ -72,7 +72,7 @@ pub struct GetRequest {
     /// 核身状态
     ///
     /// Query parameter `authenticate_state`. Example: `AUTHENTICATE_SUCCESS`
-    pub authenticate_state: String,
+    pub authenticate_state: Option<String>,
     /// 本次查询偏移量
     ///
     /// Query parameter `offset`. Example: `0`
@@ -88,18 +88,17 @@ pub struct GetRequest {
     sub_appid: query "sub_appid" optional,
     sub_mchid: query "sub_mchid" required,
     authenticate_date: query "authenticate_date" required,
-    authenticate_state: query "authenticate_state" required,
+    authenticate_state: query "authenticate_state" optional,
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
 impl GetRequest {
-    /// A `GetRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_date`, `authenticate_state`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+    /// A `GetRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
     #[inline]
     pub fn new(
         openid: impl Into<String>,
         sub_mchid: impl Into<String>,
         authenticate_date: impl Into<String>,
-        authenticate_state: impl Into<String>,
     ) -> Self {
         Self {
             openid: openid.into(),
@@ -107,7 +106,7 @@ impl GetRequest {
             sub_appid: None,
             sub_mchid: sub_mchid.into(),
             authenticate_date: authenticate_date.into(),
-            authenticate_state: authenticate_state.into(),
+            authenticate_state: None,
             offset: None,
             limit: None,
         }
@@ -192,6 +191,10 @@ pub struct GetResponseData {
     ///
     /// Example: `mcdhehfgisdhfjghed39384564i83`
     pub authenticate_number: Option<String>,
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub authenticate_failed_reason: Option<String>,
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub authenticate_type: Option<GetResponseDataAuthenticateType>,
 }
 ::wechatpay::runtime::__private::json_object!(GetResponseData {
     mchid: "mchid" optional,
@@ -204,26 +207,15 @@ pub struct GetResponseData {
     authenticate_state: "authenticate_state" optional,
     authenticate_time: "authenticate_time" optional,
     authenticate_number: "authenticate_number" optional,
+    authenticate_failed_reason: "authenticate_failed_reason" optional,
+    authenticate_type: "authenticate_type" optional,
 });
 /// 核身渠道
-///
-/// A value this client does not know yet is kept as [`GetResponseDataAuthenticateScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataAuthenticateScene {
-    /// `FROM_MINI_APP`
-    FromMiniApp,
-    /// `FROM_HARDWARE`
-    FromHardware,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::__private::json_enum!(GetResponseDataAuthenticateScene {
-    FromMiniApp = "FROM_MINI_APP",
-    FromHardware = "FROM_HARDWARE",
-});
+pub type GetResponseDataAuthenticateScene = crate::v3::payroll_card::models::AuthenticateScene;
 /// 核身状态
 pub type GetResponseDataAuthenticateState = crate::v3::payroll_card::models::AuthenticateState;
+/// WeChat Pay's official models have this field; the public description does not list it.
+pub type GetResponseDataAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
 /// `/v3/payroll-card/authentications/{authenticate_number}`
 pub mod by_authenticate_number {
     /// The chain step for `/v3/payroll-card/authentications/{authenticate_number}`, reached with `client.v3().payroll_card().authentications().authenticate_number(authenticate_number)`.
@@ -283,7 +275,7 @@ pub mod by_authenticate_number {
         /// 核身渠道
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub authenticate_scene: Option<String>,
+        pub authenticate_scene: Option<GetResponseAuthenticateScene>,
         /// 核身渠道标识
         ///
         /// Example: `wdiooewl7587443649000`
@@ -312,6 +304,8 @@ pub mod by_authenticate_number {
         ///
         /// Example: `人脸验证未通过`
         pub authenticate_failed_reason: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub authenticate_type: Option<GetResponseAuthenticateType>,
     }
     ::wechatpay::runtime::__private::json_object!(GetResponse {
         mchid: "mchid" optional,
@@ -325,6 +319,7 @@ pub mod by_authenticate_number {
         authenticate_time: "authenticate_time" optional,
         authenticate_number: "authenticate_number" required,
         authenticate_failed_reason: "authenticate_failed_reason" optional,
+        authenticate_type: "authenticate_type" optional,
     });
     impl GetResponse {
         /// A `GetResponse` with its required fields (`sub_mchid`, `authenticate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
@@ -345,11 +340,16 @@ pub mod by_authenticate_number {
                 authenticate_time: None,
                 authenticate_number: authenticate_number.into(),
                 authenticate_failed_reason: None,
+                authenticate_type: None,
             }
         }
     }
+    /// 核身渠道
+    pub type GetResponseAuthenticateScene = crate::v3::payroll_card::models::AuthenticateScene;
     /// 核身状态
     pub type GetResponseAuthenticateState = crate::v3::payroll_card::models::AuthenticateState;
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub type GetResponseAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
 }
 /// `/v3/payroll-card/authentications/pre-order`
 pub mod pre_order {
@@ -403,7 +403,7 @@ pub mod pre_order {
         /// 核身类型
         ///
         /// Example: `SIGN_IN`
-        pub authenticate_type: PostRequestAuthenticateType,
+        pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         openid: "openid" required,
@@ -413,10 +413,10 @@ pub mod pre_order {
         authenticate_number: "authenticate_number" required,
         project_name: "project_name" required,
         employer_name: "employer_name" required,
-        authenticate_type: "authenticate_type" required,
+        authenticate_type: "authenticate_type" optional,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `authenticate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
         pub fn new(
             openid: impl Into<String>,
@@ -424,7 +424,6 @@ pub mod pre_order {
             authenticate_number: impl Into<String>,
             project_name: impl Into<String>,
             employer_name: impl Into<String>,
-            authenticate_type: PostRequestAuthenticateType,
         ) -> Self {
             Self {
                 openid: openid.into(),
@@ -434,12 +433,12 @@ pub mod pre_order {
                 authenticate_number: authenticate_number.into(),
                 project_name: project_name.into(),
                 employer_name: employer_name.into(),
-                authenticate_type,
+                authenticate_type: None,
             }
         }
     }
     /// 核身类型
-    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::RequestAuthenticateType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
     pub type PostResponse = crate::v3::payroll_card::models::AuthenticateNumberResponse;
 }
@@ -511,7 +510,7 @@ pub mod pre_order_with_auth {
         /// 核身类型
         ///
         /// Example: `SIGN_IN`
-        pub authenticate_type: PostRequestAuthenticateType,
+        pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         openid: "openid" required,
@@ -524,10 +523,10 @@ pub mod pre_order_with_auth {
         user_name: "user_name" required,
         id_card_number: "id_card_number" required,
         employment_type: "employment_type" required,
-        authenticate_type: "authenticate_type" required,
+        authenticate_type: "authenticate_type" optional,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `user_name`, `id_card_number`, `employment_type`, `authenticate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `user_name`, `id_card_number`, `employment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
         #[allow(clippy::too_many_arguments)]
         pub fn new(
@@ -539,7 +538,6 @@ pub mod pre_order_with_auth {
             user_name: impl Into<String>,
             id_card_number: impl Into<String>,
             employment_type: PostRequestEmploymentType,
-            authenticate_type: PostRequestAuthenticateType,
         ) -> Self {
             Self {
                 openid: openid.into(),
@@ -552,12 +550,12 @@ pub mod pre_order_with_auth {
                 user_name: user_name.into(),
                 id_card_number: id_card_number.into(),
                 employment_type,
-                authenticate_type,
+                authenticate_type: None,
             }
         }
     }
     /// 核身类型
-    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::RequestAuthenticateType;
     /// 用工类型
     pub type PostRequestEmploymentType = crate::v3::payroll_card::models::EmploymentType;
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).

@@ -91,6 +91,12 @@ pub mod by_openid {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub deauthorize_time: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub register_state: Option<GetResponseRegisterState>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub register_time: Option<String>,
+        /// WeChat Pay's official models have this field; the public description does not list it.
+        pub close_time: Option<String>,
     }
     ::wechatpay::runtime::__private::json_object!(GetResponse {
         openid: "openid" required,
@@ -99,6 +105,9 @@ pub mod by_openid {
         authorize_state: "authorize_state" optional,
         authorize_time: "authorize_time" optional,
         deauthorize_time: "deauthorize_time" optional,
+        register_state: "register_state" optional,
+        register_time: "register_time" optional,
+        close_time: "close_time" optional,
     });
     impl GetResponse {
         /// A `GetResponse` with its required fields (`openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
@@ -111,6 +120,9 @@ pub mod by_openid {
                 authorize_state: None,
                 authorize_time: None,
                 deauthorize_time: None,
+                register_state: None,
+                register_time: None,
+                close_time: None,
             }
         }
     }
@@ -133,5 +145,28 @@ pub mod by_openid {
         Unauthorized = "UNAUTHORIZED",
         Authorized = "AUTHORIZED",
         Deauthorized = "DEAUTHORIZED",
+    });
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseRegisterState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseRegisterState {
+        /// `UNDEFINED`
+        Undefined,
+        /// `UNREGISTERED`
+        Unregistered,
+        /// `REGISTERED`
+        Registered,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseRegisterState {
+        Undefined = "UNDEFINED",
+        Unregistered = "UNREGISTERED",
+        Registered = "REGISTERED",
+        Closed = "CLOSED",
     });
 }

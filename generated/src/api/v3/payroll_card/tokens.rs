@@ -50,7 +50,7 @@ pub struct PostRequest {
     /// 用工类型
     ///
     /// Example: `LONG_TERM_EMPLOYMENT`
-    pub employment_type: PostRequestEmploymentType,
+    pub employment_type: Option<PostRequestEmploymentType>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {
     openid: "openid" required,
@@ -59,17 +59,16 @@ pub struct PostRequest {
     sub_mchid: "sub_mchid" required,
     user_name: "user_name" required,
     id_card_number: "id_card_number" required,
-    employment_type: "employment_type" required,
+    employment_type: "employment_type" optional,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `user_name`, `id_card_number`, `employment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `user_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
     pub fn new(
         openid: impl Into<String>,
         sub_mchid: impl Into<String>,
         user_name: impl Into<String>,
         id_card_number: impl Into<String>,
-        employment_type: PostRequestEmploymentType,
     ) -> Self {
         Self {
             openid: openid.into(),
@@ -78,7 +77,7 @@ impl PostRequest {
             sub_mchid: sub_mchid.into(),
             user_name: user_name.into(),
             id_card_number: id_card_number.into(),
-            employment_type,
+            employment_type: None,
         }
     }
 }

@@ -64,11 +64,13 @@ pub struct PostRequest {
     /// 用工类型
     ///
     /// Example: `LONG_TERM_EMPLOYMENT`
-    pub employment_type: String,
+    pub employment_type: Option<String>,
     /// 用工场景
     ///
     /// Example: `LOGISTICS`
-    pub employment_scene: String,
+    pub employment_scene: Option<String>,
+    /// WeChat Pay's official models have this field; the public description does not list it.
+    pub business_type: Option<PostRequestBusinessType>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" required,
@@ -81,11 +83,12 @@ pub struct PostRequest {
     total_num: "total_num" required,
     transfer_detail_list: "transfer_detail_list" required,
     sp_appid: "sp_appid" optional,
-    employment_type: "employment_type" required,
-    employment_scene: "employment_scene" required,
+    employment_type: "employment_type" optional,
+    employment_scene: "employment_scene" optional,
+    business_type: "business_type" optional,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`, `employment_type`, `employment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -97,8 +100,6 @@ impl PostRequest {
         total_amount: i64,
         total_num: i64,
         transfer_detail_list: Vec<PostRequestTransferDetailList>,
-        employment_type: impl Into<String>,
-        employment_scene: impl Into<String>,
     ) -> Self {
         Self {
             sub_mchid: sub_mchid.into(),
@@ -111,11 +112,29 @@ impl PostRequest {
             total_num,
             transfer_detail_list,
             sp_appid: None,
-            employment_type: employment_type.into(),
-            employment_scene: employment_scene.into(),
+            employment_type: None,
+            employment_scene: None,
+            business_type: None,
         }
     }
 }
+/// WeChat Pay's official models have this field; the public description does not list it.
+///
+/// A value this client does not know yet is kept as [`PostRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PostRequestBusinessType {
+    /// `UNDEFINE`
+    Undefine,
+    /// `PROMOTION`
+    Promotion,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+::wechatpay::runtime::__private::json_enum!(PostRequestBusinessType {
+    Undefine = "UNDEFINE",
+    Promotion = "PROMOTION",
+});
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {

@@ -188,28 +188,7 @@ pub mod token_validations {
         }
     }
     /// 核身类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAuthenticateType {
-        /// `NORMAL`
-        Normal,
-        /// `SIGN_IN`
-        SignIn,
-        /// `INSURANCE`
-        Insurance,
-        /// `CONTRACT`
-        Contract,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::__private::json_enum!(PostRequestAuthenticateType {
-        Normal = "NORMAL",
-        SignIn = "SIGN_IN",
-        Insurance = "INSURANCE",
-        Contract = "CONTRACT",
-    });
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::models::AuthenticateType;
     /// The response of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -40,7 +40,7 @@ pub struct PostRequest {
     /// 应用ID
     ///
     /// Example: `wx8888888888888888`
-    pub appid: Option<String>,
+    pub appid: String,
     /// 子商户应用ID
     ///
     /// Example: `wx8888888888888889`
@@ -60,7 +60,7 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::__private::json_object!(PostRequest {
     sub_mchid: "sub_mchid" optional,
-    appid: "appid" optional,
+    appid: "appid" required,
     sub_appid: "sub_appid" optional,
     transaction_id: "transaction_id" required,
     out_order_no: "out_order_no" required,
@@ -68,16 +68,17 @@ pub struct PostRequest {
     unfreeze_unsplit: "unfreeze_unsplit" required,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
     pub fn new(
+        appid: impl Into<String>,
         transaction_id: impl Into<String>,
         out_order_no: impl Into<String>,
         unfreeze_unsplit: bool,
     ) -> Self {
         Self {
             sub_mchid: None,
-            appid: None,
+            appid: appid.into(),
             sub_appid: None,
             transaction_id: transaction_id.into(),
             out_order_no: out_order_no.into(),
@@ -138,107 +139,9 @@ impl PostRequestReceivers {
 /// 分账接收方类型
 pub type PostRequestReceiversType = crate::v3::profitsharing::models::Type;
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostResponse {
-    /// 子商户号
-    ///
-    /// Example: `1900000109`
-    pub sub_mchid: Option<String>,
-    /// 微信订单号
-    ///
-    /// Example: `4208450740201411110007820472`
-    pub transaction_id: String,
-    /// 商户分账单号
-    ///
-    /// Example: `P20150806125346`
-    pub out_order_no: String,
-    /// 微信分账单号
-    ///
-    /// Example: `3008450740201411110007820472`
-    pub order_id: Option<String>,
-    /// 分账单状态
-    ///
-    /// Example: `FINISHED`
-    pub state: Option<PostResponseState>,
-    /// 分账接收方列表
-    pub receivers: Option<Vec<PostResponseReceivers>>,
-}
-::wechatpay::runtime::__private::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" optional,
-    transaction_id: "transaction_id" required,
-    out_order_no: "out_order_no" required,
-    order_id: "order_id" optional,
-    state: "state" optional,
-    receivers: "receivers" optional,
-});
-impl PostResponse {
-    /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
-    #[inline]
-    pub fn new(
-        transaction_id: impl Into<String>,
-        out_order_no: impl Into<String>,
-    ) -> Self {
-        Self {
-            sub_mchid: None,
-            transaction_id: transaction_id.into(),
-            out_order_no: out_order_no.into(),
-            order_id: None,
-            state: None,
-            receivers: None,
-        }
-    }
-}
+pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
 /// PostResponseReceivers
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseReceivers {
-    /// 分账金额
-    ///
-    /// Example: `100`
-    pub amount: Option<i64>,
-    /// 分账描述
-    ///
-    /// Example: `分给商户1900000110`
-    pub description: Option<String>,
-    /// 分账接收方类型
-    ///
-    /// Example: `MERCHANT_ID`
-    pub type_: Option<PostResponseReceiversType>,
-    /// 分账接收方帐号
-    ///
-    /// Example: `1900000109`
-    pub account: Option<String>,
-    /// 分账结果
-    ///
-    /// Example: `SUCCESS`
-    pub result: Option<PostResponseReceiversResult>,
-    /// 分账失败原因
-    ///
-    /// Example: `ACCOUNT_ABNORMAL`
-    pub fail_reason: Option<PostResponseReceiversFailReason>,
-    /// 分账明细单号
-    ///
-    /// Example: `36011111111111111111111`
-    pub detail_id: Option<String>,
-    /// 分账创建时间
-    ///
-    /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: Option<String>,
-    /// 分账完成时间
-    ///
-    /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub finish_time: Option<String>,
-}
-::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
-    amount: "amount" optional,
-    description: "description" optional,
-    type_: "type" optional,
-    account: "account" optional,
-    result: "result" optional,
-    fail_reason: "fail_reason" optional,
-    detail_id: "detail_id" optional,
-    create_time: "create_time" optional,
-    finish_time: "finish_time" optional,
-});
+pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
 /// 分账失败原因
 pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
 /// 分账结果
@@ -372,7 +275,7 @@ pub mod by_out_order_no {
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: Option<String>,
+        pub fail_reason: Option<GetResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
@@ -397,12 +300,104 @@ pub mod by_out_order_no {
         create_time: "create_time" optional,
         finish_time: "finish_time" optional,
     });
+    /// 分账失败原因
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseReceiversFailReason {
+        /// `ACCOUNT_ABNORMAL`
+        AccountAbnormal,
+        /// `NO_RELATION`
+        NoRelation,
+        /// `RECEIVER_HIGH_RISK`
+        ReceiverHighRisk,
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
+        ReceiverRealNameNotVerified,
+        /// `NO_AUTH`
+        NoAuth,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseReceiversFailReason {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+    });
     /// 分账结果
-    pub type GetResponseReceiversResult = crate::v3::profitsharing::models::FailReason;
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseReceiversResult {
+        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
+        AccountAbnormal,
+        /// `NO_RELATION`: 分账关系已解除
+        NoRelation,
+        /// `RECEIVER_HIGH_RISK`: 高风险接收方
+        ReceiverHighRisk,
+        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
+        ReceiverRealNameNotVerified,
+        /// `NO_AUTH`: 分账权限已解除
+        NoAuth,
+        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
+        ReceiverReceiptLimit,
+        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
+        PayerAccountAbnormal,
+        /// `INVALID_REQUEST`: 描述参数设置失败
+        InvalidRequest,
+        /// `PENDING`
+        Pending,
+        /// `SUCCESS`
+        Success,
+        /// `CLOSED`
+        Closed,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseReceiversResult {
+        AccountAbnormal = "ACCOUNT_ABNORMAL",
+        NoRelation = "NO_RELATION",
+        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
+        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
+        NoAuth = "NO_AUTH",
+        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
+        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
+        InvalidRequest = "INVALID_REQUEST",
+        Pending = "PENDING",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+    });
     /// 分账接收方类型
     pub type GetResponseReceiversType = crate::v3::profitsharing::models::Type;
     /// 分账单状态
-    pub type GetResponseState = crate::v3::profitsharing::models::Result;
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseState {
+        /// `PENDING`
+        Pending,
+        /// `SUCCESS`
+        Success,
+        /// `CLOSED`
+        Closed,
+        /// `PROCESSING`
+        Processing,
+        /// `FINISHED`
+        Finished,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(GetResponseState {
+        Pending = "PENDING",
+        Success = "SUCCESS",
+        Closed = "CLOSED",
+        Processing = "PROCESSING",
+        Finished = "FINISHED",
+    });
 }
 /// `/v3/profitsharing/orders/unfreeze`
 pub mod unfreeze {
@@ -465,109 +460,13 @@ pub mod unfreeze {
         }
     }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 子商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: Option<String>,
-        /// 微信订单号
-        ///
-        /// Example: `4208450740201411110007820472`
-        pub transaction_id: String,
-        /// 商户分账单号
-        ///
-        /// Example: `P20150806125346`
-        pub out_order_no: String,
-        /// 微信分账单号
-        ///
-        /// Example: `3008450740201411110007820472`
-        pub order_id: Option<String>,
-        /// 分账单状态
-        ///
-        /// Example: `FINISHED`
-        pub state: Option<PostResponseState>,
-        /// 分账接收方列表
-        pub receivers: Option<Vec<PostResponseReceivers>>,
-    }
-    ::wechatpay::runtime::__private::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" optional,
-        transaction_id: "transaction_id" required,
-        out_order_no: "out_order_no" required,
-        order_id: "order_id" optional,
-        state: "state" optional,
-        receivers: "receivers" optional,
-    });
-    impl PostResponse {
-        /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
-        #[inline]
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                order_id: None,
-                state: None,
-                receivers: None,
-            }
-        }
-    }
+    pub type PostResponse = crate::v3::profitsharing::models::SubMchidResponse;
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseReceivers {
-        /// 分账金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 分账描述
-        ///
-        /// Example: `分给商户1900000110`
-        pub description: Option<String>,
-        /// 分账接收方类型
-        ///
-        /// Example: `MERCHANT_ID`
-        pub type_: Option<PostResponseReceiversType>,
-        /// 分账接收方帐号
-        ///
-        /// Example: `1900000109`
-        pub account: Option<String>,
-        /// 分账结果
-        ///
-        /// Example: `SUCCESS`
-        pub result: Option<String>,
-        /// 分账失败原因
-        ///
-        /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: Option<PostResponseReceiversFailReason>,
-        /// 分账明细单号
-        ///
-        /// Example: `36011111111111111111111`
-        pub detail_id: Option<String>,
-        /// 分账创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 分账完成时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: Option<String>,
-    }
-    ::wechatpay::runtime::__private::json_object!(PostResponseReceivers {
-        amount: "amount" optional,
-        description: "description" optional,
-        type_: "type" optional,
-        account: "account" optional,
-        result: "result" optional,
-        fail_reason: "fail_reason" optional,
-        detail_id: "detail_id" optional,
-        create_time: "create_time" optional,
-        finish_time: "finish_time" optional,
-    });
+    pub type PostResponseReceivers = crate::v3::profitsharing::models::Receivers;
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::profitsharing::models::FailReason;
+    /// 分账结果
+    pub type PostResponseReceiversResult = crate::v3::profitsharing::models::Result;
     /// 分账接收方类型
     pub type PostResponseReceiversType = crate::v3::profitsharing::models::Type;
     /// 分账单状态

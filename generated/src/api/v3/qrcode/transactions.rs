@@ -39,7 +39,7 @@ pub struct PostRequest {
     /// 商户自定义字段，用于交易账单中对扣费服务的描述。
     ///
     /// Example: `地铁扣费`
-    pub description: Option<String>,
+    pub description: String,
     /// 附加数据，在查询API和支付通知中原样返回
     ///
     /// Example: `深圳分店`
@@ -61,9 +61,9 @@ pub struct PostRequest {
     /// 接受扣款结果异步回调通知的URL
     ///
     /// Example: `https://pay.weixin.qq.com/wxpay.html`
-    pub notify_url: Option<String>,
+    pub notify_url: String,
     /// 订单金额信息
-    pub amount: Option<PostRequestAmount>,
+    pub amount: PostRequestAmount,
     /// 公交场景信息
     pub bus_info: Option<PostRequestBusInfo>,
     /// 地铁场景信息
@@ -73,66 +73,76 @@ pub struct PostRequest {
     appid: "appid" required,
     sub_appid: "sub_appid" optional,
     sub_mchid: "sub_mchid" optional,
-    description: "description" optional,
+    description: "description" required,
     attach: "attach" optional,
     out_trade_no: "out_trade_no" required,
     trade_scene: "trade_scene" required,
     goods_tag: "goods_tag" optional,
     contract_id: "contract_id" required,
-    notify_url: "notify_url" optional,
-    amount: "amount" optional,
+    notify_url: "notify_url" required,
+    amount: "amount" required,
     bus_info: "bus_info" optional,
     metro_info: "metro_info" optional,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `trade_scene`, `contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `contract_id`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
     #[inline]
     pub fn new(
         appid: impl Into<String>,
+        description: impl Into<String>,
         out_trade_no: impl Into<String>,
         trade_scene: PostRequestTradeScene,
         contract_id: impl Into<String>,
+        notify_url: impl Into<String>,
+        amount: PostRequestAmount,
     ) -> Self {
         Self {
             appid: appid.into(),
             sub_appid: None,
             sub_mchid: None,
-            description: None,
+            description: description.into(),
             attach: None,
             out_trade_no: out_trade_no.into(),
             trade_scene,
             goods_tag: None,
             contract_id: contract_id.into(),
-            notify_url: None,
-            amount: None,
+            notify_url: notify_url.into(),
+            amount,
             bus_info: None,
             metro_info: None,
         }
     }
 }
 /// 订单金额信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
     /// 订单总金额，单位为分
     ///
     /// Example: `600`
-    pub total: Option<i64>,
+    pub total: i64,
     /// 符合ISO 4217标准的三位字母代码，目前只支持人民币：CNY
     ///
     /// Example: `CNY`
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestAmount {
-    total: "total" optional,
+    total: "total" required,
     currency: "currency" optional,
 });
+impl PostRequestAmount {
+    /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+    #[inline]
+    pub fn new(total: i64) -> Self {
+        Self { total, currency: None }
+    }
+}
 /// 公交场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusInfo {
     /// 用户乘车时间（上车）
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
-    pub start_time: Option<String>,
+    pub start_time: String,
     /// 乘车路线
     ///
     /// Example: `1路公车`
@@ -143,17 +153,28 @@ pub struct PostRequestBusInfo {
     pub plate_number: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestBusInfo {
-    start_time: "start_time" optional,
+    start_time: "start_time" required,
     line_name: "line_name" optional,
     plate_number: "plate_number" optional,
 });
+impl PostRequestBusInfo {
+    /// A `PostRequestBusInfo` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusInfo { line_name: Some(…), ..PostRequestBusInfo::new(…) }`.
+    #[inline]
+    pub fn new(start_time: impl Into<String>) -> Self {
+        Self {
+            start_time: start_time.into(),
+            line_name: None,
+            plate_number: None,
+        }
+    }
+}
 /// 地铁场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestMetroInfo {
     /// 用户乘车时间（上车）
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
-    pub start_time: Option<String>,
+    pub start_time: String,
     /// 用户下车时间
     ///
     /// Example: `2017-08-26T10:43:39+08:00`
@@ -168,11 +189,23 @@ pub struct PostRequestMetroInfo {
     pub end_station: Option<String>,
 }
 ::wechatpay::runtime::__private::json_object!(PostRequestMetroInfo {
-    start_time: "start_time" optional,
+    start_time: "start_time" required,
     end_time: "end_time" optional,
     start_station: "start_station" optional,
     end_station: "end_station" optional,
 });
+impl PostRequestMetroInfo {
+    /// A `PostRequestMetroInfo` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMetroInfo { end_time: Some(…), ..PostRequestMetroInfo::new(…) }`.
+    #[inline]
+    pub fn new(start_time: impl Into<String>) -> Self {
+        Self {
+            start_time: start_time.into(),
+            end_time: None,
+            start_station: None,
+            end_station: None,
+        }
+    }
+}
 /// 交易场景值，现在支持公交和地铁的场景值
 pub type PostRequestTradeScene = crate::v3::qrcode::models::TradeScene;
 /// The response of `POST /v3/qrcode/transactions` (扣费受理).

@@ -37,19 +37,19 @@ pub mod contract_id {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query_opt("appid", request.appid.as_ref())
+                    .query("appid", &request.appid)
                     .query_opt("sub_appid", request.sub_appid.as_ref())
                     .query_opt("sub_mchid", request.sub_mchid.as_ref())
                     .send_json()
             }
         }
         /// The request of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 商户在微信申请公众号或移动应用成功后分配的账号ID
             ///
             /// Query parameter `appid`. Example: `wxcbda96de0b165486`
-            pub appid: Option<String>,
+            pub appid: String,
             /// 子公众账号ID
             ///
             /// Query parameter `sub_appid`. Example: `wxcbda96de0b165486`
@@ -60,10 +60,21 @@ pub mod contract_id {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
-            appid: query "appid" optional,
+            appid: query "appid" required,
             sub_appid: query "sub_appid" optional,
             sub_mchid: query "sub_mchid" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mchid: None,
+                }
+            }
+        }
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -74,12 +85,32 @@ pub mod contract_id {
             /// `user_service_state`
             pub user_service_state: Option<GetResponseUserServiceState>,
             /// 原因
-            pub block_reason: Option<String>,
+            pub block_reason: Option<GetResponseBlockReason>,
         }
         ::wechatpay::runtime::__private::json_object!(GetResponse {
             contract_id: "contract_id" optional,
             user_service_state: "user_service_state" optional,
             block_reason: "block_reason" optional,
+        });
+        /// 原因
+        ///
+        /// A value this client does not know yet is kept as [`GetResponseBlockReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum GetResponseBlockReason {
+            /// `DELETED`
+            Deleted,
+            /// `ACCOUNT_FROZEN`
+            AccountFrozen,
+            /// `OVERDUE`
+            Overdue,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(GetResponseBlockReason {
+            Deleted = "DELETED",
+            AccountFrozen = "ACCOUNT_FROZEN",
+            Overdue = "OVERDUE",
         });
         /// GetResponseUserServiceState
         ///

@@ -245,7 +245,7 @@ pub mod refunds {
         /// 退款渠道
         ///
         /// Example: `ORIGINAL`
-        pub channel: Option<String>,
+        pub channel: Option<PostResponseChannel>,
         /// 退款入账账户
         ///
         /// Example: `招商银行信用卡`
@@ -261,11 +261,11 @@ pub mod refunds {
         /// 退款状态
         ///
         /// Example: `SUCCESS`
-        pub status: Option<String>,
+        pub status: Option<PostResponseStatus>,
         /// 资金账户
         ///
         /// Example: `UNSETTLED`
-        pub funds_account: Option<String>,
+        pub funds_account: Option<PostResponseFundsAccount>,
         /// 金额信息
         pub amount: PostResponseAmount,
         /// 优惠退款信息
@@ -314,10 +314,22 @@ pub mod refunds {
     pub type PostResponseAmount = crate::v3::refund::models::Amount;
     /// PostResponseAmountFrom
     pub type PostResponseAmountFrom = crate::v3::refund::models::From;
+    /// 出资账户类型
+    pub type PostResponseAmountFromAccount = crate::v3::refund::models::Account;
+    /// 退款渠道
+    pub type PostResponseChannel = crate::v3::refund::models::Channel;
+    /// 资金账户
+    pub type PostResponseFundsAccount = crate::v3::refund::models::FundsAccount;
     /// PostResponsePromotionDetail
     pub type PostResponsePromotionDetail = crate::v3::refund::models::PromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
     pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::models::GoodsDetail;
+    /// 优惠范围
+    pub type PostResponsePromotionDetailScope = crate::v3::refund::models::Scope;
+    /// 优惠类型
+    pub type PostResponsePromotionDetailType = crate::v3::refund::models::Type;
+    /// 退款状态
+    pub type PostResponseStatus = crate::v3::refund::models::Status;
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -372,7 +384,7 @@ pub mod refunds {
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
-            pub channel: Option<String>,
+            pub channel: Option<GetResponseChannel>,
             /// 退款入账账户
             ///
             /// Example: `招商银行信用卡`
@@ -388,11 +400,11 @@ pub mod refunds {
             /// 退款状态
             ///
             /// Example: `SUCCESS`
-            pub status: Option<String>,
+            pub status: Option<GetResponseStatus>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
-            pub funds_account: Option<String>,
+            pub funds_account: Option<GetResponseFundsAccount>,
             /// 金额信息
             pub amount: Option<GetResponseAmount>,
             /// 优惠退款信息
@@ -436,10 +448,22 @@ pub mod refunds {
         pub type GetResponseAmount = crate::v3::refund::models::Amount;
         /// GetResponseAmountFrom
         pub type GetResponseAmountFrom = crate::v3::refund::models::From;
+        /// 出资账户类型
+        pub type GetResponseAmountFromAccount = crate::v3::refund::models::Account;
+        /// 退款渠道
+        pub type GetResponseChannel = crate::v3::refund::models::Channel;
+        /// 资金账户
+        pub type GetResponseFundsAccount = crate::v3::refund::models::FundsAccount;
         /// GetResponsePromotionDetail
         pub type GetResponsePromotionDetail = crate::v3::refund::models::PromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
         pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::models::GoodsDetail;
+        /// 优惠范围
+        pub type GetResponsePromotionDetailScope = crate::v3::refund::models::Scope;
+        /// 优惠类型
+        pub type GetResponsePromotionDetailType = crate::v3::refund::models::Type;
+        /// 退款状态
+        pub type GetResponseStatus = crate::v3::refund::models::Status;
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {
@@ -688,9 +712,75 @@ pub mod refunds {
                 }
             }
             /// 金额信息
-            pub type PostResponseAmount = crate::v3::refund::models::Amount;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponseAmount {
+                /// 订单金额
+                ///
+                /// Example: `100`
+                pub total: Option<i64>,
+                /// 退款金额
+                ///
+                /// Example: `100`
+                pub refund: Option<i64>,
+                /// 退款出资账户及金额
+                pub from: Option<Vec<PostResponseAmountFrom>>,
+                /// 用户支付金额
+                ///
+                /// Example: `90`
+                pub payer_total: Option<i64>,
+                /// 用户退款金额
+                ///
+                /// Example: `90`
+                pub payer_refund: Option<i64>,
+                /// 应结退款金额
+                ///
+                /// Example: `100`
+                pub settlement_refund: Option<i64>,
+                /// 应结订单金额
+                ///
+                /// Example: `100`
+                pub settlement_total: Option<i64>,
+                /// 优惠退款金额
+                ///
+                /// Example: `10`
+                pub discount_refund: Option<i64>,
+                /// 退款币种
+                ///
+                /// Example: `CNY`
+                pub currency: Option<String>,
+                /// 手续费退款金额
+                ///
+                /// Example: `100`
+                pub refund_fee: Option<i64>,
+            }
+            ::wechatpay::runtime::__private::json_object!(PostResponseAmount {
+                total: "total" optional,
+                refund: "refund" optional,
+                from: "from" optional,
+                payer_total: "payer_total" optional,
+                payer_refund: "payer_refund" optional,
+                settlement_refund: "settlement_refund" optional,
+                settlement_total: "settlement_total" optional,
+                discount_refund: "discount_refund" optional,
+                currency: "currency" optional,
+                refund_fee: "refund_fee" optional,
+            });
             /// PostResponseAmountFrom
-            pub type PostResponseAmountFrom = crate::v3::refund::models::From;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponseAmountFrom {
+                /// 出资账户类型
+                ///
+                /// Example: `AVAILABLE`
+                pub account: Option<String>,
+                /// 出资金额
+                ///
+                /// Example: `444`
+                pub amount: Option<i64>,
+            }
+            ::wechatpay::runtime::__private::json_object!(PostResponseAmountFrom {
+                account: "account" optional,
+                amount: "amount" optional,
+            });
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {

@@ -67,7 +67,7 @@ pub struct PostRequest {
     /// 转账场景ID
     ///
     /// Example: `1001`
-    pub transfer_scene_id: String,
+    pub transfer_scene_id: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
@@ -81,13 +81,12 @@ pub struct PostRequest {
     total_amount: "total_amount" required,
     total_num: "total_num" required,
     transfer_detail_list: "transfer_detail_list" required,
-    transfer_scene_id: "transfer_scene_id" required,
+    transfer_scene_id: "transfer_scene_id" optional,
     notify_url: "notify_url" optional,
 });
 impl PostRequest {
-    /// A `PostRequest` with its required fields (`appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`, `transfer_scene_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    /// A `PostRequest` with its required fields (`appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transfer_scene_id: Some(…), ..PostRequest::new(…) }`.
     #[inline]
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         appid: impl Into<String>,
         out_batch_no: impl Into<String>,
@@ -96,7 +95,6 @@ impl PostRequest {
         total_amount: i64,
         total_num: i64,
         transfer_detail_list: Vec<PostRequestTransferDetailList>,
-        transfer_scene_id: impl Into<String>,
     ) -> Self {
         Self {
             appid: appid.into(),
@@ -106,7 +104,7 @@ impl PostRequest {
             total_amount,
             total_num,
             transfer_detail_list,
-            transfer_scene_id: transfer_scene_id.into(),
+            transfer_scene_id: None,
             notify_url: None,
         }
     }
@@ -133,7 +131,7 @@ pub struct PostRequestTransferDetailList {
     /// 收款用户姓名
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-    pub user_name: String,
+    pub user_name: Option<String>,
     /// 收款用户身份证
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `8609cb22e1774a50a930e414cc71eca06121bcd266335cda230d24a7886a8d9f`
@@ -144,25 +142,24 @@ pub struct PostRequestTransferDetailList {
     transfer_amount: "transfer_amount" required,
     transfer_remark: "transfer_remark" required,
     openid: "openid" required,
-    user_name: "user_name" required,
+    user_name: "user_name" optional,
     user_id_card: "user_id_card" optional,
 });
 impl PostRequestTransferDetailList {
-    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_name: Some(…), ..PostRequestTransferDetailList::new(…) }`.
     #[inline]
     pub fn new(
         out_detail_no: impl Into<String>,
         transfer_amount: i64,
         transfer_remark: impl Into<String>,
         openid: impl Into<String>,
-        user_name: impl Into<String>,
     ) -> Self {
         Self {
             out_detail_no: out_detail_no.into(),
             transfer_amount,
             transfer_remark: transfer_remark.into(),
             openid: openid.into(),
-            user_name: user_name.into(),
+            user_name: None,
             user_id_card: None,
         }
     }
@@ -320,6 +317,8 @@ pub mod batch_id {
         });
         /// 转账批次单
         pub type GetResponseTransferBatch = crate::v3::transfer::models::TransferBatch;
+        /// 批次关闭原因
+        pub type GetResponseTransferBatchCloseReason = crate::v3::transfer::models::CloseReason;
         /// GetResponseTransferDetailList
         pub type GetResponseTransferDetailList = crate::v3::transfer::models::TransferDetailList;
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
@@ -408,7 +407,7 @@ pub mod batch_id {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        pub fail_reason: Option<String>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 用户在直连商户应用下的用户标示
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -467,6 +466,8 @@ pub mod batch_id {
                             }
                         }
                     }
+                    /// 明细失败原因
+                    pub type GetResponseFailReason = crate::v3::transfer::models::FailReason;
                 }
             }
         }
@@ -577,6 +578,8 @@ pub mod out_batch_no {
         });
         /// 转账批次单
         pub type GetResponseTransferBatch = crate::v3::transfer::models::TransferBatch;
+        /// 批次关闭原因
+        pub type GetResponseTransferBatchCloseReason = crate::v3::transfer::models::CloseReason;
         /// GetResponseTransferDetailList
         pub type GetResponseTransferDetailList = crate::v3::transfer::models::TransferDetailList;
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}/details`
@@ -665,7 +668,7 @@ pub mod out_batch_no {
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
-                        pub fail_reason: Option<String>,
+                        pub fail_reason: Option<GetResponseFailReason>,
                         /// 用户在直连商户应用下的用户标示
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -724,6 +727,8 @@ pub mod out_batch_no {
                             }
                         }
                     }
+                    /// 明细失败原因
+                    pub type GetResponseFailReason = crate::v3::transfer::models::FailReason;
                 }
             }
         }

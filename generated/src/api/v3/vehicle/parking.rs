@@ -38,7 +38,7 @@ pub mod parkings {
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: String,
+        pub sub_mchid: Option<String>,
         /// 商户入场id
         ///
         /// Example: `1231243`
@@ -67,7 +67,7 @@ pub mod parkings {
         pub free_duration: i64,
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" required,
+        sub_mchid: "sub_mchid" optional,
         out_parking_no: "out_parking_no" required,
         plate_number: "plate_number" required,
         plate_color: "plate_color" required,
@@ -77,11 +77,9 @@ pub mod parkings {
         free_duration: "free_duration" required,
     });
     impl PostRequest {
-        /// A `PostRequest` of its required fields (`sub_mchid`, `out_parking_no`, `plate_number`, `plate_color`, `notify_url`, `start_time`, `parking_name`, `free_duration`).
+        /// A `PostRequest` with its required fields (`out_parking_no`, `plate_number`, `plate_color`, `notify_url`, `start_time`, `parking_name`, `free_duration`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
-            sub_mchid: impl Into<String>,
             out_parking_no: impl Into<String>,
             plate_number: impl Into<String>,
             plate_color: crate::types::VehiclePlateColor,
@@ -91,7 +89,7 @@ pub mod parkings {
             free_duration: i64,
         ) -> Self {
             Self {
-                sub_mchid: sub_mchid.into(),
+                sub_mchid: None,
                 out_parking_no: out_parking_no.into(),
                 plate_number: plate_number.into(),
                 plate_color,
@@ -245,7 +243,7 @@ pub mod services {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
                     .query("appid", &request.appid)
-                    .query("sub_mchid", &request.sub_mchid)
+                    .query_opt("sub_mchid", request.sub_mchid.as_ref())
                     .query("plate_number", &request.plate_number)
                     .query("plate_color", &request.plate_color)
                     .query("openid", &request.openid)
@@ -262,7 +260,7 @@ pub mod services {
             /// 子商户号
             ///
             /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
+            pub sub_mchid: Option<String>,
             /// 车牌号
             ///
             /// Query parameter `plate_number`. Example: `粤B888888`
@@ -278,24 +276,23 @@ pub mod services {
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
             appid: query "appid" required,
-            sub_mchid: query "sub_mchid" required,
+            sub_mchid: query "sub_mchid" optional,
             plate_number: query "plate_number" required,
             plate_color: query "plate_color" required,
             openid: query "openid" required,
         });
         impl GetRequest {
-            /// A `GetRequest` of its required fields (`appid`, `sub_mchid`, `plate_number`, `plate_color`, `openid`).
+            /// A `GetRequest` with its required fields (`appid`, `plate_number`, `plate_color`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
             #[inline]
             pub fn new(
                 appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
                 plate_number: impl Into<String>,
                 plate_color: GetRequestPlateColor,
                 openid: impl Into<String>,
             ) -> Self {
                 Self {
                     appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
+                    sub_mchid: None,
                     plate_number: plate_number.into(),
                     plate_color,
                     openid: openid.into(),

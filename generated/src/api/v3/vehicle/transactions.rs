@@ -301,11 +301,11 @@ pub mod parking {
         /// 子商户应用ID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub sub_appid: String,
+        pub sub_appid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: String,
+        pub sub_mchid: Option<String>,
         /// 服务描述
         ///
         /// Example: `停车场扣费`
@@ -341,8 +341,8 @@ pub mod parking {
     }
     ::wechatpay::runtime::__private::json_object!(PostRequest {
         appid: "appid" required,
-        sub_appid: "sub_appid" required,
-        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" optional,
         description: "description" required,
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
@@ -354,13 +354,10 @@ pub mod parking {
         parking_info: "parking_info" optional,
     });
     impl PostRequest {
-        /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `description`, `out_trade_no`, `trade_scene`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
         #[inline]
-        #[allow(clippy::too_many_arguments)]
         pub fn new(
             appid: impl Into<String>,
-            sub_appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
             description: impl Into<String>,
             out_trade_no: impl Into<String>,
             trade_scene: impl Into<String>,
@@ -369,8 +366,8 @@ pub mod parking {
         ) -> Self {
             Self {
                 appid: appid.into(),
-                sub_appid: sub_appid.into(),
-                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                sub_mchid: None,
                 description: description.into(),
                 attach: None,
                 out_trade_no: out_trade_no.into(),
