@@ -66,7 +66,7 @@ async fn run(
             .get(&by_out_refund_no::GetRequest::default())
             .await?;
         println!("refund {} is {:?}", queried.out_refund_no, queried.status);
-        if queried.status.as_deref() != Some("PROCESSING") {
+        if queried.status != Some(by_out_refund_no::GetResponseStatus::Processing) {
             break;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;

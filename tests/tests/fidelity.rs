@@ -45,7 +45,28 @@ fn table() -> BTreeMap<(&'static str, &'static str, &'static str), Trip> {
 
 /// Operations whose documented example does not round-trip, each with the reason. Every entry
 /// must still fail (a fixed one is taken off the list), and nothing else may.
-const EXCEPTIONS: &[(&str, &str, &str, &str)] = &[];
+const EXCEPTIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "response",
+        "get",
+        "/v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}",
+        "the description's example writes `brand_id` as the text \"example\"; WeChat Pay's official \
+         models send an integer (spec/README.md, official-type)",
+    ),
+    (
+        "response",
+        "get",
+        "/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}",
+        "as above: `brand_id` is an integer in the official models, text in the example",
+    ),
+    (
+        "response",
+        "get",
+        "/v3/marketing/goods-subsidy-activity/activities",
+        "the example's `rule_information.store_subsidy` and its quotas are text; the official models \
+         send integers (official-type)",
+    ),
+];
 
 fn description() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/wechatpay-openapi");

@@ -15,7 +15,7 @@ async fn a_receivers_name_is_sent_encrypted() {
         target,
         Reply::json(
             200,
-            json!({"type": "PERSONAL_OPENID", "account": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}),
+            json!({"type": "PERSONAL_OPENID", "account": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "relation_type": "STORE"}),
         ),
     );
     let client = public_key_client(&server);
