@@ -321,7 +321,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     // counts agree with the output (usually at once).
     let mut merged: BTreeMap<DefKey, usize> = BTreeMap::new();
     let mut round = 0;
-    let (plan, outs, types) = loop {
+    let (plan, mut outs, mut types) = loop {
         round += 1;
         let plan = shared::plan(&mut imp, to, opts.force, &merged)?;
         imp.merged.clear();
@@ -345,7 +345,6 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         merged = next;
     };
     summary.notes.extend(plan.notes.iter().cloned());
-    let (mut outs, mut types) = (outs, types);
     if let Some(dir) = &opts.official {
         apply_official(dir, &api_files, &mut outs, &mut types, &mut summary)?;
     }
@@ -447,7 +446,7 @@ fn apply_official(
         .iter()
         .zip(outs.iter_mut())
         .filter(|((_, rel), _)| !rel.starts_with("v2/"))
-        .map(|((_, rel), out)| (url_of(rel), &mut out.file))
+        .map(|((_, rel), out)| (convert::url_of(rel), &mut out.file))
         .collect();
     let outcome = official::reconcile(&sdk, &mut files, types);
     summary.notes.push(format!(
@@ -461,13 +460,6 @@ fn apply_official(
         summary.repair_lines.push(d.to_string());
     }
     Ok(())
-}
-
-/// The URL of a path file (`v3/pay/x.yaml` → `/v3/pay/x`; `{empty}` is the trailing slash).
-pub fn url_of(rel: &str) -> String {
-    let stem = rel.strip_suffix(".yaml").unwrap_or(rel);
-    let stem = stem.strip_suffix("{empty}").unwrap_or(stem);
-    format!("/{stem}")
 }
 
 /// The text of one output file: the header line, then the YAML.

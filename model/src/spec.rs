@@ -36,6 +36,19 @@ impl PathFile {
         .into_iter()
         .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
     }
+
+    /// The operations in the same order, to change them in place.
+    pub fn operations_mut(&mut self) -> impl Iterator<Item = (Method, &mut Operation)> {
+        [
+            (Method::Get, &mut self.get),
+            (Method::Post, &mut self.post),
+            (Method::Put, &mut self.put),
+            (Method::Patch, &mut self.patch),
+            (Method::Delete, &mut self.delete),
+        ]
+        .into_iter()
+        .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+    }
 }
 
 /// An HTTP method of an operation.

@@ -765,12 +765,12 @@ impl Conv<'_> {
     }
 }
 
-/// Whether a value under an unknown key looks like a property schema (mis-indented property).
 /// A scalar schema with enum values (not an object, not an array).
 fn is_scalar_enum(s: &Schema) -> bool {
     s.enum_.is_some() && s.properties.is_none() && s.items.is_none() && s.ref_.is_none()
 }
 
+/// Whether a value under an unknown key looks like a property schema (mis-indented property).
 fn looks_like_schema(v: &Value) -> bool {
     v.as_mapping().is_some_and(|m| {
         m.keys().filter_map(|k| k.as_str()).any(|k| {

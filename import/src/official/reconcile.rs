@@ -138,7 +138,8 @@ pub fn reconcile(
     };
     let mut matched = Vec::new();
     for (url, file) in files.iter_mut() {
-        for (method, op) in operations_mut(file) {
+        for (method, op) in file.operations_mut() {
+            let method = method.as_str();
             let Some(official) = official_for(sdk, method, url) else {
                 continue;
             };
@@ -150,19 +151,6 @@ pub fn reconcile(
         decisions: walk.out,
         matched,
     }
-}
-
-fn operations_mut(file: &mut PathFile) -> Vec<(&'static str, &mut Operation)> {
-    [
-        ("get", &mut file.get),
-        ("post", &mut file.post),
-        ("put", &mut file.put),
-        ("patch", &mut file.patch),
-        ("delete", &mut file.delete),
-    ]
-    .into_iter()
-    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
-    .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -236,9 +224,7 @@ impl Walk<'_, '_> {
             match props.get_mut(&f.json) {
                 Some(s) => self.field(s, f, loose, &fat),
                 None => {
-                    let mut s = self.schema_of(&f.ty, 0);
-                    s.required = f.required && self.side == Side::Request;
-                    s.sensitive = f.encrypted && self.side == Side::Request;
+                    let mut s = self.field_schema(f, 0);
                     s.description = Some(ADDED.into());
                     self.note(
                         Repair::FieldAdded,
@@ -428,6 +414,15 @@ impl Walk<'_, '_> {
         );
     }
 
+    /// A field of ours for an official one: required and sensitive as the model says, on the
+    /// request side (a response field is optional, the response rule).
+    fn field_schema(&self, f: &GoField, depth: usize) -> Schema {
+        let mut s = self.schema_of(&f.ty, depth);
+        s.required = f.required && self.side == Side::Request;
+        s.sensitive = f.encrypted && self.side == Side::Request;
+        s
+    }
+
     /// A schema of ours for an official type (a field the description lacks).
     fn schema_of(&self, ty: &GoType, depth: usize) -> Schema {
         let scalar = |t: &str, f: Option<&str>| Schema {
@@ -476,10 +471,7 @@ impl Walk<'_, '_> {
         };
         let mut props = IndexMap::new();
         for f in &st.fields {
-            let mut s = self.schema_of(&f.ty, depth + 1);
-            s.required = f.required && self.side == Side::Request;
-            s.sensitive = f.encrypted && self.side == Side::Request;
-            props.insert(f.json.clone(), s);
+            props.insert(f.json.clone(), self.field_schema(f, depth + 1));
         }
         Schema {
             ty: Some("object".into()),
