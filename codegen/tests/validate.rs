@@ -558,3 +558,39 @@ fn apiv2_keys_are_refused_outside_spec_v2() {
         ]
     );
 }
+
+#[test]
+fn an_example_is_of_its_fields_type_and_one_of_its_enums_values() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "get:\n  summary: s\n  response:\n    status: 200\n    body:\n      properties:\n        \
+         total:\n          type: integer\n          example: '550'\n        \
+         code:\n          type: string\n          example: 1900013511\n        \
+         state:\n          type: string\n          enum: [PENDING, SUCEESS]\n          example: SUCCESS\n        \
+         kind:\n          type: integer\n          enum: [1, 2]\n          example: 3\n        \
+         ok:\n          type: string\n          enum: [A]\n          example: A\n",
+    )]);
+    assert_eq!(
+        e,
+        [
+            "v3/a.yaml:9:11: get.response.body.properties.total.example: the example `'550'` is not an integer",
+            "v3/a.yaml:12:11: get.response.body.properties.code.example: the example `1900013511` is not a string: quote it",
+            "v3/a.yaml:16:11: get.response.body.properties.state.example: the example `SUCCESS` is not one of the enum's values",
+            "v3/a.yaml:20:11: get.response.body.properties.kind.example: the example `3` is not one of the enum's values",
+        ]
+    );
+}
+
+#[test]
+fn an_amount_in_fen_is_an_integer() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "get:\n  summary: s\n  response:\n    status: 200\n    body:\n      properties:\n        \
+         refund:\n          type: string\n          description: 退款金额，单位为分\n        \
+         fee:\n          type: integer\n          description: 手续费，单位为分\n",
+    )]);
+    assert_eq!(
+        e,
+        ["v3/a.yaml:8:11: get.response.body.properties.refund.type: an amount in fen (单位为分, says the description) is an integer, not a string"]
+    );
+}

@@ -56,6 +56,7 @@
 //!   unless [`ImportOptions::force`].
 
 mod convert;
+pub mod examples;
 pub mod lines;
 pub mod official;
 mod shared;
@@ -348,6 +349,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
     if let Some(dir) = &opts.official {
         apply_official(dir, &api_files, &mut outs, &mut types, &mut summary)?;
     }
+    fit_examples(&api_files, &mut outs, &mut types, &mut summary);
 
     for ((rel, rel_str), out) in api_files.iter().zip(outs) {
         summary.ops_read += out.read;
@@ -460,6 +462,25 @@ fn apply_official(
         summary.repair_lines.push(d.to_string());
     }
     Ok(())
+}
+
+/// Every example made to fit its field (after the official models, which change types):
+/// one repair line per decision (kinds `example-*`, [`examples`]).
+fn fit_examples(
+    api_files: &[(PathBuf, String)],
+    outs: &mut [convert::FileOut],
+    types: &mut [(String, indexmap::IndexMap<String, wechatpay_model::spec::Schema>)],
+    summary: &mut ImportSummary,
+) {
+    let mut files: Vec<(String, &mut PathFile)> = api_files
+        .iter()
+        .zip(outs.iter_mut())
+        .map(|((_, rel), out)| (rel.clone(), &mut out.file))
+        .collect();
+    for fix in examples::fit_examples(&mut files, types) {
+        *summary.repairs.entry(fix.kind.as_str()).or_insert(0) += 1;
+        summary.repair_lines.push(fix.to_string());
+    }
 }
 
 /// The text of one output file: the header line, then the YAML.

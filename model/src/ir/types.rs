@@ -58,6 +58,8 @@ impl Builder {
             }
         };
         self.check_enum_values(schema, inferred, loc);
+        self.check_example(schema, inferred, loc);
+        self.check_money(schema, inferred, loc);
         match inferred {
             "string" if schema.enum_.is_some() => self.named(schema, hint, loc, out, shared),
             "string" => Ty::String,
@@ -216,8 +218,65 @@ impl Builder {
         }
     }
 
+    /// A scalar example is of its field's type (an integer is written `550`, not `'550'`; a
+    /// string that looks like a number is quoted) and, for an enum, one of its values: the
+    /// documentation, the sandbox's answers and the tests are built from examples.
+    pub(super) fn check_example(&mut self, schema: &Schema, ty: &str, loc: &Loc) {
+        use serde_yaml::Value;
+        let Some(example) = &schema.example else { return };
+        let fits = match (ty, example) {
+            (_, Value::Sequence(_) | Value::Mapping(_) | Value::Null | Value::Tagged(_)) => return,
+            ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+            ("number", Value::Number(_)) | ("boolean", Value::Bool(_)) | ("string", Value::String(_)) => true,
+            ("integer" | "number" | "boolean" | "string", _) => false,
+            _ => return,
+        };
+        let shown = example_text(example).unwrap_or_default();
+        if !fits {
+            let shown = match example {
+                Value::String(text) => format!("'{text}'"),
+                _ => shown,
+            };
+            let hint = if ty == "string" { ": quote it" } else { "" };
+            self.errors.push(
+                loc.join("example")
+                    .error(format!("the example `{shown}` is not {}{hint}", article(ty))),
+            );
+            return;
+        }
+        let Some(values) = &schema.enum_ else { return };
+        let listed = values.iter().any(|v| match (v.value(), example) {
+            (Scalar::Str(s), Value::String(e)) => s == e,
+            (Scalar::Int(i), Value::Number(n)) => n.as_i64() == Some(*i),
+            _ => false,
+        });
+        if !listed {
+            self.errors.push(
+                loc.join("example")
+                    .error(format!("the example `{shown}` is not one of the enum's values")),
+            );
+        }
+    }
+
+    /// An amount documented in fen (单位为分) is an integer: money is never text or a float.
+    pub(super) fn check_money(&mut self, schema: &Schema, ty: &str, loc: &Loc) {
+        let in_fen = schema.description.as_deref().is_some_and(|d| d.contains("单位为分"));
+        if in_fen && schema.enum_.is_none() && matches!(ty, "string" | "number") {
+            self.errors.push(loc.join("type").error(format!(
+                "an amount in fen (单位为分, says the description) is an integer, not a {ty}"
+            )));
+        }
+    }
+
     pub(super) fn shared_is_struct(&self, name: &str) -> bool {
         self.shared_structs.contains(name)
+    }
+}
+
+fn article(ty: &str) -> String {
+    match ty {
+        "integer" => "an integer".into(),
+        other => format!("a {other}"),
     }
 }
 

@@ -13,7 +13,7 @@ impl<'a> CgiBin<'a> {
 pub mod models {
     /// 海关
     ///
-    /// Used as `PostRequestCustoms` in `/v2/cgi-bin/mch/customs/customdeclareorder`, `PostRequestCustoms` in `/v2/cgi-bin/mch/customs/customdeclarequery`, `PostResponseCustomsN` in `/v2/cgi-bin/mch/customs/customdeclarequery`, `PostRequestCustoms` in `/v2/cgi-bin/mch/newcustoms/customdeclareredeclare`.
+    /// Used as `PostRequestCustoms` in `/v2/cgi-bin/mch/customs/customdeclareorder`, `PostRequestCustoms` in `/v2/cgi-bin/mch/customs/customdeclarequery`, `PostRequestCustoms` in `/v2/cgi-bin/mch/newcustoms/customdeclareredeclare`.
     ///
     /// A value this client does not know yet is kept as [`Customs::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -132,6 +132,8 @@ pub mod models {
         Fail,
         /// `EXCEPT`: 海关接口异常
         Except,
+        /// `UNDECLARED`
+        Undeclared,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -142,6 +144,7 @@ pub mod models {
         Success = "SUCCESS",
         Fail = "FAIL",
         Except = "EXCEPT",
+        Undeclared = "UNDECLARED",
     });
     ::wechatpay::runtime::__private::xml_enum!(State);
     /// 验核机构**注：商户需将该字段取值`UNIONPAY`/`NETSUNION`/`OTHERS`映射至海关verDept字段的`1`/`2`/`3`**

@@ -1454,7 +1454,7 @@ pub mod models {
     });
     /// 与分账方的关系类型
     ///
-    /// Used as `PostRequestRelationType` in `/v3/global/profit-sharing/receivers`, `PostResponseRelationType` in `/v3/global/profit-sharing/receivers`, `GetResponseRelationType` in `/v3/global/profit-sharing/receivers/{account}`.
+    /// Used as `PostResponseRelationType` in `/v3/global/profit-sharing/receivers`, `GetResponseRelationType` in `/v3/global/profit-sharing/receivers/{account}`.
     ///
     /// A value this client does not know yet is kept as [`RelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -1470,6 +1470,8 @@ pub mod models {
         ItServiceProvider,
         /// `CUSTOM`
         Custom,
+        /// `SERVICE_PROVIDER`
+        ServiceProvider,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -1479,6 +1481,7 @@ pub mod models {
         TaxServiceProvider = "TAX_SERVICE_PROVIDER",
         ItServiceProvider = "IT_SERVICE_PROVIDER",
         Custom = "CUSTOM",
+        ServiceProvider = "SERVICE_PROVIDER",
     });
     /// Used as `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/amounts`, `GetRequest` in `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`.
     #[derive(Clone, Debug, PartialEq, Default)]

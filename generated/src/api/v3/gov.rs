@@ -625,6 +625,8 @@ pub mod models {
         ReasonUnclaimed,
         /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
         ReasonClaimedByOtherMode,
+        /// `NOT_SELLABLE_REASON_NOT_FOUND`
+        NotSellableReasonNotFound,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -633,6 +635,7 @@ pub mod models {
         ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
         ReasonUnclaimed = "REASON_UNCLAIMED",
         ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
+        NotSellableReasonNotFound = "NOT_SELLABLE_REASON_NOT_FOUND",
     });
     /// Used as `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/cancel`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/commit`, `PostResponse` in `/v3/gov/subsidy/zhejiang/authcode/refund`, `PostResponse` in `/v3/gov/subsidy/zhejiang/n-qualifications/confirm`, `PostResponse` in `/v3/gov/subsidy/zhejiang/qualifications/claim`, `PostResponse` in `/v3/gov/subsidy/zhejiang/sncode/unlock`.
     #[derive(Clone, Debug, PartialEq, Default)]

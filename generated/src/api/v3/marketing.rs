@@ -651,6 +651,8 @@ pub mod models {
         PayReceiptExceedSubsidyCountQuota,
         /// `PAY_RECEIPT_OTHER`
         PayReceiptOther,
+        /// `INSUFFICIENT_BALANCE`
+        InsufficientBalance,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -660,6 +662,7 @@ pub mod models {
         PayReceiptExceedSubsidyAmountQuota = "PAY_RECEIPT_EXCEED_SUBSIDY_AMOUNT_QUOTA",
         PayReceiptExceedSubsidyCountQuota = "PAY_RECEIPT_EXCEED_SUBSIDY_COUNT_QUOTA",
         PayReceiptOther = "PAY_RECEIPT_OTHER",
+        InsufficientBalance = "INSUFFICIENT_BALANCE",
     });
     /// 补差付款单据状态
     ///
@@ -683,6 +686,8 @@ pub mod models {
         PayReceiptPartialReturn,
         /// `PAY_RECEIPT_FULL_RETURN`
         PayReceiptFullReturn,
+        /// `SUCCESS`
+        Success,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -694,50 +699,7 @@ pub mod models {
         PayReceiptReturning = "PAY_RECEIPT_RETURNING",
         PayReceiptPartialReturn = "PAY_RECEIPT_PARTIAL_RETURN",
         PayReceiptFullReturn = "PAY_RECEIPT_FULL_RETURN",
-    });
-    /// 补差回退失败原因
-    ///
-    /// Used as `PostResponseFailReason` in `/v3/marketing/busifavor/subsidy/return-receipts`, `GetResponseFailReason` in `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`.
-    ///
-    /// A value this client does not know yet is kept as [`ResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum ResponseFailReason {
-        /// `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
-        ReturnReceiptInsufficientBalance,
-        /// `RETURN_RECEIPT_OTHER`
-        ReturnReceiptOther,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::__private::json_enum!(ResponseFailReason {
-        ReturnReceiptInsufficientBalance = "RETURN_RECEIPT_INSUFFICIENT_BALANCE",
-        ReturnReceiptOther = "RETURN_RECEIPT_OTHER",
-    });
-    /// 补差回退单据状态
-    ///
-    /// Used as `PostResponseStatus` in `/v3/marketing/busifavor/subsidy/return-receipts`, `GetResponseStatus` in `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`.
-    ///
-    /// A value this client does not know yet is kept as [`ResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum ResponseStatus {
-        /// `RETURN_RECEIPT_UNKNOWN`
-        ReturnReceiptUnknown,
-        /// `RETURN_RECEIPT_ACCEPTED`
-        ReturnReceiptAccepted,
-        /// `RETURN_RECEIPT_SUCCESS`
-        ReturnReceiptSuccess,
-        /// `RETURN_RECEIPT_FAIL`
-        ReturnReceiptFail,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::__private::json_enum!(ResponseStatus {
-        ReturnReceiptUnknown = "RETURN_RECEIPT_UNKNOWN",
-        ReturnReceiptAccepted = "RETURN_RECEIPT_ACCEPTED",
-        ReturnReceiptSuccess = "RETURN_RECEIPT_SUCCESS",
-        ReturnReceiptFail = "RETURN_RECEIPT_FAIL",
+        Success = "SUCCESS",
     });
     /// 核销规则
     ///

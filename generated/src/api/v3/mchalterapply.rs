@@ -62,7 +62,7 @@ pub mod models {
     });
     /// 申请单状态
     ///
-    /// Used as `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `PostResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke`, `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`.
+    /// Used as `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, `GetResponseState` in `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}`.
     ///
     /// A value this client does not know yet is kept as [`State::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -78,6 +78,8 @@ pub mod models {
         ApplymentStateFinished,
         /// `APPLYMENT_STATE_CANCELED`: 已作废
         ApplymentStateCanceled,
+        /// `APPLYMENT_STATE_EDITTING`
+        ApplymentStateEditting,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -87,6 +89,7 @@ pub mod models {
         ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
         ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
         ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
     });
     /// 证件类型
     ///

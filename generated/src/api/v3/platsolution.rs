@@ -23,7 +23,7 @@ impl<'a> Platsolution<'a> {
 pub mod models {
     /// 充值入账账户
     ///
-    /// Used as `PostRequestAccountType` in `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`, `PostResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
+    /// Used as `PostRequestAccountType` in `/v3/platsolution/ecommerce/bank-transfer-recharges/apply`, `PostResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`, `GetResponseAccountType` in `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}`.
     ///
     /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
     #[derive(Clone, Debug, PartialEq, Eq, Hash)]

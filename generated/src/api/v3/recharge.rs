@@ -15,28 +15,6 @@ impl<'a> Recharge<'a> {
 }
 /// Shapes that several operations of `/v3/recharge` share, each emitted once under a name of its own; the operations' type names are aliases of these.
 pub mod models {
-    /// 充值入账账户
-    ///
-    /// Used as `PostRequestAccountType` in `/v3/recharge/bank-transfer-recharges/apply`, `GetResponseAccountType` in `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`.
-    ///
-    /// A value this client does not know yet is kept as [`AccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum AccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::__private::json_enum!(AccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
     /// 充值金额
     ///
     /// Used as `PostRequestRechargeAmount` in `/v3/recharge/bank-transfer-recharges/apply`, `GetResponseRechargeAmount` in `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`.

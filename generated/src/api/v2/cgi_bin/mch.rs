@@ -68,8 +68,6 @@ pub mod customs {
             /// Example: `1000320306201511078440737890`
             pub transaction_id: Option<String>,
             /// 海关
-            ///
-            /// Example: `SHANGHAI`
             pub customs: PostRequestCustoms,
             /// 商户海关备案号
             ///
@@ -336,8 +334,6 @@ pub mod customs {
             /// Example: `20150806125346`
             pub sub_order_id: String,
             /// 海关
-            ///
-            /// Example: `SHANGHAI`
             pub customs: PostRequestCustoms,
         }
         ::wechatpay::runtime::__private::xml_object!(PostRequest {
@@ -491,7 +487,47 @@ pub mod customs {
         /// 订购人和支付人身份信息校验结果
         pub type PostResponseCertCheckResultN = crate::v2::cgi_bin::models::CertCheckResult;
         /// 海关
-        pub type PostResponseCustomsN = crate::v2::cgi_bin::models::Customs;
+        ///
+        /// A value this client does not know yet is kept as [`PostResponseCustomsN::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum PostResponseCustomsN {
+            /// `GUANGZHOU_ZS`: 广州（总署版）
+            GuangzhouZs,
+            /// `HANGZHOU_ZS`: 杭州（总署版）
+            HangzhouZs,
+            /// `NINGBO`: 宁波
+            Ningbo,
+            /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
+            ZhengzhouBs,
+            /// `CHONGQING`: 重庆
+            Chongqing,
+            /// `SHANGHAI_ZS`: 上海（总署版）
+            ShanghaiZs,
+            /// `SHENZHEN`: 深圳
+            Shenzhen,
+            /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
+            ZhengzhouZhZs,
+            /// `TIANJIN`: 天津
+            Tianjin,
+            /// `SHANGHAI`
+            Shanghai,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(PostResponseCustomsN {
+            GuangzhouZs = "GUANGZHOU_ZS",
+            HangzhouZs = "HANGZHOU_ZS",
+            Ningbo = "NINGBO",
+            ZhengzhouBs = "ZHENGZHOU_BS",
+            Chongqing = "CHONGQING",
+            ShanghaiZs = "SHANGHAI_ZS",
+            Shenzhen = "SHENZHEN",
+            ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
+            Tianjin = "TIANJIN",
+            Shanghai = "SHANGHAI",
+        });
+        ::wechatpay::runtime::__private::xml_enum!(PostResponseCustomsN);
         /// 业务结果
         pub type PostResponseResultCode = crate::v2::cgi_bin::models::ResultCode;
         /// 状态码
@@ -563,8 +599,6 @@ pub mod newcustoms {
             /// Example: `1000320306201511078440737891`
             pub sub_order_id: Option<String>,
             /// 海关
-            ///
-            /// Example: `SHANGHAI`
             pub customs: PostRequestCustoms,
             /// 商户海关备案号
             ///

@@ -135,12 +135,8 @@ pub struct PostResponse {
     /// Example: `1`
     pub resp_count: Option<i32>,
     /// 成功记录数
-    ///
-    /// Example: `1或者0`
     pub success_count: Option<i32>,
     /// 失败记录数
-    ///
-    /// Example: `1或者0`
     pub failed_count: Option<i32>,
     /// 用户标识
     ///

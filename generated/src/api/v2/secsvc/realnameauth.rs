@@ -186,12 +186,15 @@ pub enum PostResponseBindBankcard {
     Yes,
     /// `NO`
     No,
+    /// `V_NM_ID_MA`
+    VNmIdMa,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
 ::wechatpay::runtime::__private::json_enum!(PostResponseBindBankcard {
     Yes = "YES",
     No = "NO",
+    VNmIdMa = "V_NM_ID_MA",
 });
 ::wechatpay::runtime::__private::xml_enum!(PostResponseBindBankcard);
 /// 业务结果

@@ -44,7 +44,7 @@ pub struct PostRequest {
     pub service_id: String,
     /// 是否入住
     ///
-    /// Example: `TRUE`
+    /// Example: `true`
     pub checked_in: bool,
     /// 实际离店时间
     ///

@@ -171,6 +171,8 @@ pub enum PostResponseRentUnit {
     FenMinute,
     /// `FEN_ONCE`
     FenOnce,
+    /// `DAY_FEN`
+    DayFen,
     /// A value not listed in the spec, kept as received.
     Unknown(::wechatpay::runtime::UnknownValue),
 }
@@ -181,6 +183,7 @@ pub enum PostResponseRentUnit {
     FenHour = "FEN_HOUR",
     FenMinute = "FEN_MINUTE",
     FenOnce = "FEN_ONCE",
+    DayFen = "DAY_FEN",
 });
 ::wechatpay::runtime::__private::xml_enum!(PostResponseRentUnit);
 /// 业务结果

@@ -396,6 +396,8 @@ pub mod orders {
         Suceess,
         /// `CLOSED`
         Closed,
+        /// `SUCCESS`
+        Success,
         /// A value not listed in the spec, kept as received.
         Unknown(::wechatpay::runtime::UnknownValue),
     }
@@ -403,6 +405,7 @@ pub mod orders {
         Pending = "PENDING",
         Suceess = "SUCEESS",
         Closed = "CLOSED",
+        Success = "SUCCESS",
     });
     /// 分账接收方类型
     pub type GetResponseReceiversType = crate::v3::brand::models::ResponseReceiversType;

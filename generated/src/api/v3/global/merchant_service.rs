@@ -157,7 +157,7 @@ pub mod complaints {
         pub complainted_mchid: Option<String>,
         /// 商户语言
         ///
-        /// Query parameter `mch_language`. Example: `zh_CN`
+        /// Query parameter `mch_language`.
         pub mch_language: Option<GetRequestMchLanguage>,
     }
     ::wechatpay::runtime::__private::json_object!(GetRequest {
@@ -353,7 +353,7 @@ pub mod complaints {
         pub struct GetRequest {
             /// 商户语言
             ///
-            /// Query parameter `mch_language`. Example: `zh_CN`
+            /// Query parameter `mch_language`.
             pub mch_language: Option<GetRequestMchLanguage>,
         }
         ::wechatpay::runtime::__private::json_object!(GetRequest {
@@ -553,7 +553,7 @@ pub mod complaints {
                 pub offset: Option<i64>,
                 /// 商户语言
                 ///
-                /// Query parameter `mch_language`. Example: `zh_CN`
+                /// Query parameter `mch_language`.
                 pub mch_language: Option<GetRequestMchLanguage>,
             }
             ::wechatpay::runtime::__private::json_object!(GetRequest {

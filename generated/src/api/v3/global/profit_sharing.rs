@@ -457,8 +457,6 @@ pub mod receivers {
         /// Example: `true`
         pub authorized: Option<bool>,
         /// 与分账方的关系类型
-        ///
-        /// Example: `SERVICE_PROVIDER`
         pub relation_type: Option<PostRequestRelationType>,
         /// 自定义的分账关系
         ///
@@ -502,7 +500,31 @@ pub mod receivers {
         partnership_file_id: "partnership_file_id" optional,
     });
     /// 与分账方的关系类型
-    pub type PostRequestRelationType = crate::v3::global::models::RelationType;
+    ///
+    /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PostRequestRelationType {
+        /// `SUPPLIER`
+        Supplier,
+        /// `DISTRIBUTOR`
+        Distributor,
+        /// `TAX_SERVICE_PROVIDER`
+        TaxServiceProvider,
+        /// `IT_SERVICE_PROVIDER`
+        ItServiceProvider,
+        /// `CUSTOM`
+        Custom,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(PostRequestRelationType {
+        Supplier = "SUPPLIER",
+        Distributor = "DISTRIBUTOR",
+        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
+        ItServiceProvider = "IT_SERVICE_PROVIDER",
+        Custom = "CUSTOM",
+    });
     /// 分账接收方类型
     pub type PostRequestType = crate::v3::global::models::RequestType;
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).

@@ -3271,9 +3271,51 @@ pub mod subsidy {
             }
         }
         /// 补差回退失败原因
-        pub type PostResponseFailReason = crate::v3::marketing::models::ResponseFailReason;
+        ///
+        /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum PostResponseFailReason {
+            /// `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
+            ReturnReceiptInsufficientBalance,
+            /// `RETURN_RECEIPT_OTHER`
+            ReturnReceiptOther,
+            /// `INSUFFICIENT_BALANCE`
+            InsufficientBalance,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(PostResponseFailReason {
+            ReturnReceiptInsufficientBalance = "RETURN_RECEIPT_INSUFFICIENT_BALANCE",
+            ReturnReceiptOther = "RETURN_RECEIPT_OTHER",
+            InsufficientBalance = "INSUFFICIENT_BALANCE",
+        });
         /// 补差回退单据状态
-        pub type PostResponseStatus = crate::v3::marketing::models::ResponseStatus;
+        ///
+        /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum PostResponseStatus {
+            /// `RETURN_RECEIPT_UNKNOWN`
+            ReturnReceiptUnknown,
+            /// `RETURN_RECEIPT_ACCEPTED`
+            ReturnReceiptAccepted,
+            /// `RETURN_RECEIPT_SUCCESS`
+            ReturnReceiptSuccess,
+            /// `RETURN_RECEIPT_FAIL`
+            ReturnReceiptFail,
+            /// `SUCCESS`
+            Success,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(PostResponseStatus {
+            ReturnReceiptUnknown = "RETURN_RECEIPT_UNKNOWN",
+            ReturnReceiptAccepted = "RETURN_RECEIPT_ACCEPTED",
+            ReturnReceiptSuccess = "RETURN_RECEIPT_SUCCESS",
+            ReturnReceiptFail = "RETURN_RECEIPT_FAIL",
+            Success = "SUCCESS",
+        });
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().return_receipts().subsidy_return_receipt_id(subsidy_return_receipt_id)`.
@@ -3373,9 +3415,45 @@ pub mod subsidy {
                 return_create_time: "return_create_time" optional,
             });
             /// 补差回退失败原因
-            pub type GetResponseFailReason = crate::v3::marketing::models::ResponseFailReason;
+            ///
+            /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum GetResponseFailReason {
+                /// `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
+                ReturnReceiptInsufficientBalance,
+                /// `RETURN_RECEIPT_OTHER`
+                ReturnReceiptOther,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            ::wechatpay::runtime::__private::json_enum!(GetResponseFailReason {
+                ReturnReceiptInsufficientBalance = "RETURN_RECEIPT_INSUFFICIENT_BALANCE",
+                ReturnReceiptOther = "RETURN_RECEIPT_OTHER",
+            });
             /// 补差回退单据状态
-            pub type GetResponseStatus = crate::v3::marketing::models::ResponseStatus;
+            ///
+            /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum GetResponseStatus {
+                /// `RETURN_RECEIPT_UNKNOWN`
+                ReturnReceiptUnknown,
+                /// `RETURN_RECEIPT_ACCEPTED`
+                ReturnReceiptAccepted,
+                /// `RETURN_RECEIPT_SUCCESS`
+                ReturnReceiptSuccess,
+                /// `RETURN_RECEIPT_FAIL`
+                ReturnReceiptFail,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            ::wechatpay::runtime::__private::json_enum!(GetResponseStatus {
+                ReturnReceiptUnknown = "RETURN_RECEIPT_UNKNOWN",
+                ReturnReceiptAccepted = "RETURN_RECEIPT_ACCEPTED",
+                ReturnReceiptSuccess = "RETURN_RECEIPT_SUCCESS",
+                ReturnReceiptFail = "RETURN_RECEIPT_FAIL",
+            });
         }
     }
 }

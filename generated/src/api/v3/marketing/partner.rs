@@ -275,7 +275,7 @@ pub mod delivery_plan {
                     pub plan_state: Option<GetRequestPlanState>,
                     /// 投放计划审核状态
                     ///
-                    /// Query parameter `audit_state`. Example: `12000`
+                    /// Query parameter `audit_state`.
                     pub audit_state: Option<GetRequestAuditState>,
                     /// 投放计划ID
                     ///

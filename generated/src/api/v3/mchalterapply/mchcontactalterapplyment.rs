@@ -280,7 +280,31 @@ pub mod by_apply_id {
             state: "state" optional,
         });
         /// 申请单状态
-        pub type PostResponseState = crate::v3::mchalterapply::models::State;
+        ///
+        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum PostResponseState {
+            /// `APPLYMENT_STATE_AUDITING`: 审核中
+            ApplymentStateAuditing,
+            /// `APPLYMENT_STATE_REJECTED`: 已驳回
+            ApplymentStateRejected,
+            /// `APPLYMENT_STATE_MODIFING`: 资料修改中
+            ApplymentStateModifing,
+            /// `APPLYMENT_STATE_FINISHED`: 已完成
+            ApplymentStateFinished,
+            /// `APPLYMENT_STATE_CANCELED`: 已作废
+            ApplymentStateCanceled,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(PostResponseState {
+            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
+            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
+            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
+            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
+            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
+        });
     }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`

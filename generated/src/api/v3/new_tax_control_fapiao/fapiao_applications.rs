@@ -1201,8 +1201,6 @@ pub mod by_fapiao_apply_id {
             /// Example: `1900000109`
             pub sub_mchid: Option<String>,
             /// 冲红原因
-            ///
-            /// Example: `退款`
             pub reverse_reason: PostRequestReverseReason,
             /// 需要冲红的发票信息
             pub fapiao_information: Vec<PostRequestFapiaoInformation>,

@@ -273,8 +273,6 @@ pub mod by_authenticate_number {
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
         pub openid: Option<String>,
         /// 核身渠道
-        ///
-        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
         pub authenticate_scene: Option<GetResponseAuthenticateScene>,
         /// 核身渠道标识
         ///

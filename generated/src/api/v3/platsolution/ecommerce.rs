@@ -305,7 +305,28 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// 充值入账账户
-            pub type GetResponseAccountType = crate::v3::platsolution::models::AccountType;
+            ///
+            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum GetResponseAccountType {
+                /// `BASIC`
+                Basic,
+                /// `OPERATION`
+                Operation,
+                /// `FEES`
+                Fees,
+                /// `DEPOSIT`
+                Deposit,
+                /// A value not listed in the spec, kept as received.
+                Unknown(::wechatpay::runtime::UnknownValue),
+            }
+            ::wechatpay::runtime::__private::json_enum!(GetResponseAccountType {
+                Basic = "BASIC",
+                Operation = "OPERATION",
+                Fees = "FEES",
+                Deposit = "DEPOSIT",
+            });
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {

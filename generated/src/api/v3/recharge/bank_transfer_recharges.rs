@@ -74,7 +74,25 @@ pub mod apply {
         }
     }
     /// 充值入账账户
-    pub type PostRequestAccountType = crate::v3::recharge::models::AccountType;
+    ///
+    /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum PostRequestAccountType {
+        /// `BASIC`
+        Basic,
+        /// `OPERATION`
+        Operation,
+        /// `FEES`
+        Fees,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::__private::json_enum!(PostRequestAccountType {
+        Basic = "BASIC",
+        Operation = "OPERATION",
+        Fees = "FEES",
+    });
     /// 充值金额
     pub type PostRequestRechargeAmount = crate::v3::recharge::models::RechargeAmount;
     /// 充值场景
@@ -267,7 +285,28 @@ pub mod out_recharge_no {
             }
         }
         /// 充值入账账户
-        pub type GetResponseAccountType = crate::v3::recharge::models::AccountType;
+        ///
+        /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum GetResponseAccountType {
+            /// `BASIC`
+            Basic,
+            /// `OPERATION`
+            Operation,
+            /// `FEES`
+            Fees,
+            /// `DEPOSIT`
+            Deposit,
+            /// A value not listed in the spec, kept as received.
+            Unknown(::wechatpay::runtime::UnknownValue),
+        }
+        ::wechatpay::runtime::__private::json_enum!(GetResponseAccountType {
+            Basic = "BASIC",
+            Operation = "OPERATION",
+            Fees = "FEES",
+            Deposit = "DEPOSIT",
+        });
         /// 转账充值的付款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBankTransferInfo {
