@@ -57,9 +57,9 @@ async fn run(out_trade_no: &str, total: i64, openid: &str) -> Result<(), Box<dyn
         )
     };
     let answer = client.v3().pay().transactions().jsapi().post(&order).await?;
-    let prepay_id = answer.prepay_id.ok_or("the answer has no prepay_id")?;
+    // `prepay_id` is the answer's one value: always there when the call succeeds.
     // What the front end needs: appId, timeStamp, nonceStr, package, signType, paySign.
-    let params = client.jsapi_pay_params(&appid, &prepay_id)?;
+    let params = client.jsapi_pay_params(&appid, &answer.prepay_id)?;
     println!("{}", serde_json::to_string_pretty(&params)?);
     Ok(())
 }

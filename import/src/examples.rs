@@ -69,7 +69,11 @@ pub fn fit_examples(
         let file_at = rel.trim_end_matches(".yaml").to_string();
         for (method, op) in file.operations_mut() {
             let at = format!("{file_at} {}", method.as_str());
-            let request = [("path", &mut op.path), ("query", &mut op.query), ("header", &mut op.headers)];
+            let request = [
+                ("path", &mut op.path),
+                ("query", &mut op.query),
+                ("header", &mut op.headers),
+            ];
             for (place, params) in request {
                 for (name, s) in params.iter_mut() {
                     fit(s, Side::Request, &format!("{at}.{place}.{name}"), &mut out);
@@ -126,12 +130,18 @@ fn fit(s: &mut Schema, side: Side, at: &str, out: &mut Vec<ExampleFix>) {
     };
     let shown = show(example);
     let Some(fitted) = as_type(example, ty) else {
-        note(ExampleRepair::Dropped, format!("example {shown} is not {}: dropped", a(ty)));
+        note(
+            ExampleRepair::Dropped,
+            format!("example {shown} is not {}: dropped", a(ty)),
+        );
         s.example = None;
         return;
     };
     if &fitted != example {
-        note(ExampleRepair::Retyped, format!("example {shown} written as the {ty} {}", show(&fitted)));
+        note(
+            ExampleRepair::Retyped,
+            format!("example {shown} written as the {ty} {}", show(&fitted)),
+        );
         s.example = Some(fitted.clone());
     }
     let Some(values) = s.enum_.as_mut() else { return };
@@ -211,7 +221,8 @@ fn scalar_of(v: &Value) -> Option<Scalar> {
 /// An enum constant as WeChat Pay writes them: `SUCCESS`, `APPLYMENT_STATE_EDITTING`.
 fn is_constant(t: &str) -> bool {
     t.starts_with(|c: char| c.is_ascii_uppercase())
-        && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && t.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn show(v: &Value) -> String {
@@ -240,10 +251,16 @@ mod tests {
     #[test]
     fn integer_text_becomes_an_integer_and_other_text_is_dropped() {
         let mut s = schema("type: integer\nexample: '550'\n");
-        assert_eq!(run(&mut s, Side::Request), ["x: example '550' written as the integer 550 (example-retyped)"]);
+        assert_eq!(
+            run(&mut s, Side::Request),
+            ["x: example '550' written as the integer 550 (example-retyped)"]
+        );
         assert_eq!(s.example, Some(Value::from(550)));
         let mut s = schema("type: integer\nexample: 1或者0\n");
-        assert_eq!(run(&mut s, Side::Response), ["x: example '1或者0' is not an integer: dropped (example-dropped)"]);
+        assert_eq!(
+            run(&mut s, Side::Response),
+            ["x: example '1或者0' is not an integer: dropped (example-dropped)"]
+        );
         assert_eq!(s.example, None);
     }
 
@@ -286,7 +303,9 @@ mod tests {
 
     #[test]
     fn fitting_examples_are_untouched() {
-        let mut s = schema("type: object\nproperties:\n  a: {type: integer, example: 1}\n  b: {type: string, enum: [X], example: X}\n");
+        let mut s = schema(
+            "type: object\nproperties:\n  a: {type: integer, example: 1}\n  b: {type: string, enum: [X], example: X}\n",
+        );
         assert!(run(&mut s, Side::Response).is_empty());
     }
 }

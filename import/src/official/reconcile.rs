@@ -46,6 +46,7 @@ pub enum Repair {
     MadeSensitive,
     RequiredChanged,
     RequiredKept,
+    ResponseRequired,
     Unsettled,
 }
 
@@ -60,6 +61,7 @@ impl Repair {
             Repair::MadeSensitive => "official-sensitive",
             Repair::RequiredChanged => "official-required",
             Repair::RequiredKept => "official-required-kept",
+            Repair::ResponseRequired => "official-response-required",
             Repair::Unsettled => "official-unsettled",
         }
     }
@@ -207,6 +209,23 @@ impl Walk<'_, '_> {
             return;
         };
         self.object(schema, &resp.fields, &format!("{at}.response"));
+        self.sole_result(schema, &resp.fields, &format!("{at}.response"));
+    }
+
+    /// The response rule's one exception from the official models: an answer that is a single
+    /// value (`prepay_id`, `code_url`, `h5_url`) which the official struct, its only field,
+    /// requires, is required: without it the call has no result (`spec/README.md`).
+    fn sole_result(&mut self, schema: &mut Schema, fields: &[GoField], at: &str) {
+        let [f] = fields else { return };
+        let Some(props) = schema.properties.as_mut().filter(|p| p.len() == 1) else {
+            return;
+        };
+        let Some(s) = props.get_mut(&f.json) else { return };
+        if f.required && !s.required && s.ty.as_deref() == Some("string") {
+            s.required = true;
+            let text = "required: the answer's only value, which the official model requires".into();
+            self.note(Repair::ResponseRequired, &format!("{at}.{}", f.json), text);
+        }
     }
 
     /// An object of ours against an official struct's fields.

@@ -29,7 +29,7 @@ fn category(d: &Decision) -> &'static str {
         Repair::FieldAdded => "request fields missing",
         Repair::TypeChanged | Repair::Unsettled => "type conflicts",
         Repair::EnumValueAdded | Repair::EnumAdded => "enum values missing",
-        Repair::RequiredChanged | Repair::RequiredKept => "required conflicts",
+        Repair::RequiredChanged | Repair::RequiredKept | Repair::ResponseRequired => "required conflicts",
         Repair::MadeSensitive => "encryption conflicts",
     }
 }

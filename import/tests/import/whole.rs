@@ -210,9 +210,21 @@ fn whole_public_description() {
     );
     // Examples fit their fields (the generator refuses the rest): integer text, response enum
     // constants, request enum values the enum does not list.
-    has_line(&s, "v2/pay/unifiedorder post.body.total_fee:", "example '88' written as the integer 88");
-    has_line(&s, "v3/brand/profitsharing/orders get.response.receivers[].result:", "enum value SUCCESS added");
-    has_line(&s, "v3/global/profit-sharing/receivers post.body.relation_type:", "dropped (example-dropped)");
+    has_line(
+        &s,
+        "v2/pay/unifiedorder post.body.total_fee:",
+        "example '88' written as the integer 88",
+    );
+    has_line(
+        &s,
+        "v3/brand/profitsharing/orders get.response.receivers[].result:",
+        "enum value SUCCESS added",
+    );
+    has_line(
+        &s,
+        "v3/global/profit-sharing/receivers post.body.relation_type:",
+        "dropped (example-dropped)",
+    );
     // Every repair line of the conversion is `file:line: text`; the examples fitted after it
     // (import/src/examples.rs) name the output's place instead: `v2/x post.body.a: text`.
     for l in &s.repair_lines {

@@ -103,3 +103,42 @@ async fn a_finished_profit_sharing_order_decodes_to_known_values() {
     );
     assert_eq!(receiver.amount, Some(100));
 }
+
+#[tokio::test]
+async fn an_order_answer_without_its_prepay_id_is_an_error_not_a_none() {
+    use wechatpay::v3::pay::transactions::jsapi;
+    let server = MockServer::start(MockConfig::default()).await;
+    let target = "/v3/pay/transactions/jsapi";
+    let client = public_key_client(&server);
+    let order = jsapi::PostRequest::new(
+        "wx8888888888888888",
+        "1230000109",
+        "Image形象店-深圳腾大-QQ公仔",
+        "1217752501201407033233368018",
+        jsapi::PostRequestAmount::new(100),
+        "https://www.weixin.qq.com/wxpay/pay.php",
+        jsapi::PostRequestPayer::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+    );
+    // The answer's one value is required (official-response-required, spec/README.md): a
+    // String, not an Option the caller must unwrap.
+    server.on(
+        "POST",
+        target,
+        Reply::json(200, json!({"prepay_id": "wx201410272009395522657a690389285100"})),
+    );
+    let answer = client
+        .v3()
+        .pay()
+        .transactions()
+        .jsapi()
+        .post(&order)
+        .await
+        .expect("decodes");
+    let prepay_id: String = answer.prepay_id;
+    assert_eq!(prepay_id, "wx201410272009395522657a690389285100");
+    // Without it the call failed: a decode error that names the field.
+    server.on("POST", target, Reply::json(200, json!({})));
+    let err = client.v3().pay().transactions().jsapi().post(&order).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("prepay_id"), "{err}");
+}

@@ -276,17 +276,26 @@ pub mod models {
             }
         }
     }
-    /// Used as `PostResponse` in `/v3/pay/partner/transactions/app`, `PostResponse` in `/v3/pay/partner/transactions/app-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/jsapi`, `PostResponse` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/miniprogram`, `PostResponse` in `/v3/pay/partner/transactions/scannedpos`, `PostResponse` in `/v3/pay/transactions/app`, `PostResponse` in `/v3/pay/transactions/app-with-contract` and 2 more.
-    #[derive(Clone, Debug, PartialEq, Default)]
+    /// Used as `PostResponse` in `/v3/pay/partner/transactions/app`, `PostResponse` in `/v3/pay/partner/transactions/jsapi`, `PostResponse` in `/v3/pay/transactions/app`, `PostResponse` in `/v3/pay/transactions/jsapi`.
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PrepayIdResponse {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: Option<String>,
+        pub prepay_id: String,
     }
     ::wechatpay::runtime::__private::json_object!(PrepayIdResponse {
-        prepay_id: "prepay_id" optional,
+        prepay_id: "prepay_id" required,
     });
+    impl PrepayIdResponse {
+        /// A `PrepayIdResponse` of its required fields (`prepay_id`).
+        #[inline]
+        pub fn new(prepay_id: impl Into<String>) -> Self {
+            Self {
+                prepay_id: prepay_id.into(),
+            }
+        }
+    }
     /// 签约授权信息
     ///
     /// Used as `PostRequestContractInfo` in `/v3/pay/partner/transactions/app-with-contract`, `PostRequestContractInfo` in `/v3/pay/transactions/app-with-contract`.
@@ -504,6 +513,17 @@ pub mod models {
     }
     ::wechatpay::runtime::__private::json_object!(SettleInfo {
         profit_sharing: "profit_sharing" optional,
+    });
+    /// Used as `PostResponse` in `/v3/pay/partner/transactions/app-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/jsapi-with-contract`, `PostResponse` in `/v3/pay/partner/transactions/miniprogram`, `PostResponse` in `/v3/pay/partner/transactions/scannedpos`, `PostResponse` in `/v3/pay/transactions/app-with-contract`, `PostResponse` in `/v3/pay/transactions/jsapi-with-contract`.
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PrepayIdResponse2 {
+        /// 预支付交易会话标识
+        ///
+        /// Example: `wx201410272009395522657a690389285100`
+        pub prepay_id: Option<String>,
+    }
+    ::wechatpay::runtime::__private::json_object!(PrepayIdResponse2 {
+        prepay_id: "prepay_id" optional,
     });
     /// 优惠功能
     ///
@@ -868,16 +888,23 @@ pub mod models {
         }
     }
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/h5`, `PostResponse` in `/v3/pay/transactions/h5`.
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct H5UrlResponse {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub h5_url: Option<String>,
+        pub h5_url: String,
     }
     ::wechatpay::runtime::__private::json_object!(H5UrlResponse {
-        h5_url: "h5_url" optional,
+        h5_url: "h5_url" required,
     });
+    impl H5UrlResponse {
+        /// A `H5UrlResponse` of its required fields (`h5_url`).
+        #[inline]
+        pub fn new(h5_url: impl Into<String>) -> Self {
+            Self { h5_url: h5_url.into() }
+        }
+    }
     /// Used as `GetRequest` in `/v3/pay/partner/transactions/id/{transaction_id}`, `GetRequest` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct SpMchidRequest {
@@ -1058,16 +1085,23 @@ pub mod models {
         sub_openid: "sub_openid" optional,
     });
     /// Used as `PostResponse` in `/v3/pay/partner/transactions/native`, `PostResponse` in `/v3/pay/transactions/native`.
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct CodeUrlResponse {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-        pub code_url: Option<String>,
+        pub code_url: String,
     }
     ::wechatpay::runtime::__private::json_object!(CodeUrlResponse {
-        code_url: "code_url" optional,
+        code_url: "code_url" required,
     });
+    impl CodeUrlResponse {
+        /// A `CodeUrlResponse` of its required fields (`code_url`).
+        #[inline]
+        pub fn new(code_url: impl Into<String>) -> Self {
+            Self { code_url: code_url.into() }
+        }
+    }
     /// 使用的商户贴息信息(微信分付)
     ///
     /// Used as `GetResponseInstallmentInfo` in `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/id/{transaction_id}`, `GetResponseInstallmentInfo` in `/v3/pay/transactions/out-trade-no/{out_trade_no}`.

@@ -228,14 +228,23 @@ pub mod coupons {
         /// The request of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 关联成功时间
-            pub wechatpay_associate_time: Option<String>,
+            pub wechatpay_associate_time: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostResponse {
-            wechatpay_associate_time: "wechatpay_associate_time" optional,
+            wechatpay_associate_time: "wechatpay_associate_time" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`wechatpay_associate_time`).
+            #[inline]
+            pub fn new(wechatpay_associate_time: impl Into<String>) -> Self {
+                Self {
+                    wechatpay_associate_time: wechatpay_associate_time.into(),
+                }
+            }
+        }
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
     pub mod by_card_id {
@@ -305,16 +314,25 @@ pub mod coupons {
                 }
             }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 消费卡code
                 ///
                 /// Example: `198555211279`
-                pub card_code: Option<String>,
+                pub card_code: String,
             }
             ::wechatpay::runtime::__private::json_object!(PostResponse {
-                card_code: "card_code" optional,
+                card_code: "card_code" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` of its required fields (`card_code`).
+                #[inline]
+                pub fn new(card_code: impl Into<String>) -> Self {
+                    Self {
+                        card_code: card_code.into(),
+                    }
+                }
+            }
         }
     }
     /// `/v3/marketing/busifavor/coupons/deactivate`
@@ -381,16 +399,25 @@ pub mod coupons {
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 券成功失效的时间
             ///
             /// Example: `2020-05-20T13:29:35.08:00`
-            pub wechatpay_deactivate_time: Option<String>,
+            pub wechatpay_deactivate_time: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostResponse {
-            wechatpay_deactivate_time: "wechatpay_deactivate_time" optional,
+            wechatpay_deactivate_time: "wechatpay_deactivate_time" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`wechatpay_deactivate_time`).
+            #[inline]
+            pub fn new(wechatpay_deactivate_time: impl Into<String>) -> Self {
+                Self {
+                    wechatpay_deactivate_time: wechatpay_deactivate_time.into(),
+                }
+            }
+        }
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
     pub mod disassociate {
@@ -416,16 +443,25 @@ pub mod coupons {
         /// The request of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         pub type PostRequest = crate::v3::marketing::models::StockIdRequest;
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 取消关联成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub wechatpay_disassociate_time: Option<String>,
+            pub wechatpay_disassociate_time: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostResponse {
-            wechatpay_disassociate_time: "wechatpay_disassociate_time" optional,
+            wechatpay_disassociate_time: "wechatpay_disassociate_time" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`wechatpay_disassociate_time`).
+            #[inline]
+            pub fn new(wechatpay_disassociate_time: impl Into<String>) -> Self {
+                Self {
+                    wechatpay_disassociate_time: wechatpay_disassociate_time.into(),
+                }
+            }
+        }
     }
     /// `/v3/marketing/busifavor/coupons/return`
     pub mod return_ {
@@ -485,16 +521,25 @@ pub mod coupons {
             }
         }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信退券成功的时间
             ///
             /// Example: `2020-05-20T13:29:35+08:00`
-            pub wechatpay_return_time: Option<String>,
+            pub wechatpay_return_time: String,
         }
         ::wechatpay::runtime::__private::json_object!(PostResponse {
-            wechatpay_return_time: "wechatpay_return_time" optional,
+            wechatpay_return_time: "wechatpay_return_time" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`wechatpay_return_time`).
+            #[inline]
+            pub fn new(wechatpay_return_time: impl Into<String>) -> Self {
+                Self {
+                    wechatpay_return_time: wechatpay_return_time.into(),
+                }
+            }
+        }
     }
     /// `/v3/marketing/busifavor/coupons/send`
     pub mod send {

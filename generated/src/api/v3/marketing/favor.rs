@@ -1708,16 +1708,25 @@ pub mod users {
                 }
             }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 代金券id
                 ///
                 /// Example: `9867041`
-                pub coupon_id: Option<String>,
+                pub coupon_id: String,
             }
             ::wechatpay::runtime::__private::json_object!(PostResponse {
-                coupon_id: "coupon_id" optional,
+                coupon_id: "coupon_id" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` of its required fields (`coupon_id`).
+                #[inline]
+                pub fn new(coupon_id: impl Into<String>) -> Self {
+                    Self {
+                        coupon_id: coupon_id.into(),
+                    }
+                }
+            }
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
                 /// The chain step for `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`, reached with `client.v3().marketing().favor().users().openid(openid).coupons().coupon_id(coupon_id)`.

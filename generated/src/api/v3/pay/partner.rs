@@ -378,7 +378,7 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
     }
     /// `/v3/pay/partner/transactions/codepay`
     pub mod codepay {
@@ -1465,7 +1465,7 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::SettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
     }
     /// `/v3/pay/partner/transactions/miniprogram`
     pub mod miniprogram {
@@ -1710,7 +1710,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
     }
     /// `/v3/pay/partner/transactions/native`
     pub mod native {
@@ -2510,6 +2510,6 @@ pub mod transactions {
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+        pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
     }
 }

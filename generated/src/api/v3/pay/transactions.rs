@@ -327,7 +327,7 @@ pub mod app_with_contract {
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
-    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
 }
 /// `/v3/pay/transactions/codepay`
 pub mod codepay {
@@ -1311,7 +1311,7 @@ pub mod jsapi_with_contract {
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::models::RequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse;
+    pub type PostResponse = crate::v3::pay::models::PrepayIdResponse2;
 }
 /// `/v3/pay/transactions/native`
 pub mod native {
