@@ -12,13 +12,65 @@ pub type CombineTransaction = crate::v3::combine_transactions::out_trade_no::by_
 /// [官方文档](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter4_1.shtml)
 ///
 /// Event types: `COMPLAINT.CREATE`, `COMPLAINT.STATE_CHANGE`.
+///
+/// A value this client does not know yet is kept as [`ComplaintActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "merchant-service")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ComplaintActionType {
+    /// `CREATE_COMPLAINT`: 产生新投诉
+    CreateComplaint,
+    /// `CONTINUE_COMPLAINT`: 用户继续投诉
+    ContinueComplaint,
+    /// `USER_RESPONSE`: 用户新留言
+    UserResponse,
+    /// `RESPONSE_BY_PLATFORM`: 平台新留言
+    ResponseByPlatform,
+    /// `SELLER_REFUND`: 商户发起全额退款
+    SellerRefund,
+    /// `MERCHANT_RESPONSE`: 商户新回复
+    MerchantResponse,
+    /// `MERCHANT_CONFIRM_COMPLETE`: 商户反馈处理完成
+    MerchantConfirmComplete,
+    /// `USER_APPLY_PLATFORM_SERVICE`
+    UserApplyPlatformService,
+    /// `USER_CANCEL_PLATFORM_SERVICE`
+    UserCancelPlatformService,
+    /// `PLATFORM_SERVICE_FINISHED`
+    PlatformServiceFinished,
+    /// `MERCHANT_APPROVE_REFUND`
+    MerchantApproveRefund,
+    /// `MERCHANT_REJECT_REFUND`
+    MerchantRejectRefund,
+    /// `REFUND_SUCCESS`
+    RefundSuccess,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "merchant-service")]
+::wechatpay::runtime::__private::json_enum!(ComplaintActionType {
+    CreateComplaint = "CREATE_COMPLAINT",
+    ContinueComplaint = "CONTINUE_COMPLAINT",
+    UserResponse = "USER_RESPONSE",
+    ResponseByPlatform = "RESPONSE_BY_PLATFORM",
+    SellerRefund = "SELLER_REFUND",
+    MerchantResponse = "MERCHANT_RESPONSE",
+    MerchantConfirmComplete = "MERCHANT_CONFIRM_COMPLETE",
+    UserApplyPlatformService = "USER_APPLY_PLATFORM_SERVICE",
+    UserCancelPlatformService = "USER_CANCEL_PLATFORM_SERVICE",
+    PlatformServiceFinished = "PLATFORM_SERVICE_FINISHED",
+    MerchantApproveRefund = "MERCHANT_APPROVE_REFUND",
+    MerchantRejectRefund = "MERCHANT_REJECT_REFUND",
+    RefundSuccess = "REFUND_SUCCESS",
+});
+/// Complaint
 #[cfg(feature = "merchant-service")]
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Complaint {
     /// 投诉单号
     pub complaint_id: Option<String>,
-    /// 动作类型：CREATE_COMPLAINT 产生新投诉，CONTINUE_COMPLAINT 用户继续投诉，USER_RESPONSE 用户新留言，RESPONSE_BY_PLATFORM 平台新留言，SELLER_REFUND 商户发起全额退款，MERCHANT_RESPONSE 商户新回复，MERCHANT_CONFIRM_COMPLETE 商户反馈处理完成
-    pub action_type: Option<String>,
+    /// 触发本次通知的动作类型
+    pub action_type: Option<ComplaintActionType>,
 }
 #[cfg(feature = "merchant-service")]
 ::wechatpay::runtime::__private::json_object!(Complaint {
@@ -58,6 +110,77 @@ pub enum PartnerRefundRefundStatus {
     Closed = "CLOSED",
     Abnormal = "ABNORMAL",
 });
+/// 退款资金来源
+///
+/// A value this client does not know yet is kept as [`PartnerRefundFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PartnerRefundFundSource {
+    /// `REFUND_SOURCE_UNSETTLED_FUNDS`: 未结算资金
+    RefundSourceUnsettledFunds,
+    /// `REFUND_SOURCE_RECHARGE_FUNDS`: 充值资金
+    RefundSourceRechargeFunds,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_enum!(PartnerRefundFundSource {
+    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+    RefundSourceRechargeFunds = "REFUND_SOURCE_RECHARGE_FUNDS",
+});
+/// 退款出资账户（电商平台垫资退款专用）
+///
+/// A value this client does not know yet is kept as [`PartnerRefundRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PartnerRefundRefundAccount {
+    /// `REFUND_SOURCE_PARTNER_ADVANCE`: 电商平台垫付
+    RefundSourcePartnerAdvance,
+    /// `REFUND_SOURCE_SUB_MERCHANT`: 二级商户出资
+    RefundSourceSubMerchant,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_enum!(PartnerRefundRefundAccount {
+    RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
+    RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
+});
+/// 汇率类型
+///
+/// A value this client does not know yet is kept as [`PartnerRefundAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PartnerRefundAmountExchangeRateType {
+    /// `USERPAYMENT_RATE`: 用户支付币种兑结算币种的汇率
+    UserpaymentRate,
+    /// `SETTLEMENT_RATE`: 结算汇率
+    SettlementRate,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_enum!(PartnerRefundAmountExchangeRateType {
+    UserpaymentRate = "USERPAYMENT_RATE",
+    SettlementRate = "SETTLEMENT_RATE",
+});
+/// 汇率信息（境外商户）
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PartnerRefundAmountExchangeRate {
+    /// 汇率类型
+    pub type_: Option<PartnerRefundAmountExchangeRateType>,
+    /// 汇率值，乘以10的8次方
+    pub rate: Option<i64>,
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_object!(PartnerRefundAmountExchangeRate {
+    type_: "type" optional,
+    rate: "rate" optional,
+});
 /// 金额信息
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -70,6 +193,16 @@ pub struct PartnerRefundAmount {
     pub payer_total: Option<i64>,
     /// 用户退款金额，单位为分
     pub payer_refund: Option<i64>,
+    /// 退款币种（CNY）
+    pub currency: Option<String>,
+    /// 用户支付币种
+    pub payer_currency: Option<String>,
+    /// 结算币种退款金额，单位为分（境外商户）
+    pub settlement_refund: Option<i64>,
+    /// 结算币种（境外商户）
+    pub settlement_currency: Option<String>,
+    /// 汇率信息（境外商户）
+    pub exchange_rate: Option<PartnerRefundAmountExchangeRate>,
 }
 #[cfg(feature = "refund")]
 ::wechatpay::runtime::__private::json_object!(PartnerRefundAmount {
@@ -77,6 +210,11 @@ pub struct PartnerRefundAmount {
     refund: "refund" optional,
     payer_total: "payer_total" optional,
     payer_refund: "payer_refund" optional,
+    currency: "currency" optional,
+    payer_currency: "payer_currency" optional,
+    settlement_refund: "settlement_refund" optional,
+    settlement_currency: "settlement_currency" optional,
+    exchange_rate: "exchange_rate" optional,
 });
 /// PartnerRefund
 #[cfg(feature = "refund")]
@@ -100,6 +238,14 @@ pub struct PartnerRefund {
     pub success_time: Option<String>,
     /// 退款入账账户
     pub user_received_account: Option<String>,
+    /// 退款入账账户（境外商户）
+    pub recv_account: Option<String>,
+    /// 退款资金来源
+    pub fund_source: Option<PartnerRefundFundSource>,
+    /// 个人收款的微信支付账户（个人收款）
+    pub individual_auth_id: Option<String>,
+    /// 退款出资账户（电商平台垫资退款专用）
+    pub refund_account: Option<PartnerRefundRefundAccount>,
     /// 金额信息
     pub amount: Option<PartnerRefundAmount>,
 }
@@ -114,6 +260,10 @@ pub struct PartnerRefund {
     refund_status: "refund_status" optional,
     success_time: "success_time" optional,
     user_received_account: "user_received_account" optional,
+    recv_account: "recv_account" optional,
+    fund_source: "fund_source" optional,
+    individual_auth_id: "individual_auth_id" optional,
+    refund_account: "refund_account" optional,
     amount: "amount" optional,
 });
 /// 支付成功通知（服务商）
@@ -212,6 +362,58 @@ pub enum RefundRefundStatus {
     Closed = "CLOSED",
     Abnormal = "ABNORMAL",
 });
+/// 退款资金来源
+///
+/// A value this client does not know yet is kept as [`RefundFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundFundSource {
+    /// `REFUND_SOURCE_UNSETTLED_FUNDS`: 未结算资金
+    RefundSourceUnsettledFunds,
+    /// `REFUND_SOURCE_RECHARGE_FUNDS`: 充值资金
+    RefundSourceRechargeFunds,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_enum!(RefundFundSource {
+    RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
+    RefundSourceRechargeFunds = "REFUND_SOURCE_RECHARGE_FUNDS",
+});
+/// 汇率类型
+///
+/// A value this client does not know yet is kept as [`RefundAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefundAmountExchangeRateType {
+    /// `USERPAYMENT_RATE`: 用户支付币种兑结算币种的汇率
+    UserpaymentRate,
+    /// `SETTLEMENT_RATE`: 结算汇率
+    SettlementRate,
+    /// A value not listed in the spec, kept as received.
+    Unknown(::wechatpay::runtime::UnknownValue),
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_enum!(RefundAmountExchangeRateType {
+    UserpaymentRate = "USERPAYMENT_RATE",
+    SettlementRate = "SETTLEMENT_RATE",
+});
+/// 汇率信息（境外商户）
+#[cfg(feature = "refund")]
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RefundAmountExchangeRate {
+    /// 汇率类型
+    pub type_: Option<RefundAmountExchangeRateType>,
+    /// 汇率值，乘以10的8次方
+    pub rate: Option<i64>,
+}
+#[cfg(feature = "refund")]
+::wechatpay::runtime::__private::json_object!(RefundAmountExchangeRate {
+    type_: "type" optional,
+    rate: "rate" optional,
+});
 /// 金额信息
 #[cfg(feature = "refund")]
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -224,6 +426,16 @@ pub struct RefundAmount {
     pub payer_total: Option<i64>,
     /// 用户退款金额，单位为分
     pub payer_refund: Option<i64>,
+    /// 退款币种（CNY）
+    pub currency: Option<String>,
+    /// 用户支付币种
+    pub payer_currency: Option<String>,
+    /// 结算币种退款金额，单位为分（境外商户）
+    pub settlement_refund: Option<i64>,
+    /// 结算币种（境外商户）
+    pub settlement_currency: Option<String>,
+    /// 汇率信息（境外商户）
+    pub exchange_rate: Option<RefundAmountExchangeRate>,
 }
 #[cfg(feature = "refund")]
 ::wechatpay::runtime::__private::json_object!(RefundAmount {
@@ -231,6 +443,11 @@ pub struct RefundAmount {
     refund: "refund" optional,
     payer_total: "payer_total" optional,
     payer_refund: "payer_refund" optional,
+    currency: "currency" optional,
+    payer_currency: "payer_currency" optional,
+    settlement_refund: "settlement_refund" optional,
+    settlement_currency: "settlement_currency" optional,
+    exchange_rate: "exchange_rate" optional,
 });
 /// Refund
 #[cfg(feature = "refund")]
@@ -252,6 +469,12 @@ pub struct Refund {
     pub success_time: Option<String>,
     /// 退款入账账户
     pub user_received_account: Option<String>,
+    /// 退款入账账户（境外商户）
+    pub recv_account: Option<String>,
+    /// 退款资金来源
+    pub fund_source: Option<RefundFundSource>,
+    /// 个人收款的微信支付账户（个人收款）
+    pub individual_auth_id: Option<String>,
     /// 金额信息
     pub amount: Option<RefundAmount>,
 }
@@ -265,6 +488,9 @@ pub struct Refund {
     refund_status: "refund_status" optional,
     success_time: "success_time" optional,
     user_received_account: "user_received_account" optional,
+    recv_account: "recv_account" optional,
+    fund_source: "fund_source" optional,
+    individual_auth_id: "individual_auth_id" optional,
     amount: "amount" optional,
 });
 /// 支付成功通知（直连商户）
