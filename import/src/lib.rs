@@ -59,6 +59,7 @@ mod convert;
 pub mod examples;
 pub mod lines;
 pub mod official;
+mod repair;
 mod shared;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -312,7 +313,7 @@ pub fn import(from: &Path, to: &Path, opts: &ImportOptions) -> Result<ImportSumm
         repaired.insert(rel_str.clone(), out.repaired);
         for n in out.notes {
             if seen_lines.insert(n.text.clone()) {
-                *summary.repairs.entry(n.kind).or_insert(0) += 1;
+                *summary.repairs.entry(n.kind.as_str()).or_insert(0) += 1;
                 summary.repair_lines.push(n.text);
             }
         }
@@ -623,9 +624,11 @@ pub(crate) fn key_string(k: &Value) -> Option<String> {
     }
 }
 
+pub(crate) use repair::RepairKind;
+
 /// One repair or notice line.
 pub(crate) struct Note {
-    pub kind: &'static str,
+    pub kind: RepairKind,
     pub text: String,
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_yaml::Value;
 
 use super::lines::Seg;
-use super::{key_string, DefKey, Edge, ImportError, Importer, Loc, Note, SkippedOp};
+use super::{key_string, DefKey, Edge, ImportError, Importer, Loc, Note, RepairKind, SkippedOp};
 use wechatpay_model::spec::{PathFile, Schema};
 
 mod operation;
@@ -85,7 +85,7 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
         let mut c = Conv::new(imp);
         c.note(
             &root,
-            "not-a-mapping",
+            RepairKind::NotAMapping,
             "the file is not a mapping of methods: nothing imported".into(),
         );
         out.notes = c.notes;
@@ -101,7 +101,7 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
                 let mut c = Conv::new(imp);
                 c.note(
                     &loc,
-                    "path-level-key",
+                    RepairKind::PathLevelKey,
                     format!("ignored path-level key '{key}' (not a method)"),
                 );
                 out.notes.extend(c.notes);
@@ -128,7 +128,11 @@ pub(crate) fn convert_file(imp: &mut Importer, rel: &str) -> Result<FileOut, Imp
         }
         let mut c = Conv::new(imp);
         if lower != key {
-            c.note(&loc, "method-case", format!("read method '{key}' as '{lower}'"));
+            c.note(
+                &loc,
+                RepairKind::MethodCase,
+                format!("read method '{key}' as '{lower}'"),
+            );
         }
         // APIv2 (XML): every `$ref` inlined (a shared type is JSON), the protocol's fields
         // left to the client (see `v2.rs`).
@@ -197,7 +201,7 @@ fn unify_placeholders(imp: &mut Importer, root: &Loc, out: &mut FileOut) {
         let mut c = Conv::new(imp);
         c.note(
             root,
-            "path-param-type",
+            RepairKind::PathParamType,
             format!(
                 "placeholder '{{{name}}}' has different types in the operations of this file: read as string in all"
             ),
@@ -353,7 +357,7 @@ impl<'a> Conv<'a> {
         }
     }
 
-    fn note(&mut self, loc: &Loc, kind: &'static str, msg: String) {
+    fn note(&mut self, loc: &Loc, kind: RepairKind, msg: String) {
         self.notes.push(Note {
             kind,
             text: format!("{}: {msg}", loc.at()),

@@ -1,5 +1,6 @@
 //! Operations: parameters, bodies, uploads, the success response and the response rule.
 
+use super::RepairKind;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
@@ -34,7 +35,11 @@ impl Conv<'_> {
                 let d = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
                 let first = d.lines().next().unwrap_or("").trim().to_owned();
                 op.summary = if first.is_empty() { url.to_owned() } else { first };
-                self.note(loc, "summary-missing", format!("no summary: used '{}'", op.summary));
+                self.note(
+                    loc,
+                    RepairKind::SummaryMissing,
+                    format!("no summary: used '{}'", op.summary),
+                );
             }
         }
         op.description = lookup(m, "description")
@@ -49,12 +54,12 @@ impl Conv<'_> {
                 "deprecated" => op.deprecated = val.as_bool().unwrap_or(false),
                 "depracted" | "deprecate" => {
                     op.deprecated = val.as_bool().unwrap_or(false);
-                    self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
+                    self.note(&kloc, RepairKind::KeywordTypo, format!("read '{key}' as 'deprecated'"));
                 }
                 "tag" => {
                     self.note(
                         &kloc,
-                        "keyword-typo",
+                        RepairKind::KeywordTypo,
                         "'tag:' is a typo of 'tags:'; tags are not imported".into(),
                     );
                     self.imp.drop_keyword(&kloc, "tags");
@@ -67,12 +72,16 @@ impl Conv<'_> {
                         return Err(Fail::Skip(format!("other host: {key}: '{raw}' is not an absolute URL")));
                     }
                     if key == "x-baseuri" {
-                        self.note(&kloc, "keyword-typo", "read 'x-baseuri' as 'x-base-uri'".into());
+                        self.note(
+                            &kloc,
+                            RepairKind::KeywordTypo,
+                            "read 'x-baseuri' as 'x-base-uri'".into(),
+                        );
                     }
                     if url != raw {
                         self.note(
                             &kloc,
-                            "base-url-slash",
+                            RepairKind::BaseUrlSlash,
                             format!("base URL '{raw}' read as '{url}' (no trailing '/')"),
                         );
                     }
@@ -82,7 +91,7 @@ impl Conv<'_> {
                 "x-verison" => {
                     self.note(
                         &kloc,
-                        "keyword-typo",
+                        RepairKind::KeywordTypo,
                         "'x-verison' is a typo of 'x-version'; not imported".into(),
                     );
                     self.imp.drop_keyword(&kloc, "x-version");
@@ -91,7 +100,7 @@ impl Conv<'_> {
                 _ => {
                     self.note(
                         &kloc,
-                        "unknown-keyword",
+                        RepairKind::UnknownKeyword,
                         format!("ignored unknown operation key '{key}'"),
                     );
                 }
@@ -106,7 +115,7 @@ impl Conv<'_> {
             let Some(pm) = p.as_mapping() else {
                 self.note(
                     ploc,
-                    "bad-parameter",
+                    RepairKind::BadParameter,
                     "ignored a parameter that is not a mapping".into(),
                 );
                 continue;
@@ -116,7 +125,11 @@ impl Conv<'_> {
             match whr.as_str() {
                 "body" => {
                     if op.body.is_some() {
-                        self.note(ploc, "duplicate-body", "ignored a second body parameter".into());
+                        self.note(
+                            ploc,
+                            RepairKind::DuplicateBody,
+                            "ignored a second body parameter".into(),
+                        );
                         continue;
                     }
                     let sloc = ploc.key("schema");
@@ -124,7 +137,7 @@ impl Conv<'_> {
                     if sv.is_null() {
                         self.note(
                             ploc,
-                            "body-without-schema",
+                            RepairKind::BodyWithoutSchema,
                             "body parameter without schema: read as any JSON".into(),
                         );
                         op.body = Some(json());
@@ -136,7 +149,7 @@ impl Conv<'_> {
                     if name.is_empty() {
                         self.note(
                             ploc,
-                            "bad-parameter",
+                            RepairKind::BadParameter,
                             "ignored a formData parameter without a name".into(),
                         );
                         continue;
@@ -147,7 +160,7 @@ impl Conv<'_> {
                     if name.is_empty() {
                         self.note(
                             ploc,
-                            "bad-parameter",
+                            RepairKind::BadParameter,
                             format!("ignored a {whr} parameter without a name"),
                         );
                         continue;
@@ -185,7 +198,7 @@ impl Conv<'_> {
                         "header" if name.eq_ignore_ascii_case("Wechatpay-Serial") => {
                             self.note(
                                 ploc,
-                                "transport-header",
+                                RepairKind::TransportHeader,
                                 "Wechatpay-Serial is set by the client (the key it encrypted with, or the configured WeChat Pay public key): not a request field".into(),
                             );
                         }
@@ -193,12 +206,12 @@ impl Conv<'_> {
                             if s.json.take().is_some() {
                                 self.note(
                                     ploc,
-                                    "x-json",
+                                    RepairKind::XJson,
                                     format!("header '{name}' carries JSON text: read as a plain string"),
                                 );
                             }
                             if s.ty.as_deref() != Some("string") {
-                                self.note(ploc, "header-type", format!("header '{name}' read as string"));
+                                self.note(ploc, RepairKind::HeaderType, format!("header '{name}' read as string"));
                                 s.ty = Some("string".into());
                                 s.format = None;
                             }
@@ -208,7 +221,7 @@ impl Conv<'_> {
                             if s.json.take().is_some() {
                                 self.note(
                                     ploc,
-                                    "x-json",
+                                    RepairKind::XJson,
                                     format!("path parameter '{name}' carries JSON text: read as a plain string"),
                                 );
                             }
@@ -219,7 +232,7 @@ impl Conv<'_> {
                 other => {
                     self.note(
                         ploc,
-                        "bad-parameter",
+                        RepairKind::BadParameter,
                         format!("ignored parameter '{name}' with unknown location in: '{other}'"),
                     );
                 }
@@ -253,7 +266,7 @@ impl Conv<'_> {
                 if !hit {
                     self.note(
                         &kloc,
-                        "sensitive-unknown",
+                        RepairKind::SensitiveUnknown,
                         format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"),
                     );
                 }
@@ -323,7 +336,7 @@ impl Conv<'_> {
                 if !empty {
                     self.note(
                         &sloc,
-                        "binary-schema",
+                        RepairKind::BinarySchema,
                         format!(
                             "the operation produces {}: the response schema is ignored",
                             produces.join(", ")
@@ -344,7 +357,7 @@ impl Conv<'_> {
                 if status == 204 {
                     self.note(
                         &sloc,
-                        "body-on-204",
+                        RepairKind::BodyOn204,
                         "ignored the schema of a 204 response (no content)".into(),
                     );
                 } else {
@@ -404,7 +417,7 @@ impl Conv<'_> {
             };
             self.note(
                 &at,
-                "field-collision",
+                RepairKind::FieldCollision,
                 format!("'{first}' and '{name}' both become the Rust field `{field}`: '{name}' is left out (a hand edit may rename it)"),
             );
         }
@@ -448,7 +461,7 @@ impl Conv<'_> {
             };
             self.note(
                 loc,
-                "response-optional",
+                RepairKind::ResponseOptional,
                 format!("{loosened} response fields marked required read as optional{kept}"),
             );
         }
@@ -520,7 +533,7 @@ impl Conv<'_> {
         if op.body.take().is_some() {
             self.note(
                 loc,
-                "multipart-body",
+                RepairKind::MultipartBody,
                 "a multipart upload has no JSON body: the body parameter is ignored".into(),
             );
         }
@@ -537,7 +550,11 @@ impl Conv<'_> {
         let ploc = loc.key("parameters");
         let Some(seq) = ps.as_sequence() else {
             if !ps.is_null() {
-                self.note(&ploc, "bad-parameter", "parameters is not a list: ignored".into());
+                self.note(
+                    &ploc,
+                    RepairKind::BadParameter,
+                    "parameters is not a list: ignored".into(),
+                );
             }
             return Ok(out);
         };
@@ -551,7 +568,7 @@ impl Conv<'_> {
                     if p.as_mapping().is_some_and(|mm| mm.len() > 1) {
                         self.note(
                             &l,
-                            "ref-sibling",
+                            RepairKind::RefSibling,
                             "ignored keys beside a parameter $ref (Swagger 2)".into(),
                         );
                     }
@@ -568,7 +585,7 @@ impl Conv<'_> {
         let Some(rs) = lookup(m, "responses").and_then(Value::as_mapping) else {
             self.note(
                 loc,
-                "no-responses",
+                RepairKind::NoResponses,
                 "no responses: read as 200 with an undescribed body".into(),
             );
             return Ok((200, None, None));
@@ -618,7 +635,7 @@ impl Conv<'_> {
                 let qloc = query_locs.get(p).cloned().unwrap_or_else(|| loc.clone());
                 self.note(
                     &qloc,
-                    "path-param-in-query",
+                    RepairKind::PathParamInQuery,
                     format!("'{p}' is a URL placeholder and also a query parameter: a path parameter only (not sent in the query)"),
                 );
                 params.entry(p.clone()).or_insert((q, qloc));
@@ -631,7 +648,7 @@ impl Conv<'_> {
             let (s, ploc) = params.shift_remove(&extra[0]).expect("present");
             self.note(
                 &ploc,
-                "path-param-renamed",
+                RepairKind::PathParamRenamed,
                 format!(
                     "path parameter '{}' is not in the URL: read as the placeholder '{{{}}}'",
                     extra[0], missing[0]
@@ -643,7 +660,7 @@ impl Conv<'_> {
                 let (_, ploc) = params.shift_remove(e).expect("present");
                 self.note(
                     &ploc,
-                    "path-param-extra",
+                    RepairKind::PathParamExtra,
                     format!("path parameter '{e}' is not in the URL {url}: ignored"),
                 );
             }
@@ -668,7 +685,7 @@ impl Conv<'_> {
                         });
                         self.note(
                             &ploc,
-                            "path-param-enum",
+                            RepairKind::PathParamEnum,
                             format!("path parameter '{p}' is an enum: read as a string, its values listed in the description"),
                         );
                         if s.ty.as_deref() != Some("integer") {
@@ -680,7 +697,7 @@ impl Conv<'_> {
                         Some("number") => {
                             self.note(
                                 &ploc,
-                                "path-param-type",
+                                RepairKind::PathParamType,
                                 format!("path parameter '{p}' of type number read as integer"),
                             );
                             s.ty = Some("integer".into());
@@ -689,7 +706,7 @@ impl Conv<'_> {
                         other => {
                             self.note(
                                 &ploc,
-                                "path-param-type",
+                                RepairKind::PathParamType,
                                 format!(
                                     "path parameter '{p}' of type {} read as string",
                                     other.unwrap_or("(none)")
@@ -705,7 +722,7 @@ impl Conv<'_> {
                 None => {
                     self.note(
                         loc,
-                        "path-param-missing",
+                        RepairKind::PathParamMissing,
                         format!("placeholder '{{{p}}}' has no path parameter: added as a string"),
                     );
                     op.path.insert(

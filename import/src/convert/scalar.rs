@@ -1,5 +1,6 @@
 //! Scalars: `type` and `format`, enums, YAML 1.1 readings, and the integer-or-float rule.
 
+use super::RepairKind;
 use serde_yaml::{Mapping, Value};
 
 use super::{scalar_text, Conv, TYPES};
@@ -25,28 +26,28 @@ impl Conv<'_> {
                 if TYPES.contains(&raw.as_str()) {
                     Some(raw)
                 } else if TYPES.contains(&t.as_str()) {
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as '{t}'"));
+                    self.note(&tloc, RepairKind::BadType, format!("type '{raw}' read as '{t}'"));
                     Some(t)
                 } else if ["int", "long", "short"].contains(&t.as_str()) {
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'integer'"));
+                    self.note(&tloc, RepairKind::BadType, format!("type '{raw}' read as 'integer'"));
                     Some("integer".into())
                 } else if ["int32", "int64", "uint32", "uint64", "uint"].contains(&t.as_str()) {
                     let f = if t == "uint" { "uint64".to_owned() } else { t.clone() };
                     self.note(
                         &tloc,
-                        "bad-type",
+                        RepairKind::BadType,
                         format!("type '{raw}' read as 'integer' with format '{f}'"),
                     );
                     format = Some(f);
                     Some("integer".into())
                 } else if ["float", "double"].contains(&t.as_str()) {
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'number'"));
+                    self.note(&tloc, RepairKind::BadType, format!("type '{raw}' read as 'number'"));
                     Some("number".into())
                 } else if ["bool"].contains(&t.as_str()) {
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as 'boolean'"));
+                    self.note(&tloc, RepairKind::BadType, format!("type '{raw}' read as 'boolean'"));
                     Some("boolean".into())
                 } else if let Some(k) = TYPES.iter().find(|k| t.starts_with(*k) && t.len() <= k.len() + 3) {
-                    self.note(&tloc, "bad-type", format!("type '{raw}' read as '{k}' (typo)"));
+                    self.note(&tloc, RepairKind::BadType, format!("type '{raw}' read as '{k}' (typo)"));
                     Some((*k).to_owned())
                 } else {
                     // The type field holds a value (an example, mis-placed).
@@ -58,7 +59,7 @@ impl Conv<'_> {
                     };
                     self.note(
                         &tloc,
-                        "type-is-value",
+                        RepairKind::TypeIsValue,
                         format!("type '{raw}' is not a type but a value: read as string{kept}"),
                     );
                     Some("string".into())
@@ -71,7 +72,7 @@ impl Conv<'_> {
                 if ["int32", "int64", "uint32", "uint64", "integer"].contains(&f.as_str()) {
                     self.note(
                         &floc,
-                        "untyped",
+                        RepairKind::Untyped,
                         format!("schema without type but format '{f}': read as integer"),
                     );
                     let f = (f != "integer").then(|| f.clone());
@@ -94,7 +95,7 @@ impl Conv<'_> {
             ("number", Some("integer")) | ("number", Some("int")) => {
                 self.note(
                     &floc,
-                    "number-integer",
+                    RepairKind::NumberInteger,
                     "type number with format integer read as integer".into(),
                 );
                 (Some("integer".into()), None)
@@ -103,14 +104,18 @@ impl Conv<'_> {
                 let g = int_fmt(f).unwrap();
                 self.note(
                     &floc,
-                    "number-integer",
+                    RepairKind::NumberInteger,
                     format!("type number with format {f} read as integer with format {g}"),
                 );
                 (Some("integer".into()), Some(g.into()))
             }
             ("number", Some(f)) => {
                 if f != "float" && f != "double" {
-                    self.note(&floc, "bad-format", format!("format '{f}' of a number dropped"));
+                    self.note(
+                        &floc,
+                        RepairKind::BadFormat,
+                        format!("format '{f}' of a number dropped"),
+                    );
                 } else {
                     self.imp.drop_keyword(&floc, &format!("format: {f}"));
                 }
@@ -119,19 +124,23 @@ impl Conv<'_> {
             ("integer", Some(f)) => match int_fmt(f) {
                 Some(g) if g == f => (Some(ty), Some(g.into())),
                 Some(g) => {
-                    self.note(&floc, "bad-format", format!("integer format '{f}' read as '{g}'"));
+                    self.note(
+                        &floc,
+                        RepairKind::BadFormat,
+                        format!("integer format '{f}' read as '{g}'"),
+                    );
                     (Some(ty), Some(g.into()))
                 }
                 None => {
                     if f != "integer" {
-                        self.note(&floc, "bad-format", format!("integer format '{f}' dropped"));
+                        self.note(&floc, RepairKind::BadFormat, format!("integer format '{f}' dropped"));
                     }
                     (Some(ty), None)
                 }
             },
             ("string", Some(f)) => (Some(ty), Some(f.to_owned())),
             (_, Some(f)) => {
-                self.note(&floc, "bad-format", format!("format '{f}' of a {ty} dropped"));
+                self.note(&floc, RepairKind::BadFormat, format!("format '{f}' of a {ty} dropped"));
                 (Some(ty), None)
             }
         }
@@ -139,7 +148,7 @@ impl Conv<'_> {
 
     pub(super) fn enumeration(&mut self, s: &mut Schema, e: &Value, eloc: &Loc) {
         let Some(items) = e.as_sequence() else {
-            self.note(eloc, "bad-enum", "enum is not a list: ignored".into());
+            self.note(eloc, RepairKind::BadEnum, "enum is not a list: ignored".into());
             return;
         };
         let mut vals: Vec<(Scalar, Option<String>)> = Vec::new();
@@ -158,7 +167,11 @@ impl Conv<'_> {
                         let t = line
                             .and_then(|l| il.src.ix.plain_scalar(l))
                             .unwrap_or_else(|| n.to_string());
-                        self.note(&il, "enum-value", format!("enum value {n} read as the string '{t}'"));
+                        self.note(
+                            &il,
+                            RepairKind::EnumValue,
+                            format!("enum value {n} read as the string '{t}'"),
+                        );
                         Scalar::Str(t)
                     }
                 },
@@ -168,13 +181,17 @@ impl Conv<'_> {
                         .unwrap_or_else(|| b.to_string());
                     self.note(
                         &il,
-                        "enum-value",
+                        RepairKind::EnumValue,
                         format!("boolean enum value read as the string '{t}'"),
                     );
                     Scalar::Str(t)
                 }
                 _ => {
-                    self.note(&il, "enum-value", "ignored an enum value that is not a scalar".into());
+                    self.note(
+                        &il,
+                        RepairKind::EnumValue,
+                        "ignored an enum value that is not a scalar".into(),
+                    );
                     continue;
                 }
             };
@@ -186,7 +203,7 @@ impl Conv<'_> {
             Some("string") if any_int => {
                 self.note(
                     eloc,
-                    "enum-type-mismatch",
+                    RepairKind::EnumTypeMismatch,
                     "integer values of a string enum read as strings".into(),
                 );
                 for (v, _) in &mut vals {
@@ -204,7 +221,7 @@ impl Conv<'_> {
                 if all_num {
                     self.note(
                         eloc,
-                        "enum-type-mismatch",
+                        RepairKind::EnumTypeMismatch,
                         "string values of an integer enum read as integers".into(),
                     );
                     for (v, _) in &mut vals {
@@ -217,7 +234,7 @@ impl Conv<'_> {
                 } else {
                     self.note(
                         eloc,
-                        "enum-type-mismatch",
+                        RepairKind::EnumTypeMismatch,
                         format!(
                             "a {} enum with text values read as a string enum",
                             s.ty.as_deref().unwrap()
@@ -235,7 +252,7 @@ impl Conv<'_> {
             Some("number") => {
                 self.note(
                     eloc,
-                    "enum-number-integer",
+                    RepairKind::EnumNumberInteger,
                     "number enum with integer values read as integer".into(),
                 );
                 s.ty = Some("integer".into());
@@ -249,12 +266,16 @@ impl Conv<'_> {
                 }
                 self.note(
                     eloc,
-                    "enum-type-mismatch",
+                    RepairKind::EnumTypeMismatch,
                     "untyped enum mixing integers and text read as strings".into(),
                 );
             }
             Some("boolean") => {
-                self.note(eloc, "enum-type-mismatch", "boolean enum read as a string enum".into());
+                self.note(
+                    eloc,
+                    RepairKind::EnumTypeMismatch,
+                    "boolean enum read as a string enum".into(),
+                );
                 s.ty = Some("string".into());
             }
             _ => {}
@@ -263,7 +284,11 @@ impl Conv<'_> {
         let mut out = Vec::new();
         for (v, d) in vals {
             if seen.contains(&v) {
-                self.note(eloc, "enum-duplicate", format!("duplicate enum value '{v}' dropped"));
+                self.note(
+                    eloc,
+                    RepairKind::EnumDuplicate,
+                    format!("duplicate enum value '{v}' dropped"),
+                );
                 continue;
             }
             seen.push(v.clone());
@@ -306,14 +331,14 @@ impl Conv<'_> {
         if BOOLS.contains(&text.as_str()) {
             self.note(
                 loc,
-                "yaml11-scalar",
+                RepairKind::Yaml11Scalar,
                 format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read a boolean)"),
             );
             Value::String(text)
         } else if digits_us {
             self.note(
                 loc,
-                "yaml11-scalar",
+                RepairKind::Yaml11Scalar,
                 format!(
                     "kept unquoted {text} as the string '{text}' (YAML 1.1 would read the integer {})",
                     text.replace('_', "")
@@ -321,7 +346,7 @@ impl Conv<'_> {
             );
             Value::String(text)
         } else if leading_zero {
-            self.note(loc, "yaml11-scalar", format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read an octal integer, YAML 1.2 a decimal one)"));
+            self.note(loc, RepairKind::Yaml11Scalar, format!("kept unquoted {text} as the string '{text}' (YAML 1.1 would read an octal integer, YAML 1.2 a decimal one)"));
             Value::String(text)
         } else {
             v.clone()

@@ -1,5 +1,6 @@
 //! Schemas: `$ref` resolution and sharing, `allOf` merging, plain schemas and their repairs.
 
+use super::RepairKind;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
@@ -47,7 +48,7 @@ impl Conv<'_> {
                     if !frag.is_empty() {
                         self.note(
                             loc,
-                            "ref-no-slash",
+                            RepairKind::RefNoSlash,
                             format!("read $ref '{r}' as '#/{frag}' (JSON pointer without '/')"),
                         );
                     }
@@ -86,12 +87,12 @@ impl Conv<'_> {
             match p.kind {
                 PendingKind::Required => self.note(
                     &p.loc,
-                    "required-unknown",
+                    RepairKind::RequiredUnknown,
                     format!("required names '{}', which is not a property: ignored", p.name),
                 ),
                 PendingKind::Sensitive => self.note(
                     &p.loc,
-                    "sensitive-unknown",
+                    RepairKind::SensitiveUnknown,
                     format!("x-is-sensitive names '{}', which is not a property: ignored", p.name),
                 ),
             }
@@ -107,13 +108,13 @@ impl Conv<'_> {
         let m = match v {
             Value::Mapping(m) => m,
             Value::Null => {
-                self.note(loc, "empty-schema", "empty schema: read as any JSON".into());
+                self.note(loc, RepairKind::EmptySchema, "empty schema: read as any JSON".into());
                 return Ok((json(), Vec::new()));
             }
             other => {
                 self.note(
                     loc,
-                    "bad-schema",
+                    RepairKind::BadSchema,
                     format!(
                         "schema is a scalar ({}): read as any JSON",
                         scalar_text(other).unwrap_or_default()
@@ -142,7 +143,7 @@ impl Conv<'_> {
                         });
                     }
                 }
-                None => self.note(&aloc, "bad-schema", "allOf is not a list: ignored".into()),
+                None => self.note(&aloc, RepairKind::BadSchema, "allOf is not a list: ignored".into()),
             }
             if let Some(base) = merged {
                 s = self.merge(base, s, true, loc);
@@ -172,7 +173,11 @@ impl Conv<'_> {
     pub(super) fn reference(&mut self, m: &Mapping, r: &Value, loc: &Loc, part: bool) -> R<(Schema, Vec<Pending>)> {
         let rloc = loc.key("$ref");
         let Some(r) = r.as_str() else {
-            self.note(&rloc, "bad-ref", "$ref is not a string: read as any JSON".into());
+            self.note(
+                &rloc,
+                RepairKind::BadRef,
+                "$ref is not a string: read as any JSON".into(),
+            );
             return Ok((json(), Vec::new()));
         };
         let t = self.resolve(r, &rloc)?;
@@ -256,7 +261,7 @@ impl Conv<'_> {
                     ignored.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                 );
             }
-            self.note(loc, "ref-sibling", msg);
+            self.note(loc, RepairKind::RefSibling, msg);
         }
     }
 
@@ -334,7 +339,7 @@ impl Conv<'_> {
                         Some(old) if old.properties.is_some() && v.properties.is_some() => {
                             self.note(
                                 loc,
-                                "allof-merge",
+                                RepairKind::AllofMerge,
                                 format!("allOf parts both define the object '{k}': their properties are merged"),
                             );
                             let merged = self.merge(old, v, true, loc);
@@ -347,7 +352,7 @@ impl Conv<'_> {
                         Some(old) => {
                             self.note(
                                 loc,
-                                "allof-conflict",
+                                RepairKind::AllofConflict,
                                 format!("allOf parts both define '{k}': the later one is used"),
                             );
                             v.required |= old.required;
@@ -366,7 +371,7 @@ impl Conv<'_> {
             if !obj_like(&a.ty) || !obj_like(&b.ty) {
                 self.note(
                     loc,
-                    "allof-conflict",
+                    RepairKind::AllofConflict,
                     "allOf mixes an object with a non-object type: read as object".into(),
                 );
             }
@@ -412,7 +417,7 @@ impl Conv<'_> {
         if !added.is_empty() && out.len() > added.len() {
             self.note(
                 loc,
-                "allof-enum-union",
+                RepairKind::AllofEnumUnion,
                 format!(
                     "allOf parts each list enum values: their union ({} added)",
                     added.join(", ")
@@ -433,7 +438,7 @@ impl Conv<'_> {
             s.sensitive = true;
             self.note(
                 loc,
-                "sensitive-base64",
+                RepairKind::SensitiveBase64,
                 "a request string of format base64 is ciphertext: sensitive (encrypted by the client)".into(),
             );
         }
@@ -449,7 +454,7 @@ impl Conv<'_> {
         let mut sensitive_names: Option<(Vec<String>, Loc)> = None;
         for (k, val) in m {
             let Some(key) = key_string(k) else {
-                self.note(loc, "bad-key", "ignored a non-scalar key".into());
+                self.note(loc, RepairKind::BadKey, "ignored a non-scalar key".into());
                 continue;
             };
             let kloc = loc.key(&key);
@@ -459,7 +464,11 @@ impl Conv<'_> {
                 "description" => {
                     s.description = scalar_text(val);
                     if s.description.is_none() && !val.is_null() {
-                        self.note(&kloc, "bad-description", "description is not text: ignored".into());
+                        self.note(
+                            &kloc,
+                            RepairKind::BadDescription,
+                            "description is not text: ignored".into(),
+                        );
                     }
                 }
                 "example" => s.example = Some(self.yaml11(val, &kloc)),
@@ -469,7 +478,7 @@ impl Conv<'_> {
                         if !mode.param {
                             self.note(
                                 &kloc,
-                                "required-bool",
+                                RepairKind::RequiredBool,
                                 format!(
                                     "'required: {b}' inside a property schema read as the property's required flag"
                                 ),
@@ -479,20 +488,20 @@ impl Conv<'_> {
                     }
                     Value::Null => self.note(
                         &kloc,
-                        "required-null",
+                        RepairKind::RequiredNull,
                         "'required:' without a value: no required properties".into(),
                     ),
                     Value::String(x) => {
                         self.note(
                             &kloc,
-                            "required-scalar",
+                            RepairKind::RequiredScalar,
                             format!("'required: {x}' read as the list [{x}]"),
                         );
                         required_names = Some((vec![val.clone()], kloc));
                     }
                     _ => self.note(
                         &kloc,
-                        "bad-required",
+                        RepairKind::BadRequired,
                         "required is neither a list nor a boolean: ignored".into(),
                     ),
                 },
@@ -500,7 +509,7 @@ impl Conv<'_> {
                     let b = val.as_bool().unwrap_or(false);
                     self.note(
                         &kloc,
-                        "keyword-typo",
+                        RepairKind::KeywordTypo,
                         format!(
                             "read '{key}: {}' as 'required: {b}'",
                             scalar_text(val).unwrap_or_default()
@@ -511,7 +520,7 @@ impl Conv<'_> {
                 "deprecated" => s.deprecated = val.as_bool().unwrap_or(false),
                 "depracted" | "deprecate" => {
                     s.deprecated = val.as_bool().unwrap_or(false);
-                    self.note(&kloc, "keyword-typo", format!("read '{key}' as 'deprecated'"));
+                    self.note(&kloc, RepairKind::KeywordTypo, format!("read '{key}' as 'deprecated'"));
                 }
                 "x-json" => {
                     // JSON carried as text in a string (`"qualifications": "[{…}]"`, a query
@@ -520,7 +529,7 @@ impl Conv<'_> {
                     s.json = Some(Box::new(inner));
                     self.note(
                         &kloc,
-                        "x-json",
+                        RepairKind::XJson,
                         "the JSON carried in this string is typed by its x-json shape (json:)".into(),
                     );
                 }
@@ -529,7 +538,7 @@ impl Conv<'_> {
                     if names.is_empty() {
                         self.note(
                             &kloc,
-                            "bad-sensitive",
+                            RepairKind::BadSensitive,
                             "x-is-sensitive is neither a name nor a list: ignored".into(),
                         );
                     }
@@ -543,7 +552,11 @@ impl Conv<'_> {
                     }
                 }
                 "oneOf" | "anyOf" | "not" => {
-                    self.note(&kloc, "one-of", format!("{key} is not supported: read as any JSON"));
+                    self.note(
+                        &kloc,
+                        RepairKind::OneOf,
+                        format!("{key} is not supported: read as any JSON"),
+                    );
                     s.ty = Some("json".into());
                 }
                 k if DROPPED.contains(&k) || k.starts_with("x-") => self.imp.drop_keyword(&kloc, k),
@@ -553,7 +566,7 @@ impl Conv<'_> {
                     } else {
                         self.note(
                             &kloc,
-                            "unknown-keyword",
+                            RepairKind::UnknownKeyword,
                             format!("ignored unknown schema keyword '{key}'"),
                         );
                     }
@@ -565,10 +578,18 @@ impl Conv<'_> {
         let (mut ty, mut format) = self.type_and_format(m, loc, &mut s.example);
         if ty.as_deref() == Some("number") && lookup(m, "enum").is_none() {
             if let Some(why) = fraction_evidence(m, s.example.as_ref()) {
-                self.note(loc, "number-float", format!("type number kept as a float: {why}"));
+                self.note(
+                    loc,
+                    RepairKind::NumberFloat,
+                    format!("type number kept as a float: {why}"),
+                );
             } else {
                 let reason = integer_evidence(m, loc, s.example.as_ref());
-                self.note(loc, "number-integer", format!("type number read as integer: {reason}"));
+                self.note(
+                    loc,
+                    RepairKind::NumberInteger,
+                    format!("type number read as integer: {reason}"),
+                );
                 ty = Some("integer".into());
                 format = None;
             }
@@ -610,14 +631,14 @@ impl Conv<'_> {
                         let hv = hl.get().clone();
                         self.note(
                             &hl,
-                            "misindented-property",
+                            RepairKind::MisindentedProperty,
                             format!("'{h}' is indented into the schema of '{name}' as if a keyword: read as a property of the enclosing object"),
                         );
                         let hs = self.schema(&hv, &hl, Mode::default())?;
                         if out.contains_key(&h) {
                             self.note(
                                 &hl,
-                                "misindented-property",
+                                RepairKind::MisindentedProperty,
                                 format!("'{h}' is defined twice: the first is kept"),
                             );
                         } else {
@@ -631,11 +652,19 @@ impl Conv<'_> {
             Some(Value::Null) => {
                 adopt_strays = true;
                 if strays.is_empty() {
-                    self.note(&ploc, "properties-null", "'properties:' without a value".into());
+                    self.note(
+                        &ploc,
+                        RepairKind::PropertiesNull,
+                        "'properties:' without a value".into(),
+                    );
                 }
                 props = Some(IndexMap::new());
             }
-            Some(_) => self.note(&ploc, "bad-properties", "properties is not a mapping: ignored".into()),
+            Some(_) => self.note(
+                &ploc,
+                RepairKind::BadProperties,
+                "properties is not a mapping: ignored".into(),
+            ),
             None => {}
         }
         let mut adopted = false;
@@ -646,7 +675,7 @@ impl Conv<'_> {
                 let hv = hl.get().clone();
                 self.note(
                     &hl,
-                    "misindented-property",
+                    RepairKind::MisindentedProperty,
                     format!("'{h}' stands beside the schema keywords (mis-indented): read as a property"),
                 );
                 let hs = self.schema(&hv, &hl, Mode::default())?;
@@ -676,7 +705,7 @@ impl Conv<'_> {
                             // On a scalar: the value itself is the encrypted one.
                             self.note(
                                 &sloc,
-                                "sensitive-self",
+                                RepairKind::SensitiveSelf,
                                 format!(
                                     "x-is-sensitive '{n}' on a schema without properties: marks this field sensitive"
                                 ),
@@ -701,7 +730,7 @@ impl Conv<'_> {
             if iv.is_sequence() {
                 self.note(
                     &il,
-                    "bad-items",
+                    RepairKind::BadItems,
                     "tuple items are not supported: read as any JSON".into(),
                 );
                 s.items = Some(Box::new(json()));
@@ -721,7 +750,7 @@ impl Conv<'_> {
                 _ => {
                     self.note(
                         loc,
-                        "free-form-object",
+                        RepairKind::FreeFormObject,
                         "object without properties: read as any JSON".into(),
                     );
                     s.ty = Some("json".into());
@@ -739,7 +768,7 @@ impl Conv<'_> {
                 s.ty = Some("string".into());
             } else {
                 let t = s.example.as_ref().and_then(type_of_example).unwrap_or("json");
-                self.note(loc, "untyped", format!("schema without type: read as {t}"));
+                self.note(loc, RepairKind::Untyped, format!("schema without type: read as {t}"));
                 s.ty = Some(t.into());
             }
         }
@@ -748,7 +777,11 @@ impl Conv<'_> {
                 Some(Value::Sequence(q)) => q.first().and_then(type_of_example).unwrap_or("json"),
                 _ => "json",
             };
-            self.note(loc, "array-no-items", format!("array without items: items read as {t}"));
+            self.note(
+                loc,
+                RepairKind::ArrayNoItems,
+                format!("array without items: items read as {t}"),
+            );
             s.items = Some(Box::new(Schema {
                 ty: Some(t.into()),
                 ..Schema::default()
@@ -757,7 +790,7 @@ impl Conv<'_> {
         if s.ty.as_deref() != Some("array") && s.items.is_some() && s.ty.is_some() {
             self.note(
                 loc,
-                "items-on-non-array",
+                RepairKind::ItemsOnNonArray,
                 format!("items on a {} schema: ignored", s.ty.as_deref().unwrap_or("")),
             );
             s.items = None;

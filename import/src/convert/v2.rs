@@ -22,6 +22,7 @@
 //! - `v2-response-optional`: every answer field is optional (an APIv2 answer leaves out what
 //!   does not apply, and its `required` lists are the request's habits, not evidence).
 
+use super::RepairKind;
 use serde_yaml::Value;
 
 use super::{Conv, Fail, R};
@@ -73,7 +74,7 @@ impl Conv<'_> {
         }
         self.note(
             sloc,
-            "v2-file",
+            RepairKind::V2File,
             format!(
                 "a bill: the success answer is the file (text or gzip), XML only on failure{}",
                 if empty {
@@ -124,7 +125,7 @@ impl Conv<'_> {
         for name in std::mem::take(&mut op.headers).keys() {
             self.note(
                 loc,
-                "v2-header",
+                RepairKind::V2Header,
                 format!("header `{name}` (a switch of WeChat Pay's test sandbox) is not a field of the request: not imported"),
             );
         }
@@ -158,7 +159,7 @@ impl Conv<'_> {
             if !encrypted.is_empty() {
                 self.note(
                     loc,
-                    "v2-sensitive",
+                    RepairKind::V2Sensitive,
                     format!(
                         "{}: given in plain text, RSA-encrypted by the client with the key of risk/getpublickey",
                         encrypted.join(", ")
@@ -173,7 +174,7 @@ impl Conv<'_> {
             if !removed.is_empty() {
                 self.note(
                     loc,
-                    "v2-protocol",
+                    RepairKind::V2Protocol,
                     format!(
                         "request fields added by the client, not by the caller: {}",
                         removed.join(", ")
@@ -184,7 +185,7 @@ impl Conv<'_> {
         if !either.is_empty() {
             self.note(
                 loc,
-                "v2-either",
+                RepairKind::V2Either,
                 format!(
                     "{}: the order is named by either, so neither is required",
                     either.join(", ")
@@ -194,7 +195,7 @@ impl Conv<'_> {
         if let Some(st) = &sign_type {
             self.note(
                 loc,
-                "v2-sign-type",
+                RepairKind::V2SignType,
                 format!("signed with {st} by default (the only sign_type it allows)"),
             );
         }
@@ -212,7 +213,7 @@ impl Conv<'_> {
             response.signature = Some(ResponseSignature::None);
             self.note(
                 loc,
-                "v2-unsigned",
+                RepairKind::V2Unsigned,
                 "the answer lists no `sign`: it carries none (signature: none)".into(),
             );
         }
@@ -224,7 +225,7 @@ impl Conv<'_> {
         if !removed.is_empty() {
             self.note(
                 loc,
-                "v2-protocol",
+                RepairKind::V2Protocol,
                 format!(
                     "answer fields checked by the client, not fields of its type: {}",
                     removed.join(", ")
@@ -236,7 +237,7 @@ impl Conv<'_> {
         if loosened > 0 {
             self.note(
                 loc,
-                "v2-response-optional",
+                RepairKind::V2ResponseOptional,
                 format!("{loosened} answer fields marked required read as optional"),
             );
         }
