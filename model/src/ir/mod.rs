@@ -5,7 +5,8 @@
 //!
 //! The IR types and [`build`] are here; one file per part of the spec the builder reads:
 //! `shared.rs` (shared types, recursion), `tree.rs` (paths → chain nodes), `op.rs`
-//! (operations), `types.rs` (schemas → Rust types), `notifications.rs`.
+//! (operations), `request.rs` (an operation's parameters, body and request struct), `types.rs`
+//! (schemas → Rust types), `v2.rs` (APIv2 operations), `notifications.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::spec::{Method, Schema};
 
 mod notifications;
 mod op;
+mod request;
 mod shared;
 mod tree;
 mod types;

@@ -1,13 +1,16 @@
-//! Operations: parameters, the body, uploads, the response, the signature mode and the sensitive fields.
+//! Operations: the steps that resolve one (the request side is `request.rs`), the response, the
+//! signature mode, the remaining checks, the sensitive fields; parameter types.
 
 use std::collections::HashMap;
 
+use super::request::{request_struct, Request};
 use super::{Body, Builder, Field, FieldKind, Loc, Op, ResponseKind, Signature, Ty, TypeDef, TypeKind};
 use crate::error::SpecError;
 use crate::naming;
 use crate::spec::{self, Method, Operation, Schema};
 
 impl Builder {
+    /// Resolves one operation, then its APIv2 part (or checks that it has none).
     pub(super) fn op(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
         let v2 = url.starts_with("/v2/");
         self.in_v2 = v2;
@@ -22,183 +25,105 @@ impl Builder {
         built
     }
 
+    /// Resolves one operation (the APIv2 part aside), in steps: the request (query, headers,
+    /// body or upload, its struct), the response, the remaining checks, the sensitive fields.
+    /// The steps run in this order: types and errors are collected in it.
     fn op_inner(&mut self, method: Method, op: &Operation, url: &str, loc: &Loc, types: &mut Vec<TypeDef>) -> Op {
-        let request_name = naming::request_type(method.as_str());
-        let mut fields = Vec::new();
-        let mut query = Vec::new();
-        let mut headers = Vec::new();
-        let mut form = Vec::new();
-        for (name, schema) in &op.query {
-            let ploc = loc.join("query").join(name);
-            if op.path.contains_key(name) {
-                self.errors.push(ploc.error(format!(
-                    "`{name}` is a URL placeholder: it is a `path` parameter only, not also a query parameter"
-                )));
-            }
-            let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Query, types);
-            query.push(f.clone());
-            fields.push(f);
+        let title = op_title(method, url, op);
+        let mut req = Request::new(method);
+        self.query_params(op, loc, &mut req, types);
+        self.header_params(op, loc, &mut req, types);
+        let body = self.request_body(op, loc, &mut req, types);
+        self.check_request_collisions(&req.fields, &body, loc);
+        let request = request_struct(req.name, req.fields, &title, types);
+        let (response, signature) = self.response(method, op, &title, loc, types);
+        self.check_summary(op, loc);
+        self.check_base_url(op, loc);
+        let sensitive = self.body_sensitive(op, &body);
+        Op {
+            method,
+            summary: op.summary.trim().to_string(),
+            description: op.description.clone(),
+            deprecated: op.deprecated,
+            request,
+            query: req.query,
+            headers: req.headers,
+            form: req.form,
+            body,
+            sensitive,
+            base_url: op.base_url.clone(),
+            response,
+            signature,
+            v2: None,
         }
-        for (name, schema) in &op.headers {
-            let ploc = loc.join("headers").join(name);
-            if schema.ty.as_deref().unwrap_or("string") != "string" || schema.enum_.is_some() {
-                self.errors.push(ploc.error("a header is a plain `string`"));
-            }
-            if name.eq_ignore_ascii_case("Wechatpay-Serial") {
-                self.errors.push(ploc.error(
-                    "`Wechatpay-Serial` is set by the client (the key it encrypted with, or the configured WeChat Pay public key), not a request field; a caller overrides it with `Call::header`",
-                ));
-            }
-            let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Header, types);
-            headers.push(f.clone());
-            fields.push(f);
+    }
+
+    /// The response and how it is signed. Without a `response:`, an undescribed JSON body
+    /// whose signature covers the body.
+    fn response(
+        &mut self,
+        method: Method,
+        op: &Operation,
+        title: &str,
+        loc: &Loc,
+        types: &mut Vec<TypeDef>,
+    ) -> (ResponseKind, Signature) {
+        let Some(r) = &op.response else {
+            return (ResponseKind::Value, Signature::Body);
+        };
+        let signature = response_signature(r.signature);
+        self.check_response(r, loc);
+        (self.response_kind(r, method, title, loc, types), signature)
+    }
+
+    /// Checks the response: a binary or 204 response has no body, the status is 2xx.
+    fn check_response(&mut self, r: &spec::Response, loc: &Loc) {
+        let rloc = loc.join("response");
+        if r.content == Some(spec::Content::Binary) && r.body.is_some() {
+            self.errors
+                .push(rloc.join("body").error("a binary response has no JSON `body`"));
         }
-        if op.upload.is_some() && op.body.is_some() {
-            self.errors.push(
-                loc.join("upload")
-                    .error("an operation has a JSON `body` or an `upload`, not both"),
-            );
+        if r.status == 204 && r.body.is_some() {
+            self.errors.push(rloc.join("body").error("a 204 response has no body"));
         }
-        let body = match (&op.body, &op.upload) {
-            (None, Some(up)) => {
-                let uloc = loc.join("upload");
-                if up.file.is_empty() {
-                    self.errors.push(uloc.join("file").error("the file part needs a name"));
+        if !(200..300).contains(&r.status) {
+            self.errors.push(rloc.join("status").error("the success status is 2xx"));
+        }
+    }
+
+    /// What the response carries: a file, nothing, or JSON of the `<Method>Response` type
+    /// (described from `title` when the spec does not describe it).
+    fn response_kind(
+        &mut self,
+        r: &spec::Response,
+        method: Method,
+        title: &str,
+        loc: &Loc,
+        types: &mut Vec<TypeDef>,
+    ) -> ResponseKind {
+        match &r.body {
+            None if r.content == Some(spec::Content::Binary) => ResponseKind::Binary,
+            None => ResponseKind::Empty,
+            Some(schema) => {
+                let mut schema = schema.clone();
+                if schema.description.is_none() {
+                    schema.description = Some(format!("The response of {title}."));
                 }
-                let mut meta = up.meta.clone();
-                if meta.description.is_none() {
-                    meta.description = Some("The `meta` part: JSON describing the file (the request signature covers it). Leave `sha256`/`filename` style fields `None`: they are computed from the file.".into());
-                }
-                meta.required = true;
-                if meta.properties.is_none() {
-                    self.errors
-                        .push(uloc.join("meta").error("`meta` is an object with `properties`"));
-                } else {
-                    fields.push(self.field("meta", &meta, &uloc.join("meta"), &request_name, FieldKind::Body, types));
-                }
-                for (name, schema) in &up.fields {
-                    let floc = uloc.join("fields").join(name);
-                    let f = self.param_field(name, schema, &floc, &request_name, FieldKind::Form, types);
-                    form.push(f.clone());
-                    fields.push(f);
-                }
-                Body::Upload {
-                    file_part: up.file.clone(),
-                }
+                let name = naming::response_type(method.as_str());
+                ResponseKind::Json(self.ty(&schema, &name, &loc.join("response").join("body"), types, false))
             }
-            (None, None) => Body::None,
-            (Some(schema), _) if schema.properties.is_some() && schema.ref_.is_none() => {
-                let bloc = loc.join("body");
-                self.check_object(schema, &bloc);
-                let props = schema.properties.as_ref().expect("checked");
-                for (name, prop) in props {
-                    let floc = bloc.join("properties").join(name);
-                    fields.push(self.field(name, prop, &floc, &request_name, FieldKind::Body, types));
-                }
-                Body::Fields
-            }
-            (Some(schema), _) => {
-                let ty = self.ty(
-                    schema,
-                    &naming::body_type(&request_name),
-                    &loc.join("body"),
-                    types,
-                    false,
-                );
-                fields.push(Field {
-                    wire: "body".into(),
-                    ident: "body".into(),
-                    ty: ty.clone(),
-                    required: true,
-                    kind: FieldKind::Body,
-                    description: Some(schema.description.clone().unwrap_or_else(|| "The request body.".into())),
-                    deprecated: false,
-                    sensitive: false,
-                    example: None,
-                    int_values: Vec::new(),
-                    cdata: false,
-                });
-                Body::Whole(ty)
-            }
-        };
-        let body_fields = matches!(body, Body::Fields);
-        check_field_collisions(
-            &fields,
-            |f| match f.kind {
-                FieldKind::Query => loc.join("query").join(&f.wire),
-                FieldKind::Header => loc.join("headers").join(&f.wire),
-                FieldKind::Form => loc.join("upload").join("fields").join(&f.wire),
-                FieldKind::Body if body_fields => loc.join("body").join("properties").join(&f.wire),
-                _ => loc.clone(),
-            },
-            &mut self.errors,
-        );
-        let request = if fields.is_empty() {
-            None
-        } else {
-            types.push(TypeDef {
-                name: request_name.clone(),
-                description: Some(format!(
-                    "The request of `{} {url}` ({}).",
-                    method.as_str().to_uppercase(),
-                    op.summary.trim()
-                )),
-                kind: TypeKind::Struct(fields),
-                default: false,
-                xml: false,
-            });
-            Some(request_name)
-        };
-        let mut signature = Signature::Body;
-        let response = match &op.response {
-            None => ResponseKind::Value,
-            Some(r) => {
-                signature = match r.signature {
-                    None | Some(spec::ResponseSignature::Body) => Signature::Body,
-                    Some(spec::ResponseSignature::None) => Signature::None,
-                    Some(spec::ResponseSignature::StatementSha1) => Signature::StatementSha1,
-                };
-                let binary = r.content == Some(spec::Content::Binary);
-                if binary && r.body.is_some() {
-                    self.errors.push(
-                        loc.join("response")
-                            .join("body")
-                            .error("a binary response has no JSON `body`"),
-                    );
-                }
-                let rloc = loc.join("response");
-                if r.status == 204 && r.body.is_some() {
-                    self.errors.push(rloc.join("body").error("a 204 response has no body"));
-                }
-                if !(200..300).contains(&r.status) {
-                    self.errors.push(rloc.join("status").error("the success status is 2xx"));
-                }
-                match &r.body {
-                    None if binary => ResponseKind::Binary,
-                    None => ResponseKind::Empty,
-                    Some(schema) => {
-                        let mut schema = schema.clone();
-                        if schema.description.is_none() {
-                            schema.description = Some(format!(
-                                "The response of `{} {url}` ({}).",
-                                method.as_str().to_uppercase(),
-                                op.summary.trim()
-                            ));
-                        }
-                        ResponseKind::Json(self.ty(
-                            &schema,
-                            &naming::response_type(method.as_str()),
-                            &rloc.join("body"),
-                            types,
-                            false,
-                        ))
-                    }
-                }
-            }
-        };
+        }
+    }
+
+    /// Checks that the summary is not empty.
+    fn check_summary(&mut self, op: &Operation, loc: &Loc) {
         if op.summary.trim().is_empty() {
             self.errors.push(loc.join("summary").error("the summary is empty"));
         }
+    }
+
+    /// Checks that a `base_url` is an absolute http(s) URL without a trailing `/`.
+    fn check_base_url(&mut self, op: &Operation, loc: &Loc) {
         if let Some(u) = &op.base_url {
             if !(u.starts_with("https://") || u.starts_with("http://")) || u.ends_with('/') {
                 self.errors.push(
@@ -207,29 +132,17 @@ impl Builder {
                 );
             }
         }
-        let sensitive = match (&op.body, &body) {
+    }
+
+    /// The JSON pointers of the sensitive fields of a JSON body; none without one (or for an upload).
+    fn body_sensitive(&self, op: &Operation, body: &Body) -> Vec<String> {
+        match (&op.body, body) {
             (Some(schema), Body::Fields | Body::Whole(_)) => {
                 let mut out = Vec::new();
                 self.sensitive_pointers(schema, "", &mut out, 0);
                 out
             }
             _ => Vec::new(),
-        };
-        Op {
-            method,
-            summary: op.summary.trim().to_string(),
-            description: op.description.clone(),
-            deprecated: op.deprecated,
-            request,
-            query,
-            headers,
-            form,
-            body,
-            sensitive,
-            base_url: op.base_url.clone(),
-            response,
-            signature,
-            v2: None,
         }
     }
 
@@ -323,6 +236,20 @@ impl Builder {
             }
         })
     }
+}
+
+/// The signature mode a response's `signature:` names (the body's when unset).
+fn response_signature(signature: Option<spec::ResponseSignature>) -> Signature {
+    match signature {
+        None | Some(spec::ResponseSignature::Body) => Signature::Body,
+        Some(spec::ResponseSignature::None) => Signature::None,
+        Some(spec::ResponseSignature::StatementSha1) => Signature::StatementSha1,
+    }
+}
+
+/// How the request and response doc comments name an operation: `` `POST /v3/…` (summary) ``.
+fn op_title(method: Method, url: &str, op: &Operation) -> String {
+    format!("`{} {url}` ({})", method.as_str().to_uppercase(), op.summary.trim())
 }
 
 /// Two properties (or parameters) that become one Rust field: an error at the second, where

@@ -143,13 +143,7 @@ impl Builder {
 
     /// Any other body (a `ref`, an array, …): one required `body` field of its type.
     fn whole_body(&mut self, schema: &Schema, loc: &Loc, req: &mut Request, types: &mut Vec<TypeDef>) -> Body {
-        let ty = self.ty(
-            schema,
-            &naming::body_type(&req.name),
-            &loc.join("body"),
-            types,
-            false,
-        );
+        let ty = self.ty(schema, &naming::body_type(&req.name), &loc.join("body"), types, false);
         req.push(Field {
             wire: "body".into(),
             ident: "body".into(),
@@ -185,7 +179,12 @@ impl Builder {
 
 /// Adds the request struct to `types` and returns its name; `None` when the operation takes no
 /// input. `title` names the operation (`` `POST /v3/…` (summary) ``).
-pub(super) fn request_struct(name: String, fields: Vec<Field>, title: &str, types: &mut Vec<TypeDef>) -> Option<String> {
+pub(super) fn request_struct(
+    name: String,
+    fields: Vec<Field>,
+    title: &str,
+    types: &mut Vec<TypeDef>,
+) -> Option<String> {
     if fields.is_empty() {
         return None;
     }
