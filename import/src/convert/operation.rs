@@ -9,9 +9,12 @@ use serde_yaml::{Mapping, Value};
 use super::{is_json_type, json, scalar_text, str_list, Conv, Fail, Mode, OP_DROPPED, R};
 use crate::lines::Seg;
 use crate::{key_string, lookup, Loc};
-use wechatpay_model::spec::{Content, Operation, Response, ResponseSignature, Schema, Upload};
+use wechatpay_model::spec::{Operation, Response, Schema, Upload};
 
 impl Conv<'_> {
+    /// One operation of the description: its keys, its parameters (query, headers, path,
+    /// body, form parts), the sensitive names, the request's field collisions and the success
+    /// response. Each step is a function below, in this order.
     pub(super) fn operation(&mut self, v: &Value, loc: &Loc, url: &str, rel: &str) -> R<Operation> {
         let Some(m) = v.as_mapping() else {
             return Err(Fail::Skip("the operation is not a mapping".into()));
@@ -29,6 +32,42 @@ impl Conv<'_> {
         let (status, resp_loc, resp) = self.success_response(m, loc)?;
 
         let mut op = Operation::default();
+        self.operation_keys(m, loc, url, &mut op)?;
+        let form = self.request_parameters(&params, &mut op, url, rel, loc)?;
+        if multipart {
+            self.upload(&mut op, form, loc)?;
+        } else if !form.is_empty() {
+            // Unreachable: formData parameters make the operation multipart.
+            return Err(Fail::Skip("formData parameters without multipart".into()));
+        }
+        self.operation_sensitive(m, &mut op, loc);
+        self.request_collisions(&mut op, loc);
+
+        let mut response = Response {
+            status,
+            body: None,
+            content: None,
+            signature: None,
+        };
+        if let (Some(rv), Some(rloc)) = (resp, resp_loc) {
+            self.response_body(&mut response, &rv, &rloc, &produces, &op, url, loc)?;
+        }
+        if self.v2 {
+            self.v2_fields(&mut op, &mut response, loc)?;
+        }
+        if response.status != 200
+            || response.body.is_some()
+            || response.content.is_some()
+            || response.signature.is_some()
+        {
+            op.response = Some(response);
+        }
+        Ok(op)
+    }
+
+    /// The operation's own keys: summary (the description's first line when missing),
+    /// description, deprecated, base URL, client certificate; typos read as meant.
+    fn operation_keys(&mut self, m: &Mapping, loc: &Loc, url: &str, op: &mut Operation) -> R<()> {
         match lookup(m, "summary").and_then(scalar_text) {
             Some(s) if !s.trim().is_empty() => op.summary = s,
             _ => {
@@ -107,11 +146,23 @@ impl Conv<'_> {
             }
         }
 
-        // Parameters.
+        Ok(())
+    }
+
+    /// The parameters into `op` (query, headers, path, body); the form parts are returned,
+    /// for the upload.
+    fn request_parameters(
+        &mut self,
+        params: &[(Loc, Value)],
+        op: &mut Operation,
+        url: &str,
+        rel: &str,
+        loc: &Loc,
+    ) -> R<Vec<(String, Loc, Value)>> {
         let mut path_params: IndexMap<String, (Schema, Loc)> = IndexMap::new();
         let mut query_locs: IndexMap<String, Loc> = IndexMap::new();
         let mut form: Vec<(String, Loc, Value)> = Vec::new();
-        for (ploc, p) in &params {
+        for (ploc, p) in params {
             let Some(pm) = p.as_mapping() else {
                 self.note(
                     ploc,
@@ -123,48 +174,19 @@ impl Conv<'_> {
             let name = lookup(pm, "name").and_then(scalar_text).unwrap_or_default();
             let whr = lookup(pm, "in").and_then(Value::as_str).unwrap_or("").to_owned();
             match whr.as_str() {
-                "body" => {
-                    if op.body.is_some() {
-                        self.note(
-                            ploc,
-                            RepairKind::DuplicateBody,
-                            "ignored a second body parameter".into(),
-                        );
-                        continue;
-                    }
-                    let sloc = ploc.key("schema");
-                    let sv = sloc.get().clone();
-                    if sv.is_null() {
-                        self.note(
-                            ploc,
-                            RepairKind::BodyWithoutSchema,
-                            "body parameter without schema: read as any JSON".into(),
-                        );
-                        op.body = Some(json());
-                    } else {
-                        op.body = Some(self.schema(&sv, &sloc, Mode::default())?);
-                    }
-                }
-                "formData" => {
-                    if name.is_empty() {
-                        self.note(
-                            ploc,
-                            RepairKind::BadParameter,
-                            "ignored a formData parameter without a name".into(),
-                        );
-                        continue;
-                    }
-                    form.push((name, ploc.clone(), p.clone()));
-                }
+                "body" => self.body_parameter(op, ploc)?,
+                "formData" if name.is_empty() => self.note(
+                    ploc,
+                    RepairKind::BadParameter,
+                    "ignored a formData parameter without a name".into(),
+                ),
+                "formData" => form.push((name, ploc.clone(), p.clone())),
+                "query" | "header" | "path" if name.is_empty() => self.note(
+                    ploc,
+                    RepairKind::BadParameter,
+                    format!("ignored a {whr} parameter without a name"),
+                ),
                 "query" | "header" | "path" => {
-                    if name.is_empty() {
-                        self.note(
-                            ploc,
-                            RepairKind::BadParameter,
-                            format!("ignored a {whr} parameter without a name"),
-                        );
-                        continue;
-                    }
                     self.no_share += 1;
                     let s = self.schema(
                         p,
@@ -175,56 +197,16 @@ impl Conv<'_> {
                         },
                     );
                     self.no_share -= 1;
-                    let mut s = s?;
+                    let s = s?;
                     match whr.as_str() {
                         "query" => {
-                            if s.ty.as_deref() == Some("array") {
-                                // Sent comma-joined: the items must be scalars (or a string enum).
-                                let items = s.items.as_deref();
-                                let scalar = items.is_some_and(|i| {
-                                    i.ref_.is_none()
-                                        && i.properties.is_none()
-                                        && matches!(i.ty.as_deref(), Some("string" | "integer" | "number" | "boolean"))
-                                });
-                                if !scalar {
-                                    return Err(Fail::Skip(format!(
-                                        "array query parameter: '{name}' has items that are not scalars"
-                                    )));
-                                }
-                            }
+                            query_parameter(&name, &s)?;
                             query_locs.insert(name.clone(), ploc.clone());
                             op.query.insert(name, s);
                         }
-                        "header" if name.eq_ignore_ascii_case("Wechatpay-Serial") => {
-                            self.note(
-                                ploc,
-                                RepairKind::TransportHeader,
-                                "Wechatpay-Serial is set by the client (the key it encrypted with, or the configured WeChat Pay public key): not a request field".into(),
-                            );
-                        }
-                        "header" => {
-                            if s.json.take().is_some() {
-                                self.note(
-                                    ploc,
-                                    RepairKind::XJson,
-                                    format!("header '{name}' carries JSON text: read as a plain string"),
-                                );
-                            }
-                            if s.ty.as_deref() != Some("string") {
-                                self.note(ploc, RepairKind::HeaderType, format!("header '{name}' read as string"));
-                                s.ty = Some("string".into());
-                                s.format = None;
-                            }
-                            op.headers.insert(name, s);
-                        }
+                        "header" => self.header_parameter(op, name, s, ploc),
                         _ => {
-                            if s.json.take().is_some() {
-                                self.note(
-                                    ploc,
-                                    RepairKind::XJson,
-                                    format!("path parameter '{name}' carries JSON text: read as a plain string"),
-                                );
-                            }
+                            let s = self.plain_text(s, &format!("path parameter '{name}'"), ploc);
                             path_params.insert(name, (s, ploc.clone()));
                         }
                     }
@@ -238,43 +220,99 @@ impl Conv<'_> {
                 }
             }
         }
-        self.path_parameters(&mut op, path_params, query_locs, url, rel, loc);
-        if multipart {
-            self.upload(&mut op, form, loc)?;
-        } else if !form.is_empty() {
-            // Unreachable: formData parameters make the operation multipart.
-            return Err(Fail::Skip("formData parameters without multipart".into()));
-        }
+        self.path_parameters(op, path_params, query_locs, url, rel, loc);
+        Ok(form)
+    }
 
-        // Operation-level x-is-sensitive: names of parameters or body properties.
-        if let Some(xs) = lookup(m, "x-is-sensitive") {
-            let kloc = loc.key("x-is-sensitive");
-            for name in str_list(Some(xs)) {
-                let mut hit = false;
-                for map in [&mut op.query, &mut op.headers, &mut op.path] {
-                    if let Some(s) = map.get_mut(&name) {
-                        s.sensitive = true;
-                        hit = true;
-                    }
-                }
-                if let Some(props) = op.body.as_mut().and_then(|b| b.properties.as_mut()) {
-                    if let Some(s) = props.get_mut(&name) {
-                        s.sensitive = true;
-                        hit = true;
-                    }
-                }
-                if !hit {
-                    self.note(
-                        &kloc,
-                        RepairKind::SensitiveUnknown,
-                        format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"),
-                    );
+    /// The body parameter's schema (any JSON without one); a second body is ignored.
+    fn body_parameter(&mut self, op: &mut Operation, ploc: &Loc) -> R<()> {
+        if op.body.is_some() {
+            self.note(
+                ploc,
+                RepairKind::DuplicateBody,
+                "ignored a second body parameter".into(),
+            );
+            return Ok(());
+        }
+        let sloc = ploc.key("schema");
+        let sv = sloc.get().clone();
+        if sv.is_null() {
+            self.note(
+                ploc,
+                RepairKind::BodyWithoutSchema,
+                "body parameter without schema: read as any JSON".into(),
+            );
+            op.body = Some(json());
+        } else {
+            op.body = Some(self.schema(&sv, &sloc, Mode::default())?);
+        }
+        Ok(())
+    }
+
+    /// A header parameter: plain text; `Wechatpay-Serial` is the client's, not a field.
+    fn header_parameter(&mut self, op: &mut Operation, name: String, s: Schema, ploc: &Loc) {
+        if name.eq_ignore_ascii_case("Wechatpay-Serial") {
+            self.note(
+                ploc,
+                RepairKind::TransportHeader,
+                "Wechatpay-Serial is set by the client (the key it encrypted with, or the configured WeChat Pay public key): not a request field".into(),
+            );
+            return;
+        }
+        let mut s = self.plain_text(s, &format!("header '{name}'"), ploc);
+        if s.ty.as_deref() != Some("string") {
+            self.note(ploc, RepairKind::HeaderType, format!("header '{name}' read as string"));
+            s.ty = Some("string".into());
+            s.format = None;
+        }
+        op.headers.insert(name, s);
+    }
+
+    /// A header or path parameter that carries JSON text (`x-json`) is read as plain text.
+    fn plain_text(&mut self, mut s: Schema, what: &str, ploc: &Loc) -> Schema {
+        if s.json.take().is_some() {
+            self.note(
+                ploc,
+                RepairKind::XJson,
+                format!("{what} carries JSON text: read as a plain string"),
+            );
+        }
+        s
+    }
+
+    /// Operation-level `x-is-sensitive`: names of parameters or body properties.
+    fn operation_sensitive(&mut self, m: &Mapping, op: &mut Operation, loc: &Loc) {
+        let Some(xs) = lookup(m, "x-is-sensitive") else {
+            return;
+        };
+        let kloc = loc.key("x-is-sensitive");
+        for name in str_list(Some(xs)) {
+            let mut hit = false;
+            for map in [&mut op.query, &mut op.headers, &mut op.path] {
+                if let Some(s) = map.get_mut(&name) {
+                    s.sensitive = true;
+                    hit = true;
                 }
             }
+            if let Some(props) = op.body.as_mut().and_then(|b| b.properties.as_mut()) {
+                if let Some(s) = props.get_mut(&name) {
+                    s.sensitive = true;
+                    hit = true;
+                }
+            }
+            if !hit {
+                self.note(
+                    &kloc,
+                    RepairKind::SensitiveUnknown,
+                    format!("x-is-sensitive names '{name}', which is no parameter or body property: ignored"),
+                );
+            }
         }
+    }
 
-        // The request struct holds the query parameters, headers, body fields and form parts
-        // side by side: two that become one Rust field cannot both be kept.
+    /// The request struct holds the query parameters, headers, body fields and form parts
+    /// side by side: two that become one Rust field cannot both be kept.
+    fn request_collisions(&mut self, op: &mut Operation, loc: &Loc) {
         let mut taken = HashMap::new();
         self.drop_field_collisions(&mut op.query, loc, &mut taken);
         self.drop_field_collisions(&mut op.headers, loc, &mut taken);
@@ -287,102 +325,6 @@ impl Conv<'_> {
             }
             self.drop_field_collisions(&mut up.fields, loc, &mut taken);
         }
-
-        // Response.
-        let mut response = Response {
-            status,
-            body: None,
-            content: None,
-            signature: None,
-        };
-        if let (Some(rv), Some(rloc)) = (resp, resp_loc) {
-            let sloc = rloc.key("schema");
-            let sv = sloc.get().clone();
-            let empty = match &sv {
-                Value::Null => true,
-                Value::Mapping(mm) => mm.is_empty(),
-                _ => false,
-            };
-            // Binary (file) downloads, from the facts of the description (see the module docs).
-            let has_schema = rv.get("schema").is_some();
-            let non_json: Vec<&String> = produces.iter().filter(|p| !is_json_type(p)).collect();
-            let binary: Option<ResponseSignature> = if self.v2 {
-                self.v2_file(url, &sloc, empty)
-            } else if let Some(h) = rv.get("headers") {
-                let names: Vec<String> = h
-                    .as_mapping()
-                    .map(|mm| mm.keys().filter_map(key_string).collect())
-                    .unwrap_or_default();
-                if !empty {
-                    return Err(Fail::Skip(format!(
-                        "response headers: the {status} response has headers [{}] beside a JSON body",
-                        names.join(", ")
-                    )));
-                }
-                if !names.iter().any(|n| n.eq_ignore_ascii_case("Wechatpay-Statement-Sha1")) {
-                    return Err(Fail::Skip(format!(
-                        "file download: the {status} response has headers [{}] but no Wechatpay-Statement-Sha1 (how it is authenticated is unknown)",
-                        names.join(", ")
-                    )));
-                }
-                Some(ResponseSignature::StatementSha1)
-            } else if !non_json.is_empty() {
-                if non_json.len() != produces.len() {
-                    return Err(Fail::Skip(format!(
-                        "mixed download: produces both JSON and non-JSON ({})",
-                        produces.join(", ")
-                    )));
-                }
-                if !empty {
-                    self.note(
-                        &sloc,
-                        RepairKind::BinarySchema,
-                        format!(
-                            "the operation produces {}: the response schema is ignored",
-                            produces.join(", ")
-                        ),
-                    );
-                }
-                Some(ResponseSignature::None)
-            } else if empty && !has_schema && status == 200 && op_method(loc) == "get" {
-                // `200: {}` on a GET that declares no produces: raw bytes (an image).
-                Some(ResponseSignature::None)
-            } else {
-                None
-            };
-            if let Some(sig) = binary {
-                response.content = Some(Content::Binary);
-                response.signature = Some(sig);
-            } else if !empty {
-                if status == 204 {
-                    self.note(
-                        &sloc,
-                        RepairKind::BodyOn204,
-                        "ignored the schema of a 204 response (no content)".into(),
-                    );
-                } else {
-                    self.in_response = true;
-                    let body = self.schema(&sv, &sloc, Mode::default());
-                    self.in_response = false;
-                    let mut body = body?;
-                    if !self.v2 {
-                        self.response_rule(&op, &mut body, &sloc);
-                    }
-                    response.body = Some(body);
-                }
-            }
-        }
-        if self.v2 {
-            self.v2_fields(&mut op, &mut response, loc)?;
-        }
-        if response.status != 200
-            || response.body.is_some()
-            || response.content.is_some()
-            || response.signature.is_some()
-        {
-            op.response = Some(response);
-        }
-        Ok(op)
     }
 
     /// Properties (or parameters) whose names become one Rust field (`self` and `Self`,
@@ -419,50 +361,6 @@ impl Conv<'_> {
                 &at,
                 RepairKind::FieldCollision,
                 format!("'{first}' and '{name}' both become the Rust field `{field}`: '{name}' is left out (a hand edit may rename it)"),
-            );
-        }
-    }
-
-    /// A multipart/form-data upload: one `type: file` part, the `meta` part (its JSON shape is
-    /// the non-standard `schema:` beside it) and any other text parts as scalar `fields`.
-    /// The response rule (spec/README.md): the description's `required` on response fields
-    /// over-promises (real query responses and notifications omit fields it marks required), so
-    /// a response field is optional unless there is evidence that it is always present. The
-    /// evidence the importer accepts: a top-level field the description marks required whose
-    /// name is an input of the same operation (a path placeholder, query parameter or top-level
-    /// body field), which WeChat Pay echoes back. One repair line per operation.
-    pub(super) fn response_rule(&mut self, op: &Operation, body: &mut Schema, loc: &Loc) {
-        let inputs: Vec<&String> = op
-            .path
-            .keys()
-            .chain(op.query.keys())
-            .chain(op.body.iter().flat_map(|b| b.properties.iter().flat_map(|p| p.keys())))
-            .collect();
-        let mut kept = Vec::new();
-        let mut loosened = 0;
-        if let Some(props) = &mut body.properties {
-            for (name, p) in props.iter_mut() {
-                if p.required && inputs.contains(&name) {
-                    kept.push(name.clone());
-                } else if p.required {
-                    p.required = false;
-                    loosened += 1;
-                }
-                loosen(p, false, &mut loosened);
-            }
-        } else {
-            loosen(body, false, &mut loosened);
-        }
-        if loosened > 0 || !kept.is_empty() {
-            let kept = if kept.is_empty() {
-                String::new()
-            } else {
-                format!("; kept required (echoed from the request): {}", kept.join(", "))
-            };
-            self.note(
-                loc,
-                RepairKind::ResponseOptional,
-                format!("{loosened} response fields marked required read as optional{kept}"),
             );
         }
     }
@@ -578,41 +476,6 @@ impl Conv<'_> {
             }
         }
         Ok(out)
-    }
-
-    /// The success response: the lowest 2xx code.
-    pub(super) fn success_response(&mut self, m: &Mapping, loc: &Loc) -> R<(u16, Option<Loc>, Option<Value>)> {
-        let Some(rs) = lookup(m, "responses").and_then(Value::as_mapping) else {
-            self.note(
-                loc,
-                RepairKind::NoResponses,
-                "no responses: read as 200 with an undescribed body".into(),
-            );
-            return Ok((200, None, None));
-        };
-        let mut best: Option<(u16, String)> = None;
-        for k in rs.keys() {
-            let Some(ks) = key_string(k) else { continue };
-            let Ok(code) = ks.trim().parse::<u16>() else { continue };
-            if (200..300).contains(&code) && best.as_ref().is_none_or(|(b, _)| code < *b) {
-                best = Some((code, ks));
-            }
-        }
-        let Some((code, ks)) = best else {
-            let codes: Vec<String> = rs.keys().filter_map(key_string).collect();
-            return Err(Fail::Skip(format!("no success response: codes [{}]", codes.join(", "))));
-        };
-        let rloc = loc.key("responses").key(&ks);
-        let v = rloc.get().clone();
-        let v = if let Some(r) = v.get("$ref").and_then(Value::as_str) {
-            let r = r.to_owned();
-            let t = self.resolve(&r, &rloc.key("$ref"))?;
-            let tv = t.get().clone();
-            return Ok((code, Some(t), Some(tv)));
-        } else {
-            v
-        };
-        Ok((code, Some(rloc), Some(v)))
     }
 
     pub(super) fn path_parameters(
@@ -740,19 +603,23 @@ impl Conv<'_> {
 
 /// Marks every property below `s` optional (through array items, and with `json` into the JSON
 /// a string carries), counting the ones it changed.
-pub(super) fn loosen(s: &mut Schema, json: bool, count: &mut usize) {
-    for p in s.properties.iter_mut().flat_map(|p| p.values_mut()) {
-        if p.required {
-            p.required = false;
-            *count += 1;
-        }
-        loosen(p, json, count);
+/// A query array is sent comma-joined: its items must be scalars (or a string enum).
+fn query_parameter(name: &str, s: &Schema) -> R<()> {
+    if s.ty.as_deref() != Some("array") {
+        return Ok(());
     }
-    if let Some(inner) = s.json.as_mut().filter(|_| json) {
-        loosen(inner, json, count);
-    }
-    if let Some(items) = &mut s.items {
-        loosen(items, json, count);
+    let items = s.items.as_deref();
+    let scalar = items.is_some_and(|i| {
+        i.ref_.is_none()
+            && i.properties.is_none()
+            && matches!(i.ty.as_deref(), Some("string" | "integer" | "number" | "boolean"))
+    });
+    if scalar {
+        Ok(())
+    } else {
+        Err(Fail::Skip(format!(
+            "array query parameter: '{name}' has items that are not scalars"
+        )))
     }
 }
 

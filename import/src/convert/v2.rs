@@ -233,7 +233,7 @@ impl Conv<'_> {
             );
         }
         let mut loosened = 0;
-        super::operation::loosen(body, true, &mut loosened);
+        super::response::loosen(body, true, &mut loosened);
         if loosened > 0 {
             self.note(
                 loc,
