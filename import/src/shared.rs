@@ -138,7 +138,10 @@ impl<'a> Counter<'a> {
     }
 }
 
-/// Decides the shared types and their names.
+/// Decides the shared types and their names, in four steps: the base name of every definition
+/// ([`BaseNames`]), which definitions are shared ([`choose_shared`]), their first names around
+/// the hand-written ones ([`first_names`]), and the clashes with nested types resolved
+/// ([`resolve_nested_clashes`]).
 ///
 /// `merged`: per definition, the direct `$ref` uses that the last try of the second pass found
 /// merged into an allOf with another definition of the same property (they are not uses).
@@ -149,50 +152,100 @@ pub(crate) fn plan(
     merged: &BTreeMap<DefKey, usize>,
 ) -> Result<Plan, ImportError> {
     let mut plan = Plan::default();
+    let hand = hand_types(to);
+    let base = BaseNames::new(imp)?;
+    let chosen = choose_shared(imp, &hand, &base, force, merged, &mut plan.notes);
+    for d in &chosen.provided {
+        plan.notes.push(format!(
+            "{}#{}: {} is taken from the hand-edited types/{}.yaml",
+            d.0,
+            d.1,
+            base.of(d),
+            stem(&d.0)
+        ));
+    }
+    let taken = taken_names(&hand, &chosen.shared, force);
+    let mut names = first_names(&chosen, &base, &taken, &mut plan.notes);
+    resolve_nested_clashes(imp, &chosen, &taken, &mut names, &mut plan.notes)?;
+
+    for d in &chosen.shared {
+        if !chosen.provided.contains(d) {
+            plan.files.entry(stem(&d.0)).or_default().push(d.clone());
+        }
+    }
+    plan.names = names.into_iter().collect();
+    imp.shared = Some(plan.names.clone());
+    Ok(plan)
+}
+
+/// The PascalCase name of each definition, prefixed with its file's stem where definitions of
+/// several files share it: every definition entry of `definitions/`, plus the (same-file)
+/// entries reached elsewhere, grouped by name.
+struct BaseNames {
+    files_by_name: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl BaseNames {
+    fn new(imp: &mut Importer) -> Result<BaseNames, ImportError> {
+        let mut all: BTreeSet<DefKey> = imp.graph.eligible.keys().cloned().collect();
+        for rel in imp.definition_files()? {
+            let src = imp.load(&rel)?;
+            for k in src.value.as_mapping().into_iter().flat_map(|m| m.keys()) {
+                if let Some(name) = super::key_string(k) {
+                    all.insert((rel.clone(), name));
+                }
+            }
+        }
+        let mut files_by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (file, name) in all {
+            files_by_name.entry(type_name(&name)).or_default().insert(file);
+        }
+        Ok(BaseNames { files_by_name })
+    }
+
+    fn of(&self, d: &DefKey) -> String {
+        let n = type_name(&d.1);
+        if self.files_by_name.get(&n).is_some_and(|files| files.len() > 1) {
+            prefixed(&d.0, &d.1)
+        } else {
+            n
+        }
+    }
+}
+
+/// The shared definitions, and those of them a hand-edited types file provides.
+struct Chosen {
+    shared: BTreeSet<DefKey>,
+    provided: BTreeSet<DefKey>,
+}
+
+/// Which definitions are shared (used directly from two places or more): a fixed point,
+/// because a definition whose hand-edited types file lacks it is inlined instead, which
+/// changes the counts below it.
+fn choose_shared(
+    imp: &Importer,
+    hand: &BTreeMap<String, BTreeSet<String>>,
+    base: &BaseNames,
+    force: bool,
+    merged: &BTreeMap<DefKey, usize>,
+    notes: &mut Vec<String>,
+) -> Chosen {
     let edges: Vec<(Option<DefKey>, DefKey, bool)> = imp
         .graph
         .edges
         .iter()
         .map(|((_, direct), (parent, child))| (parent.clone(), child.clone(), *direct))
         .collect();
-    let eligible = imp.graph.eligible.clone();
-    let hand = hand_types(to);
-
-    // Same-name definitions in different files: every definition entry of `definitions/`, plus
-    // the (same-file) entries reached elsewhere, grouped by their PascalCase name.
-    let mut all: BTreeSet<DefKey> = eligible.keys().cloned().collect();
-    for rel in imp.definition_files()? {
-        let src = imp.load(&rel)?;
-        for k in src.value.as_mapping().into_iter().flat_map(|m| m.keys()) {
-            if let Some(name) = super::key_string(k) {
-                all.insert((rel.clone(), name));
-            }
-        }
-    }
-    let mut by_name: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for (file, name) in &all {
-        by_name.entry(type_name(name)).or_default().insert(file.as_str());
-    }
-    let base = |d: &DefKey| -> String {
-        let n = type_name(&d.1);
-        if by_name.get(&n).is_some_and(|files| files.len() > 1) {
-            prefixed(&d.0, &d.1)
-        } else {
-            n
-        }
-    };
-
-    // Which definitions are shared: a fixed point, because a definition whose hand-edited types
-    // file lacks it is inlined instead, which changes the counts below it.
+    let eligible = &imp.graph.eligible;
     let mut blocked: BTreeSet<DefKey> = BTreeSet::new();
-    let (shared, provided) = loop {
+    loop {
         let mut into: BTreeMap<&DefKey, Vec<(Option<&DefKey>, bool)>> = BTreeMap::new();
         for (p, c, direct) in &edges {
             into.entry(c).or_default().push((p.as_ref(), *direct));
         }
         let mut counter = Counter {
             into,
-            eligible: &eligible,
+            eligible,
             merged,
             blocked: &blocked,
             memo: HashMap::new(),
@@ -211,37 +264,34 @@ pub(crate) fn plan(
             let Some(names) = hand.get(&st).filter(|_| !force) else {
                 continue;
             };
-            if names.contains(&base(d)) {
+            if names.contains(&base.of(d)) {
                 provided.insert(d.clone());
             } else {
-                plan.notes.push(format!(
+                notes.push(format!(
                     "{}#{}: types/{st}.yaml is hand-edited and does not define {}: inlined at each use instead",
                     d.0,
                     d.1,
-                    base(d)
+                    base.of(d)
                 ));
                 blocked.insert(d.clone());
                 more = true;
             }
         }
         if !more {
-            break (shared, provided);
+            return Chosen { shared, provided };
         }
-    };
-    for d in &provided {
-        plan.notes.push(format!(
-            "{}#{}: {} is taken from the hand-edited types/{}.yaml",
-            d.0,
-            d.1,
-            base(d),
-            stem(&d.0)
-        ));
     }
+}
 
-    // Names taken by hand-written files the import does not overwrite.
+/// Names taken by hand-written types files the import does not overwrite: name → stem.
+fn taken_names(
+    hand: &BTreeMap<String, BTreeSet<String>>,
+    shared: &BTreeSet<DefKey>,
+    force: bool,
+) -> BTreeMap<String, String> {
     let written_stems: BTreeSet<String> = shared.iter().map(|d| stem(&d.0)).collect();
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
-    for (st, names) in &hand {
+    for (st, names) in hand {
         if force && written_stems.contains(st) {
             continue;
         }
@@ -249,13 +299,24 @@ pub(crate) fn plan(
             taken.insert(n.clone(), st.clone());
         }
     }
+    taken
+}
+
+/// Each shared definition's base name, prefixed with its file where a hand-written file
+/// already has the name.
+fn first_names(
+    chosen: &Chosen,
+    base: &BaseNames,
+    taken: &BTreeMap<String, String>,
+    notes: &mut Vec<String>,
+) -> BTreeMap<DefKey, String> {
     let mut names: BTreeMap<DefKey, String> = BTreeMap::new();
-    for d in &shared {
-        let mut n = base(d);
-        if !provided.contains(d) {
+    for d in &chosen.shared {
+        let mut n = base.of(d);
+        if !chosen.provided.contains(d) {
             if let Some(st) = taken.get(&n) {
                 let p = prefixed(&d.0, &d.1);
-                plan.notes.push(format!(
+                notes.push(format!(
                     "{}#{}: the hand-written types/{st}.yaml defines {n}: named {p}",
                     d.0, d.1
                 ));
@@ -264,64 +325,29 @@ pub(crate) fn plan(
         }
         names.insert(d.clone(), n);
     }
+    names
+}
 
-    // Nested types of a shared type are named after it (`Type` + `Property`): no name may be
-    // both a shared type and a nested type (or two nested types).
+/// Nested types of a shared type are named after it (`Type` + `Property`): no name may be
+/// both a shared type and a nested type (or two nested types). Renames until none clash
+/// (at most 8 rounds).
+fn resolve_nested_clashes(
+    imp: &mut Importer,
+    chosen: &Chosen,
+    taken: &BTreeMap<String, String>,
+    names: &mut BTreeMap<DefKey, String>,
+    notes: &mut Vec<String>,
+) -> Result<(), ImportError> {
     for _round in 0..8 {
         imp.shared = Some(names.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-        let mut owners: BTreeMap<String, Vec<(Option<&DefKey>, bool)>> = BTreeMap::new();
-        for n in taken.keys() {
-            owners.entry(n.clone()).or_default().push((None, false));
-        }
-        let mut suffixes: BTreeMap<&DefKey, Vec<String>> = BTreeMap::new();
-        for d in &shared {
-            if provided.contains(d) {
-                continue;
-            }
-            let (s, _) = convert_type(imp, d)?;
-            let mut out = Vec::new();
-            nested(&s, "", &mut out);
-            suffixes.insert(d, out);
-        }
-        for d in &shared {
-            let n = &names[d];
-            owners.entry(n.clone()).or_default().push((Some(d), false));
-            for s in suffixes.get(d).into_iter().flatten() {
-                owners.entry(format!("{n}{s}")).or_default().push((Some(d), true));
-            }
-        }
-        let mut rename: BTreeSet<&DefKey> = BTreeSet::new();
-        for (n, list) in &owners {
-            let mut distinct: Vec<(Option<&DefKey>, bool)> = Vec::new();
-            for e in list {
-                if !distinct.iter().any(|x| x.0 == e.0) {
-                    distinct.push(*e);
-                }
-            }
-            if distinct.len() < 2 {
-                continue;
-            }
-            // Keep one owner (a hand-written name, then a type's own name, then the first
-            // definition); rename the types of the others.
-            distinct.sort_by_key(|(d, nested)| (d.is_some(), *nested, *d));
-            for (d, _) in &distinct[1..] {
-                if let Some(d) = d {
-                    if !provided.contains(*d) {
-                        plan.notes.push(format!(
-                            "{}#{}: the name {n} is taken twice (shared or nested type)",
-                            d.0, d.1
-                        ));
-                        rename.insert(d);
-                    }
-                }
-            }
-        }
+        let owners = name_owners(imp, chosen, taken, names)?;
+        let rename = clashing(&owners, &chosen.provided, notes);
         if rename.is_empty() {
             break;
         }
         let used: BTreeSet<String> = owners.keys().cloned().collect();
         for d in rename {
-            let old = names[d].clone();
+            let old = names[&d].clone();
             let p = prefixed(&d.0, &d.1);
             let new = if old != p && !used.contains(&p) {
                 p
@@ -331,20 +357,74 @@ pub(crate) fn plan(
                     .find(|c| !used.contains(c))
                     .expect("a free name")
             };
-            plan.notes
-                .push(format!("{}#{}: named {new} instead of {old}", d.0, d.1));
-            names.insert(d.clone(), new);
+            notes.push(format!("{}#{}: named {new} instead of {old}", d.0, d.1));
+            names.insert(d, new);
         }
     }
+    Ok(())
+}
 
-    for d in &shared {
-        if !provided.contains(d) {
-            plan.files.entry(stem(&d.0)).or_default().push(d.clone());
+/// Every type name the output would have → who has it: `(None, _)` a hand-written file,
+/// `(Some(d), false)` the shared type of `d`, `(Some(d), true)` a type nested in it.
+fn name_owners(
+    imp: &mut Importer,
+    chosen: &Chosen,
+    taken: &BTreeMap<String, String>,
+    names: &BTreeMap<DefKey, String>,
+) -> Result<BTreeMap<String, Vec<(Option<DefKey>, bool)>>, ImportError> {
+    let mut owners: BTreeMap<String, Vec<(Option<DefKey>, bool)>> = BTreeMap::new();
+    for n in taken.keys() {
+        owners.entry(n.clone()).or_default().push((None, false));
+    }
+    for d in &chosen.shared {
+        let n = &names[d];
+        owners.entry(n.clone()).or_default().push((Some(d.clone()), false));
+        if chosen.provided.contains(d) {
+            continue;
+        }
+        let (s, _) = convert_type(imp, d)?;
+        let mut suffixes = Vec::new();
+        nested(&s, "", &mut suffixes);
+        for s in suffixes {
+            owners
+                .entry(format!("{n}{s}"))
+                .or_default()
+                .push((Some(d.clone()), true));
         }
     }
-    plan.names = names.into_iter().collect();
-    imp.shared = Some(plan.names.clone());
-    Ok(plan)
+    Ok(owners)
+}
+
+/// The definitions to rename: of each name with two owners or more, one keeps it (a
+/// hand-written name, then a type's own name, then the first definition).
+fn clashing(
+    owners: &BTreeMap<String, Vec<(Option<DefKey>, bool)>>,
+    provided: &BTreeSet<DefKey>,
+    notes: &mut Vec<String>,
+) -> BTreeSet<DefKey> {
+    let mut rename: BTreeSet<DefKey> = BTreeSet::new();
+    for (n, list) in owners {
+        let mut distinct: Vec<&(Option<DefKey>, bool)> = Vec::new();
+        for e in list {
+            if !distinct.iter().any(|x| x.0 == e.0) {
+                distinct.push(e);
+            }
+        }
+        if distinct.len() < 2 {
+            continue;
+        }
+        distinct.sort_by_key(|(d, nested)| (d.is_some(), *nested, d.clone()));
+        for (d, _) in &distinct[1..] {
+            if let Some(d) = d.as_ref().filter(|d| !provided.contains(*d)) {
+                notes.push(format!(
+                    "{}#{}: the name {n} is taken twice (shared or nested type)",
+                    d.0, d.1
+                ));
+                rename.insert(d.clone());
+            }
+        }
+    }
+    rename
 }
 
 /// The names (as suffixes of the type's own name) the generator gives the nested types of a
