@@ -364,6 +364,9 @@ fn resolve_nested_clashes(
     Ok(())
 }
 
+/// Type name → who has it (see [`name_owners`]).
+type Owners = BTreeMap<String, Vec<(Option<DefKey>, bool)>>;
+
 /// Every type name the output would have → who has it: `(None, _)` a hand-written file,
 /// `(Some(d), false)` the shared type of `d`, `(Some(d), true)` a type nested in it.
 fn name_owners(
@@ -371,8 +374,8 @@ fn name_owners(
     chosen: &Chosen,
     taken: &BTreeMap<String, String>,
     names: &BTreeMap<DefKey, String>,
-) -> Result<BTreeMap<String, Vec<(Option<DefKey>, bool)>>, ImportError> {
-    let mut owners: BTreeMap<String, Vec<(Option<DefKey>, bool)>> = BTreeMap::new();
+) -> Result<Owners, ImportError> {
+    let mut owners = Owners::new();
     for n in taken.keys() {
         owners.entry(n.clone()).or_default().push((None, false));
     }
@@ -397,11 +400,7 @@ fn name_owners(
 
 /// The definitions to rename: of each name with two owners or more, one keeps it (a
 /// hand-written name, then a type's own name, then the first definition).
-fn clashing(
-    owners: &BTreeMap<String, Vec<(Option<DefKey>, bool)>>,
-    provided: &BTreeSet<DefKey>,
-    notes: &mut Vec<String>,
-) -> BTreeSet<DefKey> {
+fn clashing(owners: &Owners, provided: &BTreeSet<DefKey>, notes: &mut Vec<String>) -> BTreeSet<DefKey> {
     let mut rename: BTreeSet<DefKey> = BTreeSet::new();
     for (n, list) in owners {
         let mut distinct: Vec<&(Option<DefKey>, bool)> = Vec::new();

@@ -9,6 +9,7 @@ use super::{key_string, DefKey, Edge, ImportError, Importer, Loc, Note, RepairKi
 use wechatpay_model::spec::{PathFile, Schema};
 
 mod operation;
+mod plain;
 mod response;
 mod scalar;
 mod schema;

@@ -1,12 +1,11 @@
 //! Operations: parameters, bodies, uploads, the success response and the response rule.
 
-use super::RepairKind;
 use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use serde_yaml::{Mapping, Value};
 
-use super::{is_json_type, json, scalar_text, str_list, Conv, Fail, Mode, OP_DROPPED, R};
+use super::{is_json_type, json, scalar_text, str_list, Conv, Fail, Mode, RepairKind, OP_DROPPED, R};
 use crate::lines::Seg;
 use crate::{key_string, lookup, Loc};
 use wechatpay_model::spec::{Operation, Response, Schema, Upload};

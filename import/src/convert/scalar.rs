@@ -1,9 +1,8 @@
 //! Scalars: `type` and `format`, enums, YAML 1.1 readings, and the integer-or-float rule.
 
-use super::RepairKind;
 use serde_yaml::{Mapping, Value};
 
-use super::{scalar_text, Conv, TYPES};
+use super::{scalar_text, Conv, RepairKind, TYPES};
 use crate::lines::Seg;
 use crate::{lookup, Loc};
 use wechatpay_model::spec::{DescribedValue, EnumValue, Scalar, Schema};

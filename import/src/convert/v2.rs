@@ -22,10 +22,9 @@
 //! - `v2-response-optional`: every answer field is optional (an APIv2 answer leaves out what
 //!   does not apply, and its `required` lists are the request's habits, not evidence).
 
-use super::RepairKind;
 use serde_yaml::Value;
 
-use super::{Conv, Fail, R};
+use super::{Conv, Fail, RepairKind, R};
 use crate::Loc;
 use wechatpay_model::spec::{Content, Operation, Response, ResponseSignature, Schema};
 
