@@ -27,9 +27,10 @@ fn every_operation_of_the_public_description_is_in_the_spec_and_reachable() {
     walk(&api.root, &mut nodes);
     let json: usize = nodes.iter().flat_map(|n| &n.ops).filter(|op| op.v2.is_none()).count();
     let v2: usize = nodes.iter().flat_map(|n| &n.ops).filter(|op| op.v2.is_some()).count();
-    // 1,019 JSON operations in v3/, hk/ and global/, less the inbound webhook notification;
+    // 1,019 JSON operations in v3/, hk/ and global/, less the inbound webhook notification,
+    // plus one the description lacks (the favor stock's stop, from the official models);
     // 136 APIv2 ones, less the ten the importer leaves out with their reasons (README).
-    assert_eq!(json, 1018, "JSON operations in spec/");
+    assert_eq!(json, 1019, "JSON operations in spec/");
     assert_eq!(v2, 126, "APIv2 operations in spec/v2/");
     assert!(
         nodes

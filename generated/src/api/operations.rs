@@ -816,6 +816,8 @@ macro_rules! __for_each_operation {
         $m!(response "post" "/v3/marketing/favor/stocks/{stock_id}/restart" $crate::v3::marketing::favor::stocks::by_stock_id::restart::PostResponse);
         $m!(request "post" "/v3/marketing/favor/stocks/{stock_id}/start" $crate::v3::marketing::favor::stocks::by_stock_id::start::PostRequest);
         $m!(response "post" "/v3/marketing/favor/stocks/{stock_id}/start" $crate::v3::marketing::favor::stocks::by_stock_id::start::PostResponse);
+        $m!(request "post" "/v3/marketing/favor/stocks/{stock_id}/stop" $crate::v3::marketing::favor::stocks::by_stock_id::stop::PostRequest);
+        $m!(response "post" "/v3/marketing/favor/stocks/{stock_id}/stop" $crate::v3::marketing::favor::stocks::by_stock_id::stop::PostResponse);
         $m!(response "get" "/v3/marketing/favor/stocks/{stock_id}/use-flow" $crate::v3::marketing::favor::stocks::by_stock_id::use_flow::GetResponse);
         $m!(request "get" "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day" $crate::v3::marketing::favor::stocks::by_stock_id::use_flow_by_day::GetRequest);
         $m!(response "get" "/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day" $crate::v3::marketing::favor::stocks::by_stock_id::use_flow_by_day::GetResponse);

@@ -1201,7 +1201,7 @@ pub mod models {
         Face = "FACE",
         Other = "OTHER",
     });
-    /// Used as `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/pause`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/restart`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/start`.
+    /// Used as `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/pause`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/restart`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/start`, `PostRequest` in `/v3/marketing/favor/stocks/{stock_id}/stop`.
     #[derive(Clone, Debug, PartialEq)]
     pub struct StockCreatorMchidRequest {
         /// 创建批次的商户号

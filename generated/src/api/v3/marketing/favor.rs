@@ -826,6 +826,11 @@ pub mod stocks {
             pub fn start(self) -> start::Start<'a> {
                 start::Start(self.0.push("start"))
             }
+            /// `/v3/marketing/favor/stocks/{stock_id}/stop`
+            #[inline]
+            pub fn stop(self) -> stop::Stop<'a> {
+                stop::Stop(self.0.push("stop"))
+            }
             /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
             #[inline]
             pub fn use_flow(self) -> use_flow::UseFlow<'a> {
@@ -1382,6 +1387,56 @@ pub mod stocks {
                 pub fn new(stock_id: impl Into<String>) -> Self {
                     Self {
                         start_time: None,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
+        }
+        /// `/v3/marketing/favor/stocks/{stock_id}/stop`
+        pub mod stop {
+            /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/stop`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).stop()`.
+            pub struct Stop<'a>(pub(super) ::wechatpay::runtime::Route<'a>);
+            impl<'a> Stop<'a> {
+                /// 终止代金券批次API
+                ///
+                /// 终止指定的代金券批次（该批次不再发放）。
+                ///
+                /// `POST /v3/marketing/favor/stocks/{stock_id}/stop`
+                #[inline]
+                pub fn post(
+                    self,
+                    request: &PostRequest,
+                ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
+                    self.0
+                        .request(::wechatpay::runtime::Method::POST)
+                        .json(request)
+                        .send_json()
+                }
+            }
+            /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/stop` (终止代金券批次API).
+            pub type PostRequest = crate::v3::marketing::models::StockCreatorMchidRequest;
+            /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/stop` (终止代金券批次API).
+            #[derive(Clone, Debug, PartialEq)]
+            pub struct PostResponse {
+                /// 终止时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub stop_time: Option<String>,
+                /// 批次号
+                ///
+                /// Example: `9865000`
+                pub stock_id: String,
+            }
+            ::wechatpay::runtime::__private::json_object!(PostResponse {
+                stop_time: "stop_time" optional,
+                stock_id: "stock_id" required,
+            });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { stop_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        stop_time: None,
                         stock_id: stock_id.into(),
                     }
                 }
