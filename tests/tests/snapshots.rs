@@ -1,41 +1,27 @@
-//! The generator's output over the fixture specs in `tests/fixtures/<name>/spec/`.
+//! The generator's output over the fixture specs in `tests/fixtures/<name>/spec/`, as insta
+//! snapshots: one per generated file, named `<fixture>__<path>` (`hostile__v3__pay.rs`), in
+//! `tests/tests/snapshots/`. They are the one stored copy of that output.
 //!
-//! Each fixture's output is stored once, as the Rust tree `tests/src/fixtures/<name>/api/` that
-//! this crate compiles (`wechatpay_tests::fixtures::<name>`, exercised by `e2e_fixtures.rs`):
-//! `cargo xtask generate` writes it, a change to the generator shows in its diff, and this test
-//! (like `cargo xtask generate --check`) fails while it is stale. Adding a case is adding a
-//! folder and a `fixture!(name)` line in `tests/src/fixtures/mod.rs`.
+//! The files compared are the ones `build.rs` generated for this build, which this crate
+//! compiles (`wechatpay_tests::fixtures::<name>`, exercised by `e2e_fixtures.rs`): the snapshots
+//! and the compiled code come from the same generation. A change to the generator fails here
+//! with insta's diff; `cargo insta review` (or `INSTA_UPDATE=always cargo test -p
+//! wechatpay-tests --test snapshots`, then `git diff`) accepts it. Under `CI=true` insta writes
+//! nothing, and a snapshot left pending (`*.snap.new`) or left over fails.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use wechatpay_codegen::{generate, Options};
-
-fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+/// Where `build.rs` wrote each fixture's client: `<OUT_DIR>/fixtures/<name>/api/`.
+fn generated_root() -> PathBuf {
+    Path::new(env!("OUT_DIR")).join("fixtures")
 }
 
-fn options(name: &str) -> Options {
-    Options {
-        root: format!("crate::fixtures::{name}::api"),
-        client: format!("crate::fixtures::{name}::Client"),
-        ..Options::default()
-    }
+fn snapshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots")
 }
 
-/// The generated files of one fixture, concatenated in path order.
-fn render(name: &str) -> String {
-    let files = generate(&fixtures_dir().join(name).join("spec"), &options(name))
-        .unwrap_or_else(|e| panic!("fixture {name} must generate: {e}"))
-        .files;
-    let mut out = String::new();
-    for (path, content) in files {
-        out.push_str(&format!("//// {}\n{content}\n", path.display()));
-    }
-    out
-}
-
-/// Every file below `dir`, relative to it.
+/// Every file below `dir`, relative to it, in path order.
 fn files_below(dir: &Path) -> BTreeSet<PathBuf> {
     let mut out = BTreeSet::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -52,48 +38,97 @@ fn files_below(dir: &Path) -> BTreeSet<PathBuf> {
     out
 }
 
-#[test]
-fn every_fixture_output_is_stored_once_current_and_compiled() {
-    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
-        .unwrap()
+/// `(snapshot name, generated file)` of every fixture's every file.
+fn generated() -> Vec<(String, PathBuf)> {
+    let root = generated_root();
+    let mut fixtures: Vec<String> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    names.sort();
-    assert!(names.len() >= 3, "the fixtures were not found: {names:?}");
-    let declared = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/fixtures/mod.rs")).unwrap();
-    for name in names {
-        // Compiled: the fixture's module is declared in this crate.
-        assert!(
-            declared.contains(&format!("    {name}\n);")),
-            "tests/src/fixtures/mod.rs does not declare fixture `{name}`: add a `fixture!({name})`"
-        );
-        // Current: the stored copy is exactly what the generator produces now, file for file.
-        let files = generate(&fixtures_dir().join(&name).join("spec"), &options(&name))
-            .unwrap_or_else(|e| panic!("fixture {name} must generate: {e}"))
-            .files;
-        let stored = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("src/fixtures")
-            .join(&name)
-            .join("api");
-        let on_disk = files_below(&stored);
-        let generated: BTreeSet<PathBuf> = files.keys().cloned().collect();
-        assert_eq!(
-            on_disk, generated,
-            "{name}: stale or missing files: run `cargo xtask generate`"
-        );
-        for (path, content) in files {
-            let text = std::fs::read_to_string(stored.join(&path)).unwrap();
-            assert!(
-                text == content,
-                "{name}/{} is stale: run `cargo xtask generate`",
-                path.display()
-            );
+    fixtures.sort();
+    let mut out = Vec::new();
+    for fixture in fixtures {
+        let api = root.join(&fixture).join("api");
+        for rel in files_below(&api) {
+            let name = format!("{fixture}__{}", rel.display()).replace('/', "__");
+            out.push((name, api.join(rel)));
         }
     }
+    out
+}
+
+#[test]
+fn every_generated_fixture_file_matches_its_snapshot() {
+    let files = generated();
+    let fixtures: BTreeSet<&str> = files.iter().filter_map(|(n, _)| n.split("__").next()).collect();
+    assert!(fixtures.len() >= 3, "the fixtures were not generated: {fixtures:?}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(snapshots_dir());
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    // Every file is compared (and, outside CI, every new one written as `.snap.new` for review)
+    // before the test fails, not only the first that differs.
+    let mut failed = Vec::new();
+    for (name, path) in &files {
+        let content = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name.as_str(), content));
+        }));
+        if result.is_err() {
+            failed.push(name.clone());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} generated files differ from their snapshots: {failed:?}; review with `cargo insta review`",
+        failed.len()
+    );
+}
+
+#[test]
+fn no_snapshot_is_left_over_or_pending() {
+    let expected: BTreeSet<String> = generated().into_iter().map(|(n, _)| format!("{n}.snap")).collect();
+    let stored: BTreeSet<String> = files_below(&snapshots_dir())
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let pending: Vec<&String> = stored.iter().filter(|s| !s.ends_with(".snap")).collect();
+    assert!(
+        pending.is_empty(),
+        "pending snapshots (review them with `cargo insta review`, or delete them): {pending:?}"
+    );
+    let left_over: Vec<&String> = stored.difference(&expected).collect();
+    assert!(
+        left_over.is_empty(),
+        "snapshots of files the generator no longer writes (delete them): {left_over:?}"
+    );
 }
 
 #[test]
 fn output_is_deterministic() {
-    assert_eq!(render("hostile"), render("hostile"));
-    assert_eq!(render("nested"), render("nested"));
+    use wechatpay_codegen::{generate, Options};
+    for name in ["hostile", "nested"] {
+        let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name)
+            .join("spec");
+        let options = Options {
+            root: format!("crate::fixtures::{name}::api"),
+            client: format!("crate::fixtures::{name}::Client"),
+            ..Options::default()
+        };
+        let once = generate(&spec, &options).unwrap().files;
+        let twice = generate(&spec, &options).unwrap().files;
+        assert_eq!(once, twice, "{name}");
+        // And the same as the build's generation, which the snapshots hold.
+        let api = generated_root().join(name).join("api");
+        for (path, content) in once {
+            assert_eq!(
+                std::fs::read_to_string(api.join(&path)).unwrap(),
+                content,
+                "{name}/{}",
+                path.display()
+            );
+        }
+    }
 }
